@@ -1,0 +1,362 @@
+/*
+ * fltsim's own interface to the modeled Filter Manager: systems, driver
+ * loading with a per-filter instance table (the registry stand-in), volumes
+ * over a pluggable file system, the request entry point the simulated I/O
+ * manager calls, traces, verifier reports and pool accounting. Tests and the
+ * sim use these; minifilters never need them. All names carry the fltsim_
+ * prefix (DESIGN decision 1).
+ *
+ * Threading: unless a function says otherwise, it may be called from any
+ * thread, but not from inside a callback of the object it destroys.
+ */
+#ifndef FLTSIM_MODEL_H
+#define FLTSIM_MODEL_H
+
+#include <stdbool.h>
+
+#include "../fltKernel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Errors of the fltsim API itself                                           */
+/* ------------------------------------------------------------------------- */
+
+/* A description of the last fltsim API call on this thread that failed, naming
+ * the argument and the problem ("fltsim_driver_load: instance 'A' has altitude
+ * '12x', which is not a decimal number"), or "" when none has. The text stays
+ * valid until the next failing call on this thread. */
+const char *fltsim_last_error(void);
+
+/* ------------------------------------------------------------------------- */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------- */
+
+/* "IRP_MJ_CREATE", "IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION", or NULL. */
+const char *fltsim_major_name(UCHAR major);
+/* "FLT_PREOP_SUCCESS_WITH_CALLBACK" ... or NULL for a value outside the enum. */
+const char *fltsim_preop_status_name(FLT_PREOP_CALLBACK_STATUS status);
+const char *fltsim_postop_status_name(FLT_POSTOP_CALLBACK_STATUS status);
+
+/* ------------------------------------------------------------------------- */
+/* Systems                                                                   */
+/* ------------------------------------------------------------------------- */
+
+typedef struct fltsim_system fltsim_system;
+
+/* SPEC 1.4 / 12.11: accept invalid operation registrations (POWER,
+ * DEVICE_CHANGE, SHUTDOWN post, unknown codes, duplicates, Reserved1, wrong
+ * Size) with a verifier report instead of failing with STATUS_INVALID_PARAMETER. */
+#define FLTSIM_SYSTEM_LENIENT_REGISTRATION 0x00000001
+/* SPEC 12.5: run the deferred instance setup of a newly mounted volume on its
+ * first operation of any kind instead of its first create. */
+#define FLTSIM_SYSTEM_SETUP_ON_FIRST_IO 0x00000002
+
+struct fltsim_system_options {
+    ULONG flags; /* FLTSIM_SYSTEM_* */
+};
+
+/* Creates an empty system: no volumes, no filters. options may be NULL.
+ * STATUS_INVALID_PARAMETER (unknown flag, out NULL), STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out);
+
+/* Shuts a system down the way Windows would: the I/O manager closes every
+ * handle still open (cleanup and close go through the filters), each loaded
+ * driver gets a mandatory unload, each volume is dismounted. Then frees it.
+ * Must not be called from a callback. */
+void fltsim_system_destroy(fltsim_system *sys);
+
+/* The I/O manager (sim) keeps its per-system state here. shutdown_cb runs first
+ * in fltsim_system_destroy, while filters are still loaded. Returns
+ * STATUS_OBJECT_NAME_COLLISION when a state is already attached. */
+NTSTATUS fltsim_system_set_io_manager(fltsim_system *sys, void *state,
+                                      void (*shutdown_cb)(void *state));
+void *fltsim_system_io_manager(fltsim_system *sys);
+
+/* ------------------------------------------------------------------------- */
+/* Traces                                                                    */
+/* ------------------------------------------------------------------------- */
+
+enum fltsim_event_type {
+    FLTSIM_EV_IO_START,           /* an operation enters the filter stack */
+    FLTSIM_EV_IO_COMPLETE,        /* ... and leaves it; status, information */
+    FLTSIM_EV_PRE,                /* a pre-operation callback is called */
+    FLTSIM_EV_PRE_RETURN,         /* status = FLT_PREOP_* returned */
+    FLTSIM_EV_POST,               /* a post-operation callback is called; flags = post flags */
+    FLTSIM_EV_POST_RETURN,        /* status = FLT_POSTOP_* returned */
+    FLTSIM_EV_FS,                 /* the file system is called */
+    FLTSIM_EV_FS_RETURN,          /* ... and answered; status, information */
+    FLTSIM_EV_INSTANCE_SETUP,     /* flags = setup flags; status = result */
+    FLTSIM_EV_QUERY_TEARDOWN,     /* status = result */
+    FLTSIM_EV_TEARDOWN_START,     /* flags = reason */
+    FLTSIM_EV_TEARDOWN_COMPLETE,  /* flags = reason */
+    FLTSIM_EV_FILTER_UNLOAD,      /* flags = unload flags; status = result */
+    FLTSIM_EV_REPORT              /* a verifier report; detail = message */
+};
+
+enum fltsim_op_kind {
+    FLTSIM_OP_IRP = 0,
+    FLTSIM_OP_FAST_IO = 1,
+    FLTSIM_OP_FS_FILTER = 2
+};
+
+/* One trace event. Strings are UTF-8 and valid only during the callback. */
+struct fltsim_event {
+    enum fltsim_event_type type;
+    ULONG64 op_id;             /* operation sequence number, 0 for non-I/O events */
+    enum fltsim_op_kind kind;
+    UCHAR major;
+    UCHAR minor;
+    ULONG depth;               /* position in the node list, 0 = top */
+    const char *filter;        /* filter name, or NULL */
+    const char *instance;      /* instance name, or NULL */
+    const char *altitude;      /* instance altitude, or NULL */
+    const char *volume;        /* volume device name, or NULL */
+    LONG status;
+    ULONG_PTR information;
+    ULONG flags;
+    ULONG process_id;
+    ULONG thread_id;
+    KIRQL irql;
+    const char *detail;        /* file name or message, or NULL */
+};
+
+typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);
+
+/* Sends every event of the system to cb (NULL turns tracing off). cb may be
+ * called from any thread that runs I/O, never concurrently for one system.
+ * Set it before I/O starts. */
+void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
+
+/* ------------------------------------------------------------------------- */
+/* Verifier reports (SPEC 10)                                                */
+/* ------------------------------------------------------------------------- */
+
+struct fltsim_report {
+    char rule[8];        /* "V1" ... "V30", or "ASSERT" for a failed NT_ASSERT */
+    char spec[16];       /* SPEC section, e.g. "3.2" */
+    char filter[128];    /* filter name, "" when unknown */
+    char altitude[64];   /* instance altitude, "" when none */
+    UCHAR major;         /* operation, 0xFF with op_kind -1 when none */
+    int op_kind;         /* enum fltsim_op_kind, or -1 */
+    ULONG thread_id;
+    char message[320];   /* what happened and what the rule says */
+};
+
+/* Number of reports recorded since the system was created or last cleared. */
+ULONG fltsim_system_report_count(fltsim_system *sys);
+/* Copies report index into out. STATUS_INVALID_PARAMETER when out of range. */
+NTSTATUS fltsim_system_report_get(fltsim_system *sys, ULONG index, struct fltsim_report *out);
+/* Number of reports whose rule equals rule ("V2"). */
+ULONG fltsim_system_report_count_rule(fltsim_system *sys, const char *rule);
+void fltsim_system_reports_clear(fltsim_system *sys);
+
+/* ------------------------------------------------------------------------- */
+/* Drivers and filters (DESIGN decision 7)                                   */
+/* ------------------------------------------------------------------------- */
+
+/* Registry Instances\<name>\Flags bits. */
+#define FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC 0x00000001 /* no automatic attachment */
+#define FLTSIM_INSTANCE_SUPPRESS_MANUAL 0x00000002    /* no manual attachment */
+
+/* One instance definition: Services\<service>\Instances\<name>. */
+struct fltsim_instance_def {
+    PCWSTR name;
+    PCWSTR altitude; /* decimal string, SPEC 2.1 */
+    ULONG flags;     /* FLTSIM_INSTANCE_* */
+};
+
+/* The registry stand-in for one filter: its service key and instance table.
+ * Copied by fltsim_driver_load; the caller's memory is not kept. */
+struct fltsim_filter_def {
+    PCWSTR service_name;     /* the filter's name, e.g. L"PassThrough" */
+    PCWSTR default_instance; /* Instances\DefaultInstance; NULL = none */
+    const struct fltsim_instance_def *instances;
+    ULONG instance_count;
+};
+
+typedef struct fltsim_driver fltsim_driver;
+
+/* Loads a driver: builds its DRIVER_OBJECT (\FileSystem\<service>) and registry
+ * path, and calls entry at PASSIVE_LEVEL on this thread. Returns entry's status;
+ * when it fails the driver is unloaded without FilterUnloadCallback (SPEC 1.4)
+ * and *out is NULL. STATUS_INVALID_PARAMETER for a bad definition (see
+ * fltsim_last_error), STATUS_OBJECT_NAME_COLLISION for a service name already
+ * loaded. */
+NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *def,
+                            PDRIVER_INITIALIZE entry, fltsim_driver **out);
+
+#define FLTSIM_UNLOAD_MANDATORY 0x00000001 /* service stop, not fltmc unload */
+
+/* Unloads a driver (SPEC 1.4, 2.7): FilterUnloadCallback with
+ * FLTFL_FILTER_UNLOAD_MANDATORY when flags says so. A non-mandatory unload is
+ * vetoed by a warning or error status, which is returned and the driver stays.
+ * STATUS_INVALID_DEVICE_REQUEST ([SIM]) when the filter has no unload callback,
+ * or the request is mandatory and the filter registered
+ * FLTFL_REGISTRATION_DO_NOT_SUPPORT_SERVICE_STOP. On success drv is freed. */
+NTSTATUS fltsim_driver_unload(fltsim_driver *drv, ULONG flags);
+
+/* The filter the driver registered, or NULL. */
+PFLT_FILTER fltsim_driver_filter(fltsim_driver *drv);
+/* Finds a loaded driver by service name (case-insensitive), or NULL. */
+fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name);
+
+/* ------------------------------------------------------------------------- */
+/* File systems and volumes                                                  */
+/* ------------------------------------------------------------------------- */
+
+/* The table a file system at the bottom of the stack implements (LKL and rump
+ * style). The model calls it with the callback data as the filters left it:
+ * Iopb->MajorFunction, MinorFunction, IrpFlags, OperationFlags, TargetFileObject
+ * and Parameters describe the request. */
+struct fltsim_fs_ops {
+    const char *name; /* for traces, e.g. "memfs" */
+
+    /* An IRP-based request. Fills data->IoStatus and returns its Status.
+     * Required. */
+    NTSTATUS (*irp_cb)(void *fs, PFLT_CALLBACK_DATA data);
+
+    /* A fast-I/O request. Returns TRUE when it was handled (IoStatus filled),
+     * FALSE when fast I/O is not possible and the I/O manager must send an IRP.
+     * NULL means the file system has no fast I/O. */
+    BOOLEAN (*fast_io_cb)(void *fs, PFLT_CALLBACK_DATA data);
+
+    /* An FS-filter callback (acquire/release for section synchronization ...).
+     * Fills IoStatus and returns its Status. NULL: always STATUS_SUCCESS. */
+    NTSTATUS (*fs_filter_cb)(void *fs, PFLT_CALLBACK_DATA data);
+
+    /* Called once when the volume is dismounted and freed, if not NULL. */
+    void (*release_cb)(void *fs);
+};
+
+struct fltsim_volume_params {
+    PCWSTR device_name;            /* e.g. L"\\Device\\HarddiskVolume1"; required */
+    WCHAR drive_letter;            /* L'C', or 0 for none */
+    const struct fltsim_fs_ops *ops;
+    void *fs;                      /* passed to every op */
+    FLT_FILESYSTEM_TYPE fs_type;   /* reported to InstanceSetup, e.g. FLT_FSTYPE_NTFS */
+    DEVICE_TYPE device_type;       /* 0 = FILE_DEVICE_DISK_FILE_SYSTEM */
+};
+
+/* Mounts a volume. Started filters are offered it (instance setup with
+ * FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME) on its first create, or first
+ * operation with FLTSIM_SYSTEM_SETUP_ON_FIRST_IO (SPEC 12.5).
+ * STATUS_OBJECT_NAME_COLLISION when the name or drive letter is taken;
+ * STATUS_INVALID_PARAMETER for missing fields. */
+NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_params *params,
+                             PFLT_VOLUME *out);
+
+/* Dismounts a volume: tears down its instances with
+ * FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT and releases the file system.
+ * STATUS_DEVICE_BUSY (nothing changes) while file objects are open on it. */
+NTSTATUS fltsim_volume_dismount(PFLT_VOLUME volume);
+
+/* Finds a mounted volume by device name (L"\\Device\\HarddiskVolume1") or drive
+ * (L"C:"), case-insensitive. No reference is taken. NULL when none. */
+PFLT_VOLUME fltsim_volume_find(fltsim_system *sys, PCWSTR name);
+
+fltsim_system *fltsim_volume_system(PFLT_VOLUME volume);
+void *fltsim_volume_fs(PFLT_VOLUME volume);
+/* The volume's device name, as a counted string owned by the volume. */
+PCUNICODE_STRING fltsim_volume_device_name(PFLT_VOLUME volume);
+WCHAR fltsim_volume_drive_letter(PFLT_VOLUME volume);
+
+/* The I/O manager opens a file object on a volume (sets Vpb and DeviceObject)
+ * and closes it when its last reference goes; the count of open file objects
+ * keeps the volume from being dismounted. */
+void fltsim_volume_file_object_opened(PFLT_VOLUME volume, PFILE_OBJECT file_object);
+void fltsim_volume_file_object_closed(PFLT_VOLUME volume, PFILE_OBJECT file_object);
+/* The volume a file object was opened on, or NULL. */
+PFLT_VOLUME fltsim_volume_of_file_object(PFILE_OBJECT file_object);
+
+/* ------------------------------------------------------------------------- */
+/* Requests: how the I/O manager hands an operation to the filter stack      */
+/* ------------------------------------------------------------------------- */
+
+struct fltsim_request {
+    /* in */
+    enum fltsim_op_kind kind;
+    UCHAR major;
+    UCHAR minor;
+    UCHAR operation_flags;   /* SL_* */
+    ULONG irp_flags;         /* IRP_*; IRP-based requests only */
+    ULONG callback_flags;    /* extra FLTFL_CALLBACK_DATA_* bits, e.g. SYSTEM_BUFFER */
+    PFILE_OBJECT file_object;
+    FLT_PARAMETERS parameters;
+    KPROCESSOR_MODE requestor_mode;
+    /* out */
+    IO_STATUS_BLOCK io_status;
+    ULONG64 op_id;
+};
+
+/* Runs one operation through the volume's filter stack and file system and
+ * returns its final status (also in req->io_status). For fast I/O the status
+ * STATUS_FLT_DISALLOW_FAST_IO means "send an IRP instead": a filter returned
+ * FLT_PREOP_DISALLOW_FASTIO or the file system declined (SPEC 3.2).
+ * STATUS_VOLUME_DISMOUNTED once the volume is dismounting. Runs on the calling
+ * thread, which is the requestor. */
+NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req);
+
+/* ------------------------------------------------------------------------- */
+/* Requestor identity, IRQL and top-level IRP of the calling thread          */
+/* ------------------------------------------------------------------------- */
+
+/* Sets the simulated process and thread ids the calling thread issues I/O as
+ * (what FltGetRequestorProcessId and PsGetCurrentProcessId report). Until set,
+ * a thread is process 1000 with a thread id fltsim assigns. */
+void fltsim_thread_set_identity(ULONG process_id, ULONG thread_id);
+ULONG fltsim_thread_process_id(void);
+ULONG fltsim_thread_id(void);
+/* The PETHREAD object for the calling thread's identity (valid for the life of
+ * the process). */
+PETHREAD fltsim_thread_current(void);
+/* Ids of a PETHREAD object returned by fltsim_thread_current. */
+ULONG fltsim_thread_object_process_id(PETHREAD thread);
+ULONG fltsim_thread_object_thread_id(PETHREAD thread);
+
+/* ------------------------------------------------------------------------- */
+/* Pool accounting                                                           */
+/* ------------------------------------------------------------------------- */
+
+struct fltsim_pool_stats {
+    ULONG64 outstanding;       /* allocations not yet freed */
+    ULONG64 outstanding_bytes;
+    ULONG64 total;             /* allocations ever made */
+};
+
+/* Process-wide counts for one tag (all systems). */
+void fltsim_pool_tag_stats(ULONG tag, struct fltsim_pool_stats *out);
+/* Allocations not yet freed, all tags. */
+ULONG64 fltsim_pool_outstanding(void);
+
+/* ------------------------------------------------------------------------- */
+/* Debug output                                                              */
+/* ------------------------------------------------------------------------- */
+
+/* Where DbgPrint/DbgPrintEx text goes (one call per formatted message).
+ * NULL restores the default, standard error. Process-wide. */
+typedef void (*fltsim_debug_sink_cb)(void *ctx, const char *text);
+void fltsim_debug_set_sink(fltsim_debug_sink_cb cb, void *ctx);
+
+/* ------------------------------------------------------------------------- */
+/* UTF-16 at the edges (DESIGN decision 2)                                   */
+/* ------------------------------------------------------------------------- */
+
+/* Converts count UTF-16 units to UTF-8 in out (always terminated; unpaired
+ * surrogates become U+FFFD). Returns the length written, without terminator;
+ * output that does not fit is cut at a character boundary. */
+size_t fltsim_utf16_to_utf8(const WCHAR *in, size_t count, char *out, size_t size);
+/* Converts NUL-terminated UTF-8 to UTF-16 in out (terminated), at most size
+ * units including the terminator. Returns the number of units written without
+ * the terminator, or (size_t)-1 for invalid UTF-8 or no room. */
+size_t fltsim_utf8_to_utf16(const char *in, WCHAR *out, size_t size);
+/* Length of a NUL-terminated UTF-16 string, in units. */
+size_t fltsim_wcslen(const WCHAR *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLTSIM_MODEL_H */

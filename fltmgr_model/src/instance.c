@@ -1,0 +1,483 @@
+/*
+ * Instances (SPEC 2.4-2.6): attaching a filter to a volume at an altitude with
+ * InstanceSetupCallback, manual detach with InstanceQueryTeardownCallback, and
+ * teardown (TeardownStart, wait for the operations in flight, TeardownComplete).
+ * Each attach or detach rebuilds the volume's node lists (DESIGN decision 10)
+ * so dispatch never walks the instance list.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
+                          struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
+                          PFILE_OBJECT file_object)
+{
+    /* The members are const for filters; fltsim builds the value and copies it. */
+    FLT_RELATED_OBJECTS value = {
+        (USHORT)sizeof(FLT_RELATED_OBJECTS), 0, filter, volume, instance, file_object, NULL};
+    memcpy(objects, &value, sizeof(value));
+}
+
+/* ---- node lists ---- */
+
+void fltsim__stack_unref(struct fltsim_stack *stack)
+{
+    if (stack == NULL || __atomic_sub_fetch(&stack->refs, 1, __ATOMIC_SEQ_CST) != 0)
+        return;
+    for (ULONG i = 0; i < stack->total; i++)
+        fltsim__instance_unref(stack->nodes[i]);
+    free(stack);
+}
+
+struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume)
+{
+    uv_mutex_lock(&volume->sys->lock);
+    struct fltsim_stack *stack = volume->stack;
+    if (stack != NULL)
+        __atomic_add_fetch(&stack->refs, 1, __ATOMIC_SEQ_CST);
+    uv_mutex_unlock(&volume->sys->lock);
+    return stack;
+}
+
+/* sys->lock held. Builds the per-slot lists of attached instances, highest
+ * altitude first. Returns false (lists unchanged) when out of memory. */
+static bool rebuild_stack_locked(struct _FLT_VOLUME *volume)
+{
+    ULONG count[FLTSIM_SLOT_COUNT] = {0}, total = 0;
+    for (PLIST_ENTRY e = volume->instances.Flink; e != &volume->instances; e = e->Flink) {
+        PFLT_INSTANCE i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link);
+        if (i->state != FLTSIM_INSTANCE_ATTACHED)
+            continue;
+        for (int s = 0; s < FLTSIM_SLOT_COUNT; s++)
+            if (i->filter->ops[s].registered) {
+                count[s]++;
+                total++;
+            }
+    }
+    struct fltsim_stack *stack = NULL;
+    if (total != 0) {
+        stack = calloc(1, sizeof(*stack) + total * sizeof(stack->nodes[0]));
+        if (stack == NULL)
+            return false;
+        stack->refs = 1;
+        stack->total = total;
+        ULONG next = 0;
+        for (int s = 0; s < FLTSIM_SLOT_COUNT; s++) {
+            stack->first[s] = next;
+            for (PLIST_ENTRY e = volume->instances.Flink; e != &volume->instances; e = e->Flink) {
+                PFLT_INSTANCE i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link);
+                if (i->state != FLTSIM_INSTANCE_ATTACHED || !i->filter->ops[s].registered)
+                    continue;
+                fltsim__instance_ref(i);
+                stack->nodes[next++] = i;
+            }
+            stack->count[s] = next - stack->first[s];
+        }
+    }
+    struct fltsim_stack *old = volume->stack;
+    volume->stack = stack;
+    /* Operations still using the old lists keep it alive; instances it holds
+     * are freed only when those operations finish. */
+    fltsim__stack_unref(old);
+    return true;
+}
+
+void fltsim__volume_rebuild_stack_locked(struct _FLT_VOLUME *volume)
+{
+    /* Out of memory leaves the old lists, which is safe: dispatch skips any
+     * instance that is no longer attached. */
+    (void)rebuild_stack_locked(volume);
+}
+
+/* ---- trace helpers ---- */
+
+static void trace_instance(enum fltsim_event_type type, PFLT_INSTANCE inst, ULONG flags,
+                           NTSTATUS status, const char *detail)
+{
+    fltsim_system *sys = inst->volume->sys;
+    if (!fltsim__tracing(sys))
+        return;
+    struct fltsim_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.filter = inst->filter->name8;
+    ev.instance = inst->name8;
+    ev.altitude = inst->altitude.text;
+    ev.volume = inst->volume->name8;
+    ev.flags = flags;
+    ev.status = status;
+    ev.detail = detail;
+    fltsim__event_thread(&ev);
+    fltsim__trace(sys, &ev);
+}
+
+/* ---- attach ---- */
+
+NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
+                                 PCUNICODE_STRING name, const struct fltsim_altitude *altitude,
+                                 FLT_INSTANCE_SETUP_FLAGS setup_flags,
+                                 NTSTATUS collision_status, struct _FLT_INSTANCE **out)
+{
+    fltsim_system *sys = filter->sys;
+    if (out != NULL)
+        *out = NULL;
+    if (volume->sys != sys)
+        return STATUS_INVALID_PARAMETER;
+
+    PFLT_INSTANCE inst = calloc(1, sizeof(*inst));
+    if (inst == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (!fltsim__ustr_dup(&inst->name, name->Buffer, name->Length / sizeof(WCHAR))) {
+        free(inst);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    fltsim__ustr_to_utf8(&inst->name, inst->name8, sizeof(inst->name8));
+    inst->altitude = *altitude;
+    inst->obj.magic = FLTSIM_MAGIC_INSTANCE;
+    inst->obj.refs = 1; /* attached lifetime; dropped by teardown */
+
+    NTSTATUS status = STATUS_SUCCESS;
+    const char *why = NULL;
+    uv_mutex_lock(&sys->lock);
+    if (filter->state == FLTSIM_FILTER_REGISTERED) {
+        status = STATUS_FLT_FILTER_NOT_READY;
+        why = "FltStartFiltering has not been called";
+    } else if (filter->state != FLTSIM_FILTER_STARTED || volume->dismounting) {
+        status = STATUS_FLT_DELETING_OBJECT;
+        why = "the filter or the volume is being torn down";
+    } else {
+        PLIST_ENTRY insert_before = &volume->instances;
+        for (PLIST_ENTRY e = volume->instances.Flink; e != &volume->instances; e = e->Flink) {
+            PFLT_INSTANCE i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link);
+            if (fltsim__ustr_equal_ci(&i->name, &inst->name)) {
+                status = STATUS_FLT_INSTANCE_NAME_COLLISION;
+                why = "an instance with this name is on the volume";
+                break;
+            }
+            int c = fltsim__altitude_compare(&i->altitude, altitude);
+            if (c == 0) {
+                status = collision_status;
+                why = "another instance is at this altitude on the volume";
+                break;
+            }
+            if (c < 0 && insert_before == &volume->instances)
+                insert_before = e;
+        }
+        if (NT_SUCCESS(status)) {
+            inst->filter = filter;
+            inst->volume = volume;
+            fltsim__filter_ref(filter);
+            fltsim__volume_ref(volume);
+            InsertTailList(insert_before, &inst->volume_link); /* before the first lower one */
+            InsertTailList(&filter->instances, &inst->filter_link);
+            inst->state = FLTSIM_INSTANCE_INITING;
+        }
+    }
+    uv_mutex_unlock(&sys->lock);
+
+    if (!NT_SUCCESS(status)) {
+        if (fltsim__tracing(sys)) {
+            struct fltsim_event ev;
+            memset(&ev, 0, sizeof(ev));
+            ev.type = FLTSIM_EV_INSTANCE_SETUP;
+            ev.filter = filter->name8;
+            ev.instance = inst->name8;
+            ev.altitude = altitude->text;
+            ev.volume = volume->name8;
+            ev.flags = setup_flags;
+            ev.status = status;
+            ev.detail = why;
+            fltsim__event_thread(&ev);
+            fltsim__trace(sys, &ev);
+        }
+        fltsim__ustr_free(&inst->name);
+        free(inst);
+        return status;
+    }
+
+    /* InstanceSetupCallback runs at PASSIVE_LEVEL with no lock held (SPEC 2.4). */
+    PFLT_INSTANCE_SETUP_CALLBACK setup = filter->reg.InstanceSetupCallback;
+    if (setup != NULL) {
+        FLT_RELATED_OBJECTS objects;
+        fltsim__fill_objects(&objects, filter, volume, inst, NULL);
+        struct fltsim_callout save;
+        fltsim__enter(&save, sys, filter, NULL);
+        status = setup(&objects, setup_flags, volume->device_type, volume->fs_type);
+        fltsim__leave(&save);
+    }
+    trace_instance(FLTSIM_EV_INSTANCE_SETUP, inst, setup_flags, status,
+                   setup != NULL ? NULL : "no InstanceSetupCallback: attach accepted");
+
+    uv_mutex_lock(&sys->lock);
+    bool attached = false;
+    if (!fltsim__is_veto(status)) {
+        inst->state = FLTSIM_INSTANCE_ATTACHED;
+        attached = rebuild_stack_locked(volume);
+        if (!attached) {
+            inst->state = FLTSIM_INSTANCE_INITING;
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        }
+    }
+    if (!attached) {
+        /* A warning or error status means no attachment (SPEC 2.4). */
+        RemoveEntryList(&inst->volume_link);
+        RemoveEntryList(&inst->filter_link);
+        inst->state = FLTSIM_INSTANCE_TORN_DOWN;
+    }
+    uv_cond_broadcast(&sys->cond);
+    uv_mutex_unlock(&sys->lock);
+
+    if (!attached) {
+        fltsim__instance_unref(inst);
+        return status;
+    }
+    if (out != NULL) {
+        /* The caller gets a rundown reference (SPEC 2.4, FltAttachVolume). */
+        if (NT_SUCCESS(fltsim__object_reference(inst)))
+            *out = inst;
+    }
+    return STATUS_SUCCESS;
+}
+
+void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
+                          FLT_INSTANCE_SETUP_FLAGS setup_flags)
+{
+    struct fltsim_driver *drv = filter->driver;
+    if (drv->default_instance < 0)
+        return;
+    const struct fltsim_instance_entry *entry = &drv->instances[drv->default_instance];
+    if (entry->flags & FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC)
+        return;
+
+    /* Each filter is offered each volume automatically once: at
+     * FltStartFiltering for volumes that exist, or at the volume's deferred
+     * mount setup. */
+    fltsim_system *sys = filter->sys;
+    uv_mutex_lock(&sys->lock);
+    for (ULONG k = 0; k < volume->offered_count; k++) {
+        if (volume->offered[k] == filter->serial) {
+            uv_mutex_unlock(&sys->lock);
+            return;
+        }
+    }
+    if (volume->offered_count == volume->offered_capacity) {
+        ULONG cap = volume->offered_capacity ? volume->offered_capacity * 2 : 8;
+        ULONG64 *grown = realloc(volume->offered, cap * sizeof(*grown));
+        if (grown == NULL) {
+            uv_mutex_unlock(&sys->lock);
+            return;
+        }
+        volume->offered = grown;
+        volume->offered_capacity = cap;
+    }
+    volume->offered[volume->offered_count++] = filter->serial;
+    uv_mutex_unlock(&sys->lock);
+
+    fltsim__instance_attach(filter, volume, &entry->name, &entry->altitude, setup_flags,
+                            STATUS_OBJECT_NAME_COLLISION, NULL);
+}
+
+/* ---- teardown ---- */
+
+NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEARDOWN_FLAGS reason)
+{
+    struct _FLT_VOLUME *volume = inst->volume;
+    struct _FLT_FILTER *filter = inst->filter;
+    fltsim_system *sys = volume->sys;
+
+    /* 1. New operations stop reaching the instance (SPEC 2.6). */
+    uv_mutex_lock(&sys->lock);
+    if (inst->state != FLTSIM_INSTANCE_ATTACHED) {
+        uv_mutex_unlock(&sys->lock);
+        return STATUS_FLT_DELETING_OBJECT;
+    }
+    __atomic_store_n(&inst->state, FLTSIM_INSTANCE_TEARING_DOWN, __ATOMIC_SEQ_CST);
+    fltsim__volume_rebuild_stack_locked(volume);
+    uv_mutex_unlock(&sys->lock);
+
+    FLT_RELATED_OBJECTS objects;
+    fltsim__fill_objects(&objects, filter, volume, inst, NULL);
+    struct fltsim_callout save;
+
+    /* 2. InstanceTeardownStartCallback. */
+    trace_instance(FLTSIM_EV_TEARDOWN_START, inst, reason, STATUS_SUCCESS, NULL);
+    if (filter->reg.InstanceTeardownStartCallback != NULL) {
+        fltsim__enter(&save, sys, filter, NULL);
+        filter->reg.InstanceTeardownStartCallback(&objects, reason);
+        fltsim__leave(&save);
+    }
+
+    /* 4. Wait for the operations that started before step 1. */
+    uv_mutex_lock(&sys->lock);
+    while (__atomic_load_n(&inst->ops_in_flight, __ATOMIC_SEQ_CST) > 0)
+        uv_cond_wait(&sys->cond, &sys->lock);
+    uv_mutex_unlock(&sys->lock);
+
+    /* 5. InstanceTeardownCompleteCallback; rundown references held by the
+     * filter do not delay it (SPEC 2.6). */
+    trace_instance(FLTSIM_EV_TEARDOWN_COMPLETE, inst, reason, STATUS_SUCCESS, NULL);
+    if (filter->reg.InstanceTeardownCompleteCallback != NULL) {
+        fltsim__enter(&save, sys, filter, NULL);
+        filter->reg.InstanceTeardownCompleteCallback(&objects, reason);
+        fltsim__leave(&save);
+    }
+
+    uv_mutex_lock(&sys->lock);
+    RemoveEntryList(&inst->volume_link);
+    RemoveEntryList(&inst->filter_link);
+    __atomic_store_n(&inst->state, FLTSIM_INSTANCE_TORN_DOWN, __ATOMIC_SEQ_CST);
+    uv_cond_broadcast(&sys->cond);
+    uv_mutex_unlock(&sys->lock);
+
+    /* 6. The memory goes when the last reference does. */
+    fltsim__instance_unref(inst);
+    return STATUS_SUCCESS;
+}
+
+/* ---- FltAttachVolume / FltAttachVolumeAtAltitude / FltDetachVolume ---- */
+
+static NTSTATUS attach_checks(PFLT_FILTER Filter, PFLT_VOLUME Volume, const char *api)
+{
+    if (!fltsim__is_filter(Filter) || !fltsim__is_volume(Volume))
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Filter and Volume are required", api);
+    if (Filter->sys != Volume->sys)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "%s: the filter and the volume belong to different systems", api);
+    fltsim__check_irql(Filter->sys, PASSIVE_LEVEL, api);
+    if (Filter->state == FLTSIM_FILTER_REGISTERED)
+        return STATUS_FLT_FILTER_NOT_READY;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS FltAttachVolume(PFLT_FILTER Filter, PFLT_VOLUME Volume, PCUNICODE_STRING InstanceName,
+                         PFLT_INSTANCE *RetInstance)
+{
+    if (RetInstance != NULL)
+        *RetInstance = NULL;
+    NTSTATUS status = attach_checks(Filter, Volume, "FltAttachVolume");
+    if (!NT_SUCCESS(status))
+        return status;
+
+    /* The instance's attributes come from the registry: the named instance,
+     * or DefaultInstance when InstanceName is NULL (SPEC 2.4). */
+    struct fltsim_driver *drv = Filter->driver;
+    const struct fltsim_instance_entry *entry = NULL;
+    if (InstanceName == NULL) {
+        if (drv->default_instance >= 0)
+            entry = &drv->instances[drv->default_instance];
+    } else {
+        for (ULONG k = 0; k < drv->instance_count && entry == NULL; k++)
+            if (fltsim__ustr_equal_ci(&drv->instances[k].name, InstanceName))
+                entry = &drv->instances[k];
+    }
+    if (entry == NULL)
+        return fltsim__fail(STATUS_OBJECT_NAME_NOT_FOUND,
+                            "FltAttachVolume(%s): no such instance in the filter's instance "
+                            "table ([SIM] the registry key is missing)",
+                            Filter->name8);
+    if (entry->flags & FLTSIM_INSTANCE_SUPPRESS_MANUAL)
+        return fltsim__fail(STATUS_FLT_DO_NOT_ATTACH,
+                            "FltAttachVolume(%s): the instance definition suppresses manual "
+                            "attachment (Flags 0x2)",
+                            Filter->name8);
+    return fltsim__instance_attach(Filter, Volume, &entry->name, &entry->altitude,
+                                   FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT,
+                                   STATUS_OBJECT_NAME_COLLISION, RetInstance);
+}
+
+NTSTATUS FltAttachVolumeAtAltitude(PFLT_FILTER Filter, PFLT_VOLUME Volume,
+                                   PCUNICODE_STRING Altitude, PCUNICODE_STRING InstanceName,
+                                   PFLT_INSTANCE *RetInstance)
+{
+    if (RetInstance != NULL)
+        *RetInstance = NULL;
+    NTSTATUS status = attach_checks(Filter, Volume, "FltAttachVolumeAtAltitude");
+    if (!NT_SUCCESS(status))
+        return status;
+    struct fltsim_altitude altitude;
+    if (Altitude == NULL || Altitude->Buffer == NULL ||
+        !fltsim__altitude_parse(Altitude->Buffer, Altitude->Length / sizeof(WCHAR), &altitude))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "FltAttachVolumeAtAltitude(%s): the altitude is not a decimal "
+                            "number with at most one point (SPEC 2.1)",
+                            Filter->name8);
+
+    UNICODE_STRING name;
+    WCHAR generated[INSTANCE_NAME_MAX_CHARS + 1];
+    if (InstanceName != NULL && InstanceName->Length != 0) {
+        name = *InstanceName;
+    } else {
+        /* [SIM] The generated name is "<filter name> <altitude>", cut to
+         * INSTANCE_NAME_MAX_CHARS (the format Windows uses is not documented). */
+        PCUNICODE_STRING fname = &Filter->driver->service_name;
+        size_t n = 0, flen = fname->Length / sizeof(WCHAR);
+        for (size_t k = 0; k < flen && n < INSTANCE_NAME_MAX_CHARS; k++)
+            generated[n++] = fname->Buffer[k];
+        if (n < INSTANCE_NAME_MAX_CHARS)
+            generated[n++] = L' ';
+        for (const char *p = altitude.text; *p != '\0' && n < INSTANCE_NAME_MAX_CHARS; p++)
+            generated[n++] = (WCHAR)*p;
+        generated[n] = 0;
+        name.Buffer = generated;
+        name.Length = name.MaximumLength = (USHORT)(n * sizeof(WCHAR));
+    }
+    return fltsim__instance_attach(Filter, Volume, &name, &altitude,
+                                   FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT,
+                                   STATUS_FLT_INSTANCE_ALTITUDE_COLLISION, RetInstance);
+}
+
+NTSTATUS FltDetachVolume(PFLT_FILTER Filter, PFLT_VOLUME Volume, PCUNICODE_STRING InstanceName)
+{
+    if (!fltsim__is_filter(Filter) || !fltsim__is_volume(Volume))
+        return STATUS_INVALID_PARAMETER;
+    fltsim_system *sys = Filter->sys;
+    fltsim__check_irql(sys, APC_LEVEL, "FltDetachVolume");
+
+    /* The named instance, or the highest one of this filter when no name is given. */
+    PFLT_INSTANCE inst = NULL;
+    NTSTATUS status = STATUS_FLT_INSTANCE_NOT_FOUND;
+    uv_mutex_lock(&sys->lock);
+    for (PLIST_ENTRY e = Volume->instances.Flink; e != &Volume->instances; e = e->Flink) {
+        PFLT_INSTANCE i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link);
+        if (i->filter != Filter || i->state == FLTSIM_INSTANCE_INITING)
+            continue;
+        if (InstanceName != NULL && !fltsim__ustr_equal_ci(&i->name, InstanceName))
+            continue;
+        if (i->state != FLTSIM_INSTANCE_ATTACHED) {
+            status = STATUS_FLT_DELETING_OBJECT;
+            continue;
+        }
+        inst = i;
+        fltsim__instance_ref(inst);
+        break;
+    }
+    uv_mutex_unlock(&sys->lock);
+    if (inst == NULL)
+        return status;
+
+    /* Without InstanceQueryTeardownCallback, manual detach is impossible
+     * (SPEC 2.5); [SIM] the caller gets STATUS_FLT_DO_NOT_DETACH. */
+    PFLT_INSTANCE_QUERY_TEARDOWN_CALLBACK query = Filter->reg.InstanceQueryTeardownCallback;
+    if (query == NULL) {
+        trace_instance(FLTSIM_EV_QUERY_TEARDOWN, inst, 0, STATUS_FLT_DO_NOT_DETACH,
+                       "no InstanceQueryTeardownCallback: manual detach refused");
+        fltsim__instance_unref(inst);
+        return STATUS_FLT_DO_NOT_DETACH;
+    }
+    FLT_RELATED_OBJECTS objects;
+    fltsim__fill_objects(&objects, Filter, Volume, inst, NULL);
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, Filter, NULL);
+    status = query(&objects, 0);
+    fltsim__leave(&save);
+    trace_instance(FLTSIM_EV_QUERY_TEARDOWN, inst, 0, status, NULL);
+    if (fltsim__is_veto(status)) {
+        fltsim__instance_unref(inst);
+        return status;
+    }
+    status = fltsim__instance_teardown(inst, FLTFL_INSTANCE_TEARDOWN_MANUAL);
+    fltsim__instance_unref(inst);
+    return status;
+}

@@ -1,0 +1,370 @@
+/*
+ * PRIVATE to fltmgr_model/src. The concrete objects behind the opaque FLT_*
+ * handles, the per-thread state, and the helpers the model's files share.
+ * Nothing outside fltmgr_model/src includes this; the sim and tests use
+ * fltsim/model.h.
+ *
+ * Lock order: sys->lock is the only model lock held while another is taken
+ * (sys->trace_lock is taken with or without it, never the other way round).
+ * No filter callback and no file-system op is ever called with sys->lock held.
+ */
+#ifndef FLTSIM_MODEL_INTERNAL_H
+#define FLTSIM_MODEL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "fltsim/model.h"
+
+/* One callback slot per operation code: 28 IRP majors + 22 FltMgr codes (SPEC 1.3). */
+#define FLTSIM_SLOT_COUNT 50
+#define FLTSIM_MAX_OPERATION_ENTRIES 256 /* bound when looking for IRP_MJ_OPERATION_END */
+#define FLTSIM_MAX_CONTEXT_ENTRIES 64    /* bound when looking for FLT_CONTEXT_END */
+#define FLTSIM_NAME8_MAX 128             /* UTF-8 copies of names for traces */
+#define FLTSIM_ALTITUDE_MAX 64           /* longest altitude string accepted */
+
+/* Object tags, checked wherever a filter hands fltsim an opaque pointer. */
+enum {
+    FLTSIM_MAGIC_FILTER = 0x544c4946,   /* "FILT" */
+    FLTSIM_MAGIC_VOLUME = 0x4c4f5646,   /* "FVOL" */
+    FLTSIM_MAGIC_INSTANCE = 0x54534e49, /* "INST" */
+    FLTSIM_MAGIC_DRIVER = 0x56495244,   /* "DRIV" */
+    FLTSIM_MAGIC_OP = 0x504f4c46,       /* "FLOP" */
+    FLTSIM_MAGIC_DEAD = 0x44414544      /* "DEAD" */
+};
+
+/* Header of filter, volume and instance objects. */
+struct fltsim_object {
+    ULONG magic;
+    LONG refs;    /* memory references; freed at zero */
+    LONG rundown; /* references handed to filters (FltObjectReference and the
+                     Get/Enumerate routines); each also holds a memory ref */
+};
+
+/* A parsed altitude (SPEC 2.1): digits without leading zeros of the integer
+ * part and without trailing zeros of the fraction. */
+struct fltsim_altitude {
+    char text[FLTSIM_ALTITUDE_MAX];     /* as given */
+    char integer[FLTSIM_ALTITUDE_MAX];  /* normalized, "" for zero */
+    char fraction[FLTSIM_ALTITUDE_MAX]; /* normalized, "" for none */
+};
+
+struct fltsim_callbacks {
+    PFLT_PRE_OPERATION_CALLBACK pre;
+    PFLT_POST_OPERATION_CALLBACK post;
+    ULONG flags;        /* FLTFL_OPERATION_REGISTRATION_* */
+    BOOLEAN registered; /* listed in the operation array (pre or post given) */
+};
+
+/* An instance definition as copied from the caller's table. */
+struct fltsim_instance_entry {
+    UNICODE_STRING name;
+    struct fltsim_altitude altitude;
+    ULONG flags;
+};
+
+struct fltsim_driver {
+    ULONG magic;
+    fltsim_system *sys;
+    LIST_ENTRY link; /* sys->drivers */
+    DRIVER_OBJECT driver_object;
+    DRIVER_EXTENSION extension;
+    UNICODE_STRING service_name;
+    UNICODE_STRING registry_path;
+    char name8[FLTSIM_NAME8_MAX];
+    struct fltsim_instance_entry *instances;
+    ULONG instance_count;
+    LONG default_instance; /* index into instances, or -1 */
+    struct _FLT_FILTER *filter; /* registered filter, NULL before/after */
+    struct _FLT_FILTER *filter_keep; /* memory ref on the filter until the driver goes,
+                                        so a second FltUnregisterFilter stays safe */
+    bool in_driver_entry;
+    bool unloading;
+    ULONG unload_flags;
+};
+
+enum fltsim_filter_state {
+    FLTSIM_FILTER_REGISTERED,
+    FLTSIM_FILTER_STARTED,
+    FLTSIM_FILTER_UNREGISTERING,
+    FLTSIM_FILTER_UNREGISTERED
+};
+
+struct _FLT_FILTER {
+    struct fltsim_object obj;
+    fltsim_system *sys;
+    struct fltsim_driver *driver;
+    ULONG64 serial;           /* unique per system, for "already offered" */
+    LIST_ENTRY link;          /* sys->filters */
+    LIST_ENTRY instances;     /* struct _FLT_INSTANCE.filter_link */
+    LONG state;               /* enum fltsim_filter_state, atomic */
+    FLT_REGISTRATION reg;     /* copy; OperationRegistration/ContextRegistration point at ours */
+    struct fltsim_callbacks ops[FLTSIM_SLOT_COUNT];
+    FLT_CONTEXT_REGISTRATION *contexts; /* copy, terminated */
+    ULONG unload_reason;      /* teardown reason while unregistering */
+    char name8[FLTSIM_NAME8_MAX];
+};
+
+enum fltsim_instance_state {
+    FLTSIM_INSTANCE_INITING,     /* InstanceSetup running; not in node lists */
+    FLTSIM_INSTANCE_ATTACHED,
+    FLTSIM_INSTANCE_TEARING_DOWN,
+    FLTSIM_INSTANCE_TORN_DOWN
+};
+
+struct _FLT_INSTANCE {
+    struct fltsim_object obj;
+    struct _FLT_FILTER *filter;   /* memory ref held */
+    struct _FLT_VOLUME *volume;   /* memory ref held */
+    LIST_ENTRY volume_link;       /* volume->instances, highest altitude first */
+    LIST_ENTRY filter_link;       /* filter->instances */
+    UNICODE_STRING name;
+    struct fltsim_altitude altitude;
+    LONG state;                   /* enum fltsim_instance_state, atomic */
+    LONG ops_in_flight;           /* operations holding this instance as a node */
+    char name8[FLTSIM_NAME8_MAX];
+};
+
+/* The node lists of a volume, rebuilt at attach/detach time (DESIGN decision
+ * 10) and shared read-only by the operations that started under it. */
+struct fltsim_stack {
+    LONG refs;
+    ULONG first[FLTSIM_SLOT_COUNT];
+    ULONG count[FLTSIM_SLOT_COUNT];
+    ULONG total;
+    struct _FLT_INSTANCE *nodes[]; /* per slot, highest altitude first; memory refs held */
+};
+
+struct _FLT_VOLUME {
+    struct fltsim_object obj;
+    fltsim_system *sys;
+    LIST_ENTRY link;              /* sys->volumes */
+    LIST_ENTRY instances;         /* highest altitude first; sys->lock */
+    UNICODE_STRING device_name;
+    WCHAR drive_letter;
+    const struct fltsim_fs_ops *ops;
+    void *fs;
+    FLT_FILESYSTEM_TYPE fs_type;
+    DEVICE_TYPE device_type;
+    DEVICE_OBJECT device;         /* the file system's volume device */
+    VPB vpb;
+    struct fltsim_stack *stack;   /* current node lists; swapped under sys->lock */
+    LONG open_files;
+    LONG dismounting;
+    int mount_setup;              /* 0 pending, 1 running, 2 done; sys->lock */
+    uv_thread_t mount_setup_thread;
+    ULONG64 *offered;             /* serials of filters offered automatically */
+    ULONG offered_count, offered_capacity;
+    char name8[FLTSIM_NAME8_MAX];
+};
+
+struct fltsim_report_list {
+    struct fltsim_report *items;
+    ULONG count, capacity;
+};
+
+struct fltsim_system {
+    uv_mutex_t lock;
+    uv_cond_t cond;              /* broadcast when a rundown or op count reaches zero */
+    uv_mutex_t trace_lock;       /* serializes trace callbacks */
+    ULONG flags;
+    LIST_ENTRY filters;
+    LIST_ENTRY volumes;
+    LIST_ENTRY drivers;
+    fltsim_trace_cb trace_cb;
+    void *trace_ctx;
+    struct fltsim_report_list reports;
+    void *io_manager;
+    void (*io_manager_shutdown)(void *);
+    ULONG64 next_op_id;          /* atomic */
+    ULONG64 next_filter_serial;  /* sys->lock */
+    bool destroying;
+};
+
+/* Per-node state of one operation. */
+enum fltsim_node_state {
+    FLTSIM_NODE_IDLE,       /* pre not called yet */
+    FLTSIM_NODE_WANTS_POST, /* pre asked for the post */
+    FLTSIM_NODE_DONE        /* nothing more for this node */
+};
+
+struct fltsim_node {
+    struct _FLT_INSTANCE *instance;
+    PVOID completion_context;
+    FLT_IO_PARAMETER_BLOCK view;  /* parameters this node's pre saw (SPEC 6.3) */
+    FLT_RELATED_OBJECTS objects;
+    UCHAR state;
+    BOOLEAN synchronized;
+};
+
+/* One operation in flight. data must stay first: the model finds the op from
+ * the PFLT_CALLBACK_DATA a filter hands back. */
+struct fltsim_op {
+    FLT_CALLBACK_DATA data;
+    ULONG magic;
+    FLT_IO_PARAMETER_BLOCK iopb;
+    fltsim_system *sys;
+    struct _FLT_VOLUME *volume;
+    struct fltsim_stack *stack;
+    enum fltsim_op_kind kind;
+    ULONG slot;
+    ULONG64 id;
+    ULONG node_count;
+    struct fltsim_node nodes[];
+};
+
+/* Per-thread simulated state (DESIGN decision 4). */
+struct fltsim_tls {
+    KIRQL irql;
+    PIRP top_level_irp;
+    bool identity_set;
+    ULONG process_id;
+    ULONG thread_id;
+    PETHREAD thread_object;
+    fltsim_system *sys;           /* system whose filter code runs on this thread */
+    struct _FLT_FILTER *filter;   /* filter whose code runs on this thread */
+    struct fltsim_op *op;         /* operation whose callback runs */
+    char last_error[512];
+};
+
+struct fltsim_tls *fltsim__tls(void);
+
+/* Saved thread context around a call into filter code: the model records which
+ * system, filter and operation the code belongs to (for reports and pool). */
+struct fltsim_callout {
+    fltsim_system *sys;
+    struct _FLT_FILTER *filter;
+    struct fltsim_op *op;
+};
+
+static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys,
+                                 struct _FLT_FILTER *filter, struct fltsim_op *op)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    save->sys = t->sys;
+    save->filter = t->filter;
+    save->op = t->op;
+    t->sys = sys;
+    t->filter = filter;
+    t->op = op;
+}
+
+static inline void fltsim__leave(const struct fltsim_callout *save)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    t->sys = save->sys;
+    t->filter = save->filter;
+    t->op = save->op;
+}
+
+/* Reports (V28) when the caller runs above max_irql; api names the routine. */
+void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api);
+
+/* A warning or error status: what vetoes in setup, query-teardown and unload. */
+static inline bool fltsim__is_veto(NTSTATUS status)
+{
+    return (ULONG)status >= 0x80000000u;
+}
+
+/* Sets fltsim_last_error() for this thread; returns status for tail calls. */
+NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- slots and names ---- */
+
+/* Slot index of an operation code, or -1 for a code FltMgr does not define. */
+int fltsim__slot_of(UCHAR major);
+bool fltsim__is_fast_io_code(UCHAR major);
+bool fltsim__is_fs_filter_code(UCHAR major);
+
+/* ---- altitudes (altitude.c) ---- */
+
+bool fltsim__altitude_parse(const WCHAR *text, size_t count, struct fltsim_altitude *out);
+int fltsim__altitude_compare(const struct fltsim_altitude *a, const struct fltsim_altitude *b);
+
+/* ---- strings ---- */
+
+/* Copies src into a fresh buffer (malloc); dst->Buffer NULL on failure. The
+ * copy is NUL-terminated beyond Length. */
+bool fltsim__ustr_dup(UNICODE_STRING *dst, const WCHAR *src, size_t count);
+void fltsim__ustr_free(UNICODE_STRING *s);
+bool fltsim__ustr_equal_ci(PCUNICODE_STRING a, PCUNICODE_STRING b);
+void fltsim__ustr_to_utf8(PCUNICODE_STRING s, char *out, size_t size);
+
+/* ---- objects (object.c) ---- */
+
+void fltsim__filter_ref(struct _FLT_FILTER *f);
+void fltsim__filter_unref(struct _FLT_FILTER *f);
+void fltsim__volume_ref(struct _FLT_VOLUME *v);
+void fltsim__volume_unref(struct _FLT_VOLUME *v);
+void fltsim__instance_ref(struct _FLT_INSTANCE *i);
+void fltsim__instance_unref(struct _FLT_INSTANCE *i);
+/* A rundown reference for the caller of a Get/Enumerate routine. */
+NTSTATUS fltsim__object_reference(void *object);
+bool fltsim__is_filter(const void *p);
+bool fltsim__is_volume(const void *p);
+bool fltsim__is_instance(const void *p);
+
+/* ---- system (system.c) ---- */
+
+void fltsim__broadcast(fltsim_system *sys);
+void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter,
+                    struct _FLT_INSTANCE *instance, const struct fltsim_op *op, const char *rule,
+                    const char *spec, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void fltsim__trace(fltsim_system *sys, struct fltsim_event *ev);
+static inline bool fltsim__tracing(const fltsim_system *sys)
+{
+    return sys->trace_cb != NULL;
+}
+/* Fills the thread part of an event. */
+void fltsim__event_thread(struct fltsim_event *ev);
+
+/* ---- instances (instance.c) ---- */
+
+/* Creates, sets up and attaches an instance (SPEC 2.4). collision_status is
+ * what an altitude clash returns. */
+NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
+                                 PCUNICODE_STRING name, const struct fltsim_altitude *altitude,
+                                 FLT_INSTANCE_SETUP_FLAGS setup_flags,
+                                 NTSTATUS collision_status, struct _FLT_INSTANCE **out);
+/* Tears an instance down (SPEC 2.6). STATUS_FLT_DELETING_OBJECT when already
+ * tearing down. */
+NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEARDOWN_FLAGS reason);
+/* Offers a volume to a started filter automatically (default instance). */
+void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
+                          FLT_INSTANCE_SETUP_FLAGS setup_flags);
+/* Rebuilds the volume's node lists; sys->lock held. */
+void fltsim__volume_rebuild_stack_locked(struct _FLT_VOLUME *volume);
+struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume);
+void fltsim__stack_unref(struct fltsim_stack *stack);
+void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
+                          struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
+                          PFILE_OBJECT file_object);
+
+/* ---- volumes (volume.c) ---- */
+
+/* Runs the deferred instance setup of a newly mounted volume if it is due. */
+void fltsim__volume_mount_setup(struct _FLT_VOLUME *volume, UCHAR major);
+/* Dismounts a volume at system destruction even if file objects are open. */
+void fltsim__volume_remove(struct _FLT_VOLUME *volume);
+
+/* ---- drivers (driver.c) ---- */
+
+/* Removes a driver at system destruction: a mandatory unload, or, when the
+ * filter cannot be unloaded, a forced unregistration without its callback. */
+void fltsim__driver_remove(struct fltsim_driver *drv);
+/* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
+struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
+
+/* ---- registration (registration.c) ---- */
+
+NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter);
+
+/* ---- callback data (callback_data.c) ---- */
+
+struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
+
+#endif /* FLTSIM_MODEL_INTERNAL_H */

@@ -1,0 +1,240 @@
+/*
+ * Executive pool: ExAllocatePoolWithTag and friends, with every allocation
+ * counted per tag so tests can see leaks (fltsim_pool_tag_stats). Each block
+ * carries a header with its tag, size and a magic value, so a free of a
+ * foreign or already freed pointer is caught instead of corrupting the heap.
+ * Counts are process-wide: one ledger for all systems.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+#define POOL_MAGIC_LIVE 0x4c4f4f50u /* "POOL" */
+#define POOL_MAGIC_FREED 0x45455246u /* "FREE" */
+
+/* Header before every block; 16-byte aligned like the real pool on 64-bit. */
+struct pool_header {
+    ULONG magic;
+    ULONG tag;
+    SIZE_T size;
+    ULONG pool_type;
+    ULONG reserved;
+} __attribute__((aligned(16)));
+
+struct tag_entry {
+    ULONG tag;
+    struct fltsim_pool_stats stats;
+};
+
+static uv_once_t pool_once = UV_ONCE_INIT;
+static uv_mutex_t pool_lock;
+static struct tag_entry *tags; /* pool_lock; sorted by tag */
+static size_t tag_count, tag_capacity;
+static ULONG64 outstanding_total;
+
+static void pool_init(void)
+{
+    if (uv_mutex_init(&pool_lock) != 0)
+        abort();
+}
+
+static void free_tag_table(void)
+{
+    free(tags);
+    tags = NULL;
+    tag_count = tag_capacity = 0;
+}
+
+/* pool_lock held. Returns the entry for tag, creating it; NULL when out of memory. */
+static struct tag_entry *tag_find(ULONG tag, bool create)
+{
+    size_t lo = 0, hi = tag_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tags[mid].tag == tag)
+            return &tags[mid];
+        if (tags[mid].tag < tag)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!create)
+        return NULL;
+    if (tag_count == tag_capacity) {
+        size_t cap = tag_capacity ? tag_capacity * 2 : 64;
+        struct tag_entry *grown = realloc(tags, cap * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        if (tags == NULL)
+            atexit(free_tag_table);
+        tags = grown;
+        tag_capacity = cap;
+    }
+    memmove(&tags[lo + 1], &tags[lo], (tag_count - lo) * sizeof(*tags));
+    memset(&tags[lo], 0, sizeof(*tags));
+    tags[lo].tag = tag;
+    tag_count++;
+    return &tags[lo];
+}
+
+static void tag_text(ULONG tag, char out[5])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)(tag >> (8 * i));
+        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+    }
+    out[4] = '\0';
+}
+
+static void report(const char *rule, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A pool misuse: a verifier report when filter code of a system is running on
+ * this thread, otherwise a line on standard error. */
+static void report(const char *rule, const char *fmt, ...)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    if (t->sys != NULL)
+        fltsim__report(t->sys, t->filter, NULL, t->op, rule, "10", "%s", message);
+    else
+        fprintf(stderr, "fltsim: %s\n", message);
+}
+
+static PVOID pool_allocate(ULONG pool_type, SIZE_T size, ULONG tag, bool zero)
+{
+    if (size > (SIZE_T)-1 - sizeof(struct pool_header))
+        return NULL;
+    struct pool_header *h = zero ? calloc(1, sizeof(*h) + size) : malloc(sizeof(*h) + size);
+    if (h == NULL)
+        return NULL;
+    h->magic = POOL_MAGIC_LIVE;
+    h->tag = tag;
+    h->size = size;
+    h->pool_type = pool_type;
+
+    uv_once(&pool_once, pool_init);
+    uv_mutex_lock(&pool_lock);
+    struct tag_entry *e = tag_find(tag, true);
+    if (e == NULL) {
+        uv_mutex_unlock(&pool_lock);
+        free(h);
+        return NULL;
+    }
+    e->stats.outstanding++;
+    e->stats.outstanding_bytes += size;
+    e->stats.total++;
+    outstanding_total++;
+    uv_mutex_unlock(&pool_lock);
+    return h + 1;
+}
+
+PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    return pool_allocate((ULONG)PoolType, NumberOfBytes, Tag, false);
+}
+
+PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    return pool_allocate((ULONG)PoolType, NumberOfBytes, Tag, true);
+}
+
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    const POOL_FLAGS known_required = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED |
+                                      POOL_FLAG_SESSION | POOL_FLAG_CACHE_ALIGNED |
+                                      POOL_FLAG_RAISE_ON_FAILURE | POOL_FLAG_NON_PAGED |
+                                      POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+    const POOL_FLAGS type_flags =
+        POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+    POOL_FLAGS required = Flags & 0xffffffffULL;
+    POOL_FLAGS type = Flags & type_flags;
+
+    /* Documented NULL cases: tag 0 or invalid flags; exactly one pool type is
+     * required, and an unknown required flag fails (optional ones are ignored). */
+    if (Tag == 0 || (required & ~known_required) != 0 || type == 0 || (type & (type - 1)) != 0)
+        return NULL;
+    if (Flags & POOL_FLAG_RAISE_ON_FAILURE) {
+        /* Raising an exception is not modeled: the allocation is refused so
+         * the caller sees it, and the reason is reported. */
+        char t[5];
+        tag_text(Tag, t);
+        report("V28", "ExAllocatePool2('%s') with POOL_FLAG_RAISE_ON_FAILURE: raising on "
+                      "failure is not modeled, NULL returned", t);
+        return NULL;
+    }
+    ULONG pool_type = (type == POOL_FLAG_PAGED) ? (ULONG)PagedPool : (ULONG)NonPagedPoolNx;
+    return pool_allocate(pool_type, NumberOfBytes, Tag, (Flags & POOL_FLAG_UNINITIALIZED) == 0);
+}
+
+static void pool_free(PVOID P, ULONG Tag, bool check_tag)
+{
+    if (P == NULL) {
+        report("V23", "ExFreePool of a NULL pointer; ignored");
+        return;
+    }
+    /* A block freed twice is normally caught here by its header; under
+     * AddressSanitizer the read itself is reported first, which is as good. */
+    struct pool_header *h = (struct pool_header *)P - 1;
+    if (h->magic != POOL_MAGIC_LIVE) {
+        report("V23", h->magic == POOL_MAGIC_FREED
+                          ? "pool block %p freed twice; the second free is ignored"
+                          : "ExFreePool of %p, which was not allocated from pool; ignored",
+               P);
+        return;
+    }
+    if (check_tag && h->tag != Tag) {
+        char want[5], got[5];
+        tag_text(h->tag, want);
+        tag_text(Tag, got);
+        report("V23", "ExFreePoolWithTag(%p, '%s'): the block was allocated with tag '%s'", P,
+               got, want);
+    }
+
+    uv_once(&pool_once, pool_init);
+    uv_mutex_lock(&pool_lock);
+    struct tag_entry *e = tag_find(h->tag, false);
+    if (e != NULL) {
+        e->stats.outstanding--;
+        e->stats.outstanding_bytes -= h->size;
+    }
+    outstanding_total--;
+    uv_mutex_unlock(&pool_lock);
+
+    h->magic = POOL_MAGIC_FREED;
+    free(h);
+}
+
+void ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    pool_free(P, Tag, true);
+}
+
+void ExFreePool(PVOID P)
+{
+    pool_free(P, 0, false);
+}
+
+void fltsim_pool_tag_stats(ULONG tag, struct fltsim_pool_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    uv_once(&pool_once, pool_init);
+    uv_mutex_lock(&pool_lock);
+    struct tag_entry *e = tag_find(tag, false);
+    if (e != NULL)
+        *out = e->stats;
+    uv_mutex_unlock(&pool_lock);
+}
+
+ULONG64 fltsim_pool_outstanding(void)
+{
+    uv_once(&pool_once, pool_init);
+    uv_mutex_lock(&pool_lock);
+    ULONG64 n = outstanding_total;
+    uv_mutex_unlock(&pool_lock);
+    return n;
+}

@@ -1,0 +1,259 @@
+/*
+ * Per-thread simulated state (DESIGN decision 4): IRQL, top-level IRP, the
+ * requestor identity a thread issues I/O as, and the ETHREAD objects that
+ * FLT_CALLBACK_DATA.Thread points at. Every OS thread that touches fltsim is a
+ * simulated thread; its state lives in thread-local storage. The ETHREAD
+ * objects outlive their threads (pended operations may still point at them)
+ * and are kept in one process-wide table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+/* What a PETHREAD points at. */
+struct _KTHREAD {
+    ULONG process_id;
+    ULONG thread_id;
+};
+
+static _Thread_local struct fltsim_tls tls_state;
+
+static uv_once_t threads_once = UV_ONCE_INIT;
+static uv_mutex_t threads_lock;
+static struct _KTHREAD **threads;    /* threads_lock */
+static size_t thread_count, thread_capacity;
+static ULONG next_thread_id = 1000;  /* threads_lock */
+
+#define FLTSIM_DEFAULT_PROCESS_ID 1000
+
+static void threads_init(void)
+{
+    if (uv_mutex_init(&threads_lock) != 0)
+        abort();
+}
+
+static void free_thread_table(void)
+{
+    for (size_t i = 0; i < thread_count; i++)
+        free(threads[i]);
+    free(threads);
+    threads = NULL;
+    thread_count = thread_capacity = 0;
+}
+
+struct fltsim_tls *fltsim__tls(void)
+{
+    return &tls_state;
+}
+
+static void ensure_identity(struct fltsim_tls *t)
+{
+    if (t->identity_set)
+        return;
+    uv_once(&threads_once, threads_init);
+    uv_mutex_lock(&threads_lock);
+    t->thread_id = next_thread_id++;
+    uv_mutex_unlock(&threads_lock);
+    t->process_id = FLTSIM_DEFAULT_PROCESS_ID;
+    t->identity_set = true;
+    t->thread_object = NULL;
+}
+
+void fltsim_thread_set_identity(ULONG process_id, ULONG thread_id)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    t->process_id = process_id;
+    t->thread_id = thread_id;
+    t->identity_set = true;
+    t->thread_object = NULL;
+}
+
+ULONG fltsim_thread_process_id(void)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    ensure_identity(t);
+    return t->process_id;
+}
+
+ULONG fltsim_thread_id(void)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    ensure_identity(t);
+    return t->thread_id;
+}
+
+PETHREAD fltsim_thread_current(void)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    ensure_identity(t);
+    if (t->thread_object != NULL)
+        return t->thread_object;
+
+    uv_once(&threads_once, threads_init);
+    uv_mutex_lock(&threads_lock);
+    struct _KTHREAD *found = NULL;
+    for (size_t i = 0; i < thread_count; i++) {
+        if (threads[i]->process_id == t->process_id && threads[i]->thread_id == t->thread_id) {
+            found = threads[i];
+            break;
+        }
+    }
+    if (found == NULL) {
+        if (thread_count == thread_capacity) {
+            size_t cap = thread_capacity ? thread_capacity * 2 : 16;
+            struct _KTHREAD **grown = realloc(threads, cap * sizeof(*grown));
+            if (grown == NULL) {
+                uv_mutex_unlock(&threads_lock);
+                return NULL;
+            }
+            if (threads == NULL)
+                atexit(free_thread_table);
+            threads = grown;
+            thread_capacity = cap;
+        }
+        found = malloc(sizeof(*found));
+        if (found == NULL) {
+            uv_mutex_unlock(&threads_lock);
+            return NULL;
+        }
+        found->process_id = t->process_id;
+        found->thread_id = t->thread_id;
+        threads[thread_count++] = found;
+    }
+    uv_mutex_unlock(&threads_lock);
+    t->thread_object = found;
+    return found;
+}
+
+ULONG fltsim_thread_object_process_id(PETHREAD thread)
+{
+    return thread != NULL ? thread->process_id : 0;
+}
+
+ULONG fltsim_thread_object_thread_id(PETHREAD thread)
+{
+    return thread != NULL ? thread->thread_id : 0;
+}
+
+HANDLE PsGetCurrentProcessId(void)
+{
+    return (HANDLE)(ULONG_PTR)fltsim_thread_process_id();
+}
+
+HANDLE PsGetCurrentThreadId(void)
+{
+    return (HANDLE)(ULONG_PTR)fltsim_thread_id();
+}
+
+/* ---- IRQL ---- */
+
+KIRQL KeGetCurrentIrql(void)
+{
+    return fltsim__tls()->irql;
+}
+
+static void irql_report(const char *what, KIRQL current, KIRQL requested)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys != NULL)
+        fltsim__report(t->sys, t->filter, NULL, t->op, "V28", "10",
+                       "%s from IRQL %u to %u: raising must go up and lowering must go down; "
+                       "the request is ignored",
+                       what, (unsigned)current, (unsigned)requested);
+    else
+        fprintf(stderr, "fltsim: %s from IRQL %u to %u is invalid and was ignored\n", what,
+                (unsigned)current, (unsigned)requested);
+}
+
+void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (OldIrql != NULL)
+        *OldIrql = t->irql;
+    if (NewIrql < t->irql) {
+        irql_report("KeRaiseIrql", t->irql, NewIrql);
+        return;
+    }
+    t->irql = NewIrql;
+}
+
+void KeLowerIrql(KIRQL NewIrql)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (NewIrql > t->irql) {
+        irql_report("KeLowerIrql", t->irql, NewIrql);
+        return;
+    }
+    t->irql = NewIrql;
+}
+
+KIRQL KeRaiseIrqlToDpcLevel(void)
+{
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    return old;
+}
+
+void fltsim_paged_code(const char *function)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->irql <= APC_LEVEL)
+        return;
+    if (t->sys != NULL)
+        fltsim__report(t->sys, t->filter, NULL, t->op, "V28", "10",
+                       "PAGED_CODE() in %s ran at IRQL %u; pageable code must run at "
+                       "APC_LEVEL or below",
+                       function != NULL ? function : "?", (unsigned)t->irql);
+    else
+        fprintf(stderr, "fltsim: PAGED_CODE() in %s ran at IRQL %u (pageable code needs <= APC_LEVEL)\n",
+                function != NULL ? function : "?", (unsigned)t->irql);
+}
+
+void fltsim_assert_failed(const char *expression, const char *file, int line)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    fprintf(stderr, "fltsim: assertion failed: %s (%s:%d)\n", expression, file, line);
+    if (t->sys != NULL)
+        fltsim__report(t->sys, t->filter, NULL, t->op, "ASSERT", "-",
+                       "assertion failed: %s (%s:%d)", expression, file, line);
+}
+
+/* ---- top-level IRP (SPEC 6.6) ---- */
+
+PIRP IoGetTopLevelIrp(void)
+{
+    return fltsim__tls()->top_level_irp;
+}
+
+void IoSetTopLevelIrp(PIRP Irp)
+{
+    fltsim__tls()->top_level_irp = Irp;
+}
+
+/* ---- errors of the fltsim API ---- */
+
+const char *fltsim_last_error(void)
+{
+    return fltsim__tls()->last_error;
+}
+
+NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->last_error, sizeof(t->last_error), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->irql <= max_irql || sys == NULL)
+        return;
+    fltsim__report(sys, t->filter, NULL, t->op, "V28", "10",
+                   "%s called at IRQL %u; it may be called at IRQL %u or below", api,
+                   (unsigned)t->irql, (unsigned)max_irql);
+}

@@ -1,0 +1,14 @@
+/*
+ * The DriverEntry of each example filter, under the name the build gives it
+ * (each source defines DriverEntry; scenarios/CMakeLists.txt renames it so that
+ * several filters fit in one program).
+ */
+#ifndef FLTSIM_EXAMPLE_FILTERS_H
+#define FLTSIM_EXAMPLE_FILTERS_H
+
+#include <fltKernel.h>
+
+DRIVER_INITIALIZE PassThroughDriverEntry;
+DRIVER_INITIALIZE AccessBlockerDriverEntry;
+
+#endif /* FLTSIM_EXAMPLE_FILTERS_H */

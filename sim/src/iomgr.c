@@ -1,0 +1,1157 @@
+/*
+ * The simulated I/O manager behind the test I/O API (fltsim/io.h): handle
+ * tables per simulated process, file objects and their references, the checks
+ * the Nt* services make before an IRP exists (parameters, granted access,
+ * alignment), generic-rights mapping, and the choice between fast I/O, IRP and
+ * FS-filter paths. It reaches the filter stack only through
+ * fltsim_request_dispatch; its state hangs off the system through
+ * fltsim_system_set_io_manager.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "fltsim/io.h"
+
+#define SECTOR_SIZE 512u
+#define HANDLE_TABLE_MAX (1u << 20)
+
+/* A file object and what the I/O manager keeps with it. */
+struct io_file {
+    FILE_OBJECT fo;  /* first: the FS and filters see &fo */
+    LONG refs;       /* handles' reference + in-flight requests */
+    LONG handles;
+    PFLT_VOLUME volume;
+    ACCESS_STATE access_state;
+    IO_SECURITY_CONTEXT security;
+    WCHAR name[];    /* FileName buffer */
+};
+
+struct handle_entry {
+    struct io_file *file;  /* NULL when free */
+    ACCESS_MASK granted;
+    ULONG process_id;
+    ULONG generation;
+};
+
+struct iomgr {
+    fltsim_system *sys;
+    uv_mutex_t lock;
+    struct handle_entry *handles; /* lock */
+    ULONG count, capacity;
+    ULONG open;                   /* lock */
+};
+
+static void iomgr_shutdown(void *state);
+
+/* The system's I/O manager, created on first use. */
+static struct iomgr *iomgr_get(fltsim_system *sys)
+{
+    struct iomgr *io = fltsim_system_io_manager(sys);
+    if (io != NULL)
+        return io;
+    io = calloc(1, sizeof(*io));
+    if (io == NULL)
+        return NULL;
+    if (uv_mutex_init(&io->lock) != 0) {
+        free(io);
+        return NULL;
+    }
+    io->sys = sys;
+    if (!NT_SUCCESS(fltsim_system_set_io_manager(sys, io, iomgr_shutdown))) {
+        /* Another thread attached one first. */
+        uv_mutex_destroy(&io->lock);
+        free(io);
+        io = fltsim_system_io_manager(sys);
+    }
+    return io;
+}
+
+/* ---- handles ---- */
+
+static HANDLE handle_value(ULONG index, ULONG generation)
+{
+    return (HANDLE)(ULONG_PTR)(((ULONG64)generation << 32) | ((ULONG64)(index + 1) << 2));
+}
+
+/* lock held. The entry of a handle owned by the calling process, or NULL. */
+static struct handle_entry *handle_entry_locked(struct iomgr *io, HANDLE h)
+{
+    ULONG64 v = (ULONG64)(ULONG_PTR)h;
+    if ((v & 3) != 0 || (v & 0xffffffffu) == 0)
+        return NULL;
+    ULONG index = (ULONG)((v & 0xffffffffu) >> 2) - 1;
+    ULONG generation = (ULONG)(v >> 32);
+    if (index >= io->count)
+        return NULL;
+    struct handle_entry *e = &io->handles[index];
+    if (e->file == NULL || e->generation != generation ||
+        e->process_id != fltsim_thread_process_id())
+        return NULL;
+    return e;
+}
+
+static NTSTATUS handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MASK granted,
+                              HANDLE *out)
+{
+    uv_mutex_lock(&io->lock);
+    ULONG index = io->count;
+    for (ULONG i = 0; i < io->count; i++)
+        if (io->handles[i].file == NULL) {
+            index = i;
+            break;
+        }
+    if (index == io->count) {
+        if (io->count == io->capacity) {
+            ULONG cap = io->capacity ? io->capacity * 2 : 64;
+            struct handle_entry *grown =
+                cap <= HANDLE_TABLE_MAX ? realloc(io->handles, cap * sizeof(*grown)) : NULL;
+            if (grown == NULL) {
+                uv_mutex_unlock(&io->lock);
+                return STATUS_INSUFFICIENT_RESOURCES;
+            }
+            memset(grown + io->capacity, 0, (cap - io->capacity) * sizeof(*grown));
+            io->handles = grown;
+            io->capacity = cap;
+        }
+        io->count++;
+    }
+    struct handle_entry *e = &io->handles[index];
+    e->file = file;
+    e->granted = granted;
+    e->process_id = fltsim_thread_process_id();
+    e->generation++;
+    io->open++;
+    *out = handle_value(index, e->generation);
+    uv_mutex_unlock(&io->lock);
+    return STATUS_SUCCESS;
+}
+
+/* Takes a reference on the file behind a handle for one request. */
+static struct io_file *file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK *granted)
+{
+    uv_mutex_lock(&io->lock);
+    struct handle_entry *e = handle_entry_locked(io, h);
+    struct io_file *file = NULL;
+    if (e != NULL) {
+        file = e->file;
+        __atomic_add_fetch(&file->refs, 1, __ATOMIC_SEQ_CST);
+        if (granted != NULL)
+            *granted = e->granted;
+    }
+    uv_mutex_unlock(&io->lock);
+    return file;
+}
+
+/* ---- requests ---- */
+
+static void set_iosb(IO_STATUS_BLOCK *iosb, NTSTATUS status, ULONG_PTR information)
+{
+    if (iosb != NULL) {
+        iosb->Status = status;
+        iosb->Information = information;
+    }
+}
+
+static NTSTATUS dispatch(struct io_file *file, struct fltsim_request *req, ULONG flags,
+                         IO_STATUS_BLOCK *iosb)
+{
+    req->file_object = &file->fo;
+    req->requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+    NTSTATUS status = fltsim_request_dispatch(file->volume, req);
+    if (req->op_id == 0) { /* refused before it reached the stack */
+        req->io_status.Status = status;
+        req->io_status.Information = 0;
+    }
+    set_iosb(iosb, req->io_status.Status, req->io_status.Information);
+    return req->io_status.Status;
+}
+
+static void file_free(struct io_file *file)
+{
+    fltsim_volume_file_object_closed(file->volume, &file->fo);
+    free(file);
+}
+
+/* Drops a reference; the last one sends IRP_MJ_CLOSE (when the file system
+ * opened the file) and frees the file object. */
+static void file_unref(struct io_file *file)
+{
+    if (__atomic_sub_fetch(&file->refs, 1, __ATOMIC_SEQ_CST) != 0)
+        return;
+    if (file->fo.Flags & FO_FILE_OPEN) {
+        struct fltsim_request req;
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_IRP;
+        req.major = IRP_MJ_CLOSE;
+        req.irp_flags = IRP_CLOSE_OPERATION | IRP_SYNCHRONOUS_API;
+        dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+    }
+    file_free(file);
+}
+
+/* Closes the handle count of a file: the last handle sends IRP_MJ_CLEANUP. */
+static void file_handle_closed(struct io_file *file)
+{
+    if (__atomic_sub_fetch(&file->handles, 1, __ATOMIC_SEQ_CST) == 0) {
+        struct fltsim_request req;
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_IRP;
+        req.major = IRP_MJ_CLEANUP;
+        req.irp_flags = IRP_CLOSE_OPERATION | IRP_SYNCHRONOUS_API;
+        dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+    }
+    file_unref(file);
+}
+
+/* ---- names ---- */
+
+static bool is_sep(WCHAR c)
+{
+    return c == L'\\';
+}
+
+/* Resolves a path to a volume and the name relative to its root. A bare
+ * volume name yields an empty remainder (a volume open). */
+static NTSTATUS resolve_path(fltsim_system *sys, PCWSTR path, PFLT_VOLUME *volume,
+                             PCWSTR *remainder)
+{
+    size_t len = fltsim_wcslen(path);
+    const WCHAR *p = path;
+    if (len >= 4 && p[0] == L'\\' && p[1] == L'?' && p[2] == L'?' && p[3] == L'\\') {
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2 && p[1] == L':' &&
+        ((p[0] >= L'A' && p[0] <= L'Z') || (p[0] >= L'a' && p[0] <= L'z'))) {
+        WCHAR drive[3] = {p[0], L':', 0};
+        *volume = fltsim_volume_find(sys, drive);
+        if (*volume == NULL)
+            return STATUS_OBJECT_PATH_NOT_FOUND;
+        *remainder = p + 2;
+        return (len > 2 && !is_sep(p[2])) ? STATUS_OBJECT_PATH_SYNTAX_BAD : STATUS_SUCCESS;
+    }
+    if (len == 0 || !is_sep(p[0]))
+        return STATUS_OBJECT_PATH_SYNTAX_BAD;
+    /* \Device\Name\rest: the device name is the first two components. */
+    size_t seps = 0, cut = len;
+    for (size_t i = 0; i < len; i++) {
+        if (is_sep(p[i]) && ++seps == 3) {
+            cut = i;
+            break;
+        }
+    }
+    WCHAR device[256];
+    if (cut >= sizeof(device) / sizeof(device[0]))
+        return STATUS_OBJECT_PATH_NOT_FOUND;
+    memcpy(device, p, cut * sizeof(WCHAR));
+    device[cut] = 0;
+    *volume = fltsim_volume_find(sys, device);
+    if (*volume == NULL)
+        return STATUS_OBJECT_PATH_NOT_FOUND;
+    *remainder = p + cut;
+    return STATUS_SUCCESS;
+}
+
+/* The I/O manager maps generic rights before the file system sees them. */
+static ACCESS_MASK map_generic(ACCESS_MASK a)
+{
+    ACCESS_MASK m = a & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
+    if (a & GENERIC_READ)
+        m |= FILE_GENERIC_READ;
+    if (a & GENERIC_WRITE)
+        m |= FILE_GENERIC_WRITE;
+    if (a & GENERIC_EXECUTE)
+        m |= FILE_GENERIC_EXECUTE;
+    if (a & GENERIC_ALL)
+        m |= FILE_ALL_ACCESS;
+    if (a & MAXIMUM_ALLOWED)
+        m = (m & ~(ACCESS_MASK)MAXIMUM_ALLOWED) | FILE_ALL_ACCESS; /* memfs has no ACLs */
+    return m;
+}
+
+/* ---- create ---- */
+
+static NTSTATUS check_create(const struct fltsim_create_params *p, ACCESS_MASK mapped)
+{
+    ULONG o = p->create_options;
+    if (p->disposition > FILE_MAXIMUM_DISPOSITION || (o & ~(ULONG)FILE_VALID_OPTION_FLAGS) ||
+        (p->share_access & ~(ULONG)FILE_SHARE_VALID_FLAGS) ||
+        (p->file_attributes & ~(ULONG)FILE_ATTRIBUTE_VALID_FLAGS))
+        return STATUS_INVALID_PARAMETER;
+    bool alert = o & FILE_SYNCHRONOUS_IO_ALERT, nonalert = o & FILE_SYNCHRONOUS_IO_NONALERT;
+    if ((alert && nonalert) || ((alert || nonalert) && !(mapped & SYNCHRONIZE)))
+        return STATUS_INVALID_PARAMETER;
+    if ((o & FILE_DIRECTORY_FILE) && (o & FILE_NON_DIRECTORY_FILE))
+        return STATUS_INVALID_PARAMETER;
+    if ((o & FILE_DIRECTORY_FILE) && p->disposition != FILE_CREATE &&
+        p->disposition != FILE_OPEN && p->disposition != FILE_OPEN_IF)
+        return STATUS_INVALID_PARAMETER;
+    if ((o & FILE_DELETE_ON_CLOSE) && !(mapped & DELETE))
+        return STATUS_INVALID_PARAMETER;
+    if ((o & FILE_NO_INTERMEDIATE_BUFFERING) && (mapped & FILE_APPEND_DATA))
+        return STATUS_INVALID_PARAMETER;
+    return STATUS_SUCCESS;
+}
+
+/* Sends IRP_MJ_CREATE for a new file object; on success the object holds one
+ * reference (for the caller). */
+static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_params *p,
+                            struct io_file **out, IO_STATUS_BLOCK *iosb)
+{
+    *out = NULL;
+    struct iomgr *io = iomgr_get(sys);
+    if (io == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (p == NULL || p->path == NULL)
+        return STATUS_INVALID_PARAMETER;
+    ACCESS_MASK mapped = map_generic(p->desired_access);
+    NTSTATUS status = check_create(p, mapped);
+    if (!NT_SUCCESS(status))
+        return status;
+
+    PFLT_VOLUME volume = NULL;
+    PCWSTR name = NULL;
+    struct io_file *related = NULL;
+    if (p->root_directory != NULL) {
+        related = file_from_handle(io, p->root_directory, NULL);
+        if (related == NULL)
+            return STATUS_INVALID_HANDLE;
+        if (p->path[0] == L'\\') {
+            file_unref(related);
+            return STATUS_OBJECT_PATH_SYNTAX_BAD;
+        }
+        volume = related->volume;
+        name = p->path;
+    } else {
+        status = resolve_path(sys, p->path, &volume, &name);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+
+    size_t nlen = fltsim_wcslen(name);
+    if (nlen > UNICODE_STRING_MAX_CHARS) {
+        if (related != NULL)
+            file_unref(related);
+        return STATUS_OBJECT_NAME_INVALID;
+    }
+    struct io_file *file = calloc(1, sizeof(*file) + (nlen + 1) * sizeof(WCHAR));
+    if (file == NULL) {
+        if (related != NULL)
+            file_unref(related);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    file->refs = 1;
+    file->volume = volume;
+    memcpy(file->name, name, nlen * sizeof(WCHAR));
+    PFILE_OBJECT fo = &file->fo;
+    fo->Type = 5; /* IO_TYPE_FILE */
+    fo->Size = (CSHORT)sizeof(*fo);
+    fo->FileName.Buffer = file->name;
+    fo->FileName.Length = (USHORT)(nlen * sizeof(WCHAR));
+    fo->FileName.MaximumLength = (USHORT)((nlen + 1) * sizeof(WCHAR));
+    fo->RelatedFileObject = related != NULL ? &related->fo : NULL;
+    ULONG o = p->create_options;
+    if (o & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT))
+        fo->Flags |= FO_SYNCHRONOUS_IO;
+    if (o & FILE_SYNCHRONOUS_IO_ALERT)
+        fo->Flags |= FO_ALERTABLE_IO;
+    if (o & FILE_NO_INTERMEDIATE_BUFFERING)
+        fo->Flags |= FO_NO_INTERMEDIATE_BUFFERING;
+    if (o & FILE_WRITE_THROUGH)
+        fo->Flags |= FO_WRITE_THROUGH;
+    if (o & FILE_SEQUENTIAL_ONLY)
+        fo->Flags |= FO_SEQUENTIAL_ONLY;
+    if (o & FILE_RANDOM_ACCESS)
+        fo->Flags |= FO_RANDOM_ACCESS;
+    if (related == NULL && nlen == 0)
+        fo->Flags |= FO_VOLUME_OPEN;
+    fltsim_volume_file_object_opened(volume, fo);
+
+    file->access_state.OriginalDesiredAccess = p->desired_access;
+    file->access_state.RemainingDesiredAccess = mapped;
+    file->security.AccessState = &file->access_state;
+    file->security.DesiredAccess = mapped;
+    file->security.FullCreateOptions = o;
+
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_CREATE;
+    req.operation_flags = p->operation_flags;
+    req.irp_flags = IRP_CREATE_OPERATION | IRP_SYNCHRONOUS_API | IRP_DEFER_IO_COMPLETION;
+    req.parameters.Create.SecurityContext = &file->security;
+    req.parameters.Create.Options = (p->disposition << 24) | (o & FILE_VALID_OPTION_FLAGS);
+    req.parameters.Create.FileAttributes = (USHORT)p->file_attributes;
+    req.parameters.Create.ShareAccess = (USHORT)p->share_access;
+    req.parameters.Create.AllocationSize.QuadPart = p->allocation_size;
+    status = dispatch(file, &req, p->flags, iosb);
+
+    if (!NT_SUCCESS(status) || status == STATUS_REPARSE) {
+        /* No IRP_MJ_CLOSE: the file system did not open it (or, when a filter
+         * failed a successful create without FltCancelFileOpen, the open
+         * leaks in the file system as on Windows; the verifier reports it). */
+        if (related != NULL)
+            file_unref(related);
+        file_free(file);
+        return status;
+    }
+    fo->Flags |= FO_FILE_OPEN;
+    if (related != NULL) {
+        /* RelatedFileObject stays valid only during the create. */
+        fo->RelatedFileObject = NULL;
+        file_unref(related);
+    }
+    *out = file;
+    return status;
+}
+
+NTSTATUS fltsim_io_create(fltsim_system *sys, const struct fltsim_create_params *params,
+                          HANDLE *handle, IO_STATUS_BLOCK *iosb)
+{
+    if (sys == NULL || handle == NULL)
+        return STATUS_INVALID_PARAMETER;
+    *handle = NULL;
+    struct io_file *file;
+    NTSTATUS status = create_file(sys, params, &file, iosb);
+    if (file == NULL) {
+        if (iosb != NULL && iosb->Status != status)
+            set_iosb(iosb, status, 0);
+        return status;
+    }
+    ACCESS_MASK granted = map_generic(params->desired_access);
+    NTSTATUS hs = handle_insert(iomgr_get(sys), file, granted, handle);
+    if (!NT_SUCCESS(hs)) {
+        /* The open succeeded but no handle can be made: clean up and close. */
+        file->handles = 1;
+        file_handle_closed(file);
+        set_iosb(iosb, hs, 0);
+        return hs;
+    }
+    file->handles = 1;
+    file->fo.Flags |= FO_HANDLE_CREATED;
+    return status;
+}
+
+NTSTATUS fltsim_io_open(fltsim_system *sys, PCWSTR path, ACCESS_MASK access, HANDLE *handle)
+{
+    struct fltsim_create_params p;
+    memset(&p, 0, sizeof(p));
+    p.path = path;
+    p.desired_access = access | SYNCHRONIZE;
+    p.share_access = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    p.disposition = FILE_OPEN;
+    p.create_options = FILE_SYNCHRONOUS_IO_NONALERT;
+    return fltsim_io_create(sys, &p, handle, NULL);
+}
+
+NTSTATUS fltsim_io_close(fltsim_system *sys, HANDLE handle)
+{
+    struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
+    if (io == NULL)
+        return STATUS_INVALID_HANDLE;
+    uv_mutex_lock(&io->lock);
+    struct handle_entry *e = handle_entry_locked(io, handle);
+    struct io_file *file = e != NULL ? e->file : NULL;
+    if (e != NULL) {
+        e->file = NULL;
+        io->open--;
+    }
+    uv_mutex_unlock(&io->lock);
+    if (file == NULL)
+        return STATUS_INVALID_HANDLE;
+    file_handle_closed(file);
+    return STATUS_SUCCESS;
+}
+
+ULONG fltsim_io_handle_count(fltsim_system *sys)
+{
+    struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
+    if (io == NULL)
+        return 0;
+    uv_mutex_lock(&io->lock);
+    ULONG n = io->open;
+    uv_mutex_unlock(&io->lock);
+    return n;
+}
+
+PFILE_OBJECT fltsim_io_file_object(fltsim_system *sys, HANDLE handle)
+{
+    struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
+    if (io == NULL)
+        return NULL;
+    uv_mutex_lock(&io->lock);
+    struct handle_entry *e = handle_entry_locked(io, handle);
+    PFILE_OBJECT fo = e != NULL ? &e->file->fo : NULL;
+    uv_mutex_unlock(&io->lock);
+    return fo;
+}
+
+static void iomgr_shutdown(void *state)
+{
+    struct iomgr *io = state;
+    /* Every handle still open is closed, so filters see cleanup and close. */
+    for (ULONG i = 0; i < io->count; i++) {
+        uv_mutex_lock(&io->lock);
+        struct io_file *file = io->handles[i].file;
+        io->handles[i].file = NULL;
+        if (file != NULL)
+            io->open--;
+        uv_mutex_unlock(&io->lock);
+        if (file != NULL)
+            file_handle_closed(file);
+    }
+    free(io->handles);
+    uv_mutex_destroy(&io->lock);
+    free(io);
+}
+
+/* ---- read and write ---- */
+
+/* Handle lookup plus the access check for user-mode requestors. */
+static NTSTATUS begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
+                              ULONG flags, struct io_file **out, ACCESS_MASK *granted_out)
+{
+    *out = NULL;
+    struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
+    if (io == NULL)
+        return STATUS_INVALID_HANDLE;
+    ACCESS_MASK granted = 0;
+    struct io_file *file = file_from_handle(io, handle, &granted);
+    if (file == NULL)
+        return STATUS_INVALID_HANDLE;
+    /* Kernel-mode callers skip the granted-access check, as with
+     * ObReferenceObjectByHandle(KernelMode). */
+    if (needed != 0 && !(flags & FLTSIM_IO_KERNEL_MODE) && (granted & needed) == 0) {
+        file_unref(file);
+        return STATUS_ACCESS_DENIED;
+    }
+    *out = file;
+    if (granted_out != NULL)
+        *granted_out = granted;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS begin(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed, ULONG flags,
+                      struct io_file **out)
+{
+    return begin_granted(sys, handle, needed, flags, out, NULL);
+}
+
+static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
+                           ULONG length, const LONGLONG *offset, ULONG flags,
+                           IO_STATUS_BLOCK *iosb)
+{
+    const ULONG known = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING |
+                        FLTSIM_IO_FAST | FLTSIM_IO_KERNEL_MODE;
+    if ((flags & ~known) || ((flags & FLTSIM_IO_SYNC_PAGING) && !(flags & FLTSIM_IO_PAGING)) ||
+        (buffer == NULL && length != 0)) {
+        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+    bool paging = flags & FLTSIM_IO_PAGING;
+    ACCESS_MASK needed =
+        paging ? 0 : (write ? (FILE_WRITE_DATA | FILE_APPEND_DATA) : FILE_READ_DATA);
+    struct io_file *file;
+    NTSTATUS status = begin(sys, handle, needed, paging ? flags | FLTSIM_IO_KERNEL_MODE : flags,
+                            &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    PFILE_OBJECT fo = &file->fo;
+
+    LARGE_INTEGER where;
+    bool sync = fo->Flags & FO_SYNCHRONOUS_IO;
+    LARGE_INTEGER given = {.QuadPart = offset != NULL ? *offset : 0};
+    if (offset == NULL ||
+        (given.HighPart == -1 && given.LowPart == FILE_USE_FILE_POINTER_POSITION)) {
+        if (!sync) {
+            /* An asynchronous file object needs an explicit offset. */
+            file_unref(file);
+            set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+            return STATUS_INVALID_PARAMETER;
+        }
+        where = fo->CurrentByteOffset;
+    } else {
+        where.QuadPart = *offset;
+        if (where.QuadPart < 0 &&
+            !(write && where.HighPart == -1 && where.LowPart == FILE_WRITE_TO_END_OF_FILE)) {
+            file_unref(file);
+            set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+            return STATUS_INVALID_PARAMETER;
+        }
+    }
+    bool nocache = paging || (flags & FLTSIM_IO_NONCACHED) ||
+                   (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING);
+    /* The I/O manager rejects unaligned I/O on no-buffering handles itself. */
+    if ((fo->Flags & FO_NO_INTERMEDIATE_BUFFERING) && !paging &&
+        ((where.QuadPart >= 0 && (where.QuadPart % SECTOR_SIZE) != 0) ||
+         (length % SECTOR_SIZE) != 0)) {
+        file_unref(file);
+        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+
+    struct fltsim_request req;
+    /* Fast I/O first for cached I/O on synchronous file objects (SPEC 1.3). */
+    if ((flags & FLTSIM_IO_FAST) && !nocache && sync) {
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_FAST_IO;
+        req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
+        if (write) {
+            req.parameters.Write.Length = length;
+            req.parameters.Write.ByteOffset = where;
+            req.parameters.Write.WriteBuffer = buffer;
+        } else {
+            req.parameters.Read.Length = length;
+            req.parameters.Read.ByteOffset = where;
+            req.parameters.Read.ReadBuffer = buffer;
+        }
+        status = dispatch(file, &req, flags, iosb);
+        if (status != STATUS_FLT_DISALLOW_FAST_IO) {
+            file_unref(file);
+            return status;
+        }
+        /* Refused by a filter or the file system: the I/O manager sends an IRP. */
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
+    req.irp_flags = write ? IRP_WRITE_OPERATION : IRP_READ_OPERATION;
+    if (nocache)
+        req.irp_flags |= IRP_NOCACHE;
+    if (paging)
+        req.irp_flags |= IRP_PAGING_IO;
+    if (flags & FLTSIM_IO_SYNC_PAGING)
+        req.irp_flags |= IRP_SYNCHRONOUS_PAGING_IO;
+    if (sync && !paging)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    if (fo->Flags & FO_WRITE_THROUGH)
+        req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
+    if (write) {
+        req.parameters.Write.Length = length;
+        req.parameters.Write.ByteOffset = where;
+        req.parameters.Write.WriteBuffer = buffer;
+    } else {
+        req.parameters.Read.Length = length;
+        req.parameters.Read.ByteOffset = where;
+        req.parameters.Read.ReadBuffer = buffer;
+    }
+    status = dispatch(file, &req, flags, iosb);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_read(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                        const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    return read_write(sys, handle, false, buffer, length, offset, flags, iosb);
+}
+
+NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
+                         const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    /* The file system reads the buffer only; the cast follows the WDK's PVOID. */
+    void *data;
+    memcpy(&data, &buffer, sizeof(data));
+    return read_write(sys, handle, true, data, length, offset, flags, iosb);
+}
+
+/* ---- information ---- */
+
+/* Fixed sizes the I/O manager checks before an IRP exists (0: no check). */
+static ULONG info_min_length(FILE_INFORMATION_CLASS c)
+{
+    switch (c) {
+    case FileBasicInformation:
+        return sizeof(FILE_BASIC_INFORMATION);
+    case FileStandardInformation:
+        return sizeof(FILE_STANDARD_INFORMATION);
+    case FileInternalInformation:
+        return sizeof(FILE_INTERNAL_INFORMATION);
+    case FileEaInformation:
+        return sizeof(FILE_EA_INFORMATION);
+    case FileAccessInformation:
+        return sizeof(FILE_ACCESS_INFORMATION);
+    case FileNameInformation:
+        return sizeof(FILE_NAME_INFORMATION);
+    case FileRenameInformation:
+    case FileLinkInformation:
+        return sizeof(FILE_RENAME_INFORMATION);
+    case FileDispositionInformation:
+        return sizeof(FILE_DISPOSITION_INFORMATION);
+    case FileDispositionInformationEx:
+        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
+    case FilePositionInformation:
+        return sizeof(FILE_POSITION_INFORMATION);
+    case FileModeInformation:
+        return sizeof(FILE_MODE_INFORMATION);
+    case FileAlignmentInformation:
+        return sizeof(FILE_ALIGNMENT_INFORMATION);
+    case FileAllInformation:
+        return sizeof(FILE_ALL_INFORMATION);
+    case FileAllocationInformation:
+        return sizeof(FILE_ALLOCATION_INFORMATION);
+    case FileEndOfFileInformation:
+        return sizeof(FILE_END_OF_FILE_INFORMATION);
+    case FileNetworkOpenInformation:
+        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
+    case FileAttributeTagInformation:
+        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
+    default:
+        return 0;
+    }
+}
+
+/* Access each information class needs (NtQuery/SetInformationFile). */
+static ACCESS_MASK info_access(FILE_INFORMATION_CLASS c, bool set)
+{
+    if (!set) {
+        switch (c) {
+        case FileBasicInformation:
+        case FileAllInformation:
+        case FileNetworkOpenInformation:
+        case FileAttributeTagInformation:
+            return FILE_READ_ATTRIBUTES;
+        default:
+            return 0;
+        }
+    }
+    switch (c) {
+    case FileBasicInformation:
+        return FILE_WRITE_ATTRIBUTES;
+    case FileRenameInformation:
+    case FileDispositionInformation:
+    case FileDispositionInformationEx:
+        return DELETE;
+    case FileEndOfFileInformation:
+    case FileAllocationInformation:
+        return FILE_WRITE_DATA;
+    default:
+        return 0;
+    }
+}
+
+static bool valid_info_class(FILE_INFORMATION_CLASS c)
+{
+    return c >= FileDirectoryInformation && c < FileMaximumInformation;
+}
+
+/* Classes the I/O manager answers itself for synchronous file objects. */
+static bool query_by_io_manager(struct io_file *file, FILE_INFORMATION_CLASS c, ACCESS_MASK granted,
+                                void *buffer, IO_STATUS_BLOCK *iosb, NTSTATUS *status)
+{
+    PFILE_OBJECT fo = &file->fo;
+    switch (c) {
+    case FileAccessInformation: {
+        FILE_ACCESS_INFORMATION v = {granted};
+        memcpy(buffer, &v, sizeof(v));
+        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        break;
+    }
+    case FileModeInformation: {
+        FILE_MODE_INFORMATION v = {0};
+        if (fo->Flags & FO_SYNCHRONOUS_IO)
+            v.Mode |= (fo->Flags & FO_ALERTABLE_IO) ? FILE_SYNCHRONOUS_IO_ALERT
+                                                    : FILE_SYNCHRONOUS_IO_NONALERT;
+        if (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING)
+            v.Mode |= FILE_NO_INTERMEDIATE_BUFFERING;
+        if (fo->Flags & FO_WRITE_THROUGH)
+            v.Mode |= FILE_WRITE_THROUGH;
+        if (fo->Flags & FO_SEQUENTIAL_ONLY)
+            v.Mode |= FILE_SEQUENTIAL_ONLY;
+        memcpy(buffer, &v, sizeof(v));
+        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        break;
+    }
+    case FileAlignmentInformation: {
+        FILE_ALIGNMENT_INFORMATION v = {0}; /* FILE_BYTE_ALIGNMENT */
+        memcpy(buffer, &v, sizeof(v));
+        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        break;
+    }
+    case FilePositionInformation:
+        if (!(fo->Flags & FO_SYNCHRONOUS_IO))
+            return false;
+        FILE_POSITION_INFORMATION v = {fo->CurrentByteOffset};
+        memcpy(buffer, &v, sizeof(v));
+        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        break;
+    default:
+        return false;
+    }
+    *status = STATUS_SUCCESS;
+    return true;
+}
+
+NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *buffer,
+                                     ULONG length, FILE_INFORMATION_CLASS info_class,
+                                     ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    NTSTATUS status;
+    if (!valid_info_class(info_class)) {
+        status = STATUS_INVALID_INFO_CLASS;
+    } else if (length < info_min_length(info_class) || (buffer == NULL && length != 0)) {
+        status = STATUS_INFO_LENGTH_MISMATCH;
+    } else if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_KERNEL_MODE)) != 0) {
+        status = STATUS_INVALID_PARAMETER;
+    } else {
+        struct io_file *file;
+        ACCESS_MASK granted = 0;
+        status = begin_granted(sys, handle, info_access(info_class, false), flags, &file,
+                               &granted);
+        if (NT_SUCCESS(status)) {
+            if (query_by_io_manager(file, info_class, granted, buffer, iosb, &status)) {
+                file_unref(file);
+                return status;
+            }
+            struct fltsim_request req;
+            bool fast_class = info_class == FileBasicInformation ||
+                              info_class == FileStandardInformation ||
+                              info_class == FileNetworkOpenInformation;
+            if ((flags & FLTSIM_IO_FAST) && fast_class && (file->fo.Flags & FO_SYNCHRONOUS_IO)) {
+                memset(&req, 0, sizeof(req));
+                req.kind = FLTSIM_OP_FAST_IO;
+                req.major = IRP_MJ_QUERY_INFORMATION;
+                req.parameters.QueryFileInformation.Length = length;
+                req.parameters.QueryFileInformation.FileInformationClass = info_class;
+                req.parameters.QueryFileInformation.InfoBuffer = buffer;
+                status = dispatch(file, &req, flags, iosb);
+                if (status != STATUS_FLT_DISALLOW_FAST_IO) {
+                    file_unref(file);
+                    return status;
+                }
+            }
+            /* Buffered I/O: the file system works on a system buffer that is
+             * copied back to the caller (FLTFL_CALLBACK_DATA_SYSTEM_BUFFER). */
+            void *system_buffer = malloc(length ? length : 1);
+            if (system_buffer == NULL) {
+                file_unref(file);
+                set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+                return STATUS_INSUFFICIENT_RESOURCES;
+            }
+            memset(system_buffer, 0, length);
+            memset(&req, 0, sizeof(req));
+            req.kind = FLTSIM_OP_IRP;
+            req.major = IRP_MJ_QUERY_INFORMATION;
+            req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION |
+                            IRP_DEFER_IO_COMPLETION;
+            if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+                req.irp_flags |= IRP_SYNCHRONOUS_API;
+            req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
+            req.parameters.QueryFileInformation.Length = length;
+            req.parameters.QueryFileInformation.FileInformationClass = info_class;
+            req.parameters.QueryFileInformation.InfoBuffer = system_buffer;
+            status = dispatch(file, &req, flags, iosb);
+            ULONG_PTR copied = req.io_status.Information;
+            if (!NT_ERROR(status) && length != 0)
+                memcpy(buffer, system_buffer, copied < length ? copied : length);
+            free(system_buffer);
+            file_unref(file);
+            return status;
+        }
+    }
+    set_iosb(iosb, status, 0);
+    return status;
+}
+
+/* FileRenameInformation to a fully qualified name: the I/O manager opens the
+ * target's directory (SL_OPEN_TARGET_DIRECTORY) and hands it to the file system
+ * as ParentOfTarget. Returns the opened directory through *target. */
+static NTSTATUS open_rename_target(fltsim_system *sys, struct io_file *file,
+                                   const FILE_RENAME_INFORMATION *info, ULONG length,
+                                   struct io_file **target)
+{
+    *target = NULL;
+    ULONG chars = info->FileNameLength / sizeof(WCHAR);
+    if (info->FileNameLength > length - offsetof(FILE_RENAME_INFORMATION, FileName) ||
+        chars == 0)
+        return STATUS_INVALID_PARAMETER;
+    bool qualified = info->FileName[0] == L'\\' || (chars >= 2 && info->FileName[1] == L':') ||
+                     info->RootDirectory != NULL;
+    if (!qualified) {
+        for (ULONG i = 0; i < chars; i++)
+            if (info->FileName[i] == L'\\')
+                return STATUS_INVALID_PARAMETER;
+        return STATUS_SUCCESS; /* a simple rename in the same directory */
+    }
+    WCHAR *path = malloc((chars + 1) * sizeof(WCHAR));
+    if (path == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    memcpy(path, info->FileName, chars * sizeof(WCHAR));
+    path[chars] = 0;
+
+    struct fltsim_create_params p;
+    memset(&p, 0, sizeof(p));
+    p.path = path;
+    p.root_directory = info->RootDirectory;
+    p.desired_access = FILE_WRITE_DATA | SYNCHRONIZE;
+    p.share_access = FILE_SHARE_READ | FILE_SHARE_WRITE;
+    p.disposition = FILE_OPEN;
+    p.create_options = FILE_SYNCHRONOUS_IO_NONALERT;
+    p.operation_flags = SL_OPEN_TARGET_DIRECTORY;
+    p.flags = FLTSIM_IO_KERNEL_MODE;
+    IO_STATUS_BLOCK iosb;
+    memset(&iosb, 0, sizeof(iosb));
+    struct io_file *dir;
+    NTSTATUS status = create_file(sys, &p, &dir, &iosb);
+    free(path);
+    if (dir == NULL)
+        return status;
+    if (dir->volume != file->volume) {
+        dir->handles = 1;
+        file_handle_closed(dir);
+        return STATUS_NOT_SAME_DEVICE;
+    }
+    if (iosb.Information == FILE_EXISTS && !info->ReplaceIfExists) {
+        /* The I/O manager refuses before the file system sees the rename. */
+        dir->handles = 1;
+        file_handle_closed(dir);
+        return STATUS_OBJECT_NAME_COLLISION;
+    }
+    dir->handles = 1;
+    *target = dir;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void *buffer,
+                                   ULONG length, FILE_INFORMATION_CLASS info_class,
+                                   IO_STATUS_BLOCK *iosb)
+{
+    NTSTATUS status;
+    if (!valid_info_class(info_class)) {
+        set_iosb(iosb, STATUS_INVALID_INFO_CLASS, 0);
+        return STATUS_INVALID_INFO_CLASS;
+    }
+    if (length < info_min_length(info_class) || buffer == NULL) {
+        set_iosb(iosb, STATUS_INFO_LENGTH_MISMATCH, 0);
+        return STATUS_INFO_LENGTH_MISMATCH;
+    }
+    struct io_file *file;
+    status = begin(sys, handle, info_access(info_class, true), 0, &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    if (info_class == FilePositionInformation && (file->fo.Flags & FO_SYNCHRONOUS_IO)) {
+        FILE_POSITION_INFORMATION pos;
+        memcpy(&pos, buffer, sizeof(pos));
+        if (pos.CurrentByteOffset.QuadPart < 0 ||
+            ((file->fo.Flags & FO_NO_INTERMEDIATE_BUFFERING) &&
+             (pos.CurrentByteOffset.QuadPart % SECTOR_SIZE) != 0)) {
+            status = STATUS_INVALID_PARAMETER;
+        } else {
+            file->fo.CurrentByteOffset = pos.CurrentByteOffset;
+            status = STATUS_SUCCESS;
+        }
+        file_unref(file);
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+
+    void *system_buffer = malloc(length);
+    if (system_buffer == NULL) {
+        file_unref(file);
+        set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    memcpy(system_buffer, buffer, length);
+
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_SET_INFORMATION;
+    req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_DEFER_IO_COMPLETION;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
+    req.parameters.SetFileInformation.Length = length;
+    req.parameters.SetFileInformation.FileInformationClass = info_class;
+    req.parameters.SetFileInformation.InfoBuffer = system_buffer;
+
+    struct io_file *target = NULL;
+    if (info_class == FileRenameInformation) {
+        const FILE_RENAME_INFORMATION *info = system_buffer;
+        status = open_rename_target(sys, file, info, length, &target);
+        if (!NT_SUCCESS(status)) {
+            free(system_buffer);
+            file_unref(file);
+            set_iosb(iosb, status, 0);
+            return status;
+        }
+        req.parameters.SetFileInformation.ReplaceIfExists = info->ReplaceIfExists;
+        req.parameters.SetFileInformation.ParentOfTarget = target != NULL ? &target->fo : NULL;
+    }
+    status = dispatch(file, &req, 0, iosb);
+    if (target != NULL)
+        file_handle_closed(target);
+    free(system_buffer);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_rename(fltsim_system *sys, HANDLE handle, PCWSTR new_name,
+                          BOOLEAN replace_if_exists, IO_STATUS_BLOCK *iosb)
+{
+    if (new_name == NULL) {
+        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+    size_t chars = fltsim_wcslen(new_name);
+    ULONG length = (ULONG)(offsetof(FILE_RENAME_INFORMATION, FileName) + chars * sizeof(WCHAR));
+    if (length < sizeof(FILE_RENAME_INFORMATION))
+        length = sizeof(FILE_RENAME_INFORMATION);
+    FILE_RENAME_INFORMATION *info = calloc(1, length);
+    if (info == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    info->ReplaceIfExists = replace_if_exists;
+    info->FileNameLength = (ULONG)(chars * sizeof(WCHAR));
+    memcpy(info->FileName, new_name, chars * sizeof(WCHAR));
+    NTSTATUS status = fltsim_io_set_information(sys, handle, info, length, FileRenameInformation,
+                                                iosb);
+    free(info);
+    return status;
+}
+
+NTSTATUS fltsim_io_delete(fltsim_system *sys, HANDLE handle, BOOLEAN delete_file)
+{
+    FILE_DISPOSITION_INFORMATION info = {delete_file};
+    return fltsim_io_set_information(sys, handle, &info, sizeof(info), FileDispositionInformation,
+                                     NULL);
+}
+
+/* ---- directories, flush, sections ---- */
+
+static ULONG directory_min_length(FILE_INFORMATION_CLASS c)
+{
+    switch (c) {
+    case FileDirectoryInformation:
+        return (ULONG)offsetof(FILE_DIRECTORY_INFORMATION, FileName);
+    case FileFullDirectoryInformation:
+        return (ULONG)offsetof(FILE_FULL_DIR_INFORMATION, FileName);
+    case FileBothDirectoryInformation:
+        return (ULONG)offsetof(FILE_BOTH_DIR_INFORMATION, FileName);
+    case FileNamesInformation:
+        return (ULONG)offsetof(FILE_NAMES_INFORMATION, FileName);
+    case FileIdBothDirectoryInformation:
+        return (ULONG)offsetof(FILE_ID_BOTH_DIR_INFORMATION, FileName);
+    case FileIdFullDirectoryInformation:
+        return (ULONG)offsetof(FILE_ID_FULL_DIR_INFORMATION, FileName);
+    default:
+        return 0;
+    }
+}
+
+NTSTATUS fltsim_io_query_directory(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                                   FILE_INFORMATION_CLASS info_class, PCWSTR pattern,
+                                   UCHAR scan_flags, IO_STATUS_BLOCK *iosb)
+{
+    NTSTATUS status;
+    ULONG min = directory_min_length(info_class);
+    if (!valid_info_class(info_class) || min == 0)
+        status = STATUS_INVALID_INFO_CLASS;
+    else if (length < min || buffer == NULL)
+        status = STATUS_INFO_LENGTH_MISMATCH;
+    else if (scan_flags & ~(SL_RESTART_SCAN | SL_RETURN_SINGLE_ENTRY))
+        status = STATUS_INVALID_PARAMETER;
+    else
+        status = STATUS_SUCCESS;
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    struct io_file *file;
+    status = begin(sys, handle, FILE_LIST_DIRECTORY, 0, &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    UNICODE_STRING name;
+    if (pattern != NULL)
+        RtlInitUnicodeString(&name, pattern);
+
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_DIRECTORY_CONTROL;
+    req.minor = IRP_MN_QUERY_DIRECTORY;
+    req.operation_flags = scan_flags;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    req.parameters.DirectoryControl.QueryDirectory.Length = length;
+    req.parameters.DirectoryControl.QueryDirectory.FileName = pattern != NULL ? &name : NULL;
+    req.parameters.DirectoryControl.QueryDirectory.FileInformationClass = info_class;
+    req.parameters.DirectoryControl.QueryDirectory.DirectoryBuffer = buffer;
+    status = dispatch(file, &req, 0, iosb);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_flush(fltsim_system *sys, HANDLE handle, IO_STATUS_BLOCK *iosb)
+{
+    struct io_file *file;
+    NTSTATUS status = begin(sys, handle, FILE_WRITE_DATA | FILE_APPEND_DATA, 0, &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_FLUSH_BUFFERS;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    status = dispatch(file, &req, 0, iosb);
+    file_unref(file);
+    return status;
+}
+
+static NTSTATUS section_sync(fltsim_system *sys, HANDLE handle, UCHAR major,
+                             FS_FILTER_SECTION_SYNC_TYPE sync_type, ULONG page_protection)
+{
+    struct io_file *file;
+    NTSTATUS status = begin(sys, handle, 0, 0, &file);
+    if (!NT_SUCCESS(status))
+        return status;
+    FS_FILTER_SECTION_SYNC_OUTPUT output;
+    memset(&output, 0, sizeof(output));
+    output.StructureSize = sizeof(output);
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_FS_FILTER;
+    req.major = major;
+    if (major == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION) {
+        req.parameters.AcquireForSectionSynchronization.SyncType = sync_type;
+        req.parameters.AcquireForSectionSynchronization.PageProtection = page_protection;
+        req.parameters.AcquireForSectionSynchronization.OutputInformation = &output;
+    }
+    status = dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_acquire_for_section_sync(fltsim_system *sys, HANDLE handle,
+                                            FS_FILTER_SECTION_SYNC_TYPE sync_type,
+                                            ULONG page_protection)
+{
+    return section_sync(sys, handle, IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION, sync_type,
+                        page_protection);
+}
+
+NTSTATUS fltsim_io_release_for_section_sync(fltsim_system *sys, HANDLE handle)
+{
+    return section_sync(sys, handle, IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION, SyncTypeOther, 0);
+}
+
+NTSTATUS fltsim_io_map_section(fltsim_system *sys, HANDLE handle, ULONG page_protection)
+{
+    NTSTATUS status =
+        fltsim_io_acquire_for_section_sync(sys, handle, SyncTypeCreateSection, page_protection);
+    if (!NT_SUCCESS(status))
+        return status;
+    NTSTATUS release = fltsim_io_release_for_section_sync(sys, handle);
+    return NT_SUCCESS(release) ? status : release;
+}

@@ -1,0 +1,865 @@
+/*
+ * memfs: lifetime, the namespace (nodes, sorted children, names, the
+ * deterministic clock), the fltsim_fs_ops entry points with their lock, the
+ * fast-I/O and FS-filter paths, and the setup/inspection helpers. The IRP
+ * handlers live in memfs_create.c (create, cleanup, close), memfs_io.c (read,
+ * write), memfs_info.c (query/set information) and memfs_dir.c (directory
+ * control). The I/O manager and the model own the file objects and callback
+ * data; memfs only owns what hangs off FsContext and FsContext2.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memfs_internal.h"
+
+/* ------------------------------------------------------------------------- */
+/* Clock and small helpers                                                   */
+/* ------------------------------------------------------------------------- */
+
+LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs)
+{
+    LONGLONG t = fs->clock;
+    fs->clock += FLTSIM_MEMFS_CLOCK_STEP;
+    return t;
+}
+
+ULONG64 fltsim__memfs_round_alloc(ULONG64 x)
+{
+    const ULONG64 c = FLTSIM_MEMFS_CLUSTER_SIZE;
+    if (x > ~0ULL - (c - 1))
+        return ~0ULL & ~(c - 1);
+    return (x + c - 1) & ~(c - 1);
+}
+
+ULONG fltsim__memfs_report_attributes(const struct memfs_node *n)
+{
+    return n->attributes != 0 ? n->attributes : (ULONG)FILE_ATTRIBUTE_NORMAL;
+}
+
+struct memfs_ccb *fltsim__memfs_ccb_of(struct fltsim_memfs *fs, PFILE_OBJECT fo)
+{
+    if (fo == NULL || fo->FsContext2 == NULL)
+        return NULL;
+    struct memfs_ccb *ccb = fo->FsContext2;
+    if (ccb->magic != MEMFS_CCB_MAGIC || ccb->fs != fs || fo->FsContext != ccb->node)
+        return NULL;
+    return ccb;
+}
+
+bool fltsim__memfs_component_valid(const WCHAR *s, size_t n)
+{
+    if (n == 0 || n > MEMFS_NAME_MAX)
+        return false;
+    if (s[0] == L'.' && (n == 1 || (n == 2 && s[1] == L'.')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        WCHAR c = s[i];
+        if (c < 0x20)
+            return false;
+        switch (c) {
+        case L'<':
+        case L'>':
+        case L':':
+        case L'"':
+        case L'/':
+        case L'\\':
+        case L'|':
+        case L'?':
+        case L'*':
+            return false;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+/* Ordinal comparison of an upcased key with a name upcased on the fly. */
+static int compare_upcased(const WCHAR *up, size_t up_len, const WCHAR *name, size_t len)
+{
+    size_t n = up_len < len ? up_len : len;
+    for (size_t i = 0; i < n; i++) {
+        WCHAR a = up[i];
+        WCHAR b = RtlUpcaseUnicodeChar(name[i]);
+        if (a != b)
+            return a < b ? -1 : 1;
+    }
+    if (up_len == len)
+        return 0;
+    return up_len < len ? -1 : 1;
+}
+
+struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name,
+                                        size_t len, ULONG *pos)
+{
+    ULONG lo = 0, hi = dir->child_count;
+    while (lo < hi) {
+        ULONG mid = lo + (hi - lo) / 2;
+        const struct memfs_node *c = dir->children[mid];
+        int cmp = compare_upcased(c->upname, c->name_len, name, len);
+        if (cmp == 0) {
+            if (pos != NULL)
+                *pos = mid;
+            return dir->children[mid];
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (pos != NULL)
+        *pos = lo;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Nodes                                                                     */
+/* ------------------------------------------------------------------------- */
+
+static NTSTATUS copy_name(const WCHAR *name, size_t len, WCHAR **out_name, WCHAR **out_up)
+{
+    WCHAR *n = malloc(len * sizeof(WCHAR) + sizeof(WCHAR));
+    WCHAR *u = malloc(len * sizeof(WCHAR) + sizeof(WCHAR));
+    if (n == NULL || u == NULL) {
+        free(n);
+        free(u);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    for (size_t i = 0; i < len; i++) {
+        n[i] = name[i];
+        u[i] = RtlUpcaseUnicodeChar(name[i]);
+    }
+    n[len] = u[len] = 0;
+    *out_name = n;
+    *out_up = u;
+    return STATUS_SUCCESS;
+}
+
+struct memfs_node *fltsim__memfs_node_new(struct fltsim_memfs *fs, enum memfs_kind kind,
+                                          const WCHAR *name, size_t len, LONGLONG now)
+{
+    struct memfs_node *n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return NULL;
+    if (name != NULL && !NT_SUCCESS(copy_name(name, len, &n->name, &n->upname))) {
+        free(n);
+        return NULL;
+    }
+    n->magic = MEMFS_NODE_MAGIC;
+    n->kind = kind;
+    n->name_len = (USHORT)len;
+    n->attributes = kind == MEMFS_DIRECTORY ? FILE_ATTRIBUTE_DIRECTORY : 0;
+    n->creation_time = n->last_access_time = n->last_write_time = n->change_time = now;
+    n->file_id = kind == MEMFS_VOLUME ? 0 : fs->next_file_id++;
+    InsertTailList(&fs->nodes, &n->all_link);
+    return n;
+}
+
+void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
+{
+    (void)fs;
+    RemoveEntryList(&n->all_link);
+    free(n->name);
+    free(n->upname);
+    free(n->data);
+    free(n->children);
+    n->magic = 0;
+    free(n);
+}
+
+NTSTATUS fltsim__memfs_reserve_child(struct memfs_node *dir)
+{
+    if (dir->child_count < dir->child_capacity)
+        return STATUS_SUCCESS;
+    ULONG cap = dir->child_capacity ? dir->child_capacity * 2 : 8;
+    struct memfs_node **grown = realloc(dir->children, cap * sizeof(*grown));
+    if (grown == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    dir->children = grown;
+    dir->child_capacity = cap;
+    return STATUS_SUCCESS;
+}
+
+void fltsim__memfs_link(struct memfs_node *dir, struct memfs_node *child)
+{
+    ULONG pos;
+    struct memfs_node *dup = fltsim__memfs_lookup(dir, child->name, child->name_len, &pos);
+    if (dup != NULL || dir->child_count >= dir->child_capacity) {
+        fprintf(stderr, "fltsim: memfs: linking a duplicate name or without room\n");
+        abort();
+    }
+    memmove(&dir->children[pos + 1], &dir->children[pos],
+            (dir->child_count - pos) * sizeof(*dir->children));
+    dir->children[pos] = child;
+    dir->child_count++;
+    child->parent = dir;
+}
+
+void fltsim__memfs_detach(struct memfs_node *child)
+{
+    struct memfs_node *dir = child->parent;
+    for (ULONG i = 0; i < dir->child_count; i++) {
+        if (dir->children[i] == child) {
+            memmove(&dir->children[i], &dir->children[i + 1],
+                    (dir->child_count - i - 1) * sizeof(*dir->children));
+            dir->child_count--;
+            return;
+        }
+    }
+    fprintf(stderr, "fltsim: memfs: node missing from its parent\n");
+    abort();
+}
+
+void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n)
+{
+    fltsim__memfs_detach(n);
+    n->parent = NULL;
+    n->unlinked = TRUE;
+    if (n->kind == MEMFS_FILE)
+        fs->data_bytes -= n->eof;
+    if (n->opens == 0)
+        fltsim__memfs_node_free(fs, n);
+}
+
+NTSTATUS fltsim__memfs_set_name(struct memfs_node *n, const WCHAR *name, size_t len)
+{
+    WCHAR *nn, *uu;
+    NTSTATUS status = copy_name(name, len, &nn, &uu);
+    if (!NT_SUCCESS(status))
+        return status;
+    free(n->name);
+    free(n->upname);
+    n->name = nn;
+    n->upname = uu;
+    n->name_len = (USHORT)len;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__memfs_set_eof(struct fltsim_memfs *fs, struct memfs_node *n, ULONG64 eof)
+{
+    if (eof <= n->eof) {
+        if (!n->unlinked)
+            fs->data_bytes -= n->eof - eof;
+        n->eof = eof;
+        return STATUS_SUCCESS;
+    }
+    ULONG64 grow = eof - n->eof;
+    if (eof > FLTSIM_MEMFS_MAX_FILE_SIZE)
+        return STATUS_DISK_FULL;
+    if (fs->capacity != 0 && !n->unlinked &&
+        (fs->data_bytes > fs->capacity || grow > fs->capacity - fs->data_bytes))
+        return STATUS_DISK_FULL;
+    if (eof > n->data_capacity) {
+        ULONG64 cap = n->data_capacity ? n->data_capacity * 2 : 4096;
+        if (cap < eof)
+            cap = eof;
+        if (cap > FLTSIM_MEMFS_MAX_FILE_SIZE)
+            cap = FLTSIM_MEMFS_MAX_FILE_SIZE;
+        if (cap > (ULONG64)SIZE_MAX)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        UCHAR *grown = realloc(n->data, (size_t)cap);
+        if (grown == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        n->data = grown;
+        n->data_capacity = cap;
+    }
+    /* Bytes past the old end may hold data of an earlier, longer file. */
+    memset(n->data + n->eof, 0, (size_t)grow);
+    n->eof = eof;
+    if (!n->unlinked)
+        fs->data_bytes += grow;
+    ULONG64 alloc = fltsim__memfs_round_alloc(eof);
+    if (n->allocation < alloc)
+        n->allocation = alloc;
+    return STATUS_SUCCESS;
+}
+
+size_t fltsim__memfs_path_len(const struct memfs_node *n)
+{
+    if (n->parent == NULL)
+        return 1;
+    size_t len = 0;
+    for (; n->parent != NULL; n = n->parent)
+        len += 1 + (size_t)n->name_len;
+    return len;
+}
+
+void fltsim__memfs_path_fill(const struct memfs_node *n, WCHAR *out, size_t len)
+{
+    if (n->parent == NULL) {
+        out[0] = L'\\';
+        return;
+    }
+    size_t end = len;
+    for (; n->parent != NULL; n = n->parent) {
+        end -= n->name_len;
+        memcpy(out + end, n->name, n->name_len * sizeof(WCHAR));
+        out[--end] = L'\\';
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Create and destroy                                                        */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options,
+                             struct fltsim_memfs **out)
+{
+    struct fltsim_memfs_options defaults = {0, 0, 0};
+    if (out == NULL)
+        return STATUS_INVALID_PARAMETER;
+    *out = NULL;
+    if (options == NULL)
+        options = &defaults;
+    if ((options->flags & ~(ULONG)FLTSIM_MEMFS_NO_FAST_IO) != 0 || options->start_time < 0)
+        return STATUS_INVALID_PARAMETER;
+
+    struct fltsim_memfs *fs = calloc(1, sizeof(*fs));
+    if (fs == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (uv_mutex_init(&fs->lock) != 0) {
+        free(fs);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    fs->flags = options->flags;
+    fs->clock = options->start_time != 0 ? options->start_time : FLTSIM_MEMFS_DEFAULT_START_TIME;
+    fs->capacity = options->capacity_bytes;
+    fs->next_file_id = FLTSIM_MEMFS_ROOT_FILE_ID;
+    InitializeListHead(&fs->nodes);
+    InitializeListHead(&fs->opens);
+
+    LONGLONG now = fltsim__memfs_now(fs);
+    fs->root = fltsim__memfs_node_new(fs, MEMFS_DIRECTORY, NULL, 0, now);
+    fs->volume = fltsim__memfs_node_new(fs, MEMFS_VOLUME, NULL, 0, now);
+    if (fs->root == NULL || fs->volume == NULL) {
+        fltsim_memfs_destroy(fs);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    *out = fs;
+    return STATUS_SUCCESS;
+}
+
+void fltsim_memfs_destroy(struct fltsim_memfs *fs)
+{
+    if (fs == NULL)
+        return;
+    while (!IsListEmpty(&fs->opens)) {
+        struct memfs_ccb *ccb = CONTAINING_RECORD(fs->opens.Flink, struct memfs_ccb, link);
+        fltsim__memfs_ccb_free(fs, ccb);
+    }
+    /* Every node is on fs->nodes, linked or not, so no tree walk is needed. */
+    while (!IsListEmpty(&fs->nodes)) {
+        struct memfs_node *n = CONTAINING_RECORD(fs->nodes.Flink, struct memfs_node, all_link);
+        fltsim__memfs_node_free(fs, n);
+    }
+    uv_mutex_destroy(&fs->lock);
+    free(fs);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Entry points                                                              */
+/* ------------------------------------------------------------------------- */
+
+static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
+{
+    struct fltsim_memfs *fs = ctx;
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    ULONG_PTR information = 0;
+    NTSTATUS status;
+    struct memfs_ccb *ccb;
+
+    uv_mutex_lock(&fs->lock);
+    switch (iopb->MajorFunction) {
+    case IRP_MJ_CREATE:
+        status = fltsim__memfs_create_irp(fs, data, &information);
+        break;
+    case IRP_MJ_CLEANUP:
+        status = fltsim__memfs_cleanup_irp(fs, data);
+        break;
+    case IRP_MJ_CLOSE:
+        status = fltsim__memfs_close_irp(fs, data);
+        break;
+    case IRP_MJ_READ:
+        ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
+        if (ccb == NULL) {
+            status = STATUS_INVALID_PARAMETER;
+            break;
+        }
+        status = fltsim__memfs_read(fs, iopb->TargetFileObject, ccb, iopb->IrpFlags,
+                                    iopb->Parameters.Read.ByteOffset,
+                                    iopb->Parameters.Read.Length,
+                                    iopb->Parameters.Read.ReadBuffer, &information);
+        break;
+    case IRP_MJ_WRITE:
+        ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
+        if (ccb == NULL) {
+            status = STATUS_INVALID_PARAMETER;
+            break;
+        }
+        status = fltsim__memfs_write(fs, iopb->TargetFileObject, ccb, iopb->IrpFlags,
+                                     iopb->Parameters.Write.ByteOffset,
+                                     iopb->Parameters.Write.Length,
+                                     iopb->Parameters.Write.WriteBuffer, &information);
+        break;
+    case IRP_MJ_QUERY_INFORMATION:
+        ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
+        if (ccb == NULL) {
+            status = STATUS_INVALID_PARAMETER;
+            break;
+        }
+        status = fltsim__memfs_query_info(fs, iopb->TargetFileObject, ccb,
+                                          iopb->Parameters.QueryFileInformation.FileInformationClass,
+                                          iopb->Parameters.QueryFileInformation.InfoBuffer,
+                                          iopb->Parameters.QueryFileInformation.Length,
+                                          &information);
+        break;
+    case IRP_MJ_SET_INFORMATION:
+        status = fltsim__memfs_set_info_irp(fs, data);
+        break;
+    case IRP_MJ_QUERY_VOLUME_INFORMATION:
+        status = fltsim__memfs_query_volume_irp(fs, data, &information);
+        break;
+    case IRP_MJ_DIRECTORY_CONTROL:
+        status = fltsim__memfs_directory_control_irp(fs, data, &information);
+        break;
+    case IRP_MJ_FLUSH_BUFFERS:
+        /* Nothing is cached between memfs and its storage, so a flush has
+         * nothing to do: success is the real answer, not a stub. */
+        status = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject) != NULL
+                     ? STATUS_SUCCESS
+                     : STATUS_INVALID_PARAMETER;
+        break;
+    default:
+        status = STATUS_INVALID_DEVICE_REQUEST;
+        break;
+    }
+    uv_mutex_unlock(&fs->lock);
+
+    data->IoStatus.Status = status;
+    data->IoStatus.Information = information;
+    return status;
+}
+
+static bool fast_query_class(FILE_INFORMATION_CLASS cls)
+{
+    return cls == FileBasicInformation || cls == FileStandardInformation ||
+           cls == FileNetworkOpenInformation;
+}
+
+/* Fast I/O is an optimisation: declining is always correct, so anything
+ * unusual goes to the IRP path, where the full rules apply. */
+static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
+{
+    struct fltsim_memfs *fs = ctx;
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    PFILE_OBJECT fo = iopb->TargetFileObject;
+    ULONG_PTR information = 0;
+    NTSTATUS status = STATUS_SUCCESS;
+    BOOLEAN handled = FALSE;
+
+    if (fs->flags & FLTSIM_MEMFS_NO_FAST_IO)
+        return FALSE;
+    if (fo == NULL || (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING))
+        return FALSE;
+
+    uv_mutex_lock(&fs->lock);
+    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, fo);
+    if (ccb == NULL || ccb->cleaned_up || ccb->node->kind == MEMFS_VOLUME)
+        goto out;
+    struct memfs_node *n = ccb->node;
+
+    switch (iopb->MajorFunction) {
+    case IRP_MJ_FAST_IO_CHECK_IF_POSSIBLE:
+        handled = TRUE;
+        break;
+    case IRP_MJ_READ:
+        if (n->kind != MEMFS_FILE)
+            break;
+        /* Fast I/O carries no IRP flags: it is cached, never paging. */
+        status = fltsim__memfs_read(fs, fo, ccb, 0, iopb->Parameters.Read.ByteOffset,
+                                    iopb->Parameters.Read.Length, iopb->Parameters.Read.ReadBuffer,
+                                    &information);
+        handled = TRUE;
+        break;
+    case IRP_MJ_WRITE: {
+        if (n->kind != MEMFS_FILE)
+            break;
+        ULONG64 offset;
+        if (!NT_SUCCESS(fltsim__memfs_resolve_offset(fo, n, iopb->Parameters.Write.ByteOffset,
+                                                     true, &offset)))
+            break;
+        /* Extending a file takes the IRP path (as with the cache manager's
+         * fast write, which declines when the file size must change). */
+        if (iopb->Parameters.Write.Length != 0 &&
+            (offset > n->eof || iopb->Parameters.Write.Length > n->eof - offset))
+            break;
+        status = fltsim__memfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
+                                     iopb->Parameters.Write.Length,
+                                     iopb->Parameters.Write.WriteBuffer, &information);
+        handled = TRUE;
+        break;
+    }
+    case IRP_MJ_QUERY_INFORMATION:
+        if (!fast_query_class(iopb->Parameters.QueryFileInformation.FileInformationClass))
+            break;
+        status = fltsim__memfs_query_info(fs, fo, ccb,
+                                          iopb->Parameters.QueryFileInformation.FileInformationClass,
+                                          iopb->Parameters.QueryFileInformation.InfoBuffer,
+                                          iopb->Parameters.QueryFileInformation.Length,
+                                          &information);
+        handled = TRUE;
+        break;
+    default:
+        break;
+    }
+out:
+    uv_mutex_unlock(&fs->lock);
+    if (handled) {
+        data->IoStatus.Status = status;
+        data->IoStatus.Information = information;
+    }
+    return handled;
+}
+
+static NTSTATUS memfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
+{
+    struct fltsim_memfs *fs = ctx;
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    NTSTATUS status = STATUS_SUCCESS;
+
+    uv_mutex_lock(&fs->lock);
+    if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION ||
+        iopb->MajorFunction == IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION) {
+        /* memfs has no resources to hold: the count only checks that
+         * acquires and releases pair up. Other requests are not blocked. */
+        struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
+        if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
+            status = STATUS_INVALID_PARAMETER;
+        else if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION)
+            ccb->node->section_acquires++;
+        else if (ccb->node->section_acquires == 0)
+            status = STATUS_INVALID_DEVICE_STATE;
+        else
+            ccb->node->section_acquires--;
+    }
+    uv_mutex_unlock(&fs->lock);
+
+    data->IoStatus.Status = status;
+    data->IoStatus.Information = 0;
+    return status;
+}
+
+static void memfs_release(void *ctx)
+{
+    fltsim_memfs_destroy(ctx);
+}
+
+const struct fltsim_fs_ops fltsim_memfs_ops = {
+    .name = "memfs",
+    .irp_cb = memfs_irp,
+    .fast_io_cb = memfs_fast_io,
+    .fs_filter_cb = memfs_fs_filter,
+    .release_cb = memfs_release,
+};
+
+/* ------------------------------------------------------------------------- */
+/* Setup and inspection helpers                                              */
+/* ------------------------------------------------------------------------- */
+
+/* Checks a helper path (L"\\a\\b", trailing backslash allowed when
+ * allow_trailing) and returns the part after the leading backslash, without
+ * a trailing one. The result may be empty (the root). */
+static NTSTATUS helper_path(PCWSTR path, bool allow_trailing, const WCHAR **rest, size_t *len)
+{
+    size_t n = fltsim_wcslen(path);
+    if (n == 0 || path[0] != L'\\')
+        return STATUS_OBJECT_NAME_INVALID;
+    const WCHAR *p = path + 1;
+    n--;
+    if (n > 0 && p[n - 1] == L'\\') {
+        if (!allow_trailing)
+            return STATUS_OBJECT_NAME_INVALID;
+        n--;
+        if (n == 0)
+            return STATUS_OBJECT_NAME_INVALID; /* "\\\\" */
+    }
+    for (size_t start = 0; n > 0;) {
+        size_t end = start;
+        while (end < n && p[end] != L'\\')
+            end++;
+        if (!fltsim__memfs_component_valid(p + start, end - start))
+            return STATUS_OBJECT_NAME_INVALID;
+        if (end == n)
+            break;
+        start = end + 1;
+    }
+    *rest = p;
+    *len = n;
+    return STATUS_SUCCESS;
+}
+
+/* Walks a checked helper path. *node gets the node it names, or NULL; then
+ * *parent is the deepest existing directory, *missing the index in p where the
+ * first missing component starts. STATUS_OBJECT_PATH_NOT_FOUND when an
+ * intermediate component is a file (*parent then is that file). */
+static NTSTATUS helper_walk(struct fltsim_memfs *fs, const WCHAR *p, size_t n,
+                            struct memfs_node **node, struct memfs_node **parent, size_t *missing)
+{
+    struct memfs_node *cur = fs->root;
+    size_t start = 0;
+    *node = NULL;
+    while (start < n) {
+        size_t end = start;
+        while (end < n && p[end] != L'\\')
+            end++;
+        if (cur->kind != MEMFS_DIRECTORY) {
+            *parent = cur;
+            *missing = start;
+            return STATUS_OBJECT_PATH_NOT_FOUND;
+        }
+        struct memfs_node *child = fltsim__memfs_lookup(cur, p + start, end - start, NULL);
+        if (child == NULL) {
+            *parent = cur;
+            *missing = start;
+            return STATUS_SUCCESS;
+        }
+        cur = child;
+        start = end + 1;
+    }
+    *node = cur;
+    *parent = cur->parent;
+    *missing = n;
+    return STATUS_SUCCESS;
+}
+
+/* Creates the missing components p[missing..n) under parent: directories,
+ * and a file for the last one when data_file. All nodes are allocated before
+ * any is linked, so failure leaves the namespace as it was. */
+static NTSTATUS helper_create(struct fltsim_memfs *fs, struct memfs_node *parent, const WCHAR *p,
+                              size_t n, size_t missing, bool data_file, const void *data,
+                              size_t size)
+{
+    NTSTATUS status = STATUS_SUCCESS;
+    struct memfs_node *first = NULL, *last = NULL;
+    LONGLONG now;
+
+    if (parent->delete_pending)
+        return STATUS_DELETE_PENDING;
+    if (data_file) {
+        if (size > FLTSIM_MEMFS_MAX_FILE_SIZE)
+            return STATUS_DISK_FULL;
+        if (fs->capacity != 0 &&
+            (fs->data_bytes > fs->capacity || size > fs->capacity - fs->data_bytes))
+            return STATUS_DISK_FULL;
+    }
+    status = fltsim__memfs_reserve_child(parent);
+    if (!NT_SUCCESS(status))
+        return status;
+
+    now = fltsim__memfs_now(fs);
+    /* Build the chain of new nodes; each new directory gets room for one child. */
+    struct memfs_node *prev = NULL;
+    size_t start = missing;
+    while (start < n) {
+        size_t end = start;
+        while (end < n && p[end] != L'\\')
+            end++;
+        bool is_file = data_file && end == n;
+        struct memfs_node *nn = fltsim__memfs_node_new(
+            fs, is_file ? MEMFS_FILE : MEMFS_DIRECTORY, p + start, end - start, now);
+        if (nn == NULL) {
+            status = STATUS_INSUFFICIENT_RESOURCES;
+            goto fail;
+        }
+        if (is_file) {
+            nn->attributes = FILE_ATTRIBUTE_ARCHIVE;
+            if (size > 0) {
+                nn->data = malloc(size);
+                if (nn->data == NULL) {
+                    fltsim__memfs_node_free(fs, nn);
+                    status = STATUS_INSUFFICIENT_RESOURCES;
+                    goto fail;
+                }
+                memcpy(nn->data, data, size);
+            }
+            nn->eof = nn->data_capacity = size;
+            nn->allocation = fltsim__memfs_round_alloc(size);
+        } else if (end < n && !NT_SUCCESS(fltsim__memfs_reserve_child(nn))) {
+            fltsim__memfs_node_free(fs, nn);
+            status = STATUS_INSUFFICIENT_RESOURCES;
+            goto fail;
+        }
+        /* Temporarily chain through parent; linked for real below. */
+        nn->parent = prev;
+        if (first == NULL)
+            first = nn;
+        prev = last = nn;
+        start = end + 1;
+    }
+
+    /* Commit: link each new node into the one above it, the first into parent. */
+    for (struct memfs_node *cur = last, *below = NULL; cur != NULL;) {
+        struct memfs_node *above = cur->parent;
+        cur->parent = NULL;
+        if (below != NULL)
+            fltsim__memfs_link(cur, below);
+        below = cur;
+        cur = above;
+    }
+    fltsim__memfs_link(parent, first);
+    if (data_file)
+        fs->data_bytes += size;
+    return STATUS_SUCCESS;
+
+fail:
+    for (struct memfs_node *cur = last; cur != NULL;) {
+        struct memfs_node *above = cur->parent;
+        fltsim__memfs_node_free(fs, cur);
+        cur = above;
+    }
+    return status;
+}
+
+NTSTATUS fltsim_memfs_add_directory(struct fltsim_memfs *fs, PCWSTR path)
+{
+    const WCHAR *p;
+    size_t n, missing;
+    struct memfs_node *node, *parent;
+    NTSTATUS status;
+
+    if (fs == NULL || path == NULL)
+        return STATUS_INVALID_PARAMETER;
+    status = helper_path(path, true, &p, &n);
+    if (!NT_SUCCESS(status))
+        return status;
+
+    uv_mutex_lock(&fs->lock);
+    status = helper_walk(fs, p, n, &node, &parent, &missing);
+    if (status == STATUS_OBJECT_PATH_NOT_FOUND)
+        status = STATUS_OBJECT_NAME_COLLISION; /* an intermediate component is a file */
+    else if (node != NULL)
+        status = node->kind == MEMFS_DIRECTORY ? STATUS_SUCCESS : STATUS_OBJECT_NAME_COLLISION;
+    else
+        status = helper_create(fs, parent, p, n, missing, false, NULL, 0);
+    uv_mutex_unlock(&fs->lock);
+    return status;
+}
+
+NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data,
+                               size_t size)
+{
+    const WCHAR *p;
+    size_t n, missing;
+    struct memfs_node *node, *parent;
+    NTSTATUS status;
+
+    if (fs == NULL || path == NULL || (data == NULL && size > 0))
+        return STATUS_INVALID_PARAMETER;
+    status = helper_path(path, false, &p, &n);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (n == 0)
+        return STATUS_OBJECT_NAME_INVALID; /* the root is a directory */
+
+    uv_mutex_lock(&fs->lock);
+    status = helper_walk(fs, p, n, &node, &parent, &missing);
+    if (status == STATUS_OBJECT_PATH_NOT_FOUND || node != NULL)
+        status = STATUS_OBJECT_NAME_COLLISION;
+    else
+        status = helper_create(fs, parent, p, n, missing, true, data, size);
+    uv_mutex_unlock(&fs->lock);
+    return status;
+}
+
+/* Finds the node a helper path names: STATUS_OBJECT_NAME_NOT_FOUND when only
+ * the last component is missing, STATUS_OBJECT_PATH_NOT_FOUND otherwise. */
+static NTSTATUS helper_find(struct fltsim_memfs *fs, const WCHAR *p, size_t n,
+                            struct memfs_node **out)
+{
+    struct memfs_node *node, *parent;
+    size_t missing;
+    NTSTATUS status = helper_walk(fs, p, n, &node, &parent, &missing);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (node == NULL) {
+        for (size_t i = missing; i < n; i++)
+            if (p[i] == L'\\')
+                return STATUS_OBJECT_PATH_NOT_FOUND;
+        return STATUS_OBJECT_NAME_NOT_FOUND;
+    }
+    *out = node;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim_memfs_read_file(struct fltsim_memfs *fs, PCWSTR path, void *buf, size_t size,
+                                size_t *out_size)
+{
+    const WCHAR *p;
+    size_t n;
+    struct memfs_node *node;
+    NTSTATUS status;
+
+    if (fs == NULL || path == NULL || out_size == NULL || (buf == NULL && size > 0))
+        return STATUS_INVALID_PARAMETER;
+    status = helper_path(path, true, &p, &n);
+    if (!NT_SUCCESS(status))
+        return status;
+
+    uv_mutex_lock(&fs->lock);
+    status = helper_find(fs, p, n, &node);
+    if (NT_SUCCESS(status)) {
+        if (node->kind != MEMFS_FILE) {
+            status = STATUS_FILE_IS_A_DIRECTORY;
+        } else {
+            *out_size = (size_t)node->eof;
+            if (node->eof > size)
+                status = STATUS_BUFFER_TOO_SMALL;
+            else if (node->eof > 0)
+                memcpy(buf, node->data, (size_t)node->eof);
+        }
+    }
+    uv_mutex_unlock(&fs->lock);
+    return status;
+}
+
+NTSTATUS fltsim_memfs_stat(struct fltsim_memfs *fs, PCWSTR path, struct fltsim_memfs_stat *st)
+{
+    const WCHAR *p;
+    size_t n;
+    struct memfs_node *node;
+    NTSTATUS status;
+
+    if (st != NULL)
+        memset(st, 0, sizeof(*st));
+    if (fs == NULL || path == NULL || st == NULL)
+        return STATUS_INVALID_PARAMETER;
+    status = helper_path(path, true, &p, &n);
+    if (!NT_SUCCESS(status))
+        return status;
+
+    uv_mutex_lock(&fs->lock);
+    status = helper_find(fs, p, n, &node);
+    if (NT_SUCCESS(status)) {
+        st->exists = TRUE;
+        st->directory = node->kind == MEMFS_DIRECTORY;
+        st->delete_pending = node->delete_pending;
+        st->attributes = node->attributes;
+        st->size = node->kind == MEMFS_FILE ? node->eof : 0;
+        st->file_id = node->file_id;
+        st->handles = node->handles;
+        st->opens = node->opens;
+    }
+    uv_mutex_unlock(&fs->lock);
+    return status;
+}
+
+ULONG fltsim_memfs_open_count(struct fltsim_memfs *fs)
+{
+    if (fs == NULL)
+        return 0;
+    uv_mutex_lock(&fs->lock);
+    ULONG n = fs->open_count;
+    uv_mutex_unlock(&fs->lock);
+    return n;
+}

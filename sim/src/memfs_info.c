@@ -1,0 +1,695 @@
+/*
+ * memfs: IRP_MJ_QUERY_INFORMATION (also used by fast I/O for the basic,
+ * standard and network-open classes), IRP_MJ_SET_INFORMATION (times and
+ * attributes, end of file, allocation, disposition, rename, position) and
+ * IRP_MJ_QUERY_VOLUME_INFORMATION. Results are built in local structures and
+ * copied out, so callers' buffers need no particular alignment.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memfs_internal.h"
+
+/* ------------------------------------------------------------------------- */
+/* Query                                                                     */
+/* ------------------------------------------------------------------------- */
+
+#define NAME_INFO_FIXED ((ULONG)offsetof(FILE_NAME_INFORMATION, FileName))
+#define ALL_INFO_NAME ((ULONG)offsetof(FILE_ALL_INFORMATION, NameInformation))
+
+/* The part of each supported class that must fit; 0 = not supported. */
+static ULONG query_fixed_size(FILE_INFORMATION_CLASS cls)
+{
+    switch (cls) {
+    case FileBasicInformation:
+        return sizeof(FILE_BASIC_INFORMATION);
+    case FileStandardInformation:
+        return sizeof(FILE_STANDARD_INFORMATION);
+    case FileInternalInformation:
+        return sizeof(FILE_INTERNAL_INFORMATION);
+    case FileEaInformation:
+        return sizeof(FILE_EA_INFORMATION);
+    case FileAccessInformation:
+        return sizeof(FILE_ACCESS_INFORMATION);
+    case FileNameInformation:
+        return NAME_INFO_FIXED;
+    case FilePositionInformation:
+        return sizeof(FILE_POSITION_INFORMATION);
+    case FileAllInformation:
+        return ALL_INFO_NAME + NAME_INFO_FIXED;
+    case FileNetworkOpenInformation:
+        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
+    case FileAttributeTagInformation:
+        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
+    default:
+        return 0;
+    }
+}
+
+static void basic_of(const struct memfs_node *n, FILE_BASIC_INFORMATION *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->CreationTime.QuadPart = n->creation_time;
+    b->LastAccessTime.QuadPart = n->last_access_time;
+    b->LastWriteTime.QuadPart = n->last_write_time;
+    b->ChangeTime.QuadPart = n->change_time;
+    b->FileAttributes = fltsim__memfs_report_attributes(n);
+}
+
+static void standard_of(const struct memfs_node *n, FILE_STANDARD_INFORMATION *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (n->kind == MEMFS_FILE) {
+        s->AllocationSize.QuadPart = (LONGLONG)n->allocation;
+        s->EndOfFile.QuadPart = (LONGLONG)n->eof;
+    }
+    s->NumberOfLinks = 1;
+    s->DeletePending = n->delete_pending;
+    s->Directory = n->kind == MEMFS_DIRECTORY;
+}
+
+/* FILE_MODE_INFORMATION.Mode from the file object's flags. */
+static ULONG mode_of(const FILE_OBJECT *fo)
+{
+    ULONG mode = 0;
+    if (fo->Flags & FO_SYNCHRONOUS_IO)
+        mode |= (fo->Flags & FO_ALERTABLE_IO) ? FILE_SYNCHRONOUS_IO_ALERT
+                                               : FILE_SYNCHRONOUS_IO_NONALERT;
+    if (fo->Flags & FO_WRITE_THROUGH)
+        mode |= FILE_WRITE_THROUGH;
+    if (fo->Flags & FO_SEQUENTIAL_ONLY)
+        mode |= FILE_SEQUENTIAL_ONLY;
+    if (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING)
+        mode |= FILE_NO_INTERMEDIATE_BUFFERING;
+    if (fo->Flags & FO_DELETE_ON_CLOSE)
+        mode |= FILE_DELETE_ON_CLOSE;
+    return mode;
+}
+
+/* Writes a FILE_NAME_INFORMATION holding n's full path at buf + at (the
+ * fixed part is known to fit). A name that does not fit is cut to whole
+ * characters and the result is STATUS_BUFFER_OVERFLOW; FileNameLength is
+ * always the full length. *end = bytes of buf used. */
+static NTSTATUS put_name(const struct memfs_node *n, UCHAR *buf, ULONG length, ULONG at,
+                         ULONG *end)
+{
+    size_t units = fltsim__memfs_path_len(n);
+    WCHAR *path = malloc(units * sizeof(WCHAR));
+    if (path == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    fltsim__memfs_path_fill(n, path, units);
+
+    ULONG full = (ULONG)(units * sizeof(WCHAR));
+    ULONG room = (length - at - NAME_INFO_FIXED) & ~1u;
+    ULONG copy = full < room ? full : room;
+    memcpy(buf + at, &full, sizeof(full));
+    memcpy(buf + at + NAME_INFO_FIXED, path, copy);
+    free(path);
+    *end = at + NAME_INFO_FIXED + copy;
+    return copy < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo,
+                                  struct memfs_ccb *ccb, FILE_INFORMATION_CLASS cls,
+                                  void *buffer, ULONG length, ULONG_PTR *information)
+{
+    struct memfs_node *n = ccb->node;
+    UCHAR *buf = buffer;
+    ULONG fixed = query_fixed_size(cls);
+    ULONG end = 0;
+    NTSTATUS status = STATUS_SUCCESS;
+
+    (void)fs;
+    *information = 0;
+    if (n->kind == MEMFS_VOLUME)
+        return STATUS_INVALID_PARAMETER;
+    if (fixed == 0)
+        return STATUS_INVALID_PARAMETER;
+    if (length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    /* Deleted for good (unlinked after its last handle): no name to give. */
+    if (n->unlinked)
+        return STATUS_FILE_DELETED;
+
+    switch (cls) {
+    case FileBasicInformation: {
+        FILE_BASIC_INFORMATION b;
+        basic_of(n, &b);
+        memcpy(buf, &b, sizeof(b));
+        end = sizeof(b);
+        break;
+    }
+    case FileStandardInformation: {
+        FILE_STANDARD_INFORMATION s;
+        standard_of(n, &s);
+        memcpy(buf, &s, sizeof(s));
+        end = sizeof(s);
+        break;
+    }
+    case FileInternalInformation: {
+        FILE_INTERNAL_INFORMATION i = {{{0, 0}}};
+        i.IndexNumber.QuadPart = (LONGLONG)n->file_id;
+        memcpy(buf, &i, sizeof(i));
+        end = sizeof(i);
+        break;
+    }
+    case FileEaInformation: {
+        FILE_EA_INFORMATION e = {0};
+        memcpy(buf, &e, sizeof(e));
+        end = sizeof(e);
+        break;
+    }
+    case FileAccessInformation: {
+        FILE_ACCESS_INFORMATION a = {ccb->granted};
+        memcpy(buf, &a, sizeof(a));
+        end = sizeof(a);
+        break;
+    }
+    case FileNameInformation:
+        status = put_name(n, buf, length, 0, &end);
+        break;
+    case FilePositionInformation: {
+        FILE_POSITION_INFORMATION p;
+        p.CurrentByteOffset = fo->CurrentByteOffset;
+        memcpy(buf, &p, sizeof(p));
+        end = sizeof(p);
+        break;
+    }
+    case FileAllInformation: {
+        FILE_ALL_INFORMATION all;
+        memset(&all, 0, sizeof(all));
+        basic_of(n, &all.BasicInformation);
+        standard_of(n, &all.StandardInformation);
+        all.InternalInformation.IndexNumber.QuadPart = (LONGLONG)n->file_id;
+        all.AccessInformation.AccessFlags = ccb->granted;
+        all.PositionInformation.CurrentByteOffset = fo->CurrentByteOffset;
+        all.ModeInformation.Mode = mode_of(fo);
+        all.AlignmentInformation.AlignmentRequirement = 0; /* FILE_BYTE_ALIGNMENT */
+        memcpy(buf, &all, ALL_INFO_NAME);
+        status = put_name(n, buf, length, ALL_INFO_NAME, &end);
+        break;
+    }
+    case FileNetworkOpenInformation: {
+        FILE_NETWORK_OPEN_INFORMATION o;
+        memset(&o, 0, sizeof(o));
+        o.CreationTime.QuadPart = n->creation_time;
+        o.LastAccessTime.QuadPart = n->last_access_time;
+        o.LastWriteTime.QuadPart = n->last_write_time;
+        o.ChangeTime.QuadPart = n->change_time;
+        if (n->kind == MEMFS_FILE) {
+            o.AllocationSize.QuadPart = (LONGLONG)n->allocation;
+            o.EndOfFile.QuadPart = (LONGLONG)n->eof;
+        }
+        o.FileAttributes = fltsim__memfs_report_attributes(n);
+        memcpy(buf, &o, sizeof(o));
+        end = sizeof(o);
+        break;
+    }
+    case FileAttributeTagInformation: {
+        FILE_ATTRIBUTE_TAG_INFORMATION t = {fltsim__memfs_report_attributes(n), 0};
+        memcpy(buf, &t, sizeof(t));
+        end = sizeof(t);
+        break;
+    }
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW)
+        *information = end;
+    return status;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Set                                                                       */
+/* ------------------------------------------------------------------------- */
+
+#define RENAME_FIXED ((ULONG)offsetof(FILE_RENAME_INFORMATION, FileName))
+
+static ULONG set_min_size(FILE_INFORMATION_CLASS cls)
+{
+    switch (cls) {
+    case FileBasicInformation:
+        return sizeof(FILE_BASIC_INFORMATION);
+    case FileEndOfFileInformation:
+        return sizeof(FILE_END_OF_FILE_INFORMATION);
+    case FileAllocationInformation:
+        return sizeof(FILE_ALLOCATION_INFORMATION);
+    case FileDispositionInformation:
+        return sizeof(FILE_DISPOSITION_INFORMATION);
+    case FileDispositionInformationEx:
+        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
+    case FileRenameInformation:
+        return RENAME_FIXED;
+    case FilePositionInformation:
+        return sizeof(FILE_POSITION_INFORMATION);
+    default:
+        return 0;
+    }
+}
+
+/* A time in FILE_BASIC_INFORMATION: 0 leaves it alone, and so do -1 and -2
+ * (on Windows they stop and resume the file system's own updates for the
+ * handle; memfs only updates times on the operations that set them, so there
+ * is nothing to stop). Other negative values are invalid. */
+static bool time_given(LONGLONG t)
+{
+    return t > 0;
+}
+
+static NTSTATUS set_basic(struct memfs_node *n, const FILE_BASIC_INFORMATION *b)
+{
+    const LONGLONG t[4] = {b->CreationTime.QuadPart, b->LastAccessTime.QuadPart,
+                           b->LastWriteTime.QuadPart, b->ChangeTime.QuadPart};
+    for (int i = 0; i < 4; i++)
+        if (t[i] < -2)
+            return STATUS_INVALID_PARAMETER;
+    if (time_given(t[0]))
+        n->creation_time = t[0];
+    if (time_given(t[1]))
+        n->last_access_time = t[1];
+    if (time_given(t[2]))
+        n->last_write_time = t[2];
+    if (time_given(t[3]))
+        n->change_time = t[3];
+    if (b->FileAttributes != 0) {
+        ULONG a = b->FileAttributes == FILE_ATTRIBUTE_NORMAL
+                      ? 0
+                      : b->FileAttributes & FILE_ATTRIBUTE_VALID_SET_FLAGS &
+                            ~(ULONG)FILE_ATTRIBUTE_NORMAL;
+        if (n->kind == MEMFS_DIRECTORY)
+            a |= FILE_ATTRIBUTE_DIRECTORY;
+        n->attributes = a;
+    }
+    return STATUS_SUCCESS;
+}
+
+/* A change of a file's size: times, archive bit and file-object flags as a
+ * write that changed the size would set them. */
+static void size_changed(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_node *n)
+{
+    LONGLONG now = fltsim__memfs_now(fs);
+    n->last_write_time = n->change_time = now;
+    n->attributes |= FILE_ATTRIBUTE_ARCHIVE;
+    fo->Flags |= FO_FILE_MODIFIED | FO_FILE_SIZE_CHANGED;
+}
+
+static NTSTATUS set_end_of_file(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_node *n,
+                                const FILE_END_OF_FILE_INFORMATION *e, BOOLEAN advance_only)
+{
+    if (n->kind != MEMFS_FILE || e->EndOfFile.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    /* AdvanceOnly moves valid data length forward (the cache manager's lazy
+     * writer). memfs has no separate valid data length: every byte below the
+     * end of file is valid, so there is never anything to advance, and NTFS
+     * ignores values past the end of file. */
+    if (advance_only)
+        return STATUS_SUCCESS;
+    ULONG64 eof = (ULONG64)e->EndOfFile.QuadPart;
+    if (eof == n->eof)
+        return STATUS_SUCCESS;
+    bool shrink = eof < n->eof;
+    NTSTATUS status = fltsim__memfs_set_eof(fs, n, eof);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (shrink)
+        n->allocation = fltsim__memfs_round_alloc(eof);
+    size_changed(fs, fo, n);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS set_allocation(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_node *n,
+                               const FILE_ALLOCATION_INFORMATION *a)
+{
+    if (n->kind != MEMFS_FILE || a->AllocationSize.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    ULONG64 size = (ULONG64)a->AllocationSize.QuadPart;
+    if (size > FLTSIM_MEMFS_MAX_FILE_SIZE)
+        return STATUS_DISK_FULL;
+    /* Allocation below the end of file cuts the file at the requested size
+     * (as fastfat and NTFS do); the allocation itself is whole clusters. */
+    if (size < n->eof) {
+        NTSTATUS shrink = fltsim__memfs_set_eof(fs, n, size);
+        (void)shrink; /* shrinking cannot fail */
+        size_changed(fs, fo, n);
+    }
+    n->allocation = fltsim__memfs_round_alloc(size);
+    return STATUS_SUCCESS;
+}
+
+/* FileDispositionInformation(Ex) without ON_CLOSE: marks or clears delete
+ * pending on the node (the file object's DeletePending mirrors it). */
+static NTSTATUS set_delete_pending(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_node *n,
+                                   bool del, bool ignore_readonly)
+{
+    if (!del) {
+        n->delete_pending = FALSE;
+        fo->DeletePending = FALSE;
+        return STATUS_SUCCESS;
+    }
+    if (n == fs->root)
+        return STATUS_CANNOT_DELETE;
+    if ((n->attributes & FILE_ATTRIBUTE_READONLY) && !ignore_readonly)
+        return STATUS_CANNOT_DELETE;
+    if (n->kind == MEMFS_DIRECTORY && n->child_count > 0)
+        return STATUS_DIRECTORY_NOT_EMPTY;
+    n->delete_pending = TRUE;
+    fo->DeletePending = TRUE;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS set_disposition_ex(struct fltsim_memfs *fs, PFILE_OBJECT fo,
+                                   struct memfs_ccb *ccb, ULONG flags)
+{
+    const ULONG modeled = FILE_DISPOSITION_DELETE | FILE_DISPOSITION_ON_CLOSE |
+                          FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE;
+    struct memfs_node *n = ccb->node;
+    bool del = (flags & FILE_DISPOSITION_DELETE) != 0;
+    bool ignore_readonly = (flags & FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE) != 0;
+
+    /* POSIX semantics (unlinking the name while handles stay open) and the
+     * image-section check are not modeled: refused rather than ignored. */
+    if (flags & ~modeled)
+        return STATUS_INVALID_PARAMETER;
+    if (!(flags & FILE_DISPOSITION_ON_CLOSE))
+        return set_delete_pending(fs, fo, n, del, ignore_readonly);
+    if (del) {
+        if (n == fs->root)
+            return STATUS_CANNOT_DELETE;
+        if ((n->attributes & FILE_ATTRIBUTE_READONLY) && !ignore_readonly)
+            return STATUS_CANNOT_DELETE;
+    }
+    /* As for FILE_DELETE_ON_CLOSE at create, a non-empty directory is only
+     * found out at cleanup. */
+    ccb->delete_on_close = del;
+    return STATUS_SUCCESS;
+}
+
+static bool has_open_descendant(const struct memfs_node *dir)
+{
+    for (ULONG i = 0; i < dir->child_count; i++) {
+        const struct memfs_node *c = dir->children[i];
+        if (c->handles > 0 || (c->kind == MEMFS_DIRECTORY && has_open_descendant(c)))
+            return true;
+    }
+    return false;
+}
+
+static NTSTATUS set_rename(struct fltsim_memfs *fs, struct memfs_ccb *ccb, const UCHAR *buf,
+                           ULONG length, PFILE_OBJECT parent_of_target, BOOLEAN replace)
+{
+    struct memfs_node *n = ccb->node;
+    ULONG name_bytes;
+    NTSTATUS status;
+
+    memcpy(&name_bytes, buf + offsetof(FILE_RENAME_INFORMATION, FileNameLength),
+           sizeof(name_bytes));
+    if (name_bytes > length - RENAME_FIXED)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (n == fs->root)
+        return STATUS_INVALID_PARAMETER;
+    if ((name_bytes & 1) != 0 || name_bytes == 0)
+        return STATUS_OBJECT_NAME_INVALID;
+
+    size_t units = name_bytes / sizeof(WCHAR);
+    WCHAR *name = malloc(name_bytes);
+    if (name == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    memcpy(name, buf + RENAME_FIXED, name_bytes);
+
+    struct memfs_node *dir;
+    const WCHAR *last = name;
+    size_t last_len = units;
+    if (parent_of_target == NULL) {
+        /* A simple rename: a new name in the same directory. */
+        status = STATUS_INVALID_PARAMETER;
+        for (size_t i = 0; i < units; i++)
+            if (name[i] == L'\\')
+                goto out;
+        dir = n->parent;
+    } else {
+        /* A move: ParentOfTarget is the target directory, opened with
+         * SL_OPEN_TARGET_DIRECTORY; the new name is FileName's last component. */
+        struct memfs_ccb *tccb = fltsim__memfs_ccb_of(fs, parent_of_target);
+        if (tccb == NULL) {
+            const struct memfs_ccb *other = parent_of_target->FsContext2;
+            status = (other != NULL && other->magic == MEMFS_CCB_MAGIC && other->fs != fs)
+                         ? STATUS_NOT_SAME_DEVICE
+                         : STATUS_INVALID_PARAMETER;
+            goto out;
+        }
+        dir = tccb->node;
+        status = STATUS_INVALID_PARAMETER;
+        if (dir->kind != MEMFS_DIRECTORY)
+            goto out;
+        for (size_t i = units; i > 0; i--) {
+            if (name[i - 1] == L'\\') {
+                last = name + i;
+                last_len = units - i;
+                break;
+            }
+        }
+    }
+    status = STATUS_OBJECT_NAME_INVALID;
+    if (!fltsim__memfs_component_valid(last, last_len))
+        goto out;
+    status = STATUS_DELETE_PENDING;
+    if (dir->delete_pending)
+        goto out;
+    if (n->kind == MEMFS_DIRECTORY) {
+        /* Into its own subtree (or onto itself as the parent). */
+        status = STATUS_INVALID_PARAMETER;
+        for (const struct memfs_node *d = dir; d != NULL; d = d->parent)
+            if (d == n)
+                goto out;
+        /* Open files below would see their paths change under them. */
+        status = STATUS_ACCESS_DENIED;
+        if (has_open_descendant(n))
+            goto out;
+    }
+
+    struct memfs_node *existing = fltsim__memfs_lookup(dir, last, last_len, NULL);
+    if (existing == n) {
+        /* Same directory and the same name up to case: only the spelling
+         * changes, and the sort position with it stays. */
+        status = fltsim__memfs_set_name(n, last, last_len);
+        if (NT_SUCCESS(status))
+            n->change_time = fltsim__memfs_now(fs);
+        goto out;
+    }
+    if (existing != NULL) {
+        status = STATUS_OBJECT_NAME_COLLISION;
+        if (!replace)
+            goto out;
+        /* Replacing a read-only file is refused as well (NTFS). */
+        status = STATUS_ACCESS_DENIED;
+        if (existing->kind == MEMFS_DIRECTORY || existing->handles > 0 ||
+            (existing->attributes & FILE_ATTRIBUTE_READONLY))
+            goto out;
+    }
+
+    /* Everything that can fail comes before the first change. */
+    status = fltsim__memfs_reserve_child(dir);
+    if (!NT_SUCCESS(status))
+        goto out;
+    status = fltsim__memfs_set_name(n, last, last_len);
+    if (!NT_SUCCESS(status))
+        goto out;
+    if (existing != NULL)
+        fltsim__memfs_unlink(fs, existing);
+    fltsim__memfs_detach(n);
+    n->parent = NULL;
+    fltsim__memfs_link(dir, n);
+    n->change_time = fltsim__memfs_now(fs);
+    status = STATUS_SUCCESS;
+out:
+    free(name);
+    return status;
+}
+
+NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    PFILE_OBJECT fo = iopb->TargetFileObject;
+    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, fo);
+    FILE_INFORMATION_CLASS cls = iopb->Parameters.SetFileInformation.FileInformationClass;
+    ULONG length = iopb->Parameters.SetFileInformation.Length;
+    const UCHAR *buf = iopb->Parameters.SetFileInformation.InfoBuffer;
+
+    if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
+        return STATUS_INVALID_PARAMETER;
+    struct memfs_node *n = ccb->node;
+    ULONG min = set_min_size(cls);
+    if (min == 0)
+        return STATUS_INVALID_PARAMETER;
+    if (length < min)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    /* After cleanup only the cache manager's valid-data advance may come. */
+    if (ccb->cleaned_up &&
+        !(cls == FileEndOfFileInformation && iopb->Parameters.SetFileInformation.AdvanceOnly))
+        return STATUS_FILE_CLOSED;
+
+    switch (cls) {
+    case FileBasicInformation: {
+        FILE_BASIC_INFORMATION b;
+        memcpy(&b, buf, sizeof(b));
+        return set_basic(n, &b);
+    }
+    case FileEndOfFileInformation: {
+        FILE_END_OF_FILE_INFORMATION e;
+        memcpy(&e, buf, sizeof(e));
+        return set_end_of_file(fs, fo, n, &e, iopb->Parameters.SetFileInformation.AdvanceOnly);
+    }
+    case FileAllocationInformation: {
+        FILE_ALLOCATION_INFORMATION a;
+        memcpy(&a, buf, sizeof(a));
+        return set_allocation(fs, fo, n, &a);
+    }
+    case FileDispositionInformation: {
+        FILE_DISPOSITION_INFORMATION d;
+        memcpy(&d, buf, sizeof(d));
+        return set_delete_pending(fs, fo, n, d.DeleteFile != FALSE, false);
+    }
+    case FileDispositionInformationEx: {
+        FILE_DISPOSITION_INFORMATION_EX d;
+        memcpy(&d, buf, sizeof(d));
+        return set_disposition_ex(fs, fo, ccb, d.Flags);
+    }
+    case FileRenameInformation:
+        return set_rename(fs, ccb, buf, length, iopb->Parameters.SetFileInformation.ParentOfTarget,
+                          iopb->Parameters.SetFileInformation.ReplaceIfExists);
+    case FilePositionInformation: {
+        FILE_POSITION_INFORMATION p;
+        memcpy(&p, buf, sizeof(p));
+        if (p.CurrentByteOffset.QuadPart < 0)
+            return STATUS_INVALID_PARAMETER;
+        fo->CurrentByteOffset = p.CurrentByteOffset;
+        return STATUS_SUCCESS;
+    }
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Volume information                                                        */
+/* ------------------------------------------------------------------------- */
+
+/* FileSystemAttributes bits (WDK values): FILE_CASE_PRESERVED_NAMES and
+ * FILE_UNICODE_ON_DISK. memfs does not claim FILE_CASE_SENSITIVE_SEARCH: it
+ * ignores SL_CASE_SENSITIVE. */
+#define MEMFS_FS_ATTRIBUTES (0x00000002u | 0x00000004u)
+/* FILE_FS_DEVICE_INFORMATION.Characteristics: FILE_DEVICE_IS_MOUNTED. */
+#define MEMFS_DEVICE_CHARACTERISTICS 0x00000020u
+#define MEMFS_VOLUME_SERIAL 0x4d454d46u /* "FMEM" */
+/* Size reported for an unlimited memfs: 1 TiB. */
+#define MEMFS_UNLIMITED_BYTES (1ULL << 40)
+
+static void volume_units(const struct fltsim_memfs *fs, LONGLONG *total, LONGLONG *avail)
+{
+    const ULONG64 c = FLTSIM_MEMFS_CLUSTER_SIZE;
+    ULONG64 bytes = fs->capacity != 0 ? fs->capacity : MEMFS_UNLIMITED_BYTES;
+    ULONG64 t = bytes / c;
+    ULONG64 used = fs->data_bytes / c + (fs->data_bytes % c != 0);
+    *total = (LONGLONG)t;
+    *avail = (LONGLONG)(used < t ? t - used : 0);
+}
+
+NTSTATUS fltsim__memfs_query_volume_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
+                                        ULONG_PTR *information)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    FS_INFORMATION_CLASS cls = iopb->Parameters.QueryVolumeInformation.FsInformationClass;
+    ULONG length = iopb->Parameters.QueryVolumeInformation.Length;
+    UCHAR *buf = iopb->Parameters.QueryVolumeInformation.VolumeBuffer;
+    ULONG fixed;
+
+    *information = 0;
+    if (fltsim__memfs_ccb_of(fs, iopb->TargetFileObject) == NULL)
+        return STATUS_INVALID_PARAMETER;
+    switch (cls) {
+    case FileFsVolumeInformation:
+        fixed = (ULONG)offsetof(FILE_FS_VOLUME_INFORMATION, VolumeLabel);
+        break;
+    case FileFsSizeInformation:
+        fixed = sizeof(FILE_FS_SIZE_INFORMATION);
+        break;
+    case FileFsDeviceInformation:
+        fixed = sizeof(FILE_FS_DEVICE_INFORMATION);
+        break;
+    case FileFsAttributeInformation:
+        fixed = (ULONG)offsetof(FILE_FS_ATTRIBUTE_INFORMATION, FileSystemName);
+        break;
+    case FileFsFullSizeInformation:
+        fixed = sizeof(FILE_FS_FULL_SIZE_INFORMATION);
+        break;
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+
+    switch (cls) {
+    case FileFsVolumeInformation: {
+        FILE_FS_VOLUME_INFORMATION v;
+        memset(&v, 0, sizeof(v));
+        v.VolumeCreationTime.QuadPart = fs->root->creation_time;
+        v.VolumeSerialNumber = MEMFS_VOLUME_SERIAL;
+        v.VolumeLabelLength = 0; /* no label */
+        v.SupportsObjects = FALSE;
+        memcpy(buf, &v, fixed);
+        *information = fixed;
+        return STATUS_SUCCESS;
+    }
+    case FileFsSizeInformation: {
+        FILE_FS_SIZE_INFORMATION s;
+        memset(&s, 0, sizeof(s));
+        volume_units(fs, &s.TotalAllocationUnits.QuadPart,
+                     &s.AvailableAllocationUnits.QuadPart);
+        s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
+        s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
+        memcpy(buf, &s, sizeof(s));
+        *information = sizeof(s);
+        return STATUS_SUCCESS;
+    }
+    case FileFsFullSizeInformation: {
+        FILE_FS_FULL_SIZE_INFORMATION s;
+        memset(&s, 0, sizeof(s));
+        volume_units(fs, &s.TotalAllocationUnits.QuadPart,
+                     &s.ActualAvailableAllocationUnits.QuadPart);
+        s.CallerAvailableAllocationUnits = s.ActualAvailableAllocationUnits; /* no quotas */
+        s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
+        s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
+        memcpy(buf, &s, sizeof(s));
+        *information = sizeof(s);
+        return STATUS_SUCCESS;
+    }
+    case FileFsDeviceInformation: {
+        FILE_FS_DEVICE_INFORMATION d = {FILE_DEVICE_DISK, MEMFS_DEVICE_CHARACTERISTICS};
+        memcpy(buf, &d, sizeof(d));
+        *information = sizeof(d);
+        return STATUS_SUCCESS;
+    }
+    case FileFsAttributeInformation: {
+        static const WCHAR fs_name[] = {L'N', L'T', L'F', L'S'};
+        FILE_FS_ATTRIBUTE_INFORMATION a;
+        memset(&a, 0, sizeof(a));
+        a.FileSystemAttributes = MEMFS_FS_ATTRIBUTES;
+        a.MaximumComponentNameLength = MEMFS_NAME_MAX;
+        a.FileSystemNameLength = sizeof(fs_name);
+        ULONG room = (length - fixed) & ~1u;
+        ULONG copy = room < sizeof(fs_name) ? room : (ULONG)sizeof(fs_name);
+        memcpy(buf, &a, fixed);
+        memcpy(buf + fixed, fs_name, copy);
+        *information = fixed + copy;
+        return copy < sizeof(fs_name) ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+    }
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+}

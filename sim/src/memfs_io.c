@@ -1,0 +1,142 @@
+/*
+ * memfs: reading and writing file data, shared by IRP_MJ_READ/IRP_MJ_WRITE
+ * and the fast-I/O path (memfs.c decides when fast I/O may use them). Data
+ * lives in one contiguous buffer per file; MDLs do not exist in fltsim, so
+ * the caller's ReadBuffer/WriteBuffer is always used.
+ */
+#include <string.h>
+
+#include "memfs_internal.h"
+
+NTSTATUS fltsim__memfs_resolve_offset(PFILE_OBJECT fo, const struct memfs_node *n,
+                                      LARGE_INTEGER offset, bool write, ULONG64 *out)
+{
+    if (offset.HighPart == -1 && offset.LowPart == FILE_USE_FILE_POINTER_POSITION) {
+        /* The I/O manager normally substitutes the position itself. */
+        if (fo->CurrentByteOffset.QuadPart < 0)
+            return STATUS_INVALID_PARAMETER;
+        *out = (ULONG64)fo->CurrentByteOffset.QuadPart;
+        return STATUS_SUCCESS;
+    }
+    if (write && offset.HighPart == -1 && offset.LowPart == FILE_WRITE_TO_END_OF_FILE) {
+        *out = n->eof;
+        return STATUS_SUCCESS;
+    }
+    if (offset.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    *out = (ULONG64)offset.QuadPart;
+    return STATUS_SUCCESS;
+}
+
+/* Non-cached I/O that is not paging I/O goes straight to the "disk", so it
+ * must be whole sectors at sector offsets. */
+static bool misaligned(ULONG irp_flags, ULONG64 offset, ULONG length)
+{
+    if (!(irp_flags & IRP_NOCACHE) || (irp_flags & IRP_PAGING_IO))
+        return false;
+    return (offset % FLTSIM_MEMFS_SECTOR_SIZE) != 0 || (length % FLTSIM_MEMFS_SECTOR_SIZE) != 0;
+}
+
+static void update_position(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 end)
+{
+    if ((fo->Flags & FO_SYNCHRONOUS_IO) && !(irp_flags & IRP_PAGING_IO))
+        fo->CurrentByteOffset.QuadPart = (LONGLONG)end;
+}
+
+NTSTATUS fltsim__memfs_read(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
+                            ULONG irp_flags, LARGE_INTEGER offset, ULONG length, void *buffer,
+                            ULONG_PTR *information)
+{
+    struct memfs_node *n = ccb->node;
+    bool paging = (irp_flags & IRP_PAGING_IO) != 0;
+    ULONG64 off;
+    NTSTATUS status;
+
+    (void)fs;
+    *information = 0;
+    if (n->kind != MEMFS_FILE)
+        return STATUS_INVALID_DEVICE_REQUEST;
+    /* After cleanup only the memory manager may still read (NTFS answers
+     * STATUS_FILE_CLOSED to anyone else). */
+    if (ccb->cleaned_up && !paging)
+        return STATUS_FILE_CLOSED;
+    status = fltsim__memfs_resolve_offset(fo, n, offset, false, &off);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (misaligned(irp_flags, off, length))
+        return STATUS_INVALID_PARAMETER;
+    if (length == 0) {
+        update_position(fo, irp_flags, off);
+        return STATUS_SUCCESS;
+    }
+    if (buffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    if (off >= n->eof)
+        return STATUS_END_OF_FILE;
+    ULONG64 count = n->eof - off;
+    if (count > length)
+        count = length;
+    memcpy(buffer, n->data + off, (size_t)count);
+    *information = (ULONG_PTR)count;
+    update_position(fo, irp_flags, off + count);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__memfs_write(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
+                             ULONG irp_flags, LARGE_INTEGER offset, ULONG length,
+                             const void *buffer, ULONG_PTR *information)
+{
+    struct memfs_node *n = ccb->node;
+    bool paging = (irp_flags & IRP_PAGING_IO) != 0;
+    ULONG64 off;
+    NTSTATUS status;
+
+    *information = 0;
+    if (n->kind != MEMFS_FILE)
+        return STATUS_INVALID_DEVICE_REQUEST;
+    if (ccb->cleaned_up && !paging)
+        return STATUS_FILE_CLOSED;
+    status = fltsim__memfs_resolve_offset(fo, n, offset, true, &off);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (misaligned(irp_flags, off, length))
+        return STATUS_INVALID_PARAMETER;
+    if (length == 0) {
+        update_position(fo, irp_flags, off);
+        return STATUS_SUCCESS;
+    }
+    if (buffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+
+    if (paging) {
+        /* Paging I/O never moves the end of file: what lies beyond it is
+         * dropped. It carries data written earlier through the cache, whose
+         * times and flags were set then, so nothing else changes. */
+        if (off >= n->eof)
+            return STATUS_SUCCESS;
+        ULONG64 count = n->eof - off;
+        if (count > length)
+            count = length;
+        memcpy(n->data + off, buffer, (size_t)count);
+        *information = (ULONG_PTR)count;
+        return STATUS_SUCCESS;
+    }
+
+    ULONG64 end = off + length; /* off < 2^63 and length < 2^32: no overflow */
+    bool grew = end > n->eof;
+    if (grew) {
+        status = fltsim__memfs_set_eof(fs, n, end);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    memcpy(n->data + off, buffer, length);
+    LONGLONG now = fltsim__memfs_now(fs);
+    n->last_write_time = n->change_time = now;
+    n->attributes |= FILE_ATTRIBUTE_ARCHIVE;
+    fo->Flags |= FO_FILE_MODIFIED;
+    if (grew)
+        fo->Flags |= FO_FILE_SIZE_CHANGED;
+    *information = length;
+    update_position(fo, irp_flags, end);
+    return STATUS_SUCCESS;
+}

@@ -1,0 +1,126 @@
+/*
+ * Shared helpers for fltsim's CMocka suites: NTSTATUS assertions that print
+ * status names, a configurable recording minifilter ("test filter") that any
+ * number of suites load at different altitudes, a recorder of the callback
+ * order, and a standard system with a memfs volume C:.
+ * CMocka needs <stdarg.h>, <stddef.h>, <stdint.h> and <setjmp.h> before it.
+ */
+#ifndef FLTSIM_TEST_H
+#define FLTSIM_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fltKernel.h>
+#include <fltsim/io.h>
+#include <fltsim/memfs.h>
+#include <fltsim/model.h>
+
+/* Fails the test, printing both statuses by name, when actual != expected.
+ * Compares as 32-bit values (STYLE.md "Tests"). */
+void fltsim_test_assert_status(NTSTATUS actual, NTSTATUS expected, const char *expr,
+                               const char *file, int line);
+#define assert_status(actual, expected)                                                            \
+    fltsim_test_assert_status((NTSTATUS)(actual), (NTSTATUS)(expected), #actual, __FILE__,         \
+                              __LINE__)
+
+/* ---- the recorder ---- */
+
+/* Events are short words joined by spaces: "A:pre:CREATE", "A:post:CREATE",
+ * "FS:CREATE" (file system, when the recorder traces the system),
+ * "A:setup", "A:query_teardown", "A:teardown_start", "A:teardown_complete",
+ * "A:unload". Thread-safe. */
+void rec_reset(void);
+void rec_add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Everything recorded since the last reset. */
+const char *rec_text(void);
+/* Records the file system's part of every operation of sys ("FS:READ"). */
+void rec_trace_system(fltsim_system *sys);
+/* Fails the test when the recorded text is not expected. */
+void rec_assert(const char *expected, const char *file, int line);
+#define assert_recorded(expected) rec_assert((expected), __FILE__, __LINE__)
+
+/* ---- the test filter ---- */
+
+struct tf_filter;
+typedef FLT_PREOP_CALLBACK_STATUS (*tf_pre_fn)(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                               PCFLT_RELATED_OBJECTS objects, PVOID *context);
+typedef FLT_POSTOP_CALLBACK_STATUS (*tf_post_fn)(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                                 PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                                 FLT_POST_OPERATION_FLAGS flags);
+
+struct tf_op {
+    bool pre;    /* register a pre for this code */
+    bool post;   /* register a post */
+    ULONG flags; /* FLTFL_OPERATION_REGISTRATION_* */
+};
+
+/* A minifilter whose registration and behaviour a test sets before loading it.
+ * tf_init fills the defaults: pre and post registered for every operation code
+ * that may be registered, each pre returning SUCCESS_WITH_CALLBACK and each
+ * post FINISHED_PROCESSING, every instance callback present and succeeding. */
+struct tf_filter {
+    char name[16];              /* also the recorder's prefix */
+    WCHAR wname[16];
+    WCHAR instance_name[32];
+    WCHAR altitude[32];
+    ULONG instance_flags;       /* FLTSIM_INSTANCE_* */
+    ULONG registration_flags;   /* FLT_REGISTRATION.Flags */
+    struct tf_op ops[256];      /* indexed by operation code */
+    bool no_unload_callback;
+    bool no_query_teardown_callback;
+    bool no_setup_callback;
+    bool unload_forgets_unregister;
+    tf_pre_fn pre;              /* NULL: SUCCESS_WITH_CALLBACK */
+    tf_post_fn post;            /* NULL: FINISHED_PROCESSING */
+    NTSTATUS setup_status;
+    NTSTATUS query_teardown_status;
+    NTSTATUS unload_status;
+    NTSTATUS entry_status;      /* DriverEntry fails with this after registering+unregistering */
+    void *user;
+    void (*teardown_start_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
+
+    /* filled while it runs */
+    PFLT_FILTER filter;
+    fltsim_driver *driver;
+    ULONG setup_calls, last_setup_flags;
+    ULONG query_teardown_calls;
+    ULONG teardown_start_calls, teardown_complete_calls, last_teardown_reason;
+    ULONG unload_calls, last_unload_flags;
+    PFLT_INSTANCE last_instance;
+    FLT_REGISTRATION registration;
+    FLT_OPERATION_REGISTRATION operations[64];
+};
+
+void tf_init(struct tf_filter *tf, const char *name, const char *altitude);
+/* Registers only the given code (pre and post), clearing the others. */
+void tf_only(struct tf_filter *tf, UCHAR major);
+/* Loads the filter as a driver in sys (its registration built from the
+ * configuration). Returns fltsim_driver_load's status. */
+NTSTATUS tf_load(fltsim_system *sys, struct tf_filter *tf);
+/* Forgets every loaded test filter (call at the start of each test). */
+void tf_reset_all(void);
+/* The short name of an operation code: "CREATE", "ACQUIRE_FOR_SECTION_SYNCHRONIZATION". */
+const char *tf_major(UCHAR major);
+
+/* ---- a standard world ---- */
+
+struct test_world {
+    fltsim_system *sys;
+    struct fltsim_memfs *fs;
+    PFLT_VOLUME volume; /* C: = \Device\HarddiskVolume1 */
+};
+
+/* A system (flags as fltsim_system_options) with memfs mounted as C:, holding
+ * \a.txt ("hello world"), \dir\b.txt ("bravo") and the directory \empty. */
+void world_create(struct test_world *w, ULONG system_flags);
+void world_destroy(struct test_world *w);
+
+/* Opens path with access for synchronous I/O, asserting success. */
+HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access);
+
+#endif /* FLTSIM_TEST_H */
