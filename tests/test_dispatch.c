@@ -732,6 +732,66 @@ static void dispatch_unregistered_major_skips_filter(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+
+/* SPEC 2.3, 3.5: for every operation code FltMgr defines (IRP majors, fast-I/O
+ * and FS-filter codes), the pres run top-down, the file system is called, and
+ * the posts run bottom-up. Sent through fltsim_request_dispatch directly, with
+ * zeroed parameters, on an open file; create, cleanup and close are left to
+ * the cases above because they change the file object's state. */
+static FLT_PREOP_CALLBACK_STATUS shutdown_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                              PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)tf;
+    (void)objects;
+    (void)context;
+    /* IRP_MJ_SHUTDOWN cannot have a post, so its pre must not ask for one. */
+    return data->Iopb->MajorFunction == IRP_MJ_SHUTDOWN ? FLT_PREOP_SUCCESS_NO_CALLBACK
+                                                        : FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
+static void dispatch_every_operation_code_follows_altitude_order(void **state)
+{
+    struct fixture *f = *state;
+    f->a.pre = f->b.pre = f->c.pre = shutdown_pre;
+    load_all(f);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    PFILE_OBJECT fo = fltsim_io_file_object(f->w.sys, h);
+    int codes = 0;
+    for (int major = 0; major < 256; major++) {
+        const char *name = fltsim_major_name((UCHAR)major);
+        if (name == NULL || major == IRP_MJ_CREATE || major == IRP_MJ_CLEANUP ||
+            major == IRP_MJ_CLOSE)
+            continue;
+        struct fltsim_request req;
+        memset(&req, 0, sizeof(req));
+        req.major = (UCHAR)major;
+        req.file_object = fo;
+        req.kind = FLTSIM_OP_IRP;
+        if (major > IRP_MJ_MAXIMUM_FUNCTION) {
+            /* FltMgr's codes: FS-filter callbacks from -1 to -7, fast I/O below. */
+            req.kind = major >= IRP_MJ_QUERY_OPEN ? FLTSIM_OP_FS_FILTER : FLTSIM_OP_FAST_IO;
+        }
+        rec_reset();
+        fltsim_request_dispatch(f->w.volume, &req);
+        char expected[512];
+        const char *m = tf_major((UCHAR)major);
+        if (major == IRP_MJ_POWER || major == IRP_MJ_DEVICE_CHANGE)
+            snprintf(expected, sizeof(expected), "FS:%s", m); /* no filter may register them */
+        else if (major == IRP_MJ_SHUTDOWN)
+            snprintf(expected, sizeof(expected), "A:pre:%s B:pre:%s C:pre:%s FS:%s", m, m, m, m);
+        else
+            snprintf(expected, sizeof(expected), "%s", chain(m));
+        if (strcmp(rec_text(), expected) != 0) {
+            print_error("%s:\n  recorded %s\n  expected %s\n", name, rec_text(), expected);
+            fail();
+        }
+        codes++;
+    }
+    assert_int_equal(codes, 50 - 7 - 3); /* 28 + 15 named codes, less create/cleanup/close */
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -739,6 +799,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_every_major_follows_altitude_order, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(dispatch_every_operation_code_follows_altitude_order,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_no_callback_skips_own_post, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_complete_skips_lower_and_runs_upper_posts, setup,
                                         teardown),

@@ -178,8 +178,8 @@ static NTSTATUS raw_unload(FLT_FILTER_UNLOAD_FLAGS flags)
 }
 
 static NTSTATUS raw_generate(PFLT_INSTANCE instance, PFILE_OBJECT file_object,
-                             PFLT_CALLBACK_DATA data, FLT_FILE_NAME_OPTIONS options,
-                             PBOOLEAN cache, PFLT_NAME_CONTROL name)
+                             PFLT_CALLBACK_DATA data, FLT_FILE_NAME_OPTIONS options, PBOOLEAN cache,
+                             PFLT_NAME_CONTROL name)
 {
     (void)instance;
     (void)file_object;
@@ -252,8 +252,7 @@ static NTSTATUS raw_entry(PDRIVER_OBJECT driver, PUNICODE_STRING registry_path)
         memcpy(&forged, driver, sizeof(forged));
         use = &forged;
     }
-    raw.register_status =
-        FltRegisterFilter(use, raw.reg, raw.null_ret_filter ? NULL : &raw.filter);
+    raw.register_status = FltRegisterFilter(use, raw.reg, raw.null_ret_filter ? NULL : &raw.filter);
     if (!NT_SUCCESS(raw.register_status))
         return raw.register_status;
     if (raw.register_twice)
@@ -297,8 +296,8 @@ static fltsim_system *system_new(ULONG flags)
  * system_flags) and checks what FltRegisterFilter returned, that the driver
  * is loaded exactly when that succeeded, and, unless v12 is -1, how many V12
  * reports the registration produced. label names the case on failure. */
-static void expect_registration(const char *label, ULONG system_flags,
-                                const FLT_REGISTRATION *reg, NTSTATUS expected, int v12)
+static void expect_registration(const char *label, ULONG system_flags, const FLT_REGISTRATION *reg,
+                                NTSTATUS expected, int v12)
 {
     fltsim_system *sys = system_new(system_flags);
     raw_reset();
@@ -339,9 +338,12 @@ static void expect_ops_rejected(const char *label, const FLT_OPERATION_REGISTRAT
 /* Fixture for the cases that need a world                                   */
 /* ------------------------------------------------------------------------- */
 
+/* seen is written by filter hooks, which can run again while world_destroy
+ * unloads the filters, after the test returned: it must not be on its stack. */
 struct fx {
     struct test_world w;
     struct tf_filter a, b;
+    NTSTATUS seen;
 };
 
 static int fx_setup(void **state)
@@ -501,38 +503,39 @@ static void register_version_major_changed_is_invalid_parameter(void **state)
 /* FltRegisterFilter: the operation array (SPEC 1.2, 1.3, 1.4, 12.11)       */
 /* ========================================================================= */
 
-static const FLT_OPERATION_REGISTRATION ops_power[] = {
-    {IRP_MJ_CREATE, 0, raw_pre, NULL, NULL},
-    {IRP_MJ_POWER, 0, raw_pre, NULL, NULL},
-    {IRP_MJ_OPERATION_END}};
+static const FLT_OPERATION_REGISTRATION ops_power[] = {{IRP_MJ_CREATE, 0, raw_pre, NULL, NULL},
+                                                       {IRP_MJ_POWER, 0, raw_pre, NULL, NULL},
+                                                       {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_power_post[] = {
-    {IRP_MJ_POWER, 0, NULL, raw_post, NULL}, {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_POWER, 0, NULL, raw_post, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_device_change[] = {
-    {IRP_MJ_DEVICE_CHANGE, 0, raw_pre, raw_post, NULL}, {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_DEVICE_CHANGE, 0, raw_pre, raw_post, NULL},
+    {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_device_change_post[] = {
-    {IRP_MJ_DEVICE_CHANGE, 0, NULL, raw_post, NULL}, {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_DEVICE_CHANGE, 0, NULL, raw_post, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_shutdown_pre_post[] = {
-    {IRP_MJ_SHUTDOWN, 0, raw_pre, raw_post, NULL}, {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_SHUTDOWN, 0, raw_pre, raw_post, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_shutdown_post_only[] = {
-    {IRP_MJ_SHUTDOWN, 0, NULL, raw_post, NULL}, {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_SHUTDOWN, 0, NULL, raw_post, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_shutdown_pre[] = {
-    {IRP_MJ_SHUTDOWN, 0, raw_pre, NULL, NULL}, {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_SHUTDOWN, 0, raw_pre, NULL, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static int reserved_target;
 static const FLT_OPERATION_REGISTRATION ops_reserved1[] = {
-    {IRP_MJ_CREATE, 0, raw_pre, raw_post, &reserved_target}, {IRP_MJ_OPERATION_END}};
-static const FLT_OPERATION_REGISTRATION ops_code_1c[] = {{0x1c, 0, raw_pre, NULL, NULL},
-                                                         {IRP_MJ_OPERATION_END}};
-static const FLT_OPERATION_REGISTRATION ops_code_7f[] = {{0x7f, 0, raw_pre, NULL, NULL},
-                                                         {IRP_MJ_OPERATION_END}};
-static const FLT_OPERATION_REGISTRATION ops_code_f5[] = {{0xf5, 0, raw_pre, NULL, NULL},
-                                                         {IRP_MJ_OPERATION_END}};
-static const FLT_OPERATION_REGISTRATION ops_code_f8[] = {{0xf8, 0, raw_pre, NULL, NULL},
-                                                         {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_CREATE, 0, raw_pre, raw_post, &reserved_target},
+    {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
+static const FLT_OPERATION_REGISTRATION ops_code_1c[] = {
+    {0x1c, 0, raw_pre, NULL, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
+static const FLT_OPERATION_REGISTRATION ops_code_7f[] = {
+    {0x7f, 0, raw_pre, NULL, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
+static const FLT_OPERATION_REGISTRATION ops_code_f5[] = {
+    {0xf5, 0, raw_pre, NULL, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
+static const FLT_OPERATION_REGISTRATION ops_code_f8[] = {
+    {0xf8, 0, raw_pre, NULL, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 static const FLT_OPERATION_REGISTRATION ops_duplicate[] = {
     {IRP_MJ_READ, 0, raw_pre, raw_post, NULL},
     {IRP_MJ_WRITE, 0, raw_pre, raw_post, NULL},
     {IRP_MJ_READ, 0, raw_pre, raw_post, NULL},
-    {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
 
 /* SPEC 1.3: neither a pre nor a post may be registered for IRP_MJ_POWER. */
 static void register_power_strict_is_invalid_parameter(void **state)
@@ -669,13 +672,12 @@ static void register_inconsistent_name_provider_is_invalid_parameter(void **stat
     (void)state;
     FLT_REGISTRATION reg = raw_registration();
     reg.NormalizeNameComponentCallback = raw_normalize;
-    expect_registration("normalize without generate", STRICT, &reg, STATUS_INVALID_PARAMETER,
-                        -1);
+    expect_registration("normalize without generate", STRICT, &reg, STATUS_INVALID_PARAMETER, -1);
 
     reg = raw_registration();
     reg.NormalizeNameComponentExCallback = raw_normalize_ex;
-    expect_registration("normalize-ex without generate", STRICT, &reg,
-                        STATUS_INVALID_PARAMETER, -1);
+    expect_registration("normalize-ex without generate", STRICT, &reg, STATUS_INVALID_PARAMETER,
+                        -1);
 
     reg = raw_registration();
     reg.NormalizeContextCleanupCallback = raw_cleanup;
@@ -683,8 +685,7 @@ static void register_inconsistent_name_provider_is_invalid_parameter(void **stat
 
     reg = raw_registration();
     reg.GenerateFileNameCallback = raw_generate;
-    expect_registration("generate without normalize", STRICT, &reg, STATUS_INVALID_PARAMETER,
-                        -1);
+    expect_registration("generate without normalize", STRICT, &reg, STATUS_INVALID_PARAMETER, -1);
 }
 
 /* SPEC 1.1: a complete name provider registers; either normalize routine
@@ -709,20 +710,36 @@ static void register_complete_name_provider_is_accepted(void **state)
 /* ========================================================================= */
 
 static const FLT_CONTEXT_REGISTRATION ctx_no_tag[] = {
-    {FLT_STREAM_CONTEXT, 0, NULL, 16, 0, NULL, NULL, NULL}, {FLT_CONTEXT_END}};
+    {FLT_STREAM_CONTEXT, 0, NULL, 16, 0, NULL, NULL, NULL},
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
 static const FLT_CONTEXT_REGISTRATION ctx_alloc_without_free[] = {
-    {FLT_STREAM_CONTEXT, 0, NULL, 16, RAW_TAG, raw_ctx_alloc, NULL, NULL}, {FLT_CONTEXT_END}};
+    {FLT_STREAM_CONTEXT, 0, NULL, 16, RAW_TAG, raw_ctx_alloc, NULL, NULL},
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
+static const FLT_CONTEXT_REGISTRATION ctx_two_variable[] = {
+    {FLT_STREAM_CONTEXT, 0, NULL, FLT_VARIABLE_SIZED_CONTEXTS, RAW_TAG, NULL, NULL, NULL},
+    {FLT_STREAM_CONTEXT, 0, raw_ctx_cleanup, FLT_VARIABLE_SIZED_CONTEXTS, RAW_TAG, NULL, NULL,
+     NULL},
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
+static const FLT_CONTEXT_REGISTRATION ctx_alloc_not_alone[] = {
+    {FLT_STREAM_CONTEXT, 0, NULL, 16, RAW_TAG, raw_ctx_alloc, raw_ctx_free, NULL},
+    {FLT_STREAM_CONTEXT, 0, NULL, 32, RAW_TAG, NULL, NULL, NULL},
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
+static const FLT_CONTEXT_REGISTRATION ctx_too_big[] = {
+    {FLT_STREAM_CONTEXT, 0, NULL, (SIZE_T)MAXUSHORT + 1, RAW_TAG, NULL, NULL, NULL},
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
 static const FLT_CONTEXT_REGISTRATION ctx_four_fixed[] = {
     {FLT_STREAM_CONTEXT, 0, NULL, 16, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, 0, NULL, 32, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, 0, NULL, 48, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, 0, NULL, 64, RAW_TAG, NULL, NULL, NULL},
-    {FLT_CONTEXT_END}};
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
 /* The limits exactly: three fixed sizes and one variable entry for a type, an
- * exact duplicate (ignored), and an allocate/free pair alone for its type
- * with PoolTag 0. */
+ * exact duplicate (ignored), sizes 0 and MAXUSHORT, and an allocate/free pair
+ * alone for its type with PoolTag 0. */
 static const FLT_CONTEXT_REGISTRATION ctx_valid[] = {
     {FLT_VOLUME_CONTEXT, 0, raw_ctx_cleanup, 32, RAW_TAG, NULL, NULL, NULL},
+    {FLT_VOLUME_CONTEXT, 0, NULL, 0, RAW_TAG, NULL, NULL, NULL},
+    {FLT_VOLUME_CONTEXT, 0, NULL, MAXUSHORT, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, 0, NULL, 16, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, 0, NULL, 32, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, FLTFL_CONTEXT_REGISTRATION_NO_EXACT_SIZE_MATCH, NULL, 64, RAW_TAG, NULL,
@@ -730,7 +747,7 @@ static const FLT_CONTEXT_REGISTRATION ctx_valid[] = {
     {FLT_STREAM_CONTEXT, 0, NULL, FLT_VARIABLE_SIZED_CONTEXTS, RAW_TAG, NULL, NULL, NULL},
     {FLT_STREAM_CONTEXT, 0, NULL, 16, RAW_TAG, NULL, NULL, NULL},
     {FLT_INSTANCE_CONTEXT, 0, NULL, 24, 0, raw_ctx_alloc, raw_ctx_free, NULL},
-    {FLT_CONTEXT_END}};
+    {FLT_CONTEXT_END, 0, NULL, 0, 0, NULL, NULL, NULL}};
 
 static void expect_contexts(const char *label, const FLT_CONTEXT_REGISTRATION *contexts,
                             NTSTATUS expected)
@@ -760,6 +777,30 @@ static void register_context_four_fixed_sizes_is_invalid_context_registration(vo
 {
     (void)state;
     expect_contexts("four fixed sizes", ctx_four_fixed, STATUS_FLT_INVALID_CONTEXT_REGISTRATION);
+}
+
+/* SPEC 7.1: at most one variable-size entry per type. */
+static void register_context_two_variable_sizes_is_invalid_context_registration(void **state)
+{
+    (void)state;
+    expect_contexts("two variable sizes", ctx_two_variable,
+                    STATUS_FLT_INVALID_CONTEXT_REGISTRATION);
+}
+
+/* SPEC 7.1: an entry with an allocate callback must be the only one for its
+ * type. */
+static void register_context_alloc_entry_not_alone_is_invalid_context_registration(void **state)
+{
+    (void)state;
+    expect_contexts("allocate entry with another", ctx_alloc_not_alone,
+                    STATUS_FLT_INVALID_CONTEXT_REGISTRATION);
+}
+
+/* SPEC 7.1: the largest context is MAXUSHORT bytes. */
+static void register_context_size_over_maxushort_is_invalid_context_registration(void **state)
+{
+    (void)state;
+    expect_contexts("Size MAXUSHORT + 1", ctx_too_big, STATUS_FLT_INVALID_CONTEXT_REGISTRATION);
 }
 
 /* SPEC 7.1: the array ends with FLT_CONTEXT_END. The 300 entries are
@@ -927,7 +968,7 @@ static void mount_after_start_sets_up_at_first_create(void **state)
     assert_recorded("A:setup A:pre:CREATE A:post:CREATE");
     assert_int_equal(f->a.setup_calls, 2);
     assert_int_equal(f->a.last_setup_flags, FLTFL_INSTANCE_SETUP_AUTOMATIC_ATTACHMENT |
-                                                 FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME);
+                                                FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME);
 
     rec_reset();
     touch(f, L"D:\\d.txt");
@@ -952,7 +993,7 @@ static void mount_setup_on_first_io_triggers_on_flush(void **state)
     assert_recorded("A:setup A:pre:FLUSH_BUFFERS TINY:FLUSH_BUFFERS A:post:FLUSH_BUFFERS");
     assert_int_equal(f->a.setup_calls, 2);
     assert_int_equal(f->a.last_setup_flags, FLTFL_INSTANCE_SETUP_AUTOMATIC_ATTACHMENT |
-                                                 FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME);
+                                                FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME);
 }
 
 /* SPEC 12.5: without the switch, the same flush does not trigger setup (only
@@ -996,6 +1037,25 @@ static void unload_non_mandatory_calls_callback_with_zero(void **state)
     rec_reset();
     touch(f, L"C:\\a.txt");
     assert_recorded("");
+}
+
+/* SPEC 1.4, 11: only a warning or error vetoes; an informational status
+ * (STATUS_OBJECT_NAME_EXISTS, 0x40000000) from FilterUnloadCallback lets the
+ * unload proceed. */
+static void unload_informational_status_is_not_a_veto(void **state)
+{
+    struct fx *f = *state;
+    world_create(&f->w, 0);
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.unload_status = STATUS_OBJECT_NAME_EXISTS;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    NTSTATUS status = fltsim_driver_unload(f->a.driver, 0);
+    f->a.filter = NULL;
+    assert_true(NT_SUCCESS(status));
+    assert_int_equal(f->a.unload_calls, 1);
+    assert_int_equal(f->a.teardown_complete_calls, 1);
+    assert_null(fltsim_driver_find(f->w.sys, L"A"));
 }
 
 /* SPEC 1.4: a warning or error from a non-mandatory unload vetoes it; the
@@ -1166,6 +1226,48 @@ static void driver_entry_failure_unloads_without_callback(void **state)
     assert_recorded("");
 }
 
+static void unregister_other_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    struct tf_filter *other = tf->user;
+    FltUnregisterFilter(other->filter);
+}
+
+/* SPEC 1.4 (a driver may only unregister itself), 10 (V27): filter A's code
+ * calling FltUnregisterFilter on B's filter is reported as V27. [Assumed, as
+ * for FltRegisterFilter with a foreign driver object: the call is then
+ * refused and B stays registered and attached.]
+ * MODEL BUG (reported): FltUnregisterFilter in registration.c checks only that
+ * Filter is a filter object, not that the calling filter owns it, so B is
+ * unregistered and nothing is reported. */
+static void unregister_other_drivers_filter_is_reported_v27(void **state)
+{
+    struct fx *f = *state;
+    world_create(&f->w, 0);
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    tf_init(&f->b, "B", "200000");
+    tf_only(&f->b, IRP_MJ_CREATE);
+    f->a.user = &f->b;
+    f->a.teardown_start_hook = unregister_other_hook;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->b), STATUS_SUCCESS);
+
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"A Instance");
+    assert_status(FltDetachVolume(f->a.filter, f->w.volume, &name), STATUS_SUCCESS);
+    ULONG v27 = fltsim_system_report_count_rule(f->w.sys, "V27");
+    PFLT_FILTER b_now = fltsim_driver_filter(f->b.driver);
+    ULONG b_teardowns = f->b.teardown_start_calls;
+    if (b_now == NULL)
+        f->b.filter = NULL; /* B is gone: its callbacks must not arrive any more */
+    assert_int_equal(v27, 1);
+    assert_ptr_equal(b_now, f->b.filter);
+    assert_int_equal(b_teardowns, 0);
+    rec_reset();
+    touch(f, L"C:\\a.txt");
+    assert_recorded("B:pre:CREATE B:post:CREATE");
+}
+
 struct unload_job {
     fltsim_driver *drv;
     ULONG flags;
@@ -1235,8 +1337,8 @@ static void reference_unregistering_filter_is_deleting_object(void **state)
     struct fx *f = *state;
     world_create(&f->w, 0);
     tf_init(&f->a, "A", "300000");
-    NTSTATUS seen = STATUS_PENDING;
-    f->a.user = &seen;
+    f->seen = STATUS_PENDING;
+    f->a.user = &f->seen;
     f->a.teardown_start_hook = reference_filter_hook;
     assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
     assert_status(FltObjectReference(f->a.filter), STATUS_SUCCESS);
@@ -1245,7 +1347,7 @@ static void reference_unregistering_filter_is_deleting_object(void **state)
     assert_status(fltsim_driver_unload(f->a.driver, 0), STATUS_SUCCESS);
     f->a.filter = NULL;
     assert_int_equal(f->a.teardown_start_calls, 1);
-    assert_status(seen, STATUS_FLT_DELETING_OBJECT);
+    assert_status(f->seen, STATUS_FLT_DELETING_OBJECT);
 }
 
 /* SPEC 1.4, 2.7 (model.h fltsim_system_destroy): destroying a system closes
@@ -1313,6 +1415,9 @@ int main(void)
         FX(register_context_without_pool_tag_is_invalid_context_registration),
         FX(register_context_alloc_without_free_is_invalid_context_registration),
         FX(register_context_four_fixed_sizes_is_invalid_context_registration),
+        FX(register_context_two_variable_sizes_is_invalid_context_registration),
+        FX(register_context_alloc_entry_not_alone_is_invalid_context_registration),
+        FX(register_context_size_over_maxushort_is_invalid_context_registration),
         FX(register_context_unterminated_is_invalid_context_registration),
         FX(register_context_valid_array_is_accepted),
         FX(register_without_default_instance_is_object_name_not_found),
@@ -1324,6 +1429,7 @@ int main(void)
         FX(mount_setup_on_first_io_triggers_on_flush),
         FX(mount_setup_default_ignores_flush),
         FX(unload_non_mandatory_calls_callback_with_zero),
+        FX(unload_informational_status_is_not_a_veto),
         FX(unload_veto_is_returned_and_filter_stays),
         FX(unload_mandatory_passes_flag_and_ignores_veto),
         FX(unload_without_callback_is_invalid_device_request),
@@ -1332,6 +1438,7 @@ int main(void)
         FX(unload_without_unregister_is_reported_and_filter_goes),
         FX(driver_entry_failure_unloads_without_callback),
         FX(unregister_waits_for_filter_reference),
+        FX(unregister_other_drivers_filter_is_reported_v27),
         FX(reference_unregistering_filter_is_deleting_object),
         FX(system_destroy_unloads_filters_mandatory),
     };

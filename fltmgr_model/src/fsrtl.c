@@ -15,7 +15,7 @@
 
 /* The rule id and SPEC section of a report about an argument fltsim does not
  * model. */
-#define NOT_MODELED_RULE "NOTIMPL"
+#define NOT_MODELED_RULE "SIM"
 #define NOT_MODELED_SPEC "-"
 
 static bool is_wild(WCHAR c)

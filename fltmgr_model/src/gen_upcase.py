@@ -60,7 +60,8 @@ def two_level(values):
 def emit_table(lines, name, what, values):
     index, pages = two_level(values)
     mapped = sum(1 for v in values if v != 0)
-    lines.append("/* %s: %d code units change, in %d distinct pages. */" % (what, mapped, len(pages)))
+    lines.append("/* %s: %d code units change, in %d distinct pages. */"
+                 % (what, mapped, len(pages)))
     lines.append("static const unsigned char %s_index[256] = {" % name)
     for row in range(0, 256, 16):
         lines.append("    " + ", ".join("%2d" % p for p in index[row:row + 16]) + ",")

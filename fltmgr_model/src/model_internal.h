@@ -24,7 +24,7 @@
 #define FLTSIM_MAX_OPERATION_ENTRIES 256 /* bound when looking for IRP_MJ_OPERATION_END */
 #define FLTSIM_MAX_CONTEXT_ENTRIES 64    /* bound when looking for FLT_CONTEXT_END */
 #define FLTSIM_NAME8_MAX 128             /* UTF-8 copies of names for traces */
-#define FLTSIM_ALTITUDE_MAX 64           /* longest altitude string accepted */
+#define FLTSIM_ALTITUDE_MAX 128          /* longest altitude string accepted, minus one */
 
 /* Object tags, checked wherever a filter hands fltsim an opaque pointer. */
 enum {

@@ -398,7 +398,7 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
     }
 
     /* Block until every rundown reference on the filter is gone (SPEC 1.4). */
-    while (filter->obj.rundown > 0)
+    while (__atomic_load_n(&filter->obj.rundown, __ATOMIC_SEQ_CST) > 0)
         uv_cond_wait(&sys->cond, &sys->lock);
 
     RemoveEntryList(&filter->link);
@@ -421,5 +421,16 @@ void FltUnregisterFilter(PFLT_FILTER Filter)
         return;
     }
     fltsim__check_irql(Filter->sys, APC_LEVEL, "FltUnregisterFilter");
+    /* A driver may only unregister itself (SPEC 1.4): from inside another
+     * filter's code the call is reported and refused, as FltRegisterFilter
+     * refuses another driver's object. */
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->filter != NULL && t->filter != Filter) {
+        fltsim__report(Filter->sys, t->filter, NULL, t->op, "V27", "1.4",
+                       "FltUnregisterFilter called by %s with the filter of %s; a driver may "
+                       "only unregister itself (the call is ignored)",
+                       t->filter->name8, Filter->name8);
+        return;
+    }
     fltsim__filter_unregister(Filter);
 }

@@ -73,12 +73,8 @@ NTSTATUS RtlInitUnicodeStringEx(PUNICODE_STRING DestinationString, PCWSTR Source
     if (SourceString == NULL)
         return STATUS_SUCCESS;
     size_t bytes = bounded_wcslen(SourceString, UNICODE_STRING_MAX_CHARS) * sizeof(WCHAR);
-    if (bytes > MAX_INIT_UNICODE_BYTES) {
-        /* Windows returns STATUS_NAME_TOO_LONG, which is not in fltsim's
-         * status table; STATUS_INVALID_PARAMETER is the nearest code we have.
-         * The destination stays an empty string over SourceString. */
-        return STATUS_INVALID_PARAMETER;
-    }
+    if (bytes > MAX_INIT_UNICODE_BYTES)
+        return STATUS_NAME_TOO_LONG;
     DestinationString->Length = (USHORT)bytes;
     DestinationString->MaximumLength = (USHORT)(bytes + sizeof(WCHAR));
     return STATUS_SUCCESS;

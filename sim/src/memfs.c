@@ -802,7 +802,9 @@ NTSTATUS fltsim_memfs_read_file(struct fltsim_memfs *fs, PCWSTR path, void *buf,
 
     if (fs == NULL || path == NULL || out_size == NULL || (buf == NULL && size > 0))
         return STATUS_INVALID_PARAMETER;
-    status = helper_path(path, true, &p, &n);
+    /* A file's path: a trailing backslash is refused, as create refuses it
+     * without FILE_DIRECTORY_FILE. */
+    status = helper_path(path, false, &p, &n);
     if (!NT_SUCCESS(status))
         return status;
 

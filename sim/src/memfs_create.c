@@ -97,16 +97,16 @@ void fltsim__memfs_ccb_free(struct fltsim_memfs *fs, struct memfs_ccb *ccb)
     free(ccb);
 }
 
-/* Commits a successful create: IoSetShareAccess (share_mask is the access the
- * share check used), the file object's fields, and the counts. Cannot fail. */
+/* Commits a successful create: IoSetShareAccess with the access granted (never
+ * the wider mask an overwrite or supersede was checked with), the file
+ * object's fields, and the counts. Cannot fail. */
 static void finish_open(struct fltsim_memfs *fs, const struct create_args *a,
-                        struct memfs_node *n, struct memfs_ccb *ccb, ACCESS_MASK granted,
-                        ACCESS_MASK share_mask)
+                        struct memfs_node *n, struct memfs_ccb *ccb, ACCESS_MASK granted)
 {
     PFILE_OBJECT fo = a->fo;
-    bool r = (share_mask & ACCESS_READ_BITS) != 0;
-    bool w = (share_mask & ACCESS_WRITE_BITS) != 0;
-    bool d = (share_mask & DELETE) != 0;
+    bool r = (granted & ACCESS_READ_BITS) != 0;
+    bool w = (granted & ACCESS_WRITE_BITS) != 0;
+    bool d = (granted & DELETE) != 0;
 
     fo->ReadAccess = r;
     fo->WriteAccess = w;
@@ -169,7 +169,7 @@ static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct create_args *a
     struct memfs_ccb *ccb = ccb_new(fs);
     if (ccb == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    finish_open(fs, a, v, ccb, access, access);
+    finish_open(fs, a, v, ccb, access);
     *info = FILE_OPENED;
     return STATUS_SUCCESS;
 }
@@ -213,7 +213,10 @@ static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args 
 
     /* As fastfat does, the share check treats an overwrite as writing and a
      * supersede as deleting, even when those rights were not asked for: a
-     * file open without FILE_SHARE_WRITE cannot be truncated by another. */
+     * file open without FILE_SHARE_WRITE cannot be truncated by another. The
+     * added rights only take part in the check; the share access recorded
+     * (and the file object's ReadAccess/WriteAccess/DeleteAccess) is what the
+     * open was granted, as fastfat's second IoCheckShareAccess leaves it. */
     ACCESS_MASK share_mask = access;
     if (disp == FILE_SUPERSEDE)
         share_mask |= DELETE;
@@ -233,7 +236,7 @@ static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args 
         n->attributes = file_attributes(a->attributes);
         n->last_write_time = n->change_time = now;
     }
-    finish_open(fs, a, n, ccb, access, share_mask);
+    finish_open(fs, a, n, ccb, access);
     if (!overwrite)
         *info = FILE_OPENED;
     else
@@ -281,7 +284,7 @@ static NTSTATUS create_new(struct fltsim_memfs *fs, const struct create_args *a,
 
     /* A new file has no other opens, so there is nothing to conflict with. */
     ACCESS_MASK access = resolve_access(a->access, NULL);
-    finish_open(fs, a, n, ccb, access, access);
+    finish_open(fs, a, n, ccb, access);
     *info = FILE_CREATED;
     return STATUS_SUCCESS;
 }
@@ -301,7 +304,7 @@ static NTSTATUS open_target(struct fltsim_memfs *fs, const struct create_args *a
     struct memfs_ccb *ccb = ccb_new(fs);
     if (ccb == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    finish_open(fs, a, parent, ccb, access, access);
+    finish_open(fs, a, parent, ccb, access);
     memmove(a->fo->FileName.Buffer, last, last_len * sizeof(WCHAR));
     a->fo->FileName.Length = (USHORT)(last_len * sizeof(WCHAR));
     *info = exists ? FILE_EXISTS : FILE_DOES_NOT_EXIST;

@@ -300,10 +300,10 @@ static NTSTATUS set_end_of_file(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct
 {
     if (n->kind != MEMFS_FILE || e->EndOfFile.QuadPart < 0)
         return STATUS_INVALID_PARAMETER;
-    /* AdvanceOnly moves valid data length forward (the cache manager's lazy
-     * writer). memfs has no separate valid data length: every byte below the
-     * end of file is valid, so there is never anything to advance, and NTFS
-     * ignores values past the end of file. */
+    /* AdvanceOnly (the cache manager's lazy writer) moves the valid data
+     * length forward, never the file size, as NTFS does. memfs has no valid
+     * data length apart from the end of file (every byte below it is valid),
+     * so there is nothing to advance. */
     if (advance_only)
         return STATUS_SUCCESS;
     ULONG64 eof = (ULONG64)e->EndOfFile.QuadPart;

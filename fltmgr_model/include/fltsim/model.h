@@ -138,7 +138,7 @@ struct fltsim_report {
     char rule[8];        /* "V1" ... "V30", or "ASSERT" for a failed NT_ASSERT */
     char spec[16];       /* SPEC section, e.g. "3.2" */
     char filter[128];    /* filter name, "" when unknown */
-    char altitude[64];   /* instance altitude, "" when none */
+    char altitude[128];  /* instance altitude, "" when none */
     UCHAR major;         /* operation, 0xFF with op_kind -1 when none */
     int op_kind;         /* enum fltsim_op_kind, or -1 */
     ULONG thread_id;
@@ -344,15 +344,17 @@ void fltsim_debug_set_sink(fltsim_debug_sink_cb cb, void *ctx);
 /* UTF-16 at the edges (DESIGN decision 2)                                   */
 /* ------------------------------------------------------------------------- */
 
-/* Converts count UTF-16 units to UTF-8 in out (always terminated; unpaired
- * surrogates become U+FFFD). Returns the length written, without terminator;
- * output that does not fit is cut at a character boundary. */
+/* Converts count UTF-16 units to UTF-8 in out (terminated when size > 0;
+ * unpaired surrogates become U+FFFD). Returns the length written, without
+ * terminator (0 and nothing written when size is 0); output that does not fit
+ * is cut at a character boundary. */
 size_t fltsim_utf16_to_utf8(const WCHAR *in, size_t count, char *out, size_t size);
 /* Converts NUL-terminated UTF-8 to UTF-16 in out (terminated), at most size
  * units including the terminator. Returns the number of units written without
- * the terminator, or (size_t)-1 for invalid UTF-8 or no room. */
+ * the terminator, or (size_t)-1 for NULL or invalid UTF-8 or no room, leaving
+ * out empty ("") when size > 0. */
 size_t fltsim_utf8_to_utf16(const char *in, WCHAR *out, size_t size);
-/* Length of a NUL-terminated UTF-16 string, in units. */
+/* Length of a NUL-terminated UTF-16 string, in units; 0 for NULL. */
 size_t fltsim_wcslen(const WCHAR *s);
 
 #ifdef __cplusplus

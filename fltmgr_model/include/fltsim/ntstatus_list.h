@@ -74,6 +74,7 @@
     X(STATUS_INVALID_USER_BUFFER, 0xC00000E8)                                                      \
     X(STATUS_DIRECTORY_NOT_EMPTY, 0xC0000101)                                                      \
     X(STATUS_NOT_A_DIRECTORY, 0xC0000103)                                                          \
+    X(STATUS_NAME_TOO_LONG, 0xC0000106)                                                            \
     X(STATUS_CANCELLED, 0xC0000120)                                                                \
     X(STATUS_CANNOT_DELETE, 0xC0000121)                                                            \
     X(STATUS_FILE_DELETED, 0xC0000123)                                                             \

@@ -1,0 +1,1387 @@
+/*
+ * Instances (SPEC 2.1-2.6, 12.8-12.10): altitudes and how they order the
+ * stack, FltAttachVolume(AtAltitude) with the instance table standing in for
+ * the registry, FltDetachVolume and InstanceQueryTeardown, teardown on detach
+ * and dismount, and the lookups that hand out rundown references. Test filters
+ * A, B and C register IRP_MJ_CREATE only, so the recorder shows exactly which
+ * instances a create reaches; "M" is a hand-written filter with several
+ * instance definitions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "fltsim_test.h"
+
+/* ------------------------------------------------------------------------- */
+/* "M": a filter with several instance definitions                           */
+/* ------------------------------------------------------------------------- */
+
+struct m_filter {
+    bool attach_before_start; /* DriverEntry tries to attach before FltStartFiltering */
+    PFLT_VOLUME volume;       /* ... to this volume */
+    PFLT_FILTER filter;
+    ULONG setup_calls, last_setup_flags;
+    PFLT_INSTANCE last_instance;
+    NTSTATUS early_attach, early_attach_at, late_attach;
+    PFLT_INSTANCE early_instance, early_instance_at;
+};
+
+static struct m_filter m;
+
+/* DefaultInstance is the second definition, so "the first one" is wrong. */
+static const struct fltsim_instance_def m_instances[] = {
+    {L"M Low", L"100000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC},
+    {L"M Default", L"300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC},
+    {L"M NoManual", L"260000", FLTSIM_INSTANCE_SUPPRESS_MANUAL},
+};
+static const struct fltsim_filter_def m_def = {L"M", L"M Default", m_instances, 3};
+
+static FLT_PREOP_CALLBACK_STATUS m_pre(PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJECTS objects,
+                                       PVOID *context)
+{
+    (void)objects;
+    rec_add("M:pre:%s", tf_major(data->Iopb->MajorFunction));
+    *context = NULL;
+    return FLT_PREOP_SUCCESS_NO_CALLBACK;
+}
+
+static NTSTATUS m_setup(PCFLT_RELATED_OBJECTS objects, FLT_INSTANCE_SETUP_FLAGS flags,
+                        DEVICE_TYPE device_type, FLT_FILESYSTEM_TYPE fs_type)
+{
+    (void)device_type;
+    (void)fs_type;
+    rec_add("M:setup");
+    m.setup_calls++;
+    m.last_setup_flags = flags;
+    m.last_instance = objects->Instance;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS m_query_teardown(PCFLT_RELATED_OBJECTS objects,
+                                 FLT_INSTANCE_QUERY_TEARDOWN_FLAGS flags)
+{
+    (void)objects;
+    (void)flags;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS m_unload(FLT_FILTER_UNLOAD_FLAGS flags)
+{
+    (void)flags;
+    FltUnregisterFilter(m.filter);
+    return STATUS_SUCCESS;
+}
+
+static const FLT_OPERATION_REGISTRATION m_operations[] = {
+    {IRP_MJ_CREATE, 0, m_pre, NULL, NULL}, {IRP_MJ_OPERATION_END, 0, NULL, NULL, NULL}};
+
+static const FLT_REGISTRATION m_registration = {
+    .Size = sizeof(FLT_REGISTRATION),
+    .Version = FLT_REGISTRATION_VERSION,
+    .OperationRegistration = m_operations,
+    .FilterUnloadCallback = m_unload,
+    .InstanceSetupCallback = m_setup,
+    .InstanceQueryTeardownCallback = m_query_teardown,
+};
+
+static NTSTATUS m_entry(PDRIVER_OBJECT driver, PUNICODE_STRING registry_path)
+{
+    (void)registry_path;
+    NTSTATUS status = FltRegisterFilter(driver, &m_registration, &m.filter);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (m.attach_before_start) {
+        UNICODE_STRING altitude = RTL_CONSTANT_STRING(L"123456");
+        m.early_attach = FltAttachVolume(m.filter, m.volume, NULL, &m.early_instance);
+        m.early_attach_at =
+            FltAttachVolumeAtAltitude(m.filter, m.volume, &altitude, NULL, &m.early_instance_at);
+    }
+    status = FltStartFiltering(m.filter);
+    if (!NT_SUCCESS(status)) {
+        FltUnregisterFilter(m.filter);
+        return status;
+    }
+    if (m.attach_before_start) {
+        PFLT_INSTANCE instance = NULL;
+        m.late_attach = FltAttachVolume(m.filter, m.volume, NULL, &instance);
+        if (NT_SUCCESS(m.late_attach))
+            FltObjectDereference(instance);
+    }
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Fixture and helpers                                                       */
+/* ------------------------------------------------------------------------- */
+
+struct late_calls {
+    NTSTATUS attach, volume_reference;
+};
+
+struct filter_lookups {
+    NTSTATUS count_status, list_status, by_name_status, missing_status;
+    ULONG count, listed;
+    bool saw_a, saw_b;
+    PFLT_FILTER by_name, missing;
+};
+
+/* Results that filter hooks write live here, not on a test's stack: a hook can
+ * run again while world_destroy unloads the filters, after the test returned. */
+struct fx {
+    struct test_world w;
+    struct tf_filter a, b, c;
+    PFLT_VOLUME d;
+    NTSTATUS seen;
+    struct late_calls late;
+    struct filter_lookups lookups;
+};
+
+static int completes; /* TeardownComplete events seen by count_trace, atomic */
+
+static void count_trace(void *ctx, const struct fltsim_event *ev)
+{
+    (void)ctx;
+    if (ev->type == FLTSIM_EV_TEARDOWN_COMPLETE)
+        __atomic_add_fetch(&completes, 1, __ATOMIC_SEQ_CST);
+}
+
+static int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    memset(&m, 0, sizeof(m));
+    __atomic_store_n(&completes, 0, __ATOMIC_SEQ_CST);
+    world_create(&f->w, 0);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f->w.sys != NULL)
+        world_destroy(&f->w);
+    free(f);
+    return 0;
+}
+
+/* Loads a test filter that registers IRP_MJ_CREATE only. */
+static void load(struct fx *f, struct tf_filter *tf, const char *name, const char *altitude,
+                 ULONG instance_flags)
+{
+    tf_init(tf, name, altitude);
+    tf_only(tf, IRP_MJ_CREATE);
+    tf->instance_flags = instance_flags;
+    assert_status(tf_load(f->w.sys, tf), STATUS_SUCCESS);
+}
+
+static fltsim_driver *load_m(struct fx *f)
+{
+    fltsim_driver *drv = NULL;
+    assert_status(fltsim_driver_load(f->w.sys, &m_def, m_entry, &drv), STATUS_SUCCESS);
+    return drv;
+}
+
+/* Mounts D: = \Device\HarddiskVolume2, memfs with \d.txt, reported as FAT. */
+static PFLT_VOLUME mount_d(struct fx *f)
+{
+    struct fltsim_memfs *fs = NULL;
+    assert_status(fltsim_memfs_create(NULL, &fs), STATUS_SUCCESS);
+    assert_status(fltsim_memfs_add_file(fs, L"\\d.txt", "delta", 5), STATUS_SUCCESS);
+    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume2",
+                                      .drive_letter = L'D',
+                                      .ops = &fltsim_memfs_ops,
+                                      .fs = fs,
+                                      .fs_type = FLT_FSTYPE_FAT};
+    assert_status(fltsim_volume_mount(f->w.sys, &vp, &f->d), STATUS_SUCCESS);
+    return f->d;
+}
+
+static NTSTATUS attach_at(PFLT_FILTER filter, PFLT_VOLUME volume, PCWSTR altitude, PCWSTR name,
+                          PFLT_INSTANCE *out)
+{
+    UNICODE_STRING a, n;
+    RtlInitUnicodeString(&a, altitude);
+    if (name != NULL)
+        RtlInitUnicodeString(&n, name);
+    return FltAttachVolumeAtAltitude(filter, volume, &a, name != NULL ? &n : NULL, out);
+}
+
+static NTSTATUS attach_named(PFLT_FILTER filter, PFLT_VOLUME volume, PCWSTR name,
+                             PFLT_INSTANCE *out)
+{
+    UNICODE_STRING n;
+    if (name != NULL)
+        RtlInitUnicodeString(&n, name);
+    return FltAttachVolume(filter, volume, name != NULL ? &n : NULL, out);
+}
+
+static NTSTATUS detach(PFLT_FILTER filter, PFLT_VOLUME volume, PCWSTR name)
+{
+    UNICODE_STRING n;
+    if (name != NULL)
+        RtlInitUnicodeString(&n, name);
+    return FltDetachVolume(filter, volume, name != NULL ? &n : NULL);
+}
+
+/* The instance of filter named name on volume (referenced: release it), or
+ * NULL with the status in *status. */
+static PFLT_INSTANCE find_instance(PFLT_FILTER filter, PFLT_VOLUME volume, PCWSTR name,
+                                   NTSTATUS *status)
+{
+    UNICODE_STRING n;
+    RtlInitUnicodeString(&n, name);
+    PFLT_INSTANCE found = NULL;
+    *status = FltGetVolumeInstanceFromName(filter, volume, &n, &found);
+    return found;
+}
+
+/* Whether filter has an instance called name on volume. */
+static bool has_instance(PFLT_FILTER filter, PFLT_VOLUME volume, PCWSTR name)
+{
+    NTSTATUS status;
+    PFLT_INSTANCE i = find_instance(filter, volume, name, &status);
+    if (i != NULL)
+        FltObjectDereference(i);
+    return NT_SUCCESS(status) && i != NULL;
+}
+
+/* Number of instances of filter on volume (either may be NULL). */
+static ULONG instance_count(PFLT_VOLUME volume, PFLT_FILTER filter)
+{
+    PFLT_INSTANCE list[16];
+    ULONG n = 0;
+    NTSTATUS status = FltEnumerateInstances(volume, filter, list, 16, &n);
+    assert_status(status, STATUS_SUCCESS);
+    for (ULONG i = 0; i < n; i++)
+        FltObjectDereference(list[i]);
+    return n;
+}
+
+/* Opens and closes path; the recorder then shows which instances saw the create. */
+static void touch(struct fx *f, PCWSTR path)
+{
+    rec_reset();
+    HANDLE h = world_open(&f->w, path, GENERIC_READ);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+static ULONG v23(struct fx *f)
+{
+    return fltsim_system_report_count_rule(f->w.sys, "V23");
+}
+
+/* ========================================================================= */
+/* Altitudes (SPEC 2.1, 2.3, 12.9)                                           */
+/* ========================================================================= */
+
+/* SPEC 2.1: leading zeros do not count, so "03333" is higher than
+ * "100.123456"; pre callbacks run highest first, posts lowest first (2.3). */
+static void altitude_03333_is_higher_than_100_123456(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    load(f, &f->b, "B", "200000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE ia = NULL, ib = NULL;
+    /* The higher one attaches second, so list order alone would be wrong. */
+    assert_status(attach_at(f->a.filter, f->w.volume, L"100.123456", L"A low", &ia),
+                  STATUS_SUCCESS);
+    assert_status(attach_at(f->b.filter, f->w.volume, L"03333", L"B high", &ib), STATUS_SUCCESS);
+    assert_non_null(ia);
+    assert_non_null(ib);
+    assert_int_equal(f->a.last_setup_flags, FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT);
+
+    LONG ba = FltCompareInstanceAltitudes(ib, ia), ab = FltCompareInstanceAltitudes(ia, ib);
+    touch(f, L"C:\\a.txt");
+    FltObjectDereference(ia);
+    FltObjectDereference(ib);
+    assert_true(ba > 0);
+    assert_true(ab < 0);
+    assert_recorded("B:pre:CREATE A:pre:CREATE A:post:CREATE B:post:CREATE");
+}
+
+/* SPEC 2.1, 12.9: trailing zeros of the fraction (and leading zeros of the
+ * integer part) do not count: "100.10", "100.1" and "0100.100" are one
+ * altitude, which only one instance may hold. */
+static void altitude_trailing_fraction_zeros_collide(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    load(f, &f->b, "B", "200000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE ia = NULL, ib = NULL, ib2 = NULL;
+    assert_status(attach_at(f->a.filter, f->w.volume, L"100.10", L"A one", &ia), STATUS_SUCCESS);
+    NTSTATUS s1 = attach_at(f->b.filter, f->w.volume, L"100.1", L"B one", &ib);
+    NTSTATUS s2 = attach_at(f->b.filter, f->w.volume, L"0100.100", L"B two", &ib2);
+    ULONG count = instance_count(f->w.volume, NULL);
+    FltObjectDereference(ia);
+    if (ib != NULL)
+        FltObjectDereference(ib);
+    if (ib2 != NULL)
+        FltObjectDereference(ib2);
+    assert_status(s1, STATUS_FLT_INSTANCE_ALTITUDE_COLLISION);
+    assert_status(s2, STATUS_FLT_INSTANCE_ALTITUDE_COLLISION);
+    assert_null(ib);
+    assert_null(ib2);
+    assert_int_equal(f->b.setup_calls, 0);
+    assert_int_equal(count, 1);
+}
+
+/* SPEC 12.9: zeros at the end of the integer part count: "100" and "1000"
+ * are different altitudes, "1000" the higher. */
+static void altitude_100_and_1000_differ(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    load(f, &f->b, "B", "200000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    load(f, &f->c, "C", "100000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE ia = NULL, ib = NULL, ic = NULL;
+    assert_status(attach_at(f->a.filter, f->w.volume, L"100", L"A", &ia), STATUS_SUCCESS);
+    assert_status(attach_at(f->b.filter, f->w.volume, L"1000", L"B", &ib), STATUS_SUCCESS);
+    assert_status(attach_at(f->c.filter, f->w.volume, L"10", L"C", &ic), STATUS_SUCCESS);
+    LONG ba = FltCompareInstanceAltitudes(ib, ia), ac = FltCompareInstanceAltitudes(ia, ic);
+    touch(f, L"C:\\a.txt");
+    FltObjectDereference(ia);
+    FltObjectDereference(ib);
+    FltObjectDereference(ic);
+    assert_true(ba > 0);
+    assert_true(ac > 0);
+    assert_recorded("B:pre:CREATE A:pre:CREATE C:pre:CREATE C:post:CREATE A:post:CREATE "
+                    "B:post:CREATE");
+}
+
+/* SPEC 2.1: an altitude is digits with at most one point; anything else makes
+ * FltAttachVolumeAtAltitude fail with STATUS_INVALID_PARAMETER before any
+ * setup. */
+static void altitude_invalid_string_is_invalid_parameter(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    static const PCWSTR bad[] = {L"", L".", L"1.2.3", L"12a", L"-5", L"+5", L" 5", L"5 "};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        PFLT_INSTANCE inst = NULL;
+        NTSTATUS status = attach_at(f->a.filter, f->w.volume, bad[i], NULL, &inst);
+        if (inst != NULL)
+            FltObjectDereference(inst);
+        if ((ULONG)status != (ULONG)STATUS_INVALID_PARAMETER) {
+            char s[64];
+            fltsim_ntstatus_format(status, s, sizeof(s));
+            fail_msg("altitude #%u: %s, expected STATUS_INVALID_PARAMETER", (unsigned)i, s);
+        }
+        assert_null(inst);
+    }
+    PFLT_INSTANCE inst = NULL;
+    assert_status(FltAttachVolumeAtAltitude(f->a.filter, f->w.volume, NULL, NULL, &inst),
+                  STATUS_INVALID_PARAMETER);
+    assert_null(inst);
+    assert_int_equal(f->a.setup_calls, 0);
+    assert_int_equal(instance_count(f->w.volume, NULL), 0);
+}
+
+/* SPEC 2.1: FltCompareInstanceAltitudes is 0 only for the same instance and
+ * for instances on different volumes. */
+static void compare_altitudes_same_instance_or_other_volume_is_zero(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    load(f, &f->b, "B", "200000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE ia = NULL, ibd = NULL, ibc = NULL;
+    assert_status(attach_at(f->a.filter, f->w.volume, L"1000", L"A", &ia), STATUS_SUCCESS);
+    assert_status(attach_at(f->b.filter, f->d, L"2000", L"B", &ibd), STATUS_SUCCESS);
+    assert_status(attach_at(f->b.filter, f->w.volume, L"500", L"B", &ibc), STATUS_SUCCESS);
+    LONG same = FltCompareInstanceAltitudes(ia, ia);
+    LONG other1 = FltCompareInstanceAltitudes(ia, ibd);
+    LONG other2 = FltCompareInstanceAltitudes(ibd, ia);
+    LONG lower = FltCompareInstanceAltitudes(ibc, ia);
+    FltObjectDereference(ia);
+    FltObjectDereference(ibd);
+    FltObjectDereference(ibc);
+    assert_int_equal(same, 0);
+    assert_int_equal(other1, 0);
+    assert_int_equal(other2, 0);
+    assert_true(lower < 0);
+}
+
+/* ========================================================================= */
+/* FltAttachVolume (SPEC 1.4, 2.4, 12.8)                                     */
+/* ========================================================================= */
+
+/* SPEC 1.4, 2.4: attaching before FltStartFiltering fails with
+ * STATUS_FLT_FILTER_NOT_READY (both routines); after it, it works. */
+static void attach_before_start_filtering_is_filter_not_ready(void **state)
+{
+    struct fx *f = *state;
+    m.attach_before_start = true;
+    m.volume = f->w.volume;
+    load_m(f);
+    assert_status(m.early_attach, STATUS_FLT_FILTER_NOT_READY);
+    assert_status(m.early_attach_at, STATUS_FLT_FILTER_NOT_READY);
+    assert_null(m.early_instance);
+    assert_null(m.early_instance_at);
+    assert_status(m.late_attach, STATUS_SUCCESS);
+    assert_int_equal(m.setup_calls, 1);
+    assert_int_equal(m.last_setup_flags, FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT);
+}
+
+/* SPEC 2.4: with InstanceName NULL, FltAttachVolume uses DefaultInstance's
+ * name and altitude (here not the first definition). */
+static void attach_null_name_uses_default_instance(void **state)
+{
+    struct fx *f = *state;
+    load_m(f);
+    assert_int_equal(m.setup_calls, 0); /* every M definition suppresses automatic */
+    load(f, &f->a, "A", "310000", 0);
+    load(f, &f->b, "B", "290000", 0);
+
+    PFLT_INSTANCE inst = NULL;
+    assert_status(attach_named(m.filter, f->w.volume, NULL, &inst), STATUS_SUCCESS);
+    assert_non_null(inst);
+    assert_int_equal(m.setup_calls, 1);
+    assert_int_equal(m.last_setup_flags, FLTFL_INSTANCE_SETUP_MANUAL_ATTACHMENT);
+    assert_ptr_equal(m.last_instance, inst);
+
+    NTSTATUS status;
+    PFLT_INSTANCE named = find_instance(m.filter, f->w.volume, L"M Default", &status);
+    bool low = has_instance(m.filter, f->w.volume, L"M Low");
+    /* At 300000: between A (310000) and B (290000). */
+    touch(f, L"C:\\a.txt");
+    if (named != NULL)
+        FltObjectDereference(named);
+    FltObjectDereference(inst);
+    assert_status(status, STATUS_SUCCESS);
+    assert_ptr_equal(named, inst);
+    assert_false(low);
+    assert_recorded("A:pre:CREATE M:pre:CREATE B:pre:CREATE B:post:CREATE A:post:CREATE");
+}
+
+/* SPEC 2.4: a named instance takes that definition's altitude; a name the
+ * instance table lacks is STATUS_OBJECT_NAME_NOT_FOUND ([SIM] registry key
+ * missing). */
+static void attach_unknown_instance_name_is_object_name_not_found(void **state)
+{
+    struct fx *f = *state;
+    load_m(f);
+    load(f, &f->a, "A", "200000", 0);
+    PFLT_INSTANCE inst = NULL;
+    NTSTATUS missing = attach_named(m.filter, f->w.volume, L"M Nope", &inst);
+    assert_null(inst);
+    assert_status(attach_named(m.filter, f->w.volume, L"M Low", &inst), STATUS_SUCCESS);
+    touch(f, L"C:\\a.txt");
+    FltObjectDereference(inst);
+    assert_status(missing, STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(m.setup_calls, 1);
+    /* "M Low" is at 100000, below A. */
+    assert_recorded("A:pre:CREATE M:pre:CREATE A:post:CREATE");
+}
+
+/* SPEC 2.4: FltAttachVolume at the altitude of another instance on the volume
+ * fails with STATUS_OBJECT_NAME_COLLISION, without calling InstanceSetup. */
+static void attach_same_altitude_is_object_name_collision(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    load_m(f);
+    PFLT_INSTANCE inst = NULL;
+    NTSTATUS status = attach_named(m.filter, f->w.volume, NULL, &inst);
+    if (inst != NULL)
+        FltObjectDereference(inst);
+    assert_status(status, STATUS_OBJECT_NAME_COLLISION);
+    assert_null(inst);
+    assert_int_equal(m.setup_calls, 0);
+    assert_int_equal(instance_count(f->w.volume, NULL), 1);
+}
+
+/* SPEC 2.4, 12.8: an instance name is unique per volume (for any filter):
+ * STATUS_FLT_INSTANCE_NAME_COLLISION; the same name on another volume is fine. */
+static void attach_same_instance_name_is_instance_name_collision(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0); /* "A Instance" on C: and D: */
+    load(f, &f->b, "B", "200000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE i1 = NULL, i2 = NULL, i3 = NULL, i4 = NULL;
+    NTSTATUS own = attach_at(f->a.filter, f->w.volume, L"250000", L"A Instance", &i1);
+    NTSTATUS other = attach_at(f->b.filter, f->w.volume, L"260000", L"A Instance", &i2);
+    NTSTATUS b_first = attach_at(f->b.filter, f->w.volume, L"270000", L"Shared", &i3);
+    NTSTATUS b_other_volume = attach_at(f->b.filter, f->d, L"270000", L"Shared", &i4);
+    PFLT_INSTANCE list[4] = {i1, i2, i3, i4};
+    for (int k = 0; k < 4; k++)
+        if (list[k] != NULL)
+            FltObjectDereference(list[k]);
+    assert_status(own, STATUS_FLT_INSTANCE_NAME_COLLISION);
+    assert_status(other, STATUS_FLT_INSTANCE_NAME_COLLISION);
+    assert_status(b_first, STATUS_SUCCESS);
+    assert_status(b_other_volume, STATUS_SUCCESS);
+    assert_null(i1);
+    assert_null(i2);
+    assert_int_equal(f->b.setup_calls, 2);
+}
+
+/* SPEC 2.4 [SIM]: an instance definition with FLTSIM_INSTANCE_SUPPRESS_MANUAL
+ * cannot be attached manually: STATUS_FLT_DO_NOT_ATTACH, no setup call. It
+ * still attaches automatically. */
+static void attach_suppress_manual_is_do_not_attach(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_MANUAL);
+    assert_int_equal(f->a.setup_calls, 1); /* automatic, at FltStartFiltering */
+    mount_d(f);
+    load_m(f);
+    PFLT_INSTANCE ia = NULL, im = NULL;
+    NTSTATUS sa = attach_named(f->a.filter, f->d, NULL, &ia);
+    NTSTATUS sm = attach_named(m.filter, f->w.volume, L"M NoManual", &im);
+    if (ia != NULL)
+        FltObjectDereference(ia);
+    if (im != NULL)
+        FltObjectDereference(im);
+    assert_status(sa, STATUS_FLT_DO_NOT_ATTACH);
+    assert_status(sm, STATUS_FLT_DO_NOT_ATTACH);
+    assert_null(ia);
+    assert_null(im);
+    assert_int_equal(f->a.setup_calls, 1);
+    assert_int_equal(m.setup_calls, 0);
+}
+
+/* SPEC 2.4 [SIM]: FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC: neither filter start nor
+ * a new mount attaches; a manual attach still does. */
+static void attach_suppress_automatic_skips_automatic_attach(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    mount_d(f);
+    touch(f, L"C:\\a.txt");
+    assert_recorded("");
+    touch(f, L"D:\\d.txt");
+    assert_recorded("");
+    assert_int_equal(f->a.setup_calls, 0);
+    assert_int_equal(instance_count(NULL, f->a.filter), 0);
+
+    PFLT_INSTANCE inst = NULL;
+    assert_status(attach_named(f->a.filter, f->w.volume, NULL, &inst), STATUS_SUCCESS);
+    FltObjectDereference(inst);
+    touch(f, L"C:\\a.txt");
+    assert_recorded("A:pre:CREATE A:post:CREATE");
+}
+
+/* SPEC 2.4: a warning or error from InstanceSetup means no attachment, and
+ * [SIM] FltAttachVolume returns that status; the filter sees no I/O there. */
+static void attach_setup_veto_returns_status_and_no_instance(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    f->a.setup_status = STATUS_FLT_DO_NOT_ATTACH;
+    PFLT_INSTANCE inst = NULL;
+    NTSTATUS error = attach_named(f->a.filter, f->w.volume, NULL, &inst);
+    PFLT_INSTANCE inst2 = NULL;
+    f->a.setup_status = STATUS_BUFFER_OVERFLOW; /* a warning vetoes too */
+    NTSTATUS warning = attach_at(f->a.filter, f->w.volume, L"123", L"A two", &inst2);
+    if (inst != NULL)
+        FltObjectDereference(inst);
+    if (inst2 != NULL)
+        FltObjectDereference(inst2);
+    assert_status(error, STATUS_FLT_DO_NOT_ATTACH);
+    assert_status(warning, STATUS_BUFFER_OVERFLOW);
+    assert_null(inst);
+    assert_null(inst2);
+    assert_int_equal(f->a.setup_calls, 2);
+    assert_int_equal(instance_count(f->w.volume, NULL), 0);
+    assert_false(has_instance(f->a.filter, f->w.volume, L"A Instance"));
+    touch(f, L"C:\\a.txt");
+    assert_recorded("");
+}
+
+/* SPEC 2.4: the same for automatic attachment at FltStartFiltering. */
+static void automatic_setup_veto_leaves_volume_unfiltered(void **state)
+{
+    struct fx *f = *state;
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.setup_status = STATUS_FLT_DO_NOT_ATTACH;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_int_equal(f->a.setup_calls, 1);
+    assert_int_equal(instance_count(NULL, f->a.filter), 0);
+    touch(f, L"C:\\a.txt");
+    assert_recorded("");
+}
+
+/* SPEC 2.4, 11: an informational status from InstanceSetup
+ * (STATUS_OBJECT_NAME_EXISTS, 0x40000000) counts as success: attached. */
+static void attach_setup_informational_status_attaches(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    f->a.setup_status = STATUS_OBJECT_NAME_EXISTS;
+    PFLT_INSTANCE inst = NULL;
+    NTSTATUS status = attach_named(f->a.filter, f->w.volume, NULL, &inst);
+    ULONG count = instance_count(f->w.volume, f->a.filter);
+    touch(f, L"C:\\a.txt");
+    if (inst != NULL)
+        FltObjectDereference(inst);
+    assert_true(NT_SUCCESS(status));
+    assert_non_null(inst);
+    assert_int_equal(count, 1);
+    assert_recorded("A:pre:CREATE A:post:CREATE");
+}
+
+/* SPEC 2.4: RetInstance carries a rundown reference: FltEnumerateInstances
+ * sees the instance, one FltObjectDereference balances it (no V23), a second
+ * one is unbalanced (V23). */
+static void attach_ret_instance_holds_one_reference(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE inst = NULL;
+    assert_status(attach_named(f->a.filter, f->w.volume, NULL, &inst), STATUS_SUCCESS);
+    PFLT_INSTANCE list[4] = {0};
+    ULONG n = 0;
+    assert_status(FltEnumerateInstances(f->w.volume, f->a.filter, list, 4, &n), STATUS_SUCCESS);
+    for (ULONG k = 0; k < n; k++)
+        FltObjectDereference(list[k]);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(list[0], inst);
+
+    FltObjectDereference(inst);
+    assert_int_equal(v23(f), 0);
+    FltObjectDereference(inst); /* one too many: still attached, so the memory is there */
+    assert_int_equal(v23(f), 1);
+}
+
+/* SPEC 2.6 step 5: a held instance reference does not delay teardown; it
+ * keeps the object (FltObjectReference on it now says DELETING_OBJECT) until
+ * released. */
+static void attach_reference_does_not_delay_detach(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC);
+    PFLT_INSTANCE inst = NULL;
+    assert_status(attach_named(f->a.filter, f->w.volume, NULL, &inst), STATUS_SUCCESS);
+    NTSTATUS detached = detach(f->a.filter, f->w.volume, NULL);
+    ULONG completes_now = f->a.teardown_complete_calls;
+    NTSTATUS again = FltObjectReference(inst);
+    if (NT_SUCCESS(again))
+        FltObjectDereference(inst);
+    FltObjectDereference(inst);
+    assert_status(detached, STATUS_SUCCESS);
+    assert_int_equal(completes_now, 1);
+    assert_status(again, STATUS_FLT_DELETING_OBJECT);
+    assert_int_equal(v23(f), 0);
+}
+
+static void attach_from_teardown_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    UNICODE_STRING altitude = RTL_CONSTANT_STRING(L"123456");
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"Late");
+    PFLT_INSTANCE inst = NULL;
+    NTSTATUS status =
+        FltAttachVolumeAtAltitude(tf->filter, objects->Volume, &altitude, &name, &inst);
+    if (inst != NULL)
+        FltObjectDereference(inst);
+    *(NTSTATUS *)tf->user = status;
+}
+
+/* SPEC 2.4: attaching while the filter is being torn down fails with
+ * STATUS_FLT_DELETING_OBJECT. */
+static void attach_while_unregistering_is_deleting_object(void **state)
+{
+    struct fx *f = *state;
+    NTSTATUS *seen = &f->seen;
+    *seen = STATUS_PENDING;
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.user = seen;
+    f->a.teardown_start_hook = attach_from_teardown_hook;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(fltsim_driver_unload(f->a.driver, 0), STATUS_SUCCESS);
+    f->a.filter = NULL;
+    assert_status(*seen, STATUS_FLT_DELETING_OBJECT);
+    assert_int_equal(f->a.setup_calls, 1);
+}
+
+static void attach_during_dismount_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    struct late_calls *r = tf->user;
+    UNICODE_STRING altitude = RTL_CONSTANT_STRING(L"123456");
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"Late");
+    PFLT_INSTANCE inst = NULL;
+    r->attach = FltAttachVolumeAtAltitude(tf->filter, objects->Volume, &altitude, &name, &inst);
+    if (inst != NULL)
+        FltObjectDereference(inst);
+    r->volume_reference = FltObjectReference(objects->Volume);
+    if (NT_SUCCESS(r->volume_reference))
+        FltObjectDereference(objects->Volume);
+}
+
+/* SPEC 2.4 (FltAttachVolume errors), 2.6: once a volume is dismounting,
+ * attaching to it and referencing it fail with STATUS_FLT_DELETING_OBJECT. */
+static void attach_to_dismounting_volume_is_deleting_object(void **state)
+{
+    struct fx *f = *state;
+    struct late_calls *r = &f->late;
+    r->attach = r->volume_reference = STATUS_PENDING;
+    mount_d(f);
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.user = r;
+    f->a.teardown_start_hook = attach_during_dismount_hook;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(fltsim_volume_dismount(f->d), STATUS_SUCCESS);
+    f->d = NULL;
+    assert_int_equal(f->a.teardown_start_calls, 1);
+    assert_status(r->attach, STATUS_FLT_DELETING_OBJECT);
+    assert_status(r->volume_reference, STATUS_FLT_DELETING_OBJECT);
+    assert_int_equal(f->a.setup_calls, 2);
+}
+
+/* ========================================================================= */
+/* FltDetachVolume (SPEC 2.5, 2.6)                                           */
+/* ========================================================================= */
+
+/* SPEC 2.5: no matching instance: STATUS_FLT_INSTANCE_NOT_FOUND, and
+ * InstanceQueryTeardown is not called. */
+static void detach_unknown_instance_is_instance_not_found(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    load(f, &f->b, "B", "200000", 0);
+    mount_d(f); /* no create yet: nobody is attached to D: */
+    assert_status(detach(f->a.filter, f->w.volume, L"Nope"), STATUS_FLT_INSTANCE_NOT_FOUND);
+    assert_status(detach(f->a.filter, f->w.volume, L"B Instance"), STATUS_FLT_INSTANCE_NOT_FOUND);
+    assert_status(detach(f->a.filter, f->d, NULL), STATUS_FLT_INSTANCE_NOT_FOUND);
+    assert_int_equal(f->a.query_teardown_calls, 0);
+    assert_int_equal(f->b.query_teardown_calls, 0);
+    assert_int_equal(f->b.teardown_start_calls, 0);
+    assert_int_equal(instance_count(f->w.volume, NULL), 2);
+}
+
+/* SPEC 2.5: without InstanceQueryTeardownCallback manual detach is impossible:
+ * [SIM] STATUS_FLT_DO_NOT_DETACH, and the instance stays. */
+static void detach_without_query_teardown_is_do_not_detach(void **state)
+{
+    struct fx *f = *state;
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.no_query_teardown_callback = true;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(detach(f->a.filter, f->w.volume, L"A Instance"), STATUS_FLT_DO_NOT_DETACH);
+    assert_status(detach(f->a.filter, f->w.volume, NULL), STATUS_FLT_DO_NOT_DETACH);
+    assert_int_equal(f->a.teardown_start_calls, 0);
+    assert_true(has_instance(f->a.filter, f->w.volume, L"A Instance"));
+    touch(f, L"C:\\a.txt");
+    assert_recorded("A:pre:CREATE A:post:CREATE");
+}
+
+/* SPEC 2.5: a warning or error from InstanceQueryTeardown vetoes the detach;
+ * [SIM] FltDetachVolume returns the callback's status and the instance stays. */
+static void detach_vetoed_returns_callback_status(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    f->a.query_teardown_status = STATUS_ACCESS_DENIED;
+    assert_status(detach(f->a.filter, f->w.volume, NULL), STATUS_ACCESS_DENIED);
+    f->a.query_teardown_status = STATUS_BUFFER_OVERFLOW;
+    assert_status(detach(f->a.filter, f->w.volume, NULL), STATUS_BUFFER_OVERFLOW);
+    assert_int_equal(f->a.query_teardown_calls, 2);
+    assert_int_equal(f->a.teardown_start_calls, 0);
+    assert_true(has_instance(f->a.filter, f->w.volume, L"A Instance"));
+    touch(f, L"C:\\a.txt");
+    assert_recorded("A:pre:CREATE A:post:CREATE");
+}
+
+/* SPEC 2.5, 2.6: a detach that InstanceQueryTeardown allows (success or an
+ * informational status) runs QueryTeardown, TeardownStart, TeardownComplete
+ * with FLTFL_INSTANCE_TEARDOWN_MANUAL; later I/O skips the instance. */
+static void detach_runs_query_start_complete_with_manual_reason(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    load(f, &f->b, "B", "200000", 0);
+    rec_reset();
+    assert_status(detach(f->a.filter, f->w.volume, L"A Instance"), STATUS_SUCCESS);
+    assert_recorded("A:query_teardown A:teardown_start A:teardown_complete");
+    assert_int_equal(f->a.last_teardown_reason, FLTFL_INSTANCE_TEARDOWN_MANUAL);
+    assert_false(has_instance(f->a.filter, f->w.volume, L"A Instance"));
+    touch(f, L"C:\\a.txt");
+    assert_recorded("B:pre:CREATE B:post:CREATE");
+
+    f->b.query_teardown_status = STATUS_OBJECT_NAME_EXISTS;
+    rec_reset();
+    assert_status(detach(f->b.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_recorded("B:query_teardown B:teardown_start B:teardown_complete");
+    assert_int_equal(f->b.last_teardown_reason, FLTFL_INSTANCE_TEARDOWN_MANUAL);
+    touch(f, L"C:\\a.txt");
+    assert_recorded("");
+}
+
+static void detach_again_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"A Instance");
+    *(NTSTATUS *)tf->user = FltDetachVolume(tf->filter, objects->Volume, &name);
+}
+
+/* SPEC 2.5: FltDetachVolume for an instance already being torn down fails
+ * with STATUS_FLT_DELETING_OBJECT (and asks no InstanceQueryTeardown). */
+static void detach_instance_being_torn_down_is_deleting_object(void **state)
+{
+    struct fx *f = *state;
+    NTSTATUS *seen = &f->seen;
+    *seen = STATUS_PENDING;
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.user = seen;
+    f->a.teardown_start_hook = detach_again_hook;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(detach(f->a.filter, f->w.volume, L"A Instance"), STATUS_SUCCESS);
+    assert_status(*seen, STATUS_FLT_DELETING_OBJECT);
+    assert_int_equal(f->a.query_teardown_calls, 1);
+    assert_int_equal(f->a.teardown_complete_calls, 1);
+}
+
+/* SPEC 2.5 [SIM]: with InstanceName NULL, FltDetachVolume detaches the
+ * filter's highest instance on the volume (not another filter's). */
+static void detach_null_name_detaches_filters_highest_instance(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->b, "B", "500000", 0);
+    load(f, &f->a, "A", "300000", 0);
+    PFLT_INSTANCE low = NULL, high = NULL;
+    assert_status(attach_at(f->a.filter, f->w.volume, L"100000", L"A Low", &low), STATUS_SUCCESS);
+    assert_status(attach_at(f->a.filter, f->w.volume, L"400000", L"A High", &high), STATUS_SUCCESS);
+    FltObjectDereference(low);
+    FltObjectDereference(high);
+
+    assert_status(detach(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_false(has_instance(f->a.filter, f->w.volume, L"A High"));
+    assert_true(has_instance(f->a.filter, f->w.volume, L"A Instance"));
+    assert_true(has_instance(f->a.filter, f->w.volume, L"A Low"));
+    assert_int_equal(f->b.teardown_start_calls, 0);
+
+    assert_status(detach(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_false(has_instance(f->a.filter, f->w.volume, L"A Instance"));
+    assert_true(has_instance(f->a.filter, f->w.volume, L"A Low"));
+}
+
+/* SPEC 2.5: InstanceQueryTeardown is called for manual detach only, never for
+ * a dismount (reason VOLUME_DISMOUNT) or an unload (FILTER_UNLOAD). */
+static void query_teardown_not_called_for_dismount_or_unload(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0);
+    assert_int_equal(f->a.setup_calls, 2);
+    assert_status(fltsim_volume_dismount(f->d), STATUS_SUCCESS);
+    f->d = NULL;
+    assert_int_equal(f->a.teardown_complete_calls, 1);
+    assert_int_equal(f->a.last_teardown_reason, FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT);
+    assert_status(fltsim_driver_unload(f->a.driver, 0), STATUS_SUCCESS);
+    f->a.filter = NULL;
+    assert_int_equal(f->a.teardown_complete_calls, 2);
+    assert_int_equal(f->a.last_teardown_reason, FLTFL_INSTANCE_TEARDOWN_FILTER_UNLOAD);
+    assert_int_equal(f->a.query_teardown_calls, 0);
+}
+
+/* ========================================================================= */
+/* Teardown (SPEC 2.6)                                                       */
+/* ========================================================================= */
+
+static void reference_instance_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    NTSTATUS status = FltObjectReference(objects->Instance);
+    if (NT_SUCCESS(status))
+        FltObjectDereference(objects->Instance);
+    *(NTSTATUS *)tf->user = status;
+}
+
+/* SPEC 2.6 step 1 (R-OBJREF): from TeardownStart on, FltObjectReference on
+ * the instance fails with STATUS_FLT_DELETING_OBJECT. */
+static void reference_instance_in_teardown_start_is_deleting_object(void **state)
+{
+    struct fx *f = *state;
+    NTSTATUS *seen = &f->seen;
+    *seen = STATUS_PENDING;
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.user = seen;
+    f->a.teardown_start_hook = reference_instance_hook;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    PFLT_INSTANCE inst = f->a.last_instance;
+    NTSTATUS before = FltObjectReference(inst);
+    if (NT_SUCCESS(before))
+        FltObjectDereference(inst);
+    assert_status(before, STATUS_SUCCESS);
+    assert_status(detach(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(f->a.teardown_start_calls, 1);
+    assert_status(*seen, STATUS_FLT_DELETING_OBJECT);
+}
+
+/* model.h, SPEC 2.6: a volume with an open file object cannot be dismounted
+ * (STATUS_DEVICE_BUSY, nothing changes); once closed, the dismount tears the
+ * instances down with FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT. */
+static void dismount_busy_then_tears_down_with_dismount_reason(void **state)
+{
+    struct fx *f = *state;
+    tf_init(&f->a, "A", "300000");
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    load(f, &f->b, "B", "200000", 0);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+
+    assert_status(fltsim_volume_dismount(f->w.volume), STATUS_DEVICE_BUSY);
+    assert_int_equal(f->a.teardown_start_calls, 0);
+    assert_int_equal(f->b.teardown_start_calls, 0);
+    assert_ptr_equal(fltsim_volume_find(f->w.sys, L"C:"), f->w.volume);
+    rec_reset();
+    char buf[5];
+    LONGLONG offset = 0;
+    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &offset, 0, NULL), STATUS_SUCCESS);
+    assert_non_null(strstr(rec_text(), "A:pre:READ"));
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    assert_status(fltsim_volume_dismount(f->w.volume), STATUS_SUCCESS);
+    assert_int_equal(f->a.teardown_complete_calls, 1);
+    assert_int_equal(f->b.teardown_complete_calls, 1);
+    assert_int_equal(f->a.last_teardown_reason, FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT);
+    assert_int_equal(f->b.last_teardown_reason, FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT);
+    assert_int_equal(f->a.query_teardown_calls, 0);
+    assert_null(fltsim_volume_find(f->w.sys, L"C:"));
+    UNICODE_STRING c = RTL_CONSTANT_STRING(L"C:");
+    PFLT_VOLUME v = NULL;
+    assert_status(FltGetVolumeFromName(f->a.filter, &c, &v), STATUS_FLT_VOLUME_NOT_FOUND);
+    assert_null(v);
+    f->w.volume = NULL;
+}
+
+/* ========================================================================= */
+/* Lookups that hand out references (SPEC 1.4, 2.1, 2.4)                     */
+/* ========================================================================= */
+
+/* SPEC 1.4, 2.4 (rundown references): FltGetVolumeFromInstance and
+ * FltGetFilterFromInstance return referenced objects: releasing them is balanced (no V23). */
+static void get_volume_and_filter_from_instance(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    PFLT_INSTANCE inst = f->a.last_instance;
+    PFLT_VOLUME v = NULL;
+    PFLT_FILTER flt = NULL;
+    assert_status(FltGetVolumeFromInstance(inst, &v), STATUS_SUCCESS);
+    assert_status(FltGetFilterFromInstance(inst, &flt), STATUS_SUCCESS);
+    assert_ptr_equal(v, f->w.volume);
+    assert_ptr_equal(flt, f->a.filter);
+    FltObjectDereference(v);
+    FltObjectDereference(flt);
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 2.4 (references; name forms are [SIM]): FltGetVolumeFromName takes "C:", "\??\C:", the
+ * device name with or without a trailing backslash; an unknown name is STATUS_FLT_VOLUME_NOT_FOUND.
+ */
+static void get_volume_from_name_forms(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0);
+    static const PCWSTR c_names[] = {L"C:", L"\\??\\C:", L"\\Device\\HarddiskVolume1",
+                                     L"\\Device\\HarddiskVolume1\\"};
+    for (size_t i = 0; i < sizeof(c_names) / sizeof(c_names[0]); i++) {
+        UNICODE_STRING n;
+        RtlInitUnicodeString(&n, c_names[i]);
+        PFLT_VOLUME v = NULL;
+        NTSTATUS status = FltGetVolumeFromName(f->a.filter, &n, &v);
+        if (v != NULL)
+            FltObjectDereference(v);
+        if (!NT_SUCCESS(status) || v != f->w.volume)
+            fail_msg("FltGetVolumeFromName(name #%u) did not return C:", (unsigned)i);
+    }
+    UNICODE_STRING dn = RTL_CONSTANT_STRING(L"D:");
+    PFLT_VOLUME d = NULL;
+    assert_status(FltGetVolumeFromName(f->a.filter, &dn, &d), STATUS_SUCCESS);
+    assert_ptr_equal(d, f->d);
+    FltObjectDereference(d);
+
+    static const PCWSTR unknown[] = {L"Z:", L"\\??\\Z:", L"\\Device\\HarddiskVolume9",
+                                     L"HarddiskVolume1"};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        UNICODE_STRING n;
+        RtlInitUnicodeString(&n, unknown[i]);
+        PFLT_VOLUME v = NULL;
+        NTSTATUS status = FltGetVolumeFromName(f->a.filter, &n, &v);
+        if (v != NULL)
+            FltObjectDereference(v);
+        assert_status(status, STATUS_FLT_VOLUME_NOT_FOUND);
+        assert_null(v);
+    }
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 2.4 (references): FltGetVolumeFromFileObject: the volume a file object was opened on. */
+static void get_volume_from_file_object(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0);
+    HANDLE hc = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    HANDLE hd = world_open(&f->w, L"D:\\d.txt", GENERIC_READ);
+    PFLT_VOLUME vc = NULL, vd = NULL;
+    NTSTATUS sc = FltGetVolumeFromFileObject(f->a.filter, fltsim_io_file_object(f->w.sys, hc), &vc);
+    NTSTATUS sd = FltGetVolumeFromFileObject(f->a.filter, fltsim_io_file_object(f->w.sys, hd), &vd);
+    if (vc != NULL)
+        FltObjectDereference(vc);
+    if (vd != NULL)
+        FltObjectDereference(vd);
+    assert_status(fltsim_io_close(f->w.sys, hc), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, hd), STATUS_SUCCESS);
+    assert_status(sc, STATUS_SUCCESS);
+    assert_status(sd, STATUS_SUCCESS);
+    assert_ptr_equal(vc, f->w.volume);
+    assert_ptr_equal(vd, f->d);
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 2.4, 12.8: FltGetVolumeInstanceFromName: the filter's instance by name on a volume;
+ * [SIM] STATUS_FLT_INSTANCE_NOT_FOUND when there is none. */
+static void get_volume_instance_from_name(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    load(f, &f->b, "B", "200000", 0);
+    NTSTATUS status;
+    PFLT_INSTANCE i = find_instance(f->a.filter, f->w.volume, L"A Instance", &status);
+    if (i != NULL)
+        FltObjectDereference(i);
+    assert_status(status, STATUS_SUCCESS);
+    assert_ptr_equal(i, f->a.last_instance);
+    i = find_instance(f->a.filter, f->w.volume, L"B Instance", &status);
+    assert_null(i);
+    assert_status(status, STATUS_FLT_INSTANCE_NOT_FOUND);
+    i = find_instance(f->a.filter, f->w.volume, L"Nope", &status);
+    assert_null(i);
+    assert_status(status, STATUS_FLT_INSTANCE_NOT_FOUND);
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 2.1, 2.3 (higher altitude = farther from the file system): top,
+ * bottom, upper and lower over three instances loaded out of altitude
+ * order; STATUS_NO_MORE_ENTRIES past either end. Each result is referenced. */
+static void top_bottom_upper_lower_walk_the_stack(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->b, "B", "200000", 0);
+    load(f, &f->a, "A", "300000", 0);
+    load(f, &f->c, "C", "100000", 0);
+    PFLT_INSTANCE ia = f->a.last_instance, ib = f->b.last_instance, ic = f->c.last_instance;
+
+    struct {
+        NTSTATUS status;
+        PFLT_INSTANCE got;
+    } r[8];
+    r[0].status = FltGetTopInstance(f->w.volume, &r[0].got);
+    r[1].status = FltGetBottomInstance(f->w.volume, &r[1].got);
+    r[2].status = FltGetUpperInstance(ic, &r[2].got);
+    r[3].status = FltGetUpperInstance(ib, &r[3].got);
+    r[4].status = FltGetUpperInstance(ia, &r[4].got);
+    r[5].status = FltGetLowerInstance(ia, &r[5].got);
+    r[6].status = FltGetLowerInstance(ib, &r[6].got);
+    r[7].status = FltGetLowerInstance(ic, &r[7].got);
+    for (int k = 0; k < 8; k++)
+        if (r[k].got != NULL)
+            FltObjectDereference(r[k].got);
+
+    const PFLT_INSTANCE want[8] = {ia, ic, ib, ia, NULL, ib, ic, NULL};
+    for (int k = 0; k < 8; k++) {
+        assert_status(r[k].status, want[k] != NULL ? STATUS_SUCCESS : STATUS_NO_MORE_ENTRIES);
+        assert_ptr_equal(r[k].got, want[k]);
+    }
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 2.4 (references): FltEnumerateInstances: STATUS_BUFFER_TOO_SMALL with the count needed when
+ * the list is short; otherwise every instance, each referenced. */
+static void enumerate_instances_too_small_then_references(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0);
+    load(f, &f->b, "B", "200000", 0);
+    load(f, &f->c, "C", "100000", 0);
+    PFLT_INSTANCE list[8] = {0};
+    ULONG n = 0;
+    assert_status(FltEnumerateInstances(f->w.volume, NULL, list, 2, &n), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 3);
+    n = 0;
+    assert_status(FltEnumerateInstances(f->w.volume, NULL, NULL, 0, &n), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 3);
+
+    NTSTATUS status;
+    PFLT_INSTANCE ia = find_instance(f->a.filter, f->w.volume, L"A Instance", &status);
+    PFLT_INSTANCE ib = find_instance(f->b.filter, f->w.volume, L"B Instance", &status);
+    PFLT_INSTANCE ic = find_instance(f->c.filter, f->w.volume, L"C Instance", &status);
+    n = 0;
+    assert_status(FltEnumerateInstances(f->w.volume, NULL, list, 8, &n), STATUS_SUCCESS);
+    bool seen_a = false, seen_b = false, seen_c = false;
+    for (ULONG k = 0; k < n; k++) {
+        seen_a |= list[k] == ia;
+        seen_b |= list[k] == ib;
+        seen_c |= list[k] == ic;
+        FltObjectDereference(list[k]);
+    }
+    PFLT_INSTANCE found[3] = {ia, ib, ic};
+    for (int k = 0; k < 3; k++)
+        if (found[k] != NULL)
+            FltObjectDereference(found[k]);
+    assert_non_null(ia);
+    assert_non_null(ib);
+    assert_non_null(ic);
+    assert_int_equal(n, 3);
+    assert_true(seen_a && seen_b && seen_c);
+
+    /* By filter: A has one instance on C: and one on D:. */
+    n = 0;
+    assert_status(FltEnumerateInstances(NULL, f->a.filter, list, 8, &n), STATUS_SUCCESS);
+    PFLT_VOLUME volumes[2] = {NULL, NULL};
+    for (ULONG k = 0; k < n && k < 2; k++) {
+        PFLT_VOLUME v = NULL;
+        if (NT_SUCCESS(FltGetVolumeFromInstance(list[k], &v))) {
+            volumes[k] = v;
+            FltObjectDereference(v);
+        }
+    }
+    for (ULONG k = 0; k < n; k++)
+        FltObjectDereference(list[k]);
+    assert_int_equal(n, 2);
+    assert_true((volumes[0] == f->w.volume && volumes[1] == f->d) ||
+                (volumes[0] == f->d && volumes[1] == f->w.volume));
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 2.4 (references): FltEnumerateVolumes: the same contract over mounted volumes. */
+static void enumerate_volumes_too_small_then_references(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0);
+    PFLT_VOLUME list[4] = {0};
+    ULONG n = 0;
+    assert_status(FltEnumerateVolumes(f->a.filter, list, 1, &n), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_status(FltEnumerateVolumes(f->a.filter, list, 4, &n), STATUS_SUCCESS);
+    bool seen_c = false, seen_d = false;
+    for (ULONG k = 0; k < n; k++) {
+        seen_c |= list[k] == f->w.volume;
+        seen_d |= list[k] == f->d;
+        FltObjectDereference(list[k]);
+    }
+    assert_int_equal(n, 2);
+    assert_true(seen_c && seen_d);
+    assert_int_equal(v23(f), 0);
+}
+
+/* SPEC 11 (STATUS_BUFFER_TOO_SMALL): FltGetVolumeName: STATUS_BUFFER_TOO_SMALL with the size in
+ * bytes, then the device name. */
+static void get_volume_name_too_small_then_name(void **state)
+{
+    struct fx *f = *state;
+    static const WCHAR expected[] = L"\\Device\\HarddiskVolume1";
+    const ULONG bytes = (ULONG)(sizeof(expected) - sizeof(WCHAR));
+    ULONG needed = 0;
+    assert_status(FltGetVolumeName(f->w.volume, NULL, &needed), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, bytes);
+
+    WCHAR buffer[64];
+    UNICODE_STRING name = {0, (USHORT)(bytes - sizeof(WCHAR)), buffer};
+    needed = 0;
+    assert_status(FltGetVolumeName(f->w.volume, &name, &needed), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, bytes);
+
+    name.MaximumLength = (USHORT)bytes;
+    assert_status(FltGetVolumeName(f->w.volume, &name, NULL), STATUS_SUCCESS);
+    assert_int_equal(name.Length, bytes);
+    assert_memory_equal(buffer, expected, bytes);
+
+    name.MaximumLength = sizeof(buffer);
+    name.Length = 0;
+    assert_status(FltGetVolumeName(f->w.volume, &name, &needed), STATUS_SUCCESS);
+    assert_int_equal(name.Length, bytes);
+    assert_memory_equal(buffer, expected, bytes);
+}
+
+/* SPEC 2.4 (FLT_FILESYSTEM_TYPE): FltGetFileSystemType, from a volume or an instance (SPEC 2.4
+ * types). */
+static void get_file_system_type_of_volume_and_instance(void **state)
+{
+    struct fx *f = *state;
+    mount_d(f);
+    load(f, &f->a, "A", "300000", 0);
+    FLT_FILESYSTEM_TYPE type = FLT_FSTYPE_UNKNOWN;
+    assert_status(FltGetFileSystemType(f->w.volume, &type), STATUS_SUCCESS);
+    assert_int_equal(type, FLT_FSTYPE_NTFS);
+    type = FLT_FSTYPE_UNKNOWN;
+    assert_status(FltGetFileSystemType(f->d, &type), STATUS_SUCCESS);
+    assert_int_equal(type, FLT_FSTYPE_FAT);
+    NTSTATUS status;
+    PFLT_INSTANCE on_c = find_instance(f->a.filter, f->w.volume, L"A Instance", &status);
+    PFLT_INSTANCE on_d = find_instance(f->a.filter, f->d, L"A Instance", &status);
+    FLT_FILESYSTEM_TYPE type_c = FLT_FSTYPE_UNKNOWN, type_d = FLT_FSTYPE_UNKNOWN;
+    NTSTATUS sc = FltGetFileSystemType(on_c, &type_c);
+    NTSTATUS sd = FltGetFileSystemType(on_d, &type_d);
+    if (on_c != NULL)
+        FltObjectDereference(on_c);
+    if (on_d != NULL)
+        FltObjectDereference(on_d);
+    assert_status(sc, STATUS_SUCCESS);
+    assert_status(sd, STATUS_SUCCESS);
+    assert_int_equal(type_c, FLT_FSTYPE_NTFS);
+    assert_int_equal(type_d, FLT_FSTYPE_FAT);
+}
+
+static FLT_PREOP_CALLBACK_STATUS lookup_filters_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                                    PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)data;
+    (void)objects;
+    (void)context;
+    struct filter_lookups *r = tf->user;
+    r->count_status = FltEnumerateFilters(NULL, 0, &r->count);
+    PFLT_FILTER list[8] = {0};
+    r->list_status = FltEnumerateFilters(list, 8, &r->listed);
+    for (ULONG k = 0; NT_SUCCESS(r->list_status) && k < r->listed && k < 8; k++) {
+        r->saw_a |= list[k] == tf->filter;
+        r->saw_b |= list[k] != tf->filter && list[k] != NULL;
+        FltObjectDereference(list[k]);
+    }
+    UNICODE_STRING b = RTL_CONSTANT_STRING(L"B");
+    UNICODE_STRING nope = RTL_CONSTANT_STRING(L"Nope");
+    r->by_name_status = FltGetFilterFromName(&b, &r->by_name);
+    if (r->by_name != NULL)
+        FltObjectDereference(r->by_name);
+    r->missing_status = FltGetFilterFromName(&nope, &r->missing);
+    if (r->missing != NULL)
+        FltObjectDereference(r->missing);
+    return FLT_PREOP_SUCCESS_NO_CALLBACK;
+}
+
+/* SPEC 1.4 (references): FltEnumerateFilters and FltGetFilterFromName find the system through the
+ * calling filter: from a filter callback they see the loaded filters (with
+ * references); from a thread running no filter code they find none. */
+static void enumerate_filters_and_filter_from_name(void **state)
+{
+    struct fx *f = *state;
+    struct filter_lookups *r = &f->lookups;
+    tf_init(&f->a, "A", "300000");
+    tf_only(&f->a, IRP_MJ_CREATE);
+    f->a.user = r;
+    f->a.pre = lookup_filters_pre;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    load(f, &f->b, "B", "200000", 0);
+
+    ULONG outside = 99;
+    assert_status(FltEnumerateFilters(NULL, 0, &outside), STATUS_SUCCESS);
+    assert_int_equal(outside, 0);
+    UNICODE_STRING a = RTL_CONSTANT_STRING(L"A");
+    PFLT_FILTER flt = NULL;
+    assert_status(FltGetFilterFromName(&a, &flt), STATUS_FLT_FILTER_NOT_FOUND);
+    assert_null(flt);
+
+    touch(f, L"C:\\a.txt");
+    assert_status(r->count_status, STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(r->count, 2);
+    assert_status(r->list_status, STATUS_SUCCESS);
+    assert_int_equal(r->listed, 2);
+    assert_true(r->saw_a && r->saw_b);
+    assert_status(r->by_name_status, STATUS_SUCCESS);
+    assert_ptr_equal(r->by_name, f->b.filter);
+    assert_status(r->missing_status, STATUS_FLT_FILTER_NOT_FOUND);
+    assert_null(r->missing);
+    assert_int_equal(v23(f), 0);
+}
+
+struct unload_job {
+    fltsim_driver *drv;
+    NTSTATUS status;
+    int done; /* atomic */
+};
+
+static void unload_thread(void *arg)
+{
+    struct unload_job *job = arg;
+    job->status = fltsim_driver_unload(job->drv, 0);
+    __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* SPEC 1.4: the filter reference FltGetFilterFromInstance hands out is a
+ * rundown reference: the unload waits (200 ms bound) until it is released. */
+static void filter_from_instance_reference_delays_unload(void **state)
+{
+    struct fx *f = *state;
+    load(f, &f->a, "A", "300000", 0);
+    fltsim_system_set_trace(f->w.sys, count_trace, NULL);
+    PFLT_FILTER flt = NULL;
+    assert_status(FltGetFilterFromInstance(f->a.last_instance, &flt), STATUS_SUCCESS);
+    struct unload_job job = {f->a.driver, STATUS_PENDING, 0};
+    uv_thread_t thread;
+    assert_int_equal(uv_thread_create(&thread, unload_thread, &job), 0);
+    bool torn_down = false;
+    for (int i = 0; i < 500 && !torn_down; i++) {
+        torn_down = __atomic_load_n(&completes, __ATOMIC_SEQ_CST) >= 1;
+        if (!torn_down)
+            uv_sleep(10);
+    }
+    uv_sleep(200);
+    int done_while_referenced = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    FltObjectDereference(flt);
+    uv_thread_join(&thread);
+    f->a.filter = NULL;
+    assert_true(torn_down);
+    assert_int_equal(done_while_referenced, 0);
+    assert_status(job.status, STATUS_SUCCESS);
+}
+
+#define FX(test) cmocka_unit_test_setup_teardown(test, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        FX(altitude_03333_is_higher_than_100_123456),
+        FX(altitude_trailing_fraction_zeros_collide),
+        FX(altitude_100_and_1000_differ),
+        FX(altitude_invalid_string_is_invalid_parameter),
+        FX(compare_altitudes_same_instance_or_other_volume_is_zero),
+        FX(attach_before_start_filtering_is_filter_not_ready),
+        FX(attach_null_name_uses_default_instance),
+        FX(attach_unknown_instance_name_is_object_name_not_found),
+        FX(attach_same_altitude_is_object_name_collision),
+        FX(attach_same_instance_name_is_instance_name_collision),
+        FX(attach_suppress_manual_is_do_not_attach),
+        FX(attach_suppress_automatic_skips_automatic_attach),
+        FX(attach_setup_veto_returns_status_and_no_instance),
+        FX(automatic_setup_veto_leaves_volume_unfiltered),
+        FX(attach_setup_informational_status_attaches),
+        FX(attach_ret_instance_holds_one_reference),
+        FX(attach_reference_does_not_delay_detach),
+        FX(attach_while_unregistering_is_deleting_object),
+        FX(attach_to_dismounting_volume_is_deleting_object),
+        FX(detach_unknown_instance_is_instance_not_found),
+        FX(detach_without_query_teardown_is_do_not_detach),
+        FX(detach_vetoed_returns_callback_status),
+        FX(detach_runs_query_start_complete_with_manual_reason),
+        FX(detach_instance_being_torn_down_is_deleting_object),
+        FX(detach_null_name_detaches_filters_highest_instance),
+        FX(query_teardown_not_called_for_dismount_or_unload),
+        FX(reference_instance_in_teardown_start_is_deleting_object),
+        FX(dismount_busy_then_tears_down_with_dismount_reason),
+        FX(get_volume_and_filter_from_instance),
+        FX(get_volume_from_name_forms),
+        FX(get_volume_from_file_object),
+        FX(get_volume_instance_from_name),
+        FX(top_bottom_upper_lower_walk_the_stack),
+        FX(enumerate_instances_too_small_then_references),
+        FX(enumerate_volumes_too_small_then_references),
+        FX(get_volume_name_too_small_then_name),
+        FX(get_file_system_type_of_volume_and_instance),
+        FX(enumerate_filters_and_filter_from_name),
+        FX(filter_from_instance_reference_delays_unload),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
