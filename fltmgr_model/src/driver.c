@@ -28,14 +28,9 @@ static bool ustr_concat(UNICODE_STRING *dst, const WCHAR *prefix, PCUNICODE_STRI
     return ok;
 }
 
-static void driver_free(struct fltsim_driver *drv)
+/* Frees a driver record that is in no list. */
+static void driver_release(struct fltsim_driver *drv)
 {
-    fltsim_system *sys = drv->sys;
-    uv_mutex_lock(&sys->lock);
-    RemoveEntryList(&drv->link);
-    uv_mutex_unlock(&sys->lock);
-    if (drv->filter_keep != NULL)
-        fltsim__filter_unref(drv->filter_keep);
     for (ULONG i = 0; i < drv->instance_count; i++)
         fltsim__ustr_free(&drv->instances[i].name);
     free(drv->instances);
@@ -44,6 +39,17 @@ static void driver_free(struct fltsim_driver *drv)
     fltsim__ustr_free(&drv->driver_object.DriverName);
     drv->magic = FLTSIM_MAGIC_DEAD;
     free(drv);
+}
+
+static void driver_free(struct fltsim_driver *drv)
+{
+    fltsim_system *sys = drv->sys;
+    uv_mutex_lock(&sys->lock);
+    RemoveEntryList(&drv->link);
+    uv_mutex_unlock(&sys->lock);
+    if (drv->filter_keep != NULL)
+        fltsim__filter_unref(drv->filter_keep);
+    driver_release(drv);
 }
 
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object)
@@ -215,14 +221,7 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
     return status;
 
 fail_free:
-    drv->magic = FLTSIM_MAGIC_DEAD;
-    for (ULONG i = 0; i < drv->instance_count; i++)
-        fltsim__ustr_free(&drv->instances[i].name);
-    free(drv->instances);
-    fltsim__ustr_free(&drv->service_name);
-    fltsim__ustr_free(&drv->registry_path);
-    fltsim__ustr_free(&drv->driver_object.DriverName);
-    free(drv);
+    driver_release(drv);
     return status;
 }
 

@@ -336,6 +336,36 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     return STATUS_SUCCESS;
 }
 
+void fltsim__teardown_all_locked(fltsim_system *sys, PLIST_ENTRY head, bool volume_list,
+                                 FLT_INSTANCE_TEARDOWN_FLAGS reason)
+{
+    for (;;) {
+        PFLT_INSTANCE victim = NULL;
+        bool busy = false;
+        for (PLIST_ENTRY e = head->Flink; e != head; e = e->Flink) {
+            PFLT_INSTANCE i = volume_list
+                                  ? CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link)
+                                  : CONTAINING_RECORD(e, struct _FLT_INSTANCE, filter_link);
+            if (i->state == FLTSIM_INSTANCE_ATTACHED) {
+                victim = i;
+                break;
+            }
+            busy = true; /* being set up or torn down by another thread */
+        }
+        if (victim != NULL) {
+            fltsim__instance_ref(victim);
+            uv_mutex_unlock(&sys->lock);
+            fltsim__instance_teardown(victim, reason);
+            fltsim__instance_unref(victim);
+            uv_mutex_lock(&sys->lock);
+            continue;
+        }
+        if (!busy)
+            return;
+        uv_cond_wait(&sys->cond, &sys->lock);
+    }
+}
+
 /* ---- FltAttachVolume / FltAttachVolumeAtAltitude / FltDetachVolume ---- */
 
 static NTSTATUS attach_checks(PFLT_FILTER Filter, PFLT_VOLUME Volume, const char *api)

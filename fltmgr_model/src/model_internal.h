@@ -333,6 +333,11 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
 /* Tears an instance down (SPEC 2.6). STATUS_FLT_DELETING_OBJECT when already
  * tearing down. */
 NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEARDOWN_FLAGS reason);
+/* Tears down every instance on a filter's (volume_list false) or a volume's
+ * list, waiting for instances another thread is setting up or tearing down,
+ * until the list is empty. sys->lock held on entry and on return. */
+void fltsim__teardown_all_locked(fltsim_system *sys, PLIST_ENTRY head, bool volume_list,
+                                 FLT_INSTANCE_TEARDOWN_FLAGS reason);
 /* Offers a volume to a started filter automatically (default instance). */
 void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
                           FLT_INSTANCE_SETUP_FLAGS setup_flags);

@@ -371,31 +371,7 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
     }
     __atomic_store_n(&filter->state, FLTSIM_FILTER_UNREGISTERING, __ATOMIC_SEQ_CST);
 
-    /* Tear every instance down; wait for those another thread is setting up
-     * or tearing down. */
-    for (;;) {
-        PFLT_INSTANCE victim = NULL;
-        bool busy = false;
-        for (PLIST_ENTRY e = filter->instances.Flink; e != &filter->instances; e = e->Flink) {
-            PFLT_INSTANCE i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, filter_link);
-            if (i->state == FLTSIM_INSTANCE_ATTACHED) {
-                victim = i;
-                break;
-            }
-            busy = true;
-        }
-        if (victim != NULL) {
-            fltsim__instance_ref(victim);
-            uv_mutex_unlock(&sys->lock);
-            fltsim__instance_teardown(victim, filter->unload_reason);
-            fltsim__instance_unref(victim);
-            uv_mutex_lock(&sys->lock);
-            continue;
-        }
-        if (!busy)
-            break;
-        uv_cond_wait(&sys->cond, &sys->lock);
-    }
+    fltsim__teardown_all_locked(sys, &filter->instances, false, filter->unload_reason);
 
     /* Block until every rundown reference on the filter is gone (SPEC 1.4). */
     while (__atomic_load_n(&filter->obj.rundown, __ATOMIC_SEQ_CST) > 0)

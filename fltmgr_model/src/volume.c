@@ -149,29 +149,14 @@ static void volume_dismount(PFLT_VOLUME v)
 {
     fltsim_system *sys = v->sys;
     uv_mutex_lock(&sys->lock);
-    for (;;) {
-        PFLT_INSTANCE victim = NULL;
-        bool busy = false;
-        for (PLIST_ENTRY e = v->instances.Flink; e != &v->instances; e = e->Flink) {
-            PFLT_INSTANCE i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link);
-            if (i->state == FLTSIM_INSTANCE_ATTACHED) {
-                victim = i;
-                break;
-            }
-            busy = true;
-        }
-        if (victim != NULL) {
-            fltsim__instance_ref(victim);
-            uv_mutex_unlock(&sys->lock);
-            fltsim__instance_teardown(victim, FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT);
-            fltsim__instance_unref(victim);
-            uv_mutex_lock(&sys->lock);
-            continue;
-        }
-        if (!busy && v->mount_setup != 1)
-            break;
-        uv_cond_wait(&sys->cond, &sys->lock);
-    }
+    /* A mount setup running on another thread may still attach; it sees the
+     * volume dismounting and fails, but wait for it to finish. */
+    do {
+        fltsim__teardown_all_locked(sys, &v->instances, true,
+                                    FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT);
+        while (v->mount_setup == 1)
+            uv_cond_wait(&sys->cond, &sys->lock);
+    } while (!IsListEmpty(&v->instances));
     RemoveEntryList(&v->link);
     struct fltsim_stack *stack = v->stack;
     v->stack = NULL;

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "fltsim/io.h"
+#include "sim_internal.h"
 
 #define SECTOR_SIZE 512u
 #define HANDLE_TABLE_MAX (1u << 20)
@@ -539,6 +540,21 @@ static NTSTATUS begin(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed, ULO
     return begin_granted(sys, handle, needed, flags, out, NULL);
 }
 
+/* Read and Write share their layout; fills whichever the request is. */
+static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
+                           LARGE_INTEGER where, void *buffer)
+{
+    if (write) {
+        req->parameters.Write.Length = length;
+        req->parameters.Write.ByteOffset = where;
+        req->parameters.Write.WriteBuffer = buffer;
+    } else {
+        req->parameters.Read.Length = length;
+        req->parameters.Read.ByteOffset = where;
+        req->parameters.Read.ReadBuffer = buffer;
+    }
+}
+
 static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
                            ULONG length, const LONGLONG *offset, ULONG flags,
                            IO_STATUS_BLOCK *iosb)
@@ -600,15 +616,7 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
-        if (write) {
-            req.parameters.Write.Length = length;
-            req.parameters.Write.ByteOffset = where;
-            req.parameters.Write.WriteBuffer = buffer;
-        } else {
-            req.parameters.Read.Length = length;
-            req.parameters.Read.ByteOffset = where;
-            req.parameters.Read.ReadBuffer = buffer;
-        }
+        set_read_write(&req, write, length, where, buffer);
         status = dispatch(file, &req, flags, iosb);
         if (status != STATUS_FLT_DISALLOW_FAST_IO) {
             file_unref(file);
@@ -631,15 +639,7 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         req.irp_flags |= IRP_SYNCHRONOUS_API;
     if (fo->Flags & FO_WRITE_THROUGH)
         req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
-    if (write) {
-        req.parameters.Write.Length = length;
-        req.parameters.Write.ByteOffset = where;
-        req.parameters.Write.WriteBuffer = buffer;
-    } else {
-        req.parameters.Read.Length = length;
-        req.parameters.Read.ByteOffset = where;
-        req.parameters.Read.ReadBuffer = buffer;
-    }
+    set_read_write(&req, write, length, where, buffer);
     status = dispatch(file, &req, flags, iosb);
     file_unref(file);
     return status;
@@ -1025,32 +1025,12 @@ NTSTATUS fltsim_io_delete(fltsim_system *sys, HANDLE handle, BOOLEAN delete_file
 
 /* ---- directories, flush, sections ---- */
 
-static ULONG directory_min_length(FILE_INFORMATION_CLASS c)
-{
-    switch (c) {
-    case FileDirectoryInformation:
-        return (ULONG)offsetof(FILE_DIRECTORY_INFORMATION, FileName);
-    case FileFullDirectoryInformation:
-        return (ULONG)offsetof(FILE_FULL_DIR_INFORMATION, FileName);
-    case FileBothDirectoryInformation:
-        return (ULONG)offsetof(FILE_BOTH_DIR_INFORMATION, FileName);
-    case FileNamesInformation:
-        return (ULONG)offsetof(FILE_NAMES_INFORMATION, FileName);
-    case FileIdBothDirectoryInformation:
-        return (ULONG)offsetof(FILE_ID_BOTH_DIR_INFORMATION, FileName);
-    case FileIdFullDirectoryInformation:
-        return (ULONG)offsetof(FILE_ID_FULL_DIR_INFORMATION, FileName);
-    default:
-        return 0;
-    }
-}
-
 NTSTATUS fltsim_io_query_directory(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
                                    FILE_INFORMATION_CLASS info_class, PCWSTR pattern,
                                    UCHAR scan_flags, IO_STATUS_BLOCK *iosb)
 {
     NTSTATUS status;
-    ULONG min = directory_min_length(info_class);
+    ULONG min = fltsim__directory_entry_fixed_size(info_class);
     if (!valid_info_class(info_class) || min == 0)
         status = STATUS_INVALID_INFO_CLASS;
     else if (length < min || buffer == NULL)

@@ -10,30 +10,10 @@
 #include <string.h>
 
 #include "memfs_internal.h"
+#include "sim_internal.h"
 
 static const WCHAR dot_name[] = {L'.'};
 static const WCHAR dotdot_name[] = {L'.', L'.'};
-
-/* Fixed part (everything before FileName) of a supported class; 0 = not one. */
-static ULONG entry_fixed_size(FILE_INFORMATION_CLASS cls)
-{
-    switch (cls) {
-    case FileDirectoryInformation:
-        return (ULONG)offsetof(FILE_DIRECTORY_INFORMATION, FileName);
-    case FileFullDirectoryInformation:
-        return (ULONG)offsetof(FILE_FULL_DIR_INFORMATION, FileName);
-    case FileBothDirectoryInformation:
-        return (ULONG)offsetof(FILE_BOTH_DIR_INFORMATION, FileName);
-    case FileNamesInformation:
-        return (ULONG)offsetof(FILE_NAMES_INFORMATION, FileName);
-    case FileIdBothDirectoryInformation:
-        return (ULONG)offsetof(FILE_ID_BOTH_DIR_INFORMATION, FileName);
-    case FileIdFullDirectoryInformation:
-        return (ULONG)offsetof(FILE_ID_FULL_DIR_INFORMATION, FileName);
-    default:
-        return 0;
-    }
-}
 
 #define FILL_COMMON(e, n, name_bytes)                                                              \
     do {                                                                                           \
@@ -86,7 +66,7 @@ static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct mem
         e.names.FileNameLength = name_bytes;
         break;
     }
-    memcpy(dst, &e, entry_fixed_size(cls));
+    memcpy(dst, &e, fltsim__directory_entry_fixed_size(cls));
 }
 
 /* One candidate of the scan. */
@@ -198,7 +178,7 @@ static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data
     if (ccb->cleaned_up)
         return STATUS_FILE_CLOSED;
     struct memfs_node *dir = ccb->node;
-    ULONG fixed = entry_fixed_size(cls);
+    ULONG fixed = fltsim__directory_entry_fixed_size(cls);
     if (fixed == 0)
         return STATUS_INVALID_INFO_CLASS;
     if (length < fixed)
