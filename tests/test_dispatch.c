@@ -35,7 +35,7 @@ struct behaviour {
     PFLT_INSTANCE target_instance;
     PFILE_OBJECT target_file;
     /* actions */
-    bool change_read;  /* pre: Length 5 at offset 6 */
+    bool change_read; /* pre: Length 5 at offset 6 */
     bool set_dirty;
     NTSTATUS post_sets; /* post overwrites IoStatus.Status when non-zero */
 };
@@ -140,9 +140,8 @@ static void load_all(struct fixture *f)
 static const char *chain(const char *m)
 {
     static char buf[512];
-    snprintf(buf, sizeof(buf),
-             "A:pre:%s B:pre:%s C:pre:%s FS:%s C:post:%s B:post:%s A:post:%s", m, m, m, m, m, m,
-             m);
+    snprintf(buf, sizeof(buf), "A:pre:%s B:pre:%s C:pre:%s FS:%s C:post:%s B:post:%s A:post:%s", m,
+             m, m, m, m, m, m);
     return buf;
 }
 
@@ -178,9 +177,9 @@ static void dispatch_every_major_follows_altitude_order(void **state)
 
     rec_reset();
     FILE_STANDARD_INFORMATION std;
-    assert_status(fltsim_io_query_information(sys, h, &std, sizeof(std), FileStandardInformation,
-                                              0, &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(sys, h, &std, sizeof(std), FileStandardInformation, 0, &iosb),
+        STATUS_SUCCESS);
     assert_recorded(chain("QUERY_INFORMATION"));
 
     rec_reset();
@@ -197,8 +196,7 @@ static void dispatch_every_major_follows_altitude_order(void **state)
     rec_reset();
     assert_status(fltsim_io_map_section(sys, h, PAGE_READONLY), STATUS_SUCCESS);
     char expected[1024];
-    snprintf(expected, sizeof(expected), "%s ",
-             chain("ACQUIRE_FOR_SECTION_SYNCHRONIZATION"));
+    snprintf(expected, sizeof(expected), "%s ", chain("ACQUIRE_FOR_SECTION_SYNCHRONIZATION"));
     strcat(expected, chain("RELEASE_FOR_SECTION_SYNCHRONIZATION"));
     assert_recorded(expected);
 
@@ -211,8 +209,8 @@ static void dispatch_every_major_follows_altitude_order(void **state)
     h = world_open(&f->w, L"C:\\dir", FILE_LIST_DIRECTORY);
     rec_reset();
     char dirbuf[1024];
-    assert_status(fltsim_io_query_directory(sys, h, dirbuf, sizeof(dirbuf),
-                                            FileNamesInformation, NULL, 0, &iosb),
+    assert_status(fltsim_io_query_directory(sys, h, dirbuf, sizeof(dirbuf), FileNamesInformation,
+                                            NULL, 0, &iosb),
                   STATUS_SUCCESS);
     assert_recorded(chain("DIRECTORY_CONTROL"));
     assert_status(fltsim_io_close(sys, h), STATUS_SUCCESS);
@@ -245,8 +243,7 @@ static void dispatch_complete_skips_lower_and_runs_upper_posts(void **state)
     f->a.user = &a;
     load_all(f);
     HANDLE h = NULL;
-    assert_status(fltsim_io_open(f->w.sys, L"C:\\a.txt", GENERIC_READ, &h),
-                  STATUS_ACCESS_DENIED);
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\a.txt", GENERIC_READ, &h), STATUS_ACCESS_DENIED);
     assert_null(h);
     assert_recorded("A:pre:CREATE B:pre:CREATE A:post:CREATE");
     assert_status(a.post_status, STATUS_ACCESS_DENIED);
@@ -259,9 +256,8 @@ static void dispatch_completion_context_reaches_post(void **state)
 {
     struct fixture *f = *state;
     int marker;
-    struct behaviour b = {.major = IRP_MJ_READ,
-                          .status = FLT_PREOP_SUCCESS_WITH_CALLBACK,
-                          .context = &marker};
+    struct behaviour b = {
+        .major = IRP_MJ_READ, .status = FLT_PREOP_SUCCESS_WITH_CALLBACK, .context = &marker};
     f->b.user = &b;
     load_all(f);
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
@@ -334,9 +330,8 @@ static void dispatch_context_with_no_callback_is_reported(void **state)
 {
     struct fixture *f = *state;
     int marker;
-    struct behaviour b = {.major = IRP_MJ_READ,
-                          .status = FLT_PREOP_SUCCESS_NO_CALLBACK,
-                          .context = &marker};
+    struct behaviour b = {
+        .major = IRP_MJ_READ, .status = FLT_PREOP_SUCCESS_NO_CALLBACK, .context = &marker};
     f->b.user = &b;
     load_all(f);
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
@@ -432,8 +427,7 @@ static void dispatch_post_failing_create_is_reported(void **state)
     f->b.user = &b;
     load_all(f);
     HANDLE h = NULL;
-    assert_status(fltsim_io_open(f->w.sys, L"C:\\a.txt", GENERIC_READ, &h),
-                  STATUS_ACCESS_DENIED);
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\a.txt", GENERIC_READ, &h), STATUS_ACCESS_DENIED);
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V24"), 1);
     /* The open leaks in the file system, as on Windows. */
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 1);
@@ -562,9 +556,9 @@ static void dispatch_is_operation_synchronous_follows_the_request(void **state)
     assert_status(fltsim_io_read(sys, sync, buf, 512, &zero, FLTSIM_IO_PAGING, NULL),
                   STATUS_SUCCESS);
     assert_false(b.synchronous); /* asynchronous paging I/O */
-    assert_status(fltsim_io_read(sys, sync, buf, 512, &zero,
-                                 FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_read(sys, sync, buf, 512, &zero, FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING, NULL),
+        STATUS_SUCCESS);
     assert_true(b.synchronous);
     assert_status(fltsim_io_close(sys, sync), STATUS_SUCCESS);
 
@@ -703,9 +697,8 @@ static void dispatch_failing_cleanup_is_reported(void **state)
 static void dispatch_complete_with_pending_is_reported(void **state)
 {
     struct fixture *f = *state;
-    struct behaviour b = {.major = IRP_MJ_READ,
-                          .status = FLT_PREOP_COMPLETE,
-                          .complete_status = STATUS_PENDING};
+    struct behaviour b = {
+        .major = IRP_MJ_READ, .status = FLT_PREOP_COMPLETE, .complete_status = STATUS_PENDING};
     f->b.user = &b;
     load_all(f);
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
@@ -731,7 +724,6 @@ static void dispatch_unregistered_major_skips_filter(void **state)
     assert_recorded("A:pre:READ C:pre:READ FS:READ C:post:READ A:post:READ");
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
-
 
 /* SPEC 2.3, 3.5: for every operation code FltMgr defines (IRP majors, fast-I/O
  * and FS-filter codes), the pres run top-down, the file system is called, and
@@ -799,17 +791,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_every_major_follows_altitude_order, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(dispatch_every_operation_code_follows_altitude_order,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(dispatch_every_operation_code_follows_altitude_order, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(dispatch_no_callback_skips_own_post, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_complete_skips_lower_and_runs_upper_posts, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(dispatch_completion_context_reaches_post, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(dispatch_completion_context_reaches_post, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_synchronize_calls_post_with_context, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(dispatch_post_only_registration_gets_post, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(dispatch_post_only_registration_gets_post, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_with_callback_without_post_is_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_context_with_no_callback_is_reported, setup,
@@ -819,10 +809,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(dispatch_disallow_fastio_on_irp_is_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_fs_error_flows_up_unchanged, setup, teardown),
-        cmocka_unit_test_setup_teardown(dispatch_post_turns_success_into_failure, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(dispatch_post_failing_create_is_reported, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(dispatch_post_turns_success_into_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(dispatch_post_failing_create_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_dirty_change_reaches_lower_filters_and_fs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_change_without_dirty_is_ignored_and_reported,
@@ -832,10 +820,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(dispatch_related_objects_name_the_node, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_is_operation_synchronous_follows_the_request,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(dispatch_requestor_process_is_the_issuer, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(dispatch_skip_paging_io_skips_only_paging, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(dispatch_requestor_process_is_the_issuer, setup, teardown),
+        cmocka_unit_test_setup_teardown(dispatch_skip_paging_io_skips_only_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_skip_cached_io_skips_cached_reads, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_skip_non_cached_non_paging_skips_user_noncached,
@@ -845,8 +831,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dispatch_failing_cleanup_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_complete_with_pending_is_reported, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(dispatch_unregistered_major_skips_filter, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(dispatch_unregistered_major_skips_filter, setup, teardown),
     };
     return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);
 }

@@ -34,8 +34,7 @@ static FLT_PREOP_CALLBACK_STATUS LogGuardPreWrite(_Inout_ PFLT_CALLBACK_DATA Dat
 }
 
 static const FLT_OPERATION_REGISTRATION LogGuardCallbacks[] = {
-    {IRP_MJ_WRITE, 0, LogGuardPreWrite, NULL},
-    {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_WRITE, 0, LogGuardPreWrite, NULL}, {IRP_MJ_OPERATION_END}};
 
 static NTSTATUS LogGuardUnload(_In_ FLT_FILTER_UNLOAD_FLAGS Flags)
 {
@@ -94,8 +93,7 @@ static void logguard_write_to_log_is_denied(void **state)
     HANDLE log, notes;
     assert_int_equal(fltsim_io_open(sys, L"C:\\app.log", GENERIC_WRITE, &log), STATUS_SUCCESS);
     assert_int_equal(fltsim_io_write(sys, log, "x", 1, NULL, 0, NULL), STATUS_ACCESS_DENIED);
-    assert_int_equal(fltsim_io_open(sys, L"C:\\notes.txt", GENERIC_WRITE, &notes),
-                     STATUS_SUCCESS);
+    assert_int_equal(fltsim_io_open(sys, L"C:\\notes.txt", GENERIC_WRITE, &notes), STATUS_SUCCESS);
     assert_int_equal(fltsim_io_write(sys, notes, "x", 1, NULL, 0, NULL), STATUS_SUCCESS);
     assert_int_equal(fltsim_io_close(sys, log), STATUS_SUCCESS);
     assert_int_equal(fltsim_io_close(sys, notes), STATUS_SUCCESS);

@@ -16,7 +16,7 @@ struct fixture {
 
 struct behaviour {
     UCHAR major;
-    ULONG kind_flag;                   /* FLTFL_CALLBACK_DATA_*_OPERATION it applies to */
+    ULONG kind_flag; /* FLTFL_CALLBACK_DATA_*_OPERATION it applies to */
     FLT_PREOP_CALLBACK_STATUS status;
     NTSTATUS post_status;
     ULONG pre_flags;
@@ -56,8 +56,8 @@ static FLT_POSTOP_CALLBACK_STATUS hook_post(struct tf_filter *tf, PFLT_CALLBACK_
 static FLT_PREOP_CALLBACK_STATUS kind_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
                                           PCFLT_RELATED_OBJECTS objects, PVOID *context)
 {
-    rec_add("%s", FLT_IS_FASTIO_OPERATION(data) ? "fast" : (FLT_IS_IRP_OPERATION(data) ? "irp"
-                                                                                      : "fsf"));
+    rec_add("%s",
+            FLT_IS_FASTIO_OPERATION(data) ? "fast" : (FLT_IS_IRP_OPERATION(data) ? "irp" : "fsf"));
     return hook_pre(tf, data, objects, context);
 }
 
@@ -176,8 +176,7 @@ static void fastio_declined_by_fs_reissues_irp(void **state)
     HANDLE h = load_and_open(f);
     char buf[16] = {0};
     LONGLONG zero = 0;
-    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_FAST, NULL),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_FAST, NULL), STATUS_SUCCESS);
     assert_recorded("A:pre:READ fast B:pre:READ FS:READ B:post:READ A:post:READ "
                     "A:pre:READ irp B:pre:READ FS:READ B:post:READ A:post:READ");
     assert_status(b.post_status, STATUS_FLT_DISALLOW_FAST_IO);
@@ -192,9 +191,9 @@ static void fastio_not_tried_for_noncached_io(void **state)
     HANDLE h = load_and_open(f);
     char buf[512];
     LONGLONG zero = 0;
-    assert_status(fltsim_io_read(f->w.sys, h, buf, 512, &zero,
-                                 FLTSIM_IO_FAST | FLTSIM_IO_NONCACHED, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_read(f->w.sys, h, buf, 512, &zero, FLTSIM_IO_FAST | FLTSIM_IO_NONCACHED, NULL),
+        STATUS_SUCCESS);
     assert_recorded("A:pre:READ irp B:pre:READ FS:READ B:post:READ A:post:READ");
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
@@ -235,8 +234,8 @@ static void fastio_query_classes(void **state)
                                               FileStandardInformation, FLTSIM_IO_FAST, NULL),
                   STATUS_SUCCESS);
     assert_int_equal(std.EndOfFile.QuadPart, 11);
-    assert_status(fltsim_io_query_information(f->w.sys, h, name, sizeof(name),
-                                              FileNameInformation, FLTSIM_IO_FAST, NULL),
+    assert_status(fltsim_io_query_information(f->w.sys, h, name, sizeof(name), FileNameInformation,
+                                              FLTSIM_IO_FAST, NULL),
                   STATUS_SUCCESS);
     assert_recorded("A:pre:QUERY_INFORMATION fast B:pre:QUERY_INFORMATION FS:QUERY_INFORMATION "
                     "B:post:QUERY_INFORMATION A:post:QUERY_INFORMATION "
@@ -258,8 +257,7 @@ static void fastio_pending_is_reported(void **state)
     HANDLE h = load_and_open(f);
     char buf[16];
     LONGLONG zero = 0;
-    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_FAST, NULL),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_FAST, NULL), STATUS_SUCCESS);
     assert_recorded("A:pre:READ fast B:pre:READ FS:READ A:post:READ");
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V4"), 1);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
@@ -276,8 +274,7 @@ static void fastio_synchronize_is_with_callback(void **state)
     HANDLE h = load_and_open(f);
     char buf[16];
     LONGLONG zero = 0;
-    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_FAST, NULL),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_FAST, NULL), STATUS_SUCCESS);
     assert_int_equal(b.posts, 1);
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V7"), 1);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
@@ -292,9 +289,9 @@ static void fastio_fs_filter_path_flags_and_disallow(void **state)
                           .status = FLT_PREOP_DISALLOW_FASTIO};
     f->b.user = &b;
     HANDLE h = load_and_open(f);
-    assert_status(fltsim_io_acquire_for_section_sync(f->w.sys, h, SyncTypeCreateSection,
-                                                     PAGE_READONLY),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_acquire_for_section_sync(f->w.sys, h, SyncTypeCreateSection, PAGE_READONLY),
+        STATUS_SUCCESS);
     assert_int_equal(b.pre_flags & (FLTFL_CALLBACK_DATA_FS_FILTER_OPERATION |
                                     FLTFL_CALLBACK_DATA_IRP_OPERATION |
                                     FLTFL_CALLBACK_DATA_FAST_IO_OPERATION),
@@ -339,8 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fastio_query_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(fastio_pending_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(fastio_synchronize_is_with_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(fastio_fs_filter_path_flags_and_disallow, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(fastio_fs_filter_path_flags_and_disallow, setup, teardown),
         cmocka_unit_test_setup_teardown(fastio_fs_filter_complete_skips_fs, setup, teardown),
     };
     return cmocka_run_group_tests_name("fastio", tests, NULL, NULL);

@@ -99,9 +99,9 @@ static void io_access_is_checked_before_the_irp(void **state)
     rec_reset();
     assert_status(fltsim_io_read(sys, h, buf, 4, &zero, 0, NULL), STATUS_ACCESS_DENIED);
     FILE_BASIC_INFORMATION basic;
-    assert_status(fltsim_io_query_information(sys, h, &basic, sizeof(basic),
-                                              FileBasicInformation, 0, NULL),
-                  STATUS_ACCESS_DENIED);
+    assert_status(
+        fltsim_io_query_information(sys, h, &basic, sizeof(basic), FileBasicInformation, 0, NULL),
+        STATUS_ACCESS_DENIED);
     assert_status(fltsim_io_delete(sys, h, TRUE), STATUS_ACCESS_DENIED);
     assert_recorded("");
     /* Kernel-mode requestors skip the check. */
@@ -209,9 +209,9 @@ static void io_file_pointer_and_io_manager_classes(void **state)
     assert_memory_equal(buf, "world", 5);
     rec_reset();
     FILE_POSITION_INFORMATION pos;
-    assert_status(fltsim_io_query_information(sys, h, &pos, sizeof(pos), FilePositionInformation,
-                                              0, &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(sys, h, &pos, sizeof(pos), FilePositionInformation, 0, &iosb),
+        STATUS_SUCCESS);
     assert_int_equal(pos.CurrentByteOffset.QuadPart, 11);
     FILE_ACCESS_INFORMATION access;
     assert_status(fltsim_io_query_information(sys, h, &access, sizeof(access),
@@ -219,9 +219,9 @@ static void io_file_pointer_and_io_manager_classes(void **state)
                   STATUS_SUCCESS);
     assert_int_equal(access.AccessFlags, FILE_GENERIC_READ);
     pos.CurrentByteOffset.QuadPart = 0;
-    assert_status(fltsim_io_set_information(sys, h, &pos, sizeof(pos), FilePositionInformation,
-                                            &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_set_information(sys, h, &pos, sizeof(pos), FilePositionInformation, &iosb),
+        STATUS_SUCCESS);
     assert_recorded(""); /* no IRP for these */
     assert_status(fltsim_io_read(sys, h, buf, 5, NULL, 0, &iosb), STATUS_SUCCESS);
     assert_memory_equal(buf, "hello", 5);
@@ -236,12 +236,12 @@ static void io_information_class_checks(void **state)
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
     char buf[64];
     rec_reset();
-    assert_status(fltsim_io_query_information(sys, h, buf, sizeof(buf),
-                                              (FILE_INFORMATION_CLASS)0, 0, NULL),
-                  STATUS_INVALID_INFO_CLASS);
-    assert_status(fltsim_io_query_information(sys, h, buf, sizeof(buf), FileMaximumInformation, 0,
-                                              NULL),
-                  STATUS_INVALID_INFO_CLASS);
+    assert_status(
+        fltsim_io_query_information(sys, h, buf, sizeof(buf), (FILE_INFORMATION_CLASS)0, 0, NULL),
+        STATUS_INVALID_INFO_CLASS);
+    assert_status(
+        fltsim_io_query_information(sys, h, buf, sizeof(buf), FileMaximumInformation, 0, NULL),
+        STATUS_INVALID_INFO_CLASS);
     assert_status(fltsim_io_query_information(sys, h, buf, 8, FileBasicInformation, 0, NULL),
                   STATUS_INFO_LENGTH_MISMATCH);
     assert_recorded("");

@@ -105,8 +105,7 @@ static void direct_request(struct direct *d, ULONG kind, UCHAR major)
 }
 
 static NTSTATUS direct_create(struct fltsim_memfs *fs, struct direct *d, PCWSTR path,
-                              ACCESS_MASK access, ULONG disposition, ULONG options,
-                              UCHAR sl_flags)
+                              ACCESS_MASK access, ULONG disposition, ULONG options, UCHAR sl_flags)
 {
     memset(d, 0, sizeof(*d));
     size_t n = fltsim_wcslen(path);
@@ -163,15 +162,14 @@ static void memfs_dispositions_on_existing_file(void **state)
     assert_int_equal(info, FILE_OVERWRITTEN);
     assert_int_equal(file_size(m, L"\\a.txt"), 0);
     assert_status(fltsim_memfs_add_file(m->fs, L"\\b.txt", "12345", 5), STATUS_SUCCESS);
-    assert_status(
-        cr(m, L"C:\\b.txt", GENERIC_WRITE, ALL_SHARE, FILE_OVERWRITE_IF, 0, NULL, &info),
-        STATUS_SUCCESS);
+    assert_status(cr(m, L"C:\\b.txt", GENERIC_WRITE, ALL_SHARE, FILE_OVERWRITE_IF, 0, NULL, &info),
+                  STATUS_SUCCESS);
     assert_int_equal(info, FILE_OVERWRITTEN);
     assert_int_equal(file_size(m, L"\\b.txt"), 0);
     assert_status(fltsim_memfs_add_file(m->fs, L"\\c.txt", "12345", 5), STATUS_SUCCESS);
-    assert_status(cr(m, L"C:\\c.txt", GENERIC_WRITE | DELETE, ALL_SHARE, FILE_SUPERSEDE, 0, NULL,
-                     &info),
-                  STATUS_SUCCESS);
+    assert_status(
+        cr(m, L"C:\\c.txt", GENERIC_WRITE | DELETE, ALL_SHARE, FILE_SUPERSEDE, 0, NULL, &info),
+        STATUS_SUCCESS);
     assert_int_equal(info, FILE_SUPERSEDED);
     assert_int_equal(file_size(m, L"\\c.txt"), 0);
 }
@@ -191,9 +189,9 @@ static void memfs_dispositions_on_missing_file(void **state)
     const ULONG creating[] = {FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE_IF, FILE_SUPERSEDE};
     const PCWSTR names[] = {L"C:\\n1", L"C:\\n2", L"C:\\n3", L"C:\\n4"};
     for (int i = 0; i < 4; i++) {
-        assert_status(cr(m, names[i], GENERIC_WRITE | DELETE, ALL_SHARE, creating[i], 0, NULL,
-                         &info),
-                      STATUS_SUCCESS);
+        assert_status(
+            cr(m, names[i], GENERIC_WRITE | DELETE, ALL_SHARE, creating[i], 0, NULL, &info),
+            STATUS_SUCCESS);
         assert_int_equal(info, FILE_CREATED);
         assert_true(exists(m, names[i] + 2));
     }
@@ -212,9 +210,9 @@ static void memfs_new_file_and_directory_attributes(void **state)
     HANDLE h;
     assert_status(fltsim_io_create(m->sys, &p, &h, NULL), STATUS_SUCCESS);
     FILE_STANDARD_INFORMATION std;
-    assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std),
-                                              FileStandardInformation, 0, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(m->sys, h, &std, sizeof(std), FileStandardInformation, 0, NULL),
+        STATUS_SUCCESS);
     assert_int_equal(std.AllocationSize.QuadPart, 8192);
     assert_int_equal(std.EndOfFile.QuadPart, 0);
     assert_false(std.Directory);
@@ -237,24 +235,24 @@ static void memfs_new_file_and_directory_attributes(void **state)
 static void memfs_directory_options(void **state)
 {
     struct mf *m = *state;
-    assert_status(cr(m, L"C:\\dir", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_NON_DIRECTORY_FILE,
-                     NULL, NULL),
-                  STATUS_FILE_IS_A_DIRECTORY);
+    assert_status(
+        cr(m, L"C:\\dir", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_NON_DIRECTORY_FILE, NULL, NULL),
+        STATUS_FILE_IS_A_DIRECTORY);
     assert_status(
         cr(m, L"C:\\a.txt", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE, NULL, NULL),
         STATUS_NOT_A_DIRECTORY);
-    assert_status(cr(m, L"C:\\dir", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE, NULL,
-                     NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        cr(m, L"C:\\dir", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE, NULL, NULL),
+        STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\dir", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
                   STATUS_SUCCESS);
     /* Overwriting a directory: [assumption, as fastfat] a name collision. */
     assert_status(cr(m, L"C:\\dir", GENERIC_WRITE, ALL_SHARE, FILE_OVERWRITE_IF, 0, NULL, NULL),
                   STATUS_OBJECT_NAME_COLLISION);
     /* A trailing backslash names a directory only. */
-    assert_status(cr(m, L"C:\\dir\\", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE,
-                     NULL, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        cr(m, L"C:\\dir\\", GENERIC_READ, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE, NULL, NULL),
+        STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\a.txt\\", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
                   STATUS_OBJECT_NAME_INVALID);
 }
@@ -268,11 +266,10 @@ static void memfs_invalid_option_combinations(void **state)
     assert_status(direct_create(fs, &d, L"\\x", FILE_READ_DATA, FILE_CREATE,
                                 FILE_DIRECTORY_FILE | FILE_NON_DIRECTORY_FILE, 0),
                   STATUS_INVALID_PARAMETER);
-    assert_status(direct_create(fs, &d, L"\\x", FILE_READ_DATA, FILE_OVERWRITE_IF,
-                                FILE_DIRECTORY_FILE, 0),
-                  STATUS_INVALID_PARAMETER);
-    assert_status(direct_create(fs, &d, L"\\x", FILE_READ_DATA, 6, 0, 0),
-                  STATUS_INVALID_PARAMETER);
+    assert_status(
+        direct_create(fs, &d, L"\\x", FILE_READ_DATA, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, 0),
+        STATUS_INVALID_PARAMETER);
+    assert_status(direct_create(fs, &d, L"\\x", FILE_READ_DATA, 6, 0, 0), STATUS_INVALID_PARAMETER);
     assert_null(d.fo.FsContext);
     assert_int_equal(fltsim_memfs_open_count(fs), 0);
     fltsim_memfs_destroy(fs);
@@ -307,9 +304,9 @@ static void memfs_names_and_paths(void **state)
         FILE_NAME_INFORMATION info;
         WCHAR more[64];
     } name;
-    assert_status(fltsim_io_query_information(m->sys, h, &name, sizeof(name),
-                                              FileNameInformation, 0, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(m->sys, h, &name, sizeof(name), FileNameInformation, 0, NULL),
+        STATUS_SUCCESS);
     assert_int_equal(name.info.FileNameLength, 10 * sizeof(WCHAR));
     assert_memory_equal(name.info.FileName, L"\\dir\\b.txt", 10 * sizeof(WCHAR));
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
@@ -335,8 +332,7 @@ static void memfs_share_access_matrix(void **state)
     assert_status(fltsim_io_close(m->sys, first), STATUS_SUCCESS);
 
     /* A reader sharing read: another reader is fine only if it shares read. */
-    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, FILE_SHARE_READ, FILE_OPEN, 0, &first,
-                     NULL),
+    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, FILE_SHARE_READ, FILE_OPEN, 0, &first, NULL),
                   STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, FILE_SHARE_READ, FILE_OPEN, 0, NULL, NULL),
                   STATUS_SUCCESS);
@@ -352,18 +348,16 @@ static void memfs_share_access_matrix(void **state)
                   STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, FILE_SHARE_READ, FILE_OPEN, 0, NULL, NULL),
                   STATUS_SHARING_VIOLATION);
-    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                     FILE_OPEN, 0, NULL, NULL),
+    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN,
+                     0, NULL, NULL),
                   STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\a.txt", DELETE, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
                   STATUS_SHARING_VIOLATION);
     assert_status(fltsim_io_close(m->sys, first), STATUS_SUCCESS);
 
     /* Share access is released at cleanup. */
-    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, 0, FILE_OPEN, 0, NULL, NULL),
-                  STATUS_SUCCESS);
-    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, 0, FILE_OPEN, 0, NULL, NULL),
-                  STATUS_SUCCESS);
+    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, 0, FILE_OPEN, 0, NULL, NULL), STATUS_SUCCESS);
+    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, 0, FILE_OPEN, 0, NULL, NULL), STATUS_SUCCESS);
 }
 
 /* A read-only file: no writing opens, no overwrite, no deletion. */
@@ -374,20 +368,19 @@ static void memfs_read_only_file(void **state)
     assert_status(cr(m, L"C:\\a.txt", FILE_WRITE_ATTRIBUTES, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
                   STATUS_SUCCESS);
     FILE_BASIC_INFORMATION basic = {.FileAttributes = FILE_ATTRIBUTE_READONLY};
-    assert_status(fltsim_io_set_information(m->sys, h, &basic, sizeof(basic),
-                                            FileBasicInformation, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_set_information(m->sys, h, &basic, sizeof(basic), FileBasicInformation, NULL),
+        STATUS_SUCCESS);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\a.txt", FILE_WRITE_DATA, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
                   STATUS_ACCESS_DENIED);
     assert_status(cr(m, L"C:\\a.txt", FILE_APPEND_DATA, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
                   STATUS_ACCESS_DENIED);
+    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, ALL_SHARE, FILE_OVERWRITE_IF, 0, NULL, NULL),
+                  STATUS_ACCESS_DENIED);
     assert_status(
-        cr(m, L"C:\\a.txt", FILE_READ_DATA, ALL_SHARE, FILE_OVERWRITE_IF, 0, NULL, NULL),
-        STATUS_ACCESS_DENIED);
-    assert_status(cr(m, L"C:\\a.txt", DELETE, ALL_SHARE, FILE_OPEN, FILE_DELETE_ON_CLOSE, NULL,
-                     NULL),
-                  STATUS_CANNOT_DELETE);
+        cr(m, L"C:\\a.txt", DELETE, ALL_SHARE, FILE_OPEN, FILE_DELETE_ON_CLOSE, NULL, NULL),
+        STATUS_CANNOT_DELETE);
     assert_status(cr(m, L"C:\\a.txt", DELETE, ALL_SHARE, FILE_OPEN, 0, &h, NULL), STATUS_SUCCESS);
     assert_status(fltsim_io_delete(m->sys, h, TRUE), STATUS_CANNOT_DELETE);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
@@ -419,8 +412,7 @@ static void memfs_delete_pending_and_delete_on_close(void **state)
 {
     struct mf *m = *state;
     HANDLE h, other;
-    assert_status(cr(m, L"C:\\a.txt", DELETE, ALL_SHARE, FILE_OPEN, FILE_DELETE_ON_CLOSE, &h,
-                     NULL),
+    assert_status(cr(m, L"C:\\a.txt", DELETE, ALL_SHARE, FILE_OPEN, FILE_DELETE_ON_CLOSE, &h, NULL),
                   STATUS_SUCCESS);
     assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA, ALL_SHARE, FILE_OPEN, 0, &other, NULL),
                   STATUS_SUCCESS);
@@ -463,8 +455,7 @@ static void memfs_directory_delete_rules(void **state)
     assert_status(fltsim_io_delete(m->sys, h, TRUE), STATUS_CANNOT_DELETE);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
     /* Delete-on-close of a non-empty directory opens, and deletes nothing. */
-    assert_status(cr(m, L"C:\\dir", DELETE, ALL_SHARE, FILE_OPEN, FILE_DELETE_ON_CLOSE, NULL,
-                     NULL),
+    assert_status(cr(m, L"C:\\dir", DELETE, ALL_SHARE, FILE_OPEN, FILE_DELETE_ON_CLOSE, NULL, NULL),
                   STATUS_SUCCESS);
     assert_true(exists(m, L"\\dir"));
 }
@@ -482,9 +473,9 @@ static void memfs_open_target_directory(void **state)
     assert_int_equal(d.fo.FileName.Length, 7 * sizeof(WCHAR));
     assert_memory_equal(d.fo.FileName.Buffer, L"new.txt", 7 * sizeof(WCHAR));
     direct_close(fs, &d);
-    assert_status(direct_create(fs, &d, L"\\a.txt", FILE_WRITE_DATA, FILE_OPEN, 0,
-                                SL_OPEN_TARGET_DIRECTORY),
-                  STATUS_SUCCESS);
+    assert_status(
+        direct_create(fs, &d, L"\\a.txt", FILE_WRITE_DATA, FILE_OPEN, 0, SL_OPEN_TARGET_DIRECTORY),
+        STATUS_SUCCESS);
     assert_int_equal(d.data.IoStatus.Information, FILE_EXISTS);
     direct_close(fs, &d);
     assert_status(direct_create(fs, &d, L"\\nodir\\x", FILE_WRITE_DATA, FILE_OPEN, 0,
@@ -518,8 +509,7 @@ static void memfs_read_at_offsets_and_end_of_file(void **state)
     assert_status(cr(m, L"C:\\dir", FILE_READ_DATA, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
                   STATUS_SUCCESS);
     at = 0;
-    assert_status(fltsim_io_read(m->sys, h, buf, 4, &at, 0, &iosb),
-                  STATUS_INVALID_DEVICE_REQUEST);
+    assert_status(fltsim_io_read(m->sys, h, buf, 4, &at, 0, &iosb), STATUS_INVALID_DEVICE_REQUEST);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
 }
 
@@ -527,9 +517,9 @@ static void memfs_write_extends_appends_and_zero_fills(void **state)
 {
     struct mf *m = *state;
     HANDLE h;
-    assert_status(cr(m, L"C:\\a.txt", FILE_READ_DATA | FILE_WRITE_DATA, ALL_SHARE, FILE_OPEN, 0,
-                     &h, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        cr(m, L"C:\\a.txt", FILE_READ_DATA | FILE_WRITE_DATA, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
+        STATUS_SUCCESS);
     IO_STATUS_BLOCK iosb;
     LONGLONG at = 13;
     assert_status(fltsim_io_write(m->sys, h, "XY", 2, &at, 0, &iosb), STATUS_SUCCESS);
@@ -652,8 +642,8 @@ static void memfs_query_classes(void **state)
     assert_int_equal(basic.FileAttributes, FILE_ATTRIBUTE_ARCHIVE);
     assert_true(basic.CreationTime.QuadPart >= FLTSIM_MEMFS_DEFAULT_START_TIME);
     FILE_STANDARD_INFORMATION std;
-    assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std),
-                                              FileStandardInformation, 0, &iosb),
+    assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std), FileStandardInformation,
+                                              0, &iosb),
                   STATUS_SUCCESS);
     assert_int_equal(std.EndOfFile.QuadPart, 5);
     assert_int_equal(std.AllocationSize.QuadPart, 4096);
@@ -682,9 +672,9 @@ static void memfs_query_classes(void **state)
         FILE_ALL_INFORMATION all;
         WCHAR more[32];
     } all;
-    assert_status(fltsim_io_query_information(m->sys, h, &all, sizeof(all), FileAllInformation,
-                                              0, &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(m->sys, h, &all, sizeof(all), FileAllInformation, 0, &iosb),
+        STATUS_SUCCESS);
     assert_int_equal(all.all.StandardInformation.EndOfFile.QuadPart, 5);
     assert_int_equal(all.all.NameInformation.FileNameLength, 10 * sizeof(WCHAR));
     char buf[64];
@@ -699,13 +689,13 @@ static void memfs_query_classes(void **state)
         FILE_NAME_INFORMATION info;
         WCHAR more[8];
     } name;
-    assert_status(fltsim_io_query_information(m->sys, h, &name, sizeof(name),
-                                              FileNameInformation, 0, &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(m->sys, h, &name, sizeof(name), FileNameInformation, 0, &iosb),
+        STATUS_SUCCESS);
     assert_int_equal(name.info.FileNameLength, sizeof(WCHAR));
     assert_int_equal(name.info.FileName[0], L'\\');
-    assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std),
-                                              FileStandardInformation, 0, &iosb),
+    assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std), FileStandardInformation,
+                                              0, &iosb),
                   STATUS_SUCCESS);
     assert_true(std.Directory);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
@@ -723,8 +713,8 @@ static void memfs_query_name_overflow(void **state)
         UCHAR bytes[12];
     } small;
     IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_query_information(m->sys, h, &small, sizeof(small),
-                                              FileNameInformation, 0, &iosb),
+    assert_status(fltsim_io_query_information(m->sys, h, &small, sizeof(small), FileNameInformation,
+                                              0, &iosb),
                   STATUS_BUFFER_OVERFLOW);
     assert_int_equal(small.info.FileNameLength, 10 * sizeof(WCHAR));
     assert_int_equal(iosb.Information, sizeof(small));
@@ -736,9 +726,9 @@ static void memfs_set_basic_end_of_file_and_allocation(void **state)
 {
     struct mf *m = *state;
     HANDLE h;
-    assert_status(cr(m, L"C:\\a.txt", GENERIC_READ | GENERIC_WRITE, ALL_SHARE, FILE_OPEN, 0, &h,
-                     NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        cr(m, L"C:\\a.txt", GENERIC_READ | GENERIC_WRITE, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
+        STATUS_SUCCESS);
     FILE_BASIC_INFORMATION basic;
     assert_status(fltsim_io_query_information(m->sys, h, &basic, sizeof(basic),
                                               FileBasicInformation, 0, NULL),
@@ -757,9 +747,9 @@ static void memfs_set_basic_end_of_file_and_allocation(void **state)
     assert_int_equal(after.CreationTime.QuadPart, basic.CreationTime.QuadPart);
     assert_int_equal(after.FileAttributes, FILE_ATTRIBUTE_HIDDEN);
     FILE_BASIC_INFORMATION normal = {.FileAttributes = FILE_ATTRIBUTE_NORMAL};
-    assert_status(fltsim_io_set_information(m->sys, h, &normal, sizeof(normal),
-                                            FileBasicInformation, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_set_information(m->sys, h, &normal, sizeof(normal), FileBasicInformation, NULL),
+        STATUS_SUCCESS);
     assert_status(fltsim_io_query_information(m->sys, h, &after, sizeof(after),
                                               FileBasicInformation, 0, NULL),
                   STATUS_SUCCESS);
@@ -786,9 +776,9 @@ static void memfs_set_basic_end_of_file_and_allocation(void **state)
                   STATUS_SUCCESS);
     assert_int_equal(file_size(m, L"\\a.txt"), 2);
     FILE_STANDARD_INFORMATION std;
-    assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std),
-                                              FileStandardInformation, 0, NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_information(m->sys, h, &std, sizeof(std), FileStandardInformation, 0, NULL),
+        STATUS_SUCCESS);
     assert_int_equal(std.AllocationSize.QuadPart, 4096);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
 }
@@ -822,7 +812,8 @@ static void memfs_disposition_ex_flags(void **state)
     struct fltsim_memfs *fs = standalone();
     struct direct d;
     assert_status(direct_create(fs, &d, L"\\a.txt", DELETE, FILE_OPEN, 0, 0), STATUS_SUCCESS);
-    FILE_DISPOSITION_INFORMATION_EX ex = {FILE_DISPOSITION_DELETE | FILE_DISPOSITION_POSIX_SEMANTICS};
+    FILE_DISPOSITION_INFORMATION_EX ex = {FILE_DISPOSITION_DELETE |
+                                          FILE_DISPOSITION_POSIX_SEMANTICS};
     direct_request(&d, FLTFL_CALLBACK_DATA_IRP_OPERATION, IRP_MJ_SET_INFORMATION);
     d.iopb.Parameters.SetFileInformation.Length = sizeof(ex);
     d.iopb.Parameters.SetFileInformation.FileInformationClass = FileDispositionInformationEx;
@@ -943,8 +934,8 @@ static void memfs_enumeration_patterns(void **state)
     HANDLE root;
     assert_status(cr(m, L"C:\\", FILE_LIST_DIRECTORY, ALL_SHARE, FILE_OPEN, 0, &root, NULL),
                   STATUS_SUCCESS);
-    assert_status(fltsim_io_query_directory(sys, root, buf, sizeof(buf), FileNamesInformation,
-                                            NULL, 0, &iosb),
+    assert_status(fltsim_io_query_directory(sys, root, buf, sizeof(buf), FileNamesInformation, NULL,
+                                            0, &iosb),
                   STATUS_SUCCESS);
     names_of(buf, iosb.Information, names, sizeof(names));
     assert_string_equal(names, "a.txt,dir,empty");
@@ -1016,9 +1007,9 @@ static void memfs_enumeration_classes_and_small_buffers(void **state)
     assert_status(cr(m, L"C:\\dir", FILE_LIST_DIRECTORY, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
                   STATUS_SUCCESS);
     ULONG small = (ULONG)offsetof(FILE_NAMES_INFORMATION, FileName) + 2;
-    assert_status(fltsim_io_query_directory(sys, h, buf, small, FileNamesInformation, L"AXC.TXT",
-                                            0, &iosb),
-                  STATUS_BUFFER_OVERFLOW);
+    assert_status(
+        fltsim_io_query_directory(sys, h, buf, small, FileNamesInformation, L"AXC.TXT", 0, &iosb),
+        STATUS_BUFFER_OVERFLOW);
     const FILE_NAMES_INFORMATION *n = (const void *)buf;
     assert_int_equal(n->FileNameLength, 7 * sizeof(WCHAR));
     assert_int_equal(n->FileName[0], L'a');
@@ -1027,9 +1018,9 @@ static void memfs_enumeration_classes_and_small_buffers(void **state)
     /* Not a directory; a class memfs does not enumerate. */
     assert_status(cr(m, L"C:\\a.txt", FILE_LIST_DIRECTORY, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
                   STATUS_SUCCESS);
-    assert_status(fltsim_io_query_directory(sys, h, buf, sizeof(buf), FileNamesInformation, NULL,
-                                            0, &iosb),
-                  STATUS_INVALID_PARAMETER);
+    assert_status(
+        fltsim_io_query_directory(sys, h, buf, sizeof(buf), FileNamesInformation, NULL, 0, &iosb),
+        STATUS_INVALID_PARAMETER);
     assert_status(fltsim_io_close(sys, h), STATUS_SUCCESS);
 }
 
@@ -1040,9 +1031,9 @@ static void memfs_fast_io_answers_and_declines(void **state)
     (void)state;
     struct fltsim_memfs *fs = standalone();
     struct direct d;
-    assert_status(direct_create(fs, &d, L"\\a.txt", FILE_READ_DATA | FILE_WRITE_DATA, FILE_OPEN, 0,
-                                0),
-                  STATUS_SUCCESS);
+    assert_status(
+        direct_create(fs, &d, L"\\a.txt", FILE_READ_DATA | FILE_WRITE_DATA, FILE_OPEN, 0, 0),
+        STATUS_SUCCESS);
     char buf[16] = {0};
     direct_request(&d, FLTFL_CALLBACK_DATA_FAST_IO_OPERATION, IRP_MJ_READ);
     d.iopb.Parameters.Read.Length = 5;

@@ -133,7 +133,8 @@ typedef enum _FLT_FILESYSTEM_TYPE {
     FLT_FSTYPE_REFS,
     FLT_FSTYPE_OPENAFS,
     FLT_FSTYPE_CIMFS
-} FLT_FILESYSTEM_TYPE, *PFLT_FILESYSTEM_TYPE;
+} FLT_FILESYSTEM_TYPE,
+    *PFLT_FILESYSTEM_TYPE;
 
 /* ---- callback statuses (SPEC 3.1, 4.1; values are the enum order) ---- */
 
@@ -145,20 +146,23 @@ typedef enum _FLT_PREOP_CALLBACK_STATUS {
     FLT_PREOP_COMPLETE,
     FLT_PREOP_SYNCHRONIZE,
     FLT_PREOP_DISALLOW_FSFILTER_IO
-} FLT_PREOP_CALLBACK_STATUS, *PFLT_PREOP_CALLBACK_STATUS;
+} FLT_PREOP_CALLBACK_STATUS,
+    *PFLT_PREOP_CALLBACK_STATUS;
 
 typedef enum _FLT_POSTOP_CALLBACK_STATUS {
     FLT_POSTOP_FINISHED_PROCESSING,
     FLT_POSTOP_MORE_PROCESSING_REQUIRED,
     FLT_POSTOP_DISALLOW_FSFILTER_IO
-} FLT_POSTOP_CALLBACK_STATUS, *PFLT_POSTOP_CALLBACK_STATUS;
+} FLT_POSTOP_CALLBACK_STATUS,
+    *PFLT_POSTOP_CALLBACK_STATUS;
 
 /* ---- FS-filter callback parameter types ---- */
 
 typedef enum _FS_FILTER_SECTION_SYNC_TYPE {
     SyncTypeOther = 0,
     SyncTypeCreateSection
-} FS_FILTER_SECTION_SYNC_TYPE, *PFS_FILTER_SECTION_SYNC_TYPE;
+} FS_FILTER_SECTION_SYNC_TYPE,
+    *PFS_FILTER_SECTION_SYNC_TYPE;
 
 typedef struct _FS_FILTER_SECTION_SYNC_OUTPUT {
     ULONG StructureSize;
@@ -554,12 +558,14 @@ typedef const struct _FLT_RELATED_OBJECTS *PCFLT_RELATED_OBJECTS;
 
 /* ---- callback prototypes ---- */
 
-typedef FLT_PREOP_CALLBACK_STATUS (*PFLT_PRE_OPERATION_CALLBACK)(
-    PFLT_CALLBACK_DATA Data, PCFLT_RELATED_OBJECTS FltObjects, PVOID *CompletionContext);
+typedef FLT_PREOP_CALLBACK_STATUS (*PFLT_PRE_OPERATION_CALLBACK)(PFLT_CALLBACK_DATA Data,
+                                                                 PCFLT_RELATED_OBJECTS FltObjects,
+                                                                 PVOID *CompletionContext);
 
-typedef FLT_POSTOP_CALLBACK_STATUS (*PFLT_POST_OPERATION_CALLBACK)(
-    PFLT_CALLBACK_DATA Data, PCFLT_RELATED_OBJECTS FltObjects, PVOID CompletionContext,
-    FLT_POST_OPERATION_FLAGS Flags);
+typedef FLT_POSTOP_CALLBACK_STATUS (*PFLT_POST_OPERATION_CALLBACK)(PFLT_CALLBACK_DATA Data,
+                                                                   PCFLT_RELATED_OBJECTS FltObjects,
+                                                                   PVOID CompletionContext,
+                                                                   FLT_POST_OPERATION_FLAGS Flags);
 
 typedef NTSTATUS (*PFLT_FILTER_UNLOAD_CALLBACK)(FLT_FILTER_UNLOAD_FLAGS Flags);
 
@@ -694,11 +700,9 @@ NTSTATUS FltEnumerateFilters(PFLT_FILTER *FilterList, ULONG FilterListSize,
                              PULONG NumberFiltersReturned);
 NTSTATUS FltEnumerateVolumes(PFLT_FILTER Filter, PFLT_VOLUME *VolumeList, ULONG VolumeListSize,
                              PULONG NumberVolumesReturned);
-NTSTATUS FltEnumerateInstances(PFLT_VOLUME Volume, PFLT_FILTER Filter,
-                               PFLT_INSTANCE *InstanceList, ULONG InstanceListSize,
-                               PULONG NumberInstancesReturned);
-NTSTATUS FltGetVolumeName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeName,
-                          PULONG BufferSizeNeeded);
+NTSTATUS FltEnumerateInstances(PFLT_VOLUME Volume, PFLT_FILTER Filter, PFLT_INSTANCE *InstanceList,
+                               ULONG InstanceListSize, PULONG NumberInstancesReturned);
+NTSTATUS FltGetVolumeName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeName, PULONG BufferSizeNeeded);
 NTSTATUS FltGetFileSystemType(PVOID FltObject, PFLT_FILESYSTEM_TYPE FileSystemType);
 
 /* ---- callback data routines (SPEC 6) ---- */

@@ -133,8 +133,9 @@ typedef const GUID *LPCGUID;
 #define CONTAINING_RECORD(address, type, field)                                                    \
     ((type *)((PCHAR)(address) - (ULONG_PTR)offsetof(type, field)))
 #define C_ASSERT(e) _Static_assert(e, #e)
-#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
-#define ALIGN_UP_BY(length, alignment) (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment) - 1), alignment))
+#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment)-1))
+#define ALIGN_UP_BY(length, alignment)                                                             \
+    (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment)-1), alignment))
 #define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)ALIGN_DOWN_BY(address, alignment))
 #define ALIGN_UP_POINTER_BY(address, alignment) ((PVOID)ALIGN_UP_BY(address, alignment))
 #define POINTER_ALIGNMENT _Alignas(void *)
@@ -152,9 +153,12 @@ typedef const GUID *LPCGUID;
  * and __leave leaves the innermost __try (so not from inside a loop in it).
  * A fault in a __try block therefore crashes the test instead of being
  * handled; README "Limitations" says so. */
+/* clang-format takes these for MSVC keywords and would break them. */
+// clang-format off
 #define __try do
 #define __except(filter) while (0); if (0 && (filter))
 #define __finally while (0); if (1)
+// clang-format on
 #define __leave break
 #define EXCEPTION_EXECUTE_HANDLER 1
 #define EXCEPTION_CONTINUE_SEARCH 0

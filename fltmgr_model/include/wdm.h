@@ -145,8 +145,7 @@ WCHAR RtlUpcaseUnicodeChar(WCHAR SourceCharacter);
 WCHAR RtlDowncaseUnicodeChar(WCHAR SourceCharacter);
 /* RtlUpcaseUnicodeString: with AllocateDestinationString the buffer comes from
  * pool (tag 'SltR') and is freed with RtlFreeUnicodeString. */
-NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString,
-                                PCUNICODE_STRING SourceString,
+NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
                                 BOOLEAN AllocateDestinationString);
 void RtlFreeUnicodeString(PUNICODE_STRING UnicodeString);
 
@@ -474,8 +473,8 @@ typedef ULONG DEVICE_TYPE;
 #define CTL_CODE(DeviceType, Function, Method, Access)                                             \
     (((ULONG)(DeviceType) << 16) | ((ULONG)(Access) << 14) | ((ULONG)(Function) << 2) |            \
      (ULONG)(Method))
-#define METHOD_FROM_CTL_CODE(ctrlCode) ((ULONG)((ctrlCode) & 3))
-#define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)(ctrlCode) & 0xffff0000) >> 16)
+#define METHOD_FROM_CTL_CODE(ctrlCode) ((ULONG)((ctrlCode)&3))
+#define DEVICE_TYPE_FROM_CTL_CODE(ctrlCode) (((ULONG)(ctrlCode)&0xffff0000) >> 16)
 
 /* ---- dispatcher objects (the waits themselves come with the executors) ---- */
 

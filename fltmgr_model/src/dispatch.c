@@ -36,8 +36,7 @@ static bool node_skips(ULONG flags, const struct fltsim_op *op)
         return true;
     if ((flags & FLTFL_OPERATION_REGISTRATION_SKIP_CACHED_IO) && (fast || (!paging && !nocache)))
         return true;
-    if ((flags & FLTFL_OPERATION_REGISTRATION_SKIP_NON_CACHED_NON_PAGING_IO) && nocache &&
-        !paging)
+    if ((flags & FLTFL_OPERATION_REGISTRATION_SKIP_NON_CACHED_NON_PAGING_IO) && nocache && !paging)
         return true;
     return false;
 }
@@ -233,8 +232,8 @@ static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct f
 /* SPEC 6.3: a pre's parameter changes reach the filters below and the file
  * system only when the filter called FltSetCallbackDataDirty; otherwise they
  * are ignored (undone here) and reported. MajorFunction never changes. */
-static void take_parameter_changes(struct fltsim_op *op, struct fltsim_node *node,
-                                   PETHREAD thread, KPROCESSOR_MODE mode)
+static void take_parameter_changes(struct fltsim_op *op, struct fltsim_node *node, PETHREAD thread,
+                                   KPROCESSOR_MODE mode)
 {
     fltsim_system *sys = op->sys;
     struct _FLT_INSTANCE *inst = node->instance;
@@ -288,8 +287,8 @@ static void take_parameter_changes(struct fltsim_op *op, struct fltsim_node *nod
 /* ---- the phases ---- */
 
 static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
-                                          struct fltsim_node *node,
-                                          PFLT_PRE_OPERATION_CALLBACK pre, PVOID *ctx)
+                                          struct fltsim_node *node, PFLT_PRE_OPERATION_CALLBACK pre,
+                                          PVOID *ctx)
 {
     bool tracing = fltsim__tracing(op->sys);
     if (tracing)
@@ -490,9 +489,9 @@ static bool kind_fits(enum fltsim_op_kind kind, UCHAR major)
         return major <= IRP_MJ_MAXIMUM_FUNCTION;
     case FLTSIM_OP_FAST_IO:
         /* SPEC 1.3: these majors can arrive as fast I/O, plus FltMgr's fast-I/O codes. */
-        return major == IRP_MJ_READ || major == IRP_MJ_WRITE ||
-               major == IRP_MJ_QUERY_INFORMATION || major == IRP_MJ_DEVICE_CONTROL ||
-               major == IRP_MJ_LOCK_CONTROL || fltsim__is_fast_io_code(major);
+        return major == IRP_MJ_READ || major == IRP_MJ_WRITE || major == IRP_MJ_QUERY_INFORMATION ||
+               major == IRP_MJ_DEVICE_CONTROL || major == IRP_MJ_LOCK_CONTROL ||
+               fltsim__is_fast_io_code(major);
     case FLTSIM_OP_FS_FILTER:
         return fltsim__is_fs_filter_code(major);
     }
@@ -511,8 +510,7 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
                             "request of kind %d",
                             req->major, (int)req->kind);
     const ULONG allowed_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER |
-                                FLTFL_CALLBACK_DATA_GENERATED_IO |
-                                FLTFL_CALLBACK_DATA_REISSUED_IO;
+                                FLTFL_CALLBACK_DATA_GENERATED_IO | FLTFL_CALLBACK_DATA_REISSUED_IO;
     if ((req->callback_flags & ~allowed_flags) != 0)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_request_dispatch: callback_flags may hold only SYSTEM_BUFFER, "

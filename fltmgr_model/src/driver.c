@@ -117,8 +117,8 @@ static NTSTATUS copy_definition(struct fltsim_driver *drv, const struct fltsim_f
                                 "is not a decimal number with at most one point (SPEC 2.1)",
                                 drv->name8, name8, alt8);
         }
-        if ((d->flags & ~(ULONG)(FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC |
-                                 FLTSIM_INSTANCE_SUPPRESS_MANUAL)) != 0)
+        if ((d->flags &
+             ~(ULONG)(FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC | FLTSIM_INSTANCE_SUPPRESS_MANUAL)) != 0)
             return fltsim__fail(STATUS_INVALID_PARAMETER,
                                 "fltsim_driver_load: %s: instance '%s' has unknown flags 0x%x",
                                 drv->name8, name8, (unsigned)d->flags);
@@ -183,9 +183,9 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
         struct fltsim_driver *other = CONTAINING_RECORD(e, struct fltsim_driver, link);
         if (fltsim__ustr_equal_ci(&other->service_name, &drv->service_name)) {
             uv_mutex_unlock(&sys->lock);
-            status = fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
-                                  "fltsim_driver_load: a driver named %s is already loaded",
-                                  drv->name8);
+            status =
+                fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
+                             "fltsim_driver_load: a driver named %s is already loaded", drv->name8);
             goto fail_free;
         }
     }
@@ -307,15 +307,13 @@ static NTSTATUS driver_unload(struct fltsim_driver *drv, ULONG flags, bool force
 NTSTATUS fltsim_driver_unload(fltsim_driver *drv, ULONG flags)
 {
     if (drv == NULL || drv->magic != FLTSIM_MAGIC_DRIVER)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "fltsim_driver_unload: not a loaded driver");
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_driver_unload: not a loaded driver");
     if ((flags & ~(ULONG)FLTSIM_UNLOAD_MANDATORY) != 0)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "fltsim_driver_unload: unknown flags 0x%x", (unsigned)flags);
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_driver_unload: unknown flags 0x%x",
+                            (unsigned)flags);
     if (drv->unloading || drv->in_driver_entry)
         return fltsim__fail(STATUS_FLT_DELETING_OBJECT,
-                            "fltsim_driver_unload: %s is loading or unloading already",
-                            drv->name8);
+                            "fltsim_driver_unload: %s is loading or unloading already", drv->name8);
     return driver_unload(drv, flags, false);
 }
 

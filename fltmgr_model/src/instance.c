@@ -117,8 +117,8 @@ static void trace_instance(enum fltsim_event_type type, PFLT_INSTANCE inst, ULON
 
 NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
                                  PCUNICODE_STRING name, const struct fltsim_altitude *altitude,
-                                 FLT_INSTANCE_SETUP_FLAGS setup_flags,
-                                 NTSTATUS collision_status, struct _FLT_INSTANCE **out)
+                                 FLT_INSTANCE_SETUP_FLAGS setup_flags, NTSTATUS collision_status,
+                                 struct _FLT_INSTANCE **out)
 {
     fltsim_system *sys = filter->sys;
     if (out != NULL)
@@ -343,9 +343,8 @@ void fltsim__teardown_all_locked(fltsim_system *sys, PLIST_ENTRY head, bool volu
         PFLT_INSTANCE victim = NULL;
         bool busy = false;
         for (PLIST_ENTRY e = head->Flink; e != head; e = e->Flink) {
-            PFLT_INSTANCE i = volume_list
-                                  ? CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link)
-                                  : CONTAINING_RECORD(e, struct _FLT_INSTANCE, filter_link);
+            PFLT_INSTANCE i = volume_list ? CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link)
+                                          : CONTAINING_RECORD(e, struct _FLT_INSTANCE, filter_link);
             if (i->state == FLTSIM_INSTANCE_ATTACHED) {
                 victim = i;
                 break;

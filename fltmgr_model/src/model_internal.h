@@ -77,8 +77,8 @@ struct fltsim_driver {
     char name8[FLTSIM_NAME8_MAX];
     struct fltsim_instance_entry *instances;
     ULONG instance_count;
-    LONG default_instance; /* index into instances, or -1 */
-    struct _FLT_FILTER *filter; /* registered filter, NULL before/after */
+    LONG default_instance;           /* index into instances, or -1 */
+    struct _FLT_FILTER *filter;      /* registered filter, NULL before/after */
     struct _FLT_FILTER *filter_keep; /* memory ref on the filter until the driver goes,
                                         so a second FltUnregisterFilter stays safe */
     bool in_driver_entry;
@@ -97,19 +97,19 @@ struct _FLT_FILTER {
     struct fltsim_object obj;
     fltsim_system *sys;
     struct fltsim_driver *driver;
-    ULONG64 serial;           /* unique per system, for "already offered" */
-    LIST_ENTRY link;          /* sys->filters */
-    LIST_ENTRY instances;     /* struct _FLT_INSTANCE.filter_link */
-    LONG state;               /* enum fltsim_filter_state, atomic */
-    FLT_REGISTRATION reg;     /* copy; OperationRegistration/ContextRegistration point at ours */
+    ULONG64 serial;       /* unique per system, for "already offered" */
+    LIST_ENTRY link;      /* sys->filters */
+    LIST_ENTRY instances; /* struct _FLT_INSTANCE.filter_link */
+    LONG state;           /* enum fltsim_filter_state, atomic */
+    FLT_REGISTRATION reg; /* copy; OperationRegistration/ContextRegistration point at ours */
     struct fltsim_callbacks ops[FLTSIM_SLOT_COUNT];
     FLT_CONTEXT_REGISTRATION *contexts; /* copy, terminated */
-    ULONG unload_reason;      /* teardown reason while unregistering */
+    ULONG unload_reason;                /* teardown reason while unregistering */
     char name8[FLTSIM_NAME8_MAX];
 };
 
 enum fltsim_instance_state {
-    FLTSIM_INSTANCE_INITING,     /* InstanceSetup running; not in node lists */
+    FLTSIM_INSTANCE_INITING, /* InstanceSetup running; not in node lists */
     FLTSIM_INSTANCE_ATTACHED,
     FLTSIM_INSTANCE_TEARING_DOWN,
     FLTSIM_INSTANCE_TORN_DOWN
@@ -117,14 +117,14 @@ enum fltsim_instance_state {
 
 struct _FLT_INSTANCE {
     struct fltsim_object obj;
-    struct _FLT_FILTER *filter;   /* memory ref held */
-    struct _FLT_VOLUME *volume;   /* memory ref held */
-    LIST_ENTRY volume_link;       /* volume->instances, highest altitude first */
-    LIST_ENTRY filter_link;       /* filter->instances */
+    struct _FLT_FILTER *filter; /* memory ref held */
+    struct _FLT_VOLUME *volume; /* memory ref held */
+    LIST_ENTRY volume_link;     /* volume->instances, highest altitude first */
+    LIST_ENTRY filter_link;     /* filter->instances */
     UNICODE_STRING name;
     struct fltsim_altitude altitude;
-    LONG state;                   /* enum fltsim_instance_state, atomic */
-    LONG ops_in_flight;           /* operations holding this instance as a node */
+    LONG state;         /* enum fltsim_instance_state, atomic */
+    LONG ops_in_flight; /* operations holding this instance as a node */
     char name8[FLTSIM_NAME8_MAX];
 };
 
@@ -141,22 +141,22 @@ struct fltsim_stack {
 struct _FLT_VOLUME {
     struct fltsim_object obj;
     fltsim_system *sys;
-    LIST_ENTRY link;              /* sys->volumes */
-    LIST_ENTRY instances;         /* highest altitude first; sys->lock */
+    LIST_ENTRY link;      /* sys->volumes */
+    LIST_ENTRY instances; /* highest altitude first; sys->lock */
     UNICODE_STRING device_name;
     WCHAR drive_letter;
     const struct fltsim_fs_ops *ops;
     void *fs;
     FLT_FILESYSTEM_TYPE fs_type;
     DEVICE_TYPE device_type;
-    DEVICE_OBJECT device;         /* the file system's volume device */
+    DEVICE_OBJECT device; /* the file system's volume device */
     VPB vpb;
-    struct fltsim_stack *stack;   /* current node lists; swapped under sys->lock */
+    struct fltsim_stack *stack; /* current node lists; swapped under sys->lock */
     LONG open_files;
     LONG dismounting;
-    int mount_setup;              /* 0 pending, 1 running, 2 done; sys->lock */
+    int mount_setup; /* 0 pending, 1 running, 2 done; sys->lock */
     uv_thread_t mount_setup_thread;
-    ULONG64 *offered;             /* serials of filters offered automatically */
+    ULONG64 *offered; /* serials of filters offered automatically */
     ULONG offered_count, offered_capacity;
     char name8[FLTSIM_NAME8_MAX];
 };
@@ -168,8 +168,8 @@ struct fltsim_report_list {
 
 struct fltsim_system {
     uv_mutex_t lock;
-    uv_cond_t cond;              /* broadcast when a rundown or op count reaches zero */
-    uv_mutex_t trace_lock;       /* serializes trace callbacks */
+    uv_cond_t cond;        /* broadcast when a rundown or op count reaches zero */
+    uv_mutex_t trace_lock; /* serializes trace callbacks */
     ULONG flags;
     LIST_ENTRY filters;
     LIST_ENTRY volumes;
@@ -179,8 +179,8 @@ struct fltsim_system {
     struct fltsim_report_list reports;
     void *io_manager;
     void (*io_manager_shutdown)(void *);
-    ULONG64 next_op_id;          /* atomic */
-    ULONG64 next_filter_serial;  /* sys->lock */
+    ULONG64 next_op_id;         /* atomic */
+    ULONG64 next_filter_serial; /* sys->lock */
     bool destroying;
 };
 
@@ -194,7 +194,7 @@ enum fltsim_node_state {
 struct fltsim_node {
     struct _FLT_INSTANCE *instance;
     PVOID completion_context;
-    FLT_IO_PARAMETER_BLOCK view;  /* parameters this node's pre saw (SPEC 6.3) */
+    FLT_IO_PARAMETER_BLOCK view; /* parameters this node's pre saw (SPEC 6.3) */
     FLT_RELATED_OBJECTS objects;
     UCHAR state;
     BOOLEAN synchronized;
@@ -224,9 +224,9 @@ struct fltsim_tls {
     ULONG process_id;
     ULONG thread_id;
     PETHREAD thread_object;
-    fltsim_system *sys;           /* system whose filter code runs on this thread */
-    struct _FLT_FILTER *filter;   /* filter whose code runs on this thread */
-    struct fltsim_op *op;         /* operation whose callback runs */
+    fltsim_system *sys;         /* system whose filter code runs on this thread */
+    struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
+    struct fltsim_op *op;       /* operation whose callback runs */
     char last_error[512];
 };
 
@@ -270,8 +270,7 @@ static inline bool fltsim__is_veto(NTSTATUS status)
 }
 
 /* Sets fltsim_last_error() for this thread; returns status for tail calls. */
-NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- slots and names ---- */
 
@@ -311,9 +310,9 @@ bool fltsim__is_instance(const void *p);
 /* ---- system (system.c) ---- */
 
 void fltsim__broadcast(fltsim_system *sys);
-void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter,
-                    struct _FLT_INSTANCE *instance, const struct fltsim_op *op, const char *rule,
-                    const char *spec, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_INSTANCE *instance,
+                    const struct fltsim_op *op, const char *rule, const char *spec, const char *fmt,
+                    ...) __attribute__((format(printf, 7, 8)));
 void fltsim__trace(fltsim_system *sys, struct fltsim_event *ev);
 static inline bool fltsim__tracing(const fltsim_system *sys)
 {
@@ -328,8 +327,8 @@ void fltsim__event_thread(struct fltsim_event *ev);
  * what an altitude clash returns. */
 NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
                                  PCUNICODE_STRING name, const struct fltsim_altitude *altitude,
-                                 FLT_INSTANCE_SETUP_FLAGS setup_flags,
-                                 NTSTATUS collision_status, struct _FLT_INSTANCE **out);
+                                 FLT_INSTANCE_SETUP_FLAGS setup_flags, NTSTATUS collision_status,
+                                 struct _FLT_INSTANCE **out);
 /* Tears an instance down (SPEC 2.6). STATUS_FLT_DELETING_OBJECT when already
  * tearing down. */
 NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEARDOWN_FLAGS reason);

@@ -149,8 +149,7 @@ void FltObjectDereference(PVOID FltObject)
         __atomic_add_fetch(&o->rundown, 1, __ATOMIC_SEQ_CST);
         struct fltsim_tls *t = fltsim__tls();
         fltsim__report(sys, t->filter, NULL, t->op, "V23", "2.6",
-                       "FltObjectDereference(%p) without a matching reference; ignored",
-                       FltObject);
+                       "FltObjectDereference(%p) without a matching reference; ignored", FltObject);
         return;
     }
     if (left == 0)
@@ -462,9 +461,8 @@ NTSTATUS FltEnumerateVolumes(PFLT_FILTER Filter, PFLT_VOLUME *VolumeList, ULONG 
     return status;
 }
 
-NTSTATUS FltEnumerateInstances(PFLT_VOLUME Volume, PFLT_FILTER Filter,
-                               PFLT_INSTANCE *InstanceList, ULONG InstanceListSize,
-                               PULONG NumberInstancesReturned)
+NTSTATUS FltEnumerateInstances(PFLT_VOLUME Volume, PFLT_FILTER Filter, PFLT_INSTANCE *InstanceList,
+                               ULONG InstanceListSize, PULONG NumberInstancesReturned)
 {
     if ((Volume != NULL && !fltsim__is_volume(Volume)) ||
         (Filter != NULL && !fltsim__is_filter(Filter)) || (Volume == NULL && Filter == NULL) ||
@@ -507,8 +505,7 @@ LONG FltCompareInstanceAltitudes(PFLT_INSTANCE Instance1, PFLT_INSTANCE Instance
     return fltsim__altitude_compare(&Instance1->altitude, &Instance2->altitude);
 }
 
-NTSTATUS FltGetVolumeName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeName,
-                          PULONG BufferSizeNeeded)
+NTSTATUS FltGetVolumeName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeName, PULONG BufferSizeNeeded)
 {
     if (!fltsim__is_volume(Volume))
         return STATUS_INVALID_PARAMETER;

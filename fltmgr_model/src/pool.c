@@ -10,7 +10,7 @@
 
 #include "model_internal.h"
 
-#define POOL_MAGIC_LIVE 0x4c4f4f50u /* "POOL" */
+#define POOL_MAGIC_LIVE 0x4c4f4f50u  /* "POOL" */
 #define POOL_MAGIC_FREED 0x45455246u /* "FREE" */
 
 /* Header before every block; 16-byte aligned like the real pool on 64-bit. */
@@ -163,8 +163,10 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
          * the caller sees it, and the reason is reported. */
         char t[5];
         tag_text(Tag, t);
-        report("V28", "ExAllocatePool2('%s') with POOL_FLAG_RAISE_ON_FAILURE: raising on "
-                      "failure is not modeled, NULL returned", t);
+        report("V28",
+               "ExAllocatePool2('%s') with POOL_FLAG_RAISE_ON_FAILURE: raising on "
+               "failure is not modeled, NULL returned",
+               t);
         return NULL;
     }
     ULONG pool_type = (type == POOL_FLAG_PAGED) ? (ULONG)PagedPool : (ULONG)NonPagedPoolNx;
@@ -181,9 +183,10 @@ static void pool_free(PVOID P, ULONG Tag, bool check_tag)
      * AddressSanitizer the read itself is reported first, which is as good. */
     struct pool_header *h = (struct pool_header *)P - 1;
     if (h->magic != POOL_MAGIC_LIVE) {
-        report("V23", h->magic == POOL_MAGIC_FREED
-                          ? "pool block %p freed twice; the second free is ignored"
-                          : "ExFreePool of %p, which was not allocated from pool; ignored",
+        report("V23",
+               h->magic == POOL_MAGIC_FREED
+                   ? "pool block %p freed twice; the second free is ignored"
+                   : "ExFreePool of %p, which was not allocated from pool; ignored",
                P);
         return;
     }
@@ -191,8 +194,8 @@ static void pool_free(PVOID P, ULONG Tag, bool check_tag)
         char want[5], got[5];
         tag_text(h->tag, want);
         tag_text(Tag, got);
-        report("V23", "ExFreePoolWithTag(%p, '%s'): the block was allocated with tag '%s'", P,
-               got, want);
+        report("V23", "ExFreePoolWithTag(%p, '%s'): the block was allocated with tag '%s'", P, got,
+               want);
     }
 
     uv_once(&pool_once, pool_init);

@@ -26,8 +26,7 @@ static bool invalid(struct reg_check *c, const char *fmt, const char *detail, un
     char message[256];
     snprintf(message, sizeof(message), fmt, detail, value);
     if (!c->lenient) {
-        fltsim__fail(STATUS_INVALID_PARAMETER, "FltRegisterFilter(%s): %s", c->drv->name8,
-                     message);
+        fltsim__fail(STATUS_INVALID_PARAMETER, "FltRegisterFilter(%s): %s", c->drv->name8, message);
         fltsim__report(c->sys, NULL, NULL, NULL, "V12", "1.4",
                        "FltRegisterFilter(%s) fails with STATUS_INVALID_PARAMETER: %s",
                        c->drv->name8, message);
@@ -254,8 +253,8 @@ NTSTATUS FltRegisterFilter(PDRIVER_OBJECT Driver, const FLT_REGISTRATION *Regist
 
     /* Name-provider consistency (SPEC 1.1, ReactOS): normalize needs generate,
      * cleanup needs normalize, and a provider needs a normalize routine. */
-    bool normalize = reg.NormalizeNameComponentCallback != NULL ||
-                     reg.NormalizeNameComponentExCallback != NULL;
+    bool normalize =
+        reg.NormalizeNameComponentCallback != NULL || reg.NormalizeNameComponentExCallback != NULL;
     const char *provider_error = NULL;
     if (normalize && reg.GenerateFileNameCallback == NULL)
         provider_error = "a NormalizeNameComponent callback needs a GenerateFileName callback";
@@ -265,8 +264,8 @@ NTSTATUS FltRegisterFilter(PDRIVER_OBJECT Driver, const FLT_REGISTRATION *Regist
     else if (reg.GenerateFileNameCallback != NULL && !normalize)
         provider_error = "a name provider must supply NormalizeNameComponent(Ex)";
     if (provider_error != NULL) {
-        fltsim__report(sys, NULL, NULL, NULL, "V12", "1.1", "FltRegisterFilter(%s): %s",
-                       drv->name8, provider_error);
+        fltsim__report(sys, NULL, NULL, NULL, "V12", "1.1", "FltRegisterFilter(%s): %s", drv->name8,
+                       provider_error);
         return fltsim__fail(STATUS_INVALID_PARAMETER, "FltRegisterFilter(%s): %s", drv->name8,
                             provider_error);
     }

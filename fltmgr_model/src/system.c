@@ -63,10 +63,10 @@ void fltsim_system_destroy(fltsim_system *sys)
     /* Drivers in reverse load order, each with a mandatory unload. */
     for (;;) {
         uv_mutex_lock(&sys->lock);
-        struct fltsim_driver *drv = IsListEmpty(&sys->drivers)
-                                        ? NULL
-                                        : CONTAINING_RECORD(sys->drivers.Blink,
-                                                            struct fltsim_driver, link);
+        struct fltsim_driver *drv =
+            IsListEmpty(&sys->drivers)
+                ? NULL
+                : CONTAINING_RECORD(sys->drivers.Blink, struct fltsim_driver, link);
         uv_mutex_unlock(&sys->lock);
         if (drv == NULL)
             break;
@@ -147,9 +147,9 @@ void fltsim__trace(fltsim_system *sys, struct fltsim_event *ev)
 
 /* ---- verifier reports ---- */
 
-void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter,
-                    struct _FLT_INSTANCE *instance, const struct fltsim_op *op, const char *rule,
-                    const char *spec, const char *fmt, ...)
+void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_INSTANCE *instance,
+                    const struct fltsim_op *op, const char *rule, const char *spec, const char *fmt,
+                    ...)
 {
     struct fltsim_report r;
     memset(&r, 0, sizeof(r));

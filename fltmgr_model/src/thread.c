@@ -21,9 +21,9 @@ static _Thread_local struct fltsim_tls tls_state;
 
 static uv_once_t threads_once = UV_ONCE_INIT;
 static uv_mutex_t threads_lock;
-static struct _KTHREAD **threads;    /* threads_lock */
+static struct _KTHREAD **threads; /* threads_lock */
 static size_t thread_count, thread_capacity;
-static ULONG next_thread_id = 1000;  /* threads_lock */
+static ULONG next_thread_id = 1000; /* threads_lock */
 
 #define FLTSIM_DEFAULT_PROCESS_ID 1000
 
@@ -206,7 +206,8 @@ void fltsim_paged_code(const char *function)
                        "APC_LEVEL or below",
                        function != NULL ? function : "?", (unsigned)t->irql);
     else
-        fprintf(stderr, "fltsim: PAGED_CODE() in %s ran at IRQL %u (pageable code needs <= APC_LEVEL)\n",
+        fprintf(stderr,
+                "fltsim: PAGED_CODE() in %s ran at IRQL %u (pageable code needs <= APC_LEVEL)\n",
                 function != NULL ? function : "?", (unsigned)t->irql);
 }
 

@@ -184,8 +184,8 @@ NTSTATUS fltsim_volume_dismount(PFLT_VOLUME volume)
     if (open > 0) {
         uv_mutex_unlock(&sys->lock);
         return fltsim__fail(STATUS_DEVICE_BUSY,
-                            "fltsim_volume_dismount: %s has %d open file objects",
-                            volume->name8, (int)open);
+                            "fltsim_volume_dismount: %s has %d open file objects", volume->name8,
+                            (int)open);
     }
     volume->dismounting = 1;
     uv_mutex_unlock(&sys->lock);

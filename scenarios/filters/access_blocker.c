@@ -16,9 +16,9 @@ static PFLT_FILTER gBlockerFilter;
 /* Upcased, because FsRtlIsNameInExpression with IgnoreCase expects that. */
 static UNICODE_STRING BlockedExpression = RTL_CONSTANT_STRING(L"*SECRET*");
 
-static FLT_PREOP_CALLBACK_STATUS BlockerPreCreate(_Inout_ PFLT_CALLBACK_DATA Data,
-                                                  _In_ PCFLT_RELATED_OBJECTS FltObjects,
-                                                  _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
+static FLT_PREOP_CALLBACK_STATUS
+BlockerPreCreate(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
+                 _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
 {
     UNREFERENCED_PARAMETER(CompletionContext);
     PFILE_OBJECT FileObject = FltObjects->FileObject;
@@ -34,8 +34,7 @@ static FLT_PREOP_CALLBACK_STATUS BlockerPreCreate(_Inout_ PFLT_CALLBACK_DATA Dat
 }
 
 static const FLT_OPERATION_REGISTRATION BlockerCallbacks[] = {
-    {IRP_MJ_CREATE, 0, BlockerPreCreate, NULL, NULL},
-    {IRP_MJ_OPERATION_END}};
+    {IRP_MJ_CREATE, 0, BlockerPreCreate, NULL, NULL}, {IRP_MJ_OPERATION_END}};
 
 static NTSTATUS BlockerUnload(_In_ FLT_FILTER_UNLOAD_FLAGS Flags)
 {

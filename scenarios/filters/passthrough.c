@@ -16,13 +16,34 @@ static PFLT_FILTER gFilterHandle;
 
 static const char *MajorName(UCHAR Major)
 {
-    static const char *const Names[] = {
-        "CREATE", "CREATE_NAMED_PIPE", "CLOSE", "READ", "WRITE", "QUERY_INFORMATION",
-        "SET_INFORMATION", "QUERY_EA", "SET_EA", "FLUSH_BUFFERS", "QUERY_VOLUME_INFORMATION",
-        "SET_VOLUME_INFORMATION", "DIRECTORY_CONTROL", "FILE_SYSTEM_CONTROL", "DEVICE_CONTROL",
-        "INTERNAL_DEVICE_CONTROL", "SHUTDOWN", "LOCK_CONTROL", "CLEANUP", "CREATE_MAILSLOT",
-        "QUERY_SECURITY", "SET_SECURITY", "POWER", "SYSTEM_CONTROL", "DEVICE_CHANGE",
-        "QUERY_QUOTA", "SET_QUOTA", "PNP"};
+    static const char *const Names[] = {"CREATE",
+                                        "CREATE_NAMED_PIPE",
+                                        "CLOSE",
+                                        "READ",
+                                        "WRITE",
+                                        "QUERY_INFORMATION",
+                                        "SET_INFORMATION",
+                                        "QUERY_EA",
+                                        "SET_EA",
+                                        "FLUSH_BUFFERS",
+                                        "QUERY_VOLUME_INFORMATION",
+                                        "SET_VOLUME_INFORMATION",
+                                        "DIRECTORY_CONTROL",
+                                        "FILE_SYSTEM_CONTROL",
+                                        "DEVICE_CONTROL",
+                                        "INTERNAL_DEVICE_CONTROL",
+                                        "SHUTDOWN",
+                                        "LOCK_CONTROL",
+                                        "CLEANUP",
+                                        "CREATE_MAILSLOT",
+                                        "QUERY_SECURITY",
+                                        "SET_SECURITY",
+                                        "POWER",
+                                        "SYSTEM_CONTROL",
+                                        "DEVICE_CHANGE",
+                                        "QUERY_QUOTA",
+                                        "SET_QUOTA",
+                                        "PNP"};
     if (Major <= IRP_MJ_MAXIMUM_FUNCTION)
         return Names[Major];
     if (Major == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION)
@@ -32,16 +53,15 @@ static const char *MajorName(UCHAR Major)
     return "(FltMgr operation)";
 }
 
-static FLT_PREOP_CALLBACK_STATUS PtPreOperation(_Inout_ PFLT_CALLBACK_DATA Data,
-                                                _In_ PCFLT_RELATED_OBJECTS FltObjects,
-                                                _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
+static FLT_PREOP_CALLBACK_STATUS
+PtPreOperation(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
+               _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
 {
     UNREFERENCED_PARAMETER(FltObjects);
     *CompletionContext = NULL;
     DbgPrint("PassThrough: pre  %s%s %wZ\n", MajorName(Data->Iopb->MajorFunction),
              FLT_IS_FASTIO_OPERATION(Data) ? " (fast I/O)" : "",
-             Data->Iopb->TargetFileObject != NULL ? &Data->Iopb->TargetFileObject->FileName
-                                                  : NULL);
+             Data->Iopb->TargetFileObject != NULL ? &Data->Iopb->TargetFileObject->FileName : NULL);
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
 }
 
@@ -143,7 +163,12 @@ static const FLT_REGISTRATION FilterRegistration = {
     PtInstanceQueryTeardown, /* InstanceQueryTeardownCallback */
     NULL,                    /* InstanceTeardownStartCallback */
     NULL,                    /* InstanceTeardownCompleteCallback */
-    NULL, NULL, NULL, NULL, NULL, NULL};
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL};
 
 NTSTATUS DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
 {

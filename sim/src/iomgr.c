@@ -20,17 +20,17 @@
 
 /* A file object and what the I/O manager keeps with it. */
 struct io_file {
-    FILE_OBJECT fo;  /* first: the FS and filters see &fo */
-    LONG refs;       /* handles' reference + in-flight requests */
+    FILE_OBJECT fo; /* first: the FS and filters see &fo */
+    LONG refs;      /* handles' reference + in-flight requests */
     LONG handles;
     PFLT_VOLUME volume;
     ACCESS_STATE access_state;
     IO_SECURITY_CONTEXT security;
-    WCHAR name[];    /* FileName buffer */
+    WCHAR name[]; /* FileName buffer */
 };
 
 struct handle_entry {
-    struct io_file *file;  /* NULL when free */
+    struct io_file *file; /* NULL when free */
     ACCESS_MASK granted;
     ULONG process_id;
     ULONG generation;
@@ -41,7 +41,7 @@ struct iomgr {
     uv_mutex_t lock;
     struct handle_entry *handles; /* lock */
     ULONG count, capacity;
-    ULONG open;                   /* lock */
+    ULONG open; /* lock */
 };
 
 static void iomgr_shutdown(void *state);
@@ -286,8 +286,8 @@ static NTSTATUS check_create(const struct fltsim_create_params *p, ACCESS_MASK m
         return STATUS_INVALID_PARAMETER;
     if ((o & FILE_DIRECTORY_FILE) && (o & FILE_NON_DIRECTORY_FILE))
         return STATUS_INVALID_PARAMETER;
-    if ((o & FILE_DIRECTORY_FILE) && p->disposition != FILE_CREATE &&
-        p->disposition != FILE_OPEN && p->disposition != FILE_OPEN_IF)
+    if ((o & FILE_DIRECTORY_FILE) && p->disposition != FILE_CREATE && p->disposition != FILE_OPEN &&
+        p->disposition != FILE_OPEN_IF)
         return STATUS_INVALID_PARAMETER;
     if ((o & FILE_DELETE_ON_CLOSE) && !(mapped & DELETE))
         return STATUS_INVALID_PARAMETER;
@@ -511,8 +511,8 @@ static void iomgr_shutdown(void *state)
 /* ---- read and write ---- */
 
 /* Handle lookup plus the access check for user-mode requestors. */
-static NTSTATUS begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
-                              ULONG flags, struct io_file **out, ACCESS_MASK *granted_out)
+static NTSTATUS begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed, ULONG flags,
+                              struct io_file **out, ACCESS_MASK *granted_out)
 {
     *out = NULL;
     struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
@@ -556,8 +556,7 @@ static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
 }
 
 static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
-                           ULONG length, const LONGLONG *offset, ULONG flags,
-                           IO_STATUS_BLOCK *iosb)
+                           ULONG length, const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
 {
     const ULONG known = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING |
                         FLTSIM_IO_FAST | FLTSIM_IO_KERNEL_MODE;
@@ -570,8 +569,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     ACCESS_MASK needed =
         paging ? 0 : (write ? (FILE_WRITE_DATA | FILE_APPEND_DATA) : FILE_READ_DATA);
     struct io_file *file;
-    NTSTATUS status = begin(sys, handle, needed, paging ? flags | FLTSIM_IO_KERNEL_MODE : flags,
-                            &file);
+    NTSTATUS status =
+        begin(sys, handle, needed, paging ? flags | FLTSIM_IO_KERNEL_MODE : flags, &file);
     if (!NT_SUCCESS(status)) {
         set_iosb(iosb, status, 0);
         return status;
@@ -599,8 +598,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
             return STATUS_INVALID_PARAMETER;
         }
     }
-    bool nocache = paging || (flags & FLTSIM_IO_NONCACHED) ||
-                   (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING);
+    bool nocache =
+        paging || (flags & FLTSIM_IO_NONCACHED) || (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING);
     /* The I/O manager rejects unaligned I/O on no-buffering handles itself. */
     if ((fo->Flags & FO_NO_INTERMEDIATE_BUFFERING) && !paging &&
         ((where.QuadPart >= 0 && (where.QuadPart % SECTOR_SIZE) != 0) ||
@@ -787,9 +786,9 @@ static bool query_by_io_manager(struct io_file *file, FILE_INFORMATION_CLASS c, 
     return true;
 }
 
-NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *buffer,
-                                     ULONG length, FILE_INFORMATION_CLASS info_class,
-                                     ULONG flags, IO_STATUS_BLOCK *iosb)
+NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                                     FILE_INFORMATION_CLASS info_class, ULONG flags,
+                                     IO_STATUS_BLOCK *iosb)
 {
     NTSTATUS status;
     if (!valid_info_class(info_class)) {
@@ -801,8 +800,7 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
     } else {
         struct io_file *file;
         ACCESS_MASK granted = 0;
-        status = begin_granted(sys, handle, info_access(info_class, false), flags, &file,
-                               &granted);
+        status = begin_granted(sys, handle, info_access(info_class, false), flags, &file, &granted);
         if (NT_SUCCESS(status)) {
             if (query_by_io_manager(file, info_class, granted, buffer, iosb, &status)) {
                 file_unref(file);
@@ -867,8 +865,7 @@ static NTSTATUS open_rename_target(fltsim_system *sys, struct io_file *file,
 {
     *target = NULL;
     ULONG chars = info->FileNameLength / sizeof(WCHAR);
-    if (info->FileNameLength > length - offsetof(FILE_RENAME_INFORMATION, FileName) ||
-        chars == 0)
+    if (info->FileNameLength > length - offsetof(FILE_RENAME_INFORMATION, FileName) || chars == 0)
         return STATUS_INVALID_PARAMETER;
     bool qualified = info->FileName[0] == L'\\' || (chars >= 2 && info->FileName[1] == L':') ||
                      info->RootDirectory != NULL;
@@ -1010,8 +1007,8 @@ NTSTATUS fltsim_io_rename(fltsim_system *sys, HANDLE handle, PCWSTR new_name,
     info->ReplaceIfExists = replace_if_exists;
     info->FileNameLength = (ULONG)(chars * sizeof(WCHAR));
     memcpy(info->FileName, new_name, chars * sizeof(WCHAR));
-    NTSTATUS status = fltsim_io_set_information(sys, handle, info, length, FileRenameInformation,
-                                                iosb);
+    NTSTATUS status =
+        fltsim_io_set_information(sys, handle, info, length, FileRenameInformation, iosb);
     free(info);
     return status;
 }

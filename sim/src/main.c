@@ -115,9 +115,9 @@ static int run_demo(bool show_threads)
 
     step("Query its basic information.");
     FILE_BASIC_INFORMATION basic;
-    failed |= check(fltsim_io_query_information(sys, h, &basic, sizeof(basic),
-                                                FileBasicInformation, 0, &iosb),
-                    "query");
+    failed |= check(
+        fltsim_io_query_information(sys, h, &basic, sizeof(basic), FileBasicInformation, 0, &iosb),
+        "query");
 
     step("Open C:\\docs\\secret-plan.txt: AccessBlocker completes the create with "
          "STATUS_ACCESS_DENIED. The file system never sees it; PassThrough's post does.");

@@ -90,8 +90,8 @@ static int compare_upcased(const WCHAR *up, size_t up_len, const WCHAR *name, si
     return up_len < len ? -1 : 1;
 }
 
-struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name,
-                                        size_t len, ULONG *pos)
+struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name, size_t len,
+                                        ULONG *pos)
 {
     ULONG lo = 0, hi = dir->child_count;
     while (lo < hi) {
@@ -303,8 +303,7 @@ void fltsim__memfs_path_fill(const struct memfs_node *n, WCHAR *out, size_t len)
 /* Create and destroy                                                        */
 /* ------------------------------------------------------------------------- */
 
-NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options,
-                             struct fltsim_memfs **out)
+NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct fltsim_memfs **out)
 {
     struct fltsim_memfs_options defaults = {0, 0, 0};
     if (out == NULL)
@@ -387,8 +386,7 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
             break;
         }
         status = fltsim__memfs_read(fs, iopb->TargetFileObject, ccb, iopb->IrpFlags,
-                                    iopb->Parameters.Read.ByteOffset,
-                                    iopb->Parameters.Read.Length,
+                                    iopb->Parameters.Read.ByteOffset, iopb->Parameters.Read.Length,
                                     iopb->Parameters.Read.ReadBuffer, &information);
         break;
     case IRP_MJ_WRITE:
@@ -397,10 +395,9 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
             status = STATUS_INVALID_PARAMETER;
             break;
         }
-        status = fltsim__memfs_write(fs, iopb->TargetFileObject, ccb, iopb->IrpFlags,
-                                     iopb->Parameters.Write.ByteOffset,
-                                     iopb->Parameters.Write.Length,
-                                     iopb->Parameters.Write.WriteBuffer, &information);
+        status = fltsim__memfs_write(
+            fs, iopb->TargetFileObject, ccb, iopb->IrpFlags, iopb->Parameters.Write.ByteOffset,
+            iopb->Parameters.Write.Length, iopb->Parameters.Write.WriteBuffer, &information);
         break;
     case IRP_MJ_QUERY_INFORMATION:
         ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
@@ -408,11 +405,11 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
             status = STATUS_INVALID_PARAMETER;
             break;
         }
-        status = fltsim__memfs_query_info(fs, iopb->TargetFileObject, ccb,
-                                          iopb->Parameters.QueryFileInformation.FileInformationClass,
-                                          iopb->Parameters.QueryFileInformation.InfoBuffer,
-                                          iopb->Parameters.QueryFileInformation.Length,
-                                          &information);
+        status =
+            fltsim__memfs_query_info(fs, iopb->TargetFileObject, ccb,
+                                     iopb->Parameters.QueryFileInformation.FileInformationClass,
+                                     iopb->Parameters.QueryFileInformation.InfoBuffer,
+                                     iopb->Parameters.QueryFileInformation.Length, &information);
         break;
     case IRP_MJ_SET_INFORMATION:
         status = fltsim__memfs_set_info_irp(fs, data);
@@ -486,8 +483,8 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         if (n->kind != MEMFS_FILE)
             break;
         ULONG64 offset;
-        if (!NT_SUCCESS(fltsim__memfs_resolve_offset(fo, n, iopb->Parameters.Write.ByteOffset,
-                                                     true, &offset)))
+        if (!NT_SUCCESS(fltsim__memfs_resolve_offset(fo, n, iopb->Parameters.Write.ByteOffset, true,
+                                                     &offset)))
             break;
         /* Extending a file takes the IRP path (as with the cache manager's
          * fast write, which declines when the file size must change). */
@@ -503,11 +500,10 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
     case IRP_MJ_QUERY_INFORMATION:
         if (!fast_query_class(iopb->Parameters.QueryFileInformation.FileInformationClass))
             break;
-        status = fltsim__memfs_query_info(fs, fo, ccb,
-                                          iopb->Parameters.QueryFileInformation.FileInformationClass,
-                                          iopb->Parameters.QueryFileInformation.InfoBuffer,
-                                          iopb->Parameters.QueryFileInformation.Length,
-                                          &information);
+        status = fltsim__memfs_query_info(
+            fs, fo, ccb, iopb->Parameters.QueryFileInformation.FileInformationClass,
+            iopb->Parameters.QueryFileInformation.InfoBuffer,
+            iopb->Parameters.QueryFileInformation.Length, &information);
         handled = TRUE;
         break;
     default:
@@ -666,8 +662,8 @@ static NTSTATUS helper_create(struct fltsim_memfs *fs, struct memfs_node *parent
         while (end < n && p[end] != L'\\')
             end++;
         bool is_file = data_file && end == n;
-        struct memfs_node *nn = fltsim__memfs_node_new(
-            fs, is_file ? MEMFS_FILE : MEMFS_DIRECTORY, p + start, end - start, now);
+        struct memfs_node *nn = fltsim__memfs_node_new(fs, is_file ? MEMFS_FILE : MEMFS_DIRECTORY,
+                                                       p + start, end - start, now);
         if (nn == NULL) {
             status = STATUS_INSUFFICIENT_RESOURCES;
             goto fail;
@@ -746,8 +742,7 @@ NTSTATUS fltsim_memfs_add_directory(struct fltsim_memfs *fs, PCWSTR path)
     return status;
 }
 
-NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data,
-                               size_t size)
+NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data, size_t size)
 {
     const WCHAR *p;
     size_t n, missing;

@@ -100,8 +100,8 @@ void fltsim__memfs_ccb_free(struct fltsim_memfs *fs, struct memfs_ccb *ccb)
 /* Commits a successful create: IoSetShareAccess with the access granted (never
  * the wider mask an overwrite or supersede was checked with), the file
  * object's fields, and the counts. Cannot fail. */
-static void finish_open(struct fltsim_memfs *fs, const struct create_args *a,
-                        struct memfs_node *n, struct memfs_ccb *ccb, ACCESS_MASK granted)
+static void finish_open(struct fltsim_memfs *fs, const struct create_args *a, struct memfs_node *n,
+                        struct memfs_ccb *ccb, ACCESS_MASK granted)
 {
     PFILE_OBJECT fo = a->fo;
     bool r = (granted & ACCESS_READ_BITS) != 0;
@@ -150,8 +150,7 @@ static void finish_open(struct fltsim_memfs *fs, const struct create_args *a,
 }
 
 /* Opens the volume itself (empty name, no related file object). */
-static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct create_args *a,
-                            ULONG_PTR *info)
+static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct create_args *a, ULONG_PTR *info)
 {
     struct memfs_node *v = fs->volume;
     if (a->dir_file)
@@ -311,8 +310,7 @@ static NTSTATUS open_target(struct fltsim_memfs *fs, const struct create_args *a
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
-                                  ULONG_PTR *info)
+NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *info)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     struct create_args a;

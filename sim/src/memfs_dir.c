@@ -165,7 +165,8 @@ static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-    FILE_INFORMATION_CLASS cls = iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
+    FILE_INFORMATION_CLASS cls =
+        iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
     ULONG length = iopb->Parameters.DirectoryControl.QueryDirectory.Length;
     UCHAR *buf = iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer;
     PUNICODE_STRING pattern = iopb->Parameters.DirectoryControl.QueryDirectory.FileName;
@@ -200,8 +201,8 @@ static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data
         ccb->resume_valid = FALSE;
     }
 
-    ULONG used = 0;      /* end of the last entry written */
-    ULONG prev = 0;      /* offset of the last entry written */
+    ULONG used = 0; /* end of the last entry written */
+    ULONG prev = 0; /* offset of the last entry written */
     bool any = false;
     struct candidate c;
     status = STATUS_SUCCESS;

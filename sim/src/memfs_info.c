@@ -74,7 +74,7 @@ static ULONG mode_of(const FILE_OBJECT *fo)
     ULONG mode = 0;
     if (fo->Flags & FO_SYNCHRONOUS_IO)
         mode |= (fo->Flags & FO_ALERTABLE_IO) ? FILE_SYNCHRONOUS_IO_ALERT
-                                               : FILE_SYNCHRONOUS_IO_NONALERT;
+                                              : FILE_SYNCHRONOUS_IO_NONALERT;
     if (fo->Flags & FO_WRITE_THROUGH)
         mode |= FILE_WRITE_THROUGH;
     if (fo->Flags & FO_SEQUENTIAL_ONLY)
@@ -90,8 +90,7 @@ static ULONG mode_of(const FILE_OBJECT *fo)
  * fixed part is known to fit). A name that does not fit is cut to whole
  * characters and the result is STATUS_BUFFER_OVERFLOW; FileNameLength is
  * always the full length. *end = bytes of buf used. */
-static NTSTATUS put_name(const struct memfs_node *n, UCHAR *buf, ULONG length, ULONG at,
-                         ULONG *end)
+static NTSTATUS put_name(const struct memfs_node *n, UCHAR *buf, ULONG length, ULONG at, ULONG *end)
 {
     size_t units = fltsim__memfs_path_len(n);
     WCHAR *path = malloc(units * sizeof(WCHAR));
@@ -109,9 +108,9 @@ static NTSTATUS put_name(const struct memfs_node *n, UCHAR *buf, ULONG length, U
     return copy < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo,
-                                  struct memfs_ccb *ccb, FILE_INFORMATION_CLASS cls,
-                                  void *buffer, ULONG length, ULONG_PTR *information)
+NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
+                                  FILE_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                                  ULONG_PTR *information)
 {
     struct memfs_node *n = ccb->node;
     UCHAR *buf = buffer;
@@ -359,8 +358,8 @@ static NTSTATUS set_delete_pending(struct fltsim_memfs *fs, PFILE_OBJECT fo, str
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS set_disposition_ex(struct fltsim_memfs *fs, PFILE_OBJECT fo,
-                                   struct memfs_ccb *ccb, ULONG flags)
+static NTSTATUS set_disposition_ex(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
+                                   ULONG flags)
 {
     const ULONG modeled = FILE_DISPOSITION_DELETE | FILE_DISPOSITION_ON_CLOSE |
                           FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE;
@@ -649,8 +648,7 @@ NTSTATUS fltsim__memfs_query_volume_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_D
     case FileFsSizeInformation: {
         FILE_FS_SIZE_INFORMATION s;
         memset(&s, 0, sizeof(s));
-        volume_units(fs, &s.TotalAllocationUnits.QuadPart,
-                     &s.AvailableAllocationUnits.QuadPart);
+        volume_units(fs, &s.TotalAllocationUnits.QuadPart, &s.AvailableAllocationUnits.QuadPart);
         s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
         s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
         memcpy(buf, &s, sizeof(s));

@@ -77,11 +77,11 @@ struct memfs_ccb {
     BOOLEAN delete_on_close;
     BOOLEAN cleaned_up;
     /* directory enumeration */
-    BOOLEAN scan_active; /* a pattern has been taken */
-    BOOLEAN scan_first;  /* the next query is the first of its scan */
-    UCHAR scan_phase;    /* 0: "." next, 1: ".." next, 2: children */
-    WCHAR *pattern;      /* upcased; "*" when none was given */
-    USHORT pattern_len;  /* units */
+    BOOLEAN scan_active;  /* a pattern has been taken */
+    BOOLEAN scan_first;   /* the next query is the first of its scan */
+    UCHAR scan_phase;     /* 0: "." next, 1: ".." next, 2: children */
+    WCHAR *pattern;       /* upcased; "*" when none was given */
+    USHORT pattern_len;   /* units */
     BOOLEAN resume_valid; /* resume holds the upcased name of the last child passed */
     USHORT resume_len;
     WCHAR resume[MEMFS_NAME_MAX];
@@ -90,9 +90,9 @@ struct memfs_ccb {
 struct fltsim_memfs {
     uv_mutex_t lock;
     ULONG flags;
-    LONGLONG clock;       /* the next timestamp */
-    ULONG64 capacity;     /* 0 = unlimited */
-    ULONG64 data_bytes;   /* sum of eof over linked files */
+    LONGLONG clock;     /* the next timestamp */
+    ULONG64 capacity;   /* 0 = unlimited */
+    ULONG64 data_bytes; /* sum of eof over linked files */
     ULONG64 next_file_id;
     struct memfs_node *root;
     struct memfs_node *volume;
@@ -118,8 +118,8 @@ bool fltsim__memfs_component_valid(const WCHAR *s, size_t n);
 
 /* Finds name (any case) among dir's children. Returns the child or NULL; *pos
  * (when not NULL) gets its index or the index a new child would take. */
-struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name,
-                                        size_t len, ULONG *pos);
+struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name, size_t len,
+                                        ULONG *pos);
 
 /* Allocates an unlinked node of kind with a copy of name (not NULL for files
  * and directories), a new file id, all four times = now, and puts it on
@@ -187,9 +187,9 @@ NTSTATUS fltsim__memfs_write(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct me
 
 /* ---- memfs_info.c ---- */
 
-NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo,
-                                  struct memfs_ccb *ccb, FILE_INFORMATION_CLASS cls,
-                                  void *buffer, ULONG length, ULONG_PTR *information);
+NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
+                                  FILE_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                                  ULONG_PTR *information);
 NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data);
 NTSTATUS fltsim__memfs_query_volume_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
                                         ULONG_PTR *information);

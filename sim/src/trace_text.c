@@ -134,8 +134,7 @@ void fltsim_trace_text_cb(void *ctx, const struct fltsim_event *ev)
                 ev->volume);
         break;
     case FLTSIM_EV_FILTER_UNLOAD:
-        fprintf(out, "[unload] %s%s: %s\n", ev->filter,
-                (ev->flags & 1) ? " (mandatory)" : "",
+        fprintf(out, "[unload] %s%s: %s\n", ev->filter, (ev->flags & 1) ? " (mandatory)" : "",
                 fltsim_ntstatus_format(ev->status, st, sizeof(st)));
         break;
     case FLTSIM_EV_REPORT:

@@ -298,8 +298,7 @@ NTSTATUS tf_load(fltsim_system *sys, struct tf_filter *tf)
     reg->InstanceTeardownStartCallback = tf_teardown_start;
     reg->InstanceTeardownCompleteCallback = tf_teardown_complete;
 
-    struct fltsim_instance_def def_instance = {tf->instance_name, tf->altitude,
-                                               tf->instance_flags};
+    struct fltsim_instance_def def_instance = {tf->instance_name, tf->altitude, tf->instance_flags};
     struct fltsim_filter_def def = {tf->wname, tf->instance_name, &def_instance, 1};
     tf_slots[slot] = tf;
     NTSTATUS status = fltsim_driver_load(sys, &def, tf_entries[slot], &tf->driver);

@@ -25,8 +25,7 @@
 void fltsim_test_assert_status(NTSTATUS actual, NTSTATUS expected, const char *expr,
                                const char *file, int line);
 #define assert_status(actual, expected)                                                            \
-    fltsim_test_assert_status((NTSTATUS)(actual), (NTSTATUS)(expected), #actual, __FILE__,         \
-                              __LINE__)
+    fltsim_test_assert_status((NTSTATUS)(actual), (NTSTATUS)(expected), #actual, __FILE__, __LINE__)
 
 /* ---- the recorder ---- */
 
@@ -64,23 +63,23 @@ struct tf_op {
  * that may be registered, each pre returning SUCCESS_WITH_CALLBACK and each
  * post FINISHED_PROCESSING, every instance callback present and succeeding. */
 struct tf_filter {
-    char name[16];              /* also the recorder's prefix */
+    char name[16]; /* also the recorder's prefix */
     WCHAR wname[16];
     WCHAR instance_name[32];
     WCHAR altitude[32];
-    ULONG instance_flags;       /* FLTSIM_INSTANCE_* */
-    ULONG registration_flags;   /* FLT_REGISTRATION.Flags */
-    struct tf_op ops[256];      /* indexed by operation code */
+    ULONG instance_flags;     /* FLTSIM_INSTANCE_* */
+    ULONG registration_flags; /* FLT_REGISTRATION.Flags */
+    struct tf_op ops[256];    /* indexed by operation code */
     bool no_unload_callback;
     bool no_query_teardown_callback;
     bool no_setup_callback;
     bool unload_forgets_unregister;
-    tf_pre_fn pre;              /* NULL: SUCCESS_WITH_CALLBACK */
-    tf_post_fn post;            /* NULL: FINISHED_PROCESSING */
+    tf_pre_fn pre;   /* NULL: SUCCESS_WITH_CALLBACK */
+    tf_post_fn post; /* NULL: FINISHED_PROCESSING */
     NTSTATUS setup_status;
     NTSTATUS query_teardown_status;
     NTSTATUS unload_status;
-    NTSTATUS entry_status;      /* DriverEntry fails with this after registering+unregistering */
+    NTSTATUS entry_status; /* DriverEntry fails with this after registering+unregistering */
     void *user;
     void (*teardown_start_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
 

@@ -80,47 +80,43 @@ void *fltsim_system_io_manager(fltsim_system *sys);
 /* ------------------------------------------------------------------------- */
 
 enum fltsim_event_type {
-    FLTSIM_EV_IO_START,           /* an operation enters the filter stack */
-    FLTSIM_EV_IO_COMPLETE,        /* ... and leaves it; status, information */
-    FLTSIM_EV_PRE,                /* a pre-operation callback is called */
-    FLTSIM_EV_PRE_RETURN,         /* status = FLT_PREOP_* returned */
-    FLTSIM_EV_POST,               /* a post-operation callback is called; flags = post flags */
-    FLTSIM_EV_POST_RETURN,        /* status = FLT_POSTOP_* returned */
-    FLTSIM_EV_FS,                 /* the file system is called */
-    FLTSIM_EV_FS_RETURN,          /* ... and answered; status, information */
-    FLTSIM_EV_INSTANCE_SETUP,     /* flags = setup flags; status = result */
-    FLTSIM_EV_QUERY_TEARDOWN,     /* status = result */
-    FLTSIM_EV_TEARDOWN_START,     /* flags = reason */
-    FLTSIM_EV_TEARDOWN_COMPLETE,  /* flags = reason */
-    FLTSIM_EV_FILTER_UNLOAD,      /* flags = unload flags; status = result */
-    FLTSIM_EV_REPORT              /* a verifier report; detail = message */
+    FLTSIM_EV_IO_START,          /* an operation enters the filter stack */
+    FLTSIM_EV_IO_COMPLETE,       /* ... and leaves it; status, information */
+    FLTSIM_EV_PRE,               /* a pre-operation callback is called */
+    FLTSIM_EV_PRE_RETURN,        /* status = FLT_PREOP_* returned */
+    FLTSIM_EV_POST,              /* a post-operation callback is called; flags = post flags */
+    FLTSIM_EV_POST_RETURN,       /* status = FLT_POSTOP_* returned */
+    FLTSIM_EV_FS,                /* the file system is called */
+    FLTSIM_EV_FS_RETURN,         /* ... and answered; status, information */
+    FLTSIM_EV_INSTANCE_SETUP,    /* flags = setup flags; status = result */
+    FLTSIM_EV_QUERY_TEARDOWN,    /* status = result */
+    FLTSIM_EV_TEARDOWN_START,    /* flags = reason */
+    FLTSIM_EV_TEARDOWN_COMPLETE, /* flags = reason */
+    FLTSIM_EV_FILTER_UNLOAD,     /* flags = unload flags; status = result */
+    FLTSIM_EV_REPORT             /* a verifier report; detail = message */
 };
 
-enum fltsim_op_kind {
-    FLTSIM_OP_IRP = 0,
-    FLTSIM_OP_FAST_IO = 1,
-    FLTSIM_OP_FS_FILTER = 2
-};
+enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
 
 /* One trace event. Strings are UTF-8 and valid only during the callback. */
 struct fltsim_event {
     enum fltsim_event_type type;
-    ULONG64 op_id;             /* operation sequence number, 0 for non-I/O events */
+    ULONG64 op_id; /* operation sequence number, 0 for non-I/O events */
     enum fltsim_op_kind kind;
     UCHAR major;
     UCHAR minor;
-    ULONG depth;               /* position in the node list, 0 = top */
-    const char *filter;        /* filter name, or NULL */
-    const char *instance;      /* instance name, or NULL */
-    const char *altitude;      /* instance altitude, or NULL */
-    const char *volume;        /* volume device name, or NULL */
+    ULONG depth;          /* position in the node list, 0 = top */
+    const char *filter;   /* filter name, or NULL */
+    const char *instance; /* instance name, or NULL */
+    const char *altitude; /* instance altitude, or NULL */
+    const char *volume;   /* volume device name, or NULL */
     LONG status;
     ULONG_PTR information;
     ULONG flags;
     ULONG process_id;
     ULONG thread_id;
     KIRQL irql;
-    const char *detail;        /* file name or message, or NULL */
+    const char *detail; /* file name or message, or NULL */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);
@@ -135,14 +131,14 @@ void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
 /* ------------------------------------------------------------------------- */
 
 struct fltsim_report {
-    char rule[8];        /* "V1" ... "V30", or "ASSERT" for a failed NT_ASSERT */
-    char spec[16];       /* SPEC section, e.g. "3.2" */
-    char filter[128];    /* filter name, "" when unknown */
-    char altitude[128];  /* instance altitude, "" when none */
-    UCHAR major;         /* operation, 0xFF with op_kind -1 when none */
-    int op_kind;         /* enum fltsim_op_kind, or -1 */
+    char rule[8];       /* "V1" ... "V30", or "ASSERT" for a failed NT_ASSERT */
+    char spec[16];      /* SPEC section, e.g. "3.2" */
+    char filter[128];   /* filter name, "" when unknown */
+    char altitude[128]; /* instance altitude, "" when none */
+    UCHAR major;        /* operation, 0xFF with op_kind -1 when none */
+    int op_kind;        /* enum fltsim_op_kind, or -1 */
     ULONG thread_id;
-    char message[320];   /* what happened and what the rule says */
+    char message[320]; /* what happened and what the rule says */
 };
 
 /* Number of reports recorded since the system was created or last cleared. */
@@ -232,12 +228,12 @@ struct fltsim_fs_ops {
 };
 
 struct fltsim_volume_params {
-    PCWSTR device_name;            /* e.g. L"\\Device\\HarddiskVolume1"; required */
-    WCHAR drive_letter;            /* L'C', or 0 for none */
+    PCWSTR device_name; /* e.g. L"\\Device\\HarddiskVolume1"; required */
+    WCHAR drive_letter; /* L'C', or 0 for none */
     const struct fltsim_fs_ops *ops;
-    void *fs;                      /* passed to every op */
-    FLT_FILESYSTEM_TYPE fs_type;   /* reported to InstanceSetup, e.g. FLT_FSTYPE_NTFS */
-    DEVICE_TYPE device_type;       /* 0 = FILE_DEVICE_DISK_FILE_SYSTEM */
+    void *fs;                    /* passed to every op */
+    FLT_FILESYSTEM_TYPE fs_type; /* reported to InstanceSetup, e.g. FLT_FSTYPE_NTFS */
+    DEVICE_TYPE device_type;     /* 0 = FILE_DEVICE_DISK_FILE_SYSTEM */
 };
 
 /* Mounts a volume. Started filters are offered it (instance setup with
@@ -280,9 +276,9 @@ struct fltsim_request {
     enum fltsim_op_kind kind;
     UCHAR major;
     UCHAR minor;
-    UCHAR operation_flags;   /* SL_* */
-    ULONG irp_flags;         /* IRP_*; IRP-based requests only */
-    ULONG callback_flags;    /* extra FLTFL_CALLBACK_DATA_* bits, e.g. SYSTEM_BUFFER */
+    UCHAR operation_flags; /* SL_* */
+    ULONG irp_flags;       /* IRP_*; IRP-based requests only */
+    ULONG callback_flags;  /* extra FLTFL_CALLBACK_DATA_* bits, e.g. SYSTEM_BUFFER */
     PFILE_OBJECT file_object;
     FLT_PARAMETERS parameters;
     KPROCESSOR_MODE requestor_mode;
@@ -321,9 +317,9 @@ ULONG fltsim_thread_object_thread_id(PETHREAD thread);
 /* ------------------------------------------------------------------------- */
 
 struct fltsim_pool_stats {
-    ULONG64 outstanding;       /* allocations not yet freed */
+    ULONG64 outstanding; /* allocations not yet freed */
     ULONG64 outstanding_bytes;
-    ULONG64 total;             /* allocations ever made */
+    ULONG64 total; /* allocations ever made */
 };
 
 /* Process-wide counts for one tag (all systems). */

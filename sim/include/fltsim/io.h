@@ -23,8 +23,9 @@ extern "C" {
 #define FLTSIM_IO_NONCACHED 0x00000001   /* IRP_NOCACHE on this read or write */
 #define FLTSIM_IO_PAGING 0x00000002      /* paging I/O: IRP_PAGING_IO | IRP_NOCACHE */
 #define FLTSIM_IO_SYNC_PAGING 0x00000004 /* with PAGING: IRP_SYNCHRONOUS_PAGING_IO */
-#define FLTSIM_IO_FAST 0x00000008        /* try fast I/O first, as the I/O manager does
-                                            for cached I/O on synchronous file objects;
+#define FLTSIM_IO_FAST                                                                             \
+    0x00000008                           /* try fast I/O first, as the I/O manager does            \
+                                            for cached I/O on synchronous file objects;            \
                                             an IRP follows when it is refused */
 #define FLTSIM_IO_KERNEL_MODE 0x00000010 /* RequestorMode KernelMode; no access checks */
 
@@ -32,15 +33,15 @@ struct fltsim_create_params {
     /* "C:\\dir\\file", "\\??\\C:\\dir\\file", "\\Device\\HarddiskVolume1\\dir\\file",
      * "C:" (the volume itself), or a relative name with root_directory. */
     PCWSTR path;
-    HANDLE root_directory;     /* NULL, or a directory handle path is relative to */
+    HANDLE root_directory;      /* NULL, or a directory handle path is relative to */
     ACCESS_MASK desired_access; /* generic rights are mapped, as by the I/O manager */
     ULONG file_attributes;
     ULONG share_access;
-    ULONG disposition;         /* FILE_SUPERSEDE ... FILE_OVERWRITE_IF */
-    ULONG create_options;      /* FILE_* create options */
+    ULONG disposition;    /* FILE_SUPERSEDE ... FILE_OVERWRITE_IF */
+    ULONG create_options; /* FILE_* create options */
     LONGLONG allocation_size;
-    UCHAR operation_flags;     /* SL_* for the create, e.g. SL_OPEN_TARGET_DIRECTORY */
-    ULONG flags;               /* FLTSIM_IO_KERNEL_MODE */
+    UCHAR operation_flags; /* SL_* for the create, e.g. SL_OPEN_TARGET_DIRECTORY */
+    ULONG flags;           /* FLTSIM_IO_KERNEL_MODE */
 };
 
 /* NtCreateFile. On success *handle is a new handle. Statuses include the file
@@ -67,9 +68,9 @@ NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, 
  * synchronous file objects are answered by the I/O manager without an IRP, as
  * on Windows. A rename (FileRenameInformation) to a fully qualified name opens
  * the target directory first (IRP_MJ_CREATE with SL_OPEN_TARGET_DIRECTORY). */
-NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *buffer,
-                                     ULONG length, FILE_INFORMATION_CLASS info_class,
-                                     ULONG flags, IO_STATUS_BLOCK *iosb);
+NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                                     FILE_INFORMATION_CLASS info_class, ULONG flags,
+                                     IO_STATUS_BLOCK *iosb);
 NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void *buffer,
                                    ULONG length, FILE_INFORMATION_CLASS info_class,
                                    IO_STATUS_BLOCK *iosb);

@@ -49,7 +49,7 @@ struct fltsim_memfs;
 #define FLTSIM_MEMFS_MAX_FILE_SIZE (1ULL << 32)
 
 struct fltsim_memfs_options {
-    ULONG flags;          /* FLTSIM_MEMFS_* */
+    ULONG flags; /* FLTSIM_MEMFS_* */
     /* The first timestamp memfs takes (the root directory's times), as a
      * FILETIME; 0 = FLTSIM_MEMFS_DEFAULT_START_TIME. Each later timestamp is
      * the previous one plus FLTSIM_MEMFS_CLOCK_STEP, whatever the real time,
@@ -69,8 +69,7 @@ struct fltsim_memfs_options {
  * STATUS_INVALID_PARAMETER: out is NULL, an unknown flag, or a negative
  * start_time. STATUS_INSUFFICIENT_RESOURCES: out of memory.
  * On failure *out is NULL (when out is not NULL). */
-NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options,
-                             struct fltsim_memfs **out);
+NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct fltsim_memfs **out);
 
 /* Frees fs and everything in it: files, directories, and the per-open state of
  * file objects that were never closed (their FsContext/FsContext2 are left
@@ -113,8 +112,7 @@ NTSTATUS fltsim_memfs_add_directory(struct fltsim_memfs *fs, PCWSTR path);
  * (the path exists, or an intermediate component is a file),
  * STATUS_DELETE_PENDING (the parent is delete pending), STATUS_DISK_FULL
  * (capacity or FLTSIM_MEMFS_MAX_FILE_SIZE), STATUS_INSUFFICIENT_RESOURCES. */
-NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data,
-                               size_t size);
+NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data, size_t size);
 
 /* Copies the whole content of a file into buf (size bytes of room) and sets
  * *out_size to the file's size. buf may be NULL when size is 0 (to learn the
@@ -133,8 +131,8 @@ struct fltsim_memfs_stat {
     ULONG attributes; /* as stored: 0 for a file without attributes, never NORMAL */
     ULONG64 size;     /* end of file; 0 for directories */
     ULONG64 file_id;
-    ULONG handles;    /* file objects opened on it whose cleanup has not come yet */
-    ULONG opens;      /* file objects opened on it not yet closed */
+    ULONG handles; /* file objects opened on it whose cleanup has not come yet */
+    ULONG opens;   /* file objects opened on it not yet closed */
 };
 
 /* Describes the file or directory at path. *st is always filled: all zero
