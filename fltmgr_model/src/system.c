@@ -199,7 +199,7 @@ void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_
         ev.detail = r.message;
         char rule_text[48];
         snprintf(rule_text, sizeof(rule_text), "%s (SPEC %s)", r.rule, r.spec);
-        ev.volume = rule_text; /* the rule travels in the volume slot of REPORT events */
+        ev.rule = rule_text;
         fltsim__event_thread(&ev);
         fltsim__trace(sys, &ev);
     }

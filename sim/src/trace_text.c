@@ -138,7 +138,7 @@ void fltsim_trace_text_cb(void *ctx, const struct fltsim_event *ev)
                 fltsim_ntstatus_format(ev->status, st, sizeof(st)));
         break;
     case FLTSIM_EV_REPORT:
-        fprintf(out, "!! verifier %s: %s%s%s\n", ev->volume ? ev->volume : "",
+        fprintf(out, "!! verifier %s: %s%s%s\n", ev->rule ? ev->rule : "",
                 ev->filter ? ev->filter : "", ev->filter ? ": " : "", ev->detail);
         break;
     }

@@ -117,6 +117,7 @@ struct fltsim_event {
     ULONG thread_id;
     KIRQL irql;
     const char *detail; /* file name or message, or NULL */
+    const char *rule;   /* REPORT events: "V2 (SPEC 3.2)"; otherwise NULL */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);
