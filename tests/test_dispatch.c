@@ -833,5 +833,5 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(dispatch_unregistered_major_skips_filter, setup, teardown),
     };
-    return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("dispatch", tests);
 }

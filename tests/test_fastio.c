@@ -339,5 +339,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(fastio_fs_filter_path_flags_and_disallow, setup, teardown),
         cmocka_unit_test_setup_teardown(fastio_fs_filter_complete_skips_fs, setup, teardown),
     };
-    return cmocka_run_group_tests_name("fastio", tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("fastio", tests);
 }

@@ -1320,18 +1320,16 @@ static void filter_from_instance_reference_delays_unload(void **state)
     PFLT_FILTER flt = NULL;
     assert_status(FltGetFilterFromInstance(f->a.last_instance, &flt), STATUS_SUCCESS);
     struct unload_job job = {f->a.driver, STATUS_PENDING, 0};
-    uv_thread_t thread;
-    assert_int_equal(uv_thread_create(&thread, unload_thread, &job), 0);
-    bool torn_down = false;
-    for (int i = 0; i < 500 && !torn_down; i++) {
-        torn_down = __atomic_load_n(&completes, __ATOMIC_SEQ_CST) >= 1;
-        if (!torn_down)
-            uv_sleep(10);
-    }
-    uv_sleep(200);
+    fltsim_thread *thread;
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, unload_thread, &job, &thread),
+                  STATUS_SUCCESS);
+    /* The unload runs until it blocks on the reference: the deterministic
+     * executor runs it inside this wait, the concurrent one in parallel. */
+    assert_status(fltsim_system_wait_idle(f->w.sys, 300), STATUS_TIMEOUT);
+    bool torn_down = __atomic_load_n(&completes, __ATOMIC_SEQ_CST) >= 1;
     int done_while_referenced = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
     FltObjectDereference(flt);
-    uv_thread_join(&thread);
+    fltsim_thread_join(thread);
     f->a.filter = NULL;
     assert_true(torn_down);
     assert_int_equal(done_while_referenced, 0);
@@ -1383,5 +1381,5 @@ int main(void)
         FX(enumerate_filters_and_filter_from_name),
         FX(filter_from_instance_reference_delays_unload),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("instances", tests);
 }

@@ -348,5 +348,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(io_delete_removes_file_at_last_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(io_shutdown_closes_leaked_handles, setup, teardown),
     };
-    return cmocka_run_group_tests_name("io", tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("io", tests);
 }

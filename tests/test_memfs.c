@@ -21,7 +21,8 @@ static int setup(void **state)
 {
     struct mf *m = calloc(1, sizeof(*m));
     assert_non_null(m);
-    assert_status(fltsim_system_create(NULL, &m->sys), STATUS_SUCCESS);
+    struct fltsim_system_options o = test_options(0);
+    assert_status(fltsim_system_create(&o, &m->sys), STATUS_SUCCESS);
     assert_status(fltsim_memfs_create(NULL, &m->fs), STATUS_SUCCESS);
     assert_status(fltsim_memfs_add_file(m->fs, L"\\a.txt", "hello world", 11), STATUS_SUCCESS);
     assert_status(fltsim_memfs_add_file(m->fs, L"\\dir\\b.txt", "bravo", 5), STATUS_SUCCESS);
@@ -596,11 +597,10 @@ static void memfs_noncached_io_must_be_aligned(void **state)
 /* Capacity: a write that does not fit fails whole. */
 static void memfs_capacity_gives_disk_full(void **state)
 {
-    (void)state;
-    fltsim_system *sys;
+    struct mf *m = *state;
+    fltsim_system *sys = m->sys;
     struct fltsim_memfs *fs;
     PFLT_VOLUME v;
-    assert_status(fltsim_system_create(NULL, &sys), STATUS_SUCCESS);
     struct fltsim_memfs_options o = {.capacity_bytes = 16};
     assert_status(fltsim_memfs_create(&o, &fs), STATUS_SUCCESS);
     struct fltsim_volume_params vp = {.device_name = L"\\Device\\Small",
@@ -622,7 +622,6 @@ static void memfs_capacity_gives_disk_full(void **state)
     struct fltsim_memfs_stat st;
     assert_status(fltsim_memfs_stat(fs, L"\\f", &st), STATUS_SUCCESS);
     assert_int_equal(st.size, 10);
-    fltsim_system_destroy(sys);
 }
 
 /* ---- information ---- */
@@ -1222,5 +1221,5 @@ int main(void)
         T(memfs_open_count_and_destroy_with_open_files),
     };
 #undef T
-    return cmocka_run_group_tests_name("memfs", tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("memfs", tests);
 }

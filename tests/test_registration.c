@@ -286,7 +286,7 @@ static void raw_reset(void)
 
 static fltsim_system *system_new(ULONG flags)
 {
-    struct fltsim_system_options options = {flags};
+    struct fltsim_system_options options = test_options(flags);
     fltsim_system *sys = NULL;
     assert_status(fltsim_system_create(&options, &sys), STATUS_SUCCESS);
     return sys;
@@ -1298,20 +1298,18 @@ static void unregister_waits_for_filter_reference(void **state)
     PFLT_FILTER filter = f->a.filter;
     assert_status(FltObjectReference(filter), STATUS_SUCCESS);
     struct unload_job job = {f->a.driver, 0, STATUS_PENDING, 0};
-    uv_thread_t thread;
-    assert_int_equal(uv_thread_create(&thread, unload_thread, &job), 0);
+    fltsim_thread *thread;
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, unload_thread, &job, &thread),
+                  STATUS_SUCCESS);
 
-    bool torn_down = false;
-    for (int i = 0; i < 500 && !torn_down; i++) {
-        torn_down = __atomic_load_n(&life_completes, __ATOMIC_SEQ_CST) >= 1;
-        if (!torn_down)
-            uv_sleep(10);
-    }
-    uv_sleep(200);
+    /* The unload runs until it blocks on the reference: the deterministic
+     * executor runs it inside this wait, the concurrent one in parallel. */
+    assert_status(fltsim_system_wait_idle(f->w.sys, 300), STATUS_TIMEOUT);
+    bool torn_down = __atomic_load_n(&life_completes, __ATOMIC_SEQ_CST) >= 1;
     int done_while_referenced = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
 
     FltObjectDereference(filter);
-    uv_thread_join(&thread);
+    fltsim_thread_join(thread);
     f->a.filter = NULL;
 
     assert_true(torn_down);
@@ -1442,5 +1440,5 @@ int main(void)
         FX(reference_unregistering_filter_is_deleting_object),
         FX(system_destroy_unloads_filters_mandatory),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("registration", tests);
 }

@@ -495,6 +495,99 @@ typedef struct _KEVENT {
 
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 
+typedef enum _KWAIT_REASON {
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest
+} KWAIT_REASON;
+
+/* Waits block the calling simulated thread; under the deterministic executor
+ * other simulated threads run meanwhile. Timeouts follow the NT convention:
+ * NULL waits forever, 0 polls, negative is relative and positive absolute
+ * (100 ns units). A wait with a timeout other than 0 above APC_LEVEL is
+ * reported (V28) and polls instead of blocking. Alertable waits and APCs are
+ * not modeled (Alertable is ignored). */
+void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+void KeClearEvent(PRKEVENT Event);
+LONG KeResetEvent(PRKEVENT Event);
+LONG KeReadStateEvent(PRKEVENT Event);
+/* Object must be a KEVENT (the only dispatcher object modeled). */
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                PLARGE_INTEGER Interval);
+/* System time, 100 ns units since 1601: real time, or virtual under the
+ * deterministic executor. */
+void KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+PKTHREAD KeGetCurrentThread(void);
+PETHREAD PsGetCurrentThread(void);
+void KeEnterCriticalRegion(void);
+void KeLeaveCriticalRegion(void);
+
+/* Spin locks raise to DISPATCH_LEVEL. Acquiring one the thread already holds
+ * deadlocks on Windows; fltsim reports it and aborts. */
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
+#define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
+void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
+void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+
+typedef struct _KSPIN_LOCK_QUEUE {
+    struct _KSPIN_LOCK_QUEUE *volatile Next;
+    PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+
+typedef struct _KLOCK_QUEUE_HANDLE {
+    KSPIN_LOCK_QUEUE LockQueue;
+    KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+
+void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+
+/* Fast mutexes raise to APC_LEVEL; the field layout is the WDK's. */
+typedef struct _FAST_MUTEX {
+    LONG Count;
+    PVOID Owner;
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX;
+
+void ExInitializeFastMutex(PFAST_MUTEX FastMutex);
+void ExAcquireFastMutex(PFAST_MUTEX FastMutex);
+void ExReleaseFastMutex(PFAST_MUTEX FastMutex);
+BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
+void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
+void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+
+/* Executive resources (shared/exclusive, recursive). The fields are private
+ * to fltsim; filters only pass the structure's address. Acquiring needs normal
+ * kernel APCs disabled (KeEnterCriticalRegion) or APC_LEVEL. */
+typedef struct _ERESOURCE {
+    LIST_ENTRY Waiters;
+    PVOID ExclusiveOwner;
+    LONG ExclusiveCount;
+    LONG SharedCount;
+    PVOID SharedOwners;
+    ULONG SharedOwnersSize;
+    ULONG Initialized;
+} ERESOURCE;
+
+NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
+NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
+BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+void ExReleaseResourceLite(PERESOURCE Resource);
+BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+
 /* ---- work queues (SPEC 5.3) ---- */
 
 typedef enum _WORK_QUEUE_TYPE {

@@ -226,7 +226,7 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
         RemoveEntryList(&inst->filter_link);
         inst->state = FLTSIM_INSTANCE_TORN_DOWN;
     }
-    uv_cond_broadcast(&sys->cond);
+    fltsim__broadcast_locked(sys);
     uv_mutex_unlock(&sys->lock);
 
     if (!attached) {
@@ -312,7 +312,7 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     /* 4. Wait for the operations that started before step 1. */
     uv_mutex_lock(&sys->lock);
     while (__atomic_load_n(&inst->ops_in_flight, __ATOMIC_SEQ_CST) > 0)
-        uv_cond_wait(&sys->cond, &sys->lock);
+        fltsim__sys_wait_locked(sys, 0);
     uv_mutex_unlock(&sys->lock);
 
     /* 5. InstanceTeardownCompleteCallback; rundown references held by the
@@ -328,7 +328,7 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     RemoveEntryList(&inst->volume_link);
     RemoveEntryList(&inst->filter_link);
     __atomic_store_n(&inst->state, FLTSIM_INSTANCE_TORN_DOWN, __ATOMIC_SEQ_CST);
-    uv_cond_broadcast(&sys->cond);
+    fltsim__broadcast_locked(sys);
     uv_mutex_unlock(&sys->lock);
 
     /* 6. The memory goes when the last reference does. */
@@ -361,7 +361,7 @@ void fltsim__teardown_all_locked(fltsim_system *sys, PLIST_ENTRY head, bool volu
         }
         if (!busy)
             return;
-        uv_cond_wait(&sys->cond, &sys->lock);
+        fltsim__sys_wait_locked(sys, 0);
     }
 }
 

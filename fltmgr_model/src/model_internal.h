@@ -168,7 +168,7 @@ struct fltsim_report_list {
 
 struct fltsim_system {
     uv_mutex_t lock;
-    uv_cond_t cond;        /* broadcast when a rundown or op count reaches zero */
+    LIST_ENTRY waiters;    /* simulated threads in fltsim__sys_wait_locked; lock */
     uv_mutex_t trace_lock; /* serializes trace callbacks */
     ULONG flags;
     LIST_ENTRY filters;
@@ -179,6 +179,8 @@ struct fltsim_system {
     struct fltsim_report_list reports;
     void *io_manager;
     void (*io_manager_shutdown)(void *);
+    struct fltsim_executor *executor;
+    LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
     bool destroying;
@@ -309,7 +311,15 @@ bool fltsim__is_instance(const void *p);
 
 /* ---- system (system.c) ---- */
 
+/* A condition variable over sys->lock built on park/unpark, so that waiting
+ * lets the deterministic executor run other simulated threads. Called with
+ * sys->lock held; returns with it held, after a broadcast, a spurious wakeup,
+ * or the deadline (ns, fltsim__now_ns; 0 = none). Callers re-check. */
+void fltsim__sys_wait_locked(fltsim_system *sys, ULONG64 deadline_ns);
+/* Wakes every waiter of sys (takes sys->lock). */
 void fltsim__broadcast(fltsim_system *sys);
+/* The same with sys->lock already held. */
+void fltsim__broadcast_locked(fltsim_system *sys);
 void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_INSTANCE *instance,
                     const struct fltsim_op *op, const char *rule, const char *spec, const char *fmt,
                     ...) __attribute__((format(printf, 7, 8)));

@@ -374,7 +374,7 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
 
     /* Block until every rundown reference on the filter is gone (SPEC 1.4). */
     while (__atomic_load_n(&filter->obj.rundown, __ATOMIC_SEQ_CST) > 0)
-        uv_cond_wait(&sys->cond, &sys->lock);
+        fltsim__sys_wait_locked(sys, 0);
 
     RemoveEntryList(&filter->link);
     __atomic_store_n(&filter->state, FLTSIM_FILTER_UNREGISTERED, __ATOMIC_SEQ_CST);

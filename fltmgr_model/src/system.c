@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "executor.h"
 
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out)
 {
@@ -20,28 +20,40 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_system_create: unknown option flags 0x%x",
                             (unsigned)(options->flags & ~known));
+    if (options != NULL && options->executor != FLTSIM_EXECUTOR_CONCURRENT &&
+        options->executor != FLTSIM_EXECUTOR_DETERMINISTIC)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_system_create: unknown executor %d", (int)options->executor);
 
     fltsim_system *sys = calloc(1, sizeof(*sys));
     if (sys == NULL)
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_system_create: out of memory");
     if (uv_mutex_init(&sys->lock) != 0)
         goto fail_lock;
-    if (uv_cond_init(&sys->cond) != 0)
-        goto fail_cond;
     if (uv_mutex_init(&sys->trace_lock) != 0)
         goto fail_trace;
     sys->flags = options != NULL ? options->flags : 0;
+    InitializeListHead(&sys->waiters);
     InitializeListHead(&sys->filters);
     InitializeListHead(&sys->volumes);
     InitializeListHead(&sys->drivers);
     sys->next_op_id = 1;
     sys->next_filter_serial = 1;
+    NTSTATUS status = options != NULL && options->executor == FLTSIM_EXECUTOR_DETERMINISTIC
+                          ? fltsim__executor_deterministic_create(sys, options->seed,
+                                                                  &sys->executor)
+                          : fltsim__executor_concurrent_create(sys, &sys->executor);
+    if (!NT_SUCCESS(status)) {
+        uv_mutex_destroy(&sys->trace_lock);
+        uv_mutex_destroy(&sys->lock);
+        free(sys);
+        return fltsim__fail(status, "fltsim_system_create: the executor could not start%s%s",
+                            fltsim_last_error()[0] ? ": " : "", fltsim_last_error());
+    }
     *out = sys;
     return STATUS_SUCCESS;
 
 fail_trace:
-    uv_cond_destroy(&sys->cond);
-fail_cond:
     uv_mutex_destroy(&sys->lock);
 fail_lock:
     free(sys);
@@ -84,9 +96,12 @@ void fltsim_system_destroy(fltsim_system *sys)
         fltsim__volume_remove(vol);
     }
 
+    /* Whatever work is still queued runs before the executor goes. */
+    sys->executor->ops->destroy(sys->executor);
+    sys->executor = NULL;
+
     free(sys->reports.items);
     uv_mutex_destroy(&sys->trace_lock);
-    uv_cond_destroy(&sys->cond);
     uv_mutex_destroy(&sys->lock);
     free(sys);
 }
@@ -113,10 +128,108 @@ void *fltsim_system_io_manager(fltsim_system *sys)
     return state;
 }
 
+enum fltsim_executor_kind fltsim_system_executor(fltsim_system *sys)
+{
+    return sys->executor->kind;
+}
+
+void fltsim__task_finished(struct fltsim_executor *ex)
+{
+    if (__atomic_load_n(&ex->outstanding, __ATOMIC_SEQ_CST) == 0)
+        fltsim__broadcast(ex->sys);
+}
+
+NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms)
+{
+    ULONG64 deadline = timeout_ms ? fltsim__now_ns() + (ULONG64)timeout_ms * 1000000ULL : 0;
+    for (;;) {
+        ULONG64 now = fltsim__now_ns();
+        if (deadline != 0 && now >= deadline)
+            break;
+        bool idle = sys->executor->ops->wait_idle(sys->executor, deadline ? deadline - now : 0);
+        if (!idle) {
+            if (fltsim__is_deterministic())
+                return fltsim__fail(STATUS_TIMEOUT,
+                                    "fltsim_system_wait_idle: simulated threads are blocked "
+                                    "and nothing can wake them");
+            continue; /* the deadline decides */
+        }
+        if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) == 0)
+            return STATUS_SUCCESS;
+        if (fltsim__is_deterministic())
+            return fltsim__fail(STATUS_TIMEOUT,
+                                "fltsim_system_wait_idle: %d operations are in flight and "
+                                "nothing can complete them",
+                                (int)__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST));
+        /* Operations in flight complete on other threads; wait for news. */
+        uv_mutex_lock(&sys->lock);
+        if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) != 0)
+            fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
+        uv_mutex_unlock(&sys->lock);
+    }
+    return fltsim__fail(STATUS_TIMEOUT, "fltsim_system_wait_idle: still busy after %u ms",
+                        (unsigned)timeout_ms);
+}
+
+struct fltsim_thread {
+    struct fltsim_executor *executor;
+    void *handle;
+};
+
+NTSTATUS fltsim_thread_spawn(fltsim_system *sys, ULONG process_id, ULONG thread_id,
+                             void (*fn)(void *ctx), void *ctx, fltsim_thread **out)
+{
+    if (sys == NULL || fn == NULL || out == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_thread_spawn: sys, fn and out are required");
+    *out = NULL;
+    struct fltsim_thread *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    t->executor = sys->executor;
+    NTSTATUS status =
+        sys->executor->ops->spawn(sys->executor, process_id, thread_id, fn, ctx, &t->handle);
+    if (!NT_SUCCESS(status)) {
+        free(t);
+        return fltsim__fail(status, "fltsim_thread_spawn: no thread");
+    }
+    *out = t;
+    return STATUS_SUCCESS;
+}
+
+void fltsim_thread_join(fltsim_thread *thread)
+{
+    if (thread == NULL)
+        return;
+    thread->executor->ops->join(thread->executor, thread->handle);
+    free(thread);
+}
+
+struct sys_waiter {
+    LIST_ENTRY link;
+    struct fltsim_sthread *thread;
+};
+
+void fltsim__sys_wait_locked(fltsim_system *sys, ULONG64 deadline_ns)
+{
+    struct sys_waiter w = {.thread = fltsim__current_sthread()};
+    InsertTailList(&sys->waiters, &w.link);
+    uv_mutex_unlock(&sys->lock);
+    fltsim__park(deadline_ns);
+    uv_mutex_lock(&sys->lock);
+    RemoveEntryList(&w.link);
+}
+
+void fltsim__broadcast_locked(fltsim_system *sys)
+{
+    for (PLIST_ENTRY e = sys->waiters.Flink; e != &sys->waiters; e = e->Flink)
+        fltsim__unpark(CONTAINING_RECORD(e, struct sys_waiter, link)->thread);
+}
+
 void fltsim__broadcast(fltsim_system *sys)
 {
     uv_mutex_lock(&sys->lock);
-    uv_cond_broadcast(&sys->cond);
+    fltsim__broadcast_locked(sys);
     uv_mutex_unlock(&sys->lock);
 }
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "executor.h"
 
 /* What a PETHREAD points at. */
 struct _KTHREAD {
@@ -17,7 +17,10 @@ struct _KTHREAD {
     ULONG thread_id;
 };
 
-static _Thread_local struct fltsim_tls tls_state;
+/* Every OS thread is a native simulated thread; a deterministic executor
+ * points `current` at one of its coroutines while that coroutine runs. */
+static _Thread_local struct fltsim_sthread native_self;
+static _Thread_local struct fltsim_sthread *current;
 
 static uv_once_t threads_once = UV_ONCE_INIT;
 static uv_mutex_t threads_lock;
@@ -26,6 +29,7 @@ static size_t thread_count, thread_capacity;
 static ULONG next_thread_id = 1000; /* threads_lock */
 
 #define FLTSIM_DEFAULT_PROCESS_ID 1000
+#define FLTSIM_SYSTEM_PROCESS_ID 4
 
 static void threads_init(void)
 {
@@ -42,9 +46,85 @@ static void free_thread_table(void)
     thread_count = thread_capacity = 0;
 }
 
+struct fltsim_sthread *fltsim__current_sthread(void)
+{
+    struct fltsim_sthread *t = current;
+    if (t != NULL)
+        return t;
+    t = &native_self;
+    if (!t->sync_ready) {
+        if (uv_mutex_init(&t->lock) != 0 || uv_cond_init(&t->cond) != 0)
+            abort(); /* no way to run without them */
+        t->kind = FLTSIM_STHREAD_NATIVE;
+        t->sync_ready = true;
+    }
+    current = t;
+    return t;
+}
+
+void fltsim__set_current_sthread(struct fltsim_sthread *t)
+{
+    current = t;
+}
+
 struct fltsim_tls *fltsim__tls(void)
 {
-    return &tls_state;
+    return &fltsim__current_sthread()->tls;
+}
+
+bool fltsim__park(ULONG64 deadline_ns)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    if (t->kind == FLTSIM_STHREAD_COROUTINE)
+        return fltsim__det_park(t, deadline_ns);
+    bool unparked = true;
+    uv_mutex_lock(&t->lock);
+    while (!t->permit) {
+        if (deadline_ns == 0) {
+            uv_cond_wait(&t->cond, &t->lock);
+            continue;
+        }
+        ULONG64 now = uv_hrtime();
+        if (now >= deadline_ns || uv_cond_timedwait(&t->cond, &t->lock, deadline_ns - now) != 0) {
+            unparked = t->permit != 0;
+            break;
+        }
+    }
+    t->permit = 0;
+    uv_mutex_unlock(&t->lock);
+    return unparked;
+}
+
+void fltsim__unpark(struct fltsim_sthread *t)
+{
+    if (t->kind == FLTSIM_STHREAD_COROUTINE) {
+        fltsim__det_unpark(t);
+        return;
+    }
+    uv_mutex_lock(&t->lock);
+    t->permit = 1;
+    uv_cond_signal(&t->cond);
+    uv_mutex_unlock(&t->lock);
+}
+
+ULONG64 fltsim__now_ns(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    if (t->kind == FLTSIM_STHREAD_COROUTINE)
+        return fltsim__det_now_ns(t);
+    return uv_hrtime();
+}
+
+void fltsim__yield(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    if (t->kind == FLTSIM_STHREAD_COROUTINE)
+        fltsim__det_yield(t);
+}
+
+bool fltsim__is_deterministic(void)
+{
+    return fltsim__current_sthread()->kind == FLTSIM_STHREAD_COROUTINE;
 }
 
 static void ensure_identity(struct fltsim_tls *t)
@@ -58,6 +138,43 @@ static void ensure_identity(struct fltsim_tls *t)
     t->process_id = FLTSIM_DEFAULT_PROCESS_ID;
     t->identity_set = true;
     t->thread_object = NULL;
+}
+
+void fltsim__worker_enter(fltsim_system *sys, KIRQL irql)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (!t->identity_set || t->process_id != FLTSIM_SYSTEM_PROCESS_ID) {
+        /* A system worker thread belongs to the System process. */
+        uv_once(&threads_once, threads_init);
+        uv_mutex_lock(&threads_lock);
+        t->thread_id = next_thread_id++;
+        uv_mutex_unlock(&threads_lock);
+        t->process_id = FLTSIM_SYSTEM_PROCESS_ID;
+        t->identity_set = true;
+        t->thread_object = NULL;
+    }
+    t->sys = sys;
+    t->filter = NULL;
+    t->op = NULL;
+    t->irql = irql;
+    t->top_level_irp = NULL;
+}
+
+void fltsim__worker_leave(fltsim_system *sys, KIRQL irql, const char *what)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->irql != irql)
+        fltsim__report(sys, NULL, NULL, NULL, "V28", "5.1",
+                       "%s returned at IRQL %u; it was called at %u and must return there", what,
+                       (unsigned)t->irql, (unsigned)irql);
+    if (t->top_level_irp != NULL)
+        fltsim__report(sys, NULL, NULL, NULL, "V28", "6.6",
+                       "%s returned with the thread's top-level IRP still set", what);
+    t->irql = PASSIVE_LEVEL;
+    t->top_level_irp = NULL;
+    t->sys = NULL;
+    t->filter = NULL;
+    t->op = NULL;
 }
 
 void fltsim_thread_set_identity(ULONG process_id, ULONG thread_id)
@@ -153,17 +270,17 @@ KIRQL KeGetCurrentIrql(void)
     return fltsim__tls()->irql;
 }
 
-static void irql_report(const char *what, KIRQL current, KIRQL requested)
+static void irql_report(const char *what, KIRQL from, KIRQL requested)
 {
     struct fltsim_tls *t = fltsim__tls();
     if (t->sys != NULL)
         fltsim__report(t->sys, t->filter, NULL, t->op, "V28", "10",
                        "%s from IRQL %u to %u: raising must go up and lowering must go down; "
                        "the request is ignored",
-                       what, (unsigned)current, (unsigned)requested);
+                       what, (unsigned)from, (unsigned)requested);
     else
         fprintf(stderr, "fltsim: %s from IRQL %u to %u is invalid and was ignored\n", what,
-                (unsigned)current, (unsigned)requested);
+                (unsigned)from, (unsigned)requested);
 }
 
 void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)

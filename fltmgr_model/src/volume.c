@@ -103,7 +103,7 @@ void fltsim__volume_mount_setup(struct _FLT_VOLUME *volume, UCHAR major)
         uv_thread_t self = uv_thread_self();
         if (!uv_thread_equal(&self, &volume->mount_setup_thread)) {
             while (volume->mount_setup != 2)
-                uv_cond_wait(&sys->cond, &sys->lock);
+                fltsim__sys_wait_locked(sys, 0);
         }
         uv_mutex_unlock(&sys->lock);
         return;
@@ -140,7 +140,7 @@ void fltsim__volume_mount_setup(struct _FLT_VOLUME *volume, UCHAR major)
 
     uv_mutex_lock(&sys->lock);
     __atomic_store_n(&volume->mount_setup, 2, __ATOMIC_RELEASE);
-    uv_cond_broadcast(&sys->cond);
+    fltsim__broadcast_locked(sys);
     uv_mutex_unlock(&sys->lock);
 }
 
@@ -155,7 +155,7 @@ static void volume_dismount(PFLT_VOLUME v)
         fltsim__teardown_all_locked(sys, &v->instances, true,
                                     FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT);
         while (v->mount_setup == 1)
-            uv_cond_wait(&sys->cond, &sys->lock);
+            fltsim__sys_wait_locked(sys, 0);
     } while (!IsListEmpty(&v->instances));
     RemoveEntryList(&v->link);
     struct fltsim_stack *stack = v->stack;

@@ -22,6 +22,42 @@ void fltsim_test_assert_status(NTSTATUS actual, NTSTATUS expected, const char *e
     _fail(file, line);
 }
 
+/* ---- executors ---- */
+
+enum fltsim_executor_kind test_executor = FLTSIM_EXECUTOR_CONCURRENT;
+ULONG64 test_seed = 0x5eed;
+
+struct fltsim_system_options test_options(ULONG flags)
+{
+    struct fltsim_system_options o = {.flags = flags, .executor = test_executor, .seed = test_seed};
+    return o;
+}
+
+static int use_concurrent(void **state)
+{
+    (void)state;
+    test_executor = FLTSIM_EXECUTOR_CONCURRENT;
+    return 0;
+}
+
+static int use_deterministic(void **state)
+{
+    (void)state;
+    test_executor = FLTSIM_EXECUTOR_DETERMINISTIC;
+    return 0;
+}
+
+int fltsim_run_suite(const char *name, const struct CMUnitTest *tests, size_t count)
+{
+    char label[128];
+    snprintf(label, sizeof(label), "%s (concurrent executor)", name);
+    int failed = _cmocka_run_group_tests(label, tests, count, use_concurrent, NULL);
+    snprintf(label, sizeof(label), "%s (deterministic executor)", name);
+    failed += _cmocka_run_group_tests(label, tests, count, use_deterministic, NULL);
+    test_executor = FLTSIM_EXECUTOR_CONCURRENT;
+    return failed;
+}
+
 /* ---- recorder ---- */
 
 static uv_once_t rec_once = UV_ONCE_INIT;
@@ -314,7 +350,7 @@ void world_create(struct test_world *w, ULONG system_flags)
     memset(w, 0, sizeof(*w));
     tf_reset_all();
     rec_reset();
-    struct fltsim_system_options opts = {system_flags};
+    struct fltsim_system_options opts = test_options(system_flags);
     assert_status(fltsim_system_create(&opts, &w->sys), STATUS_SUCCESS);
     assert_status(fltsim_memfs_create(NULL, &w->fs), STATUS_SUCCESS);
     assert_status(fltsim_memfs_add_file(w->fs, L"\\a.txt", "hello world", 11), STATUS_SUCCESS);

@@ -27,6 +27,21 @@ void fltsim_test_assert_status(NTSTATUS actual, NTSTATUS expected, const char *e
 #define assert_status(actual, expected)                                                            \
     fltsim_test_assert_status((NTSTATUS)(actual), (NTSTATUS)(expected), #actual, __FILE__, __LINE__)
 
+/* ---- executors ---- */
+
+/* The executor behavioural cases run under. fltsim_run_suite runs a suite's
+ * cases once with each executor (DESIGN decision 5); world_create and
+ * test_options follow this setting. */
+extern enum fltsim_executor_kind test_executor;
+extern ULONG64 test_seed;
+/* System options for flags under the current executor. */
+struct fltsim_system_options test_options(ULONG flags);
+/* Runs the cases under the concurrent, then the deterministic executor.
+ * Returns the number of failures. */
+int fltsim_run_suite(const char *name, const struct CMUnitTest *tests, size_t count);
+#define FLTSIM_RUN_SUITE(name, tests)                                                              \
+    fltsim_run_suite((name), (tests), sizeof(tests) / sizeof((tests)[0]))
+
 /* ---- the recorder ---- */
 
 /* Events are short words joined by spaces: "A:pre:CREATE", "A:post:CREATE",

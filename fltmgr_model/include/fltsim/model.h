@@ -54,8 +54,24 @@ typedef struct fltsim_system fltsim_system;
  * first operation of any kind instead of its first create. */
 #define FLTSIM_SYSTEM_SETUP_ON_FIRST_IO 0x00000002
 
+/* Who runs work items, asynchronous completions and spawned threads
+ * (DESIGN decision 5). */
+enum fltsim_executor_kind {
+    /* Real threads: work items on libuv's thread pool, completions (DPCs) on
+     * an executor loop thread, spawned requestors as OS threads. */
+    FLTSIM_EXECUTOR_CONCURRENT = 0,
+    /* Everything on the thread that creates the system, one simulated thread
+     * at a time (coroutines); the next ready one is chosen by a PRNG seeded
+     * with `seed`, so a seed replays the same interleaving and trace. Time is
+     * virtual. A deadlock (every simulated thread blocked) aborts with a
+     * description instead of hanging. */
+    FLTSIM_EXECUTOR_DETERMINISTIC = 1
+};
+
 struct fltsim_system_options {
-    ULONG flags; /* FLTSIM_SYSTEM_* */
+    ULONG flags;                      /* FLTSIM_SYSTEM_* */
+    enum fltsim_executor_kind executor;
+    ULONG64 seed;                     /* deterministic executor only */
 };
 
 /* Creates an empty system: no volumes, no filters. options may be NULL.
@@ -67,6 +83,24 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
  * driver gets a mandatory unload, each volume is dismounted. Then frees it.
  * Must not be called from a callback. */
 void fltsim_system_destroy(fltsim_system *sys);
+
+/* The executor the system was created with. */
+enum fltsim_executor_kind fltsim_system_executor(fltsim_system *sys);
+
+/* Waits until nothing is left to run: no work item or completion queued or
+ * running, no spawned thread running, no operation in flight. Under the
+ * deterministic executor this is where queued work runs when the caller has
+ * nothing to wait for. STATUS_TIMEOUT after timeout_ms (0 = no limit). */
+NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms);
+
+/* A simulated requestor thread: an OS thread (concurrent executor) or a
+ * coroutine (deterministic executor) that runs fn(ctx) as process_id /
+ * thread_id and may issue I/O and wait like any thread. fltsim_thread_join
+ * waits for it to return and frees it. */
+typedef struct fltsim_thread fltsim_thread;
+NTSTATUS fltsim_thread_spawn(fltsim_system *sys, ULONG process_id, ULONG thread_id,
+                             void (*fn)(void *ctx), void *ctx, fltsim_thread **out);
+void fltsim_thread_join(fltsim_thread *thread);
 
 /* The I/O manager (sim) keeps its per-system state here. shutdown_cb runs first
  * in fltsim_system_destroy, while filters are still loaded. Returns
@@ -215,6 +249,9 @@ struct fltsim_fs_ops {
      * Required. */
     NTSTATUS (*irp_cb)(void *fs, PFLT_CALLBACK_DATA data);
 
+    /* (An IRP may also be answered later: irp_cb returns STATUS_PENDING and the
+     * file system calls fltsim_fs_complete once IoStatus is final.) */
+
     /* A fast-I/O request. Returns TRUE when it was handled (IoStatus filled),
      * FALSE when fast I/O is not possible and the I/O manager must send an IRP.
      * NULL means the file system has no fast I/O. */
@@ -235,7 +272,17 @@ struct fltsim_volume_params {
     void *fs;                    /* passed to every op */
     FLT_FILESYSTEM_TYPE fs_type; /* reported to InstanceSetup, e.g. FLT_FSTYPE_NTFS */
     DEVICE_TYPE device_type;     /* 0 = FILE_DEVICE_DISK_FILE_SYSTEM */
+    ULONG completion;            /* FLTSIM_COMPLETE_* */
 };
+
+/* How IRPs the file system answers complete (DESIGN decision 4). */
+#define FLTSIM_COMPLETE_INLINE 0 /* posts run on the thread that sent the IRP */
+#define FLTSIM_COMPLETE_ASYNC 1  /* posts run on the completion context at DISPATCH_LEVEL */
+
+/* Completes an IRP the file system answered with STATUS_PENDING, after
+ * filling data->IoStatus. Any thread; the posts then run on the completion
+ * context at DISPATCH_LEVEL. */
+void fltsim_fs_complete(PFLT_CALLBACK_DATA data);
 
 /* Mounts a volume. Started filters are offered it (instance setup with
  * FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME) on its first create, or first
@@ -283,13 +330,24 @@ struct fltsim_request {
     PFILE_OBJECT file_object;
     FLT_PARAMETERS parameters;
     KPROCESSOR_MODE requestor_mode;
+    ULONG request_flags; /* FLTSIM_REQUEST_* */
+    /* Asynchronous requests: when complete_cb is set and the operation pends,
+     * fltsim_request_dispatch returns STATUS_PENDING at once and complete_cb
+     * runs when it completes (on whichever thread completes it); req must
+     * stay valid until then. Without complete_cb the caller waits. */
+    void (*complete_cb)(struct fltsim_request *req, void *ctx);
+    void *complete_ctx;
     /* out */
     IO_STATUS_BLOCK io_status;
     ULONG64 op_id;
 };
 
+/* The IRP completes asynchronously whatever the volume's completion mode. */
+#define FLTSIM_REQUEST_ASYNC_FS 0x00000001
+
 /* Runs one operation through the volume's filter stack and file system and
- * returns its final status (also in req->io_status). For fast I/O the status
+ * returns its final status (also in req->io_status), or STATUS_PENDING for
+ * an asynchronous request that has not completed yet. For fast I/O the status
  * STATUS_FLT_DISALLOW_FAST_IO means "send an IRP instead": a filter returned
  * FLT_PREOP_DISALLOW_FASTIO or the file system declined (SPEC 3.2).
  * STATUS_VOLUME_DISMOUNTED once the volume is dismounting. Runs on the calling

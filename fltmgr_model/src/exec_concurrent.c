@@ -1,0 +1,246 @@
+/*
+ * The concurrent executor (DESIGN decision 5): work items run on libuv's
+ * thread pool at PASSIVE_LEVEL, DPCs (asynchronous completions) on the
+ * executor's loop thread at DISPATCH_LEVEL, and spawned requestors are OS
+ * threads. libuv loops are single-threaded, so any thread hands a task over
+ * through a locked queue and uv_async_send; the loop thread submits it.
+ */
+#include <stdlib.h>
+
+#include "executor.h"
+
+/* One submission: executor-owned, because the task itself may be freed by
+ * its run before libuv is done with the request. */
+struct conc_job {
+    uv_work_t req;
+    struct fltsim_task *task;
+    struct conc_exec *ex;
+    LIST_ENTRY link;
+};
+
+struct conc_exec {
+    struct fltsim_executor base;
+    uv_loop_t loop;
+    uv_async_t wake;
+    uv_thread_t thread;
+    uv_mutex_t lock;
+    uv_cond_t idle;
+    LIST_ENTRY incoming; /* lock */
+    bool stopping;       /* lock */
+    LONG spawned;        /* spawned threads still running; lock */
+};
+
+struct conc_thread {
+    struct conc_exec *ex;
+    uv_thread_t thread;
+    ULONG process_id, thread_id;
+    void (*fn)(void *ctx);
+    void *ctx;
+};
+
+static void finished(struct conc_exec *ex)
+{
+    if (__atomic_sub_fetch(&ex->base.outstanding, 1, __ATOMIC_SEQ_CST) == 0) {
+        uv_mutex_lock(&ex->lock);
+        uv_cond_broadcast(&ex->idle);
+        uv_mutex_unlock(&ex->lock);
+    }
+    fltsim__task_finished(&ex->base);
+}
+
+static void work_cb(uv_work_t *req)
+{
+    struct conc_job *job = req->data;
+    struct conc_exec *ex = job->ex;
+    fltsim__worker_enter(ex->base.sys, PASSIVE_LEVEL);
+    job->task->run(job->task);
+    fltsim__worker_leave(ex->base.sys, PASSIVE_LEVEL, "a work item");
+    finished(ex);
+}
+
+static void after_work_cb(uv_work_t *req, int status)
+{
+    (void)status;
+    free(req->data);
+}
+
+static void run_dpc(struct conc_exec *ex, struct conc_job *job)
+{
+    fltsim__worker_enter(ex->base.sys, DISPATCH_LEVEL);
+    job->task->run(job->task);
+    fltsim__worker_leave(ex->base.sys, DISPATCH_LEVEL, "a completion (DPC)");
+    free(job);
+    finished(ex);
+}
+
+static void wake_cb(uv_async_t *handle)
+{
+    struct conc_exec *ex = handle->data;
+    LIST_ENTRY jobs;
+    InitializeListHead(&jobs);
+    uv_mutex_lock(&ex->lock);
+    while (!IsListEmpty(&ex->incoming))
+        InsertTailList(&jobs, RemoveHeadList(&ex->incoming));
+    bool stopping = ex->stopping;
+    uv_mutex_unlock(&ex->lock);
+
+    while (!IsListEmpty(&jobs)) {
+        struct conc_job *job = CONTAINING_RECORD(RemoveHeadList(&jobs), struct conc_job, link);
+        if (job->task->kind == FLTSIM_TASK_DPC) {
+            run_dpc(ex, job);
+        } else {
+            job->req.data = job;
+            if (uv_queue_work(&ex->loop, &job->req, work_cb, after_work_cb) != 0)
+                abort(); /* libuv refuses only a NULL callback */
+        }
+    }
+    if (stopping)
+        uv_close((uv_handle_t *)&ex->wake, NULL);
+}
+
+static void loop_main(void *arg)
+{
+    struct conc_exec *ex = arg;
+    /* The loop thread is the completion context: a system thread. */
+    fltsim__worker_enter(ex->base.sys, PASSIVE_LEVEL);
+    uv_run(&ex->loop, UV_RUN_DEFAULT);
+    fltsim__worker_leave(ex->base.sys, PASSIVE_LEVEL, "the executor loop");
+}
+
+static void conc_submit(struct fltsim_executor *base, struct fltsim_task *task)
+{
+    struct conc_exec *ex = (struct conc_exec *)base;
+    struct conc_job *job = calloc(1, sizeof(*job));
+    if (job == NULL)
+        abort(); /* the task is owed a run; there is no way to fail it */
+    job->task = task;
+    job->ex = ex;
+    uv_mutex_lock(&ex->lock);
+    InsertTailList(&ex->incoming, &job->link);
+    uv_mutex_unlock(&ex->lock);
+    uv_async_send(&ex->wake);
+}
+
+static void spawned_main(void *arg)
+{
+    struct conc_thread *t = arg;
+    fltsim_thread_set_identity(t->process_id, t->thread_id);
+    t->fn(t->ctx);
+    struct conc_exec *ex = t->ex;
+    uv_mutex_lock(&ex->lock);
+    ex->spawned--;
+    uv_cond_broadcast(&ex->idle);
+    uv_mutex_unlock(&ex->lock);
+}
+
+static NTSTATUS conc_spawn(struct fltsim_executor *base, ULONG process_id, ULONG thread_id,
+                           void (*fn)(void *ctx), void *ctx, void **handle)
+{
+    struct conc_exec *ex = (struct conc_exec *)base;
+    struct conc_thread *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    t->ex = ex;
+    t->process_id = process_id;
+    t->thread_id = thread_id;
+    t->fn = fn;
+    t->ctx = ctx;
+    uv_mutex_lock(&ex->lock);
+    ex->spawned++;
+    uv_mutex_unlock(&ex->lock);
+    if (uv_thread_create(&t->thread, spawned_main, t) != 0) {
+        uv_mutex_lock(&ex->lock);
+        ex->spawned--;
+        uv_mutex_unlock(&ex->lock);
+        free(t);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    *handle = t;
+    return STATUS_SUCCESS;
+}
+
+static void conc_join(struct fltsim_executor *base, void *handle)
+{
+    (void)base;
+    struct conc_thread *t = handle;
+    uv_thread_join(&t->thread);
+    free(t);
+}
+
+static bool conc_wait_idle(struct fltsim_executor *base, ULONG64 timeout_ns)
+{
+    struct conc_exec *ex = (struct conc_exec *)base;
+    ULONG64 deadline = timeout_ns ? uv_hrtime() + timeout_ns : 0;
+    bool idle = true;
+    uv_mutex_lock(&ex->lock);
+    while (__atomic_load_n(&ex->base.outstanding, __ATOMIC_SEQ_CST) != 0 || ex->spawned != 0) {
+        if (deadline == 0) {
+            uv_cond_wait(&ex->idle, &ex->lock);
+            continue;
+        }
+        ULONG64 now = uv_hrtime();
+        if (now >= deadline || uv_cond_timedwait(&ex->idle, &ex->lock, deadline - now) != 0) {
+            idle = __atomic_load_n(&ex->base.outstanding, __ATOMIC_SEQ_CST) == 0 &&
+                   ex->spawned == 0;
+            break;
+        }
+    }
+    uv_mutex_unlock(&ex->lock);
+    return idle;
+}
+
+static void conc_destroy(struct fltsim_executor *base)
+{
+    struct conc_exec *ex = (struct conc_exec *)base;
+    conc_wait_idle(base, 0);
+    uv_mutex_lock(&ex->lock);
+    ex->stopping = true;
+    uv_mutex_unlock(&ex->lock);
+    uv_async_send(&ex->wake);
+    uv_thread_join(&ex->thread);
+    uv_loop_close(&ex->loop);
+    uv_cond_destroy(&ex->idle);
+    uv_mutex_destroy(&ex->lock);
+    free(ex);
+}
+
+static const struct fltsim_executor_ops conc_ops = {
+    conc_submit, conc_spawn, conc_join, conc_wait_idle, conc_destroy,
+};
+
+NTSTATUS fltsim__executor_concurrent_create(fltsim_system *sys, struct fltsim_executor **out)
+{
+    struct conc_exec *ex = calloc(1, sizeof(*ex));
+    if (ex == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    ex->base.ops = &conc_ops;
+    ex->base.kind = FLTSIM_EXECUTOR_CONCURRENT;
+    ex->base.sys = sys;
+    InitializeListHead(&ex->incoming);
+    if (uv_mutex_init(&ex->lock) != 0)
+        goto fail_lock;
+    if (uv_cond_init(&ex->idle) != 0)
+        goto fail_cond;
+    if (uv_loop_init(&ex->loop) != 0)
+        goto fail_loop;
+    if (uv_async_init(&ex->loop, &ex->wake, wake_cb) != 0)
+        goto fail_async;
+    ex->wake.data = ex;
+    if (uv_thread_create(&ex->thread, loop_main, ex) != 0)
+        goto fail_thread;
+    *out = &ex->base;
+    return STATUS_SUCCESS;
+
+fail_thread:
+    uv_close((uv_handle_t *)&ex->wake, NULL);
+    uv_run(&ex->loop, UV_RUN_DEFAULT);
+fail_async:
+    uv_loop_close(&ex->loop);
+fail_loop:
+    uv_cond_destroy(&ex->idle);
+fail_cond:
+    uv_mutex_destroy(&ex->lock);
+fail_lock:
+    free(ex);
+    return STATUS_INSUFFICIENT_RESOURCES;
+}
