@@ -717,6 +717,42 @@ BOOLEAN FltIsOperationSynchronous(PFLT_CALLBACK_DATA CallbackData);
 ULONG FltGetRequestorProcessId(PFLT_CALLBACK_DATA CallbackData);
 HANDLE FltGetRequestorProcessIdEx(PFLT_CALLBACK_DATA CallbackData);
 
+/* ---- pending (SPEC 3.3, 4.3, 5.1) ---- */
+
+VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
+                                   FLT_PREOP_CALLBACK_STATUS CallbackStatus, PVOID Context);
+VOID FltCompletePendedPostOperation(PFLT_CALLBACK_DATA CallbackData);
+BOOLEAN FltDoCompletionProcessingWhenSafe(PFLT_CALLBACK_DATA Data,
+                                          PCFLT_RELATED_OBJECTS FltObjects,
+                                          PVOID CompletionContext, FLT_POST_OPERATION_FLAGS Flags,
+                                          PFLT_POST_OPERATION_CALLBACK SafePostCallback,
+                                          PFLT_POSTOP_CALLBACK_STATUS RetPostOperationStatus);
+
+/* ---- work items (SPEC 5.1, 5.2) ---- */
+
+typedef struct _FLT_DEFERRED_IO_WORKITEM *PFLT_DEFERRED_IO_WORKITEM;
+typedef struct _FLT_GENERIC_WORKITEM *PFLT_GENERIC_WORKITEM;
+
+typedef VOID(FLTAPI FLT_DEFERRED_IO_WORKITEM_ROUTINE)(PFLT_DEFERRED_IO_WORKITEM FltWorkItem,
+                                                     PFLT_CALLBACK_DATA CallbackData,
+                                                     PVOID Context);
+typedef FLT_DEFERRED_IO_WORKITEM_ROUTINE *PFLT_DEFERRED_IO_WORKITEM_ROUTINE;
+typedef VOID(FLTAPI FLT_GENERIC_WORKITEM_ROUTINE)(PFLT_GENERIC_WORKITEM FltWorkItem,
+                                                 PVOID FltObject, PVOID Context);
+typedef FLT_GENERIC_WORKITEM_ROUTINE *PFLT_GENERIC_WORKITEM_ROUTINE;
+
+PFLT_DEFERRED_IO_WORKITEM FltAllocateDeferredIoWorkItem(VOID);
+VOID FltFreeDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem);
+NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem,
+                                    PFLT_CALLBACK_DATA Data,
+                                    PFLT_DEFERRED_IO_WORKITEM_ROUTINE WorkerRoutine,
+                                    WORK_QUEUE_TYPE QueueType, PVOID Context);
+PFLT_GENERIC_WORKITEM FltAllocateGenericWorkItem(VOID);
+VOID FltFreeGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem);
+NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObject,
+                                 PFLT_GENERIC_WORKITEM_ROUTINE WorkerRoutine,
+                                 WORK_QUEUE_TYPE QueueType, PVOID Context);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,18 +1,166 @@
 /*
- * The callback engine (SPEC 3.5 and 4): one operation goes down the volume's
- * node list calling pre-operation callbacks by decreasing altitude, reaches the
- * file system unless a filter completed it, and comes back up calling the posts
- * of the nodes that asked for one, lowest altitude first. Each node keeps the
- * parameter block its pre saw, so every filter's post sees the same input
- * parameters as its pre while lower filters see dirty changes (SPEC 6.3).
- * Statuses a filter must not return are reported to the verifier and handled
- * as SPEC 12.13 says. The I/O manager (sim) calls fltsim_request_dispatch.
+ * The callback engine (SPEC 2.3, 3, 4, 5.1, 6): one operation goes down the
+ * volume's node list calling pre-operation callbacks by decreasing altitude,
+ * reaches the file system unless a filter completed it, and comes back up
+ * calling the posts of the nodes that asked for one, lowest altitude first.
+ *
+ * The operation is a resumable state machine that one thread at a time
+ * advances (holds the baton). A pre that returns FLT_PREOP_PENDING or a post
+ * that returns FLT_POSTOP_MORE_PROCESSING_REQUIRED gives the baton to whoever
+ * completes it (FltCompletePendedPre/PostOperation), even when that completion
+ * comes before the callback returned; a file system that completes
+ * asynchronously gives it to a DPC at DISPATCH_LEVEL; a post that must run on
+ * a given thread (SYNCHRONIZE: the pre's thread; create: the issuer) is handed
+ * to that thread, which waits for it. Each node keeps the parameter block its
+ * pre saw, so every filter's post sees its own view (SPEC 6.3). Teardown
+ * drains the posts of an instance's operations in flight (SPEC 4.4).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "executor.h"
 
+/* The DPC that continues an operation after the file system completed it. */
+struct op_dpc {
+    struct fltsim_task task;
+    struct fltsim_op *op;
+};
+
+struct op_waiter {
+    LIST_ENTRY link;
+    struct fltsim_sthread *thread;
+};
+
+enum { ASYNC_OPEN, ASYNC_ISSUER_RETURNED, ASYNC_COMPLETED };
+
+static void advance(struct fltsim_op *op);
+
+/* ---- lifetime ---- */
+
+void fltsim__op_ref(struct fltsim_op *op)
+{
+    __atomic_add_fetch(&op->refs, 1, __ATOMIC_SEQ_CST);
+}
+
+void fltsim__op_unref(struct fltsim_op *op)
+{
+    if (__atomic_sub_fetch(&op->refs, 1, __ATOMIC_SEQ_CST) != 0)
+        return;
+    fltsim__stack_unref(op->stack);
+    uv_mutex_destroy(&op->lock);
+    free(op->dpc);
+    op->magic = FLTSIM_MAGIC_DEAD;
+    free(op);
+}
+
+static void node_done(struct fltsim_op *op, struct fltsim_node *node)
+{
+    if (__atomic_exchange_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST) == FLTSIM_NODE_DONE)
+        return;
+    struct _FLT_INSTANCE *inst = node->instance;
+    /* Teardown waits for this count to reach zero (SPEC 2.6 step 4). */
+    if (__atomic_sub_fetch(&inst->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0 &&
+        __atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
+        fltsim__broadcast(op->sys);
+}
+
+static LONG node_state(const struct fltsim_node *node)
+{
+    return __atomic_load_n(&node->state, __ATOMIC_SEQ_CST);
+}
+
+/* ---- threads that posts must run on, and waiting for them ---- */
+
+static bool is_create(const struct fltsim_op *op)
+{
+    return op->kind == FLTSIM_OP_IRP && op->slot == IRP_MJ_CREATE;
+}
+
+/* The thread node j's post must run on, or NULL for any (SPEC 4.2): creates
+ * on the thread that issued them, synchronized operations on the pre's
+ * thread. */
+static struct fltsim_sthread *post_thread(const struct fltsim_op *op, ULONG j)
+{
+    if (is_create(op))
+        return op->issuer;
+    if (op->nodes[j].synchronized)
+        return op->nodes[j].pre_thread;
+    return NULL;
+}
+
+/* Whether `me` still has posts of op to run (and so must wait for them). */
+static bool owes_posts(const struct fltsim_op *op, const struct fltsim_sthread *me)
+{
+    if (is_create(op) && op->issuer == me)
+        return true;
+    for (ULONG k = 0; k < op->node_count; k++) {
+        const struct fltsim_node *node = &op->nodes[k];
+        LONG state = node_state(node);
+        if (node->synchronized && node->pre_thread == me &&
+            (state == FLTSIM_NODE_WANTS_POST || state == FLTSIM_NODE_POSTING))
+            return true;
+    }
+    return false;
+}
+
+/* op->lock held. */
+static void wake_waiters_locked(struct fltsim_op *op)
+{
+    for (PLIST_ENTRY e = op->waiters.Flink; e != &op->waiters; e = e->Flink)
+        fltsim__unpark(CONTAINING_RECORD(e, struct op_waiter, link)->thread);
+}
+
+static void wake_waiters(struct fltsim_op *op)
+{
+    uv_mutex_lock(&op->lock);
+    wake_waiters_locked(op);
+    uv_mutex_unlock(&op->lock);
+}
+
+/* Waits as op needs the calling thread: runs the posts handed to it, until
+ * op is done (until_done) or owes this thread nothing more. The caller holds
+ * a reference. */
+static void wait_for(struct fltsim_op *op, bool until_done)
+{
+    struct fltsim_sthread *me = fltsim__current_sthread();
+    uv_mutex_lock(&op->lock);
+    for (;;) {
+        LONG h = op->handoff;
+        if (h != 0 && post_thread(op, (ULONG)h - 1) == me) {
+            op->handoff = 0;
+            uv_mutex_unlock(&op->lock);
+            advance(op);
+            uv_mutex_lock(&op->lock);
+            continue;
+        }
+        if (op->done)
+            break;
+        if (!until_done && !owes_posts(op, me))
+            break;
+        struct op_waiter w = {.thread = me};
+        InsertTailList(&op->waiters, &w.link);
+        uv_mutex_unlock(&op->lock);
+        fltsim__park(0);
+        uv_mutex_lock(&op->lock);
+        RemoveEntryList(&w.link);
+    }
+    uv_mutex_unlock(&op->lock);
+}
+
+/* Gives the baton to the thread node j's post must run on. false: the node
+ * was drained meanwhile, and the caller keeps the baton. The check is under
+ * op->lock so the target cannot stop waiting between it and the handoff. */
+static bool hand_off(struct fltsim_op *op, ULONG j)
+{
+    uv_mutex_lock(&op->lock);
+    bool wanted = node_state(&op->nodes[j]) == FLTSIM_NODE_WANTS_POST;
+    if (wanted) {
+        op->handoff = (LONG)j + 1;
+        wake_waiters_locked(op);
+    }
+    uv_mutex_unlock(&op->lock);
+    return wanted;
+}
 /* ---- node selection ---- */
 
 /* SPEC 1.2: the four skip flags, with LiberNT's predicate; SKIP_NON_DASD_IO
@@ -50,18 +198,6 @@ static bool instance_enter(struct _FLT_INSTANCE *inst)
     if (__atomic_sub_fetch(&inst->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0)
         fltsim__broadcast(inst->volume->sys);
     return false;
-}
-
-static void node_done(struct fltsim_op *op, struct fltsim_node *node)
-{
-    if (node->state == FLTSIM_NODE_DONE)
-        return;
-    node->state = FLTSIM_NODE_DONE;
-    struct _FLT_INSTANCE *inst = node->instance;
-    /* Teardown waits for this count to reach zero (SPEC 2.6 step 4). */
-    if (__atomic_sub_fetch(&inst->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0 &&
-        __atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
-        fltsim__broadcast(op->sys);
 }
 
 /* ---- tracing ---- */
@@ -139,16 +275,12 @@ static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct f
     }
     switch (st) {
     case FLT_PREOP_PENDING:
-        if (op->kind != FLTSIM_OP_IRP) {
-            fltsim__report(sys, NULL, inst, op, "V4", "3.1",
-                           "FLT_PREOP_PENDING for a %s operation; only IRP-based operations "
-                           "can be pended; handled as FLT_PREOP_SUCCESS_NO_CALLBACK",
-                           op->kind == FLTSIM_OP_FAST_IO ? "fast I/O" : "FS-filter");
-        } else {
-            fltsim__report(sys, NULL, inst, op, "SIM", "3.2",
-                           "FLT_PREOP_PENDING is not modeled in this build of fltsim; "
-                           "handled as FLT_PREOP_SUCCESS_NO_CALLBACK");
-        }
+        if (op->kind == FLTSIM_OP_IRP)
+            return st;
+        fltsim__report(sys, NULL, inst, op, "V4", "3.1",
+                       "FLT_PREOP_PENDING for a %s operation; only IRP-based operations can be "
+                       "pended; handled as FLT_PREOP_SUCCESS_NO_CALLBACK",
+                       op->kind == FLTSIM_OP_FAST_IO ? "fast I/O" : "FS-filter");
         return FLT_PREOP_SUCCESS_NO_CALLBACK;
     case FLT_PREOP_DISALLOW_FASTIO:
         if (op->kind != FLTSIM_OP_FAST_IO || major == IRP_MJ_SHUTDOWN ||
@@ -284,7 +416,7 @@ static void take_parameter_changes(struct fltsim_op *op, struct fltsim_node *nod
     }
 }
 
-/* ---- the phases ---- */
+/* ---- pre ---- */
 
 static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
                                           struct fltsim_node *node, PFLT_PRE_OPERATION_CALLBACK pre,
@@ -302,9 +434,197 @@ static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
     return st;
 }
 
-static void call_post(struct fltsim_op *op, ULONG depth, struct fltsim_node *node)
+/* Acts on what a pre returned (or what FltCompletePendedPreOperation said to
+ * act on, SPEC 3.3). */
+static void apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS st, PVOID ctx)
+{
+    struct fltsim_node *node = &op->nodes[i];
+    const struct fltsim_callbacks *cbs = &node->instance->filter->ops[op->slot];
+    switch (st) {
+    case FLT_PREOP_SUCCESS_WITH_CALLBACK:
+    case FLT_PREOP_SYNCHRONIZE:
+        if (cbs->post == NULL) {
+            fltsim__report(op->sys, NULL, node->instance, op, "V2", "3.2",
+                           "%s but no post-operation callback is registered for %s (on "
+                           "Windows: bugcheck 0xF5, parameter 0x66)",
+                           pre_name(st), fltsim_major_name(op->iopb.MajorFunction));
+            node_done(op, node);
+        } else {
+            node->completion_context = ctx;
+            node->synchronized = st == FLT_PREOP_SYNCHRONIZE;
+            __atomic_store_n(&node->state, FLTSIM_NODE_WANTS_POST, __ATOMIC_SEQ_CST);
+        }
+        op->cursor = i + 1;
+        return;
+    case FLT_PREOP_COMPLETE:
+        /* Lower filters, the file system and this node's post are skipped;
+         * the posts above run (SPEC 3.2). */
+        node_done(op, node);
+        op->top_post = i;
+        op->phase = FLTSIM_PHASE_POST;
+        op->cursor = i;
+        return;
+    case FLT_PREOP_DISALLOW_FASTIO:
+    case FLT_PREOP_DISALLOW_FSFILTER_IO:
+        op->data.IoStatus.Status = STATUS_FLT_DISALLOW_FAST_IO; /* same value as FSFILTER_IO */
+        op->data.IoStatus.Information = 0;
+        node_done(op, node);
+        op->top_post = i;
+        op->phase = FLTSIM_PHASE_POST;
+        op->cursor = i;
+        return;
+    default:
+        node_done(op, node);
+        op->cursor = i + 1;
+        return;
+    }
+}
+
+static void trace_pend(struct fltsim_op *op, ULONG depth, struct fltsim_node *node, ULONG in_post)
+{
+    if (fltsim__tracing(op->sys))
+        trace_op(op, FLTSIM_EV_PEND, depth, node, 0, in_post);
+}
+
+/* Runs node i's pre. false: the operation pended and the baton is gone. */
+static bool run_pre(struct fltsim_op *op, ULONG i)
+{
+    struct fltsim_node *node = &op->nodes[i];
+    struct _FLT_INSTANCE *inst = node->instance;
+    const struct fltsim_callbacks *cbs = &inst->filter->ops[op->slot];
+
+    op->iopb.TargetInstance = inst;
+    fltsim__fill_objects(&node->objects, inst->filter, op->volume, inst, op->iopb.TargetFileObject);
+    memcpy(&node->view, &op->iopb, sizeof(node->view));
+    IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
+    node->pre_thread = fltsim__current_sthread();
+    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_SEQ_CST);
+
+    PVOID ctx = NULL;
+    FLT_PREOP_CALLBACK_STATUS st = FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    if (cbs->pre != NULL) {
+        __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_SEQ_CST);
+        st = call_pre(op, i, node, cbs->pre, &ctx);
+        take_parameter_changes(op, node, op->thread, op->mode);
+        st = check_pre_status(op, node, st, &ctx, &iosb_before);
+        if (st == FLT_PREOP_PENDING) {
+            trace_pend(op, i, node, 0);
+            LONG expected = FLTSIM_PEND_RUNNING;
+            if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_PENDED, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                return false; /* FltCompletePendedPreOperation continues it */
+            /* Completed before the pre returned (SPEC 3.2): continue here. */
+            st = op->resume_status;
+            ctx = op->resume_context;
+            if (fltsim__tracing(op->sys))
+                trace_op(op, FLTSIM_EV_RESUME, i, node, (LONG)st, 0);
+        } else if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_EARLY) {
+            fltsim__report(op->sys, NULL, inst, op, "V13", "3.3",
+                           "FltCompletePendedPreOperation was called during a pre that then "
+                           "returned %s, not FLT_PREOP_PENDING; the completion is ignored",
+                           pre_name(st));
+        }
+        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_NONE, __ATOMIC_SEQ_CST);
+    }
+    /* else: a post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
+    apply_pre(op, i, st, ctx);
+    return true;
+}
+
+/* ---- the file system ---- */
+
+static void dpc_run(struct fltsim_task *task);
+
+/* The file system has answered: on to the posts. */
+static void fs_done(struct fltsim_op *op)
+{
+    if (fltsim__tracing(op->sys))
+        trace_op(op, FLTSIM_EV_FS_RETURN, op->node_count, NULL, op->data.IoStatus.Status, 0);
+    op->phase = FLTSIM_PHASE_POST;
+    op->cursor = op->top_post;
+}
+
+static void submit_dpc(struct fltsim_op *op)
+{
+    fltsim__submit(op->sys->executor, op->dpc);
+}
+
+/* Calls the file system below the last node. false: it completes later
+ * (asynchronously) and the baton is gone. */
+static bool run_fs(struct fltsim_op *op)
+{
+    PFLT_VOLUME v = op->volume;
+    op->top_post = op->node_count;
+    op->iopb.TargetInstance = NULL;
+    if (fltsim__tracing(op->sys))
+        trace_op(op, FLTSIM_EV_FS, op->node_count, NULL, 0, 0);
+
+    struct fltsim_callout save;
+    fltsim__enter(&save, op->sys, NULL, op);
+    switch (op->kind) {
+    case FLTSIM_OP_IRP: {
+        NTSTATUS status = v->ops->irp_cb(v->fs, &op->data);
+        if (status == STATUS_PENDING) {
+            /* The file system calls fltsim_fs_complete; the op may already be
+             * past this point on another thread, so nothing more touches it. */
+            fltsim__leave(&save);
+            return false;
+        }
+        op->data.IoStatus.Status = status;
+        fltsim__leave(&save);
+        if (op->async_fs) {
+            submit_dpc(op);
+            return false;
+        }
+        break;
+    }
+    case FLTSIM_OP_FAST_IO:
+        /* [SIM] A file system that declines fast I/O shows up to the posts as
+         * STATUS_FLT_DISALLOW_FAST_IO, and the I/O manager then sends an IRP. */
+        if (v->ops->fast_io_cb == NULL || !v->ops->fast_io_cb(v->fs, &op->data)) {
+            op->data.IoStatus.Status = STATUS_FLT_DISALLOW_FAST_IO;
+            op->data.IoStatus.Information = 0;
+        }
+        fltsim__leave(&save);
+        break;
+    case FLTSIM_OP_FS_FILTER:
+        if (v->ops->fs_filter_cb != NULL)
+            op->data.IoStatus.Status = v->ops->fs_filter_cb(v->fs, &op->data);
+        else
+            op->data.IoStatus.Status = STATUS_SUCCESS;
+        fltsim__leave(&save);
+        break;
+    }
+    fs_done(op);
+    return true;
+}
+
+static void dpc_run(struct fltsim_task *task)
+{
+    struct fltsim_op *op = ((struct op_dpc *)task)->op;
+    fs_done(op);
+    advance(op); /* the last touch: advance may free op */
+}
+
+void fltsim_fs_complete(PFLT_CALLBACK_DATA data)
+{
+    struct fltsim_op *op = fltsim__op_from_data(data);
+    if (op == NULL || op->drain_copy || op->phase != FLTSIM_PHASE_FS) {
+        fprintf(stderr, "fltsim: fltsim_fs_complete for an IRP the file system does not hold\n");
+        return;
+    }
+    submit_dpc(op);
+}
+
+/* ---- post ---- */
+
+/* Runs node j's post (its state already POSTING). false: the post pended
+ * the operation and the baton is gone. */
+static bool run_post(struct fltsim_op *op, ULONG j)
 {
     fltsim_system *sys = op->sys;
+    struct fltsim_node *node = &op->nodes[j];
     struct _FLT_INSTANCE *inst = node->instance;
     PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
 
@@ -315,26 +635,37 @@ static void call_post(struct fltsim_op *op, ULONG depth, struct fltsim_node *nod
 
     bool tracing = fltsim__tracing(sys);
     if (tracing)
-        trace_op(op, FLTSIM_EV_POST, depth, node, 0, 0);
+        trace_op(op, FLTSIM_EV_POST, j, node, 0, 0);
+    __atomic_store_n(&op->post_pend_node, j, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&op->post_pend, FLTSIM_PEND_RUNNING, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, inst->filter, op);
+    fltsim__tls()->in_post = true;
     FLT_POSTOP_CALLBACK_STATUS st = post(&op->data, &node->objects, node->completion_context, 0);
+    bool resumed_early = false;
     fltsim__leave(&save);
     if (tracing)
-        trace_op(op, FLTSIM_EV_POST_RETURN, depth, node, (LONG)st, 0);
+        trace_op(op, FLTSIM_EV_POST_RETURN, j, node, (LONG)st, 0);
 
     switch (st) {
     case FLT_POSTOP_FINISHED_PROCESSING:
         break;
     case FLT_POSTOP_MORE_PROCESSING_REQUIRED:
-        if (op->kind != FLTSIM_OP_IRP)
+        if (op->kind != FLTSIM_OP_IRP) {
             fltsim__report(sys, NULL, inst, op, "V10", "4.1",
                            "FLT_POSTOP_MORE_PROCESSING_REQUIRED for a non-IRP operation; "
                            "handled as FLT_POSTOP_FINISHED_PROCESSING");
-        else
-            fltsim__report(sys, NULL, inst, op, "SIM", "4.1",
-                           "FLT_POSTOP_MORE_PROCESSING_REQUIRED is not modeled in this build "
-                           "of fltsim; handled as FLT_POSTOP_FINISHED_PROCESSING");
+            break;
+        }
+        trace_pend(op, j, node, 1);
+        LONG expected = FLTSIM_PEND_RUNNING;
+        if (__atomic_compare_exchange_n(&op->post_pend, &expected, FLTSIM_PEND_PENDED, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return false; /* FltCompletePendedPostOperation continues it */
+        /* Completed before the post returned: go on here. */
+        resumed_early = true;
+        if (tracing)
+            trace_op(op, FLTSIM_EV_RESUME, j, node, op->data.IoStatus.Status, 1);
         break;
     case FLT_POSTOP_DISALLOW_FSFILTER_IO:
         if (op->iopb.MajorFunction != IRP_MJ_QUERY_OPEN)
@@ -351,6 +682,11 @@ static void call_post(struct fltsim_op *op, ULONG depth, struct fltsim_node *nod
                        (int)st);
         break;
     }
+    if (!resumed_early && __atomic_load_n(&op->post_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_EARLY)
+        fltsim__report(sys, NULL, inst, op, "V14", "5.1",
+                       "FltCompletePendedPostOperation was called during a post that did not "
+                       "return FLT_POSTOP_MORE_PROCESSING_REQUIRED; the completion is ignored");
+    __atomic_store_n(&op->post_pend, FLTSIM_PEND_NONE, __ATOMIC_SEQ_CST);
 
     NTSTATUS after = op->data.IoStatus.Status;
     UCHAR major = op->iopb.MajorFunction;
@@ -371,117 +707,108 @@ static void call_post(struct fltsim_op *op, ULONG depth, struct fltsim_node *nod
                        "produces that status");
     op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
     node_done(op, node);
+    return true;
 }
 
-/* Calls the file system below the last node. */
-static void call_fs(struct fltsim_op *op)
-{
-    PFLT_VOLUME v = op->volume;
-    bool tracing = fltsim__tracing(op->sys);
-    op->iopb.TargetInstance = NULL;
-    if (tracing)
-        trace_op(op, FLTSIM_EV_FS, op->node_count, NULL, 0, 0);
+/* ---- completion ---- */
 
-    struct fltsim_callout save;
-    fltsim__enter(&save, op->sys, NULL, op);
-    switch (op->kind) {
-    case FLTSIM_OP_IRP:
-        op->data.IoStatus.Status = v->ops->irp_cb(v->fs, &op->data);
-        break;
-    case FLTSIM_OP_FAST_IO:
-        /* [SIM] A file system that declines fast I/O shows up to the posts as
-         * STATUS_FLT_DISALLOW_FAST_IO, and the I/O manager then sends an IRP. */
-        if (v->ops->fast_io_cb == NULL || !v->ops->fast_io_cb(v->fs, &op->data)) {
-            op->data.IoStatus.Status = STATUS_FLT_DISALLOW_FAST_IO;
-            op->data.IoStatus.Information = 0;
+static void complete_op(struct fltsim_op *op)
+{
+    fltsim_system *sys = op->sys;
+    struct fltsim_request *req = op->req;
+    op->phase = FLTSIM_PHASE_DONE;
+    /* The trace shows the parameters as the I/O manager issued them. */
+    if (op->node_count != 0)
+        memcpy(&op->iopb, &op->nodes[0].view, sizeof(op->iopb));
+    if (fltsim__tracing(sys))
+        trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
+    for (ULONG k = 0; k < op->node_count; k++)
+        node_done(op, &op->nodes[k]);
+    PFLT_VOLUME volume = op->volume;
+    uv_mutex_lock(&volume->inflight_lock);
+    RemoveEntryList(&op->inflight_link);
+    bool volume_idle = IsListEmpty(&volume->inflight);
+    uv_mutex_unlock(&volume->inflight_lock);
+    /* A dismount waits for this (the volume may go right after). */
+    if (volume_idle && __atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST))
+        fltsim__broadcast(sys);
+
+    req->io_status = op->data.IoStatus;
+    req->op_id = op->id;
+    /* An asynchronous request whose issuer already returned STATUS_PENDING
+     * learns of the completion through its callback (req may be gone after
+     * it). The operation stays counted in flight until then, so waiting for
+     * idleness covers the callback. */
+    void (*cb)(struct fltsim_request *, void *) = req->complete_cb;
+    if (cb != NULL) {
+        void *ctx = req->complete_ctx;
+        LONG expected = ASYNC_OPEN;
+        if (!__atomic_compare_exchange_n(&op->async_state, &expected, ASYNC_COMPLETED, false,
+                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            struct fltsim_callout save;
+            fltsim__enter(&save, sys, NULL, NULL);
+            cb(req, ctx);
+            fltsim__leave(&save);
         }
-        break;
-    case FLTSIM_OP_FS_FILTER:
-        if (v->ops->fs_filter_cb != NULL)
-            op->data.IoStatus.Status = v->ops->fs_filter_cb(v->fs, &op->data);
-        else
-            op->data.IoStatus.Status = STATUS_SUCCESS;
-        break;
     }
-    fltsim__leave(&save);
-    if (tracing)
-        trace_op(op, FLTSIM_EV_FS_RETURN, op->node_count, NULL, op->data.IoStatus.Status, 0);
+    uv_mutex_lock(&op->lock);
+    op->done = 1;
+    wake_waiters_locked(op);
+    uv_mutex_unlock(&op->lock);
+    if (__atomic_sub_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0)
+        fltsim__broadcast(sys);
+    fltsim__op_unref(op); /* the in-flight reference: the last touch */
 }
 
-/* Runs the operation from its first node to its completion. */
-static void run(struct fltsim_op *op)
+/* ---- the state machine ---- */
+
+static void advance(struct fltsim_op *op)
 {
-    ULONG top_post = op->node_count; /* posts run for nodes [0, top_post) */
-    PETHREAD thread = op->data.Thread;
-    KPROCESSOR_MODE mode = op->data.RequestorMode;
-
-    for (ULONG i = 0; i < op->node_count; i++) {
-        struct fltsim_node *node = &op->nodes[i];
-        struct _FLT_INSTANCE *inst = node->instance;
-        const struct fltsim_callbacks *cbs = &inst->filter->ops[op->slot];
-
-        op->iopb.TargetInstance = inst;
-        fltsim__fill_objects(&node->objects, inst->filter, op->volume, inst,
-                             op->iopb.TargetFileObject);
-        memcpy(&node->view, &op->iopb, sizeof(node->view));
-        IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
-
-        PVOID ctx = NULL;
-        FLT_PREOP_CALLBACK_STATUS st = FLT_PREOP_SUCCESS_WITH_CALLBACK;
-        if (cbs->pre != NULL) {
-            st = call_pre(op, i, node, cbs->pre, &ctx);
-            take_parameter_changes(op, node, thread, mode);
-            st = check_pre_status(op, node, st, &ctx, &iosb_before);
-        }
-        /* else: a post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
-
-        switch (st) {
-        case FLT_PREOP_SUCCESS_WITH_CALLBACK:
-        case FLT_PREOP_SYNCHRONIZE:
-            if (cbs->post == NULL) {
-                fltsim__report(op->sys, NULL, inst, op, "V2", "3.2",
-                               "%s but no post-operation callback is registered for %s (on "
-                               "Windows: bugcheck 0xF5, parameter 0x66)",
-                               pre_name(st), fltsim_major_name(op->iopb.MajorFunction));
-                node_done(op, node);
-                break;
+    for (;;) {
+        switch (op->phase) {
+        case FLTSIM_PHASE_PRE:
+            if (op->cursor >= op->node_count) {
+                op->phase = FLTSIM_PHASE_FS;
+                continue;
             }
-            node->state = FLTSIM_NODE_WANTS_POST;
-            node->completion_context = ctx;
-            node->synchronized = st == FLT_PREOP_SYNCHRONIZE;
-            break;
-        case FLT_PREOP_COMPLETE:
-            /* Lower filters and the file system are skipped, this node's post
-             * too; the posts above run (SPEC 3.2). */
-            node_done(op, node);
-            top_post = i;
-            goto posts;
-        case FLT_PREOP_DISALLOW_FASTIO:
-        case FLT_PREOP_DISALLOW_FSFILTER_IO:
-            op->data.IoStatus.Status = STATUS_FLT_DISALLOW_FAST_IO; /* same value as FSFILTER_IO */
-            op->data.IoStatus.Information = 0;
-            node_done(op, node);
-            top_post = i;
-            goto posts;
-        default:
-            node_done(op, node);
-            break;
+            if (!run_pre(op, op->cursor))
+                return;
+            continue;
+        case FLTSIM_PHASE_FS:
+            if (!run_fs(op))
+                return;
+            continue;
+        case FLTSIM_PHASE_POST: {
+            if (op->cursor == 0) {
+                complete_op(op);
+                return;
+            }
+            ULONG j = op->cursor - 1;
+            struct fltsim_node *node = &op->nodes[j];
+            if (node_state(node) != FLTSIM_NODE_WANTS_POST) {
+                op->cursor = j;
+                continue;
+            }
+            struct fltsim_sthread *target = post_thread(op, j);
+            if (target != NULL && target != fltsim__current_sthread()) {
+                if (hand_off(op, j))
+                    return;
+                continue; /* drained meanwhile */
+            }
+            op->cursor = j;
+            LONG expected = FLTSIM_NODE_WANTS_POST;
+            if (!__atomic_compare_exchange_n(&node->state, &expected, FLTSIM_NODE_POSTING, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                continue; /* drained meanwhile */
+            if (!run_post(op, j))
+                return;
+            continue;
         }
-    }
-    call_fs(op);
-
-posts:
-    for (ULONG j = top_post; j-- > 0;) {
-        struct fltsim_node *node = &op->nodes[j];
-        if (node->state == FLTSIM_NODE_WANTS_POST) {
-            op->iopb.TargetInstance = node->instance;
-            call_post(op, j, node);
+        case FLTSIM_PHASE_DONE:
+            return;
         }
     }
 }
-
-/* ---- the entry point ---- */
-
 static bool kind_fits(enum fltsim_op_kind kind, UCHAR major)
 {
     switch (kind) {
@@ -498,13 +825,33 @@ static bool kind_fits(enum fltsim_op_kind kind, UCHAR major)
     return false;
 }
 
-NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+/* ---- the entry point ---- */
+
+/* Sets up op's nodes: the instances of the volume's current stack that
+ * registered for the operation, are not skipped by its flags and are not
+ * tearing down (SPEC 3.5 step 1). */
+static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG candidates)
+{
+    ULONG slot = op->slot;
+    for (ULONG k = 0; k < candidates; k++) {
+        struct _FLT_INSTANCE *inst = stack->nodes[stack->first[slot] + k];
+        if (node_skips(inst->filter->ops[slot].flags, op))
+            continue;
+        if (!instance_enter(inst))
+            continue; /* tearing down: no new operations (SPEC 2.6 step 1) */
+        op->nodes[op->node_count].instance = inst;
+        op->nodes[op->node_count].state = FLTSIM_NODE_IDLE;
+        op->node_count++;
+    }
+}
+
+static NTSTATUS check_request(PFLT_VOLUME volume, const struct fltsim_request *req, int *slot)
 {
     if (!fltsim__is_volume(volume) || req == NULL)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_request_dispatch: volume and req are required");
-    int slot = fltsim__slot_of(req->major);
-    if (slot < 0 || !kind_fits(req->kind, req->major))
+    *slot = fltsim__slot_of(req->major);
+    if (*slot < 0 || !kind_fits(req->kind, req->major))
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_request_dispatch: operation code 0x%02x cannot be a "
                             "request of kind %d",
@@ -515,6 +862,19 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_request_dispatch: callback_flags may hold only SYSTEM_BUFFER, "
                             "GENERATED_IO and REISSUED_IO");
+    if ((req->request_flags & ~(ULONG)FLTSIM_REQUEST_ASYNC_FS) != 0)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_request_dispatch: unknown request_flags 0x%x",
+                            (unsigned)req->request_flags);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+{
+    int slot;
+    NTSTATUS status = check_request(volume, req, &slot);
+    if (!NT_SUCCESS(status))
+        return status;
     if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST)) {
         req->io_status.Status = STATUS_VOLUME_DISMOUNTED;
         req->io_status.Information = 0;
@@ -526,18 +886,33 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
     struct fltsim_stack *stack = fltsim__volume_get_stack(volume);
     ULONG candidates = stack != NULL ? stack->count[slot] : 0;
     struct fltsim_op *op = calloc(1, sizeof(*op) + candidates * sizeof(op->nodes[0]));
-    if (op == NULL) {
+    struct op_dpc *dpc = malloc(sizeof(*dpc));
+    if (op == NULL || dpc == NULL || uv_mutex_init(&op->lock) != 0) {
+        free(op);
+        free(dpc);
         fltsim__stack_unref(stack);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
                             "fltsim_request_dispatch: out of memory");
     }
+    fltsim_system *sys = volume->sys;
     op->magic = FLTSIM_MAGIC_OP;
-    op->sys = volume->sys;
+    op->sys = sys;
     op->volume = volume;
     op->stack = stack;
     op->kind = req->kind;
     op->slot = (ULONG)slot;
-    op->id = __atomic_fetch_add(&volume->sys->next_op_id, 1, __ATOMIC_SEQ_CST);
+    op->id = __atomic_fetch_add(&sys->next_op_id, 1, __ATOMIC_SEQ_CST);
+    op->refs = 2; /* in flight (complete_op drops it) and the issuer's */
+    op->req = req;
+    req->op_id = op->id;
+    op->issuer = fltsim__current_sthread();
+    op->async_fs = req->kind == FLTSIM_OP_IRP && (volume->completion == FLTSIM_COMPLETE_ASYNC ||
+                                                  (req->request_flags & FLTSIM_REQUEST_ASYNC_FS));
+    InitializeListHead(&op->waiters);
+    dpc->task.run = dpc_run;
+    dpc->task.kind = FLTSIM_TASK_DPC;
+    dpc->op = op;
+    op->dpc = &dpc->task;
 
     op->iopb.IrpFlags = req->kind == FLTSIM_OP_IRP ? req->irp_flags : 0;
     op->iopb.MajorFunction = req->major;
@@ -549,42 +924,327 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
     static const ULONG kind_flag[] = {FLTFL_CALLBACK_DATA_IRP_OPERATION,
                                       FLTFL_CALLBACK_DATA_FAST_IO_OPERATION,
                                       FLTFL_CALLBACK_DATA_FS_FILTER_OPERATION};
-    op->data.Flags = kind_flag[req->kind] | req->callback_flags;
-    PETHREAD thread = fltsim_thread_current();
+    op->base_flags = kind_flag[req->kind] | req->callback_flags;
+    op->data.Flags = op->base_flags;
+    op->thread = fltsim_thread_current();
+    op->mode = req->requestor_mode;
     PFLT_IO_PARAMETER_BLOCK iopb = &op->iopb;
-    memcpy((void *)&op->data.Thread, &thread, sizeof(thread));
+    memcpy((void *)&op->data.Thread, &op->thread, sizeof(op->thread));
     memcpy((void *)&op->data.Iopb, &iopb, sizeof(iopb));
     op->data.RequestorMode = req->requestor_mode;
 
-    for (ULONG k = 0; k < candidates; k++) {
-        struct _FLT_INSTANCE *inst = stack->nodes[stack->first[slot] + k];
-        if (node_skips(inst->filter->ops[slot].flags, op))
-            continue;
-        if (!instance_enter(inst))
-            continue; /* tearing down: no new operations (SPEC 2.6 step 1) */
-        op->nodes[op->node_count].instance = inst;
-        op->nodes[op->node_count].state = FLTSIM_NODE_IDLE;
-        op->node_count++;
+    take_nodes(op, stack, candidates);
+    op->phase = FLTSIM_PHASE_PRE;
+
+    uv_mutex_lock(&volume->inflight_lock);
+    InsertTailList(&volume->inflight, &op->inflight_link);
+    uv_mutex_unlock(&volume->inflight_lock);
+    __atomic_add_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST);
+
+    fltsim__yield(); /* the deterministic executor may interleave here */
+    if (fltsim__tracing(sys))
+        trace_op(op, FLTSIM_EV_IO_START, 0, NULL, 0, 0);
+    advance(op);
+
+    if (req->complete_cb == NULL) {
+        /* Synchronous: the requestor waits (serving the posts that must run
+         * on its thread) until the operation completes. */
+        wait_for(op, true);
+        status = req->io_status.Status;
+    } else {
+        wait_for(op, false);
+        LONG expected = ASYNC_OPEN;
+        if (__atomic_compare_exchange_n(&op->async_state, &expected, ASYNC_ISSUER_RETURNED, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            status = STATUS_PENDING; /* complete_cb will run */
+        else
+            status = req->io_status.Status; /* completed before we returned */
+    }
+    fltsim__op_unref(op);
+    return status;
+}
+
+/* ---- completing pended operations (SPEC 3.3, 5.1) ---- */
+
+/* Reports a wrong call about op (which may be NULL). */
+static void bad_call(struct fltsim_op *op, const char *rule, const char *spec, const char *fmt,
+                     const char *api, const void *data)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    fltsim_system *sys = op != NULL ? op->sys : t->sys;
+    char message[256];
+    snprintf(message, sizeof(message), fmt, api, data);
+    if (sys != NULL)
+        fltsim__report(sys, t->filter, NULL, op, rule, spec, "%s", message);
+    else
+        fprintf(stderr, "fltsim: %s: %s\n", rule, message);
+}
+
+/* The operation behind data when it is a real one (not a draining copy). */
+static struct fltsim_op *pended_op(PFLT_CALLBACK_DATA data, const char *api, const char *rule,
+                                   const char *spec)
+{
+    struct fltsim_op *op = fltsim__op_from_data(data);
+    if (op == NULL) {
+        bad_call(NULL, rule, spec, "%s(%p): not the callback data of an operation in flight", api,
+                 data);
+        return NULL;
+    }
+    if (op->drain_copy) {
+        bad_call(op, rule, spec,
+                 "%s(%p): the copy of the callback data a draining post gets cannot be pended "
+                 "or completed (SPEC 4.4)",
+                 api, data);
+        return NULL;
+    }
+    return op;
+}
+
+VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
+                                   FLT_PREOP_CALLBACK_STATUS CallbackStatus, PVOID Context)
+{
+    static const char api[] = "FltCompletePendedPreOperation";
+    struct fltsim_op *op = pended_op(CallbackData, api, "V13", "3.3");
+    if (op == NULL)
+        return;
+    fltsim_system *sys = op->sys;
+    fltsim__check_irql(sys, CallbackStatus == FLT_PREOP_COMPLETE ? DISPATCH_LEVEL : APC_LEVEL, api);
+    if (CallbackStatus != FLT_PREOP_COMPLETE && CallbackStatus != FLT_PREOP_SUCCESS_NO_CALLBACK &&
+        CallbackStatus != FLT_PREOP_SUCCESS_WITH_CALLBACK) {
+        fltsim__report(sys, fltsim__tls()->filter, NULL, op, "V13", "3.3",
+                       "%s with %s; only FLT_PREOP_COMPLETE, FLT_PREOP_SUCCESS_NO_CALLBACK and "
+                       "FLT_PREOP_SUCCESS_WITH_CALLBACK are allowed; handled as "
+                       "FLT_PREOP_SUCCESS_NO_CALLBACK",
+                       api, pre_name(CallbackStatus));
+        CallbackStatus = FLT_PREOP_SUCCESS_NO_CALLBACK;
+    }
+    if (Context != NULL && CallbackStatus != FLT_PREOP_SUCCESS_WITH_CALLBACK) {
+        fltsim__report(sys, fltsim__tls()->filter, NULL, op, "V13", "3.3",
+                       "%s with a Context for %s; the context is only for "
+                       "FLT_PREOP_SUCCESS_WITH_CALLBACK (ignored)",
+                       api, pre_name(CallbackStatus));
+        Context = NULL;
     }
 
-    bool tracing = fltsim__tracing(op->sys);
-    if (tracing)
-        trace_op(op, FLTSIM_EV_IO_START, 0, NULL, 0, 0);
-    run(op);
+    /* Whoever changes the handshake from RUNNING or PENDED owns the resume
+     * values: only one caller gets past the exchanges below. */
+    LONG state = __atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST);
+    if (state == FLTSIM_PEND_RUNNING) {
+        op->resume_status = CallbackStatus;
+        op->resume_context = Context;
+        LONG expected = FLTSIM_PEND_RUNNING;
+        if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_EARLY, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return; /* the pre has not returned yet: run_pre continues */
+        state = expected;
+    }
+    if (state == FLTSIM_PEND_PENDED) {
+        LONG expected = FLTSIM_PEND_PENDED;
+        if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_NONE, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            /* The baton is ours: continue the dispatch on this thread as if the
+             * pre had returned CallbackStatus (SPEC 3.3). */
+            fltsim__op_ref(op);
+            ULONG i = op->pre_pend_node;
+            struct fltsim_callout save;
+            fltsim__enter(&save, sys, NULL, NULL);
+            if (fltsim__tracing(sys))
+                trace_op(op, FLTSIM_EV_RESUME, i, &op->nodes[i], (LONG)CallbackStatus, 0);
+            apply_pre(op, i, CallbackStatus, Context);
+            advance(op);
+            wait_for(op, false);
+            fltsim__leave(&save);
+            fltsim__op_unref(op);
+            return;
+        }
+    }
+    fltsim__report(sys, fltsim__tls()->filter, NULL, op, "V13", "3.3",
+                   "%s for an operation that is not pended in a pre-operation callback (or "
+                   "completed twice); ignored",
+                   api);
+}
 
-    /* The I/O manager sees the parameters as it issued them. */
-    if (op->node_count != 0)
-        memcpy(&op->iopb, &op->nodes[0].view, sizeof(op->iopb));
-    req->io_status = op->data.IoStatus;
-    req->op_id = op->id;
-    if (tracing)
-        trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
+VOID FltCompletePendedPostOperation(PFLT_CALLBACK_DATA CallbackData)
+{
+    static const char api[] = "FltCompletePendedPostOperation";
+    struct fltsim_op *op = pended_op(CallbackData, api, "V14", "5.1");
+    if (op == NULL)
+        return;
+    fltsim_system *sys = op->sys;
+    fltsim__check_irql(sys, DISPATCH_LEVEL, api);
 
-    for (ULONG k = 0; k < op->node_count; k++)
-        node_done(op, &op->nodes[k]);
-    op->magic = FLTSIM_MAGIC_DEAD;
-    fltsim__stack_unref(stack);
-    NTSTATUS status = op->data.IoStatus.Status;
-    free(op);
-    return status;
+    LONG state = __atomic_load_n(&op->post_pend, __ATOMIC_SEQ_CST);
+    if (state == FLTSIM_PEND_RUNNING) {
+        LONG expected = FLTSIM_PEND_RUNNING;
+        if (__atomic_compare_exchange_n(&op->post_pend, &expected, FLTSIM_PEND_EARLY, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return; /* the post has not returned yet: run_post continues */
+        state = expected;
+    }
+    if (state == FLTSIM_PEND_PENDED) {
+        LONG expected = FLTSIM_PEND_PENDED;
+        if (__atomic_compare_exchange_n(&op->post_pend, &expected, FLTSIM_PEND_NONE, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            /* Completion resumes with the next filter up, on this thread,
+             * whatever IoStatus the filter left (SPEC 4.1, 5.1). */
+            fltsim__op_ref(op);
+            ULONG j = op->post_pend_node;
+            struct fltsim_callout save;
+            fltsim__enter(&save, sys, NULL, NULL);
+            if (fltsim__tracing(sys))
+                trace_op(op, FLTSIM_EV_RESUME, j, &op->nodes[j], op->data.IoStatus.Status, 1);
+            op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
+            node_done(op, &op->nodes[j]);
+            op->cursor = j;
+            advance(op);
+            wait_for(op, false);
+            fltsim__leave(&save);
+            fltsim__op_unref(op);
+            return;
+        }
+    }
+    fltsim__report(sys, fltsim__tls()->filter, NULL, op, "V14", "5.1",
+                   "%s for an operation that is not pended in a post-operation callback (or "
+                   "completed twice); ignored",
+                   api);
+}
+
+/* ---- what other routines ask of an operation ---- */
+
+bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **out, ULONG *node)
+{
+    struct fltsim_op *op = fltsim__op_from_data(data);
+    struct fltsim_tls *t = fltsim__tls();
+    if (op == NULL || t->op != op || !t->in_post)
+        return false;
+    *out = op;
+    *node = op->drain_copy ? 0 : op->post_pend_node;
+    return true;
+}
+
+/* ---- draining (SPEC 2.6 step 3, 4.4) ---- */
+
+/* Calls node's post on a copy of the callback data with
+ * FLTFL_POST_OPERATION_DRAINING; node's state is POSTING (we won it). */
+static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
+{
+    fltsim_system *sys = op->sys;
+    struct _FLT_INSTANCE *inst = node->instance;
+    PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
+    struct fltsim_op *copy = calloc(1, sizeof(*copy) + sizeof(copy->nodes[0]));
+    if (copy == NULL || uv_mutex_init(&copy->lock) != 0) {
+        free(copy);
+        fltsim__report(sys, NULL, inst, op, "SIM", "4.4",
+                       "out of memory draining the operation; its post is skipped");
+        return;
+    }
+    /* Only what never changes after the pre is read from op: another thread
+     * may be completing it right now. */
+    copy->magic = FLTSIM_MAGIC_OP;
+    copy->sys = sys;
+    copy->volume = op->volume;
+    copy->kind = op->kind;
+    copy->slot = op->slot;
+    copy->id = op->id;
+    copy->refs = 1;
+    copy->drain_copy = true;
+    copy->thread = op->thread;
+    copy->mode = op->mode;
+    copy->phase = FLTSIM_PHASE_DONE;
+    copy->node_count = 1;
+    memcpy(&copy->nodes[0], node, sizeof(*node));
+    InitializeListHead(&copy->waiters);
+    InitializeListHead(&copy->inflight_link);
+    memcpy(&copy->iopb, &node->view, sizeof(copy->iopb));
+    copy->data.Flags =
+        op->base_flags | FLTFL_CALLBACK_DATA_DRAINING_IO | FLTFL_CALLBACK_DATA_POST_OPERATION;
+    PFLT_IO_PARAMETER_BLOCK iopb = &copy->iopb;
+    memcpy((void *)&copy->data.Thread, &copy->thread, sizeof(copy->thread));
+    memcpy((void *)&copy->data.Iopb, &iopb, sizeof(iopb));
+    copy->data.RequestorMode = copy->mode;
+
+    bool tracing = fltsim__tracing(sys);
+    if (tracing)
+        trace_op(copy, FLTSIM_EV_POST, j, node, 0, FLTFL_POST_OPERATION_DRAINING);
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, inst->filter, copy);
+    fltsim__tls()->in_post = true;
+    FLT_POSTOP_CALLBACK_STATUS st = post(&copy->data, &copy->nodes[0].objects,
+                                         node->completion_context, FLTFL_POST_OPERATION_DRAINING);
+    fltsim__leave(&save);
+    if (tracing)
+        trace_op(copy, FLTSIM_EV_POST_RETURN, j, node, (LONG)st, FLTFL_POST_OPERATION_DRAINING);
+    if (st != FLT_POSTOP_FINISHED_PROCESSING)
+        fltsim__report(sys, NULL, inst, op, "V10", "4.4",
+                       "a draining post-operation callback returned %d; it must return "
+                       "FLT_POSTOP_FINISHED_PROCESSING (the operation is not pended)",
+                       (int)st);
+    fltsim__op_unref(copy);
+}
+
+/* Takes a reference on each operation in flight on the volume. */
+static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
+{
+    uv_mutex_lock(&volume->inflight_lock);
+    ULONG n = 0;
+    for (PLIST_ENTRY e = volume->inflight.Flink; e != &volume->inflight; e = e->Flink)
+        n++;
+    struct fltsim_op **ops = n != 0 ? malloc(n * sizeof(*ops)) : NULL;
+    *count = 0;
+    if (ops != NULL) {
+        for (PLIST_ENTRY e = volume->inflight.Flink; e != &volume->inflight; e = e->Flink) {
+            struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            fltsim__op_ref(op);
+            ops[(*count)++] = op;
+        }
+    }
+    uv_mutex_unlock(&volume->inflight_lock);
+    if (n != 0 && ops == NULL)
+        fprintf(stderr, "fltsim: out of memory draining volume %s\n", volume->name8);
+    return ops;
+}
+
+/* Whether inst keeps op pended in its pre or its post. */
+static bool pended_by(const struct fltsim_op *op, const struct _FLT_INSTANCE *inst)
+{
+    if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_PENDED &&
+        op->nodes[__atomic_load_n(&op->pre_pend_node, __ATOMIC_SEQ_CST)].instance == inst)
+        return true;
+    return __atomic_load_n(&op->post_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_PENDED &&
+           op->nodes[__atomic_load_n(&op->post_pend_node, __ATOMIC_SEQ_CST)].instance == inst;
+}
+
+void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
+{
+    ULONG count;
+    struct fltsim_op **ops = inflight_snapshot(inst->volume, &count);
+    ULONG pended = 0;
+    for (ULONG k = 0; k < count; k++) {
+        struct fltsim_op *op = ops[k];
+        if (pended_by(op, inst))
+            pended++;
+    }
+    if (pended != 0)
+        fltsim__report(inst->volume->sys, NULL, inst, NULL, "V26", "2.6",
+                       "InstanceTeardownStartCallback returned with %lu operation(s) still "
+                       "pended by the instance; it must complete them (FltCompletePended"
+                       "PreOperation / FltCompletePendedPostOperation) or teardown cannot finish",
+                       (unsigned long)pended);
+    for (ULONG k = 0; k < count; k++) {
+        struct fltsim_op *op = ops[k];
+        for (ULONG j = 0; j < op->node_count; j++) {
+            struct fltsim_node *node = &op->nodes[j];
+            if (node->instance != inst)
+                continue;
+            LONG expected = FLTSIM_NODE_WANTS_POST;
+            if (!__atomic_compare_exchange_n(&node->state, &expected, FLTSIM_NODE_POSTING, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                continue;
+            drain_post(op, node, j);
+            node_done(op, node); /* exactly once: the completion skips it */
+            wake_waiters(op);
+        }
+        fltsim__op_unref(op);
+    }
+    free(ops);
 }

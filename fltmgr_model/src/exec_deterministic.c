@@ -37,6 +37,7 @@
 #endif
 #endif
 #ifdef FLTSIM_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef FLTSIM_TSAN
@@ -142,6 +143,11 @@ static void free_coroutine(struct det_coroutine *co)
 #ifdef FLTSIM_TSAN
     __tsan_destroy_fiber(co->fiber);
 #endif
+#ifdef FLTSIM_ASAN
+    /* The frames that died on this stack left their poison behind; a new
+     * mapping at the same address must not inherit it. */
+    __asan_unpoison_memory_region(co->mapping, co->mapping_size);
+#endif
     munmap(co->mapping, co->mapping_size);
     free(co);
 }
@@ -164,6 +170,9 @@ static struct det_coroutine *new_coroutine(struct det_exec *ex)
     if (mprotect(co->mapping, page, PROT_NONE) != 0)
         abort();
     co->stack_bottom = (char *)co->mapping + page;
+#ifdef FLTSIM_ASAN
+    __asan_unpoison_memory_region(co->stack_bottom, STACK_SIZE);
+#endif
     co->stack_size = STACK_SIZE;
     co->ex = ex;
     co->st.kind = FLTSIM_STHREAD_COROUTINE;

@@ -309,6 +309,11 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
         fltsim__leave(&save);
     }
 
+    /* 3. Posts the instance still owes are called now, with
+     * FLTFL_POST_OPERATION_DRAINING; operations it still keeps pended are
+     * reported (V26): teardown cannot finish until they complete. */
+    fltsim__drain_instance(inst);
+
     /* 4. Wait for the operations that started before step 1. */
     uv_mutex_lock(&sys->lock);
     while (__atomic_load_n(&inst->ops_in_flight, __ATOMIC_SEQ_CST) > 0)

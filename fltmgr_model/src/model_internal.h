@@ -33,6 +33,8 @@ enum {
     FLTSIM_MAGIC_INSTANCE = 0x54534e49, /* "INST" */
     FLTSIM_MAGIC_DRIVER = 0x56495244,   /* "DRIV" */
     FLTSIM_MAGIC_OP = 0x504f4c46,       /* "FLOP" */
+    FLTSIM_MAGIC_DEFERRED_ITEM = 0x4f494446, /* "FDIO" */
+    FLTSIM_MAGIC_GENERIC_ITEM = 0x4e454746,  /* "FGEN" */
     FLTSIM_MAGIC_DEAD = 0x44414544      /* "DEAD" */
 };
 
@@ -105,6 +107,7 @@ struct _FLT_FILTER {
     struct fltsim_callbacks ops[FLTSIM_SLOT_COUNT];
     FLT_CONTEXT_REGISTRATION *contexts; /* copy, terminated */
     ULONG unload_reason;                /* teardown reason while unregistering */
+    LONG work_items;                    /* work items it allocated and has not freed */
     char name8[FLTSIM_NAME8_MAX];
 };
 
@@ -156,6 +159,9 @@ struct _FLT_VOLUME {
     LONG dismounting;
     int mount_setup; /* 0 pending, 1 running, 2 done; sys->lock */
     uv_thread_t mount_setup_thread;
+    uv_mutex_t inflight_lock;
+    LIST_ENTRY inflight; /* operations in flight (draining); inflight_lock */
+    ULONG completion;    /* FLTSIM_COMPLETE_* */
     ULONG64 *offered; /* serials of filters offered automatically */
     ULONG offered_count, offered_capacity;
     char name8[FLTSIM_NAME8_MAX];
@@ -186,24 +192,45 @@ struct fltsim_system {
     bool destroying;
 };
 
-/* Per-node state of one operation. */
+/* Per-node state of one operation (atomic: draining races the post phase). */
 enum fltsim_node_state {
     FLTSIM_NODE_IDLE,       /* pre not called yet */
+    FLTSIM_NODE_PRE,        /* pre running, or the operation pended in it */
     FLTSIM_NODE_WANTS_POST, /* pre asked for the post */
+    FLTSIM_NODE_POSTING,    /* post running (or pended in it, or draining) */
     FLTSIM_NODE_DONE        /* nothing more for this node */
 };
+
+struct fltsim_sthread;
+struct fltsim_task;
 
 struct fltsim_node {
     struct _FLT_INSTANCE *instance;
     PVOID completion_context;
     FLT_IO_PARAMETER_BLOCK view; /* parameters this node's pre saw (SPEC 6.3) */
     FLT_RELATED_OBJECTS objects;
-    UCHAR state;
+    LONG state; /* enum fltsim_node_state, atomic */
     BOOLEAN synchronized;
+    struct fltsim_sthread *pre_thread; /* where its pre ran: SYNCHRONIZE posts go back there */
 };
 
+/* The two-party handshake between a callback that pends and the completion
+ * that may arrive before it returns (SPEC 3.2: FltMgr handles that race). */
+enum fltsim_pend {
+    FLTSIM_PEND_NONE,
+    FLTSIM_PEND_RUNNING, /* the callback runs; a completion now is early */
+    FLTSIM_PEND_EARLY,   /* completed before the callback returned */
+    FLTSIM_PEND_PENDED   /* the callback returned: the completer continues */
+};
+
+enum fltsim_phase { FLTSIM_PHASE_PRE, FLTSIM_PHASE_FS, FLTSIM_PHASE_POST, FLTSIM_PHASE_DONE };
+
 /* One operation in flight. data must stay first: the model finds the op from
- * the PFLT_CALLBACK_DATA a filter hands back. */
+ * the PFLT_CALLBACK_DATA a filter hands back.
+ *
+ * One thread at a time advances an operation (holds the baton): the issuer
+ * first; after a pend whoever completes it; after an asynchronous file-system
+ * completion the DPC; after a handoff the thread a post must run on. */
 struct fltsim_op {
     FLT_CALLBACK_DATA data;
     ULONG magic;
@@ -214,6 +241,33 @@ struct fltsim_op {
     enum fltsim_op_kind kind;
     ULONG slot;
     ULONG64 id;
+    LONG refs;
+    struct fltsim_request *req;
+    struct fltsim_sthread *issuer;
+    ULONG base_flags; /* FLTFL_CALLBACK_DATA_* the request started with */
+    PETHREAD thread;  /* as issued (V16) */
+    KPROCESSOR_MODE mode;
+    /* state machine; changed only by the baton holder */
+    enum fltsim_phase phase;
+    ULONG cursor; /* PRE: next node; POST: posts left for [0, cursor) */
+    ULONG top_post;
+    bool async_fs;   /* complete through a DPC */
+    bool drain_copy; /* the copy a draining post gets (SPEC 4.4) */
+    /* handshakes */
+    LONG pre_pend; /* enum fltsim_pend */
+    ULONG pre_pend_node;
+    FLT_PREOP_CALLBACK_STATUS resume_status;
+    PVOID resume_context;
+    LONG post_pend; /* enum fltsim_pend */
+    ULONG post_pend_node;
+    /* handoffs and waiting; lock */
+    uv_mutex_t lock;
+    LIST_ENTRY waiters;
+    LONG handoff; /* node index + 1 whose post waits for its thread */
+    LONG done;
+    LONG async_state; /* issuer/completer handshake of an asynchronous request */
+    struct fltsim_task *dpc;  /* asynchronous completion */
+    LIST_ENTRY inflight_link; /* volume->inflight */
     ULONG node_count;
     struct fltsim_node nodes[];
 };
@@ -229,6 +283,7 @@ struct fltsim_tls {
     fltsim_system *sys;         /* system whose filter code runs on this thread */
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
+    bool in_post;               /* ... and the callback is its post */
     char last_error[512];
 };
 
@@ -240,6 +295,7 @@ struct fltsim_callout {
     fltsim_system *sys;
     struct _FLT_FILTER *filter;
     struct fltsim_op *op;
+    bool in_post;
 };
 
 static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys,
@@ -249,9 +305,11 @@ static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys
     save->sys = t->sys;
     save->filter = t->filter;
     save->op = t->op;
+    save->in_post = t->in_post;
     t->sys = sys;
     t->filter = filter;
     t->op = op;
+    t->in_post = false;
 }
 
 static inline void fltsim__leave(const struct fltsim_callout *save)
@@ -260,6 +318,7 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->sys = save->sys;
     t->filter = save->filter;
     t->op = save->op;
+    t->in_post = save->in_post;
 }
 
 /* Reports (V28) when the caller runs above max_irql; api names the routine. */
@@ -380,5 +439,17 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter);
 /* ---- callback data (callback_data.c) ---- */
 
 struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
+
+/* ---- dispatch (dispatch.c) ---- */
+
+/* Calls the posts of an instance's operations in flight with
+ * FLTFL_POST_OPERATION_DRAINING (SPEC 2.6 step 3, 4.4), then reports the
+ * operations the instance still keeps pended (V26). */
+void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
+/* Whether data is an operation whose post runs on this thread now; gives the
+ * op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
+bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
+void fltsim__op_ref(struct fltsim_op *op);
+void fltsim__op_unref(struct fltsim_op *op);
 
 #endif /* FLTSIM_MODEL_INTERNAL_H */

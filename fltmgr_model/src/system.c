@@ -22,8 +22,8 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
                             (unsigned)(options->flags & ~known));
     if (options != NULL && options->executor != FLTSIM_EXECUTOR_CONCURRENT &&
         options->executor != FLTSIM_EXECUTOR_DETERMINISTIC)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "fltsim_system_create: unknown executor %d", (int)options->executor);
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_system_create: unknown executor %d",
+                            (int)options->executor);
 
     fltsim_system *sys = calloc(1, sizeof(*sys));
     if (sys == NULL)
@@ -39,10 +39,10 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
     InitializeListHead(&sys->drivers);
     sys->next_op_id = 1;
     sys->next_filter_serial = 1;
-    NTSTATUS status = options != NULL && options->executor == FLTSIM_EXECUTOR_DETERMINISTIC
-                          ? fltsim__executor_deterministic_create(sys, options->seed,
-                                                                  &sys->executor)
-                          : fltsim__executor_concurrent_create(sys, &sys->executor);
+    NTSTATUS status =
+        options != NULL && options->executor == FLTSIM_EXECUTOR_DETERMINISTIC
+            ? fltsim__executor_deterministic_create(sys, options->seed, &sys->executor)
+            : fltsim__executor_concurrent_create(sys, &sys->executor);
     if (!NT_SUCCESS(status)) {
         uv_mutex_destroy(&sys->trace_lock);
         uv_mutex_destroy(&sys->lock);
@@ -169,6 +169,38 @@ NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms)
     }
     return fltsim__fail(STATUS_TIMEOUT, "fltsim_system_wait_idle: still busy after %u ms",
                         (unsigned)timeout_ms);
+}
+
+struct posted_work {
+    struct fltsim_task task;
+    void (*fn)(void *ctx);
+    void *ctx;
+};
+
+static void posted_run(struct fltsim_task *task)
+{
+    struct posted_work *w = (struct posted_work *)task;
+    void (*fn)(void *) = w->fn;
+    void *ctx = w->ctx;
+    free(w);
+    fn(ctx);
+}
+
+NTSTATUS fltsim_system_post_work(fltsim_system *sys, void (*fn)(void *ctx), void *ctx)
+{
+    if (sys == NULL || fn == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_system_post_work: sys and fn are required");
+    struct posted_work *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
+                            "fltsim_system_post_work: out of memory");
+    w->task.run = posted_run;
+    w->task.kind = FLTSIM_TASK_WORK;
+    w->fn = fn;
+    w->ctx = ctx;
+    fltsim__submit(sys->executor, &w->task);
+    return STATUS_SUCCESS;
 }
 
 struct fltsim_thread {

@@ -33,6 +33,10 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
     if (params->ops == NULL || params->ops->irp_cb == NULL)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_volume_mount: the file system must provide ops->irp_cb");
+    if (params->completion != FLTSIM_COMPLETE_INLINE && params->completion != FLTSIM_COMPLETE_ASYNC)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_volume_mount: completion must be FLTSIM_COMPLETE_INLINE or "
+                            "FLTSIM_COMPLETE_ASYNC");
     if (params->drive_letter != 0 && !valid_letter(params->drive_letter))
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_volume_mount: drive_letter must be A-Z or 0");
@@ -45,10 +49,17 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
         free(v);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_volume_mount: out of memory");
     }
+    if (uv_mutex_init(&v->inflight_lock) != 0) {
+        fltsim__ustr_free(&v->device_name);
+        free(v);
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_volume_mount: out of memory");
+    }
     v->obj.magic = FLTSIM_MAGIC_VOLUME;
     v->obj.refs = 1; /* mounted lifetime */
     v->sys = sys;
     InitializeListHead(&v->instances);
+    InitializeListHead(&v->inflight);
+    v->completion = params->completion;
     v->drive_letter = params->drive_letter ? RtlUpcaseUnicodeChar(params->drive_letter) : 0;
     v->ops = params->ops;
     v->fs = params->fs;
@@ -74,6 +85,7 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
             uv_mutex_unlock(&sys->lock);
             char name[FLTSIM_NAME8_MAX];
             snprintf(name, sizeof(name), "%s", v->name8);
+            uv_mutex_destroy(&v->inflight_lock);
             fltsim__ustr_free(&v->device_name);
             free(v);
             return fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
@@ -157,6 +169,16 @@ static void volume_dismount(PFLT_VOLUME v)
         while (v->mount_setup == 1)
             fltsim__sys_wait_locked(sys, 0);
     } while (!IsListEmpty(&v->instances));
+    /* Operations already past the filters (no instance holds them) may
+     * still be in the file system: they finish before it goes. */
+    for (;;) {
+        uv_mutex_lock(&v->inflight_lock);
+        bool idle = IsListEmpty(&v->inflight);
+        uv_mutex_unlock(&v->inflight_lock);
+        if (idle)
+            break;
+        fltsim__sys_wait_locked(sys, 0);
+    }
     RemoveEntryList(&v->link);
     struct fltsim_stack *stack = v->stack;
     v->stack = NULL;

@@ -555,8 +555,80 @@ static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
     }
 }
 
+/* An overlapped request in flight: the request outlives the call. */
+struct async_io {
+    struct fltsim_request req;
+    struct io_file *file; /* reference held */
+    struct fltsim_io_async *user;
+};
+
+/* The I/O manager's completion for an overlapped request: the caller's
+ * result, callback and event, at PASSIVE_LEVEL. */
+static void async_finish(void *ctx)
+{
+    struct async_io *a = ctx;
+    struct fltsim_io_async *user = a->user;
+    PKEVENT event = user->event;
+    user->iosb = a->req.io_status;
+    file_unref(a->file);
+    free(a);
+    if (user->callback != NULL)
+        user->callback(user, user->ctx);
+    if (event != NULL)
+        KeSetEvent(event, IO_NO_INCREMENT, FALSE);
+}
+
+/* complete_cb: called where the operation completed, possibly a DPC. */
+static void async_completed(struct fltsim_request *req, void *ctx)
+{
+    struct async_io *a = ctx;
+    (void)req;
+    if (KeGetCurrentIrql() < DISPATCH_LEVEL) {
+        async_finish(a);
+        return;
+    }
+    fltsim_system *sys = fltsim_volume_system(a->file->volume);
+    if (!NT_SUCCESS(fltsim_system_post_work(sys, async_finish, a))) {
+        fprintf(stderr, "fltsim: out of memory completing an overlapped request; completed at "
+                        "DISPATCH_LEVEL instead\n");
+        async_finish(a);
+    }
+}
+
+/* Sends an overlapped IRP: STATUS_PENDING or its final status. */
+static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request *proto,
+                               ULONG flags, struct fltsim_io_async *user)
+{
+    struct async_io *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        set_iosb(&user->iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        file_unref(file);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    a->req = *proto;
+    a->req.file_object = &file->fo;
+    a->req.requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+    a->req.complete_cb = async_completed;
+    a->req.complete_ctx = a;
+    a->file = file;
+    a->user = user;
+    NTSTATUS status = fltsim_request_dispatch(file->volume, &a->req);
+    if (status == STATUS_PENDING && a->req.op_id != 0)
+        return STATUS_PENDING; /* async_completed finishes it */
+    /* Done already: the caller gets the status, and its event (set by the
+     * caller of this function); no completion callback. */
+    if (a->req.op_id == 0)
+        set_iosb(&user->iosb, status, 0);
+    else
+        user->iosb = a->req.io_status;
+    file_unref(file);
+    free(a);
+    return status;
+}
+
 static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
-                           ULONG length, const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
+                           ULONG length, const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb,
+                           struct fltsim_io_async *async)
 {
     const ULONG known = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING |
                         FLTSIM_IO_FAST | FLTSIM_IO_KERNEL_MODE;
@@ -639,15 +711,38 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     if (fo->Flags & FO_WRITE_THROUGH)
         req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
     set_read_write(&req, write, length, where, buffer);
+    if (async != NULL && !sync)
+        return dispatch_async(file, &req, flags, async); /* takes the file reference */
     status = dispatch(file, &req, flags, iosb);
     file_unref(file);
+    return status;
+}
+
+/* The overlapped variants: synchronous file objects wait as usual. */
+static NTSTATUS read_write_async(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
+                                 ULONG length, LONGLONG offset, ULONG flags,
+                                 struct fltsim_io_async *async)
+{
+    if (async == NULL)
+        return STATUS_INVALID_PARAMETER;
+    memset(&async->iosb, 0, sizeof(async->iosb));
+    NTSTATUS status =
+        read_write(sys, handle, write, buffer, length, &offset, flags, &async->iosb, async);
+    if (status != STATUS_PENDING && async->event != NULL)
+        KeSetEvent(async->event, IO_NO_INCREMENT, FALSE);
     return status;
 }
 
 NTSTATUS fltsim_io_read(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
                         const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
 {
-    return read_write(sys, handle, false, buffer, length, offset, flags, iosb);
+    return read_write(sys, handle, false, buffer, length, offset, flags, iosb, NULL);
+}
+
+NTSTATUS fltsim_io_read_async(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                              LONGLONG offset, ULONG flags, struct fltsim_io_async *async)
+{
+    return read_write_async(sys, handle, false, buffer, length, offset, flags, async);
 }
 
 NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
@@ -656,7 +751,15 @@ NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, 
     /* The file system reads the buffer only; the cast follows the WDK's PVOID. */
     void *data;
     memcpy(&data, &buffer, sizeof(data));
-    return read_write(sys, handle, true, data, length, offset, flags, iosb);
+    return read_write(sys, handle, true, data, length, offset, flags, iosb, NULL);
+}
+
+NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
+                               LONGLONG offset, ULONG flags, struct fltsim_io_async *async)
+{
+    void *data;
+    memcpy(&data, &buffer, sizeof(data));
+    return read_write_async(sys, handle, true, data, length, offset, flags, async);
 }
 
 /* ---- information ---- */

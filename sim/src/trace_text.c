@@ -137,6 +137,39 @@ void fltsim_trace_text_cb(void *ctx, const struct fltsim_event *ev)
         fprintf(out, "[unload] %s%s: %s\n", ev->filter, (ev->flags & 1) ? " (mandatory)" : "",
                 fltsim_ntstatus_format(ev->status, st, sizeof(st)));
         break;
+    case FLTSIM_EV_PEND:
+        indent(out, ev->depth);
+        fprintf(out, ".. #%llu pended in %s by %s", (unsigned long long)ev->op_id,
+                ev->flags ? "post" : "pre", ev->filter);
+        suffix(t, ev);
+        break;
+    case FLTSIM_EV_RESUME:
+        indent(out, ev->depth);
+        if (ev->flags)
+            fprintf(out, ".. #%llu resumed after %s's post (%s)", (unsigned long long)ev->op_id,
+                    ev->filter, fltsim_ntstatus_format(ev->status, st, sizeof(st)));
+        else {
+            name = fltsim_preop_status_name((FLT_PREOP_CALLBACK_STATUS)ev->status);
+            fprintf(out, ".. #%llu resumed after %s's pre as %s", (unsigned long long)ev->op_id,
+                    ev->filter, name ? name : "(invalid status)");
+        }
+        suffix(t, ev);
+        break;
+    case FLTSIM_EV_WORK_QUEUED:
+        fprintf(out, "[work] %s queues a %s work item", ev->filter ? ev->filter : "?",
+                ev->detail ? ev->detail : "");
+        if (ev->op_id != 0)
+            fprintf(out, " for #%llu", (unsigned long long)ev->op_id);
+        fprintf(out, ": %s", fltsim_ntstatus_format(ev->status, st, sizeof(st)));
+        suffix(t, ev);
+        break;
+    case FLTSIM_EV_WORK_RUN:
+        fprintf(out, "[work] %s %s work item runs", ev->filter ? ev->filter : "?",
+                ev->detail ? ev->detail : "");
+        if (ev->op_id != 0)
+            fprintf(out, " for #%llu", (unsigned long long)ev->op_id);
+        suffix(t, ev);
+        break;
     case FLTSIM_EV_REPORT:
         fprintf(out, "!! verifier %s: %s%s%s\n", ev->rule ? ev->rule : "",
                 ev->filter ? ev->filter : "", ev->filter ? ": " : "", ev->detail);

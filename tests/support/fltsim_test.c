@@ -347,6 +347,11 @@ NTSTATUS tf_load(fltsim_system *sys, struct tf_filter *tf)
 
 void world_create(struct test_world *w, ULONG system_flags)
 {
+    world_create_ex(w, system_flags, FLTSIM_COMPLETE_INLINE);
+}
+
+void world_create_ex(struct test_world *w, ULONG system_flags, ULONG completion)
+{
     memset(w, 0, sizeof(*w));
     tf_reset_all();
     rec_reset();
@@ -360,7 +365,8 @@ void world_create(struct test_world *w, ULONG system_flags)
                                       .drive_letter = L'C',
                                       .ops = &fltsim_memfs_ops,
                                       .fs = w->fs,
-                                      .fs_type = FLT_FSTYPE_NTFS};
+                                      .fs_type = FLT_FSTYPE_NTFS,
+                                      .completion = completion};
     assert_status(fltsim_volume_mount(w->sys, &vp, &w->volume), STATUS_SUCCESS);
 }
 

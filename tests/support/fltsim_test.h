@@ -132,6 +132,8 @@ struct test_world {
 /* A system (flags as fltsim_system_options) with memfs mounted as C:, holding
  * \a.txt ("hello world"), \dir\b.txt ("bravo") and the directory \empty. */
 void world_create(struct test_world *w, ULONG system_flags);
+/* The same with the volume's completion mode (FLTSIM_COMPLETE_*). */
+void world_create_ex(struct test_world *w, ULONG system_flags, ULONG completion);
 void world_destroy(struct test_world *w);
 
 /* Opens path with access for synchronous I/O, asserting success. */

@@ -93,6 +93,12 @@ enum fltsim_executor_kind fltsim_system_executor(fltsim_system *sys);
  * nothing to wait for. STATUS_TIMEOUT after timeout_ms (0 = no limit). */
 NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms);
 
+/* Runs fn(ctx) on a system worker thread at PASSIVE_LEVEL (the executor's
+ * work queue), as the I/O manager's completion APCs and other system work
+ * would. Counted by fltsim_system_wait_idle. STATUS_INVALID_PARAMETER,
+ * STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS fltsim_system_post_work(fltsim_system *sys, void (*fn)(void *ctx), void *ctx);
+
 /* A simulated requestor thread: an OS thread (concurrent executor) or a
  * coroutine (deterministic executor) that runs fn(ctx) as process_id /
  * thread_id and may issue I/O and wait like any thread. fltsim_thread_join
@@ -127,7 +133,17 @@ enum fltsim_event_type {
     FLTSIM_EV_TEARDOWN_START,    /* flags = reason */
     FLTSIM_EV_TEARDOWN_COMPLETE, /* flags = reason */
     FLTSIM_EV_FILTER_UNLOAD,     /* flags = unload flags; status = result */
-    FLTSIM_EV_REPORT             /* a verifier report; detail = message */
+    FLTSIM_EV_REPORT,            /* a verifier report; detail = message */
+    FLTSIM_EV_PEND,              /* the callback just returned pended the operation;
+                                    flags = 0 in pre (FLT_PREOP_PENDING), 1 in post
+                                    (FLT_POSTOP_MORE_PROCESSING_REQUIRED) */
+    FLTSIM_EV_RESUME,            /* FltCompletePendedPre/PostOperation continues it;
+                                    flags as PEND; status = CallbackStatus (pre) or
+                                    IoStatus.Status (post) */
+    FLTSIM_EV_WORK_QUEUED,       /* a work item was queued (or refused: status);
+                                    detail = "deferred I/O", "generic" or
+                                    "completion when safe"; op_id = its operation */
+    FLTSIM_EV_WORK_RUN           /* ... and its routine starts on a worker thread */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };

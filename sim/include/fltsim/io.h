@@ -63,6 +63,27 @@ NTSTATUS fltsim_io_read(fltsim_system *sys, HANDLE handle, void *buffer, ULONG l
 NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
                          const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb);
 
+/* Overlapped reads and writes (an asynchronous file object: opened without
+ * FILE_SYNCHRONOUS_IO_ALERT / _NONALERT). The call returns STATUS_PENDING
+ * when a filter or the file system pended the IRP; when it completes,
+ * callback (if set) runs on a system worker thread at PASSIVE_LEVEL, as an
+ * I/O completion APC would, and then event (if set) is signaled. Any other
+ * return is the final status: iosb is filled and event signaled at once, and
+ * the callback does not run. On a synchronous file object the I/O manager
+ * waits, so the call never returns STATUS_PENDING. After signaling the event
+ * the I/O manager no longer touches the structure. */
+struct fltsim_io_async {
+    PKEVENT event;                                              /* in, optional */
+    void (*callback)(struct fltsim_io_async *async, void *ctx); /* in, optional */
+    void *ctx;                                                  /* in */
+    IO_STATUS_BLOCK iosb;                                       /* out */
+};
+NTSTATUS fltsim_io_read_async(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                              LONGLONG offset, ULONG flags, struct fltsim_io_async *async);
+NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *buffer,
+                               ULONG length, LONGLONG offset, ULONG flags,
+                               struct fltsim_io_async *async);
+
 /* NtQueryInformationFile / NtSetInformationFile. FileAccessInformation,
  * FileModeInformation, FileAlignmentInformation and FilePositionInformation of
  * synchronous file objects are answered by the I/O manager without an IRP, as

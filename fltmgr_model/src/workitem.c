@@ -1,0 +1,479 @@
+/*
+ * Work items (SPEC 5.1, 5.2) and FltDoCompletionProcessingWhenSafe (SPEC
+ * 4.3): routines that run later on a system worker thread at PASSIVE_LEVEL,
+ * which the executor provides (libuv's thread pool, or a coroutine of the
+ * deterministic executor).
+ *
+ * A queued item holds a rundown reference on its filter until its routine
+ * returns, so FltUnregisterFilter waits for it (SPEC 5.2), and on the object
+ * it was queued for (the instance of a deferred I/O item), so queuing fails
+ * with STATUS_FLT_DELETING_OBJECT once that object is being torn down. Items
+ * are pool allocations under FltMgr's tag, so a leak shows in the pool
+ * counts as well as in the V23 report at unload.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "executor.h"
+
+#define WORK_ITEM_TAG 'iwMF' /* "FMwi": FltMgr work item structures */
+
+struct _FLT_DEFERRED_IO_WORKITEM {
+    struct fltsim_task task; /* first: the executor hands it back */
+    ULONG magic;
+    LONG queued;                    /* 1 from queue until the routine starts */
+    struct _FLT_FILTER *owner;      /* who allocated it (memory ref), or NULL */
+    struct fltsim_op *op;           /* reference held while queued */
+    struct _FLT_INSTANCE *instance; /* rundown reference held while queued */
+    PFLT_DEFERRED_IO_WORKITEM_ROUTINE routine;
+    PVOID context;
+};
+
+struct _FLT_GENERIC_WORKITEM {
+    struct fltsim_task task;
+    ULONG magic;
+    LONG queued;
+    struct _FLT_FILTER *owner;
+    fltsim_system *sys;
+    PVOID object;               /* filter or instance, rundown reference held */
+    struct _FLT_FILTER *filter; /* rundown reference held (unregister waits) */
+    PFLT_GENERIC_WORKITEM_ROUTINE routine;
+    PVOID context;
+};
+
+/* ---- shared pieces ---- */
+
+/* Reports a wrong call; falls back to stderr outside any system. */
+static void misuse(fltsim_system *sys, const char *rule, const char *spec, const char *message)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (sys == NULL)
+        sys = t->sys;
+    if (sys != NULL)
+        fltsim__report(sys, t->filter, NULL, t->op, rule, spec, "%s", message);
+    else
+        fprintf(stderr, "fltsim: %s: %s\n", rule, message);
+}
+
+static bool queue_type_served(WORK_QUEUE_TYPE type)
+{
+    return type == CriticalWorkQueue || type == DelayedWorkQueue;
+}
+
+static void trace_work(fltsim_system *sys, enum fltsim_event_type type, struct _FLT_FILTER *filter,
+                       const char *what, ULONG64 op_id, NTSTATUS status)
+{
+    if (!fltsim__tracing(sys))
+        return;
+    struct fltsim_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.op_id = op_id;
+    ev.filter = filter != NULL ? filter->name8 : NULL;
+    ev.detail = what;
+    ev.status = status;
+    fltsim__event_thread(&ev);
+    fltsim__trace(sys, &ev);
+}
+
+/* The filter running on this thread takes ownership of a new item (its
+ * count is checked at unload, V23). */
+static struct _FLT_FILTER *adopt(void)
+{
+    struct _FLT_FILTER *filter = fltsim__tls()->filter;
+    if (filter != NULL) {
+        fltsim__filter_ref(filter);
+        __atomic_add_fetch(&filter->work_items, 1, __ATOMIC_SEQ_CST);
+    }
+    return filter;
+}
+
+static void disown(struct _FLT_FILTER *owner)
+{
+    if (owner == NULL)
+        return;
+    __atomic_sub_fetch(&owner->work_items, 1, __ATOMIC_SEQ_CST);
+    fltsim__filter_unref(owner);
+}
+
+/* Drops a rundown reference taken with fltsim__object_reference. */
+static void object_release(void *object)
+{
+    FltObjectDereference(object);
+}
+
+/* ---- deferred I/O work items (SPEC 5.1) ---- */
+
+PFLT_DEFERRED_IO_WORKITEM FltAllocateDeferredIoWorkItem(VOID)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys != NULL)
+        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltAllocateDeferredIoWorkItem");
+    PFLT_DEFERRED_IO_WORKITEM item =
+        ExAllocatePoolZero(NonPagedPoolNx, sizeof(*item), WORK_ITEM_TAG);
+    if (item == NULL)
+        return NULL;
+    item->magic = FLTSIM_MAGIC_DEFERRED_ITEM;
+    item->owner = adopt();
+    return item;
+}
+
+static bool valid_deferred(PFLT_DEFERRED_IO_WORKITEM item, const char *api)
+{
+    if (item != NULL && item->magic == FLTSIM_MAGIC_DEFERRED_ITEM)
+        return true;
+    char message[160];
+    snprintf(message, sizeof(message), "%s(%p): not a deferred I/O work item (or freed)", api,
+             (void *)item);
+    misuse(NULL, "V23", "5.1", message);
+    return false;
+}
+
+VOID FltFreeDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem)
+{
+    if (!valid_deferred(FltWorkItem, "FltFreeDeferredIoWorkItem"))
+        return;
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys != NULL)
+        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltFreeDeferredIoWorkItem");
+    if (__atomic_load_n(&FltWorkItem->queued, __ATOMIC_SEQ_CST)) {
+        misuse(NULL, "V23", "5.1",
+               "FltFreeDeferredIoWorkItem: the item is queued and its routine has not run; "
+               "not freed (on Windows: pool corruption)");
+        return;
+    }
+    FltWorkItem->magic = FLTSIM_MAGIC_DEAD;
+    disown(FltWorkItem->owner);
+    ExFreePoolWithTag(FltWorkItem, WORK_ITEM_TAG);
+}
+
+static void deferred_run(struct fltsim_task *task)
+{
+    PFLT_DEFERRED_IO_WORKITEM item = (PFLT_DEFERRED_IO_WORKITEM)task;
+    /* The routine usually frees the item: take what we need first. */
+    struct fltsim_op *op = item->op;
+    struct _FLT_INSTANCE *inst = item->instance;
+    struct _FLT_FILTER *filter = inst->filter;
+    PFLT_DEFERRED_IO_WORKITEM_ROUTINE routine = item->routine;
+    PVOID context = item->context;
+    fltsim_system *sys = op->sys;
+
+    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, "deferred I/O", op->id, 0);
+    __atomic_store_n(&item->queued, 0, __ATOMIC_SEQ_CST);
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, filter, NULL);
+    routine(item, &op->data, context);
+    fltsim__leave(&save);
+    fltsim__op_unref(op);
+    object_release(inst);
+    object_release(filter);
+}
+
+NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_CALLBACK_DATA Data,
+                                    PFLT_DEFERRED_IO_WORKITEM_ROUTINE WorkerRoutine,
+                                    WORK_QUEUE_TYPE QueueType, PVOID Context)
+{
+    static const char api[] = "FltQueueDeferredIoWorkItem";
+    if (!valid_deferred(FltWorkItem, api))
+        return STATUS_INVALID_PARAMETER;
+    struct fltsim_op *op = fltsim__op_from_data(Data);
+    if (op == NULL || WorkerRoutine == NULL) {
+        misuse(NULL, "V23", "5.1",
+               "FltQueueDeferredIoWorkItem: Data must be the callback data of an operation in "
+               "flight and WorkerRoutine must not be NULL");
+        return STATUS_INVALID_PARAMETER;
+    }
+    fltsim_system *sys = op->sys;
+    fltsim__check_irql(sys, DISPATCH_LEVEL, api);
+    struct _FLT_FILTER *caller = fltsim__tls()->filter;
+    NTSTATUS status;
+    if (!queue_type_served(QueueType)) {
+        /* [SIM] SPEC 5.3: only the two documented queues are served. */
+        status = fltsim__fail(STATUS_INVALID_PARAMETER,
+                              "%s: QueueType %d; only CriticalWorkQueue and DelayedWorkQueue are "
+                              "served",
+                              api, (int)QueueType);
+        goto out;
+    }
+    /* SPEC 5.1 ([RE LiberNT] order): the not-safe causes, then teardown. */
+    if (op->kind != FLTSIM_OP_IRP ||
+        (op->iopb.IrpFlags & (IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO)) != 0 ||
+        IoGetTopLevelIrp() != NULL) {
+        status = STATUS_FLT_NOT_SAFE_TO_POST_OPERATION;
+        goto out;
+    }
+    PFLT_INSTANCE inst = Data->Iopb->TargetInstance;
+    if (!fltsim__is_instance(inst) || inst->volume != op->volume) {
+        status = fltsim__fail(STATUS_INVALID_PARAMETER,
+                              "%s: Data->Iopb->TargetInstance is not an instance on the "
+                              "operation's volume",
+                              api);
+        goto out;
+    }
+    if (op->drain_copy || !NT_SUCCESS(fltsim__object_reference(inst))) {
+        status = STATUS_FLT_DELETING_OBJECT;
+        goto out;
+    }
+    if (!NT_SUCCESS(fltsim__object_reference(inst->filter))) {
+        object_release(inst);
+        status = STATUS_FLT_DELETING_OBJECT;
+        goto out;
+    }
+    LONG expected = 0;
+    if (!__atomic_compare_exchange_n(&FltWorkItem->queued, &expected, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST)) {
+        object_release(inst->filter);
+        object_release(inst);
+        misuse(sys, "V23", "5.1",
+               "FltQueueDeferredIoWorkItem: the item is already queued; an item can be queued "
+               "again only once its routine has started");
+        status = STATUS_INVALID_PARAMETER;
+        goto out;
+    }
+    fltsim__op_ref(op);
+    FltWorkItem->op = op;
+    FltWorkItem->instance = inst;
+    FltWorkItem->routine = WorkerRoutine;
+    FltWorkItem->context = Context;
+    FltWorkItem->task.run = deferred_run;
+    FltWorkItem->task.kind = FLTSIM_TASK_WORK;
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, caller, "deferred I/O", op->id, STATUS_SUCCESS);
+    fltsim__submit(sys->executor, &FltWorkItem->task);
+    return STATUS_SUCCESS;
+out:
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, caller, "deferred I/O", op->id, status);
+    return status;
+}
+
+/* ---- generic work items (SPEC 5.2) ---- */
+
+PFLT_GENERIC_WORKITEM FltAllocateGenericWorkItem(VOID)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys != NULL)
+        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltAllocateGenericWorkItem");
+    PFLT_GENERIC_WORKITEM item = ExAllocatePoolZero(NonPagedPoolNx, sizeof(*item), WORK_ITEM_TAG);
+    if (item == NULL)
+        return NULL;
+    item->magic = FLTSIM_MAGIC_GENERIC_ITEM;
+    item->owner = adopt();
+    return item;
+}
+
+static bool valid_generic(PFLT_GENERIC_WORKITEM item, const char *api)
+{
+    if (item != NULL && item->magic == FLTSIM_MAGIC_GENERIC_ITEM)
+        return true;
+    char message[160];
+    snprintf(message, sizeof(message), "%s(%p): not a generic work item (or freed)", api,
+             (void *)item);
+    misuse(NULL, "V23", "5.2", message);
+    return false;
+}
+
+VOID FltFreeGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem)
+{
+    if (!valid_generic(FltWorkItem, "FltFreeGenericWorkItem"))
+        return;
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys != NULL)
+        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltFreeGenericWorkItem");
+    if (__atomic_load_n(&FltWorkItem->queued, __ATOMIC_SEQ_CST)) {
+        misuse(NULL, "V23", "5.2",
+               "FltFreeGenericWorkItem: the item is queued and its routine has not run; not "
+               "freed (on Windows: pool corruption)");
+        return;
+    }
+    FltWorkItem->magic = FLTSIM_MAGIC_DEAD;
+    disown(FltWorkItem->owner);
+    ExFreePoolWithTag(FltWorkItem, WORK_ITEM_TAG);
+}
+
+static void generic_run(struct fltsim_task *task)
+{
+    PFLT_GENERIC_WORKITEM item = (PFLT_GENERIC_WORKITEM)task;
+    fltsim_system *sys = item->sys;
+    PVOID object = item->object;
+    struct _FLT_FILTER *filter = item->filter;
+    PFLT_GENERIC_WORKITEM_ROUTINE routine = item->routine;
+    PVOID context = item->context;
+
+    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, "generic", 0, 0);
+    __atomic_store_n(&item->queued, 0, __ATOMIC_SEQ_CST);
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, filter, NULL);
+    routine(item, object, context);
+    fltsim__leave(&save);
+    if (object != filter)
+        object_release(object);
+    object_release(filter); /* FltUnregisterFilter may go on */
+}
+
+NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObject,
+                                 PFLT_GENERIC_WORKITEM_ROUTINE WorkerRoutine,
+                                 WORK_QUEUE_TYPE QueueType, PVOID Context)
+{
+    static const char api[] = "FltQueueGenericWorkItem";
+    if (!valid_generic(FltWorkItem, api))
+        return STATUS_INVALID_PARAMETER;
+    bool is_filter = fltsim__is_filter(FltObject);
+    if ((!is_filter && !fltsim__is_instance(FltObject)) || WorkerRoutine == NULL) {
+        misuse(NULL, "V23", "5.2",
+               "FltQueueGenericWorkItem: FltObject must be a filter or an instance and "
+               "WorkerRoutine must not be NULL");
+        return STATUS_INVALID_PARAMETER;
+    }
+    struct _FLT_FILTER *filter =
+        is_filter ? (struct _FLT_FILTER *)FltObject : ((struct _FLT_INSTANCE *)FltObject)->filter;
+    fltsim_system *sys = filter->sys;
+    fltsim__check_irql(sys, DISPATCH_LEVEL, api);
+    NTSTATUS status;
+    if (!queue_type_served(QueueType)) {
+        status = fltsim__fail(STATUS_INVALID_PARAMETER,
+                              "%s: QueueType %d; only CriticalWorkQueue and DelayedWorkQueue are "
+                              "served",
+                              api, (int)QueueType);
+        goto out;
+    }
+    /* The reference on the object passed fails while it is torn down or its
+     * filter unloads (SPEC 5.2, [RE LiberNT]); the one on the filter keeps
+     * FltUnregisterFilter waiting for the routine. */
+    if (!NT_SUCCESS(fltsim__object_reference(FltObject))) {
+        status = STATUS_FLT_DELETING_OBJECT;
+        goto out;
+    }
+    if (!is_filter && !NT_SUCCESS(fltsim__object_reference(filter))) {
+        object_release(FltObject);
+        status = STATUS_FLT_DELETING_OBJECT;
+        goto out;
+    }
+    LONG expected = 0;
+    if (!__atomic_compare_exchange_n(&FltWorkItem->queued, &expected, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST)) {
+        if (!is_filter)
+            object_release(filter);
+        object_release(FltObject);
+        misuse(sys, "V23", "5.2",
+               "FltQueueGenericWorkItem: the item is already queued; an item can be queued "
+               "again only once its routine has started");
+        status = STATUS_INVALID_PARAMETER;
+        goto out;
+    }
+    FltWorkItem->sys = sys;
+    FltWorkItem->object = FltObject;
+    FltWorkItem->filter = filter;
+    FltWorkItem->routine = WorkerRoutine;
+    FltWorkItem->context = Context;
+    FltWorkItem->task.run = generic_run;
+    FltWorkItem->task.kind = FLTSIM_TASK_WORK;
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, filter, "generic", 0, STATUS_SUCCESS);
+    fltsim__submit(sys->executor, &FltWorkItem->task);
+    return STATUS_SUCCESS;
+out:
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, filter, "generic", 0, status);
+    return status;
+}
+
+/* ---- FltDoCompletionProcessingWhenSafe (SPEC 4.3) ---- */
+
+struct safe_work {
+    struct fltsim_task task;
+    struct fltsim_op *op; /* reference held */
+    ULONG node;
+    PFLT_POST_OPERATION_CALLBACK callback;
+    PVOID context;
+    FLT_POST_OPERATION_FLAGS flags;
+};
+
+static void safe_run(struct fltsim_task *task)
+{
+    struct safe_work *w = (struct safe_work *)task;
+    struct fltsim_op *op = w->op;
+    struct fltsim_node *node = &op->nodes[w->node];
+    struct _FLT_FILTER *filter = node->instance->filter;
+    fltsim_system *sys = op->sys;
+    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, "completion when safe", op->id, 0);
+
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, filter, op);
+    fltsim__tls()->in_post = true; /* SafePostCallback is the post, continued */
+    FLT_POSTOP_CALLBACK_STATUS st = w->callback(&op->data, &node->objects, w->context, w->flags);
+    fltsim__leave(&save);
+    free(w);
+    if (st != FLT_POSTOP_FINISHED_PROCESSING && st != FLT_POSTOP_MORE_PROCESSING_REQUIRED)
+        fltsim__report(sys, NULL, node->instance, op, "V10", "4.3",
+                       "the SafePostCallback returned %d; handled as "
+                       "FLT_POSTOP_FINISHED_PROCESSING",
+                       (int)st);
+    /* FltMgr resumes completion itself unless the callback kept the
+     * operation (SPEC 4.3). */
+    if (st != FLT_POSTOP_MORE_PROCESSING_REQUIRED)
+        FltCompletePendedPostOperation(&op->data);
+    fltsim__op_unref(op);
+}
+
+BOOLEAN FltDoCompletionProcessingWhenSafe(PFLT_CALLBACK_DATA Data, PCFLT_RELATED_OBJECTS FltObjects,
+                                          PVOID CompletionContext, FLT_POST_OPERATION_FLAGS Flags,
+                                          PFLT_POST_OPERATION_CALLBACK SafePostCallback,
+                                          PFLT_POSTOP_CALLBACK_STATUS RetPostOperationStatus)
+{
+    static const char api[] = "FltDoCompletionProcessingWhenSafe";
+    if (RetPostOperationStatus == NULL || SafePostCallback == NULL) {
+        misuse(NULL, "V15", "4.3",
+               "FltDoCompletionProcessingWhenSafe: SafePostCallback and RetPostOperationStatus "
+               "are required");
+        return FALSE;
+    }
+    *RetPostOperationStatus = FLT_POSTOP_FINISHED_PROCESSING;
+    struct fltsim_op *op;
+    ULONG node;
+    if (!fltsim__in_post(Data, &op, &node)) {
+        misuse(NULL, "V15", "4.3",
+               "FltDoCompletionProcessingWhenSafe called outside the post-operation callback of "
+               "its operation");
+        return FALSE;
+    }
+    fltsim_system *sys = op->sys;
+    if ((Flags & FLTFL_POST_OPERATION_DRAINING) || op->drain_copy) {
+        misuse(sys, "V15", "4.4",
+               "FltDoCompletionProcessingWhenSafe called while draining; a draining post only "
+               "cleans up and returns FLT_POSTOP_FINISHED_PROCESSING");
+        return FALSE;
+    }
+    if (op->kind != FLTSIM_OP_IRP) {
+        misuse(sys, "V15", "4.3",
+               "FltDoCompletionProcessingWhenSafe for a non-IRP operation; its post already runs "
+               "at a safe IRQL");
+        return FALSE;
+    }
+    if (KeGetCurrentIrql() < DISPATCH_LEVEL) {
+        /* Safe already: the callback runs now (SPEC 4.3). */
+        *RetPostOperationStatus = SafePostCallback(Data, FltObjects, CompletionContext, Flags);
+        return TRUE;
+    }
+    /* [SIM] Not safe to post: paging I/O or a top-level IRP (SPEC 4.3, 12). */
+    if ((op->iopb.IrpFlags & (IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO)) != 0 ||
+        IoGetTopLevelIrp() != NULL) {
+        trace_work(sys, FLTSIM_EV_WORK_QUEUED, op->nodes[node].instance->filter,
+                   "completion when safe", op->id, STATUS_FLT_NOT_SAFE_TO_POST_OPERATION);
+        return FALSE;
+    }
+    struct safe_work *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        fprintf(stderr, "fltsim: %s: out of memory\n", api);
+        return FALSE;
+    }
+    fltsim__op_ref(op);
+    w->op = op;
+    w->node = node;
+    w->callback = SafePostCallback;
+    w->context = CompletionContext;
+    w->flags = Flags;
+    w->task.run = safe_run;
+    w->task.kind = FLTSIM_TASK_WORK;
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, op->nodes[node].instance->filter, "completion when safe",
+               op->id, STATUS_SUCCESS);
+    *RetPostOperationStatus = FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+    fltsim__submit(sys->executor, &w->task);
+    return TRUE;
+}
