@@ -137,7 +137,7 @@ VOID FltFreeDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem)
     if (t->sys != NULL)
         fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltFreeDeferredIoWorkItem");
     if (__atomic_load_n(&FltWorkItem->queued, __ATOMIC_SEQ_CST)) {
-        misuse(NULL, "V23", "5.1",
+        misuse(FltWorkItem->op->sys, "V23", "5.1",
                "FltFreeDeferredIoWorkItem: the item is queued and its routine has not run; "
                "not freed (on Windows: pool corruption)");
         return;
@@ -279,7 +279,7 @@ VOID FltFreeGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem)
     if (t->sys != NULL)
         fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltFreeGenericWorkItem");
     if (__atomic_load_n(&FltWorkItem->queued, __ATOMIC_SEQ_CST)) {
-        misuse(NULL, "V23", "5.2",
+        misuse(FltWorkItem->sys, "V23", "5.2",
                "FltFreeGenericWorkItem: the item is queued and its routine has not run; not "
                "freed (on Windows: pool corruption)");
         return;
