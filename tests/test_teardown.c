@@ -1,0 +1,451 @@
+/*
+ * Teardown with operations in flight (SPEC 2.6, 4.4): posts an instance still
+ * owes are called at once with FLTFL_POST_OPERATION_DRAINING on a copy of the
+ * callback data, exactly once; nothing can be queued for them;
+ * InstanceTeardownStart must complete what the filter pended (V26 otherwise)
+ * and InstanceTeardownComplete waits for every operation the instance holds.
+ * A (300000) and B (200000) over memfs; overlapped writes or spawned
+ * requestors keep operations in flight while the test detaches or unloads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fltsim_test.h"
+
+struct watch {
+    UCHAR major;
+    bool hold_in_pre;  /* pre: keep it pended (held) */
+    bool hold_in_post; /* post: MORE_PROCESSING_REQUIRED, keep it (held) */
+    bool synchronize;  /* pre: FLT_PREOP_SYNCHRONIZE */
+    bool complete_in_teardown_start;
+    FLT_POSTOP_CALLBACK_STATUS draining_returns;
+    /* observed */
+    PFLT_CALLBACK_DATA pre_data, held;
+    LONG posts, draining_posts;
+    ULONG post_flags, post_data_flags;
+    PFLT_CALLBACK_DATA post_data;
+    PVOID post_context;
+    KIRQL post_irql;
+    ULONG post_thread, pre_thread;
+    NTSTATUS draining_queue_status;
+    BOOLEAN draining_safe;
+    KEVENT teardown_started;
+};
+
+struct fixture {
+    struct test_world w;
+    struct tf_filter a, b;
+    struct watch wa, wb;
+};
+
+static LONG teardown_completes;
+
+static void count_events(void *ctx, const struct fltsim_event *ev)
+{
+    (void)ctx;
+    if (ev->type == FLTSIM_EV_TEARDOWN_COMPLETE)
+        __atomic_add_fetch(&teardown_completes, 1, __ATOMIC_SEQ_CST);
+}
+
+static VOID never_runs(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PVOID context)
+{
+    (void)data;
+    (void)context;
+    fail_msg("a deferred item queued by a draining post ran");
+    FltFreeDeferredIoWorkItem(item);
+}
+
+static FLT_POSTOP_CALLBACK_STATUS never_safe(PFLT_CALLBACK_DATA data,
+                                             PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                             FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)data;
+    (void)objects;
+    (void)context;
+    (void)flags;
+    fail_msg("FltDoCompletionProcessingWhenSafe ran a callback for a draining post");
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static FLT_PREOP_CALLBACK_STATUS hook_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                          PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)objects;
+    struct watch *w = tf->user;
+    if (w == NULL || data->Iopb->MajorFunction != w->major)
+        return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    w->pre_data = data;
+    w->pre_thread = fltsim_thread_id();
+    *context = (PVOID)0xC0FFEE;
+    if (w->hold_in_pre) {
+        *context = NULL;
+        __atomic_store_n(&w->held, data, __ATOMIC_SEQ_CST);
+        return FLT_PREOP_PENDING;
+    }
+    return w->synchronize ? FLT_PREOP_SYNCHRONIZE : FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
+static FLT_POSTOP_CALLBACK_STATUS hook_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                            PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                            FLT_POST_OPERATION_FLAGS flags)
+{
+    struct watch *w = tf->user;
+    if (w == NULL || data->Iopb->MajorFunction != w->major)
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    __atomic_add_fetch(&w->posts, 1, __ATOMIC_SEQ_CST);
+    w->post_flags = flags;
+    w->post_data_flags = data->Flags;
+    w->post_data = data;
+    w->post_context = context;
+    w->post_irql = KeGetCurrentIrql();
+    w->post_thread = fltsim_thread_id();
+    if (flags & FLTFL_POST_OPERATION_DRAINING) {
+        __atomic_add_fetch(&w->draining_posts, 1, __ATOMIC_SEQ_CST);
+        /* No work may be queued for a draining operation (SPEC 4.4). */
+        PFLT_DEFERRED_IO_WORKITEM item = FltAllocateDeferredIoWorkItem();
+        w->draining_queue_status =
+            FltQueueDeferredIoWorkItem(item, data, never_runs, DelayedWorkQueue, NULL);
+        if (!NT_SUCCESS(w->draining_queue_status))
+            FltFreeDeferredIoWorkItem(item);
+        FLT_POSTOP_CALLBACK_STATUS st;
+        w->draining_safe =
+            FltDoCompletionProcessingWhenSafe(data, objects, context, flags, never_safe, &st);
+        return w->draining_returns;
+    }
+    if (w->hold_in_post) {
+        w->held = data;
+        return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+    }
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static void teardown_start(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    struct watch *w = tf->user;
+    if (w == NULL)
+        return;
+    KeSetEvent(&w->teardown_started, IO_NO_INCREMENT, FALSE);
+    if (!w->complete_in_teardown_start || w->held == NULL)
+        return;
+    PFLT_CALLBACK_DATA held = w->held;
+    w->held = NULL;
+    if (w->hold_in_post)
+        FltCompletePendedPostOperation(held);
+    else
+        FltCompletePendedPreOperation(held, FLT_PREOP_SUCCESS_NO_CALLBACK, NULL);
+}
+
+static void watch_init(struct watch *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->major = IRP_MJ_WRITE;
+    w->draining_returns = FLT_POSTOP_FINISHED_PROCESSING;
+    KeInitializeEvent(&w->teardown_started, NotificationEvent, FALSE);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    world_create(&f->w, 0);
+    tf_init(&f->a, "A", "300000");
+    tf_init(&f->b, "B", "200000");
+    struct tf_filter *all[] = {&f->a, &f->b};
+    struct watch *watches[] = {&f->wa, &f->wb};
+    for (int i = 0; i < 2; i++) {
+        all[i]->pre = hook_pre;
+        all[i]->post = hook_post;
+        all[i]->teardown_start_hook = teardown_start;
+        watch_init(watches[i]);
+    }
+    teardown_completes = 0;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    world_destroy(&f->w);
+    free(f);
+    return 0;
+}
+
+static void load_both(struct fixture *f)
+{
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->b), STATUS_SUCCESS);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    f->a.user = &f->wa;
+    f->b.user = &f->wb;
+    fltsim_system_set_trace(f->w.sys, count_events, NULL);
+}
+
+/* An overlapped write on an asynchronous handle, left in flight. */
+struct inflight {
+    HANDLE handle;
+    KEVENT done;
+    struct fltsim_io_async io;
+};
+
+static void start_write(struct fixture *f, struct inflight *in)
+{
+    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
+                                      .desired_access = GENERIC_WRITE,
+                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                      .disposition = FILE_OPEN};
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_create(f->w.sys, &cp, &in->handle, &iosb), STATUS_SUCCESS);
+    KeInitializeEvent(&in->done, NotificationEvent, FALSE);
+    memset(&in->io, 0, sizeof(in->io));
+    in->io.event = &in->done;
+    assert_status(fltsim_io_write_async(f->w.sys, in->handle, "HELLO", 5, 0, 0, &in->io),
+                  STATUS_PENDING);
+}
+
+static void finish_write(struct fixture *f, struct inflight *in)
+{
+    assert_status(KeWaitForSingleObject(&in->done, Executive, KernelMode, FALSE, NULL),
+                  STATUS_SUCCESS);
+    assert_status(in->io.iosb.Status, STATUS_SUCCESS);
+    assert_int_equal(in->io.iosb.Information, 5);
+    assert_status(fltsim_io_close(f->w.sys, in->handle), STATUS_SUCCESS);
+}
+
+/* SPEC 2.6 step 3, 4.4: detaching A while B holds the operation below it
+ * calls A's post at once with FLTFL_POST_OPERATION_DRAINING, on a copy of the
+ * callback data flagged FLTFL_CALLBACK_DATA_DRAINING_IO, with A's completion
+ * context, at <= APC_LEVEL; queuing work fails (STATUS_FLT_DELETING_OBJECT),
+ * FltDoCompletionProcessingWhenSafe is refused (V15). When the I/O completes
+ * later, A's post is not called again. */
+static void teardown_drains_owed_posts_once(void **state)
+{
+    struct fixture *f = *state;
+    f->wb.hold_in_pre = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_non_null(f->wb.held);
+    assert_status(FltDetachVolume(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(teardown_completes, 1);
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(f->wa.draining_posts, 1);
+    assert_int_equal(f->wa.post_flags, FLTFL_POST_OPERATION_DRAINING);
+    assert_true(f->wa.post_data_flags & FLTFL_CALLBACK_DATA_DRAINING_IO);
+    assert_true(f->wa.post_data_flags & FLTFL_CALLBACK_DATA_IRP_OPERATION);
+    assert_ptr_not_equal(f->wa.post_data, f->wa.pre_data); /* a copy */
+    assert_ptr_equal(f->wa.post_context, (PVOID)0xC0FFEE);
+    assert_true(f->wa.post_irql <= APC_LEVEL);
+    assert_status(f->wa.draining_queue_status, STATUS_FLT_DELETING_OBJECT);
+    assert_false(f->wa.draining_safe);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V15"), 1);
+
+    FltCompletePendedPreOperation(f->wb.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    finish_write(f, &in);
+    assert_int_equal(f->wa.posts, 1); /* exactly once */
+    assert_int_equal(f->wb.posts, 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 1);
+}
+
+/* SPEC 4.4, V10: a draining post must return FINISHED_PROCESSING. */
+static void teardown_draining_post_must_finish(void **state)
+{
+    struct fixture *f = *state;
+    f->wb.hold_in_pre = true;
+    f->wa.draining_returns = FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_status(FltDetachVolume(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V10"), 1);
+    assert_int_equal(teardown_completes, 1);
+    FltCompletePendedPreOperation(f->wb.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    finish_write(f, &in);
+    assert_int_equal(f->wa.posts, 1);
+}
+
+/* SPEC 2.6 step 2, 5.1: an operation the filter pended in post is completed
+ * by its InstanceTeardownStart; completion goes on up (A's post) on the
+ * teardown thread, and teardown finishes without a report. */
+static void teardown_start_completes_what_was_pended_in_post(void **state)
+{
+    struct fixture *f = *state;
+    f->wb.hold_in_post = true;
+    f->wb.complete_in_teardown_start = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_non_null(f->wb.held);
+    assert_int_equal(f->wa.posts, 0);
+    assert_status(FltDetachVolume(f->b.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(teardown_completes, 1);
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(f->wa.post_flags, 0);
+    assert_int_equal(f->wa.post_thread, fltsim_thread_id());
+    finish_write(f, &in);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* The same through a filter unload (reason FILTER_UNLOAD). */
+static void teardown_unload_completes_what_was_pended_in_pre(void **state)
+{
+    struct fixture *f = *state;
+    f->wb.hold_in_pre = true;
+    f->wb.complete_in_teardown_start = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_status(fltsim_driver_unload(f->b.driver, 0), STATUS_SUCCESS);
+    f->b.filter = NULL;
+    assert_int_equal(teardown_completes, 1);
+    finish_write(f, &in);
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+struct detach_job {
+    struct fixture *f;
+    PFLT_FILTER filter;
+    NTSTATUS status;
+    LONG done;
+};
+
+static void detach_thread(void *arg)
+{
+    struct detach_job *job = arg;
+    job->status = FltDetachVolume(job->filter, job->f->w.volume, NULL);
+    __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* SPEC 2.6 steps 2 and 4, V26: when InstanceTeardownStart leaves an
+ * operation pended, the verifier says so and InstanceTeardownComplete waits
+ * until the operation is completed. */
+static void teardown_waits_for_pended_operation_and_reports(void **state)
+{
+    struct fixture *f = *state;
+    f->wb.hold_in_pre = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    struct detach_job job = {f, f->b.filter, STATUS_PENDING, 0};
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, detach_thread, &job, &t),
+                  STATUS_SUCCESS);
+    assert_status(KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE,
+                                        NULL),
+                  STATUS_SUCCESS);
+    /* The detach blocks on the pended operation. */
+    assert_status(fltsim_system_wait_idle(f->w.sys, 200), STATUS_TIMEOUT);
+    assert_int_equal(__atomic_load_n(&job.done, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal(__atomic_load_n(&teardown_completes, __ATOMIC_SEQ_CST), 0);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V26"), 1);
+
+    FltCompletePendedPreOperation(f->wb.held, FLT_PREOP_SUCCESS_NO_CALLBACK, NULL);
+    fltsim_thread_join(t);
+    assert_status(job.status, STATUS_SUCCESS);
+    assert_int_equal(teardown_completes, 1);
+    finish_write(f, &in);
+    assert_int_equal(f->wa.posts, 1);
+}
+
+/* A synchronous requestor blocked in its read while A synchronized it. */
+struct read_job {
+    struct fixture *f;
+    HANDLE handle;
+    NTSTATUS status;
+    ULONG thread;
+};
+
+static void read_thread(void *arg)
+{
+    struct read_job *job = arg;
+    char buf[8];
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    job->thread = fltsim_thread_id();
+    job->status = fltsim_io_read(job->f->w.sys, job->handle, buf, 5, &zero, 0, &iosb);
+}
+
+/* SPEC 4.4: a synchronized operation's draining post is not switched back to
+ * the pre's thread; it runs on the teardown thread, once. */
+static void teardown_drains_synchronized_post_on_teardown_thread(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.major = f->wb.major = IRP_MJ_READ;
+    f->wa.synchronize = true;
+    f->wb.hold_in_pre = true;
+    load_both(f);
+    struct read_job job = {f, NULL, STATUS_PENDING, 0};
+    job.handle = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4002, read_thread, &job, &t),
+                  STATUS_SUCCESS);
+    /* Wait until B holds the read. */
+    for (int i = 0; i < 1000 && __atomic_load_n(&f->wb.held, __ATOMIC_SEQ_CST) == NULL; i++) {
+        LARGE_INTEGER ms = {.QuadPart = -10000};
+        KeDelayExecutionThread(KernelMode, FALSE, &ms);
+    }
+    assert_non_null(f->wb.held);
+    assert_status(FltDetachVolume(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(f->wa.draining_posts, 1);
+    assert_int_equal(f->wa.post_thread, fltsim_thread_id());
+    assert_int_not_equal(f->wa.post_thread, f->wa.pre_thread);
+    FltCompletePendedPreOperation(f->wb.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    fltsim_thread_join(t);
+    assert_status(job.status, STATUS_SUCCESS);
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(f->wb.posts, 1);
+    assert_status(fltsim_io_close(f->w.sys, job.handle), STATUS_SUCCESS);
+}
+
+/* SPEC 2.6 step 1: operations that start after teardown began skip the
+ * instance; the ones before it still reach its pre. */
+static void teardown_new_operations_skip_the_instance(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.hold_in_pre = true; /* A holds a write; B's pre has not run yet */
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    struct detach_job job = {f, f->b.filter, STATUS_PENDING, 0};
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, detach_thread, &job, &t),
+                  STATUS_SUCCESS);
+    assert_status(KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE,
+                                        NULL),
+                  STATUS_SUCCESS);
+    /* A new write does not reach B. */
+    f->wa.hold_in_pre = false;
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    LONG b_before = __atomic_load_n(&f->wb.posts, __ATOMIC_SEQ_CST);
+    assert_status(fltsim_io_write(f->w.sys, h, "x", 1, &zero, 0, &iosb), STATUS_SUCCESS);
+    assert_int_equal(__atomic_load_n(&f->wb.posts, __ATOMIC_SEQ_CST), b_before);
+    assert_int_equal(__atomic_load_n(&job.done, __ATOMIC_SEQ_CST), 0);
+    /* The held one goes on through B, which teardown was waiting for. */
+    FltCompletePendedPreOperation(f->wa.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    fltsim_thread_join(t);
+    assert_status(job.status, STATUS_SUCCESS);
+    finish_write(f, &in);
+    assert_int_equal(f->wb.posts, 1);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+int main(void)
+{
+#define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        CASE(teardown_drains_owed_posts_once),
+        CASE(teardown_draining_post_must_finish),
+        CASE(teardown_start_completes_what_was_pended_in_post),
+        CASE(teardown_unload_completes_what_was_pended_in_pre),
+        CASE(teardown_waits_for_pended_operation_and_reports),
+        CASE(teardown_drains_synchronized_post_on_teardown_thread),
+        CASE(teardown_new_operations_skip_the_instance),
+    };
+    return FLTSIM_RUN_SUITE("teardown", tests);
+}
