@@ -56,9 +56,8 @@ static VOID never_runs(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, 
     FltFreeDeferredIoWorkItem(item);
 }
 
-static FLT_POSTOP_CALLBACK_STATUS never_safe(PFLT_CALLBACK_DATA data,
-                                             PCFLT_RELATED_OBJECTS objects, PVOID context,
-                                             FLT_POST_OPERATION_FLAGS flags)
+static FLT_POSTOP_CALLBACK_STATUS never_safe(PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJECTS objects,
+                                             PVOID context, FLT_POST_OPERATION_FLAGS flags)
 {
     (void)data;
     (void)objects;
@@ -334,9 +333,9 @@ static void teardown_waits_for_pended_operation_and_reports(void **state)
     fltsim_thread *t;
     assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, detach_thread, &job, &t),
                   STATUS_SUCCESS);
-    assert_status(KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE,
-                                        NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE, NULL),
+        STATUS_SUCCESS);
     /* The detach blocks on the pended operation. */
     assert_status(fltsim_system_wait_idle(f->w.sys, 200), STATUS_TIMEOUT);
     assert_int_equal(__atomic_load_n(&job.done, __ATOMIC_SEQ_CST), 0);
@@ -381,8 +380,7 @@ static void teardown_drains_synchronized_post_on_teardown_thread(void **state)
     struct read_job job = {f, NULL, STATUS_PENDING, 0};
     job.handle = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
     fltsim_thread *t;
-    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4002, read_thread, &job, &t),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4002, read_thread, &job, &t), STATUS_SUCCESS);
     /* Wait until B holds the read. */
     for (int i = 0; i < 1000 && __atomic_load_n(&f->wb.held, __ATOMIC_SEQ_CST) == NULL; i++) {
         LARGE_INTEGER ms = {.QuadPart = -10000};
@@ -414,9 +412,9 @@ static void teardown_new_operations_skip_the_instance(void **state)
     fltsim_thread *t;
     assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, detach_thread, &job, &t),
                   STATUS_SUCCESS);
-    assert_status(KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE,
-                                        NULL),
-                  STATUS_SUCCESS);
+    assert_status(
+        KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE, NULL),
+        STATUS_SUCCESS);
     /* A new write does not reach B. */
     f->wa.hold_in_pre = false;
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);

@@ -728,6 +728,12 @@ BOOLEAN FltDoCompletionProcessingWhenSafe(PFLT_CALLBACK_DATA Data,
                                           PFLT_POST_OPERATION_CALLBACK SafePostCallback,
                                           PFLT_POSTOP_CALLBACK_STATUS RetPostOperationStatus);
 
+/* ---- resources: KeEnterCriticalRegion plus the ExXxxResourceLite call ---- */
+
+VOID FltAcquireResourceExclusive(PERESOURCE Resource);
+VOID FltAcquireResourceShared(PERESOURCE Resource);
+VOID FltReleaseResource(PERESOURCE Resource);
+
 /* ---- work items (SPEC 5.1, 5.2) ---- */
 
 typedef struct _FLT_DEFERRED_IO_WORKITEM *PFLT_DEFERRED_IO_WORKITEM;

@@ -84,8 +84,8 @@ void KeQuerySystemTime(PLARGE_INTEGER CurrentTime)
         CurrentTime->QuadPart = (LONGLONG)EPOCH_1601_TO_1970;
         return;
     }
-    CurrentTime->QuadPart =
-        (LONGLONG)(EPOCH_1601_TO_1970 + (ULONG64)tv.tv_sec * 10000000ULL + (ULONG64)tv.tv_usec * 10);
+    CurrentTime->QuadPart = (LONGLONG)(EPOCH_1601_TO_1970 + (ULONG64)tv.tv_sec * 10000000ULL +
+                                       (ULONG64)tv.tv_usec * 10);
 }
 
 /* The park deadline for an NT timeout; *poll is set for a zero timeout. */
@@ -221,6 +221,10 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     ULONG64 deadline = deadline_of(Timeout, &poll);
     if (!wait_allowed("KeWaitForSingleObject", poll))
         poll = true;
+    /* A wait is a scheduling point even when the object is signaled: the
+     * deterministic executor may switch here, as a preemptive one could. */
+    if (KeGetCurrentIrql() < DISPATCH_LEVEL)
+        fltsim__yield();
 
     struct fltsim_sthread *self = fltsim__current_sthread();
     struct wait_block wb = {.thread = self};
@@ -388,7 +392,7 @@ static void fast_mutex_take(PFAST_MUTEX m)
     if (__atomic_load_n(&m->Owner, __ATOMIC_RELAXED) == self)
         ke_fatal("a fast mutex was acquired by the thread that already owns it (deadlock)");
     if (InterlockedDecrement(&m->Count) != 0) {
-        m->Contention++;
+        __atomic_add_fetch(&m->Contention, 1, __ATOMIC_RELAXED);
         KeWaitForSingleObject(&m->Event, Executive, KernelMode, FALSE, NULL);
     }
     __atomic_store_n(&m->Owner, self, __ATOMIC_RELAXED);
@@ -652,4 +656,24 @@ ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
     }
     dunlock();
     return count;
+}
+
+/* ---- FltMgr's resource wrappers ---- */
+
+VOID FltAcquireResourceExclusive(PERESOURCE Resource)
+{
+    KeEnterCriticalRegion();
+    ExAcquireResourceExclusiveLite(Resource, TRUE);
+}
+
+VOID FltAcquireResourceShared(PERESOURCE Resource)
+{
+    KeEnterCriticalRegion();
+    ExAcquireResourceSharedLite(Resource, TRUE);
+}
+
+VOID FltReleaseResource(PERESOURCE Resource)
+{
+    ExReleaseResourceLite(Resource);
+    KeLeaveCriticalRegion();
 }
