@@ -316,6 +316,26 @@ static void workitem_deferred_refused_for_paging_io(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* SPEC 5.1: only IRP_PAGING_IO makes an IRP paging I/O. A buffered query
+ * carries IRP_INPUT_OPERATION, whose value IRP_SYNCHRONOUS_PAGING_IO shares;
+ * it can be posted. */
+static void workitem_deferred_accepted_for_buffered_query(void **state)
+{
+    struct fixture *f = *state;
+    f->pre_action = ACT_QUEUE_DEFERRED;
+    f->major = IRP_MJ_QUERY_INFORMATION;
+    HANDLE h = load_and_open(f);
+    FILE_STANDARD_INFORMATION std;
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_query_information(f->w.sys, h, &std, sizeof(std),
+                                              FileStandardInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_status(f->queue_status, STATUS_SUCCESS);
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(f->routine_runs, 1);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
 /* SPEC 5.1, 6.6: a thread whose TopLevelIrp is set cannot post, whether the
  * filter or the requestor (the cache manager, say) set it. */
 static void workitem_deferred_refused_with_top_level_irp(void **state)
@@ -717,6 +737,7 @@ int main(void)
         CASE(workitem_queue_types),
         CASE(workitem_deferred_refused_for_fast_io),
         CASE(workitem_deferred_refused_for_paging_io),
+        CASE(workitem_deferred_accepted_for_buffered_query),
         CASE(workitem_deferred_refused_with_top_level_irp),
         CASE(workitem_deferred_pend_and_resume),
         CASE(workitem_refused_while_instance_tears_down),

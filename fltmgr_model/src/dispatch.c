@@ -95,9 +95,11 @@ static bool owes_posts(const struct fltsim_op *op, const struct fltsim_sthread *
         return true;
     for (ULONG k = 0; k < op->node_count; k++) {
         const struct fltsim_node *node = &op->nodes[k];
+        /* The state first: synchronized and pre_thread are written before it
+         * becomes WANTS_POST, by whichever thread ran the pre. */
         LONG state = node_state(node);
-        if (node->synchronized && node->pre_thread == me &&
-            (state == FLTSIM_NODE_WANTS_POST || state == FLTSIM_NODE_POSTING))
+        if ((state == FLTSIM_NODE_WANTS_POST || state == FLTSIM_NODE_POSTING) &&
+            node->synchronized && node->pre_thread == me)
             return true;
     }
     return false;
@@ -178,7 +180,9 @@ static bool node_skips(ULONG flags, const struct fltsim_op *op)
         return false;
     bool irp = op->kind == FLTSIM_OP_IRP;
     bool fast = op->kind == FLTSIM_OP_FAST_IO;
-    bool paging = irp && (op->iopb.IrpFlags & (IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO));
+    /* IRP_SYNCHRONOUS_PAGING_IO (0x40, also IRP_INPUT_OPERATION) only
+     * qualifies IRP_PAGING_IO. */
+    bool paging = irp && (op->iopb.IrpFlags & IRP_PAGING_IO);
     bool nocache = irp && (op->iopb.IrpFlags & IRP_NOCACHE);
     if ((flags & FLTFL_OPERATION_REGISTRATION_SKIP_PAGING_IO) && paging)
         return true;
@@ -734,7 +738,6 @@ static void complete_op(struct fltsim_op *op)
         fltsim__broadcast(sys);
 
     req->io_status = op->data.IoStatus;
-    req->op_id = op->id;
     /* An asynchronous request whose issuer already returned STATUS_PENDING
      * learns of the completion through its callback (req may be gone after
      * it). The operation stays counted in flight until then, so waiting for

@@ -196,8 +196,9 @@ NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_
         goto out;
     }
     /* SPEC 5.1 ([RE LiberNT] order): the not-safe causes, then teardown. */
-    if (op->kind != FLTSIM_OP_IRP ||
-        (op->iopb.IrpFlags & (IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO)) != 0 ||
+    /* IRP_SYNCHRONOUS_PAGING_IO only qualifies IRP_PAGING_IO: alone, its
+     * value (0x40) is IRP_INPUT_OPERATION. */
+    if (op->kind != FLTSIM_OP_IRP || (op->iopb.IrpFlags & IRP_PAGING_IO) != 0 ||
         IoGetTopLevelIrp() != NULL) {
         status = STATUS_FLT_NOT_SAFE_TO_POST_OPERATION;
         goto out;
@@ -452,7 +453,7 @@ BOOLEAN FltDoCompletionProcessingWhenSafe(PFLT_CALLBACK_DATA Data, PCFLT_RELATED
         return TRUE;
     }
     /* [SIM] Not safe to post: paging I/O or a top-level IRP (SPEC 4.3, 12). */
-    if ((op->iopb.IrpFlags & (IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO)) != 0 ||
+    if ((op->iopb.IrpFlags & IRP_PAGING_IO) != 0 ||
         IoGetTopLevelIrp() != NULL) {
         trace_work(sys, FLTSIM_EV_WORK_QUEUED, op->nodes[node].instance->filter,
                    "completion when safe", op->id, STATUS_FLT_NOT_SAFE_TO_POST_OPERATION);

@@ -613,8 +613,8 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
     a->file = file;
     a->user = user;
     NTSTATUS status = fltsim_request_dispatch(file->volume, &a->req);
-    if (status == STATUS_PENDING && a->req.op_id != 0)
-        return STATUS_PENDING; /* async_completed finishes it */
+    if (status == STATUS_PENDING)
+        return STATUS_PENDING; /* async_completed finishes it (a may be gone already) */
     /* Done already: the caller gets the status, and its event (set by the
      * caller of this function); no completion callback. */
     if (a->req.op_id == 0)
