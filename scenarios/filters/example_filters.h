@@ -10,5 +10,9 @@
 
 DRIVER_INITIALIZE PassThroughDriverEntry;
 DRIVER_INITIALIZE AccessBlockerDriverEntry;
+DRIVER_INITIALIZE ReadQuotaDriverEntry;
+/* Reads ReadQuota let through without accounting (it could neither post nor
+ * synchronize them). */
+LONG ReadQuotaUnaccounted(VOID);
 
 #endif /* FLTSIM_EXAMPLE_FILTERS_H */

@@ -61,6 +61,7 @@
     X(STATUS_OBJECT_PATH_NOT_FOUND, 0xC000003A)                                                    \
     X(STATUS_OBJECT_PATH_SYNTAX_BAD, 0xC000003B)                                                   \
     X(STATUS_SHARING_VIOLATION, 0xC0000043)                                                        \
+    X(STATUS_QUOTA_EXCEEDED, 0xC0000044)                                                           \
     X(STATUS_THREAD_IS_TERMINATING, 0xC000004B)                                                    \
     X(STATUS_FILE_LOCK_CONFLICT, 0xC0000054)                                                       \
     X(STATUS_LOCK_NOT_GRANTED, 0xC0000055)                                                         \
