@@ -180,8 +180,8 @@ static bool conc_wait_idle(struct fltsim_executor *base, ULONG64 timeout_ns)
         }
         ULONG64 now = uv_hrtime();
         if (now >= deadline || uv_cond_timedwait(&ex->idle, &ex->lock, deadline - now) != 0) {
-            idle = __atomic_load_n(&ex->base.outstanding, __ATOMIC_SEQ_CST) == 0 &&
-                   ex->spawned == 0;
+            idle =
+                __atomic_load_n(&ex->base.outstanding, __ATOMIC_SEQ_CST) == 0 && ex->spawned == 0;
             break;
         }
     }
@@ -208,8 +208,22 @@ static const struct fltsim_executor_ops conc_ops = {
     conc_submit, conc_spawn, conc_join, conc_wait_idle, conc_destroy,
 };
 
+/* libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise, read
+ * once when the pool starts. Windows has far more system worker threads, and
+ * work routines that wait (on an event, a resource, a synchronized post)
+ * would exhaust 4 quickly; the default here is 16, and a value the user set
+ * wins. */
+#define WORKER_THREADS_DEFAULT "16"
+
+static void pool_size_once(void)
+{
+    setenv("UV_THREADPOOL_SIZE", WORKER_THREADS_DEFAULT, 0);
+}
+
 NTSTATUS fltsim__executor_concurrent_create(fltsim_system *sys, struct fltsim_executor **out)
 {
+    static uv_once_t pool_size = UV_ONCE_INIT;
+    uv_once(&pool_size, pool_size_once);
     struct conc_exec *ex = calloc(1, sizeof(*ex));
     if (ex == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;

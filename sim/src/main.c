@@ -1,7 +1,8 @@
 /*
  * The fltsim program. With no arguments (or "demo") it runs the built-in demo:
- * two example minifilters over a memfs volume, a few operations, and the trace
- * of every callback in the order FltMgr calls them. The scenario runner and the
+ * example minifilters over memfs volumes, a few operations (one of them
+ * pended in a post and finished by a work item), and the trace of every
+ * callback in the order FltMgr calls them. The scenario runner and the
  * other subcommands arrive with the scenario files (README "Roadmap").
  */
 #include <stdio.h>
@@ -15,13 +16,16 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: fltsim [demo] [--threads]\n"
+    fputs("usage: fltsim [demo] [--threads] [--concurrent] [--seed N]\n"
           "\n"
-          "  demo        run the built-in demo (the default): PassThrough at altitude\n"
-          "              370030 and AccessBlocker at 85000 over a memfs volume C:,\n"
-          "              printing every callback as FltMgr calls it\n"
-          "  --threads   show the thread and IRQL of each callback\n"
-          "  -h, --help  show this help\n",
+          "  demo          run the built-in demo (the default): PassThrough at altitude\n"
+          "                370030, AccessBlocker at 85000 and ReadQuota at 260000 over\n"
+          "                memfs volumes, printing every callback as FltMgr calls it\n"
+          "  --threads     show the thread and IRQL of each callback\n"
+          "  --concurrent  run work items and completions on real threads (libuv)\n"
+          "                instead of the deterministic executor\n"
+          "  --seed N      seed of the deterministic executor (default 1)\n"
+          "  -h, --help    show this help\n",
           out);
 }
 
@@ -50,19 +54,79 @@ static int check(NTSTATUS status, const char *what)
     return 1;
 }
 
-static int run_demo(bool show_threads)
+struct demo_options {
+    bool show_threads;
+    bool concurrent;
+    ULONG64 seed;
+};
+
+/* The second part: a post that pends. */
+static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
+{
+    static const char data[] = "forty bytes of data on a slower volume.\n";
+    int failed = 0;
+    struct fltsim_memfs *fs = NULL;
+    PFLT_VOLUME volume = NULL;
+
+    step("Mount D:, whose file system completes asynchronously: posts now run on the\n"
+         "   completion thread at DISPATCH_LEVEL. Load ReadQuota (260000), which allows 64\n"
+         "   bytes of reads per file object; its accounting needs PASSIVE_LEVEL, so its\n"
+         "   post-read pends the read and finishes it from a deferred I/O work item.");
+    if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
+        return 1;
+    failed |=
+        check(fltsim_memfs_add_file(fs, L"\\data.txt", data, sizeof(data) - 1), "add \\data.txt");
+    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume2",
+                                      .drive_letter = L'D',
+                                      .ops = &fltsim_memfs_ops,
+                                      .fs = fs,
+                                      .fs_type = FLT_FSTYPE_NTFS,
+                                      .completion = FLTSIM_COMPLETE_ASYNC};
+    if (failed || check(fltsim_volume_mount(sys, &vp, &volume), "mount D:")) {
+        fltsim_memfs_destroy(fs);
+        return 1;
+    }
+    static const struct fltsim_instance_def rq_instances[] = {
+        {L"ReadQuota Instance", L"260000", 0}};
+    static const struct fltsim_filter_def rq_def = {L"ReadQuota", L"ReadQuota Instance",
+                                                    rq_instances, 1};
+    if (check(fltsim_driver_load(sys, &rq_def, ReadQuotaDriverEntry, quota), "load ReadQuota"))
+        return 1;
+
+    step("Open D:\\data.txt (the filters attach to D: on its first create) and read it\n"
+         "   twice: 40 bytes, then 80 in all, over the quota. The work routine fails the\n"
+         "   second read; PassThrough's post, resumed after it, sees the failure.");
+    HANDLE h = NULL;
+    failed |= check(fltsim_io_open(sys, L"D:\\data.txt", GENERIC_READ, &h), "open D:");
+    char buf[64];
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    failed |= check(fltsim_io_read(sys, h, buf, sizeof(buf), &zero, 0, &iosb), "read D:");
+    if (fltsim_io_read(sys, h, buf, sizeof(buf), &zero, 0, &iosb) != STATUS_QUOTA_EXCEEDED) {
+        fprintf(stderr, "fltsim: expected STATUS_QUOTA_EXCEEDED for the second read\n");
+        failed = 1;
+    }
+    failed |= check(fltsim_io_close(sys, h), "close D:");
+    return failed;
+}
+
+static int run_demo(const struct demo_options *options)
 {
     static const char readme[] = "Hello from memfs, below two minifilters.\n";
     fltsim_system *sys = NULL;
     struct fltsim_memfs *fs = NULL;
     PFLT_VOLUME volume = NULL;
-    fltsim_driver *passthrough = NULL, *blocker = NULL;
+    fltsim_driver *passthrough = NULL, *blocker = NULL, *quota = NULL;
     int failed = 0;
 
-    struct fltsim_trace_text text = {stdout, show_threads};
+    struct fltsim_trace_text text = {stdout, options->show_threads};
     fltsim_debug_set_sink(print_debug, stdout);
 
-    if (check(fltsim_system_create(NULL, &sys), "fltsim_system_create"))
+    struct fltsim_system_options sys_options = {.executor = options->concurrent
+                                                                ? FLTSIM_EXECUTOR_CONCURRENT
+                                                                : FLTSIM_EXECUTOR_DETERMINISTIC,
+                                                .seed = options->seed};
+    if (check(fltsim_system_create(&sys_options, &sys), "fltsim_system_create"))
         return 1;
     fltsim_system_set_trace(sys, fltsim_trace_text_cb, &text);
     if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
@@ -131,7 +195,11 @@ static int run_demo(bool show_threads)
     step("Close the handle: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE.");
     failed |= check(fltsim_io_close(sys, h), "close");
 
-    step("Unload both filters: each instance is torn down.");
+    failed |= demo_pending_post(sys, &quota);
+
+    step("Unload the filters: each instance is torn down.");
+    if (quota != NULL)
+        failed |= check(fltsim_driver_unload(quota, 0), "unload ReadQuota");
     failed |= check(fltsim_driver_unload(blocker, 0), "unload AccessBlocker");
     failed |= check(fltsim_driver_unload(passthrough, 0), "unload PassThrough");
 
@@ -147,18 +215,27 @@ out:
 
 int main(int argc, char **argv)
 {
-    bool show_threads = false;
+    struct demo_options options = {.seed = 1};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--threads") == 0) {
-            show_threads = true;
+            options.show_threads = true;
+        } else if (strcmp(argv[i], "--concurrent") == 0) {
+            options.concurrent = true;
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            char *end;
+            options.seed = strtoull(argv[++i], &end, 0);
+            if (*end != '\0') {
+                fprintf(stderr, "fltsim: --seed needs a number, not '%s'\n", argv[i]);
+                return 2;
+            }
         } else if (strcmp(argv[i], "demo") != 0) {
             fprintf(stderr, "fltsim: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
-    return run_demo(show_threads);
+    return run_demo(&options);
 }
