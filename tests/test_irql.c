@@ -58,6 +58,18 @@ static void irql_and_top_level_irp_are_per_thread(void **state)
     world_destroy(&w);
 }
 
+/* A world with one test filter A whose pre-create is pre; returns a handle
+ * opened through it. */
+static HANDLE open_through_create_filter(struct test_world *w, struct tf_filter *a, tf_pre_fn pre)
+{
+    world_create(w, 0);
+    tf_init(a, "A", "300000");
+    tf_only(a, IRP_MJ_CREATE);
+    a->pre = pre;
+    assert_status(tf_load(w->sys, a), STATUS_SUCCESS);
+    return world_open(w, L"C:\\a.txt", GENERIC_READ);
+}
+
 /* Raising must go up, lowering down (V28 when called from filter code;
  * ignored either way). */
 static KIRQL bad_raise_seen;
@@ -82,13 +94,8 @@ static void irql_wrong_direction_is_reported(void **state)
 {
     (void)state;
     struct test_world w;
-    world_create(&w, 0);
     struct tf_filter a;
-    tf_init(&a, "A", "300000");
-    tf_only(&a, IRP_MJ_CREATE);
-    a.pre = bad_irql_pre;
-    assert_status(tf_load(w.sys, &a), STATUS_SUCCESS);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
+    HANDLE h = open_through_create_filter(&w, &a, bad_irql_pre);
     assert_int_equal(bad_raise_seen, APC_LEVEL);
     assert_int_equal(fltsim_system_report_count_rule(w.sys, "V28"), 2);
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
@@ -505,13 +512,8 @@ static void ke_wait_above_apc_is_reported(void **state)
 {
     (void)state;
     struct test_world w;
-    world_create(&w, 0);
     struct tf_filter a;
-    tf_init(&a, "A", "300000");
-    tf_only(&a, IRP_MJ_CREATE);
-    a.pre = wait_at_dispatch_pre;
-    assert_status(tf_load(w.sys, &a), STATUS_SUCCESS);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
+    HANDLE h = open_through_create_filter(&w, &a, wait_at_dispatch_pre);
     assert_int_equal(fltsim_system_report_count_rule(w.sys, "V28"), 1);
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);

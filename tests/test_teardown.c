@@ -319,6 +319,19 @@ static void detach_thread(void *arg)
     __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Detaches B on a spawned thread and returns once its
+ * InstanceTeardownStartCallback ran. */
+static fltsim_thread *detach_b_in_background(struct detach_job *job)
+{
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(job->f->w.sys, 1000, 4001, detach_thread, job, &t),
+                  STATUS_SUCCESS);
+    assert_status(
+        KeWaitForSingleObject(&job->f->wb.teardown_started, Executive, KernelMode, FALSE, NULL),
+        STATUS_SUCCESS);
+    return t;
+}
+
 /* SPEC 2.6 steps 2 and 4, V26: when InstanceTeardownStart leaves an
  * operation pended, the verifier says so and InstanceTeardownComplete waits
  * until the operation is completed. */
@@ -330,12 +343,7 @@ static void teardown_waits_for_pended_operation_and_reports(void **state)
     struct inflight in;
     start_write(f, &in);
     struct detach_job job = {f, f->b.filter, STATUS_PENDING, 0};
-    fltsim_thread *t;
-    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, detach_thread, &job, &t),
-                  STATUS_SUCCESS);
-    assert_status(
-        KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE, NULL),
-        STATUS_SUCCESS);
+    fltsim_thread *t = detach_b_in_background(&job);
     /* The detach blocks on the pended operation. */
     assert_status(fltsim_system_wait_idle(f->w.sys, 200), STATUS_TIMEOUT);
     assert_int_equal(__atomic_load_n(&job.done, __ATOMIC_SEQ_CST), 0);
@@ -409,12 +417,7 @@ static void teardown_new_operations_skip_the_instance(void **state)
     struct inflight in;
     start_write(f, &in);
     struct detach_job job = {f, f->b.filter, STATUS_PENDING, 0};
-    fltsim_thread *t;
-    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, detach_thread, &job, &t),
-                  STATUS_SUCCESS);
-    assert_status(
-        KeWaitForSingleObject(&f->wb.teardown_started, Executive, KernelMode, FALSE, NULL),
-        STATUS_SUCCESS);
+    fltsim_thread *t = detach_b_in_background(&job);
     /* A new write does not reach B. */
     f->wa.hold_in_pre = false;
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);

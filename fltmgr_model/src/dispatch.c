@@ -1003,6 +1003,38 @@ static struct fltsim_op *pended_op(PFLT_CALLBACK_DATA data, const char *api, con
     return op;
 }
 
+enum claim { CLAIM_EARLY, CLAIM_TAKEN, CLAIM_NONE };
+
+/* The completer's side of a pend handshake (SPEC 3.2): EARLY when the
+ * callback is still running (it goes on by itself once it returns), TAKEN
+ * when it had returned (the caller now advances the operation), NONE when
+ * nothing is pended. Exactly one completer gets EARLY or TAKEN. */
+static enum claim claim_pend(LONG *pend)
+{
+    LONG expected = FLTSIM_PEND_RUNNING;
+    if (__atomic_compare_exchange_n(pend, &expected, FLTSIM_PEND_EARLY, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+        return CLAIM_EARLY;
+    if (expected == FLTSIM_PEND_PENDED &&
+        __atomic_compare_exchange_n(pend, &expected, FLTSIM_PEND_NONE, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+        return CLAIM_TAKEN;
+    return CLAIM_NONE;
+}
+
+/* Advances a resumed operation on the completing thread (outside any
+ * filter's context), then serves the posts it owes this thread. Drops the
+ * caller's reference. */
+static void continue_here(struct fltsim_op *op)
+{
+    struct fltsim_callout save;
+    fltsim__enter(&save, op->sys, NULL, NULL);
+    advance(op);
+    wait_for(op, false);
+    fltsim__leave(&save);
+    fltsim__op_unref(op);
+}
+
 VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
                                    FLT_PREOP_CALLBACK_STATUS CallbackStatus, PVOID Context)
 {
@@ -1029,37 +1061,22 @@ VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
         Context = NULL;
     }
 
-    /* Whoever changes the handshake from RUNNING or PENDED owns the resume
-     * values: only one caller gets past the exchanges below. */
-    LONG state = __atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST);
-    if (state == FLTSIM_PEND_RUNNING) {
-        op->resume_status = CallbackStatus;
-        op->resume_context = Context;
-        LONG expected = FLTSIM_PEND_RUNNING;
-        if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_EARLY, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-            return; /* the pre has not returned yet: run_pre continues */
-        state = expected;
-    }
-    if (state == FLTSIM_PEND_PENDED) {
-        LONG expected = FLTSIM_PEND_PENDED;
-        if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_NONE, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-            /* The baton is ours: continue the dispatch on this thread as if the
-             * pre had returned CallbackStatus (SPEC 3.3). */
-            fltsim__op_ref(op);
-            ULONG i = op->pre_pend_node;
-            struct fltsim_callout save;
-            fltsim__enter(&save, sys, NULL, NULL);
-            if (fltsim__tracing(sys))
-                trace_op(op, FLTSIM_EV_RESUME, i, &op->nodes[i], (LONG)CallbackStatus, 0);
-            apply_pre(op, i, CallbackStatus, Context);
-            advance(op);
-            wait_for(op, false);
-            fltsim__leave(&save);
-            fltsim__op_unref(op);
-            return;
-        }
+    /* Read by run_pre when the completion beats the pre's return. */
+    op->resume_status = CallbackStatus;
+    op->resume_context = Context;
+    enum claim claim = claim_pend(&op->pre_pend);
+    if (claim == CLAIM_EARLY)
+        return; /* the pre has not returned yet: run_pre continues */
+    if (claim == CLAIM_TAKEN) {
+        /* Continue the dispatch on this thread as if the pre had returned
+         * CallbackStatus (SPEC 3.3). */
+        fltsim__op_ref(op);
+        ULONG i = op->pre_pend_node;
+        if (fltsim__tracing(sys))
+            trace_op(op, FLTSIM_EV_RESUME, i, &op->nodes[i], (LONG)CallbackStatus, 0);
+        apply_pre(op, i, CallbackStatus, Context);
+        continue_here(op);
+        return;
     }
     fltsim__report(sys, fltsim__tls()->filter, NULL, op, "V13", "3.3",
                    "%s for an operation that is not pended in a pre-operation callback (or "
@@ -1076,35 +1093,21 @@ VOID FltCompletePendedPostOperation(PFLT_CALLBACK_DATA CallbackData)
     fltsim_system *sys = op->sys;
     fltsim__check_irql(sys, DISPATCH_LEVEL, api);
 
-    LONG state = __atomic_load_n(&op->post_pend, __ATOMIC_SEQ_CST);
-    if (state == FLTSIM_PEND_RUNNING) {
-        LONG expected = FLTSIM_PEND_RUNNING;
-        if (__atomic_compare_exchange_n(&op->post_pend, &expected, FLTSIM_PEND_EARLY, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-            return; /* the post has not returned yet: run_post continues */
-        state = expected;
-    }
-    if (state == FLTSIM_PEND_PENDED) {
-        LONG expected = FLTSIM_PEND_PENDED;
-        if (__atomic_compare_exchange_n(&op->post_pend, &expected, FLTSIM_PEND_NONE, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-            /* Completion resumes with the next filter up, on this thread,
-             * whatever IoStatus the filter left (SPEC 4.1, 5.1). */
-            fltsim__op_ref(op);
-            ULONG j = op->post_pend_node;
-            struct fltsim_callout save;
-            fltsim__enter(&save, sys, NULL, NULL);
-            if (fltsim__tracing(sys))
-                trace_op(op, FLTSIM_EV_RESUME, j, &op->nodes[j], op->data.IoStatus.Status, 1);
-            op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
-            node_done(op, &op->nodes[j]);
-            op->cursor = j;
-            advance(op);
-            wait_for(op, false);
-            fltsim__leave(&save);
-            fltsim__op_unref(op);
-            return;
-        }
+    enum claim claim = claim_pend(&op->post_pend);
+    if (claim == CLAIM_EARLY)
+        return; /* the post has not returned yet: run_post continues */
+    if (claim == CLAIM_TAKEN) {
+        /* Completion resumes with the next filter up, on this thread,
+         * whatever IoStatus the filter left (SPEC 4.1, 5.1). */
+        fltsim__op_ref(op);
+        ULONG j = op->post_pend_node;
+        if (fltsim__tracing(sys))
+            trace_op(op, FLTSIM_EV_RESUME, j, &op->nodes[j], op->data.IoStatus.Status, 1);
+        op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
+        node_done(op, &op->nodes[j]);
+        op->cursor = j;
+        continue_here(op);
+        return;
     }
     fltsim__report(sys, fltsim__tls()->filter, NULL, op, "V14", "5.1",
                    "%s for an operation that is not pended in a post-operation callback (or "

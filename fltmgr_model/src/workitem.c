@@ -18,11 +18,17 @@
 
 #define WORK_ITEM_TAG 'iwMF' /* "FMwi": FltMgr work item structures */
 
-struct _FLT_DEFERRED_IO_WORKITEM {
+/* What both kinds of work item start with. */
+struct work_item {
     struct fltsim_task task; /* first: the executor hands it back */
     ULONG magic;
-    LONG queued;                    /* 1 from queue until the routine starts */
-    struct _FLT_FILTER *owner;      /* who allocated it (memory ref), or NULL */
+    LONG queued;               /* 1 from queue until the routine starts */
+    struct _FLT_FILTER *owner; /* who allocated it (memory ref), or NULL */
+    fltsim_system *sys;        /* where it was queued last, or NULL */
+};
+
+struct _FLT_DEFERRED_IO_WORKITEM {
+    struct work_item item;
     struct fltsim_op *op;           /* reference held while queued */
     struct _FLT_INSTANCE *instance; /* rundown reference held while queued */
     PFLT_DEFERRED_IO_WORKITEM_ROUTINE routine;
@@ -30,16 +36,21 @@ struct _FLT_DEFERRED_IO_WORKITEM {
 };
 
 struct _FLT_GENERIC_WORKITEM {
-    struct fltsim_task task;
-    ULONG magic;
-    LONG queued;
-    struct _FLT_FILTER *owner;
-    fltsim_system *sys;
+    struct work_item item;
     PVOID object;               /* filter or instance, rundown reference held */
     struct _FLT_FILTER *filter; /* rundown reference held (unregister waits) */
     PFLT_GENERIC_WORKITEM_ROUTINE routine;
     PVOID context;
 };
+
+struct item_kind {
+    ULONG magic;
+    const char *what; /* for messages and traces */
+    const char *spec;
+};
+
+static const struct item_kind deferred_kind = {FLTSIM_MAGIC_DEFERRED_ITEM, "deferred I/O", "5.1"};
+static const struct item_kind generic_kind = {FLTSIM_MAGIC_GENERIC_ITEM, "generic", "5.2"};
 
 /* ---- shared pieces ---- */
 
@@ -53,11 +64,6 @@ static void misuse(fltsim_system *sys, const char *rule, const char *spec, const
         fltsim__report(sys, t->filter, NULL, t->op, rule, spec, "%s", message);
     else
         fprintf(stderr, "fltsim: %s: %s\n", rule, message);
-}
-
-static bool queue_type_served(WORK_QUEUE_TYPE type)
-{
-    return type == CriticalWorkQueue || type == DelayedWorkQueue;
 }
 
 static void trace_work(fltsim_system *sys, enum fltsim_event_type type, struct _FLT_FILTER *filter,
@@ -102,49 +108,91 @@ static void object_release(void *object)
     FltObjectDereference(object);
 }
 
-/* ---- deferred I/O work items (SPEC 5.1) ---- */
-
-PFLT_DEFERRED_IO_WORKITEM FltAllocateDeferredIoWorkItem(VOID)
+static void *item_allocate(size_t size, const struct item_kind *kind, const char *api)
 {
     struct fltsim_tls *t = fltsim__tls();
     if (t->sys != NULL)
-        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltAllocateDeferredIoWorkItem");
-    PFLT_DEFERRED_IO_WORKITEM item =
-        ExAllocatePoolZero(NonPagedPoolNx, sizeof(*item), WORK_ITEM_TAG);
+        fltsim__check_irql(t->sys, DISPATCH_LEVEL, api);
+    struct work_item *item = ExAllocatePoolZero(NonPagedPoolNx, size, WORK_ITEM_TAG);
     if (item == NULL)
         return NULL;
-    item->magic = FLTSIM_MAGIC_DEFERRED_ITEM;
+    item->magic = kind->magic;
     item->owner = adopt();
     return item;
 }
 
-static bool valid_deferred(PFLT_DEFERRED_IO_WORKITEM item, const char *api)
+static bool item_valid(const struct work_item *item, const struct item_kind *kind, const char *api)
 {
-    if (item != NULL && item->magic == FLTSIM_MAGIC_DEFERRED_ITEM)
+    if (item != NULL && item->magic == kind->magic)
         return true;
     char message[160];
-    snprintf(message, sizeof(message), "%s(%p): not a deferred I/O work item (or freed)", api,
-             (void *)item);
-    misuse(NULL, "V23", "5.1", message);
+    snprintf(message, sizeof(message), "%s(%p): not a %s work item (or freed)", api,
+             (const void *)item, kind->what);
+    misuse(NULL, "V23", kind->spec, message);
     return false;
+}
+
+static void item_free(struct work_item *item, const struct item_kind *kind, const char *api)
+{
+    if (!item_valid(item, kind, api))
+        return;
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys != NULL)
+        fltsim__check_irql(t->sys, DISPATCH_LEVEL, api);
+    if (__atomic_load_n(&item->queued, __ATOMIC_SEQ_CST)) {
+        char message[192];
+        snprintf(message, sizeof(message),
+                 "%s: the item is queued and its routine has not run; not freed (on Windows: "
+                 "pool corruption)",
+                 api);
+        misuse(item->sys, "V23", kind->spec, message);
+        return;
+    }
+    item->magic = FLTSIM_MAGIC_DEAD;
+    disown(item->owner);
+    ExFreePoolWithTag(item, WORK_ITEM_TAG);
+}
+
+/* Marks the item queued; false (reported) when it already is. */
+static bool item_claim(struct work_item *item, fltsim_system *sys, const struct item_kind *kind,
+                       const char *api)
+{
+    LONG expected = 0;
+    if (__atomic_compare_exchange_n(&item->queued, &expected, 1, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST)) {
+        item->sys = sys;
+        return true;
+    }
+    char message[192];
+    snprintf(message, sizeof(message),
+             "%s: the item is already queued; an item can be queued again only once its "
+             "routine has started",
+             api);
+    misuse(sys, "V23", kind->spec, message);
+    return false;
+}
+
+/* [SIM] SPEC 5.3: only the two documented queues are served. */
+static NTSTATUS check_queue_type(WORK_QUEUE_TYPE type, const char *api)
+{
+    if (type == CriticalWorkQueue || type == DelayedWorkQueue)
+        return STATUS_SUCCESS;
+    return fltsim__fail(STATUS_INVALID_PARAMETER,
+                        "%s: QueueType %d; only CriticalWorkQueue and DelayedWorkQueue are served",
+                        api, (int)type);
+}
+
+/* ---- deferred I/O work items (SPEC 5.1) ---- */
+
+PFLT_DEFERRED_IO_WORKITEM FltAllocateDeferredIoWorkItem(VOID)
+{
+    return item_allocate(sizeof(struct _FLT_DEFERRED_IO_WORKITEM), &deferred_kind,
+                         "FltAllocateDeferredIoWorkItem");
 }
 
 VOID FltFreeDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem)
 {
-    if (!valid_deferred(FltWorkItem, "FltFreeDeferredIoWorkItem"))
-        return;
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->sys != NULL)
-        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltFreeDeferredIoWorkItem");
-    if (__atomic_load_n(&FltWorkItem->queued, __ATOMIC_SEQ_CST)) {
-        misuse(FltWorkItem->op->sys, "V23", "5.1",
-               "FltFreeDeferredIoWorkItem: the item is queued and its routine has not run; "
-               "not freed (on Windows: pool corruption)");
-        return;
-    }
-    FltWorkItem->magic = FLTSIM_MAGIC_DEAD;
-    disown(FltWorkItem->owner);
-    ExFreePoolWithTag(FltWorkItem, WORK_ITEM_TAG);
+    item_free((struct work_item *)FltWorkItem, &deferred_kind, "FltFreeDeferredIoWorkItem");
 }
 
 static void deferred_run(struct fltsim_task *task)
@@ -158,8 +206,8 @@ static void deferred_run(struct fltsim_task *task)
     PVOID context = item->context;
     fltsim_system *sys = op->sys;
 
-    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, "deferred I/O", op->id, 0);
-    __atomic_store_n(&item->queued, 0, __ATOMIC_SEQ_CST);
+    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, deferred_kind.what, op->id, 0);
+    __atomic_store_n(&item->item.queued, 0, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, NULL);
     routine(item, &op->data, context);
@@ -174,7 +222,7 @@ NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_
                                     WORK_QUEUE_TYPE QueueType, PVOID Context)
 {
     static const char api[] = "FltQueueDeferredIoWorkItem";
-    if (!valid_deferred(FltWorkItem, api))
+    if (!item_valid((struct work_item *)FltWorkItem, &deferred_kind, api))
         return STATUS_INVALID_PARAMETER;
     struct fltsim_op *op = fltsim__op_from_data(Data);
     if (op == NULL || WorkerRoutine == NULL) {
@@ -186,15 +234,9 @@ NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_
     fltsim_system *sys = op->sys;
     fltsim__check_irql(sys, DISPATCH_LEVEL, api);
     struct _FLT_FILTER *caller = fltsim__tls()->filter;
-    NTSTATUS status;
-    if (!queue_type_served(QueueType)) {
-        /* [SIM] SPEC 5.3: only the two documented queues are served. */
-        status = fltsim__fail(STATUS_INVALID_PARAMETER,
-                              "%s: QueueType %d; only CriticalWorkQueue and DelayedWorkQueue are "
-                              "served",
-                              api, (int)QueueType);
+    NTSTATUS status = check_queue_type(QueueType, api);
+    if (!NT_SUCCESS(status))
         goto out;
-    }
     /* SPEC 5.1 ([RE LiberNT] order): the not-safe causes, then teardown. */
     /* IRP_SYNCHRONOUS_PAGING_IO only qualifies IRP_PAGING_IO: alone, its
      * value (0x40) is IRP_INPUT_OPERATION. */
@@ -220,14 +262,9 @@ NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_
         status = STATUS_FLT_DELETING_OBJECT;
         goto out;
     }
-    LONG expected = 0;
-    if (!__atomic_compare_exchange_n(&FltWorkItem->queued, &expected, 1, false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST)) {
+    if (!item_claim((struct work_item *)FltWorkItem, sys, &deferred_kind, api)) {
         object_release(inst->filter);
         object_release(inst);
-        misuse(sys, "V23", "5.1",
-               "FltQueueDeferredIoWorkItem: the item is already queued; an item can be queued "
-               "again only once its routine has started");
         status = STATUS_INVALID_PARAMETER;
         goto out;
     }
@@ -236,13 +273,13 @@ NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_
     FltWorkItem->instance = inst;
     FltWorkItem->routine = WorkerRoutine;
     FltWorkItem->context = Context;
-    FltWorkItem->task.run = deferred_run;
-    FltWorkItem->task.kind = FLTSIM_TASK_WORK;
-    trace_work(sys, FLTSIM_EV_WORK_QUEUED, caller, "deferred I/O", op->id, STATUS_SUCCESS);
-    fltsim__submit(sys->executor, &FltWorkItem->task);
+    FltWorkItem->item.task.run = deferred_run;
+    FltWorkItem->item.task.kind = FLTSIM_TASK_WORK;
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, caller, deferred_kind.what, op->id, STATUS_SUCCESS);
+    fltsim__submit(sys->executor, &FltWorkItem->item.task);
     return STATUS_SUCCESS;
 out:
-    trace_work(sys, FLTSIM_EV_WORK_QUEUED, caller, "deferred I/O", op->id, status);
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, caller, deferred_kind.what, op->id, status);
     return status;
 }
 
@@ -250,57 +287,26 @@ out:
 
 PFLT_GENERIC_WORKITEM FltAllocateGenericWorkItem(VOID)
 {
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->sys != NULL)
-        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltAllocateGenericWorkItem");
-    PFLT_GENERIC_WORKITEM item = ExAllocatePoolZero(NonPagedPoolNx, sizeof(*item), WORK_ITEM_TAG);
-    if (item == NULL)
-        return NULL;
-    item->magic = FLTSIM_MAGIC_GENERIC_ITEM;
-    item->owner = adopt();
-    return item;
-}
-
-static bool valid_generic(PFLT_GENERIC_WORKITEM item, const char *api)
-{
-    if (item != NULL && item->magic == FLTSIM_MAGIC_GENERIC_ITEM)
-        return true;
-    char message[160];
-    snprintf(message, sizeof(message), "%s(%p): not a generic work item (or freed)", api,
-             (void *)item);
-    misuse(NULL, "V23", "5.2", message);
-    return false;
+    return item_allocate(sizeof(struct _FLT_GENERIC_WORKITEM), &generic_kind,
+                         "FltAllocateGenericWorkItem");
 }
 
 VOID FltFreeGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem)
 {
-    if (!valid_generic(FltWorkItem, "FltFreeGenericWorkItem"))
-        return;
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->sys != NULL)
-        fltsim__check_irql(t->sys, DISPATCH_LEVEL, "FltFreeGenericWorkItem");
-    if (__atomic_load_n(&FltWorkItem->queued, __ATOMIC_SEQ_CST)) {
-        misuse(FltWorkItem->sys, "V23", "5.2",
-               "FltFreeGenericWorkItem: the item is queued and its routine has not run; not "
-               "freed (on Windows: pool corruption)");
-        return;
-    }
-    FltWorkItem->magic = FLTSIM_MAGIC_DEAD;
-    disown(FltWorkItem->owner);
-    ExFreePoolWithTag(FltWorkItem, WORK_ITEM_TAG);
+    item_free((struct work_item *)FltWorkItem, &generic_kind, "FltFreeGenericWorkItem");
 }
 
 static void generic_run(struct fltsim_task *task)
 {
     PFLT_GENERIC_WORKITEM item = (PFLT_GENERIC_WORKITEM)task;
-    fltsim_system *sys = item->sys;
+    fltsim_system *sys = item->item.sys;
     PVOID object = item->object;
     struct _FLT_FILTER *filter = item->filter;
     PFLT_GENERIC_WORKITEM_ROUTINE routine = item->routine;
     PVOID context = item->context;
 
-    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, "generic", 0, 0);
-    __atomic_store_n(&item->queued, 0, __ATOMIC_SEQ_CST);
+    trace_work(sys, FLTSIM_EV_WORK_RUN, filter, generic_kind.what, 0, 0);
+    __atomic_store_n(&item->item.queued, 0, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, NULL);
     routine(item, object, context);
@@ -315,7 +321,7 @@ NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObj
                                  WORK_QUEUE_TYPE QueueType, PVOID Context)
 {
     static const char api[] = "FltQueueGenericWorkItem";
-    if (!valid_generic(FltWorkItem, api))
+    if (!item_valid((struct work_item *)FltWorkItem, &generic_kind, api))
         return STATUS_INVALID_PARAMETER;
     bool is_filter = fltsim__is_filter(FltObject);
     if ((!is_filter && !fltsim__is_instance(FltObject)) || WorkerRoutine == NULL) {
@@ -328,14 +334,9 @@ NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObj
         is_filter ? (struct _FLT_FILTER *)FltObject : ((struct _FLT_INSTANCE *)FltObject)->filter;
     fltsim_system *sys = filter->sys;
     fltsim__check_irql(sys, DISPATCH_LEVEL, api);
-    NTSTATUS status;
-    if (!queue_type_served(QueueType)) {
-        status = fltsim__fail(STATUS_INVALID_PARAMETER,
-                              "%s: QueueType %d; only CriticalWorkQueue and DelayedWorkQueue are "
-                              "served",
-                              api, (int)QueueType);
+    NTSTATUS status = check_queue_type(QueueType, api);
+    if (!NT_SUCCESS(status))
         goto out;
-    }
     /* The reference on the object passed fails while it is torn down or its
      * filter unloads (SPEC 5.2, [RE LiberNT]); the one on the filter keeps
      * FltUnregisterFilter waiting for the routine. */
@@ -348,30 +349,24 @@ NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObj
         status = STATUS_FLT_DELETING_OBJECT;
         goto out;
     }
-    LONG expected = 0;
-    if (!__atomic_compare_exchange_n(&FltWorkItem->queued, &expected, 1, false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST)) {
+    if (!item_claim((struct work_item *)FltWorkItem, sys, &generic_kind, api)) {
         if (!is_filter)
             object_release(filter);
         object_release(FltObject);
-        misuse(sys, "V23", "5.2",
-               "FltQueueGenericWorkItem: the item is already queued; an item can be queued "
-               "again only once its routine has started");
         status = STATUS_INVALID_PARAMETER;
         goto out;
     }
-    FltWorkItem->sys = sys;
     FltWorkItem->object = FltObject;
     FltWorkItem->filter = filter;
     FltWorkItem->routine = WorkerRoutine;
     FltWorkItem->context = Context;
-    FltWorkItem->task.run = generic_run;
-    FltWorkItem->task.kind = FLTSIM_TASK_WORK;
-    trace_work(sys, FLTSIM_EV_WORK_QUEUED, filter, "generic", 0, STATUS_SUCCESS);
-    fltsim__submit(sys->executor, &FltWorkItem->task);
+    FltWorkItem->item.task.run = generic_run;
+    FltWorkItem->item.task.kind = FLTSIM_TASK_WORK;
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, filter, generic_kind.what, 0, STATUS_SUCCESS);
+    fltsim__submit(sys->executor, &FltWorkItem->item.task);
     return STATUS_SUCCESS;
 out:
-    trace_work(sys, FLTSIM_EV_WORK_QUEUED, filter, "generic", 0, status);
+    trace_work(sys, FLTSIM_EV_WORK_QUEUED, filter, generic_kind.what, 0, status);
     return status;
 }
 
@@ -453,8 +448,7 @@ BOOLEAN FltDoCompletionProcessingWhenSafe(PFLT_CALLBACK_DATA Data, PCFLT_RELATED
         return TRUE;
     }
     /* [SIM] Not safe to post: paging I/O or a top-level IRP (SPEC 4.3, 12). */
-    if ((op->iopb.IrpFlags & IRP_PAGING_IO) != 0 ||
-        IoGetTopLevelIrp() != NULL) {
+    if ((op->iopb.IrpFlags & IRP_PAGING_IO) != 0 || IoGetTopLevelIrp() != NULL) {
         trace_work(sys, FLTSIM_EV_WORK_QUEUED, op->nodes[node].instance->filter,
                    "completion when safe", op->id, STATUS_FLT_NOT_SAFE_TO_POST_OPERATION);
         return FALSE;
