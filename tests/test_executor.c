@@ -343,13 +343,7 @@ static void executor_wait_idle_times_out_on_a_stuck_operation(void **state)
     tf_init(&a, "A", "300000");
     a.pre = hold_read;
     assert_status(tf_load(w.sys, &a), STATUS_SUCCESS);
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_READ,
-                                      .share_access = FILE_SHARE_READ,
-                                      .disposition = FILE_OPEN};
-    HANDLE h;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(w.sys, &cp, &h, &iosb), STATUS_SUCCESS);
+    HANDLE h = open_overlapped(w.sys, L"C:\\a.txt", GENERIC_READ);
     held = NULL;
     char buf[4];
     struct fltsim_io_async io = {0};

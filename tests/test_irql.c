@@ -326,13 +326,7 @@ static void file_system_completes_later(void **state)
     a.user = &wa;
     assert_status(tf_load(sys, &a), STATUS_SUCCESS);
 
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_READ,
-                                      .share_access = FILE_SHARE_READ,
-                                      .disposition = FILE_OPEN};
-    HANDLE h;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(sys, &cp, &h, &iosb), STATUS_SUCCESS);
+    HANDLE h = open_overlapped(sys, L"C:\\a.txt", GENERIC_READ);
     pending_irp = NULL;
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);

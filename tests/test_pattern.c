@@ -189,13 +189,7 @@ static void pattern_draining_only_cleans_up(void **state)
 {
     struct fixture *f = *state;
     f->sl.hold = true;
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_READ,
-                                      .share_access = FILE_SHARE_READ,
-                                      .disposition = FILE_OPEN};
-    HANDLE ah;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(f->w.sys, &cp, &ah, &iosb), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);
     char buf[16];

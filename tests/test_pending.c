@@ -328,13 +328,7 @@ static void pending_pre_held_until_the_test_completes_it(void **state)
     f->pb.major = IRP_MJ_WRITE;
     load_all(f);
     /* An overlapped write returns STATUS_PENDING while B holds it. */
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_WRITE,
-                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                      .disposition = FILE_OPEN};
-    HANDLE ah;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(f->w.sys, &cp, &ah, &iosb), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_WRITE);
     rec_reset();
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);
@@ -513,13 +507,7 @@ static void pending_post_held_overlapped_read_completes_through_callback(void **
     struct fixture *f = *state;
     f->pb.post = POST_MPR_HOLD;
     load_all(f);
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_READ,
-                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                      .disposition = FILE_OPEN};
-    HANDLE ah;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(f->w.sys, &cp, &ah, &iosb), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
     rec_reset();
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);
@@ -548,13 +536,7 @@ static void pending_overlapped_read_not_pended_returns_final_status(void **state
 {
     struct fixture *f = *state;
     load_all(f);
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_READ,
-                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                      .disposition = FILE_OPEN};
-    HANDLE ah;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(f->w.sys, &cp, &ah, &iosb), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);
     struct async_seen seen = {0};

@@ -192,12 +192,7 @@ struct inflight {
 
 static void start_write(struct fixture *f, struct inflight *in)
 {
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_WRITE,
-                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                      .disposition = FILE_OPEN};
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(f->w.sys, &cp, &in->handle, &iosb), STATUS_SUCCESS);
+    in->handle = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_WRITE);
     KeInitializeEvent(&in->done, NotificationEvent, FALSE);
     memset(&in->io, 0, sizeof(in->io));
     in->io.event = &in->done;

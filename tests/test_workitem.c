@@ -458,13 +458,7 @@ static void workitem_refused_while_instance_tears_down(void **state)
     HANDLE h = load_and_open(f);
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);
-    struct fltsim_create_params cp = {.path = L"C:\\a.txt",
-                                      .desired_access = GENERIC_WRITE,
-                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
-                                      .disposition = FILE_OPEN};
-    HANDLE ah;
-    IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_create(f->w.sys, &cp, &ah, &iosb), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_WRITE);
     struct fltsim_io_async io = {.event = &done};
     assert_status(fltsim_io_write_async(f->w.sys, ah, "HELLO", 5, 0, 0, &io), STATUS_PENDING);
     assert_non_null(held_data);

@@ -377,6 +377,18 @@ void world_destroy(struct test_world *w)
     memset(w, 0, sizeof(*w));
 }
 
+HANDLE open_overlapped(fltsim_system *sys, PCWSTR path, ACCESS_MASK access)
+{
+    struct fltsim_create_params cp = {.path = path,
+                                      .desired_access = access,
+                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                      .disposition = FILE_OPEN};
+    HANDLE h = NULL;
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_create(sys, &cp, &h, &iosb), STATUS_SUCCESS);
+    return h;
+}
+
 HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access)
 {
     HANDLE h = NULL;

@@ -138,5 +138,8 @@ void world_destroy(struct test_world *w);
 
 /* Opens path with access for synchronous I/O, asserting success. */
 HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access);
+/* Opens an existing file of sys for overlapped (asynchronous) I/O, sharing
+ * read and write, asserting success. */
+HANDLE open_overlapped(fltsim_system *sys, PCWSTR path, ACCESS_MASK access);
 
 #endif /* FLTSIM_TEST_H */
