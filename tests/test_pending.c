@@ -39,9 +39,12 @@ struct plan {
     NTSTATUS resume_status; /* IoStatus for COMPLETE, or set by the post's worker */
     PVOID pre_context;      /* handed out by a PASS pre */
     bool complete_twice;    /* *_INSIDE: complete a second time */
+    ULONG work_sets_length; /* pre_work: change Read.Length first (0: no) */
+    bool work_sets_dirty;   /* ... and call FltSetCallbackDataDirty */
     /* observed */
     PFLT_CALLBACK_DATA held;
     ULONG pre_thread, work_thread, post_thread, work_process;
+    ULONG pre_length; /* Read.Length the pre saw */
     KIRQL work_irql;
     PVOID post_context;
     NTSTATUS post_saw;
@@ -66,6 +69,11 @@ static VOID pre_work(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PV
     p->work_process = fltsim_thread_process_id();
     p->work_irql = KeGetCurrentIrql();
     rec_add("work");
+    if (p->work_sets_length != 0) {
+        data->Iopb->Parameters.Read.Length = p->work_sets_length;
+        if (p->work_sets_dirty)
+            FltSetCallbackDataDirty(data);
+    }
     if (p->resume_as == FLT_PREOP_COMPLETE) {
         data->IoStatus.Status = p->resume_status;
         data->IoStatus.Information = 0;
@@ -108,6 +116,8 @@ static FLT_PREOP_CALLBACK_STATUS hook_pre(struct tf_filter *tf, PFLT_CALLBACK_DA
     if (p == NULL || data->Iopb->MajorFunction != p->major)
         return FLT_PREOP_SUCCESS_WITH_CALLBACK;
     p->pre_thread = fltsim_thread_id();
+    if (data->Iopb->MajorFunction == IRP_MJ_READ)
+        p->pre_length = data->Iopb->Parameters.Read.Length;
     switch (p->pre) {
     case PRE_PASS:
         *context = p->pre_context;
@@ -410,6 +420,27 @@ static void pending_pre_resume_with_callback_without_post_is_reported(void **sta
     assert_recorded("A:pre:READ B:pre:READ work C:pre:READ FS:READ C:post:READ A:post:READ");
 }
 
+/* SPEC 6.3: a parameter change the work routine makes before resuming
+ * reaches the filters below only with FltSetCallbackDataDirty; without it
+ * the change is undone and reported (V16). */
+static void pending_pre_work_routine_parameter_change_needs_dirty(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.work_sets_length = 3;
+    load_all(f);
+    assert_status(read5(f), STATUS_SUCCESS);
+    assert_int_equal(f->pc.pre_length, 5);
+    assert_int_equal(f->iosb.Information, 5);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V16"), 1);
+
+    f->pb.work_sets_dirty = true;
+    assert_status(read5(f), STATUS_SUCCESS);
+    assert_int_equal(f->pc.pre_length, 3);
+    assert_int_equal(f->iosb.Information, 3);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V16"), 1);
+}
+
 /* SPEC 3.2: two filters pend the same operation one after the other. */
 static void pending_pre_in_two_filters(void **state)
 {
@@ -626,6 +657,7 @@ int main(void)
         CASE(pending_pre_completed_twice_is_reported),
         CASE(pending_pre_completion_of_an_unpended_operation_is_reported),
         CASE(pending_pre_resume_with_callback_without_post_is_reported),
+        CASE(pending_pre_work_routine_parameter_change_needs_dirty),
         CASE(pending_pre_in_two_filters),
         CASE(pending_post_resumed_from_work_item_keeps_its_status),
         CASE(pending_post_completed_inside_the_post),

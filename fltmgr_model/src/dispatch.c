@@ -163,6 +163,7 @@ static bool hand_off(struct fltsim_op *op, ULONG j)
     uv_mutex_unlock(&op->lock);
     return wanted;
 }
+
 /* ---- node selection ---- */
 
 /* SPEC 1.2: the four skip flags, with LiberNT's predicate; SKIP_NON_DASD_IO
@@ -1074,6 +1075,9 @@ VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
         ULONG i = op->pre_pend_node;
         if (fltsim__tracing(sys))
             trace_op(op, FLTSIM_EV_RESUME, i, &op->nodes[i], (LONG)CallbackStatus, 0);
+        /* The work routine may have changed the parameters: the same rule
+         * as at a pre's return (SPEC 6.3). */
+        take_parameter_changes(op, &op->nodes[i], op->thread, op->mode);
         apply_pre(op, i, CallbackStatus, Context);
         continue_here(op);
         return;
