@@ -1297,19 +1297,6 @@ static void enumerate_filters_and_filter_from_name(void **state)
     assert_int_equal(v23(f), 0);
 }
 
-struct unload_job {
-    fltsim_driver *drv;
-    NTSTATUS status;
-    int done; /* atomic */
-};
-
-static void unload_thread(void *arg)
-{
-    struct unload_job *job = arg;
-    job->status = fltsim_driver_unload(job->drv, 0);
-    __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
-}
-
 /* SPEC 1.4: the filter reference FltGetFilterFromInstance hands out is a
  * rundown reference: the unload waits (200 ms bound) until it is released. */
 static void filter_from_instance_reference_delays_unload(void **state)
@@ -1319,10 +1306,8 @@ static void filter_from_instance_reference_delays_unload(void **state)
     fltsim_system_set_trace(f->w.sys, count_trace, NULL);
     PFLT_FILTER flt = NULL;
     assert_status(FltGetFilterFromInstance(f->a.last_instance, &flt), STATUS_SUCCESS);
-    struct unload_job job = {f->a.driver, STATUS_PENDING, 0};
-    fltsim_thread *thread;
-    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, unload_thread, &job, &thread),
-                  STATUS_SUCCESS);
+    struct unload_job job = {.drv = f->a.driver, .status = STATUS_PENDING};
+    fltsim_thread *thread = unload_in_background(f->w.sys, &job);
     /* The unload runs until it blocks on the reference: the deterministic
      * executor runs it inside this wait, the concurrent one in parallel. */
     assert_status(fltsim_system_wait_idle(f->w.sys, 300), STATUS_TIMEOUT);

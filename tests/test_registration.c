@@ -1268,20 +1268,6 @@ static void unregister_other_drivers_filter_is_reported_v27(void **state)
     assert_recorded("B:pre:CREATE B:post:CREATE");
 }
 
-struct unload_job {
-    fltsim_driver *drv;
-    ULONG flags;
-    NTSTATUS status;
-    int done; /* atomic */
-};
-
-static void unload_thread(void *arg)
-{
-    struct unload_job *job = arg;
-    job->status = fltsim_driver_unload(job->drv, job->flags);
-    __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
-}
-
 /* SPEC 1.4 (FltUnregisterFilter step 4): unregistration blocks until a
  * rundown reference taken with FltObjectReference is released. The unload
  * runs on another thread; once its instance is torn down it must still be
@@ -1297,10 +1283,8 @@ static void unregister_waits_for_filter_reference(void **state)
 
     PFLT_FILTER filter = f->a.filter;
     assert_status(FltObjectReference(filter), STATUS_SUCCESS);
-    struct unload_job job = {f->a.driver, 0, STATUS_PENDING, 0};
-    fltsim_thread *thread;
-    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, unload_thread, &job, &thread),
-                  STATUS_SUCCESS);
+    struct unload_job job = {.drv = f->a.driver, .status = STATUS_PENDING};
+    fltsim_thread *thread = unload_in_background(f->w.sys, &job);
 
     /* The unload runs until it blocks on the reference: the deterministic
      * executor runs it inside this wait, the concurrent one in parallel. */

@@ -506,19 +506,6 @@ static void workitem_generic_on_filter_and_instance(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
-struct unload_job {
-    fltsim_driver *drv;
-    NTSTATUS status;
-    LONG done;
-};
-
-static void unload_thread(void *arg)
-{
-    struct unload_job *job = arg;
-    job->status = fltsim_driver_unload(job->drv, 0);
-    __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
-}
-
 static LONG teardown_completes;
 
 static void count_teardown_completes(void *ctx, const struct fltsim_event *ev)
@@ -542,10 +529,8 @@ static void workitem_unregister_waits_for_generic_item(void **state)
                   STATUS_SUCCESS);
     assert_status(KeWaitForSingleObject(&f->routine_started, Executive, KernelMode, FALSE, NULL),
                   STATUS_SUCCESS);
-    struct unload_job job = {f->a.driver, STATUS_PENDING, 0};
-    fltsim_thread *t;
-    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001, unload_thread, &job, &t),
-                  STATUS_SUCCESS);
+    struct unload_job job = {.drv = f->a.driver, .status = STATUS_PENDING};
+    fltsim_thread *t = unload_in_background(f->w.sys, &job);
     /* The unload runs until it blocks on the item's reference. */
     assert_status(fltsim_system_wait_idle(f->w.sys, 200), STATUS_TIMEOUT);
     LONG done_while_running = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);

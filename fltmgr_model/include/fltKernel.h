@@ -728,7 +728,7 @@ BOOLEAN FltDoCompletionProcessingWhenSafe(PFLT_CALLBACK_DATA Data,
                                           PFLT_POST_OPERATION_CALLBACK SafePostCallback,
                                           PFLT_POSTOP_CALLBACK_STATUS RetPostOperationStatus);
 
-/* ---- resources: KeEnterCriticalRegion plus the ExXxxResourceLite call ---- */
+/* ---- resources: KeEnterCriticalRegion plus ExAcquireResource*Lite ---- */
 
 VOID FltAcquireResourceExclusive(PERESOURCE Resource);
 VOID FltAcquireResourceShared(PERESOURCE Resource);

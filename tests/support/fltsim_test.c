@@ -377,6 +377,20 @@ void world_destroy(struct test_world *w)
     memset(w, 0, sizeof(*w));
 }
 
+static void unload_thread(void *arg)
+{
+    struct unload_job *job = arg;
+    job->status = fltsim_driver_unload(job->drv, job->flags);
+    __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
+}
+
+fltsim_thread *unload_in_background(fltsim_system *sys, struct unload_job *job)
+{
+    fltsim_thread *t = NULL;
+    assert_status(fltsim_thread_spawn(sys, 1000, 4001, unload_thread, job, &t), STATUS_SUCCESS);
+    return t;
+}
+
 HANDLE open_overlapped(fltsim_system *sys, PCWSTR path, ACCESS_MASK access)
 {
     struct fltsim_create_params cp = {.path = path,

@@ -121,6 +121,19 @@ void tf_reset_all(void);
 /* The short name of an operation code: "CREATE", "ACQUIRE_FOR_SECTION_SYNCHRONIZATION". */
 const char *tf_major(UCHAR major);
 
+/* ---- threads ---- */
+
+/* fltsim_driver_unload(drv, flags) on a spawned requestor thread (process
+ * 1000, thread 4001): status is its result, done turns 1 (atomic) when it
+ * returned. Join the thread returned. */
+struct unload_job {
+    fltsim_driver *drv;
+    ULONG flags;
+    NTSTATUS status;
+    LONG done;
+};
+fltsim_thread *unload_in_background(fltsim_system *sys, struct unload_job *job);
+
 /* ---- a standard world ---- */
 
 struct test_world {
