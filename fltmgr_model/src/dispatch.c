@@ -20,12 +20,6 @@
 
 #include "executor.h"
 
-/* The DPC that continues an operation after the file system completed it. */
-struct op_dpc {
-    struct fltsim_task task;
-    struct fltsim_op *op;
-};
-
 struct op_waiter {
     LIST_ENTRY link;
     struct fltsim_sthread *thread;
@@ -48,7 +42,6 @@ void fltsim__op_unref(struct fltsim_op *op)
         return;
     fltsim__stack_unref(op->stack);
     uv_mutex_destroy(&op->lock);
-    free(op->dpc);
     op->magic = FLTSIM_MAGIC_DEAD;
     free(op);
 }
@@ -552,7 +545,7 @@ static void fs_done(struct fltsim_op *op)
 
 static void submit_dpc(struct fltsim_op *op)
 {
-    fltsim__submit(op->sys->executor, op->dpc);
+    fltsim__submit(op->sys->executor, &op->dpc);
 }
 
 /* Calls the file system below the last node. false: it completes later
@@ -607,7 +600,7 @@ static bool run_fs(struct fltsim_op *op)
 
 static void dpc_run(struct fltsim_task *task)
 {
-    struct fltsim_op *op = ((struct op_dpc *)task)->op;
+    struct fltsim_op *op = CONTAINING_RECORD(task, struct fltsim_op, dpc);
     fs_done(op);
     advance(op); /* the last touch: advance may free op */
 }
@@ -890,10 +883,8 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
     struct fltsim_stack *stack = fltsim__volume_get_stack(volume);
     ULONG candidates = stack != NULL ? stack->count[slot] : 0;
     struct fltsim_op *op = calloc(1, sizeof(*op) + candidates * sizeof(op->nodes[0]));
-    struct op_dpc *dpc = malloc(sizeof(*dpc));
-    if (op == NULL || dpc == NULL || uv_mutex_init(&op->lock) != 0) {
+    if (op == NULL || uv_mutex_init(&op->lock) != 0) {
         free(op);
-        free(dpc);
         fltsim__stack_unref(stack);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
                             "fltsim_request_dispatch: out of memory");
@@ -913,10 +904,8 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
     op->async_fs = req->kind == FLTSIM_OP_IRP && (volume->completion == FLTSIM_COMPLETE_ASYNC ||
                                                   (req->request_flags & FLTSIM_REQUEST_ASYNC_FS));
     InitializeListHead(&op->waiters);
-    dpc->task.run = dpc_run;
-    dpc->task.kind = FLTSIM_TASK_DPC;
-    dpc->op = op;
-    op->dpc = &dpc->task;
+    op->dpc.run = dpc_run;
+    op->dpc.kind = FLTSIM_TASK_DPC;
 
     op->iopb.IrpFlags = req->kind == FLTSIM_OP_IRP ? req->irp_flags : 0;
     op->iopb.MajorFunction = req->major;

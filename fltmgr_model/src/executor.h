@@ -29,14 +29,14 @@ struct fltsim_executor;
 struct det_coroutine;
 
 enum fltsim_sthread_kind {
-    FLTSIM_STHREAD_NATIVE,    /* an OS thread; parks on its own condition variable */
-    FLTSIM_STHREAD_COROUTINE  /* a coroutine of a deterministic executor */
+    FLTSIM_STHREAD_NATIVE,   /* an OS thread; parks on its own condition variable */
+    FLTSIM_STHREAD_COROUTINE /* a coroutine of a deterministic executor */
 };
 
 struct fltsim_sthread {
     struct fltsim_tls tls; /* must stay first: fltsim__tls() returns it */
     enum fltsim_sthread_kind kind;
-    LONG permit;           /* a pending unpark */
+    LONG permit; /* a pending unpark */
     /* native */
     bool sync_ready;
     uv_mutex_t lock;
@@ -74,26 +74,17 @@ bool fltsim__is_deterministic(void);
 
 /* ---- tasks ---- */
 
-enum fltsim_task_kind {
-    FLTSIM_TASK_WORK, /* a system worker thread, PASSIVE_LEVEL */
-    FLTSIM_TASK_DPC   /* the completion context, DISPATCH_LEVEL */
-};
-
-/* A task may be freed by its own run (a work routine may free its work
- * item), so executors never touch it after run returns. */
-struct fltsim_task {
-    void (*run)(struct fltsim_task *task);
-    enum fltsim_task_kind kind;
-    struct fltsim_executor *executor;
-};
+/* struct fltsim_task and its kinds live in model_internal.h (operations
+ * embed one). */
 
 /* ---- executors ---- */
 
 struct fltsim_executor_ops {
     void (*submit)(struct fltsim_executor *ex, struct fltsim_task *task);
     /* Spawns a simulated thread that runs fn(ctx) with the given identity. */
-    NTSTATUS (*spawn)(struct fltsim_executor *ex, ULONG process_id, ULONG thread_id,
-                      void (*fn)(void *ctx), void *ctx, void **handle);
+    NTSTATUS (*spawn)
+    (struct fltsim_executor *ex, ULONG process_id, ULONG thread_id, void (*fn)(void *ctx),
+     void *ctx, void **handle);
     void (*join)(struct fltsim_executor *ex, void *handle);
     /* Waits until no task is queued or running and no spawned thread runs
      * (ops in flight are the system's business). false on timeout. */

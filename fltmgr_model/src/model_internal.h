@@ -28,14 +28,14 @@
 
 /* Object tags, checked wherever a filter hands fltsim an opaque pointer. */
 enum {
-    FLTSIM_MAGIC_FILTER = 0x544c4946,   /* "FILT" */
-    FLTSIM_MAGIC_VOLUME = 0x4c4f5646,   /* "FVOL" */
-    FLTSIM_MAGIC_INSTANCE = 0x54534e49, /* "INST" */
-    FLTSIM_MAGIC_DRIVER = 0x56495244,   /* "DRIV" */
-    FLTSIM_MAGIC_OP = 0x504f4c46,       /* "FLOP" */
+    FLTSIM_MAGIC_FILTER = 0x544c4946,        /* "FILT" */
+    FLTSIM_MAGIC_VOLUME = 0x4c4f5646,        /* "FVOL" */
+    FLTSIM_MAGIC_INSTANCE = 0x54534e49,      /* "INST" */
+    FLTSIM_MAGIC_DRIVER = 0x56495244,        /* "DRIV" */
+    FLTSIM_MAGIC_OP = 0x504f4c46,            /* "FLOP" */
     FLTSIM_MAGIC_DEFERRED_ITEM = 0x4f494446, /* "FDIO" */
     FLTSIM_MAGIC_GENERIC_ITEM = 0x4e454746,  /* "FGEN" */
-    FLTSIM_MAGIC_DEAD = 0x44414544      /* "DEAD" */
+    FLTSIM_MAGIC_DEAD = 0x44414544           /* "DEAD" */
 };
 
 /* Header of filter, volume and instance objects. */
@@ -162,7 +162,7 @@ struct _FLT_VOLUME {
     uv_mutex_t inflight_lock;
     LIST_ENTRY inflight; /* operations in flight (draining); inflight_lock */
     ULONG completion;    /* FLTSIM_COMPLETE_* */
-    ULONG64 *offered; /* serials of filters offered automatically */
+    ULONG64 *offered;    /* serials of filters offered automatically */
     ULONG offered_count, offered_capacity;
     char name8[FLTSIM_NAME8_MAX];
 };
@@ -202,7 +202,22 @@ enum fltsim_node_state {
 };
 
 struct fltsim_sthread;
-struct fltsim_task;
+struct fltsim_executor;
+
+/* ---- tasks: what executors run (executor.h) ---- */
+
+enum fltsim_task_kind {
+    FLTSIM_TASK_WORK, /* a system worker thread, PASSIVE_LEVEL */
+    FLTSIM_TASK_DPC   /* the completion context, DISPATCH_LEVEL */
+};
+
+/* A task may be freed by its own run (a work routine may free its work
+ * item), so executors never touch it after run returns. */
+struct fltsim_task {
+    void (*run)(struct fltsim_task *task);
+    enum fltsim_task_kind kind;
+    struct fltsim_executor *executor;
+};
 
 struct fltsim_node {
     struct _FLT_INSTANCE *instance;
@@ -265,8 +280,8 @@ struct fltsim_op {
     LIST_ENTRY waiters;
     LONG handoff; /* node index + 1 whose post waits for its thread */
     LONG done;
-    LONG async_state; /* issuer/completer handshake of an asynchronous request */
-    struct fltsim_task *dpc;  /* asynchronous completion */
+    LONG async_state;         /* issuer/completer handshake of an asynchronous request */
+    struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight */
     ULONG node_count;
     struct fltsim_node nodes[];
