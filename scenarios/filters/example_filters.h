@@ -1,10 +1,14 @@
 /*
- * The DriverEntry of each example filter, under the name the build gives it
- * (each source defines DriverEntry; scenarios/CMakeLists.txt renames it so that
- * several filters fit in one program).
+ * The example filters built into fltsim (the CLI's `fltsim filters`, scenario
+ * files' `builtin:` key, the tests). Each source defines DriverEntry;
+ * scenarios/CMakeLists.txt renames the symbol so that several filters fit in
+ * one program. This header and catalog.c are fltsim glue, not part of any
+ * minifilter.
  */
 #ifndef FLTSIM_EXAMPLE_FILTERS_H
 #define FLTSIM_EXAMPLE_FILTERS_H
+
+#include <stddef.h>
 
 #include <fltKernel.h>
 
@@ -14,5 +18,23 @@ DRIVER_INITIALIZE ReadQuotaDriverEntry;
 /* Reads ReadQuota let through without accounting (it could neither post nor
  * synchronize them). */
 LONG ReadQuotaUnaccounted(VOID);
+
+/* One built-in example. */
+struct fltsim_example_filter {
+    const char *name;         /* catalog name, e.g. "passthrough" */
+    PCWSTR service_name;      /* default service (filter) name, e.g. L"PassThrough" */
+    PDRIVER_INITIALIZE entry; /* its DriverEntry */
+    PCWSTR altitude;          /* suggested altitude, e.g. L"370030" */
+    const char *summary;      /* one line for `fltsim filters` */
+    /* Completes the operations the filter holds pended waiting for an outside
+     * event (a scenario's complete_pended step); NULL when it holds none. */
+    void (*complete_pended)(void);
+};
+
+extern const struct fltsim_example_filter fltsim_example_filters[];
+extern const size_t fltsim_example_filter_count;
+
+/* The example named name (case-insensitive), or NULL. */
+const struct fltsim_example_filter *fltsim_example_filter_find(const char *name);
 
 #endif /* FLTSIM_EXAMPLE_FILTERS_H */

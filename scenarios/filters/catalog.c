@@ -1,0 +1,28 @@
+/*
+ * The catalog of built-in example filters (example_filters.h). Glue for the
+ * fltsim CLI and scenario files: the filters themselves know nothing of it.
+ */
+#include <strings.h>
+
+#include "example_filters.h"
+
+const struct fltsim_example_filter fltsim_example_filters[] = {
+    {"passthrough", L"PassThrough", PassThroughDriverEntry, L"370030",
+     "registers every major; pre and post pass everything through", NULL},
+    {"accessblocker", L"AccessBlocker", AccessBlockerDriverEntry, L"85000",
+     "completes creates of names containing 'secret' with STATUS_ACCESS_DENIED", NULL},
+    {"readquota", L"ReadQuota", ReadQuotaDriverEntry, L"260000",
+     "post-read pends (MORE_PROCESSING_REQUIRED) and accounts from a deferred work item", NULL},
+};
+const size_t fltsim_example_filter_count =
+    sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);
+
+const struct fltsim_example_filter *fltsim_example_filter_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < fltsim_example_filter_count; i++)
+        if (strcasecmp(fltsim_example_filters[i].name, name) == 0)
+            return &fltsim_example_filters[i];
+    return NULL;
+}

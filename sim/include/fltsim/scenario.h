@@ -1,0 +1,84 @@
+/*
+ * Scenario files (DESIGN decision 8): YAML documents that name volumes and
+ * their files, filters with altitudes and instance tables, a fake registry,
+ * requestor threads, the steps to run and what to expect. The schema is in
+ * scenarios/README.md. Loading validates everything (an unknown key is an
+ * error); running builds a fresh fltsim system, runs the steps and checks
+ * every expectation, including the golden trace.
+ */
+#ifndef FLTSIM_SCENARIO_H
+#define FLTSIM_SCENARIO_H
+
+#include <stdio.h>
+
+#include <fltsim/trace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct fltsim_scenario;
+
+/* Reads and validates the scenario file at path. On failure returns
+ * STATUS_INVALID_PARAMETER (or STATUS_OBJECT_NAME_NOT_FOUND when the file
+ * cannot be opened, STATUS_INSUFFICIENT_RESOURCES) and writes into error
+ * (error_size bytes, always terminated) one line
+ * "FILE:LINE:COLUMN: what is wrong; what was expected", *out being NULL.
+ * Shared objects named by the scenario are checked to exist but not loaded. */
+NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, char *error,
+                              size_t error_size);
+void fltsim_scenario_free(struct fltsim_scenario *scenario);
+
+/* The scenario's title (its `scenario:` key). */
+const char *fltsim_scenario_title(const struct fltsim_scenario *scenario);
+
+enum fltsim_verifier_mode {
+    FLTSIM_VERIFIER_DEFAULT = 0, /* what the scenario says (strict unless set) */
+    FLTSIM_VERIFIER_STRICT = 1,  /* a verifier report fails the run */
+    FLTSIM_VERIFIER_REPORT = 2   /* reports are printed, the run does not fail */
+};
+
+struct fltsim_scenario_run_options {
+    /* Override the scenario's executor and seed. */
+    bool override_executor;
+    enum fltsim_executor_kind executor;
+    bool override_seed;
+    ULONG64 seed;
+    enum fltsim_verifier_mode verifier;
+    /* Where the user's trace goes (NULL: none). The runner adds a note per step. */
+    struct fltsim_trace_tee *trace;
+    /* Failed expectations and errors, one line each naming the step (and the
+     * scenario file line); NULL = stderr. */
+    FILE *log;
+    /* Rewrite the golden trace instead of comparing it. */
+    bool update_golden;
+    /* Skip the golden-trace comparison (e.g. under the concurrent executor,
+     * whose interleavings vary). */
+    bool skip_golden;
+};
+
+struct fltsim_scenario_result {
+    ULONG steps_run;
+    ULONG expectations_checked;
+    ULONG expectations_failed;
+    ULONG reports;         /* verifier reports */
+    bool golden_checked;
+    bool golden_mismatch;  /* the first difference is in the log */
+    bool error;            /* the run could not be carried out (log says why) */
+};
+
+/* Runs the scenario. Returns STATUS_SUCCESS when the run was carried out and
+ * every expectation held (golden trace included, and no verifier report in
+ * strict mode); STATUS_UNSUCCESSFUL when an expectation failed;
+ * another error status when the run could not be carried out (a filter's
+ * shared object would not load, a volume would not mount). *result (optional)
+ * tells the details. */
+NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
+                             const struct fltsim_scenario_run_options *options,
+                             struct fltsim_scenario_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLTSIM_SCENARIO_H */
