@@ -104,9 +104,10 @@ void fltsim__trace_mermaid_free(struct fltsim_trace_sink *sink)
 /* ---- escaping ---- */
 
 /* Writes text for a label: characters Mermaid reads as syntax (# ; : and the
- * HTML-ish < > " & %) as its entity codes (#35; ...), line breaks and other
- * control characters as spaces. UTF-8 passes through. */
-static void put_label(FILE *out, const char *s)
+ * HTML-ish < > " & % { }) as its entity codes (#35; ...), a line break as
+ * <br/> when breaks is set, control characters as spaces. UTF-8 passes
+ * through. */
+static void put_text(FILE *out, const char *s, bool breaks)
 {
     if (s == NULL)
         s = "?";
@@ -128,10 +129,18 @@ static void put_label(FILE *out, const char *s)
         case '>':
             fputs("#gt;", out);
             break;
+        case '\n':
+            fputs(breaks ? "<br/>" : " ", out);
+            break;
         default:
             fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
         }
     }
+}
+
+static void put_label(FILE *out, const char *s)
+{
+    put_text(out, s, false);
 }
 
 /* A status without its FLT_PREOP_ / FLT_POSTOP_ prefix (labels stay short),
@@ -605,7 +614,10 @@ void fltsim__trace_mermaid_write(struct fltsim_trace_sink *sink)
         sink->u.mermaid.lost = true;
         goto out;
     }
-    fputs("```mermaid\nsequenceDiagram\n", sink->out);
+    /* wrap: long notes (scenario steps, verifier messages) break into lines
+     * instead of stretching the diagram. */
+    fputs("```mermaid\n%%{init: {\"sequence\": {\"wrap\": true}}}%%\nsequenceDiagram\n",
+          sink->out);
     declare(&d);
     const struct lifeline *last = &d.lines[d.count - 1];
     for (size_t i = 0; i < m->count; i++) {
@@ -614,7 +626,7 @@ void fltsim__trace_mermaid_write(struct fltsim_trace_sink *sink)
                 fputs("    Note over IO: ", sink->out);
             else
                 fprintf(sink->out, "    Note over IO,%s: ", last->id);
-            put_label(sink->out, m->items[i].note);
+            put_text(sink->out, m->items[i].note, true);
             fputc('\n', sink->out);
         } else {
             draw_event(&d, &places, m, i);
