@@ -130,8 +130,9 @@ static char *run_workload(ULONG64 seed)
     FILE *out = open_memstream(&text, &size);
     assert_non_null(out);
     struct fltsim_trace_sink *sink;
-    assert_status(fltsim_trace_sink_create(FLTSIM_TRACE_TEXT, out, FLTSIM_TRACE_SHOW_THREADS, &sink),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_trace_sink_create(FLTSIM_TRACE_TEXT, out, FLTSIM_TRACE_SHOW_THREADS, &sink),
+        STATUS_SUCCESS);
     fltsim_system_set_trace(sys, fltsim_trace_sink_event, sink);
 
     struct requestor r[3];

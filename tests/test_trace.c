@@ -81,8 +81,8 @@ static void feed_query(struct fltsim_trace_sink *sink, ULONG64 op)
     struct fltsim_event evs[] = {
         op_event(FLTSIM_EV_IO_START, op, 0, NULL, NULL, 0, 1000, PASSIVE_LEVEL),
         op_event(FLTSIM_EV_PRE, op, 0, "A", "300000", 0, 1000, PASSIVE_LEVEL),
-        op_event(FLTSIM_EV_PRE_RETURN, op, 0, "A", "300000", FLT_PREOP_SUCCESS_WITH_CALLBACK,
-                 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE_RETURN, op, 0, "A", "300000", FLT_PREOP_SUCCESS_WITH_CALLBACK, 1000,
+                 PASSIVE_LEVEL),
         op_event(FLTSIM_EV_FS, op, 1, NULL, NULL, 0, 1000, PASSIVE_LEVEL),
         op_event(FLTSIM_EV_FS_RETURN, op, 1, NULL, NULL, STATUS_SUCCESS, 100, DISPATCH_LEVEL),
         op_event(FLTSIM_EV_POST, op, 0, "A", "300000", 0, 100, DISPATCH_LEVEL),
@@ -167,11 +167,12 @@ static void text_interleaved_operations_are_numbered(void **state)
     a.type = FLTSIM_EV_PRE_RETURN;
     a.status = FLT_PREOP_SUCCESS_WITH_CALLBACK;
     fltsim_trace_sink_event(c.sink, &a);
-    assert_string_equal(capture_text(&c), "#1 IRP IRP_MJ_READ \\a  [T1 PASSIVE]\n"
-                                          "  -> A (300000) pre\n"
-                                          "#2 IRP IRP_MJ_WRITE/IRP_MN_MDL \\b  [T2 PASSIVE]\n"
-                                          "  -> A (300000) pre\n"
-                                          "  #1 <- FLT_PREOP_SUCCESS_WITH_CALLBACK  [T1 PASSIVE]\n");
+    assert_string_equal(capture_text(&c),
+                        "#1 IRP IRP_MJ_READ \\a  [T1 PASSIVE]\n"
+                        "  -> A (300000) pre\n"
+                        "#2 IRP IRP_MJ_WRITE/IRP_MN_MDL \\b  [T2 PASSIVE]\n"
+                        "  -> A (300000) pre\n"
+                        "  #1 <- FLT_PREOP_SUCCESS_WITH_CALLBACK  [T1 PASSIVE]\n");
     capture_close(&c);
 }
 
@@ -219,7 +220,8 @@ static void feed_others(struct fltsim_trace_sink *sink)
     ev.thread_id = 102;
     fltsim_trace_sink_event(sink, &ev);
     ev.flags = 0;
-    ev.status = 99; /* not a FLT_PREOP_CALLBACK_STATUS */
+    ev.status = 99;      /* not a FLT_PREOP_CALLBACK_STATUS */
+    ev.irql = APC_LEVEL; /* the same thread, another IRQL */
     fltsim_trace_sink_event(sink, &ev);
     ev = (struct fltsim_event){.type = FLTSIM_EV_WORK_QUEUED,
                                .op_id = 9,
@@ -266,8 +268,9 @@ static void text_instance_work_pend_report_lines(void **state)
         "[teardown complete] A instance 'Inst' on \\Device\\HarddiskVolume1 (volume dismount)\n"
         "    .. #9 pended in post by A\n"
         "    .. #9 resumed after A's post (STATUS_QUOTA_EXCEEDED)  [T102 PASSIVE]\n"
-        "    .. #9 resumed after A's pre as (invalid status 99)\n"
-        "[work] A queues a deferred I/O work item for #9: STATUS_FLT_DELETING_OBJECT\n"
+        "    .. #9 resumed after A's pre as (invalid status 99)  [T102 APC]\n"
+        "[work] A queues a deferred I/O work item for #9: STATUS_FLT_DELETING_OBJECT  [T102 "
+        "PASSIVE]\n"
         "[work] A generic work item runs\n"
         "!! verifier V2 (SPEC 3.2): A: FltFoo(0x7f12345678ab): bad; status 0xC0000001\n"
         "[unload] A (mandatory): 0x12345678  [T1000 PASSIVE]\n");
@@ -359,7 +362,7 @@ static void normalized_renumbers_ops_and_threads_and_masks_pointers(void **state
         "status=STATUS_QUOTA_EXCEEDED flags=0x1 process=1000 thread=T3 irql=PASSIVE_LEVEL",
         "resume op=2 kind=fast_io major=IRP_MJ_READ minor=IRP_MN_NORMAL depth=1 filter=\"A\" "
         "instance=\"Inst\" altitude=\"300000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
-        "status=0x00000063 flags=0x0 process=1000 thread=T3 irql=PASSIVE_LEVEL",
+        "status=0x00000063 flags=0x0 process=1000 thread=T3 irql=APC_LEVEL",
         "work_queued op=2 filter=\"A\" status=STATUS_FLT_DELETING_OBJECT process=1000 thread=T3 "
         "irql=PASSIVE_LEVEL detail=\"deferred I/O\"",
         "work_run filter=\"A\" process=1000 thread=T3 irql=PASSIVE_LEVEL detail=\"generic\"",
@@ -423,10 +426,8 @@ static void mermaid_declares_lifelines_by_altitude_and_escapes_labels(void **sta
     low.type = FLTSIM_EV_PEND;
     low.flags = 0;
     fltsim_trace_sink_event(c.sink, &low);
-    struct fltsim_event work = {.type = FLTSIM_EV_WORK_QUEUED,
-                                .op_id = 4,
-                                .filter = "Low",
-                                .detail = "deferred I/O"};
+    struct fltsim_event work = {
+        .type = FLTSIM_EV_WORK_QUEUED, .op_id = 4, .filter = "Low", .detail = "deferred I/O"};
     fltsim_trace_sink_event(c.sink, &work);
     work.type = FLTSIM_EV_WORK_RUN;
     fltsim_trace_sink_event(c.sink, &work);
@@ -461,34 +462,71 @@ static void mermaid_declares_lifelines_by_altitude_and_escapes_labels(void **sta
     ev.minor = 0;
     ev.information = 1;
     fltsim_trace_sink_event(c.sink, &ev);
-    assert_string_equal(
-        capture_text(&c),
-        "```mermaid\n"
-        "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
-        "sequenceDiagram\n"
-        "    participant IO as I/O manager\n"
-        "    participant F1 as High/Inst<br/>370030.5\n"
-        "    participant F2 as Mid/M<br/>370030\n"
-        "    participant F3 as Low/Inst<br/>85000\n"
-        "    participant F4 as Other\n"
-        "    participant V1 as \\Device\\HarddiskVolume1<br/>file system\n"
-        "    participant W as worker threads\n"
-        "    Note over IO,W: step 1#58; open a#59;b #35;2<br/>then #lt;read#gt;\n"
-        "    Note right of IO: #35;4 IRP IRP_MJ_CREATE \\a#59;b#35;c#58;d.txt\n"
-        "    Note over F2: setup on \\Device\\HarddiskVolume1 → STATUS_SUCCESS\n"
-        "    IO->>F1: pre → SUCCESS_WITH_CALLBACK\n"
-        "    F1->>F3: pre → PENDING\n"
-        "    Note over F3: #35;4 pended in pre\n"
-        "    F3-)W: queue deferred I/O for #35;4\n"
-        "    W->>F3: deferred I/O work routine for #35;4\n"
-        "    Note over F3: #35;4 resumed as SUCCESS_WITH_CALLBACK\n"
-        "    F3->>V1: IRP_MJ_CREATE\n"
-        "    V1-->>F3: STATUS_SUCCESS, information 1\n"
-        "    Note over F3: post → FINISHED_PROCESSING\n"
-        "    F3-->>F1: post → FINISHED_PROCESSING\n"
-        "    Note over F4: verifier V9 (SPEC 4.1) x#58; #34;y#34; #38; z#37;\n"
-        "    F1-->>IO: #35;4 STATUS_SUCCESS, information 1\n"
-        "```\n");
+    assert_string_equal(capture_text(&c),
+                        "```mermaid\n"
+                        "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
+                        "sequenceDiagram\n"
+                        "    participant IO as I/O manager\n"
+                        "    participant F1 as High/Inst<br/>370030.5\n"
+                        "    participant F2 as Mid/M<br/>370030\n"
+                        "    participant F3 as Low/Inst<br/>85000\n"
+                        "    participant F4 as Other\n"
+                        "    participant V1 as \\Device\\HarddiskVolume1<br/>file system\n"
+                        "    participant W as worker threads\n"
+                        "    Note over IO,W: step 1#58; open a#59;b #35;2<br/>then #lt;read#gt;\n"
+                        "    Note right of IO: #35;4 IRP IRP_MJ_CREATE \\a#59;b#35;c#58;d.txt\n"
+                        "    Note over F2: setup on \\Device\\HarddiskVolume1 → STATUS_SUCCESS\n"
+                        "    IO->>F1: pre → SUCCESS_WITH_CALLBACK\n"
+                        "    F1->>F3: pre → PENDING\n"
+                        "    Note over F3: #35;4 pended in pre\n"
+                        "    F3-)W: queue deferred I/O for #35;4\n"
+                        "    W->>F3: deferred I/O work routine for #35;4\n"
+                        "    Note over F3: #35;4 resumed as SUCCESS_WITH_CALLBACK\n"
+                        "    F3->>V1: IRP_MJ_CREATE\n"
+                        "    V1-->>F3: STATUS_SUCCESS, information 1\n"
+                        "    Note over F3: post → FINISHED_PROCESSING\n"
+                        "    F3-->>F1: post → FINISHED_PROCESSING\n"
+                        "    Note over F4: verifier V9 (SPEC 4.1) x#58; #34;y#34; #38; z#37;\n"
+                        "    F1-->>IO: #35;4 STATUS_SUCCESS, information 1\n"
+                        "```\n");
+    capture_close(&c);
+}
+
+static void mermaid_names_the_operation_where_operations_interleave(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_MERMAID, 0);
+    struct fltsim_event one = op_event(FLTSIM_EV_IO_START, 1, 0, NULL, NULL, 0, 1, 0);
+    struct fltsim_event two = op_event(FLTSIM_EV_IO_START, 2, 0, NULL, NULL, 0, 2, 0);
+    fltsim_trace_sink_event(c.sink, &one);
+    fltsim_trace_sink_event(c.sink, &two);
+    one = op_event(FLTSIM_EV_PRE, 1, 0, "A", "300000", 0, 1, 0);
+    two = op_event(FLTSIM_EV_PRE, 2, 0, "A", "300000", 0, 2, 0);
+    fltsim_trace_sink_event(c.sink, &one);
+    fltsim_trace_sink_event(c.sink, &two);
+    two.type = one.type = FLTSIM_EV_FS;
+    two.depth = one.depth = 1;
+    fltsim_trace_sink_event(c.sink, &two);
+    fltsim_trace_sink_event(c.sink, &one);
+    fltsim_trace_sink_event(c.sink, &one);
+    assert_string_equal(capture_text(&c),
+                        "```mermaid\n"
+                        "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
+                        "sequenceDiagram\n"
+                        "    participant IO as I/O manager\n"
+                        "    participant F1 as A/Inst<br/>300000\n"
+                        "    participant V1 as \\Device\\HarddiskVolume1<br/>file system\n"
+                        "    Note right of IO: #35;1 IRP IRP_MJ_DIRECTORY_CONTROL/"
+                        "IRP_MN_QUERY_DIRECTORY \\dir\n"
+                        "    Note right of IO: #35;2 IRP IRP_MJ_DIRECTORY_CONTROL/"
+                        "IRP_MN_QUERY_DIRECTORY \\dir\n"
+                        "    IO->>F1: #35;1 pre\n"
+                        "    IO->>F1: #35;2 pre\n"
+                        "    F1->>V1: IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY\n"
+                        "    F1->>V1: #35;1 IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY\n"
+                        "    V1->>V1: IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY\n"
+                        "```\n");
     capture_close(&c);
 }
 
@@ -534,7 +572,7 @@ static void format_names_parse_back(void **state)
     (void)state;
     static const char *const names[] = {"text", "jsonl", "mermaid", "normalized"};
     for (int i = 0; i < 4; i++) {
-        enum fltsim_trace_format f = (enum fltsim_trace_format)-1;
+        enum fltsim_trace_format f = (enum fltsim_trace_format) - 1;
         assert_string_equal(fltsim_trace_format_name((enum fltsim_trace_format)i), names[i]);
         assert_true(fltsim_trace_format_parse(names[i], &f));
         assert_int_equal(f, i);
@@ -552,9 +590,8 @@ static void minor_names_cover_the_minors_fltsim_uses(void **state)
     (void)state;
     assert_string_equal(fltsim_minor_name(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_QUERY_DIRECTORY),
                         "IRP_MN_QUERY_DIRECTORY");
-    assert_string_equal(
-        fltsim_minor_name(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_NOTIFY_CHANGE_DIRECTORY),
-        "IRP_MN_NOTIFY_CHANGE_DIRECTORY");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_NOTIFY_CHANGE_DIRECTORY),
+                        "IRP_MN_NOTIFY_CHANGE_DIRECTORY");
     assert_string_equal(fltsim_minor_name(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_USER_FS_REQUEST),
                         "IRP_MN_USER_FS_REQUEST");
     assert_string_equal(fltsim_minor_name(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_KERNEL_CALL),
@@ -850,9 +887,8 @@ static void run_workload(const struct fltsim_system_options *opts, char *out[4])
     assert_status(fltsim_io_open(sys, L"C:\\dir", FILE_LIST_DIRECTORY, &dir), STATUS_SUCCESS);
     char buf[512];
     IO_STATUS_BLOCK iosb;
-    assert_status(fltsim_io_query_directory(sys, dir, buf, sizeof(buf),
-                                            FileDirectoryInformation, NULL, SL_RESTART_SCAN,
-                                            &iosb),
+    assert_status(fltsim_io_query_directory(sys, dir, buf, sizeof(buf), FileDirectoryInformation,
+                                            NULL, SL_RESTART_SCAN, &iosb),
                   STATUS_SUCCESS);
     assert_status(fltsim_io_close(sys, dir), STATUS_SUCCESS);
     assert_status(fltsim_system_wait_idle(sys, 10000), STATUS_SUCCESS);
@@ -879,10 +915,10 @@ static size_t count_of(const char *text, const char *what)
 }
 
 static const char *const jsonl_keys[] = {
-    "type",     "type_value", "op_id",      "kind",   "kind_value",  "major",
-    "major_name", "minor",    "minor_name", "depth",  "filter",      "instance",
-    "altitude", "volume",     "status",     "status_name", "information", "flags",
-    "process_id", "thread_id", "irql",      "irql_name", "detail",    "rule"};
+    "type",       "type_value", "op_id",      "kind",        "kind_value",  "major",
+    "major_name", "minor",      "minor_name", "depth",       "filter",      "instance",
+    "altitude",   "volume",     "status",     "status_name", "information", "flags",
+    "process_id", "thread_id",  "irql",       "irql_name",   "detail",      "rule"};
 
 /* Every line an object with every key (notes: type and text); every pre
  * answered by a pre_return of its operation and depth, every post by a
@@ -1082,6 +1118,7 @@ int main(void)
         cmocka_unit_test(jsonl_writes_every_field_with_names),
         cmocka_unit_test(normalized_renumbers_ops_and_threads_and_masks_pointers),
         cmocka_unit_test(mermaid_declares_lifelines_by_altitude_and_escapes_labels),
+        cmocka_unit_test(mermaid_names_the_operation_where_operations_interleave),
         cmocka_unit_test(mermaid_without_events_is_a_valid_empty_diagram),
         cmocka_unit_test(sink_create_rejects_bad_arguments),
         cmocka_unit_test(format_names_parse_back),

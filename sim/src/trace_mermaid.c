@@ -172,6 +172,7 @@ struct lifeline {
 
 struct diagram {
     FILE *out;
+    ULONG64 last_op; /* operation of the last message drawn, 0 = none */
     struct lifeline *lines;
     size_t count, capacity;
     bool failed;
@@ -447,6 +448,16 @@ static void put_op(FILE *out, ULONG64 op_id)
     fprintf(out, "#35;%llu", (unsigned long long)op_id);
 }
 
+/* Names the operation at the start of a callback's label when the message
+ * before belonged to another one (operations interleave on several threads). */
+static void op_prefix(struct diagram *d, const struct fltsim_event *ev)
+{
+    if (d->last_op != 0 && d->last_op != ev->op_id) {
+        put_op(d->out, ev->op_id);
+        fputc(' ', d->out);
+    }
+}
+
 static void draw_event(struct diagram *d, struct places *places,
                        const struct fltsim__mermaid_state *m, size_t i)
 {
@@ -481,6 +492,7 @@ static void draw_event(struct diagram *d, struct places *places,
         break;
     case FLTSIM_EV_PRE:
         arrow(out, place->at, "->>", self);
+        op_prefix(d, ev);
         fputs("pre", out);
         answer = answer_of(m, i, FLTSIM_EV_PRE_RETURN);
         if (answer != NULL) {
@@ -494,6 +506,7 @@ static void draw_event(struct diagram *d, struct places *places,
             arrow(out, place->at, "-->>", self);
         else
             note_over(out, self);
+        op_prefix(d, ev);
         fputs((ev->flags & FLTFL_POST_OPERATION_DRAINING) ? "post (draining)" : "post", out);
         answer = answer_of(m, i, FLTSIM_EV_POST_RETURN);
         if (answer != NULL) {
@@ -510,6 +523,7 @@ static void draw_event(struct diagram *d, struct places *places,
         if (volume == NULL)
             return;
         arrow(out, place->at, "->>", volume);
+        op_prefix(d, ev);
         fltsim__trace_put_op_name(out, ev);
         place->fs_caller = place->at;
         place->at = volume;
@@ -517,6 +531,7 @@ static void draw_event(struct diagram *d, struct places *places,
     }
     case FLTSIM_EV_FS_RETURN:
         arrow(out, place->at, "-->>", place->fs_caller);
+        op_prefix(d, ev);
         put_status(out, ev);
         fprintf(out, ", information %llu", (unsigned long long)ev->information);
         place->at = place->fs_caller;
@@ -602,6 +617,8 @@ static void draw_event(struct diagram *d, struct places *places,
         return;
     }
     fputc('\n', out);
+    if (ev->op_id != 0)
+        d->last_op = ev->op_id;
 }
 
 void fltsim__trace_mermaid_write(struct fltsim_trace_sink *sink)
@@ -616,8 +633,7 @@ void fltsim__trace_mermaid_write(struct fltsim_trace_sink *sink)
     }
     /* wrap: long notes (scenario steps, verifier messages) break into lines
      * instead of stretching the diagram. */
-    fputs("```mermaid\n%%{init: {\"sequence\": {\"wrap\": true}}}%%\nsequenceDiagram\n",
-          sink->out);
+    fputs("```mermaid\n%%{init: {\"sequence\": {\"wrap\": true}}}%%\nsequenceDiagram\n", sink->out);
     declare(&d);
     const struct lifeline *last = &d.lines[d.count - 1];
     for (size_t i = 0; i < m->count; i++) {
