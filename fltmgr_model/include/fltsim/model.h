@@ -73,9 +73,9 @@ enum fltsim_executor_kind {
 };
 
 struct fltsim_system_options {
-    ULONG flags; /* FLTSIM_SYSTEM_* */
+    ULONG flags;                      /* FLTSIM_SYSTEM_* */
     enum fltsim_executor_kind executor;
-    ULONG64 seed; /* deterministic executor only */
+    ULONG64 seed;                     /* deterministic executor only */
 };
 
 /* Creates an empty system: no volumes, no filters. options may be NULL.
