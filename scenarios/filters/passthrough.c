@@ -8,10 +8,11 @@
  * post (FLT_POSTOP_FINISHED_PROCESSING), printing a line for each so the
  * order of callbacks can be watched. What it teaches: the shape of
  * FLT_REGISTRATION and FLT_OPERATION_REGISTRATION (one routine may serve many
- * majors, listed once per major, SPEC 1.2), that IRP_MJ_SHUTDOWN may have a
- * pre but no post, that IRP_MJ_POWER and IRP_MJ_DEVICE_CHANGE cannot be
- * registered at all, and the instance and unload callbacks every filter
- * should have.
+ * majors, listed once per major, SPEC 1.2); that IRP_MJ_SHUTDOWN may have a
+ * pre but no post, so that pre must return FLT_PREOP_SUCCESS_NO_CALLBACK
+ * (WITH_CALLBACK without a post is a bugcheck, SPEC 3.2); that IRP_MJ_POWER
+ * and IRP_MJ_DEVICE_CHANGE cannot be registered at all; and the instance and
+ * unload callbacks every filter should have.
  */
 #include <fltKernel.h>
 
@@ -101,6 +102,10 @@ PtPreOperation(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltOb
     DbgPrint("PassThrough: pre  %s%s %wZ\n", MajorName(Data->Iopb->MajorFunction),
              FLT_IS_FASTIO_OPERATION(Data) ? " (fast I/O)" : "",
              FileObject != NULL ? &FileObject->FileName : NULL);
+    /* No post is registered for SHUTDOWN, so asking for one would be a
+     * bugcheck (0xF5/0x66, SPEC 3.2). */
+    if (Data->Iopb->MajorFunction == IRP_MJ_SHUTDOWN)
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
 }
 
