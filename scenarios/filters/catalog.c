@@ -21,6 +21,10 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "pre-write swaps in an upper-cased copy of the buffer (dirty), post-write frees it", NULL},
     {"logger", L"ActivityLogger", ActivityLoggerDriverEntry, L"385100",
      "records every operation it sees (pre and post) in a ring; changes nothing", NULL},
+    {"antivirus", L"AntiVirus", AntiVirusDriverEntry, L"320000",
+     "scans each opened file from a deferred work item (FltReadFile); refuses infected ones "
+     "with FltCancelFileOpen",
+     NULL},
 };
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);
