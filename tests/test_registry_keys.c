@@ -31,7 +31,7 @@ struct fixture {
     NTSTATUS st[16];
     ULONG len[16];
     ULONG u[16];
-    UCHAR buf[4][256];
+    UCHAR buf[6][256];
     HANDLE handle;
     WCHAR path[256];
     PFLT_FILTER filter;
@@ -318,6 +318,9 @@ static void layouts(struct fixture *f, PUNICODE_STRING registry_path)
                      sizeof(f->buf[3]), &f->len[3]);
     f->st[4] = query(key, L"ScanLimit", (KEY_VALUE_INFORMATION_CLASS)42, f->buf[3],
                      sizeof(f->buf[3]), &f->len[4]);
+    /* "Mode": name ends at 28; 64-bit Windows puts the data at 32, not 28 */
+    f->st[5] = query(key, L"Mode", KeyValueFullInformation, f->buf[4], sizeof(f->buf[4]),
+                     &f->len[5]);
     ZwClose(key);
 }
 
@@ -326,6 +329,7 @@ static void registry_information_classes_have_wdk_layouts(void **state)
     struct fixture *f = *state;
     assert_status(fltsim_registry_set_value(f->sys, PARAMETERS, L"Empty", REG_BINARY, NULL, 0),
                   STATUS_SUCCESS);
+    assert_status(fltsim_registry_set_dword(f->sys, PARAMETERS, L"Mode", 7), STATUS_SUCCESS);
     assert_status(load(f, layouts), STATUS_SUCCESS);
 
     /* WDK offsets */
@@ -372,6 +376,15 @@ static void registry_information_classes_have_wdk_layouts(void **state)
     assert_int_equal(f->len[3], 12);
 
     assert_status(f->st[4], STATUS_INVALID_PARAMETER);
+
+    assert_status(f->st[5], STATUS_SUCCESS);
+    full = (PKEY_VALUE_FULL_INFORMATION)f->buf[4];
+    assert_int_equal(full->NameLength, 8);
+    assert_int_equal(full->DataOffset, sizeof(void *) == 8 ? 32 : 28);
+    assert_int_equal(f->len[5], full->DataOffset + 4);
+    ULONG mode;
+    memcpy(&mode, f->buf[4] + full->DataOffset, 4);
+    assert_int_equal(mode, 7);
 }
 
 /* ---- multi-string and binary round trips ---- */
