@@ -76,8 +76,7 @@ static NTSTATUS reg_entry(PDRIVER_OBJECT driver, PUNICODE_STRING registry_path)
 
 static NTSTATUS load(struct fixture *f, body_fn body)
 {
-    static const struct fltsim_instance_def instances[] = {
-        {L"AntiVirus Instance", L"320000", 0}};
+    static const struct fltsim_instance_def instances[] = {{L"AntiVirus Instance", L"320000", 0}};
     const struct fltsim_filter_def def = {SERVICE, L"AntiVirus Instance", instances, 1};
     f->body = body;
     current = f;
@@ -142,8 +141,8 @@ static void read_parameters(struct fixture *f, PUNICODE_STRING registry_path)
 {
     HANDLE key = NULL;
     f->st[0] = open_under(registry_path, L"\\Parameters", KEY_READ, &key);
-    f->st[1] = query(key, L"ScanLimit", KeyValuePartialInformation, f->buf[0],
-                     sizeof(f->buf[0]), &f->len[1]);
+    f->st[1] = query(key, L"ScanLimit", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]),
+                     &f->len[1]);
     f->st[2] =
         query(key, L"LogDir", KeyValuePartialInformation, f->buf[1], sizeof(f->buf[1]), &f->len[2]);
     f->st[3] = ZwClose(key);
@@ -230,7 +229,8 @@ static void missing(struct fixture *f, PUNICODE_STRING registry_path)
     f->len[3] = 99;
     f->st[3] = query(key, L"NoSuchValue", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]),
                      &f->len[3]);
-    f->st[4] = query(key, L"", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]), &f->len[4]);
+    f->st[4] =
+        query(key, L"", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]), &f->len[4]);
     ZwClose(key);
 }
 
@@ -308,8 +308,8 @@ static void layouts(struct fixture *f, PUNICODE_STRING registry_path)
 {
     HANDLE key = NULL;
     open_under(registry_path, L"\\Parameters", KEY_READ, &key);
-    f->st[0] = query(key, L"ScanLimit", KeyValueFullInformation, f->buf[0], sizeof(f->buf[0]),
-                     &f->len[0]);
+    f->st[0] =
+        query(key, L"ScanLimit", KeyValueFullInformation, f->buf[0], sizeof(f->buf[0]), &f->len[0]);
     f->st[1] =
         query(key, L"Empty", KeyValueFullInformation, f->buf[1], sizeof(f->buf[1]), &f->len[1]);
     f->st[2] =
@@ -319,8 +319,8 @@ static void layouts(struct fixture *f, PUNICODE_STRING registry_path)
     f->st[4] = query(key, L"ScanLimit", (KEY_VALUE_INFORMATION_CLASS)42, f->buf[3],
                      sizeof(f->buf[3]), &f->len[4]);
     /* "Mode": name ends at 28; 64-bit Windows puts the data at 32, not 28 */
-    f->st[5] = query(key, L"Mode", KeyValueFullInformation, f->buf[4], sizeof(f->buf[4]),
-                     &f->len[5]);
+    f->st[5] =
+        query(key, L"Mode", KeyValueFullInformation, f->buf[4], sizeof(f->buf[4]), &f->len[5]);
     ZwClose(key);
 }
 
@@ -407,10 +407,9 @@ static void registry_multi_sz_and_binary_round_trip(void **state)
     struct fixture *f = *state;
     static const WCHAR multi[] = L"exe\0dll\0sys\0"; /* plus the literal's NUL: "\0\0" at the end */
     static const UCHAR blob[] = {0xde, 0xad, 0x00, 0xbe, 0xef};
-    assert_status(
-        fltsim_registry_set_value(f->sys, PARAMETERS, L"Extensions", REG_MULTI_SZ, multi,
-                                  sizeof(multi)),
-        STATUS_SUCCESS);
+    assert_status(fltsim_registry_set_value(f->sys, PARAMETERS, L"Extensions", REG_MULTI_SZ, multi,
+                                            sizeof(multi)),
+                  STATUS_SUCCESS);
     assert_status(
         fltsim_registry_set_value(f->sys, PARAMETERS, L"Blob", REG_BINARY, blob, sizeof(blob)),
         STATUS_SUCCESS);
@@ -475,21 +474,21 @@ static void relative(struct fixture *f, PUNICODE_STRING registry_path)
     HANDLE service = NULL, params = NULL, h = (HANDLE)1;
     f->st[0] = open_path(registry_path->Buffer, NULL, KEY_READ, &service);
     f->st[1] = open_path(L"Parameters", service, KEY_READ, &params);
-    f->st[2] = query(params, L"ScanLimit", KeyValuePartialInformation, f->buf[0],
-                     sizeof(f->buf[0]), &f->len[2]);
+    f->st[2] = query(params, L"ScanLimit", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]),
+                     &f->len[2]);
     ZwClose(params);
-    f->st[3] = open_path(L"\\Registry", service, KEY_READ, &h); /* absolute under a root */
-    f->st[4] = open_path(L"Registry\\Machine", NULL, KEY_READ, &h); /* relative, no root */
+    f->st[3] = open_path(L"\\Registry", service, KEY_READ, &h);         /* absolute under a root */
+    f->st[4] = open_path(L"Registry\\Machine", NULL, KEY_READ, &h);     /* relative, no root */
     f->st[5] = open_path(L"\\Registry\\\\Machine", NULL, KEY_READ, &h); /* empty component */
     f->handle = h;
     /* opened with no right to query */
     f->st[6] = open_path(L"Parameters", service, 0, &params);
-    f->st[7] = query(params, L"ScanLimit", KeyValuePartialInformation, f->buf[1],
-                     sizeof(f->buf[1]), &f->len[7]);
+    f->st[7] = query(params, L"ScanLimit", KeyValuePartialInformation, f->buf[1], sizeof(f->buf[1]),
+                     &f->len[7]);
     ZwClose(params);
     f->st[8] = open_path(L"Parameters", service, GENERIC_READ, &params);
-    f->st[9] = query(params, L"ScanLimit", KeyValuePartialInformation, f->buf[1],
-                     sizeof(f->buf[1]), &f->len[9]);
+    f->st[9] = query(params, L"ScanLimit", KeyValuePartialInformation, f->buf[1], sizeof(f->buf[1]),
+                     &f->len[9]);
     ZwClose(params);
     f->st[10] = ZwOpenKey(&h, KEY_READ, NULL);
     OBJECT_ATTRIBUTES bad;
@@ -648,8 +647,8 @@ static void deleted(struct fixture *f, PUNICODE_STRING registry_path)
     HANDLE key = NULL;
     f->st[0] = open_under(registry_path, L"\\Parameters", KEY_READ, &key);
     f->st[1] = fltsim_registry_delete_value(f->sys, PARAMETERS, L"LOGDIR");
-    f->st[2] = query(key, L"LogDir", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]),
-                     &f->len[2]);
+    f->st[2] =
+        query(key, L"LogDir", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]), &f->len[2]);
     f->st[3] = fltsim_registry_delete_key(f->sys, SERVICE_KEY);
     f->st[4] = query(key, L"ScanLimit", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]),
                      &f->len[4]);
@@ -709,9 +708,9 @@ static void registry_api_rejects_bad_input(void **state)
     assert_status(fltsim_registry_set_value(f->sys, PARAMETERS, L"x", REG_DWORD, NULL, 4),
                   STATUS_INVALID_PARAMETER);
     assert_non_null(strstr(fltsim_last_error(), "data is NULL"));
-    assert_status(fltsim_registry_set_value(f->sys, PARAMETERS, L"x", REG_BINARY, &one,
-                                            (64u << 20) + 1),
-                  STATUS_INVALID_PARAMETER);
+    assert_status(
+        fltsim_registry_set_value(f->sys, PARAMETERS, L"x", REG_BINARY, &one, (64u << 20) + 1),
+        STATUS_INVALID_PARAMETER);
     assert_status(fltsim_registry_set_string(f->sys, PARAMETERS, L"x", NULL),
                   STATUS_INVALID_PARAMETER);
     WCHAR longname[300];

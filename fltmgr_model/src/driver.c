@@ -1,9 +1,10 @@
 /*
  * The driver loader (DESIGN decision 7): a minifilter is a DriverEntry that
  * fltsim calls with a DRIVER_OBJECT and registry path; the filter's instance
- * table is written under that service key of the fake registry (registry.c). This file owns loading,
- * the unload request that goes through FilterUnloadCallback (SPEC 1.4, 2.7),
- * and the removal of drivers when a system is destroyed.
+ * table is written under that service key of the fake registry (registry.c).
+ * This file owns loading, the unload request that goes through
+ * FilterUnloadCallback (SPEC 1.4, 2.7), and the removal of drivers when a
+ * system is destroyed.
  */
 #include <stdlib.h>
 #include <string.h>

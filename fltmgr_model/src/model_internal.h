@@ -189,7 +189,8 @@ struct fltsim_system {
     LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
-    struct fltsim_regkey *registry; /* root of the fake registry, or NULL; registry.c's lock */
+    /* root of the fake registry, or NULL; guarded by registry.c's lock */
+    struct fltsim_regkey *registry;
     bool destroying;
 };
 
@@ -300,7 +301,8 @@ struct fltsim_tls {
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
     bool in_post;               /* ... and the callback is its post */
-    struct fltsim_driver *loading; /* driver whose DriverEntry runs on this thread */
+    /* driver whose DriverEntry runs on this thread (owns key handles opened) */
+    struct fltsim_driver *loading;
     char last_error[512];
 };
 

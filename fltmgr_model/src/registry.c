@@ -271,8 +271,8 @@ NTSTATUS fltsim_registry_set_value(fltsim_system *sys, PCWSTR key_path, PCWSTR v
         return status;
     size_t nlen = fltsim_wcslen(value_name);
     if (nlen > VALUE_NAME_MAX_CHARS)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "%s: value name longer than %d characters", api, VALUE_NAME_MAX_CHARS);
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: value name longer than %d characters",
+                            api, VALUE_NAME_MAX_CHARS);
     if (size > VALUE_DATA_MAX)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: %u bytes of data; at most %u", api,
                             (unsigned)size, VALUE_DATA_MAX);
@@ -289,8 +289,8 @@ NTSTATUS fltsim_registry_set_value(fltsim_system *sys, PCWSTR key_path, PCWSTR v
         memcpy(copy, data, size);
     }
     struct regvalue *fresh = calloc(1, sizeof(*fresh));
-    if (fresh == NULL || !fltsim__ustr_dup(&fresh->name, value_name != NULL ? value_name : L"",
-                                           nlen)) {
+    if (fresh == NULL ||
+        !fltsim__ustr_dup(&fresh->name, value_name != NULL ? value_name : L"", nlen)) {
         free(fresh);
         free(copy);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
@@ -499,8 +499,7 @@ static void handle_remove_locked(struct key_handle *h)
 static void key_free_tree(struct fltsim_regkey *k)
 {
     while (!IsListEmpty(&k->children))
-        key_free_tree(
-            CONTAINING_RECORD(RemoveHeadList(&k->children), struct fltsim_regkey, link));
+        key_free_tree(CONTAINING_RECORD(RemoveHeadList(&k->children), struct fltsim_regkey, link));
     key_free_values(k);
     fltsim__ustr_free(&k->name);
     free(k);
@@ -759,8 +758,8 @@ static NTSTATUS fill_value(const struct regvalue *v, KEY_VALUE_INFORMATION_CLASS
     }
     case KeyValueFullInformation:
     case KeyValueFullInformationAlign64: {
-        KEY_VALUE_FULL_INFORMATION head = {
-            0, v->type, v->size > 0 ? data_offset : (ULONG)-1, v->size, name_len, {0}};
+        KEY_VALUE_FULL_INFORMATION head = {0,       v->type,  v->size > 0 ? data_offset : (ULONG)-1,
+                                           v->size, name_len, {0}};
         memcpy(buffer, &head, fixed);
         put(buffer, length, fixed, v->name.Buffer, name_len);
         if (v->size > 0)
