@@ -217,6 +217,43 @@ static void registry_service_key_holds_the_instance_table(void **state)
     assert_int_equal(p->DataLength, 4);
 }
 
+static void nothing(struct fixture *f, PUNICODE_STRING registry_path)
+{
+    (void)f;
+    (void)registry_path;
+}
+
+static void read_other_altitude(struct fixture *f, PUNICODE_STRING registry_path)
+{
+    (void)registry_path;
+    HANDLE key = NULL;
+    f->st[0] = open_path(SERVICE_KEY L"\\Instances\\AntiVirus Instance", NULL, KEY_READ, &key);
+    f->st[1] = query(key, L"Altitude", KeyValuePartialInformation, f->buf[0], sizeof(f->buf[0]),
+                     &f->len[1]);
+    ZwClose(key);
+}
+
+static void registry_refused_load_keeps_the_instance_table(void **state)
+{
+    struct fixture *f = *state;
+    assert_status(load(f, nothing), STATUS_SUCCESS);
+    static const struct fltsim_instance_def other[] = {{L"AntiVirus Instance", L"999", 0}};
+    const struct fltsim_filter_def again = {SERVICE, L"AntiVirus Instance", other, 1};
+    fltsim_driver *second = NULL;
+    assert_status(fltsim_driver_load(f->sys, &again, reg_entry, &second),
+                  STATUS_OBJECT_NAME_COLLISION);
+
+    const struct fltsim_filter_def reader = {L"Reader", NULL, NULL, 0};
+    f->body = read_other_altitude;
+    fltsim_driver *drv = NULL;
+    assert_status(fltsim_driver_load(f->sys, &reader, reg_entry, &drv), STATUS_SUCCESS);
+    assert_status(f->st[0], STATUS_SUCCESS);
+    assert_status(f->st[1], STATUS_SUCCESS);
+    PKEY_VALUE_PARTIAL_INFORMATION p = (PKEY_VALUE_PARTIAL_INFORMATION)f->buf[0];
+    assert_int_equal(p->DataLength, sizeof(L"320000"));
+    assert_memory_equal(p->Data, L"320000", sizeof(L"320000"));
+}
+
 /* ---- not found ---- */
 
 static void missing(struct fixture *f, PUNICODE_STRING registry_path)
@@ -759,6 +796,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         CASE(registry_driver_entry_reads_dword_and_string),
         CASE(registry_service_key_holds_the_instance_table),
+        CASE(registry_refused_load_keeps_the_instance_table),
         CASE(registry_missing_key_or_value_is_not_found),
         CASE(registry_small_buffers_give_too_small_or_overflow),
         CASE(registry_information_classes_have_wdk_layouts),

@@ -176,10 +176,6 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
         goto fail_free;
     }
 
-    status = fltsim__registry_add_service(drv);
-    if (!NT_SUCCESS(status))
-        goto fail_free;
-
     PDRIVER_OBJECT d = &drv->driver_object;
     d->Type = IO_TYPE_DRIVER;
     d->Size = (CSHORT)sizeof(*d);
@@ -202,6 +198,14 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
     }
     InsertTailList(&sys->drivers, &drv->link);
     uv_mutex_unlock(&sys->lock);
+
+    /* After the collision check, so a refused load leaves the loaded
+     * driver's instance table alone. */
+    status = fltsim__registry_add_service(drv);
+    if (!NT_SUCCESS(status)) {
+        driver_free(drv);
+        return status;
+    }
 
     /* DriverEntry runs at PASSIVE_LEVEL on the loading thread. */
     struct fltsim_callout save;
