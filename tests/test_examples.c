@@ -31,6 +31,7 @@ struct tally {
     LONG fs[256];    /* the file system called */
     LONG pre[256], post[256];
     LONG pend, resume, queued;
+    LONG queued_any; /* also items queued outside any callback (no filter named) */
 };
 
 static void add(LONG *counter)
@@ -73,6 +74,8 @@ static void tally_cb(void *ctx, const struct fltsim_event *ev)
     case FLTSIM_EV_WORK_QUEUED:
         if (ours && ev->status == STATUS_SUCCESS)
             add(&t->queued);
+        if (ev->status == STATUS_SUCCESS)
+            add(&t->queued_any);
         break;
     default:
         break;
@@ -839,6 +842,134 @@ static void pendreads_unload_waits_for_queued_reads(void **state)
     finish(f, PEND_TAG);
 }
 
+/* ---- PendReads hold mode (Parameters\HoldReads) ---- */
+
+static struct fixture *hold_world(ULONG hold, struct read_view *up, struct read_view *low)
+{
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "PendReads");
+    assert_status(fltsim_registry_set_dword(f->w.sys,
+                                            FLTSIM_REGISTRY_SERVICES L"\\PendReads\\Parameters",
+                                            L"HoldReads", hold),
+                  STATUS_SUCCESS);
+    f->example = load_builtin(f->w.sys, "pendreads");
+    load_neighbours(f, IRP_MJ_READ);
+    f->upper.pre = f->lower.pre = thread_pre;
+    f->upper.user = up;
+    f->lower.user = low;
+    return f;
+}
+
+struct held_reads {
+    KEVENT done[3];
+    struct fltsim_io_async io[3];
+    char buf[3][8];
+};
+
+/* Issues three overlapped reads of a.txt at offsets 0, 1, 2; each pends. */
+static void issue_held(struct fixture *f, HANDLE ah, struct held_reads *r)
+{
+    for (int i = 0; i < 3; i++) {
+        KeInitializeEvent(&r->done[i], NotificationEvent, FALSE);
+        memset(&r->io[i], 0, sizeof(r->io[i]));
+        r->io[i].event = &r->done[i];
+        memset(r->buf[i], 0, sizeof(r->buf[i]));
+        assert_status(fltsim_io_read_async(f->w.sys, ah, r->buf[i], 4, i, 0, &r->io[i]),
+                      STATUS_PENDING);
+    }
+}
+
+static void wait_held(struct held_reads *r)
+{
+    for (int i = 0; i < 3; i++) {
+        assert_status(KeWaitForSingleObject(&r->done[i], Executive, KernelMode, FALSE, NULL),
+                      STATUS_SUCCESS);
+        assert_status(r->io[i].iosb.Status, STATUS_SUCCESS);
+        assert_int_equal(r->io[i].iosb.Information, 4);
+        assert_memory_equal(r->buf[i], &"hello world"[i], 4);
+    }
+}
+
+/* Held reads go nowhere (nothing below sees them) until the complete_pended
+ * hook hands them to the worker; then each completes with its data. */
+static void pendreads_held_reads_complete_only_after_the_hook(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = hold_world(1, &up, &low);
+    PendReadsCompletePended(); /* nothing held: nothing happens */
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    struct held_reads r;
+    issue_held(f, ah, &r);
+    assert_int_equal(PendReadsHeld(), 3);
+    assert_int_equal(get(&up.pres), 3);
+    assert_int_equal(get(&low.pres), 0);
+    assert_int_equal(get(&f->tally.pend), 3);
+    assert_int_equal(get(&f->tally.queued_any), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(KeReadStateEvent(&r.done[i]), 0);
+
+    /* A paging read is not held: it could not be posted. */
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    char buf[8];
+    LONG let_through = PendReadsLetThrough();
+    assert_status(read_at(f->w.sys, h, buf, 5, 6, FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING, NULL),
+                  STATUS_SUCCESS);
+    assert_memory_equal(buf, "world", 5);
+    assert_int_equal(PendReadsLetThrough(), let_through + 1);
+    assert_int_equal(PendReadsHeld(), 3);
+
+    PendReadsCompletePended();
+    wait_held(&r);
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(PendReadsHeld(), 0);
+    assert_int_equal(get(&low.pres), 4);
+    assert_int_equal(get(&f->tally.queued_any), 3); /* by the hook, outside callbacks */
+    assert_int_equal(get(&f->tally.resume), 3);
+    assert_int_equal(PendReadsCompleted(), 3);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* SPEC 2.6, V26: unloading with reads held: InstanceTeardownStart completes
+ * them (they go on down, unpended), so no report, and each read succeeds. */
+static void pendreads_teardown_completes_held_reads(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = hold_world(1, &up, &low);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    struct held_reads r;
+    issue_held(f, ah, &r);
+    assert_int_equal(PendReadsHeld(), 3);
+    assert_int_equal(tag_outstanding(PEND_TAG), 3);
+    assert_status(fltsim_driver_unload(f->example, 0), STATUS_SUCCESS);
+    f->example = NULL;
+    assert_no_reports(f->w.sys);
+    wait_held(&r);
+    assert_int_equal(get(&low.pres), 3);
+    assert_int_equal(get(&f->tally.resume), 3);
+    assert_int_equal(tag_outstanding(PEND_TAG), 0);
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* HoldReads = 0 is the same as no value: reads are not held. */
+static void pendreads_hold_reads_zero_does_not_hold(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = hold_world(0, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    char buf[8];
+    assert_status(read_at(f->w.sys, h, buf, 5, 0, 0, NULL), STATUS_SUCCESS);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(PendReadsHeld(), 0);
+    assert_int_equal(get(&f->tally.queued), 1);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -857,6 +988,9 @@ int main(void)
         cmocka_unit_test(pendreads_overlapped_reads_complete),
         cmocka_unit_test(pendreads_lets_through_what_it_cannot_post),
         cmocka_unit_test(pendreads_unload_waits_for_queued_reads),
+        cmocka_unit_test(pendreads_held_reads_complete_only_after_the_hook),
+        cmocka_unit_test(pendreads_teardown_completes_held_reads),
+        cmocka_unit_test(pendreads_hold_reads_zero_does_not_hold),
     };
     return FLTSIM_RUN_SUITE("examples", tests);
 }

@@ -272,14 +272,48 @@ LONG PendReadsCompleted(VOID)
     return InterlockedCompareExchange(&gCompleted, 0, 0);
 }
 
+/* PASSIVE_LEVEL (DriverEntry): the REG_DWORD Parameters\HoldReads under the
+ * service key. A missing key or value, or one that is not a 4-byte
+ * REG_DWORD, means 0. */
+static BOOLEAN ReadHoldReads(_In_ PUNICODE_STRING RegistryPath)
+{
+    WCHAR PathBuffer[256];
+    UNICODE_STRING Path;
+    UNICODE_STRING ValueName = RTL_CONSTANT_STRING(L"HoldReads");
+    OBJECT_ATTRIBUTES Attributes;
+    HANDLE Key = NULL;
+    /* ULONGs, so the structure in it is aligned. */
+    ULONG InfoBuffer[(sizeof(KEY_VALUE_PARTIAL_INFORMATION) + sizeof(ULONG) + 3) / sizeof(ULONG)];
+    PKEY_VALUE_PARTIAL_INFORMATION Info = (PKEY_VALUE_PARTIAL_INFORMATION)InfoBuffer;
+    ULONG ResultLength = 0;
+    ULONG Value = 0;
+
+    PAGED_CODE();
+    RtlInitEmptyUnicodeString(&Path, PathBuffer, sizeof(PathBuffer));
+    if (!NT_SUCCESS(RtlAppendUnicodeStringToString(&Path, RegistryPath)) ||
+        !NT_SUCCESS(RtlAppendUnicodeToString(&Path, L"\\Parameters")))
+        return FALSE;
+    InitializeObjectAttributes(&Attributes, &Path, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL,
+                               NULL);
+    if (!NT_SUCCESS(ZwOpenKey(&Key, KEY_READ, &Attributes)))
+        return FALSE;
+    NTSTATUS Status = ZwQueryValueKey(Key, &ValueName, KeyValuePartialInformation, Info,
+                                      sizeof(InfoBuffer), &ResultLength);
+    if (NT_SUCCESS(Status) && Info->Type == REG_DWORD && Info->DataLength == sizeof(ULONG))
+        RtlCopyMemory(&Value, Info->Data, sizeof(ULONG));
+    ZwClose(Key);
+    return Value != 0;
+}
+
 NTSTATUS DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
 {
-    UNREFERENCED_PARAMETER(RegistryPath);
     KeInitializeSpinLock(&gPendLock);
     InitializeListHead(&gHeldList);
     KeInitializeEvent(&gNoneInFlight, NotificationEvent, TRUE);
     gHeld = gInFlight = gLetThrough = gCompleted = 0;
-    gHoldReads = FALSE;
+    gHoldReads = ReadHoldReads(RegistryPath);
+    if (gHoldReads)
+        DbgPrint("PendReads: holding reads until complete_pended\n");
 
     NTSTATUS Status = FltRegisterFilter(DriverObject, &PendRegistration, &gPendFilter);
     if (NT_SUCCESS(Status)) {
