@@ -177,8 +177,8 @@ static NTSTATUS read_at(fltsim_system *sys, HANDLE h, char *buf, ULONG len, LONG
 static void catalog_lists_every_example(void **state)
 {
     (void)state;
-    static const char *const names[] = {"passthrough", "accessblocker", "readquota",
-                                        "pendreads",   "rewriter",      "logger",     "antivirus"};
+    static const char *const names[] = {"passthrough", "accessblocker", "readquota", "pendreads",
+                                        "rewriter",    "logger",        "antivirus"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const struct fltsim_example_filter *ex = fltsim_example_filter_find(names[i]);
         assert_non_null(ex);
@@ -537,8 +537,7 @@ static void file_is(struct fixture *f, PCWSTR path, const char *expected)
 {
     char data[64];
     size_t size = 0;
-    assert_status(fltsim_memfs_read_file(f->w.fs, path, data, sizeof(data), &size),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_memfs_read_file(f->w.fs, path, data, sizeof(data), &size), STATUS_SUCCESS);
     assert_int_equal(size, strlen(expected));
     assert_memory_equal(data, expected, size);
 }

@@ -16,13 +16,13 @@
 #define ACTIVITY_POST 1
 
 typedef struct _ACTIVITY_RECORD {
-    ULONG Sequence;  /* 0, 1, 2 ... in the order the records were appended */
-    UCHAR Kind;      /* ACTIVITY_PRE or ACTIVITY_POST */
-    UCHAR Major;     /* Iopb->MajorFunction */
-    UCHAR Minor;     /* Iopb->MinorFunction */
-    UCHAR OpKind;    /* 0 IRP, 1 fast I/O, 2 FS-filter callback */
-    ULONG ProcessId; /* FltGetRequestorProcessId */
-    NTSTATUS Status; /* post: Data->IoStatus.Status; pre: STATUS_PENDING */
+    ULONG Sequence;        /* 0, 1, 2 ... in the order the records were appended */
+    UCHAR Kind;            /* ACTIVITY_PRE or ACTIVITY_POST */
+    UCHAR Major;           /* Iopb->MajorFunction */
+    UCHAR Minor;           /* Iopb->MinorFunction */
+    UCHAR OpKind;          /* 0 IRP, 1 fast I/O, 2 FS-filter callback */
+    ULONG ProcessId;       /* FltGetRequestorProcessId */
+    NTSTATUS Status;       /* post: Data->IoStatus.Status; pre: STATUS_PENDING */
     ULONG_PTR Information; /* post: Data->IoStatus.Information */
     ULONG PostFlags;       /* post: FLT_POST_OPERATION_FLAGS (DRAINING) */
     USHORT NameLength;     /* characters in Name; 0 when the name was not safe to read */

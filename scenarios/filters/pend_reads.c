@@ -16,7 +16,8 @@
  * cannot be pended at all (SPEC 3.1) and passes too.
  *
  * Hold mode: when the REG_DWORD Parameters\HoldReads under the service key is
- * nonzero, pended reads are kept on a list (a spin lock guards it) until
+ * nonzero (read once, in DriverEntry, with ZwOpenKey and ZwQueryValueKey's
+ * KeyValuePartialInformation), pended reads are kept on a list (a spin lock guards it) until
  * PendReadsCompletePended() hands them to the worker, which lets a scenario
  * or test decide when they finish. A held read must be finished before
  * teardown can finish (SPEC 2.6, V26): InstanceTeardownStart completes the
@@ -47,8 +48,8 @@ static BOOLEAN gHoldReads;
 
 static KSPIN_LOCK gPendLock; /* guards the three below */
 static LIST_ENTRY gHeldList;
-static LONG gHeld;     /* entries on gHeldList */
-static LONG gInFlight; /* off the list (or never on it), not yet completed */
+static LONG gHeld;           /* entries on gHeldList */
+static LONG gInFlight;       /* off the list (or never on it), not yet completed */
 static KEVENT gNoneInFlight; /* signaled exactly when gInFlight == 0 */
 
 static LONG gLetThrough; /* reads not pended */
@@ -94,7 +95,8 @@ static BOOLEAN QueueWorker(PFLT_CALLBACK_DATA Data, PPENDED_READ Entry)
     PFLT_DEFERRED_IO_WORKITEM WorkItem = FltAllocateDeferredIoWorkItem();
     if (WorkItem == NULL)
         return FALSE;
-    NTSTATUS Status = FltQueueDeferredIoWorkItem(WorkItem, Data, PendWorker, DelayedWorkQueue, Entry);
+    NTSTATUS Status =
+        FltQueueDeferredIoWorkItem(WorkItem, Data, PendWorker, DelayedWorkQueue, Entry);
     if (!NT_SUCCESS(Status)) {
         FltFreeDeferredIoWorkItem(WorkItem);
         return FALSE;
@@ -102,9 +104,9 @@ static BOOLEAN QueueWorker(PFLT_CALLBACK_DATA Data, PPENDED_READ Entry)
     return TRUE;
 }
 
-static FLT_PREOP_CALLBACK_STATUS PendPreRead(_Inout_ PFLT_CALLBACK_DATA Data,
-                                             _In_ PCFLT_RELATED_OBJECTS FltObjects,
-                                             _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
+static FLT_PREOP_CALLBACK_STATUS
+PendPreRead(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
+            _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
 {
     KIRQL OldIrql;
     *CompletionContext = NULL;
