@@ -388,6 +388,102 @@ NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo
 }
 
 /* ------------------------------------------------------------------------- */
+/* Volume information                                                        */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_query_volume_fill(FS_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                                      const struct fltsim__fs_volume_facts *v,
+                                      ULONG_PTR *information)
+{
+    UCHAR *buf = buffer;
+    ULONG fixed;
+
+    *information = 0;
+    switch (cls) {
+    case FileFsVolumeInformation:
+        fixed = (ULONG)offsetof(FILE_FS_VOLUME_INFORMATION, VolumeLabel);
+        break;
+    case FileFsSizeInformation:
+        fixed = sizeof(FILE_FS_SIZE_INFORMATION);
+        break;
+    case FileFsDeviceInformation:
+        fixed = sizeof(FILE_FS_DEVICE_INFORMATION);
+        break;
+    case FileFsAttributeInformation:
+        fixed = (ULONG)offsetof(FILE_FS_ATTRIBUTE_INFORMATION, FileSystemName);
+        break;
+    case FileFsFullSizeInformation:
+        fixed = sizeof(FILE_FS_FULL_SIZE_INFORMATION);
+        break;
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+
+    switch (cls) {
+    case FileFsVolumeInformation: {
+        FILE_FS_VOLUME_INFORMATION vi;
+        memset(&vi, 0, sizeof(vi));
+        vi.VolumeCreationTime.QuadPart = v->creation_time;
+        vi.VolumeSerialNumber = v->serial;
+        vi.VolumeLabelLength = 0; /* no label */
+        vi.SupportsObjects = FALSE;
+        memcpy(buf, &vi, fixed);
+        *information = fixed;
+        return STATUS_SUCCESS;
+    }
+    case FileFsSizeInformation: {
+        FILE_FS_SIZE_INFORMATION s;
+        memset(&s, 0, sizeof(s));
+        s.TotalAllocationUnits.QuadPart = (LONGLONG)v->total_units;
+        s.AvailableAllocationUnits.QuadPart = (LONGLONG)v->avail_units;
+        s.SectorsPerAllocationUnit = FLTSIM__FS_CLUSTER_SIZE / FLTSIM__FS_SECTOR_SIZE;
+        s.BytesPerSector = FLTSIM__FS_SECTOR_SIZE;
+        memcpy(buf, &s, sizeof(s));
+        *information = sizeof(s);
+        return STATUS_SUCCESS;
+    }
+    case FileFsFullSizeInformation: {
+        FILE_FS_FULL_SIZE_INFORMATION s;
+        memset(&s, 0, sizeof(s));
+        s.TotalAllocationUnits.QuadPart = (LONGLONG)v->total_units;
+        s.ActualAvailableAllocationUnits.QuadPart = (LONGLONG)v->avail_units;
+        s.CallerAvailableAllocationUnits = s.ActualAvailableAllocationUnits; /* no quotas */
+        s.SectorsPerAllocationUnit = FLTSIM__FS_CLUSTER_SIZE / FLTSIM__FS_SECTOR_SIZE;
+        s.BytesPerSector = FLTSIM__FS_SECTOR_SIZE;
+        memcpy(buf, &s, sizeof(s));
+        *information = sizeof(s);
+        return STATUS_SUCCESS;
+    }
+    case FileFsDeviceInformation: {
+        FILE_FS_DEVICE_INFORMATION d = {FILE_DEVICE_DISK, v->characteristics};
+        memcpy(buf, &d, sizeof(d));
+        *information = sizeof(d);
+        return STATUS_SUCCESS;
+    }
+    case FileFsAttributeInformation: {
+        static const WCHAR fs_name[] = {L'N', L'T', L'F', L'S'};
+        FILE_FS_ATTRIBUTE_INFORMATION a;
+        memset(&a, 0, sizeof(a));
+        a.FileSystemAttributes = v->fs_attributes;
+        a.MaximumComponentNameLength = FLTSIM__FS_NAME_MAX;
+        a.FileSystemNameLength = sizeof(fs_name);
+        ULONG room = (length - fixed) & ~1u;
+        ULONG copy = room < sizeof(fs_name) ? room : (ULONG)sizeof(fs_name);
+        memcpy(buf, &a, fixed);
+        memcpy(buf + fixed, fs_name, copy);
+        *information = fixed + copy;
+        return copy < sizeof(fs_name) ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+    }
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
 /* Set information                                                           */
 /* ------------------------------------------------------------------------- */
 

@@ -107,6 +107,25 @@ NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo
                                ULONG length, const WCHAR *path, size_t path_units,
                                ULONG_PTR *information);
 
+/* ---- volume information ---- */
+
+/* What a volume query reports. */
+struct fltsim__fs_volume_facts {
+    LONGLONG creation_time; /* FILETIME */
+    ULONG serial;
+    ULONG64 total_units, avail_units; /* clusters of FLTSIM__FS_CLUSTER_SIZE */
+    ULONG fs_attributes;              /* FILE_FS_ATTRIBUTE_INFORMATION bits */
+    ULONG characteristics;            /* FILE_FS_DEVICE_INFORMATION bits */
+};
+
+/* Fills IRP_MJ_QUERY_VOLUME_INFORMATION of cls (volume, size, full size,
+ * device, attribute; the file system's name is "NTFS"): STATUS_INVALID_PARAMETER
+ * (another class), STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_USER_BUFFER,
+ * STATUS_BUFFER_OVERFLOW (the name cut). *information = bytes written. */
+NTSTATUS fltsim__fs_query_volume_fill(FS_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                                      const struct fltsim__fs_volume_facts *v,
+                                      ULONG_PTR *information);
+
 /* ---- set information ---- */
 
 /* The fixed part a set of cls needs, or 0 for a class neither file system

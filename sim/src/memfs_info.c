@@ -383,107 +383,33 @@ NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA 
 /* Size reported for an unlimited memfs: 1 TiB. */
 #define MEMFS_UNLIMITED_BYTES (1ULL << 40)
 
-static void volume_units(const struct fltsim_memfs *fs, LONGLONG *total, LONGLONG *avail)
+static void volume_units(const struct fltsim_memfs *fs, ULONG64 *total, ULONG64 *avail)
 {
     const ULONG64 c = FLTSIM_MEMFS_CLUSTER_SIZE;
     ULONG64 bytes = fs->capacity != 0 ? fs->capacity : MEMFS_UNLIMITED_BYTES;
     ULONG64 t = bytes / c;
     ULONG64 used = fs->data_bytes / c + (fs->data_bytes % c != 0);
-    *total = (LONGLONG)t;
-    *avail = (LONGLONG)(used < t ? t - used : 0);
+    *total = t;
+    *avail = used < t ? t - used : 0;
 }
 
 NTSTATUS fltsim__memfs_query_volume_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
                                         ULONG_PTR *information)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    FS_INFORMATION_CLASS cls = iopb->Parameters.QueryVolumeInformation.FsInformationClass;
-    ULONG length = iopb->Parameters.QueryVolumeInformation.Length;
-    UCHAR *buf = iopb->Parameters.QueryVolumeInformation.VolumeBuffer;
-    ULONG fixed;
+    struct fltsim__fs_volume_facts v;
 
     *information = 0;
     if (fltsim__memfs_ccb_of(fs, iopb->TargetFileObject) == NULL)
         return STATUS_INVALID_PARAMETER;
-    switch (cls) {
-    case FileFsVolumeInformation:
-        fixed = (ULONG)offsetof(FILE_FS_VOLUME_INFORMATION, VolumeLabel);
-        break;
-    case FileFsSizeInformation:
-        fixed = sizeof(FILE_FS_SIZE_INFORMATION);
-        break;
-    case FileFsDeviceInformation:
-        fixed = sizeof(FILE_FS_DEVICE_INFORMATION);
-        break;
-    case FileFsAttributeInformation:
-        fixed = (ULONG)offsetof(FILE_FS_ATTRIBUTE_INFORMATION, FileSystemName);
-        break;
-    case FileFsFullSizeInformation:
-        fixed = sizeof(FILE_FS_FULL_SIZE_INFORMATION);
-        break;
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
-    if (length < fixed)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
-
-    switch (cls) {
-    case FileFsVolumeInformation: {
-        FILE_FS_VOLUME_INFORMATION v;
-        memset(&v, 0, sizeof(v));
-        v.VolumeCreationTime.QuadPart = fs->root->creation_time;
-        v.VolumeSerialNumber = MEMFS_VOLUME_SERIAL;
-        v.VolumeLabelLength = 0; /* no label */
-        v.SupportsObjects = FALSE;
-        memcpy(buf, &v, fixed);
-        *information = fixed;
-        return STATUS_SUCCESS;
-    }
-    case FileFsSizeInformation: {
-        FILE_FS_SIZE_INFORMATION s;
-        memset(&s, 0, sizeof(s));
-        volume_units(fs, &s.TotalAllocationUnits.QuadPart, &s.AvailableAllocationUnits.QuadPart);
-        s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
-        s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
-        memcpy(buf, &s, sizeof(s));
-        *information = sizeof(s);
-        return STATUS_SUCCESS;
-    }
-    case FileFsFullSizeInformation: {
-        FILE_FS_FULL_SIZE_INFORMATION s;
-        memset(&s, 0, sizeof(s));
-        volume_units(fs, &s.TotalAllocationUnits.QuadPart,
-                     &s.ActualAvailableAllocationUnits.QuadPart);
-        s.CallerAvailableAllocationUnits = s.ActualAvailableAllocationUnits; /* no quotas */
-        s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
-        s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
-        memcpy(buf, &s, sizeof(s));
-        *information = sizeof(s);
-        return STATUS_SUCCESS;
-    }
-    case FileFsDeviceInformation: {
-        FILE_FS_DEVICE_INFORMATION d = {FILE_DEVICE_DISK, MEMFS_DEVICE_CHARACTERISTICS};
-        memcpy(buf, &d, sizeof(d));
-        *information = sizeof(d);
-        return STATUS_SUCCESS;
-    }
-    case FileFsAttributeInformation: {
-        static const WCHAR fs_name[] = {L'N', L'T', L'F', L'S'};
-        FILE_FS_ATTRIBUTE_INFORMATION a;
-        memset(&a, 0, sizeof(a));
-        a.FileSystemAttributes = MEMFS_FS_ATTRIBUTES;
-        a.MaximumComponentNameLength = MEMFS_NAME_MAX;
-        a.FileSystemNameLength = sizeof(fs_name);
-        ULONG room = (length - fixed) & ~1u;
-        ULONG copy = room < sizeof(fs_name) ? room : (ULONG)sizeof(fs_name);
-        memcpy(buf, &a, fixed);
-        memcpy(buf + fixed, fs_name, copy);
-        *information = fixed + copy;
-        return copy < sizeof(fs_name) ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
-    }
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
+    memset(&v, 0, sizeof(v));
+    v.creation_time = fs->root->creation_time;
+    v.serial = MEMFS_VOLUME_SERIAL;
+    volume_units(fs, &v.total_units, &v.avail_units);
+    v.fs_attributes = MEMFS_FS_ATTRIBUTES;
+    v.characteristics = MEMFS_DEVICE_CHARACTERISTICS;
+    return fltsim__fs_query_volume_fill(iopb->Parameters.QueryVolumeInformation.FsInformationClass,
+                                        iopb->Parameters.QueryVolumeInformation.VolumeBuffer,
+                                        iopb->Parameters.QueryVolumeInformation.Length, &v,
+                                        information);
 }
