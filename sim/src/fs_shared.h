@@ -13,8 +13,8 @@
 
 #include <fltsim/model.h>
 
-#define FLTSIM__FS_NAME_MAX 255     /* units in one component */
-#define FLTSIM__FS_SECTOR_SIZE 512  /* non-cached, non-paging I/O aligns to it */
+#define FLTSIM__FS_NAME_MAX 255      /* units in one component */
+#define FLTSIM__FS_SECTOR_SIZE 512   /* non-cached, non-paging I/O aligns to it */
 #define FLTSIM__FS_CLUSTER_SIZE 4096 /* allocation sizes round up to it */
 
 #define FLTSIM__FS_ACCESS_READ (FILE_READ_DATA | FILE_EXECUTE)

@@ -137,8 +137,8 @@ void fltsim__hostfs_facts(const uv_stat_t *st, struct fltsim__fs_facts *f)
 {
     memset(f, 0, sizeof(*f));
     /* Hosts without a birth time report 0: the change time stands in. */
-    f->creation_time = fltsim__hostfs_filetime(st->st_birthtim.tv_sec != 0 ? st->st_birthtim
-                                                                            : st->st_ctim);
+    f->creation_time =
+        fltsim__hostfs_filetime(st->st_birthtim.tv_sec != 0 ? st->st_birthtim : st->st_ctim);
     f->last_access_time = fltsim__hostfs_filetime(st->st_atim);
     f->last_write_time = fltsim__hostfs_filetime(st->st_mtim);
     f->change_time = fltsim__hostfs_filetime(st->st_ctim);
@@ -331,7 +331,7 @@ struct hostfs_fcb *fltsim__hostfs_fcb_new(struct fltsim_hostfs *fs, const char *
         if (abs != NULL) {
             /* A read-only hostfs never asks the host for write access. */
             r = (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ? UV_EACCES
-                                                       : open_fd(abs, UV_FS_O_RDWR, &fcb->fd);
+                                                      : open_fd(abs, UV_FS_O_RDWR, &fcb->fd);
             if (r == 0)
                 fcb->fd_writable = true;
             else if (r == UV_EACCES || r == UV_EPERM || r == UV_EROFS)
@@ -571,12 +571,12 @@ static NTSTATUS hostfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     case IRP_MJ_QUERY_INFORMATION:
         ccb = fltsim__hostfs_ccb_of(fs, fo);
-        status = ccb == NULL ? STATUS_INVALID_PARAMETER
-                             : fltsim__hostfs_query_info(
-                                   fs, fo, ccb,
-                                   iopb->Parameters.QueryFileInformation.FileInformationClass,
-                                   iopb->Parameters.QueryFileInformation.InfoBuffer,
-                                   iopb->Parameters.QueryFileInformation.Length, &information);
+        status = ccb == NULL
+                     ? STATUS_INVALID_PARAMETER
+                     : fltsim__hostfs_query_info(
+                           fs, fo, ccb, iopb->Parameters.QueryFileInformation.FileInformationClass,
+                           iopb->Parameters.QueryFileInformation.InfoBuffer,
+                           iopb->Parameters.QueryFileInformation.Length, &information);
         break;
     case IRP_MJ_SET_INFORMATION:
         status = fltsim__hostfs_set_info_irp(fs, data);
@@ -630,16 +630,16 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
             break;
         /* Fast I/O carries no IRP flags: it is cached, never paging. */
         status = fltsim__hostfs_read(fs, fo, ccb, 0, iopb->Parameters.Read.ByteOffset,
-                                     iopb->Parameters.Read.Length,
-                                     iopb->Parameters.Read.ReadBuffer, &information);
+                                     iopb->Parameters.Read.Length, iopb->Parameters.Read.ReadBuffer,
+                                     &information);
         handled = TRUE;
         break;
     case IRP_MJ_WRITE: {
         ULONG64 eof, offset;
         if (fcb->kind != HOSTFS_FILE || (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ||
             !NT_SUCCESS(fltsim__hostfs_eof(fs, fcb, &eof)) ||
-            !NT_SUCCESS(fltsim__fs_resolve_offset(fo, eof, iopb->Parameters.Write.ByteOffset,
-                                                  true, &offset)))
+            !NT_SUCCESS(fltsim__fs_resolve_offset(fo, eof, iopb->Parameters.Write.ByteOffset, true,
+                                                  &offset)))
             break;
         /* Extending a file takes the IRP path (the cache manager's fast
          * write declines when the file size must change). */
@@ -657,10 +657,9 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         if (cls != FileBasicInformation && cls != FileStandardInformation &&
             cls != FileNetworkOpenInformation)
             break;
-        status = fltsim__hostfs_query_info(fs, fo, ccb, cls,
-                                           iopb->Parameters.QueryFileInformation.InfoBuffer,
-                                           iopb->Parameters.QueryFileInformation.Length,
-                                           &information);
+        status = fltsim__hostfs_query_info(
+            fs, fo, ccb, cls, iopb->Parameters.QueryFileInformation.InfoBuffer,
+            iopb->Parameters.QueryFileInformation.Length, &information);
         handled = TRUE;
         break;
     }

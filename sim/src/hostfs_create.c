@@ -115,8 +115,7 @@ static int set_host_readonly(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb, b
 }
 
 /* Opens the volume itself (empty name, no related file object), as memfs. */
-static NTSTATUS open_volume(struct fltsim_hostfs *fs, const struct create_args *a,
-                            ULONG_PTR *info)
+static NTSTATUS open_volume(struct fltsim_hostfs *fs, const struct create_args *a, ULONG_PTR *info)
 {
     struct hostfs_fcb *v = fs->volume;
     if (a->dir_file)

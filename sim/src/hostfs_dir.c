@@ -233,8 +233,8 @@ static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA dat
 
     ULONG used = 0;
     bool any = false;
-    status = fltsim__fs_scan_fill(cls, buf, length, single, &ccb->pattern, &scan_ops, &s, &any,
-                                  &used);
+    status =
+        fltsim__fs_scan_fill(cls, buf, length, single, &ccb->pattern, &scan_ops, &s, &any, &used);
     if (!any)
         status = ccb->scan_first ? STATUS_NO_SUCH_FILE : STATUS_NO_MORE_FILES;
     ccb->scan_first = FALSE;

@@ -16,8 +16,8 @@
 /* ------------------------------------------------------------------------- */
 
 NTSTATUS fltsim__hostfs_query_info(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
-                                   struct hostfs_ccb *ccb, FILE_INFORMATION_CLASS cls,
-                                   void *buffer, ULONG length, ULONG_PTR *information)
+                                   struct hostfs_ccb *ccb, FILE_INFORMATION_CLASS cls, void *buffer,
+                                   ULONG length, ULONG_PTR *information)
 {
     struct hostfs_fcb *fcb = ccb->fcb;
     struct fltsim__fs_facts f;
@@ -44,8 +44,8 @@ NTSTATUS fltsim__hostfs_query_info(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
     }
     fltsim__hostfs_facts(&st, &f);
     f.delete_pending = fcb->delete_pending;
-    status = fltsim__fs_query_fill(&f, fo, ccb->granted, cls, buffer, length, path, units,
-                                   information);
+    status =
+        fltsim__fs_query_fill(&f, fo, ccb->granted, cls, buffer, length, path, units, information);
     free(path);
     return status;
 }

@@ -179,8 +179,8 @@ NTSTATUS fltsim__hostfs_eof(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb, UL
 /* ---- hostfs_info.c ---- */
 
 NTSTATUS fltsim__hostfs_query_info(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
-                                   struct hostfs_ccb *ccb, FILE_INFORMATION_CLASS cls,
-                                   void *buffer, ULONG length, ULONG_PTR *information);
+                                   struct hostfs_ccb *ccb, FILE_INFORMATION_CLASS cls, void *buffer,
+                                   ULONG length, ULONG_PTR *information);
 NTSTATUS fltsim__hostfs_set_info_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data);
 NTSTATUS fltsim__hostfs_query_volume_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
                                          ULONG_PTR *information);

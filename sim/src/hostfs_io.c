@@ -23,8 +23,7 @@ NTSTATUS fltsim__hostfs_eof(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb, UL
 /* Reads or writes exactly count bytes at off, looping over short transfers.
  * *done gets the bytes moved (fewer on a read reaching the host's end).
  * 0 or a UV_E* error. */
-static int transfer(uv_file fd, bool write, void *buffer, ULONG64 count, ULONG64 off,
-                    ULONG64 *done)
+static int transfer(uv_file fd, bool write, void *buffer, ULONG64 count, ULONG64 off, ULONG64 *done)
 {
     *done = 0;
     while (*done < count) {

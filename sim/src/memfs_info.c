@@ -41,8 +41,8 @@ NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo, stru
         fltsim__memfs_path_fill(n, path, units);
     }
     fltsim__memfs_facts(n, &f);
-    status = fltsim__fs_query_fill(&f, fo, ccb->granted, cls, buffer, length, path, units,
-                                   information);
+    status =
+        fltsim__fs_query_fill(&f, fo, ccb->granted, cls, buffer, length, path, units, information);
     free(path);
     return status;
 }

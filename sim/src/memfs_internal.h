@@ -17,8 +17,8 @@
 #include "fltsim/memfs.h"
 #include "fs_shared.h"
 
-#define MEMFS_NODE_MAGIC 0x45444f4eu /* "NODE" */
-#define MEMFS_CCB_MAGIC 0x4e45504fu  /* "OPEN" */
+#define MEMFS_NODE_MAGIC 0x45444f4eu       /* "NODE" */
+#define MEMFS_CCB_MAGIC 0x4e45504fu        /* "OPEN" */
 #define MEMFS_NAME_MAX FLTSIM__FS_NAME_MAX /* units in one component */
 
 enum memfs_kind {
@@ -53,7 +53,7 @@ struct memfs_node {
     BOOLEAN delete_pending;
     BOOLEAN unlinked;
     struct fltsim__fs_share share; /* IoCheckShareAccess's counters */
-    ULONG section_acquires; /* IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION not yet released */
+    ULONG section_acquires;        /* IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION not yet released */
     SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
 };
 
@@ -69,9 +69,9 @@ struct memfs_ccb {
     BOOLEAN delete_on_close;
     BOOLEAN cleaned_up;
     /* directory enumeration */
-    BOOLEAN scan_active;  /* a pattern has been taken */
-    BOOLEAN scan_first;   /* the next query is the first of its scan */
-    UCHAR scan_phase;     /* 0: "." next, 1: ".." next, 2: children */
+    BOOLEAN scan_active; /* a pattern has been taken */
+    BOOLEAN scan_first;  /* the next query is the first of its scan */
+    UCHAR scan_phase;    /* 0: "." next, 1: ".." next, 2: children */
     struct fltsim__fs_pattern pattern;
     BOOLEAN resume_valid; /* resume holds the upcased name of the last child passed */
     USHORT resume_len;
