@@ -738,6 +738,32 @@ static void hostfs_readonly_attribute_maps_to_permissions(void **state)
     assert_string_equal(host_get(h, "p.txt"), "Data");
 }
 
+static void hostfs_fast_io_and_section_sync_serve_host_data(void **state)
+{
+    struct hf *h = *state;
+    fltsim_system *sys = h->sys;
+    IO_STATUS_BLOCK iosb;
+    char buf[16];
+    HANDLE f;
+
+    host_put(h, "fast.txt", "fast data");
+    f = open_rw(sys, L"C:\\fast.txt");
+    LONGLONG off = 5;
+    assert_status(fltsim_io_read(sys, f, buf, sizeof(buf), &off, FLTSIM_IO_FAST, &iosb),
+                  STATUS_SUCCESS);
+    assert_int_equal(iosb.Information, 4);
+    assert_memory_equal(buf, "data", 4);
+    off = 0;
+    assert_status(fltsim_io_write(sys, f, "FAST", 4, &off, FLTSIM_IO_FAST, &iosb), STATUS_SUCCESS);
+    /* Extending declines fast I/O; the IRP that follows extends the file. */
+    off = 9;
+    assert_status(fltsim_io_write(sys, f, "!", 1, &off, FLTSIM_IO_FAST, &iosb), STATUS_SUCCESS);
+    assert_string_equal(host_get(h, "fast.txt"), "FAST data!");
+    assert_status(fltsim_io_map_section(sys, f, PAGE_READONLY), STATUS_SUCCESS);
+    assert_status(fltsim_io_release_for_section_sync(sys, f), STATUS_INVALID_DEVICE_STATE);
+    assert_status(fltsim_io_close(sys, f), STATUS_SUCCESS);
+}
+
 /* ---- read-only hostfs and the root ---- */
 
 static void hostfs_read_only_mode_refuses_modifications(void **state)
@@ -1026,6 +1052,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(hostfs_read_past_end_of_file, setup, teardown),
         cmocka_unit_test_setup_teardown(hostfs_write_extends_and_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(hostfs_readonly_attribute_maps_to_permissions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(hostfs_fast_io_and_section_sync_serve_host_data, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(hostfs_read_only_mode_refuses_modifications, setup,
                                         teardown),
