@@ -4,8 +4,10 @@
  * callback data, exactly once; nothing can be queued for them;
  * InstanceTeardownStart must complete what the filter pended (V26 otherwise)
  * and InstanceTeardownComplete waits for every operation the instance holds.
- * A (300000) and B (200000) over memfs; overlapped writes or spawned
- * requestors keep operations in flight while the test detaches or unloads.
+ * An operation whose buffer the instance swapped is not drained but waited
+ * for (SPEC 2.6 step 3). A (300000), B (200000) and, in some cases, C
+ * (100000) over memfs; overlapped writes or spawned requestors keep
+ * operations in flight while the test detaches or unloads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,9 @@ struct watch {
     bool hold_in_post; /* post: MORE_PROCESSING_REQUIRED, keep it (held) */
     bool synchronize;  /* pre: FLT_PREOP_SYNCHRONIZE */
     bool complete_in_teardown_start;
+    bool swap;        /* pre: swap the buffer (write or query information), dirty */
+    bool move_offset; /* pre: change only Write.ByteOffset, dirty */
+    char swap_buffer[64];
     FLT_POSTOP_CALLBACK_STATUS draining_returns;
     /* observed */
     PFLT_CALLBACK_DATA pre_data, held;
@@ -35,8 +40,8 @@ struct watch {
 
 struct fixture {
     struct test_world w;
-    struct tf_filter a, b;
-    struct watch wa, wb;
+    struct tf_filter a, b, c; /* c (100000) only where a case loads it */
+    struct watch wa, wb, wc;
 };
 
 static LONG teardown_completes;
@@ -77,6 +82,24 @@ static FLT_PREOP_CALLBACK_STATUS hook_pre(struct tf_filter *tf, PFLT_CALLBACK_DA
     w->pre_data = data;
     w->pre_thread = fltsim_thread_id();
     *context = (PVOID)0xC0FFEE;
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    if (w->swap && w->major == IRP_MJ_WRITE) {
+        /* The filter's own buffer goes down, with other data; the post
+         * "frees" it (SPEC 6.3, as BufferRewriter does). */
+        memcpy(w->swap_buffer, "SWAPD", 5);
+        iopb->Parameters.Write.WriteBuffer = w->swap_buffer;
+        iopb->Parameters.Write.MdlAddress = NULL;
+        FltSetCallbackDataDirty(data);
+        *context = w->swap_buffer;
+    } else if (w->swap && w->major == IRP_MJ_QUERY_INFORMATION) {
+        memset(w->swap_buffer, 0, sizeof(w->swap_buffer));
+        iopb->Parameters.QueryFileInformation.InfoBuffer = w->swap_buffer;
+        FltSetCallbackDataDirty(data);
+        *context = w->swap_buffer;
+    } else if (w->move_offset) {
+        iopb->Parameters.Write.ByteOffset.QuadPart += 6; /* no buffer of its own */
+        FltSetCallbackDataDirty(data);
+    }
     if (w->hold_in_pre) {
         *context = NULL;
         __atomic_store_n(&w->held, data, __ATOMIC_SEQ_CST);
@@ -101,6 +124,8 @@ static FLT_POSTOP_CALLBACK_STATUS hook_post(struct tf_filter *tf, PFLT_CALLBACK_
     w->post_thread = fltsim_thread_id();
     if (flags & FLTFL_POST_OPERATION_DRAINING) {
         __atomic_add_fetch(&w->draining_posts, 1, __ATOMIC_SEQ_CST);
+        if (w->swap && context == w->swap_buffer)
+            memset(w->swap_buffer, 'x', sizeof(w->swap_buffer)); /* its clean-up: "free" */
         /* No work may be queued for a draining operation (SPEC 4.4). */
         PFLT_DEFERRED_IO_WORKITEM item = FltAllocateDeferredIoWorkItem();
         w->draining_queue_status =
@@ -115,6 +140,15 @@ static FLT_POSTOP_CALLBACK_STATUS hook_post(struct tf_filter *tf, PFLT_CALLBACK_
     if (w->hold_in_post) {
         w->held = data;
         return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+    }
+    if (w->swap && context == w->swap_buffer) {
+        /* The post sees the parameters its pre received: hand the answer to
+         * the caller's buffer, then "free" the swapped one (poisoned, so a
+         * file system still using it would show). */
+        if (w->major == IRP_MJ_QUERY_INFORMATION && NT_SUCCESS(data->IoStatus.Status))
+            memcpy(data->Iopb->Parameters.QueryFileInformation.InfoBuffer, w->swap_buffer,
+                   data->IoStatus.Information);
+        memset(w->swap_buffer, 'x', sizeof(w->swap_buffer));
     }
     return FLT_POSTOP_FINISHED_PROCESSING;
 }
@@ -151,9 +185,10 @@ static int setup(void **state)
     world_create(&f->w, 0);
     tf_init(&f->a, "A", "300000");
     tf_init(&f->b, "B", "200000");
-    struct tf_filter *all[] = {&f->a, &f->b};
-    struct watch *watches[] = {&f->wa, &f->wb};
-    for (int i = 0; i < 2; i++) {
+    tf_init(&f->c, "C", "100000");
+    struct tf_filter *all[] = {&f->a, &f->b, &f->c};
+    struct watch *watches[] = {&f->wa, &f->wb, &f->wc};
+    for (int i = 0; i < 3; i++) {
         all[i]->pre = hook_pre;
         all[i]->post = hook_post;
         all[i]->teardown_start_hook = teardown_start;
@@ -314,17 +349,21 @@ static void detach_thread(void *arg)
     __atomic_store_n(&job->done, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Detaches B on a spawned thread and returns once its
- * InstanceTeardownStartCallback ran. */
-static fltsim_thread *detach_b_in_background(struct detach_job *job)
+/* Detaches job->filter on a spawned thread and returns once the
+ * InstanceTeardownStartCallback watched by w ran. */
+static fltsim_thread *detach_in_background(struct detach_job *job, struct watch *w)
 {
     fltsim_thread *t;
     assert_status(fltsim_thread_spawn(job->f->w.sys, 1000, 4001, detach_thread, job, &t),
                   STATUS_SUCCESS);
-    assert_status(
-        KeWaitForSingleObject(&job->f->wb.teardown_started, Executive, KernelMode, FALSE, NULL),
-        STATUS_SUCCESS);
+    assert_status(KeWaitForSingleObject(&w->teardown_started, Executive, KernelMode, FALSE, NULL),
+                  STATUS_SUCCESS);
     return t;
+}
+
+static fltsim_thread *detach_b_in_background(struct detach_job *job)
+{
+    return detach_in_background(job, &job->f->wb);
 }
 
 /* SPEC 2.6 steps 2 and 4, V26: when InstanceTeardownStart leaves an
@@ -431,6 +470,159 @@ static void teardown_new_operations_skip_the_instance(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* The three filters A, B and C, each watched. */
+static void load_three(struct fixture *f)
+{
+    assert_status(tf_load(f->w.sys, &f->c), STATUS_SUCCESS);
+    load_both(f);
+    f->c.user = &f->wc;
+}
+
+static void file_is(struct fixture *f, const char *expected)
+{
+    char data[64];
+    size_t size = 0;
+    assert_status(fltsim_memfs_read_file(f->w.fs, L"\\a.txt", data, sizeof(data), &size),
+                  STATUS_SUCCESS);
+    assert_int_equal(size, strlen(expected));
+    assert_memory_equal(data, expected, size);
+}
+
+/* SPEC 2.6 step 3: an operation whose write buffer A swapped is not drained
+ * when A detaches (its post would free the buffer the layers below still
+ * use). fltsim, which does not model cancellation, has A's teardown wait for
+ * the operation; the file system writes from A's buffer and A's post then
+ * runs once, normally. B, which did not swap, is drained from the same
+ * operation as before, exactly once. */
+static void teardown_waits_for_swapped_write_instead_of_draining(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.swap = true;
+    f->wc.hold_in_pre = true;
+    load_three(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_non_null(f->wc.held);
+
+    assert_status(FltDetachVolume(f->b.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(f->wb.posts, 1);
+    assert_int_equal(f->wb.draining_posts, 1);
+    assert_int_equal(f->wb.post_flags, FLTFL_POST_OPERATION_DRAINING);
+    assert_int_equal(teardown_completes, 1);
+
+    struct detach_job job = {f, f->a.filter, STATUS_PENDING, 0};
+    fltsim_thread *t = detach_in_background(&job, &f->wa);
+    /* The detach blocks on the operation instead of draining A's post.
+     * Observed now, asserted once the operation and the detach are over. */
+    NTSTATUS idle = fltsim_system_wait_idle(f->w.sys, 200);
+    LONG done_while_held = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    LONG posts_while_held = __atomic_load_n(&f->wa.posts, __ATOMIC_SEQ_CST);
+    LONG completes_while_held = __atomic_load_n(&teardown_completes, __ATOMIC_SEQ_CST);
+
+    FltCompletePendedPreOperation(f->wc.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    fltsim_thread_join(t);
+    assert_status(idle, STATUS_TIMEOUT);
+    assert_int_equal(done_while_held, 0);
+    assert_int_equal(posts_while_held, 0);
+    assert_int_equal(completes_while_held, 1);
+    assert_status(job.status, STATUS_SUCCESS);
+    assert_int_equal(teardown_completes, 2);
+    finish_write(f, &in);
+    file_is(f, "SWAPD world"); /* written from A's buffer while it was alive */
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(f->wa.draining_posts, 0);
+    assert_int_equal(f->wa.post_flags, 0);
+    assert_false(f->wa.post_data_flags & FLTFL_CALLBACK_DATA_DRAINING_IO);
+    assert_ptr_equal(f->wa.post_data, f->wa.pre_data); /* the operation, not a copy */
+    assert_ptr_equal(f->wa.post_context, f->wa.swap_buffer);
+    assert_int_equal(f->wb.posts, 1); /* exactly once */
+    assert_int_equal(f->wc.posts, 1);
+    /* B's draining post tried FltDoCompletionProcessingWhenSafe (V15). */
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V15"), 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 1);
+}
+
+/* Only a buffer counts: a pre that changed other parameters (dirty) is
+ * drained as usual. */
+static void teardown_drains_dirty_operation_without_swapped_buffer(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.move_offset = true;
+    f->wb.hold_in_pre = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_non_null(f->wb.held);
+    assert_status(FltDetachVolume(f->a.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(f->wa.draining_posts, 1);
+    assert_int_equal(teardown_completes, 1);
+    FltCompletePendedPreOperation(f->wb.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    finish_write(f, &in);
+    file_is(f, "hello HELLO"); /* the moved offset reached the file system */
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(f->wb.posts, 1);
+}
+
+struct query_job {
+    struct fixture *f;
+    HANDLE handle;
+    FILE_STANDARD_INFORMATION info;
+    IO_STATUS_BLOCK iosb;
+    NTSTATUS status;
+};
+
+static void query_thread(void *arg)
+{
+    struct query_job *job = arg;
+    job->status = fltsim_io_query_information(job->f->w.sys, job->handle, &job->info,
+                                              sizeof(job->info), FileStandardInformation, 0,
+                                              &job->iosb);
+}
+
+/* SPEC 2.6 step 3 for a query's InfoBuffer: A's post, run when the query
+ * completes, copies what the file system put in A's buffer to the caller's;
+ * a drained post could not have (the file system had not answered yet). */
+static void teardown_waits_for_swapped_query_information(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.major = f->wb.major = f->wc.major = IRP_MJ_QUERY_INFORMATION;
+    f->wa.swap = true;
+    f->wc.hold_in_pre = true;
+    load_three(f);
+    struct query_job query = {f, NULL, {{{0}}}, {{0}}, STATUS_PENDING};
+    query.handle = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    fltsim_thread *requestor;
+    assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4002, query_thread, &query, &requestor),
+                  STATUS_SUCCESS);
+    for (int i = 0; i < 1000 && __atomic_load_n(&f->wc.held, __ATOMIC_SEQ_CST) == NULL; i++) {
+        LARGE_INTEGER ms = {.QuadPart = -10000};
+        KeDelayExecutionThread(KernelMode, FALSE, &ms);
+    }
+    assert_non_null(f->wc.held);
+
+    struct detach_job job = {f, f->a.filter, STATUS_PENDING, 0};
+    fltsim_thread *t = detach_in_background(&job, &f->wa);
+    NTSTATUS idle = fltsim_system_wait_idle(f->w.sys, 200);
+    LONG done_while_held = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    LONG posts_while_held = __atomic_load_n(&f->wa.posts, __ATOMIC_SEQ_CST);
+
+    FltCompletePendedPreOperation(f->wc.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    fltsim_thread_join(requestor);
+    fltsim_thread_join(t);
+    assert_status(idle, STATUS_TIMEOUT);
+    assert_int_equal(done_while_held, 0);
+    assert_int_equal(posts_while_held, 0);
+    assert_status(job.status, STATUS_SUCCESS);
+    assert_status(query.status, STATUS_SUCCESS);
+    assert_int_equal(query.iosb.Information, sizeof(query.info));
+    assert_int_equal(query.info.EndOfFile.QuadPart, 11);
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(f->wa.draining_posts, 0);
+    assert_int_equal(f->wa.post_flags, 0);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_status(fltsim_io_close(f->w.sys, query.handle), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -442,6 +634,9 @@ int main(void)
         CASE(teardown_waits_for_pended_operation_and_reports),
         CASE(teardown_drains_synchronized_post_on_teardown_thread),
         CASE(teardown_new_operations_skip_the_instance),
+        CASE(teardown_waits_for_swapped_write_instead_of_draining),
+        CASE(teardown_drains_dirty_operation_without_swapped_buffer),
+        CASE(teardown_waits_for_swapped_query_information),
     };
     return FLTSIM_RUN_SUITE("teardown", tests);
 }

@@ -13,8 +13,11 @@
  * a given thread (SYNCHRONIZE: the pre's thread; create: the issuer) is handed
  * to that thread, which waits for it. Each node keeps the parameter block its
  * pre saw, so every filter's post sees its own view (SPEC 6.3). Teardown
- * drains the posts of an instance's operations in flight (SPEC 4.4).
+ * drains the posts of an instance's operations in flight (SPEC 4.4), except
+ * those of operations whose buffer the instance swapped, which it waits for
+ * (SPEC 2.6 step 3; cancellation is not modeled).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,6 +417,78 @@ static void take_parameter_changes(struct fltsim_op *op, struct fltsim_node *nod
     }
 }
 
+/* Whether down, the parameters a pre passed on (after
+ * take_parameter_changes), carry a buffer or MDL other than the one in view,
+ * the parameters the pre received: the filter swapped the buffer (SPEC 6.3).
+ * The buffer fields per major are those FLT_PARAMETERS gives a buffer and MDL
+ * pair, or a lone buffer (SPEC 6.4). */
+static bool buffers_swapped(const FLT_IO_PARAMETER_BLOCK *down, const FLT_IO_PARAMETER_BLOCK *view)
+{
+    const FLT_PARAMETERS *d = &down->Parameters;
+    const FLT_PARAMETERS *v = &view->Parameters;
+#define CHANGED(field) (d->field != v->field)
+    switch (view->MajorFunction) {
+    case IRP_MJ_READ:
+        return CHANGED(Read.ReadBuffer) || CHANGED(Read.MdlAddress);
+    case IRP_MJ_WRITE:
+        return CHANGED(Write.WriteBuffer) || CHANGED(Write.MdlAddress);
+    case IRP_MJ_QUERY_INFORMATION:
+        return CHANGED(QueryFileInformation.InfoBuffer);
+    case IRP_MJ_SET_INFORMATION:
+        return CHANGED(SetFileInformation.InfoBuffer);
+    case IRP_MJ_QUERY_EA:
+        return CHANGED(QueryEa.EaBuffer) || CHANGED(QueryEa.MdlAddress);
+    case IRP_MJ_SET_EA:
+        return CHANGED(SetEa.EaBuffer) || CHANGED(SetEa.MdlAddress);
+    case IRP_MJ_QUERY_VOLUME_INFORMATION:
+        return CHANGED(QueryVolumeInformation.VolumeBuffer);
+    case IRP_MJ_SET_VOLUME_INFORMATION:
+        return CHANGED(SetVolumeInformation.VolumeBuffer);
+    case IRP_MJ_DIRECTORY_CONTROL:
+        if (view->MinorFunction == IRP_MN_QUERY_DIRECTORY)
+            return CHANGED(DirectoryControl.QueryDirectory.DirectoryBuffer) ||
+                   CHANGED(DirectoryControl.QueryDirectory.MdlAddress);
+        if (view->MinorFunction == IRP_MN_NOTIFY_CHANGE_DIRECTORY ||
+            view->MinorFunction == IRP_MN_NOTIFY_CHANGE_DIRECTORY_EX)
+            return CHANGED(DirectoryControl.NotifyDirectory.DirectoryBuffer) ||
+                   CHANGED(DirectoryControl.NotifyDirectory.MdlAddress);
+        return false;
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+        /* Mount and verify carry a VPB and a device, not buffers. Neither's
+         * three pointers overlay those of Buffered and Direct. */
+        if (view->MinorFunction != IRP_MN_USER_FS_REQUEST &&
+            view->MinorFunction != IRP_MN_KERNEL_CALL)
+            return false;
+        return CHANGED(FileSystemControl.Neither.InputBuffer) ||
+               CHANGED(FileSystemControl.Neither.OutputBuffer) ||
+               CHANGED(FileSystemControl.Neither.OutputMdlAddress);
+    case IRP_MJ_DEVICE_CONTROL:
+    case IRP_MJ_INTERNAL_DEVICE_CONTROL:
+        return CHANGED(DeviceIoControl.Neither.InputBuffer) ||
+               CHANGED(DeviceIoControl.Neither.OutputBuffer) ||
+               CHANGED(DeviceIoControl.Neither.OutputMdlAddress);
+    case IRP_MJ_QUERY_SECURITY:
+        return CHANGED(QuerySecurity.SecurityBuffer) || CHANGED(QuerySecurity.MdlAddress);
+    case IRP_MJ_QUERY_QUOTA:
+        return CHANGED(QueryQuota.QuotaBuffer) || CHANGED(QueryQuota.MdlAddress);
+    case IRP_MJ_SET_QUOTA:
+        return CHANGED(SetQuota.QuotaBuffer) || CHANGED(SetQuota.MdlAddress);
+    default:
+        return false;
+    }
+#undef CHANGED
+}
+
+_Static_assert(offsetof(FLT_PARAMETERS, FileSystemControl.Buffered.SystemBuffer) ==
+                       offsetof(FLT_PARAMETERS, FileSystemControl.Neither.InputBuffer) &&
+                   offsetof(FLT_PARAMETERS, FileSystemControl.Direct.OutputMdlAddress) ==
+                       offsetof(FLT_PARAMETERS, FileSystemControl.Neither.OutputMdlAddress) &&
+                   offsetof(FLT_PARAMETERS, DeviceIoControl.Buffered.SystemBuffer) ==
+                       offsetof(FLT_PARAMETERS, DeviceIoControl.Neither.InputBuffer) &&
+                   offsetof(FLT_PARAMETERS, DeviceIoControl.Direct.OutputMdlAddress) ==
+                       offsetof(FLT_PARAMETERS, DeviceIoControl.Neither.OutputMdlAddress),
+               "the buffered and direct views of the control codes overlay the neither view");
+
 /* ---- pre ---- */
 
 static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
@@ -450,6 +525,9 @@ static void apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS s
         } else {
             node->completion_context = ctx;
             node->synchronized = st == FLT_PREOP_SYNCHRONIZE;
+            /* op->iopb is what the pre passed down: take_parameter_changes
+             * ran on both ways here (return and FltCompletePendedPre). */
+            node->swapped = buffers_swapped(&op->iopb, &node->view);
             __atomic_store_n(&node->state, FLTSIM_NODE_WANTS_POST, __ATOMIC_SEQ_CST);
         }
         op->cursor = i + 1;
@@ -1303,7 +1381,18 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
         struct fltsim_op *op = ops[k];
         for (ULONG j = 0; j < op->node_count; j++) {
             struct fltsim_node *node = &op->nodes[j];
-            if (node->instance != inst)
+            if (node->instance != inst || node_state(node) != FLTSIM_NODE_WANTS_POST)
+                continue;
+            /* SPEC 2.6 step 3: an operation whose buffer this filter swapped
+             * is not drained (its post would free the buffer while the
+             * layers below may still use it); FltMgr cancels it and waits
+             * for it to complete. fltsim does not model I/O cancellation: the
+             * node is left to its normal post, which runs when the operation
+             * completes (callbacks still run for operations that started
+             * before teardown, SPEC 2.6 step 1), and teardown waits for that
+             * in step 4 (the node counts in ops_in_flight until then). Its
+             * state was read first: swapped is written before WANTS_POST. */
+            if (node->swapped)
                 continue;
             LONG expected = FLTSIM_NODE_WANTS_POST;
             if (!__atomic_compare_exchange_n(&node->state, &expected, FLTSIM_NODE_POSTING, false,

@@ -310,8 +310,10 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     }
 
     /* 3. Posts the instance still owes are called now, with
-     * FLTFL_POST_OPERATION_DRAINING; operations it still keeps pended are
-     * reported (V26): teardown cannot finish until they complete. */
+     * FLTFL_POST_OPERATION_DRAINING, except for operations whose buffer it
+     * swapped: those are waited for in step 4 (FltMgr would cancel them;
+     * fltsim does not model cancellation). Operations it still keeps pended
+     * are reported (V26): teardown cannot finish until they complete. */
     fltsim__drain_instance(inst);
 
     /* 4. Wait for the operations that started before step 1. */

@@ -228,6 +228,10 @@ struct fltsim_node {
     FLT_RELATED_OBJECTS objects;
     LONG state; /* enum fltsim_node_state, atomic */
     BOOLEAN synchronized;
+    /* Its pre passed a buffer of its own down (SPEC 6.3): teardown does not
+     * drain the node (SPEC 2.6 step 3). Written before state becomes
+     * WANTS_POST, by the thread that ran the pre. */
+    BOOLEAN swapped;
     struct fltsim_sthread *pre_thread; /* where its pre ran: SYNCHRONIZE posts go back there */
 };
 
@@ -475,9 +479,10 @@ struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
 
 /* ---- dispatch (dispatch.c) ---- */
 
-/* Calls the posts of an instance's operations in flight with
- * FLTFL_POST_OPERATION_DRAINING (SPEC 2.6 step 3, 4.4), then reports the
- * operations the instance still keeps pended (V26). */
+/* Reports the operations the instance still keeps pended (V26), then calls
+ * the posts of its operations in flight with FLTFL_POST_OPERATION_DRAINING
+ * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those posts
+ * run when the operation completes, which teardown waits for. */
 void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 /* Whether data is an operation whose post runs on this thread now; gives the
  * op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
