@@ -30,6 +30,7 @@ struct tally {
     LONG start[256]; /* operations entering the stack */
     LONG fs[256];    /* the file system called */
     LONG pre[256], post[256];
+    LONG draining_posts; /* posts with FLTFL_POST_OPERATION_DRAINING */
     LONG pend, resume, queued;
     LONG queued_any; /* also items queued outside any callback (no filter named) */
 };
@@ -62,6 +63,8 @@ static void tally_cb(void *ctx, const struct fltsim_event *ev)
     case FLTSIM_EV_POST:
         if (ours)
             add(&t->post[ev->major]);
+        if (ours && (ev->flags & FLTFL_POST_OPERATION_DRAINING))
+            add(&t->draining_posts);
         break;
     case FLTSIM_EV_PEND:
         if (ours && ev->flags == 0)
@@ -644,12 +647,13 @@ static void rewriter_frees_at_dispatch_level(void **state)
     finish(f, REWRITER_TAG);
 }
 
-/* SPEC 4.4: a post drained while the rewriter detaches still frees its
- * buffer. (On Windows an operation whose buffer was swapped is cancelled
- * rather than drained, SPEC 2.6; the filter below plays that cancel by
- * completing the held write with STATUS_CANCELLED, so nothing touches the
- * freed buffer.) */
-static void rewriter_draining_post_frees_the_buffer(void **state)
+/* SPEC 2.6 step 3: the rewriter swapped the write's buffer, so its detach
+ * does not drain the post (which would free the buffer the filter below and
+ * the file system still use) but waits for the write to complete; the file
+ * system then writes the rewritten bytes and the post frees the buffer, once,
+ * without FLTFL_POST_OPERATION_DRAINING. (FltMgr would cancel the write;
+ * fltsim does not model cancellation, so the filter below completes it.) */
+static void rewriter_detach_waits_for_swapped_write(void **state)
 {
     (void)state;
     struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "BufferRewriter");
@@ -667,15 +671,31 @@ static void rewriter_draining_post_frees_the_buffer(void **state)
     assert_status(fltsim_io_write_async(f->w.sys, ah, "abc", 3, 0, 0, &io), STATUS_PENDING);
     assert_non_null(held);
     assert_int_equal(tag_outstanding(REWRITER_TAG), 1);
-    assert_status(FltDetachVolume(fltsim_driver_filter(f->example), f->w.volume, NULL),
-                  STATUS_SUCCESS);
-    assert_int_equal(tag_outstanding(REWRITER_TAG), 0);
-    held->IoStatus.Status = STATUS_CANCELLED;
-    held->IoStatus.Information = 0;
-    FltCompletePendedPreOperation(held, FLT_PREOP_COMPLETE, NULL);
+
+    struct unload_job job = {f->example, 0, STATUS_PENDING, 0};
+    fltsim_thread *t = unload_in_background(f->w.sys, &job);
+    f->example = NULL;
+    /* The unload runs until it blocks on the write (the deterministic
+     * executor runs it inside this wait). Observed now, asserted after. */
+    NTSTATUS idle = fltsim_system_wait_idle(f->w.sys, 300);
+    LONG done_while_held = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    ULONG64 outstanding_while_held = tag_outstanding(REWRITER_TAG);
+    LONG posts_while_held = get(&f->tally.post[IRP_MJ_WRITE]);
+
+    FltCompletePendedPreOperation(held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
     assert_status(KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
-    assert_status(io.iosb.Status, STATUS_CANCELLED);
-    file_is(f, L"\\a.txt", "hello world");
+    fltsim_thread_join(t);
+    assert_status(idle, STATUS_TIMEOUT);
+    assert_int_equal(done_while_held, 0);
+    assert_int_equal(outstanding_while_held, 1); /* not freed under the file system */
+    assert_int_equal(posts_while_held, 0);
+    assert_status(job.status, STATUS_SUCCESS);
+    assert_status(io.iosb.Status, STATUS_SUCCESS);
+    assert_int_equal(io.iosb.Information, 3);
+    file_is(f, L"\\a.txt", "ABClo world");
+    assert_int_equal(get(&f->tally.post[IRP_MJ_WRITE]), 1);
+    assert_int_equal(get(&f->tally.draining_posts), 0);
+    assert_int_equal(tag_outstanding(REWRITER_TAG), 0);
     assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
     finish(f, REWRITER_TAG);
 }
@@ -982,7 +1002,7 @@ int main(void)
         cmocka_unit_test(rewriter_fast_io_write_comes_back_as_irp),
         cmocka_unit_test(rewriter_skips_paging_io),
         cmocka_unit_test(rewriter_frees_at_dispatch_level),
-        cmocka_unit_test(rewriter_draining_post_frees_the_buffer),
+        cmocka_unit_test(rewriter_detach_waits_for_swapped_write),
         cmocka_unit_test(pendreads_reads_return_the_right_data),
         cmocka_unit_test(pendreads_overlapped_reads_complete),
         cmocka_unit_test(pendreads_lets_through_what_it_cannot_post),

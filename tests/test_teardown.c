@@ -574,9 +574,9 @@ struct query_job {
 static void query_thread(void *arg)
 {
     struct query_job *job = arg;
-    job->status = fltsim_io_query_information(job->f->w.sys, job->handle, &job->info,
-                                              sizeof(job->info), FileStandardInformation, 0,
-                                              &job->iosb);
+    job->status =
+        fltsim_io_query_information(job->f->w.sys, job->handle, &job->info, sizeof(job->info),
+                                    FileStandardInformation, 0, &job->iosb);
 }
 
 /* SPEC 2.6 step 3 for a query's InfoBuffer: A's post, run when the query

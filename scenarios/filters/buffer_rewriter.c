@@ -11,9 +11,15 @@
  *               FLT_PREOP_SUCCESS_WITH_CALLBACK with the buffer as the
  *               completion context;
  *   post-write: free the buffer (ExFreePoolWithTag on nonpaged pool is legal
- *               at DISPATCH_LEVEL, where a post may run, SPEC 4.2); also when
- *               the post is called with FLTFL_POST_OPERATION_DRAINING, which
- *               exists for exactly this clean-up (SPEC 4.4).
+ *               at DISPATCH_LEVEL, where a post may run, SPEC 4.2).
+ *
+ * Teardown does not drain a write whose buffer the filter swapped: a draining
+ * post would free the buffer while the filters below and the file system may
+ * still use it. FltMgr cancels such an operation and waits for it to
+ * complete (SPEC 2.6 step 3; fltsim, which does not model cancellation, only
+ * waits), so the post frees the buffer after the write is over. The post
+ * still frees it when called with FLTFL_POST_OPERATION_DRAINING (SPEC 4.4),
+ * which costs nothing.
  *
  * The dirty rule (SPEC 6.3): a parameter changed in a pre reaches the filters
  * below and the file system only if the filter calls FltSetCallbackDataDirty;
