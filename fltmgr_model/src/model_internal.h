@@ -262,6 +262,9 @@ struct fltsim_op {
     ULONG base_flags; /* FLTFL_CALLBACK_DATA_* the request started with */
     PETHREAD thread;  /* as issued (V16) */
     KPROCESSOR_MODE mode;
+    PFILE_OBJECT file_object; /* as issued (FltCancelFileOpen finds creates by it) */
+    NTSTATUS fs_status;       /* what the file system answered; STATUS_PENDING until it has */
+    NTSTATUS post_before;     /* IoStatus.Status when the running post was called */
     /* state machine; changed only by the baton holder */
     enum fltsim_phase phase;
     ULONG cursor; /* PRE: next node; POST: posts left for [0, cursor) */
@@ -466,5 +469,15 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
 void fltsim__op_ref(struct fltsim_op *op);
 void fltsim__op_unref(struct fltsim_op *op);
+/* fltsim_request_dispatch for I/O a filter generates (SPEC 2.3): only the
+ * instances below `below` (lower altitude) and the file system see it. below
+ * NULL starts at the top, as fltsim_request_dispatch does. */
+NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                        struct _FLT_INSTANCE *below);
+/* The IRP_MJ_CREATE in flight on inst's volume that was issued for fo, with a
+ * reference the caller drops (fltsim__op_unref), or NULL. *in_post tells
+ * whether inst's post for it is running or holds it pended (SPEC 4.5). */
+struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
+                                           bool *in_post);
 
 #endif /* FLTSIM_MODEL_INTERNAL_H */

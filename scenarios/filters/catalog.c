@@ -13,6 +13,10 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "completes creates of names containing 'secret' with STATUS_ACCESS_DENIED", NULL},
     {"readquota", L"ReadQuota", ReadQuotaDriverEntry, L"260000",
      "post-read pends (MORE_PROCESSING_REQUIRED) and accounts from a deferred work item", NULL},
+    {"antivirus", L"AntiVirus", AntiVirusDriverEntry, L"320000",
+     "scans each opened file from a deferred work item (FltReadFile); refuses infected ones "
+     "with FltCancelFileOpen",
+     NULL},
 };
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);

@@ -18,6 +18,17 @@ DRIVER_INITIALIZE ReadQuotaDriverEntry;
 /* Reads ReadQuota let through without accounting (it could neither post nor
  * synchronize them). */
 LONG ReadQuotaUnaccounted(VOID);
+DRIVER_INITIALIZE AntiVirusDriverEntry;
+/* AntiVirus: the byte pattern it looks for (NULL: the default marker
+ * "X5O!P%@AP"); set it before loading. Counters since its DriverEntry: files
+ * scanned (in all / in the post itself rather than a work item), infected
+ * opens refused, and opens let through unscanned (draining, read errors,
+ * no memory). */
+VOID AntiVirusSetSignature(const CHAR *Signature, ULONG Length);
+LONG AntiVirusScanned(VOID);
+LONG AntiVirusScannedInline(VOID);
+LONG AntiVirusDetected(VOID);
+LONG AntiVirusUnscanned(VOID);
 
 /* One built-in example. */
 struct fltsim_example_filter {
