@@ -1,0 +1,706 @@
+/*
+ * Scenario suite (DESIGN decision 8): small scenario files loaded and run
+ * under both executors (memfs files, each operation kind, nowait and wait,
+ * overlapped I/O, load/unload/attach/detach, a shared-object filter,
+ * expectations that must fail), and the malformed files of
+ * tests/scenarios/bad/, each of which must be refused with the one error
+ * line its "# expect:" comment names.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fltsim_test.h"
+
+#include <fltsim/scenario.h>
+
+static char tmpdir[256];
+
+/* Writes text (with "@HOLD@" replaced by the fixture filter's path) into a
+ * scenario file named name in the suite's temporary directory; returns its
+ * path (static buffer). */
+static const char *write_scenario(const char *name, const char *text)
+{
+    static char path[512];
+    if (tmpdir[0] == '\0') {
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/fltsim-scenario-XXXXXX");
+        assert_non_null(mkdtemp(tmpdir));
+    }
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (const char *p = text; *p != '\0';) {
+        if (strncmp(p, "@HOLD@", 6) == 0) {
+            fputs(FLTSIM_TEST_HOLD_READS_SO, f);
+            p += 6;
+        } else {
+            fputc(*p++, f);
+        }
+    }
+    fclose(f);
+    return path;
+}
+
+struct outcome {
+    NTSTATUS status;
+    struct fltsim_scenario_result result;
+    char log[8192];
+};
+
+/* Loads text (asserting it loads) and runs it under the suite's executor. */
+static void run_text_with(const char *name, const char *text,
+                          const struct fltsim_scenario_run_options *base, struct outcome *out)
+{
+    char error[512];
+    struct fltsim_scenario *sc;
+    const char *path = write_scenario(name, text);
+    NTSTATUS st = fltsim_scenario_load(path, &sc, error, sizeof(error));
+    if (!NT_SUCCESS(st))
+        fail_msg("%s does not load: %s", name, error);
+
+    char *logbuf = NULL;
+    size_t logsize = 0;
+    FILE *log = open_memstream(&logbuf, &logsize);
+    assert_non_null(log);
+    struct fltsim_scenario_run_options options = {0};
+    if (base != NULL)
+        options = *base;
+    options.override_executor = true;
+    options.executor = test_executor;
+    if (test_executor == FLTSIM_EXECUTOR_CONCURRENT)
+        options.skip_golden = true;
+    options.log = log;
+    out->status = fltsim_scenario_run(sc, &options, &out->result);
+    fclose(log);
+    snprintf(out->log, sizeof(out->log), "%s", logbuf ? logbuf : "");
+    free(logbuf);
+    fltsim_scenario_free(sc);
+}
+
+static void run_text(const char *name, const char *text, struct outcome *out)
+{
+    run_text_with(name, text, NULL, out);
+}
+
+/* Asserts the run succeeded, printing its log otherwise. */
+static void assert_run_ok(const struct outcome *o)
+{
+    if (o->status != STATUS_SUCCESS || o->result.expectations_failed != 0)
+        fail_msg("run failed (0x%08x, %lu failed):\n%s", (unsigned)o->status,
+                 (unsigned long)o->result.expectations_failed, o->log);
+}
+
+static void assert_log_has(const struct outcome *o, const char *text)
+{
+    if (strstr(o->log, text) == NULL)
+        fail_msg("log lacks \"%s\":\n%s", text, o->log);
+}
+
+/* ---- good scenarios ---- */
+
+static void scenario_memfs_files_read_write_close_succeeds(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("files.yaml",
+             "scenario: memfs files, reads and writes\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\docs\\readme.txt\n"
+             "        data: \"Hello\\n\"\n"
+             "      - path: \\bin.dat\n"
+             "        hex: \"00 01 ff\"\n"
+             "      - dir: \\empty\n"
+             "steps:\n"
+             "  - op: create\n"
+             "    path: C:\\docs\\readme.txt\n"
+             "    access: [read, write]\n"
+             "    handle: h1\n"
+             "    expect: {status: STATUS_SUCCESS, information: FILE_OPENED}\n"
+             "  - op: read\n"
+             "    handle: h1\n"
+             "    offset: 0\n"
+             "    length: 64\n"
+             "    expect: {data: \"Hello\\n\", information: 6}\n"
+             "  - op: write\n"
+             "    handle: h1\n"
+             "    offset: end\n"
+             "    data: \"World\"\n"
+             "  - op: read\n"
+             "    handle: h1\n"
+             "    offset: 100\n"
+             "    length: 4\n"
+             "    expect: {status: STATUS_END_OF_FILE}\n"
+             "  - op: close\n"
+             "    handle: h1\n"
+             "  - op: open\n"
+             "    path: C:\\bin.dat\n"
+             "    handle: h2\n"
+             "  - op: read\n"
+             "    handle: h2\n"
+             "    length: 8\n"
+             "    expect: {hex: \"0001FF\"}\n"
+             "  - op: close\n"
+             "    handle: h2\n"
+             "expect:\n"
+             "  files:\n"
+             "    - path: C:\\docs\\readme.txt\n"
+             "      data: \"Hello\\nWorld\"\n"
+             "    - path: C:\\nothing.txt\n"
+             "      exists: false\n"
+             "  handles: 0\n",
+             &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.steps_run, 8);
+    assert_true(o.result.expectations_checked >= 12);
+}
+
+static void scenario_every_op_kind_runs(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("ops.yaml",
+             "scenario: every operation kind\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\d\\a.txt\n"
+             "        data: \"abcdef\"\n"
+             "      - path: \\d\\b.txt\n"
+             "        data: \"b\"\n"
+             "      - path: \\gone.txt\n"
+             "filters:\n"
+             "  - name: PassThrough\n"
+             "    builtin: passthrough\n"
+             "steps:\n"
+             "  - op: create\n"
+             "    path: C:\\d\\a.txt\n"
+             "    access: [GENERIC_READ, GENERIC_WRITE, DELETE]\n"
+             "    share: [read, write, delete]\n"
+             "    disposition: FILE_OPEN\n"
+             "    options: [FILE_SYNCHRONOUS_IO_NONALERT, FILE_NON_DIRECTORY_FILE]\n"
+             "    handle: a\n"
+             "  - op: query_information\n"
+             "    handle: a\n"
+             "    class: FileStandardInformation\n"
+             "    expect: {information: 24}\n"
+             "  - op: set_information\n"
+             "    handle: a\n"
+             "    class: FileEndOfFileInformation\n"
+             "    end_of_file: 3\n"
+             "  - op: flush\n"
+             "    handle: a\n"
+             "  - op: acquire_for_section_sync\n"
+             "    handle: a\n"
+             "    protection: PAGE_READONLY\n"
+             "  - op: release_for_section_sync\n"
+             "    handle: a\n"
+             "  - op: map_section\n"
+             "    handle: a\n"
+             "  - op: rename\n"
+             "    handle: a\n"
+             "    new_name: c.txt\n"
+             "  - op: close\n"
+             "    handle: a\n"
+             "  - op: open\n"
+             "    path: C:\\gone.txt\n"
+             "    access: [DELETE]\n"
+             "    handle: g\n"
+             "  - op: delete\n"
+             "    handle: g\n"
+             "  - op: close\n"
+             "    handle: g\n"
+             "  - op: create\n"
+             "    path: C:\\d\n"
+             "    options: [FILE_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_NONALERT]\n"
+             "    access: [FILE_LIST_DIRECTORY, SYNCHRONIZE]\n"
+             "    handle: dir\n"
+             "  - op: query_directory\n"
+             "    handle: dir\n"
+             "    class: FileNamesInformation\n"
+             "    pattern: \"*.txt\"\n"
+             "    expect: {names: [b.txt, c.txt]}\n"
+             "  - op: query_directory\n"
+             "    handle: dir\n"
+             "    expect: {status: STATUS_NO_MORE_FILES}\n"
+             "  - op: close\n"
+             "    handle: dir\n"
+             "  - op: create\n"
+             "    path: C:\\d\\new.txt\n"
+             "    disposition: create\n"
+             "    access: write\n"
+             "    attributes: [hidden]\n"
+             "    handle: n\n"
+             "    expect: {information: FILE_CREATED}\n"
+             "  - op: set_information\n"
+             "    handle: n\n"
+             "    class: FileBasicInformation\n"
+             "    attributes: [readonly]\n"
+             "    expect: {status: STATUS_ACCESS_DENIED}\n"
+             "  - op: create\n"
+             "    path: C:\\d\\new.txt\n"
+             "    disposition: create\n"
+             "    expect: {status: STATUS_OBJECT_NAME_COLLISION}\n"
+             "  - note: \"the end\"\n"
+             "expect:\n"
+             "  files:\n"
+             "    - path: C:\\d\\c.txt\n"
+             "      data: \"abc\"\n"
+             "    - path: C:\\d\\a.txt\n"
+             "      exists: false\n"
+             "    - path: C:\\gone.txt\n"
+             "      exists: false\n"
+             "  handles: 1\n",
+             &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.steps_run, 20);
+}
+
+static void scenario_builtin_filter_denies_and_threads_identify(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("blocker.yaml",
+             "scenario: AccessBlocker denies secrets\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\secret.txt\n"
+             "      - path: \\open.txt\n"
+             "filters:\n"
+             "  - name: AccessBlocker\n"
+             "    builtin: accessblocker\n"
+             "threads:\n"
+             "  - name: app\n"
+             "    process: 2000\n"
+             "steps:\n"
+             "  - op: open\n"
+             "    path: C:\\secret.txt\n"
+             "    thread: app\n"
+             "    expect: {status: STATUS_ACCESS_DENIED}\n"
+             "  - op: open\n"
+             "    path: C:\\open.txt\n"
+             "    thread: app\n"
+             "    handle: h\n"
+             "  - op: close\n"
+             "    handle: h\n"
+             "    thread: app\n",
+             &o);
+    assert_run_ok(&o);
+}
+
+static void scenario_shared_object_nowait_complete_pended_wait(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("hold.yaml",
+             "scenario: reads held by a shared-object filter\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\a.txt\n"
+             "        data: \"held data\"\n"
+             "filters:\n"
+             "  - name: HoldReads\n"
+             "    object: @HOLD@\n"
+             "    altitude: 150000\n"
+             "threads:\n"
+             "  - name: reader\n"
+             "steps:\n"
+             "  - op: open\n"
+             "    path: C:\\a.txt\n"
+             "    handle: h\n"
+             "    thread: reader\n"
+             "  - op: read\n"
+             "    id: r1\n"
+             "    handle: h\n"
+             "    offset: 0\n"
+             "    length: 4\n"
+             "    thread: reader\n"
+             "    nowait: true\n"
+             "    expect: {data: \"held\"}\n"
+             "  - complete_pended: HoldReads\n"
+             "  - wait: [r1]\n"
+             "  - op: read\n"
+             "    handle: h\n"
+             "    offset: 5\n"
+             "    length: 4\n"
+             "    thread: reader\n"
+             "    nowait: true\n"
+             "    expect: {data: \"data\"}\n"
+             "  - complete_pended: HoldReads\n"
+             "  - wait: all\n"
+             "  - op: close\n"
+             "    handle: h\n"
+             "    thread: reader\n",
+             &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.reports, 0);
+}
+
+static void scenario_async_read_returns_pending_then_completes(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("async.yaml",
+             "scenario: overlapped read pended by a filter\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    completion: async\n"
+             "    files:\n"
+             "      - path: \\a.txt\n"
+             "        data: \"0123456789\"\n"
+             "filters:\n"
+             "  - name: HoldReads\n"
+             "    object: @HOLD@\n"
+             "    instances:\n"
+             "      - name: Hold Instance\n"
+             "        altitude: \"150000.5\"\n"
+             "steps:\n"
+             "  - op: create\n"
+             "    path: C:\\a.txt\n"
+             "    options: []\n"
+             "    access: [FILE_READ_DATA]\n"
+             "    handle: h\n"
+             "  - op: read\n"
+             "    id: r\n"
+             "    handle: h\n"
+             "    offset: 2\n"
+             "    length: 3\n"
+             "    async: true\n"
+             "    nowait: true\n"
+             "    expect: {returned: STATUS_PENDING, status: STATUS_SUCCESS, data: \"234\"}\n"
+             "  - complete_pended: HoldReads\n"
+             "  - wait: [r]\n"
+             "  - op: close\n"
+             "    handle: h\n",
+             &o);
+    assert_run_ok(&o);
+}
+
+static void scenario_load_unload_attach_detach(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("lifecycle.yaml",
+             "scenario: filter lifecycle steps\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "  - drive: D\n"
+             "    device: \\Device\\Data\n"
+             "filters:\n"
+             "  - name: PassThrough\n"
+             "    builtin: passthrough\n"
+             "    load: false\n"
+             "    instances:\n"
+             "      - name: PT Auto\n"
+             "        altitude: 370030\n"
+             "      - name: PT Manual\n"
+             "        altitude: 370031\n"
+             "        suppress: [automatic]\n"
+             "    default_instance: PT Auto\n"
+             "steps:\n"
+             "  - load: PassThrough\n"
+             "  - detach: {filter: PassThrough, volume: C}\n"
+             "  - detach: {filter: PassThrough, volume: C}\n"
+             "    expect: {status: STATUS_FLT_INSTANCE_NOT_FOUND}\n"
+             "  - attach: {filter: PassThrough, volume: C, instance: PT Manual}\n"
+             "  - attach: {filter: PassThrough, volume: \"D:\", altitude: 123456}\n"
+             "  - op: open\n"
+             "    path: D:\\\n"
+             "    handle: d\n"
+             "  - op: close\n"
+             "    handle: d\n"
+             "  - unload: PassThrough\n"
+             "  - unload: PassThrough\n"
+             "    expect: {status: STATUS_FLT_FILTER_NOT_FOUND}\n"
+             "  - load: PassThrough\n"
+             "  - unload: PassThrough\n"
+             "    mandatory: true\n",
+             &o);
+    assert_run_ok(&o);
+}
+
+static void scenario_failed_expectations_fail_the_run(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("wrong.yaml",
+             "scenario: expectations that do not hold\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\a.txt\n"
+             "        data: \"abc\"\n"
+             "steps:\n"
+             "  - op: open\n"
+             "    id: o1\n"
+             "    path: C:\\a.txt\n"
+             "    handle: h\n"
+             "    expect: {status: STATUS_ACCESS_DENIED}\n"
+             "  - op: read\n"
+             "    handle: h\n"
+             "    length: 10\n"
+             "    expect: {data: \"abd\", information: 4}\n"
+             "  - op: open\n"
+             "    path: C:\\missing.txt\n"
+             "    handle: m\n"
+             "expect:\n"
+             "  files:\n"
+             "    - path: C:\\a.txt\n"
+             "      data: \"xyz\"\n"
+             "  handles: 0\n",
+             &o);
+    assert_status(o.status, STATUS_UNSUCCESSFUL);
+    assert_int_equal(o.result.expectations_failed, 6);
+    assert_false(o.result.error);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "%s/wrong.yaml:8: step 1 'o1' (open): status: expected STATUS_ACCESS_DENIED, actual "
+             "STATUS_SUCCESS",
+             tmpdir);
+    assert_log_has(&o, want);
+    assert_log_has(&o, ":13: step 2 (read): data: expected \"abd\" (3 bytes), actual \"abc\" (3 "
+                       "bytes)");
+    assert_log_has(&o, ":13: step 2 (read): information: expected 4, actual 3");
+    assert_log_has(&o, ":17: step 3 (open): status: expected success, actual "
+                       "STATUS_OBJECT_NAME_NOT_FOUND");
+    assert_log_has(&o, ":22: end of run: C:\\a.txt: expected \"xyz\" (3 bytes), actual \"abc\"");
+    assert_log_has(&o, "end of run: handles: expected 0 open, actual 1");
+}
+
+static void scenario_verifier_report_strict_fails_report_mode_passes(void **state)
+{
+    (void)state;
+    static const char text[] = "scenario: a filter breaks a rule\n"
+                               "verifier: %s\n"
+                               "volumes:\n"
+                               "  - drive: C\n"
+                               "    files:\n"
+                               "      - path: \\badstatus.txt\n"
+                               "filters:\n"
+                               "  - name: HoldReads\n"
+                               "    object: @HOLD@\n"
+                               "    altitude: 150000\n"
+                               "steps:\n"
+                               "  - op: open\n"
+                               "    path: C:\\badstatus.txt\n"
+                               "    handle: h\n"
+                               "%s";
+    char buf[1024];
+    struct outcome o;
+
+    snprintf(buf, sizeof(buf), text, "strict", "");
+    run_text("strict.yaml", buf, &o);
+    assert_status(o.status, STATUS_UNSUCCESSFUL);
+    assert_int_equal(o.result.reports, 1);
+    assert_log_has(&o, "verifier reports: expected [], actual [V1]");
+
+    snprintf(buf, sizeof(buf), text, "strict", "expect:\n  reports: [V1]\n");
+    run_text("strict_expected.yaml", buf, &o);
+    assert_run_ok(&o);
+
+    snprintf(buf, sizeof(buf), text, "report", "");
+    run_text("report.yaml", buf, &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.reports, 1);
+    assert_log_has(&o, "verifier report V1");
+
+    /* The options override the file. */
+    snprintf(buf, sizeof(buf), text, "report", "");
+    struct fltsim_scenario_run_options strict = {.verifier = FLTSIM_VERIFIER_STRICT};
+    run_text_with("report_overridden.yaml", buf, &strict, &o);
+    assert_status(o.status, STATUS_UNSUCCESSFUL);
+}
+
+static void scenario_golden_trace_written_then_compared(void **state)
+{
+    (void)state;
+    if (test_executor != FLTSIM_EXECUTOR_DETERMINISTIC)
+        skip();
+    static const char text[] = "scenario: golden\n"
+                               "golden: golden.trace\n"
+                               "seed: 7\n"
+                               "volumes:\n"
+                               "  - drive: C\n"
+                               "    files:\n"
+                               "      - path: \\a.txt\n"
+                               "        data: abc\n"
+                               "filters:\n"
+                               "  - name: PassThrough\n"
+                               "    builtin: passthrough\n"
+                               "steps:\n"
+                               "  - op: open\n"
+                               "    path: C:\\a.txt\n"
+                               "    handle: h\n"
+                               "  - op: read\n"
+                               "    handle: h\n"
+                               "    length: 3\n";
+    struct outcome o;
+    struct fltsim_scenario_run_options update = {.update_golden = true};
+    run_text_with("golden.yaml", text, &update, &o);
+    assert_run_ok(&o);
+    assert_false(o.result.golden_checked);
+
+    run_text("golden.yaml", text, &o);
+    assert_run_ok(&o);
+    assert_true(o.result.golden_checked);
+    assert_false(o.result.golden_mismatch);
+
+    /* Each step leaves a note in the trace. */
+    char path[600], line[1024];
+    snprintf(path, sizeof(path), "%s/golden.trace", tmpdir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    bool saw_note = false;
+    char *all = NULL;
+    size_t all_size = 0;
+    FILE *copy = open_memstream(&all, &all_size);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, "step 2: read h") != NULL)
+            saw_note = true;
+        fputs(line, copy);
+    }
+    fclose(f);
+    fclose(copy);
+    assert_true(saw_note);
+
+    /* A changed golden line is reported with both versions. */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# a line that the run does not produce\n", f);
+    fputs(all, f);
+    fclose(f);
+    free(all);
+    run_text("golden.yaml", text, &o);
+    assert_status(o.status, STATUS_UNSUCCESSFUL);
+    assert_true(o.result.golden_mismatch);
+    assert_log_has(&o, "golden.trace:1: golden trace differs:");
+    assert_log_has(&o, "expected: # a line that the run does not produce");
+
+    /* A missing golden file is a failure that says how to write it. */
+    unlink(path);
+    run_text("golden.yaml", text, &o);
+    assert_status(o.status, STATUS_UNSUCCESSFUL);
+    assert_log_has(&o, "--update-golden");
+}
+
+/* ---- loading errors ---- */
+
+static void load_missing_file_is_name_not_found(void **state)
+{
+    (void)state;
+    char error[256];
+    struct fltsim_scenario *sc = (void *)1;
+    assert_status(fltsim_scenario_load("/nonexistent/x.yaml", &sc, error, sizeof(error)),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_null(sc);
+    assert_string_equal(error, "/nonexistent/x.yaml:1:1: cannot open the file: No such file or "
+                               "directory");
+    assert_status(fltsim_scenario_load(NULL, &sc, error, sizeof(error)),
+                  STATUS_INVALID_PARAMETER);
+    /* A tiny error buffer is still terminated. */
+    assert_status(fltsim_scenario_load("/nonexistent/x.yaml", &sc, error, 4),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_string_equal(error, "/no");
+}
+
+static void load_good_scenario_gives_title(void **state)
+{
+    (void)state;
+    char error[256];
+    struct fltsim_scenario *sc;
+    const char *path = write_scenario("title.yaml", "scenario: The title\n"
+                                                    "description: |\n"
+                                                    "  two lines\n"
+                                                    "  of text\n"
+                                                    "volumes: [{drive: \"C:\"}]\n"
+                                                    "steps: [{note: hi}]\n");
+    assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);
+    assert_string_equal(fltsim_scenario_title(sc), "The title");
+    fltsim_scenario_free(sc);
+}
+
+/* Every file of dir ending in .yaml must fail to load with the error its
+ * first line announces ("# expect: LINE:COLUMN: message"; a message ending
+ * in "..." is a prefix). Returns the number of files checked. */
+static int check_bad_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        fail_msg("cannot open %s", dir);
+    int checked = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 5, ".yaml") != 0)
+            continue;
+        char path[1024], first[512], want[1024], error[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        if (fgets(first, sizeof(first), f) == NULL)
+            first[0] = '\0';
+        fclose(f);
+        first[strcspn(first, "\n")] = '\0';
+        if (strncmp(first, "# expect: ", 10) != 0)
+            fail_msg("%s: first line is not '# expect: ...'", path);
+        snprintf(want, sizeof(want), "%s:%s", path, first + 10);
+
+        struct fltsim_scenario *sc = (void *)1;
+        NTSTATUS st = fltsim_scenario_load(path, &sc, error, sizeof(error));
+        if (NT_SUCCESS(st))
+            fail_msg("%s loads, but should fail with: %s", path, want);
+        assert_null(sc);
+        size_t wn = strlen(want);
+        bool prefix = wn > 3 && strcmp(want + wn - 3, "...") == 0;
+        if (prefix ? strncmp(error, want, wn - 3) != 0 : strcmp(error, want) != 0)
+            fail_msg("%s:\n  expected: %s\n  actual:   %s", path, want, error);
+        if (strchr(error, '\n') != NULL)
+            fail_msg("%s: the error is more than one line: %s", path, error);
+        checked++;
+    }
+    closedir(d);
+    return checked;
+}
+
+static void load_malformed_scenarios_give_their_error_line(void **state)
+{
+    (void)state;
+    int n = check_bad_dir(FLTSIM_TEST_BAD_DIR);
+    n += check_bad_dir(FLTSIM_TEST_BAD_GENERATED_DIR);
+    assert_true(n >= 15);
+}
+
+int main(void)
+{
+    const struct CMUnitTest behaviour[] = {
+        cmocka_unit_test(scenario_memfs_files_read_write_close_succeeds),
+        cmocka_unit_test(scenario_every_op_kind_runs),
+        cmocka_unit_test(scenario_builtin_filter_denies_and_threads_identify),
+        cmocka_unit_test(scenario_shared_object_nowait_complete_pended_wait),
+        cmocka_unit_test(scenario_async_read_returns_pending_then_completes),
+        cmocka_unit_test(scenario_load_unload_attach_detach),
+        cmocka_unit_test(scenario_failed_expectations_fail_the_run),
+        cmocka_unit_test(scenario_verifier_report_strict_fails_report_mode_passes),
+        cmocka_unit_test(scenario_golden_trace_written_then_compared),
+    };
+    const struct CMUnitTest loading[] = {
+        cmocka_unit_test(load_missing_file_is_name_not_found),
+        cmocka_unit_test(load_good_scenario_gives_title),
+        cmocka_unit_test(load_malformed_scenarios_give_their_error_line),
+    };
+    int failed = FLTSIM_RUN_SUITE("scenario", behaviour);
+    failed += cmocka_run_group_tests_name("scenario loading", loading, NULL, NULL);
+    if (tmpdir[0] != '\0') {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            failed++;
+    }
+    return failed;
+}
