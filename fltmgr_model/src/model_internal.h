@@ -189,6 +189,8 @@ struct fltsim_system {
     LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
+    /* root of the fake registry, or NULL; guarded by registry.c's lock */
+    struct fltsim_regkey *registry;
     bool destroying;
 };
 
@@ -302,6 +304,8 @@ struct fltsim_tls {
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
     bool in_post;               /* ... and the callback is its post */
+    /* driver whose DriverEntry runs on this thread (owns key handles opened) */
+    struct fltsim_driver *loading;
     char last_error[512];
 };
 
@@ -449,6 +453,17 @@ void fltsim__volume_remove(struct _FLT_VOLUME *volume);
 void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
+
+/* ---- registry (registry.c) ---- */
+
+/* Creates the driver's service key and writes its instance table there.
+ * STATUS_INSUFFICIENT_RESOURCES (last error set) when out of memory. */
+NTSTATUS fltsim__registry_add_service(struct fltsim_driver *drv);
+/* Called as a driver goes: its key handles still open lose their owner and
+ * their number is returned (the caller reports the leak, V23). */
+ULONG fltsim__registry_disown(struct fltsim_driver *drv);
+/* Closes every handle of sys and frees its registry (system destruction). */
+void fltsim__registry_destroy(fltsim_system *sys);
 
 /* ---- registration (registration.c) ---- */
 

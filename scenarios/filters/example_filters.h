@@ -30,6 +30,23 @@ LONG AntiVirusScannedInline(VOID);
 LONG AntiVirusDetected(VOID);
 LONG AntiVirusUnscanned(VOID);
 
+DRIVER_INITIALIZE PendReadsDriverEntry;
+/* Hold mode: hands every held read to PendReads' worker (the catalog's
+ * complete_pended). Call at PASSIVE_LEVEL, not from a callback. */
+VOID PendReadsCompletePended(VOID);
+/* Reads PendReads holds now; reads it let through without pending (fast I/O,
+ * paging I/O, a top-level IRP, queuing failed) since load; pended reads whose
+ * post-read saw them finish since load. */
+LONG PendReadsHeld(VOID);
+LONG PendReadsLetThrough(VOID);
+LONG PendReadsCompleted(VOID);
+
+DRIVER_INITIALIZE BufferRewriterDriverEntry;
+
+DRIVER_INITIALIZE ActivityLoggerDriverEntry;
+/* ActivityLogger's record layout and read-out routines. */
+#include "activity_logger.h"
+
 /* One built-in example. */
 struct fltsim_example_filter {
     const char *name;         /* catalog name, e.g. "passthrough" */
