@@ -639,7 +639,7 @@ static int check_bad_dir(const char *dir)
         size_t n = strlen(e->d_name);
         if (n < 5 || strcmp(e->d_name + n - 5, ".yaml") != 0)
             continue;
-        char path[1024], first[512], want[1024], error[1024];
+        char path[1024], first[512], want[1600], error[1600];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         FILE *f = fopen(path, "r");
         assert_non_null(f);

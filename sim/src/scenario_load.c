@@ -24,13 +24,6 @@
 
 #include "scenario_internal.h"
 
-#ifndef REG_SZ
-#define REG_SZ 1
-#endif
-#ifndef REG_DWORD
-#define REG_DWORD 4
-#endif
-
 #define REGISTRY_BASE "\\Registry\\Machine\\System\\CurrentControlSet\\"
 #define ALTITUDE_MAX 127
 

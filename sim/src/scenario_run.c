@@ -641,12 +641,6 @@ static void finish_all(struct run *run, size_t upto)
 
 static NTSTATUS set_registry(struct run *run)
 {
-#ifndef FLTSIM_REGISTRY_SERVICES /* TEMPORARY until branch registry lands on main */
-    if (run->sc->registry_count > 0) {
-        logf_(run, "%s: this build has no fake registry", run->sc->path);
-        return STATUS_NOT_IMPLEMENTED;
-    }
-#else
     for (size_t i = 0; i < run->sc->registry_count; i++) {
         const struct sc_registry_value *v = &run->sc->registry[i];
         NTSTATUS status = v->type == REG_DWORD
@@ -660,7 +654,6 @@ static NTSTATUS set_registry(struct run *run)
             return status;
         }
     }
-#endif
     return STATUS_SUCCESS;
 }
 
