@@ -12,19 +12,23 @@
 #include <example_filters.h>
 #include <fltsim/io.h>
 #include <fltsim/memfs.h>
-#include <fltsim/trace_text.h>
+#include <fltsim/trace.h>
 
 static void usage(FILE *out)
 {
-    fputs("usage: fltsim [demo] [--threads] [--concurrent] [--seed N]\n"
+    fputs("usage: fltsim [demo] [--threads] [--concurrent] [--seed N] [--trace FORMAT]\n"
           "\n"
           "  demo          run the built-in demo (the default): PassThrough at altitude\n"
           "                370030, AccessBlocker at 85000 and ReadQuota at 260000 over\n"
           "                memfs volumes, printing every callback as FltMgr calls it\n"
-          "  --threads     show the thread and IRQL of each callback\n"
+          "  --threads     show the thread and IRQL on every line (the text trace shows\n"
+          "                them where they change)\n"
           "  --concurrent  run work items and completions on real threads (libuv)\n"
           "                instead of the deterministic executor\n"
           "  --seed N      seed of the deterministic executor (default 1)\n"
+          "  --trace FORMAT  text (the default), jsonl, mermaid or normalized; other\n"
+          "                formats than text send the filters' DbgPrint output to\n"
+          "                standard error\n"
           "  -h, --help    show this help\n",
           out);
 }
@@ -38,9 +42,12 @@ static void print_debug(void *ctx, const char *text)
         fputc('\n', out);
 }
 
+/* The demo's trace sink: steps are notes in it. */
+static struct fltsim_trace_sink *demo_sink;
+
 static void step(const char *what)
 {
-    printf("\n== %s\n", what);
+    fltsim_trace_sink_note(demo_sink, what);
 }
 
 static int check(NTSTATUS status, const char *what)
@@ -56,6 +63,7 @@ static int check(NTSTATUS status, const char *what)
 
 struct demo_options {
     bool show_threads;
+    enum fltsim_trace_format format;
     bool concurrent;
     ULONG64 seed;
 };
@@ -69,9 +77,9 @@ static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
     PFLT_VOLUME volume = NULL;
 
     step("Mount D:, whose file system completes asynchronously: posts now run on the\n"
-         "   completion thread at DISPATCH_LEVEL. Load ReadQuota (260000), which allows 64\n"
-         "   bytes of reads per file object; its accounting needs PASSIVE_LEVEL, so its\n"
-         "   post-read pends the read and finishes it from a deferred I/O work item.");
+         "completion thread at DISPATCH_LEVEL. Load ReadQuota (260000), which allows 64\n"
+         "bytes of reads per file object; its accounting needs PASSIVE_LEVEL, so its\n"
+         "post-read pends the read and finishes it from a deferred I/O work item.");
     if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
         return 1;
     failed |=
@@ -94,8 +102,8 @@ static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
         return 1;
 
     step("Open D:\\data.txt (the filters attach to D: on its first create) and read it\n"
-         "   twice: 40 bytes, then 80 in all, over the quota. The work routine fails the\n"
-         "   second read; PassThrough's post, resumed after it, sees the failure.");
+         "twice: 40 bytes, then 80 in all, over the quota. The work routine fails the\n"
+         "second read; PassThrough's post, resumed after it, sees the failure.");
     HANDLE h = NULL;
     failed |= check(fltsim_io_open(sys, L"D:\\data.txt", GENERIC_READ, &h), "open D:");
     char buf[64];
@@ -119,16 +127,25 @@ static int run_demo(const struct demo_options *options)
     fltsim_driver *passthrough = NULL, *blocker = NULL, *quota = NULL;
     int failed = 0;
 
-    struct fltsim_trace_text text = {stdout, options->show_threads};
-    fltsim_debug_set_sink(print_debug, stdout);
+    /* DbgPrint lines go between the text trace's lines, where they were
+     * printed; they would break the other formats. */
+    bool text = options->format == FLTSIM_TRACE_TEXT;
+    fltsim_debug_set_sink(print_debug, text ? stdout : stderr);
+    if (check(fltsim_trace_sink_create(options->format, stdout,
+                                       options->show_threads ? FLTSIM_TRACE_SHOW_THREADS : 0,
+                                       &demo_sink),
+              "fltsim_trace_sink_create"))
+        return 1;
 
     struct fltsim_system_options sys_options = {.executor = options->concurrent
                                                                 ? FLTSIM_EXECUTOR_CONCURRENT
                                                                 : FLTSIM_EXECUTOR_DETERMINISTIC,
                                                 .seed = options->seed};
-    if (check(fltsim_system_create(&sys_options, &sys), "fltsim_system_create"))
+    if (check(fltsim_system_create(&sys_options, &sys), "fltsim_system_create")) {
+        fltsim_trace_sink_destroy(demo_sink);
         return 1;
-    fltsim_system_set_trace(sys, fltsim_trace_text_cb, &text);
+    }
+    fltsim_system_set_trace(sys, fltsim_trace_sink_event, demo_sink);
     if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
         goto out;
     failed |= check(fltsim_memfs_add_file(fs, L"\\readme.txt", readme, sizeof(readme) - 1),
@@ -147,7 +164,7 @@ static int run_demo(const struct demo_options *options)
     }
 
     step("Load PassThrough (370030, Activity Monitor) and AccessBlocker (85000, Security "
-         "Enhancer).\n   C: is already mounted, so each filter is offered it inside "
+         "Enhancer).\nC: is already mounted, so each filter is offered it inside "
          "FltStartFiltering.");
     static const struct fltsim_instance_def pt_instances[] = {
         {L"PassThrough Instance", L"370030", 0}};
@@ -204,18 +221,21 @@ static int run_demo(const struct demo_options *options)
     failed |= check(fltsim_driver_unload(passthrough, 0), "unload PassThrough");
 
     ULONG reports = fltsim_system_report_count(sys);
-    printf("\nverifier reports: %u\n", (unsigned)reports);
+    fprintf(text ? stdout : stderr, "\nverifier reports: %u\n", (unsigned)reports);
     failed |= reports != 0;
 
 out:
     fltsim_system_destroy(sys);
     fltsim_debug_set_sink(NULL, NULL);
+    failed |= check(fltsim_trace_sink_finish(demo_sink), "writing the trace");
+    fltsim_trace_sink_destroy(demo_sink);
+    demo_sink = NULL;
     return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-    struct demo_options options = {.seed = 1};
+    struct demo_options options = {.seed = 1, .format = FLTSIM_TRACE_TEXT};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -229,6 +249,14 @@ int main(int argc, char **argv)
             options.seed = strtoull(argv[++i], &end, 0);
             if (*end != '\0') {
                 fprintf(stderr, "fltsim: --seed needs a number, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
+            if (!fltsim_trace_format_parse(argv[++i], &options.format)) {
+                fprintf(stderr,
+                        "fltsim: --trace: unknown format '%s' (text, jsonl, mermaid, "
+                        "normalized)\n",
+                        argv[i]);
                 return 2;
             }
         } else if (strcmp(argv[i], "demo") != 0) {

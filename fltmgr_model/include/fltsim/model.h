@@ -36,6 +36,10 @@ const char *fltsim_last_error(void);
 
 /* "IRP_MJ_CREATE", "IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION", or NULL. */
 const char *fltsim_major_name(UCHAR major);
+/* The name of a minor function code of major ("IRP_MN_QUERY_DIRECTORY" for
+ * IRP_MJ_DIRECTORY_CONTROL/0x01, "IRP_MN_NORMAL" for IRP_MJ_READ/0), or NULL
+ * when fltsim knows no name for it (fltsim/irp_mj_list.h lists them). */
+const char *fltsim_minor_name(UCHAR major, UCHAR minor);
 /* "FLT_PREOP_SUCCESS_WITH_CALLBACK" ... or NULL for a value outside the enum. */
 const char *fltsim_preop_status_name(FLT_PREOP_CALLBACK_STATUS status);
 const char *fltsim_postop_status_name(FLT_POSTOP_CALLBACK_STATUS status);
