@@ -127,10 +127,10 @@ struct sc_step {
     struct sc_step_expect expect;
 
     /* I/O */
-    int handle;    /* index into handle names, -1 = none */
-    bool binds;    /* create/open: binds handle on success */
-    PCWSTR path;   /* create, open */
-    PCWSTR text;   /* rename new_name, query_directory pattern */
+    int handle;                         /* index into handle names, -1 = none */
+    bool binds;                         /* create/open: binds handle on success */
+    PCWSTR path;                        /* create, open */
+    PCWSTR text;                        /* rename new_name, query_directory pattern */
     struct fltsim_create_params create; /* path filled at run time */
     bool has_offset;
     LONGLONG offset;

@@ -149,6 +149,12 @@ static bool is_plain(yaml_node_t *node)
     return node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 }
 
+/* "a" or "an" before word. */
+static const char *article(const char *word)
+{
+    return word[0] != '\0' && strchr("aeiou", word[0]) != NULL ? "an" : "a";
+}
+
 static bool want_scalar(struct ld *ld, yaml_node_t *node, const char *key)
 {
     if (node->type == YAML_SCALAR_NODE)
@@ -198,10 +204,10 @@ static bool check_keys(struct ld *ld, yaml_node_t *map, const char *where,
             char list[512] = "";
             size_t used = 0;
             for (size_t i = 0; accepted[i] != NULL && used < sizeof(list); i++)
-                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-                                         i ? ", " : "", accepted[i]);
-            return fail(ld, key, "unknown key '%s' in %s; expected one of: %s", text_of(key),
-                        where, list);
+                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+                                         accepted[i]);
+            return fail(ld, key, "unknown key '%s' in %s; expected one of: %s", text_of(key), where,
+                        list);
         }
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
             yaml_node_t *prev = node_at(ld, q->key);
@@ -231,7 +237,7 @@ static bool require(struct ld *ld, yaml_node_t *map, const char *key, const char
     *out = get(ld, map, key);
     if (*out != NULL)
         return true;
-    return fail(ld, map, "missing key '%s' in %s", key, where);
+    return fail(ld, map, "missing key '%s' in %s; expected '%s:' there", key, where, key);
 }
 
 static bool get_string(struct ld *ld, yaml_node_t *node, const char *key, const char **out)
@@ -478,8 +484,9 @@ static bool check_altitude(struct ld *ld, yaml_node_t *node, PCWSTR *out)
                     "at most one dot",
                     s);
     if (n > ALTITUDE_MAX)
-        return fail(ld, node, "altitude of %zu characters is too long (SPEC 2.1); expected at "
-                              "most 127",
+        return fail(ld, node,
+                    "altitude of %zu characters is too long (SPEC 2.1); expected at "
+                    "most 127",
                     n);
     return get_wstring(ld, node, "altitude", out);
 }
@@ -488,39 +495,38 @@ static bool check_altitude(struct ld *ld, yaml_node_t *node, PCWSTR *out)
 /* Name tables                                                               */
 /* ------------------------------------------------------------------------- */
 
-static const struct name_value access_names[] = {
-    {"GENERIC_READ", GENERIC_READ},
-    {"GENERIC_WRITE", GENERIC_WRITE},
-    {"GENERIC_EXECUTE", GENERIC_EXECUTE},
-    {"GENERIC_ALL", GENERIC_ALL},
-    {"FILE_READ_DATA", FILE_READ_DATA},
-    {"FILE_LIST_DIRECTORY", FILE_LIST_DIRECTORY},
-    {"FILE_WRITE_DATA", FILE_WRITE_DATA},
-    {"FILE_ADD_FILE", FILE_ADD_FILE},
-    {"FILE_APPEND_DATA", FILE_APPEND_DATA},
-    {"FILE_ADD_SUBDIRECTORY", FILE_ADD_SUBDIRECTORY},
-    {"FILE_READ_EA", FILE_READ_EA},
-    {"FILE_WRITE_EA", FILE_WRITE_EA},
-    {"FILE_EXECUTE", FILE_EXECUTE},
-    {"FILE_TRAVERSE", FILE_TRAVERSE},
-    {"FILE_DELETE_CHILD", FILE_DELETE_CHILD},
-    {"FILE_READ_ATTRIBUTES", FILE_READ_ATTRIBUTES},
-    {"FILE_WRITE_ATTRIBUTES", FILE_WRITE_ATTRIBUTES},
-    {"FILE_ALL_ACCESS", FILE_ALL_ACCESS},
-    {"FILE_GENERIC_READ", FILE_GENERIC_READ},
-    {"FILE_GENERIC_WRITE", FILE_GENERIC_WRITE},
-    {"FILE_GENERIC_EXECUTE", FILE_GENERIC_EXECUTE},
-    {"DELETE", DELETE},
-    {"READ_CONTROL", READ_CONTROL},
-    {"WRITE_DAC", WRITE_DAC},
-    {"WRITE_OWNER", WRITE_OWNER},
-    {"SYNCHRONIZE", SYNCHRONIZE},
-    {"MAXIMUM_ALLOWED", MAXIMUM_ALLOWED},
-    {"read", GENERIC_READ},
-    {"write", GENERIC_WRITE},
-    {"delete", DELETE},
-    {"all", GENERIC_ALL},
-    {NULL, 0}};
+static const struct name_value access_names[] = {{"GENERIC_READ", GENERIC_READ},
+                                                 {"GENERIC_WRITE", GENERIC_WRITE},
+                                                 {"GENERIC_EXECUTE", GENERIC_EXECUTE},
+                                                 {"GENERIC_ALL", GENERIC_ALL},
+                                                 {"FILE_READ_DATA", FILE_READ_DATA},
+                                                 {"FILE_LIST_DIRECTORY", FILE_LIST_DIRECTORY},
+                                                 {"FILE_WRITE_DATA", FILE_WRITE_DATA},
+                                                 {"FILE_ADD_FILE", FILE_ADD_FILE},
+                                                 {"FILE_APPEND_DATA", FILE_APPEND_DATA},
+                                                 {"FILE_ADD_SUBDIRECTORY", FILE_ADD_SUBDIRECTORY},
+                                                 {"FILE_READ_EA", FILE_READ_EA},
+                                                 {"FILE_WRITE_EA", FILE_WRITE_EA},
+                                                 {"FILE_EXECUTE", FILE_EXECUTE},
+                                                 {"FILE_TRAVERSE", FILE_TRAVERSE},
+                                                 {"FILE_DELETE_CHILD", FILE_DELETE_CHILD},
+                                                 {"FILE_READ_ATTRIBUTES", FILE_READ_ATTRIBUTES},
+                                                 {"FILE_WRITE_ATTRIBUTES", FILE_WRITE_ATTRIBUTES},
+                                                 {"FILE_ALL_ACCESS", FILE_ALL_ACCESS},
+                                                 {"FILE_GENERIC_READ", FILE_GENERIC_READ},
+                                                 {"FILE_GENERIC_WRITE", FILE_GENERIC_WRITE},
+                                                 {"FILE_GENERIC_EXECUTE", FILE_GENERIC_EXECUTE},
+                                                 {"DELETE", DELETE},
+                                                 {"READ_CONTROL", READ_CONTROL},
+                                                 {"WRITE_DAC", WRITE_DAC},
+                                                 {"WRITE_OWNER", WRITE_OWNER},
+                                                 {"SYNCHRONIZE", SYNCHRONIZE},
+                                                 {"MAXIMUM_ALLOWED", MAXIMUM_ALLOWED},
+                                                 {"read", GENERIC_READ},
+                                                 {"write", GENERIC_WRITE},
+                                                 {"delete", DELETE},
+                                                 {"all", GENERIC_ALL},
+                                                 {NULL, 0}};
 
 static const struct name_value share_names[] = {{"FILE_SHARE_READ", FILE_SHARE_READ},
                                                 {"FILE_SHARE_WRITE", FILE_SHARE_WRITE},
@@ -658,10 +664,8 @@ static const struct name_value directory_class_names[] = {
     {"FileIdFullDirectoryInformation", FileIdFullDirectoryInformation},
     {NULL, 0}};
 
-static const struct name_value sync_type_names[] = {{"SyncTypeOther", SyncTypeOther},
-                                                    {"SyncTypeCreateSection",
-                                                     SyncTypeCreateSection},
-                                                    {NULL, 0}};
+static const struct name_value sync_type_names[] = {
+    {"SyncTypeOther", SyncTypeOther}, {"SyncTypeCreateSection", SyncTypeCreateSection}, {NULL, 0}};
 
 static const struct name_value protection_names[] = {{"PAGE_READONLY", PAGE_READONLY},
                                                      {"PAGE_READWRITE", PAGE_READWRITE},
@@ -673,8 +677,7 @@ static const struct name_value information_names[] = {{"FILE_SUPERSEDED", FILE_S
                                                       {"FILE_CREATED", FILE_CREATED},
                                                       {"FILE_OVERWRITTEN", FILE_OVERWRITTEN},
                                                       {"FILE_EXISTS", FILE_EXISTS},
-                                                      {"FILE_DOES_NOT_EXIST",
-                                                       FILE_DOES_NOT_EXIST},
+                                                      {"FILE_DOES_NOT_EXIST", FILE_DOES_NOT_EXIST},
                                                       {NULL, 0}};
 
 static const struct name_value suppress_names[] = {
@@ -684,35 +687,26 @@ static const struct name_value suppress_names[] = {
 
 /* Operations: the keys each accepts besides the common step keys. */
 #define COMMON_KEYS "op", "id", "thread", "nowait", "expect"
-static const char *const create_keys[] = {COMMON_KEYS,
-                                          "handle",
-                                          "path",
-                                          "access",
-                                          "share",
-                                          "disposition",
-                                          "options",
-                                          "attributes",
-                                          "allocation_size",
-                                          "open_target_directory",
-                                          "kernel_mode",
-                                          NULL};
+static const char *const create_keys[] = {
+    COMMON_KEYS,   "handle",  "path",       "access",          "share",
+    "disposition", "options", "attributes", "allocation_size", "open_target_directory",
+    "kernel_mode", NULL};
 static const char *const open_keys[] = {COMMON_KEYS, "handle", "path", "access", NULL};
 static const char *const read_keys[] = {COMMON_KEYS, "handle", "offset", "length",
                                         "flags",     "async",  NULL};
 static const char *const write_keys[] = {COMMON_KEYS, "handle", "offset", "data",
                                          "hex",       "flags",  "async",  NULL};
-static const char *const query_info_keys[] = {COMMON_KEYS, "handle", "class", "length",
-                                              "flags",     NULL};
-static const char *const set_info_keys[] = {COMMON_KEYS,       "handle",          "class",
-                                            "end_of_file",     "allocation_size", "position",
-                                            "delete",          "attributes",      NULL};
+static const char *const query_info_keys[] = {COMMON_KEYS, "handle", "class",
+                                              "length",    "flags",  NULL};
+static const char *const set_info_keys[] = {COMMON_KEYS,   "handle",          "class",
+                                            "end_of_file", "allocation_size", "position",
+                                            "delete",      "attributes",      NULL};
 static const char *const rename_keys[] = {COMMON_KEYS, "handle", "new_name", "replace", NULL};
 static const char *const delete_keys[] = {COMMON_KEYS, "handle", "delete", NULL};
 static const char *const query_dir_keys[] = {COMMON_KEYS, "handle", "class",  "pattern",
                                              "restart",   "single", "length", NULL};
 static const char *const handle_keys[] = {COMMON_KEYS, "handle", NULL};
-static const char *const acquire_keys[] = {COMMON_KEYS, "handle", "sync_type", "protection",
-                                           NULL};
+static const char *const acquire_keys[] = {COMMON_KEYS, "handle", "sync_type", "protection", NULL};
 static const char *const map_keys[] = {COMMON_KEYS, "handle", "protection", NULL};
 
 static const struct {
@@ -765,8 +759,9 @@ static bool load_registry(struct ld *ld, yaml_node_t *list)
             return false;
         const char *key = text_of(keyn);
         if (key[0] == '\0')
-            return fail(ld, keyn, "registry key is empty; expected a path such as "
-                                  "Services\\MyFilter\\Parameters");
+            return fail(ld, keyn,
+                        "registry key is empty; expected a path such as "
+                        "Services\\MyFilter\\Parameters");
         char full[1024];
         if (strncasecmp(key, "\\Registry\\", 10) == 0)
             snprintf(full, sizeof(full), "%s", key);
@@ -791,8 +786,9 @@ static bool load_registry(struct ld *ld, yaml_node_t *list)
             ULONG64 n;
             if (is_plain(v) && parse_uint(text_of(v), &n)) {
                 if (n > 0xFFFFFFFFull)
-                    return fail(ld, v, "registry value %s does not fit a REG_DWORD; expected "
-                                       "at most 4294967295 (quote it for REG_SZ)",
+                    return fail(ld, v,
+                                "registry value %s does not fit a REG_DWORD; expected "
+                                "at most 4294967295 (quote it for REG_SZ)",
                                 text_of(v));
                 rv->type = REG_DWORD;
                 rv->dword = (ULONG)n;
@@ -829,8 +825,9 @@ static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
         if (!want_scalar(ld, p, path ? "path" : "dir"))
             return false;
         if (text_of(p)[0] != '\\')
-            return fail(ld, p, "path '%s' does not start with a backslash; expected a path "
-                               "from the volume root such as \\docs\\a.txt",
+            return fail(ld, p,
+                        "path '%s' does not start with a backslash; expected a path "
+                        "from the volume root such as \\docs\\a.txt",
                         text_of(p));
         if (!get_wstring(ld, p, "path", &file->path))
             return false;
@@ -853,8 +850,9 @@ static bool parse_drive(struct ld *ld, yaml_node_t *node, WCHAR *out)
     if (c >= 'a' && c <= 'z')
         c = (char)(c - 'a' + 'A');
     if (c < 'A' || c > 'Z' || (s[1] != '\0' && (s[1] != ':' || s[2] != '\0')))
-        return fail(ld, node, "drive '%s' is not a drive letter; expected one letter A-Z such as "
-                              "C or C:",
+        return fail(ld, node,
+                    "drive '%s' is not a drive letter; expected one letter A-Z such as "
+                    "C or C:",
                     s);
     *out = (WCHAR)c;
     return true;
@@ -862,15 +860,13 @@ static bool parse_drive(struct ld *ld, yaml_node_t *node, WCHAR *out)
 
 static bool load_volumes(struct ld *ld, yaml_node_t *list)
 {
-    static const char *const volume_keys[] = {"drive",      "device",   "fs",       "root",
-                                              "read_only",  "completion", "fast_io", "capacity",
-                                              "files",      NULL};
-    static const struct name_value fs_names[] = {{"memfs", SC_FS_MEMFS},
-                                                 {"hostfs", SC_FS_HOSTFS},
-                                                 {NULL, 0}};
-    static const struct name_value completion_names[] = {{"inline", FLTSIM_COMPLETE_INLINE},
-                                                         {"async", FLTSIM_COMPLETE_ASYNC},
-                                                         {NULL, 0}};
+    static const char *const volume_keys[] = {"drive",     "device",     "fs",      "root",
+                                              "read_only", "completion", "fast_io", "capacity",
+                                              "files",     NULL};
+    static const struct name_value fs_names[] = {
+        {"memfs", SC_FS_MEMFS}, {"hostfs", SC_FS_HOSTFS}, {NULL, 0}};
+    static const struct name_value completion_names[] = {
+        {"inline", FLTSIM_COMPLETE_INLINE}, {"async", FLTSIM_COMPLETE_ASYNC}, {NULL, 0}};
     struct fltsim_scenario *sc = ld->sc;
     if (!want_list(ld, list, "volumes"))
         return false;
@@ -927,8 +923,7 @@ static bool load_volumes(struct ld *ld, yaml_node_t *list)
         if ((n = get(ld, v, "capacity")) != NULL &&
             !get_uint(ld, n, "capacity", UINT64_MAX, &vol->capacity))
             return false;
-        if ((n = get(ld, v, "read_only")) != NULL &&
-            !get_bool(ld, n, "read_only", &vol->read_only))
+        if ((n = get(ld, v, "read_only")) != NULL && !get_bool(ld, n, "read_only", &vol->read_only))
             return false;
         if ((n = get(ld, v, "files")) != NULL && !load_files(ld, vol, n))
             return false;
@@ -940,8 +935,9 @@ static bool load_volumes(struct ld *ld, yaml_node_t *list)
                 return oom(ld, n);
             struct stat st;
             if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
-                return fail(ld, n, "hostfs root '%s' is not a directory (resolved to %s); "
-                                   "expected an existing host directory",
+                return fail(ld, n,
+                            "hostfs root '%s' is not a directory (resolved to %s); "
+                            "expected an existing host directory",
                             text_of(n), root);
             vol->root = root;
         }
@@ -971,8 +967,9 @@ static bool load_instances(struct ld *ld, struct sc_filter *f, yaml_node_t *list
         for (size_t j = 0; j < i; j++) {
             yaml_node_t *prev = get(ld, list_item(ld, list, j), "name");
             if (strcasecmp(text_of(prev), text_of(n)) == 0)
-                return fail(ld, n, "instance '%s' is declared twice in filter '%s'; expected "
-                                   "unique instance names",
+                return fail(ld, n,
+                            "instance '%s' is declared twice in filter '%s'; expected "
+                            "unique instance names",
                             text_of(n), f->name);
         }
         if (!require(ld, in, "altitude", "an instance", &n) ||
@@ -987,9 +984,8 @@ static bool load_instances(struct ld *ld, struct sc_filter *f, yaml_node_t *list
 
 static bool load_filters(struct ld *ld, yaml_node_t *list)
 {
-    static const char *const filter_keys[] = {"name",      "builtin",          "object",
-                                              "altitude",  "instances",        "default_instance",
-                                              "load",      NULL};
+    static const char *const filter_keys[] = {"name",      "builtin",          "object", "altitude",
+                                              "instances", "default_instance", "load",   NULL};
     struct fltsim_scenario *sc = ld->sc;
     if (!want_list(ld, list, "filters"))
         return false;
@@ -1008,8 +1004,7 @@ static bool load_filters(struct ld *ld, yaml_node_t *list)
             return fail(ld, n, "filter name is empty; expected a service name");
         for (size_t j = 0; j < i; j++)
             if (strcasecmp(sc->filters[j].name, f->name) == 0)
-                return fail(ld, n, "filter '%s' is declared twice; expected unique names",
-                            f->name);
+                return fail(ld, n, "filter '%s' is declared twice; expected unique names", f->name);
         yaml_node_t *builtin = get(ld, fn, "builtin"), *object = get(ld, fn, "object");
         if ((builtin == NULL) == (object == NULL))
             return fail(ld, builtin ? object : fn,
@@ -1067,8 +1062,9 @@ static bool load_filters(struct ld *ld, yaml_node_t *list)
             } else if (f->builtin != NULL) {
                 altitude = f->builtin->altitude;
             } else {
-                return fail(ld, fn, "filter '%s' has no altitude; expected altitude or instances "
-                                    "(a shared object has no suggested altitude)",
+                return fail(ld, fn,
+                            "filter '%s' has no altitude; expected altitude or instances "
+                            "(a shared object has no suggested altitude)",
                             f->name);
             }
             char name[300];
@@ -1081,21 +1077,24 @@ static bool load_filters(struct ld *ld, yaml_node_t *list)
             f->instances[0].name = w;
             f->instances[0].altitude = altitude;
             f->instance_count = 1;
-            f->default_instance = w;
         }
+        /* Without default_instance, the first instance is the default. */
+        f->default_instance = f->instances[0].name;
         if ((n = get(ld, fn, "default_instance")) != NULL) {
             if (!want_scalar(ld, n, "default_instance"))
                 return false;
             bool found = false;
             for (size_t k = 0; k < f->instance_count; k++) {
                 char u[300];
-                fltsim_utf16_to_utf8(f->instances[k].name, fltsim_wcslen(f->instances[k].name),
-                                     u, sizeof(u));
+                fltsim_utf16_to_utf8(f->instances[k].name, fltsim_wcslen(f->instances[k].name), u,
+                                     sizeof(u));
                 if (strcasecmp(u, text_of(n)) == 0)
                     found = true;
             }
             if (!found)
-                return fail(ld, n, "default_instance '%s' is not an instance of filter '%s'",
+                return fail(ld, n,
+                            "default_instance '%s' is not an instance of filter '%s'; expected "
+                            "one of its instance names",
                             text_of(n), f->name);
             if (!get_wstring(ld, n, "default_instance", &f->default_instance))
                 return false;
@@ -1140,8 +1139,9 @@ static bool load_threads(struct ld *ld, yaml_node_t *list)
             return false;
         for (size_t j = 0; j <= i; j++)
             if (sc->threads[j].thread_id == th->thread_id)
-                return fail(ld, t, "thread '%s' has thread id %lu, as thread '%s' has; expected "
-                                   "unique thread ids",
+                return fail(ld, t,
+                            "thread '%s' has thread id %lu, as thread '%s' has; expected "
+                            "unique thread ids",
                             th->name, (unsigned long)th->thread_id, sc->threads[j].name);
     }
     return true;
@@ -1198,15 +1198,18 @@ static bool find_thread(struct ld *ld, yaml_node_t *node, size_t *out)
 static bool use_handle(struct ld *ld, yaml_node_t *step, struct sc_step *s)
 {
     yaml_node_t *n;
-    if (!require(ld, step, "handle", "this step", &n) || !want_scalar(ld, n, "handle"))
+    char where[64];
+    snprintf(where, sizeof(where), "%s %s step", article(s->label), s->label);
+    if (!require(ld, step, "handle", where, &n) || !want_scalar(ld, n, "handle"))
         return false;
     for (size_t i = 0; i < ld->sc->handle_count; i++)
         if (strcmp(ld->sc->handles[i], text_of(n)) == 0 && ld->handle_open[i]) {
             s->handle = (int)i;
             return true;
         }
-    return fail(ld, n, "handle '%s' is not opened by an earlier step; expected a handle bound "
-                       "by create or open",
+    return fail(ld, n,
+                "handle '%s' is not opened by an earlier step; expected a handle bound "
+                "by create or open",
                 text_of(n));
 }
 
@@ -1220,8 +1223,9 @@ static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
     for (size_t i = 0; i < sc->handle_count; i++)
         if (strcmp(sc->handles[i], text_of(node)) == 0) {
             if (ld->handle_open[i])
-                return fail(ld, node, "handle '%s' is already open; expected a close step "
-                                      "before it is bound again",
+                return fail(ld, node,
+                            "handle '%s' is already open; expected a close step "
+                            "before it is bound again",
                             text_of(node));
             s->handle = (int)i;
             ld->handle_open[i] = true;
@@ -1250,8 +1254,9 @@ static bool load_step_expect(struct ld *ld, yaml_node_t *node, struct sc_step *s
     }
     if ((n = get(ld, node, "returned")) != NULL) {
         if (s->kind != SC_STEP_IO || !s->async)
-            return fail(ld, n, "'returned' applies to async reads and writes; expected "
-                               "async: true on this step");
+            return fail(ld, n,
+                        "'returned' applies to async reads and writes; expected "
+                        "'async: true' on this step");
         if (!get_status(ld, n, "returned", &e->returned))
             return false;
         e->has_returned = true;
@@ -1272,10 +1277,12 @@ static bool load_step_expect(struct ld *ld, yaml_node_t *node, struct sc_step *s
         return false;
     if (e->data.set && (s->kind != SC_STEP_IO || s->op != SC_OP_READ))
         return fail(ld, get(ld, node, "data") ? get(ld, node, "data") : get(ld, node, "hex"),
-                    "expected data applies to read steps");
+                    "expected data applies to read steps; expected status or information here");
     if ((n = get(ld, node, "names")) != NULL) {
         if (s->kind != SC_STEP_IO || s->op != SC_OP_QUERY_DIRECTORY)
-            return fail(ld, n, "'names' applies to query_directory steps");
+            return fail(ld, n,
+                        "'names' applies to query_directory steps; expected status, "
+                        "information or data here");
         if (!want_list(ld, n, "names"))
             return false;
         e->name_count = list_count(n);
@@ -1308,7 +1315,7 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
         return fail(ld, opn, "unknown operation '%s'; expected one of %s", text_of(opn), names);
     }
     char where[64];
-    snprintf(where, sizeof(where), "a %s step", ops[which].name);
+    snprintf(where, sizeof(where), "%s %s step", article(ops[which].name), ops[which].name);
     if (!check_keys(ld, m, where, ops[which].keys))
         return false;
     s->kind = SC_STEP_IO;
@@ -1399,7 +1406,7 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
             if (!get_bytes(ld, m, where, &s->data))
                 return false;
             if (!s->data.set)
-                return fail(ld, m, "a write step needs data or hex");
+                return fail(ld, m, "a write step has nothing to write; expected data or hex");
             if (s->data.size > 0xFFFFFFFFu)
                 return fail(ld, m, "write data is too long");
             s->length = (ULONG)s->data.size;
@@ -1428,13 +1435,13 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
         for (size_t i = 0; i < ARRAY_COUNT(set_fields); i++) {
             yaml_node_t *f = get(ld, m, set_fields[i].key);
             if (f != NULL && set_fields[i].info_class != s->info_class)
-                return fail(ld, f, "'%s' does not belong to class %s", set_fields[i].key,
-                            text_of(n));
+                return fail(ld, f, "'%s' does not belong to class %s; expected that class's field",
+                            set_fields[i].key, text_of(n));
             if (set_fields[i].info_class != s->info_class)
                 continue;
             if (f == NULL)
-                return fail(ld, m, "a set_information step of class %s needs '%s'", text_of(n),
-                            set_fields[i].key);
+                return fail(ld, m, "a set_information step of class %s has no '%s'; expected it",
+                            text_of(n), set_fields[i].key);
             bool b;
             ULONG a;
             switch (s->info_class) {
@@ -1527,13 +1534,14 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
         break;
     }
     if (s->async && s->op != SC_OP_READ && s->op != SC_OP_WRITE)
-        return fail(ld, get(ld, m, "async"), "'async' applies to read and write steps");
+        return fail(ld, get(ld, m, "async"),
+                    "'async' applies to read and write steps; expected it only there");
     return true;
 }
 
 /* The names of the control keys, in the order they are looked for. */
-static const char *const control_keys[] = {"wait",   "load",   "unload",          "attach",
-                                           "detach", "note",   "complete_pended", NULL};
+static const char *const control_keys[] = {"wait",   "load", "unload",          "attach",
+                                           "detach", "note", "complete_pended", NULL};
 
 static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, size_t index,
                               const char *key)
@@ -1549,7 +1557,7 @@ static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, 
     s->label = key;
     s->handle = -1;
     char where[64];
-    snprintf(where, sizeof(where), "a %s step", key);
+    snprintf(where, sizeof(where), "%s %s step", article(key), key);
 
     if (strcmp(key, "wait") == 0) {
         s->kind = SC_STEP_WAIT;
@@ -1573,12 +1581,13 @@ static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, 
             if (!want_scalar(ld, idn, "wait"))
                 return false;
             size_t j = 0;
-            while (j < index && (sc->steps[j].id == NULL || strcmp(sc->steps[j].id,
-                                                                   text_of(idn)) != 0))
+            while (j < index &&
+                   (sc->steps[j].id == NULL || strcmp(sc->steps[j].id, text_of(idn)) != 0))
                 j++;
             if (j == index)
-                return fail(ld, idn, "step id '%s' is not the id of an earlier step; expected "
-                                     "the id of a step above this one",
+                return fail(ld, idn,
+                            "step id '%s' is not the id of an earlier step; expected "
+                            "the id of a step above this one",
                             text_of(idn));
             s->wait_steps[i] = j;
         }
@@ -1644,9 +1653,10 @@ static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, 
                 dlclose(h);
         }
         if (!has_hook)
-            return fail(ld, v, "filter '%s' holds nothing to complete; expected a builtin with "
-                               "a complete_pended hook or a shared object exporting "
-                               "FltSimCompletePended",
+            return fail(ld, v,
+                        "filter '%s' holds nothing to complete; expected a builtin with "
+                        "a complete_pended hook or a shared object exporting "
+                        "FltSimCompletePended",
                         f->name);
     }
     return true;
@@ -1687,16 +1697,18 @@ static bool load_steps(struct ld *ld, yaml_node_t *list)
             control = control_keys[k];
         }
         if (opn == NULL && control == NULL)
-            return fail(ld, m, "a step has no operation; expected one of op, wait, load, unload, "
-                               "attach, detach, complete_pended, note");
+            return fail(ld, m,
+                        "a step has no operation; expected one of op, wait, load, unload, "
+                        "attach, detach, complete_pended, note");
 
         if ((n = get(ld, m, "id")) != NULL) {
             if (!get_string(ld, n, "id", &s->id))
                 return false;
             for (size_t j = 0; j < i; j++)
                 if (sc->steps[j].id != NULL && strcmp(sc->steps[j].id, s->id) == 0)
-                    return fail(ld, n, "step id '%s' is used twice (step %zu has it); expected "
-                                       "unique ids",
+                    return fail(ld, n,
+                                "step id '%s' is used twice (step %zu has it); expected "
+                                "unique ids",
                                 s->id, j + 1);
         }
         if ((n = get(ld, m, "thread")) != NULL && !find_thread(ld, n, &s->thread))
@@ -1721,8 +1733,9 @@ static bool load_steps(struct ld *ld, yaml_node_t *list)
                     return false;
                 s->binds = true;
             } else if (!s->expect.has_status || NT_SUCCESS(s->expect.status)) {
-                return fail(ld, m, "a %s step that succeeds needs 'handle'; expected a name "
-                                   "to bind, or expect: {status: ...} with a failure",
+                return fail(ld, m,
+                            "a %s step that succeeds needs 'handle'; expected a name "
+                            "to bind, or expect: {status: ...} with a failure",
                             s->label);
             }
         }
@@ -1757,8 +1770,9 @@ static bool load_end_expect(struct ld *ld, yaml_node_t *node)
             const char *t = text_of(p);
             char drive[3] = {t[0], ':', 0};
             if (t[0] == '\0' || t[1] != ':' || t[2] != '\\')
-                return fail(ld, p, "path '%s' does not name a drive; expected a path such as "
-                                   "C:\\docs\\a.txt",
+                return fail(ld, p,
+                            "path '%s' does not name a drive; expected a path such as "
+                            "C:\\docs\\a.txt",
                             t);
             yaml_node_t fake = *p;
             fake.data.scalar.value = (yaml_char_t *)drive;
@@ -1771,8 +1785,9 @@ static bool load_end_expect(struct ld *ld, yaml_node_t *node)
                 if (ld->sc->volumes[v].drive == letter)
                     ef->volume = v;
             if (ef->volume == ld->sc->volume_count)
-                return fail(ld, p, "path '%s' is on no declared volume; expected a drive from "
-                                   "'volumes'",
+                return fail(ld, p,
+                            "path '%s' is on no declared volume; expected a drive from "
+                            "'volumes'",
                             t);
             if (!get_string(ld, p, "path", &ef->display))
                 return false;
@@ -1815,17 +1830,15 @@ static bool load_end_expect(struct ld *ld, yaml_node_t *node)
 
 static bool load_top(struct ld *ld, yaml_node_t *root)
 {
-    static const char *const top_keys[] = {"scenario", "description", "executor", "seed",
-                                           "verifier", "golden",      "registry", "volumes",
-                                           "filters",  "threads",     "steps",    "expect",
-                                           NULL};
+    static const char *const top_keys[] = {
+        "scenario", "description", "executor", "seed",  "verifier", "golden", "registry",
+        "volumes",  "filters",     "threads",  "steps", "expect",   NULL};
     static const struct name_value executor_names[] = {
         {"deterministic", FLTSIM_EXECUTOR_DETERMINISTIC},
         {"concurrent", FLTSIM_EXECUTOR_CONCURRENT},
         {NULL, 0}};
-    static const struct name_value verifier_names[] = {{"strict", FLTSIM_VERIFIER_STRICT},
-                                                       {"report", FLTSIM_VERIFIER_REPORT},
-                                                       {NULL, 0}};
+    static const struct name_value verifier_names[] = {
+        {"strict", FLTSIM_VERIFIER_STRICT}, {"report", FLTSIM_VERIFIER_REPORT}, {NULL, 0}};
     struct fltsim_scenario *sc = ld->sc;
     yaml_node_t *n;
     if (!want_mapping(ld, root, "the document") ||
@@ -1951,8 +1964,8 @@ NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, ch
     if (!yaml_parser_load(&parser, &doc)) {
         set_error(error, error_size, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
                   parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                  parser.problem ? parser.problem : "unknown problem",
-                  parser.context ? " " : "", parser.context ? parser.context : "");
+                  parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
+                  parser.context ? parser.context : "");
         status = parser.error == YAML_MEMORY_ERROR ? STATUS_INSUFFICIENT_RESOURCES
                                                    : STATUS_INVALID_PARAMETER;
         goto out;
@@ -1970,8 +1983,8 @@ NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, ch
     if (!yaml_parser_load(&parser, &extra)) {
         set_error(error, error_size, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
                   parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                  parser.problem ? parser.problem : "unknown problem",
-                  parser.context ? " " : "", parser.context ? parser.context : "");
+                  parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
+                  parser.context ? parser.context : "");
         status = STATUS_INVALID_PARAMETER;
         goto out;
     }

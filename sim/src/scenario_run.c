@@ -32,22 +32,34 @@
 /* How long the runner lets the concurrent executor settle at a wait: all and
  * at the end of the run before it calls the run stuck. */
 #define IDLE_TIMEOUT_MS 30000
+/* How long the runner lets a nowait step get going before the next step:
+ * under the deterministic executor virtual time only moves when no thread is
+ * ready, so every other thread runs until it waits; under the concurrent one
+ * it is a real 10 ms. */
+#define SETTLE_100NS (-100000LL)
+/* The runner's own identity (it loads filters and waits): the System process. */
+#define RUNNER_PROCESS_ID 4
+#define RUNNER_THREAD_ID 8
 
 struct run;
 
 struct rthread {
     struct run *run;
     fltsim_thread *thread;
-    KEVENT go;
+    KEVENT go;      /* runner -> thread: run step `current` (or quit) */
+    KEVENT ready;   /* thread -> runner: the call of `current` returned */
     size_t current; /* the step it runs; valid once go is set */
-    bool busy;      /* runner side: current has not been seen finished */
+    bool busy;      /* runner side: ready has not been consumed yet */
     bool quit;
 };
 
 struct rstep {
-    KEVENT done;
-    bool handed;  /* given to its thread */
-    bool checked; /* finished and its expectations checked */
+    struct run *run;
+    KEVENT done; /* set when both parties (the call, the completion) are through */
+    LONG parties;
+    struct fltsim_io_async async; /* overlapped reads and writes */
+    bool handed;                  /* given to its thread */
+    bool checked;                 /* finished and its expectations checked */
     bool performed;
     NTSTATUS status;
     NTSTATUS returned;
@@ -169,8 +181,8 @@ static void step_note(struct run *run, size_t i)
     int n = snprintf(text, sizeof(text), "step %zu", i + 1);
     if (s->id != NULL)
         n += snprintf(text + n, sizeof(text) - (size_t)n, " %s", s->id);
-    snprintf(text + n, sizeof(text) - (size_t)n, ": %s%s%s%s%s", s->label, what[0] ? " " : "",
-             what, s->thread != 0 ? " on " : "", s->thread != 0 ? sc->threads[s->thread].name : "");
+    snprintf(text + n, sizeof(text) - (size_t)n, ": %s%s%s%s%s", s->label, what[0] ? " " : "", what,
+             s->thread != 0 ? " on " : "", s->thread != 0 ? sc->threads[s->thread].name : "");
     trace_note(run, text);
 }
 
@@ -219,8 +231,7 @@ static NTSTATUS load_filter(struct run *run, size_t index)
     for (size_t i = 0; i < f->instance_count; i++)
         defs[i] = (struct fltsim_instance_def){f->instances[i].name, f->instances[i].altitude,
                                                f->instances[i].flags};
-    struct fltsim_filter_def def = {f->wname, f->default_instance, defs,
-                                    (ULONG)f->instance_count};
+    struct fltsim_filter_def def = {f->wname, f->default_instance, defs, (ULONG)f->instance_count};
     PDRIVER_INITIALIZE entry;
     if (f->builtin != NULL) {
         entry = f->builtin->entry;
@@ -293,6 +304,21 @@ static NTSTATUS perform_control(struct run *run, const struct sc_step *s)
     }
 }
 
+/* One of the two parties of a step is through; the second sets done. */
+static void step_party(struct rstep *r)
+{
+    if (InterlockedIncrement(&r->parties) == 2)
+        KeSetEvent(&r->done, IO_NO_INCREMENT, FALSE);
+}
+
+static void async_done(struct fltsim_io_async *async, void *ctx)
+{
+    struct rstep *r = ctx;
+    r->status = async->iosb.Status;
+    r->information = async->iosb.Information;
+    step_party(r);
+}
+
 static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r)
 {
     fltsim_system *sys = run->sys;
@@ -330,18 +356,23 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         if (s->flags & SC_FLAG_TOP_LEVEL_IRP)
             IoSetTopLevelIrp(FSRTL_CACHE_TOP_LEVEL_IRP);
         if (s->async) {
-            KEVENT event;
-            KeInitializeEvent(&event, NotificationEvent, FALSE);
-            struct fltsim_io_async async = {.event = &event};
-            status = write ? fltsim_io_write_async(sys, h, buffer, s->length, s->offset, flags,
-                                                   &async)
-                           : fltsim_io_read_async(sys, h, buffer, s->length, s->offset, flags,
-                                                  &async);
-            r->returned = status;
-            if (status == STATUS_PENDING)
-                KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, NULL);
-            iosb = async.iosb;
-            status = iosb.Status;
+            /* The thread is free once the call returns; the step finishes
+             * when the completion callback has run too (step_party). */
+            r->async.callback = async_done;
+            r->async.ctx = r;
+            NTSTATUS returned =
+                write
+                    ? fltsim_io_write_async(sys, h, buffer, s->length, s->offset, flags, &r->async)
+                    : fltsim_io_read_async(sys, h, buffer, s->length, s->offset, flags, &r->async);
+            r->returned = returned;
+            if (returned != STATUS_PENDING) {
+                r->status = r->async.iosb.Status;
+                r->information = r->async.iosb.Information;
+                step_party(r); /* no callback comes */
+            }
+            if (s->flags & SC_FLAG_TOP_LEVEL_IRP)
+                IoSetTopLevelIrp(NULL);
+            return;
         } else {
             const LONGLONG *offset = s->has_offset ? &s->offset : NULL;
             status = write ? fltsim_io_write(sys, h, buffer, s->length, offset, flags, &iosb)
@@ -353,8 +384,8 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         break;
     }
     case SC_OP_QUERY_INFORMATION:
-        status = fltsim_io_query_information(sys, h, r->buffer, s->length, s->info_class,
-                                             s->flags, &iosb);
+        status = fltsim_io_query_information(sys, h, r->buffer, s->length, s->info_class, s->flags,
+                                             &iosb);
         break;
     case SC_OP_SET_INFORMATION: {
         union {
@@ -399,8 +430,8 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         iosb.Status = status;
         break;
     case SC_OP_QUERY_DIRECTORY: {
-        UCHAR scan = (UCHAR)((s->restart ? SL_RESTART_SCAN : 0) |
-                             (s->single ? SL_RETURN_SINGLE_ENTRY : 0));
+        UCHAR scan =
+            (UCHAR)((s->restart ? SL_RESTART_SCAN : 0) | (s->single ? SL_RETURN_SINGLE_ENTRY : 0));
         status = fltsim_io_query_directory(sys, h, r->buffer, s->length, s->info_class, s->text,
                                            scan, &iosb);
         break;
@@ -426,17 +457,20 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
     }
     r->status = status;
     r->information = iosb.Information;
+    step_party(r); /* no completion party */
 }
 
 static void perform(struct run *run, size_t i)
 {
     const struct sc_step *s = &run->sc->steps[i];
     struct rstep *r = &run->steps[i];
-    if (s->kind == SC_STEP_IO)
-        perform_io(run, s, r);
-    else
-        r->status = perform_control(run, s);
     r->performed = true;
+    if (s->kind == SC_STEP_IO) {
+        perform_io(run, s, r);
+    } else {
+        r->status = perform_control(run, s);
+        step_party(r);
+    }
 }
 
 static void worker(void *ctx)
@@ -448,7 +482,8 @@ static void worker(void *ctx)
             return;
         size_t i = t->current;
         perform(t->run, i);
-        KeSetEvent(&t->run->steps[i].done, IO_NO_INCREMENT, FALSE);
+        step_party(&t->run->steps[i]); /* the call returned */
+        KeSetEvent(&t->ready, IO_NO_INCREMENT, FALSE);
     }
 }
 
@@ -500,8 +535,7 @@ static void check_bytes(struct run *run, size_t i, const char *what, const struc
                 want->size, b, got_size);
 }
 
-static void check_status(struct run *run, size_t i, const char *what, NTSTATUS want,
-                         NTSTATUS got)
+static void check_status(struct run *run, size_t i, const char *what, NTSTATUS want, NTSTATUS got)
 {
     run->result->expectations_checked++;
     if (want == got)
@@ -512,8 +546,7 @@ static void check_status(struct run *run, size_t i, const char *what, NTSTATUS w
 }
 
 /* The names in a directory-enumeration buffer, each through cb. */
-static void check_names(struct run *run, size_t i, const struct sc_step *s,
-                        const struct rstep *r)
+static void check_names(struct run *run, size_t i, const struct sc_step *s, const struct rstep *r)
 {
     size_t len_at, name_at;
     switch (s->info_class) {
@@ -563,8 +596,8 @@ static void check_names(struct run *run, size_t i, const struct sc_step *s,
             char name[800];
             fltsim_utf16_to_utf8(wname, units, name, sizeof(name));
             if (used < sizeof(got))
-                used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s",
-                                         count ? ", " : "", name);
+                used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", count ? ", " : "",
+                                         name);
             count++;
             if (next == 0)
                 break;
@@ -623,9 +656,6 @@ static void finish_step(struct run *run, size_t i)
     if (!r->handed || r->checked)
         return;
     KeWaitForSingleObject(&r->done, Executive, KernelMode, FALSE, NULL);
-    struct rthread *t = &run->threads[run->sc->steps[i].thread];
-    if (t->busy && t->current == i)
-        t->busy = false;
     check_step(run, i);
 }
 
@@ -661,6 +691,7 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
 {
     NTSTATUS status;
     char b[48];
+    PFLT_VOLUME volume;
     struct fltsim_volume_params params = {.device_name = v->device,
                                           .drive_letter = v->drive,
                                           .fs_type = FLT_FSTYPE_NTFS,
@@ -677,7 +708,7 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         }
         params.ops = &fltsim_hostfs_ops;
         params.fs = hfs;
-        status = fltsim_volume_mount(run->sys, &params, NULL);
+        status = fltsim_volume_mount(run->sys, &params, &volume);
         if (!NT_SUCCESS(status))
             fltsim_hostfs_destroy(hfs);
     } else {
@@ -704,7 +735,7 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         }
         params.ops = &fltsim_memfs_ops;
         params.fs = mfs;
-        status = fltsim_volume_mount(run->sys, &params, NULL);
+        status = fltsim_volume_mount(run->sys, &params, &volume);
         if (!NT_SUCCESS(status))
             fltsim_memfs_destroy(mfs);
     }
@@ -723,8 +754,7 @@ static NTSTATUS open_objects(struct run *run)
         run->objects[i] = dlopen(f->object, RTLD_NOW | RTLD_LOCAL);
         if (run->objects[i] == NULL || dlsym(run->objects[i], "DriverEntry") == NULL) {
             logf_(run, "%s: filter '%s': shared object %s cannot be loaded: %s", run->sc->path,
-                  f->name, f->object,
-                  run->objects[i] == NULL ? dlerror() : "no DriverEntry");
+                  f->name, f->object, run->objects[i] == NULL ? dlerror() : "no DriverEntry");
             return STATUS_OBJECT_NAME_NOT_FOUND;
         }
     }
@@ -884,8 +914,9 @@ static void check_golden(struct run *run, const struct fltsim_scenario_run_optio
     run->result->expectations_checked++;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        logf_(run, "%s: golden trace %s cannot be read (%s); expected it to exist (write it "
-                   "with --update-golden)",
+        logf_(run,
+              "%s: golden trace %s cannot be read (%s); expected it to exist (write it "
+              "with --update-golden)",
               run->sc->path, path, strerror(errno));
         run->result->golden_mismatch = true;
         run->result->expectations_failed++;
@@ -900,11 +931,10 @@ static void check_golden(struct run *run, const struct fltsim_scenario_run_optio
     while (!differ) {
         n = getline(&line, &cap, f);
         lineno++;
-        const char *nl = actual < actual_end ? memchr(actual, '\n', (size_t)(actual_end - actual))
-                                             : NULL;
-        size_t alen = actual < actual_end
-                          ? (nl ? (size_t)(nl - actual) : (size_t)(actual_end - actual))
-                          : 0;
+        const char *nl =
+            actual < actual_end ? memchr(actual, '\n', (size_t)(actual_end - actual)) : NULL;
+        size_t alen =
+            actual < actual_end ? (nl ? (size_t)(nl - actual) : (size_t)(actual_end - actual)) : 0;
         if (n < 0 && actual >= actual_end)
             break;
         size_t glen = n > 0 ? (size_t)n : 0;
@@ -950,10 +980,10 @@ static bool alloc_run(struct run *run)
     for (size_t i = 0; i < sc->step_count; i++) {
         const struct sc_step *s = &sc->steps[i];
         KeInitializeEvent(&run->steps[i].done, NotificationEvent, FALSE);
+        run->steps[i].run = run;
         size_t size = 0;
-        if (s->kind == SC_STEP_IO &&
-            (s->op == SC_OP_READ || s->op == SC_OP_QUERY_INFORMATION ||
-             s->op == SC_OP_QUERY_DIRECTORY))
+        if (s->kind == SC_STEP_IO && (s->op == SC_OP_READ || s->op == SC_OP_QUERY_INFORMATION ||
+                                      s->op == SC_OP_QUERY_DIRECTORY))
             size = s->length;
         run->steps[i].buffer = calloc(1, size ? size : 1);
         run->steps[i].buffer_size = size;
@@ -986,16 +1016,21 @@ static void hand_over(struct run *run, size_t i)
 {
     const struct sc_step *s = &run->sc->steps[i];
     struct rthread *t = &run->threads[s->thread];
-    if (t->busy)
-        finish_step(run, t->current);
+    if (t->busy) /* its previous step's call must return first */
+        KeWaitForSingleObject(&t->ready, Executive, KernelMode, FALSE, NULL);
+    t->busy = false;
     step_note(run, i);
     t->current = i;
     t->busy = true;
     run->steps[i].handed = true;
     KeSetEvent(&t->go, IO_NO_INCREMENT, FALSE);
     run->result->steps_run++;
-    if (!s->nowait)
+    if (!s->nowait) {
         finish_step(run, i);
+    } else {
+        LARGE_INTEGER settle = {.QuadPart = SETTLE_100NS};
+        KeDelayExecutionThread(KernelMode, FALSE, &settle);
+    }
 }
 
 static void run_wait(struct run *run, size_t i)
@@ -1042,20 +1077,22 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
         options = &no_options;
 
     memset(&run, 0, sizeof(run));
+    ULONG caller_process = fltsim_thread_process_id(), caller_thread = fltsim_thread_id();
     run.sc = scenario;
     run.result = result;
     run.log = options->log ? options->log : stderr;
     run.user = options->trace;
-    run.verifier = options->verifier != FLTSIM_VERIFIER_DEFAULT ? options->verifier
-                                                                : scenario->verifier;
+    run.verifier =
+        options->verifier != FLTSIM_VERIFIER_DEFAULT ? options->verifier : scenario->verifier;
     struct fltsim_system_options sopts = {
         .executor = options->override_executor ? options->executor : scenario->executor,
         .seed = options->override_seed ? options->seed : scenario->seed};
     bool golden = scenario->golden != NULL && !options->skip_golden &&
                   sopts.executor == FLTSIM_EXECUTOR_DETERMINISTIC;
     if (options->update_golden && scenario->golden == NULL) {
-        logf_(&run, "%s: --update-golden, but the scenario names no golden trace; expected a "
-                    "'golden:' key",
+        logf_(&run,
+              "%s: --update-golden, but the scenario names no golden trace; expected a "
+              "'golden:' key",
               scenario->path);
         result->error = true;
         return STATUS_INVALID_PARAMETER;
@@ -1095,6 +1132,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
         goto out;
     }
     fltsim_system_set_trace(run.sys, trace_cb, &run);
+    fltsim_thread_set_identity(RUNNER_PROCESS_ID, RUNNER_THREAD_ID);
 
     status = set_registry(&run);
     for (size_t i = 0; i < scenario->volume_count && NT_SUCCESS(status); i++)
@@ -1114,6 +1152,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
         struct rthread *t = &run.threads[i];
         t->run = &run;
         KeInitializeEvent(&t->go, SynchronizationEvent, FALSE);
+        KeInitializeEvent(&t->ready, SynchronizationEvent, FALSE);
         status = fltsim_thread_spawn(run.sys, scenario->threads[i].process_id,
                                      scenario->threads[i].thread_id, worker, t, &t->thread);
         if (NT_SUCCESS(status))
@@ -1174,6 +1213,7 @@ shutdown:
     }
 
 out:
+    fltsim_thread_set_identity(caller_process, caller_thread);
     if (run.golden_sink != NULL)
         fltsim_trace_sink_destroy(run.golden_sink);
     if (run.golden_stream != NULL)
