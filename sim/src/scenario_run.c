@@ -908,6 +908,7 @@ static void check_golden(struct run *run, const struct fltsim_scenario_run_optio
         }
         if (f != NULL && fclose(f) != 0)
             run->result->error = true;
+        run->result->golden_checked = !run->result->error;
         return;
     }
     run->result->golden_checked = true;

@@ -69,7 +69,7 @@ struct fltsim_scenario_result {
     ULONG expectations_checked;
     ULONG expectations_failed;
     ULONG reports;         /* verifier reports, those raised at shutdown included */
-    bool golden_checked;
+    bool golden_checked;   /* compared, or written (update_golden) */
     bool golden_mismatch;  /* the first difference is in the log */
     bool error;            /* the run could not be carried out (log says why) */
 };
