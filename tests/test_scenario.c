@@ -83,6 +83,12 @@ static void run_text_with(const char *name, const char *text,
     fltsim_scenario_free(sc);
 }
 
+/* The same, for runs that may not be carried out: only the status is kept. */
+static void run_text_with_status(const char *name, const char *text, struct outcome *out)
+{
+    run_text_with(name, text, NULL, out);
+}
+
 static void run_text(const char *name, const char *text, struct outcome *out)
 {
     run_text_with(name, text, NULL, out);
@@ -750,6 +756,147 @@ static void scenario_readme_example_runs(void **state)
     free(yaml);
 }
 
+/* Read flags reach the I/O manager: a non-cached read must be sector-aligned
+ * (memfs refuses it otherwise); PendReads pends a plain read but lets one
+ * through when the thread has a top-level IRP (it cannot post it). */
+static void scenario_read_flags_reach_the_request(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    assert_non_null(mem);
+    struct fltsim_trace_sink *sink;
+    assert_status(fltsim_trace_sink_create(FLTSIM_TRACE_NORMALIZED, mem, 0, &sink), STATUS_SUCCESS);
+    struct fltsim_trace_tee tee = {{sink}};
+    struct fltsim_scenario_run_options options = {.trace = &tee};
+    struct outcome o;
+    run_text_with("flags.yaml",
+                  "scenario: read flags\n"
+                  "volumes:\n"
+                  "  - drive: C\n"
+                  "    files:\n"
+                  "      - path: \\a.txt\n"
+                  "        data: abcdef\n"
+                  "filters:\n"
+                  "  - name: PendReads\n"
+                  "    builtin: pendreads\n"
+                  "steps:\n"
+                  "  - op: open\n"
+                  "    path: C:\\a.txt\n"
+                  "    handle: h\n"
+                  "  - op: read\n"
+                  "    handle: h\n"
+                  "    offset: 1\n"
+                  "    length: 3\n"
+                  "    flags: [noncached]\n"
+                  "    expect: {status: STATUS_INVALID_PARAMETER}\n"
+                  "  - op: read\n"
+                  "    handle: h\n"
+                  "    offset: 0\n"
+                  "    length: 3\n"
+                  "    flags: [top_level_irp]\n"
+                  "    expect: {data: abc}\n"
+                  "  - op: read\n"
+                  "    handle: h\n"
+                  "    offset: 3\n"
+                  "    length: 3\n"
+                  "    flags: fast\n"
+                  "    expect: {data: def}\n"
+                  "  - op: read\n"
+                  "    handle: h\n"
+                  "    offset: 0\n"
+                  "    length: 2\n"
+                  "    expect: {data: ab}\n"
+                  "  - op: close\n"
+                  "    handle: h\n",
+                  &options, &o);
+    assert_status(fltsim_trace_sink_finish(sink), STATUS_SUCCESS);
+    fltsim_trace_sink_destroy(sink);
+    fclose(mem);
+    assert_run_ok(&o);
+    /* Operations: 1 create, 2 non-cached read (pended; the file system
+     * refuses it afterwards), 3 top-level IRP read (cannot be posted: let
+     * through), 4 fast I/O read (never pended), 5 plain read (pended). */
+    if (strstr(text, "\npend op=2 ") == NULL || strstr(text, "\npend op=3 ") != NULL ||
+        strstr(text, "\npend op=4 ") != NULL || strstr(text, "\npend op=5 ") == NULL)
+        fail_msg("unexpected pends:\n%s", text);
+    assert_non_null(strstr(text, "kind=fast_io major=IRP_MJ_READ"));
+    free(text);
+}
+
+/* Runs that cannot be carried out say why and return the setup's status. */
+static void scenario_setup_failures_are_errors(void **state)
+{
+    (void)state;
+    struct outcome o;
+    char error[512];
+    struct fltsim_scenario *sc;
+    const char *path;
+
+    /* A file larger than the volume's capacity. */
+    path = write_scenario("full.yaml", "scenario: full\n"
+                                       "volumes:\n"
+                                       "  - drive: C\n"
+                                       "    capacity: 2\n"
+                                       "    files:\n"
+                                       "      - path: \\a.txt\n"
+                                       "        data: abcdef\n"
+                                       "steps: [{note: never}]\n");
+    assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);
+    char *logbuf = NULL;
+    size_t logsize = 0;
+    FILE *log = open_memstream(&logbuf, &logsize);
+    struct fltsim_scenario_run_options options = {.log = log};
+    struct fltsim_scenario_result result;
+    assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_DISK_FULL);
+    assert_true(result.error);
+    assert_int_equal(result.steps_run, 0);
+    /* update_golden needs a golden file. */
+    options.update_golden = true;
+    assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_INVALID_PARAMETER);
+    assert_true(result.error);
+    fclose(log);
+    assert_non_null(strstr(logbuf, "volume C: \\a.txt cannot be added: STATUS_DISK_FULL"));
+    assert_non_null(strstr(logbuf, "names no golden trace"));
+    free(logbuf);
+    fltsim_scenario_free(sc);
+
+    /* Two volumes on one device name. */
+    run_text_with_status("twice.yaml",
+                         "scenario: one device twice\n"
+                         "volumes:\n"
+                         "  - drive: C\n"
+                         "    device: \\Device\\Same\n"
+                         "  - drive: D\n"
+                         "    device: \\Device\\Same\n"
+                         "steps: [{note: never}]\n",
+                         &o);
+    assert_status(o.status, STATUS_OBJECT_NAME_COLLISION);
+    assert_log_has(&o, "volume D: cannot be mounted: STATUS_OBJECT_NAME_COLLISION");
+
+    /* A shared object that is gone by the time the scenario runs. */
+    char so[600], cmd[1400];
+    snprintf(so, sizeof(so), "%s/gone.so", tmpdir);
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", FLTSIM_TEST_HOLD_READS_SO, so);
+    assert_int_equal(system(cmd), 0);
+    path = write_scenario("gone.yaml", "scenario: gone\n"
+                                       "volumes: [{drive: C}]\n"
+                                       "filters: [{name: Gone, object: gone.so, altitude: 1}]\n"
+                                       "steps: [{note: never}]\n");
+    assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);
+    unlink(so);
+    logbuf = NULL;
+    log = open_memstream(&logbuf, &logsize);
+    options = (struct fltsim_scenario_run_options){.log = log};
+    assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_true(result.error);
+    fclose(log);
+    assert_non_null(strstr(logbuf, "filter 'Gone': shared object"));
+    free(logbuf);
+    fltsim_scenario_free(sc);
+}
+
 /* ---- loading errors ---- */
 
 static void load_missing_file_is_name_not_found(void **state)
@@ -855,6 +1002,8 @@ int main(void)
         cmocka_unit_test(scenario_registry_value_makes_pendreads_hold),
         cmocka_unit_test(scenario_hostfs_volume_reads_and_writes_host_files),
         cmocka_unit_test(scenario_readme_example_runs),
+        cmocka_unit_test(scenario_read_flags_reach_the_request),
+        cmocka_unit_test(scenario_setup_failures_are_errors),
     };
     const struct CMUnitTest loading[] = {
         cmocka_unit_test(load_missing_file_is_name_not_found),
