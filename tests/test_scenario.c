@@ -987,6 +987,55 @@ static void load_malformed_scenarios_give_their_error_line(void **state)
     assert_true(n >= 15);
 }
 
+/* Every prefix of a valid scenario (the README example) either loads or is
+ * refused with one "FILE:LINE:COLUMN: ..." line: no crash, no leak (the
+ * suite runs under ASan in CI). */
+static void load_every_prefix_of_a_scenario_is_handled(void **state)
+{
+    (void)state;
+    FILE *f = fopen(FLTSIM_TEST_README, "r");
+    assert_non_null(f);
+    char line[1024], *yaml = NULL;
+    size_t yaml_size = 0;
+    FILE *out = open_memstream(&yaml, &yaml_size);
+    int phase = 0;
+    while (phase < 2 && fgets(line, sizeof(line), f) != NULL) {
+        if (phase == 0 && strncmp(line, "```yaml", 7) == 0)
+            phase = 1;
+        else if (phase == 1 && strncmp(line, "```", 3) == 0)
+            phase = 2;
+        else if (phase == 1)
+            fputs(line, out);
+    }
+    fclose(f);
+    fclose(out);
+    char *prefix = malloc(yaml_size + 1);
+    assert_non_null(prefix);
+    size_t loaded = 0, refused = 0;
+    for (size_t n = 0; n <= yaml_size; n++) {
+        memcpy(prefix, yaml, n);
+        prefix[n] = '\0';
+        const char *path = write_scenario("prefix.yaml", prefix);
+        char error[1024];
+        struct fltsim_scenario *sc = NULL;
+        NTSTATUS st = fltsim_scenario_load(path, &sc, error, sizeof(error));
+        if (NT_SUCCESS(st)) {
+            loaded++;
+            fltsim_scenario_free(sc);
+            continue;
+        }
+        refused++;
+        assert_null(sc);
+        if (strncmp(error, path, strlen(path)) != 0 || error[strlen(path)] != ':' ||
+            strchr(error, '\n') != NULL)
+            fail_msg("prefix of %zu bytes: malformed error: %s", n, error);
+    }
+    free(prefix);
+    free(yaml);
+    assert_true(loaded >= 1); /* at least the whole file */
+    assert_true(refused > yaml_size / 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest behaviour[] = {
@@ -1009,6 +1058,7 @@ int main(void)
         cmocka_unit_test(load_missing_file_is_name_not_found),
         cmocka_unit_test(load_good_scenario_gives_title),
         cmocka_unit_test(load_malformed_scenarios_give_their_error_line),
+        cmocka_unit_test(load_every_prefix_of_a_scenario_is_handled),
     };
     int failed = FLTSIM_RUN_SUITE("scenario", behaviour);
     failed += cmocka_run_group_tests_name("scenario loading", loading, NULL, NULL);
