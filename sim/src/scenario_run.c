@@ -35,8 +35,9 @@
 /* How long the runner lets a nowait step get going before the next step:
  * under the deterministic executor virtual time only moves when no thread is
  * ready, so every other thread runs until it waits; under the concurrent one
- * it is a real 10 ms. */
-#define SETTLE_100NS (-100000LL)
+ * it is a real 50 ms (a step that must have pended by then, for a later
+ * complete_pended, could race on a loaded machine: real concurrency). */
+#define SETTLE_100NS (-500000LL)
 /* The runner's own identity (it loads filters and waits): the System process. */
 #define RUNNER_PROCESS_ID 4
 #define RUNNER_THREAD_ID 8
