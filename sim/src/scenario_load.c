@@ -1047,6 +1047,17 @@ static bool load_filters(struct ld *ld, yaml_node_t *list)
                             text_of(object));
             f->object = path;
         }
+        /* A minifilter keeps its state in globals: one program image can be
+         * one loaded filter only (a second would overwrite the first's). */
+        for (size_t j = 0; j < i; j++) {
+            const struct sc_filter *o = &sc->filters[j];
+            if ((f->builtin != NULL && o->builtin == f->builtin) ||
+                (f->object != NULL && o->object != NULL && strcmp(o->object, f->object) == 0))
+                return fail(ld, builtin ? builtin : object,
+                            "filter '%s' uses the same %s as filter '%s'; expected each "
+                            "minifilter once (its globals are shared)",
+                            f->name, builtin ? "builtin" : "shared object", o->name);
+        }
         yaml_node_t *alt = get(ld, fn, "altitude"), *insts = get(ld, fn, "instances");
         if (alt != NULL && insts != NULL)
             return fail(ld, insts, "filter '%s' has both altitude and instances; expected one",
