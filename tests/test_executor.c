@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fltsim/trace_text.h>
+#include <fltsim/trace.h>
 
 #include "fltsim_test.h"
 
@@ -129,8 +129,11 @@ static char *run_workload(ULONG64 seed)
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
     assert_non_null(out);
-    struct fltsim_trace_text sink = {out, true};
-    fltsim_system_set_trace(sys, fltsim_trace_text_cb, &sink);
+    struct fltsim_trace_sink *sink;
+    assert_status(
+        fltsim_trace_sink_create(FLTSIM_TRACE_TEXT, out, FLTSIM_TRACE_SHOW_THREADS, &sink),
+        STATUS_SUCCESS);
+    fltsim_system_set_trace(sys, fltsim_trace_sink_event, sink);
 
     struct requestor r[3];
     fltsim_thread *t[3];
@@ -148,6 +151,8 @@ static char *run_workload(ULONG64 seed)
     fltsim_system_set_trace(sys, NULL, NULL);
     fltsim_system_destroy(sys);
     tf_reset_all();
+    assert_status(fltsim_trace_sink_finish(sink), STATUS_SUCCESS);
+    fltsim_trace_sink_destroy(sink);
     fclose(out);
     return text;
 }

@@ -759,6 +759,43 @@ NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObj
                                  PFLT_GENERIC_WORKITEM_ROUTINE WorkerRoutine,
                                  WORK_QUEUE_TYPE QueueType, PVOID Context);
 
+/* ---- I/O a filter initiates (SPEC 2.3, 4.5) ---- */
+
+typedef VOID(FLTAPI *PFLT_COMPLETED_ASYNC_IO_CALLBACK)(PFLT_CALLBACK_DATA CallbackData,
+                                                       PFLT_CONTEXT Context);
+
+typedef ULONG FLT_IO_OPERATION_FLAGS;
+#define FLTFL_IO_OPERATION_NON_CACHED 0x00000001
+#define FLTFL_IO_OPERATION_PAGING 0x00000002
+#define FLTFL_IO_OPERATION_DO_NOT_UPDATE_BYTE_OFFSET 0x00000004
+#define FLTFL_IO_OPERATION_SYNCHRONOUS_PAGING 0x00000008
+
+/* FltReadFile / FltWriteFile: a read or write that only the instances below
+ * InitiatingInstance and the file system see, marked
+ * FLTFL_CALLBACK_DATA_GENERATED_IO, RequestorMode KernelMode. PASSIVE_LEVEL
+ * (a V28 report and STATUS_INVALID_DEVICE_STATE above it). ByteOffset NULL
+ * means the current byte offset of a synchronous file object
+ * (STATUS_INVALID_PARAMETER for another). Returns the file system's (or a
+ * lower filter's) final status; *BytesRead (*BytesWritten) gets the byte count.
+ * fltsim differs: only synchronous calls are modeled; a CallbackRoutine gets
+ * a report and STATUS_NOT_IMPLEMENTED. */
+NTSTATUS FltReadFile(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
+                     PLARGE_INTEGER ByteOffset, ULONG Length, PVOID Buffer,
+                     FLT_IO_OPERATION_FLAGS Flags, PULONG BytesRead,
+                     PFLT_COMPLETED_ASYNC_IO_CALLBACK CallbackRoutine, PVOID CallbackContext);
+NTSTATUS FltWriteFile(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
+                      PLARGE_INTEGER ByteOffset, ULONG Length, PVOID Buffer,
+                      FLT_IO_OPERATION_FLAGS Flags, PULONG BytesWritten,
+                      PFLT_COMPLETED_ASYNC_IO_CALLBACK CallbackRoutine, PVOID CallbackContext);
+
+/* FltCancelFileOpen: from a post-create (running, or pended in it) of a
+ * create the file system opened, before a handle exists: sets
+ * FO_FILE_OPEN_CANCELLED and sends IRP_MJ_CLOSE to the instances below
+ * Instance and the file system. The filter then fails the create in IoStatus.
+ * Misuse is a V24 report and nothing happens (Windows: bugcheck 0xF5/0x6A
+ * after a handle exists). */
+VOID FltCancelFileOpen(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject);
+
 #ifdef __cplusplus
 }
 #endif

@@ -539,6 +539,7 @@ static void fs_done(struct fltsim_op *op)
 {
     if (fltsim__tracing(op->sys))
         trace_op(op, FLTSIM_EV_FS_RETURN, op->node_count, NULL, op->data.IoStatus.Status, 0);
+    op->fs_status = op->data.IoStatus.Status;
     op->phase = FLTSIM_PHASE_POST;
     op->cursor = op->top_post;
 }
@@ -617,6 +618,45 @@ void fltsim_fs_complete(PFLT_CALLBACK_DATA data)
 
 /* ---- post ---- */
 
+/* The rules about what a post did to IoStatus (SPEC 4.5), checked when it
+ * hands the operation back: when it returns, or, after it pended the
+ * operation, at FltCompletePendedPostOperation. before is the status the
+ * post was called with. */
+static void check_post_status(struct fltsim_op *op, struct fltsim_node *node, NTSTATUS before)
+{
+    fltsim_system *sys = op->sys;
+    struct _FLT_INSTANCE *inst = node->instance;
+    NTSTATUS after = op->data.IoStatus.Status;
+    UCHAR major = node->view.MajorFunction;
+    PFILE_OBJECT fo = node->view.TargetFileObject;
+    bool cancelled = fo != NULL && (fo->Flags & FO_FILE_OPEN_CANCELLED);
+    if ((major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) && NT_SUCCESS(before) &&
+        !NT_SUCCESS(after))
+        fltsim__report(sys, NULL, inst, op, "V9", "4.5",
+                       "the post-operation callback turned %s into a failure; cleanup and "
+                       "close cannot fail",
+                       fltsim_major_name(major));
+    if (major == IRP_MJ_CREATE && NT_SUCCESS(before) && before != STATUS_REPARSE &&
+        !NT_SUCCESS(after) && !cancelled)
+        fltsim__report(sys, NULL, inst, op, "V24", "4.5",
+                       "the post-create callback failed a create the file system had opened "
+                       "without FltCancelFileOpen; the open leaks in the file system");
+    if (major == IRP_MJ_CREATE && cancelled && NT_SUCCESS(after)) {
+        /* [SIM] The file is closed below: the create cannot succeed. */
+        fltsim__report(sys, NULL, inst, op, "V24", "4.5",
+                       "FltCancelFileOpen was called but the create was left with a success "
+                       "status; a cancelled open must fail (set IoStatus.Status to an error); "
+                       "failed with STATUS_CANCELLED");
+        op->data.IoStatus.Status = STATUS_CANCELLED;
+        op->data.IoStatus.Information = 0;
+        after = STATUS_CANCELLED;
+    }
+    if (after == STATUS_FLT_DISALLOW_FAST_IO && before != STATUS_FLT_DISALLOW_FAST_IO)
+        fltsim__report(sys, NULL, inst, op, "V11", "4.5",
+                       "the post-operation callback set STATUS_FLT_DISALLOW_FAST_IO; only FltMgr "
+                       "produces that status");
+}
+
 /* Runs node j's post (its state already POSTING). false: the post pended
  * the operation and the baton is gone. */
 static bool run_post(struct fltsim_op *op, ULONG j)
@@ -630,6 +670,7 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     memcpy(&op->iopb, &node->view, sizeof(op->iopb));
     op->data.Flags |= FLTFL_CALLBACK_DATA_POST_OPERATION;
     NTSTATUS before = op->data.IoStatus.Status;
+    op->post_before = before;
 
     bool tracing = fltsim__tracing(sys);
     if (tracing)
@@ -686,23 +727,7 @@ static bool run_post(struct fltsim_op *op, ULONG j)
                        "return FLT_POSTOP_MORE_PROCESSING_REQUIRED; the completion is ignored");
     __atomic_store_n(&op->post_pend, FLTSIM_PEND_NONE, __ATOMIC_SEQ_CST);
 
-    NTSTATUS after = op->data.IoStatus.Status;
-    UCHAR major = op->iopb.MajorFunction;
-    if ((major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) && NT_SUCCESS(before) &&
-        !NT_SUCCESS(after))
-        fltsim__report(sys, NULL, inst, op, "V9", "4.5",
-                       "the post-operation callback turned %s into a failure; cleanup and "
-                       "close cannot fail",
-                       fltsim_major_name(major));
-    if (major == IRP_MJ_CREATE && NT_SUCCESS(before) && before != STATUS_REPARSE &&
-        !NT_SUCCESS(after))
-        fltsim__report(sys, NULL, inst, op, "V24", "4.5",
-                       "the post-create callback failed a create the file system had opened "
-                       "without FltCancelFileOpen; the open leaks in the file system");
-    if (after == STATUS_FLT_DISALLOW_FAST_IO && before != STATUS_FLT_DISALLOW_FAST_IO)
-        fltsim__report(sys, NULL, inst, op, "V11", "4.5",
-                       "the post-operation callback set STATUS_FLT_DISALLOW_FAST_IO; only FltMgr "
-                       "produces that status");
+    check_post_status(op, node, before);
     op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
     node_done(op, node);
     return true;
@@ -826,11 +851,19 @@ static bool kind_fits(enum fltsim_op_kind kind, UCHAR major)
 
 /* Sets up op's nodes: the instances of the volume's current stack that
  * registered for the operation, are not skipped by its flags and are not
- * tearing down (SPEC 3.5 step 1). */
-static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG candidates)
+ * tearing down (SPEC 3.5 step 1), and, for I/O a filter generated, sit below
+ * the instance that generated it (SPEC 2.3). */
+static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG candidates,
+                       const struct _FLT_INSTANCE *below)
 {
     ULONG slot = op->slot;
-    for (ULONG k = 0; k < candidates; k++) {
+    ULONG k = 0;
+    if (below != NULL) /* the nodes are highest altitude first */
+        while (k < candidates &&
+               fltsim__altitude_compare(&stack->nodes[stack->first[slot] + k]->altitude,
+                                        &below->altitude) >= 0)
+            k++;
+    for (; k < candidates; k++) {
         struct _FLT_INSTANCE *inst = stack->nodes[stack->first[slot] + k];
         if (node_skips(inst->filter->ops[slot].flags, op))
             continue;
@@ -867,6 +900,12 @@ static NTSTATUS check_request(PFLT_VOLUME volume, const struct fltsim_request *r
 }
 
 NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+{
+    return fltsim__request_dispatch_below(volume, req, NULL);
+}
+
+NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                        struct _FLT_INSTANCE *below)
 {
     int slot;
     NTSTATUS status = check_request(volume, req, &slot);
@@ -921,12 +960,14 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
     op->data.Flags = op->base_flags;
     op->thread = fltsim_thread_current();
     op->mode = req->requestor_mode;
+    op->file_object = req->file_object;
+    op->fs_status = STATUS_PENDING;
     PFLT_IO_PARAMETER_BLOCK iopb = &op->iopb;
     memcpy((void *)&op->data.Thread, &op->thread, sizeof(op->thread));
     memcpy((void *)&op->data.Iopb, &iopb, sizeof(iopb));
     op->data.RequestorMode = req->requestor_mode;
 
-    take_nodes(op, stack, candidates);
+    take_nodes(op, stack, candidates, below);
     op->phase = FLTSIM_PHASE_PRE;
 
     uv_mutex_lock(&volume->inflight_lock);
@@ -1096,6 +1137,7 @@ VOID FltCompletePendedPostOperation(PFLT_CALLBACK_DATA CallbackData)
         ULONG j = op->post_pend_node;
         if (fltsim__tracing(sys))
             trace_op(op, FLTSIM_EV_RESUME, j, &op->nodes[j], op->data.IoStatus.Status, 1);
+        check_post_status(op, &op->nodes[j], op->post_before);
         op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
         node_done(op, &op->nodes[j]);
         op->cursor = j;
@@ -1246,4 +1288,30 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
         fltsim__op_unref(op);
     }
     free(ops);
+}
+
+/* ---- FltCancelFileOpen's question (SPEC 4.5) ---- */
+
+struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
+                                           bool *in_post)
+{
+    ULONG count;
+    struct fltsim_op **ops = inflight_snapshot(inst->volume, &count);
+    struct fltsim_op *found = NULL;
+    *in_post = false;
+    for (ULONG k = 0; k < count; k++) {
+        struct fltsim_op *op = ops[k];
+        /* kind, slot and file_object are set before the op is listed. */
+        if (found == NULL && is_create(op) && op->file_object == fo) {
+            found = op;
+            for (ULONG j = 0; j < op->node_count; j++)
+                if (op->nodes[j].instance == inst &&
+                    node_state(&op->nodes[j]) == FLTSIM_NODE_POSTING)
+                    *in_post = true;
+            continue; /* keeps its reference for the caller */
+        }
+        fltsim__op_unref(op);
+    }
+    free(ops);
+    return found;
 }

@@ -1,9 +1,10 @@
 /*
  * The driver loader (DESIGN decision 7): a minifilter is a DriverEntry that
- * fltsim calls with a DRIVER_OBJECT and registry path, with the filter's
- * instance table standing in for its registry key. This file owns loading,
- * the unload request that goes through FilterUnloadCallback (SPEC 1.4, 2.7),
- * and the removal of drivers when a system is destroyed.
+ * fltsim calls with a DRIVER_OBJECT and registry path; the filter's instance
+ * table is written under that service key of the fake registry (registry.c).
+ * This file owns loading, the unload request that goes through
+ * FilterUnloadCallback (SPEC 1.4, 2.7), and the removal of drivers when a
+ * system is destroyed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,12 @@ static void driver_release(struct fltsim_driver *drv)
 static void driver_free(struct fltsim_driver *drv)
 {
     fltsim_system *sys = drv->sys;
+    ULONG handles = fltsim__registry_disown(drv);
+    if (handles > 0)
+        fltsim__report(sys, drv->filter_keep, NULL, NULL, "V23", "10",
+                       "%s unloads with %u registry key handle(s) still open (ZwOpenKey "
+                       "without ZwClose)",
+                       drv->name8, (unsigned)handles);
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&drv->link);
     uv_mutex_unlock(&sys->lock);
@@ -192,11 +199,22 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
     InsertTailList(&sys->drivers, &drv->link);
     uv_mutex_unlock(&sys->lock);
 
+    /* After the collision check, so a refused load leaves the loaded
+     * driver's instance table alone. */
+    status = fltsim__registry_add_service(drv);
+    if (!NT_SUCCESS(status)) {
+        driver_free(drv);
+        return status;
+    }
+
     /* DriverEntry runs at PASSIVE_LEVEL on the loading thread. */
     struct fltsim_callout save;
     fltsim__enter(&save, sys, NULL, NULL);
     drv->in_driver_entry = true;
+    struct fltsim_driver *outer = fltsim__tls()->loading;
+    fltsim__tls()->loading = drv; /* key handles opened now are the driver's */
     status = entry(d, &drv->registry_path);
+    fltsim__tls()->loading = outer;
     drv->in_driver_entry = false;
     fltsim__leave(&save);
 

@@ -189,6 +189,8 @@ struct fltsim_system {
     LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
+    /* root of the fake registry, or NULL; guarded by registry.c's lock */
+    struct fltsim_regkey *registry;
     bool destroying;
 };
 
@@ -262,6 +264,9 @@ struct fltsim_op {
     ULONG base_flags; /* FLTFL_CALLBACK_DATA_* the request started with */
     PETHREAD thread;  /* as issued (V16) */
     KPROCESSOR_MODE mode;
+    PFILE_OBJECT file_object; /* as issued (FltCancelFileOpen finds creates by it) */
+    NTSTATUS fs_status;       /* what the file system answered; STATUS_PENDING until it has */
+    NTSTATUS post_before;     /* IoStatus.Status when the running post was called */
     /* state machine; changed only by the baton holder */
     enum fltsim_phase phase;
     ULONG cursor; /* PRE: next node; POST: posts left for [0, cursor) */
@@ -299,6 +304,8 @@ struct fltsim_tls {
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
     bool in_post;               /* ... and the callback is its post */
+    /* driver whose DriverEntry runs on this thread (owns key handles opened) */
+    struct fltsim_driver *loading;
     char last_error[512];
 };
 
@@ -447,6 +454,17 @@ void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
 
+/* ---- registry (registry.c) ---- */
+
+/* Creates the driver's service key and writes its instance table there.
+ * STATUS_INSUFFICIENT_RESOURCES (last error set) when out of memory. */
+NTSTATUS fltsim__registry_add_service(struct fltsim_driver *drv);
+/* Called as a driver goes: its key handles still open lose their owner and
+ * their number is returned (the caller reports the leak, V23). */
+ULONG fltsim__registry_disown(struct fltsim_driver *drv);
+/* Closes every handle of sys and frees its registry (system destruction). */
+void fltsim__registry_destroy(fltsim_system *sys);
+
 /* ---- registration (registration.c) ---- */
 
 NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter);
@@ -466,5 +484,15 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
 void fltsim__op_ref(struct fltsim_op *op);
 void fltsim__op_unref(struct fltsim_op *op);
+/* fltsim_request_dispatch for I/O a filter generates (SPEC 2.3): only the
+ * instances below `below` (lower altitude) and the file system see it. below
+ * NULL starts at the top, as fltsim_request_dispatch does. */
+NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                        struct _FLT_INSTANCE *below);
+/* The IRP_MJ_CREATE in flight on inst's volume that was issued for fo, with a
+ * reference the caller drops (fltsim__op_unref), or NULL. *in_post tells
+ * whether inst's post for it is running or holds it pended (SPEC 4.5). */
+struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
+                                           bool *in_post);
 
 #endif /* FLTSIM_MODEL_INTERNAL_H */

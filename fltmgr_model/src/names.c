@@ -1,7 +1,8 @@
 /*
  * Operation codes and callback statuses: their names (from the X-macro lists in
  * fltsim/irp_mj_list.h) and the callback slot each code occupies (SPEC 1.3:
- * 28 IRP majors plus 22 FltMgr codes, 50 slots).
+ * 28 IRP majors plus 22 FltMgr codes, 50 slots), and the names of the minor
+ * codes fltsim knows.
  */
 #include "model_internal.h"
 
@@ -21,6 +22,16 @@ const char *fltsim_major_name(UCHAR major)
     default:
         return NULL;
     }
+}
+
+const char *fltsim_minor_name(UCHAR major, UCHAR minor)
+{
+#define MN_CASE(mj, mn)                                                                            \
+    if (major == (mj) && minor == (mn))                                                            \
+        return #mn;
+    FLTSIM_IRP_MN_LIST(MN_CASE)
+#undef MN_CASE
+    return NULL;
 }
 
 int fltsim__slot_of(UCHAR major)

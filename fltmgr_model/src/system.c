@@ -100,6 +100,9 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor->ops->destroy(sys->executor);
     sys->executor = NULL;
 
+    /* Key handles the drivers left open (reported at their unload). */
+    fltsim__registry_destroy(sys);
+
     free(sys->reports.items);
     uv_mutex_destroy(&sys->trace_lock);
     uv_mutex_destroy(&sys->lock);

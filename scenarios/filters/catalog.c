@@ -13,6 +13,18 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "completes creates of names containing 'secret' with STATUS_ACCESS_DENIED", NULL},
     {"readquota", L"ReadQuota", ReadQuotaDriverEntry, L"260000",
      "post-read pends (MORE_PROCESSING_REQUIRED) and accounts from a deferred work item", NULL},
+    {"pendreads", L"PendReads", PendReadsDriverEntry, L"365000",
+     "pre-read pends (PENDING) and completes from a deferred work item; "
+     "Parameters\\HoldReads=1 holds reads until complete_pended",
+     PendReadsCompletePended},
+    {"rewriter", L"BufferRewriter", BufferRewriterDriverEntry, L"141000",
+     "pre-write swaps in an upper-cased copy of the buffer (dirty), post-write frees it", NULL},
+    {"logger", L"ActivityLogger", ActivityLoggerDriverEntry, L"385100",
+     "records every operation it sees (pre and post) in a ring; changes nothing", NULL},
+    {"antivirus", L"AntiVirus", AntiVirusDriverEntry, L"320000",
+     "scans each opened file from a deferred work item (FltReadFile); refuses infected ones "
+     "with FltCancelFileOpen",
+     NULL},
 };
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);

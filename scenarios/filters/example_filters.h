@@ -18,6 +18,34 @@ DRIVER_INITIALIZE ReadQuotaDriverEntry;
 /* Reads ReadQuota let through without accounting (it could neither post nor
  * synchronize them). */
 LONG ReadQuotaUnaccounted(VOID);
+DRIVER_INITIALIZE AntiVirusDriverEntry;
+/* AntiVirus: the byte pattern it looks for (NULL: the default marker
+ * "X5O!P%@AP"); set it before loading. Counters since its DriverEntry: files
+ * scanned (in all / in the post itself rather than a work item), infected
+ * opens refused, and opens let through unscanned (draining, read errors,
+ * no memory). */
+VOID AntiVirusSetSignature(const CHAR *Signature, ULONG Length);
+LONG AntiVirusScanned(VOID);
+LONG AntiVirusScannedInline(VOID);
+LONG AntiVirusDetected(VOID);
+LONG AntiVirusUnscanned(VOID);
+
+DRIVER_INITIALIZE PendReadsDriverEntry;
+/* Hold mode: hands every held read to PendReads' worker (the catalog's
+ * complete_pended). Call at PASSIVE_LEVEL, not from a callback. */
+VOID PendReadsCompletePended(VOID);
+/* Reads PendReads holds now; reads it let through without pending (fast I/O,
+ * paging I/O, a top-level IRP, queuing failed) since load; pended reads whose
+ * post-read saw them finish since load. */
+LONG PendReadsHeld(VOID);
+LONG PendReadsLetThrough(VOID);
+LONG PendReadsCompleted(VOID);
+
+DRIVER_INITIALIZE BufferRewriterDriverEntry;
+
+DRIVER_INITIALIZE ActivityLoggerDriverEntry;
+/* ActivityLogger's record layout and read-out routines. */
+#include "activity_logger.h"
 
 /* One built-in example. */
 struct fltsim_example_filter {

@@ -1,12 +1,18 @@
 /*
  * PassThrough: the smallest useful minifilter. It registers a pre- and a
- * post-operation callback for every operation a minifilter can register
- * (SPEC 1.3), lets each operation go on (FLT_PREOP_SUCCESS_WITH_CALLBACK) and
- * finishes it in the post (FLT_POSTOP_FINISHED_PROCESSING), printing a line
- * for each so the order of callbacks can be watched. What it teaches: the shape
- * of FLT_REGISTRATION and FLT_OPERATION_REGISTRATION, that IRP_MJ_SHUTDOWN may
- * have a pre but no post, that IRP_MJ_POWER and IRP_MJ_DEVICE_CHANGE cannot be
- * registered, and the instance and unload callbacks every filter should have.
+ * post-operation callback for every operation code a minifilter may register
+ * (SPEC 1.3): the 26 registrable IRP majors, the seven FS-filter callbacks
+ * (the section, modified-page-writer and cache-manager acquire/release pairs
+ * and IRP_MJ_QUERY_OPEN) and the eight fast-I/O-only codes. It lets each
+ * operation go on (FLT_PREOP_SUCCESS_WITH_CALLBACK) and finishes it in the
+ * post (FLT_POSTOP_FINISHED_PROCESSING), printing a line for each so the
+ * order of callbacks can be watched. What it teaches: the shape of
+ * FLT_REGISTRATION and FLT_OPERATION_REGISTRATION (one routine may serve many
+ * majors, listed once per major, SPEC 1.2); that IRP_MJ_SHUTDOWN may have a
+ * pre but no post, so that pre must return FLT_PREOP_SUCCESS_NO_CALLBACK
+ * (WITH_CALLBACK without a post is a bugcheck, SPEC 3.2); that IRP_MJ_POWER
+ * and IRP_MJ_DEVICE_CHANGE cannot be registered at all; and the instance and
+ * unload callbacks every filter should have.
  */
 #include <fltKernel.h>
 
@@ -46,11 +52,40 @@ static const char *MajorName(UCHAR Major)
                                         "PNP"};
     if (Major <= IRP_MJ_MAXIMUM_FUNCTION)
         return Names[Major];
-    if (Major == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION)
+    switch (Major) {
+    case IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION:
         return "ACQUIRE_FOR_SECTION_SYNCHRONIZATION";
-    if (Major == IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION)
+    case IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION:
         return "RELEASE_FOR_SECTION_SYNCHRONIZATION";
-    return "(FltMgr operation)";
+    case IRP_MJ_ACQUIRE_FOR_MOD_WRITE:
+        return "ACQUIRE_FOR_MOD_WRITE";
+    case IRP_MJ_RELEASE_FOR_MOD_WRITE:
+        return "RELEASE_FOR_MOD_WRITE";
+    case IRP_MJ_ACQUIRE_FOR_CC_FLUSH:
+        return "ACQUIRE_FOR_CC_FLUSH";
+    case IRP_MJ_RELEASE_FOR_CC_FLUSH:
+        return "RELEASE_FOR_CC_FLUSH";
+    case IRP_MJ_QUERY_OPEN:
+        return "QUERY_OPEN";
+    case IRP_MJ_FAST_IO_CHECK_IF_POSSIBLE:
+        return "FAST_IO_CHECK_IF_POSSIBLE";
+    case IRP_MJ_NETWORK_QUERY_OPEN:
+        return "NETWORK_QUERY_OPEN";
+    case IRP_MJ_MDL_READ:
+        return "MDL_READ";
+    case IRP_MJ_MDL_READ_COMPLETE:
+        return "MDL_READ_COMPLETE";
+    case IRP_MJ_PREPARE_MDL_WRITE:
+        return "PREPARE_MDL_WRITE";
+    case IRP_MJ_MDL_WRITE_COMPLETE:
+        return "MDL_WRITE_COMPLETE";
+    case IRP_MJ_VOLUME_MOUNT:
+        return "VOLUME_MOUNT";
+    case IRP_MJ_VOLUME_DISMOUNT:
+        return "VOLUME_DISMOUNT";
+    default:
+        return "(unknown operation)";
+    }
 }
 
 static FLT_PREOP_CALLBACK_STATUS
@@ -59,9 +94,18 @@ PtPreOperation(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltOb
 {
     UNREFERENCED_PARAMETER(FltObjects);
     *CompletionContext = NULL;
+    /* IRP_MJ_NETWORK_QUERY_OPEN's file object lives on the caller's stack and
+     * must never be referenced (SPEC 1.3), not even for its name. */
+    PFILE_OBJECT FileObject = Data->Iopb->MajorFunction == IRP_MJ_NETWORK_QUERY_OPEN
+                                  ? NULL
+                                  : Data->Iopb->TargetFileObject;
     DbgPrint("PassThrough: pre  %s%s %wZ\n", MajorName(Data->Iopb->MajorFunction),
              FLT_IS_FASTIO_OPERATION(Data) ? " (fast I/O)" : "",
-             Data->Iopb->TargetFileObject != NULL ? &Data->Iopb->TargetFileObject->FileName : NULL);
+             FileObject != NULL ? &FileObject->FileName : NULL);
+    /* No post is registered for SHUTDOWN, so asking for one would be a
+     * bugcheck (0xF5/0x66, SPEC 3.2). */
+    if (Data->Iopb->MajorFunction == IRP_MJ_SHUTDOWN)
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
 }
 
@@ -78,8 +122,9 @@ static FLT_POSTOP_CALLBACK_STATUS PtPostOperation(_Inout_ PFLT_CALLBACK_DATA Dat
     return FLT_POSTOP_FINISHED_PROCESSING;
 }
 
-/* Every operation except POWER and DEVICE_CHANGE, which file systems never see,
- * and with a pre but no post for SHUTDOWN. */
+/* Every operation a minifilter may register, in SPEC 1.3's order. Left out,
+ * because registering them is an error: IRP_MJ_POWER and IRP_MJ_DEVICE_CHANGE
+ * (file systems never see them) and a post for IRP_MJ_SHUTDOWN. */
 static const FLT_OPERATION_REGISTRATION Callbacks[] = {
     {IRP_MJ_CREATE, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_CREATE_NAMED_PIPE, 0, PtPreOperation, PtPostOperation, NULL},
@@ -103,6 +148,7 @@ static const FLT_OPERATION_REGISTRATION Callbacks[] = {
     {IRP_MJ_CREATE_MAILSLOT, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_QUERY_SECURITY, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_SET_SECURITY, 0, PtPreOperation, PtPostOperation, NULL},
+    {IRP_MJ_SYSTEM_CONTROL, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_QUERY_QUOTA, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_SET_QUOTA, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_PNP, 0, PtPreOperation, PtPostOperation, NULL},
@@ -112,6 +158,7 @@ static const FLT_OPERATION_REGISTRATION Callbacks[] = {
     {IRP_MJ_RELEASE_FOR_MOD_WRITE, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_ACQUIRE_FOR_CC_FLUSH, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_RELEASE_FOR_CC_FLUSH, 0, PtPreOperation, PtPostOperation, NULL},
+    {IRP_MJ_QUERY_OPEN, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_FAST_IO_CHECK_IF_POSSIBLE, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_NETWORK_QUERY_OPEN, 0, PtPreOperation, PtPostOperation, NULL},
     {IRP_MJ_MDL_READ, 0, PtPreOperation, PtPostOperation, NULL},

@@ -52,9 +52,9 @@ static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
     PFLT_VOLUME volume = NULL;
 
     step("Mount D:, whose file system completes asynchronously: posts now run on the\n"
-         "   completion thread at DISPATCH_LEVEL. Load ReadQuota (260000), which allows 64\n"
-         "   bytes of reads per file object; its accounting needs PASSIVE_LEVEL, so its\n"
-         "   post-read pends the read and finishes it from a deferred I/O work item.");
+         "completion thread at DISPATCH_LEVEL. Load ReadQuota (260000), which allows 64\n"
+         "bytes of reads per file object; its accounting needs PASSIVE_LEVEL, so its\n"
+         "post-read pends the read and finishes it from a deferred I/O work item.");
     if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
         return 1;
     failed |=
@@ -77,8 +77,8 @@ static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
         return 1;
 
     step("Open D:\\data.txt (the filters attach to D: on its first create) and read it\n"
-         "   twice: 40 bytes, then 80 in all, over the quota. The work routine fails the\n"
-         "   second read; PassThrough's post, resumed after it, sees the failure.");
+         "twice: 40 bytes, then 80 in all, over the quota. The work routine fails the\n"
+         "second read; PassThrough's post, resumed after it, sees the failure.");
     HANDLE h = NULL;
     failed |= check(fltsim_io_open(sys, L"D:\\data.txt", GENERIC_READ, &h), "open D:");
     char buf[64];
@@ -139,7 +139,7 @@ int cli_demo(const struct cli_options *options)
     }
 
     step("Load PassThrough (370030, Activity Monitor) and AccessBlocker (85000, Security "
-         "Enhancer).\n   C: is already mounted, so each filter is offered it inside "
+         "Enhancer).\nC: is already mounted, so each filter is offered it inside "
          "FltStartFiltering.");
     static const struct fltsim_instance_def pt_instances[] = {
         {L"PassThrough Instance", L"370030", 0}};

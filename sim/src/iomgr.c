@@ -388,11 +388,19 @@ static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_param
     req.parameters.Create.ShareAccess = (USHORT)p->share_access;
     req.parameters.Create.AllocationSize.QuadPart = p->allocation_size;
     status = dispatch(file, &req, p->flags, iosb);
+    if ((fo->Flags & FO_FILE_OPEN_CANCELLED) && NT_SUCCESS(status)) {
+        /* The model fails a cancelled open (SPEC 4.5); never make a handle
+         * for one even so. */
+        status = STATUS_CANCELLED;
+        set_iosb(iosb, status, 0);
+    }
 
     if (!NT_SUCCESS(status) || status == STATUS_REPARSE) {
-        /* No IRP_MJ_CLOSE: the file system did not open it (or, when a filter
-         * failed a successful create without FltCancelFileOpen, the open
-         * leaks in the file system as on Windows; the verifier reports it). */
+        /* No IRP_MJ_CLOSE: the file system did not open it, or a filter
+         * cancelled the open (FltCancelFileOpen already sent the close below
+         * it), or, when a filter failed a successful create without
+         * FltCancelFileOpen, the open leaks in the file system as on Windows
+         * (the verifier reports it). */
         if (related != NULL)
             file_unref(related);
         file_free(file);

@@ -1,13 +1,12 @@
 /*
- * The text trace sink (fltsim/trace_text.h). Operations print as a tree: the
- * pre callbacks going down, the file system at the bottom, the posts coming
- * back up, each with the status it returned.
+ * The text trace format, for people (fltsim/trace.h). Operations print as a
+ * tree: the pre callbacks going down, the file system at the bottom, the posts
+ * coming back up, each with what it returned. Thread and IRQL appear where they
+ * change, and an operation's number where its lines interleave with another's.
  */
-#include <string.h>
+#include "trace_internal.h"
 
-#include "fltsim/trace_text.h"
-
-static const char *kind_name(enum fltsim_op_kind kind)
+static const char *kind_text(enum fltsim_op_kind kind)
 {
     switch (kind) {
     case FLTSIM_OP_IRP:
@@ -20,17 +19,52 @@ static const char *kind_name(enum fltsim_op_kind kind)
     return "?";
 }
 
+static void put_irql(FILE *out, KIRQL irql)
+{
+    switch (irql) {
+    case PASSIVE_LEVEL:
+        fputs("PASSIVE", out);
+        break;
+    case APC_LEVEL:
+        fputs("APC", out);
+        break;
+    case DISPATCH_LEVEL:
+        fputs("DISPATCH", out);
+        break;
+    default:
+        fprintf(out, "IRQL%u", (unsigned)irql);
+    }
+}
+
+static void put_str(FILE *out, const char *s)
+{
+    fltsim__trace_put_clean(out, s != NULL ? s : "?");
+}
+
+static void put_status(FILE *out, const struct fltsim_event *ev)
+{
+    const char *name = fltsim__trace_status_name(ev);
+    if (name != NULL)
+        fputs(name, out);
+    else if (fltsim__trace_status_kind(ev) == FLTSIM__STATUS_NTSTATUS)
+        fprintf(out, "0x%08X", (unsigned)(ULONG)ev->status);
+    else
+        fprintf(out, "(invalid status %ld)", (long)ev->status);
+}
+
 static void indent(FILE *out, ULONG depth)
 {
     for (ULONG i = 0; i < depth + 1; i++)
         fputs("  ", out);
 }
 
-static void suffix(const struct fltsim_trace_text *t, const struct fltsim_event *ev)
+/* Indents a line of an operation and, when the line before belonged to
+ * another operation, names this one. */
+static void op_line(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
 {
-    if (t->show_threads)
-        fprintf(t->out, "   [thread %u, IRQL %u]", (unsigned)ev->thread_id, (unsigned)ev->irql);
-    fputc('\n', t->out);
+    indent(sink->out, ev->depth);
+    if (sink->u.text.have_last && sink->u.text.last_op != ev->op_id)
+        fprintf(sink->out, "#%llu ", (unsigned long long)ev->op_id);
 }
 
 static void setup_flags(FILE *out, ULONG flags)
@@ -65,115 +99,185 @@ static const char *teardown_reason(ULONG reason)
     return "?";
 }
 
-void fltsim_trace_text_cb(void *ctx, const struct fltsim_event *ev)
+/* Ends the line: "  [T1000 PASSIVE]" when asked for every line, on an
+ * operation's first line, and where the thread or IRQL changed. */
+static void end_line(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
 {
-    const struct fltsim_trace_text *t = ctx;
-    FILE *out = t->out;
-    char st[64];
-    const char *name;
+    struct fltsim__text_state *t = &sink->u.text;
+    bool show = (sink->flags & FLTSIM_TRACE_SHOW_THREADS) || !t->have_last ||
+                ev->type == FLTSIM_EV_IO_START || t->last_thread != ev->thread_id ||
+                t->last_irql != ev->irql;
+    if (show) {
+        fprintf(sink->out, "  [T%u ", (unsigned)ev->thread_id);
+        put_irql(sink->out, ev->irql);
+        fputc(']', sink->out);
+    }
+    fputc('\n', sink->out);
+}
+
+void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
+{
+    FILE *out = sink->out;
     switch (ev->type) {
     case FLTSIM_EV_IO_START:
-        name = fltsim_major_name(ev->major);
-        fprintf(out, "#%llu %s %s %s", (unsigned long long)ev->op_id, kind_name(ev->kind),
-                name ? name : "?", ev->detail ? ev->detail : "");
-        suffix(t, ev);
+        fprintf(out, "#%llu %s ", (unsigned long long)ev->op_id, kind_text(ev->kind));
+        fltsim__trace_put_op_name(out, ev);
+        if (ev->detail != NULL) {
+            fputc(' ', out);
+            put_str(out, ev->detail);
+        }
         break;
     case FLTSIM_EV_IO_COMPLETE:
-        fprintf(out, "  = %s, information %llu\n",
-                fltsim_ntstatus_format(ev->status, st, sizeof(st)),
-                (unsigned long long)ev->information);
+        fputs("  ", out);
+        if (sink->u.text.have_last && sink->u.text.last_op != ev->op_id)
+            fprintf(out, "#%llu ", (unsigned long long)ev->op_id);
+        fputs("= ", out);
+        put_status(out, ev);
+        fprintf(out, ", information %llu", (unsigned long long)ev->information);
         break;
     case FLTSIM_EV_PRE:
-        indent(out, ev->depth);
-        fprintf(out, "-> %s (%s) pre", ev->filter, ev->altitude);
-        suffix(t, ev);
+    case FLTSIM_EV_POST:
+        op_line(sink, ev);
+        fputs("-> ", out);
+        put_str(out, ev->filter);
+        fputs(" (", out);
+        put_str(out, ev->altitude);
+        fputs(ev->type == FLTSIM_EV_PRE ? ") pre" : ") post", out);
+        if (ev->type == FLTSIM_EV_POST && (ev->flags & FLTFL_POST_OPERATION_DRAINING))
+            fputs(" (draining)", out);
         break;
     case FLTSIM_EV_PRE_RETURN:
-        indent(out, ev->depth);
-        name = fltsim_preop_status_name((FLT_PREOP_CALLBACK_STATUS)ev->status);
-        fprintf(out, "<- %s\n", name ? name : "(invalid status)");
-        break;
-    case FLTSIM_EV_POST:
-        indent(out, ev->depth);
-        fprintf(out, "-> %s (%s) post", ev->filter, ev->altitude);
-        suffix(t, ev);
-        break;
     case FLTSIM_EV_POST_RETURN:
-        indent(out, ev->depth);
-        name = fltsim_postop_status_name((FLT_POSTOP_CALLBACK_STATUS)ev->status);
-        fprintf(out, "<- %s\n", name ? name : "(invalid status)");
+        op_line(sink, ev);
+        fputs("<- ", out);
+        put_status(out, ev);
         break;
     case FLTSIM_EV_FS:
-        indent(out, ev->depth);
+        op_line(sink, ev);
         fputs("-> file system", out);
-        suffix(t, ev);
         break;
     case FLTSIM_EV_FS_RETURN:
-        indent(out, ev->depth);
-        fprintf(out, "<- file system: %s, information %llu\n",
-                fltsim_ntstatus_format(ev->status, st, sizeof(st)),
-                (unsigned long long)ev->information);
+        op_line(sink, ev);
+        fputs("<- file system: ", out);
+        put_status(out, ev);
+        fprintf(out, ", information %llu", (unsigned long long)ev->information);
         break;
     case FLTSIM_EV_INSTANCE_SETUP:
-        fprintf(out, "[setup] %s instance '%s' at %s on %s (", ev->filter, ev->instance,
-                ev->altitude, ev->volume);
+        fputs("[setup] ", out);
+        put_str(out, ev->filter);
+        fputs(" instance '", out);
+        put_str(out, ev->instance);
+        fputs("' at ", out);
+        put_str(out, ev->altitude);
+        fputs(" on ", out);
+        put_str(out, ev->volume);
+        fputs(" (", out);
         setup_flags(out, ev->flags);
-        fprintf(out, "): %s%s%s\n", fltsim_ntstatus_format(ev->status, st, sizeof(st)),
-                ev->detail ? " - " : "", ev->detail ? ev->detail : "");
+        fputs("): ", out);
+        put_status(out, ev);
+        if (ev->detail != NULL) {
+            fputs(" - ", out);
+            put_str(out, ev->detail);
+        }
         break;
     case FLTSIM_EV_QUERY_TEARDOWN:
-        fprintf(out, "[query teardown] %s instance '%s': %s\n", ev->filter, ev->instance,
-                fltsim_ntstatus_format(ev->status, st, sizeof(st)));
+        fputs("[query teardown] ", out);
+        put_str(out, ev->filter);
+        fputs(" instance '", out);
+        put_str(out, ev->instance);
+        fputs("': ", out);
+        put_status(out, ev);
+        if (ev->detail != NULL) {
+            fputs(" - ", out);
+            put_str(out, ev->detail);
+        }
         break;
     case FLTSIM_EV_TEARDOWN_START:
-        fprintf(out, "[teardown start] %s instance '%s' on %s (%s)\n", ev->filter, ev->instance,
-                ev->volume, teardown_reason(ev->flags));
-        break;
     case FLTSIM_EV_TEARDOWN_COMPLETE:
-        fprintf(out, "[teardown complete] %s instance '%s' on %s\n", ev->filter, ev->instance,
-                ev->volume);
+        fputs(ev->type == FLTSIM_EV_TEARDOWN_START ? "[teardown start] " : "[teardown complete] ",
+              out);
+        put_str(out, ev->filter);
+        fputs(" instance '", out);
+        put_str(out, ev->instance);
+        fputs("' on ", out);
+        put_str(out, ev->volume);
+        fprintf(out, " (%s)", teardown_reason(ev->flags));
         break;
     case FLTSIM_EV_FILTER_UNLOAD:
-        fprintf(out, "[unload] %s%s: %s\n", ev->filter, (ev->flags & 1) ? " (mandatory)" : "",
-                fltsim_ntstatus_format(ev->status, st, sizeof(st)));
+        fputs("[unload] ", out);
+        put_str(out, ev->filter);
+        if (ev->flags & FLTFL_FILTER_UNLOAD_MANDATORY)
+            fputs(" (mandatory)", out);
+        fputs(": ", out);
+        put_status(out, ev);
         break;
     case FLTSIM_EV_PEND:
         indent(out, ev->depth);
-        fprintf(out, ".. #%llu pended in %s by %s", (unsigned long long)ev->op_id,
-                ev->flags ? "post" : "pre", ev->filter);
-        suffix(t, ev);
+        fprintf(out, ".. #%llu pended in %s by ", (unsigned long long)ev->op_id,
+                ev->flags ? "post" : "pre");
+        put_str(out, ev->filter);
         break;
     case FLTSIM_EV_RESUME:
         indent(out, ev->depth);
+        fprintf(out, ".. #%llu resumed after ", (unsigned long long)ev->op_id);
+        put_str(out, ev->filter);
+        fputs(ev->flags ? "'s post (" : "'s pre as ", out);
+        put_status(out, ev);
         if (ev->flags)
-            fprintf(out, ".. #%llu resumed after %s's post (%s)", (unsigned long long)ev->op_id,
-                    ev->filter, fltsim_ntstatus_format(ev->status, st, sizeof(st)));
-        else {
-            name = fltsim_preop_status_name((FLT_PREOP_CALLBACK_STATUS)ev->status);
-            fprintf(out, ".. #%llu resumed after %s's pre as %s", (unsigned long long)ev->op_id,
-                    ev->filter, name ? name : "(invalid status)");
-        }
-        suffix(t, ev);
+            fputc(')', out);
         break;
     case FLTSIM_EV_WORK_QUEUED:
-        fprintf(out, "[work] %s queues a %s work item", ev->filter ? ev->filter : "?",
-                ev->detail ? ev->detail : "");
-        if (ev->op_id != 0)
-            fprintf(out, " for #%llu", (unsigned long long)ev->op_id);
-        fprintf(out, ": %s", fltsim_ntstatus_format(ev->status, st, sizeof(st)));
-        suffix(t, ev);
-        break;
     case FLTSIM_EV_WORK_RUN:
-        fprintf(out, "[work] %s %s work item runs", ev->filter ? ev->filter : "?",
-                ev->detail ? ev->detail : "");
+        fputs("[work] ", out);
+        put_str(out, ev->filter);
+        fputs(ev->type == FLTSIM_EV_WORK_QUEUED ? " queues a " : " ", out);
+        put_str(out, ev->detail);
+        fputs(ev->type == FLTSIM_EV_WORK_QUEUED ? " work item" : " work item runs", out);
         if (ev->op_id != 0)
             fprintf(out, " for #%llu", (unsigned long long)ev->op_id);
-        suffix(t, ev);
+        if (ev->type == FLTSIM_EV_WORK_QUEUED) {
+            fputs(": ", out);
+            put_status(out, ev);
+        }
         break;
     case FLTSIM_EV_REPORT:
-        fprintf(out, "!! verifier %s: %s%s%s\n", ev->rule ? ev->rule : "",
-                ev->filter ? ev->filter : "", ev->filter ? ": " : "", ev->detail);
+        fputs("!! verifier ", out);
+        put_str(out, ev->rule);
+        fputs(": ", out);
+        if (ev->filter != NULL) {
+            put_str(out, ev->filter);
+            fputs(": ", out);
+        }
+        put_str(out, ev->detail);
+        break;
+    default:
+        fprintf(out, "(unknown event type %d)", (int)ev->type);
         break;
     }
+    end_line(sink, ev);
+
+    struct fltsim__text_state *t = &sink->u.text;
+    t->have_last = true;
+    t->last_thread = ev->thread_id;
+    t->last_irql = ev->irql;
+    if (ev->op_id != 0)
+        t->last_op = ev->op_id;
+    /* People watch this one live, and a crash should not eat the last lines. */
     fflush(out);
+}
+
+void fltsim__trace_text_note(struct fltsim_trace_sink *sink, const char *text)
+{
+    /* A note's lines keep their line breaks: "== " heads the first. */
+    FILE *out = sink->out;
+    fputs("\n== ", out);
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if (*p == '\n')
+            fputs("\n   ", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", (unsigned)*p);
+        else
+            fputc(*p, out);
+    }
+    fputc('\n', out);
 }

@@ -56,4 +56,33 @@
     X(IRP_MJ_VOLUME_MOUNT, 0xED, F)                                                                \
     X(IRP_MJ_VOLUME_DISMOUNT, 0xEC, F)
 
+/* Minor function codes with names, per major (fltsim_minor_name). The values
+ * are the IRP_MN_* constants of wdm.h. Where the WDK gives one value two names
+ * (IRP_MN_KERNEL_CALL and IRP_MN_TRACK_LINK), the one fltsim uses is listed. */
+#define FLTSIM_IRP_MN_RW_LIST(X, major)                                                            \
+    X(major, IRP_MN_NORMAL)                                                                        \
+    X(major, IRP_MN_DPC)                                                                           \
+    X(major, IRP_MN_MDL)                                                                           \
+    X(major, IRP_MN_COMPLETE)                                                                      \
+    X(major, IRP_MN_COMPRESSED)                                                                    \
+    X(major, IRP_MN_MDL_DPC)                                                                       \
+    X(major, IRP_MN_COMPLETE_MDL)                                                                  \
+    X(major, IRP_MN_COMPLETE_MDL_DPC)
+
+#define FLTSIM_IRP_MN_LIST(X)                                                                      \
+    FLTSIM_IRP_MN_RW_LIST(X, IRP_MJ_READ)                                                          \
+    FLTSIM_IRP_MN_RW_LIST(X, IRP_MJ_WRITE)                                                         \
+    X(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_QUERY_DIRECTORY)                                            \
+    X(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_NOTIFY_CHANGE_DIRECTORY)                                    \
+    X(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_NOTIFY_CHANGE_DIRECTORY_EX)                                 \
+    X(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_USER_FS_REQUEST)                                          \
+    X(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_MOUNT_VOLUME)                                             \
+    X(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_VERIFY_VOLUME)                                            \
+    X(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_LOAD_FILE_SYSTEM)                                         \
+    X(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_KERNEL_CALL)                                              \
+    X(IRP_MJ_LOCK_CONTROL, IRP_MN_LOCK)                                                            \
+    X(IRP_MJ_LOCK_CONTROL, IRP_MN_UNLOCK_SINGLE)                                                   \
+    X(IRP_MJ_LOCK_CONTROL, IRP_MN_UNLOCK_ALL)                                                      \
+    X(IRP_MJ_LOCK_CONTROL, IRP_MN_UNLOCK_ALL_BY_KEY)
+
 #endif /* FLTSIM_IRP_MJ_LIST_H */

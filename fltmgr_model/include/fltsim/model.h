@@ -36,6 +36,10 @@ const char *fltsim_last_error(void);
 
 /* "IRP_MJ_CREATE", "IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION", or NULL. */
 const char *fltsim_major_name(UCHAR major);
+/* The name of a minor function code of major ("IRP_MN_QUERY_DIRECTORY" for
+ * IRP_MJ_DIRECTORY_CONTROL/0x01, "IRP_MN_NORMAL" for IRP_MJ_READ/0), or NULL
+ * when fltsim knows no name for it (fltsim/irp_mj_list.h lists them). */
+const char *fltsim_minor_name(UCHAR major, UCHAR minor);
 /* "FLT_PREOP_SUCCESS_WITH_CALLBACK" ... or NULL for a value outside the enum. */
 const char *fltsim_preop_status_name(FLT_PREOP_CALLBACK_STATUS status);
 const char *fltsim_postop_status_name(FLT_POSTOP_CALLBACK_STATUS status);
@@ -249,6 +253,49 @@ NTSTATUS fltsim_driver_unload(fltsim_driver *drv, ULONG flags);
 PFLT_FILTER fltsim_driver_filter(fltsim_driver *drv);
 /* Finds a loaded driver by service name (case-insensitive), or NULL. */
 fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name);
+
+/* ------------------------------------------------------------------------- */
+/* Registry (DESIGN decision 7)                                              */
+/* ------------------------------------------------------------------------- */
+
+/* A per-system fake registry answers ZwOpenKey / ZwQueryValueKey / ZwClose
+ * from filter code. Keys are addressed by full path, e.g.
+ * FLTSIM_REGISTRY_SERVICES L"\\AntiVirus\\Parameters"; the RegistryPath a
+ * DriverEntry receives is FLTSIM_REGISTRY_SERVICES L"\\<service name>".
+ * fltsim_driver_load creates that service key and writes its instance table
+ * under it (Instances\DefaultInstance, Instances\<name>\Altitude and Flags).
+ * Key and value names are case-insensitive. Every function here may be
+ * called from any thread, also while filters read; each is atomic. */
+#define FLTSIM_REGISTRY_SERVICES L"\\Registry\\Machine\\System\\CurrentControlSet\\Services"
+
+/* Sets a value, creating the key and its missing parents. key_path must start
+ * with "\Registry\" and have no empty component or one over 255 characters;
+ * value_name NULL or L"" is the key's default value. The data are copied as
+ * given (as on Windows, nothing checks them against type: REG_SZ data should
+ * include the terminating NUL, and a REG_DWORD of 3 bytes is allowed, to test
+ * filters that read carelessly); size at most 64 MiB, data may be NULL only
+ * when size is 0. STATUS_INVALID_PARAMETER for bad arguments (see
+ * fltsim_last_error), STATUS_INSUFFICIENT_RESOURCES; on failure the registry
+ * is unchanged except for keys created on the way. */
+NTSTATUS fltsim_registry_set_value(fltsim_system *sys, PCWSTR key_path, PCWSTR value_name,
+                                   ULONG type, const void *data, ULONG size);
+/* REG_DWORD of 4 bytes. */
+NTSTATUS fltsim_registry_set_dword(fltsim_system *sys, PCWSTR key_path, PCWSTR value_name,
+                                   ULONG value);
+/* REG_SZ: value with its terminating NUL. value must not be NULL. */
+NTSTATUS fltsim_registry_set_string(fltsim_system *sys, PCWSTR key_path, PCWSTR value_name,
+                                    PCWSTR value);
+/* Creates a key (and parents) with no values; success if it exists. */
+NTSTATUS fltsim_registry_create_key(fltsim_system *sys, PCWSTR key_path);
+/* Deletes one value: STATUS_OBJECT_NAME_NOT_FOUND when the key or the value
+ * does not exist. */
+NTSTATUS fltsim_registry_delete_value(fltsim_system *sys, PCWSTR key_path, PCWSTR value_name);
+/* Deletes a key with its subkeys and values. Handles still open on them stay
+ * valid and get STATUS_KEY_DELETED. STATUS_OBJECT_NAME_NOT_FOUND when missing,
+ * STATUS_CANNOT_DELETE for \Registry itself. */
+NTSTATUS fltsim_registry_delete_key(fltsim_system *sys, PCWSTR key_path);
+/* Key handles of sys open now (ZwOpenKey without ZwClose yet). */
+ULONG fltsim_registry_open_handles(fltsim_system *sys);
 
 /* ------------------------------------------------------------------------- */
 /* File systems and volumes                                                  */

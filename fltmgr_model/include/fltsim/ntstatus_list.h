@@ -80,6 +80,7 @@
     X(STATUS_CANNOT_DELETE, 0xC0000121)                                                            \
     X(STATUS_FILE_DELETED, 0xC0000123)                                                             \
     X(STATUS_FILE_CLOSED, 0xC0000128)                                                              \
+    X(STATUS_KEY_DELETED, 0xC000017C)                                                              \
     X(STATUS_INVALID_DEVICE_STATE, 0xC0000184)                                                     \
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \

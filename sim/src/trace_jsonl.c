@@ -1,0 +1,52 @@
+/*
+ * The JSON Lines trace format (fltsim/trace.h): one object per event with
+ * every field of struct fltsim_event under its own name, in a fixed order,
+ * with names beside the codes (type, kind, major, minor, status, IRQL). The
+ * README ("Trace formats") documents each key.
+ */
+#include "trace_internal.h"
+
+static void put_name(FILE *out, const char *key, const char *name)
+{
+    fprintf(out, ",\"%s\":", key);
+    fltsim__trace_json_string(out, name);
+}
+
+void fltsim__trace_jsonl_event(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
+{
+    FILE *out = sink->out;
+    bool has_op = fltsim__trace_has_op(ev);
+    fputs("{\"type\":", out);
+    fltsim__trace_json_string(out, fltsim__trace_type_name(ev->type));
+    fprintf(out, ",\"type_value\":%d", (int)ev->type);
+    fprintf(out, ",\"op_id\":%llu", (unsigned long long)ev->op_id);
+    put_name(out, "kind", has_op ? fltsim__trace_kind_name(ev->kind) : NULL);
+    fprintf(out, ",\"kind_value\":%d", (int)ev->kind);
+    fprintf(out, ",\"major\":%u", (unsigned)ev->major);
+    put_name(out, "major_name", has_op ? fltsim_major_name(ev->major) : NULL);
+    fprintf(out, ",\"minor\":%u", (unsigned)ev->minor);
+    put_name(out, "minor_name", has_op ? fltsim_minor_name(ev->major, ev->minor) : NULL);
+    fprintf(out, ",\"depth\":%u", (unsigned)ev->depth);
+    put_name(out, "filter", ev->filter);
+    put_name(out, "instance", ev->instance);
+    put_name(out, "altitude", ev->altitude);
+    put_name(out, "volume", ev->volume);
+    fprintf(out, ",\"status\":%u", (unsigned)(ULONG)ev->status);
+    put_name(out, "status_name", fltsim__trace_status_name(ev));
+    fprintf(out, ",\"information\":%llu", (unsigned long long)ev->information);
+    fprintf(out, ",\"flags\":%u", (unsigned)ev->flags);
+    fprintf(out, ",\"process_id\":%u", (unsigned)ev->process_id);
+    fprintf(out, ",\"thread_id\":%u", (unsigned)ev->thread_id);
+    fprintf(out, ",\"irql\":%u", (unsigned)ev->irql);
+    put_name(out, "irql_name", fltsim__trace_irql_name(ev->irql));
+    put_name(out, "detail", ev->detail);
+    put_name(out, "rule", ev->rule);
+    fputs("}\n", out);
+}
+
+void fltsim__trace_jsonl_note(struct fltsim_trace_sink *sink, const char *text)
+{
+    fputs("{\"type\":\"note\",\"text\":", sink->out);
+    fltsim__trace_json_string(sink->out, text);
+    fputs("}\n", sink->out);
+}

@@ -1,0 +1,995 @@
+/*
+ * The example minifilters of scenarios/filters/ (PassThrough, ActivityLogger,
+ * BufferRewriter, PendReads), each loaded from the catalog the CLI and
+ * scenario files use, driven through the test I/O API over memfs, with
+ * recording test filters above and below them to observe what they pass on.
+ * Every behaviour a filter's teaching comment claims is asserted here, and
+ * each case ends with no verifier report and no pool left under the filter's
+ * tag after unload.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <example_filters.h>
+
+#include "fltsim_test.h"
+
+#define LOGGER_TAG 'gLcA'
+#define REWRITER_TAG 'wRuB'
+#define PEND_TAG 'dRnP'
+#define FLTMGR_WORK_ITEM_TAG 'iwMF'
+
+/* ---- what the trace shows ---- */
+
+/* Counts per operation code, for one filter's callbacks and for the whole
+ * stack. Trace callbacks come from several threads (never at once): atomics
+ * keep the concurrent executor's reads exact. */
+struct tally {
+    const char *filter;
+    LONG start[256]; /* operations entering the stack */
+    LONG fs[256];    /* the file system called */
+    LONG pre[256], post[256];
+    LONG pend, resume, queued;
+    LONG queued_any; /* also items queued outside any callback (no filter named) */
+};
+
+static void add(LONG *counter)
+{
+    __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
+}
+
+static LONG get(const LONG *counter)
+{
+    return __atomic_load_n(counter, __ATOMIC_SEQ_CST);
+}
+
+static void tally_cb(void *ctx, const struct fltsim_event *ev)
+{
+    struct tally *t = ctx;
+    bool ours = ev->filter != NULL && strcmp(ev->filter, t->filter) == 0;
+    switch (ev->type) {
+    case FLTSIM_EV_IO_START:
+        add(&t->start[ev->major]);
+        break;
+    case FLTSIM_EV_FS:
+        add(&t->fs[ev->major]);
+        break;
+    case FLTSIM_EV_PRE:
+        if (ours)
+            add(&t->pre[ev->major]);
+        break;
+    case FLTSIM_EV_POST:
+        if (ours)
+            add(&t->post[ev->major]);
+        break;
+    case FLTSIM_EV_PEND:
+        if (ours && ev->flags == 0)
+            add(&t->pend);
+        break;
+    case FLTSIM_EV_RESUME:
+        if (ours && ev->flags == 0)
+            add(&t->resume);
+        break;
+    case FLTSIM_EV_WORK_QUEUED:
+        if (ours && ev->status == STATUS_SUCCESS)
+            add(&t->queued);
+        if (ev->status == STATUS_SUCCESS)
+            add(&t->queued_any);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- fixture ---- */
+
+struct fixture {
+    struct test_world w;
+    struct tally tally;
+    fltsim_driver *example;
+    struct tf_filter upper, lower;
+    ULONG64 tag_total_before;
+};
+
+static fltsim_driver *load_builtin(fltsim_system *sys, const char *name)
+{
+    const struct fltsim_example_filter *ex = fltsim_example_filter_find(name);
+    assert_non_null(ex);
+    struct fltsim_instance_def instance = {L"Example Instance", ex->altitude, 0};
+    struct fltsim_filter_def def = {ex->service_name, L"Example Instance", &instance, 1};
+    fltsim_driver *drv = NULL;
+    assert_status(fltsim_driver_load(sys, &def, ex->entry, &drv), STATUS_SUCCESS);
+    return drv;
+}
+
+static ULONG64 tag_outstanding(ULONG tag)
+{
+    struct fltsim_pool_stats st;
+    fltsim_pool_tag_stats(tag, &st);
+    return st.outstanding;
+}
+
+static ULONG64 tag_total(ULONG tag)
+{
+    struct fltsim_pool_stats st;
+    fltsim_pool_tag_stats(tag, &st);
+    return st.total;
+}
+
+static struct fixture *fixture_new(ULONG completion, const char *traced_filter)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    world_create_ex(&f->w, 0, completion);
+    f->tally.filter = traced_filter;
+    fltsim_system_set_trace(f->w.sys, tally_cb, &f->tally);
+    return f;
+}
+
+/* U above every example (390000 is above all their altitudes) and L below
+ * (100000), both registered for op only. */
+static void load_neighbours(struct fixture *f, UCHAR op)
+{
+    tf_init(&f->upper, "U", "390000");
+    tf_init(&f->lower, "L", "100000");
+    tf_only(&f->upper, op);
+    tf_only(&f->lower, op);
+    assert_status(tf_load(f->w.sys, &f->upper), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->lower), STATUS_SUCCESS);
+}
+
+/* Fails, printing them, when sys has verifier reports. */
+static void assert_no_reports(fltsim_system *sys)
+{
+    ULONG n = fltsim_system_report_count(sys);
+    for (ULONG i = 0; i < n; i++) {
+        struct fltsim_report r;
+        if (fltsim_system_report_get(sys, i, &r) == STATUS_SUCCESS)
+            print_error("report %s (SPEC %s) %s: %s\n", r.rule, r.spec,
+                        r.op_kind >= 0 ? tf_major(r.major) : "-", r.message);
+    }
+    assert_int_equal(n, 0);
+}
+
+/* Unloads the example (if loaded), checks it left nothing, frees the world. */
+static void finish(struct fixture *f, ULONG tag)
+{
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    if (f->example != NULL)
+        assert_status(fltsim_driver_unload(f->example, 0), STATUS_SUCCESS);
+    assert_no_reports(f->w.sys);
+    if (tag != 0)
+        assert_int_equal(tag_outstanding(tag), 0);
+    world_destroy(&f->w);
+    assert_int_equal(tag_outstanding(FLTMGR_WORK_ITEM_TAG), 0);
+    free(f);
+}
+
+static NTSTATUS read_at(fltsim_system *sys, HANDLE h, char *buf, ULONG len, LONGLONG offset,
+                        ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    return fltsim_io_read(sys, h, buf, len, &offset, flags, iosb);
+}
+
+/* ---- the catalog ---- */
+
+static void catalog_lists_every_example(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"passthrough", "accessblocker", "readquota", "pendreads",
+                                        "rewriter",    "logger",        "antivirus"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const struct fltsim_example_filter *ex = fltsim_example_filter_find(names[i]);
+        assert_non_null(ex);
+        assert_non_null(ex->entry);
+        assert_non_null(ex->summary);
+        assert_null(strchr(ex->summary, '\n'));
+    }
+    assert_ptr_equal(fltsim_example_filter_find("PENDREADS")->complete_pended,
+                     PendReadsCompletePended);
+    assert_null(fltsim_example_filter_find("rewriter")->complete_pended);
+    assert_null(fltsim_example_filter_find("nosuchfilter"));
+}
+
+/* ---- PassThrough ---- */
+
+struct debug_capture {
+    char text[65536];
+    size_t len;
+};
+
+static void debug_cb(void *ctx, const char *text)
+{
+    struct debug_capture *d = ctx;
+    size_t n = strlen(text);
+    if (d->len + n + 1 < sizeof(d->text)) {
+        memcpy(d->text + d->len, text, n + 1);
+        d->len += n;
+    }
+}
+
+/* The kind an operation code arrives as when it is not an IRP major. */
+static enum fltsim_op_kind kind_of(UCHAR major)
+{
+    switch (major) {
+    case IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION:
+    case IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION:
+    case IRP_MJ_ACQUIRE_FOR_MOD_WRITE:
+    case IRP_MJ_RELEASE_FOR_MOD_WRITE:
+    case IRP_MJ_ACQUIRE_FOR_CC_FLUSH:
+    case IRP_MJ_RELEASE_FOR_CC_FLUSH:
+    case IRP_MJ_QUERY_OPEN:
+        return FLTSIM_OP_FS_FILTER;
+    default:
+        return major <= IRP_MJ_MAXIMUM_FUNCTION ? FLTSIM_OP_IRP : FLTSIM_OP_FAST_IO;
+    }
+}
+
+/* SPEC 1.3: every code a minifilter may register reaches PassThrough's pre,
+ * and its post except for SHUTDOWN (which may have no post). The codes that
+ * open or close the file object are covered by the next case. Its DbgPrint
+ * output names every code. */
+static void passthrough_registers_every_registrable_code(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "PassThrough");
+    static struct debug_capture dbg;
+    memset(&dbg, 0, sizeof(dbg));
+    fltsim_debug_set_sink(debug_cb, &dbg);
+    f->example = load_builtin(f->w.sys, "passthrough");
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ | GENERIC_WRITE);
+    PFILE_OBJECT fo = fltsim_io_file_object(f->w.sys, h);
+    assert_non_null(fo);
+
+    int issued = 0;
+    for (int major = 0; major < 256; major++) {
+        if (fltsim_major_name((UCHAR)major) == NULL || major == IRP_MJ_POWER ||
+            major == IRP_MJ_DEVICE_CHANGE || major == IRP_MJ_CREATE || major == IRP_MJ_CLEANUP ||
+            major == IRP_MJ_CLOSE || major == IRP_MJ_CREATE_NAMED_PIPE ||
+            major == IRP_MJ_CREATE_MAILSLOT)
+            continue;
+        struct fltsim_request req;
+        memset(&req, 0, sizeof(req));
+        req.kind = kind_of((UCHAR)major);
+        req.major = (UCHAR)major;
+        req.file_object = fo;
+        req.requestor_mode = KernelMode;
+        (void)fltsim_request_dispatch(f->w.volume, &req);
+        issued++;
+        assert_int_equal(get(&f->tally.pre[major]), 1);
+        assert_int_equal(get(&f->tally.post[major]), major == IRP_MJ_SHUTDOWN ? 0 : 1);
+    }
+    assert_int_equal(issued, 26 - 5 + 7 + 8);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    fltsim_debug_set_sink(NULL, NULL);
+    assert_non_null(strstr(dbg.text, "PassThrough: pre  QUERY_OPEN"));
+    assert_non_null(strstr(dbg.text, "PassThrough: pre  SYSTEM_CONTROL"));
+    assert_non_null(strstr(dbg.text, "PassThrough: post VOLUME_DISMOUNT"));
+    assert_null(strstr(dbg.text, "unknown operation"));
+    finish(f, 0);
+}
+
+/* Through the I/O API: for each major the application caused, PassThrough's
+ * pre and post ran once per operation, and everything reached the file
+ * system unchanged. */
+static void passthrough_gets_pre_and_post_for_each_operation_issued(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "PassThrough");
+    static struct debug_capture dbg;
+    memset(&dbg, 0, sizeof(dbg));
+    fltsim_debug_set_sink(debug_cb, &dbg);
+    f->example = load_builtin(f->w.sys, "passthrough");
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ | GENERIC_WRITE);
+    char buf[16];
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    assert_status(fltsim_io_write(f->w.sys, h, "J", 1, &zero, 0, &iosb), STATUS_SUCCESS);
+    assert_status(read_at(f->w.sys, h, buf, 11, 0, 0, &iosb), STATUS_SUCCESS);
+    assert_memory_equal(buf, "Jello world", 11);
+    assert_status(read_at(f->w.sys, h, buf, 5, 0, FLTSIM_IO_FAST, &iosb), STATUS_SUCCESS);
+    FILE_STANDARD_INFORMATION std;
+    assert_status(fltsim_io_query_information(f->w.sys, h, &std, sizeof(std),
+                                              FileStandardInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_io_flush(f->w.sys, h, &iosb), STATUS_SUCCESS);
+    assert_status(fltsim_io_map_section(f->w.sys, h, PAGE_READONLY), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    HANDLE d = world_open(&f->w, L"C:\\dir", FILE_LIST_DIRECTORY);
+    char dirbuf[512];
+    assert_status(fltsim_io_query_directory(f->w.sys, d, dirbuf, sizeof(dirbuf),
+                                            FileNamesInformation, NULL, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, d), STATUS_SUCCESS);
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+
+    static const UCHAR issued[] = {IRP_MJ_CREATE,
+                                   IRP_MJ_WRITE,
+                                   IRP_MJ_READ,
+                                   IRP_MJ_QUERY_INFORMATION,
+                                   IRP_MJ_FLUSH_BUFFERS,
+                                   IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION,
+                                   IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION,
+                                   IRP_MJ_DIRECTORY_CONTROL,
+                                   IRP_MJ_CLEANUP,
+                                   IRP_MJ_CLOSE};
+    for (size_t i = 0; i < sizeof(issued); i++) {
+        UCHAR m = issued[i];
+        assert_true(get(&f->tally.start[m]) > 0);
+        assert_int_equal(get(&f->tally.pre[m]), get(&f->tally.start[m]));
+        assert_int_equal(get(&f->tally.post[m]), get(&f->tally.start[m]));
+    }
+    assert_int_equal(get(&f->tally.pre[IRP_MJ_READ]), 2); /* one IRP, one fast */
+    fltsim_debug_set_sink(NULL, NULL);
+    assert_non_null(strstr(dbg.text, "PassThrough: pre  READ (fast I/O) \\a.txt\n"));
+    assert_non_null(strstr(dbg.text, "PassThrough: post DIRECTORY_CONTROL status 0x00000000\n"));
+    finish(f, 0);
+}
+
+/* ---- ActivityLogger ---- */
+
+static void assert_record(ULONG seq, UCHAR kind, UCHAR major, ULONG pid, NTSTATUS status,
+                          PCWSTR name)
+{
+    ACTIVITY_RECORD r;
+    assert_true(ActivityLoggerRecord(seq, &r));
+    assert_int_equal(r.Sequence, seq);
+    assert_int_equal(r.Kind, kind);
+    if (r.Major != major)
+        print_error("record %lu is %s, expected %s\n", (unsigned long)seq, tf_major(r.Major),
+                    tf_major(major));
+    assert_int_equal(r.Major, major);
+    assert_int_equal(r.ProcessId, pid);
+    assert_status(r.Status, status);
+    size_t len = name != NULL ? fltsim_wcslen(name) : 0;
+    assert_int_equal(r.NameLength, len);
+    if (len != 0)
+        assert_memory_equal(r.Name, name, len * sizeof(WCHAR));
+}
+
+/* Every operation, pre then post, in the order they happened, with the
+ * requestor's process, the final status in the post and the name only
+ * around the create. */
+static void logger_records_every_operation_in_order(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "ActivityLogger");
+    ULONG old_pid = fltsim_thread_process_id(), old_tid = fltsim_thread_id();
+    fltsim_thread_set_identity(4242, 77);
+    ULONG64 before = tag_total(LOGGER_TAG);
+    f->example = load_builtin(f->w.sys, "logger");
+    assert_int_equal(tag_outstanding(LOGGER_TAG), 1); /* the ring */
+    assert_int_equal(tag_total(LOGGER_TAG), before + 1);
+    assert_int_equal(ActivityLoggerTotal(), 0);
+
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ | GENERIC_WRITE);
+    char buf[16];
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    assert_status(fltsim_io_write(f->w.sys, h, "xy", 2, &zero, 0, &iosb), STATUS_SUCCESS);
+    assert_status(read_at(f->w.sys, h, buf, 11, 0, 0, &iosb), STATUS_SUCCESS);
+    assert_memory_equal(buf, "xyllo world", 11); /* it changed nothing */
+    assert_status(read_at(f->w.sys, h, buf, 4, 100, 0, &iosb), STATUS_END_OF_FILE);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    HANDLE missing;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\nope.txt", GENERIC_READ, &missing),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    fltsim_thread_set_identity(old_pid, old_tid);
+
+    assert_record(0, ACTIVITY_PRE, IRP_MJ_CREATE, 4242, STATUS_PENDING, L"\\a.txt");
+    assert_record(1, ACTIVITY_POST, IRP_MJ_CREATE, 4242, STATUS_SUCCESS, L"\\a.txt");
+    assert_record(2, ACTIVITY_PRE, IRP_MJ_WRITE, 4242, STATUS_PENDING, NULL);
+    assert_record(3, ACTIVITY_POST, IRP_MJ_WRITE, 4242, STATUS_SUCCESS, NULL);
+    assert_record(4, ACTIVITY_PRE, IRP_MJ_READ, 4242, STATUS_PENDING, NULL);
+    assert_record(5, ACTIVITY_POST, IRP_MJ_READ, 4242, STATUS_SUCCESS, NULL);
+    assert_record(6, ACTIVITY_PRE, IRP_MJ_READ, 4242, STATUS_PENDING, NULL);
+    assert_record(7, ACTIVITY_POST, IRP_MJ_READ, 4242, STATUS_END_OF_FILE, NULL);
+    assert_record(8, ACTIVITY_PRE, IRP_MJ_CLEANUP, 4242, STATUS_PENDING, NULL);
+    assert_record(9, ACTIVITY_POST, IRP_MJ_CLEANUP, 4242, STATUS_SUCCESS, NULL);
+    assert_record(10, ACTIVITY_PRE, IRP_MJ_CLOSE, 4242, STATUS_PENDING, NULL);
+    assert_record(11, ACTIVITY_POST, IRP_MJ_CLOSE, 4242, STATUS_SUCCESS, NULL);
+    assert_record(12, ACTIVITY_PRE, IRP_MJ_CREATE, 4242, STATUS_PENDING, L"\\nope.txt");
+    assert_record(13, ACTIVITY_POST, IRP_MJ_CREATE, 4242, STATUS_OBJECT_NAME_NOT_FOUND,
+                  L"\\nope.txt");
+    assert_int_equal(ActivityLoggerTotal(), 14);
+    ACTIVITY_RECORD r;
+    assert_false(ActivityLoggerRecord(14, &r));
+    assert_true(ActivityLoggerRecord(3, &r));
+    assert_int_equal(r.Information, 2);
+    assert_int_equal(ActivityLoggerCount(IRP_MJ_READ, ACTIVITY_PRE), 2);
+    assert_int_equal(ActivityLoggerCount(IRP_MJ_READ, ACTIVITY_POST), 2);
+    assert_int_equal(ActivityLoggerCount(IRP_MJ_CREATE, ACTIVITY_POST), 2);
+    assert_int_equal(ActivityLoggerCount(IRP_MJ_FLUSH_BUFFERS, ACTIVITY_PRE), 0);
+    /* The trace agrees: one pre and one post per record pair. */
+    assert_int_equal(get(&f->tally.pre[IRP_MJ_READ]), 2);
+    assert_int_equal(get(&f->tally.post[IRP_MJ_CLOSE]), 1);
+
+    assert_status(fltsim_driver_unload(f->example, 0), STATUS_SUCCESS);
+    f->example = NULL;
+    assert_int_equal(tag_outstanding(LOGGER_TAG), 0); /* the ring went with it */
+    assert_int_equal(ActivityLoggerTotal(), 0);
+    assert_false(ActivityLoggerRecord(0, &r));
+    finish(f, LOGGER_TAG);
+}
+
+/* The ring keeps the newest ACTIVITY_RING_SIZE records; counts keep going. */
+static void logger_ring_keeps_the_newest_records(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "ActivityLogger");
+    f->example = load_builtin(f->w.sys, "logger");
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    char buf[4];
+    for (int i = 0; i < 200; i++)
+        assert_status(read_at(f->w.sys, h, buf, 1, i % 11, 0, NULL), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    ULONG total = ActivityLoggerTotal();
+    assert_int_equal(total, 2 + 400 + 4);
+    assert_int_equal(ActivityLoggerCount(IRP_MJ_READ, ACTIVITY_POST), 200);
+    ACTIVITY_RECORD r;
+    assert_false(ActivityLoggerRecord(total - ACTIVITY_RING_SIZE - 1, &r));
+    assert_true(ActivityLoggerRecord(total - ACTIVITY_RING_SIZE, &r));
+    assert_int_equal(r.Sequence, total - ACTIVITY_RING_SIZE);
+    assert_true(ActivityLoggerRecord(total - 1, &r));
+    assert_int_equal(r.Major, IRP_MJ_CLOSE);
+    assert_int_equal(r.Kind, ACTIVITY_POST);
+    finish(f, LOGGER_TAG);
+}
+
+/* Holds every read of the lower test filter in its pre (PENDING). */
+static FLT_PREOP_CALLBACK_STATUS hold_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                          PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)objects;
+    (void)context;
+    __atomic_store_n((PFLT_CALLBACK_DATA *)tf->user, data, __ATOMIC_SEQ_CST);
+    return FLT_PREOP_PENDING;
+}
+
+/* SPEC 4.2, 4.4: on a volume that completes asynchronously the posts run at
+ * DISPATCH_LEVEL, where the logger's spin lock is fine (no report); a post
+ * drained while the logger is detached is recorded with the DRAINING flag. */
+static void logger_posts_at_dispatch_and_draining(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_ASYNC, "ActivityLogger");
+    f->example = load_builtin(f->w.sys, "logger");
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    char buf[16];
+    IO_STATUS_BLOCK iosb;
+    assert_status(read_at(f->w.sys, h, buf, 11, 0, 0, &iosb), STATUS_SUCCESS);
+    assert_memory_equal(buf, "hello world", 11);
+    assert_int_equal(ActivityLoggerCount(IRP_MJ_READ, ACTIVITY_POST), 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+
+    /* A read held below the logger while it detaches. */
+    PFLT_CALLBACK_DATA held = NULL;
+    tf_init(&f->lower, "L", "100000");
+    tf_only(&f->lower, IRP_MJ_READ);
+    f->lower.pre = hold_pre;
+    f->lower.user = &held;
+    assert_status(tf_load(f->w.sys, &f->lower), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    KEVENT done;
+    KeInitializeEvent(&done, NotificationEvent, FALSE);
+    struct fltsim_io_async io = {.event = &done};
+    assert_status(fltsim_io_read_async(f->w.sys, ah, buf, 11, 0, 0, &io), STATUS_PENDING);
+    assert_non_null(held);
+    ULONG seq = ActivityLoggerTotal(); /* the next record is the drained post */
+    assert_status(FltDetachVolume(fltsim_driver_filter(f->example), f->w.volume, NULL),
+                  STATUS_SUCCESS);
+    ACTIVITY_RECORD r;
+    assert_true(ActivityLoggerRecord(seq, &r));
+    assert_int_equal(r.Kind, ACTIVITY_POST);
+    assert_int_equal(r.Major, IRP_MJ_READ);
+    assert_int_equal(r.PostFlags, FLTFL_POST_OPERATION_DRAINING);
+    FltCompletePendedPreOperation(held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    assert_status(KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    assert_status(io.iosb.Status, STATUS_SUCCESS);
+    assert_int_equal(ActivityLoggerTotal(), seq + 1); /* detached: nothing more */
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, LOGGER_TAG);
+}
+
+/* ---- BufferRewriter ---- */
+
+struct write_view {
+    const void *buffer; /* WriteBuffer the filter saw */
+    char data[64];
+    ULONG length;
+    bool fast;
+    const void *post_buffer; /* WriteBuffer in its post */
+};
+
+static FLT_PREOP_CALLBACK_STATUS view_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                          PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)objects;
+    (void)context;
+    struct write_view *v = tf->user;
+    if (FLT_IS_FASTIO_OPERATION(data)) {
+        v->fast = true;
+        return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    }
+    v->buffer = data->Iopb->Parameters.Write.WriteBuffer;
+    v->length = data->Iopb->Parameters.Write.Length;
+    if (v->length <= sizeof(v->data))
+        memcpy(v->data, v->buffer, v->length);
+    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
+static FLT_POSTOP_CALLBACK_STATUS view_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                            PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                            FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)objects;
+    (void)context;
+    (void)flags;
+    struct write_view *v = tf->user;
+    if (!FLT_IS_FASTIO_OPERATION(data))
+        v->post_buffer = data->Iopb->Parameters.Write.WriteBuffer;
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static void file_is(struct fixture *f, PCWSTR path, const char *expected)
+{
+    char data[64];
+    size_t size = 0;
+    assert_status(fltsim_memfs_read_file(f->w.fs, path, data, sizeof(data), &size), STATUS_SUCCESS);
+    assert_int_equal(size, strlen(expected));
+    assert_memory_equal(data, expected, size);
+}
+
+static struct fixture *rewriter_world(ULONG completion, struct write_view *up,
+                                      struct write_view *low)
+{
+    struct fixture *f = fixture_new(completion, "BufferRewriter");
+    f->tag_total_before = tag_total(REWRITER_TAG);
+    f->example = load_builtin(f->w.sys, "rewriter");
+    load_neighbours(f, IRP_MJ_WRITE);
+    f->upper.pre = f->lower.pre = view_pre;
+    f->upper.post = f->lower.post = view_post;
+    f->upper.user = up;
+    f->lower.user = low;
+    return f;
+}
+
+/* SPEC 6.3: the file system and the filter below see the swapped, upper-cased
+ * buffer (FltSetCallbackDataDirty); the filter above sees the caller's buffer
+ * in its pre and its post; the caller's data are untouched; the buffer is
+ * freed in the post. */
+static void rewriter_file_system_receives_rewritten_bytes(void **state)
+{
+    (void)state;
+    struct write_view up = {0}, low = {0};
+    struct fixture *f = rewriter_world(FLTSIM_COMPLETE_INLINE, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    char mine[] = "hello, World 42";
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    assert_status(fltsim_io_write(f->w.sys, h, mine, 15, &zero, 0, &iosb), STATUS_SUCCESS);
+    assert_int_equal(iosb.Information, 15);
+    file_is(f, L"\\a.txt", "HELLO, WORLD 42");
+    assert_string_equal(mine, "hello, World 42");
+
+    assert_int_equal(low.length, 15);
+    assert_memory_equal(low.data, "HELLO, WORLD 42", 15);
+    assert_memory_equal(up.data, "hello, World 42", 15);
+    assert_ptr_not_equal(low.buffer, up.buffer);
+    assert_ptr_equal(up.post_buffer, up.buffer); /* filters above never see the swap */
+    assert_ptr_equal(low.post_buffer, low.buffer);
+    assert_int_equal(tag_total(REWRITER_TAG), f->tag_total_before + 1);
+    assert_int_equal(tag_outstanding(REWRITER_TAG), 0);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, REWRITER_TAG);
+}
+
+/* SPEC 3.2: a fast-I/O write is refused (DISALLOW_FASTIO); the I/O manager
+ * sends it again as an IRP, which is rewritten. */
+static void rewriter_fast_io_write_comes_back_as_irp(void **state)
+{
+    (void)state;
+    struct write_view up = {0}, low = {0};
+    struct fixture *f = rewriter_world(FLTSIM_COMPLETE_INLINE, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    rec_reset();
+    LONGLONG zero = 0;
+    assert_status(fltsim_io_write(f->w.sys, h, "abc", 3, &zero, FLTSIM_IO_FAST, NULL),
+                  STATUS_SUCCESS);
+    assert_recorded("U:pre:WRITE U:post:WRITE U:pre:WRITE L:pre:WRITE L:post:WRITE U:post:WRITE");
+    assert_true(up.fast);
+    assert_false(low.fast); /* nothing below saw the fast write */
+    file_is(f, L"\\a.txt", "ABClo world");
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, REWRITER_TAG);
+}
+
+/* Paging writes go through as they are, and allocate nothing. */
+static void rewriter_skips_paging_io(void **state)
+{
+    (void)state;
+    struct write_view up = {0}, low = {0};
+    struct fixture *f = rewriter_world(FLTSIM_COMPLETE_INLINE, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    LONGLONG zero = 0;
+    assert_status(fltsim_io_write(f->w.sys, h, "abc", 3, &zero,
+                                  FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING, NULL),
+                  STATUS_SUCCESS);
+    file_is(f, L"\\a.txt", "abclo world");
+    assert_ptr_equal(low.buffer, up.buffer);
+    assert_int_equal(tag_total(REWRITER_TAG), f->tag_total_before);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, REWRITER_TAG);
+}
+
+/* SPEC 4.2: with asynchronous completion the post-write runs at
+ * DISPATCH_LEVEL and frees the nonpaged buffer there. */
+static void rewriter_frees_at_dispatch_level(void **state)
+{
+    (void)state;
+    struct write_view up = {0}, low = {0};
+    struct fixture *f = rewriter_world(FLTSIM_COMPLETE_ASYNC, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    for (int i = 0; i < 8; i++) {
+        LONGLONG at = i;
+        assert_status(fltsim_io_write(f->w.sys, h, "z", 1, &at, 0, NULL), STATUS_SUCCESS);
+    }
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    file_is(f, L"\\a.txt", "ZZZZZZZZrld");
+    assert_int_equal(tag_total(REWRITER_TAG), f->tag_total_before + 8);
+    assert_int_equal(tag_outstanding(REWRITER_TAG), 0);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, REWRITER_TAG);
+}
+
+/* SPEC 4.4: a post drained while the rewriter detaches still frees its
+ * buffer. (On Windows an operation whose buffer was swapped is cancelled
+ * rather than drained, SPEC 2.6; the filter below plays that cancel by
+ * completing the held write with STATUS_CANCELLED, so nothing touches the
+ * freed buffer.) */
+static void rewriter_draining_post_frees_the_buffer(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "BufferRewriter");
+    f->example = load_builtin(f->w.sys, "rewriter");
+    PFLT_CALLBACK_DATA held = NULL;
+    tf_init(&f->lower, "L", "100000");
+    tf_only(&f->lower, IRP_MJ_WRITE);
+    f->lower.pre = hold_pre;
+    f->lower.user = &held;
+    assert_status(tf_load(f->w.sys, &f->lower), STATUS_SUCCESS);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_WRITE);
+    KEVENT done;
+    KeInitializeEvent(&done, NotificationEvent, FALSE);
+    struct fltsim_io_async io = {.event = &done};
+    assert_status(fltsim_io_write_async(f->w.sys, ah, "abc", 3, 0, 0, &io), STATUS_PENDING);
+    assert_non_null(held);
+    assert_int_equal(tag_outstanding(REWRITER_TAG), 1);
+    assert_status(FltDetachVolume(fltsim_driver_filter(f->example), f->w.volume, NULL),
+                  STATUS_SUCCESS);
+    assert_int_equal(tag_outstanding(REWRITER_TAG), 0);
+    held->IoStatus.Status = STATUS_CANCELLED;
+    held->IoStatus.Information = 0;
+    FltCompletePendedPreOperation(held, FLT_PREOP_COMPLETE, NULL);
+    assert_status(KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    assert_status(io.iosb.Status, STATUS_CANCELLED);
+    file_is(f, L"\\a.txt", "hello world");
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, REWRITER_TAG);
+}
+
+/* ---- PendReads ---- */
+
+struct read_view {
+    LONG pres;
+    ULONG pre_thread; /* thread of the last pre */
+};
+
+static FLT_PREOP_CALLBACK_STATUS thread_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                            PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)data;
+    (void)objects;
+    (void)context;
+    struct read_view *v = tf->user;
+    __atomic_store_n(&v->pre_thread, fltsim_thread_id(), __ATOMIC_SEQ_CST);
+    add(&v->pres);
+    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
+static struct fixture *pendreads_world(ULONG completion, struct read_view *up,
+                                       struct read_view *low)
+{
+    struct fixture *f = fixture_new(completion, "PendReads");
+    f->example = load_builtin(f->w.sys, "pendreads");
+    load_neighbours(f, IRP_MJ_READ);
+    f->upper.pre = f->lower.pre = thread_pre;
+    f->upper.user = up;
+    f->lower.user = low;
+    return f;
+}
+
+/* SPEC 3.2, 5.1: the read is pended in pre, a deferred work item completes
+ * it (WITH_CALLBACK), the rest of the stack runs on the worker's thread, the
+ * post-read runs, and the caller gets the file's data. */
+static void pendreads_reads_return_the_right_data(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = pendreads_world(FLTSIM_COMPLETE_INLINE, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    LONG let_through = PendReadsLetThrough();
+    char buf[16];
+    IO_STATUS_BLOCK iosb;
+    for (int i = 0; i < 3; i++) {
+        memset(buf, 0, sizeof(buf));
+        assert_status(read_at(f->w.sys, h, buf, 5, 6, 0, &iosb), STATUS_SUCCESS);
+        assert_int_equal(iosb.Information, 5);
+        assert_memory_equal(buf, "world", 5);
+    }
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(get(&f->tally.pend), 3);
+    assert_int_equal(get(&f->tally.resume), 3);
+    assert_int_equal(get(&f->tally.queued), 3);
+    assert_int_equal(get(&f->tally.post[IRP_MJ_READ]), 3);
+    assert_int_equal(PendReadsCompleted(), 3);
+    assert_int_equal(PendReadsLetThrough(), let_through);
+    assert_int_equal(get(&up.pres), 3);
+    assert_int_equal(get(&low.pres), 3);
+    assert_int_equal(up.pre_thread, fltsim_thread_id());
+    assert_int_not_equal(low.pre_thread, fltsim_thread_id()); /* the worker's */
+    assert_int_equal(PendReadsHeld(), 0);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* Overlapped reads on a volume that completes asynchronously: each one
+ * pends, and each completes with its own data. */
+static void pendreads_overlapped_reads_complete(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = pendreads_world(FLTSIM_COMPLETE_ASYNC, &up, &low);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    enum { N = 6 };
+    KEVENT done[N];
+    struct fltsim_io_async io[N];
+    char buf[N][8];
+    for (int i = 0; i < N; i++) {
+        KeInitializeEvent(&done[i], NotificationEvent, FALSE);
+        memset(&io[i], 0, sizeof(io[i]));
+        io[i].event = &done[i];
+        memset(buf[i], 0, sizeof(buf[i]));
+        NTSTATUS st = fltsim_io_read_async(f->w.sys, ah, buf[i], 2, i, 0, &io[i]);
+        assert_true(st == STATUS_PENDING || st == STATUS_SUCCESS);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_status(KeWaitForSingleObject(&done[i], Executive, KernelMode, FALSE, NULL),
+                      STATUS_SUCCESS);
+        assert_status(io[i].iosb.Status, STATUS_SUCCESS);
+        assert_int_equal(io[i].iosb.Information, 2);
+        assert_memory_equal(buf[i], &"hello world"[i], 2);
+    }
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(get(&f->tally.pend), N);
+    assert_int_equal(PendReadsCompleted(), N);
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* SPEC 5.1, 6.6, 3.1: paging reads and reads on a thread with a top-level
+ * IRP cannot be posted, and fast I/O cannot pend: each goes through
+ * without pending, with the right data. */
+static void pendreads_lets_through_what_it_cannot_post(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = pendreads_world(FLTSIM_COMPLETE_INLINE, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    LONG let_through = PendReadsLetThrough();
+    char buf[16];
+    assert_status(read_at(f->w.sys, h, buf, 5, 0, FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING, NULL),
+                  STATUS_SUCCESS);
+    assert_memory_equal(buf, "hello", 5);
+    IoSetTopLevelIrp(FSRTL_CACHE_TOP_LEVEL_IRP);
+    NTSTATUS st = read_at(f->w.sys, h, buf, 5, 6, 0, NULL);
+    IoSetTopLevelIrp(NULL);
+    assert_status(st, STATUS_SUCCESS);
+    assert_memory_equal(buf, "world", 5);
+    assert_status(read_at(f->w.sys, h, buf, 3, 2, FLTSIM_IO_FAST, NULL), STATUS_SUCCESS);
+    assert_memory_equal(buf, "llo", 3);
+    assert_int_equal(PendReadsLetThrough(), let_through + 3);
+    assert_int_equal(get(&f->tally.pend), 0);
+    assert_int_equal(get(&f->tally.queued), 0);
+    assert_int_equal(low.pre_thread, fltsim_thread_id()); /* no worker involved */
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* SPEC 2.6, V26: unloading while reads are queued for the worker: teardown
+ * waits in InstanceTeardownStart until the worker has completed them, so no
+ * pended read is left when it returns, and each read still succeeds. */
+static void pendreads_unload_waits_for_queued_reads(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "PendReads");
+    f->example = load_builtin(f->w.sys, "pendreads");
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    enum { N = 4 };
+    KEVENT done[N];
+    struct fltsim_io_async io[N];
+    char buf[N][8];
+    for (int i = 0; i < N; i++) {
+        KeInitializeEvent(&done[i], NotificationEvent, FALSE);
+        memset(&io[i], 0, sizeof(io[i]));
+        io[i].event = &done[i];
+        NTSTATUS st = fltsim_io_read_async(f->w.sys, ah, buf[i], 3, i, 0, &io[i]);
+        assert_true(st == STATUS_PENDING || st == STATUS_SUCCESS);
+    }
+    assert_status(fltsim_driver_unload(f->example, 0), STATUS_SUCCESS);
+    f->example = NULL;
+    assert_no_reports(f->w.sys); /* no V26 */
+    for (int i = 0; i < N; i++) {
+        assert_status(KeWaitForSingleObject(&done[i], Executive, KernelMode, FALSE, NULL),
+                      STATUS_SUCCESS);
+        assert_status(io[i].iosb.Status, STATUS_SUCCESS);
+        assert_memory_equal(buf[i], &"hello world"[i], 3);
+    }
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* ---- PendReads hold mode (Parameters\HoldReads) ---- */
+
+static struct fixture *hold_world(ULONG hold, struct read_view *up, struct read_view *low)
+{
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "PendReads");
+    assert_status(fltsim_registry_set_dword(f->w.sys,
+                                            FLTSIM_REGISTRY_SERVICES L"\\PendReads\\Parameters",
+                                            L"HoldReads", hold),
+                  STATUS_SUCCESS);
+    f->example = load_builtin(f->w.sys, "pendreads");
+    load_neighbours(f, IRP_MJ_READ);
+    f->upper.pre = f->lower.pre = thread_pre;
+    f->upper.user = up;
+    f->lower.user = low;
+    return f;
+}
+
+struct held_reads {
+    KEVENT done[3];
+    struct fltsim_io_async io[3];
+    char buf[3][8];
+};
+
+/* Issues three overlapped reads of a.txt at offsets 0, 1, 2; each pends. */
+static void issue_held(struct fixture *f, HANDLE ah, struct held_reads *r)
+{
+    for (int i = 0; i < 3; i++) {
+        KeInitializeEvent(&r->done[i], NotificationEvent, FALSE);
+        memset(&r->io[i], 0, sizeof(r->io[i]));
+        r->io[i].event = &r->done[i];
+        memset(r->buf[i], 0, sizeof(r->buf[i]));
+        assert_status(fltsim_io_read_async(f->w.sys, ah, r->buf[i], 4, i, 0, &r->io[i]),
+                      STATUS_PENDING);
+    }
+}
+
+static void wait_held(struct held_reads *r)
+{
+    for (int i = 0; i < 3; i++) {
+        assert_status(KeWaitForSingleObject(&r->done[i], Executive, KernelMode, FALSE, NULL),
+                      STATUS_SUCCESS);
+        assert_status(r->io[i].iosb.Status, STATUS_SUCCESS);
+        assert_int_equal(r->io[i].iosb.Information, 4);
+        assert_memory_equal(r->buf[i], &"hello world"[i], 4);
+    }
+}
+
+/* Held reads go nowhere (nothing below sees them) until the complete_pended
+ * hook hands them to the worker; then each completes with its data. */
+static void pendreads_held_reads_complete_only_after_the_hook(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = hold_world(1, &up, &low);
+    PendReadsCompletePended(); /* nothing held: nothing happens */
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    struct held_reads r;
+    issue_held(f, ah, &r);
+    assert_int_equal(PendReadsHeld(), 3);
+    assert_int_equal(get(&up.pres), 3);
+    assert_int_equal(get(&low.pres), 0);
+    assert_int_equal(get(&f->tally.pend), 3);
+    assert_int_equal(get(&f->tally.queued_any), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(KeReadStateEvent(&r.done[i]), 0);
+
+    /* A paging read is not held: it could not be posted. */
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    char buf[8];
+    LONG let_through = PendReadsLetThrough();
+    assert_status(read_at(f->w.sys, h, buf, 5, 6, FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING, NULL),
+                  STATUS_SUCCESS);
+    assert_memory_equal(buf, "world", 5);
+    assert_int_equal(PendReadsLetThrough(), let_through + 1);
+    assert_int_equal(PendReadsHeld(), 3);
+
+    PendReadsCompletePended();
+    wait_held(&r);
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(PendReadsHeld(), 0);
+    assert_int_equal(get(&low.pres), 4);
+    assert_int_equal(get(&f->tally.queued_any), 3); /* by the hook, outside callbacks */
+    assert_int_equal(get(&f->tally.resume), 3);
+    assert_int_equal(PendReadsCompleted(), 3);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* SPEC 2.6, V26: unloading with reads held: InstanceTeardownStart completes
+ * them (they go on down, unpended), so no report, and each read succeeds. */
+static void pendreads_teardown_completes_held_reads(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = hold_world(1, &up, &low);
+    HANDLE ah = open_overlapped(f->w.sys, L"C:\\a.txt", GENERIC_READ);
+    struct held_reads r;
+    issue_held(f, ah, &r);
+    assert_int_equal(PendReadsHeld(), 3);
+    assert_int_equal(tag_outstanding(PEND_TAG), 3);
+    assert_status(fltsim_driver_unload(f->example, 0), STATUS_SUCCESS);
+    f->example = NULL;
+    assert_no_reports(f->w.sys);
+    wait_held(&r);
+    assert_int_equal(get(&low.pres), 3);
+    assert_int_equal(get(&f->tally.resume), 3);
+    assert_int_equal(tag_outstanding(PEND_TAG), 0);
+    assert_status(fltsim_io_close(f->w.sys, ah), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+/* HoldReads = 0 is the same as no value: reads are not held. */
+static void pendreads_hold_reads_zero_does_not_hold(void **state)
+{
+    (void)state;
+    struct read_view up = {0}, low = {0};
+    struct fixture *f = hold_world(0, &up, &low);
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    char buf[8];
+    assert_status(read_at(f->w.sys, h, buf, 5, 0, 0, NULL), STATUS_SUCCESS);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(PendReadsHeld(), 0);
+    assert_int_equal(get(&f->tally.queued), 1);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    finish(f, PEND_TAG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(catalog_lists_every_example),
+        cmocka_unit_test(passthrough_registers_every_registrable_code),
+        cmocka_unit_test(passthrough_gets_pre_and_post_for_each_operation_issued),
+        cmocka_unit_test(logger_records_every_operation_in_order),
+        cmocka_unit_test(logger_ring_keeps_the_newest_records),
+        cmocka_unit_test(logger_posts_at_dispatch_and_draining),
+        cmocka_unit_test(rewriter_file_system_receives_rewritten_bytes),
+        cmocka_unit_test(rewriter_fast_io_write_comes_back_as_irp),
+        cmocka_unit_test(rewriter_skips_paging_io),
+        cmocka_unit_test(rewriter_frees_at_dispatch_level),
+        cmocka_unit_test(rewriter_draining_post_frees_the_buffer),
+        cmocka_unit_test(pendreads_reads_return_the_right_data),
+        cmocka_unit_test(pendreads_overlapped_reads_complete),
+        cmocka_unit_test(pendreads_lets_through_what_it_cannot_post),
+        cmocka_unit_test(pendreads_unload_waits_for_queued_reads),
+        cmocka_unit_test(pendreads_held_reads_complete_only_after_the_hook),
+        cmocka_unit_test(pendreads_teardown_completes_held_reads),
+        cmocka_unit_test(pendreads_hold_reads_zero_does_not_hold),
+    };
+    return FLTSIM_RUN_SUITE("examples", tests);
+}

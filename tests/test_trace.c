@@ -1,0 +1,1138 @@
+/*
+ * Trace sinks (fltsim/trace.h, DESIGN decision 9). Hand-built events through
+ * each format into a memory stream, compared byte for byte (escaping
+ * included); the tee, notes, finish and bad arguments; then a real workload
+ * (memfs, two test filters, a post pended to a work item, a directory query)
+ * under both executors, checked for structure: every pre answered, jsonl
+ * lines that parse as objects with every key, a Mermaid diagram declaring
+ * its lifelines before any message. Deterministic only: one seed gives a
+ * byte-identical normalized trace.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fltsim/trace.h>
+
+#include "fltsim_test.h"
+
+/* ---- a sink over a memory stream ---- */
+
+struct capture {
+    char *text;
+    size_t size;
+    FILE *out;
+    struct fltsim_trace_sink *sink;
+};
+
+static void capture_open(struct capture *c, enum fltsim_trace_format format, ULONG flags)
+{
+    memset(c, 0, sizeof(*c));
+    c->out = open_memstream(&c->text, &c->size);
+    assert_non_null(c->out);
+    assert_status(fltsim_trace_sink_create(format, c->out, flags, &c->sink), STATUS_SUCCESS);
+}
+
+/* Finishes the sink and returns everything it wrote (valid until close). */
+static const char *capture_text(struct capture *c)
+{
+    assert_status(fltsim_trace_sink_finish(c->sink), STATUS_SUCCESS);
+    fflush(c->out);
+    return c->text;
+}
+
+static void capture_close(struct capture *c)
+{
+    fltsim_trace_sink_destroy(c->sink);
+    fclose(c->out);
+    free(c->text);
+}
+
+/* ---- hand-built events ---- */
+
+#define VOL "\\Device\\HarddiskVolume1"
+
+static struct fltsim_event op_event(enum fltsim_event_type type, ULONG64 op, ULONG depth,
+                                    const char *filter, const char *altitude, LONG status,
+                                    ULONG thread, KIRQL irql)
+{
+    struct fltsim_event ev = {.type = type,
+                              .op_id = op,
+                              .kind = FLTSIM_OP_IRP,
+                              .major = IRP_MJ_DIRECTORY_CONTROL,
+                              .minor = IRP_MN_QUERY_DIRECTORY,
+                              .depth = depth,
+                              .filter = filter,
+                              .instance = filter != NULL ? "Inst" : NULL,
+                              .altitude = altitude,
+                              .volume = VOL,
+                              .status = status,
+                              .process_id = 1000,
+                              .thread_id = thread,
+                              .irql = irql,
+                              .detail = "\\dir"};
+    return ev;
+}
+
+/* One directory query through filter A (300000): pre, file system (answering
+ * on the completion thread at DISPATCH), post, completion. */
+static void feed_query(struct fltsim_trace_sink *sink, ULONG64 op)
+{
+    struct fltsim_event evs[] = {
+        op_event(FLTSIM_EV_IO_START, op, 0, NULL, NULL, 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE, op, 0, "A", "300000", 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE_RETURN, op, 0, "A", "300000", FLT_PREOP_SUCCESS_WITH_CALLBACK, 1000,
+                 PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_FS, op, 1, NULL, NULL, 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_FS_RETURN, op, 1, NULL, NULL, STATUS_SUCCESS, 100, DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_POST, op, 0, "A", "300000", 0, 100, DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_POST_RETURN, op, 0, "A", "300000", FLT_POSTOP_FINISHED_PROCESSING, 100,
+                 DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_IO_COMPLETE, op, 0, NULL, NULL, STATUS_SUCCESS, 1000, PASSIVE_LEVEL),
+    };
+    evs[4].information = 24;
+    evs[7].information = 24;
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        fltsim_trace_sink_event(sink, &evs[i]);
+}
+
+static const char query_text[] =
+    "#7 IRP IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY \\dir  [T1000 PASSIVE]\n"
+    "  -> A (300000) pre\n"
+    "  <- FLT_PREOP_SUCCESS_WITH_CALLBACK\n"
+    "    -> file system\n"
+    "    <- file system: STATUS_SUCCESS, information 24  [T100 DISPATCH]\n"
+    "  -> A (300000) post\n"
+    "  <- FLT_POSTOP_FINISHED_PROCESSING\n"
+    "  = STATUS_SUCCESS, information 24  [T1000 PASSIVE]\n";
+
+static void text_operation_shows_tree_minor_and_thread_changes(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_TEXT, 0);
+    fltsim_trace_sink_note(c.sink, "step 1:\nquery");
+    feed_query(c.sink, 7);
+    const char *text = capture_text(&c);
+    char expected[1024];
+    snprintf(expected, sizeof(expected), "\n== step 1:\n   query\n%s", query_text);
+    assert_string_equal(text, expected);
+    capture_close(&c);
+}
+
+static void text_show_threads_marks_every_line(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_TEXT, FLTSIM_TRACE_SHOW_THREADS);
+    feed_query(c.sink, 7);
+    assert_string_equal(
+        capture_text(&c),
+        "#7 IRP IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY \\dir  [T1000 PASSIVE]\n"
+        "  -> A (300000) pre  [T1000 PASSIVE]\n"
+        "  <- FLT_PREOP_SUCCESS_WITH_CALLBACK  [T1000 PASSIVE]\n"
+        "    -> file system  [T1000 PASSIVE]\n"
+        "    <- file system: STATUS_SUCCESS, information 24  [T100 DISPATCH]\n"
+        "  -> A (300000) post  [T100 DISPATCH]\n"
+        "  <- FLT_POSTOP_FINISHED_PROCESSING  [T100 DISPATCH]\n"
+        "  = STATUS_SUCCESS, information 24  [T1000 PASSIVE]\n");
+    capture_close(&c);
+}
+
+static void text_interleaved_operations_are_numbered(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_TEXT, 0);
+    struct fltsim_event a = op_event(FLTSIM_EV_IO_START, 1, 0, NULL, NULL, 0, 1, PASSIVE_LEVEL);
+    a.major = IRP_MJ_READ;
+    a.minor = IRP_MN_NORMAL;
+    a.detail = "\\a";
+    struct fltsim_event b = a;
+    b.op_id = 2;
+    b.major = IRP_MJ_WRITE;
+    b.minor = IRP_MN_MDL;
+    b.detail = "\\b";
+    b.thread_id = 2;
+    fltsim_trace_sink_event(c.sink, &a);
+    a.type = FLTSIM_EV_PRE;
+    a.filter = "A";
+    a.altitude = "300000";
+    fltsim_trace_sink_event(c.sink, &a);
+    fltsim_trace_sink_event(c.sink, &b);
+    b.type = FLTSIM_EV_PRE;
+    b.filter = "A";
+    b.altitude = "300000";
+    fltsim_trace_sink_event(c.sink, &b);
+    a.type = FLTSIM_EV_PRE_RETURN;
+    a.status = FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    fltsim_trace_sink_event(c.sink, &a);
+    assert_string_equal(capture_text(&c),
+                        "#1 IRP IRP_MJ_READ \\a  [T1 PASSIVE]\n"
+                        "  -> A (300000) pre\n"
+                        "#2 IRP IRP_MJ_WRITE/IRP_MN_MDL \\b  [T2 PASSIVE]\n"
+                        "  -> A (300000) pre\n"
+                        "  #1 <- FLT_PREOP_SUCCESS_WITH_CALLBACK  [T1 PASSIVE]\n");
+    capture_close(&c);
+}
+
+/* The events that are not callbacks, once each (and odd values). */
+static void feed_others(struct fltsim_trace_sink *sink)
+{
+    struct fltsim_event ev;
+    ev = (struct fltsim_event){.type = FLTSIM_EV_INSTANCE_SETUP,
+                               .filter = "A",
+                               .instance = "Inst",
+                               .altitude = "300000",
+                               .volume = VOL,
+                               .flags = FLTFL_INSTANCE_SETUP_AUTOMATIC_ATTACHMENT |
+                                        FLTFL_INSTANCE_SETUP_NEWLY_MOUNTED_VOLUME,
+                               .status = STATUS_FLT_DO_NOT_ATTACH,
+                               .process_id = 1000,
+                               .thread_id = 1000,
+                               .detail = "tab\there"};
+    fltsim_trace_sink_event(sink, &ev);
+    ev.type = FLTSIM_EV_QUERY_TEARDOWN;
+    ev.status = STATUS_SUCCESS;
+    ev.flags = 0;
+    ev.detail = NULL;
+    fltsim_trace_sink_event(sink, &ev);
+    ev.type = FLTSIM_EV_TEARDOWN_START;
+    ev.flags = FLTFL_INSTANCE_TEARDOWN_VOLUME_DISMOUNT;
+    fltsim_trace_sink_event(sink, &ev);
+    ev.type = FLTSIM_EV_TEARDOWN_COMPLETE;
+    fltsim_trace_sink_event(sink, &ev);
+    ev = (struct fltsim_event){.type = FLTSIM_EV_PEND,
+                               .op_id = 9,
+                               .kind = FLTSIM_OP_FAST_IO,
+                               .major = IRP_MJ_READ,
+                               .depth = 1,
+                               .filter = "A",
+                               .instance = "Inst",
+                               .altitude = "300000",
+                               .volume = VOL,
+                               .flags = 1,
+                               .process_id = 1000,
+                               .thread_id = 1000};
+    fltsim_trace_sink_event(sink, &ev);
+    ev.type = FLTSIM_EV_RESUME;
+    ev.status = STATUS_QUOTA_EXCEEDED;
+    ev.thread_id = 102;
+    fltsim_trace_sink_event(sink, &ev);
+    ev.flags = 0;
+    ev.status = 99;      /* not a FLT_PREOP_CALLBACK_STATUS */
+    ev.irql = APC_LEVEL; /* the same thread, another IRQL */
+    fltsim_trace_sink_event(sink, &ev);
+    ev = (struct fltsim_event){.type = FLTSIM_EV_WORK_QUEUED,
+                               .op_id = 9,
+                               .filter = "A",
+                               .status = STATUS_FLT_DELETING_OBJECT,
+                               .process_id = 1000,
+                               .thread_id = 102,
+                               .detail = "deferred I/O"};
+    fltsim_trace_sink_event(sink, &ev);
+    ev.type = FLTSIM_EV_WORK_RUN;
+    ev.op_id = 0;
+    ev.status = 0;
+    ev.detail = "generic";
+    fltsim_trace_sink_event(sink, &ev);
+    ev = (struct fltsim_event){.type = FLTSIM_EV_REPORT,
+                               .filter = "A",
+                               .major = 0xff,
+                               .process_id = 1000,
+                               .thread_id = 102,
+                               .rule = "V2 (SPEC 3.2)",
+                               .detail = "FltFoo(0x7f12345678ab): bad; status 0xC0000001"};
+    fltsim_trace_sink_event(sink, &ev);
+    ev = (struct fltsim_event){.type = FLTSIM_EV_FILTER_UNLOAD,
+                               .filter = "A",
+                               .flags = FLTFL_FILTER_UNLOAD_MANDATORY,
+                               .status = 0x12345678,
+                               .process_id = 1000,
+                               .thread_id = 1000};
+    fltsim_trace_sink_event(sink, &ev);
+}
+
+static void text_instance_work_pend_report_lines(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_TEXT, 0);
+    feed_others(c.sink);
+    assert_string_equal(
+        capture_text(&c),
+        "[setup] A instance 'Inst' at 300000 on \\Device\\HarddiskVolume1 (automatic|newly "
+        "mounted): STATUS_FLT_DO_NOT_ATTACH - tab\\x09here  [T1000 PASSIVE]\n"
+        "[query teardown] A instance 'Inst': STATUS_SUCCESS\n"
+        "[teardown start] A instance 'Inst' on \\Device\\HarddiskVolume1 (volume dismount)\n"
+        "[teardown complete] A instance 'Inst' on \\Device\\HarddiskVolume1 (volume dismount)\n"
+        "    .. #9 pended in post by A\n"
+        "    .. #9 resumed after A's post (STATUS_QUOTA_EXCEEDED)  [T102 PASSIVE]\n"
+        "    .. #9 resumed after A's pre as (invalid status 99)  [T102 APC]\n"
+        "[work] A queues a deferred I/O work item for #9: STATUS_FLT_DELETING_OBJECT  [T102 "
+        "PASSIVE]\n"
+        "[work] A generic work item runs\n"
+        "!! verifier V2 (SPEC 3.2): A: FltFoo(0x7f12345678ab): bad; status 0xC0000001\n"
+        "[unload] A (mandatory): 0x12345678  [T1000 PASSIVE]\n");
+    capture_close(&c);
+}
+
+static void jsonl_writes_every_field_with_names(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_JSONL, 0);
+    struct fltsim_event ev =
+        op_event(FLTSIM_EV_FS_RETURN, 7, 1, "A", "300000", STATUS_ACCESS_DENIED, 100, 2);
+    ev.information = 3;
+    ev.flags = 5;
+    ev.detail = "q\"b\\s\nc\x01\x7f \xc3\xa9 \xff!";
+    ev.rule = "";
+    fltsim_trace_sink_event(c.sink, &ev);
+    struct fltsim_event setup = {.type = FLTSIM_EV_INSTANCE_SETUP, .major = 3, .irql = 9};
+    fltsim_trace_sink_event(c.sink, &setup);
+    fltsim_trace_sink_note(c.sink, "step \"2\"\t\xe2\x86\x92");
+    assert_string_equal(
+        capture_text(&c),
+        "{\"type\":\"fs_return\",\"type_value\":7,\"op_id\":7,\"kind\":\"irp\",\"kind_value\":0,"
+        "\"major\":12,\"major_name\":\"IRP_MJ_DIRECTORY_CONTROL\",\"minor\":1,"
+        "\"minor_name\":\"IRP_MN_QUERY_DIRECTORY\",\"depth\":1,\"filter\":\"A\","
+        "\"instance\":\"Inst\",\"altitude\":\"300000\","
+        "\"volume\":\"\\\\Device\\\\HarddiskVolume1\",\"status\":3221225506,"
+        "\"status_name\":\"STATUS_ACCESS_DENIED\",\"information\":3,\"flags\":5,"
+        "\"process_id\":1000,\"thread_id\":100,\"irql\":2,\"irql_name\":\"DISPATCH_LEVEL\","
+        "\"detail\":\"q\\\"b\\\\s\\nc\\u0001\\u007f \xc3\xa9 \\ufffd!\",\"rule\":\"\"}\n"
+        "{\"type\":\"instance_setup\",\"type_value\":8,\"op_id\":0,\"kind\":null,\"kind_value\":0,"
+        "\"major\":3,\"major_name\":null,\"minor\":0,\"minor_name\":null,\"depth\":0,"
+        "\"filter\":null,\"instance\":null,\"altitude\":null,\"volume\":null,\"status\":0,"
+        "\"status_name\":\"STATUS_SUCCESS\",\"information\":0,\"flags\":0,\"process_id\":0,"
+        "\"thread_id\":0,\"irql\":9,\"irql_name\":null,\"detail\":null,\"rule\":null}\n"
+        "{\"type\":\"note\",\"text\":\"step \\\"2\\\"\\t\xe2\x86\x92\"}\n");
+    capture_close(&c);
+}
+
+static void normalized_renumbers_ops_and_threads_and_masks_pointers(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_NORMALIZED, 0);
+    fltsim_trace_sink_note(c.sink, "two\nlines");
+    feed_query(c.sink, 57);
+    feed_others(c.sink);
+    feed_query(c.sink, 3);
+    const char *text = capture_text(&c);
+    static const char *const expected[] = {
+        "# two\\nlines",
+        "io_start op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" process=1000 thread=T1 irql=PASSIVE_LEVEL "
+        "detail=\"\\\\dir\"",
+        "pre op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY depth=0 "
+        "filter=\"A\" instance=\"Inst\" altitude=\"300000\" "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" process=1000 thread=T1 irql=PASSIVE_LEVEL "
+        "detail=\"\\\\dir\"",
+        "pre_return op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY "
+        "depth=0 filter=\"A\" instance=\"Inst\" altitude=\"300000\" "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" status=FLT_PREOP_SUCCESS_WITH_CALLBACK "
+        "process=1000 thread=T1 irql=PASSIVE_LEVEL detail=\"\\\\dir\"",
+        "fs op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY depth=1 "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" process=1000 thread=T1 irql=PASSIVE_LEVEL "
+        "detail=\"\\\\dir\"",
+        "fs_return op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY "
+        "depth=1 volume=\"\\\\Device\\\\HarddiskVolume1\" status=STATUS_SUCCESS information=24 "
+        "process=1000 thread=T2 irql=DISPATCH_LEVEL detail=\"\\\\dir\"",
+        "post op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY depth=0 "
+        "filter=\"A\" instance=\"Inst\" altitude=\"300000\" "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" flags=0x0 process=1000 thread=T2 "
+        "irql=DISPATCH_LEVEL detail=\"\\\\dir\"",
+        NULL, /* post_return, io_complete: skipped */
+        NULL,
+        "instance_setup filter=\"A\" instance=\"Inst\" altitude=\"300000\" "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" status=STATUS_FLT_DO_NOT_ATTACH flags=0x5 "
+        "process=1000 thread=T1 irql=PASSIVE_LEVEL detail=\"tab\\there\"",
+        NULL,
+        "teardown_start filter=\"A\" instance=\"Inst\" altitude=\"300000\" "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" flags=0x8 process=1000 thread=T1 "
+        "irql=PASSIVE_LEVEL",
+        NULL,
+        "pend op=2 kind=fast_io major=IRP_MJ_READ minor=IRP_MN_NORMAL depth=1 filter=\"A\" "
+        "instance=\"Inst\" altitude=\"300000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
+        "flags=0x1 process=1000 thread=T1 irql=PASSIVE_LEVEL",
+        "resume op=2 kind=fast_io major=IRP_MJ_READ minor=IRP_MN_NORMAL depth=1 filter=\"A\" "
+        "instance=\"Inst\" altitude=\"300000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
+        "status=STATUS_QUOTA_EXCEEDED flags=0x1 process=1000 thread=T3 irql=PASSIVE_LEVEL",
+        "resume op=2 kind=fast_io major=IRP_MJ_READ minor=IRP_MN_NORMAL depth=1 filter=\"A\" "
+        "instance=\"Inst\" altitude=\"300000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
+        "status=0x00000063 flags=0x0 process=1000 thread=T3 irql=APC_LEVEL",
+        "work_queued op=2 filter=\"A\" status=STATUS_FLT_DELETING_OBJECT process=1000 thread=T3 "
+        "irql=PASSIVE_LEVEL detail=\"deferred I/O\"",
+        "work_run filter=\"A\" process=1000 thread=T3 irql=PASSIVE_LEVEL detail=\"generic\"",
+        "report filter=\"A\" process=1000 thread=T3 irql=PASSIVE_LEVEL "
+        "detail=\"FltFoo(0x?): bad; status 0xC0000001\" rule=\"V2 (SPEC 3.2)\"",
+        "filter_unload filter=\"A\" status=0x12345678 flags=0x1 process=1000 thread=T1 "
+        "irql=PASSIVE_LEVEL",
+        "io_start op=3 kind=irp major=IRP_MJ_DIRECTORY_CONTROL minor=IRP_MN_QUERY_DIRECTORY "
+        "volume=\"\\\\Device\\\\HarddiskVolume1\" process=1000 thread=T1 irql=PASSIVE_LEVEL "
+        "detail=\"\\\\dir\"",
+    };
+    const char *line = text;
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        if (expected[i] != NULL) {
+            char got[1024];
+            size_t n = (size_t)(end - line);
+            assert_true(n < sizeof(got));
+            memcpy(got, line, n);
+            got[n] = '\0';
+            assert_string_equal(got, expected[i]);
+        }
+        line = end + 1;
+    }
+    capture_close(&c);
+}
+
+static void mermaid_declares_lifelines_by_altitude_and_escapes_labels(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_MERMAID, 0);
+    fltsim_trace_sink_note(c.sink, "step 1: open a;b #2\nthen <read>");
+    struct fltsim_event ev = op_event(FLTSIM_EV_IO_START, 4, 0, NULL, NULL, 0, 1, 0);
+    ev.major = IRP_MJ_CREATE;
+    ev.minor = 0;
+    ev.detail = "\\a;b#c:d.txt";
+    fltsim_trace_sink_event(c.sink, &ev);
+    /* Stack: Low (85000) under High (370030.5) under nothing else; Mid
+     * (370030) only sets up. */
+    ev.type = FLTSIM_EV_INSTANCE_SETUP;
+    ev.op_id = 0;
+    ev.filter = "Mid";
+    ev.instance = "M";
+    ev.altitude = "370030";
+    ev.status = STATUS_SUCCESS;
+    fltsim_trace_sink_event(c.sink, &ev);
+    struct fltsim_event low = op_event(FLTSIM_EV_PRE, 4, 1, "Low", "85000", 0, 1, 0);
+    struct fltsim_event high = op_event(FLTSIM_EV_PRE, 4, 0, "High", "370030.5", 0, 1, 0);
+    low.major = high.major = IRP_MJ_CREATE;
+    low.minor = high.minor = 0;
+    fltsim_trace_sink_event(c.sink, &high);
+    high.type = FLTSIM_EV_PRE_RETURN;
+    high.status = FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    fltsim_trace_sink_event(c.sink, &high);
+    fltsim_trace_sink_event(c.sink, &low);
+    low.type = FLTSIM_EV_PRE_RETURN;
+    low.status = FLT_PREOP_PENDING;
+    fltsim_trace_sink_event(c.sink, &low);
+    low.type = FLTSIM_EV_PEND;
+    low.flags = 0;
+    fltsim_trace_sink_event(c.sink, &low);
+    struct fltsim_event work = {
+        .type = FLTSIM_EV_WORK_QUEUED, .op_id = 4, .filter = "Low", .detail = "deferred I/O"};
+    fltsim_trace_sink_event(c.sink, &work);
+    work.type = FLTSIM_EV_WORK_RUN;
+    fltsim_trace_sink_event(c.sink, &work);
+    low.type = FLTSIM_EV_RESUME;
+    low.status = FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    fltsim_trace_sink_event(c.sink, &low);
+    low.type = FLTSIM_EV_FS;
+    low.depth = 2;
+    fltsim_trace_sink_event(c.sink, &low);
+    low.type = FLTSIM_EV_FS_RETURN;
+    low.status = STATUS_SUCCESS;
+    low.information = 1;
+    fltsim_trace_sink_event(c.sink, &low);
+    low.type = FLTSIM_EV_POST;
+    low.depth = 1;
+    fltsim_trace_sink_event(c.sink, &low);
+    low.type = FLTSIM_EV_POST_RETURN;
+    low.status = FLT_POSTOP_FINISHED_PROCESSING;
+    fltsim_trace_sink_event(c.sink, &low);
+    high.type = FLTSIM_EV_POST;
+    fltsim_trace_sink_event(c.sink, &high);
+    high.type = FLTSIM_EV_POST_RETURN;
+    high.status = FLT_POSTOP_FINISHED_PROCESSING;
+    fltsim_trace_sink_event(c.sink, &high);
+    struct fltsim_event report = {.type = FLTSIM_EV_REPORT,
+                                  .filter = "Other",
+                                  .rule = "V9 (SPEC 4.1)",
+                                  .detail = "x: \"y\" & z%"};
+    fltsim_trace_sink_event(c.sink, &report);
+    ev = op_event(FLTSIM_EV_IO_COMPLETE, 4, 0, NULL, NULL, STATUS_SUCCESS, 1, 0);
+    ev.major = IRP_MJ_CREATE;
+    ev.minor = 0;
+    ev.information = 1;
+    fltsim_trace_sink_event(c.sink, &ev);
+    assert_string_equal(capture_text(&c),
+                        "```mermaid\n"
+                        "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
+                        "sequenceDiagram\n"
+                        "    participant IO as I/O manager\n"
+                        "    participant F1 as High/Inst<br/>370030.5\n"
+                        "    participant F2 as Mid/M<br/>370030\n"
+                        "    participant F3 as Low/Inst<br/>85000\n"
+                        "    participant F4 as Other\n"
+                        "    participant V1 as \\Device\\HarddiskVolume1<br/>file system\n"
+                        "    participant W as worker threads\n"
+                        "    Note over IO,W: step 1#58; open a#59;b #35;2<br/>then #lt;read#gt;\n"
+                        "    Note right of IO: #35;4 IRP IRP_MJ_CREATE \\a#59;b#35;c#58;d.txt\n"
+                        "    Note over F2: setup on \\Device\\HarddiskVolume1 → STATUS_SUCCESS\n"
+                        "    IO->>F1: pre → SUCCESS_WITH_CALLBACK\n"
+                        "    F1->>F3: pre → PENDING\n"
+                        "    Note over F3: #35;4 pended in pre\n"
+                        "    F3-)W: queue deferred I/O for #35;4\n"
+                        "    W->>F3: deferred I/O work routine for #35;4\n"
+                        "    Note over F3: #35;4 resumed as SUCCESS_WITH_CALLBACK\n"
+                        "    F3->>V1: IRP_MJ_CREATE\n"
+                        "    V1-->>F3: STATUS_SUCCESS, information 1\n"
+                        "    Note over F3: post → FINISHED_PROCESSING\n"
+                        "    F3-->>F1: post → FINISHED_PROCESSING\n"
+                        "    Note over F4: verifier V9 (SPEC 4.1) x#58; #34;y#34; #38; z#37;\n"
+                        "    F1-->>IO: #35;4 STATUS_SUCCESS, information 1\n"
+                        "```\n");
+    capture_close(&c);
+}
+
+static void mermaid_names_the_operation_where_operations_interleave(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_MERMAID, 0);
+    struct fltsim_event one = op_event(FLTSIM_EV_IO_START, 1, 0, NULL, NULL, 0, 1, 0);
+    struct fltsim_event two = op_event(FLTSIM_EV_IO_START, 2, 0, NULL, NULL, 0, 2, 0);
+    fltsim_trace_sink_event(c.sink, &one);
+    fltsim_trace_sink_event(c.sink, &two);
+    one = op_event(FLTSIM_EV_PRE, 1, 0, "A", "300000", 0, 1, 0);
+    two = op_event(FLTSIM_EV_PRE, 2, 0, "A", "300000", 0, 2, 0);
+    fltsim_trace_sink_event(c.sink, &one);
+    fltsim_trace_sink_event(c.sink, &two);
+    two.type = one.type = FLTSIM_EV_FS;
+    two.depth = one.depth = 1;
+    fltsim_trace_sink_event(c.sink, &two);
+    fltsim_trace_sink_event(c.sink, &one);
+    fltsim_trace_sink_event(c.sink, &one);
+    assert_string_equal(capture_text(&c),
+                        "```mermaid\n"
+                        "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
+                        "sequenceDiagram\n"
+                        "    participant IO as I/O manager\n"
+                        "    participant F1 as A/Inst<br/>300000\n"
+                        "    participant V1 as \\Device\\HarddiskVolume1<br/>file system\n"
+                        "    Note right of IO: #35;1 IRP IRP_MJ_DIRECTORY_CONTROL/"
+                        "IRP_MN_QUERY_DIRECTORY \\dir\n"
+                        "    Note right of IO: #35;2 IRP IRP_MJ_DIRECTORY_CONTROL/"
+                        "IRP_MN_QUERY_DIRECTORY \\dir\n"
+                        "    IO->>F1: #35;1 pre\n"
+                        "    IO->>F1: #35;2 pre\n"
+                        "    F1->>V1: IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY\n"
+                        "    F1->>V1: #35;1 IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY\n"
+                        "    V1->>V1: IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY\n"
+                        "```\n");
+    capture_close(&c);
+}
+
+static void mermaid_without_events_is_a_valid_empty_diagram(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_MERMAID, 0);
+    fltsim_trace_sink_note(c.sink, "nothing happened");
+    assert_string_equal(capture_text(&c), "```mermaid\n"
+                                          "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
+                                          "sequenceDiagram\n"
+                                          "    participant IO as I/O manager\n"
+                                          "    Note over IO: nothing happened\n"
+                                          "```\n");
+    capture_close(&c);
+}
+
+/* ---- the sink object ---- */
+
+static void sink_create_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    struct fltsim_trace_sink *sink = (struct fltsim_trace_sink *)&sink;
+    assert_status(fltsim_trace_sink_create(FLTSIM_TRACE_TEXT, NULL, 0, &sink),
+                  STATUS_INVALID_PARAMETER);
+    assert_null(sink);
+    assert_status(fltsim_trace_sink_create((enum fltsim_trace_format)4, stderr, 0, &sink),
+                  STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_trace_sink_create(FLTSIM_TRACE_TEXT, stderr, 0x2, &sink),
+                  STATUS_INVALID_PARAMETER);
+    assert_null(sink);
+    assert_status(fltsim_trace_sink_create(FLTSIM_TRACE_TEXT, stderr, 0, NULL),
+                  STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_trace_sink_finish(NULL), STATUS_INVALID_PARAMETER);
+    fltsim_trace_sink_destroy(NULL);
+    fltsim_trace_sink_event(NULL, NULL);
+    fltsim_trace_sink_note(NULL, "x");
+}
+
+static void format_names_parse_back(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"text", "jsonl", "mermaid", "normalized"};
+    for (int i = 0; i < 4; i++) {
+        enum fltsim_trace_format f = (enum fltsim_trace_format) - 1;
+        assert_string_equal(fltsim_trace_format_name((enum fltsim_trace_format)i), names[i]);
+        assert_true(fltsim_trace_format_parse(names[i], &f));
+        assert_int_equal(f, i);
+    }
+    enum fltsim_trace_format f = FLTSIM_TRACE_MERMAID;
+    assert_false(fltsim_trace_format_parse("JSONL", &f));
+    assert_false(fltsim_trace_format_parse("", &f));
+    assert_false(fltsim_trace_format_parse(NULL, &f));
+    assert_int_equal(f, FLTSIM_TRACE_MERMAID);
+    assert_null(fltsim_trace_format_name((enum fltsim_trace_format)4));
+}
+
+static void minor_names_cover_the_minors_fltsim_uses(void **state)
+{
+    (void)state;
+    assert_string_equal(fltsim_minor_name(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_QUERY_DIRECTORY),
+                        "IRP_MN_QUERY_DIRECTORY");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_DIRECTORY_CONTROL, IRP_MN_NOTIFY_CHANGE_DIRECTORY),
+                        "IRP_MN_NOTIFY_CHANGE_DIRECTORY");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_USER_FS_REQUEST),
+                        "IRP_MN_USER_FS_REQUEST");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_KERNEL_CALL),
+                        "IRP_MN_KERNEL_CALL");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_LOCK_CONTROL, IRP_MN_UNLOCK_ALL_BY_KEY),
+                        "IRP_MN_UNLOCK_ALL_BY_KEY");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_WRITE, IRP_MN_COMPLETE_MDL_DPC),
+                        "IRP_MN_COMPLETE_MDL_DPC");
+    assert_string_equal(fltsim_minor_name(IRP_MJ_READ, IRP_MN_NORMAL), "IRP_MN_NORMAL");
+    assert_null(fltsim_minor_name(IRP_MJ_CREATE, 0));
+    assert_null(fltsim_minor_name(IRP_MJ_DIRECTORY_CONTROL, 0x09));
+    assert_null(fltsim_minor_name(IRP_MJ_READ, 0x10));
+}
+
+static void finish_stops_events_and_returns_the_same_status(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_NORMALIZED, 0);
+    fltsim_trace_sink_note(c.sink, "before");
+    const char *text = capture_text(&c);
+    assert_string_equal(text, "# before\n");
+    feed_query(c.sink, 1);
+    fltsim_trace_sink_note(c.sink, "after");
+    assert_status(fltsim_trace_sink_finish(c.sink), STATUS_SUCCESS);
+    fflush(c.out);
+    assert_string_equal(c.text, "# before\n");
+    capture_close(&c);
+}
+
+static void finish_reports_a_stream_that_cannot_be_written(void **state)
+{
+    (void)state;
+    FILE *ro = fopen("/dev/null", "r");
+    assert_non_null(ro);
+    for (int f = 0; f < 4; f++) {
+        struct fltsim_trace_sink *sink;
+        clearerr(ro);
+        assert_status(fltsim_trace_sink_create((enum fltsim_trace_format)f, ro, 0, &sink),
+                      STATUS_SUCCESS);
+        feed_query(sink, 1);
+        assert_status(fltsim_trace_sink_finish(sink), STATUS_UNSUCCESSFUL);
+        assert_status(fltsim_trace_sink_finish(sink), STATUS_UNSUCCESSFUL);
+        fltsim_trace_sink_destroy(sink);
+    }
+    fclose(ro);
+}
+
+static void tee_sends_events_and_notes_to_every_sink(void **state)
+{
+    (void)state;
+    struct capture text, norm;
+    capture_open(&text, FLTSIM_TRACE_TEXT, 0);
+    capture_open(&norm, FLTSIM_TRACE_NORMALIZED, 0);
+    struct fltsim_trace_tee tee = {{NULL, text.sink, NULL, norm.sink}};
+    fltsim_trace_tee_note(&tee, "go");
+    struct fltsim_event ev = op_event(FLTSIM_EV_IO_START, 7, 0, NULL, NULL, 0, 1000, 0);
+    fltsim_trace_tee_event(&tee, &ev);
+    assert_status(fltsim_trace_tee_finish(&tee), STATUS_SUCCESS);
+    fflush(text.out);
+    fflush(norm.out);
+    assert_string_equal(
+        text.text,
+        "\n== go\n#7 IRP IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY \\dir  [T1000 PASSIVE]\n");
+    assert_string_equal(norm.text,
+                        "# go\nio_start op=1 kind=irp major=IRP_MJ_DIRECTORY_CONTROL "
+                        "minor=IRP_MN_QUERY_DIRECTORY volume=\"\\\\Device\\\\HarddiskVolume1\" "
+                        "process=1000 thread=T1 irql=PASSIVE_LEVEL detail=\"\\\\dir\"\n");
+    assert_status(fltsim_trace_tee_finish(NULL), STATUS_INVALID_PARAMETER);
+    fltsim_trace_tee_event(NULL, &ev);
+    fltsim_trace_tee_note(NULL, "x");
+    capture_close(&text);
+    capture_close(&norm);
+}
+
+/* ---- a tiny JSON checker (objects of scalars, as jsonl writes) ---- */
+
+struct json_cursor {
+    const char *p;
+    char keys[32][24];
+    int key_count;
+};
+
+static void skip_ws(struct json_cursor *j)
+{
+    while (*j->p == ' ' || *j->p == '\t')
+        j->p++;
+}
+
+/* Parses a string at p; copies it (truncated) into out when out != NULL. */
+static bool json_string(struct json_cursor *j, char *out, size_t size)
+{
+    if (*j->p != '"')
+        return false;
+    j->p++;
+    size_t n = 0;
+    while (*j->p != '"') {
+        unsigned char ch = (unsigned char)*j->p;
+        if (ch == '\0' || ch == '\n' || ch < 0x20)
+            return false;
+        if (ch == '\\') {
+            j->p++;
+            if (*j->p == 'u') {
+                for (int i = 1; i <= 4; i++) {
+                    if (!strchr("0123456789abcdefABCDEF", j->p[i]) || j->p[i] == '\0')
+                        return false;
+                }
+                j->p += 4;
+            } else if (!strchr("\"\\/bfnrt", *j->p) || *j->p == '\0') {
+                return false;
+            }
+        }
+        if (out != NULL && n + 1 < size)
+            out[n++] = (char)ch;
+        j->p++;
+    }
+    j->p++;
+    if (out != NULL)
+        out[n] = '\0';
+    return true;
+}
+
+static bool json_scalar(struct json_cursor *j)
+{
+    if (*j->p == '"')
+        return json_string(j, NULL, 0);
+    static const char *const words[] = {"null", "true", "false"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(words[i]);
+        if (strncmp(j->p, words[i], n) == 0) {
+            j->p += n;
+            return true;
+        }
+    }
+    const char *start = j->p;
+    if (*j->p == '-')
+        j->p++;
+    while (*j->p >= '0' && *j->p <= '9')
+        j->p++;
+    return j->p > start && j->p[-1] != '-';
+}
+
+/* True when line is exactly one JSON object of scalar values; its keys go to
+ * j->keys. */
+static bool json_object_line(struct json_cursor *j, const char *line)
+{
+    j->p = line;
+    j->key_count = 0;
+    if (*j->p++ != '{')
+        return false;
+    skip_ws(j);
+    if (*j->p == '}')
+        return j->p[1] == '\0';
+    for (;;) {
+        skip_ws(j);
+        char key[24];
+        if (!json_string(j, key, sizeof(key)))
+            return false;
+        if (j->key_count < 32)
+            strcpy(j->keys[j->key_count++], key);
+        skip_ws(j);
+        if (*j->p++ != ':')
+            return false;
+        skip_ws(j);
+        if (!json_scalar(j))
+            return false;
+        skip_ws(j);
+        if (*j->p == '}')
+            return j->p[1] == '\0';
+        if (*j->p++ != ',')
+            return false;
+    }
+}
+
+static void json_checker_rejects_broken_lines(void **state)
+{
+    (void)state;
+    struct json_cursor j;
+    assert_true(json_object_line(&j, "{\"a\":1,\"b\":\"x\\\"\\u00e9\",\"c\":null}"));
+    assert_int_equal(j.key_count, 3);
+    assert_false(json_object_line(&j, "{\"a\":1,}"));
+    assert_false(json_object_line(&j, "{\"a\":\"x\ty\"}"));
+    assert_false(json_object_line(&j, "{\"a\":\"\\x\"}"));
+    assert_false(json_object_line(&j, "{\"a\":1} x"));
+    assert_false(json_object_line(&j, "{\"a\" 1}"));
+}
+
+/* ---- a real workload ---- */
+
+static VOID finish_post(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PVOID context)
+{
+    (void)context;
+    FltCompletePendedPostOperation(data);
+    FltFreeDeferredIoWorkItem(item);
+}
+
+/* Pends each read in its post and finishes it from a deferred work item. */
+static FLT_POSTOP_CALLBACK_STATUS pend_read_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                                 PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                                 FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)tf;
+    (void)objects;
+    (void)context;
+    if (data->Iopb->MajorFunction != IRP_MJ_READ || (flags & FLTFL_POST_OPERATION_DRAINING))
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    PFLT_DEFERRED_IO_WORKITEM item = FltAllocateDeferredIoWorkItem();
+    if (item == NULL)
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    if (FltQueueDeferredIoWorkItem(item, data, finish_post, DelayedWorkQueue, NULL) !=
+        STATUS_SUCCESS) {
+        FltFreeDeferredIoWorkItem(item);
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    }
+    return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+}
+
+struct requestor {
+    fltsim_system *sys;
+    PCWSTR path;
+    NTSTATUS failure;
+};
+
+static void requestor_main(void *arg)
+{
+    struct requestor *r = arg;
+    HANDLE h;
+    NTSTATUS status = fltsim_io_open(r->sys, r->path, GENERIC_READ, &h);
+    if (!NT_SUCCESS(status)) {
+        r->failure = status;
+        return;
+    }
+    char buf[16];
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    for (int i = 0; i < 2; i++) {
+        status = fltsim_io_read(r->sys, h, buf, sizeof(buf), &zero, 0, &iosb);
+        if (!NT_SUCCESS(status))
+            r->failure = status;
+    }
+    fltsim_io_close(r->sys, h);
+}
+
+/* Runs the workload on a system made with opts, every event going through a
+ * tee to a sink of each format; out[f] receives format f's output (free()). */
+static void run_workload(const struct fltsim_system_options *opts, char *out[4])
+{
+    struct capture c[4];
+    struct fltsim_trace_tee tee = {{NULL}};
+    for (int f = 0; f < 4; f++) {
+        capture_open(&c[f], (enum fltsim_trace_format)f, 0);
+        tee.sinks[f] = c[f].sink;
+    }
+    fltsim_system *sys;
+    assert_status(fltsim_system_create(opts, &sys), STATUS_SUCCESS);
+    fltsim_system_set_trace(sys, fltsim_trace_tee_event, &tee);
+    struct fltsim_memfs *fs;
+    assert_status(fltsim_memfs_create(NULL, &fs), STATUS_SUCCESS);
+    assert_status(fltsim_memfs_add_file(fs, L"\\a.txt", "hello world", 11), STATUS_SUCCESS);
+    assert_status(fltsim_memfs_add_file(fs, L"\\dir\\b.txt", "bravo", 5), STATUS_SUCCESS);
+    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume1",
+                                      .drive_letter = L'C',
+                                      .ops = &fltsim_memfs_ops,
+                                      .fs = fs,
+                                      .fs_type = FLT_FSTYPE_NTFS,
+                                      .completion = FLTSIM_COMPLETE_ASYNC};
+    PFLT_VOLUME volume;
+    assert_status(fltsim_volume_mount(sys, &vp, &volume), STATUS_SUCCESS);
+
+    tf_reset_all();
+    struct tf_filter a, b;
+    tf_init(&a, "A", "370000");
+    tf_init(&b, "B", "80000");
+    b.post = pend_read_post;
+    fltsim_trace_tee_note(&tee, "load A and B");
+    assert_status(tf_load(sys, &a), STATUS_SUCCESS);
+    assert_status(tf_load(sys, &b), STATUS_SUCCESS);
+
+    fltsim_trace_tee_note(&tee, "two readers");
+    struct requestor r[2] = {{sys, L"C:\\a.txt", STATUS_SUCCESS},
+                             {sys, L"C:\\dir\\b.txt", STATUS_SUCCESS}};
+    fltsim_thread *t[2];
+    for (int i = 0; i < 2; i++)
+        assert_status(fltsim_thread_spawn(sys, 2000, 5000 + (ULONG)i, requestor_main, &r[i], &t[i]),
+                      STATUS_SUCCESS);
+    for (int i = 0; i < 2; i++) {
+        fltsim_thread_join(t[i]);
+        assert_status(r[i].failure, STATUS_SUCCESS);
+    }
+
+    fltsim_trace_tee_note(&tee, "list \\dir");
+    HANDLE dir;
+    assert_status(fltsim_io_open(sys, L"C:\\dir", FILE_LIST_DIRECTORY, &dir), STATUS_SUCCESS);
+    char buf[512];
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_query_directory(sys, dir, buf, sizeof(buf), FileDirectoryInformation,
+                                            NULL, SL_RESTART_SCAN, &iosb),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_io_close(sys, dir), STATUS_SUCCESS);
+    assert_status(fltsim_system_wait_idle(sys, 10000), STATUS_SUCCESS);
+
+    fltsim_trace_tee_note(&tee, "unload");
+    assert_status(fltsim_driver_unload(b.driver, 0), STATUS_SUCCESS);
+    assert_status(fltsim_driver_unload(a.driver, 0), STATUS_SUCCESS);
+    fltsim_system_destroy(sys);
+    tf_reset_all();
+    assert_status(fltsim_trace_tee_finish(&tee), STATUS_SUCCESS);
+    for (int f = 0; f < 4; f++) {
+        fltsim_trace_sink_destroy(c[f].sink);
+        fclose(c[f].out);
+        out[f] = c[f].text;
+    }
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+static const char *const jsonl_keys[] = {
+    "type",       "type_value", "op_id",      "kind",        "kind_value",  "major",
+    "major_name", "minor",      "minor_name", "depth",       "filter",      "instance",
+    "altitude",   "volume",     "status",     "status_name", "information", "flags",
+    "process_id", "thread_id",  "irql",       "irql_name",   "detail",      "rule"};
+
+/* Every line an object with every key (notes: type and text); every pre
+ * answered by a pre_return of its operation and depth, every post by a
+ * post_return; one io_complete per io_start. */
+static void check_jsonl(const char *text)
+{
+    struct json_cursor j;
+    size_t pre = 0, pre_return = 0, post = 0, post_return = 0, lines = 0;
+    const char *line = text;
+    /* (op_id, depth) of the pre or post not yet answered, per operation. */
+    char open_calls[4096] = "";
+    while (*line != '\0') {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        char buf[2048];
+        size_t n = (size_t)(end - line);
+        assert_true(n < sizeof(buf));
+        memcpy(buf, line, n);
+        buf[n] = '\0';
+        if (!json_object_line(&j, buf))
+            fail_msg("not a JSON object: %s", buf);
+        lines++;
+        if (strncmp(buf, "{\"type\":\"note\"", 14) == 0) {
+            assert_int_equal(j.key_count, 2);
+            assert_string_equal(j.keys[1], "text");
+        } else {
+            assert_int_equal(j.key_count, sizeof(jsonl_keys) / sizeof(jsonl_keys[0]));
+            for (int k = 0; k < j.key_count; k++)
+                assert_string_equal(j.keys[k], jsonl_keys[k]);
+            unsigned long long op = 0;
+            unsigned depth = 0;
+            const char *p = strstr(buf, "\"op_id\":");
+            assert_non_null(p);
+            op = strtoull(p + 8, NULL, 10);
+            p = strstr(buf, "\"depth\":");
+            assert_non_null(p);
+            depth = (unsigned)strtoul(p + 8, NULL, 10);
+            char key[64];
+            snprintf(key, sizeof(key), "[%llu/%u]", op, depth);
+            bool is_pre = strncmp(buf, "{\"type\":\"pre\",", 14) == 0;
+            bool is_post = strncmp(buf, "{\"type\":\"post\",", 15) == 0;
+            bool is_pre_return = strncmp(buf, "{\"type\":\"pre_return\",", 21) == 0;
+            bool is_post_return = strncmp(buf, "{\"type\":\"post_return\",", 22) == 0;
+            pre += is_pre;
+            post += is_post;
+            pre_return += is_pre_return;
+            post_return += is_post_return;
+            if (is_pre || is_post) {
+                /* A callback for one (operation, depth) never nests in itself. */
+                assert_null(strstr(open_calls, key));
+                assert_true(strlen(open_calls) + strlen(key) < sizeof(open_calls));
+                strcat(open_calls, key);
+            } else if (is_pre_return || is_post_return) {
+                char *at = strstr(open_calls, key);
+                if (at == NULL)
+                    fail_msg("%s answers no call: %s", key, buf);
+                memmove(at, at + strlen(key), strlen(at + strlen(key)) + 1);
+            }
+        }
+        line = end + 1;
+    }
+    assert_string_equal(open_calls, "");
+    assert_true(pre > 10);
+    assert_int_equal(pre, pre_return);
+    assert_int_equal(post, post_return);
+    assert_int_equal(count_of(text, "{\"type\":\"io_start\""),
+                     count_of(text, "{\"type\":\"io_complete\""));
+    assert_int_equal(count_of(text, "{\"type\":\"note\""), 4);
+    assert_true(count_of(text, "{\"type\":\"pend\"") >= 4);
+    assert_int_equal(count_of(text, "{\"type\":\"pend\""), count_of(text, "{\"type\":\"resume\""));
+    assert_true(lines > 50);
+}
+
+/* Lifelines first, then messages that only name declared lifelines. */
+static void check_mermaid(const char *text)
+{
+    assert_true(strncmp(text, "```mermaid\n", 11) == 0);
+    assert_true(strlen(text) > 4 && strcmp(text + strlen(text) - 4, "```\n") == 0);
+    char ids[16][8];
+    int id_count = 0;
+    bool messages = false;
+    size_t arrows = 0;
+    const char *line = strchr(text, '\n') + 1;
+    while (strncmp(line, "```", 3) != 0) {
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        char buf[2048];
+        size_t n = (size_t)(end - line);
+        assert_true(n < sizeof(buf));
+        memcpy(buf, line, n);
+        buf[n] = '\0';
+        line = end + 1;
+        if (strncmp(buf, "%%{", 3) == 0 || strcmp(buf, "sequenceDiagram") == 0)
+            continue;
+        if (strncmp(buf, "    participant ", 16) == 0) {
+            assert_false(messages);
+            assert_true(id_count < 16);
+            assert_int_equal(sscanf(buf + 16, "%7s", ids[id_count]), 1);
+            id_count++;
+            continue;
+        }
+        messages = true;
+        /* No raw ; or # in a label: only entity codes (#35;) may hold them. */
+        for (const char *p = buf; *p != '\0'; p++) {
+            if (*p == '#') {
+                const char *q = p + 1;
+                while ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z'))
+                    q++;
+                if (*q != ';' || q == p + 1)
+                    fail_msg("raw # in: %s", buf);
+                p = q;
+            } else if (*p == ';') {
+                fail_msg("raw ; in: %s", buf);
+            }
+        }
+        if (strncmp(buf, "    Note ", 9) == 0)
+            continue;
+        const char *colon = strchr(buf, ':');
+        assert_non_null(colon);
+        char from[8] = "", to[8] = "";
+        const char *arrow = strpbrk(buf + 4, "-");
+        assert_non_null(arrow);
+        memcpy(from, buf + 4, (size_t)(arrow - buf - 4));
+        const char *target = arrow;
+        while (*target == '-' || *target == '>' || *target == ')')
+            target++;
+        memcpy(to, target, (size_t)(colon - target));
+        bool from_known = false, to_known = false;
+        for (int i = 0; i < id_count; i++) {
+            from_known |= strcmp(ids[i], from) == 0;
+            to_known |= strcmp(ids[i], to) == 0;
+        }
+        if (!from_known || !to_known)
+            fail_msg("undeclared lifeline in: %s", buf);
+        arrows++;
+    }
+    assert_true(arrows > 20);
+    /* IO, A (370000) above B (80000), the volume, the worker. */
+    assert_int_equal(id_count, 5);
+    assert_non_null(strstr(text, "participant F1 as A/"));
+    assert_non_null(strstr(text, "participant F2 as B/"));
+    assert_non_null(strstr(text, "participant W as worker threads"));
+    assert_non_null(strstr(text, "pended in post"));
+}
+
+static void workload_traces_are_well_formed_in_every_format(void **state)
+{
+    (void)state;
+    struct fltsim_system_options opts = test_options(0);
+    char *out[4];
+    run_workload(&opts, out);
+    check_jsonl(out[FLTSIM_TRACE_JSONL]);
+    check_mermaid(out[FLTSIM_TRACE_MERMAID]);
+    const char *text = out[FLTSIM_TRACE_TEXT];
+    assert_non_null(strstr(text, "IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY \\dir"));
+    assert_non_null(strstr(text, "pended in post by B"));
+    assert_non_null(strstr(text, "\n== two readers\n"));
+    assert_int_equal(count_of(text, ") pre"), count_of(text, "<- FLT_PREOP_"));
+    const char *norm = out[FLTSIM_TRACE_NORMALIZED];
+    assert_int_equal(count_of(norm, "\npre op="), count_of(norm, "\npre_return op="));
+    assert_int_equal(count_of(norm, "\n# "), 3);
+    assert_true(strncmp(norm, "# load A and B\n", 15) == 0);
+    /* Renumbered: the first operation is op=1, the first thread T1. */
+    assert_non_null(strstr(norm, "io_start op=1 "));
+    assert_null(strstr(norm, "thread=T0"));
+    for (int f = 0; f < 4; f++)
+        free(out[f]);
+}
+
+/* The normalized trace of two runs with one seed is the same, byte for
+ * byte; the text trace (real thread ids) is too, and differs from the
+ * normalized one, which proves the renumbering ran. */
+static void normalized_trace_is_identical_across_seeded_runs(void **state)
+{
+    (void)state;
+    struct fltsim_system_options opts = {.executor = FLTSIM_EXECUTOR_DETERMINISTIC, .seed = 7};
+    char *first[4], *again[4];
+    run_workload(&opts, first);
+    run_workload(&opts, again);
+    assert_true(strlen(first[FLTSIM_TRACE_NORMALIZED]) > 2000);
+    assert_string_equal(first[FLTSIM_TRACE_NORMALIZED], again[FLTSIM_TRACE_NORMALIZED]);
+    assert_string_equal(first[FLTSIM_TRACE_MERMAID], again[FLTSIM_TRACE_MERMAID]);
+    assert_null(strstr(first[FLTSIM_TRACE_NORMALIZED], "thread=5000"));
+    for (int f = 0; f < 4; f++) {
+        free(first[f]);
+        free(again[f]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest units[] = {
+        cmocka_unit_test(text_operation_shows_tree_minor_and_thread_changes),
+        cmocka_unit_test(text_show_threads_marks_every_line),
+        cmocka_unit_test(text_interleaved_operations_are_numbered),
+        cmocka_unit_test(text_instance_work_pend_report_lines),
+        cmocka_unit_test(jsonl_writes_every_field_with_names),
+        cmocka_unit_test(normalized_renumbers_ops_and_threads_and_masks_pointers),
+        cmocka_unit_test(mermaid_declares_lifelines_by_altitude_and_escapes_labels),
+        cmocka_unit_test(mermaid_names_the_operation_where_operations_interleave),
+        cmocka_unit_test(mermaid_without_events_is_a_valid_empty_diagram),
+        cmocka_unit_test(sink_create_rejects_bad_arguments),
+        cmocka_unit_test(format_names_parse_back),
+        cmocka_unit_test(minor_names_cover_the_minors_fltsim_uses),
+        cmocka_unit_test(finish_stops_events_and_returns_the_same_status),
+        cmocka_unit_test(finish_reports_a_stream_that_cannot_be_written),
+        cmocka_unit_test(tee_sends_events_and_notes_to_every_sink),
+        cmocka_unit_test(json_checker_rejects_broken_lines),
+        cmocka_unit_test(normalized_trace_is_identical_across_seeded_runs),
+    };
+    const struct CMUnitTest behaviour[] = {
+        cmocka_unit_test(workload_traces_are_well_formed_in_every_format),
+    };
+    int failed = cmocka_run_group_tests_name("trace", units, NULL, NULL);
+    failed += FLTSIM_RUN_SUITE("trace workload", behaviour);
+    return failed;
+}
