@@ -13,6 +13,10 @@
 
 #include "memfs_internal.h"
 
+/* memfs's public geometry is the one the shared rules apply. */
+_Static_assert(FLTSIM_MEMFS_SECTOR_SIZE == FLTSIM__FS_SECTOR_SIZE, "sector size");
+_Static_assert(FLTSIM_MEMFS_CLUSTER_SIZE == FLTSIM__FS_CLUSTER_SIZE, "cluster size");
+
 /* ------------------------------------------------------------------------- */
 /* Clock and small helpers                                                   */
 /* ------------------------------------------------------------------------- */
@@ -24,17 +28,26 @@ LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs)
     return t;
 }
 
-ULONG64 fltsim__memfs_round_alloc(ULONG64 x)
-{
-    const ULONG64 c = FLTSIM_MEMFS_CLUSTER_SIZE;
-    if (x > ~0ULL - (c - 1))
-        return ~0ULL & ~(c - 1);
-    return (x + c - 1) & ~(c - 1);
-}
-
 ULONG fltsim__memfs_report_attributes(const struct memfs_node *n)
 {
     return n->attributes != 0 ? n->attributes : (ULONG)FILE_ATTRIBUTE_NORMAL;
+}
+
+void fltsim__memfs_facts(const struct memfs_node *n, struct fltsim__fs_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->creation_time = n->creation_time;
+    f->last_access_time = n->last_access_time;
+    f->last_write_time = n->last_write_time;
+    f->change_time = n->change_time;
+    f->attributes = fltsim__memfs_report_attributes(n);
+    if (n->kind == MEMFS_FILE) {
+        f->eof = n->eof;
+        f->allocation = n->allocation;
+    }
+    f->file_id = n->file_id;
+    f->directory = n->kind == MEMFS_DIRECTORY;
+    f->delete_pending = n->delete_pending;
 }
 
 struct memfs_ccb *fltsim__memfs_ccb_of(struct fltsim_memfs *fs, PFILE_OBJECT fo)
@@ -45,34 +58,6 @@ struct memfs_ccb *fltsim__memfs_ccb_of(struct fltsim_memfs *fs, PFILE_OBJECT fo)
     if (ccb->magic != MEMFS_CCB_MAGIC || ccb->fs != fs || fo->FsContext != ccb->node)
         return NULL;
     return ccb;
-}
-
-bool fltsim__memfs_component_valid(const WCHAR *s, size_t n)
-{
-    if (n == 0 || n > MEMFS_NAME_MAX)
-        return false;
-    if (s[0] == L'.' && (n == 1 || (n == 2 && s[1] == L'.')))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        WCHAR c = s[i];
-        if (c < 0x20)
-            return false;
-        switch (c) {
-        case L'<':
-        case L'>':
-        case L':':
-        case L'"':
-        case L'/':
-        case L'\\':
-        case L'|':
-        case L'?':
-        case L'*':
-            return false;
-        default:
-            break;
-        }
-    }
-    return true;
 }
 
 /* Ordinal comparison of an upcased key with a name upcased on the fly. */
@@ -269,7 +254,7 @@ NTSTATUS fltsim__memfs_set_eof(struct fltsim_memfs *fs, struct memfs_node *n, UL
     n->eof = eof;
     if (!n->unlinked)
         fs->data_bytes += grow;
-    ULONG64 alloc = fltsim__memfs_round_alloc(eof);
+    ULONG64 alloc = fltsim__fs_round_alloc(eof);
     if (n->allocation < alloc)
         n->allocation = alloc;
     return STATUS_SUCCESS;
@@ -483,8 +468,8 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         if (n->kind != MEMFS_FILE)
             break;
         ULONG64 offset;
-        if (!NT_SUCCESS(fltsim__memfs_resolve_offset(fo, n, iopb->Parameters.Write.ByteOffset, true,
-                                                     &offset)))
+        if (!NT_SUCCESS(fltsim__fs_resolve_offset(fo, n->eof, iopb->Parameters.Write.ByteOffset,
+                                                  true, &offset)))
             break;
         /* Extending a file takes the IRP path (as with the cache manager's
          * fast write, which declines when the file size must change). */
@@ -584,7 +569,7 @@ static NTSTATUS helper_path(PCWSTR path, bool allow_trailing, const WCHAR **rest
         size_t end = start;
         while (end < n && p[end] != L'\\')
             end++;
-        if (!fltsim__memfs_component_valid(p + start, end - start))
+        if (!fltsim__fs_component_valid(p + start, end - start))
             return STATUS_OBJECT_NAME_INVALID;
         if (end == n)
             break;
@@ -680,7 +665,7 @@ static NTSTATUS helper_create(struct fltsim_memfs *fs, struct memfs_node *parent
                 memcpy(nn->data, data, size);
             }
             nn->eof = nn->data_capacity = size;
-            nn->allocation = fltsim__memfs_round_alloc(size);
+            nn->allocation = fltsim__fs_round_alloc(size);
         } else if (end < n && !NT_SUCCESS(fltsim__memfs_reserve_child(nn))) {
             fltsim__memfs_node_free(fs, nn);
             status = STATUS_INSUFFICIENT_RESOURCES;

@@ -23,59 +23,15 @@ struct create_args {
     bool dir_file, non_dir, delete_on_close, target_dir;
 };
 
-#define ACCESS_READ_BITS (FILE_READ_DATA | FILE_EXECUTE)
-#define ACCESS_WRITE_BITS (FILE_WRITE_DATA | FILE_APPEND_DATA)
-
-static ACCESS_MASK map_generic(ACCESS_MASK a)
-{
-    /* The I/O manager maps generic rights before the file system sees them;
-     * mapping again here is harmless and keeps hand-built requests honest. */
-    if (a & GENERIC_READ)
-        a |= FILE_GENERIC_READ;
-    if (a & GENERIC_WRITE)
-        a |= FILE_GENERIC_WRITE;
-    if (a & GENERIC_EXECUTE)
-        a |= FILE_GENERIC_EXECUTE;
-    if (a & GENERIC_ALL)
-        a |= FILE_ALL_ACCESS;
-    return a & ~(ACCESS_MASK)(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
-}
+#define ACCESS_WRITE_BITS FLTSIM__FS_ACCESS_WRITE
 
 /* memfs keeps no security descriptors: every right asked for is granted.
  * MAXIMUM_ALLOWED becomes FILE_ALL_ACCESS, less the data-writing rights on a
  * read-only file (as NTFS grants it). */
 static ACCESS_MASK resolve_access(ACCESS_MASK a, const struct memfs_node *n)
 {
-    if (a & MAXIMUM_ALLOWED) {
-        a = (a & ~(ACCESS_MASK)MAXIMUM_ALLOWED) | FILE_ALL_ACCESS;
-        if (n != NULL && n->kind == MEMFS_FILE && (n->attributes & FILE_ATTRIBUTE_READONLY))
-            a &= ~(ACCESS_MASK)ACCESS_WRITE_BITS;
-    }
-    return a;
-}
-
-/* Attributes of a new or overwritten file. FILE_ATTRIBUTE_NORMAL is never
- * stored: it only means "none" (and is reported when none is set). */
-static ULONG file_attributes(USHORT given)
-{
-    return ((ULONG)given & FILE_ATTRIBUTE_VALID_SET_FLAGS & ~(ULONG)FILE_ATTRIBUTE_NORMAL) |
-           FILE_ATTRIBUTE_ARCHIVE;
-}
-
-/* IoCheckShareAccess: only opens asking to read, write or delete count. */
-static bool share_conflict(const struct memfs_share *s, ACCESS_MASK access, USHORT share)
-{
-    bool r = (access & ACCESS_READ_BITS) != 0;
-    bool w = (access & ACCESS_WRITE_BITS) != 0;
-    bool d = (access & DELETE) != 0;
-    if (!r && !w && !d)
-        return false;
-    bool sr = (share & FILE_SHARE_READ) != 0;
-    bool sw = (share & FILE_SHARE_WRITE) != 0;
-    bool sd = (share & FILE_SHARE_DELETE) != 0;
-    return (r && s->shared_read < s->open_count) || (w && s->shared_write < s->open_count) ||
-           (d && s->shared_delete < s->open_count) || (s->readers != 0 && !sr) ||
-           (s->writers != 0 && !sw) || (s->deleters != 0 && !sd);
+    return fltsim__fs_resolve_access(a, n != NULL && n->kind == MEMFS_FILE &&
+                                            (n->attributes & FILE_ATTRIBUTE_READONLY) != 0);
 }
 
 static struct memfs_ccb *ccb_new(struct fltsim_memfs *fs)
@@ -92,7 +48,7 @@ void fltsim__memfs_ccb_free(struct fltsim_memfs *fs, struct memfs_ccb *ccb)
 {
     RemoveEntryList(&ccb->link);
     fs->open_count--;
-    free(ccb->pattern);
+    fltsim__fs_pattern_free(&ccb->pattern);
     ccb->magic = 0;
     free(ccb);
 }
@@ -104,37 +60,8 @@ static void finish_open(struct fltsim_memfs *fs, const struct create_args *a, st
                         struct memfs_ccb *ccb, ACCESS_MASK granted)
 {
     PFILE_OBJECT fo = a->fo;
-    bool r = (granted & ACCESS_READ_BITS) != 0;
-    bool w = (granted & ACCESS_WRITE_BITS) != 0;
-    bool d = (granted & DELETE) != 0;
 
-    fo->ReadAccess = r;
-    fo->WriteAccess = w;
-    fo->DeleteAccess = d;
-    if (r || w || d) {
-        bool sr = (a->share & FILE_SHARE_READ) != 0;
-        bool sw = (a->share & FILE_SHARE_WRITE) != 0;
-        bool sd = (a->share & FILE_SHARE_DELETE) != 0;
-        fo->SharedRead = sr;
-        fo->SharedWrite = sw;
-        fo->SharedDelete = sd;
-        n->share.open_count++;
-        n->share.readers += r;
-        n->share.writers += w;
-        n->share.deleters += d;
-        n->share.shared_read += sr;
-        n->share.shared_write += sw;
-        n->share.shared_delete += sd;
-        ccb->share_counted = TRUE;
-        ccb->read = r;
-        ccb->write = w;
-        ccb->del = d;
-        ccb->shared_read = sr;
-        ccb->shared_write = sw;
-        ccb->shared_delete = sd;
-    } else {
-        fo->SharedRead = fo->SharedWrite = fo->SharedDelete = FALSE;
-    }
+    fltsim__fs_share_set(&n->share, &ccb->share, fo, granted, a->share);
 
     ccb->node = n;
     ccb->granted = granted;
@@ -163,7 +90,7 @@ static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct create_args *a
     if (a->delete_on_close)
         return STATUS_CANNOT_DELETE;
     ACCESS_MASK access = resolve_access(a->access, v);
-    if (share_conflict(&v->share, access, a->share))
+    if (fltsim__fs_share_conflict(&v->share, access, a->share))
         return STATUS_SHARING_VIOLATION;
     struct memfs_ccb *ccb = ccb_new(fs);
     if (ccb == NULL)
@@ -221,7 +148,7 @@ static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args 
         share_mask |= DELETE;
     else if (overwrite)
         share_mask |= FILE_WRITE_DATA;
-    if (share_conflict(&n->share, share_mask, a->share))
+    if (fltsim__fs_share_conflict(&n->share, share_mask, a->share))
         return STATUS_SHARING_VIOLATION;
 
     struct memfs_ccb *ccb = ccb_new(fs);
@@ -232,7 +159,7 @@ static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args 
         NTSTATUS shrink = fltsim__memfs_set_eof(fs, n, 0);
         (void)shrink; /* shrinking cannot fail */
         n->allocation = 0;
-        n->attributes = file_attributes(a->attributes);
+        n->attributes = fltsim__fs_new_file_attributes(a->attributes);
         n->last_write_time = n->change_time = now;
     }
     finish_open(fs, a, n, ccb, access);
@@ -276,8 +203,8 @@ static NTSTATUS create_new(struct fltsim_memfs *fs, const struct create_args *a,
         n->attributes = FILE_ATTRIBUTE_DIRECTORY |
                         (a->attributes & (FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM));
     } else {
-        n->attributes = file_attributes(a->attributes);
-        n->allocation = fltsim__memfs_round_alloc((ULONG64)a->allocation);
+        n->attributes = fltsim__fs_new_file_attributes(a->attributes);
+        n->allocation = fltsim__fs_round_alloc((ULONG64)a->allocation);
     }
     fltsim__memfs_link(parent, n);
 
@@ -298,7 +225,7 @@ static NTSTATUS open_target(struct fltsim_memfs *fs, const struct create_args *a
     if (parent->delete_pending)
         return STATUS_DELETE_PENDING;
     ACCESS_MASK access = resolve_access(a->access, parent);
-    if (share_conflict(&parent->share, access, a->share))
+    if (fltsim__fs_share_conflict(&parent->share, access, a->share))
         return STATUS_SHARING_VIOLATION;
     struct memfs_ccb *ccb = ccb_new(fs);
     if (ccb == NULL)
@@ -322,7 +249,7 @@ NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA da
     if (a.fo == NULL || a.fo->FsContext != NULL || a.fo->FsContext2 != NULL ||
         iopb->Parameters.Create.SecurityContext == NULL)
         return STATUS_INVALID_PARAMETER;
-    a.access = map_generic(iopb->Parameters.Create.SecurityContext->DesiredAccess);
+    a.access = fltsim__fs_map_generic(iopb->Parameters.Create.SecurityContext->DesiredAccess);
     a.disposition = options >> 24;
     a.share = iopb->Parameters.Create.ShareAccess;
     a.attributes = iopb->Parameters.Create.FileAttributes;
@@ -397,7 +324,7 @@ NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA da
         size_t end = start;
         while (end < len && name[end] != L'\\')
             end++;
-        if (!fltsim__memfs_component_valid(name + start, end - start))
+        if (!fltsim__fs_component_valid(name + start, end - start))
             return STATUS_OBJECT_NAME_INVALID;
         if (end == len) {
             last_start = start;
@@ -439,16 +366,7 @@ static void do_cleanup(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_cc
 {
     struct memfs_node *n = ccb->node;
 
-    if (ccb->share_counted) {
-        n->share.open_count--;
-        n->share.readers -= ccb->read;
-        n->share.writers -= ccb->write;
-        n->share.deleters -= ccb->del;
-        n->share.shared_read -= ccb->shared_read;
-        n->share.shared_write -= ccb->shared_write;
-        n->share.shared_delete -= ccb->shared_delete;
-        ccb->share_counted = FALSE;
-    }
+    fltsim__fs_share_remove(&n->share, &ccb->share);
     /* NTFS accepts FILE_DELETE_ON_CLOSE on a non-empty directory at create
      * and then silently does not delete it here. */
     if (ccb->delete_on_close && n->kind != MEMFS_VOLUME && n != fs->root && !n->unlinked &&

@@ -15,60 +15,6 @@
 static const WCHAR dot_name[] = {L'.'};
 static const WCHAR dotdot_name[] = {L'.', L'.'};
 
-#define FILL_COMMON(e, n, name_bytes)                                                              \
-    do {                                                                                           \
-        (e).CreationTime.QuadPart = (n)->creation_time;                                            \
-        (e).LastAccessTime.QuadPart = (n)->last_access_time;                                       \
-        (e).LastWriteTime.QuadPart = (n)->last_write_time;                                         \
-        (e).ChangeTime.QuadPart = (n)->change_time;                                                \
-        if ((n)->kind == MEMFS_FILE) {                                                             \
-            (e).EndOfFile.QuadPart = (LONGLONG)(n)->eof;                                           \
-            (e).AllocationSize.QuadPart = (LONGLONG)(n)->allocation;                               \
-        }                                                                                          \
-        (e).FileAttributes = fltsim__memfs_report_attributes(n);                                   \
-        (e).FileNameLength = (name_bytes);                                                         \
-    } while (0)
-
-/* Writes one entry's fixed part (NextEntryOffset 0, FileIndex 0, EaSize 0,
- * no short name) describing n under the name of name_bytes bytes. */
-static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct memfs_node *n,
-                        ULONG name_bytes)
-{
-    union {
-        FILE_DIRECTORY_INFORMATION dir;
-        FILE_FULL_DIR_INFORMATION full;
-        FILE_BOTH_DIR_INFORMATION both;
-        FILE_NAMES_INFORMATION names;
-        FILE_ID_BOTH_DIR_INFORMATION id_both;
-        FILE_ID_FULL_DIR_INFORMATION id_full;
-    } e;
-    memset(&e, 0, sizeof(e));
-    switch (cls) {
-    case FileDirectoryInformation:
-        FILL_COMMON(e.dir, n, name_bytes);
-        break;
-    case FileFullDirectoryInformation:
-        FILL_COMMON(e.full, n, name_bytes);
-        break;
-    case FileBothDirectoryInformation:
-        FILL_COMMON(e.both, n, name_bytes);
-        break;
-    case FileIdBothDirectoryInformation:
-        FILL_COMMON(e.id_both, n, name_bytes);
-        e.id_both.FileId.QuadPart = (LONGLONG)n->file_id;
-        break;
-    case FileIdFullDirectoryInformation:
-        FILL_COMMON(e.id_full, n, name_bytes);
-        e.id_full.FileId.QuadPart = (LONGLONG)n->file_id;
-        break;
-    case FileNamesInformation:
-    default:
-        e.names.FileNameLength = name_bytes;
-        break;
-    }
-    memcpy(dst, &e, fltsim__directory_entry_fixed_size(cls));
-}
-
 /* One candidate of the scan. */
 struct candidate {
     const struct memfs_node *node; /* whose information the entry shows */
@@ -126,39 +72,37 @@ static void consume(struct memfs_ccb *ccb, const struct candidate *c)
     ccb->resume_valid = TRUE;
 }
 
-static bool matches(const struct memfs_ccb *ccb, const struct candidate *c)
+/* The scan as fltsim__fs_scan_fill drives it. */
+struct scan {
+    struct memfs_ccb *ccb;
+    const struct memfs_node *dir;
+    struct candidate c;
+};
+
+static bool scan_next(void *ctx, const WCHAR **name, USHORT *len)
 {
-    UNICODE_STRING expr, name;
-    expr.Buffer = ccb->pattern;
-    expr.Length = expr.MaximumLength = (USHORT)(ccb->pattern_len * sizeof(WCHAR));
-    name.Buffer = (PWCH)c->name;
-    name.Length = name.MaximumLength = (USHORT)(c->name_len * sizeof(WCHAR));
-    return FsRtlIsNameInExpression(&expr, &name, TRUE, NULL) != FALSE;
+    struct scan *s = ctx;
+    if (!next_candidate(s->ccb, s->dir, &s->c))
+        return false;
+    *name = s->c.name;
+    *len = s->c.name_len;
+    return true;
 }
 
-/* Takes a new pattern (upcased copy; NULL or empty means "*"). On failure
- * the old pattern stays. */
-static NTSTATUS take_pattern(struct memfs_ccb *ccb, const UNICODE_STRING *given)
+static bool scan_facts(void *ctx, struct fltsim__fs_facts *f)
 {
-    size_t units = 1;
-    const WCHAR *src = NULL;
-    if (given != NULL && given->Length >= sizeof(WCHAR) && given->Buffer != NULL) {
-        units = given->Length / sizeof(WCHAR);
-        src = given->Buffer;
-    }
-    WCHAR *p = malloc(units * sizeof(WCHAR));
-    if (p == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    if (src == NULL)
-        p[0] = L'*';
-    else
-        for (size_t i = 0; i < units; i++)
-            p[i] = RtlUpcaseUnicodeChar(src[i]);
-    free(ccb->pattern);
-    ccb->pattern = p;
-    ccb->pattern_len = (USHORT)units;
-    return STATUS_SUCCESS;
+    struct scan *s = ctx;
+    fltsim__memfs_facts(s->c.node, f);
+    return true;
 }
+
+static void scan_consume(void *ctx)
+{
+    struct scan *s = ctx;
+    consume(s->ccb, &s->c);
+}
+
+static const struct fltsim__fs_scan_ops scan_ops = {scan_next, scan_facts, scan_consume};
 
 static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
                                 ULONG_PTR *information)
@@ -190,7 +134,7 @@ static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data
     /* The pattern is fixed by the first query of the handle, and replaced
      * only by a restart that gives one (SL_INDEX_SPECIFIED is ignored). */
     if (!ccb->scan_active || (restart && pattern != NULL)) {
-        status = take_pattern(ccb, pattern);
+        status = fltsim__fs_pattern_take(&ccb->pattern, pattern);
         if (!NT_SUCCESS(status))
             return status;
     }
@@ -201,45 +145,11 @@ static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data
         ccb->resume_valid = FALSE;
     }
 
-    ULONG used = 0; /* end of the last entry written */
-    ULONG prev = 0; /* offset of the last entry written */
+    ULONG used = 0;
     bool any = false;
-    struct candidate c;
-    status = STATUS_SUCCESS;
-    while (next_candidate(ccb, dir, &c)) {
-        if (!matches(ccb, &c)) {
-            consume(ccb, &c);
-            continue;
-        }
-        ULONG name_bytes = (ULONG)c.name_len * sizeof(WCHAR);
-        ULONG at = any ? (ULONG)ALIGN_UP_BY(used, 8) : 0;
-        if (!any && fixed + name_bytes > length) {
-            /* Not even the first entry fits: its fixed part and what fits of
-             * the name, with the full FileNameLength; the entry is consumed. */
-            ULONG copy = (length - fixed) & ~1u;
-            write_fixed(buf, cls, c.node, name_bytes);
-            memcpy(buf + fixed, c.name, copy);
-            consume(ccb, &c);
-            used = fixed + copy;
-            status = STATUS_BUFFER_OVERFLOW;
-            any = true;
-            break;
-        }
-        if (at > length || fixed + name_bytes > length - at)
-            break;
-        write_fixed(buf + at, cls, c.node, name_bytes);
-        memcpy(buf + at + fixed, c.name, name_bytes);
-        if (any) {
-            ULONG next = at - prev;
-            memcpy(buf + prev, &next, sizeof(next)); /* NextEntryOffset is first in every class */
-        }
-        prev = at;
-        used = at + fixed + name_bytes;
-        any = true;
-        consume(ccb, &c);
-        if (single)
-            break;
-    }
+    struct scan scan = {ccb, dir, {NULL, NULL, 0, 0}};
+    status = fltsim__fs_scan_fill(cls, buf, length, single, &ccb->pattern, &scan_ops, &scan, &any,
+                                  &used);
 
     if (!any)
         status = ccb->scan_first ? STATUS_NO_SUCH_FILE : STATUS_NO_MORE_FILES;

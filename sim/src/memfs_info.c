@@ -14,209 +14,36 @@
 /* Query                                                                     */
 /* ------------------------------------------------------------------------- */
 
-#define NAME_INFO_FIXED ((ULONG)offsetof(FILE_NAME_INFORMATION, FileName))
-#define ALL_INFO_NAME ((ULONG)offsetof(FILE_ALL_INFORMATION, NameInformation))
-
-/* The part of each supported class that must fit; 0 = not supported. */
-static ULONG query_fixed_size(FILE_INFORMATION_CLASS cls)
-{
-    switch (cls) {
-    case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
-    case FileStandardInformation:
-        return sizeof(FILE_STANDARD_INFORMATION);
-    case FileInternalInformation:
-        return sizeof(FILE_INTERNAL_INFORMATION);
-    case FileEaInformation:
-        return sizeof(FILE_EA_INFORMATION);
-    case FileAccessInformation:
-        return sizeof(FILE_ACCESS_INFORMATION);
-    case FileNameInformation:
-        return NAME_INFO_FIXED;
-    case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
-    case FileAllInformation:
-        return ALL_INFO_NAME + NAME_INFO_FIXED;
-    case FileNetworkOpenInformation:
-        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
-    case FileAttributeTagInformation:
-        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
-    default:
-        return 0;
-    }
-}
-
-static void basic_of(const struct memfs_node *n, FILE_BASIC_INFORMATION *b)
-{
-    memset(b, 0, sizeof(*b));
-    b->CreationTime.QuadPart = n->creation_time;
-    b->LastAccessTime.QuadPart = n->last_access_time;
-    b->LastWriteTime.QuadPart = n->last_write_time;
-    b->ChangeTime.QuadPart = n->change_time;
-    b->FileAttributes = fltsim__memfs_report_attributes(n);
-}
-
-static void standard_of(const struct memfs_node *n, FILE_STANDARD_INFORMATION *s)
-{
-    memset(s, 0, sizeof(*s));
-    if (n->kind == MEMFS_FILE) {
-        s->AllocationSize.QuadPart = (LONGLONG)n->allocation;
-        s->EndOfFile.QuadPart = (LONGLONG)n->eof;
-    }
-    s->NumberOfLinks = 1;
-    s->DeletePending = n->delete_pending;
-    s->Directory = n->kind == MEMFS_DIRECTORY;
-}
-
-/* FILE_MODE_INFORMATION.Mode from the file object's flags. */
-static ULONG mode_of(const FILE_OBJECT *fo)
-{
-    ULONG mode = 0;
-    if (fo->Flags & FO_SYNCHRONOUS_IO)
-        mode |= (fo->Flags & FO_ALERTABLE_IO) ? FILE_SYNCHRONOUS_IO_ALERT
-                                              : FILE_SYNCHRONOUS_IO_NONALERT;
-    if (fo->Flags & FO_WRITE_THROUGH)
-        mode |= FILE_WRITE_THROUGH;
-    if (fo->Flags & FO_SEQUENTIAL_ONLY)
-        mode |= FILE_SEQUENTIAL_ONLY;
-    if (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING)
-        mode |= FILE_NO_INTERMEDIATE_BUFFERING;
-    if (fo->Flags & FO_DELETE_ON_CLOSE)
-        mode |= FILE_DELETE_ON_CLOSE;
-    return mode;
-}
-
-/* Writes a FILE_NAME_INFORMATION holding n's full path at buf + at (the
- * fixed part is known to fit). A name that does not fit is cut to whole
- * characters and the result is STATUS_BUFFER_OVERFLOW; FileNameLength is
- * always the full length. *end = bytes of buf used. */
-static NTSTATUS put_name(const struct memfs_node *n, UCHAR *buf, ULONG length, ULONG at, ULONG *end)
-{
-    size_t units = fltsim__memfs_path_len(n);
-    WCHAR *path = malloc(units * sizeof(WCHAR));
-    if (path == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    fltsim__memfs_path_fill(n, path, units);
-
-    ULONG full = (ULONG)(units * sizeof(WCHAR));
-    ULONG room = (length - at - NAME_INFO_FIXED) & ~1u;
-    ULONG copy = full < room ? full : room;
-    memcpy(buf + at, &full, sizeof(full));
-    memcpy(buf + at + NAME_INFO_FIXED, path, copy);
-    free(path);
-    *end = at + NAME_INFO_FIXED + copy;
-    return copy < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
-}
-
 NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
                                   FILE_INFORMATION_CLASS cls, void *buffer, ULONG length,
                                   ULONG_PTR *information)
 {
     struct memfs_node *n = ccb->node;
-    UCHAR *buf = buffer;
-    ULONG fixed = query_fixed_size(cls);
-    ULONG end = 0;
-    NTSTATUS status = STATUS_SUCCESS;
+    struct fltsim__fs_facts f;
+    WCHAR *path = NULL;
+    size_t units = 0;
 
     (void)fs;
     *information = 0;
     if (n->kind == MEMFS_VOLUME)
         return STATUS_INVALID_PARAMETER;
-    if (fixed == 0)
-        return STATUS_INVALID_PARAMETER;
-    if (length < fixed)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
+    NTSTATUS status = fltsim__fs_query_check(cls, buffer, length);
+    if (!NT_SUCCESS(status))
+        return status;
     /* Deleted for good (unlinked after its last handle): no name to give. */
     if (n->unlinked)
         return STATUS_FILE_DELETED;
-
-    switch (cls) {
-    case FileBasicInformation: {
-        FILE_BASIC_INFORMATION b;
-        basic_of(n, &b);
-        memcpy(buf, &b, sizeof(b));
-        end = sizeof(b);
-        break;
+    if (fltsim__fs_query_needs_name(cls)) {
+        units = fltsim__memfs_path_len(n);
+        path = malloc(units * sizeof(WCHAR));
+        if (path == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        fltsim__memfs_path_fill(n, path, units);
     }
-    case FileStandardInformation: {
-        FILE_STANDARD_INFORMATION s;
-        standard_of(n, &s);
-        memcpy(buf, &s, sizeof(s));
-        end = sizeof(s);
-        break;
-    }
-    case FileInternalInformation: {
-        FILE_INTERNAL_INFORMATION i = {{{0, 0}}};
-        i.IndexNumber.QuadPart = (LONGLONG)n->file_id;
-        memcpy(buf, &i, sizeof(i));
-        end = sizeof(i);
-        break;
-    }
-    case FileEaInformation: {
-        FILE_EA_INFORMATION e = {0};
-        memcpy(buf, &e, sizeof(e));
-        end = sizeof(e);
-        break;
-    }
-    case FileAccessInformation: {
-        FILE_ACCESS_INFORMATION a = {ccb->granted};
-        memcpy(buf, &a, sizeof(a));
-        end = sizeof(a);
-        break;
-    }
-    case FileNameInformation:
-        status = put_name(n, buf, length, 0, &end);
-        break;
-    case FilePositionInformation: {
-        FILE_POSITION_INFORMATION p;
-        p.CurrentByteOffset = fo->CurrentByteOffset;
-        memcpy(buf, &p, sizeof(p));
-        end = sizeof(p);
-        break;
-    }
-    case FileAllInformation: {
-        FILE_ALL_INFORMATION all;
-        memset(&all, 0, sizeof(all));
-        basic_of(n, &all.BasicInformation);
-        standard_of(n, &all.StandardInformation);
-        all.InternalInformation.IndexNumber.QuadPart = (LONGLONG)n->file_id;
-        all.AccessInformation.AccessFlags = ccb->granted;
-        all.PositionInformation.CurrentByteOffset = fo->CurrentByteOffset;
-        all.ModeInformation.Mode = mode_of(fo);
-        all.AlignmentInformation.AlignmentRequirement = 0; /* FILE_BYTE_ALIGNMENT */
-        memcpy(buf, &all, ALL_INFO_NAME);
-        status = put_name(n, buf, length, ALL_INFO_NAME, &end);
-        break;
-    }
-    case FileNetworkOpenInformation: {
-        FILE_NETWORK_OPEN_INFORMATION o;
-        memset(&o, 0, sizeof(o));
-        o.CreationTime.QuadPart = n->creation_time;
-        o.LastAccessTime.QuadPart = n->last_access_time;
-        o.LastWriteTime.QuadPart = n->last_write_time;
-        o.ChangeTime.QuadPart = n->change_time;
-        if (n->kind == MEMFS_FILE) {
-            o.AllocationSize.QuadPart = (LONGLONG)n->allocation;
-            o.EndOfFile.QuadPart = (LONGLONG)n->eof;
-        }
-        o.FileAttributes = fltsim__memfs_report_attributes(n);
-        memcpy(buf, &o, sizeof(o));
-        end = sizeof(o);
-        break;
-    }
-    case FileAttributeTagInformation: {
-        FILE_ATTRIBUTE_TAG_INFORMATION t = {fltsim__memfs_report_attributes(n), 0};
-        memcpy(buf, &t, sizeof(t));
-        end = sizeof(t);
-        break;
-    }
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
-    if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW)
-        *information = end;
+    fltsim__memfs_facts(n, &f);
+    status =
+        fltsim__fs_query_fill(&f, fo, ccb->granted, cls, buffer, length, path, units, information);
+    free(path);
     return status;
 }
 
@@ -226,51 +53,20 @@ NTSTATUS fltsim__memfs_query_info(struct fltsim_memfs *fs, PFILE_OBJECT fo, stru
 
 #define RENAME_FIXED ((ULONG)offsetof(FILE_RENAME_INFORMATION, FileName))
 
-static ULONG set_min_size(FILE_INFORMATION_CLASS cls)
-{
-    switch (cls) {
-    case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
-    case FileEndOfFileInformation:
-        return sizeof(FILE_END_OF_FILE_INFORMATION);
-    case FileAllocationInformation:
-        return sizeof(FILE_ALLOCATION_INFORMATION);
-    case FileDispositionInformation:
-        return sizeof(FILE_DISPOSITION_INFORMATION);
-    case FileDispositionInformationEx:
-        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
-    case FileRenameInformation:
-        return RENAME_FIXED;
-    case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
-    default:
-        return 0;
-    }
-}
-
-/* A time in FILE_BASIC_INFORMATION: 0 leaves it alone, and so do -1 and -2
- * (on Windows they stop and resume the file system's own updates for the
- * handle; memfs only updates times on the operations that set them, so there
- * is nothing to stop). Other negative values are invalid. */
-static bool time_given(LONGLONG t)
-{
-    return t > 0;
-}
-
 static NTSTATUS set_basic(struct memfs_node *n, const FILE_BASIC_INFORMATION *b)
 {
     const LONGLONG t[4] = {b->CreationTime.QuadPart, b->LastAccessTime.QuadPart,
                            b->LastWriteTime.QuadPart, b->ChangeTime.QuadPart};
-    for (int i = 0; i < 4; i++)
-        if (t[i] < -2)
-            return STATUS_INVALID_PARAMETER;
-    if (time_given(t[0]))
+    NTSTATUS status = fltsim__fs_basic_check(b);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (fltsim__fs_time_given(t[0]))
         n->creation_time = t[0];
-    if (time_given(t[1]))
+    if (fltsim__fs_time_given(t[1]))
         n->last_access_time = t[1];
-    if (time_given(t[2]))
+    if (fltsim__fs_time_given(t[2]))
         n->last_write_time = t[2];
-    if (time_given(t[3]))
+    if (fltsim__fs_time_given(t[3]))
         n->change_time = t[3];
     if (b->FileAttributes != 0) {
         ULONG a = b->FileAttributes == FILE_ATTRIBUTE_NORMAL
@@ -313,7 +109,7 @@ static NTSTATUS set_end_of_file(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct
     if (!NT_SUCCESS(status))
         return status;
     if (shrink)
-        n->allocation = fltsim__memfs_round_alloc(eof);
+        n->allocation = fltsim__fs_round_alloc(eof);
     size_changed(fs, fo, n);
     return STATUS_SUCCESS;
 }
@@ -333,7 +129,7 @@ static NTSTATUS set_allocation(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct 
         (void)shrink; /* shrinking cannot fail */
         size_changed(fs, fo, n);
     }
-    n->allocation = fltsim__memfs_round_alloc(size);
+    n->allocation = fltsim__fs_round_alloc(size);
     return STATUS_SUCCESS;
 }
 
@@ -451,7 +247,7 @@ static NTSTATUS set_rename(struct fltsim_memfs *fs, struct memfs_ccb *ccb, const
         }
     }
     status = STATUS_OBJECT_NAME_INVALID;
-    if (!fltsim__memfs_component_valid(last, last_len))
+    if (!fltsim__fs_component_valid(last, last_len))
         goto out;
     status = STATUS_DELETE_PENDING;
     if (dir->delete_pending)
@@ -519,7 +315,7 @@ NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA 
     if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
         return STATUS_INVALID_PARAMETER;
     struct memfs_node *n = ccb->node;
-    ULONG min = set_min_size(cls);
+    ULONG min = fltsim__fs_set_min_size(cls);
     if (min == 0)
         return STATUS_INVALID_PARAMETER;
     if (length < min)
@@ -587,107 +383,33 @@ NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA 
 /* Size reported for an unlimited memfs: 1 TiB. */
 #define MEMFS_UNLIMITED_BYTES (1ULL << 40)
 
-static void volume_units(const struct fltsim_memfs *fs, LONGLONG *total, LONGLONG *avail)
+static void volume_units(const struct fltsim_memfs *fs, ULONG64 *total, ULONG64 *avail)
 {
     const ULONG64 c = FLTSIM_MEMFS_CLUSTER_SIZE;
     ULONG64 bytes = fs->capacity != 0 ? fs->capacity : MEMFS_UNLIMITED_BYTES;
     ULONG64 t = bytes / c;
     ULONG64 used = fs->data_bytes / c + (fs->data_bytes % c != 0);
-    *total = (LONGLONG)t;
-    *avail = (LONGLONG)(used < t ? t - used : 0);
+    *total = t;
+    *avail = used < t ? t - used : 0;
 }
 
 NTSTATUS fltsim__memfs_query_volume_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
                                         ULONG_PTR *information)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    FS_INFORMATION_CLASS cls = iopb->Parameters.QueryVolumeInformation.FsInformationClass;
-    ULONG length = iopb->Parameters.QueryVolumeInformation.Length;
-    UCHAR *buf = iopb->Parameters.QueryVolumeInformation.VolumeBuffer;
-    ULONG fixed;
+    struct fltsim__fs_volume_facts v;
 
     *information = 0;
     if (fltsim__memfs_ccb_of(fs, iopb->TargetFileObject) == NULL)
         return STATUS_INVALID_PARAMETER;
-    switch (cls) {
-    case FileFsVolumeInformation:
-        fixed = (ULONG)offsetof(FILE_FS_VOLUME_INFORMATION, VolumeLabel);
-        break;
-    case FileFsSizeInformation:
-        fixed = sizeof(FILE_FS_SIZE_INFORMATION);
-        break;
-    case FileFsDeviceInformation:
-        fixed = sizeof(FILE_FS_DEVICE_INFORMATION);
-        break;
-    case FileFsAttributeInformation:
-        fixed = (ULONG)offsetof(FILE_FS_ATTRIBUTE_INFORMATION, FileSystemName);
-        break;
-    case FileFsFullSizeInformation:
-        fixed = sizeof(FILE_FS_FULL_SIZE_INFORMATION);
-        break;
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
-    if (length < fixed)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
-
-    switch (cls) {
-    case FileFsVolumeInformation: {
-        FILE_FS_VOLUME_INFORMATION v;
-        memset(&v, 0, sizeof(v));
-        v.VolumeCreationTime.QuadPart = fs->root->creation_time;
-        v.VolumeSerialNumber = MEMFS_VOLUME_SERIAL;
-        v.VolumeLabelLength = 0; /* no label */
-        v.SupportsObjects = FALSE;
-        memcpy(buf, &v, fixed);
-        *information = fixed;
-        return STATUS_SUCCESS;
-    }
-    case FileFsSizeInformation: {
-        FILE_FS_SIZE_INFORMATION s;
-        memset(&s, 0, sizeof(s));
-        volume_units(fs, &s.TotalAllocationUnits.QuadPart, &s.AvailableAllocationUnits.QuadPart);
-        s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
-        s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
-        memcpy(buf, &s, sizeof(s));
-        *information = sizeof(s);
-        return STATUS_SUCCESS;
-    }
-    case FileFsFullSizeInformation: {
-        FILE_FS_FULL_SIZE_INFORMATION s;
-        memset(&s, 0, sizeof(s));
-        volume_units(fs, &s.TotalAllocationUnits.QuadPart,
-                     &s.ActualAvailableAllocationUnits.QuadPart);
-        s.CallerAvailableAllocationUnits = s.ActualAvailableAllocationUnits; /* no quotas */
-        s.SectorsPerAllocationUnit = FLTSIM_MEMFS_CLUSTER_SIZE / FLTSIM_MEMFS_SECTOR_SIZE;
-        s.BytesPerSector = FLTSIM_MEMFS_SECTOR_SIZE;
-        memcpy(buf, &s, sizeof(s));
-        *information = sizeof(s);
-        return STATUS_SUCCESS;
-    }
-    case FileFsDeviceInformation: {
-        FILE_FS_DEVICE_INFORMATION d = {FILE_DEVICE_DISK, MEMFS_DEVICE_CHARACTERISTICS};
-        memcpy(buf, &d, sizeof(d));
-        *information = sizeof(d);
-        return STATUS_SUCCESS;
-    }
-    case FileFsAttributeInformation: {
-        static const WCHAR fs_name[] = {L'N', L'T', L'F', L'S'};
-        FILE_FS_ATTRIBUTE_INFORMATION a;
-        memset(&a, 0, sizeof(a));
-        a.FileSystemAttributes = MEMFS_FS_ATTRIBUTES;
-        a.MaximumComponentNameLength = MEMFS_NAME_MAX;
-        a.FileSystemNameLength = sizeof(fs_name);
-        ULONG room = (length - fixed) & ~1u;
-        ULONG copy = room < sizeof(fs_name) ? room : (ULONG)sizeof(fs_name);
-        memcpy(buf, &a, fixed);
-        memcpy(buf + fixed, fs_name, copy);
-        *information = fixed + copy;
-        return copy < sizeof(fs_name) ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
-    }
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
+    memset(&v, 0, sizeof(v));
+    v.creation_time = fs->root->creation_time;
+    v.serial = MEMFS_VOLUME_SERIAL;
+    volume_units(fs, &v.total_units, &v.avail_units);
+    v.fs_attributes = MEMFS_FS_ATTRIBUTES;
+    v.characteristics = MEMFS_DEVICE_CHARACTERISTICS;
+    return fltsim__fs_query_volume_fill(iopb->Parameters.QueryVolumeInformation.FsInformationClass,
+                                        iopb->Parameters.QueryVolumeInformation.VolumeBuffer,
+                                        iopb->Parameters.QueryVolumeInformation.Length, &v,
+                                        information);
 }

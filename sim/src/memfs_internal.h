@@ -15,22 +15,16 @@
 #include <uv.h>
 
 #include "fltsim/memfs.h"
+#include "fs_shared.h"
 
-#define MEMFS_NODE_MAGIC 0x45444f4eu /* "NODE" */
-#define MEMFS_CCB_MAGIC 0x4e45504fu  /* "OPEN" */
-#define MEMFS_NAME_MAX 255           /* units in one component */
+#define MEMFS_NODE_MAGIC 0x45444f4eu       /* "NODE" */
+#define MEMFS_CCB_MAGIC 0x4e45504fu        /* "OPEN" */
+#define MEMFS_NAME_MAX FLTSIM__FS_NAME_MAX /* units in one component */
 
 enum memfs_kind {
     MEMFS_FILE,
     MEMFS_DIRECTORY,
     MEMFS_VOLUME /* the target of volume opens (empty name, no related file object) */
-};
-
-/* IoCheckShareAccess's counters for one node. */
-struct memfs_share {
-    ULONG open_count; /* opens that asked for read, write or delete access */
-    ULONG readers, writers, deleters;
-    ULONG shared_read, shared_write, shared_delete;
 };
 
 /* A file, directory, or the volume. Linked nodes hang off their parent's
@@ -58,8 +52,8 @@ struct memfs_node {
     ULONG opens;   /* opens not yet closed */
     BOOLEAN delete_pending;
     BOOLEAN unlinked;
-    struct memfs_share share;
-    ULONG section_acquires; /* IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION not yet released */
+    struct fltsim__fs_share share; /* IoCheckShareAccess's counters */
+    ULONG section_acquires;        /* IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION not yet released */
     SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
 };
 
@@ -71,17 +65,14 @@ struct memfs_ccb {
     LIST_ENTRY link;     /* fs->opens */
     ACCESS_MASK granted; /* the access this open was granted (FileAccessInformation) */
     /* what IoSetShareAccess recorded, for IoRemoveShareAccess at cleanup */
-    BOOLEAN share_counted;
-    BOOLEAN read, write, del;
-    BOOLEAN shared_read, shared_write, shared_delete;
+    struct fltsim__fs_share_rec share;
     BOOLEAN delete_on_close;
     BOOLEAN cleaned_up;
     /* directory enumeration */
-    BOOLEAN scan_active;  /* a pattern has been taken */
-    BOOLEAN scan_first;   /* the next query is the first of its scan */
-    UCHAR scan_phase;     /* 0: "." next, 1: ".." next, 2: children */
-    WCHAR *pattern;       /* upcased; "*" when none was given */
-    USHORT pattern_len;   /* units */
+    BOOLEAN scan_active; /* a pattern has been taken */
+    BOOLEAN scan_first;  /* the next query is the first of its scan */
+    UCHAR scan_phase;    /* 0: "." next, 1: ".." next, 2: children */
+    struct fltsim__fs_pattern pattern;
     BOOLEAN resume_valid; /* resume holds the upcased name of the last child passed */
     USHORT resume_len;
     WCHAR resume[MEMFS_NAME_MAX];
@@ -106,15 +97,9 @@ struct fltsim_memfs {
 /* The next timestamp of the deterministic clock. */
 LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs);
 
-/* x rounded up to FLTSIM_MEMFS_CLUSTER_SIZE (saturating). */
-ULONG64 fltsim__memfs_round_alloc(ULONG64 x);
-
 /* The per-open state of a file object memfs opened, or NULL when the file
  * object is NULL, was not opened by this memfs, or has been closed. */
 struct memfs_ccb *fltsim__memfs_ccb_of(struct fltsim_memfs *fs, PFILE_OBJECT fo);
-
-/* TRUE when s[0..n) is a valid name component (see fltsim/memfs.h). */
-bool fltsim__memfs_component_valid(const WCHAR *s, size_t n);
 
 /* Finds name (any case) among dir's children. Returns the child or NULL; *pos
  * (when not NULL) gets its index or the index a new child would take. */
@@ -162,6 +147,9 @@ void fltsim__memfs_path_fill(const struct memfs_node *n, WCHAR *out, size_t len)
 /* Attributes as reported to callers: FILE_ATTRIBUTE_NORMAL when none. */
 ULONG fltsim__memfs_report_attributes(const struct memfs_node *n);
 
+/* What a query reports about n (fs_shared.h). */
+void fltsim__memfs_facts(const struct memfs_node *n, struct fltsim__fs_facts *f);
+
 /* ---- memfs_create.c ---- */
 
 NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
@@ -173,11 +161,6 @@ void fltsim__memfs_ccb_free(struct fltsim_memfs *fs, struct memfs_ccb *ccb);
 
 /* ---- memfs_io.c: read, write (shared by the IRP and fast-I/O paths) ---- */
 
-/* Resolves a read or write ByteOffset: FILE_USE_FILE_POINTER_POSITION, and for
- * writes FILE_WRITE_TO_END_OF_FILE. STATUS_INVALID_PARAMETER for a negative
- * offset. */
-NTSTATUS fltsim__memfs_resolve_offset(PFILE_OBJECT fo, const struct memfs_node *n,
-                                      LARGE_INTEGER offset, bool write, ULONG64 *out);
 NTSTATUS fltsim__memfs_read(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
                             ULONG irp_flags, LARGE_INTEGER offset, ULONG length, void *buffer,
                             ULONG_PTR *information);

@@ -8,41 +8,6 @@
 
 #include "memfs_internal.h"
 
-NTSTATUS fltsim__memfs_resolve_offset(PFILE_OBJECT fo, const struct memfs_node *n,
-                                      LARGE_INTEGER offset, bool write, ULONG64 *out)
-{
-    if (offset.HighPart == -1 && offset.LowPart == FILE_USE_FILE_POINTER_POSITION) {
-        /* The I/O manager normally substitutes the position itself. */
-        if (fo->CurrentByteOffset.QuadPart < 0)
-            return STATUS_INVALID_PARAMETER;
-        *out = (ULONG64)fo->CurrentByteOffset.QuadPart;
-        return STATUS_SUCCESS;
-    }
-    if (write && offset.HighPart == -1 && offset.LowPart == FILE_WRITE_TO_END_OF_FILE) {
-        *out = n->eof;
-        return STATUS_SUCCESS;
-    }
-    if (offset.QuadPart < 0)
-        return STATUS_INVALID_PARAMETER;
-    *out = (ULONG64)offset.QuadPart;
-    return STATUS_SUCCESS;
-}
-
-/* Non-cached I/O that is not paging I/O goes straight to the "disk", so it
- * must be whole sectors at sector offsets. */
-static bool misaligned(ULONG irp_flags, ULONG64 offset, ULONG length)
-{
-    if (!(irp_flags & IRP_NOCACHE) || (irp_flags & IRP_PAGING_IO))
-        return false;
-    return (offset % FLTSIM_MEMFS_SECTOR_SIZE) != 0 || (length % FLTSIM_MEMFS_SECTOR_SIZE) != 0;
-}
-
-static void update_position(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 end)
-{
-    if ((fo->Flags & FO_SYNCHRONOUS_IO) && !(irp_flags & IRP_PAGING_IO))
-        fo->CurrentByteOffset.QuadPart = (LONGLONG)end;
-}
-
 NTSTATUS fltsim__memfs_read(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_ccb *ccb,
                             ULONG irp_flags, LARGE_INTEGER offset, ULONG length, void *buffer,
                             ULONG_PTR *information)
@@ -60,13 +25,13 @@ NTSTATUS fltsim__memfs_read(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct mem
      * STATUS_FILE_CLOSED to anyone else). */
     if (ccb->cleaned_up && !paging)
         return STATUS_FILE_CLOSED;
-    status = fltsim__memfs_resolve_offset(fo, n, offset, false, &off);
+    status = fltsim__fs_resolve_offset(fo, n->eof, offset, false, &off);
     if (!NT_SUCCESS(status))
         return status;
-    if (misaligned(irp_flags, off, length))
+    if (fltsim__fs_misaligned(irp_flags, off, length))
         return STATUS_INVALID_PARAMETER;
     if (length == 0) {
-        update_position(fo, irp_flags, off);
+        fltsim__fs_update_position(fo, irp_flags, off);
         return STATUS_SUCCESS;
     }
     if (buffer == NULL)
@@ -78,7 +43,7 @@ NTSTATUS fltsim__memfs_read(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct mem
         count = length;
     memcpy(buffer, n->data + off, (size_t)count);
     *information = (ULONG_PTR)count;
-    update_position(fo, irp_flags, off + count);
+    fltsim__fs_update_position(fo, irp_flags, off + count);
     return STATUS_SUCCESS;
 }
 
@@ -96,13 +61,13 @@ NTSTATUS fltsim__memfs_write(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct me
         return STATUS_INVALID_DEVICE_REQUEST;
     if (ccb->cleaned_up && !paging)
         return STATUS_FILE_CLOSED;
-    status = fltsim__memfs_resolve_offset(fo, n, offset, true, &off);
+    status = fltsim__fs_resolve_offset(fo, n->eof, offset, true, &off);
     if (!NT_SUCCESS(status))
         return status;
-    if (misaligned(irp_flags, off, length))
+    if (fltsim__fs_misaligned(irp_flags, off, length))
         return STATUS_INVALID_PARAMETER;
     if (length == 0) {
-        update_position(fo, irp_flags, off);
+        fltsim__fs_update_position(fo, irp_flags, off);
         return STATUS_SUCCESS;
     }
     if (buffer == NULL)
@@ -137,6 +102,6 @@ NTSTATUS fltsim__memfs_write(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct me
     if (grew)
         fo->Flags |= FO_FILE_SIZE_CHANGED;
     *information = length;
-    update_position(fo, irp_flags, end);
+    fltsim__fs_update_position(fo, irp_flags, end);
     return STATUS_SUCCESS;
 }

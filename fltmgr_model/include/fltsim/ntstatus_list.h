@@ -68,6 +68,7 @@
     X(STATUS_DELETE_PENDING, 0xC0000056)                                                           \
     X(STATUS_DISK_FULL, 0xC000007F)                                                                \
     X(STATUS_INSUFFICIENT_RESOURCES, 0xC000009A)                                                   \
+    X(STATUS_MEDIA_WRITE_PROTECTED, 0xC00000A2)                                                    \
     X(STATUS_FILE_IS_A_DIRECTORY, 0xC00000BA)                                                      \
     X(STATUS_NOT_SUPPORTED, 0xC00000BB)                                                            \
     X(STATUS_NOT_SAME_DEVICE, 0xC00000D4)                                                          \
@@ -76,12 +77,14 @@
     X(STATUS_DIRECTORY_NOT_EMPTY, 0xC0000101)                                                      \
     X(STATUS_NOT_A_DIRECTORY, 0xC0000103)                                                          \
     X(STATUS_NAME_TOO_LONG, 0xC0000106)                                                            \
+    X(STATUS_TOO_MANY_OPENED_FILES, 0xC000011F)                                                    \
     X(STATUS_CANCELLED, 0xC0000120)                                                                \
     X(STATUS_CANNOT_DELETE, 0xC0000121)                                                            \
     X(STATUS_FILE_DELETED, 0xC0000123)                                                             \
     X(STATUS_FILE_CLOSED, 0xC0000128)                                                              \
     X(STATUS_KEY_DELETED, 0xC000017C)                                                              \
     X(STATUS_INVALID_DEVICE_STATE, 0xC0000184)                                                     \
+    X(STATUS_IO_DEVICE_ERROR, 0xC0000185)                                                          \
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \
     X(STATUS_VOLUME_DISMOUNTED, 0xC000026E)                                                        \

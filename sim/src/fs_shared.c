@@ -1,0 +1,671 @@
+/*
+ * The NTFS rules memfs and hostfs share (see fs_shared.h): names, access and
+ * share access, offsets, query records and directory-entry packing. Each file
+ * system keeps its own objects and locking and calls these with its lock held.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_shared.h"
+#include "sim_internal.h"
+
+/* ------------------------------------------------------------------------- */
+/* Names and access                                                          */
+/* ------------------------------------------------------------------------- */
+
+bool fltsim__fs_component_valid(const WCHAR *s, size_t n)
+{
+    if (n == 0 || n > FLTSIM__FS_NAME_MAX)
+        return false;
+    if (s[0] == L'.' && (n == 1 || (n == 2 && s[1] == L'.')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        WCHAR c = s[i];
+        if (c < 0x20)
+            return false;
+        switch (c) {
+        case L'<':
+        case L'>':
+        case L':':
+        case L'"':
+        case L'/':
+        case L'\\':
+        case L'|':
+        case L'?':
+        case L'*':
+            return false;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+ACCESS_MASK fltsim__fs_map_generic(ACCESS_MASK a)
+{
+    /* The I/O manager maps generic rights before the file system sees them;
+     * mapping again here is harmless and keeps hand-built requests honest. */
+    if (a & GENERIC_READ)
+        a |= FILE_GENERIC_READ;
+    if (a & GENERIC_WRITE)
+        a |= FILE_GENERIC_WRITE;
+    if (a & GENERIC_EXECUTE)
+        a |= FILE_GENERIC_EXECUTE;
+    if (a & GENERIC_ALL)
+        a |= FILE_ALL_ACCESS;
+    return a & ~(ACCESS_MASK)(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
+}
+
+ACCESS_MASK fltsim__fs_resolve_access(ACCESS_MASK a, bool readonly_file)
+{
+    if (a & MAXIMUM_ALLOWED) {
+        a = (a & ~(ACCESS_MASK)MAXIMUM_ALLOWED) | FILE_ALL_ACCESS;
+        if (readonly_file)
+            a &= ~(ACCESS_MASK)FLTSIM__FS_ACCESS_WRITE;
+    }
+    return a;
+}
+
+ULONG fltsim__fs_new_file_attributes(USHORT given)
+{
+    return ((ULONG)given & FILE_ATTRIBUTE_VALID_SET_FLAGS & ~(ULONG)FILE_ATTRIBUTE_NORMAL) |
+           FILE_ATTRIBUTE_ARCHIVE;
+}
+
+bool fltsim__fs_share_conflict(const struct fltsim__fs_share *s, ACCESS_MASK access, USHORT share)
+{
+    bool r = (access & FLTSIM__FS_ACCESS_READ) != 0;
+    bool w = (access & FLTSIM__FS_ACCESS_WRITE) != 0;
+    bool d = (access & DELETE) != 0;
+    if (!r && !w && !d)
+        return false;
+    bool sr = (share & FILE_SHARE_READ) != 0;
+    bool sw = (share & FILE_SHARE_WRITE) != 0;
+    bool sd = (share & FILE_SHARE_DELETE) != 0;
+    return (r && s->shared_read < s->open_count) || (w && s->shared_write < s->open_count) ||
+           (d && s->shared_delete < s->open_count) || (s->readers != 0 && !sr) ||
+           (s->writers != 0 && !sw) || (s->deleters != 0 && !sd);
+}
+
+void fltsim__fs_share_set(struct fltsim__fs_share *s, struct fltsim__fs_share_rec *rec,
+                          PFILE_OBJECT fo, ACCESS_MASK granted, USHORT share)
+{
+    bool r = (granted & FLTSIM__FS_ACCESS_READ) != 0;
+    bool w = (granted & FLTSIM__FS_ACCESS_WRITE) != 0;
+    bool d = (granted & DELETE) != 0;
+
+    memset(rec, 0, sizeof(*rec));
+    fo->ReadAccess = r;
+    fo->WriteAccess = w;
+    fo->DeleteAccess = d;
+    if (!r && !w && !d) {
+        fo->SharedRead = fo->SharedWrite = fo->SharedDelete = FALSE;
+        return;
+    }
+    bool sr = (share & FILE_SHARE_READ) != 0;
+    bool sw = (share & FILE_SHARE_WRITE) != 0;
+    bool sd = (share & FILE_SHARE_DELETE) != 0;
+    fo->SharedRead = sr;
+    fo->SharedWrite = sw;
+    fo->SharedDelete = sd;
+    s->open_count++;
+    s->readers += r;
+    s->writers += w;
+    s->deleters += d;
+    s->shared_read += sr;
+    s->shared_write += sw;
+    s->shared_delete += sd;
+    rec->counted = TRUE;
+    rec->read = r;
+    rec->write = w;
+    rec->del = d;
+    rec->shared_read = sr;
+    rec->shared_write = sw;
+    rec->shared_delete = sd;
+}
+
+void fltsim__fs_share_remove(struct fltsim__fs_share *s, struct fltsim__fs_share_rec *rec)
+{
+    if (!rec->counted)
+        return;
+    s->open_count--;
+    s->readers -= rec->read;
+    s->writers -= rec->write;
+    s->deleters -= rec->del;
+    s->shared_read -= rec->shared_read;
+    s->shared_write -= rec->shared_write;
+    s->shared_delete -= rec->shared_delete;
+    rec->counted = FALSE;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Read and write                                                            */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_resolve_offset(PFILE_OBJECT fo, ULONG64 eof, LARGE_INTEGER offset, bool write,
+                                   ULONG64 *out)
+{
+    if (offset.HighPart == -1 && offset.LowPart == FILE_USE_FILE_POINTER_POSITION) {
+        /* The I/O manager normally substitutes the position itself. */
+        if (fo->CurrentByteOffset.QuadPart < 0)
+            return STATUS_INVALID_PARAMETER;
+        *out = (ULONG64)fo->CurrentByteOffset.QuadPart;
+        return STATUS_SUCCESS;
+    }
+    if (write && offset.HighPart == -1 && offset.LowPart == FILE_WRITE_TO_END_OF_FILE) {
+        *out = eof;
+        return STATUS_SUCCESS;
+    }
+    if (offset.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    *out = (ULONG64)offset.QuadPart;
+    return STATUS_SUCCESS;
+}
+
+bool fltsim__fs_misaligned(ULONG irp_flags, ULONG64 offset, ULONG length)
+{
+    if (!(irp_flags & IRP_NOCACHE) || (irp_flags & IRP_PAGING_IO))
+        return false;
+    return (offset % FLTSIM__FS_SECTOR_SIZE) != 0 || (length % FLTSIM__FS_SECTOR_SIZE) != 0;
+}
+
+void fltsim__fs_update_position(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 end)
+{
+    if ((fo->Flags & FO_SYNCHRONOUS_IO) && !(irp_flags & IRP_PAGING_IO))
+        fo->CurrentByteOffset.QuadPart = (LONGLONG)end;
+}
+
+ULONG64 fltsim__fs_round_alloc(ULONG64 x)
+{
+    const ULONG64 c = FLTSIM__FS_CLUSTER_SIZE;
+    if (x > ~0ULL - (c - 1))
+        return ~0ULL & ~(c - 1);
+    return (x + c - 1) & ~(c - 1);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Query information                                                         */
+/* ------------------------------------------------------------------------- */
+
+#define NAME_INFO_FIXED ((ULONG)offsetof(FILE_NAME_INFORMATION, FileName))
+#define ALL_INFO_NAME ((ULONG)offsetof(FILE_ALL_INFORMATION, NameInformation))
+
+/* The part of each supported class that must fit; 0 = not supported. */
+static ULONG query_fixed_size(FILE_INFORMATION_CLASS cls)
+{
+    switch (cls) {
+    case FileBasicInformation:
+        return sizeof(FILE_BASIC_INFORMATION);
+    case FileStandardInformation:
+        return sizeof(FILE_STANDARD_INFORMATION);
+    case FileInternalInformation:
+        return sizeof(FILE_INTERNAL_INFORMATION);
+    case FileEaInformation:
+        return sizeof(FILE_EA_INFORMATION);
+    case FileAccessInformation:
+        return sizeof(FILE_ACCESS_INFORMATION);
+    case FileNameInformation:
+        return NAME_INFO_FIXED;
+    case FilePositionInformation:
+        return sizeof(FILE_POSITION_INFORMATION);
+    case FileAllInformation:
+        return ALL_INFO_NAME + NAME_INFO_FIXED;
+    case FileNetworkOpenInformation:
+        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
+    case FileAttributeTagInformation:
+        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
+    default:
+        return 0;
+    }
+}
+
+NTSTATUS fltsim__fs_query_check(FILE_INFORMATION_CLASS cls, const void *buffer, ULONG length)
+{
+    ULONG fixed = query_fixed_size(cls);
+    if (fixed == 0)
+        return STATUS_INVALID_PARAMETER;
+    if (length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (buffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    return STATUS_SUCCESS;
+}
+
+bool fltsim__fs_query_needs_name(FILE_INFORMATION_CLASS cls)
+{
+    return cls == FileNameInformation || cls == FileAllInformation;
+}
+
+static void basic_of(const struct fltsim__fs_facts *f, FILE_BASIC_INFORMATION *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->CreationTime.QuadPart = f->creation_time;
+    b->LastAccessTime.QuadPart = f->last_access_time;
+    b->LastWriteTime.QuadPart = f->last_write_time;
+    b->ChangeTime.QuadPart = f->change_time;
+    b->FileAttributes = f->attributes;
+}
+
+static void standard_of(const struct fltsim__fs_facts *f, FILE_STANDARD_INFORMATION *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->AllocationSize.QuadPart = (LONGLONG)f->allocation;
+    s->EndOfFile.QuadPart = (LONGLONG)f->eof;
+    s->NumberOfLinks = 1;
+    s->DeletePending = f->delete_pending;
+    s->Directory = f->directory;
+}
+
+/* FILE_MODE_INFORMATION.Mode from the file object's flags. */
+static ULONG mode_of(const FILE_OBJECT *fo)
+{
+    ULONG mode = 0;
+    if (fo->Flags & FO_SYNCHRONOUS_IO)
+        mode |= (fo->Flags & FO_ALERTABLE_IO) ? FILE_SYNCHRONOUS_IO_ALERT
+                                              : FILE_SYNCHRONOUS_IO_NONALERT;
+    if (fo->Flags & FO_WRITE_THROUGH)
+        mode |= FILE_WRITE_THROUGH;
+    if (fo->Flags & FO_SEQUENTIAL_ONLY)
+        mode |= FILE_SEQUENTIAL_ONLY;
+    if (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING)
+        mode |= FILE_NO_INTERMEDIATE_BUFFERING;
+    if (fo->Flags & FO_DELETE_ON_CLOSE)
+        mode |= FILE_DELETE_ON_CLOSE;
+    return mode;
+}
+
+/* Writes a FILE_NAME_INFORMATION holding path at buf + at (the fixed part is
+ * known to fit). A name that does not fit is cut to whole characters and the
+ * result is STATUS_BUFFER_OVERFLOW; FileNameLength is always the full
+ * length. *end = bytes of buf used. */
+static NTSTATUS put_name(const WCHAR *path, size_t units, UCHAR *buf, ULONG length, ULONG at,
+                         ULONG *end)
+{
+    ULONG full = (ULONG)(units * sizeof(WCHAR));
+    ULONG room = (length - at - NAME_INFO_FIXED) & ~1u;
+    ULONG copy = full < room ? full : room;
+    memcpy(buf + at, &full, sizeof(full));
+    if (copy > 0)
+        memcpy(buf + at + NAME_INFO_FIXED, path, copy);
+    *end = at + NAME_INFO_FIXED + copy;
+    return copy < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo,
+                               ACCESS_MASK granted, FILE_INFORMATION_CLASS cls, void *buffer,
+                               ULONG length, const WCHAR *path, size_t path_units,
+                               ULONG_PTR *information)
+{
+    UCHAR *buf = buffer;
+    ULONG end = 0;
+    NTSTATUS status = STATUS_SUCCESS;
+
+    *information = 0;
+    switch (cls) {
+    case FileBasicInformation: {
+        FILE_BASIC_INFORMATION b;
+        basic_of(f, &b);
+        memcpy(buf, &b, sizeof(b));
+        end = sizeof(b);
+        break;
+    }
+    case FileStandardInformation: {
+        FILE_STANDARD_INFORMATION s;
+        standard_of(f, &s);
+        memcpy(buf, &s, sizeof(s));
+        end = sizeof(s);
+        break;
+    }
+    case FileInternalInformation: {
+        FILE_INTERNAL_INFORMATION i = {{{0, 0}}};
+        i.IndexNumber.QuadPart = (LONGLONG)f->file_id;
+        memcpy(buf, &i, sizeof(i));
+        end = sizeof(i);
+        break;
+    }
+    case FileEaInformation: {
+        FILE_EA_INFORMATION e = {0};
+        memcpy(buf, &e, sizeof(e));
+        end = sizeof(e);
+        break;
+    }
+    case FileAccessInformation: {
+        FILE_ACCESS_INFORMATION a = {granted};
+        memcpy(buf, &a, sizeof(a));
+        end = sizeof(a);
+        break;
+    }
+    case FileNameInformation:
+        status = put_name(path, path_units, buf, length, 0, &end);
+        break;
+    case FilePositionInformation: {
+        FILE_POSITION_INFORMATION p;
+        p.CurrentByteOffset = fo->CurrentByteOffset;
+        memcpy(buf, &p, sizeof(p));
+        end = sizeof(p);
+        break;
+    }
+    case FileAllInformation: {
+        FILE_ALL_INFORMATION all;
+        memset(&all, 0, sizeof(all));
+        basic_of(f, &all.BasicInformation);
+        standard_of(f, &all.StandardInformation);
+        all.InternalInformation.IndexNumber.QuadPart = (LONGLONG)f->file_id;
+        all.AccessInformation.AccessFlags = granted;
+        all.PositionInformation.CurrentByteOffset = fo->CurrentByteOffset;
+        all.ModeInformation.Mode = mode_of(fo);
+        all.AlignmentInformation.AlignmentRequirement = 0; /* FILE_BYTE_ALIGNMENT */
+        memcpy(buf, &all, ALL_INFO_NAME);
+        status = put_name(path, path_units, buf, length, ALL_INFO_NAME, &end);
+        break;
+    }
+    case FileNetworkOpenInformation: {
+        FILE_NETWORK_OPEN_INFORMATION o;
+        memset(&o, 0, sizeof(o));
+        o.CreationTime.QuadPart = f->creation_time;
+        o.LastAccessTime.QuadPart = f->last_access_time;
+        o.LastWriteTime.QuadPart = f->last_write_time;
+        o.ChangeTime.QuadPart = f->change_time;
+        o.AllocationSize.QuadPart = (LONGLONG)f->allocation;
+        o.EndOfFile.QuadPart = (LONGLONG)f->eof;
+        o.FileAttributes = f->attributes;
+        memcpy(buf, &o, sizeof(o));
+        end = sizeof(o);
+        break;
+    }
+    case FileAttributeTagInformation: {
+        FILE_ATTRIBUTE_TAG_INFORMATION t = {f->attributes, 0};
+        memcpy(buf, &t, sizeof(t));
+        end = sizeof(t);
+        break;
+    }
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (NT_SUCCESS(status) || status == STATUS_BUFFER_OVERFLOW)
+        *information = end;
+    return status;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Volume information                                                        */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_query_volume_fill(FS_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                                      const struct fltsim__fs_volume_facts *v,
+                                      ULONG_PTR *information)
+{
+    UCHAR *buf = buffer;
+    ULONG fixed;
+
+    *information = 0;
+    switch (cls) {
+    case FileFsVolumeInformation:
+        fixed = (ULONG)offsetof(FILE_FS_VOLUME_INFORMATION, VolumeLabel);
+        break;
+    case FileFsSizeInformation:
+        fixed = sizeof(FILE_FS_SIZE_INFORMATION);
+        break;
+    case FileFsDeviceInformation:
+        fixed = sizeof(FILE_FS_DEVICE_INFORMATION);
+        break;
+    case FileFsAttributeInformation:
+        fixed = (ULONG)offsetof(FILE_FS_ATTRIBUTE_INFORMATION, FileSystemName);
+        break;
+    case FileFsFullSizeInformation:
+        fixed = sizeof(FILE_FS_FULL_SIZE_INFORMATION);
+        break;
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+
+    switch (cls) {
+    case FileFsVolumeInformation: {
+        FILE_FS_VOLUME_INFORMATION vi;
+        memset(&vi, 0, sizeof(vi));
+        vi.VolumeCreationTime.QuadPart = v->creation_time;
+        vi.VolumeSerialNumber = v->serial;
+        vi.VolumeLabelLength = 0; /* no label */
+        vi.SupportsObjects = FALSE;
+        memcpy(buf, &vi, fixed);
+        *information = fixed;
+        return STATUS_SUCCESS;
+    }
+    case FileFsSizeInformation: {
+        FILE_FS_SIZE_INFORMATION s;
+        memset(&s, 0, sizeof(s));
+        s.TotalAllocationUnits.QuadPart = (LONGLONG)v->total_units;
+        s.AvailableAllocationUnits.QuadPart = (LONGLONG)v->avail_units;
+        s.SectorsPerAllocationUnit = FLTSIM__FS_CLUSTER_SIZE / FLTSIM__FS_SECTOR_SIZE;
+        s.BytesPerSector = FLTSIM__FS_SECTOR_SIZE;
+        memcpy(buf, &s, sizeof(s));
+        *information = sizeof(s);
+        return STATUS_SUCCESS;
+    }
+    case FileFsFullSizeInformation: {
+        FILE_FS_FULL_SIZE_INFORMATION s;
+        memset(&s, 0, sizeof(s));
+        s.TotalAllocationUnits.QuadPart = (LONGLONG)v->total_units;
+        s.ActualAvailableAllocationUnits.QuadPart = (LONGLONG)v->avail_units;
+        s.CallerAvailableAllocationUnits = s.ActualAvailableAllocationUnits; /* no quotas */
+        s.SectorsPerAllocationUnit = FLTSIM__FS_CLUSTER_SIZE / FLTSIM__FS_SECTOR_SIZE;
+        s.BytesPerSector = FLTSIM__FS_SECTOR_SIZE;
+        memcpy(buf, &s, sizeof(s));
+        *information = sizeof(s);
+        return STATUS_SUCCESS;
+    }
+    case FileFsDeviceInformation: {
+        FILE_FS_DEVICE_INFORMATION d = {FILE_DEVICE_DISK, v->characteristics};
+        memcpy(buf, &d, sizeof(d));
+        *information = sizeof(d);
+        return STATUS_SUCCESS;
+    }
+    case FileFsAttributeInformation: {
+        static const WCHAR fs_name[] = {L'N', L'T', L'F', L'S'};
+        FILE_FS_ATTRIBUTE_INFORMATION a;
+        memset(&a, 0, sizeof(a));
+        a.FileSystemAttributes = v->fs_attributes;
+        a.MaximumComponentNameLength = FLTSIM__FS_NAME_MAX;
+        a.FileSystemNameLength = sizeof(fs_name);
+        ULONG room = (length - fixed) & ~1u;
+        ULONG copy = room < sizeof(fs_name) ? room : (ULONG)sizeof(fs_name);
+        memcpy(buf, &a, fixed);
+        memcpy(buf + fixed, fs_name, copy);
+        *information = fixed + copy;
+        return copy < sizeof(fs_name) ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+    }
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Set information                                                           */
+/* ------------------------------------------------------------------------- */
+
+ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls)
+{
+    switch (cls) {
+    case FileBasicInformation:
+        return sizeof(FILE_BASIC_INFORMATION);
+    case FileEndOfFileInformation:
+        return sizeof(FILE_END_OF_FILE_INFORMATION);
+    case FileAllocationInformation:
+        return sizeof(FILE_ALLOCATION_INFORMATION);
+    case FileDispositionInformation:
+        return sizeof(FILE_DISPOSITION_INFORMATION);
+    case FileDispositionInformationEx:
+        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
+    case FileRenameInformation:
+        return (ULONG)offsetof(FILE_RENAME_INFORMATION, FileName);
+    case FilePositionInformation:
+        return sizeof(FILE_POSITION_INFORMATION);
+    default:
+        return 0;
+    }
+}
+
+NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b)
+{
+    if (b->CreationTime.QuadPart < -2 || b->LastAccessTime.QuadPart < -2 ||
+        b->LastWriteTime.QuadPart < -2 || b->ChangeTime.QuadPart < -2)
+        return STATUS_INVALID_PARAMETER;
+    return STATUS_SUCCESS;
+}
+
+bool fltsim__fs_time_given(LONGLONG t)
+{
+    return t > 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Directory queries                                                         */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_pattern_take(struct fltsim__fs_pattern *p, const UNICODE_STRING *given)
+{
+    size_t units = 1;
+    const WCHAR *src = NULL;
+    if (given != NULL && given->Length >= sizeof(WCHAR) && given->Buffer != NULL) {
+        units = given->Length / sizeof(WCHAR);
+        src = given->Buffer;
+    }
+    WCHAR *e = malloc(units * sizeof(WCHAR));
+    if (e == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (src == NULL)
+        e[0] = L'*';
+    else
+        for (size_t i = 0; i < units; i++)
+            e[i] = RtlUpcaseUnicodeChar(src[i]);
+    free(p->expr);
+    p->expr = e;
+    p->len = (USHORT)units;
+    return STATUS_SUCCESS;
+}
+
+bool fltsim__fs_pattern_match(const struct fltsim__fs_pattern *p, const WCHAR *name, size_t len)
+{
+    UNICODE_STRING expr, n;
+    expr.Buffer = p->expr;
+    expr.Length = expr.MaximumLength = (USHORT)(p->len * sizeof(WCHAR));
+    n.Buffer = (PWCH)name;
+    n.Length = n.MaximumLength = (USHORT)(len * sizeof(WCHAR));
+    return FsRtlIsNameInExpression(&expr, &n, TRUE, NULL) != FALSE;
+}
+
+void fltsim__fs_pattern_free(struct fltsim__fs_pattern *p)
+{
+    free(p->expr);
+    p->expr = NULL;
+    p->len = 0;
+}
+
+#define FILL_COMMON(e, f, name_bytes)                                                              \
+    do {                                                                                           \
+        (e).CreationTime.QuadPart = (f)->creation_time;                                            \
+        (e).LastAccessTime.QuadPart = (f)->last_access_time;                                       \
+        (e).LastWriteTime.QuadPart = (f)->last_write_time;                                         \
+        (e).ChangeTime.QuadPart = (f)->change_time;                                                \
+        (e).EndOfFile.QuadPart = (LONGLONG)(f)->eof;                                               \
+        (e).AllocationSize.QuadPart = (LONGLONG)(f)->allocation;                                   \
+        (e).FileAttributes = (f)->attributes;                                                      \
+        (e).FileNameLength = (name_bytes);                                                         \
+    } while (0)
+
+/* Writes one entry's fixed part (NextEntryOffset 0, FileIndex 0, EaSize 0,
+ * no short name) describing f under a name of name_bytes bytes. */
+static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct fltsim__fs_facts *f,
+                        ULONG name_bytes)
+{
+    union {
+        FILE_DIRECTORY_INFORMATION dir;
+        FILE_FULL_DIR_INFORMATION full;
+        FILE_BOTH_DIR_INFORMATION both;
+        FILE_NAMES_INFORMATION names;
+        FILE_ID_BOTH_DIR_INFORMATION id_both;
+        FILE_ID_FULL_DIR_INFORMATION id_full;
+    } e;
+    memset(&e, 0, sizeof(e));
+    switch (cls) {
+    case FileDirectoryInformation:
+        FILL_COMMON(e.dir, f, name_bytes);
+        break;
+    case FileFullDirectoryInformation:
+        FILL_COMMON(e.full, f, name_bytes);
+        break;
+    case FileBothDirectoryInformation:
+        FILL_COMMON(e.both, f, name_bytes);
+        break;
+    case FileIdBothDirectoryInformation:
+        FILL_COMMON(e.id_both, f, name_bytes);
+        e.id_both.FileId.QuadPart = (LONGLONG)f->file_id;
+        break;
+    case FileIdFullDirectoryInformation:
+        FILL_COMMON(e.id_full, f, name_bytes);
+        e.id_full.FileId.QuadPart = (LONGLONG)f->file_id;
+        break;
+    case FileNamesInformation:
+    default:
+        e.names.FileNameLength = name_bytes;
+        break;
+    }
+    memcpy(dst, &e, fltsim__directory_entry_fixed_size(cls));
+}
+
+NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG length, bool single,
+                              const struct fltsim__fs_pattern *pattern,
+                              const struct fltsim__fs_scan_ops *ops, void *ctx, bool *any,
+                              ULONG *used)
+{
+    ULONG fixed = fltsim__directory_entry_fixed_size(cls);
+    ULONG end = 0;  /* end of the last entry written */
+    ULONG prev = 0; /* offset of the last entry written */
+    bool wrote = false;
+    NTSTATUS status = STATUS_SUCCESS;
+    const WCHAR *name;
+    USHORT name_len;
+    struct fltsim__fs_facts f;
+
+    while (ops->next_cb(ctx, &name, &name_len)) {
+        if (!fltsim__fs_pattern_match(pattern, name, name_len) || !ops->facts_cb(ctx, &f)) {
+            ops->consume_cb(ctx);
+            continue;
+        }
+        ULONG name_bytes = (ULONG)name_len * sizeof(WCHAR);
+        ULONG at = wrote ? (ULONG)ALIGN_UP_BY(end, 8) : 0;
+        if (!wrote && fixed + name_bytes > length) {
+            /* Not even the first entry fits: its fixed part and what fits of
+             * the name, with the full FileNameLength; the entry is consumed. */
+            ULONG copy = (length - fixed) & ~1u;
+            write_fixed(buf, cls, &f, name_bytes);
+            memcpy(buf + fixed, name, copy);
+            ops->consume_cb(ctx);
+            end = fixed + copy;
+            status = STATUS_BUFFER_OVERFLOW;
+            wrote = true;
+            break;
+        }
+        if (at > length || fixed + name_bytes > length - at)
+            break;
+        write_fixed(buf + at, cls, &f, name_bytes);
+        memcpy(buf + at + fixed, name, name_bytes);
+        if (wrote) {
+            ULONG next = at - prev;
+            memcpy(buf + prev, &next, sizeof(next)); /* NextEntryOffset is first in every class */
+        }
+        prev = at;
+        end = at + fixed + name_bytes;
+        wrote = true;
+        ops->consume_cb(ctx);
+        if (single)
+            break;
+    }
+    *any = wrote;
+    *used = wrote ? end : 0;
+    return status;
+}

@@ -1,0 +1,181 @@
+/*
+ * PRIVATE to sim/src: the NTFS rules memfs and hostfs both apply, kept in one
+ * place so the two file systems answer alike: name validation, access and
+ * share-access checks (IoCheckShareAccess), read/write offsets, the
+ * FILE_*_INFORMATION records of a query, and the packing of a directory
+ * query's entries with wildcard matching. Nothing here takes a lock or owns
+ * a file; each file system describes its file as a struct fltsim__fs_facts.
+ */
+#ifndef FLTSIM_FS_SHARED_H
+#define FLTSIM_FS_SHARED_H
+
+#include <stdbool.h>
+
+#include <fltsim/model.h>
+
+#define FLTSIM__FS_NAME_MAX 255      /* units in one component */
+#define FLTSIM__FS_SECTOR_SIZE 512   /* non-cached, non-paging I/O aligns to it */
+#define FLTSIM__FS_CLUSTER_SIZE 4096 /* allocation sizes round up to it */
+
+#define FLTSIM__FS_ACCESS_READ (FILE_READ_DATA | FILE_EXECUTE)
+#define FLTSIM__FS_ACCESS_WRITE (FILE_WRITE_DATA | FILE_APPEND_DATA)
+
+/* ---- names ---- */
+
+/* TRUE when s[0..n) is a valid name component: not empty, not "." or "..",
+ * at most FLTSIM__FS_NAME_MAX units, no unit below 0x20 and none of
+ * < > : " / \ | ? *. Cannot fail. */
+bool fltsim__fs_component_valid(const WCHAR *s, size_t n);
+
+/* ---- access ---- */
+
+/* Generic rights mapped to the file rights, the generic bits cleared. */
+ACCESS_MASK fltsim__fs_map_generic(ACCESS_MASK a);
+/* With no security descriptors every right asked for is granted: MAXIMUM_ALLOWED
+ * becomes FILE_ALL_ACCESS, less the data-writing rights on a read-only file. */
+ACCESS_MASK fltsim__fs_resolve_access(ACCESS_MASK a, bool readonly_file);
+/* Attributes of a new or overwritten file from the FileAttributes given:
+ * the valid settable ones, never FILE_ATTRIBUTE_NORMAL, plus ARCHIVE. */
+ULONG fltsim__fs_new_file_attributes(USHORT given);
+
+/* IoCheckShareAccess's counters for one file. */
+struct fltsim__fs_share {
+    ULONG open_count; /* opens that asked for read, write or delete access */
+    ULONG readers, writers, deleters;
+    ULONG shared_read, shared_write, shared_delete;
+};
+
+/* What one open recorded (IoSetShareAccess), for IoRemoveShareAccess. */
+struct fltsim__fs_share_rec {
+    BOOLEAN counted;
+    BOOLEAN read, write, del;
+    BOOLEAN shared_read, shared_write, shared_delete;
+};
+
+/* IoCheckShareAccess: TRUE when an open asking access with share conflicts.
+ * Only opens asking to read, write or delete take part. */
+bool fltsim__fs_share_conflict(const struct fltsim__fs_share *s, ACCESS_MASK access, USHORT share);
+/* IoSetShareAccess for an open granted access with share: counts it in s,
+ * records it in rec and sets the file object's access and share flags. */
+void fltsim__fs_share_set(struct fltsim__fs_share *s, struct fltsim__fs_share_rec *rec,
+                          PFILE_OBJECT fo, ACCESS_MASK granted, USHORT share);
+/* IoRemoveShareAccess; nothing when rec was not counted (or already removed). */
+void fltsim__fs_share_remove(struct fltsim__fs_share *s, struct fltsim__fs_share_rec *rec);
+
+/* ---- read and write ---- */
+
+/* Resolves a read or write ByteOffset: FILE_USE_FILE_POINTER_POSITION, and
+ * for writes FILE_WRITE_TO_END_OF_FILE (eof). STATUS_INVALID_PARAMETER for a
+ * negative offset or position. */
+NTSTATUS fltsim__fs_resolve_offset(PFILE_OBJECT fo, ULONG64 eof, LARGE_INTEGER offset, bool write,
+                                   ULONG64 *out);
+/* TRUE for non-cached, non-paging I/O that is not whole sectors at a sector
+ * offset (it goes straight to the disk). */
+bool fltsim__fs_misaligned(ULONG irp_flags, ULONG64 offset, ULONG length);
+/* Moves a synchronous file object's position to end (not for paging I/O). */
+void fltsim__fs_update_position(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 end);
+/* x rounded up to FLTSIM__FS_CLUSTER_SIZE (saturating). */
+ULONG64 fltsim__fs_round_alloc(ULONG64 x);
+
+/* ---- query information ---- */
+
+/* What a query reports about one file or directory. */
+struct fltsim__fs_facts {
+    LONGLONG creation_time, last_access_time, last_write_time, change_time; /* FILETIME */
+    ULONG attributes;        /* as reported: FILE_ATTRIBUTE_NORMAL when none */
+    ULONG64 eof, allocation; /* 0 for directories */
+    ULONG64 file_id;
+    BOOLEAN directory;
+    BOOLEAN delete_pending;
+};
+
+/* The checks every query makes before looking at the file, in NTFS's order:
+ * STATUS_INVALID_PARAMETER (a class not supported),
+ * STATUS_INFO_LENGTH_MISMATCH (length below the class's fixed part),
+ * STATUS_INVALID_USER_BUFFER (buffer NULL). */
+NTSTATUS fltsim__fs_query_check(FILE_INFORMATION_CLASS cls, const void *buffer, ULONG length);
+/* TRUE when the class reports the file's name (fill needs path). */
+bool fltsim__fs_query_needs_name(FILE_INFORMATION_CLASS cls);
+/* Fills a checked query of cls about f into buffer (length bytes): the
+ * basic, standard, internal, EA, access (granted), name, position, all,
+ * network-open and attribute-tag classes. path (path_units units, the full
+ * path from the volume root) is read only when the class needs the name; a
+ * name that does not fit is cut to whole characters with
+ * STATUS_BUFFER_OVERFLOW. *information = bytes written. */
+NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo,
+                               ACCESS_MASK granted, FILE_INFORMATION_CLASS cls, void *buffer,
+                               ULONG length, const WCHAR *path, size_t path_units,
+                               ULONG_PTR *information);
+
+/* ---- volume information ---- */
+
+/* What a volume query reports. */
+struct fltsim__fs_volume_facts {
+    LONGLONG creation_time; /* FILETIME */
+    ULONG serial;
+    ULONG64 total_units, avail_units; /* clusters of FLTSIM__FS_CLUSTER_SIZE */
+    ULONG fs_attributes;              /* FILE_FS_ATTRIBUTE_INFORMATION bits */
+    ULONG characteristics;            /* FILE_FS_DEVICE_INFORMATION bits */
+};
+
+/* Fills IRP_MJ_QUERY_VOLUME_INFORMATION of cls (volume, size, full size,
+ * device, attribute; the file system's name is "NTFS"): STATUS_INVALID_PARAMETER
+ * (another class), STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_USER_BUFFER,
+ * STATUS_BUFFER_OVERFLOW (the name cut). *information = bytes written. */
+NTSTATUS fltsim__fs_query_volume_fill(FS_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                                      const struct fltsim__fs_volume_facts *v,
+                                      ULONG_PTR *information);
+
+/* ---- set information ---- */
+
+/* The fixed part a set of cls needs, or 0 for a class neither file system
+ * sets (basic, end of file, allocation, disposition (Ex), rename, position). */
+ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls);
+/* A FILE_BASIC_INFORMATION time: STATUS_INVALID_PARAMETER below -2. */
+NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b);
+/* TRUE when a FILE_BASIC_INFORMATION time asks for a change: 0 leaves it
+ * alone, and so do -1 and -2 (on Windows they stop and resume the file
+ * system's own updates for the handle; neither file system has such
+ * automatic updates to stop beyond the operations that set times). */
+bool fltsim__fs_time_given(LONGLONG t);
+
+/* ---- directory queries ---- */
+
+/* An upcased copy of a query's pattern ("*" when none was given). */
+struct fltsim__fs_pattern {
+    WCHAR *expr;
+    USHORT len; /* units */
+};
+
+/* Takes a new pattern (NULL or empty means "*"); the old one is freed. On
+ * failure (STATUS_INSUFFICIENT_RESOURCES) the old pattern stays. */
+NTSTATUS fltsim__fs_pattern_take(struct fltsim__fs_pattern *p, const UNICODE_STRING *given);
+/* FsRtlIsNameInExpression(pattern, name, IgnoreCase TRUE). */
+bool fltsim__fs_pattern_match(const struct fltsim__fs_pattern *p, const WCHAR *name, size_t len);
+void fltsim__fs_pattern_free(struct fltsim__fs_pattern *p);
+
+/* The file system's side of a scan: the candidate at its position, in its
+ * order ("." and ".." first below the root). */
+struct fltsim__fs_scan_ops {
+    /* The candidate at the position: its name (valid until consume_cb), or
+     * false at the end of the directory. */
+    bool (*next_cb)(void *ctx, const WCHAR **name, USHORT *len);
+    /* The facts of the current candidate, asked only when it matches; false
+     * when it cannot be described (it vanished): it is then skipped. */
+    bool (*facts_cb)(void *ctx, struct fltsim__fs_facts *f);
+    /* Moves the position past the current candidate. */
+    void (*consume_cb)(void *ctx);
+};
+
+/* Packs matching entries of class cls (fixed part known, buffer checked)
+ * into buf as NtQueryDirectoryFile does: 8-byte aligned, linked by
+ * NextEntryOffset, only the first entry when single. When not even the first
+ * entry fits, its fixed part and what fits of its name go in with
+ * STATUS_BUFFER_OVERFLOW (the entry is consumed). *any says whether any
+ * entry went in, *used the bytes used. */
+NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG length, bool single,
+                              const struct fltsim__fs_pattern *pattern,
+                              const struct fltsim__fs_scan_ops *ops, void *ctx, bool *any,
+                              ULONG *used);
+
+#endif /* FLTSIM_FS_SHARED_H */
