@@ -629,7 +629,10 @@ static void check_post_status(struct fltsim_op *op, struct fltsim_node *node, NT
     NTSTATUS after = op->data.IoStatus.Status;
     UCHAR major = node->view.MajorFunction;
     PFILE_OBJECT fo = node->view.TargetFileObject;
-    bool cancelled = fo != NULL && (fo->Flags & FO_FILE_OPEN_CANCELLED);
+    /* Only a create's file object is still private to its operation: other
+     * operations on an open file object may change its Flags meanwhile. */
+    bool cancelled =
+        major == IRP_MJ_CREATE && fo != NULL && (fo->Flags & FO_FILE_OPEN_CANCELLED);
     if ((major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) && NT_SUCCESS(before) &&
         !NT_SUCCESS(after))
         fltsim__report(sys, NULL, inst, op, "V9", "4.5",
@@ -735,10 +738,35 @@ static bool run_post(struct fltsim_op *op, ULONG j)
 
 /* ---- completion ---- */
 
+/* Waits until no node of op is POSTING. At completion every post of the
+ * completion itself has returned, so a POSTING node is one a teardown on
+ * another thread is draining right now; its post still uses the operation's
+ * file object, which the I/O manager may free once the request completes. */
+static void wait_for_drains(struct fltsim_op *op)
+{
+    struct fltsim_sthread *me = fltsim__current_sthread();
+    uv_mutex_lock(&op->lock);
+    for (;;) {
+        bool draining = false;
+        for (ULONG k = 0; k < op->node_count && !draining; k++)
+            draining = node_state(&op->nodes[k]) == FLTSIM_NODE_POSTING;
+        if (!draining)
+            break;
+        struct op_waiter w = {.thread = me};
+        InsertTailList(&op->waiters, &w.link);
+        uv_mutex_unlock(&op->lock);
+        fltsim__park(0);
+        uv_mutex_lock(&op->lock);
+        RemoveEntryList(&w.link);
+    }
+    uv_mutex_unlock(&op->lock);
+}
+
 static void complete_op(struct fltsim_op *op)
 {
     fltsim_system *sys = op->sys;
     struct fltsim_request *req = op->req;
+    wait_for_drains(op);
     op->phase = FLTSIM_PHASE_DONE;
     /* The trace shows the parameters as the I/O manager issued them. */
     if (op->node_count != 0)
