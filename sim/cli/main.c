@@ -237,10 +237,10 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
                    verdict, files[i], (unsigned long)result.steps_run,
                    (unsigned long)result.expectations_checked,
                    (unsigned long)result.expectations_failed, (unsigned long)result.reports,
-                   result.golden_mismatch  ? ", golden trace differs"
-                   : options->update_golden ? ", golden trace written"
-                   : result.golden_checked  ? ", golden trace matches"
-                                            : "");
+                   result.golden_mismatch ? ", golden trace differs"
+                   : result.golden_checked && options->update_golden ? ", golden trace written"
+                   : result.golden_checked                           ? ", golden trace matches"
+                                                                     : "");
             fflush(stdout);
         }
         if (!NT_SUCCESS(st)) {
