@@ -30,6 +30,7 @@ struct cli_options {
     enum fltsim_verifier_mode verifier;
     bool update_golden;
     bool quiet;
+    bool dbgprint; /* --dbgprint: the filters' DbgPrint output to standard error */
 };
 
 /* Opens the trace destination the options name and creates a sink of the

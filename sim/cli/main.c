@@ -40,11 +40,13 @@ static const struct command commands[] = {
      "calls it; one read is pended in a post and finished by a deferred I/O work item.\n"
      "The trace defaults to text.\n",
      false, cmd_demo},
-    {"run", "fltsim run [OPTIONS] [--update-golden] [-q] FILE...",
+    {"run", "fltsim run [OPTIONS] [--update-golden] [--dbgprint] [-q] FILE...",
      "Runs each scenario file and checks its expectations and, under the deterministic\n"
      "executor, its golden trace. Prints one PASS or FAIL line per file (-q: failures\n"
      "only). Exit status 0 only when every expectation of every file holds.\n"
      "  --update-golden     rewrite each scenario's golden trace instead of comparing\n"
+     "  --dbgprint          the filters' DbgPrint output to standard error (a text trace\n"
+     "                      shows it between its lines; otherwise it is dropped)\n"
      "  -q, --quiet         print only failures\n"
      "The trace (none unless --trace is given) covers every file, one after another.\n",
      true, cmd_run},
@@ -192,6 +194,21 @@ static int cmd_check(const struct cli_options *options, int nfiles, char **files
     return status;
 }
 
+/* DbgPrint output: between the lines of a text trace, to standard error with
+ * --dbgprint, else nowhere (a passing run stays quiet). */
+static void debug_to_stream(void *ctx, const char *text)
+{
+    FILE *out = ctx;
+    size_t n = strlen(text);
+    fprintf(out, "      | %s%s", text, n == 0 || text[n - 1] != '\n' ? "\n" : "");
+}
+
+static void debug_drop(void *ctx, const char *text)
+{
+    (void)ctx;
+    (void)text;
+}
+
 static int cmd_run(const struct cli_options *options, int nfiles, char **files)
 {
     struct fltsim_trace_sink *sink = NULL;
@@ -200,6 +217,12 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         !cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
         return CLI_EXIT_ERROR;
     struct fltsim_trace_tee tee = {{sink}};
+    if (sink != NULL && options->trace_format == FLTSIM_TRACE_TEXT)
+        fltsim_debug_set_sink(debug_to_stream, stream);
+    else if (options->dbgprint)
+        fltsim_debug_set_sink(debug_to_stream, stderr);
+    else
+        fltsim_debug_set_sink(debug_drop, NULL);
 
     int status = CLI_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
@@ -250,6 +273,7 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         }
         fltsim_scenario_free(scenario);
     }
+    fltsim_debug_set_sink(NULL, NULL);
     if (!cli_trace_close(sink, stream) && status == CLI_EXIT_OK)
         status = CLI_EXIT_ERROR;
     return status;
@@ -309,6 +333,8 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
     } else if (run_opts && strcmp(arg, "--trace-out") == 0) {
         NEED_VALUE();
         options->trace_out = value;
+    } else if (cmd->run == cmd_run && strcmp(arg, "--dbgprint") == 0) {
+        options->dbgprint = true;
     } else if (run_opts && strcmp(arg, "--threads") == 0) {
         options->show_threads = true;
     } else if (run_opts && strcmp(arg, "--verifier") == 0) {

@@ -1,7 +1,8 @@
 /*
  * hostfs: IRP_MJ_DIRECTORY_CONTROL. Query directory reads the host directory
  * on each request (uv_fs_scandir), walks "." and ".." (below the root) and
- * then the entries in byte order of their host names, and packs the ones
+ * then the entries in NTFS's order (names compared upcased, as memfs keeps
+ * them; host names equal but for case in byte order), and packs the ones
  * matching the handle's pattern with fs_shared.c as memfs does. The position
  * is the host name of the last entry passed, so a scan survives entries being
  * added or removed between queries. Entries NT cannot show are skipped:
@@ -15,9 +16,26 @@
 #include "hostfs_internal.h"
 #include "sim_internal.h"
 
+/* NTFS lists a directory in the order of its upcased names. */
+static int compare_nt_order(const char *a, const char *b)
+{
+    WCHAR wa[256], wb[256];
+    size_t la = fltsim_utf8_to_utf16(a, wa, 256), lb = fltsim_utf8_to_utf16(b, wb, 256);
+    if (la != (size_t)-1 && lb != (size_t)-1) {
+        for (size_t i = 0; i < la && i < lb; i++) {
+            WCHAR ua = RtlUpcaseUnicodeChar(wa[i]), ub = RtlUpcaseUnicodeChar(wb[i]);
+            if (ua != ub)
+                return ua < ub ? -1 : 1;
+        }
+        if (la != lb)
+            return la < lb ? -1 : 1;
+    }
+    return strcmp(a, b);
+}
+
 static int compare_names(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return compare_nt_order(*(char *const *)a, *(char *const *)b);
 }
 
 void fltsim__hostfs_names_free(char **names, size_t count)
@@ -228,7 +246,7 @@ static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA dat
     s.ccb = ccb;
     s.dir = dir;
     if (ccb->resume != NULL)
-        while (s.pos < s.count && strcmp(s.names[s.pos], ccb->resume) <= 0)
+        while (s.pos < s.count && compare_nt_order(s.names[s.pos], ccb->resume) <= 0)
             s.pos++;
 
     ULONG used = 0;

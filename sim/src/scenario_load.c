@@ -690,7 +690,7 @@ static const struct name_value suppress_names[] = {
 static const char *const create_keys[] = {
     COMMON_KEYS,   "handle",  "path",       "access",          "share",
     "disposition", "options", "attributes", "allocation_size", "open_target_directory",
-    "kernel_mode", NULL};
+    "kernel_mode", "top_level_irp", NULL};
 static const char *const open_keys[] = {COMMON_KEYS, "handle", "path", "access", NULL};
 static const char *const read_keys[] = {COMMON_KEYS, "handle", "offset", "length",
                                         "flags",     "async",  NULL};
@@ -1379,6 +1379,11 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
             return false;
         if (b)
             c->flags |= FLTSIM_IO_KERNEL_MODE;
+        b = false;
+        if ((n = get(ld, m, "top_level_irp")) != NULL && !get_bool(ld, n, "top_level_irp", &b))
+            return false;
+        if (b)
+            s->flags |= SC_FLAG_TOP_LEVEL_IRP;
         break;
     }
     case SC_OP_OPEN:

@@ -332,7 +332,12 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         struct fltsim_create_params params = s->create;
         params.path = s->path;
         HANDLE nh = NULL;
+        /* As a file system's own thread would, inside another request. */
+        if (s->flags & SC_FLAG_TOP_LEVEL_IRP)
+            IoSetTopLevelIrp(FSRTL_CACHE_TOP_LEVEL_IRP);
         status = fltsim_io_create(sys, &params, &nh, &iosb);
+        if (s->flags & SC_FLAG_TOP_LEVEL_IRP)
+            IoSetTopLevelIrp(NULL);
         if (NT_SUCCESS(status) && s->binds)
             handle_set(run, s->handle, nh);
         else if (NT_SUCCESS(status))
@@ -340,9 +345,16 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         break;
     }
     case SC_OP_OPEN: {
+        /* fltsim_io_open's request, through fltsim_io_create so that the
+         * step sees IoStatus.Information (FILE_OPENED). */
+        struct fltsim_create_params params = {
+            .path = s->path,
+            .desired_access = s->create.desired_access | SYNCHRONIZE,
+            .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+            .disposition = FILE_OPEN,
+            .create_options = FILE_SYNCHRONOUS_IO_NONALERT};
         HANDLE nh = NULL;
-        status = fltsim_io_open(sys, s->path, s->create.desired_access, &nh);
-        iosb.Status = status;
+        status = fltsim_io_create(sys, &params, &nh, &iosb);
         if (NT_SUCCESS(status) && s->binds)
             handle_set(run, s->handle, nh);
         else if (NT_SUCCESS(status))
