@@ -880,7 +880,7 @@ static void hostfs_filter_completing_a_write_keeps_the_host_file(void **state)
 {
     struct hf *h = *state;
     fltsim_system *sys = h->sys;
-    struct tf_filter tf;
+    static struct tf_filter tf; /* outlives the test: teardown unloads it */
     IO_STATUS_BLOCK iosb;
     char buf[16];
     HANDLE f;

@@ -22,8 +22,8 @@ struct cli_options {
     enum fltsim_executor_kind executor;
     bool seed_set;
     ULONG64 seed;
-    bool trace_set;   /* --trace given */
-    bool trace_off;   /* --trace none */
+    bool trace_set; /* --trace given */
+    bool trace_off; /* --trace none */
     enum fltsim_trace_format trace_format;
     const char *trace_out; /* --trace-out FILE, NULL = standard output */
     bool show_threads;     /* --threads */

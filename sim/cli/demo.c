@@ -107,7 +107,8 @@ int cli_demo(const struct cli_options *options)
         return CLI_EXIT_ERROR;
     /* The filters' DbgPrint output goes between the text trace's lines; the
      * other formats are for programs, so it goes to standard error there. */
-    bool text = demo_sink != NULL && (!options->trace_set || options->trace_format == FLTSIM_TRACE_TEXT);
+    bool text =
+        demo_sink != NULL && (!options->trace_set || options->trace_format == FLTSIM_TRACE_TEXT);
     fltsim_debug_set_sink(print_debug, text ? trace_out : stderr);
 
     struct fltsim_system_options sys_options = {
@@ -200,8 +201,7 @@ int cli_demo(const struct cli_options *options)
     snprintf(summary, sizeof(summary), "verifier reports: %u", (unsigned)reports);
     step(summary);
     if (reports != 0)
-        fprintf(stderr, "fltsim: the demo's filters got %u verifier reports\n",
-                (unsigned)reports);
+        fprintf(stderr, "fltsim: the demo's filters got %u verifier reports\n", (unsigned)reports);
     failed |= reports != 0;
 
 out:

@@ -168,8 +168,7 @@ static int cmd_filters(const struct cli_options *options, int nfiles, char **fil
         char service[64], altitude[32];
         fltsim_utf16_to_utf8(f->service_name, fltsim_wcslen(f->service_name), service,
                              sizeof(service));
-        fltsim_utf16_to_utf8(f->altitude, fltsim_wcslen(f->altitude), altitude,
-                             sizeof(altitude));
+        fltsim_utf16_to_utf8(f->altitude, fltsim_wcslen(f->altitude), altitude, sizeof(altitude));
         printf("%-14s %-16s %-9s %s\n", f->name, service, altitude, f->summary);
     }
     return CLI_EXIT_OK;
@@ -224,6 +223,8 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
     else
         fltsim_debug_set_sink(debug_drop, NULL);
 
+    /* The verdicts go to standard error when the trace has standard output. */
+    FILE *verdicts = stream == stdout ? stderr : stdout;
     int status = CLI_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
         char error[1024];
@@ -256,15 +257,16 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         st = fltsim_scenario_run(scenario, &run, &result);
         const char *verdict = NT_SUCCESS(st) ? "PASS" : result.error ? "ERROR" : "FAIL";
         if (!NT_SUCCESS(st) || !options->quiet) {
-            printf("%-5s %s: %lu steps, %lu expectations (%lu failed), %lu verifier reports%s\n",
-                   verdict, files[i], (unsigned long)result.steps_run,
-                   (unsigned long)result.expectations_checked,
-                   (unsigned long)result.expectations_failed, (unsigned long)result.reports,
-                   result.golden_mismatch ? ", golden trace differs"
-                   : result.golden_checked && options->update_golden ? ", golden trace written"
-                   : result.golden_checked                           ? ", golden trace matches"
-                                                                     : "");
-            fflush(stdout);
+            fprintf(verdicts,
+                    "%-5s %s: %lu steps, %lu expectations (%lu failed), %lu verifier reports%s\n",
+                    verdict, files[i], (unsigned long)result.steps_run,
+                    (unsigned long)result.expectations_checked,
+                    (unsigned long)result.expectations_failed, (unsigned long)result.reports,
+                    result.golden_mismatch                            ? ", golden trace differs"
+                    : result.golden_checked && options->update_golden ? ", golden trace written"
+                    : result.golden_checked                           ? ", golden trace matches"
+                                                                      : "");
+            fflush(verdicts);
         }
         if (!NT_SUCCESS(st)) {
             int s = result.error ? CLI_EXIT_ERROR : CLI_EXIT_FAILED;
