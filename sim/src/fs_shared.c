@@ -8,6 +8,7 @@
 
 #include "fs_shared.h"
 #include "sim_internal.h"
+#include "sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
 /* Names and access                                                          */
@@ -190,30 +191,22 @@ ULONG64 fltsim__fs_round_alloc(ULONG64 x)
 #define NAME_INFO_FIXED ((ULONG)offsetof(FILE_NAME_INFORMATION, FileName))
 #define ALL_INFO_NAME ((ULONG)offsetof(FILE_ALL_INFORMATION, NameInformation))
 
-/* The part of each supported class that must fit; 0 = not supported. */
+/* The part of each class a query fills that must fit (the record up to its
+ * name); 0 = not supported. */
 static ULONG query_fixed_size(FILE_INFORMATION_CLASS cls)
 {
     switch (cls) {
     case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
     case FileStandardInformation:
-        return sizeof(FILE_STANDARD_INFORMATION);
     case FileInternalInformation:
-        return sizeof(FILE_INTERNAL_INFORMATION);
     case FileEaInformation:
-        return sizeof(FILE_EA_INFORMATION);
     case FileAccessInformation:
-        return sizeof(FILE_ACCESS_INFORMATION);
     case FileNameInformation:
-        return NAME_INFO_FIXED;
     case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
     case FileAllInformation:
-        return ALL_INFO_NAME + NAME_INFO_FIXED;
     case FileNetworkOpenInformation:
-        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
     case FileAttributeTagInformation:
-        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
+        return fltsim__file_info_fixed_size(cls);
     default:
         return 0;
     }
@@ -491,19 +484,13 @@ ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls)
 {
     switch (cls) {
     case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
     case FileEndOfFileInformation:
-        return sizeof(FILE_END_OF_FILE_INFORMATION);
     case FileAllocationInformation:
-        return sizeof(FILE_ALLOCATION_INFORMATION);
     case FileDispositionInformation:
-        return sizeof(FILE_DISPOSITION_INFORMATION);
     case FileDispositionInformationEx:
-        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
     case FileRenameInformation:
-        return (ULONG)offsetof(FILE_RENAME_INFORMATION, FileName);
     case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
+        return fltsim__file_info_fixed_size(cls);
     default:
         return 0;
     }

@@ -23,6 +23,7 @@
 #include <fltsim/io.h>
 
 #include "scenario_internal.h"
+#include "sim_internal.h"
 
 #define REGISTRY_BASE "\\Registry\\Machine\\System\\CurrentControlSet\\"
 #define ALTITUDE_MAX 127
@@ -609,32 +610,11 @@ static const struct name_value query_class_names[] = {
     {"FileAttributeTagInformation", FileAttributeTagInformation},
     {NULL, 0}};
 
+/* The default length of a query's buffer: the record of a fixed-size class,
+ * 4096 for one that carries a name (variable length). */
 static ULONG query_class_size(FILE_INFORMATION_CLASS c)
 {
-    switch (c) {
-    case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
-    case FileStandardInformation:
-        return sizeof(FILE_STANDARD_INFORMATION);
-    case FileInternalInformation:
-        return sizeof(FILE_INTERNAL_INFORMATION);
-    case FileEaInformation:
-        return sizeof(FILE_EA_INFORMATION);
-    case FileAccessInformation:
-        return sizeof(FILE_ACCESS_INFORMATION);
-    case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
-    case FileModeInformation:
-        return sizeof(FILE_MODE_INFORMATION);
-    case FileAlignmentInformation:
-        return sizeof(FILE_ALIGNMENT_INFORMATION);
-    case FileNetworkOpenInformation:
-        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
-    case FileAttributeTagInformation:
-        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
-    default:
-        return 4096; /* names: variable length */
-    }
+    return fltsim__file_info_named(c) ? 4096 : fltsim__file_info_size(c);
 }
 
 /* set_information: the class and the key naming its one field. */
