@@ -62,6 +62,69 @@ void fltsim__fs_share_set(struct fltsim__fs_share *s, struct fltsim__fs_share_re
 /* IoRemoveShareAccess; nothing when rec was not counted (or already removed). */
 void fltsim__fs_share_remove(struct fltsim__fs_share *s, struct fltsim__fs_share_rec *rec);
 
+/* ---- create ---- */
+
+/* What a create asks for, decoded once from the parameters. */
+struct fltsim__fs_create {
+    PFILE_OBJECT fo;
+    ACCESS_MASK access; /* generic rights mapped; MAXIMUM_ALLOWED still to resolve */
+    ULONG disposition;
+    USHORT share;
+    USHORT attributes; /* FileAttributes as given */
+    LONGLONG allocation;
+    bool dir_file, non_dir, delete_on_close, target_dir;
+    const WCHAR *name; /* FileObject->FileName */
+    size_t len;        /* units */
+};
+
+/* Decodes IRP_MJ_CREATE into a and checks what needs no file:
+ * STATUS_INVALID_PARAMETER (no file object, or one already open, no security
+ * context, FILE_DIRECTORY_FILE with FILE_NON_DIRECTORY_FILE, a disposition
+ * out of range or one a directory cannot take, a negative allocation size),
+ * then STATUS_OBJECT_NAME_INVALID (a FileName of odd length or no buffer). */
+NTSTATUS fltsim__fs_create_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_create *a);
+/* Checks name[0..*len) (the part below the directory a create starts from,
+ * not empty) before any lookup, so a bad component is
+ * STATUS_OBJECT_NAME_INVALID wherever it sits: a trailing backslash (only
+ * with FILE_DIRECTORY_FILE) is dropped from *len, and *last_start is where
+ * the last component begins. */
+NTSTATUS fltsim__fs_create_path_check(const struct fltsim__fs_create *a, const WCHAR *name,
+                                      size_t *len, size_t *last_start);
+/* The checks of a volume open (as fastfat: a volume can only be opened,
+ * never created or replaced, nor deleted). */
+NTSTATUS fltsim__fs_open_volume_check(const struct fltsim__fs_create *a);
+/* TRUE for the dispositions that replace an existing file's data. */
+bool fltsim__fs_overwrites(ULONG disposition);
+/* The checks an open of an existing file or directory makes before its
+ * attributes, in NTFS's order: STATUS_DELETE_PENDING,
+ * STATUS_OBJECT_NAME_COLLISION for FILE_CREATE (*info FILE_EXISTS), the
+ * directory and non-directory options, a directory overwritten or superseded
+ * (a name collision, mirroring fastfat), and the root deleted on close. */
+NTSTATUS fltsim__fs_open_existing_check(const struct fltsim__fs_create *a, bool directory,
+                                        bool delete_pending, bool is_root, ULONG_PTR *info);
+/* The checks on a read-only file or directory (file: the one a read-only
+ * attribute keeps from writing) granted access: STATUS_ACCESS_DENIED for
+ * writing access or an overwrite of a file, STATUS_CANNOT_DELETE for delete
+ * on close. */
+NTSTATUS fltsim__fs_readonly_check(const struct fltsim__fs_create *a, bool file,
+                                   ACCESS_MASK access);
+/* The mask an open of an existing file is share-checked with: access, plus
+ * writing for an overwrite and deleting for a supersede (as fastfat). */
+ACCESS_MASK fltsim__fs_create_share_mask(const struct fltsim__fs_create *a, ACCESS_MASK access);
+/* IoStatus.Information of a successful open of an existing file. */
+ULONG_PTR fltsim__fs_opened_info(ULONG disposition);
+/* Commits a successful create on fo: IoSetShareAccess with the access
+ * granted (never the wider mask an overwrite was checked with) and the
+ * file object's contexts. Cannot fail. */
+void fltsim__fs_attach(const struct fltsim__fs_create *a, struct fltsim__fs_share *s,
+                       struct fltsim__fs_share_rec *rec, ACCESS_MASK granted, void *fcb, void *ccb,
+                       PSECTION_OBJECT_POINTERS section);
+/* SL_OPEN_TARGET_DIRECTORY: leaves only the last component in FileName,
+ * which is what a rename or link reads from the file object. */
+void fltsim__fs_target_name(PFILE_OBJECT fo, const WCHAR *last, size_t last_len);
+/* Close: the file object no longer names the file. */
+void fltsim__fs_detach(PFILE_OBJECT fo);
+
 /* ---- read and write ---- */
 
 /* Resolves a read or write ByteOffset: FILE_USE_FILE_POINTER_POSITION, and

@@ -18,10 +18,8 @@ static const struct {
     ULONG size, fixed;
 } info_sizes[] = {
     {FileBasicInformation, sizeof(FILE_BASIC_INFORMATION), sizeof(FILE_BASIC_INFORMATION)},
-    {FileStandardInformation, sizeof(FILE_STANDARD_INFORMATION),
-     sizeof(FILE_STANDARD_INFORMATION)},
-    {FileInternalInformation, sizeof(FILE_INTERNAL_INFORMATION),
-     sizeof(FILE_INTERNAL_INFORMATION)},
+    {FileStandardInformation, sizeof(FILE_STANDARD_INFORMATION), sizeof(FILE_STANDARD_INFORMATION)},
+    {FileInternalInformation, sizeof(FILE_INTERNAL_INFORMATION), sizeof(FILE_INTERNAL_INFORMATION)},
     {FileEaInformation, sizeof(FILE_EA_INFORMATION), sizeof(FILE_EA_INFORMATION)},
     {FileAccessInformation, sizeof(FILE_ACCESS_INFORMATION), sizeof(FILE_ACCESS_INFORMATION)},
     {FileNameInformation, sizeof(FILE_NAME_INFORMATION), NAME_FIXED(FILE_NAME_INFORMATION)},
@@ -31,8 +29,7 @@ static const struct {
      sizeof(FILE_DISPOSITION_INFORMATION)},
     {FileDispositionInformationEx, sizeof(FILE_DISPOSITION_INFORMATION_EX),
      sizeof(FILE_DISPOSITION_INFORMATION_EX)},
-    {FilePositionInformation, sizeof(FILE_POSITION_INFORMATION),
-     sizeof(FILE_POSITION_INFORMATION)},
+    {FilePositionInformation, sizeof(FILE_POSITION_INFORMATION), sizeof(FILE_POSITION_INFORMATION)},
     {FileModeInformation, sizeof(FILE_MODE_INFORMATION), sizeof(FILE_MODE_INFORMATION)},
     {FileAlignmentInformation, sizeof(FILE_ALIGNMENT_INFORMATION),
      sizeof(FILE_ALIGNMENT_INFORMATION)},
@@ -51,8 +48,7 @@ static const struct {
 static size_t info_index(FILE_INFORMATION_CLASS info_class)
 {
     size_t i = 0;
-    while (i < sizeof(info_sizes) / sizeof(info_sizes[0]) &&
-           info_sizes[i].info_class != info_class)
+    while (i < sizeof(info_sizes) / sizeof(info_sizes[0]) && info_sizes[i].info_class != info_class)
         i++;
     return i;
 }
