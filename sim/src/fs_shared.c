@@ -327,6 +327,30 @@ NTSTATUS fltsim__fs_resolve_offset(PFILE_OBJECT fo, ULONG64 eof, LARGE_INTEGER o
     return STATUS_SUCCESS;
 }
 
+NTSTATUS fltsim__fs_rw_check(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 eof, LARGE_INTEGER offset,
+                             ULONG length, const void *buffer, bool write, ULONG64 *off)
+{
+    NTSTATUS status = fltsim__fs_resolve_offset(fo, eof, offset, write, off);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (fltsim__fs_misaligned(irp_flags, *off, length))
+        return STATUS_INVALID_PARAMETER;
+    if (length == 0) {
+        fltsim__fs_update_position(fo, irp_flags, *off);
+        return STATUS_SUCCESS;
+    }
+    if (buffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    return STATUS_SUCCESS;
+}
+
+ULONG64 fltsim__fs_span(ULONG64 eof, ULONG64 off, ULONG length)
+{
+    if (off >= eof)
+        return 0;
+    return eof - off < length ? eof - off : length;
+}
+
 bool fltsim__fs_misaligned(ULONG irp_flags, ULONG64 offset, ULONG length)
 {
     if (!(irp_flags & IRP_NOCACHE) || (irp_flags & IRP_PAGING_IO))

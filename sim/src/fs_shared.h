@@ -132,6 +132,16 @@ void fltsim__fs_detach(PFILE_OBJECT fo);
  * negative offset or position. */
 NTSTATUS fltsim__fs_resolve_offset(PFILE_OBJECT fo, ULONG64 eof, LARGE_INTEGER offset, bool write,
                                    ULONG64 *out);
+/* The checks of a read or write (write) of length bytes from buffer at
+ * offset on a file whose data ends at eof, in NTFS's order: the offset
+ * (fltsim__fs_resolve_offset, into *off), a misaligned non-cached transfer
+ * (STATUS_INVALID_PARAMETER), then for length 0 STATUS_SUCCESS with the
+ * position moved (nothing left to do), and STATUS_INVALID_USER_BUFFER for a
+ * NULL buffer. */
+NTSTATUS fltsim__fs_rw_check(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 eof, LARGE_INTEGER offset,
+                             ULONG length, const void *buffer, bool write, ULONG64 *off);
+/* How many of length bytes from off lie before eof (0 when off >= eof). */
+ULONG64 fltsim__fs_span(ULONG64 eof, ULONG64 off, ULONG length);
 /* TRUE for non-cached, non-paging I/O that is not whole sectors at a sector
  * offset (it goes straight to the disk). */
 bool fltsim__fs_misaligned(ULONG irp_flags, ULONG64 offset, ULONG length);
