@@ -844,3 +844,57 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
     *used = wrote ? end : 0;
     return status;
 }
+
+NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_dir_query *q)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    q->cls = iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
+    q->length = iopb->Parameters.DirectoryControl.QueryDirectory.Length;
+    q->buf = iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer;
+    q->pattern = iopb->Parameters.DirectoryControl.QueryDirectory.FileName;
+    q->restart = (iopb->OperationFlags & SL_RESTART_SCAN) != 0;
+    q->single = (iopb->OperationFlags & SL_RETURN_SINGLE_ENTRY) != 0;
+
+    ULONG fixed = fltsim__directory_entry_fixed_size(q->cls);
+    if (fixed == 0)
+        return STATUS_INVALID_INFO_CLASS;
+    if (q->length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (q->buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_dir_query_begin(const struct fltsim__fs_dir_query *q,
+                                    struct fltsim__fs_pattern *pattern, BOOLEAN *active,
+                                    BOOLEAN *first, bool *starts)
+{
+    *starts = false;
+    if (!*active || (q->restart && q->pattern != NULL)) {
+        NTSTATUS status = fltsim__fs_pattern_take(pattern, q->pattern);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    if (!*active || q->restart) {
+        *active = TRUE;
+        *first = TRUE;
+        *starts = true;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
+                                   const struct fltsim__fs_pattern *pattern,
+                                   const struct fltsim__fs_scan_ops *ops, void *ctx, BOOLEAN *first,
+                                   ULONG_PTR *information)
+{
+    ULONG used = 0;
+    bool any = false;
+    NTSTATUS status =
+        fltsim__fs_scan_fill(q->cls, q->buf, q->length, q->single, pattern, ops, ctx, &any, &used);
+    if (!any)
+        status = *first ? STATUS_NO_SUCH_FILE : STATUS_NO_MORE_FILES;
+    *first = FALSE;
+    *information = any ? used : 0;
+    return status;
+}

@@ -251,4 +251,33 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
                               const struct fltsim__fs_scan_ops *ops, void *ctx, bool *any,
                               ULONG *used);
 
+/* An IRP_MN_QUERY_DIRECTORY's parameters. */
+struct fltsim__fs_dir_query {
+    FILE_INFORMATION_CLASS cls;
+    ULONG length;
+    UCHAR *buf;
+    PUNICODE_STRING pattern; /* NULL when none was given */
+    bool restart, single;    /* SL_RESTART_SCAN, SL_RETURN_SINGLE_ENTRY */
+};
+
+/* Decodes a directory query into q and checks it: STATUS_INVALID_INFO_CLASS
+ * (not a directory-enumeration class), STATUS_INFO_LENGTH_MISMATCH (length
+ * below its fixed part), STATUS_INVALID_USER_BUFFER (no buffer). */
+NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_dir_query *q);
+/* Starts the handle's scan over when q is its first query (!*active) or a
+ * restart: the pattern is fixed by the first query of the handle and replaced
+ * only by a restart that gives one (SL_INDEX_SPECIFIED is ignored). On
+ * success *starts says whether the caller must reset its position to the
+ * directory's start; *active and *first are then set. */
+NTSTATUS fltsim__fs_dir_query_begin(const struct fltsim__fs_dir_query *q,
+                                    struct fltsim__fs_pattern *pattern, BOOLEAN *active,
+                                    BOOLEAN *first, bool *starts);
+/* Packs q's entries (fltsim__fs_scan_fill) and ends the query:
+ * STATUS_NO_SUCH_FILE when the scan's first query found nothing,
+ * STATUS_NO_MORE_FILES when a later one did. *information = bytes used. */
+NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
+                                   const struct fltsim__fs_pattern *pattern,
+                                   const struct fltsim__fs_scan_ops *ops, void *ctx, BOOLEAN *first,
+                                   ULONG_PTR *information);
+
 #endif /* FLTSIM_FS_SHARED_H */
