@@ -684,6 +684,33 @@ ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls)
     }
 }
 
+NTSTATUS fltsim__fs_set_check(PFLT_CALLBACK_DATA data, bool cleaned_up)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    FILE_INFORMATION_CLASS cls = iopb->Parameters.SetFileInformation.FileInformationClass;
+    ULONG min = fltsim__fs_set_min_size(cls);
+    if (min == 0)
+        return STATUS_INVALID_PARAMETER;
+    if (iopb->Parameters.SetFileInformation.Length < min)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (iopb->Parameters.SetFileInformation.InfoBuffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    if (cleaned_up &&
+        !(cls == FileEndOfFileInformation && iopb->Parameters.SetFileInformation.AdvanceOnly))
+        return STATUS_FILE_CLOSED;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_set_position(PFILE_OBJECT fo, const void *buf)
+{
+    FILE_POSITION_INFORMATION p;
+    memcpy(&p, buf, sizeof(p));
+    if (p.CurrentByteOffset.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    fo->CurrentByteOffset = p.CurrentByteOffset;
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b)
 {
     if (b->CreationTime.QuadPart < -2 || b->LastAccessTime.QuadPart < -2 ||

@@ -204,6 +204,15 @@ NTSTATUS fltsim__fs_query_volume_fill(FS_INFORMATION_CLASS cls, void *buffer, UL
 /* The fixed part a set of cls needs, or 0 for a class neither file system
  * sets (basic, end of file, allocation, disposition (Ex), rename, position). */
 ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls);
+/* The checks of an IRP_MJ_SET_INFORMATION before its class is looked at
+ * further: STATUS_INVALID_PARAMETER (a class neither file system sets),
+ * STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_USER_BUFFER, and after cleanup
+ * (cleaned_up) STATUS_FILE_CLOSED for all but the cache manager's
+ * valid-data advance (end of file, AdvanceOnly). */
+NTSTATUS fltsim__fs_set_check(PFLT_CALLBACK_DATA data, bool cleaned_up);
+/* FilePositionInformation from buf: the file object's CurrentByteOffset;
+ * STATUS_INVALID_PARAMETER for a negative one. */
+NTSTATUS fltsim__fs_set_position(PFILE_OBJECT fo, const void *buf);
 /* A FILE_BASIC_INFORMATION time: STATUS_INVALID_PARAMETER below -2. */
 NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b);
 /* TRUE when a FILE_BASIC_INFORMATION time asks for a change: 0 leaves it
