@@ -925,3 +925,32 @@ NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
     *information = any ? used : 0;
     return status;
 }
+
+bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls)
+{
+    return cls == FileBasicInformation || cls == FileStandardInformation ||
+           cls == FileNetworkOpenInformation;
+}
+
+bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    ULONG64 offset;
+    if (!NT_SUCCESS(fltsim__fs_resolve_offset(iopb->TargetFileObject, eof,
+                                              iopb->Parameters.Write.ByteOffset, true, &offset)))
+        return false;
+    return iopb->Parameters.Write.Length == 0 ||
+           (offset <= eof && iopb->Parameters.Write.Length <= eof - offset);
+}
+
+NTSTATUS fltsim__fs_section_sync(UCHAR major, ULONG *acquires)
+{
+    if (major == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION) {
+        (*acquires)++;
+        return STATUS_SUCCESS;
+    }
+    if (*acquires == 0)
+        return STATUS_INVALID_DEVICE_STATE;
+    (*acquires)--;
+    return STATUS_SUCCESS;
+}

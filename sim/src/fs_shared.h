@@ -260,6 +260,20 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
                               const struct fltsim__fs_scan_ops *ops, void *ctx, bool *any,
                               ULONG *used);
 
+/* ---- fast I/O and file system filter callbacks ---- */
+
+/* TRUE for the query classes fast I/O answers (basic, standard, network
+ * open); others take the IRP path. */
+bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls);
+/* TRUE when a fast write (data's Write parameters) stays within eof: its
+ * offset resolves and it does not extend the file (the cache manager's fast
+ * write declines when the file size must change). */
+bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof);
+/* IRP_MJ_ACQUIRE/RELEASE_FOR_SECTION_SYNCHRONIZATION on a file whose count
+ * is *acquires: no resources are held, the count checks that acquires and
+ * releases pair up (STATUS_INVALID_DEVICE_STATE for a release with none). */
+NTSTATUS fltsim__fs_section_sync(UCHAR major, ULONG *acquires);
+
 /* An IRP_MN_QUERY_DIRECTORY's parameters. */
 struct fltsim__fs_dir_query {
     FILE_INFORMATION_CLASS cls;
