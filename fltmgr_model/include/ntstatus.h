@@ -27,6 +27,12 @@ const char *fltsim_ntstatus_name(NTSTATUS status);
  * (at least 48 bytes) and returns buf. Any thread; cannot fail. */
 char *fltsim_ntstatus_format(NTSTATUS status, char *buf, size_t size);
 
+/* Parses a status written as a name from the table, aliases included
+ * ("STATUS_ACCESS_DENIED", case-sensitive), or as hexadecimal ("0xC0000022",
+ * at most eight digits). Returns FALSE (and leaves *out alone) for anything
+ * else. Any thread; cannot fail otherwise. */
+BOOLEAN fltsim_ntstatus_parse(const char *text, NTSTATUS *out);
+
 #ifdef __cplusplus
 }
 #endif

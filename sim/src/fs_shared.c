@@ -8,6 +8,7 @@
 
 #include "fs_shared.h"
 #include "sim_internal.h"
+#include "sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
 /* Names and access                                                          */
@@ -139,6 +140,170 @@ void fltsim__fs_share_remove(struct fltsim__fs_share *s, struct fltsim__fs_share
 }
 
 /* ------------------------------------------------------------------------- */
+/* Create                                                                    */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_create_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_create *a)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    ULONG options = iopb->Parameters.Create.Options;
+
+    memset(a, 0, sizeof(*a));
+    a->fo = iopb->TargetFileObject;
+    if (a->fo == NULL || a->fo->FsContext != NULL || a->fo->FsContext2 != NULL ||
+        iopb->Parameters.Create.SecurityContext == NULL)
+        return STATUS_INVALID_PARAMETER;
+    a->access = fltsim__fs_map_generic(iopb->Parameters.Create.SecurityContext->DesiredAccess);
+    a->disposition = options >> 24;
+    a->share = iopb->Parameters.Create.ShareAccess;
+    a->attributes = iopb->Parameters.Create.FileAttributes;
+    a->allocation = iopb->Parameters.Create.AllocationSize.QuadPart;
+    a->dir_file = (options & FILE_DIRECTORY_FILE) != 0;
+    a->non_dir = (options & FILE_NON_DIRECTORY_FILE) != 0;
+    a->delete_on_close = (options & FILE_DELETE_ON_CLOSE) != 0;
+    a->target_dir = (iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY) != 0;
+
+    if (a->dir_file && a->non_dir)
+        return STATUS_INVALID_PARAMETER;
+    if (a->disposition > FILE_MAXIMUM_DISPOSITION)
+        return STATUS_INVALID_PARAMETER;
+    if (a->dir_file && a->disposition != FILE_CREATE && a->disposition != FILE_OPEN &&
+        a->disposition != FILE_OPEN_IF)
+        return STATUS_INVALID_PARAMETER;
+    if (a->allocation < 0)
+        return STATUS_INVALID_PARAMETER;
+
+    const UNICODE_STRING *fname = &a->fo->FileName;
+    if ((fname->Length & 1) != 0 || (fname->Length != 0 && fname->Buffer == NULL))
+        return STATUS_OBJECT_NAME_INVALID;
+    a->name = fname->Buffer;
+    a->len = fname->Length / sizeof(WCHAR);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_create_path_check(const struct fltsim__fs_create *a, const WCHAR *name,
+                                      size_t *len, size_t *last_start)
+{
+    size_t n = *len;
+    if (name[n - 1] == L'\\') {
+        if (!a->dir_file)
+            return STATUS_OBJECT_NAME_INVALID;
+        n--;
+        if (n == 0)
+            return STATUS_OBJECT_NAME_INVALID; /* "\\\\" or "x\\\\"-like: empty component */
+    }
+    for (size_t start = 0;;) {
+        size_t end = start;
+        while (end < n && name[end] != L'\\')
+            end++;
+        if (!fltsim__fs_component_valid(name + start, end - start))
+            return STATUS_OBJECT_NAME_INVALID;
+        if (end == n) {
+            *last_start = start;
+            break;
+        }
+        start = end + 1;
+    }
+    *len = n;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_open_volume_check(const struct fltsim__fs_create *a)
+{
+    if (a->dir_file)
+        return STATUS_NOT_A_DIRECTORY;
+    if (a->target_dir)
+        return STATUS_INVALID_PARAMETER;
+    if (a->disposition != FILE_OPEN && a->disposition != FILE_OPEN_IF)
+        return STATUS_ACCESS_DENIED;
+    if (a->delete_on_close)
+        return STATUS_CANNOT_DELETE;
+    return STATUS_SUCCESS;
+}
+
+bool fltsim__fs_overwrites(ULONG disposition)
+{
+    return disposition == FILE_SUPERSEDE || disposition == FILE_OVERWRITE ||
+           disposition == FILE_OVERWRITE_IF;
+}
+
+NTSTATUS fltsim__fs_open_existing_check(const struct fltsim__fs_create *a, bool directory,
+                                        bool delete_pending, bool is_root, ULONG_PTR *info)
+{
+    if (delete_pending)
+        return STATUS_DELETE_PENDING;
+    if (a->disposition == FILE_CREATE) {
+        *info = FILE_EXISTS;
+        return STATUS_OBJECT_NAME_COLLISION;
+    }
+    if (directory && a->non_dir)
+        return STATUS_FILE_IS_A_DIRECTORY;
+    if (!directory && a->dir_file)
+        return STATUS_NOT_A_DIRECTORY;
+    /* Assumption, mirroring fastfat: a directory cannot be overwritten or
+     * superseded, and the attempt reads as a name collision. */
+    if (directory && fltsim__fs_overwrites(a->disposition))
+        return STATUS_OBJECT_NAME_COLLISION;
+    if (a->delete_on_close && is_root)
+        return STATUS_CANNOT_DELETE;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_readonly_check(const struct fltsim__fs_create *a, bool file, ACCESS_MASK access)
+{
+    if (file && ((access & FLTSIM__FS_ACCESS_WRITE) || fltsim__fs_overwrites(a->disposition)))
+        return STATUS_ACCESS_DENIED;
+    if (a->delete_on_close)
+        return STATUS_CANNOT_DELETE;
+    return STATUS_SUCCESS;
+}
+
+ACCESS_MASK fltsim__fs_create_share_mask(const struct fltsim__fs_create *a, ACCESS_MASK access)
+{
+    /* As fastfat does, the share check treats an overwrite as writing and a
+     * supersede as deleting, even when those rights were not asked for: a
+     * file open without FILE_SHARE_WRITE cannot be truncated by another. The
+     * added rights only take part in the check; the share access recorded
+     * (and the file object's ReadAccess/WriteAccess/DeleteAccess) is what the
+     * open was granted, as fastfat's second IoCheckShareAccess leaves it. */
+    if (a->disposition == FILE_SUPERSEDE)
+        return access | DELETE;
+    if (fltsim__fs_overwrites(a->disposition))
+        return access | FILE_WRITE_DATA;
+    return access;
+}
+
+ULONG_PTR fltsim__fs_opened_info(ULONG disposition)
+{
+    if (!fltsim__fs_overwrites(disposition))
+        return FILE_OPENED;
+    return disposition == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+}
+
+void fltsim__fs_attach(const struct fltsim__fs_create *a, struct fltsim__fs_share *s,
+                       struct fltsim__fs_share_rec *rec, ACCESS_MASK granted, void *fcb, void *ccb,
+                       PSECTION_OBJECT_POINTERS section)
+{
+    fltsim__fs_share_set(s, rec, a->fo, granted, a->share);
+    a->fo->FsContext = fcb;
+    a->fo->FsContext2 = ccb;
+    a->fo->SectionObjectPointer = section;
+}
+
+void fltsim__fs_target_name(PFILE_OBJECT fo, const WCHAR *last, size_t last_len)
+{
+    memmove(fo->FileName.Buffer, last, last_len * sizeof(WCHAR));
+    fo->FileName.Length = (USHORT)(last_len * sizeof(WCHAR));
+}
+
+void fltsim__fs_detach(PFILE_OBJECT fo)
+{
+    fo->FsContext = NULL;
+    fo->FsContext2 = NULL;
+    fo->SectionObjectPointer = NULL;
+}
+
+/* ------------------------------------------------------------------------- */
 /* Read and write                                                            */
 /* ------------------------------------------------------------------------- */
 
@@ -160,6 +325,30 @@ NTSTATUS fltsim__fs_resolve_offset(PFILE_OBJECT fo, ULONG64 eof, LARGE_INTEGER o
         return STATUS_INVALID_PARAMETER;
     *out = (ULONG64)offset.QuadPart;
     return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_rw_check(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 eof, LARGE_INTEGER offset,
+                             ULONG length, const void *buffer, bool write, ULONG64 *off)
+{
+    NTSTATUS status = fltsim__fs_resolve_offset(fo, eof, offset, write, off);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (fltsim__fs_misaligned(irp_flags, *off, length))
+        return STATUS_INVALID_PARAMETER;
+    if (length == 0) {
+        fltsim__fs_update_position(fo, irp_flags, *off);
+        return STATUS_SUCCESS;
+    }
+    if (buffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    return STATUS_SUCCESS;
+}
+
+ULONG64 fltsim__fs_span(ULONG64 eof, ULONG64 off, ULONG length)
+{
+    if (off >= eof)
+        return 0;
+    return eof - off < length ? eof - off : length;
 }
 
 bool fltsim__fs_misaligned(ULONG irp_flags, ULONG64 offset, ULONG length)
@@ -190,30 +379,22 @@ ULONG64 fltsim__fs_round_alloc(ULONG64 x)
 #define NAME_INFO_FIXED ((ULONG)offsetof(FILE_NAME_INFORMATION, FileName))
 #define ALL_INFO_NAME ((ULONG)offsetof(FILE_ALL_INFORMATION, NameInformation))
 
-/* The part of each supported class that must fit; 0 = not supported. */
+/* The part of each class a query fills that must fit (the record up to its
+ * name); 0 = not supported. */
 static ULONG query_fixed_size(FILE_INFORMATION_CLASS cls)
 {
     switch (cls) {
     case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
     case FileStandardInformation:
-        return sizeof(FILE_STANDARD_INFORMATION);
     case FileInternalInformation:
-        return sizeof(FILE_INTERNAL_INFORMATION);
     case FileEaInformation:
-        return sizeof(FILE_EA_INFORMATION);
     case FileAccessInformation:
-        return sizeof(FILE_ACCESS_INFORMATION);
     case FileNameInformation:
-        return NAME_INFO_FIXED;
     case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
     case FileAllInformation:
-        return ALL_INFO_NAME + NAME_INFO_FIXED;
     case FileNetworkOpenInformation:
-        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
     case FileAttributeTagInformation:
-        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
+        return fltsim__file_info_fixed_size(cls);
     default:
         return 0;
     }
@@ -491,22 +672,43 @@ ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls)
 {
     switch (cls) {
     case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
     case FileEndOfFileInformation:
-        return sizeof(FILE_END_OF_FILE_INFORMATION);
     case FileAllocationInformation:
-        return sizeof(FILE_ALLOCATION_INFORMATION);
     case FileDispositionInformation:
-        return sizeof(FILE_DISPOSITION_INFORMATION);
     case FileDispositionInformationEx:
-        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
     case FileRenameInformation:
-        return (ULONG)offsetof(FILE_RENAME_INFORMATION, FileName);
     case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
+        return fltsim__file_info_fixed_size(cls);
     default:
         return 0;
     }
+}
+
+NTSTATUS fltsim__fs_set_check(PFLT_CALLBACK_DATA data, bool cleaned_up)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    FILE_INFORMATION_CLASS cls = iopb->Parameters.SetFileInformation.FileInformationClass;
+    ULONG min = fltsim__fs_set_min_size(cls);
+    if (min == 0)
+        return STATUS_INVALID_PARAMETER;
+    if (iopb->Parameters.SetFileInformation.Length < min)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (iopb->Parameters.SetFileInformation.InfoBuffer == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    if (cleaned_up &&
+        !(cls == FileEndOfFileInformation && iopb->Parameters.SetFileInformation.AdvanceOnly))
+        return STATUS_FILE_CLOSED;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_set_position(PFILE_OBJECT fo, const void *buf)
+{
+    FILE_POSITION_INFORMATION p;
+    memcpy(&p, buf, sizeof(p));
+    if (p.CurrentByteOffset.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    fo->CurrentByteOffset = p.CurrentByteOffset;
+    return STATUS_SUCCESS;
 }
 
 NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b)
@@ -668,4 +870,87 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
     *any = wrote;
     *used = wrote ? end : 0;
     return status;
+}
+
+NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_dir_query *q)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    q->cls = iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
+    q->length = iopb->Parameters.DirectoryControl.QueryDirectory.Length;
+    q->buf = iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer;
+    q->pattern = iopb->Parameters.DirectoryControl.QueryDirectory.FileName;
+    q->restart = (iopb->OperationFlags & SL_RESTART_SCAN) != 0;
+    q->single = (iopb->OperationFlags & SL_RETURN_SINGLE_ENTRY) != 0;
+
+    ULONG fixed = fltsim__directory_entry_fixed_size(q->cls);
+    if (fixed == 0)
+        return STATUS_INVALID_INFO_CLASS;
+    if (q->length < fixed)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (q->buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_dir_query_begin(const struct fltsim__fs_dir_query *q,
+                                    struct fltsim__fs_pattern *pattern, BOOLEAN *active,
+                                    BOOLEAN *first, bool *starts)
+{
+    *starts = false;
+    if (!*active || (q->restart && q->pattern != NULL)) {
+        NTSTATUS status = fltsim__fs_pattern_take(pattern, q->pattern);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    if (!*active || q->restart) {
+        *active = TRUE;
+        *first = TRUE;
+        *starts = true;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
+                                   const struct fltsim__fs_pattern *pattern,
+                                   const struct fltsim__fs_scan_ops *ops, void *ctx, BOOLEAN *first,
+                                   ULONG_PTR *information)
+{
+    ULONG used = 0;
+    bool any = false;
+    NTSTATUS status =
+        fltsim__fs_scan_fill(q->cls, q->buf, q->length, q->single, pattern, ops, ctx, &any, &used);
+    if (!any)
+        status = *first ? STATUS_NO_SUCH_FILE : STATUS_NO_MORE_FILES;
+    *first = FALSE;
+    *information = any ? used : 0;
+    return status;
+}
+
+bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls)
+{
+    return cls == FileBasicInformation || cls == FileStandardInformation ||
+           cls == FileNetworkOpenInformation;
+}
+
+bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    ULONG64 offset;
+    if (!NT_SUCCESS(fltsim__fs_resolve_offset(iopb->TargetFileObject, eof,
+                                              iopb->Parameters.Write.ByteOffset, true, &offset)))
+        return false;
+    return iopb->Parameters.Write.Length == 0 ||
+           (offset <= eof && iopb->Parameters.Write.Length <= eof - offset);
+}
+
+NTSTATUS fltsim__fs_section_sync(UCHAR major, ULONG *acquires)
+{
+    if (major == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION) {
+        (*acquires)++;
+        return STATUS_SUCCESS;
+    }
+    if (*acquires == 0)
+        return STATUS_INVALID_DEVICE_STATE;
+    (*acquires)--;
+    return STATUS_SUCCESS;
 }

@@ -62,6 +62,69 @@ void fltsim__fs_share_set(struct fltsim__fs_share *s, struct fltsim__fs_share_re
 /* IoRemoveShareAccess; nothing when rec was not counted (or already removed). */
 void fltsim__fs_share_remove(struct fltsim__fs_share *s, struct fltsim__fs_share_rec *rec);
 
+/* ---- create ---- */
+
+/* What a create asks for, decoded once from the parameters. */
+struct fltsim__fs_create {
+    PFILE_OBJECT fo;
+    ACCESS_MASK access; /* generic rights mapped; MAXIMUM_ALLOWED still to resolve */
+    ULONG disposition;
+    USHORT share;
+    USHORT attributes; /* FileAttributes as given */
+    LONGLONG allocation;
+    bool dir_file, non_dir, delete_on_close, target_dir;
+    const WCHAR *name; /* FileObject->FileName */
+    size_t len;        /* units */
+};
+
+/* Decodes IRP_MJ_CREATE into a and checks what needs no file:
+ * STATUS_INVALID_PARAMETER (no file object, or one already open, no security
+ * context, FILE_DIRECTORY_FILE with FILE_NON_DIRECTORY_FILE, a disposition
+ * out of range or one a directory cannot take, a negative allocation size),
+ * then STATUS_OBJECT_NAME_INVALID (a FileName of odd length or no buffer). */
+NTSTATUS fltsim__fs_create_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_create *a);
+/* Checks name[0..*len) (the part below the directory a create starts from,
+ * not empty) before any lookup, so a bad component is
+ * STATUS_OBJECT_NAME_INVALID wherever it sits: a trailing backslash (only
+ * with FILE_DIRECTORY_FILE) is dropped from *len, and *last_start is where
+ * the last component begins. */
+NTSTATUS fltsim__fs_create_path_check(const struct fltsim__fs_create *a, const WCHAR *name,
+                                      size_t *len, size_t *last_start);
+/* The checks of a volume open (as fastfat: a volume can only be opened,
+ * never created or replaced, nor deleted). */
+NTSTATUS fltsim__fs_open_volume_check(const struct fltsim__fs_create *a);
+/* TRUE for the dispositions that replace an existing file's data. */
+bool fltsim__fs_overwrites(ULONG disposition);
+/* The checks an open of an existing file or directory makes before its
+ * attributes, in NTFS's order: STATUS_DELETE_PENDING,
+ * STATUS_OBJECT_NAME_COLLISION for FILE_CREATE (*info FILE_EXISTS), the
+ * directory and non-directory options, a directory overwritten or superseded
+ * (a name collision, mirroring fastfat), and the root deleted on close. */
+NTSTATUS fltsim__fs_open_existing_check(const struct fltsim__fs_create *a, bool directory,
+                                        bool delete_pending, bool is_root, ULONG_PTR *info);
+/* The checks on a read-only file or directory (file: the one a read-only
+ * attribute keeps from writing) granted access: STATUS_ACCESS_DENIED for
+ * writing access or an overwrite of a file, STATUS_CANNOT_DELETE for delete
+ * on close. */
+NTSTATUS fltsim__fs_readonly_check(const struct fltsim__fs_create *a, bool file,
+                                   ACCESS_MASK access);
+/* The mask an open of an existing file is share-checked with: access, plus
+ * writing for an overwrite and deleting for a supersede (as fastfat). */
+ACCESS_MASK fltsim__fs_create_share_mask(const struct fltsim__fs_create *a, ACCESS_MASK access);
+/* IoStatus.Information of a successful open of an existing file. */
+ULONG_PTR fltsim__fs_opened_info(ULONG disposition);
+/* Commits a successful create on fo: IoSetShareAccess with the access
+ * granted (never the wider mask an overwrite was checked with) and the
+ * file object's contexts. Cannot fail. */
+void fltsim__fs_attach(const struct fltsim__fs_create *a, struct fltsim__fs_share *s,
+                       struct fltsim__fs_share_rec *rec, ACCESS_MASK granted, void *fcb, void *ccb,
+                       PSECTION_OBJECT_POINTERS section);
+/* SL_OPEN_TARGET_DIRECTORY: leaves only the last component in FileName,
+ * which is what a rename or link reads from the file object. */
+void fltsim__fs_target_name(PFILE_OBJECT fo, const WCHAR *last, size_t last_len);
+/* Close: the file object no longer names the file. */
+void fltsim__fs_detach(PFILE_OBJECT fo);
+
 /* ---- read and write ---- */
 
 /* Resolves a read or write ByteOffset: FILE_USE_FILE_POINTER_POSITION, and
@@ -69,6 +132,16 @@ void fltsim__fs_share_remove(struct fltsim__fs_share *s, struct fltsim__fs_share
  * negative offset or position. */
 NTSTATUS fltsim__fs_resolve_offset(PFILE_OBJECT fo, ULONG64 eof, LARGE_INTEGER offset, bool write,
                                    ULONG64 *out);
+/* The checks of a read or write (write) of length bytes from buffer at
+ * offset on a file whose data ends at eof, in NTFS's order: the offset
+ * (fltsim__fs_resolve_offset, into *off), a misaligned non-cached transfer
+ * (STATUS_INVALID_PARAMETER), then for length 0 STATUS_SUCCESS with the
+ * position moved (nothing left to do), and STATUS_INVALID_USER_BUFFER for a
+ * NULL buffer. */
+NTSTATUS fltsim__fs_rw_check(PFILE_OBJECT fo, ULONG irp_flags, ULONG64 eof, LARGE_INTEGER offset,
+                             ULONG length, const void *buffer, bool write, ULONG64 *off);
+/* How many of length bytes from off lie before eof (0 when off >= eof). */
+ULONG64 fltsim__fs_span(ULONG64 eof, ULONG64 off, ULONG length);
 /* TRUE for non-cached, non-paging I/O that is not whole sectors at a sector
  * offset (it goes straight to the disk). */
 bool fltsim__fs_misaligned(ULONG irp_flags, ULONG64 offset, ULONG length);
@@ -131,6 +204,15 @@ NTSTATUS fltsim__fs_query_volume_fill(FS_INFORMATION_CLASS cls, void *buffer, UL
 /* The fixed part a set of cls needs, or 0 for a class neither file system
  * sets (basic, end of file, allocation, disposition (Ex), rename, position). */
 ULONG fltsim__fs_set_min_size(FILE_INFORMATION_CLASS cls);
+/* The checks of an IRP_MJ_SET_INFORMATION before its class is looked at
+ * further: STATUS_INVALID_PARAMETER (a class neither file system sets),
+ * STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_USER_BUFFER, and after cleanup
+ * (cleaned_up) STATUS_FILE_CLOSED for all but the cache manager's
+ * valid-data advance (end of file, AdvanceOnly). */
+NTSTATUS fltsim__fs_set_check(PFLT_CALLBACK_DATA data, bool cleaned_up);
+/* FilePositionInformation from buf: the file object's CurrentByteOffset;
+ * STATUS_INVALID_PARAMETER for a negative one. */
+NTSTATUS fltsim__fs_set_position(PFILE_OBJECT fo, const void *buf);
 /* A FILE_BASIC_INFORMATION time: STATUS_INVALID_PARAMETER below -2. */
 NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b);
 /* TRUE when a FILE_BASIC_INFORMATION time asks for a change: 0 leaves it
@@ -177,5 +259,48 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
                               const struct fltsim__fs_pattern *pattern,
                               const struct fltsim__fs_scan_ops *ops, void *ctx, bool *any,
                               ULONG *used);
+
+/* ---- fast I/O and file system filter callbacks ---- */
+
+/* TRUE for the query classes fast I/O answers (basic, standard, network
+ * open); others take the IRP path. */
+bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls);
+/* TRUE when a fast write (data's Write parameters) stays within eof: its
+ * offset resolves and it does not extend the file (the cache manager's fast
+ * write declines when the file size must change). */
+bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof);
+/* IRP_MJ_ACQUIRE/RELEASE_FOR_SECTION_SYNCHRONIZATION on a file whose count
+ * is *acquires: no resources are held, the count checks that acquires and
+ * releases pair up (STATUS_INVALID_DEVICE_STATE for a release with none). */
+NTSTATUS fltsim__fs_section_sync(UCHAR major, ULONG *acquires);
+
+/* An IRP_MN_QUERY_DIRECTORY's parameters. */
+struct fltsim__fs_dir_query {
+    FILE_INFORMATION_CLASS cls;
+    ULONG length;
+    UCHAR *buf;
+    PUNICODE_STRING pattern; /* NULL when none was given */
+    bool restart, single;    /* SL_RESTART_SCAN, SL_RETURN_SINGLE_ENTRY */
+};
+
+/* Decodes a directory query into q and checks it: STATUS_INVALID_INFO_CLASS
+ * (not a directory-enumeration class), STATUS_INFO_LENGTH_MISMATCH (length
+ * below its fixed part), STATUS_INVALID_USER_BUFFER (no buffer). */
+NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_dir_query *q);
+/* Starts the handle's scan over when q is its first query (!*active) or a
+ * restart: the pattern is fixed by the first query of the handle and replaced
+ * only by a restart that gives one (SL_INDEX_SPECIFIED is ignored). On
+ * success *starts says whether the caller must reset its position to the
+ * directory's start; *active and *first are then set. */
+NTSTATUS fltsim__fs_dir_query_begin(const struct fltsim__fs_dir_query *q,
+                                    struct fltsim__fs_pattern *pattern, BOOLEAN *active,
+                                    BOOLEAN *first, bool *starts);
+/* Packs q's entries (fltsim__fs_scan_fill) and ends the query:
+ * STATUS_NO_SUCH_FILE when the scan's first query found nothing,
+ * STATUS_NO_MORE_FILES when a later one did. *information = bytes used. */
+NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
+                                   const struct fltsim__fs_pattern *pattern,
+                                   const struct fltsim__fs_scan_ops *ops, void *ctx, BOOLEAN *first,
+                                   ULONG_PTR *information);
 
 #endif /* FLTSIM_FS_SHARED_H */

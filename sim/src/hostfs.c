@@ -635,16 +635,11 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         handled = TRUE;
         break;
     case IRP_MJ_WRITE: {
-        ULONG64 eof, offset;
+        ULONG64 eof;
+        /* Extending a file takes the IRP path. */
         if (fcb->kind != HOSTFS_FILE || (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ||
             !NT_SUCCESS(fltsim__hostfs_eof(fs, fcb, &eof)) ||
-            !NT_SUCCESS(fltsim__fs_resolve_offset(fo, eof, iopb->Parameters.Write.ByteOffset, true,
-                                                  &offset)))
-            break;
-        /* Extending a file takes the IRP path (the cache manager's fast
-         * write declines when the file size must change). */
-        if (iopb->Parameters.Write.Length != 0 &&
-            (offset > eof || iopb->Parameters.Write.Length > eof - offset))
+            !fltsim__fs_fast_write_fits(data, eof))
             break;
         status = fltsim__hostfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
                                       iopb->Parameters.Write.Length,
@@ -654,8 +649,7 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
     }
     case IRP_MJ_QUERY_INFORMATION: {
         FILE_INFORMATION_CLASS cls = iopb->Parameters.QueryFileInformation.FileInformationClass;
-        if (cls != FileBasicInformation && cls != FileStandardInformation &&
-            cls != FileNetworkOpenInformation)
+        if (!fltsim__fs_fast_query_class(cls))
             break;
         status = fltsim__hostfs_query_info(
             fs, fo, ccb, cls, iopb->Parameters.QueryFileInformation.InfoBuffer,
@@ -689,12 +683,8 @@ static NTSTATUS hostfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
         struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
         if (ccb == NULL || ccb->fcb->kind == HOSTFS_VOLUME)
             status = STATUS_INVALID_PARAMETER;
-        else if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION)
-            ccb->fcb->section_acquires++;
-        else if (ccb->fcb->section_acquires == 0)
-            status = STATUS_INVALID_DEVICE_STATE;
         else
-            ccb->fcb->section_acquires--;
+            status = fltsim__fs_section_sync(iopb->MajorFunction, &ccb->fcb->section_acquires);
     }
     uv_mutex_unlock(&fs->lock);
 

@@ -14,16 +14,6 @@
 
 #include "hostfs_internal.h"
 
-/* What a create asks for, decoded once from the parameters. */
-struct create_args {
-    PFILE_OBJECT fo;
-    ACCESS_MASK access; /* generic rights mapped; MAXIMUM_ALLOWED still to resolve */
-    ULONG disposition;
-    USHORT share;
-    USHORT attributes; /* FileAttributes as given */
-    bool dir_file, non_dir, delete_on_close, target_dir;
-};
-
 static bool read_only_fs(const struct fltsim_hostfs *fs)
 {
     return (fs->flags & FLTSIM_HOSTFS_READ_ONLY) != 0;
@@ -50,12 +40,10 @@ void fltsim__hostfs_ccb_free(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb)
 }
 
 /* Commits a successful create (as memfs's finish_open). Cannot fail. */
-static void finish_open(struct fltsim_hostfs *fs, const struct create_args *a,
+static void finish_open(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
                         struct hostfs_fcb *fcb, struct hostfs_ccb *ccb, ACCESS_MASK granted)
 {
-    PFILE_OBJECT fo = a->fo;
-
-    fltsim__fs_share_set(&fcb->share, &ccb->share, fo, granted, a->share);
+    fltsim__fs_attach(a, &fcb->share, &ccb->share, granted, fcb, ccb, &fcb->section_objects);
     ccb->fcb = fcb;
     ccb->granted = granted;
     ccb->delete_on_close = a->delete_on_close && !a->target_dir;
@@ -63,10 +51,6 @@ static void finish_open(struct fltsim_hostfs *fs, const struct create_args *a,
     fs->open_count++;
     fcb->handles++;
     fcb->opens++;
-
-    fo->FsContext = fcb;
-    fo->FsContext2 = ccb;
-    fo->SectionObjectPointer = &fcb->section_objects;
 }
 
 /* The control block of the host object rel (stat st): the live one, or a
@@ -115,17 +99,13 @@ static int set_host_readonly(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb, b
 }
 
 /* Opens the volume itself (empty name, no related file object), as memfs. */
-static NTSTATUS open_volume(struct fltsim_hostfs *fs, const struct create_args *a, ULONG_PTR *info)
+static NTSTATUS open_volume(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
+                            ULONG_PTR *info)
 {
     struct hostfs_fcb *v = fs->volume;
-    if (a->dir_file)
-        return STATUS_NOT_A_DIRECTORY;
-    if (a->target_dir)
-        return STATUS_INVALID_PARAMETER;
-    if (a->disposition != FILE_OPEN && a->disposition != FILE_OPEN_IF)
-        return STATUS_ACCESS_DENIED;
-    if (a->delete_on_close)
-        return STATUS_CANNOT_DELETE;
+    NTSTATUS status = fltsim__fs_open_volume_check(a);
+    if (!NT_SUCCESS(status))
+        return status;
     ACCESS_MASK access = fltsim__fs_resolve_access(a->access, false);
     if (fltsim__fs_share_conflict(&v->share, access, a->share))
         return STATUS_SHARING_VIOLATION;
@@ -137,58 +117,39 @@ static NTSTATUS open_volume(struct fltsim_hostfs *fs, const struct create_args *
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS open_existing(struct fltsim_hostfs *fs, const struct create_args *a,
+static NTSTATUS open_existing(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
                               struct hostfs_fcb *fcb, ULONG_PTR *info)
 {
-    ULONG disp = a->disposition;
-    bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
-    bool is_root = fcb->rel[0] == '\0';
+    bool overwrite = fltsim__fs_overwrites(a->disposition);
     uv_stat_t st;
     int r;
 
-    if (fcb->delete_pending)
-        return STATUS_DELETE_PENDING;
-    if (disp == FILE_CREATE) {
-        *info = FILE_EXISTS;
-        return STATUS_OBJECT_NAME_COLLISION;
-    }
-    if (fcb->kind == HOSTFS_DIRECTORY && a->non_dir)
-        return STATUS_FILE_IS_A_DIRECTORY;
-    if (fcb->kind == HOSTFS_FILE && a->dir_file)
-        return STATUS_NOT_A_DIRECTORY;
-    if (fcb->kind == HOSTFS_DIRECTORY && overwrite)
-        return STATUS_OBJECT_NAME_COLLISION;
-    if (a->delete_on_close && is_root)
-        return STATUS_CANNOT_DELETE;
+    NTSTATUS status = fltsim__fs_open_existing_check(
+        a, fcb->kind == HOSTFS_DIRECTORY, fcb->delete_pending, fcb->rel[0] == '\0', info);
+    if (!NT_SUCCESS(status))
+        return status;
     r = fltsim__hostfs_fcb_stat(fs, fcb, &st);
     if (r != 0)
         return fltsim__hostfs_status(r, true);
+    /* The host holds the read-only attribute of files only. */
     bool readonly = fcb->kind == HOSTFS_FILE && !(st.st_mode & S_IWUSR);
     ACCESS_MASK access = fltsim__fs_resolve_access(a->access, readonly);
     if (readonly) {
-        if ((access & FLTSIM__FS_ACCESS_WRITE) || overwrite)
-            return STATUS_ACCESS_DENIED;
-        if (a->delete_on_close)
-            return STATUS_CANNOT_DELETE;
+        status = fltsim__fs_readonly_check(a, true, access);
+        if (!NT_SUCCESS(status))
+            return status;
     }
     if (read_only_fs(fs) && (overwrite || a->delete_on_close))
         return STATUS_MEDIA_WRITE_PROTECTED;
 
-    /* As memfs (and fastfat): an overwrite is checked as writing and a
-     * supersede as deleting; the access recorded is what was granted. */
-    ACCESS_MASK share_mask = access;
-    if (disp == FILE_SUPERSEDE)
-        share_mask |= DELETE;
-    else if (overwrite)
-        share_mask |= FILE_WRITE_DATA;
-    if (fltsim__fs_share_conflict(&fcb->share, share_mask, a->share))
+    if (fltsim__fs_share_conflict(&fcb->share, fltsim__fs_create_share_mask(a, access), a->share))
         return STATUS_SHARING_VIOLATION;
 
     struct hostfs_ccb *ccb = ccb_new(fs);
     if (ccb == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     if (overwrite) {
-        NTSTATUS status = fltsim__hostfs_fcb_writable(fs, fcb);
+        status = fltsim__hostfs_fcb_writable(fs, fcb);
         if (NT_SUCCESS(status)) {
             uv_fs_t req;
             r = uv_fs_ftruncate(NULL, &req, fcb->fd, 0, NULL);
@@ -205,10 +166,7 @@ static NTSTATUS open_existing(struct fltsim_hostfs *fs, const struct create_args
         }
     }
     finish_open(fs, a, fcb, ccb, access);
-    if (!overwrite)
-        *info = FILE_OPENED;
-    else
-        *info = disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+    *info = fltsim__fs_opened_info(a->disposition);
     return STATUS_SUCCESS;
 }
 
@@ -227,7 +185,7 @@ static void undo_create(struct fltsim_hostfs *fs, const char *rel, bool dir)
     free(abs);
 }
 
-static NTSTATUS create_new(struct fltsim_hostfs *fs, const struct create_args *a,
+static NTSTATUS create_new(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
                            const uv_stat_t *parent_st, const char *rel, ULONG_PTR *info)
 {
     bool dir = a->dir_file;
@@ -297,7 +255,7 @@ static NTSTATUS create_new(struct fltsim_hostfs *fs, const struct create_args *a
 
 /* SL_OPEN_TARGET_DIRECTORY: opens the directory that holds, or would hold,
  * the last component and leaves only that component in FileName (as memfs). */
-static NTSTATUS open_target(struct fltsim_hostfs *fs, const struct create_args *a,
+static NTSTATUS open_target(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
                             struct hostfs_fcb *parent, const WCHAR *last, size_t last_len,
                             bool exists, ULONG_PTR *info)
 {
@@ -310,15 +268,14 @@ static NTSTATUS open_target(struct fltsim_hostfs *fs, const struct create_args *
     if (ccb == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     finish_open(fs, a, parent, ccb, access);
-    memmove(a->fo->FileName.Buffer, last, last_len * sizeof(WCHAR));
-    a->fo->FileName.Length = (USHORT)(last_len * sizeof(WCHAR));
+    fltsim__fs_target_name(a->fo, last, last_len);
     *info = exists ? FILE_EXISTS : FILE_DOES_NOT_EXIST;
     return STATUS_SUCCESS;
 }
 
 /* Opens the host object rel (stat st) as an existing file or directory. */
-static NTSTATUS open_at(struct fltsim_hostfs *fs, const struct create_args *a, const char *rel,
-                        const uv_stat_t *st, ULONG_PTR *info)
+static NTSTATUS open_at(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
+                        const char *rel, const uv_stat_t *st, ULONG_PTR *info)
 {
     struct hostfs_fcb *fcb;
     bool fresh;
@@ -332,7 +289,7 @@ static NTSTATUS open_at(struct fltsim_hostfs *fs, const struct create_args *a, c
 
 /* Walks name[0..len) (components checked) from the directory base_rel (stat
  * base_st) and carries out the create. */
-static NTSTATUS create_path(struct fltsim_hostfs *fs, const struct create_args *a,
+static NTSTATUS create_path(struct fltsim_hostfs *fs, const struct fltsim__fs_create *a,
                             const char *base_rel, const uv_stat_t *base_st, const WCHAR *name,
                             size_t len, size_t last_start, ULONG_PTR *info)
 {
@@ -393,42 +350,16 @@ out:
 NTSTATUS fltsim__hostfs_create_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
                                    ULONG_PTR *info)
 {
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct create_args a;
-    ULONG options = iopb->Parameters.Create.Options;
+    struct fltsim__fs_create a;
 
     *info = 0;
-    memset(&a, 0, sizeof(a));
-    a.fo = iopb->TargetFileObject;
-    if (a.fo == NULL || a.fo->FsContext != NULL || a.fo->FsContext2 != NULL ||
-        iopb->Parameters.Create.SecurityContext == NULL)
-        return STATUS_INVALID_PARAMETER;
-    a.access = fltsim__fs_map_generic(iopb->Parameters.Create.SecurityContext->DesiredAccess);
-    a.disposition = options >> 24;
-    a.share = iopb->Parameters.Create.ShareAccess;
-    a.attributes = iopb->Parameters.Create.FileAttributes;
-    a.dir_file = (options & FILE_DIRECTORY_FILE) != 0;
-    a.non_dir = (options & FILE_NON_DIRECTORY_FILE) != 0;
-    a.delete_on_close = (options & FILE_DELETE_ON_CLOSE) != 0;
-    a.target_dir = (iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY) != 0;
-
-    if (a.dir_file && a.non_dir)
-        return STATUS_INVALID_PARAMETER;
-    if (a.disposition > FILE_MAXIMUM_DISPOSITION)
-        return STATUS_INVALID_PARAMETER;
-    if (a.dir_file && a.disposition != FILE_CREATE && a.disposition != FILE_OPEN &&
-        a.disposition != FILE_OPEN_IF)
-        return STATUS_INVALID_PARAMETER;
     /* The host keeps no allocation apart from the data: a requested
      * allocation size is checked but not reserved. */
-    if (iopb->Parameters.Create.AllocationSize.QuadPart < 0)
-        return STATUS_INVALID_PARAMETER;
-
-    const UNICODE_STRING *fname = &a.fo->FileName;
-    if ((fname->Length & 1) != 0 || (fname->Length != 0 && fname->Buffer == NULL))
-        return STATUS_OBJECT_NAME_INVALID;
-    const WCHAR *name = fname->Buffer;
-    size_t len = fname->Length / sizeof(WCHAR);
+    NTSTATUS status = fltsim__fs_create_decode(data, &a);
+    if (!NT_SUCCESS(status))
+        return status;
+    const WCHAR *name = a.name;
+    size_t len = a.len;
     const char *base_rel;
     uv_stat_t base_st;
 
@@ -472,28 +403,10 @@ NTSTATUS fltsim__hostfs_create_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA 
         }
     }
 
-    if (name[len - 1] == L'\\') {
-        if (!a.dir_file)
-            return STATUS_OBJECT_NAME_INVALID;
-        len--;
-        if (len == 0)
-            return STATUS_OBJECT_NAME_INVALID;
-    }
-
-    /* The whole name is checked before any lookup, as memfs does. */
-    size_t last_start = 0;
-    for (size_t start = 0;;) {
-        size_t end = start;
-        while (end < len && name[end] != L'\\')
-            end++;
-        if (!fltsim__fs_component_valid(name + start, end - start))
-            return STATUS_OBJECT_NAME_INVALID;
-        if (end == len) {
-            last_start = start;
-            break;
-        }
-        start = end + 1;
-    }
+    size_t last_start;
+    status = fltsim__fs_create_path_check(&a, name, &len, &last_start);
+    if (!NT_SUCCESS(status))
+        return status;
     return create_path(fs, &a, base_rel, &base_st, name, len, last_start, info);
 }
 
@@ -561,9 +474,7 @@ NTSTATUS fltsim__hostfs_close_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA d
     struct hostfs_fcb *fcb = ccb->fcb;
     fcb->opens--;
     fltsim__hostfs_ccb_free(fs, ccb);
-    fo->FsContext = NULL;
-    fo->FsContext2 = NULL;
-    fo->SectionObjectPointer = NULL;
+    fltsim__fs_detach(fo);
     if (fcb->opens == 0 && fcb->kind != HOSTFS_VOLUME)
         fltsim__hostfs_fcb_free(fs, fcb);
     return STATUS_SUCCESS;

@@ -1,7 +1,8 @@
 /*
  * hostfs: IRP_MJ_DIRECTORY_CONTROL. Query directory reads the host directory
  * on each request (uv_fs_scandir), walks "." and ".." (below the root) and
- * then the entries in byte order of their host names, and packs the ones
+ * then the entries in NTFS's order (names compared upcased, as memfs keeps
+ * them; host names equal but for case in byte order), and packs the ones
  * matching the handle's pattern with fs_shared.c as memfs does. The position
  * is the host name of the last entry passed, so a scan survives entries being
  * added or removed between queries. Entries NT cannot show are skipped:
@@ -15,9 +16,26 @@
 #include "hostfs_internal.h"
 #include "sim_internal.h"
 
+/* NTFS lists a directory in the order of its upcased names. */
+static int compare_nt_order(const char *a, const char *b)
+{
+    WCHAR wa[256], wb[256];
+    size_t la = fltsim_utf8_to_utf16(a, wa, 256), lb = fltsim_utf8_to_utf16(b, wb, 256);
+    if (la != (size_t)-1 && lb != (size_t)-1) {
+        for (size_t i = 0; i < la && i < lb; i++) {
+            WCHAR ua = RtlUpcaseUnicodeChar(wa[i]), ub = RtlUpcaseUnicodeChar(wb[i]);
+            if (ua != ub)
+                return ua < ub ? -1 : 1;
+        }
+        if (la != lb)
+            return la < lb ? -1 : 1;
+    }
+    return strcmp(a, b);
+}
+
 static int compare_names(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return compare_nt_order(*(char *const *)a, *(char *const *)b);
 }
 
 void fltsim__hostfs_names_free(char **names, size_t count)
@@ -177,15 +195,9 @@ static const struct fltsim__fs_scan_ops scan_ops = {scan_next, scan_facts, scan_
 static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
                                 ULONG_PTR *information)
 {
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
-    FILE_INFORMATION_CLASS cls =
-        iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
-    ULONG length = iopb->Parameters.DirectoryControl.QueryDirectory.Length;
-    UCHAR *buf = iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer;
-    PUNICODE_STRING pattern = iopb->Parameters.DirectoryControl.QueryDirectory.FileName;
-    bool restart = (iopb->OperationFlags & SL_RESTART_SCAN) != 0;
-    bool single = (iopb->OperationFlags & SL_RETURN_SINGLE_ENTRY) != 0;
+    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, data->Iopb->TargetFileObject);
+    struct fltsim__fs_dir_query q;
+    bool starts;
     NTSTATUS status;
 
     if (ccb == NULL || ccb->fcb->kind != HOSTFS_DIRECTORY)
@@ -193,13 +205,9 @@ static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA dat
     if (ccb->cleaned_up)
         return STATUS_FILE_CLOSED;
     const struct hostfs_fcb *dir = ccb->fcb;
-    ULONG fixed = fltsim__directory_entry_fixed_size(cls);
-    if (fixed == 0)
-        return STATUS_INVALID_INFO_CLASS;
-    if (length < fixed)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
+    status = fltsim__fs_dir_query_decode(data, &q);
+    if (!NT_SUCCESS(status))
+        return status;
     if (dir->unlinked)
         return STATUS_FILE_DELETED;
 
@@ -209,16 +217,11 @@ static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA dat
     if (!NT_SUCCESS(status))
         return status;
 
-    /* As memfs: the pattern is fixed by the first query of the handle and
-     * replaced only by a restart that gives one. */
-    if (!ccb->scan_active || (restart && pattern != NULL)) {
-        status = fltsim__fs_pattern_take(&ccb->pattern, pattern);
-        if (!NT_SUCCESS(status))
-            goto out;
-    }
-    if (!ccb->scan_active || restart) {
-        ccb->scan_active = TRUE;
-        ccb->scan_first = TRUE;
+    status =
+        fltsim__fs_dir_query_begin(&q, &ccb->pattern, &ccb->scan_active, &ccb->scan_first, &starts);
+    if (!NT_SUCCESS(status))
+        goto out;
+    if (starts) {
         ccb->scan_phase = dir->rel[0] != '\0' ? 0 : 2; /* the root has no "." or ".." */
         free(ccb->resume);
         ccb->resume = NULL;
@@ -228,17 +231,11 @@ static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA dat
     s.ccb = ccb;
     s.dir = dir;
     if (ccb->resume != NULL)
-        while (s.pos < s.count && strcmp(s.names[s.pos], ccb->resume) <= 0)
+        while (s.pos < s.count && compare_nt_order(s.names[s.pos], ccb->resume) <= 0)
             s.pos++;
 
-    ULONG used = 0;
-    bool any = false;
     status =
-        fltsim__fs_scan_fill(cls, buf, length, single, &ccb->pattern, &scan_ops, &s, &any, &used);
-    if (!any)
-        status = ccb->scan_first ? STATUS_NO_SUCH_FILE : STATUS_NO_MORE_FILES;
-    ccb->scan_first = FALSE;
-    *information = any ? used : 0;
+        fltsim__fs_dir_query_fill(&q, &ccb->pattern, &scan_ops, &s, &ccb->scan_first, information);
 out:
     fltsim__hostfs_names_free(s.names, s.count);
     return status;

@@ -468,16 +468,9 @@ NTSTATUS fltsim__hostfs_set_info_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DAT
     if (ccb == NULL || ccb->fcb->kind == HOSTFS_VOLUME)
         return STATUS_INVALID_PARAMETER;
     struct hostfs_fcb *fcb = ccb->fcb;
-    ULONG min = fltsim__fs_set_min_size(cls);
-    if (min == 0)
-        return STATUS_INVALID_PARAMETER;
-    if (length < min)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
-    if (ccb->cleaned_up &&
-        !(cls == FileEndOfFileInformation && iopb->Parameters.SetFileInformation.AdvanceOnly))
-        return STATUS_FILE_CLOSED;
+    NTSTATUS status = fltsim__fs_set_check(data, ccb->cleaned_up);
+    if (!NT_SUCCESS(status))
+        return status;
     /* The position belongs to the file object, not the volume. */
     if ((fs->flags & FLTSIM_HOSTFS_READ_ONLY) && cls != FilePositionInformation)
         return STATUS_MEDIA_WRITE_PROTECTED;
@@ -511,14 +504,8 @@ NTSTATUS fltsim__hostfs_set_info_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DAT
     case FileRenameInformation:
         return set_rename(fs, ccb, buf, length, iopb->Parameters.SetFileInformation.ParentOfTarget,
                           iopb->Parameters.SetFileInformation.ReplaceIfExists);
-    case FilePositionInformation: {
-        FILE_POSITION_INFORMATION p;
-        memcpy(&p, buf, sizeof(p));
-        if (p.CurrentByteOffset.QuadPart < 0)
-            return STATUS_INVALID_PARAMETER;
-        fo->CurrentByteOffset = p.CurrentByteOffset;
-        return STATUS_SUCCESS;
-    }
+    case FilePositionInformation:
+        return fltsim__fs_set_position(fo, buf);
     default:
         return STATUS_INVALID_PARAMETER;
     }

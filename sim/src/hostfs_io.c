@@ -59,22 +59,12 @@ NTSTATUS fltsim__hostfs_read(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct h
     status = fltsim__hostfs_eof(fs, fcb, &eof);
     if (!NT_SUCCESS(status))
         return status;
-    status = fltsim__fs_resolve_offset(fo, eof, offset, false, &off);
-    if (!NT_SUCCESS(status))
+    status = fltsim__fs_rw_check(fo, irp_flags, eof, offset, length, buffer, false, &off);
+    if (!NT_SUCCESS(status) || length == 0)
         return status;
-    if (fltsim__fs_misaligned(irp_flags, off, length))
-        return STATUS_INVALID_PARAMETER;
-    if (length == 0) {
-        fltsim__fs_update_position(fo, irp_flags, off);
-        return STATUS_SUCCESS;
-    }
-    if (buffer == NULL)
-        return STATUS_INVALID_USER_BUFFER;
     if (off >= eof)
         return STATUS_END_OF_FILE;
-    ULONG64 count = eof - off, done;
-    if (count > length)
-        count = length;
+    ULONG64 count = fltsim__fs_span(eof, off, length), done;
     int r = transfer(fcb->fd, false, buffer, count, off, &done);
     if (r != 0)
         return fltsim__hostfs_status(r, true);
@@ -103,17 +93,9 @@ NTSTATUS fltsim__hostfs_write(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct 
     status = fltsim__hostfs_eof(fs, fcb, &eof);
     if (!NT_SUCCESS(status))
         return status;
-    status = fltsim__fs_resolve_offset(fo, eof, offset, true, &off);
-    if (!NT_SUCCESS(status))
+    status = fltsim__fs_rw_check(fo, irp_flags, eof, offset, length, buffer, true, &off);
+    if (!NT_SUCCESS(status) || length == 0)
         return status;
-    if (fltsim__fs_misaligned(irp_flags, off, length))
-        return STATUS_INVALID_PARAMETER;
-    if (length == 0) {
-        fltsim__fs_update_position(fo, irp_flags, off);
-        return STATUS_SUCCESS;
-    }
-    if (buffer == NULL)
-        return STATUS_INVALID_USER_BUFFER;
     status = fltsim__hostfs_fcb_writable(fs, fcb);
     if (!NT_SUCCESS(status))
         return status;
@@ -121,11 +103,9 @@ NTSTATUS fltsim__hostfs_write(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct 
     if (paging) {
         /* Paging I/O never moves the end of file: what lies beyond it is
          * dropped, and it changes no flags (as memfs). */
-        if (off >= eof)
+        ULONG64 count = fltsim__fs_span(eof, off, length);
+        if (count == 0)
             return STATUS_SUCCESS;
-        ULONG64 count = eof - off;
-        if (count > length)
-            count = length;
         r = transfer(fcb->fd, true, (void *)buffer, count, off, &done);
         if (r != 0)
             return fltsim__hostfs_status(r, true);

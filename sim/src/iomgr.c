@@ -772,48 +772,11 @@ NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *bu
 
 /* ---- information ---- */
 
-/* Fixed sizes the I/O manager checks before an IRP exists (0: no check). */
+/* Fixed sizes the I/O manager checks before an IRP exists (0: no check):
+ * the whole record, name included, of every class the simulator knows. */
 static ULONG info_min_length(FILE_INFORMATION_CLASS c)
 {
-    switch (c) {
-    case FileBasicInformation:
-        return sizeof(FILE_BASIC_INFORMATION);
-    case FileStandardInformation:
-        return sizeof(FILE_STANDARD_INFORMATION);
-    case FileInternalInformation:
-        return sizeof(FILE_INTERNAL_INFORMATION);
-    case FileEaInformation:
-        return sizeof(FILE_EA_INFORMATION);
-    case FileAccessInformation:
-        return sizeof(FILE_ACCESS_INFORMATION);
-    case FileNameInformation:
-        return sizeof(FILE_NAME_INFORMATION);
-    case FileRenameInformation:
-    case FileLinkInformation:
-        return sizeof(FILE_RENAME_INFORMATION);
-    case FileDispositionInformation:
-        return sizeof(FILE_DISPOSITION_INFORMATION);
-    case FileDispositionInformationEx:
-        return sizeof(FILE_DISPOSITION_INFORMATION_EX);
-    case FilePositionInformation:
-        return sizeof(FILE_POSITION_INFORMATION);
-    case FileModeInformation:
-        return sizeof(FILE_MODE_INFORMATION);
-    case FileAlignmentInformation:
-        return sizeof(FILE_ALIGNMENT_INFORMATION);
-    case FileAllInformation:
-        return sizeof(FILE_ALL_INFORMATION);
-    case FileAllocationInformation:
-        return sizeof(FILE_ALLOCATION_INFORMATION);
-    case FileEndOfFileInformation:
-        return sizeof(FILE_END_OF_FILE_INFORMATION);
-    case FileNetworkOpenInformation:
-        return sizeof(FILE_NETWORK_OPEN_INFORMATION);
-    case FileAttributeTagInformation:
-        return sizeof(FILE_ATTRIBUTE_TAG_INFORMATION);
-    default:
-        return 0;
-    }
+    return fltsim__file_info_size(c);
 }
 
 /* Access each information class needs (NtQuery/SetInformationFile). */

@@ -423,12 +423,6 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
     return status;
 }
 
-static bool fast_query_class(FILE_INFORMATION_CLASS cls)
-{
-    return cls == FileBasicInformation || cls == FileStandardInformation ||
-           cls == FileNetworkOpenInformation;
-}
-
 /* Fast I/O is an optimisation: declining is always correct, so anything
  * unusual goes to the IRP path, where the full rules apply. */
 static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
@@ -465,16 +459,8 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         handled = TRUE;
         break;
     case IRP_MJ_WRITE: {
-        if (n->kind != MEMFS_FILE)
-            break;
-        ULONG64 offset;
-        if (!NT_SUCCESS(fltsim__fs_resolve_offset(fo, n->eof, iopb->Parameters.Write.ByteOffset,
-                                                  true, &offset)))
-            break;
-        /* Extending a file takes the IRP path (as with the cache manager's
-         * fast write, which declines when the file size must change). */
-        if (iopb->Parameters.Write.Length != 0 &&
-            (offset > n->eof || iopb->Parameters.Write.Length > n->eof - offset))
+        /* Extending a file takes the IRP path. */
+        if (n->kind != MEMFS_FILE || !fltsim__fs_fast_write_fits(data, n->eof))
             break;
         status = fltsim__memfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
                                      iopb->Parameters.Write.Length,
@@ -483,7 +469,8 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     }
     case IRP_MJ_QUERY_INFORMATION:
-        if (!fast_query_class(iopb->Parameters.QueryFileInformation.FileInformationClass))
+        if (!fltsim__fs_fast_query_class(
+                iopb->Parameters.QueryFileInformation.FileInformationClass))
             break;
         status = fltsim__memfs_query_info(
             fs, fo, ccb, iopb->Parameters.QueryFileInformation.FileInformationClass,
@@ -517,12 +504,8 @@ static NTSTATUS memfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
         struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
         if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
             status = STATUS_INVALID_PARAMETER;
-        else if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION)
-            ccb->node->section_acquires++;
-        else if (ccb->node->section_acquires == 0)
-            status = STATUS_INVALID_DEVICE_STATE;
         else
-            ccb->node->section_acquires--;
+            status = fltsim__fs_section_sync(iopb->MajorFunction, &ccb->node->section_acquires);
     }
     uv_mutex_unlock(&fs->lock);
 

@@ -12,19 +12,6 @@
 
 #include "memfs_internal.h"
 
-/* What a create asks for, decoded once from the parameters. */
-struct create_args {
-    PFILE_OBJECT fo;
-    ACCESS_MASK access; /* generic rights mapped; MAXIMUM_ALLOWED still to resolve */
-    ULONG disposition;
-    USHORT share;
-    USHORT attributes; /* FileAttributes as given */
-    LONGLONG allocation;
-    bool dir_file, non_dir, delete_on_close, target_dir;
-};
-
-#define ACCESS_WRITE_BITS FLTSIM__FS_ACCESS_WRITE
-
 /* memfs keeps no security descriptors: every right asked for is granted.
  * MAXIMUM_ALLOWED becomes FILE_ALL_ACCESS, less the data-writing rights on a
  * read-only file (as NTFS grants it). */
@@ -56,13 +43,10 @@ void fltsim__memfs_ccb_free(struct fltsim_memfs *fs, struct memfs_ccb *ccb)
 /* Commits a successful create: IoSetShareAccess with the access granted (never
  * the wider mask an overwrite or supersede was checked with), the file
  * object's fields, and the counts. Cannot fail. */
-static void finish_open(struct fltsim_memfs *fs, const struct create_args *a, struct memfs_node *n,
-                        struct memfs_ccb *ccb, ACCESS_MASK granted)
+static void finish_open(struct fltsim_memfs *fs, const struct fltsim__fs_create *a,
+                        struct memfs_node *n, struct memfs_ccb *ccb, ACCESS_MASK granted)
 {
-    PFILE_OBJECT fo = a->fo;
-
-    fltsim__fs_share_set(&n->share, &ccb->share, fo, granted, a->share);
-
+    fltsim__fs_attach(a, &n->share, &ccb->share, granted, n, ccb, &n->section_objects);
     ccb->node = n;
     ccb->granted = granted;
     ccb->delete_on_close = a->delete_on_close && !a->target_dir;
@@ -70,25 +54,16 @@ static void finish_open(struct fltsim_memfs *fs, const struct create_args *a, st
     fs->open_count++;
     n->handles++;
     n->opens++;
-
-    fo->FsContext = n;
-    fo->FsContext2 = ccb;
-    fo->SectionObjectPointer = &n->section_objects;
 }
 
 /* Opens the volume itself (empty name, no related file object). */
-static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct create_args *a, ULONG_PTR *info)
+static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct fltsim__fs_create *a,
+                            ULONG_PTR *info)
 {
     struct memfs_node *v = fs->volume;
-    if (a->dir_file)
-        return STATUS_NOT_A_DIRECTORY;
-    if (a->target_dir)
-        return STATUS_INVALID_PARAMETER;
-    /* As fastfat: a volume can only be opened, never created or replaced. */
-    if (a->disposition != FILE_OPEN && a->disposition != FILE_OPEN_IF)
-        return STATUS_ACCESS_DENIED;
-    if (a->delete_on_close)
-        return STATUS_CANNOT_DELETE;
+    NTSTATUS status = fltsim__fs_open_volume_check(a);
+    if (!NT_SUCCESS(status))
+        return status;
     ACCESS_MASK access = resolve_access(a->access, v);
     if (fltsim__fs_share_conflict(&v->share, access, a->share))
         return STATUS_SHARING_VIOLATION;
@@ -100,35 +75,17 @@ static NTSTATUS open_volume(struct fltsim_memfs *fs, const struct create_args *a
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args *a,
+static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct fltsim__fs_create *a,
                               struct memfs_node *n, ULONG_PTR *info)
 {
-    ULONG disp = a->disposition;
-    bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
+    bool overwrite = fltsim__fs_overwrites(a->disposition);
     ACCESS_MASK access = resolve_access(a->access, n);
-
-    if (n->delete_pending)
-        return STATUS_DELETE_PENDING;
-    if (disp == FILE_CREATE) {
-        *info = FILE_EXISTS;
-        return STATUS_OBJECT_NAME_COLLISION;
-    }
-    if (n->kind == MEMFS_DIRECTORY && a->non_dir)
-        return STATUS_FILE_IS_A_DIRECTORY;
-    if (n->kind == MEMFS_FILE && a->dir_file)
-        return STATUS_NOT_A_DIRECTORY;
-    /* Assumption, mirroring fastfat: a directory cannot be overwritten or
-     * superseded, and the attempt reads as a name collision. */
-    if (n->kind == MEMFS_DIRECTORY && overwrite)
-        return STATUS_OBJECT_NAME_COLLISION;
-    if (a->delete_on_close && n == fs->root)
-        return STATUS_CANNOT_DELETE;
-    if (n->attributes & FILE_ATTRIBUTE_READONLY) {
-        if (n->kind == MEMFS_FILE && ((access & ACCESS_WRITE_BITS) || overwrite))
-            return STATUS_ACCESS_DENIED;
-        if (a->delete_on_close)
-            return STATUS_CANNOT_DELETE;
-    }
+    NTSTATUS status = fltsim__fs_open_existing_check(a, n->kind == MEMFS_DIRECTORY,
+                                                     n->delete_pending, n == fs->root, info);
+    if (NT_SUCCESS(status) && (n->attributes & FILE_ATTRIBUTE_READONLY))
+        status = fltsim__fs_readonly_check(a, n->kind == MEMFS_FILE, access);
+    if (!NT_SUCCESS(status))
+        return status;
     if (overwrite) {
         /* Overwriting must restate HIDDEN and SYSTEM (NTFS, as documented
          * for CreateFile with CREATE_ALWAYS / TRUNCATE_EXISTING). */
@@ -136,19 +93,7 @@ static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args 
         if ((a->attributes & keep) != keep)
             return STATUS_ACCESS_DENIED;
     }
-
-    /* As fastfat does, the share check treats an overwrite as writing and a
-     * supersede as deleting, even when those rights were not asked for: a
-     * file open without FILE_SHARE_WRITE cannot be truncated by another. The
-     * added rights only take part in the check; the share access recorded
-     * (and the file object's ReadAccess/WriteAccess/DeleteAccess) is what the
-     * open was granted, as fastfat's second IoCheckShareAccess leaves it. */
-    ACCESS_MASK share_mask = access;
-    if (disp == FILE_SUPERSEDE)
-        share_mask |= DELETE;
-    else if (overwrite)
-        share_mask |= FILE_WRITE_DATA;
-    if (fltsim__fs_share_conflict(&n->share, share_mask, a->share))
+    if (fltsim__fs_share_conflict(&n->share, fltsim__fs_create_share_mask(a, access), a->share))
         return STATUS_SHARING_VIOLATION;
 
     struct memfs_ccb *ccb = ccb_new(fs);
@@ -163,14 +108,11 @@ static NTSTATUS open_existing(struct fltsim_memfs *fs, const struct create_args 
         n->last_write_time = n->change_time = now;
     }
     finish_open(fs, a, n, ccb, access);
-    if (!overwrite)
-        *info = FILE_OPENED;
-    else
-        *info = disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+    *info = fltsim__fs_opened_info(a->disposition);
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS create_new(struct fltsim_memfs *fs, const struct create_args *a,
+static NTSTATUS create_new(struct fltsim_memfs *fs, const struct fltsim__fs_create *a,
                            struct memfs_node *parent, const WCHAR *name, size_t len,
                            ULONG_PTR *info)
 {
@@ -218,7 +160,7 @@ static NTSTATUS create_new(struct fltsim_memfs *fs, const struct create_args *a,
 /* SL_OPEN_TARGET_DIRECTORY: opens parent (the directory that holds, or would
  * hold, the last component) and leaves only the last component in FileName,
  * which is what a rename or link reads from the file object. */
-static NTSTATUS open_target(struct fltsim_memfs *fs, const struct create_args *a,
+static NTSTATUS open_target(struct fltsim_memfs *fs, const struct fltsim__fs_create *a,
                             struct memfs_node *parent, const WCHAR *last, size_t last_len,
                             bool exists, ULONG_PTR *info)
 {
@@ -231,49 +173,21 @@ static NTSTATUS open_target(struct fltsim_memfs *fs, const struct create_args *a
     if (ccb == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     finish_open(fs, a, parent, ccb, access);
-    memmove(a->fo->FileName.Buffer, last, last_len * sizeof(WCHAR));
-    a->fo->FileName.Length = (USHORT)(last_len * sizeof(WCHAR));
+    fltsim__fs_target_name(a->fo, last, last_len);
     *info = exists ? FILE_EXISTS : FILE_DOES_NOT_EXIST;
     return STATUS_SUCCESS;
 }
 
 NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *info)
 {
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct create_args a;
-    ULONG options = iopb->Parameters.Create.Options;
+    struct fltsim__fs_create a;
 
     *info = 0;
-    memset(&a, 0, sizeof(a));
-    a.fo = iopb->TargetFileObject;
-    if (a.fo == NULL || a.fo->FsContext != NULL || a.fo->FsContext2 != NULL ||
-        iopb->Parameters.Create.SecurityContext == NULL)
-        return STATUS_INVALID_PARAMETER;
-    a.access = fltsim__fs_map_generic(iopb->Parameters.Create.SecurityContext->DesiredAccess);
-    a.disposition = options >> 24;
-    a.share = iopb->Parameters.Create.ShareAccess;
-    a.attributes = iopb->Parameters.Create.FileAttributes;
-    a.allocation = iopb->Parameters.Create.AllocationSize.QuadPart;
-    a.dir_file = (options & FILE_DIRECTORY_FILE) != 0;
-    a.non_dir = (options & FILE_NON_DIRECTORY_FILE) != 0;
-    a.delete_on_close = (options & FILE_DELETE_ON_CLOSE) != 0;
-    a.target_dir = (iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY) != 0;
-
-    if (a.dir_file && a.non_dir)
-        return STATUS_INVALID_PARAMETER;
-    if (a.disposition > FILE_MAXIMUM_DISPOSITION)
-        return STATUS_INVALID_PARAMETER;
-    if (a.dir_file && a.disposition != FILE_CREATE && a.disposition != FILE_OPEN &&
-        a.disposition != FILE_OPEN_IF)
-        return STATUS_INVALID_PARAMETER;
-    if (a.allocation < 0)
-        return STATUS_INVALID_PARAMETER;
-
-    const UNICODE_STRING *fname = &a.fo->FileName;
-    if ((fname->Length & 1) != 0 || (fname->Length != 0 && fname->Buffer == NULL))
-        return STATUS_OBJECT_NAME_INVALID;
-    const WCHAR *name = fname->Buffer;
-    size_t len = fname->Length / sizeof(WCHAR);
+    NTSTATUS status = fltsim__fs_create_decode(data, &a);
+    if (!NT_SUCCESS(status))
+        return status;
+    const WCHAR *name = a.name;
+    size_t len = a.len;
     struct memfs_node *base;
 
     if (a.fo->RelatedFileObject != NULL) {
@@ -309,29 +223,10 @@ NTSTATUS fltsim__memfs_create_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA da
         }
     }
 
-    if (name[len - 1] == L'\\') {
-        if (!a.dir_file)
-            return STATUS_OBJECT_NAME_INVALID;
-        len--;
-        if (len == 0)
-            return STATUS_OBJECT_NAME_INVALID; /* "\\\\" or "x\\\\"-like: empty component */
-    }
-
-    /* The whole name is checked before any lookup, so a bad component is
-     * STATUS_OBJECT_NAME_INVALID wherever it sits. */
-    size_t last_start = 0;
-    for (size_t start = 0;;) {
-        size_t end = start;
-        while (end < len && name[end] != L'\\')
-            end++;
-        if (!fltsim__fs_component_valid(name + start, end - start))
-            return STATUS_OBJECT_NAME_INVALID;
-        if (end == len) {
-            last_start = start;
-            break;
-        }
-        start = end + 1;
-    }
+    size_t last_start;
+    status = fltsim__fs_create_path_check(&a, name, &len, &last_start);
+    if (!NT_SUCCESS(status))
+        return status;
 
     struct memfs_node *parent = base;
     for (size_t start = 0; start < last_start;) {
@@ -408,9 +303,7 @@ NTSTATUS fltsim__memfs_close_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA dat
     struct memfs_node *n = ccb->node;
     n->opens--;
     fltsim__memfs_ccb_free(fs, ccb);
-    fo->FsContext = NULL;
-    fo->FsContext2 = NULL;
-    fo->SectionObjectPointer = NULL;
+    fltsim__fs_detach(fo);
     if (n->unlinked && n->opens == 0)
         fltsim__memfs_node_free(fs, n);
     return STATUS_SUCCESS;

@@ -107,15 +107,9 @@ static const struct fltsim__fs_scan_ops scan_ops = {scan_next, scan_facts, scan_
 static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
                                 ULONG_PTR *information)
 {
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-    FILE_INFORMATION_CLASS cls =
-        iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
-    ULONG length = iopb->Parameters.DirectoryControl.QueryDirectory.Length;
-    UCHAR *buf = iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer;
-    PUNICODE_STRING pattern = iopb->Parameters.DirectoryControl.QueryDirectory.FileName;
-    bool restart = (iopb->OperationFlags & SL_RESTART_SCAN) != 0;
-    bool single = (iopb->OperationFlags & SL_RETURN_SINGLE_ENTRY) != 0;
+    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, data->Iopb->TargetFileObject);
+    struct fltsim__fs_dir_query q;
+    bool starts;
     NTSTATUS status;
 
     if (ccb == NULL || ccb->node->kind != MEMFS_DIRECTORY)
@@ -123,39 +117,22 @@ static NTSTATUS query_directory(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data
     if (ccb->cleaned_up)
         return STATUS_FILE_CLOSED;
     struct memfs_node *dir = ccb->node;
-    ULONG fixed = fltsim__directory_entry_fixed_size(cls);
-    if (fixed == 0)
-        return STATUS_INVALID_INFO_CLASS;
-    if (length < fixed)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
+    status = fltsim__fs_dir_query_decode(data, &q);
+    if (!NT_SUCCESS(status))
+        return status;
 
-    /* The pattern is fixed by the first query of the handle, and replaced
-     * only by a restart that gives one (SL_INDEX_SPECIFIED is ignored). */
-    if (!ccb->scan_active || (restart && pattern != NULL)) {
-        status = fltsim__fs_pattern_take(&ccb->pattern, pattern);
-        if (!NT_SUCCESS(status))
-            return status;
-    }
-    if (!ccb->scan_active || restart) {
-        ccb->scan_active = TRUE;
-        ccb->scan_first = TRUE;
+    status =
+        fltsim__fs_dir_query_begin(&q, &ccb->pattern, &ccb->scan_active, &ccb->scan_first, &starts);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (starts) {
         ccb->scan_phase = dir->parent != NULL ? 0 : 2; /* the root has no "." or ".." */
         ccb->resume_valid = FALSE;
     }
 
-    ULONG used = 0;
-    bool any = false;
     struct scan scan = {ccb, dir, {NULL, NULL, 0, 0}};
-    status = fltsim__fs_scan_fill(cls, buf, length, single, &ccb->pattern, &scan_ops, &scan, &any,
-                                  &used);
-
-    if (!any)
-        status = ccb->scan_first ? STATUS_NO_SUCH_FILE : STATUS_NO_MORE_FILES;
-    ccb->scan_first = FALSE;
-    *information = any ? used : 0;
-    return status;
+    return fltsim__fs_dir_query_fill(&q, &ccb->pattern, &scan_ops, &scan, &ccb->scan_first,
+                                     information);
 }
 
 NTSTATUS fltsim__memfs_directory_control_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,

@@ -315,17 +315,9 @@ NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA 
     if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
         return STATUS_INVALID_PARAMETER;
     struct memfs_node *n = ccb->node;
-    ULONG min = fltsim__fs_set_min_size(cls);
-    if (min == 0)
-        return STATUS_INVALID_PARAMETER;
-    if (length < min)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
-    /* After cleanup only the cache manager's valid-data advance may come. */
-    if (ccb->cleaned_up &&
-        !(cls == FileEndOfFileInformation && iopb->Parameters.SetFileInformation.AdvanceOnly))
-        return STATUS_FILE_CLOSED;
+    NTSTATUS status = fltsim__fs_set_check(data, ccb->cleaned_up);
+    if (!NT_SUCCESS(status))
+        return status;
 
     switch (cls) {
     case FileBasicInformation: {
@@ -356,14 +348,8 @@ NTSTATUS fltsim__memfs_set_info_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA 
     case FileRenameInformation:
         return set_rename(fs, ccb, buf, length, iopb->Parameters.SetFileInformation.ParentOfTarget,
                           iopb->Parameters.SetFileInformation.ReplaceIfExists);
-    case FilePositionInformation: {
-        FILE_POSITION_INFORMATION p;
-        memcpy(&p, buf, sizeof(p));
-        if (p.CurrentByteOffset.QuadPart < 0)
-            return STATUS_INVALID_PARAMETER;
-        fo->CurrentByteOffset = p.CurrentByteOffset;
-        return STATUS_SUCCESS;
-    }
+    case FilePositionInformation:
+        return fltsim__fs_set_position(fo, buf);
     default:
         return STATUS_INVALID_PARAMETER;
     }

@@ -25,22 +25,12 @@ NTSTATUS fltsim__memfs_read(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct mem
      * STATUS_FILE_CLOSED to anyone else). */
     if (ccb->cleaned_up && !paging)
         return STATUS_FILE_CLOSED;
-    status = fltsim__fs_resolve_offset(fo, n->eof, offset, false, &off);
-    if (!NT_SUCCESS(status))
+    status = fltsim__fs_rw_check(fo, irp_flags, n->eof, offset, length, buffer, false, &off);
+    if (!NT_SUCCESS(status) || length == 0)
         return status;
-    if (fltsim__fs_misaligned(irp_flags, off, length))
-        return STATUS_INVALID_PARAMETER;
-    if (length == 0) {
-        fltsim__fs_update_position(fo, irp_flags, off);
-        return STATUS_SUCCESS;
-    }
-    if (buffer == NULL)
-        return STATUS_INVALID_USER_BUFFER;
     if (off >= n->eof)
         return STATUS_END_OF_FILE;
-    ULONG64 count = n->eof - off;
-    if (count > length)
-        count = length;
+    ULONG64 count = fltsim__fs_span(n->eof, off, length);
     memcpy(buffer, n->data + off, (size_t)count);
     *information = (ULONG_PTR)count;
     fltsim__fs_update_position(fo, irp_flags, off + count);
@@ -61,27 +51,17 @@ NTSTATUS fltsim__memfs_write(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct me
         return STATUS_INVALID_DEVICE_REQUEST;
     if (ccb->cleaned_up && !paging)
         return STATUS_FILE_CLOSED;
-    status = fltsim__fs_resolve_offset(fo, n->eof, offset, true, &off);
-    if (!NT_SUCCESS(status))
+    status = fltsim__fs_rw_check(fo, irp_flags, n->eof, offset, length, buffer, true, &off);
+    if (!NT_SUCCESS(status) || length == 0)
         return status;
-    if (fltsim__fs_misaligned(irp_flags, off, length))
-        return STATUS_INVALID_PARAMETER;
-    if (length == 0) {
-        fltsim__fs_update_position(fo, irp_flags, off);
-        return STATUS_SUCCESS;
-    }
-    if (buffer == NULL)
-        return STATUS_INVALID_USER_BUFFER;
 
     if (paging) {
         /* Paging I/O never moves the end of file: what lies beyond it is
          * dropped. It carries data written earlier through the cache, whose
          * times and flags were set then, so nothing else changes. */
-        if (off >= n->eof)
+        ULONG64 count = fltsim__fs_span(n->eof, off, length);
+        if (count == 0)
             return STATUS_SUCCESS;
-        ULONG64 count = n->eof - off;
-        if (count > length)
-            count = length;
         memcpy(n->data + off, buffer, (size_t)count);
         *information = (ULONG_PTR)count;
         return STATUS_SUCCESS;

@@ -5,7 +5,19 @@
 #ifndef FLTSIM_SIM_INTERNAL_H
 #define FLTSIM_SIM_INTERNAL_H
 
+#include <stdbool.h>
+
 #include <fltsim/model.h>
+
+/* sizeof the FILE_INFORMATION_CLASS record of info_class, or 0 for a class
+ * the simulator does not know. Cannot fail. */
+ULONG fltsim__file_info_size(FILE_INFORMATION_CLASS info_class);
+/* The part of that record before its variable-length name (the whole record
+ * when it has none), or 0 for a class the simulator does not know. */
+ULONG fltsim__file_info_fixed_size(FILE_INFORMATION_CLASS info_class);
+/* TRUE when the record ends in a variable-length name (or the class is not
+ * known): its size says nothing about what a query returns. */
+bool fltsim__file_info_named(FILE_INFORMATION_CLASS info_class);
 
 /* The fixed part (before FileName) of a directory-enumeration class, or 0 for
  * a class that is not one. Cannot fail. */

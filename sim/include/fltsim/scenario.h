@@ -22,9 +22,14 @@ struct fltsim_scenario;
 /* Reads and validates the scenario file at path. On failure returns
  * STATUS_INVALID_PARAMETER (or STATUS_OBJECT_NAME_NOT_FOUND when the file
  * cannot be opened, STATUS_INSUFFICIENT_RESOURCES) and writes into error
- * (error_size bytes, always terminated) one line
+ * (error_size bytes, always terminated; NULL or 0 for none) one line
  * "FILE:LINE:COLUMN: what is wrong; what was expected", *out being NULL.
- * Shared objects named by the scenario are checked to exist but not loaded. */
+ * FILE is path as given. Shared objects named by the scenario are opened
+ * once (dlopen RTLD_NOW | RTLD_LOCAL) to check that they load and export
+ * DriverEntry (and FltSimCompletePended where a complete_pended step needs
+ * it), then closed. Any thread; the scenario is immutable afterwards, so
+ * several threads may run it, each run building its own system.
+ * fltsim_scenario_free frees it (NULL is ignored). */
 NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, char *error,
                               size_t error_size);
 void fltsim_scenario_free(struct fltsim_scenario *scenario);
@@ -45,7 +50,9 @@ struct fltsim_scenario_run_options {
     bool override_seed;
     ULONG64 seed;
     enum fltsim_verifier_mode verifier;
-    /* Where the user's trace goes (NULL: none). The runner adds a note per step. */
+    /* Where the user's trace goes (NULL: none). The runner adds a note per
+     * step and serializes the events and notes it forwards; it neither
+     * finishes nor frees the sinks. */
     struct fltsim_trace_tee *trace;
     /* Failed expectations and errors, one line each naming the step (and the
      * scenario file line); NULL = stderr. */
@@ -61,18 +68,27 @@ struct fltsim_scenario_result {
     ULONG steps_run;
     ULONG expectations_checked;
     ULONG expectations_failed;
-    ULONG reports;         /* verifier reports */
-    bool golden_checked;
+    ULONG reports;         /* verifier reports, those raised at shutdown included */
+    bool golden_checked;   /* compared, or written (update_golden) */
     bool golden_mismatch;  /* the first difference is in the log */
     bool error;            /* the run could not be carried out (log says why) */
 };
 
-/* Runs the scenario. Returns STATUS_SUCCESS when the run was carried out and
- * every expectation held (golden trace included, and no verifier report in
- * strict mode); STATUS_UNSUCCESSFUL when an expectation failed;
- * another error status when the run could not be carried out (a filter's
- * shared object would not load, a volume would not mount). *result (optional)
- * tells the details. */
+/* Runs the scenario on a fresh system (options may be NULL: what the file
+ * says). The calling thread is the runner: it must not be inside a fltsim
+ * callback, and under the deterministic executor it is the system's own
+ * thread for the run; it runs as the System process (4, thread 8) meanwhile
+ * and gets its identity back. Returns STATUS_SUCCESS when the run was carried
+ * out and every expectation held (golden trace included, and in strict mode
+ * no verifier report beyond the expected ones); STATUS_UNSUCCESSFUL when an
+ * expectation failed (or the golden trace could not be written); another
+ * error status when the run could not be carried out (registry, volume,
+ * filter or thread setup failed: the log says which; STATUS_INVALID_PARAMETER
+ * for update_golden without a golden file or under the concurrent executor).
+ * *result (optional) tells the details. A filter that never completes what
+ * it pended makes the run wait forever under the concurrent executor (the
+ * deterministic one reports the deadlock and aborts), as a real requestor
+ * would. */
 NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
                              const struct fltsim_scenario_run_options *options,
                              struct fltsim_scenario_result *result);

@@ -1,9 +1,8 @@
 /*
- * The fltsim program. With no arguments (or "demo") it runs the built-in demo:
- * example minifilters over memfs volumes, a few operations (one of them
- * pended in a post and finished by a work item), and the trace of every
- * callback in the order FltMgr calls them. The scenario runner and the
- * other subcommands arrive with the scenario files (README "Roadmap").
+ * The built-in demo (`fltsim` with no command): example minifilters over memfs
+ * volumes, a few operations (one of them pended in a post and finished by a
+ * work item), and the trace of every callback in the order FltMgr calls them,
+ * in any trace format.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,26 +11,8 @@
 #include <example_filters.h>
 #include <fltsim/io.h>
 #include <fltsim/memfs.h>
-#include <fltsim/trace.h>
 
-static void usage(FILE *out)
-{
-    fputs("usage: fltsim [demo] [--threads] [--concurrent] [--seed N] [--trace FORMAT]\n"
-          "\n"
-          "  demo          run the built-in demo (the default): PassThrough at altitude\n"
-          "                370030, AccessBlocker at 85000 and ReadQuota at 260000 over\n"
-          "                memfs volumes, printing every callback as FltMgr calls it\n"
-          "  --threads     show the thread and IRQL on every line (the text trace shows\n"
-          "                them where they change)\n"
-          "  --concurrent  run work items and completions on real threads (libuv)\n"
-          "                instead of the deterministic executor\n"
-          "  --seed N      seed of the deterministic executor (default 1)\n"
-          "  --trace FORMAT  text (the default), jsonl, mermaid or normalized; other\n"
-          "                formats than text send the filters' DbgPrint output to\n"
-          "                standard error\n"
-          "  -h, --help    show this help\n",
-          out);
-}
+#include "cli.h"
 
 static void print_debug(void *ctx, const char *text)
 {
@@ -42,12 +23,13 @@ static void print_debug(void *ctx, const char *text)
         fputc('\n', out);
 }
 
-/* The demo's trace sink: steps are notes in it. */
 static struct fltsim_trace_sink *demo_sink;
 
+/* A step of the demo: a paragraph in the text trace, a note elsewhere. */
 static void step(const char *what)
 {
-    fltsim_trace_sink_note(demo_sink, what);
+    if (demo_sink != NULL)
+        fltsim_trace_sink_note(demo_sink, what);
 }
 
 static int check(NTSTATUS status, const char *what)
@@ -60,13 +42,6 @@ static int check(NTSTATUS status, const char *what)
             fltsim_last_error());
     return 1;
 }
-
-struct demo_options {
-    bool show_threads;
-    enum fltsim_trace_format format;
-    bool concurrent;
-    ULONG64 seed;
-};
 
 /* The second part: a post that pends. */
 static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
@@ -118,7 +93,7 @@ static int demo_pending_post(fltsim_system *sys, fltsim_driver **quota)
     return failed;
 }
 
-static int run_demo(const struct demo_options *options)
+int cli_demo(const struct cli_options *options)
 {
     static const char readme[] = "Hello from memfs, below two minifilters.\n";
     fltsim_system *sys = NULL;
@@ -127,25 +102,26 @@ static int run_demo(const struct demo_options *options)
     fltsim_driver *passthrough = NULL, *blocker = NULL, *quota = NULL;
     int failed = 0;
 
-    /* DbgPrint lines go between the text trace's lines, where they were
-     * printed; they would break the other formats. */
-    bool text = options->format == FLTSIM_TRACE_TEXT;
-    fltsim_debug_set_sink(print_debug, text ? stdout : stderr);
-    if (check(fltsim_trace_sink_create(options->format, stdout,
-                                       options->show_threads ? FLTSIM_TRACE_SHOW_THREADS : 0,
-                                       &demo_sink),
-              "fltsim_trace_sink_create"))
-        return 1;
+    FILE *trace_out = NULL;
+    if (!cli_trace_open(options, FLTSIM_TRACE_TEXT, &demo_sink, &trace_out))
+        return CLI_EXIT_ERROR;
+    /* The filters' DbgPrint output goes between the text trace's lines; the
+     * other formats are for programs, so it goes to standard error there. */
+    bool text =
+        demo_sink != NULL && (!options->trace_set || options->trace_format == FLTSIM_TRACE_TEXT);
+    fltsim_debug_set_sink(print_debug, text ? trace_out : stderr);
 
-    struct fltsim_system_options sys_options = {.executor = options->concurrent
-                                                                ? FLTSIM_EXECUTOR_CONCURRENT
-                                                                : FLTSIM_EXECUTOR_DETERMINISTIC,
-                                                .seed = options->seed};
+    struct fltsim_system_options sys_options = {
+        .executor = options->executor_set ? options->executor : FLTSIM_EXECUTOR_DETERMINISTIC,
+        .seed = options->seed_set ? options->seed : 1};
     if (check(fltsim_system_create(&sys_options, &sys), "fltsim_system_create")) {
-        fltsim_trace_sink_destroy(demo_sink);
-        return 1;
+        cli_trace_close(demo_sink, trace_out);
+        demo_sink = NULL;
+        fltsim_debug_set_sink(NULL, NULL);
+        return CLI_EXIT_ERROR;
     }
-    fltsim_system_set_trace(sys, fltsim_trace_sink_event, demo_sink);
+    if (demo_sink != NULL)
+        fltsim_system_set_trace(sys, fltsim_trace_sink_event, demo_sink);
     if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
         goto out;
     failed |= check(fltsim_memfs_add_file(fs, L"\\readme.txt", readme, sizeof(readme) - 1),
@@ -221,49 +197,18 @@ static int run_demo(const struct demo_options *options)
     failed |= check(fltsim_driver_unload(passthrough, 0), "unload PassThrough");
 
     ULONG reports = fltsim_system_report_count(sys);
-    fprintf(text ? stdout : stderr, "\nverifier reports: %u\n", (unsigned)reports);
+    char summary[64];
+    snprintf(summary, sizeof(summary), "verifier reports: %u", (unsigned)reports);
+    step(summary);
+    if (reports != 0)
+        fprintf(stderr, "fltsim: the demo's filters got %u verifier reports\n", (unsigned)reports);
     failed |= reports != 0;
 
 out:
     fltsim_system_destroy(sys);
     fltsim_debug_set_sink(NULL, NULL);
-    failed |= check(fltsim_trace_sink_finish(demo_sink), "writing the trace");
-    fltsim_trace_sink_destroy(demo_sink);
+    if (!cli_trace_close(demo_sink, trace_out))
+        failed = 1;
     demo_sink = NULL;
-    return failed ? 1 : 0;
-}
-
-int main(int argc, char **argv)
-{
-    struct demo_options options = {.seed = 1, .format = FLTSIM_TRACE_TEXT};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--threads") == 0) {
-            options.show_threads = true;
-        } else if (strcmp(argv[i], "--concurrent") == 0) {
-            options.concurrent = true;
-        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            char *end;
-            options.seed = strtoull(argv[++i], &end, 0);
-            if (*end != '\0') {
-                fprintf(stderr, "fltsim: --seed needs a number, not '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
-            if (!fltsim_trace_format_parse(argv[++i], &options.format)) {
-                fprintf(stderr,
-                        "fltsim: --trace: unknown format '%s' (text, jsonl, mermaid, "
-                        "normalized)\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "demo") != 0) {
-            fprintf(stderr, "fltsim: unknown argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    return run_demo(&options);
+    return failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

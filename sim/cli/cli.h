@@ -1,0 +1,48 @@
+/*
+ * The fltsim program's pieces: option parsing shared by the subcommands
+ * (main.c) and the built-in demo (demo.c).
+ */
+#ifndef FLTSIM_CLI_H
+#define FLTSIM_CLI_H
+
+#include <stdio.h>
+
+#include <fltsim/scenario.h>
+#include <fltsim/trace.h>
+
+/* Exit statuses (README "The fltsim program"). */
+#define CLI_EXIT_OK 0      /* everything held */
+#define CLI_EXIT_FAILED 1  /* an expectation failed, a verifier report in strict mode */
+#define CLI_EXIT_USAGE 2   /* bad command line */
+#define CLI_EXIT_INVALID 3 /* a scenario file is invalid or cannot be read */
+#define CLI_EXIT_ERROR 4   /* the run could not be carried out (e.g. out of memory) */
+
+struct cli_options {
+    bool executor_set;
+    enum fltsim_executor_kind executor;
+    bool seed_set;
+    ULONG64 seed;
+    bool trace_set; /* --trace given */
+    bool trace_off; /* --trace none */
+    enum fltsim_trace_format trace_format;
+    const char *trace_out; /* --trace-out FILE, NULL = standard output */
+    bool show_threads;     /* --threads */
+    enum fltsim_verifier_mode verifier;
+    bool update_golden;
+    bool quiet;
+    bool dbgprint; /* --dbgprint: the filters' DbgPrint output to standard error */
+};
+
+/* Opens the trace destination the options name and creates a sink of the
+ * options' format (or default_format when --trace was not given) writing to it.
+ * *sink stays NULL for --trace none. Returns false after printing why. */
+bool cli_trace_open(const struct cli_options *options, enum fltsim_trace_format default_format,
+                    struct fltsim_trace_sink **sink, FILE **stream);
+/* Finishes and frees the sink and closes the stream if it is a file. Returns
+ * false when writing the trace failed. */
+bool cli_trace_close(struct fltsim_trace_sink *sink, FILE *stream);
+
+/* Runs the built-in demo; returns an exit status. */
+int cli_demo(const struct cli_options *options);
+
+#endif /* FLTSIM_CLI_H */

@@ -1,0 +1,412 @@
+/*
+ * The fltsim program: `fltsim` (the built-in demo), `fltsim run FILE...`,
+ * `fltsim check FILE...`, `fltsim filters`, and `--help` for each. Exit
+ * statuses are in cli.h and the README.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <example_filters.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    const char *synopsis;
+    const char *help; /* the options and what the command does */
+    bool takes_files;
+    int (*run)(const struct cli_options *options, int nfiles, char **files);
+};
+
+static const char run_options_help[] =
+    "  --executor KIND     deterministic (default: what the scenario says) or concurrent\n"
+    "  --concurrent        same as --executor concurrent\n"
+    "  --seed N            seed of the deterministic executor\n"
+    "  --trace FORMAT      text, jsonl, mermaid, normalized or none\n"
+    "  --trace-out FILE    write the trace to FILE instead of standard output\n"
+    "  --threads           text trace: show the thread and IRQL of each callback\n"
+    "  --verifier MODE     strict (a verifier report fails the run) or report\n";
+
+static int cmd_demo(const struct cli_options *options, int nfiles, char **files);
+static int cmd_run(const struct cli_options *options, int nfiles, char **files);
+static int cmd_check(const struct cli_options *options, int nfiles, char **files);
+static int cmd_filters(const struct cli_options *options, int nfiles, char **files);
+
+static const struct command commands[] = {
+    {"demo", "fltsim [demo] [OPTIONS]",
+     "Runs the built-in demo: example minifilters (PassThrough 370030, AccessBlocker 85000,\n"
+     "ReadQuota 260000) over memfs volumes, printing every callback in the order FltMgr\n"
+     "calls it; one read is pended in a post and finished by a deferred I/O work item.\n"
+     "The trace defaults to text.\n",
+     false, cmd_demo},
+    {"run", "fltsim run [OPTIONS] [--update-golden] [--dbgprint] [-q] FILE...",
+     "Runs each scenario file and checks its expectations and, under the deterministic\n"
+     "executor, its golden trace. Prints one PASS or FAIL line per file (-q: failures\n"
+     "only). Exit status 0 only when every expectation of every file holds.\n"
+     "  --update-golden     rewrite each scenario's golden trace instead of comparing\n"
+     "  --dbgprint          the filters' DbgPrint output to standard error (a text trace\n"
+     "                      shows it between its lines; otherwise it is dropped)\n"
+     "  -q, --quiet         print only failures\n"
+     "The trace (none unless --trace is given) covers every file, one after another.\n",
+     true, cmd_run},
+    {"check", "fltsim check FILE...",
+     "Validates each scenario file without running it: YAML syntax, keys, names, handles,\n"
+     "altitudes, filters (shared objects are opened to find DriverEntry). Prints\n"
+     "FILE:LINE:COLUMN: problem for the first error of each invalid file.\n",
+     true, cmd_check},
+    {"filters", "fltsim filters",
+     "Lists the built-in example filters a scenario can load with `builtin: NAME`.\n", false,
+     cmd_filters},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static bool command_has_run_options(const struct command *cmd)
+{
+    return cmd->run == cmd_demo || cmd->run == cmd_run;
+}
+
+static void usage_command(FILE *out, const struct command *cmd)
+{
+    fprintf(out, "usage: %s\n\n%s", cmd->synopsis, cmd->help);
+    if (command_has_run_options(cmd))
+        fputs(run_options_help, out);
+    fputs("  -h, --help          show this help\n", out);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: fltsim [COMMAND] [OPTIONS] [FILE...]\n"
+          "\n"
+          "A user-mode simulator of the Windows Filter Manager callback model.\n"
+          "\n"
+          "commands:\n"
+          "  demo      run the built-in demo (the default)\n"
+          "  run       run scenario files and check their expectations\n"
+          "  check     validate scenario files without running them\n"
+          "  filters   list the built-in example filters\n"
+          "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
+          "\n"
+          "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error,\n"
+          "3 invalid scenario file, 4 the run could not be carried out\n",
+          out);
+}
+
+static int usage_error(const struct command *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "fltsim%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'fltsim %s--help'.\n", cmd ? cmd->name : "");
+    return CLI_EXIT_USAGE;
+}
+
+bool cli_trace_open(const struct cli_options *options, enum fltsim_trace_format default_format,
+                    struct fltsim_trace_sink **sink, FILE **stream)
+{
+    *sink = NULL;
+    *stream = NULL;
+    if (options->trace_off)
+        return true;
+    enum fltsim_trace_format format = options->trace_set ? options->trace_format : default_format;
+    FILE *out = stdout;
+    if (options->trace_out != NULL) {
+        out = fopen(options->trace_out, "w");
+        if (out == NULL) {
+            fprintf(stderr, "fltsim: cannot write the trace to '%s': %s\n", options->trace_out,
+                    strerror(errno));
+            return false;
+        }
+    }
+    ULONG flags = options->show_threads ? FLTSIM_TRACE_SHOW_THREADS : 0;
+    if (!NT_SUCCESS(fltsim_trace_sink_create(format, out, flags, sink))) {
+        fprintf(stderr, "fltsim: cannot create the %s trace sink\n",
+                fltsim_trace_format_name(format));
+        if (out != stdout)
+            fclose(out);
+        return false;
+    }
+    *stream = out;
+    return true;
+}
+
+bool cli_trace_close(struct fltsim_trace_sink *sink, FILE *stream)
+{
+    bool ok = true;
+    if (sink != NULL) {
+        ok = NT_SUCCESS(fltsim_trace_sink_finish(sink));
+        fltsim_trace_sink_destroy(sink);
+    }
+    if (stream != NULL && stream != stdout && fclose(stream) != 0)
+        ok = false;
+    if (!ok)
+        fprintf(stderr, "fltsim: writing the trace failed\n");
+    return ok;
+}
+
+static int cmd_demo(const struct cli_options *options, int nfiles, char **files)
+{
+    (void)nfiles;
+    (void)files;
+    return cli_demo(options);
+}
+
+static int cmd_filters(const struct cli_options *options, int nfiles, char **files)
+{
+    (void)options;
+    (void)nfiles;
+    (void)files;
+    printf("%-14s %-16s %-9s %s\n", "NAME", "SERVICE", "ALTITUDE", "WHAT IT SHOWS");
+    for (size_t i = 0; i < fltsim_example_filter_count; i++) {
+        const struct fltsim_example_filter *f = &fltsim_example_filters[i];
+        char service[64], altitude[32];
+        fltsim_utf16_to_utf8(f->service_name, fltsim_wcslen(f->service_name), service,
+                             sizeof(service));
+        fltsim_utf16_to_utf8(f->altitude, fltsim_wcslen(f->altitude), altitude, sizeof(altitude));
+        printf("%-14s %-16s %-9s %s\n", f->name, service, altitude, f->summary);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int cmd_check(const struct cli_options *options, int nfiles, char **files)
+{
+    int status = CLI_EXIT_OK;
+    for (int i = 0; i < nfiles; i++) {
+        char error[1024];
+        struct fltsim_scenario *scenario = NULL;
+        NTSTATUS st = fltsim_scenario_load(files[i], &scenario, error, sizeof(error));
+        if (!NT_SUCCESS(st)) {
+            fprintf(stderr, "%s\n", error);
+            status = CLI_EXIT_INVALID;
+            continue;
+        }
+        if (!options->quiet)
+            printf("OK    %s: %s\n", files[i], fltsim_scenario_title(scenario));
+        fltsim_scenario_free(scenario);
+    }
+    return status;
+}
+
+/* DbgPrint output: between the lines of a text trace, to standard error with
+ * --dbgprint, else nowhere (a passing run stays quiet). */
+static void debug_to_stream(void *ctx, const char *text)
+{
+    FILE *out = ctx;
+    size_t n = strlen(text);
+    fprintf(out, "      | %s%s", text, n == 0 || text[n - 1] != '\n' ? "\n" : "");
+}
+
+static void debug_drop(void *ctx, const char *text)
+{
+    (void)ctx;
+    (void)text;
+}
+
+static int cmd_run(const struct cli_options *options, int nfiles, char **files)
+{
+    struct fltsim_trace_sink *sink = NULL;
+    FILE *stream = NULL;
+    if (options->trace_set && !options->trace_off &&
+        !cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
+        return CLI_EXIT_ERROR;
+    struct fltsim_trace_tee tee = {{sink}};
+    if (sink != NULL && options->trace_format == FLTSIM_TRACE_TEXT)
+        fltsim_debug_set_sink(debug_to_stream, stream);
+    else if (options->dbgprint)
+        fltsim_debug_set_sink(debug_to_stream, stderr);
+    else
+        fltsim_debug_set_sink(debug_drop, NULL);
+
+    /* The verdicts go to standard error when the trace has standard output. */
+    FILE *verdicts = stream == stdout ? stderr : stdout;
+    int status = CLI_EXIT_OK;
+    for (int i = 0; i < nfiles; i++) {
+        char error[1024];
+        struct fltsim_scenario *scenario = NULL;
+        NTSTATUS st = fltsim_scenario_load(files[i], &scenario, error, sizeof(error));
+        if (!NT_SUCCESS(st)) {
+            fprintf(stderr, "%s\n", error);
+            if (status == CLI_EXIT_OK || status == CLI_EXIT_FAILED)
+                status = CLI_EXIT_INVALID;
+            continue;
+        }
+        if (sink != NULL) {
+            char note[512];
+            snprintf(note, sizeof(note), "scenario %s: %s", files[i],
+                     fltsim_scenario_title(scenario));
+            fltsim_trace_sink_note(sink, note);
+        }
+        struct fltsim_scenario_run_options run = {
+            .override_executor = options->executor_set,
+            .executor = options->executor,
+            .override_seed = options->seed_set,
+            .seed = options->seed,
+            .verifier = options->verifier,
+            .trace = sink != NULL ? &tee : NULL,
+            .log = stderr,
+            .update_golden = options->update_golden,
+        };
+        struct fltsim_scenario_result result;
+        memset(&result, 0, sizeof(result));
+        st = fltsim_scenario_run(scenario, &run, &result);
+        const char *verdict = NT_SUCCESS(st) ? "PASS" : result.error ? "ERROR" : "FAIL";
+        if (!NT_SUCCESS(st) || !options->quiet) {
+            fprintf(verdicts,
+                    "%-5s %s: %lu steps, %lu expectations (%lu failed), %lu verifier reports%s\n",
+                    verdict, files[i], (unsigned long)result.steps_run,
+                    (unsigned long)result.expectations_checked,
+                    (unsigned long)result.expectations_failed, (unsigned long)result.reports,
+                    result.golden_mismatch                            ? ", golden trace differs"
+                    : result.golden_checked && options->update_golden ? ", golden trace written"
+                    : result.golden_checked                           ? ", golden trace matches"
+                                                                      : "");
+            fflush(verdicts);
+        }
+        if (!NT_SUCCESS(st)) {
+            int s = result.error ? CLI_EXIT_ERROR : CLI_EXIT_FAILED;
+            if (s > status)
+                status = s;
+        }
+        fltsim_scenario_free(scenario);
+    }
+    fltsim_debug_set_sink(NULL, NULL);
+    if (!cli_trace_close(sink, stream) && status == CLI_EXIT_OK)
+        status = CLI_EXIT_ERROR;
+    return status;
+}
+
+/* Parses the option at argv[*i] into options. Returns 0, or an exit status
+ * after printing the problem. Sets *help for -h/--help. */
+static int parse_option(const struct command *cmd, int argc, char **argv, int *i,
+                        struct cli_options *options, bool *help)
+{
+    const char *arg = argv[*i];
+    const char *value = NULL;
+    bool run_opts = command_has_run_options(cmd);
+#define NEED_VALUE()                                                                               \
+    do {                                                                                           \
+        if (*i + 1 >= argc)                                                                        \
+            return usage_error(cmd, "option '%s' needs a value", arg);                             \
+        value = argv[++*i];                                                                        \
+    } while (0)
+
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        *help = true;
+    } else if (cmd->run == cmd_run && (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)) {
+        options->quiet = true;
+    } else if (cmd->run == cmd_check && (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)) {
+        options->quiet = true;
+    } else if (cmd->run == cmd_run && strcmp(arg, "--update-golden") == 0) {
+        options->update_golden = true;
+    } else if (run_opts && strcmp(arg, "--concurrent") == 0) {
+        options->executor_set = true;
+        options->executor = FLTSIM_EXECUTOR_CONCURRENT;
+    } else if (run_opts && strcmp(arg, "--executor") == 0) {
+        NEED_VALUE();
+        options->executor_set = true;
+        if (strcmp(value, "deterministic") == 0)
+            options->executor = FLTSIM_EXECUTOR_DETERMINISTIC;
+        else if (strcmp(value, "concurrent") == 0)
+            options->executor = FLTSIM_EXECUTOR_CONCURRENT;
+        else
+            return usage_error(cmd, "--executor takes deterministic or concurrent, not '%s'",
+                               value);
+    } else if (run_opts && strcmp(arg, "--seed") == 0) {
+        NEED_VALUE();
+        char *end;
+        errno = 0;
+        options->seed = strtoull(value, &end, 0);
+        if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0)
+            return usage_error(cmd, "--seed needs an unsigned number, not '%s'", value);
+        options->seed_set = true;
+    } else if (run_opts && strcmp(arg, "--trace") == 0) {
+        NEED_VALUE();
+        options->trace_set = true;
+        options->trace_off = strcmp(value, "none") == 0;
+        if (!options->trace_off && !fltsim_trace_format_parse(value, &options->trace_format))
+            return usage_error(
+                cmd, "--trace takes text, jsonl, mermaid, normalized or none, not '%s'", value);
+    } else if (run_opts && strcmp(arg, "--trace-out") == 0) {
+        NEED_VALUE();
+        options->trace_out = value;
+    } else if (cmd->run == cmd_run && strcmp(arg, "--dbgprint") == 0) {
+        options->dbgprint = true;
+    } else if (run_opts && strcmp(arg, "--threads") == 0) {
+        options->show_threads = true;
+    } else if (run_opts && strcmp(arg, "--verifier") == 0) {
+        NEED_VALUE();
+        if (strcmp(value, "strict") == 0)
+            options->verifier = FLTSIM_VERIFIER_STRICT;
+        else if (strcmp(value, "report") == 0)
+            options->verifier = FLTSIM_VERIFIER_REPORT;
+        else
+            return usage_error(cmd, "--verifier takes strict or report, not '%s'", value);
+    } else {
+        return usage_error(cmd, "unknown option '%s'", arg);
+    }
+#undef NEED_VALUE
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int first = 1;
+    const struct command *cmd = find_command("demo");
+    if (argc > 1 && argv[1][0] != '-') {
+        if (strcmp(argv[1], "help") == 0) {
+            if (argc == 2) {
+                usage(stdout);
+                return CLI_EXIT_OK;
+            }
+            const struct command *which = find_command(argv[2]);
+            if (which == NULL || argc > 3)
+                return usage_error(NULL, "help: no command '%s'", argv[2]);
+            usage_command(stdout, which);
+            return CLI_EXIT_OK;
+        }
+        cmd = find_command(argv[1]);
+        if (cmd == NULL)
+            return usage_error(NULL, "unknown command '%s'", argv[1]);
+        first = 2;
+    } else if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        usage(stdout);
+        fputs("\nfltsim with no command runs the demo; its options:\n", stdout);
+        fputs(run_options_help, stdout);
+        return CLI_EXIT_OK;
+    }
+
+    struct cli_options options = {.executor = FLTSIM_EXECUTOR_DETERMINISTIC};
+    char **files = calloc((size_t)argc, sizeof(*files));
+    if (files == NULL) {
+        fputs("fltsim: out of memory\n", stderr);
+        return CLI_EXIT_ERROR;
+    }
+    int nfiles = 0;
+    bool help = false, options_done = false;
+    int status = 0;
+    for (int i = first; i < argc && status == 0; i++) {
+        if (!options_done && strcmp(argv[i], "--") == 0)
+            options_done = true;
+        else if (!options_done && argv[i][0] == '-' && argv[i][1] != '\0')
+            status = parse_option(cmd, argc, argv, &i, &options, &help);
+        else if (cmd->takes_files)
+            files[nfiles++] = argv[i];
+        else
+            status = usage_error(cmd, "unexpected argument '%s'", argv[i]);
+    }
+    if (status == 0 && help) {
+        usage_command(stdout, cmd);
+    } else if (status == 0 && cmd->takes_files && nfiles == 0) {
+        status = usage_error(cmd, "%s", "needs at least one scenario FILE");
+    } else if (status == 0) {
+        status = cmd->run(&options, nfiles, files);
+    }
+    free(files);
+    return status;
+}

@@ -1,0 +1,206 @@
+/*
+ * PRIVATE to sim/src: the validated form of a scenario file, shared by the
+ * loader (scenario_load.c, which fills it from the YAML node tree) and the
+ * runner (scenario_run.c, which carries it out). Everything here lives in the
+ * scenario's arena and is freed with it; nothing outside sim/src includes
+ * this. Positions are 1-based lines and columns of the scenario file.
+ */
+#ifndef FLTSIM_SCENARIO_INTERNAL_H
+#define FLTSIM_SCENARIO_INTERNAL_H
+
+#include <stddef.h>
+
+#include <example_filters.h>
+#include <fltsim/scenario.h>
+
+struct sc_bytes {
+    bool set;
+    unsigned char *data;
+    size_t size;
+};
+
+struct sc_registry_value {
+    PCWSTR key;  /* full path: \Registry\Machine\... */
+    PCWSTR name; /* value name */
+    ULONG type;  /* REG_DWORD or REG_SZ */
+    ULONG dword;
+    PCWSTR text; /* REG_SZ */
+};
+
+struct sc_file {
+    PCWSTR path; /* from the volume root, e.g. \docs\a.txt */
+    bool directory;
+    struct sc_bytes data;
+};
+
+enum sc_fs { SC_FS_MEMFS = 0, SC_FS_HOSTFS = 1 };
+
+struct sc_volume {
+    WCHAR drive; /* L'C' */
+    PCWSTR device;
+    enum sc_fs fs;
+    const char *root; /* hostfs: resolved host directory */
+    bool read_only;
+    ULONG completion; /* FLTSIM_COMPLETE_* */
+    bool fast_io;
+    ULONG64 capacity;
+    struct sc_file *files;
+    size_t file_count;
+};
+
+struct sc_instance {
+    PCWSTR name;
+    PCWSTR altitude;
+    ULONG flags; /* FLTSIM_INSTANCE_SUPPRESS_* */
+};
+
+struct sc_filter {
+    const char *name; /* UTF-8, for messages */
+    PCWSTR wname;
+    const struct fltsim_example_filter *builtin; /* or */
+    const char *object;                          /* resolved path of the shared object */
+    struct sc_instance *instances;
+    size_t instance_count;
+    PCWSTR default_instance;
+    bool load; /* before the first step */
+};
+
+struct sc_thread {
+    const char *name;
+    ULONG process_id;
+    ULONG thread_id;
+};
+
+enum sc_step_kind {
+    SC_STEP_IO,
+    SC_STEP_WAIT,
+    SC_STEP_LOAD,
+    SC_STEP_UNLOAD,
+    SC_STEP_ATTACH,
+    SC_STEP_DETACH,
+    SC_STEP_COMPLETE_PENDED,
+    SC_STEP_NOTE
+};
+
+enum sc_op {
+    SC_OP_CREATE,
+    SC_OP_OPEN,
+    SC_OP_READ,
+    SC_OP_WRITE,
+    SC_OP_QUERY_INFORMATION,
+    SC_OP_SET_INFORMATION,
+    SC_OP_RENAME,
+    SC_OP_DELETE,
+    SC_OP_QUERY_DIRECTORY,
+    SC_OP_FLUSH,
+    SC_OP_ACQUIRE_FOR_SECTION_SYNC,
+    SC_OP_RELEASE_FOR_SECTION_SYNC,
+    SC_OP_MAP_SECTION,
+    SC_OP_CLOSE
+};
+
+/* Read/write flags beyond FLTSIM_IO_*: IoSetTopLevelIrp around the call. */
+#define SC_FLAG_TOP_LEVEL_IRP 0x80000000u
+
+struct sc_step_expect {
+    bool any; /* an expect mapping was given */
+    bool has_status;
+    NTSTATUS status;
+    bool has_returned;
+    NTSTATUS returned;
+    bool has_information;
+    ULONG64 information;
+    struct sc_bytes data;
+    const char **names;
+    size_t name_count;
+    bool has_names;
+};
+
+struct sc_step {
+    enum sc_step_kind kind;
+    enum sc_op op;
+    const char *label; /* "read", "wait", "load" ... */
+    const char *id;    /* NULL when none */
+    int line, column;
+    size_t thread; /* index into scenario threads */
+    bool nowait;
+    struct sc_step_expect expect;
+
+    /* I/O */
+    int handle;                         /* index into handle names, -1 = none */
+    bool binds;                         /* create/open: binds handle on success */
+    PCWSTR path;                        /* create, open */
+    PCWSTR text;                        /* rename new_name, query_directory pattern */
+    struct fltsim_create_params create; /* path filled at run time */
+    bool has_offset;
+    LONGLONG offset;
+    ULONG length;
+    ULONG flags; /* FLTSIM_IO_* | SC_FLAG_TOP_LEVEL_IRP */
+    bool async;
+    struct sc_bytes data;
+    FILE_INFORMATION_CLASS info_class;
+    ULONG64 value; /* set_information's field, delete's flag, sync type */
+    ULONG protection;
+    bool replace, restart, single;
+
+    /* control steps */
+    size_t filter; /* load, unload, attach, detach, complete_pended */
+    size_t volume; /* attach, detach */
+    PCWSTR instance;
+    PCWSTR altitude;
+    bool mandatory;
+    const char *note;
+    bool wait_all;
+    size_t *wait_steps;
+    size_t wait_count;
+};
+
+struct sc_end_file {
+    int line, column;
+    const char *display; /* as written */
+    size_t volume;
+    PCWSTR path; /* from the volume root */
+    bool exists; /* false: expect it absent */
+    struct sc_bytes data;
+};
+
+struct sc_end_expect {
+    struct sc_end_file *files;
+    size_t file_count;
+    bool has_reports;
+    const char **reports;
+    size_t report_count;
+    bool has_handles;
+    ULONG handles;
+};
+
+struct sc_arena_block;
+
+struct fltsim_scenario {
+    struct sc_arena_block *arena;
+    const char *path; /* as given to fltsim_scenario_load */
+    const char *title;
+    const char *description;
+    enum fltsim_executor_kind executor;
+    ULONG64 seed;
+    enum fltsim_verifier_mode verifier;
+    const char *golden; /* resolved path, or NULL */
+    struct sc_registry_value *registry;
+    size_t registry_count;
+    struct sc_volume *volumes;
+    size_t volume_count;
+    struct sc_filter *filters;
+    size_t filter_count;
+    struct sc_thread *threads; /* [0] is main */
+    size_t thread_count;
+    const char **handles; /* handle names */
+    size_t handle_count;
+    struct sc_step *steps;
+    size_t step_count;
+    struct sc_end_expect expect;
+};
+
+/* Arena allocation, zeroed; NULL when out of memory. */
+void *fltsim__scenario_alloc(struct fltsim_scenario *sc, size_t size);
+
+#endif /* FLTSIM_SCENARIO_INTERNAL_H */
