@@ -191,6 +191,8 @@ struct fltsim_system {
     ULONG64 next_filter_serial; /* sys->lock */
     /* root of the fake registry, or NULL; guarded by registry.c's lock */
     struct fltsim_regkey *registry;
+    /* fault rules and points reached (fault.c), created on first use; atomic */
+    struct fltsim_faults *faults;
     bool destroying;
 };
 
@@ -499,5 +501,13 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
  * whether inst's post for it is running or holds it pended (SPEC 4.5). */
 struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
                                            bool *in_post);
+
+/* ---- fault injection (fault.c) ---- */
+
+/* The pool's hook: true when the allocation of tag being made now must fail
+ * (only for filter code running on this thread; a fault point is counted). */
+bool fltsim__fault_alloc(ULONG tag);
+/* Frees the system's fault state (fltsim_system_destroy). */
+void fltsim__faults_destroy(fltsim_system *sys);
 
 #endif /* FLTSIM_MODEL_INTERNAL_H */

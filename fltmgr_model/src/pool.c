@@ -109,6 +109,8 @@ static PVOID pool_allocate(ULONG pool_type, SIZE_T size, ULONG tag, bool zero)
 {
     if (size > (SIZE_T)-1 - sizeof(struct pool_header))
         return NULL;
+    if (fltsim__fault_alloc(tag)) /* an injected fault (fault.c) */
+        return NULL;
     struct pool_header *h = zero ? calloc(1, sizeof(*h) + size) : malloc(sizeof(*h) + size);
     if (h == NULL)
         return NULL;

@@ -104,6 +104,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     fltsim__registry_destroy(sys);
 
     free(sys->reports.items);
+    fltsim__faults_destroy(sys);
     uv_mutex_destroy(&sys->trace_lock);
     uv_mutex_destroy(&sys->lock);
     free(sys);

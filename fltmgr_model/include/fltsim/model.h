@@ -450,6 +450,93 @@ void fltsim_pool_tag_stats(ULONG tag, struct fltsim_pool_stats *out);
 ULONG64 fltsim_pool_outstanding(void);
 
 /* ------------------------------------------------------------------------- */
+/* Fault injection                                                           */
+/* ------------------------------------------------------------------------- */
+
+/* Faults the real system can produce, injected on demand, per system. Every
+ * place a fault can be injected is a "fault point"; the system numbers the
+ * points it reaches in order (index 0, 1, ...), whether or not a fault is
+ * injected there, and remembers each one's kind and its index among the points
+ * of that kind. Under the deterministic executor a run with the same seed
+ * reaches the same points in the same order, so an explorer can run once to
+ * enumerate them and then rerun once per point with a fault whose kind and nth
+ * address exactly that point (nth = kind_index + 1, tag 0). Under the
+ * concurrent executor the order follows the threads' timing. */
+
+enum fltsim_fault_kind {
+    /* ExAllocatePoolWithTag / ExAllocatePoolZero / ExAllocatePool2 and what
+     * allocates through them (FltAllocateDeferredIoWorkItem and
+     * FltAllocateGenericWorkItem under tag 'FMwi', RtlUpcaseUnicodeString,
+     * ZwOpenKey) return NULL (or STATUS_INSUFFICIENT_RESOURCES). Only
+     * allocations made by filter code are points: from a callback, a work
+     * routine or DriverEntry, not from the test program or fltsim itself. */
+    FLTSIM_FAULT_ALLOC = 0,
+    /* FltQueueDeferredIoWorkItem fails with status, which must be one of its
+     * documented codes: STATUS_FLT_NOT_SAFE_TO_POST_OPERATION (the default
+     * when status is 0) or STATUS_FLT_DELETING_OBJECT. Every call with a valid
+     * item, callback data, routine and queue type is a point. */
+    FLTSIM_FAULT_DEFERRED_QUEUE = 1,
+    /* FltQueueGenericWorkItem fails with STATUS_FLT_DELETING_OBJECT, as while
+     * the object or its filter is being torn down (status must be 0 or that). */
+    FLTSIM_FAULT_GENERIC_QUEUE = 2,
+    /* An operation that reaches a fault-injecting file system (fltsim/faultfs.h)
+     * fails with status (STATUS_IO_DEVICE_ERROR when 0); detail = major. */
+    FLTSIM_FAULT_FS = 3
+};
+#define FLTSIM_FAULT_KIND_COUNT 4
+
+/* One fault rule. A point matches the rule when its kind equals kind and, for
+ * FLTSIM_FAULT_ALLOC with tag != 0, its tag equals tag. Of the matching
+ * points, the rule fails:
+ *   - nth != 0: only the nth one (1-based, counted by this rule from when it
+ *     was added);
+ *   - nth == 0 and probability == 0: every one;
+ *   - nth == 0 and 0 < probability <= 1: each one with that probability, drawn
+ *     from a generator seeded with seed (the same seed and sequence of points
+ *     give the same failures). */
+struct fltsim_fault {
+    enum fltsim_fault_kind kind;
+    ULONG64 nth;
+    ULONG tag;          /* FLTSIM_FAULT_ALLOC only; 0 = any tag */
+    double probability; /* 0 = not probabilistic */
+    ULONG64 seed;
+    NTSTATUS status; /* the failure status for QUEUE and FS kinds; 0 = the default */
+};
+
+/* Adds a rule to the system (rules accumulate; the first rule that fails a
+ * point wins, and every rule matching a point counts it). STATUS_INVALID_PARAMETER
+ * (see fltsim_last_error) for an unknown kind, a tag on a kind other than
+ * ALLOC, a probability outside [0, 1] or together with nth, or a status the
+ * kind cannot return; STATUS_INSUFFICIENT_RESOURCES. Any thread. */
+NTSTATUS fltsim_fault_add(fltsim_system *sys, const struct fltsim_fault *fault);
+/* Removes every rule; the points reached stay counted. */
+void fltsim_faults_clear(fltsim_system *sys);
+
+/* One point reached. */
+struct fltsim_fault_point {
+    enum fltsim_fault_kind kind;
+    ULONG64 kind_index; /* 0-based among the points of this kind */
+    ULONG detail;       /* ALLOC: tag; FS: major function; otherwise 0 */
+    BOOLEAN injected;   /* a rule failed it */
+};
+
+/* Number of fault points the system has reached since it was created. */
+ULONG64 fltsim_fault_point_count(fltsim_system *sys);
+/* Number of those where a fault was injected. */
+ULONG64 fltsim_fault_injected_count(fltsim_system *sys);
+/* Point index (0-based, in the order reached). STATUS_INVALID_PARAMETER when
+ * index >= fltsim_fault_point_count. */
+NTSTATUS fltsim_fault_point_get(fltsim_system *sys, ULONG64 index, struct fltsim_fault_point *out);
+/* "alloc", "deferred_queue", "generic_queue", "fs", or NULL. */
+const char *fltsim_fault_kind_name(enum fltsim_fault_kind kind);
+
+/* For fault-injecting components outside the model (faultfs): records a point
+ * of kind with detail reached on sys, and returns TRUE with *status set when a
+ * rule fails it. Any thread. */
+BOOLEAN fltsim_fault_point_reach(fltsim_system *sys, enum fltsim_fault_kind kind, ULONG detail,
+                                 NTSTATUS *status);
+
+/* ------------------------------------------------------------------------- */
 /* Debug output                                                              */
 /* ------------------------------------------------------------------------- */
 
