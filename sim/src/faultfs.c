@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include <fltsim/faultfs.h>
 
 #include "sim_internal.h"
