@@ -237,6 +237,9 @@ NTSTATUS FltQueueDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem, PFLT_
     NTSTATUS status = check_queue_type(QueueType, api);
     if (!NT_SUCCESS(status))
         goto out;
+    /* A fault point (fault.c): an injected failure comes before the real checks. */
+    if (fltsim_fault_point_reach(sys, FLTSIM_FAULT_DEFERRED_QUEUE, 0, &status))
+        goto out;
     /* SPEC 5.1 ([RE LiberNT] order): the not-safe causes, then teardown. */
     /* IRP_SYNCHRONOUS_PAGING_IO only qualifies IRP_PAGING_IO: alone, its
      * value (0x40) is IRP_INPUT_OPERATION. */
@@ -336,6 +339,9 @@ NTSTATUS FltQueueGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem, PVOID FltObj
     fltsim__check_irql(sys, DISPATCH_LEVEL, api);
     NTSTATUS status = check_queue_type(QueueType, api);
     if (!NT_SUCCESS(status))
+        goto out;
+    /* A fault point (fault.c): fails as if the object were being torn down. */
+    if (fltsim_fault_point_reach(sys, FLTSIM_FAULT_GENERIC_QUEUE, 0, &status))
         goto out;
     /* The reference on the object passed fails while it is torn down or its
      * filter unloads (SPEC 5.2, [RE LiberNT]); the one on the filter keeps
