@@ -145,6 +145,11 @@ ULONG64 fltsim_faultfs_failed_count(struct fltsim_faultfs *ffs)
     return n;
 }
 
+void *fltsim_faultfs_inner(struct fltsim_faultfs *ffs)
+{
+    return ffs->inner_fs;
+}
+
 /* ffs->lock held. */
 static bool rule_matches(struct ffs_rule *r, UCHAR major, PFILE_OBJECT fo)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <example_filters.h>
+#include <fltsim/faultfs.h>
 #include <fltsim/scenario.h>
 
 struct sc_bytes {
@@ -46,6 +47,14 @@ struct sc_volume {
     ULONG64 capacity;
     struct sc_file *files;
     size_t file_count;
+};
+
+/* One entry of the top-level `faults:` list. */
+struct sc_fault {
+    struct fltsim_fault model; /* kinds alloc, deferred_queue, generic_queue */
+    bool fs;                   /* kind fs: a faultfs rule on volume `drive` */
+    WCHAR drive;
+    struct fltsim_faultfs_rule rule; /* rule.path in the arena */
 };
 
 struct sc_instance {
@@ -198,6 +207,8 @@ struct fltsim_scenario {
     struct sc_step *steps;
     size_t step_count;
     struct sc_end_expect expect;
+    struct sc_fault *faults;
+    size_t fault_count;
 };
 
 /* Arena allocation, zeroed; NULL when out of memory. */

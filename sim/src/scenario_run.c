@@ -22,6 +22,7 @@
 
 #include <uv.h>
 
+#include <fltsim/faultfs.h>
 #include <fltsim/hostfs.h>
 #include <fltsim/io.h>
 #include <fltsim/memfs.h>
@@ -700,11 +701,38 @@ static NTSTATUS set_registry(struct run *run)
     return STATUS_SUCCESS;
 }
 
+/* Every volume of a scenario is wrapped in faultfs, so that its operations
+ * are fault points (an explorer counts them) and the volume's fs faults
+ * apply. faultfs passes everything else through unchanged. */
+static NTSTATUS mount_wrapped(struct run *run, const struct sc_volume *v,
+                              struct fltsim_volume_params *params)
+{
+    struct fltsim_faultfs *ffs;
+    NTSTATUS status = fltsim_faultfs_create(run->sys, params->ops, params->fs, &ffs);
+    if (!NT_SUCCESS(status)) {
+        params->ops->release_cb(params->fs);
+        return status;
+    }
+    for (size_t i = 0; i < run->sc->fault_count && NT_SUCCESS(status); i++) {
+        const struct sc_fault *f = &run->sc->faults[i];
+        if (f->fs && f->drive == v->drive)
+            status = fltsim_faultfs_add_rule(ffs, &f->rule);
+    }
+    if (NT_SUCCESS(status)) {
+        params->ops = &fltsim_faultfs_ops;
+        params->fs = ffs;
+        PFLT_VOLUME volume;
+        status = fltsim_volume_mount(run->sys, params, &volume);
+    }
+    if (!NT_SUCCESS(status))
+        fltsim_faultfs_destroy(ffs); /* releases the inner file system */
+    return status;
+}
+
 static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
 {
     NTSTATUS status;
     char b[48];
-    PFLT_VOLUME volume;
     struct fltsim_volume_params params = {.device_name = v->device,
                                           .drive_letter = v->drive,
                                           .fs_type = FLT_FSTYPE_NTFS,
@@ -721,9 +749,6 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         }
         params.ops = &fltsim_hostfs_ops;
         params.fs = hfs;
-        status = fltsim_volume_mount(run->sys, &params, &volume);
-        if (!NT_SUCCESS(status))
-            fltsim_hostfs_destroy(hfs);
     } else {
         struct fltsim_memfs *mfs;
         struct fltsim_memfs_options mo = {.flags = v->fast_io ? 0 : FLTSIM_MEMFS_NO_FAST_IO,
@@ -748,14 +773,30 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         }
         params.ops = &fltsim_memfs_ops;
         params.fs = mfs;
-        status = fltsim_volume_mount(run->sys, &params, &volume);
-        if (!NT_SUCCESS(status))
-            fltsim_memfs_destroy(mfs);
     }
+    status = mount_wrapped(run, v, &params);
     if (!NT_SUCCESS(status))
         logf_(run, "%s: volume %c: cannot be mounted: %s (%s)", run->sc->path, (char)v->drive,
               fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
     return status;
+}
+
+/* The faults: entries that are system rules (all but fs). */
+static NTSTATUS add_faults(struct run *run)
+{
+    for (size_t i = 0; i < run->sc->fault_count; i++) {
+        const struct sc_fault *f = &run->sc->faults[i];
+        if (f->fs)
+            continue;
+        NTSTATUS status = fltsim_fault_add(run->sys, &f->model);
+        if (!NT_SUCCESS(status)) {
+            char b[48];
+            logf_(run, "%s: fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
+                  fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
+            return status;
+        }
+    }
+    return STATUS_SUCCESS;
 }
 
 static NTSTATUS open_objects(struct run *run)
@@ -851,7 +892,9 @@ static void check_end_files(struct run *run)
             }
         } else {
             PFLT_VOLUME volume = find_volume(run, ef->volume);
-            struct fltsim_memfs *fs = volume ? fltsim_volume_fs(volume) : NULL;
+            /* Scenario volumes are memfs behind faultfs (mount_wrapped). */
+            struct fltsim_memfs *fs =
+                volume ? fltsim_faultfs_inner(fltsim_volume_fs(volume)) : NULL;
             struct fltsim_memfs_stat st;
             if (fs != NULL && NT_SUCCESS(fltsim_memfs_stat(fs, ef->path, &st)) && st.exists &&
                 !st.delete_pending) {
@@ -1151,6 +1194,8 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     fltsim_thread_set_identity(RUNNER_PROCESS_ID, RUNNER_THREAD_ID);
 
     status = set_registry(&run);
+    if (NT_SUCCESS(status))
+        status = add_faults(&run);
     for (size_t i = 0; i < scenario->volume_count && NT_SUCCESS(status); i++)
         status = mount_volume(&run, &scenario->volumes[i]);
     if (NT_SUCCESS(status))

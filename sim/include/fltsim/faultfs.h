@@ -68,6 +68,9 @@ NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs, const struct fltsim
 ULONG64 fltsim_faultfs_op_count(struct fltsim_faultfs *ffs);
 ULONG64 fltsim_faultfs_failed_count(struct fltsim_faultfs *ffs);
 
+/* The wrapped file system (inner_fs as given to fltsim_faultfs_create). */
+void *fltsim_faultfs_inner(struct fltsim_faultfs *ffs);
+
 /* The table to mount a faultfs with (name "faultfs"). */
 extern const struct fltsim_fs_ops fltsim_faultfs_ops;
 
