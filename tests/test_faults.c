@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <example_filters.h>
 #include <fltsim/faultfs.h>
+#include <fltsim/scenario.h>
 
 #include "fltsim_test.h"
 
@@ -691,6 +694,157 @@ static void faultfs_bad_rules_are_refused(void **state)
     fworld_destroy(&w);
 }
 
+/* ---- scenario files ---- */
+
+/* Runs scenario text under the current executor; returns the run's status. */
+static NTSTATUS run_scenario_text(const char *text, struct fltsim_scenario_result *result)
+{
+    char path[] = "/tmp/fltsim-faults-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    struct fltsim_scenario *sc = NULL;
+    char error[512];
+    NTSTATUS status = fltsim_scenario_load(path, &sc, error, sizeof(error));
+    unlink(path);
+    if (!NT_SUCCESS(status))
+        fprintf(stderr, "%s\n", error);
+    assert_status(status, STATUS_SUCCESS);
+    struct fltsim_scenario_run_options o = {.override_executor = true,
+                                            .executor = test_executor,
+                                            .skip_golden = true};
+    memset(result, 0, sizeof(*result));
+    status = fltsim_scenario_run(sc, &o, result);
+    fltsim_scenario_free(sc);
+    return status;
+}
+
+/* A faults: section: the AntiVirus scan buffer's allocation ('Ativ') fails,
+ * so the infected file opens unscanned; the second create of the volume
+ * fails in the file system; the generic-queue and probability entries load
+ * and run. The expectations hold only when the faults apply. */
+static void scenario_faults_section_is_applied(void **state)
+{
+    (void)state;
+    struct fltsim_scenario_result r;
+    NTSTATUS status = run_scenario_text(
+        "scenario: faults from a scenario file\n"
+        "volumes:\n"
+        "  - drive: C\n"
+        "    files:\n"
+        "      - path: \\eicar.com\n"
+        "        data: \"X5O!P%@AP\"\n"
+        "      - path: \\b.txt\n"
+        "        data: \"bravo\"\n"
+        "filters:\n"
+        "  - name: AntiVirus\n"
+        "    builtin: antivirus\n"
+        "    altitude: 320000\n"
+        "faults:\n"
+        "  - kind: alloc\n"
+        "    tag: Ativ\n"
+        "  - kind: generic_queue\n"
+        "  - kind: alloc\n"
+        "    tag: none\n"
+        "    probability: 0.5\n"
+        "    seed: 9\n"
+        "  - kind: fs\n"
+        "    volume: C\n"
+        "    major: IRP_MJ_CREATE\n"
+        "    nth: 2\n"
+        "    status: STATUS_DISK_FULL\n"
+        "steps:\n"
+        "  - op: open\n"
+        "    handle: bad\n"
+        "    path: C:\\eicar.com\n"
+        "    expect: {status: STATUS_SUCCESS}\n"
+        "  - op: open\n"
+        "    path: C:\\b.txt\n"
+        "    expect: {status: STATUS_DISK_FULL}\n"
+        "  - op: open\n"
+        "    handle: b\n"
+        "    path: C:\\b.txt\n"
+        "  - op: close\n"
+        "    handle: b\n"
+        "  - op: close\n"
+        "    handle: bad\n"
+        "expect:\n"
+        "  handles: 0\n",
+        &r);
+    assert_status(status, STATUS_SUCCESS);
+    assert_int_equal(r.expectations_failed, 0);
+    assert_int_equal(r.reports, 0);
+    assert_false(r.error);
+    assert_int_equal(AntiVirusUnscanned(), 2); /* eicar.com and b.txt */
+    assert_int_equal(AntiVirusDetected(), 0);
+}
+
+/* The same scenario without its faults: the expectations fail, so the case
+ * above would notice faults that were not applied. */
+static void scenario_without_faults_fails_the_faulted_expectations(void **state)
+{
+    (void)state;
+    struct fltsim_scenario_result r;
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_non_null(devnull);
+    char path[] = "/tmp/fltsim-faults-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs("scenario: no faults\n"
+          "volumes:\n"
+          "  - drive: C\n"
+          "    files:\n"
+          "      - path: \\b.txt\n"
+          "        data: \"bravo\"\n"
+          "steps:\n"
+          "  - op: open\n"
+          "    path: C:\\b.txt\n"
+          "    handle: b\n"
+          "  - op: open\n"
+          "    path: C:\\b.txt\n"
+          "    expect: {status: STATUS_DISK_FULL}\n",
+          f);
+    fclose(f);
+    struct fltsim_scenario *sc = NULL;
+    char error[512];
+    assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);
+    unlink(path);
+    struct fltsim_scenario_run_options o = {
+        .override_executor = true, .executor = test_executor, .skip_golden = true, .log = devnull};
+    memset(&r, 0, sizeof(r));
+    assert_status(fltsim_scenario_run(sc, &o, &r), STATUS_UNSUCCESSFUL);
+    assert_int_equal(r.expectations_failed, 1);
+    fltsim_scenario_free(sc);
+    fclose(devnull);
+}
+
+/* scenarios/faults.yaml, the documented example, passes its expectations. */
+static void scenario_faults_example_passes(void **state)
+{
+    (void)state;
+    struct fltsim_scenario *sc = NULL;
+    char error[512];
+    assert_status(fltsim_scenario_load(FLTSIM_TEST_SCENARIOS_DIR "/faults.yaml", &sc, error,
+                                       sizeof(error)),
+                  STATUS_SUCCESS);
+    struct fltsim_scenario_run_options o = {.override_executor = true,
+                                            .executor = test_executor,
+                                            .skip_golden = true};
+    struct fltsim_scenario_result r;
+    memset(&r, 0, sizeof(r));
+    assert_status(fltsim_scenario_run(sc, &o, &r), STATUS_SUCCESS);
+    assert_true(r.expectations_checked >= 10);
+    assert_int_equal(r.expectations_failed, 0);
+    assert_int_equal(AntiVirusScannedInline(), 1);
+    assert_int_equal(AntiVirusUnscanned(), 1);
+    fltsim_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -710,6 +864,9 @@ int main(void)
         cmocka_unit_test(faultfs_fast_io_fault_declines_to_an_irp),
         cmocka_unit_test(faultfs_system_fs_rule_fails_the_nth_point),
         cmocka_unit_test(faultfs_bad_rules_are_refused),
+        cmocka_unit_test(scenario_faults_section_is_applied),
+        cmocka_unit_test(scenario_without_faults_fails_the_faulted_expectations),
+        cmocka_unit_test(scenario_faults_example_passes),
     };
     return FLTSIM_RUN_SUITE("faults", tests);
 }
