@@ -75,7 +75,7 @@ static void add_rule(struct fworld *w, ULONG64 nth, const char *path, int major,
 /* ---- a filter that allocates in its pre ---- */
 
 struct alloc_log {
-    int count;      /* allocations per pre */
+    int count; /* allocations per pre */
     ULONG tag;
     char bits[512]; /* '1' allocated, '0' NULL, in order */
     size_t n;
@@ -713,9 +713,8 @@ static NTSTATUS run_scenario_text(const char *text, struct fltsim_scenario_resul
     if (!NT_SUCCESS(status))
         fprintf(stderr, "%s\n", error);
     assert_status(status, STATUS_SUCCESS);
-    struct fltsim_scenario_run_options o = {.override_executor = true,
-                                            .executor = test_executor,
-                                            .skip_golden = true};
+    struct fltsim_scenario_run_options o = {
+        .override_executor = true, .executor = test_executor, .skip_golden = true};
     memset(result, 0, sizeof(*result));
     status = fltsim_scenario_run(sc, &o, result);
     fltsim_scenario_free(sc);
@@ -730,50 +729,49 @@ static void scenario_faults_section_is_applied(void **state)
 {
     (void)state;
     struct fltsim_scenario_result r;
-    NTSTATUS status = run_scenario_text(
-        "scenario: faults from a scenario file\n"
-        "volumes:\n"
-        "  - drive: C\n"
-        "    files:\n"
-        "      - path: \\eicar.com\n"
-        "        data: \"X5O!P%@AP\"\n"
-        "      - path: \\b.txt\n"
-        "        data: \"bravo\"\n"
-        "filters:\n"
-        "  - name: AntiVirus\n"
-        "    builtin: antivirus\n"
-        "    altitude: 320000\n"
-        "faults:\n"
-        "  - kind: alloc\n"
-        "    tag: Ativ\n"
-        "  - kind: generic_queue\n"
-        "  - kind: alloc\n"
-        "    tag: none\n"
-        "    probability: 0.5\n"
-        "    seed: 9\n"
-        "  - kind: fs\n"
-        "    volume: C\n"
-        "    major: IRP_MJ_CREATE\n"
-        "    nth: 2\n"
-        "    status: STATUS_DISK_FULL\n"
-        "steps:\n"
-        "  - op: open\n"
-        "    handle: bad\n"
-        "    path: C:\\eicar.com\n"
-        "    expect: {status: STATUS_SUCCESS}\n"
-        "  - op: open\n"
-        "    path: C:\\b.txt\n"
-        "    expect: {status: STATUS_DISK_FULL}\n"
-        "  - op: open\n"
-        "    handle: b\n"
-        "    path: C:\\b.txt\n"
-        "  - op: close\n"
-        "    handle: b\n"
-        "  - op: close\n"
-        "    handle: bad\n"
-        "expect:\n"
-        "  handles: 0\n",
-        &r);
+    NTSTATUS status = run_scenario_text("scenario: faults from a scenario file\n"
+                                        "volumes:\n"
+                                        "  - drive: C\n"
+                                        "    files:\n"
+                                        "      - path: \\eicar.com\n"
+                                        "        data: \"X5O!P%@AP\"\n"
+                                        "      - path: \\b.txt\n"
+                                        "        data: \"bravo\"\n"
+                                        "filters:\n"
+                                        "  - name: AntiVirus\n"
+                                        "    builtin: antivirus\n"
+                                        "    altitude: 320000\n"
+                                        "faults:\n"
+                                        "  - kind: alloc\n"
+                                        "    tag: Ativ\n"
+                                        "  - kind: generic_queue\n"
+                                        "  - kind: alloc\n"
+                                        "    tag: none\n"
+                                        "    probability: 0.5\n"
+                                        "    seed: 9\n"
+                                        "  - kind: fs\n"
+                                        "    volume: C\n"
+                                        "    major: IRP_MJ_CREATE\n"
+                                        "    nth: 2\n"
+                                        "    status: STATUS_DISK_FULL\n"
+                                        "steps:\n"
+                                        "  - op: open\n"
+                                        "    handle: bad\n"
+                                        "    path: C:\\eicar.com\n"
+                                        "    expect: {status: STATUS_SUCCESS}\n"
+                                        "  - op: open\n"
+                                        "    path: C:\\b.txt\n"
+                                        "    expect: {status: STATUS_DISK_FULL}\n"
+                                        "  - op: open\n"
+                                        "    handle: b\n"
+                                        "    path: C:\\b.txt\n"
+                                        "  - op: close\n"
+                                        "    handle: b\n"
+                                        "  - op: close\n"
+                                        "    handle: bad\n"
+                                        "expect:\n"
+                                        "  handles: 0\n",
+                                        &r);
     assert_status(status, STATUS_SUCCESS);
     assert_int_equal(r.expectations_failed, 0);
     assert_int_equal(r.reports, 0);
@@ -829,12 +827,11 @@ static void scenario_faults_example_passes(void **state)
     (void)state;
     struct fltsim_scenario *sc = NULL;
     char error[512];
-    assert_status(fltsim_scenario_load(FLTSIM_TEST_SCENARIOS_DIR "/faults.yaml", &sc, error,
-                                       sizeof(error)),
-                  STATUS_SUCCESS);
-    struct fltsim_scenario_run_options o = {.override_executor = true,
-                                            .executor = test_executor,
-                                            .skip_golden = true};
+    assert_status(
+        fltsim_scenario_load(FLTSIM_TEST_SCENARIOS_DIR "/faults.yaml", &sc, error, sizeof(error)),
+        STATUS_SUCCESS);
+    struct fltsim_scenario_run_options o = {
+        .override_executor = true, .executor = test_executor, .skip_golden = true};
     struct fltsim_scenario_result r;
     memset(&r, 0, sizeof(r));
     assert_status(fltsim_scenario_run(sc, &o, &r), STATUS_SUCCESS);

@@ -108,11 +108,11 @@ NTSTATUS fltsim_fault_add(fltsim_system *sys, const struct fltsim_fault *fault)
                             api);
     /* Written so that NaN fails too. */
     if (!(fault->probability >= 0.0 && fault->probability <= 1.0))
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "%s: probability %g is outside [0, 1]", api, fault->probability);
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: probability %g is outside [0, 1]", api,
+                            fault->probability);
     if (fault->probability > 0.0 && fault->nth != 0)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "%s: nth and probability cannot be combined", api);
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: nth and probability cannot be combined",
+                            api);
     NTSTATUS st = fault->status;
     switch (fault->kind) {
     case FLTSIM_FAULT_ALLOC:

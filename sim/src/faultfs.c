@@ -105,8 +105,8 @@ NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs, const struct fltsim
         size_t n = fltsim_utf8_to_utf16(rule->path, w, cap);
         if (n == (size_t)-1) {
             free(w);
-            return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: path '%s' is not valid UTF-8",
-                                api, rule->path);
+            return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: path '%s' is not valid UTF-8", api,
+                                rule->path);
         }
         /* FsRtlIsNameInExpression wants an upcased expression when it
          * ignores case. */

@@ -1874,17 +1874,16 @@ static bool get_probability(struct ld *ld, yaml_node_t *node, double *out)
     double p = strtod(s, &end);
     /* Written so that NaN fails too. */
     if (!is_plain(node) || end == s || *end != '\0' || errno != 0 || !(p > 0.0 && p <= 1.0))
-        return fail(ld, node,
-                    "probability '%s' is not a number in (0, 1]; expected e.g. 0.25", s);
+        return fail(ld, node, "probability '%s' is not a number in (0, 1]; expected e.g. 0.25", s);
     *out = p;
     return true;
 }
 
 static bool load_fault(struct ld *ld, yaml_node_t *m, struct sc_fault *f)
 {
-    static const char *const keys[] = {"kind", "nth",    "tag",   "probability", "seed",
-                                       "status", "volume", "path", "major",      "async",
-                                       "delay_ms", NULL};
+    static const char *const keys[] = {"kind",  "nth",    "tag",      "probability",
+                                       "seed",  "status", "volume",   "path",
+                                       "major", "async",  "delay_ms", NULL};
     static const struct name_value kinds[] = {{"alloc", FLTSIM_FAULT_ALLOC},
                                               {"deferred_queue", FLTSIM_FAULT_DEFERRED_QUEUE},
                                               {"generic_queue", FLTSIM_FAULT_GENERIC_QUEUE},
@@ -1893,8 +1892,8 @@ static bool load_fault(struct ld *ld, yaml_node_t *m, struct sc_fault *f)
     /* Which keys each kind takes (besides kind and nth). */
     static const char *const alloc_keys[] = {"tag", "probability", "seed", NULL};
     static const char *const queue_keys[] = {"status", NULL};
-    static const char *const fs_keys[] = {"volume", "path", "major", "status", "async", "delay_ms",
-                                          NULL};
+    static const char *const fs_keys[] = {"volume", "path",     "major", "status",
+                                          "async",  "delay_ms", NULL};
     yaml_node_t *n;
     ULONG64 v;
     if (!want_mapping(ld, m, "a fault") || !check_keys(ld, m, "a fault", keys) ||
@@ -1942,8 +1941,9 @@ static bool load_fault(struct ld *ld, yaml_node_t *m, struct sc_fault *f)
             if (!get_status(ld, n, "status", &f->rule.status))
                 return false;
             if (NT_SUCCESS(f->rule.status))
-                return fail(ld, n, "status %s is a success status; expected a failure such as "
-                                   "STATUS_IO_DEVICE_ERROR",
+                return fail(ld, n,
+                            "status %s is a success status; expected a failure such as "
+                            "STATUS_IO_DEVICE_ERROR",
                             text_of(n));
         }
         bool async = false;
@@ -1954,8 +1954,9 @@ static bool load_fault(struct ld *ld, yaml_node_t *m, struct sc_fault *f)
             !get_ulong(ld, n, "delay_ms", &f->rule.delay_ms))
             return false;
         if (f->rule.status == STATUS_SUCCESS && !async && f->rule.delay_ms == 0)
-            return fail(ld, m, "the fs fault does nothing; expected status, async: true or "
-                               "delay_ms");
+            return fail(ld, m,
+                        "the fs fault does nothing; expected status, async: true or "
+                        "delay_ms");
         return true;
     }
     f->model.kind = kind;

@@ -62,7 +62,8 @@ void fltsim_faultfs_destroy(struct fltsim_faultfs *ffs);
  * STATUS_SUCCESS, a path that is not valid UTF-8, or a rule
  * that does nothing (no status, not async, no delay); see fltsim_last_error.
  * Any thread; rules apply to operations that start after it returns. */
-NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs, const struct fltsim_faultfs_rule *rule);
+NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs,
+                                 const struct fltsim_faultfs_rule *rule);
 
 /* Operations seen, and operations a rule or a system fault failed. */
 ULONG64 fltsim_faultfs_op_count(struct fltsim_faultfs *ffs);
