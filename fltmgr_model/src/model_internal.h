@@ -167,6 +167,9 @@ struct _FLT_VOLUME {
     char name8[FLTSIM_NAME8_MAX];
 };
 
+/* How many rules one system can disable at once (V1-V30 and the others). */
+#define FLTSIM_MAX_DISABLED_RULES 40
+
 struct fltsim_report_list {
     struct fltsim_report *items;
     ULONG count, capacity;
@@ -183,6 +186,11 @@ struct fltsim_system {
     fltsim_trace_cb trace_cb;
     void *trace_ctx;
     struct fltsim_report_list reports;
+    /* Verifier mode and per-rule disable list (SPEC 10); lock. */
+    int verifier_mode; /* enum fltsim_verifier_policy */
+    char disabled_rules[FLTSIM_MAX_DISABLED_RULES][8];
+    ULONG disabled_count;
+    ULONG suppressed; /* reports of disabled rules, neither recorded nor traced */
     void *io_manager;
     void (*io_manager_shutdown)(void *);
     struct fltsim_executor *executor;
