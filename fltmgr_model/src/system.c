@@ -436,13 +436,13 @@ char *fltsim_report_format(const struct fltsim_report *r, char *buf, size_t size
 {
     if (buf == NULL || size == 0)
         return buf;
-    char where[320] = "";
+    char where[448] = "";
     if (r->filter[0] != '\0' && r->instance[0] != '\0')
         snprintf(where, sizeof(where), " in filter '%s' (instance '%s', altitude %s)", r->filter,
                  r->instance, r->altitude);
     else if (r->filter[0] != '\0')
         snprintf(where, sizeof(where), " in filter '%s'", r->filter);
-    char what[160] = "";
+    char what[192] = "";
     if (r->op_kind >= 0) {
         static const char *const kinds[] = {"IRP", "fast I/O", "FS filter"};
         const char *major = fltsim_major_name(r->major);
