@@ -316,6 +316,8 @@ struct fltsim_tls {
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
     bool in_post;               /* ... and the callback is its post */
+    /* instance whose InstanceSetupCallback runs on this thread (V30), or NULL */
+    struct _FLT_INSTANCE *setup_instance;
     /* driver whose DriverEntry runs on this thread (owns key handles opened) */
     struct fltsim_driver *loading;
     char last_error[512];
@@ -330,6 +332,7 @@ struct fltsim_callout {
     struct _FLT_FILTER *filter;
     struct fltsim_op *op;
     bool in_post;
+    struct _FLT_INSTANCE *setup_instance;
 };
 
 static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys,
@@ -340,10 +343,12 @@ static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys
     save->filter = t->filter;
     save->op = t->op;
     save->in_post = t->in_post;
+    save->setup_instance = t->setup_instance;
     t->sys = sys;
     t->filter = filter;
     t->op = op;
     t->in_post = false;
+    t->setup_instance = NULL;
 }
 
 static inline void fltsim__leave(const struct fltsim_callout *save)
@@ -353,7 +358,12 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->filter = save->filter;
     t->op = save->op;
     t->in_post = save->in_post;
+    t->setup_instance = save->setup_instance;
 }
+
+/* Reports (V30) when the calling thread runs an InstanceSetupCallback: api
+ * (what) is about to block the setup. */
+void fltsim__check_blocking(const char *api, const char *what);
 
 /* Reports (V28) when the caller runs above max_irql; api names the routine. */
 void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api);
