@@ -21,15 +21,21 @@ enum pre_action {
     PRE_REFERENCE_AT,      /* FltObjectReference/Dereference at `irql` */
     PRE_RESOURCE_AT,       /* ExAcquireResourceExclusiveLite at `irql` */
     PRE_PAGED_CODE_AT,     /* a routine with PAGED_CODE() at `irql` */
-    PRE_WAIT               /* KeWaitForSingleObject with a 1 ms timeout */
+    PRE_WAIT,              /* KeWaitForSingleObject with a 1 ms timeout */
+    PRE_DISALLOW_FSFILTER, /* return FLT_PREOP_DISALLOW_FSFILTER_IO (V6 for a read) */
+    PRE_RETARGET_INSTANCE, /* TargetInstance = `other`, dirty (V17 unless legal) */
+    PRE_POST_FAILS         /* SUCCESS_WITH_CALLBACK; the post sets `post_status` */
 };
 
 struct fixture {
     struct test_world w;
     struct tf_filter a;
+    struct tf_filter b; /* loaded only by the V17 case */
     enum pre_action action;
     KIRQL irql;
     UCHAR minor_seen;
+    PFLT_INSTANCE other;
+    NTSTATUS post_status;
     ULONG reports_traced;
     HANDLE h;
 };
@@ -93,9 +99,35 @@ static FLT_PREOP_CALLBACK_STATUS pre(struct tf_filter *tf, PFLT_CALLBACK_DATA da
     case PRE_WAIT:
         setup_waits(tf, objects);
         break;
+    case PRE_DISALLOW_FSFILTER:
+        KeLowerIrql(old);
+        return FLT_PREOP_DISALLOW_FSFILTER_IO;
+    case PRE_RETARGET_INSTANCE:
+        data->Iopb->TargetInstance = f->other;
+        FltSetCallbackDataDirty(data);
+        break;
+    case PRE_POST_FAILS:
+        KeLowerIrql(old);
+        return FLT_PREOP_SUCCESS_WITH_CALLBACK;
     }
     KeLowerIrql(old);
     return FLT_PREOP_SUCCESS_NO_CALLBACK;
+}
+
+static FLT_POSTOP_CALLBACK_STATUS post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                       PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                       FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)tf;
+    (void)objects;
+    (void)context;
+    (void)flags;
+    struct fixture *f = current;
+    if (data->Iopb->MajorFunction == IRP_MJ_READ && f->action == PRE_POST_FAILS) {
+        data->IoStatus.Status = f->post_status;
+        data->IoStatus.Information = 0;
+    }
+    return FLT_POSTOP_FINISHED_PROCESSING;
 }
 
 static void count_reports(void *ctx, const struct fltsim_event *ev)
@@ -112,6 +144,7 @@ static int setup(void **state)
     world_create(&f->w, 0);
     tf_init(&f->a, "A", "300000");
     f->a.pre = pre;
+    f->a.post = post;
     current = f;
     fltsim_system_set_trace(f->w.sys, count_reports, f);
     *state = f;
@@ -265,6 +298,51 @@ static void verifier_disable_rejects_unknown_rules(void **state)
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         assert_status(fltsim_system_verifier_enable(f->w.sys, good[i]), STATUS_SUCCESS);
     assert_false(fltsim_system_verifier_is_disabled(f->w.sys, "KE"));
+}
+
+/* ---- callback results (V6, V11, V17) ---- */
+
+/* V6: DISALLOW_FSFILTER_IO is only for IRP_MJ_QUERY_OPEN; handled as
+ * SUCCESS_NO_CALLBACK, so the read still succeeds. */
+static void verifier_disallow_fsfilter_for_a_read_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    load(f);
+    assert_status(read_with(f, PRE_DISALLOW_FSFILTER, PASSIVE_LEVEL), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V6"), 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 1);
+}
+
+/* V11: a post that fails the operation with STATUS_FLT_DISALLOW_FAST_IO,
+ * which only FltMgr produces; failing it with STATUS_ACCESS_DENIED is fine. */
+static void verifier_post_producing_disallow_fast_io_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    load(f);
+    f->post_status = STATUS_ACCESS_DENIED;
+    assert_status(read_with(f, PRE_POST_FAILS, PASSIVE_LEVEL), STATUS_ACCESS_DENIED);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    f->post_status = STATUS_FLT_DISALLOW_FAST_IO;
+    read_with(f, PRE_POST_FAILS, PASSIVE_LEVEL);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V11"), 1);
+}
+
+/* V17: TargetInstance may only become an instance of the same filter at the
+ * same altitude on another volume; the change is undone. Setting it to the
+ * instance it already is stays clean. */
+static void verifier_target_instance_of_another_filter_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    tf_init(&f->b, "B", "100000");
+    assert_status(tf_load(f->w.sys, &f->b), STATUS_SUCCESS);
+    load(f);
+    f->other = f->a.last_instance;
+    assert_status(read_with(f, PRE_RETARGET_INSTANCE, PASSIVE_LEVEL), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    f->other = f->b.last_instance;
+    assert_non_null(f->other);
+    assert_status(read_with(f, PRE_RETARGET_INSTANCE, PASSIVE_LEVEL), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V17"), 1);
 }
 
 /* ---- IRQL ceilings (V28) ---- */
@@ -430,6 +508,9 @@ int main(void)
         CASE(verifier_strict_by_default_report_mode_is_not_a_failure),
         CASE(verifier_disabled_rule_is_counted_not_recorded),
         CASE(verifier_disable_rejects_unknown_rules),
+        CASE(verifier_disallow_fsfilter_for_a_read_is_reported),
+        CASE(verifier_post_producing_disallow_fast_io_is_reported),
+        CASE(verifier_target_instance_of_another_filter_is_reported),
         CASE(verifier_object_routine_above_its_ceiling_is_reported),
         CASE(verifier_volume_from_name_above_passive_is_reported),
         CASE(verifier_object_reference_above_dispatch_is_reported),
