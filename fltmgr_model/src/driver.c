@@ -51,6 +51,7 @@ static void driver_free(struct fltsim_driver *drv)
                        "%s unloads with %u registry key handle(s) still open (ZwOpenKey "
                        "without ZwClose)",
                        drv->name8, (unsigned)handles);
+    fltsim__pool_driver_unloaded(drv);
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&drv->link);
     uv_mutex_unlock(&sys->lock);

@@ -458,6 +458,17 @@ void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
 
+/* ---- pool (pool.c) ---- */
+
+/* A pool block for the model's own use (work items, key handles): counted per
+ * tag but owned by no driver, since its own rule reports its leaks. */
+PVOID fltsim__pool_allocate_internal(ULONG pool_type, SIZE_T size, ULONG tag, bool zero);
+/* Reports (V23) the pool blocks drv's code allocated and never freed, one
+ * report per tag and site, and stops tracking them. */
+void fltsim__pool_driver_unloaded(struct fltsim_driver *drv);
+/* The same for blocks of sys's filter code that no driver owned. */
+void fltsim__pool_system_destroyed(fltsim_system *sys);
+
 /* ---- registry (registry.c) ---- */
 
 /* Creates the driver's service key and writes its instance table there.
