@@ -86,6 +86,7 @@ struct fltsim_driver {
     bool in_driver_entry;
     bool unloading;
     ULONG unload_flags;
+    LONG object_refs; /* rundown references its code took and has not dropped (V23) */
 };
 
 enum fltsim_filter_state {
@@ -388,8 +389,14 @@ void fltsim__volume_ref(struct _FLT_VOLUME *v);
 void fltsim__volume_unref(struct _FLT_VOLUME *v);
 void fltsim__instance_ref(struct _FLT_INSTANCE *i);
 void fltsim__instance_unref(struct _FLT_INSTANCE *i);
-/* A rundown reference for the caller of a Get/Enumerate routine. */
+/* A rundown reference, taken for the model's own use (not counted). */
 NTSTATUS fltsim__object_reference(void *object);
+/* Drops a reference fltsim__object_reference took (not counted). */
+void fltsim__object_dereference(void *object);
+/* Counts n references handed to the driver whose code runs on this thread
+ * (FltObjectReference, the Get/Enumerate routines, FltAttachVolume); what it
+ * has not dropped with FltObjectDereference at unload is reported (V23). */
+void fltsim__object_refs_handed(LONG n);
 bool fltsim__is_filter(const void *p);
 bool fltsim__is_volume(const void *p);
 bool fltsim__is_instance(const void *p);

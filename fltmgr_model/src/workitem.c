@@ -105,7 +105,7 @@ static void disown(struct _FLT_FILTER *owner)
 /* Drops a rundown reference taken with fltsim__object_reference. */
 static void object_release(void *object)
 {
-    FltObjectDereference(object);
+    fltsim__object_dereference(object);
 }
 
 static void *item_allocate(size_t size, const struct item_kind *kind, const char *api)
