@@ -22,7 +22,8 @@ enum action {
     ACT_OBJECT_REF,    /* FltObjectReference(instance) + FltGetVolumeFromInstance */
     ACT_GENERIC_ITEM,  /* FltAllocateGenericWorkItem */
     ACT_DEFERRED_ITEM, /* FltAllocateDeferredIoWorkItem */
-    ACT_PEND           /* pend the read in pre */
+    ACT_PEND,          /* pend the read in pre */
+    ACT_RTL_STRING     /* RtlUpcaseUnicodeString allocating the destination */
 };
 
 struct fixture {
@@ -40,6 +41,7 @@ struct fixture {
     PFLT_DEFERRED_IO_WORKITEM deferred;
     PFLT_CALLBACK_DATA pended;
     bool complete_in_teardown;
+    UNICODE_STRING upcased;
     /* reports seen by the trace (they outlive the system) */
     char reports[8][400];
     ULONG report_count;
@@ -85,6 +87,11 @@ static void take(struct fixture *f, PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJEC
         f->deferred = FltAllocateDeferredIoWorkItem();
         assert_non_null(f->deferred);
         break;
+    case ACT_RTL_STRING: {
+        UNICODE_STRING name = RTL_CONSTANT_STRING(L"leak");
+        assert_status(RtlUpcaseUnicodeString(&f->upcased, &name, TRUE), STATUS_SUCCESS);
+        break;
+    }
     case ACT_PEND:
         break;
     }
@@ -108,6 +115,7 @@ static void give_back(struct fixture *f)
         FltFreeDeferredIoWorkItem(f->deferred);
     f->generic = NULL;
     f->deferred = NULL;
+    RtlFreeUnicodeString(&f->upcased);
 }
 
 static FLT_PREOP_CALLBACK_STATUS pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
@@ -188,6 +196,7 @@ static int teardown(void **state)
     if (f->deferred != NULL)
         FltFreeDeferredIoWorkItem(f->deferred);
     world_destroy(&f->w);
+    RtlFreeUnicodeString(&f->upcased);
     for (ULONG i = 0; i < f->block_count; i++)
         ExFreePool(f->blocks[i]);
     current = NULL;
@@ -340,6 +349,28 @@ static void pool_outside_filter_code_not_charged(void **state)
     ExFreePoolWithTag(mine, LEAK_TAG);
 }
 
+/* A routine that allocates for the filter is named as the site. */
+static void rtl_string_leak_names_the_routine(void **state)
+{
+    struct fixture *f = *state;
+    f->action = ACT_RTL_STRING;
+    load_read_close(f);
+    unload_a(f);
+    const char *needles[] = {"1 pool block(s) of tag 'RtlS' (8 bytes)",
+                             "allocated at RtlUpcaseUnicodeString never freed", NULL};
+    assert_one_report(f->w.sys, "V23", needles);
+}
+
+static void rtl_string_freed_no_report(void **state)
+{
+    struct fixture *f = *state;
+    f->action = ACT_RTL_STRING;
+    f->correct = true;
+    load_read_close(f);
+    unload_a(f);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 /* ---- object references ---- */
 
 static void object_references_leak_reported_at_unload(void **state)
@@ -488,6 +519,8 @@ int main(void)
         CASE(pool_leak_through_pointer_has_unknown_site),
         CASE(pool_leak_reported_at_system_destroy),
         CASE(pool_outside_filter_code_not_charged),
+        CASE(rtl_string_leak_names_the_routine),
+        CASE(rtl_string_freed_no_report),
         CASE(object_references_leak_reported_at_unload),
         CASE(object_references_dropped_no_report),
         CASE(generic_item_leak_reported_once),

@@ -389,6 +389,10 @@ static void report_leaks(fltsim_system *sys, struct fltsim_driver *drv, struct _
             snprintf(sites[i], sizeof(sites[i]), "an unknown site (a call through a pointer)");
             continue;
         }
+        if (groups[i].line == 0) { /* a routine allocating for the filter */
+            snprintf(sites[i], sizeof(sites[i]), "%s", file);
+            continue;
+        }
         const char *slash = strrchr(file, '/');
         snprintf(sites[i], sizeof(sites[i]), "%s:%d", slash != NULL ? slash + 1 : file,
                  groups[i].line);
