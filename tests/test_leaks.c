@@ -55,7 +55,8 @@ static void take(struct fixture *f, PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJEC
     switch (f->action) {
     case ACT_POOL:
         for (ULONG i = 0; i < LEAK_BLOCKS; i++) {
-            f->site_line = __LINE__; f->blocks[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 32, LEAK_TAG); /* NOLINT */
+            f->site_line = __LINE__ + 1;
+            f->blocks[i] = ExAllocatePoolWithTag(NonPagedPoolNx, 32, LEAK_TAG);
             assert_non_null(f->blocks[i]);
         }
         f->block_count = LEAK_BLOCKS;
@@ -68,7 +69,8 @@ static void take(struct fixture *f, PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJEC
         break;
     }
     case ACT_POOL2:
-        f->site_line = __LINE__; f->blocks[0] = ExAllocatePool2(POOL_FLAG_PAGED, 16, LEAK_TAG); /* NOLINT */
+        f->site_line = __LINE__ + 1;
+        f->blocks[0] = ExAllocatePool2(POOL_FLAG_PAGED, 16, LEAK_TAG);
         f->blocks[1] = ExAllocatePoolZero(PagedPool, 8, 'owT2');
         assert_non_null(f->blocks[0]);
         assert_non_null(f->blocks[1]);
@@ -379,8 +381,7 @@ static void object_references_leak_reported_at_unload(void **state)
     f->action = ACT_OBJECT_REF;
     load_read_close(f);
     unload_a(f);
-    const char *needles[] = {"A unloads with 2 object reference(s)", "FltObjectDereference",
-                             NULL};
+    const char *needles[] = {"A unloads with 2 object reference(s)", "FltObjectDereference", NULL};
     assert_one_report(f->w.sys, "V23", needles);
 }
 

@@ -122,10 +122,11 @@ PVOID fltsim_ExAllocatePoolWithTag_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes, 
                                       const char *file, int line);
 PVOID fltsim_ExAllocatePoolZero_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
                                    const char *file, int line);
-PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
-                                const char *file, int line);
+PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, const char *file,
+                                int line);
 #ifndef FLTSIM_NO_POOL_SITES
-#define ExAllocatePoolWithTag(t, n, g) fltsim_ExAllocatePoolWithTag_at((t), (n), (g), __FILE__, __LINE__)
+#define ExAllocatePoolWithTag(t, n, g)                                                             \
+    fltsim_ExAllocatePoolWithTag_at((t), (n), (g), __FILE__, __LINE__)
 #define ExAllocatePoolZero(t, n, g) fltsim_ExAllocatePoolZero_at((t), (n), (g), __FILE__, __LINE__)
 #define ExAllocatePool2(f, n, g) fltsim_ExAllocatePool2_at((f), (n), (g), __FILE__, __LINE__)
 #endif

@@ -26,10 +26,10 @@ struct pool_header {
     ULONG tag;
     SIZE_T size;
     ULONG pool_type;
-    int line;                     /* call site, 0 when unknown */
-    const char *file;             /* call site (__FILE__), NULL when unknown */
-    fltsim_system *sys;           /* system whose code allocated it, or NULL */
-    struct fltsim_driver *driver; /* driver whose code allocated it, or NULL */
+    int line;                        /* call site, 0 when unknown */
+    const char *file;                /* call site (__FILE__), NULL when unknown */
+    fltsim_system *sys;              /* system whose code allocated it, or NULL */
+    struct fltsim_driver *driver;    /* driver whose code allocated it, or NULL */
     struct pool_header *prev, *next; /* live blocks with sys set */
 } __attribute__((aligned(16)));
 
@@ -199,8 +199,8 @@ PVOID(ExAllocatePool2)(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
     return fltsim_ExAllocatePool2_at(Flags, NumberOfBytes, Tag, NULL, 0);
 }
 
-PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
-                                const char *file, int line)
+PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, const char *file,
+                                int line)
 {
     const POOL_FLAGS known_required = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED |
                                       POOL_FLAG_SESSION | POOL_FLAG_CACHE_ALIGNED |
@@ -227,8 +227,8 @@ PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Ta
         return NULL;
     }
     ULONG pool_type = (type == POOL_FLAG_PAGED) ? (ULONG)PagedPool : (ULONG)NonPagedPoolNx;
-    return pool_allocate(pool_type, NumberOfBytes, Tag, (Flags & POOL_FLAG_UNINITIALIZED) == 0, file,
-                         line, false);
+    return pool_allocate(pool_type, NumberOfBytes, Tag, (Flags & POOL_FLAG_UNINITIALIZED) == 0,
+                         file, line, false);
 }
 
 static void pool_free(PVOID P, ULONG Tag, bool check_tag)
@@ -411,8 +411,8 @@ static void report_leaks(fltsim_system *sys, struct fltsim_driver *drv, struct _
     }
     if (unlisted > 0)
         fltsim__report(sys, filter, NULL, NULL, "V23", "10",
-                       "%s: %llu more pool block(s) never freed (out of memory grouping them)",
-                       who, (unsigned long long)unlisted);
+                       "%s: %llu more pool block(s) never freed (out of memory grouping them)", who,
+                       (unsigned long long)unlisted);
     free(sites);
     free(groups);
 }

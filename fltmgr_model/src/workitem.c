@@ -113,7 +113,8 @@ static void *item_allocate(size_t size, const struct item_kind *kind, const char
     struct fltsim_tls *t = fltsim__tls();
     if (t->sys != NULL)
         fltsim__check_irql(t->sys, DISPATCH_LEVEL, api);
-    struct work_item *item = fltsim__pool_allocate_internal(NonPagedPoolNx, size, WORK_ITEM_TAG, true);
+    struct work_item *item =
+        fltsim__pool_allocate_internal(NonPagedPoolNx, size, WORK_ITEM_TAG, true);
     if (item == NULL)
         return NULL;
     item->magic = kind->magic;
