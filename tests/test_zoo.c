@@ -372,6 +372,41 @@ static void zoo_paging_queue_failure_ignored(void **state, bool twin)
     FltFreeDeferredIoWorkItem(z->leaked_item); /* the process's memory, not the filter's */
 }
 
+/* ---- V23: a pool block never freed ---- */
+
+static FLT_PREOP_CALLBACK_STATUS leaky_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                           PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)objects;
+    (void)context;
+    if (data->Iopb->MajorFunction != IRP_MJ_READ)
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    /* A scratch buffer for the request; the twin gives it back. */
+    PVOID scratch = ExAllocatePoolWithTag(NonPagedPool, 64, 'kaeL');
+    if (scratch != NULL && zoo_of(tf)->twin)
+        ExFreePoolWithTag(scratch, 'kaeL');
+    return FLT_PREOP_SUCCESS_NO_CALLBACK;
+}
+
+static void zoo_leak_pool_block(void **state, bool twin)
+{
+    struct zoo *z = *state;
+    z->twin = twin;
+    zoo_start(z, FLTSIM_COMPLETE_INLINE, leaky_pre, NULL);
+    read_a(z, 0);
+    assert_status(fltsim_driver_unload(z->z.driver, 0), STATUS_SUCCESS);
+    z->z.driver = NULL;
+    zoo_expect(z, "V23");
+    /* The leaked block stays until the simulated machine goes. */
+    struct fltsim_pool_stats stats;
+    fltsim_pool_tag_stats('kaeL', &stats);
+    assert_int_equal(stats.outstanding, twin ? 0 : 1);
+    world_destroy(&z->w);
+    z->w.sys = NULL;
+    fltsim_pool_tag_stats('kaeL', &stats);
+    assert_int_equal(stats.outstanding, 0);
+}
+
 /* ---- V28: waiting in a post that runs at DISPATCH_LEVEL ---- */
 
 static VOID wait_briefly(struct zoo *z)
@@ -438,6 +473,7 @@ ZOO_CASE(fail_cleanup)
 ZOO_CASE(complete_twice)
 ZOO_CASE(forget_complete_pended_post)
 ZOO_CASE(paging_queue_failure_ignored)
+ZOO_CASE(leak_pool_block)
 ZOO_CASE(wait_at_dispatch)
 
 #define ZOO_TESTS(name)                                                                            \
@@ -454,6 +490,7 @@ int main(void)
         ZOO_TESTS(complete_twice),
         ZOO_TESTS(forget_complete_pended_post),
         ZOO_TESTS(paging_queue_failure_ignored),
+        ZOO_TESTS(leak_pool_block),
         ZOO_TESTS(wait_at_dispatch),
     };
     return FLTSIM_RUN_SUITE("zoo", tests);

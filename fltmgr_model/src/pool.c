@@ -30,6 +30,7 @@ struct pool_header {
     const char *file;                /* call site (__FILE__), NULL when unknown */
     fltsim_system *sys;              /* system whose code allocated it, or NULL */
     struct fltsim_driver *driver;    /* driver whose code allocated it, or NULL */
+    bool leaked;                     /* reported (V23); freed with its system */
     struct pool_header *prev, *next; /* live blocks with sys set */
 } __attribute__((aligned(16)));
 
@@ -135,6 +136,7 @@ static PVOID pool_allocate(ULONG pool_type, SIZE_T size, ULONG tag, bool zero, c
     h->line = line;
     h->sys = NULL;
     h->driver = NULL;
+    h->leaked = false;
     h->prev = h->next = NULL;
     if (!internal) {
         struct fltsim_tls *t = fltsim__tls();
@@ -348,9 +350,10 @@ static bool group_add(struct leak_group **groups, size_t *count, size_t *capacit
     return true;
 }
 
-/* Takes the live blocks of sys owned by drv (or by no driver when drv is
- * NULL) out of the accounting list and reports them, one V23 per tag and site.
- * The sites are copied first: a shared object's strings go with it. */
+/* Reports the live blocks of sys owned by drv (every block of sys when drv
+ * is NULL) not reported yet, one V23 per tag and site, and marks them leaked:
+ * they stay allocated, as on Windows, until the system is destroyed. The
+ * sites are copied first: a shared object's strings go with it. */
 static void report_leaks(fltsim_system *sys, struct fltsim_driver *drv, struct _FLT_FILTER *filter,
                          const char *who)
 {
@@ -364,17 +367,10 @@ static void report_leaks(fltsim_system *sys, struct fltsim_driver *drv, struct _
     struct pool_header *h = owned_head;
     while (h != NULL) {
         struct pool_header *next = h->next;
-        if (h->sys == sys && (drv == NULL || h->driver == drv)) {
+        if (h->sys == sys && !h->leaked && (drv == NULL || h->driver == drv)) {
             if (!group_add(&groups, &count, &capacity, h))
                 unlisted++;
-            if (h->prev != NULL)
-                h->prev->next = h->next;
-            else
-                owned_head = h->next;
-            if (h->next != NULL)
-                h->next->prev = h->prev;
-            h->prev = h->next = NULL;
-            h->sys = NULL;
+            h->leaked = true;
             h->driver = NULL;
         }
         h = next;
@@ -427,6 +423,31 @@ void fltsim__pool_driver_unloaded(struct fltsim_driver *drv)
 void fltsim__pool_system_destroyed(fltsim_system *sys)
 {
     report_leaks(sys, NULL, NULL, "system destroyed (filter code outside any driver)");
+    /* The simulated machine is gone, and with it the pool its filters
+     * leaked (reported above or at their unload). */
+    uv_mutex_lock(&pool_lock);
+    struct pool_header *h = owned_head;
+    while (h != NULL) {
+        struct pool_header *next = h->next;
+        if (h->sys == sys) {
+            if (h->prev != NULL)
+                h->prev->next = h->next;
+            else
+                owned_head = h->next;
+            if (h->next != NULL)
+                h->next->prev = h->prev;
+            struct tag_entry *e = tag_find(h->tag, false);
+            if (e != NULL) {
+                e->stats.outstanding--;
+                e->stats.outstanding_bytes -= h->size;
+            }
+            outstanding_total--;
+            h->magic = POOL_MAGIC_FREED;
+            free(h);
+        }
+        h = next;
+    }
+    uv_mutex_unlock(&pool_lock);
 }
 
 void fltsim_driver_pool_stats(fltsim_driver *drv, ULONG tag, struct fltsim_pool_stats *out)
