@@ -236,8 +236,10 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
     }
     if (out != NULL) {
         /* The caller gets a rundown reference (SPEC 2.4, FltAttachVolume). */
-        if (NT_SUCCESS(fltsim__object_reference(inst)))
+        if (NT_SUCCESS(fltsim__object_reference(inst))) {
+            fltsim__object_refs_handed(1);
             *out = inst;
+        }
     }
     return STATUS_SUCCESS;
 }

@@ -86,6 +86,7 @@ struct fltsim_driver {
     bool in_driver_entry;
     bool unloading;
     ULONG unload_flags;
+    LONG object_refs; /* rundown references its code took and has not dropped (V23) */
 };
 
 enum fltsim_filter_state {
@@ -406,8 +407,14 @@ void fltsim__volume_ref(struct _FLT_VOLUME *v);
 void fltsim__volume_unref(struct _FLT_VOLUME *v);
 void fltsim__instance_ref(struct _FLT_INSTANCE *i);
 void fltsim__instance_unref(struct _FLT_INSTANCE *i);
-/* A rundown reference for the caller of a Get/Enumerate routine. */
+/* A rundown reference, taken for the model's own use (not counted). */
 NTSTATUS fltsim__object_reference(void *object);
+/* Drops a reference fltsim__object_reference took (not counted). */
+void fltsim__object_dereference(void *object);
+/* Counts n references handed to the driver whose code runs on this thread
+ * (FltObjectReference, the Get/Enumerate routines, FltAttachVolume); what it
+ * has not dropped with FltObjectDereference at unload is reported (V23). */
+void fltsim__object_refs_handed(LONG n);
 bool fltsim__is_filter(const void *p);
 bool fltsim__is_volume(const void *p);
 bool fltsim__is_instance(const void *p);
@@ -475,6 +482,17 @@ void fltsim__volume_remove(struct _FLT_VOLUME *volume);
 void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
+
+/* ---- pool (pool.c) ---- */
+
+/* A pool block for the model's own use (work items, key handles): counted per
+ * tag but owned by no driver, since its own rule reports its leaks. */
+PVOID fltsim__pool_allocate_internal(ULONG pool_type, SIZE_T size, ULONG tag, bool zero);
+/* Reports (V23) the pool blocks drv's code allocated and never freed, one
+ * report per tag and site, and stops tracking them. */
+void fltsim__pool_driver_unloaded(struct fltsim_driver *drv);
+/* The same for blocks of sys's filter code that no driver owned. */
+void fltsim__pool_system_destroyed(fltsim_system *sys);
 
 /* ---- registry (registry.c) ---- */
 

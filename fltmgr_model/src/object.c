@@ -125,10 +125,28 @@ static void irql_ceiling(KIRQL max_irql, const char *api)
     fltsim__check_irql(fltsim__tls()->sys, max_irql, api);
 }
 
+/* The driver whose code runs on this thread, or NULL. */
+static struct fltsim_driver *current_driver(void)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys == NULL)
+        return NULL;
+    return t->filter != NULL ? t->filter->driver : t->loading;
+}
+
+void fltsim__object_refs_handed(LONG n)
+{
+    struct fltsim_driver *drv = current_driver();
+    if (drv != NULL && n > 0)
+        __atomic_add_fetch(&drv->object_refs, n, __ATOMIC_SEQ_CST);
+}
+
 NTSTATUS FltObjectReference(PVOID FltObject)
 {
     irql_ceiling(DISPATCH_LEVEL, "FltObjectReference");
     NTSTATUS status = fltsim__object_reference(FltObject);
+    if (NT_SUCCESS(status))
+        fltsim__object_refs_handed(1);
     if (status == STATUS_INVALID_PARAMETER) {
         struct fltsim_tls *t = fltsim__tls();
         if (t->sys != NULL)
@@ -142,6 +160,20 @@ NTSTATUS FltObjectReference(PVOID FltObject)
 void FltObjectDereference(PVOID FltObject)
 {
     irql_ceiling(DISPATCH_LEVEL, "FltObjectDereference");
+    struct fltsim_driver *drv = object_system(FltObject) != NULL ? current_driver() : NULL;
+    if (drv != NULL) {
+        /* A reference another driver's code took may be dropped here: the
+         * count stays at zero rather than going negative. */
+        LONG held = __atomic_load_n(&drv->object_refs, __ATOMIC_SEQ_CST);
+        while (held > 0 && !__atomic_compare_exchange_n(&drv->object_refs, &held, held - 1, false,
+                                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        }
+    }
+    fltsim__object_dereference(FltObject);
+}
+
+void fltsim__object_dereference(void *FltObject)
+{
     fltsim_system *sys = object_system(FltObject);
     if (sys == NULL) {
         struct fltsim_tls *t = fltsim__tls();
@@ -178,6 +210,8 @@ static NTSTATUS hand_out(void *object, void **out)
 {
     NTSTATUS status = fltsim__object_reference(object);
     *out = NT_SUCCESS(status) ? object : NULL;
+    if (NT_SUCCESS(status))
+        fltsim__object_refs_handed(1);
     return status;
 }
 
@@ -403,6 +437,7 @@ static NTSTATUS hand_out_list_locked(void **items, ULONG count, void **list, ULO
         __atomic_add_fetch(&o->refs, 1, __ATOMIC_SEQ_CST);
         list[k] = items[k];
     }
+    fltsim__object_refs_handed((LONG)count);
     return STATUS_SUCCESS;
 }
 

@@ -100,6 +100,9 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor->ops->destroy(sys->executor);
     sys->executor = NULL;
 
+    /* Pool of filter code no driver owned (drivers reported theirs). */
+    fltsim__pool_system_destroyed(sys);
+
     /* Key handles the drivers left open (reported at their unload). */
     fltsim__registry_destroy(sys);
 

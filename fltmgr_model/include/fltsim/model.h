@@ -488,6 +488,11 @@ struct fltsim_pool_stats {
 void fltsim_pool_tag_stats(ULONG tag, struct fltsim_pool_stats *out);
 /* Allocations not yet freed, all tags. */
 ULONG64 fltsim_pool_outstanding(void);
+/* Blocks that drv's code (DriverEntry, callbacks, work routines) allocated and
+ * has not freed, for one tag or every tag (tag 0); total is left 0. Zeros for
+ * a driver that is not loaded. Blocks are owned by the driver whose code runs
+ * on the allocating thread; what it still owns at unload is reported (V23). */
+void fltsim_driver_pool_stats(fltsim_driver *drv, ULONG tag, struct fltsim_pool_stats *out);
 
 /* ------------------------------------------------------------------------- */
 /* Debug output                                                              */
