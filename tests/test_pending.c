@@ -41,6 +41,7 @@ struct plan {
     bool complete_twice;    /* *_INSIDE: complete a second time */
     ULONG work_sets_length; /* pre_work: change Read.Length first (0: no) */
     bool work_sets_dirty;   /* ... and call FltSetCallbackDataDirty */
+    PFILE_OBJECT work_sets_target; /* pre_work: make this the TargetFileObject (dirty) */
     /* observed */
     PFLT_CALLBACK_DATA held;
     ULONG pre_thread, work_thread, post_thread, work_process;
@@ -73,6 +74,10 @@ static VOID pre_work(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PV
         data->Iopb->Parameters.Read.Length = p->work_sets_length;
         if (p->work_sets_dirty)
             FltSetCallbackDataDirty(data);
+    }
+    if (p->work_sets_target != NULL) {
+        data->Iopb->TargetFileObject = p->work_sets_target;
+        FltSetCallbackDataDirty(data);
     }
     if (p->resume_as == FLT_PREOP_COMPLETE) {
         data->IoStatus.Status = p->resume_status;
@@ -127,6 +132,8 @@ static FLT_PREOP_CALLBACK_STATUS hook_pre(struct tf_filter *tf, PFLT_CALLBACK_DA
             return FLT_PREOP_SUCCESS_NO_CALLBACK;
         return FLT_PREOP_PENDING;
     case PRE_PEND_INSIDE:
+        if (p->resume_as == FLT_PREOP_COMPLETE)
+            data->IoStatus.Status = p->resume_status;
         FltCompletePendedPreOperation(data, p->resume_as, p->resume_context);
         if (p->complete_twice)
             FltCompletePendedPreOperation(data, p->resume_as, p->resume_context);
@@ -642,6 +649,101 @@ static void pending_trace_shows_pend_queue_run_resume(void **state)
     }
 }
 
+/* SPEC 3.2-3.3, V8: a pended pre completed with FLT_PREOP_COMPLETE needs a
+ * final status, as a COMPLETE returned directly does; both resume routes. */
+static void pending_pre_resumed_complete_with_status_pending_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.resume_as = FLT_PREOP_COMPLETE;
+    f->pb.resume_status = STATUS_PENDING;
+    load_all(f);
+    read5(f);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V8"), 1);
+}
+
+static void pending_pre_completed_inside_as_complete_with_status_pending_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.pre = PRE_PEND_INSIDE;
+    f->pb.resume_as = FLT_PREOP_COMPLETE;
+    f->pb.resume_status = STATUS_PENDING;
+    load_all(f);
+    read5(f);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V8"), 1);
+}
+
+/* The correct twin: a final status, no report. */
+static void pending_pre_completed_inside_as_complete_with_final_status_is_clean(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.pre = PRE_PEND_INSIDE;
+    f->pb.resume_as = FLT_PREOP_COMPLETE;
+    f->pb.resume_status = STATUS_ACCESS_DENIED;
+    load_all(f);
+    assert_status(read5(f), STATUS_ACCESS_DENIED);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* SPEC 3.2, V9: a pended cleanup completed with a failure; the twin
+ * completes it with STATUS_SUCCESS and is not reported. */
+static void pending_cleanup_resumed_as_failure_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.major = IRP_MJ_CLEANUP;
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.resume_as = FLT_PREOP_COMPLETE;
+    f->pb.resume_status = STATUS_ACCESS_DENIED;
+    load_all(f);
+    assert_status(fltsim_io_close(f->w.sys, f->h), STATUS_SUCCESS);
+    f->h = NULL;
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V9"), 1);
+}
+
+static void pending_cleanup_resumed_as_success_is_clean(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.major = IRP_MJ_CLEANUP;
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.resume_as = FLT_PREOP_COMPLETE;
+    f->pb.resume_status = STATUS_SUCCESS;
+    load_all(f);
+    assert_status(fltsim_io_close(f->w.sys, f->h), STATUS_SUCCESS);
+    f->h = NULL;
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* SPEC 3.2, V18: the work routine retargets the operation to another file
+ * object (dirty) and then completes it. The twin retargets and lets it go
+ * down (SUCCESS_WITH_CALLBACK): no report. */
+static void pending_pre_retarget_then_complete_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE other = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.resume_as = FLT_PREOP_COMPLETE;
+    f->pb.resume_status = STATUS_SUCCESS;
+    f->pb.work_sets_target = fltsim_io_file_object(f->w.sys, other);
+    assert_non_null(f->pb.work_sets_target);
+    load_all(f);
+    read5(f);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V18"), 1);
+    assert_status(fltsim_io_close(f->w.sys, other), STATUS_SUCCESS);
+}
+
+static void pending_pre_retarget_then_pass_down_is_clean(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE other = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.resume_as = FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    f->pb.work_sets_target = fltsim_io_file_object(f->w.sys, other);
+    load_all(f);
+    read5(f);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_status(fltsim_io_close(f->w.sys, other), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -668,6 +770,13 @@ int main(void)
         CASE(pending_overlapped_read_not_pended_returns_final_status),
         CASE(pending_pre_and_post_in_one_operation),
         CASE(pending_trace_shows_pend_queue_run_resume),
+        CASE(pending_pre_resumed_complete_with_status_pending_is_reported),
+        CASE(pending_pre_completed_inside_as_complete_with_status_pending_is_reported),
+        CASE(pending_pre_completed_inside_as_complete_with_final_status_is_clean),
+        CASE(pending_cleanup_resumed_as_failure_is_reported),
+        CASE(pending_cleanup_resumed_as_success_is_clean),
+        CASE(pending_pre_retarget_then_complete_is_reported),
+        CASE(pending_pre_retarget_then_pass_down_is_clean),
     };
     return FLTSIM_RUN_SUITE("pending", tests);
 }

@@ -524,6 +524,38 @@ static void scenario_verifier_report_strict_fails_report_mode_passes(void **stat
     struct fltsim_scenario_run_options strict = {.verifier = FLTSIM_VERIFIER_STRICT};
     run_text_with("report_overridden.yaml", buf, &strict, &o);
     assert_status(o.status, STATUS_UNSUCCESSFUL);
+
+    /* issue 5: a disabled rule is an accepted finding, from the file... */
+    snprintf(buf, sizeof(buf), text, "strict\nverifier_disable: [V7, V1]", "");
+    run_text("disabled.yaml", buf, &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.reports, 0);
+    assert_int_equal(o.result.reports_suppressed, 1);
+
+    /* ... or from the options, on top of the file's. */
+    static const char *const v1[] = {"V1"};
+    struct fltsim_scenario_run_options disable = {.verifier_disable = v1,
+                                                  .verifier_disable_count = 1};
+    snprintf(buf, sizeof(buf), text, "strict", "");
+    run_text_with("disabled_by_option.yaml", buf, &disable, &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.reports_suppressed, 1);
+
+    /* Disabling another rule does not hide this one. */
+    static const char *const v2[] = {"V2"};
+    struct fltsim_scenario_run_options other = {.verifier_disable = v2,
+                                                .verifier_disable_count = 1};
+    run_text_with("other_disabled.yaml", buf, &other, &o);
+    assert_status(o.status, STATUS_UNSUCCESSFUL);
+    assert_int_equal(o.result.reports, 1);
+
+    /* An unknown rule id in the options makes the run an error. */
+    static const char *const bad[] = {"V99"};
+    struct fltsim_scenario_run_options wrong = {.verifier_disable = bad,
+                                                .verifier_disable_count = 1};
+    run_text_with("bad_rule.yaml", buf, &wrong, &o);
+    assert_true(o.result.error);
+    assert_log_has(&o, "'V99' is not a verifier rule");
 }
 
 static void scenario_golden_trace_written_then_compared(void **state)

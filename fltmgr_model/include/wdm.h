@@ -113,6 +113,24 @@ PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 void ExFreePoolWithTag(PVOID P, ULONG Tag);
 void ExFreePool(PVOID P);
 
+/* The allocation routines are also macros that record the call site, so a
+ * leak at unload names the file and line (V23). The functions above stay
+ * callable by address (`ExAllocatePoolWithTag` not followed by a parenthesis,
+ * or `(ExAllocatePoolWithTag)(...)`); such calls have no site. Define
+ * FLTSIM_NO_POOL_SITES before including to get the plain functions only. */
+PVOID fltsim_ExAllocatePoolWithTag_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                      const char *file, int line);
+PVOID fltsim_ExAllocatePoolZero_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                   const char *file, int line);
+PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, const char *file,
+                                int line);
+#ifndef FLTSIM_NO_POOL_SITES
+#define ExAllocatePoolWithTag(t, n, g)                                                             \
+    fltsim_ExAllocatePoolWithTag_at((t), (n), (g), __FILE__, __LINE__)
+#define ExAllocatePoolZero(t, n, g) fltsim_ExAllocatePoolZero_at((t), (n), (g), __FILE__, __LINE__)
+#define ExAllocatePool2(f, n, g) fltsim_ExAllocatePool2_at((f), (n), (g), __FILE__, __LINE__)
+#endif
+
 /* ---- memory ---- */
 
 #define RtlCopyMemory(d, s, n) memcpy((d), (s), (n))

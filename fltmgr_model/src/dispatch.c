@@ -252,6 +252,40 @@ static bool is_oplock_fsctl(const struct fltsim_op *op)
 
 /* Applies SPEC 3.1-3.2 to what a pre returned: reports each broken rule and
  * returns the status FltMgr acts on. */
+/* V8, V9, V18 for an operation a pre completes, by returning FLT_PREOP_COMPLETE
+ * or by FltCompletePendedPreOperation with it (SPEC 3.2, 3.3). */
+static void check_complete(struct fltsim_op *op, const struct fltsim_node *node)
+{
+    fltsim_system *sys = op->sys;
+    struct _FLT_INSTANCE *inst = node->instance;
+    UCHAR major = op->iopb.MajorFunction;
+    NTSTATUS s = op->data.IoStatus.Status;
+    if (s == STATUS_PENDING)
+        fltsim__report(sys, NULL, inst, op, "V8", "3.2",
+                       "FLT_PREOP_COMPLETE with IoStatus.Status STATUS_PENDING; a completed "
+                       "operation needs its final status");
+    else if (s == STATUS_FLT_DISALLOW_FAST_IO)
+        fltsim__report(sys, NULL, inst, op, "V8", "3.2",
+                       "FLT_PREOP_COMPLETE with STATUS_FLT_DISALLOW_FAST_IO; only FltMgr "
+                       "produces that status");
+    if (major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) {
+        if (!NT_SUCCESS(s))
+            fltsim__report(sys, NULL, inst, op, "V9", "3.2",
+                           "%s completed with a failure status; cleanup and close cannot fail",
+                           fltsim_major_name(major));
+        else if (s != STATUS_SUCCESS)
+            fltsim__report(sys, NULL, inst, op, "V9", "12.4",
+                           "warning: %s completed with a success status other than "
+                           "STATUS_SUCCESS",
+                           fltsim_major_name(major));
+    }
+    if (op->iopb.TargetFileObject != node->view.TargetFileObject ||
+        op->iopb.TargetInstance != node->view.TargetInstance)
+        fltsim__report(sys, NULL, inst, op, "V18", "3.2",
+                       "TargetFileObject or TargetInstance was changed and the operation "
+                       "then completed; upper filters never see the change");
+}
+
 static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct fltsim_node *node,
                                                   FLT_PREOP_CALLBACK_STATUS st, PVOID *ctx,
                                                   const IO_STATUS_BLOCK *iosb_before)
@@ -329,34 +363,9 @@ static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct f
                            "FLT_PREOP_SYNCHRONIZE cannot be used for oplock requests, directory "
                            "change notifications or IRP_MN_LOCK");
         return st;
-    case FLT_PREOP_COMPLETE: {
-        NTSTATUS s = op->data.IoStatus.Status;
-        if (s == STATUS_PENDING)
-            fltsim__report(sys, NULL, inst, op, "V8", "3.2",
-                           "FLT_PREOP_COMPLETE with IoStatus.Status STATUS_PENDING; a completed "
-                           "operation needs its final status");
-        else if (s == STATUS_FLT_DISALLOW_FAST_IO)
-            fltsim__report(sys, NULL, inst, op, "V8", "3.2",
-                           "FLT_PREOP_COMPLETE with STATUS_FLT_DISALLOW_FAST_IO; only FltMgr "
-                           "produces that status");
-        if (major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) {
-            if (!NT_SUCCESS(s))
-                fltsim__report(sys, NULL, inst, op, "V9", "3.2",
-                               "%s completed with a failure status; cleanup and close cannot fail",
-                               fltsim_major_name(major));
-            else if (s != STATUS_SUCCESS)
-                fltsim__report(sys, NULL, inst, op, "V9", "12.4",
-                               "warning: %s completed with a success status other than "
-                               "STATUS_SUCCESS",
-                               fltsim_major_name(major));
-        }
-        if (op->iopb.TargetFileObject != node->view.TargetFileObject ||
-            op->iopb.TargetInstance != node->view.TargetInstance)
-            fltsim__report(sys, NULL, inst, op, "V18", "3.2",
-                           "TargetFileObject or TargetInstance was changed and the operation "
-                           "then completed; upper filters never see the change");
+    case FLT_PREOP_COMPLETE:
+        check_complete(op, node);
         return st;
-    }
     default:
         return st;
     }
@@ -595,6 +604,8 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
             ctx = op->resume_context;
             if (fltsim__tracing(op->sys))
                 trace_op(op, FLTSIM_EV_RESUME, i, node, (LONG)st, 0);
+            if (st == FLT_PREOP_COMPLETE)
+                check_complete(op, node);
         } else if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_EARLY) {
             fltsim__report(op->sys, NULL, inst, op, "V13", "3.3",
                            "FltCompletePendedPreOperation was called during a pre that then "
@@ -1214,6 +1225,8 @@ VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
         /* The work routine may have changed the parameters: the same rule
          * as at a pre's return (SPEC 6.3). */
         take_parameter_changes(op, &op->nodes[i], op->thread, op->mode);
+        if (CallbackStatus == FLT_PREOP_COMPLETE)
+            check_complete(op, &op->nodes[i]);
         apply_pre(op, i, CallbackStatus, Context);
         continue_here(op);
         return;

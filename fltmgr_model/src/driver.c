@@ -51,6 +51,14 @@ static void driver_free(struct fltsim_driver *drv)
                        "%s unloads with %u registry key handle(s) still open (ZwOpenKey "
                        "without ZwClose)",
                        drv->name8, (unsigned)handles);
+    LONG refs = __atomic_load_n(&drv->object_refs, __ATOMIC_SEQ_CST);
+    if (refs > 0)
+        fltsim__report(sys, drv->filter_keep, NULL, NULL, "V23", "10",
+                       "%s unloads with %d object reference(s) never dropped: each "
+                       "FltObjectReference, FltGet*/FltEnumerate* object and FltAttachVolume "
+                       "instance needs its FltObjectDereference",
+                       drv->name8, (int)refs);
+    fltsim__pool_driver_unloaded(drv);
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&drv->link);
     uv_mutex_unlock(&sys->lock);

@@ -204,6 +204,7 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
         fltsim__fill_objects(&objects, filter, volume, inst, NULL);
         struct fltsim_callout save;
         fltsim__enter(&save, sys, filter, NULL);
+        fltsim__tls()->setup_instance = inst;
         status = setup(&objects, setup_flags, volume->device_type, volume->fs_type);
         fltsim__leave(&save);
     }
@@ -235,8 +236,10 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
     }
     if (out != NULL) {
         /* The caller gets a rundown reference (SPEC 2.4, FltAttachVolume). */
-        if (NT_SUCCESS(fltsim__object_reference(inst)))
+        if (NT_SUCCESS(fltsim__object_reference(inst))) {
+            fltsim__object_refs_handed(1);
             *out = inst;
+        }
     }
     return STATUS_SUCCESS;
 }

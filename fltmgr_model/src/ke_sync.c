@@ -221,6 +221,8 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
     ULONG64 deadline = deadline_of(Timeout, &poll);
     if (!wait_allowed("KeWaitForSingleObject", poll))
         poll = true;
+    if (!poll)
+        fltsim__check_blocking("KeWaitForSingleObject", "waits");
     /* A wait is a scheduling point even when the object is signaled: the
      * deterministic executor may switch here, as a preemptive one could. */
     if (KeGetCurrentIrql() < DISPATCH_LEVEL)
@@ -268,6 +270,8 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
         ke_report("KE", "-", "KeDelayExecutionThread with a NULL interval");
         return STATUS_INVALID_PARAMETER;
     }
+    if (!poll)
+        fltsim__check_blocking("KeDelayExecutionThread", "waits");
     if (!wait_allowed("KeDelayExecutionThread", poll) || poll) {
         fltsim__yield();
         return STATUS_SUCCESS;
@@ -514,7 +518,10 @@ static bool resource_checks(PERESOURCE r, const char *api)
                   api);
         return false;
     }
-    if (KeGetCurrentIrql() < APC_LEVEL && fltsim__current_sthread()->critical_region == 0)
+    if (KeGetCurrentIrql() > APC_LEVEL)
+        ke_report("V28", "10", "%s at IRQL %u; it may be called at APC_LEVEL or below", api,
+                  (unsigned)KeGetCurrentIrql());
+    else if (KeGetCurrentIrql() < APC_LEVEL && fltsim__current_sthread()->critical_region == 0)
         ke_report("V28", "10",
                   "%s with normal kernel APCs enabled; call KeEnterCriticalRegion first", api);
     return true;
@@ -591,6 +598,14 @@ static BOOLEAN acquire(PERESOURCE r, BOOLEAN wait, bool exclusive, const char *a
     if (!wait) {
         dunlock();
         return FALSE;
+    }
+    dunlock();
+    fltsim__check_blocking(api, "blocks on a resource another thread holds");
+    dlock();
+    if (can_take(r, self, exclusive)) {
+        take(r, self, exclusive);
+        dunlock();
+        return TRUE;
     }
     struct wait_block wb = {.thread = self, .exclusive = exclusive};
     InsertTailList(&r->Waiters, &wb.link);

@@ -86,6 +86,7 @@ struct fltsim_driver {
     bool in_driver_entry;
     bool unloading;
     ULONG unload_flags;
+    LONG object_refs; /* rundown references its code took and has not dropped (V23) */
 };
 
 enum fltsim_filter_state {
@@ -167,6 +168,9 @@ struct _FLT_VOLUME {
     char name8[FLTSIM_NAME8_MAX];
 };
 
+/* How many rules one system can disable at once (V1-V30 and the others). */
+#define FLTSIM_MAX_DISABLED_RULES 40
+
 struct fltsim_report_list {
     struct fltsim_report *items;
     ULONG count, capacity;
@@ -183,6 +187,11 @@ struct fltsim_system {
     fltsim_trace_cb trace_cb;
     void *trace_ctx;
     struct fltsim_report_list reports;
+    /* Verifier mode and per-rule disable list (SPEC 10); lock. */
+    int verifier_mode; /* enum fltsim_verifier_policy */
+    char disabled_rules[FLTSIM_MAX_DISABLED_RULES][8];
+    ULONG disabled_count;
+    ULONG suppressed; /* reports of disabled rules, neither recorded nor traced */
     void *io_manager;
     void (*io_manager_shutdown)(void *);
     struct fltsim_executor *executor;
@@ -310,6 +319,8 @@ struct fltsim_tls {
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
     bool in_post;               /* ... and the callback is its post */
+    /* instance whose InstanceSetupCallback runs on this thread (V30), or NULL */
+    struct _FLT_INSTANCE *setup_instance;
     /* driver whose DriverEntry runs on this thread (owns key handles opened) */
     struct fltsim_driver *loading;
     char last_error[512];
@@ -324,6 +335,7 @@ struct fltsim_callout {
     struct _FLT_FILTER *filter;
     struct fltsim_op *op;
     bool in_post;
+    struct _FLT_INSTANCE *setup_instance;
 };
 
 static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys,
@@ -334,10 +346,12 @@ static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys
     save->filter = t->filter;
     save->op = t->op;
     save->in_post = t->in_post;
+    save->setup_instance = t->setup_instance;
     t->sys = sys;
     t->filter = filter;
     t->op = op;
     t->in_post = false;
+    t->setup_instance = NULL;
 }
 
 static inline void fltsim__leave(const struct fltsim_callout *save)
@@ -347,7 +361,12 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->filter = save->filter;
     t->op = save->op;
     t->in_post = save->in_post;
+    t->setup_instance = save->setup_instance;
 }
+
+/* Reports (V30) when the calling thread runs an InstanceSetupCallback: api
+ * (what) is about to block the setup. */
+void fltsim__check_blocking(const char *api, const char *what);
 
 /* Reports (V28) when the caller runs above max_irql; api names the routine. */
 void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api);
@@ -390,8 +409,14 @@ void fltsim__volume_ref(struct _FLT_VOLUME *v);
 void fltsim__volume_unref(struct _FLT_VOLUME *v);
 void fltsim__instance_ref(struct _FLT_INSTANCE *i);
 void fltsim__instance_unref(struct _FLT_INSTANCE *i);
-/* A rundown reference for the caller of a Get/Enumerate routine. */
+/* A rundown reference, taken for the model's own use (not counted). */
 NTSTATUS fltsim__object_reference(void *object);
+/* Drops a reference fltsim__object_reference took (not counted). */
+void fltsim__object_dereference(void *object);
+/* Counts n references handed to the driver whose code runs on this thread
+ * (FltObjectReference, the Get/Enumerate routines, FltAttachVolume); what it
+ * has not dropped with FltObjectDereference at unload is reported (V23). */
+void fltsim__object_refs_handed(LONG n);
 bool fltsim__is_filter(const void *p);
 bool fltsim__is_volume(const void *p);
 bool fltsim__is_instance(const void *p);
@@ -459,6 +484,17 @@ void fltsim__volume_remove(struct _FLT_VOLUME *volume);
 void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
+
+/* ---- pool (pool.c) ---- */
+
+/* A pool block for the model's own use (work items, key handles): counted per
+ * tag but owned by no driver, since its own rule reports its leaks. */
+PVOID fltsim__pool_allocate_internal(ULONG pool_type, SIZE_T size, ULONG tag, bool zero);
+/* Reports (V23) the pool blocks drv's code allocated and never freed, one
+ * report per tag and site, and stops tracking them. */
+void fltsim__pool_driver_unloaded(struct fltsim_driver *drv);
+/* The same for blocks of sys's filter code that no driver owned. */
+void fltsim__pool_system_destroyed(fltsim_system *sys);
 
 /* ---- registry (registry.c) ---- */
 

@@ -118,9 +118,35 @@ NTSTATUS fltsim__object_reference(void *object)
     return STATUS_SUCCESS;
 }
 
+/* SPEC 10 (V28): the IRQL ceiling of an object routine, checked against the
+ * system whose filter code runs on this thread. */
+static void irql_ceiling(KIRQL max_irql, const char *api)
+{
+    fltsim__check_irql(fltsim__tls()->sys, max_irql, api);
+}
+
+/* The driver whose code runs on this thread, or NULL. */
+static struct fltsim_driver *current_driver(void)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->sys == NULL)
+        return NULL;
+    return t->filter != NULL ? t->filter->driver : t->loading;
+}
+
+void fltsim__object_refs_handed(LONG n)
+{
+    struct fltsim_driver *drv = current_driver();
+    if (drv != NULL && n > 0)
+        __atomic_add_fetch(&drv->object_refs, n, __ATOMIC_SEQ_CST);
+}
+
 NTSTATUS FltObjectReference(PVOID FltObject)
 {
+    irql_ceiling(DISPATCH_LEVEL, "FltObjectReference");
     NTSTATUS status = fltsim__object_reference(FltObject);
+    if (NT_SUCCESS(status))
+        fltsim__object_refs_handed(1);
     if (status == STATUS_INVALID_PARAMETER) {
         struct fltsim_tls *t = fltsim__tls();
         if (t->sys != NULL)
@@ -132,6 +158,21 @@ NTSTATUS FltObjectReference(PVOID FltObject)
 }
 
 void FltObjectDereference(PVOID FltObject)
+{
+    irql_ceiling(DISPATCH_LEVEL, "FltObjectDereference");
+    struct fltsim_driver *drv = object_system(FltObject) != NULL ? current_driver() : NULL;
+    if (drv != NULL) {
+        /* A reference another driver's code took may be dropped here: the
+         * count stays at zero rather than going negative. */
+        LONG held = __atomic_load_n(&drv->object_refs, __ATOMIC_SEQ_CST);
+        while (held > 0 && !__atomic_compare_exchange_n(&drv->object_refs, &held, held - 1, false,
+                                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        }
+    }
+    fltsim__object_dereference(FltObject);
+}
+
+void fltsim__object_dereference(void *FltObject)
 {
     fltsim_system *sys = object_system(FltObject);
     if (sys == NULL) {
@@ -169,11 +210,14 @@ static NTSTATUS hand_out(void *object, void **out)
 {
     NTSTATUS status = fltsim__object_reference(object);
     *out = NT_SUCCESS(status) ? object : NULL;
+    if (NT_SUCCESS(status))
+        fltsim__object_refs_handed(1);
     return status;
 }
 
 NTSTATUS FltGetVolumeFromInstance(PFLT_INSTANCE Instance, PFLT_VOLUME *RetVolume)
 {
+    irql_ceiling(APC_LEVEL, "FltGetVolumeFromInstance");
     if (!fltsim__is_instance(Instance) || RetVolume == NULL)
         return STATUS_INVALID_PARAMETER;
     return hand_out(Instance->volume, (void **)RetVolume);
@@ -181,6 +225,7 @@ NTSTATUS FltGetVolumeFromInstance(PFLT_INSTANCE Instance, PFLT_VOLUME *RetVolume
 
 NTSTATUS FltGetFilterFromInstance(PFLT_INSTANCE Instance, PFLT_FILTER *RetFilter)
 {
+    irql_ceiling(APC_LEVEL, "FltGetFilterFromInstance");
     if (!fltsim__is_instance(Instance) || RetFilter == NULL)
         return STATUS_INVALID_PARAMETER;
     return hand_out(Instance->filter, (void **)RetFilter);
@@ -232,6 +277,7 @@ PFLT_VOLUME fltsim_volume_find(fltsim_system *sys, PCWSTR name)
 NTSTATUS FltGetVolumeFromName(PFLT_FILTER Filter, PCUNICODE_STRING VolumeName,
                               PFLT_VOLUME *RetVolume)
 {
+    irql_ceiling(PASSIVE_LEVEL, "FltGetVolumeFromName");
     if (!fltsim__is_filter(Filter) || VolumeName == NULL || VolumeName->Buffer == NULL ||
         RetVolume == NULL)
         return STATUS_INVALID_PARAMETER;
@@ -248,6 +294,7 @@ NTSTATUS FltGetVolumeFromName(PFLT_FILTER Filter, PCUNICODE_STRING VolumeName,
 NTSTATUS FltGetVolumeFromFileObject(PFLT_FILTER Filter, PFILE_OBJECT FileObject,
                                     PFLT_VOLUME *RetVolume)
 {
+    irql_ceiling(APC_LEVEL, "FltGetVolumeFromFileObject");
     if (!fltsim__is_filter(Filter) || FileObject == NULL || RetVolume == NULL)
         return STATUS_INVALID_PARAMETER;
     *RetVolume = NULL;
@@ -260,6 +307,7 @@ NTSTATUS FltGetVolumeFromFileObject(PFLT_FILTER Filter, PFILE_OBJECT FileObject,
 NTSTATUS FltGetVolumeInstanceFromName(PFLT_FILTER Filter, PFLT_VOLUME Volume,
                                       PCUNICODE_STRING InstanceName, PFLT_INSTANCE *RetInstance)
 {
+    irql_ceiling(APC_LEVEL, "FltGetVolumeInstanceFromName");
     if ((Filter != NULL && !fltsim__is_filter(Filter)) ||
         (Volume != NULL && !fltsim__is_volume(Volume)) || RetInstance == NULL ||
         (Filter == NULL && Volume == NULL))
@@ -291,6 +339,7 @@ NTSTATUS FltGetVolumeInstanceFromName(PFLT_FILTER Filter, PFLT_VOLUME Volume,
 
 NTSTATUS FltGetFilterFromName(PCUNICODE_STRING FilterName, PFLT_FILTER *RetFilter)
 {
+    irql_ceiling(APC_LEVEL, "FltGetFilterFromName");
     if (FilterName == NULL || RetFilter == NULL)
         return STATUS_INVALID_PARAMETER;
     *RetFilter = NULL;
@@ -344,6 +393,7 @@ static NTSTATUS neighbour(PFLT_VOLUME v, PFLT_INSTANCE from, bool upward, PFLT_I
 /* The volume's list runs from the highest altitude (Flink side) to the lowest. */
 NTSTATUS FltGetTopInstance(PFLT_VOLUME Volume, PFLT_INSTANCE *Instance)
 {
+    irql_ceiling(APC_LEVEL, "FltGetTopInstance");
     if (!fltsim__is_volume(Volume))
         return STATUS_INVALID_PARAMETER;
     return neighbour(Volume, NULL, false, Instance);
@@ -351,6 +401,7 @@ NTSTATUS FltGetTopInstance(PFLT_VOLUME Volume, PFLT_INSTANCE *Instance)
 
 NTSTATUS FltGetBottomInstance(PFLT_VOLUME Volume, PFLT_INSTANCE *Instance)
 {
+    irql_ceiling(APC_LEVEL, "FltGetBottomInstance");
     if (!fltsim__is_volume(Volume))
         return STATUS_INVALID_PARAMETER;
     return neighbour(Volume, NULL, true, Instance);
@@ -358,6 +409,7 @@ NTSTATUS FltGetBottomInstance(PFLT_VOLUME Volume, PFLT_INSTANCE *Instance)
 
 NTSTATUS FltGetUpperInstance(PFLT_INSTANCE CurrentInstance, PFLT_INSTANCE *UpperInstance)
 {
+    irql_ceiling(APC_LEVEL, "FltGetUpperInstance");
     if (!fltsim__is_instance(CurrentInstance))
         return STATUS_INVALID_PARAMETER;
     return neighbour(CurrentInstance->volume, CurrentInstance, true, UpperInstance);
@@ -365,6 +417,7 @@ NTSTATUS FltGetUpperInstance(PFLT_INSTANCE CurrentInstance, PFLT_INSTANCE *Upper
 
 NTSTATUS FltGetLowerInstance(PFLT_INSTANCE CurrentInstance, PFLT_INSTANCE *LowerInstance)
 {
+    irql_ceiling(APC_LEVEL, "FltGetLowerInstance");
     if (!fltsim__is_instance(CurrentInstance))
         return STATUS_INVALID_PARAMETER;
     return neighbour(CurrentInstance->volume, CurrentInstance, false, LowerInstance);
@@ -384,6 +437,7 @@ static NTSTATUS hand_out_list_locked(void **items, ULONG count, void **list, ULO
         __atomic_add_fetch(&o->refs, 1, __ATOMIC_SEQ_CST);
         list[k] = items[k];
     }
+    fltsim__object_refs_handed((LONG)count);
     return STATUS_SUCCESS;
 }
 
@@ -410,6 +464,7 @@ static bool collect_add(struct collect *c, void *item)
 NTSTATUS FltEnumerateFilters(PFLT_FILTER *FilterList, ULONG FilterListSize,
                              PULONG NumberFiltersReturned)
 {
+    irql_ceiling(APC_LEVEL, "FltEnumerateFilters");
     if (NumberFiltersReturned == NULL)
         return STATUS_INVALID_PARAMETER;
     fltsim_system *sys = fltsim__tls()->sys;
@@ -439,6 +494,7 @@ NTSTATUS FltEnumerateFilters(PFLT_FILTER *FilterList, ULONG FilterListSize,
 NTSTATUS FltEnumerateVolumes(PFLT_FILTER Filter, PFLT_VOLUME *VolumeList, ULONG VolumeListSize,
                              PULONG NumberVolumesReturned)
 {
+    irql_ceiling(APC_LEVEL, "FltEnumerateVolumes");
     if (!fltsim__is_filter(Filter) || NumberVolumesReturned == NULL)
         return STATUS_INVALID_PARAMETER;
     fltsim_system *sys = Filter->sys;
@@ -465,6 +521,7 @@ NTSTATUS FltEnumerateVolumes(PFLT_FILTER Filter, PFLT_VOLUME *VolumeList, ULONG 
 NTSTATUS FltEnumerateInstances(PFLT_VOLUME Volume, PFLT_FILTER Filter, PFLT_INSTANCE *InstanceList,
                                ULONG InstanceListSize, PULONG NumberInstancesReturned)
 {
+    irql_ceiling(APC_LEVEL, "FltEnumerateInstances");
     if ((Volume != NULL && !fltsim__is_volume(Volume)) ||
         (Filter != NULL && !fltsim__is_filter(Filter)) || (Volume == NULL && Filter == NULL) ||
         NumberInstancesReturned == NULL)
@@ -498,6 +555,7 @@ NTSTATUS FltEnumerateInstances(PFLT_VOLUME Volume, PFLT_FILTER Filter, PFLT_INST
 
 LONG FltCompareInstanceAltitudes(PFLT_INSTANCE Instance1, PFLT_INSTANCE Instance2)
 {
+    irql_ceiling(DISPATCH_LEVEL, "FltCompareInstanceAltitudes");
     if (!fltsim__is_instance(Instance1) || !fltsim__is_instance(Instance2))
         return 0;
     /* Zero for the same instance and for instances on different volumes (SPEC 2.1). */
@@ -508,6 +566,7 @@ LONG FltCompareInstanceAltitudes(PFLT_INSTANCE Instance1, PFLT_INSTANCE Instance
 
 NTSTATUS FltGetVolumeName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeName, PULONG BufferSizeNeeded)
 {
+    irql_ceiling(APC_LEVEL, "FltGetVolumeName");
     if (!fltsim__is_volume(Volume))
         return STATUS_INVALID_PARAMETER;
     USHORT needed = Volume->device_name.Length;
@@ -522,6 +581,7 @@ NTSTATUS FltGetVolumeName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeName, PULONG
 
 NTSTATUS FltGetFileSystemType(PVOID FltObject, PFLT_FILESYSTEM_TYPE FileSystemType)
 {
+    irql_ceiling(APC_LEVEL, "FltGetFileSystemType");
     if (FileSystemType == NULL)
         return STATUS_INVALID_PARAMETER;
     if (fltsim__is_volume(FltObject)) {

@@ -627,7 +627,8 @@ NTSTATUS ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
     size_t len = name->Length / sizeof(WCHAR);
     bool absolute = len > 0 && path[0] == L'\\';
 
-    struct key_handle *h = ExAllocatePoolZero(PagedPool, sizeof(*h), KEY_HANDLE_TAG);
+    struct key_handle *h =
+        fltsim__pool_allocate_internal(PagedPool, sizeof(*h), KEY_HANDLE_TAG, true);
     if (h == NULL)
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "ZwOpenKey: out of memory");
 

@@ -243,7 +243,9 @@ NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STR
     if (AllocateDestinationString) {
         /* As on Windows, the new buffer holds exactly the characters, with
          * no room for a terminator. On failure the destination is untouched. */
-        PWCH buffer = ExAllocatePoolWithTag(PagedPool, bytes, FLTSIM_RTL_STRING_TAG);
+        /* A leak names the routine that allocated for the filter. */
+        PWCH buffer = fltsim_ExAllocatePoolWithTag_at(PagedPool, bytes, FLTSIM_RTL_STRING_TAG,
+                                                      "RtlUpcaseUnicodeString", 0);
         if (buffer == NULL)
             return STATUS_NO_MEMORY;
         DestinationString->Buffer = buffer;

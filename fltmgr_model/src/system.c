@@ -100,6 +100,9 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor->ops->destroy(sys->executor);
     sys->executor = NULL;
 
+    /* Pool of filter code no driver owned (drivers reported theirs). */
+    fltsim__pool_system_destroyed(sys);
+
     /* Key handles the drivers left open (reported at their unload). */
     fltsim__registry_destroy(sys);
 
@@ -296,10 +299,44 @@ void fltsim__trace(fltsim_system *sys, struct fltsim_event *ev)
 
 /* ---- verifier reports ---- */
 
+/* Rule ids fltsim reports under (SPEC 10 and the README). */
+bool fltsim_verifier_rule_valid(const char *rule)
+{
+    if (rule == NULL)
+        return false;
+    if (strcmp(rule, "ASSERT") == 0 || strcmp(rule, "KE") == 0 || strcmp(rule, "SIM") == 0)
+        return true;
+    if (rule[0] != 'V' || rule[1] < '1' || rule[1] > '9')
+        return false;
+    if (rule[2] == '\0')
+        return true;
+    if (rule[2] < '0' || rule[2] > '9' || rule[3] != '\0')
+        return false;
+    return (rule[1] - '0') * 10 + (rule[2] - '0') <= 30;
+}
+
+/* sys->lock held. */
+static bool rule_disabled_locked(const fltsim_system *sys, const char *rule)
+{
+    for (ULONG i = 0; i < sys->disabled_count; i++)
+        if (strcmp(sys->disabled_rules[i], rule) == 0)
+            return true;
+    return false;
+}
+
 void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_INSTANCE *instance,
                     const struct fltsim_op *op, const char *rule, const char *spec, const char *fmt,
                     ...)
 {
+    /* A disabled rule is a known, accepted finding: count it, nothing else. */
+    uv_mutex_lock(&sys->lock);
+    bool disabled = rule_disabled_locked(sys, rule);
+    if (disabled)
+        sys->suppressed++;
+    uv_mutex_unlock(&sys->lock);
+    if (disabled)
+        return;
+
     struct fltsim_report r;
     memset(&r, 0, sizeof(r));
     snprintf(r.rule, sizeof(r.rule), "%s", rule);
@@ -308,11 +345,16 @@ void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_
         filter = instance->filter;
     if (filter != NULL)
         snprintf(r.filter, sizeof(r.filter), "%s", filter->name8);
-    if (instance != NULL)
+    if (instance != NULL) {
         snprintf(r.altitude, sizeof(r.altitude), "%s", instance->altitude.text);
+        snprintf(r.instance, sizeof(r.instance), "%s", instance->name8);
+    }
     r.major = op != NULL ? op->iopb.MajorFunction : 0xff;
+    r.minor = op != NULL ? op->iopb.MinorFunction : 0;
     r.op_kind = op != NULL ? (int)op->kind : -1;
+    r.op_id = op != NULL ? op->id : 0;
     r.thread_id = fltsim_thread_id();
+    r.process_id = fltsim_thread_process_id();
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r.message, sizeof(r.message), fmt, ap);
@@ -342,6 +384,7 @@ void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_
         ev.op_id = op != NULL ? op->id : 0;
         ev.kind = op != NULL ? op->kind : FLTSIM_OP_IRP;
         ev.major = r.major;
+        ev.minor = r.minor;
         ev.filter = filter != NULL ? filter->name8 : NULL;
         ev.instance = instance != NULL ? instance->name8 : NULL;
         ev.altitude = instance != NULL ? instance->altitude.text : NULL;
@@ -389,5 +432,118 @@ void fltsim_system_reports_clear(fltsim_system *sys)
 {
     uv_mutex_lock(&sys->lock);
     sys->reports.count = 0;
+    sys->suppressed = 0;
     uv_mutex_unlock(&sys->lock);
+}
+
+char *fltsim_report_format(const struct fltsim_report *r, char *buf, size_t size)
+{
+    if (buf == NULL || size == 0)
+        return buf;
+    char where[448] = "";
+    if (r->filter[0] != '\0' && r->instance[0] != '\0')
+        snprintf(where, sizeof(where), " in filter '%s' (instance '%s', altitude %s)", r->filter,
+                 r->instance, r->altitude);
+    else if (r->filter[0] != '\0')
+        snprintf(where, sizeof(where), " in filter '%s'", r->filter);
+    char what[192] = "";
+    if (r->op_kind >= 0) {
+        static const char *const kinds[] = {"IRP", "fast I/O", "FS filter"};
+        const char *major = fltsim_major_name(r->major);
+        const char *minor = fltsim_minor_name(r->major, r->minor);
+        char mj[8], mn[8];
+        snprintf(mj, sizeof(mj), "0x%02x", r->major);
+        snprintf(mn, sizeof(mn), "0x%02x", r->minor);
+        snprintf(what, sizeof(what), ", %s/%s %s", major != NULL ? major : mj,
+                 minor != NULL ? minor : mn, r->op_kind <= 2 ? kinds[r->op_kind] : "?");
+    }
+    snprintf(buf, size, "%s (SPEC %s)%s%s, thread %lu (process %lu): %s", r->rule, r->spec, where,
+             what, (unsigned long)r->thread_id, (unsigned long)r->process_id, r->message);
+    return buf;
+}
+
+NTSTATUS fltsim_system_set_verifier_mode(fltsim_system *sys, enum fltsim_verifier_policy mode)
+{
+    if (mode != FLTSIM_VERIFIER_MODE_STRICT && mode != FLTSIM_VERIFIER_MODE_REPORT)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_system_set_verifier_mode: mode %d is neither "
+                            "FLTSIM_VERIFIER_MODE_STRICT nor FLTSIM_VERIFIER_MODE_REPORT",
+                            (int)mode);
+    uv_mutex_lock(&sys->lock);
+    sys->verifier_mode = (int)mode;
+    uv_mutex_unlock(&sys->lock);
+    return STATUS_SUCCESS;
+}
+
+enum fltsim_verifier_policy fltsim_system_verifier_mode(fltsim_system *sys)
+{
+    uv_mutex_lock(&sys->lock);
+    enum fltsim_verifier_policy mode = (enum fltsim_verifier_policy)sys->verifier_mode;
+    uv_mutex_unlock(&sys->lock);
+    return mode;
+}
+
+bool fltsim_system_verifier_failed(fltsim_system *sys)
+{
+    uv_mutex_lock(&sys->lock);
+    bool failed = sys->verifier_mode == FLTSIM_VERIFIER_MODE_STRICT && sys->reports.count != 0;
+    uv_mutex_unlock(&sys->lock);
+    return failed;
+}
+
+static NTSTATUS check_rule(const char *api, const char *rule)
+{
+    if (fltsim_verifier_rule_valid(rule))
+        return STATUS_SUCCESS;
+    return fltsim__fail(STATUS_INVALID_PARAMETER,
+                        "%s: '%s' is not a verifier rule (V1 ... V30, ASSERT, KE or SIM)", api,
+                        rule != NULL ? rule : "(null)");
+}
+
+NTSTATUS fltsim_system_verifier_disable(fltsim_system *sys, const char *rule)
+{
+    NTSTATUS status = check_rule("fltsim_system_verifier_disable", rule);
+    if (!NT_SUCCESS(status))
+        return status;
+    uv_mutex_lock(&sys->lock);
+    if (!rule_disabled_locked(sys, rule) && sys->disabled_count < FLTSIM_MAX_DISABLED_RULES)
+        snprintf(sys->disabled_rules[sys->disabled_count++], sizeof(sys->disabled_rules[0]),
+                 "%s", rule);
+    uv_mutex_unlock(&sys->lock);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim_system_verifier_enable(fltsim_system *sys, const char *rule)
+{
+    NTSTATUS status = check_rule("fltsim_system_verifier_enable", rule);
+    if (!NT_SUCCESS(status))
+        return status;
+    uv_mutex_lock(&sys->lock);
+    for (ULONG i = 0; i < sys->disabled_count; i++)
+        if (strcmp(sys->disabled_rules[i], rule) == 0) {
+            memmove(sys->disabled_rules[i], sys->disabled_rules[i + 1],
+                    (sys->disabled_count - i - 1) * sizeof(sys->disabled_rules[0]));
+            sys->disabled_count--;
+            break;
+        }
+    uv_mutex_unlock(&sys->lock);
+    return STATUS_SUCCESS;
+}
+
+bool fltsim_system_verifier_is_disabled(fltsim_system *sys, const char *rule)
+{
+    if (rule == NULL)
+        return false;
+    uv_mutex_lock(&sys->lock);
+    bool disabled = rule_disabled_locked(sys, rule);
+    uv_mutex_unlock(&sys->lock);
+    return disabled;
+}
+
+ULONG fltsim_system_report_suppressed_count(fltsim_system *sys)
+{
+    uv_mutex_lock(&sys->lock);
+    ULONG n = sys->suppressed;
+    uv_mutex_unlock(&sys->lock);
+    return n;
 }

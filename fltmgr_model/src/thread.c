@@ -258,6 +258,17 @@ HANDLE PsGetCurrentProcessId(void)
     return (HANDLE)(ULONG_PTR)fltsim_thread_process_id();
 }
 
+void fltsim__check_blocking(const char *api, const char *what)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->setup_instance == NULL || t->sys == NULL)
+        return;
+    fltsim__report(t->sys, t->filter, t->setup_instance, NULL, "V30", "2.4",
+                   "%s %s inside InstanceSetupCallback; setup must not block (waits, port "
+                   "sends, IPC): it holds up the volume's first I/O",
+                   api, what);
+}
+
 HANDLE PsGetCurrentThreadId(void)
 {
     return (HANDLE)(ULONG_PTR)fltsim_thread_id();

@@ -105,7 +105,7 @@ static void disown(struct _FLT_FILTER *owner)
 /* Drops a rundown reference taken with fltsim__object_reference. */
 static void object_release(void *object)
 {
-    FltObjectDereference(object);
+    fltsim__object_dereference(object);
 }
 
 static void *item_allocate(size_t size, const struct item_kind *kind, const char *api)
@@ -113,7 +113,8 @@ static void *item_allocate(size_t size, const struct item_kind *kind, const char
     struct fltsim_tls *t = fltsim__tls();
     if (t->sys != NULL)
         fltsim__check_irql(t->sys, DISPATCH_LEVEL, api);
-    struct work_item *item = ExAllocatePoolZero(NonPagedPoolNx, size, WORK_ITEM_TAG);
+    struct work_item *item =
+        fltsim__pool_allocate_internal(NonPagedPoolNx, size, WORK_ITEM_TAG, true);
     if (item == NULL)
         return NULL;
     item->magic = kind->magic;

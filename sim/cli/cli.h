@@ -17,6 +17,9 @@
 #define CLI_EXIT_INVALID 3 /* a scenario file is invalid or cannot be read */
 #define CLI_EXIT_ERROR 4   /* the run could not be carried out (e.g. out of memory) */
 
+/* How many rules --verifier-disable can name (V1-V30, ASSERT, KE, SIM). */
+#define CLI_MAX_DISABLED_RULES 33
+
 struct cli_options {
     bool executor_set;
     enum fltsim_executor_kind executor;
@@ -28,6 +31,9 @@ struct cli_options {
     const char *trace_out; /* --trace-out FILE, NULL = standard output */
     bool show_threads;     /* --threads */
     enum fltsim_verifier_mode verifier;
+    /* --verifier-disable V7[,V8]: rule ids, valid, pointing into argv */
+    const char *verifier_disable[CLI_MAX_DISABLED_RULES];
+    size_t verifier_disable_count;
     bool update_golden;
     bool quiet;
     bool dbgprint; /* --dbgprint: the filters' DbgPrint output to standard error */

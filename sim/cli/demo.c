@@ -122,6 +122,9 @@ int cli_demo(const struct cli_options *options)
     }
     if (demo_sink != NULL)
         fltsim_system_set_trace(sys, fltsim_trace_sink_event, demo_sink);
+    for (size_t i = 0; i < options->verifier_disable_count; i++)
+        failed |= check(fltsim_system_verifier_disable(sys, options->verifier_disable[i]),
+                        "fltsim_system_verifier_disable");
     if (check(fltsim_memfs_create(NULL, &fs), "fltsim_memfs_create"))
         goto out;
     failed |= check(fltsim_memfs_add_file(fs, L"\\readme.txt", readme, sizeof(readme) - 1),

@@ -26,7 +26,10 @@ static const char run_options_help[] =
     "  --trace FORMAT      text, jsonl, mermaid, normalized or none\n"
     "  --trace-out FILE    write the trace to FILE instead of standard output\n"
     "  --threads           text trace: show the thread and IRQL of each callback\n"
-    "  --verifier MODE     strict (a verifier report fails the run) or report\n";
+    "  --verifier MODE     strict (a verifier report fails the run) or report\n"
+    "  --verifier-disable RULES\n"
+    "                      comma-separated rule ids (V7,V28, ASSERT, KE, SIM) whose reports\n"
+    "                      are accepted findings: neither recorded nor traced, only counted\n";
 
 static int cmd_demo(const struct cli_options *options, int nfiles, char **files);
 static int cmd_run(const struct cli_options *options, int nfiles, char **files);
@@ -248,6 +251,8 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
             .override_seed = options->seed_set,
             .seed = options->seed,
             .verifier = options->verifier,
+            .verifier_disable = options->verifier_disable,
+            .verifier_disable_count = options->verifier_disable_count,
             .trace = sink != NULL ? &tee : NULL,
             .log = stderr,
             .update_golden = options->update_golden,
@@ -256,12 +261,17 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         memset(&result, 0, sizeof(result));
         st = fltsim_scenario_run(scenario, &run, &result);
         const char *verdict = NT_SUCCESS(st) ? "PASS" : result.error ? "ERROR" : "FAIL";
+        char suppressed[48] = "";
+        if (result.reports_suppressed != 0)
+            snprintf(suppressed, sizeof(suppressed), " (%lu of disabled rules)",
+                     (unsigned long)result.reports_suppressed);
         if (!NT_SUCCESS(st) || !options->quiet) {
             fprintf(verdicts,
-                    "%-5s %s: %lu steps, %lu expectations (%lu failed), %lu verifier reports%s\n",
+                    "%-5s %s: %lu steps, %lu expectations (%lu failed), %lu verifier reports%s%s\n",
                     verdict, files[i], (unsigned long)result.steps_run,
                     (unsigned long)result.expectations_checked,
                     (unsigned long)result.expectations_failed, (unsigned long)result.reports,
+                    suppressed,
                     result.golden_mismatch                            ? ", golden trace differs"
                     : result.golden_checked && options->update_golden ? ", golden trace written"
                     : result.golden_checked                           ? ", golden trace matches"
@@ -347,6 +357,23 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
             options->verifier = FLTSIM_VERIFIER_REPORT;
         else
             return usage_error(cmd, "--verifier takes strict or report, not '%s'", value);
+    } else if (run_opts && strcmp(arg, "--verifier-disable") == 0) {
+        NEED_VALUE();
+        /* Split in place: argv's strings are ours to modify. */
+        for (char *rule = argv[*i]; rule != NULL;) {
+            char *comma = strchr(rule, ',');
+            if (comma != NULL)
+                *comma = '\0';
+            if (!fltsim_verifier_rule_valid(rule))
+                return usage_error(cmd,
+                                   "--verifier-disable: '%s' is not a verifier rule (V1 ... V30, "
+                                   "ASSERT, KE or SIM)",
+                                   rule);
+            if (options->verifier_disable_count == CLI_MAX_DISABLED_RULES)
+                return usage_error(cmd, "--verifier-disable: too many rules (from '%s')", rule);
+            options->verifier_disable[options->verifier_disable_count++] = rule;
+            rule = comma != NULL ? comma + 1 : NULL;
+        }
     } else {
         return usage_error(cmd, "unknown option '%s'", arg);
     }

@@ -193,6 +193,8 @@ struct fltsim_scenario {
     enum fltsim_executor_kind executor;
     ULONG64 seed;
     enum fltsim_verifier_mode verifier;
+    const char **verifier_disable; /* rule ids (`verifier_disable:`), valid */
+    size_t verifier_disable_count;
     const char *golden; /* resolved path, or NULL */
     struct sc_registry_value *registry;
     size_t registry_count;

@@ -2014,8 +2014,9 @@ static bool load_faults(struct ld *ld, yaml_node_t *list)
 static bool load_top(struct ld *ld, yaml_node_t *root)
 {
     static const char *const top_keys[] = {
-        "scenario", "description", "executor", "seed",  "verifier", "golden", "registry",
-        "volumes",  "filters",     "threads",  "steps", "expect",   "faults", NULL};
+        "scenario", "description", "executor", "seed",   "verifier", "verifier_disable",
+        "golden",   "registry",    "volumes",  "filters", "threads", "steps",
+        "expect",   "faults",      NULL};
     static const struct name_value executor_names[] = {
         {"deterministic", FLTSIM_EXECUTOR_DETERMINISTIC},
         {"concurrent", FLTSIM_EXECUTOR_CONCURRENT},
@@ -2045,6 +2046,24 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
         !get_enum(ld, n, "verifier", "verifier mode", verifier_names, &v))
         return false;
     sc->verifier = (enum fltsim_verifier_mode)v;
+    if ((n = get(ld, root, "verifier_disable")) != NULL) {
+        if (!want_list(ld, n, "verifier_disable"))
+            return false;
+        sc->verifier_disable_count = list_count(n);
+        sc->verifier_disable = alloc(ld, (sc->verifier_disable_count + 1) * sizeof(char *));
+        if (sc->verifier_disable == NULL)
+            return oom(ld, n);
+        for (size_t i = 0; i < sc->verifier_disable_count; i++) {
+            yaml_node_t *item = list_item(ld, n, i);
+            if (!get_string(ld, item, "verifier_disable", &sc->verifier_disable[i]))
+                return false;
+            if (!fltsim_verifier_rule_valid(sc->verifier_disable[i]))
+                return fail(ld, item,
+                            "verifier_disable: '%s' is not a verifier rule (V1 ... V30, ASSERT, "
+                            "KE or SIM)",
+                            sc->verifier_disable[i]);
+        }
+    }
     if ((n = get(ld, root, "golden")) != NULL) {
         if (!want_scalar(ld, n, "golden"))
             return false;

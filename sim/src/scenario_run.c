@@ -926,6 +926,25 @@ static void check_end_files(struct run *run)
     }
 }
 
+/* The model's verifier mode and disabled rules: the scenario's, then the
+ * options' (issue 5). A disabled rule's reports never reach trace_cb. */
+static NTSTATUS set_verifier(struct run *run, const struct fltsim_scenario_run_options *options)
+{
+    enum fltsim_verifier_policy mode = run->verifier == FLTSIM_VERIFIER_REPORT
+                                           ? FLTSIM_VERIFIER_MODE_REPORT
+                                           : FLTSIM_VERIFIER_MODE_STRICT;
+    NTSTATUS status = fltsim_system_set_verifier_mode(run->sys, mode);
+    for (size_t i = 0; i < run->sc->verifier_disable_count && NT_SUCCESS(status); i++)
+        status = fltsim_system_verifier_disable(run->sys, run->sc->verifier_disable[i]);
+    for (size_t i = 0; i < options->verifier_disable_count && NT_SUCCESS(status); i++)
+        status = fltsim_system_verifier_disable(run->sys, options->verifier_disable[i]);
+    if (!NT_SUCCESS(status)) {
+        logf_(run, "%s: %s", run->sc->path, fltsim_last_error());
+        run->result->error = true;
+    }
+    return status;
+}
+
 static void check_reports(struct run *run)
 {
     const struct sc_end_expect *e = &run->sc->expect;
@@ -1193,7 +1212,9 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     fltsim_system_set_trace(run.sys, trace_cb, &run);
     fltsim_thread_set_identity(RUNNER_PROCESS_ID, RUNNER_THREAD_ID);
 
-    status = set_registry(&run);
+    status = set_verifier(&run, options);
+    if (NT_SUCCESS(status))
+        status = set_registry(&run);
     if (NT_SUCCESS(status))
         status = add_faults(&run);
     for (size_t i = 0; i < scenario->volume_count && NT_SUCCESS(status); i++)
@@ -1258,6 +1279,7 @@ shutdown:
         }
     }
     if (run.sys != NULL) {
+        result->reports_suppressed = fltsim_system_report_suppressed_count(run.sys);
         fltsim_system_destroy(run.sys);
         run.sys = NULL;
     }

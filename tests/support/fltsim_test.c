@@ -182,6 +182,8 @@ static NTSTATUS tf_setup(PCFLT_RELATED_OBJECTS objects, FLT_INSTANCE_SETUP_FLAGS
     tf->setup_calls++;
     tf->last_setup_flags = flags;
     tf->last_instance = objects->Instance;
+    if (tf->setup_hook != NULL)
+        tf->setup_hook(tf, objects);
     return tf->setup_status;
 }
 

@@ -97,6 +97,8 @@ struct tf_filter {
     NTSTATUS entry_status; /* DriverEntry fails with this after registering+unregistering */
     void *user;
     void (*teardown_start_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
+    /* called by InstanceSetupCallback before it returns setup_status */
+    void (*setup_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
 
     /* filled while it runs */
     PFLT_FILTER filter;

@@ -186,7 +186,8 @@ void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
 /* ------------------------------------------------------------------------- */
 
 struct fltsim_report {
-    char rule[8];       /* "V1" ... "V30", or "ASSERT" for a failed NT_ASSERT */
+    char rule[8];       /* "V1" ... "V30", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
+                         * misuse) or "SIM" (something fltsim does not model) */
     char spec[16];      /* SPEC section, e.g. "3.2" */
     char filter[128];   /* filter name, "" when unknown */
     char altitude[128]; /* instance altitude, "" when none */
@@ -194,6 +195,10 @@ struct fltsim_report {
     int op_kind;        /* enum fltsim_op_kind, or -1 */
     ULONG thread_id;
     char message[320]; /* what happened and what the rule says */
+    UCHAR minor;        /* the operation's minor function, 0 when none */
+    ULONG process_id;   /* simulated process of the reporting thread */
+    char instance[128]; /* instance name, "" when none */
+    ULONG64 op_id;      /* the operation's id in the trace, 0 when none */
 };
 
 /* Number of reports recorded since the system was created or last cleared. */
@@ -202,7 +207,42 @@ ULONG fltsim_system_report_count(fltsim_system *sys);
 NTSTATUS fltsim_system_report_get(fltsim_system *sys, ULONG index, struct fltsim_report *out);
 /* Number of reports whose rule equals rule ("V2"). */
 ULONG fltsim_system_report_count_rule(fltsim_system *sys, const char *rule);
+/* Forgets the recorded reports and the suppressed count. */
 void fltsim_system_reports_clear(fltsim_system *sys);
+/* "V7 (SPEC 3.2) in filter 'F' (instance 'F Instance', altitude 370000),
+ * IRP_MJ_READ/IRP_MN_NORMAL IRP, thread 3 (process 4): <message>" into buf
+ * (truncated to size, always terminated). Returns buf. */
+char *fltsim_report_format(const struct fltsim_report *r, char *buf, size_t size);
+
+/* Verifier modes (issue 5). In both, a report never stops the simulation:
+ * fltsim goes on as Windows does where Windows goes on. STRICT (the default):
+ * every report is a failure, fltsim_system_verifier_failed says so. REPORT:
+ * reports are recorded and traced but are not failures. (The scenario runner's
+ * own enum fltsim_verifier_mode maps onto this.) */
+enum fltsim_verifier_policy {
+    FLTSIM_VERIFIER_MODE_STRICT = 0,
+    FLTSIM_VERIFIER_MODE_REPORT = 1
+};
+/* STATUS_INVALID_PARAMETER for a value outside the enum. */
+NTSTATUS fltsim_system_set_verifier_mode(fltsim_system *sys, enum fltsim_verifier_policy mode);
+enum fltsim_verifier_policy fltsim_system_verifier_mode(fltsim_system *sys);
+/* true in strict mode when a report has been recorded (disabled rules do not
+ * count); always false in report mode. */
+bool fltsim_system_verifier_failed(fltsim_system *sys);
+
+/* Disables one rule for known, accepted findings: its reports are neither
+ * recorded nor traced, only counted (fltsim_system_report_suppressed_count).
+ * rule is "V1" ... "V30", "ASSERT", "KE" or "SIM" (case-sensitive);
+ * STATUS_INVALID_PARAMETER (fltsim_last_error names the problem) for anything
+ * else. Disabling a disabled rule, or enabling an enabled one, succeeds. */
+NTSTATUS fltsim_system_verifier_disable(fltsim_system *sys, const char *rule);
+NTSTATUS fltsim_system_verifier_enable(fltsim_system *sys, const char *rule);
+bool fltsim_system_verifier_is_disabled(fltsim_system *sys, const char *rule);
+/* Reports of disabled rules since creation or fltsim_system_reports_clear. */
+ULONG fltsim_system_report_suppressed_count(fltsim_system *sys);
+/* Whether rule names a verifier rule fltsim knows ("V1" ... "V30", "ASSERT",
+ * "KE", "SIM"). */
+bool fltsim_verifier_rule_valid(const char *rule);
 
 /* ------------------------------------------------------------------------- */
 /* Drivers and filters (DESIGN decision 7)                                   */
@@ -448,6 +488,11 @@ struct fltsim_pool_stats {
 void fltsim_pool_tag_stats(ULONG tag, struct fltsim_pool_stats *out);
 /* Allocations not yet freed, all tags. */
 ULONG64 fltsim_pool_outstanding(void);
+/* Blocks that drv's code (DriverEntry, callbacks, work routines) allocated and
+ * has not freed, for one tag or every tag (tag 0); total is left 0. Zeros for
+ * a driver that is not loaded. Blocks are owned by the driver whose code runs
+ * on the allocating thread; what it still owns at unload is reported (V23). */
+void fltsim_driver_pool_stats(fltsim_driver *drv, ULONG tag, struct fltsim_pool_stats *out);
 
 /* ------------------------------------------------------------------------- */
 /* Fault injection                                                           */

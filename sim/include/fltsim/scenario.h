@@ -50,6 +50,10 @@ struct fltsim_scenario_run_options {
     bool override_seed;
     ULONG64 seed;
     enum fltsim_verifier_mode verifier;
+    /* Rules disabled for this run on top of the scenario's `verifier_disable`
+     * (fltsim_system_verifier_disable); an invalid id makes the run an error. */
+    const char *const *verifier_disable;
+    size_t verifier_disable_count;
     /* Where the user's trace goes (NULL: none). The runner adds a note per
      * step and serializes the events and notes it forwards; it neither
      * finishes nor frees the sinks. */
@@ -69,6 +73,7 @@ struct fltsim_scenario_result {
     ULONG expectations_checked;
     ULONG expectations_failed;
     ULONG reports;         /* verifier reports, those raised at shutdown included */
+    ULONG reports_suppressed; /* reports of disabled rules (until shutdown) */
     bool golden_checked;   /* compared, or written (update_golden) */
     bool golden_mismatch;  /* the first difference is in the log */
     bool error;            /* the run could not be carried out (log says why) */
