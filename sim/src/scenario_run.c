@@ -75,6 +75,7 @@ struct run {
     fltsim_system *sys;
     FILE *log;
     enum fltsim_verifier_mode verifier;
+    const struct fltsim_scenario_run_options *options;
     struct fltsim_scenario_result *result;
     uv_mutex_t lock; /* handles, drivers, the trace sinks, reports */
     HANDLE *handles;
@@ -549,11 +550,48 @@ static void check_bytes(struct run *run, size_t i, const char *what, const struc
                 want->size, b, got_size);
 }
 
+/* Whether status is one an extra fault of the run injects (its status, or
+ * its kind's default), or STATUS_INSUFFICIENT_RESOURCES (a failed allocation
+ * propagated). */
+static bool injected_status(const struct run *run, NTSTATUS status)
+{
+    if (status == STATUS_INSUFFICIENT_RESOURCES)
+        return true;
+    for (size_t k = 0; k < run->options->extra_fault_count; k++) {
+        const struct fltsim_fault *f = &run->options->extra_faults[k];
+        NTSTATUS s = f->status;
+        if (s == 0)
+            s = f->kind == FLTSIM_FAULT_DEFERRED_QUEUE ? STATUS_FLT_NOT_SAFE_TO_POST_OPERATION
+                : f->kind == FLTSIM_FAULT_GENERIC_QUEUE ? STATUS_FLT_DELETING_OBJECT
+                : f->kind == FLTSIM_FAULT_FS            ? STATUS_IO_DEVICE_ERROR
+                                                        : STATUS_INSUFFICIENT_RESOURCES;
+        if (status == s)
+            return true;
+    }
+    return false;
+}
+
+/* A status that differs from the expectation: counted for fault exploration
+ * when it is a failure no injected fault explains (scenario.h). */
+static void judge_status(struct run *run, size_t i, NTSTATUS want, NTSTATUS got)
+{
+    if (NT_SUCCESS(got) || injected_status(run, got))
+        return;
+    if (run->result->statuses_unexplained++ == 0) {
+        char a[48], b[48];
+        snprintf(run->result->first_unexplained, sizeof(run->result->first_unexplained),
+                 "step %zu (line %d): expected %s, actual %s", i + 1, run->sc->steps[i].line,
+                 fltsim_ntstatus_format(want, a, sizeof(a)),
+                 fltsim_ntstatus_format(got, b, sizeof(b)));
+    }
+}
+
 static void check_status(struct run *run, size_t i, const char *what, NTSTATUS want, NTSTATUS got)
 {
     run->result->expectations_checked++;
     if (want == got)
         return;
+    judge_status(run, i, want, got);
     char a[48], b[48];
     expect_fail(run, i, what, "expected %s, actual %s", fltsim_ntstatus_format(want, a, sizeof(a)),
                 fltsim_ntstatus_format(got, b, sizeof(b)));
@@ -640,6 +678,7 @@ static void check_step(struct run *run, size_t i)
         run->result->expectations_checked++;
         if (!NT_SUCCESS(r->status)) {
             char b[48];
+            judge_status(run, i, STATUS_SUCCESS, r->status);
             expect_fail(run, i, "status", "expected success, actual %s",
                         fltsim_ntstatus_format(r->status, b, sizeof(b)));
         }
@@ -792,6 +831,15 @@ static NTSTATUS add_faults(struct run *run)
         if (!NT_SUCCESS(status)) {
             char b[48];
             logf_(run, "%s: fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
+                  fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
+            return status;
+        }
+    }
+    for (size_t i = 0; i < run->options->extra_fault_count; i++) {
+        NTSTATUS status = fltsim_fault_add(run->sys, &run->options->extra_faults[i]);
+        if (!NT_SUCCESS(status)) {
+            char b[48];
+            logf_(run, "%s: extra fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
                   fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
             return status;
         }
@@ -949,6 +997,18 @@ static void check_reports(struct run *run)
 {
     const struct sc_end_expect *e = &run->sc->expect;
     run->result->reports = (ULONG)run->report_count;
+    /* Unexpected: the reports left once each expected one has matched one. */
+    bool used[64] = {false};
+    for (size_t i = 0; i < run->report_count; i++) {
+        bool matched = false;
+        for (size_t k = 0; !matched && k < e->report_count && k < 64; k++) {
+            if (!used[k] && strcmp(run->reports[i], e->reports[k]) == 0)
+                used[k] = matched = true;
+        }
+        if (!matched && run->result->reports_unexpected++ == 0)
+            snprintf(run->result->first_unexpected_report,
+                     sizeof(run->result->first_unexpected_report), "%s", run->reports[i]);
+    }
     bool compare = e->has_reports || run->verifier == FLTSIM_VERIFIER_STRICT;
     if (!compare)
         return;
@@ -1160,6 +1220,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     run.result = result;
     run.log = options->log ? options->log : stderr;
     run.user = options->trace;
+    run.options = options;
     run.verifier =
         options->verifier != FLTSIM_VERIFIER_DEFAULT ? options->verifier : scenario->verifier;
     struct fltsim_system_options sopts = {
@@ -1267,6 +1328,7 @@ shutdown:
     if (run.sys != NULL && NT_SUCCESS(status)) {
         if (fltsim_system_wait_idle(run.sys, IDLE_TIMEOUT_MS) != STATUS_SUCCESS) {
             logf_(&run, "%s: end of run: the system did not become idle", scenario->path);
+            result->not_idle = true;
             result->expectations_failed++;
         }
         check_end_files(&run);
@@ -1280,6 +1342,12 @@ shutdown:
     }
     if (run.sys != NULL) {
         result->reports_suppressed = fltsim_system_report_suppressed_count(run.sys);
+        /* The ledger before the system goes: points reached while it
+         * unloads the filters are not recorded. */
+        result->fault_points = fltsim_fault_point_count(run.sys);
+        result->faults_injected = fltsim_fault_injected_count(run.sys);
+        for (size_t i = 0; i < options->fault_points_cap && i < result->fault_points; i++)
+            fltsim_fault_point_get(run.sys, i, &options->fault_points[i]);
         fltsim_system_destroy(run.sys);
         run.sys = NULL;
     }

@@ -66,6 +66,16 @@ struct fltsim_scenario_run_options {
     /* Skip the golden-trace comparison (e.g. under the concurrent executor,
      * whose interleavings vary). */
     bool skip_golden;
+    /* Fault rules added to the system after the scenario's own `faults:`
+     * (fltsim_fault_add; fs rules act on every volume through faultfs). An
+     * invalid rule makes the run an error. */
+    const struct fltsim_fault *extra_faults;
+    size_t extra_fault_count;
+    /* Where the fault points the run reached are copied before the system
+     * goes (the first fault_points_cap of them; the number reached is in the
+     * result). NULL: not recorded. */
+    struct fltsim_fault_point *fault_points;
+    size_t fault_points_cap;
 };
 
 struct fltsim_scenario_result {
@@ -77,6 +87,19 @@ struct fltsim_scenario_result {
     bool golden_checked;   /* compared, or written (update_golden) */
     bool golden_mismatch;  /* the first difference is in the log */
     bool error;            /* the run could not be carried out (log says why) */
+    /* For fault exploration (fltsim/explore.h). */
+    ULONG64 fault_points;     /* fault points reached */
+    ULONG64 faults_injected;  /* of those, failed by a rule */
+    ULONG reports_unexpected; /* reports not among the scenario's expected `reports:` */
+    char first_unexpected_report[16]; /* the rule id of the first of them, or "" */
+    /* Step statuses (`status:`/`returned:`, or success when a step names
+     * none) that differ from the expectation AND are failures other than
+     * STATUS_INSUFFICIENT_RESOURCES and the statuses the extra faults inject
+     * (their status, or their kind's default). A success where a failure was
+     * expected is not counted (a filter may fail open after a fault). */
+    ULONG statuses_unexplained;
+    char first_unexplained[160]; /* "step N (line L): expected X, actual Y", or "" */
+    bool not_idle;               /* the system did not become idle at the end */
 };
 
 /* Runs the scenario on a fresh system (options may be NULL: what the file
