@@ -19,6 +19,8 @@
 
 /* How many rules --verifier-disable can name (V1-V30, ASSERT, KE, SIM). */
 #define CLI_MAX_DISABLED_RULES 33
+/* How many --inject-fault options `fltsim run` takes. */
+#define CLI_MAX_INJECTED_FAULTS 16
 
 struct cli_options {
     bool executor_set;
@@ -37,6 +39,11 @@ struct cli_options {
     bool update_golden;
     bool quiet;
     bool dbgprint; /* --dbgprint: the filters' DbgPrint output to standard error */
+    /* run --inject-fault KIND:NTH: extra fault rules for every file */
+    struct fltsim_fault inject[CLI_MAX_INJECTED_FAULTS];
+    size_t inject_count;
+    ULONG timeout_ms; /* explore --timeout-ms, 0 = the default */
+    bool verbose;     /* explore -v: the runs that passed too */
 };
 
 /* Opens the trace destination the options name and creates a sink of the

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <example_filters.h>
+#include <fltsim/explore.h>
 
 #include "cli.h"
 
@@ -35,6 +36,7 @@ static int cmd_demo(const struct cli_options *options, int nfiles, char **files)
 static int cmd_run(const struct cli_options *options, int nfiles, char **files);
 static int cmd_check(const struct cli_options *options, int nfiles, char **files);
 static int cmd_filters(const struct cli_options *options, int nfiles, char **files);
+static int cmd_explore(const struct cli_options *options, int nfiles, char **files);
 
 static const struct command commands[] = {
     {"demo", "fltsim [demo] [OPTIONS]",
@@ -43,7 +45,7 @@ static const struct command commands[] = {
      "calls it; one read is pended in a post and finished by a deferred I/O work item.\n"
      "The trace defaults to text.\n",
      false, cmd_demo},
-    {"run", "fltsim run [OPTIONS] [--update-golden] [--dbgprint] [-q] FILE...",
+    {"run", "fltsim run [OPTIONS] [--update-golden] [--dbgprint] [--inject-fault KIND:NTH] [-q] FILE...",
      "Runs each scenario file and checks its expectations and, under the deterministic\n"
      "executor, its golden trace. Prints one PASS or FAIL line per file (-q: failures\n"
      "only). Exit status 0 only when every expectation of every file holds.\n"
@@ -51,6 +53,10 @@ static const struct command commands[] = {
      "  --dbgprint          the filters' DbgPrint output to standard error (a text trace\n"
      "                      shows it between its lines; otherwise it is dropped)\n"
      "  -q, --quiet         print only failures\n"
+     "  --inject-fault KIND:NTH\n"
+     "                      fail the NTH (1-based) fault point of KIND (alloc, deferred_queue,\n"
+     "                      generic_queue, fs) with the kind's default status, on top of the\n"
+     "                      scenario's faults; repeatable (what `fltsim explore` prints)\n"
      "The trace (none unless --trace is given) covers every file, one after another.\n",
      true, cmd_run},
     {"check", "fltsim check FILE...",
@@ -58,6 +64,22 @@ static const struct command commands[] = {
      "altitudes, filters (shared objects are opened to find DriverEntry). Prints\n"
      "FILE:LINE:COLUMN: problem for the first error of each invalid file.\n",
      true, cmd_check},
+    {"explore", "fltsim explore [--seed N] [--timeout-ms N] [--verifier-disable RULES] FILE",
+     "Systematic fault exploration: runs the scenario once under the deterministic executor\n"
+     "to enumerate the fault points it reaches (allocations by filters, deferred and generic\n"
+     "work-item queuing, file-system operations), then once per point with exactly that fault\n"
+     "injected, each run in a child process. A run is a finding when it ends in a verifier\n"
+     "report the scenario does not expect (leaks at unload included), a step failing with a\n"
+     "status the fault does not explain, a crash, or a hang (timeout or deadlock). Prints\n"
+     "the point count, one line per finding with the command that reproduces it, and a\n"
+     "summary. Exit status 1 when there is any finding, 0 when none, 3 for an invalid file,\n"
+     "4 when the scenario does not pass without faults or a run cannot be made.\n"
+     "  --seed N            seed of the deterministic executor\n"
+     "  --timeout-ms N      wall-clock limit of each run (default 10000)\n"
+     "  --verifier-disable RULES\n"
+     "                      rules whose reports are accepted in every run\n"
+     "  -v, --verbose       also print the runs that passed\n",
+     true, cmd_explore},
     {"filters", "fltsim filters",
      "Lists the built-in example filters a scenario can load with `builtin: NAME`.\n", false,
      cmd_filters},
@@ -94,6 +116,7 @@ static void usage(FILE *out)
           "  demo      run the built-in demo (the default)\n"
           "  run       run scenario files and check their expectations\n"
           "  check     validate scenario files without running them\n"
+          "  explore   inject each fault a scenario can reach, one run per fault\n"
           "  filters   list the built-in example filters\n"
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
@@ -256,6 +279,8 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
             .trace = sink != NULL ? &tee : NULL,
             .log = stderr,
             .update_golden = options->update_golden,
+            .extra_faults = options->inject,
+            .extra_fault_count = options->inject_count,
         };
         struct fltsim_scenario_result result;
         memset(&result, 0, sizeof(result));
@@ -289,6 +314,97 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
     if (!cli_trace_close(sink, stream) && status == CLI_EXIT_OK)
         status = CLI_EXIT_ERROR;
     return status;
+}
+
+/* KIND:NTH into a fault rule with the kind's default status. */
+static bool parse_fault(const char *text, struct fltsim_fault *fault)
+{
+    const char *colon = strchr(text, ':');
+    if (colon == NULL)
+        return false;
+    memset(fault, 0, sizeof(*fault));
+    bool known = false;
+    for (int k = 0; k < FLTSIM_FAULT_KIND_COUNT && !known; k++) {
+        const char *name = fltsim_fault_kind_name((enum fltsim_fault_kind)k);
+        if (strlen(name) == (size_t)(colon - text) && strncmp(text, name, strlen(name)) == 0) {
+            fault->kind = (enum fltsim_fault_kind)k;
+            known = true;
+        }
+    }
+    const char *nth = colon + 1;
+    char *end;
+    errno = 0;
+    fault->nth = strtoull(nth, &end, 10);
+    return known && nth[0] >= '1' && nth[0] <= '9' && *end == '\0' && errno == 0;
+}
+
+static void explore_line(void *ctx, const struct fltsim_explore_run *run)
+{
+    const struct cli_options *options = ctx;
+    if (run->outcome == FLTSIM_EXPLORE_PASSED && !options->verbose)
+        return;
+    char detail[32] = "";
+    if (run->point.kind == FLTSIM_FAULT_ALLOC) {
+        ULONG tag = run->point.detail;
+        char t[5];
+        for (int b = 0; b < 4; b++) {
+            char c = (char)((tag >> (8 * b)) & 0xff);
+            t[b] = c >= 0x20 && c < 0x7f ? c : '.';
+        }
+        t[4] = '\0';
+        snprintf(detail, sizeof(detail), " tag '%s'", t);
+    } else if (run->point.kind == FLTSIM_FAULT_FS) {
+        snprintf(detail, sizeof(detail), " major %lu", (unsigned long)run->point.detail);
+    }
+    printf("%-8s point %llu: %s #%llu%s: %s%s%s\n    reproduce: %s\n",
+           run->outcome == FLTSIM_EXPLORE_PASSED ? "ok" : "FINDING",
+           (unsigned long long)run->index, fltsim_fault_kind_name(run->point.kind),
+           (unsigned long long)run->fault.nth, detail, fltsim_explore_outcome_name(run->outcome),
+           run->detail[0] ? ": " : "", run->detail, run->reproduce);
+    fflush(stdout);
+}
+
+static int cmd_explore(const struct cli_options *options, int nfiles, char **files)
+{
+    if (nfiles != 1) {
+        fprintf(stderr, "fltsim explore: takes exactly one scenario FILE\nTry 'fltsim explore "
+                        "--help'.\n");
+        return CLI_EXIT_USAGE;
+    }
+    char error[1024];
+    struct fltsim_scenario *scenario = NULL;
+    NTSTATUS st = fltsim_scenario_load(files[0], &scenario, error, sizeof(error));
+    if (!NT_SUCCESS(st)) {
+        fprintf(stderr, "%s\n", error);
+        return CLI_EXIT_INVALID;
+    }
+    struct fltsim_explore_options eo = {
+        .override_seed = options->seed_set,
+        .seed = options->seed,
+        .timeout_ms = options->timeout_ms,
+        .verifier_disable = options->verifier_disable,
+        .verifier_disable_count = options->verifier_disable_count,
+        .program = "fltsim",
+        .scenario_arg = files[0],
+    };
+    struct fltsim_explore_summary summary;
+    printf("exploring %s: %s\n", files[0], fltsim_scenario_title(scenario));
+    fflush(stdout);
+    st = fltsim_explore(scenario, &eo, explore_line, (void *)options, &summary);
+    fltsim_scenario_free(scenario);
+    if (st == STATUS_UNSUCCESSFUL) {
+        fprintf(stderr, "fltsim explore: %s does not pass without faults (%s: %s); fix it first\n",
+                files[0], fltsim_explore_outcome_name(summary.baseline),
+                summary.baseline_detail);
+        return CLI_EXIT_ERROR;
+    }
+    if (!NT_SUCCESS(st)) {
+        fprintf(stderr, "fltsim explore: cannot run the scenario in a child process\n");
+        return CLI_EXIT_ERROR;
+    }
+    printf("%llu fault points, %llu runs, %llu findings\n", (unsigned long long)summary.points,
+           (unsigned long long)summary.runs, (unsigned long long)summary.findings);
+    return summary.findings != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
 /* Parses the option at argv[*i] into options. Returns 0, or an exit status
@@ -327,7 +443,30 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
         else
             return usage_error(cmd, "--executor takes deterministic or concurrent, not '%s'",
                                value);
-    } else if (run_opts && strcmp(arg, "--seed") == 0) {
+    } else if (cmd->run == cmd_run && strcmp(arg, "--inject-fault") == 0) {
+        NEED_VALUE();
+        if (options->inject_count == CLI_MAX_INJECTED_FAULTS)
+            return usage_error(cmd, "--inject-fault: too many faults (from '%s')", value);
+        if (!parse_fault(value, &options->inject[options->inject_count]))
+            return usage_error(cmd,
+                               "--inject-fault takes KIND:NTH (KIND alloc, deferred_queue, "
+                               "generic_queue or fs; NTH 1 or more), not '%s'",
+                               value);
+        options->inject_count++;
+    } else if (cmd->run == cmd_explore &&
+               (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)) {
+        options->verbose = true;
+    } else if (cmd->run == cmd_explore && strcmp(arg, "--timeout-ms") == 0) {
+        NEED_VALUE();
+        char *end;
+        errno = 0;
+        unsigned long long ms = strtoull(value, &end, 10);
+        if (value[0] < '1' || value[0] > '9' || *end != '\0' || errno != 0 || ms > 86400000ull)
+            return usage_error(cmd, "--timeout-ms needs a number of milliseconds (1 to 86400000), "
+                                    "not '%s'",
+                               value);
+        options->timeout_ms = (ULONG)ms;
+    } else if ((run_opts || cmd->run == cmd_explore) && strcmp(arg, "--seed") == 0) {
         NEED_VALUE();
         char *end;
         errno = 0;
@@ -357,7 +496,7 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
             options->verifier = FLTSIM_VERIFIER_REPORT;
         else
             return usage_error(cmd, "--verifier takes strict or report, not '%s'", value);
-    } else if (run_opts && strcmp(arg, "--verifier-disable") == 0) {
+    } else if ((run_opts || cmd->run == cmd_explore) && strcmp(arg, "--verifier-disable") == 0) {
         NEED_VALUE();
         /* Split in place: argv's strings are ours to modify. */
         for (char *rule = argv[*i]; rule != NULL;) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <fltsim/explore.h>
+#include <fltsim/io.h>
 
 #include "scenario_internal.h"
 
@@ -280,15 +281,20 @@ static enum fltsim_explore_outcome judge(const struct child_outcome *c, char *de
         return FLTSIM_EXPLORE_CRASH;
     }
     const struct fltsim_scenario_result *r = &c->msg.result;
-    if (r->error) {
-        first_line(c->msg.log, line, sizeof(line));
-        snprintf(detail, size, "the run could not be carried out: %s", line);
-        return FLTSIM_EXPLORE_ERROR;
-    }
     if (r->reports_unexpected != 0) {
         snprintf(detail, size, "%lu unexpected verifier report(s), the first %s",
                  (unsigned long)r->reports_unexpected, r->first_unexpected_report);
         return FLTSIM_EXPLORE_REPORT;
+    }
+    if (r->error) {
+        /* A DriverEntry that fails on the fault and leaves nothing behind is
+         * right: the filter refuses to load. */
+        first_line(c->msg.log, line, sizeof(line));
+        snprintf(detail, size, "%s%s",
+                 r->filter_not_loaded ? "the filter refused to load: "
+                                      : "the run could not be carried out: ",
+                 line);
+        return r->filter_not_loaded ? FLTSIM_EXPLORE_PASSED : FLTSIM_EXPLORE_ERROR;
     }
     if (r->statuses_unexplained != 0) {
         snprintf(detail, size, "%s", r->first_unexplained);

@@ -63,6 +63,7 @@ struct rstep {
     bool handed;                  /* given to its thread */
     bool checked;                 /* finished and its expectations checked */
     bool performed;
+    bool no_handle; /* it uses a handle no earlier step opened (that step failed) */
     NTSTATUS status;
     NTSTATUS returned;
     ULONG_PTR information;
@@ -326,6 +327,7 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
 {
     fltsim_system *sys = run->sys;
     HANDLE h = handle_get(run, s->handle);
+    r->no_handle = s->handle >= 0 && !s->binds && h == NULL;
     IO_STATUS_BLOCK iosb = {0};
     NTSTATUS status = STATUS_SUCCESS;
 
@@ -575,7 +577,7 @@ static bool injected_status(const struct run *run, NTSTATUS status)
  * when it is a failure no injected fault explains (scenario.h). */
 static void judge_status(struct run *run, size_t i, NTSTATUS want, NTSTATUS got)
 {
-    if (NT_SUCCESS(got) || injected_status(run, got))
+    if (NT_SUCCESS(got) || injected_status(run, got) || run->steps[i].no_handle)
         return;
     if (run->result->statuses_unexplained++ == 0) {
         char a[48], b[48];
@@ -993,22 +995,29 @@ static NTSTATUS set_verifier(struct run *run, const struct fltsim_scenario_run_o
     return status;
 }
 
-static void check_reports(struct run *run)
+/* For fault exploration: the reports beyond the expected ones, counted
+ * whether or not the run could be carried out. */
+static void count_unexpected_reports(struct run *run)
 {
     const struct sc_end_expect *e = &run->sc->expect;
-    run->result->reports = (ULONG)run->report_count;
     /* Unexpected: the reports left once each expected one has matched one. */
-    bool used[64] = {false};
+    bool matched_expected[64] = {false};
     for (size_t i = 0; i < run->report_count; i++) {
         bool matched = false;
         for (size_t k = 0; !matched && k < e->report_count && k < 64; k++) {
-            if (!used[k] && strcmp(run->reports[i], e->reports[k]) == 0)
-                used[k] = matched = true;
+            if (!matched_expected[k] && strcmp(run->reports[i], e->reports[k]) == 0)
+                matched_expected[k] = matched = true;
         }
         if (!matched && run->result->reports_unexpected++ == 0)
             snprintf(run->result->first_unexpected_report,
                      sizeof(run->result->first_unexpected_report), "%s", run->reports[i]);
     }
+}
+
+static void check_reports(struct run *run)
+{
+    const struct sc_end_expect *e = &run->sc->expect;
+    run->result->reports = (ULONG)run->report_count;
     bool compare = e->has_reports || run->verifier == FLTSIM_VERIFIER_STRICT;
     if (!compare)
         return;
@@ -1287,6 +1296,8 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
             continue;
         status = load_filter(&run, i);
         if (!NT_SUCCESS(status))
+            result->filter_not_loaded = true;
+        if (!NT_SUCCESS(status))
             logf_(&run, "%s: filter '%s' does not load: %s (%s)", scenario->path,
                   scenario->filters[i].name, fltsim_ntstatus_format(status, b, sizeof(b)),
                   fltsim_last_error());
@@ -1350,6 +1361,7 @@ shutdown:
             fltsim_fault_point_get(run.sys, i, &options->fault_points[i]);
         fltsim_system_destroy(run.sys);
         run.sys = NULL;
+        count_unexpected_reports(&run);
     }
     if (NT_SUCCESS(status)) {
         check_reports(&run);

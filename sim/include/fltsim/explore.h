@@ -21,9 +21,11 @@
  *     become idle at the end;
  *   - CRASH: the child ended on a signal (other than the deadlock abort) or
  *     exited without delivering its result;
- *   - ERROR: the run could not be carried out (the runner's setup failed,
- *     e.g. the fault made a filter's DriverEntry fail so the filter did not
- *     load); reported as a finding, since the scenario did not run.
+ *   - ERROR: the run could not be carried out (the runner's setup failed).
+ *     A filter whose DriverEntry fails on the fault is not one: refusing to
+ *     load is right, and the run passes unless it left a report (a leak).
+ * Steps on a handle whose opening step failed are not judged (the failure
+ * cascades from the scenario, not from a filter).
  * The golden trace is never compared in the faulted runs.
  */
 #ifndef FLTSIM_EXPLORE_H

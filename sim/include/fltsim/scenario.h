@@ -96,10 +96,12 @@ struct fltsim_scenario_result {
      * none) that differ from the expectation AND are failures other than
      * STATUS_INSUFFICIENT_RESOURCES and the statuses the extra faults inject
      * (their status, or their kind's default). A success where a failure was
-     * expected is not counted (a filter may fail open after a fault). */
+     * expected is not counted (a filter may fail open after a fault), nor is
+     * a step on a handle that no earlier step opened (its opening failed). */
     ULONG statuses_unexplained;
     char first_unexplained[160]; /* "step N (line L): expected X, actual Y", or "" */
     bool not_idle;               /* the system did not become idle at the end */
+    bool filter_not_loaded;      /* error: a filter failed to load (its DriverEntry failed) */
 };
 
 /* Runs the scenario on a fresh system (options may be NULL: what the file
