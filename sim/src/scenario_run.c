@@ -64,6 +64,7 @@ struct rstep {
     bool checked;                 /* finished and its expectations checked */
     bool performed;
     bool no_handle; /* it uses a handle no earlier step opened (that step failed) */
+    bool after_fault; /* a fault had been injected when it started */
     NTSTATUS status;
     NTSTATUS returned;
     ULONG_PTR information;
@@ -328,6 +329,7 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
     fltsim_system *sys = run->sys;
     HANDLE h = handle_get(run, s->handle);
     r->no_handle = s->handle >= 0 && !s->binds && h == NULL;
+    r->after_fault = fltsim_fault_injected_count(sys) != 0;
     IO_STATUS_BLOCK iosb = {0};
     NTSTATUS status = STATUS_SUCCESS;
 
@@ -577,7 +579,8 @@ static bool injected_status(const struct run *run, NTSTATUS status)
  * when it is a failure no injected fault explains (scenario.h). */
 static void judge_status(struct run *run, size_t i, NTSTATUS want, NTSTATUS got)
 {
-    if (NT_SUCCESS(got) || injected_status(run, got) || run->steps[i].no_handle)
+    if (NT_SUCCESS(got) || injected_status(run, got) || run->steps[i].no_handle ||
+        run->steps[i].after_fault)
         return;
     if (run->result->statuses_unexplained++ == 0) {
         char a[48], b[48];

@@ -24,8 +24,9 @@
  *   - ERROR: the run could not be carried out (the runner's setup failed).
  *     A filter whose DriverEntry fails on the fault is not one: refusing to
  *     load is right, and the run passes unless it left a report (a leak).
- * Steps on a handle whose opening step failed are not judged (the failure
- * cascades from the scenario, not from a filter).
+ * Steps that start after the fault was injected, or use a handle whose
+ * opening step failed, are not judged: they see the fault's consequences
+ * (a file not written, a handle not opened), not a filter's mishandling.
  * The golden trace is never compared in the faulted runs.
  */
 #ifndef FLTSIM_EXPLORE_H

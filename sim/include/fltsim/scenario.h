@@ -97,7 +97,10 @@ struct fltsim_scenario_result {
      * STATUS_INSUFFICIENT_RESOURCES and the statuses the extra faults inject
      * (their status, or their kind's default). A success where a failure was
      * expected is not counted (a filter may fail open after a fault), nor is
-     * a step on a handle that no earlier step opened (its opening failed). */
+     * a step that started after a fault had been injected (it sees the
+     * fault's consequences: a file not written, a handle not opened) or one
+     * on a handle that no earlier step opened. Only the steps running when
+     * the fault strikes are judged. */
     ULONG statuses_unexplained;
     char first_unexplained[160]; /* "step N (line L): expected X, actual Y", or "" */
     bool not_idle;               /* the system did not become idle at the end */
