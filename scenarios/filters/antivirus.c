@@ -174,7 +174,27 @@ static FLT_POSTOP_CALLBACK_STATUS AvPostCreate(_Inout_ PFLT_CALLBACK_DATA Data,
                 FltQueueDeferredIoWorkItem(WorkItem, Data, AvScanWorker, DelayedWorkQueue, NULL);
             if (NT_SUCCESS(Status))
                 return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+#ifdef ANTIVIRUS_TEACHING_BUG
+            /* The classic mistake, kept for teaching (tests/ builds this
+             * file with ANTIVIRUS_TEACHING_BUG as a fixture for fault
+             * exploration): the author tested only the path where queuing
+             * works. A failed FltQueueDeferredIoWorkItem does not take the
+             * item, so it is still ours; falling through to the inline scan
+             * without FltFreeDeferredIoWorkItem leaks it, once per failure
+             * (the verifier reports V23 at unload). It is rare in testing,
+             * since the queue fails only with a top-level IRP the pre-create
+             * did not see or during teardown, which is why a fault explorer
+             * finds it and a normal run does not.
+             * ANTIVIRUS_TEACHING_BUG=2 is the worse form: the author also
+             * returns FLT_POSTOP_MORE_PROCESSING_REQUIRED whatever the queue
+             * said, so nothing ever completes the create: the requestor
+             * hangs, and so does unload (SPEC 5.1). */
+#if ANTIVIRUS_TEACHING_BUG == 2
+            return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+#endif
+#else
             FltFreeDeferredIoWorkItem(WorkItem); /* not safe, or tearing down */
+#endif
         }
     }
     /* Post-create runs at PASSIVE_LEVEL on the creating thread. */
