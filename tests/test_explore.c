@@ -18,6 +18,7 @@
 #define CORRECT FLTSIM_TEST_SCENARIOS_DIR "/antivirus.yaml"
 #define BUG_LEAK FLTSIM_TEST_EXPLORE_DIR "/antivirus_bug1.yaml"
 #define BUG_HANG FLTSIM_TEST_EXPLORE_DIR "/antivirus_bug2.yaml"
+#define SPIN FLTSIM_TEST_EXPLORE_DIR "/spin.yaml"
 
 static struct fltsim_scenario *load(const char *path)
 {
@@ -183,15 +184,21 @@ static void collect(void *ctx, const struct fltsim_explore_run *run)
     c->runs++;
 }
 
-static NTSTATUS explore(const char *path, struct collected *c,
-                        struct fltsim_explore_summary *summary)
+static NTSTATUS explore_within(const char *path, ULONG timeout_ms, struct collected *c,
+                               struct fltsim_explore_summary *summary)
 {
     struct fltsim_scenario *sc = load(path);
-    struct fltsim_explore_options o = {.timeout_ms = 20000, .scenario_arg = "S.yaml"};
+    struct fltsim_explore_options o = {.timeout_ms = timeout_ms, .scenario_arg = "S.yaml"};
     memset(c, 0, sizeof(*c));
     NTSTATUS status = fltsim_explore(sc, &o, collect, c, summary);
     fltsim_scenario_free(sc);
     return status;
+}
+
+static NTSTATUS explore(const char *path, struct collected *c,
+                        struct fltsim_explore_summary *summary)
+{
+    return explore_within(path, 20000, c, summary);
 }
 
 /* The correct AntiVirus: every point explored, no finding. */
@@ -263,6 +270,25 @@ static void explore_finds_the_hang(void **state)
     }
 }
 
+/* A filter that spins forever when its DriverEntry allocation fails: the
+ * child is killed at the timeout and the run is a hang; the exploration goes
+ * on (the later points, if any, are still run). */
+static void explore_kills_a_spinning_run(void **state)
+{
+    (void)state;
+    struct collected c;
+    struct fltsim_explore_summary s;
+    assert_status(explore_within(SPIN, 300, &c, &s), STATUS_SUCCESS);
+    assert_true(s.points >= 2); /* the DriverEntry allocation, the create and close */
+    assert_int_equal(c.run[0].point.kind, FLTSIM_FAULT_ALLOC);
+    assert_int_equal(c.run[0].point.detail, 'nipS');
+    assert_int_equal(c.run[0].outcome, FLTSIM_EXPLORE_HANG);
+    assert_non_null(strstr(c.run[0].detail, "timeout"));
+    assert_false(c.run[0].injected); /* no result came back */
+    assert_int_equal(s.findings, 1);
+    assert_int_equal(s.runs, s.points);
+}
+
 /* A scenario that fails without faults is not explored. */
 static void explore_refuses_a_failing_baseline(void **state)
 {
@@ -301,6 +327,7 @@ int main(void)
         cmocka_unit_test(explore_correct_antivirus_finds_nothing),
         cmocka_unit_test(explore_finds_the_leak),
         cmocka_unit_test(explore_finds_the_hang),
+        cmocka_unit_test(explore_kills_a_spinning_run),
         cmocka_unit_test(explore_refuses_a_failing_baseline),
         cmocka_unit_test(explore_rejects_null),
     };
