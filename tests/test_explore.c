@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fltsim/explore.h>
@@ -95,11 +96,24 @@ static void extra_fault_makes_the_bug_leak(void **state)
     (void)state;
     struct fltsim_fault f = {.kind = FLTSIM_FAULT_DEFERRED_QUEUE, .nth = 1};
     struct fltsim_scenario_result r;
-    assert_status(run_with(BUG_LEAK, &f, 1, NULL, 0, &r), STATUS_UNSUCCESSFUL);
-    assert_int_equal(r.faults_injected, 1);
-    assert_int_equal(r.reports_unexpected, 1);
-    assert_string_equal(r.first_unexpected_report, "V23");
-    assert_int_equal(r.statuses_unexplained, 0);
+    /* The leaked item stays allocated after the system is gone (the model
+     * reports it but cannot know it is safe to free), which LeakSanitizer
+     * would flag at exit: the buggy run happens in a child that _exits. */
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        NTSTATUS st = run_with(BUG_LEAK, &f, 1, NULL, 0, &r);
+        _exit(st == STATUS_UNSUCCESSFUL && r.faults_injected == 1 && r.reports_unexpected == 1 &&
+                      strcmp(r.first_unexpected_report, "V23") == 0 &&
+                      r.statuses_unexplained == 0
+                  ? 0
+                  : 1);
+    }
+    int wstatus = 0;
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    assert_true(WIFEXITED(wstatus));
+    assert_int_equal(WEXITSTATUS(wstatus), 0);
 
     assert_status(run_with(CORRECT, &f, 1, NULL, 0, &r), STATUS_SUCCESS);
     assert_int_equal(r.faults_injected, 1);
