@@ -109,8 +109,7 @@ static void extra_fault_makes_the_bug_leak(void **state)
         test_executor = FLTSIM_EXECUTOR_DETERMINISTIC;
         NTSTATUS st = run_with(BUG_LEAK, &f, 1, NULL, 0, &r);
         _exit(st == STATUS_UNSUCCESSFUL && r.faults_injected == 1 && r.reports_unexpected == 1 &&
-                      strcmp(r.first_unexpected_report, "V23") == 0 &&
-                      r.statuses_unexplained == 0
+                      strcmp(r.first_unexpected_report, "V23") == 0 && r.statuses_unexplained == 0
                   ? 0
                   : 1);
     }
@@ -166,9 +165,8 @@ static void unexplained_status_is_counted(void **state)
     struct fltsim_scenario_result r;
     assert_status(run_with(path, NULL, 0, NULL, 0, &r), STATUS_UNSUCCESSFUL);
     assert_int_equal(r.statuses_unexplained, 1);
-    assert_string_equal(r.first_unexplained,
-                        "step 1 (line 4): expected STATUS_SUCCESS, actual "
-                        "STATUS_OBJECT_NAME_NOT_FOUND");
+    assert_string_equal(r.first_unexplained, "step 1 (line 4): expected STATUS_SUCCESS, actual "
+                                             "STATUS_OBJECT_NAME_NOT_FOUND");
     struct fltsim_fault f = {
         .kind = FLTSIM_FAULT_FS, .nth = 1000, .status = STATUS_OBJECT_NAME_NOT_FOUND};
     assert_status(run_with(path, &f, 1, NULL, 0, &r), STATUS_UNSUCCESSFUL);

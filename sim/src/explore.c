@@ -251,8 +251,7 @@ static void first_line(const char *text, char *out, size_t size)
 }
 
 /* Judges a child's run (explore.h). */
-static enum fltsim_explore_outcome judge(const struct child_outcome *c, char *detail,
-                                         size_t size)
+static enum fltsim_explore_outcome judge(const struct child_outcome *c, char *detail, size_t size)
 {
     char line[400];
     detail[0] = '\0';
@@ -276,8 +275,8 @@ static enum fltsim_explore_outcome judge(const struct child_outcome *c, char *de
     if (!c->got_msg) {
         first_line(c->err, line, sizeof(line));
         snprintf(detail, size, "exited with status %d without a result%s%s",
-                 WIFEXITED(c->wait_status) ? WEXITSTATUS(c->wait_status) : -1,
-                 line[0] ? ": " : "", line);
+                 WIFEXITED(c->wait_status) ? WEXITSTATUS(c->wait_status) : -1, line[0] ? ": " : "",
+                 line);
         return FLTSIM_EXPLORE_CRASH;
     }
     const struct fltsim_scenario_result *r = &c->msg.result;
@@ -352,8 +351,7 @@ static void reproduce(const struct fltsim_scenario *scenario,
              (unsigned long long)run->fault.nth);
     append_arg(cmd, size, "--inject-fault");
     append_arg(cmd, size, arg);
-    append_arg(cmd, size, options->scenario_arg ? options->scenario_arg
-                                                : scenario->path);
+    append_arg(cmd, size, options->scenario_arg ? options->scenario_arg : scenario->path);
 }
 
 NTSTATUS fltsim_explore(const struct fltsim_scenario *scenario,

@@ -68,7 +68,7 @@ struct fltsim_explore_options {
 
 /* One run with one fault injected. */
 struct fltsim_explore_run {
-    ULONG64 index;                  /* the point, 0-based in the order reached */
+    ULONG64 index;                   /* the point, 0-based in the order reached */
     struct fltsim_fault_point point; /* its kind, kind_index and detail */
     struct fltsim_fault fault;       /* the rule injected: {kind, nth = kind_index + 1} */
     enum fltsim_explore_outcome outcome;
@@ -81,8 +81,8 @@ struct fltsim_explore_run {
 typedef void (*fltsim_explore_cb)(void *ctx, const struct fltsim_explore_run *run);
 
 struct fltsim_explore_summary {
-    ULONG64 points;  /* fault points the baseline run reached */
-    ULONG64 runs;    /* faulted runs carried out */
+    ULONG64 points;   /* fault points the baseline run reached */
+    ULONG64 runs;     /* faulted runs carried out */
     ULONG64 findings; /* of those, not passed */
     /* The baseline (no extra fault) did not pass: its outcome and detail;
      * nothing was explored. */
