@@ -454,6 +454,55 @@ static void zoo_wait_at_dispatch(void **state, bool twin)
     zoo_expect(z, "V28");
 }
 
+/* ---- V28: a PASSIVE_LEVEL-only routine in a post at DISPATCH_LEVEL ---- */
+
+/* FltGetVolumeFromName may only be called at PASSIVE_LEVEL. */
+static void look_up_volume(struct tf_filter *tf)
+{
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"\\Device\\HarddiskVolume1");
+    PFLT_VOLUME volume = NULL;
+    if (NT_SUCCESS(FltGetVolumeFromName(tf->filter, &name, &volume)))
+        FltObjectDereference(volume);
+}
+
+static FLT_POSTOP_CALLBACK_STATUS look_up_when_safe(PFLT_CALLBACK_DATA data,
+                                                    PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                                    FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)data;
+    (void)objects;
+    (void)flags;
+    look_up_volume(context);
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static FLT_POSTOP_CALLBACK_STATUS lookup_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                              PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                              FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)context;
+    if (data->Iopb->MajorFunction != IRP_MJ_READ || (flags & FLTFL_POST_OPERATION_DRAINING))
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    if (!zoo_of(tf)->twin) {
+        look_up_volume(tf); /* at DISPATCH_LEVEL on an asynchronous volume */
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    }
+    FLT_POSTOP_CALLBACK_STATUS st;
+    if (!FltDoCompletionProcessingWhenSafe(data, objects, tf, flags, look_up_when_safe, &st))
+        fail_msg("FltDoCompletionProcessingWhenSafe refused a cached read");
+    return st;
+}
+
+static void zoo_passive_routine_at_dispatch(void **state, bool twin)
+{
+    struct zoo *z = *state;
+    z->twin = twin;
+    zoo_start(z, FLTSIM_COMPLETE_ASYNC, NULL, lookup_post);
+    read_a(z, 0);
+    fltsim_system_wait_idle(z->w.sys, 10000);
+    zoo_expect(z, "V28");
+}
+
 /* ---- the cases: each bug, then its twin ---- */
 
 #define ZOO_CASE(name)                                                                             \
@@ -475,6 +524,7 @@ ZOO_CASE(forget_complete_pended_post)
 ZOO_CASE(paging_queue_failure_ignored)
 ZOO_CASE(leak_pool_block)
 ZOO_CASE(wait_at_dispatch)
+ZOO_CASE(passive_routine_at_dispatch)
 
 #define ZOO_TESTS(name)                                                                            \
     cmocka_unit_test_setup_teardown(name##_bug, setup, teardown),                                  \
@@ -492,6 +542,7 @@ int main(void)
         ZOO_TESTS(paging_queue_failure_ignored),
         ZOO_TESTS(leak_pool_block),
         ZOO_TESTS(wait_at_dispatch),
+        ZOO_TESTS(passive_routine_at_dispatch),
     };
     return FLTSIM_RUN_SUITE("zoo", tests);
 }

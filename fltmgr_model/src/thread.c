@@ -370,10 +370,14 @@ const char *fltsim_last_error(void)
 NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...)
 {
     struct fltsim_tls *t = fltsim__tls();
+    /* Formatted aside first: an argument may be the previous error itself
+     * (a failure that wraps fltsim_last_error()). */
+    char text[sizeof(t->last_error)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(t->last_error, sizeof(t->last_error), fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    memcpy(t->last_error, text, sizeof(text));
     return status;
 }
 
