@@ -353,6 +353,18 @@ PFLT_FILTER fltsim_driver_filter(fltsim_driver *drv)
     return drv != NULL && drv->magic == FLTSIM_MAGIC_DRIVER ? drv->filter : NULL;
 }
 
+NTSTATUS fltsim_driver_call(fltsim_driver *drv, void (*fn)(void *ctx), void *ctx)
+{
+    if (drv == NULL || drv->magic != FLTSIM_MAGIC_DRIVER || fn == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_driver_call: a loaded driver and a function are required");
+    struct fltsim_callout save;
+    fltsim__enter(&save, drv->sys, drv->filter, NULL);
+    fn(ctx);
+    fltsim__leave(&save);
+    return STATUS_SUCCESS;
+}
+
 fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name)
 {
     if (sys == NULL || service_name == NULL)

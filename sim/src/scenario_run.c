@@ -63,7 +63,7 @@ struct rstep {
     bool handed;                  /* given to its thread */
     bool checked;                 /* finished and its expectations checked */
     bool performed;
-    bool no_handle; /* it uses a handle no earlier step opened (that step failed) */
+    bool no_handle;   /* it uses a handle no earlier step opened (that step failed) */
     bool after_fault; /* a fault had been injected when it started */
     NTSTATUS status;
     NTSTATUS returned;
@@ -257,6 +257,14 @@ static PFLT_VOLUME find_volume(struct run *run, size_t index)
     return fltsim_volume_find(run->sys, name);
 }
 
+/* fltsim_driver_call's function for a complete_pended hook (ctx: the hook). */
+static void call_hook(void *ctx)
+{
+    void (*hook)(void);
+    memcpy(&hook, ctx, sizeof(hook));
+    hook();
+}
+
 static NTSTATUS perform_control(struct run *run, const struct sc_step *s)
 {
     const struct sc_filter *f = &run->sc->filters[s->filter];
@@ -292,18 +300,21 @@ static NTSTATUS perform_control(struct run *run, const struct sc_step *s)
         return FltAttachVolume(fltsim_driver_filter(drv), volume, s->instance ? &instance : NULL,
                                NULL);
     }
-    case SC_STEP_COMPLETE_PENDED:
+    case SC_STEP_COMPLETE_PENDED: {
+        void (*hook)(void) = NULL;
         if (f->builtin != NULL) {
-            f->builtin->complete_pended();
+            hook = f->builtin->complete_pended;
         } else {
             void *sym = dlsym(run->objects[s->filter], "FltSimCompletePended");
-            void (*hook)(void);
             memcpy(&hook, &sym, sizeof(hook));
-            if (hook == NULL)
-                return STATUS_NOT_FOUND;
-            hook();
         }
-        return STATUS_SUCCESS;
+        if (hook == NULL)
+            return STATUS_NOT_FOUND;
+        if (drv == NULL)
+            return STATUS_FLT_FILTER_NOT_FOUND;
+        /* As the filter's own code: what it takes and drops is its own. */
+        return fltsim_driver_call(drv, call_hook, &hook);
+    }
     default:
         return STATUS_SUCCESS;
     }
@@ -565,7 +576,7 @@ static bool injected_status(const struct run *run, NTSTATUS status)
         const struct fltsim_fault *f = &run->options->extra_faults[k];
         NTSTATUS s = f->status;
         if (s == 0)
-            s = f->kind == FLTSIM_FAULT_DEFERRED_QUEUE ? STATUS_FLT_NOT_SAFE_TO_POST_OPERATION
+            s = f->kind == FLTSIM_FAULT_DEFERRED_QUEUE  ? STATUS_FLT_NOT_SAFE_TO_POST_OPERATION
                 : f->kind == FLTSIM_FAULT_GENERIC_QUEUE ? STATUS_FLT_DELETING_OBJECT
                 : f->kind == FLTSIM_FAULT_FS            ? STATUS_IO_DEVICE_ERROR
                                                         : STATUS_INSUFFICIENT_RESOURCES;

@@ -291,6 +291,12 @@ NTSTATUS fltsim_driver_unload(fltsim_driver *drv, ULONG flags);
 
 /* The filter the driver registered, or NULL. */
 PFLT_FILTER fltsim_driver_filter(fltsim_driver *drv);
+/* Runs fn(ctx) on the calling thread as the code of drv's filter, the way an
+ * entry point of the driver itself would run (a hook a test or a scenario's
+ * complete_pended step calls into the filter): pool blocks, object references
+ * and verifier reports are charged to that filter. STATUS_INVALID_PARAMETER
+ * for a bad driver or fn. */
+NTSTATUS fltsim_driver_call(fltsim_driver *drv, void (*fn)(void *ctx), void *ctx);
 /* Finds a loaded driver by service name (case-insensitive), or NULL. */
 fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name);
 
