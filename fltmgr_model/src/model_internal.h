@@ -495,6 +495,8 @@ PVOID fltsim__pool_allocate_internal(ULONG pool_type, SIZE_T size, ULONG tag, bo
 void fltsim__pool_driver_unloaded(struct fltsim_driver *drv);
 /* The same for blocks of sys's filter code that no driver owned. */
 void fltsim__pool_system_destroyed(fltsim_system *sys);
+/* Frees the work items filters of sys allocated and never freed (workitem.c). */
+void fltsim__workitems_system_destroyed(fltsim_system *sys);
 
 /* ---- registry (registry.c) ---- */
 

@@ -100,7 +100,8 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor->ops->destroy(sys->executor);
     sys->executor = NULL;
 
-    /* Pool of filter code no driver owned (drivers reported theirs). */
+    /* Work items and pool of filter code never freed (reported at unload). */
+    fltsim__workitems_system_destroyed(sys);
     fltsim__pool_system_destroyed(sys);
 
     /* Key handles the drivers left open (reported at their unload). */

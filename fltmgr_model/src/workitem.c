@@ -25,7 +25,33 @@ struct work_item {
     LONG queued;               /* 1 from queue until the routine starts */
     struct _FLT_FILTER *owner; /* who allocated it (memory ref), or NULL */
     fltsim_system *sys;        /* where it was queued last, or NULL */
+    /* Items a filter owns, listed (owned_lock) so that those it never frees
+     * go with the system they were allocated in (after their V23 report). */
+    fltsim_system *owner_sys;
+    struct work_item *prev, *next;
 };
+
+static uv_once_t owned_once = UV_ONCE_INIT;
+static uv_mutex_t owned_lock;
+static struct work_item *owned_items; /* owned_lock */
+
+static void owned_init(void)
+{
+    if (uv_mutex_init(&owned_lock) != 0)
+        abort();
+}
+
+static void owned_unlink_locked(struct work_item *item)
+{
+    if (item->prev != NULL)
+        item->prev->next = item->next;
+    else
+        owned_items = item->next;
+    if (item->next != NULL)
+        item->next->prev = item->prev;
+    item->prev = item->next = NULL;
+    item->owner_sys = NULL;
+}
 
 struct _FLT_DEFERRED_IO_WORKITEM {
     struct work_item item;
@@ -119,6 +145,16 @@ static void *item_allocate(size_t size, const struct item_kind *kind, const char
         return NULL;
     item->magic = kind->magic;
     item->owner = adopt();
+    if (item->owner != NULL && t->sys != NULL) {
+        uv_once(&owned_once, owned_init);
+        uv_mutex_lock(&owned_lock);
+        item->owner_sys = t->sys;
+        item->next = owned_items;
+        if (owned_items != NULL)
+            owned_items->prev = item;
+        owned_items = item;
+        uv_mutex_unlock(&owned_lock);
+    }
     return item;
 }
 
@@ -149,9 +185,35 @@ static void item_free(struct work_item *item, const struct item_kind *kind, cons
         misuse(item->sys, "V23", kind->spec, message);
         return;
     }
+    if (item->owner_sys != NULL) {
+        uv_mutex_lock(&owned_lock);
+        owned_unlink_locked(item);
+        uv_mutex_unlock(&owned_lock);
+    }
     item->magic = FLTSIM_MAGIC_DEAD;
     disown(item->owner);
     ExFreePoolWithTag(item, WORK_ITEM_TAG);
+}
+
+void fltsim__workitems_system_destroyed(fltsim_system *sys)
+{
+    uv_once(&owned_once, owned_init);
+    for (;;) {
+        uv_mutex_lock(&owned_lock);
+        struct work_item *item = owned_items;
+        while (item != NULL && item->owner_sys != sys)
+            item = item->next;
+        if (item != NULL)
+            owned_unlink_locked(item);
+        uv_mutex_unlock(&owned_lock);
+        if (item == NULL)
+            return;
+        /* Never freed by its filter (reported, V23, at its unload): the
+         * simulated machine's memory goes with it. */
+        item->magic = FLTSIM_MAGIC_DEAD;
+        disown(item->owner);
+        ExFreePoolWithTag(item, WORK_ITEM_TAG);
+    }
 }
 
 /* Marks the item queued; false (reported) when it already is. */
