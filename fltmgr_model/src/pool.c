@@ -235,6 +235,28 @@ PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Ta
                          file, line, false);
 }
 
+/* Takes a live block out of the counts (and the owned list) and frees it.
+ * pool_lock held. */
+static void release_locked(struct pool_header *h)
+{
+    struct tag_entry *e = tag_find(h->tag, false);
+    if (e != NULL) {
+        e->stats.outstanding--;
+        e->stats.outstanding_bytes -= h->size;
+    }
+    outstanding_total--;
+    if (h->sys != NULL) {
+        if (h->prev != NULL)
+            h->prev->next = h->next;
+        else
+            owned_head = h->next;
+        if (h->next != NULL)
+            h->next->prev = h->prev;
+    }
+    h->magic = POOL_MAGIC_FREED;
+    free(h);
+}
+
 static void pool_free(PVOID P, ULONG Tag, bool check_tag)
 {
     if (P == NULL) {
@@ -262,24 +284,8 @@ static void pool_free(PVOID P, ULONG Tag, bool check_tag)
 
     uv_once(&pool_once, pool_init);
     uv_mutex_lock(&pool_lock);
-    struct tag_entry *e = tag_find(h->tag, false);
-    if (e != NULL) {
-        e->stats.outstanding--;
-        e->stats.outstanding_bytes -= h->size;
-    }
-    outstanding_total--;
-    if (h->sys != NULL) {
-        if (h->prev != NULL)
-            h->prev->next = h->next;
-        else
-            owned_head = h->next;
-        if (h->next != NULL)
-            h->next->prev = h->prev;
-    }
+    release_locked(h);
     uv_mutex_unlock(&pool_lock);
-
-    h->magic = POOL_MAGIC_FREED;
-    free(h);
 }
 
 void ExFreePoolWithTag(PVOID P, ULONG Tag)
@@ -431,22 +437,8 @@ void fltsim__pool_system_destroyed(fltsim_system *sys)
     struct pool_header *h = owned_head;
     while (h != NULL) {
         struct pool_header *next = h->next;
-        if (h->sys == sys) {
-            if (h->prev != NULL)
-                h->prev->next = h->next;
-            else
-                owned_head = h->next;
-            if (h->next != NULL)
-                h->next->prev = h->prev;
-            struct tag_entry *e = tag_find(h->tag, false);
-            if (e != NULL) {
-                e->stats.outstanding--;
-                e->stats.outstanding_bytes -= h->size;
-            }
-            outstanding_total--;
-            h->magic = POOL_MAGIC_FREED;
-            free(h);
-        }
+        if (h->sys == sys)
+            release_locked(h);
         h = next;
     }
     uv_mutex_unlock(&pool_lock);
