@@ -144,24 +144,13 @@ static const char missing_text[] = "scenario: opens a file that is not there\n"
                                    "    handle: h\n"
                                    "    path: C:\\missing.txt\n";
 
-static const char *write_temp(char *path, const char *text)
-{
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
 /* A failure no fault explains is counted, with the step and both statuses;
  * the same failure is explained when a rule of the run injects that status. */
 static void unexplained_status_is_counted(void **state)
 {
     (void)state;
     char path[] = "/tmp/fltsim-explore-XXXXXX";
-    write_temp(path, missing_text);
+    test_write_temp(path, missing_text);
     struct fltsim_scenario_result r;
     assert_status(run_with(path, NULL, 0, NULL, 0, &r), STATUS_UNSUCCESSFUL);
     assert_int_equal(r.statuses_unexplained, 1);
@@ -310,7 +299,7 @@ static void explore_refuses_a_failing_baseline(void **state)
 {
     (void)state;
     char path[] = "/tmp/fltsim-explore-XXXXXX";
-    write_temp(path, missing_text);
+    test_write_temp(path, missing_text);
     struct collected c;
     struct fltsim_explore_summary s;
     NTSTATUS status = explore(path, &c, &s);

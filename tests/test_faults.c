@@ -700,12 +700,7 @@ static void faultfs_bad_rules_are_refused(void **state)
 static NTSTATUS run_scenario_text(const char *text, struct fltsim_scenario_result *result)
 {
     char path[] = "/tmp/fltsim-faults-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    test_write_temp(path, text);
     struct fltsim_scenario *sc = NULL;
     char error[512];
     NTSTATUS status = fltsim_scenario_load(path, &sc, error, sizeof(error));
@@ -789,25 +784,19 @@ static void scenario_without_faults_fails_the_faulted_expectations(void **state)
     FILE *devnull = fopen("/dev/null", "w");
     assert_non_null(devnull);
     char path[] = "/tmp/fltsim-faults-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    fputs("scenario: no faults\n"
-          "volumes:\n"
-          "  - drive: C\n"
-          "    files:\n"
-          "      - path: \\b.txt\n"
-          "        data: \"bravo\"\n"
-          "steps:\n"
-          "  - op: open\n"
-          "    path: C:\\b.txt\n"
-          "    handle: b\n"
-          "  - op: open\n"
-          "    path: C:\\b.txt\n"
-          "    expect: {status: STATUS_DISK_FULL}\n",
-          f);
-    fclose(f);
+    test_write_temp(path, "scenario: no faults\n"
+                          "volumes:\n"
+                          "  - drive: C\n"
+                          "    files:\n"
+                          "      - path: \\b.txt\n"
+                          "        data: \"bravo\"\n"
+                          "steps:\n"
+                          "  - op: open\n"
+                          "    path: C:\\b.txt\n"
+                          "    handle: b\n"
+                          "  - op: open\n"
+                          "    path: C:\\b.txt\n"
+                          "    expect: {status: STATUS_DISK_FULL}\n");
     struct fltsim_scenario *sc = NULL;
     char error[512];
     assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);

@@ -411,3 +411,14 @@ HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access)
     assert_status(fltsim_io_open(w->sys, path, access, &h), STATUS_SUCCESS);
     return h;
 }
+
+const char *test_write_temp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}

@@ -157,4 +157,10 @@ HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access);
  * read and write, asserting success. */
 HANDLE open_overlapped(fltsim_system *sys, PCWSTR path, ACCESS_MASK access);
 
+/* ---- files ---- */
+
+/* Writes text into a new file made from the mkstemp template path (its last
+ * six characters XXXXXX, replaced in place); returns path. */
+const char *test_write_temp(char *path, const char *text);
+
 #endif /* FLTSIM_TEST_H */
