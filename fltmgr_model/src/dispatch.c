@@ -831,15 +831,22 @@ static bool run_post(struct fltsim_op *op, ULONG j)
  * completion itself has returned, so a POSTING node is one a teardown on
  * another thread is draining right now; its post still uses the operation's
  * file object, which the I/O manager may free once the request completes. */
+static bool any_draining(const struct fltsim_op *op)
+{
+    for (ULONG k = 0; k < op->node_count; k++)
+        if (node_state(&op->nodes[k]) == FLTSIM_NODE_POSTING)
+            return true;
+    return false;
+}
+
 static void wait_for_drains(struct fltsim_op *op)
 {
+    if (!any_draining(op)) /* the usual case: no lock on the completion path */
+        return;
     struct fltsim_sthread *me = fltsim__current_sthread();
     uv_mutex_lock(&op->lock);
     for (;;) {
-        bool draining = false;
-        for (ULONG k = 0; k < op->node_count && !draining; k++)
-            draining = node_state(&op->nodes[k]) == FLTSIM_NODE_POSTING;
-        if (!draining)
+        if (!any_draining(op))
             break;
         struct op_waiter w = {.thread = me};
         InsertTailList(&op->waiters, &w.link);
