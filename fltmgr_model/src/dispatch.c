@@ -1319,7 +1319,17 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
     copy->mode = op->mode;
     copy->phase = FLTSIM_PHASE_DONE;
     copy->node_count = 1;
-    memcpy(&copy->nodes[0], node, sizeof(*node));
+    /* Field by field: the state is the claim other threads still try
+     * (atomically) to take; the copy's own is POSTING, as claimed. */
+    struct fltsim_node *mine = &copy->nodes[0];
+    mine->instance = node->instance;
+    mine->completion_context = node->completion_context;
+    mine->view = node->view;
+    memcpy((void *)&mine->objects, &node->objects, sizeof(mine->objects));
+    mine->state = FLTSIM_NODE_POSTING;
+    mine->synchronized = node->synchronized;
+    mine->swapped = node->swapped;
+    mine->pre_thread = node->pre_thread;
     InitializeListHead(&copy->waiters);
     InitializeListHead(&copy->inflight_link);
     memcpy(&copy->iopb, &node->view, sizeof(copy->iopb));
