@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include <fltsim/replay.h>
 #include <fltsim/scenario.h>
 #include <fltsim/trace.h>
 
@@ -19,6 +20,8 @@
 
 /* How many rules --verifier-disable can name (V1-V30, ASSERT, KE, SIM). */
 #define CLI_MAX_DISABLED_RULES 33
+/* How many --filter options `fltsim replay` takes. */
+#define CLI_MAX_FILTERS 16
 /* How many --inject-fault options `fltsim run` takes. */
 #define CLI_MAX_INJECTED_FAULTS 16
 
@@ -43,6 +46,16 @@ struct cli_options {
     struct fltsim_fault inject[CLI_MAX_INJECTED_FAULTS];
     size_t inject_count;
     ULONG timeout_ms; /* explore --timeout-ms, 0 = the default */
+    /* replay and import */
+    struct fltsim_replay_filter filters[CLI_MAX_FILTERS]; /* --filter */
+    size_t filter_count;
+    struct fltsim_replay_volume volumes[26]; /* --volume */
+    size_t volume_count;
+    enum fltsim_capture_format format; /* --format */
+    const char *output;                /* import -o */
+    bool no_progress;                  /* --no-progress */
+    size_t examples;                   /* --examples N */
+    double min_fidelity;               /* replay --min-fidelity PCT, < 0: none */
     bool verbose;     /* explore -v: the runs that passed too */
 };
 
@@ -54,6 +67,13 @@ bool cli_trace_open(const struct cli_options *options, enum fltsim_trace_format 
 /* Finishes and frees the sink and closes the stream if it is a file. Returns
  * false when writing the trace failed. */
 bool cli_trace_close(struct fltsim_trace_sink *sink, FILE *stream);
+
+/* fltsim replay / fltsim import (replay_cmd.c); return an exit status. */
+int cli_replay(const struct cli_options *options, const char *capture);
+int cli_import(const struct cli_options *options, const char *capture);
+/* Parses --filter SPEC / --volume SPEC into options; false after printing why. */
+bool cli_parse_filter(struct cli_options *options, char *spec);
+bool cli_parse_volume(struct cli_options *options, char *spec);
 
 /* Runs the built-in demo; returns an exit status. */
 int cli_demo(const struct cli_options *options);

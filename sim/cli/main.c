@@ -37,6 +37,21 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files);
 static int cmd_check(const struct cli_options *options, int nfiles, char **files);
 static int cmd_filters(const struct cli_options *options, int nfiles, char **files);
 static int cmd_explore(const struct cli_options *options, int nfiles, char **files);
+static int cmd_replay(const struct cli_options *options, int nfiles, char **files);
+static int cmd_import(const struct cli_options *options, int nfiles, char **files);
+
+static const char capture_options_help[] =
+    "  --filter NAME[@ALTITUDE] | --filter PATH.so@ALTITUDE\n"
+    "                      load a catalog filter (fltsim filters) or a shared object\n"
+    "                      exporting DriverEntry; repeatable, loaded in order\n"
+    "  --volume X=memfs | X=hostfs:DIR | X=hostfs-ro:DIR\n"
+    "                      what drive X: is (default: memfs holding the namespace the\n"
+    "                      capture implies; a hostfs volume is the directory as it is)\n"
+    "  --format FORMAT     csv, xml or pml (default: from the content); .gz is read as is\n"
+    "  --executor KIND     deterministic (default) or concurrent; --concurrent\n"
+    "  --seed N            seed of the deterministic executor\n"
+    "  --examples N        examples kept per divergence group (default 3)\n"
+    "  --no-progress       no progress bar (it is drawn only when stderr is a terminal)\n";
 
 static const struct command commands[] = {
     {"demo", "fltsim [demo] [OPTIONS]",
@@ -80,6 +95,26 @@ static const struct command commands[] = {
      "                      rules whose reports are accepted in every run\n"
      "  -v, --verbose       also print the runs that passed\n",
      true, cmd_explore},
+    {"replay", "fltsim replay [OPTIONS] CAPTURE",
+     "Replays a Process Monitor capture (CSV or XML export, or PML log; gzip-compressed or\n"
+     "not) through the filters: builds the namespace the capture implies, issues every\n"
+     "file-system row in recorded order as the recorded process and thread, following\n"
+     "handles from CreateFile to CloseFile, and compares each status with the recorded\n"
+     "Result. Prints rows read, replayed and skipped by reason, counts per operation, and\n"
+     "the divergences grouped by operation and status pair with their first rows.\n"
+     "Exit status 0; 1 when a filter broke a verifier rule or the fidelity is below\n"
+     "--min-fidelity; 3 for a capture that cannot be read; 4 when a filter does not load.\n"
+     "  --min-fidelity PCT  fail (exit 1) when fewer than PCT%% of replayed rows match\n"
+     "  --trace FORMAT      text, jsonl, mermaid, normalized or none (default none)\n"
+     "  --trace-out FILE    write the trace to FILE (the report then stays on stdout)\n"
+     "  --threads           text trace: show the thread and IRQL of each callback\n",
+     true, cmd_replay},
+    {"import", "fltsim import [OPTIONS] CAPTURE -o SCENARIO.yaml",
+     "Writes a scenario file that `fltsim run` replays identically: the inferred namespace,\n"
+     "the filters, one thread per recorded thread, and one step per replayed row with the\n"
+     "status the replay saw (a comment gives the recorded Result).\n"
+     "  -o, --output FILE   the scenario to write (required)\n",
+     true, cmd_import},
     {"filters", "fltsim filters",
      "Lists the built-in example filters a scenario can load with `builtin: NAME`.\n", false,
      cmd_filters},
@@ -98,11 +133,18 @@ static bool command_has_run_options(const struct command *cmd)
     return cmd->run == cmd_demo || cmd->run == cmd_run;
 }
 
+static bool command_reads_captures(const struct command *cmd)
+{
+    return cmd->run == cmd_replay || cmd->run == cmd_import;
+}
+
 static void usage_command(FILE *out, const struct command *cmd)
 {
     fprintf(out, "usage: %s\n\n%s", cmd->synopsis, cmd->help);
     if (command_has_run_options(cmd))
         fputs(run_options_help, out);
+    if (command_reads_captures(cmd))
+        fputs(capture_options_help, out);
     fputs("  -h, --help          show this help\n", out);
 }
 
@@ -117,6 +159,8 @@ static void usage(FILE *out)
           "  run       run scenario files and check their expectations\n"
           "  check     validate scenario files without running them\n"
           "  explore   inject each fault a scenario can reach, one run per fault\n"
+          "  replay    replay a Process Monitor capture through filters\n"
+          "  import    turn a Process Monitor capture into a scenario file\n"
           "  filters   list the built-in example filters\n"
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
@@ -407,6 +451,28 @@ static int cmd_explore(const struct cli_options *options, int nfiles, char **fil
     return summary.findings != 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
+static int one_capture(const struct command *cmd, int nfiles)
+{
+    if (nfiles != 1) {
+        fprintf(stderr, "fltsim %s: takes exactly one CAPTURE\nTry 'fltsim %s --help'.\n",
+                cmd->name, cmd->name);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int cmd_replay(const struct cli_options *options, int nfiles, char **files)
+{
+    int rc = one_capture(find_command("replay"), nfiles);
+    return rc != 0 ? rc : cli_replay(options, files[0]);
+}
+
+static int cmd_import(const struct cli_options *options, int nfiles, char **files)
+{
+    int rc = one_capture(find_command("import"), nfiles);
+    return rc != 0 ? rc : cli_import(options, files[0]);
+}
+
 /* Parses the option at argv[*i] into options. Returns 0, or an exit status
  * after printing the problem. Sets *help for -h/--help. */
 static int parse_option(const struct command *cmd, int argc, char **argv, int *i,
@@ -414,7 +480,9 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
 {
     const char *arg = argv[*i];
     const char *value = NULL;
-    bool run_opts = command_has_run_options(cmd);
+    bool capture = command_reads_captures(cmd);
+    bool run_opts = command_has_run_options(cmd) || capture;
+    bool trace_opts = command_has_run_options(cmd) || cmd->run == cmd_replay;
 #define NEED_VALUE()                                                                               \
     do {                                                                                           \
         if (*i + 1 >= argc)                                                                        \
@@ -474,21 +542,61 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
         if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0)
             return usage_error(cmd, "--seed needs an unsigned number, not '%s'", value);
         options->seed_set = true;
-    } else if (run_opts && strcmp(arg, "--trace") == 0) {
+    } else if (trace_opts && strcmp(arg, "--trace") == 0) {
         NEED_VALUE();
         options->trace_set = true;
         options->trace_off = strcmp(value, "none") == 0;
         if (!options->trace_off && !fltsim_trace_format_parse(value, &options->trace_format))
             return usage_error(
                 cmd, "--trace takes text, jsonl, mermaid, normalized or none, not '%s'", value);
-    } else if (run_opts && strcmp(arg, "--trace-out") == 0) {
+    } else if (trace_opts && strcmp(arg, "--trace-out") == 0) {
         NEED_VALUE();
         options->trace_out = value;
     } else if (cmd->run == cmd_run && strcmp(arg, "--dbgprint") == 0) {
         options->dbgprint = true;
-    } else if (run_opts && strcmp(arg, "--threads") == 0) {
+    } else if (trace_opts && strcmp(arg, "--threads") == 0) {
         options->show_threads = true;
-    } else if (run_opts && strcmp(arg, "--verifier") == 0) {
+    } else if (capture && strcmp(arg, "--filter") == 0) {
+        NEED_VALUE();
+        if (!cli_parse_filter(options, argv[*i]))
+            return CLI_EXIT_USAGE;
+    } else if (capture && strcmp(arg, "--volume") == 0) {
+        NEED_VALUE();
+        if (!cli_parse_volume(options, argv[*i]))
+            return CLI_EXIT_USAGE;
+    } else if (capture && strcmp(arg, "--format") == 0) {
+        NEED_VALUE();
+        if (strcmp(value, "csv") == 0)
+            options->format = FLTSIM_CAPTURE_CSV;
+        else if (strcmp(value, "xml") == 0)
+            options->format = FLTSIM_CAPTURE_XML;
+        else if (strcmp(value, "pml") == 0)
+            options->format = FLTSIM_CAPTURE_PML;
+        else
+            return usage_error(cmd, "--format takes csv, xml or pml, not '%s'", value);
+    } else if (capture && strcmp(arg, "--no-progress") == 0) {
+        options->no_progress = true;
+    } else if (capture && strcmp(arg, "--examples") == 0) {
+        NEED_VALUE();
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(value, &end, 10);
+        if (value[0] < '1' || value[0] > '9' || *end != '\0' || errno != 0 || n > 1000)
+            return usage_error(cmd, "--examples needs a number from 1 to 1000, not '%s'", value);
+        options->examples = n;
+    } else if (cmd->run == cmd_replay && strcmp(arg, "--min-fidelity") == 0) {
+        NEED_VALUE();
+        char *end;
+        errno = 0;
+        double pct = strtod(value, &end);
+        if (value[0] == '\0' || *end != '\0' || errno != 0 || !(pct >= 0 && pct <= 100))
+            return usage_error(cmd, "--min-fidelity needs a percentage from 0 to 100, not '%s'",
+                               value);
+        options->min_fidelity = pct;
+    } else if (cmd->run == cmd_import && (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0)) {
+        NEED_VALUE();
+        options->output = value;
+    } else if (command_has_run_options(cmd) && strcmp(arg, "--verifier") == 0) {
         NEED_VALUE();
         if (strcmp(value, "strict") == 0)
             options->verifier = FLTSIM_VERIFIER_STRICT;
@@ -496,7 +604,8 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
             options->verifier = FLTSIM_VERIFIER_REPORT;
         else
             return usage_error(cmd, "--verifier takes strict or report, not '%s'", value);
-    } else if ((run_opts || cmd->run == cmd_explore) && strcmp(arg, "--verifier-disable") == 0) {
+    } else if ((command_has_run_options(cmd) || cmd->run == cmd_explore) &&
+               strcmp(arg, "--verifier-disable") == 0) {
         NEED_VALUE();
         /* Split in place: argv's strings are ours to modify. */
         for (char *rule = argv[*i]; rule != NULL;) {
@@ -547,7 +656,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
 
-    struct cli_options options = {.executor = FLTSIM_EXECUTOR_DETERMINISTIC};
+    struct cli_options options = {.executor = FLTSIM_EXECUTOR_DETERMINISTIC, .min_fidelity = -1};
     char **files = calloc((size_t)argc, sizeof(*files));
     if (files == NULL) {
         fputs("fltsim: out of memory\n", stderr);
@@ -569,7 +678,9 @@ int main(int argc, char **argv)
     if (status == 0 && help) {
         usage_command(stdout, cmd);
     } else if (status == 0 && cmd->takes_files && nfiles == 0) {
-        status = usage_error(cmd, "%s", "needs at least one scenario FILE");
+        status = usage_error(cmd, "%s",
+                             command_reads_captures(cmd) ? "needs a CAPTURE file"
+                                                         : "needs at least one scenario FILE");
     } else if (status == 0) {
         status = cmd->run(&options, nfiles, files);
     }

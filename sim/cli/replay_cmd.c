@@ -1,0 +1,179 @@
+/*
+ * fltsim replay CAPTURE and fltsim import CAPTURE -o SCENARIO: Process
+ * Monitor captures through the loaded filters (<fltsim/replay.h>).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* NAME (a catalog filter) or PATH.so, then optionally @ALTITUDE. */
+bool cli_parse_filter(struct cli_options *options, char *spec)
+{
+    if (options->filter_count == CLI_MAX_FILTERS) {
+        fprintf(stderr, "fltsim: --filter: at most %d filters\n", CLI_MAX_FILTERS);
+        return false;
+    }
+    struct fltsim_replay_filter *f = &options->filters[options->filter_count];
+    memset(f, 0, sizeof(*f));
+    char *at = strrchr(spec, '@');
+    if (at != NULL) {
+        *at = '\0';
+        f->altitude = at + 1;
+        if (f->altitude[0] == '\0') {
+            fprintf(stderr, "fltsim: --filter %s@: the altitude after @ is empty\n", spec);
+            return false;
+        }
+    }
+    if (spec[0] == '\0') {
+        fprintf(stderr, "fltsim: --filter needs NAME or PATH.so[@ALTITUDE]\n");
+        return false;
+    }
+    if (strchr(spec, '/') != NULL || strstr(spec, ".so") != NULL)
+        f->object = spec;
+    else
+        f->builtin = spec;
+    options->filter_count++;
+    return true;
+}
+
+/* X=memfs, X=hostfs:DIR or X=hostfs-ro:DIR. */
+bool cli_parse_volume(struct cli_options *options, char *spec)
+{
+    char d = spec[0];
+    if (!((d >= 'A' && d <= 'Z') || (d >= 'a' && d <= 'z')) || spec[1] != '=') {
+        fprintf(stderr,
+                "fltsim: --volume takes DRIVE=memfs or DRIVE=hostfs:DIR (or hostfs-ro:DIR), "
+                "not '%s'\n",
+                spec);
+        return false;
+    }
+    struct fltsim_replay_volume v = {.drive = (char)(d >= 'a' ? d - 'a' + 'A' : d)};
+    const char *what = spec + 2;
+    if (strcmp(what, "memfs") == 0) {
+        v.host_root = NULL;
+    } else if (strncmp(what, "hostfs:", 7) == 0 && what[7] != '\0') {
+        v.host_root = what + 7;
+    } else if (strncmp(what, "hostfs-ro:", 10) == 0 && what[10] != '\0') {
+        v.host_root = what + 10;
+        v.read_only = true;
+    } else {
+        fprintf(stderr,
+                "fltsim: --volume %s: expected memfs, hostfs:DIR or hostfs-ro:DIR after '='\n",
+                spec);
+        return false;
+    }
+    for (size_t i = 0; i < options->volume_count; i++)
+        if (options->volumes[i].drive == v.drive) {
+            fprintf(stderr, "fltsim: --volume: drive %c given twice\n", v.drive);
+            return false;
+        }
+    options->volumes[options->volume_count++] = v;
+    return true;
+}
+
+static int exit_of(NTSTATUS status)
+{
+    /* Capture problems (cannot open, malformed) are invalid input; anything
+     * else (a filter that does not load, a volume) means the run could not be
+     * carried out. */
+    return status == STATUS_INVALID_PARAMETER || status == STATUS_OBJECT_NAME_NOT_FOUND
+               ? CLI_EXIT_INVALID
+               : CLI_EXIT_ERROR;
+}
+
+static void fill(struct fltsim_replay_options *ro, const struct cli_options *options)
+{
+    ro->volumes = options->volumes;
+    ro->volume_count = options->volume_count;
+    ro->filters = options->filters;
+    ro->filter_count = options->filter_count;
+    ro->executor = options->executor_set ? options->executor : FLTSIM_EXECUTOR_DETERMINISTIC;
+    ro->seed = options->seed_set ? options->seed : 1;
+    ro->format = options->format;
+    ro->max_examples = options->examples;
+    ro->progress = !options->no_progress && isatty(STDERR_FILENO) ? stderr : NULL;
+}
+
+int cli_replay(const struct cli_options *options, const char *capture)
+{
+    struct fltsim_trace_sink *sink = NULL;
+    FILE *stream = NULL;
+    if (!cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
+        return CLI_EXIT_ERROR;
+    struct fltsim_trace_tee tee = {{sink}};
+    struct fltsim_replay_options ro = {0};
+    fill(&ro, options);
+    ro.trace = sink != NULL ? &tee : NULL;
+    struct fltsim_replay_report report;
+    char error[1024] = "";
+    NTSTATUS status = fltsim_replay_run(capture, &ro, &report, error, sizeof(error));
+    bool trace_ok = cli_trace_close(sink, stream);
+    int rc = CLI_EXIT_OK;
+    if (!NT_SUCCESS(status)) {
+        fprintf(stderr, "fltsim replay: %s\n", error);
+        rc = exit_of(status);
+    } else {
+        /* The report goes where the trace does not. */
+        FILE *out = sink != NULL && stream == stdout ? stderr : stdout;
+        fltsim_replay_report_print(&report, capture, out);
+        double fidelity = report.replayed == 0 ? 0.0
+                                               : 100.0 * (double)report.matched /
+                                                     (double)report.replayed;
+        if (report.reports > 0) {
+            fprintf(stderr, "fltsim replay: %u verifier report(s): a filter broke a rule\n",
+                    (unsigned)report.reports);
+            rc = CLI_EXIT_FAILED;
+        }
+        if (options->min_fidelity >= 0 && fidelity < options->min_fidelity) {
+            fprintf(stderr, "fltsim replay: fidelity %.1f%% is below --min-fidelity %.1f%%\n",
+                    fidelity, options->min_fidelity);
+            rc = CLI_EXIT_FAILED;
+        }
+    }
+    fltsim_replay_report_free(&report);
+    if (rc == CLI_EXIT_OK && !trace_ok)
+        rc = CLI_EXIT_ERROR;
+    return rc;
+}
+
+int cli_import(const struct cli_options *options, const char *capture)
+{
+    if (options->output == NULL) {
+        fprintf(stderr, "fltsim import: needs -o SCENARIO.yaml\nTry 'fltsim import --help'.\n");
+        return CLI_EXIT_USAGE;
+    }
+    FILE *out = fopen(options->output, "w");
+    if (out == NULL) {
+        fprintf(stderr, "fltsim import: cannot write %s: %s\n", options->output, strerror(errno));
+        return CLI_EXIT_ERROR;
+    }
+    struct fltsim_replay_options ro = {0};
+    fill(&ro, options);
+    ro.import = out;
+    const char *slash = strrchr(capture, '/');
+    ro.import_name = slash != NULL ? slash + 1 : capture;
+    struct fltsim_replay_report report;
+    char error[1024] = "";
+    NTSTATUS status = fltsim_replay_run(capture, &ro, &report, error, sizeof(error));
+    bool written = fclose(out) == 0;
+    int rc = CLI_EXIT_OK;
+    if (!NT_SUCCESS(status)) {
+        fprintf(stderr, "fltsim import: %s\n", error);
+        remove(options->output);
+        rc = exit_of(status);
+    } else if (!written) {
+        fprintf(stderr, "fltsim import: writing %s failed\n", options->output);
+        rc = CLI_EXIT_ERROR;
+    } else {
+        printf("%s: %llu steps from %llu replayed rows of %s (%llu rows read, %llu skipped)\n",
+               options->output,
+               (unsigned long long)(report.replayed + report.implied_opens),
+               (unsigned long long)report.replayed, capture, (unsigned long long)report.rows,
+               (unsigned long long)report.skipped);
+    }
+    fltsim_replay_report_free(&report);
+    return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * Shared between the replay (replay.c) and the scenario writer of fltsim
+ * import (replay_import.c). Not a public header.
+ */
+#ifndef FLTSIM_REPLAY_INTERNAL_H
+#define FLTSIM_REPLAY_INTERNAL_H
+
+#include <fltsim/replay.h>
+
+struct rbuf {
+    unsigned char *data; /* zero-filled beyond what a call wrote */
+    size_t cap;
+};
+bool fltsim__replay_buf_reserve(struct rbuf *b, size_t size);
+
+/* An open-addressing map from strings to indexes. */
+struct smap {
+    char **keys;
+    size_t *values;
+    size_t cap, count;
+};
+
+/* The namespace the first pass infers (replay.c). */
+struct ns_entry;
+struct ns {
+    struct smap index; /* path key -> entry */
+    struct ns_entry *entries;
+    size_t count, cap;
+};
+
+struct rvolume {
+    char drive;
+    const char *host_root; /* NULL: memfs */
+    bool read_only;
+    struct fltsim_memfs *memfs;
+    WCHAR device[40];
+};
+
+/* A handle the replay holds: opened by a CreateFile row, or implied. */
+struct rhandle {
+    HANDLE h;
+    uint32_t pid;
+    uint32_t id;       /* "h<id>" in an imported scenario */
+    bool implied;      /* opened for rows on a file the capture never opened */
+    bool asynchronous; /* no FILE_SYNCHRONOUS_IO_* option */
+    ACCESS_MASK access;
+    uint32_t dir_queries;
+    uint32_t tid; /* the thread that opened it */
+};
+
+/* The handles of one (process, path). */
+struct hlist {
+    struct rhandle **items;
+    size_t count, cap;
+};
+
+enum rcall_kind {
+    RC_CREATE,
+    RC_READ,
+    RC_WRITE,
+    RC_QUERY_INFO,
+    RC_SET_INFO,
+    RC_RENAME,
+    RC_DELETE,
+    RC_QUERY_DIR,
+    RC_FLUSH,
+    RC_ACQUIRE_SECTION,
+    RC_RELEASE_SECTION,
+    RC_CLOSE,
+};
+
+/* One call of the I/O API, as issued and as an imported step writes it. */
+struct rcall {
+    enum rcall_kind kind;
+    uint32_t pid, tid;
+    struct rhandle *handle; /* the target; for RC_CREATE the handle it opens */
+    const char *path;       /* RC_CREATE: "C:\..." */
+    bool implied;           /* an implied open (not a recorded row) */
+    ACCESS_MASK access;
+    ULONG share, disposition, options, attributes;
+    LONGLONG allocation;
+    ULONG io_flags; /* FLTSIM_IO_* */
+    LONGLONG offset;
+    ULONG length;
+    ULONG info_class;
+    const char *pattern;
+    bool restart, single;
+    LONGLONG value; /* end of file, allocation size, position */
+    bool delete_file;
+    const char *new_name;
+    bool replace;
+    ULONG sync_type, protection;
+    NTSTATUS status; /* what the requestor got */
+    const struct fltsim_capture_event *event; /* the row, NULL for implied calls */
+};
+
+struct replay {
+    const struct fltsim_replay_options *options;
+    struct fltsim_replay_report *report;
+    struct fltsim_capture *cap;
+    const char *capture_path;
+    fltsim_system *sys;
+    struct rvolume volumes[26];
+    size_t volume_count;
+    void *objects[64];
+    size_t object_count;
+    struct ns ns;
+    struct smap skip_index, op_index, div_index, handle_index;
+    size_t skip_cap, op_cap, div_cap;
+    struct hlist *hlists; /* by handle_index */
+    size_t hlist_count, hlist_cap;
+    uint64_t max_file_size;
+    uint64_t rows_this_pass;
+    struct rbuf zeros; /* zero-filled: initial file data and write data */
+    struct rbuf io;    /* read and query buffers */
+    FILE *import;
+    uint32_t next_handle_id;
+    struct import_state *imp; /* replay_import.c */
+    char error[1024];
+};
+
+void fltsim__replay_fail(struct replay *rp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void fltsim__replay_skip(struct replay *rp, const char *reason);
+struct rvolume *fltsim__replay_volume(struct replay *rp, char drive);
+
+/* The scenario writer (replay_import.c). */
+void fltsim__replay_import_begin(struct replay *rp);
+void fltsim__replay_import_file(struct replay *rp, const char *path, bool directory,
+                                uint64_t size);
+void fltsim__replay_import_end_namespace(struct replay *rp);
+void fltsim__replay_import_filter(struct replay *rp, const struct fltsim_replay_filter *filter,
+                                  const char *name, const char *altitude);
+void fltsim__replay_import_call(struct replay *rp, const struct rcall *call);
+void fltsim__replay_import_end(struct replay *rp);
+
+#endif /* FLTSIM_REPLAY_INTERNAL_H */

@@ -1,0 +1,243 @@
+/*
+ * Replaying Process Monitor captures (issue 6, replay.h): the namespace a
+ * capture implies, handles followed per process, rows issued through filters
+ * and compared with the recorded Result, skips counted by reason, import into
+ * a scenario that replays identically, and errors that name the row. Small
+ * hand-written CSV captures; the real ones are replayed by the ctest entries
+ * replay_<capture> (tests/CMakeLists.txt).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fltsim/replay.h>
+#include <fltsim/scenario.h>
+
+#include "fltsim_test.h"
+
+#define HEADER "\"Time of Day\",\"Process Name\",\"PID\",\"Operation\",\"Path\",\"Result\",\"Detail\",\"TID\",\"Event Class\"\r\n"
+#define ROW(pid, op, path, result, detail, tid, cls)                                               \
+    "\"1:00:00.0000000 AM\",\"app.exe\",\"" pid "\",\"" op "\",\"" path "\",\"" result "\",\"" detail \
+    "\",\"" tid "\",\"" cls "\"\r\n"
+#define FS "File System"
+#define OPEN_READ                                                                                  \
+    "Desired Access: Generic Read, Disposition: Open, Options: Synchronous IO Non-Alert, "          \
+    "Non-Directory File, Attributes: n/a, ShareMode: Read, Write, AllocationSize: n/a"
+
+static const char basic_capture[] =
+    HEADER
+    ROW("100", "CreateFile", "C:\\docs\\a.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS)
+    ROW("100", "ReadFile", "C:\\docs\\a.txt", "SUCCESS", "Offset: 0, Length: 1,000, Priority: Normal", "7", FS)
+    ROW("100", "ReadFile", "C:\\docs\\a.txt", "END OF FILE", "Offset: 1,000, Length: 4,096", "7", FS)
+    ROW("100", "QueryStandardInformationFile", "C:\\docs\\a.txt", "SUCCESS", "AllocationSize: 4,096, EndOfFile: 1,000, NumberOfLinks: 1, DeletePending: False, Directory: False", "7", FS)
+    ROW("100", "CloseFile", "C:\\docs\\a.txt", "SUCCESS", "", "7", FS)
+    ROW("100", "CreateFile", "C:\\docs\\missing.txt", "NAME NOT FOUND", OPEN_READ, "7", FS)
+    ROW("100", "CreateFile", "C:\\nodir\\x.txt", "PATH NOT FOUND", OPEN_READ, "7", FS)
+    ROW("100", "RegOpenKey", "HKLM\\Software", "SUCCESS", "Desired Access: Read", "7", "Registry")
+    ROW("100", "NotifyChangeDirectory", "C:\\docs", "", "Filter: FILE_NOTIFY_CHANGE_FILE_NAME", "7", FS)
+    ROW("100", "CreateFile", "\\\\server\\share\\f", "BAD NETWORK PATH", OPEN_READ, "7", FS)
+    ROW("100", "<Unknown>", "C:\\docs\\a.txt", "SUCCESS", "", "7", FS);
+
+static char *write_capture(const char *text, char *path)
+{
+    strcpy(path, "/tmp/fltsim-replay-XXXXXX");
+    test_write_temp(path, text);
+    return path;
+}
+
+static uint64_t skip_count(const struct fltsim_replay_report *r, const char *prefix)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->skip_count; i++)
+        if (strncmp(r->skips[i].name, prefix, strlen(prefix)) == 0)
+            n += r->skips[i].count;
+    return n;
+}
+
+static NTSTATUS replay(const char *text, const struct fltsim_replay_options *extra,
+                       struct fltsim_replay_report *r, char *error, size_t size)
+{
+    char path[64];
+    write_capture(text, path);
+    struct fltsim_replay_options o = extra != NULL ? *extra : (struct fltsim_replay_options){0};
+    o.executor = test_executor;
+    NTSTATUS s = fltsim_replay_run(path, &o, r, error, size);
+    remove(path);
+    return s;
+}
+
+/* The namespace: a.txt existed (opened) with 1000 bytes (a read of 1000 at 0
+ * succeeded, one at 1000 hit END OF FILE); missing.txt did not; every row
+ * replays with its recorded status. */
+static void replay_infers_namespace_and_matches_every_row(void **state)
+{
+    (void)state;
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    NTSTATUS s = replay(basic_capture, NULL, &r, error, sizeof(error));
+    assert_status(s, STATUS_SUCCESS);
+    assert_int_equal(r.rows, 11);
+    assert_int_equal(r.fs_rows, 10);
+    assert_int_equal(r.replayed, 7);
+    assert_int_equal(r.matched, 7);
+    assert_int_equal(r.divergence_count, 0);
+    assert_int_equal(r.namespace_files, 1);
+    assert_int_equal(r.namespace_dirs, 1);
+    assert_int_equal(r.implied_opens, 0);
+    assert_int_equal(r.skipped, 4);
+    assert_int_equal(skip_count(&r, "not a file-system event: Registry"), 1);
+    assert_int_equal(skip_count(&r, "no result"), 1);
+    assert_int_equal(skip_count(&r, "not on a drive letter"), 1);
+    assert_int_equal(skip_count(&r, "operation ProcMon could not name"), 1);
+    fltsim_replay_report_free(&r);
+}
+
+/* A row whose status differs is a divergence, grouped by operation and
+ * status pair, with the row as example. The second create says the file
+ * exists, but the first evidence (NAME NOT FOUND) decided it did not. */
+static void replay_groups_divergences_with_examples(void **state)
+{
+    (void)state;
+    static const char text[] =
+        HEADER
+        ROW("100", "CreateFile", "C:\\x.txt", "NAME NOT FOUND", OPEN_READ, "7", FS)
+        ROW("100", "CreateFile", "C:\\x.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS)
+        ROW("100", "CreateFile", "C:\\x.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS);
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    assert_status(replay(text, NULL, &r, error, sizeof(error)), STATUS_SUCCESS);
+    assert_int_equal(r.replayed, 3);
+    assert_int_equal(r.matched, 1);
+    assert_int_equal(r.divergence_count, 1);
+    struct fltsim_replay_divergence *d = &r.divergences[0];
+    assert_string_equal(d->operation, "CreateFile");
+    assert_status(d->recorded, STATUS_SUCCESS);
+    assert_status(d->simulated, STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(d->count, 2);
+    assert_int_equal(d->example_count, 2);
+    assert_int_equal(d->examples[0].index, 1);
+    assert_int_equal(d->examples[0].line, 3);
+    assert_string_equal(d->examples[0].path, "C:\\x.txt");
+    fltsim_replay_report_free(&r);
+}
+
+/* Rows on a file the capture never opened get an implied open; a CloseFile
+ * closes the handle of its own process only. */
+static void replay_follows_handles_per_process(void **state)
+{
+    (void)state;
+    static const char text[] =
+        HEADER
+        ROW("100", "CreateFile", "C:\\f.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS)
+        ROW("200", "ReadFile", "C:\\f.txt", "SUCCESS", "Offset: 0, Length: 10", "9", FS)
+        ROW("200", "CloseFile", "C:\\f.txt", "SUCCESS", "", "9", FS)
+        ROW("100", "ReadFile", "C:\\f.txt", "SUCCESS", "Offset: 0, Length: 10", "7", FS)
+        ROW("100", "CloseFile", "C:\\f.txt", "SUCCESS", "", "7", FS);
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    assert_status(replay(text, NULL, &r, error, sizeof(error)), STATUS_SUCCESS);
+    assert_int_equal(r.replayed, 5);
+    assert_int_equal(r.matched, 5);
+    assert_int_equal(r.implied_opens, 1); /* process 200's */
+    fltsim_replay_report_free(&r);
+}
+
+/* A filter changes what the requestor gets: AccessBlocker denies names with
+ * "secret", so the recorded SUCCESS diverges. */
+static void replay_through_a_filter_shows_its_effect(void **state)
+{
+    (void)state;
+    static const char text[] =
+        HEADER
+        ROW("100", "CreateFile", "C:\\secret.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS)
+        ROW("100", "CloseFile", "C:\\secret.txt", "SUCCESS", "", "7", FS);
+    struct fltsim_replay_filter f = {.builtin = "accessblocker"};
+    struct fltsim_replay_options o = {.filters = &f, .filter_count = 1};
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    assert_status(replay(text, &o, &r, error, sizeof(error)), STATUS_SUCCESS);
+    assert_int_equal(r.divergence_count, 1);
+    assert_status(r.divergences[0].simulated, STATUS_ACCESS_DENIED);
+    /* the CloseFile ran on an implied open (the create was denied) */
+    assert_int_equal(r.implied_opens, 1);
+    assert_int_equal(r.reports, 0);
+    fltsim_replay_report_free(&r);
+
+    struct fltsim_replay_filter bad = {.builtin = "nosuchfilter"};
+    o.filters = &bad;
+    NTSTATUS s = replay(text, &o, &r, error, sizeof(error));
+    assert_false(NT_SUCCESS(s));
+    assert_non_null(strstr(error, "nosuchfilter"));
+    fltsim_replay_report_free(&r);
+}
+
+/* A malformed capture stops the replay with the row in the message. */
+static void replay_of_malformed_capture_names_the_row(void **state)
+{
+    (void)state;
+    static const char text[] =
+        HEADER
+        ROW("100", "CreateFile", "C:\\f.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS)
+        "\"1:00:00 AM\",\"app.exe\",\"notanumber\",\"ReadFile\",\"C:\\f.txt\",\"SUCCESS\",\"\",\"7\",\"File System\"\r\n";
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    NTSTATUS s = replay(text, NULL, &r, error, sizeof(error));
+    assert_status(s, STATUS_INVALID_PARAMETER);
+    assert_non_null(strstr(error, "row 2"));
+    assert_non_null(strstr(error, "line 3"));
+    fltsim_replay_report_free(&r);
+
+    s = fltsim_replay_run("/nonexistent/capture.csv", NULL, &r, error, sizeof(error));
+    assert_false(NT_SUCCESS(s));
+    assert_non_null(strstr(error, "/nonexistent/capture.csv"));
+    fltsim_replay_report_free(&r);
+}
+
+/* fltsim import: the scenario it writes loads and runs with every step's
+ * status as the replay saw it. */
+static void import_writes_a_scenario_that_replays_identically(void **state)
+{
+    (void)state;
+    char cpath[64], spath[64];
+    write_capture(basic_capture, cpath);
+    strcpy(spath, "/tmp/fltsim-import-XXXXXX");
+    test_write_temp(spath, "");
+    FILE *out = fopen(spath, "w");
+    assert_non_null(out);
+    struct fltsim_replay_options o = {.executor = test_executor, .import = out};
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    assert_status(fltsim_replay_run(cpath, &o, &r, error, sizeof(error)), STATUS_SUCCESS);
+    assert_int_equal(fclose(out), 0);
+    uint64_t replayed = r.replayed;
+    fltsim_replay_report_free(&r);
+
+    struct fltsim_scenario *sc = NULL;
+    NTSTATUS s = fltsim_scenario_load(spath, &sc, error, sizeof(error));
+    if (!NT_SUCCESS(s))
+        fail_msg("%s", error);
+    struct fltsim_scenario_run_options ro = {.override_executor = true,
+                                             .executor = test_executor,
+                                             .skip_golden = true};
+    struct fltsim_scenario_result res;
+    assert_status(fltsim_scenario_run(sc, &ro, &res), STATUS_SUCCESS);
+    assert_false(res.error);
+    assert_int_equal(res.expectations_failed, 0);
+    assert_true(res.steps_run >= replayed);
+    fltsim_scenario_free(sc);
+    remove(cpath);
+    remove(spath);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(replay_infers_namespace_and_matches_every_row),
+        cmocka_unit_test(replay_groups_divergences_with_examples),
+        cmocka_unit_test(replay_follows_handles_per_process),
+        cmocka_unit_test(replay_through_a_filter_shows_its_effect),
+        cmocka_unit_test(replay_of_malformed_capture_names_the_row),
+        cmocka_unit_test(import_writes_a_scenario_that_replays_identically),
+    };
+    return FLTSIM_RUN_SUITE("replay", tests);
+}
