@@ -72,7 +72,7 @@ void fltsim__replay_import_file(struct replay *rp, const char *path, bool direct
     } else {
         fputs("      - path: ", im->files);
         quoted(im->files, path + 2);
-        fprintf(im->files, "\n        size: %llu", (unsigned long long)size);
+        fprintf(im->files, "\n        zeros: %llu", (unsigned long long)size);
     }
     fputs("\n\x1e\n", im->files); /* record separator: one entry may take two lines */
 }

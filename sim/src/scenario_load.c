@@ -352,6 +352,9 @@ static bool get_enum(struct ld *ld, yaml_node_t *node, const char *key, const ch
             *out = table[i].value;
             return true;
         }
+    /* A number is the value itself (what fltsim import writes). */
+    if (is_plain(node) && parse_uint(text_of(node), out) && *out <= 0xFFFFFFFFull)
+        return true;
     char names[2048];
     list_names(table, names, sizeof(names));
     return fail(ld, node, "unknown %s '%s'; expected one of %s", what, text_of(node), names);
@@ -406,10 +409,22 @@ static int hex_digit(char c)
 static bool get_bytes(struct ld *ld, yaml_node_t *map, const char *where, struct sc_bytes *out)
 {
     yaml_node_t *data = get(ld, map, "data"), *hex = get(ld, map, "hex");
+    yaml_node_t *zeros = get(ld, map, "zeros");
     memset(out, 0, sizeof(*out));
-    if (data != NULL && hex != NULL)
-        return fail(ld, hex, "both data and hex in %s; expected one of them", where);
-    if (data != NULL) {
+    if ((data != NULL) + (hex != NULL) + (zeros != NULL) > 1)
+        return fail(ld, zeros != NULL ? zeros : hex, "both %s and %s in %s; expected one of them",
+                    data != NULL ? "data" : "hex", zeros != NULL ? "zeros" : "hex", where);
+    if (zeros != NULL) {
+        ULONG64 n;
+        if (!get_uint(ld, zeros, "zeros", 64ull * 1024 * 1024, &n))
+            return false;
+        out->size = (size_t)n;
+        out->data = alloc(ld, out->size + 1);
+        if (out->data == NULL)
+            return oom(ld, zeros);
+        memset(out->data, 0, out->size + 1);
+        out->set = true;
+    } else if (data != NULL) {
         if (!want_scalar(ld, data, "data"))
             return false;
         out->size = data->data.scalar.length;
@@ -674,8 +689,8 @@ static const char *const create_keys[] = {
 static const char *const open_keys[] = {COMMON_KEYS, "handle", "path", "access", NULL};
 static const char *const read_keys[] = {COMMON_KEYS, "handle", "offset", "length",
                                         "flags",     "async",  NULL};
-static const char *const write_keys[] = {COMMON_KEYS, "handle", "offset", "data",
-                                         "hex",       "flags",  "async",  NULL};
+static const char *const write_keys[] = {COMMON_KEYS, "handle", "offset", "data", "hex",
+                                         "zeros",     "flags",  "async",  NULL};
 static const char *const query_info_keys[] = {COMMON_KEYS, "handle", "class",
                                               "length",    "flags",  NULL};
 static const char *const set_info_keys[] = {COMMON_KEYS,   "handle",          "class",
@@ -784,7 +799,7 @@ static bool load_registry(struct ld *ld, yaml_node_t *list)
 
 static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
 {
-    static const char *const file_keys[] = {"path", "data", "hex", "dir", NULL};
+    static const char *const file_keys[] = {"path", "data", "hex", "zeros", "dir", NULL};
     if (!want_list(ld, list, "files"))
         return false;
     vol->file_count = list_count(list);
