@@ -42,4 +42,49 @@ bool fltsim__capture_pml_open(struct fltsim_capture *cap);
 int fltsim__capture_fail(struct fltsim_capture *cap, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The columns the CSV and XML readers map (by header name or element name). */
+enum capture_column {
+    CAPTURE_COL_TIME,     /* Time of Day */
+    CAPTURE_COL_PROCESS,  /* Process Name */
+    CAPTURE_COL_PID,      /* PID */
+    CAPTURE_COL_OPERATION,
+    CAPTURE_COL_PATH,
+    CAPTURE_COL_RESULT,
+    CAPTURE_COL_DETAIL,
+    CAPTURE_COL_TID,
+    CAPTURE_COL_CLASS,    /* Event Class */
+    CAPTURE_COL_DURATION,
+    CAPTURE_COL_COUNT
+};
+
+/* Display names of the columns, indexed by enum capture_column. */
+extern const char *const fltsim__capture_column_names[CAPTURE_COL_COUNT];
+
+/* One CSV row or XML <event>, as text: field[c] is NUL-terminated, or NULL
+ * when the column or element is absent. */
+struct capture_row {
+    const char *field[CAPTURE_COL_COUNT];
+    uint64_t index;  /* 0-based data row */
+    uint64_t line;   /* where the record starts, 1-based */
+    uint64_t offset; /* byte offset of the record in the uncompressed stream */
+};
+
+/* Turns a row into *event: numbers, Result, class, operation and Detail
+ * (for file-system events). Strings point into the row's fields and into
+ * *strings (grown as needed; the caller frees it). Returns 1, or -1 after
+ * fltsim__capture_fail with "row N (line L): problem". */
+int fltsim__capture_row_event(struct fltsim_capture *cap, const struct capture_row *row,
+                              struct fltsim_capture_event *event, char **strings,
+                              size_t *strings_size);
+
+/* Locale-tolerant number and time parsers (TRACES.md 1.3), on text of n bytes.
+ * Integers: decimal digits with ',' '.' '\'' ' ' U+00A0 U+202F between digit
+ * groups, an optional '-', or 0x hex. Seconds: "0.0000161" / "0,0000161"
+ * (either decimal separator) into 100 ns units. Time of day: "6:55:07.0236729
+ * AM", "16:53:03,6001516" into 100 ns units since midnight. All return false
+ * for text that is not one. */
+bool fltsim__capture_parse_int(const char *s, size_t n, int64_t *value);
+bool fltsim__capture_parse_seconds(const char *s, size_t n, uint64_t *value_100ns);
+bool fltsim__capture_parse_time_of_day(const char *s, size_t n, uint64_t *value_100ns);
+
 #endif /* FLTSIM_CAPTURE_INTERNAL_H */

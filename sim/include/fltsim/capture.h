@@ -96,6 +96,10 @@ const struct fltsim_capture_op *fltsim_capture_op_by_code(int pml_op, int sub);
 #define FLTSIM_CP_DISPOSITION_FLAGS 0x00200000u /* disposition_flags (SetDispositionEx) */
 #define FLTSIM_CP_ENDING_OFFSET 0x00400000u /* ending_offset (FASTIO_ACQUIRE_FOR_MOD_WRITE) */
 
+/* io_flags bit for ProcMon's "Write Through" I/O flag (its own flags word;
+ * the other I/O Flags names are the IRP_* flag values). */
+#define FLTSIM_CAPTURE_IO_WRITE_THROUGH 0x00400000u
+
 /* The operation's parameters as far as the capture records them. */
 struct fltsim_capture_params {
     uint32_t present; /* FLTSIM_CP_* */
@@ -143,6 +147,10 @@ struct fltsim_capture_event {
     const char *detail;      /* CSV/XML: the Detail text; PML: "" */
     bool has_duration;
     uint64_t duration_100ns;
+    /* CSV/XML: the Time of Day column, local time in 100 ns units since
+     * midnight (the exports carry no date with it); false when absent. */
+    bool has_time_of_day;
+    uint64_t time_of_day_100ns;
     /* File-system events: the operation table entry (NULL when the name or
      * code is not one, e.g. "<Unknown>"), and the sub-operation actually
      * recorded (PML; CSV: op->sub). */
