@@ -101,7 +101,8 @@ int cli_replay(const struct cli_options *options, const char *capture)
 {
     struct fltsim_trace_sink *sink = NULL;
     FILE *stream = NULL;
-    if (!cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
+    /* No trace unless --trace asks for one. */
+    if (options->trace_set && !cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
         return CLI_EXIT_ERROR;
     struct fltsim_trace_tee tee = {{sink}};
     struct fltsim_replay_options ro = {0};

@@ -319,8 +319,8 @@ static void learn(struct ns *ns, const struct fltsim_capture_event *ev)
             listed_names(ns, dir, ev->detail);
         return;
     }
-    if (has_wildcard(ev->path + 3))
-        return;
+    if (has_wildcard(ev->path + 3) || strchr(ev->path + 2, ':') != NULL)
+        return; /* a search pattern, or a named stream (not modeled) */
     struct ns_entry *e = ns_entry(ns, ev->path);
     if (e == NULL)
         return;
@@ -346,7 +346,17 @@ static void learn(struct ns *ns, const struct fltsim_capture_event *ev)
                 disp == FILE_CREATE)
                 e->changed = true;
         } else if (is_status(ev, STATUS_OBJECT_NAME_NOT_FOUND)) {
+            /* Not there, but its directory is (else PATH NOT FOUND). */
             ns_evidence(e, false);
+            char parent[1024];
+            snprintf(parent, sizeof(parent), "%s", e->path);
+            char *slash = strrchr(parent, '\\');
+            if (slash != NULL && slash - parent > 2) {
+                *slash = '\0';
+                struct ns_entry *pe = ns_entry(ns, parent);
+                ns_evidence(pe, true);
+                ns_kind(pe, KIND_DIR);
+            }
         } else if (is_status(ev, STATUS_OBJECT_NAME_COLLISION) ||
                    is_status(ev, STATUS_ACCESS_DENIED) ||
                    is_status(ev, STATUS_SHARING_VIOLATION) ||
@@ -460,11 +470,17 @@ static NTSTATUS ns_populate(struct replay *rp)
                                            (size_t)size);
             rp->report->namespace_files++;
         }
-        if (!NT_SUCCESS(status) && status != STATUS_OBJECT_NAME_COLLISION) {
-            char b[48];
-            fltsim__replay_fail(rp, "namespace: %s cannot be created: %s", e->path,
-                                fltsim_ntstatus_format(status, b, sizeof(b)));
+        if (status == STATUS_INSUFFICIENT_RESOURCES) {
+            fltsim__replay_fail(rp, "namespace: out of memory at %s", e->path);
             return status;
+        }
+        if (!NT_SUCCESS(status) && status != STATUS_OBJECT_NAME_COLLISION) {
+            /* E.g. a file and a directory of the same name in two rows' views. */
+            char reason[128], b[48];
+            snprintf(reason, sizeof(reason), "namespace: a path memfs refused (%s)",
+                     fltsim_ntstatus_format(status, b, sizeof(b)));
+            fltsim__replay_skip(rp, reason);
+            continue;
         }
         if (rp->import != NULL)
             fltsim__replay_import_file(rp, e->path, e->kind == KIND_DIR,
@@ -884,6 +900,7 @@ static ACCESS_MASK implied_access(const struct fltsim_capture_op *op)
         a |= FILE_READ_DATA;
         break;
     case IRP_MJ_WRITE:
+    case IRP_MJ_FLUSH_BUFFERS:
         a |= FILE_WRITE_DATA | FILE_APPEND_DATA;
         break;
     case IRP_MJ_SET_INFORMATION:
@@ -1114,9 +1131,10 @@ static ULONG query_length(const struct fltsim_capture_event *ev, ULONG info_clas
     if (ev->params.present & FLTSIM_CP_LENGTH)
         return ev->params.length;
     if (is_status(ev, STATUS_BUFFER_OVERFLOW)) {
-        ULONG fixed = fltsim__file_info_fixed_size((FILE_INFORMATION_CLASS)info_class);
-        if (fixed != 0)
-            return fixed;
+        /* The record with room for one character of its name. */
+        ULONG size = fltsim__file_info_size((FILE_INFORMATION_CLASS)info_class);
+        if (size != 0)
+            return size;
     }
     return 4096;
 }
@@ -1201,6 +1219,14 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
     }
     NTSTATUS s;
     struct rhandle *h = handle_for(rp, ev, path, &s);
+    if (h != NULL && op->major == IRP_MJ_DIRECTORY_CONTROL && h->implied && h->dir_queries > 0 &&
+        (p->present & FLTSIM_CP_FILE_NAME)) {
+        /* A query naming a filter starts an enumeration: FindFirstFile opens
+         * the directory anew. The capture never opened it, so neither the
+         * previous enumeration's handle nor this one is in it. */
+        close_handle(rp, h, ev->tid, path);
+        h = handle_for(rp, ev, path, &s);
+    }
     if (h == NULL) {
         record_result(rp, ev, s); /* the implied open's failure is the row's */
         return;
@@ -1296,13 +1322,22 @@ static void replay_event(struct replay *rp, const struct fltsim_capture_event *e
         fltsim__replay_skip(rp, "not on a drive letter (pipe, mailslot, network or device path)");
         return;
     }
+    if (strchr(ev->path + 2, ':') != NULL) {
+        fltsim__replay_skip(rp, "not replayable: a named stream (file:stream) is not modeled");
+        return;
+    }
     const char *why = not_replayable(ev);
     if (why != NULL) {
         fltsim__replay_skip(rp, why);
         return;
     }
-    if (ev->path[2] == '\0' && ev->op->major != IRP_MJ_CREATE) {
-        /* Volume-level rows ("C:"): the volume opens like a file. */
+    if (ev->path[2] == '\0' &&
+        (ev->op->major == IRP_MJ_READ || ev->op->major == IRP_MJ_WRITE ||
+         ev->op->path == FLTSIM_CAPTURE_FS_FILTER)) {
+        /* ProcMon shows I/O on NTFS's metadata files ($Mft, $LogFile ...) as
+         * the volume "C:"; memfs has no metadata files. */
+        fltsim__replay_skip(rp, "not replayable: I/O on NTFS metadata (shown as the volume)");
+        return;
     }
     replay_row(rp, ev);
 }
