@@ -251,7 +251,8 @@ static void ns_kind(struct ns_entry *e, int kind)
 static void directory_of_query(const struct fltsim_capture_event *ev, char *dir, size_t size)
 {
     snprintf(dir, size, "%s", ev->path);
-    const char *filter = (ev->params.present & FLTSIM_CP_FILE_NAME) ? ev->params.file_name : NULL;
+    const char *filter =
+        (ev->params.present & FLTSIM_CP_FILE_NAME) ? ev->params.file_name : NULL;
     char *slash = strrchr(dir, '\\');
     if (slash == NULL || slash - dir < 2)
         return;
@@ -288,6 +289,23 @@ static void listed_names(struct ns *ns, const char *dir, const char *detail)
         }
         p = end != NULL ? end + 2 : NULL;
     }
+}
+
+/* How many names a QueryDirectory Detail lists (NULL: none). */
+static size_t listed_count(const char *detail)
+{
+    size_t n = 0;
+    for (const char *p = detail; p != NULL && *p != '\0';) {
+        const char *q = p;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q > p && q[0] == ':' && q[1] == ' ')
+            n++;
+        p = strstr(p, ", ");
+        if (p != NULL)
+            p += 2;
+    }
+    return n;
 }
 
 static bool is_status(const struct fltsim_capture_event *ev, NTSTATUS s)
@@ -1220,10 +1238,13 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
     NTSTATUS s;
     struct rhandle *h = handle_for(rp, ev, path, &s);
     if (h != NULL && op->major == IRP_MJ_DIRECTORY_CONTROL && h->implied && h->dir_queries > 0 &&
-        (p->present & FLTSIM_CP_FILE_NAME)) {
-        /* A query naming a filter starts an enumeration: FindFirstFile opens
-         * the directory anew. The capture never opened it, so neither the
-         * previous enumeration's handle nor this one is in it. */
+        ((p->present & FLTSIM_CP_FILE_NAME) || h->exhausted || h->exact ||
+         (ev->detail != NULL && strncmp(ev->detail, "0: ., ", 6) == 0))) {
+        /* A query naming a filter, one after the enumeration ended or after
+         * a one-name lookup, or one listing "." first, starts an
+         * enumeration: FindFirstFile opens the directory anew. The
+         * capture never opened it, so neither the previous enumeration's
+         * handle nor this one is in it. */
         close_handle(rp, h, ev->tid, path);
         h = handle_for(rp, ev, path, &s);
     }
@@ -1274,10 +1295,10 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         c.restart = h->dir_queries == 0;
         if (h->dir_queries == 0 && (p->present & FLTSIM_CP_FILE_NAME))
             c.pattern = p->file_name;
+        h->exact = c.pattern != NULL && !has_wildcard(c.pattern);
         /* FindFirstFile asks for one entry: a first query whose Detail lists
          * exactly one name. */
-        c.single = h->dir_queries == 0 && ev->detail != NULL && strstr(ev->detail, "1: ") &&
-                   !strstr(ev->detail, "2: ");
+        c.single = h->dir_queries == 0 && listed_count(ev->detail) == 1;
         h->dir_queries++;
         break;
     case IRP_MJ_FLUSH_BUFFERS:
@@ -1297,7 +1318,11 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         fltsim__replay_skip(rp, "not replayable yet: an operation fltsim's I/O API does not issue");
         return;
     }
-    record_result(rp, ev, perform(rp, &c));
+    NTSTATUS status = perform(rp, &c);
+    if (c.kind == RC_QUERY_DIR &&
+        (status == STATUS_NO_MORE_FILES || status == STATUS_NO_SUCH_FILE))
+        h->exhausted = true;
+    record_result(rp, ev, status);
 }
 
 /* One event of the second pass. */

@@ -45,6 +45,8 @@ struct rhandle {
     bool asynchronous; /* no FILE_SYNCHRONOUS_IO_* option */
     ACCESS_MASK access;
     uint32_t dir_queries;
+    bool exhausted; /* a directory query answered NO MORE FILES or NO SUCH FILE */
+    bool exact;     /* the enumeration looked up one name (a filter without wildcards) */
     uint32_t tid; /* the thread that opened it */
 };
 
