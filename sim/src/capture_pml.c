@@ -763,8 +763,22 @@ static bool decode_fs(struct cursor *c, struct pml_state *st, uint16_t op,
             pr->delete_file = take8(c, "delete flag") != 0;
             if (c->bad == NULL)
                 pr->present |= FLTSIM_CP_DELETE;
+        } else if (op == 26 && (sub == 19 || sub == 20)) { /* SetAllocation, SetEndOfFile */
+            const unsigned char *v = take(c, 8, "end of file");
+            if (v != NULL) {
+                pr->end_of_file = (LONGLONG)le64(v);
+                pr->present |= FLTSIM_CP_END_OF_FILE;
+            }
         }
         break;
+    case 17: { /* FASTIO_ACQUIRE_FOR_MOD_WRITE: the value EndingOffset points to */
+        const unsigned char *v = take(c, 8, "ending offset");
+        if (v != NULL) {
+            pr->ending_offset = (LONGLONG)le64(v);
+            pr->present |= FLTSIM_CP_ENDING_OFFSET;
+        }
+        break;
+    }
     case 32:            /* directory control */
         if (sub == 1) { /* QueryDirectory: Length, FileName, FileInformationClass; the
                          * filter follows the path */
@@ -814,6 +828,14 @@ static bool decode_fs(struct cursor *c, struct pml_state *st, uint16_t op,
               * FailImmediately, ExclusiveLock */
         pr->offset = (LONGLONG)fp64(&f, 2);
         pr->present |= FLTSIM_CP_OFFSET;
+        if (sub == 1 || sub == 2) { /* the value Length points to follows the path */
+            const unsigned char *v = take(c, 8, "lock length");
+            if (v != NULL) {
+                uint64_t length = le64(v);
+                pr->length = length > UINT32_MAX ? UINT32_MAX : (ULONG)length;
+                pr->present |= FLTSIM_CP_LENGTH;
+            }
+        }
         if (sub == 1) {
             pr->fail_immediately = f.u[3 * ptr + 8] != 0;
             pr->exclusive = f.u[3 * ptr + 9] != 0;
