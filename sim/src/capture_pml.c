@@ -893,22 +893,26 @@ static int pml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
     } else {
         limit = region_end(st, off);
     }
-    if (off < st->pos || off < PML_HEADER_SIZE) {
-        return fltsim__capture_fail(cap,
-                                    "byte offset 0x%llx: event %llu is at 0x%llx, inside the "
-                                    "header or the previous event (which ends at 0x%llx)",
-                                    (unsigned long long)(st->tables[0] + i * PML_OFFSET_ENTRY),
-                                    (unsigned long long)i, (unsigned long long)off,
-                                    (unsigned long long)st->pos);
-    }
-    if (limit < off || limit - off < PML_EVENT_HEADER) {
+    /* Only event 0 can start inside what was read already: every record is
+     * kept within the next event's offset. */
+    if (off < st->pos || off < PML_HEADER_SIZE)
+        return fltsim__capture_fail(
+            cap, "byte offset 0x%llx: event %llu is at 0x%llx, inside the header",
+            (unsigned long long)(st->tables[0] + i * PML_OFFSET_ENTRY), (unsigned long long)i,
+            (unsigned long long)off);
+    if (limit <= off)
+        return fltsim__capture_fail(
+            cap, "byte offset 0x%llx: event %llu is at 0x%llx, not after event %llu (at 0x%llx)",
+            (unsigned long long)(st->tables[0] + (i + 1) * PML_OFFSET_ENTRY),
+            (unsigned long long)(i + 1), (unsigned long long)limit, (unsigned long long)i,
+            (unsigned long long)off);
+    if (limit - off < PML_EVENT_HEADER)
         return fltsim__capture_fail(
             cap,
-            "byte offset 0x%llx: event %llu at 0x%llx has %lld bytes "
-            "before the next one (a record needs %u)",
+            "byte offset 0x%llx: event %llu at 0x%llx has %llu bytes before the next "
+            "event (a record needs %u)",
             (unsigned long long)(st->tables[0] + (i + 1) * PML_OFFSET_ENTRY), (unsigned long long)i,
-            (unsigned long long)off, (long long)(limit - off), PML_EVENT_HEADER);
-    }
+            (unsigned long long)off, (unsigned long long)(limit - off), PML_EVENT_HEADER);
     uint64_t room = limit - off;
     if (st->rec_cap < PML_EVENT_HEADER) {
         st->rec = malloc(4096);
