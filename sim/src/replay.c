@@ -440,6 +440,7 @@ static void learn(struct ns *ns, const struct fltsim_capture_event *ev)
  * volume is the host directory as it is). Parents of existing paths are
  * directories. */
 static void device_name(WCHAR *out, size_t index);
+static void note(struct replay *rp, const char *reason);
 
 static NTSTATUS ns_populate(struct replay *rp)
 {
@@ -471,16 +472,16 @@ static NTSTATUS ns_populate(struct replay *rp)
         WCHAR wpath[1024];
         fltsim_utf8_to_utf16(e->path + 2, wpath, sizeof(wpath) / sizeof(wpath[0]));
         NTSTATUS status;
+        uint64_t size = e->size;
         if (e->kind == KIND_DIR) {
             status = fltsim_memfs_add_directory(v->memfs, wpath);
             rp->report->namespace_dirs++;
         } else {
-            uint64_t size = e->size;
             if (size > e->size_max)
                 size = e->size_max;
             if (size > rp->max_file_size) {
                 size = rp->max_file_size;
-                fltsim__replay_skip(rp, "namespace: file size capped (--max-file-size)");
+                note(rp, "namespace: a file's size capped at 64 MiB (max_file_size)");
             }
             if (!fltsim__replay_buf_reserve(&rp->zeros, (size_t)size))
                 return STATUS_INSUFFICIENT_RESOURCES;
@@ -497,14 +498,12 @@ static NTSTATUS ns_populate(struct replay *rp)
             char reason[128], b[48];
             snprintf(reason, sizeof(reason), "namespace: a path memfs refused (%s)",
                      fltsim_ntstatus_format(status, b, sizeof(b)));
-            fltsim__replay_skip(rp, reason);
+            note(rp, reason);
             continue;
         }
         if (rp->import != NULL)
             fltsim__replay_import_file(rp, e->path, e->kind == KIND_DIR,
-                                       e->kind == KIND_DIR ? 0 : (e->size > e->size_max
-                                                                      ? e->size_max
-                                                                      : e->size));
+                                       e->kind == KIND_DIR ? 0 : size);
     }
     return STATUS_SUCCESS;
 }
@@ -521,6 +520,14 @@ void fltsim__replay_fail(struct replay *rp, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(rp->error, sizeof(rp->error), fmt, ap);
     va_end(ap);
+}
+
+/* A namespace remark: listed with the skip reasons, not a row. */
+static void note(struct replay *rp, const char *reason)
+{
+    if (!count_add(&rp->skip_index, &rp->report->skips, &rp->report->skip_count, &rp->skip_cap,
+                   reason, false))
+        fltsim__replay_fail(rp, "out of memory");
 }
 
 void fltsim__replay_skip(struct replay *rp, const char *reason)

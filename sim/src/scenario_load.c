@@ -1143,12 +1143,16 @@ static bool load_threads(struct ld *ld, yaml_node_t *list)
             return false;
         if ((n = get(ld, t, "thread")) != NULL && !get_ulong(ld, n, "thread", &th->thread_id))
             return false;
+        /* Windows reuses thread ids once a thread is gone, so a capture can
+         * hold one id in two processes; the pair identifies the thread. */
         for (size_t j = 0; j <= i; j++)
-            if (sc->threads[j].thread_id == th->thread_id)
+            if (sc->threads[j].thread_id == th->thread_id &&
+                sc->threads[j].process_id == th->process_id)
                 return fail(ld, t,
-                            "thread '%s' has thread id %lu, as thread '%s' has; expected "
-                            "unique thread ids",
-                            th->name, (unsigned long)th->thread_id, sc->threads[j].name);
+                            "thread '%s' has process %lu and thread id %lu, as thread '%s' has; "
+                            "expected a unique (process, thread) pair",
+                            th->name, (unsigned long)th->process_id,
+                            (unsigned long)th->thread_id, sc->threads[j].name);
     }
     return true;
 }
