@@ -1480,7 +1480,7 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
         if (strcmp(ops[i].name, text_of(opn)) == 0)
             which = i;
     if (which == ARRAY_COUNT(ops)) {
-        char names[512] = "";
+        char names[1024] = "";
         size_t used = 0;
         for (size_t i = 0; i < ARRAY_COUNT(ops) && used < sizeof(names); i++)
             used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",

@@ -650,7 +650,8 @@ static void check_bytes(struct run *run, size_t i, const char *what, const struc
 }
 
 /* Whether status is one an extra fault of the run injects (its status, or
- * its kind's default), or STATUS_INSUFFICIENT_RESOURCES (a failed allocation
+ * its kind's default, or for a file-system fault the refusal of a fast-I/O
+ * request), or STATUS_INSUFFICIENT_RESOURCES (a failed allocation
  * propagated). */
 static bool injected_status(const struct run *run, NTSTATUS status)
 {
@@ -665,6 +666,10 @@ static bool injected_status(const struct run *run, NTSTATUS status)
                 : f->kind == FLTSIM_FAULT_FS            ? STATUS_IO_DEVICE_ERROR
                                                         : STATUS_INSUFFICIENT_RESOURCES;
         if (status == s)
+            return true;
+        /* A file-system fault on a fast-I/O request declines it (faultfs.h):
+         * a fast_only step then sees the refusal. */
+        if (f->kind == FLTSIM_FAULT_FS && status == STATUS_FLT_DISALLOW_FAST_IO)
             return true;
     }
     return false;
