@@ -291,7 +291,7 @@ static void fastio_fs_filter_path_flags_and_disallow(void **state)
     HANDLE h = load_and_open(f);
     assert_status(
         fltsim_io_acquire_for_section_sync(f->w.sys, h, SyncTypeCreateSection, PAGE_READONLY),
-        STATUS_SUCCESS);
+        STATUS_FILE_LOCKED_WITH_WRITERS);
     assert_int_equal(b.pre_flags & (FLTFL_CALLBACK_DATA_FS_FILTER_OPERATION |
                                     FLTFL_CALLBACK_DATA_IRP_OPERATION |
                                     FLTFL_CALLBACK_DATA_FAST_IO_OPERATION),

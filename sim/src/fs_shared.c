@@ -3,11 +3,11 @@
  * share access, offsets, query records and directory-entry packing. Each file
  * system keeps its own objects and locking and calls these with its lock held.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs_shared.h"
-#include "sim_internal.h"
 #include "sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
@@ -943,14 +943,308 @@ bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof)
            (offset <= eof && iopb->Parameters.Write.Length <= eof - offset);
 }
 
-NTSTATUS fltsim__fs_section_sync(UCHAR major, ULONG *acquires)
+/* One acquire/release pair's count: a release with no acquire is a broken
+ * pairing, reported as STATUS_INVALID_DEVICE_STATE. */
+static NTSTATUS pair(bool acquire, ULONG *count)
 {
-    if (major == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION) {
-        (*acquires)++;
+    if (acquire) {
+        (*count)++;
         return STATUS_SUCCESS;
     }
-    if (*acquires == 0)
+    if (*count == 0)
         return STATUS_INVALID_DEVICE_STATE;
-    (*acquires)--;
+    (*count)--;
     return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_filter_callback(PFLT_CALLBACK_DATA data, struct fltsim__fs_acquires *c,
+                                    const struct fltsim__fs_share *share)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    switch (iopb->MajorFunction) {
+    case IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION: {
+        NTSTATUS status = pair(true, &c->section);
+        if (iopb->Parameters.AcquireForSectionSynchronization.SyncType != SyncTypeCreateSection)
+            return status;
+        /* NTFS tells the memory manager whether writers exist, so that it
+         * can decide about image sections (SPEC 3.1). */
+        return share->writers != 0 ? STATUS_FILE_LOCKED_WITH_WRITERS
+                                   : STATUS_FILE_LOCKED_WITH_ONLY_READERS;
+    }
+    case IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION:
+        return pair(false, &c->section);
+    case IRP_MJ_ACQUIRE_FOR_MOD_WRITE:
+        /* No ERESOURCE backs the file: nothing for the writer to release. */
+        if (iopb->Parameters.AcquireForModifiedPageWriter.ResourceToRelease != NULL)
+            *iopb->Parameters.AcquireForModifiedPageWriter.ResourceToRelease = NULL;
+        return pair(true, &c->mod_write);
+    case IRP_MJ_RELEASE_FOR_MOD_WRITE:
+        return pair(false, &c->mod_write);
+    case IRP_MJ_ACQUIRE_FOR_CC_FLUSH:
+        return pair(true, &c->cc_flush);
+    case IRP_MJ_RELEASE_FOR_CC_FLUSH:
+        return pair(false, &c->cc_flush);
+    default:
+        return STATUS_SUCCESS;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Byte-range locks                                                          */
+/* ------------------------------------------------------------------------- */
+
+/* Zero-length ranges overlap nothing (FsRtl). */
+static bool overlaps(ULONG64 a_off, ULONG64 a_len, ULONG64 b_off, ULONG64 b_len)
+{
+    if (a_len == 0 || b_len == 0)
+        return false;
+    return a_off < b_off + b_len && b_off < a_off + a_len;
+}
+
+static bool same_owner(const struct fltsim__fs_lock *l, PFILE_OBJECT fo, ULONG pid, ULONG key)
+{
+    return l->fo == fo && l->process_id == pid && l->key == key;
+}
+
+static void lock_remove_at(struct fltsim__fs_locks *locks, ULONG i)
+{
+    locks->v[i] = locks->v[locks->count - 1];
+    locks->count--;
+}
+
+NTSTATUS fltsim__fs_lock_control(struct fltsim__fs_locks *locks, PFLT_CALLBACK_DATA data)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    PFILE_OBJECT fo = iopb->TargetFileObject;
+    ULONG pid = FltGetRequestorProcessId(data);
+    ULONG key = iopb->Parameters.LockControl.Key;
+    UCHAR minor = iopb->MinorFunction;
+
+    if (minor == IRP_MN_UNLOCK_ALL || minor == IRP_MN_UNLOCK_ALL_BY_KEY) {
+        for (ULONG i = locks->count; i-- > 0;) {
+            const struct fltsim__fs_lock *l = &locks->v[i];
+            if (l->fo == fo && l->process_id == pid &&
+                (minor == IRP_MN_UNLOCK_ALL || l->key == key))
+                lock_remove_at(locks, i);
+        }
+        return STATUS_SUCCESS;
+    }
+    if (minor != IRP_MN_LOCK && minor != IRP_MN_UNLOCK_SINGLE)
+        return STATUS_INVALID_DEVICE_REQUEST;
+    const LARGE_INTEGER *plen = iopb->Parameters.LockControl.Length;
+    LONGLONG off = iopb->Parameters.LockControl.ByteOffset.QuadPart;
+    if (plen == NULL || plen->QuadPart < 0 || off < 0 || plen->QuadPart > INT64_MAX - off)
+        return STATUS_INVALID_PARAMETER;
+    ULONG64 offset = (ULONG64)off, length = (ULONG64)plen->QuadPart;
+
+    if (minor == IRP_MN_UNLOCK_SINGLE) {
+        for (ULONG i = 0; i < locks->count; i++) {
+            const struct fltsim__fs_lock *l = &locks->v[i];
+            if (same_owner(l, fo, pid, key) && l->offset == offset && l->length == length) {
+                lock_remove_at(locks, i);
+                return STATUS_SUCCESS;
+            }
+        }
+        return STATUS_RANGE_NOT_LOCKED;
+    }
+
+    bool exclusive, fail_immediately;
+    if (FLT_IS_FASTIO_OPERATION(data)) {
+        exclusive = iopb->Parameters.LockControl.ExclusiveLock != FALSE;
+        fail_immediately = iopb->Parameters.LockControl.FailImmediately != FALSE;
+    } else {
+        exclusive = (iopb->OperationFlags & SL_EXCLUSIVE_LOCK) != 0;
+        fail_immediately = (iopb->OperationFlags & SL_FAIL_IMMEDIATELY) != 0;
+    }
+    /* A lock that would wait is refused as if it failed immediately: no
+     * waiter queue is modeled (see fs_shared.h). */
+    (void)fail_immediately;
+    for (ULONG i = 0; i < locks->count; i++) {
+        const struct fltsim__fs_lock *l = &locks->v[i];
+        if (overlaps(l->offset, l->length, offset, length) && (exclusive || l->exclusive))
+            return STATUS_LOCK_NOT_GRANTED;
+    }
+    if (locks->count == locks->capacity) {
+        ULONG cap = locks->capacity ? locks->capacity * 2 : 4;
+        struct fltsim__fs_lock *grown =
+            cap < (1u << 24) ? realloc(locks->v, cap * sizeof(*grown)) : NULL;
+        if (grown == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        locks->v = grown;
+        locks->capacity = cap;
+    }
+    struct fltsim__fs_lock *l = &locks->v[locks->count++];
+    l->offset = offset;
+    l->length = length;
+    l->fo = fo;
+    l->process_id = pid;
+    l->key = key;
+    l->exclusive = exclusive;
+    return STATUS_SUCCESS;
+}
+
+void fltsim__fs_locks_release_file(struct fltsim__fs_locks *locks, PFILE_OBJECT fo)
+{
+    for (ULONG i = locks->count; i-- > 0;)
+        if (locks->v[i].fo == fo)
+            lock_remove_at(locks, i);
+}
+
+void fltsim__fs_locks_free(struct fltsim__fs_locks *locks)
+{
+    free(locks->v);
+    memset(locks, 0, sizeof(*locks));
+}
+
+NTSTATUS fltsim__fs_lock_check_rw(const struct fltsim__fs_locks *locks, PFLT_CALLBACK_DATA data,
+                                  ULONG64 eof)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    bool write = iopb->MajorFunction == IRP_MJ_WRITE;
+    if (locks->count == 0 || (iopb->IrpFlags & IRP_PAGING_IO))
+        return STATUS_SUCCESS;
+    LARGE_INTEGER given = write ? iopb->Parameters.Write.ByteOffset : iopb->Parameters.Read.ByteOffset;
+    ULONG length = write ? iopb->Parameters.Write.Length : iopb->Parameters.Read.Length;
+    ULONG key = write ? iopb->Parameters.Write.Key : iopb->Parameters.Read.Key;
+    ULONG64 offset;
+    if (!NT_SUCCESS(fltsim__fs_resolve_offset(iopb->TargetFileObject, eof, given, write, &offset)))
+        return STATUS_SUCCESS;
+    PFILE_OBJECT fo = iopb->TargetFileObject;
+    ULONG pid = FltGetRequestorProcessId(data);
+    for (ULONG i = 0; i < locks->count; i++) {
+        const struct fltsim__fs_lock *l = &locks->v[i];
+        if (!overlaps(l->offset, l->length, offset, length))
+            continue;
+        bool own = same_owner(l, fo, pid, key);
+        /* A shared lock keeps everyone, its owner too, from writing. */
+        if ((l->exclusive && !own) || (write && !l->exclusive))
+            return STATUS_FILE_LOCK_CONFLICT;
+    }
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Controls, extended attributes, security                                   */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_fs_control(PFLT_CALLBACK_DATA data, ULONG_PTR *information)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    *information = 0;
+    if (iopb->MinorFunction != IRP_MN_USER_FS_REQUEST && iopb->MinorFunction != IRP_MN_KERNEL_CALL)
+        return STATUS_INVALID_DEVICE_REQUEST;
+    switch (iopb->Parameters.FileSystemControl.Common.FsControlCode) {
+    case FSCTL_GET_REPARSE_POINT:
+        return STATUS_NOT_A_REPARSE_POINT; /* neither file system has reparse points */
+    case FSCTL_IS_VOLUME_MOUNTED:
+        return STATUS_SUCCESS;
+    default:
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+}
+
+NTSTATUS fltsim__fs_query_ea(PFLT_CALLBACK_DATA data, ULONG_PTR *information)
+{
+    (void)data;
+    *information = 0;
+    return STATUS_NO_EAS_ON_FILE;
+}
+
+/* The fixed descriptor's SIDs: S-1-5-32-544 (BUILTIN\Administrators) and
+ * S-1-5-18 (SYSTEM), as SID bytes: revision, count, authority (6 bytes, big
+ * endian), sub-authorities (little endian). */
+static const UCHAR owner_sid[] = {1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0};
+static const UCHAR group_sid[] = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
+
+NTSTATUS fltsim__fs_query_security(PFLT_CALLBACK_DATA data, ULONG_PTR *information)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    SECURITY_INFORMATION what = iopb->Parameters.QuerySecurity.SecurityInformation;
+    ULONG length = iopb->Parameters.QuerySecurity.Length;
+    UCHAR *buf = iopb->Parameters.QuerySecurity.SecurityBuffer;
+    *information = 0;
+
+    SECURITY_DESCRIPTOR_RELATIVE sd;
+    memset(&sd, 0, sizeof(sd));
+    sd.Revision = SECURITY_DESCRIPTOR_REVISION;
+    sd.Control = SE_SELF_RELATIVE;
+    ULONG size = sizeof(sd);
+    if (what & OWNER_SECURITY_INFORMATION) {
+        sd.Owner = size;
+        size += sizeof(owner_sid);
+    }
+    if (what & GROUP_SECURITY_INFORMATION) {
+        sd.Group = size;
+        size += sizeof(group_sid);
+    }
+    /* DACL and SACL asked for: none present (no SE_DACL_PRESENT: no DACL,
+     * which grants everyone all access, as the file systems do). */
+    if (length < size) {
+        *information = size;
+        return STATUS_BUFFER_OVERFLOW;
+    }
+    if (buf == NULL)
+        return STATUS_INVALID_USER_BUFFER;
+    memcpy(buf, &sd, sizeof(sd));
+    if (sd.Owner != 0)
+        memcpy(buf + sd.Owner, owner_sid, sizeof(owner_sid));
+    if (sd.Group != 0)
+        memcpy(buf + sd.Group, group_sid, sizeof(group_sid));
+    *information = size;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_set_security(PFLT_CALLBACK_DATA data)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    const SECURITY_DESCRIPTOR_RELATIVE *sd = iopb->Parameters.SetSecurity.SecurityDescriptor;
+    SECURITY_INFORMATION what = iopb->Parameters.SetSecurity.SecurityInformation;
+    const SECURITY_INFORMATION parts = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
+                                       DACL_SECURITY_INFORMATION | SACL_SECURITY_INFORMATION |
+                                       LABEL_SECURITY_INFORMATION |
+                                       ATTRIBUTE_SECURITY_INFORMATION | SCOPE_SECURITY_INFORMATION |
+                                       PROCESS_TRUST_LABEL_SECURITY_INFORMATION;
+    if (sd == NULL || sd->Revision != SECURITY_DESCRIPTOR_REVISION ||
+        !(sd->Control & SE_SELF_RELATIVE) || (what & parts) == 0)
+        return STATUS_INVALID_SECURITY_DESCR;
+    return STATUS_SUCCESS;
+}
+
+/* A SID at d[at..length): revision 1, at most 15 sub-authorities, inside. */
+static bool sid_valid(const UCHAR *d, ULONG length, ULONG at)
+{
+    if (at > length || length - at < 8 || d[at] != SID_REVISION || d[at + 1] > 15)
+        return false;
+    return length - at >= 8u + 4u * d[at + 1];
+}
+
+/* An ACL header at d[at..length): revision 2 or 4, its size inside. */
+static bool acl_valid(const UCHAR *d, ULONG length, ULONG at)
+{
+    ACL acl;
+    if (at > length || length - at < sizeof(acl))
+        return false;
+    memcpy(&acl, d + at, sizeof(acl));
+    return (acl.AclRevision == 2 || acl.AclRevision == 4) && acl.AclSize >= sizeof(acl) &&
+           acl.AclSize <= length - at;
+}
+
+bool fltsim__security_descriptor_valid(const void *d, ULONG length)
+{
+    SECURITY_DESCRIPTOR_RELATIVE sd;
+    if (d == NULL || length < sizeof(sd))
+        return false;
+    memcpy(&sd, d, sizeof(sd));
+    if (sd.Revision != SECURITY_DESCRIPTOR_REVISION || !(sd.Control & SE_SELF_RELATIVE))
+        return false;
+    const UCHAR *b = d;
+    if (sd.Owner != 0 && !sid_valid(b, length, sd.Owner))
+        return false;
+    if (sd.Group != 0 && !sid_valid(b, length, sd.Group))
+        return false;
+    if ((sd.Control & SE_DACL_PRESENT) && sd.Dacl != 0 && !acl_valid(b, length, sd.Dacl))
+        return false;
+    if ((sd.Control & SE_SACL_PRESENT) && sd.Sacl != 0 && !acl_valid(b, length, sd.Sacl))
+        return false;
+    return true;
 }

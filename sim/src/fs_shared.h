@@ -269,10 +269,95 @@ bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls);
  * offset resolves and it does not extend the file (the cache manager's fast
  * write declines when the file size must change). */
 bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof);
-/* IRP_MJ_ACQUIRE/RELEASE_FOR_SECTION_SYNCHRONIZATION on a file whose count
- * is *acquires: no resources are held, the count checks that acquires and
- * releases pair up (STATUS_INVALID_DEVICE_STATE for a release with none). */
-NTSTATUS fltsim__fs_section_sync(UCHAR major, ULONG *acquires);
+/* The FS-filter callbacks on a file (data's TargetFileObject) whose pairing
+ * counts are in c and whose share counters are share. No resources are held:
+ * the counts only check that acquires and releases pair up (a release with
+ * none is STATUS_INVALID_DEVICE_STATE). IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION
+ * answers as NTFS: SyncTypeCreateSection is STATUS_FILE_LOCKED_WITH_ONLY_READERS
+ * when no open of the file has write access (FILE_WRITE_DATA or
+ * FILE_APPEND_DATA, as IoCheckShareAccess counts writers), else
+ * STATUS_FILE_LOCKED_WITH_WRITERS; SyncTypeOther is STATUS_SUCCESS.
+ * IRP_MJ_ACQUIRE/RELEASE_FOR_MOD_WRITE (*ResourceToRelease = NULL: there is no
+ * ERESOURCE) and _FOR_CC_FLUSH are STATUS_SUCCESS. Other codes: STATUS_SUCCESS
+ * (FltMgr's default for a file system without the callback). */
+struct fltsim__fs_acquires {
+    ULONG section, mod_write, cc_flush;
+};
+NTSTATUS fltsim__fs_filter_callback(PFLT_CALLBACK_DATA data, struct fltsim__fs_acquires *c,
+                                    const struct fltsim__fs_share *share);
+
+/* ---- byte-range locks (FsRtl's FILE_LOCK, without waiters) ---- */
+
+/* One granted lock: its owner is (file object, process, key), as FsRtl's. */
+struct fltsim__fs_lock {
+    ULONG64 offset, length;
+    PFILE_OBJECT fo;
+    ULONG process_id;
+    ULONG key;
+    bool exclusive;
+};
+
+/* The locks of one file. Zero-initialized is empty. */
+struct fltsim__fs_locks {
+    struct fltsim__fs_lock *v;
+    ULONG count, capacity;
+};
+
+/* IRP_MJ_LOCK_CONTROL, by IRP or fast I/O (the four minors): for an IRP the
+ * lock's kind and waiting come from SL_EXCLUSIVE_LOCK / SL_FAIL_IMMEDIATELY,
+ * for fast I/O from the ExclusiveLock / FailImmediately parameters; the owner's
+ * process is FltGetRequestorProcessId. IRP_MN_LOCK: STATUS_INVALID_PARAMETER
+ * (no Length, a negative offset or length, or offset + length past 2^63),
+ * STATUS_LOCK_NOT_GRANTED when it overlaps an exclusive lock or, exclusive, any
+ * lock (zero-length locks overlap nothing). Waiting locks are not modeled: a
+ * lock that would wait is STATUS_LOCK_NOT_GRANTED too. IRP_MN_UNLOCK_SINGLE:
+ * the lock of this owner with exactly this range, or STATUS_RANGE_NOT_LOCKED.
+ * IRP_MN_UNLOCK_ALL: every lock of the file object and process;
+ * IRP_MN_UNLOCK_ALL_BY_KEY: those with the key too (both succeed when there is
+ * none). Another minor: STATUS_INVALID_DEVICE_REQUEST.
+ * STATUS_INSUFFICIENT_RESOURCES leaves the locks as they were. */
+NTSTATUS fltsim__fs_lock_control(struct fltsim__fs_locks *locks, PFLT_CALLBACK_DATA data);
+/* Cleanup: drops every lock of fo (FsRtlFastUnlockAll). Cannot fail. */
+void fltsim__fs_locks_release_file(struct fltsim__fs_locks *locks, PFILE_OBJECT fo);
+/* Frees the lock list (the file goes away). */
+void fltsim__fs_locks_free(struct fltsim__fs_locks *locks);
+/* The lock check of a non-paging read or write (data's parameters; eof
+ * resolves FILE_WRITE_TO_END_OF_FILE): STATUS_FILE_LOCK_CONFLICT when a
+ * read overlaps an exclusive lock of another owner, or a write overlaps a
+ * shared lock or an exclusive lock of another owner (FsRtlCheckLockForRead/
+ * WriteAccess); STATUS_SUCCESS otherwise, paging I/O and unresolved offsets
+ * included (the read/write checks report those). */
+NTSTATUS fltsim__fs_lock_check_rw(const struct fltsim__fs_locks *locks, PFLT_CALLBACK_DATA data,
+                                  ULONG64 eof);
+
+/* ---- controls, extended attributes, security ---- */
+
+/* IRP_MJ_FILE_SYSTEM_CONTROL with IRP_MN_USER_FS_REQUEST or IRP_MN_KERNEL_CALL
+ * on a file, directory or volume that is not a reparse point:
+ * FSCTL_GET_REPARSE_POINT is STATUS_NOT_A_REPARSE_POINT, FSCTL_IS_VOLUME_MOUNTED
+ * STATUS_SUCCESS; every other code (and every other minor) is
+ * STATUS_INVALID_DEVICE_REQUEST, as for a control a file system does not
+ * implement. *information = 0. */
+NTSTATUS fltsim__fs_fs_control(PFLT_CALLBACK_DATA data, ULONG_PTR *information);
+/* IRP_MJ_QUERY_EA on a file system that stores no extended attributes:
+ * STATUS_NO_EAS_ON_FILE. */
+NTSTATUS fltsim__fs_query_ea(PFLT_CALLBACK_DATA data, ULONG_PTR *information);
+/* IRP_MJ_QUERY_SECURITY: the self-relative descriptor every file has (owner
+ * BUILTIN\Administrators S-1-5-32-544, group SYSTEM S-1-5-18, no DACL and no
+ * SACL: with no ACLs stored, everyone has all access), holding the parts
+ * SecurityInformation asks for. STATUS_BUFFER_OVERFLOW with *information =
+ * the size needed when Length is too small (NTFS's answer; the I/O manager
+ * turns it into STATUS_BUFFER_TOO_SMALL for NtQuerySecurityObject),
+ * STATUS_INVALID_USER_BUFFER for no buffer. */
+NTSTATUS fltsim__fs_query_security(PFLT_CALLBACK_DATA data, ULONG_PTR *information);
+/* IRP_MJ_SET_SECURITY: the parameters carry no length, so the file system
+ * trusts the descriptor the I/O manager captured and validated
+ * (fltsim__security_descriptor_valid) and checks only its header:
+ * STATUS_INVALID_SECURITY_DESCR for no descriptor, one that is not revision 1
+ * self-relative, or SecurityInformation with none of the parts a file keeps.
+ * Then STATUS_SUCCESS; nothing is stored, so a later query still answers the
+ * fixed descriptor. */
+NTSTATUS fltsim__fs_set_security(PFLT_CALLBACK_DATA data);
 
 /* An IRP_MN_QUERY_DIRECTORY's parameters. */
 struct fltsim__fs_dir_query {

@@ -357,6 +357,7 @@ void fltsim__hostfs_fcb_free(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb)
     if (fcb->fd >= 0)
         close_fd(fcb->fd);
     free(fcb->rel);
+    fltsim__fs_locks_free(&fcb->locks);
     fcb->magic = 0;
     free(fcb);
 }
@@ -532,6 +533,47 @@ static NTSTATUS flush(struct fltsim_hostfs *fs, PFILE_OBJECT fo)
     return fltsim__hostfs_status(r, true);
 }
 
+/* The lock check of a read or write (fs_shared.h): the host's end of file
+ * is asked only when the file has locks. */
+static NTSTATUS lock_check(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb,
+                           PFLT_CALLBACK_DATA data)
+{
+    struct hostfs_fcb *fcb = ccb->fcb;
+    ULONG64 eof = 0;
+    if (fcb->kind != HOSTFS_FILE || ccb->cleaned_up || fcb->locks.count == 0)
+        return STATUS_SUCCESS;
+    if (!NT_SUCCESS(fltsim__hostfs_eof(fs, fcb, &eof)))
+        return STATUS_SUCCESS; /* the read or write reports the host's error */
+    return fltsim__fs_lock_check_rw(&fcb->locks, data, eof);
+}
+
+/* Lock control, file-system controls, EAs and security: the shared NTFS
+ * rules (fs_shared.h), as memfs. Locks are a file's only. */
+static NTSTATUS other_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
+                          ULONG_PTR *information)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
+    if (ccb == NULL)
+        return STATUS_INVALID_PARAMETER;
+    switch (iopb->MajorFunction) {
+    case IRP_MJ_LOCK_CONTROL:
+        if (ccb->fcb->kind != HOSTFS_FILE)
+            return STATUS_INVALID_DEVICE_REQUEST;
+        if (ccb->cleaned_up)
+            return STATUS_FILE_CLOSED;
+        return fltsim__fs_lock_control(&ccb->fcb->locks, data);
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+        return fltsim__fs_fs_control(data, information);
+    case IRP_MJ_QUERY_EA:
+        return fltsim__fs_query_ea(data, information);
+    case IRP_MJ_QUERY_SECURITY:
+        return fltsim__fs_query_security(data, information);
+    default: /* IRP_MJ_SET_SECURITY */
+        return fltsim__fs_set_security(data);
+    }
+}
+
 static NTSTATUS hostfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
 {
     struct fltsim_hostfs *fs = ctx;
@@ -554,6 +596,8 @@ static NTSTATUS hostfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     case IRP_MJ_READ:
         ccb = fltsim__hostfs_ccb_of(fs, fo);
+        if (ccb != NULL && !NT_SUCCESS(status = lock_check(fs, ccb, data)))
+            break;
         status = ccb == NULL ? STATUS_INVALID_PARAMETER
                              : fltsim__hostfs_read(fs, fo, ccb, iopb->IrpFlags,
                                                    iopb->Parameters.Read.ByteOffset,
@@ -562,6 +606,8 @@ static NTSTATUS hostfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     case IRP_MJ_WRITE:
         ccb = fltsim__hostfs_ccb_of(fs, fo);
+        if (ccb != NULL && !NT_SUCCESS(status = lock_check(fs, ccb, data)))
+            break;
         status = ccb == NULL
                      ? STATUS_INVALID_PARAMETER
                      : fltsim__hostfs_write(fs, fo, ccb, iopb->IrpFlags,
@@ -589,6 +635,13 @@ static NTSTATUS hostfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     case IRP_MJ_FLUSH_BUFFERS:
         status = flush(fs, fo);
+        break;
+    case IRP_MJ_LOCK_CONTROL:
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+    case IRP_MJ_QUERY_EA:
+    case IRP_MJ_QUERY_SECURITY:
+    case IRP_MJ_SET_SECURITY:
+        status = other_irp(fs, data, &information);
         break;
     default:
         status = STATUS_INVALID_DEVICE_REQUEST;
@@ -626,7 +679,8 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         handled = TRUE;
         break;
     case IRP_MJ_READ:
-        if (fcb->kind != HOSTFS_FILE)
+        /* A lock conflict takes the IRP path, which fails it. */
+        if (fcb->kind != HOSTFS_FILE || !NT_SUCCESS(lock_check(fs, ccb, data)))
             break;
         /* Fast I/O carries no IRP flags: it is cached, never paging. */
         status = fltsim__hostfs_read(fs, fo, ccb, 0, iopb->Parameters.Read.ByteOffset,
@@ -639,7 +693,7 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         /* Extending a file takes the IRP path. */
         if (fcb->kind != HOSTFS_FILE || (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ||
             !NT_SUCCESS(fltsim__hostfs_eof(fs, fcb, &eof)) ||
-            !fltsim__fs_fast_write_fits(data, eof))
+            !fltsim__fs_fast_write_fits(data, eof) || !NT_SUCCESS(lock_check(fs, ccb, data)))
             break;
         status = fltsim__hostfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
                                       iopb->Parameters.Write.Length,
@@ -657,7 +711,13 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         handled = TRUE;
         break;
     }
-    default:
+    case IRP_MJ_LOCK_CONTROL:
+        if (fcb->kind != HOSTFS_FILE)
+            break;
+        status = fltsim__fs_lock_control(&fcb->locks, data);
+        handled = TRUE;
+        break;
+    default: /* device control, IRP_MJ_NETWORK_QUERY_OPEN ...: declined, as NTFS */
         break;
     }
 out:
@@ -673,19 +733,16 @@ static NTSTATUS hostfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
 {
     struct fltsim_hostfs *fs = ctx;
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    NTSTATUS status = STATUS_SUCCESS;
+    NTSTATUS status;
 
     uv_mutex_lock(&fs->lock);
-    if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION ||
-        iopb->MajorFunction == IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION) {
-        /* As memfs: no resources to hold; the count checks that acquires
-         * and releases pair up. */
-        struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
-        if (ccb == NULL || ccb->fcb->kind == HOSTFS_VOLUME)
-            status = STATUS_INVALID_PARAMETER;
-        else
-            status = fltsim__fs_section_sync(iopb->MajorFunction, &ccb->fcb->section_acquires);
-    }
+    /* As memfs: no resources to hold; the counts check that acquires and
+     * releases pair up. */
+    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
+    if (ccb == NULL || ccb->fcb->kind == HOSTFS_VOLUME)
+        status = STATUS_INVALID_PARAMETER;
+    else
+        status = fltsim__fs_filter_callback(data, &ccb->fcb->acquires, &ccb->fcb->share);
     uv_mutex_unlock(&fs->lock);
 
     data->IoStatus.Status = status;

@@ -433,6 +433,7 @@ static void do_cleanup(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct hostfs_
     bool is_root = fcb->kind != HOSTFS_VOLUME && fcb->rel[0] == '\0';
 
     fltsim__fs_share_remove(&fcb->share, &ccb->share);
+    fltsim__fs_locks_release_file(&fcb->locks, fo);
     /* As NTFS (and memfs): FILE_DELETE_ON_CLOSE on a non-empty directory is
      * silently not honored. */
     if (ccb->delete_on_close && fcb->kind != HOSTFS_VOLUME && !is_root && !fcb->unlinked) {

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "fltsim/io.h"
+#include "fs_shared.h"
 #include "sim_internal.h"
 
 #define SECTOR_SIZE 512u
@@ -639,8 +640,11 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
                            struct fltsim_io_async *async)
 {
     const ULONG known = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING |
-                        FLTSIM_IO_FAST | FLTSIM_IO_KERNEL_MODE;
+                        FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE;
+    /* Fast I/O is cached I/O: never paging or non-cached, never overlapped. */
+    const ULONG not_fast = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING;
     if ((flags & ~known) || ((flags & FLTSIM_IO_SYNC_PAGING) && !(flags & FLTSIM_IO_PAGING)) ||
+        ((flags & FLTSIM_IO_FAST_ONLY) && ((flags & not_fast) || async != NULL)) ||
         (buffer == NULL && length != 0)) {
         set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
@@ -690,6 +694,16 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     }
 
     struct fltsim_request req;
+    if (flags & FLTSIM_IO_FAST_ONLY) {
+        /* The caller plays the I/O manager's choice: the fast path alone. */
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_FAST_IO;
+        req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
+        set_read_write(&req, write, length, where, buffer);
+        status = dispatch(file, &req, flags, iosb);
+        file_unref(file);
+        return status;
+    }
     /* Fast I/O first for cached I/O on synchronous file objects (SPEC 1.3). */
     if ((flags & FLTSIM_IO_FAST) && !nocache && sync) {
         memset(&req, 0, sizeof(req));
@@ -869,14 +883,18 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
         status = STATUS_INVALID_INFO_CLASS;
     } else if (length < info_min_length(info_class) || (buffer == NULL && length != 0)) {
         status = STATUS_INFO_LENGTH_MISMATCH;
-    } else if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_KERNEL_MODE)) != 0) {
+    } else if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) !=
+                   0 ||
+               ((flags & FLTSIM_IO_FAST_ONLY) && !fltsim__fs_fast_query_class(info_class))) {
+        /* Fast I/O has routines for the basic, standard and network-open classes only. */
         status = STATUS_INVALID_PARAMETER;
     } else {
         struct io_file *file;
         ACCESS_MASK granted = 0;
         status = begin_granted(sys, handle, info_access(info_class, false), flags, &file, &granted);
         if (NT_SUCCESS(status)) {
-            if (query_by_io_manager(file, info_class, granted, buffer, iosb, &status)) {
+            if (!(flags & FLTSIM_IO_FAST_ONLY) &&
+                query_by_io_manager(file, info_class, granted, buffer, iosb, &status)) {
                 file_unref(file);
                 return status;
             }
@@ -884,7 +902,8 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
             bool fast_class = info_class == FileBasicInformation ||
                               info_class == FileStandardInformation ||
                               info_class == FileNetworkOpenInformation;
-            if ((flags & FLTSIM_IO_FAST) && fast_class && (file->fo.Flags & FO_SYNCHRONOUS_IO)) {
+            if ((flags & FLTSIM_IO_FAST_ONLY) ||
+                ((flags & FLTSIM_IO_FAST) && fast_class && (file->fo.Flags & FO_SYNCHRONOUS_IO))) {
                 memset(&req, 0, sizeof(req));
                 req.kind = FLTSIM_OP_FAST_IO;
                 req.major = IRP_MJ_QUERY_INFORMATION;
@@ -892,7 +911,7 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
                 req.parameters.QueryFileInformation.FileInformationClass = info_class;
                 req.parameters.QueryFileInformation.InfoBuffer = buffer;
                 status = dispatch(file, &req, flags, iosb);
-                if (status != STATUS_FLT_DISALLOW_FAST_IO) {
+                if (status != STATUS_FLT_DISALLOW_FAST_IO || (flags & FLTSIM_IO_FAST_ONLY)) {
                     file_unref(file);
                     return status;
                 }
@@ -1205,4 +1224,511 @@ NTSTATUS fltsim_io_map_section(fltsim_system *sys, HANDLE handle, ULONG page_pro
         return status;
     NTSTATUS release = fltsim_io_release_for_section_sync(sys, handle);
     return NT_SUCCESS(release) ? status : release;
+}
+
+/* ---- the modified page writer and the cache manager's flush ---- */
+
+static NTSTATUS fs_filter_callback(fltsim_system *sys, HANDLE handle, UCHAR major,
+                                   const FLT_PARAMETERS *parameters)
+{
+    struct io_file *file;
+    NTSTATUS status = begin(sys, handle, 0, 0, &file);
+    if (!NT_SUCCESS(status))
+        return status;
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_FS_FILTER;
+    req.major = major;
+    if (parameters != NULL)
+        req.parameters = *parameters;
+    status = dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_acquire_for_mod_write(fltsim_system *sys, HANDLE handle, LONGLONG ending_offset)
+{
+    LARGE_INTEGER ending = {.QuadPart = ending_offset};
+    PERESOURCE resource = NULL;
+    FLT_PARAMETERS p;
+    memset(&p, 0, sizeof(p));
+    p.AcquireForModifiedPageWriter.EndingOffset = &ending;
+    p.AcquireForModifiedPageWriter.ResourceToRelease = &resource;
+    return fs_filter_callback(sys, handle, IRP_MJ_ACQUIRE_FOR_MOD_WRITE, &p);
+}
+
+NTSTATUS fltsim_io_release_for_mod_write(fltsim_system *sys, HANDLE handle)
+{
+    FLT_PARAMETERS p;
+    memset(&p, 0, sizeof(p));
+    p.ReleaseForModifiedPageWriter.ResourceToRelease = NULL; /* not kept from the acquire */
+    return fs_filter_callback(sys, handle, IRP_MJ_RELEASE_FOR_MOD_WRITE, &p);
+}
+
+NTSTATUS fltsim_io_acquire_for_cc_flush(fltsim_system *sys, HANDLE handle)
+{
+    return fs_filter_callback(sys, handle, IRP_MJ_ACQUIRE_FOR_CC_FLUSH, NULL);
+}
+
+NTSTATUS fltsim_io_release_for_cc_flush(fltsim_system *sys, HANDLE handle)
+{
+    return fs_filter_callback(sys, handle, IRP_MJ_RELEASE_FOR_CC_FLUSH, NULL);
+}
+
+/* ---- query open ---- */
+
+NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_CLASS info_class,
+                              void *buffer, ULONG length, IO_STATUS_BLOCK *iosb)
+{
+    NTSTATUS status = STATUS_SUCCESS;
+    PFLT_VOLUME volume = NULL;
+    PCWSTR name = NULL;
+    ULONG need = info_class == FileBasicInformation ? (ULONG)sizeof(FILE_BASIC_INFORMATION)
+                                                    : (ULONG)sizeof(FILE_NETWORK_OPEN_INFORMATION);
+    if (sys == NULL || path == NULL ||
+        (info_class != FileBasicInformation && info_class != FileNetworkOpenInformation))
+        status = STATUS_INVALID_PARAMETER;
+    else if (buffer == NULL || length < need)
+        status = STATUS_INFO_LENGTH_MISMATCH;
+    else
+        status = resolve_path(sys, path, &volume, &name);
+    if (NT_SUCCESS(status) && fltsim_wcslen(name) > UNICODE_STRING_MAX_CHARS)
+        status = STATUS_OBJECT_NAME_INVALID;
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+
+    /* The I/O manager's stack-based file object: never opened, so no
+     * cleanup or close follows, and nobody may keep a reference to it. */
+    FILE_OBJECT fo;
+    memset(&fo, 0, sizeof(fo));
+    fo.Type = 5; /* IO_TYPE_FILE */
+    fo.Size = (CSHORT)sizeof(fo);
+    RtlInitUnicodeString(&fo.FileName, name);
+    fltsim_volume_file_object_opened(volume, &fo);
+
+    FILE_NETWORK_OPEN_INFORMATION info;
+    memset(&info, 0, sizeof(info));
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_FAST_IO;
+    req.major = IRP_MJ_NETWORK_QUERY_OPEN;
+    req.file_object = &fo;
+    req.requestor_mode = UserMode;
+    req.parameters.NetworkQueryOpen.Irp = NULL;
+    req.parameters.NetworkQueryOpen.NetworkInformation = &info;
+    status = fltsim_request_dispatch(volume, &req);
+    if (req.op_id != 0)
+        status = req.io_status.Status;
+    fltsim_volume_file_object_closed(volume, &fo);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    if (info_class == FileBasicInformation) {
+        FILE_BASIC_INFORMATION basic;
+        memset(&basic, 0, sizeof(basic));
+        basic.CreationTime = info.CreationTime;
+        basic.LastAccessTime = info.LastAccessTime;
+        basic.LastWriteTime = info.LastWriteTime;
+        basic.ChangeTime = info.ChangeTime;
+        basic.FileAttributes = info.FileAttributes;
+        memcpy(buffer, &basic, sizeof(basic));
+    } else {
+        memcpy(buffer, &info, sizeof(info));
+    }
+    set_iosb(iosb, status, need);
+    return status;
+}
+
+/* ---- volume information ---- */
+
+/* The fixed records the I/O manager checks (0: no check). */
+static ULONG fs_info_min_length(FS_INFORMATION_CLASS c)
+{
+    switch (c) {
+    case FileFsVolumeInformation:
+        return offsetof(FILE_FS_VOLUME_INFORMATION, VolumeLabel);
+    case FileFsSizeInformation:
+        return sizeof(FILE_FS_SIZE_INFORMATION);
+    case FileFsDeviceInformation:
+        return sizeof(FILE_FS_DEVICE_INFORMATION);
+    case FileFsAttributeInformation:
+        return offsetof(FILE_FS_ATTRIBUTE_INFORMATION, FileSystemName);
+    case FileFsFullSizeInformation:
+        return sizeof(FILE_FS_FULL_SIZE_INFORMATION);
+    default:
+        return 0;
+    }
+}
+
+NTSTATUS fltsim_io_query_volume_information(fltsim_system *sys, HANDLE handle, void *buffer,
+                                            ULONG length, FS_INFORMATION_CLASS info_class,
+                                            IO_STATUS_BLOCK *iosb)
+{
+    NTSTATUS status;
+    if (info_class < FileFsVolumeInformation || info_class >= FileFsMaximumInformation)
+        status = STATUS_INVALID_INFO_CLASS;
+    else if (length < fs_info_min_length(info_class) || (buffer == NULL && length != 0))
+        status = STATUS_INFO_LENGTH_MISMATCH;
+    else
+        status = STATUS_SUCCESS;
+    struct io_file *file = NULL;
+    if (NT_SUCCESS(status))
+        status = begin(sys, handle, 0, 0, &file);
+    void *system_buffer = NULL;
+    if (NT_SUCCESS(status) && (system_buffer = calloc(1, length ? length : 1)) == NULL)
+        status = STATUS_INSUFFICIENT_RESOURCES;
+    if (!NT_SUCCESS(status)) {
+        if (file != NULL)
+            file_unref(file);
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_QUERY_VOLUME_INFORMATION;
+    req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
+    req.parameters.QueryVolumeInformation.Length = length;
+    req.parameters.QueryVolumeInformation.FsInformationClass = info_class;
+    req.parameters.QueryVolumeInformation.VolumeBuffer = system_buffer;
+    status = dispatch(file, &req, 0, iosb);
+    ULONG_PTR copied = req.io_status.Information;
+    if (!NT_ERROR(status) && length != 0)
+        memcpy(buffer, system_buffer, copied < length ? copied : length);
+    free(system_buffer);
+    file_unref(file);
+    return status;
+}
+
+/* ---- byte-range locks ---- */
+
+static NTSTATUS lock_control(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLONG offset,
+                             LONGLONG length, ULONG key, BOOLEAN fail_immediately,
+                             BOOLEAN exclusive, ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    bool single = minor == IRP_MN_LOCK || minor == IRP_MN_UNLOCK_SINGLE;
+    if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) != 0 ||
+        (single && (offset < 0 || length < 0))) {
+        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+    struct io_file *file;
+    NTSTATUS status = begin(sys, handle, FILE_READ_DATA | FILE_WRITE_DATA, flags, &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    LARGE_INTEGER len = {.QuadPart = length};
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.major = IRP_MJ_LOCK_CONTROL;
+    req.minor = minor;
+    req.parameters.LockControl.Length = single ? &len : NULL;
+    req.parameters.LockControl.Key = key;
+    req.parameters.LockControl.ByteOffset.QuadPart = single ? offset : 0;
+    req.parameters.LockControl.ProcessId = NULL; /* no EPROCESS objects (io.h) */
+    if (flags & (FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY)) {
+        /* FastIoLock / FastIoUnlockSingle / FastIoUnlockAll(ByKey). */
+        req.kind = FLTSIM_OP_FAST_IO;
+        if (minor == IRP_MN_LOCK) {
+            req.parameters.LockControl.FailImmediately = fail_immediately;
+            req.parameters.LockControl.ExclusiveLock = exclusive;
+        }
+        status = dispatch(file, &req, flags, iosb);
+        if (status != STATUS_FLT_DISALLOW_FAST_IO || (flags & FLTSIM_IO_FAST_ONLY)) {
+            file_unref(file);
+            return status;
+        }
+        memset(&req.parameters, 0, sizeof(req.parameters));
+        req.parameters.LockControl.Length = single ? &len : NULL;
+        req.parameters.LockControl.Key = key;
+        req.parameters.LockControl.ByteOffset.QuadPart = single ? offset : 0;
+        req.op_id = 0;
+        memset(&req.io_status, 0, sizeof(req.io_status));
+    }
+    req.kind = FLTSIM_OP_IRP;
+    if (minor == IRP_MN_LOCK)
+        req.operation_flags = (UCHAR)((fail_immediately ? SL_FAIL_IMMEDIATELY : 0) |
+                                      (exclusive ? SL_EXCLUSIVE_LOCK : 0));
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    status = dispatch(file, &req, flags, iosb);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_lock(fltsim_system *sys, HANDLE handle, LONGLONG offset, LONGLONG length,
+                        ULONG key, BOOLEAN fail_immediately, BOOLEAN exclusive, ULONG flags,
+                        IO_STATUS_BLOCK *iosb)
+{
+    return lock_control(sys, handle, IRP_MN_LOCK, offset, length, key, fail_immediately,
+                        exclusive, flags, iosb);
+}
+
+NTSTATUS fltsim_io_unlock(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLONG offset,
+                          LONGLONG length, ULONG key, ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    if (minor != IRP_MN_UNLOCK_SINGLE && minor != IRP_MN_UNLOCK_ALL &&
+        minor != IRP_MN_UNLOCK_ALL_BY_KEY) {
+        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+    return lock_control(sys, handle, minor, offset, length, key, FALSE, FALSE, flags, iosb);
+}
+
+/* ---- file-system and device controls ---- */
+
+/* The access a control code names in its access bits. */
+static ACCESS_MASK control_access(ULONG code)
+{
+    ACCESS_MASK a = 0;
+    if ((code >> 14) & FILE_READ_ACCESS)
+        a |= FILE_READ_DATA;
+    if ((code >> 14) & FILE_WRITE_ACCESS)
+        a |= FILE_WRITE_DATA;
+    return a;
+}
+
+static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG code,
+                        const void *in, ULONG in_length, void *out, ULONG out_length, ULONG flags,
+                        IO_STATUS_BLOCK *iosb)
+{
+    if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) != 0 ||
+        (in == NULL && in_length != 0) || (out == NULL && out_length != 0)) {
+        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+    struct io_file *file = NULL;
+    ACCESS_MASK needed = control_access(code), granted = 0;
+    NTSTATUS status = begin_granted(sys, handle, 0, flags, &file, &granted);
+    /* Every right the code names is needed (IopXxxControlFile). */
+    if (NT_SUCCESS(status) && !(flags & FLTSIM_IO_KERNEL_MODE) && (granted & needed) != needed) {
+        file_unref(file);
+        status = STATUS_ACCESS_DENIED;
+    }
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    /* The parameters cannot be const in the WDK's layout. */
+    void *input;
+    memcpy(&input, &in, sizeof(input));
+    struct fltsim_request req;
+    bool dev = major == IRP_MJ_DEVICE_CONTROL;
+    if (dev && (flags & (FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY))) {
+        /* FastIoDeviceControl: the caller's buffers as they are. */
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_FAST_IO;
+        req.major = major;
+        req.parameters.DeviceIoControl.FastIo.OutputBufferLength = out_length;
+        req.parameters.DeviceIoControl.FastIo.InputBufferLength = in_length;
+        req.parameters.DeviceIoControl.FastIo.IoControlCode = code;
+        req.parameters.DeviceIoControl.FastIo.InputBuffer = input;
+        req.parameters.DeviceIoControl.FastIo.OutputBuffer = out;
+        status = dispatch(file, &req, flags, iosb);
+        if (status != STATUS_FLT_DISALLOW_FAST_IO || (flags & FLTSIM_IO_FAST_ONLY)) {
+            file_unref(file);
+            return status;
+        }
+    }
+    ULONG method = METHOD_FROM_CTL_CODE(code);
+    ULONG sys_length = method == METHOD_BUFFERED ? (in_length > out_length ? in_length : out_length)
+                                                 : (method == METHOD_NEITHER ? 0 : in_length);
+    void *system_buffer = NULL;
+    if (sys_length != 0 && (system_buffer = calloc(1, sys_length)) == NULL) {
+        file_unref(file);
+        set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    if (system_buffer != NULL && in_length != 0)
+        memcpy(system_buffer, in, in_length);
+
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = major;
+    req.minor = dev ? 0 : IRP_MN_USER_FS_REQUEST;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    /* FileSystemControl and DeviceIoControl share one layout: the three
+     * lengths, then the Neither view's pointers, which the Buffered and
+     * Direct views overlay (dispatch.c checks it). */
+    _Static_assert(offsetof(FLT_PARAMETERS, FileSystemControl.Neither.OutputBuffer) ==
+                       offsetof(FLT_PARAMETERS, DeviceIoControl.Neither.OutputBuffer),
+                   "control layouts");
+    req.parameters.DeviceIoControl.Neither.OutputBufferLength = out_length;
+    req.parameters.DeviceIoControl.Neither.InputBufferLength = in_length;
+    req.parameters.DeviceIoControl.Neither.IoControlCode = code;
+    switch (method) {
+    case METHOD_BUFFERED:
+        req.irp_flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
+        if (out_length != 0)
+            req.irp_flags |= IRP_INPUT_OPERATION;
+        req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
+        req.parameters.DeviceIoControl.Buffered.SystemBuffer = system_buffer;
+        break;
+    case METHOD_NEITHER:
+        req.parameters.DeviceIoControl.Neither.InputBuffer = input;
+        req.parameters.DeviceIoControl.Neither.OutputBuffer = out;
+        break;
+    default: /* direct: no MDLs in fltsim, the output buffer as is */
+        req.parameters.DeviceIoControl.Direct.InputSystemBuffer = system_buffer;
+        req.parameters.DeviceIoControl.Direct.OutputBuffer = out;
+        break;
+    }
+    status = dispatch(file, &req, flags, iosb);
+    ULONG_PTR copied = req.io_status.Information;
+    if (method == METHOD_BUFFERED && !NT_ERROR(status) && out_length != 0 && system_buffer != NULL)
+        memcpy(out, system_buffer, copied < out_length ? copied : out_length);
+    free(system_buffer);
+    file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_fs_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
+                              ULONG in_length, void *out, ULONG out_length, IO_STATUS_BLOCK *iosb)
+{
+    return control(sys, handle, IRP_MJ_FILE_SYSTEM_CONTROL, code, in, in_length, out, out_length,
+                   0, iosb);
+}
+
+NTSTATUS fltsim_io_device_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
+                                  ULONG in_length, void *out, ULONG out_length, ULONG flags,
+                                  IO_STATUS_BLOCK *iosb)
+{
+    return control(sys, handle, IRP_MJ_DEVICE_CONTROL, code, in, in_length, out, out_length, flags,
+                   iosb);
+}
+
+/* ---- extended attributes and security ---- */
+
+NTSTATUS fltsim_io_query_ea(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                            BOOLEAN restart_scan, IO_STATUS_BLOCK *iosb)
+{
+    struct io_file *file;
+    NTSTATUS status = buffer == NULL && length != 0 ? STATUS_INVALID_PARAMETER
+                                                    : begin(sys, handle, FILE_READ_EA, 0, &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_QUERY_EA;
+    req.operation_flags = restart_scan ? SL_RESTART_SCAN : 0;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    req.parameters.QueryEa.Length = length;
+    req.parameters.QueryEa.EaBuffer = buffer;
+    status = dispatch(file, &req, 0, iosb);
+    file_unref(file);
+    return status;
+}
+
+/* The rights a query (SeQuerySecurityAccessMask) or a set
+ * (SeSetSecurityAccessMask) of these parts needs. */
+static ACCESS_MASK security_access(SECURITY_INFORMATION what, bool set)
+{
+    const SECURITY_INFORMATION owner_parts =
+        OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION;
+    const SECURITY_INFORMATION dac_parts = DACL_SECURITY_INFORMATION |
+                                           ATTRIBUTE_SECURITY_INFORMATION;
+    ACCESS_MASK a = 0;
+    if (what & SACL_SECURITY_INFORMATION)
+        a |= ACCESS_SYSTEM_SECURITY;
+    if (!set) {
+        if (what & (owner_parts | dac_parts | SCOPE_SECURITY_INFORMATION))
+            a |= READ_CONTROL;
+        return a;
+    }
+    if (what & owner_parts)
+        a |= WRITE_OWNER;
+    if (what & dac_parts)
+        a |= WRITE_DAC;
+    if (what & SCOPE_SECURITY_INFORMATION)
+        a |= ACCESS_SYSTEM_SECURITY;
+    return a;
+}
+
+/* Every right in needed is granted to the handle (unless kernel mode). */
+static NTSTATUS begin_all(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
+                          struct io_file **out)
+{
+    ACCESS_MASK granted = 0;
+    NTSTATUS status = begin_granted(sys, handle, 0, 0, out, &granted);
+    if (NT_SUCCESS(status) && (granted & needed) != needed) {
+        file_unref(*out);
+        *out = NULL;
+        status = STATUS_ACCESS_DENIED;
+    }
+    return status;
+}
+
+NTSTATUS fltsim_io_query_security(fltsim_system *sys, HANDLE handle, ULONG security_information,
+                                  void *buffer, ULONG length, IO_STATUS_BLOCK *iosb)
+{
+    struct io_file *file = NULL;
+    NTSTATUS status =
+        buffer == NULL && length != 0
+            ? STATUS_INVALID_PARAMETER
+            : begin_all(sys, handle, security_access(security_information, false), &file);
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_QUERY_SECURITY;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    req.parameters.QuerySecurity.SecurityInformation = security_information;
+    req.parameters.QuerySecurity.Length = length;
+    req.parameters.QuerySecurity.SecurityBuffer = buffer;
+    status = dispatch(file, &req, 0, iosb);
+    file_unref(file);
+    if (status == STATUS_BUFFER_OVERFLOW) {
+        /* NtQuerySecurityObject reports the length needed this way. */
+        status = STATUS_BUFFER_TOO_SMALL;
+        set_iosb(iosb, status, req.io_status.Information);
+    }
+    return status;
+}
+
+NTSTATUS fltsim_io_set_security(fltsim_system *sys, HANDLE handle, ULONG security_information,
+                                const void *descriptor, ULONG length, IO_STATUS_BLOCK *iosb)
+{
+    struct io_file *file = NULL;
+    NTSTATUS status = !fltsim__security_descriptor_valid(descriptor, length)
+                          ? STATUS_INVALID_SECURITY_DESCR
+                          : begin_all(sys, handle, security_access(security_information, true),
+                                      &file);
+    void *captured = NULL;
+    if (NT_SUCCESS(status) && (captured = malloc(length)) == NULL) {
+        file_unref(file);
+        status = STATUS_INSUFFICIENT_RESOURCES;
+    }
+    if (!NT_SUCCESS(status)) {
+        set_iosb(iosb, status, 0);
+        return status;
+    }
+    memcpy(captured, descriptor, length);
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_SET_SECURITY;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    req.parameters.SetSecurity.SecurityInformation = security_information;
+    req.parameters.SetSecurity.SecurityDescriptor = captured;
+    status = dispatch(file, &req, 0, iosb);
+    free(captured);
+    file_unref(file);
+    return status;
 }

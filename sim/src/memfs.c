@@ -149,6 +149,7 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->upname);
     free(n->data);
     free(n->children);
+    fltsim__fs_locks_free(&n->locks);
     n->magic = 0;
     free(n);
 }
@@ -345,6 +346,33 @@ void fltsim_memfs_destroy(struct fltsim_memfs *fs)
 /* Entry points                                                              */
 /* ------------------------------------------------------------------------- */
 
+/* Lock control, file-system controls, EAs and security: the shared NTFS
+ * rules (fs_shared.h) on an open file object. Locks are a file's only. */
+static NTSTATUS other_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
+                          ULONG_PTR *information)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
+    if (ccb == NULL)
+        return STATUS_INVALID_PARAMETER;
+    switch (iopb->MajorFunction) {
+    case IRP_MJ_LOCK_CONTROL:
+        if (ccb->node->kind != MEMFS_FILE)
+            return STATUS_INVALID_DEVICE_REQUEST;
+        if (ccb->cleaned_up)
+            return STATUS_FILE_CLOSED;
+        return fltsim__fs_lock_control(&ccb->node->locks, data);
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+        return fltsim__fs_fs_control(data, information);
+    case IRP_MJ_QUERY_EA:
+        return fltsim__fs_query_ea(data, information);
+    case IRP_MJ_QUERY_SECURITY:
+        return fltsim__fs_query_security(data, information);
+    default: /* IRP_MJ_SET_SECURITY */
+        return fltsim__fs_set_security(data);
+    }
+}
+
 static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
 {
     struct fltsim_memfs *fs = ctx;
@@ -370,6 +398,9 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
             status = STATUS_INVALID_PARAMETER;
             break;
         }
+        if (ccb->node->kind == MEMFS_FILE && !ccb->cleaned_up &&
+            !NT_SUCCESS(status = fltsim__fs_lock_check_rw(&ccb->node->locks, data, ccb->node->eof)))
+            break;
         status = fltsim__memfs_read(fs, iopb->TargetFileObject, ccb, iopb->IrpFlags,
                                     iopb->Parameters.Read.ByteOffset, iopb->Parameters.Read.Length,
                                     iopb->Parameters.Read.ReadBuffer, &information);
@@ -380,6 +411,9 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
             status = STATUS_INVALID_PARAMETER;
             break;
         }
+        if (ccb->node->kind == MEMFS_FILE && !ccb->cleaned_up &&
+            !NT_SUCCESS(status = fltsim__fs_lock_check_rw(&ccb->node->locks, data, ccb->node->eof)))
+            break;
         status = fltsim__memfs_write(
             fs, iopb->TargetFileObject, ccb, iopb->IrpFlags, iopb->Parameters.Write.ByteOffset,
             iopb->Parameters.Write.Length, iopb->Parameters.Write.WriteBuffer, &information);
@@ -404,6 +438,13 @@ static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     case IRP_MJ_DIRECTORY_CONTROL:
         status = fltsim__memfs_directory_control_irp(fs, data, &information);
+        break;
+    case IRP_MJ_LOCK_CONTROL:
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+    case IRP_MJ_QUERY_EA:
+    case IRP_MJ_QUERY_SECURITY:
+    case IRP_MJ_SET_SECURITY:
+        status = other_irp(fs, data, &information);
         break;
     case IRP_MJ_FLUSH_BUFFERS:
         /* Nothing is cached between memfs and its storage, so a flush has
@@ -450,7 +491,8 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         handled = TRUE;
         break;
     case IRP_MJ_READ:
-        if (n->kind != MEMFS_FILE)
+        /* A lock conflict takes the IRP path, which fails it (FsRtlCopyRead). */
+        if (n->kind != MEMFS_FILE || !NT_SUCCESS(fltsim__fs_lock_check_rw(&n->locks, data, n->eof)))
             break;
         /* Fast I/O carries no IRP flags: it is cached, never paging. */
         status = fltsim__memfs_read(fs, fo, ccb, 0, iopb->Parameters.Read.ByteOffset,
@@ -460,7 +502,8 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     case IRP_MJ_WRITE: {
         /* Extending a file takes the IRP path. */
-        if (n->kind != MEMFS_FILE || !fltsim__fs_fast_write_fits(data, n->eof))
+        if (n->kind != MEMFS_FILE || !fltsim__fs_fast_write_fits(data, n->eof) ||
+            !NT_SUCCESS(fltsim__fs_lock_check_rw(&n->locks, data, n->eof)))
             break;
         status = fltsim__memfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
                                      iopb->Parameters.Write.Length,
@@ -478,7 +521,14 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
             iopb->Parameters.QueryFileInformation.Length, &information);
         handled = TRUE;
         break;
-    default:
+    case IRP_MJ_LOCK_CONTROL:
+        /* FastIoLock and the FastIoUnlock* routines (FsRtlFastLock ...). */
+        if (n->kind != MEMFS_FILE)
+            break;
+        status = fltsim__fs_lock_control(&n->locks, data);
+        handled = TRUE;
+        break;
+    default: /* device control, IRP_MJ_NETWORK_QUERY_OPEN ...: declined, as NTFS */
         break;
     }
 out:
@@ -494,19 +544,16 @@ static NTSTATUS memfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
 {
     struct fltsim_memfs *fs = ctx;
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    NTSTATUS status = STATUS_SUCCESS;
+    NTSTATUS status;
 
     uv_mutex_lock(&fs->lock);
-    if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION ||
-        iopb->MajorFunction == IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION) {
-        /* memfs has no resources to hold: the count only checks that
-         * acquires and releases pair up. Other requests are not blocked. */
-        struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-        if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
-            status = STATUS_INVALID_PARAMETER;
-        else
-            status = fltsim__fs_section_sync(iopb->MajorFunction, &ccb->node->section_acquires);
-    }
+    /* memfs has no resources to hold: the counts only check that acquires
+     * and releases pair up. Other requests are not blocked. */
+    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
+    if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
+        status = STATUS_INVALID_PARAMETER;
+    else
+        status = fltsim__fs_filter_callback(data, &ccb->node->acquires, &ccb->node->share);
     uv_mutex_unlock(&fs->lock);
 
     data->IoStatus.Status = status;

@@ -262,6 +262,7 @@ static void do_cleanup(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_cc
     struct memfs_node *n = ccb->node;
 
     fltsim__fs_share_remove(&n->share, &ccb->share);
+    fltsim__fs_locks_release_file(&n->locks, fo);
     /* NTFS accepts FILE_DELETE_ON_CLOSE on a non-empty directory at create
      * and then silently does not delete it here. */
     if (ccb->delete_on_close && n->kind != MEMFS_VOLUME && n != fs->root && !n->unlinked &&

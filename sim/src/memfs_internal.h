@@ -53,7 +53,8 @@ struct memfs_node {
     BOOLEAN delete_pending;
     BOOLEAN unlinked;
     struct fltsim__fs_share share; /* IoCheckShareAccess's counters */
-    ULONG section_acquires;        /* IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION not yet released */
+    struct fltsim__fs_acquires acquires; /* FS-filter acquires not yet released */
+    struct fltsim__fs_locks locks;       /* byte-range locks (files) */
     SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
 };
 

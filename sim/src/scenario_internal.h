@@ -105,7 +105,20 @@ enum sc_op {
     SC_OP_ACQUIRE_FOR_SECTION_SYNC,
     SC_OP_RELEASE_FOR_SECTION_SYNC,
     SC_OP_MAP_SECTION,
-    SC_OP_CLOSE
+    SC_OP_CLOSE,
+    SC_OP_QUERY_OPEN,
+    SC_OP_QUERY_VOLUME_INFORMATION,
+    SC_OP_LOCK,
+    SC_OP_UNLOCK,
+    SC_OP_FS_CONTROL,
+    SC_OP_DEVICE_CONTROL,
+    SC_OP_QUERY_EA,
+    SC_OP_QUERY_SECURITY,
+    SC_OP_SET_SECURITY,
+    SC_OP_ACQUIRE_FOR_MOD_WRITE,
+    SC_OP_RELEASE_FOR_MOD_WRITE,
+    SC_OP_ACQUIRE_FOR_CC_FLUSH,
+    SC_OP_RELEASE_FOR_CC_FLUSH
 };
 
 /* Read/write flags beyond FLTSIM_IO_*: IoSetTopLevelIrp around the call. */
@@ -151,6 +164,15 @@ struct sc_step {
     ULONG64 value; /* set_information's field, delete's flag, sync type */
     ULONG protection;
     bool replace, restart, single;
+    /* lock, unlock, controls, security */
+    LONGLONG range_length;      /* lock, unlock */
+    ULONG key;                  /* lock, unlock */
+    bool fail_immediately;      /* lock */
+    bool exclusive;             /* lock */
+    UCHAR minor;                /* unlock: IRP_MN_UNLOCK_* */
+    ULONG code;                 /* fs_control, device_control */
+    ULONG in_length;            /* fs_control, device_control (output: length) */
+    ULONG security_information; /* query_security, set_security */
 
     /* control steps */
     size_t filter; /* load, unload, attach, detach, complete_pended */

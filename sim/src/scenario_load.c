@@ -602,12 +602,57 @@ static const struct name_value io_flag_names[] = {{"noncached", FLTSIM_IO_NONCAC
                                                   {"paging", FLTSIM_IO_PAGING},
                                                   {"sync_paging", FLTSIM_IO_SYNC_PAGING},
                                                   {"fast", FLTSIM_IO_FAST},
+                                                  {"fast_only", FLTSIM_IO_FAST_ONLY},
                                                   {"kernel_mode", FLTSIM_IO_KERNEL_MODE},
                                                   {"top_level_irp", SC_FLAG_TOP_LEVEL_IRP},
                                                   {NULL, 0}};
 
 static const struct name_value kernel_flag_names[] = {{"kernel_mode", FLTSIM_IO_KERNEL_MODE},
+                                                      {"fast", FLTSIM_IO_FAST},
+                                                      {"fast_only", FLTSIM_IO_FAST_ONLY},
                                                       {NULL, 0}};
+
+static const struct name_value query_open_class_names[] = {
+    {"FileBasicInformation", FileBasicInformation},
+    {"FileNetworkOpenInformation", FileNetworkOpenInformation},
+    {NULL, 0}};
+
+static const struct name_value volume_class_names[] = {
+    {"FileFsVolumeInformation", FileFsVolumeInformation},
+    {"FileFsSizeInformation", FileFsSizeInformation},
+    {"FileFsDeviceInformation", FileFsDeviceInformation},
+    {"FileFsAttributeInformation", FileFsAttributeInformation},
+    {"FileFsFullSizeInformation", FileFsFullSizeInformation},
+    {NULL, 0}};
+
+static const struct name_value unlock_minor_names[] = {{"single", IRP_MN_UNLOCK_SINGLE},
+                                                       {"all", IRP_MN_UNLOCK_ALL},
+                                                       {"by_key", IRP_MN_UNLOCK_ALL_BY_KEY},
+                                                       {NULL, 0}};
+
+/* Control codes by name; any other code is given as a number. */
+static const struct name_value control_code_names[] = {
+    {"FSCTL_REQUEST_OPLOCK_LEVEL_1", FSCTL_REQUEST_OPLOCK_LEVEL_1},
+    {"FSCTL_REQUEST_OPLOCK_LEVEL_2", FSCTL_REQUEST_OPLOCK_LEVEL_2},
+    {"FSCTL_REQUEST_BATCH_OPLOCK", FSCTL_REQUEST_BATCH_OPLOCK},
+    {"FSCTL_REQUEST_FILTER_OPLOCK", FSCTL_REQUEST_FILTER_OPLOCK},
+    {"FSCTL_IS_VOLUME_MOUNTED", FSCTL_IS_VOLUME_MOUNTED},
+    {"FSCTL_GET_REPARSE_POINT", FSCTL_GET_REPARSE_POINT},
+    /* CTL_CODE(MOUNTDEVCONTROLTYPE 'M', 2, METHOD_BUFFERED, FILE_ANY_ACCESS) */
+    {"IOCTL_MOUNTDEV_QUERY_DEVICE_NAME", 0x004D0008},
+    {NULL, 0}};
+
+static const struct name_value security_names[] = {
+    {"OWNER", OWNER_SECURITY_INFORMATION},
+    {"GROUP", GROUP_SECURITY_INFORMATION},
+    {"DACL", DACL_SECURITY_INFORMATION},
+    {"SACL", SACL_SECURITY_INFORMATION},
+    {"LABEL", LABEL_SECURITY_INFORMATION},
+    {"ATTRIBUTE", ATTRIBUTE_SECURITY_INFORMATION},
+    {"SCOPE", SCOPE_SECURITY_INFORMATION},
+    {"PROCESS_TRUST_LABEL", PROCESS_TRUST_LABEL_SECURITY_INFORMATION},
+    {"BACKUP", BACKUP_SECURITY_INFORMATION},
+    {NULL, 0}};
 
 /* Query classes with their default length (0: variable, 4096). */
 static const struct name_value query_class_names[] = {
@@ -703,6 +748,22 @@ static const char *const query_dir_keys[] = {COMMON_KEYS, "handle", "class",  "p
 static const char *const handle_keys[] = {COMMON_KEYS, "handle", NULL};
 static const char *const acquire_keys[] = {COMMON_KEYS, "handle", "sync_type", "protection", NULL};
 static const char *const map_keys[] = {COMMON_KEYS, "handle", "protection", NULL};
+static const char *const query_open_keys[] = {COMMON_KEYS, "path", "class", NULL};
+static const char *const query_volume_keys[] = {COMMON_KEYS, "handle", "class", "length", NULL};
+static const char *const lock_keys[] = {COMMON_KEYS, "handle",           "offset",    "length",
+                                        "key",       "fail_immediately", "exclusive", "flags",
+                                        NULL};
+static const char *const unlock_keys[] = {COMMON_KEYS, "handle", "minor", "offset",
+                                          "length",    "key",    "flags", NULL};
+static const char *const fs_control_keys[] = {COMMON_KEYS, "handle", "code", "in_length",
+                                              "out_length", NULL};
+static const char *const device_control_keys[] = {COMMON_KEYS,  "handle", "code", "in_length",
+                                                  "out_length", "flags",  NULL};
+static const char *const query_ea_keys[] = {COMMON_KEYS, "handle", "length", "restart", NULL};
+static const char *const query_security_keys[] = {COMMON_KEYS, "handle", "information", "length",
+                                                  NULL};
+static const char *const set_security_keys[] = {COMMON_KEYS, "handle", "information", NULL};
+static const char *const mod_write_keys[] = {COMMON_KEYS, "handle", "ending_offset", NULL};
 
 static const struct {
     const char *name;
@@ -721,7 +782,20 @@ static const struct {
            {"acquire_for_section_sync", SC_OP_ACQUIRE_FOR_SECTION_SYNC, acquire_keys},
            {"release_for_section_sync", SC_OP_RELEASE_FOR_SECTION_SYNC, handle_keys},
            {"map_section", SC_OP_MAP_SECTION, map_keys},
-           {"close", SC_OP_CLOSE, handle_keys}};
+           {"close", SC_OP_CLOSE, handle_keys},
+           {"query_open", SC_OP_QUERY_OPEN, query_open_keys},
+           {"query_volume_information", SC_OP_QUERY_VOLUME_INFORMATION, query_volume_keys},
+           {"lock", SC_OP_LOCK, lock_keys},
+           {"unlock", SC_OP_UNLOCK, unlock_keys},
+           {"fs_control", SC_OP_FS_CONTROL, fs_control_keys},
+           {"device_control", SC_OP_DEVICE_CONTROL, device_control_keys},
+           {"query_ea", SC_OP_QUERY_EA, query_ea_keys},
+           {"query_security", SC_OP_QUERY_SECURITY, query_security_keys},
+           {"set_security", SC_OP_SET_SECURITY, set_security_keys},
+           {"acquire_for_mod_write", SC_OP_ACQUIRE_FOR_MOD_WRITE, mod_write_keys},
+           {"release_for_mod_write", SC_OP_RELEASE_FOR_MOD_WRITE, handle_keys},
+           {"acquire_for_cc_flush", SC_OP_ACQUIRE_FOR_CC_FLUSH, handle_keys},
+           {"release_for_cc_flush", SC_OP_RELEASE_FOR_CC_FLUSH, handle_keys}};
 
 #define ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1307,6 +1381,114 @@ static bool load_step_expect(struct ld *ld, yaml_node_t *node, struct sc_step *s
     return true;
 }
 
+/* An unsigned number that fits a LONGLONG. */
+static bool get_longlong(struct ld *ld, yaml_node_t *n, const char *key, LONGLONG *out)
+{
+    ULONG64 v;
+    if (!get_uint(ld, n, key, INT64_MAX, &v))
+        return false;
+    *out = (LONGLONG)v;
+    return true;
+}
+
+/* The operations added for capture replay (io.h): query_open, volume
+ * information, locks, controls, EAs, security, mod-write. */
+static bool load_more_io(struct ld *ld, yaml_node_t *m, struct sc_step *s, const char *where)
+{
+    yaml_node_t *n;
+    ULONG64 v;
+    if (s->op != SC_OP_QUERY_OPEN && !use_handle(ld, m, s))
+        return false;
+    switch (s->op) {
+    case SC_OP_QUERY_OPEN:
+        if (!require(ld, m, "path", where, &n) || !get_wstring(ld, n, "path", &s->path))
+            return false;
+        v = FileNetworkOpenInformation;
+        if ((n = get(ld, m, "class")) != NULL &&
+            !get_enum(ld, n, "class", "query_open class", query_open_class_names, &v))
+            return false;
+        s->info_class = (FILE_INFORMATION_CLASS)v;
+        s->length = v == FileBasicInformation ? sizeof(FILE_BASIC_INFORMATION)
+                                              : sizeof(FILE_NETWORK_OPEN_INFORMATION);
+        return true;
+    case SC_OP_QUERY_VOLUME_INFORMATION:
+        if (!require(ld, m, "class", where, &n) ||
+            !get_enum(ld, n, "class", "volume information class", volume_class_names, &v))
+            return false;
+        s->info_class = (FILE_INFORMATION_CLASS)v;
+        s->length = 512;
+        return (n = get(ld, m, "length")) == NULL || get_ulong(ld, n, "length", &s->length);
+    case SC_OP_LOCK:
+    case SC_OP_UNLOCK:
+        s->fail_immediately = s->exclusive = true;
+        s->minor = s->op == SC_OP_LOCK ? IRP_MN_LOCK : IRP_MN_UNLOCK_SINGLE;
+        if ((n = get(ld, m, "minor")) != NULL) {
+            if (!get_enum(ld, n, "minor", "unlock minor", unlock_minor_names, &v))
+                return false;
+            s->minor = (UCHAR)v;
+        }
+        if (s->minor == IRP_MN_LOCK || s->minor == IRP_MN_UNLOCK_SINGLE) {
+            if (!require(ld, m, "offset", where, &n) || !get_longlong(ld, n, "offset", &s->offset) ||
+                !require(ld, m, "length", where, &n) ||
+                !get_longlong(ld, n, "length", &s->range_length))
+                return false;
+        } else {
+            static const char *const ranged[] = {"offset", "length"};
+            for (size_t i = 0; i < 2; i++)
+                if ((n = get(ld, m, ranged[i])) != NULL)
+                    return fail(ld, n,
+                                "'%s' does not apply to an unlock of every lock; expected it "
+                                "only with minor: single",
+                                ranged[i]);
+        }
+        if ((n = get(ld, m, "key")) != NULL && !get_ulong(ld, n, "key", &s->key))
+            return false;
+        if ((n = get(ld, m, "fail_immediately")) != NULL &&
+            !get_bool(ld, n, "fail_immediately", &s->fail_immediately))
+            return false;
+        if ((n = get(ld, m, "exclusive")) != NULL && !get_bool(ld, n, "exclusive", &s->exclusive))
+            return false;
+        return (n = get(ld, m, "flags")) == NULL ||
+               get_flags(ld, n, "flags", "I/O flag", kernel_flag_names, &s->flags);
+    case SC_OP_FS_CONTROL:
+    case SC_OP_DEVICE_CONTROL:
+        if (!require(ld, m, "code", where, &n) || !want_scalar(ld, n, "code"))
+            return false;
+        if (is_plain(n) && parse_uint(text_of(n), &v)) {
+            if (v > 0xFFFFFFFFull)
+                return fail(ld, n, "code %s is too large; expected a 32-bit control code",
+                            text_of(n));
+        } else if (!get_enum(ld, n, "code", "control code", control_code_names, &v)) {
+            return false;
+        }
+        s->code = (ULONG)v;
+        if ((n = get(ld, m, "in_length")) != NULL && !get_ulong(ld, n, "in_length", &s->in_length))
+            return false;
+        if ((n = get(ld, m, "out_length")) != NULL && !get_ulong(ld, n, "out_length", &s->length))
+            return false;
+        if (s->in_length > (1u << 20) || s->length > (1u << 20))
+            return fail(ld, m, "control buffers are limited to 1048576 bytes; expected less");
+        return (n = get(ld, m, "flags")) == NULL ||
+               get_flags(ld, n, "flags", "I/O flag", kernel_flag_names, &s->flags);
+    case SC_OP_QUERY_EA:
+        s->length = 4096;
+        if ((n = get(ld, m, "length")) != NULL && !get_ulong(ld, n, "length", &s->length))
+            return false;
+        return (n = get(ld, m, "restart")) == NULL || get_bool(ld, n, "restart", &s->restart);
+    case SC_OP_QUERY_SECURITY:
+    case SC_OP_SET_SECURITY:
+        if (!require(ld, m, "information", where, &n) ||
+            !get_flags(ld, n, "information", "security information", security_names,
+                       &s->security_information))
+            return false;
+        s->length = 4096;
+        return (n = get(ld, m, "length")) == NULL || get_ulong(ld, n, "length", &s->length);
+    default: /* SC_OP_ACQUIRE_FOR_MOD_WRITE */
+        return (n = get(ld, m, "ending_offset")) == NULL ||
+               get_longlong(ld, n, "ending_offset", &s->offset);
+    }
+}
+
 static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_node_t *opn)
 {
     yaml_node_t *n;
@@ -1317,7 +1499,7 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
         if (strcmp(ops[i].name, text_of(opn)) == 0)
             which = i;
     if (which == ARRAY_COUNT(ops)) {
-        char names[512] = "";
+        char names[1024] = "";
         size_t used = 0;
         for (size_t i = 0; i < ARRAY_COUNT(ops) && used < sizeof(names); i++)
             used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
@@ -1539,7 +1721,23 @@ static bool load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_
     }
     case SC_OP_FLUSH:
     case SC_OP_RELEASE_FOR_SECTION_SYNC:
+    case SC_OP_RELEASE_FOR_MOD_WRITE:
+    case SC_OP_ACQUIRE_FOR_CC_FLUSH:
+    case SC_OP_RELEASE_FOR_CC_FLUSH:
         if (!use_handle(ld, m, s))
+            return false;
+        break;
+    case SC_OP_QUERY_OPEN:
+    case SC_OP_QUERY_VOLUME_INFORMATION:
+    case SC_OP_LOCK:
+    case SC_OP_UNLOCK:
+    case SC_OP_FS_CONTROL:
+    case SC_OP_DEVICE_CONTROL:
+    case SC_OP_QUERY_EA:
+    case SC_OP_QUERY_SECURITY:
+    case SC_OP_SET_SECURITY:
+    case SC_OP_ACQUIRE_FOR_MOD_WRITE:
+        if (!load_more_io(ld, m, s, where))
             return false;
         break;
     case SC_OP_CLOSE:

@@ -484,6 +484,90 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         if (NT_SUCCESS(status))
             handle_set(run, s->handle, NULL);
         break;
+    case SC_OP_QUERY_OPEN:
+        status = fltsim_io_query_open(sys, s->path, s->info_class, r->buffer, s->length, &iosb);
+        break;
+    case SC_OP_QUERY_VOLUME_INFORMATION:
+        status = fltsim_io_query_volume_information(sys, h, r->buffer, s->length,
+                                                    (FS_INFORMATION_CLASS)s->info_class, &iosb);
+        break;
+    case SC_OP_LOCK:
+        status = fltsim_io_lock(sys, h, s->offset, s->range_length, s->key, s->fail_immediately,
+                                s->exclusive, s->flags, &iosb);
+        break;
+    case SC_OP_UNLOCK:
+        status = fltsim_io_unlock(sys, h, s->minor, s->offset, s->range_length, s->key, s->flags,
+                                  &iosb);
+        break;
+    case SC_OP_FS_CONTROL:
+    case SC_OP_DEVICE_CONTROL: {
+        /* The input is zeros of in_length bytes: the two controls memfs and
+         * hostfs answer read none. */
+        void *in = calloc(1, s->in_length ? s->in_length : 1);
+        if (in == NULL) {
+            status = STATUS_INSUFFICIENT_RESOURCES;
+            break;
+        }
+        status = s->op == SC_OP_FS_CONTROL
+                     ? fltsim_io_fs_control(sys, h, s->code, in, s->in_length, r->buffer,
+                                            s->length, &iosb)
+                     : fltsim_io_device_control(sys, h, s->code, in, s->in_length, r->buffer,
+                                                s->length, s->flags, &iosb);
+        free(in);
+        break;
+    }
+    case SC_OP_QUERY_EA:
+        status = fltsim_io_query_ea(sys, h, r->buffer, s->length, (BOOLEAN)s->restart, &iosb);
+        break;
+    case SC_OP_QUERY_SECURITY:
+        status = fltsim_io_query_security(sys, h, s->security_information, r->buffer, s->length,
+                                          &iosb);
+        break;
+    case SC_OP_SET_SECURITY: {
+        /* A minimal valid self-relative descriptor: the owner and group SIDs
+         * asked for (S-1-5-32-544, S-1-5-18), an empty DACL when asked for. */
+        UCHAR sd[64];
+        SECURITY_DESCRIPTOR_RELATIVE hdr;
+        static const UCHAR owner[] = {1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0};
+        static const UCHAR group[] = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
+        ULONG size = sizeof(hdr);
+        memset(sd, 0, sizeof(sd));
+        memset(&hdr, 0, sizeof(hdr));
+        hdr.Revision = SECURITY_DESCRIPTOR_REVISION;
+        hdr.Control = SE_SELF_RELATIVE;
+        if (s->security_information & OWNER_SECURITY_INFORMATION) {
+            hdr.Owner = size;
+            memcpy(sd + size, owner, sizeof(owner));
+            size += sizeof(owner);
+        }
+        if (s->security_information & GROUP_SECURITY_INFORMATION) {
+            hdr.Group = size;
+            memcpy(sd + size, group, sizeof(group));
+            size += sizeof(group);
+        }
+        if (s->security_information & DACL_SECURITY_INFORMATION) {
+            ACL acl = {.AclRevision = 2, .AclSize = sizeof(ACL)};
+            hdr.Control |= SE_DACL_PRESENT;
+            hdr.Dacl = size;
+            memcpy(sd + size, &acl, sizeof(acl));
+            size += sizeof(acl);
+        }
+        memcpy(sd, &hdr, sizeof(hdr));
+        status = fltsim_io_set_security(sys, h, s->security_information, sd, size, &iosb);
+        break;
+    }
+    case SC_OP_ACQUIRE_FOR_MOD_WRITE:
+        status = fltsim_io_acquire_for_mod_write(sys, h, s->offset);
+        break;
+    case SC_OP_RELEASE_FOR_MOD_WRITE:
+        status = fltsim_io_release_for_mod_write(sys, h);
+        break;
+    case SC_OP_ACQUIRE_FOR_CC_FLUSH:
+        status = fltsim_io_acquire_for_cc_flush(sys, h);
+        break;
+    case SC_OP_RELEASE_FOR_CC_FLUSH:
+        status = fltsim_io_release_for_cc_flush(sys, h);
+        break;
     }
     r->status = status;
     r->information = iosb.Information;
@@ -566,7 +650,8 @@ static void check_bytes(struct run *run, size_t i, const char *what, const struc
 }
 
 /* Whether status is one an extra fault of the run injects (its status, or
- * its kind's default), or STATUS_INSUFFICIENT_RESOURCES (a failed allocation
+ * its kind's default, or for a file-system fault the refusal of a fast-I/O
+ * request), or STATUS_INSUFFICIENT_RESOURCES (a failed allocation
  * propagated). */
 static bool injected_status(const struct run *run, NTSTATUS status)
 {
@@ -581,6 +666,10 @@ static bool injected_status(const struct run *run, NTSTATUS status)
                 : f->kind == FLTSIM_FAULT_FS            ? STATUS_IO_DEVICE_ERROR
                                                         : STATUS_INSUFFICIENT_RESOURCES;
         if (status == s)
+            return true;
+        /* A file-system fault on a fast-I/O request declines it (faultfs.h):
+         * a fast_only step then sees the refusal. */
+        if (f->kind == FLTSIM_FAULT_FS && status == STATUS_FLT_DISALLOW_FAST_IO)
             return true;
     }
     return false;
@@ -1141,8 +1230,12 @@ static bool alloc_run(struct run *run)
         KeInitializeEvent(&run->steps[i].done, NotificationEvent, FALSE);
         run->steps[i].run = run;
         size_t size = 0;
-        if (s->kind == SC_STEP_IO && (s->op == SC_OP_READ || s->op == SC_OP_QUERY_INFORMATION ||
-                                      s->op == SC_OP_QUERY_DIRECTORY))
+        if (s->kind == SC_STEP_IO &&
+            (s->op == SC_OP_READ || s->op == SC_OP_QUERY_INFORMATION ||
+             s->op == SC_OP_QUERY_DIRECTORY || s->op == SC_OP_QUERY_OPEN ||
+             s->op == SC_OP_QUERY_VOLUME_INFORMATION || s->op == SC_OP_FS_CONTROL ||
+             s->op == SC_OP_DEVICE_CONTROL || s->op == SC_OP_QUERY_EA ||
+             s->op == SC_OP_QUERY_SECURITY))
             size = s->length;
         run->steps[i].buffer = calloc(1, size ? size : 1);
         run->steps[i].buffer_size = size;

@@ -23,6 +23,12 @@ bool fltsim__file_info_named(FILE_INFORMATION_CLASS info_class);
  * a class that is not one. Cannot fail. */
 ULONG fltsim__directory_entry_fixed_size(FILE_INFORMATION_CLASS info_class);
 
+/* TRUE when d[0..length) is a valid self-relative security descriptor
+ * (RtlValidRelativeSecurityDescriptor): revision 1, SE_SELF_RELATIVE, and
+ * every part present lies inside with a valid SID or ACL header (defined in
+ * fs_shared.c). Cannot fail. */
+bool fltsim__security_descriptor_valid(const void *d, ULONG length);
+
 /* Sets fltsim_last_error() for this thread and returns status (defined by
  * the model, fltmgr_model/src/model_internal.h): for sim API calls that fail
  * on their caller's arguments or environment. */

@@ -63,9 +63,12 @@
     X(STATUS_SHARING_VIOLATION, 0xC0000043)                                                        \
     X(STATUS_QUOTA_EXCEEDED, 0xC0000044)                                                           \
     X(STATUS_THREAD_IS_TERMINATING, 0xC000004B)                                                    \
+    X(STATUS_NO_EAS_ON_FILE, 0xC0000052)                                                           \
     X(STATUS_FILE_LOCK_CONFLICT, 0xC0000054)                                                       \
     X(STATUS_LOCK_NOT_GRANTED, 0xC0000055)                                                         \
     X(STATUS_DELETE_PENDING, 0xC0000056)                                                           \
+    X(STATUS_INVALID_SECURITY_DESCR, 0xC0000079)                                                   \
+    X(STATUS_RANGE_NOT_LOCKED, 0xC000007E)                                                         \
     X(STATUS_DISK_FULL, 0xC000007F)                                                                \
     X(STATUS_INSUFFICIENT_RESOURCES, 0xC000009A)                                                   \
     X(STATUS_MEDIA_WRITE_PROTECTED, 0xC00000A2)                                                    \
@@ -88,6 +91,7 @@
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \
     X(STATUS_VOLUME_DISMOUNTED, 0xC000026E)                                                        \
+    X(STATUS_NOT_A_REPARSE_POINT, 0xC0000275)                                                      \
     X(STATUS_VIRUS_INFECTED, 0xC0000906)                                                           \
     /* filter manager, facility 0x1C (SPEC 11) */                                                  \
     X(STATUS_FLT_NO_HANDLER_DEFINED, 0xC01C0001)                                                   \

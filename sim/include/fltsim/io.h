@@ -28,6 +28,11 @@ extern "C" {
                                             for cached I/O on synchronous file objects;            \
                                             an IRP follows when it is refused */
 #define FLTSIM_IO_KERNEL_MODE 0x00000010 /* RequestorMode KernelMode; no access checks */
+#define FLTSIM_IO_FAST_ONLY                                                                        \
+    0x00000020 /* read, write, query_information, device_control, lock:                            \
+                  try the fast I/O path only; STATUS_FLT_DISALLOW_FAST_IO when the file system     \
+                  (or a filter) refuses it; no IRP follows (a capture records the IRP retry as     \
+                  its own row) */
 
 struct fltsim_create_params {
     /* "C:\\dir\\file", "\\??\\C:\\dir\\file", "\\Device\\HarddiskVolume1\\dir\\file",
@@ -114,12 +119,113 @@ NTSTATUS fltsim_io_flush(fltsim_system *sys, HANDLE handle, IO_STATUS_BLOCK *ios
 
 /* The FS-filter callbacks the memory manager issues around section creation:
  * IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION and its release. map_section does
- * both, as creating an image or data section does. */
+ * both, as creating an image or data section does, and returns the acquire's
+ * status. memfs and hostfs answer SyncTypeCreateSection as NTFS does:
+ * STATUS_FILE_LOCKED_WITH_ONLY_READERS when no open of the file has
+ * FILE_WRITE_DATA or FILE_APPEND_DATA, else STATUS_FILE_LOCKED_WITH_WRITERS
+ * (both success statuses); SyncTypeOther: STATUS_SUCCESS. */
 NTSTATUS fltsim_io_acquire_for_section_sync(fltsim_system *sys, HANDLE handle,
                                             FS_FILTER_SECTION_SYNC_TYPE sync_type,
                                             ULONG page_protection);
 NTSTATUS fltsim_io_release_for_section_sync(fltsim_system *sys, HANDLE handle);
 NTSTATUS fltsim_io_map_section(fltsim_system *sys, HANDLE handle, ULONG page_protection);
+
+/* The FS-filter callbacks of the modified page writer and of the cache
+ * manager's flush: IRP_MJ_ACQUIRE_FOR_MOD_WRITE (EndingOffset points at
+ * ending_offset; the file system's ResourceToRelease is not kept: the release
+ * passes NULL), IRP_MJ_RELEASE_FOR_MOD_WRITE, IRP_MJ_ACQUIRE_FOR_CC_FLUSH and
+ * IRP_MJ_RELEASE_FOR_CC_FLUSH, kernel mode, no access check. memfs and hostfs
+ * answer STATUS_SUCCESS and check only that releases pair with acquires
+ * (STATUS_INVALID_DEVICE_STATE for a release without one). */
+NTSTATUS fltsim_io_acquire_for_mod_write(fltsim_system *sys, HANDLE handle, LONGLONG ending_offset);
+NTSTATUS fltsim_io_release_for_mod_write(fltsim_system *sys, HANDLE handle);
+NTSTATUS fltsim_io_acquire_for_cc_flush(fltsim_system *sys, HANDLE handle);
+NTSTATUS fltsim_io_release_for_cc_flush(fltsim_system *sys, HANDLE handle);
+
+/* IRP_MJ_NETWORK_QUERY_OPEN (fast I/O, NtQueryAttributesFile): FileBasicInformation
+ * or FileNetworkOpenInformation of a path, through a stack-based file object
+ * (SPEC table: never referenced; it is not opened, no create, cleanup or close
+ * is sent, and its FileName is the path below the volume). Fast I/O only:
+ * STATUS_FLT_DISALLOW_FAST_IO when refused (memfs and hostfs refuse it, as NTFS
+ * does in the captures, where every QueryOpen row is FAST IO DISALLOWED); no IRP
+ * fallback (the caller opens the file itself, as the capture's next rows do).
+ * The filters see Parameters.NetworkQueryOpen.NetworkInformation (Irp is NULL:
+ * fltsim has no IRPs); a FileBasicInformation answer is converted from it.
+ * STATUS_INVALID_PARAMETER for another class, STATUS_INFO_LENGTH_MISMATCH for a
+ * short buffer, and the path statuses of fltsim_io_create. */
+NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_CLASS info_class,
+                              void *buffer, ULONG length, IO_STATUS_BLOCK *iosb);
+
+/* NtQueryVolumeInformationFile (IRP_MJ_QUERY_VOLUME_INFORMATION, buffered):
+ * STATUS_INVALID_INFO_CLASS for a class out of range, STATUS_INFO_LENGTH_MISMATCH
+ * below the fixed record of the volume, size, device, attribute and full-size
+ * classes; then the file system's answer. */
+NTSTATUS fltsim_io_query_volume_information(fltsim_system *sys, HANDLE handle, void *buffer,
+                                            ULONG length, FS_INFORMATION_CLASS info_class,
+                                            IO_STATUS_BLOCK *iosb);
+
+/* NtLockFile: IRP_MJ_LOCK_CONTROL / IRP_MN_LOCK with SL_FAIL_IMMEDIATELY and
+ * SL_EXCLUSIVE_LOCK, or, with FLTSIM_IO_FAST (then the IRP when refused) or
+ * FLTSIM_IO_FAST_ONLY, fast I/O (FastIoLock) with FailImmediately and
+ * ExclusiveLock. Parameters.LockControl.ProcessId is NULL (fltsim has no
+ * EPROCESS objects; FltGetRequestorProcessId names the process). The handle
+ * needs FILE_READ_DATA or FILE_WRITE_DATA (else STATUS_ACCESS_DENIED);
+ * STATUS_INVALID_PARAMETER for a negative offset or length or unknown flags.
+ * memfs and hostfs: STATUS_LOCK_NOT_GRANTED for a conflict, also when
+ * fail_immediately is FALSE (waiting locks are not modeled: nothing blocks). */
+NTSTATUS fltsim_io_lock(fltsim_system *sys, HANDLE handle, LONGLONG offset, LONGLONG length,
+                        ULONG key, BOOLEAN fail_immediately, BOOLEAN exclusive, ULONG flags,
+                        IO_STATUS_BLOCK *iosb);
+/* NtUnlockFile (IRP_MN_UNLOCK_SINGLE) and the kernel's IRP_MN_UNLOCK_ALL and
+ * IRP_MN_UNLOCK_ALL_BY_KEY (offset and length unused: Length is NULL), by IRP,
+ * or by fast I/O with FLTSIM_IO_FAST / FLTSIM_IO_FAST_ONLY. Access as
+ * fltsim_io_lock; STATUS_INVALID_PARAMETER for another minor. memfs and hostfs:
+ * STATUS_RANGE_NOT_LOCKED when no lock of this file object, process and key
+ * has exactly this range. Locks also go at the file object's cleanup. */
+NTSTATUS fltsim_io_unlock(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLONG offset,
+                          LONGLONG length, ULONG key, ULONG flags, IO_STATUS_BLOCK *iosb);
+
+/* NtFsControlFile (IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_USER_FS_REQUEST) and
+ * NtDeviceIoControlFile (IRP_MJ_DEVICE_CONTROL). The buffers travel as the
+ * code's method says: METHOD_BUFFERED in one system buffer of
+ * max(in_length, out_length) (output copied back), the others with the
+ * caller's buffers (there are no MDLs: OutputMdlAddress is NULL; direct
+ * methods get a system copy of the input). The handle needs the access the
+ * code names (FILE_READ_ACCESS: FILE_READ_DATA, FILE_WRITE_ACCESS:
+ * FILE_WRITE_DATA), else STATUS_ACCESS_DENIED. Device control takes
+ * FLTSIM_IO_FAST (FastIoDeviceControl first, the IRP when refused),
+ * FLTSIM_IO_FAST_ONLY and FLTSIM_IO_KERNEL_MODE. memfs and hostfs:
+ * FSCTL_GET_REPARSE_POINT is STATUS_NOT_A_REPARSE_POINT, FSCTL_IS_VOLUME_MOUNTED
+ * STATUS_SUCCESS, every other FSCTL and every device control
+ * STATUS_INVALID_DEVICE_REQUEST; fast device control is refused. */
+NTSTATUS fltsim_io_fs_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
+                              ULONG in_length, void *out, ULONG out_length, IO_STATUS_BLOCK *iosb);
+NTSTATUS fltsim_io_device_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
+                                  ULONG in_length, void *out, ULONG out_length, ULONG flags,
+                                  IO_STATUS_BLOCK *iosb);
+
+/* NtQueryEaFile (IRP_MJ_QUERY_EA; SL_RESTART_SCAN with restart_scan; no EA
+ * list, index or single-entry request). The handle needs FILE_READ_EA.
+ * memfs and hostfs store no EAs: STATUS_NO_EAS_ON_FILE. */
+NTSTATUS fltsim_io_query_ea(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                            BOOLEAN restart_scan, IO_STATUS_BLOCK *iosb);
+
+/* NtQuerySecurityObject on a file (IRP_MJ_QUERY_SECURITY). The handle needs
+ * READ_CONTROL, and ACCESS_SYSTEM_SECURITY for SACL_SECURITY_INFORMATION.
+ * A file system's STATUS_BUFFER_OVERFLOW (what the filters see) becomes
+ * STATUS_BUFFER_TOO_SMALL with iosb->Information = the length needed, as
+ * NtQuerySecurityObject reports it. memfs and hostfs answer a fixed
+ * self-relative descriptor: owner S-1-5-32-544, group S-1-5-18, no DACL or SACL
+ * (they keep no ACLs). */
+NTSTATUS fltsim_io_query_security(fltsim_system *sys, HANDLE handle, ULONG security_information,
+                                  void *buffer, ULONG length, IO_STATUS_BLOCK *iosb);
+/* NtSetSecurityObject on a file (IRP_MJ_SET_SECURITY): the descriptor must be
+ * a valid self-relative one of length bytes (STATUS_INVALID_SECURITY_DESCR);
+ * the file system gets a captured copy. The handle needs WRITE_OWNER for
+ * owner, group or label, WRITE_DAC for the DACL, ACCESS_SYSTEM_SECURITY for
+ * the SACL. memfs and hostfs validate it and succeed but store nothing. */
+NTSTATUS fltsim_io_set_security(fltsim_system *sys, HANDLE handle, ULONG security_information,
+                                const void *descriptor, ULONG length, IO_STATUS_BLOCK *iosb);
 
 /* NtClose: STATUS_INVALID_HANDLE for a handle that is not open in the calling
  * simulated process. */
