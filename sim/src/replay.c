@@ -903,6 +903,47 @@ static NTSTATUS issue(struct replay *rp, struct rcall *c)
         return fltsim_io_release_for_section_sync(sys, h);
     case RC_CLOSE:
         return fltsim_io_close(sys, h);
+    case RC_QUERY_OPEN:
+        if (!fltsim__replay_buf_reserve(&rp->io, sizeof(FILE_NETWORK_OPEN_INFORMATION)))
+            return STATUS_INSUFFICIENT_RESOURCES;
+        to_wide(c->path, wide, 1024);
+        return fltsim_io_query_open(sys, wide, (FILE_INFORMATION_CLASS)c->info_class,
+                                    rp->io.data, c->length, &iosb);
+    case RC_QUERY_VOLUME:
+        if (!fltsim__replay_buf_reserve(&rp->io, c->length))
+            return STATUS_INSUFFICIENT_RESOURCES;
+        return fltsim_io_query_volume_information(sys, h, rp->io.data, c->length,
+                                                  (FS_INFORMATION_CLASS)c->info_class, &iosb);
+    case RC_LOCK:
+        return fltsim_io_lock(sys, h, c->offset, c->value, 0, c->fail_immediately, c->exclusive,
+                              c->io_flags, &iosb);
+    case RC_UNLOCK:
+        return fltsim_io_unlock(sys, h, c->minor, c->offset, c->value, 0, c->io_flags, &iosb);
+    case RC_FS_CONTROL:
+    case RC_DEVICE_CONTROL:
+        if (!fltsim__replay_buf_reserve(&rp->io, c->length))
+            return STATUS_INSUFFICIENT_RESOURCES;
+        if (c->kind == RC_FS_CONTROL)
+            return fltsim_io_fs_control(sys, h, c->code, NULL, 0, rp->io.data, c->length, &iosb);
+        return fltsim_io_device_control(sys, h, c->code, NULL, 0, rp->io.data, c->length,
+                                        c->io_flags, &iosb);
+    case RC_QUERY_EA:
+        if (!fltsim__replay_buf_reserve(&rp->io, c->length))
+            return STATUS_INSUFFICIENT_RESOURCES;
+        return fltsim_io_query_ea(sys, h, rp->io.data, c->length, c->restart, &iosb);
+    case RC_QUERY_SECURITY:
+        if (!fltsim__replay_buf_reserve(&rp->io, c->length))
+            return STATUS_INSUFFICIENT_RESOURCES;
+        return fltsim_io_query_security(sys, h, c->security_information, rp->io.data, c->length,
+                                        &iosb);
+    case RC_ACQUIRE_MOD_WRITE:
+        return fltsim_io_acquire_for_mod_write(sys, h, c->value);
+    case RC_RELEASE_MOD_WRITE:
+        return fltsim_io_release_for_mod_write(sys, h);
+    case RC_ACQUIRE_CC_FLUSH:
+        return fltsim_io_acquire_for_cc_flush(sys, h);
+    case RC_RELEASE_CC_FLUSH:
+        return fltsim_io_release_for_cc_flush(sys, h);
     }
     return STATUS_NOT_IMPLEMENTED;
 }
@@ -936,6 +977,11 @@ static ACCESS_MASK implied_access(const struct fltsim_capture_op *op)
         break;
     case IRP_MJ_QUERY_EA:
         a |= FILE_READ_EA;
+        break;
+    case IRP_MJ_LOCK_CONTROL:
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+    case IRP_MJ_DEVICE_CONTROL:
+        a |= FILE_READ_DATA;
         break;
     case IRP_MJ_QUERY_SECURITY:
         a |= READ_CONTROL;
@@ -1101,12 +1147,25 @@ static const char *not_replayable(const struct fltsim_capture_event *ev)
         return NULL;
     case IRP_MJ_READ:
     case IRP_MJ_WRITE:
-        if (is_status(ev, STATUS_FLT_DISALLOW_FAST_IO))
-            return "not replayable yet: a refused fast I/O read or write";
+    case IRP_MJ_LOCK_CONTROL:
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+    case IRP_MJ_DEVICE_CONTROL:
+    case IRP_MJ_QUERY_EA:
+    case IRP_MJ_QUERY_SECURITY:
+    case IRP_MJ_QUERY_VOLUME_INFORMATION:
+    case IRP_MJ_NETWORK_QUERY_OPEN:
+    case IRP_MJ_ACQUIRE_FOR_MOD_WRITE:
+    case IRP_MJ_RELEASE_FOR_MOD_WRITE:
+    case IRP_MJ_ACQUIRE_FOR_CC_FLUSH:
+    case IRP_MJ_RELEASE_FOR_CC_FLUSH:
+        if (op->major == IRP_MJ_FILE_SYSTEM_CONTROL && !(ev->params.present & FLTSIM_CP_CONTROL))
+            return "not replayable: a control without its code";
+        if (op->major == IRP_MJ_DEVICE_CONTROL && !(ev->params.present & FLTSIM_CP_CONTROL))
+            return "not replayable: a control without its code";
+        if (op->major == IRP_MJ_LOCK_CONTROL && op->sub == IRP_MN_UNLOCK_ALL_BY_KEY)
+            return "not replayable: unlock by key (the key is not recorded)";
         return NULL;
     case IRP_MJ_QUERY_INFORMATION:
-        if (is_status(ev, STATUS_FLT_DISALLOW_FAST_IO))
-            return "not replayable yet: a refused fast I/O query";
         if (fltsim__file_info_size((FILE_INFORMATION_CLASS)op->sub) == 0)
             return "not replayable: an information class fltsim does not model";
         return NULL;
@@ -1224,6 +1283,17 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         directory_of_query(ev, dir, sizeof(dir));
         path = dir;
     }
+    if (op->major == IRP_MJ_NETWORK_QUERY_OPEN) {
+        struct rcall q = {.kind = RC_QUERY_OPEN,
+                          .pid = ev->pid,
+                          .tid = ev->tid,
+                          .path = ev->path,
+                          .info_class = FileNetworkOpenInformation,
+                          .length = sizeof(FILE_NETWORK_OPEN_INFORMATION),
+                          .event = ev};
+        record_result(rp, ev, perform(rp, &q));
+        return;
+    }
     if (op->major == IRP_MJ_CLEANUP) {
         struct hlist *l = handles_of(rp, ev->pid, path, false);
         NTSTATUS s = STATUS_SUCCESS;
@@ -1321,10 +1391,70 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
     case IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION:
         c.kind = RC_RELEASE_SECTION;
         break;
+    case IRP_MJ_QUERY_VOLUME_INFORMATION:
+        c.kind = RC_QUERY_VOLUME;
+        c.info_class = (ULONG)op->sub;
+        c.length = (p->present & FLTSIM_CP_LENGTH) ? p->length : 4096;
+        break;
+    case IRP_MJ_LOCK_CONTROL:
+        c.offset = (p->present & FLTSIM_CP_OFFSET) ? p->offset : 0;
+        c.value = (p->present & FLTSIM_CP_LENGTH) ? (LONGLONG)p->length : 0;
+        if (op->sub == IRP_MN_LOCK) {
+            c.kind = RC_LOCK;
+            c.exclusive = (p->present & FLTSIM_CP_LOCK) && p->exclusive;
+            c.fail_immediately = !(p->present & FLTSIM_CP_LOCK) || p->fail_immediately;
+        } else {
+            c.kind = RC_UNLOCK;
+            c.minor = (UCHAR)op->sub;
+        }
+        break;
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+    case IRP_MJ_DEVICE_CONTROL:
+        c.kind = op->major == IRP_MJ_FILE_SYSTEM_CONTROL ? RC_FS_CONTROL : RC_DEVICE_CONTROL;
+        c.code = p->control_code;
+        c.length = (p->present & FLTSIM_CP_LENGTH) ? p->length : 4096;
+        break;
+    case IRP_MJ_QUERY_EA:
+        c.kind = RC_QUERY_EA;
+        c.length = (p->present & FLTSIM_CP_LENGTH) ? p->length : 4096;
+        c.restart = true;
+        break;
+    case IRP_MJ_QUERY_SECURITY:
+        c.kind = RC_QUERY_SECURITY;
+        c.security_information = (p->present & FLTSIM_CP_SECURITY_INFO)
+                                     ? p->security_information
+                                     : OWNER_SECURITY_INFORMATION |
+                                           GROUP_SECURITY_INFORMATION |
+                                           DACL_SECURITY_INFORMATION;
+        /* The recorded length (PML); else a buffer too small when the real
+         * one was (BUFFER OVERFLOW), a page otherwise. */
+        c.length = (p->present & FLTSIM_CP_LENGTH) ? p->length
+                   : is_status(ev, STATUS_BUFFER_OVERFLOW) ? 0
+                                                          : 4096;
+        break;
+    case IRP_MJ_ACQUIRE_FOR_MOD_WRITE:
+        c.kind = RC_ACQUIRE_MOD_WRITE;
+        c.value = (p->present & FLTSIM_CP_ENDING_OFFSET) ? p->ending_offset : 0;
+        break;
+    case IRP_MJ_RELEASE_FOR_MOD_WRITE:
+        c.kind = RC_RELEASE_MOD_WRITE;
+        break;
+    case IRP_MJ_ACQUIRE_FOR_CC_FLUSH:
+        c.kind = RC_ACQUIRE_CC_FLUSH;
+        break;
+    case IRP_MJ_RELEASE_FOR_CC_FLUSH:
+        c.kind = RC_RELEASE_CC_FLUSH;
+        break;
     default:
         fltsim__replay_skip(rp, "not replayable yet: an operation fltsim's I/O API does not issue");
         return;
     }
+    /* A refused fast I/O attempt: the fast path alone (its IRP retry is the
+     * capture's next row). */
+    if (is_status(ev, STATUS_FLT_DISALLOW_FAST_IO) &&
+        (c.kind == RC_READ || c.kind == RC_WRITE || c.kind == RC_QUERY_INFO ||
+         c.kind == RC_LOCK || c.kind == RC_UNLOCK || c.kind == RC_DEVICE_CONTROL))
+        c.io_flags |= FLTSIM_IO_FAST_ONLY;
     NTSTATUS status = perform(rp, &c);
     if (c.kind == RC_QUERY_DIR &&
         (status == STATUS_NO_MORE_FILES || status == STATUS_NO_SUCH_FILE))

@@ -162,6 +162,30 @@ static const char *op_name(enum rcall_kind k)
         return "release_for_section_sync";
     case RC_CLOSE:
         return "close";
+    case RC_QUERY_OPEN:
+        return "query_open";
+    case RC_QUERY_VOLUME:
+        return "query_volume_information";
+    case RC_LOCK:
+        return "lock";
+    case RC_UNLOCK:
+        return "unlock";
+    case RC_FS_CONTROL:
+        return "fs_control";
+    case RC_DEVICE_CONTROL:
+        return "device_control";
+    case RC_QUERY_EA:
+        return "query_ea";
+    case RC_QUERY_SECURITY:
+        return "query_security";
+    case RC_ACQUIRE_MOD_WRITE:
+        return "acquire_for_mod_write";
+    case RC_RELEASE_MOD_WRITE:
+        return "release_for_mod_write";
+    case RC_ACQUIRE_CC_FLUSH:
+        return "acquire_for_cc_flush";
+    case RC_RELEASE_CC_FLUSH:
+        return "release_for_cc_flush";
     }
     return "?";
 }
@@ -182,6 +206,10 @@ static void io_flags(FILE *out, ULONG f)
     }
     if (f & FLTSIM_IO_SYNC_PAGING) {
         fprintf(out, "%ssync_paging", sep);
+        sep = ", ";
+    }
+    if (f & FLTSIM_IO_FAST_ONLY) {
+        fprintf(out, "%sfast_only", sep);
         sep = ", ";
     }
     fputs("]\n", out);
@@ -212,7 +240,11 @@ void fltsim__replay_import_call(struct replay *rp, const struct rcall *c)
                                      : "a handle the capture left open");
     }
     fprintf(out, "  - op: %s\n    thread: %s\n", op_name(c->kind), tname);
-    if (c->kind == RC_CREATE) {
+    if (c->kind == RC_QUERY_OPEN) {
+        fputs("    path: ", out);
+        quoted(out, c->path);
+        fprintf(out, "\n    class: %u\n", (unsigned)c->info_class);
+    } else if (c->kind == RC_CREATE) {
         fputs("    path: ", out);
         quoted(out, c->path);
         fputc('\n', out);
@@ -245,6 +277,43 @@ void fltsim__replay_import_call(struct replay *rp, const struct rcall *c)
     case RC_QUERY_INFO:
         fprintf(out, "    class: %u\n    length: %u\n", (unsigned)c->info_class,
                 (unsigned)c->length);
+        io_flags(out, c->io_flags);
+        break;
+    case RC_QUERY_VOLUME:
+        fprintf(out, "    class: %u\n    length: %u\n", (unsigned)c->info_class,
+                (unsigned)c->length);
+        break;
+    case RC_LOCK:
+        fprintf(out,
+                "    offset: %lld\n    length: %lld\n    exclusive: %s\n    fail_immediately: %s\n",
+                (long long)c->offset, (long long)c->value, c->exclusive ? "true" : "false",
+                c->fail_immediately ? "true" : "false");
+        io_flags(out, c->io_flags);
+        break;
+    case RC_UNLOCK:
+        fprintf(out, "    minor: %s\n", c->minor == IRP_MN_UNLOCK_SINGLE ? "single" : "all");
+        if (c->minor == IRP_MN_UNLOCK_SINGLE)
+            fprintf(out, "    offset: %lld\n    length: %lld\n", (long long)c->offset,
+                    (long long)c->value);
+        io_flags(out, c->io_flags);
+        break;
+    case RC_FS_CONTROL:
+    case RC_DEVICE_CONTROL:
+        fprintf(out, "    code: 0x%X\n    out_length: %u\n", (unsigned)c->code,
+                (unsigned)c->length);
+        if (c->kind == RC_DEVICE_CONTROL)
+            io_flags(out, c->io_flags);
+        break;
+    case RC_QUERY_EA:
+        fprintf(out, "    length: %u\n    restart: %s\n", (unsigned)c->length,
+                c->restart ? "true" : "false");
+        break;
+    case RC_QUERY_SECURITY:
+        fprintf(out, "    information: 0x%X\n    length: %u\n", (unsigned)c->security_information,
+                (unsigned)c->length);
+        break;
+    case RC_ACQUIRE_MOD_WRITE:
+        fprintf(out, "    ending_offset: %lld\n", (long long)c->value);
         break;
     case RC_SET_INFO:
         fprintf(out, "    class: %u\n", (unsigned)c->info_class);

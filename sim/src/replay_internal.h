@@ -69,6 +69,18 @@ enum rcall_kind {
     RC_ACQUIRE_SECTION,
     RC_RELEASE_SECTION,
     RC_CLOSE,
+    RC_QUERY_OPEN,
+    RC_QUERY_VOLUME,
+    RC_LOCK,
+    RC_UNLOCK,
+    RC_FS_CONTROL,
+    RC_DEVICE_CONTROL,
+    RC_QUERY_EA,
+    RC_QUERY_SECURITY,
+    RC_ACQUIRE_MOD_WRITE,
+    RC_RELEASE_MOD_WRITE,
+    RC_ACQUIRE_CC_FLUSH,
+    RC_RELEASE_CC_FLUSH,
 };
 
 /* One call of the I/O API, as issued and as an imported step writes it. */
@@ -92,6 +104,10 @@ struct rcall {
     const char *new_name;
     bool replace;
     ULONG sync_type, protection;
+    ULONG code;     /* FSCTL / IOCTL */
+    UCHAR minor;    /* unlock */
+    bool exclusive, fail_immediately;
+    ULONG security_information;
     NTSTATUS status; /* what the requestor got */
     const struct fltsim_capture_event *event; /* the row, NULL for implied calls */
 };
