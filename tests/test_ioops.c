@@ -54,7 +54,8 @@ static void remember(struct fixture *f, PFLT_CALLBACK_DATA data)
                              : -1;
     if (iopb->MajorFunction == IRP_MJ_ACQUIRE_FOR_MOD_WRITE) {
         s->ending = iopb->Parameters.AcquireForModifiedPageWriter.EndingOffset->QuadPart;
-        s->has_resource_out = iopb->Parameters.AcquireForModifiedPageWriter.ResourceToRelease != NULL;
+        s->has_resource_out =
+            iopb->Parameters.AcquireForModifiedPageWriter.ResourceToRelease != NULL;
     }
     s->name[0] = '\0';
     PFILE_OBJECT fo = iopb->TargetFileObject;
@@ -233,8 +234,7 @@ static void ioops_lock_conflicts_follow_fsrtl(void **state)
     assert_status(fltsim_io_read(f->sys, r, buf, 1, &at, FLTSIM_IO_FAST_ONLY, &iosb),
                   STATUS_FLT_DISALLOW_FAST_IO);
     assert_status(fltsim_io_read(f->sys, w, buf, 1, &at, 0, &iosb), STATUS_SUCCESS);
-    assert_status(fltsim_io_read(f->sys, r, buf, 1, &at, FLTSIM_IO_PAGING, &iosb),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_io_read(f->sys, r, buf, 1, &at, FLTSIM_IO_PAGING, &iosb), STATUS_SUCCESS);
 
     /* Unlock: the exact range of this owner, else STATUS_RANGE_NOT_LOCKED. */
     assert_status(fltsim_io_unlock(f->sys, r, IRP_MN_UNLOCK_SINGLE, 2, 3, 7, 0, &iosb),
@@ -273,9 +273,9 @@ static void ioops_unlock_all_by_key_and_cleanup_release_locks(void **state)
     assert_status(fltsim_io_lock(f->sys, b, 1, 1, 0, TRUE, TRUE, 0, &iosb),
                   STATUS_LOCK_NOT_GRANTED);
     /* Unlock all of b's: a's key-2 locks stay. */
-    assert_status(fltsim_io_unlock(f->sys, b, IRP_MN_UNLOCK_ALL, 0, 0, 0, FLTSIM_IO_FAST_ONLY,
-                                   &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_unlock(f->sys, b, IRP_MN_UNLOCK_ALL, 0, 0, 0, FLTSIM_IO_FAST_ONLY, &iosb),
+        STATUS_SUCCESS);
     assert_int_equal(f->seen[IRP_MJ_LOCK_CONTROL].minor, IRP_MN_UNLOCK_ALL);
     assert_status(fltsim_io_lock(f->sys, b, 0, 2, 0, TRUE, TRUE, 0, &iosb),
                   STATUS_LOCK_NOT_GRANTED);
@@ -326,9 +326,9 @@ static void ioops_section_sync_reports_readers_or_writers(void **state)
 {
     struct fixture *f = *state;
     HANDLE r = open_as(f, L"C:\\a.txt", GENERIC_READ);
-    assert_status(fltsim_io_acquire_for_section_sync(f->sys, r, SyncTypeCreateSection,
-                                                     PAGE_EXECUTE_READ),
-                  STATUS_FILE_LOCKED_WITH_ONLY_READERS);
+    assert_status(
+        fltsim_io_acquire_for_section_sync(f->sys, r, SyncTypeCreateSection, PAGE_EXECUTE_READ),
+        STATUS_FILE_LOCKED_WITH_ONLY_READERS);
     assert_status(f->seen[IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION].post_status,
                   STATUS_FILE_LOCKED_WITH_ONLY_READERS);
     assert_status(fltsim_io_release_for_section_sync(f->sys, r), STATUS_SUCCESS);
@@ -336,8 +336,7 @@ static void ioops_section_sync_reports_readers_or_writers(void **state)
     assert_status(fltsim_io_release_for_section_sync(f->sys, r), STATUS_SUCCESS);
 
     HANDLE app = open_as(f, L"C:\\a.txt", FILE_APPEND_DATA);
-    assert_status(fltsim_io_map_section(f->sys, r, PAGE_READONLY),
-                  STATUS_FILE_LOCKED_WITH_WRITERS);
+    assert_status(fltsim_io_map_section(f->sys, r, PAGE_READONLY), STATUS_FILE_LOCKED_WITH_WRITERS);
     assert_status(fltsim_io_close(f->sys, app), STATUS_SUCCESS);
     assert_status(fltsim_io_map_section(f->sys, r, PAGE_READONLY),
                   STATUS_FILE_LOCKED_WITH_ONLY_READERS);
@@ -426,9 +425,9 @@ static void ioops_fs_controls_answer_as_a_file_system_without_reparse_points(voi
     IO_STATUS_BLOCK iosb;
     UCHAR out[64];
     HANDLE h = open_as(f, L"C:\\a.txt", GENERIC_READ);
-    assert_status(fltsim_io_fs_control(f->sys, h, FSCTL_GET_REPARSE_POINT, NULL, 0, out,
-                                       sizeof(out), &iosb),
-                  STATUS_NOT_A_REPARSE_POINT);
+    assert_status(
+        fltsim_io_fs_control(f->sys, h, FSCTL_GET_REPARSE_POINT, NULL, 0, out, sizeof(out), &iosb),
+        STATUS_NOT_A_REPARSE_POINT);
     struct seen *s = &f->seen[IRP_MJ_FILE_SYSTEM_CONTROL];
     assert_int_equal(s->minor, IRP_MN_USER_FS_REQUEST);
     assert_int_equal(s->p.FileSystemControl.Buffered.FsControlCode, FSCTL_GET_REPARSE_POINT);
@@ -438,9 +437,9 @@ static void ioops_fs_controls_answer_as_a_file_system_without_reparse_points(voi
     assert_ptr_not_equal(s->p.FileSystemControl.Buffered.SystemBuffer, out);
     assert_status(fltsim_io_fs_control(f->sys, h, FSCTL_IS_VOLUME_MOUNTED, NULL, 0, NULL, 0, &iosb),
                   STATUS_SUCCESS);
-    assert_status(fltsim_io_fs_control(f->sys, h, FSCTL_REQUEST_OPLOCK_LEVEL_1, NULL, 0, NULL, 0,
-                                       &iosb),
-                  STATUS_INVALID_DEVICE_REQUEST);
+    assert_status(
+        fltsim_io_fs_control(f->sys, h, FSCTL_REQUEST_OPLOCK_LEVEL_1, NULL, 0, NULL, 0, &iosb),
+        STATUS_INVALID_DEVICE_REQUEST);
     /* A code that names write access needs it on the handle. */
     ULONG write_code = CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 200, METHOD_NEITHER, FILE_WRITE_ACCESS);
     ULONG before = s->count;
@@ -473,9 +472,9 @@ static void ioops_device_control_fast_path_is_refused_then_irp_fails(void **stat
     assert_ptr_equal(s->p.DeviceIoControl.FastIo.OutputBuffer, out);
     assert_int_equal(s->p.DeviceIoControl.FastIo.IoControlCode, code);
     /* FLTSIM_IO_FAST: the refusal is followed by the IRP. */
-    assert_status(fltsim_io_device_control(f->sys, h, code, NULL, 0, out, sizeof(out),
-                                           FLTSIM_IO_FAST, &iosb),
-                  STATUS_INVALID_DEVICE_REQUEST);
+    assert_status(
+        fltsim_io_device_control(f->sys, h, code, NULL, 0, out, sizeof(out), FLTSIM_IO_FAST, &iosb),
+        STATUS_INVALID_DEVICE_REQUEST);
     assert_int_equal(s->count, 3);
     assert_true(s->flags & FLTFL_CALLBACK_DATA_IRP_OPERATION);
     assert_status(fltsim_io_device_control(f->sys, h, code, NULL, 0, out, sizeof(out), 0, &iosb),
@@ -511,8 +510,8 @@ static void ioops_query_security_reports_the_size_needed(void **state)
     struct fixture *f = *state;
     IO_STATUS_BLOCK iosb;
     UCHAR buf[128];
-    const ULONG what = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
-                       DACL_SECURITY_INFORMATION;
+    const ULONG what =
+        OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
     HANDLE h = open_as(f, L"C:\\a.txt", GENERIC_READ);
     assert_status(fltsim_io_query_security(f->sys, h, what, buf, 16, &iosb),
                   STATUS_BUFFER_TOO_SMALL);
@@ -533,14 +532,14 @@ static void ioops_query_security_reports_the_size_needed(void **state)
     static const UCHAR admins[] = {1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0};
     assert_memory_equal(buf + 20, admins, sizeof(admins));
     /* Owner only: a smaller descriptor. */
-    assert_status(fltsim_io_query_security(f->sys, h, OWNER_SECURITY_INFORMATION, buf, sizeof(buf),
-                                           &iosb),
-                  STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_query_security(f->sys, h, OWNER_SECURITY_INFORMATION, buf, sizeof(buf), &iosb),
+        STATUS_SUCCESS);
     assert_int_equal(iosb.Information, 36);
     /* The SACL needs ACCESS_SYSTEM_SECURITY; the rest READ_CONTROL. */
-    assert_status(fltsim_io_query_security(f->sys, h, SACL_SECURITY_INFORMATION, buf, sizeof(buf),
-                                           &iosb),
-                  STATUS_ACCESS_DENIED);
+    assert_status(
+        fltsim_io_query_security(f->sys, h, SACL_SECURITY_INFORMATION, buf, sizeof(buf), &iosb),
+        STATUS_ACCESS_DENIED);
     HANDLE attr = open_as(f, L"C:\\a.txt", FILE_READ_ATTRIBUTES);
     assert_status(fltsim_io_query_security(f->sys, attr, what, buf, sizeof(buf), &iosb),
                   STATUS_ACCESS_DENIED);
@@ -629,8 +628,8 @@ static void ioops_fast_only_never_sends_the_irp(void **state)
                   STATUS_FLT_DISALLOW_FAST_IO);
     assert_int_equal(f->seen[IRP_MJ_WRITE].count, writes + 1);
     FILE_STANDARD_INFORMATION std;
-    assert_status(fltsim_io_query_information(f->sys, h, &std, sizeof(std),
-                                              FileStandardInformation, FLTSIM_IO_FAST_ONLY, &iosb),
+    assert_status(fltsim_io_query_information(f->sys, h, &std, sizeof(std), FileStandardInformation,
+                                              FLTSIM_IO_FAST_ONLY, &iosb),
                   STATUS_SUCCESS);
     assert_int_equal(std.EndOfFile.QuadPart, 11);
     assert_true(f->seen[IRP_MJ_QUERY_INFORMATION].flags & FLTFL_CALLBACK_DATA_FAST_IO_OPERATION);
@@ -640,9 +639,9 @@ static void ioops_fast_only_never_sends_the_irp(void **state)
                                               FLTSIM_IO_FAST_ONLY, &iosb),
                   STATUS_INVALID_PARAMETER);
     at = 0;
-    assert_status(fltsim_io_read(f->sys, h, buf, 5, &at, FLTSIM_IO_FAST_ONLY | FLTSIM_IO_NONCACHED,
-                                 &iosb),
-                  STATUS_INVALID_PARAMETER);
+    assert_status(
+        fltsim_io_read(f->sys, h, buf, 5, &at, FLTSIM_IO_FAST_ONLY | FLTSIM_IO_NONCACHED, &iosb),
+        STATUS_INVALID_PARAMETER);
     assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
 }
 

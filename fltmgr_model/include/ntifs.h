@@ -360,8 +360,10 @@ typedef struct _FILE_FS_FULL_SIZE_INFORMATION {
 
 /* ---- file-system controls the simulated file systems answer ---- */
 
-#define FSCTL_IS_VOLUME_MOUNTED CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 10, METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define FSCTL_GET_REPARSE_POINT CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 42, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define FSCTL_IS_VOLUME_MOUNTED                                                                    \
+    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 10, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define FSCTL_GET_REPARSE_POINT                                                                    \
+    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 42, METHOD_BUFFERED, FILE_ANY_ACCESS)
 
 /* ---- security descriptors (IRP_MJ_QUERY_SECURITY / IRP_MJ_SET_SECURITY) ---- */
 

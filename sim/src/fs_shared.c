@@ -1103,7 +1103,8 @@ NTSTATUS fltsim__fs_lock_check_rw(const struct fltsim__fs_locks *locks, PFLT_CAL
     bool write = iopb->MajorFunction == IRP_MJ_WRITE;
     if (locks->count == 0 || (iopb->IrpFlags & IRP_PAGING_IO))
         return STATUS_SUCCESS;
-    LARGE_INTEGER given = write ? iopb->Parameters.Write.ByteOffset : iopb->Parameters.Read.ByteOffset;
+    LARGE_INTEGER given =
+        write ? iopb->Parameters.Write.ByteOffset : iopb->Parameters.Read.ByteOffset;
     ULONG length = write ? iopb->Parameters.Write.Length : iopb->Parameters.Read.Length;
     ULONG key = write ? iopb->Parameters.Write.Key : iopb->Parameters.Read.Key;
     ULONG64 offset;
@@ -1199,11 +1200,10 @@ NTSTATUS fltsim__fs_set_security(PFLT_CALLBACK_DATA data)
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     const SECURITY_DESCRIPTOR_RELATIVE *sd = iopb->Parameters.SetSecurity.SecurityDescriptor;
     SECURITY_INFORMATION what = iopb->Parameters.SetSecurity.SecurityInformation;
-    const SECURITY_INFORMATION parts = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
-                                       DACL_SECURITY_INFORMATION | SACL_SECURITY_INFORMATION |
-                                       LABEL_SECURITY_INFORMATION |
-                                       ATTRIBUTE_SECURITY_INFORMATION | SCOPE_SECURITY_INFORMATION |
-                                       PROCESS_TRUST_LABEL_SECURITY_INFORMATION;
+    const SECURITY_INFORMATION parts =
+        OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+        SACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION | ATTRIBUTE_SECURITY_INFORMATION |
+        SCOPE_SECURITY_INFORMATION | PROCESS_TRUST_LABEL_SECURITY_INFORMATION;
     if (sd == NULL || sd->Revision != SECURITY_DESCRIPTOR_REVISION ||
         !(sd->Control & SE_SELF_RELATIVE) || (what & parts) == 0)
         return STATUS_INVALID_SECURITY_DESCR;

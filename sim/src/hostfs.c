@@ -549,8 +549,7 @@ static NTSTATUS lock_check(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb,
 
 /* Lock control, file-system controls, EAs and security: the shared NTFS
  * rules (fs_shared.h), as memfs. Locks are a file's only. */
-static NTSTATUS other_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                          ULONG_PTR *information)
+static NTSTATUS other_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *information)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);

@@ -52,8 +52,8 @@ struct hostfs_fcb {
     BOOLEAN delete_pending;
     BOOLEAN unlinked; /* removed from the host at the last cleanup */
     struct fltsim__fs_share share;
-    struct fltsim__fs_acquires acquires; /* FS-filter acquires not yet released */
-    struct fltsim__fs_locks locks;       /* byte-range locks (files) */
+    struct fltsim__fs_acquires acquires;     /* FS-filter acquires not yet released */
+    struct fltsim__fs_locks locks;           /* byte-range locks (files) */
     SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
 };
 

@@ -1467,8 +1467,8 @@ NTSTATUS fltsim_io_lock(fltsim_system *sys, HANDLE handle, LONGLONG offset, LONG
                         ULONG key, BOOLEAN fail_immediately, BOOLEAN exclusive, ULONG flags,
                         IO_STATUS_BLOCK *iosb)
 {
-    return lock_control(sys, handle, IRP_MN_LOCK, offset, length, key, fail_immediately,
-                        exclusive, flags, iosb);
+    return lock_control(sys, handle, IRP_MN_LOCK, offset, length, key, fail_immediately, exclusive,
+                        flags, iosb);
 }
 
 NTSTATUS fltsim_io_unlock(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLONG offset,
@@ -1495,8 +1495,8 @@ static ACCESS_MASK control_access(ULONG code)
     return a;
 }
 
-static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG code,
-                        const void *in, ULONG in_length, void *out, ULONG out_length, ULONG flags,
+static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG code, const void *in,
+                        ULONG in_length, void *out, ULONG out_length, ULONG flags,
                         IO_STATUS_BLOCK *iosb)
 {
     if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) != 0 ||
@@ -1593,8 +1593,8 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
 NTSTATUS fltsim_io_fs_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
                               ULONG in_length, void *out, ULONG out_length, IO_STATUS_BLOCK *iosb)
 {
-    return control(sys, handle, IRP_MJ_FILE_SYSTEM_CONTROL, code, in, in_length, out, out_length,
-                   0, iosb);
+    return control(sys, handle, IRP_MJ_FILE_SYSTEM_CONTROL, code, in, in_length, out, out_length, 0,
+                   iosb);
 }
 
 NTSTATUS fltsim_io_device_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
@@ -1637,8 +1637,8 @@ static ACCESS_MASK security_access(SECURITY_INFORMATION what, bool set)
 {
     const SECURITY_INFORMATION owner_parts =
         OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION;
-    const SECURITY_INFORMATION dac_parts = DACL_SECURITY_INFORMATION |
-                                           ATTRIBUTE_SECURITY_INFORMATION;
+    const SECURITY_INFORMATION dac_parts =
+        DACL_SECURITY_INFORMATION | ATTRIBUTE_SECURITY_INFORMATION;
     ACCESS_MASK a = 0;
     if (what & SACL_SECURITY_INFORMATION)
         a |= ACCESS_SYSTEM_SECURITY;
@@ -1705,10 +1705,10 @@ NTSTATUS fltsim_io_set_security(fltsim_system *sys, HANDLE handle, ULONG securit
                                 const void *descriptor, ULONG length, IO_STATUS_BLOCK *iosb)
 {
     struct io_file *file = NULL;
-    NTSTATUS status = !fltsim__security_descriptor_valid(descriptor, length)
-                          ? STATUS_INVALID_SECURITY_DESCR
-                          : begin_all(sys, handle, security_access(security_information, true),
-                                      &file);
+    NTSTATUS status =
+        !fltsim__security_descriptor_valid(descriptor, length)
+            ? STATUS_INVALID_SECURITY_DESCR
+            : begin_all(sys, handle, security_access(security_information, true), &file);
     void *captured = NULL;
     if (NT_SUCCESS(status) && (captured = malloc(length)) == NULL) {
         file_unref(file);

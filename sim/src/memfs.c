@@ -348,8 +348,7 @@ void fltsim_memfs_destroy(struct fltsim_memfs *fs)
 
 /* Lock control, file-system controls, EAs and security: the shared NTFS
  * rules (fs_shared.h) on an open file object. Locks are a file's only. */
-static NTSTATUS other_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data,
-                          ULONG_PTR *information)
+static NTSTATUS other_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *information)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);

@@ -52,9 +52,9 @@ struct memfs_node {
     ULONG opens;   /* opens not yet closed */
     BOOLEAN delete_pending;
     BOOLEAN unlinked;
-    struct fltsim__fs_share share; /* IoCheckShareAccess's counters */
-    struct fltsim__fs_acquires acquires; /* FS-filter acquires not yet released */
-    struct fltsim__fs_locks locks;       /* byte-range locks (files) */
+    struct fltsim__fs_share share;           /* IoCheckShareAccess's counters */
+    struct fltsim__fs_acquires acquires;     /* FS-filter acquires not yet released */
+    struct fltsim__fs_locks locks;           /* byte-range locks (files) */
     SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
 };
 

@@ -598,14 +598,11 @@ static const struct name_value attribute_names[] = {
     {"normal", FILE_ATTRIBUTE_NORMAL},
     {NULL, 0}};
 
-static const struct name_value io_flag_names[] = {{"noncached", FLTSIM_IO_NONCACHED},
-                                                  {"paging", FLTSIM_IO_PAGING},
-                                                  {"sync_paging", FLTSIM_IO_SYNC_PAGING},
-                                                  {"fast", FLTSIM_IO_FAST},
-                                                  {"fast_only", FLTSIM_IO_FAST_ONLY},
-                                                  {"kernel_mode", FLTSIM_IO_KERNEL_MODE},
-                                                  {"top_level_irp", SC_FLAG_TOP_LEVEL_IRP},
-                                                  {NULL, 0}};
+static const struct name_value io_flag_names[] = {
+    {"noncached", FLTSIM_IO_NONCACHED},       {"paging", FLTSIM_IO_PAGING},
+    {"sync_paging", FLTSIM_IO_SYNC_PAGING},   {"fast", FLTSIM_IO_FAST},
+    {"fast_only", FLTSIM_IO_FAST_ONLY},       {"kernel_mode", FLTSIM_IO_KERNEL_MODE},
+    {"top_level_irp", SC_FLAG_TOP_LEVEL_IRP}, {NULL, 0}};
 
 static const struct name_value kernel_flag_names[] = {{"kernel_mode", FLTSIM_IO_KERNEL_MODE},
                                                       {"fast", FLTSIM_IO_FAST},
@@ -728,8 +725,8 @@ static const struct name_value suppress_names[] = {
 /* Operations: the keys each accepts besides the common step keys. */
 #define COMMON_KEYS "op", "id", "thread", "nowait", "expect"
 static const char *const create_keys[] = {
-    COMMON_KEYS,   "handle",  "path",       "access",          "share",
-    "disposition", "options", "attributes", "allocation_size", "open_target_directory",
+    COMMON_KEYS,   "handle",        "path",       "access",          "share",
+    "disposition", "options",       "attributes", "allocation_size", "open_target_directory",
     "kernel_mode", "top_level_irp", NULL};
 static const char *const open_keys[] = {COMMON_KEYS, "handle", "path", "access", NULL};
 static const char *const read_keys[] = {COMMON_KEYS, "handle", "offset", "length",
@@ -750,13 +747,12 @@ static const char *const acquire_keys[] = {COMMON_KEYS, "handle", "sync_type", "
 static const char *const map_keys[] = {COMMON_KEYS, "handle", "protection", NULL};
 static const char *const query_open_keys[] = {COMMON_KEYS, "path", "class", NULL};
 static const char *const query_volume_keys[] = {COMMON_KEYS, "handle", "class", "length", NULL};
-static const char *const lock_keys[] = {COMMON_KEYS, "handle",           "offset",    "length",
-                                        "key",       "fail_immediately", "exclusive", "flags",
-                                        NULL};
+static const char *const lock_keys[] = {COMMON_KEYS,        "handle",    "offset", "length", "key",
+                                        "fail_immediately", "exclusive", "flags",  NULL};
 static const char *const unlock_keys[] = {COMMON_KEYS, "handle", "minor", "offset",
                                           "length",    "key",    "flags", NULL};
-static const char *const fs_control_keys[] = {COMMON_KEYS, "handle", "code", "in_length",
-                                              "out_length", NULL};
+static const char *const fs_control_keys[] = {COMMON_KEYS, "handle",     "code",
+                                              "in_length", "out_length", NULL};
 static const char *const device_control_keys[] = {COMMON_KEYS,  "handle", "code", "in_length",
                                                   "out_length", "flags",  NULL};
 static const char *const query_ea_keys[] = {COMMON_KEYS, "handle", "length", "restart", NULL};
@@ -1428,7 +1424,8 @@ static bool load_more_io(struct ld *ld, yaml_node_t *m, struct sc_step *s, const
             s->minor = (UCHAR)v;
         }
         if (s->minor == IRP_MN_LOCK || s->minor == IRP_MN_UNLOCK_SINGLE) {
-            if (!require(ld, m, "offset", where, &n) || !get_longlong(ld, n, "offset", &s->offset) ||
+            if (!require(ld, m, "offset", where, &n) ||
+                !get_longlong(ld, n, "offset", &s->offset) ||
                 !require(ld, m, "length", where, &n) ||
                 !get_longlong(ld, n, "length", &s->range_length))
                 return false;
@@ -2230,10 +2227,10 @@ static bool load_faults(struct ld *ld, yaml_node_t *list)
 
 static bool load_top(struct ld *ld, yaml_node_t *root)
 {
-    static const char *const top_keys[] = {
-        "scenario", "description", "executor", "seed",   "verifier", "verifier_disable",
-        "golden",   "registry",    "volumes",  "filters", "threads", "steps",
-        "expect",   "faults",      NULL};
+    static const char *const top_keys[] = {"scenario", "description",      "executor", "seed",
+                                           "verifier", "verifier_disable", "golden",   "registry",
+                                           "volumes",  "filters",          "threads",  "steps",
+                                           "expect",   "faults",           NULL};
     static const struct name_value executor_names[] = {
         {"deterministic", FLTSIM_EXECUTOR_DETERMINISTIC},
         {"concurrent", FLTSIM_EXECUTOR_CONCURRENT},

@@ -496,8 +496,8 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
                                 s->exclusive, s->flags, &iosb);
         break;
     case SC_OP_UNLOCK:
-        status = fltsim_io_unlock(sys, h, s->minor, s->offset, s->range_length, s->key, s->flags,
-                                  &iosb);
+        status =
+            fltsim_io_unlock(sys, h, s->minor, s->offset, s->range_length, s->key, s->flags, &iosb);
         break;
     case SC_OP_FS_CONTROL:
     case SC_OP_DEVICE_CONTROL: {
@@ -509,8 +509,8 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
             break;
         }
         status = s->op == SC_OP_FS_CONTROL
-                     ? fltsim_io_fs_control(sys, h, s->code, in, s->in_length, r->buffer,
-                                            s->length, &iosb)
+                     ? fltsim_io_fs_control(sys, h, s->code, in, s->in_length, r->buffer, s->length,
+                                            &iosb)
                      : fltsim_io_device_control(sys, h, s->code, in, s->in_length, r->buffer,
                                                 s->length, s->flags, &iosb);
         free(in);
@@ -520,8 +520,8 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         status = fltsim_io_query_ea(sys, h, r->buffer, s->length, (BOOLEAN)s->restart, &iosb);
         break;
     case SC_OP_QUERY_SECURITY:
-        status = fltsim_io_query_security(sys, h, s->security_information, r->buffer, s->length,
-                                          &iosb);
+        status =
+            fltsim_io_query_security(sys, h, s->security_information, r->buffer, s->length, &iosb);
         break;
     case SC_OP_SET_SECURITY: {
         /* A minimal valid self-relative descriptor: the owner and group SIDs
@@ -1230,12 +1230,11 @@ static bool alloc_run(struct run *run)
         KeInitializeEvent(&run->steps[i].done, NotificationEvent, FALSE);
         run->steps[i].run = run;
         size_t size = 0;
-        if (s->kind == SC_STEP_IO &&
-            (s->op == SC_OP_READ || s->op == SC_OP_QUERY_INFORMATION ||
-             s->op == SC_OP_QUERY_DIRECTORY || s->op == SC_OP_QUERY_OPEN ||
-             s->op == SC_OP_QUERY_VOLUME_INFORMATION || s->op == SC_OP_FS_CONTROL ||
-             s->op == SC_OP_DEVICE_CONTROL || s->op == SC_OP_QUERY_EA ||
-             s->op == SC_OP_QUERY_SECURITY))
+        if (s->kind == SC_STEP_IO && (s->op == SC_OP_READ || s->op == SC_OP_QUERY_INFORMATION ||
+                                      s->op == SC_OP_QUERY_DIRECTORY || s->op == SC_OP_QUERY_OPEN ||
+                                      s->op == SC_OP_QUERY_VOLUME_INFORMATION ||
+                                      s->op == SC_OP_FS_CONTROL || s->op == SC_OP_DEVICE_CONTROL ||
+                                      s->op == SC_OP_QUERY_EA || s->op == SC_OP_QUERY_SECURITY))
             size = s->length;
         run->steps[i].buffer = calloc(1, size ? size : 1);
         run->steps[i].buffer_size = size;

@@ -85,9 +85,8 @@ struct fltsim_io_async {
 };
 NTSTATUS fltsim_io_read_async(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
                               LONGLONG offset, ULONG flags, struct fltsim_io_async *async);
-NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *buffer,
-                               ULONG length, LONGLONG offset, ULONG flags,
-                               struct fltsim_io_async *async);
+NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
+                               LONGLONG offset, ULONG flags, struct fltsim_io_async *async);
 
 /* NtQueryInformationFile / NtSetInformationFile. FileAccessInformation,
  * FileModeInformation, FileAlignmentInformation and FilePositionInformation of
