@@ -951,10 +951,14 @@ static NTSTATUS issue(struct replay *rp, struct rcall *c)
 /* Issues a call (and writes it as a step when importing). */
 static NTSTATUS perform(struct replay *rp, struct rcall *c)
 {
+    if (c->event != NULL)
+        fltsim__replay_observe(c->event->op->major);
     c->status = issue(rp, c);
+    if (c->event == NULL || !fltsim__replay_observed(&c->seen))
+        c->seen = c->status;
     if (rp->import != NULL)
         fltsim__replay_import_call(rp, c);
-    return c->status;
+    return c->seen;
 }
 
 /* What an implied open asks for: enough for the operation. */
@@ -1251,9 +1255,8 @@ static void replay_create(struct replay *rp, const struct fltsim_capture_event *
         .event = ev};
     h->access = c.access;
     h->asynchronous = !(c.options & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT));
-    NTSTATUS s = perform(rp, &c);
-    record_result(rp, ev, s);
-    if (!NT_SUCCESS(s)) {
+    record_result(rp, ev, perform(rp, &c));
+    if (!NT_SUCCESS(c.status)) {
         free(h);
         return;
     }
@@ -1455,11 +1458,11 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         (c.kind == RC_READ || c.kind == RC_WRITE || c.kind == RC_QUERY_INFO ||
          c.kind == RC_LOCK || c.kind == RC_UNLOCK || c.kind == RC_DEVICE_CONTROL))
         c.io_flags |= FLTSIM_IO_FAST_ONLY;
-    NTSTATUS status = perform(rp, &c);
+    NTSTATUS seen = perform(rp, &c);
     if (c.kind == RC_QUERY_DIR &&
-        (status == STATUS_NO_MORE_FILES || status == STATUS_NO_SUCH_FILE))
+        (c.status == STATUS_NO_MORE_FILES || c.status == STATUS_NO_SUCH_FILE))
         h->exhausted = true;
-    record_result(rp, ev, status);
+    record_result(rp, ev, seen);
 }
 
 /* One event of the second pass. */
@@ -1608,6 +1611,12 @@ NTSTATUS fltsim_replay_run(const char *path, const struct fltsim_replay_options 
         status = ns_populate(rp);
     if (rp->import != NULL)
         fltsim__replay_import_end_namespace(rp);
+    if (NT_SUCCESS(status)) {
+        status = fltsim__replay_observer_load(rp->sys);
+        if (!NT_SUCCESS(status))
+            fltsim__replay_fail(rp, "the observer at altitude 385200 did not load: %s",
+                                fltsim_last_error());
+    }
     if (NT_SUCCESS(status))
         status = load_filters(rp);
     if (!NT_SUCCESS(status))

@@ -233,7 +233,7 @@ void fltsim__replay_import_call(struct replay *rp, const struct rcall *c)
         else
             fprintf(out, "  # event %llu: %s", (unsigned long long)ev->index, ev->operation);
         fprintf(out, ", recorded %s%s\n", fltsim_capture_status_name(ev->result, b, sizeof(b)),
-                ev->result == c->status ? "" : " (divergence)");
+                ev->result == c->seen ? "" : " (divergence)");
     } else if (c->implied) {
         fprintf(out, "  # implied: %s\n",
                 c->kind == RC_CREATE ? "the capture never opened this file"

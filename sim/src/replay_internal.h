@@ -109,6 +109,7 @@ struct rcall {
     bool exclusive, fail_immediately;
     ULONG security_information;
     NTSTATUS status; /* what the requestor got */
+    NTSTATUS seen;   /* what a filter at 385200 saw in its post (= status when none did) */
     const struct fltsim_capture_event *event; /* the row, NULL for implied calls */
 };
 
@@ -141,6 +142,13 @@ void fltsim__replay_fail(struct replay *rp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fltsim__replay_skip(struct replay *rp, const char *reason);
 struct rvolume *fltsim__replay_volume(struct replay *rp, char drive);
+
+/* The observer at ProcMon's altitude (replay_observer.c): load it, watch a
+ * major before a row's call, then take the status its post saw (false when
+ * no operation of that major passed 385200, e.g. a filter above completed it). */
+NTSTATUS fltsim__replay_observer_load(fltsim_system *sys);
+void fltsim__replay_observe(UCHAR major);
+bool fltsim__replay_observed(NTSTATUS *status);
 
 /* The scenario writer (replay_import.c). */
 void fltsim__replay_import_begin(struct replay *rp);
