@@ -961,15 +961,24 @@ static NTSTATUS perform(struct replay *rp, struct rcall *c)
     return c->seen;
 }
 
-/* What an implied open asks for: enough for the operation. */
-static ACCESS_MASK implied_access(const struct fltsim_capture_op *op)
+/* What an implied open asks for: enough for the row's operation. Paging I/O
+ * is checked against no access (the section's file object does it), so a
+ * paging write does not make the file look open for writing (which would
+ * change what AcquireForSectionSynchronization answers). */
+static ACCESS_MASK implied_access(const struct fltsim_capture_event *ev)
 {
+    const struct fltsim_capture_params *p = &ev->params;
+    bool paging = (p->present & FLTSIM_CP_IO_FLAGS) && (p->io_flags & IRP_PAGING_IO);
     ACCESS_MASK a = FILE_READ_ATTRIBUTES | SYNCHRONIZE;
-    switch (op->major) {
+    switch (ev->op->major) {
     case IRP_MJ_READ:
-        a |= FILE_READ_DATA;
+        if (!paging)
+            a |= FILE_READ_DATA;
         break;
     case IRP_MJ_WRITE:
+        if (!paging)
+            a |= FILE_WRITE_DATA | FILE_APPEND_DATA;
+        break;
     case IRP_MJ_FLUSH_BUFFERS:
         a |= FILE_WRITE_DATA | FILE_APPEND_DATA;
         break;
@@ -983,15 +992,20 @@ static ACCESS_MASK implied_access(const struct fltsim_capture_op *op)
         a |= FILE_READ_EA;
         break;
     case IRP_MJ_LOCK_CONTROL:
-    case IRP_MJ_FILE_SYSTEM_CONTROL:
-    case IRP_MJ_DEVICE_CONTROL:
         a |= FILE_READ_DATA;
         break;
-    case IRP_MJ_QUERY_SECURITY:
-        a |= READ_CONTROL;
+    case IRP_MJ_FILE_SYSTEM_CONTROL:
+    case IRP_MJ_DEVICE_CONTROL:
+        /* The access the control code names (CTL_CODE bits 14-15). */
+        if (p->present & FLTSIM_CP_CONTROL) {
+            if ((p->control_code >> 14) & 1)
+                a |= FILE_READ_DATA;
+            if ((p->control_code >> 14) & 2)
+                a |= FILE_WRITE_DATA;
+        }
         break;
-    case IRP_MJ_SET_SECURITY:
-        a |= WRITE_DAC | WRITE_OWNER;
+    case IRP_MJ_QUERY_SECURITY:
+        a |= READ_CONTROL | ACCESS_SYSTEM_SECURITY;
         break;
     default:
         break;
@@ -1011,7 +1025,7 @@ static struct rhandle *handle_for(struct replay *rp, const struct fltsim_capture
         *status = STATUS_INSUFFICIENT_RESOURCES;
         return NULL;
     }
-    ACCESS_MASK need = implied_access(ev->op);
+    ACCESS_MASK need = implied_access(ev);
     for (size_t i = l->count; i > 0; i--) {
         struct rhandle *h = l->items[i - 1];
         if (!h->implied || (h->access & need) == need)
