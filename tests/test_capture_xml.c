@@ -199,7 +199,7 @@ static void xml_mismatched_tag_reports_line(void **state)
 static void xml_truncated_document_reports_line(void **state)
 {
     (void)state;
-    expect_error(HEAD EVENT "<event><Process_Name>a.exe</Process_Name>\n<PID>1", 0,
+    expect_error(HEAD EVENT "<event><Process_Name>a.exe</Process_Name>\n<PID>1", 1,
                  "line 6: malformed XML: the document ends before </procmon>");
 }
 
