@@ -33,6 +33,12 @@ struct xml_state {
     uint64_t line_start[LINE_RING];
     uint64_t lines_seen; /* lines started so far (line 1 starts at 0) */
     uint64_t consumed;   /* bytes handed to the parser */
+    bool input_end;      /* gzread reported the end */
+    bool root_closed;    /* </procmon> seen */
+    /* The line of the node the reader is on: libxml2 keeps element lines in
+     * 16 bits (65535 = "or later"), so past that the newlines of the text
+     * nodes read since the last exact line are counted. */
+    uint64_t line_now;
     bool in_list;     /* inside <eventlist> */
     bool have_node;   /* the reader is already on the next node (after a skip) */
     bool saw_root;
@@ -58,8 +64,10 @@ static int read_cb(void *context, char *buffer, int len)
 {
     struct xml_state *st = context;
     int n = gzread(st->cap->gz, buffer, (unsigned)len);
-    if (n <= 0)
+    if (n <= 0) {
+        st->input_end = n == 0;
         return n < 0 ? -1 : 0;
+    }
     for (const char *p = buffer, *end = buffer + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
         p++;
         st->lines_seen++;
@@ -128,6 +136,16 @@ static bool append(struct field_buf *f, const char *text)
 
 static int reader_failed(struct fltsim_capture *cap, struct xml_state *st)
 {
+    /* libxml2 words a document cut short in odd ways ("Extra content at the
+     * end of the document"): say what happened when the error is on the last line */
+    if (st->input_end && !st->root_closed && st->xml_error[0] != '\0' &&
+        (uint64_t)st->xml_error_line >= st->lines_seen) {
+        if (!st->saw_root)
+            return fltsim__capture_fail(cap, "line %d: empty document: no <procmon> element",
+                                        st->xml_error_line);
+        return fltsim__capture_fail(cap, "line %d: malformed XML: the document ends before </procmon>",
+                                    st->xml_error_line);
+    }
     if (st->xml_error[0] != '\0')
         return fltsim__capture_fail(cap, "line %d: malformed XML: %s", st->xml_error_line,
                                     st->xml_error);
@@ -135,22 +153,38 @@ static int reader_failed(struct fltsim_capture *cap, struct xml_state *st)
                                 xmlTextReaderGetParserLineNumber(st->reader));
 }
 
-/* Moves to the next node: 1, 0 at the end, -1 on an error. */
+static void track_line(struct xml_state *st)
+{
+    int type = xmlTextReaderNodeType(st->reader);
+    if (type == XML_READER_TYPE_ELEMENT) {
+        long line = xmlGetLineNo(xmlTextReaderCurrentNode(st->reader));
+        if (line > 0 && line < 65535)
+            st->line_now = (uint64_t)line;
+        if (xmlTextReaderDepth(st->reader) == 0)
+            st->saw_root = true;
+    } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
+               type == XML_READER_TYPE_WHITESPACE ||
+               type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
+               type == XML_READER_TYPE_COMMENT) {
+        const char *text = (const char *)xmlTextReaderConstValue(st->reader);
+        for (; text != NULL && (text = strchr(text, '\n')) != NULL; text++)
+            st->line_now++;
+    } else if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(st->reader) == 0) {
+        st->root_closed = true;
+    }
+}
+
+/* Moves to the next node: 1, 0 at the end, -1 on an error. Subtrees we do
+ * not need are read through rather than skipped, so that their newlines count. */
 static int advance(struct xml_state *st)
 {
     if (st->have_node) {
         st->have_node = false;
         return 1;
     }
-    return xmlTextReaderRead(st->reader);
-}
-
-/* Skips the subtree of the element the reader is on. */
-static int skip(struct xml_state *st)
-{
-    int r = xmlTextReaderNext(st->reader);
+    int r = xmlTextReaderRead(st->reader);
     if (r == 1)
-        st->have_node = true;
+        track_line(st);
     return r;
 }
 
@@ -187,9 +221,7 @@ static int read_event(struct fltsim_capture *cap, struct xml_state *st, uint64_t
                     return fltsim__capture_fail(cap, "row %llu (line %llu): out of memory",
                                                 (unsigned long long)st->index + 1,
                                                 (unsigned long long)line);
-            } else if (!xmlTextReaderIsEmptyElement(st->reader) && skip(st) < 0) {
-                return reader_failed(cap, st); /* <stack>, <ProcessIndex>, ... */
-            }
+            } /* else <stack>, <ProcessIndex>, ...: read through, ignored */
             if (xmlTextReaderIsEmptyElement(st->reader))
                 column = -1;
         } else if ((type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
@@ -204,9 +236,6 @@ static int read_event(struct fltsim_capture *cap, struct xml_state *st, uint64_t
                                             MAX_FIELD >> 20);
         } else if (type == XML_READER_TYPE_END_ELEMENT && depth == 3) {
             column = -1;
-        } else if (type == XML_READER_TYPE_ELEMENT && depth > 3 &&
-                   !xmlTextReaderIsEmptyElement(st->reader) && skip(st) < 0) {
-            return reader_failed(cap, st); /* markup inside a field */
         }
     }
 }
@@ -227,22 +256,14 @@ static int xml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
         const char *name = (const char *)xmlTextReaderConstLocalName(st->reader);
         if (name == NULL)
             continue;
-        if (depth == 0 && type == XML_READER_TYPE_ELEMENT && !st->saw_root) {
-            st->saw_root = true;
-            if (strcmp(name, "procmon") != 0)
-                return fltsim__capture_fail(
-                    cap, "line %d: not a ProcMon XML export: the root element is <%.40s>, not <procmon>",
-                    xmlGetLineNo(xmlTextReaderCurrentNode(st->reader)) > 0
-                        ? (int)xmlGetLineNo(xmlTextReaderCurrentNode(st->reader))
-                        : xmlTextReaderGetParserLineNumber(st->reader),
-                    name);
-            continue;
-        }
+        if (depth == 0 && type == XML_READER_TYPE_ELEMENT && strcmp(name, "procmon") != 0)
+            return fltsim__capture_fail(
+                cap, "line %llu: not a ProcMon XML export: the root element is <%.40s>, not <procmon>",
+                (unsigned long long)st->line_now, name);
         if (depth == 1 && type == XML_READER_TYPE_ELEMENT) {
+            /* <processlist> and the rest: read through, ignored */
             if (strcmp(name, "eventlist") == 0 && !xmlTextReaderIsEmptyElement(st->reader))
                 st->in_list = true;
-            else if (!xmlTextReaderIsEmptyElement(st->reader) && skip(st) < 0)
-                return reader_failed(cap, st); /* <processlist>: not needed */
             continue;
         }
         if (depth == 1 && type == XML_READER_TYPE_END_ELEMENT) {
@@ -251,15 +272,9 @@ static int xml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
         }
         if (!st->in_list || depth != 2 || type != XML_READER_TYPE_ELEMENT)
             continue;
-        if (strcmp(name, "event") != 0) {
-            if (!xmlTextReaderIsEmptyElement(st->reader) && skip(st) < 0)
-                return reader_failed(cap, st);
+        if (strcmp(name, "event") != 0)
             continue;
-        }
-        xmlNodePtr node = xmlTextReaderCurrentNode(st->reader);
-        long line = node != NULL ? xmlGetLineNo(node) : -1;
-        if (line <= 0)
-            line = xmlTextReaderGetParserLineNumber(st->reader);
+        long line = (long)st->line_now;
         uint64_t offset = offset_of_line(st, (uint64_t)line);
         if (read_event(cap, st, (uint64_t)line) < 0)
             return -1;
@@ -320,7 +335,7 @@ bool fltsim__capture_xml_open(struct fltsim_capture *cap)
     xmlTextReaderSetStructuredErrorHandler(st->reader, error_cb, st);
     /* The root element must be <procmon>: read up to it now, so that a file
      * that is not a ProcMon export fails at open. */
-    const struct fltsim_capture_event *unused;
+    st->line_now = 1;
     for (;;) {
         int r = advance(st);
         if (r < 0) {
@@ -331,17 +346,15 @@ bool fltsim__capture_xml_open(struct fltsim_capture *cap)
             fltsim__capture_fail(cap, "line 1: empty document: no <procmon> element");
             break;
         }
-        if (xmlTextReaderNodeType(st->reader) == XML_READER_TYPE_ELEMENT) {
-            st->have_node = true; /* xml_next checks the root's name */
-            const char *name = (const char *)xmlTextReaderConstLocalName(st->reader);
-            if (name != NULL && strcmp(name, "procmon") == 0) {
-                st->have_node = false;
-                st->saw_root = true;
-                return true;
-            }
-            xml_next(cap, &unused);
-            break;
-        }
+        if (xmlTextReaderNodeType(st->reader) != XML_READER_TYPE_ELEMENT)
+            continue;
+        const char *name = (const char *)xmlTextReaderConstLocalName(st->reader);
+        if (name != NULL && strcmp(name, "procmon") == 0)
+            return true;
+        fltsim__capture_fail(
+            cap, "line %llu: not a ProcMon XML export: the root element is <%.40s>, not <procmon>",
+            (unsigned long long)st->line_now, name != NULL ? name : "?");
+        break;
     }
     xml_close(cap);
     return false;
