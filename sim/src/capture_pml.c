@@ -398,6 +398,15 @@ static bool read_process_names(struct fltsim_capture *cap, struct pml_state *st)
         qsort(order, st->nprocs, sizeof(*order), by_name_offset);
     for (size_t i = 0; ok && i < st->nprocs; i++) {
         struct pml_process *p = &st->procs[order[i] & 0xFFFFFFFFu];
+        /* Processes share names: a string read already is copied, not read
+         * again (a backward seek re-decompresses a .gz from its start). */
+        if (i > 0 && order[i] >> 32 == order[i - 1] >> 32) {
+            p->name = strdup(st->procs[order[i - 1] & 0xFFFFFFFFu].name);
+            if (p->name == NULL)
+                ok = FAILED(cap, "byte offset 0x%llx: out of memory reading the string table",
+                            (unsigned long long)at);
+            continue;
+        }
         ok = read_table_string(cap, st, at + (order[i] >> 32), &p->name, "process name string");
     }
     free(order);
