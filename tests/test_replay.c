@@ -199,11 +199,10 @@ static void replay_of_malformed_capture_names_the_row(void **state)
 
 /* fltsim import: the scenario it writes loads and runs with every step's
  * status as the replay saw it. */
-static void import_writes_a_scenario_that_replays_identically(void **state)
+static void import_and_run(const char *capture)
 {
-    (void)state;
     char cpath[64], spath[64];
-    write_capture(basic_capture, cpath);
+    write_capture(capture, cpath);
     strcpy(spath, "/tmp/fltsim-import-XXXXXX");
     test_write_temp(spath, "");
     FILE *out = fopen(spath, "w");
@@ -233,6 +232,60 @@ static void import_writes_a_scenario_that_replays_identically(void **state)
     remove(spath);
 }
 
+
+
+/* The operations beyond create/read/write: QueryOpen refused as fast I/O,
+ * a fast write refused then its IRP, locks, section sync with NTFS's
+ * statuses, an FSCTL, a security query whose buffer overflowed (the filter
+ * at 385200 sees BUFFER OVERFLOW, the requestor BUFFER TOO SMALL), the
+ * modified page writer's callbacks. Every row matches, and the import of the
+ * capture replays with the requestor's statuses. */
+static const char more_ops_capture[] =
+    HEADER
+    ROW("100", "QueryOpen", "C:\\f.txt", "FAST IO DISALLOWED", "", "7", FS)
+    ROW("100", "CreateFile", "C:\\f.txt", "SUCCESS", OPEN_READ ", OpenResult: Opened", "7", FS)
+    ROW("100", "CreateFileMapping", "C:\\f.txt", "FILE LOCKED WITH ONLY READERS", "SyncType: SyncTypeCreateSection, PageProtection: PAGE_READONLY", "7", FS)
+    ROW("100", "FASTIO_RELEASE_FOR_SECTION_SYNCHRONIZATION", "C:\\f.txt", "SUCCESS", "", "7", FS)
+    ROW("100", "LockFile", "C:\\f.txt", "SUCCESS", "Exclusive: False, Offset: 123, Length: 1, Fail Immediately: True", "7", FS)
+    ROW("100", "UnlockFileSingle", "C:\\f.txt", "SUCCESS", "Offset: 123, Length: 1", "7", FS)
+    ROW("100", "UnlockFileSingle", "C:\\f.txt", "RANGE NOT LOCKED", "Offset: 123, Length: 1", "7", FS)
+    ROW("100", "FileSystemControl", "C:\\f.txt", "NOT REPARSE POINT", "Control: FSCTL_GET_REPARSE_POINT", "7", FS)
+    ROW("100", "QuerySecurityFile", "C:\\f.txt", "BUFFER OVERFLOW", "Information: Owner, Group, DACL", "7", FS)
+    ROW("100", "QuerySecurityFile", "C:\\f.txt", "SUCCESS", "Information: Owner, Group, DACL", "7", FS)
+    ROW("100", "CloseFile", "C:\\f.txt", "SUCCESS", "", "7", FS)
+    ROW("4", "WriteFile", "C:\\log.txt", "FAST IO DISALLOWED", "Offset: 0, Length: 10", "8", FS)
+    ROW("4", "FASTIO_ACQUIRE_FOR_MOD_WRITE", "C:\\log.txt", "SUCCESS", "EndingOffset: 4,096", "8", FS)
+    ROW("4", "FASTIO_RELEASE_FOR_MOD_WRITE", "C:\\log.txt", "SUCCESS", "", "8", FS)
+    ROW("4", "FASTIO_ACQUIRE_FOR_CC_FLUSH", "C:\\log.txt", "SUCCESS", "", "8", FS)
+    ROW("4", "FASTIO_RELEASE_FOR_CC_FLUSH", "C:\\log.txt", "SUCCESS", "", "8", FS)
+    ROW("4", "QueryInformationVolume", "C:", "SUCCESS", "", "8", FS);
+
+static void replay_issues_fast_io_locks_controls_and_fs_filter_callbacks(void **state)
+{
+    (void)state;
+    struct fltsim_replay_report r;
+    char error[512] = "";
+    assert_status(replay(more_ops_capture, NULL, &r, error, sizeof(error)), STATUS_SUCCESS);
+    for (size_t i = 0; i < r.divergence_count; i++) {
+        char a[48], b[48];
+        print_message("divergence %s: %s -> %s\n", r.divergences[i].operation,
+                      fltsim_capture_status_name(r.divergences[i].recorded, a, sizeof(a)),
+                      fltsim_capture_status_name(r.divergences[i].simulated, b, sizeof(b)));
+    }
+    assert_int_equal(r.fs_rows, 17);
+    assert_int_equal(r.replayed, 17);
+    assert_int_equal(r.matched, 17);
+    assert_int_equal(r.reports, 0);
+    fltsim_replay_report_free(&r);
+}
+
+static void import_writes_a_scenario_that_replays_identically(void **state)
+{
+    (void)state;
+    import_and_run(basic_capture);
+    import_and_run(more_ops_capture);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +295,7 @@ int main(void)
         cmocka_unit_test(replay_through_a_filter_shows_its_effect),
         cmocka_unit_test(replay_of_malformed_capture_names_the_row),
         cmocka_unit_test(import_writes_a_scenario_that_replays_identically),
+        cmocka_unit_test(replay_issues_fast_io_locks_controls_and_fs_filter_callbacks),
     };
     return FLTSIM_RUN_SUITE("replay", tests);
 }
