@@ -173,7 +173,7 @@ static int usage_error(const struct command *cmd, const char *fmt, const char *a
 {
     fprintf(stderr, "fltsim%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'fltsim %s--help'.\n", cmd ? cmd->name : "");
+    fprintf(stderr, "\nTry 'fltsim %s%s--help'.\n", cmd ? cmd->name : "", cmd ? " " : "");
     return CLI_EXIT_USAGE;
 }
 

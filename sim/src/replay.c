@@ -660,7 +660,7 @@ static NTSTATUS load_filters(struct replay *rp)
             if (ex == NULL) {
                 fltsim__replay_fail(rp, "filter '%s' is not in the catalog (fltsim filters lists it)",
                                     f->builtin);
-                return STATUS_OBJECT_NAME_NOT_FOUND;
+                return STATUS_UNSUCCESSFUL; /* not a capture problem */
             }
             entry = ex->entry;
             if (name == NULL) {
@@ -681,7 +681,7 @@ static NTSTATUS load_filters(struct replay *rp)
                                     so == NULL ? dlerror() : "no DriverEntry");
                 if (so != NULL)
                     dlclose(so);
-                return STATUS_OBJECT_NAME_NOT_FOUND;
+                return STATUS_UNSUCCESSFUL; /* not a capture problem */
             }
             rp->objects[rp->object_count++] = so;
             memcpy(&entry, &sym, sizeof(entry));
@@ -696,7 +696,7 @@ static NTSTATUS load_filters(struct replay *rp)
             if (altitude == NULL) {
                 fltsim__replay_fail(rp, "filter %s: a shared object needs an altitude (%s@ALTITUDE)",
                                     f->object, f->object);
-                return STATUS_INVALID_PARAMETER;
+                return STATUS_UNSUCCESSFUL;
             }
         }
         WCHAR wname[256], winst[300], walt[64];
@@ -1669,10 +1669,14 @@ out:
         fltsim_capture_close(rp->cap);
     for (size_t i = 0; i < rp->object_count; i++)
         dlclose(rp->objects[i]);
-    qsort(report->skips, report->skip_count, sizeof(report->skips[0]), by_count);
-    qsort(report->operations, report->operation_count, sizeof(report->operations[0]), by_count);
-    qsort(report->divergences, report->divergence_count, sizeof(report->divergences[0]),
-          by_divergence);
+    if (report->skip_count > 0)
+        qsort(report->skips, report->skip_count, sizeof(report->skips[0]), by_count);
+    if (report->operation_count > 0)
+        qsort(report->operations, report->operation_count, sizeof(report->operations[0]),
+              by_count);
+    if (report->divergence_count > 0)
+        qsort(report->divergences, report->divergence_count, sizeof(report->divergences[0]),
+              by_divergence);
     if (rp->error[0] != '\0')
         snprintf(error, error_size, "%s", rp->error);
     ns_free(&rp->ns);
