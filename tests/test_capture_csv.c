@@ -33,7 +33,8 @@ static const char *fixture(const char *name)
 static struct fltsim_capture *open_ok(const char *path)
 {
     char error[700];
-    struct fltsim_capture *cap = fltsim_capture_open(path, FLTSIM_CAPTURE_AUTO, error, sizeof(error));
+    struct fltsim_capture *cap =
+        fltsim_capture_open(path, FLTSIM_CAPTURE_AUTO, error, sizeof(error));
     if (cap == NULL)
         fail_msg("%s", error);
     assert_int_equal(fltsim_capture_format_of(cap), FLTSIM_CAPTURE_CSV);
@@ -146,8 +147,7 @@ static void csv_default_seven_columns_bom_crlf_reads_exact_events(void **state)
     check(ev, &(struct want){4, 6, 773, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "NotifyChangeDirectory",
                              "C:\\Users", "Explorer.EXE", 1364, 0, false, STATUS_PENDING, false, 0,
                              true, HMS(13, 0, 0), FLTSIM_CP_NOTIFY_FILTER});
-    assert_int_equal(ev->params.notify_filter,
-                     0x1 | 0x2 /* FILE_NAME | DIR_NAME */);
+    assert_int_equal(ev->params.notify_filter, 0x1 | 0x2 /* FILE_NAME | DIR_NAME */);
     assert_end(cap);
     fltsim_capture_close(cap);
 }
@@ -158,8 +158,8 @@ static void csv_full_columns_lf_no_bom_reads_exact_events(void **state)
     struct fltsim_capture *cap = open_ok(fixture("full27.csv"));
     const struct fltsim_capture_event *ev = next_ok(cap);
     check(ev, &(struct want){0, 2, 326, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "QueryDirectory",
-                             "C:\\Windows\\*.exe", "Explorer.EXE", 1364, 3048, true,
-                             STATUS_SUCCESS, true, 188, true, HMS(6, 55, 8) + 1000000,
+                             "C:\\Windows\\*.exe", "Explorer.EXE", 1364, 3048, true, STATUS_SUCCESS,
+                             true, 188, true, HMS(6, 55, 8) + 1000000,
                              FLTSIM_CP_FILE_NAME | FLTSIM_CP_INFO_CLASS});
     assert_string_equal(ev->params.file_name, "*.exe");
     assert_int_equal(ev->params.info_class, 37);
@@ -168,10 +168,10 @@ static void csv_full_columns_lf_no_bom_reads_exact_events(void **state)
                              "cmd.exe", 2000, 2004, true, STATUS_SUCCESS, true, 0, true,
                              HMS(6, 55, 8) + 2000000, 0});
     ev = next_ok(cap); /* pending: empty Result and Duration */
-    check(ev, &(struct want){2, 4, 1252, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM,
-                             "NotifyChangeDirectory", "C:\\Users\\test\\Desktop", "Explorer.EXE",
-                             1364, 1720, false, STATUS_PENDING, false, 0, true,
-                             HMS(6, 55, 8) + 3000000, FLTSIM_CP_NOTIFY_FILTER});
+    check(ev, &(struct want){2, 4, 1252, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "NotifyChangeDirectory",
+                             "C:\\Users\\test\\Desktop", "Explorer.EXE", 1364, 1720, false,
+                             STATUS_PENDING, false, 0, true, HMS(6, 55, 8) + 3000000,
+                             FLTSIM_CP_NOTIFY_FILTER});
     assert_end(cap);
     fltsim_capture_close(cap);
 }
@@ -213,17 +213,17 @@ static void csv_de_locale_dots_group_commas_decimal(void **state)
     (void)state;
     struct fltsim_capture *cap = open_ok(fixture("dede.csv"));
     const struct fltsim_capture_event *ev = next_ok(cap);
-    check(ev, &(struct want){0, 2, 107, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "WriteFile",
-                             "C:\\Temp\\b.txt", "notepad.exe", 4242, 4243, true, STATUS_SUCCESS,
-                             true, 161, true, HMS(16, 53, 3) + 6001516,
-                             FLTSIM_CP_OFFSET | FLTSIM_CP_LENGTH});
+    check(ev,
+          &(struct want){0, 2, 107, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "WriteFile",
+                         "C:\\Temp\\b.txt", "notepad.exe", 4242, 4243, true, STATUS_SUCCESS, true,
+                         161, true, HMS(16, 53, 3) + 6001516, FLTSIM_CP_OFFSET | FLTSIM_CP_LENGTH});
     assert_int_equal(ev->params.offset, 4096);
     assert_int_equal(ev->params.length, 1024);
     ev = next_ok(cap);
-    check(ev, &(struct want){1, 3, 268, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM,
-                             "SetEndOfFileInformationFile", "C:\\Temp\\b.txt", "notepad.exe", 4242,
-                             4243, true, STATUS_SUCCESS, true, 125000000, true, HMS(16, 53, 4),
-                             FLTSIM_CP_END_OF_FILE});
+    check(ev,
+          &(struct want){1, 3, 268, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "SetEndOfFileInformationFile",
+                         "C:\\Temp\\b.txt", "notepad.exe", 4242, 4243, true, STATUS_SUCCESS, true,
+                         125000000, true, HMS(16, 53, 4), FLTSIM_CP_END_OF_FILE});
     assert_int_equal(ev->params.end_of_file, 1048576);
     ev = next_ok(cap);
     check(ev, &(struct want){2, 4, 422, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM,
@@ -262,16 +262,15 @@ static void csv_doubled_quotes_and_embedded_newlines_keep_lines(void **state)
     (void)state;
     struct fltsim_capture *cap = open_ok(fixture("quotes.csv"));
     const struct fltsim_capture_event *ev = next_ok(cap);
-    check(ev, &(struct want){0, 2, 73, FLTSIM_CAPTURE_CLASS_PROCESS, "Process Start", "",
-                             "cmd.exe", 2000, 0, true, STATUS_SUCCESS, false, 0, true, HMS(9, 0, 0),
-                             0});
+    check(ev, &(struct want){0, 2, 73, FLTSIM_CAPTURE_CLASS_PROCESS, "Process Start", "", "cmd.exe",
+                             2000, 0, true, STATUS_SUCCESS, false, 0, true, HMS(9, 0, 0), 0});
     assert_string_equal(ev->detail,
                         "Command line: \"cmd.exe\" /c echo \"hi\"\r\nsecond line\r\nthird line");
     ev = next_ok(cap); /* starts on line 5: the record above spans three */
-    check(ev, &(struct want){1, 5, 209, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM,
-                             "SetRenameInformationFile", "C:\\dir\\\"odd\".txt", "cmd.exe", 2000, 0,
-                             true, STATUS_SUCCESS, false, 0, true, HMS(9, 0, 0) + 1000000,
-                             FLTSIM_CP_REPLACE | FLTSIM_CP_FILE_NAME});
+    check(ev,
+          &(struct want){1, 5, 209, FLTSIM_CAPTURE_CLASS_FILE_SYSTEM, "SetRenameInformationFile",
+                         "C:\\dir\\\"odd\".txt", "cmd.exe", 2000, 0, true, STATUS_SUCCESS, false, 0,
+                         true, HMS(9, 0, 0) + 1000000, FLTSIM_CP_REPLACE | FLTSIM_CP_FILE_NAME});
     assert_false(ev->params.replace_if_exists);
     assert_string_equal(ev->params.file_name, "C:\\dir\\new, name.txt");
     ev = next_ok(cap);
@@ -328,7 +327,8 @@ static const char *csv_error_of(const char *text, size_t len, int *events)
     assert_int_equal(write(fd, text, len), (ssize_t)len);
     close(fd);
     *events = 0;
-    struct fltsim_capture *cap = fltsim_capture_open(path, FLTSIM_CAPTURE_CSV, error, sizeof(error));
+    struct fltsim_capture *cap =
+        fltsim_capture_open(path, FLTSIM_CAPTURE_CSV, error, sizeof(error));
     if (cap != NULL) {
         const struct fltsim_capture_event *ev;
         int r;
@@ -345,7 +345,8 @@ static const char *csv_error_of(const char *text, size_t len, int *events)
     return error + plen + 2;
 }
 
-#define H7 "\"Time of Day\",\"Process Name\",\"PID\",\"Operation\",\"Path\",\"Result\",\"Detail\"\r\n"
+#define H7                                                                                         \
+    "\"Time of Day\",\"Process Name\",\"PID\",\"Operation\",\"Path\",\"Result\",\"Detail\"\r\n"
 #define ROW_OK "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"\r\n"
 
 static void expect_error(const char *text, int events, const char *expected)
@@ -375,17 +376,19 @@ static void csv_short_row_is_reported_with_row_and_line(void **state)
 static void csv_bad_pid_is_reported(void **state)
 {
     (void)state;
-    expect_error(H7 ROW_OK ROW_OK "\"1:00:00.0 AM\",\"a.exe\",\"12a\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"\r\n",
+    expect_error(H7 ROW_OK ROW_OK
+                 "\"1:00:00.0 AM\",\"a.exe\",\"12a\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"\r\n",
                  2, "row 3 (line 4): PID \"12a\" is not a number");
 }
 
 static void csv_bad_result_time_duration_are_reported(void **state)
 {
     (void)state;
-    expect_error(H7 "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\",\"NOT A STATUS\",\"\"\r\n",
-                 0, "row 1 (line 2): Result \"NOT A STATUS\" is not a ProcMon status name or 0x code");
-    expect_error(H7 "\"25:00:00.0\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"\r\n", 0,
-                 "row 1 (line 2): Time of Day \"25:00:00.0\" is not a time");
+    expect_error(
+        H7 "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\",\"NOT A STATUS\",\"\"\r\n", 0,
+        "row 1 (line 2): Result \"NOT A STATUS\" is not a ProcMon status name or 0x code");
+    expect_error(H7 "\"25:00:00.0\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"\r\n",
+                 0, "row 1 (line 2): Time of Day \"25:00:00.0\" is not a time");
     expect_error("\"Process Name\",\"PID\",\"Operation\",\"Path\",\"Result\",\"Duration\"\n"
                  "\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"1.2.3x\"\n",
                  0, "row 1 (line 2): Duration \"1.2.3x\" is not a number of seconds");
@@ -394,9 +397,8 @@ static void csv_bad_result_time_duration_are_reported(void **state)
 static void csv_undecodable_detail_names_row_and_key(void **state)
 {
     (void)state;
-    expect_error(H7 ROW_OK
-                 "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"ReadFile\",\"C:\\x\",\"SUCCESS\","
-                 "\"Offset: 12 apples, Length: 4\"\r\n",
+    expect_error(H7 ROW_OK "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"ReadFile\",\"C:\\x\",\"SUCCESS\","
+                           "\"Offset: 12 apples, Length: 4\"\r\n",
                  1, "row 2 (line 3): ReadFile Detail key \"Offset\": cannot decode \"12 apples\"");
     expect_error(H7 "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"FileSystemControl\",\"C:\",\"SUCCESS\","
                     "\"Control: FSCTL_NO_SUCH_THING\"\r\n",
@@ -447,7 +449,8 @@ static void csv_last_row_without_newline_is_read(void **state)
 {
     (void)state;
     char path[] = "/tmp/fltsim_capture_XXXXXX";
-    test_write_temp(path, H7 "\"1:00:00.0 AM\",\"a.exe\",\"7\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"");
+    test_write_temp(path,
+                    H7 "\"1:00:00.0 AM\",\"a.exe\",\"7\",\"CloseFile\",\"C:\\x\",\"SUCCESS\",\"\"");
     struct fltsim_capture *cap = open_ok(path);
     const struct fltsim_capture_event *ev = next_ok(cap);
     assert_int_equal(ev->pid, 7);
@@ -578,10 +581,11 @@ static void detail_create_keys_decode(void **state)
     assert_int_equal(p.share_access, 0);
     assert_int_equal(p.allocation_size, 1024);
     assert_false(p.present & FLTSIM_CP_OPEN_RESULT);
-    p = decode("CreateFile", "Desired Access: Generic Read/Write/Execute, Generic Write/Execute, "
-                             "Generic Execute, Maximum Allowed, Access System Security, Disposition: "
-                             "Create, Options: Open Reparse Point, Attributes: NCI, ShareMode: "
-                             "Read, AllocationSize: 0, OpenResult: <unknown>");
+    p = decode("CreateFile",
+               "Desired Access: Generic Read/Write/Execute, Generic Write/Execute, "
+               "Generic Execute, Maximum Allowed, Access System Security, Disposition: "
+               "Create, Options: Open Reparse Point, Attributes: NCI, ShareMode: "
+               "Read, AllocationSize: 0, OpenResult: <unknown>");
     assert_int_equal(p.desired_access, 0x1201BF | 0x1201B6 | 0x1200A0 | 0x2000000 | 0x1000000);
     assert_false(p.present & FLTSIM_CP_OPEN_RESULT);
     p = decode("CreateFile", "Desired Access: None 0x0, Disposition: OverwriteIf");
@@ -674,8 +678,9 @@ static void detail_control_keys_decode(void **state)
     assert_int_equal(p.control_code, 0x4D0008);
     p = decode("FileSystemControl", "Control: CSC_FSCTL_OPERATION_QUERY_HANDLE");
     assert_int_equal(p.control_code, 0x901AF);
-    assert_string_equal(decode_error("DeviceIoControl", "Control: 0xZZ (Device:0x9)"),
-                        "DeviceIoControl Detail key \"Control\": cannot decode \"0xZZ (Device:0x9)\"");
+    assert_string_equal(
+        decode_error("DeviceIoControl", "Control: 0xZZ (Device:0x9)"),
+        "DeviceIoControl Detail key \"Control\": cannot decode \"0xZZ (Device:0x9)\"");
 }
 
 static void detail_mapping_lock_and_fastio_keys_decode(void **state)
@@ -684,11 +689,13 @@ static void detail_mapping_lock_and_fastio_keys_decode(void **state)
     struct fltsim_capture_params p = decode("CreateFileMapping", "SyncType: SyncTypeOther");
     assert_int_equal(p.present, FLTSIM_CP_SYNC_TYPE);
     assert_int_equal(p.sync_type, 0);
-    p = decode("CreateFileMapping", "SyncType: SyncTypeCreateSection, PageProtection: |PAGE_NOCACHE");
+    p = decode("CreateFileMapping",
+               "SyncType: SyncTypeCreateSection, PageProtection: |PAGE_NOCACHE");
     assert_int_equal(p.sync_type, 1);
     assert_int_equal(p.page_protection, 0x200);
-    assert_string_equal(decode_error("CreateFileMapping", "SyncType: SyncTypeMaybe"),
-                        "CreateFileMapping Detail key \"SyncType\": cannot decode \"SyncTypeMaybe\"");
+    assert_string_equal(
+        decode_error("CreateFileMapping", "SyncType: SyncTypeMaybe"),
+        "CreateFileMapping Detail key \"SyncType\": cannot decode \"SyncTypeMaybe\"");
     assert_string_equal(decode_error("CreateFileMapping", "PageProtection: PAGE_SOMETIMES"),
                         "CreateFileMapping Detail key \"PageProtection\": cannot decode "
                         "\"PAGE_SOMETIMES\"");
@@ -795,7 +802,8 @@ static void detail_null_op_and_small_string_space(void **state)
     assert_false(fltsim_capture_detail_parse(fltsim_capture_op_by_name("QueryDirectory"),
                                              "Filter: longer.txt", &p, tiny, sizeof(tiny), error,
                                              sizeof(error)));
-    assert_string_equal(error, "QueryDirectory Detail key \"Filter\": cannot decode \"longer.txt\"");
+    assert_string_equal(error,
+                        "QueryDirectory Detail key \"Filter\": cannot decode \"longer.txt\"");
 }
 
 /* ---- the real captures ------------------------------------------------- */

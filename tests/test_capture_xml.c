@@ -71,9 +71,9 @@ static void check_fixture_events(struct fltsim_capture *cap)
     assert_int_equal(ev->time_of_day_100ns, HMS(6, 55, 7) + 236729);
     assert_non_null(ev->op);
     assert_int_equal(ev->op->major, IRP_MJ_CREATE);
-    assert_int_equal(ev->params.present,
-                     FLTSIM_CP_ACCESS | FLTSIM_CP_DISPOSITION | FLTSIM_CP_OPTIONS |
-                         FLTSIM_CP_ATTRIBUTES | FLTSIM_CP_SHARE | FLTSIM_CP_OPEN_RESULT);
+    assert_int_equal(ev->params.present, FLTSIM_CP_ACCESS | FLTSIM_CP_DISPOSITION |
+                                             FLTSIM_CP_OPTIONS | FLTSIM_CP_ATTRIBUTES |
+                                             FLTSIM_CP_SHARE | FLTSIM_CP_OPEN_RESULT);
     assert_int_equal(ev->params.desired_access, 0x120089);
     assert_int_equal(ev->params.share_access, FILE_SHARE_READ | FILE_SHARE_DELETE);
 
@@ -159,7 +159,8 @@ static const char *xml_error_of(const char *text, int *events)
     char path[] = "/tmp/fltsim_capture_XXXXXX";
     test_write_temp(path, text);
     *events = 0;
-    struct fltsim_capture *cap = fltsim_capture_open(path, FLTSIM_CAPTURE_XML, error, sizeof(error));
+    struct fltsim_capture *cap =
+        fltsim_capture_open(path, FLTSIM_CAPTURE_XML, error, sizeof(error));
     if (cap != NULL) {
         const struct fltsim_capture_event *ev;
         int r;
@@ -233,7 +234,8 @@ static void xml_empty_eventlist_and_unknown_elements_are_fine(void **state)
 {
     (void)state;
     char path[] = "/tmp/fltsim_capture_XXXXXX";
-    test_write_temp(path, "<?xml version=\"1.0\"?>\n<procmon><processlist/><eventlist/></procmon>\n");
+    test_write_temp(path,
+                    "<?xml version=\"1.0\"?>\n<procmon><processlist/><eventlist/></procmon>\n");
     struct fltsim_capture *cap = open_xml(path, FLTSIM_CAPTURE_AUTO);
     assert_end(cap);
     fltsim_capture_close(cap);
@@ -277,8 +279,8 @@ static void put_escaped(FILE *f, const char *name, const char *text)
 
 static const char *class_name(enum fltsim_capture_class c)
 {
-    static const char *const names[] = {"", "Process", "Registry", "File System", "Profiling",
-                                        "Network"};
+    static const char *const names[] = {"",          "Process", "Registry", "File System",
+                                        "Profiling", "Network"};
     return names[c];
 }
 
@@ -302,7 +304,8 @@ static void xml_real_capture_matches_its_csv(void **state)
           "<eventlist>\r\n",
           f);
     char error[700], buf[32];
-    struct fltsim_capture *cap = fltsim_capture_open(csv, FLTSIM_CAPTURE_AUTO, error, sizeof(error));
+    struct fltsim_capture *cap =
+        fltsim_capture_open(csv, FLTSIM_CAPTURE_AUTO, error, sizeof(error));
     assert_non_null(cap);
     const struct fltsim_capture_event *ev;
     int r;
@@ -350,7 +353,8 @@ static void xml_real_capture_matches_its_csv(void **state)
         assert_int_equal(b->duration_100ns, a.duration_100ns);
         assert_ptr_equal(b->op, a.op);
         if (b->params.present != pa.present)
-            fail_msg("event %llu: %s [%s] present 0x%x vs 0x%x", (unsigned long long)n, op, detail, b->params.present, pa.present);
+            fail_msg("event %llu: %s [%s] present 0x%x vs 0x%x", (unsigned long long)n, op, detail,
+                     b->params.present, pa.present);
         assert_int_equal(b->params.desired_access, pa.desired_access);
         assert_int_equal(b->params.offset, pa.offset);
         assert_int_equal(b->params.length, pa.length);

@@ -187,8 +187,8 @@ static int csv_next(struct fltsim_capture *cap, const struct fltsim_capture_even
                                     (unsigned long long)st->index + 1,
                                     (unsigned long long)st->record_line, st->header_fields,
                                     st->field_count);
-    struct capture_row row = {.index = st->index, .line = st->record_line,
-                              .offset = st->record_offset};
+    struct capture_row row = {
+        .index = st->index, .line = st->record_line, .offset = st->record_offset};
     for (int c = 0; c < CAPTURE_COL_COUNT; c++)
         row.field[c] = st->column[c] >= 0 ? field_at(st, (size_t)st->column[c]) : NULL;
     if (fltsim__capture_row_event(cap, &row, &st->event, &st->strings, &st->strings_size) < 0)

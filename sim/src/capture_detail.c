@@ -209,7 +209,7 @@ enum key_kind {
     K_ACCESS,
     K_DISPOSITION,
     K_OPTIONS,
-    K_ATTRIBUTES,   /* letters into file_attributes */
+    K_ATTRIBUTES,    /* letters into file_attributes */
     K_QUERIED_ATTRS, /* letters into queried_attributes */
     K_SHARE,
     K_ALLOCATION,
@@ -239,13 +239,11 @@ struct detail_key {
     enum key_kind kind;
 };
 
-#define KEYS(name, ...)                                                                            \
-    static const struct detail_key name[] = {__VA_ARGS__, {NULL, K_IGNORE}}
+#define KEYS(name, ...) static const struct detail_key name[] = {__VA_ARGS__, {NULL, K_IGNORE}}
 
 KEYS(create_keys, {"Desired Access", K_ACCESS}, {"Disposition", K_DISPOSITION},
      {"Options", K_OPTIONS}, {"Attributes", K_ATTRIBUTES}, {"ShareMode", K_SHARE},
-     {"AllocationSize", K_ALLOCATION}, {"Impersonating", K_IGNORE},
-     {"OpenResult", K_OPEN_RESULT});
+     {"AllocationSize", K_ALLOCATION}, {"Impersonating", K_IGNORE}, {"OpenResult", K_OPEN_RESULT});
 KEYS(rw_keys, {"Offset", K_OFFSET}, {"Length", K_LENGTH}, {"I/O Flags", K_IO_FLAGS},
      {"Priority", K_IGNORE});
 /* Basic, NetworkOpen (whose AllocationSize and EndOfFile ProcMon prints as
@@ -256,11 +254,10 @@ KEYS(query_basic_keys, {"CreationTime", K_IGNORE}, {"LastAccessTime", K_IGNORE},
 KEYS(query_standard_keys, {"AllocationSize", K_IGNORE}, {"EndOfFile", K_END_OF_FILE},
      {"NumberOfLinks", K_IGNORE}, {"DeletePending", K_IGNORE}, {"Directory", K_IGNORE});
 KEYS(query_all_keys, {"CreationTime", K_IGNORE}, {"LastAccessTime", K_IGNORE},
-     {"LastWriteTime", K_IGNORE}, {"ChangeTime", K_IGNORE},
-     {"FileAttributes", K_QUERIED_ATTRS}, {"AllocationSize", K_IGNORE},
-     {"EndOfFile", K_END_OF_FILE}, {"NumberOfLinks", K_IGNORE}, {"DeletePending", K_IGNORE},
-     {"Directory", K_IGNORE}, {"IndexNumber", K_IGNORE}, {"EaSize", K_IGNORE},
-     {"Access", K_IGNORE}, {"Position", K_IGNORE}, {"Mode", K_IGNORE},
+     {"LastWriteTime", K_IGNORE}, {"ChangeTime", K_IGNORE}, {"FileAttributes", K_QUERIED_ATTRS},
+     {"AllocationSize", K_IGNORE}, {"EndOfFile", K_END_OF_FILE}, {"NumberOfLinks", K_IGNORE},
+     {"DeletePending", K_IGNORE}, {"Directory", K_IGNORE}, {"IndexNumber", K_IGNORE},
+     {"EaSize", K_IGNORE}, {"Access", K_IGNORE}, {"Position", K_IGNORE}, {"Mode", K_IGNORE},
      {"AlignmentRequirement", K_IGNORE}, {"Name", K_IGNORE});
 KEYS(query_tag_keys, {"Attributes", K_QUERIED_ATTRS}, {"ReparseTag", K_IGNORE});
 KEYS(set_basic_keys, {"CreationTime", K_IGNORE}, {"LastAccessTime", K_IGNORE},
@@ -387,7 +384,10 @@ struct name_value {
     uint32_t value;
 };
 
-#define END_TABLE {NULL, 0}
+#define END_TABLE                                                                                  \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 /* Combined names first: the mask was expanded with the file generic mapping. */
 static const struct name_value access_names[] = {
@@ -420,7 +420,7 @@ static const struct name_value access_names[] = {
 };
 
 static const struct name_value disposition_names[] = {
-    {"Supersede", 0}, {"Open", 1},      {"Create", 2}, {"OpenIf", 3},
+    {"Supersede", 0}, {"Open", 1},        {"Create", 2}, {"OpenIf", 3},
     {"Overwrite", 4}, {"OverwriteIf", 5}, END_TABLE,
 };
 
@@ -456,7 +456,7 @@ static const struct name_value share_names[] = {
 };
 
 static const struct name_value open_result_names[] = {
-    {"Superseded", 0}, {"Opened", 1}, {"Created", 2},      {"Overwritten", 3},
+    {"Superseded", 0}, {"Opened", 1},       {"Created", 2}, {"Overwritten", 3},
     {"Exists", 4},     {"DoesNotExist", 5}, END_TABLE,
 };
 
@@ -578,22 +578,16 @@ static const struct name_value control_names[] = {
 };
 
 static const struct name_value sync_type_names[] = {
-    {"SyncTypeOther", 0}, {"SyncTypeCreateSection", 1}, END_TABLE,
+    {"SyncTypeOther", 0},
+    {"SyncTypeCreateSection", 1},
+    END_TABLE,
 };
 
 static const struct name_value page_protection_names[] = {
-    {"PAGE_NOACCESS", 0x01},
-    {"PAGE_READONLY", 0x02},
-    {"PAGE_READWRITE", 0x04},
-    {"PAGE_WRITECOPY", 0x08},
-    {"PAGE_EXECUTE", 0x10},
-    {"PAGE_EXECUTE_READ", 0x20},
-    {"PAGE_EXECUTE_READWRITE", 0x40},
-    {"PAGE_EXECUTE_WRITECOPY", 0x80},
-    {"PAGE_GUARD", 0x100},
-    {"PAGE_NOCACHE", 0x200},
-    {"PAGE_WRITECOMBINE", 0x400},
-    END_TABLE,
+    {"PAGE_NOACCESS", 0x01},          {"PAGE_READONLY", 0x02},          {"PAGE_READWRITE", 0x04},
+    {"PAGE_WRITECOPY", 0x08},         {"PAGE_EXECUTE", 0x10},           {"PAGE_EXECUTE_READ", 0x20},
+    {"PAGE_EXECUTE_READWRITE", 0x40}, {"PAGE_EXECUTE_WRITECOPY", 0x80}, {"PAGE_GUARD", 0x100},
+    {"PAGE_NOCACHE", 0x200},          {"PAGE_WRITECOMBINE", 0x400},     END_TABLE,
 };
 
 static const struct name_value disposition_flag_names[] = {
@@ -642,8 +636,8 @@ static const struct name_value notify_names[] = {
 
 /* Attribute letters, the multi-letter ones first (greedy match). */
 static const struct name_value attribute_letters[] = {
-    {"NCI", 0x2000}, {"SF", 0x200}, {"RP", 0x400}, {"R", 0x1},  {"H", 0x2},
-    {"S", 0x4},      {"D", 0x10},   {"A", 0x20},   {"N", 0x80}, {"T", 0x100},
+    {"NCI", 0x2000}, {"SF", 0x200}, {"RP", 0x400}, {"R", 0x1},     {"H", 0x2},
+    {"S", 0x4},      {"D", 0x10},   {"A", 0x20},   {"N", 0x80},    {"T", 0x100},
     {"C", 0x800},    {"O", 0x1000}, {"E", 0x4000}, {"V", 0x10000}, END_TABLE,
 };
 
@@ -664,8 +658,8 @@ static bool is_na(const char *s, size_t n)
 
 /* A list of names joined by sep ("" is 0); a "0x..." item adds raw bits
  * (ProcMon prints bits it has no name for that way). */
-static bool parse_flags(const struct name_value *table, const char *sep, const char *s,
-                        size_t n, uint32_t *value)
+static bool parse_flags(const struct name_value *table, const char *sep, const char *s, size_t n,
+                        uint32_t *value)
 {
     const char *end = s + n;
     size_t seplen = strlen(sep);
@@ -864,8 +858,7 @@ static bool decode_value(const struct detail_key *k, const char *s, size_t n,
         if (n == 9 && memcmp(s, "<unknown>", 9) == 0)
             return true; /* with REPARSE: no OpenResult to report */
         if (!lookup(open_result_names, s, n, &v)) {
-            if (!fltsim__capture_parse_int(s, n, &number) || number < 0 ||
-                number > 0xFFFFFFFF)
+            if (!fltsim__capture_parse_int(s, n, &number) || number < 0 || number > 0xFFFFFFFF)
                 return false;
             v = (uint32_t)number;
         }
@@ -881,7 +874,8 @@ static bool decode_value(const struct detail_key *k, const char *s, size_t n,
         }
         return true;
     case K_LENGTH:
-        if (!parse_number(s, n, &number, &present) || (present && (number < 0 || number > 0xFFFFFFFF)))
+        if (!parse_number(s, n, &number, &present) ||
+            (present && (number < 0 || number > 0xFFFFFFFF)))
             return false;
         if (present) {
             cp->length = (ULONG)number;
@@ -1010,8 +1004,8 @@ bool fltsim_capture_detail_parse(const struct fltsim_capture_op *op, const char 
         }
         /* the value runs to ", " + a known key + ": " */
         const char *next = value;
-        while (next + 1 < end && !(next[0] == ',' && next[1] == ' ' &&
-                                   key_at(keys, next + 2, end) != NULL))
+        while (next + 1 < end &&
+               !(next[0] == ',' && next[1] == ' ' && key_at(keys, next + 2, end) != NULL))
             next++;
         if (next + 1 >= end)
             next = end;

@@ -21,10 +21,10 @@ struct fltsim_capture {
     const struct capture_backend *backend;
     enum fltsim_capture_format format;
     char *path;
-    gzFile gz;           /* the file, positioned at its start; gzread also reads plain files */
-    uint64_t size;       /* bytes on disk */
+    gzFile gz;            /* the file, positioned at its start; gzread also reads plain files */
+    uint64_t size;        /* bytes on disk */
     uint64_t event_count; /* when the format says up front, else 0 */
-    bool failed;         /* an error was reported: next keeps returning -1 */
+    bool failed;          /* an error was reported: next keeps returning -1 */
     char error[640];
     void *state; /* the backend's */
 };
@@ -44,15 +44,15 @@ int fltsim__capture_fail(struct fltsim_capture *cap, const char *fmt, ...)
 
 /* The columns the CSV and XML readers map (by header name or element name). */
 enum capture_column {
-    CAPTURE_COL_TIME,     /* Time of Day */
-    CAPTURE_COL_PROCESS,  /* Process Name */
-    CAPTURE_COL_PID,      /* PID */
+    CAPTURE_COL_TIME,    /* Time of Day */
+    CAPTURE_COL_PROCESS, /* Process Name */
+    CAPTURE_COL_PID,     /* PID */
     CAPTURE_COL_OPERATION,
     CAPTURE_COL_PATH,
     CAPTURE_COL_RESULT,
     CAPTURE_COL_DETAIL,
     CAPTURE_COL_TID,
-    CAPTURE_COL_CLASS,    /* Event Class */
+    CAPTURE_COL_CLASS, /* Event Class */
     CAPTURE_COL_DURATION,
     CAPTURE_COL_COUNT
 };

@@ -11,11 +11,11 @@
 #include "capture_internal.h"
 
 const char *const fltsim__capture_column_names[CAPTURE_COL_COUNT] = {
-    [CAPTURE_COL_TIME] = "Time of Day",   [CAPTURE_COL_PROCESS] = "Process Name",
-    [CAPTURE_COL_PID] = "PID",            [CAPTURE_COL_OPERATION] = "Operation",
-    [CAPTURE_COL_PATH] = "Path",          [CAPTURE_COL_RESULT] = "Result",
-    [CAPTURE_COL_DETAIL] = "Detail",      [CAPTURE_COL_TID] = "TID",
-    [CAPTURE_COL_CLASS] = "Event Class",  [CAPTURE_COL_DURATION] = "Duration",
+    [CAPTURE_COL_TIME] = "Time of Day",  [CAPTURE_COL_PROCESS] = "Process Name",
+    [CAPTURE_COL_PID] = "PID",           [CAPTURE_COL_OPERATION] = "Operation",
+    [CAPTURE_COL_PATH] = "Path",         [CAPTURE_COL_RESULT] = "Result",
+    [CAPTURE_COL_DETAIL] = "Detail",     [CAPTURE_COL_TID] = "TID",
+    [CAPTURE_COL_CLASS] = "Event Class", [CAPTURE_COL_DURATION] = "Duration",
 };
 
 static bool starts_with(const char *s, const char *prefix)
@@ -74,8 +74,7 @@ static bool parse_u32(const char *s, uint32_t *value)
 #define SHOW(s) (int)(strlen(s) > 40 ? 40 : strlen(s)), (s), (strlen(s) > 40 ? "..." : "")
 
 int fltsim__capture_row_event(struct fltsim_capture *cap, const struct capture_row *row,
-                              struct fltsim_capture_event *ev, char **strings,
-                              size_t *strings_size)
+                              struct fltsim_capture_event *ev, char **strings, size_t *strings_size)
 {
     const char *const *f = row->field;
     unsigned long long n = (unsigned long long)row->index + 1;
@@ -92,12 +91,12 @@ int fltsim__capture_row_event(struct fltsim_capture *cap, const struct capture_r
     ev->sub = -1;
 
     if (f[CAPTURE_COL_PID] != NULL && !parse_u32(f[CAPTURE_COL_PID], &ev->pid))
-        return fltsim__capture_fail(cap, "row %llu (line %llu): PID \"%.*s%s\" is not a number",
-                                    n, line, SHOW(f[CAPTURE_COL_PID]));
+        return fltsim__capture_fail(cap, "row %llu (line %llu): PID \"%.*s%s\" is not a number", n,
+                                    line, SHOW(f[CAPTURE_COL_PID]));
     if (f[CAPTURE_COL_TID] != NULL && f[CAPTURE_COL_TID][0] != '\0' &&
         !parse_u32(f[CAPTURE_COL_TID], &ev->tid))
-        return fltsim__capture_fail(cap, "row %llu (line %llu): TID \"%.*s%s\" is not a number",
-                                    n, line, SHOW(f[CAPTURE_COL_TID]));
+        return fltsim__capture_fail(cap, "row %llu (line %llu): TID \"%.*s%s\" is not a number", n,
+                                    line, SHOW(f[CAPTURE_COL_TID]));
     if (!fltsim_capture_status_parse(ev->result_text, &ev->result))
         return fltsim__capture_fail(
             cap, "row %llu (line %llu): Result \"%.*s%s\" is not a ProcMon status name or 0x code",

@@ -39,8 +39,8 @@ struct xml_state {
      * 16 bits (65535 = "or later"), so past that the newlines of the text
      * nodes read since the last exact line are counted. */
     uint64_t line_now;
-    bool in_list;     /* inside <eventlist> */
-    bool have_node;   /* the reader is already on the next node (after a skip) */
+    bool in_list;   /* inside <eventlist> */
+    bool have_node; /* the reader is already on the next node (after a skip) */
     bool saw_root;
     char xml_error[300];
     int xml_error_line;
@@ -53,10 +53,10 @@ struct xml_state {
 
 /* The element names: column display names with '_' for ' '. */
 static const char *const element_names[CAPTURE_COL_COUNT] = {
-    [CAPTURE_COL_TIME] = "Time_of_Day", [CAPTURE_COL_PROCESS] = "Process_Name",
-    [CAPTURE_COL_PID] = "PID",          [CAPTURE_COL_OPERATION] = "Operation",
-    [CAPTURE_COL_PATH] = "Path",        [CAPTURE_COL_RESULT] = "Result",
-    [CAPTURE_COL_DETAIL] = "Detail",    [CAPTURE_COL_TID] = "TID",
+    [CAPTURE_COL_TIME] = "Time_of_Day",  [CAPTURE_COL_PROCESS] = "Process_Name",
+    [CAPTURE_COL_PID] = "PID",           [CAPTURE_COL_OPERATION] = "Operation",
+    [CAPTURE_COL_PATH] = "Path",         [CAPTURE_COL_RESULT] = "Result",
+    [CAPTURE_COL_DETAIL] = "Detail",     [CAPTURE_COL_TID] = "TID",
     [CAPTURE_COL_CLASS] = "Event_Class", [CAPTURE_COL_DURATION] = "Duration",
 };
 
@@ -68,7 +68,8 @@ static int read_cb(void *context, char *buffer, int len)
         st->input_end = n == 0;
         return n < 0 ? -1 : 0;
     }
-    for (const char *p = buffer, *end = buffer + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
+    for (const char *p = buffer, *end = buffer + n;
+         (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
         p++;
         st->lines_seen++;
         st->line_start[st->lines_seen % LINE_RING] = st->consumed + (uint64_t)(p - buffer);
@@ -143,8 +144,8 @@ static int reader_failed(struct fltsim_capture *cap, struct xml_state *st)
         if (!st->saw_root)
             return fltsim__capture_fail(cap, "line %d: empty document: no <procmon> element",
                                         st->xml_error_line);
-        return fltsim__capture_fail(cap, "line %d: malformed XML: the document ends before </procmon>",
-                                    st->xml_error_line);
+        return fltsim__capture_fail(
+            cap, "line %d: malformed XML: the document ends before </procmon>", st->xml_error_line);
     }
     if (st->xml_error[0] != '\0')
         return fltsim__capture_fail(cap, "line %d: malformed XML: %s", st->xml_error_line,
@@ -164,8 +165,7 @@ static void track_line(struct xml_state *st)
             st->saw_root = true;
     } else if (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA ||
                type == XML_READER_TYPE_WHITESPACE ||
-               type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
-               type == XML_READER_TYPE_COMMENT) {
+               type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE || type == XML_READER_TYPE_COMMENT) {
         const char *text = (const char *)xmlTextReaderConstValue(st->reader);
         for (; text != NULL && (text = strchr(text, '\n')) != NULL; text++)
             st->line_now++;
@@ -204,9 +204,9 @@ static int read_event(struct fltsim_capture *cap, struct xml_state *st, uint64_t
         int r = advance(st);
         if (r != 1)
             return r < 0 ? reader_failed(cap, st)
-                         : fltsim__capture_fail(cap, "row %llu (line %llu): the file ends inside <event>",
-                                                (unsigned long long)st->index + 1,
-                                                (unsigned long long)line);
+                         : fltsim__capture_fail(
+                               cap, "row %llu (line %llu): the file ends inside <event>",
+                               (unsigned long long)st->index + 1, (unsigned long long)line);
         int type = xmlTextReaderNodeType(st->reader);
         int depth = xmlTextReaderDepth(st->reader);
         if (type == XML_READER_TYPE_END_ELEMENT && depth == 2)
@@ -229,8 +229,7 @@ static int read_event(struct fltsim_capture *cap, struct xml_state *st, uint64_t
                    depth == 4 && column >= 0) {
             const char *text = (const char *)xmlTextReaderConstValue(st->reader);
             if (text != NULL && !append(&st->field[column], text))
-                return fltsim__capture_fail(cap,
-                                            "row %llu (line %llu): <%s> longer than %u MiB",
+                return fltsim__capture_fail(cap, "row %llu (line %llu): <%s> longer than %u MiB",
                                             (unsigned long long)st->index + 1,
                                             (unsigned long long)line, element_names[column],
                                             MAX_FIELD >> 20);
@@ -258,7 +257,8 @@ static int xml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
             continue;
         if (depth == 0 && type == XML_READER_TYPE_ELEMENT && strcmp(name, "procmon") != 0)
             return fltsim__capture_fail(
-                cap, "line %llu: not a ProcMon XML export: the root element is <%.40s>, not <procmon>",
+                cap,
+                "line %llu: not a ProcMon XML export: the root element is <%.40s>, not <procmon>",
                 (unsigned long long)st->line_now, name);
         if (depth == 1 && type == XML_READER_TYPE_ELEMENT) {
             /* <processlist> and the rest: read through, ignored */
@@ -278,8 +278,7 @@ static int xml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
         uint64_t offset = offset_of_line(st, (uint64_t)line);
         if (read_event(cap, st, (uint64_t)line) < 0)
             return -1;
-        struct capture_row row = {.index = st->index, .line = (uint64_t)line,
-                                  .offset = offset};
+        struct capture_row row = {.index = st->index, .line = (uint64_t)line, .offset = offset};
         static const enum capture_column required[] = {CAPTURE_COL_OPERATION, CAPTURE_COL_PATH,
                                                        CAPTURE_COL_RESULT, CAPTURE_COL_PROCESS,
                                                        CAPTURE_COL_PID};
