@@ -401,10 +401,10 @@ static void csv_undecodable_detail_names_row_and_key(void **state)
                            "\"Offset: 12 apples, Length: 4\"\r\n",
                  1, "row 2 (line 3): ReadFile Detail key \"Offset\": cannot decode \"12 apples\"");
     expect_error(H7 "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"FileSystemControl\",\"C:\",\"SUCCESS\","
-                    "\"Control: FSCTL_NO_SUCH_THING\"\r\n",
+                    "\"Control: 0xZZ (Device:0x9)\"\r\n",
                  0,
                  "row 1 (line 2): FileSystemControl Detail key \"Control\": cannot decode "
-                 "\"FSCTL_NO_SUCH_THING\"");
+                 "\"0xZZ (Device:0x9)\"");
 }
 
 static void csv_garbage_bytes_fail_cleanly(void **state)
@@ -678,6 +678,9 @@ static void detail_control_keys_decode(void **state)
     assert_int_equal(p.control_code, 0x4D0008);
     p = decode("FileSystemControl", "Control: CSC_FSCTL_OPERATION_QUERY_HANDLE");
     assert_int_equal(p.control_code, 0x901AF);
+    /* A name fltsim's table does not hold leaves the code unknown. */
+    p = decode("FileSystemControl", "Control: FSCTL_NO_SUCH_THING");
+    assert_int_equal(p.present, 0);
     assert_string_equal(
         decode_error("DeviceIoControl", "Control: 0xZZ (Device:0x9)"),
         "DeviceIoControl Detail key \"Control\": cannot decode \"0xZZ (Device:0x9)\"");

@@ -905,11 +905,15 @@ static bool decode_value(const struct detail_key *k, const char *s, size_t n,
         cp->present |= FLTSIM_CP_FILE_NAME;
         return true;
     case K_CONTROL:
-        if (!parse_control(s, n, &v))
-            return false;
-        cp->control_code = v;
-        cp->present |= FLTSIM_CP_CONTROL;
-        return true;
+        /* ProcMon names only the codes it knows, and fltsim's table holds the
+         * common ones: a name outside it leaves the code unknown (a replay
+         * skips the row for it) rather than making the capture unreadable. */
+        if (parse_control(s, n, &v)) {
+            cp->control_code = v;
+            cp->present |= FLTSIM_CP_CONTROL;
+            return true;
+        }
+        return !(n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')); /* bad hex: an error */
     case K_SYNC_TYPE:
         if (!lookup(sync_type_names, s, n, &v))
             return false;
