@@ -439,7 +439,6 @@ static void learn(struct ns *ns, const struct fltsim_capture_event *ev)
 /* Creates what the namespace holds on its volumes (memfs only; a hostfs
  * volume is the host directory as it is). Parents of existing paths are
  * directories. */
-static void device_name(WCHAR *out, size_t index);
 static void note(struct replay *rp, const char *reason);
 
 static NTSTATUS ns_populate(struct replay *rp)
@@ -475,7 +474,6 @@ static NTSTATUS ns_populate(struct replay *rp)
         uint64_t size = e->size;
         if (e->kind == KIND_DIR) {
             status = fltsim_memfs_add_directory(v->memfs, wpath);
-            rp->report->namespace_dirs++;
         } else {
             if (size > e->size_max)
                 size = e->size_max;
@@ -487,7 +485,6 @@ static NTSTATUS ns_populate(struct replay *rp)
                 return STATUS_INSUFFICIENT_RESOURCES;
             status = fltsim_memfs_add_file(v->memfs, wpath, size > 0 ? rp->zeros.data : NULL,
                                            (size_t)size);
-            rp->report->namespace_files++;
         }
         if (status == STATUS_INSUFFICIENT_RESOURCES) {
             fltsim__replay_fail(rp, "namespace: out of memory at %s", e->path);
@@ -501,6 +498,10 @@ static NTSTATUS ns_populate(struct replay *rp)
             note(rp, reason);
             continue;
         }
+        if (e->kind == KIND_DIR)
+            rp->report->namespace_dirs++;
+        else
+            rp->report->namespace_files++;
         if (rp->import != NULL)
             fltsim__replay_import_file(rp, e->path, e->kind == KIND_DIR,
                                        e->kind == KIND_DIR ? 0 : size);
@@ -1063,14 +1064,24 @@ static struct rhandle *handle_for(struct replay *rp, const struct fltsim_capture
     return h;
 }
 
-static void close_handle(struct replay *rp, struct rhandle *h, uint32_t tid, const char *path)
+/* Closes h (a CloseFile row ev, or an implied close when ev is NULL), forgets
+ * it, and returns the status the call is judged by. */
+static NTSTATUS close_handle(struct replay *rp, struct rhandle *h,
+                             const struct fltsim_capture_event *ev, uint32_t tid,
+                             const char *path)
 {
-    struct rcall c = {.kind = RC_CLOSE, .pid = h->pid, .tid = tid, .handle = h, .implied = true};
-    perform(rp, &c);
+    struct rcall c = {.kind = RC_CLOSE,
+                      .pid = h->pid,
+                      .tid = tid,
+                      .handle = h,
+                      .implied = ev == NULL,
+                      .event = ev};
+    NTSTATUS status = perform(rp, &c);
     struct hlist *l = handles_of(rp, h->pid, path, false);
     if (l != NULL)
         hlist_remove(l, h);
     free(h);
+    return status;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1276,7 +1287,7 @@ static void replay_create(struct replay *rp, const struct fltsim_capture_event *
     }
     if (!NT_SUCCESS(ev->result)) {
         /* The application never got this handle: give it back at once. */
-        close_handle(rp, h, ev->tid, ev->path);
+        close_handle(rp, h, NULL, ev->tid, ev->path);
         return;
     }
     struct hlist *l = handles_of(rp, ev->pid, ev->path, true);
@@ -1311,26 +1322,14 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         record_result(rp, ev, perform(rp, &q));
         return;
     }
-    if (op->major == IRP_MJ_CLEANUP) {
-        struct hlist *l = handles_of(rp, ev->pid, path, false);
-        NTSTATUS s = STATUS_SUCCESS;
-        struct rhandle *h = NULL;
-        if (l != NULL && l->count > 0)
-            h = l->items[l->count - 1];
-        else
-            h = handle_for(rp, ev, path, &s);
-        if (h != NULL) {
-            struct rcall c = {.kind = RC_CLOSE, .pid = ev->pid, .tid = ev->tid, .handle = h,
-                              .event = ev};
-            s = perform(rp, &c);
-            hlist_remove(handles_of(rp, ev->pid, path, false), h);
-            free(h);
-        }
-        record_result(rp, ev, s);
-        return;
-    }
     NTSTATUS s;
     struct rhandle *h = handle_for(rp, ev, path, &s);
+    if (op->major == IRP_MJ_CLEANUP) {
+        /* The most recent handle (a cleanup needs no access beyond what
+         * every handle has), or an implied open's. */
+        record_result(rp, ev, h != NULL ? close_handle(rp, h, ev, ev->tid, path) : s);
+        return;
+    }
     if (h != NULL && op->major == IRP_MJ_DIRECTORY_CONTROL && h->implied && h->dir_queries > 0 &&
         ((p->present & FLTSIM_CP_FILE_NAME) || h->exhausted || h->exact ||
          (ev->detail != NULL && strncmp(ev->detail, "0: ., ", 6) == 0))) {
@@ -1339,7 +1338,7 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
          * enumeration: FindFirstFile opens the directory anew. The
          * capture never opened it, so neither the previous enumeration's
          * handle nor this one is in it. */
-        close_handle(rp, h, ev->tid, path);
+        close_handle(rp, h, NULL, ev->tid, path);
         h = handle_for(rp, ev, path, &s);
     }
     if (h == NULL) {
@@ -1623,8 +1622,6 @@ NTSTATUS fltsim_replay_run(const char *path, const struct fltsim_replay_options 
     status = create_world(rp);
     if (NT_SUCCESS(status))
         status = ns_populate(rp);
-    if (rp->import != NULL)
-        fltsim__replay_import_end_namespace(rp);
     if (NT_SUCCESS(status)) {
         status = fltsim__replay_observer_load(rp->sys);
         if (!NT_SUCCESS(status))

@@ -77,11 +77,6 @@ void fltsim__replay_import_file(struct replay *rp, const char *path, bool direct
     fputs("\n\x1e\n", im->files); /* record separator: one entry may take two lines */
 }
 
-void fltsim__replay_import_end_namespace(struct replay *rp)
-{
-    (void)rp;
-}
-
 void fltsim__replay_import_filter(struct replay *rp, const struct fltsim_replay_filter *filter,
                                   const char *name, const char *altitude)
 {

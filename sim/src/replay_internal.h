@@ -154,7 +154,6 @@ bool fltsim__replay_observed(NTSTATUS *status);
 void fltsim__replay_import_begin(struct replay *rp);
 void fltsim__replay_import_file(struct replay *rp, const char *path, bool directory,
                                 uint64_t size);
-void fltsim__replay_import_end_namespace(struct replay *rp);
 void fltsim__replay_import_filter(struct replay *rp, const struct fltsim_replay_filter *filter,
                                   const char *name, const char *altitude);
 void fltsim__replay_import_call(struct replay *rp, const struct rcall *call);
