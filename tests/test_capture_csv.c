@@ -287,19 +287,7 @@ static void csv_gzip_compressed_reads_like_plain(void **state)
 {
     (void)state;
     char path[] = "/tmp/fltsim_capture_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    FILE *in = fopen(fixture("quotes.csv"), "rb");
-    assert_non_null(in);
-    gzFile out = gzopen(path, "wb");
-    assert_non_null(out);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        assert_int_equal(gzwrite(out, buf, (unsigned)n), (int)n);
-    fclose(in);
-    gzclose(out);
+    test_gzip_temp(path, fixture("quotes.csv"));
     struct fltsim_capture *cap = open_ok(path);
     const struct fltsim_capture_event *ev = next_ok(cap);
     ev = next_ok(cap);
@@ -322,10 +310,7 @@ static const char *csv_error_of(const char *text, size_t len, int *events)
 {
     static char error[700];
     char path[] = "/tmp/fltsim_capture_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
+    test_write_temp_bytes(path, text, len);
     *events = 0;
     struct fltsim_capture *cap =
         fltsim_capture_open(path, FLTSIM_CAPTURE_CSV, error, sizeof(error));

@@ -337,12 +337,7 @@ static size_t event_at(uint32_t i)
 static void expect_error(const unsigned char *data, size_t size, const char *expected, bool prefix)
 {
     char path[] = "/tmp/fltsim-pml-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, size, f), size);
-    fclose(f);
+    test_write_temp_bytes(path, data, size);
     char error[1024] = "";
     struct fltsim_capture *cap =
         fltsim_capture_open(path, FLTSIM_CAPTURE_PML, error, sizeof(error));

@@ -123,28 +123,11 @@ static void xml_fixture_reads_exact_events(void **state)
     fltsim_capture_close(cap);
 }
 
-static void gzip_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb");
-    assert_non_null(in);
-    gzFile out = gzopen(to, "wb");
-    assert_non_null(out);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        assert_int_equal(gzwrite(out, buf, (unsigned)n), (int)n);
-    fclose(in);
-    gzclose(out);
-}
-
 static void xml_gzip_compressed_reads_like_plain(void **state)
 {
     (void)state;
     char path[] = "/tmp/fltsim_capture_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    gzip_file(fixture("events.xml"), path);
+    test_gzip_temp(path, fixture("events.xml"));
     struct fltsim_capture *cap = open_xml(path, FLTSIM_CAPTURE_AUTO);
     check_fixture_events(cap);
     fltsim_capture_close(cap);

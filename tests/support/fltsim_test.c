@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
 #include <uv.h>
+#include <zlib.h>
 
 #include "fltsim_test.h"
 
@@ -414,11 +416,34 @@ HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access)
 
 const char *test_write_temp(char *path, const char *text)
 {
+    return test_write_temp_bytes(path, text, strlen(text));
+}
+
+const char *test_write_temp_bytes(char *path, const void *data, size_t size)
+{
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
+    FILE *f = fdopen(fd, "wb");
     assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    assert_int_equal(fwrite(data, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+const char *test_gzip_temp(char *path, const char *from)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    FILE *in = fopen(from, "rb");
+    assert_non_null(in);
+    gzFile out = gzopen(path, "wb");
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(gzwrite(out, buf, (unsigned)n), (int)n);
+    fclose(in);
+    assert_int_equal(gzclose(out), Z_OK);
     return path;
 }

@@ -162,5 +162,10 @@ HANDLE open_overlapped(fltsim_system *sys, PCWSTR path, ACCESS_MASK access);
 /* Writes text into a new file made from the mkstemp template path (its last
  * six characters XXXXXX, replaced in place); returns path. */
 const char *test_write_temp(char *path, const char *text);
+/* The same with size bytes of data (binary content: captures). */
+const char *test_write_temp_bytes(char *path, const void *data, size_t size);
+/* Writes a gzip-compressed copy of the file from into a new file made from
+ * the mkstemp template path; returns path. */
+const char *test_gzip_temp(char *path, const char *from);
 
 #endif /* FLTSIM_TEST_H */
