@@ -51,12 +51,17 @@ void fltsim__op_unref(struct fltsim_op *op)
 
 static void node_done(struct fltsim_op *op, struct fltsim_node *node)
 {
+    /* Only DONE follows DONE: a done node needs no locked exchange (complete_op
+     * passes every node here). */
+    if (__atomic_load_n(&node->state, __ATOMIC_ACQUIRE) == FLTSIM_NODE_DONE)
+        return;
     if (__atomic_exchange_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST) == FLTSIM_NODE_DONE)
         return;
     struct _FLT_INSTANCE *inst = node->instance;
-    /* Teardown waits for this count to reach zero (SPEC 2.6 step 4). */
-    if (__atomic_sub_fetch(&inst->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0 &&
-        __atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
+    /* Teardown waits for this count to reach zero (SPEC 2.6 step 4); it
+     * looks again at each broadcast. */
+    fltsim__count_add(inst->ops_in_flight, -1);
+    if (__atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
         fltsim__broadcast(op->sys);
 }
 
@@ -120,6 +125,10 @@ static void wake_waiters(struct fltsim_op *op)
  * a reference. */
 static void wait_for(struct fltsim_op *op, bool until_done)
 {
+    /* The usual synchronous case: op completed inline on this thread. A done
+     * operation has no handoff left. */
+    if (__atomic_load_n(&op->done, __ATOMIC_ACQUIRE))
+        return;
     struct fltsim_sthread *me = fltsim__current_sthread();
     uv_mutex_lock(&op->lock);
     for (;;) {
@@ -131,15 +140,22 @@ static void wait_for(struct fltsim_op *op, bool until_done)
             uv_mutex_lock(&op->lock);
             continue;
         }
-        if (op->done)
+        if (__atomic_load_n(&op->done, __ATOMIC_SEQ_CST))
             break;
         if (!until_done && !owes_posts(op, me))
             break;
         struct op_waiter w = {.thread = me};
         InsertTailList(&op->waiters, &w.link);
+        /* complete_op sets done without the lock: announce the wait, then
+         * look again (see complete_op). A wake that comes anyway leaves a
+         * permit; every park here is in a loop that looks again. */
+        __atomic_add_fetch(&op->waiting, 1, __ATOMIC_SEQ_CST);
+        bool done = __atomic_load_n(&op->done, __ATOMIC_SEQ_CST);
         uv_mutex_unlock(&op->lock);
-        fltsim__park(0);
+        if (!done)
+            fltsim__park(0);
         uv_mutex_lock(&op->lock);
+        __atomic_sub_fetch(&op->waiting, 1, __ATOMIC_SEQ_CST);
         RemoveEntryList(&w.link);
     }
     uv_mutex_unlock(&op->lock);
@@ -193,11 +209,11 @@ static bool node_skips(ULONG flags, const struct fltsim_op *op)
 /* Counts the operation against the instance, unless it is tearing down. */
 static bool instance_enter(struct _FLT_INSTANCE *inst)
 {
-    __atomic_add_fetch(&inst->ops_in_flight, 1, __ATOMIC_SEQ_CST);
+    fltsim__count_add(inst->ops_in_flight, 1);
     if (__atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) == FLTSIM_INSTANCE_ATTACHED)
         return true;
-    if (__atomic_sub_fetch(&inst->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0)
-        fltsim__broadcast(inst->volume->sys);
+    fltsim__count_add(inst->ops_in_flight, -1);
+    fltsim__broadcast(inst->volume->sys);
     return false;
 }
 
@@ -537,7 +553,7 @@ static void apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS s
             /* op->iopb is what the pre passed down: take_parameter_changes
              * ran on both ways here (return and FltCompletePendedPre). */
             node->swapped = buffers_swapped(&op->iopb, &node->view);
-            __atomic_store_n(&node->state, FLTSIM_NODE_WANTS_POST, __ATOMIC_SEQ_CST);
+            __atomic_store_n(&node->state, FLTSIM_NODE_WANTS_POST, __ATOMIC_RELEASE);
         }
         op->cursor = i + 1;
         return;
@@ -583,13 +599,13 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     memcpy(&node->view, &op->iopb, sizeof(node->view));
     IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
     node->pre_thread = fltsim__current_sthread();
-    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_RELEASE);
 
     PVOID ctx = NULL;
     FLT_PREOP_CALLBACK_STATUS st = FLT_PREOP_SUCCESS_WITH_CALLBACK;
     if (cbs->pre != NULL) {
-        __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_SEQ_CST);
-        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_RELEASE);
+        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
         st = call_pre(op, i, node, cbs->pre, &ctx);
         take_parameter_changes(op, node, op->thread, op->mode);
         st = check_pre_status(op, node, st, &ctx, &iosb_before);
@@ -612,7 +628,7 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
                            "returned %s, not FLT_PREOP_PENDING; the completion is ignored",
                            pre_name(st));
         }
-        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_NONE, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_NONE, __ATOMIC_RELEASE);
     }
     /* else: a post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
     apply_pre(op, i, st, ctx);
@@ -767,8 +783,8 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     bool tracing = fltsim__tracing(sys);
     if (tracing)
         trace_op(op, FLTSIM_EV_POST, j, node, 0, 0);
-    __atomic_store_n(&op->post_pend_node, j, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&op->post_pend, FLTSIM_PEND_RUNNING, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&op->post_pend_node, j, __ATOMIC_RELEASE);
+    __atomic_store_n(&op->post_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, inst->filter, op);
     fltsim__tls()->in_post = true;
@@ -817,7 +833,7 @@ static bool run_post(struct fltsim_op *op, ULONG j)
         fltsim__report(sys, NULL, inst, op, "V14", "5.1",
                        "FltCompletePendedPostOperation was called during a post that did not "
                        "return FLT_POSTOP_MORE_PROCESSING_REQUIRED; the completion is ignored");
-    __atomic_store_n(&op->post_pend, FLTSIM_PEND_NONE, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&op->post_pend, FLTSIM_PEND_NONE, __ATOMIC_RELEASE);
 
     check_post_status(op, node, before);
     op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
@@ -872,12 +888,12 @@ static void complete_op(struct fltsim_op *op)
     for (ULONG k = 0; k < op->node_count; k++)
         node_done(op, &op->nodes[k]);
     PFLT_VOLUME volume = op->volume;
-    uv_mutex_lock(&volume->inflight_lock);
+    struct fltsim_inflight_shard *shard = &volume->inflight[op->inflight_shard];
+    uv_mutex_lock(&shard->lock);
     RemoveEntryList(&op->inflight_link);
-    bool volume_idle = IsListEmpty(&volume->inflight);
-    uv_mutex_unlock(&volume->inflight_lock);
-    /* A dismount waits for this (the volume may go right after). */
-    if (volume_idle && __atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST))
+    uv_mutex_unlock(&shard->lock);
+    /* A dismount waits for the volume to be idle (it may go right after). */
+    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST))
         fltsim__broadcast(sys);
 
     req->io_status = op->data.IoStatus;
@@ -897,10 +913,12 @@ static void complete_op(struct fltsim_op *op)
             fltsim__leave(&save);
         }
     }
-    uv_mutex_lock(&op->lock);
-    op->done = 1;
-    wake_waiters_locked(op);
-    uv_mutex_unlock(&op->lock);
+    /* The done/waiting handshake with wait_for: either the waiter sees done
+     * before it parks, or this sees it waiting and wakes it. No lock when
+     * nobody waits (the requestor that completed its own operation inline). */
+    __atomic_store_n(&op->done, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&op->waiting, __ATOMIC_SEQ_CST) != 0)
+        wake_waiters(op);
     if (__atomic_sub_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0)
         fltsim__broadcast(sys);
     fltsim__op_unref(op); /* the in-flight reference: the last touch */
@@ -973,6 +991,16 @@ static bool kind_fits(enum fltsim_op_kind kind, UCHAR major)
 
 /* ---- the entry point ---- */
 
+/* OS threads take shards in turn as they first ask. */
+ULONG fltsim__thread_shard(void)
+{
+    static ULONG next_shard;
+    static _Thread_local ULONG shard_plus_one;
+    if (shard_plus_one == 0)
+        shard_plus_one = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) % FLTSIM_SHARDS + 1;
+    return shard_plus_one - 1;
+}
+
 /* Sets up op's nodes: the instances of the volume's current stack that
  * registered for the operation, are not skipped by its flags and are not
  * tearing down (SPEC 3.5 step 1), and, for I/O a filter generated, sit below
@@ -1031,7 +1059,7 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
 NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
                                         struct _FLT_INSTANCE *below)
 {
-    int slot;
+    int slot = -1;
     NTSTATUS status = check_request(volume, req, &slot);
     if (!NT_SUCCESS(status))
         return status;
@@ -1094,9 +1122,11 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     take_nodes(op, stack, candidates, below);
     op->phase = FLTSIM_PHASE_PRE;
 
-    uv_mutex_lock(&volume->inflight_lock);
-    InsertTailList(&volume->inflight, &op->inflight_link);
-    uv_mutex_unlock(&volume->inflight_lock);
+    op->inflight_shard = fltsim__thread_shard();
+    struct fltsim_inflight_shard *shard = &volume->inflight[op->inflight_shard];
+    uv_mutex_lock(&shard->lock);
+    InsertTailList(&shard->ops, &op->inflight_link);
+    uv_mutex_unlock(&shard->lock);
     __atomic_add_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST);
 
     fltsim__yield(); /* the deterministic executor may interleave here */
@@ -1362,23 +1392,63 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
 /* Takes a reference on each operation in flight on the volume. */
 static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
 {
-    uv_mutex_lock(&volume->inflight_lock);
-    ULONG n = 0;
-    for (PLIST_ENTRY e = volume->inflight.Flink; e != &volume->inflight; e = e->Flink)
-        n++;
-    struct fltsim_op **ops = n != 0 ? malloc(n * sizeof(*ops)) : NULL;
-    *count = 0;
-    if (ops != NULL) {
-        for (PLIST_ENTRY e = volume->inflight.Flink; e != &volume->inflight; e = e->Flink) {
+    struct fltsim_op **ops = NULL;
+    ULONG n = 0, capacity = 0;
+    bool lost = false;
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        struct fltsim_inflight_shard *shard = &volume->inflight[s];
+        uv_mutex_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
+            if (n == capacity) {
+                ULONG grown = capacity ? capacity * 2 : 16;
+                struct fltsim_op **more = realloc(ops, grown * sizeof(*ops));
+                if (more == NULL) {
+                    lost = true;
+                    break;
+                }
+                ops = more;
+                capacity = grown;
+            }
             struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
             fltsim__op_ref(op);
-            ops[(*count)++] = op;
+            ops[n++] = op;
         }
+        uv_mutex_unlock(&shard->lock);
     }
-    uv_mutex_unlock(&volume->inflight_lock);
-    if (n != 0 && ops == NULL)
+    if (lost)
         fprintf(stderr, "fltsim: out of memory draining volume %s\n", volume->name8);
+    *count = n;
     return ops;
+}
+
+bool fltsim__inflight_init(PFLT_VOLUME v)
+{
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        if (uv_mutex_init(&v->inflight[s].lock) != 0) {
+            while (s-- > 0)
+                uv_mutex_destroy(&v->inflight[s].lock);
+            return false;
+        }
+        InitializeListHead(&v->inflight[s].ops);
+    }
+    return true;
+}
+
+void fltsim__inflight_destroy(PFLT_VOLUME v)
+{
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++)
+        uv_mutex_destroy(&v->inflight[s].lock);
+}
+
+bool fltsim__inflight_empty(PFLT_VOLUME v)
+{
+    bool empty = true;
+    for (ULONG s = 0; s < FLTSIM_SHARDS && empty; s++) {
+        uv_mutex_lock(&v->inflight[s].lock);
+        empty = IsListEmpty(&v->inflight[s].ops);
+        uv_mutex_unlock(&v->inflight[s].lock);
+    }
+    return empty;
 }
 
 /* Whether inst keeps op pended in its pre or its post. */

@@ -22,23 +22,61 @@ void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filt
 
 /* ---- node lists ---- */
 
-void fltsim__stack_unref(struct fltsim_stack *stack)
+/* Frees a retired stack once no operation uses it; whoever sees the zero
+ * first frees it. The retired flag and the counts are seq_cst on both sides
+ * (here and in fltsim__volume_set_stack_locked), so the last user or the
+ * retirement sees the other. */
+static void stack_free_if_unused(struct fltsim_stack *stack)
 {
-    if (stack == NULL || __atomic_sub_fetch(&stack->refs, 1, __ATOMIC_SEQ_CST) != 0)
+    if (fltsim__count_sum(stack->refs) != 0)
+        return;
+    LONG expected = 0;
+    if (!__atomic_compare_exchange_n(&stack->freed, &expected, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
         return;
     for (ULONG i = 0; i < stack->total; i++)
         fltsim__instance_unref(stack->nodes[i]);
     free(stack);
 }
 
+void fltsim__stack_unref(struct fltsim_stack *stack)
+{
+    if (stack == NULL)
+        return;
+    fltsim__count_add(stack->refs, -1);
+    if (__atomic_load_n(&stack->retired, __ATOMIC_SEQ_CST))
+        stack_free_if_unused(stack);
+}
+
+/* No sys->lock here (the dispatch path): the calling thread's in-flight
+ * shard lock covers reading the pointer and taking the reference, and
+ * retirement waits for every shard lock once before it looks at the counts,
+ * so a reference is never taken on a stack already counted out. */
 struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume)
 {
-    uv_mutex_lock(&volume->sys->lock);
-    struct fltsim_stack *stack = volume->stack;
+    struct fltsim_inflight_shard *shard = &volume->inflight[fltsim__thread_shard()];
+    uv_mutex_lock(&shard->lock);
+    struct fltsim_stack *stack = __atomic_load_n(&volume->stack, __ATOMIC_ACQUIRE);
     if (stack != NULL)
-        __atomic_add_fetch(&stack->refs, 1, __ATOMIC_SEQ_CST);
-    uv_mutex_unlock(&volume->sys->lock);
+        fltsim__count_add(stack->refs, 1);
+    uv_mutex_unlock(&shard->lock);
     return stack;
+}
+
+void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack)
+{
+    struct fltsim_stack *old = volume->stack;
+    __atomic_store_n(&volume->stack, stack, __ATOMIC_RELEASE);
+    if (old == NULL)
+        return;
+    /* A grace period: a reader that loaded the old pointer has taken its
+     * reference once its shard lock is released. */
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        uv_mutex_lock(&volume->inflight[s].lock);
+        uv_mutex_unlock(&volume->inflight[s].lock);
+    }
+    __atomic_store_n(&old->retired, 1, __ATOMIC_SEQ_CST);
+    stack_free_if_unused(old);
 }
 
 /* sys->lock held. Builds the per-slot lists of attached instances, highest
@@ -61,7 +99,6 @@ static bool rebuild_stack_locked(struct _FLT_VOLUME *volume)
         stack = calloc(1, sizeof(*stack) + total * sizeof(stack->nodes[0]));
         if (stack == NULL)
             return false;
-        stack->refs = 1;
         stack->total = total;
         ULONG next = 0;
         for (int s = 0; s < FLTSIM_SLOT_COUNT; s++) {
@@ -76,11 +113,9 @@ static bool rebuild_stack_locked(struct _FLT_VOLUME *volume)
             stack->count[s] = next - stack->first[s];
         }
     }
-    struct fltsim_stack *old = volume->stack;
-    volume->stack = stack;
     /* Operations still using the old lists keep it alive; instances it holds
      * are freed only when those operations finish. */
-    fltsim__stack_unref(old);
+    fltsim__volume_set_stack_locked(volume, stack);
     return true;
 }
 
@@ -321,7 +356,7 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
 
     /* 4. Wait for the operations that started before step 1. */
     uv_mutex_lock(&sys->lock);
-    while (__atomic_load_n(&inst->ops_in_flight, __ATOMIC_SEQ_CST) > 0)
+    while (fltsim__count_sum(inst->ops_in_flight) > 0)
         fltsim__sys_wait_locked(sys, 0);
     uv_mutex_unlock(&sys->lock);
 

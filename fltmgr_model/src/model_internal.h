@@ -119,6 +119,41 @@ enum fltsim_instance_state {
     FLTSIM_INSTANCE_TORN_DOWN
 };
 
+/* A count spread over shards, one per group of OS threads, each on its own
+ * cache line, so that requestors on different threads do not write the same
+ * line (DESIGN decision 10; Windows' cache-aware rundown references). A
+ * thread adds to its own shard and may subtract from another: only the sum
+ * means anything. fltsim__count_sum reads shard by shard; with seq_cst
+ * updates it never misses an addition that happened before the read began,
+ * so a zero sum is real once no new additions can start. */
+#define FLTSIM_SHARDS 8
+struct fltsim_count_shard {
+    LONG n;
+    char pad[60];
+};
+ULONG fltsim__thread_shard(void); /* the calling OS thread's shard */
+static inline void fltsim__count_add(struct fltsim_count_shard *c, LONG delta)
+{
+    __atomic_add_fetch(&c[fltsim__thread_shard()].n, delta, __ATOMIC_SEQ_CST);
+}
+static inline LONG fltsim__count_sum(const struct fltsim_count_shard *c)
+{
+    LONG sum = 0;
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++)
+        sum += __atomic_load_n(&c[s].n, __ATOMIC_SEQ_CST);
+    return sum;
+}
+
+/* The operations in flight on a volume (found by draining and by
+ * FltCancelFileOpen), spread over shards by the issuing OS thread so that
+ * requestors on different threads take different locks and write different
+ * cache lines (DESIGN decision 10). An operation stays in its shard. */
+struct fltsim_inflight_shard {
+    uv_mutex_t lock;
+    LIST_ENTRY ops; /* lock */
+    char pad[64];   /* no two shards' locks on one cache line */
+};
+
 struct _FLT_INSTANCE {
     struct fltsim_object obj;
     struct _FLT_FILTER *filter; /* memory ref held */
@@ -128,14 +163,18 @@ struct _FLT_INSTANCE {
     UNICODE_STRING name;
     struct fltsim_altitude altitude;
     LONG state;         /* enum fltsim_instance_state, atomic */
-    LONG ops_in_flight; /* operations holding this instance as a node */
+    /* operations holding this instance as a node (teardown waits for 0) */
+    struct fltsim_count_shard ops_in_flight[FLTSIM_SHARDS];
     char name8[FLTSIM_NAME8_MAX];
 };
 
 /* The node lists of a volume, rebuilt at attach/detach time (DESIGN decision
  * 10) and shared read-only by the operations that started under it. */
 struct fltsim_stack {
-    LONG refs;
+    /* Operations using it. The volume's own reference is !retired: once
+     * replaced, the last of the operations frees it (fltsim__stack_unref). */
+    struct fltsim_count_shard refs[FLTSIM_SHARDS];
+    LONG retired, freed;
     ULONG first[FLTSIM_SLOT_COUNT];
     ULONG count[FLTSIM_SLOT_COUNT];
     ULONG total;
@@ -160,8 +199,7 @@ struct _FLT_VOLUME {
     LONG dismounting;
     int mount_setup; /* 0 pending, 1 running, 2 done; sys->lock */
     uv_thread_t mount_setup_thread;
-    uv_mutex_t inflight_lock;
-    LIST_ENTRY inflight; /* operations in flight (draining); inflight_lock */
+    struct fltsim_inflight_shard inflight[FLTSIM_SHARDS];
     ULONG completion;    /* FLTSIM_COMPLETE_* */
     ULONG64 *offered;    /* serials of filters offered automatically */
     ULONG offered_count, offered_capacity;
@@ -299,10 +337,12 @@ struct fltsim_op {
     uv_mutex_t lock;
     LIST_ENTRY waiters;
     LONG handoff; /* node index + 1 whose post waits for its thread */
-    LONG done;
+    LONG done;    /* set once, atomically, when the operation completes */
+    LONG waiting; /* threads in wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
     struct fltsim_task dpc;   /* asynchronous completion */
-    LIST_ENTRY inflight_link; /* volume->inflight */
+    LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
+    ULONG inflight_shard;
     ULONG node_count;
     struct fltsim_node nodes[];
 };
@@ -466,6 +506,9 @@ void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume
 void fltsim__volume_rebuild_stack_locked(struct _FLT_VOLUME *volume);
 struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume);
 void fltsim__stack_unref(struct fltsim_stack *stack);
+/* sys->lock held: makes stack (may be NULL) the volume's current lists and
+ * retires the old ones. */
+void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack);
 void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
                           struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
                           PFILE_OBJECT file_object);
@@ -524,6 +567,12 @@ struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
  * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those posts
  * run when the operation completes, which teardown waits for. */
 void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
+/* The volume's in-flight shards: init (false: out of resources, nothing left
+ * to destroy), destroy, and whether no operation is in flight (each shard
+ * checked under its lock). */
+bool fltsim__inflight_init(struct _FLT_VOLUME *v);
+void fltsim__inflight_destroy(struct _FLT_VOLUME *v);
+bool fltsim__inflight_empty(struct _FLT_VOLUME *v);
 /* Whether data is an operation whose post runs on this thread now; gives the
  * op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
 bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);

@@ -49,7 +49,7 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
         free(v);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_volume_mount: out of memory");
     }
-    if (uv_mutex_init(&v->inflight_lock) != 0) {
+    if (!fltsim__inflight_init(v)) {
         fltsim__ustr_free(&v->device_name);
         free(v);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_volume_mount: out of memory");
@@ -58,7 +58,6 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
     v->obj.refs = 1; /* mounted lifetime */
     v->sys = sys;
     InitializeListHead(&v->instances);
-    InitializeListHead(&v->inflight);
     v->completion = params->completion;
     v->drive_letter = params->drive_letter ? RtlUpcaseUnicodeChar(params->drive_letter) : 0;
     v->ops = params->ops;
@@ -85,7 +84,7 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
             uv_mutex_unlock(&sys->lock);
             char name[FLTSIM_NAME8_MAX];
             snprintf(name, sizeof(name), "%s", v->name8);
-            uv_mutex_destroy(&v->inflight_lock);
+            fltsim__inflight_destroy(v);
             fltsim__ustr_free(&v->device_name);
             free(v);
             return fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
@@ -172,18 +171,13 @@ static void volume_dismount(PFLT_VOLUME v)
     /* Operations already past the filters (no instance holds them) may
      * still be in the file system: they finish before it goes. */
     for (;;) {
-        uv_mutex_lock(&v->inflight_lock);
-        bool idle = IsListEmpty(&v->inflight);
-        uv_mutex_unlock(&v->inflight_lock);
-        if (idle)
+        if (fltsim__inflight_empty(v))
             break;
         fltsim__sys_wait_locked(sys, 0);
     }
     RemoveEntryList(&v->link);
-    struct fltsim_stack *stack = v->stack;
-    v->stack = NULL;
+    fltsim__volume_set_stack_locked(v, NULL);
     uv_mutex_unlock(&sys->lock);
-    fltsim__stack_unref(stack);
 
     if (v->ops->release_cb != NULL)
         v->ops->release_cb(v->fs);

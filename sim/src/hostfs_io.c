@@ -47,7 +47,7 @@ NTSTATUS fltsim__hostfs_read(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct h
 {
     struct hostfs_fcb *fcb = ccb->fcb;
     bool paging = (irp_flags & IRP_PAGING_IO) != 0;
-    ULONG64 off, eof;
+    ULONG64 off, eof = 0;
     NTSTATUS status;
 
     *information = 0;
@@ -79,7 +79,7 @@ NTSTATUS fltsim__hostfs_write(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct 
 {
     struct hostfs_fcb *fcb = ccb->fcb;
     bool paging = (irp_flags & IRP_PAGING_IO) != 0;
-    ULONG64 off, eof, done;
+    ULONG64 off, eof = 0, done;
     NTSTATUS status;
     int r;
 

@@ -281,9 +281,10 @@ static void listed_names(struct ns *ns, const char *dir, const char *detail)
             if (len > 0 && len < 256 && !(len == 1 && name[0] == '.') &&
                 !(len == 2 && name[0] == '.' && name[1] == '.')) {
                 size_t dl = strlen(dir);
-                snprintf(path, sizeof(path), "%s%s%.*s", dir,
-                         dl > 0 && dir[dl - 1] == '\\' ? "" : "\\", (int)len, name);
-                if (!has_wildcard(path + 3))
+                int n = snprintf(path, sizeof(path), "%s%s%.*s", dir,
+                                 dl > 0 && dir[dl - 1] == '\\' ? "" : "\\", (int)len, name);
+                /* A name that does not fit is no evidence (the path would be cut). */
+                if (n > 0 && (size_t)n < sizeof(path) && !has_wildcard(path + 3))
                     ns_evidence(ns_entry(ns, path), true);
             }
         }
@@ -723,7 +724,7 @@ static NTSTATUS load_filters(struct replay *rp)
 
 static void device_name(WCHAR *out, size_t index)
 {
-    char name[40];
+    char name[48]; /* the longest index fits */
     snprintf(name, sizeof(name), "\\Device\\HarddiskVolume%zu", index);
     fltsim_utf8_to_utf16(name, out, 40);
 }

@@ -153,7 +153,7 @@ static struct tf_filter *tf_of(PFLT_FILTER filter)
             return tf_slots[i];
     print_error("a callback arrived for a filter that is not a loaded test filter\n");
     _fail(__FILE__, __LINE__);
-    return NULL;
+    abort(); /* _fail longjmps; not reached */
 }
 
 static FLT_PREOP_CALLBACK_STATUS tf_pre(PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJECTS objects,
