@@ -760,7 +760,10 @@ static void pendreads_reads_return_the_right_data(void **state)
     assert_int_equal(get(&up.pres), 3);
     assert_int_equal(get(&low.pres), 3);
     assert_int_equal(up.pre_thread, fltsim_thread_id());
-    assert_int_not_equal(low.pre_thread, fltsim_thread_id()); /* the worker's */
+    /* low's pre runs on the worker's thread, or on this one when the work
+     * item completed the read before the pre returned FLT_PREOP_PENDING
+     * (SPEC 3.2: processing goes on in the thread that pended it). Both are
+     * what Windows does; which one happens is timing. */
     assert_int_equal(PendReadsHeld(), 0);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
     finish(f, PEND_TAG);

@@ -43,7 +43,7 @@ void fltsim__op_unref(struct fltsim_op *op)
 {
     if (__atomic_sub_fetch(&op->refs, 1, __ATOMIC_SEQ_CST) != 0)
         return;
-    fltsim__stack_unref(op->stack);
+    fltsim__stack_unref(op->stack, op->volume);
     uv_mutex_destroy(&op->lock);
     op->magic = FLTSIM_MAGIC_DEAD;
     free(op);
@@ -219,8 +219,10 @@ static bool instance_enter(struct _FLT_INSTANCE *inst)
 
 /* ---- tracing ---- */
 
-static void trace_op(struct fltsim_op *op, enum fltsim_event_type type, ULONG depth,
-                     const struct fltsim_node *node, LONG status, ULONG flags)
+/* info: the IoStatus.Information shown. */
+static void trace_op_info(struct fltsim_op *op, enum fltsim_event_type type, ULONG depth,
+                          const struct fltsim_node *node, LONG status, ULONG flags,
+                          ULONG_PTR info)
 {
     struct fltsim_event ev;
     char file[512];
@@ -238,7 +240,7 @@ static void trace_op(struct fltsim_op *op, enum fltsim_event_type type, ULONG de
         ev.altitude = node->instance->altitude.text;
     }
     ev.status = status;
-    ev.information = op->data.IoStatus.Information;
+    ev.information = info;
     ev.flags = flags;
     PFILE_OBJECT fo = op->iopb.TargetFileObject;
     if (fo != NULL && fo->FileName.Buffer != NULL) {
@@ -247,6 +249,12 @@ static void trace_op(struct fltsim_op *op, enum fltsim_event_type type, ULONG de
     }
     fltsim__event_thread(&ev);
     fltsim__trace(op->sys, &ev);
+}
+
+static void trace_op(struct fltsim_op *op, enum fltsim_event_type type, ULONG depth,
+                     const struct fltsim_node *node, LONG status, ULONG flags)
+{
+    trace_op_info(op, type, depth, node, status, flags, op->data.IoStatus.Information);
 }
 
 /* ---- checks around a pre callback ---- */
@@ -521,14 +529,18 @@ static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
                                           PVOID *ctx)
 {
     bool tracing = fltsim__tracing(op->sys);
+    ULONG_PTR info = op->data.IoStatus.Information;
     if (tracing)
         trace_op(op, FLTSIM_EV_PRE, depth, node, 0, 0);
     struct fltsim_callout save;
     fltsim__enter(&save, op->sys, node->instance->filter, op);
     FLT_PREOP_CALLBACK_STATUS st = pre(&op->data, &node->objects, ctx);
     fltsim__leave(&save);
+    /* A pended operation's callback data belong to whoever completes it,
+     * maybe already on another thread: the trace shows what was there. */
     if (tracing)
-        trace_op(op, FLTSIM_EV_PRE_RETURN, depth, node, (LONG)st, 0);
+        trace_op_info(op, FLTSIM_EV_PRE_RETURN, depth, node, (LONG)st, 0,
+                      st == FLT_PREOP_PENDING ? info : op->data.IoStatus.Information);
     return st;
 }
 
@@ -581,10 +593,13 @@ static void apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS s
     }
 }
 
-static void trace_pend(struct fltsim_op *op, ULONG depth, struct fltsim_node *node, ULONG in_post)
+/* info: IoStatus.Information before the callback (the data are no longer
+ * fltsim's to read, see call_pre). */
+static void trace_pend(struct fltsim_op *op, ULONG depth, struct fltsim_node *node, ULONG in_post,
+                       ULONG_PTR info)
 {
     if (fltsim__tracing(op->sys))
-        trace_op(op, FLTSIM_EV_PEND, depth, node, 0, in_post);
+        trace_op_info(op, FLTSIM_EV_PEND, depth, node, 0, in_post, info);
 }
 
 /* Runs node i's pre. false: the operation pended and the baton is gone. */
@@ -606,11 +621,12 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     if (cbs->pre != NULL) {
         __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_RELEASE);
         __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
+        ULONG_PTR info = op->data.IoStatus.Information;
         st = call_pre(op, i, node, cbs->pre, &ctx);
         take_parameter_changes(op, node, op->thread, op->mode);
         st = check_pre_status(op, node, st, &ctx, &iosb_before);
         if (st == FLT_PREOP_PENDING) {
-            trace_pend(op, i, node, 0);
+            trace_pend(op, i, node, 0, info);
             LONG expected = FLTSIM_PEND_RUNNING;
             if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_PENDED, false,
                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -781,6 +797,7 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     op->post_before = before;
 
     bool tracing = fltsim__tracing(sys);
+    ULONG_PTR info = op->data.IoStatus.Information;
     if (tracing)
         trace_op(op, FLTSIM_EV_POST, j, node, 0, 0);
     __atomic_store_n(&op->post_pend_node, j, __ATOMIC_RELEASE);
@@ -791,8 +808,10 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     FLT_POSTOP_CALLBACK_STATUS st = post(&op->data, &node->objects, node->completion_context, 0);
     bool resumed_early = false;
     fltsim__leave(&save);
-    if (tracing)
-        trace_op(op, FLTSIM_EV_POST_RETURN, j, node, (LONG)st, 0);
+    if (tracing) /* as in call_pre: a pended operation is not ours to read */
+        trace_op_info(op, FLTSIM_EV_POST_RETURN, j, node, (LONG)st, 0,
+                      st == FLT_POSTOP_MORE_PROCESSING_REQUIRED ? info
+                                                                : op->data.IoStatus.Information);
 
     switch (st) {
     case FLT_POSTOP_FINISHED_PROCESSING:
@@ -804,7 +823,7 @@ static bool run_post(struct fltsim_op *op, ULONG j)
                            "handled as FLT_POSTOP_FINISHED_PROCESSING");
             break;
         }
-        trace_pend(op, j, node, 1);
+        trace_pend(op, j, node, 1, info);
         LONG expected = FLTSIM_PEND_RUNNING;
         if (__atomic_compare_exchange_n(&op->post_pend, &expected, FLTSIM_PEND_PENDED, false,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -1076,7 +1095,7 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     struct fltsim_op *op = calloc(1, sizeof(*op) + candidates * sizeof(op->nodes[0]));
     if (op == NULL || uv_mutex_init(&op->lock) != 0) {
         free(op);
-        fltsim__stack_unref(stack);
+        fltsim__stack_unref(stack, volume);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
                             "fltsim_request_dispatch: out of memory");
     }

@@ -4,6 +4,15 @@
  * executor's loop thread at DISPATCH_LEVEL, and spawned requestors are OS
  * threads. libuv loops are single-threaded, so any thread hands a task over
  * through a locked queue and uv_async_send; the loop thread submits it.
+ *
+ * Work items run in pumps: a pump is a uv_work_t on the pool that runs work
+ * items from the executor's ready list and, when it runs dry, lingers a
+ * little for the next one before it gives its pool thread back. A work item
+ * queued while a pump lingers goes straight to it (one thread handoff, as a
+ * raw uv_queue_work has) instead of through the loop thread (two). Each work
+ * item queued either claims one lingering pump or starts a new pump, so a
+ * work item never waits behind another that blocks. A pump does not linger
+ * while other pumps wait for a pool thread (bulk queueing).
  */
 #include <stdlib.h>
 
@@ -28,7 +37,17 @@ struct conc_exec {
     LIST_ENTRY incoming; /* lock */
     bool stopping;       /* lock */
     LONG spawned;        /* spawned threads still running; lock */
+    /* pumps (lock): work items ready, pumps lingering and not yet claimed,
+     * wakeups owed to claimed pumps */
+    LIST_ENTRY ready;
+    uv_cond_t pump_wake;
+    LONG lingering;
+    LONG claims;
+    LONG queued_pumps; /* started, not yet on a pool thread: no lingering then */
 };
+
+/* How long an idle pump waits for another work item. */
+#define PUMP_LINGER_NS 2000000ull
 
 struct conc_thread {
     struct conc_exec *ex;
@@ -48,14 +67,52 @@ static void finished(struct conc_exec *ex)
     fltsim__task_finished(&ex->base);
 }
 
+/* The next ready work item for a pump, after lingering for one if there is
+ * none; NULL when the pump should end. lock held. */
+static struct conc_job *pump_next_locked(struct conc_exec *ex)
+{
+    ULONG64 deadline = uv_hrtime() + PUMP_LINGER_NS;
+    for (;;) {
+        if (!IsListEmpty(&ex->ready))
+            return CONTAINING_RECORD(RemoveHeadList(&ex->ready), struct conc_job, link);
+        if (ex->stopping || ex->queued_pumps > 0)
+            return NULL;
+        ex->lingering++;
+        bool timed_out = false;
+        while (ex->claims == 0 && !ex->stopping && !timed_out) {
+            ULONG64 now = uv_hrtime();
+            timed_out = now >= deadline ||
+                        uv_cond_timedwait(&ex->pump_wake, &ex->lock, deadline - now) != 0;
+        }
+        if (ex->claims > 0) {
+            ex->claims--; /* a submitter counted this pump out of lingering */
+            continue;     /* (its work item may have gone to a busier pump: look again) */
+        }
+        ex->lingering--;
+        if (IsListEmpty(&ex->ready))
+            return NULL;
+    }
+}
+
 static void work_cb(uv_work_t *req)
 {
-    struct conc_job *job = req->data;
-    struct conc_exec *ex = job->ex;
-    fltsim__worker_enter(ex->base.sys, PASSIVE_LEVEL);
-    job->task->run(job->task);
-    fltsim__worker_leave(ex->base.sys, PASSIVE_LEVEL, "a work item");
-    finished(ex);
+    struct conc_job *pump = req->data;
+    struct conc_exec *ex = pump->ex;
+    struct conc_job *job = pump;
+    uv_mutex_lock(&ex->lock);
+    ex->queued_pumps--;
+    uv_mutex_unlock(&ex->lock);
+    do {
+        fltsim__worker_enter(ex->base.sys, PASSIVE_LEVEL);
+        job->task->run(job->task);
+        fltsim__worker_leave(ex->base.sys, PASSIVE_LEVEL, "a work item");
+        if (job != pump)
+            free(job); /* the pump's own job goes in after_work_cb */
+        finished(ex);
+        uv_mutex_lock(&ex->lock);
+        job = pump_next_locked(ex);
+        uv_mutex_unlock(&ex->lock);
+    } while (job != NULL);
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -116,6 +173,17 @@ static void conc_submit(struct fltsim_executor *base, struct fltsim_task *task)
     job->task = task;
     job->ex = ex;
     uv_mutex_lock(&ex->lock);
+    if (task->kind != FLTSIM_TASK_DPC && ex->lingering > 0) {
+        /* Claim a lingering pump: it runs this (or an equal) work item. */
+        ex->lingering--;
+        ex->claims++;
+        InsertTailList(&ex->ready, &job->link);
+        uv_cond_signal(&ex->pump_wake);
+        uv_mutex_unlock(&ex->lock);
+        return;
+    }
+    if (task->kind != FLTSIM_TASK_DPC)
+        ex->queued_pumps++;
     InsertTailList(&ex->incoming, &job->link);
     uv_mutex_unlock(&ex->lock);
     uv_async_send(&ex->wake);
@@ -195,10 +263,12 @@ static void conc_destroy(struct fltsim_executor *base)
     conc_wait_idle(base, 0);
     uv_mutex_lock(&ex->lock);
     ex->stopping = true;
+    uv_cond_broadcast(&ex->pump_wake); /* lingering pumps end now */
     uv_mutex_unlock(&ex->lock);
     uv_async_send(&ex->wake);
     uv_thread_join(&ex->thread);
     uv_loop_close(&ex->loop);
+    uv_cond_destroy(&ex->pump_wake);
     uv_cond_destroy(&ex->idle);
     uv_mutex_destroy(&ex->lock);
     free(ex);
@@ -231,10 +301,13 @@ NTSTATUS fltsim__executor_concurrent_create(fltsim_system *sys, struct fltsim_ex
     ex->base.kind = FLTSIM_EXECUTOR_CONCURRENT;
     ex->base.sys = sys;
     InitializeListHead(&ex->incoming);
+    InitializeListHead(&ex->ready);
     if (uv_mutex_init(&ex->lock) != 0)
         goto fail_lock;
     if (uv_cond_init(&ex->idle) != 0)
         goto fail_cond;
+    if (uv_cond_init(&ex->pump_wake) != 0)
+        goto fail_pump;
     if (uv_loop_init(&ex->loop) != 0)
         goto fail_loop;
     if (uv_async_init(&ex->loop, &ex->wake, wake_cb) != 0)
@@ -251,6 +324,8 @@ fail_thread:
 fail_async:
     uv_loop_close(&ex->loop);
 fail_loop:
+    uv_cond_destroy(&ex->pump_wake);
+fail_pump:
     uv_cond_destroy(&ex->idle);
 fail_cond:
     uv_mutex_destroy(&ex->lock);

@@ -22,43 +22,40 @@ void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filt
 
 /* ---- node lists ---- */
 
-/* Frees a retired stack once no operation uses it; whoever sees the zero
- * first frees it. The retired flag and the counts are seq_cst on both sides
- * (here and in fltsim__volume_set_stack_locked), so the last user or the
- * retirement sees the other. */
-static void stack_free_if_unused(struct fltsim_stack *stack)
+#define STACK_BIAS (1L << 30)
+
+static void stack_free(struct fltsim_stack *stack)
 {
-    if (fltsim__count_sum(stack->refs) != 0)
-        return;
-    LONG expected = 0;
-    if (!__atomic_compare_exchange_n(&stack->freed, &expected, 1, false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST))
-        return;
     for (ULONG i = 0; i < stack->total; i++)
         fltsim__instance_unref(stack->nodes[i]);
     free(stack);
 }
 
-void fltsim__stack_unref(struct fltsim_stack *stack)
+/* op's reference, dropped on any thread. No reads of the stack after the
+ * subtract that may have been the last. */
+void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume)
 {
     if (stack == NULL)
         return;
-    fltsim__count_add(stack->refs, -1);
-    if (__atomic_load_n(&stack->retired, __ATOMIC_SEQ_CST))
-        stack_free_if_unused(stack);
+    struct fltsim_inflight_shard *shard = &volume->inflight[fltsim__thread_shard()];
+    uv_mutex_lock(&shard->lock);
+    bool retired = __atomic_load_n(&stack->retired, __ATOMIC_RELAXED);
+    if (!retired)
+        stack->refs[fltsim__thread_shard()].n--;
+    uv_mutex_unlock(&shard->lock);
+    if (retired && __atomic_sub_fetch(&stack->central, 1, __ATOMIC_ACQ_REL) == 0)
+        stack_free(stack);
 }
 
 /* No sys->lock here (the dispatch path): the calling thread's in-flight
- * shard lock covers reading the pointer and taking the reference, and
- * retirement waits for every shard lock once before it looks at the counts,
- * so a reference is never taken on a stack already counted out. */
+ * shard lock covers reading the pointer and counting the reference. */
 struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume)
 {
     struct fltsim_inflight_shard *shard = &volume->inflight[fltsim__thread_shard()];
     uv_mutex_lock(&shard->lock);
     struct fltsim_stack *stack = __atomic_load_n(&volume->stack, __ATOMIC_ACQUIRE);
     if (stack != NULL)
-        fltsim__count_add(stack->refs, 1);
+        stack->refs[fltsim__thread_shard()].n++;
     uv_mutex_unlock(&shard->lock);
     return stack;
 }
@@ -69,14 +66,25 @@ void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_s
     __atomic_store_n(&volume->stack, stack, __ATOMIC_RELEASE);
     if (old == NULL)
         return;
-    /* A grace period: a reader that loaded the old pointer has taken its
-     * reference once its shard lock is released. */
+    /* Retire under every shard lock in turn (the grace period): a thread
+     * that loaded the old pointer has counted its reference when its shard
+     * lock is released, and every later subtract sees `retired`. */
+    __atomic_store_n(&old->central, STACK_BIAS, __ATOMIC_RELAXED);
+    LONG in_shards = 0;
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
         uv_mutex_lock(&volume->inflight[s].lock);
+        __atomic_store_n(&old->retired, 1, __ATOMIC_RELAXED);
         uv_mutex_unlock(&volume->inflight[s].lock);
     }
-    __atomic_store_n(&old->retired, 1, __ATOMIC_SEQ_CST);
-    stack_free_if_unused(old);
+    /* Every shard is final now (its updates happen under its lock with
+     * retired clear). */
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        uv_mutex_lock(&volume->inflight[s].lock);
+        in_shards += old->refs[s].n;
+        uv_mutex_unlock(&volume->inflight[s].lock);
+    }
+    if (__atomic_add_fetch(&old->central, in_shards - STACK_BIAS, __ATOMIC_ACQ_REL) == 0)
+        stack_free(old);
 }
 
 /* sys->lock held. Builds the per-slot lists of attached instances, highest

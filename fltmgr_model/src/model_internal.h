@@ -171,10 +171,15 @@ struct _FLT_INSTANCE {
 /* The node lists of a volume, rebuilt at attach/detach time (DESIGN decision
  * 10) and shared read-only by the operations that started under it. */
 struct fltsim_stack {
-    /* Operations using it. The volume's own reference is !retired: once
-     * replaced, the last of the operations frees it (fltsim__stack_unref). */
+    /* Operations using it, counted as Linux's percpu_ref does: while the
+     * stack is current, in the shards, each add and subtract under the
+     * thread's in-flight shard lock; once retired (replaced), subtracts go
+     * to `central`, which starts at a bias. After a grace period over the
+     * shard locks the retirer folds the shards into central and removes the
+     * bias; whoever brings central to zero frees the stack. */
     struct fltsim_count_shard refs[FLTSIM_SHARDS];
-    LONG retired, freed;
+    LONG retired; /* written under sys->lock and every shard lock */
+    LONG central;
     ULONG first[FLTSIM_SLOT_COUNT];
     ULONG count[FLTSIM_SLOT_COUNT];
     ULONG total;
@@ -505,7 +510,7 @@ void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume
 /* Rebuilds the volume's node lists; sys->lock held. */
 void fltsim__volume_rebuild_stack_locked(struct _FLT_VOLUME *volume);
 struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume);
-void fltsim__stack_unref(struct fltsim_stack *stack);
+void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume);
 /* sys->lock held: makes stack (may be NULL) the volume's current lists and
  * retires the old ones. */
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack);
