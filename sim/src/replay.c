@@ -481,10 +481,7 @@ static NTSTATUS ns_populate(struct replay *rp)
                 size = rp->max_file_size;
                 note(rp, "namespace: a file's size capped at 64 MiB (max_file_size)");
             }
-            if (!fltsim__replay_buf_reserve(&rp->zeros, (size_t)size))
-                return STATUS_INSUFFICIENT_RESOURCES;
-            status = fltsim_memfs_add_file(v->memfs, wpath, size > 0 ? rp->zeros.data : NULL,
-                                           (size_t)size);
+            status = fltsim_memfs_add_zero_file(v->memfs, wpath, (size_t)size);
         }
         if (status == STATUS_INSUFFICIENT_RESOURCES) {
             fltsim__replay_fail(rp, "namespace: out of memory at %s", e->path);

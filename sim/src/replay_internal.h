@@ -130,7 +130,7 @@ struct replay {
     size_t hlist_count, hlist_cap;
     uint64_t max_file_size;
     uint64_t rows_this_pass;
-    struct rbuf zeros; /* zero-filled: initial file data and write data */
+    struct rbuf zeros; /* zero-filled: the data of writes */
     struct rbuf io;    /* read and query buffers */
     FILE *import;
     uint32_t next_handle_id;
