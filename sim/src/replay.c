@@ -2,10 +2,10 @@
  * Replaying a Process Monitor capture (replay.h): the namespace the capture
  * implies and the rows worth replaying (first pass, the only one that reads
  * the capture; replay_rows.c keeps the rows), then each of those rows as one
- * call of the test I/O API (second pass), compared with the recorded Result. The calls of the
- * second pass are also what `fltsim import` writes as scenario steps
- * (replay_import.c), so a call is described once (struct rcall) and both
- * issued and, when importing, written.
+ * call of the test I/O API (second pass), compared with the recorded Result.
+ * The calls of the second pass are also what `fltsim import` writes as
+ * scenario steps (replay_import.c), so a call is described once (struct
+ * rcall) and both issued and, when importing, written.
  */
 #include <stdarg.h>
 #include <stdio.h>
