@@ -624,6 +624,36 @@ static void memfs_capacity_gives_disk_full(void **state)
     assert_int_equal(st.size, 10);
 }
 
+/* add_zero_file: size zero bytes, read back as zeros; the same collisions
+ * and limits as add_file (no data buffer needed for a large file). */
+static void memfs_add_zero_file_reads_zeros(void **state)
+{
+    struct mf *m = *state;
+    unsigned char buf[4096];
+    size_t size = 0;
+    assert_status(fltsim_memfs_add_zero_file(m->fs, L"\\z\\big.bin", 8u << 20), STATUS_SUCCESS);
+    assert_int_equal(file_size(m, L"\\z\\big.bin"), 8u << 20);
+    assert_true(exists(m, L"\\z"));
+    assert_status(fltsim_memfs_add_zero_file(m->fs, L"\\z\\empty.bin", 0), STATUS_SUCCESS);
+    assert_int_equal(file_size(m, L"\\z\\empty.bin"), 0);
+    assert_status(fltsim_memfs_add_zero_file(m->fs, L"\\z\\four.bin", sizeof(buf)), STATUS_SUCCESS);
+    memset(buf, 0xAA, sizeof(buf));
+    assert_status(fltsim_memfs_read_file(m->fs, L"\\z\\four.bin", buf, sizeof(buf), &size),
+                  STATUS_SUCCESS);
+    assert_int_equal(size, sizeof(buf));
+    for (size_t i = 0; i < sizeof(buf); i++)
+        assert_int_equal(buf[i], 0);
+    assert_status(fltsim_memfs_add_zero_file(m->fs, L"\\z\\four.bin", 1),
+                  STATUS_OBJECT_NAME_COLLISION);
+    assert_status(fltsim_memfs_add_zero_file(m->fs, L"\\a.txt\\x", 1),
+                  STATUS_OBJECT_NAME_COLLISION);
+    assert_status(fltsim_memfs_add_zero_file(m->fs, L"\\huge", FLTSIM_MEMFS_MAX_FILE_SIZE + 1),
+                  STATUS_DISK_FULL);
+    assert_status(fltsim_memfs_add_zero_file(NULL, L"\\n", 1), STATUS_INVALID_PARAMETER);
+    /* add_file still wants the data it copies. */
+    assert_status(fltsim_memfs_add_file(m->fs, L"\\nodata", NULL, 1), STATUS_INVALID_PARAMETER);
+}
+
 /* ---- information ---- */
 
 static void memfs_query_classes(void **state)
@@ -1205,6 +1235,7 @@ int main(void)
         T(memfs_paging_write_does_not_extend),
         T(memfs_noncached_io_must_be_aligned),
         T(memfs_capacity_gives_disk_full),
+        T(memfs_add_zero_file_reads_zeros),
         T(memfs_query_classes),
         T(memfs_query_name_overflow),
         T(memfs_set_basic_end_of_file_and_allocation),

@@ -685,13 +685,17 @@ static NTSTATUS helper_create(struct fltsim_memfs *fs, struct memfs_node *parent
         if (is_file) {
             nn->attributes = FILE_ATTRIBUTE_ARCHIVE;
             if (size > 0) {
-                nn->data = malloc(size);
+                /* No data: zeros. calloc leaves large blocks as untouched
+                 * zero pages, so a big file costs no time or memory until
+                 * it is written (the replay's namespace holds many). */
+                nn->data = data != NULL ? malloc(size) : calloc(1, size);
                 if (nn->data == NULL) {
                     fltsim__memfs_node_free(fs, nn);
                     status = STATUS_INSUFFICIENT_RESOURCES;
                     goto fail;
                 }
-                memcpy(nn->data, data, size);
+                if (data != NULL)
+                    memcpy(nn->data, data, size);
             }
             nn->eof = nn->data_capacity = size;
             nn->allocation = fltsim__fs_round_alloc(size);
@@ -756,14 +760,15 @@ NTSTATUS fltsim_memfs_add_directory(struct fltsim_memfs *fs, PCWSTR path)
     return status;
 }
 
-NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data, size_t size)
+/* add_file and add_zero_file: data NULL means size zero bytes. */
+static NTSTATUS add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data, size_t size)
 {
     const WCHAR *p;
     size_t n, missing;
     struct memfs_node *node, *parent;
     NTSTATUS status;
 
-    if (fs == NULL || path == NULL || (data == NULL && size > 0))
+    if (fs == NULL || path == NULL)
         return STATUS_INVALID_PARAMETER;
     status = helper_path(path, false, &p, &n);
     if (!NT_SUCCESS(status))
@@ -779,6 +784,18 @@ NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void 
         status = helper_create(fs, parent, p, n, missing, true, data, size);
     uv_mutex_unlock(&fs->lock);
     return status;
+}
+
+NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data, size_t size)
+{
+    if (data == NULL && size > 0)
+        return STATUS_INVALID_PARAMETER;
+    return add_file(fs, path, data, size);
+}
+
+NTSTATUS fltsim_memfs_add_zero_file(struct fltsim_memfs *fs, PCWSTR path, size_t size)
+{
+    return add_file(fs, path, NULL, size);
 }
 
 /* Finds the node a helper path names: STATUS_OBJECT_NAME_NOT_FOUND when only

@@ -1,10 +1,11 @@
 /*
  * Replaying a Process Monitor capture (replay.h): the namespace the capture
- * implies (first pass), then each file-system row as one call of the test
- * I/O API (second pass), compared with the recorded Result. The calls of the
- * second pass are also what `fltsim import` writes as scenario steps
- * (replay_import.c), so a call is described once (struct rcall) and both
- * issued and, when importing, written.
+ * implies and the rows worth replaying (first pass, the only one that reads
+ * the capture; replay_rows.c keeps the rows), then each of those rows as one
+ * call of the test I/O API (second pass), compared with the recorded Result.
+ * The calls of the second pass are also what `fltsim import` writes as
+ * scenario steps (replay_import.c), so a call is described once (struct
+ * rcall) and both issued and, when importing, written.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,9 +107,10 @@ static void smap_free(struct smap *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* Counts by name, in a map (names are copied). */
+/* Counts by name, in a map (names are copied): adds rows rows, of which
+ * matched matched. False when out of memory (nothing added). */
 static bool count_add(struct smap *index, struct fltsim_replay_count **items, size_t *n,
-                      size_t *cap, const char *name, bool matched)
+                      size_t *cap, const char *name, uint64_t rows, uint64_t matched)
 {
     size_t i = smap_get(index, name);
     if (i == SIZE_MAX) {
@@ -128,9 +130,8 @@ static bool count_add(struct smap *index, struct fltsim_replay_count **items, si
         (*items)[*n] = (struct fltsim_replay_count){copy, 0, 0};
         i = (*n)++;
     }
-    (*items)[i].count++;
-    if (matched)
-        (*items)[i].matched++;
+    (*items)[i].count += rows;
+    (*items)[i].matched += matched;
     return true;
 }
 
@@ -482,10 +483,7 @@ static NTSTATUS ns_populate(struct replay *rp)
                 size = rp->max_file_size;
                 note(rp, "namespace: a file's size capped at 64 MiB (max_file_size)");
             }
-            if (!fltsim__replay_buf_reserve(&rp->zeros, (size_t)size))
-                return STATUS_INSUFFICIENT_RESOURCES;
-            status = fltsim_memfs_add_file(v->memfs, wpath, size > 0 ? rp->zeros.data : NULL,
-                                           (size_t)size);
+            status = fltsim_memfs_add_zero_file(v->memfs, wpath, (size_t)size);
         }
         if (status == STATUS_INSUFFICIENT_RESOURCES) {
             fltsim__replay_fail(rp, "namespace: out of memory at %s", e->path);
@@ -528,23 +526,31 @@ void fltsim__replay_fail(struct replay *rp, const char *fmt, ...)
 static void note(struct replay *rp, const char *reason)
 {
     if (!count_add(&rp->skip_index, &rp->report->skips, &rp->report->skip_count, &rp->skip_cap,
-                   reason, false))
+                   reason, 1, 0))
+        fltsim__replay_fail(rp, "out of memory");
+}
+
+/* count rows not replayed for reason. */
+static void skip_rows(struct replay *rp, const char *reason, uint64_t count)
+{
+    rp->report->skipped += count;
+    if (!count_add(&rp->skip_index, &rp->report->skips, &rp->report->skip_count, &rp->skip_cap,
+                   reason, count, 0))
         fltsim__replay_fail(rp, "out of memory");
 }
 
 void fltsim__replay_skip(struct replay *rp, const char *reason)
 {
-    rp->report->skipped++;
-    if (!count_add(&rp->skip_index, &rp->report->skips, &rp->report->skip_count, &rp->skip_cap,
-                   reason, false))
-        fltsim__replay_fail(rp, "out of memory");
+    skip_rows(rp, reason, 1);
 }
 
 static void progress(struct replay *rp, int pass, bool done)
 {
     if (rp->options->progress == NULL)
         return;
-    uint64_t size = fltsim_capture_size(rp->cap), pos = fltsim_capture_position(rp->cap);
+    /* Pass 1 reads the file; pass 2 the rows pass 1 kept. */
+    uint64_t size = pass == 1 ? fltsim_capture_size(rp->cap) : rp->rows_total;
+    uint64_t pos = pass == 1 ? fltsim_capture_position(rp->cap) : rp->rows_this_pass;
     unsigned pct = done ? 100 : size > 0 ? (unsigned)(pos * 100 / size) : 0;
     if (pct > 100)
         pct = 100;
@@ -1097,8 +1103,8 @@ static void record_result(struct replay *rp, const struct fltsim_capture_event *
     r->replayed++;
     if (match)
         r->matched++;
-    if (!count_add(&rp->op_index, &r->operations, &r->operation_count, &rp->op_cap,
-                   ev->operation, match)) {
+    if (!count_add(&rp->op_index, &r->operations, &r->operation_count, &rp->op_cap, ev->operation,
+                   1, match)) {
         fltsim__replay_fail(rp, "out of memory");
         return;
     }
@@ -1298,8 +1304,9 @@ static void replay_create(struct replay *rp, const struct fltsim_capture_event *
     }
 }
 
-static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
+static void replay_row(struct replay *rp, const struct rrow *row)
 {
+    const struct fltsim_capture_event *ev = &row->ev;
     const struct fltsim_capture_op *op = ev->op;
     const struct fltsim_capture_params *p = &ev->params;
     if (op->major == IRP_MJ_CREATE) {
@@ -1332,8 +1339,7 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         return;
     }
     if (h != NULL && op->major == IRP_MJ_DIRECTORY_CONTROL && h->implied && h->dir_queries > 0 &&
-        ((p->present & FLTSIM_CP_FILE_NAME) || h->exhausted || h->exact ||
-         (ev->detail != NULL && strncmp(ev->detail, "0: ., ", 6) == 0))) {
+        ((p->present & FLTSIM_CP_FILE_NAME) || h->exhausted || h->exact || row->lists_dot_first)) {
         /* A query naming a filter, one after the enumeration ended or after
          * a one-name lookup, or one listing "." first, starts an
          * enumeration: FindFirstFile opens the directory anew. The
@@ -1392,7 +1398,7 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
         h->exact = c.pattern != NULL && !has_wildcard(c.pattern);
         /* FindFirstFile asks for one entry: a first query whose Detail lists
          * exactly one name. */
-        c.single = h->dir_queries == 0 && listed_count(ev->detail) == 1;
+        c.single = h->dir_queries == 0 && row->lists_one;
         h->dir_queries++;
         break;
     case IRP_MJ_FLUSH_BUFFERS:
@@ -1479,46 +1485,50 @@ static void replay_row(struct replay *rp, const struct fltsim_capture_event *ev)
     record_result(rp, ev, seen);
 }
 
-/* One event of the second pass. */
-static void replay_event(struct replay *rp, const struct fltsim_capture_event *ev)
+/* Why the second pass does not replay an event (the reason it is counted
+ * under), or NULL: it is replayed. */
+static const char *skip_reason(const struct fltsim_capture_event *ev)
 {
-    if (ev->event_class != FLTSIM_CAPTURE_CLASS_FILE_SYSTEM) {
-        fltsim__replay_skip(rp, class_name(ev->event_class));
-        return;
-    }
-    rp->report->fs_rows++;
-    if (ev->op == NULL) {
-        fltsim__replay_skip(rp, strcmp(ev->operation, "<Unknown>") == 0
-                                    ? "operation ProcMon could not name (<Unknown>)"
-                                    : "unknown operation name");
-        return;
-    }
-    if (!ev->has_result) {
-        fltsim__replay_skip(rp, "no result: still pending when the capture stopped");
-        return;
-    }
-    if (!drive_path(ev->path)) {
-        fltsim__replay_skip(rp, "not on a drive letter (pipe, mailslot, network or device path)");
-        return;
-    }
-    if (strchr(ev->path + 2, ':') != NULL) {
-        fltsim__replay_skip(rp, "not replayable: a named stream (file:stream) is not modeled");
-        return;
-    }
+    if (ev->event_class != FLTSIM_CAPTURE_CLASS_FILE_SYSTEM)
+        return class_name(ev->event_class);
+    if (ev->op == NULL)
+        return strcmp(ev->operation, "<Unknown>") == 0
+                   ? "operation ProcMon could not name (<Unknown>)"
+                   : "unknown operation name";
+    if (!ev->has_result)
+        return "no result: still pending when the capture stopped";
+    if (!drive_path(ev->path))
+        return "not on a drive letter (pipe, mailslot, network or device path)";
+    if (strchr(ev->path + 2, ':') != NULL)
+        return "not replayable: a named stream (file:stream) is not modeled";
     const char *why = not_replayable(ev);
-    if (why != NULL) {
-        fltsim__replay_skip(rp, why);
-        return;
-    }
+    if (why != NULL)
+        return why;
     if (ev->path[2] == '\0' &&
         (ev->op->major == IRP_MJ_READ || ev->op->major == IRP_MJ_WRITE ||
          ev->op->path == FLTSIM_CAPTURE_FS_FILTER)) {
         /* ProcMon shows I/O on NTFS's metadata files ($Mft, $LogFile ...) as
          * the volume "C:"; memfs has no metadata files. */
-        fltsim__replay_skip(rp, "not replayable: I/O on NTFS metadata (shown as the volume)");
-        return;
+        return "not replayable: I/O on NTFS metadata (shown as the volume)";
     }
-    replay_row(rp, ev);
+    return NULL;
+}
+
+/* Pass 1 keeps what pass 2 needs of an event: the row to replay, or the
+ * reason it is skipped. The Detail of a directory query is reduced to the
+ * two facts replay_row asks of it. False when out of memory. */
+static bool keep_event(struct replay *rp, const struct fltsim_capture_event *ev)
+{
+    const char *why = skip_reason(ev);
+    if (why != NULL)
+        return fltsim__replay_rows_skip(&rp->rows, why,
+                                        ev->event_class == FLTSIM_CAPTURE_CLASS_FILE_SYSTEM);
+    bool lists_one = false, lists_dot_first = false;
+    if (ev->op->major == IRP_MJ_DIRECTORY_CONTROL && ev->detail != NULL) {
+        lists_one = listed_count(ev->detail) == 1;
+        lists_dot_first = strncmp(ev->detail, "0: ., ", 6) == 0;
+    }
+    return fltsim__replay_rows_keep(&rp->rows, ev, lists_one, lists_dot_first);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1601,8 +1611,15 @@ NTSTATUS fltsim_replay_run(const char *path, const struct fltsim_replay_options 
             break;
         }
         learn(&rp->ns, ev);
+        if (!keep_event(rp, ev)) {
+            fltsim__replay_fail(rp, "out of memory keeping row %llu for the second pass",
+                                (unsigned long long)ev->index);
+            break;
+        }
     }
     progress(rp, 1, true);
+    rp->rows_total = rp->rows_this_pass;
+    fltsim__replay_rows_seal(&rp->rows);
     if (r < 0)
         fltsim__replay_fail(rp, "%s", fltsim_capture_error(rp->cap));
     fltsim_capture_close(rp->cap);
@@ -1634,21 +1651,40 @@ NTSTATUS fltsim_replay_run(const char *path, const struct fltsim_replay_options 
     if (!NT_SUCCESS(status))
         goto out;
 
-    /* Pass 2: the rows. */
-    if (!open_capture(rp)) {
-        status = STATUS_OBJECT_NAME_NOT_FOUND;
-        goto out;
-    }
-    while (rp->error[0] == '\0' && (r = fltsim_capture_next(rp->cap, &ev)) == 1) {
+    /* Pass 2: the rows, as pass 1 kept them (the capture is not read again). */
+    rp->rows_this_pass = 0;
+    size_t pos = 0;
+    struct rrow row;
+    const char *reason;
+    bool fs;
+    uint32_t count;
+    while (rp->error[0] == '\0' &&
+           (r = fltsim__replay_rows_next(&rp->rows, &pos, &row, &reason, &fs, &count)) != 0) {
+        uint64_t n = r == 1 ? 1 : count;
+        if (((rp->rows_this_pass + n) >> 10) != (rp->rows_this_pass >> 10))
+            progress(rp, 2, false);
+        if (r == 1) {
+            rp->rows_this_pass++;
+            report->rows++;
+            report->fs_rows++;
+            replay_row(rp, &row);
+            continue;
+        }
+        /* A run: its first row may add a new reason (and fail for want of
+         * memory, ending the replay after that row, as a row at a time
+         * would); the rest only count. */
         rp->rows_this_pass++;
         report->rows++;
-        if ((rp->rows_this_pass & 1023) == 0)
-            progress(rp, 2, false);
-        replay_event(rp, ev);
+        report->fs_rows += fs ? 1 : 0;
+        fltsim__replay_skip(rp, reason);
+        if (n > 1 && rp->error[0] == '\0') {
+            rp->rows_this_pass += n - 1;
+            report->rows += n - 1;
+            report->fs_rows += fs ? n - 1 : 0;
+            skip_rows(rp, reason, n - 1);
+        }
     }
     progress(rp, 2, true);
-    if (r < 0)
-        fltsim__replay_fail(rp, "%s", fltsim_capture_error(rp->cap));
     if (rp->error[0] != '\0')
         status = STATUS_INVALID_PARAMETER;
 
@@ -1678,6 +1714,7 @@ out:
     if (rp->error[0] != '\0')
         snprintf(error, error_size, "%s", rp->error);
     ns_free(&rp->ns);
+    fltsim__replay_rows_free(&rp->rows);
     smap_free(&rp->skip_index);
     smap_free(&rp->op_index);
     smap_free(&rp->div_index);

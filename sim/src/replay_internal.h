@@ -28,6 +28,51 @@ struct ns {
     size_t count, cap;
 };
 
+/* The rows the first pass keeps for the second (replay_rows.c), in
+ * recorded order: each row to replay as a compact record, and the rows
+ * skipped as runs of one reason. All zero is empty. */
+struct rrows {
+    unsigned char *data; /* the records */
+    size_t size, cap;
+    size_t last_run;        /* 1 + the offset of the last record when it is a run, else 0 */
+    unsigned char *strings; /* interned paths, operation names, file names */
+    size_t strings_size, strings_cap;
+    uint32_t *slots; /* hash table: 1 + the offset of a string, 0: free */
+    size_t slot_cap, slot_count;
+    uint64_t kept, runs;
+    bool sealed; /* no more rows: the hash table is gone */
+};
+
+/* A kept row as the second pass reads it: the event as the reader gave it
+ * but for what the replay does not use (process_name is "", detail and
+ * result_text are NULL, the times are absent), and what the first pass
+ * learned from the Detail of a directory query. */
+struct rrow {
+    struct fltsim_capture_event ev;
+    bool lists_one;       /* QueryDirectory: the Detail lists exactly one name */
+    bool lists_dot_first; /* QueryDirectory: the Detail starts "0: ., " */
+};
+
+/* Appends a row to replay (its strings are copied). False when out of
+ * memory: the store is unchanged but still to be freed. */
+bool fltsim__replay_rows_keep(struct rrows *rs, const struct fltsim_capture_event *ev,
+                              bool lists_one, bool lists_dot_first);
+/* Appends a row not replayed, for reason (a string that outlives the store;
+ * compared by address); file_system: it counts as a file-system row. False
+ * when out of memory, the store unchanged. */
+bool fltsim__replay_rows_skip(struct rrows *rs, const char *reason, bool file_system);
+/* The record at *pos, which it advances (start at 0): 1 and *row (its
+ * strings valid while the store is), 2 and a run of *count rows skipped for
+ * *reason, 0 at the end. */
+int fltsim__replay_rows_next(const struct rrows *rs, size_t *pos, struct rrow *row,
+                             const char **reason, bool *file_system, uint32_t *count);
+/* Ends appending (keep and skip must not be called after): frees the
+ * interning table and gives back the unused room. Cannot fail. */
+void fltsim__replay_rows_seal(struct rrows *rs);
+/* Bytes the store holds (records, strings, the hash table). */
+size_t fltsim__replay_rows_bytes(const struct rrows *rs);
+void fltsim__replay_rows_free(struct rrows *rs);
+
 struct rvolume {
     char drive;
     const char *host_root; /* NULL: memfs */
@@ -124,13 +169,15 @@ struct replay {
     void *objects[64];
     size_t object_count;
     struct ns ns;
+    struct rrows rows;   /* what pass 1 kept for pass 2 */
+    uint64_t rows_total; /* events pass 1 read */
     struct smap skip_index, op_index, div_index, handle_index;
     size_t skip_cap, op_cap, div_cap;
     struct hlist *hlists; /* by handle_index */
     size_t hlist_count, hlist_cap;
     uint64_t max_file_size;
     uint64_t rows_this_pass;
-    struct rbuf zeros; /* zero-filled: initial file data and write data */
+    struct rbuf zeros; /* zero-filled: the data of writes */
     struct rbuf io;    /* read and query buffers */
     FILE *import;
     uint32_t next_handle_id;

@@ -113,6 +113,10 @@ NTSTATUS fltsim_memfs_add_directory(struct fltsim_memfs *fs, PCWSTR path);
  * STATUS_DELETE_PENDING (the parent is delete pending), STATUS_DISK_FULL
  * (capacity or FLTSIM_MEMFS_MAX_FILE_SIZE), STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim_memfs_add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data, size_t size);
+/* As fltsim_memfs_add_file with size zero bytes as the data, without a
+ * buffer of them: the memory is not touched until the file is written, so a
+ * large file is cheap (the replay's inferred namespace). Same statuses. */
+NTSTATUS fltsim_memfs_add_zero_file(struct fltsim_memfs *fs, PCWSTR path, size_t size);
 
 /* Copies the whole content of a file into buf (size bytes of room) and sets
  * *out_size to the file's size. buf may be NULL when size is 0 (to learn the

@@ -1,18 +1,21 @@
 /*
  * Replaying a Process Monitor capture through minifilters (issue 6).
  *
- * Two passes over the capture, both streaming. The first infers the starting
- * namespace the capture implies: a path that a create opened, that a query
- * answered, or that a directory listing named existed; a path a create
- * reported as created, or NAME NOT FOUND, did not; directories from path
- * prefixes, directory options and directory queries; a file's size from the
- * reads that succeeded and the END OF FILE they hit. The second issues every
- * replayable file-system row, in recorded order, through the loaded filters
- * onto memfs (or hostfs) volumes mapped from the drive letters, as the
- * recorded process and thread (each recorded thread is a requestor identity),
- * following handles from CreateFile to CloseFile; a row on a file the capture
- * never opened gets an implied open first (kernel mode, not counted). It
- * compares each status returned to the requestor with the recorded Result.
+ * Two passes, the capture read once. The first streams it and infers the
+ * starting namespace the capture implies: a path that a create opened, that
+ * a query answered, or that a directory listing named existed; a path a
+ * create reported as created, or NAME NOT FOUND, did not; directories from
+ * path prefixes, directory options and directory queries; a file's size
+ * from the reads that succeeded and the END OF FILE they hit. It also keeps
+ * the rows to replay in memory, compactly (about 70 bytes a row, each
+ * distinct path once; consecutive skipped rows as one reason and a count).
+ * The second pass issues every replayable file-system row, in recorded
+ * order, through the loaded filters onto memfs (or hostfs) volumes mapped
+ * from the drive letters, as the recorded process and thread (each recorded
+ * thread is a requestor identity), following handles from CreateFile to
+ * CloseFile; a row on a file the capture never opened gets an implied open
+ * first (kernel mode, not counted). It compares each status returned to the
+ * requestor with the recorded Result.
  *
  * fltsim import writes the calls of the second pass as a scenario file
  * (volumes with the inferred namespace, one thread per recorded thread, the
