@@ -178,8 +178,9 @@ static void conc_submit(struct fltsim_executor *base, struct fltsim_task *task)
         ex->lingering--;
         ex->claims++;
         InsertTailList(&ex->ready, &job->link);
-        uv_cond_signal(&ex->pump_wake);
         uv_mutex_unlock(&ex->lock);
+        /* After the unlock: the pump must not wake into a held lock. */
+        uv_cond_signal(&ex->pump_wake);
         return;
     }
     if (task->kind != FLTSIM_TASK_DPC)
