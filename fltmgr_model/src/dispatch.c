@@ -524,12 +524,12 @@ _Static_assert(offsetof(FLT_PARAMETERS, FileSystemControl.Buffered.SystemBuffer)
 
 /* ---- pre ---- */
 
+/* info: IoStatus.Information before the call (see below). */
 static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
                                           struct fltsim_node *node, PFLT_PRE_OPERATION_CALLBACK pre,
-                                          PVOID *ctx)
+                                          PVOID *ctx, ULONG_PTR info)
 {
     bool tracing = fltsim__tracing(op->sys);
-    ULONG_PTR info = op->data.IoStatus.Information;
     if (tracing)
         trace_op(op, FLTSIM_EV_PRE, depth, node, 0, 0);
     struct fltsim_callout save;
@@ -622,7 +622,7 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
         __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_RELEASE);
         __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
         ULONG_PTR info = op->data.IoStatus.Information;
-        st = call_pre(op, i, node, cbs->pre, &ctx);
+        st = call_pre(op, i, node, cbs->pre, &ctx, info);
         take_parameter_changes(op, node, op->thread, op->mode);
         st = check_pre_status(op, node, st, &ctx, &iosb_before);
         if (st == FLT_PREOP_PENDING) {

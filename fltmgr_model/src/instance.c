@@ -37,12 +37,12 @@ void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume)
 {
     if (stack == NULL)
         return;
-    struct fltsim_inflight_shard *shard = &volume->inflight[fltsim__thread_shard()];
-    uv_mutex_lock(&shard->lock);
+    ULONG s = fltsim__thread_shard();
+    uv_mutex_lock(&volume->inflight[s].lock);
     bool retired = __atomic_load_n(&stack->retired, __ATOMIC_RELAXED);
     if (!retired)
-        stack->refs[fltsim__thread_shard()].n--;
-    uv_mutex_unlock(&shard->lock);
+        stack->refs[s].n--;
+    uv_mutex_unlock(&volume->inflight[s].lock);
     if (retired && __atomic_sub_fetch(&stack->central, 1, __ATOMIC_ACQ_REL) == 0)
         stack_free(stack);
 }
@@ -51,12 +51,12 @@ void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume)
  * shard lock covers reading the pointer and counting the reference. */
 struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume)
 {
-    struct fltsim_inflight_shard *shard = &volume->inflight[fltsim__thread_shard()];
-    uv_mutex_lock(&shard->lock);
+    ULONG s = fltsim__thread_shard();
+    uv_mutex_lock(&volume->inflight[s].lock);
     struct fltsim_stack *stack = __atomic_load_n(&volume->stack, __ATOMIC_ACQUIRE);
     if (stack != NULL)
-        stack->refs[fltsim__thread_shard()].n++;
-    uv_mutex_unlock(&shard->lock);
+        stack->refs[s].n++;
+    uv_mutex_unlock(&volume->inflight[s].lock);
     return stack;
 }
 
