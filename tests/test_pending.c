@@ -39,6 +39,7 @@ struct plan {
     NTSTATUS resume_status; /* IoStatus for COMPLETE, or set by the post's worker */
     PVOID pre_context;      /* handed out by a PASS pre */
     bool complete_twice;    /* *_INSIDE: complete a second time */
+    ULONG pre_sets_length;  /* PRE_PEND_WORK: the pre changes Read.Length (0: no) */
     ULONG work_sets_length; /* pre_work: change Read.Length first (0: no) */
     bool work_sets_dirty;   /* ... and call FltSetCallbackDataDirty */
     PFILE_OBJECT work_sets_target; /* pre_work: make this the TargetFileObject (dirty) */
@@ -70,11 +71,10 @@ static VOID pre_work(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PV
     p->work_process = fltsim_thread_process_id();
     p->work_irql = KeGetCurrentIrql();
     rec_add("work");
-    if (p->work_sets_length != 0) {
+    if (p->work_sets_length != 0)
         data->Iopb->Parameters.Read.Length = p->work_sets_length;
-        if (p->work_sets_dirty)
-            FltSetCallbackDataDirty(data);
-    }
+    if (p->work_sets_dirty)
+        FltSetCallbackDataDirty(data);
     if (p->work_sets_target != NULL) {
         data->Iopb->TargetFileObject = p->work_sets_target;
         FltSetCallbackDataDirty(data);
@@ -128,6 +128,8 @@ static FLT_PREOP_CALLBACK_STATUS hook_pre(struct tf_filter *tf, PFLT_CALLBACK_DA
         *context = p->pre_context;
         return FLT_PREOP_SUCCESS_WITH_CALLBACK;
     case PRE_PEND_WORK:
+        if (p->pre_sets_length != 0)
+            data->Iopb->Parameters.Read.Length = p->pre_sets_length;
         if (!NT_SUCCESS(queue(p, data, pre_work)))
             return FLT_PREOP_SUCCESS_NO_CALLBACK;
         return FLT_PREOP_PENDING;
@@ -448,6 +450,29 @@ static void pending_pre_work_routine_parameter_change_needs_dirty(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V16"), 1);
 }
 
+/* SPEC 3.3, 6.3: the callback data of an operation pended in a pre are the
+ * filter's until it completes it; FltMgr takes the parameters as they are
+ * then. A change the pre made before pending, made dirty by the work routine,
+ * reaches the filters below and is not reported. */
+static void pending_pre_parameters_are_taken_at_completion(void **state)
+{
+    struct fixture *f = *state;
+    f->pb.pre = PRE_PEND_WORK;
+    f->pb.pre_sets_length = 3;
+    f->pb.work_sets_dirty = true;
+    load_all(f);
+    assert_status(read5(f), STATUS_SUCCESS);
+    assert_int_equal(f->pc.pre_length, 3);
+    assert_int_equal(f->iosb.Information, 3);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+
+    /* Not dirty at completion: ignored and reported once (V16). */
+    f->pb.work_sets_dirty = false;
+    assert_status(read5(f), STATUS_SUCCESS);
+    assert_int_equal(f->pc.pre_length, 5);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V16"), 1);
+}
+
 /* SPEC 3.2: two filters pend the same operation one after the other. */
 static void pending_pre_in_two_filters(void **state)
 {
@@ -749,6 +774,7 @@ int main(void)
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         CASE(pending_pre_resumed_with_callback_from_work_item),
+        CASE(pending_pre_parameters_are_taken_at_completion),
         CASE(pending_pre_resumed_as_complete),
         CASE(pending_pre_resumed_no_callback),
         CASE(pending_pre_completed_inside_the_pre),

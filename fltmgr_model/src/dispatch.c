@@ -623,7 +623,13 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
         __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
         ULONG_PTR info = op->data.IoStatus.Information;
         st = call_pre(op, i, node, cbs->pre, &ctx, info);
-        take_parameter_changes(op, node, op->thread, op->mode);
+        /* A pended IRP's callback data belong to the filter until it calls
+         * FltCompletePendedPreOperation, maybe on another thread right now:
+         * its parameter changes are taken there (or below, when that call
+         * came first). check_pre_status reads nothing of them for it. */
+        bool pended = st == FLT_PREOP_PENDING && op->kind == FLTSIM_OP_IRP;
+        if (!pended)
+            take_parameter_changes(op, node, op->thread, op->mode);
         st = check_pre_status(op, node, st, &ctx, &iosb_before);
         if (st == FLT_PREOP_PENDING) {
             trace_pend(op, i, node, 0, info);
@@ -632,6 +638,7 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
                 return false; /* FltCompletePendedPreOperation continues it */
             /* Completed before the pre returned (SPEC 3.2): continue here. */
+            take_parameter_changes(op, node, op->thread, op->mode);
             st = op->resume_status;
             ctx = op->resume_context;
             if (fltsim__tracing(op->sys))
