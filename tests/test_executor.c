@@ -1,9 +1,10 @@
 /*
  * The two executors (DESIGN decision 5). Under both: spawned requestors with
- * their identities, posted system work, waiting for idleness with operations
- * that nothing completes. Deterministic only: the same seed replays the same
- * interleaving and trace (and other seeds find others), virtual time, and a
- * deadlock ends the process with a description instead of hanging.
+ * their identities, posted system work (many at once; some blocked while
+ * others run), waiting for idleness with operations that nothing completes.
+ * Deterministic only: the same seed replays the same interleaving and trace
+ * (and other seeds find others), virtual time, and a deadlock ends the
+ * process with a description instead of hanging.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -322,6 +323,61 @@ static void executor_posted_work_runs_on_a_system_worker(void **state)
     world_destroy(&w);
 }
 
+/* Many work items queued at once each run exactly once, and waiting for
+ * idleness covers them all. */
+static void count_run(void *ctx)
+{
+    __atomic_add_fetch((LONG *)ctx, 1, __ATOMIC_SEQ_CST);
+}
+
+static void executor_many_work_items_each_run_once(void **state)
+{
+    (void)state;
+    struct test_world w;
+    world_create(&w, 0);
+    LONG runs = 0;
+    for (int i = 0; i < 5000; i++)
+        assert_status(fltsim_system_post_work(w.sys, count_run, &runs), STATUS_SUCCESS);
+    assert_status(fltsim_system_wait_idle(w.sys, 30000), STATUS_SUCCESS);
+    assert_int_equal(__atomic_load_n(&runs, __ATOMIC_SEQ_CST), 5000);
+    world_destroy(&w);
+}
+
+/* A work item does not wait behind others that block while the pool has
+ * threads: three wait for an event that only the fourth, queued last, sets. */
+struct blockers {
+    KEVENT go;
+    LONG released;
+};
+
+static void wait_for_go(void *ctx)
+{
+    struct blockers *b = ctx;
+    KeWaitForSingleObject(&b->go, Executive, KernelMode, FALSE, NULL);
+    __atomic_add_fetch(&b->released, 1, __ATOMIC_SEQ_CST);
+}
+
+static void set_go(void *ctx)
+{
+    struct blockers *b = ctx;
+    KeSetEvent(&b->go, IO_NO_INCREMENT, FALSE);
+}
+
+static void executor_work_item_does_not_wait_behind_blocked_ones(void **state)
+{
+    (void)state;
+    struct test_world w;
+    world_create(&w, 0);
+    struct blockers b = {0};
+    KeInitializeEvent(&b.go, NotificationEvent, FALSE);
+    for (int i = 0; i < 3; i++)
+        assert_status(fltsim_system_post_work(w.sys, wait_for_go, &b), STATUS_SUCCESS);
+    assert_status(fltsim_system_post_work(w.sys, set_go, &b), STATUS_SUCCESS);
+    assert_status(fltsim_system_wait_idle(w.sys, 30000), STATUS_SUCCESS);
+    assert_int_equal(__atomic_load_n(&b.released, __ATOMIC_SEQ_CST), 3);
+    world_destroy(&w);
+}
+
 /* Waiting for idleness with an operation nothing will complete times out
  * (at once under the deterministic executor, which can tell); once the test
  * completes it, the system is idle. */
@@ -366,6 +422,8 @@ int main(void)
     const struct CMUnitTest both[] = {
         cmocka_unit_test(executor_spawned_thread_identity),
         cmocka_unit_test(executor_posted_work_runs_on_a_system_worker),
+        cmocka_unit_test(executor_many_work_items_each_run_once),
+        cmocka_unit_test(executor_work_item_does_not_wait_behind_blocked_ones),
         cmocka_unit_test(executor_wait_idle_times_out_on_a_stuck_operation),
     };
     const struct CMUnitTest deterministic[] = {

@@ -32,6 +32,9 @@ enum { ASYNC_OPEN, ASYNC_ISSUER_RETURNED, ASYNC_COMPLETED };
 
 static void advance(struct fltsim_op *op);
 
+/* How long a thread waiting for an operation spins before it parks. */
+#define WAIT_SPIN_NS 20000ull
+
 /* ---- lifetime ---- */
 
 void fltsim__op_ref(struct fltsim_op *op)
@@ -129,12 +132,17 @@ static void wait_for(struct fltsim_op *op, bool until_done)
      * operation has no handoff left. */
     if (__atomic_load_n(&op->done, __ATOMIC_ACQUIRE))
         return;
+    /* A synchronous requestor whose operation another thread completes or
+     * hands back (a work item completing a pended operation, a DPC): that is
+     * often only microseconds away, less than a sleep and a wakeup cost. */
+    if (until_done)
+        fltsim__spin_until(&op->done, &op->handoff, WAIT_SPIN_NS);
     struct fltsim_sthread *me = fltsim__current_sthread();
     uv_mutex_lock(&op->lock);
     for (;;) {
         LONG h = op->handoff;
         if (h != 0 && post_thread(op, (ULONG)h - 1) == me) {
-            op->handoff = 0;
+            __atomic_store_n(&op->handoff, 0, __ATOMIC_RELAXED); /* read by spinners */
             uv_mutex_unlock(&op->lock);
             advance(op);
             uv_mutex_lock(&op->lock);
@@ -169,7 +177,7 @@ static bool hand_off(struct fltsim_op *op, ULONG j)
     uv_mutex_lock(&op->lock);
     bool wanted = node_state(&op->nodes[j]) == FLTSIM_NODE_WANTS_POST;
     if (wanted) {
-        op->handoff = (LONG)j + 1;
+        __atomic_store_n(&op->handoff, (LONG)j + 1, __ATOMIC_RELEASE); /* read by spinners */
         wake_waiters_locked(op);
     }
     uv_mutex_unlock(&op->lock);

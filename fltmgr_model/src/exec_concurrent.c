@@ -2,29 +2,55 @@
  * The concurrent executor (DESIGN decision 5): work items run on libuv's
  * thread pool at PASSIVE_LEVEL, DPCs (asynchronous completions) on the
  * executor's loop thread at DISPATCH_LEVEL, and spawned requestors are OS
- * threads. libuv loops are single-threaded, so any thread hands a task over
- * through a locked queue and uv_async_send; the loop thread submits it.
+ * threads. libuv loops are single-threaded, so any thread hands a DPC over
+ * through a locked queue and uv_async_send; the loop thread runs it.
  *
  * Work items run in pumps: a pump is a uv_work_t on the pool that runs work
- * items from the executor's ready list and, when it runs dry, lingers a
- * little for the next one before it gives its pool thread back. A work item
- * queued while a pump lingers goes straight to it (one thread handoff, as a
- * raw uv_queue_work has) instead of through the loop thread (two). Each work
- * item queued either claims one lingering pump or starts a new pump, so a
- * work item never waits behind another that blocks. A pump does not linger
- * while other pumps wait for a pool thread (bulk queueing).
+ * items from the executor's ready queue one at a time and, when the queue
+ * runs dry, lingers a little for the next one before it gives its pool
+ * thread back. A work item queued while a pump lingers wakes it (one thread
+ * handoff, as a raw uv_queue_work has); otherwise it starts a new pump, up
+ * to as many pumps as the pool has threads, so a work item waits behind
+ * another that blocks only when every pool thread is taken (as a
+ * uv_queue_work would). Beyond that, queued work items wait in the ready
+ * queue for the next free pump: queueing many at once costs no allocation
+ * and no pool request each. A pump does not linger while other pumps wait
+ * for a pool thread.
  */
 #include <stdlib.h>
 
 #include "executor.h"
 
-/* One submission: executor-owned, because the task itself may be freed by
- * its run before libuv is done with the request. */
-struct conc_job {
+/* A FIFO of tasks linked through task->next. */
+struct task_queue {
+    struct fltsim_task *head, *tail;
+};
+
+static void queue_push(struct task_queue *q, struct fltsim_task *task)
+{
+    task->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = task;
+    else
+        q->head = task;
+    q->tail = task;
+}
+
+static struct fltsim_task *queue_pop(struct task_queue *q)
+{
+    struct fltsim_task *task = q->head;
+    if (task != NULL) {
+        q->head = task->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+    }
+    return task;
+}
+
+/* A pump's pool request: executor-owned (tasks may be freed by their run). */
+struct conc_pump {
     uv_work_t req;
-    struct fltsim_task *task;
     struct conc_exec *ex;
-    LIST_ENTRY link;
 };
 
 struct conc_exec {
@@ -34,12 +60,15 @@ struct conc_exec {
     uv_thread_t thread;
     uv_mutex_t lock;
     uv_cond_t idle;
-    LIST_ENTRY incoming; /* lock */
-    bool stopping;       /* lock */
-    LONG spawned;        /* spawned threads still running; lock */
-    /* pumps (lock): work items ready, pumps lingering and not yet claimed,
-     * wakeups owed to claimed pumps */
-    LIST_ENTRY ready;
+    struct task_queue dpcs; /* lock: for the loop thread */
+    LONG pumps_to_start;    /* lock: for the loop thread */
+    bool stopping;          /* lock */
+    LONG spawned;           /* spawned threads still running; lock */
+    /* pumps (lock): work items ready, pumps started and not ended, pumps
+     * lingering and not yet claimed, wakeups owed to claimed pumps */
+    struct task_queue ready;
+    LONG pumps;
+    LONG max_pumps; /* the pool's size */
     uv_cond_t pump_wake;
     LONG lingering;
     LONG claims;
@@ -68,15 +97,17 @@ static void finished(struct conc_exec *ex)
 }
 
 /* The next ready work item for a pump, after lingering for one if there is
- * none; NULL when the pump should end. lock held. */
-static struct conc_job *pump_next_locked(struct conc_exec *ex)
+ * none; NULL when the pump should end (it is then no longer counted). lock
+ * held. */
+static struct fltsim_task *pump_next_locked(struct conc_exec *ex)
 {
     ULONG64 deadline = uv_hrtime() + PUMP_LINGER_NS;
     for (;;) {
-        if (!IsListEmpty(&ex->ready))
-            return CONTAINING_RECORD(RemoveHeadList(&ex->ready), struct conc_job, link);
+        struct fltsim_task *task = queue_pop(&ex->ready);
+        if (task != NULL)
+            return task;
         if (ex->stopping || ex->queued_pumps > 0)
-            return NULL;
+            break;
         ex->lingering++;
         bool timed_out = false;
         while (ex->claims == 0 && !ex->stopping && !timed_out) {
@@ -89,30 +120,30 @@ static struct conc_job *pump_next_locked(struct conc_exec *ex)
             continue;     /* (its work item may have gone to a busier pump: look again) */
         }
         ex->lingering--;
-        if (IsListEmpty(&ex->ready))
-            return NULL;
+        if (ex->ready.head == NULL)
+            break;
     }
+    ex->pumps--;
+    return NULL;
 }
 
 static void work_cb(uv_work_t *req)
 {
-    struct conc_job *pump = req->data;
+    struct conc_pump *pump = req->data;
     struct conc_exec *ex = pump->ex;
-    struct conc_job *job = pump;
     uv_mutex_lock(&ex->lock);
     ex->queued_pumps--;
-    uv_mutex_unlock(&ex->lock);
-    do {
+    for (;;) {
+        struct fltsim_task *task = pump_next_locked(ex);
+        uv_mutex_unlock(&ex->lock);
+        if (task == NULL)
+            break;
         fltsim__worker_enter(ex->base.sys, PASSIVE_LEVEL);
-        job->task->run(job->task);
+        task->run(task);
         fltsim__worker_leave(ex->base.sys, PASSIVE_LEVEL, "a work item");
-        if (job != pump)
-            free(job); /* the pump's own job goes in after_work_cb */
         finished(ex);
         uv_mutex_lock(&ex->lock);
-        job = pump_next_locked(ex);
-        uv_mutex_unlock(&ex->lock);
-    } while (job != NULL);
+    }
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -121,35 +152,35 @@ static void after_work_cb(uv_work_t *req, int status)
     free(req->data);
 }
 
-static void run_dpc(struct conc_exec *ex, struct conc_job *job)
+static void run_dpc(struct conc_exec *ex, struct fltsim_task *task)
 {
     fltsim__worker_enter(ex->base.sys, DISPATCH_LEVEL);
-    job->task->run(job->task);
+    task->run(task);
     fltsim__worker_leave(ex->base.sys, DISPATCH_LEVEL, "a completion (DPC)");
-    free(job);
     finished(ex);
 }
 
 static void wake_cb(uv_async_t *handle)
 {
     struct conc_exec *ex = handle->data;
-    LIST_ENTRY jobs;
-    InitializeListHead(&jobs);
     uv_mutex_lock(&ex->lock);
-    while (!IsListEmpty(&ex->incoming))
-        InsertTailList(&jobs, RemoveHeadList(&ex->incoming));
+    struct task_queue dpcs = ex->dpcs;
+    ex->dpcs.head = ex->dpcs.tail = NULL;
+    LONG pumps = ex->pumps_to_start;
+    ex->pumps_to_start = 0;
     bool stopping = ex->stopping;
     uv_mutex_unlock(&ex->lock);
 
-    while (!IsListEmpty(&jobs)) {
-        struct conc_job *job = CONTAINING_RECORD(RemoveHeadList(&jobs), struct conc_job, link);
-        if (job->task->kind == FLTSIM_TASK_DPC) {
-            run_dpc(ex, job);
-        } else {
-            job->req.data = job;
-            if (uv_queue_work(&ex->loop, &job->req, work_cb, after_work_cb) != 0)
-                abort(); /* libuv refuses only a NULL callback */
-        }
+    for (struct fltsim_task *task; (task = queue_pop(&dpcs)) != NULL;)
+        run_dpc(ex, task);
+    for (LONG i = 0; i < pumps; i++) {
+        struct conc_pump *pump = calloc(1, sizeof(*pump));
+        if (pump == NULL)
+            abort(); /* queued work items are owed a run; there is no way to fail them */
+        pump->ex = ex;
+        pump->req.data = pump;
+        if (uv_queue_work(&ex->loop, &pump->req, work_cb, after_work_cb) != 0)
+            abort(); /* libuv refuses only a NULL callback */
     }
     if (stopping)
         uv_close((uv_handle_t *)&ex->wake, NULL);
@@ -167,27 +198,33 @@ static void loop_main(void *arg)
 static void conc_submit(struct fltsim_executor *base, struct fltsim_task *task)
 {
     struct conc_exec *ex = (struct conc_exec *)base;
-    struct conc_job *job = calloc(1, sizeof(*job));
-    if (job == NULL)
-        abort(); /* the task is owed a run; there is no way to fail it */
-    job->task = task;
-    job->ex = ex;
     uv_mutex_lock(&ex->lock);
-    if (task->kind != FLTSIM_TASK_DPC && ex->lingering > 0) {
+    if (task->kind == FLTSIM_TASK_DPC) {
+        queue_push(&ex->dpcs, task);
+        uv_mutex_unlock(&ex->lock);
+        uv_async_send(&ex->wake);
+        return;
+    }
+    queue_push(&ex->ready, task);
+    if (ex->lingering > 0) {
         /* Claim a lingering pump: it runs this (or an equal) work item. */
         ex->lingering--;
         ex->claims++;
-        InsertTailList(&ex->ready, &job->link);
         uv_mutex_unlock(&ex->lock);
         /* After the unlock: the pump must not wake into a held lock. */
         uv_cond_signal(&ex->pump_wake);
         return;
     }
-    if (task->kind != FLTSIM_TASK_DPC)
+    if (ex->pumps < ex->max_pumps) {
+        ex->pumps++;
         ex->queued_pumps++;
-    InsertTailList(&ex->incoming, &job->link);
+        ex->pumps_to_start++;
+        uv_mutex_unlock(&ex->lock);
+        uv_async_send(&ex->wake);
+        return;
+    }
+    /* Every pool thread runs a pump: the first free one takes it. */
     uv_mutex_unlock(&ex->lock);
-    uv_async_send(&ex->wake);
 }
 
 static void spawned_main(void *arg)
@@ -291,6 +328,17 @@ static void pool_size_once(void)
     setenv("UV_THREADPOOL_SIZE", WORKER_THREADS_DEFAULT, 0);
 }
 
+/* The pool's size as libuv 1.x reads it when the pool starts: 4 unless
+ * UV_THREADPOOL_SIZE says otherwise, 0 meaning 1, at most 1024. */
+static LONG pool_threads(void)
+{
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v != NULL ? atol(v) : 4;
+    if (n == 0)
+        n = 1;
+    return n < 0 || n > 1024 ? 1024 : (LONG)n;
+}
+
 NTSTATUS fltsim__executor_concurrent_create(fltsim_system *sys, struct fltsim_executor **out)
 {
     static uv_once_t pool_size = UV_ONCE_INIT;
@@ -301,8 +349,7 @@ NTSTATUS fltsim__executor_concurrent_create(fltsim_system *sys, struct fltsim_ex
     ex->base.ops = &conc_ops;
     ex->base.kind = FLTSIM_EXECUTOR_CONCURRENT;
     ex->base.sys = sys;
-    InitializeListHead(&ex->incoming);
-    InitializeListHead(&ex->ready);
+    ex->max_pumps = pool_threads();
     if (uv_mutex_init(&ex->lock) != 0)
         goto fail_lock;
     if (uv_cond_init(&ex->idle) != 0)

@@ -56,6 +56,13 @@ struct fltsim_sthread *fltsim__current_sthread(void);
  * happen: callers still re-check their condition. */
 bool fltsim__park(ULONG64 deadline_ns);
 void fltsim__unpark(struct fltsim_sthread *t);
+/* Before parking for something another thread is about to do: spins on an
+ * OS thread until *a or *b (b may be NULL) is nonzero or budget_ns pass, and
+ * returns whether one became nonzero (false at once on a coroutine). A
+ * waiter that would otherwise sleep and be woken a few microseconds later
+ * saves both context switches and, on a virtual machine, the idle CPU's halt
+ * and wakeup. */
+bool fltsim__spin_until(const LONG *a, const LONG *b, ULONG64 budget_ns);
 void fltsim__set_current_sthread(struct fltsim_sthread *t);
 /* The deterministic executor's side of park, unpark, time and yield. */
 bool fltsim__det_park(struct fltsim_sthread *self, ULONG64 deadline_ns);

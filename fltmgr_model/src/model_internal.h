@@ -273,6 +273,7 @@ struct fltsim_task {
     void (*run)(struct fltsim_task *task);
     enum fltsim_task_kind kind;
     struct fltsim_executor *executor;
+    struct fltsim_task *next; /* the executor's, while the task waits to run */
 };
 
 struct fltsim_node {

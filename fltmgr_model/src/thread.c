@@ -107,6 +107,35 @@ void fltsim__unpark(struct fltsim_sthread *t)
     uv_mutex_unlock(&t->lock);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+bool fltsim__spin_until(const LONG *a, const LONG *b, ULONG64 budget_ns)
+{
+    if (fltsim__current_sthread()->kind == FLTSIM_STHREAD_COROUTINE)
+        return false;
+    ULONG64 deadline = 0;
+    for (ULONG k = 1;; k++) {
+        if (__atomic_load_n(a, __ATOMIC_ACQUIRE) != 0 ||
+            (b != NULL && __atomic_load_n(b, __ATOMIC_ACQUIRE) != 0))
+            return true;
+        cpu_relax();
+        if ((k & 63) == 0) { /* the clock is read now and then */
+            ULONG64 now = uv_hrtime();
+            if (deadline == 0)
+                deadline = now + budget_ns;
+            else if (now >= deadline)
+                return false;
+        }
+    }
+}
+
 ULONG64 fltsim__now_ns(void)
 {
     struct fltsim_sthread *t = fltsim__current_sthread();
