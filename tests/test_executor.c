@@ -417,6 +417,72 @@ static void executor_wait_idle_times_out_on_a_stuck_operation(void **state)
     world_destroy(&w);
 }
 
+/* SPEC 2.6 step 4: a teardown waits for an operation the instance pended,
+ * however long; after 10 s it says why on stderr (once) and goes on waiting.
+ * Virtual time: the completer completes the read 30 s later. */
+struct late_completer {
+    PFLT_CALLBACK_DATA *held;
+};
+
+static void complete_late(void *ctx)
+{
+    struct late_completer *c = ctx;
+    LARGE_INTEGER half_minute = {.QuadPart = -300000000LL};
+    KeDelayExecutionThread(KernelMode, FALSE, &half_minute);
+    FltCompletePendedPreOperation(*c->held, FLT_PREOP_SUCCESS_NO_CALLBACK, NULL);
+}
+
+static void executor_deterministic_stuck_teardown_says_why(void **state)
+{
+    (void)state;
+    enum fltsim_executor_kind saved = test_executor;
+    test_executor = FLTSIM_EXECUTOR_DETERMINISTIC;
+    struct test_world w;
+    world_create(&w, 0);
+    test_executor = saved;
+    struct tf_filter a;
+    tf_init(&a, "A", "300000");
+    a.pre = hold_read;
+    assert_status(tf_load(w.sys, &a), STATUS_SUCCESS);
+    HANDLE h = open_overlapped(w.sys, L"C:\\a.txt", GENERIC_READ);
+    held = NULL;
+    char buf[4];
+    struct fltsim_io_async io = {0};
+    assert_status(fltsim_io_read_async(w.sys, h, buf, 4, 0, 0, &io), STATUS_PENDING);
+    struct late_completer c = {&held};
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(w.sys, 4, 77, complete_late, &c, &t), STATUS_SUCCESS);
+
+    /* stderr goes to a file while the teardown waits. */
+    char path[] = "/tmp/fltsim-teardown-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved_err = dup(2);
+    dup2(fd, 2);
+    NTSTATUS detached = FltDetachVolume(a.filter, w.volume, NULL);
+    fflush(stderr);
+    dup2(saved_err, 2);
+    close(saved_err);
+    char text[2048] = "";
+    ssize_t got = pread(fd, text, sizeof(text) - 1, 0);
+    close(fd);
+    unlink(path);
+    text[got > 0 ? got : 0] = '\0';
+    fprintf(stderr, "%s", text);
+
+    assert_status(detached, STATUS_SUCCESS);
+    assert_non_null(strstr(text, "teardown of instance \"A Instance\" (filter A) on volume "
+                                 "\\Device\\HarddiskVolume1 has waited 10 s for 1 "
+                                 "operation(s)"));
+    assert_int_equal(fltsim_system_report_count_rule(w.sys, "V26"), 1);
+    fltsim_thread_join(t);
+    assert_status(fltsim_system_wait_idle(w.sys, 0), STATUS_SUCCESS);
+    assert_status(io.iosb.Status, STATUS_SUCCESS);
+    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
+    world_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest both[] = {
@@ -430,6 +496,7 @@ int main(void)
         cmocka_unit_test(executor_same_seed_same_trace),
         cmocka_unit_test(executor_deterministic_time_is_virtual),
         cmocka_unit_test(executor_deterministic_deadlock_is_reported),
+        cmocka_unit_test(executor_deterministic_stuck_teardown_says_why),
     };
     int failed = FLTSIM_RUN_SUITE("executor", both);
     failed +=
