@@ -17,11 +17,28 @@
  * those of operations whose buffer the instance swapped, which it waits for
  * (SPEC 2.6 step 3; cancellation is not modeled).
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "executor.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FLTSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLTSIM_ASAN 1
+#endif
+#endif
+#ifdef FLTSIM_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 struct op_waiter {
     LIST_ENTRY link;
@@ -31,6 +48,115 @@ struct op_waiter {
 enum { ASYNC_OPEN, ASYNC_ISSUER_RETURNED, ASYNC_COMPLETED };
 
 static void advance(struct fltsim_op *op);
+
+/* ---- operation memory ---- */
+
+/* DESIGN decision 10: no allocation on the fast path. Each OS thread keeps
+ * a few freed operations (with their lock still initialized) and reuses
+ * them; whichever thread drops the last reference caches the memory, so an
+ * operation issued on one thread and freed on another simply moves. Nothing
+ * is shared between threads and nothing is locked. A thread's cache is freed
+ * when the thread exits (a pthread key destructor; the main thread's stays
+ * reachable until the process ends). Under AddressSanitizer cached
+ * operations are poisoned, so a use after the last reference is still
+ * reported. */
+#define OP_CACHE_SLOTS 4
+#define OP_MIN_NODES 4 /* room allocated at least, so most stacks fit any cached op */
+
+struct op_cache {
+    struct fltsim_op *ops[OP_CACHE_SLOTS];
+    ULONG count;
+    bool registered; /* the key's destructor will run for this thread */
+};
+
+static _Thread_local struct op_cache op_cache;
+static uv_once_t op_cache_once = UV_ONCE_INIT;
+static pthread_key_t op_cache_key;
+static bool op_cache_key_ok;
+
+static size_t op_size(ULONG nodes)
+{
+    return sizeof(struct fltsim_op) + (size_t)nodes * sizeof(((struct fltsim_op *)0)->nodes[0]);
+}
+
+/* Frees operation memory for good (poisoned or not). */
+static void op_release(struct fltsim_op *op)
+{
+    UNPOISON(&op->node_capacity, sizeof(op->node_capacity));
+    UNPOISON(op, op_size(op->node_capacity));
+    uv_mutex_destroy(&op->lock);
+    free(op);
+}
+
+static void op_cache_destroy(void *arg)
+{
+    struct op_cache *c = arg;
+    while (c->count > 0)
+        op_release(c->ops[--c->count]);
+}
+
+static void op_cache_key_create(void)
+{
+    op_cache_key_ok = pthread_key_create(&op_cache_key, op_cache_destroy) == 0;
+}
+
+/* Fresh operation memory with room for `nodes` nodes: zero but for the lock
+ * (initialized) and node_capacity. NULL when out of memory. The nodes
+ * themselves are left as they are: take_nodes sets what may be read. */
+static struct fltsim_op *op_alloc(ULONG nodes)
+{
+    struct op_cache *c = &op_cache;
+    struct fltsim_op *op = NULL;
+    for (ULONG k = c->count; k-- > 0;) {
+        ULONG capacity;
+        /* node_capacity is read while the rest stays poisoned. */
+        UNPOISON(&c->ops[k]->node_capacity, sizeof(capacity));
+        capacity = c->ops[k]->node_capacity;
+        if (capacity >= nodes) {
+            op = c->ops[k];
+            c->ops[k] = c->ops[--c->count];
+            UNPOISON(op, op_size(capacity));
+            break;
+        }
+        POISON(&c->ops[k]->node_capacity, sizeof(capacity));
+    }
+    ULONG capacity;
+    if (op != NULL) {
+        capacity = op->node_capacity;
+    } else {
+        capacity = nodes > OP_MIN_NODES ? nodes : OP_MIN_NODES;
+        op = malloc(op_size(capacity));
+        if (op == NULL)
+            return NULL;
+        if (uv_mutex_init(&op->lock) != 0) {
+            free(op);
+            return NULL;
+        }
+    }
+    memset(op, 0, offsetof(struct fltsim_op, lock));
+    memset((char *)op + offsetof(struct fltsim_op, lock) + sizeof(op->lock), 0,
+           offsetof(struct fltsim_op, nodes) - offsetof(struct fltsim_op, lock) - sizeof(op->lock));
+    op->node_capacity = capacity;
+    return op;
+}
+
+/* Operation memory no reference points to any more. */
+static void op_free(struct fltsim_op *op)
+{
+    op->magic = FLTSIM_MAGIC_DEAD;
+    struct op_cache *c = &op_cache;
+    if (!c->registered) {
+        uv_once(&op_cache_once, op_cache_key_create);
+        if (op_cache_key_ok && pthread_setspecific(op_cache_key, c) == 0)
+            c->registered = true;
+    }
+    if (!c->registered || c->count == OP_CACHE_SLOTS) {
+        op_release(op);
+        return;
+    }
+    POISON(op, op_size(op->node_capacity));
+    c->ops[c->count++] = op;
+}
 
 /* ---- lifetime ---- */
 
@@ -44,9 +170,7 @@ void fltsim__op_unref(struct fltsim_op *op)
     if (__atomic_sub_fetch(&op->refs, 1, __ATOMIC_SEQ_CST) != 0)
         return;
     fltsim__stack_unref(op->stack, op->volume);
-    uv_mutex_destroy(&op->lock);
-    op->magic = FLTSIM_MAGIC_DEAD;
-    free(op);
+    op_free(op);
 }
 
 static void node_done(struct fltsim_op *op, struct fltsim_node *node)
@@ -1047,9 +1171,15 @@ static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG c
             continue;
         if (!instance_enter(inst))
             continue; /* tearing down: no new operations (SPEC 2.6 step 1) */
-        op->nodes[op->node_count].instance = inst;
-        op->nodes[op->node_count].state = FLTSIM_NODE_IDLE;
-        op->node_count++;
+        /* The memory may be reused (op_alloc): what can be read before the
+         * pre fills in the rest. */
+        struct fltsim_node *node = &op->nodes[op->node_count++];
+        node->instance = inst;
+        node->completion_context = NULL;
+        node->state = FLTSIM_NODE_IDLE;
+        node->synchronized = FALSE;
+        node->swapped = FALSE;
+        node->pre_thread = NULL;
     }
 }
 
@@ -1099,9 +1229,8 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
 
     struct fltsim_stack *stack = fltsim__volume_get_stack(volume);
     ULONG candidates = stack != NULL ? stack->count[slot] : 0;
-    struct fltsim_op *op = calloc(1, sizeof(*op) + candidates * sizeof(op->nodes[0]));
-    if (op == NULL || uv_mutex_init(&op->lock) != 0) {
-        free(op);
+    struct fltsim_op *op = op_alloc(candidates);
+    if (op == NULL) {
         fltsim__stack_unref(stack, volume);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
                             "fltsim_request_dispatch: out of memory");
@@ -1354,9 +1483,8 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
     fltsim_system *sys = op->sys;
     struct _FLT_INSTANCE *inst = node->instance;
     PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
-    struct fltsim_op *copy = calloc(1, sizeof(*copy) + sizeof(copy->nodes[0]));
-    if (copy == NULL || uv_mutex_init(&copy->lock) != 0) {
-        free(copy);
+    struct fltsim_op *copy = op_alloc(1);
+    if (copy == NULL) {
         fltsim__report(sys, NULL, inst, op, "SIM", "4.4",
                        "out of memory draining the operation; its post is skipped");
         return;

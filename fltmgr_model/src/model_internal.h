@@ -338,7 +338,9 @@ struct fltsim_op {
     PVOID resume_context;
     LONG post_pend; /* enum fltsim_pend */
     ULONG post_pend_node;
-    /* handoffs and waiting; lock */
+    /* handoffs and waiting; lock. The lock lives as long as the memory, which
+     * a thread's cache of freed operations may reuse (dispatch.c): it is
+     * initialized once, not per operation. */
     uv_mutex_t lock;
     LIST_ENTRY waiters;
     LONG handoff; /* node index + 1 whose post waits for its thread */
@@ -349,6 +351,7 @@ struct fltsim_op {
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
     ULONG inflight_shard;
     ULONG node_count;
+    ULONG node_capacity; /* nodes[] room; the memory is reused (dispatch.c) */
     struct fltsim_node nodes[];
 };
 
