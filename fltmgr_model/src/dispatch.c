@@ -169,23 +169,23 @@ void fltsim__op_unref(struct fltsim_op *op)
 {
     if (__atomic_sub_fetch(&op->refs, 1, __ATOMIC_SEQ_CST) != 0)
         return;
-    fltsim__stack_unref(op->stack, op->volume);
     op_free(op);
 }
 
 static void node_done(struct fltsim_op *op, struct fltsim_node *node)
 {
-    /* Only DONE follows DONE: a done node needs no locked exchange (complete_op
-     * passes every node here). */
+    /* Only DONE follows DONE: a done node needs no store (complete_op passes
+     * every node here). Storing it twice (a drain and the completion) is
+     * harmless. */
     if (__atomic_load_n(&node->state, __ATOMIC_ACQUIRE) == FLTSIM_NODE_DONE)
         return;
-    if (__atomic_exchange_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST) == FLTSIM_NODE_DONE)
-        return;
-    struct _FLT_INSTANCE *inst = node->instance;
-    /* Teardown waits for this count to reach zero (SPEC 2.6 step 4); it
-     * looks again at each broadcast. */
-    fltsim__count_add(inst->ops_in_flight, -1);
-    if (__atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
+    /* Teardown waits until no node of its instance in flight is left
+     * (fltsim__instance_has_ops, SPEC 2.6 step 4), looking again at each
+     * broadcast. It sets the state before it looks; both sides are
+     * sequentially consistent, so either it sees DONE or this sees its
+     * state and wakes it. */
+    __atomic_store_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&node->instance->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
         fltsim__broadcast(op->sys);
 }
 
@@ -330,15 +330,11 @@ static bool node_skips(ULONG flags, const struct fltsim_op *op)
     return false;
 }
 
-/* Counts the operation against the instance, unless it is tearing down. */
+/* Whether the instance takes new operations; called under the in-flight
+ * shard lock the operation is listed under (see struct _FLT_INSTANCE). */
 static bool instance_enter(struct _FLT_INSTANCE *inst)
 {
-    fltsim__count_add(inst->ops_in_flight, 1);
-    if (__atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) == FLTSIM_INSTANCE_ATTACHED)
-        return true;
-    fltsim__count_add(inst->ops_in_flight, -1);
-    fltsim__broadcast(inst->volume->sys);
-    return false;
+    return __atomic_load_n(&inst->state, __ATOMIC_ACQUIRE) == FLTSIM_INSTANCE_ATTACHED;
 }
 
 /* ---- tracing ---- */
@@ -1037,13 +1033,22 @@ static void complete_op(struct fltsim_op *op)
         trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
     for (ULONG k = 0; k < op->node_count; k++)
         node_done(op, &op->nodes[k]);
+    /* Unlisted and off the node lists in one critical section; the volume
+     * is not touched after it (a dismount waits for its lists to empty and
+     * the volume may go right after). */
     PFLT_VOLUME volume = op->volume;
-    struct fltsim_inflight_shard *shard = &volume->inflight[op->inflight_shard];
+    struct fltsim_stack *stack = op->stack;
+    ULONG s = op->inflight_shard;
+    struct fltsim_inflight_shard *shard = &volume->inflight[s];
     uv_mutex_lock(&shard->lock);
     RemoveEntryList(&op->inflight_link);
+    bool retired = fltsim__stack_put_locked(stack, s);
+    bool dismounting = __atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST) != 0;
     uv_mutex_unlock(&shard->lock);
-    /* A dismount waits for the volume to be idle (it may go right after). */
-    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST))
+    op->stack = NULL;
+    if (retired)
+        fltsim__stack_put_retired(stack);
+    if (dismounting)
         fltsim__broadcast(sys);
 
     req->io_status = op->data.IoStatus;
@@ -1154,7 +1159,8 @@ ULONG fltsim__thread_shard(void)
 /* Sets up op's nodes: the instances of the volume's current stack that
  * registered for the operation, are not skipped by its flags and are not
  * tearing down (SPEC 3.5 step 1), and, for I/O a filter generated, sit below
- * the instance that generated it (SPEC 2.3). */
+ * the instance that generated it (SPEC 2.3). Called with the in-flight shard
+ * lock held that op is listed under in the same critical section. */
 static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG candidates,
                        const struct _FLT_INSTANCE *below)
 {
@@ -1207,45 +1213,17 @@ static NTSTATUS check_request(PFLT_VOLUME volume, const struct fltsim_request *r
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+/* Fills in what op takes from the request (not its id, stack or nodes). */
+static void op_setup(struct fltsim_op *op, PFLT_VOLUME volume, struct fltsim_request *req,
+                     ULONG slot)
 {
-    return fltsim__request_dispatch_below(volume, req, NULL);
-}
-
-NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
-                                        struct _FLT_INSTANCE *below)
-{
-    int slot = -1;
-    NTSTATUS status = check_request(volume, req, &slot);
-    if (!NT_SUCCESS(status))
-        return status;
-    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST)) {
-        req->io_status.Status = STATUS_VOLUME_DISMOUNTED;
-        req->io_status.Information = 0;
-        return STATUS_VOLUME_DISMOUNTED;
-    }
-
-    fltsim__volume_mount_setup(volume, req->major);
-
-    struct fltsim_stack *stack = fltsim__volume_get_stack(volume);
-    ULONG candidates = stack != NULL ? stack->count[slot] : 0;
-    struct fltsim_op *op = op_alloc(candidates);
-    if (op == NULL) {
-        fltsim__stack_unref(stack, volume);
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
-                            "fltsim_request_dispatch: out of memory");
-    }
-    fltsim_system *sys = volume->sys;
     op->magic = FLTSIM_MAGIC_OP;
-    op->sys = sys;
+    op->sys = volume->sys;
     op->volume = volume;
-    op->stack = stack;
     op->kind = req->kind;
-    op->slot = (ULONG)slot;
-    op->id = __atomic_fetch_add(&sys->next_op_id, 1, __ATOMIC_SEQ_CST);
+    op->slot = slot;
     op->refs = 2; /* in flight (complete_op drops it) and the issuer's */
     op->req = req;
-    req->op_id = op->id;
     op->issuer = fltsim__current_sthread();
     op->async_fs = req->kind == FLTSIM_OP_IRP && (volume->completion == FLTSIM_COMPLETE_ASYNC ||
                                                   (req->request_flags & FLTSIM_REQUEST_ASYNC_FS));
@@ -1273,15 +1251,66 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     memcpy((void *)&op->data.Thread, &op->thread, sizeof(op->thread));
     memcpy((void *)&op->data.Iopb, &iopb, sizeof(iopb));
     op->data.RequestorMode = req->requestor_mode;
+}
 
+NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+{
+    return fltsim__request_dispatch_below(volume, req, NULL);
+}
+
+NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                        struct _FLT_INSTANCE *below)
+{
+    int slot = -1;
+    NTSTATUS status = check_request(volume, req, &slot);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST)) {
+        req->io_status.Status = STATUS_VOLUME_DISMOUNTED;
+        req->io_status.Information = 0;
+        return STATUS_VOLUME_DISMOUNTED;
+    }
+
+    fltsim__volume_mount_setup(volume, req->major);
+
+    /* One critical section on the thread's in-flight shard lists the
+     * operation, counts its reference on the node lists and takes its nodes
+     * (see struct _FLT_INSTANCE for why the last goes with the listing). The
+     * memory is taken first, sized by the lists' hint; lists rebuilt
+     * meanwhile with more nodes make it look again. */
+    fltsim_system *sys = volume->sys;
+    ULONG s = fltsim__thread_shard();
+    struct fltsim_inflight_shard *shard = &volume->inflight[s];
+    ULONG room = __atomic_load_n(&volume->node_room, __ATOMIC_RELAXED);
+    struct fltsim_op *op;
+    struct fltsim_stack *stack;
+    ULONG candidates;
+    for (;;) {
+        op = op_alloc(room);
+        if (op == NULL)
+            return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
+                                "fltsim_request_dispatch: out of memory");
+        op_setup(op, volume, req, (ULONG)slot);
+        uv_mutex_lock(&shard->lock);
+        stack = fltsim__stack_get_locked(volume, s);
+        candidates = stack != NULL ? stack->count[slot] : 0;
+        if (candidates <= op->node_capacity)
+            break;
+        bool retired = fltsim__stack_put_locked(stack, s);
+        uv_mutex_unlock(&shard->lock);
+        if (retired)
+            fltsim__stack_put_retired(stack);
+        op_free(op);
+        room = candidates;
+    }
+    op->stack = stack;
+    op->id = __atomic_fetch_add(&sys->next_op_id, 1, __ATOMIC_SEQ_CST);
     take_nodes(op, stack, candidates, below);
     op->phase = FLTSIM_PHASE_PRE;
-
-    op->inflight_shard = fltsim__thread_shard();
-    struct fltsim_inflight_shard *shard = &volume->inflight[op->inflight_shard];
-    uv_mutex_lock(&shard->lock);
+    op->inflight_shard = s;
     InsertTailList(&shard->ops, &op->inflight_link);
     uv_mutex_unlock(&shard->lock);
+    req->op_id = op->id;
     __atomic_add_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST);
 
     fltsim__yield(); /* the deterministic executor may interleave here */
@@ -1605,6 +1634,25 @@ bool fltsim__inflight_empty(PFLT_VOLUME v)
     return empty;
 }
 
+bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
+{
+    struct _FLT_VOLUME *v = inst->volume;
+    bool busy = false;
+    for (ULONG s = 0; s < FLTSIM_SHARDS && !busy; s++) {
+        struct fltsim_inflight_shard *shard = &v->inflight[s];
+        uv_mutex_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops && !busy; e = e->Flink) {
+            const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            /* node_count and the instances are set before the op is listed. */
+            for (ULONG j = 0; j < op->node_count && !busy; j++)
+                busy = op->nodes[j].instance == inst &&
+                       node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
+        }
+        uv_mutex_unlock(&shard->lock);
+    }
+    return busy;
+}
+
 /* Whether inst keeps op pended in its pre or its post. */
 static bool pended_by(const struct fltsim_op *op, const struct _FLT_INSTANCE *inst)
 {
@@ -1644,7 +1692,7 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
              * node is left to its normal post, which runs when the operation
              * completes (callbacks still run for operations that started
              * before teardown, SPEC 2.6 step 1), and teardown waits for that
-             * in step 4 (the node counts in ops_in_flight until then). Its
+             * in step 4 (the node is not done until then). Its
              * state was read first: swapped is written before WANTS_POST. */
             if (node->swapped)
                 continue;

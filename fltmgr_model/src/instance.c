@@ -31,38 +31,42 @@ static void stack_free(struct fltsim_stack *stack)
     free(stack);
 }
 
-/* op's reference, dropped on any thread. No reads of the stack after the
- * subtract that may have been the last. */
-void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume)
+/* The stack is looked up and counted as an operation is listed in flight,
+ * and dropped as it is unlisted, each time under the in-flight shard lock
+ * that the operation takes anyway (one critical section each way). */
+struct fltsim_stack *fltsim__stack_get_locked(struct _FLT_VOLUME *volume, ULONG s)
 {
-    if (stack == NULL)
-        return;
-    ULONG s = fltsim__thread_shard();
-    uv_mutex_lock(&volume->inflight[s].lock);
-    bool retired = __atomic_load_n(&stack->retired, __ATOMIC_RELAXED);
-    if (!retired)
-        stack->refs[s].n--;
-    uv_mutex_unlock(&volume->inflight[s].lock);
-    if (retired && __atomic_sub_fetch(&stack->central, 1, __ATOMIC_ACQ_REL) == 0)
-        stack_free(stack);
-}
-
-/* No sys->lock here (the dispatch path): the calling thread's in-flight
- * shard lock covers reading the pointer and counting the reference. */
-struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume)
-{
-    ULONG s = fltsim__thread_shard();
-    uv_mutex_lock(&volume->inflight[s].lock);
     struct fltsim_stack *stack = __atomic_load_n(&volume->stack, __ATOMIC_ACQUIRE);
     if (stack != NULL)
         stack->refs[s].n++;
-    uv_mutex_unlock(&volume->inflight[s].lock);
     return stack;
+}
+
+bool fltsim__stack_put_locked(struct fltsim_stack *stack, ULONG s)
+{
+    if (stack == NULL)
+        return false;
+    if (__atomic_load_n(&stack->retired, __ATOMIC_RELAXED))
+        return true;
+    stack->refs[s].n--;
+    return false;
+}
+
+/* No reads of the stack after the subtract that may have been the last. */
+void fltsim__stack_put_retired(struct fltsim_stack *stack)
+{
+    if (__atomic_sub_fetch(&stack->central, 1, __ATOMIC_ACQ_REL) == 0)
+        stack_free(stack);
 }
 
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack)
 {
     struct fltsim_stack *old = volume->stack;
+    ULONG room = 0;
+    for (ULONG s = 0; stack != NULL && s < FLTSIM_SLOT_COUNT; s++)
+        if (stack->count[s] > room)
+            room = stack->count[s];
+    __atomic_store_n(&volume->node_room, room, __ATOMIC_RELAXED);
     __atomic_store_n(&volume->stack, stack, __ATOMIC_RELEASE);
     if (old == NULL)
         return;
@@ -364,7 +368,7 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
 
     /* 4. Wait for the operations that started before step 1. */
     uv_mutex_lock(&sys->lock);
-    while (fltsim__count_sum(inst->ops_in_flight) > 0)
+    while (fltsim__instance_has_ops(inst))
         fltsim__sys_wait_locked(sys, 0);
     uv_mutex_unlock(&sys->lock);
 

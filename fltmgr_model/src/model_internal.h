@@ -121,28 +121,14 @@ enum fltsim_instance_state {
 
 /* A count spread over shards, one per group of OS threads, each on its own
  * cache line, so that requestors on different threads do not write the same
- * line (DESIGN decision 10; Windows' cache-aware rundown references). A
- * thread adds to its own shard and may subtract from another: only the sum
- * means anything. fltsim__count_sum reads shard by shard; with seq_cst
- * updates it never misses an addition that happened before the read began,
- * so a zero sum is real once no new additions can start. */
+ * line (DESIGN decision 10; Windows' cache-aware rundown references). Only
+ * the sum means anything. */
 #define FLTSIM_SHARDS 8
 struct fltsim_count_shard {
     LONG n;
     char pad[60];
 };
 ULONG fltsim__thread_shard(void); /* the calling OS thread's shard */
-static inline void fltsim__count_add(struct fltsim_count_shard *c, LONG delta)
-{
-    __atomic_add_fetch(&c[fltsim__thread_shard()].n, delta, __ATOMIC_SEQ_CST);
-}
-static inline LONG fltsim__count_sum(const struct fltsim_count_shard *c)
-{
-    LONG sum = 0;
-    for (ULONG s = 0; s < FLTSIM_SHARDS; s++)
-        sum += __atomic_load_n(&c[s].n, __ATOMIC_SEQ_CST);
-    return sum;
-}
 
 /* The operations in flight on a volume (found by draining and by
  * FltCancelFileOpen), spread over shards by the issuing OS thread so that
@@ -162,9 +148,11 @@ struct _FLT_INSTANCE {
     LIST_ENTRY filter_link;     /* filter->instances */
     UNICODE_STRING name;
     struct fltsim_altitude altitude;
-    LONG state;         /* enum fltsim_instance_state, atomic */
-    /* operations holding this instance as a node (teardown waits for 0) */
-    struct fltsim_count_shard ops_in_flight[FLTSIM_SHARDS];
+    /* enum fltsim_instance_state, atomic. Dispatch reads it under the
+     * in-flight shard lock as it lists an operation: teardown, which sets
+     * TEARING_DOWN first, then finds every operation holding the instance as
+     * a node in the in-flight lists (fltsim__instance_has_ops). */
+    LONG state;
     char name8[FLTSIM_NAME8_MAX];
 };
 
@@ -173,7 +161,7 @@ struct _FLT_INSTANCE {
 struct fltsim_stack {
     /* Operations using it, counted as Linux's percpu_ref does: while the
      * stack is current, in the shards, each add and subtract under the
-     * thread's in-flight shard lock; once retired (replaced), subtracts go
+     * in-flight shard lock the operation is listed under; once retired (replaced), subtracts go
      * to `central`, which starts at a bias. After a grace period over the
      * shard locks the retirer folds the shards into central and removes the
      * bias; whoever brings central to zero frees the stack. */
@@ -200,6 +188,7 @@ struct _FLT_VOLUME {
     DEVICE_OBJECT device; /* the file system's volume device */
     VPB vpb;
     struct fltsim_stack *stack; /* current node lists; swapped under sys->lock */
+    ULONG node_room;            /* most nodes of one slot in stack (a sizing hint); atomic */
     LONG open_files;
     LONG dismounting;
     int mount_setup; /* 0 pending, 1 running, 2 done; sys->lock */
@@ -512,8 +501,14 @@ void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume
                           FLT_INSTANCE_SETUP_FLAGS setup_flags);
 /* Rebuilds the volume's node lists; sys->lock held. */
 void fltsim__volume_rebuild_stack_locked(struct _FLT_VOLUME *volume);
-struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume);
-void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume);
+/* volume->inflight[s].lock held: the current node lists (NULL for none),
+ * with a reference counted in shard s. */
+struct fltsim_stack *fltsim__stack_get_locked(struct _FLT_VOLUME *volume, ULONG s);
+/* volume->inflight[s].lock held: drops a reference fltsim__stack_get_locked
+ * took in shard s. true when the lists were retired meanwhile: the caller
+ * then calls fltsim__stack_put_retired once the lock is released. */
+bool fltsim__stack_put_locked(struct fltsim_stack *stack, ULONG s);
+void fltsim__stack_put_retired(struct fltsim_stack *stack);
 /* sys->lock held: makes stack (may be NULL) the volume's current lists and
  * retires the old ones. */
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack);
@@ -581,6 +576,10 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 bool fltsim__inflight_init(struct _FLT_VOLUME *v);
 void fltsim__inflight_destroy(struct _FLT_VOLUME *v);
 bool fltsim__inflight_empty(struct _FLT_VOLUME *v);
+/* Whether an operation in flight on inst's volume holds inst as a node that
+ * is not done (SPEC 2.6 step 4 waits until none does). Each shard is looked
+ * at under its lock; sys->lock may be held. */
+bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst);
 /* Whether data is an operation whose post runs on this thread now; gives the
  * op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
 bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
