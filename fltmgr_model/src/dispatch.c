@@ -165,11 +165,16 @@ void fltsim__op_ref(struct fltsim_op *op)
     __atomic_add_fetch(&op->refs, 1, __ATOMIC_SEQ_CST);
 }
 
-void fltsim__op_unref(struct fltsim_op *op)
+static void op_unref_n(struct fltsim_op *op, LONG n)
 {
-    if (__atomic_sub_fetch(&op->refs, 1, __ATOMIC_SEQ_CST) != 0)
+    if (__atomic_sub_fetch(&op->refs, n, __ATOMIC_SEQ_CST) != 0)
         return;
     op_free(op);
+}
+
+void fltsim__op_unref(struct fltsim_op *op)
+{
+    op_unref_n(op, 1);
 }
 
 static void node_done(struct fltsim_op *op, struct fltsim_node *node)
@@ -1068,14 +1073,30 @@ static void complete_op(struct fltsim_op *op)
             fltsim__leave(&save);
         }
     }
-    /* The done/waiting handshake with wait_for: either the waiter sees done
-     * before it parks, or this sees it waiting and wakes it. No lock when
-     * nobody waits (the requestor that completed its own operation inline). */
-    __atomic_store_n(&op->done, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&op->waiting, __ATOMIC_SEQ_CST) != 0)
-        wake_waiters(op);
-    if (__atomic_sub_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0)
+    /* Completed inline: this thread runs the issuer's own advance of op
+     * (fltsim__request_dispatch_below), so the baton never left it and no
+     * other thread can wait for op (only the issuer and threads the baton
+     * went to ever do). The issuer reads done and drops the in-flight
+     * reference along with its own once advance returns. */
+    bool inline_done = fltsim__current_sthread()->tls.issuing == op;
+    if (inline_done) {
+        op->inline_done = true;
+        __atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
+    } else {
+        /* The done/waiting handshake with wait_for: either the waiter sees
+         * done before it parks, or this sees it waiting and wakes it. No
+         * lock when nobody waits. */
+        __atomic_store_n(&op->done, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&op->waiting, __ATOMIC_SEQ_CST) != 0)
+            wake_waiters(op);
+    }
+    /* fltsim_system_wait_idle announces itself before it looks at the count
+     * (the same handshake): no lock when nobody waits for idleness. */
+    if (__atomic_sub_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0 &&
+        __atomic_load_n(&sys->idle_waiters, __ATOMIC_SEQ_CST) != 0)
         fltsim__broadcast(sys);
+    if (inline_done)
+        return;
     fltsim__op_unref(op); /* the in-flight reference: the last touch */
 }
 
@@ -1316,7 +1337,13 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     fltsim__yield(); /* the deterministic executor may interleave here */
     if (fltsim__tracing(sys))
         trace_op(op, FLTSIM_EV_IO_START, 0, NULL, 0, 0);
+    /* complete_op knows by `issuing` that it runs within this call (nested
+     * dispatches from callbacks save and restore it). */
+    struct fltsim_tls *tls = &op->issuer->tls;
+    struct fltsim_op *outer = tls->issuing;
+    tls->issuing = op;
     advance(op);
+    tls->issuing = outer;
 
     if (req->complete_cb == NULL) {
         /* Synchronous: the requestor waits (serving the posts that must run
@@ -1332,7 +1359,8 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
         else
             status = req->io_status.Status; /* completed before we returned */
     }
-    fltsim__op_unref(op);
+    /* Ours, and the in-flight reference when complete_op left it to us. */
+    op_unref_n(op, op->inline_done ? 2 : 1);
     return status;
 }
 

@@ -228,6 +228,7 @@ struct fltsim_system {
     void (*io_manager_shutdown)(void *);
     struct fltsim_executor *executor;
     LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
+    LONG idle_waiters;          /* threads in fltsim_system_wait_idle's wait; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
     /* root of the fake registry, or NULL; guarded by registry.c's lock */
@@ -334,6 +335,7 @@ struct fltsim_op {
     LIST_ENTRY waiters;
     LONG handoff; /* node index + 1 whose post waits for its thread */
     LONG done;    /* set once, atomically, when the operation completes */
+    bool inline_done; /* completed within the issuer's advance (the issuer's to read) */
     LONG waiting; /* threads in wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
     struct fltsim_task dpc;   /* asynchronous completion */
@@ -355,6 +357,9 @@ struct fltsim_tls {
     fltsim_system *sys;         /* system whose filter code runs on this thread */
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
+    /* operation whose issuer runs its first advance on this thread, or NULL
+     * (dispatch.c: completion within it is inline) */
+    struct fltsim_op *issuing;
     bool in_post;               /* ... and the callback is its post */
     /* instance whose InstanceSetupCallback runs on this thread (V30), or NULL */
     struct _FLT_INSTANCE *setup_instance;

@@ -170,9 +170,14 @@ NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms)
                                 "nothing can complete them",
                                 (int)__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST));
         /* Operations in flight complete on other threads; wait for news. */
+        /* The completion that brings the count to zero broadcasts only when
+         * someone waits: announce the wait, then look (both sequentially
+         * consistent, so one of the two sees the other). */
         uv_mutex_lock(&sys->lock);
+        __atomic_add_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) != 0)
             fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
+        __atomic_sub_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
         uv_mutex_unlock(&sys->lock);
     }
     return fltsim__fail(STATUS_TIMEOUT, "fltsim_system_wait_idle: still busy after %u ms",
