@@ -49,7 +49,14 @@ struct fltsim_sthread {
 };
 
 /* The simulated thread running now (never NULL). */
-struct fltsim_sthread *fltsim__current_sthread(void);
+struct fltsim_sthread *fltsim__current_sthread_slow(void);
+static inline struct fltsim_sthread *fltsim__current_sthread(void)
+{
+    struct fltsim_sthread *t = fltsim__current;
+    if (__builtin_expect(t != NULL, 1))
+        return t;
+    return fltsim__current_sthread_slow();
+}
 /* Blocks the calling simulated thread until it is unparked, or until the
  * monotonic deadline (ns, from fltsim__now_ns) passes when deadline_ns != 0.
  * Returns true when unparked, false on timeout. Spurious returns do not

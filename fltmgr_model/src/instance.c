@@ -10,16 +10,6 @@
 
 #include "model_internal.h"
 
-void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
-                          struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
-                          PFILE_OBJECT file_object)
-{
-    /* The members are const for filters; fltsim builds the value and copies it. */
-    FLT_RELATED_OBJECTS value = {
-        (USHORT)sizeof(FLT_RELATED_OBJECTS), 0, filter, volume, instance, file_object, NULL};
-    memcpy(objects, &value, sizeof(value));
-}
-
 /* ---- node lists ---- */
 
 #define STACK_BIAS (1L << 30)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -368,7 +369,20 @@ struct fltsim_tls {
     char last_error[512];
 };
 
-struct fltsim_tls *fltsim__tls(void);
+/* The simulated thread running on this OS thread (thread.c); NULL before
+ * its first use. Its struct fltsim_tls comes first (executor.h). */
+extern _Thread_local struct fltsim_sthread *fltsim__current;
+struct fltsim_tls *fltsim__tls_slow(void);
+
+/* The calling simulated thread's state (never NULL). Inline: the callback
+ * path reads it around every call into a filter. */
+static inline struct fltsim_tls *fltsim__tls(void)
+{
+    struct fltsim_sthread *t = fltsim__current;
+    if (__builtin_expect(t != NULL, 1))
+        return (struct fltsim_tls *)(void *)t;
+    return fltsim__tls_slow();
+}
 
 /* Saved thread context around a call into filter code: the model records which
  * system, filter and operation the code belongs to (for reports and pool). */
@@ -517,9 +531,16 @@ void fltsim__stack_put_retired(struct fltsim_stack *stack);
 /* sys->lock held: makes stack (may be NULL) the volume's current lists and
  * retires the old ones. */
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack);
-void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
-                          struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
-                          PFILE_OBJECT file_object);
+/* Inline: dispatch fills one per node. */
+static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
+                                        struct _FLT_VOLUME *volume,
+                                        struct _FLT_INSTANCE *instance, PFILE_OBJECT file_object)
+{
+    /* The members are const for filters; fltsim builds the value and copies it. */
+    FLT_RELATED_OBJECTS value = {
+        (USHORT)sizeof(FLT_RELATED_OBJECTS), 0, filter, volume, instance, file_object, NULL};
+    memcpy(objects, &value, sizeof(value));
+}
 
 /* ---- volumes (volume.c) ---- */
 
