@@ -165,9 +165,15 @@ void fltsim__op_ref(struct fltsim_op *op)
     __atomic_add_fetch(&op->refs, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Drops n references. When they are all that is left, no other thread
+ * holds one and none can take one (references are only taken from the
+ * in-flight lists, which an operation leaves before its in-flight reference
+ * goes, or by a holder), so the memory goes without a locked subtract: the
+ * usual end of a synchronous operation. */
 static void op_unref_n(struct fltsim_op *op, LONG n)
 {
-    if (__atomic_sub_fetch(&op->refs, n, __ATOMIC_SEQ_CST) != 0)
+    if (__atomic_load_n(&op->refs, __ATOMIC_ACQUIRE) != n &&
+        __atomic_sub_fetch(&op->refs, n, __ATOMIC_SEQ_CST) != 0)
         return;
     op_free(op);
 }
@@ -750,9 +756,13 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     struct _FLT_INSTANCE *inst = node->instance;
     const struct fltsim_callbacks *cbs = &inst->filter->ops[op->slot];
 
+    /* The view is copied before TargetInstance is set in both: copying the
+     * block right after storing one of its members would reload that member
+     * in wider pieces than were stored (a store-forwarding stall per node). */
+    memcpy(&node->view, &op->iopb, sizeof(node->view));
+    node->view.TargetInstance = inst;
     op->iopb.TargetInstance = inst;
     fltsim__fill_objects(&node->objects, inst->filter, op->volume, inst, op->iopb.TargetFileObject);
-    memcpy(&node->view, &op->iopb, sizeof(node->view));
     IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
     node->pre_thread = fltsim__current_sthread();
     __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_RELEASE);

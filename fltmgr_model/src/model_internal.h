@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -536,10 +537,22 @@ static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FL
                                         struct _FLT_VOLUME *volume,
                                         struct _FLT_INSTANCE *instance, PFILE_OBJECT file_object)
 {
-    /* The members are const for filters; fltsim builds the value and copies it. */
-    FLT_RELATED_OBJECTS value = {
-        (USHORT)sizeof(FLT_RELATED_OBJECTS), 0, filter, volume, instance, file_object, NULL};
-    memcpy(objects, &value, sizeof(value));
+    /* The members are const for filters: fltsim copies each in. Member by
+     * member, not a value built on the stack and copied whole, which the
+     * CPU would reload in wider pieces than it stored (a store-forwarding
+     * stall on every node). */
+    char *o = (char *)objects;
+    USHORT size = (USHORT)sizeof(FLT_RELATED_OBJECTS), none = 0;
+    PVOID no_transaction = NULL;
+    memset(o, 0, offsetof(FLT_RELATED_OBJECTS, Filter));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Size), &size, sizeof(size));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, TransactionContext), &none, sizeof(none));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Filter), &filter, sizeof(filter));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Volume), &volume, sizeof(volume));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Instance), &instance, sizeof(instance));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, FileObject), &file_object, sizeof(file_object));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Transaction), &no_transaction,
+           sizeof(no_transaction));
 }
 
 /* ---- volumes (volume.c) ---- */
