@@ -18,6 +18,7 @@
  * (SPEC 2.6 step 3; cancellation is not modeled).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1071,11 +1072,18 @@ static void complete_op(struct fltsim_op *op)
     struct fltsim_stack *stack = op->stack;
     ULONG s = op->inflight_shard;
     struct fltsim_inflight_shard *shard = &volume->inflight[s];
-    uv_mutex_lock(&shard->lock);
+    /* With a completion callback to call the operation stays counted in
+     * flight until it returns (waiting for idleness covers it): counted
+     * here before it leaves the lists. */
+    void (*cb)(struct fltsim_request *, void *) = req->complete_cb;
+    if (cb != NULL)
+        __atomic_add_fetch(&sys->callbacks_started, 1, __ATOMIC_SEQ_CST);
+    fltsim__spin_lock(&shard->lock);
     RemoveEntryList(&op->inflight_link);
+    shard->unlisted++;
     bool retired = fltsim__stack_put_locked(stack, s);
     bool dismounting = __atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST) != 0;
-    uv_mutex_unlock(&shard->lock);
+    fltsim__spin_unlock(&shard->lock);
     op->stack = NULL;
     if (retired)
         fltsim__stack_put_retired(stack);
@@ -1087,7 +1095,6 @@ static void complete_op(struct fltsim_op *op)
      * learns of the completion through its callback (req may be gone after
      * it). The operation stays counted in flight until then, so waiting for
      * idleness covers the callback. */
-    void (*cb)(struct fltsim_request *, void *) = req->complete_cb;
     if (cb != NULL) {
         void *ctx = req->complete_ctx;
         LONG expected = ASYNC_OPEN;
@@ -1116,10 +1123,14 @@ static void complete_op(struct fltsim_op *op)
         if (__atomic_load_n(&op->waiting, __ATOMIC_SEQ_CST) != 0)
             wake_waiters(op);
     }
-    /* fltsim_system_wait_idle announces itself before it looks at the count
-     * (the same handshake): no lock when nobody waits for idleness. */
-    if (__atomic_sub_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0 &&
-        __atomic_load_n(&sys->idle_waiters, __ATOMIC_SEQ_CST) != 0)
+    if (cb != NULL)
+        __atomic_add_fetch(&sys->callbacks_done, 1, __ATOMIC_SEQ_CST);
+    /* fltsim_system_wait_idle announces itself before it counts (the same
+     * handshake; the unlisting above is under the shard lock it takes to
+     * count): no lock when nobody waits for idleness. Nobody knows cheaply
+     * whether this was the last operation, so a waiter looks again at each
+     * completion. */
+    if (__atomic_load_n(&sys->idle_waiters, __ATOMIC_SEQ_CST) != 0)
         fltsim__broadcast(sys);
     if (inline_done)
         return;
@@ -1338,13 +1349,13 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
             return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
                                 "fltsim_request_dispatch: out of memory");
         op_setup(op, volume, req, (ULONG)slot);
-        uv_mutex_lock(&shard->lock);
+        fltsim__spin_lock(&shard->lock);
         stack = fltsim__stack_get_locked(volume, s);
         candidates = stack != NULL ? stack->count[slot] : 0;
         if (candidates <= op->node_capacity)
             break;
         bool retired = fltsim__stack_put_locked(stack, s);
-        uv_mutex_unlock(&shard->lock);
+        fltsim__spin_unlock(&shard->lock);
         if (retired)
             fltsim__stack_put_retired(stack);
         op_free(op);
@@ -1356,9 +1367,9 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     op->phase = FLTSIM_PHASE_PRE;
     op->inflight_shard = s;
     InsertTailList(&shard->ops, &op->inflight_link);
-    uv_mutex_unlock(&shard->lock);
+    shard->listed++;
+    fltsim__spin_unlock(&shard->lock);
     req->op_id = op->id;
-    __atomic_add_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST);
 
     fltsim__yield(); /* the deterministic executor may interleave here */
     if (fltsim__tracing(sys))
@@ -1634,7 +1645,7 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
     bool lost = false;
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
         struct fltsim_inflight_shard *shard = &volume->inflight[s];
-        uv_mutex_lock(&shard->lock);
+        fltsim__spin_lock(&shard->lock);
         for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
             if (n == capacity) {
                 ULONG grown = capacity ? capacity * 2 : 16;
@@ -1650,7 +1661,7 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
             fltsim__op_ref(op);
             ops[n++] = op;
         }
-        uv_mutex_unlock(&shard->lock);
+        fltsim__spin_unlock(&shard->lock);
     }
     if (lost)
         fprintf(stderr, "fltsim: out of memory draining volume %s\n", volume->name8);
@@ -1661,11 +1672,7 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
 bool fltsim__inflight_init(PFLT_VOLUME v)
 {
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        if (uv_mutex_init(&v->inflight[s].lock) != 0) {
-            while (s-- > 0)
-                uv_mutex_destroy(&v->inflight[s].lock);
-            return false;
-        }
+        v->inflight[s].lock = 0;
         InitializeListHead(&v->inflight[s].ops);
     }
     return true;
@@ -1673,17 +1680,25 @@ bool fltsim__inflight_init(PFLT_VOLUME v)
 
 void fltsim__inflight_destroy(PFLT_VOLUME v)
 {
-    for (ULONG s = 0; s < FLTSIM_SHARDS; s++)
-        uv_mutex_destroy(&v->inflight[s].lock);
+    (void)v; /* nothing to release: the shard locks are spinlocks */
+}
+
+void fltsim__spin_wait(LONG *lock)
+{
+    /* Read-only spinning keeps the line shared until the holder releases
+     * it; after a while the holder may have been preempted: yield. */
+    for (ULONG k = 0; __atomic_load_n(lock, __ATOMIC_RELAXED) != 0; k++)
+        if (k >= 64)
+            sched_yield();
 }
 
 bool fltsim__inflight_empty(PFLT_VOLUME v)
 {
     bool empty = true;
     for (ULONG s = 0; s < FLTSIM_SHARDS && empty; s++) {
-        uv_mutex_lock(&v->inflight[s].lock);
+        fltsim__spin_lock(&v->inflight[s].lock);
         empty = IsListEmpty(&v->inflight[s].ops);
-        uv_mutex_unlock(&v->inflight[s].lock);
+        fltsim__spin_unlock(&v->inflight[s].lock);
     }
     return empty;
 }
@@ -1694,7 +1709,7 @@ bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
     bool busy = false;
     for (ULONG s = 0; s < FLTSIM_SHARDS && !busy; s++) {
         struct fltsim_inflight_shard *shard = &v->inflight[s];
-        uv_mutex_lock(&shard->lock);
+        fltsim__spin_lock(&shard->lock);
         for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops && !busy; e = e->Flink) {
             const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
             /* node_count and the instances are set before the op is listed. */
@@ -1702,9 +1717,36 @@ bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
                 busy = op->nodes[j].instance == inst &&
                        node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
         }
-        uv_mutex_unlock(&shard->lock);
+        fltsim__spin_unlock(&shard->lock);
     }
     return busy;
+}
+
+LONG fltsim__ops_in_flight_locked(fltsim_system *sys)
+{
+    /* Every departure first, then every arrival: an operation whose
+     * departure is seen has its arrival seen too (it happened before), so
+     * equal sums mean that when the first pass ended every operation that
+     * had arrived had also left (SRCU's two-pass count). */
+    ULONG64 left = __atomic_load_n(&sys->callbacks_done, __ATOMIC_SEQ_CST);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
+        PFLT_VOLUME v = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+            fltsim__spin_lock(&v->inflight[s].lock);
+            left += v->inflight[s].unlisted;
+            fltsim__spin_unlock(&v->inflight[s].lock);
+        }
+    }
+    ULONG64 arrived = __atomic_load_n(&sys->callbacks_started, __ATOMIC_SEQ_CST);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
+        PFLT_VOLUME v = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+            fltsim__spin_lock(&v->inflight[s].lock);
+            arrived += v->inflight[s].listed;
+            fltsim__spin_unlock(&v->inflight[s].lock);
+        }
+    }
+    return (LONG)(arrived - left);
 }
 
 /* Whether inst keeps op pended in its pre or its post. */

@@ -66,16 +66,16 @@ void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_s
     __atomic_store_n(&old->central, STACK_BIAS, __ATOMIC_RELAXED);
     LONG in_shards = 0;
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        uv_mutex_lock(&volume->inflight[s].lock);
+        fltsim__spin_lock(&volume->inflight[s].lock);
         __atomic_store_n(&old->retired, 1, __ATOMIC_RELAXED);
-        uv_mutex_unlock(&volume->inflight[s].lock);
+        fltsim__spin_unlock(&volume->inflight[s].lock);
     }
     /* Every shard is final now (its updates happen under its lock with
      * retired clear). */
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        uv_mutex_lock(&volume->inflight[s].lock);
+        fltsim__spin_lock(&volume->inflight[s].lock);
         in_shards += old->refs[s].n;
-        uv_mutex_unlock(&volume->inflight[s].lock);
+        fltsim__spin_unlock(&volume->inflight[s].lock);
     }
     if (__atomic_add_fetch(&old->central, in_shards - STACK_BIAS, __ATOMIC_ACQ_REL) == 0)
         stack_free(old);

@@ -132,14 +132,35 @@ struct fltsim_count_shard {
 };
 ULONG fltsim__thread_shard(void); /* the calling OS thread's shard */
 
+/* A spinlock for the in-flight shards: each dispatch takes one twice, so it
+ * is acquired with one locked exchange and released with a plain store (a
+ * mutex would cost two locked instructions and two calls each time). Only
+ * for short sections that never call out, park or yield (a deterministic
+ * executor's coroutines share an OS thread); a waiter spins a little, then
+ * gives up the CPU. */
+void fltsim__spin_wait(LONG *lock);
+static inline void fltsim__spin_lock(LONG *lock)
+{
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0)
+        fltsim__spin_wait(lock);
+}
+static inline void fltsim__spin_unlock(LONG *lock)
+{
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
 /* The operations in flight on a volume (found by draining and by
  * FltCancelFileOpen), spread over shards by the issuing OS thread so that
  * requestors on different threads take different locks and write different
  * cache lines (DESIGN decision 10). An operation stays in its shard. */
 struct fltsim_inflight_shard {
-    uv_mutex_t lock;
+    LONG lock;      /* fltsim__spin_lock */
     LIST_ENTRY ops; /* lock */
-    char pad[64];   /* no two shards' locks on one cache line */
+    /* lock: operations ever listed and unlisted here (monotonic, so that
+     * fltsim_system_wait_idle can count what is in flight without a counter
+     * all threads write; see fltsim__ops_in_flight_locked) */
+    ULONG64 listed, unlisted;
+    char pad[64]; /* no two shards' locks on one cache line */
 };
 
 struct _FLT_INSTANCE {
@@ -229,8 +250,11 @@ struct fltsim_system {
     void *io_manager;
     void (*io_manager_shutdown)(void *);
     struct fltsim_executor *executor;
-    LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
-    LONG idle_waiters;          /* threads in fltsim_system_wait_idle's wait; atomic */
+    /* Operations dispatched and not complete are those listed in a volume's
+     * in-flight shards, plus those unlisted whose completion callback has
+     * not returned yet, counted here (monotonic; atomic). */
+    ULONG64 callbacks_started, callbacks_done;
+    LONG idle_waiters; /* threads in fltsim_system_wait_idle's wait; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
     /* root of the fake registry, or NULL; guarded by registry.c's lock */
@@ -615,6 +639,10 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 bool fltsim__inflight_init(struct _FLT_VOLUME *v);
 void fltsim__inflight_destroy(struct _FLT_VOLUME *v);
 bool fltsim__inflight_empty(struct _FLT_VOLUME *v);
+/* sys->lock held: how many operations are dispatched and not complete (the
+ * completion callback of an asynchronous request included); 0 only if at
+ * some moment during the call none was. */
+LONG fltsim__ops_in_flight_locked(fltsim_system *sys);
 /* Whether an operation in flight on inst's volume holds inst as a node that
  * is not done (SPEC 2.6 step 4 waits until none does). Each shard is looked
  * at under its lock; sys->lock may be held. */

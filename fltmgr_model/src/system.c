@@ -162,23 +162,25 @@ NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms)
                                     "and nothing can wake them");
             continue; /* the deadline decides */
         }
-        if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) == 0)
+        /* A completion broadcasts only when someone waits for idleness:
+         * announce the wait, then count (each side's write is sequentially
+         * consistent or under a shard lock the other then takes, so one of
+         * the two sees the other). */
+        uv_mutex_lock(&sys->lock);
+        __atomic_add_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
+        LONG busy = fltsim__ops_in_flight_locked(sys);
+        /* Operations in flight complete on other threads; wait for news. */
+        if (busy != 0 && !fltsim__is_deterministic())
+            fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
+        __atomic_sub_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
+        uv_mutex_unlock(&sys->lock);
+        if (busy == 0)
             return STATUS_SUCCESS;
         if (fltsim__is_deterministic())
             return fltsim__fail(STATUS_TIMEOUT,
                                 "fltsim_system_wait_idle: %d operations are in flight and "
                                 "nothing can complete them",
-                                (int)__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST));
-        /* Operations in flight complete on other threads; wait for news. */
-        /* The completion that brings the count to zero broadcasts only when
-         * someone waits: announce the wait, then look (both sequentially
-         * consistent, so one of the two sees the other). */
-        uv_mutex_lock(&sys->lock);
-        __atomic_add_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) != 0)
-            fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
-        __atomic_sub_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
-        uv_mutex_unlock(&sys->lock);
+                                (int)busy);
     }
     return fltsim__fail(STATUS_TIMEOUT, "fltsim_system_wait_idle: still busy after %u ms",
                         (unsigned)timeout_ms);
