@@ -527,20 +527,23 @@ static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct f
     }
 }
 
-/* memcmp(a, b, sizeof(*a)) != 0, inline, a word at a time (it runs after
- * every pre). */
+static inline ULONG64 word_at(const FLT_IO_PARAMETER_BLOCK *p, size_t k)
+{
+    ULONG64 w;
+    memcpy(&w, (const unsigned char *)p + k * sizeof(w), sizeof(w));
+    return w;
+}
+
+/* memcmp(a, b, sizeof(*a)) != 0, inline and unrolled (it runs after every
+ * pre). */
 static bool iopb_differs(const FLT_IO_PARAMETER_BLOCK *a, const FLT_IO_PARAMETER_BLOCK *b)
 {
-    _Static_assert(sizeof(*a) % sizeof(ULONG64) == 0, "the block is whole words");
-    const unsigned char *pa = (const unsigned char *)a, *pb = (const unsigned char *)b;
-    ULONG64 diff = 0;
-    for (size_t k = 0; k < sizeof(*a); k += sizeof(ULONG64)) {
-        ULONG64 x, y;
-        memcpy(&x, pa + k, sizeof(x));
-        memcpy(&y, pb + k, sizeof(y));
-        diff |= x ^ y;
-    }
-    return diff != 0;
+    if (sizeof(*a) != 9 * sizeof(ULONG64)) /* not the LP64 layout */
+        return memcmp(a, b, sizeof(*a)) != 0;
+#define DIFF(k) (word_at(a, k) ^ word_at(b, k))
+    return (DIFF(0) | DIFF(1) | DIFF(2) | DIFF(3) | DIFF(4) | DIFF(5) | DIFF(6) | DIFF(7) |
+            DIFF(8)) != 0;
+#undef DIFF
 }
 
 /* SPEC 6.3: a pre's parameter changes reach the filters below and the file
