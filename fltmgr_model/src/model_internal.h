@@ -247,7 +247,7 @@ struct fltsim_system {
     char disabled_rules[FLTSIM_MAX_DISABLED_RULES][8];
     ULONG disabled_count;
     ULONG suppressed; /* reports of disabled rules, neither recorded nor traced */
-    void *io_manager;
+    void *io_manager; /* set under lock; atomic (read without it) */
     void (*io_manager_shutdown)(void *);
     struct fltsim_executor *executor;
     /* Operations dispatched and not complete are those listed in a volume's

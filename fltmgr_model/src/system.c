@@ -69,7 +69,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     /* Handles first, while the filters can still see their cleanup and close. */
     if (sys->io_manager_shutdown != NULL)
         sys->io_manager_shutdown(sys->io_manager);
-    sys->io_manager = NULL;
+    __atomic_store_n(&sys->io_manager, NULL, __ATOMIC_RELEASE);
     sys->io_manager_shutdown = NULL;
 
     /* Drivers in reverse load order, each with a mandatory unload. */
@@ -122,18 +122,16 @@ NTSTATUS fltsim_system_set_io_manager(fltsim_system *sys, void *state,
         uv_mutex_unlock(&sys->lock);
         return STATUS_OBJECT_NAME_COLLISION;
     }
-    sys->io_manager = state;
     sys->io_manager_shutdown = shutdown_cb;
+    __atomic_store_n(&sys->io_manager, state, __ATOMIC_RELEASE);
     uv_mutex_unlock(&sys->lock);
     return STATUS_SUCCESS;
 }
 
 void *fltsim_system_io_manager(fltsim_system *sys)
 {
-    uv_mutex_lock(&sys->lock);
-    void *state = sys->io_manager;
-    uv_mutex_unlock(&sys->lock);
-    return state;
+    /* Every I/O call asks: no sys->lock (set once, under it, with release). */
+    return __atomic_load_n(&sys->io_manager, __ATOMIC_ACQUIRE);
 }
 
 enum fltsim_executor_kind fltsim_system_executor(fltsim_system *sys)
