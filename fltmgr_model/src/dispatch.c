@@ -1717,8 +1717,8 @@ bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
             const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
             /* node_count and the instances are set before the op is listed. */
             for (ULONG j = 0; j < op->node_count && !busy; j++)
-                busy = op->nodes[j].instance == inst &&
-                       node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
+                busy =
+                    op->nodes[j].instance == inst && node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
         }
         fltsim__spin_unlock(&shard->lock);
     }

@@ -254,7 +254,7 @@ struct fltsim_system {
      * in-flight shards, plus those unlisted whose completion callback has
      * not returned yet, counted here (monotonic; atomic). */
     ULONG64 callbacks_started, callbacks_done;
-    LONG idle_waiters; /* threads in fltsim_system_wait_idle's wait; atomic */
+    LONG idle_waiters;          /* threads in fltsim_system_wait_idle's wait; atomic */
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
     /* root of the fake registry, or NULL; guarded by registry.c's lock */
@@ -359,10 +359,10 @@ struct fltsim_op {
      * initialized once, not per operation. */
     uv_mutex_t lock;
     LIST_ENTRY waiters;
-    LONG handoff; /* node index + 1 whose post waits for its thread */
-    LONG done;    /* set once, atomically, when the operation completes */
-    bool inline_done; /* completed within the issuer's advance (the issuer's to read) */
-    LONG waiting; /* threads in wait_for's park (done/waiting handshake) */
+    LONG handoff;             /* node index + 1 whose post waits for its thread */
+    LONG done;                /* set once, atomically, when the operation completes */
+    bool inline_done;         /* completed within the issuer's advance (the issuer's to read) */
+    LONG waiting;             /* threads in wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
@@ -383,10 +383,10 @@ struct fltsim_tls {
     fltsim_system *sys;         /* system whose filter code runs on this thread */
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
+    bool in_post;               /* ... and the callback is its post */
     /* operation whose issuer runs its first advance on this thread, or NULL
      * (dispatch.c: completion within it is inline) */
     struct fltsim_op *issuing;
-    bool in_post;               /* ... and the callback is its post */
     /* instance whose InstanceSetupCallback runs on this thread (V30), or NULL */
     struct _FLT_INSTANCE *setup_instance;
     /* driver whose DriverEntry runs on this thread (owns key handles opened) */
@@ -558,8 +558,8 @@ void fltsim__stack_put_retired(struct fltsim_stack *stack);
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack);
 /* Inline: dispatch fills one per node. */
 static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
-                                        struct _FLT_VOLUME *volume,
-                                        struct _FLT_INSTANCE *instance, PFILE_OBJECT file_object)
+                                        struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
+                                        PFILE_OBJECT file_object)
 {
     /* The members are const for filters: fltsim copies each in. Member by
      * member, not a value built on the stack and copied whole, which the
@@ -575,8 +575,7 @@ static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FL
     memcpy(o + offsetof(FLT_RELATED_OBJECTS, Volume), &volume, sizeof(volume));
     memcpy(o + offsetof(FLT_RELATED_OBJECTS, Instance), &instance, sizeof(instance));
     memcpy(o + offsetof(FLT_RELATED_OBJECTS, FileObject), &file_object, sizeof(file_object));
-    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Transaction), &no_transaction,
-           sizeof(no_transaction));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Transaction), &no_transaction, sizeof(no_transaction));
 }
 
 /* ---- volumes (volume.c) ---- */

@@ -126,8 +126,7 @@ static struct handle_entry *handle_entry_locked(struct iomgr *io, HANDLE h, ULON
     if (index >= __atomic_load_n(&io->count, __ATOMIC_ACQUIRE))
         return NULL;
     struct handle_entry *e = &io->handles[index];
-    if (e->file == NULL || e->generation != generation ||
-        e->process_id != process_id)
+    if (e->file == NULL || e->generation != generation || e->process_id != process_id)
         return NULL;
     return e;
 }
