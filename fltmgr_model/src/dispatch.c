@@ -1346,7 +1346,10 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
         return STATUS_VOLUME_DISMOUNTED;
     }
 
-    fltsim__volume_mount_setup(volume, req->major);
+    /* The deferred setup of a new volume runs once: afterwards only this
+     * check is left on the path. */
+    if (__atomic_load_n(&volume->mount_setup, __ATOMIC_ACQUIRE) != 2)
+        fltsim__volume_mount_setup(volume, req->major);
 
     /* One critical section on the thread's in-flight shard lists the
      * operation, counts its reference on the node lists and takes its nodes

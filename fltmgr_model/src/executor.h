@@ -74,8 +74,13 @@ void fltsim__det_yield(struct fltsim_sthread *self);
  * a deterministic coroutine, real time otherwise. */
 ULONG64 fltsim__now_ns(void);
 /* A point where the deterministic executor may switch to another ready
- * coroutine (no-op for native threads). */
-void fltsim__yield(void);
+ * coroutine (no-op for native threads; inline, every dispatch passes one). */
+static inline void fltsim__yield(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    if (t->kind == FLTSIM_STHREAD_COROUTINE)
+        fltsim__det_yield(t);
+}
 /* Whether the calling thread is a coroutine of a deterministic executor. */
 bool fltsim__is_deterministic(void);
 

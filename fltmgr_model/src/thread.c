@@ -117,12 +117,6 @@ ULONG64 fltsim__now_ns(void)
     return uv_hrtime();
 }
 
-void fltsim__yield(void)
-{
-    struct fltsim_sthread *t = fltsim__current_sthread();
-    if (t->kind == FLTSIM_STHREAD_COROUTINE)
-        fltsim__det_yield(t);
-}
 
 bool fltsim__is_deterministic(void)
 {
