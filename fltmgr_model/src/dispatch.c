@@ -62,7 +62,6 @@ static void advance(struct fltsim_op *op);
  * operations are poisoned, so a use after the last reference is still
  * reported. */
 #define OP_CACHE_SLOTS 4
-#define OP_MIN_NODES 4 /* room allocated at least, so most stacks fit any cached op */
 
 struct op_cache {
     struct fltsim_op *ops[OP_CACHE_SLOTS];
@@ -122,24 +121,28 @@ static struct fltsim_op *op_alloc(ULONG nodes)
 {
     struct op_cache *c = &op_cache;
     struct fltsim_op *op = NULL;
-    for (ULONG k = c->count; k-- > 0;) {
+    /* The smallest that fits: a pended operation holds its memory as long
+     * as it stays pended. */
+    ULONG best = OP_CACHE_SLOTS, best_capacity = 0;
+    for (ULONG k = 0; k < c->count; k++) {
         ULONG capacity;
         /* node_capacity is read while the rest stays poisoned. */
         UNPOISON(&c->ops[k]->node_capacity, sizeof(capacity));
         capacity = c->ops[k]->node_capacity;
-        if (capacity >= nodes) {
-            op = c->ops[k];
-            c->ops[k] = c->ops[--c->count];
-            UNPOISON(op, op_size(capacity));
-            break;
-        }
         POISON(&c->ops[k]->node_capacity, sizeof(capacity));
+        if (capacity >= nodes && (best == OP_CACHE_SLOTS || capacity < best_capacity)) {
+            best = k;
+            best_capacity = capacity;
+        }
     }
     ULONG capacity;
-    if (op != NULL) {
-        capacity = op->node_capacity;
+    if (best != OP_CACHE_SLOTS) {
+        op = c->ops[best];
+        c->ops[best] = c->ops[--c->count];
+        capacity = best_capacity;
+        UNPOISON(op, op_size(capacity));
     } else {
-        capacity = nodes > OP_MIN_NODES ? nodes : OP_MIN_NODES;
+        capacity = nodes;
         op = malloc(op_size(capacity));
         if (op == NULL)
             return NULL;
@@ -1359,7 +1362,7 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     fltsim_system *sys = volume->sys;
     ULONG s = fltsim__thread_shard();
     struct fltsim_inflight_shard *shard = &volume->inflight[s];
-    ULONG room = __atomic_load_n(&volume->node_room, __ATOMIC_RELAXED);
+    ULONG room = __atomic_load_n(&volume->node_room[slot], __ATOMIC_RELAXED);
     struct fltsim_op *op;
     struct fltsim_stack *stack;
     ULONG candidates;

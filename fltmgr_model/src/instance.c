@@ -52,11 +52,9 @@ void fltsim__stack_put_retired(struct fltsim_stack *stack)
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack)
 {
     struct fltsim_stack *old = volume->stack;
-    ULONG room = 0;
-    for (ULONG s = 0; stack != NULL && s < FLTSIM_SLOT_COUNT; s++)
-        if (stack->count[s] > room)
-            room = stack->count[s];
-    __atomic_store_n(&volume->node_room, room, __ATOMIC_RELAXED);
+    for (ULONG s = 0; s < FLTSIM_SLOT_COUNT; s++)
+        __atomic_store_n(&volume->node_room[s], stack != NULL ? stack->count[s] : 0,
+                         __ATOMIC_RELAXED);
     __atomic_store_n(&volume->stack, stack, __ATOMIC_RELEASE);
     if (old == NULL)
         return;

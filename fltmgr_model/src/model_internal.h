@@ -211,7 +211,8 @@ struct _FLT_VOLUME {
     DEVICE_OBJECT device; /* the file system's volume device */
     VPB vpb;
     struct fltsim_stack *stack; /* current node lists; swapped under sys->lock */
-    ULONG node_room;            /* most nodes of one slot in stack (a sizing hint); atomic */
+    /* stack->count, a sizing hint read without a reference; atomic */
+    ULONG node_room[FLTSIM_SLOT_COUNT];
     LONG open_files;
     LONG dismounting;
     int mount_setup; /* 0 pending, 1 running, 2 done; sys->lock */
@@ -325,6 +326,7 @@ enum fltsim_phase { FLTSIM_PHASE_PRE, FLTSIM_PHASE_FS, FLTSIM_PHASE_POST, FLTSIM
 struct fltsim_op {
     FLT_CALLBACK_DATA data;
     ULONG magic;
+    ULONG node_capacity; /* nodes[] room; the memory is reused (dispatch.c) */
     FLT_IO_PARAMETER_BLOCK iopb;
     fltsim_system *sys;
     struct _FLT_VOLUME *volume;
@@ -347,6 +349,9 @@ struct fltsim_op {
     ULONG top_post;
     bool async_fs;   /* complete through a DPC */
     bool drain_copy; /* the copy a draining post gets (SPEC 4.4) */
+    /* completed within the issuer's advance (the issuer's to read, see
+     * complete_op) */
+    bool inline_done;
     /* handshakes */
     LONG pre_pend; /* enum fltsim_pend */
     ULONG pre_pend_node;
@@ -361,14 +366,12 @@ struct fltsim_op {
     LIST_ENTRY waiters;
     LONG handoff;             /* node index + 1 whose post waits for its thread */
     LONG done;                /* set once, atomically, when the operation completes */
-    bool inline_done;         /* completed within the issuer's advance (the issuer's to read) */
     LONG waiting;             /* threads in wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
     ULONG inflight_shard;
     ULONG node_count;
-    ULONG node_capacity; /* nodes[] room; the memory is reused (dispatch.c) */
     struct fltsim_node nodes[];
 };
 

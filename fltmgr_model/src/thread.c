@@ -117,7 +117,6 @@ ULONG64 fltsim__now_ns(void)
     return uv_hrtime();
 }
 
-
 bool fltsim__is_deterministic(void)
 {
     return fltsim__current_sthread()->kind == FLTSIM_STHREAD_COROUTINE;
