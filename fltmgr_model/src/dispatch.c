@@ -1147,11 +1147,15 @@ static void complete_op(struct fltsim_op *op)
         __atomic_add_fetch(&sys->callbacks_done, 1, __ATOMIC_SEQ_CST);
     /* fltsim_system_wait_idle announces itself before it counts (the same
      * handshake; the unlisting above is under the shard lock it takes to
-     * count): no lock when nobody waits for idleness. Nobody knows cheaply
-     * whether this was the last operation, so a waiter looks again at each
-     * completion. */
-    if (__atomic_load_n(&sys->idle_waiters, __ATOMIC_SEQ_CST) != 0)
-        fltsim__broadcast(sys);
+     * count): nothing more when nobody waits for idleness. A waiter asks to
+     * be woken once as many departures as it found pending have happened,
+     * when it looks again. */
+    if (__atomic_load_n(&sys->idle_waiters, __ATOMIC_SEQ_CST) != 0) {
+        ULONG64 seen =
+            __atomic_add_fetch(&sys->idle_departures, cb != NULL ? 2 : 1, __ATOMIC_SEQ_CST);
+        if (seen >= __atomic_load_n(&sys->idle_wake_at, __ATOMIC_SEQ_CST))
+            fltsim__broadcast(sys);
+    }
     if (inline_done)
         return;
     fltsim__op_unref(op); /* the in-flight reference: the last touch */

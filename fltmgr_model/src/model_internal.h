@@ -255,7 +255,11 @@ struct fltsim_system {
      * in-flight shards, plus those unlisted whose completion callback has
      * not returned yet, counted here (monotonic; atomic). */
     ULONG64 callbacks_started, callbacks_done;
-    LONG idle_waiters;          /* threads in fltsim_system_wait_idle's wait; atomic */
+    LONG idle_waiters; /* threads in fltsim_system_wait_idle's wait; atomic */
+    /* Departures (an unlisting, a completion callback's return) counted
+     * while someone waits for idleness, and the count at which the last
+     * waiter to look asked to be woken (departures it saw pending); atomic */
+    ULONG64 idle_departures, idle_wake_at;
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
     /* root of the fake registry, or NULL; guarded by registry.c's lock */

@@ -166,10 +166,22 @@ NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms)
          * the two sees the other). */
         uv_mutex_lock(&sys->lock);
         __atomic_add_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
+        ULONG64 departed = __atomic_load_n(&sys->idle_departures, __ATOMIC_SEQ_CST);
         LONG busy = fltsim__ops_in_flight_locked(sys);
-        /* Operations in flight complete on other threads; wait for news. */
-        if (busy != 0 && !fltsim__is_deterministic())
-            fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
+        if (busy != 0 && !fltsim__is_deterministic()) {
+            /* Operations in flight complete on other threads; wait for news:
+             * each of the `busy` departures still to come happens after the
+             * count and is counted in idle_departures (this waiter was
+             * announced), so the system cannot become idle before they all
+             * did. The completer checks idle_wake_at after counting, this
+             * checks the count after setting it: one of the two sees the
+             * other. Another waiter may set it later, to a count that
+             * idleness needs as well. */
+            ULONG64 wake_at = departed + (ULONG64)busy;
+            __atomic_store_n(&sys->idle_wake_at, wake_at, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&sys->idle_departures, __ATOMIC_SEQ_CST) < wake_at)
+                fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
+        }
         __atomic_sub_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
         uv_mutex_unlock(&sys->lock);
         if (busy == 0)
