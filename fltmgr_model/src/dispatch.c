@@ -17,11 +17,29 @@
  * those of operations whose buffer the instance swapped, which it waits for
  * (SPEC 2.6 step 3; cancellation is not modeled).
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "executor.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FLTSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLTSIM_ASAN 1
+#endif
+#endif
+#ifdef FLTSIM_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 struct op_waiter {
     LIST_ENTRY link;
@@ -35,6 +53,132 @@ static void advance(struct fltsim_op *op);
 /* How long a thread waiting for an operation spins before it parks. */
 #define WAIT_SPIN_NS 20000ull
 
+/* ---- operation memory ---- */
+
+/* DESIGN decision 10: no allocation on the fast path. Each OS thread keeps
+ * a few freed operations (with their lock still initialized) and reuses
+ * them; whichever thread drops the last reference caches the memory, so an
+ * operation issued on one thread and freed on another simply moves. Nothing
+ * is shared between threads and nothing is locked. A thread's cache is freed
+ * when the thread exits (a pthread key destructor; the main thread's stays
+ * reachable until the process ends). Under AddressSanitizer cached
+ * operations are poisoned, so a use after the last reference is still
+ * reported. */
+#define OP_CACHE_SLOTS 4
+
+struct op_cache {
+    struct fltsim_op *ops[OP_CACHE_SLOTS];
+    ULONG count;
+    bool registered; /* the key's destructor will run for this thread */
+};
+
+static _Thread_local struct op_cache op_cache;
+static uv_once_t op_cache_once = UV_ONCE_INIT;
+static pthread_key_t op_cache_key;
+static bool op_cache_key_ok;
+
+static size_t op_size(ULONG nodes)
+{
+    return sizeof(struct fltsim_op) + (size_t)nodes * sizeof(((struct fltsim_op *)0)->nodes[0]);
+}
+
+/* Frees operation memory for good (poisoned or not). */
+static void op_release(struct fltsim_op *op)
+{
+    UNPOISON(&op->node_capacity, sizeof(op->node_capacity));
+    UNPOISON(op, op_size(op->node_capacity));
+    uv_mutex_destroy(&op->lock);
+    free(op);
+}
+
+static void op_cache_destroy(void *arg)
+{
+    struct op_cache *c = arg;
+    while (c->count > 0)
+        op_release(c->ops[--c->count]);
+}
+
+static void op_cache_key_create(void)
+{
+    op_cache_key_ok = pthread_key_create(&op_cache_key, op_cache_destroy) == 0;
+}
+
+/* Zeroes bytes [from, to) of op in pieces of at most 64 bytes, which
+ * compilers store inline; a single memset of a few hundred bytes becomes
+ * `rep stos`, slow to start and to drain before the locked instruction that
+ * follows. */
+static inline void zero_range(struct fltsim_op *op, size_t from, size_t to)
+{
+    char *p = (char *)op;
+    while (to - from >= 64) {
+        memset(p + from, 0, 64);
+        from += 64;
+    }
+    memset(p + from, 0, to - from);
+}
+
+/* Fresh operation memory with room for `nodes` nodes: zero but for the lock
+ * (initialized) and node_capacity. NULL when out of memory. The nodes
+ * themselves are left as they are: take_nodes sets what may be read. */
+static struct fltsim_op *op_alloc(ULONG nodes)
+{
+    struct op_cache *c = &op_cache;
+    struct fltsim_op *op = NULL;
+    /* The smallest that fits: a pended operation holds its memory as long
+     * as it stays pended. */
+    ULONG best = OP_CACHE_SLOTS, best_capacity = 0;
+    for (ULONG k = 0; k < c->count; k++) {
+        ULONG capacity;
+        /* node_capacity is read while the rest stays poisoned. */
+        UNPOISON(&c->ops[k]->node_capacity, sizeof(capacity));
+        capacity = c->ops[k]->node_capacity;
+        POISON(&c->ops[k]->node_capacity, sizeof(capacity));
+        if (capacity >= nodes && (best == OP_CACHE_SLOTS || capacity < best_capacity)) {
+            best = k;
+            best_capacity = capacity;
+        }
+    }
+    ULONG capacity;
+    if (best != OP_CACHE_SLOTS) {
+        op = c->ops[best];
+        c->ops[best] = c->ops[--c->count];
+        capacity = best_capacity;
+        UNPOISON(op, op_size(capacity));
+    } else {
+        capacity = nodes;
+        op = malloc(op_size(capacity));
+        if (op == NULL)
+            return NULL;
+        if (uv_mutex_init(&op->lock) != 0) {
+            free(op);
+            return NULL;
+        }
+    }
+    zero_range(op, 0, offsetof(struct fltsim_op, lock));
+    zero_range(op, offsetof(struct fltsim_op, lock) + sizeof(op->lock),
+               offsetof(struct fltsim_op, nodes));
+    op->node_capacity = capacity;
+    return op;
+}
+
+/* Operation memory no reference points to any more. */
+static void op_free(struct fltsim_op *op)
+{
+    op->magic = FLTSIM_MAGIC_DEAD;
+    struct op_cache *c = &op_cache;
+    if (!c->registered) {
+        uv_once(&op_cache_once, op_cache_key_create);
+        if (op_cache_key_ok && pthread_setspecific(op_cache_key, c) == 0)
+            c->registered = true;
+    }
+    if (!c->registered || c->count == OP_CACHE_SLOTS) {
+        op_release(op);
+        return;
+    }
+    POISON(op, op_size(op->node_capacity));
+    c->ops[c->count++] = op;
+}
+
 /* ---- lifetime ---- */
 
 void fltsim__op_ref(struct fltsim_op *op)
@@ -42,29 +186,38 @@ void fltsim__op_ref(struct fltsim_op *op)
     __atomic_add_fetch(&op->refs, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Drops n references. When they are all that is left, no other thread
+ * holds one and none can take one (references are only taken from the
+ * in-flight lists, which an operation leaves before its in-flight reference
+ * goes, or by a holder), so the memory goes without a locked subtract: the
+ * usual end of a synchronous operation. */
+static void op_unref_n(struct fltsim_op *op, LONG n)
+{
+    if (__atomic_load_n(&op->refs, __ATOMIC_ACQUIRE) != n &&
+        __atomic_sub_fetch(&op->refs, n, __ATOMIC_SEQ_CST) != 0)
+        return;
+    op_free(op);
+}
+
 void fltsim__op_unref(struct fltsim_op *op)
 {
-    if (__atomic_sub_fetch(&op->refs, 1, __ATOMIC_SEQ_CST) != 0)
-        return;
-    fltsim__stack_unref(op->stack, op->volume);
-    uv_mutex_destroy(&op->lock);
-    op->magic = FLTSIM_MAGIC_DEAD;
-    free(op);
+    op_unref_n(op, 1);
 }
 
 static void node_done(struct fltsim_op *op, struct fltsim_node *node)
 {
-    /* Only DONE follows DONE: a done node needs no locked exchange (complete_op
-     * passes every node here). */
+    /* Only DONE follows DONE: a done node needs no store (complete_op passes
+     * every node here). Storing it twice (a drain and the completion) is
+     * harmless. */
     if (__atomic_load_n(&node->state, __ATOMIC_ACQUIRE) == FLTSIM_NODE_DONE)
         return;
-    if (__atomic_exchange_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST) == FLTSIM_NODE_DONE)
-        return;
-    struct _FLT_INSTANCE *inst = node->instance;
-    /* Teardown waits for this count to reach zero (SPEC 2.6 step 4); it
-     * looks again at each broadcast. */
-    fltsim__count_add(inst->ops_in_flight, -1);
-    if (__atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
+    /* Teardown waits until no node of its instance in flight is left
+     * (fltsim__instance_has_ops, SPEC 2.6 step 4), looking again at each
+     * broadcast. It sets the state before it looks; both sides are
+     * sequentially consistent, so either it sees DONE or this sees its
+     * state and wakes it. */
+    __atomic_store_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&node->instance->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
         fltsim__broadcast(op->sys);
 }
 
@@ -214,15 +367,11 @@ static bool node_skips(ULONG flags, const struct fltsim_op *op)
     return false;
 }
 
-/* Counts the operation against the instance, unless it is tearing down. */
+/* Whether the instance takes new operations; called under the in-flight
+ * shard lock the operation is listed under (see struct _FLT_INSTANCE). */
 static bool instance_enter(struct _FLT_INSTANCE *inst)
 {
-    fltsim__count_add(inst->ops_in_flight, 1);
-    if (__atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) == FLTSIM_INSTANCE_ATTACHED)
-        return true;
-    fltsim__count_add(inst->ops_in_flight, -1);
-    fltsim__broadcast(inst->volume->sys);
-    return false;
+    return __atomic_load_n(&inst->state, __ATOMIC_ACQUIRE) == FLTSIM_INSTANCE_ATTACHED;
 }
 
 /* ---- tracing ---- */
@@ -403,6 +552,25 @@ static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct f
     }
 }
 
+static inline ULONG64 word_at(const FLT_IO_PARAMETER_BLOCK *p, size_t k)
+{
+    ULONG64 w;
+    memcpy(&w, (const unsigned char *)p + k * sizeof(w), sizeof(w));
+    return w;
+}
+
+/* memcmp(a, b, sizeof(*a)) != 0, inline and unrolled (it runs after every
+ * pre). */
+static bool iopb_differs(const FLT_IO_PARAMETER_BLOCK *a, const FLT_IO_PARAMETER_BLOCK *b)
+{
+    if (sizeof(*a) != 9 * sizeof(ULONG64)) /* not the LP64 layout */
+        return memcmp(a, b, sizeof(*a)) != 0;
+#define DIFF(k) (word_at(a, k) ^ word_at(b, k))
+    return (DIFF(0) | DIFF(1) | DIFF(2) | DIFF(3) | DIFF(4) | DIFF(5) | DIFF(6) | DIFF(7) |
+            DIFF(8)) != 0;
+#undef DIFF
+}
+
 /* SPEC 6.3: a pre's parameter changes reach the filters below and the file
  * system only when the filter called FltSetCallbackDataDirty; otherwise they
  * are ignored (undone here) and reported. MajorFunction never changes. */
@@ -425,7 +593,7 @@ static void take_parameter_changes(struct fltsim_op *op, struct fltsim_node *nod
     }
     bool dirty = (op->data.Flags & FLTFL_CALLBACK_DATA_DIRTY) != 0;
     if (!dirty) {
-        if (memcmp(&op->iopb, &node->view, sizeof(op->iopb)) != 0) {
+        if (iopb_differs(&op->iopb, &node->view)) {
             fltsim__report(sys, NULL, inst, op, "V16", "6.1",
                            "the pre-operation callback changed the parameters without "
                            "FltSetCallbackDataDirty; the change is ignored");
@@ -617,9 +785,13 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     struct _FLT_INSTANCE *inst = node->instance;
     const struct fltsim_callbacks *cbs = &inst->filter->ops[op->slot];
 
+    /* The view is copied before TargetInstance is set in both: copying the
+     * block right after storing one of its members would reload that member
+     * in wider pieces than were stored (a store-forwarding stall per node). */
+    memcpy(&node->view, &op->iopb, sizeof(node->view));
+    node->view.TargetInstance = inst;
     op->iopb.TargetInstance = inst;
     fltsim__fill_objects(&node->objects, inst->filter, op->volume, inst, op->iopb.TargetFileObject);
-    memcpy(&node->view, &op->iopb, sizeof(node->view));
     IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
     node->pre_thread = fltsim__current_sthread();
     __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_RELEASE);
@@ -921,13 +1093,29 @@ static void complete_op(struct fltsim_op *op)
         trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
     for (ULONG k = 0; k < op->node_count; k++)
         node_done(op, &op->nodes[k]);
+    /* Unlisted and off the node lists in one critical section; the volume
+     * is not touched after it (a dismount waits for its lists to empty and
+     * the volume may go right after). */
     PFLT_VOLUME volume = op->volume;
-    struct fltsim_inflight_shard *shard = &volume->inflight[op->inflight_shard];
-    uv_mutex_lock(&shard->lock);
+    struct fltsim_stack *stack = op->stack;
+    ULONG s = op->inflight_shard;
+    struct fltsim_inflight_shard *shard = &volume->inflight[s];
+    /* With a completion callback to call the operation stays counted in
+     * flight until it returns (waiting for idleness covers it): counted
+     * here before it leaves the lists. */
+    void (*cb)(struct fltsim_request *, void *) = req->complete_cb;
+    if (cb != NULL)
+        __atomic_add_fetch(&sys->callbacks_started, 1, __ATOMIC_SEQ_CST);
+    fltsim__spin_lock(&shard->lock);
     RemoveEntryList(&op->inflight_link);
-    uv_mutex_unlock(&shard->lock);
-    /* A dismount waits for the volume to be idle (it may go right after). */
-    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST))
+    shard->unlisted++;
+    bool retired = fltsim__stack_put_locked(stack, s);
+    bool dismounting = __atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST) != 0;
+    fltsim__spin_unlock(&shard->lock);
+    op->stack = NULL;
+    if (retired)
+        fltsim__stack_put_retired(stack);
+    if (dismounting)
         fltsim__broadcast(sys);
 
     req->io_status = op->data.IoStatus;
@@ -935,7 +1123,6 @@ static void complete_op(struct fltsim_op *op)
      * learns of the completion through its callback (req may be gone after
      * it). The operation stays counted in flight until then, so waiting for
      * idleness covers the callback. */
-    void (*cb)(struct fltsim_request *, void *) = req->complete_cb;
     if (cb != NULL) {
         void *ctx = req->complete_ctx;
         LONG expected = ASYNC_OPEN;
@@ -947,14 +1134,38 @@ static void complete_op(struct fltsim_op *op)
             fltsim__leave(&save);
         }
     }
-    /* The done/waiting handshake with wait_for: either the waiter sees done
-     * before it parks, or this sees it waiting and wakes it. No lock when
-     * nobody waits (the requestor that completed its own operation inline). */
-    __atomic_store_n(&op->done, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&op->waiting, __ATOMIC_SEQ_CST) != 0)
-        wake_waiters(op);
-    if (__atomic_sub_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST) == 0)
-        fltsim__broadcast(sys);
+    /* Completed inline: this thread runs the issuer's own advance of op
+     * (fltsim__request_dispatch_below), so the baton never left it and no
+     * other thread can wait for op (only the issuer and threads the baton
+     * went to ever do). The issuer reads done and drops the in-flight
+     * reference along with its own once advance returns. */
+    bool inline_done = fltsim__current_sthread()->tls.issuing == op;
+    if (inline_done) {
+        op->inline_done = true;
+        __atomic_store_n(&op->done, 1, __ATOMIC_RELEASE);
+    } else {
+        /* The done/waiting handshake with wait_for: either the waiter sees
+         * done before it parks, or this sees it waiting and wakes it. No
+         * lock when nobody waits. */
+        __atomic_store_n(&op->done, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&op->waiting, __ATOMIC_SEQ_CST) != 0)
+            wake_waiters(op);
+    }
+    if (cb != NULL)
+        __atomic_add_fetch(&sys->callbacks_done, 1, __ATOMIC_SEQ_CST);
+    /* fltsim_system_wait_idle announces itself before it counts (the same
+     * handshake; the unlisting above is under the shard lock it takes to
+     * count): nothing more when nobody waits for idleness. A waiter asks to
+     * be woken once as many departures as it found pending have happened,
+     * when it looks again. */
+    if (__atomic_load_n(&sys->idle_waiters, __ATOMIC_SEQ_CST) != 0) {
+        ULONG64 seen =
+            __atomic_add_fetch(&sys->idle_departures, cb != NULL ? 2 : 1, __ATOMIC_SEQ_CST);
+        if (seen >= __atomic_load_n(&sys->idle_wake_at, __ATOMIC_SEQ_CST))
+            fltsim__broadcast(sys);
+    }
+    if (inline_done)
+        return;
     fltsim__op_unref(op); /* the in-flight reference: the last touch */
 }
 
@@ -1038,7 +1249,8 @@ ULONG fltsim__thread_shard(void)
 /* Sets up op's nodes: the instances of the volume's current stack that
  * registered for the operation, are not skipped by its flags and are not
  * tearing down (SPEC 3.5 step 1), and, for I/O a filter generated, sit below
- * the instance that generated it (SPEC 2.3). */
+ * the instance that generated it (SPEC 2.3). Called with the in-flight shard
+ * lock held that op is listed under in the same critical section. */
 static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG candidates,
                        const struct _FLT_INSTANCE *below)
 {
@@ -1055,9 +1267,15 @@ static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG c
             continue;
         if (!instance_enter(inst))
             continue; /* tearing down: no new operations (SPEC 2.6 step 1) */
-        op->nodes[op->node_count].instance = inst;
-        op->nodes[op->node_count].state = FLTSIM_NODE_IDLE;
-        op->node_count++;
+        /* The memory may be reused (op_alloc): what can be read before the
+         * pre fills in the rest. */
+        struct fltsim_node *node = &op->nodes[op->node_count++];
+        node->instance = inst;
+        node->completion_context = NULL;
+        node->state = FLTSIM_NODE_IDLE;
+        node->synchronized = FALSE;
+        node->swapped = FALSE;
+        node->pre_thread = NULL;
     }
 }
 
@@ -1085,46 +1303,17 @@ static NTSTATUS check_request(PFLT_VOLUME volume, const struct fltsim_request *r
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+/* Fills in what op takes from the request (not its id, stack or nodes). */
+static void op_setup(struct fltsim_op *op, PFLT_VOLUME volume, struct fltsim_request *req,
+                     ULONG slot)
 {
-    return fltsim__request_dispatch_below(volume, req, NULL);
-}
-
-NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
-                                        struct _FLT_INSTANCE *below)
-{
-    int slot = -1;
-    NTSTATUS status = check_request(volume, req, &slot);
-    if (!NT_SUCCESS(status))
-        return status;
-    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST)) {
-        req->io_status.Status = STATUS_VOLUME_DISMOUNTED;
-        req->io_status.Information = 0;
-        return STATUS_VOLUME_DISMOUNTED;
-    }
-
-    fltsim__volume_mount_setup(volume, req->major);
-
-    struct fltsim_stack *stack = fltsim__volume_get_stack(volume);
-    ULONG candidates = stack != NULL ? stack->count[slot] : 0;
-    struct fltsim_op *op = calloc(1, sizeof(*op) + candidates * sizeof(op->nodes[0]));
-    if (op == NULL || uv_mutex_init(&op->lock) != 0) {
-        free(op);
-        fltsim__stack_unref(stack, volume);
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
-                            "fltsim_request_dispatch: out of memory");
-    }
-    fltsim_system *sys = volume->sys;
     op->magic = FLTSIM_MAGIC_OP;
-    op->sys = sys;
+    op->sys = volume->sys;
     op->volume = volume;
-    op->stack = stack;
     op->kind = req->kind;
-    op->slot = (ULONG)slot;
-    op->id = __atomic_fetch_add(&sys->next_op_id, 1, __ATOMIC_SEQ_CST);
+    op->slot = slot;
     op->refs = 2; /* in flight (complete_op drops it) and the issuer's */
     op->req = req;
-    req->op_id = op->id;
     op->issuer = fltsim__current_sthread();
     op->async_fs = req->kind == FLTSIM_OP_IRP && (volume->completion == FLTSIM_COMPLETE_ASYNC ||
                                                   (req->request_flags & FLTSIM_REQUEST_ASYNC_FS));
@@ -1152,21 +1341,81 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     memcpy((void *)&op->data.Thread, &op->thread, sizeof(op->thread));
     memcpy((void *)&op->data.Iopb, &iopb, sizeof(iopb));
     op->data.RequestorMode = req->requestor_mode;
+}
 
+NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
+{
+    return fltsim__request_dispatch_below(volume, req, NULL);
+}
+
+NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                        struct _FLT_INSTANCE *below)
+{
+    int slot = -1;
+    NTSTATUS status = check_request(volume, req, &slot);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST)) {
+        req->io_status.Status = STATUS_VOLUME_DISMOUNTED;
+        req->io_status.Information = 0;
+        return STATUS_VOLUME_DISMOUNTED;
+    }
+
+    /* The deferred setup of a new volume runs once: afterwards only this
+     * check is left on the path. */
+    if (__atomic_load_n(&volume->mount_setup, __ATOMIC_ACQUIRE) != 2)
+        fltsim__volume_mount_setup(volume, req->major);
+
+    /* One critical section on the thread's in-flight shard lists the
+     * operation, counts its reference on the node lists and takes its nodes
+     * (see struct _FLT_INSTANCE for why the last goes with the listing). The
+     * memory is taken first, sized by the lists' hint; lists rebuilt
+     * meanwhile with more nodes make it look again. */
+    fltsim_system *sys = volume->sys;
+    ULONG s = fltsim__thread_shard();
+    struct fltsim_inflight_shard *shard = &volume->inflight[s];
+    ULONG room = __atomic_load_n(&volume->node_room[slot], __ATOMIC_RELAXED);
+    struct fltsim_op *op;
+    struct fltsim_stack *stack;
+    ULONG candidates;
+    for (;;) {
+        op = op_alloc(room);
+        if (op == NULL)
+            return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
+                                "fltsim_request_dispatch: out of memory");
+        op_setup(op, volume, req, (ULONG)slot);
+        fltsim__spin_lock(&shard->lock);
+        stack = fltsim__stack_get_locked(volume, s);
+        candidates = stack != NULL ? stack->count[slot] : 0;
+        if (candidates <= op->node_capacity)
+            break;
+        bool retired = fltsim__stack_put_locked(stack, s);
+        fltsim__spin_unlock(&shard->lock);
+        if (retired)
+            fltsim__stack_put_retired(stack);
+        op_free(op);
+        room = candidates;
+    }
+    op->stack = stack;
+    op->id = __atomic_fetch_add(&sys->next_op_id, 1, __ATOMIC_SEQ_CST);
     take_nodes(op, stack, candidates, below);
     op->phase = FLTSIM_PHASE_PRE;
-
-    op->inflight_shard = fltsim__thread_shard();
-    struct fltsim_inflight_shard *shard = &volume->inflight[op->inflight_shard];
-    uv_mutex_lock(&shard->lock);
+    op->inflight_shard = s;
     InsertTailList(&shard->ops, &op->inflight_link);
-    uv_mutex_unlock(&shard->lock);
-    __atomic_add_fetch(&sys->ops_in_flight, 1, __ATOMIC_SEQ_CST);
+    shard->listed++;
+    fltsim__spin_unlock(&shard->lock);
+    req->op_id = op->id;
 
     fltsim__yield(); /* the deterministic executor may interleave here */
     if (fltsim__tracing(sys))
         trace_op(op, FLTSIM_EV_IO_START, 0, NULL, 0, 0);
+    /* complete_op knows by `issuing` that it runs within this call (nested
+     * dispatches from callbacks save and restore it). */
+    struct fltsim_tls *tls = &op->issuer->tls;
+    struct fltsim_op *outer = tls->issuing;
+    tls->issuing = op;
     advance(op);
+    tls->issuing = outer;
 
     if (req->complete_cb == NULL) {
         /* Synchronous: the requestor waits (serving the posts that must run
@@ -1182,7 +1431,8 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
         else
             status = req->io_status.Status; /* completed before we returned */
     }
-    fltsim__op_unref(op);
+    /* Ours, and the in-flight reference when complete_op left it to us. */
+    op_unref_n(op, op->inline_done ? 2 : 1);
     return status;
 }
 
@@ -1362,9 +1612,8 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
     fltsim_system *sys = op->sys;
     struct _FLT_INSTANCE *inst = node->instance;
     PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
-    struct fltsim_op *copy = calloc(1, sizeof(*copy) + sizeof(copy->nodes[0]));
-    if (copy == NULL || uv_mutex_init(&copy->lock) != 0) {
-        free(copy);
+    struct fltsim_op *copy = op_alloc(1);
+    if (copy == NULL) {
         fltsim__report(sys, NULL, inst, op, "SIM", "4.4",
                        "out of memory draining the operation; its post is skipped");
         return;
@@ -1431,7 +1680,7 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
     bool lost = false;
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
         struct fltsim_inflight_shard *shard = &volume->inflight[s];
-        uv_mutex_lock(&shard->lock);
+        fltsim__spin_lock(&shard->lock);
         for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
             if (n == capacity) {
                 ULONG grown = capacity ? capacity * 2 : 16;
@@ -1447,7 +1696,7 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
             fltsim__op_ref(op);
             ops[n++] = op;
         }
-        uv_mutex_unlock(&shard->lock);
+        fltsim__spin_unlock(&shard->lock);
     }
     if (lost)
         fprintf(stderr, "fltsim: out of memory draining volume %s\n", volume->name8);
@@ -1458,11 +1707,7 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
 bool fltsim__inflight_init(PFLT_VOLUME v)
 {
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        if (uv_mutex_init(&v->inflight[s].lock) != 0) {
-            while (s-- > 0)
-                uv_mutex_destroy(&v->inflight[s].lock);
-            return false;
-        }
+        v->inflight[s].lock = 0;
         InitializeListHead(&v->inflight[s].ops);
     }
     return true;
@@ -1470,19 +1715,73 @@ bool fltsim__inflight_init(PFLT_VOLUME v)
 
 void fltsim__inflight_destroy(PFLT_VOLUME v)
 {
-    for (ULONG s = 0; s < FLTSIM_SHARDS; s++)
-        uv_mutex_destroy(&v->inflight[s].lock);
+    (void)v; /* nothing to release: the shard locks are spinlocks */
+}
+
+void fltsim__spin_wait(LONG *lock)
+{
+    /* Read-only spinning keeps the line shared until the holder releases
+     * it; after a while the holder may have been preempted: yield. */
+    for (ULONG k = 0; __atomic_load_n(lock, __ATOMIC_RELAXED) != 0; k++)
+        if (k >= 64)
+            sched_yield();
 }
 
 bool fltsim__inflight_empty(PFLT_VOLUME v)
 {
     bool empty = true;
     for (ULONG s = 0; s < FLTSIM_SHARDS && empty; s++) {
-        uv_mutex_lock(&v->inflight[s].lock);
+        fltsim__spin_lock(&v->inflight[s].lock);
         empty = IsListEmpty(&v->inflight[s].ops);
-        uv_mutex_unlock(&v->inflight[s].lock);
+        fltsim__spin_unlock(&v->inflight[s].lock);
     }
     return empty;
+}
+
+bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
+{
+    struct _FLT_VOLUME *v = inst->volume;
+    bool busy = false;
+    for (ULONG s = 0; s < FLTSIM_SHARDS && !busy; s++) {
+        struct fltsim_inflight_shard *shard = &v->inflight[s];
+        fltsim__spin_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops && !busy; e = e->Flink) {
+            const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            /* node_count and the instances are set before the op is listed. */
+            for (ULONG j = 0; j < op->node_count && !busy; j++)
+                busy =
+                    op->nodes[j].instance == inst && node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
+        }
+        fltsim__spin_unlock(&shard->lock);
+    }
+    return busy;
+}
+
+LONG fltsim__ops_in_flight_locked(fltsim_system *sys)
+{
+    /* Every departure first, then every arrival: an operation whose
+     * departure is seen has its arrival seen too (it happened before), so
+     * equal sums mean that when the first pass ended every operation that
+     * had arrived had also left (SRCU's two-pass count). */
+    ULONG64 left = __atomic_load_n(&sys->callbacks_done, __ATOMIC_SEQ_CST);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
+        PFLT_VOLUME v = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+            fltsim__spin_lock(&v->inflight[s].lock);
+            left += v->inflight[s].unlisted;
+            fltsim__spin_unlock(&v->inflight[s].lock);
+        }
+    }
+    ULONG64 arrived = __atomic_load_n(&sys->callbacks_started, __ATOMIC_SEQ_CST);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
+        PFLT_VOLUME v = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+            fltsim__spin_lock(&v->inflight[s].lock);
+            arrived += v->inflight[s].listed;
+            fltsim__spin_unlock(&v->inflight[s].lock);
+        }
+    }
+    return (LONG)(arrived - left);
 }
 
 /* Whether inst keeps op pended in its pre or its post. */
@@ -1524,7 +1823,7 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
              * node is left to its normal post, which runs when the operation
              * completes (callbacks still run for operations that started
              * before teardown, SPEC 2.6 step 1), and teardown waits for that
-             * in step 4 (the node counts in ops_in_flight until then). Its
+             * in step 4 (the node is not done until then). Its
              * state was read first: swapped is written before WANTS_POST. */
             if (node->swapped)
                 continue;

@@ -49,7 +49,14 @@ struct fltsim_sthread {
 };
 
 /* The simulated thread running now (never NULL). */
-struct fltsim_sthread *fltsim__current_sthread(void);
+struct fltsim_sthread *fltsim__current_sthread_slow(void);
+static inline struct fltsim_sthread *fltsim__current_sthread(void)
+{
+    struct fltsim_sthread *t = fltsim__current;
+    if (__builtin_expect(t != NULL, 1))
+        return t;
+    return fltsim__current_sthread_slow();
+}
 /* Blocks the calling simulated thread until it is unparked, or until the
  * monotonic deadline (ns, from fltsim__now_ns) passes when deadline_ns != 0.
  * Returns true when unparked, false on timeout. Spurious returns do not
@@ -74,8 +81,13 @@ void fltsim__det_yield(struct fltsim_sthread *self);
  * a deterministic coroutine, real time otherwise. */
 ULONG64 fltsim__now_ns(void);
 /* A point where the deterministic executor may switch to another ready
- * coroutine (no-op for native threads). */
-void fltsim__yield(void);
+ * coroutine (no-op for native threads; inline, every dispatch passes one). */
+static inline void fltsim__yield(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    if (t->kind == FLTSIM_STHREAD_COROUTINE)
+        fltsim__det_yield(t);
+}
 /* Whether the calling thread is a coroutine of a deterministic executor. */
 bool fltsim__is_deterministic(void);
 

@@ -11,16 +11,6 @@
 
 #include "executor.h"
 
-void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
-                          struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
-                          PFILE_OBJECT file_object)
-{
-    /* The members are const for filters; fltsim builds the value and copies it. */
-    FLT_RELATED_OBJECTS value = {
-        (USHORT)sizeof(FLT_RELATED_OBJECTS), 0, filter, volume, instance, file_object, NULL};
-    memcpy(objects, &value, sizeof(value));
-}
-
 /* ---- node lists ---- */
 
 #define STACK_BIAS (1L << 30)
@@ -32,38 +22,40 @@ static void stack_free(struct fltsim_stack *stack)
     free(stack);
 }
 
-/* op's reference, dropped on any thread. No reads of the stack after the
- * subtract that may have been the last. */
-void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume)
+/* The stack is looked up and counted as an operation is listed in flight,
+ * and dropped as it is unlisted, each time under the in-flight shard lock
+ * that the operation takes anyway (one critical section each way). */
+struct fltsim_stack *fltsim__stack_get_locked(struct _FLT_VOLUME *volume, ULONG s)
 {
-    if (stack == NULL)
-        return;
-    ULONG s = fltsim__thread_shard();
-    uv_mutex_lock(&volume->inflight[s].lock);
-    bool retired = __atomic_load_n(&stack->retired, __ATOMIC_RELAXED);
-    if (!retired)
-        stack->refs[s].n--;
-    uv_mutex_unlock(&volume->inflight[s].lock);
-    if (retired && __atomic_sub_fetch(&stack->central, 1, __ATOMIC_ACQ_REL) == 0)
-        stack_free(stack);
-}
-
-/* No sys->lock here (the dispatch path): the calling thread's in-flight
- * shard lock covers reading the pointer and counting the reference. */
-struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume)
-{
-    ULONG s = fltsim__thread_shard();
-    uv_mutex_lock(&volume->inflight[s].lock);
     struct fltsim_stack *stack = __atomic_load_n(&volume->stack, __ATOMIC_ACQUIRE);
     if (stack != NULL)
         stack->refs[s].n++;
-    uv_mutex_unlock(&volume->inflight[s].lock);
     return stack;
+}
+
+bool fltsim__stack_put_locked(struct fltsim_stack *stack, ULONG s)
+{
+    if (stack == NULL)
+        return false;
+    if (__atomic_load_n(&stack->retired, __ATOMIC_RELAXED))
+        return true;
+    stack->refs[s].n--;
+    return false;
+}
+
+/* No reads of the stack after the subtract that may have been the last. */
+void fltsim__stack_put_retired(struct fltsim_stack *stack)
+{
+    if (__atomic_sub_fetch(&stack->central, 1, __ATOMIC_ACQ_REL) == 0)
+        stack_free(stack);
 }
 
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack)
 {
     struct fltsim_stack *old = volume->stack;
+    for (ULONG s = 0; s < FLTSIM_SLOT_COUNT; s++)
+        __atomic_store_n(&volume->node_room[s], stack != NULL ? stack->count[s] : 0,
+                         __ATOMIC_RELAXED);
     __atomic_store_n(&volume->stack, stack, __ATOMIC_RELEASE);
     if (old == NULL)
         return;
@@ -73,16 +65,16 @@ void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_s
     __atomic_store_n(&old->central, STACK_BIAS, __ATOMIC_RELAXED);
     LONG in_shards = 0;
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        uv_mutex_lock(&volume->inflight[s].lock);
+        fltsim__spin_lock(&volume->inflight[s].lock);
         __atomic_store_n(&old->retired, 1, __ATOMIC_RELAXED);
-        uv_mutex_unlock(&volume->inflight[s].lock);
+        fltsim__spin_unlock(&volume->inflight[s].lock);
     }
     /* Every shard is final now (its updates happen under its lock with
      * retired clear). */
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        uv_mutex_lock(&volume->inflight[s].lock);
+        fltsim__spin_lock(&volume->inflight[s].lock);
         in_shards += old->refs[s].n;
-        uv_mutex_unlock(&volume->inflight[s].lock);
+        fltsim__spin_unlock(&volume->inflight[s].lock);
     }
     if (__atomic_add_fetch(&old->central, in_shards - STACK_BIAS, __ATOMIC_ACQ_REL) == 0)
         stack_free(old);
@@ -372,18 +364,17 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     ULONG64 warn_at = fltsim__now_ns() + TEARDOWN_WARN_NS;
     bool warned = false;
     uv_mutex_lock(&sys->lock);
-    for (LONG left; (left = fltsim__count_sum(inst->ops_in_flight)) > 0;) {
+    while (fltsim__instance_has_ops(inst)) {
         if (!warned && fltsim__now_ns() >= warn_at) {
             warned = true;
             uv_mutex_unlock(&sys->lock);
-            fprintf(
-                stderr,
-                "fltsim: teardown of instance \"%s\" (filter %s) on volume %s has waited %llu s "
-                "for %ld operation(s) still in flight through it; one it pended and never "
-                "completed (V26), or one the file system never completed, keeps it from "
-                "finishing (SPEC 2.6 step 4: on Windows the unload hangs)\n",
-                inst->name8, filter->name8, volume->name8,
-                (unsigned long long)(TEARDOWN_WARN_NS / 1000000000ull), (long)left);
+            fprintf(stderr,
+                    "fltsim: teardown of instance \"%s\" (filter %s) on volume %s has waited "
+                    "%llu s for operations still in flight through it; one it pended and never "
+                    "completed (V26), or one the file system never completed, keeps it from "
+                    "finishing (SPEC 2.6 step 4: on Windows the unload hangs)\n",
+                    inst->name8, filter->name8, volume->name8,
+                    (unsigned long long)(TEARDOWN_WARN_NS / 1000000000ull));
             uv_mutex_lock(&sys->lock);
             continue;
         }

@@ -13,7 +13,9 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -121,27 +123,30 @@ enum fltsim_instance_state {
 
 /* A count spread over shards, one per group of OS threads, each on its own
  * cache line, so that requestors on different threads do not write the same
- * line (DESIGN decision 10; Windows' cache-aware rundown references). A
- * thread adds to its own shard and may subtract from another: only the sum
- * means anything. fltsim__count_sum reads shard by shard; with seq_cst
- * updates it never misses an addition that happened before the read began,
- * so a zero sum is real once no new additions can start. */
+ * line (DESIGN decision 10; Windows' cache-aware rundown references). Only
+ * the sum means anything. */
 #define FLTSIM_SHARDS 8
 struct fltsim_count_shard {
     LONG n;
     char pad[60];
 };
 ULONG fltsim__thread_shard(void); /* the calling OS thread's shard */
-static inline void fltsim__count_add(struct fltsim_count_shard *c, LONG delta)
+
+/* A spinlock for the in-flight shards: each dispatch takes one twice, so it
+ * is acquired with one locked exchange and released with a plain store (a
+ * mutex would cost two locked instructions and two calls each time). Only
+ * for short sections that never call out, park or yield (a deterministic
+ * executor's coroutines share an OS thread); a waiter spins a little, then
+ * gives up the CPU. */
+void fltsim__spin_wait(LONG *lock);
+static inline void fltsim__spin_lock(LONG *lock)
 {
-    __atomic_add_fetch(&c[fltsim__thread_shard()].n, delta, __ATOMIC_SEQ_CST);
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0)
+        fltsim__spin_wait(lock);
 }
-static inline LONG fltsim__count_sum(const struct fltsim_count_shard *c)
+static inline void fltsim__spin_unlock(LONG *lock)
 {
-    LONG sum = 0;
-    for (ULONG s = 0; s < FLTSIM_SHARDS; s++)
-        sum += __atomic_load_n(&c[s].n, __ATOMIC_SEQ_CST);
-    return sum;
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }
 
 /* The operations in flight on a volume (found by draining and by
@@ -149,9 +154,13 @@ static inline LONG fltsim__count_sum(const struct fltsim_count_shard *c)
  * requestors on different threads take different locks and write different
  * cache lines (DESIGN decision 10). An operation stays in its shard. */
 struct fltsim_inflight_shard {
-    uv_mutex_t lock;
+    LONG lock;      /* fltsim__spin_lock */
     LIST_ENTRY ops; /* lock */
-    char pad[64];   /* no two shards' locks on one cache line */
+    /* lock: operations ever listed and unlisted here (monotonic, so that
+     * fltsim_system_wait_idle can count what is in flight without a counter
+     * all threads write; see fltsim__ops_in_flight_locked) */
+    ULONG64 listed, unlisted;
+    char pad[64]; /* no two shards' locks on one cache line */
 };
 
 struct _FLT_INSTANCE {
@@ -162,9 +171,11 @@ struct _FLT_INSTANCE {
     LIST_ENTRY filter_link;     /* filter->instances */
     UNICODE_STRING name;
     struct fltsim_altitude altitude;
-    LONG state;         /* enum fltsim_instance_state, atomic */
-    /* operations holding this instance as a node (teardown waits for 0) */
-    struct fltsim_count_shard ops_in_flight[FLTSIM_SHARDS];
+    /* enum fltsim_instance_state, atomic. Dispatch reads it under the
+     * in-flight shard lock as it lists an operation: teardown, which sets
+     * TEARING_DOWN first, then finds every operation holding the instance as
+     * a node in the in-flight lists (fltsim__instance_has_ops). */
+    LONG state;
     char name8[FLTSIM_NAME8_MAX];
 };
 
@@ -173,7 +184,7 @@ struct _FLT_INSTANCE {
 struct fltsim_stack {
     /* Operations using it, counted as Linux's percpu_ref does: while the
      * stack is current, in the shards, each add and subtract under the
-     * thread's in-flight shard lock; once retired (replaced), subtracts go
+     * in-flight shard lock the operation is listed under; once retired (replaced), subtracts go
      * to `central`, which starts at a bias. After a grace period over the
      * shard locks the retirer folds the shards into central and removes the
      * bias; whoever brings central to zero frees the stack. */
@@ -200,6 +211,8 @@ struct _FLT_VOLUME {
     DEVICE_OBJECT device; /* the file system's volume device */
     VPB vpb;
     struct fltsim_stack *stack; /* current node lists; swapped under sys->lock */
+    /* stack->count, a sizing hint read without a reference; atomic */
+    ULONG node_room[FLTSIM_SLOT_COUNT];
     LONG open_files;
     LONG dismounting;
     int mount_setup; /* 0 pending, 1 running, 2 done; sys->lock */
@@ -235,10 +248,18 @@ struct fltsim_system {
     char disabled_rules[FLTSIM_MAX_DISABLED_RULES][8];
     ULONG disabled_count;
     ULONG suppressed; /* reports of disabled rules, neither recorded nor traced */
-    void *io_manager;
+    void *io_manager; /* set under lock; atomic (read without it) */
     void (*io_manager_shutdown)(void *);
     struct fltsim_executor *executor;
-    LONG ops_in_flight;         /* operations dispatched and not complete; atomic */
+    /* Operations dispatched and not complete are those listed in a volume's
+     * in-flight shards, plus those unlisted whose completion callback has
+     * not returned yet, counted here (monotonic; atomic). */
+    ULONG64 callbacks_started, callbacks_done;
+    LONG idle_waiters; /* threads in fltsim_system_wait_idle's wait; atomic */
+    /* Departures (an unlisting, a completion callback's return) counted
+     * while someone waits for idleness, and the count at which the last
+     * waiter to look asked to be woken (departures it saw pending); atomic */
+    ULONG64 idle_departures, idle_wake_at;
     ULONG64 next_op_id;         /* atomic */
     ULONG64 next_filter_serial; /* sys->lock */
     /* root of the fake registry, or NULL; guarded by registry.c's lock */
@@ -310,6 +331,7 @@ enum fltsim_phase { FLTSIM_PHASE_PRE, FLTSIM_PHASE_FS, FLTSIM_PHASE_POST, FLTSIM
 struct fltsim_op {
     FLT_CALLBACK_DATA data;
     ULONG magic;
+    ULONG node_capacity; /* nodes[] room; the memory is reused (dispatch.c) */
     FLT_IO_PARAMETER_BLOCK iopb;
     fltsim_system *sys;
     struct _FLT_VOLUME *volume;
@@ -332,6 +354,9 @@ struct fltsim_op {
     ULONG top_post;
     bool async_fs;   /* complete through a DPC */
     bool drain_copy; /* the copy a draining post gets (SPEC 4.4) */
+    /* completed within the issuer's advance (the issuer's to read, see
+     * complete_op) */
+    bool inline_done;
     /* handshakes */
     LONG pre_pend; /* enum fltsim_pend */
     ULONG pre_pend_node;
@@ -339,12 +364,14 @@ struct fltsim_op {
     PVOID resume_context;
     LONG post_pend; /* enum fltsim_pend */
     ULONG post_pend_node;
-    /* handoffs and waiting; lock */
+    /* handoffs and waiting; lock. The lock lives as long as the memory, which
+     * a thread's cache of freed operations may reuse (dispatch.c): it is
+     * initialized once, not per operation. */
     uv_mutex_t lock;
     LIST_ENTRY waiters;
-    LONG handoff; /* node index + 1 whose post waits for its thread */
-    LONG done;    /* set once, atomically, when the operation completes */
-    LONG waiting; /* threads in wait_for's park (done/waiting handshake) */
+    LONG handoff;             /* node index + 1 whose post waits for its thread */
+    LONG done;                /* set once, atomically, when the operation completes */
+    LONG waiting;             /* threads in wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
@@ -365,6 +392,9 @@ struct fltsim_tls {
     struct _FLT_FILTER *filter; /* filter whose code runs on this thread */
     struct fltsim_op *op;       /* operation whose callback runs */
     bool in_post;               /* ... and the callback is its post */
+    /* operation whose issuer runs its first advance on this thread, or NULL
+     * (dispatch.c: completion within it is inline) */
+    struct fltsim_op *issuing;
     /* instance whose InstanceSetupCallback runs on this thread (V30), or NULL */
     struct _FLT_INSTANCE *setup_instance;
     /* driver whose DriverEntry runs on this thread (owns key handles opened) */
@@ -372,7 +402,20 @@ struct fltsim_tls {
     char last_error[512];
 };
 
-struct fltsim_tls *fltsim__tls(void);
+/* The simulated thread running on this OS thread (thread.c); NULL before
+ * its first use. Its struct fltsim_tls comes first (executor.h). */
+extern _Thread_local struct fltsim_sthread *fltsim__current;
+struct fltsim_tls *fltsim__tls_slow(void);
+
+/* The calling simulated thread's state (never NULL). Inline: the callback
+ * path reads it around every call into a filter. */
+static inline struct fltsim_tls *fltsim__tls(void)
+{
+    struct fltsim_sthread *t = fltsim__current;
+    if (__builtin_expect(t != NULL, 1))
+        return (struct fltsim_tls *)(void *)t;
+    return fltsim__tls_slow();
+}
 
 /* Saved thread context around a call into filter code: the model records which
  * system, filter and operation the code belongs to (for reports and pool). */
@@ -510,14 +553,38 @@ void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume
                           FLT_INSTANCE_SETUP_FLAGS setup_flags);
 /* Rebuilds the volume's node lists; sys->lock held. */
 void fltsim__volume_rebuild_stack_locked(struct _FLT_VOLUME *volume);
-struct fltsim_stack *fltsim__volume_get_stack(struct _FLT_VOLUME *volume);
-void fltsim__stack_unref(struct fltsim_stack *stack, struct _FLT_VOLUME *volume);
+/* volume->inflight[s].lock held: the current node lists (NULL for none),
+ * with a reference counted in shard s. */
+struct fltsim_stack *fltsim__stack_get_locked(struct _FLT_VOLUME *volume, ULONG s);
+/* volume->inflight[s].lock held: drops a reference fltsim__stack_get_locked
+ * took in shard s. true when the lists were retired meanwhile: the caller
+ * then calls fltsim__stack_put_retired once the lock is released. */
+bool fltsim__stack_put_locked(struct fltsim_stack *stack, ULONG s);
+void fltsim__stack_put_retired(struct fltsim_stack *stack);
 /* sys->lock held: makes stack (may be NULL) the volume's current lists and
  * retires the old ones. */
 void fltsim__volume_set_stack_locked(struct _FLT_VOLUME *volume, struct fltsim_stack *stack);
-void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
-                          struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
-                          PFILE_OBJECT file_object);
+/* Inline: dispatch fills one per node. */
+static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FLT_FILTER *filter,
+                                        struct _FLT_VOLUME *volume, struct _FLT_INSTANCE *instance,
+                                        PFILE_OBJECT file_object)
+{
+    /* The members are const for filters: fltsim copies each in. Member by
+     * member, not a value built on the stack and copied whole, which the
+     * CPU would reload in wider pieces than it stored (a store-forwarding
+     * stall on every node). */
+    char *o = (char *)objects;
+    USHORT size = (USHORT)sizeof(FLT_RELATED_OBJECTS), none = 0;
+    PVOID no_transaction = NULL;
+    memset(o, 0, offsetof(FLT_RELATED_OBJECTS, Filter));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Size), &size, sizeof(size));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, TransactionContext), &none, sizeof(none));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Filter), &filter, sizeof(filter));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Volume), &volume, sizeof(volume));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Instance), &instance, sizeof(instance));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, FileObject), &file_object, sizeof(file_object));
+    memcpy(o + offsetof(FLT_RELATED_OBJECTS, Transaction), &no_transaction, sizeof(no_transaction));
+}
 
 /* ---- volumes (volume.c) ---- */
 
@@ -579,6 +646,14 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 bool fltsim__inflight_init(struct _FLT_VOLUME *v);
 void fltsim__inflight_destroy(struct _FLT_VOLUME *v);
 bool fltsim__inflight_empty(struct _FLT_VOLUME *v);
+/* sys->lock held: how many operations are dispatched and not complete (the
+ * completion callback of an asynchronous request included); 0 only if at
+ * some moment during the call none was. */
+LONG fltsim__ops_in_flight_locked(fltsim_system *sys);
+/* Whether an operation in flight on inst's volume holds inst as a node that
+ * is not done (SPEC 2.6 step 4 waits until none does). Each shard is looked
+ * at under its lock; sys->lock may be held. */
+bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst);
 /* Whether data is an operation whose post runs on this thread now; gives the
  * op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
 bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);

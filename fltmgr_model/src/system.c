@@ -69,7 +69,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     /* Handles first, while the filters can still see their cleanup and close. */
     if (sys->io_manager_shutdown != NULL)
         sys->io_manager_shutdown(sys->io_manager);
-    sys->io_manager = NULL;
+    __atomic_store_n(&sys->io_manager, NULL, __ATOMIC_RELEASE);
     sys->io_manager_shutdown = NULL;
 
     /* Drivers in reverse load order, each with a mandatory unload. */
@@ -122,18 +122,16 @@ NTSTATUS fltsim_system_set_io_manager(fltsim_system *sys, void *state,
         uv_mutex_unlock(&sys->lock);
         return STATUS_OBJECT_NAME_COLLISION;
     }
-    sys->io_manager = state;
     sys->io_manager_shutdown = shutdown_cb;
+    __atomic_store_n(&sys->io_manager, state, __ATOMIC_RELEASE);
     uv_mutex_unlock(&sys->lock);
     return STATUS_SUCCESS;
 }
 
 void *fltsim_system_io_manager(fltsim_system *sys)
 {
-    uv_mutex_lock(&sys->lock);
-    void *state = sys->io_manager;
-    uv_mutex_unlock(&sys->lock);
-    return state;
+    /* Every I/O call asks: no sys->lock (set once, under it, with release). */
+    return __atomic_load_n(&sys->io_manager, __ATOMIC_ACQUIRE);
 }
 
 enum fltsim_executor_kind fltsim_system_executor(fltsim_system *sys)
@@ -162,18 +160,37 @@ NTSTATUS fltsim_system_wait_idle(fltsim_system *sys, ULONG timeout_ms)
                                     "and nothing can wake them");
             continue; /* the deadline decides */
         }
-        if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) == 0)
+        /* A completion broadcasts only when someone waits for idleness:
+         * announce the wait, then count (each side's write is sequentially
+         * consistent or under a shard lock the other then takes, so one of
+         * the two sees the other). */
+        uv_mutex_lock(&sys->lock);
+        __atomic_add_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
+        ULONG64 departed = __atomic_load_n(&sys->idle_departures, __ATOMIC_SEQ_CST);
+        LONG busy = fltsim__ops_in_flight_locked(sys);
+        if (busy != 0 && !fltsim__is_deterministic()) {
+            /* Operations in flight complete on other threads; wait for news:
+             * each of the `busy` departures still to come happens after the
+             * count and is counted in idle_departures (this waiter was
+             * announced), so the system cannot become idle before they all
+             * did. The completer checks idle_wake_at after counting, this
+             * checks the count after setting it: one of the two sees the
+             * other. Another waiter may set it later, to a count that
+             * idleness needs as well. */
+            ULONG64 wake_at = departed + (ULONG64)busy;
+            __atomic_store_n(&sys->idle_wake_at, wake_at, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&sys->idle_departures, __ATOMIC_SEQ_CST) < wake_at)
+                fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
+        }
+        __atomic_sub_fetch(&sys->idle_waiters, 1, __ATOMIC_SEQ_CST);
+        uv_mutex_unlock(&sys->lock);
+        if (busy == 0)
             return STATUS_SUCCESS;
         if (fltsim__is_deterministic())
             return fltsim__fail(STATUS_TIMEOUT,
                                 "fltsim_system_wait_idle: %d operations are in flight and "
                                 "nothing can complete them",
-                                (int)__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST));
-        /* Operations in flight complete on other threads; wait for news. */
-        uv_mutex_lock(&sys->lock);
-        if (__atomic_load_n(&sys->ops_in_flight, __ATOMIC_SEQ_CST) != 0)
-            fltsim__sys_wait_locked(sys, fltsim__now_ns() + 10000000ULL);
-        uv_mutex_unlock(&sys->lock);
+                                (int)busy);
     }
     return fltsim__fail(STATUS_TIMEOUT, "fltsim_system_wait_idle: still busy after %u ms",
                         (unsigned)timeout_ms);

@@ -18,9 +18,11 @@ struct _KTHREAD {
 };
 
 /* Every OS thread is a native simulated thread; a deterministic executor
- * points `current` at one of its coroutines while that coroutine runs. */
+ * points fltsim__current at one of its coroutines while that coroutine
+ * runs. It is read inline (fltsim__tls, fltsim__current_sthread); NULL until
+ * the thread's first use sets up native_self. */
 static _Thread_local struct fltsim_sthread native_self;
-static _Thread_local struct fltsim_sthread *current;
+_Thread_local struct fltsim_sthread *fltsim__current;
 
 static uv_once_t threads_once = UV_ONCE_INIT;
 static uv_mutex_t threads_lock;
@@ -46,9 +48,9 @@ static void free_thread_table(void)
     thread_count = thread_capacity = 0;
 }
 
-struct fltsim_sthread *fltsim__current_sthread(void)
+struct fltsim_sthread *fltsim__current_sthread_slow(void)
 {
-    struct fltsim_sthread *t = current;
+    struct fltsim_sthread *t = fltsim__current;
     if (t != NULL)
         return t;
     t = &native_self;
@@ -58,18 +60,18 @@ struct fltsim_sthread *fltsim__current_sthread(void)
         t->kind = FLTSIM_STHREAD_NATIVE;
         t->sync_ready = true;
     }
-    current = t;
+    fltsim__current = t;
     return t;
 }
 
 void fltsim__set_current_sthread(struct fltsim_sthread *t)
 {
-    current = t;
+    fltsim__current = t;
 }
 
-struct fltsim_tls *fltsim__tls(void)
+struct fltsim_tls *fltsim__tls_slow(void)
 {
-    return &fltsim__current_sthread()->tls;
+    return &fltsim__current_sthread_slow()->tls;
 }
 
 bool fltsim__park(ULONG64 deadline_ns)
@@ -142,13 +144,6 @@ ULONG64 fltsim__now_ns(void)
     if (t->kind == FLTSIM_STHREAD_COROUTINE)
         return fltsim__det_now_ns(t);
     return uv_hrtime();
-}
-
-void fltsim__yield(void)
-{
-    struct fltsim_sthread *t = fltsim__current_sthread();
-    if (t->kind == FLTSIM_STHREAD_COROUTINE)
-        fltsim__det_yield(t);
 }
 
 bool fltsim__is_deterministic(void)
