@@ -18,7 +18,6 @@
  * (SPEC 2.6 step 3; cancellation is not modeled).
  */
 #include <pthread.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1716,15 +1715,6 @@ bool fltsim__inflight_init(PFLT_VOLUME v)
 void fltsim__inflight_destroy(PFLT_VOLUME v)
 {
     (void)v; /* nothing to release: the shard locks are spinlocks */
-}
-
-void fltsim__spin_wait(LONG *lock)
-{
-    /* Read-only spinning keeps the line shared until the holder releases
-     * it; after a while the holder may have been preempted: yield. */
-    for (ULONG k = 0; __atomic_load_n(lock, __ATOMIC_RELAXED) != 0; k++)
-        if (k >= 64)
-            sched_yield();
 }
 
 bool fltsim__inflight_empty(PFLT_VOLUME v)

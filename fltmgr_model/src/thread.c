@@ -6,6 +6,7 @@
  * objects outlive their threads (pended operations may still point at them)
  * and are kept in one process-wide table.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,17 @@ static inline void cpu_relax(void)
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+void fltsim__spin_wait(LONG *lock)
+{
+    /* Read-only spinning keeps the line shared until the holder releases
+     * it; after a while the holder may have been preempted: yield. */
+    for (ULONG k = 0; __atomic_load_n(lock, __ATOMIC_RELAXED) != 0; k++) {
+        cpu_relax();
+        if (k >= 64)
+            sched_yield();
+    }
 }
 
 bool fltsim__spin_until(const LONG *a, const LONG *b, ULONG64 budget_ns)
