@@ -1703,18 +1703,13 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
     return ops;
 }
 
-bool fltsim__inflight_init(PFLT_VOLUME v)
+void fltsim__inflight_init(PFLT_VOLUME v)
 {
+    /* Spinlocks: nothing to create, nothing to release later. */
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
         v->inflight[s].lock = 0;
         InitializeListHead(&v->inflight[s].ops);
     }
-    return true;
-}
-
-void fltsim__inflight_destroy(PFLT_VOLUME v)
-{
-    (void)v; /* nothing to release: the shard locks are spinlocks */
 }
 
 bool fltsim__inflight_empty(PFLT_VOLUME v)

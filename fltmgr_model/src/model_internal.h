@@ -640,11 +640,9 @@ struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
  * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those posts
  * run when the operation completes, which teardown waits for. */
 void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
-/* The volume's in-flight shards: init (false: out of resources, nothing left
- * to destroy), destroy, and whether no operation is in flight (each shard
- * checked under its lock). */
-bool fltsim__inflight_init(struct _FLT_VOLUME *v);
-void fltsim__inflight_destroy(struct _FLT_VOLUME *v);
+/* The volume's in-flight shards: init (nothing to release later), and
+ * whether no operation is in flight (each shard checked under its lock). */
+void fltsim__inflight_init(struct _FLT_VOLUME *v);
 bool fltsim__inflight_empty(struct _FLT_VOLUME *v);
 /* sys->lock held: how many operations are dispatched and not complete (the
  * completion callback of an asynchronous request included); 0 only if at

@@ -51,7 +51,6 @@ void fltsim__volume_unref(struct _FLT_VOLUME *v)
     if (__atomic_sub_fetch(&v->obj.refs, 1, __ATOMIC_SEQ_CST) != 0)
         return;
     v->obj.magic = FLTSIM_MAGIC_DEAD;
-    fltsim__inflight_destroy(v);
     fltsim__ustr_free(&v->device_name);
     free(v->offered);
     free(v);

@@ -49,11 +49,7 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
         free(v);
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_volume_mount: out of memory");
     }
-    if (!fltsim__inflight_init(v)) {
-        fltsim__ustr_free(&v->device_name);
-        free(v);
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_volume_mount: out of memory");
-    }
+    fltsim__inflight_init(v);
     v->obj.magic = FLTSIM_MAGIC_VOLUME;
     v->obj.refs = 1; /* mounted lifetime */
     v->sys = sys;
@@ -84,7 +80,6 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
             uv_mutex_unlock(&sys->lock);
             char name[FLTSIM_NAME8_MAX];
             snprintf(name, sizeof(name), "%s", v->name8);
-            fltsim__inflight_destroy(v);
             fltsim__ustr_free(&v->device_name);
             free(v);
             return fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
