@@ -2,7 +2,7 @@
  * The file-system part of the NT kernel interface that minifilters use: file
  * and volume information classes with their structures, the top-level IRP
  * (SPEC 6.6), name matching with wildcards, and the flag helpers. WDK names
- * and values; routines declared here are implemented in fltmgr_model/src.
+ * and values; routines declared here are implemented in fltmgr_model/src/.
  */
 #ifndef FLTSIM_NTIFS_H
 #define FLTSIM_NTIFS_H

@@ -1,6 +1,8 @@
 /*
  * PRIVATE to fltmgr_model/src. The concrete objects behind the opaque FLT_*
- * handles, the per-thread state, and the helpers the model's files share.
+ * handles, the per-thread state, and the helpers the model's files share: the
+ * one internal header of fltmgr/, nt/ and exec/ alike (STYLE.md: opaque
+ * handles in the public header, concrete objects in one internal header).
  * Nothing outside fltmgr_model/src includes this; the sim and tests use
  * fltsim/model.h.
  *

@@ -1,6 +1,7 @@
 /*
- * Shared between the capture readers (capture.c dispatches; capture_csv.c,
- * capture_xml.c and capture_pml.c are the backends). Not a public header.
+ * PRIVATE to sim/capture: shared between the capture readers (capture.c
+ * dispatches; capture_csv.c, capture_xml.c and capture_pml.c are the
+ * backends). The rest of the sim and the tests use fltsim/capture.h.
  */
 #ifndef FLTSIM_CAPTURE_INTERNAL_H
 #define FLTSIM_CAPTURE_INTERNAL_H

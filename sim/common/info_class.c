@@ -90,3 +90,9 @@ ULONG fltsim__directory_entry_fixed_size(FILE_INFORMATION_CLASS info_class)
         return 0;
     }
 }
+
+bool fltsim__fast_query_class(FILE_INFORMATION_CLASS info_class)
+{
+    return info_class == FileBasicInformation || info_class == FileStandardInformation ||
+           info_class == FileNetworkOpenInformation;
+}

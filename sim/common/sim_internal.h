@@ -1,6 +1,8 @@
 /*
- * PRIVATE to sim/src: helpers shared by the I/O manager and the file systems.
- * Nothing outside sim/src includes this.
+ * PRIVATE to sim/: the layouts of NT records that several sim components size
+ * and check (FILE_INFORMATION_CLASS records, directory entries, security
+ * descriptors). Any sim component may include it (sim/common/README.md);
+ * nothing outside sim/ does.
  */
 #ifndef FLTSIM_SIM_INTERNAL_H
 #define FLTSIM_SIM_INTERNAL_H
@@ -23,15 +25,15 @@ bool fltsim__file_info_named(FILE_INFORMATION_CLASS info_class);
  * a class that is not one. Cannot fail. */
 ULONG fltsim__directory_entry_fixed_size(FILE_INFORMATION_CLASS info_class);
 
+/* TRUE for the query classes fast I/O answers (basic, standard, network
+ * open: FastIoQueryBasicInfo, FastIoQueryStandardInfo,
+ * FastIoQueryNetworkOpenInfo); others take the IRP path. Cannot fail. */
+bool fltsim__fast_query_class(FILE_INFORMATION_CLASS info_class);
+
 /* TRUE when d[0..length) is a valid self-relative security descriptor
  * (RtlValidRelativeSecurityDescriptor): revision 1, SE_SELF_RELATIVE, and
  * every part present lies inside with a valid SID or ACL header (defined in
- * fs_shared.c). Cannot fail. */
+ * security_descriptor.c). Cannot fail. */
 bool fltsim__security_descriptor_valid(const void *d, ULONG length);
-
-/* Sets fltsim_last_error() for this thread and returns status (defined by
- * the model, fltmgr_model/src/model_internal.h): for sim API calls that fail
- * on their caller's arguments or environment. */
-NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* FLTSIM_SIM_INTERNAL_H */

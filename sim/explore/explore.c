@@ -22,7 +22,7 @@
 #include <fltsim/explore.h>
 #include <fltsim/io.h>
 
-#include "scenario_internal.h"
+#include "scenario/scenario_internal.h"
 
 #define EXPLORE_DEFAULT_TIMEOUT_MS 10000
 #define EXPLORE_MAX_POINTS 65536 /* ledger entries the baseline sends back */

@@ -12,7 +12,6 @@
 
 #include <fltsim/faultfs.h>
 
-#include "sim_internal.h"
 
 struct ffs_rule {
     struct fltsim_faultfs_rule def; /* def.path unused: see pattern */
@@ -43,15 +42,18 @@ NTSTATUS fltsim_faultfs_create(fltsim_system *sys, const struct fltsim_fs_ops *i
     if (out != NULL)
         *out = NULL;
     if (sys == NULL || inner_ops == NULL || inner_ops->irp_cb == NULL || out == NULL)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "fltsim_faultfs_create: sys, inner_ops with irp_cb and out are "
-                            "required");
+        return fltsim_last_error_set(
+            STATUS_INVALID_PARAMETER,
+            "fltsim_faultfs_create: sys, inner_ops with irp_cb and out are "
+            "required");
     struct fltsim_faultfs *ffs = calloc(1, sizeof(*ffs));
     if (ffs == NULL)
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_faultfs_create: out of memory");
+        return fltsim_last_error_set(STATUS_INSUFFICIENT_RESOURCES,
+                                     "fltsim_faultfs_create: out of memory");
     if (uv_mutex_init(&ffs->lock) != 0) {
         free(ffs);
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_faultfs_create: no lock");
+        return fltsim_last_error_set(STATUS_INSUFFICIENT_RESOURCES,
+                                     "fltsim_faultfs_create: no lock");
     }
     ffs->sys = sys;
     ffs->inner_ops = inner_ops;
@@ -77,20 +79,22 @@ NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs, const struct fltsim
 {
     static const char api[] = "fltsim_faultfs_add_rule";
     if (ffs == NULL || rule == NULL)
-        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: ffs and rule are required", api);
+        return fltsim_last_error_set(STATUS_INVALID_PARAMETER, "%s: ffs and rule are required",
+                                     api);
     if (rule->major < -1 || rule->major > IRP_MJ_MAXIMUM_FUNCTION)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "%s: major %d is not an IRP_MJ_* code (or -1 for any)", api,
-                            rule->major);
+        return fltsim_last_error_set(STATUS_INVALID_PARAMETER,
+                                     "%s: major %d is not an IRP_MJ_* code (or -1 for any)", api,
+                                     rule->major);
     if (NT_SUCCESS(rule->status) && rule->status != STATUS_SUCCESS)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "%s: status 0x%08X is a success status; give a warning or error "
-                            "status, or STATUS_SUCCESS for no failure",
-                            api, (unsigned)rule->status);
+        return fltsim_last_error_set(
+            STATUS_INVALID_PARAMETER,
+            "%s: status 0x%08X is a success status; give a warning or error "
+            "status, or STATUS_SUCCESS for no failure",
+            api, (unsigned)rule->status);
     if (rule->status == STATUS_SUCCESS && !rule->async && rule->delay_ms == 0)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "%s: the rule does nothing (no failure status, not async, no delay)",
-                            api);
+        return fltsim_last_error_set(
+            STATUS_INVALID_PARAMETER,
+            "%s: the rule does nothing (no failure status, not async, no delay)", api);
     struct ffs_rule r;
     memset(&r, 0, sizeof(r));
     r.def = *rule;
@@ -98,15 +102,15 @@ NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs, const struct fltsim
     if (rule->path != NULL) {
         size_t cap = strlen(rule->path) + 1;
         if (cap > 32767)
-            return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: path is too long", api);
+            return fltsim_last_error_set(STATUS_INVALID_PARAMETER, "%s: path is too long", api);
         WCHAR *w = malloc(cap * sizeof(WCHAR));
         if (w == NULL)
-            return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
+            return fltsim_last_error_set(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
         size_t n = fltsim_utf8_to_utf16(rule->path, w, cap);
         if (n == (size_t)-1) {
             free(w);
-            return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: path '%s' is not valid UTF-8", api,
-                                rule->path);
+            return fltsim_last_error_set(STATUS_INVALID_PARAMETER,
+                                         "%s: path '%s' is not valid UTF-8", api, rule->path);
         }
         /* FsRtlIsNameInExpression wants an upcased expression when it
          * ignores case. */
@@ -121,7 +125,7 @@ NTSTATUS fltsim_faultfs_add_rule(struct fltsim_faultfs *ffs, const struct fltsim
     if (grown == NULL) {
         uv_mutex_unlock(&ffs->lock);
         free(r.pattern.Buffer);
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
+        return fltsim_last_error_set(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
     }
     ffs->rules = grown;
     ffs->rules[ffs->rule_count++] = r;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fs_shared.h"
-#include "sim_internal.h"
+#include "common/sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
 /* Names and access                                                          */
@@ -926,12 +926,6 @@ NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
     return status;
 }
 
-bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls)
-{
-    return cls == FileBasicInformation || cls == FileStandardInformation ||
-           cls == FileNetworkOpenInformation;
-}
-
 bool fltsim__fs_fast_write_fits(PFLT_CALLBACK_DATA data, ULONG64 eof)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
@@ -1208,43 +1202,4 @@ NTSTATUS fltsim__fs_set_security(PFLT_CALLBACK_DATA data)
         !(sd->Control & SE_SELF_RELATIVE) || (what & parts) == 0)
         return STATUS_INVALID_SECURITY_DESCR;
     return STATUS_SUCCESS;
-}
-
-/* A SID at d[at..length): revision 1, at most 15 sub-authorities, inside. */
-static bool sid_valid(const UCHAR *d, ULONG length, ULONG at)
-{
-    if (at > length || length - at < 8 || d[at] != SID_REVISION || d[at + 1] > 15)
-        return false;
-    return length - at >= 8u + 4u * d[at + 1];
-}
-
-/* An ACL header at d[at..length): revision 2 or 4, its size inside. */
-static bool acl_valid(const UCHAR *d, ULONG length, ULONG at)
-{
-    ACL acl;
-    if (at > length || length - at < sizeof(acl))
-        return false;
-    memcpy(&acl, d + at, sizeof(acl));
-    return (acl.AclRevision == 2 || acl.AclRevision == 4) && acl.AclSize >= sizeof(acl) &&
-           acl.AclSize <= length - at;
-}
-
-bool fltsim__security_descriptor_valid(const void *d, ULONG length)
-{
-    SECURITY_DESCRIPTOR_RELATIVE sd;
-    if (d == NULL || length < sizeof(sd))
-        return false;
-    memcpy(&sd, d, sizeof(sd));
-    if (sd.Revision != SECURITY_DESCRIPTOR_REVISION || !(sd.Control & SE_SELF_RELATIVE))
-        return false;
-    const UCHAR *b = d;
-    if (sd.Owner != 0 && !sid_valid(b, length, sd.Owner))
-        return false;
-    if (sd.Group != 0 && !sid_valid(b, length, sd.Group))
-        return false;
-    if ((sd.Control & SE_DACL_PRESENT) && sd.Dacl != 0 && !acl_valid(b, length, sd.Dacl))
-        return false;
-    if ((sd.Control & SE_SACL_PRESENT) && sd.Sacl != 0 && !acl_valid(b, length, sd.Sacl))
-        return false;
-    return true;
 }

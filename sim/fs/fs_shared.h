@@ -1,5 +1,5 @@
 /*
- * PRIVATE to sim/src: the NTFS rules memfs and hostfs both apply, kept in one
+ * PRIVATE to sim/fs: the NTFS rules memfs and hostfs both apply, kept in one
  * place so the two file systems answer alike: name validation, access and
  * share-access checks (IoCheckShareAccess), read/write offsets, the
  * FILE_*_INFORMATION records of a query, and the packing of a directory
@@ -262,9 +262,6 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
 
 /* ---- fast I/O and file system filter callbacks ---- */
 
-/* TRUE for the query classes fast I/O answers (basic, standard, network
- * open); others take the IRP path. */
-bool fltsim__fs_fast_query_class(FILE_INFORMATION_CLASS cls);
 /* TRUE when a fast write (data's Write parameters) stays within eof: its
  * offset resolves and it does not extend the file (the cache manager's fast
  * write declines when the file size must change). */

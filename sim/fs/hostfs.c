@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "hostfs_internal.h"
-#include "sim_internal.h"
+#include "common/sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
 /* Host helpers                                                              */
@@ -438,31 +438,32 @@ NTSTATUS fltsim_hostfs_create(const char *root_dir, const struct fltsim_hostfs_o
     int r;
 
     if (out == NULL)
-        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_hostfs_create: out is NULL");
+        return fltsim_last_error_set(STATUS_INVALID_PARAMETER, "fltsim_hostfs_create: out is NULL");
     *out = NULL;
     if (root_dir == NULL)
-        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_hostfs_create: root_dir is NULL");
+        return fltsim_last_error_set(STATUS_INVALID_PARAMETER,
+                                     "fltsim_hostfs_create: root_dir is NULL");
     if (options == NULL)
         options = &defaults;
     if ((options->flags & ~(ULONG)FLTSIM_HOSTFS_READ_ONLY) != 0)
-        return fltsim__fail(STATUS_INVALID_PARAMETER,
-                            "fltsim_hostfs_create: unknown flags 0x%lx in options",
-                            (unsigned long)(options->flags & ~(ULONG)FLTSIM_HOSTFS_READ_ONLY));
+        return fltsim_last_error_set(
+            STATUS_INVALID_PARAMETER, "fltsim_hostfs_create: unknown flags 0x%lx in options",
+            (unsigned long)(options->flags & ~(ULONG)FLTSIM_HOSTFS_READ_ONLY));
 
     r = uv_fs_realpath(NULL, &req, root_dir, NULL);
     char *root = r == 0 ? strdup(req.ptr) : NULL;
     uv_fs_req_cleanup(&req);
     if (r != 0)
-        return fltsim__fail(STATUS_OBJECT_PATH_NOT_FOUND,
-                            "fltsim_hostfs_create: root directory '%s': %s", root_dir,
-                            uv_strerror(r));
+        return fltsim_last_error_set(STATUS_OBJECT_PATH_NOT_FOUND,
+                                     "fltsim_hostfs_create: root directory '%s': %s", root_dir,
+                                     uv_strerror(r));
     if (root == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     r = fltsim__hostfs_lstat(root, &st);
     if (r != 0 || !S_ISDIR(st.st_mode)) {
-        NTSTATUS status = fltsim__fail(STATUS_OBJECT_PATH_NOT_FOUND,
-                                       "fltsim_hostfs_create: root directory '%s': %s", root_dir,
-                                       r != 0 ? uv_strerror(r) : "not a directory");
+        NTSTATUS status = fltsim_last_error_set(
+            STATUS_OBJECT_PATH_NOT_FOUND, "fltsim_hostfs_create: root directory '%s': %s", root_dir,
+            r != 0 ? uv_strerror(r) : "not a directory");
         free(root);
         return status;
     }
@@ -702,7 +703,7 @@ static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
     }
     case IRP_MJ_QUERY_INFORMATION: {
         FILE_INFORMATION_CLASS cls = iopb->Parameters.QueryFileInformation.FileInformationClass;
-        if (!fltsim__fs_fast_query_class(cls))
+        if (!fltsim__fast_query_class(cls))
             break;
         status = fltsim__hostfs_query_info(
             fs, fo, ccb, cls, iopb->Parameters.QueryFileInformation.InfoBuffer,

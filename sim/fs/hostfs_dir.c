@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 
 #include "hostfs_internal.h"
-#include "sim_internal.h"
 
 /* NTFS lists a directory in the order of its upcased names. */
 static int compare_nt_order(const char *a, const char *b)

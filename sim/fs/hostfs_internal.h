@@ -1,5 +1,5 @@
 /*
- * PRIVATE to sim/src/hostfs*.c. The objects behind struct fltsim_hostfs: one
+ * PRIVATE to sim/fs/hostfs*.c. The objects behind struct fltsim_hostfs: one
  * file control block per host file or directory that file objects opened
  * through this hostfs reference (FileObject->FsContext), the per-open states
  * (FileObject->FsContext2), and the host helpers the hostfs files share.

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sim_internal.h"
 #include "memfs_internal.h"
 
 /* memfs's public geometry is the one the shared rules apply. */
@@ -511,8 +512,7 @@ static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
         break;
     }
     case IRP_MJ_QUERY_INFORMATION:
-        if (!fltsim__fs_fast_query_class(
-                iopb->Parameters.QueryFileInformation.FileInformationClass))
+        if (!fltsim__fast_query_class(iopb->Parameters.QueryFileInformation.FileInformationClass))
             break;
         status = fltsim__memfs_query_info(
             fs, fo, ccb, iopb->Parameters.QueryFileInformation.FileInformationClass,

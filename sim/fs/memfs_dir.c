@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "memfs_internal.h"
-#include "sim_internal.h"
 
 static const WCHAR dot_name[] = {L'.'};
 static const WCHAR dotdot_name[] = {L'.', L'.'};

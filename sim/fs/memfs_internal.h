@@ -1,5 +1,5 @@
 /*
- * PRIVATE to sim/src/memfs*.c. The objects behind struct fltsim_memfs: file
+ * PRIVATE to sim/fs/memfs*.c. The objects behind struct fltsim_memfs: file
  * nodes (FileObject->FsContext), per-open states (FileObject->FsContext2), and
  * the helpers the memfs files share. Nothing else includes this; the rest of
  * the sim and the tests use fltsim/memfs.h.

@@ -14,8 +14,7 @@
 #include <uv.h>
 
 #include "fltsim/io.h"
-#include "fs_shared.h"
-#include "sim_internal.h"
+#include "common/sim_internal.h"
 
 #define SECTOR_SIZE 512u
 #define HANDLE_TABLE_MAX (1u << 20)
@@ -951,7 +950,7 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
         status = STATUS_INFO_LENGTH_MISMATCH;
     } else if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) !=
                    0 ||
-               ((flags & FLTSIM_IO_FAST_ONLY) && !fltsim__fs_fast_query_class(info_class))) {
+               ((flags & FLTSIM_IO_FAST_ONLY) && !fltsim__fast_query_class(info_class))) {
         /* Fast I/O has routines for the basic, standard and network-open classes only. */
         status = STATUS_INVALID_PARAMETER;
     } else {

@@ -22,7 +22,7 @@
 
 #include "example_filters.h"
 #include "replay_internal.h"
-#include "sim_internal.h"
+#include "common/sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
 /* Small helpers                                                             */

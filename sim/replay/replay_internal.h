@@ -1,6 +1,7 @@
 /*
- * Shared between the replay (replay.c) and the scenario writer of fltsim
- * import (replay_import.c). Not a public header.
+ * PRIVATE to sim/replay: shared between the replay (replay.c) and the
+ * scenario writer of fltsim import (replay_import.c). The rest of the sim and
+ * the tests use fltsim/replay.h.
  */
 #ifndef FLTSIM_REPLAY_INTERNAL_H
 #define FLTSIM_REPLAY_INTERNAL_H

@@ -1,9 +1,9 @@
 /*
- * PRIVATE to sim/src: the validated form of a scenario file, shared by the
+ * PRIVATE to sim/scenario (and sim/explore, which runs a loaded scenario
+ * many times): the validated form of a scenario file, shared by the
  * loader (scenario_load.c, which fills it from the YAML node tree) and the
  * runner (scenario_run.c, which carries it out). Everything here lives in the
- * scenario's arena and is freed with it; nothing outside sim/src includes
- * this. Positions are 1-based lines and columns of the scenario file.
+ * scenario's arena and is freed with it. Positions are 1-based lines and columns of the scenario file.
  */
 #ifndef FLTSIM_SCENARIO_INTERNAL_H
 #define FLTSIM_SCENARIO_INTERNAL_H

@@ -23,7 +23,7 @@
 #include <fltsim/io.h>
 
 #include "scenario_internal.h"
-#include "sim_internal.h"
+#include "common/sim_internal.h"
 
 #define REGISTRY_BASE "\\Registry\\Machine\\System\\CurrentControlSet\\"
 #define ALTITUDE_MAX 127

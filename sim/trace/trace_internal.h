@@ -1,8 +1,9 @@
 /*
- * PRIVATE to sim/src: the trace sink object and what its formats share
+ * PRIVATE to sim/trace: the trace sink object and what its formats share
  * (event and status names, string escaping). trace_sink.c owns the object and
  * routes events to the format files trace_text.c, trace_jsonl.c,
- * trace_mermaid.c and trace_normalized.c. Nothing outside sim/src includes this.
+ * trace_mermaid.c and trace_normalized.c. Nothing outside sim/trace includes
+ * this; the rest of the sim and the tests use fltsim/trace.h.
  */
 #ifndef FLTSIM_TRACE_INTERNAL_H
 #define FLTSIM_TRACE_INTERNAL_H

@@ -30,6 +30,15 @@ extern "C" {
  * valid until the next failing call on this thread. */
 const char *fltsim_last_error(void);
 
+/* For code built on the model (the sim's I/O manager and file systems, or a
+ * test's own file system behind struct fltsim_fs_ops): sets the text
+ * fltsim_last_error() returns on this thread, formatted with printf rules
+ * and cut at 511 bytes, and returns status, so that a failing call can end in
+ * `return fltsim_last_error_set(STATUS_INVALID_PARAMETER, "...", ...)`.
+ * An argument may be fltsim_last_error() itself. Cannot fail. */
+NTSTATUS fltsim_last_error_set(NTSTATUS status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ------------------------------------------------------------------------- */
 /* Names                                                                     */
 /* ------------------------------------------------------------------------- */

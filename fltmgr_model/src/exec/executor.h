@@ -1,6 +1,7 @@
 /*
- * PRIVATE to fltmgr_model/src. Simulated threads and the two executors that
- * run them (DESIGN decisions 4 and 5).
+ * PRIVATE to fltmgr_model/src: exec/ implements it, fltmgr/ and nt/ use it.
+ * Simulated threads and the two executors that run them (DESIGN decisions 4
+ * and 5).
  *
  * A simulated thread (struct fltsim_sthread) is whatever runs model or filter
  * code: an OS thread (a "native" thread: the test's own threads, libuv pool

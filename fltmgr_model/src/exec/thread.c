@@ -403,17 +403,32 @@ const char *fltsim_last_error(void)
     return fltsim__tls()->last_error;
 }
 
-NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...)
+static NTSTATUS set_last_error(NTSTATUS status, const char *fmt, va_list ap)
 {
     struct fltsim_tls *t = fltsim__tls();
     /* Formatted aside first: an argument may be the previous error itself
      * (a failure that wraps fltsim_last_error()). */
     char text[sizeof(t->last_error)];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    memcpy(t->last_error, text, sizeof(text));
+    return status;
+}
+
+NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    status = set_last_error(status, fmt, ap);
     va_end(ap);
-    memcpy(t->last_error, text, sizeof(text));
+    return status;
+}
+
+NTSTATUS fltsim_last_error_set(NTSTATUS status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    status = set_last_error(status, fmt, ap);
+    va_end(ap);
     return status;
 }
 

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "exec/executor.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FLTSIM_ASAN 1

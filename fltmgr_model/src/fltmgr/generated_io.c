@@ -5,7 +5,7 @@
  * the file system opened for a create whose post is running. The requests go
  * through the dispatch engine (dispatch.c) like any other, marked
  * FLTFL_CALLBACK_DATA_GENERATED_IO; file objects and handles stay the I/O
- * manager's business (sim/src/iomgr.c), which must not make a handle for a
+ * manager's business (sim/io/iomgr.c), which must not make a handle for a
  * cancelled open.
  */
 #include <string.h>

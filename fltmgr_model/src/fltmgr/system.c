@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "exec/executor.h"
 
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "exec/executor.h"
 
 #define WORK_ITEM_TAG 'iwMF' /* "FMwi": FltMgr work item structures */
 

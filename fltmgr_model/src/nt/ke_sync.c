@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "executor.h"
+#include "exec/executor.h"
 
 /* 100 ns units between 1601-01-01 and 1970-01-01. */
 #define EPOCH_1601_TO_1970 116444736000000000ULL
