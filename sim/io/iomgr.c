@@ -13,49 +13,10 @@
 
 #include <uv.h>
 
-#include "fltsim/io.h"
 #include "common/sim_internal.h"
+#include "io_internal.h"
 
-#define SECTOR_SIZE 512u
 #define HANDLE_TABLE_MAX (1u << 20)
-
-/* A file object and what the I/O manager keeps with it. */
-struct io_file {
-    FILE_OBJECT fo; /* first: the FS and filters see &fo */
-    LONG refs;      /* handles' reference + in-flight requests */
-    LONG handles;
-    PFLT_VOLUME volume;
-    ACCESS_STATE access_state;
-    IO_SECURITY_CONTEXT security;
-    WCHAR name[]; /* FileName buffer */
-};
-
-struct handle_entry {
-    struct io_file *file; /* NULL when free */
-    ACCESS_MASK granted;
-    ULONG process_id;
-    ULONG generation;
-};
-
-/* Handle lookups, one per request, take only the spinlock of the entry's
- * stripe (index % HANDLE_STRIPES), so requestors on different handles share
- * no lock. Changing an entry takes `lock` and the entry's stripe lock;
- * growing the table takes `lock` and every stripe lock. */
-#define HANDLE_STRIPES 16
-struct handle_stripe {
-    LONG lock;
-    char pad[60]; /* one cache line each */
-};
-
-struct iomgr {
-    fltsim_system *sys;
-    uv_mutex_t lock;
-    struct handle_stripe stripes[HANDLE_STRIPES];
-    struct handle_entry *handles; /* see above */
-    ULONG count;                  /* lock to change; atomic */
-    ULONG capacity;               /* lock */
-    ULONG open;                   /* lock */
-};
 
 /* A short critical section on one stripe (no call out, no wait inside). */
 static void stripe_lock(struct iomgr *io, ULONG index)
@@ -74,8 +35,7 @@ static void stripe_unlock(struct iomgr *io, ULONG index)
 
 static void iomgr_shutdown(void *state);
 
-/* The system's I/O manager, created on first use. */
-static struct iomgr *iomgr_get(fltsim_system *sys)
+struct iomgr *fltsim__iomgr_get(fltsim_system *sys)
 {
     struct iomgr *io = fltsim_system_io_manager(sys);
     if (io != NULL)
@@ -130,8 +90,8 @@ static struct handle_entry *handle_entry_locked(struct iomgr *io, HANDLE h, ULON
     return e;
 }
 
-static NTSTATUS handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MASK granted,
-                              HANDLE *out)
+NTSTATUS fltsim__handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MASK granted,
+                               HANDLE *out)
 {
     uv_mutex_lock(&io->lock);
     ULONG index = io->count;
@@ -177,8 +137,7 @@ static NTSTATUS handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MAS
     return STATUS_SUCCESS;
 }
 
-/* Takes a reference on the file behind a handle for one request. */
-static struct io_file *file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK *granted)
+struct io_file *fltsim__file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK *granted)
 {
     ULONG index;
     if (!handle_index(h, &index))
@@ -201,53 +160,26 @@ static struct io_file *file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK 
 
 /* ---- requests ---- */
 
-static void set_iosb(IO_STATUS_BLOCK *iosb, NTSTATUS status, ULONG_PTR information)
-{
-    if (iosb != NULL) {
-        iosb->Status = status;
-        iosb->Information = information;
-    }
-}
-
-static NTSTATUS dispatch(struct io_file *file, struct fltsim_request *req, ULONG flags,
-                         IO_STATUS_BLOCK *iosb)
-{
-    req->file_object = &file->fo;
-    req->requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
-    NTSTATUS status = fltsim_request_dispatch(file->volume, req);
-    if (req->op_id == 0) { /* refused before it reached the stack */
-        req->io_status.Status = status;
-        req->io_status.Information = 0;
-    }
-    set_iosb(iosb, req->io_status.Status, req->io_status.Information);
-    return req->io_status.Status;
-}
-
-static void file_free(struct io_file *file)
+void fltsim__file_free(struct io_file *file)
 {
     fltsim_volume_file_object_closed(file->volume, &file->fo);
     free(file);
 }
 
-/* Drops a reference; the last one sends IRP_MJ_CLOSE (when the file system
- * opened the file) and frees the file object. */
-static void file_unref(struct io_file *file)
+void fltsim__file_destroy(struct io_file *file)
 {
-    if (__atomic_sub_fetch(&file->refs, 1, __ATOMIC_SEQ_CST) != 0)
-        return;
     if (file->fo.Flags & FO_FILE_OPEN) {
         struct fltsim_request req;
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_IRP;
         req.major = IRP_MJ_CLOSE;
         req.irp_flags = IRP_CLOSE_OPERATION | IRP_SYNCHRONOUS_API;
-        dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+        fltsim__io_dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
     }
-    file_free(file);
+    fltsim__file_free(file);
 }
 
-/* Closes the handle count of a file: the last handle sends IRP_MJ_CLEANUP. */
-static void file_handle_closed(struct io_file *file)
+void fltsim__file_handle_closed(struct io_file *file)
 {
     if (__atomic_sub_fetch(&file->handles, 1, __ATOMIC_SEQ_CST) == 0) {
         struct fltsim_request req;
@@ -255,9 +187,9 @@ static void file_handle_closed(struct io_file *file)
         req.kind = FLTSIM_OP_IRP;
         req.major = IRP_MJ_CLEANUP;
         req.irp_flags = IRP_CLOSE_OPERATION | IRP_SYNCHRONOUS_API;
-        dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+        fltsim__io_dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
     }
-    file_unref(file);
+    fltsim__file_unref(file);
 }
 
 /* ---- names ---- */
@@ -350,13 +282,11 @@ static NTSTATUS check_create(const struct fltsim_create_params *p, ACCESS_MASK m
     return STATUS_SUCCESS;
 }
 
-/* Sends IRP_MJ_CREATE for a new file object; on success the object holds one
- * reference (for the caller). */
-static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_params *p,
-                            struct io_file **out, IO_STATUS_BLOCK *iosb)
+NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
+                             struct io_file **out, IO_STATUS_BLOCK *iosb)
 {
     *out = NULL;
-    struct iomgr *io = iomgr_get(sys);
+    struct iomgr *io = fltsim__iomgr_get(sys);
     if (io == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     if (p == NULL || p->path == NULL)
@@ -370,11 +300,11 @@ static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_param
     PCWSTR name = NULL;
     struct io_file *related = NULL;
     if (p->root_directory != NULL) {
-        related = file_from_handle(io, p->root_directory, NULL);
+        related = fltsim__file_from_handle(io, p->root_directory, NULL);
         if (related == NULL)
             return STATUS_INVALID_HANDLE;
         if (p->path[0] == L'\\') {
-            file_unref(related);
+            fltsim__file_unref(related);
             return STATUS_OBJECT_PATH_SYNTAX_BAD;
         }
         volume = related->volume;
@@ -388,13 +318,13 @@ static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_param
     size_t nlen = fltsim_wcslen(name);
     if (nlen > UNICODE_STRING_MAX_CHARS) {
         if (related != NULL)
-            file_unref(related);
+            fltsim__file_unref(related);
         return STATUS_OBJECT_NAME_INVALID;
     }
     struct io_file *file = calloc(1, sizeof(*file) + (nlen + 1) * sizeof(WCHAR));
     if (file == NULL) {
         if (related != NULL)
-            file_unref(related);
+            fltsim__file_unref(related);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     file->refs = 1;
@@ -441,12 +371,12 @@ static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_param
     req.parameters.Create.FileAttributes = (USHORT)p->file_attributes;
     req.parameters.Create.ShareAccess = (USHORT)p->share_access;
     req.parameters.Create.AllocationSize.QuadPart = p->allocation_size;
-    status = dispatch(file, &req, p->flags, iosb);
+    status = fltsim__io_dispatch(file, &req, p->flags, iosb);
     if ((fo->Flags & FO_FILE_OPEN_CANCELLED) && NT_SUCCESS(status)) {
         /* The model fails a cancelled open (SPEC 4.5); never make a handle
          * for one even so. */
         status = STATUS_CANCELLED;
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
     }
 
     if (!NT_SUCCESS(status) || status == STATUS_REPARSE) {
@@ -456,15 +386,15 @@ static NTSTATUS create_file(fltsim_system *sys, const struct fltsim_create_param
          * FltCancelFileOpen, the open leaks in the file system as on Windows
          * (the verifier reports it). */
         if (related != NULL)
-            file_unref(related);
-        file_free(file);
+            fltsim__file_unref(related);
+        fltsim__file_free(file);
         return status;
     }
     fo->Flags |= FO_FILE_OPEN;
     if (related != NULL) {
         /* RelatedFileObject stays valid only during the create. */
         fo->RelatedFileObject = NULL;
-        file_unref(related);
+        fltsim__file_unref(related);
     }
     *out = file;
     return status;
@@ -477,19 +407,19 @@ NTSTATUS fltsim_io_create(fltsim_system *sys, const struct fltsim_create_params 
         return STATUS_INVALID_PARAMETER;
     *handle = NULL;
     struct io_file *file;
-    NTSTATUS status = create_file(sys, params, &file, iosb);
+    NTSTATUS status = fltsim__create_file(sys, params, &file, iosb);
     if (file == NULL) {
         if (iosb != NULL && iosb->Status != status)
-            set_iosb(iosb, status, 0);
+            fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     ACCESS_MASK granted = map_generic(params->desired_access);
-    NTSTATUS hs = handle_insert(iomgr_get(sys), file, granted, handle);
+    NTSTATUS hs = fltsim__handle_insert(fltsim__iomgr_get(sys), file, granted, handle);
     if (!NT_SUCCESS(hs)) {
         /* The open succeeded but no handle can be made: clean up and close. */
         file->handles = 1;
-        file_handle_closed(file);
-        set_iosb(iosb, hs, 0);
+        fltsim__file_handle_closed(file);
+        fltsim__set_iosb(iosb, hs, 0);
         return hs;
     }
     file->handles = 1;
@@ -530,7 +460,7 @@ NTSTATUS fltsim_io_close(fltsim_system *sys, HANDLE handle)
     uv_mutex_unlock(&io->lock);
     if (file == NULL)
         return STATUS_INVALID_HANDLE;
-    file_handle_closed(file);
+    fltsim__file_handle_closed(file);
     return STATUS_SUCCESS;
 }
 
@@ -561,9 +491,8 @@ PFILE_OBJECT fltsim_io_file_object(fltsim_system *sys, HANDLE handle)
     return fo;
 }
 
-static void iomgr_shutdown(void *state)
+void fltsim__handle_close_all(struct iomgr *io)
 {
-    struct iomgr *io = state;
     /* Every handle still open is closed, so filters see cleanup and close. */
     for (ULONG i = 0; i < io->count; i++) {
         uv_mutex_lock(&io->lock);
@@ -575,43 +504,42 @@ static void iomgr_shutdown(void *state)
             io->open--;
         uv_mutex_unlock(&io->lock);
         if (file != NULL)
-            file_handle_closed(file);
+            fltsim__file_handle_closed(file);
     }
     free(io->handles);
+}
+
+static void iomgr_shutdown(void *state)
+{
+    struct iomgr *io = state;
+    fltsim__handle_close_all(io);
     uv_mutex_destroy(&io->lock);
     free(io);
 }
 
 /* ---- read and write ---- */
 
-/* Handle lookup plus the access check for user-mode requestors. */
-static NTSTATUS begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed, ULONG flags,
-                              struct io_file **out, ACCESS_MASK *granted_out)
+NTSTATUS fltsim__io_begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
+                                  ULONG flags, struct io_file **out, ACCESS_MASK *granted_out)
 {
     *out = NULL;
     struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
     if (io == NULL)
         return STATUS_INVALID_HANDLE;
     ACCESS_MASK granted = 0;
-    struct io_file *file = file_from_handle(io, handle, &granted);
+    struct io_file *file = fltsim__file_from_handle(io, handle, &granted);
     if (file == NULL)
         return STATUS_INVALID_HANDLE;
     /* Kernel-mode callers skip the granted-access check, as with
      * ObReferenceObjectByHandle(KernelMode). */
     if (needed != 0 && !(flags & FLTSIM_IO_KERNEL_MODE) && (granted & needed) == 0) {
-        file_unref(file);
+        fltsim__file_unref(file);
         return STATUS_ACCESS_DENIED;
     }
     *out = file;
     if (granted_out != NULL)
         *granted_out = granted;
     return STATUS_SUCCESS;
-}
-
-static NTSTATUS begin(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed, ULONG flags,
-                      struct io_file **out)
-{
-    return begin_granted(sys, handle, needed, flags, out, NULL);
 }
 
 /* Read and Write share their layout; fills whichever the request is. */
@@ -644,7 +572,7 @@ static void async_finish(void *ctx)
     struct fltsim_io_async *user = a->user;
     PKEVENT event = user->event;
     user->iosb = a->req.io_status;
-    file_unref(a->file);
+    fltsim__file_unref(a->file);
     free(a);
     if (user->callback != NULL)
         user->callback(user, user->ctx);
@@ -675,8 +603,8 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
 {
     struct async_io *a = calloc(1, sizeof(*a));
     if (a == NULL) {
-        set_iosb(&user->iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
-        file_unref(file);
+        fltsim__set_iosb(&user->iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        fltsim__file_unref(file);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     a->req = *proto;
@@ -692,10 +620,10 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
     /* Done already: the caller gets the status, and its event (set by the
      * caller of this function); no completion callback. */
     if (a->req.op_id == 0)
-        set_iosb(&user->iosb, status, 0);
+        fltsim__set_iosb(&user->iosb, status, 0);
     else
         user->iosb = a->req.io_status;
-    file_unref(file);
+    fltsim__file_unref(file);
     free(a);
     return status;
 }
@@ -711,17 +639,17 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     if ((flags & ~known) || ((flags & FLTSIM_IO_SYNC_PAGING) && !(flags & FLTSIM_IO_PAGING)) ||
         ((flags & FLTSIM_IO_FAST_ONLY) && ((flags & not_fast) || async != NULL)) ||
         (buffer == NULL && length != 0)) {
-        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
     bool paging = flags & FLTSIM_IO_PAGING;
     ACCESS_MASK needed =
         paging ? 0 : (write ? (FILE_WRITE_DATA | FILE_APPEND_DATA) : FILE_READ_DATA);
     struct io_file *file;
-    NTSTATUS status =
-        begin(sys, handle, needed, paging ? flags | FLTSIM_IO_KERNEL_MODE : flags, &file);
+    NTSTATUS status = fltsim__io_begin(sys, handle, needed,
+                                       paging ? flags | FLTSIM_IO_KERNEL_MODE : flags, &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     PFILE_OBJECT fo = &file->fo;
@@ -733,8 +661,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         (given.HighPart == -1 && given.LowPart == FILE_USE_FILE_POINTER_POSITION)) {
         if (!sync) {
             /* An asynchronous file object needs an explicit offset. */
-            file_unref(file);
-            set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
             return STATUS_INVALID_PARAMETER;
         }
         where = fo->CurrentByteOffset;
@@ -742,8 +670,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         where.QuadPart = *offset;
         if (where.QuadPart < 0 &&
             !(write && where.HighPart == -1 && where.LowPart == FILE_WRITE_TO_END_OF_FILE)) {
-            file_unref(file);
-            set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
             return STATUS_INVALID_PARAMETER;
         }
     }
@@ -753,8 +681,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     if ((fo->Flags & FO_NO_INTERMEDIATE_BUFFERING) && !paging &&
         ((where.QuadPart >= 0 && (where.QuadPart % SECTOR_SIZE) != 0) ||
          (length % SECTOR_SIZE) != 0)) {
-        file_unref(file);
-        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
 
@@ -765,8 +693,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
         set_read_write(&req, write, length, where, buffer);
-        status = dispatch(file, &req, flags, iosb);
-        file_unref(file);
+        status = fltsim__io_dispatch(file, &req, flags, iosb);
+        fltsim__file_unref(file);
         return status;
     }
     /* Fast I/O first for cached I/O on synchronous file objects (SPEC 1.3). */
@@ -775,9 +703,9 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
         set_read_write(&req, write, length, where, buffer);
-        status = dispatch(file, &req, flags, iosb);
+        status = fltsim__io_dispatch(file, &req, flags, iosb);
         if (status != STATUS_FLT_DISALLOW_FAST_IO) {
-            file_unref(file);
+            fltsim__file_unref(file);
             return status;
         }
         /* Refused by a filter or the file system: the I/O manager sends an IRP. */
@@ -800,8 +728,8 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     set_read_write(&req, write, length, where, buffer);
     if (async != NULL && !sync)
         return dispatch_async(file, &req, flags, async); /* takes the file reference */
-    status = dispatch(file, &req, flags, iosb);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, flags, iosb);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -901,7 +829,7 @@ static bool query_by_io_manager(struct io_file *file, FILE_INFORMATION_CLASS c, 
     case FileAccessInformation: {
         FILE_ACCESS_INFORMATION v = {granted};
         memcpy(buffer, &v, sizeof(v));
-        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        fltsim__set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
         break;
     }
     case FileModeInformation: {
@@ -916,13 +844,13 @@ static bool query_by_io_manager(struct io_file *file, FILE_INFORMATION_CLASS c, 
         if (fo->Flags & FO_SEQUENTIAL_ONLY)
             v.Mode |= FILE_SEQUENTIAL_ONLY;
         memcpy(buffer, &v, sizeof(v));
-        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        fltsim__set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
         break;
     }
     case FileAlignmentInformation: {
         FILE_ALIGNMENT_INFORMATION v = {0}; /* FILE_BYTE_ALIGNMENT */
         memcpy(buffer, &v, sizeof(v));
-        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        fltsim__set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
         break;
     }
     case FilePositionInformation:
@@ -930,7 +858,7 @@ static bool query_by_io_manager(struct io_file *file, FILE_INFORMATION_CLASS c, 
             return false;
         FILE_POSITION_INFORMATION v = {fo->CurrentByteOffset};
         memcpy(buffer, &v, sizeof(v));
-        set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
+        fltsim__set_iosb(iosb, STATUS_SUCCESS, sizeof(v));
         break;
     default:
         return false;
@@ -956,11 +884,12 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
     } else {
         struct io_file *file;
         ACCESS_MASK granted = 0;
-        status = begin_granted(sys, handle, info_access(info_class, false), flags, &file, &granted);
+        status = fltsim__io_begin_granted(sys, handle, info_access(info_class, false), flags, &file,
+                                          &granted);
         if (NT_SUCCESS(status)) {
             if (!(flags & FLTSIM_IO_FAST_ONLY) &&
                 query_by_io_manager(file, info_class, granted, buffer, iosb, &status)) {
-                file_unref(file);
+                fltsim__file_unref(file);
                 return status;
             }
             struct fltsim_request req;
@@ -975,9 +904,9 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
                 req.parameters.QueryFileInformation.Length = length;
                 req.parameters.QueryFileInformation.FileInformationClass = info_class;
                 req.parameters.QueryFileInformation.InfoBuffer = buffer;
-                status = dispatch(file, &req, flags, iosb);
+                status = fltsim__io_dispatch(file, &req, flags, iosb);
                 if (status != STATUS_FLT_DISALLOW_FAST_IO || (flags & FLTSIM_IO_FAST_ONLY)) {
-                    file_unref(file);
+                    fltsim__file_unref(file);
                     return status;
                 }
             }
@@ -985,8 +914,8 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
              * copied back to the caller (FLTFL_CALLBACK_DATA_SYSTEM_BUFFER). */
             void *system_buffer = malloc(length ? length : 1);
             if (system_buffer == NULL) {
-                file_unref(file);
-                set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+                fltsim__file_unref(file);
+                fltsim__set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
                 return STATUS_INSUFFICIENT_RESOURCES;
             }
             memset(system_buffer, 0, length);
@@ -1001,16 +930,16 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
             req.parameters.QueryFileInformation.Length = length;
             req.parameters.QueryFileInformation.FileInformationClass = info_class;
             req.parameters.QueryFileInformation.InfoBuffer = system_buffer;
-            status = dispatch(file, &req, flags, iosb);
+            status = fltsim__io_dispatch(file, &req, flags, iosb);
             ULONG_PTR copied = req.io_status.Information;
             if (!NT_ERROR(status) && length != 0)
                 memcpy(buffer, system_buffer, copied < length ? copied : length);
             free(system_buffer);
-            file_unref(file);
+            fltsim__file_unref(file);
             return status;
         }
     }
-    set_iosb(iosb, status, 0);
+    fltsim__set_iosb(iosb, status, 0);
     return status;
 }
 
@@ -1052,19 +981,19 @@ static NTSTATUS open_rename_target(fltsim_system *sys, struct io_file *file,
     IO_STATUS_BLOCK iosb;
     memset(&iosb, 0, sizeof(iosb));
     struct io_file *dir;
-    NTSTATUS status = create_file(sys, &p, &dir, &iosb);
+    NTSTATUS status = fltsim__create_file(sys, &p, &dir, &iosb);
     free(path);
     if (dir == NULL)
         return status;
     if (dir->volume != file->volume) {
         dir->handles = 1;
-        file_handle_closed(dir);
+        fltsim__file_handle_closed(dir);
         return STATUS_NOT_SAME_DEVICE;
     }
     if (iosb.Information == FILE_EXISTS && !info->ReplaceIfExists) {
         /* The I/O manager refuses before the file system sees the rename. */
         dir->handles = 1;
-        file_handle_closed(dir);
+        fltsim__file_handle_closed(dir);
         return STATUS_OBJECT_NAME_COLLISION;
     }
     dir->handles = 1;
@@ -1078,17 +1007,17 @@ NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void
 {
     NTSTATUS status;
     if (!valid_info_class(info_class)) {
-        set_iosb(iosb, STATUS_INVALID_INFO_CLASS, 0);
+        fltsim__set_iosb(iosb, STATUS_INVALID_INFO_CLASS, 0);
         return STATUS_INVALID_INFO_CLASS;
     }
     if (length < info_min_length(info_class) || buffer == NULL) {
-        set_iosb(iosb, STATUS_INFO_LENGTH_MISMATCH, 0);
+        fltsim__set_iosb(iosb, STATUS_INFO_LENGTH_MISMATCH, 0);
         return STATUS_INFO_LENGTH_MISMATCH;
     }
     struct io_file *file;
-    status = begin(sys, handle, info_access(info_class, true), 0, &file);
+    status = fltsim__io_begin(sys, handle, info_access(info_class, true), 0, &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     if (info_class == FilePositionInformation && (file->fo.Flags & FO_SYNCHRONOUS_IO)) {
@@ -1102,15 +1031,15 @@ NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void
             file->fo.CurrentByteOffset = pos.CurrentByteOffset;
             status = STATUS_SUCCESS;
         }
-        file_unref(file);
-        set_iosb(iosb, status, 0);
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
 
     void *system_buffer = malloc(length);
     if (system_buffer == NULL) {
-        file_unref(file);
-        set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     memcpy(system_buffer, buffer, length);
@@ -1133,18 +1062,18 @@ NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void
         status = open_rename_target(sys, file, info, length, &target);
         if (!NT_SUCCESS(status)) {
             free(system_buffer);
-            file_unref(file);
-            set_iosb(iosb, status, 0);
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, status, 0);
             return status;
         }
         req.parameters.SetFileInformation.ReplaceIfExists = info->ReplaceIfExists;
         req.parameters.SetFileInformation.ParentOfTarget = target != NULL ? &target->fo : NULL;
     }
-    status = dispatch(file, &req, 0, iosb);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
     if (target != NULL)
-        file_handle_closed(target);
+        fltsim__file_handle_closed(target);
     free(system_buffer);
-    file_unref(file);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1152,7 +1081,7 @@ NTSTATUS fltsim_io_rename(fltsim_system *sys, HANDLE handle, PCWSTR new_name,
                           BOOLEAN replace_if_exists, IO_STATUS_BLOCK *iosb)
 {
     if (new_name == NULL) {
-        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
     size_t chars = fltsim_wcslen(new_name);
@@ -1195,13 +1124,13 @@ NTSTATUS fltsim_io_query_directory(fltsim_system *sys, HANDLE handle, void *buff
     else
         status = STATUS_SUCCESS;
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     struct io_file *file;
-    status = begin(sys, handle, FILE_LIST_DIRECTORY, 0, &file);
+    status = fltsim__io_begin(sys, handle, FILE_LIST_DIRECTORY, 0, &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     UNICODE_STRING name;
@@ -1220,17 +1149,17 @@ NTSTATUS fltsim_io_query_directory(fltsim_system *sys, HANDLE handle, void *buff
     req.parameters.DirectoryControl.QueryDirectory.FileName = pattern != NULL ? &name : NULL;
     req.parameters.DirectoryControl.QueryDirectory.FileInformationClass = info_class;
     req.parameters.DirectoryControl.QueryDirectory.DirectoryBuffer = buffer;
-    status = dispatch(file, &req, 0, iosb);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
+    fltsim__file_unref(file);
     return status;
 }
 
 NTSTATUS fltsim_io_flush(fltsim_system *sys, HANDLE handle, IO_STATUS_BLOCK *iosb)
 {
     struct io_file *file;
-    NTSTATUS status = begin(sys, handle, FILE_WRITE_DATA | FILE_APPEND_DATA, 0, &file);
+    NTSTATUS status = fltsim__io_begin(sys, handle, FILE_WRITE_DATA | FILE_APPEND_DATA, 0, &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     struct fltsim_request req;
@@ -1239,8 +1168,8 @@ NTSTATUS fltsim_io_flush(fltsim_system *sys, HANDLE handle, IO_STATUS_BLOCK *ios
     req.major = IRP_MJ_FLUSH_BUFFERS;
     if (file->fo.Flags & FO_SYNCHRONOUS_IO)
         req.irp_flags |= IRP_SYNCHRONOUS_API;
-    status = dispatch(file, &req, 0, iosb);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1248,7 +1177,7 @@ static NTSTATUS section_sync(fltsim_system *sys, HANDLE handle, UCHAR major,
                              FS_FILTER_SECTION_SYNC_TYPE sync_type, ULONG page_protection)
 {
     struct io_file *file;
-    NTSTATUS status = begin(sys, handle, 0, 0, &file);
+    NTSTATUS status = fltsim__io_begin(sys, handle, 0, 0, &file);
     if (!NT_SUCCESS(status))
         return status;
     FS_FILTER_SECTION_SYNC_OUTPUT output;
@@ -1263,8 +1192,8 @@ static NTSTATUS section_sync(fltsim_system *sys, HANDLE handle, UCHAR major,
         req.parameters.AcquireForSectionSynchronization.PageProtection = page_protection;
         req.parameters.AcquireForSectionSynchronization.OutputInformation = &output;
     }
-    status = dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1297,7 +1226,7 @@ static NTSTATUS fs_filter_callback(fltsim_system *sys, HANDLE handle, UCHAR majo
                                    const FLT_PARAMETERS *parameters)
 {
     struct io_file *file;
-    NTSTATUS status = begin(sys, handle, 0, 0, &file);
+    NTSTATUS status = fltsim__io_begin(sys, handle, 0, 0, &file);
     if (!NT_SUCCESS(status))
         return status;
     struct fltsim_request req;
@@ -1306,8 +1235,8 @@ static NTSTATUS fs_filter_callback(fltsim_system *sys, HANDLE handle, UCHAR majo
     req.major = major;
     if (parameters != NULL)
         req.parameters = *parameters;
-    status = dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, FLTSIM_IO_KERNEL_MODE, NULL);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1360,7 +1289,7 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     if (NT_SUCCESS(status) && fltsim_wcslen(name) > UNICODE_STRING_MAX_CHARS)
         status = STATUS_OBJECT_NAME_INVALID;
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
 
@@ -1388,7 +1317,7 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
         status = req.io_status.Status;
     fltsim_volume_file_object_closed(volume, &fo);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     if (info_class == FileBasicInformation) {
@@ -1403,7 +1332,7 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     } else {
         memcpy(buffer, &info, sizeof(info));
     }
-    set_iosb(iosb, status, need);
+    fltsim__set_iosb(iosb, status, need);
     return status;
 }
 
@@ -1441,14 +1370,14 @@ NTSTATUS fltsim_io_query_volume_information(fltsim_system *sys, HANDLE handle, v
         status = STATUS_SUCCESS;
     struct io_file *file = NULL;
     if (NT_SUCCESS(status))
-        status = begin(sys, handle, 0, 0, &file);
+        status = fltsim__io_begin(sys, handle, 0, 0, &file);
     void *system_buffer = NULL;
     if (NT_SUCCESS(status) && (system_buffer = calloc(1, length ? length : 1)) == NULL)
         status = STATUS_INSUFFICIENT_RESOURCES;
     if (!NT_SUCCESS(status)) {
         if (file != NULL)
-            file_unref(file);
-        set_iosb(iosb, status, 0);
+            fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     struct fltsim_request req;
@@ -1462,12 +1391,12 @@ NTSTATUS fltsim_io_query_volume_information(fltsim_system *sys, HANDLE handle, v
     req.parameters.QueryVolumeInformation.Length = length;
     req.parameters.QueryVolumeInformation.FsInformationClass = info_class;
     req.parameters.QueryVolumeInformation.VolumeBuffer = system_buffer;
-    status = dispatch(file, &req, 0, iosb);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
     ULONG_PTR copied = req.io_status.Information;
     if (!NT_ERROR(status) && length != 0)
         memcpy(buffer, system_buffer, copied < length ? copied : length);
     free(system_buffer);
-    file_unref(file);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1480,13 +1409,13 @@ static NTSTATUS lock_control(fltsim_system *sys, HANDLE handle, UCHAR minor, LON
     bool single = minor == IRP_MN_LOCK || minor == IRP_MN_UNLOCK_SINGLE;
     if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) != 0 ||
         (single && (offset < 0 || length < 0))) {
-        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
     struct io_file *file;
-    NTSTATUS status = begin(sys, handle, FILE_READ_DATA | FILE_WRITE_DATA, flags, &file);
+    NTSTATUS status = fltsim__io_begin(sys, handle, FILE_READ_DATA | FILE_WRITE_DATA, flags, &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     LARGE_INTEGER len = {.QuadPart = length};
@@ -1505,9 +1434,9 @@ static NTSTATUS lock_control(fltsim_system *sys, HANDLE handle, UCHAR minor, LON
             req.parameters.LockControl.FailImmediately = fail_immediately;
             req.parameters.LockControl.ExclusiveLock = exclusive;
         }
-        status = dispatch(file, &req, flags, iosb);
+        status = fltsim__io_dispatch(file, &req, flags, iosb);
         if (status != STATUS_FLT_DISALLOW_FAST_IO || (flags & FLTSIM_IO_FAST_ONLY)) {
-            file_unref(file);
+            fltsim__file_unref(file);
             return status;
         }
         memset(&req.parameters, 0, sizeof(req.parameters));
@@ -1523,8 +1452,8 @@ static NTSTATUS lock_control(fltsim_system *sys, HANDLE handle, UCHAR minor, LON
                                       (exclusive ? SL_EXCLUSIVE_LOCK : 0));
     if (file->fo.Flags & FO_SYNCHRONOUS_IO)
         req.irp_flags |= IRP_SYNCHRONOUS_API;
-    status = dispatch(file, &req, flags, iosb);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, flags, iosb);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1541,7 +1470,7 @@ NTSTATUS fltsim_io_unlock(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLO
 {
     if (minor != IRP_MN_UNLOCK_SINGLE && minor != IRP_MN_UNLOCK_ALL &&
         minor != IRP_MN_UNLOCK_ALL_BY_KEY) {
-        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
     return lock_control(sys, handle, minor, offset, length, key, FALSE, FALSE, flags, iosb);
@@ -1566,19 +1495,19 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
 {
     if ((flags & ~(ULONG)(FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE)) != 0 ||
         (in == NULL && in_length != 0) || (out == NULL && out_length != 0)) {
-        set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
     struct io_file *file = NULL;
     ACCESS_MASK needed = control_access(code), granted = 0;
-    NTSTATUS status = begin_granted(sys, handle, 0, flags, &file, &granted);
+    NTSTATUS status = fltsim__io_begin_granted(sys, handle, 0, flags, &file, &granted);
     /* Every right the code names is needed (IopXxxControlFile). */
     if (NT_SUCCESS(status) && !(flags & FLTSIM_IO_KERNEL_MODE) && (granted & needed) != needed) {
-        file_unref(file);
+        fltsim__file_unref(file);
         status = STATUS_ACCESS_DENIED;
     }
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     /* The parameters cannot be const in the WDK's layout. */
@@ -1596,9 +1525,9 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
         req.parameters.DeviceIoControl.FastIo.IoControlCode = code;
         req.parameters.DeviceIoControl.FastIo.InputBuffer = input;
         req.parameters.DeviceIoControl.FastIo.OutputBuffer = out;
-        status = dispatch(file, &req, flags, iosb);
+        status = fltsim__io_dispatch(file, &req, flags, iosb);
         if (status != STATUS_FLT_DISALLOW_FAST_IO || (flags & FLTSIM_IO_FAST_ONLY)) {
-            file_unref(file);
+            fltsim__file_unref(file);
             return status;
         }
     }
@@ -1607,8 +1536,8 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
                                                  : (method == METHOD_NEITHER ? 0 : in_length);
     void *system_buffer = NULL;
     if (sys_length != 0 && (system_buffer = calloc(1, sys_length)) == NULL) {
-        file_unref(file);
-        set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     if (system_buffer != NULL && in_length != 0)
@@ -1646,12 +1575,12 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
         req.parameters.DeviceIoControl.Direct.OutputBuffer = out;
         break;
     }
-    status = dispatch(file, &req, flags, iosb);
+    status = fltsim__io_dispatch(file, &req, flags, iosb);
     ULONG_PTR copied = req.io_status.Information;
     if (method == METHOD_BUFFERED && !NT_ERROR(status) && out_length != 0 && system_buffer != NULL)
         memcpy(out, system_buffer, copied < out_length ? copied : out_length);
     free(system_buffer);
-    file_unref(file);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1676,10 +1605,11 @@ NTSTATUS fltsim_io_query_ea(fltsim_system *sys, HANDLE handle, void *buffer, ULO
                             BOOLEAN restart_scan, IO_STATUS_BLOCK *iosb)
 {
     struct io_file *file;
-    NTSTATUS status = buffer == NULL && length != 0 ? STATUS_INVALID_PARAMETER
-                                                    : begin(sys, handle, FILE_READ_EA, 0, &file);
+    NTSTATUS status = buffer == NULL && length != 0
+                          ? STATUS_INVALID_PARAMETER
+                          : fltsim__io_begin(sys, handle, FILE_READ_EA, 0, &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     struct fltsim_request req;
@@ -1691,8 +1621,8 @@ NTSTATUS fltsim_io_query_ea(fltsim_system *sys, HANDLE handle, void *buffer, ULO
         req.irp_flags |= IRP_SYNCHRONOUS_API;
     req.parameters.QueryEa.Length = length;
     req.parameters.QueryEa.EaBuffer = buffer;
-    status = dispatch(file, &req, 0, iosb);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -1726,9 +1656,9 @@ static NTSTATUS begin_all(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
                           struct io_file **out)
 {
     ACCESS_MASK granted = 0;
-    NTSTATUS status = begin_granted(sys, handle, 0, 0, out, &granted);
+    NTSTATUS status = fltsim__io_begin_granted(sys, handle, 0, 0, out, &granted);
     if (NT_SUCCESS(status) && (granted & needed) != needed) {
-        file_unref(*out);
+        fltsim__file_unref(*out);
         *out = NULL;
         status = STATUS_ACCESS_DENIED;
     }
@@ -1744,7 +1674,7 @@ NTSTATUS fltsim_io_query_security(fltsim_system *sys, HANDLE handle, ULONG secur
             ? STATUS_INVALID_PARAMETER
             : begin_all(sys, handle, security_access(security_information, false), &file);
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     struct fltsim_request req;
@@ -1756,12 +1686,12 @@ NTSTATUS fltsim_io_query_security(fltsim_system *sys, HANDLE handle, ULONG secur
     req.parameters.QuerySecurity.SecurityInformation = security_information;
     req.parameters.QuerySecurity.Length = length;
     req.parameters.QuerySecurity.SecurityBuffer = buffer;
-    status = dispatch(file, &req, 0, iosb);
-    file_unref(file);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
+    fltsim__file_unref(file);
     if (status == STATUS_BUFFER_OVERFLOW) {
         /* NtQuerySecurityObject reports the length needed this way. */
         status = STATUS_BUFFER_TOO_SMALL;
-        set_iosb(iosb, status, req.io_status.Information);
+        fltsim__set_iosb(iosb, status, req.io_status.Information);
     }
     return status;
 }
@@ -1776,11 +1706,11 @@ NTSTATUS fltsim_io_set_security(fltsim_system *sys, HANDLE handle, ULONG securit
             : begin_all(sys, handle, security_access(security_information, true), &file);
     void *captured = NULL;
     if (NT_SUCCESS(status) && (captured = malloc(length)) == NULL) {
-        file_unref(file);
+        fltsim__file_unref(file);
         status = STATUS_INSUFFICIENT_RESOURCES;
     }
     if (!NT_SUCCESS(status)) {
-        set_iosb(iosb, status, 0);
+        fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     memcpy(captured, descriptor, length);
@@ -1792,8 +1722,8 @@ NTSTATUS fltsim_io_set_security(fltsim_system *sys, HANDLE handle, ULONG securit
         req.irp_flags |= IRP_SYNCHRONOUS_API;
     req.parameters.SetSecurity.SecurityInformation = security_information;
     req.parameters.SetSecurity.SecurityDescriptor = captured;
-    status = dispatch(file, &req, 0, iosb);
+    status = fltsim__io_dispatch(file, &req, 0, iosb);
     free(captured);
-    file_unref(file);
+    fltsim__file_unref(file);
     return status;
 }
