@@ -1,9 +1,10 @@
 /*
- * PRIVATE to sim/io: what the parts of the simulated I/O manager share. The
+ * PRIVATE to sim/io: what the parts of the simulated I/O manager share: the
  * I/O manager object with its handle table, the file objects it keeps, and
- * the per-request helpers every operation uses (handle lookup, dispatch, the
- * references a request holds); the per-request ones are static inline, since
- * every read and write runs them. Nothing outside sim/io includes it.
+ * the helpers every operation uses (handle lookup, dispatch, the references a
+ * request holds). The small ones every read and write runs (dispatch, the
+ * status block, dropping a reference) are static inline here, as they were
+ * when all of this was one file. Nothing outside sim/io includes it.
  */
 #ifndef FLTSIM_IO_INTERNAL_H
 #define FLTSIM_IO_INTERNAL_H
@@ -44,6 +45,7 @@ struct handle_stripe {
     char pad[60]; /* one cache line each */
 };
 
+/* The I/O manager of one system (iomgr.c); only handle.c touches the table. */
 struct iomgr {
     fltsim_system *sys;
     uv_mutex_t lock;
@@ -54,7 +56,7 @@ struct iomgr {
     ULONG open;                   /* lock */
 };
 
-/* ---- the I/O manager and its file objects ---- */
+/* ---- the I/O manager, requests and file objects (iomgr.c) ---- */
 
 /* The system's I/O manager, created on first use; NULL when out of memory. */
 struct iomgr *fltsim__iomgr_get(fltsim_system *sys);
@@ -113,7 +115,7 @@ static inline NTSTATUS fltsim__io_begin(fltsim_system *sys, HANDLE handle, ACCES
     return fltsim__io_begin_granted(sys, handle, needed, flags, out, NULL);
 }
 
-/* ---- the handle table ---- */
+/* ---- the handle table (handle.c) ---- */
 
 /* A new handle of the calling process for file with granted access;
  * STATUS_INSUFFICIENT_RESOURCES when the table cannot grow. */
@@ -126,7 +128,7 @@ struct io_file *fltsim__file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK
  * close, and frees the table. */
 void fltsim__handle_close_all(struct iomgr *io);
 
-/* ---- create ---- */
+/* ---- opens (create.c) ---- */
 
 /* Sends IRP_MJ_CREATE for a new file object; on success *out holds one
  * reference (for the caller) and no handle. On failure *out is NULL. */
