@@ -1,0 +1,138 @@
+/*
+ * PRIVATE to sim/io: what the parts of the simulated I/O manager share: the
+ * I/O manager object with its handle table, the file objects it keeps, and
+ * the helpers every operation uses (handle lookup, dispatch, the references a
+ * request holds). The small ones every read and write runs (dispatch, the
+ * status block, dropping a reference) are static inline here, as they were
+ * when all of this was one file. Nothing outside sim/io includes it.
+ */
+#ifndef FLTSIM_IO_INTERNAL_H
+#define FLTSIM_IO_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+#include "fltsim/io.h"
+
+#define SECTOR_SIZE 512u
+
+/* A file object and what the I/O manager keeps with it. */
+struct io_file {
+    FILE_OBJECT fo; /* first: the FS and filters see &fo */
+    LONG refs;      /* handles' reference + in-flight requests */
+    LONG handles;
+    PFLT_VOLUME volume;
+    ACCESS_STATE access_state;
+    IO_SECURITY_CONTEXT security;
+    WCHAR name[]; /* FileName buffer */
+};
+
+struct handle_entry {
+    struct io_file *file; /* NULL when free */
+    ACCESS_MASK granted;
+    ULONG process_id;
+    ULONG generation;
+};
+
+/* Handle lookups, one per request, take only the spinlock of the entry's
+ * stripe (index % HANDLE_STRIPES), so requestors on different handles share
+ * no lock. Changing an entry takes `lock` and the entry's stripe lock;
+ * growing the table takes `lock` and every stripe lock. */
+#define HANDLE_STRIPES 16
+struct handle_stripe {
+    LONG lock;
+    char pad[60]; /* one cache line each */
+};
+
+/* The I/O manager of one system (iomgr.c); only handle.c touches the table. */
+struct iomgr {
+    fltsim_system *sys;
+    uv_mutex_t lock;
+    struct handle_stripe stripes[HANDLE_STRIPES];
+    struct handle_entry *handles; /* see above */
+    ULONG count;                  /* lock to change; atomic */
+    ULONG capacity;               /* lock */
+    ULONG open;                   /* lock */
+};
+
+/* ---- the I/O manager, requests and file objects (iomgr.c) ---- */
+
+/* The system's I/O manager, created on first use; NULL when out of memory. */
+struct iomgr *fltsim__iomgr_get(fltsim_system *sys);
+
+/* Tells the volume the file object is gone and frees it (no IRP). */
+void fltsim__file_free(struct io_file *file);
+/* The last reference went: sends IRP_MJ_CLOSE (when the file system opened
+ * the file) and frees the file object. */
+void fltsim__file_destroy(struct io_file *file);
+/* Closes the handle count of a file: the last handle sends IRP_MJ_CLEANUP.
+ * Drops the handles' reference. */
+void fltsim__file_handle_closed(struct io_file *file);
+
+/* Drops a reference; the last one sends IRP_MJ_CLOSE (when the file system
+ * opened the file) and frees the file object. */
+static inline void fltsim__file_unref(struct io_file *file)
+{
+    if (__atomic_sub_fetch(&file->refs, 1, __ATOMIC_SEQ_CST) != 0)
+        return;
+    fltsim__file_destroy(file);
+}
+
+static inline void fltsim__set_iosb(IO_STATUS_BLOCK *iosb, NTSTATUS status, ULONG_PTR information)
+{
+    if (iosb != NULL) {
+        iosb->Status = status;
+        iosb->Information = information;
+    }
+}
+
+/* Sends req for file and waits: its final status, also in *iosb. */
+static inline NTSTATUS fltsim__io_dispatch(struct io_file *file, struct fltsim_request *req,
+                                           ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    req->file_object = &file->fo;
+    req->requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+    NTSTATUS status = fltsim_request_dispatch(file->volume, req);
+    if (req->op_id == 0) { /* refused before it reached the stack */
+        req->io_status.Status = status;
+        req->io_status.Information = 0;
+    }
+    fltsim__set_iosb(iosb, req->io_status.Status, req->io_status.Information);
+    return req->io_status.Status;
+}
+
+/* Handle lookup plus the access check for user-mode requestors: on success
+ * *out holds a reference for the request, and *granted_out (when not NULL)
+ * the handle's granted access. STATUS_INVALID_HANDLE or
+ * STATUS_ACCESS_DENIED leave *out NULL. */
+NTSTATUS fltsim__io_begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
+                                  ULONG flags, struct io_file **out, ACCESS_MASK *granted_out);
+
+static inline NTSTATUS fltsim__io_begin(fltsim_system *sys, HANDLE handle, ACCESS_MASK needed,
+                                        ULONG flags, struct io_file **out)
+{
+    return fltsim__io_begin_granted(sys, handle, needed, flags, out, NULL);
+}
+
+/* ---- the handle table (handle.c) ---- */
+
+/* A new handle of the calling process for file with granted access;
+ * STATUS_INSUFFICIENT_RESOURCES when the table cannot grow. */
+NTSTATUS fltsim__handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MASK granted,
+                               HANDLE *out);
+/* Takes a reference on the file behind a handle of the calling process for
+ * one request (NULL: no such handle); *granted gets its access when not NULL. */
+struct io_file *fltsim__file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK *granted);
+/* At shutdown: closes every handle still open, so filters see cleanup and
+ * close, and frees the table. */
+void fltsim__handle_close_all(struct iomgr *io);
+
+/* ---- opens (create.c) ---- */
+
+/* Sends IRP_MJ_CREATE for a new file object; on success *out holds one
+ * reference (for the caller) and no handle. On failure *out is NULL. */
+NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
+                             struct io_file **out, IO_STATUS_BLOCK *iosb);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * Read and write through the simulated I/O manager: the parameter, offset and
+ * alignment checks of NtReadFile and NtWriteFile, the choice between fast I/O
+ * and the IRP (SPEC 1.3), and overlapped requests, which complete later through
+ * the caller's event and callback. This is the path the io_read benchmark
+ * measures; the handle lookup and dispatch it uses are iomgr.c's and
+ * io_internal.h's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_internal.h"
+
+/* ---- read and write ---- */
+
+/* Read and Write share their layout; fills whichever the request is. */
+static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
+                           LARGE_INTEGER where, void *buffer)
+{
+    if (write) {
+        req->parameters.Write.Length = length;
+        req->parameters.Write.ByteOffset = where;
+        req->parameters.Write.WriteBuffer = buffer;
+    } else {
+        req->parameters.Read.Length = length;
+        req->parameters.Read.ByteOffset = where;
+        req->parameters.Read.ReadBuffer = buffer;
+    }
+}
+
+/* An overlapped request in flight: the request outlives the call. */
+struct async_io {
+    struct fltsim_request req;
+    struct io_file *file; /* reference held */
+    struct fltsim_io_async *user;
+};
+
+/* The I/O manager's completion for an overlapped request: the caller's
+ * result, callback and event, at PASSIVE_LEVEL. */
+static void async_finish(void *ctx)
+{
+    struct async_io *a = ctx;
+    struct fltsim_io_async *user = a->user;
+    PKEVENT event = user->event;
+    user->iosb = a->req.io_status;
+    fltsim__file_unref(a->file);
+    free(a);
+    if (user->callback != NULL)
+        user->callback(user, user->ctx);
+    if (event != NULL)
+        KeSetEvent(event, IO_NO_INCREMENT, FALSE);
+}
+
+/* complete_cb: called where the operation completed, possibly a DPC. */
+static void async_completed(struct fltsim_request *req, void *ctx)
+{
+    struct async_io *a = ctx;
+    (void)req;
+    if (KeGetCurrentIrql() < DISPATCH_LEVEL) {
+        async_finish(a);
+        return;
+    }
+    fltsim_system *sys = fltsim_volume_system(a->file->volume);
+    if (!NT_SUCCESS(fltsim_system_post_work(sys, async_finish, a))) {
+        fprintf(stderr, "fltsim: out of memory completing an overlapped request; completed at "
+                        "DISPATCH_LEVEL instead\n");
+        async_finish(a);
+    }
+}
+
+/* Sends an overlapped IRP: STATUS_PENDING or its final status. */
+static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request *proto,
+                               ULONG flags, struct fltsim_io_async *user)
+{
+    struct async_io *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        fltsim__set_iosb(&user->iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        fltsim__file_unref(file);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    a->req = *proto;
+    a->req.file_object = &file->fo;
+    a->req.requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+    a->req.complete_cb = async_completed;
+    a->req.complete_ctx = a;
+    a->file = file;
+    a->user = user;
+    NTSTATUS status = fltsim_request_dispatch(file->volume, &a->req);
+    if (status == STATUS_PENDING)
+        return STATUS_PENDING; /* async_completed finishes it (a may be gone already) */
+    /* Done already: the caller gets the status, and its event (set by the
+     * caller of this function); no completion callback. */
+    if (a->req.op_id == 0)
+        fltsim__set_iosb(&user->iosb, status, 0);
+    else
+        user->iosb = a->req.io_status;
+    fltsim__file_unref(file);
+    free(a);
+    return status;
+}
+
+static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
+                           ULONG length, const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb,
+                           struct fltsim_io_async *async)
+{
+    const ULONG known = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING |
+                        FLTSIM_IO_FAST | FLTSIM_IO_FAST_ONLY | FLTSIM_IO_KERNEL_MODE;
+    /* Fast I/O is cached I/O: never paging or non-cached, never overlapped. */
+    const ULONG not_fast = FLTSIM_IO_NONCACHED | FLTSIM_IO_PAGING | FLTSIM_IO_SYNC_PAGING;
+    if ((flags & ~known) || ((flags & FLTSIM_IO_SYNC_PAGING) && !(flags & FLTSIM_IO_PAGING)) ||
+        ((flags & FLTSIM_IO_FAST_ONLY) && ((flags & not_fast) || async != NULL)) ||
+        (buffer == NULL && length != 0)) {
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+    bool paging = flags & FLTSIM_IO_PAGING;
+    ACCESS_MASK needed =
+        paging ? 0 : (write ? (FILE_WRITE_DATA | FILE_APPEND_DATA) : FILE_READ_DATA);
+    struct io_file *file;
+    NTSTATUS status = fltsim__io_begin(sys, handle, needed,
+                                       paging ? flags | FLTSIM_IO_KERNEL_MODE : flags, &file);
+    if (!NT_SUCCESS(status)) {
+        fltsim__set_iosb(iosb, status, 0);
+        return status;
+    }
+    PFILE_OBJECT fo = &file->fo;
+
+    LARGE_INTEGER where;
+    bool sync = fo->Flags & FO_SYNCHRONOUS_IO;
+    LARGE_INTEGER given = {.QuadPart = offset != NULL ? *offset : 0};
+    if (offset == NULL ||
+        (given.HighPart == -1 && given.LowPart == FILE_USE_FILE_POINTER_POSITION)) {
+        if (!sync) {
+            /* An asynchronous file object needs an explicit offset. */
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+            return STATUS_INVALID_PARAMETER;
+        }
+        where = fo->CurrentByteOffset;
+    } else {
+        where.QuadPart = *offset;
+        if (where.QuadPart < 0 &&
+            !(write && where.HighPart == -1 && where.LowPart == FILE_WRITE_TO_END_OF_FILE)) {
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+            return STATUS_INVALID_PARAMETER;
+        }
+    }
+    bool nocache =
+        paging || (flags & FLTSIM_IO_NONCACHED) || (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING);
+    /* The I/O manager rejects unaligned I/O on no-buffering handles itself. */
+    if ((fo->Flags & FO_NO_INTERMEDIATE_BUFFERING) && !paging &&
+        ((where.QuadPart >= 0 && (where.QuadPart % SECTOR_SIZE) != 0) ||
+         (length % SECTOR_SIZE) != 0)) {
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
+        return STATUS_INVALID_PARAMETER;
+    }
+
+    struct fltsim_request req;
+    if (flags & FLTSIM_IO_FAST_ONLY) {
+        /* The caller plays the I/O manager's choice: the fast path alone. */
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_FAST_IO;
+        req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
+        set_read_write(&req, write, length, where, buffer);
+        status = fltsim__io_dispatch(file, &req, flags, iosb);
+        fltsim__file_unref(file);
+        return status;
+    }
+    /* Fast I/O first for cached I/O on synchronous file objects (SPEC 1.3). */
+    if ((flags & FLTSIM_IO_FAST) && !nocache && sync) {
+        memset(&req, 0, sizeof(req));
+        req.kind = FLTSIM_OP_FAST_IO;
+        req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
+        set_read_write(&req, write, length, where, buffer);
+        status = fltsim__io_dispatch(file, &req, flags, iosb);
+        if (status != STATUS_FLT_DISALLOW_FAST_IO) {
+            fltsim__file_unref(file);
+            return status;
+        }
+        /* Refused by a filter or the file system: the I/O manager sends an IRP. */
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
+    req.irp_flags = write ? IRP_WRITE_OPERATION : IRP_READ_OPERATION;
+    if (nocache)
+        req.irp_flags |= IRP_NOCACHE;
+    if (paging)
+        req.irp_flags |= IRP_PAGING_IO;
+    if (flags & FLTSIM_IO_SYNC_PAGING)
+        req.irp_flags |= IRP_SYNCHRONOUS_PAGING_IO;
+    if (sync && !paging)
+        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    if (fo->Flags & FO_WRITE_THROUGH)
+        req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
+    set_read_write(&req, write, length, where, buffer);
+    if (async != NULL && !sync)
+        return dispatch_async(file, &req, flags, async); /* takes the file reference */
+    status = fltsim__io_dispatch(file, &req, flags, iosb);
+    fltsim__file_unref(file);
+    return status;
+}
+
+/* The overlapped variants: synchronous file objects wait as usual. */
+static NTSTATUS read_write_async(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
+                                 ULONG length, LONGLONG offset, ULONG flags,
+                                 struct fltsim_io_async *async)
+{
+    if (async == NULL)
+        return STATUS_INVALID_PARAMETER;
+    memset(&async->iosb, 0, sizeof(async->iosb));
+    NTSTATUS status =
+        read_write(sys, handle, write, buffer, length, &offset, flags, &async->iosb, async);
+    if (status != STATUS_PENDING && async->event != NULL)
+        KeSetEvent(async->event, IO_NO_INCREMENT, FALSE);
+    return status;
+}
+
+NTSTATUS fltsim_io_read(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                        const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    return read_write(sys, handle, false, buffer, length, offset, flags, iosb, NULL);
+}
+
+NTSTATUS fltsim_io_read_async(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
+                              LONGLONG offset, ULONG flags, struct fltsim_io_async *async)
+{
+    return read_write_async(sys, handle, false, buffer, length, offset, flags, async);
+}
+
+NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
+                         const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb)
+{
+    /* The file system reads the buffer only; the cast follows the WDK's PVOID. */
+    void *data;
+    memcpy(&data, &buffer, sizeof(data));
+    return read_write(sys, handle, true, data, length, offset, flags, iosb, NULL);
+}
+
+NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
+                               LONGLONG offset, ULONG flags, struct fltsim_io_async *async)
+{
+    void *data;
+    memcpy(&data, &buffer, sizeof(data));
+    return read_write_async(sys, handle, true, data, length, offset, flags, async);
+}
