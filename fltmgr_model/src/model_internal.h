@@ -456,10 +456,11 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
 }
 
 /* Reports (V30) when the calling thread runs an InstanceSetupCallback: api
- * (what) is about to block the setup. */
+ * (what) is about to block the setup (fltmgr/instance.c). */
 void fltsim__check_blocking(const char *api, const char *what);
 
-/* Reports (V28) when the caller runs above max_irql; api names the routine. */
+/* Reports (V28) when the caller runs above max_irql; api names the routine
+ * (nt/ke_irql.c). */
 void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api);
 
 /* A warning or error status: what vetoes in setup, query-teardown and unload. */
