@@ -333,7 +333,7 @@ enum fltsim_phase { FLTSIM_PHASE_PRE, FLTSIM_PHASE_FS, FLTSIM_PHASE_POST, FLTSIM
 struct fltsim_op {
     FLT_CALLBACK_DATA data;
     ULONG magic;
-    ULONG node_capacity; /* nodes[] room; the memory is reused (dispatch.c) */
+    ULONG node_capacity; /* nodes[] room; the memory is reused (operation.c) */
     FLT_IO_PARAMETER_BLOCK iopb;
     fltsim_system *sys;
     struct _FLT_VOLUME *volume;
@@ -357,7 +357,7 @@ struct fltsim_op {
     bool async_fs;   /* complete through a DPC */
     bool drain_copy; /* the copy a draining post gets (SPEC 4.4) */
     /* completed within the issuer's advance (the issuer's to read, see
-     * complete_op) */
+     * complete_op in post.c) */
     bool inline_done;
     /* handshakes */
     LONG pre_pend; /* enum fltsim_pend */
@@ -367,13 +367,13 @@ struct fltsim_op {
     LONG post_pend; /* enum fltsim_pend */
     ULONG post_pend_node;
     /* handoffs and waiting; lock. The lock lives as long as the memory, which
-     * a thread's cache of freed operations may reuse (dispatch.c): it is
+     * a thread's cache of freed operations may reuse (operation.c): it is
      * initialized once, not per operation. */
     uv_mutex_t lock;
     LIST_ENTRY waiters;
     LONG handoff;             /* node index + 1 whose post waits for its thread */
     LONG done;                /* set once, atomically, when the operation completes */
-    LONG waiting;             /* threads in wait_for's park (done/waiting handshake) */
+    LONG waiting;             /* threads in fltsim__wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
@@ -456,10 +456,11 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
 }
 
 /* Reports (V30) when the calling thread runs an InstanceSetupCallback: api
- * (what) is about to block the setup. */
+ * (what) is about to block the setup (fltmgr/instance.c). */
 void fltsim__check_blocking(const char *api, const char *what);
 
-/* Reports (V28) when the caller runs above max_irql; api names the routine. */
+/* Reports (V28) when the caller runs above max_irql; api names the routine
+ * (nt/ke_irql.c). */
 void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api);
 
 /* A warning or error status: what vetoes in setup, query-teardown and unload. */
@@ -635,7 +636,21 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter);
 
 struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
 
-/* ---- dispatch (dispatch.c) ---- */
+/* ---- dispatch (dispatch.c; its parts share fltmgr/dispatch_internal.h) ---- */
+
+/* fltsim_request_dispatch for I/O a filter generates (SPEC 2.3): only the
+ * instances below `below` (lower altitude) and the file system see it. below
+ * NULL starts at the top, as fltsim_request_dispatch does. */
+NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                        struct _FLT_INSTANCE *below);
+/* operation.c */
+void fltsim__op_ref(struct fltsim_op *op);
+void fltsim__op_unref(struct fltsim_op *op);
+/* post.c: whether data is an operation whose post runs on this thread now;
+ * gives the op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
+bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
+
+/* ---- operations in flight (inflight.c) ---- */
 
 /* Reports the operations the instance still keeps pended (V26), then calls
  * the posts of its operations in flight with FLTFL_POST_OPERATION_DRAINING
@@ -654,16 +669,6 @@ LONG fltsim__ops_in_flight_locked(fltsim_system *sys);
  * is not done (SPEC 2.6 step 4 waits until none does). Each shard is looked
  * at under its lock; sys->lock may be held. */
 bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst);
-/* Whether data is an operation whose post runs on this thread now; gives the
- * op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
-bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
-void fltsim__op_ref(struct fltsim_op *op);
-void fltsim__op_unref(struct fltsim_op *op);
-/* fltsim_request_dispatch for I/O a filter generates (SPEC 2.3): only the
- * instances below `below` (lower altitude) and the file system see it. below
- * NULL starts at the top, as fltsim_request_dispatch does. */
-NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
-                                        struct _FLT_INSTANCE *below);
 /* The IRP_MJ_CREATE in flight on inst's volume that was issued for fo, with a
  * reference the caller drops (fltsim__op_unref), or NULL. *in_post tells
  * whether inst's post for it is running or holds it pended (SPEC 4.5). */

@@ -4,7 +4,8 @@
  * FLT_CALLBACK_DATA.Thread points at. Every OS thread that touches fltsim is a
  * simulated thread; its state lives in thread-local storage. The ETHREAD
  * objects outlive their threads (pended operations may still point at them)
- * and are kept in one process-wide table.
+ * and are kept in one process-wide table. The WDK routines over this state
+ * are nt/'s (ke_irql.c, io.c, ps.c).
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -289,113 +290,6 @@ ULONG fltsim_thread_object_thread_id(PETHREAD thread)
     return thread != NULL ? thread->thread_id : 0;
 }
 
-HANDLE PsGetCurrentProcessId(void)
-{
-    return (HANDLE)(ULONG_PTR)fltsim_thread_process_id();
-}
-
-void fltsim__check_blocking(const char *api, const char *what)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->setup_instance == NULL || t->sys == NULL)
-        return;
-    fltsim__report(t->sys, t->filter, t->setup_instance, NULL, "V30", "2.4",
-                   "%s %s inside InstanceSetupCallback; setup must not block (waits, port "
-                   "sends, IPC): it holds up the volume's first I/O",
-                   api, what);
-}
-
-HANDLE PsGetCurrentThreadId(void)
-{
-    return (HANDLE)(ULONG_PTR)fltsim_thread_id();
-}
-
-/* ---- IRQL ---- */
-
-KIRQL KeGetCurrentIrql(void)
-{
-    return fltsim__tls()->irql;
-}
-
-static void irql_report(const char *what, KIRQL from, KIRQL requested)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->sys != NULL)
-        fltsim__report(t->sys, t->filter, NULL, t->op, "V28", "10",
-                       "%s from IRQL %u to %u: raising must go up and lowering must go down; "
-                       "the request is ignored",
-                       what, (unsigned)from, (unsigned)requested);
-    else
-        fprintf(stderr, "fltsim: %s from IRQL %u to %u is invalid and was ignored\n", what,
-                (unsigned)from, (unsigned)requested);
-}
-
-void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    if (OldIrql != NULL)
-        *OldIrql = t->irql;
-    if (NewIrql < t->irql) {
-        irql_report("KeRaiseIrql", t->irql, NewIrql);
-        return;
-    }
-    t->irql = NewIrql;
-}
-
-void KeLowerIrql(KIRQL NewIrql)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    if (NewIrql > t->irql) {
-        irql_report("KeLowerIrql", t->irql, NewIrql);
-        return;
-    }
-    t->irql = NewIrql;
-}
-
-KIRQL KeRaiseIrqlToDpcLevel(void)
-{
-    KIRQL old;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
-    return old;
-}
-
-void fltsim_paged_code(const char *function)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->irql <= APC_LEVEL)
-        return;
-    if (t->sys != NULL)
-        fltsim__report(t->sys, t->filter, NULL, t->op, "V28", "10",
-                       "PAGED_CODE() in %s ran at IRQL %u; pageable code must run at "
-                       "APC_LEVEL or below",
-                       function != NULL ? function : "?", (unsigned)t->irql);
-    else
-        fprintf(stderr,
-                "fltsim: PAGED_CODE() in %s ran at IRQL %u (pageable code needs <= APC_LEVEL)\n",
-                function != NULL ? function : "?", (unsigned)t->irql);
-}
-
-void fltsim_assert_failed(const char *expression, const char *file, int line)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    fprintf(stderr, "fltsim: assertion failed: %s (%s:%d)\n", expression, file, line);
-    if (t->sys != NULL)
-        fltsim__report(t->sys, t->filter, NULL, t->op, "ASSERT", "-",
-                       "assertion failed: %s (%s:%d)", expression, file, line);
-}
-
-/* ---- top-level IRP (SPEC 6.6) ---- */
-
-PIRP IoGetTopLevelIrp(void)
-{
-    return fltsim__tls()->top_level_irp;
-}
-
-void IoSetTopLevelIrp(PIRP Irp)
-{
-    fltsim__tls()->top_level_irp = Irp;
-}
-
 /* ---- errors of the fltsim API ---- */
 
 const char *fltsim_last_error(void)
@@ -430,14 +324,4 @@ NTSTATUS fltsim_last_error_set(NTSTATUS status, const char *fmt, ...)
     status = set_last_error(status, fmt, ap);
     va_end(ap);
     return status;
-}
-
-void fltsim__check_irql(fltsim_system *sys, KIRQL max_irql, const char *api)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    if (t->irql <= max_irql || sys == NULL)
-        return;
-    fltsim__report(sys, t->filter, NULL, t->op, "V28", "10",
-                   "%s called at IRQL %u; it may be called at IRQL %u or below", api,
-                   (unsigned)t->irql, (unsigned)max_irql);
 }

@@ -318,6 +318,19 @@ void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume
                             STATUS_OBJECT_NAME_COLLISION, NULL);
 }
 
+/* V30: the InstanceSetupCallback running on this thread (setup_instance,
+ * set above) must not block; the Ke and Ex routines that block ask here. */
+void fltsim__check_blocking(const char *api, const char *what)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    if (t->setup_instance == NULL || t->sys == NULL)
+        return;
+    fltsim__report(t->sys, t->filter, t->setup_instance, NULL, "V30", "2.4",
+                   "%s %s inside InstanceSetupCallback; setup must not block (waits, port "
+                   "sends, IPC): it holds up the volume's first I/O",
+                   api, what);
+}
+
 /* ---- teardown ---- */
 
 /* How long a teardown waits for operations in flight before it says so. */

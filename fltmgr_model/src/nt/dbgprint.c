@@ -1,6 +1,7 @@
 /*
  * Debug output: DbgPrint, DbgPrintEx and vDbgPrintEx, and the process-wide
- * sink their text goes to (fltsim_debug_set_sink; standard error by default).
+ * sink their text goes to (fltsim_debug_set_sink; standard error by default);
+ * and the failure report of wdm.h's always-checked ASSERT / NT_ASSERT.
  * The format is interpreted the Windows way, by fltsim's own walker: 'l' means
  * 32 bits (LLP64), I64, I32 and I are Microsoft's size prefixes, and %wZ, %Z,
  * %ws/%S and %wc/%C take counted and UTF-16 strings, printed as UTF-8. Each
@@ -609,4 +610,15 @@ ULONG DbgPrint(PCSTR Format, ...)
     ULONG r = vDbgPrintEx(0, DPFLTR_INFO_LEVEL, Format, ap);
     va_end(ap);
     return r;
+}
+
+/* ---- assertions ---- */
+
+void fltsim_assert_failed(const char *expression, const char *file, int line)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    fprintf(stderr, "fltsim: assertion failed: %s (%s:%d)\n", expression, file, line);
+    if (t->sys != NULL)
+        fltsim__report(t->sys, t->filter, NULL, t->op, "ASSERT", "-",
+                       "assertion failed: %s (%s:%d)", expression, file, line);
 }

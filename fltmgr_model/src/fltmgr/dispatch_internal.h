@@ -1,0 +1,115 @@
+/*
+ * PRIVATE to fltmgr_model/src/fltmgr: what the parts of the callback engine
+ * share. dispatch.c holds the state machine and the entry point; operation.c
+ * the operations' memory and lifetime; pre.c and post.c the two halves of the
+ * walk down and up the node list; pending.c the completion of pended
+ * operations; inflight.c the in-flight lists that teardown drains. The
+ * helpers the dispatch path calls per node or per operation are inline here,
+ * as they were inline in the one file (README "Performance").
+ */
+#ifndef FLTSIM_DISPATCH_INTERNAL_H
+#define FLTSIM_DISPATCH_INTERNAL_H
+
+#include "exec/executor.h"
+
+/* op->async_state: the handshake between the issuer of an asynchronous
+ * request returning STATUS_PENDING and its completion (complete_op). */
+enum { FLTSIM_ASYNC_OPEN, FLTSIM_ASYNC_ISSUER_RETURNED, FLTSIM_ASYNC_COMPLETED };
+
+/* ---- the state machine and its trace (dispatch.c) ---- */
+
+/* Advances op as far as the calling thread can, which holds the baton (see
+ * struct fltsim_op); may free op. */
+void fltsim__advance(struct fltsim_op *op);
+
+/* Traces an event of op (tracing on); info: the IoStatus.Information shown. */
+void fltsim__trace_op_info(struct fltsim_op *op, enum fltsim_event_type type, ULONG depth,
+                           const struct fltsim_node *node, LONG status, ULONG flags,
+                           ULONG_PTR info);
+
+static inline void fltsim__trace_op(struct fltsim_op *op, enum fltsim_event_type type, ULONG depth,
+                                    const struct fltsim_node *node, LONG status, ULONG flags)
+{
+    fltsim__trace_op_info(op, type, depth, node, status, flags, op->data.IoStatus.Information);
+}
+
+/* info: IoStatus.Information before the callback (the data are no longer
+ * fltsim's to read, see call_pre). */
+static inline void fltsim__trace_pend(struct fltsim_op *op, ULONG depth, struct fltsim_node *node,
+                                      ULONG in_post, ULONG_PTR info)
+{
+    if (fltsim__tracing(op->sys))
+        fltsim__trace_op_info(op, FLTSIM_EV_PEND, depth, node, 0, in_post, info);
+}
+
+/* ---- operation memory and lifetime (operation.c) ---- */
+
+/* Fresh operation memory with room for `nodes` nodes: zero but for the lock
+ * (initialized) and node_capacity. NULL when out of memory. The nodes
+ * themselves are left as they are: take_nodes sets what may be read. */
+struct fltsim_op *fltsim__op_alloc(ULONG nodes);
+/* Operation memory no reference points to any more. */
+void fltsim__op_free(struct fltsim_op *op);
+
+/* Drops n references. When they are all that is left, no other thread
+ * holds one and none can take one (references are only taken from the
+ * in-flight lists, which an operation leaves before its in-flight reference
+ * goes, or by a holder), so the memory goes without a locked subtract: the
+ * usual end of a synchronous operation. */
+static inline void fltsim__op_unref_n(struct fltsim_op *op, LONG n)
+{
+    if (__atomic_load_n(&op->refs, __ATOMIC_ACQUIRE) != n &&
+        __atomic_sub_fetch(&op->refs, n, __ATOMIC_SEQ_CST) != 0)
+        return;
+    fltsim__op_free(op);
+}
+
+/* Marks node DONE (nothing more for it), waking a teardown that waits for
+ * its instance's nodes. */
+void fltsim__node_done(struct fltsim_op *op, struct fltsim_node *node);
+
+static inline LONG fltsim__node_state(const struct fltsim_node *node)
+{
+    return __atomic_load_n(&node->state, __ATOMIC_SEQ_CST);
+}
+
+static inline bool fltsim__is_create(const struct fltsim_op *op)
+{
+    return op->kind == FLTSIM_OP_IRP && op->slot == IRP_MJ_CREATE;
+}
+
+/* ---- the pre path (pre.c) ---- */
+
+/* Runs the pres from op->cursor down. true: the operation left the pre
+ * phase and the baton is still here; false: a pre pended it and the baton
+ * is gone. */
+bool fltsim__run_pres(struct fltsim_op *op);
+/* Acts on what node i's pre returned (or what FltCompletePendedPreOperation
+ * said to act on, SPEC 3.3). */
+void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS st, PVOID ctx);
+/* SPEC 6.3: takes or undoes (and reports) the parameter changes of node's
+ * pre; thread and mode are the operation's as issued. */
+void fltsim__take_parameter_changes(struct fltsim_op *op, struct fltsim_node *node, PETHREAD thread,
+                                    KPROCESSOR_MODE mode);
+/* V8, V9, V18 for an operation a pre completes (SPEC 3.2, 3.3). */
+void fltsim__check_complete(struct fltsim_op *op, const struct fltsim_node *node);
+/* The name of a pre status for reports, also of one that is not valid. */
+const char *fltsim__pre_name(FLT_PREOP_CALLBACK_STATUS s);
+
+/* ---- the post path and completion (post.c) ---- */
+
+/* Runs the posts from op->cursor up and completes the operation, unless the
+ * baton goes to another thread first (a post that must run elsewhere, a post
+ * that pended). op may be freed when this returns. */
+void fltsim__run_posts(struct fltsim_op *op);
+/* Waits as op needs the calling thread: runs the posts handed to it, until
+ * op is done (until_done) or owes this thread nothing more. The caller holds
+ * a reference. */
+void fltsim__wait_for(struct fltsim_op *op, bool until_done);
+/* Wakes the threads waiting in op (takes op->lock). */
+void fltsim__wake_waiters(struct fltsim_op *op);
+/* The rules about what node's post did to IoStatus (SPEC 4.5); before is
+ * the status the post was called with. */
+void fltsim__check_post_status(struct fltsim_op *op, struct fltsim_node *node, NTSTATUS before);
+
+#endif /* FLTSIM_DISPATCH_INTERNAL_H */

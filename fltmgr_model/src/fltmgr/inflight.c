@@ -1,0 +1,265 @@
+/*
+ * The in-flight lists (SPEC 2.6, 4.4): every operation dispatched and not
+ * complete is listed in a shard of its volume's lists (dispatch.c lists it,
+ * post.c's completion unlists it). This file owns what is asked of them:
+ * whether a volume or an instance still has operations in flight, how many
+ * the system has, the draining of an instance's posts at teardown, and
+ * FltCancelFileOpen's question (the create in flight for a file object).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch_internal.h"
+
+/* ---- the lists ---- */
+
+void fltsim__inflight_init(PFLT_VOLUME v)
+{
+    /* Spinlocks: nothing to create, nothing to release later. */
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        v->inflight[s].lock = 0;
+        InitializeListHead(&v->inflight[s].ops);
+    }
+}
+
+bool fltsim__inflight_empty(PFLT_VOLUME v)
+{
+    bool empty = true;
+    for (ULONG s = 0; s < FLTSIM_SHARDS && empty; s++) {
+        fltsim__spin_lock(&v->inflight[s].lock);
+        empty = IsListEmpty(&v->inflight[s].ops);
+        fltsim__spin_unlock(&v->inflight[s].lock);
+    }
+    return empty;
+}
+
+bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
+{
+    struct _FLT_VOLUME *v = inst->volume;
+    bool busy = false;
+    for (ULONG s = 0; s < FLTSIM_SHARDS && !busy; s++) {
+        struct fltsim_inflight_shard *shard = &v->inflight[s];
+        fltsim__spin_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops && !busy; e = e->Flink) {
+            const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            /* node_count and the instances are set before the op is listed. */
+            for (ULONG j = 0; j < op->node_count && !busy; j++)
+                busy = op->nodes[j].instance == inst &&
+                       fltsim__node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
+        }
+        fltsim__spin_unlock(&shard->lock);
+    }
+    return busy;
+}
+
+LONG fltsim__ops_in_flight_locked(fltsim_system *sys)
+{
+    /* Every departure first, then every arrival: an operation whose
+     * departure is seen has its arrival seen too (it happened before), so
+     * equal sums mean that when the first pass ended every operation that
+     * had arrived had also left (SRCU's two-pass count). */
+    ULONG64 left = __atomic_load_n(&sys->callbacks_done, __ATOMIC_SEQ_CST);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
+        PFLT_VOLUME v = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+            fltsim__spin_lock(&v->inflight[s].lock);
+            left += v->inflight[s].unlisted;
+            fltsim__spin_unlock(&v->inflight[s].lock);
+        }
+    }
+    ULONG64 arrived = __atomic_load_n(&sys->callbacks_started, __ATOMIC_SEQ_CST);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
+        PFLT_VOLUME v = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+            fltsim__spin_lock(&v->inflight[s].lock);
+            arrived += v->inflight[s].listed;
+            fltsim__spin_unlock(&v->inflight[s].lock);
+        }
+    }
+    return (LONG)(arrived - left);
+}
+
+/* Takes a reference on each operation in flight on the volume. */
+static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
+{
+    struct fltsim_op **ops = NULL;
+    ULONG n = 0, capacity = 0;
+    bool lost = false;
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        struct fltsim_inflight_shard *shard = &volume->inflight[s];
+        fltsim__spin_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
+            if (n == capacity) {
+                ULONG grown = capacity ? capacity * 2 : 16;
+                struct fltsim_op **more = realloc(ops, grown * sizeof(*ops));
+                if (more == NULL) {
+                    lost = true;
+                    break;
+                }
+                ops = more;
+                capacity = grown;
+            }
+            struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            fltsim__op_ref(op);
+            ops[n++] = op;
+        }
+        fltsim__spin_unlock(&shard->lock);
+    }
+    if (lost)
+        fprintf(stderr, "fltsim: out of memory draining volume %s\n", volume->name8);
+    *count = n;
+    return ops;
+}
+
+/* ---- draining (SPEC 2.6 step 3, 4.4) ---- */
+
+/* Calls node's post on a copy of the callback data with
+ * FLTFL_POST_OPERATION_DRAINING; node's state is POSTING (we won it). */
+static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
+{
+    fltsim_system *sys = op->sys;
+    struct _FLT_INSTANCE *inst = node->instance;
+    PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
+    struct fltsim_op *copy = fltsim__op_alloc(1);
+    if (copy == NULL) {
+        fltsim__report(sys, NULL, inst, op, "SIM", "4.4",
+                       "out of memory draining the operation; its post is skipped");
+        return;
+    }
+    /* Only what never changes after the pre is read from op: another thread
+     * may be completing it right now. */
+    copy->magic = FLTSIM_MAGIC_OP;
+    copy->sys = sys;
+    copy->volume = op->volume;
+    copy->kind = op->kind;
+    copy->slot = op->slot;
+    copy->id = op->id;
+    copy->refs = 1;
+    copy->drain_copy = true;
+    copy->thread = op->thread;
+    copy->mode = op->mode;
+    copy->phase = FLTSIM_PHASE_DONE;
+    copy->node_count = 1;
+    /* Field by field: the state is the claim other threads still try
+     * (atomically) to take; the copy's own is POSTING, as claimed. */
+    struct fltsim_node *mine = &copy->nodes[0];
+    mine->instance = node->instance;
+    mine->completion_context = node->completion_context;
+    mine->view = node->view;
+    memcpy((void *)&mine->objects, &node->objects, sizeof(mine->objects));
+    mine->state = FLTSIM_NODE_POSTING;
+    mine->synchronized = node->synchronized;
+    mine->swapped = node->swapped;
+    mine->pre_thread = node->pre_thread;
+    InitializeListHead(&copy->waiters);
+    InitializeListHead(&copy->inflight_link);
+    memcpy(&copy->iopb, &node->view, sizeof(copy->iopb));
+    copy->data.Flags =
+        op->base_flags | FLTFL_CALLBACK_DATA_DRAINING_IO | FLTFL_CALLBACK_DATA_POST_OPERATION;
+    PFLT_IO_PARAMETER_BLOCK iopb = &copy->iopb;
+    memcpy((void *)&copy->data.Thread, &copy->thread, sizeof(copy->thread));
+    memcpy((void *)&copy->data.Iopb, &iopb, sizeof(iopb));
+    copy->data.RequestorMode = copy->mode;
+
+    bool tracing = fltsim__tracing(sys);
+    if (tracing)
+        fltsim__trace_op(copy, FLTSIM_EV_POST, j, node, 0, FLTFL_POST_OPERATION_DRAINING);
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, inst->filter, copy);
+    fltsim__tls()->in_post = true;
+    FLT_POSTOP_CALLBACK_STATUS st = post(&copy->data, &copy->nodes[0].objects,
+                                         node->completion_context, FLTFL_POST_OPERATION_DRAINING);
+    fltsim__leave(&save);
+    if (tracing)
+        fltsim__trace_op(copy, FLTSIM_EV_POST_RETURN, j, node, (LONG)st,
+                         FLTFL_POST_OPERATION_DRAINING);
+    if (st != FLT_POSTOP_FINISHED_PROCESSING)
+        fltsim__report(sys, NULL, inst, op, "V10", "4.4",
+                       "a draining post-operation callback returned %d; it must return "
+                       "FLT_POSTOP_FINISHED_PROCESSING (the operation is not pended)",
+                       (int)st);
+    fltsim__op_unref(copy);
+}
+
+/* Whether inst keeps op pended in its pre or its post. */
+static bool pended_by(const struct fltsim_op *op, const struct _FLT_INSTANCE *inst)
+{
+    if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_PENDED &&
+        op->nodes[__atomic_load_n(&op->pre_pend_node, __ATOMIC_SEQ_CST)].instance == inst)
+        return true;
+    return __atomic_load_n(&op->post_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_PENDED &&
+           op->nodes[__atomic_load_n(&op->post_pend_node, __ATOMIC_SEQ_CST)].instance == inst;
+}
+
+void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
+{
+    ULONG count;
+    struct fltsim_op **ops = inflight_snapshot(inst->volume, &count);
+    ULONG pended = 0;
+    for (ULONG k = 0; k < count; k++) {
+        struct fltsim_op *op = ops[k];
+        if (pended_by(op, inst))
+            pended++;
+    }
+    if (pended != 0)
+        fltsim__report(inst->volume->sys, NULL, inst, NULL, "V26", "2.6",
+                       "InstanceTeardownStartCallback returned with %lu operation(s) still "
+                       "pended by the instance; it must complete them (FltCompletePended"
+                       "PreOperation / FltCompletePendedPostOperation) or teardown cannot finish",
+                       (unsigned long)pended);
+    for (ULONG k = 0; k < count; k++) {
+        struct fltsim_op *op = ops[k];
+        for (ULONG j = 0; j < op->node_count; j++) {
+            struct fltsim_node *node = &op->nodes[j];
+            if (node->instance != inst || fltsim__node_state(node) != FLTSIM_NODE_WANTS_POST)
+                continue;
+            /* SPEC 2.6 step 3: an operation whose buffer this filter swapped
+             * is not drained (its post would free the buffer while the
+             * layers below may still use it); FltMgr cancels it and waits
+             * for it to complete. fltsim does not model I/O cancellation: the
+             * node is left to its normal post, which runs when the operation
+             * completes (callbacks still run for operations that started
+             * before teardown, SPEC 2.6 step 1), and teardown waits for that
+             * in step 4 (the node is not done until then). Its
+             * state was read first: swapped is written before WANTS_POST. */
+            if (node->swapped)
+                continue;
+            LONG expected = FLTSIM_NODE_WANTS_POST;
+            if (!__atomic_compare_exchange_n(&node->state, &expected, FLTSIM_NODE_POSTING, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                continue;
+            drain_post(op, node, j);
+            fltsim__node_done(op, node); /* exactly once: the completion skips it */
+            fltsim__wake_waiters(op);
+        }
+        fltsim__op_unref(op);
+    }
+    free(ops);
+}
+
+/* ---- FltCancelFileOpen's question (SPEC 4.5) ---- */
+
+struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
+                                           bool *in_post)
+{
+    ULONG count;
+    struct fltsim_op **ops = inflight_snapshot(inst->volume, &count);
+    struct fltsim_op *found = NULL;
+    *in_post = false;
+    for (ULONG k = 0; k < count; k++) {
+        struct fltsim_op *op = ops[k];
+        /* kind, slot and file_object are set before the op is listed. */
+        if (found == NULL && fltsim__is_create(op) && op->file_object == fo) {
+            found = op;
+            for (ULONG j = 0; j < op->node_count; j++)
+                if (op->nodes[j].instance == inst &&
+                    fltsim__node_state(&op->nodes[j]) == FLTSIM_NODE_POSTING)
+                    *in_post = true;
+            continue; /* keeps its reference for the caller */
+        }
+        fltsim__op_unref(op);
+    }
+    free(ops);
+    return found;
+}
