@@ -79,15 +79,22 @@ int fltsim__capture_row_event(struct fltsim_capture *cap, const struct capture_r
                               struct fltsim_capture_event *event, char **strings,
                               size_t *strings_size);
 
-/* Locale-tolerant number and time parsers (TRACES.md 1.3), on text of n bytes.
- * Integers: decimal digits with ',' '.' '\'' ' ' U+00A0 U+202F between digit
- * groups, an optional '-', or 0x hex. Seconds: "0.0000161" / "0,0000161"
- * (either decimal separator) into 100 ns units. Time of day: "6:55:07.0236729
- * AM", "16:53:03,6001516" into 100 ns units since midnight. All return false
- * for text that is not one. */
+/* Locale-tolerant number and time parsers (capture_number.c; TRACES.md 1.3),
+ * on text of n bytes. Hex: "0x" and 1 to 16 hex digits. Integers: decimal
+ * digits with ',' '.' '\'' ' ' U+00A0 U+202F between digit groups, an
+ * optional '-', or 0x hex. Seconds: "0.0000161" / "0,0000161" (either
+ * decimal separator) into 100 ns units. Time of day: "6:55:07.0236729 AM",
+ * "16:53:03,6001516" into 100 ns units since midnight. All return false for
+ * text that is not one. */
+bool fltsim__capture_parse_hex(const char *s, size_t n, uint64_t *value);
 bool fltsim__capture_parse_int(const char *s, size_t n, int64_t *value);
 bool fltsim__capture_parse_seconds(const char *s, size_t n, uint64_t *value_100ns);
 bool fltsim__capture_parse_time_of_day(const char *s, size_t n, uint64_t *value_100ns);
+
+static inline bool fltsim__capture_is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* ---- the PML reader's parts --------------------------------------------- */
 
