@@ -5,12 +5,10 @@
  * port tables (network paths); events are then streamed forward through
  * cap->gz while a second handle on the same file walks the event-offset
  * array in step, so memory stays bounded by the tables and the largest event
- * record, never by the number of events. File-system events are decoded from
- * the detail blob: the sub-operation, the copy of FLT_PARAMETERS, the path and
- * the operation-specific fields that follow it, and the extra-detail output
- * (OpenResult, transferred length).
+ * record, never by the number of events. Each record is framed and checked
+ * here (header fields, stack, detail and extra-detail sizes); decoding its
+ * detail blob is capture_pml_decode.c's.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,80 +24,11 @@
 #define PML_MAX_RECORD (16u << 20)
 #define PML_MAX_STRING (1u << 20)
 #define PML_STATUS_PENDING 0x103u
-#define PML_OFFSET_ENTRY 5u /* u32 offset + a flags byte */
-#define PML_OFFSETS_BUFFERED 4096u
 
 /* Reports an error (see fltsim__capture_fail) and is false. */
 #define FAILED(...) (fltsim__capture_fail(__VA_ARGS__), false)
 
-struct pml_process {
-    uint32_t index;
-    uint32_t pid;
-    uint32_t name_string;
-    uint64_t entry_at; /* the process entry, for error messages */
-    char *name;        /* UTF-8 */
-};
-
-struct pml_host {
-    unsigned char ip[16];
-    char *name;
-};
-
-struct pml_port {
-    uint16_t number;
-    bool tcp;
-    char *name;
-};
-
-/* The event's strings, built in one growing buffer; pointers are taken once
- * the event is complete (the buffer may move while it grows). */
-struct pml_text {
-    char *p;
-    size_t len;
-    size_t cap;
-};
-
-struct pml_state {
-    gzFile offsets_gz;  /* the event-offset array, read in step with the events */
-    unsigned ptr;       /* sizeof(void *) on the capturing system: 4 or 8 */
-    uint32_t count;     /* events, from the header */
-    uint64_t tables[5]; /* event-offset array, processes, strings, icons, hosts */
-    uint64_t pos;       /* the offset of the next byte gzread(cap->gz) returns */
-    uint64_t index;     /* the next event */
-    uint64_t offset;    /* the next event's offset (valid while index < count) */
-    unsigned char obuf[PML_OFFSET_ENTRY * PML_OFFSETS_BUFFERED];
-    size_t ohave;   /* bytes in obuf */
-    size_t oused;   /* bytes of obuf consumed */
-    uint64_t oread; /* entries read from offsets_gz into obuf so far */
-
-    struct pml_process *procs; /* sorted by index */
-    size_t nprocs;
-    struct pml_host *hosts;
-    size_t nhosts;
-    struct pml_port *ports;
-    size_t nports;
-
-    unsigned char *rec; /* the current event record */
-    size_t rec_cap;
-    struct pml_text text;
-    char result_buf[16];
-    struct fltsim_capture_event ev;
-};
-
-static uint16_t le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- reading the file ------------------------------------------------- */
 
@@ -149,7 +78,7 @@ static bool read_u32_at(struct fltsim_capture *cap, struct pml_state *st, uint64
     unsigned char b[4];
     if (!read_at(cap, st, off, b, sizeof(b), what))
         return false;
-    *value = le32(b);
+    *value = fltsim__capture_le32(b);
     return true;
 }
 
@@ -177,110 +106,11 @@ static bool read_u32_array(struct fltsim_capture *cap, struct pml_state *st, uin
             return false;
         }
         for (uint32_t k = 0; k < n; k++)
-            values[i + k] = le32(b + 4 * k);
+            values[i + k] = fltsim__capture_le32(b + 4 * k);
         i += n;
     }
     *out = values;
     return true;
-}
-
-/* ---- text -------------------------------------------------------------- */
-
-static bool text_reserve(struct pml_text *t, size_t more)
-{
-    if (t->cap - t->len > more)
-        return true;
-    size_t cap = t->cap == 0 ? 4096 : t->cap;
-    while (cap - t->len <= more)
-        cap *= 2;
-    char *p = realloc(t->p, cap);
-    if (p == NULL)
-        return false;
-    t->p = p;
-    t->cap = cap;
-    return true;
-}
-
-static bool text_add(struct pml_text *t, const char *s, size_t n)
-{
-    if (!text_reserve(t, n))
-        return false;
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    return true;
-}
-
-static void put_utf8(struct pml_text *t, uint32_t c)
-{
-    char *p = t->p + t->len;
-    if (c < 0x80) {
-        p[0] = (char)c;
-        t->len += 1;
-    } else if (c < 0x800) {
-        p[0] = (char)(0xC0 | c >> 6);
-        p[1] = (char)(0x80 | (c & 0x3F));
-        t->len += 2;
-    } else if (c < 0x10000) {
-        p[0] = (char)(0xE0 | c >> 12);
-        p[1] = (char)(0x80 | (c >> 6 & 0x3F));
-        p[2] = (char)(0x80 | (c & 0x3F));
-        t->len += 3;
-    } else {
-        p[0] = (char)(0xF0 | c >> 18);
-        p[1] = (char)(0x80 | (c >> 12 & 0x3F));
-        p[2] = (char)(0x80 | (c >> 6 & 0x3F));
-        p[3] = (char)(0x80 | (c & 0x3F));
-        t->len += 4;
-    }
-}
-
-/* Appends a string as the PML stores it: chars UTF-16LE code units, or (ascii)
- * chars bytes, which ProcMon writes as Latin-1. Unpaired surrogates become
- * U+FFFD. False only when out of memory. */
-static bool text_add_pml(struct pml_text *t, const unsigned char *s, size_t chars, bool ascii)
-{
-    if (!text_reserve(t, chars * 3 + 1))
-        return false;
-    for (size_t i = 0; i < chars; i++) {
-        uint32_t c;
-        if (ascii) {
-            c = s[i];
-        } else {
-            c = le16(s + 2 * i);
-            if (c >= 0xD800 && c < 0xDC00 && i + 1 < chars) {
-                uint32_t lo = le16(s + 2 * i + 2);
-                if (lo >= 0xDC00 && lo < 0xE000) {
-                    c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-                    i++;
-                } else {
-                    c = 0xFFFD;
-                }
-            } else if (c >= 0xD800 && c < 0xE000) {
-                c = 0xFFFD;
-            }
-        }
-        put_utf8(t, c);
-    }
-    return true;
-}
-
-/* A NUL-terminated UTF-8 copy of a UTF-16LE string of size bytes (a trailing
- * NUL, if stored, ends it), or NULL when out of memory. */
-static char *utf16_dup(const unsigned char *s, size_t size)
-{
-    struct pml_text t = {0};
-    size_t chars = size / 2;
-    for (size_t i = 0; i < chars; i++)
-        if (le16(s + 2 * i) == 0) {
-            chars = i;
-            break;
-        }
-    if (!text_add_pml(&t, s, chars, false) || !text_reserve(&t, 1)) {
-        free(t.p);
-        return NULL;
-    }
-    t.p[t.len] = '\0';
-    return t.p;
 }
 
 /* ---- the tables -------------------------------------------------------- */
@@ -313,7 +143,7 @@ static bool read_table_string(struct fltsim_capture *cap, struct pml_state *st, 
     }
     bool ok = read_at(cap, st, off + 4, raw, size, what);
     if (ok) {
-        *out = utf16_dup(raw, size);
+        *out = fltsim__capture_pml_utf16_dup(raw, size);
         if (*out == NULL) {
             fltsim__capture_fail(cap, "byte offset 0x%llx: out of memory reading the %s",
                                  (unsigned long long)off, what);
@@ -348,9 +178,9 @@ static bool read_processes(struct fltsim_capture *cap, struct pml_state *st)
         uint64_t entry = at + offs[i];
         ok = read_at(cap, st, entry, e, sizeof(e), "process table entry");
         if (ok) {
-            st->procs[i].index = le32(e);
-            st->procs[i].pid = le32(e + 4);
-            st->procs[i].name_string = le32(e + 0x40);
+            st->procs[i].index = fltsim__capture_le32(e);
+            st->procs[i].pid = fltsim__capture_le32(e + 4);
+            st->procs[i].name_string = fltsim__capture_le32(e + 0x40);
             st->procs[i].entry_at = entry;
             st->nprocs = i + 1;
         }
@@ -459,8 +289,8 @@ static bool read_hosts_and_ports(struct fltsim_capture *cap, struct pml_state *s
             st->ports = grown;
         }
         struct pml_port *p = &st->ports[st->nports];
-        p->number = le16(b);
-        p->tcp = le16(b + 2) != 0;
+        p->number = fltsim__capture_le16(b);
+        p->tcp = fltsim__capture_le16(b + 2) != 0;
         p->name = NULL;
         if (!read_table_string(cap, st, at + 4, &p->name, "port name"))
             return false;
@@ -493,372 +323,8 @@ static bool next_offset(struct fltsim_capture *cap, struct pml_state *st, uint64
         st->oused = 0;
         st->oread += want;
     }
-    *offset = le32(st->obuf + st->oused);
+    *offset = fltsim__capture_le32(st->obuf + st->oused);
     st->oused += PML_OFFSET_ENTRY;
-    return true;
-}
-
-/* ---- decoding an event -------------------------------------------------- */
-
-/* A bounded view of the detail blob. The first read past its end marks it
- * bad and names the field; later reads return zeros. */
-struct cursor {
-    const unsigned char *p;
-    size_t len;
-    size_t at;
-    const char *bad; /* the field that did not fit, or NULL */
-};
-
-static const unsigned char *take(struct cursor *c, size_t n, const char *what)
-{
-    if (c->bad != NULL)
-        return NULL;
-    if (c->len - c->at < n) {
-        c->bad = what;
-        return NULL;
-    }
-    const unsigned char *p = c->p + c->at;
-    c->at += n;
-    return p;
-}
-
-static uint8_t take8(struct cursor *c, const char *what)
-{
-    const unsigned char *p = take(c, 1, what);
-    return p == NULL ? 0 : p[0];
-}
-
-static uint16_t take16(struct cursor *c, const char *what)
-{
-    const unsigned char *p = take(c, 2, what);
-    return p == NULL ? 0 : le16(p);
-}
-
-static uint32_t take32(struct cursor *c, const char *what)
-{
-    const unsigned char *p = take(c, 4, what);
-    return p == NULL ? 0 : le32(p);
-}
-
-/* A detail string whose info word (top bit ASCII, low 15 bits the character
- * count) came earlier: appended to the text. False only when out of memory. */
-static bool take_string(struct cursor *c, uint16_t info, struct pml_text *t, const char *what)
-{
-    bool ascii = (info & 0x8000) != 0;
-    size_t chars = info & 0x7FFF;
-    const unsigned char *s = take(c, ascii ? chars : 2 * chars, what);
-    if (s == NULL)
-        return true;
-    return text_add_pml(t, s, chars, ascii);
-}
-
-static const char *const process_ops[] = {
-    "Process Defined", "Process Create", "Process Exit",  "Thread Create",      "Thread Exit",
-    "Load Image",      "Thread Profile", "Process Start", "Process Statistics", "System Statistics",
-};
-
-static const char *const registry_ops[] = {
-    "RegOpenKey",        "RegCreateKey",        "RegCloseKey",    "RegQueryKey",
-    "RegSetValue",       "RegQueryValue",       "RegEnumValue",   "RegEnumKey",
-    "RegSetInfoKey",     "RegDeleteKey",        "RegDeleteValue", "RegFlushKey",
-    "RegLoadKey",        "RegUnloadKey",        "RegRenameKey",   "RegQueryMultipleValueKey",
-    "RegSetKeySecurity", "RegQueryKeySecurity",
-};
-
-static const char *const profiling_ops[] = {
-    "Thread Profiling",
-    "Process Profiling",
-    "Debug Output Profiling",
-};
-
-static const char *const network_ops[] = {
-    "Unknown", "Other",      "Send",      "Receive",    "Accept",
-    "Connect", "Disconnect", "Reconnect", "Retransmit", "TCPCopy",
-};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Where the event's strings go: offsets into st->text, turned into pointers
- * when the event is complete. */
-struct event_text {
-    size_t operation; /* SIZE_MAX: a constant (ev->operation already set) */
-    size_t path;
-    size_t file_name; /* SIZE_MAX: none */
-};
-
-static bool text_end(struct pml_text *t)
-{
-    if (!text_reserve(t, 1))
-        return false;
-    t->p[t->len++] = '\0';
-    return true;
-}
-
-static bool decode_registry(struct cursor *c, uint16_t op, struct pml_text *t)
-{
-    uint16_t info = take16(c, "registry path length");
-    switch (op) {
-    case 12: /* RegLoadKey, RegRenameKey: the second name's info word */
-    case 14:
-        take(c, 2, "registry detail");
-        break;
-    case 0: /* RegOpenKey, RegCreateKey: 2 unknown bytes, the desired access */
-    case 1:
-        take(c, 6, "registry detail");
-        break;
-    case 3: /* RegQueryKey, RegQueryValue: 2 unknown bytes, length, class */
-    case 5:
-        take(c, 10, "registry detail");
-        break;
-    case 4: /* RegSetValue, RegEnumValue, RegEnumKey, RegSetInfoKey */
-    case 6:
-    case 7:
-    case 8:
-        take(c, 14, "registry detail");
-        break;
-    default:
-        break;
-    }
-    return take_string(c, info, t, "registry path");
-}
-
-static bool decode_process(struct cursor *c, uint16_t op, unsigned ptr, struct pml_text *t)
-{
-    if (op == 0 || op == 1) { /* Process Defined / Create: the new image's path */
-        take(c, 8 + 0x24, "process detail");
-        uint8_t skip1 = take8(c, "process detail");
-        uint8_t skip2 = take8(c, "process detail");
-        uint16_t info = take16(c, "process path length");
-        take(c, 4 + (size_t)skip1 + skip2, "process detail");
-        return take_string(c, info, t, "process path");
-    }
-    if (op == 5) { /* Load Image: base, size, the image's path */
-        take(c, ptr + 4, "image detail");
-        uint16_t info = take16(c, "image path length");
-        take(c, 2, "image detail");
-        return take_string(c, info, t, "image path");
-    }
-    return true;
-}
-
-static bool add_endpoint(const struct pml_state *st, struct pml_text *t, const unsigned char *ip,
-                         bool v4, uint16_t port, bool tcp)
-{
-    const char *host = NULL;
-    for (size_t i = 0; i < st->nhosts; i++)
-        if (memcmp(st->hosts[i].ip, ip, 16) == 0 && st->hosts[i].name[0] != '\0') {
-            host = st->hosts[i].name;
-            break;
-        }
-    char buf[INET6_ADDRSTRLEN + 8];
-    if (host == NULL) {
-        if (inet_ntop(v4 ? AF_INET : AF_INET6, ip, buf, sizeof(buf)) == NULL)
-            snprintf(buf, sizeof(buf), "?");
-        host = buf;
-    }
-    if (!text_add(t, host, strlen(host)) || !text_add(t, ":", 1))
-        return false;
-    for (size_t i = 0; i < st->nports; i++)
-        if (st->ports[i].number == port && st->ports[i].tcp == tcp)
-            return text_add(t, st->ports[i].name, strlen(st->ports[i].name));
-    snprintf(buf, sizeof(buf), "%u", port);
-    return text_add(t, buf, strlen(buf));
-}
-
-static bool decode_network(struct cursor *c, const struct pml_state *st, uint16_t op,
-                           struct pml_text *t, struct event_text *et)
-{
-    uint16_t flags = take16(c, "network flags");
-    take(c, 6, "network detail"); /* 2 unknown bytes, the length */
-    const unsigned char *src = take(c, 16, "network source address");
-    const unsigned char *dst = take(c, 16, "network destination address");
-    uint16_t sport = take16(c, "network source port");
-    uint16_t dport = take16(c, "network destination port");
-    if (c->bad != NULL)
-        return true;
-    bool tcp = (flags & 4) != 0;
-    et->operation = t->len;
-    const char *name = op < COUNT(network_ops) ? network_ops[op] : "<Unknown>";
-    if (!text_add(t, tcp ? "TCP " : "UDP ", 4) || !text_add(t, name, strlen(name)) || !text_end(t))
-        return false;
-    et->path = t->len;
-    return add_endpoint(st, t, src, (flags & 1) != 0, sport, tcp) && text_add(t, " -> ", 4) &&
-           add_endpoint(st, t, dst, (flags & 2) != 0, dport, tcp);
-}
-
-/* The copy of FLT_PARAMETERS in a file-system detail: at 12 bytes into the
- * fixed block, with the WDK's POINTER_ALIGNMENT (pointer-sized slots). */
-struct fltparams {
-    const unsigned char *u; /* the union */
-    unsigned ptr;
-};
-
-static uint32_t fp32(const struct fltparams *f, unsigned slot, unsigned extra)
-{
-    return le32(f->u + slot * f->ptr + extra);
-}
-
-static uint64_t fp64(const struct fltparams *f, unsigned slot)
-{
-    return le64(f->u + slot * f->ptr);
-}
-
-static bool decode_fs(struct cursor *c, struct pml_state *st, uint16_t op,
-                      const unsigned char *extra, size_t extra_size, struct event_text *et)
-{
-    struct fltsim_capture_event *ev = &st->ev;
-    struct fltsim_capture_params *pr = &ev->params;
-    struct pml_text *t = &st->text;
-    unsigned ptr = st->ptr;
-    uint8_t sub = take8(c, "sub-operation");
-    take(c, 3, "sub-operation");
-    const unsigned char *block = take(c, 5 * ptr + 0x14, "parameter block");
-    uint16_t info = take16(c, "path length");
-    take(c, 2, "path length");
-    et->path = t->len;
-    if (!take_string(c, info, t, "path"))
-        return false;
-    if (c->bad != NULL)
-        return true;
-    ev->sub = sub;
-    ev->op = fltsim_capture_op_by_code(op, sub);
-    ev->operation = ev->op != NULL ? ev->op->name : "<Unknown>";
-    struct fltparams f = {block + 12, ptr};
-    uint32_t flags_word = le32(block + 4);
-    switch (op) {
-    case 20: { /* CreateFile: SecurityContext, Options, FileAttributes + ShareAccess,
-                * EaLength, EaBuffer, AllocationSize */
-        uint32_t options = fp32(&f, 1, 0);
-        pr->disposition = options >> 24;
-        pr->create_options = options & 0xFFFFFF;
-        pr->file_attributes = le16(f.u + 2 * ptr);
-        pr->share_access = le16(f.u + 2 * ptr + 2);
-        pr->present |=
-            FLTSIM_CP_DISPOSITION | FLTSIM_CP_OPTIONS | FLTSIM_CP_ATTRIBUTES | FLTSIM_CP_SHARE;
-        /* ProcMon shows the allocation size only for dispositions that may
-         * create the file. */
-        if (pr->disposition == 0 || pr->disposition == 2 || pr->disposition == 3 ||
-            pr->disposition == 5) {
-            pr->allocation_size = (LONGLONG)fp64(&f, 5);
-            pr->present |= FLTSIM_CP_ALLOCATION;
-        }
-        pr->desired_access = take32(c, "desired access");
-        uint8_t sid = take8(c, "impersonation SID length");
-        take(c, 3 + (size_t)sid, "impersonation SID");
-        if (c->bad == NULL)
-            pr->present |= FLTSIM_CP_ACCESS;
-        if (extra != NULL && extra_size >= 4) {
-            pr->open_result = le32(extra);
-            pr->present |= FLTSIM_CP_OPEN_RESULT;
-        }
-        break;
-    }
-    case 23: /* ReadFile, WriteFile: Length, Key, ByteOffset */
-    case 24:
-        pr->length = fp32(&f, 0, 0);
-        pr->offset = (LONGLONG)fp64(&f, 2);
-        pr->io_flags = flags_word & 0xE000FF;
-        pr->present |= FLTSIM_CP_OFFSET | FLTSIM_CP_LENGTH | FLTSIM_CP_IO_FLAGS;
-        if (extra != NULL && extra_size >= 4)
-            pr->length = le32(extra); /* what was transferred */
-        break;
-    case 25: /* query/set information, volume information: the class is the sub-operation */
-    case 26:
-    case 30:
-    case 31:
-        pr->info_class = sub;
-        pr->present |= FLTSIM_CP_INFO_CLASS;
-        if (op == 26 && sub == 13) { /* SetDisposition: FILE_DISPOSITION_INFORMATION */
-            pr->delete_file = take8(c, "delete flag") != 0;
-            if (c->bad == NULL)
-                pr->present |= FLTSIM_CP_DELETE;
-        } else if (op == 26 && (sub == 19 || sub == 20)) { /* SetAllocation, SetEndOfFile */
-            const unsigned char *v = take(c, 8, "end of file");
-            if (v != NULL) {
-                pr->end_of_file = (LONGLONG)le64(v);
-                pr->present |= FLTSIM_CP_END_OF_FILE;
-            }
-        }
-        break;
-    case 17: { /* FASTIO_ACQUIRE_FOR_MOD_WRITE: the value EndingOffset points to */
-        const unsigned char *v = take(c, 8, "ending offset");
-        if (v != NULL) {
-            pr->ending_offset = (LONGLONG)le64(v);
-            pr->present |= FLTSIM_CP_ENDING_OFFSET;
-        }
-        break;
-    }
-    case 32:            /* directory control */
-        if (sub == 1) { /* QueryDirectory: Length, FileName, FileInformationClass; the
-                         * filter follows the path */
-            pr->info_class = fp32(&f, 2, 0);
-            pr->present |= FLTSIM_CP_INFO_CLASS;
-            uint16_t finfo = take16(c, "directory filter length");
-            if (!text_end(t)) /* ends the path */
-                return false;
-            size_t filter = t->len;
-            if (!take_string(c, finfo, t, "directory filter") || !text_end(t))
-                return false;
-            size_t flen = t->len - 1 - filter;
-            if (c->bad == NULL && flen > 0) {
-                /* ProcMon shows the filter appended to the directory's path */
-                size_t plen = filter - 1 - et->path;
-                if (!text_reserve(t, plen + flen + 2))
-                    return false;
-                size_t path = t->len;
-                memcpy(t->p + t->len, t->p + et->path, plen);
-                t->len += plen;
-                if (plen == 0 || t->p[t->len - 1] != '\\')
-                    t->p[t->len++] = '\\';
-                memcpy(t->p + t->len, t->p + filter, flen);
-                t->len += flen;
-                et->path = path;
-                et->file_name = filter;
-                pr->present |= FLTSIM_CP_FILE_NAME;
-            }
-        } else if (sub == 2) { /* NotifyChangeDirectory: Length, CompletionFilter */
-            pr->notify_filter = fp32(&f, 1, 0);
-            pr->present |= FLTSIM_CP_NOTIFY_FILTER;
-        }
-        break;
-    case 33: /* FileSystemControl, DeviceIoControl, InternalDeviceIoControl:
-              * OutputBufferLength, InputBufferLength, the control code */
-    case 34:
-    case 35:
-        pr->control_code = fp32(&f, 2, 0);
-        pr->present |= FLTSIM_CP_CONTROL;
-        break;
-    case 19: /* CreateFileMapping: SyncType, PageProtection */
-        pr->sync_type = le32(f.u);
-        pr->page_protection = le32(f.u + 4);
-        pr->present |= FLTSIM_CP_SYNC_TYPE;
-        break;
-    case 37: /* lock control: Length (a pointer), Key, ByteOffset, ProcessId,
-              * FailImmediately, ExclusiveLock */
-        pr->offset = (LONGLONG)fp64(&f, 2);
-        pr->present |= FLTSIM_CP_OFFSET;
-        if (sub == 1 || sub == 2) { /* the value Length points to follows the path */
-            const unsigned char *v = take(c, 8, "lock length");
-            if (v != NULL) {
-                uint64_t length = le64(v);
-                pr->length = length > UINT32_MAX ? UINT32_MAX : (ULONG)length;
-                pr->present |= FLTSIM_CP_LENGTH;
-            }
-        }
-        if (sub == 1) {
-            pr->fail_immediately = f.u[3 * ptr + 8] != 0;
-            pr->exclusive = f.u[3 * ptr + 9] != 0;
-            pr->present |= FLTSIM_CP_LOCK;
-        }
-        break;
-    case 40: /* QuerySecurityFile, SetSecurityFile: SecurityInformation */
-    case 41:
-        pr->security_information = le32(f.u);
-        pr->present |= FLTSIM_CP_SECURITY_INFO;
-        break;
-    default:
-        break;
-    }
     return true;
 }
 
@@ -933,15 +399,15 @@ static int pml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
     if (!read_at(cap, st, off, st->rec, PML_EVENT_HEADER, "event record"))
         return -1;
     const unsigned char *h = st->rec;
-    uint32_t proc_index = le32(h);
-    uint32_t tid = le32(h + 4);
-    uint32_t cls = le32(h + 8);
-    uint16_t op = le16(h + 0xC);
-    uint64_t duration = le64(h + 0x14);
-    uint32_t result = le32(h + 0x24);
-    uint16_t depth = le16(h + 0x28);
-    uint32_t detail_size = le32(h + 0x2C);
-    uint32_t extra_at = le32(h + 0x30);
+    uint32_t proc_index = fltsim__capture_le32(h);
+    uint32_t tid = fltsim__capture_le32(h + 4);
+    uint32_t cls = fltsim__capture_le32(h + 8);
+    uint16_t op = fltsim__capture_le16(h + 0xC);
+    uint64_t duration = fltsim__capture_le64(h + 0x14);
+    uint32_t result = fltsim__capture_le32(h + 0x24);
+    uint16_t depth = fltsim__capture_le16(h + 0x28);
+    uint32_t detail_size = fltsim__capture_le32(h + 0x2C);
+    uint32_t extra_at = fltsim__capture_le32(h + 0x30);
     if (cls < FLTSIM_CAPTURE_CLASS_PROCESS || cls > FLTSIM_CAPTURE_CLASS_NETWORK)
         return fltsim__capture_fail(cap,
                                     "byte offset 0x%llx: event %llu has event class %u "
@@ -989,7 +455,7 @@ static int pml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
             return -1;
         if (pass == 1 || extra_at == 0)
             break;
-        extra_size = le16(st->rec + extra_at);
+        extra_size = fltsim__capture_le16(st->rec + extra_at);
         if ((uint64_t)extra_at + 2 + extra_size > room)
             return fltsim__capture_fail(cap,
                                         "byte offset 0x%llx: event %llu's extra detail (%zu "
@@ -1030,50 +496,18 @@ static int pml_next(struct fltsim_capture *cap, const struct fltsim_capture_even
     ev->duration_100ns = ev->has_duration ? duration : 0;
     ev->sub = -1;
 
-    struct cursor c = {st->rec + detail_at, detail_size, 0, NULL};
     const unsigned char *extra = extra_at != 0 ? st->rec + extra_at + 2 : NULL;
-    struct event_text et = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
-    struct pml_text *t = &st->text;
-    t->len = 0;
-    bool ok = true;
-    switch (cls) {
-    case FLTSIM_CAPTURE_CLASS_PROCESS:
-        ev->operation = op < COUNT(process_ops) ? process_ops[op] : "<Unknown>";
-        et.path = 0;
-        ok = decode_process(&c, op, st->ptr, t);
-        break;
-    case FLTSIM_CAPTURE_CLASS_REGISTRY:
-        ev->operation = op < COUNT(registry_ops) ? registry_ops[op] : "<Unknown>";
-        et.path = 0;
-        ok = decode_registry(&c, op, t);
-        break;
-    case FLTSIM_CAPTURE_CLASS_FILE_SYSTEM:
-        ok = decode_fs(&c, st, op, extra, extra_size, &et);
-        break;
-    case FLTSIM_CAPTURE_CLASS_PROFILING:
-        ev->operation = op < COUNT(profiling_ops) ? profiling_ops[op] : "<Unknown>";
-        et.path = 0;
-        break;
-    default:
-        ok = decode_network(&c, st, op, t, &et);
-        break;
-    }
-    if (ok)
-        ok = text_end(t);
-    if (!ok)
+    const char *bad;
+    if (!fltsim__capture_pml_decode(st, cls, op, st->rec + detail_at, detail_size, extra,
+                                    extra_size, &bad))
         return fltsim__capture_fail(cap, "byte offset 0x%llx: out of memory",
                                     (unsigned long long)off);
-    if (c.bad != NULL)
+    if (bad != NULL)
         return fltsim__capture_fail(cap,
                                     "byte offset 0x%llx: event %llu's %s runs past its detail "
                                     "(%u bytes)",
                                     (unsigned long long)(off + detail_at), (unsigned long long)i,
-                                    c.bad, detail_size);
-    if (et.operation != SIZE_MAX)
-        ev->operation = t->p + et.operation;
-    ev->path = et.path != SIZE_MAX ? t->p + et.path : "";
-    if (et.file_name != SIZE_MAX)
-        ev->params.file_name = t->p + et.file_name;
+                                    bad, detail_size);
     st->index = i + 1;
     *event = ev;
     return 1;
@@ -1110,21 +544,21 @@ static bool read_header(struct fltsim_capture *cap, struct pml_state *st)
         return false;
     if (memcmp(h, "PML_", 4) != 0)
         return FAILED(cap, "byte offset 0x0: not a PML file (no \"PML_\" magic)");
-    uint32_t version = le32(h + 4);
+    uint32_t version = fltsim__capture_le32(h + 4);
     if (version != 9)
         return FAILED(cap, "byte offset 0x4: PML version %u (only 9 is known)", version);
-    uint32_t is64 = le32(h + 8);
+    uint32_t is64 = fltsim__capture_le32(h + 8);
     if (is64 > 1)
         return FAILED(cap, "byte offset 0x8: the 64-bit flag is %u (0 or 1 expected)", is64);
     st->ptr = is64 ? 8 : 4;
-    st->count = le32(h + 0x234);
+    st->count = fltsim__capture_le32(h + 0x234);
     cap->event_count = st->count;
     static const unsigned at[5] = {0x248, 0x250, 0x258, 0x260, 0x3A0};
     static const char *const names[5] = {"event-offset array", "process table", "string table",
                                          "icon table", "host and port tables"};
     bool plain = gzdirect(cap->gz) != 0;
     for (size_t i = 0; i < 5; i++) {
-        st->tables[i] = le64(h + at[i]);
+        st->tables[i] = fltsim__capture_le64(h + at[i]);
         if (st->tables[i] == 0)
             return FAILED(cap,
                           "byte offset 0x%x: the %s offset is 0 (the capture was "

@@ -1,10 +1,15 @@
 /*
- * PRIVATE to sim/replay: shared between the replay (replay.c) and the
- * scenario writer of fltsim import (replay_import.c). The rest of the sim and
- * the tests use fltsim/replay.h.
+ * PRIVATE to sim/replay: shared between the parts of the replay (replay.c
+ * runs it and issues the calls; replay_scan.c is pass 1, replay_rows.c keeps
+ * its rows, replay_request.c maps a row to a call, replay_world.c builds the
+ * system and loads the filters, replay_report.c counts, replay_observer.c
+ * watches) and the scenario writer of fltsim import (replay_import.c). The
+ * rest of the sim and the tests use fltsim/replay.h.
  */
 #ifndef FLTSIM_REPLAY_INTERNAL_H
 #define FLTSIM_REPLAY_INTERNAL_H
+
+#include <string.h>
 
 #include <fltsim/replay.h>
 
@@ -14,14 +19,54 @@ struct rbuf {
 };
 bool fltsim__replay_buf_reserve(struct rbuf *b, size_t size);
 
-/* An open-addressing map from strings to indexes. */
+/* An open-addressing map from strings to indexes (replay.c). get: the value
+ * for key, or SIZE_MAX. put: copies the key; false when out of memory. free:
+ * frees the keys and leaves the map empty. All zero is empty. */
 struct smap {
     char **keys;
     size_t *values;
     size_t cap, count;
 };
+size_t fltsim__replay_smap_get(const struct smap *m, const char *key);
+bool fltsim__replay_smap_put(struct smap *m, const char *key, size_t value);
+void fltsim__replay_smap_free(struct smap *m);
 
-/* The namespace the first pass infers (replay.c). */
+/* A drive-letter path: "C:" or "C:\...". */
+static inline bool fltsim__replay_drive_path(const char *path)
+{
+    char c = path[0];
+    return ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) && path[1] == ':' &&
+           (path[2] == '\0' || path[2] == '\\');
+}
+
+static inline char fltsim__replay_upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* The comparison key of a path: ASCII upper case (NTFS compares names
+ * case-insensitively), no trailing backslash but the root's ("C:\"). */
+static inline void fltsim__replay_path_key(const char *path, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; path[n] != '\0' && n + 1 < size; n++)
+        out[n] = fltsim__replay_upper(path[n]);
+    while (n > 3 && out[n - 1] == '\\')
+        n--;
+    out[n] = '\0';
+}
+
+static inline bool fltsim__replay_has_wildcard(const char *s)
+{
+    return strpbrk(s, "*?<>\"") != NULL;
+}
+
+static inline bool fltsim__replay_is_status(const struct fltsim_capture_event *ev, NTSTATUS s)
+{
+    return ev->has_result && ev->result == s;
+}
+
+/* The namespace the first pass infers (replay_scan.c). */
 struct ns_entry;
 struct ns {
     struct smap index; /* path key -> entry */
@@ -186,10 +231,78 @@ struct replay {
     char error[1024];
 };
 
+/* Pass 1 (replay_scan.c): reads the capture, the only pass that does, and
+ * infers the namespace (rp->ns), records the drives the capture uses and
+ * keeps the rows for pass 2 (rp->rows, sealed). The capture is closed on
+ * return. STATUS_OBJECT_NAME_NOT_FOUND when it cannot be opened (rp->error
+ * says why), STATUS_INVALID_PARAMETER after fltsim__replay_fail. */
+NTSTATUS fltsim__replay_scan(struct replay *rp);
+/* Creates the existing paths of the namespace on the memfs volumes (a hostfs
+ * volume is the host directory as it is), and writes them when importing.
+ * STATUS_INSUFFICIENT_RESOURCES after fltsim__replay_fail; a path memfs
+ * refuses is a note, not a failure. */
+NTSTATUS fltsim__replay_ns_populate(struct replay *rp);
+void fltsim__replay_ns_free(struct ns *ns);
+/* For QueryDirectory the recorded path is the directory plus the search
+ * filter: the directory's path is written to dir. */
+void fltsim__replay_directory_of_query(const struct fltsim_capture_event *ev, char *dir,
+                                       size_t size);
+
+/* The world (replay_world.c). fltsim__replay_volume: the volume of drive, or
+ * NULL. use_drive records that the capture uses drive (memfs unless the
+ * options map it to hostfs); false when all 26 are taken. volumes_complete,
+ * after pass 1: adds the drives the options name, C: when there is none,
+ * and names each volume's device. world_create: the system and its mounted
+ * volumes; filters_load: the options' filters, in order. Both return the
+ * status after fltsim__replay_fail (but for a memfs that cannot be created). */
+struct rvolume *fltsim__replay_volume(struct replay *rp, char drive);
+bool fltsim__replay_use_drive(struct replay *rp, char drive);
+void fltsim__replay_volumes_complete(struct replay *rp);
+NTSTATUS fltsim__replay_world_create(struct replay *rp);
+NTSTATUS fltsim__replay_filters_load(struct replay *rp);
+
+/* The run (replay.c). fail keeps the first error in rp->error, which ends
+ * the replay. progress draws pass 1's or pass 2's bar when the options ask
+ * for one. */
 void fltsim__replay_fail(struct replay *rp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void fltsim__replay_progress(struct replay *rp, int pass, bool done);
+
+/* Pass 2's calls and handles (replay.c). perform issues c as its thread
+ * (writing it as a step when importing) and returns the status the row is
+ * judged by: what the observer at 385200 saw, else what the requestor got.
+ * handle_for: the handle a row on (pid, path) runs on, the most recent one
+ * the capture opened, else an implied open (kernel mode, sharing
+ * everything) that stays until a CloseFile row or the end; NULL with
+ * *status set when the implied open fails. close_handle closes h (a
+ * CloseFile row ev, or an implied close when ev is NULL), forgets and frees
+ * it, and returns the status the call is judged by. handle_add makes h the
+ * most recent handle of (h->pid, path); false when out of memory (h is not
+ * added). */
+NTSTATUS fltsim__replay_perform(struct replay *rp, struct rcall *c);
+struct rhandle *fltsim__replay_handle_for(struct replay *rp, const struct fltsim_capture_event *ev,
+                                          const char *path, NTSTATUS *status);
+NTSTATUS fltsim__replay_close_handle(struct replay *rp, struct rhandle *h,
+                                     const struct fltsim_capture_event *ev, uint32_t tid,
+                                     const char *path);
+bool fltsim__replay_handle_add(struct replay *rp, struct rhandle *h, const char *path);
+
+/* A kept row as one call (replay_request.c), its result recorded; a row it
+ * cannot map is skipped with the reason. */
+void fltsim__replay_row(struct replay *rp, const struct rrow *row);
+
+/* The report (replay_report.c). skip counts one row not replayed for reason
+ * (skip_rows count of them); note lists a namespace remark with the skip
+ * reasons, not as a row; record_result counts a replayed row by operation
+ * and, when simulated is not its Result, by divergence. Out of memory is
+ * fltsim__replay_fail. report_sort orders the lists for printing (largest
+ * counts first). */
 void fltsim__replay_skip(struct replay *rp, const char *reason);
-struct rvolume *fltsim__replay_volume(struct replay *rp, char drive);
+void fltsim__replay_skip_rows(struct replay *rp, const char *reason, uint64_t count);
+void fltsim__replay_note(struct replay *rp, const char *reason);
+void fltsim__replay_record_result(struct replay *rp, const struct fltsim_capture_event *ev,
+                                  NTSTATUS simulated);
+void fltsim__replay_report_sort(struct fltsim_replay_report *report);
 
 /* The observer at ProcMon's altitude (replay_observer.c): load it, watch a
  * major before a row's call, then take the status its post saw (false when

@@ -3,7 +3,7 @@
  * so that the capture is parsed once: each file-system row to replay as a
  * compact record (strings interned, only the parameters the row has), and
  * the rows that are not replayed as runs of one skip reason. Which rows are
- * kept and what a skip reason is are replay.c's decisions; this file only
+ * kept and what a skip reason is are replay_scan.c's decisions; this file only
  * stores and gives back what it was handed, in order.
  */
 #include <assert.h>
