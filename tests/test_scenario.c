@@ -573,6 +573,7 @@ static void scenario_read_flags_reach_the_request(void **state)
     assert_non_null(strstr(text, "kind=fast_io major=IRP_MJ_READ"));
     free(text);
 }
+
 int main(void)
 {
     const struct CMUnitTest behaviour[] = {

@@ -429,6 +429,7 @@ static void load_every_prefix_of_a_scenario_is_handled(void **state)
     assert_true(loaded >= 1); /* at least the whole file */
     assert_true(refused > yaml_size / 2);
 }
+
 int main(void)
 {
     const struct CMUnitTest behaviour[] = {
