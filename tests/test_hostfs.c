@@ -1,10 +1,11 @@
 /*
  * hostfs, the file system over a real host directory (issue 4). Each case
- * gets a fresh temporary directory (mkdtemp under $TMPDIR or /tmp, removed
- * afterwards) mounted as C: and acts through the test I/O API; the host side
- * is set up and checked with plain POSIX calls. The parity case runs one
- * sequence over memfs and over hostfs and compares every status and
- * Information value.
+ * gets a fresh temporary directory mounted as C: (hostfs_fx.h) and acts
+ * through the test I/O API; the host side is set up and checked with plain
+ * POSIX calls. Creation, deletion, rename, enumeration, data, the read-only
+ * mode, the root's confinement and a filter in the stack, one behaviour at
+ * a time; one sequence compared with memfs's answers is
+ * test_hostfs_parity.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,22 +19,9 @@
 #include <fltsim/hostfs.h>
 
 #include "fltsim_test.h"
-
-#define ALL_SHARE (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
-
-struct hf {
-    char dir[512];
-    fltsim_system *sys;
-    struct fltsim_hostfs *fs;
-    PFLT_VOLUME volume;
-};
+#include "hostfs_fx.h"
 
 /* ---- host side ---- */
-
-static void host_path(const struct hf *h, const char *rel, char *out, size_t size)
-{
-    snprintf(out, size, "%s/%s", h->dir, rel);
-}
 
 static void host_put(const struct hf *h, const char *rel, const char *data)
 {
@@ -85,122 +73,7 @@ static long host_size(const struct hf *h, const char *rel)
     return (long)st.st_size;
 }
 
-/* Names in a host directory, sorted, comma-separated. */
-static const char *host_list(const struct hf *h, const char *rel)
-{
-    static char out[1024];
-    char p[1024], *names[64];
-    int n = 0;
-    host_path(h, rel, p, sizeof(p));
-    DIR *d = opendir(p);
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        assert_true(n < 64);
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    out[0] = '\0';
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            strcat(out, ",");
-        strcat(out, names[i]);
-        free(names[i]);
-    }
-    return out;
-}
-
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0700);
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            for (struct dirent *e; (e = readdir(d)) != NULL;) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char child[1024];
-                snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-                remove_tree(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-/* ---- fixture ---- */
-
-static void make_temp_dir(char *out, size_t size)
-{
-    const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || tmp[0] == '\0')
-        tmp = "/tmp";
-    snprintf(out, size, "%s/fltsim-hostfs-XXXXXX", tmp);
-    assert_non_null(mkdtemp(out));
-}
-
-static int setup(void **state)
-{
-    struct hf *h = calloc(1, sizeof(*h));
-    assert_non_null(h);
-    tf_reset_all();
-    rec_reset();
-    make_temp_dir(h->dir, sizeof(h->dir));
-    struct fltsim_system_options o = test_options(0);
-    assert_status(fltsim_system_create(&o, &h->sys), STATUS_SUCCESS);
-    assert_status(fltsim_hostfs_create(h->dir, NULL, &h->fs), STATUS_SUCCESS);
-    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume1",
-                                      .drive_letter = L'C',
-                                      .ops = &fltsim_hostfs_ops,
-                                      .fs = h->fs,
-                                      .fs_type = FLT_FSTYPE_NTFS};
-    assert_status(fltsim_volume_mount(h->sys, &vp, &h->volume), STATUS_SUCCESS);
-    *state = h;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct hf *h = *state;
-    if (h->sys != NULL)
-        fltsim_system_destroy(h->sys);
-    tf_reset_all();
-    remove_tree(h->dir);
-    free(h);
-    return 0;
-}
-
-/* NtCreateFile on sys; returns the status, *handle and the Information value. */
-static NTSTATUS cr(fltsim_system *sys, PCWSTR path, ACCESS_MASK access, ULONG share,
-                   ULONG disposition, ULONG options, HANDLE *handle, ULONG_PTR *info)
-{
-    struct fltsim_create_params p = {.path = path,
-                                     .desired_access = access | SYNCHRONIZE,
-                                     .share_access = share,
-                                     .disposition = disposition,
-                                     .create_options = options | FILE_SYNCHRONOUS_IO_NONALERT};
-    IO_STATUS_BLOCK iosb = {{STATUS_SUCCESS}, 0xdead};
-    HANDLE local = NULL;
-    NTSTATUS st = fltsim_io_create(sys, &p, handle != NULL ? handle : &local, &iosb);
-    if (info != NULL)
-        *info = iosb.Information;
-    if (handle == NULL && local != NULL)
-        assert_status(fltsim_io_close(sys, local), STATUS_SUCCESS);
-    return st;
-}
+/* ---- handles ---- */
 
 static HANDLE open_rw(fltsim_system *sys, PCWSTR path)
 {
@@ -208,25 +81,6 @@ static HANDLE open_rw(fltsim_system *sys, PCWSTR path)
     assert_status(cr(sys, path, GENERIC_READ | GENERIC_WRITE, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
                   STATUS_SUCCESS);
     return h;
-}
-
-/* Collects the names of a FILE_NAMES_INFORMATION buffer, comma-separated. */
-static void names_of(const void *buffer, ULONG_PTR length, char *out, size_t size)
-{
-    const UCHAR *p = buffer;
-    out[0] = '\0';
-    for (ULONG_PTR at = 0; at < length;) {
-        const FILE_NAMES_INFORMATION *e = (const void *)(p + at);
-        char name[300];
-        fltsim_utf16_to_utf8(e->FileName, e->FileNameLength / sizeof(WCHAR), name, sizeof(name));
-        if (out[0] != '\0')
-            strncat(out, ",", size - strlen(out) - 1);
-        strncat(out, name, size - strlen(out) - 1);
-        if (e->NextEntryOffset == 0)
-            break;
-        assert_int_equal(e->NextEntryOffset % 8, 0);
-        at += e->NextEntryOffset;
-    }
 }
 
 /* The full name a handle reports (FileNameInformation), as UTF-8. */
@@ -907,138 +761,6 @@ static void hostfs_filter_completing_a_write_keeps_the_host_file(void **state)
     assert_int_equal(fltsim_system_report_count(sys), 0);
 }
 
-/* ---- parity with memfs ---- */
-
-#define PARITY_STEPS 64
-
-struct outcome {
-    NTSTATUS status[PARITY_STEPS];
-    ULONG_PTR info[PARITY_STEPS];
-    char names[512];
-    int n;
-};
-
-static void note(struct outcome *o, NTSTATUS status, ULONG_PTR info)
-{
-    assert_true(o->n < PARITY_STEPS);
-    o->status[o->n] = status;
-    o->info[o->n] = info;
-    o->n++;
-}
-
-/* One sequence of requests on C:, every status and Information recorded. */
-/* The call runs before its Information is read (argument order is unspecified). */
-#define NOTE(call, information)                                                                    \
-    do {                                                                                           \
-        NTSTATUS st_ = (call);                                                                     \
-        note(o, st_, (information));                                                               \
-    } while (0)
-
-static void parity_sequence(fltsim_system *sys, struct outcome *o)
-{
-    HANDLE f = NULL, g = NULL, d = NULL;
-    ULONG_PTR info;
-    IO_STATUS_BLOCK iosb;
-    char buf[64];
-    LONGLONG off;
-    const ACCESS_MASK rwd = GENERIC_READ | GENERIC_WRITE | DELETE;
-
-    memset(o, 0, sizeof(*o));
-    NOTE(cr(sys, L"C:\\work", FILE_LIST_DIRECTORY | DELETE, ALL_SHARE, FILE_CREATE,
-            FILE_DIRECTORY_FILE, &d, &info),
-         info);
-    NOTE(cr(sys, L"C:\\work\\one.txt", rwd, FILE_SHARE_READ, FILE_CREATE, 0, &f, &info), info);
-    NOTE(cr(sys, L"C:\\work\\ONE.TXT", rwd, ALL_SHARE, FILE_CREATE, 0, NULL, &info), info);
-    NOTE(cr(sys, L"C:\\work\\one.txt", GENERIC_WRITE, ALL_SHARE, FILE_OPEN, 0, NULL, &info), info);
-    NOTE(cr(sys, L"C:\\work\\missing.txt", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, &info),
-         info);
-    NOTE(cr(sys, L"C:\\nowhere\\x.txt", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, &info), info);
-    off = 0;
-    NOTE(fltsim_io_write(sys, f, "0123456789", 10, &off, 0, &iosb), iosb.Information);
-    off = 20;
-    NOTE(fltsim_io_write(sys, f, "tail", 4, &off, 0, &iosb), iosb.Information);
-    off = 30;
-    NOTE(fltsim_io_read(sys, f, buf, sizeof(buf), &off, 0, &iosb), iosb.Information);
-    off = 18;
-    NOTE(fltsim_io_read(sys, f, buf, sizeof(buf), &off, 0, &iosb), iosb.Information);
-    FILE_STANDARD_INFORMATION s;
-    NOTE(fltsim_io_query_information(sys, f, &s, sizeof(s), FileStandardInformation, 0, &iosb),
-         iosb.Information);
-    NOTE((NTSTATUS)s.EndOfFile.LowPart, (ULONG_PTR)s.AllocationSize.QuadPart);
-    NOTE((NTSTATUS)s.Directory, s.DeletePending);
-    FILE_END_OF_FILE_INFORMATION e = {{{7, 0}}};
-    NOTE(fltsim_io_set_information(sys, f, &e, sizeof(e), FileEndOfFileInformation, &iosb),
-         iosb.Information);
-    off = 0;
-    NOTE(fltsim_io_read(sys, f, buf, sizeof(buf), &off, 0, &iosb), iosb.Information);
-    NOTE(fltsim_io_rename(sys, f, L"two.txt", FALSE, &iosb), iosb.Information);
-    NOTE(cr(sys, L"C:\\work\\three.txt", rwd, ALL_SHARE, FILE_OVERWRITE_IF, 0, &g, &info), info);
-    NOTE(fltsim_io_rename(sys, g, L"TWO.txt", FALSE, &iosb), iosb.Information);
-    NOTE(fltsim_io_close(sys, f), 0);
-    NOTE(fltsim_io_rename(sys, g, L"two.txt", TRUE, &iosb), iosb.Information);
-    NOTE(fltsim_io_delete(sys, g, TRUE), 0);
-    NOTE(cr(sys, L"C:\\work\\two.txt", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, &info), info);
-    NOTE(fltsim_io_close(sys, g), 0);
-    NOTE(cr(sys, L"C:\\work\\two.txt", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, &info), info);
-    NOTE(cr(sys, L"C:\\work\\a.dat", rwd, ALL_SHARE, FILE_SUPERSEDE, 0, NULL, &info), info);
-    NOTE(cr(sys, L"C:\\work\\b.txt", rwd, ALL_SHARE, FILE_OPEN_IF, 0, NULL, &info), info);
-    NOTE(cr(sys, L"C:\\work\\b.txt", rwd, ALL_SHARE, FILE_SUPERSEDE, 0, NULL, &info), info);
-    /* Listed after b.txt, as NTFS orders upcased names (byte order would not). */
-    NOTE(cr(sys, L"C:\\work\\Zeta.txt", rwd, ALL_SHARE, FILE_CREATE, 0, NULL, &info), info);
-    NOTE(fltsim_io_delete(sys, d, TRUE), 0);
-    UCHAR dirbuf[1024];
-    NOTE(fltsim_io_query_directory(sys, d, dirbuf, sizeof(dirbuf), FileNamesInformation, L"*", 0,
-                                   &iosb),
-         iosb.Information);
-    names_of(dirbuf, iosb.Information, o->names, sizeof(o->names));
-    NOTE(fltsim_io_query_directory(sys, d, dirbuf, sizeof(dirbuf), FileNamesInformation, NULL, 0,
-                                   &iosb),
-         iosb.Information);
-    NOTE(fltsim_io_close(sys, d), 0);
-}
-
-static void hostfs_matches_memfs_on_one_sequence(void **state)
-{
-    struct hf *h = *state;
-    struct outcome on_host, on_memfs;
-    fltsim_system *msys;
-    struct fltsim_memfs *mfs;
-    PFLT_VOLUME mvol;
-
-    parity_sequence(h->sys, &on_host);
-    /* One deterministic system per thread at a time: the hostfs one goes
-     * first (the host directory stays for the checks below). */
-    fltsim_system_destroy(h->sys);
-    h->sys = NULL;
-
-    struct fltsim_system_options o = test_options(0);
-    assert_status(fltsim_system_create(&o, &msys), STATUS_SUCCESS);
-    assert_status(fltsim_memfs_create(NULL, &mfs), STATUS_SUCCESS);
-    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume1",
-                                      .drive_letter = L'C',
-                                      .ops = &fltsim_memfs_ops,
-                                      .fs = mfs,
-                                      .fs_type = FLT_FSTYPE_NTFS};
-    assert_status(fltsim_volume_mount(msys, &vp, &mvol), STATUS_SUCCESS);
-    parity_sequence(msys, &on_memfs);
-    fltsim_system_destroy(msys);
-
-    assert_int_equal(on_host.n, on_memfs.n);
-    for (int i = 0; i < on_host.n; i++) {
-        if (on_host.status[i] != on_memfs.status[i] || on_host.info[i] != on_memfs.info[i])
-            print_error("step %d: hostfs 0x%08x/%lu, memfs 0x%08x/%lu\n", i,
-                        (unsigned)on_host.status[i], (unsigned long)on_host.info[i],
-                        (unsigned)on_memfs.status[i], (unsigned long)on_memfs.info[i]);
-        assert_status(on_host.status[i], on_memfs.status[i]);
-        assert_int_equal(on_host.info[i], on_memfs.info[i]);
-    }
-    assert_string_equal(on_host.names, on_memfs.names);
-    assert_string_equal(on_host.names, ".,..,a.dat,b.txt,Zeta.txt");
-    /* The directory was not empty, so it stayed; its files are on the host
-     * (host_list: byte order). */
-    assert_string_equal(host_list(h, "work"), "Zeta.txt,a.dat,b.txt");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1064,7 +786,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(hostfs_paths_never_leave_the_root, setup, teardown),
         cmocka_unit_test_setup_teardown(hostfs_filter_completing_a_write_keeps_the_host_file, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(hostfs_matches_memfs_on_one_sequence, setup, teardown),
     };
     return FLTSIM_RUN_SUITE("hostfs", tests);
 }

@@ -1,6 +1,7 @@
 /*
  * Test support shared by the suites (see fltsim_test.h): status assertions,
- * the recorder, the configurable test filter and the standard world.
+ * the recorder, the configurable test filter, the standard world and small
+ * string and file helpers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,6 +414,27 @@ HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access)
     assert_status(fltsim_io_open(w->sys, path, access, &h), STATUS_SUCCESS);
     return h;
 }
+
+/* ---- strings ---- */
+
+UNICODE_STRING ustr(const WCHAR *s)
+{
+    UNICODE_STRING u;
+    RtlInitUnicodeString(&u, s);
+    return u;
+}
+
+WCHAR *wide_run(WCHAR c, size_t n)
+{
+    WCHAR *buf = malloc((n + 1) * sizeof(WCHAR));
+    assert_non_null(buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = c;
+    buf[n] = UNICODE_NULL;
+    return buf;
+}
+
+/* ---- files ---- */
 
 const char *test_write_temp(char *path, const char *text)
 {

@@ -2,7 +2,8 @@
  * Shared helpers for fltsim's CMocka suites: NTSTATUS assertions that print
  * status names, a configurable recording minifilter ("test filter") that any
  * number of suites load at different altitudes, a recorder of the callback
- * order, and a standard system with a memfs volume C:.
+ * order, a standard system with a memfs volume C:, and small string and file
+ * helpers.
  * CMocka needs <stdarg.h>, <stddef.h>, <stdint.h> and <setjmp.h> before it.
  */
 #ifndef FLTSIM_TEST_H
@@ -156,6 +157,14 @@ HANDLE world_open(struct test_world *w, PCWSTR path, ACCESS_MASK access);
 /* Opens an existing file of sys for overlapped (asynchronous) I/O, sharing
  * read and write, asserting success. */
 HANDLE open_overlapped(fltsim_system *sys, PCWSTR path, ACCESS_MASK access);
+
+/* ---- strings ---- */
+
+/* s as a counted string over the same buffer (RtlInitUnicodeString). */
+UNICODE_STRING ustr(const WCHAR *s);
+/* Fills n units of a malloc'd buffer with c and terminates it (n + 1 units);
+ * the caller frees it. */
+WCHAR *wide_run(WCHAR c, size_t n);
 
 /* ---- files ---- */
 
