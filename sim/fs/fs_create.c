@@ -5,9 +5,10 @@
  * Each file system walks its own namespace and keeps its own objects; the
  * information records are in fs_shared.c, offsets and locks in fs_rw.c.
  */
+#include <stdlib.h>
 #include <string.h>
 
-#include "fs_shared.h"
+#include "fs_core.h"
 
 /* ------------------------------------------------------------------------- */
 /* Names and access                                                          */
@@ -300,4 +301,313 @@ void fltsim__fs_detach(PFILE_OBJECT fo)
     fo->FsContext = NULL;
     fo->FsContext2 = NULL;
     fo->SectionObjectPointer = NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The create, cleanup and close handlers                                    */
+/* ------------------------------------------------------------------------- */
+
+/* Commits a successful create: IoSetShareAccess with the access granted (never
+ * the wider mask an overwrite or supersede was checked with), the file
+ * object's fields, and the counts. Cannot fail. */
+static void finish_open(struct fltsim__fs *fs, const struct fltsim__fs_create *a,
+                        struct fltsim__fs_file *file, struct fltsim__fs_open *o,
+                        ACCESS_MASK granted)
+{
+    fltsim__fs_attach(a, &file->share, &o->share, granted, file, o, &file->section_objects);
+    o->file = file;
+    o->granted = granted;
+    o->delete_on_close = a->delete_on_close && !a->target_dir;
+    InsertTailList(&fs->opens, &o->link);
+    fs->open_count++;
+    file->handles++;
+    file->opens++;
+}
+
+/* A control block the walk made for this create goes again when no open
+ * took it. */
+static void drop_if_unused(struct fltsim__fs *fs, struct fltsim__fs_file *file, bool fresh)
+{
+    if (fresh && file->opens == 0)
+        fs->ops->unused_cb(fs, file);
+}
+
+/* Opens the volume itself (empty name, no related file object). With no
+ * security descriptors every right asked for is granted. */
+static NTSTATUS open_volume(struct fltsim__fs *fs, const struct fltsim__fs_create *a,
+                            ULONG_PTR *info)
+{
+    struct fltsim__fs_file *v = fs->volume;
+    NTSTATUS status = fltsim__fs_open_volume_check(a);
+    if (!NT_SUCCESS(status))
+        return status;
+    ACCESS_MASK access = fltsim__fs_resolve_access(a->access, false);
+    if (fltsim__fs_share_conflict(&v->share, access, a->share))
+        return STATUS_SHARING_VIOLATION;
+    struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
+    if (o == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    finish_open(fs, a, v, o, access);
+    *info = FILE_OPENED;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS open_existing(struct fltsim__fs *fs, const struct fltsim__fs_create *a,
+                              struct fltsim__fs_file *file, ULONG_PTR *info)
+{
+    bool overwrite = fltsim__fs_overwrites(a->disposition);
+    struct fltsim__fs_facts f;
+
+    NTSTATUS status = fltsim__fs_open_existing_check(a, file->kind == FLTSIM__FS_DIRECTORY,
+                                                     file->delete_pending, file->root, info);
+    if (NT_SUCCESS(status))
+        status = fs->ops->facts_cb(fs, file, &f);
+    if (!NT_SUCCESS(status))
+        return status;
+    /* MAXIMUM_ALLOWED leaves out the data-writing rights of a read-only
+     * file (as NTFS grants it). */
+    bool readonly = (f.attributes & FILE_ATTRIBUTE_READONLY) != 0;
+    bool file_kind = file->kind == FLTSIM__FS_FILE;
+    ACCESS_MASK access = fltsim__fs_resolve_access(a->access, readonly && file_kind);
+    if (readonly) {
+        status = fltsim__fs_readonly_check(a, file_kind, access);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    if (overwrite) {
+        /* Overwriting must restate HIDDEN and SYSTEM (NTFS, as documented
+         * for CreateFile with CREATE_ALWAYS / TRUNCATE_EXISTING). */
+        ULONG keep = f.attributes & (FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM);
+        if ((a->attributes & keep) != keep)
+            return STATUS_ACCESS_DENIED;
+    }
+    if (fs->read_only && (overwrite || a->delete_on_close))
+        return STATUS_MEDIA_WRITE_PROTECTED;
+    if (fltsim__fs_share_conflict(&file->share, fltsim__fs_create_share_mask(a, access), a->share))
+        return STATUS_SHARING_VIOLATION;
+
+    struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
+    if (o == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (overwrite) {
+        status = fs->ops->overwrite_cb(fs, file, a);
+        if (!NT_SUCCESS(status)) {
+            free(o);
+            return status;
+        }
+    }
+    finish_open(fs, a, file, o, access);
+    *info = fltsim__fs_opened_info(a->disposition);
+    return STATUS_SUCCESS;
+}
+
+/* Opens the walk's directory (last false) or its existing last component as
+ * an existing file or directory. */
+static NTSTATUS open_found(struct fltsim__fs *fs, const struct fltsim__fs_create *a, void *walk,
+                           bool last, ULONG_PTR *info)
+{
+    struct fltsim__fs_file *file;
+    bool fresh;
+    NTSTATUS status = fs->ops->walk_file_cb(fs, walk, last, &file, &fresh);
+    if (!NT_SUCCESS(status))
+        return status;
+    status = open_existing(fs, a, file, info);
+    drop_if_unused(fs, file, fresh);
+    return status;
+}
+
+static NTSTATUS create_new(struct fltsim__fs *fs, const struct fltsim__fs_create *a, void *walk,
+                           const WCHAR *last, size_t last_len, ULONG_PTR *info)
+{
+    bool dir = a->dir_file;
+    struct fltsim__fs_file *parent = fs->ops->walk_dir_live_cb(fs, walk);
+    struct fltsim__fs_file *file;
+    NTSTATUS status;
+
+    /* A delete-pending directory is empty and about to go: nothing new may
+     * appear in it (assumption; NTFS refuses such creates too). */
+    if (parent != NULL && parent->delete_pending)
+        return STATUS_DELETE_PENDING;
+    if (!dir && a->delete_on_close && (a->attributes & FILE_ATTRIBUTE_READONLY))
+        return STATUS_CANNOT_DELETE;
+    if (fs->read_only)
+        return STATUS_MEDIA_WRITE_PROTECTED;
+    if (fs->ops->create_check_cb != NULL) {
+        status = fs->ops->create_check_cb(fs, walk, a);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
+    if (o == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    status = fs->ops->new_file_cb(fs, walk, a, last, last_len, &file);
+    if (!NT_SUCCESS(status)) {
+        free(o);
+        return status;
+    }
+    /* A new file has no other opens, so there is nothing to conflict with. */
+    finish_open(fs, a, file, o, fltsim__fs_resolve_access(a->access, false));
+    *info = FILE_CREATED;
+    return STATUS_SUCCESS;
+}
+
+/* SL_OPEN_TARGET_DIRECTORY: opens the walk's directory (the one that holds,
+ * or would hold, the last component) and leaves only the last component in
+ * FileName, which is what a rename or link reads from the file object. */
+static NTSTATUS open_target(struct fltsim__fs *fs, const struct fltsim__fs_create *a, void *walk,
+                            const WCHAR *last, size_t last_len, bool exists, ULONG_PTR *info)
+{
+    struct fltsim__fs_file *parent;
+    bool fresh;
+    NTSTATUS status = fs->ops->walk_file_cb(fs, walk, false, &parent, &fresh);
+    if (!NT_SUCCESS(status))
+        return status;
+    status = STATUS_DELETE_PENDING;
+    if (parent->delete_pending)
+        goto out;
+    ACCESS_MASK access = fltsim__fs_resolve_access(a->access, false);
+    status = STATUS_SHARING_VIOLATION;
+    if (fltsim__fs_share_conflict(&parent->share, access, a->share))
+        goto out;
+    struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
+    status = STATUS_INSUFFICIENT_RESOURCES;
+    if (o == NULL)
+        goto out;
+    finish_open(fs, a, parent, o, access);
+    fltsim__fs_target_name(a->fo, last, last_len);
+    *info = exists ? FILE_EXISTS : FILE_DOES_NOT_EXIST;
+    status = STATUS_SUCCESS;
+out:
+    drop_if_unused(fs, parent, fresh);
+    return status;
+}
+
+NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void *walk,
+                           ULONG_PTR *info)
+{
+    struct fltsim__fs_create a;
+
+    *info = 0;
+    NTSTATUS status = fltsim__fs_create_decode(data, &a);
+    if (!NT_SUCCESS(status))
+        return status;
+    const WCHAR *name = a.name;
+    size_t len = a.len;
+
+    if (a.fo->RelatedFileObject != NULL) {
+        struct fltsim__fs_open *related = fltsim__fs_open_of(fs, a.fo->RelatedFileObject);
+        if (related == NULL)
+            return STATUS_OBJECT_PATH_NOT_FOUND;
+        struct fltsim__fs_file *base = related->file;
+        if (len == 0) {
+            /* An empty name relative to a file object opens what it names. */
+            if (base->kind == FLTSIM__FS_VOLUME)
+                return open_volume(fs, &a, info);
+            if (a.target_dir)
+                return STATUS_INVALID_PARAMETER;
+            return open_existing(fs, &a, base, info);
+        }
+        if (base->kind != FLTSIM__FS_DIRECTORY ||
+            (base->unlinked && fs->ops->unlinked_base_not_found))
+            return STATUS_OBJECT_PATH_NOT_FOUND;
+        if (name[0] == L'\\')
+            return STATUS_OBJECT_NAME_INVALID;
+        status = fs->ops->walk_start_cb(fs, walk, base);
+        if (!NT_SUCCESS(status))
+            return status;
+    } else {
+        if (len == 0)
+            return open_volume(fs, &a, info);
+        if (name[0] != L'\\')
+            return STATUS_OBJECT_NAME_INVALID;
+        name++;
+        len--;
+        status = fs->ops->walk_start_cb(fs, walk, NULL);
+        if (!NT_SUCCESS(status))
+            return status;
+        if (len == 0) {
+            /* The root has no parent to open (as fastfat). */
+            if (a.target_dir)
+                return STATUS_INVALID_PARAMETER;
+            return open_found(fs, &a, walk, false, info);
+        }
+    }
+
+    size_t last_start;
+    bool exists;
+    status = fltsim__fs_create_path_check(&a, name, &len, &last_start);
+    if (NT_SUCCESS(status))
+        status = fs->ops->walk_cb(fs, walk, name, len, last_start, &exists);
+    if (!NT_SUCCESS(status))
+        return status;
+
+    const WCHAR *last = name + last_start;
+    size_t last_len = len - last_start;
+    if (a.target_dir)
+        return open_target(fs, &a, walk, last, last_len, exists, info);
+    if (exists)
+        return open_found(fs, &a, walk, true, info);
+    if (a.disposition == FILE_OPEN || a.disposition == FILE_OVERWRITE) {
+        *info = FILE_DOES_NOT_EXIST;
+        return STATUS_OBJECT_NAME_NOT_FOUND;
+    }
+    return create_new(fs, &a, walk, last, last_len, info);
+}
+
+/* The handle is gone: IoRemoveShareAccess, the byte-range locks of the file
+ * object, delete on close, and the file's removal when this was the last
+ * handle of a delete-pending one. */
+static void do_cleanup(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim__fs_open *o)
+{
+    struct fltsim__fs_file *file = o->file;
+
+    fltsim__fs_share_remove(&file->share, &o->share);
+    fltsim__fs_locks_release_file(&file->locks, fo);
+    /* NTFS accepts FILE_DELETE_ON_CLOSE on a non-empty directory at create
+     * and then silently does not delete it here. */
+    if (o->delete_on_close && file->kind != FLTSIM__FS_VOLUME && !file->root && !file->unlinked) {
+        bool empty = true;
+        if (file->kind == FLTSIM__FS_DIRECTORY &&
+            !NT_SUCCESS(fs->ops->dir_empty_cb(fs, file, &empty)))
+            empty = false;
+        if (empty)
+            file->delete_pending = TRUE;
+    }
+    file->handles--;
+    o->cleaned_up = TRUE;
+    fo->Flags |= FO_CLEANUP_COMPLETE;
+
+    if (file->handles == 0 && file->delete_pending && !file->unlinked && !file->root)
+        fs->ops->remove_cb(fs, file); /* this open still references it: not freed */
+}
+
+NTSTATUS fltsim__fs_cleanup(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
+{
+    PFILE_OBJECT fo = data->Iopb->TargetFileObject;
+    struct fltsim__fs_open *o = fltsim__fs_open_of(fs, fo);
+    if (o == NULL)
+        return STATUS_INVALID_PARAMETER;
+    if (o->cleaned_up)
+        return STATUS_FILE_CLOSED; /* a second cleanup: nothing left to end */
+    do_cleanup(fs, fo, o);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__fs_close(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
+{
+    PFILE_OBJECT fo = data->Iopb->TargetFileObject;
+    struct fltsim__fs_open *o = fltsim__fs_open_of(fs, fo);
+    if (o == NULL)
+        return STATUS_INVALID_PARAMETER;
+    /* A close without a cleanup (a file object whose handle never existed)
+     * still has to give back its handle count and share access. */
+    if (!o->cleaned_up)
+        do_cleanup(fs, fo, o);
+    struct fltsim__fs_file *file = o->file;
+    file->opens--;
+    fltsim__fs_open_free(fs, o);
+    fltsim__fs_detach(fo);
+    if (file->opens == 0)
+        fs->ops->unused_cb(fs, file);
+    return STATUS_SUCCESS;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs_shared.h"
+#include "fs_core.h"
 #include "common/sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
@@ -211,4 +211,58 @@ NTSTATUS fltsim__fs_dir_query_fill(const struct fltsim__fs_dir_query *q,
     *first = FALSE;
     *information = any ? used : 0;
     return status;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The directory control handler                                             */
+/* ------------------------------------------------------------------------- */
+
+static NTSTATUS query_directory(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
+                                ULONG_PTR *information)
+{
+    struct fltsim__fs_open *o = fltsim__fs_open_of(fs, data->Iopb->TargetFileObject);
+    struct fltsim__fs_dir_query q;
+    bool starts;
+    NTSTATUS status;
+
+    if (o == NULL || o->file->kind != FLTSIM__FS_DIRECTORY)
+        return STATUS_INVALID_PARAMETER;
+    if (o->cleaned_up)
+        return STATUS_FILE_CLOSED;
+    status = fltsim__fs_dir_query_decode(data, &q);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (fs->ops->scan_begin_cb != NULL) {
+        status = fs->ops->scan_begin_cb(fs, o);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+
+    status = fltsim__fs_dir_query_begin(&q, &o->pattern, &o->scan_active, &o->scan_first, &starts);
+    if (NT_SUCCESS(status)) {
+        if (starts)
+            fs->ops->scan_restart_cb(fs, o);
+        status = fltsim__fs_dir_query_fill(&q, &o->pattern, &fs->ops->scan, o, &o->scan_first,
+                                           information);
+    }
+    if (fs->ops->scan_end_cb != NULL)
+        fs->ops->scan_end_cb(fs, o);
+    return status;
+}
+
+NTSTATUS fltsim__fs_directory_control(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
+                                      ULONG_PTR *information)
+{
+    *information = 0;
+    switch (data->Iopb->MinorFunction) {
+    case IRP_MN_QUERY_DIRECTORY:
+        return query_directory(fs, data, information);
+    case IRP_MN_NOTIFY_CHANGE_DIRECTORY:
+        /* Change notification is not modeled yet: it needs requests that stay
+         * pending until a change, which neither file system can hold today.
+         * Refused honestly rather than completed as if nothing changed. */
+        return STATUS_NOT_IMPLEMENTED;
+    default:
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
 }

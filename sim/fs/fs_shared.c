@@ -6,9 +6,10 @@
  * in fs_rw.c, directory entries in fs_dir.c, controls in fs_control.c; each
  * file system describes its file as a struct fltsim__fs_facts.
  */
+#include <stdlib.h>
 #include <string.h>
 
-#include "fs_shared.h"
+#include "fs_core.h"
 #include "common/sim_internal.h"
 
 /* ------------------------------------------------------------------------- */
@@ -361,4 +362,265 @@ NTSTATUS fltsim__fs_basic_check(const FILE_BASIC_INFORMATION *b)
 bool fltsim__fs_time_given(LONGLONG t)
 {
     return t > 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The query and set information handlers                                    */
+/* ------------------------------------------------------------------------- */
+
+NTSTATUS fltsim__fs_query_info(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim__fs_open *o,
+                               FILE_INFORMATION_CLASS cls, void *buffer, ULONG length,
+                               ULONG_PTR *information)
+{
+    struct fltsim__fs_file *file = o->file;
+    struct fltsim__fs_facts f;
+    WCHAR *path = NULL;
+    size_t units = 0;
+
+    *information = 0;
+    if (file->kind == FLTSIM__FS_VOLUME)
+        return STATUS_INVALID_PARAMETER;
+    NTSTATUS status = fltsim__fs_query_check(cls, buffer, length);
+    if (!NT_SUCCESS(status))
+        return status;
+    /* Deleted for good (unlinked after its last handle): no name to give. */
+    if (file->unlinked)
+        return STATUS_FILE_DELETED;
+    status = fs->ops->facts_cb(fs, file, &f);
+    if (!NT_SUCCESS(status))
+        return status;
+    if (fltsim__fs_query_needs_name(cls)) {
+        path = fs->ops->path_cb(fs, file, &units);
+        if (path == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    status =
+        fltsim__fs_query_fill(&f, fo, o->granted, cls, buffer, length, path, units, information);
+    free(path);
+    return status;
+}
+
+NTSTATUS fltsim__fs_query_volume(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
+                                 ULONG_PTR *information)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    struct fltsim__fs_volume_facts v;
+
+    *information = 0;
+    if (fltsim__fs_open_of(fs, iopb->TargetFileObject) == NULL)
+        return STATUS_INVALID_PARAMETER;
+    memset(&v, 0, sizeof(v));
+    NTSTATUS status = fs->ops->volume_facts_cb(fs, &v);
+    if (!NT_SUCCESS(status))
+        return status;
+    return fltsim__fs_query_volume_fill(iopb->Parameters.QueryVolumeInformation.FsInformationClass,
+                                        iopb->Parameters.QueryVolumeInformation.VolumeBuffer,
+                                        iopb->Parameters.QueryVolumeInformation.Length, &v,
+                                        information);
+}
+
+static NTSTATUS set_end_of_file(struct fltsim__fs *fs, PFILE_OBJECT fo,
+                                struct fltsim__fs_file *file, const FILE_END_OF_FILE_INFORMATION *e,
+                                BOOLEAN advance_only)
+{
+    if (file->kind != FLTSIM__FS_FILE || e->EndOfFile.QuadPart < 0)
+        return STATUS_INVALID_PARAMETER;
+    /* AdvanceOnly (the cache manager's lazy writer) moves the valid data
+     * length forward, never the file size, as NTFS does. Neither file system
+     * keeps a valid data length apart from the end of file (every byte below
+     * it is valid), so there is nothing to advance. */
+    if (advance_only)
+        return STATUS_SUCCESS;
+    ULONG64 eof;
+    NTSTATUS status = fs->ops->eof_cb(fs, file, &eof);
+    if (!NT_SUCCESS(status) || eof == (ULONG64)e->EndOfFile.QuadPart)
+        return status;
+    return fs->ops->set_eof_cb(fs, fo, file, (ULONG64)e->EndOfFile.QuadPart);
+}
+
+/* Whether file may become delete pending (ignore_readonly:
+ * FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE; check_empty: a non-empty
+ * directory is STATUS_DIRECTORY_NOT_EMPTY now rather than at cleanup). */
+static NTSTATUS deletable(struct fltsim__fs *fs, struct fltsim__fs_file *file, bool ignore_readonly,
+                          bool check_empty)
+{
+    struct fltsim__fs_facts f;
+    if (file->root)
+        return STATUS_CANNOT_DELETE;
+    NTSTATUS status = fs->ops->facts_cb(fs, file, &f);
+    if (!NT_SUCCESS(status))
+        return status;
+    if ((f.attributes & FILE_ATTRIBUTE_READONLY) && !ignore_readonly)
+        return STATUS_CANNOT_DELETE;
+    if (check_empty && file->kind == FLTSIM__FS_DIRECTORY) {
+        bool empty;
+        status = fs->ops->dir_empty_cb(fs, file, &empty);
+        if (!NT_SUCCESS(status))
+            return status;
+        if (!empty)
+            return STATUS_DIRECTORY_NOT_EMPTY;
+    }
+    return STATUS_SUCCESS;
+}
+
+/* FileDispositionInformation(Ex) without ON_CLOSE: marks or clears delete
+ * pending on the file (the file object's DeletePending mirrors it). */
+static NTSTATUS set_delete_pending(struct fltsim__fs *fs, PFILE_OBJECT fo,
+                                   struct fltsim__fs_file *file, bool del, bool ignore_readonly)
+{
+    if (!del) {
+        file->delete_pending = FALSE;
+        fo->DeletePending = FALSE;
+        return STATUS_SUCCESS;
+    }
+    NTSTATUS status = deletable(fs, file, ignore_readonly, true);
+    if (!NT_SUCCESS(status))
+        return status;
+    file->delete_pending = TRUE;
+    fo->DeletePending = TRUE;
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS set_disposition_ex(struct fltsim__fs *fs, PFILE_OBJECT fo,
+                                   struct fltsim__fs_open *o, ULONG flags)
+{
+    const ULONG modeled = FILE_DISPOSITION_DELETE | FILE_DISPOSITION_ON_CLOSE |
+                          FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE;
+    bool del = (flags & FILE_DISPOSITION_DELETE) != 0;
+    bool ignore_readonly = (flags & FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE) != 0;
+
+    /* POSIX semantics (unlinking the name while handles stay open) and the
+     * image-section check are not modeled: refused rather than ignored. */
+    if (flags & ~modeled)
+        return STATUS_INVALID_PARAMETER;
+    if (!(flags & FILE_DISPOSITION_ON_CLOSE))
+        return set_delete_pending(fs, fo, o->file, del, ignore_readonly);
+    if (del) {
+        NTSTATUS status = deletable(fs, o->file, ignore_readonly, false);
+        if (!NT_SUCCESS(status))
+            return status;
+    }
+    /* As for FILE_DELETE_ON_CLOSE at create, a non-empty directory is only
+     * found out at cleanup. */
+    o->delete_on_close = del;
+    return STATUS_SUCCESS;
+}
+
+#define RENAME_FIXED ((ULONG)offsetof(FILE_RENAME_INFORMATION, FileName))
+
+/* FileRenameInformation: decodes the new name and the target directory, then
+ * the file system moves the file (rename_cb). */
+static NTSTATUS set_rename(struct fltsim__fs *fs, struct fltsim__fs_open *o, const UCHAR *buf,
+                           ULONG length, PFILE_OBJECT parent_of_target, BOOLEAN replace)
+{
+    struct fltsim__fs_file *file = o->file, *dir = NULL;
+    ULONG name_bytes;
+    NTSTATUS status;
+
+    memcpy(&name_bytes, buf + offsetof(FILE_RENAME_INFORMATION, FileNameLength),
+           sizeof(name_bytes));
+    if (name_bytes > length - RENAME_FIXED)
+        return STATUS_INFO_LENGTH_MISMATCH;
+    if (file->root)
+        return STATUS_INVALID_PARAMETER;
+    if ((name_bytes & 1) != 0 || name_bytes == 0)
+        return STATUS_OBJECT_NAME_INVALID;
+
+    size_t units = name_bytes / sizeof(WCHAR);
+    WCHAR *name = malloc(name_bytes);
+    if (name == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    memcpy(name, buf + RENAME_FIXED, name_bytes);
+
+    const WCHAR *last = name;
+    size_t last_len = units;
+    status = STATUS_INVALID_PARAMETER;
+    if (parent_of_target == NULL) {
+        /* A simple rename: a new name in the same directory. */
+        for (size_t i = 0; i < units; i++)
+            if (name[i] == L'\\')
+                goto out;
+    } else {
+        /* A move: ParentOfTarget is the target directory, opened with
+         * SL_OPEN_TARGET_DIRECTORY; the new name is FileName's last component. */
+        struct fltsim__fs_open *target = fltsim__fs_open_of(fs, parent_of_target);
+        if (target == NULL) {
+            const struct fltsim__fs_open *other = parent_of_target->FsContext2;
+            if (other != NULL && other->magic == fs->open_magic && other->fs != fs)
+                status = STATUS_NOT_SAME_DEVICE;
+            goto out;
+        }
+        dir = target->file;
+        if (dir->kind != FLTSIM__FS_DIRECTORY)
+            goto out;
+        for (size_t i = units; i > 0; i--) {
+            if (name[i - 1] == L'\\') {
+                last = name + i;
+                last_len = units - i;
+                break;
+            }
+        }
+    }
+    status = fs->ops->rename_cb(fs, file, dir, last, last_len, replace);
+out:
+    free(name);
+    return status;
+}
+
+NTSTATUS fltsim__fs_set_info(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
+{
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    PFILE_OBJECT fo = iopb->TargetFileObject;
+    struct fltsim__fs_open *o = fltsim__fs_open_of(fs, fo);
+    FILE_INFORMATION_CLASS cls = iopb->Parameters.SetFileInformation.FileInformationClass;
+    ULONG length = iopb->Parameters.SetFileInformation.Length;
+    const UCHAR *buf = iopb->Parameters.SetFileInformation.InfoBuffer;
+
+    if (o == NULL || o->file->kind == FLTSIM__FS_VOLUME)
+        return STATUS_INVALID_PARAMETER;
+    struct fltsim__fs_file *file = o->file;
+    NTSTATUS status = fltsim__fs_set_check(data, o->cleaned_up);
+    if (!NT_SUCCESS(status))
+        return status;
+    /* The position belongs to the file object, not the volume. */
+    if (fs->read_only && cls != FilePositionInformation)
+        return STATUS_MEDIA_WRITE_PROTECTED;
+
+    switch (cls) {
+    case FileBasicInformation: {
+        FILE_BASIC_INFORMATION b;
+        memcpy(&b, buf, sizeof(b));
+        status = fltsim__fs_basic_check(&b);
+        return NT_SUCCESS(status) ? fs->ops->set_basic_cb(fs, file, &b) : status;
+    }
+    case FileEndOfFileInformation: {
+        FILE_END_OF_FILE_INFORMATION e;
+        memcpy(&e, buf, sizeof(e));
+        return set_end_of_file(fs, fo, file, &e, iopb->Parameters.SetFileInformation.AdvanceOnly);
+    }
+    case FileAllocationInformation: {
+        FILE_ALLOCATION_INFORMATION a;
+        memcpy(&a, buf, sizeof(a));
+        if (file->kind != FLTSIM__FS_FILE || a.AllocationSize.QuadPart < 0)
+            return STATUS_INVALID_PARAMETER;
+        return fs->ops->set_allocation_cb(fs, fo, file, (ULONG64)a.AllocationSize.QuadPart);
+    }
+    case FileDispositionInformation: {
+        FILE_DISPOSITION_INFORMATION d;
+        memcpy(&d, buf, sizeof(d));
+        return set_delete_pending(fs, fo, file, d.DeleteFile != FALSE, false);
+    }
+    case FileDispositionInformationEx: {
+        FILE_DISPOSITION_INFORMATION_EX d;
+        memcpy(&d, buf, sizeof(d));
+        return set_disposition_ex(fs, fo, o, d.Flags);
+    }
+    case FileRenameInformation:
+        return set_rename(fs, o, buf, length, iopb->Parameters.SetFileInformation.ParentOfTarget,
+                          iopb->Parameters.SetFileInformation.ReplaceIfExists);
+    case FilePositionInformation:
+        return fltsim__fs_set_position(fo, buf);
+    default:
+        return STATUS_INVALID_PARAMETER;
+    }
 }
