@@ -68,8 +68,8 @@ void fltsim__fs_open_free(struct fltsim__fs *fs, struct fltsim__fs_open *o)
     RemoveEntryList(&o->link);
     fs->open_count--;
     fltsim__fs_pattern_free(&o->pattern);
-    if (fs->ops->open_fini_cb != NULL)
-        fs->ops->open_fini_cb(fs, o);
+    if (fs->ops->dir->open_fini_cb != NULL)
+        fs->ops->dir->open_fini_cb(fs, o);
     o->magic = 0;
     free(o);
 }
@@ -111,7 +111,7 @@ static NTSTATUS flush(struct fltsim__fs *fs, PFILE_OBJECT fo)
     struct fltsim__fs_open *o = fltsim__fs_open_of(fs, fo);
     if (o == NULL)
         return STATUS_INVALID_PARAMETER;
-    return fs->ops->flush_cb != NULL ? fs->ops->flush_cb(fs, o->file) : STATUS_SUCCESS;
+    return fs->ops->io->flush_cb != NULL ? fs->ops->io->flush_cb(fs, o->file) : STATUS_SUCCESS;
 }
 
 NTSTATUS fltsim__fs_irp_cb(void *ctx, PFLT_CALLBACK_DATA data)
@@ -126,7 +126,7 @@ NTSTATUS fltsim__fs_irp_cb(void *ctx, PFLT_CALLBACK_DATA data)
     uv_mutex_lock(&fs->lock);
     switch (iopb->MajorFunction) {
     case IRP_MJ_CREATE:
-        status = fs->ops->create_cb(fs, data, &information);
+        status = fs->ops->create->create_cb(fs, data, &information);
         break;
     case IRP_MJ_CLEANUP:
         status = fltsim__fs_cleanup(fs, data);
@@ -233,7 +233,7 @@ BOOLEAN fltsim__fs_fast_io_cb(void *ctx, PFLT_CALLBACK_DATA data)
         ULONG64 eof;
         /* Extending a file takes the IRP path. */
         if (file->kind != FLTSIM__FS_FILE || fs->read_only ||
-            !NT_SUCCESS(fs->ops->eof_cb(fs, file, &eof)) ||
+            !NT_SUCCESS(fs->ops->io->eof_cb(fs, file, &eof)) ||
             !fltsim__fs_fast_write_fits(data, eof) ||
             !NT_SUCCESS(fltsim__fs_lock_check(fs, o, data)))
             break;

@@ -79,43 +79,15 @@ struct fltsim__fs {
     ULONG open_count;
 };
 
-/* What a file system's storage does for the shared handlers. Every op is
- * called with fs->lock held; file is one of this file system's, never the
- * volume unless said. Statuses are the storage's own (hostfs: the host's
- * errors through fltsim__hostfs_status); nothing changes on failure unless
- * said. Ops marked optional may be NULL. */
-struct fltsim__fs_store_ops {
-    size_t open_size; /* bytes of the per-open state, which begins with struct fltsim__fs_open */
-    /* A create relative to a directory that is gone (unlinked) finds no path
-     * (STATUS_OBJECT_PATH_NOT_FOUND, hostfs: its host path is gone) rather
-     * than an empty directory (memfs). */
-    bool unlinked_base_not_found;
+/* What a file system's storage does for the shared handlers, in four tables
+ * each of its files implements. Every op is called with fs->lock held; file
+ * is one of this file system's, never the volume unless said. Statuses are
+ * the storage's own (hostfs: the host's errors through fltsim__hostfs_status);
+ * nothing changes on failure unless said. Ops marked optional may be NULL. */
 
-    /* ---- files ---- */
-
-    /* What a query reports about file (fs_shared.h). */
-    NTSTATUS (*facts_cb)
-    (struct fltsim__fs *fs, struct fltsim__fs_file *file, struct fltsim__fs_facts *f);
-    /* The full path of a linked file from the volume root ("\\" for the root),
-     * malloc'ed, *units long; NULL when out of memory. */
-    WCHAR *(*path_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, size_t *units);
-    /* A file's end of file. */
-    NTSTATUS (*eof_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, ULONG64 *eof);
-    /* Whether a directory has no entries (*empty). */
-    NTSTATUS (*dir_empty_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, bool *empty);
-    /* The last handle of a delete-pending file or directory (not the root) is
-     * gone: takes it out of the namespace (setting unlinked) if it can. Cannot
-     * fail. */
-    void (*remove_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file);
-    /* The last open of file (the volume too) has closed, or a file found for
-     * a create that then failed was never opened: frees it unless the
-     * namespace still holds it. */
-    void (*unused_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file);
-    /* Optional: frees what the file system hangs off an open it closes. */
-    void (*open_fini_cb)(struct fltsim__fs *fs, struct fltsim__fs_open *o);
-
-    /* ---- create (walk: the file system's own state of one create) ---- */
-
+/* Create, cleanup and close (fs_create.c). walk is the file system's own
+ * state of one create. */
+struct fltsim__fs_create_ops {
     /* IRP_MJ_CREATE: fltsim__fs_create with a walk state of its own, which it
      * frees after. */
     NTSTATUS (*create_cb)(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *information);
@@ -151,28 +123,47 @@ struct fltsim__fs_store_ops {
      * FILE_OVERWRITE_IF: empty, with a's attributes. */
     NTSTATUS (*overwrite_cb)
     (struct fltsim__fs *fs, struct fltsim__fs_file *file, const struct fltsim__fs_create *a);
+    /* The last handle of a delete-pending file or directory (not the root) is
+     * gone: takes it out of the namespace (setting unlinked) if it can. Cannot
+     * fail. */
+    void (*remove_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file);
+    /* The last open of file (the volume too) has closed, or a control block
+     * the walk made was not opened after all: frees it unless the namespace
+     * still holds it. */
+    void (*unused_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file);
+};
 
-    /* ---- read and write (checks done, count > 0) ---- */
-
-    /* Reads count bytes at off (all below the end of file): *done bytes. */
+/* Read, write and flush (fs_rw.c, fs_core.c). */
+struct fltsim__fs_io_ops {
+    /* A file's end of file. */
+    NTSTATUS (*eof_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, ULONG64 *eof);
+    /* Reads count bytes (count > 0, all below the end of file) at off:
+     * *done bytes. */
     NTSTATUS (*read_cb)
     (struct fltsim__fs *fs, struct fltsim__fs_file *file, void *buffer, ULONG64 count, ULONG64 off,
      ULONG64 *done);
     /* Optional: a file about to be written can take it. */
     NTSTATUS (*writable_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file);
-    /* Writes count bytes at off to a file whose data ended at eof: paging I/O
-     * within eof, changing nothing else; otherwise moving the end of file and
-     * what a write changes (times, archive bit), all or nothing. *done
-     * bytes. */
+    /* Writes count bytes (count > 0) at off to a file whose data ended at
+     * eof: paging I/O within eof, changing nothing else; otherwise moving the
+     * end of file and what a write changes (times, archive bit), all or
+     * nothing. *done bytes. */
     NTSTATUS (*write_cb)
     (struct fltsim__fs *fs, struct fltsim__fs_file *file, const void *buffer, ULONG64 count,
      ULONG64 off, ULONG64 eof, bool paging, ULONG64 *done);
     /* Optional: IRP_MJ_FLUSH_BUFFERS on any open file, the volume included
      * (NULL: nothing is cached, success). */
     NTSTATUS (*flush_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file);
+};
 
-    /* ---- set information (checks of fltsim__fs_set_info done) ---- */
-
+/* Query and set information, volume information (fs_shared.c). */
+struct fltsim__fs_info_ops {
+    /* What a query reports about file (fs_shared.h). */
+    NTSTATUS(*facts_cb)
+    (struct fltsim__fs *fs, struct fltsim__fs_file *file, struct fltsim__fs_facts *f);
+    /* The full path of a linked file from the volume root ("\\" for the
+     * root), malloc'ed, *units long; NULL when out of memory. */
+    WCHAR *(*path_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, size_t *units);
     /* FileBasicInformation: the times given and the attributes the storage
      * keeps (fltsim__fs_basic_check passed). */
     NTSTATUS (*set_basic_cb)
@@ -189,14 +180,16 @@ struct fltsim__fs_store_ops {
     NTSTATUS (*rename_cb)
     (struct fltsim__fs *fs, struct fltsim__fs_file *file, struct fltsim__fs_file *dir,
      const WCHAR *name, size_t len, BOOLEAN replace);
-
-    /* ---- volume ---- */
-
     /* What a volume query reports. */
     NTSTATUS (*volume_facts_cb)(struct fltsim__fs *fs, struct fltsim__fs_volume_facts *v);
+};
 
-    /* ---- directory queries (o an open of a directory) ---- */
-
+/* Directories and their scans (fs_dir.c; o an open of a directory). */
+struct fltsim__fs_dir_ops {
+    /* Whether a directory has no entries (*empty). */
+    NTSTATUS (*dir_empty_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, bool *empty);
+    /* Optional: frees the scan state of an open that closes. */
+    void (*open_fini_cb)(struct fltsim__fs *fs, struct fltsim__fs_open *o);
     /* Optional: before each query, what the scan needs of the storage. */
     NTSTATUS (*scan_begin_cb)(struct fltsim__fs *fs, struct fltsim__fs_open *o);
     /* The handle's scan starts over: scan_phase and the resume point. */
@@ -205,6 +198,18 @@ struct fltsim__fs_store_ops {
     void (*scan_end_cb)(struct fltsim__fs *fs, struct fltsim__fs_open *o);
     /* The scan itself; ctx is the open (struct fltsim__fs_open *). */
     struct fltsim__fs_scan_ops scan;
+};
+
+struct fltsim__fs_store_ops {
+    size_t open_size; /* bytes of the per-open state, which begins with struct fltsim__fs_open */
+    /* A create relative to a directory that is gone (unlinked) finds no path
+     * (STATUS_OBJECT_PATH_NOT_FOUND, hostfs: its host path is gone) rather
+     * than an empty directory (memfs). */
+    bool unlinked_base_not_found;
+    const struct fltsim__fs_create_ops *create;
+    const struct fltsim__fs_io_ops *io;
+    const struct fltsim__fs_info_ops *info;
+    const struct fltsim__fs_dir_ops *dir;
 };
 
 /* ---- fs_core.c: objects and entry points ---- */

@@ -329,7 +329,7 @@ static void finish_open(struct fltsim__fs *fs, const struct fltsim__fs_create *a
 static void drop_if_unused(struct fltsim__fs *fs, struct fltsim__fs_file *file, bool fresh)
 {
     if (fresh && file->opens == 0)
-        fs->ops->unused_cb(fs, file);
+        fs->ops->create->unused_cb(fs, file);
 }
 
 /* Opens the volume itself (empty name, no related file object). With no
@@ -361,7 +361,7 @@ static NTSTATUS open_existing(struct fltsim__fs *fs, const struct fltsim__fs_cre
     NTSTATUS status = fltsim__fs_open_existing_check(a, file->kind == FLTSIM__FS_DIRECTORY,
                                                      file->delete_pending, file->root, info);
     if (NT_SUCCESS(status))
-        status = fs->ops->facts_cb(fs, file, &f);
+        status = fs->ops->info->facts_cb(fs, file, &f);
     if (!NT_SUCCESS(status))
         return status;
     /* MAXIMUM_ALLOWED leaves out the data-writing rights of a read-only
@@ -390,7 +390,7 @@ static NTSTATUS open_existing(struct fltsim__fs *fs, const struct fltsim__fs_cre
     if (o == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     if (overwrite) {
-        status = fs->ops->overwrite_cb(fs, file, a);
+        status = fs->ops->create->overwrite_cb(fs, file, a);
         if (!NT_SUCCESS(status)) {
             free(o);
             return status;
@@ -408,7 +408,7 @@ static NTSTATUS open_found(struct fltsim__fs *fs, const struct fltsim__fs_create
 {
     struct fltsim__fs_file *file;
     bool fresh;
-    NTSTATUS status = fs->ops->walk_file_cb(fs, walk, last, &file, &fresh);
+    NTSTATUS status = fs->ops->create->walk_file_cb(fs, walk, last, &file, &fresh);
     if (!NT_SUCCESS(status))
         return status;
     status = open_existing(fs, a, file, info);
@@ -420,7 +420,7 @@ static NTSTATUS create_new(struct fltsim__fs *fs, const struct fltsim__fs_create
                            const WCHAR *last, size_t last_len, ULONG_PTR *info)
 {
     bool dir = a->dir_file;
-    struct fltsim__fs_file *parent = fs->ops->walk_dir_live_cb(fs, walk);
+    struct fltsim__fs_file *parent = fs->ops->create->walk_dir_live_cb(fs, walk);
     struct fltsim__fs_file *file;
     NTSTATUS status;
 
@@ -432,15 +432,15 @@ static NTSTATUS create_new(struct fltsim__fs *fs, const struct fltsim__fs_create
         return STATUS_CANNOT_DELETE;
     if (fs->read_only)
         return STATUS_MEDIA_WRITE_PROTECTED;
-    if (fs->ops->create_check_cb != NULL) {
-        status = fs->ops->create_check_cb(fs, walk, a);
+    if (fs->ops->create->create_check_cb != NULL) {
+        status = fs->ops->create->create_check_cb(fs, walk, a);
         if (!NT_SUCCESS(status))
             return status;
     }
     struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
     if (o == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    status = fs->ops->new_file_cb(fs, walk, a, last, last_len, &file);
+    status = fs->ops->create->new_file_cb(fs, walk, a, last, last_len, &file);
     if (!NT_SUCCESS(status)) {
         free(o);
         return status;
@@ -459,7 +459,7 @@ static NTSTATUS open_target(struct fltsim__fs *fs, const struct fltsim__fs_creat
 {
     struct fltsim__fs_file *parent;
     bool fresh;
-    NTSTATUS status = fs->ops->walk_file_cb(fs, walk, false, &parent, &fresh);
+    NTSTATUS status = fs->ops->create->walk_file_cb(fs, walk, false, &parent, &fresh);
     if (!NT_SUCCESS(status))
         return status;
     status = STATUS_DELETE_PENDING;
@@ -512,7 +512,7 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
             return STATUS_OBJECT_PATH_NOT_FOUND;
         if (name[0] == L'\\')
             return STATUS_OBJECT_NAME_INVALID;
-        status = fs->ops->walk_start_cb(fs, walk, base);
+        status = fs->ops->create->walk_start_cb(fs, walk, base);
         if (!NT_SUCCESS(status))
             return status;
     } else {
@@ -522,7 +522,7 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
             return STATUS_OBJECT_NAME_INVALID;
         name++;
         len--;
-        status = fs->ops->walk_start_cb(fs, walk, NULL);
+        status = fs->ops->create->walk_start_cb(fs, walk, NULL);
         if (!NT_SUCCESS(status))
             return status;
         if (len == 0) {
@@ -537,7 +537,7 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
     bool exists;
     status = fltsim__fs_create_path_check(&a, name, &len, &last_start);
     if (NT_SUCCESS(status))
-        status = fs->ops->walk_cb(fs, walk, name, len, last_start, &exists);
+        status = fs->ops->create->walk_cb(fs, walk, name, len, last_start, &exists);
     if (!NT_SUCCESS(status))
         return status;
 
@@ -568,7 +568,7 @@ static void do_cleanup(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim__fs
     if (o->delete_on_close && file->kind != FLTSIM__FS_VOLUME && !file->root && !file->unlinked) {
         bool empty = true;
         if (file->kind == FLTSIM__FS_DIRECTORY &&
-            !NT_SUCCESS(fs->ops->dir_empty_cb(fs, file, &empty)))
+            !NT_SUCCESS(fs->ops->dir->dir_empty_cb(fs, file, &empty)))
             empty = false;
         if (empty)
             file->delete_pending = TRUE;
@@ -578,7 +578,7 @@ static void do_cleanup(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim__fs
     fo->Flags |= FO_CLEANUP_COMPLETE;
 
     if (file->handles == 0 && file->delete_pending && !file->unlinked && !file->root)
-        fs->ops->remove_cb(fs, file); /* this open still references it: not freed */
+        fs->ops->create->remove_cb(fs, file); /* this open still references it: not freed */
 }
 
 NTSTATUS fltsim__fs_cleanup(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
@@ -608,6 +608,6 @@ NTSTATUS fltsim__fs_close(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
     fltsim__fs_open_free(fs, o);
     fltsim__fs_detach(fo);
     if (file->opens == 0)
-        fs->ops->unused_cb(fs, file);
+        fs->ops->create->unused_cb(fs, file);
     return STATUS_SUCCESS;
 }

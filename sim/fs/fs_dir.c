@@ -232,8 +232,8 @@ static NTSTATUS query_directory(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
     status = fltsim__fs_dir_query_decode(data, &q);
     if (!NT_SUCCESS(status))
         return status;
-    if (fs->ops->scan_begin_cb != NULL) {
-        status = fs->ops->scan_begin_cb(fs, o);
+    if (fs->ops->dir->scan_begin_cb != NULL) {
+        status = fs->ops->dir->scan_begin_cb(fs, o);
         if (!NT_SUCCESS(status))
             return status;
     }
@@ -241,12 +241,12 @@ static NTSTATUS query_directory(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
     status = fltsim__fs_dir_query_begin(&q, &o->pattern, &o->scan_active, &o->scan_first, &starts);
     if (NT_SUCCESS(status)) {
         if (starts)
-            fs->ops->scan_restart_cb(fs, o);
-        status = fltsim__fs_dir_query_fill(&q, &o->pattern, &fs->ops->scan, o, &o->scan_first,
+            fs->ops->dir->scan_restart_cb(fs, o);
+        status = fltsim__fs_dir_query_fill(&q, &o->pattern, &fs->ops->dir->scan, o, &o->scan_first,
                                            information);
     }
-    if (fs->ops->scan_end_cb != NULL)
-        fs->ops->scan_end_cb(fs, o);
+    if (fs->ops->dir->scan_end_cb != NULL)
+        fs->ops->dir->scan_end_cb(fs, o);
     return status;
 }
 

@@ -236,36 +236,48 @@ NTSTATUS fltsim__fs_lock_check(struct fltsim__fs *fs, struct fltsim__fs_open *o,
     ULONG64 eof = 0;
     if (file->kind != FLTSIM__FS_FILE || o->cleaned_up || file->locks.count == 0)
         return STATUS_SUCCESS;
-    if (!NT_SUCCESS(fs->ops->eof_cb(fs, file, &eof)))
+    if (!NT_SUCCESS(fs->ops->io->eof_cb(fs, file, &eof)))
         return STATUS_SUCCESS; /* the read or write reports the storage's error */
     return fltsim__fs_lock_check_rw(&file->locks, data, eof);
+}
+
+/* The checks a read and a write (write) of o share, in NTFS's order: the
+ * kind of file, a handle cleaned up (only paging I/O may still come), a
+ * write-protected volume, then the end of file (*eof) and
+ * fltsim__fs_rw_check (*off). A length of 0 then has nothing left to do. */
+static NTSTATUS rw_begin(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim__fs_open *o,
+                         ULONG irp_flags, LARGE_INTEGER offset, ULONG length, const void *buffer,
+                         bool write, ULONG64 *eof, ULONG64 *off)
+{
+    struct fltsim__fs_file *file = o->file;
+    if (file->kind != FLTSIM__FS_FILE)
+        return STATUS_INVALID_DEVICE_REQUEST;
+    /* After cleanup only the memory manager may still read or write (NTFS
+     * answers STATUS_FILE_CLOSED to anyone else). */
+    if (o->cleaned_up && !(irp_flags & IRP_PAGING_IO))
+        return STATUS_FILE_CLOSED;
+    if (write && fs->read_only)
+        return STATUS_MEDIA_WRITE_PROTECTED;
+    NTSTATUS status = fs->ops->io->eof_cb(fs, file, eof);
+    if (!NT_SUCCESS(status))
+        return status;
+    return fltsim__fs_rw_check(fo, irp_flags, *eof, offset, length, buffer, write, off);
 }
 
 NTSTATUS fltsim__fs_read(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim__fs_open *o,
                          ULONG irp_flags, LARGE_INTEGER offset, ULONG length, void *buffer,
                          ULONG_PTR *information)
 {
-    struct fltsim__fs_file *file = o->file;
-    bool paging = (irp_flags & IRP_PAGING_IO) != 0;
     ULONG64 off, eof = 0, done;
-    NTSTATUS status;
 
     *information = 0;
-    if (file->kind != FLTSIM__FS_FILE)
-        return STATUS_INVALID_DEVICE_REQUEST;
-    /* After cleanup only the memory manager may still read (NTFS answers
-     * STATUS_FILE_CLOSED to anyone else). */
-    if (o->cleaned_up && !paging)
-        return STATUS_FILE_CLOSED;
-    status = fs->ops->eof_cb(fs, file, &eof);
-    if (!NT_SUCCESS(status))
-        return status;
-    status = fltsim__fs_rw_check(fo, irp_flags, eof, offset, length, buffer, false, &off);
+    NTSTATUS status = rw_begin(fs, fo, o, irp_flags, offset, length, buffer, false, &eof, &off);
     if (!NT_SUCCESS(status) || length == 0)
         return status;
     if (off >= eof)
         return STATUS_END_OF_FILE;
-    status = fs->ops->read_cb(fs, file, buffer, fltsim__fs_span(eof, off, length), off, &done);
+    status =
+        fs->ops->io->read_cb(fs, o->file, buffer, fltsim__fs_span(eof, off, length), off, &done);
     if (!NT_SUCCESS(status))
         return status;
     *information = (ULONG_PTR)done;
@@ -278,37 +290,26 @@ NTSTATUS fltsim__fs_write(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim_
                           ULONG_PTR *information)
 {
     struct fltsim__fs_file *file = o->file;
-    bool paging = (irp_flags & IRP_PAGING_IO) != 0;
     ULONG64 off, eof = 0, done;
-    NTSTATUS status;
 
     *information = 0;
-    if (file->kind != FLTSIM__FS_FILE)
-        return STATUS_INVALID_DEVICE_REQUEST;
-    if (o->cleaned_up && !paging)
-        return STATUS_FILE_CLOSED;
-    if (fs->read_only)
-        return STATUS_MEDIA_WRITE_PROTECTED;
-    status = fs->ops->eof_cb(fs, file, &eof);
-    if (!NT_SUCCESS(status))
-        return status;
-    status = fltsim__fs_rw_check(fo, irp_flags, eof, offset, length, buffer, true, &off);
+    NTSTATUS status = rw_begin(fs, fo, o, irp_flags, offset, length, buffer, true, &eof, &off);
     if (!NT_SUCCESS(status) || length == 0)
         return status;
-    if (fs->ops->writable_cb != NULL) {
-        status = fs->ops->writable_cb(fs, file);
+    if (fs->ops->io->writable_cb != NULL) {
+        status = fs->ops->io->writable_cb(fs, file);
         if (!NT_SUCCESS(status))
             return status;
     }
 
-    if (paging) {
+    if (irp_flags & IRP_PAGING_IO) {
         /* Paging I/O never moves the end of file: what lies beyond it is
          * dropped. It carries data written earlier through the cache, whose
          * times and flags were set then, so nothing else changes. */
         ULONG64 count = fltsim__fs_span(eof, off, length);
         if (count == 0)
             return STATUS_SUCCESS;
-        status = fs->ops->write_cb(fs, file, buffer, count, off, eof, true, &done);
+        status = fs->ops->io->write_cb(fs, file, buffer, count, off, eof, true, &done);
         if (!NT_SUCCESS(status))
             return status;
         *information = (ULONG_PTR)done;
@@ -316,7 +317,7 @@ NTSTATUS fltsim__fs_write(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fltsim_
     }
 
     ULONG64 end = off + length; /* off < 2^63 and length < 2^32: no overflow */
-    status = fs->ops->write_cb(fs, file, buffer, length, off, eof, false, &done);
+    status = fs->ops->io->write_cb(fs, file, buffer, length, off, eof, false, &done);
     if (!NT_SUCCESS(status))
         return status;
     fo->Flags |= FO_FILE_MODIFIED;

@@ -386,11 +386,11 @@ NTSTATUS fltsim__fs_query_info(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fl
     /* Deleted for good (unlinked after its last handle): no name to give. */
     if (file->unlinked)
         return STATUS_FILE_DELETED;
-    status = fs->ops->facts_cb(fs, file, &f);
+    status = fs->ops->info->facts_cb(fs, file, &f);
     if (!NT_SUCCESS(status))
         return status;
     if (fltsim__fs_query_needs_name(cls)) {
-        path = fs->ops->path_cb(fs, file, &units);
+        path = fs->ops->info->path_cb(fs, file, &units);
         if (path == NULL)
             return STATUS_INSUFFICIENT_RESOURCES;
     }
@@ -410,7 +410,7 @@ NTSTATUS fltsim__fs_query_volume(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
     if (fltsim__fs_open_of(fs, iopb->TargetFileObject) == NULL)
         return STATUS_INVALID_PARAMETER;
     memset(&v, 0, sizeof(v));
-    NTSTATUS status = fs->ops->volume_facts_cb(fs, &v);
+    NTSTATUS status = fs->ops->info->volume_facts_cb(fs, &v);
     if (!NT_SUCCESS(status))
         return status;
     return fltsim__fs_query_volume_fill(iopb->Parameters.QueryVolumeInformation.FsInformationClass,
@@ -432,10 +432,10 @@ static NTSTATUS set_end_of_file(struct fltsim__fs *fs, PFILE_OBJECT fo,
     if (advance_only)
         return STATUS_SUCCESS;
     ULONG64 eof;
-    NTSTATUS status = fs->ops->eof_cb(fs, file, &eof);
+    NTSTATUS status = fs->ops->io->eof_cb(fs, file, &eof);
     if (!NT_SUCCESS(status) || eof == (ULONG64)e->EndOfFile.QuadPart)
         return status;
-    return fs->ops->set_eof_cb(fs, fo, file, (ULONG64)e->EndOfFile.QuadPart);
+    return fs->ops->info->set_eof_cb(fs, fo, file, (ULONG64)e->EndOfFile.QuadPart);
 }
 
 /* Whether file may become delete pending (ignore_readonly:
@@ -447,14 +447,14 @@ static NTSTATUS deletable(struct fltsim__fs *fs, struct fltsim__fs_file *file, b
     struct fltsim__fs_facts f;
     if (file->root)
         return STATUS_CANNOT_DELETE;
-    NTSTATUS status = fs->ops->facts_cb(fs, file, &f);
+    NTSTATUS status = fs->ops->info->facts_cb(fs, file, &f);
     if (!NT_SUCCESS(status))
         return status;
     if ((f.attributes & FILE_ATTRIBUTE_READONLY) && !ignore_readonly)
         return STATUS_CANNOT_DELETE;
     if (check_empty && file->kind == FLTSIM__FS_DIRECTORY) {
         bool empty;
-        status = fs->ops->dir_empty_cb(fs, file, &empty);
+        status = fs->ops->dir->dir_empty_cb(fs, file, &empty);
         if (!NT_SUCCESS(status))
             return status;
         if (!empty)
@@ -561,7 +561,7 @@ static NTSTATUS set_rename(struct fltsim__fs *fs, struct fltsim__fs_open *o, con
             }
         }
     }
-    status = fs->ops->rename_cb(fs, file, dir, last, last_len, replace);
+    status = fs->ops->info->rename_cb(fs, file, dir, last, last_len, replace);
 out:
     free(name);
     return status;
@@ -591,7 +591,7 @@ NTSTATUS fltsim__fs_set_info(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
         FILE_BASIC_INFORMATION b;
         memcpy(&b, buf, sizeof(b));
         status = fltsim__fs_basic_check(&b);
-        return NT_SUCCESS(status) ? fs->ops->set_basic_cb(fs, file, &b) : status;
+        return NT_SUCCESS(status) ? fs->ops->info->set_basic_cb(fs, file, &b) : status;
     }
     case FileEndOfFileInformation: {
         FILE_END_OF_FILE_INFORMATION e;
@@ -603,7 +603,7 @@ NTSTATUS fltsim__fs_set_info(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
         memcpy(&a, buf, sizeof(a));
         if (file->kind != FLTSIM__FS_FILE || a.AllocationSize.QuadPart < 0)
             return STATUS_INVALID_PARAMETER;
-        return fs->ops->set_allocation_cb(fs, fo, file, (ULONG64)a.AllocationSize.QuadPart);
+        return fs->ops->info->set_allocation_cb(fs, fo, file, (ULONG64)a.AllocationSize.QuadPart);
     }
     case FileDispositionInformation: {
         FILE_DISPOSITION_INFORMATION d;

@@ -259,6 +259,15 @@ void fltsim__memfs_path_fill(const struct memfs_node *n, WCHAR *out, size_t len)
 /* Create and destroy                                                        */
 /* ------------------------------------------------------------------------- */
 
+static const struct fltsim__fs_store_ops store_ops = {
+    .open_size = sizeof(struct memfs_ccb),
+    .unlinked_base_not_found = false, /* an unlinked directory is an empty one */
+    .create = &fltsim__memfs_create_ops,
+    .io = &fltsim__memfs_io_ops,
+    .info = &fltsim__memfs_info_ops,
+    .dir = &fltsim__memfs_dir_ops,
+};
+
 NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct fltsim_memfs **out)
 {
     struct fltsim_memfs_options defaults = {0, 0, 0};
@@ -273,7 +282,7 @@ NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct 
     struct fltsim_memfs *fs = calloc(1, sizeof(*fs));
     if (fs == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    if (!NT_SUCCESS(fltsim__fs_init(&fs->core, &fltsim__memfs_store_ops, MEMFS_CCB_MAGIC))) {
+    if (!NT_SUCCESS(fltsim__fs_init(&fs->core, &store_ops, MEMFS_CCB_MAGIC))) {
         free(fs);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
@@ -311,38 +320,12 @@ void fltsim_memfs_destroy(struct fltsim_memfs *fs)
 }
 
 /* ------------------------------------------------------------------------- */
-/* Ops tables                                                                */
+/* Entry points                                                              */
 /* ------------------------------------------------------------------------- */
 
+/* The shared handlers (fs_core.h) answer every request; the fs pointer they
+ * get is the memfs, whose first member is its core. */
 _Static_assert(offsetof(struct fltsim_memfs, core) == 0, "the fs pointer is the core's");
-
-const struct fltsim__fs_store_ops fltsim__memfs_store_ops = {
-    .open_size = sizeof(struct memfs_ccb),
-    .unlinked_base_not_found = false, /* an unlinked directory is an empty one */
-    .facts_cb = fltsim__memfs_facts,
-    .path_cb = fltsim__memfs_path,
-    .eof_cb = fltsim__memfs_eof,
-    .dir_empty_cb = fltsim__memfs_dir_empty,
-    .remove_cb = fltsim__memfs_remove,
-    .unused_cb = fltsim__memfs_unused,
-    .create_cb = fltsim__memfs_create_irp,
-    .walk_start_cb = fltsim__memfs_walk_start,
-    .walk_cb = fltsim__memfs_walk,
-    .walk_file_cb = fltsim__memfs_walk_file,
-    .walk_dir_live_cb = fltsim__memfs_walk_dir_live,
-    .create_check_cb = fltsim__memfs_create_check,
-    .new_file_cb = fltsim__memfs_new_file,
-    .overwrite_cb = fltsim__memfs_overwrite,
-    .read_cb = fltsim__memfs_read,
-    .write_cb = fltsim__memfs_write,
-    .set_basic_cb = fltsim__memfs_set_basic,
-    .set_eof_cb = fltsim__memfs_set_eof_info,
-    .set_allocation_cb = fltsim__memfs_set_allocation,
-    .rename_cb = fltsim__memfs_rename,
-    .volume_facts_cb = fltsim__memfs_volume_facts,
-    .scan_restart_cb = fltsim__memfs_scan_restart,
-    .scan = {fltsim__memfs_scan_next, fltsim__memfs_scan_facts, fltsim__memfs_scan_consume},
-};
 
 static void memfs_release(void *ctx)
 {

@@ -14,22 +14,21 @@ struct memfs_walk {
     struct memfs_node *last; /* the last component in it, NULL when missing */
 };
 
-NTSTATUS fltsim__memfs_create_irp(struct fltsim__fs *core, PFLT_CALLBACK_DATA data,
-                                  ULONG_PTR *information)
+static NTSTATUS create_irp(struct fltsim__fs *core, PFLT_CALLBACK_DATA data, ULONG_PTR *information)
 {
     struct memfs_walk w = {NULL, NULL};
     return fltsim__fs_create(core, data, &w, information);
 }
 
-NTSTATUS fltsim__memfs_walk_start(struct fltsim__fs *core, void *walk, struct fltsim__fs_file *base)
+static NTSTATUS walk_start(struct fltsim__fs *core, void *walk, struct fltsim__fs_file *base)
 {
     struct memfs_walk *w = walk;
     w->dir = base != NULL ? memfs_node_of(base) : memfs_of(core)->root;
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_walk(struct fltsim__fs *core, void *walk, const WCHAR *name, size_t len,
-                            size_t last_start, bool *exists)
+static NTSTATUS walk(struct fltsim__fs *core, void *walk, const WCHAR *name, size_t len,
+                     size_t last_start, bool *exists)
 {
     struct memfs_walk *w = walk;
     (void)core;
@@ -48,8 +47,8 @@ NTSTATUS fltsim__memfs_walk(struct fltsim__fs *core, void *walk, const WCHAR *na
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_walk_file(struct fltsim__fs *core, void *walk, bool last,
-                                 struct fltsim__fs_file **file, bool *fresh)
+static NTSTATUS walk_file(struct fltsim__fs *core, void *walk, bool last,
+                          struct fltsim__fs_file **file, bool *fresh)
 {
     struct memfs_walk *w = walk;
     (void)core;
@@ -58,15 +57,14 @@ NTSTATUS fltsim__memfs_walk_file(struct fltsim__fs *core, void *walk, bool last,
     return STATUS_SUCCESS;
 }
 
-struct fltsim__fs_file *fltsim__memfs_walk_dir_live(struct fltsim__fs *core, void *walk)
+static struct fltsim__fs_file *walk_dir_live(struct fltsim__fs *core, void *walk)
 {
     struct memfs_walk *w = walk;
     (void)core;
     return &w->dir->file;
 }
 
-NTSTATUS fltsim__memfs_create_check(struct fltsim__fs *core, void *walk,
-                                    const struct fltsim__fs_create *a)
+static NTSTATUS create_check(struct fltsim__fs *core, void *walk, const struct fltsim__fs_create *a)
 {
     struct memfs_walk *w = walk;
     (void)core;
@@ -75,9 +73,8 @@ NTSTATUS fltsim__memfs_create_check(struct fltsim__fs *core, void *walk,
     return fltsim__memfs_reserve_child(w->dir);
 }
 
-NTSTATUS fltsim__memfs_new_file(struct fltsim__fs *core, void *walk,
-                                const struct fltsim__fs_create *a, const WCHAR *last,
-                                size_t last_len, struct fltsim__fs_file **file)
+static NTSTATUS new_file(struct fltsim__fs *core, void *walk, const struct fltsim__fs_create *a,
+                         const WCHAR *last, size_t last_len, struct fltsim__fs_file **file)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_walk *w = walk;
@@ -94,13 +91,13 @@ NTSTATUS fltsim__memfs_new_file(struct fltsim__fs *core, void *walk,
         n->attributes = fltsim__fs_new_file_attributes(a->attributes);
         n->allocation = fltsim__fs_round_alloc((ULONG64)a->allocation);
     }
-    fltsim__memfs_link(w->dir, n); /* room reserved by fltsim__memfs_create_check */
+    fltsim__memfs_link(w->dir, n); /* room reserved by create_check */
     *file = &n->file;
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_overwrite(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                                 const struct fltsim__fs_create *a)
+static NTSTATUS overwrite(struct fltsim__fs *core, struct fltsim__fs_file *file,
+                          const struct fltsim__fs_create *a)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_node *n = memfs_node_of(file);
@@ -113,7 +110,7 @@ NTSTATUS fltsim__memfs_overwrite(struct fltsim__fs *core, struct fltsim__fs_file
     return STATUS_SUCCESS;
 }
 
-void fltsim__memfs_remove(struct fltsim__fs *core, struct fltsim__fs_file *file)
+static void remove_deleted(struct fltsim__fs *core, struct fltsim__fs_file *file)
 {
     struct memfs_node *n = memfs_node_of(file);
     /* Nothing can be created in a delete-pending directory, so it is empty
@@ -122,9 +119,22 @@ void fltsim__memfs_remove(struct fltsim__fs *core, struct fltsim__fs_file *file)
         fltsim__memfs_unlink(memfs_of(core), n);
 }
 
-void fltsim__memfs_unused(struct fltsim__fs *core, struct fltsim__fs_file *file)
+static void file_unused(struct fltsim__fs *core, struct fltsim__fs_file *file)
 {
     /* A linked node stays in the tree; an unlinked one has nothing left. */
     if (file->unlinked)
         fltsim__memfs_node_free(memfs_of(core), memfs_node_of(file));
 }
+
+const struct fltsim__fs_create_ops fltsim__memfs_create_ops = {
+    .create_cb = create_irp,
+    .walk_start_cb = walk_start,
+    .walk_cb = walk,
+    .walk_file_cb = walk_file,
+    .walk_dir_live_cb = walk_dir_live,
+    .create_check_cb = create_check,
+    .new_file_cb = new_file,
+    .overwrite_cb = overwrite,
+    .remove_cb = remove_deleted,
+    .unused_cb = file_unused,
+};

@@ -10,14 +10,14 @@
 
 #include "memfs_internal.h"
 
-NTSTATUS fltsim__memfs_dir_empty(struct fltsim__fs *core, struct fltsim__fs_file *file, bool *empty)
+static NTSTATUS dir_empty(struct fltsim__fs *core, struct fltsim__fs_file *file, bool *empty)
 {
     (void)core;
     *empty = memfs_node_of(file)->child_count == 0;
     return STATUS_SUCCESS;
 }
 
-void fltsim__memfs_scan_restart(struct fltsim__fs *core, struct fltsim__fs_open *o)
+static void scan_restart(struct fltsim__fs *core, struct fltsim__fs_open *o)
 {
     struct memfs_ccb *ccb = CONTAINING_RECORD(o, struct memfs_ccb, open);
     (void)core;
@@ -66,7 +66,7 @@ static bool next_candidate(struct memfs_ccb *ccb)
     return true;
 }
 
-bool fltsim__memfs_scan_next(void *ctx, const WCHAR **name, USHORT *len)
+static bool scan_next(void *ctx, const WCHAR **name, USHORT *len)
 {
     struct memfs_ccb *ccb = ctx;
     if (!next_candidate(ccb))
@@ -76,7 +76,7 @@ bool fltsim__memfs_scan_next(void *ctx, const WCHAR **name, USHORT *len)
     return true;
 }
 
-bool fltsim__memfs_scan_facts(void *ctx, struct fltsim__fs_facts *f)
+static bool scan_facts(void *ctx, struct fltsim__fs_facts *f)
 {
     struct memfs_ccb *ccb = ctx;
     fltsim__memfs_facts(ccb->open.fs, &ccb->cand_node->file, f);
@@ -84,7 +84,7 @@ bool fltsim__memfs_scan_facts(void *ctx, struct fltsim__fs_facts *f)
 }
 
 /* Moves the ccb's position past its candidate. */
-void fltsim__memfs_scan_consume(void *ctx)
+static void scan_consume(void *ctx)
 {
     struct memfs_ccb *ccb = ctx;
     if (ccb->cand_phase < 2) {
@@ -95,3 +95,9 @@ void fltsim__memfs_scan_consume(void *ctx)
     ccb->resume_len = ccb->cand_len;
     ccb->resume_valid = TRUE;
 }
+
+const struct fltsim__fs_dir_ops fltsim__memfs_dir_ops = {
+    .dir_empty_cb = dir_empty,
+    .scan_restart_cb = scan_restart,
+    .scan = {scan_next, scan_facts, scan_consume},
+};

@@ -36,7 +36,7 @@ NTSTATUS fltsim__memfs_facts(struct fltsim__fs *core, struct fltsim__fs_file *fi
     return STATUS_SUCCESS;
 }
 
-WCHAR *fltsim__memfs_path(struct fltsim__fs *core, struct fltsim__fs_file *file, size_t *units)
+static WCHAR *full_path(struct fltsim__fs *core, struct fltsim__fs_file *file, size_t *units)
 {
     const struct memfs_node *n = memfs_node_of(file);
     (void)core;
@@ -51,8 +51,8 @@ WCHAR *fltsim__memfs_path(struct fltsim__fs *core, struct fltsim__fs_file *file,
 /* Set                                                                       */
 /* ------------------------------------------------------------------------- */
 
-NTSTATUS fltsim__memfs_set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                                 const FILE_BASIC_INFORMATION *b)
+static NTSTATUS set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
+                          const FILE_BASIC_INFORMATION *b)
 {
     struct memfs_node *n = memfs_node_of(file);
     const LONGLONG t[4] = {b->CreationTime.QuadPart, b->LastAccessTime.QuadPart,
@@ -88,8 +88,8 @@ static void size_changed(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_
     fo->Flags |= FO_FILE_MODIFIED | FO_FILE_SIZE_CHANGED;
 }
 
-NTSTATUS fltsim__memfs_set_eof_info(struct fltsim__fs *core, PFILE_OBJECT fo,
-                                    struct fltsim__fs_file *file, ULONG64 eof)
+static NTSTATUS set_end_of_file(struct fltsim__fs *core, PFILE_OBJECT fo,
+                                struct fltsim__fs_file *file, ULONG64 eof)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_node *n = memfs_node_of(file);
@@ -103,8 +103,8 @@ NTSTATUS fltsim__memfs_set_eof_info(struct fltsim__fs *core, PFILE_OBJECT fo,
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_set_allocation(struct fltsim__fs *core, PFILE_OBJECT fo,
-                                      struct fltsim__fs_file *file, ULONG64 size)
+static NTSTATUS set_allocation(struct fltsim__fs *core, PFILE_OBJECT fo,
+                               struct fltsim__fs_file *file, ULONG64 size)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_node *n = memfs_node_of(file);
@@ -131,9 +131,9 @@ static bool has_open_descendant(const struct memfs_node *dir)
     return false;
 }
 
-NTSTATUS fltsim__memfs_rename(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                              struct fltsim__fs_file *target, const WCHAR *last, size_t last_len,
-                              BOOLEAN replace)
+static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *file,
+                            struct fltsim__fs_file *target, const WCHAR *last, size_t last_len,
+                            BOOLEAN replace)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_node *n = memfs_node_of(file);
@@ -212,7 +212,7 @@ static void volume_units(const struct fltsim_memfs *fs, ULONG64 *total, ULONG64 
     *avail = used < t ? t - used : 0;
 }
 
-NTSTATUS fltsim__memfs_volume_facts(struct fltsim__fs *core, struct fltsim__fs_volume_facts *v)
+static NTSTATUS volume_facts(struct fltsim__fs *core, struct fltsim__fs_volume_facts *v)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     v->creation_time = fs->root->creation_time;
@@ -222,3 +222,13 @@ NTSTATUS fltsim__memfs_volume_facts(struct fltsim__fs *core, struct fltsim__fs_v
     v->characteristics = MEMFS_DEVICE_CHARACTERISTICS;
     return STATUS_SUCCESS;
 }
+
+const struct fltsim__fs_info_ops fltsim__memfs_info_ops = {
+    .facts_cb = fltsim__memfs_facts,
+    .path_cb = full_path,
+    .set_basic_cb = set_basic,
+    .set_eof_cb = set_end_of_file,
+    .set_allocation_cb = set_allocation,
+    .rename_cb = rename_file,
+    .volume_facts_cb = volume_facts,
+};

@@ -81,9 +81,6 @@ static inline struct fltsim_memfs *memfs_of(struct fltsim__fs *core)
     return CONTAINING_RECORD(core, struct fltsim_memfs, core);
 }
 
-/* The store ops of memfs (memfs.c) over the handlers of fs_core.h. */
-extern const struct fltsim__fs_store_ops fltsim__memfs_store_ops;
-
 /* ---- memfs.c: clock, nodes, names ---- */
 
 /* The next timestamp of the deterministic clock. */
@@ -132,60 +129,16 @@ size_t fltsim__memfs_path_len(const struct memfs_node *n);
 /* Writes the full path (path_len units, no terminator) into out. */
 void fltsim__memfs_path_fill(const struct memfs_node *n, WCHAR *out, size_t len);
 
-/* ---- memfs_create.c: the namespace side of create, cleanup and close ---- */
+/* ---- memfs's store ops (fs_core.h), one table per file ---- */
 
-NTSTATUS fltsim__memfs_create_irp(struct fltsim__fs *core, PFLT_CALLBACK_DATA data,
-                                  ULONG_PTR *information);
-NTSTATUS fltsim__memfs_walk_start(struct fltsim__fs *core, void *walk,
-                                  struct fltsim__fs_file *base);
-NTSTATUS fltsim__memfs_walk(struct fltsim__fs *core, void *walk, const WCHAR *name, size_t len,
-                            size_t last_start, bool *exists);
-NTSTATUS fltsim__memfs_walk_file(struct fltsim__fs *core, void *walk, bool last,
-                                 struct fltsim__fs_file **file, bool *fresh);
-struct fltsim__fs_file *fltsim__memfs_walk_dir_live(struct fltsim__fs *core, void *walk);
-NTSTATUS fltsim__memfs_create_check(struct fltsim__fs *core, void *walk,
-                                    const struct fltsim__fs_create *a);
-NTSTATUS fltsim__memfs_new_file(struct fltsim__fs *core, void *walk,
-                                const struct fltsim__fs_create *a, const WCHAR *last,
-                                size_t last_len, struct fltsim__fs_file **file);
-NTSTATUS fltsim__memfs_overwrite(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                                 const struct fltsim__fs_create *a);
-void fltsim__memfs_remove(struct fltsim__fs *core, struct fltsim__fs_file *file);
-void fltsim__memfs_unused(struct fltsim__fs *core, struct fltsim__fs_file *file);
+extern const struct fltsim__fs_create_ops fltsim__memfs_create_ops; /* memfs_create.c */
+extern const struct fltsim__fs_io_ops fltsim__memfs_io_ops;         /* memfs_io.c */
+extern const struct fltsim__fs_info_ops fltsim__memfs_info_ops;     /* memfs_info.c */
+extern const struct fltsim__fs_dir_ops fltsim__memfs_dir_ops;       /* memfs_dir.c */
 
-/* ---- memfs_io.c: file data ---- */
-
-NTSTATUS fltsim__memfs_eof(struct fltsim__fs *core, struct fltsim__fs_file *file, ULONG64 *eof);
-NTSTATUS fltsim__memfs_read(struct fltsim__fs *core, struct fltsim__fs_file *file, void *buffer,
-                            ULONG64 count, ULONG64 off, ULONG64 *done);
-NTSTATUS fltsim__memfs_write(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                             const void *buffer, ULONG64 count, ULONG64 off, ULONG64 eof,
-                             bool paging, ULONG64 *done);
-
-/* ---- memfs_info.c: information ---- */
-
+/* What a query reports about a node (memfs_info.c; the info ops' facts_cb).
+ * Cannot fail. */
 NTSTATUS fltsim__memfs_facts(struct fltsim__fs *core, struct fltsim__fs_file *file,
                              struct fltsim__fs_facts *f);
-WCHAR *fltsim__memfs_path(struct fltsim__fs *core, struct fltsim__fs_file *file, size_t *units);
-NTSTATUS fltsim__memfs_set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                                 const FILE_BASIC_INFORMATION *b);
-NTSTATUS fltsim__memfs_set_eof_info(struct fltsim__fs *core, PFILE_OBJECT fo,
-                                    struct fltsim__fs_file *file, ULONG64 eof);
-NTSTATUS fltsim__memfs_set_allocation(struct fltsim__fs *core, PFILE_OBJECT fo,
-                                      struct fltsim__fs_file *file, ULONG64 size);
-NTSTATUS fltsim__memfs_rename(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                              struct fltsim__fs_file *dir, const WCHAR *name, size_t len,
-                              BOOLEAN replace);
-NTSTATUS fltsim__memfs_volume_facts(struct fltsim__fs *core, struct fltsim__fs_volume_facts *v);
-
-/* ---- memfs_dir.c: directory scans ---- */
-
-NTSTATUS fltsim__memfs_dir_empty(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                                 bool *empty);
-void fltsim__memfs_scan_restart(struct fltsim__fs *core, struct fltsim__fs_open *o);
-/* struct fltsim__fs_scan_ops; ctx is the open (struct memfs_ccb). */
-bool fltsim__memfs_scan_next(void *ctx, const WCHAR **name, USHORT *len);
-bool fltsim__memfs_scan_facts(void *ctx, struct fltsim__fs_facts *f);
-void fltsim__memfs_scan_consume(void *ctx);
 
 #endif /* FLTSIM_MEMFS_INTERNAL_H */

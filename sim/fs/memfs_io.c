@@ -9,15 +9,15 @@
 
 #include "memfs_internal.h"
 
-NTSTATUS fltsim__memfs_eof(struct fltsim__fs *core, struct fltsim__fs_file *file, ULONG64 *eof)
+static NTSTATUS end_of_file(struct fltsim__fs *core, struct fltsim__fs_file *file, ULONG64 *eof)
 {
     (void)core;
     *eof = memfs_node_of(file)->eof;
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_read(struct fltsim__fs *core, struct fltsim__fs_file *file, void *buffer,
-                            ULONG64 count, ULONG64 off, ULONG64 *done)
+static NTSTATUS read_data(struct fltsim__fs *core, struct fltsim__fs_file *file, void *buffer,
+                          ULONG64 count, ULONG64 off, ULONG64 *done)
 {
     (void)core;
     memcpy(buffer, memfs_node_of(file)->data + off, (size_t)count);
@@ -25,9 +25,9 @@ NTSTATUS fltsim__memfs_read(struct fltsim__fs *core, struct fltsim__fs_file *fil
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__memfs_write(struct fltsim__fs *core, struct fltsim__fs_file *file,
-                             const void *buffer, ULONG64 count, ULONG64 off, ULONG64 eof,
-                             bool paging, ULONG64 *done)
+static NTSTATUS write_data(struct fltsim__fs *core, struct fltsim__fs_file *file,
+                           const void *buffer, ULONG64 count, ULONG64 off, ULONG64 eof, bool paging,
+                           ULONG64 *done)
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_node *n = memfs_node_of(file);
@@ -46,3 +46,10 @@ NTSTATUS fltsim__memfs_write(struct fltsim__fs *core, struct fltsim__fs_file *fi
     *done = count;
     return STATUS_SUCCESS;
 }
+
+/* Nothing is cached between memfs and its storage: no flush. */
+const struct fltsim__fs_io_ops fltsim__memfs_io_ops = {
+    .eof_cb = end_of_file,
+    .read_cb = read_data,
+    .write_cb = write_data,
+};
