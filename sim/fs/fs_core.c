@@ -35,8 +35,6 @@ void fltsim__fs_fini(struct fltsim__fs *fs)
 
 ULONG fltsim__fs_open_count(struct fltsim__fs *fs)
 {
-    if (fs == NULL)
-        return 0;
     uv_mutex_lock(&fs->lock);
     ULONG n = fs->open_count;
     uv_mutex_unlock(&fs->lock);

@@ -1,9 +1,10 @@
 /*
  * The NTFS create rules memfs and hostfs share (fs_shared.h): name
  * components, access and its generic mapping, IoCheckShareAccess's counters,
- * and the checks and IoStatus.Information of IRP_MJ_CREATE in NTFS's order.
- * Each file system walks its own namespace and keeps its own objects; the
- * information records are in fs_shared.c, offsets and locks in fs_rw.c.
+ * the checks and IoStatus.Information of IRP_MJ_CREATE in NTFS's order, and
+ * the handlers of IRP_MJ_CREATE, IRP_MJ_CLEANUP and IRP_MJ_CLOSE built on them
+ * (fs_core.h). Each file system walks its own namespace, makes and removes
+ * its own files and frees its own objects (struct fltsim__fs_create_ops).
  */
 #include <stdlib.h>
 #include <string.h>

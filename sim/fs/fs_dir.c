@@ -1,9 +1,10 @@
 /*
  * The directory-query rules memfs and hostfs share (fs_shared.h): a
  * handle's upcased pattern and FsRtlIsNameInExpression matching, the decoding
- * and checks of IRP_MN_QUERY_DIRECTORY, and the packing of the entries a file
- * system's scan yields (struct fltsim__fs_scan_ops). The order of the
- * entries and where a scan resumes are each file system's own.
+ * and checks of IRP_MN_QUERY_DIRECTORY, the packing of the entries a file
+ * system's scan yields (struct fltsim__fs_scan_ops), and the
+ * IRP_MJ_DIRECTORY_CONTROL handler (fs_core.h). The order of the entries and
+ * where a scan resumes are each file system's own (struct fltsim__fs_dir_ops).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,10 @@
 /*
  * The read/write rules memfs and hostfs share (fs_shared.h): resolving a
  * ByteOffset, the checks of a read or write, the file position, whether a fast
- * write fits, and the byte-range locks of a file (FsRtl's FILE_LOCK without
- * waiters). Moving the data is each file system's own (memory or host file).
+ * write fits, the byte-range locks of a file (FsRtl's FILE_LOCK without
+ * waiters), and the read and write handlers of the IRP and fast-I/O paths
+ * (fs_core.h). Moving the data is each file system's own (memory or host
+ * file, struct fltsim__fs_io_ops).
  */
 #include <stdint.h>
 #include <stdlib.h>

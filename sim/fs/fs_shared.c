@@ -1,10 +1,12 @@
 /*
- * The information records memfs and hostfs share (fs_shared.h): the checks
+ * The information rules memfs and hostfs share (fs_shared.h): the checks
  * and FILE_*_INFORMATION records of IRP_MJ_QUERY_INFORMATION, the
- * FILE_FS_*_INFORMATION records of a volume query, and the checks before an
- * IRP_MJ_SET_INFORMATION. Create rules live in fs_create.c, offsets and locks
- * in fs_rw.c, directory entries in fs_dir.c, controls in fs_control.c; each
- * file system describes its file as a struct fltsim__fs_facts.
+ * FILE_FS_*_INFORMATION records of a volume query, the checks before an
+ * IRP_MJ_SET_INFORMATION, and the handlers of those requests with the
+ * disposition and rename rules (fs_core.h). Each file system describes its
+ * file as a struct fltsim__fs_facts and changes it through struct
+ * fltsim__fs_info_ops. Create rules live in fs_create.c, offsets and locks in
+ * fs_rw.c, directory entries in fs_dir.c, controls in fs_control.c.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -332,8 +332,7 @@ struct hostfs_fcb *fltsim__hostfs_fcb_new(struct fltsim_hostfs *fs, const char *
         int r = UV_ENOMEM;
         if (abs != NULL) {
             /* A read-only hostfs never asks the host for write access. */
-            r = (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ? UV_EACCES
-                                                      : open_fd(abs, UV_FS_O_RDWR, &fcb->fd);
+            r = fs->core.read_only ? UV_EACCES : open_fd(abs, UV_FS_O_RDWR, &fcb->fd);
             if (r == 0)
                 fcb->fd_writable = true;
             else if (r == UV_EACCES || r == UV_EPERM || r == UV_EROFS)
@@ -479,7 +478,6 @@ NTSTATUS fltsim_hostfs_create(const char *root_dir, const struct fltsim_hostfs_o
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     fs->core.read_only = (options->flags & FLTSIM_HOSTFS_READ_ONLY) != 0;
-    fs->flags = options->flags;
     fs->root = root;
     InitializeListHead(&fs->fcbs);
     volume->file.magic = HOSTFS_FCB_MAGIC;

@@ -56,7 +56,6 @@ struct hostfs_ccb {
 
 struct fltsim_hostfs {
     struct fltsim__fs core; /* first: the fs of fltsim_hostfs_ops */
-    ULONG flags;
     char *root; /* absolute, resolved host path of the root directory */
     LIST_ENTRY fcbs;
 };

@@ -287,7 +287,6 @@ NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct 
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     fs->core.no_fast_io = (options->flags & FLTSIM_MEMFS_NO_FAST_IO) != 0;
-    fs->flags = options->flags;
     fs->clock = options->start_time != 0 ? options->start_time : FLTSIM_MEMFS_DEFAULT_START_TIME;
     fs->capacity = options->capacity_bytes;
     fs->next_file_id = FLTSIM_MEMFS_ROOT_FILE_ID;
@@ -295,13 +294,13 @@ NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct 
 
     LONGLONG now = fltsim__memfs_now(fs);
     fs->root = fltsim__memfs_node_new(fs, FLTSIM__FS_DIRECTORY, NULL, 0, now);
-    fs->volume = fltsim__memfs_node_new(fs, FLTSIM__FS_VOLUME, NULL, 0, now);
-    if (fs->root == NULL || fs->volume == NULL) {
+    struct memfs_node *volume = fltsim__memfs_node_new(fs, FLTSIM__FS_VOLUME, NULL, 0, now);
+    if (fs->root == NULL || volume == NULL) {
         fltsim_memfs_destroy(fs);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     fs->root->file.root = TRUE;
-    fs->core.volume = &fs->volume->file;
+    fs->core.volume = &volume->file;
     *out = fs;
     return STATUS_SUCCESS;
 }

@@ -61,13 +61,11 @@ struct memfs_ccb {
 
 struct fltsim_memfs {
     struct fltsim__fs core; /* first: the fs of fltsim_memfs_ops */
-    ULONG flags;
     LONGLONG clock;     /* the next timestamp */
     ULONG64 capacity;   /* 0 = unlimited */
     ULONG64 data_bytes; /* sum of eof over linked files */
     ULONG64 next_file_id;
-    struct memfs_node *root;
-    struct memfs_node *volume;
+    struct memfs_node *root; /* the volume's node is core.volume */
     LIST_ENTRY nodes; /* every allocated node */
 };
 
