@@ -1,9 +1,10 @@
 /*
- * hostfs: how host files change for IRP_MJ_SET_INFORMATION (times and the
- * read-only attribute, end of file, allocation, rename) and what
+ * hostfs: what a query reports of a host file (its stat and NT path), how
+ * host files change for IRP_MJ_SET_INFORMATION (times and the read-only
+ * attribute, end of file, allocation, rename), and what
  * IRP_MJ_QUERY_VOLUME_INFORMATION reports of the host's file system. The
  * checks, the records and the disposition rules are shared with memfs in
- * fs_shared.c; what a query reports comes from the host's stat (hostfs.c).
+ * fs_shared.c.
  */
 #include <stdlib.h>
 #include <string.h>
