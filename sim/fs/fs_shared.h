@@ -1,10 +1,12 @@
 /*
  * PRIVATE to sim/fs: the NTFS rules memfs and hostfs both apply, kept in one
  * place so the two file systems answer alike: name validation, access and
- * share-access checks (IoCheckShareAccess), read/write offsets, the
- * FILE_*_INFORMATION records of a query, and the packing of a directory
- * query's entries with wildcard matching. Nothing here takes a lock or owns
- * a file; each file system describes its file as a struct fltsim__fs_facts.
+ * share-access checks (IoCheckShareAccess), the create checks, read/write
+ * offsets and byte-range locks, the FILE_*_INFORMATION records of a query,
+ * the packing of a directory query's entries with wildcard matching, and the
+ * answers to controls and FS-filter callbacks. fs_create.c, fs_rw.c,
+ * fs_shared.c, fs_dir.c and fs_control.c implement them; the handlers built
+ * on them are in fs_core.h. Nothing here takes a lock or owns a file.
  */
 #ifndef FLTSIM_FS_SHARED_H
 #define FLTSIM_FS_SHARED_H

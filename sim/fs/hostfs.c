@@ -1,11 +1,11 @@
 /*
  * hostfs: lifetime, the host helpers (errno mapping, paths, stat, names and
- * case-insensitive lookup), the file control blocks, the fltsim_fs_ops entry
- * points with their lock, and the fast-I/O and FS-filter paths. The IRP
- * handlers live in hostfs_create.c (create, cleanup, close), hostfs_io.c
- * (read, write), hostfs_info.c (query/set information, volume information)
- * and hostfs_dir.c (directory control). The NTFS rules shared with memfs come
- * from fs_shared.c; the host directory holds the data and the names.
+ * case-insensitive lookup), the file control blocks, and the fltsim_fs_ops
+ * and store-ops tables. The NTFS rules and the entry points with their lock
+ * are shared with memfs (fs_core.h); hostfs's side of them lives in
+ * hostfs_create.c (the walk, new files, deletion), hostfs_io.c (file data),
+ * hostfs_info.c (set information, volume information) and hostfs_dir.c
+ * (directory scans). The host directory holds the data and the names.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +288,8 @@ struct hostfs_fcb *fltsim__hostfs_fcb_find(struct fltsim_hostfs *fs, ULONG64 dev
 {
     for (LIST_ENTRY *e = fs->fcbs.Flink; e != &fs->fcbs; e = e->Flink) {
         struct hostfs_fcb *fcb = CONTAINING_RECORD(e, struct hostfs_fcb, link);
-        if (fcb->kind != HOSTFS_VOLUME && !fcb->unlinked && fcb->dev == dev && fcb->ino == ino)
+        if (fcb->file.kind != FLTSIM__FS_VOLUME && !fcb->file.unlinked && fcb->dev == dev &&
+            fcb->ino == ino)
             return fcb;
     }
     return NULL;
@@ -320,18 +321,18 @@ struct hostfs_fcb *fltsim__hostfs_fcb_new(struct fltsim_hostfs *fs, const char *
         *status = STATUS_INSUFFICIENT_RESOURCES;
         return NULL;
     }
-    fcb->magic = HOSTFS_FCB_MAGIC;
-    fcb->kind = S_ISDIR(st->st_mode) ? HOSTFS_DIRECTORY : HOSTFS_FILE;
+    fcb->file.magic = HOSTFS_FCB_MAGIC;
+    fcb->file.kind = S_ISDIR(st->st_mode) ? FLTSIM__FS_DIRECTORY : FLTSIM__FS_FILE;
+    fcb->file.root = rel[0] == '\0';
     fcb->dev = st->st_dev;
     fcb->ino = st->st_ino;
     fcb->fd = -1;
-    if (fcb->kind == HOSTFS_FILE) {
+    if (fcb->file.kind == FLTSIM__FS_FILE) {
         char *abs = fltsim__hostfs_abs(fs, rel, NULL);
         int r = UV_ENOMEM;
         if (abs != NULL) {
             /* A read-only hostfs never asks the host for write access. */
-            r = (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ? UV_EACCES
-                                                      : open_fd(abs, UV_FS_O_RDWR, &fcb->fd);
+            r = fs->core.read_only ? UV_EACCES : open_fd(abs, UV_FS_O_RDWR, &fcb->fd);
             if (r == 0)
                 fcb->fd_writable = true;
             else if (r == UV_EACCES || r == UV_EPERM || r == UV_EROFS)
@@ -357,8 +358,8 @@ void fltsim__hostfs_fcb_free(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb)
     if (fcb->fd >= 0)
         close_fd(fcb->fd);
     free(fcb->rel);
-    fltsim__fs_locks_free(&fcb->locks);
-    fcb->magic = 0;
+    fltsim__fs_locks_free(&fcb->file.locks);
+    fcb->file.magic = 0;
     free(fcb);
 }
 
@@ -378,7 +379,7 @@ NTSTATUS fltsim__hostfs_fcb_writable(struct fltsim_hostfs *fs, struct hostfs_fcb
 {
     if (fcb->fd_writable)
         return STATUS_SUCCESS;
-    if (fcb->unlinked)
+    if (fcb->file.unlinked)
         return STATUS_FILE_DELETED;
     /* The permissions may have changed since the file was opened (a
      * read-only attribute cleared through this hostfs). */
@@ -395,16 +396,6 @@ NTSTATUS fltsim__hostfs_fcb_writable(struct fltsim_hostfs *fs, struct hostfs_fcb
     fcb->fd = fd;
     fcb->fd_writable = true;
     return STATUS_SUCCESS;
-}
-
-struct hostfs_ccb *fltsim__hostfs_ccb_of(struct fltsim_hostfs *fs, PFILE_OBJECT fo)
-{
-    if (fo == NULL || fo->FsContext2 == NULL)
-        return NULL;
-    struct hostfs_ccb *ccb = fo->FsContext2;
-    if (ccb->magic != HOSTFS_CCB_MAGIC || ccb->fs != fs || fo->FsContext != ccb->fcb)
-        return NULL;
-    return ccb;
 }
 
 WCHAR *fltsim__hostfs_nt_path(const struct hostfs_fcb *fcb, size_t *units)
@@ -428,6 +419,15 @@ WCHAR *fltsim__hostfs_nt_path(const struct hostfs_fcb *fcb, size_t *units)
 /* ------------------------------------------------------------------------- */
 /* Create and destroy                                                        */
 /* ------------------------------------------------------------------------- */
+
+static const struct fltsim__fs_store_ops store_ops = {
+    .open_size = sizeof(struct hostfs_ccb),
+    .unlinked_base_not_found = true, /* its host path is gone */
+    .create = &fltsim__hostfs_create_ops,
+    .io = &fltsim__hostfs_io_ops,
+    .info = &fltsim__hostfs_info_ops,
+    .dir = &fltsim__hostfs_dir_ops,
+};
 
 NTSTATUS fltsim_hostfs_create(const char *root_dir, const struct fltsim_hostfs_options *options,
                               struct fltsim_hostfs **out)
@@ -470,21 +470,21 @@ NTSTATUS fltsim_hostfs_create(const char *root_dir, const struct fltsim_hostfs_o
 
     struct fltsim_hostfs *fs = calloc(1, sizeof(*fs));
     struct hostfs_fcb *volume = calloc(1, sizeof(*volume));
-    if (fs == NULL || volume == NULL || uv_mutex_init(&fs->lock) != 0) {
+    if (fs == NULL || volume == NULL ||
+        !NT_SUCCESS(fltsim__fs_init(&fs->core, &store_ops, HOSTFS_CCB_MAGIC))) {
         free(fs);
         free(volume);
         free(root);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    fs->flags = options->flags;
+    fs->core.read_only = (options->flags & FLTSIM_HOSTFS_READ_ONLY) != 0;
     fs->root = root;
     InitializeListHead(&fs->fcbs);
-    InitializeListHead(&fs->opens);
-    volume->magic = HOSTFS_FCB_MAGIC;
-    volume->kind = HOSTFS_VOLUME;
+    volume->file.magic = HOSTFS_FCB_MAGIC;
+    volume->file.kind = FLTSIM__FS_VOLUME;
     volume->fd = -1;
     InsertTailList(&fs->fcbs, &volume->link);
-    fs->volume = volume;
+    fs->core.volume = &volume->file;
     *out = fs;
     return STATUS_SUCCESS;
 }
@@ -493,262 +493,27 @@ void fltsim_hostfs_destroy(struct fltsim_hostfs *fs)
 {
     if (fs == NULL)
         return;
-    while (!IsListEmpty(&fs->opens)) {
-        struct hostfs_ccb *ccb = CONTAINING_RECORD(fs->opens.Flink, struct hostfs_ccb, link);
-        fltsim__hostfs_ccb_free(fs, ccb);
-    }
+    fltsim__fs_fini(&fs->core);
     while (!IsListEmpty(&fs->fcbs)) {
         struct hostfs_fcb *fcb = CONTAINING_RECORD(fs->fcbs.Flink, struct hostfs_fcb, link);
         fltsim__hostfs_fcb_free(fs, fcb);
     }
-    uv_mutex_destroy(&fs->lock);
     free(fs->root);
     free(fs);
 }
 
 ULONG fltsim_hostfs_open_count(struct fltsim_hostfs *fs)
 {
-    if (fs == NULL)
-        return 0;
-    uv_mutex_lock(&fs->lock);
-    ULONG n = fs->open_count;
-    uv_mutex_unlock(&fs->lock);
-    return n;
+    return fs != NULL ? fltsim__fs_open_count(&fs->core) : 0;
 }
 
 /* ------------------------------------------------------------------------- */
 /* Entry points                                                              */
 /* ------------------------------------------------------------------------- */
 
-static NTSTATUS flush(struct fltsim_hostfs *fs, PFILE_OBJECT fo)
-{
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, fo);
-    if (ccb == NULL)
-        return STATUS_INVALID_PARAMETER;
-    if (ccb->fcb->fd < 0)
-        return STATUS_SUCCESS; /* directories and the volume: no data of their own */
-    /* hostfs caches nothing itself; the host's cache goes to its disk. */
-    uv_fs_t req;
-    int r = uv_fs_fsync(NULL, &req, ccb->fcb->fd, NULL);
-    uv_fs_req_cleanup(&req);
-    return fltsim__hostfs_status(r, true);
-}
-
-/* The lock check of a read or write (fs_shared.h): the host's end of file
- * is asked only when the file has locks. */
-static NTSTATUS lock_check(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb,
-                           PFLT_CALLBACK_DATA data)
-{
-    struct hostfs_fcb *fcb = ccb->fcb;
-    ULONG64 eof = 0;
-    if (fcb->kind != HOSTFS_FILE || ccb->cleaned_up || fcb->locks.count == 0)
-        return STATUS_SUCCESS;
-    if (!NT_SUCCESS(fltsim__hostfs_eof(fs, fcb, &eof)))
-        return STATUS_SUCCESS; /* the read or write reports the host's error */
-    return fltsim__fs_lock_check_rw(&fcb->locks, data, eof);
-}
-
-/* Lock control, file-system controls, EAs and security: the shared NTFS
- * rules (fs_shared.h), as memfs. Locks are a file's only. */
-static NTSTATUS other_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *information)
-{
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
-    if (ccb == NULL)
-        return STATUS_INVALID_PARAMETER;
-    switch (iopb->MajorFunction) {
-    case IRP_MJ_LOCK_CONTROL:
-        if (ccb->fcb->kind != HOSTFS_FILE)
-            return STATUS_INVALID_DEVICE_REQUEST;
-        if (ccb->cleaned_up)
-            return STATUS_FILE_CLOSED;
-        return fltsim__fs_lock_control(&ccb->fcb->locks, data);
-    case IRP_MJ_FILE_SYSTEM_CONTROL:
-        return fltsim__fs_fs_control(data, information);
-    case IRP_MJ_QUERY_EA:
-        return fltsim__fs_query_ea(data, information);
-    case IRP_MJ_QUERY_SECURITY:
-        return fltsim__fs_query_security(data, information);
-    default: /* IRP_MJ_SET_SECURITY */
-        return fltsim__fs_set_security(data);
-    }
-}
-
-static NTSTATUS hostfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
-{
-    struct fltsim_hostfs *fs = ctx;
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    PFILE_OBJECT fo = iopb->TargetFileObject;
-    ULONG_PTR information = 0;
-    NTSTATUS status;
-    struct hostfs_ccb *ccb;
-
-    uv_mutex_lock(&fs->lock);
-    switch (iopb->MajorFunction) {
-    case IRP_MJ_CREATE:
-        status = fltsim__hostfs_create_irp(fs, data, &information);
-        break;
-    case IRP_MJ_CLEANUP:
-        status = fltsim__hostfs_cleanup_irp(fs, data);
-        break;
-    case IRP_MJ_CLOSE:
-        status = fltsim__hostfs_close_irp(fs, data);
-        break;
-    case IRP_MJ_READ:
-        ccb = fltsim__hostfs_ccb_of(fs, fo);
-        if (ccb != NULL && !NT_SUCCESS(status = lock_check(fs, ccb, data)))
-            break;
-        status = ccb == NULL ? STATUS_INVALID_PARAMETER
-                             : fltsim__hostfs_read(fs, fo, ccb, iopb->IrpFlags,
-                                                   iopb->Parameters.Read.ByteOffset,
-                                                   iopb->Parameters.Read.Length,
-                                                   iopb->Parameters.Read.ReadBuffer, &information);
-        break;
-    case IRP_MJ_WRITE:
-        ccb = fltsim__hostfs_ccb_of(fs, fo);
-        if (ccb != NULL && !NT_SUCCESS(status = lock_check(fs, ccb, data)))
-            break;
-        status = ccb == NULL
-                     ? STATUS_INVALID_PARAMETER
-                     : fltsim__hostfs_write(fs, fo, ccb, iopb->IrpFlags,
-                                            iopb->Parameters.Write.ByteOffset,
-                                            iopb->Parameters.Write.Length,
-                                            iopb->Parameters.Write.WriteBuffer, &information);
-        break;
-    case IRP_MJ_QUERY_INFORMATION:
-        ccb = fltsim__hostfs_ccb_of(fs, fo);
-        status = ccb == NULL
-                     ? STATUS_INVALID_PARAMETER
-                     : fltsim__hostfs_query_info(
-                           fs, fo, ccb, iopb->Parameters.QueryFileInformation.FileInformationClass,
-                           iopb->Parameters.QueryFileInformation.InfoBuffer,
-                           iopb->Parameters.QueryFileInformation.Length, &information);
-        break;
-    case IRP_MJ_SET_INFORMATION:
-        status = fltsim__hostfs_set_info_irp(fs, data);
-        break;
-    case IRP_MJ_QUERY_VOLUME_INFORMATION:
-        status = fltsim__hostfs_query_volume_irp(fs, data, &information);
-        break;
-    case IRP_MJ_DIRECTORY_CONTROL:
-        status = fltsim__hostfs_directory_control_irp(fs, data, &information);
-        break;
-    case IRP_MJ_FLUSH_BUFFERS:
-        status = flush(fs, fo);
-        break;
-    case IRP_MJ_LOCK_CONTROL:
-    case IRP_MJ_FILE_SYSTEM_CONTROL:
-    case IRP_MJ_QUERY_EA:
-    case IRP_MJ_QUERY_SECURITY:
-    case IRP_MJ_SET_SECURITY:
-        status = other_irp(fs, data, &information);
-        break;
-    default:
-        status = STATUS_INVALID_DEVICE_REQUEST;
-        break;
-    }
-    uv_mutex_unlock(&fs->lock);
-
-    data->IoStatus.Status = status;
-    data->IoStatus.Information = information;
-    return status;
-}
-
-/* Fast I/O is an optimisation: declining is always correct, so anything
- * unusual goes to the IRP path, where the full rules apply (as memfs). */
-static BOOLEAN hostfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
-{
-    struct fltsim_hostfs *fs = ctx;
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    PFILE_OBJECT fo = iopb->TargetFileObject;
-    ULONG_PTR information = 0;
-    NTSTATUS status = STATUS_SUCCESS;
-    BOOLEAN handled = FALSE;
-
-    if (fo == NULL || (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING))
-        return FALSE;
-
-    uv_mutex_lock(&fs->lock);
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, fo);
-    if (ccb == NULL || ccb->cleaned_up || ccb->fcb->kind == HOSTFS_VOLUME)
-        goto out;
-    struct hostfs_fcb *fcb = ccb->fcb;
-
-    switch (iopb->MajorFunction) {
-    case IRP_MJ_FAST_IO_CHECK_IF_POSSIBLE:
-        handled = TRUE;
-        break;
-    case IRP_MJ_READ:
-        /* A lock conflict takes the IRP path, which fails it. */
-        if (fcb->kind != HOSTFS_FILE || !NT_SUCCESS(lock_check(fs, ccb, data)))
-            break;
-        /* Fast I/O carries no IRP flags: it is cached, never paging. */
-        status = fltsim__hostfs_read(fs, fo, ccb, 0, iopb->Parameters.Read.ByteOffset,
-                                     iopb->Parameters.Read.Length, iopb->Parameters.Read.ReadBuffer,
-                                     &information);
-        handled = TRUE;
-        break;
-    case IRP_MJ_WRITE: {
-        ULONG64 eof;
-        /* Extending a file takes the IRP path. */
-        if (fcb->kind != HOSTFS_FILE || (fs->flags & FLTSIM_HOSTFS_READ_ONLY) ||
-            !NT_SUCCESS(fltsim__hostfs_eof(fs, fcb, &eof)) ||
-            !fltsim__fs_fast_write_fits(data, eof) || !NT_SUCCESS(lock_check(fs, ccb, data)))
-            break;
-        status = fltsim__hostfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
-                                      iopb->Parameters.Write.Length,
-                                      iopb->Parameters.Write.WriteBuffer, &information);
-        handled = TRUE;
-        break;
-    }
-    case IRP_MJ_QUERY_INFORMATION: {
-        FILE_INFORMATION_CLASS cls = iopb->Parameters.QueryFileInformation.FileInformationClass;
-        if (!fltsim__fast_query_class(cls))
-            break;
-        status = fltsim__hostfs_query_info(
-            fs, fo, ccb, cls, iopb->Parameters.QueryFileInformation.InfoBuffer,
-            iopb->Parameters.QueryFileInformation.Length, &information);
-        handled = TRUE;
-        break;
-    }
-    case IRP_MJ_LOCK_CONTROL:
-        if (fcb->kind != HOSTFS_FILE)
-            break;
-        status = fltsim__fs_lock_control(&fcb->locks, data);
-        handled = TRUE;
-        break;
-    default: /* device control, IRP_MJ_NETWORK_QUERY_OPEN ...: declined, as NTFS */
-        break;
-    }
-out:
-    uv_mutex_unlock(&fs->lock);
-    if (handled) {
-        data->IoStatus.Status = status;
-        data->IoStatus.Information = information;
-    }
-    return handled;
-}
-
-static NTSTATUS hostfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
-{
-    struct fltsim_hostfs *fs = ctx;
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    NTSTATUS status;
-
-    uv_mutex_lock(&fs->lock);
-    /* As memfs: no resources to hold; the counts check that acquires and
-     * releases pair up. */
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject);
-    if (ccb == NULL || ccb->fcb->kind == HOSTFS_VOLUME)
-        status = STATUS_INVALID_PARAMETER;
-    else
-        status = fltsim__fs_filter_callback(data, &ccb->fcb->acquires, &ccb->fcb->share);
-    uv_mutex_unlock(&fs->lock);
-
-    data->IoStatus.Status = status;
-    data->IoStatus.Information = 0;
-    return status;
-}
+/* The shared handlers (fs_core.h) answer every request; the fs pointer they
+ * get is the hostfs, whose first member is its core. */
+_Static_assert(offsetof(struct fltsim_hostfs, core) == 0, "the fs pointer is the core's");
 
 static void hostfs_release(void *ctx)
 {
@@ -757,8 +522,8 @@ static void hostfs_release(void *ctx)
 
 const struct fltsim_fs_ops fltsim_hostfs_ops = {
     .name = "hostfs",
-    .irp_cb = hostfs_irp,
-    .fast_io_cb = hostfs_fast_io,
-    .fs_filter_cb = hostfs_fs_filter,
+    .irp_cb = fltsim__fs_irp_cb,
+    .fast_io_cb = fltsim__fs_fast_io_cb,
+    .fs_filter_cb = fltsim__fs_filter_cb,
     .release_cb = hostfs_release,
 };

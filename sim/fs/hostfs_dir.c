@@ -1,13 +1,13 @@
 /*
- * hostfs: IRP_MJ_DIRECTORY_CONTROL. Query directory reads the host directory
- * on each request (uv_fs_scandir), walks "." and ".." (below the root) and
- * then the entries in NTFS's order (names compared upcased, as memfs keeps
- * them; host names equal but for case in byte order), and packs the ones
- * matching the handle's pattern with fs_shared.c as memfs does. The position
- * is the host name of the last entry passed, so a scan survives entries being
- * added or removed between queries. Entries NT cannot show are skipped:
- * symbolic links and special files, and names that are not valid UTF-8 or
- * not valid NT names. Change notification is not modeled.
+ * hostfs: host directories and its side of IRP_MJ_DIRECTORY_CONTROL, whose
+ * checks, pattern and entry packing are shared with memfs in fs_dir.c. Each
+ * query reads the host directory (uv_fs_scandir); the scan walks "." and ".."
+ * (below the root) and then the entries in NTFS's order (names compared
+ * upcased, as memfs keeps them; host names equal but for case in byte order).
+ * The position is the host name of the last entry passed, so a scan survives
+ * entries being added or removed between queries. Entries NT cannot show are
+ * skipped: symbolic links and special files, and names that are not valid
+ * UTF-8 or not valid NT names.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,34 +96,69 @@ NTSTATUS fltsim__hostfs_list(struct fltsim_hostfs *fs, const char *rel, char ***
     return STATUS_SUCCESS;
 }
 
+static NTSTATUS dir_empty(struct fltsim__fs *core, struct fltsim__fs_file *file, bool *empty)
+{
+    return fltsim__hostfs_dir_empty(hostfs_of(core), hostfs_fcb_of(file)->rel, empty);
+}
+
+static void open_fini(struct fltsim__fs *core, struct fltsim__fs_open *o)
+{
+    (void)core;
+    free(CONTAINING_RECORD(o, struct hostfs_ccb, open)->resume);
+}
+
+static NTSTATUS scan_begin(struct fltsim__fs *core, struct fltsim__fs_open *o)
+{
+    struct hostfs_ccb *ccb = CONTAINING_RECORD(o, struct hostfs_ccb, open);
+    if (o->file->unlinked)
+        return STATUS_FILE_DELETED;
+    NTSTATUS status =
+        fltsim__hostfs_list(hostfs_of(core), hostfs_fcb_of(o->file)->rel, &ccb->names, &ccb->count);
+    if (!NT_SUCCESS(status))
+        return status;
+    ccb->pos = 0;
+    if (ccb->resume != NULL)
+        while (ccb->pos < ccb->count && compare_nt_order(ccb->names[ccb->pos], ccb->resume) <= 0)
+            ccb->pos++;
+    return STATUS_SUCCESS;
+}
+
+static void scan_restart(struct fltsim__fs *core, struct fltsim__fs_open *o)
+{
+    struct hostfs_ccb *ccb = CONTAINING_RECORD(o, struct hostfs_ccb, open);
+    (void)core;
+    o->scan_phase = o->file->root ? 2 : 0; /* the root has no "." or ".." */
+    free(ccb->resume);
+    ccb->resume = NULL;
+    ccb->pos = 0;
+}
+
+static void scan_end(struct fltsim__fs *core, struct fltsim__fs_open *o)
+{
+    struct hostfs_ccb *ccb = CONTAINING_RECORD(o, struct hostfs_ccb, open);
+    (void)core;
+    fltsim__hostfs_names_free(ccb->names, ccb->count);
+    ccb->names = NULL;
+    ccb->count = 0;
+}
+
 static const WCHAR dot_name[] = {L'.'};
 static const WCHAR dotdot_name[] = {L'.', L'.'};
 
-/* The scan as fltsim__fs_scan_fill drives it. */
-struct scan {
-    struct fltsim_hostfs *fs;
-    struct hostfs_ccb *ccb;
-    const struct hostfs_fcb *dir;
-    char **names;
-    size_t count;
-    size_t pos; /* the entry at the position, once phase 2 */
-    WCHAR wname[FLTSIM__FS_NAME_MAX + 1];
-};
-
 /* Moves past the current entry: its host name becomes the resume point
- * (ownership passes to the ccb, so this cannot fail). */
-static void pass_entry(struct scan *s)
+ * (ownership passes from the names, so this cannot fail). */
+static void pass_entry(struct hostfs_ccb *ccb)
 {
-    free(s->ccb->resume);
-    s->ccb->resume = s->names[s->pos];
-    s->names[s->pos] = NULL;
-    s->pos++;
+    free(ccb->resume);
+    ccb->resume = ccb->names[ccb->pos];
+    ccb->names[ccb->pos] = NULL;
+    ccb->pos++;
 }
 
 static bool scan_next(void *ctx, const WCHAR **name, USHORT *len)
 {
-    struct scan *s = ctx;
-    switch (s->ccb->scan_phase) {
+    struct hostfs_ccb *ccb = ctx;
+    switch (ccb->open.scan_phase) {
     case 0:
         *name = dot_name;
         *len = 1;
@@ -135,39 +170,41 @@ static bool scan_next(void *ctx, const WCHAR **name, USHORT *len)
     default:
         break;
     }
-    while (s->pos < s->count) {
-        size_t units = fltsim__hostfs_name_from_host(s->names[s->pos], s->wname);
+    while (ccb->pos < ccb->count) {
+        size_t units = fltsim__hostfs_name_from_host(ccb->names[ccb->pos], ccb->wname);
         if (units != 0) {
-            *name = s->wname;
+            *name = ccb->wname;
             *len = (USHORT)units;
             return true;
         }
-        pass_entry(s); /* a name NT cannot show */
+        pass_entry(ccb); /* a name NT cannot show */
     }
     return false;
 }
 
 static bool scan_facts(void *ctx, struct fltsim__fs_facts *f)
 {
-    struct scan *s = ctx;
+    struct hostfs_ccb *ccb = ctx;
+    struct fltsim_hostfs *fs = hostfs_of(ccb->open.fs);
+    const struct hostfs_fcb *dir = hostfs_fcb_of(ccb->open.file);
     char *abs;
     uv_stat_t st;
 
-    if (s->ccb->scan_phase == 0) {
-        abs = fltsim__hostfs_abs(s->fs, s->dir->rel, NULL);
-    } else if (s->ccb->scan_phase == 1) {
+    if (ccb->open.scan_phase == 0) {
+        abs = fltsim__hostfs_abs(fs, dir->rel, NULL);
+    } else if (ccb->open.scan_phase == 1) {
         /* ".." describes the parent directory. */
-        const char *slash = strrchr(s->dir->rel, '/');
-        size_t n = slash != NULL ? (size_t)(slash - s->dir->rel) : 0;
+        const char *slash = strrchr(dir->rel, '/');
+        size_t n = slash != NULL ? (size_t)(slash - dir->rel) : 0;
         char *parent = malloc(n + 1);
         if (parent == NULL)
             return false;
-        memcpy(parent, s->dir->rel, n);
+        memcpy(parent, dir->rel, n);
         parent[n] = '\0';
-        abs = fltsim__hostfs_abs(s->fs, parent, NULL);
+        abs = fltsim__hostfs_abs(fs, parent, NULL);
         free(parent);
     } else {
-        abs = fltsim__hostfs_abs(s->fs, s->dir->rel, s->names[s->pos]);
+        abs = fltsim__hostfs_abs(fs, dir->rel, ccb->names[ccb->pos]);
     }
     if (abs == NULL)
         return false;
@@ -182,76 +219,18 @@ static bool scan_facts(void *ctx, struct fltsim__fs_facts *f)
 
 static void scan_consume(void *ctx)
 {
-    struct scan *s = ctx;
-    if (s->ccb->scan_phase < 2)
-        s->ccb->scan_phase++;
+    struct hostfs_ccb *ccb = ctx;
+    if (ccb->open.scan_phase < 2)
+        ccb->open.scan_phase++;
     else
-        pass_entry(s);
+        pass_entry(ccb);
 }
 
-static const struct fltsim__fs_scan_ops scan_ops = {scan_next, scan_facts, scan_consume};
-
-static NTSTATUS query_directory(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                                ULONG_PTR *information)
-{
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, data->Iopb->TargetFileObject);
-    struct fltsim__fs_dir_query q;
-    bool starts;
-    NTSTATUS status;
-
-    if (ccb == NULL || ccb->fcb->kind != HOSTFS_DIRECTORY)
-        return STATUS_INVALID_PARAMETER;
-    if (ccb->cleaned_up)
-        return STATUS_FILE_CLOSED;
-    const struct hostfs_fcb *dir = ccb->fcb;
-    status = fltsim__fs_dir_query_decode(data, &q);
-    if (!NT_SUCCESS(status))
-        return status;
-    if (dir->unlinked)
-        return STATUS_FILE_DELETED;
-
-    struct scan s;
-    memset(&s, 0, sizeof(s));
-    status = fltsim__hostfs_list(fs, dir->rel, &s.names, &s.count);
-    if (!NT_SUCCESS(status))
-        return status;
-
-    status =
-        fltsim__fs_dir_query_begin(&q, &ccb->pattern, &ccb->scan_active, &ccb->scan_first, &starts);
-    if (!NT_SUCCESS(status))
-        goto out;
-    if (starts) {
-        ccb->scan_phase = dir->rel[0] != '\0' ? 0 : 2; /* the root has no "." or ".." */
-        free(ccb->resume);
-        ccb->resume = NULL;
-    }
-
-    s.fs = fs;
-    s.ccb = ccb;
-    s.dir = dir;
-    if (ccb->resume != NULL)
-        while (s.pos < s.count && compare_nt_order(s.names[s.pos], ccb->resume) <= 0)
-            s.pos++;
-
-    status =
-        fltsim__fs_dir_query_fill(&q, &ccb->pattern, &scan_ops, &s, &ccb->scan_first, information);
-out:
-    fltsim__hostfs_names_free(s.names, s.count);
-    return status;
-}
-
-NTSTATUS fltsim__hostfs_directory_control_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                                              ULONG_PTR *information)
-{
-    *information = 0;
-    switch (data->Iopb->MinorFunction) {
-    case IRP_MN_QUERY_DIRECTORY:
-        return query_directory(fs, data, information);
-    case IRP_MN_NOTIFY_CHANGE_DIRECTORY:
-        /* Not modeled (as memfs): refused rather than completed as if
-         * nothing changed. */
-        return STATUS_NOT_IMPLEMENTED;
-    default:
-        return STATUS_INVALID_DEVICE_REQUEST;
-    }
-}
+const struct fltsim__fs_dir_ops fltsim__hostfs_dir_ops = {
+    .dir_empty_cb = dir_empty,
+    .open_fini_cb = open_fini,
+    .scan_begin_cb = scan_begin,
+    .scan_restart_cb = scan_restart,
+    .scan_end_cb = scan_end,
+    .scan = {scan_next, scan_facts, scan_consume},
+};

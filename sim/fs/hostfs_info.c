@@ -1,9 +1,10 @@
 /*
- * hostfs: IRP_MJ_QUERY_INFORMATION (also used by fast I/O for the basic,
- * standard and network-open classes), IRP_MJ_SET_INFORMATION (times and the
- * read-only attribute, end of file, allocation, disposition, rename,
- * position) and IRP_MJ_QUERY_VOLUME_INFORMATION. What a query reports comes
- * from the host's stat; the records are built by fs_shared.c as for memfs.
+ * hostfs: what a query reports of a host file (its stat and NT path), how
+ * host files change for IRP_MJ_SET_INFORMATION (times and the read-only
+ * attribute, end of file, allocation, rename), and what
+ * IRP_MJ_QUERY_VOLUME_INFORMATION reports of the host's file system. The
+ * checks, the records and the disposition rules are shared with memfs in
+ * fs_shared.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,46 +16,27 @@
 /* Query                                                                     */
 /* ------------------------------------------------------------------------- */
 
-NTSTATUS fltsim__hostfs_query_info(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
-                                   struct hostfs_ccb *ccb, FILE_INFORMATION_CLASS cls, void *buffer,
-                                   ULONG length, ULONG_PTR *information)
+static NTSTATUS facts(struct fltsim__fs *core, struct fltsim__fs_file *file,
+                      struct fltsim__fs_facts *f)
 {
-    struct hostfs_fcb *fcb = ccb->fcb;
-    struct fltsim__fs_facts f;
     uv_stat_t st;
-    WCHAR *path = NULL;
-    size_t units = 0;
-
-    *information = 0;
-    if (fcb->kind == HOSTFS_VOLUME)
-        return STATUS_INVALID_PARAMETER;
-    NTSTATUS status = fltsim__fs_query_check(cls, buffer, length);
-    if (!NT_SUCCESS(status))
-        return status;
-    /* Removed from the host after its last handle: no name to give. */
-    if (fcb->unlinked)
-        return STATUS_FILE_DELETED;
-    int r = fltsim__hostfs_fcb_stat(fs, fcb, &st);
+    int r = fltsim__hostfs_fcb_stat(hostfs_of(core), hostfs_fcb_of(file), &st);
     if (r != 0)
         return fltsim__hostfs_status(r, true);
-    if (fltsim__fs_query_needs_name(cls)) {
-        path = fltsim__hostfs_nt_path(fcb, &units);
-        if (path == NULL)
-            return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    fltsim__hostfs_facts(&st, &f);
-    f.delete_pending = fcb->delete_pending;
-    status =
-        fltsim__fs_query_fill(&f, fo, ccb->granted, cls, buffer, length, path, units, information);
-    free(path);
-    return status;
+    fltsim__hostfs_facts(&st, f);
+    f->delete_pending = file->delete_pending;
+    return STATUS_SUCCESS;
+}
+
+static WCHAR *full_path(struct fltsim__fs *core, struct fltsim__fs_file *file, size_t *units)
+{
+    (void)core;
+    return fltsim__hostfs_nt_path(hostfs_fcb_of(file), units);
 }
 
 /* ------------------------------------------------------------------------- */
 /* Set                                                                       */
 /* ------------------------------------------------------------------------- */
-
-#define RENAME_FIXED ((ULONG)offsetof(FILE_RENAME_INFORMATION, FileName))
 
 /* Seconds since 1970 (as libuv takes them) of a FILETIME. */
 static double unix_seconds(LONGLONG filetime)
@@ -71,12 +53,11 @@ static double stat_seconds(uv_timespec_t t)
  * libuv passes them as double seconds) and the read-only bit; it keeps no
  * creation time, change time, or other attribute to set, so those are left
  * alone. */
-static NTSTATUS set_basic(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb,
+static NTSTATUS set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
                           const FILE_BASIC_INFORMATION *b)
 {
-    NTSTATUS status = fltsim__fs_basic_check(b);
-    if (!NT_SUCCESS(status))
-        return status;
+    struct fltsim_hostfs *fs = hostfs_of(core);
+    struct hostfs_fcb *fcb = hostfs_fcb_of(file);
     uv_stat_t st;
     int r = fltsim__hostfs_fcb_stat(fs, fcb, &st);
     if (r != 0)
@@ -101,7 +82,7 @@ static NTSTATUS set_basic(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb,
         if (r != 0)
             return fltsim__hostfs_status(r, true);
     }
-    if (b->FileAttributes != 0 && fcb->kind == HOSTFS_FILE) {
+    if (b->FileAttributes != 0 && file->kind == FLTSIM__FS_FILE) {
         bool readonly = b->FileAttributes != FILE_ATTRIBUTE_NORMAL &&
                         (b->FileAttributes & FILE_ATTRIBUTE_READONLY) != 0;
         bool now = !(st.st_mode & S_IWUSR);
@@ -133,95 +114,23 @@ static NTSTATUS truncate_to(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct ho
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS set_end_of_file(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct hostfs_fcb *fcb,
-                                const FILE_END_OF_FILE_INFORMATION *e, BOOLEAN advance_only)
+static NTSTATUS set_end_of_file(struct fltsim__fs *core, PFILE_OBJECT fo,
+                                struct fltsim__fs_file *file, ULONG64 eof)
 {
-    if (fcb->kind != HOSTFS_FILE || e->EndOfFile.QuadPart < 0)
-        return STATUS_INVALID_PARAMETER;
-    /* AdvanceOnly moves the valid data length, which the host does not
-     * separate from the end of file (as memfs). */
-    if (advance_only)
-        return STATUS_SUCCESS;
-    ULONG64 eof;
-    NTSTATUS status = fltsim__hostfs_eof(fs, fcb, &eof);
-    if (!NT_SUCCESS(status) || eof == (ULONG64)e->EndOfFile.QuadPart)
-        return status;
-    return truncate_to(fs, fo, fcb, (ULONG64)e->EndOfFile.QuadPart);
+    return truncate_to(hostfs_of(core), fo, hostfs_fcb_of(file), eof);
 }
 
 /* The host keeps no allocation apart from the data: an allocation below the
  * end of file cuts the file (as NTFS), any other is accepted and the
  * allocation reported stays the end of file rounded to a cluster. */
-static NTSTATUS set_allocation(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct hostfs_fcb *fcb,
-                               const FILE_ALLOCATION_INFORMATION *a)
+static NTSTATUS set_allocation(struct fltsim__fs *core, PFILE_OBJECT fo,
+                               struct fltsim__fs_file *file, ULONG64 size)
 {
-    if (fcb->kind != HOSTFS_FILE || a->AllocationSize.QuadPart < 0)
-        return STATUS_INVALID_PARAMETER;
     ULONG64 eof;
-    NTSTATUS status = fltsim__hostfs_eof(fs, fcb, &eof);
-    if (!NT_SUCCESS(status) || (ULONG64)a->AllocationSize.QuadPart >= eof)
+    NTSTATUS status = fltsim__hostfs_eof(core, file, &eof);
+    if (!NT_SUCCESS(status) || size >= eof)
         return status;
-    return truncate_to(fs, fo, fcb, (ULONG64)a->AllocationSize.QuadPart);
-}
-
-static NTSTATUS deletable(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb, bool ignore_readonly,
-                          bool check_empty)
-{
-    if (fcb->rel[0] == '\0')
-        return STATUS_CANNOT_DELETE;
-    uv_stat_t st;
-    int r = fltsim__hostfs_fcb_stat(fs, fcb, &st);
-    if (r != 0)
-        return fltsim__hostfs_status(r, true);
-    if (fcb->kind == HOSTFS_FILE && !(st.st_mode & S_IWUSR) && !ignore_readonly)
-        return STATUS_CANNOT_DELETE;
-    if (check_empty && fcb->kind == HOSTFS_DIRECTORY) {
-        bool empty;
-        NTSTATUS status = fltsim__hostfs_dir_empty(fs, fcb->rel, &empty);
-        if (!NT_SUCCESS(status))
-            return status;
-        if (!empty)
-            return STATUS_DIRECTORY_NOT_EMPTY;
-    }
-    return STATUS_SUCCESS;
-}
-
-/* FileDispositionInformation(Ex) without ON_CLOSE (as memfs). */
-static NTSTATUS set_delete_pending(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
-                                   struct hostfs_fcb *fcb, bool del, bool ignore_readonly)
-{
-    if (!del) {
-        fcb->delete_pending = FALSE;
-        fo->DeletePending = FALSE;
-        return STATUS_SUCCESS;
-    }
-    NTSTATUS status = deletable(fs, fcb, ignore_readonly, true);
-    if (!NT_SUCCESS(status))
-        return status;
-    fcb->delete_pending = TRUE;
-    fo->DeletePending = TRUE;
-    return STATUS_SUCCESS;
-}
-
-static NTSTATUS set_disposition_ex(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
-                                   struct hostfs_ccb *ccb, ULONG flags)
-{
-    const ULONG modeled = FILE_DISPOSITION_DELETE | FILE_DISPOSITION_ON_CLOSE |
-                          FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE;
-    bool del = (flags & FILE_DISPOSITION_DELETE) != 0;
-    bool ignore_readonly = (flags & FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE) != 0;
-
-    if (flags & ~modeled)
-        return STATUS_INVALID_PARAMETER;
-    if (!(flags & FILE_DISPOSITION_ON_CLOSE))
-        return set_delete_pending(fs, fo, ccb->fcb, del, ignore_readonly);
-    if (del) {
-        NTSTATUS status = deletable(fs, ccb->fcb, ignore_readonly, false);
-        if (!NT_SUCCESS(status))
-            return status;
-    }
-    ccb->delete_on_close = del;
-    return STATUS_SUCCESS;
+    return truncate_to(hostfs_of(core), fo, hostfs_fcb_of(file), size);
 }
 
 /* TRUE when rel is below dir (dir/...). */
@@ -235,7 +144,8 @@ static bool has_open_descendant(struct fltsim_hostfs *fs, const struct hostfs_fc
 {
     for (LIST_ENTRY *e = fs->fcbs.Flink; e != &fs->fcbs; e = e->Flink) {
         const struct hostfs_fcb *f = CONTAINING_RECORD(e, struct hostfs_fcb, link);
-        if (f->kind != HOSTFS_VOLUME && !f->unlinked && f->handles > 0 && below(f->rel, dir->rel))
+        if (f->file.kind != FLTSIM__FS_VOLUME && !f->file.unlinked && f->file.handles > 0 &&
+            below(f->rel, dir->rel))
             return true;
     }
     return false;
@@ -249,7 +159,7 @@ static void move_descendants(struct fltsim_hostfs *fs, const char *old_rel, cons
     size_t o = strlen(old_rel), n = strlen(new_rel);
     for (LIST_ENTRY *e = fs->fcbs.Flink; e != &fs->fcbs; e = e->Flink) {
         struct hostfs_fcb *f = CONTAINING_RECORD(e, struct hostfs_fcb, link);
-        if (f->kind == HOSTFS_VOLUME || !below(f->rel, old_rel))
+        if (f->file.kind == FLTSIM__FS_VOLUME || !below(f->rel, old_rel))
             continue;
         size_t rest = strlen(f->rel) - o;
         char *moved = malloc(n + rest + 1);
@@ -302,66 +212,17 @@ static char *parent_rel(const char *rel)
     return out;
 }
 
-static NTSTATUS set_rename(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb, const UCHAR *buf,
-                           ULONG length, PFILE_OBJECT parent_of_target, BOOLEAN replace)
+static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *file,
+                            struct fltsim__fs_file *target, const WCHAR *last, size_t last_len,
+                            BOOLEAN replace)
 {
-    struct hostfs_fcb *fcb = ccb->fcb;
-    ULONG name_bytes;
-    char *dir_rel = NULL, *existing_rel = NULL, *target = NULL;
-    WCHAR *name = NULL;
-    NTSTATUS status;
+    struct fltsim_hostfs *fs = hostfs_of(core);
+    struct hostfs_fcb *fcb = hostfs_fcb_of(file);
+    char *existing_rel = NULL, *target_rel = NULL;
+    NTSTATUS status = STATUS_INSUFFICIENT_RESOURCES;
 
-    memcpy(&name_bytes, buf + offsetof(FILE_RENAME_INFORMATION, FileNameLength),
-           sizeof(name_bytes));
-    if (name_bytes > length - RENAME_FIXED)
-        return STATUS_INFO_LENGTH_MISMATCH;
-    if (fcb->rel[0] == '\0')
-        return STATUS_INVALID_PARAMETER;
-    if ((name_bytes & 1) != 0 || name_bytes == 0)
-        return STATUS_OBJECT_NAME_INVALID;
-
-    size_t units = name_bytes / sizeof(WCHAR);
-    name = malloc(name_bytes);
-    if (name == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    memcpy(name, buf + RENAME_FIXED, name_bytes);
-
-    const WCHAR *last = name;
-    size_t last_len = units;
-    status = STATUS_INSUFFICIENT_RESOURCES;
-    if (parent_of_target == NULL) {
-        /* A simple rename: a new name in the same directory. */
-        for (size_t i = 0; i < units; i++) {
-            if (name[i] == L'\\') {
-                status = STATUS_INVALID_PARAMETER;
-                goto out;
-            }
-        }
-        dir_rel = parent_rel(fcb->rel);
-    } else {
-        /* A move: ParentOfTarget is the target directory, opened with
-         * SL_OPEN_TARGET_DIRECTORY; the new name is FileName's last component. */
-        struct hostfs_ccb *tccb = fltsim__hostfs_ccb_of(fs, parent_of_target);
-        if (tccb == NULL) {
-            const struct hostfs_ccb *other = parent_of_target->FsContext2;
-            status = (other != NULL && other->magic == HOSTFS_CCB_MAGIC && other->fs != fs)
-                         ? STATUS_NOT_SAME_DEVICE
-                         : STATUS_INVALID_PARAMETER;
-            goto out;
-        }
-        if (tccb->fcb->kind != HOSTFS_DIRECTORY) {
-            status = STATUS_INVALID_PARAMETER;
-            goto out;
-        }
-        for (size_t i = units; i > 0; i--) {
-            if (name[i - 1] == L'\\') {
-                last = name + i;
-                last_len = units - i;
-                break;
-            }
-        }
-        dir_rel = strdup(tccb->fcb->rel);
-    }
+    /* A simple rename stays in the file's directory. */
+    char *dir_rel = target != NULL ? strdup(hostfs_fcb_of(target)->rel) : parent_rel(fcb->rel);
     if (dir_rel == NULL)
         goto out;
     status = STATUS_OBJECT_NAME_INVALID;
@@ -378,9 +239,9 @@ static NTSTATUS set_rename(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb, con
     }
     struct hostfs_fcb *dir_fcb = fltsim__hostfs_fcb_find(fs, dir_st.st_dev, dir_st.st_ino);
     status = STATUS_DELETE_PENDING;
-    if (dir_fcb != NULL && dir_fcb->delete_pending)
+    if (dir_fcb != NULL && dir_fcb->file.delete_pending)
         goto out;
-    if (fcb->kind == HOSTFS_DIRECTORY) {
+    if (file->kind == FLTSIM__FS_DIRECTORY) {
         /* Into its own subtree (or onto itself as the parent). */
         status = STATUS_INVALID_PARAMETER;
         if (strcmp(dir_rel, fcb->rel) == 0 || below(dir_rel, fcb->rel))
@@ -400,8 +261,8 @@ static NTSTATUS set_rename(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb, con
     if (!NT_SUCCESS(status))
         goto out;
     status = STATUS_INSUFFICIENT_RESOURCES;
-    target = fltsim__hostfs_join(dir_rel, host);
-    if (target == NULL)
+    target_rel = fltsim__hostfs_join(dir_rel, host);
+    if (target_rel == NULL)
         goto out;
 
     struct hostfs_fcb *victim = NULL;
@@ -410,7 +271,7 @@ static NTSTATUS set_rename(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb, con
         /* The same file under the same name up to case: only the spelling
          * changes (nothing at all when it is the same). */
         status = STATUS_SUCCESS;
-        if (strcmp(target, fcb->rel) == 0)
+        if (strcmp(target_rel, fcb->rel) == 0)
             goto out;
     } else if (exists) {
         status = STATUS_OBJECT_NAME_COLLISION;
@@ -420,12 +281,12 @@ static NTSTATUS set_rename(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb, con
          * (NTFS). */
         victim = fltsim__hostfs_fcb_find(fs, st.st_dev, st.st_ino);
         status = STATUS_ACCESS_DENIED;
-        if (S_ISDIR(st.st_mode) || (victim != NULL && victim->handles > 0) ||
+        if (S_ISDIR(st.st_mode) || (victim != NULL && victim->file.handles > 0) ||
             !(st.st_mode & S_IWUSR))
             goto out;
         /* The host would keep the old spelling's entry beside the new one
          * when they differ only in case: the old one goes first. */
-        unlink_first = strcmp(existing_rel, target) != 0;
+        unlink_first = strcmp(existing_rel, target_rel) != 0;
     }
 
     if (unlink_first) {
@@ -435,80 +296,24 @@ static NTSTATUS set_rename(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb, con
             goto out;
         }
     }
-    r = host_rename(fs, fcb->rel, target);
+    r = host_rename(fs, fcb->rel, target_rel);
     if (r != 0) {
         status = fltsim__hostfs_status(r, true);
         goto out;
     }
     if (victim != NULL)
-        victim->unlinked = TRUE;
-    if (fcb->kind == HOSTFS_DIRECTORY)
-        move_descendants(fs, fcb->rel, target);
+        victim->file.unlinked = TRUE;
+    if (file->kind == FLTSIM__FS_DIRECTORY)
+        move_descendants(fs, fcb->rel, target_rel);
     free(fcb->rel);
-    fcb->rel = target;
-    target = NULL;
+    fcb->rel = target_rel;
+    target_rel = NULL;
     status = STATUS_SUCCESS;
 out:
-    free(name);
     free(dir_rel);
     free(existing_rel);
-    free(target);
+    free(target_rel);
     return status;
-}
-
-NTSTATUS fltsim__hostfs_set_info_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data)
-{
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    PFILE_OBJECT fo = iopb->TargetFileObject;
-    struct hostfs_ccb *ccb = fltsim__hostfs_ccb_of(fs, fo);
-    FILE_INFORMATION_CLASS cls = iopb->Parameters.SetFileInformation.FileInformationClass;
-    ULONG length = iopb->Parameters.SetFileInformation.Length;
-    const UCHAR *buf = iopb->Parameters.SetFileInformation.InfoBuffer;
-
-    if (ccb == NULL || ccb->fcb->kind == HOSTFS_VOLUME)
-        return STATUS_INVALID_PARAMETER;
-    struct hostfs_fcb *fcb = ccb->fcb;
-    NTSTATUS status = fltsim__fs_set_check(data, ccb->cleaned_up);
-    if (!NT_SUCCESS(status))
-        return status;
-    /* The position belongs to the file object, not the volume. */
-    if ((fs->flags & FLTSIM_HOSTFS_READ_ONLY) && cls != FilePositionInformation)
-        return STATUS_MEDIA_WRITE_PROTECTED;
-
-    switch (cls) {
-    case FileBasicInformation: {
-        FILE_BASIC_INFORMATION b;
-        memcpy(&b, buf, sizeof(b));
-        return set_basic(fs, fcb, &b);
-    }
-    case FileEndOfFileInformation: {
-        FILE_END_OF_FILE_INFORMATION e;
-        memcpy(&e, buf, sizeof(e));
-        return set_end_of_file(fs, fo, fcb, &e, iopb->Parameters.SetFileInformation.AdvanceOnly);
-    }
-    case FileAllocationInformation: {
-        FILE_ALLOCATION_INFORMATION a;
-        memcpy(&a, buf, sizeof(a));
-        return set_allocation(fs, fo, fcb, &a);
-    }
-    case FileDispositionInformation: {
-        FILE_DISPOSITION_INFORMATION d;
-        memcpy(&d, buf, sizeof(d));
-        return set_delete_pending(fs, fo, fcb, d.DeleteFile != FALSE, false);
-    }
-    case FileDispositionInformationEx: {
-        FILE_DISPOSITION_INFORMATION_EX d;
-        memcpy(&d, buf, sizeof(d));
-        return set_disposition_ex(fs, fo, ccb, d.Flags);
-    }
-    case FileRenameInformation:
-        return set_rename(fs, ccb, buf, length, iopb->Parameters.SetFileInformation.ParentOfTarget,
-                          iopb->Parameters.SetFileInformation.ReplaceIfExists);
-    case FilePositionInformation:
-        return fltsim__fs_set_position(fo, buf);
-    default:
-        return STATUS_INVALID_PARAMETER;
-    }
 }
 
 /* ------------------------------------------------------------------------- */
@@ -524,42 +329,43 @@ NTSTATUS fltsim__hostfs_set_info_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DAT
 #define HOSTFS_DEVICE_CHARACTERISTICS 0x00000020u
 #define HOSTFS_READ_ONLY_DEVICE 0x00000002u
 
-NTSTATUS fltsim__hostfs_query_volume_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                                         ULONG_PTR *information)
+static NTSTATUS volume_facts(struct fltsim__fs *core, struct fltsim__fs_volume_facts *v)
 {
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct fltsim__fs_volume_facts v;
+    struct fltsim_hostfs *fs = hostfs_of(core);
     uv_stat_t st;
     uv_fs_t req;
 
-    *information = 0;
-    if (fltsim__hostfs_ccb_of(fs, iopb->TargetFileObject) == NULL)
-        return STATUS_INVALID_PARAMETER;
     int r = fltsim__hostfs_lstat(fs->root, &st);
     if (r != 0)
         return fltsim__hostfs_status(r, false);
-    memset(&v, 0, sizeof(v));
     r = uv_fs_statfs(NULL, &req, fs->root, NULL);
     if (r == 0) {
         const uv_statfs_t *s = req.ptr;
-        v.total_units = s->f_blocks * s->f_bsize / FLTSIM__FS_CLUSTER_SIZE;
-        v.avail_units = s->f_bavail * s->f_bsize / FLTSIM__FS_CLUSTER_SIZE;
+        v->total_units = s->f_blocks * s->f_bsize / FLTSIM__FS_CLUSTER_SIZE;
+        v->avail_units = s->f_bavail * s->f_bsize / FLTSIM__FS_CLUSTER_SIZE;
     }
     uv_fs_req_cleanup(&req);
     if (r != 0)
         return fltsim__hostfs_status(r, false);
     struct fltsim__fs_facts f;
     fltsim__hostfs_facts(&st, &f);
-    v.creation_time = f.creation_time;
-    v.serial = (ULONG)(st.st_dev ^ (st.st_dev >> 32));
-    v.fs_attributes = HOSTFS_FS_ATTRIBUTES;
-    v.characteristics = HOSTFS_DEVICE_CHARACTERISTICS;
-    if (fs->flags & FLTSIM_HOSTFS_READ_ONLY) {
-        v.fs_attributes |= HOSTFS_FS_READ_ONLY_VOLUME;
-        v.characteristics |= HOSTFS_READ_ONLY_DEVICE;
+    v->creation_time = f.creation_time;
+    v->serial = (ULONG)(st.st_dev ^ (st.st_dev >> 32));
+    v->fs_attributes = HOSTFS_FS_ATTRIBUTES;
+    v->characteristics = HOSTFS_DEVICE_CHARACTERISTICS;
+    if (fs->core.read_only) {
+        v->fs_attributes |= HOSTFS_FS_READ_ONLY_VOLUME;
+        v->characteristics |= HOSTFS_READ_ONLY_DEVICE;
     }
-    return fltsim__fs_query_volume_fill(iopb->Parameters.QueryVolumeInformation.FsInformationClass,
-                                        iopb->Parameters.QueryVolumeInformation.VolumeBuffer,
-                                        iopb->Parameters.QueryVolumeInformation.Length, &v,
-                                        information);
+    return STATUS_SUCCESS;
 }
+
+const struct fltsim__fs_info_ops fltsim__hostfs_info_ops = {
+    .facts_cb = facts,
+    .path_cb = full_path,
+    .set_basic_cb = set_basic,
+    .set_eof_cb = set_end_of_file,
+    .set_allocation_cb = set_allocation,
+    .rename_cb = rename_file,
+    .volume_facts_cb = volume_facts,
+};

@@ -2,14 +2,14 @@
  * PRIVATE to sim/fs/hostfs*.c. The objects behind struct fltsim_hostfs: one
  * file control block per host file or directory that file objects opened
  * through this hostfs reference (FileObject->FsContext), the per-open states
- * (FileObject->FsContext2), and the host helpers the hostfs files share.
- * Nothing else includes this; the rest of the sim and the tests use
- * fltsim/hostfs.h.
+ * (FileObject->FsContext2), and the host helpers and store ops (fs_core.h)
+ * the hostfs files share. Nothing else includes this; the rest of the sim and
+ * the tests use fltsim/hostfs.h.
  *
- * Locking: fs->lock guards everything in a hostfs. Every function declared
- * here expects it held by the caller (the entry points in hostfs.c take it).
- * Host calls are synchronous uv_fs_* calls (loop NULL, no callback) made with
- * the lock held.
+ * Locking: fs->core.lock guards everything in a hostfs. Every function
+ * declared here expects it held by the caller (the entry points of fs_core.c
+ * take it). Host calls are synchronous uv_fs_* calls (loop NULL, no callback)
+ * made with the lock held.
  */
 #ifndef FLTSIM_HOSTFS_INTERNAL_H
 #define FLTSIM_HOSTFS_INTERNAL_H
@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "fltsim/hostfs.h"
-#include "fs_shared.h"
+#include "fs_core.h"
 
 #define HOSTFS_FCB_MAGIC 0x42434648u /* "HFCB" */
 #define HOSTFS_CCB_MAGIC 0x42434348u /* "HCCB" */
@@ -27,63 +27,48 @@
  * names are STATUS_OBJECT_NAME_INVALID (POSIX NAME_MAX). */
 #define HOSTFS_HOST_NAME_MAX 255
 
-enum hostfs_kind {
-    HOSTFS_FILE,
-    HOSTFS_DIRECTORY,
-    HOSTFS_VOLUME /* the target of volume opens (empty name, no related file object) */
-};
-
 /* The state hostfs keeps for one host file or directory while file objects
  * opened through this hostfs reference it: share access, delete pending, the
- * handle and open counts, and for a file one host descriptor that serves
- * every open (so the data stays readable between an unlink at the last
+ * handle and open counts (in file), and for a file one host descriptor that
+ * serves every open (so the data stays readable between an unlink at the last
  * cleanup and the last close). Found again by the host's (device, inode), so
  * opens under different spellings share it. Freed at its last close. */
 struct hostfs_fcb {
-    ULONG magic;
-    enum hostfs_kind kind;
-    LIST_ENTRY link; /* fs->fcbs */
-    char *rel;       /* host path below the root, '/'-separated; "" for the root */
+    struct fltsim__fs_file file; /* first: FileObject->FsContext */
+    LIST_ENTRY link;             /* fs->fcbs */
+    char *rel;                   /* host path below the root, '/'-separated; "" for the root */
     ULONG64 dev, ino;
     uv_file fd; /* files: the descriptor (-1 when none could be opened) */
     bool fd_writable;
-    ULONG handles; /* opens whose cleanup has not come */
-    ULONG opens;   /* opens not yet closed */
-    BOOLEAN delete_pending;
-    BOOLEAN unlinked; /* removed from the host at the last cleanup */
-    struct fltsim__fs_share share;
-    struct fltsim__fs_acquires acquires;     /* FS-filter acquires not yet released */
-    struct fltsim__fs_locks locks;           /* byte-range locks (files) */
-    SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
 };
 
-/* The state of one successful create (FileObject->FsContext2). */
+/* The state of one successful create (FileObject->FsContext2): the shared
+ * part, and where its directory scan stands. */
 struct hostfs_ccb {
-    ULONG magic;
-    struct fltsim_hostfs *fs;
-    struct hostfs_fcb *fcb;
-    LIST_ENTRY link; /* fs->opens */
-    ACCESS_MASK granted;
-    struct fltsim__fs_share_rec share;
-    BOOLEAN delete_on_close;
-    BOOLEAN cleaned_up;
-    /* directory enumeration */
-    BOOLEAN scan_active;
-    BOOLEAN scan_first;
-    UCHAR scan_phase; /* 0: "." next, 1: ".." next, 2: entries */
-    struct fltsim__fs_pattern pattern;
+    struct fltsim__fs_open open; /* first: FileObject->FsContext2 */
     char *resume; /* host name of the last entry passed (byte order), NULL for none */
+    /* the query under way: the directory's entry names in NT order, the one
+     * at the position, and its UTF-16 name */
+    char **names;
+    size_t count, pos;
+    WCHAR wname[FLTSIM__FS_NAME_MAX + 1];
 };
 
 struct fltsim_hostfs {
-    uv_mutex_t lock;
-    ULONG flags;
+    struct fltsim__fs core; /* first: the fs of fltsim_hostfs_ops */
     char *root; /* absolute, resolved host path of the root directory */
     LIST_ENTRY fcbs;
-    LIST_ENTRY opens;
-    ULONG open_count;
-    struct hostfs_fcb *volume;
 };
+
+static inline struct hostfs_fcb *hostfs_fcb_of(const struct fltsim__fs_file *f)
+{
+    return CONTAINING_RECORD(f, struct hostfs_fcb, file);
+}
+
+static inline struct fltsim_hostfs *hostfs_of(struct fltsim__fs *core)
+{
+    return CONTAINING_RECORD(core, struct fltsim_hostfs, core);
+}
 
 /* ---- hostfs.c: host helpers, names, control blocks ---- */
 
@@ -150,49 +135,25 @@ int fltsim__hostfs_fcb_stat(struct fltsim_hostfs *fs, const struct hostfs_fcb *f
  * when the one held is read-only. STATUS_ACCESS_DENIED when the host refuses. */
 NTSTATUS fltsim__hostfs_fcb_writable(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb);
 
-/* The per-open state of a file object this hostfs opened, or NULL. */
-struct hostfs_ccb *fltsim__hostfs_ccb_of(struct fltsim_hostfs *fs, PFILE_OBJECT fo);
-
 /* The NT path of a control block ("\\" for the root), malloc'ed; *units its
  * length. NULL when out of memory. */
 WCHAR *fltsim__hostfs_nt_path(const struct hostfs_fcb *fcb, size_t *units);
 
-/* ---- hostfs_create.c ---- */
+/* ---- hostfs's store ops (fs_core.h), one table per file ---- */
 
-NTSTATUS fltsim__hostfs_create_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                                   ULONG_PTR *information);
-NTSTATUS fltsim__hostfs_cleanup_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data);
-NTSTATUS fltsim__hostfs_close_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data);
-/* Frees a per-open state without touching its file object (destroy). */
-void fltsim__hostfs_ccb_free(struct fltsim_hostfs *fs, struct hostfs_ccb *ccb);
+extern const struct fltsim__fs_create_ops fltsim__hostfs_create_ops; /* hostfs_create.c */
+extern const struct fltsim__fs_io_ops fltsim__hostfs_io_ops;         /* hostfs_io.c */
+extern const struct fltsim__fs_info_ops fltsim__hostfs_info_ops;     /* hostfs_info.c */
+extern const struct fltsim__fs_dir_ops fltsim__hostfs_dir_ops;       /* hostfs_dir.c */
 
-/* ---- hostfs_io.c ---- */
+/* A file's end of file from the host (fstat; the io ops' eof_cb). */
+NTSTATUS fltsim__hostfs_eof(struct fltsim__fs *core, struct fltsim__fs_file *file, ULONG64 *eof);
 
-NTSTATUS fltsim__hostfs_read(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct hostfs_ccb *ccb,
-                             ULONG irp_flags, LARGE_INTEGER offset, ULONG length, void *buffer,
-                             ULONG_PTR *information);
-NTSTATUS fltsim__hostfs_write(struct fltsim_hostfs *fs, PFILE_OBJECT fo, struct hostfs_ccb *ccb,
-                              ULONG irp_flags, LARGE_INTEGER offset, ULONG length,
-                              const void *buffer, ULONG_PTR *information);
-/* The end of file of a file's control block (fstat). */
-NTSTATUS fltsim__hostfs_eof(struct fltsim_hostfs *fs, struct hostfs_fcb *fcb, ULONG64 *eof);
+/* ---- hostfs_dir.c: host directories ---- */
 
-/* ---- hostfs_info.c ---- */
-
-NTSTATUS fltsim__hostfs_query_info(struct fltsim_hostfs *fs, PFILE_OBJECT fo,
-                                   struct hostfs_ccb *ccb, FILE_INFORMATION_CLASS cls, void *buffer,
-                                   ULONG length, ULONG_PTR *information);
-NTSTATUS fltsim__hostfs_set_info_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data);
-NTSTATUS fltsim__hostfs_query_volume_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                                         ULONG_PTR *information);
-
-/* ---- hostfs_dir.c ---- */
-
-NTSTATUS fltsim__hostfs_directory_control_irp(struct fltsim_hostfs *fs, PFLT_CALLBACK_DATA data,
-                                              ULONG_PTR *information);
-/* Reads a host directory's entry names, sorted in byte order (strcmp),
- * without "." and "..". *names (each and the array malloc'ed; free with
- * fltsim__hostfs_names_free) and *count. */
+/* Reads a host directory's entry names, sorted as NTFS lists a directory
+ * (upcased names, then byte order), without "." and "..". *names (each and
+ * the array malloc'ed; free with fltsim__hostfs_names_free) and *count. */
 NTSTATUS fltsim__hostfs_list(struct fltsim_hostfs *fs, const char *rel, char ***names,
                              size_t *count);
 void fltsim__hostfs_names_free(char **names, size_t count);

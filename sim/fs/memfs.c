@@ -1,11 +1,12 @@
 /*
  * memfs: lifetime, the namespace (nodes, sorted children, names, the
- * deterministic clock), the fltsim_fs_ops entry points with their lock, the
- * fast-I/O and FS-filter paths, and the setup/inspection helpers. The IRP
- * handlers live in memfs_create.c (create, cleanup, close), memfs_io.c (read,
- * write), memfs_info.c (query/set information) and memfs_dir.c (directory
- * control). The I/O manager and the model own the file objects and callback
- * data; memfs only owns what hangs off FsContext and FsContext2.
+ * deterministic clock), the fltsim_fs_ops and store-ops tables, and the
+ * setup/inspection helpers. The NTFS rules and the entry points with their
+ * lock are shared with hostfs (fs_core.h); memfs's side of them lives in
+ * memfs_create.c (the walk, new files, deletion), memfs_io.c (file data),
+ * memfs_info.c (facts, set information) and memfs_dir.c (directory scans).
+ * The I/O manager and the model own the file objects and callback data; memfs
+ * only owns what hangs off FsContext and FsContext2.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,38 +28,6 @@ LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs)
     LONGLONG t = fs->clock;
     fs->clock += FLTSIM_MEMFS_CLOCK_STEP;
     return t;
-}
-
-ULONG fltsim__memfs_report_attributes(const struct memfs_node *n)
-{
-    return n->attributes != 0 ? n->attributes : (ULONG)FILE_ATTRIBUTE_NORMAL;
-}
-
-void fltsim__memfs_facts(const struct memfs_node *n, struct fltsim__fs_facts *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->creation_time = n->creation_time;
-    f->last_access_time = n->last_access_time;
-    f->last_write_time = n->last_write_time;
-    f->change_time = n->change_time;
-    f->attributes = fltsim__memfs_report_attributes(n);
-    if (n->kind == MEMFS_FILE) {
-        f->eof = n->eof;
-        f->allocation = n->allocation;
-    }
-    f->file_id = n->file_id;
-    f->directory = n->kind == MEMFS_DIRECTORY;
-    f->delete_pending = n->delete_pending;
-}
-
-struct memfs_ccb *fltsim__memfs_ccb_of(struct fltsim_memfs *fs, PFILE_OBJECT fo)
-{
-    if (fo == NULL || fo->FsContext2 == NULL)
-        return NULL;
-    struct memfs_ccb *ccb = fo->FsContext2;
-    if (ccb->magic != MEMFS_CCB_MAGIC || ccb->fs != fs || fo->FsContext != ccb->node)
-        return NULL;
-    return ccb;
 }
 
 /* Ordinal comparison of an upcased key with a name upcased on the fly. */
@@ -122,7 +91,7 @@ static NTSTATUS copy_name(const WCHAR *name, size_t len, WCHAR **out_name, WCHAR
     return STATUS_SUCCESS;
 }
 
-struct memfs_node *fltsim__memfs_node_new(struct fltsim_memfs *fs, enum memfs_kind kind,
+struct memfs_node *fltsim__memfs_node_new(struct fltsim_memfs *fs, enum fltsim__fs_kind kind,
                                           const WCHAR *name, size_t len, LONGLONG now)
 {
     struct memfs_node *n = calloc(1, sizeof(*n));
@@ -132,12 +101,12 @@ struct memfs_node *fltsim__memfs_node_new(struct fltsim_memfs *fs, enum memfs_ki
         free(n);
         return NULL;
     }
-    n->magic = MEMFS_NODE_MAGIC;
-    n->kind = kind;
+    n->file.magic = MEMFS_NODE_MAGIC;
+    n->file.kind = kind;
     n->name_len = (USHORT)len;
-    n->attributes = kind == MEMFS_DIRECTORY ? FILE_ATTRIBUTE_DIRECTORY : 0;
+    n->attributes = kind == FLTSIM__FS_DIRECTORY ? FILE_ATTRIBUTE_DIRECTORY : 0;
     n->creation_time = n->last_access_time = n->last_write_time = n->change_time = now;
-    n->file_id = kind == MEMFS_VOLUME ? 0 : fs->next_file_id++;
+    n->file_id = kind == FLTSIM__FS_VOLUME ? 0 : fs->next_file_id++;
     InsertTailList(&fs->nodes, &n->all_link);
     return n;
 }
@@ -150,8 +119,8 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->upname);
     free(n->data);
     free(n->children);
-    fltsim__fs_locks_free(&n->locks);
-    n->magic = 0;
+    fltsim__fs_locks_free(&n->file.locks);
+    n->file.magic = 0;
     free(n);
 }
 
@@ -202,10 +171,10 @@ void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n)
 {
     fltsim__memfs_detach(n);
     n->parent = NULL;
-    n->unlinked = TRUE;
-    if (n->kind == MEMFS_FILE)
+    n->file.unlinked = TRUE;
+    if (n->file.kind == FLTSIM__FS_FILE)
         fs->data_bytes -= n->eof;
-    if (n->opens == 0)
+    if (n->file.opens == 0)
         fltsim__memfs_node_free(fs, n);
 }
 
@@ -226,7 +195,7 @@ NTSTATUS fltsim__memfs_set_name(struct memfs_node *n, const WCHAR *name, size_t 
 NTSTATUS fltsim__memfs_set_eof(struct fltsim_memfs *fs, struct memfs_node *n, ULONG64 eof)
 {
     if (eof <= n->eof) {
-        if (!n->unlinked)
+        if (!n->file.unlinked)
             fs->data_bytes -= n->eof - eof;
         n->eof = eof;
         return STATUS_SUCCESS;
@@ -234,7 +203,7 @@ NTSTATUS fltsim__memfs_set_eof(struct fltsim_memfs *fs, struct memfs_node *n, UL
     ULONG64 grow = eof - n->eof;
     if (eof > FLTSIM_MEMFS_MAX_FILE_SIZE)
         return STATUS_DISK_FULL;
-    if (fs->capacity != 0 && !n->unlinked &&
+    if (fs->capacity != 0 && !n->file.unlinked &&
         (fs->data_bytes > fs->capacity || grow > fs->capacity - fs->data_bytes))
         return STATUS_DISK_FULL;
     if (eof > n->data_capacity) {
@@ -254,7 +223,7 @@ NTSTATUS fltsim__memfs_set_eof(struct fltsim_memfs *fs, struct memfs_node *n, UL
     /* Bytes past the old end may hold data of an earlier, longer file. */
     memset(n->data + n->eof, 0, (size_t)grow);
     n->eof = eof;
-    if (!n->unlinked)
+    if (!n->file.unlinked)
         fs->data_bytes += grow;
     ULONG64 alloc = fltsim__fs_round_alloc(eof);
     if (n->allocation < alloc)
@@ -290,6 +259,15 @@ void fltsim__memfs_path_fill(const struct memfs_node *n, WCHAR *out, size_t len)
 /* Create and destroy                                                        */
 /* ------------------------------------------------------------------------- */
 
+static const struct fltsim__fs_store_ops store_ops = {
+    .open_size = sizeof(struct memfs_ccb),
+    .unlinked_base_not_found = false, /* an unlinked directory is an empty one */
+    .create = &fltsim__memfs_create_ops,
+    .io = &fltsim__memfs_io_ops,
+    .info = &fltsim__memfs_info_ops,
+    .dir = &fltsim__memfs_dir_ops,
+};
+
 NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct fltsim_memfs **out)
 {
     struct fltsim_memfs_options defaults = {0, 0, 0};
@@ -304,24 +282,25 @@ NTSTATUS fltsim_memfs_create(const struct fltsim_memfs_options *options, struct 
     struct fltsim_memfs *fs = calloc(1, sizeof(*fs));
     if (fs == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    if (uv_mutex_init(&fs->lock) != 0) {
+    if (!NT_SUCCESS(fltsim__fs_init(&fs->core, &store_ops, MEMFS_CCB_MAGIC))) {
         free(fs);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    fs->flags = options->flags;
+    fs->core.no_fast_io = (options->flags & FLTSIM_MEMFS_NO_FAST_IO) != 0;
     fs->clock = options->start_time != 0 ? options->start_time : FLTSIM_MEMFS_DEFAULT_START_TIME;
     fs->capacity = options->capacity_bytes;
     fs->next_file_id = FLTSIM_MEMFS_ROOT_FILE_ID;
     InitializeListHead(&fs->nodes);
-    InitializeListHead(&fs->opens);
 
     LONGLONG now = fltsim__memfs_now(fs);
-    fs->root = fltsim__memfs_node_new(fs, MEMFS_DIRECTORY, NULL, 0, now);
-    fs->volume = fltsim__memfs_node_new(fs, MEMFS_VOLUME, NULL, 0, now);
-    if (fs->root == NULL || fs->volume == NULL) {
+    fs->root = fltsim__memfs_node_new(fs, FLTSIM__FS_DIRECTORY, NULL, 0, now);
+    struct memfs_node *volume = fltsim__memfs_node_new(fs, FLTSIM__FS_VOLUME, NULL, 0, now);
+    if (fs->root == NULL || volume == NULL) {
         fltsim_memfs_destroy(fs);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
+    fs->root->file.root = TRUE;
+    fs->core.volume = &volume->file;
     *out = fs;
     return STATUS_SUCCESS;
 }
@@ -330,16 +309,12 @@ void fltsim_memfs_destroy(struct fltsim_memfs *fs)
 {
     if (fs == NULL)
         return;
-    while (!IsListEmpty(&fs->opens)) {
-        struct memfs_ccb *ccb = CONTAINING_RECORD(fs->opens.Flink, struct memfs_ccb, link);
-        fltsim__memfs_ccb_free(fs, ccb);
-    }
+    fltsim__fs_fini(&fs->core);
     /* Every node is on fs->nodes, linked or not, so no tree walk is needed. */
     while (!IsListEmpty(&fs->nodes)) {
         struct memfs_node *n = CONTAINING_RECORD(fs->nodes.Flink, struct memfs_node, all_link);
         fltsim__memfs_node_free(fs, n);
     }
-    uv_mutex_destroy(&fs->lock);
     free(fs);
 }
 
@@ -347,218 +322,9 @@ void fltsim_memfs_destroy(struct fltsim_memfs *fs)
 /* Entry points                                                              */
 /* ------------------------------------------------------------------------- */
 
-/* Lock control, file-system controls, EAs and security: the shared NTFS
- * rules (fs_shared.h) on an open file object. Locks are a file's only. */
-static NTSTATUS other_irp(struct fltsim_memfs *fs, PFLT_CALLBACK_DATA data, ULONG_PTR *information)
-{
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-    if (ccb == NULL)
-        return STATUS_INVALID_PARAMETER;
-    switch (iopb->MajorFunction) {
-    case IRP_MJ_LOCK_CONTROL:
-        if (ccb->node->kind != MEMFS_FILE)
-            return STATUS_INVALID_DEVICE_REQUEST;
-        if (ccb->cleaned_up)
-            return STATUS_FILE_CLOSED;
-        return fltsim__fs_lock_control(&ccb->node->locks, data);
-    case IRP_MJ_FILE_SYSTEM_CONTROL:
-        return fltsim__fs_fs_control(data, information);
-    case IRP_MJ_QUERY_EA:
-        return fltsim__fs_query_ea(data, information);
-    case IRP_MJ_QUERY_SECURITY:
-        return fltsim__fs_query_security(data, information);
-    default: /* IRP_MJ_SET_SECURITY */
-        return fltsim__fs_set_security(data);
-    }
-}
-
-static NTSTATUS memfs_irp(void *ctx, PFLT_CALLBACK_DATA data)
-{
-    struct fltsim_memfs *fs = ctx;
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    ULONG_PTR information = 0;
-    NTSTATUS status;
-    struct memfs_ccb *ccb;
-
-    uv_mutex_lock(&fs->lock);
-    switch (iopb->MajorFunction) {
-    case IRP_MJ_CREATE:
-        status = fltsim__memfs_create_irp(fs, data, &information);
-        break;
-    case IRP_MJ_CLEANUP:
-        status = fltsim__memfs_cleanup_irp(fs, data);
-        break;
-    case IRP_MJ_CLOSE:
-        status = fltsim__memfs_close_irp(fs, data);
-        break;
-    case IRP_MJ_READ:
-        ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-        if (ccb == NULL) {
-            status = STATUS_INVALID_PARAMETER;
-            break;
-        }
-        if (ccb->node->kind == MEMFS_FILE && !ccb->cleaned_up &&
-            !NT_SUCCESS(status = fltsim__fs_lock_check_rw(&ccb->node->locks, data, ccb->node->eof)))
-            break;
-        status = fltsim__memfs_read(fs, iopb->TargetFileObject, ccb, iopb->IrpFlags,
-                                    iopb->Parameters.Read.ByteOffset, iopb->Parameters.Read.Length,
-                                    iopb->Parameters.Read.ReadBuffer, &information);
-        break;
-    case IRP_MJ_WRITE:
-        ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-        if (ccb == NULL) {
-            status = STATUS_INVALID_PARAMETER;
-            break;
-        }
-        if (ccb->node->kind == MEMFS_FILE && !ccb->cleaned_up &&
-            !NT_SUCCESS(status = fltsim__fs_lock_check_rw(&ccb->node->locks, data, ccb->node->eof)))
-            break;
-        status = fltsim__memfs_write(
-            fs, iopb->TargetFileObject, ccb, iopb->IrpFlags, iopb->Parameters.Write.ByteOffset,
-            iopb->Parameters.Write.Length, iopb->Parameters.Write.WriteBuffer, &information);
-        break;
-    case IRP_MJ_QUERY_INFORMATION:
-        ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-        if (ccb == NULL) {
-            status = STATUS_INVALID_PARAMETER;
-            break;
-        }
-        status =
-            fltsim__memfs_query_info(fs, iopb->TargetFileObject, ccb,
-                                     iopb->Parameters.QueryFileInformation.FileInformationClass,
-                                     iopb->Parameters.QueryFileInformation.InfoBuffer,
-                                     iopb->Parameters.QueryFileInformation.Length, &information);
-        break;
-    case IRP_MJ_SET_INFORMATION:
-        status = fltsim__memfs_set_info_irp(fs, data);
-        break;
-    case IRP_MJ_QUERY_VOLUME_INFORMATION:
-        status = fltsim__memfs_query_volume_irp(fs, data, &information);
-        break;
-    case IRP_MJ_DIRECTORY_CONTROL:
-        status = fltsim__memfs_directory_control_irp(fs, data, &information);
-        break;
-    case IRP_MJ_LOCK_CONTROL:
-    case IRP_MJ_FILE_SYSTEM_CONTROL:
-    case IRP_MJ_QUERY_EA:
-    case IRP_MJ_QUERY_SECURITY:
-    case IRP_MJ_SET_SECURITY:
-        status = other_irp(fs, data, &information);
-        break;
-    case IRP_MJ_FLUSH_BUFFERS:
-        /* Nothing is cached between memfs and its storage, so a flush has
-         * nothing to do: success is the real answer, not a stub. */
-        status = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject) != NULL
-                     ? STATUS_SUCCESS
-                     : STATUS_INVALID_PARAMETER;
-        break;
-    default:
-        status = STATUS_INVALID_DEVICE_REQUEST;
-        break;
-    }
-    uv_mutex_unlock(&fs->lock);
-
-    data->IoStatus.Status = status;
-    data->IoStatus.Information = information;
-    return status;
-}
-
-/* Fast I/O is an optimisation: declining is always correct, so anything
- * unusual goes to the IRP path, where the full rules apply. */
-static BOOLEAN memfs_fast_io(void *ctx, PFLT_CALLBACK_DATA data)
-{
-    struct fltsim_memfs *fs = ctx;
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    PFILE_OBJECT fo = iopb->TargetFileObject;
-    ULONG_PTR information = 0;
-    NTSTATUS status = STATUS_SUCCESS;
-    BOOLEAN handled = FALSE;
-
-    if (fs->flags & FLTSIM_MEMFS_NO_FAST_IO)
-        return FALSE;
-    if (fo == NULL || (fo->Flags & FO_NO_INTERMEDIATE_BUFFERING))
-        return FALSE;
-
-    uv_mutex_lock(&fs->lock);
-    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, fo);
-    if (ccb == NULL || ccb->cleaned_up || ccb->node->kind == MEMFS_VOLUME)
-        goto out;
-    struct memfs_node *n = ccb->node;
-
-    switch (iopb->MajorFunction) {
-    case IRP_MJ_FAST_IO_CHECK_IF_POSSIBLE:
-        handled = TRUE;
-        break;
-    case IRP_MJ_READ:
-        /* A lock conflict takes the IRP path, which fails it (FsRtlCopyRead). */
-        if (n->kind != MEMFS_FILE || !NT_SUCCESS(fltsim__fs_lock_check_rw(&n->locks, data, n->eof)))
-            break;
-        /* Fast I/O carries no IRP flags: it is cached, never paging. */
-        status = fltsim__memfs_read(fs, fo, ccb, 0, iopb->Parameters.Read.ByteOffset,
-                                    iopb->Parameters.Read.Length, iopb->Parameters.Read.ReadBuffer,
-                                    &information);
-        handled = TRUE;
-        break;
-    case IRP_MJ_WRITE: {
-        /* Extending a file takes the IRP path. */
-        if (n->kind != MEMFS_FILE || !fltsim__fs_fast_write_fits(data, n->eof) ||
-            !NT_SUCCESS(fltsim__fs_lock_check_rw(&n->locks, data, n->eof)))
-            break;
-        status = fltsim__memfs_write(fs, fo, ccb, 0, iopb->Parameters.Write.ByteOffset,
-                                     iopb->Parameters.Write.Length,
-                                     iopb->Parameters.Write.WriteBuffer, &information);
-        handled = TRUE;
-        break;
-    }
-    case IRP_MJ_QUERY_INFORMATION:
-        if (!fltsim__fast_query_class(iopb->Parameters.QueryFileInformation.FileInformationClass))
-            break;
-        status = fltsim__memfs_query_info(
-            fs, fo, ccb, iopb->Parameters.QueryFileInformation.FileInformationClass,
-            iopb->Parameters.QueryFileInformation.InfoBuffer,
-            iopb->Parameters.QueryFileInformation.Length, &information);
-        handled = TRUE;
-        break;
-    case IRP_MJ_LOCK_CONTROL:
-        /* FastIoLock and the FastIoUnlock* routines (FsRtlFastLock ...). */
-        if (n->kind != MEMFS_FILE)
-            break;
-        status = fltsim__fs_lock_control(&n->locks, data);
-        handled = TRUE;
-        break;
-    default: /* device control, IRP_MJ_NETWORK_QUERY_OPEN ...: declined, as NTFS */
-        break;
-    }
-out:
-    uv_mutex_unlock(&fs->lock);
-    if (handled) {
-        data->IoStatus.Status = status;
-        data->IoStatus.Information = information;
-    }
-    return handled;
-}
-
-static NTSTATUS memfs_fs_filter(void *ctx, PFLT_CALLBACK_DATA data)
-{
-    struct fltsim_memfs *fs = ctx;
-    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
-    NTSTATUS status;
-
-    uv_mutex_lock(&fs->lock);
-    /* memfs has no resources to hold: the counts only check that acquires
-     * and releases pair up. Other requests are not blocked. */
-    struct memfs_ccb *ccb = fltsim__memfs_ccb_of(fs, iopb->TargetFileObject);
-    if (ccb == NULL || ccb->node->kind == MEMFS_VOLUME)
-        status = STATUS_INVALID_PARAMETER;
-    else
-        status = fltsim__fs_filter_callback(data, &ccb->node->acquires, &ccb->node->share);
-    uv_mutex_unlock(&fs->lock);
-
-    data->IoStatus.Status = status;
-    data->IoStatus.Information = 0;
-    return status;
-}
+/* The shared handlers (fs_core.h) answer every request; the fs pointer they
+ * get is the memfs, whose first member is its core. */
+_Static_assert(offsetof(struct fltsim_memfs, core) == 0, "the fs pointer is the core's");
 
 static void memfs_release(void *ctx)
 {
@@ -567,9 +333,9 @@ static void memfs_release(void *ctx)
 
 const struct fltsim_fs_ops fltsim_memfs_ops = {
     .name = "memfs",
-    .irp_cb = memfs_irp,
-    .fast_io_cb = memfs_fast_io,
-    .fs_filter_cb = memfs_fs_filter,
+    .irp_cb = fltsim__fs_irp_cb,
+    .fast_io_cb = fltsim__fs_fast_io_cb,
+    .fs_filter_cb = fltsim__fs_filter_cb,
     .release_cb = memfs_release,
 };
 
@@ -623,7 +389,7 @@ static NTSTATUS helper_walk(struct fltsim_memfs *fs, const WCHAR *p, size_t n,
         size_t end = start;
         while (end < n && p[end] != L'\\')
             end++;
-        if (cur->kind != MEMFS_DIRECTORY) {
+        if (cur->file.kind != FLTSIM__FS_DIRECTORY) {
             *parent = cur;
             *missing = start;
             return STATUS_OBJECT_PATH_NOT_FOUND;
@@ -654,7 +420,7 @@ static NTSTATUS helper_create(struct fltsim_memfs *fs, struct memfs_node *parent
     struct memfs_node *first = NULL, *last = NULL;
     LONGLONG now;
 
-    if (parent->delete_pending)
+    if (parent->file.delete_pending)
         return STATUS_DELETE_PENDING;
     if (data_file) {
         if (size > FLTSIM_MEMFS_MAX_FILE_SIZE)
@@ -676,8 +442,8 @@ static NTSTATUS helper_create(struct fltsim_memfs *fs, struct memfs_node *parent
         while (end < n && p[end] != L'\\')
             end++;
         bool is_file = data_file && end == n;
-        struct memfs_node *nn = fltsim__memfs_node_new(fs, is_file ? MEMFS_FILE : MEMFS_DIRECTORY,
-                                                       p + start, end - start, now);
+        struct memfs_node *nn = fltsim__memfs_node_new(
+            fs, is_file ? FLTSIM__FS_FILE : FLTSIM__FS_DIRECTORY, p + start, end - start, now);
         if (nn == NULL) {
             status = STATUS_INSUFFICIENT_RESOURCES;
             goto fail;
@@ -748,15 +514,16 @@ NTSTATUS fltsim_memfs_add_directory(struct fltsim_memfs *fs, PCWSTR path)
     if (!NT_SUCCESS(status))
         return status;
 
-    uv_mutex_lock(&fs->lock);
+    uv_mutex_lock(&fs->core.lock);
     status = helper_walk(fs, p, n, &node, &parent, &missing);
     if (status == STATUS_OBJECT_PATH_NOT_FOUND)
         status = STATUS_OBJECT_NAME_COLLISION; /* an intermediate component is a file */
     else if (node != NULL)
-        status = node->kind == MEMFS_DIRECTORY ? STATUS_SUCCESS : STATUS_OBJECT_NAME_COLLISION;
+        status =
+            node->file.kind == FLTSIM__FS_DIRECTORY ? STATUS_SUCCESS : STATUS_OBJECT_NAME_COLLISION;
     else
         status = helper_create(fs, parent, p, n, missing, false, NULL, 0);
-    uv_mutex_unlock(&fs->lock);
+    uv_mutex_unlock(&fs->core.lock);
     return status;
 }
 
@@ -776,13 +543,13 @@ static NTSTATUS add_file(struct fltsim_memfs *fs, PCWSTR path, const void *data,
     if (n == 0)
         return STATUS_OBJECT_NAME_INVALID; /* the root is a directory */
 
-    uv_mutex_lock(&fs->lock);
+    uv_mutex_lock(&fs->core.lock);
     status = helper_walk(fs, p, n, &node, &parent, &missing);
     if (status == STATUS_OBJECT_PATH_NOT_FOUND || node != NULL)
         status = STATUS_OBJECT_NAME_COLLISION;
     else
         status = helper_create(fs, parent, p, n, missing, true, data, size);
-    uv_mutex_unlock(&fs->lock);
+    uv_mutex_unlock(&fs->core.lock);
     return status;
 }
 
@@ -834,10 +601,10 @@ NTSTATUS fltsim_memfs_read_file(struct fltsim_memfs *fs, PCWSTR path, void *buf,
     if (!NT_SUCCESS(status))
         return status;
 
-    uv_mutex_lock(&fs->lock);
+    uv_mutex_lock(&fs->core.lock);
     status = helper_find(fs, p, n, &node);
     if (NT_SUCCESS(status)) {
-        if (node->kind != MEMFS_FILE) {
+        if (node->file.kind != FLTSIM__FS_FILE) {
             status = STATUS_FILE_IS_A_DIRECTORY;
         } else {
             *out_size = (size_t)node->eof;
@@ -847,7 +614,7 @@ NTSTATUS fltsim_memfs_read_file(struct fltsim_memfs *fs, PCWSTR path, void *buf,
                 memcpy(buf, node->data, (size_t)node->eof);
         }
     }
-    uv_mutex_unlock(&fs->lock);
+    uv_mutex_unlock(&fs->core.lock);
     return status;
 }
 
@@ -866,28 +633,23 @@ NTSTATUS fltsim_memfs_stat(struct fltsim_memfs *fs, PCWSTR path, struct fltsim_m
     if (!NT_SUCCESS(status))
         return status;
 
-    uv_mutex_lock(&fs->lock);
+    uv_mutex_lock(&fs->core.lock);
     status = helper_find(fs, p, n, &node);
     if (NT_SUCCESS(status)) {
         st->exists = TRUE;
-        st->directory = node->kind == MEMFS_DIRECTORY;
-        st->delete_pending = node->delete_pending;
+        st->directory = node->file.kind == FLTSIM__FS_DIRECTORY;
+        st->delete_pending = node->file.delete_pending;
         st->attributes = node->attributes;
-        st->size = node->kind == MEMFS_FILE ? node->eof : 0;
+        st->size = node->file.kind == FLTSIM__FS_FILE ? node->eof : 0;
         st->file_id = node->file_id;
-        st->handles = node->handles;
-        st->opens = node->opens;
+        st->handles = node->file.handles;
+        st->opens = node->file.opens;
     }
-    uv_mutex_unlock(&fs->lock);
+    uv_mutex_unlock(&fs->core.lock);
     return status;
 }
 
 ULONG fltsim_memfs_open_count(struct fltsim_memfs *fs)
 {
-    if (fs == NULL)
-        return 0;
-    uv_mutex_lock(&fs->lock);
-    ULONG n = fs->open_count;
-    uv_mutex_unlock(&fs->lock);
-    return n;
+    return fs != NULL ? fltsim__fs_open_count(&fs->core) : 0;
 }
