@@ -28,7 +28,7 @@
 #include <fltsim/memfs.h>
 #include <fltsim/trace.h>
 
-#include "scenario_internal.h"
+#include "scenario_run_internal.h"
 
 /* How long the runner waits for the system to become idle at the end of the
  * run (after the scenario threads are gone) before it calls the run stuck. */
@@ -43,64 +43,11 @@
 #define RUNNER_PROCESS_ID 4
 #define RUNNER_THREAD_ID 8
 
-struct run;
-
-struct rthread {
-    struct run *run;
-    fltsim_thread *thread;
-    KEVENT go;      /* runner -> thread: run step `current` (or quit) */
-    KEVENT ready;   /* thread -> runner: the call of `current` returned */
-    size_t current; /* the step it runs; valid once go is set */
-    bool busy;      /* runner side: ready has not been consumed yet */
-    bool quit;
-};
-
-struct rstep {
-    struct run *run;
-    KEVENT done; /* set when both parties (the call, the completion) are through */
-    LONG parties;
-    struct fltsim_io_async async; /* overlapped reads and writes */
-    bool handed;                  /* given to its thread */
-    bool checked;                 /* finished and its expectations checked */
-    bool performed;
-    bool no_handle;   /* it uses a handle no earlier step opened (that step failed) */
-    bool after_fault; /* a fault had been injected when it started */
-    NTSTATUS status;
-    NTSTATUS returned;
-    ULONG_PTR information;
-    unsigned char *buffer;
-    size_t buffer_size;
-};
-
-struct run {
-    const struct fltsim_scenario *sc;
-    fltsim_system *sys;
-    FILE *log;
-    enum fltsim_verifier_mode verifier;
-    const struct fltsim_scenario_run_options *options;
-    struct fltsim_scenario_result *result;
-    uv_mutex_t lock; /* handles, drivers, the trace sinks, reports */
-    HANDLE *handles;
-    fltsim_driver **drivers;
-    void **objects; /* dlopen handles, per filter */
-    struct rthread *threads;
-    struct rstep *steps;
-    struct fltsim_trace_tee *user;
-    struct fltsim_trace_sink *golden_sink;
-    FILE *golden_stream;
-    char *golden_text;
-    size_t golden_size;
-    char (*reports)[16];
-    size_t report_count, report_capacity;
-    bool out_of_memory;
-};
-
 /* ------------------------------------------------------------------------- */
 /* Log and trace                                                             */
 /* ------------------------------------------------------------------------- */
 
-static void logf_(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct run *run, const char *fmt, ...)
+void fltsim__run_log(struct run *run, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -135,11 +82,11 @@ static void trace_cb(void *ctx, const struct fltsim_event *event)
             run->report_count++;
         }
         if (run->verifier == FLTSIM_VERIFIER_REPORT)
-            logf_(run, "%s: verifier report %s: %s%s%s%s%s", run->sc->path,
-                  event->rule ? event->rule : "?", event->filter ? event->filter : "",
-                  event->altitude ? " (" : "", event->altitude ? event->altitude : "",
-                  event->altitude ? "): " : (event->filter ? ": " : ""),
-                  event->detail ? event->detail : "");
+            fltsim__run_log(run, "%s: verifier report %s: %s%s%s%s%s", run->sc->path,
+                            event->rule ? event->rule : "?", event->filter ? event->filter : "",
+                            event->altitude ? " (" : "", event->altitude ? event->altitude : "",
+                            event->altitude ? "): " : (event->filter ? ": " : ""),
+                            event->detail ? event->detail : "");
     }
     if (run->golden_sink != NULL)
         fltsim_trace_sink_event(run->golden_sink, event);
@@ -227,7 +174,7 @@ static void driver_set(struct run *run, size_t filter, fltsim_driver *d)
     uv_mutex_unlock(&run->lock);
 }
 
-static NTSTATUS load_filter(struct run *run, size_t index)
+NTSTATUS fltsim__run_load_filter(struct run *run, size_t index)
 {
     const struct sc_filter *f = &run->sc->filters[index];
     struct fltsim_instance_def defs[64];
@@ -251,7 +198,7 @@ static NTSTATUS load_filter(struct run *run, size_t index)
     return status;
 }
 
-static PFLT_VOLUME find_volume(struct run *run, size_t index)
+PFLT_VOLUME fltsim__run_find_volume(struct run *run, size_t index)
 {
     WCHAR name[3] = {run->sc->volumes[index].drive, L':', 0};
     return fltsim_volume_find(run->sys, name);
@@ -272,7 +219,7 @@ static NTSTATUS perform_control(struct run *run, const struct sc_step *s)
     UNICODE_STRING instance, altitude;
     switch (s->kind) {
     case SC_STEP_LOAD:
-        return load_filter(run, s->filter);
+        return fltsim__run_load_filter(run, s->filter);
     case SC_STEP_UNLOAD: {
         if (drv == NULL)
             return STATUS_FLT_FILTER_NOT_FOUND;
@@ -285,7 +232,7 @@ static NTSTATUS perform_control(struct run *run, const struct sc_step *s)
     case SC_STEP_DETACH: {
         if (drv == NULL || fltsim_driver_filter(drv) == NULL)
             return STATUS_FLT_FILTER_NOT_FOUND;
-        PFLT_VOLUME volume = find_volume(run, s->volume);
+        PFLT_VOLUME volume = fltsim__run_find_volume(run, s->volume);
         if (volume == NULL)
             return STATUS_FLT_VOLUME_NOT_FOUND;
         if (s->instance != NULL)
@@ -587,7 +534,7 @@ static void perform(struct run *run, size_t i)
     }
 }
 
-static void worker(void *ctx)
+void fltsim__run_worker(void *ctx)
 {
     struct rthread *t = ctx;
     for (;;) {
@@ -614,8 +561,8 @@ static void expect_fail(struct run *run, size_t i, const char *what, const char 
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
-    logf_(run, "%s:%d: %s: %s: %s", run->sc->path, run->sc->steps[i].line,
-          step_name(run->sc, i, name, sizeof(name)), what, detail);
+    fltsim__run_log(run, "%s:%d: %s: %s: %s", run->sc->path, run->sc->steps[i].line,
+                    step_name(run->sc, i, name, sizeof(name)), what, detail);
     run->result->expectations_failed++;
 }
 
@@ -808,7 +755,7 @@ static void check_step(struct run *run, size_t i)
 }
 
 /* Waits for a handed step to finish and checks it (once). */
-static void finish_step(struct run *run, size_t i)
+void fltsim__run_finish_step(struct run *run, size_t i)
 {
     struct rstep *r = &run->steps[i];
     if (!r->handed || r->checked)
@@ -817,10 +764,10 @@ static void finish_step(struct run *run, size_t i)
     check_step(run, i);
 }
 
-static void finish_all(struct run *run, size_t upto)
+void fltsim__run_finish_all(struct run *run, size_t upto)
 {
     for (size_t i = 0; i < upto; i++)
-        finish_step(run, i);
+        fltsim__run_finish_step(run, i);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -837,8 +784,9 @@ static NTSTATUS set_registry(struct run *run)
         if (!NT_SUCCESS(status)) {
             char key[512], b[48];
             fltsim_utf16_to_utf8(v->key, fltsim_wcslen(v->key), key, sizeof(key));
-            logf_(run, "%s: registry value under %s cannot be set: %s (%s)", run->sc->path, key,
-                  fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
+            fltsim__run_log(run, "%s: registry value under %s cannot be set: %s (%s)",
+                            run->sc->path, key, fltsim_ntstatus_format(status, b, sizeof(b)),
+                            fltsim_last_error());
             return status;
         }
     }
@@ -886,9 +834,9 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         struct fltsim_hostfs_options ho = {v->read_only ? FLTSIM_HOSTFS_READ_ONLY : 0};
         status = fltsim_hostfs_create(v->root, &ho, &hfs);
         if (!NT_SUCCESS(status)) {
-            logf_(run, "%s: volume %c: hostfs over %s cannot be created: %s (%s)", run->sc->path,
-                  (char)v->drive, v->root, fltsim_ntstatus_format(status, b, sizeof(b)),
-                  fltsim_last_error());
+            fltsim__run_log(run, "%s: volume %c: hostfs over %s cannot be created: %s (%s)",
+                            run->sc->path, (char)v->drive, v->root,
+                            fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
             return status;
         }
         params.ops = &fltsim_hostfs_ops;
@@ -907,8 +855,8 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
             if (!NT_SUCCESS(status)) {
                 char path[512];
                 fltsim_utf16_to_utf8(f->path, fltsim_wcslen(f->path), path, sizeof(path));
-                logf_(run, "%s: volume %c: %s cannot be added: %s", run->sc->path, (char)v->drive,
-                      path, fltsim_ntstatus_format(status, b, sizeof(b)));
+                fltsim__run_log(run, "%s: volume %c: %s cannot be added: %s", run->sc->path,
+                                (char)v->drive, path, fltsim_ntstatus_format(status, b, sizeof(b)));
             }
         }
         if (!NT_SUCCESS(status)) {
@@ -920,8 +868,9 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
     }
     status = mount_wrapped(run, v, &params);
     if (!NT_SUCCESS(status))
-        logf_(run, "%s: volume %c: cannot be mounted: %s (%s)", run->sc->path, (char)v->drive,
-              fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
+        fltsim__run_log(run, "%s: volume %c: cannot be mounted: %s (%s)", run->sc->path,
+                        (char)v->drive, fltsim_ntstatus_format(status, b, sizeof(b)),
+                        fltsim_last_error());
     return status;
 }
 
@@ -935,8 +884,8 @@ static NTSTATUS add_faults(struct run *run)
         NTSTATUS status = fltsim_fault_add(run->sys, &f->model);
         if (!NT_SUCCESS(status)) {
             char b[48];
-            logf_(run, "%s: fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
-                  fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
+            fltsim__run_log(run, "%s: fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
+                            fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
             return status;
         }
     }
@@ -944,8 +893,8 @@ static NTSTATUS add_faults(struct run *run)
         NTSTATUS status = fltsim_fault_add(run->sys, &run->options->extra_faults[i]);
         if (!NT_SUCCESS(status)) {
             char b[48];
-            logf_(run, "%s: extra fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
-                  fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
+            fltsim__run_log(run, "%s: extra fault %zu cannot be set: %s (%s)", run->sc->path, i + 1,
+                            fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
             return status;
         }
     }
@@ -960,8 +909,9 @@ static NTSTATUS open_objects(struct run *run)
             continue;
         run->objects[i] = dlopen(f->object, RTLD_NOW | RTLD_LOCAL);
         if (run->objects[i] == NULL || dlsym(run->objects[i], "DriverEntry") == NULL) {
-            logf_(run, "%s: filter '%s': shared object %s cannot be loaded: %s", run->sc->path,
-                  f->name, f->object, run->objects[i] == NULL ? dlerror() : "no DriverEntry");
+            fltsim__run_log(run, "%s: filter '%s': shared object %s cannot be loaded: %s",
+                            run->sc->path, f->name, f->object,
+                            run->objects[i] == NULL ? dlerror() : "no DriverEntry");
             return STATUS_OBJECT_NAME_NOT_FOUND;
         }
     }
@@ -972,9 +922,7 @@ static NTSTATUS open_objects(struct run *run)
 /* End of run                                                                */
 /* ------------------------------------------------------------------------- */
 
-static void end_fail(struct run *run, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void end_fail(struct run *run, int line, const char *fmt, ...)
+void fltsim__run_end_fail(struct run *run, int line, const char *fmt, ...)
 {
     char detail[1024];
     va_list ap;
@@ -982,9 +930,9 @@ static void end_fail(struct run *run, int line, const char *fmt, ...)
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
     if (line > 0)
-        logf_(run, "%s:%d: end of run: %s", run->sc->path, line, detail);
+        fltsim__run_log(run, "%s:%d: end of run: %s", run->sc->path, line, detail);
     else
-        logf_(run, "%s: end of run: %s", run->sc->path, detail);
+        fltsim__run_log(run, "%s: end of run: %s", run->sc->path, detail);
     run->result->expectations_failed++;
 }
 
@@ -1027,7 +975,7 @@ static bool read_host_file(const char *root, PCWSTR path, unsigned char **data, 
     return ok;
 }
 
-static void check_end_files(struct run *run)
+void fltsim__run_check_end_files(struct run *run)
 {
     const struct sc_end_expect *e = &run->sc->expect;
     for (size_t i = 0; i < e->file_count; i++) {
@@ -1039,12 +987,12 @@ static void check_end_files(struct run *run)
         run->result->expectations_checked++;
         if (v->fs == SC_FS_HOSTFS) {
             if (!read_host_file(v->root, ef->path, &data, &size, &exists)) {
-                end_fail(run, ef->line, "%s cannot be read from the host", ef->display);
+                fltsim__run_end_fail(run, ef->line, "%s cannot be read from the host", ef->display);
                 free(data);
                 continue;
             }
         } else {
-            PFLT_VOLUME volume = find_volume(run, ef->volume);
+            PFLT_VOLUME volume = fltsim__run_find_volume(run, ef->volume);
             /* Scenario volumes are memfs behind faultfs (mount_wrapped). */
             struct fltsim_memfs *fs =
                 volume ? fltsim_faultfs_inner(fltsim_volume_fs(volume)) : NULL;
@@ -1057,7 +1005,8 @@ static void check_end_files(struct run *run)
                 size_t got = 0;
                 if (data == NULL || (!st.directory && !NT_SUCCESS(fltsim_memfs_read_file(
                                                           fs, ef->path, data, size, &got)))) {
-                    end_fail(run, ef->line, "%s cannot be read from memfs", ef->display);
+                    fltsim__run_end_fail(run, ef->line, "%s cannot be read from memfs",
+                                         ef->display);
                     free(data);
                     continue;
                 }
@@ -1065,15 +1014,17 @@ static void check_end_files(struct run *run)
             }
         }
         if (ef->exists != exists) {
-            end_fail(run, ef->line, "%s: expected it to %s, but it %s", ef->display,
-                     ef->exists ? "exist" : "be absent", exists ? "exists" : "does not exist");
+            fltsim__run_end_fail(run, ef->line, "%s: expected it to %s, but it %s", ef->display,
+                                 ef->exists ? "exist" : "be absent",
+                                 exists ? "exists" : "does not exist");
         } else if (ef->data.set &&
                    (size != ef->data.size || (size && memcmp(data, ef->data.data, size) != 0))) {
             char a[256], b[256];
             format_bytes(ef->data.data, ef->data.size, a, sizeof(a));
             format_bytes(data, size, b, sizeof(b));
-            end_fail(run, ef->line, "%s: expected \"%s\" (%zu bytes), actual \"%s\" (%zu bytes)",
-                     ef->display, a, ef->data.size, b, size);
+            fltsim__run_end_fail(run, ef->line,
+                                 "%s: expected \"%s\" (%zu bytes), actual \"%s\" (%zu bytes)",
+                                 ef->display, a, ef->data.size, b, size);
         }
         free(data);
     }
@@ -1092,7 +1043,7 @@ static NTSTATUS set_verifier(struct run *run, const struct fltsim_scenario_run_o
     for (size_t i = 0; i < options->verifier_disable_count && NT_SUCCESS(status); i++)
         status = fltsim_system_verifier_disable(run->sys, options->verifier_disable[i]);
     if (!NT_SUCCESS(status)) {
-        logf_(run, "%s: %s", run->sc->path, fltsim_last_error());
+        fltsim__run_log(run, "%s: %s", run->sc->path, fltsim_last_error());
         run->result->error = true;
     }
     return status;
@@ -1100,7 +1051,7 @@ static NTSTATUS set_verifier(struct run *run, const struct fltsim_scenario_run_o
 
 /* For fault exploration: the reports beyond the expected ones, counted
  * whether or not the run could be carried out. */
-static void count_unexpected_reports(struct run *run)
+void fltsim__run_count_unexpected_reports(struct run *run)
 {
     const struct sc_end_expect *e = &run->sc->expect;
     /* Unexpected: the reports left once each expected one has matched one. */
@@ -1117,7 +1068,7 @@ static void count_unexpected_reports(struct run *run)
     }
 }
 
-static void check_reports(struct run *run)
+void fltsim__run_check_reports(struct run *run)
 {
     const struct sc_end_expect *e = &run->sc->expect;
     run->result->reports = (ULONG)run->report_count;
@@ -1139,18 +1090,18 @@ static void check_reports(struct run *run)
     for (size_t i = 0; i < run->report_count && used < sizeof(got); i++)
         used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? ", " : "",
                                  run->reports[i]);
-    end_fail(run, 0, "verifier reports: expected [%s], actual [%s]", want, got);
+    fltsim__run_end_fail(run, 0, "verifier reports: expected [%s], actual [%s]", want, got);
 }
 
 /* Compares the normalized trace with the golden file, or rewrites it. */
-static void check_golden(struct run *run, const struct fltsim_scenario_run_options *options)
+void fltsim__run_check_golden(struct run *run, const struct fltsim_scenario_run_options *options)
 {
     const char *path = run->sc->golden;
     if (options->update_golden) {
         FILE *f = fopen(path, "wb");
         if (f == NULL || fwrite(run->golden_text, 1, run->golden_size, f) != run->golden_size) {
-            logf_(run, "%s: golden trace %s cannot be written: %s", run->sc->path, path,
-                  strerror(errno));
+            fltsim__run_log(run, "%s: golden trace %s cannot be written: %s", run->sc->path, path,
+                            strerror(errno));
             run->result->error = true;
         }
         if (f != NULL && fclose(f) != 0)
@@ -1162,10 +1113,10 @@ static void check_golden(struct run *run, const struct fltsim_scenario_run_optio
     run->result->expectations_checked++;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        logf_(run,
-              "%s: golden trace %s cannot be read (%s); expected it to exist (write it "
-              "with --update-golden)",
-              run->sc->path, path, strerror(errno));
+        fltsim__run_log(run,
+                        "%s: golden trace %s cannot be read (%s); expected it to exist (write it "
+                        "with --update-golden)",
+                        run->sc->path, path, strerror(errno));
         run->result->golden_mismatch = true;
         run->result->expectations_failed++;
         return;
@@ -1189,16 +1140,18 @@ static void check_golden(struct run *run, const struct fltsim_scenario_run_optio
         if (glen > 0 && line[glen - 1] == '\n')
             glen--;
         if (n < 0) {
-            logf_(run, "%s:%zu: golden trace ends here; actual trace goes on with \"%.*s\"", path,
-                  lineno, (int)alen, actual);
+            fltsim__run_log(run,
+                            "%s:%zu: golden trace ends here; actual trace goes on with \"%.*s\"",
+                            path, lineno, (int)alen, actual);
             differ = true;
         } else if (actual >= actual_end) {
-            logf_(run, "%s:%zu: golden trace has \"%.*s\"; actual trace ends before it", path,
-                  lineno, (int)glen, line);
+            fltsim__run_log(run, "%s:%zu: golden trace has \"%.*s\"; actual trace ends before it",
+                            path, lineno, (int)glen, line);
             differ = true;
         } else if (glen != alen || memcmp(line, actual, alen) != 0) {
-            logf_(run, "%s:%zu: golden trace differs:\n  expected: %.*s\n  actual:   %.*s", path,
-                  lineno, (int)glen, line, (int)alen, actual);
+            fltsim__run_log(run,
+                            "%s:%zu: golden trace differs:\n  expected: %.*s\n  actual:   %.*s",
+                            path, lineno, (int)glen, line, (int)alen, actual);
             differ = true;
         }
         actual = nl ? nl + 1 : actual_end;
@@ -1285,7 +1238,7 @@ static void hand_over(struct run *run, size_t i)
     KeSetEvent(&t->go, IO_NO_INCREMENT, FALSE);
     run->result->steps_run++;
     if (!s->nowait) {
-        finish_step(run, i);
+        fltsim__run_finish_step(run, i);
     } else {
         settle();
     }
@@ -1300,11 +1253,11 @@ static void run_wait(struct run *run, size_t i)
         /* The scenario threads count as running for fltsim_system_wait_idle,
          * so it cannot tell "idle" here; after the steps, queued work (a work
          * item freeing itself, a completion) gets the settle time. */
-        finish_all(run, i);
+        fltsim__run_finish_all(run, i);
         settle();
     } else {
         for (size_t k = 0; k < s->wait_count; k++)
-            finish_step(run, s->wait_steps[k]);
+            fltsim__run_finish_step(run, s->wait_steps[k]);
     }
     run->steps[i].checked = true;
 }
@@ -1344,16 +1297,17 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     bool golden = scenario->golden != NULL && !options->skip_golden &&
                   sopts.executor == FLTSIM_EXECUTOR_DETERMINISTIC;
     if (options->update_golden && scenario->golden == NULL) {
-        logf_(&run,
-              "%s: --update-golden, but the scenario names no golden trace; expected a "
-              "'golden:' key",
-              scenario->path);
+        fltsim__run_log(&run,
+                        "%s: --update-golden, but the scenario names no golden trace; expected a "
+                        "'golden:' key",
+                        scenario->path);
         result->error = true;
         return STATUS_INVALID_PARAMETER;
     }
     if (options->update_golden && !golden) {
-        logf_(&run, "%s: the golden trace is written only under the deterministic executor",
-              scenario->path);
+        fltsim__run_log(&run,
+                        "%s: the golden trace is written only under the deterministic executor",
+                        scenario->path);
         result->error = true;
         return STATUS_INVALID_PARAMETER;
     }
@@ -1381,8 +1335,8 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
 
     status = fltsim_system_create(&sopts, &run.sys);
     if (!NT_SUCCESS(status)) {
-        logf_(&run, "%s: the system cannot be created: %s", scenario->path,
-              fltsim_ntstatus_format(status, b, sizeof(b)));
+        fltsim__run_log(&run, "%s: the system cannot be created: %s", scenario->path,
+                        fltsim_ntstatus_format(status, b, sizeof(b)));
         goto out;
     }
     fltsim_system_set_trace(run.sys, trace_cb, &run);
@@ -1400,21 +1354,22 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     for (size_t i = 0; i < scenario->filter_count && NT_SUCCESS(status); i++) {
         if (!scenario->filters[i].load)
             continue;
-        status = load_filter(&run, i);
+        status = fltsim__run_load_filter(&run, i);
         if (!NT_SUCCESS(status))
             result->filter_not_loaded = true;
         if (!NT_SUCCESS(status))
-            logf_(&run, "%s: filter '%s' does not load: %s (%s)", scenario->path,
-                  scenario->filters[i].name, fltsim_ntstatus_format(status, b, sizeof(b)),
-                  fltsim_last_error());
+            fltsim__run_log(&run, "%s: filter '%s' does not load: %s (%s)", scenario->path,
+                            scenario->filters[i].name, fltsim_ntstatus_format(status, b, sizeof(b)),
+                            fltsim_last_error());
     }
     for (size_t i = 0; i < scenario->thread_count && NT_SUCCESS(status); i++) {
         struct rthread *t = &run.threads[i];
         t->run = &run;
         KeInitializeEvent(&t->go, SynchronizationEvent, FALSE);
         KeInitializeEvent(&t->ready, SynchronizationEvent, FALSE);
-        status = fltsim_thread_spawn(run.sys, scenario->threads[i].process_id,
-                                     scenario->threads[i].thread_id, worker, t, &t->thread);
+        status =
+            fltsim_thread_spawn(run.sys, scenario->threads[i].process_id,
+                                scenario->threads[i].thread_id, fltsim__run_worker, t, &t->thread);
         if (NT_SUCCESS(status))
             spawned++;
     }
@@ -1433,7 +1388,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
             hand_over(&run, i);
         }
     }
-    finish_all(&run, scenario->step_count);
+    fltsim__run_finish_all(&run, scenario->step_count);
 
 shutdown:
     for (size_t i = 0; i < spawned; i++) {
@@ -1444,17 +1399,17 @@ shutdown:
         fltsim_thread_join(run.threads[i].thread);
     if (run.sys != NULL && NT_SUCCESS(status)) {
         if (fltsim_system_wait_idle(run.sys, IDLE_TIMEOUT_MS) != STATUS_SUCCESS) {
-            logf_(&run, "%s: end of run: the system did not become idle", scenario->path);
+            fltsim__run_log(&run, "%s: end of run: the system did not become idle", scenario->path);
             result->not_idle = true;
             result->expectations_failed++;
         }
-        check_end_files(&run);
+        fltsim__run_check_end_files(&run);
         if (scenario->expect.has_handles) {
             ULONG open = fltsim_io_handle_count(run.sys);
             result->expectations_checked++;
             if (open != scenario->expect.handles)
-                end_fail(&run, 0, "handles: expected %lu open, actual %lu",
-                         (unsigned long)scenario->expect.handles, (unsigned long)open);
+                fltsim__run_end_fail(&run, 0, "handles: expected %lu open, actual %lu",
+                                     (unsigned long)scenario->expect.handles, (unsigned long)open);
         }
     }
     if (run.sys != NULL) {
@@ -1467,17 +1422,17 @@ shutdown:
             fltsim_fault_point_get(run.sys, i, &options->fault_points[i]);
         fltsim_system_destroy(run.sys);
         run.sys = NULL;
-        count_unexpected_reports(&run);
+        fltsim__run_count_unexpected_reports(&run);
     }
     if (NT_SUCCESS(status)) {
-        check_reports(&run);
+        fltsim__run_check_reports(&run);
         if (run.golden_sink != NULL) {
             if (!NT_SUCCESS(fltsim_trace_sink_finish(run.golden_sink)) ||
                 fflush(run.golden_stream) != 0 || run.out_of_memory) {
                 status = STATUS_INSUFFICIENT_RESOURCES;
                 goto out;
             }
-            check_golden(&run, options);
+            fltsim__run_check_golden(&run, options);
         }
     }
 
