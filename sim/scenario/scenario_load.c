@@ -296,6 +296,15 @@ bool fltsim__ld_get_ulong(struct ld *ld, yaml_node_t *node, const char *key, ULO
     return true;
 }
 
+bool fltsim__ld_get_longlong(struct ld *ld, yaml_node_t *n, const char *key, LONGLONG *out)
+{
+    ULONG64 v;
+    if (!fltsim__ld_get_uint(ld, n, key, INT64_MAX, &v))
+        return false;
+    *out = (LONGLONG)v;
+    return true;
+}
+
 bool fltsim__ld_get_bool(struct ld *ld, yaml_node_t *node, const char *key, bool *out)
 {
     if (!fltsim__ld_want_scalar(ld, node, key))

@@ -80,6 +80,8 @@ bool fltsim__ld_parse_uint(const char *s, ULONG64 *out);
 bool fltsim__ld_get_uint(struct ld *ld, yaml_node_t *node, const char *key, ULONG64 max,
                          ULONG64 *out);
 bool fltsim__ld_get_ulong(struct ld *ld, yaml_node_t *node, const char *key, ULONG *out);
+/* An unsigned number that fits a LONGLONG. */
+bool fltsim__ld_get_longlong(struct ld *ld, yaml_node_t *n, const char *key, LONGLONG *out);
 bool fltsim__ld_get_bool(struct ld *ld, yaml_node_t *node, const char *key, bool *out);
 /* A name of table (what names its kind in messages), or a number. */
 bool fltsim__ld_get_enum(struct ld *ld, yaml_node_t *node, const char *key, const char *what,

@@ -287,16 +287,6 @@ static const struct {
            {"acquire_for_cc_flush", SC_OP_ACQUIRE_FOR_CC_FLUSH, handle_keys},
            {"release_for_cc_flush", SC_OP_RELEASE_FOR_CC_FLUSH, handle_keys}};
 
-/* An unsigned number that fits a LONGLONG. */
-static bool get_longlong(struct ld *ld, yaml_node_t *n, const char *key, LONGLONG *out)
-{
-    ULONG64 v;
-    if (!fltsim__ld_get_uint(ld, n, key, INT64_MAX, &v))
-        return false;
-    *out = (LONGLONG)v;
-    return true;
-}
-
 /* The operations added for capture replay (io.h): query_open, volume
  * information, locks, controls, EAs, security, mod-write. */
 static bool load_more_io(struct ld *ld, yaml_node_t *m, struct sc_step *s, const char *where)
@@ -338,9 +328,9 @@ static bool load_more_io(struct ld *ld, yaml_node_t *m, struct sc_step *s, const
         }
         if (s->minor == IRP_MN_LOCK || s->minor == IRP_MN_UNLOCK_SINGLE) {
             if (!fltsim__ld_require(ld, m, "offset", where, &n) ||
-                !get_longlong(ld, n, "offset", &s->offset) ||
+                !fltsim__ld_get_longlong(ld, n, "offset", &s->offset) ||
                 !fltsim__ld_require(ld, m, "length", where, &n) ||
-                !get_longlong(ld, n, "length", &s->range_length))
+                !fltsim__ld_get_longlong(ld, n, "length", &s->range_length))
                 return false;
         } else {
             static const char *const ranged[] = {"offset", "length"};
@@ -405,7 +395,7 @@ static bool load_more_io(struct ld *ld, yaml_node_t *m, struct sc_step *s, const
                fltsim__ld_get_ulong(ld, n, "length", &s->length);
     default: /* SC_OP_ACQUIRE_FOR_MOD_WRITE */
         return (n = fltsim__ld_get(ld, m, "ending_offset")) == NULL ||
-               get_longlong(ld, n, "ending_offset", &s->offset);
+               fltsim__ld_get_longlong(ld, n, "ending_offset", &s->offset);
     }
 }
 
