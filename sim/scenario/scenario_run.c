@@ -1,21 +1,17 @@
 /*
  * Scenario running: builds a fresh fltsim system from a loaded scenario
- * (registry, volumes, filters), runs its steps and checks every expectation.
- *
- * The caller's thread is the runner: it hands each step to the simulated
- * requestor thread the step names (one fltsim_thread per scenario thread)
- * through a KEVENT and waits on the step's own KEVENT until it finishes,
- * unless the step is nowait. Waiting only on Ke events keeps this correct
- * under both executors: under the deterministic one a wait is where the other
- * coroutines run. Expectations are checked on the runner when a step is
- * seen to finish; failures go to the log, one line each, naming the step.
- * The trace (the user's sinks and, for the golden comparison, a normalized
- * sink in memory) gets a note per step; reports are collected from the
- * trace so that those raised while the system shuts down count too.
- *
- * This file owns the run: the system it sets up, the order steps are handed
- * out in, the log and the trace. What a step does on its thread is
- * scenario_run_step.c's; checking expectations is scenario_run_check.c's.
+ * (registry, faults, volumes, filters), hands its steps out in order and
+ * fills in the result. The caller's thread is the runner: it hands each step
+ * to the simulated requestor thread the step names (one fltsim_thread per
+ * scenario thread) through a KEVENT and waits on the step's own KEVENT until
+ * it finishes, unless the step is nowait; waiting only on Ke events keeps
+ * this correct under both executors (under the deterministic one a wait is
+ * where the other coroutines run). The trace (the user's sinks and, for the
+ * golden comparison, a normalized sink in memory) gets a note per step;
+ * reports are collected from the trace so that those raised while the
+ * system shuts down count too. What a step does on its thread is
+ * scenario_run_step.c's; checking expectations (on the runner, when a step
+ * is seen to finish, and at the end of the run) is scenario_run_check.c's.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
