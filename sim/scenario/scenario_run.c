@@ -533,13 +533,7 @@ shutdown:
             result->expectations_failed++;
         }
         fltsim__run_check_end_files(&run);
-        if (scenario->expect.has_handles) {
-            ULONG open = fltsim_io_handle_count(run.sys);
-            result->expectations_checked++;
-            if (open != scenario->expect.handles)
-                fltsim__run_end_fail(&run, 0, "handles: expected %lu open, actual %lu",
-                                     (unsigned long)scenario->expect.handles, (unsigned long)open);
-        }
+        fltsim__run_check_handles(&run);
     }
     if (run.sys != NULL) {
         result->reports_suppressed = fltsim_system_report_suppressed_count(run.sys);

@@ -255,7 +255,9 @@ void fltsim__run_finish_all(struct run *run, size_t upto)
 /* End of run                                                                */
 /* ------------------------------------------------------------------------- */
 
-void fltsim__run_end_fail(struct run *run, int line, const char *fmt, ...)
+static void end_fail(struct run *run, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void end_fail(struct run *run, int line, const char *fmt, ...)
 {
     char detail[1024];
     va_list ap;
@@ -320,7 +322,7 @@ void fltsim__run_check_end_files(struct run *run)
         run->result->expectations_checked++;
         if (v->fs == SC_FS_HOSTFS) {
             if (!read_host_file(v->root, ef->path, &data, &size, &exists)) {
-                fltsim__run_end_fail(run, ef->line, "%s cannot be read from the host", ef->display);
+                end_fail(run, ef->line, "%s cannot be read from the host", ef->display);
                 free(data);
                 continue;
             }
@@ -338,8 +340,7 @@ void fltsim__run_check_end_files(struct run *run)
                 size_t got = 0;
                 if (data == NULL || (!st.directory && !NT_SUCCESS(fltsim_memfs_read_file(
                                                           fs, ef->path, data, size, &got)))) {
-                    fltsim__run_end_fail(run, ef->line, "%s cannot be read from memfs",
-                                         ef->display);
+                    end_fail(run, ef->line, "%s cannot be read from memfs", ef->display);
                     free(data);
                     continue;
                 }
@@ -347,20 +348,31 @@ void fltsim__run_check_end_files(struct run *run)
             }
         }
         if (ef->exists != exists) {
-            fltsim__run_end_fail(run, ef->line, "%s: expected it to %s, but it %s", ef->display,
-                                 ef->exists ? "exist" : "be absent",
-                                 exists ? "exists" : "does not exist");
+            end_fail(run, ef->line, "%s: expected it to %s, but it %s", ef->display,
+                     ef->exists ? "exist" : "be absent", exists ? "exists" : "does not exist");
         } else if (ef->data.set &&
                    (size != ef->data.size || (size && memcmp(data, ef->data.data, size) != 0))) {
             char a[256], b[256];
             format_bytes(ef->data.data, ef->data.size, a, sizeof(a));
             format_bytes(data, size, b, sizeof(b));
-            fltsim__run_end_fail(run, ef->line,
-                                 "%s: expected \"%s\" (%zu bytes), actual \"%s\" (%zu bytes)",
-                                 ef->display, a, ef->data.size, b, size);
+            end_fail(run, ef->line, "%s: expected \"%s\" (%zu bytes), actual \"%s\" (%zu bytes)",
+                     ef->display, a, ef->data.size, b, size);
         }
         free(data);
     }
+}
+
+/* The handles left open at the end, when the scenario expects a count. */
+void fltsim__run_check_handles(struct run *run)
+{
+    const struct sc_end_expect *e = &run->sc->expect;
+    if (!e->has_handles)
+        return;
+    ULONG open = fltsim_io_handle_count(run->sys);
+    run->result->expectations_checked++;
+    if (open != e->handles)
+        end_fail(run, 0, "handles: expected %lu open, actual %lu", (unsigned long)e->handles,
+                 (unsigned long)open);
 }
 
 /* For fault exploration: the reports beyond the expected ones, counted
@@ -404,7 +416,7 @@ void fltsim__run_check_reports(struct run *run)
     for (size_t i = 0; i < run->report_count && used < sizeof(got); i++)
         used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? ", " : "",
                                  run->reports[i]);
-    fltsim__run_end_fail(run, 0, "verifier reports: expected [%s], actual [%s]", want, got);
+    end_fail(run, 0, "verifier reports: expected [%s], actual [%s]", want, got);
 }
 
 /* Compares the normalized trace with the golden file, or rewrites it. */

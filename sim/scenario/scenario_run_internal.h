@@ -90,10 +90,11 @@ PFLT_VOLUME fltsim__run_find_volume(struct run *run, size_t index);
  * fltsim__run_finish_all does so for the steps before upto. */
 void fltsim__run_finish_step(struct run *run, size_t i);
 void fltsim__run_finish_all(struct run *run, size_t upto);
-/* An end-of-run expectation failed: logged (at line, 0 for none) and counted. */
-void fltsim__run_end_fail(struct run *run, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The end of run's expectations, each failure logged and counted: what the
+ * files hold, the handles left open, the verifier reports (and, for fault
+ * exploration, those no expectation accounts for), the golden trace. */
 void fltsim__run_check_end_files(struct run *run);
+void fltsim__run_check_handles(struct run *run);
 void fltsim__run_count_unexpected_reports(struct run *run);
 void fltsim__run_check_reports(struct run *run);
 void fltsim__run_check_golden(struct run *run, const struct fltsim_scenario_run_options *options);
