@@ -393,7 +393,8 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* data: (UTF-8 text) or hex: (bytes) from map; neither leaves out->set false. */
+/* data: (UTF-8 text), hex: (bytes) or zeros: (a count) from map; none of
+ * them leaves out->set false. */
 bool fltsim__ld_get_bytes(struct ld *ld, yaml_node_t *map, const char *where, struct sc_bytes *out)
 {
     yaml_node_t *data = fltsim__ld_get(ld, map, "data"), *hex = fltsim__ld_get(ld, map, "hex");
