@@ -1,9 +1,10 @@
 /*
  * PRIVATE to sim/scenario (and sim/explore, which runs a loaded scenario
  * many times): the validated form of a scenario file, shared by the
- * loader (scenario_load.c, which fills it from the YAML node tree) and the
- * runner (scenario_run.c, which carries it out). Everything here lives in the
- * scenario's arena and is freed with it. Positions are 1-based lines and columns of the scenario file.
+ * loader (scenario_load*.c, which fills it from the YAML node tree) and the
+ * runner (scenario_run*.c, which carries it out). Everything here lives in the
+ * scenario's arena and is freed with it. Positions are 1-based lines and
+ * columns of the scenario file.
  */
 #ifndef FLTSIM_SCENARIO_INTERNAL_H
 #define FLTSIM_SCENARIO_INTERNAL_H
@@ -12,6 +13,7 @@
 
 #include <example_filters.h>
 #include <fltsim/faultfs.h>
+#include <fltsim/io.h>
 #include <fltsim/scenario.h>
 
 struct sc_bytes {
