@@ -22,11 +22,7 @@ NTSTATUS fltsim_io_flush(fltsim_system *sys, HANDLE handle, IO_STATUS_BLOCK *ios
         return status;
     }
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_FLUSH_BUFFERS;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    fltsim__irp_request(&req, file, IRP_MJ_FLUSH_BUFFERS, 0);
     status = fltsim__io_dispatch(file, &req, 0, iosb);
     fltsim__file_unref(file);
     return status;
@@ -273,12 +269,8 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
     if (system_buffer != NULL && in_length != 0)
         memcpy(system_buffer, in, in_length);
 
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = major;
+    fltsim__irp_request(&req, file, major, 0);
     req.minor = dev ? 0 : IRP_MN_USER_FS_REQUEST;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
     /* FileSystemControl and DeviceIoControl share one layout: the three
      * lengths, then the Neither view's pointers, which the Buffered and
      * Direct views overlay (dispatch.c checks it). */

@@ -154,13 +154,9 @@ NTSTATUS fltsim_io_query_information(fltsim_system *sys, HANDLE handle, void *bu
                 return STATUS_INSUFFICIENT_RESOURCES;
             }
             memset(system_buffer, 0, length);
-            memset(&req, 0, sizeof(req));
-            req.kind = FLTSIM_OP_IRP;
-            req.major = IRP_MJ_QUERY_INFORMATION;
-            req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION |
-                            IRP_DEFER_IO_COMPLETION;
-            if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-                req.irp_flags |= IRP_SYNCHRONOUS_API;
+            fltsim__irp_request(&req, file, IRP_MJ_QUERY_INFORMATION,
+                                IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION |
+                                    IRP_DEFER_IO_COMPLETION);
             req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
             req.parameters.QueryFileInformation.Length = length;
             req.parameters.QueryFileInformation.FileInformationClass = info_class;
@@ -280,12 +276,8 @@ NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void
     memcpy(system_buffer, buffer, length);
 
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_SET_INFORMATION;
-    req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_DEFER_IO_COMPLETION;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    fltsim__irp_request(&req, file, IRP_MJ_SET_INFORMATION,
+                        IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_DEFER_IO_COMPLETION);
     req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
     req.parameters.SetFileInformation.Length = length;
     req.parameters.SetFileInformation.FileInformationClass = info_class;
@@ -373,13 +365,9 @@ NTSTATUS fltsim_io_query_directory(fltsim_system *sys, HANDLE handle, void *buff
         RtlInitUnicodeString(&name, pattern);
 
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_DIRECTORY_CONTROL;
+    fltsim__irp_request(&req, file, IRP_MJ_DIRECTORY_CONTROL, 0);
     req.minor = IRP_MN_QUERY_DIRECTORY;
     req.operation_flags = scan_flags;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
     req.parameters.DirectoryControl.QueryDirectory.Length = length;
     req.parameters.DirectoryControl.QueryDirectory.FileName = pattern != NULL ? &name : NULL;
     req.parameters.DirectoryControl.QueryDirectory.FileInformationClass = info_class;
@@ -434,12 +422,8 @@ NTSTATUS fltsim_io_query_volume_information(fltsim_system *sys, HANDLE handle, v
         return status;
     }
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_QUERY_VOLUME_INFORMATION;
-    req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    fltsim__irp_request(&req, file, IRP_MJ_QUERY_VOLUME_INFORMATION,
+                        IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION);
     req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
     req.parameters.QueryVolumeInformation.Length = length;
     req.parameters.QueryVolumeInformation.FsInformationClass = info_class;
@@ -467,12 +451,8 @@ NTSTATUS fltsim_io_query_ea(fltsim_system *sys, HANDLE handle, void *buffer, ULO
         return status;
     }
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_QUERY_EA;
+    fltsim__irp_request(&req, file, IRP_MJ_QUERY_EA, 0);
     req.operation_flags = restart_scan ? SL_RESTART_SCAN : 0;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
     req.parameters.QueryEa.Length = length;
     req.parameters.QueryEa.EaBuffer = buffer;
     status = fltsim__io_dispatch(file, &req, 0, iosb);
@@ -532,11 +512,7 @@ NTSTATUS fltsim_io_query_security(fltsim_system *sys, HANDLE handle, ULONG secur
         return status;
     }
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_QUERY_SECURITY;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    fltsim__irp_request(&req, file, IRP_MJ_QUERY_SECURITY, 0);
     req.parameters.QuerySecurity.SecurityInformation = security_information;
     req.parameters.QuerySecurity.Length = length;
     req.parameters.QuerySecurity.SecurityBuffer = buffer;
@@ -569,11 +545,7 @@ NTSTATUS fltsim_io_set_security(fltsim_system *sys, HANDLE handle, ULONG securit
     }
     memcpy(captured, descriptor, length);
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_SET_SECURITY;
-    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
-        req.irp_flags |= IRP_SYNCHRONOUS_API;
+    fltsim__irp_request(&req, file, IRP_MJ_SET_SECURITY, 0);
     req.parameters.SetSecurity.SecurityInformation = security_information;
     req.parameters.SetSecurity.SecurityDescriptor = captured;
     status = fltsim__io_dispatch(file, &req, 0, iosb);

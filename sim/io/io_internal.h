@@ -10,6 +10,7 @@
 #define FLTSIM_IO_INTERNAL_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -85,6 +86,21 @@ static inline void fltsim__set_iosb(IO_STATUS_BLOCK *iosb, NTSTATUS status, ULON
         iosb->Status = status;
         iosb->Information = information;
     }
+}
+
+/* Zeroes req and makes it an IRP of major on file with irp_flags, marked
+ * IRP_SYNCHRONOUS_API when the file object was opened for synchronous I/O
+ * (FO_SYNCHRONOUS_IO), as every system service that builds an IRP does.
+ * Cannot fail. */
+static inline void fltsim__irp_request(struct fltsim_request *req, const struct io_file *file,
+                                       UCHAR major, ULONG irp_flags)
+{
+    memset(req, 0, sizeof(*req));
+    req->kind = FLTSIM_OP_IRP;
+    req->major = major;
+    req->irp_flags = irp_flags;
+    if (file->fo.Flags & FO_SYNCHRONOUS_IO)
+        req->irp_flags |= IRP_SYNCHRONOUS_API;
 }
 
 /* Sends req for file and waits: its final status, also in *iosb. */
