@@ -1,0 +1,253 @@
+/*
+ * Ke: IRQL, interlocked operations and the dispatcher objects (events,
+ * spin locks, fast mutexes, executive resources) filters wait on.
+ * Part of the WDK surface: include <wdm.h>, not this file.
+ */
+#ifndef FLTSIM_WDK_KE_H
+#define FLTSIM_WDK_KE_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- IRQL (per simulated thread; see README "Threads and IRQL") ---- */
+
+#define PASSIVE_LEVEL 0
+#define LOW_LEVEL 0
+#define APC_LEVEL 1
+#define DISPATCH_LEVEL 2
+#define CMCI_LEVEL 5
+#define CLOCK_LEVEL 13
+#define IPI_LEVEL 14
+#define POWER_LEVEL 14
+#define PROFILE_LEVEL 15
+#define HIGH_LEVEL 15
+
+/* KeGetCurrentIrql: the calling thread's simulated IRQL. */
+KIRQL KeGetCurrentIrql(void);
+/* KeRaiseIrql: raising to a lower level is reported (verifier V28) and ignored. */
+void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
+/* KeLowerIrql: lowering to a higher level is reported (V28) and ignored. */
+void KeLowerIrql(KIRQL NewIrql);
+KIRQL KeRaiseIrqlToDpcLevel(void);
+
+/* PAGED_CODE() reports (V28) when the caller runs above APC_LEVEL. */
+void fltsim_paged_code(const char *function);
+#define PAGED_CODE() fltsim_paged_code(__func__)
+#define PAGED_CODE_LOCKED() ((void)0)
+
+/* Assertions are always checked (as in a checked build): a failure is reported
+ * to the verifier with the expression and place, and execution continues. */
+void fltsim_assert_failed(const char *expression, const char *file, int line);
+#define NT_ASSERT(e) ((e) ? (void)0 : fltsim_assert_failed(#e, __FILE__, __LINE__))
+#define NT_ASSERTMSG(m, e) ((e) ? (void)0 : fltsim_assert_failed(m, __FILE__, __LINE__))
+#define NT_VERIFY(e) NT_ASSERT(e)
+#define ASSERT(e) NT_ASSERT(e)
+#define ASSERTMSG(m, e) NT_ASSERTMSG(m, e)
+
+typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+
+/* ---- interlocked operations (sequentially consistent, like the WDK's) ---- */
+
+static inline LONG InterlockedIncrement(LONG volatile *Addend)
+{
+    return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedDecrement(LONG volatile *Addend)
+{
+    return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedExchange(LONG volatile *Target, LONG Value)
+{
+    return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedExchangeAdd(LONG volatile *Addend, LONG Value)
+{
+    return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedAdd(LONG volatile *Addend, LONG Value)
+{
+    return __atomic_add_fetch(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exchange,
+                                              LONG Comperand)
+{
+    __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return Comperand;
+}
+static inline LONG InterlockedOr(LONG volatile *Destination, LONG Value)
+{
+    return __atomic_fetch_or(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedAnd(LONG volatile *Destination, LONG Value)
+{
+    return __atomic_fetch_and(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedXor(LONG volatile *Destination, LONG Value)
+{
+    return __atomic_fetch_xor(Destination, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedIncrement64(LONG64 volatile *Addend)
+{
+    return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedDecrement64(LONG64 volatile *Addend)
+{
+    return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value)
+{
+    return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedExchangeAdd64(LONG64 volatile *Addend, LONG64 Value)
+{
+    return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedAdd64(LONG64 volatile *Addend, LONG64 Value)
+{
+    return __atomic_add_fetch(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange,
+                                                  LONG64 Comperand)
+{
+    __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return Comperand;
+}
+static inline PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value)
+{
+    return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static inline PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange,
+                                                      PVOID Comperand)
+{
+    __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return Comperand;
+}
+#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define ReadAcquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define WriteRelease(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ReadNoFence(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define WriteNoFence(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* ---- dispatcher objects (the waits themselves come with the executors) ---- */
+
+typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+
+typedef struct _DISPATCHER_HEADER {
+    UCHAR Type;
+    UCHAR Signalling;
+    UCHAR Size;
+    UCHAR Reserved1;
+    LONG SignalState;
+    LIST_ENTRY WaitListHead;
+} DISPATCHER_HEADER;
+
+typedef struct _KEVENT {
+    DISPATCHER_HEADER Header;
+} KEVENT, *PKEVENT, *PRKEVENT;
+
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+
+typedef enum _KWAIT_REASON {
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest
+} KWAIT_REASON;
+
+/* Waits block the calling simulated thread; under the deterministic executor
+ * other simulated threads run meanwhile. Timeouts follow the NT convention:
+ * NULL waits forever, 0 polls, negative is relative and positive absolute
+ * (100 ns units). A wait with a timeout other than 0 above APC_LEVEL is
+ * reported (V28) and polls instead of blocking. Alertable waits and APCs are
+ * not modeled (Alertable is ignored). */
+void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+void KeClearEvent(PRKEVENT Event);
+LONG KeResetEvent(PRKEVENT Event);
+LONG KeReadStateEvent(PRKEVENT Event);
+#define IO_NO_INCREMENT 0
+/* Object must be a KEVENT (the only dispatcher object modeled). */
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                PLARGE_INTEGER Interval);
+/* System time, 100 ns units since 1601: real time, or virtual under the
+ * deterministic executor. */
+void KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+PKTHREAD KeGetCurrentThread(void);
+PETHREAD PsGetCurrentThread(void);
+void KeEnterCriticalRegion(void);
+void KeLeaveCriticalRegion(void);
+
+/* Spin locks raise to DISPATCH_LEVEL. Acquiring one the thread already holds
+ * deadlocks on Windows; fltsim reports it and aborts. */
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
+#define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
+void KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+void KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
+void KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+void KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+
+typedef struct _KSPIN_LOCK_QUEUE {
+    struct _KSPIN_LOCK_QUEUE *volatile Next;
+    PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+
+typedef struct _KLOCK_QUEUE_HANDLE {
+    KSPIN_LOCK_QUEUE LockQueue;
+    KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+
+void KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+void KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+
+/* Fast mutexes raise to APC_LEVEL; the field layout is the WDK's. */
+typedef struct _FAST_MUTEX {
+    LONG Count;
+    PVOID Owner;
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX;
+
+void ExInitializeFastMutex(PFAST_MUTEX FastMutex);
+void ExAcquireFastMutex(PFAST_MUTEX FastMutex);
+void ExReleaseFastMutex(PFAST_MUTEX FastMutex);
+BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
+void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
+void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+
+/* Executive resources (shared/exclusive, recursive). The fields are private
+ * to fltsim; filters only pass the structure's address. Acquiring needs normal
+ * kernel APCs disabled (KeEnterCriticalRegion) or APC_LEVEL. */
+typedef struct _ERESOURCE {
+    LIST_ENTRY Waiters;
+    PVOID ExclusiveOwner;
+    LONG ExclusiveCount;
+    LONG SharedCount;
+    PVOID SharedOwners;
+    ULONG SharedOwnersSize;
+    ULONG Initialized;
+} ERESOURCE;
+
+NTSTATUS ExInitializeResourceLite(PERESOURCE Resource);
+NTSTATUS ExDeleteResourceLite(PERESOURCE Resource);
+BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+void ExReleaseResourceLite(PERESOURCE Resource);
+BOOLEAN ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLTSIM_WDK_KE_H */
