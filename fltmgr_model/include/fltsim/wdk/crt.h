@@ -241,6 +241,65 @@ int fltsim_crt_vscwprintf(const wchar_t *format, va_list argptr);
 
 #ifdef __cplusplus
 }
+
+/* std::wcslen and friends (and libstdc++'s own uses, std::to_wstring's
+ * std::vswprintf) name the same routines. */
+namespace std
+{
+using ::fltsim_crt_iswalnum;
+using ::fltsim_crt_iswalpha;
+using ::fltsim_crt_iswcntrl;
+using ::fltsim_crt_iswdigit;
+using ::fltsim_crt_iswlower;
+using ::fltsim_crt_iswpunct;
+using ::fltsim_crt_iswspace;
+using ::fltsim_crt_iswupper;
+using ::fltsim_crt_iswxdigit;
+using ::fltsim_crt_scwprintf;
+using ::fltsim_crt_snwprintf;
+using ::fltsim_crt_snwprintf_s;
+using ::fltsim_crt_swprintf;
+using ::fltsim_crt_swprintf_s;
+using ::fltsim_crt_towlower;
+using ::fltsim_crt_towupper;
+using ::fltsim_crt_vscwprintf;
+using ::fltsim_crt_vsnwprintf;
+using ::fltsim_crt_vsnwprintf_s;
+using ::fltsim_crt_vswprintf;
+using ::fltsim_crt_vswprintf_s;
+using ::fltsim_crt_wcscat;
+using ::fltsim_crt_wcscat_s;
+using ::fltsim_crt_wcschr;
+using ::fltsim_crt_wcscmp;
+using ::fltsim_crt_wcscpy;
+using ::fltsim_crt_wcscpy_s;
+using ::fltsim_crt_wcscspn;
+using ::fltsim_crt_wcsicmp;
+using ::fltsim_crt_wcslen;
+using ::fltsim_crt_wcslwr;
+using ::fltsim_crt_wcslwr_s;
+using ::fltsim_crt_wcsncat;
+using ::fltsim_crt_wcsncat_s;
+using ::fltsim_crt_wcsncmp;
+using ::fltsim_crt_wcsncpy;
+using ::fltsim_crt_wcsncpy_s;
+using ::fltsim_crt_wcsnicmp;
+using ::fltsim_crt_wcsnlen;
+using ::fltsim_crt_wcsnlen_s;
+using ::fltsim_crt_wcspbrk;
+using ::fltsim_crt_wcsrchr;
+using ::fltsim_crt_wcsspn;
+using ::fltsim_crt_wcsstr;
+using ::fltsim_crt_wcsupr;
+using ::fltsim_crt_wcsupr_s;
+using ::fltsim_crt_wmemchr;
+using ::fltsim_crt_wmemcmp;
+using ::fltsim_crt_wmemcpy;
+using ::fltsim_crt_wmemcpy_s;
+using ::fltsim_crt_wmemmove;
+using ::fltsim_crt_wmemmove_s;
+using ::fltsim_crt_wmemset;
+} // namespace std
 #endif
 
 #endif /* FLTSIM_WDK_CRT_H */
