@@ -17,6 +17,7 @@
 #endif
 
 #include "fltsim/sal.h"
+#include "fltsim/wdk/crt.h"
 
 #ifdef __cplusplus
 extern "C" {
