@@ -95,6 +95,9 @@ function(fltsim_add_minifilter name)
   if(kind STREQUAL "MODULE")
     # name.so, as a scenario names it; the model comes from the loader.
     set_target_properties(${name} PROPERTIES PREFIX "")
+    if(APPLE) # Mach-O refuses undefined symbols at link time unless told
+      target_link_options(${name} PRIVATE "LINKER:-undefined,dynamic_lookup")
+    endif()
   elseif(TARGET fltsim_model)
     target_link_libraries(${name} PUBLIC fltsim_model)
   endif()

@@ -156,6 +156,58 @@ static void good_object_loads_and_runs(void **state)
     assert_int_equal(o.result.steps_run, 2);
 }
 
+/* A routine may come from a library the object names: found through its
+ * runpath ($ORIGIN) beside the library, the library and the routine named
+ * when the object is copied away from it, found again with the library
+ * copied beside it. */
+static void object_routine_from_its_own_library(void **state)
+{
+    (void)state;
+    char text[1024], error[8192];
+    snprintf(text, sizeof(text),
+             "scenario: a filter using a library of its own\n"
+             "volumes: [{drive: C}]\n"
+             "filters: [{name: Needs, object: %s, altitude: 100000}]\n"
+             "steps: [{note: hi}]\n",
+             FLTSIM_TEST_NEEDS_HELPER_SO);
+    struct outcome o;
+    run_text("needs.yaml", text, &o);
+    assert_run_ok(&o);
+
+    char dir[600], cmd[1400];
+    snprintf(dir, sizeof(dir), "%s/alone", tmpdir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp '%s' '%s/needs.so'", dir,
+             FLTSIM_TEST_NEEDS_HELPER_SO, dir);
+    assert_int_equal(system(cmd), 0);
+    const char *path = write_scenario("alone.yaml", "scenario: alone\n"
+                                                    "volumes: [{drive: C}]\n"
+                                                    "filters:\n"
+                                                    "  - name: Needs\n"
+                                                    "    object: alone/needs.so\n"
+                                                    "    altitude: 100000\n"
+                                                    "steps: [{note: hi}]\n");
+    struct fltsim_scenario *sc;
+    assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)),
+                  STATUS_DRIVER_ENTRYPOINT_NOT_FOUND);
+    const char *library = strrchr(FLTSIM_TEST_HELPER_SO, '/') + 1;
+    char want[3][1024];
+    snprintf(want[0], sizeof(want[0]),
+             "%s:5:13: shared object 'alone/needs.so' cannot be loaded: it needs 1 library that "
+             "cannot be opened and 1 routine that fltsim does not provide:",
+             path);
+    snprintf(want[1], sizeof(want[1]),
+             "  %s (a library it needs): cannot open shared object file: No such file or "
+             "directory",
+             library);
+    snprintf(want[2], sizeof(want[2]), "  fltsim_fixture_helper_add");
+    assert_lines_match("alone.yaml", error, want, 3);
+
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s/'", FLTSIM_TEST_HELPER_SO, dir);
+    assert_int_equal(system(cmd), 0);
+    assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);
+    fltsim_scenario_free(sc);
+}
+
 /* cp from to: a new file (rename over the old one, which a loader may still
  * map) with from's bytes. */
 static void copy_file(const char *from, const char *to)
@@ -358,6 +410,7 @@ int main(void)
         cmocka_unit_test(libc_wide_routine_is_named_with_its_library),
         cmocka_unit_test(refused_object_error_fits_a_small_buffer),
         cmocka_unit_test(non_objects_are_refused_without_a_crash),
+        cmocka_unit_test(object_routine_from_its_own_library),
         cmocka_unit_test(replay_refuses_an_object_before_reading_the_capture),
     };
     const struct CMUnitTest running[] = {

@@ -165,7 +165,8 @@ static void usage(FILE *out)
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
           "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error,\n"
-          "3 invalid scenario file, 4 the run could not be carried out\n",
+          "3 invalid scenario file, 4 the run could not be carried out (a filter object\n"
+          "that will not load, a volume that will not mount)\n",
           out);
 }
 

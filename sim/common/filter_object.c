@@ -673,9 +673,15 @@ static NTSTATUS refuse_problems(struct check *c, const char *display, struct msg
             snprintf(from, sizeof(from), " (%s%s%s)", p->file ? p->file : "",
                      p->file && p->version ? " " : "", p->version ? p->version : "");
         switch (p->lack) {
-        case LACK_LIBRARY:
-            snprintf(line, sizeof(line), "\n  %s: a library it needs: %s", p->name, p->detail);
+        case LACK_LIBRARY: {
+            /* dlerror names the library first: once is enough. */
+            const char *why = p->detail;
+            size_t n = strlen(p->name);
+            if (strncmp(why, p->name, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+                why += n + 2;
+            snprintf(line, sizeof(line), "\n  %s (a library it needs): %s", p->name, why);
             break;
+        }
         case LACK_ROUTINE:
             snprintf(line, sizeof(line), "\n  %s%s", p->name, from);
             break;
