@@ -593,30 +593,42 @@ static bool has_symbol(void *h, const char *name)
     return dlsym(h, name) != NULL || dlerror() == NULL;
 }
 
-/* Where the process or the object's libraries define name (in version when
- * given); *other_version says it exists in another version only. */
+/* TRUE when h defines name, in version when one is given (glibc's symbol
+ * versioning; elsewhere the name alone). *by_name says whether h has the
+ * name at all. */
+static bool defines(void *h, const char *name, const char *version, bool *by_name)
+{
+    *by_name = has_symbol(h, name);
+    if (!*by_name || version == NULL)
+        return *by_name;
+#if defined(__GLIBC__)
+    dlerror();
+    return dlvsym(h, name, version) != NULL || dlerror() == NULL;
+#else
+    return true;
+#endif
+}
+
+/* Whether the process or the object's libraries define name (in version
+ * when given); *other_version says some define it in another version only. */
 static bool provided(const struct check *c, const char *name, const char *version,
                      bool *other_version)
 {
-    *other_version = false;
-    if (has_symbol(RTLD_DEFAULT, name)) {
-#if defined(__GLIBC__)
-        dlerror();
-        if (version != NULL && dlvsym(RTLD_DEFAULT, name, version) == NULL && dlerror() != NULL) {
-            *other_version = true;
-            return false;
-        }
-#endif
+    bool by_name;
+    if (defines(RTLD_DEFAULT, name, version, &by_name))
         return true;
-    }
-    (void)version;
-    for (size_t i = 0; i < c->needed_count; i++)
-        if (c->needed[i].handle != NULL && has_symbol(c->needed[i].handle, name))
+    *other_version = by_name;
+    for (size_t i = 0; i < c->needed_count; i++) {
+        if (c->needed[i].handle == NULL)
+            continue;
+        if (defines(c->needed[i].handle, name, version, &by_name))
             return true;
+        *other_version = *other_version || by_name;
+    }
     return false;
 }
 
-static int by_name(const void *a, const void *b)
+static int problem_order(const void *a, const void *b)
 {
     const struct problem *x = a, *y = b;
     if (x->lack == LACK_LIBRARY || y->lack == LACK_LIBRARY)
@@ -657,7 +669,7 @@ static NTSTATUS refuse_problems(struct check *c, const char *display, struct msg
             libraries++;
         else
             routines++;
-    qsort(c->problems, c->problem_count, sizeof(*c->problems), by_name);
+    qsort(c->problems, c->problem_count, sizeof(*c->problems), problem_order);
     refuse(m, display, STATUS_DRIVER_ENTRYPOINT_NOT_FOUND, "cannot be loaded: it needs ");
     if (libraries != 0)
         msg_add(m, "%zu librar%s that cannot be opened%s", libraries, libraries == 1 ? "y" : "ies",
