@@ -83,11 +83,13 @@ static void refused_scenarios_name_everything_their_object_lacks(void **state)
             if (strncmp(line, "# expect: ", 10) == 0 && want_count < 8) {
                 /* The first line names the file. */
                 bool first = want_count == 0;
-                snprintf(want[want_count], sizeof(want[0]), "%s%s%s", first ? path : "",
-                         first ? ":" : "", line + 10);
+                int n = snprintf(want[want_count], sizeof(want[0]), "%s%s%s", first ? path : "",
+                                 first ? ":" : "", line + 10);
+                assert_true(n > 0 && (size_t)n < sizeof(want[0]));
                 want_count++;
             } else if (strncmp(line, "# status: ", 10) == 0) {
-                snprintf(status_name, sizeof(status_name), "%s", line + 10);
+                int n = snprintf(status_name, sizeof(status_name), "%s", line + 10);
+                assert_true(n > 0 && (size_t)n < sizeof(status_name));
             }
         }
         fclose(f);
@@ -268,13 +270,14 @@ static void object_changed_since_load_is_refused_before_any_filter_loads(void **
     copy_file(FLTSIM_TEST_MISSING_ROUTINES_SO, so);
     log = NULL;
     assert_status(run_traced(sc, &trace, &log), STATUS_DRIVER_ENTRYPOINT_NOT_FOUND);
-    char want[1024];
-    snprintf(want, sizeof(want),
-             "%s: filter 'Swap': shared object '%s' cannot be loaded: it needs 2 routines that "
-             "fltsim does not provide:\n"
-             "  FltFixtureOtherRoutineFltsimLacks\n"
-             "  FltFixtureRoutineFltsimLacks\n",
-             path, so);
+    char want[2048];
+    int n = snprintf(want, sizeof(want),
+                     "%s: filter 'Swap': shared object '%s' cannot be loaded: it needs 2 routines "
+                     "that fltsim does not provide:\n"
+                     "  FltFixtureOtherRoutineFltsimLacks\n"
+                     "  FltFixtureRoutineFltsimLacks\n",
+                     path, so);
+    assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(log, want);
     if (strstr(capture_text(&trace), "PassThrough") != NULL)
         fail_msg("a filter loaded before the refusal:\n%s", capture_text(&trace));
