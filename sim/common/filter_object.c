@@ -302,8 +302,10 @@ static NTSTATUS parse_object(struct elf_view *v, const char *display, struct msg
     memcpy(&eh, v->data, sizeof(eh));
     if (eh.e_ident[EI_CLASS] != HOST_CLASS)
         return refuse(m, display, STATUS_INVALID_IMAGE_FORMAT,
-                      "cannot be loaded: it is a %s ELF object and this fltsim is %s",
-                      eh.e_ident[EI_CLASS] == ELFCLASS32 ? "32-bit" : "64-bit",
+                      "cannot be loaded: it is %s ELF object and this fltsim is %s",
+                      eh.e_ident[EI_CLASS] == ELFCLASS32   ? "a 32-bit"
+                      : eh.e_ident[EI_CLASS] == ELFCLASS64 ? "a 64-bit"
+                                                           : "an unknown class of",
                       HOST_CLASS == ELFCLASS32 ? "32-bit" : "64-bit");
     if (eh.e_ident[EI_DATA] != HOST_DATA)
         return refuse(m, display, STATUS_INVALID_IMAGE_FORMAT,
