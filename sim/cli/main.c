@@ -165,7 +165,8 @@ static void usage(FILE *out)
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
           "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error,\n"
-          "3 invalid scenario file, 4 the run could not be carried out\n",
+          "3 invalid scenario file, 4 the run could not be carried out (a filter object\n"
+          "that will not load, a volume that will not mount)\n",
           out);
 }
 
@@ -175,6 +176,17 @@ static int usage_error(const struct command *cmd, const char *fmt, const char *a
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'fltsim %s%s--help'.\n", cmd ? cmd->name : "", cmd ? " " : "");
     return CLI_EXIT_USAGE;
+}
+
+/* The exit status of a scenario file that does not load: invalid (3), or a
+ * shared object it names that exists but is refused (4: the run cannot be
+ * carried out, the file is not at fault). */
+static int load_exit(NTSTATUS status)
+{
+    return status == STATUS_DRIVER_ENTRYPOINT_NOT_FOUND || status == STATUS_PROCEDURE_NOT_FOUND ||
+                   status == STATUS_INVALID_IMAGE_FORMAT || status == STATUS_ACCESS_DENIED
+               ? CLI_EXIT_ERROR
+               : CLI_EXIT_INVALID;
 }
 
 bool cli_trace_open(const struct cli_options *options, enum fltsim_trace_format default_format,
@@ -248,12 +260,13 @@ static int cmd_check(const struct cli_options *options, int nfiles, char **files
 {
     int status = CLI_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
-        char error[1024];
+        char error[8192]; /* a refused object lists every routine it lacks */
         struct fltsim_scenario *scenario = NULL;
         NTSTATUS st = fltsim_scenario_load(files[i], &scenario, error, sizeof(error));
         if (!NT_SUCCESS(st)) {
             fprintf(stderr, "%s\n", error);
-            status = CLI_EXIT_INVALID;
+            if (load_exit(st) > status)
+                status = load_exit(st);
             continue;
         }
         if (!options->quiet)
@@ -297,13 +310,13 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
     FILE *verdicts = stream == stdout ? stderr : stdout;
     int status = CLI_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
-        char error[1024];
+        char error[8192]; /* a refused object lists every routine it lacks */
         struct fltsim_scenario *scenario = NULL;
         NTSTATUS st = fltsim_scenario_load(files[i], &scenario, error, sizeof(error));
         if (!NT_SUCCESS(st)) {
             fprintf(stderr, "%s\n", error);
-            if (status == CLI_EXIT_OK || status == CLI_EXIT_FAILED)
-                status = CLI_EXIT_INVALID;
+            if (load_exit(st) > status)
+                status = load_exit(st);
             continue;
         }
         if (sink != NULL) {
@@ -415,12 +428,12 @@ static int cmd_explore(const struct cli_options *options, int nfiles, char **fil
                         "--help'.\n");
         return CLI_EXIT_USAGE;
     }
-    char error[1024];
+    char error[8192];
     struct fltsim_scenario *scenario = NULL;
     NTSTATUS st = fltsim_scenario_load(files[0], &scenario, error, sizeof(error));
     if (!NT_SUCCESS(st)) {
         fprintf(stderr, "%s\n", error);
-        return CLI_EXIT_INVALID;
+        return load_exit(st);
     }
     struct fltsim_explore_options eo = {
         .override_seed = options->seed_set,

@@ -18,8 +18,6 @@
 #include <fltsim/io.h>
 #include <fltsim/replay.h>
 
-#include <dlfcn.h>
-
 #include "replay_internal.h"
 #include "common/sim_internal.h"
 
@@ -561,6 +559,12 @@ NTSTATUS fltsim_replay_run(const char *path, const struct fltsim_replay_options 
     NTSTATUS status = STATUS_SUCCESS;
     ULONG caller_process = fltsim_thread_process_id(), caller_thread = fltsim_thread_id();
 
+    /* The filters' objects first: one that will not load ends the replay
+     * before the capture is read. */
+    status = fltsim__replay_objects_open(rp);
+    if (!NT_SUCCESS(status))
+        goto out;
+
     /* Pass 1: the namespace, and the drives the capture uses. */
     status = fltsim__replay_scan(rp);
     if (!NT_SUCCESS(status))
@@ -635,7 +639,8 @@ out:
     if (rp->cap != NULL)
         fltsim_capture_close(rp->cap);
     for (size_t i = 0; i < rp->object_count; i++)
-        dlclose(rp->objects[i]);
+        fltsim__filter_object_close(&rp->objects[i]);
+    free(rp->objects);
     fltsim__replay_report_sort(report);
     if (rp->error[0] != '\0')
         snprintf(error, error_size, "%s", rp->error);

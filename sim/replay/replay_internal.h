@@ -13,6 +13,8 @@
 
 #include <fltsim/replay.h>
 
+#include "common/filter_object.h"
+
 struct rbuf {
     unsigned char *data; /* zero-filled beyond what a call wrote */
     size_t cap;
@@ -212,7 +214,7 @@ struct replay {
     fltsim_system *sys;
     struct rvolume volumes[26];
     size_t volume_count;
-    void *objects[64];
+    struct fltsim__filter_object *objects; /* per filter of the options (shared objects) */
     size_t object_count;
     struct ns ns;
     struct rrows rows;   /* what pass 1 kept for pass 2 */
@@ -228,7 +230,7 @@ struct replay {
     FILE *import;
     uint32_t next_handle_id;
     struct import_state *imp; /* replay_import.c */
-    char error[1024];
+    char error[8192];         /* a refused object lists every routine it lacks */
 };
 
 /* Pass 1 (replay_scan.c): reads the capture, the only pass that does, and
@@ -260,6 +262,12 @@ bool fltsim__replay_use_drive(struct replay *rp, char drive);
 void fltsim__replay_volumes_complete(struct replay *rp);
 NTSTATUS fltsim__replay_world_create(struct replay *rp);
 NTSTATUS fltsim__replay_filters_load(struct replay *rp);
+/* Opens every shared object the options name, before the capture is read
+ * and before any filter loads: a refused object (fltsim__filter_object_open
+ * lists all it lacks) ends the replay with nothing loaded. Returns that
+ * status after fltsim__replay_fail (STATUS_UNSUCCESSFUL for a missing file
+ * or altitude: not a capture problem). */
+NTSTATUS fltsim__replay_objects_open(struct replay *rp);
 
 /* The run (replay.c). fail keeps the first error in rp->error, which ends
  * the replay. progress draws pass 1's or pass 2's bar when the options ask

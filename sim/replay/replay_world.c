@@ -6,12 +6,11 @@
  * volumes hold is replay_scan.c's; the calls are replay.c's.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <fltsim/hostfs.h>
 #include <fltsim/memfs.h>
-
-#include <dlfcn.h>
 
 #include "example_filters.h"
 #include "replay_internal.h"
@@ -104,6 +103,40 @@ NTSTATUS fltsim__replay_world_create(struct replay *rp)
     return STATUS_SUCCESS;
 }
 
+NTSTATUS fltsim__replay_objects_open(struct replay *rp)
+{
+    size_t count = rp->options->filter_count;
+    rp->objects = calloc(count + 1, sizeof(*rp->objects));
+    if (rp->objects == NULL) {
+        fltsim__replay_fail(rp, "out of memory");
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    rp->object_count = count;
+    for (size_t i = 0; i < count; i++) {
+        const struct fltsim_replay_filter *f = &rp->options->filters[i];
+        if (f->builtin != NULL)
+            continue;
+        if (f->object == NULL) {
+            fltsim__replay_fail(rp, "filter %zu names neither a catalog filter nor an object",
+                                i + 1);
+            return STATUS_UNSUCCESSFUL;
+        }
+        if (f->altitude == NULL) {
+            fltsim__replay_fail(rp, "filter %s: a shared object needs an altitude (%s@ALTITUDE)",
+                                f->object, f->object);
+            return STATUS_UNSUCCESSFUL; /* not a capture problem */
+        }
+        char why[sizeof(rp->error)];
+        NTSTATUS status =
+            fltsim__filter_object_open(f->object, f->object, &rp->objects[i], why, sizeof(why));
+        if (!NT_SUCCESS(status)) {
+            fltsim__replay_fail(rp, "%s", why);
+            return status == STATUS_OBJECT_NAME_NOT_FOUND ? STATUS_UNSUCCESSFUL : status;
+        }
+    }
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS fltsim__replay_filters_load(struct replay *rp)
 {
     char b[48];
@@ -131,17 +164,7 @@ NTSTATUS fltsim__replay_filters_load(struct replay *rp)
                 altitude = alt;
             }
         } else {
-            void *so = dlopen(f->object, RTLD_NOW | RTLD_LOCAL);
-            void *sym = so != NULL ? dlsym(so, "DriverEntry") : NULL;
-            if (sym == NULL) {
-                fltsim__replay_fail(rp, "filter %s cannot be loaded: %s", f->object,
-                                    so == NULL ? dlerror() : "no DriverEntry");
-                if (so != NULL)
-                    dlclose(so);
-                return STATUS_UNSUCCESSFUL; /* not a capture problem */
-            }
-            rp->objects[rp->object_count++] = so;
-            memcpy(&entry, &sym, sizeof(entry));
+            entry = rp->objects[i].entry; /* fltsim__replay_objects_open's */
             if (name == NULL) {
                 const char *slash = strrchr(f->object, '/');
                 snprintf(base, sizeof(base), "%s", slash != NULL ? slash + 1 : f->object);
@@ -149,11 +172,6 @@ NTSTATUS fltsim__replay_filters_load(struct replay *rp)
                 if (dot != NULL)
                     *dot = '\0';
                 name = base;
-            }
-            if (altitude == NULL) {
-                fltsim__replay_fail(rp, "filter %s: a shared object needs an altitude (%s@ALTITUDE)",
-                                    f->object, f->object);
-                return STATUS_UNSUCCESSFUL;
             }
         }
         WCHAR wname[256], winst[300], walt[64];

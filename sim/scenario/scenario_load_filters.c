@@ -7,12 +7,12 @@
  * as SPEC 2.1 writes them (for attach steps too). The steps that load, attach
  * and complete are scenario_load_steps.c's.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "scenario_load_internal.h"
+#include "common/filter_object.h"
 
 #define REGISTRY_BASE "\\Registry\\Machine\\System\\CurrentControlSet\\"
 #define ALTITUDE_MAX 127
@@ -219,18 +219,18 @@ bool fltsim__ld_load_filters(struct ld *ld, yaml_node_t *list)
                 return fltsim__ld_fail(ld, object, "shared object '%s' not found (resolved to %s)",
                                        fltsim__ld_text_of(object), path);
             /* Load it once to check it: a scenario should fail here, not
-             * halfway through a run. */
-            void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-            if (h == NULL)
-                return fltsim__ld_fail(ld, object, "shared object '%s' cannot be loaded: %s",
-                                       fltsim__ld_text_of(object), dlerror());
-            bool has_entry = dlsym(h, "DriverEntry") != NULL;
-            dlclose(h);
-            if (!has_entry)
-                return fltsim__ld_fail(ld, object,
-                                       "shared object '%s' does not export DriverEntry; expected a "
-                                       "minifilter built as a shared object",
-                                       fltsim__ld_text_of(object));
+             * halfway through a run. An object that exists but will not
+             * load is not the scenario's fault: the status says so (the
+             * CLI's exit status 4), with everything it lacks. */
+            struct fltsim__filter_object fo;
+            char why[8192];
+            NTSTATUS status =
+                fltsim__filter_object_open(path, fltsim__ld_text_of(object), &fo, why, sizeof(why));
+            if (!NT_SUCCESS(status)) {
+                ld->status = status;
+                return fltsim__ld_fail(ld, object, "%s", why);
+            }
+            fltsim__filter_object_close(&fo);
             f->object = path;
         }
         /* A minifilter keeps its state in globals: one program image can be

@@ -7,11 +7,11 @@
  * that an earlier create or open binds and no close has released. A step's
  * expect: is scenario_load_expect.c's.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "scenario_load_internal.h"
+#include "common/filter_object.h"
 
 bool fltsim__ld_load_threads(struct ld *ld, yaml_node_t *list)
 {
@@ -273,10 +273,7 @@ static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, 
         if (f->builtin != NULL) {
             has_hook = f->builtin->complete_pended != NULL;
         } else {
-            void *h = dlopen(f->object, RTLD_NOW | RTLD_LOCAL);
-            has_hook = h != NULL && dlsym(h, "FltSimCompletePended") != NULL;
-            if (h != NULL)
-                dlclose(h);
+            has_hook = fltsim__filter_object_exports(f->object, "FltSimCompletePended");
         }
         if (!has_hook)
             return fltsim__ld_fail(ld, v,

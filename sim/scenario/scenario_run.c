@@ -28,6 +28,7 @@
 #include <fltsim/trace.h>
 
 #include "scenario_run_internal.h"
+#include "common/filter_object.h"
 
 /* How long the runner waits for the system to become idle at the end of the
  * run (after the scenario threads are gone) before it calls the run stuck. */
@@ -263,13 +264,16 @@ static NTSTATUS open_objects(struct run *run)
         const struct sc_filter *f = &run->sc->filters[i];
         if (f->object == NULL)
             continue;
-        run->objects[i] = dlopen(f->object, RTLD_NOW | RTLD_LOCAL);
-        if (run->objects[i] == NULL || dlsym(run->objects[i], "DriverEntry") == NULL) {
-            fltsim__run_log(run, "%s: filter '%s': shared object %s cannot be loaded: %s",
-                            run->sc->path, f->name, f->object,
-                            run->objects[i] == NULL ? dlerror() : "no DriverEntry");
-            return STATUS_OBJECT_NAME_NOT_FOUND;
+        /* Checked when the scenario was loaded, but it may have changed
+         * since: every object opens before any filter loads. */
+        struct fltsim__filter_object fo;
+        char why[8192];
+        NTSTATUS status = fltsim__filter_object_open(f->object, f->object, &fo, why, sizeof(why));
+        if (!NT_SUCCESS(status)) {
+            fltsim__run_log(run, "%s: filter '%s': %s", run->sc->path, f->name, why);
+            return status;
         }
+        run->objects[i] = fo.handle;
     }
     return STATUS_SUCCESS;
 }

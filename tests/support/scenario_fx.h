@@ -1,6 +1,6 @@
 /*
- * PRIVATE to the scenario suites (test_scenario.c, test_scenario_errors.c):
- * scenario files written into a temporary directory of the suite's own
+ * PRIVATE to the scenario suites (test_scenario.c, test_scenario_errors.c,
+ * test_filter_objects.c): scenario files written into a temporary directory of the suite's own
  * ("@HOLD@" standing for the hold_reads fixture, FLTSIM_TEST_HOLD_READS_SO),
  * loaded and run under the suite's executor with the run's log kept, and
  * assertions on the outcome. Define _GNU_SOURCE before including it. Static

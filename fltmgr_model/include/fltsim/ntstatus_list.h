@@ -68,6 +68,8 @@
     X(STATUS_LOCK_NOT_GRANTED, 0xC0000055)                                                         \
     X(STATUS_DELETE_PENDING, 0xC0000056)                                                           \
     X(STATUS_INVALID_SECURITY_DESCR, 0xC0000079)                                                   \
+    X(STATUS_PROCEDURE_NOT_FOUND, 0xC000007A)                                                      \
+    X(STATUS_INVALID_IMAGE_FORMAT, 0xC000007B)                                                     \
     X(STATUS_RANGE_NOT_LOCKED, 0xC000007E)                                                         \
     X(STATUS_DISK_FULL, 0xC000007F)                                                                \
     X(STATUS_INSUFFICIENT_RESOURCES, 0xC000009A)                                                   \
@@ -90,6 +92,7 @@
     X(STATUS_IO_DEVICE_ERROR, 0xC0000185)                                                          \
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \
+    X(STATUS_DRIVER_ENTRYPOINT_NOT_FOUND, 0xC0000263)                                              \
     X(STATUS_VOLUME_DISMOUNTED, 0xC000026E)                                                        \
     X(STATUS_NOT_A_REPARSE_POINT, 0xC0000275)                                                      \
     X(STATUS_VIRUS_INFECTED, 0xC0000906)                                                           \

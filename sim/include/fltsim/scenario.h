@@ -24,10 +24,18 @@ struct fltsim_scenario;
  * cannot be opened, STATUS_INSUFFICIENT_RESOURCES) and writes into error
  * (error_size bytes, always terminated; NULL or 0 for none) one line
  * "FILE:LINE:COLUMN: what is wrong; what was expected", *out being NULL.
- * FILE is path as given. Shared objects named by the scenario are opened
- * once (dlopen RTLD_NOW | RTLD_LOCAL) to check that they load and export
- * DriverEntry (and FltSimCompletePended where a complete_pended step needs
- * it), then closed. Any thread; the scenario is immutable afterwards, so
+ * FILE is path as given. Shared objects named by the scenario are checked
+ * before any of their code runs: every routine an object needs must be
+ * provided by this program or a library the object names (libc's
+ * wide-character routines never count), and it must export DriverEntry
+ * (and FltSimCompletePended where a complete_pended step needs it); then it
+ * is opened once (dlopen RTLD_NOW | RTLD_LOCAL) and closed. A shared object
+ * that exists but is refused is not the file's fault: the status says why
+ * (STATUS_DRIVER_ENTRYPOINT_NOT_FOUND: routines it needs are missing, each
+ * named on a line of its own after the first, "  NAME (LIBRARY VERSION)";
+ * STATUS_PROCEDURE_NOT_FOUND: no DriverEntry; STATUS_INVALID_IMAGE_FORMAT:
+ * no shared object for this machine; STATUS_ACCESS_DENIED: unreadable).
+ * Any thread; the scenario is immutable afterwards, so
  * several threads may run it, each run building its own system.
  * fltsim_scenario_free frees it (NULL is ignored). */
 NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, char *error,

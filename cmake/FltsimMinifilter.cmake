@@ -1,0 +1,116 @@
+# fltsim_add_minifilter: builds a minifilter's own sources the way the WDK
+# builds a driver, against fltsim's WDK-named headers. fltsim's top-level
+# CMakeLists.txt includes this file, so a project that adds fltsim with
+# add_subdirectory (or FetchContent) can call the function; nothing here
+# depends on where that project's source or build tree is.
+#
+#   fltsim_add_minifilter(NAME SOURCES src.c ... [MODULE | STATIC | OBJECT]
+#                         [CXX] [ENTRY symbol])
+#
+# MODULE (the default) builds NAME.so (no "lib" prefix), a loadable object
+# for a scenario's `object:` or `fltsim replay --filter NAME.so@ALTITUDE`.
+# It is compiled with fltsim's headers and flags but not linked against the
+# model: the program that loads it (the fltsim program, or a test linked with
+# fltsim_export_model) exports the model to it, and refuses it when it calls
+# a routine fltsim does not provide, naming every such routine.
+#
+# STATIC builds a library and OBJECT an object library that a C test links,
+# with the model; ENTRY renames the filter's DriverEntry (-DDriverEntry=symbol,
+# on its sources only) so that several filters fit in one program. A MODULE
+# keeps DriverEntry: that is the symbol a loader looks for.
+#
+# The WDK flags (the fltsim_wdk interface target, which the function links):
+#   -fshort-wchar                     WCHAR and L"..." are 16-bit, as on Windows
+#   -Werror=implicit-function-declaration
+#                                     a routine no header declares is a build
+#                                     error (C; in C++ it is one anyway)
+#   -Wno-unknown-pragmas              #pragma alloc_text and friends
+#   -Wno-multichar                    'Tag1' pool tags
+#   -Wno-missing-field-initializers   {IRP_MJ_OPERATION_END} and the other
+#                                     WDK array terminators
+#   DBG=1 in the Debug configuration, DBG=0 in the others (as the WDK's
+#   build sets it per configuration: KdPrint prints only when DBG is 1)
+# and the include directory of fltsim's WDK headers (<fltKernel.h> ...).
+#
+# CXX: the sources include C++ (.cpp, .cc, .cxx); they get -std=gnu++17,
+# -fno-exceptions and -fno-rtti on top (the kernel has neither). The project
+# must enable the CXX language first.
+include_guard(GLOBAL)
+
+# fltsim's WDK-named headers, beside this file's folder.
+cmake_path(SET _fltsim_wdk_include NORMALIZE "${CMAKE_CURRENT_LIST_DIR}/../fltmgr_model/include")
+
+add_library(fltsim_wdk INTERFACE)
+target_include_directories(fltsim_wdk INTERFACE "${_fltsim_wdk_include}")
+target_compile_options(fltsim_wdk INTERFACE
+  -fshort-wchar
+  $<$<COMPILE_LANGUAGE:C>:-Werror=implicit-function-declaration>
+  -Wno-unknown-pragmas -Wno-multichar -Wno-missing-field-initializers)
+target_compile_definitions(fltsim_wdk INTERFACE $<IF:$<CONFIG:Debug>,DBG=1,DBG=0>)
+
+function(fltsim_add_minifilter name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "MODULE;STATIC;OBJECT;CXX" "ENTRY" "SOURCES")
+  set(where "fltsim_add_minifilter(${name})")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "${where}: unexpected arguments '${arg_UNPARSED_ARGUMENTS}'; expected "
+                        "SOURCES, MODULE, STATIC, OBJECT, CXX or ENTRY")
+  endif()
+  if(NOT arg_SOURCES)
+    message(FATAL_ERROR "${where}: no SOURCES; expected the filter's source files")
+  endif()
+  set(kind "")
+  foreach(k MODULE STATIC OBJECT)
+    if(arg_${k})
+      list(APPEND kind ${k})
+    endif()
+  endforeach()
+  list(LENGTH kind kinds)
+  if(kinds GREATER 1)
+    message(FATAL_ERROR "${where}: '${kind}' given; expected one of MODULE, STATIC, OBJECT")
+  elseif(kinds EQUAL 0)
+    set(kind MODULE)
+  endif()
+  if(kind STREQUAL "MODULE" AND DEFINED arg_ENTRY)
+    message(FATAL_ERROR "${where}: ENTRY renames DriverEntry, which a MODULE must export "
+                        "(a loader looks it up by that name); use STATIC or OBJECT")
+  endif()
+  if(DEFINED arg_ENTRY AND NOT arg_ENTRY MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "${where}: ENTRY '${arg_ENTRY}' is not a C identifier")
+  endif()
+  set(cxx_sources ${arg_SOURCES})
+  list(FILTER cxx_sources INCLUDE REGEX "\\.(cpp|cc|cxx|C|c\\+\\+)$")
+  if(cxx_sources AND NOT arg_CXX)
+    message(FATAL_ERROR "${where}: C++ sources (${cxx_sources}) need the CXX option")
+  endif()
+  if(arg_CXX)
+    get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+    if(NOT "CXX" IN_LIST languages)
+      message(FATAL_ERROR "${where}: CXX needs the C++ language; enable it first "
+                          "(project(... LANGUAGES C CXX) or enable_language(CXX))")
+    endif()
+  endif()
+
+  add_library(${name} ${kind} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE fltsim_wdk)
+  if(kind STREQUAL "MODULE")
+    # name.so, as a scenario names it; the model comes from the loader.
+    set_target_properties(${name} PROPERTIES PREFIX "")
+    if(APPLE) # Mach-O refuses undefined symbols at link time unless told
+      target_link_options(${name} PRIVATE "LINKER:-undefined,dynamic_lookup")
+    endif()
+  elseif(TARGET fltsim_model)
+    target_link_libraries(${name} PUBLIC fltsim_model)
+  endif()
+  if(DEFINED arg_ENTRY)
+    target_compile_definitions(${name} PRIVATE DriverEntry=${arg_ENTRY})
+  endif()
+  if(arg_CXX)
+    set_target_properties(${name} PROPERTIES
+      CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS ON)
+    target_compile_options(${name} PRIVATE
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+  endif()
+  # fltsim's own warning set (fltsim_warnings) keeps the WDK idioms quiet
+  # in targets marked so.
+  set_target_properties(${name} PROPERTIES FLTSIM_MINIFILTER ON)
+endfunction()
