@@ -17,6 +17,90 @@
 #endif
 
 #include "fltsim/sal.h"
+#include "sdkddkver.h"
+
+/* DBG is 1 in a checked (debug) build, which defines it; the WDK's headers
+ * treat an undefined DBG as 0. */
+#ifndef DBG
+#define DBG 0
+#endif
+
+/* ---- declaration helpers ---- */
+
+#define IN
+#define OUT
+#define OPTIONAL
+#define NOTHING
+
+#ifdef __cplusplus
+#define EXTERN_C extern "C"
+#define EXTERN_C_START extern "C" {
+#define EXTERN_C_END }
+#else
+#define EXTERN_C extern
+#define EXTERN_C_START
+#define EXTERN_C_END
+#endif
+
+#include "guiddef.h"
+
+/* DEFINE_ENUM_FLAG_OPERATORS(T): in C++ the bitwise operators |, &, ^, ~ and
+ * their assignments on a flags enumeration, computed on the integer of the
+ * enumeration's size; C needs nothing. */
+#ifdef __cplusplus
+extern "C++" {
+template <size_t S> struct _ENUM_FLAG_INTEGER_FOR_SIZE;
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<1> {
+    typedef signed char type;
+};
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<2> {
+    typedef short type;
+};
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<4> {
+    typedef int type;
+};
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<8> {
+    typedef long long type;
+};
+template <class T> struct _ENUM_FLAG_SIZED_INTEGER {
+    typedef typename _ENUM_FLAG_INTEGER_FOR_SIZE<sizeof(T)>::type type;
+};
+}
+#define FLTSIM_ENUM_FLAG_INT(E) _ENUM_FLAG_SIZED_INTEGER<E>::type
+#define DEFINE_ENUM_FLAG_OPERATORS(E)                                                              \
+    extern "C++" {                                                                                 \
+    inline constexpr E operator|(E a, E b) noexcept                                                \
+    {                                                                                              \
+        return E(((FLTSIM_ENUM_FLAG_INT(E))a) | ((FLTSIM_ENUM_FLAG_INT(E))b));                     \
+    }                                                                                              \
+    inline E &operator|=(E &a, E b) noexcept                                                       \
+    {                                                                                              \
+        return (E &)(((FLTSIM_ENUM_FLAG_INT(E) &)a) |= ((FLTSIM_ENUM_FLAG_INT(E))b));              \
+    }                                                                                              \
+    inline constexpr E operator&(E a, E b) noexcept                                                \
+    {                                                                                              \
+        return E(((FLTSIM_ENUM_FLAG_INT(E))a) & ((FLTSIM_ENUM_FLAG_INT(E))b));                     \
+    }                                                                                              \
+    inline E &operator&=(E &a, E b) noexcept                                                       \
+    {                                                                                              \
+        return (E &)(((FLTSIM_ENUM_FLAG_INT(E) &)a) &= ((FLTSIM_ENUM_FLAG_INT(E))b));              \
+    }                                                                                              \
+    inline constexpr E operator~(E a) noexcept                                                     \
+    {                                                                                              \
+        return E(~((FLTSIM_ENUM_FLAG_INT(E))a));                                                   \
+    }                                                                                              \
+    inline constexpr E operator^(E a, E b) noexcept                                                \
+    {                                                                                              \
+        return E(((FLTSIM_ENUM_FLAG_INT(E))a) ^ ((FLTSIM_ENUM_FLAG_INT(E))b));                     \
+    }                                                                                              \
+    inline E &operator^=(E &a, E b) noexcept                                                       \
+    {                                                                                              \
+        return (E &)(((FLTSIM_ENUM_FLAG_INT(E) &)a) ^= ((FLTSIM_ENUM_FLAG_INT(E))b));              \
+    }                                                                                              \
+    }
+#else
+#define DEFINE_ENUM_FLAG_OPERATORS(E)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,7 +114,10 @@ typedef void *PVOID, **PPVOID;
 typedef const void *PCVOID;
 typedef char CHAR, CCHAR, *PCHAR, *PSTR, *PCH, *LPSTR;
 typedef const char *PCSTR, *PCCH, *LPCSTR;
-typedef signed char SCHAR;
+typedef signed char SCHAR, INT8, *PINT8;
+typedef unsigned char UINT8, *PUINT8;
+typedef short INT16, *PINT16;
+typedef unsigned short UINT16, *PUINT16;
 typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE;
 typedef short SHORT, CSHORT, *PSHORT;
 typedef unsigned short USHORT, *PUSHORT, WORD;
@@ -100,14 +187,6 @@ typedef struct _LUID {
     ULONG LowPart;
     LONG HighPart;
 } LUID, *PLUID;
-
-typedef struct _GUID {
-    ULONG Data1;
-    USHORT Data2;
-    USHORT Data3;
-    UCHAR Data4[8];
-} GUID, *PGUID;
-typedef const GUID *LPCGUID;
 
 /* ---- status helpers (SPEC 11: severity in the top two bits) ---- */
 
