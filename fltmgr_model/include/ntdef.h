@@ -112,7 +112,9 @@ extern "C" {
 #define CONST const
 typedef void *PVOID, **PPVOID;
 typedef const void *PCVOID;
-typedef char CHAR, CCHAR, *PCHAR, *PSTR, *PCH, *LPSTR;
+typedef char CHAR, CCHAR, *PCHAR, *PSTR, *PCH, *LPSTR, *PSZ;
+typedef const char *PCSZ;
+typedef CCHAR *PCCHAR;
 typedef const char *PCSTR, *PCCH, *LPCSTR;
 typedef signed char SCHAR, INT8, *PINT8;
 typedef unsigned char UINT8, *PUINT8;
@@ -123,6 +125,7 @@ typedef short SHORT, CSHORT, *PSHORT;
 typedef unsigned short USHORT, *PUSHORT, WORD;
 typedef int LONG, *PLONG, INT, INT32, LONG32;
 typedef unsigned int ULONG, *PULONG, UINT, UINT32, ULONG32, DWORD, *PDWORD;
+typedef ULONG CLONG;
 typedef long long LONGLONG, *PLONGLONG, LONG64, INT64, *PLONG64;
 typedef unsigned long long ULONGLONG, *PULONGLONG, ULONG64, UINT64, DWORD64, *PULONG64;
 typedef intptr_t LONG_PTR, INT_PTR, *PLONG_PTR;
@@ -133,6 +136,23 @@ typedef unsigned char BOOLEAN, *PBOOLEAN;
 typedef int BOOL;
 typedef wchar_t WCHAR, *PWCHAR, *PWCH, *PWSTR, *LPWSTR;
 typedef const wchar_t *PCWCH, *PCWSTR, *LPCWSTR;
+/* Text characters: narrow unless the build defines UNICODE, as in the WDK. */
+#ifndef _TCHAR_DEFINED
+#define _TCHAR_DEFINED
+#ifdef UNICODE
+typedef WCHAR TCHAR, *PTCHAR, TUCHAR, *PTUCHAR;
+typedef PWSTR LPTCH, PTCH, PTSTR, LPTSTR, PUTSTR, LPUTSTR;
+typedef PCWSTR PCTSTR, LPCTSTR, PCUTSTR, LPCUTSTR;
+#define __TEXT(quote) L##quote
+#else
+typedef char TCHAR, *PTCHAR;
+typedef unsigned char TUCHAR, *PTUCHAR;
+typedef PSTR LPTCH, PTCH, PTSTR, LPTSTR, PUTSTR, LPUTSTR;
+typedef PCSTR PCTSTR, LPCTSTR, PCUTSTR, LPCUTSTR;
+#define __TEXT(quote) quote
+#endif
+#define TEXT(quote) __TEXT(quote)
+#endif
 typedef LONG NTSTATUS, *PNTSTATUS;
 typedef void *HANDLE, **PHANDLE;
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
@@ -217,7 +237,7 @@ typedef struct _LUID {
     (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment)-1), alignment))
 #define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)ALIGN_DOWN_BY(address, alignment))
 #define ALIGN_UP_POINTER_BY(address, alignment) ((PVOID)ALIGN_UP_BY(address, alignment))
-#define POINTER_ALIGNMENT _Alignas(void *)
+#define POINTER_ALIGNMENT __attribute__((aligned(sizeof(void *))))
 #ifndef NOMINMAX
 #ifndef max
 #define max(a, b) (((a) > (b)) ? (a) : (b))
