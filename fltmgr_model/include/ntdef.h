@@ -231,7 +231,11 @@ typedef struct _LUID {
 #define ARRAYSIZE(A) RTL_NUMBER_OF(A)
 #define CONTAINING_RECORD(address, type, field)                                                    \
     ((type *)((PCHAR)(address) - (ULONG_PTR)offsetof(type, field)))
+#ifdef __cplusplus
+#define C_ASSERT(e) static_assert(e, #e)
+#else
 #define C_ASSERT(e) _Static_assert(e, #e)
+#endif
 #define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment)-1))
 #define ALIGN_UP_BY(length, alignment)                                                             \
     (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment)-1), alignment))
