@@ -1,9 +1,10 @@
 /*
  * SAL annotations, calling-convention keywords and other Microsoft compiler
- * decorations, all compiled to nothing (DESIGN decision 3). Minifilter sources
- * are full of them; fltsim only needs them to parse. The list covers what the
- * WDK samples and common filters use; an annotation missing here is a build
- * error, which is the honest outcome: add it here.
+ * decorations (DESIGN decision 3). Annotations and calling conventions compile
+ * to nothing; the few decorations with a meaning get the gcc/clang
+ * equivalent (FORCEINLINE, DECLSPEC_SELECTANY, DECLSPEC_ALIGN). The list
+ * covers what the WDK samples and common filters use; an annotation missing
+ * here is a build error, which is the honest outcome: add it here.
  */
 #ifndef FLTSIM_SAL_H
 #define FLTSIM_SAL_H
