@@ -1,21 +1,56 @@
 /*
  * fltKernel.h for fltsim: the Filter Manager interface a minifilter is written
  * against, with the WDK's names, field orders and values (SPEC sections 1-6).
- * Filter, volume and instance handles are opaque. Every routine declared here
- * is implemented by fltsim's model of FltMgr; a routine fltsim does not model
- * is not declared, so a filter that calls it fails to build rather than
- * running against a stub (DESIGN decision 1). README "What is modeled" lists
- * the routines.
+ * Filter, volume and instance handles are opaque. Like the WDK's header it
+ * declares the whole interface; a routine fltsim does not implement yet has
+ * no definition, so a filter that calls it fails to link or load with the
+ * routine named (DESIGN decision 1). README "What is modeled" lists the
+ * routines fltsim implements.
  */
 #ifndef FLTSIM_FLTKERNEL_H
 #define FLTSIM_FLTKERNEL_H
 
+/* Which FltMgr the filter is built for, from NTDDI_VERSION (sdkddkver.h). */
+#include "sdkddkver.h"
+#define FLT_MGR_BASELINE                                                                           \
+    (((OSVER(NTDDI_VERSION) == NTDDI_WIN2K) && (SPVER(NTDDI_VERSION) >= SPVER(NTDDI_WIN2KSP4))) || \
+     ((OSVER(NTDDI_VERSION) == NTDDI_WINXP) && (SPVER(NTDDI_VERSION) >= SPVER(NTDDI_WINXPSP2))) || \
+     ((OSVER(NTDDI_VERSION) == NTDDI_WS03) && (SPVER(NTDDI_VERSION) >= SPVER(NTDDI_WS03SP1))) ||   \
+     (NTDDI_VERSION >= NTDDI_VISTA))
+#define FLT_MGR_AFTER_XPSP2                                                                        \
+    (((OSVER(NTDDI_VERSION) == NTDDI_WIN2K) && (SPVER(NTDDI_VERSION) >= SPVER(NTDDI_WIN2KSP4))) || \
+     ((OSVER(NTDDI_VERSION) == NTDDI_WINXP) && (SPVER(NTDDI_VERSION) > SPVER(NTDDI_WINXPSP2))) ||  \
+     ((OSVER(NTDDI_VERSION) == NTDDI_WS03) && (SPVER(NTDDI_VERSION) >= SPVER(NTDDI_WS03SP1))) ||   \
+     (NTDDI_VERSION >= NTDDI_VISTA))
+#define FLT_MGR_LONGHORN (NTDDI_VERSION >= NTDDI_VISTA)
+#define FLT_MGR_WIN7 (NTDDI_VERSION >= NTDDI_WIN7)
+#define FLT_MGR_WIN8 (NTDDI_VERSION >= NTDDI_WIN8)
+#define FLT_MGR_WINBLUE (NTDDI_VERSION >= NTDDI_WINBLUE)
+#define FLT_MGR_WINTHRESHOLD (NTDDI_VERSION >= NTDDI_WINTHRESHOLD)
+
 #include "ntifs.h"
+/* As in the WDK, DEFINE_GUID defines its GUID after fltKernel.h. */
+#include "initguid.h"
+
+/* Pointer arithmetic on byte offsets, and rounding to a power of two. */
+#define Add2Ptr(P, I) ((PVOID)((PUCHAR)(P) + (I)))
+#define PtrOffset(B, O) ((ULONG)((ULONG_PTR)(O) - (ULONG_PTR)(B)))
+#define ROUND_TO_SIZE(_length, _alignment)                                                         \
+    ((((ULONG_PTR)(_length)) + ((_alignment)-1)) & ~(ULONG_PTR)((_alignment)-1))
+#define IS_ALIGNED(_pointer, _alignment) ((((ULONG_PTR)(_pointer)) & ((_alignment)-1)) == 0)
 
 /* The FltMgr types, one piece per part of the interface (fltsim/wdk/). */
 #include "fltsim/wdk/flt_registration.h"
 #include "fltsim/wdk/flt_parameters.h"
 #include "fltsim/wdk/flt_callback.h"
+#include "fltsim/wdk/flt_context.h"
+#include "fltsim/wdk/flt_name.h"
+#include "fltsim/wdk/flt_io.h"
+#include "fltsim/wdk/flt_cbdq.h"
+#include "fltsim/wdk/flt_port.h"
+#include "fltsim/wdk/flt_section.h"
+#include "fltsim/wdk/flt_ecp.h"
+#include "fltsim/wdk/flt_support.h"
 
 #ifdef __cplusplus
 extern "C" {

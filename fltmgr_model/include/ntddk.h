@@ -1,10 +1,16 @@
 /*
- * ntddk.h: in the WDK a superset of wdm.h; fltsim has nothing beyond wdm.h for
- * it yet, so it only includes it.
+ * ntddk.h for fltsim: wdm.h plus what the WDK's ntddk.h adds for drivers
+ * that are not plain WDM drivers: generic tables, the I/O manager's
+ * transaction and create-context support, and process identity and
+ * notification routines. One piece per family (fltsim/wdk/).
  */
 #ifndef FLTSIM_NTDDK_H
 #define FLTSIM_NTDDK_H
 
 #include "wdm.h"
+
+#include "fltsim/wdk/rtl_table.h"
+#include "fltsim/wdk/io_ddk.h"
+#include "fltsim/wdk/ps_ddk.h"
 
 #endif /* FLTSIM_NTDDK_H */

@@ -18,6 +18,90 @@
 
 #include "fltsim/sal.h"
 #include "fltsim/wdk/crt.h"
+#include "sdkddkver.h"
+
+/* DBG is 1 in a checked (debug) build, which defines it; the WDK's headers
+ * treat an undefined DBG as 0. */
+#ifndef DBG
+#define DBG 0
+#endif
+
+/* ---- declaration helpers ---- */
+
+#define IN
+#define OUT
+#define OPTIONAL
+#define NOTHING
+
+#ifdef __cplusplus
+#define EXTERN_C extern "C"
+#define EXTERN_C_START extern "C" {
+#define EXTERN_C_END }
+#else
+#define EXTERN_C extern
+#define EXTERN_C_START
+#define EXTERN_C_END
+#endif
+
+#include "guiddef.h"
+
+/* DEFINE_ENUM_FLAG_OPERATORS(T): in C++ the bitwise operators |, &, ^, ~ and
+ * their assignments on a flags enumeration, computed on the integer of the
+ * enumeration's size; C needs nothing. */
+#ifdef __cplusplus
+extern "C++" {
+template <size_t S> struct _ENUM_FLAG_INTEGER_FOR_SIZE;
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<1> {
+    typedef signed char type;
+};
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<2> {
+    typedef short type;
+};
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<4> {
+    typedef int type;
+};
+template <> struct _ENUM_FLAG_INTEGER_FOR_SIZE<8> {
+    typedef long long type;
+};
+template <class T> struct _ENUM_FLAG_SIZED_INTEGER {
+    typedef typename _ENUM_FLAG_INTEGER_FOR_SIZE<sizeof(T)>::type type;
+};
+}
+#define FLTSIM_ENUM_FLAG_INT(E) _ENUM_FLAG_SIZED_INTEGER<E>::type
+#define DEFINE_ENUM_FLAG_OPERATORS(E)                                                              \
+    extern "C++" {                                                                                 \
+    inline constexpr E operator|(E a, E b) noexcept                                                \
+    {                                                                                              \
+        return E(((FLTSIM_ENUM_FLAG_INT(E))a) | ((FLTSIM_ENUM_FLAG_INT(E))b));                     \
+    }                                                                                              \
+    inline E &operator|=(E &a, E b) noexcept                                                       \
+    {                                                                                              \
+        return (E &)(((FLTSIM_ENUM_FLAG_INT(E) &)a) |= ((FLTSIM_ENUM_FLAG_INT(E))b));              \
+    }                                                                                              \
+    inline constexpr E operator&(E a, E b) noexcept                                                \
+    {                                                                                              \
+        return E(((FLTSIM_ENUM_FLAG_INT(E))a) & ((FLTSIM_ENUM_FLAG_INT(E))b));                     \
+    }                                                                                              \
+    inline E &operator&=(E &a, E b) noexcept                                                       \
+    {                                                                                              \
+        return (E &)(((FLTSIM_ENUM_FLAG_INT(E) &)a) &= ((FLTSIM_ENUM_FLAG_INT(E))b));              \
+    }                                                                                              \
+    inline constexpr E operator~(E a) noexcept                                                     \
+    {                                                                                              \
+        return E(~((FLTSIM_ENUM_FLAG_INT(E))a));                                                   \
+    }                                                                                              \
+    inline constexpr E operator^(E a, E b) noexcept                                                \
+    {                                                                                              \
+        return E(((FLTSIM_ENUM_FLAG_INT(E))a) ^ ((FLTSIM_ENUM_FLAG_INT(E))b));                     \
+    }                                                                                              \
+    inline E &operator^=(E &a, E b) noexcept                                                       \
+    {                                                                                              \
+        return (E &)(((FLTSIM_ENUM_FLAG_INT(E) &)a) ^= ((FLTSIM_ENUM_FLAG_INT(E))b));              \
+    }                                                                                              \
+    }
+#else
+#define DEFINE_ENUM_FLAG_OPERATORS(E)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,14 +113,20 @@ extern "C" {
 #define CONST const
 typedef void *PVOID, **PPVOID;
 typedef const void *PCVOID;
-typedef char CHAR, CCHAR, *PCHAR, *PSTR, *PCH, *LPSTR;
+typedef char CHAR, CCHAR, *PCHAR, *PSTR, *PCH, *LPSTR, *PSZ;
+typedef const char *PCSZ;
+typedef CCHAR *PCCHAR;
 typedef const char *PCSTR, *PCCH, *LPCSTR;
-typedef signed char SCHAR;
+typedef signed char SCHAR, INT8, *PINT8;
+typedef unsigned char UINT8, *PUINT8;
+typedef short INT16, *PINT16;
+typedef unsigned short UINT16, *PUINT16;
 typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE;
 typedef short SHORT, CSHORT, *PSHORT;
 typedef unsigned short USHORT, *PUSHORT, WORD;
 typedef int LONG, *PLONG, INT, INT32, LONG32;
 typedef unsigned int ULONG, *PULONG, UINT, UINT32, ULONG32, DWORD, *PDWORD;
+typedef ULONG CLONG;
 typedef long long LONGLONG, *PLONGLONG, LONG64, INT64, *PLONG64;
 typedef unsigned long long ULONGLONG, *PULONGLONG, ULONG64, UINT64, DWORD64, *PULONG64;
 typedef intptr_t LONG_PTR, INT_PTR, *PLONG_PTR;
@@ -47,6 +137,23 @@ typedef unsigned char BOOLEAN, *PBOOLEAN;
 typedef int BOOL;
 typedef wchar_t WCHAR, *PWCHAR, *PWCH, *PWSTR, *LPWSTR;
 typedef const wchar_t *PCWCH, *PCWSTR, *LPCWSTR;
+/* Text characters: narrow unless the build defines UNICODE, as in the WDK. */
+#ifndef _TCHAR_DEFINED
+#define _TCHAR_DEFINED
+#ifdef UNICODE
+typedef WCHAR TCHAR, *PTCHAR, TUCHAR, *PTUCHAR;
+typedef PWSTR LPTCH, PTCH, PTSTR, LPTSTR, PUTSTR, LPUTSTR;
+typedef PCWSTR PCTSTR, LPCTSTR, PCUTSTR, LPCUTSTR;
+#define __TEXT(quote) L##quote
+#else
+typedef char TCHAR, *PTCHAR;
+typedef unsigned char TUCHAR, *PTUCHAR;
+typedef PSTR LPTCH, PTCH, PTSTR, LPTSTR, PUTSTR, LPUTSTR;
+typedef PCSTR PCTSTR, LPCTSTR, PCUTSTR, LPCUTSTR;
+#define __TEXT(quote) quote
+#endif
+#define TEXT(quote) __TEXT(quote)
+#endif
 typedef LONG NTSTATUS, *PNTSTATUS;
 typedef void *HANDLE, **PHANDLE;
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
@@ -102,14 +209,6 @@ typedef struct _LUID {
     LONG HighPart;
 } LUID, *PLUID;
 
-typedef struct _GUID {
-    ULONG Data1;
-    USHORT Data2;
-    USHORT Data3;
-    UCHAR Data4[8];
-} GUID, *PGUID;
-typedef const GUID *LPCGUID;
-
 /* ---- status helpers (SPEC 11: severity in the top two bits) ---- */
 
 #include "ntstatus.h"
@@ -133,13 +232,17 @@ typedef const GUID *LPCGUID;
 #define ARRAYSIZE(A) RTL_NUMBER_OF(A)
 #define CONTAINING_RECORD(address, type, field)                                                    \
     ((type *)((PCHAR)(address) - (ULONG_PTR)offsetof(type, field)))
+#ifdef __cplusplus
+#define C_ASSERT(e) static_assert(e, #e)
+#else
 #define C_ASSERT(e) _Static_assert(e, #e)
+#endif
 #define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment)-1))
 #define ALIGN_UP_BY(length, alignment)                                                             \
     (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment)-1), alignment))
 #define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)ALIGN_DOWN_BY(address, alignment))
 #define ALIGN_UP_POINTER_BY(address, alignment) ((PVOID)ALIGN_UP_BY(address, alignment))
-#define POINTER_ALIGNMENT _Alignas(void *)
+#define POINTER_ALIGNMENT __attribute__((aligned(sizeof(void *))))
 #ifndef NOMINMAX
 #ifndef max
 #define max(a, b) (((a) > (b)) ? (a) : (b))

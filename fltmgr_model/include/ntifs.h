@@ -11,7 +11,10 @@
 
 /* The WDK surface of ntifs.h beyond ntddk.h, one piece per family (fltsim/wdk/). */
 #include "fltsim/wdk/fs_info.h"
+#include "fltsim/wdk/fsctl.h"
 #include "fltsim/wdk/se.h"
+#include "fltsim/wdk/fsrtl.h"
+#include "fltsim/wdk/ifs_kernel.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,10 +1,10 @@
 /*
- * The slice of the NT kernel's wdm.h that minifilters use: IRQL, pool, counted
- * string routines, debug output, interlocked operations, IRP major codes and
- * flags, and the I/O objects (file, device and driver objects) with their WDK
- * field names. Each routine declared here is implemented in fltmgr_model/src;
- * a routine that is not modeled is simply absent, so a filter that needs it
- * fails to build (DESIGN decision 1).
+ * The NT kernel's wdm.h for fltsim: IRQL, pool, counted strings, debug output,
+ * interlocked operations, IRP codes and the I/O objects, and the other kernel
+ * families minifilters use, with their WDK field names and values. Like the
+ * WDK's header it declares more than fltsim implements: a routine without a
+ * definition makes a filter fail to link or load, naming it (DESIGN
+ * decision 1).
  */
 #ifndef FLTSIM_WDM_H
 #define FLTSIM_WDM_H
@@ -21,6 +21,11 @@
 #include "fltsim/wdk/rtl.h"
 #include "fltsim/wdk/dbg.h"
 #include "fltsim/wdk/io.h"
+#include "fltsim/wdk/file_info.h"
+#include "fltsim/wdk/irp.h"
+#include "fltsim/wdk/mm.h"
+#include "fltsim/wdk/ob.h"
+#include "fltsim/wdk/tm.h"
 #include "fltsim/wdk/zw.h"
 
 #endif /* FLTSIM_WDM_H */

@@ -21,6 +21,7 @@
     X(STATUS_PENDING, 0x00000103)                                                                  \
     X(STATUS_REPARSE, 0x00000104)                                                                  \
     X(STATUS_MORE_ENTRIES, 0x00000105)                                                             \
+    X(STATUS_OPLOCK_BREAK_IN_PROGRESS, 0x00000108)                                                 \
     X(STATUS_NOTIFY_CLEANUP, 0x0000010B)                                                           \
     X(STATUS_NOTIFY_ENUM_DIR, 0x0000010C)                                                          \
     X(STATUS_FSFILTER_OP_COMPLETED_SUCCESSFULLY, 0x00000126)                                       \
@@ -48,15 +49,18 @@
     X(STATUS_NO_SUCH_FILE, 0xC000000F)                                                             \
     X(STATUS_INVALID_DEVICE_REQUEST, 0xC0000010)                                                   \
     X(STATUS_END_OF_FILE, 0xC0000011)                                                              \
+    X(STATUS_NO_MEDIA_IN_DEVICE, 0xC0000013)                                                       \
     X(STATUS_MORE_PROCESSING_REQUIRED, 0xC0000016)                                                 \
     X(STATUS_NO_MEMORY, 0xC0000017)                                                                \
     X(STATUS_ACCESS_DENIED, 0xC0000022)                                                            \
     X(STATUS_BUFFER_TOO_SMALL, 0xC0000023)                                                         \
     X(STATUS_OBJECT_TYPE_MISMATCH, 0xC0000024)                                                     \
+    X(STATUS_INVALID_PARAMETER_MIX, 0xC0000030)                                                    \
     X(STATUS_OBJECT_NAME_INVALID, 0xC0000033)                                                      \
     X(STATUS_OBJECT_NAME_NOT_FOUND, 0xC0000034)                                                    \
     X(STATUS_OBJECT_NAME_COLLISION, 0xC0000035)                                                    \
     X(STATUS_PORT_DISCONNECTED, 0xC0000037)                                                        \
+    X(STATUS_DEVICE_ALREADY_ATTACHED, 0xC0000038)                                                  \
     X(STATUS_OBJECT_PATH_INVALID, 0xC0000039)                                                      \
     X(STATUS_OBJECT_PATH_NOT_FOUND, 0xC000003A)                                                    \
     X(STATUS_OBJECT_PATH_SYNTAX_BAD, 0xC000003B)                                                   \
@@ -67,18 +71,35 @@
     X(STATUS_FILE_LOCK_CONFLICT, 0xC0000054)                                                       \
     X(STATUS_LOCK_NOT_GRANTED, 0xC0000055)                                                         \
     X(STATUS_DELETE_PENDING, 0xC0000056)                                                           \
+    X(STATUS_PRIVILEGE_NOT_HELD, 0xC0000061)                                                       \
     X(STATUS_INVALID_SECURITY_DESCR, 0xC0000079)                                                   \
     X(STATUS_PROCEDURE_NOT_FOUND, 0xC000007A)                                                      \
     X(STATUS_INVALID_IMAGE_FORMAT, 0xC000007B)                                                     \
     X(STATUS_RANGE_NOT_LOCKED, 0xC000007E)                                                         \
     X(STATUS_DISK_FULL, 0xC000007F)                                                                \
+    X(STATUS_INTEGER_OVERFLOW, 0xC0000095)                                                         \
+    X(STATUS_FILE_INVALID, 0xC0000098)                                                             \
     X(STATUS_INSUFFICIENT_RESOURCES, 0xC000009A)                                                   \
     X(STATUS_MEDIA_WRITE_PROTECTED, 0xC00000A2)                                                    \
     X(STATUS_FILE_IS_A_DIRECTORY, 0xC00000BA)                                                      \
     X(STATUS_NOT_SUPPORTED, 0xC00000BB)                                                            \
     X(STATUS_NOT_SAME_DEVICE, 0xC00000D4)                                                          \
     X(STATUS_FILE_RENAMED, 0xC00000D5)                                                             \
+    X(STATUS_CANT_WAIT, 0xC00000D8)                                                                \
+    X(STATUS_OPLOCK_NOT_GRANTED, 0xC00000E2)                                                       \
     X(STATUS_INVALID_USER_BUFFER, 0xC00000E8)                                                      \
+    X(STATUS_INVALID_PARAMETER_1, 0xC00000EF)                                                      \
+    X(STATUS_INVALID_PARAMETER_2, 0xC00000F0)                                                      \
+    X(STATUS_INVALID_PARAMETER_3, 0xC00000F1)                                                      \
+    X(STATUS_INVALID_PARAMETER_4, 0xC00000F2)                                                      \
+    X(STATUS_INVALID_PARAMETER_5, 0xC00000F3)                                                      \
+    X(STATUS_INVALID_PARAMETER_6, 0xC00000F4)                                                      \
+    X(STATUS_INVALID_PARAMETER_7, 0xC00000F5)                                                      \
+    X(STATUS_INVALID_PARAMETER_8, 0xC00000F6)                                                      \
+    X(STATUS_INVALID_PARAMETER_9, 0xC00000F7)                                                      \
+    X(STATUS_INVALID_PARAMETER_10, 0xC00000F8)                                                     \
+    X(STATUS_INVALID_PARAMETER_11, 0xC00000F9)                                                     \
+    X(STATUS_INVALID_PARAMETER_12, 0xC00000FA)                                                     \
     X(STATUS_DIRECTORY_NOT_EMPTY, 0xC0000101)                                                      \
     X(STATUS_NOT_A_DIRECTORY, 0xC0000103)                                                          \
     X(STATUS_NAME_TOO_LONG, 0xC0000106)                                                            \
@@ -92,9 +113,12 @@
     X(STATUS_IO_DEVICE_ERROR, 0xC0000185)                                                          \
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \
+    X(STATUS_REQUEST_ABORTED, 0xC0000240)                                                          \
     X(STATUS_DRIVER_ENTRYPOINT_NOT_FOUND, 0xC0000263)                                              \
     X(STATUS_VOLUME_DISMOUNTED, 0xC000026E)                                                        \
     X(STATUS_NOT_A_REPARSE_POINT, 0xC0000275)                                                      \
+    X(STATUS_OBJECTID_NOT_FOUND, 0xC00002F0)                                                       \
+    X(STATUS_INVALID_DEVICE_OBJECT_PARAMETER, 0xC0000369)                                          \
     X(STATUS_VIRUS_INFECTED, 0xC0000906)                                                           \
     /* filter manager, facility 0x1C (SPEC 11) */                                                  \
     X(STATUS_FLT_NO_HANDLER_DEFINED, 0xC01C0001)                                                   \

@@ -72,6 +72,227 @@ PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Ta
 #define ExAllocatePool2(f, n, g) fltsim_ExAllocatePool2_at((f), (n), (g), __FILE__, __LINE__)
 #endif
 
+/* The pool flag bits of POOL_TYPE, and the driver runtime's NX opt-in. */
+#define POOL_COLD_ALLOCATION 256
+#define POOL_NX_ALLOCATION 512
+#define POOL_ZERO_ALLOCATION 1024
+#define POOL_RAISE_IF_ALLOCATION_FAILURE 16
+#define DrvRtPoolNxOptIn 0x00000001
+
+/* ExInitializeDriverRuntime: DrvRtPoolNxOptIn makes NonPagedPool requests
+ * non-executable (NonPagedPoolNx), as a driver built with POOL_NX_OPTIN. */
+VOID ExInitializeDriverRuntime(ULONG RuntimeFlags);
+
+typedef enum _EX_POOL_PRIORITY {
+    LowPoolPriority,
+    LowPoolPrioritySpecialPoolOverrun = 8,
+    LowPoolPrioritySpecialPoolUnderrun = 9,
+    NormalPoolPriority = 16,
+    NormalPoolPrioritySpecialPoolOverrun = 24,
+    NormalPoolPrioritySpecialPoolUnderrun = 25,
+    HighPoolPriority = 32,
+    HighPoolPrioritySpecialPoolOverrun = 40,
+    HighPoolPrioritySpecialPoolUnderrun = 41
+} EX_POOL_PRIORITY;
+
+typedef enum _POOL_EXTENDED_PARAMETER_TYPE {
+    PoolExtendedParameterInvalidType = 0,
+    PoolExtendedParameterPriority,
+    PoolExtendedParameterSecurePool,
+    PoolExtendedParameterNumaNode,
+    PoolExtendedParameterMax
+} POOL_EXTENDED_PARAMETER_TYPE,
+    *PPOOL_EXTENDED_PARAMETER_TYPE;
+
+typedef ULONG NODE_REQUIREMENT;
+#define MM_ANY_NODE_OK 0x80000000
+typedef struct _POOL_EXTENDED_PARAMS_SECURE_POOL POOL_EXTENDED_PARAMS_SECURE_POOL;
+
+typedef struct _POOL_EXTENDED_PARAMETER {
+    struct {
+        ULONG64 Type : 8;
+        ULONG64 Optional : 1;
+        ULONG64 Reserved : 55;
+    };
+    union {
+        ULONG64 Reserved2;
+        PVOID Reserved3;
+        EX_POOL_PRIORITY Priority;
+        POOL_EXTENDED_PARAMS_SECURE_POOL *SecurePoolParams;
+        NODE_REQUIREMENT PreferredNode;
+    };
+} POOL_EXTENDED_PARAMETER, *PPOOL_EXTENDED_PARAMETER;
+typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
+
+/* ExAllocatePool3: ExAllocatePool2 with extended parameters (priority,
+ * preferred node). */
+PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+                      PCPOOL_EXTENDED_PARAMETER ExtendedParameters, ULONG ExtendedParametersCount);
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                    EX_POOL_PRIORITY Priority);
+PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+
+/* ---- interlocked singly linked lists (16-byte aligned, as on x64) ---- */
+
+typedef struct __attribute__((aligned(16))) _SLIST_ENTRY {
+    struct _SLIST_ENTRY *Next;
+} SLIST_ENTRY, *PSLIST_ENTRY;
+
+typedef union __attribute__((aligned(16))) _SLIST_HEADER {
+    struct {
+        ULONGLONG Alignment;
+        ULONGLONG Region;
+    };
+    struct {
+        ULONGLONG Depth : 16;
+        ULONGLONG Sequence : 48;
+        ULONGLONG Reserved : 4;
+        ULONGLONG NextEntry : 60;
+    } HeaderX64;
+} SLIST_HEADER, *PSLIST_HEADER;
+
+VOID ExInitializeSListHead(PSLIST_HEADER SListHead);
+PSLIST_ENTRY ExInterlockedPushEntrySList(PSLIST_HEADER ListHead, PSLIST_ENTRY ListEntry,
+                                         PKSPIN_LOCK Lock);
+PSLIST_ENTRY ExInterlockedPopEntrySList(PSLIST_HEADER ListHead, PKSPIN_LOCK Lock);
+PSLIST_ENTRY ExInterlockedFlushSList(PSLIST_HEADER ListHead);
+USHORT ExQueryDepthSList(PSLIST_HEADER SListHead);
+#define InterlockedPushEntrySList(Head, Entry) ExInterlockedPushEntrySList((Head), (Entry), NULL)
+#define InterlockedPopEntrySList(Head) ExInterlockedPopEntrySList((Head), NULL)
+#define InterlockedFlushSList(Head) ExInterlockedFlushSList(Head)
+
+/* ---- lookaside lists (allocations are counted per tag, like pool) ---- */
+
+struct _LOOKASIDE_LIST_EX;
+typedef PVOID ALLOCATE_FUNCTION(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+typedef ALLOCATE_FUNCTION *PALLOCATE_FUNCTION;
+typedef VOID FREE_FUNCTION(PVOID Buffer);
+typedef FREE_FUNCTION *PFREE_FUNCTION;
+typedef PVOID ALLOCATE_FUNCTION_EX(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                   struct _LOOKASIDE_LIST_EX *Lookaside);
+typedef ALLOCATE_FUNCTION_EX *PALLOCATE_FUNCTION_EX;
+typedef VOID FREE_FUNCTION_EX(PVOID Buffer, struct _LOOKASIDE_LIST_EX *Lookaside);
+typedef FREE_FUNCTION_EX *PFREE_FUNCTION_EX;
+
+/* The WDK's common layout of every lookaside list. fltsim aligns the lists
+ * to 16 bytes (their SLIST_HEADER), not to the 64-byte cache line of
+ * DECLSPEC_CACHEALIGN: the offsets are the WDK's, the size is 96 instead of
+ * 128, so a list inside a pool allocation is always suitably aligned. */
+#define FLTSIM_GENERAL_LOOKASIDE_LAYOUT                                                            \
+    union {                                                                                        \
+        SLIST_HEADER ListHead;                                                                     \
+        SINGLE_LIST_ENTRY SingleListHead;                                                          \
+    };                                                                                             \
+    USHORT Depth;                                                                                  \
+    USHORT MaximumDepth;                                                                           \
+    ULONG TotalAllocates;                                                                          \
+    union {                                                                                        \
+        ULONG AllocateMisses;                                                                      \
+        ULONG AllocateHits;                                                                        \
+    };                                                                                             \
+    ULONG TotalFrees;                                                                              \
+    union {                                                                                        \
+        ULONG FreeMisses;                                                                          \
+        ULONG FreeHits;                                                                            \
+    };                                                                                             \
+    POOL_TYPE Type;                                                                                \
+    ULONG Tag;                                                                                     \
+    ULONG Size;                                                                                    \
+    union {                                                                                        \
+        PALLOCATE_FUNCTION_EX AllocateEx;                                                          \
+        PALLOCATE_FUNCTION Allocate;                                                               \
+    };                                                                                             \
+    union {                                                                                        \
+        PFREE_FUNCTION_EX FreeEx;                                                                  \
+        PFREE_FUNCTION Free;                                                                       \
+    };                                                                                             \
+    LIST_ENTRY ListEntry;                                                                          \
+    ULONG LastTotalAllocates;                                                                      \
+    union {                                                                                        \
+        ULONG LastAllocateMisses;                                                                  \
+        ULONG LastAllocateHits;                                                                    \
+    };                                                                                             \
+    ULONG Future[2];
+
+typedef struct _GENERAL_LOOKASIDE {
+    FLTSIM_GENERAL_LOOKASIDE_LAYOUT
+} GENERAL_LOOKASIDE, *PGENERAL_LOOKASIDE;
+
+typedef struct _GENERAL_LOOKASIDE_POOL {
+    FLTSIM_GENERAL_LOOKASIDE_LAYOUT
+} GENERAL_LOOKASIDE_POOL, *PGENERAL_LOOKASIDE_POOL;
+
+typedef struct _LOOKASIDE_LIST_EX {
+    GENERAL_LOOKASIDE_POOL L;
+} LOOKASIDE_LIST_EX, *PLOOKASIDE_LIST_EX;
+
+typedef struct _NPAGED_LOOKASIDE_LIST {
+    GENERAL_LOOKASIDE L;
+} NPAGED_LOOKASIDE_LIST, *PNPAGED_LOOKASIDE_LIST;
+
+typedef struct _PAGED_LOOKASIDE_LIST {
+    GENERAL_LOOKASIDE L;
+} PAGED_LOOKASIDE_LIST, *PPAGED_LOOKASIDE_LIST;
+
+#define LOOKASIDE_MINIMUM_BLOCK_SIZE (RTL_SIZEOF_THROUGH_FIELD(SLIST_ENTRY, Next))
+#define EX_LOOKASIDE_LIST_EX_FLAGS_RAISE_ON_FAIL 0x00000001UL
+#define EX_LOOKASIDE_LIST_EX_FLAGS_FAIL_NO_RAISE 0x00000002UL
+#define EX_MAXIMUM_LOOKASIDE_DEPTH_BASE 256
+#define EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT 1024
+
+VOID ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
+                                     PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag,
+                                     USHORT Depth);
+VOID ExDeleteNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
+PVOID ExAllocateFromNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside);
+VOID ExFreeToNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry);
+VOID ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
+                                    PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag,
+                                    USHORT Depth);
+VOID ExDeletePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside);
+PVOID ExAllocateFromPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside);
+VOID ExFreeToPagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PVOID Entry);
+NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUNCTION_EX Allocate,
+                                     PFREE_FUNCTION_EX Free, POOL_TYPE PoolType, ULONG Flags,
+                                     SIZE_T Size, ULONG Tag, USHORT Depth);
+VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside);
+VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside);
+PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside);
+VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry);
+
+/* ---- rundown protection ---- */
+
+typedef struct _EX_RUNDOWN_REF {
+    union {
+        volatile ULONG_PTR Count;
+        volatile PVOID Ptr;
+    };
+} EX_RUNDOWN_REF, *PEX_RUNDOWN_REF;
+
+VOID ExInitializeRundownProtection(PEX_RUNDOWN_REF RunRef);
+VOID ExReInitializeRundownProtection(PEX_RUNDOWN_REF RunRef);
+/* ExAcquireRundownProtection: FALSE once ExWaitForRundownProtectionRelease
+ * has started. */
+BOOLEAN ExAcquireRundownProtection(PEX_RUNDOWN_REF RunRef);
+BOOLEAN ExAcquireRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count);
+VOID ExReleaseRundownProtection(PEX_RUNDOWN_REF RunRef);
+VOID ExReleaseRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count);
+/* ExWaitForRundownProtectionRelease: blocks new acquisitions and waits for
+ * the outstanding ones to be released. */
+VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef);
+VOID ExRundownCompleted(PEX_RUNDOWN_REF RunRef);
+
+/* ---- time ---- */
+
+VOID ExSystemTimeToLocalTime(PLARGE_INTEGER SystemTime, PLARGE_INTEGER LocalTime);
+VOID ExLocalTimeToSystemTime(PLARGE_INTEGER LocalTime, PLARGE_INTEGER SystemTime);
+
+/* ---- miscellany ---- */
+
+KPROCESSOR_MODE ExGetPreviousMode(VOID);
+typedef GUID UUID;
+NTSTATUS ExUuidCreate(UUID *Uuid);
+
 /* ---- work queues (SPEC 5.3) ---- */
 
 typedef enum _WORK_QUEUE_TYPE {
@@ -85,6 +306,24 @@ typedef enum _WORK_QUEUE_TYPE {
     MaximumWorkQueue = 7,
     CustomPriorityWorkQueue = 32
 } WORK_QUEUE_TYPE;
+
+typedef VOID WORKER_THREAD_ROUTINE(PVOID Parameter);
+typedef WORKER_THREAD_ROUTINE *PWORKER_THREAD_ROUTINE;
+
+typedef struct _WORK_QUEUE_ITEM {
+    LIST_ENTRY List;
+    PWORKER_THREAD_ROUTINE WorkerRoutine;
+    volatile PVOID Parameter;
+} WORK_QUEUE_ITEM, *PWORK_QUEUE_ITEM;
+
+#define ExInitializeWorkItem(Item, Routine, Context)                                               \
+    do {                                                                                           \
+        (Item)->WorkerRoutine = (Routine);                                                         \
+        (Item)->Parameter = (Context);                                                             \
+        (Item)->List.Flink = NULL;                                                                 \
+    } while (0)
+
+VOID ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem, WORK_QUEUE_TYPE QueueType);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,21 @@ typedef struct _FLT_TAG_DATA_BUFFER {
     USHORT UnparsedNameLength;
     union {
         struct {
+            USHORT SubstituteNameOffset;
+            USHORT SubstituteNameLength;
+            USHORT PrintNameOffset;
+            USHORT PrintNameLength;
+            ULONG Flags;
+            WCHAR PathBuffer[1];
+        } SymbolicLinkReparseBuffer;
+        struct {
+            USHORT SubstituteNameOffset;
+            USHORT SubstituteNameLength;
+            USHORT PrintNameOffset;
+            USHORT PrintNameLength;
+            WCHAR PathBuffer[1];
+        } MountPointReparseBuffer;
+        struct {
             UCHAR DataBuffer[1];
         } GenericReparseBuffer;
         struct {
@@ -49,6 +64,8 @@ typedef struct _FLT_TAG_DATA_BUFFER {
         } GenericGUIDReparseBuffer;
     };
 } FLT_TAG_DATA_BUFFER, *PFLT_TAG_DATA_BUFFER;
+
+#define FLT_TAG_DATA_BUFFER_HEADER_SIZE FIELD_OFFSET(FLT_TAG_DATA_BUFFER, GenericReparseBuffer)
 
 typedef struct _FLT_CALLBACK_DATA {
     FLT_CALLBACK_DATA_FLAGS Flags;

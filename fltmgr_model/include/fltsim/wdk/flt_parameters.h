@@ -351,9 +351,8 @@ typedef union _FLT_PARAMETERS {
 } FLT_PARAMETERS, *PFLT_PARAMETERS;
 
 /* FltMgr relies on DirectoryBuffer sitting at one offset in both shapes (SPEC 6.4). */
-_Static_assert(offsetof(FLT_PARAMETERS, DirectoryControl.QueryDirectory.DirectoryBuffer) ==
-                   offsetof(FLT_PARAMETERS, DirectoryControl.NotifyDirectory.DirectoryBuffer),
-               "DirectoryBuffer must be at one offset in QueryDirectory and NotifyDirectory");
+C_ASSERT(offsetof(FLT_PARAMETERS, DirectoryControl.QueryDirectory.DirectoryBuffer) ==
+         offsetof(FLT_PARAMETERS, DirectoryControl.NotifyDirectory.DirectoryBuffer));
 
 #ifdef __cplusplus
 }

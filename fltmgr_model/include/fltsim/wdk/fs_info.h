@@ -12,98 +12,6 @@ extern "C" {
 
 /* ---- file information ---- */
 
-typedef enum _FILE_INFORMATION_CLASS {
-    FileDirectoryInformation = 1,
-    FileFullDirectoryInformation = 2,
-    FileBothDirectoryInformation = 3,
-    FileBasicInformation = 4,
-    FileStandardInformation = 5,
-    FileInternalInformation = 6,
-    FileEaInformation = 7,
-    FileAccessInformation = 8,
-    FileNameInformation = 9,
-    FileRenameInformation = 10,
-    FileLinkInformation = 11,
-    FileNamesInformation = 12,
-    FileDispositionInformation = 13,
-    FilePositionInformation = 14,
-    FileFullEaInformation = 15,
-    FileModeInformation = 16,
-    FileAlignmentInformation = 17,
-    FileAllInformation = 18,
-    FileAllocationInformation = 19,
-    FileEndOfFileInformation = 20,
-    FileAlternateNameInformation = 21,
-    FileStreamInformation = 22,
-    FilePipeInformation = 23,
-    FilePipeLocalInformation = 24,
-    FilePipeRemoteInformation = 25,
-    FileMailslotQueryInformation = 26,
-    FileMailslotSetInformation = 27,
-    FileCompressionInformation = 28,
-    FileObjectIdInformation = 29,
-    FileCompletionInformation = 30,
-    FileMoveClusterInformation = 31,
-    FileQuotaInformation = 32,
-    FileReparsePointInformation = 33,
-    FileNetworkOpenInformation = 34,
-    FileAttributeTagInformation = 35,
-    FileTrackingInformation = 36,
-    FileIdBothDirectoryInformation = 37,
-    FileIdFullDirectoryInformation = 38,
-    FileValidDataLengthInformation = 39,
-    FileShortNameInformation = 40,
-    FileIoCompletionNotificationInformation = 41,
-    FileIoStatusBlockRangeInformation = 42,
-    FileIoPriorityHintInformation = 43,
-    FileSfioReserveInformation = 44,
-    FileSfioVolumeInformation = 45,
-    FileHardLinkInformation = 46,
-    FileProcessIdsUsingFileInformation = 47,
-    FileNormalizedNameInformation = 48,
-    FileNetworkPhysicalNameInformation = 49,
-    FileIdGlobalTxDirectoryInformation = 50,
-    FileIsRemoteDeviceInformation = 51,
-    FileUnusedInformation = 52,
-    FileNumaNodeInformation = 53,
-    FileStandardLinkInformation = 54,
-    FileRemoteProtocolInformation = 55,
-    FileRenameInformationBypassAccessCheck = 56,
-    FileLinkInformationBypassAccessCheck = 57,
-    FileVolumeNameInformation = 58,
-    FileIdInformation = 59,
-    FileIdExtdDirectoryInformation = 60,
-    FileReplaceCompletionInformation = 61,
-    FileHardLinkFullIdInformation = 62,
-    FileIdExtdBothDirectoryInformation = 63,
-    FileDispositionInformationEx = 64,
-    FileRenameInformationEx = 65,
-    FileRenameInformationExBypassAccessCheck = 66,
-    FileDesiredStorageClassInformation = 67,
-    FileStatInformation = 68,
-    FileMemoryPartitionInformation = 69,
-    FileStatLxInformation = 70,
-    FileCaseSensitiveInformation = 71,
-    FileMaximumInformation
-} FILE_INFORMATION_CLASS,
-    *PFILE_INFORMATION_CLASS;
-
-typedef struct _FILE_BASIC_INFORMATION {
-    LARGE_INTEGER CreationTime;
-    LARGE_INTEGER LastAccessTime;
-    LARGE_INTEGER LastWriteTime;
-    LARGE_INTEGER ChangeTime;
-    ULONG FileAttributes;
-} FILE_BASIC_INFORMATION, *PFILE_BASIC_INFORMATION;
-
-typedef struct _FILE_STANDARD_INFORMATION {
-    LARGE_INTEGER AllocationSize;
-    LARGE_INTEGER EndOfFile;
-    ULONG NumberOfLinks;
-    BOOLEAN DeletePending;
-    BOOLEAN Directory;
-} FILE_STANDARD_INFORMATION, *PFILE_STANDARD_INFORMATION;
-
 typedef struct _FILE_INTERNAL_INFORMATION {
     LARGE_INTEGER IndexNumber;
 } FILE_INTERNAL_INFORMATION, *PFILE_INTERNAL_INFORMATION;
@@ -134,32 +42,9 @@ typedef struct _FILE_RENAME_INFORMATION {
 #define FILE_RENAME_REPLACE_IF_EXISTS 0x00000001
 #define FILE_RENAME_POSIX_SEMANTICS 0x00000002
 
-typedef struct _FILE_POSITION_INFORMATION {
-    LARGE_INTEGER CurrentByteOffset;
-} FILE_POSITION_INFORMATION, *PFILE_POSITION_INFORMATION;
-
-typedef struct _FILE_DISPOSITION_INFORMATION {
-    BOOLEAN DeleteFile;
-} FILE_DISPOSITION_INFORMATION, *PFILE_DISPOSITION_INFORMATION;
-
-typedef struct _FILE_DISPOSITION_INFORMATION_EX {
-    ULONG Flags;
-} FILE_DISPOSITION_INFORMATION_EX, *PFILE_DISPOSITION_INFORMATION_EX;
-
-#define FILE_DISPOSITION_DO_NOT_DELETE 0x00000000
-#define FILE_DISPOSITION_DELETE 0x00000001
-#define FILE_DISPOSITION_POSIX_SEMANTICS 0x00000002
-#define FILE_DISPOSITION_FORCE_IMAGE_SECTION_CHECK 0x00000004
-#define FILE_DISPOSITION_ON_CLOSE 0x00000008
-#define FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE 0x00000010
-
 typedef struct _FILE_MODE_INFORMATION {
     ULONG Mode;
 } FILE_MODE_INFORMATION, *PFILE_MODE_INFORMATION;
-
-typedef struct _FILE_ALIGNMENT_INFORMATION {
-    ULONG AlignmentRequirement;
-} FILE_ALIGNMENT_INFORMATION, *PFILE_ALIGNMENT_INFORMATION;
 
 typedef struct _FILE_ALL_INFORMATION {
     FILE_BASIC_INFORMATION BasicInformation;
@@ -176,25 +61,6 @@ typedef struct _FILE_ALL_INFORMATION {
 typedef struct _FILE_ALLOCATION_INFORMATION {
     LARGE_INTEGER AllocationSize;
 } FILE_ALLOCATION_INFORMATION, *PFILE_ALLOCATION_INFORMATION;
-
-typedef struct _FILE_END_OF_FILE_INFORMATION {
-    LARGE_INTEGER EndOfFile;
-} FILE_END_OF_FILE_INFORMATION, *PFILE_END_OF_FILE_INFORMATION;
-
-typedef struct _FILE_NETWORK_OPEN_INFORMATION {
-    LARGE_INTEGER CreationTime;
-    LARGE_INTEGER LastAccessTime;
-    LARGE_INTEGER LastWriteTime;
-    LARGE_INTEGER ChangeTime;
-    LARGE_INTEGER AllocationSize;
-    LARGE_INTEGER EndOfFile;
-    ULONG FileAttributes;
-} FILE_NETWORK_OPEN_INFORMATION, *PFILE_NETWORK_OPEN_INFORMATION;
-
-typedef struct _FILE_ATTRIBUTE_TAG_INFORMATION {
-    ULONG FileAttributes;
-    ULONG ReparseTag;
-} FILE_ATTRIBUTE_TAG_INFORMATION, *PFILE_ATTRIBUTE_TAG_INFORMATION;
 
 typedef struct _FILE_DIRECTORY_INFORMATION {
     ULONG NextEntryOffset;
@@ -283,26 +149,152 @@ typedef struct _FILE_NAMES_INFORMATION {
     WCHAR FileName[1];
 } FILE_NAMES_INFORMATION, *PFILE_NAMES_INFORMATION;
 
-/* ---- volume information ---- */
+/* ---- file ids, hard links and streams ---- */
 
-typedef enum _FSINFOCLASS {
-    FileFsVolumeInformation = 1,
-    FileFsLabelInformation = 2,
-    FileFsSizeInformation = 3,
-    FileFsDeviceInformation = 4,
-    FileFsAttributeInformation = 5,
-    FileFsControlInformation = 6,
-    FileFsFullSizeInformation = 7,
-    FileFsObjectIdInformation = 8,
-    FileFsDriverPathInformation = 9,
-    FileFsVolumeFlagsInformation = 10,
-    FileFsSectorSizeInformation = 11,
-    FileFsDataCopyInformation = 12,
-    FileFsMetadataSizeInformation = 13,
-    FileFsFullSizeInformationEx = 14,
-    FileFsMaximumInformation
-} FS_INFORMATION_CLASS,
-    *PFS_INFORMATION_CLASS;
+/* A 128-bit file id (ReFS); NTFS ids are 64-bit, zero-extended. */
+typedef struct _FILE_ID_128 {
+    UCHAR Identifier[16];
+} FILE_ID_128, *PFILE_ID_128;
+
+#define FILE_INVALID_FILE_ID ((LONGLONG)-1LL)
+
+typedef struct _FILE_ID_INFORMATION {
+    ULONGLONG VolumeSerialNumber;
+    FILE_ID_128 FileId;
+} FILE_ID_INFORMATION, *PFILE_ID_INFORMATION;
+
+typedef struct _FILE_LINK_INFORMATION {
+    union {
+        BOOLEAN ReplaceIfExists;
+        ULONG Flags; /* FileLinkInformationEx */
+    };
+    HANDLE RootDirectory;
+    ULONG FileNameLength; /* bytes */
+    WCHAR FileName[1];
+} FILE_LINK_INFORMATION, *PFILE_LINK_INFORMATION;
+
+#define FILE_LINK_REPLACE_IF_EXISTS 0x00000001
+#define FILE_LINK_POSIX_SEMANTICS 0x00000002
+#define FILE_LINK_SUPPRESS_STORAGE_RESERVE_INHERITANCE 0x00000008
+#define FILE_LINK_NO_INCREASE_AVAILABLE_SPACE 0x00000010
+#define FILE_LINK_NO_DECREASE_AVAILABLE_SPACE 0x00000020
+#define FILE_LINK_IGNORE_READONLY_ATTRIBUTE 0x00000040
+#define FILE_LINK_FORCE_RESIZE_TARGET_SR 0x00000080
+#define FILE_LINK_FORCE_RESIZE_SOURCE_SR 0x00000100
+
+typedef struct _FILE_LINK_ENTRY_INFORMATION {
+    ULONG NextEntryOffset;
+    LONGLONG ParentFileId;
+    ULONG FileNameLength; /* characters */
+    WCHAR FileName[1];
+} FILE_LINK_ENTRY_INFORMATION, *PFILE_LINK_ENTRY_INFORMATION;
+
+typedef struct _FILE_LINKS_INFORMATION {
+    ULONG BytesNeeded;
+    ULONG EntriesReturned;
+    FILE_LINK_ENTRY_INFORMATION Entry;
+} FILE_LINKS_INFORMATION, *PFILE_LINKS_INFORMATION;
+
+typedef struct _FILE_STREAM_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG StreamNameLength; /* bytes */
+    LARGE_INTEGER StreamSize;
+    LARGE_INTEGER StreamAllocationSize;
+    WCHAR StreamName[1];
+} FILE_STREAM_INFORMATION, *PFILE_STREAM_INFORMATION;
+
+typedef struct _FILE_ID_EXTD_DIR_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FileIndex;
+    LARGE_INTEGER CreationTime;
+    LARGE_INTEGER LastAccessTime;
+    LARGE_INTEGER LastWriteTime;
+    LARGE_INTEGER ChangeTime;
+    LARGE_INTEGER EndOfFile;
+    LARGE_INTEGER AllocationSize;
+    ULONG FileAttributes;
+    ULONG FileNameLength;
+    ULONG EaSize;
+    ULONG ReparsePointTag;
+    FILE_ID_128 FileId;
+    WCHAR FileName[1];
+} FILE_ID_EXTD_DIR_INFORMATION, *PFILE_ID_EXTD_DIR_INFORMATION;
+
+typedef struct _FILE_ID_EXTD_BOTH_DIR_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FileIndex;
+    LARGE_INTEGER CreationTime;
+    LARGE_INTEGER LastAccessTime;
+    LARGE_INTEGER LastWriteTime;
+    LARGE_INTEGER ChangeTime;
+    LARGE_INTEGER EndOfFile;
+    LARGE_INTEGER AllocationSize;
+    ULONG FileAttributes;
+    ULONG FileNameLength;
+    ULONG EaSize;
+    ULONG ReparsePointTag;
+    FILE_ID_128 FileId;
+    CCHAR ShortNameLength;
+    WCHAR ShortName[12];
+    WCHAR FileName[1];
+} FILE_ID_EXTD_BOTH_DIR_INFORMATION, *PFILE_ID_EXTD_BOTH_DIR_INFORMATION;
+
+typedef struct _FILE_CASE_SENSITIVE_INFORMATION {
+    ULONG Flags;
+} FILE_CASE_SENSITIVE_INFORMATION, *PFILE_CASE_SENSITIVE_INFORMATION;
+#define FILE_CS_FLAG_CASE_SENSITIVE_DIR 0x00000001
+
+typedef struct _FILE_STAT_INFORMATION {
+    LARGE_INTEGER FileId;
+    LARGE_INTEGER CreationTime;
+    LARGE_INTEGER LastAccessTime;
+    LARGE_INTEGER LastWriteTime;
+    LARGE_INTEGER ChangeTime;
+    LARGE_INTEGER AllocationSize;
+    LARGE_INTEGER EndOfFile;
+    ULONG FileAttributes;
+    ULONG ReparseTag;
+    ULONG NumberOfLinks;
+    ACCESS_MASK EffectiveAccess;
+} FILE_STAT_INFORMATION, *PFILE_STAT_INFORMATION;
+
+/* ---- directory change notifications (IRP_MN_NOTIFY_CHANGE_DIRECTORY) ---- */
+
+#define FILE_NOTIFY_CHANGE_FILE_NAME 0x00000001
+#define FILE_NOTIFY_CHANGE_DIR_NAME 0x00000002
+#define FILE_NOTIFY_CHANGE_NAME 0x00000003
+#define FILE_NOTIFY_CHANGE_ATTRIBUTES 0x00000004
+#define FILE_NOTIFY_CHANGE_SIZE 0x00000008
+#define FILE_NOTIFY_CHANGE_LAST_WRITE 0x00000010
+#define FILE_NOTIFY_CHANGE_LAST_ACCESS 0x00000020
+#define FILE_NOTIFY_CHANGE_CREATION 0x00000040
+#define FILE_NOTIFY_CHANGE_EA 0x00000080
+#define FILE_NOTIFY_CHANGE_SECURITY 0x00000100
+#define FILE_NOTIFY_CHANGE_STREAM_NAME 0x00000200
+#define FILE_NOTIFY_CHANGE_STREAM_SIZE 0x00000400
+#define FILE_NOTIFY_CHANGE_STREAM_WRITE 0x00000800
+#define FILE_NOTIFY_VALID_MASK 0x00000fff
+
+#define FILE_ACTION_ADDED 0x00000001
+#define FILE_ACTION_REMOVED 0x00000002
+#define FILE_ACTION_MODIFIED 0x00000003
+#define FILE_ACTION_RENAMED_OLD_NAME 0x00000004
+#define FILE_ACTION_RENAMED_NEW_NAME 0x00000005
+#define FILE_ACTION_ADDED_STREAM 0x00000006
+#define FILE_ACTION_REMOVED_STREAM 0x00000007
+#define FILE_ACTION_MODIFIED_STREAM 0x00000008
+#define FILE_ACTION_REMOVED_BY_DELETE 0x00000009
+#define FILE_ACTION_ID_NOT_TUNNELLED 0x0000000A
+#define FILE_ACTION_TUNNELLED_ID_COLLISION 0x0000000B
+
+typedef struct _FILE_NOTIFY_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Action;
+    ULONG FileNameLength; /* bytes */
+    WCHAR FileName[1];
+} FILE_NOTIFY_INFORMATION, *PFILE_NOTIFY_INFORMATION;
+
+/* ---- volume information ---- */
 
 typedef struct _FILE_FS_VOLUME_INFORMATION {
     LARGE_INTEGER VolumeCreationTime;
@@ -319,11 +311,6 @@ typedef struct _FILE_FS_SIZE_INFORMATION {
     ULONG BytesPerSector;
 } FILE_FS_SIZE_INFORMATION, *PFILE_FS_SIZE_INFORMATION;
 
-typedef struct _FILE_FS_DEVICE_INFORMATION {
-    DEVICE_TYPE DeviceType;
-    ULONG Characteristics;
-} FILE_FS_DEVICE_INFORMATION, *PFILE_FS_DEVICE_INFORMATION;
-
 typedef struct _FILE_FS_ATTRIBUTE_INFORMATION {
     ULONG FileSystemAttributes;
     LONG MaximumComponentNameLength;
@@ -339,23 +326,25 @@ typedef struct _FILE_FS_FULL_SIZE_INFORMATION {
     ULONG BytesPerSector;
 } FILE_FS_FULL_SIZE_INFORMATION, *PFILE_FS_FULL_SIZE_INFORMATION;
 
-/* ---- file-system controls used in SPEC rules ---- */
+typedef struct _FILE_FS_LABEL_INFORMATION {
+    ULONG VolumeLabelLength;
+    WCHAR VolumeLabel[1];
+} FILE_FS_LABEL_INFORMATION, *PFILE_FS_LABEL_INFORMATION;
 
-#define FSCTL_REQUEST_OPLOCK_LEVEL_1                                                               \
-    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 0, METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define FSCTL_REQUEST_OPLOCK_LEVEL_2                                                               \
-    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 1, METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define FSCTL_REQUEST_BATCH_OPLOCK                                                                 \
-    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 2, METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define FSCTL_REQUEST_FILTER_OPLOCK                                                                \
-    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 23, METHOD_BUFFERED, FILE_ANY_ACCESS)
+typedef struct _FILE_FS_OBJECTID_INFORMATION {
+    UCHAR ObjectId[16];
+    UCHAR ExtendedInfo[48];
+} FILE_FS_OBJECTID_INFORMATION, *PFILE_FS_OBJECTID_INFORMATION;
 
-/* ---- file-system controls the simulated file systems answer ---- */
-
-#define FSCTL_IS_VOLUME_MOUNTED                                                                    \
-    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 10, METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define FSCTL_GET_REPARSE_POINT                                                                    \
-    CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 42, METHOD_BUFFERED, FILE_ANY_ACCESS)
+typedef struct _FILE_FS_SECTOR_SIZE_INFORMATION {
+    ULONG LogicalBytesPerSector;
+    ULONG PhysicalBytesPerSectorForAtomicity;
+    ULONG PhysicalBytesPerSectorForPerformance;
+    ULONG FileSystemEffectivePhysicalBytesPerSectorForAtomicity;
+    ULONG Flags;
+    ULONG ByteOffsetForSectorAlignment;
+    ULONG ByteOffsetForPartitionAlignment;
+} FILE_FS_SECTOR_SIZE_INFORMATION, *PFILE_FS_SECTOR_SIZE_INFORMATION;
 
 #ifdef __cplusplus
 }

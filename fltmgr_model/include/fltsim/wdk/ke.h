@@ -137,6 +137,8 @@ static inline PVOID InterlockedCompareExchangePointer(PVOID volatile *Destinatio
 
 typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
 
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+
 typedef struct _DISPATCHER_HEADER {
     UCHAR Type;
     UCHAR Signalling;
@@ -150,7 +152,99 @@ typedef struct _KEVENT {
     DISPATCHER_HEADER Header;
 } KEVENT, *PKEVENT, *PRKEVENT;
 
-typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+/* Mutexes (KMUTEX is the kernel's mutant): recursive, owned by a thread. */
+typedef struct _KMUTANT {
+    DISPATCHER_HEADER Header;
+    LIST_ENTRY MutantListEntry;
+    struct _KTHREAD *OwnerThread;
+    union {
+        UCHAR MutantFlags;
+        struct {
+            UCHAR Abandoned : 1;
+            UCHAR Spare1 : 7;
+        };
+    };
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+
+typedef struct _KSEMAPHORE {
+    DISPATCHER_HEADER Header;
+    LONG Limit;
+} KSEMAPHORE, *PKSEMAPHORE, *PRKSEMAPHORE;
+
+/* ---- DPCs, timers, APCs and device queues (layouts as on x64) ---- */
+
+typedef ULONG_PTR KAFFINITY, *PKAFFINITY;
+struct _KDPC;
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                               PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+typedef struct _KDPC {
+    union {
+        ULONG TargetInfoAsUlong;
+        struct {
+            UCHAR Type;
+            UCHAR Importance;
+            volatile USHORT Number;
+        };
+    };
+    SINGLE_LIST_ENTRY DpcListEntry;
+    KAFFINITY ProcessorHistory;
+    PKDEFERRED_ROUTINE DeferredRoutine;
+    PVOID DeferredContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    volatile PVOID DpcData;
+} KDPC, *PKDPC, *PRKDPC;
+
+typedef struct _KTIMER {
+    DISPATCHER_HEADER Header;
+    ULARGE_INTEGER DueTime;
+    LIST_ENTRY TimerListEntry;
+    struct _KDPC *Dpc;
+    ULONG Processor;
+    ULONG Period;
+} KTIMER, *PKTIMER, *PRKTIMER;
+
+typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
+
+typedef struct _KAPC {
+    UCHAR Type;
+    UCHAR SpareByte0;
+    UCHAR Size;
+    UCHAR SpareByte1;
+    ULONG SpareLong0;
+    struct _KTHREAD *Thread;
+    LIST_ENTRY ApcListEntry;
+    PVOID Reserved[3];
+    PVOID NormalContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    CCHAR ApcStateIndex;
+    KPROCESSOR_MODE ApcMode;
+    BOOLEAN Inserted;
+} KAPC, *PKAPC, *PRKAPC;
+
+typedef struct _KDEVICE_QUEUE_ENTRY {
+    LIST_ENTRY DeviceListEntry;
+    ULONG SortKey;
+    BOOLEAN Inserted;
+} KDEVICE_QUEUE_ENTRY, *PKDEVICE_QUEUE_ENTRY, *PRKDEVICE_QUEUE_ENTRY;
+
+typedef struct _KDEVICE_QUEUE {
+    CSHORT Type;
+    CSHORT Size;
+    LIST_ENTRY DeviceListHead;
+    KSPIN_LOCK Lock;
+    union {
+        BOOLEAN Busy;
+        struct {
+            LONG64 Reserved : 8;
+            LONG64 Hint : 56;
+        };
+    };
+} KDEVICE_QUEUE, *PKDEVICE_QUEUE, *PRKDEVICE_QUEUE;
 
 typedef enum _KWAIT_REASON {
     Executive,
@@ -179,6 +273,52 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
                                BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
                                 PLARGE_INTEGER Interval);
+
+typedef enum _WAIT_TYPE { WaitAll, WaitAny, WaitNotification, WaitDequeue, WaitDpc } WAIT_TYPE;
+
+#define THREAD_WAIT_OBJECTS 3
+#define MAXIMUM_WAIT_OBJECTS 64
+
+typedef struct _KWAIT_BLOCK {
+    LIST_ENTRY WaitListEntry;
+    UCHAR WaitType;
+    volatile UCHAR BlockState;
+    USHORT WaitKey;
+    LONG SpareLong;
+    union {
+        struct _KTHREAD *Thread;
+        struct _KQUEUE *NotificationQueue;
+        struct _KDPC *Dpc;
+    };
+    PVOID Object;
+    PVOID SparePtr;
+} KWAIT_BLOCK, *PKWAIT_BLOCK, *PRKWAIT_BLOCK;
+
+/* KeWaitForMultipleObjects: Count objects (at most MAXIMUM_WAIT_OBJECTS; more
+ * than THREAD_WAIT_OBJECTS need a WaitBlockArray); WaitAny returns
+ * STATUS_WAIT_0 + the index of the object that satisfied the wait. */
+NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                                  KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                                  BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                                  PKWAIT_BLOCK WaitBlockArray);
+
+void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
+LONG KeReadStateMutex(PRKMUTEX Mutex);
+void KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit);
+LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait);
+LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore);
+
+void KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
+BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument2);
+BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
+void KeFlushQueuedDpcs(void);
+void KeInitializeTimer(PKTIMER Timer);
+void KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
+BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
+BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc);
+BOOLEAN KeCancelTimer(PKTIMER Timer);
+BOOLEAN KeReadStateTimer(PKTIMER Timer);
 /* System time, 100 ns units since 1601: real time, or virtual under the
  * deterministic executor. */
 void KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
@@ -186,6 +326,27 @@ PKTHREAD KeGetCurrentThread(void);
 PETHREAD PsGetCurrentThread(void);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
+/* TRUE inside a critical or guarded region, or at APC_LEVEL and above. */
+BOOLEAN KeAreApcsDisabled(void);
+/* TRUE inside a guarded region or at APC_LEVEL and above. */
+BOOLEAN KeAreAllApcsDisabled(void);
+void KeEnterGuardedRegion(void);
+void KeLeaveGuardedRegion(void);
+
+/* ---- time and counters ---- */
+
+/* KeQuerySystemTimePrecise: the system time at the finest resolution. */
+void KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime);
+/* KeQueryTickCount: interval-timer ticks since boot; KeQueryTimeIncrement
+ * gives the 100 ns units per tick. */
+void KeQueryTickCount(PLARGE_INTEGER CurrentCount);
+ULONG KeQueryTimeIncrement(void);
+/* KeQueryPerformanceCounter: the counter, and its frequency in counts per
+ * second when PerformanceFrequency is not NULL. */
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+ULONGLONG KeQueryInterruptTime(void);
+ULONGLONG KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp);
+void KeStallExecutionProcessor(ULONG MicroSeconds);
 
 /* Spin locks raise to DISPATCH_LEVEL. Acquiring one the thread already holds
  * deadlocks on Windows; fltsim reports it and aborts. */

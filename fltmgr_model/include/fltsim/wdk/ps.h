@@ -20,9 +20,16 @@ typedef struct _IRP IRP, *PIRP;
 typedef struct _MDL MDL, *PMDL;
 typedef struct _ERESOURCE *PERESOURCE;
 
+typedef struct _CLIENT_ID {
+    HANDLE UniqueProcess;
+    HANDLE UniqueThread;
+} CLIENT_ID, *PCLIENT_ID;
+
 /* The simulated process and thread ids of the current requestor thread. */
 HANDLE PsGetCurrentProcessId(void);
 HANDLE PsGetCurrentThreadId(void);
+/* The current process (IoGetCurrentProcess, in irp.h's piece of wdm.h). */
+#define PsGetCurrentProcess IoGetCurrentProcess
 
 #ifdef __cplusplus
 }

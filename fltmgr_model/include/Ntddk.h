@@ -1,0 +1,2 @@
+/* Ntddk.h: the spelling some sources use for <ntddk.h> (Linux file names are case-sensitive). */
+#include "ntddk.h"
