@@ -22,5 +22,6 @@
 #include "fltsim/wdk/dbg.h"
 #include "fltsim/wdk/io.h"
 #include "fltsim/wdk/zw.h"
+#include "fltsim/wdk/seh.h"
 
 #endif /* FLTSIM_WDM_H */
