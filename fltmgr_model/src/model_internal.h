@@ -324,6 +324,16 @@ enum fltsim_pend {
 
 enum fltsim_phase { FLTSIM_PHASE_PRE, FLTSIM_PHASE_FS, FLTSIM_PHASE_POST, FLTSIM_PHASE_DONE };
 
+/* Saved thread context around a call into filter code: the model records which
+ * system, filter and operation the code belongs to (for reports and pool). */
+struct fltsim_callout {
+    fltsim_system *sys;
+    struct _FLT_FILTER *filter;
+    struct fltsim_op *op;
+    bool in_post;
+    struct _FLT_INSTANCE *setup_instance;
+};
+
 /* One operation in flight. data must stay first: the model finds the op from
  * the PFLT_CALLBACK_DATA a filter hands back.
  *
@@ -350,6 +360,11 @@ struct fltsim_op {
     PFILE_OBJECT file_object; /* as issued (FltCancelFileOpen finds creates by it) */
     NTSTATUS fs_status;       /* what the file system answered; STATUS_PENDING until it has */
     NTSTATUS post_before;     /* IoStatus.Status when the running post was called */
+    /* the thread context the caller of its running pre or post had, which
+     * the callback's return restores; an exception the callback does not
+     * handle comes back to fltsim__advance's frame, which restores it from
+     * here (dispatch.c) */
+    struct fltsim_callout callout;
     /* state machine; changed only by the baton holder */
     enum fltsim_phase phase;
     ULONG cursor; /* PRE: next node; POST: posts left for [0, cursor) */
@@ -420,16 +435,6 @@ static inline struct fltsim_tls *fltsim__tls(void)
         return (struct fltsim_tls *)(void *)t;
     return fltsim__tls_slow();
 }
-
-/* Saved thread context around a call into filter code: the model records which
- * system, filter and operation the code belongs to (for reports and pool). */
-struct fltsim_callout {
-    fltsim_system *sys;
-    struct _FLT_FILTER *filter;
-    struct fltsim_op *op;
-    bool in_post;
-    struct _FLT_INSTANCE *setup_instance;
-};
 
 static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys,
                                  struct _FLT_FILTER *filter, struct fltsim_op *op)
