@@ -490,6 +490,11 @@ static inline void fltsim__seh_pop(struct fltsim_seh_frame *f)
     fltsim__tls()->seh = f->prev;
 }
 
+/* The same for the calls that are not on the dispatch path: calls fn(ctx)
+ * inside a callout frame f. true when fn returned; false when it raised an
+ * exception it did not handle (f holds it; pass it to fltsim__seh_uncaught). */
+bool fltsim__seh_call(struct fltsim_seh_frame *f, void (*fn)(void *ctx), void *ctx);
+
 /* After a callout frame caught an exception: restores the IRQL the call began
  * at and reports (SEH) the exception, naming the routine that raised it, its
  * code, the filter and `what` (the callback: "its pre-operation callback"),

@@ -306,7 +306,9 @@ PFLT_FILTER fltsim_driver_filter(fltsim_driver *drv);
  * entry point of the driver itself would run (a hook a test or a scenario's
  * complete_pended step calls into the filter): pool blocks, object references
  * and verifier reports are charged to that filter. STATUS_INVALID_PARAMETER
- * for a bad driver or fn. */
+ * for a bad driver or fn; when fn raises an exception it does not handle, the
+ * exception is reported (SEH) and its code returned (STATUS_UNHANDLED_EXCEPTION
+ * for a code that is not an error or warning). */
 NTSTATUS fltsim_driver_call(fltsim_driver *drv, void (*fn)(void *ctx), void *ctx);
 /* Finds a loaded driver by service name (case-insensitive), or NULL. */
 fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name);

@@ -292,6 +292,18 @@ NTSTATUS fltsim__seh_uncaught(const struct fltsim_seh_frame *f, fltsim_system *s
     return fltsim__is_veto(code) ? code : STATUS_UNHANDLED_EXCEPTION;
 }
 
+/* Its setjmp is here, in a function that reads only its parameters after it. */
+__attribute__((noinline)) bool fltsim__seh_call(struct fltsim_seh_frame *f, void (*fn)(void *ctx),
+                                               void *ctx)
+{
+    fltsim__seh_push(f);
+    if (FLTSIM_SEH_SETJMP(f) != 0)
+        return false;
+    fn(ctx);
+    fltsim__seh_pop(f);
+    return true;
+}
+
 /* ---- the routines ---- */
 
 VOID ExRaiseStatus(NTSTATUS Status)
