@@ -6,6 +6,7 @@
  * FilterUnloadCallback (SPEC 1.4, 2.7), and the removal of drivers when a
  * system is destroyed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,11 +250,14 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
     fltsim__tls()->loading = drv; /* key handles opened now are the driver's */
     struct entry_call call = {entry, d, &drv->registry_path, STATUS_SUCCESS};
     struct fltsim_seh_frame seh;
-    if (fltsim__seh_call(&seh, entry_thunk, &call))
+    if (fltsim__seh_call(&seh, entry_thunk, &call)) {
         status = call.status;
-    else
-        status = fltsim__seh_uncaught(&seh, sys, drv->filter, NULL, NULL, "DriverEntry",
+    } else {
+        char what[FLTSIM_NAME8_MAX + 32];
+        snprintf(what, sizeof(what), "DriverEntry of %s", drv->name8);
+        status = fltsim__seh_uncaught(&seh, sys, drv->filter, NULL, NULL, what,
                                       "fltsim ends it and the load fails with that status");
+    }
     fltsim__tls()->loading = outer;
     drv->in_driver_entry = false;
     fltsim__leave(&save);
