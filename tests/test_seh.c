@@ -285,6 +285,7 @@ static void seh_return_and_goto_out_of_try_leave_no_frame(void **state)
 }
 
 /* The excpt.h spellings of C sources built with the WDK (its warning.h). */
+// clang-format off
 static void seh_lowercase_spellings(void **state)
 {
     (void)state;
@@ -305,6 +306,7 @@ static void seh_lowercase_spellings(void **state)
     assert_int_equal(steps, 11);
     assert_status(code, STATUS_UNSUCCESSFUL);
 }
+// clang-format on
 
 /* A local the __try block changes, read in the handler after an exception:
  * gcc keeps it; with clang it must be volatile (excpt.h). */
@@ -461,9 +463,8 @@ static FLT_PREOP_CALLBACK_STATUS SehPre(PFLT_CALLBACK_DATA data, PCFLT_RELATED_O
     }
     if (sf.at == AT_GENERIC && major == sf.major) {
         PFLT_GENERIC_WORKITEM item = FltAllocateGenericWorkItem();
-        if (item != NULL &&
-            !NT_SUCCESS(FltQueueGenericWorkItem(item, sf.filter, SehGeneric, DelayedWorkQueue,
-                                                NULL)))
+        if (item != NULL && !NT_SUCCESS(FltQueueGenericWorkItem(item, sf.filter, SehGeneric,
+                                                                DelayedWorkQueue, NULL)))
             FltFreeGenericWorkItem(item);
     }
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
@@ -523,30 +524,28 @@ static NTSTATUS SehUnload(FLT_FILTER_UNLOAD_FLAGS flags)
     return STATUS_SUCCESS;
 }
 
-static const FLT_OPERATION_REGISTRATION seh_ops[] = {
-    {IRP_MJ_CREATE, 0, SehPre, SehPost},
-    {IRP_MJ_READ, 0, SehPre, SehPost},
-    {IRP_MJ_CLEANUP, 0, SehPre, SehPost},
-    {IRP_MJ_CLOSE, 0, SehPre, SehPost},
-    {IRP_MJ_OPERATION_END}};
+static const FLT_OPERATION_REGISTRATION seh_ops[] = {{IRP_MJ_CREATE, 0, SehPre, SehPost},
+                                                     {IRP_MJ_READ, 0, SehPre, SehPost},
+                                                     {IRP_MJ_CLEANUP, 0, SehPre, SehPost},
+                                                     {IRP_MJ_CLOSE, 0, SehPre, SehPost},
+                                                     {IRP_MJ_OPERATION_END}};
 
-static const FLT_REGISTRATION seh_registration = {
-    sizeof(FLT_REGISTRATION),
-    FLT_REGISTRATION_VERSION,
-    0,
-    NULL,
-    seh_ops,
-    SehUnload,
-    SehSetup,
-    SehQueryTeardown,
-    SehTeardownStart,
-    SehTeardownComplete,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL};
+static const FLT_REGISTRATION seh_registration = {sizeof(FLT_REGISTRATION),
+                                                  FLT_REGISTRATION_VERSION,
+                                                  0,
+                                                  NULL,
+                                                  seh_ops,
+                                                  SehUnload,
+                                                  SehSetup,
+                                                  SehQueryTeardown,
+                                                  SehTeardownStart,
+                                                  SehTeardownComplete,
+                                                  NULL,
+                                                  NULL,
+                                                  NULL,
+                                                  NULL,
+                                                  NULL,
+                                                  NULL};
 
 static NTSTATUS SehDriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING registry_path)
 {
@@ -562,8 +561,8 @@ static NTSTATUS SehDriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING registry_p
 }
 
 static const struct fltsim_instance_def seh_instances[] = {{L"SehFilter Instance", L"370000", 0}};
-static const struct fltsim_filter_def seh_def = {L"SehFilter", L"SehFilter Instance",
-                                                 seh_instances, 1};
+static const struct fltsim_filter_def seh_def = {L"SehFilter", L"SehFilter Instance", seh_instances,
+                                                 1};
 
 static void sf_arm(enum raise_at at, UCHAR major, NTSTATUS code)
 {
@@ -583,8 +582,7 @@ static void seh_world_load(struct seh_world *s)
     memset(&sf, 0, sizeof(sf));
     s->pool_before = fltsim_pool_outstanding();
     world_create(&s->w, 0);
-    assert_status(fltsim_driver_load(s->w.sys, &seh_def, SehDriverEntry, &s->drv),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_driver_load(s->w.sys, &seh_def, SehDriverEntry, &s->drv), STATUS_SUCCESS);
 }
 
 /* Unloads the filter and destroys the world: both must work after any of the
@@ -677,8 +675,7 @@ static void callback_pre_handles_its_own_probe(void **state)
     sf_arm(AT_PRE_HANDLED, IRP_MJ_READ, 0);
     char buf[16];
     LONGLONG offset = 0;
-    assert_status(fltsim_io_read(s.w.sys, h, buf, 5, &offset, 0, NULL),
-                  STATUS_ACCESS_VIOLATION);
+    assert_status(fltsim_io_read(s.w.sys, h, buf, 5, &offset, 0, NULL), STATUS_ACCESS_VIOLATION);
     assert_int_equal(fltsim_system_report_count(s.w.sys), 0);
     assert_status(fltsim_io_close(s.w.sys, h), STATUS_SUCCESS);
     seh_world_unload(&s);
@@ -735,8 +732,7 @@ static void callback_close_raise_cannot_fail_close(void **state)
     HANDLE h = world_open(&s.w, L"C:\\a.txt", GENERIC_READ);
     sf_arm(AT_PRE, IRP_MJ_CLEANUP, STATUS_UNSUCCESSFUL);
     assert_status(fltsim_io_close(s.w.sys, h), STATUS_SUCCESS);
-    assert_seh_report(s.w.sys, "its pre-operation callback for IRP_MJ_CLEANUP",
-                      "cannot fail");
+    assert_seh_report(s.w.sys, "its pre-operation callback for IRP_MJ_CLEANUP", "cannot fail");
     assert_int_equal(fltsim_system_report_count_rule(s.w.sys, "V9"), 0);
     /* The cleanup reached the file system: share access was released. */
     sf_arm(AT_NOWHERE, 0, 0);
@@ -923,8 +919,7 @@ static void differences_are_reported(void **state)
     fltsim_system *sys = s.w.sys;
 
     int finally_ran = 0;
-    assert_status(fltsim_driver_call(s.drv, skip_finally_by_return, &finally_ran),
-                  STATUS_SUCCESS);
+    assert_status(fltsim_driver_call(s.drv, skip_finally_by_return, &finally_ran), STATUS_SUCCESS);
     assert_int_equal(finally_ran, 0);
     assert_int_equal(fltsim_system_report_count_rule(sys, "SIM"), 1);
 

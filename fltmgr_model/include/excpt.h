@@ -72,7 +72,7 @@ typedef struct _EXCEPTION_POINTERS {
 #define FLTSIM_SEH_LIBC_JUMPS 1
 #endif
 #endif
-#if !defined(FLTSIM_SEH_LIBC_JUMPS) && defined(__clang__) &&                                      \
+#if !defined(FLTSIM_SEH_LIBC_JUMPS) && defined(__clang__) &&                                       \
     !(defined(__x86_64__) || defined(__i386__))
 #define FLTSIM_SEH_LIBC_JUMPS 1 /* clang's builtins are for x86 only */
 #endif
@@ -186,6 +186,8 @@ static void fltsim_seh_jump_local(struct fltsim_seh_frame *frame)
  *   keeps them, clang at -O1 and above may give their values from before the
  *   __try; declare them volatile for clang.
  */
+/* clang-format takes these for MSVC keywords and would break them. */
+// clang-format off
 #define __try                                                                                      \
     for (struct fltsim_seh_frame _fltsim_seh __attribute__((cleanup(fltsim_seh_cleanup))),        \
          *_fltsim_seh_p = fltsim_seh_begin(&_fltsim_seh, fltsim_seh_jump_local, __FILE__, __LINE__); \
@@ -219,6 +221,7 @@ static void fltsim_seh_jump_local(struct fltsim_seh_frame *frame)
     else if (fltsim_seh_finally(&_fltsim_seh))
 
 #define __leave goto _fltsim_seh_leave
+// clang-format on
 
 /* In a filter expression or an __except block: the exception's code and
  * record. In a __finally block: whether an exception (or a break or continue,

@@ -186,8 +186,9 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
                              FLT_POSTOP_FINISHED_PROCESSING};
     struct fltsim_seh_frame seh;
     if (!fltsim__seh_call(&seh, post_thunk, &call))
-        fltsim__seh_uncaught(&seh, sys, NULL, inst, op, "its draining post-operation callback",
-                             "fltsim ends the callback (a draining post cannot fail the operation)");
+        fltsim__seh_uncaught(
+            &seh, sys, NULL, inst, op, "its draining post-operation callback",
+            "fltsim ends the callback (a draining post cannot fail the operation)");
     FLT_POSTOP_CALLBACK_STATUS st = call.status;
     fltsim__leave(&save);
     if (tracing)

@@ -638,10 +638,10 @@ NTSTATUS FltDetachVolume(PFLT_FILTER Filter, PFLT_VOLUME Volume, PCUNICODE_STRIN
     if (fltsim__seh_call(&seh, query_thunk, &call))
         status = call.status;
     else
-        status = fltsim__seh_uncaught(&seh, sys, NULL, inst, NULL,
-                                      "its InstanceQueryTeardownCallback",
-                                      "fltsim ends the callback and the detach is refused with "
-                                      "that status");
+        status =
+            fltsim__seh_uncaught(&seh, sys, NULL, inst, NULL, "its InstanceQueryTeardownCallback",
+                                 "fltsim ends the callback and the detach is refused with "
+                                 "that status");
     fltsim__leave(&save);
     trace_instance(FLTSIM_EV_QUERY_TEARDOWN, inst, 0, status, NULL);
     if (fltsim__is_veto(status)) {

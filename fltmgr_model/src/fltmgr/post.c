@@ -210,8 +210,7 @@ void fltsim__post_raised(struct fltsim_op *op, const struct fltsim_seh_frame *se
     /* Reported, and the create cancelled, in the post's own context (which
      * FltCancelFileOpen requires); it is left only then. */
     if (major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) {
-        fltsim__seh_uncaught(seh, op->sys, NULL, node->instance, op,
-                             "its post-operation callback",
+        fltsim__seh_uncaught(seh, op->sys, NULL, node->instance, op, "its post-operation callback",
                              "cleanup and close cannot fail: fltsim ends the callback and the "
                              "completion goes on with the status it had");
     } else {

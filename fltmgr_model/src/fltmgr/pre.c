@@ -369,9 +369,10 @@ void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS 
 
 /* What follows node i's pre returning st (a pre that raised included).
  * false: the operation pended and the baton is gone. */
-static inline __attribute__((always_inline)) bool
-pre_returned(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS st, PVOID ctx,
-                         ULONG_PTR info, const IO_STATUS_BLOCK *iosb_before)
+static inline __attribute__((always_inline)) bool pre_returned(struct fltsim_op *op, ULONG i,
+                                                               FLT_PREOP_CALLBACK_STATUS st,
+                                                               PVOID ctx, ULONG_PTR info,
+                                                               const IO_STATUS_BLOCK *iosb_before)
 {
     struct fltsim_node *node = &op->nodes[i];
     /* A pended IRP's callback data belong to the filter until it calls

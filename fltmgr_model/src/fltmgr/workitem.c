@@ -281,7 +281,8 @@ static void deferred_thunk(void *ctx)
 static void complete_abandoned(struct fltsim_op *op, struct _FLT_INSTANCE *inst, NTSTATUS status)
 {
     if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_PENDED) {
-        struct fltsim_node *node = &op->nodes[__atomic_load_n(&op->pre_pend_node, __ATOMIC_SEQ_CST)];
+        struct fltsim_node *node =
+            &op->nodes[__atomic_load_n(&op->pre_pend_node, __ATOMIC_SEQ_CST)];
         if (node->instance != inst)
             return;
         UCHAR major = node->view.MajorFunction;
@@ -557,8 +558,8 @@ static void safe_run(struct fltsim_task *task)
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, op);
     fltsim__tls()->in_post = true; /* SafePostCallback is the post, continued */
-    struct safe_call call = {w->callback, op, node, w->context, w->flags,
-                             FLT_POSTOP_FINISHED_PROCESSING};
+    struct safe_call call = {w->callback, op,       node,
+                             w->context,  w->flags, FLT_POSTOP_FINISHED_PROCESSING};
     struct fltsim_seh_frame seh;
     if (!fltsim__seh_call(&seh, safe_thunk, &call)) {
         UCHAR major = node->view.MajorFunction;

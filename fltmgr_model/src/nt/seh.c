@@ -294,7 +294,7 @@ NTSTATUS fltsim__seh_uncaught(const struct fltsim_seh_frame *f, fltsim_system *s
 
 /* Its setjmp is here, in a function that reads only its parameters after it. */
 __attribute__((noinline)) bool fltsim__seh_call(struct fltsim_seh_frame *f, void (*fn)(void *ctx),
-                                               void *ctx)
+                                                void *ctx)
 {
     fltsim__seh_push(f);
     if (FLTSIM_SEH_SETJMP(f) != 0)
