@@ -119,20 +119,6 @@ static void seh_finally_runs_and_leave_skips_rest(void **state)
     assert_int_equal(finally_ran, 1);
 }
 
-static void seh_except_handler_never_runs(void **state)
-{
-    (void)state;
-    int body = 0, handler = 0;
-    __try {
-        body = 1;
-    } __except (EXCEPTION_EXECUTE_HANDLER) {
-        handler = 1;
-    }
-    assert_int_equal(body, 1);
-    assert_int_equal(handler, 0);
-    assert_status(GetExceptionCode(), STATUS_ACCESS_VIOLATION);
-}
-
 /* ------------------------------------------------------------------------- */
 /* Widths (DESIGN decision 3)                                                */
 /* ------------------------------------------------------------------------- */
@@ -794,7 +780,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(minifilter_style_code_compiles_and_runs),
         cmocka_unit_test(seh_finally_runs_and_leave_skips_rest),
-        cmocka_unit_test(seh_except_handler_never_runs),
         cmocka_unit_test(types_have_llp64_widths),
         cmocka_unit_test(large_integer_parts_alias_quad_part),
         cmocka_unit_test(ntstatus_spec11_values_are_exact),

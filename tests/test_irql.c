@@ -516,7 +516,7 @@ static void ke_wait_above_apc_is_reported(void **state)
 struct resource_job {
     ERESOURCE *resource;
     KEVENT *inside;
-    KEVENT *leave;
+    KEVENT *release;
     LONG holders;
     LONG max_holders;
     bool exclusive;
@@ -535,7 +535,7 @@ static void resource_thread(void *arg)
                                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     }
     KeSetEvent(job->inside, IO_NO_INCREMENT, FALSE);
-    KeWaitForSingleObject(job->leave, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(job->release, Executive, KernelMode, FALSE, NULL);
     __atomic_sub_fetch(&job->holders, 1, __ATOMIC_SEQ_CST);
     FltReleaseResource(job->resource);
 }
@@ -549,10 +549,10 @@ static void ke_resource_shared_then_exclusive(void **state)
     world_create(&w, 0);
     ERESOURCE resource;
     assert_status(ExInitializeResourceLite(&resource), STATUS_SUCCESS);
-    KEVENT inside, leave;
+    KEVENT inside, release;
     KeInitializeEvent(&inside, NotificationEvent, FALSE);
-    KeInitializeEvent(&leave, NotificationEvent, FALSE);
-    struct resource_job shared = {&resource, &inside, &leave, 0, 0, false};
+    KeInitializeEvent(&release, NotificationEvent, FALSE);
+    struct resource_job shared = {&resource, &inside, &release, 0, 0, false};
     fltsim_thread *t[2];
     for (int i = 0; i < 2; i++)
         assert_status(
@@ -567,7 +567,7 @@ static void ke_resource_shared_then_exclusive(void **state)
     KeEnterCriticalRegion();
     assert_false(ExAcquireResourceExclusiveLite(&resource, FALSE));
     KeLeaveCriticalRegion();
-    KeSetEvent(&leave, IO_NO_INCREMENT, FALSE);
+    KeSetEvent(&release, IO_NO_INCREMENT, FALSE);
     fltsim_thread_join(t[0]);
     fltsim_thread_join(t[1]);
     assert_int_equal(shared.max_holders, 2);

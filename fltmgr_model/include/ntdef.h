@@ -252,24 +252,6 @@ typedef struct _LUID {
 #endif
 #endif
 
-/* Structured exception handling has no portable equivalent: __try blocks run
- * as plain blocks, __except handlers never run, __finally blocks always run,
- * and __leave leaves the innermost __try (so not from inside a loop in it).
- * A fault in a __try block therefore crashes the test instead of being
- * handled; README "Limitations" says so. */
-/* clang-format takes these for MSVC keywords and would break them. */
-// clang-format off
-#define __try do
-#define __except(filter) while (0); if (0 && (filter))
-#define __finally while (0); if (1)
-// clang-format on
-#define __leave break
-#define EXCEPTION_EXECUTE_HANDLER 1
-#define EXCEPTION_CONTINUE_SEARCH 0
-#define EXCEPTION_CONTINUE_EXECUTION (-1)
-#define GetExceptionCode() ((NTSTATUS)STATUS_ACCESS_VIOLATION)
-#define GetExceptionInformation() ((PVOID)NULL)
-
 /* ---- counted strings ---- */
 
 typedef struct _UNICODE_STRING {
@@ -419,5 +401,8 @@ typedef struct _OBJECT_ATTRIBUTES {
 #ifdef __cplusplus
 }
 #endif
+
+/* Structured exception handling: __try and friends (nt/seh.c). */
+#include "excpt.h"
 
 #endif /* FLTSIM_NTDEF_H */

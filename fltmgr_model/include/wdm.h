@@ -27,5 +27,6 @@
 #include "fltsim/wdk/ob.h"
 #include "fltsim/wdk/tm.h"
 #include "fltsim/wdk/zw.h"
+#include "fltsim/wdk/seh.h"
 
 #endif /* FLTSIM_WDM_H */

@@ -324,6 +324,16 @@ enum fltsim_pend {
 
 enum fltsim_phase { FLTSIM_PHASE_PRE, FLTSIM_PHASE_FS, FLTSIM_PHASE_POST, FLTSIM_PHASE_DONE };
 
+/* Saved thread context around a call into filter code: the model records which
+ * system, filter and operation the code belongs to (for reports and pool). */
+struct fltsim_callout {
+    fltsim_system *sys;
+    struct _FLT_FILTER *filter;
+    struct fltsim_op *op;
+    bool in_post;
+    struct _FLT_INSTANCE *setup_instance;
+};
+
 /* One operation in flight. data must stay first: the model finds the op from
  * the PFLT_CALLBACK_DATA a filter hands back.
  *
@@ -350,6 +360,11 @@ struct fltsim_op {
     PFILE_OBJECT file_object; /* as issued (FltCancelFileOpen finds creates by it) */
     NTSTATUS fs_status;       /* what the file system answered; STATUS_PENDING until it has */
     NTSTATUS post_before;     /* IoStatus.Status when the running post was called */
+    /* the thread context the caller of its running pre or post had, which
+     * the callback's return restores; an exception the callback does not
+     * handle comes back to fltsim__advance's frame, which restores it from
+     * here (dispatch.c) */
+    struct fltsim_callout callout;
     /* state machine; changed only by the baton holder */
     enum fltsim_phase phase;
     ULONG cursor; /* PRE: next node; POST: posts left for [0, cursor) */
@@ -401,6 +416,8 @@ struct fltsim_tls {
     struct _FLT_INSTANCE *setup_instance;
     /* driver whose DriverEntry runs on this thread (owns key handles opened) */
     struct fltsim_driver *loading;
+    /* innermost SEH frame of this thread: a __try block or a callout's (nt/seh.c) */
+    struct fltsim_seh_frame *seh;
     char last_error[512];
 };
 
@@ -418,16 +435,6 @@ static inline struct fltsim_tls *fltsim__tls(void)
         return (struct fltsim_tls *)(void *)t;
     return fltsim__tls_slow();
 }
-
-/* Saved thread context around a call into filter code: the model records which
- * system, filter and operation the code belongs to (for reports and pool). */
-struct fltsim_callout {
-    fltsim_system *sys;
-    struct _FLT_FILTER *filter;
-    struct fltsim_op *op;
-    bool in_post;
-    struct _FLT_INSTANCE *setup_instance;
-};
 
 static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys,
                                  struct _FLT_FILTER *filter, struct fltsim_op *op)
@@ -454,6 +461,50 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->in_post = save->in_post;
     t->setup_instance = save->setup_instance;
 }
+
+/* ---- structured exception handling (nt/seh.c) ---- */
+
+/* The frame fltsim puts around a call into filter code, so that an exception
+ * the filter does not handle ends that call instead of the process:
+ *
+ *     struct fltsim_seh_frame seh;
+ *     fltsim__seh_push(&seh);
+ *     if (FLTSIM_SEH_SETJMP(&seh) == 0) { call the filter; fltsim__seh_pop(&seh); }
+ *     else { fltsim__seh_uncaught(&seh, ...): seh is already off the chain }
+ *
+ * The setjmp must be in the calling function's own body. Locals that the
+ * caller changes between the setjmp and the longjmp and reads after it must
+ * not be relied on there. Inline: every pre and post pays for it. */
+static inline void fltsim__seh_push(struct fltsim_seh_frame *f)
+{
+    struct fltsim_tls *t = fltsim__tls();
+    f->prev = t->seh;
+    f->kind = FLTSIM_SEH_KIND_CALLOUT;
+    f->jump = fltsim_seh_jump_local;
+    f->irql = t->irql;
+    t->seh = f;
+}
+
+static inline void fltsim__seh_pop(struct fltsim_seh_frame *f)
+{
+    fltsim__tls()->seh = f->prev;
+}
+
+/* The same for the calls that are not on the dispatch path: calls fn(ctx)
+ * inside a callout frame f. true when fn returned; false when it raised an
+ * exception it did not handle (f holds it; pass it to fltsim__seh_uncaught). */
+bool fltsim__seh_call(struct fltsim_seh_frame *f, void (*fn)(void *ctx), void *ctx);
+
+/* After a callout frame caught an exception: restores the IRQL the call began
+ * at and reports (SEH) the exception, naming the routine that raised it, its
+ * code, the filter and `what` (the callback: "its pre-operation callback"),
+ * and `outcome` (what fltsim does instead of the bugcheck). filter, inst and
+ * op may be NULL. Returns the status the callback's work fails with: the
+ * exception code, or STATUS_UNHANDLED_EXCEPTION when the code is not an error
+ * or warning. */
+NTSTATUS fltsim__seh_uncaught(const struct fltsim_seh_frame *f, fltsim_system *sys,
+                              struct _FLT_FILTER *filter, struct _FLT_INSTANCE *inst,
+                              const struct fltsim_op *op, const char *what, const char *outcome);
 
 /* Reports (V30) when the calling thread runs an InstanceSetupCallback: api
  * (what) is about to block the setup (fltmgr/instance.c). */

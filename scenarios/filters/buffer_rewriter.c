@@ -65,8 +65,9 @@ RewriterPreWrite(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS Flt
     if (NewBuffer == NULL)
         return FLT_PREOP_SUCCESS_NO_CALLBACK; /* written unchanged rather than failed */
 
-    /* The caller's buffer may be a user address: on Windows this copy sits in
-     * __try/__except (fltsim runs the block plainly). */
+    /* The caller's buffer may be a user address: the copy sits in
+     * __try/__except, as on Windows (fltsim handles raised exceptions; a bad
+     * pointer still crashes the process). */
     __try {
         for (ULONG i = 0; i < Length; i++) {
             UCHAR c = OldBuffer[i];

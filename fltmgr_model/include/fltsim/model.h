@@ -196,7 +196,9 @@ void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
 
 struct fltsim_report {
     char rule[8];       /* "V1" ... "V30", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
-                         * misuse) or "SIM" (something fltsim does not model) */
+                         * misuse), "SEH" (an exception no __try handled in a callback, or
+                         * a filter continuing a noncontinuable one) or "SIM" (something
+                         * fltsim does not model) */
     char spec[16];      /* SPEC section, e.g. "3.2" */
     char filter[128];   /* filter name, "" when unknown */
     char altitude[128]; /* instance altitude, "" when none */
@@ -241,7 +243,7 @@ bool fltsim_system_verifier_failed(fltsim_system *sys);
 
 /* Disables one rule for known, accepted findings: its reports are neither
  * recorded nor traced, only counted (fltsim_system_report_suppressed_count).
- * rule is "V1" ... "V30", "ASSERT", "KE" or "SIM" (case-sensitive);
+ * rule is "V1" ... "V30", "ASSERT", "KE", "SEH" or "SIM" (case-sensitive);
  * STATUS_INVALID_PARAMETER (fltsim_last_error names the problem) for anything
  * else. Disabling a disabled rule, or enabling an enabled one, succeeds. */
 NTSTATUS fltsim_system_verifier_disable(fltsim_system *sys, const char *rule);
@@ -250,7 +252,7 @@ bool fltsim_system_verifier_is_disabled(fltsim_system *sys, const char *rule);
 /* Reports of disabled rules since creation or fltsim_system_reports_clear. */
 ULONG fltsim_system_report_suppressed_count(fltsim_system *sys);
 /* Whether rule names a verifier rule fltsim knows ("V1" ... "V30", "ASSERT",
- * "KE", "SIM"). */
+ * "KE", "SEH", "SIM"). */
 bool fltsim_verifier_rule_valid(const char *rule);
 
 /* ------------------------------------------------------------------------- */
@@ -304,7 +306,9 @@ PFLT_FILTER fltsim_driver_filter(fltsim_driver *drv);
  * entry point of the driver itself would run (a hook a test or a scenario's
  * complete_pended step calls into the filter): pool blocks, object references
  * and verifier reports are charged to that filter. STATUS_INVALID_PARAMETER
- * for a bad driver or fn. */
+ * for a bad driver or fn; when fn raises an exception it does not handle, the
+ * exception is reported (SEH) and its code returned (STATUS_UNHANDLED_EXCEPTION
+ * for a code that is not an error or warning). */
 NTSTATUS fltsim_driver_call(fltsim_driver *drv, void (*fn)(void *ctx), void *ctx);
 /* Finds a loaded driver by service name (case-insensitive), or NULL. */
 fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name);

@@ -55,6 +55,7 @@
     X(STATUS_ACCESS_DENIED, 0xC0000022)                                                            \
     X(STATUS_BUFFER_TOO_SMALL, 0xC0000023)                                                         \
     X(STATUS_OBJECT_TYPE_MISMATCH, 0xC0000024)                                                     \
+    X(STATUS_NONCONTINUABLE_EXCEPTION, 0xC0000025)                                                 \
     X(STATUS_INVALID_PARAMETER_MIX, 0xC0000030)                                                    \
     X(STATUS_OBJECT_NAME_INVALID, 0xC0000033)                                                      \
     X(STATUS_OBJECT_NAME_NOT_FOUND, 0xC0000034)                                                    \
@@ -108,6 +109,7 @@
     X(STATUS_CANNOT_DELETE, 0xC0000121)                                                            \
     X(STATUS_FILE_DELETED, 0xC0000123)                                                             \
     X(STATUS_FILE_CLOSED, 0xC0000128)                                                              \
+    X(STATUS_UNHANDLED_EXCEPTION, 0xC0000144)                                                      \
     X(STATUS_KEY_DELETED, 0xC000017C)                                                              \
     X(STATUS_INVALID_DEVICE_STATE, 0xC0000184)                                                     \
     X(STATUS_IO_DEVICE_ERROR, 0xC0000185)                                                          \

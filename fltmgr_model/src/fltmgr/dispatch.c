@@ -23,6 +23,8 @@
  * dispatch_internal.h: pre.c, post.c, pending.c, operation.c, inflight.c.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatch_internal.h"
@@ -150,7 +152,7 @@ void fltsim_fs_complete(PFLT_CALLBACK_DATA data)
 
 /* The pre and post phases walk their nodes themselves (pre.c, post.c): what
  * comes back here is a change of phase, or the baton going elsewhere. */
-void fltsim__advance(struct fltsim_op *op)
+static inline void advance(struct fltsim_op *op)
 {
     for (;;) {
         switch (op->phase) {
@@ -169,6 +171,42 @@ void fltsim__advance(struct fltsim_op *op)
             return;
         }
     }
+}
+
+/* The callout frame of every pre and post this advance calls (README
+ * "Performance": one frame per advance, not one per callback). An exception
+ * one of them does not handle comes back here, at the callback op->cursor
+ * names; the callback's return is played out with the exception's outcome
+ * and the advance goes on. */
+__attribute__((noinline)) static void advance_caught(struct fltsim_op *op)
+{
+    struct fltsim_seh_frame seh;
+    fltsim__seh_push(&seh);
+    if (FLTSIM_SEH_SETJMP(&seh) != 0) {
+        /* Only filter code raises, and only a pre or a post of op runs
+         * filter code under this frame (a nested operation has its own). */
+        if (op->phase == FLTSIM_PHASE_PRE) {
+            fltsim__pre_raised(op, &seh);
+        } else if (op->phase == FLTSIM_PHASE_POST) {
+            fltsim__post_raised(op, &seh);
+        } else {
+            fprintf(stderr, "fltsim: exception 0x%08X raised outside a pre or a post (phase %d)\n",
+                    (unsigned)seh.record.ExceptionCode, (int)op->phase);
+            abort();
+        }
+        fltsim__seh_push(&seh);
+    }
+    advance(op);
+    fltsim__seh_pop(&seh);
+}
+
+void fltsim__advance(struct fltsim_op *op)
+{
+    if (op->node_count == 0) {
+        advance(op); /* no filter code runs for it */
+        return;
+    }
+    advance_caught(op);
 }
 
 /* ---- the entry point ---- */

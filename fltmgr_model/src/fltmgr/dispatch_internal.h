@@ -84,6 +84,11 @@ static inline bool fltsim__is_create(const struct fltsim_op *op)
  * phase and the baton is still here; false: a pre pended it and the baton
  * is gone. */
 bool fltsim__run_pres(struct fltsim_op *op);
+/* After the pre at op->cursor raised an exception it did not handle, back
+ * in fltsim__advance's frame: reports it (SEH), and goes on as the pre's
+ * return would, with the operation completed with the exception code (or,
+ * for cleanup and close, as for FLT_PREOP_SUCCESS_NO_CALLBACK). */
+void fltsim__pre_raised(struct fltsim_op *op, const struct fltsim_seh_frame *seh);
 /* Acts on what node i's pre returned (or what FltCompletePendedPreOperation
  * said to act on, SPEC 3.3). */
 void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS st, PVOID ctx);
@@ -102,6 +107,11 @@ const char *fltsim__pre_name(FLT_PREOP_CALLBACK_STATUS s);
  * baton goes to another thread first (a post that must run elsewhere, a post
  * that pended). op may be freed when this returns. */
 void fltsim__run_posts(struct fltsim_op *op);
+/* After the post at op->cursor raised an exception it did not handle, back
+ * in fltsim__advance's frame: reports it (SEH), fails the operation with the
+ * exception code (cancelling a create the file system opened; cleanup and
+ * close keep their status) and goes on as the post's return would. */
+void fltsim__post_raised(struct fltsim_op *op, const struct fltsim_seh_frame *seh);
 /* Waits as op needs the calling thread: runs the posts handed to it, until
  * op is done (until_done) or owes this thread nothing more. The caller holds
  * a reference. */

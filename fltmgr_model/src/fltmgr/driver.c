@@ -6,6 +6,7 @@
  * FilterUnloadCallback (SPEC 1.4, 2.7), and the removal of drivers when a
  * system is destroyed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,32 @@ static NTSTATUS copy_definition(struct fltsim_driver *drv, const struct fltsim_f
     return STATUS_SUCCESS;
 }
 
+/* DriverEntry and FilterUnloadCallback, each called in a callout frame. */
+struct entry_call {
+    PDRIVER_INITIALIZE entry;
+    PDRIVER_OBJECT driver_object;
+    PUNICODE_STRING registry_path;
+    NTSTATUS status;
+};
+
+static void entry_thunk(void *ctx)
+{
+    struct entry_call *c = ctx;
+    c->status = c->entry(c->driver_object, c->registry_path);
+}
+
+struct unload_call {
+    PFLT_FILTER_UNLOAD_CALLBACK unload;
+    FLT_FILTER_UNLOAD_FLAGS flags;
+    NTSTATUS status;
+};
+
+static void unload_thunk(void *ctx)
+{
+    struct unload_call *c = ctx;
+    c->status = c->unload(c->flags);
+}
+
 NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *def,
                             PDRIVER_INITIALIZE entry, fltsim_driver **out)
 {
@@ -221,7 +248,16 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
     drv->in_driver_entry = true;
     struct fltsim_driver *outer = fltsim__tls()->loading;
     fltsim__tls()->loading = drv; /* key handles opened now are the driver's */
-    status = entry(d, &drv->registry_path);
+    struct entry_call call = {entry, d, &drv->registry_path, STATUS_SUCCESS};
+    struct fltsim_seh_frame seh;
+    if (fltsim__seh_call(&seh, entry_thunk, &call)) {
+        status = call.status;
+    } else {
+        char what[FLTSIM_NAME8_MAX + 32];
+        snprintf(what, sizeof(what), "DriverEntry of %s", drv->name8);
+        status = fltsim__seh_uncaught(&seh, sys, drv->filter, NULL, NULL, what,
+                                      "fltsim ends it and the load fails with that status");
+    }
     fltsim__tls()->loading = outer;
     drv->in_driver_entry = false;
     fltsim__leave(&save);
@@ -300,7 +336,18 @@ static NTSTATUS driver_unload(struct fltsim_driver *drv, ULONG flags, bool force
             drv->unload_flags = flags;
             struct fltsim_callout save;
             fltsim__enter(&save, sys, filter, NULL);
-            NTSTATUS status = cb(mandatory ? FLTFL_FILTER_UNLOAD_MANDATORY : 0);
+            struct unload_call call = {cb, mandatory ? FLTFL_FILTER_UNLOAD_MANDATORY : 0,
+                                       STATUS_SUCCESS};
+            struct fltsim_seh_frame seh;
+            NTSTATUS status;
+            if (fltsim__seh_call(&seh, unload_thunk, &call))
+                status = call.status;
+            else
+                status = fltsim__seh_uncaught(
+                    &seh, sys, filter, NULL, NULL, "its FilterUnloadCallback",
+                    mandatory ? "fltsim ends the callback and the mandatory unload goes on"
+                              : "fltsim ends the callback and the unload is refused with that "
+                                "status");
             fltsim__leave(&save);
             drv->unloading = false;
             trace_unload(drv, flags, status);
@@ -360,9 +407,14 @@ NTSTATUS fltsim_driver_call(fltsim_driver *drv, void (*fn)(void *ctx), void *ctx
                             "fltsim_driver_call: a loaded driver and a function are required");
     struct fltsim_callout save;
     fltsim__enter(&save, drv->sys, drv->filter, NULL);
-    fn(ctx);
+    struct fltsim_seh_frame seh;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!fltsim__seh_call(&seh, fn, ctx))
+        status = fltsim__seh_uncaught(&seh, drv->sys, drv->filter, NULL, NULL,
+                                      "code run by fltsim_driver_call",
+                                      "fltsim ends it and fltsim_driver_call returns that status");
     fltsim__leave(&save);
-    return STATUS_SUCCESS;
+    return status;
 }
 
 fltsim_driver *fltsim_driver_find(fltsim_system *sys, PCWSTR service_name)

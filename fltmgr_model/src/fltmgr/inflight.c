@@ -116,6 +116,20 @@ static struct fltsim_op **inflight_snapshot(PFLT_VOLUME volume, ULONG *count)
 
 /* Calls node's post on a copy of the callback data with
  * FLTFL_POST_OPERATION_DRAINING; node's state is POSTING (we won it). */
+struct post_call {
+    PFLT_POST_OPERATION_CALLBACK post;
+    struct fltsim_op *op;
+    PVOID context;
+    FLT_POST_OPERATION_FLAGS flags;
+    FLT_POSTOP_CALLBACK_STATUS status;
+};
+
+static void post_thunk(void *ctx)
+{
+    struct post_call *c = ctx;
+    c->status = c->post(&c->op->data, &c->op->nodes[0].objects, c->context, c->flags);
+}
+
 static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
 {
     fltsim_system *sys = op->sys;
@@ -168,8 +182,14 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
     struct fltsim_callout save;
     fltsim__enter(&save, sys, inst->filter, copy);
     fltsim__tls()->in_post = true;
-    FLT_POSTOP_CALLBACK_STATUS st = post(&copy->data, &copy->nodes[0].objects,
-                                         node->completion_context, FLTFL_POST_OPERATION_DRAINING);
+    struct post_call call = {post, copy, node->completion_context, FLTFL_POST_OPERATION_DRAINING,
+                             FLT_POSTOP_FINISHED_PROCESSING};
+    struct fltsim_seh_frame seh;
+    if (!fltsim__seh_call(&seh, post_thunk, &call))
+        fltsim__seh_uncaught(
+            &seh, sys, NULL, inst, op, "its draining post-operation callback",
+            "fltsim ends the callback (a draining post cannot fail the operation)");
+    FLT_POSTOP_CALLBACK_STATUS st = call.status;
     fltsim__leave(&save);
     if (tracing)
         fltsim__trace_op(copy, FLTSIM_EV_POST_RETURN, j, node, (LONG)st,

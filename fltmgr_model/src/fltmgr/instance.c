@@ -151,6 +151,54 @@ static void trace_instance(enum fltsim_event_type type, PFLT_INSTANCE inst, ULON
 
 /* ---- attach ---- */
 
+/* ---- calls into the filter's instance callbacks, each in a callout frame ---- */
+
+struct instance_call {
+    PCFLT_RELATED_OBJECTS objects;
+    PFLT_INSTANCE_SETUP_CALLBACK setup;
+    FLT_INSTANCE_SETUP_FLAGS setup_flags;
+    DEVICE_TYPE device_type;
+    FLT_FILESYSTEM_TYPE fs_type;
+    PFLT_INSTANCE_QUERY_TEARDOWN_CALLBACK query;
+    PFLT_INSTANCE_TEARDOWN_CALLBACK teardown;
+    ULONG flags; /* query-teardown and teardown flags */
+    NTSTATUS status;
+};
+
+static void setup_thunk(void *ctx)
+{
+    struct instance_call *c = ctx;
+    c->status = c->setup(c->objects, c->setup_flags, c->device_type, c->fs_type);
+}
+
+static void query_thunk(void *ctx)
+{
+    struct instance_call *c = ctx;
+    c->status = c->query(c->objects, c->flags);
+}
+
+static void teardown_thunk(void *ctx)
+{
+    struct instance_call *c = ctx;
+    c->teardown(c->objects, c->flags);
+}
+
+/* Calls a teardown callback; an exception it does not handle is reported and
+ * ends it (teardown goes on). */
+static void call_teardown(fltsim_system *sys, struct _FLT_INSTANCE *inst,
+                          PCFLT_RELATED_OBJECTS objects, PFLT_INSTANCE_TEARDOWN_CALLBACK cb,
+                          FLT_INSTANCE_TEARDOWN_FLAGS reason, const char *what)
+{
+    struct fltsim_callout save;
+    fltsim__enter(&save, sys, inst->filter, NULL);
+    struct instance_call call = {.objects = objects, .teardown = cb, .flags = reason};
+    struct fltsim_seh_frame seh;
+    if (!fltsim__seh_call(&seh, teardown_thunk, &call))
+        fltsim__seh_uncaught(&seh, sys, NULL, inst, NULL, what,
+                             "fltsim ends the callback and teardown goes on");
+    fltsim__leave(&save);
+}
+
 NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume,
                                  PCUNICODE_STRING name, const struct fltsim_altitude *altitude,
                                  FLT_INSTANCE_SETUP_FLAGS setup_flags, NTSTATUS collision_status,
@@ -241,7 +289,18 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
         struct fltsim_callout save;
         fltsim__enter(&save, sys, filter, NULL);
         fltsim__tls()->setup_instance = inst;
-        status = setup(&objects, setup_flags, volume->device_type, volume->fs_type);
+        struct instance_call call = {.objects = &objects,
+                                     .setup = setup,
+                                     .setup_flags = setup_flags,
+                                     .device_type = volume->device_type,
+                                     .fs_type = volume->fs_type};
+        struct fltsim_seh_frame seh;
+        if (fltsim__seh_call(&seh, setup_thunk, &call))
+            status = call.status;
+        else
+            status = fltsim__seh_uncaught(&seh, sys, NULL, inst, NULL, "its InstanceSetupCallback",
+                                          "fltsim ends the callback and the instance does not "
+                                          "attach (setup fails with that status)");
         fltsim__leave(&save);
     }
     trace_instance(FLTSIM_EV_INSTANCE_SETUP, inst, setup_flags, status,
@@ -354,15 +413,12 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
 
     FLT_RELATED_OBJECTS objects;
     fltsim__fill_objects(&objects, filter, volume, inst, NULL);
-    struct fltsim_callout save;
 
     /* 2. InstanceTeardownStartCallback. */
     trace_instance(FLTSIM_EV_TEARDOWN_START, inst, reason, STATUS_SUCCESS, NULL);
-    if (filter->reg.InstanceTeardownStartCallback != NULL) {
-        fltsim__enter(&save, sys, filter, NULL);
-        filter->reg.InstanceTeardownStartCallback(&objects, reason);
-        fltsim__leave(&save);
-    }
+    if (filter->reg.InstanceTeardownStartCallback != NULL)
+        call_teardown(sys, inst, &objects, filter->reg.InstanceTeardownStartCallback, reason,
+                      "its InstanceTeardownStartCallback");
 
     /* 3. Posts the instance still owes are called now, with
      * FLTFL_POST_OPERATION_DRAINING, except for operations whose buffer it
@@ -398,11 +454,9 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     /* 5. InstanceTeardownCompleteCallback; rundown references held by the
      * filter do not delay it (SPEC 2.6). */
     trace_instance(FLTSIM_EV_TEARDOWN_COMPLETE, inst, reason, STATUS_SUCCESS, NULL);
-    if (filter->reg.InstanceTeardownCompleteCallback != NULL) {
-        fltsim__enter(&save, sys, filter, NULL);
-        filter->reg.InstanceTeardownCompleteCallback(&objects, reason);
-        fltsim__leave(&save);
-    }
+    if (filter->reg.InstanceTeardownCompleteCallback != NULL)
+        call_teardown(sys, inst, &objects, filter->reg.InstanceTeardownCompleteCallback, reason,
+                      "its InstanceTeardownCompleteCallback");
 
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&inst->volume_link);
@@ -579,7 +633,15 @@ NTSTATUS FltDetachVolume(PFLT_FILTER Filter, PFLT_VOLUME Volume, PCUNICODE_STRIN
     fltsim__fill_objects(&objects, Filter, Volume, inst, NULL);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, Filter, NULL);
-    status = query(&objects, 0);
+    struct instance_call call = {.objects = &objects, .query = query, .flags = 0};
+    struct fltsim_seh_frame seh;
+    if (fltsim__seh_call(&seh, query_thunk, &call))
+        status = call.status;
+    else
+        status =
+            fltsim__seh_uncaught(&seh, sys, NULL, inst, NULL, "its InstanceQueryTeardownCallback",
+                                 "fltsim ends the callback and the detach is refused with "
+                                 "that status");
     fltsim__leave(&save);
     trace_instance(FLTSIM_EV_QUERY_TEARDOWN, inst, 0, status, NULL);
     if (fltsim__is_veto(status)) {

@@ -166,6 +166,9 @@ void fltsim__check_post_status(struct fltsim_op *op, struct fltsim_node *node, N
                        "produces that status");
 }
 
+static inline __attribute__((always_inline)) bool
+post_returned(struct fltsim_op *op, ULONG j, FLT_POSTOP_CALLBACK_STATUS st, ULONG_PTR info);
+
 /* Runs node j's post (its state already POSTING). false: the post pended
  * the operation and the baton is gone. */
 static bool run_post(struct fltsim_op *op, ULONG j)
@@ -187,17 +190,61 @@ static bool run_post(struct fltsim_op *op, ULONG j)
         fltsim__trace_op(op, FLTSIM_EV_POST, j, node, 0, 0);
     __atomic_store_n(&op->post_pend_node, j, __ATOMIC_RELEASE);
     __atomic_store_n(&op->post_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
-    struct fltsim_callout save;
-    fltsim__enter(&save, sys, inst->filter, op);
+    /* Saved in the operation, as for a pre (see call_pre in pre.c). */
+    fltsim__enter(&op->callout, sys, inst->filter, op);
     fltsim__tls()->in_post = true;
     FLT_POSTOP_CALLBACK_STATUS st = post(&op->data, &node->objects, node->completion_context, 0);
-    bool resumed_early = false;
-    fltsim__leave(&save);
+    fltsim__leave(&op->callout);
     if (tracing) /* as in call_pre: a pended operation is not ours to read */
         fltsim__trace_op_info(
             op, FLTSIM_EV_POST_RETURN, j, node, (LONG)st, 0,
             st == FLT_POSTOP_MORE_PROCESSING_REQUIRED ? info : op->data.IoStatus.Information);
+    return post_returned(op, j, st, info);
+}
 
+void fltsim__post_raised(struct fltsim_op *op, const struct fltsim_seh_frame *seh)
+{
+    ULONG j = op->cursor;
+    struct fltsim_node *node = &op->nodes[j];
+    UCHAR major = node->view.MajorFunction;
+    /* Reported, and the create cancelled, in the post's own context (which
+     * FltCancelFileOpen requires); it is left only then. */
+    if (major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) {
+        fltsim__seh_uncaught(seh, op->sys, NULL, node->instance, op, "its post-operation callback",
+                             "cleanup and close cannot fail: fltsim ends the callback and the "
+                             "completion goes on with the status it had");
+    } else {
+        NTSTATUS status = fltsim__seh_uncaught(
+            seh, op->sys, NULL, node->instance, op, "its post-operation callback",
+            "fltsim ends the callback and fails the operation with that status (a create the "
+            "file system opened is cancelled first, as FltCancelFileOpen does)");
+        PFILE_OBJECT fo = node->view.TargetFileObject;
+        NTSTATUS opened = op->fs_status;
+        if (major == IRP_MJ_CREATE && fo != NULL && NT_SUCCESS(opened) &&
+            opened != STATUS_PENDING && opened != STATUS_REPARSE &&
+            !(fo->Flags & FO_FILE_OPEN_CANCELLED) && NT_SUCCESS(op->data.IoStatus.Status))
+            FltCancelFileOpen(node->instance, fo);
+        op->data.IoStatus.Status = status;
+        op->data.IoStatus.Information = 0;
+    }
+    fltsim__leave(&op->callout);
+    if (fltsim__tracing(op->sys))
+        fltsim__trace_op(op, FLTSIM_EV_POST_RETURN, j, node, FLT_POSTOP_FINISHED_PROCESSING, 0);
+    post_returned(op, j, FLT_POSTOP_FINISHED_PROCESSING, op->data.IoStatus.Information);
+}
+
+/* What follows node j's post returning st (a post that raised included).
+ * info: IoStatus.Information when the post was called. false: the post
+ * pended the operation and the baton is gone. */
+static inline __attribute__((always_inline)) bool
+post_returned(struct fltsim_op *op, ULONG j, FLT_POSTOP_CALLBACK_STATUS st, ULONG_PTR info)
+{
+    fltsim_system *sys = op->sys;
+    struct fltsim_node *node = &op->nodes[j];
+    struct _FLT_INSTANCE *inst = node->instance;
+    NTSTATUS before = op->post_before;
+    bool tracing = fltsim__tracing(sys);
+    bool resumed_early = false;
     switch (st) {
     case FLT_POSTOP_FINISHED_PROCESSING:
         break;

@@ -64,9 +64,9 @@ void fltsim__check_complete(struct fltsim_op *op, const struct fltsim_node *node
 
 /* Applies SPEC 3.1-3.2 to what a pre returned: reports each broken rule and
  * returns the status FltMgr acts on. */
-static FLT_PREOP_CALLBACK_STATUS check_pre_status(struct fltsim_op *op, struct fltsim_node *node,
-                                                  FLT_PREOP_CALLBACK_STATUS st, PVOID *ctx,
-                                                  const IO_STATUS_BLOCK *iosb_before)
+static inline __attribute__((always_inline)) FLT_PREOP_CALLBACK_STATUS
+check_pre_status(struct fltsim_op *op, struct fltsim_node *node, FLT_PREOP_CALLBACK_STATUS st,
+                 PVOID *ctx, const IO_STATUS_BLOCK *iosb_before)
 {
     fltsim_system *sys = op->sys;
     struct _FLT_INSTANCE *inst = node->instance;
@@ -297,7 +297,10 @@ _Static_assert(offsetof(FLT_PARAMETERS, FileSystemControl.Buffered.SystemBuffer)
 
 /* ---- the pre path ---- */
 
-/* info: IoStatus.Information before the call (see below). */
+/* info: IoStatus.Information before the call (see below). The thread
+ * context is saved in the operation: an exception the pre does not handle
+ * comes back to fltsim__advance's frame, and fltsim__pre_raised restores it
+ * from there. */
 static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
                                           struct fltsim_node *node, PFLT_PRE_OPERATION_CALLBACK pre,
                                           PVOID *ctx, ULONG_PTR info)
@@ -305,10 +308,9 @@ static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
     bool tracing = fltsim__tracing(op->sys);
     if (tracing)
         fltsim__trace_op(op, FLTSIM_EV_PRE, depth, node, 0, 0);
-    struct fltsim_callout save;
-    fltsim__enter(&save, op->sys, node->instance->filter, op);
+    fltsim__enter(&op->callout, op->sys, node->instance->filter, op);
     FLT_PREOP_CALLBACK_STATUS st = pre(&op->data, &node->objects, ctx);
-    fltsim__leave(&save);
+    fltsim__leave(&op->callout);
     /* A pended operation's callback data belong to whoever completes it,
      * maybe already on another thread: the trace shows what was there. */
     if (tracing)
@@ -365,6 +367,47 @@ void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS 
     }
 }
 
+/* What follows node i's pre returning st (a pre that raised included).
+ * false: the operation pended and the baton is gone. */
+static inline __attribute__((always_inline)) bool pre_returned(struct fltsim_op *op, ULONG i,
+                                                               FLT_PREOP_CALLBACK_STATUS st,
+                                                               PVOID ctx, ULONG_PTR info,
+                                                               const IO_STATUS_BLOCK *iosb_before)
+{
+    struct fltsim_node *node = &op->nodes[i];
+    /* A pended IRP's callback data belong to the filter until it calls
+     * FltCompletePendedPreOperation, maybe on another thread right now: its
+     * parameter changes are taken there (or below, when that call came
+     * first). check_pre_status reads nothing of them for it. */
+    bool pended = st == FLT_PREOP_PENDING && op->kind == FLTSIM_OP_IRP;
+    if (!pended)
+        fltsim__take_parameter_changes(op, node, op->thread, op->mode);
+    st = check_pre_status(op, node, st, &ctx, iosb_before);
+    if (st == FLT_PREOP_PENDING) {
+        fltsim__trace_pend(op, i, node, 0, info);
+        LONG expected = FLTSIM_PEND_RUNNING;
+        if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_PENDED, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return false; /* FltCompletePendedPreOperation continues it */
+        /* Completed before the pre returned (SPEC 3.2): continue here. */
+        fltsim__take_parameter_changes(op, node, op->thread, op->mode);
+        st = op->resume_status;
+        ctx = op->resume_context;
+        if (fltsim__tracing(op->sys))
+            fltsim__trace_op(op, FLTSIM_EV_RESUME, i, node, (LONG)st, 0);
+        if (st == FLT_PREOP_COMPLETE)
+            fltsim__check_complete(op, node);
+    } else if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_EARLY) {
+        fltsim__report(op->sys, NULL, node->instance, op, "V13", "3.3",
+                       "FltCompletePendedPreOperation was called during a pre that then "
+                       "returned %s, not FLT_PREOP_PENDING; the completion is ignored",
+                       fltsim__pre_name(st));
+    }
+    __atomic_store_n(&op->pre_pend, FLTSIM_PEND_NONE, __ATOMIC_RELEASE);
+    fltsim__apply_pre(op, i, st, ctx);
+    return true;
+}
+
 /* Runs node i's pre. false: the operation pended and the baton is gone. */
 static bool run_pre(struct fltsim_op *op, ULONG i)
 {
@@ -383,46 +426,43 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     node->pre_thread = fltsim__current_sthread();
     __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_RELEASE);
 
-    PVOID ctx = NULL;
-    FLT_PREOP_CALLBACK_STATUS st = FLT_PREOP_SUCCESS_WITH_CALLBACK;
-    if (cbs->pre != NULL) {
-        __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_RELEASE);
-        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
-        ULONG_PTR info = op->data.IoStatus.Information;
-        st = call_pre(op, i, node, cbs->pre, &ctx, info);
-        /* A pended IRP's callback data belong to the filter until it calls
-         * FltCompletePendedPreOperation, maybe on another thread right now:
-         * its parameter changes are taken there (or below, when that call
-         * came first). check_pre_status reads nothing of them for it. */
-        bool pended = st == FLT_PREOP_PENDING && op->kind == FLTSIM_OP_IRP;
-        if (!pended)
-            fltsim__take_parameter_changes(op, node, op->thread, op->mode);
-        st = check_pre_status(op, node, st, &ctx, &iosb_before);
-        if (st == FLT_PREOP_PENDING) {
-            fltsim__trace_pend(op, i, node, 0, info);
-            LONG expected = FLTSIM_PEND_RUNNING;
-            if (__atomic_compare_exchange_n(&op->pre_pend, &expected, FLTSIM_PEND_PENDED, false,
-                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-                return false; /* FltCompletePendedPreOperation continues it */
-            /* Completed before the pre returned (SPEC 3.2): continue here. */
-            fltsim__take_parameter_changes(op, node, op->thread, op->mode);
-            st = op->resume_status;
-            ctx = op->resume_context;
-            if (fltsim__tracing(op->sys))
-                fltsim__trace_op(op, FLTSIM_EV_RESUME, i, node, (LONG)st, 0);
-            if (st == FLT_PREOP_COMPLETE)
-                fltsim__check_complete(op, node);
-        } else if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_EARLY) {
-            fltsim__report(op->sys, NULL, inst, op, "V13", "3.3",
-                           "FltCompletePendedPreOperation was called during a pre that then "
-                           "returned %s, not FLT_PREOP_PENDING; the completion is ignored",
-                           fltsim__pre_name(st));
-        }
-        __atomic_store_n(&op->pre_pend, FLTSIM_PEND_NONE, __ATOMIC_RELEASE);
+    if (cbs->pre == NULL) {
+        /* A post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
+        fltsim__apply_pre(op, i, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+        return true;
     }
-    /* else: a post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
-    fltsim__apply_pre(op, i, st, ctx);
-    return true;
+    __atomic_store_n(&op->pre_pend_node, i, __ATOMIC_RELEASE);
+    __atomic_store_n(&op->pre_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
+    ULONG_PTR info = op->data.IoStatus.Information;
+    PVOID ctx = NULL;
+    FLT_PREOP_CALLBACK_STATUS st = call_pre(op, i, node, cbs->pre, &ctx, info);
+    return pre_returned(op, i, st, ctx, info, &iosb_before);
+}
+
+void fltsim__pre_raised(struct fltsim_op *op, const struct fltsim_seh_frame *seh)
+{
+    ULONG i = op->cursor;
+    struct fltsim_node *node = &op->nodes[i];
+    UCHAR major = node->view.MajorFunction;
+    bool cannot_fail = major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE;
+    /* Reported in the pre's own context, which is left only then. */
+    NTSTATUS status = fltsim__seh_uncaught(
+        seh, op->sys, NULL, node->instance, op, "its pre-operation callback",
+        cannot_fail ? "cleanup and close cannot fail: fltsim ends the callback and lets the "
+                      "operation go on without this filter (as for FLT_PREOP_SUCCESS_NO_CALLBACK)"
+                    : "fltsim ends the callback and completes the operation with that status (as "
+                      "for FLT_PREOP_COMPLETE)");
+    fltsim__leave(&op->callout);
+    FLT_PREOP_CALLBACK_STATUS st = FLT_PREOP_SUCCESS_NO_CALLBACK;
+    if (!cannot_fail) {
+        op->data.IoStatus.Status = status;
+        op->data.IoStatus.Information = 0;
+        st = FLT_PREOP_COMPLETE;
+    }
+    IO_STATUS_BLOCK iosb = op->data.IoStatus; /* read only for DISALLOW_FASTIO */
+    if (fltsim__tracing(op->sys))
+        fltsim__trace_op(op, FLTSIM_EV_PRE_RETURN, i, node, (LONG)st, 0);
+    pre_returned(op, i, st, NULL, iosb.Information, &iosb);
 }
 
 bool fltsim__run_pres(struct fltsim_op *op)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/executor.h"
+#include "dispatch_internal.h"
 
 #define WORK_ITEM_TAG 'iwMF' /* "FMwi": FltMgr work item structures */
 
@@ -258,6 +258,62 @@ VOID FltFreeDeferredIoWorkItem(PFLT_DEFERRED_IO_WORKITEM FltWorkItem)
     item_free((struct work_item *)FltWorkItem, &deferred_kind, "FltFreeDeferredIoWorkItem");
 }
 
+/* ---- work routines that raise (SEH) ---- */
+
+struct deferred_call {
+    PFLT_DEFERRED_IO_WORKITEM_ROUTINE routine;
+    PFLT_DEFERRED_IO_WORKITEM item;
+    PFLT_CALLBACK_DATA data;
+    PVOID context;
+};
+
+static void deferred_thunk(void *ctx)
+{
+    struct deferred_call *c = ctx;
+    c->routine(c->item, c->data, c->context);
+}
+
+/* A deferred work routine of inst raised an exception it did not handle: the
+ * operation it was given, if inst still keeps it pended, completes with the
+ * exception's status, as the routine would have completed it (cleanup and
+ * close, which cannot fail, with their status). Runs in the routine's
+ * context, where the completion routines expect their caller. */
+static void complete_abandoned(struct fltsim_op *op, struct _FLT_INSTANCE *inst, NTSTATUS status)
+{
+    if (__atomic_load_n(&op->pre_pend, __ATOMIC_SEQ_CST) == FLTSIM_PEND_PENDED) {
+        struct fltsim_node *node =
+            &op->nodes[__atomic_load_n(&op->pre_pend_node, __ATOMIC_SEQ_CST)];
+        if (node->instance != inst)
+            return;
+        UCHAR major = node->view.MajorFunction;
+        if (major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE) {
+            FltCompletePendedPreOperation(&op->data, FLT_PREOP_SUCCESS_NO_CALLBACK, NULL);
+            return;
+        }
+        op->data.IoStatus.Status = status;
+        op->data.IoStatus.Information = 0;
+        FltCompletePendedPreOperation(&op->data, FLT_PREOP_COMPLETE, NULL);
+        return;
+    }
+    if (__atomic_load_n(&op->post_pend, __ATOMIC_SEQ_CST) != FLTSIM_PEND_PENDED)
+        return;
+    struct fltsim_node *node = &op->nodes[__atomic_load_n(&op->post_pend_node, __ATOMIC_SEQ_CST)];
+    if (node->instance != inst)
+        return;
+    UCHAR major = node->view.MajorFunction;
+    if (major != IRP_MJ_CLEANUP && major != IRP_MJ_CLOSE) {
+        PFILE_OBJECT fo = node->view.TargetFileObject;
+        NTSTATUS opened = op->fs_status;
+        if (major == IRP_MJ_CREATE && fo != NULL && NT_SUCCESS(opened) &&
+            opened != STATUS_REPARSE && !(fo->Flags & FO_FILE_OPEN_CANCELLED) &&
+            NT_SUCCESS(op->data.IoStatus.Status))
+            FltCancelFileOpen(inst, fo);
+        op->data.IoStatus.Status = status;
+        op->data.IoStatus.Information = 0;
+    }
+    FltCompletePendedPostOperation(&op->data);
+}
+
 static void deferred_run(struct fltsim_task *task)
 {
     PFLT_DEFERRED_IO_WORKITEM item = (PFLT_DEFERRED_IO_WORKITEM)task;
@@ -273,7 +329,15 @@ static void deferred_run(struct fltsim_task *task)
     __atomic_store_n(&item->item.queued, 0, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, NULL);
-    routine(item, &op->data, context);
+    struct deferred_call call = {routine, item, &op->data, context};
+    struct fltsim_seh_frame seh;
+    if (!fltsim__seh_call(&seh, deferred_thunk, &call))
+        complete_abandoned(
+            op, inst,
+            fltsim__seh_uncaught(&seh, sys, filter, inst, op, "its deferred I/O work routine",
+                                 "fltsim ends the routine on its worker thread, and an "
+                                 "operation the instance still keeps pended completes with "
+                                 "that status"));
     fltsim__leave(&save);
     fltsim__op_unref(op);
     object_release(inst);
@@ -362,6 +426,19 @@ VOID FltFreeGenericWorkItem(PFLT_GENERIC_WORKITEM FltWorkItem)
     item_free((struct work_item *)FltWorkItem, &generic_kind, "FltFreeGenericWorkItem");
 }
 
+struct generic_call {
+    PFLT_GENERIC_WORKITEM_ROUTINE routine;
+    PFLT_GENERIC_WORKITEM item;
+    PVOID object;
+    PVOID context;
+};
+
+static void generic_thunk(void *ctx)
+{
+    struct generic_call *c = ctx;
+    c->routine(c->item, c->object, c->context);
+}
+
 static void generic_run(struct fltsim_task *task)
 {
     PFLT_GENERIC_WORKITEM item = (PFLT_GENERIC_WORKITEM)task;
@@ -375,7 +452,11 @@ static void generic_run(struct fltsim_task *task)
     __atomic_store_n(&item->item.queued, 0, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, NULL);
-    routine(item, object, context);
+    struct generic_call call = {routine, item, object, context};
+    struct fltsim_seh_frame seh;
+    if (!fltsim__seh_call(&seh, generic_thunk, &call))
+        fltsim__seh_uncaught(&seh, sys, filter, NULL, NULL, "its generic work routine",
+                             "fltsim ends the routine on its worker thread");
     fltsim__leave(&save);
     if (object != filter)
         object_release(object);
@@ -450,6 +531,21 @@ struct safe_work {
     FLT_POST_OPERATION_FLAGS flags;
 };
 
+struct safe_call {
+    PFLT_POST_OPERATION_CALLBACK callback;
+    struct fltsim_op *op;
+    struct fltsim_node *node;
+    PVOID context;
+    FLT_POST_OPERATION_FLAGS flags;
+    FLT_POSTOP_CALLBACK_STATUS status;
+};
+
+static void safe_thunk(void *ctx)
+{
+    struct safe_call *c = ctx;
+    c->status = c->callback(&c->op->data, &c->node->objects, c->context, c->flags);
+}
+
 static void safe_run(struct fltsim_task *task)
 {
     struct safe_work *w = (struct safe_work *)task;
@@ -462,7 +558,25 @@ static void safe_run(struct fltsim_task *task)
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, op);
     fltsim__tls()->in_post = true; /* SafePostCallback is the post, continued */
-    FLT_POSTOP_CALLBACK_STATUS st = w->callback(&op->data, &node->objects, w->context, w->flags);
+    struct safe_call call = {w->callback, op,       node,
+                             w->context,  w->flags, FLT_POSTOP_FINISHED_PROCESSING};
+    struct fltsim_seh_frame seh;
+    if (!fltsim__seh_call(&seh, safe_thunk, &call)) {
+        UCHAR major = node->view.MajorFunction;
+        bool cannot_fail = major == IRP_MJ_CLEANUP || major == IRP_MJ_CLOSE;
+        NTSTATUS status = fltsim__seh_uncaught(
+            &seh, sys, NULL, node->instance, op,
+            "its SafePostCallback (FltDoCompletionProcessingWhenSafe)",
+            cannot_fail ? "cleanup and close cannot fail: fltsim ends the callback and the "
+                          "completion goes on with the status it had"
+                        : "fltsim ends the callback and fails the operation with that status");
+        if (!cannot_fail) {
+            op->data.IoStatus.Status = status;
+            op->data.IoStatus.Information = 0;
+        }
+        call.status = FLT_POSTOP_FINISHED_PROCESSING;
+    }
+    FLT_POSTOP_CALLBACK_STATUS st = call.status;
     fltsim__leave(&save);
     free(w);
     if (st != FLT_POSTOP_FINISHED_PROCESSING && st != FLT_POSTOP_MORE_PROCESSING_REQUIRED)
