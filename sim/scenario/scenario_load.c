@@ -523,7 +523,7 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
                 return fltsim__ld_fail(
                     ld, item,
                     "verifier_disable: '%s' is not a verifier rule (V1 ... V30, ASSERT, "
-                    "KE or SIM)",
+                    "KE, SEH or SIM)",
                     sc->verifier_disable[i]);
         }
     }
