@@ -22,9 +22,15 @@ fail() {
   exit 1
 }
 
-# The build: configured once (a later build re-runs CMake itself when
-# fltsim's cmake file changes), compiled on every run, in the C locale so
+# The build: configured once, and again from scratch when the arguments
+# change (another compiler); a later build re-runs CMake itself when
+# fltsim's cmake file changes. Compiled on every run, in the C locale so
 # that the diagnostics read the same everywhere.
+printf '%s\n' "$source" "$samples/$name" "$@" > "$work/configure.args.new"
+if ! cmp -s "$work/configure.args.new" "$work/configure.args"; then
+  rm -rf "$build"
+  mv "$work/configure.args.new" "$work/configure.args"
+fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
   if ! cmake -S "$(dirname "$0")/sample" -B "$build" -DFLTSIM_SOURCE_DIR="$source" \
     -DSAMPLE_DIR="$samples/$name" -DSAMPLE="$name" "$@" > "$work/configure.log" 2>&1; then
