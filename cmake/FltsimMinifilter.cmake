@@ -28,6 +28,10 @@
 #   -Wno-multichar                    'Tag1' pool tags
 #   -Wno-missing-field-initializers   {IRP_MJ_OPERATION_END} and the other
 #                                     WDK array terminators
+#   -fcommon (C)                      a global defined without an initializer in
+#                                     a header that several sources include is
+#                                     one variable, as MSVC links it (gcc 10
+#                                     and clang 11 made -fno-common the default)
 #   DBG=1 in the Debug configuration, DBG=0 in the others (as the WDK's
 #   build sets it per configuration: KdPrint prints only when DBG is 1)
 # and the include directory of fltsim's WDK headers (<fltKernel.h> ...).
@@ -44,7 +48,7 @@ add_library(fltsim_wdk INTERFACE)
 target_include_directories(fltsim_wdk INTERFACE "${_fltsim_wdk_include}")
 target_compile_options(fltsim_wdk INTERFACE
   -fshort-wchar
-  $<$<COMPILE_LANGUAGE:C>:-Werror=implicit-function-declaration>
+  $<$<COMPILE_LANGUAGE:C>:-Werror=implicit-function-declaration -fcommon>
   -Wno-unknown-pragmas -Wno-multichar -Wno-missing-field-initializers)
 target_compile_definitions(fltsim_wdk INTERFACE $<IF:$<CONFIG:Debug>,DBG=1,DBG=0>)
 
