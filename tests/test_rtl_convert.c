@@ -481,6 +481,57 @@ static void guid_to_string_and_back(void **state)
 }
 
 /* ------------------------------------------------------------------------- */
+/* 8.3 names                                                                  */
+/* ------------------------------------------------------------------------- */
+
+static bool legal83(const WCHAR *name, BOOLEAN *spaces)
+{
+    UNICODE_STRING u = ustr(name);
+    return RtlIsNameLegalDOS8Dot3(&u, NULL, spaces) != FALSE;
+}
+
+static void is_name_legal_dos_8dot3(void **state)
+{
+    (void)state;
+    BOOLEAN spaces = 7;
+    const WCHAR *legal[] = {L"README.TXT", L"readme.txt", L"12345678.123",     L"A", L"x.y", L".",
+                            L"..",         L"~1.$$$",     L"\u00e9t\u00e9.doc"};
+    for (size_t i = 0; i < RTL_NUMBER_OF(legal); i++)
+        if (!legal83(legal[i], &spaces) || spaces)
+            fail_msg("name %zu should be a legal 8.3 name without spaces", i);
+    assert_true(legal83(L"a b.txt", &spaces));
+    assert_true(spaces);
+    const WCHAR *illegal[] = {L"longfilename.txt",
+                              L"123456789",
+                              L"a.b.c",
+                              L"file.text",
+                              L".x",
+                              L"...",
+                              L" ab",
+                              L"ab ",
+                              L"ab .txt",
+                              L"ab.",
+                              L"a*b",
+                              L"a+b",
+                              L"a[1]",
+                              L"tab\t",
+                              L"\u4e2d.txt",
+                              L""};
+    for (size_t i = 0; i < RTL_NUMBER_OF(illegal); i++)
+        if (legal83(illegal[i], NULL))
+            fail_msg("name %zu should not be a legal 8.3 name", i);
+    /* OemName receives the upcased OEM (437) form. */
+    char oem[12];
+    OEM_STRING o = {0, sizeof(oem), oem};
+    UNICODE_STRING u = ustr(L"\u00e9t\u00e9.doc");
+    assert_true(RtlIsNameLegalDOS8Dot3(&u, &o, NULL));
+    assert_int_equal(o.Length, 7);
+    assert_memory_equal(oem, "\x90T\x90.DOC", 7);
+    OEM_STRING small = {0, 4, oem};
+    assert_false(RtlIsNameLegalDOS8Dot3(&u, &small, NULL));
+}
+
+/* ------------------------------------------------------------------------- */
 /* Inside a filter: pool accounting, leaks, allocation failures, misuse       */
 /* ------------------------------------------------------------------------- */
 
@@ -606,6 +657,11 @@ static bool null_create_source(void)
     return !RtlCreateUnicodeString(&s, NULL);
 }
 
+static bool null_8dot3_name(void)
+{
+    return !RtlIsNameLegalDOS8Dot3(NULL, NULL, NULL);
+}
+
 static void misuse_is_reported_with_the_documented_error(void **state)
 {
     (void)state;
@@ -615,6 +671,7 @@ static void misuse_is_reported_with_the_documented_error(void **state)
         {"RtlCharToInteger", null_char_to_integer},
         {"RtlStringFromGUID", null_guid},
         {"RtlCreateUnicodeString", null_create_source},
+        {"RtlIsNameLegalDOS8Dot3", null_8dot3_name},
     };
     crt_run_misuses(cases, RTL_NUMBER_OF(cases));
 }
@@ -638,6 +695,7 @@ int main(void)
         cmocka_unit_test(unicode_to_utf8),
         cmocka_unit_test(utf8_to_unicode),
         cmocka_unit_test(guid_to_string_and_back),
+        cmocka_unit_test(is_name_legal_dos_8dot3),
         cmocka_unit_test(allocations_leaked_by_a_filter_are_reported_at_unload),
         cmocka_unit_test(allocation_failures_return_no_memory),
         cmocka_unit_test(misuse_is_reported_with_the_documented_error),

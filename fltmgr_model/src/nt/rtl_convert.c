@@ -1,11 +1,12 @@
 /*
  * The Rtl routines that convert counted strings between ANSI and Unicode
  * and work on ANSI STRINGs (compare, copy, append), the ones that allocate a
- * Unicode string for the caller (create, duplicate, downcase), and string
- * hashing. fltsim's ANSI code page is Windows-1252 (a US-English Windows'
- * system code page), defined here for every string family; allocations are
- * paged pool under FLTSIM_RTL_STRING_TAG, so a filter that never frees them
- * shows in the leak report at unload. Numbers and UTF-8 are rtl_number.c.
+ * Unicode string for the caller (create, duplicate, downcase), string
+ * hashing and RtlIsNameLegalDOS8Dot3. fltsim's code pages are a US-English
+ * Windows': ANSI 1252 (defined here for every string family) and OEM 437;
+ * allocations are paged pool under FLTSIM_RTL_STRING_TAG, so a filter that
+ * never frees them shows in the leak report at unload. Numbers and UTF-8 are
+ * rtl_number.c.
  */
 #include "nt_internal.h"
 #include "strings_internal.h"
@@ -363,4 +364,99 @@ NTSTATUS RtlHashUnicodeString(PCUNICODE_STRING String, BOOLEAN CaseInSensitive, 
     }
     *HashValue = hash;
     return STATUS_SUCCESS;
+}
+
+/* ---- 8.3 names ---- */
+
+/* The OEM code page of a US-English Windows (437), 0x80..0xFF; below 0x80
+ * it is ASCII. */
+static const WCHAR cp437_high[128] = {
+    0x00C7, 0x00FC, 0x00E9, 0x00E2, 0x00E4, 0x00E0, 0x00E5, 0x00E7, 0x00EA, 0x00EB, 0x00E8, 0x00EF,
+    0x00EE, 0x00EC, 0x00C4, 0x00C5, 0x00C9, 0x00E6, 0x00C6, 0x00F4, 0x00F6, 0x00F2, 0x00FB, 0x00F9,
+    0x00FF, 0x00D6, 0x00DC, 0x00A2, 0x00A3, 0x00A5, 0x20A7, 0x0192, 0x00E1, 0x00ED, 0x00F3, 0x00FA,
+    0x00F1, 0x00D1, 0x00AA, 0x00BA, 0x00BF, 0x2310, 0x00AC, 0x00BD, 0x00BC, 0x00A1, 0x00AB, 0x00BB,
+    0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557,
+    0x255D, 0x255C, 0x255B, 0x2510, 0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x255E, 0x255F,
+    0x255A, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256C, 0x2567, 0x2568, 0x2564, 0x2565, 0x2559,
+    0x2558, 0x2552, 0x2553, 0x256B, 0x256A, 0x2518, 0x250C, 0x2588, 0x2584, 0x258C, 0x2590, 0x2580,
+    0x03B1, 0x00DF, 0x0393, 0x03C0, 0x03A3, 0x03C3, 0x00B5, 0x03C4, 0x03A6, 0x0398, 0x03A9, 0x03B4,
+    0x221E, 0x03C6, 0x03B5, 0x2229, 0x2261, 0x00B1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00F7, 0x2248,
+    0x00B0, 0x2219, 0x00B7, 0x221A, 0x207F, 0x00B2, 0x25A0, 0x00A0,
+};
+
+/* The OEM byte of u, or false when 437 has no such character. */
+static bool unicode_to_oem(WCHAR u, unsigned char *out)
+{
+    if (u < 0x80) {
+        *out = (unsigned char)u;
+        return true;
+    }
+    for (unsigned i = 0; i < 128; i++)
+        if (cp437_high[i] == u) {
+            *out = (unsigned char)(0x80 + i);
+            return true;
+        }
+    return false;
+}
+
+/* A character a FAT short name may not hold (control characters, the
+ * reserved punctuation, and 0xE5, the deleted-entry marker). */
+static bool fat_illegal(unsigned char c)
+{
+    return c < 0x20 || c == 0xE5 || strchr("\"*+,/:;<=>?[\\]|", c) != NULL;
+}
+
+BOOLEAN RtlIsNameLegalDOS8Dot3(PCUNICODE_STRING Name, POEM_STRING OemName,
+                               PBOOLEAN NameContainsSpaces)
+{
+    if (Name == NULL) {
+        fltsim__string_misuse("RtlIsNameLegalDOS8Dot3", "the name is NULL (Windows faults on it)");
+        return FALSE;
+    }
+    /* The name upcased into the OEM code page: at most 12 characters, each
+     * of which must exist there (else STATUS_UNMAPPABLE_CHARACTER inside). */
+    unsigned char oem[12];
+    size_t len = Name->Length / sizeof(WCHAR);
+    size_t room = OemName != NULL ? OemName->MaximumLength : sizeof(oem);
+    if (len > 12 || len > room)
+        return FALSE;
+    for (size_t i = 0; i < len; i++)
+        if (!unicode_to_oem(RtlUpcaseUnicodeChar(Name->Buffer[i]), &oem[i]))
+            return FALSE;
+    if (OemName != NULL) {
+        memcpy(OemName->Buffer, oem, len);
+        OemName->Length = (USHORT)len;
+    }
+    if (len == 0)
+        return FALSE;
+    /* "." and ".." are legal; any other leading dot is not. */
+    if (oem[0] == '.') {
+        if (len > 2 || (len == 2 && oem[1] != '.'))
+            return FALSE;
+        if (NameContainsSpaces != NULL)
+            *NameContainsSpaces = FALSE;
+        return TRUE;
+    }
+    size_t dot = len;
+    bool spaces = false;
+    for (size_t i = 0; i < len; i++) {
+        if (oem[i] == ' ') {
+            /* Not first, not last, not before the dot. */
+            if (i == 0 || i == len - 1 || oem[i + 1] == '.')
+                return FALSE;
+            spaces = true;
+        } else if (oem[i] == '.') {
+            if (dot != len)
+                return FALSE; /* a second dot */
+            dot = i;
+        } else if (fat_illegal(oem[i])) {
+            return FALSE;
+        }
+    }
+    /* Eight characters, then at most a dot and three. */
+    if (dot == len ? len > 8 : (dot > 8 || len - dot > 4 || dot == len - 1))
+        return FALSE;
+    if (NameContainsSpaces != NULL)
+        *NameContainsSpaces = spaces;
+    return TRUE;
 }
