@@ -20,9 +20,9 @@ struct range {
 };
 
 #define RANGE_OF(T)                                                                                \
-    ((T)-1 < (T)1 ? (struct range){-((i128)1 << (sizeof(T) * 8 - 1)),                            \
-                                   ((i128)1 << (sizeof(T) * 8 - 1)) - 1}                           \
-                  : (struct range){0, ((i128)1 << (sizeof(T) * 8)) - 1})
+    ((T)-1 < (T)1                                                                                  \
+         ? (struct range){-((i128)1 << (sizeof(T) * 8 - 1)), ((i128)1 << (sizeof(T) * 8 - 1)) - 1} \
+         : (struct range){0, ((i128)1 << (sizeof(T) * 8)) - 1})
 
 static bool in_range(struct range r, i128 v)
 {
@@ -37,10 +37,25 @@ static size_t operands(struct range r, i128 out[24])
     while (((i128)1 << bits) <= r.max)
         bits++;
     i128 root = (i128)1 << ((bits + 1) / 2);
-    const i128 candidates[] = {0,        1,        -1,          2,          -2,
-                               r.max,    r.max - 1, r.max / 2,  r.max / 2 + 1, r.min,
-                               r.min + 1, r.min / 2, root,      root - 1,   root + 1,
-                               -root,    -root - 1, 3,           r.max / 3 + 1};
+    const i128 candidates[] = {0,
+                               1,
+                               -1,
+                               2,
+                               -2,
+                               r.max,
+                               r.max - 1,
+                               r.max / 2,
+                               r.max / 2 + 1,
+                               r.min,
+                               r.min + 1,
+                               r.min / 2,
+                               root,
+                               root - 1,
+                               root + 1,
+                               -root,
+                               -root - 1,
+                               3,
+                               r.max / 3 + 1};
     size_t n = 0;
     for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
         if (in_range(r, candidates[i]))
@@ -58,8 +73,8 @@ static void check_one(const char *name, NTSTATUS st, i128 got, bool fits, i128 e
 {
     if (fits) {
         if (st != STATUS_SUCCESS || got != exact)
-            fail_msg("%s: expected success with %lld, got 0x%08x with %lld", name,
-                     (long long)exact, (unsigned)st, (long long)got);
+            fail_msg("%s: expected success with %lld, got 0x%08x with %lld", name, (long long)exact,
+                     (unsigned)st, (long long)got);
         seen->ok++;
     } else {
         if (st != STATUS_INTEGER_OVERFLOW || got != error_value)
@@ -135,7 +150,7 @@ static i128 error_value(const char *to, struct range r)
         struct range from = RANGE_OF(From), to = RANGE_OF(To);                                     \
         i128 v[48];                                                                                \
         size_t n = operands(from, v);                                                              \
-        /* The target's limits and one past them, where the source has them. */                   \
+        /* The target's limits and one past them, where the source has them. */                    \
         const i128 edges[] = {to.min, to.min - 1, to.max, to.max + 1};                             \
         for (size_t k = 0; k < 4; k++)                                                             \
             if (in_range(from, edges[k]))                                                          \

@@ -358,7 +358,10 @@ static void char_to_integer(void **state)
     assert_status(RtlCharToInteger("101", 2, &v), STATUS_SUCCESS);
     assert_int_equal(v, 5);
     /* CHAR is signed: bytes from 0x80 are skipped as blanks. */
-    assert_status(RtlCharToInteger("\xa0\xff" "42", 10, &v), STATUS_SUCCESS);
+    assert_status(RtlCharToInteger("\xa0\xff"
+                                   "42",
+                                   10, &v),
+                  STATUS_SUCCESS);
     assert_int_equal(v, 42);
     assert_status(RtlCharToInteger("9", 8, &v), STATUS_SUCCESS);
     assert_int_equal(v, 0);
@@ -422,10 +425,14 @@ static void utf8_to_unicode(void **state)
         size_t units;
         WCHAR expect[4];
     } bad[] = {
-        {"\xc3", 1, 1, {0xFFFD}},                            /* cut short */
-        {"\xe0\x80\x80", 3, 3, {0xFFFD, 0xFFFD, 0xFFFD}},    /* overlong */
-        {"\xed\xa0\x80", 3, 3, {0xFFFD, 0xFFFD, 0xFFFD}},    /* a surrogate */
-        {"\xe2\x82" "a", 3, 2, {0xFFFD, L'a'}},              /* a prefix, then ASCII */
+        {"\xc3", 1, 1, {0xFFFD}},                         /* cut short */
+        {"\xe0\x80\x80", 3, 3, {0xFFFD, 0xFFFD, 0xFFFD}}, /* overlong */
+        {"\xed\xa0\x80", 3, 3, {0xFFFD, 0xFFFD, 0xFFFD}}, /* a surrogate */
+        {"\xe2\x82"
+         "a",
+         3,
+         2,
+         {0xFFFD, L'a'}},                                             /* a prefix, then ASCII */
         {"\xf4\x90\x80\x80", 4, 4, {0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD}}, /* past U+10FFFF */
         {"\xff", 1, 1, {0xFFFD}},
     };
@@ -468,9 +475,9 @@ static void guid_to_string_and_back(void **state)
     assert_status(RtlGUIDFromString(&lower, &g), STATUS_SUCCESS);
     assert_memory_equal(&g, &dns_namespace, sizeof(g));
     const WCHAR *bad[] = {
-        L"6ba7b810-9dad-11d1-80b4-00c04fd430c8",    L"{6ba7b810-9dad-11d1-80b4-00c04fd430c8",
-        L"{6ba7b810-9dad-11d1-80b400c04fd430c8}",   L"{6ba7b810-9dad-11d1-80b4-00c04fd430cg}",
-        L"{6ba7b810 9dad-11d1-80b4-00c04fd430c8}",  L"{6ba7b810-9dad-11d1-80b4-00c04fd430c8}x",
+        L"6ba7b810-9dad-11d1-80b4-00c04fd430c8",   L"{6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+        L"{6ba7b810-9dad-11d1-80b400c04fd430c8}",  L"{6ba7b810-9dad-11d1-80b4-00c04fd430cg}",
+        L"{6ba7b810 9dad-11d1-80b4-00c04fd430c8}", L"{6ba7b810-9dad-11d1-80b4-00c04fd430c8}x",
     };
     for (size_t i = 0; i < RTL_NUMBER_OF(bad); i++) {
         UNICODE_STRING b = ustr(bad[i]);

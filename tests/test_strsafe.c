@@ -16,8 +16,8 @@
 
 struct variant {
     const char *name;
-    size_t w;   /* character size */
-    bool cb;    /* sizes in bytes */
+    size_t w; /* character size */
+    bool cb;  /* sizes in bytes */
 };
 
 static const struct variant variants[] = {
@@ -494,9 +494,9 @@ static void ex_ignore_nulls_allows_null_strings(void **state)
                       STATUS_BUFFER_OVERFLOW);
         assert_int_equal(unit(b, v->w, 0), UNTOUCHED(v));
         /* A NULL destination with a size is refused, as without the flag. */
-        assert_status(ex(EX_CAT, v, NULL, sz(v, 4), text(v->w, "a"), 0, NULL, NULL,
-                         STRSAFE_IGNORE_NULLS),
-                      STATUS_INVALID_PARAMETER);
+        assert_status(
+            ex(EX_CAT, v, NULL, sz(v, 4), text(v->w, "a"), 0, NULL, NULL, STRSAFE_IGNORE_NULLS),
+            STATUS_INVALID_PARAMETER);
     }
 }
 
@@ -525,18 +525,18 @@ static void fill_behind_null_fills_after_the_terminator(void **state)
     FOR_EACH_VARIANT(v)
     {
         void *b = fresh(&d);
-        assert_status(ex(EX_COPY, v, b, sz(v, 6), text(v->w, "ab"), 0, NULL, NULL,
-                         STRSAFE_FILL_BYTE(0x5A)),
-                      STATUS_SUCCESS);
+        assert_status(
+            ex(EX_COPY, v, b, sz(v, 6), text(v->w, "ab"), 0, NULL, NULL, STRSAFE_FILL_BYTE(0x5A)),
+            STATUS_SUCCESS);
         assert_text(b, v, "ab");
         for (size_t i = 3 * v->w; i < 6 * v->w; i++)
             assert_int_equal(d.b[i], 0x5A);
         assert_int_equal(d.b[6 * v->w], '#');
         /* Not on failure. */
         b = fresh(&d);
-        assert_status(ex(EX_COPY, v, b, sz(v, 3), text(v->w, "abc"), 0, NULL, NULL,
-                         STRSAFE_FILL_BYTE(0x5A)),
-                      STATUS_BUFFER_OVERFLOW);
+        assert_status(
+            ex(EX_COPY, v, b, sz(v, 3), text(v->w, "abc"), 0, NULL, NULL, STRSAFE_FILL_BYTE(0x5A)),
+            STATUS_BUFFER_OVERFLOW);
         assert_text(b, v, "ab");
         assert_int_equal(d.b[3 * v->w], '#');
     }
@@ -575,9 +575,9 @@ static void fill_on_failure_fills_and_terminates_the_last_character(void **state
         assert_int_equal(rem, sz(v, 4));
         /* Not on success. */
         b = fresh(&d);
-        assert_status(ex(EX_COPY, v, b, sz(v, 4), text(v->w, "a"), 0, NULL, NULL,
-                         STRSAFE_FAILURE_BYTE('Q')),
-                      STATUS_SUCCESS);
+        assert_status(
+            ex(EX_COPY, v, b, sz(v, 4), text(v->w, "a"), 0, NULL, NULL, STRSAFE_FAILURE_BYTE('Q')),
+            STATUS_SUCCESS);
         assert_int_equal(unit(b, v->w, 2), UNTOUCHED(v));
     }
 }
@@ -598,16 +598,16 @@ static void null_on_failure_and_no_truncation_empty_or_restore(void **state)
         assert_int_equal(rem, sz(v, 4));
         /* NO_TRUNCATION: a copy leaves an empty string ... */
         b = fresh(&d);
-        assert_status(ex(EX_COPY, v, b, sz(v, 4), text(v->w, "abcdef"), 0, &end, &rem,
-                         STRSAFE_NO_TRUNCATION),
-                      STATUS_BUFFER_OVERFLOW);
+        assert_status(
+            ex(EX_COPY, v, b, sz(v, 4), text(v->w, "abcdef"), 0, &end, &rem, STRSAFE_NO_TRUNCATION),
+            STATUS_BUFFER_OVERFLOW);
         assert_text(b, v, "");
         assert_ptr_equal(end, b);
         /* ... a cat the string it started from. */
         assert_status(copy(v, b, sz(v, 6), text(v->w, "ab")), STATUS_SUCCESS);
-        assert_status(ex(EX_CAT, v, b, sz(v, 6), text(v->w, "cdefgh"), 0, &end, &rem,
-                         STRSAFE_NO_TRUNCATION),
-                      STATUS_BUFFER_OVERFLOW);
+        assert_status(
+            ex(EX_CAT, v, b, sz(v, 6), text(v->w, "cdefgh"), 0, &end, &rem, STRSAFE_NO_TRUNCATION),
+            STATUS_BUFFER_OVERFLOW);
         assert_text(b, v, "ab");
         assert_ptr_equal(end, at(b, v, 2));
         assert_int_equal(rem, sz(v, 4));
@@ -620,9 +620,9 @@ static void null_on_failure_and_no_truncation_empty_or_restore(void **state)
         assert_int_equal(unit(b, v->w, 1), v->w == 1 ? 'Q' : 0x5151);
         /* The failure flags do not apply when the size itself is bad. */
         b = fresh(&d);
-        assert_status(ex(EX_COPY, v, b, 0, text(v->w, "abc"), 0, NULL, NULL,
-                         STRSAFE_FAILURE_BYTE('Q')),
-                      STATUS_INVALID_PARAMETER);
+        assert_status(
+            ex(EX_COPY, v, b, 0, text(v->w, "abc"), 0, NULL, NULL, STRSAFE_FAILURE_BYTE('Q')),
+            STATUS_INVALID_PARAMETER);
         assert_int_equal(unit(b, v->w, 0), UNTOUCHED(v));
     }
 }
@@ -680,9 +680,9 @@ static void printf_ex_reports_end_and_flags(void **state)
     {
         void *b = fresh(&d), *end = NULL;
         size_t rem = 0;
-        assert_status(vprintf_ex(v, b, sz(v, 8), &end, &rem, STRSAFE_FILL_BYTE(0x33),
-                                 text(v->w, "<%u>"), 5u),
-                      STATUS_SUCCESS);
+        assert_status(
+            vprintf_ex(v, b, sz(v, 8), &end, &rem, STRSAFE_FILL_BYTE(0x33), text(v->w, "<%u>"), 5u),
+            STATUS_SUCCESS);
         assert_text(b, v, "<5>");
         assert_ptr_equal(end, at(b, v, 3));
         assert_int_equal(rem, sz(v, 5));
@@ -709,7 +709,8 @@ static void printf_ex_reports_end_and_flags(void **state)
     assert_true(ea == a + 3 && rem == 5);
     assert_status(RtlStringCchPrintfExW(w, 8, &ew, &rem, 0, L"%s", L"abcd"), STATUS_SUCCESS);
     assert_true(ew == w + 4 && rem == 4);
-    assert_status(RtlStringCbPrintfExW(w, 16, &ew, &rem, 0, L"%d", 12345678), STATUS_BUFFER_OVERFLOW);
+    assert_status(RtlStringCbPrintfExW(w, 16, &ew, &rem, 0, L"%d", 12345678),
+                  STATUS_BUFFER_OVERFLOW);
     assert_wstr(w, L"1234567");
     assert_true(ew == w + 7 && rem == 2);
 }
@@ -828,8 +829,8 @@ static bool unknown_conversion(void)
 static bool percent_n_ex_with_failure_fill(void)
 {
     int count = 0;
-    return RtlStringCchPrintfExW(mwbuf, 4, NULL, NULL, STRSAFE_FAILURE_BYTE(0x41), L"%n",
-                                 &count) == STATUS_INVALID_PARAMETER &&
+    return RtlStringCchPrintfExW(mwbuf, 4, NULL, NULL, STRSAFE_FAILURE_BYTE(0x41), L"%n", &count) ==
+               STATUS_INVALID_PARAMETER &&
            mwbuf[0] == 0x4141 && mwbuf[3] == 0;
 }
 
@@ -841,8 +842,7 @@ static bool overlapping_copy(void)
 
 static bool null_destination_with_huge_size(void)
 {
-    return RtlStringCchCopyA(NULL, (size_t)NTSTRSAFE_MAX_CCH + 1, "a") ==
-           STATUS_INVALID_PARAMETER;
+    return RtlStringCchCopyA(NULL, (size_t)NTSTRSAFE_MAX_CCH + 1, "a") == STATUS_INVALID_PARAMETER;
 }
 
 static void misuse_is_reported_with_the_documented_error(void **state)

@@ -54,8 +54,8 @@ static void check_counted(PCUNICODE_STRING s, const WCHAR *expected, const char 
 struct routine {
     const char *name;
     bool cat, ex, limited, cb;
-    NTSTATUS (*call)(PUNICODE_STRING d, const WCHAR *src, size_t count, PUNICODE_STRING rem,
-                     DWORD flags);
+    NTSTATUS (*call)
+    (PUNICODE_STRING d, const WCHAR *src, size_t count, PUNICODE_STRING rem, DWORD flags);
 };
 
 static PCUNICODE_STRING as_ustr(const WCHAR *src)
@@ -86,11 +86,9 @@ ADAPT(a_copy_string_ex, return RtlUnicodeStringCopyStringEx(d, src, rem, flags))
 ADAPT(a_copy, return RtlUnicodeStringCopy(d, as_ustr(src)))
 ADAPT(a_copy_ex, return RtlUnicodeStringCopyEx(d, as_ustr(src), rem, flags))
 ADAPT(a_cch_copy_string_n, return RtlUnicodeStringCchCopyStringN(d, src, count))
-ADAPT(a_cch_copy_string_n_ex,
-      return RtlUnicodeStringCchCopyStringNEx(d, src, count, rem, flags))
+ADAPT(a_cch_copy_string_n_ex, return RtlUnicodeStringCchCopyStringNEx(d, src, count, rem, flags))
 ADAPT(a_cb_copy_string_n, return RtlUnicodeStringCbCopyStringN(d, src, count * 2))
-ADAPT(a_cb_copy_string_n_ex,
-      return RtlUnicodeStringCbCopyStringNEx(d, src, count * 2, rem, flags))
+ADAPT(a_cb_copy_string_n_ex, return RtlUnicodeStringCbCopyStringNEx(d, src, count * 2, rem, flags))
 ADAPT(a_cch_copy_n, return RtlUnicodeStringCchCopyN(d, as_ustr(src), count))
 ADAPT(a_cch_copy_n_ex, return RtlUnicodeStringCchCopyNEx(d, as_ustr(src), count, rem, flags))
 ADAPT(a_cb_copy_n, return RtlUnicodeStringCbCopyN(d, as_ustr(src), count * 2))
@@ -102,8 +100,7 @@ ADAPT(a_cat_ex, return RtlUnicodeStringCatEx(d, as_ustr(src), rem, flags))
 ADAPT(a_cch_cat_string_n, return RtlUnicodeStringCchCatStringN(d, src, count))
 ADAPT(a_cch_cat_string_n_ex, return RtlUnicodeStringCchCatStringNEx(d, src, count, rem, flags))
 ADAPT(a_cb_cat_string_n, return RtlUnicodeStringCbCatStringN(d, src, count * 2))
-ADAPT(a_cb_cat_string_n_ex,
-      return RtlUnicodeStringCbCatStringNEx(d, src, count * 2, rem, flags))
+ADAPT(a_cb_cat_string_n_ex, return RtlUnicodeStringCbCatStringNEx(d, src, count * 2, rem, flags))
 ADAPT(a_cch_cat_n, return RtlUnicodeStringCchCatN(d, as_ustr(src), count))
 ADAPT(a_cch_cat_n_ex, return RtlUnicodeStringCchCatNEx(d, as_ustr(src), count, rem, flags))
 ADAPT(a_cb_cat_n, return RtlUnicodeStringCbCatN(d, as_ustr(src), count * 2))
@@ -543,8 +540,7 @@ static bool null_destination_ex_without_flag(void)
 static bool null_string_source(void)
 {
     mdest.Length = 2;
-    return RtlUnicodeStringCatString(&mdest, NULL) == STATUS_INVALID_PARAMETER &&
-           mdest.Length == 2;
+    return RtlUnicodeStringCatString(&mdest, NULL) == STATUS_INVALID_PARAMETER && mdest.Length == 2;
 }
 
 static bool null_counted_source(void)
@@ -574,8 +570,7 @@ static bool null_validate(void)
 static bool null_source_to_buffer(void)
 {
     mbuf[0] = L'q';
-    return RtlStringCchCopyUnicodeString(mbuf, 8, NULL) == STATUS_INVALID_PARAMETER &&
-           mbuf[0] == 0;
+    return RtlStringCchCopyUnicodeString(mbuf, 8, NULL) == STATUS_INVALID_PARAMETER && mbuf[0] == 0;
 }
 
 static void misuse_is_reported_with_the_documented_error(void **state)
