@@ -634,6 +634,48 @@ static void allocation_failures_return_no_memory(void **state)
     world_destroy(&w);
 }
 
+/* At DISPATCH_LEVEL: each PASSIVE_LEVEL (or APC_LEVEL) routine is one V28,
+ * and still does its work. */
+static FLT_PREOP_CALLBACK_STATUS dispatch_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                              PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)data;
+    (void)objects;
+    (void)context;
+    KIRQL old;
+    ULONG v = 0, n = 0;
+    WCHAR w[4];
+    UNICODE_STRING s = ustr(L"42");
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    bool ok = NT_SUCCESS(RtlUnicodeStringToInteger(&s, 10, &v)) && v == 42 &&
+              NT_SUCCESS(RtlUTF8ToUnicodeN(w, sizeof(w), &n, "ab", 2)) && n == 4;
+    KeLowerIrql(old);
+    tf->user = ok ? NULL : (void *)"the routines did not work";
+    return FLT_PREOP_SUCCESS_NO_CALLBACK;
+}
+
+static void conversions_above_their_irql_are_reported(void **state)
+{
+    (void)state;
+    struct test_world w;
+    struct tf_filter tf;
+    world_create(&w, 0);
+    tf_init(&tf, "A", "370000");
+    tf_only(&tf, IRP_MJ_CREATE);
+    tf.pre = dispatch_pre;
+    assert_status(tf_load(w.sys, &tf), STATUS_SUCCESS);
+    HANDLE h = world_open(&w, L"C:\\a.txt", FILE_READ_DATA);
+    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
+    assert_null(tf.user);
+    assert_int_equal(fltsim_system_report_count_rule(w.sys, "V28"), 2);
+    struct fltsim_report r;
+    assert_status(fltsim_system_report_get(w.sys, 0, &r), STATUS_SUCCESS);
+    assert_non_null(strstr(r.message, "RtlUnicodeStringToInteger"));
+    assert_status(fltsim_system_report_get(w.sys, 1, &r), STATUS_SUCCESS);
+    assert_non_null(strstr(r.message, "RtlUTF8ToUnicodeN"));
+    world_destroy(&w);
+}
+
 static bool null_conversion_destination(void)
 {
     UNICODE_STRING u = ustr(L"a");
@@ -705,6 +747,7 @@ int main(void)
         cmocka_unit_test(is_name_legal_dos_8dot3),
         cmocka_unit_test(allocations_leaked_by_a_filter_are_reported_at_unload),
         cmocka_unit_test(allocation_failures_return_no_memory),
+        cmocka_unit_test(conversions_above_their_irql_are_reported),
         cmocka_unit_test(misuse_is_reported_with_the_documented_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
