@@ -1,10 +1,11 @@
 /*
- * fltsim's one Windows-style printf walker (format.h), behind DbgPrint and the
- * CRT's wide printf family. It parses each conversion the way Microsoft's
- * runtime does ('l' is 32 bits, I64/I32/I prefixes, %wZ/%Z, %ws/%S/%hs,
- * %p as all hex digits) and formats integers and floating point one
- * conversion at a time with the host's snprintf, so no Windows format string
- * ever reaches the host's printf. The output decides the encoding it stores.
+ * fltsim's one Windows-style printf walker (format.h), behind DbgPrint, the
+ * CRT's wide printf family and ntstrsafe's printf routines. It parses each
+ * conversion the way Microsoft's runtime does ('l' is 32 bits, I64/I32/I
+ * prefixes, %wZ/%Z, %ws/%S/%hs, %p as all hex digits) and formats integers
+ * and floating point one conversion at a time with the host's snprintf, so
+ * no Windows format string ever reaches the host's printf. The output
+ * decides the encoding it stores.
  */
 #include <inttypes.h>
 #include <limits.h>
