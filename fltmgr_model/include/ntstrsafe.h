@@ -5,7 +5,9 @@
  * valid (terminated, or for UNICODE_STRING well-formed) destination, returns
  * STATUS_BUFFER_OVERFLOW when the result was truncated and
  * STATUS_INVALID_PARAMETER for a bad size or flag, as documented on
- * Microsoft Learn. Printf formats are the kernel's (%wZ, %ws, %S ...).
+ * Microsoft Learn. Printf formats are the kernel's (%wZ, %ws, %S ...); %n is
+ * refused. In the WDK these are inline functions; fltsim defines them once
+ * (fltmgr_model/src/nt/strsafe.c, strsafe_ustr.c).
  */
 #ifndef FLTSIM_NTSTRSAFE_H
 #define FLTSIM_NTSTRSAFE_H
@@ -23,6 +25,10 @@ typedef const char *NTSTRSAFE_PCSTR;
 typedef WCHAR *NTSTRSAFE_PWSTR;
 typedef const WCHAR *NTSTRSAFE_PCWSTR;
 typedef const WCHAR *NTSTRSAFE_PCUWSTR;
+/* Strings that need not be terminated (the N forms' sources). */
+typedef const char *STRSAFE_PCNZCH;
+typedef const WCHAR *STRSAFE_PCNZWCH;
+typedef const WCHAR *STRSAFE_PCUNZWCH;
 
 /* The largest destination, in characters, and the largest UNICODE_STRING. */
 #define NTSTRSAFE_MAX_CCH 2147483647
@@ -35,14 +41,17 @@ typedef const WCHAR *NTSTRSAFE_PCUWSTR;
 #define STRSAFE_FILL_ON_FAILURE 0x00000400
 #define STRSAFE_NULL_ON_FAILURE 0x00000800
 #define STRSAFE_NO_TRUNCATION 0x00001000
-#define STRSAFE_IGNORE_NULL_UNICODE_STRINGS 0x00010000
-#define STRSAFE_UNICODE_STRING_DEST_NULL_TERMINATED 0x00020000
+/* The same bits, as the RtlUnicodeString*Ex routines read them:
+ * STRSAFE_FILL_BEHIND fills the unused end of the Buffer on success,
+ * STRSAFE_ZERO_LENGTH_ON_FAILURE sets Length to 0 on failure. */
+#define STRSAFE_FILL_BEHIND 0x00000200
+#define STRSAFE_ZERO_LENGTH_ON_FAILURE 0x00000800
 #define STRSAFE_VALID_FLAGS                                                                        \
     (0x000000FF | STRSAFE_IGNORE_NULLS | STRSAFE_FILL_BEHIND_NULL | STRSAFE_FILL_ON_FAILURE |      \
      STRSAFE_NULL_ON_FAILURE | STRSAFE_NO_TRUNCATION)
 #define STRSAFE_UNICODE_STRING_VALID_FLAGS                                                         \
-    (STRSAFE_VALID_FLAGS | STRSAFE_IGNORE_NULL_UNICODE_STRINGS |                                   \
-     STRSAFE_UNICODE_STRING_DEST_NULL_TERMINATED)
+    (0x000000FF | STRSAFE_IGNORE_NULLS | STRSAFE_FILL_BEHIND | STRSAFE_FILL_ON_FAILURE |           \
+     STRSAFE_ZERO_LENGTH_ON_FAILURE | STRSAFE_NO_TRUNCATION)
 #define STRSAFE_FILL_BYTE(x) ((ULONG)(((x)&0x000000FF) | STRSAFE_FILL_BEHIND_NULL))
 #define STRSAFE_FAILURE_BYTE(x) ((ULONG)(((x)&0x000000FF) | STRSAFE_FILL_ON_FAILURE))
 #define STRSAFE_GET_FILL_PATTERN(dwFlags) ((int)((dwFlags)&0x000000FF))
@@ -159,6 +168,9 @@ NTSTATUS RtlStringCbVPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE
                                size_t *pcbRemaining, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat,
                                va_list argList);
 NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax, size_t *pcbLength);
+/* x64 has no unaligned forms: the WDK maps them to the aligned ones. */
+#define RtlUnalignedStringCchLengthW RtlStringCchLengthW
+#define RtlUnalignedStringCbLengthW RtlStringCbLengthW
 /* ---- UNICODE_STRING destinations and sources ---- */
 
 NTSTATUS RtlUnicodeStringInit(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc);

@@ -21,6 +21,7 @@
     X(STATUS_PENDING, 0x00000103)                                                                  \
     X(STATUS_REPARSE, 0x00000104)                                                                  \
     X(STATUS_MORE_ENTRIES, 0x00000105)                                                             \
+    X(STATUS_SOME_NOT_MAPPED, 0x00000107)                                                          \
     X(STATUS_OPLOCK_BREAK_IN_PROGRESS, 0x00000108)                                                 \
     X(STATUS_NOTIFY_CLEANUP, 0x0000010B)                                                           \
     X(STATUS_NOTIFY_ENUM_DIR, 0x0000010C)                                                          \

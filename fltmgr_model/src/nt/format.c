@@ -1,10 +1,11 @@
 /*
- * fltsim's one Windows-style printf walker (format.h), behind DbgPrint and the
- * CRT's wide printf family. It parses each conversion the way Microsoft's
- * runtime does ('l' is 32 bits, I64/I32/I prefixes, %wZ/%Z, %ws/%S/%hs,
- * %p as all hex digits) and formats integers and floating point one
- * conversion at a time with the host's snprintf, so no Windows format string
- * ever reaches the host's printf. The output decides the encoding it stores.
+ * fltsim's one Windows-style printf walker (format.h), behind DbgPrint, the
+ * CRT's wide printf family and ntstrsafe's printf routines. It parses each
+ * conversion the way Microsoft's runtime does ('l' is 32 bits, I64/I32/I
+ * prefixes, %wZ/%Z, %ws/%S/%hs, %p as all hex digits) and formats integers
+ * and floating point one conversion at a time with the host's snprintf, so
+ * no Windows format string ever reaches the host's printf. The output
+ * decides the encoding it stores.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -15,7 +16,7 @@
 struct walk {
     struct fltsim_fmt_out *out;
     enum fltsim_fmt_dialect dialect;
-    const char *nfmt;  /* the format, FLTSIM_FMT_DBGPRINT */
+    const char *nfmt;  /* the format, FLTSIM_FMT_DBGPRINT and FLTSIM_FMT_CRT_NARROW */
     const WCHAR *wfmt; /* the format, FLTSIM_FMT_CRT_WIDE */
 };
 
@@ -342,7 +343,7 @@ static void convert_float(const struct walk *w, const struct spec *sp, va_list *
 }
 
 /* Formats one parsed conversion, consuming its argument. Returns NULL, or
- * what makes it invalid (FLTSIM_FMT_CRT_WIDE). */
+ * what makes it invalid (the CRT dialects). */
 static const char *convert(const struct walk *w, const struct spec *sp, va_list *ap)
 {
     char fmt[48];
@@ -395,7 +396,7 @@ static const char *convert(const struct walk *w, const struct spec *sp, va_list 
         return NULL;
 
     case 'n':
-        if (w->dialect == FLTSIM_FMT_CRT_WIDE)
+        if (w->dialect != FLTSIM_FMT_DBGPRINT)
             return "%n is disabled (Microsoft's CRT treats it as an invalid parameter)";
         /* DbgPrint never stores anything; the pointer is consumed and the
          * conversion prints as written. */
@@ -404,7 +405,7 @@ static const char *convert(const struct walk *w, const struct spec *sp, va_list 
         return NULL;
 
     default:
-        if (w->dialect == FLTSIM_FMT_CRT_WIDE)
+        if (w->dialect != FLTSIM_FMT_DBGPRINT)
             return "the format has an unknown conversion";
         emit_format_text(w, sp->start, sp->end);
         return NULL;
@@ -577,7 +578,7 @@ const char *fltsim__format(struct fltsim_fmt_out *out, enum fltsim_fmt_dialect d
         }
         struct spec sp;
         if (!parse_spec(&w, pct, &sp, ap)) {
-            if (dialect == FLTSIM_FMT_CRT_WIDE)
+            if (dialect != FLTSIM_FMT_DBGPRINT)
                 return "the format ends inside a conversion";
             /* DbgPrint: print what is there. */
             size_t end = pct;
@@ -590,7 +591,7 @@ const char *fltsim__format(struct fltsim_fmt_out *out, enum fltsim_fmt_dialect d
             const char *invalid = convert(&w, &sp, ap);
             if (invalid != NULL)
                 return invalid;
-        } else if (dialect == FLTSIM_FMT_CRT_WIDE) {
+        } else if (dialect != FLTSIM_FMT_DBGPRINT) {
             return "the format has a size prefix its conversion does not take";
         } else {
             emit_format_text(&w, sp.start, sp.end);

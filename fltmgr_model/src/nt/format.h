@@ -1,9 +1,10 @@
 /*
  * PRIVATE to fltmgr_model/src/nt: fltsim's one Windows-style printf walker,
- * shared by DbgPrint (dbgprint.c) and the wide printf family of the kernel C
- * runtime (crt_wprintf.c). It parses Microsoft's conversions ('l' means 32
- * bits, I64/I32/I size prefixes, %wZ/%Z counted strings, %ws/%S wide strings)
- * and hands the text to an output that stores it as UTF-8 or UTF-16.
+ * shared by DbgPrint (dbgprint.c), the wide printf family of the kernel C
+ * runtime (crt_wprintf.c) and ntstrsafe's printf routines (strsafe.c). It
+ * parses Microsoft's conversions ('l' means 32 bits, I64/I32/I size
+ * prefixes, %wZ/%Z counted strings, %ws/%S wide strings) and hands the text
+ * to an output that stores it as UTF-8, UTF-16 or an ANSI code page.
  */
 #ifndef FLTSIM_NT_FORMAT_H
 #define FLTSIM_NT_FORMAT_H
@@ -32,11 +33,16 @@ enum fltsim_fmt_dialect {
      * unknown conversion or a format ending inside a conversion is an invalid
      * parameter; a field width counts UTF-16 units. */
     FLTSIM_FMT_CRT_WIDE,
+    /* The CRT's narrow _vsnprintf (behind ntstrsafe's A routines): a char
+     * format; %s and %c are narrow by default (%S, %C, %ls, %ws wide);
+     * otherwise as FLTSIM_FMT_CRT_WIDE. */
+    FLTSIM_FMT_CRT_NARROW,
 };
 
-/* Formats format (a char string for FLTSIM_FMT_DBGPRINT, a WCHAR string for
- * FLTSIM_FMT_CRT_WIDE; not NULL) with the arguments in *ap into out. Returns
- * NULL, or for an invalid format (FLTSIM_FMT_CRT_WIDE only) a static text
+/* Formats format (a char string for FLTSIM_FMT_DBGPRINT and
+ * FLTSIM_FMT_CRT_NARROW, a WCHAR string for FLTSIM_FMT_CRT_WIDE; not NULL)
+ * with the arguments in *ap into out. Returns NULL, or for an invalid format
+ * (the CRT dialects only) a static text
  * naming the problem; out then holds what came before it. Cannot fail
  * otherwise. */
 const char *fltsim__format(struct fltsim_fmt_out *out, enum fltsim_fmt_dialect dialect,

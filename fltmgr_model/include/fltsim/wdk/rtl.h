@@ -47,6 +47,13 @@ void RtlFreeUnicodeString(PUNICODE_STRING UnicodeString);
 
 /* ---- conversions, hashing and the other counted-string routines ---- */
 
+/* fltsim's ANSI code page is Windows-1252: one byte per character. */
+NTSTATUS RtlInitAnsiStringEx(PANSI_STRING DestinationString, PCSZ SourceString);
+NTSTATUS RtlInitStringEx(PSTRING DestinationString, PCSZ SourceString);
+ULONG RtlxUnicodeStringToAnsiSize(PCUNICODE_STRING UnicodeString);
+ULONG RtlxAnsiStringToUnicodeSize(PCANSI_STRING AnsiString);
+#define RtlUnicodeStringToAnsiSize(STRING) RtlxUnicodeStringToAnsiSize(STRING)
+#define RtlAnsiStringToUnicodeSize(STRING) RtlxAnsiStringToUnicodeSize(STRING)
 NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUNICODE_STRING SourceString,
                                       BOOLEAN AllocateDestinationString);
 NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, PCANSI_STRING SourceString,
@@ -168,6 +175,13 @@ NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation);
 /* TRUE when the simulated Windows is at least the NTDDI version given. */
 BOOLEAN RtlIsNtDdiVersionAvailable(ULONG Version);
 BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version);
+
+static inline void RtlInitEmptyAnsiString(PANSI_STRING AnsiString, PCHAR Buffer, USHORT BufferSize)
+{
+    AnsiString->Length = 0;
+    AnsiString->MaximumLength = BufferSize;
+    AnsiString->Buffer = Buffer;
+}
 
 static inline void RtlInitEmptyUnicodeString(PUNICODE_STRING UnicodeString, PWCHAR Buffer,
                                              USHORT BufferSize)
