@@ -17,8 +17,7 @@ static PETHREAD valid_thread(PETHREAD thread, const char *api)
 {
     if (thread == NULL) {
         fltsim__ke_report("KE", "-",
-                          "%s(NULL): Thread must be a thread object (Windows faults on NULL)",
-                          api);
+                          "%s(NULL): Thread must be a thread object (Windows faults on NULL)", api);
         return NULL;
     }
     if (thread->magic != FLTSIM_MAGIC_THREAD) {
@@ -31,9 +30,8 @@ static PETHREAD valid_thread(PETHREAD thread, const char *api)
 static PEPROCESS valid_process(PEPROCESS process, const char *api)
 {
     if (process == NULL) {
-        fltsim__ke_report("KE", "-",
-                          "%s(NULL): Process must be a process object (Windows faults on NULL)",
-                          api);
+        fltsim__ke_report(
+            "KE", "-", "%s(NULL): Process must be a process object (Windows faults on NULL)", api);
         return NULL;
     }
     if (process->magic != FLTSIM_MAGIC_PROCESS) {
