@@ -122,8 +122,8 @@ static struct {
     NTSTATUS request_status;      /* what FltRequestOperationStatusCallback returned */
     NTSTATUS post_request_status; /* ... when a post asked */
     bool ask_in_post;
-    bool delay_in_routine; /* the routine waits 20 ms */
-    PKEVENT request_done;  /* the routine looks whether it is signaled at its end */
+    bool delay_in_routine;   /* the routine waits 20 ms */
+    PKEVENT request_done;    /* the routine looks whether it is signaled at its end */
     bool raise_in_routine;   /* the routine returns at APC_LEVEL */
     ULONG changed_length;    /* the pre changes Read.Length after asking (dirty) */
     PFLT_CALLBACK_DATA held; /* ASK_THEN_PEND */
