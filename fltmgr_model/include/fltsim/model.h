@@ -556,8 +556,9 @@ void fltsim_driver_pool_stats(fltsim_driver *drv, ULONG tag, struct fltsim_pool_
 enum fltsim_fault_kind {
     /* ExAllocatePoolWithTag / ExAllocatePoolZero / ExAllocatePool2 and what
      * allocates through them (FltAllocateDeferredIoWorkItem and
-     * FltAllocateGenericWorkItem under tag 'FMwi', RtlUpcaseUnicodeString,
-     * ZwOpenKey) return NULL (or STATUS_INSUFFICIENT_RESOURCES). Only
+     * FltAllocateGenericWorkItem under tag 'FMwi', FltRequestOperationStatusCallback
+     * under 'FMos', RtlUpcaseUnicodeString, ZwOpenKey) return NULL (or
+     * STATUS_INSUFFICIENT_RESOURCES). Only
      * allocations made by filter code are points: from a callback, a work
      * routine or DriverEntry, not from the test program or fltsim itself. */
     FLTSIM_FAULT_ALLOC = 0,
