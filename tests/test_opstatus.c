@@ -517,9 +517,12 @@ static void wrong_calls_are_refused(void **state)
     assert_int_equal(fx.seen.calls, 0);
 
     /* Not callback data at all: also a verifier report. */
-    FLT_CALLBACK_DATA fake;
+    static union {
+        FLT_CALLBACK_DATA data;
+        char room[4096]; /* fltsim looks past the structure for its own tag */
+    } fake;
     memset(&fake, 0, sizeof(fake));
-    struct call c = {&fake, STATUS_SUCCESS};
+    struct call c = {&fake.data, STATUS_SUCCESS};
     assert_status(fltsim_driver_call(filter_a.driver, call_with_fake, &c), STATUS_SUCCESS);
     assert_status(c.status, STATUS_INVALID_PARAMETER);
     assert_int_equal(fltsim_system_report_count_rule(w.sys, "V16"), 1);

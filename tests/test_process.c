@@ -321,7 +321,12 @@ static void bad_object(void *ctx)
     IRP irp;
     memset(&irp, 0, sizeof(irp));
     irp.Tail.Overlay.Thread = (PETHREAD)(void *)process; /* not a thread */
-    FLT_CALLBACK_DATA fake;
+    /* Not callback data fltsim handed out (with room: fltsim looks past the
+     * structure for its own tag). */
+    static union {
+        FLT_CALLBACK_DATA data;
+        char room[4096];
+    } fake;
     memset(&fake, 0, sizeof(fake));
     *answers = 0;
     *answers += PsGetProcessId(NULL) == NULL;
@@ -335,7 +340,7 @@ static void bad_object(void *ctx)
     *answers += !IoIsSystemThread(NULL);
     *answers += IoGetRequestorProcess(NULL) == NULL;
     *answers += IoGetRequestorProcessId(&irp) == 0;
-    *answers += FltGetRequestorProcess(&fake) == NULL;
+    *answers += FltGetRequestorProcess(&fake.data) == NULL;
 }
 
 static void bad_objects_are_reported(void **state)
