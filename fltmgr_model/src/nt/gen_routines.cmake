@@ -13,7 +13,7 @@ cmake_minimum_required(VERSION 3.25)
 # declare fails the build, naming it.
 #
 # usage: cmake -DNM=nm -DOBJECTS=a.o;b.o -DINCLUDE_DIR=dir -DOUT=file.c
-#              [-DSTRIP_UNDERSCORE=ON] -P gen_routines.cmake
+#              [-DSTAMP=file] [-DSTRIP_UNDERSCORE=ON] -P gen_routines.cmake
 foreach(var NM OBJECTS INCLUDE_DIR OUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "gen_routines.cmake: ${var} is not set")
@@ -131,11 +131,15 @@ const struct fltsim_routine fltsim__routines[] = {
 ${entries}};
 const size_t fltsim__routine_count = sizeof(fltsim__routines) / sizeof(fltsim__routines[0]);
 ")
-# Rewritten only when it changes, so that an unchanged table is not rebuilt.
+# Rewritten only when it changes, so that an unchanged table is not rebuilt;
+# the stamp (if asked for) records that the objects were listed.
+set(old "")
 if(EXISTS ${OUT})
   file(READ ${OUT} old)
-  if(old STREQUAL text)
-    return()
-  endif()
 endif()
-file(WRITE ${OUT} "${text}")
+if(NOT old STREQUAL text)
+  file(WRITE ${OUT} "${text}")
+endif()
+if(DEFINED STAMP)
+  file(TOUCH ${STAMP})
+endif()
