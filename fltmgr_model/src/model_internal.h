@@ -39,6 +39,8 @@ enum {
     FLTSIM_MAGIC_OP = 0x504f4c46,            /* "FLOP" */
     FLTSIM_MAGIC_DEFERRED_ITEM = 0x4f494446, /* "FDIO" */
     FLTSIM_MAGIC_GENERIC_ITEM = 0x4e454746,  /* "FGEN" */
+    FLTSIM_MAGIC_PROCESS = 0x434f5250,       /* "PROC" */
+    FLTSIM_MAGIC_THREAD = 0x44524854,        /* "THRD" */
     FLTSIM_MAGIC_DEAD = 0x44414544           /* "DEAD" */
 };
 
@@ -268,6 +270,7 @@ struct fltsim_system {
     struct fltsim_regkey *registry;
     /* fault rules and points reached (fault.c), created on first use; atomic */
     struct fltsim_faults *faults;
+    struct fltsim_windows_version windows; /* resolved (nt/rtl_version.c); read-only */
     bool destroying;
 };
 
@@ -390,6 +393,11 @@ struct fltsim_op {
     LONG done;                /* set once, atomically, when the operation completes */
     LONG waiting;             /* threads in fltsim__wait_for's park (done/waiting handshake) */
     LONG async_state;         /* issuer/completer handshake of an asynchronous request */
+    /* FltRequestOperationStatusCallback's requests (fltmgr/opstatus.c), the
+     * baton holder's; and, atomic, 1 while the routines run after the file
+     * system took the IRP (its completion waits: post.c). */
+    struct fltsim_opstatus *status_requests;
+    LONG status_hold;
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
     ULONG inflight_shard;
@@ -420,6 +428,32 @@ struct fltsim_tls {
     struct fltsim_seh_frame *seh;
     char last_error[512];
 };
+
+/* ---- process and thread objects (exec/thread.c; the Ps routines are nt/ps.c's) ---- */
+
+/* The System process: the executor's threads (work items, completions) are
+ * its threads, and only its threads are system threads. */
+#define FLTSIM_SYSTEM_PROCESS_ID 4
+
+/* What a PEPROCESS points at: one object per simulated process id, made on
+ * its first use and kept for the life of the OS process (pointers stay
+ * valid, as a referenced EPROCESS does). Read-only once made. */
+struct _KPROCESS {
+    ULONG magic; /* FLTSIM_MAGIC_PROCESS */
+    ULONG process_id;
+    ULONG session_id; /* 0 for the System process, 1 (the first interactive session) else */
+};
+
+/* What a PETHREAD points at: one per (process, thread id), kept the same way. */
+struct _KTHREAD {
+    ULONG magic; /* FLTSIM_MAGIC_THREAD */
+    ULONG thread_id;
+    struct _KPROCESS *process;
+};
+
+/* The process object of a simulated process id, made on first use. NULL only
+ * when out of memory. Any thread. */
+PEPROCESS fltsim__process_object(ULONG process_id);
 
 /* The simulated thread running on this OS thread (thread.c); NULL before
  * its first use. Its struct fltsim_tls comes first (executor.h). */
@@ -678,6 +712,21 @@ NTSTATUS fltsim__registry_add_service(struct fltsim_driver *drv);
 ULONG fltsim__registry_disown(struct fltsim_driver *drv);
 /* Closes every handle of sys and frees its registry (system destruction). */
 void fltsim__registry_destroy(fltsim_system *sys);
+
+/* ---- dynamic lookup (nt/routines.c) ---- */
+
+/* The address of the WDK routine (or variable) fltsim implements under the
+ * export name `name`, in FltMgr's export table (fltmgr true: Flt routines
+ * only) or the kernel's (false: no Flt routine), or NULL. Any thread. */
+void *fltsim__routine_address(const char *name, bool fltmgr);
+
+/* ---- the simulated Windows version (nt/rtl_version.c) ---- */
+
+/* Checks in (NULL or all zero: the default) and writes the version it means
+ * to out, the default filled in. STATUS_INVALID_PARAMETER with the last
+ * error set when fltsim_windows_version_check refuses it. */
+NTSTATUS fltsim__windows_version_resolve(const struct fltsim_windows_version *in,
+                                         struct fltsim_windows_version *out);
 
 /* ---- registration (registration.c) ---- */
 

@@ -216,6 +216,7 @@ struct fltsim_scenario {
     const char *description;
     enum fltsim_executor_kind executor;
     ULONG64 seed;
+    struct fltsim_windows_version windows; /* `windows:`, checked; all zero: the default */
     enum fltsim_verifier_mode verifier;
     const char **verifier_disable; /* rule ids (`verifier_disable:`), valid */
     size_t verifier_disable_count;

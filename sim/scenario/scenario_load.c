@@ -468,6 +468,52 @@ char *fltsim__ld_resolve(struct ld *ld, const char *rel)
 }
 
 /* ------------------------------------------------------------------------- */
+/* The simulated Windows version                                             */
+/* ------------------------------------------------------------------------- */
+
+/* windows: {version: MAJOR.MINOR.BUILD, service_pack: N, product: ...}
+ * (fltsim_system_options.windows). */
+static bool load_windows(struct ld *ld, yaml_node_t *map)
+{
+    static const char *const keys[] = {"version", "service_pack", "product", NULL};
+    static const struct name_value products[] = {{"workstation", VER_NT_WORKSTATION},
+                                                 {"domain_controller", VER_NT_DOMAIN_CONTROLLER},
+                                                 {"server", VER_NT_SERVER},
+                                                 {NULL, 0}};
+    struct fltsim_windows_version *w = &ld->sc->windows;
+    yaml_node_t *n;
+    if (!fltsim__ld_want_mapping(ld, map, "windows") ||
+        !fltsim__ld_check_keys(ld, map, "windows", keys) ||
+        !fltsim__ld_require(ld, map, "version", "windows", &n) ||
+        !fltsim__ld_want_scalar(ld, n, "version"))
+        return false;
+    const char *text = fltsim__ld_text_of(n);
+    unsigned long major, minor, build;
+    int end = 0;
+    if (sscanf(text, "%lu.%lu.%lu%n", &major, &minor, &build, &end) != 3 || text[end] != '\0' ||
+        text[0] < '0' || text[0] > '9' || major > 0xFFFFFFFFul || minor > 0xFFFFFFFFul ||
+        build > 0xFFFFFFFFul)
+        return fltsim__ld_fail(ld, n, "version: '%s'; expected MAJOR.MINOR.BUILD, e.g. 10.0.19045",
+                               text);
+    w->major = (ULONG)major;
+    w->minor = (ULONG)minor;
+    w->build = (ULONG)build;
+    ULONG64 v = 0;
+    if ((n = fltsim__ld_get(ld, map, "service_pack")) != NULL &&
+        !fltsim__ld_get_uint(ld, n, "service_pack", 0xFF, &v))
+        return false;
+    w->service_pack_major = (USHORT)v;
+    v = VER_NT_WORKSTATION;
+    if ((n = fltsim__ld_get(ld, map, "product")) != NULL &&
+        !fltsim__ld_get_enum(ld, n, "product", "product type", products, &v))
+        return false;
+    w->product_type = (UCHAR)v;
+    if (!NT_SUCCESS(fltsim_windows_version_check(w)))
+        return fltsim__ld_fail(ld, map, "windows: %s", fltsim_last_error());
+    return true;
+}
+
+/* ------------------------------------------------------------------------- */
 /* The top-level mapping                                                     */
 /* ------------------------------------------------------------------------- */
 
@@ -476,7 +522,7 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
     static const char *const top_keys[] = {"scenario", "description",      "executor", "seed",
                                            "verifier", "verifier_disable", "golden",   "registry",
                                            "volumes",  "filters",          "threads",  "steps",
-                                           "expect",   "faults",           NULL};
+                                           "expect",   "faults",           "windows",  NULL};
     static const struct name_value executor_names[] = {
         {"deterministic", FLTSIM_EXECUTOR_DETERMINISTIC},
         {"concurrent", FLTSIM_EXECUTOR_CONCURRENT},
@@ -527,6 +573,8 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
                     sc->verifier_disable[i]);
         }
     }
+    if ((n = fltsim__ld_get(ld, root, "windows")) != NULL && !load_windows(ld, n))
+        return false;
     if ((n = fltsim__ld_get(ld, root, "golden")) != NULL) {
         if (!fltsim__ld_want_scalar(ld, n, "golden"))
             return false;

@@ -426,7 +426,8 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
         options->verifier != FLTSIM_VERIFIER_DEFAULT ? options->verifier : scenario->verifier;
     struct fltsim_system_options sopts = {
         .executor = options->override_executor ? options->executor : scenario->executor,
-        .seed = options->override_seed ? options->seed : scenario->seed};
+        .seed = options->override_seed ? options->seed : scenario->seed,
+        .windows = scenario->windows};
     bool golden = scenario->golden != NULL && !options->skip_golden &&
                   sopts.executor == FLTSIM_EXECUTOR_DETERMINISTIC;
     if (options->update_golden && scenario->golden == NULL) {

@@ -81,14 +81,40 @@ enum fltsim_executor_kind {
     FLTSIM_EXECUTOR_DETERMINISTIC = 1
 };
 
+/* The Windows a system simulates: what RtlGetVersion reports and what
+ * RtlIsNtDdiVersionAvailable and RtlIsServicePackVersionInstalled compare
+ * with. All zero means the default, Windows 11 version 24H2: 10.0.26100,
+ * a workstation, no service pack (NTDDI_WIN11_GE). Otherwise major.minor must
+ * be a Windows NT version (5.0, 5.1, 5.2, 6.0, 6.1, 6.2, 6.3 or 10.0; Windows
+ * 11 and Server 2016 and later are 10.0 with their build), a 10.0 build at
+ * least 10240 and without a service pack. On 10.0 the build decides which
+ * NTDDI_WIN10_* / NTDDI_WIN11_* sub-versions are available (released builds:
+ * 10240 TH1, 10586 TH2, 14393 RS1, 15063 RS2, 16299 RS3, 17134 RS4, 17763 RS5,
+ * 18362 19H1, 19041 VB, 20348 FE, 22000 CO, 22621 NI, 26100 GE; a build in
+ * between counts as the release before it). */
+struct fltsim_windows_version {
+    ULONG major;
+    ULONG minor;
+    ULONG build;
+    USHORT service_pack_major; /* at most 255 */
+    USHORT service_pack_minor;
+    UCHAR product_type; /* VER_NT_WORKSTATION (also 0), VER_NT_DOMAIN_CONTROLLER, VER_NT_SERVER */
+};
+
+/* Checks a version for fltsim_system_options.windows (all zero is valid).
+ * STATUS_INVALID_PARAMETER with fltsim_last_error() saying what is wrong. */
+NTSTATUS fltsim_windows_version_check(const struct fltsim_windows_version *version);
+
 struct fltsim_system_options {
     ULONG flags;                      /* FLTSIM_SYSTEM_* */
     enum fltsim_executor_kind executor;
     ULONG64 seed;                     /* deterministic executor only */
+    struct fltsim_windows_version windows; /* all zero: Windows 11 24H2 */
 };
 
 /* Creates an empty system: no volumes, no filters. options may be NULL.
- * STATUS_INVALID_PARAMETER (unknown flag, out NULL), STATUS_INSUFFICIENT_RESOURCES. */
+ * STATUS_INVALID_PARAMETER (unknown flag, a version fltsim_windows_version_check
+ * refuses, out NULL), STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out);
 
 /* Shuts a system down the way Windows would: the I/O manager closes every
@@ -99,6 +125,10 @@ void fltsim_system_destroy(fltsim_system *sys);
 
 /* The executor the system was created with. */
 enum fltsim_executor_kind fltsim_system_executor(fltsim_system *sys);
+
+/* The Windows version the system simulates, with the default filled in
+ * (product_type is never 0). */
+void fltsim_system_windows_version(fltsim_system *sys, struct fltsim_windows_version *out);
 
 /* Waits until nothing is left to run: no work item or completion queued or
  * running, no spawned thread running, no operation in flight. Under the
@@ -530,8 +560,9 @@ void fltsim_driver_pool_stats(fltsim_driver *drv, ULONG tag, struct fltsim_pool_
 enum fltsim_fault_kind {
     /* ExAllocatePoolWithTag / ExAllocatePoolZero / ExAllocatePool2 and what
      * allocates through them (FltAllocateDeferredIoWorkItem and
-     * FltAllocateGenericWorkItem under tag 'FMwi', RtlUpcaseUnicodeString,
-     * ZwOpenKey) return NULL (or STATUS_INSUFFICIENT_RESOURCES). Only
+     * FltAllocateGenericWorkItem under tag 'FMwi', FltRequestOperationStatusCallback
+     * under 'FMos', RtlUpcaseUnicodeString, ZwOpenKey) return NULL (or
+     * STATUS_INSUFFICIENT_RESOURCES). Only
      * allocations made by filter code are points: from a callback, a work
      * routine or DriverEntry, not from the test program or fltsim itself. */
     FLTSIM_FAULT_ALLOC = 0,

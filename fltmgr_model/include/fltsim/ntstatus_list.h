@@ -53,6 +53,7 @@
     X(STATUS_NO_MEDIA_IN_DEVICE, 0xC0000013)                                                       \
     X(STATUS_MORE_PROCESSING_REQUIRED, 0xC0000016)                                                 \
     X(STATUS_NO_MEMORY, 0xC0000017)                                                                \
+    X(STATUS_ILLEGAL_INSTRUCTION, 0xC000001D)                                                      \
     X(STATUS_ACCESS_DENIED, 0xC0000022)                                                            \
     X(STATUS_BUFFER_TOO_SMALL, 0xC0000023)                                                         \
     X(STATUS_OBJECT_TYPE_MISMATCH, 0xC0000024)                                                     \
@@ -83,6 +84,7 @@
     X(STATUS_FILE_INVALID, 0xC0000098)                                                             \
     X(STATUS_INSUFFICIENT_RESOURCES, 0xC000009A)                                                   \
     X(STATUS_MEDIA_WRITE_PROTECTED, 0xC00000A2)                                                    \
+    X(STATUS_INSTRUCTION_MISALIGNMENT, 0xC00000AA)                                                 \
     X(STATUS_FILE_IS_A_DIRECTORY, 0xC00000BA)                                                      \
     X(STATUS_NOT_SUPPORTED, 0xC00000BB)                                                            \
     X(STATUS_NOT_SAME_DEVICE, 0xC00000D4)                                                          \

@@ -1,23 +1,19 @@
 /*
  * Per-thread simulated state (DESIGN decision 4): IRQL, top-level IRP, the
- * requestor identity a thread issues I/O as, and the ETHREAD objects that
- * FLT_CALLBACK_DATA.Thread points at. Every OS thread that touches fltsim is a
- * simulated thread; its state lives in thread-local storage. The ETHREAD
- * objects outlive their threads (pended operations may still point at them)
- * and are kept in one process-wide table. The WDK routines over this state
- * are nt/'s (ke_irql.c, io.c, ps.c).
+ * requestor identity a thread issues I/O as, and the ETHREAD and EPROCESS
+ * objects that FLT_CALLBACK_DATA.Thread and the Ps routines point at. Every
+ * OS thread that touches fltsim is a simulated thread; its state lives in
+ * thread-local storage. The objects outlive their threads (pended operations
+ * may still point at them) and are kept in one process-wide table, one
+ * process object per simulated process id and one thread object per (process,
+ * thread id). The WDK routines over this state are nt/'s (ke_irql.c, io.c,
+ * ps.c).
  */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "executor.h"
-
-/* What a PETHREAD points at. */
-struct _KTHREAD {
-    ULONG process_id;
-    ULONG thread_id;
-};
 
 /* Every OS thread is a native simulated thread; a deterministic executor
  * points fltsim__current at one of its coroutines while that coroutine
@@ -30,10 +26,14 @@ static uv_once_t threads_once = UV_ONCE_INIT;
 static uv_mutex_t threads_lock;
 static struct _KTHREAD **threads; /* threads_lock */
 static size_t thread_count, thread_capacity;
+static struct _KPROCESS **processes; /* threads_lock */
+static size_t process_count, process_capacity;
 static ULONG next_thread_id = 1000; /* threads_lock */
 
 #define FLTSIM_DEFAULT_PROCESS_ID 1000
-#define FLTSIM_SYSTEM_PROCESS_ID 4
+/* The session interactive programs run in (services and the System process
+ * are session 0). */
+#define FLTSIM_USER_SESSION_ID 1
 
 static void threads_init(void)
 {
@@ -41,13 +41,38 @@ static void threads_init(void)
         abort();
 }
 
-static void free_thread_table(void)
+static void free_object_tables(void)
 {
     for (size_t i = 0; i < thread_count; i++)
         free(threads[i]);
     free(threads);
     threads = NULL;
     thread_count = thread_capacity = 0;
+    for (size_t i = 0; i < process_count; i++)
+        free(processes[i]);
+    free(processes);
+    processes = NULL;
+    process_count = process_capacity = 0;
+}
+
+/* The table of count entries of `size` bytes with room for one more (moved,
+ * *capacity updated), or NULL when out of memory (table unchanged).
+ * threads_lock held. */
+static void *table_room(void *table, size_t size, size_t count, size_t *capacity)
+{
+    if (count < *capacity)
+        return table;
+    size_t cap = *capacity ? *capacity * 2 : 16;
+    void *grown = realloc(table, cap * size);
+    if (grown == NULL)
+        return NULL;
+    static bool registered; /* threads_lock */
+    if (!registered) {
+        atexit(free_object_tables);
+        registered = true;
+    }
+    *capacity = cap;
+    return grown;
 }
 
 struct fltsim_sthread *fltsim__current_sthread_slow(void)
@@ -237,52 +262,75 @@ ULONG fltsim_thread_id(void)
     return t->thread_id;
 }
 
+/* threads_lock held. */
+static struct _KPROCESS *process_locked(ULONG process_id)
+{
+    for (size_t i = 0; i < process_count; i++)
+        if (processes[i]->process_id == process_id)
+            return processes[i];
+    struct _KPROCESS **room =
+        table_room(processes, sizeof(*processes), process_count, &process_capacity);
+    if (room == NULL)
+        return NULL;
+    processes = room;
+    struct _KPROCESS *p = malloc(sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->magic = FLTSIM_MAGIC_PROCESS;
+    p->process_id = process_id;
+    p->session_id = process_id == FLTSIM_SYSTEM_PROCESS_ID ? 0 : FLTSIM_USER_SESSION_ID;
+    processes[process_count++] = p;
+    return p;
+}
+
+PEPROCESS fltsim__process_object(ULONG process_id)
+{
+    uv_once(&threads_once, threads_init);
+    uv_mutex_lock(&threads_lock);
+    struct _KPROCESS *p = process_locked(process_id);
+    uv_mutex_unlock(&threads_lock);
+    return p;
+}
+
+/* threads_lock held. */
+static struct _KTHREAD *thread_locked(ULONG process_id, ULONG thread_id)
+{
+    for (size_t i = 0; i < thread_count; i++)
+        if (threads[i]->process->process_id == process_id && threads[i]->thread_id == thread_id)
+            return threads[i];
+    struct _KPROCESS *p = process_locked(process_id);
+    if (p == NULL)
+        return NULL;
+    struct _KTHREAD **room = table_room(threads, sizeof(*threads), thread_count, &thread_capacity);
+    if (room == NULL)
+        return NULL;
+    threads = room;
+    struct _KTHREAD *t = malloc(sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->magic = FLTSIM_MAGIC_THREAD;
+    t->thread_id = thread_id;
+    t->process = p;
+    threads[thread_count++] = t;
+    return t;
+}
+
 PETHREAD fltsim_thread_current(void)
 {
     struct fltsim_tls *t = fltsim__tls();
     ensure_identity(t);
     if (t->thread_object != NULL)
         return t->thread_object;
-
     uv_once(&threads_once, threads_init);
     uv_mutex_lock(&threads_lock);
-    struct _KTHREAD *found = NULL;
-    for (size_t i = 0; i < thread_count; i++) {
-        if (threads[i]->process_id == t->process_id && threads[i]->thread_id == t->thread_id) {
-            found = threads[i];
-            break;
-        }
-    }
-    if (found == NULL) {
-        if (thread_count == thread_capacity) {
-            size_t cap = thread_capacity ? thread_capacity * 2 : 16;
-            struct _KTHREAD **grown = realloc(threads, cap * sizeof(*grown));
-            if (grown == NULL) {
-                uv_mutex_unlock(&threads_lock);
-                return NULL;
-            }
-            if (threads == NULL)
-                atexit(free_thread_table);
-            threads = grown;
-            thread_capacity = cap;
-        }
-        found = malloc(sizeof(*found));
-        if (found == NULL) {
-            uv_mutex_unlock(&threads_lock);
-            return NULL;
-        }
-        found->process_id = t->process_id;
-        found->thread_id = t->thread_id;
-        threads[thread_count++] = found;
-    }
+    t->thread_object = thread_locked(t->process_id, t->thread_id);
     uv_mutex_unlock(&threads_lock);
-    t->thread_object = found;
-    return found;
+    return t->thread_object;
 }
 
 ULONG fltsim_thread_object_process_id(PETHREAD thread)
 {
-    return thread != NULL ? thread->process_id : 0;
+    return thread != NULL ? thread->process->process_id : 0;
 }
 
 ULONG fltsim_thread_object_thread_id(PETHREAD thread)

@@ -1,6 +1,7 @@
 /*
  * Routines that read or mark the callback data of an operation (SPEC 6.2,
- * 6.7): the dirty flag, FltIsOperationSynchronous and the requestor's process.
+ * 6.7): the dirty flag, FltIsOperationSynchronous and the requestor's process
+ * (Data->Thread's process object and id).
  * The callback data is the first member of the model's operation, which is how
  * these routines find the operation and check that the pointer is one fltsim
  * handed out.
@@ -90,4 +91,11 @@ ULONG FltGetRequestorProcessId(PFLT_CALLBACK_DATA CallbackData)
 HANDLE FltGetRequestorProcessIdEx(PFLT_CALLBACK_DATA CallbackData)
 {
     return (HANDLE)(ULONG_PTR)FltGetRequestorProcessId(CallbackData);
+}
+
+PEPROCESS FltGetRequestorProcess(PFLT_CALLBACK_DATA CallbackData)
+{
+    if (!valid_data(CallbackData, "FltGetRequestorProcess") || CallbackData->Thread == NULL)
+        return NULL;
+    return IoThreadToProcess(CallbackData->Thread);
 }

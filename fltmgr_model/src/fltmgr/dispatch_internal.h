@@ -101,6 +101,19 @@ void fltsim__check_complete(struct fltsim_op *op, const struct fltsim_node *node
 /* The name of a pre status for reports, also of one that is not valid. */
 const char *fltsim__pre_name(FLT_PREOP_CALLBACK_STATUS s);
 
+/* ---- operation status callbacks (opstatus.c) ---- */
+
+/* Called by the file-system step before it sends op's IRP, when
+ * op->status_requests is not NULL: takes the requests off op and holds op's
+ * completion (and a reference) until fltsim__opstatus_run has run them. */
+struct fltsim_opstatus *fltsim__opstatus_take(struct fltsim_op *op);
+/* Runs the routines of list with the status the file system returned (from
+ * a pre's FltRequestOperationStatusCallback), frees them and releases what
+ * fltsim__opstatus_take held; op may be completing on another thread. */
+void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NTSTATUS status);
+/* Frees the requests of an operation that never reached the file system. */
+void fltsim__opstatus_discard(struct fltsim_op *op);
+
 /* ---- the post path and completion (post.c) ---- */
 
 /* Runs the posts from op->cursor up and completes the operation, unless the

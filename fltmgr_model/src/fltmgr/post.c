@@ -294,12 +294,16 @@ post_returned(struct fltsim_op *op, ULONG j, FLT_POSTOP_CALLBACK_STATUS st, ULON
 
 /* ---- completion ---- */
 
-/* Waits until no node of op is POSTING. At completion every post of the
- * completion itself has returned, so a POSTING node is one a teardown on
- * another thread is draining right now; its post still uses the operation's
- * file object, which the I/O manager may free once the request completes. */
+/* Waits until no node of op is POSTING and no status callback of op runs.
+ * At completion every post of the completion itself has returned, so a
+ * POSTING node is one a teardown on another thread is draining right now;
+ * its post, like a status callback on the thread that sent the IRP
+ * (opstatus.c), still uses the operation's file object, which the I/O
+ * manager may free once the request completes. */
 static bool any_draining(const struct fltsim_op *op)
 {
+    if (__atomic_load_n(&op->status_hold, __ATOMIC_SEQ_CST) != 0)
+        return true;
     for (ULONG k = 0; k < op->node_count; k++)
         if (fltsim__node_state(&op->nodes[k]) == FLTSIM_NODE_POSTING)
             return true;

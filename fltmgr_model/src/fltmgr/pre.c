@@ -345,7 +345,10 @@ void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS 
         return;
     case FLT_PREOP_COMPLETE:
         /* Lower filters, the file system and this node's post are skipped;
-         * the posts above run (SPEC 3.2). */
+         * the posts above run (SPEC 3.2). No IoCallDriver: no status
+         * callback (opstatus.c). */
+        if (op->status_requests != NULL)
+            fltsim__opstatus_discard(op);
         fltsim__node_done(op, node);
         op->top_post = i;
         op->phase = FLTSIM_PHASE_POST;

@@ -24,6 +24,11 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
         options->executor != FLTSIM_EXECUTOR_DETERMINISTIC)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_system_create: unknown executor %d",
                             (int)options->executor);
+    struct fltsim_windows_version windows;
+    if (!NT_SUCCESS(
+            fltsim__windows_version_resolve(options != NULL ? &options->windows : NULL, &windows)))
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_system_create: %s",
+                            fltsim_last_error());
 
     fltsim_system *sys = calloc(1, sizeof(*sys));
     if (sys == NULL)
@@ -33,6 +38,7 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
     if (uv_mutex_init(&sys->trace_lock) != 0)
         goto fail_trace;
     sys->flags = options != NULL ? options->flags : 0;
+    sys->windows = windows;
     InitializeListHead(&sys->waiters);
     InitializeListHead(&sys->filters);
     InitializeListHead(&sys->volumes);

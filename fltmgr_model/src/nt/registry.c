@@ -2,7 +2,8 @@
  * The fake registry (DESIGN decision 7): per system, a tree of keys with
  * typed values that the test or scenario fills through fltsim_registry_*, and
  * that filter code reads with ZwOpenKey / ZwQueryValueKey / ZwClose exactly as
- * on Windows (statuses, ResultLength, the KEY_VALUE_*_INFORMATION layouts).
+ * on Windows (statuses, ResultLength, the KEY_VALUE_*_INFORMATION layouts),
+ * opening its own keys with IoOpenDriverRegistryKey.
  * Key handles live in one process-wide table; each is a pool block (tag
  * "CmKy") that records its system, key, granted access and owning driver, so
  * a handle left open shows in the pool counts and in a V23 report at unload.
@@ -705,6 +706,83 @@ NTSTATUS ZwClose(HANDLE Handle)
         fltsim__report(t->sys, t->filter, NULL, t->op, "V23", "10",
                        "ZwClose(%p): not an open handle (closed twice?)", Handle);
     return fltsim__fail(STATUS_INVALID_HANDLE, "ZwClose(%p): not an open handle", Handle);
+}
+
+/* Where IoOpenDriverRegistryKey finds each DRIVER_REGKEY_TYPE, under the
+ * driver's service key: the INF's Parameters, and the State and SharedState
+ * keys Windows keeps a service's persistent state in. */
+static const WCHAR *const driver_subkeys[] = {L"Parameters", L"State", L"SharedState"};
+#define SHARED_STATE_FIRST_BUILD 20348 /* Windows Server 2022 */
+
+NTSTATUS IoOpenDriverRegistryKey(PDRIVER_OBJECT DriverObject, DRIVER_REGKEY_TYPE RegKeyType,
+                                 ACCESS_MASK DesiredAccess, ULONG Flags, PHANDLE DriverRegKey)
+{
+    static const char api[] = "IoOpenDriverRegistryKey";
+    struct fltsim_tls *t = fltsim__tls();
+    fltsim__check_irql(t->sys, PASSIVE_LEVEL, api);
+    if (DriverRegKey == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: DriverRegKey is NULL", api);
+    *DriverRegKey = NULL;
+    struct fltsim_driver *drv = fltsim__driver_from_object(DriverObject);
+    if (drv == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "%s: DriverObject %p is not the object of a loaded driver", api,
+                            (void *)DriverObject);
+    if (Flags != 0)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Flags is 0x%x; it must be 0", api,
+                            (unsigned)Flags);
+    const struct fltsim_windows_version *win = &drv->sys->windows;
+    bool shared_known =
+        win->major > 10 || (win->major == 10 && win->build >= SHARED_STATE_FIRST_BUILD);
+    if ((ULONG)RegKeyType > (ULONG)DriverRegKeySharedPersistentState ||
+        (RegKeyType == DriverRegKeySharedPersistentState && !shared_known))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "%s: RegKeyType %d is not a DRIVER_REGKEY_TYPE of Windows %u.%u.%u",
+                            api, (int)RegKeyType, (unsigned)win->major, (unsigned)win->minor,
+                            (unsigned)win->build);
+    struct fltsim_driver *caller = current_driver();
+    if (caller != NULL && caller != drv && t->sys != NULL)
+        fltsim__report(t->sys, t->filter, NULL, t->op, "KE", "-",
+                       "%s with the driver object of %s; it must be the calling driver's own", api,
+                       drv->name8);
+
+    /* The service key's path, a backslash and the subkey. */
+    const WCHAR *sub = driver_subkeys[RegKeyType];
+    size_t base = drv->registry_path.Length / sizeof(WCHAR), slen = fltsim_wcslen(sub);
+    WCHAR *path = malloc((base + 1 + slen + 1) * sizeof(WCHAR));
+    struct key_handle *h =
+        fltsim__pool_allocate_internal(PagedPool, sizeof(*h), KEY_HANDLE_TAG, true);
+    if (path == NULL || h == NULL) {
+        free(path);
+        if (h != NULL)
+            ExFreePoolWithTag(h, KEY_HANDLE_TAG);
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
+    }
+    memcpy(path, drv->registry_path.Buffer, base * sizeof(WCHAR));
+    path[base] = L'\\';
+    memcpy(path + base + 1, sub, (slen + 1) * sizeof(WCHAR));
+
+    /* The keys are non-volatile and made when missing, as ZwCreateKey would. */
+    reg_lock_take();
+    struct fltsim_regkey *key;
+    NTSTATUS status = key_at(drv->sys, path, base + 1 + slen, WALK_CREATE, &key);
+    if (NT_SUCCESS(status)) {
+        h->magic = KEY_HANDLE_MAGIC;
+        h->sys = drv->sys;
+        h->key = key;
+        h->access = map_access(DesiredAccess);
+        h->owner = caller;
+        if (!handle_insert_locked(h))
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        else
+            *DriverRegKey = handle_value(h->slot);
+    }
+    uv_mutex_unlock(&reg_lock);
+    free(path);
+    if (NT_SUCCESS(status))
+        return status;
+    ExFreePoolWithTag(h, KEY_HANDLE_TAG);
+    return fltsim__fail(status, "%s: out of memory", api);
 }
 
 static void put(void *buffer, ULONG length, ULONG offset, const void *src, ULONG size)

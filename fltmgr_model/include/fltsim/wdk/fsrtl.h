@@ -15,7 +15,9 @@ extern "C" {
 /* ---- statuses and the file-system critical region ---- */
 
 /* FsRtlIsNtstatusExpected: FALSE for the exception codes a file system must
- * not return (access violation, datatype misalignment, breakpoint ...). */
+ * not turn into a request's status (access violation, datatype misalignment,
+ * illegal or misaligned instruction); FsRtlNormalizeNtstatus gives
+ * GenericException for those. */
 BOOLEAN FsRtlIsNtstatusExpected(NTSTATUS Exception);
 NTSTATUS FsRtlNormalizeNtstatus(NTSTATUS Exception, NTSTATUS GenericException);
 
