@@ -85,10 +85,16 @@ struct fltsim_system_options {
     ULONG flags;                      /* FLTSIM_SYSTEM_* */
     enum fltsim_executor_kind executor;
     ULONG64 seed;                     /* deterministic executor only */
+    /* The simulated machine's time zone, as Windows keeps it: a bias in
+     * minutes with UTC = local time + bias (UTC+02:00 is -120), from -840
+     * to 720. 0, the default, is UTC. ExSystemTimeToLocalTime and
+     * ExLocalTimeToSystemTime use it; there is no daylight saving time. */
+    LONG time_zone_bias;
 };
 
 /* Creates an empty system: no volumes, no filters. options may be NULL.
- * STATUS_INVALID_PARAMETER (unknown flag, out NULL), STATUS_INSUFFICIENT_RESOURCES. */
+ * STATUS_INVALID_PARAMETER (unknown flag, time zone bias out of range, out
+ * NULL), STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out);
 
 /* Shuts a system down the way Windows would: the I/O manager closes every

@@ -24,6 +24,11 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
         options->executor != FLTSIM_EXECUTOR_DETERMINISTIC)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_system_create: unknown executor %d",
                             (int)options->executor);
+    if (options != NULL && (options->time_zone_bias < -840 || options->time_zone_bias > 720))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_system_create: time zone bias %ld minutes is out of range "
+                            "(-840 ... 720)",
+                            (long)options->time_zone_bias);
 
     fltsim_system *sys = calloc(1, sizeof(*sys));
     if (sys == NULL)
@@ -33,6 +38,7 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
     if (uv_mutex_init(&sys->trace_lock) != 0)
         goto fail_trace;
     sys->flags = options != NULL ? options->flags : 0;
+    sys->time_zone_bias = options != NULL ? options->time_zone_bias : 0;
     InitializeListHead(&sys->waiters);
     InitializeListHead(&sys->filters);
     InitializeListHead(&sys->volumes);
