@@ -204,6 +204,12 @@ static NTSTATUS wait_objects(ULONG count, PVOID objects[], WAIT_TYPE type, KPROC
         .thread = self, .type = type, .count = count, .blocks = blocks, .satisfied = -1};
     w.kthread = KeGetCurrentThread();
     memset(blocks, 0, count * sizeof(*blocks));
+
+    /* A wait is a scheduling point even when it is satisfied at once: the
+     * deterministic executor may switch here, as a preemptive one could. */
+    if (KeGetCurrentIrql() < DISPATCH_LEVEL)
+        fltsim__yield();
+
     bool has_mutex = false;
     fltsim__dispatcher_lock();
     for (ULONG i = 0; i < count; i++) {
@@ -224,20 +230,18 @@ static NTSTATUS wait_objects(ULONG count, PVOID objects[], WAIT_TYPE type, KPROC
         blocks[i].object = h;
         blocks[i].index = i;
     }
-    fltsim__dispatcher_unlock();
-    if (has_mutex && mode != KernelMode)
+    if (has_mutex && mode != KernelMode) {
+        /* Reports are made outside the dispatcher lock; nothing of the wait
+         * is queued yet. */
+        fltsim__dispatcher_unlock();
         fltsim__ke_report("KE", "-",
                           "%s on a mutex with WaitMode UserMode; a wait that includes a mutex "
                           "must be a KernelMode wait",
                           api);
-
-    /* A wait is a scheduling point even when it is satisfied at once: the
-     * deterministic executor may switch here, as a preemptive one could. */
-    if (KeGetCurrentIrql() < DISPATCH_LEVEL)
-        fltsim__yield();
+        fltsim__dispatcher_lock();
+    }
 
     NTSTATUS status;
-    fltsim__dispatcher_lock();
     if (try_satisfy(&w, 0)) {
         status = STATUS_SUCCESS;
     } else if (poll) {

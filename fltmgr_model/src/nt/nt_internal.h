@@ -59,12 +59,6 @@ void fltsim__dispatcher_signal_locked(DISPATCHER_HEADER *object);
  * initialized: zeroed memory becomes a notification event, not signaled. */
 void fltsim__event_check_locked(PRKEVENT event, const char *api);
 
-/* The owner tag a mutex keeps for the calling simulated thread. */
-static inline PVOID fltsim__mutex_owner_tag(void)
-{
-    return fltsim__current_sthread();
-}
-
 /* KeEnterCriticalRegion and KeLeaveCriticalRegion without their IRQL
  * checks, for routines that enter one on their caller's behalf (and check
  * the IRQL themselves, once). Leaving one never entered is reported, naming
