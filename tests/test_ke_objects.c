@@ -208,9 +208,19 @@ static void release_unowned(void *arg)
     m->state_after = KeReadStateMutex(&m->mutex);
 }
 
+static void use_uninitialized(void *arg)
+{
+    KMUTEX *m = arg;
+    KeReleaseMutex(m, FALSE);
+    KeReadStateMutex(m);
+    KSEMAPHORE *s = (KSEMAPHORE *)(m + 1);
+    KeReleaseSemaphore(s, IO_NO_INCREMENT, 1, FALSE);
+    KeReadStateSemaphore(s);
+}
+
 /* Only the owner may release a mutex (Windows bug checks): the release of a
  * mutex nobody owns, or that another thread owns, is reported and changes
- * nothing. */
+ * nothing. So is every use of a mutex or semaphore never initialized. */
 static void mutex_release_by_non_owner_is_reported(void **state)
 {
     (void)state;
@@ -233,6 +243,14 @@ static void mutex_release_by_non_owner_is_reported(void **state)
     assert_ptr_equal(m.mutex.OwnerThread, KeGetCurrentThread());
     assert_int_equal(KeReleaseMutex(&m.mutex, FALSE), 0);
     assert_int_equal(fltsim_system_report_count(w.sys), 2);
+
+    struct {
+        KMUTEX m;
+        KSEMAPHORE s;
+    } zeroed;
+    memset(&zeroed, 0, sizeof(zeroed));
+    run_in_worker(w.sys, use_uninitialized, &zeroed.m);
+    assert_int_equal(fltsim_system_report_count_rule(w.sys, "KE"), 6);
     world_destroy(&w);
 }
 
@@ -261,7 +279,7 @@ static void mutex_user_mode_wait_is_reported(void **state)
 
 struct semaphore_case {
     KSEMAPHORE s;
-    LONG over_limit, zero_adjustment, state_after;
+    LONG over_limit, zero_adjustment, state_after, released_with_wait;
 };
 
 static void semaphore_misuse(void *arg)
@@ -272,6 +290,14 @@ static void semaphore_misuse(void *arg)
     c->state_after = KeReadStateSemaphore(&c->s);
     KSEMAPHORE bad;
     KeInitializeSemaphore(&bad, 3, 2); /* count above the limit */
+    /* Wait TRUE needs PASSIVE_LEVEL (V28); the release itself happens. */
+    KSEMAPHORE other;
+    KeInitializeSemaphore(&other, 0, 1);
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    KeReleaseSemaphore(&other, IO_NO_INCREMENT, 1, TRUE);
+    KeLowerIrql(old);
+    c->released_with_wait = KeReadStateSemaphore(&other);
 }
 
 /* A semaphore counts: each satisfied wait takes one, a release adds its
@@ -298,7 +324,9 @@ static void semaphore_counts_to_its_limit(void **state)
     assert_int_equal(c.over_limit, 3);
     assert_int_equal(c.zero_adjustment, 3);
     assert_int_equal(c.state_after, 3);
+    assert_int_equal(c.released_with_wait, 1);
     assert_int_equal(fltsim_system_report_count_rule(w.sys, "KE"), 3);
+    assert_int_equal(fltsim_system_report_count_rule(w.sys, "V28"), 1);
     world_destroy(&w);
 }
 
