@@ -623,9 +623,9 @@ static void faultfs_delay_holds_completion(void **state)
     LONGLONG zero = 0;
     for (int i = 0; i < 2; i++) {
         LARGE_INTEGER t0, t1;
-        KeQuerySystemTime(&t0);
+        KeQuerySystemTimePrecise(&t0);
         assert_status(fltsim_io_read(w.sys, h, buf, 11, &zero, 0, NULL), STATUS_SUCCESS);
-        KeQuerySystemTime(&t1);
+        KeQuerySystemTimePrecise(&t1);
         assert_true(t1.QuadPart - t0.QuadPart >= 30 * 10000 - 10000); /* clock granularity */
     }
     assert_memory_equal(buf, "hello world", 11);

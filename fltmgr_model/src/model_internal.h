@@ -241,6 +241,7 @@ struct fltsim_system {
     LIST_ENTRY waiters;    /* simulated threads in fltsim__sys_wait_locked; lock */
     uv_mutex_t trace_lock; /* serializes trace callbacks */
     ULONG flags;
+    LONG time_zone_bias; /* minutes, UTC = local + bias (fltsim_system_options) */
     LIST_ENTRY filters;
     LIST_ENTRY volumes;
     LIST_ENTRY drivers;

@@ -110,11 +110,16 @@ struct fltsim_system_options {
     enum fltsim_executor_kind executor;
     ULONG64 seed;                     /* deterministic executor only */
     struct fltsim_windows_version windows; /* all zero: Windows 11 24H2 */
+    /* The simulated machine's time zone, as Windows keeps it: a bias in
+     * minutes with UTC = local time + bias (UTC+02:00 is -120), from -840
+     * to 720. 0, the default, is UTC. ExSystemTimeToLocalTime and
+     * ExLocalTimeToSystemTime use it; there is no daylight saving time. */
+    LONG time_zone_bias;
 };
 
 /* Creates an empty system: no volumes, no filters. options may be NULL.
  * STATUS_INVALID_PARAMETER (unknown flag, a version fltsim_windows_version_check
- * refuses, out NULL), STATUS_INSUFFICIENT_RESOURCES. */
+ * refuses, time zone bias out of range, out NULL), STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out);
 
 /* Shuts a system down the way Windows would: the I/O manager closes every

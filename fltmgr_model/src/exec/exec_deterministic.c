@@ -404,6 +404,30 @@ void fltsim__det_yield(struct fltsim_sthread *st)
     self->state = CO_RUNNING;
 }
 
+void fltsim__det_advance(struct fltsim_sthread *st, ULONG64 ns)
+{
+    struct det_exec *ex = st->coroutine->ex;
+    check_home(ex);
+    ex->now += ns;
+    /* Waits that expired meanwhile become ready, as pick() would make them
+     * when it moves the clock itself. */
+    struct det_coroutine *self = st->coroutine;
+    if (&ex->main != self && ex->main.state == CO_PARKED && ex->main.deadline != 0 &&
+        ex->main.deadline <= ex->now) {
+        ex->main.deadline = 0;
+        ex->main.timed_out = true;
+        make_ready(ex, &ex->main);
+    }
+    for (PLIST_ENTRY e = ex->all.Flink; e != &ex->all; e = e->Flink) {
+        struct det_coroutine *co = CONTAINING_RECORD(e, struct det_coroutine, link);
+        if (co != self && co->state == CO_PARKED && co->deadline != 0 && co->deadline <= ex->now) {
+            co->deadline = 0;
+            co->timed_out = true;
+            make_ready(ex, co);
+        }
+    }
+}
+
 /* ---- the executor ---- */
 
 static void det_submit(struct fltsim_executor *base, struct fltsim_task *task)

@@ -45,8 +45,11 @@ struct fltsim_sthread {
     /* coroutine */
     struct fltsim_executor *executor;
     struct det_coroutine *coroutine;
-    /* Ke: APC-disable count (KeEnterCriticalRegion) */
+    /* Ke: APC-disable counts: KeEnterCriticalRegion, KeEnterGuardedRegion,
+     * KMUTEX objects owned (nt/ke_sync.c, nt/ke_wait.c) */
     LONG critical_region;
+    LONG guarded_region;
+    LONG mutexes_owned;
 };
 
 /* The simulated thread running now (never NULL). */
@@ -77,6 +80,9 @@ bool fltsim__det_park(struct fltsim_sthread *self, ULONG64 deadline_ns);
 void fltsim__det_unpark(struct fltsim_sthread *t);
 ULONG64 fltsim__det_now_ns(struct fltsim_sthread *self);
 void fltsim__det_yield(struct fltsim_sthread *self);
+/* Moves the virtual clock ns forward without switching (a busy wait such as
+ * KeStallExecutionProcessor); timed waits that expire wake as usual. */
+void fltsim__det_advance(struct fltsim_sthread *self, ULONG64 ns);
 
 /* Monotonic time of the calling simulated thread's executor: virtual time on
  * a deterministic coroutine, real time otherwise. */

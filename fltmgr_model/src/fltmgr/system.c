@@ -29,6 +29,11 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
             fltsim__windows_version_resolve(options != NULL ? &options->windows : NULL, &windows)))
         return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_system_create: %s",
                             fltsim_last_error());
+    if (options != NULL && (options->time_zone_bias < -840 || options->time_zone_bias > 720))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_system_create: time zone bias %ld minutes is out of range "
+                            "(-840 ... 720)",
+                            (long)options->time_zone_bias);
 
     fltsim_system *sys = calloc(1, sizeof(*sys));
     if (sys == NULL)
@@ -39,6 +44,7 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
         goto fail_trace;
     sys->flags = options != NULL ? options->flags : 0;
     sys->windows = windows;
+    sys->time_zone_bias = options != NULL ? options->time_zone_bias : 0;
     InitializeListHead(&sys->waiters);
     InitializeListHead(&sys->filters);
     InitializeListHead(&sys->volumes);

@@ -4,7 +4,9 @@
  * FltMgr's FltAcquireResource* wrappers over them). A resource's owners and
  * waiters are dispatcher state, guarded by the one dispatcher lock ke_sync.c
  * keeps, and its waiters queue the same wait blocks and park the same way
- * (nt_internal.h). Events, waits and spin locks are ke_sync.c's.
+ * (nt_internal.h). Acquiring needs normal kernel APCs disabled, in any of
+ * the ways KeAreApcsDisabled knows (ke_sync.c). Events, waits and spin
+ * locks are ke_sync.c's and ke_wait.c's; push locks pushlock.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +156,7 @@ static bool resource_checks(PERESOURCE r, const char *api)
     if (KeGetCurrentIrql() > APC_LEVEL)
         fltsim__ke_report("V28", "10", "%s at IRQL %u; it may be called at APC_LEVEL or below", api,
                           (unsigned)KeGetCurrentIrql());
-    else if (KeGetCurrentIrql() < APC_LEVEL && fltsim__current_sthread()->critical_region == 0)
+    else if (!fltsim__apcs_disabled())
         fltsim__ke_report("V28", "10",
                           "%s with normal kernel APCs enabled; call KeEnterCriticalRegion first",
                           api);
@@ -311,20 +313,23 @@ ULONG ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
 
 /* ---- FltMgr's resource wrappers ---- */
 
+/* They enter the critical region for their caller; the IRQL rule is checked
+ * once, by the resource routine. */
+
 VOID FltAcquireResourceExclusive(PERESOURCE Resource)
 {
-    KeEnterCriticalRegion();
+    fltsim__critical_region_enter();
     ExAcquireResourceExclusiveLite(Resource, TRUE);
 }
 
 VOID FltAcquireResourceShared(PERESOURCE Resource)
 {
-    KeEnterCriticalRegion();
+    fltsim__critical_region_enter();
     ExAcquireResourceSharedLite(Resource, TRUE);
 }
 
 VOID FltReleaseResource(PERESOURCE Resource)
 {
     ExReleaseResourceLite(Resource);
-    KeLeaveCriticalRegion();
+    fltsim__critical_region_leave("FltReleaseResource");
 }

@@ -1,25 +1,17 @@
 /*
- * Kernel synchronization for filter code: events and waits, time, critical
- * regions and spin locks (issue 3, item 6). All dispatcher state is guarded
- * by one dispatcher lock, as in NT; a waiting thread queues a wait block on
- * the object and parks, and whoever satisfies it unparks it under that lock,
- * so a waiter never returns while its waker still touches its wait block.
- * Parking goes through the executor, so the same code blocks an OS thread or
- * lets the deterministic executor run another coroutine. The lock, the wait
- * block and the reports are shared with ex_sync.c (fast mutexes, resources)
- * through nt_internal.h; IRQL is ke_irql.c's.
+ * Kernel synchronization for filter code: the dispatcher lock and the
+ * reports every Ke and Ex routine shares, events, critical and guarded
+ * regions with the APC queries over them, and spin locks (issue 3 item 6,
+ * issue 15 item 4). All dispatcher state is guarded by the one dispatcher
+ * lock, as in NT. Waits are ke_wait.c's (an event set here wakes its waiters
+ * through it), mutexes and semaphores ke_mutex.c's, clocks ke_time.c's,
+ * fast mutexes and resources ex_sync.c's, push locks pushlock.c's; IRQL is
+ * ke_irql.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "nt_internal.h"
-
-/* 100 ns units between 1601-01-01 and 1970-01-01. */
-#define EPOCH_1601_TO_1970 116444736000000000ULL
-/* Virtual time of the deterministic executor starts at 2024-01-01. */
-#define VIRTUAL_EPOCH 133485408000000000ULL
-
-#define EVENT_SIZE_MARK ((UCHAR)(sizeof(KEVENT) / sizeof(LONG)))
 
 static uv_once_t dispatcher_once = UV_ONCE_INIT;
 static uv_mutex_t dispatcher_lock;
@@ -62,68 +54,35 @@ void fltsim__ke_fatal(const char *message)
     abort();
 }
 
-/* ---- time ---- */
-
-void KeQuerySystemTime(PLARGE_INTEGER CurrentTime)
-{
-    if (fltsim__is_deterministic()) {
-        CurrentTime->QuadPart = (LONGLONG)(VIRTUAL_EPOCH + fltsim__now_ns() / 100);
-        return;
-    }
-    uv_timeval64_t tv;
-    if (uv_gettimeofday(&tv) != 0) {
-        CurrentTime->QuadPart = (LONGLONG)EPOCH_1601_TO_1970;
-        return;
-    }
-    CurrentTime->QuadPart = (LONGLONG)(EPOCH_1601_TO_1970 + (ULONG64)tv.tv_sec * 10000000ULL +
-                                       (ULONG64)tv.tv_usec * 10);
-}
-
-/* The park deadline for an NT timeout; *poll is set for a zero timeout. */
-static ULONG64 deadline_of(const LARGE_INTEGER *timeout, bool *poll)
-{
-    *poll = false;
-    if (timeout == NULL)
-        return 0;
-    LONGLONG t = timeout->QuadPart;
-    if (t == 0) {
-        *poll = true;
-        return 0;
-    }
-    ULONG64 now = fltsim__now_ns();
-    if (t < 0)
-        return now + (ULONG64)(-t) * 100;
-    LARGE_INTEGER sys_now;
-    KeQuerySystemTime(&sys_now);
-    if (t <= sys_now.QuadPart) {
-        *poll = true;
-        return 0;
-    }
-    return now + (ULONG64)(t - sys_now.QuadPart) * 100;
-}
-
 /* ---- events ---- */
 
 void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State)
 {
     memset(Event, 0, sizeof(*Event));
     Event->Header.Type = (UCHAR)Type;
-    Event->Header.Size = EVENT_SIZE_MARK;
+    Event->Header.Size = FLTSIM_EVENT_SIZE;
     Event->Header.SignalState = State ? 1 : 0;
     InitializeListHead(&Event->Header.WaitListHead);
 }
 
-/* dispatcher lock held. Reports and repairs an event that was never
- * initialized (zeroed memory: a notification event, not signaled). */
-static void check_event_locked(PRKEVENT Event, const char *api)
+static bool event_initialized(PRKEVENT Event)
 {
-    if (Event->Header.Size == EVENT_SIZE_MARK && Event->Header.WaitListHead.Flink != NULL)
+    return (Event->Header.Type == NotificationEvent ||
+            Event->Header.Type == SynchronizationEvent) &&
+           Event->Header.Size == FLTSIM_EVENT_SIZE && Event->Header.WaitListHead.Flink != NULL;
+}
+
+void fltsim__event_check_locked(PRKEVENT Event, const char *api)
+{
+    if (event_initialized(Event))
         return;
     fltsim__dispatcher_unlock();
     fltsim__ke_report("KE", "-", "%s on a KEVENT that KeInitializeEvent never initialized", api);
     fltsim__dispatcher_lock();
-    if (Event->Header.Size != EVENT_SIZE_MARK || Event->Header.WaitListHead.Flink == NULL) {
-        Event->Header.Size = EVENT_SIZE_MARK;
+    if (!event_initialized(Event)) {
+        if (Event->Header.Type != SynchronizationEvent)
+            Event->Header.Type = NotificationEvent;
+        Event->Header.Size = FLTSIM_EVENT_SIZE;
         InitializeListHead(&Event->Header.WaitListHead);
     }
 }
@@ -135,19 +94,12 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     if (KeGetCurrentIrql() > DISPATCH_LEVEL)
         fltsim__ke_report("V28", "10", "KeSetEvent above DISPATCH_LEVEL");
     fltsim__dispatcher_lock();
-    check_event_locked(Event, "KeSetEvent");
+    fltsim__event_check_locked(Event, "KeSetEvent");
     LONG previous = Event->Header.SignalState;
     Event->Header.SignalState = 1;
-    PLIST_ENTRY head = &Event->Header.WaitListHead;
-    while (!IsListEmpty(head) && Event->Header.SignalState != 0) {
-        struct fltsim_wait_block *wb =
-            CONTAINING_RECORD(RemoveHeadList(head), struct fltsim_wait_block, link);
-        wb->satisfied = true;
-        /* A synchronization event wakes one waiter and resets itself. */
-        if (Event->Header.Type == SynchronizationEvent)
-            Event->Header.SignalState = 0;
-        fltsim__unpark(wb->thread);
-    }
+    /* A notification event releases every waiter and stays set; a
+     * synchronization event releases one and resets. */
+    fltsim__dispatcher_signal_locked(&Event->Header);
     fltsim__dispatcher_unlock();
     return previous;
 }
@@ -155,7 +107,7 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
 void KeClearEvent(PRKEVENT Event)
 {
     fltsim__dispatcher_lock();
-    check_event_locked(Event, "KeClearEvent");
+    fltsim__event_check_locked(Event, "KeClearEvent");
     Event->Header.SignalState = 0;
     fltsim__dispatcher_unlock();
 }
@@ -163,7 +115,7 @@ void KeClearEvent(PRKEVENT Event)
 LONG KeResetEvent(PRKEVENT Event)
 {
     fltsim__dispatcher_lock();
-    check_event_locked(Event, "KeResetEvent");
+    fltsim__event_check_locked(Event, "KeResetEvent");
     LONG previous = Event->Header.SignalState;
     Event->Header.SignalState = 0;
     fltsim__dispatcher_unlock();
@@ -173,121 +125,92 @@ LONG KeResetEvent(PRKEVENT Event)
 LONG KeReadStateEvent(PRKEVENT Event)
 {
     fltsim__dispatcher_lock();
-    check_event_locked(Event, "KeReadStateEvent");
+    fltsim__event_check_locked(Event, "KeReadStateEvent");
     LONG state = Event->Header.SignalState;
     fltsim__dispatcher_unlock();
     return state;
 }
 
-/* The IRQL rule for waits (SPEC 10, V28): above APC_LEVEL only a zero timeout. */
-static bool wait_allowed(const char *api, bool poll)
+/* ---- critical and guarded regions, APC state ---- */
+
+/* Both regions nest and are per thread; leaving one never entered is a
+ * report (Windows corrupts the
+ * thread's APC-disable count). fltsim keeps three counts where Windows keeps
+ * two (a KMUTEX held counts apart from KeEnterCriticalRegion) so that
+ * leaving a critical region a mutex's ownership disabled APCs for is caught
+ * too. */
+
+static void region_irql_check(const char *api)
 {
-    KIRQL irql = KeGetCurrentIrql();
-    if (irql <= APC_LEVEL || (poll && irql <= DISPATCH_LEVEL))
-        return true;
-    fltsim__ke_report("V28", "10",
-                      "%s with a non-zero timeout at IRQL %u; waits above APC_LEVEL must not block "
-                      "(fltsim polls instead)",
-                      api, (unsigned)irql);
-    return false;
+    if (KeGetCurrentIrql() > APC_LEVEL)
+        fltsim__ke_report("V28", "10", "%s at IRQL %u; it may be called at APC_LEVEL or below", api,
+                          (unsigned)KeGetCurrentIrql());
 }
 
-NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
-                               BOOLEAN Alertable, PLARGE_INTEGER Timeout)
-{
-    (void)WaitReason;
-    (void)WaitMode;
-    (void)Alertable;
-    PRKEVENT event = Object;
-    if (Object == NULL) {
-        fltsim__ke_report("KE", "-", "KeWaitForSingleObject on NULL");
-        return STATUS_INVALID_PARAMETER;
-    }
-    if (event->Header.Type != NotificationEvent && event->Header.Type != SynchronizationEvent) {
-        fltsim__ke_report("SIM", "-",
-                          "KeWaitForSingleObject: only KEVENT objects are modeled (object type %u)",
-                          (unsigned)event->Header.Type);
-        return STATUS_INVALID_PARAMETER;
-    }
-    bool poll;
-    ULONG64 deadline = deadline_of(Timeout, &poll);
-    if (!wait_allowed("KeWaitForSingleObject", poll))
-        poll = true;
-    if (!poll)
-        fltsim__check_blocking("KeWaitForSingleObject", "waits");
-    /* A wait is a scheduling point even when the object is signaled: the
-     * deterministic executor may switch here, as a preemptive one could. */
-    if (KeGetCurrentIrql() < DISPATCH_LEVEL)
-        fltsim__yield();
-
-    struct fltsim_sthread *self = fltsim__current_sthread();
-    struct fltsim_wait_block wb = {.thread = self};
-    fltsim__dispatcher_lock();
-    check_event_locked(event, "KeWaitForSingleObject");
-    if (event->Header.SignalState != 0) {
-        if (event->Header.Type == SynchronizationEvent)
-            event->Header.SignalState = 0;
-        fltsim__dispatcher_unlock();
-        return STATUS_SUCCESS;
-    }
-    if (poll) {
-        fltsim__dispatcher_unlock();
-        return STATUS_TIMEOUT;
-    }
-    InsertTailList(&event->Header.WaitListHead, &wb.link);
-    for (;;) {
-        fltsim__dispatcher_unlock();
-        bool unparked = fltsim__park(deadline);
-        fltsim__dispatcher_lock();
-        if (wb.satisfied) {
-            fltsim__dispatcher_unlock();
-            return STATUS_SUCCESS;
-        }
-        if (!unparked && deadline != 0 && fltsim__now_ns() >= deadline) {
-            RemoveEntryList(&wb.link);
-            fltsim__dispatcher_unlock();
-            return STATUS_TIMEOUT;
-        }
-    }
-}
-
-NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
-                                PLARGE_INTEGER Interval)
-{
-    (void)WaitMode;
-    (void)Alertable;
-    bool poll;
-    ULONG64 deadline = deadline_of(Interval, &poll);
-    if (Interval == NULL) {
-        fltsim__ke_report("KE", "-", "KeDelayExecutionThread with a NULL interval");
-        return STATUS_INVALID_PARAMETER;
-    }
-    if (!poll)
-        fltsim__check_blocking("KeDelayExecutionThread", "waits");
-    if (!wait_allowed("KeDelayExecutionThread", poll) || poll) {
-        fltsim__yield();
-        return STATUS_SUCCESS;
-    }
-    while (fltsim__now_ns() < deadline)
-        fltsim__park(deadline);
-    return STATUS_SUCCESS;
-}
-
-/* ---- critical regions ---- */
-
-void KeEnterCriticalRegion(void)
+void fltsim__critical_region_enter(void)
 {
     fltsim__current_sthread()->critical_region++;
 }
 
-void KeLeaveCriticalRegion(void)
+void fltsim__critical_region_leave(const char *api)
 {
     struct fltsim_sthread *t = fltsim__current_sthread();
     if (t->critical_region <= 0) {
-        fltsim__ke_report("KE", "-", "KeLeaveCriticalRegion without KeEnterCriticalRegion");
+        fltsim__ke_report("KE", "-",
+                          "%s leaves a critical region the thread is not in (more "
+                          "KeLeaveCriticalRegion than KeEnterCriticalRegion)",
+                          api);
         return;
     }
     t->critical_region--;
+}
+
+/* Learn puts both at APC_LEVEL or below; fltsim does not check it for
+ * critical regions (only for guarded ones), so that a resource acquired at
+ * DISPATCH_LEVEL inside one is reported once, by the resource routine. */
+void KeEnterCriticalRegion(void)
+{
+    fltsim__critical_region_enter();
+}
+
+void KeLeaveCriticalRegion(void)
+{
+    fltsim__critical_region_leave("KeLeaveCriticalRegion");
+}
+
+void KeEnterGuardedRegion(void)
+{
+    region_irql_check("KeEnterGuardedRegion");
+    fltsim__current_sthread()->guarded_region++;
+}
+
+void KeLeaveGuardedRegion(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    region_irql_check("KeLeaveGuardedRegion");
+    if (t->guarded_region <= 0) {
+        fltsim__ke_report("KE", "-", "KeLeaveGuardedRegion without KeEnterGuardedRegion");
+        return;
+    }
+    t->guarded_region--;
+}
+
+bool fltsim__apcs_disabled(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    return t->critical_region > 0 || t->guarded_region > 0 || t->mutexes_owned > 0 ||
+           t->tls.irql >= APC_LEVEL;
+}
+
+BOOLEAN KeAreApcsDisabled(void)
+{
+    return fltsim__apcs_disabled() ? TRUE : FALSE;
+}
+
+BOOLEAN KeAreAllApcsDisabled(void)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    return t->guarded_region > 0 || t->tls.irql >= APC_LEVEL ? TRUE : FALSE;
 }
 
 /* ---- spin locks ---- */

@@ -1,28 +1,79 @@
 /*
- * PRIVATE to fltmgr_model/src/nt: what the Ke dispatcher objects (ke_sync.c)
- * and the Ex synchronization beside them (ex_sync.c) share: the one
- * dispatcher lock, the wait block a blocked thread queues on an object, and
- * how both report misuse. ke_sync.c defines them.
+ * PRIVATE to fltmgr_model/src/nt: what the Ke dispatcher objects and the Ex
+ * synchronization beside them share: the one dispatcher lock, the wait block
+ * a blocked thread queues on an object, the wait engine (ke_wait.c) that
+ * events (ke_sync.c), mutexes and semaphores (ke_mutex.c) signal through,
+ * the clocks (ke_time.c), and how all of them report misuse.
  */
 #ifndef FLTSIM_NT_INTERNAL_H
 #define FLTSIM_NT_INTERNAL_H
 
 #include "exec/executor.h"
 
-/* All dispatcher state (events' signal states and waiters, resources'
- * owners and waiters) is guarded by this one lock, as in NT. */
+/* All dispatcher state (the signal states and wait lists of events,
+ * mutexes and semaphores; the owners and waiters of resources and push
+ * locks) is guarded by this one lock, as in NT. */
 void fltsim__dispatcher_lock(void);
 void fltsim__dispatcher_unlock(void);
 
-/* What a waiting thread queues on an object; whoever satisfies it sets
- * satisfied and unparks the thread under the dispatcher lock, so a waiter
- * never returns while its waker still touches its wait block. */
+/* DISPATCHER_HEADER.Type of the objects fltsim models: the kernel's object
+ * type codes (KOBJECTS; events use EVENT_TYPE's values 0 and 1). */
+#define FLTSIM_MUTANT_OBJECT 2
+#define FLTSIM_SEMAPHORE_OBJECT 5
+/* DISPATCHER_HEADER.Size of each kind, in LONGs, as the kernel sets it;
+ * with a non-NULL wait list it tells an initialized object from memory no
+ * KeInitializeXxx has seen. */
+#define FLTSIM_EVENT_SIZE ((UCHAR)(sizeof(KEVENT) / sizeof(LONG)))
+#define FLTSIM_MUTANT_SIZE ((UCHAR)(sizeof(KMUTANT) / sizeof(LONG)))
+#define FLTSIM_SEMAPHORE_SIZE ((UCHAR)(sizeof(KSEMAPHORE) / sizeof(LONG)))
+
+struct fltsim_wait;
+
+/* What a waiting thread queues on an object; whoever satisfies it unlinks
+ * it, marks it satisfied and unparks the thread under the dispatcher lock,
+ * so a waiter never returns while its waker still touches its wait block.
+ * Resources and push locks use thread, satisfied and exclusive; a wait on
+ * dispatcher objects (KeWaitFor*) links one block per object to its
+ * struct fltsim_wait. */
 struct fltsim_wait_block {
     LIST_ENTRY link;
     struct fltsim_sthread *thread;
     bool satisfied;
-    bool exclusive; /* resources */
+    bool exclusive; /* resources, push locks */
+    /* dispatcher waits */
+    struct fltsim_wait *wait;
+    DISPATCHER_HEADER *object;
+    ULONG index;     /* in the caller's object array */
+    bool linked;     /* on object's wait list */
+    bool took_mutex; /* this wait made its thread the mutex's owner */
 };
+
+/* dispatcher lock held. After an object's state rose (an event set, a
+ * mutex or semaphore released): satisfies, in arrival order, every queued
+ * wait the object's new state lets through, performing each wait's side
+ * effects (a synchronization event resets, a semaphore count falls, a
+ * mutex gets its new owner) and unparking its thread. */
+void fltsim__dispatcher_signal_locked(DISPATCHER_HEADER *object);
+
+/* dispatcher lock held. Reports (once) and repairs an event that was never
+ * initialized: zeroed memory becomes a notification event, not signaled. */
+void fltsim__event_check_locked(PRKEVENT event, const char *api);
+
+/* KeEnterCriticalRegion and KeLeaveCriticalRegion without their IRQL
+ * checks, for routines that enter one on their caller's behalf (and check
+ * the IRQL themselves, once). Leaving one never entered is reported, naming
+ * api. */
+void fltsim__critical_region_enter(void);
+void fltsim__critical_region_leave(const char *api);
+
+/* Whether the calling thread has normal kernel APCs disabled: a critical or
+ * guarded region, a KMUTEX held, or IRQL APC_LEVEL and above (what
+ * KeAreApcsDisabled answers; ExAcquireResource* needs it). */
+bool fltsim__apcs_disabled(void);
+
+/* The precise system time (100 ns units since 1601): virtual under the
+ * deterministic executor, the host's clock otherwise (ke_time.c). */
+LONGLONG fltsim__system_time_precise(void);
 
 /* Reports a broken rule of a Ke or Ex routine: to the system whose filter
  * code runs on this thread, or to standard error when none does. */

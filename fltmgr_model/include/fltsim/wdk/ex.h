@@ -284,6 +284,8 @@ VOID ExRundownCompleted(PEX_RUNDOWN_REF RunRef);
 
 /* ---- time ---- */
 
+/* Local time is system time (UTC) less the time zone bias of the simulated
+ * machine (fltsim_system_options.time_zone_bias; UTC by default). */
 VOID ExSystemTimeToLocalTime(PLARGE_INTEGER SystemTime, PLARGE_INTEGER LocalTime);
 VOID ExLocalTimeToSystemTime(PLARGE_INTEGER LocalTime, PLARGE_INTEGER SystemTime);
 

@@ -257,18 +257,21 @@ typedef enum _KWAIT_REASON {
 } KWAIT_REASON;
 
 /* Waits block the calling simulated thread; under the deterministic executor
- * other simulated threads run meanwhile. Timeouts follow the NT convention:
- * NULL waits forever, 0 polls, negative is relative and positive absolute
- * (100 ns units). A wait with a timeout other than 0 above APC_LEVEL is
- * reported (V28) and polls instead of blocking. Alertable waits and APCs are
- * not modeled (Alertable is ignored). */
+ * other simulated threads run meanwhile (and a wait nothing can satisfy is a
+ * deadlock it describes). Timeouts follow the NT convention: NULL waits
+ * forever, 0 polls, negative is relative and positive absolute (100 ns
+ * units). A wait with a timeout other than 0 above APC_LEVEL is reported
+ * (V28) and polls instead of blocking. Alertable waits and APCs are not
+ * modeled (Alertable is ignored; STATUS_ALERTED and STATUS_USER_APC are never
+ * returned). */
 void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
 LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
 void KeClearEvent(PRKEVENT Event);
 LONG KeResetEvent(PRKEVENT Event);
 LONG KeReadStateEvent(PRKEVENT Event);
 #define IO_NO_INCREMENT 0
-/* Object must be a KEVENT (the only dispatcher object modeled). */
+/* Object must be a KEVENT, KMUTEX or KSEMAPHORE (the dispatcher objects
+ * fltsim models; another is reported and gets STATUS_INVALID_PARAMETER). */
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                BOOLEAN Alertable, PLARGE_INTEGER Timeout);
 NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
@@ -295,14 +298,23 @@ typedef struct _KWAIT_BLOCK {
 } KWAIT_BLOCK, *PKWAIT_BLOCK, *PRKWAIT_BLOCK;
 
 /* KeWaitForMultipleObjects: Count objects (at most MAXIMUM_WAIT_OBJECTS; more
- * than THREAD_WAIT_OBJECTS need a WaitBlockArray); WaitAny returns
- * STATUS_WAIT_0 + the index of the object that satisfied the wait. */
+ * than THREAD_WAIT_OBJECTS need a WaitBlockArray of Count blocks: where
+ * Windows bug checks (0xC), fltsim reports and returns
+ * STATUS_INVALID_PARAMETER); WaitAny returns STATUS_WAIT_0 + the index of the
+ * object that satisfied the wait, WaitAll STATUS_SUCCESS once every object is
+ * signaled at the same time. */
 NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
                                   KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                   BOOLEAN Alertable, PLARGE_INTEGER Timeout,
                                   PKWAIT_BLOCK WaitBlockArray);
 
+/* A mutex is acquired by waiting on it (recursively by its owner) and
+ * disables normal kernel APCs while owned; only its owner may release it
+ * (Windows bug checks otherwise; fltsim reports and ignores the release).
+ * Releasing a semaphore past its limit is reported and leaves the count (as
+ * Windows, which raises STATUS_SEMAPHORE_LIMIT_EXCEEDED). */
 void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+#define KeWaitForMutexObject KeWaitForSingleObject
 LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
 LONG KeReadStateMutex(PRKMUTEX Mutex);
 void KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit);
@@ -319,14 +331,19 @@ BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
 BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc);
 BOOLEAN KeCancelTimer(PKTIMER Timer);
 BOOLEAN KeReadStateTimer(PKTIMER Timer);
-/* System time, 100 ns units since 1601: real time, or virtual under the
- * deterministic executor. */
+/* System time, 100 ns units since 1601 (UTC): real time, or virtual under the
+ * deterministic executor (from 2024-01-01 at the system's creation). It
+ * moves once per clock tick (KeQueryTimeIncrement), as on Windows;
+ * KeQuerySystemTimePrecise has the full resolution. */
 void KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
 PKTHREAD KeGetCurrentThread(void);
 PETHREAD PsGetCurrentThread(void);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
-/* TRUE inside a critical or guarded region, or at APC_LEVEL and above. */
+/* Critical and guarded regions nest, per thread, at APC_LEVEL or below;
+ * leaving one never entered is reported. */
+/* TRUE inside a critical or guarded region, while owning a KMUTEX, or at
+ * APC_LEVEL and above. */
 BOOLEAN KeAreApcsDisabled(void);
 /* TRUE inside a guarded region or at APC_LEVEL and above. */
 BOOLEAN KeAreAllApcsDisabled(void);
@@ -335,17 +352,25 @@ void KeLeaveGuardedRegion(void);
 
 /* ---- time and counters ---- */
 
+/* Every clock follows the executor: virtual time under the deterministic
+ * executor (a seed replays the same readings; "boot" is the system's
+ * creation), the host's clocks under the concurrent one. */
 /* KeQuerySystemTimePrecise: the system time at the finest resolution. */
 void KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime);
-/* KeQueryTickCount: interval-timer ticks since boot; KeQueryTimeIncrement
- * gives the 100 ns units per tick. */
+/* KeQueryTickCount: clock ticks since boot; KeQueryTimeIncrement gives the
+ * 100 ns units per tick (156250: 15.625 ms). */
 void KeQueryTickCount(PLARGE_INTEGER CurrentCount);
 ULONG KeQueryTimeIncrement(void);
 /* KeQueryPerformanceCounter: the counter, and its frequency in counts per
- * second when PerformanceFrequency is not NULL. */
+ * second (10 MHz) when PerformanceFrequency is not NULL. */
 LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+/* Interrupt time: 100 ns units since boot, as of the last clock tick; the
+ * precise form to the 100 ns, with the performance counter reading it came
+ * from. */
 ULONGLONG KeQueryInterruptTime(void);
 ULONGLONG KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp);
+/* A busy wait: real under the concurrent executor; under the deterministic
+ * one virtual time moves on and no other simulated thread runs meanwhile. */
 void KeStallExecutionProcessor(ULONG MicroSeconds);
 
 /* Spin locks raise to DISPATCH_LEVEL. Acquiring one the thread already holds

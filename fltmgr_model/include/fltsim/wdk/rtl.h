@@ -136,6 +136,8 @@ typedef struct _TIME_FIELDS {
 } TIME_FIELDS, *PTIME_FIELDS;
 
 VOID RtlTimeToTimeFields(PLARGE_INTEGER Time, PTIME_FIELDS TimeFields);
+/* FALSE when a field is out of its range, the day is not in the month, or
+ * the year is past 30827; Weekday is ignored. */
 BOOLEAN RtlTimeFieldsToTime(PTIME_FIELDS TimeFields, PLARGE_INTEGER Time);
 
 /* ---- the running Windows version ---- */
