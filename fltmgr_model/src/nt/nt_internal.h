@@ -32,6 +32,15 @@ void fltsim__ke_report(const char *rule, const char *spec, const char *fmt, ...)
 /* Something that cannot go on: say what and stop the process. */
 void fltsim__ke_fatal(const char *message);
 
+/* ---- Rtl generic tables (rtl_table.c, rtl_avl.c) and bitmaps ---- */
+
+/* Reports (rule RTL) a misuse of an Rtl routine. */
+void fltsim__rtl_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* r when it is one of the three RTL_GENERIC_COMPARE_RESULTS; otherwise a
+ * report naming who, and GenericGreaterThan. */
+RTL_GENERIC_COMPARE_RESULTS fltsim__rtl_check_compare(RTL_GENERIC_COMPARE_RESULTS r,
+                                                      const char *who);
+
 /* ---- SLISTs (slist.c) ---- */
 
 /* What ExInterlockedPush/Pop/FlushSList do. api names the routine in the
