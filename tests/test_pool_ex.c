@@ -275,8 +275,7 @@ static void aligned_pool_misuse_is_reported(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V23"), 5);
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V28"), 1);
     const char *expect[] = {"Tag is required", "Instance is required",
-                            "allocated by FltAllocatePoolAlignedWithTag and must be freed by "
-                            "FltFreePoolAlignedWithTag",
+                            "must be freed by FltFreePoolAlignedWithTag",
                             "allocated by ExAllocatePool* and must be freed by ExFreePool",
                             "the block was allocated with tag 'Algn'"};
     for (ULONG i = 0; i < 5; i++) {
