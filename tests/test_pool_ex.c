@@ -81,6 +81,12 @@ static void pool3_checks_its_extended_parameters(void **state)
     assert_null(ExAllocatePool3(np, 16, 0, NULL, 0));
     PVOID plain = ExAllocatePool3(np, 16, TAG_P, NULL, 0);
     assert_non_null(plain);
+    /* POOL_FLAG_CACHE_ALIGNED: a cache line */
+    for (int i = 0; i < 8; i++) {
+        PVOID line = ExAllocatePool2(np | POOL_FLAG_CACHE_ALIGNED, 24, TAG_P);
+        assert_int_equal((uintptr_t)line % 64, 0);
+        ExFreePoolWithTag(line, TAG_P);
+    }
     assert_int_equal(outstanding(TAG_P, NULL), before + 1);
     ExFreePoolWithTag(plain, TAG_P);
     assert_int_equal(outstanding(TAG_P, NULL), before);

@@ -80,8 +80,9 @@ PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Ta
 #define POOL_RAISE_IF_ALLOCATION_FAILURE 16
 #define DrvRtPoolNxOptIn 0x00000001
 
-/* ExInitializeDriverRuntime: DrvRtPoolNxOptIn makes NonPagedPool requests
- * non-executable (NonPagedPoolNx), as a driver built with POOL_NX_OPTIN. */
+/* ExInitializeDriverRuntime: DrvRtPoolNxOptIn makes the calling driver's
+ * NonPagedPool requests and NPAGED lookaside lists non-executable
+ * (NonPagedPoolNx), as a driver built with POOL_NX_OPTIN. */
 VOID ExInitializeDriverRuntime(ULONG RuntimeFlags);
 
 typedef enum _EX_POOL_PRIORITY {
