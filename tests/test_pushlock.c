@@ -23,7 +23,7 @@ static void run_in_worker(fltsim_system *sys, void (*fn)(void *ctx), void *ctx)
 
 struct rw_job {
     EX_PUSH_LOCK lock;
-    KEVENT inside, leave;
+    KEVENT inside, go;
     LONG readers, max_readers, writer_in;
     bool writer_saw_readers;
 };
@@ -38,7 +38,7 @@ static void reader(void *arg)
                                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     }
     KeSetEvent(&job->inside, IO_NO_INCREMENT, FALSE);
-    KeWaitForSingleObject(&job->leave, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&job->go, Executive, KernelMode, FALSE, NULL);
     __atomic_sub_fetch(&job->readers, 1, __ATOMIC_SEQ_CST);
     FltReleasePushLock(&job->lock);
 }
@@ -62,7 +62,7 @@ static void pushlock_readers_share_writer_excludes(void **state)
     memset(&job, 0, sizeof(job));
     FltInitializePushLock(&job.lock);
     KeInitializeEvent(&job.inside, SynchronizationEvent, FALSE);
-    KeInitializeEvent(&job.leave, NotificationEvent, FALSE);
+    KeInitializeEvent(&job.go, NotificationEvent, FALSE);
     fltsim_thread *r[2], *wr;
     for (int i = 0; i < 2; i++)
         assert_status(fltsim_thread_spawn(w.sys, 1000, 4001 + (ULONG)i, reader, &job, &r[i]),
@@ -72,7 +72,7 @@ static void pushlock_readers_share_writer_excludes(void **state)
     assert_status(fltsim_thread_spawn(w.sys, 1000, 4003, writer, &job, &wr), STATUS_SUCCESS);
     assert_status(fltsim_system_wait_idle(w.sys, 50), STATUS_TIMEOUT);
     assert_int_equal(__atomic_load_n(&job.writer_in, __ATOMIC_SEQ_CST), 0);
-    KeSetEvent(&job.leave, IO_NO_INCREMENT, FALSE);
+    KeSetEvent(&job.go, IO_NO_INCREMENT, FALSE);
     for (int i = 0; i < 2; i++)
         fltsim_thread_join(r[i]);
     fltsim_thread_join(wr);

@@ -121,6 +121,8 @@
     X(STATUS_REQUEST_ABORTED, 0xC0000240)                                                          \
     X(STATUS_DRIVER_ENTRYPOINT_NOT_FOUND, 0xC0000263)                                              \
     X(STATUS_VOLUME_DISMOUNTED, 0xC000026E)                                                        \
+    X(STATUS_NO_MATCH, 0xC0000272)                                                                 \
+    X(STATUS_NO_MORE_MATCHES, 0xC0000273)                                                          \
     X(STATUS_NOT_A_REPARSE_POINT, 0xC0000275)                                                      \
     X(STATUS_OBJECTID_NOT_FOUND, 0xC00002F0)                                                       \
     X(STATUS_INVALID_DEVICE_OBJECT_PARAMETER, 0xC0000369)                                          \

@@ -2,8 +2,10 @@
  * PRIVATE to fltmgr_model/src/nt: what the Ke dispatcher objects and the Ex
  * synchronization beside them share: the one dispatcher lock, the wait block
  * a blocked thread queues on an object, the wait engine (ke_wait.c) that
- * events (ke_sync.c), mutexes and semaphores (ke_mutex.c) signal through,
- * the clocks (ke_time.c), and how all of them report misuse.
+ * events (ke_sync.c), mutexes and semaphores (ke_mutex.c) and rundown
+ * protection (rundown.c) signal through, the clocks (ke_time.c), and how all
+ * of them report misuse; and what pool.c, lookaside.c and slist.c offer each
+ * other.
  */
 #ifndef FLTSIM_NT_INTERNAL_H
 #define FLTSIM_NT_INTERNAL_H
@@ -81,5 +83,53 @@ void fltsim__ke_report(const char *rule, const char *spec, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Something that cannot go on: say what and stop the process. */
 void fltsim__ke_fatal(const char *message);
+
+/* ---- Rtl generic tables (rtl_table.c, rtl_avl.c) and bitmaps ---- */
+
+/* Reports (rule RTL) a misuse of an Rtl routine. */
+void fltsim__rtl_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* r when it is one of the three RTL_GENERIC_COMPARE_RESULTS; otherwise a
+ * report naming who, and GenericGreaterThan. */
+RTL_GENERIC_COMPARE_RESULTS fltsim__rtl_check_compare(RTL_GENERIC_COMPARE_RESULTS r,
+                                                      const char *who);
+
+/* ---- SLISTs (slist.c) ---- */
+
+/* What ExInterlockedPush/Pop/FlushSList do. api names the routine in the
+ * reports of misuse (a NULL or misaligned header or entry, an entry pushed
+ * twice); NULL is for callers holding a lock of their own: nothing is
+ * reported then (a NULL or misaligned entry is still refused). Any thread. */
+PSLIST_ENTRY fltsim__slist_push(PSLIST_HEADER head, PSLIST_ENTRY entry, const char *api);
+PSLIST_ENTRY fltsim__slist_pop(PSLIST_HEADER head, const char *api);
+PSLIST_ENTRY fltsim__slist_flush(PSLIST_HEADER head, const char *api);
+/* ExQueryDepthSList without its checks. */
+USHORT fltsim__slist_depth(PSLIST_HEADER head);
+
+/* ---- pool (pool.c), for lookaside.c ---- */
+
+/* ExAllocatePoolWithTag with a call site (line 0: file names a routine):
+ * charged to the driver whose code runs on this thread. NULL on failure. */
+PVOID fltsim__pool_allocate_at(ULONG pool_type, SIZE_T size, ULONG tag, const char *file, int line);
+/* ExFreePool. */
+void fltsim__pool_free(PVOID block);
+/* Marks the live blocks of sys among blocks[0, count) as reported, so the
+ * pool's own leak report skips them (lookaside.c reported them as its
+ * entries). Sorts blocks. Takes the pool lock. */
+void fltsim__pool_mark_reported(fltsim_system *sys, PVOID *blocks, size_t count);
+/* Whether the driver whose code runs on this thread called
+ * ExInitializeDriverRuntime(DrvRtPoolNxOptIn). */
+bool fltsim__pool_nx_opted_in(void);
+
+/* ---- lookaside lists (lookaside.c), for pool.c ---- */
+
+/* A pool block of size bytes is being freed (no pool lock held): a held
+ * lookaside entry stops being one, and a list inside it that was never
+ * deleted is reported and deleted. */
+void fltsim__lookaside_pool_freed(PVOID block, SIZE_T size);
+/* Reports (V23) drv's lists never deleted and their entries never freed,
+ * marks their pool blocks reported, and forgets the lists. */
+void fltsim__lookaside_driver_unloaded(struct fltsim_driver *drv);
+/* The same for the lists of sys's filter code outside any driver. */
+void fltsim__lookaside_system_destroyed(fltsim_system *sys);
 
 #endif /* FLTSIM_NT_INTERNAL_H */

@@ -46,7 +46,8 @@ typedef ULONG64 POOL_FLAGS;
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 /* ExAllocatePool2: zeroed unless POOL_FLAG_UNINITIALIZED; NULL for a zero tag,
  * no pool type or an unknown required flag (as documented). Raising on
- * failure is not modeled: POOL_FLAG_RAISE_ON_FAILURE returns NULL and reports. */
+ * failure is not modeled: with POOL_FLAG_RAISE_ON_FAILURE a failure returns
+ * NULL and is reported (SIM). */
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
 /* ExAllocatePoolZero: ExAllocatePoolWithTag, zeroed. */
 PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
@@ -79,8 +80,9 @@ PVOID fltsim_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Ta
 #define POOL_RAISE_IF_ALLOCATION_FAILURE 16
 #define DrvRtPoolNxOptIn 0x00000001
 
-/* ExInitializeDriverRuntime: DrvRtPoolNxOptIn makes NonPagedPool requests
- * non-executable (NonPagedPoolNx), as a driver built with POOL_NX_OPTIN. */
+/* ExInitializeDriverRuntime: DrvRtPoolNxOptIn makes the calling driver's
+ * NonPagedPool requests and NPAGED lookaside lists non-executable
+ * (NonPagedPoolNx), as a driver built with POOL_NX_OPTIN. */
 VOID ExInitializeDriverRuntime(ULONG RuntimeFlags);
 
 typedef enum _EX_POOL_PRIORITY {
@@ -125,12 +127,35 @@ typedef struct _POOL_EXTENDED_PARAMETER {
 typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
 
 /* ExAllocatePool3: ExAllocatePool2 with extended parameters (priority,
- * preferred node). */
+ * preferred node; one NUMA node, 0, is simulated; a required secure-pool
+ * parameter fails, an optional one is ignored). */
 PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
                       PCPOOL_EXTENDED_PARAMETER ExtendedParameters, ULONG ExtendedParametersCount);
+/* Every priority is served alike (pool never runs short; an injected fault
+ * fails any). */
 PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
                                     EX_POOL_PRIORITY Priority);
+/* Quota is not charged; a failure returns NULL, and is reported as the
+ * exception Windows would raise unless POOL_QUOTA_FAIL_INSTEAD_OF_RAISE. */
 PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+#define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE 8
+
+PVOID fltsim_ExAllocatePool3_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+                                PCPOOL_EXTENDED_PARAMETER ExtendedParameters,
+                                ULONG ExtendedParametersCount, const char *file, int line);
+PVOID fltsim_ExAllocatePoolWithTagPriority_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                              EX_POOL_PRIORITY Priority, const char *file,
+                                              int line);
+PVOID fltsim_ExAllocatePoolWithQuotaTag_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                           const char *file, int line);
+#ifndef FLTSIM_NO_POOL_SITES
+#define ExAllocatePool3(f, n, g, p, c)                                                             \
+    fltsim_ExAllocatePool3_at((f), (n), (g), (p), (c), __FILE__, __LINE__)
+#define ExAllocatePoolWithTagPriority(t, n, g, p)                                                  \
+    fltsim_ExAllocatePoolWithTagPriority_at((t), (n), (g), (p), __FILE__, __LINE__)
+#define ExAllocatePoolWithQuotaTag(t, n, g)                                                        \
+    fltsim_ExAllocatePoolWithQuotaTag_at((t), (n), (g), __FILE__, __LINE__)
+#endif
 
 /* ---- interlocked singly linked lists (16-byte aligned, as on x64) ---- */
 
@@ -240,6 +265,11 @@ typedef struct _PAGED_LOOKASIDE_LIST {
 #define EX_MAXIMUM_LOOKASIDE_DEPTH_BASE 256
 #define EX_MAXIMUM_LOOKASIDE_DEPTH_LIMIT 1024
 
+/* The depth is fltsim's (it starts at 4 and grows with misses up to
+ * MaximumDepth, 256; the Depth parameter is reserved and ignored, as on
+ * Windows). Freeing an entry to another list, after the delete or twice is
+ * reported (V23); so are, at unload, a list never deleted and entries never
+ * freed. */
 VOID ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
                                      PFREE_FUNCTION Free, ULONG Flags, SIZE_T Size, ULONG Tag,
                                      USHORT Depth);
@@ -259,6 +289,44 @@ VOID ExDeleteLookasideListEx(PLOOKASIDE_LIST_EX Lookaside);
 VOID ExFlushLookasideListEx(PLOOKASIDE_LIST_EX Lookaside);
 PVOID ExAllocateFromLookasideListEx(PLOOKASIDE_LIST_EX Lookaside);
 VOID ExFreeToLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry);
+
+/* Call-site forms, as for pool: a leak at unload names where a list was
+ * initialized and where its entries were allocated. */
+VOID fltsim_ExInitializeNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
+                                               PALLOCATE_FUNCTION Allocate, PFREE_FUNCTION Free,
+                                               ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth,
+                                               const char *file, int line);
+VOID fltsim_ExInitializePagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside,
+                                              PALLOCATE_FUNCTION Allocate, PFREE_FUNCTION Free,
+                                              ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth,
+                                              const char *file, int line);
+NTSTATUS fltsim_ExInitializeLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
+                                               PALLOCATE_FUNCTION_EX Allocate,
+                                               PFREE_FUNCTION_EX Free, POOL_TYPE PoolType,
+                                               ULONG Flags, SIZE_T Size, ULONG Tag, USHORT Depth,
+                                               const char *file, int line);
+PVOID fltsim_ExAllocateFromNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
+                                                  const char *file, int line);
+PVOID fltsim_ExAllocateFromPagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside, const char *file,
+                                                 int line);
+PVOID fltsim_ExAllocateFromLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside, const char *file,
+                                              int line);
+#ifndef FLTSIM_NO_POOL_SITES
+#define ExInitializeNPagedLookasideList(l, a, f, fl, s, t, d)                                      \
+    fltsim_ExInitializeNPagedLookasideList_at((l), (a), (f), (fl), (s), (t), (d), __FILE__,        \
+                                              __LINE__)
+#define ExInitializePagedLookasideList(l, a, f, fl, s, t, d)                                       \
+    fltsim_ExInitializePagedLookasideList_at((l), (a), (f), (fl), (s), (t), (d), __FILE__, __LINE__)
+#define ExInitializeLookasideListEx(l, a, f, p, fl, s, t, d)                                       \
+    fltsim_ExInitializeLookasideListEx_at((l), (a), (f), (p), (fl), (s), (t), (d), __FILE__,       \
+                                          __LINE__)
+#define ExAllocateFromNPagedLookasideList(l)                                                       \
+    fltsim_ExAllocateFromNPagedLookasideList_at((l), __FILE__, __LINE__)
+#define ExAllocateFromPagedLookasideList(l)                                                        \
+    fltsim_ExAllocateFromPagedLookasideList_at((l), __FILE__, __LINE__)
+#define ExAllocateFromLookasideListEx(l)                                                           \
+    fltsim_ExAllocateFromLookasideListEx_at((l), __FILE__, __LINE__)
+#endif
 
 /* ---- rundown protection ---- */
 
