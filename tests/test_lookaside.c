@@ -557,6 +557,39 @@ static void clean_body(struct fixture *f)
     ExDeleteNPagedLookasideList(&f->np);
 }
 
+/* A list made with POOL_RAISE_IF_ALLOCATION_FAILURE raises
+ * STATUS_INSUFFICIENT_RESOURCES when its pool fails, and is whole after it:
+ * the next allocation succeeds and the delete leaves nothing behind. */
+static void raise_body(struct fixture *f)
+{
+    ExInitializeNPagedLookasideList(&f->np, NULL, NULL, POOL_RAISE_IF_ALLOCATION_FAILURE, 32,
+                                    TAG_A, 0);
+    struct fltsim_fault fault = {.kind = FLTSIM_FAULT_ALLOC, .tag = TAG_A, .nth = 1};
+    assert_status(fltsim_fault_add(f->w.sys, &fault), STATUS_SUCCESS);
+    PVOID volatile entry = NULL;
+    f->value = 0;
+    __try {
+        entry = ExAllocateFromNPagedLookasideList(&f->np);
+    } __except (f->value = (ULONG)GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    f->entries[0] = entry;
+    f->entries[1] = ExAllocateFromNPagedLookasideList(&f->np);
+    ExFreeToNPagedLookasideList(&f->np, f->entries[1]);
+    ExDeleteNPagedLookasideList(&f->np);
+}
+
+static void raising_list_raises_and_stays_whole(void **state)
+{
+    struct fixture *f = *state;
+    as_filter(f, raise_body);
+    assert_null(f->entries[0]);
+    assert_status((NTSTATUS)f->value, STATUS_INSUFFICIENT_RESOURCES);
+    assert_non_null(f->entries[1]);
+    unload_a(f);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_int_equal(outstanding(TAG_A), 0);
+}
+
 static void list_deleted_and_entries_freed_no_report(void **state)
 {
     struct fixture *f = *state;
@@ -648,6 +681,7 @@ int main(void)
         CASE(paged_list_above_apc_is_reported),
         CASE(list_freed_with_its_memory_is_reported_and_deleted),
         CASE(list_never_deleted_is_one_report_at_unload),
+        CASE(raising_list_raises_and_stays_whole),
         CASE(entries_held_past_delete_are_reported_at_unload),
         CASE(list_deleted_and_entries_freed_no_report),
         CASE(driver_nx_opt_in_makes_npaged_lists_nx),

@@ -1,7 +1,7 @@
 /*
  * The pool routines beside ExAllocatePoolWithTag (nt/pool.c): ExAllocatePool3
  * and its extended parameters, the priority and quota forms, a failure that
- * would raise reported as such (raising is not modeled), POOL_ZERO_ALLOCATION,
+ * raises (structured exception handling), POOL_ZERO_ALLOCATION,
  * and FltAllocatePoolAlignedWithTag / FltFreePoolAlignedWithTag: aligned as
  * the volume's device asks, counted per tag, mixing the free routines and a
  * leak at unload reported. Filter code runs in filter A's pre-create.
@@ -173,35 +173,64 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Each raising request in its own __try: the code it raised, or 0. The
+ * pointers are volatile: they change inside __try and are read after it. */
+static NTSTATUS raised[6];
+
 static void raise_body(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
 {
     (void)objects;
-    f->p[0] = ExAllocatePoolWithQuotaTag(PagedPool, 8, TAG_Q); /* would raise */
+    PVOID volatile p = NULL;
+    memset(raised, 0, sizeof(raised));
+    __try {
+        p = ExAllocatePoolWithQuotaTag(PagedPool, 8, TAG_Q);
+    } __except (raised[0] = GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    f->p[0] = p;
     f->p[1] = ExAllocatePoolWithQuotaTag(PagedPool | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, 8, TAG_Q);
-    f->p[2] = ExAllocatePool2(POOL_FLAG_PAGED | POOL_FLAG_RAISE_ON_FAILURE, 8, TAG_Q); /* raise */
+    p = NULL;
+    __try {
+        p = ExAllocatePool2(POOL_FLAG_PAGED | POOL_FLAG_RAISE_ON_FAILURE, 8, TAG_Q);
+    } __except (raised[2] = GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    f->p[2] = p;
     f->p[3] = ExAllocatePool2(POOL_FLAG_PAGED | POOL_FLAG_RAISE_ON_FAILURE, 8, TAG_P);
-    f->p[4] = ExAllocatePoolWithTag(PagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE, 8, TAG_Q);
+    p = NULL;
+    __try {
+        p = ExAllocatePoolWithTag(PagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE, 8, TAG_Q);
+    } __except (raised[4] = GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    f->p[4] = p;
+    p = NULL;
+    __try {
+        p = ExAllocatePool2(POOL_FLAG_RAISE_ON_FAILURE, 8, TAG_P); /* no pool type */
+    } __except (raised[5] = GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    f->p[5] = p;
 }
 
-/* A failure that would raise is returned as NULL and reported (SIM): the
- * quota form without POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, POOL_FLAG_RAISE_ON_FAILURE,
- * POOL_RAISE_IF_ALLOCATION_FAILURE; a request that succeeds does not raise. */
-static void failures_that_would_raise_are_reported(void **state)
+/* A failure the caller asked to raise raises (the quota form without
+ * POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, POOL_FLAG_RAISE_ON_FAILURE,
+ * POOL_RAISE_IF_ALLOCATION_FAILURE): STATUS_INSUFFICIENT_RESOURCES, or
+ * STATUS_INVALID_PARAMETER for an invalid request; the others return NULL,
+ * and a request that succeeds does not raise. Nothing is reported. */
+static void failures_that_raise_raise(void **state)
 {
     struct fixture *f = *state;
     struct fltsim_fault fault = {.kind = FLTSIM_FAULT_ALLOC, .tag = TAG_Q};
     assert_status(fltsim_fault_add(f->w.sys, &fault), STATUS_SUCCESS);
     as_filter(f, raise_body);
     assert_null(f->p[0]);
+    assert_status(raised[0], STATUS_INSUFFICIENT_RESOURCES);
     assert_null(f->p[1]);
     assert_null(f->p[2]);
+    assert_status(raised[2], STATUS_INSUFFICIENT_RESOURCES);
     assert_non_null(f->p[3]);
     assert_null(f->p[4]);
-    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "SIM"), 3);
-    struct fltsim_report r;
-    assert_status(fltsim_system_report_get(f->w.sys, 0, &r), STATUS_SUCCESS);
-    assert_non_null(strstr(r.message, "ExAllocatePoolWithQuotaTag('Qota', 8 bytes) failed"));
-    assert_non_null(strstr(r.message, "raising is not modeled"));
+    assert_status(raised[4], STATUS_INSUFFICIENT_RESOURCES);
+    assert_null(f->p[5]);
+    assert_status(raised[5], STATUS_INVALID_PARAMETER);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
     ExFreePoolWithTag(f->p[3], TAG_P);
 }
 
@@ -318,7 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pool3_checks_its_extended_parameters),
         cmocka_unit_test(priority_quota_and_zero_forms_count_per_tag),
-        CASE(failures_that_would_raise_are_reported),
+        CASE(failures_that_raise_raise),
         CASE(pool3_required_secure_pool_is_refused_and_reported),
         CASE(aligned_pool_follows_the_device),
         CASE(aligned_pool_misuse_is_reported),

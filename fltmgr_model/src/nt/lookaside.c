@@ -254,7 +254,10 @@ static PVOID call_allocate(const struct la_record *snap, PGENERAL_LOOKASIDE list
                                  (PLOOKASIDE_LIST_EX)(void *)list);
     if (snap->kind != LA_EX && snap->allocate != NULL)
         return snap->allocate((POOL_TYPE)snap->type, snap->size, snap->tag);
-    return fltsim__pool_allocate_at(snap->type, snap->size, snap->tag,
+    /* The list raises (la_allocate) once its own state is restored, so the
+     * pool must not raise from under it. */
+    return fltsim__pool_allocate_at(snap->type & ~(ULONG)POOL_RAISE_IF_ALLOCATION_FAILURE,
+                                    snap->size, snap->tag,
                                     file != NULL ? file : alloc_api[snap->kind], line);
 }
 
@@ -344,10 +347,7 @@ static PVOID la_allocate(PGENERAL_LOOKASIDE list, enum la_kind kind, const char 
     la_leave();
     if (entry == NULL) {
         if (snap.raise)
-            fltsim__ke_report("SIM", "-",
-                              "%s: the allocation failed and the list raises on failure; raising "
-                              "an exception is not modeled, NULL returned",
-                              api);
+            ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
         return NULL;
     }
     if (!tracked) {

@@ -175,7 +175,7 @@ struct pool_request {
     UCHAR kind;       /* enum pool_kind */
     const char *file; /* call site (line 0: file names a routine) */
     int line;
-    const char *api; /* for the report of a failure that would raise */
+    const char *api; /* the routine the caller called */
 };
 
 static PVOID pool_allocate(const struct pool_request *rq)
@@ -242,16 +242,10 @@ static PVOID pool_allocate(const struct pool_request *rq)
     return h + 1;
 
 failed:
-    if (rq->raise || (rq->type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0) {
-        /* Raising an exception is not modeled: the failure is returned and
-         * reported so the caller sees it. */
-        char t[5];
-        tag_text(rq->tag, t);
-        fltsim__ke_report("SIM", "-",
-                          "%s('%s', %zu bytes) failed and the caller asked for an exception "
-                          "(STATUS_INSUFFICIENT_RESOURCES); raising is not modeled, NULL returned",
-                          rq->api, t, (size_t)rq->size);
-    }
+    /* The caller asked for an exception instead of NULL; no lock is held
+     * here, so the raise leaves the pool consistent. */
+    if (rq->raise || (rq->type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0)
+        ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
     return NULL;
 }
 
@@ -383,11 +377,11 @@ static PVOID pool2_allocate(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag, c
      * required, and an unknown required flag fails (optional ones are ignored).
      * With POOL_FLAG_RAISE_ON_FAILURE they would raise instead. */
     if (Tag == 0 || (required & ~known_required) != 0 || type == 0 || (type & (type - 1)) != 0) {
+        /* Learn: "If POOL_FLAG_RAISE_ON_FAILURE is specified, the function
+         * raises an exception" for these too; it names no code, and fltsim
+         * raises STATUS_INVALID_PARAMETER. */
         if (raise)
-            fltsim__ke_report("SIM", "-",
-                              "%s: invalid request (tag 0 or invalid flags) with "
-                              "POOL_FLAG_RAISE_ON_FAILURE; raising is not modeled, NULL returned",
-                              api);
+            ExRaiseStatus(STATUS_INVALID_PARAMETER);
         return NULL;
     }
     ULONG pool_type = (type == POOL_FLAG_PAGED)               ? (ULONG)PagedPool

@@ -45,9 +45,10 @@ typedef ULONG64 POOL_FLAGS;
 /* ExAllocatePoolWithTag: uninitialized memory, or NULL. The tag is counted. */
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 /* ExAllocatePool2: zeroed unless POOL_FLAG_UNINITIALIZED; NULL for a zero tag,
- * no pool type or an unknown required flag (as documented). Raising on
- * failure is not modeled: with POOL_FLAG_RAISE_ON_FAILURE a failure returns
- * NULL and is reported (SIM). */
+ * no pool type or an unknown required flag (as documented). With
+ * POOL_FLAG_RAISE_ON_FAILURE a failure raises instead (SEH):
+ * STATUS_INSUFFICIENT_RESOURCES, or STATUS_INVALID_PARAMETER for an invalid
+ * request (Learn names no code). */
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
 /* ExAllocatePoolZero: ExAllocatePoolWithTag, zeroed. */
 PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
@@ -135,8 +136,8 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
  * fails any). */
 PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
                                     EX_POOL_PRIORITY Priority);
-/* Quota is not charged; a failure returns NULL, and is reported as the
- * exception Windows would raise unless POOL_QUOTA_FAIL_INSTEAD_OF_RAISE. */
+/* Quota is not charged; a failure raises STATUS_INSUFFICIENT_RESOURCES (SEH),
+ * or returns NULL with POOL_QUOTA_FAIL_INSTEAD_OF_RAISE. */
 PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
 #define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE 8
 
