@@ -335,7 +335,7 @@ bool fltsim_verifier_rule_valid(const char *rule)
     if (rule == NULL)
         return false;
     if (strcmp(rule, "ASSERT") == 0 || strcmp(rule, "KE") == 0 || strcmp(rule, "SIM") == 0 ||
-        strcmp(rule, "SEH") == 0)
+        strcmp(rule, "SEH") == 0 || strcmp(rule, "RTL") == 0)
         return true;
     if (rule[0] != 'V' || rule[1] < '1' || rule[1] > '9')
         return false;
