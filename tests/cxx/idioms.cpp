@@ -45,6 +45,12 @@ unsigned long long cxx_enum_flag_results(unsigned first, unsigned second)
 
 /* ---- structured exception handling ---- */
 
+/* excpt.h maps the old spellings (try, except, finally, leave) in C only, as
+ * the WDK does: in C++ they are the language's keywords, or plain names. */
+#if defined(try) || defined(except) || defined(finally) || defined(leave)
+#error "excpt.h's lowercase SEH spellings are defined in C++"
+#endif
+
 namespace
 {
 
