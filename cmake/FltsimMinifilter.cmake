@@ -37,8 +37,16 @@
 # and the include directory of fltsim's WDK headers (<fltKernel.h> ...).
 #
 # CXX: the sources include C++ (.cpp, .cc, .cxx); they get -std=gnu++17,
-# -fno-exceptions and -fno-rtti on top (the kernel has neither). The project
-# must enable the CXX language first.
+# -fno-exceptions, -fno-rtti and -fno-threadsafe-statics on top (the kernel
+# has no C++ runtime: no exceptions, no type information, no guard for a
+# static local's initialization, as in the WDK's kernel C++). A filter
+# defines its own operator new and delete (over pool); fltsim's loader
+# refuses a MODULE that needs the C++ runtime's (operator new, __cxa_*,
+# _Unwind_* ...), naming each, whoever could provide them. A MODULE is
+# linked --as-needed, so one that needs nothing of the C++ runtime does not
+# name libstdc++, and -Bsymbolic: its own definitions (operator new ...)
+# bind before any of the program's, as in a driver image of its own. The
+# project must enable the CXX language first.
 include_guard(GLOBAL)
 
 # fltsim's WDK-named headers, beside this file's folder.
@@ -112,7 +120,10 @@ function(fltsim_add_minifilter name)
     set_target_properties(${name} PROPERTIES
       CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS ON)
     target_compile_options(${name} PRIVATE
-      $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti>)
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fno-threadsafe-statics>)
+    if(kind STREQUAL "MODULE" AND NOT APPLE) # Mach-O binds an object's own first already
+      target_link_options(${name} PRIVATE "LINKER:--as-needed" "LINKER:-Bsymbolic")
+    endif()
   endif()
   # fltsim's own warning set (fltsim_warnings) keeps the WDK idioms quiet
   # in targets marked so.

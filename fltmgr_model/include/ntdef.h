@@ -273,10 +273,28 @@ typedef const STRING *PCANSI_STRING;
 #define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
 #define UNICODE_STRING_MAX_CHARS (32767)
 
-/* A counted string over a literal; the literal's terminator is not counted. */
+/* A counted string over a literal; the literal's terminator is not counted.
+ * C converts the buffer through void *; C++ casts the const away to the
+ * literal's own character type (CHAR or WCHAR, told apart by size), so one
+ * macro serves UNICODE_STRING and STRING in both. */
+#ifdef __cplusplus
+extern "C++" {
+template <size_t S> struct _FLTSIM_CONSTANT_STRING_CHAR;
+template <> struct _FLTSIM_CONSTANT_STRING_CHAR<sizeof(CHAR)> {
+    typedef CHAR type;
+};
+template <> struct _FLTSIM_CONSTANT_STRING_CHAR<sizeof(WCHAR)> {
+    typedef WCHAR type;
+};
+}
+#define FLTSIM_CONSTANT_STRING_BUFFER(s)                                                           \
+    (const_cast<_FLTSIM_CONSTANT_STRING_CHAR<sizeof((s)[0])>::type *>(s))
+#else
+#define FLTSIM_CONSTANT_STRING_BUFFER(s) ((void *)(s))
+#endif
 #define RTL_CONSTANT_STRING(s)                                                                     \
     {                                                                                              \
-        (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (void *)(s)                       \
+        (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), FLTSIM_CONSTANT_STRING_BUFFER(s)  \
     }
 
 /* Declares a const UNICODE_STRING named var over a private copy of the literal. */

@@ -43,6 +43,14 @@ LONG PendReadsCompleted(VOID);
 
 DRIVER_INITIALIZE BufferRewriterDriverEntry;
 
+DRIVER_INITIALIZE OpenCounterDriverEntry;
+/* OpenCounter (written in C++): the opens counted and refused for a process
+ * since load (0 for a process it never saw, and after unload), and opens it
+ * let through uncounted (no memory for a process's entry). */
+ULONG OpenCounterOpens(ULONG ProcessId);
+ULONG OpenCounterRefused(ULONG ProcessId);
+LONG OpenCounterUncounted(VOID);
+
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;
 /* ActivityLogger's record layout and read-out routines. */
 #include "activity_logger.h"

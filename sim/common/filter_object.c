@@ -3,11 +3,11 @@
  * 7). Before dlopen runs any of an object, its ELF dynamic symbol table is
  * read from the file: every undefined symbol is looked up in this process
  * (dlsym RTLD_DEFAULT: the model the program exports, libc ...) and in the
- * libraries the object names, libc's wide-character routines are refused
- * whoever provides them, and the whole list of what is missing is reported at
- * once, where dlopen alone stops at the first. Elsewhere than ELF (macOS's
- * Mach-O), dlopen's own check is all there is: it names the first missing
- * routine only.
+ * libraries the object names, libc's wide-character routines and the C++
+ * runtime's symbols are refused whoever provides them, and the whole list of
+ * what is missing is reported at once, where dlopen alone stops at the first.
+ * Elsewhere than ELF (macOS's Mach-O), dlopen's own check is all there is: it
+ * names the first missing routine only.
  */
 #define _GNU_SOURCE /* dlvsym, RTLD_DEFAULT */
 
@@ -463,12 +463,54 @@ static bool wide_char_name(const char *name)
     return false;
 }
 
+/* What a symbol of the C++ runtime (libstdc++, libsupc++, the unwinder) is
+ * for, or NULL for any other name: the global operator new and delete
+ * (Itanium mangling _Znw, _Zna, _Zdl, _Zda), the ABI's support routines
+ * (__cxa_*, __gxx_personality_*, _Unwind_*) and the standard library's
+ * own symbols (std::, the ABI's type_info classes). The kernel has no C++
+ * runtime: a filter defines what it needs (operator new over pool) or does
+ * without (exceptions, RTTI, thread-safe statics, global destructors), so
+ * these are refused whoever provides them; a process with libstdc++ or a
+ * sanitizer's operator new in it would otherwise hide the missing one. */
+static const char *cxx_runtime_use(const char *name)
+{
+    static const struct {
+        const char *prefix, *use;
+    } uses[] = {
+        {"_Znw", "operator new"},
+        {"_Zna", "operator new[]"},
+        {"_Zdl", "operator delete"},
+        {"_Zda", "operator delete[]"},
+        {"__cxa_pure_virtual", "called for a pure virtual function"},
+        {"__cxa_deleted_virtual", "called for a deleted virtual function"},
+        {"__cxa_guard_", "guards a static local's initialization (-fno-threadsafe-statics)"},
+        {"__cxa_atexit", "registers a static object's destructor"},
+        {"__cxa_thread_atexit", "registers a thread_local object's destructor"},
+        {"__cxa_", "exception handling"},
+        {"__gxx_personality_", "exception handling"},
+        {"_Unwind_", "exception handling"},
+        {"_ZTVN10__cxxabiv1", "run-time type information"},
+        {"_ZTI", "run-time type information"},
+        {"_ZTS", "run-time type information"},
+        {"_ZSt", "the C++ standard library"},
+        {"_ZNSt", "the C++ standard library"},
+        {"_ZNKSt", "the C++ standard library"},
+    };
+    if (strcmp(name, "__cxa_finalize") == 0) /* the C library's, for every object */
+        return NULL;
+    for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+        if (strncmp(name, uses[i].prefix, strlen(uses[i].prefix)) == 0)
+            return uses[i].use;
+    return NULL;
+}
+
 /* One thing the object needs that it cannot have. */
 enum lack {
-    LACK_LIBRARY,   /* a DT_NEEDED library that cannot be opened */
-    LACK_ROUTINE,   /* no one provides the symbol */
-    LACK_VERSION,   /* provided, not in the version the object was built against */
-    LACK_WIDE_CHAR, /* libc's wide-character routine */
+    LACK_LIBRARY,     /* a DT_NEEDED library that cannot be opened */
+    LACK_ROUTINE,     /* no one provides the symbol */
+    LACK_VERSION,     /* provided, not in the version the object was built against */
+    LACK_WIDE_CHAR,   /* libc's wide-character routine */
+    LACK_CXX_RUNTIME, /* the C++ runtime's (cxx_runtime_use) */
 };
 
 struct problem {
@@ -657,6 +699,8 @@ static void check_symbols(struct check *c)
         bool other_version;
         if (wide_char_name(name) && (c->libc == NULL || has_symbol(c->libc, name)))
             add_problem(c, LACK_WIDE_CHAR, name, file, version, NULL);
+        else if (cxx_runtime_use(name) != NULL)
+            add_problem(c, LACK_CXX_RUNTIME, name, file, version, NULL);
         else if (!provided(c, name, version, &other_version))
             add_problem(c, other_version ? LACK_VERSION : LACK_ROUTINE, name, file, version, NULL);
     }
@@ -704,6 +748,13 @@ static NTSTATUS refuse_problems(struct check *c, const char *display, struct msg
                      "\n  %s%s: this process has it in another version only (built against a "
                      "newer library?)",
                      p->name, from);
+            break;
+        case LACK_CXX_RUNTIME:
+            snprintf(line, sizeof(line),
+                     "\n  %s%s (%s): the C++ runtime's, which a kernel does not have; a filter "
+                     "defines its own (operator new and delete over ExAllocatePoolWithTag and "
+                     "ExFreePoolWithTag) or does without",
+                     p->name, from, cxx_runtime_use(p->name));
             break;
         case LACK_WIDE_CHAR:
             snprintf(line, sizeof(line),

@@ -3,7 +3,8 @@
 # flags are in effect:
 #   Debug: `good` builds with DBG=1 (and -Wall -Wextra -Werror of its own),
 #          `cxx_flags` with the C++ flags, `undeclared` fails naming the
-#          routine it calls undeclared, and fltsim loads and runs good.so;
+#          routine it calls undeclared, and fltsim loads and runs good.so
+#          and cxx_flags.so;
 #   Release: `good` builds with DBG=0;
 #   misuses (ENTRY on a MODULE, C++ sources without CXX) fail to configure,
 #   saying why.
@@ -59,6 +60,17 @@ file(WRITE ${WORK_DIR}/good.yaml
   "  - {op: open, path: C:\\\\a.txt, handle: h}\n"
   "  - {op: close, handle: h}\n")
 run(ok "fltsim run good.yaml" ${FLTSIM} run ${WORK_DIR}/good.yaml)
+
+# So is the C++ one, which needs nothing of the C++ runtime.
+set(so ${WORK_DIR}/debug/cxx_flags.so)
+file(WRITE ${WORK_DIR}/cxx.yaml
+  "scenario: a C++ filter built by fltsim_add_minifilter\n"
+  "volumes: [{drive: C, files: [{path: \\\\a.txt, data: abc}]}]\n"
+  "filters: [{name: CxxFlags, object: ${so}, altitude: 100000}]\n"
+  "steps:\n"
+  "  - {op: open, path: C:\\\\a.txt, handle: h}\n"
+  "  - {op: close, handle: h}\n")
+run(ok "fltsim run cxx.yaml" ${FLTSIM} run ${WORK_DIR}/cxx.yaml)
 
 # Release: DBG=0.
 configure(release -DCMAKE_BUILD_TYPE=Release -DFLTSIM_EXPECT_DBG=0)

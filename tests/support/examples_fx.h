@@ -1,6 +1,6 @@
 /*
  * PRIVATE to the example-filter suites (test_examples.c,
- * test_examples_pendreads.c): a world per case with one example loaded from
+ * test_examples_pendreads.c, test_examples_cxx.c): a world per case with one example loaded from
  * the catalog, a tally of what the trace shows for it and for the whole
  * stack, recording test filters above and below it, and the end every case
  * shares: no verifier report and no pool left under the filter's tag or the
