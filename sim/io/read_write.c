@@ -1,7 +1,8 @@
 /*
  * Read and write through the simulated I/O manager: the parameter, offset and
  * alignment checks of NtReadFile and NtWriteFile, the choice between fast I/O
- * and the IRP (SPEC 1.3), and overlapped requests, which complete later through
+ * and the IRP (SPEC 1.3), the MDL that describes the buffer of paging and
+ * non-cached requests, and overlapped requests, which complete later through
  * the caller's event and callback. This is the path the io_read benchmark
  * measures; the handle lookup and dispatch it uses are iomgr.c's and
  * io_internal.h's.
@@ -11,20 +12,55 @@
 
 #include "io_internal.h"
 
+/* ---- the MDL of a request ---- */
+
+NTSTATUS fltsim__io_lock_buffer(void *buffer, ULONG length, LOCK_OPERATION operation,
+                                KPROCESSOR_MODE mode, PMDL *out)
+{
+    *out = NULL;
+    if (length == 0)
+        return STATUS_SUCCESS; /* nothing to describe: no MDL, as on Windows */
+    PMDL mdl = IoAllocateMdl(buffer, length, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS status = STATUS_SUCCESS;
+    __try {
+        MmProbeAndLockPages(mdl, mode, operation);
+    } __except (EXCEPTION_EXECUTE_HANDLER) {
+        status = GetExceptionCode();
+    }
+    if (!NT_SUCCESS(status)) {
+        IoFreeMdl(mdl);
+        return status;
+    }
+    *out = mdl;
+    return STATUS_SUCCESS;
+}
+
+void fltsim__io_unlock_buffer(PMDL mdl)
+{
+    if (mdl == NULL)
+        return;
+    MmUnlockPages(mdl); /* and the system mapping a filter or the file system made */
+    IoFreeMdl(mdl);
+}
+
 /* ---- read and write ---- */
 
 /* Read and Write share their layout; fills whichever the request is. */
 static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
-                           LARGE_INTEGER where, void *buffer)
+                           LARGE_INTEGER where, void *buffer, PMDL mdl)
 {
     if (write) {
         req->parameters.Write.Length = length;
         req->parameters.Write.ByteOffset = where;
         req->parameters.Write.WriteBuffer = buffer;
+        req->parameters.Write.MdlAddress = mdl;
     } else {
         req->parameters.Read.Length = length;
         req->parameters.Read.ByteOffset = where;
         req->parameters.Read.ReadBuffer = buffer;
+        req->parameters.Read.MdlAddress = mdl;
     }
 }
 
@@ -32,6 +68,7 @@ static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
 struct async_io {
     struct fltsim_request req;
     struct io_file *file; /* reference held */
+    PMDL mdl;             /* the buffer's, released at completion; or NULL */
     struct fltsim_io_async *user;
 };
 
@@ -43,6 +80,7 @@ static void async_finish(void *ctx)
     struct fltsim_io_async *user = a->user;
     PKEVENT event = user->event;
     user->iosb = a->req.io_status;
+    fltsim__io_unlock_buffer(a->mdl);
     fltsim__file_unref(a->file);
     free(a);
     if (user->callback != NULL)
@@ -68,13 +106,15 @@ static void async_completed(struct fltsim_request *req, void *ctx)
     }
 }
 
-/* Sends an overlapped IRP: STATUS_PENDING or its final status. */
-static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request *proto,
+/* Sends an overlapped IRP: STATUS_PENDING or its final status. Takes the
+ * file reference and the MDL. */
+static NTSTATUS dispatch_async(struct io_file *file, PMDL mdl, const struct fltsim_request *proto,
                                ULONG flags, struct fltsim_io_async *user)
 {
     struct async_io *a = calloc(1, sizeof(*a));
     if (a == NULL) {
         fltsim__set_iosb(&user->iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        fltsim__io_unlock_buffer(mdl);
         fltsim__file_unref(file);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
@@ -84,6 +124,7 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
     a->req.complete_cb = async_completed;
     a->req.complete_ctx = a;
     a->file = file;
+    a->mdl = mdl;
     a->user = user;
     NTSTATUS status = fltsim_request_dispatch(file->volume, &a->req);
     if (status == STATUS_PENDING)
@@ -94,6 +135,7 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
         fltsim__set_iosb(&user->iosb, status, 0);
     else
         user->iosb = a->req.io_status;
+    fltsim__io_unlock_buffer(mdl);
     fltsim__file_unref(file);
     free(a);
     return status;
@@ -163,7 +205,7 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
-        set_read_write(&req, write, length, where, buffer);
+        set_read_write(&req, write, length, where, buffer, NULL);
         status = fltsim__io_dispatch(file, &req, flags, iosb);
         fltsim__file_unref(file);
         return status;
@@ -173,7 +215,7 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
-        set_read_write(&req, write, length, where, buffer);
+        set_read_write(&req, write, length, where, buffer, NULL);
         status = fltsim__io_dispatch(file, &req, flags, iosb);
         if (status != STATUS_FLT_DISALLOW_FAST_IO) {
             fltsim__file_unref(file);
@@ -196,10 +238,27 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         req.irp_flags |= IRP_SYNCHRONOUS_API;
     if (fo->Flags & FO_WRITE_THROUGH)
         req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
-    set_read_write(&req, write, length, where, buffer);
+    /* Paging I/O comes with the MDL of the pages Mm locked. Non-cached I/O
+     * gets the one a Windows file system makes when it locks the user
+     * buffer for the transfer (NTFS and FAT take neither buffered nor direct
+     * I/O): fltsim's I/O manager makes it up front, so pres see it too. A
+     * buffer that cannot be locked fails before any IRP. */
+    PMDL mdl = NULL;
+    if (nocache) {
+        KPROCESSOR_MODE mode = paging || (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+        status = fltsim__io_lock_buffer(buffer, length, write ? IoReadAccess : IoWriteAccess, mode,
+                                        &mdl);
+        if (!NT_SUCCESS(status)) {
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, status, 0);
+            return status;
+        }
+    }
+    set_read_write(&req, write, length, where, buffer, mdl);
     if (async != NULL && !sync)
-        return dispatch_async(file, &req, flags, async); /* takes the file reference */
+        return dispatch_async(file, mdl, &req, flags, async); /* takes the reference and MDL */
     status = fltsim__io_dispatch(file, &req, flags, iosb);
+    fltsim__io_unlock_buffer(mdl);
     fltsim__file_unref(file);
     return status;
 }

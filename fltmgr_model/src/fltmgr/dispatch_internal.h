@@ -122,4 +122,22 @@ void fltsim__wake_waiters(struct fltsim_op *op);
  * the status the post was called with. */
 void fltsim__check_post_status(struct fltsim_op *op, struct fltsim_node *node, NTSTATUS before);
 
+/* ---- the operation's buffers and MDLs (buffers.c) ---- */
+
+/* Releases the MDLs FltLockUserBuffer allocated for op: at completion, and
+ * when the memory of an operation (a draining post's copy) goes. */
+void fltsim__op_release_mdls(struct fltsim_op *op);
+/* Whether the only change between view (what a pre received) and down (what
+ * it passed on) is an MDL FltLockUserBuffer allocated for op's own buffer:
+ * no swap, then (the MDL is the operation's). */
+bool fltsim__lock_only(const struct fltsim_op *op, PFLT_IO_PARAMETER_BLOCK down,
+                       PFLT_IO_PARAMETER_BLOCK view);
+/* Before the post of node, whose pre swapped the buffer, replaces op->iopb
+ * with its view: records the MDL passed down in place of the one the node
+ * received (FltGetSwappedBufferMdlAddress). */
+void fltsim__swap_post_begin(struct fltsim_op *op, ULONG node);
+/* When that post is over (returned, or its pended operation completed):
+ * frees the recorded MDL unless the filter retained it (SPEC 6.3). */
+void fltsim__swap_post_end(struct fltsim_op *op);
+
 #endif /* FLTSIM_DISPATCH_INTERNAL_H */

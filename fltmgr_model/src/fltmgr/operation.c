@@ -135,6 +135,8 @@ struct fltsim_op *fltsim__op_alloc(ULONG nodes)
 
 void fltsim__op_free(struct fltsim_op *op)
 {
+    if (op->locked_mdls != NULL) /* a draining post's copy (buffers.c) */
+        fltsim__op_release_mdls(op);
     op->magic = FLTSIM_MAGIC_DEAD;
     struct op_cache *c = &op_cache;
     if (!c->registered) {

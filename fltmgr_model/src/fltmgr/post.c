@@ -178,7 +178,10 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     struct _FLT_INSTANCE *inst = node->instance;
     PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
 
-    /* This node's view of the parameters: what its pre saw (SPEC 6.3). */
+    /* This node's view of the parameters: what its pre saw (SPEC 6.3). The
+     * MDL it swapped in is read from what the layer below left first. */
+    if (node->swapped)
+        fltsim__swap_post_begin(op, j);
     memcpy(&op->iopb, &node->view, sizeof(op->iopb));
     op->data.Flags |= FLTFL_CALLBACK_DATA_POST_OPERATION;
     NTSTATUS before = op->data.IoStatus.Status;
@@ -288,6 +291,8 @@ post_returned(struct fltsim_op *op, ULONG j, FLT_POSTOP_CALLBACK_STATUS st, ULON
 
     fltsim__check_post_status(op, node, before);
     op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
+    if (node->swapped)
+        fltsim__swap_post_end(op);
     fltsim__node_done(op, node);
     return true;
 }
@@ -336,6 +341,8 @@ static void complete_op(struct fltsim_op *op)
         memcpy(&op->iopb, &op->nodes[0].view, sizeof(op->iopb));
     if (fltsim__tracing(sys))
         fltsim__trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
+    if (op->locked_mdls != NULL)
+        fltsim__op_release_mdls(op); /* FltLockUserBuffer's, freed with the request */
     for (ULONG k = 0; k < op->node_count; k++)
         fltsim__node_done(op, &op->nodes[k]);
     /* Unlisted and off the node lists in one critical section; the volume

@@ -338,7 +338,9 @@ void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS 
             /* op->iopb is what the pre passed down: the parameter changes
              * were taken on both ways here (return and
              * FltCompletePendedPre). */
-            node->swapped = buffers_swapped(&op->iopb, &node->view);
+            node->swapped =
+                buffers_swapped(&op->iopb, &node->view) &&
+                !(op->locked_mdls != NULL && fltsim__lock_only(op, &op->iopb, &node->view));
             __atomic_store_n(&node->state, FLTSIM_NODE_WANTS_POST, __ATOMIC_RELEASE);
         }
         op->cursor = i + 1;
