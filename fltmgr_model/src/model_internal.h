@@ -374,6 +374,10 @@ struct fltsim_op {
     /* completed within the issuer's advance (the issuer's to read, see
      * complete_op in post.c) */
     bool inline_done;
+    /* MDLs of the operation are recorded in fltmgr/buffers.c (FltLockUserBuffer's,
+     * a pre's swapped-in ones): completion hands them back. In what was
+     * padding: the dispatch path pays nothing for it. */
+    bool has_mdls;
     /* handshakes */
     LONG pre_pend; /* enum fltsim_pend */
     ULONG pre_pend_node;
@@ -393,16 +397,6 @@ struct fltsim_op {
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
     ULONG inflight_shard;
-    /* MDLs (fltmgr/buffers.c): those FltLockUserBuffer allocated for the
-     * operation, released when it completes (or its memory goes); and while
-     * the post of node swap_node, whose pre swapped the buffer, runs or
-     * stays pended (swap_active), the MDL passed down in place of the one
-     * that node received, which FltMgr frees after that post unless the
-     * filter retains it. Written only by the baton holder. */
-    struct fltsim_op_mdl *locked_mdls;
-    PMDL swap_mdl;
-    ULONG swap_node;
-    bool swap_active, swap_retained;
     ULONG node_count;
     struct fltsim_node nodes[];
 };

@@ -7,6 +7,7 @@
  * measures; the handle lookup and dispatch it uses are iomgr.c's and
  * io_internal.h's.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,20 +50,25 @@ void fltsim__io_unlock_buffer(PMDL mdl)
 
 /* Read and Write share their layout; fills whichever the request is. */
 static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
-                           LARGE_INTEGER where, void *buffer, PMDL mdl)
+                           LARGE_INTEGER where, void *buffer)
 {
     if (write) {
         req->parameters.Write.Length = length;
         req->parameters.Write.ByteOffset = where;
         req->parameters.Write.WriteBuffer = buffer;
-        req->parameters.Write.MdlAddress = mdl;
     } else {
         req->parameters.Read.Length = length;
         req->parameters.Read.ByteOffset = where;
         req->parameters.Read.ReadBuffer = buffer;
-        req->parameters.Read.MdlAddress = mdl;
     }
 }
+
+_Static_assert(offsetof(FLT_PARAMETERS, Read.MdlAddress) ==
+                       offsetof(FLT_PARAMETERS, Write.MdlAddress) &&
+                   offsetof(FLT_PARAMETERS, Read.ReadBuffer) ==
+                       offsetof(FLT_PARAMETERS, Write.WriteBuffer) &&
+                   offsetof(FLT_PARAMETERS, Read.Length) == offsetof(FLT_PARAMETERS, Write.Length),
+               "Read and Write share their layout");
 
 /* An overlapped request in flight: the request outlives the call. */
 struct async_io {
@@ -141,6 +147,35 @@ static NTSTATUS dispatch_async(struct io_file *file, PMDL mdl, const struct flts
     return status;
 }
 
+/* Sends a paging or non-cached request (req), giving it the MDL of its
+ * buffer. Paging I/O comes with the MDL of the pages Mm locked. Non-cached
+ * I/O gets the one a Windows file system makes when it locks the user buffer
+ * for the transfer (NTFS and FAT take neither buffered nor direct I/O):
+ * fltsim's I/O manager makes it up front, so pres see it too. A buffer that
+ * cannot be locked fails before any IRP. Takes the file reference. */
+static NTSTATUS dispatch_with_mdl(struct io_file *file, struct fltsim_request *req, bool write,
+                                  ULONG flags, IO_STATUS_BLOCK *iosb, struct fltsim_io_async *async)
+{
+    bool paging = flags & FLTSIM_IO_PAGING;
+    KPROCESSOR_MODE mode = paging || (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+    PMDL mdl;
+    NTSTATUS status =
+        fltsim__io_lock_buffer(req->parameters.Read.ReadBuffer, req->parameters.Read.Length,
+                               write ? IoReadAccess : IoWriteAccess, mode, &mdl);
+    if (!NT_SUCCESS(status)) {
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, status, 0);
+        return status;
+    }
+    req->parameters.Read.MdlAddress = mdl; /* the same member as Write's */
+    if (async != NULL && !(file->fo.Flags & FO_SYNCHRONOUS_IO))
+        return dispatch_async(file, mdl, req, flags, async); /* takes the reference and MDL */
+    status = fltsim__io_dispatch(file, req, flags, iosb);
+    fltsim__io_unlock_buffer(mdl);
+    fltsim__file_unref(file);
+    return status;
+}
+
 static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *buffer,
                            ULONG length, const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb,
                            struct fltsim_io_async *async)
@@ -205,7 +240,7 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
-        set_read_write(&req, write, length, where, buffer, NULL);
+        set_read_write(&req, write, length, where, buffer);
         status = fltsim__io_dispatch(file, &req, flags, iosb);
         fltsim__file_unref(file);
         return status;
@@ -215,7 +250,7 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;
-        set_read_write(&req, write, length, where, buffer, NULL);
+        set_read_write(&req, write, length, where, buffer);
         status = fltsim__io_dispatch(file, &req, flags, iosb);
         if (status != STATUS_FLT_DISALLOW_FAST_IO) {
             fltsim__file_unref(file);
@@ -238,27 +273,12 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         req.irp_flags |= IRP_SYNCHRONOUS_API;
     if (fo->Flags & FO_WRITE_THROUGH)
         req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
-    /* Paging I/O comes with the MDL of the pages Mm locked. Non-cached I/O
-     * gets the one a Windows file system makes when it locks the user
-     * buffer for the transfer (NTFS and FAT take neither buffered nor direct
-     * I/O): fltsim's I/O manager makes it up front, so pres see it too. A
-     * buffer that cannot be locked fails before any IRP. */
-    PMDL mdl = NULL;
-    if (nocache) {
-        KPROCESSOR_MODE mode = paging || (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
-        status = fltsim__io_lock_buffer(buffer, length, write ? IoReadAccess : IoWriteAccess, mode,
-                                        &mdl);
-        if (!NT_SUCCESS(status)) {
-            fltsim__file_unref(file);
-            fltsim__set_iosb(iosb, status, 0);
-            return status;
-        }
-    }
-    set_read_write(&req, write, length, where, buffer, mdl);
+    set_read_write(&req, write, length, where, buffer);
+    if (nocache) /* paging and non-cached requests carry an MDL */
+        return dispatch_with_mdl(file, &req, write, flags, iosb, async);
     if (async != NULL && !sync)
-        return dispatch_async(file, mdl, &req, flags, async); /* takes the reference and MDL */
+        return dispatch_async(file, NULL, &req, flags, async); /* takes the file reference */
     status = fltsim__io_dispatch(file, &req, flags, iosb);
-    fltsim__io_unlock_buffer(mdl);
     fltsim__file_unref(file);
     return status;
 }

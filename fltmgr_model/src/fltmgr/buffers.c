@@ -2,21 +2,16 @@
  * The buffers of an operation (SPEC 6.3, 6.4): FltDecodeParameters (where each
  * major keeps its MDL, buffer and length, and the access they allow),
  * FltLockUserBuffer (an MDL for the operation's buffer, which the operation
- * owns and releases when it completes), and the MDL a filter passes down with
- * a buffer of its own, which FltMgr frees after that filter's post unless it
- * calls FltRetainSwappedBufferMdlAddress (FltGetSwappedBufferMdlAddress shows
- * it). The MDL routines themselves are nt/mdl.c's; the post path calls the
- * swap hooks (post.c, pending.c), completion releases the operation's MDLs.
+ * owns and releases when it completes), and the MDL a filter's pre passes down
+ * with a buffer of its own, which FltMgr frees when that filter's post is over
+ * unless it calls FltRetainSwappedBufferMdlAddress (FltGetSwappedBufferMdlAddress
+ * shows it). Those MDLs are recorded here, off the operation, so that the
+ * dispatch path of operations without them pays nothing. The MDL routines
+ * themselves are nt/mdl.c's.
  */
 #include <stdlib.h>
 
 #include "dispatch_internal.h"
-
-/* An MDL FltLockUserBuffer allocated for an operation (op->locked_mdls). */
-struct fltsim_op_mdl {
-    struct fltsim_op_mdl *next;
-    PMDL mdl;
-};
 
 static void report(fltsim_system *sys, struct fltsim_op *op, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -223,15 +218,100 @@ NTSTATUS FltDecodeParameters(PFLT_CALLBACK_DATA CallbackData, PMDL **MdlAddressP
     return status;
 }
 
-/* ---- FltLockUserBuffer ---- */
+/* ---- the MDLs recorded for operations in flight ---- */
 
+#define NO_NODE ((ULONG)-1)
+
+/* An MDL FltLockUserBuffer allocated for op (node NO_NODE: the operation's,
+ * released at its completion), or the one node's pre passed down with a
+ * buffer of its own (released when that node's post is over, unless the
+ * filter retained it; locked: it is also one of the operation's). */
+struct op_mdl {
+    struct op_mdl *next;
+    const struct fltsim_op *op;
+    ULONG node;
+    PMDL mdl;
+    bool retained;
+    bool locked;
+};
+
+static uv_once_t records_once = UV_ONCE_INIT;
+static uv_mutex_t records_lock;
+static struct op_mdl *records; /* records_lock */
+
+static void records_init(void)
+{
+    if (uv_mutex_init(&records_lock) != 0)
+        abort();
+}
+
+static bool record(struct fltsim_op *op, ULONG node, PMDL mdl, bool locked)
+{
+    struct op_mdl *r = malloc(sizeof(*r));
+    if (r == NULL)
+        return false;
+    r->op = op;
+    r->node = node;
+    r->mdl = mdl;
+    r->retained = false;
+    r->locked = locked;
+    uv_once(&records_once, records_init);
+    uv_mutex_lock(&records_lock);
+    r->next = records;
+    records = r;
+    uv_mutex_unlock(&records_lock);
+    op->has_mdls = true;
+    return true;
+}
+
+/* records_lock held: the record of op for node (with mdl, unless NULL). */
+static struct op_mdl **find_locked(const struct fltsim_op *op, ULONG node, PMDL mdl)
+{
+    for (struct op_mdl **p = &records; *p != NULL; p = &(*p)->next)
+        if ((*p)->op == op && (*p)->node == node && (mdl == NULL || (*p)->mdl == mdl))
+            return p;
+    return NULL;
+}
+
+/* Whether mdl is one FltLockUserBuffer allocated for op. */
 static bool owned_by(const struct fltsim_op *op, PMDL mdl)
 {
-    for (const struct fltsim_op_mdl *m = op->locked_mdls; m != NULL; m = m->next)
-        if (m->mdl == mdl)
-            return true;
-    return false;
+    if (!op->has_mdls || mdl == NULL)
+        return false;
+    uv_mutex_lock(&records_lock);
+    bool owned = find_locked(op, NO_NODE, mdl) != NULL;
+    uv_mutex_unlock(&records_lock);
+    return owned;
 }
+
+void fltsim__op_release_mdls(struct fltsim_op *op)
+{
+    struct op_mdl *mine = NULL;
+    uv_mutex_lock(&records_lock);
+    for (struct op_mdl **p = &records; *p != NULL;) {
+        struct op_mdl *r = *p;
+        if (r->op != op) {
+            p = &r->next;
+            continue;
+        }
+        *p = r->next;
+        r->next = mine;
+        mine = r;
+    }
+    uv_mutex_unlock(&records_lock);
+    op->has_mdls = false;
+    while (mine != NULL) {
+        struct op_mdl *next = mine->next;
+        /* A swapped-in MDL whose post never ended (none should be left)
+         * goes as it would have then; the operation's own go now. */
+        if (mine->node == NO_NODE || (!mine->retained && !mine->locked))
+            fltsim__mdl_release(mine->mdl);
+        free(mine);
+        mine = next;
+    }
+}
+
+/* ---- FltLockUserBuffer ---- */
 
 NTSTATUS FltLockUserBuffer(PFLT_CALLBACK_DATA CallbackData)
 {
@@ -261,36 +341,27 @@ NTSTATUS FltLockUserBuffer(PFLT_CALLBACK_DATA CallbackData)
         return STATUS_INVALID_PARAMETER; /* nothing to lock */
 
     PMDL mdl = fltsim__mdl_allocate_internal(buffer, length);
-    struct fltsim_op_mdl *own = malloc(sizeof(*own));
-    if (mdl == NULL || own == NULL) {
-        if (mdl != NULL)
-            fltsim__mdl_release(mdl);
-        free(own);
+    if (mdl == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
-    }
     /* A system buffer is nonpaged pool; a user buffer is locked in the
      * requestor's mode, as the I/O manager would. */
+    NTSTATUS status = STATUS_SUCCESS;
     if (CallbackData->Flags & FLTFL_CALLBACK_DATA_SYSTEM_BUFFER) {
         MmBuildMdlForNonPagedPool(mdl); /* reports a buffer that is not memory */
-        if (!(mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL)) {
-            fltsim__mdl_release(mdl);
-            free(own);
-            return STATUS_ACCESS_VIOLATION;
-        }
+        if (!(mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL))
+            status = STATUS_ACCESS_VIOLATION;
     } else {
-        NTSTATUS status = fltsim__mdl_lock(mdl, CallbackData->RequestorMode, d.access);
-        if (!NT_SUCCESS(status)) {
-            fltsim__mdl_release(mdl);
-            free(own);
-            return status;
-        }
+        status = fltsim__mdl_lock(mdl, CallbackData->RequestorMode, d.access);
+    }
+    if (NT_SUCCESS(status) && !record(op, NO_NODE, mdl, true))
+        status = STATUS_INSUFFICIENT_RESOURCES;
+    if (!NT_SUCCESS(status)) {
+        fltsim__mdl_release(mdl);
+        return status;
     }
     /* The system's, not the filter's: IoFreeMdl refuses it (mdl.c). */
     mdl->MdlFlags |= MDL_INTERNAL;
     *d.mdl = mdl;
-    own->mdl = mdl;
-    own->next = op->locked_mdls;
-    op->locked_mdls = own;
     /* From a pre (or while pended in one), the MDL goes down with the
      * operation: the data are dirty, as Microsoft Learn says. */
     if (op->phase == FLTSIM_PHASE_PRE && !op->drain_copy)
@@ -298,87 +369,61 @@ NTSTATUS FltLockUserBuffer(PFLT_CALLBACK_DATA CallbackData)
     return STATUS_SUCCESS;
 }
 
-void fltsim__op_release_mdls(struct fltsim_op *op)
-{
-    struct fltsim_op_mdl *m = op->locked_mdls;
-    op->locked_mdls = NULL;
-    while (m != NULL) {
-        struct fltsim_op_mdl *next = m->next;
-        fltsim__mdl_release(m->mdl);
-        free(m);
-        m = next;
-    }
-}
-
-bool fltsim__lock_only(const struct fltsim_op *op, PFLT_IO_PARAMETER_BLOCK down,
-                       PFLT_IO_PARAMETER_BLOCK view)
-{
-    struct decoded dd, vd;
-    if (!decode(down, op->data.Flags, &dd) || !decode(view, op->data.Flags, &vd) ||
-        dd.mdl == NULL || vd.mdl == NULL)
-        return false;
-    return *dd.buffer == *vd.buffer && *vd.mdl == NULL && owned_by(op, *dd.mdl);
-}
-
 /* ---- swapped buffers' MDLs ---- */
 
-void fltsim__swap_post_begin(struct fltsim_op *op, ULONG node)
+bool fltsim__pre_swapped(struct fltsim_op *op, ULONG node)
 {
-    struct decoded below, mine;
-    PMDL down = NULL, received = NULL;
-    /* op->iopb is still what the layer below left (the next node's view,
-     * or what the file system saw): the MDL there describes the buffer this
-     * node passed down, whoever made it. */
-    if (decode(&op->iopb, op->data.Flags, &below) && below.mdl != NULL)
-        down = *below.mdl;
-    if (decode(&op->nodes[node].view, op->data.Flags, &mine) && mine.mdl != NULL)
-        received = *mine.mdl;
-    op->swap_node = node;
-    op->swap_active = true;
-    op->swap_retained = false;
-    op->swap_mdl = down != received ? down : NULL;
-    if (op->swap_mdl == NULL || !owned_by(op, op->swap_mdl))
-        return;
-    /* FltLockUserBuffer's MDL of the swapped buffer, made below: FltMgr
-     * frees it after this post now (or the filter does, if it retains it). */
-    for (struct fltsim_op_mdl **m = &op->locked_mdls; *m != NULL; m = &(*m)->next) {
-        if ((*m)->mdl != op->swap_mdl)
-            continue;
-        struct fltsim_op_mdl *gone = *m;
-        *m = gone->next;
-        free(gone);
-        break;
-    }
-    op->swap_mdl->MdlFlags &= (CSHORT)~MDL_INTERNAL;
+    struct decoded down, mine;
+    PFLT_IO_PARAMETER_BLOCK view = &op->nodes[node].view;
+    if (!decode(&op->iopb, op->data.Flags, &down) || !decode(view, op->data.Flags, &mine) ||
+        down.mdl == NULL || mine.mdl == NULL)
+        return true; /* a buffer without an MDL member: nothing to record */
+    PMDL passed = *down.mdl, received = *mine.mdl;
+    if (passed == received || passed == NULL)
+        return true;
+    bool locked = owned_by(op, passed);
+    /* FltLockUserBuffer's MDL for the operation's own buffer: no swap. */
+    if (locked && *down.buffer == *mine.buffer && received == NULL)
+        return false;
+    if (!record(op, node, passed, locked))
+        fltsim__report(op->sys, NULL, op->nodes[node].instance, op, "SIM", "6.3",
+                       "out of memory recording the MDL %p the pre-operation callback swapped "
+                       "in: FltMgr will not free it after the post",
+                       (void *)passed);
+    return true;
 }
 
-void fltsim__swap_post_end(struct fltsim_op *op)
+void fltsim__swap_post_end(struct fltsim_op *op, ULONG node)
 {
-    if (!op->swap_active)
+    if (!op->has_mdls)
         return;
-    PMDL mdl = op->swap_mdl;
-    bool retained = op->swap_retained;
-    op->swap_active = false;
-    op->swap_retained = false;
-    op->swap_mdl = NULL;
-    if (mdl == NULL || retained)
+    uv_mutex_lock(&records_lock);
+    struct op_mdl **p = find_locked(op, node, NULL);
+    struct op_mdl *r = p != NULL ? *p : NULL;
+    if (r != NULL)
+        *p = r->next;
+    uv_mutex_unlock(&records_lock);
+    if (r == NULL)
         return;
-    if (!fltsim__mdl_release(mdl))
-        fltsim__report(op->sys, NULL, op->nodes[op->swap_node].instance, op, "MM", "6.3",
+    if (!r->retained && !r->locked && !fltsim__mdl_release(r->mdl))
+        fltsim__report(op->sys, NULL, op->nodes[node].instance, op, "MM", "6.3",
                        "the MDL %p the pre-operation callback passed down with its buffer was not "
                        "allocated by IoAllocateMdl: FltMgr frees a swapped-in MDL with IoFreeMdl "
                        "after the post (on Windows: bugcheck 0xC2, BAD_POOL_CALLER); call "
                        "FltRetainSwappedBufferMdlAddress in the post and release it yourself; "
                        "fltsim leaves it alone",
-                       (void *)mdl);
+                       (void *)r->mdl);
+    free(r);
 }
 
-/* The operation whose post runs on this thread for data, with its swap
- * state for that post; NULL (reported) when none. */
-static struct fltsim_op *swap_owner(PFLT_CALLBACK_DATA data, const char *api, bool *active)
+/* The swapped-in MDL record of the post running on this thread for data;
+ * NULL when it has none (or is not a post: reported). Returns with
+ * records_lock held when op is set. */
+static struct op_mdl *swap_record(PFLT_CALLBACK_DATA data, const char *api, struct fltsim_op **out)
 {
     struct fltsim_op *op;
     ULONG node;
+    *out = NULL;
     if (!fltsim__in_post(data, &op, &node)) {
         report(NULL, NULL,
                "%s outside the post-operation callback of the operation (%p): it may be called "
@@ -386,21 +431,44 @@ static struct fltsim_op *swap_owner(PFLT_CALLBACK_DATA data, const char *api, bo
                api, (void *)data);
         return NULL;
     }
-    *active = op->swap_active && op->swap_node == node && op->kind != FLTSIM_OP_FAST_IO;
-    return op;
+    /* A fast I/O operation's buffer never has an MDL (Microsoft Learn). */
+    if (!op->has_mdls || !op->nodes[node].swapped || op->kind == FLTSIM_OP_FAST_IO)
+        return NULL;
+    uv_mutex_lock(&records_lock);
+    *out = op;
+    struct op_mdl **p = find_locked(op, node, NULL);
+    return p != NULL ? *p : NULL;
 }
 
 PMDL FltGetSwappedBufferMdlAddress(PFLT_CALLBACK_DATA CallbackData)
 {
-    bool active = false;
-    struct fltsim_op *op = swap_owner(CallbackData, "FltGetSwappedBufferMdlAddress", &active);
-    return op != NULL && active ? op->swap_mdl : NULL;
+    struct fltsim_op *op;
+    struct op_mdl *r = swap_record(CallbackData, "FltGetSwappedBufferMdlAddress", &op);
+    PMDL mdl = r != NULL ? r->mdl : NULL;
+    if (op != NULL)
+        uv_mutex_unlock(&records_lock);
+    return mdl;
 }
 
 VOID FltRetainSwappedBufferMdlAddress(PFLT_CALLBACK_DATA CallbackData)
 {
-    bool active = false;
-    struct fltsim_op *op = swap_owner(CallbackData, "FltRetainSwappedBufferMdlAddress", &active);
-    if (op != NULL && active)
-        op->swap_retained = true;
+    struct fltsim_op *op;
+    struct op_mdl *r = swap_record(CallbackData, "FltRetainSwappedBufferMdlAddress", &op);
+    struct op_mdl *gone = NULL;
+    if (r != NULL && !r->retained) {
+        r->retained = true;
+        if (r->locked) {
+            /* FltLockUserBuffer's: the filter's now, to free with IoFreeMdl. */
+            struct op_mdl **p = find_locked(op, NO_NODE, r->mdl);
+            if (p != NULL) {
+                gone = *p;
+                *p = gone->next;
+            }
+            r->mdl->MdlFlags &= (CSHORT)~MDL_INTERNAL;
+            r->locked = false;
+        }
+    }
+    if (op != NULL)
+        uv_mutex_unlock(&records_lock);
+    free(gone);
 }

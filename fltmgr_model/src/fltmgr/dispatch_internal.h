@@ -124,20 +124,17 @@ void fltsim__check_post_status(struct fltsim_op *op, struct fltsim_node *node, N
 
 /* ---- the operation's buffers and MDLs (buffers.c) ---- */
 
-/* Releases the MDLs FltLockUserBuffer allocated for op: at completion, and
- * when the memory of an operation (a draining post's copy) goes. */
+/* Releases the MDLs recorded for op (op->has_mdls): FltLockUserBuffer's,
+ * when the operation completes or a draining post's copy goes. */
 void fltsim__op_release_mdls(struct fltsim_op *op);
-/* Whether the only change between view (what a pre received) and down (what
- * it passed on) is an MDL FltLockUserBuffer allocated for op's own buffer:
- * no swap, then (the MDL is the operation's). */
-bool fltsim__lock_only(const struct fltsim_op *op, PFLT_IO_PARAMETER_BLOCK down,
-                       PFLT_IO_PARAMETER_BLOCK view);
-/* Before the post of node, whose pre swapped the buffer, replaces op->iopb
- * with its view: records the MDL passed down in place of the one the node
- * received (FltGetSwappedBufferMdlAddress). */
-void fltsim__swap_post_begin(struct fltsim_op *op, ULONG node);
-/* When that post is over (returned, or its pended operation completed):
- * frees the recorded MDL unless the filter retained it (SPEC 6.3). */
-void fltsim__swap_post_end(struct fltsim_op *op);
+/* Node's pre passed on (op->iopb) a buffer or MDL other than it received:
+ * records the MDL it passed down, which FltMgr frees when the node's post is
+ * over, and returns true; false when the only change is an MDL
+ * FltLockUserBuffer made for the operation's own buffer (no swap). */
+bool fltsim__pre_swapped(struct fltsim_op *op, ULONG node);
+/* Node's post is over (returned, or its pended operation completed): frees
+ * the MDL its pre swapped in, unless the filter retained it (SPEC 6.3).
+ * Called for swapped nodes only (fltsim__node_done). */
+void fltsim__swap_post_end(struct fltsim_op *op, ULONG node);
 
 #endif /* FLTSIM_DISPATCH_INTERNAL_H */

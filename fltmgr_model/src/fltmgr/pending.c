@@ -151,8 +151,6 @@ VOID FltCompletePendedPostOperation(PFLT_CALLBACK_DATA CallbackData)
             fltsim__trace_op(op, FLTSIM_EV_RESUME, j, &op->nodes[j], op->data.IoStatus.Status, 1);
         fltsim__check_post_status(op, &op->nodes[j], op->post_before);
         op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
-        if (op->nodes[j].swapped)
-            fltsim__swap_post_end(op);
         fltsim__node_done(op, &op->nodes[j]);
         op->cursor = j;
         continue_here(op);

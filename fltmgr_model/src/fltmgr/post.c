@@ -178,10 +178,7 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     struct _FLT_INSTANCE *inst = node->instance;
     PFLT_POST_OPERATION_CALLBACK post = inst->filter->ops[op->slot].post;
 
-    /* This node's view of the parameters: what its pre saw (SPEC 6.3). The
-     * MDL it swapped in is read from what the layer below left first. */
-    if (node->swapped)
-        fltsim__swap_post_begin(op, j);
+    /* This node's view of the parameters: what its pre saw (SPEC 6.3). */
     memcpy(&op->iopb, &node->view, sizeof(op->iopb));
     op->data.Flags |= FLTFL_CALLBACK_DATA_POST_OPERATION;
     NTSTATUS before = op->data.IoStatus.Status;
@@ -291,8 +288,6 @@ post_returned(struct fltsim_op *op, ULONG j, FLT_POSTOP_CALLBACK_STATUS st, ULON
 
     fltsim__check_post_status(op, node, before);
     op->data.Flags &= ~FLTFL_CALLBACK_DATA_DIRTY;
-    if (node->swapped)
-        fltsim__swap_post_end(op);
     fltsim__node_done(op, node);
     return true;
 }
@@ -341,9 +336,12 @@ static void complete_op(struct fltsim_op *op)
         memcpy(&op->iopb, &op->nodes[0].view, sizeof(op->iopb));
     if (fltsim__tracing(sys))
         fltsim__trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
-    if (op->locked_mdls != NULL)
+    if (op->has_mdls)
         fltsim__op_release_mdls(op); /* FltLockUserBuffer's, freed with the request */
-    for (ULONG k = 0; k < op->node_count; k++)
+    /* Every node below top_post ran its pre and is done by now (its post
+     * returned, or teardown drained it, or it wanted none); the nodes a pre
+     * that completed the operation kept from running are left to mark. */
+    for (ULONG k = op->top_post; k < op->node_count; k++)
         fltsim__node_done(op, &op->nodes[k]);
     /* Unlisted and off the node lists in one critical section; the volume
      * is not touched after it (a dismount waits for its lists to empty and
