@@ -52,6 +52,7 @@ static struct {
     bool foreign;       /* an MDL in the filter's own storage (MmInitializeMdl) */
     bool get_in_pre;    /* FltGetSwappedBufferMdlAddress in the pre */
     PMDL made, got, got_in_pre;
+    PVOID own; /* a foreign MDL's storage, left for the case to free */
     bool orig_mdl, when_safe, orig_untouched;
     NTSTATUS lock_status;
 } sw;
@@ -71,8 +72,10 @@ static void upper(unsigned char *to, const unsigned char *from, size_t n)
 static void swap_ctx_free(struct swap_ctx *c)
 {
     ExFreePoolWithTag(c->buf, SWAP_TAG);
+    /* A foreign MDL must outlive the post (FltMgr looks at it then): the
+     * case frees its storage after the I/O. */
     if (c->own != NULL)
-        ExFreePoolWithTag(c->own, SWAP_TAG);
+        sw.own = c->own;
     ExFreePoolWithTag(c, SWAP_TAG);
 }
 
@@ -365,6 +368,8 @@ static void swap_of_an_mdl_not_from_ioallocatemdl_is_reported(void **state)
     char *buf = aligned_alloc(SECTOR, SECTOR);
     read_a(&x, FLTSIM_IO_NONCACHED, buf, SECTOR);
     assert_memory_equal(buf, "HELLO WORLD", 11);
+    assert_non_null(sw.own);
+    ExFreePoolWithTag(sw.own, SWAP_TAG); /* S's own, as S's code would */
     assert_int_equal(reports_with(x.w.sys, "MM", "was not allocated by IoAllocateMdl"), 1);
     assert_int_equal(fltsim_system_report_count(x.w.sys), 1);
     fltsim_system_reports_clear(x.w.sys);

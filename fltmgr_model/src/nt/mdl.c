@@ -284,23 +284,20 @@ VOID IoFreeMdl(PMDL Mdl)
                (void *)Mdl);
         return;
     }
+    /* Unlocking releases a system mapping too: only a partial MDL is mapped
+     * without being locked, and IoFreeMdl releases its mapping itself. */
     if (flags & MDL_PAGES_LOCKED) {
         report("IoFreeMdl(%p) of an MDL whose pages are still locked: MmUnlockPages must come "
                "first (on Windows the pages stay locked for good: Driver Verifier stops, and the "
                "process's end bugchecks 0x76, PROCESS_HAS_LOCKED_PAGES); fltsim unlocks them",
                (void *)Mdl);
         unlock(Mdl);
-    } else if ((flags & MDL_MAPPED_TO_SYSTEM_VA) && !(flags & MDL_PARTIAL_HAS_BEEN_MAPPED)) {
-        report("IoFreeMdl(%p) of an MDL still mapped to system space: MmUnmapLockedPages must "
-               "come first (on Windows the mapping leaks); fltsim releases it",
-               (void *)Mdl);
     }
     ULONG user = user_map_remove(Mdl, NULL, true);
     if (user != 0)
         report("IoFreeMdl(%p) of an MDL with %lu user-space mapping(s) left: MmUnmapLockedPages "
                "must come first (on Windows they stay mapped in the process); fltsim drops them",
                (void *)Mdl, (unsigned long)user);
-    /* A partial MDL's own mapping goes with it (IoBuildPartialMdl's page). */
     mdl_free(Mdl);
 }
 
