@@ -378,6 +378,10 @@ struct fltsim_op {
     /* completed within the issuer's advance (the issuer's to read, see
      * complete_op in post.c) */
     bool inline_done;
+    /* MDLs of the operation are recorded in fltmgr/buffers.c (FltLockUserBuffer's,
+     * a pre's swapped-in ones): completion hands them back. In what was
+     * padding: the dispatch path pays nothing for it. */
+    bool has_mdls;
     /* handshakes */
     LONG pre_pend; /* enum fltsim_pend */
     ULONG pre_pend_node;
@@ -540,6 +544,12 @@ bool fltsim__seh_call(struct fltsim_seh_frame *f, void (*fn)(void *ctx), void *c
 NTSTATUS fltsim__seh_uncaught(const struct fltsim_seh_frame *f, fltsim_system *sys,
                               struct _FLT_FILTER *filter, struct _FLT_INSTANCE *inst,
                               const struct fltsim_op *op, const char *what, const char *outcome);
+
+/* Raises status as a routine of the kernel slice does (MmProbeAndLockPages):
+ * a noncontinuable exception for the nearest __try of the calling thread,
+ * naming raiser as the routine that raised it and address as where. */
+__attribute__((noreturn)) void fltsim__raise_status(NTSTATUS status, const char *raiser,
+                                                    PVOID address);
 
 /* Reports (V30) when the calling thread runs an InstanceSetupCallback: api
  * (what) is about to block the setup (fltmgr/instance.c). */
@@ -775,6 +785,22 @@ bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst);
  * whether inst's post for it is running or holds it pended (SPEC 4.5). */
 struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
                                            bool *in_post);
+
+/* ---- MDLs (nt/mdl.c) ---- */
+
+/* An MDL for [va, va + length) as IoAllocateMdl makes one, from pool that no
+ * driver owns (the system's own: FltLockUserBuffer's); NULL when out of
+ * memory or longer than IoAllocateMdl allows. */
+PMDL fltsim__mdl_allocate_internal(PVOID va, ULONG length);
+/* MmProbeAndLockPages without its checks of the MDL's state and without the
+ * raise: STATUS_ACCESS_VIOLATION, the MDL unchanged, when the range cannot be
+ * locked in mode. */
+NTSTATUS fltsim__mdl_lock(PMDL mdl, KPROCESSOR_MODE mode, LOCK_OPERATION operation);
+/* What the system does with an MDL it frees (I/O completion, FltMgr after a
+ * swapping filter's post): unlocks its pages if locked, drops its mappings
+ * and frees it, without reports. false, nothing done, for an MDL that
+ * IoAllocateMdl did not make. */
+bool fltsim__mdl_release(PMDL mdl);
 
 /* ---- fault injection (fault.c) ---- */
 

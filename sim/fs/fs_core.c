@@ -112,6 +112,13 @@ static NTSTATUS flush(struct fltsim__fs *fs, PFILE_OBJECT fo)
     return fs->ops->io->flush_cb != NULL ? fs->ops->io->flush_cb(fs, o->file) : STATUS_SUCCESS;
 }
 
+void *fltsim__fs_transfer_buffer(PMDL mdl, void *buffer, ULONG length)
+{
+    if (mdl == NULL || length == 0)
+        return buffer;
+    return MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute);
+}
+
 NTSTATUS fltsim__fs_irp_cb(void *ctx, PFLT_CALLBACK_DATA data)
 {
     struct fltsim__fs *fs = ctx;
@@ -120,6 +127,7 @@ NTSTATUS fltsim__fs_irp_cb(void *ctx, PFLT_CALLBACK_DATA data)
     ULONG_PTR information = 0;
     NTSTATUS status;
     struct fltsim__fs_open *o;
+    void *buffer;
 
     uv_mutex_lock(&fs->lock);
     switch (iopb->MajorFunction) {
@@ -136,21 +144,28 @@ NTSTATUS fltsim__fs_irp_cb(void *ctx, PFLT_CALLBACK_DATA data)
         o = fltsim__fs_open_of(fs, fo);
         if (o != NULL && !NT_SUCCESS(status = fltsim__fs_lock_check(fs, o, data)))
             break;
-        status = o == NULL
-                     ? STATUS_INVALID_PARAMETER
+        buffer = fltsim__fs_transfer_buffer(iopb->Parameters.Read.MdlAddress,
+                                            iopb->Parameters.Read.ReadBuffer,
+                                            iopb->Parameters.Read.Length);
+        status = o == NULL ? STATUS_INVALID_PARAMETER
+                 : buffer == NULL && iopb->Parameters.Read.MdlAddress != NULL
+                     ? STATUS_INSUFFICIENT_RESOURCES
                      : fltsim__fs_read(fs, fo, o, iopb->IrpFlags, iopb->Parameters.Read.ByteOffset,
-                                       iopb->Parameters.Read.Length,
-                                       iopb->Parameters.Read.ReadBuffer, &information);
+                                       iopb->Parameters.Read.Length, buffer, &information);
         break;
     case IRP_MJ_WRITE:
         o = fltsim__fs_open_of(fs, fo);
         if (o != NULL && !NT_SUCCESS(status = fltsim__fs_lock_check(fs, o, data)))
             break;
-        status = o == NULL ? STATUS_INVALID_PARAMETER
-                           : fltsim__fs_write(fs, fo, o, iopb->IrpFlags,
-                                              iopb->Parameters.Write.ByteOffset,
-                                              iopb->Parameters.Write.Length,
-                                              iopb->Parameters.Write.WriteBuffer, &information);
+        buffer = fltsim__fs_transfer_buffer(iopb->Parameters.Write.MdlAddress,
+                                            iopb->Parameters.Write.WriteBuffer,
+                                            iopb->Parameters.Write.Length);
+        status =
+            o == NULL ? STATUS_INVALID_PARAMETER
+            : buffer == NULL && iopb->Parameters.Write.MdlAddress != NULL
+                ? STATUS_INSUFFICIENT_RESOURCES
+                : fltsim__fs_write(fs, fo, o, iopb->IrpFlags, iopb->Parameters.Write.ByteOffset,
+                                   iopb->Parameters.Write.Length, buffer, &information);
         break;
     case IRP_MJ_QUERY_INFORMATION:
         o = fltsim__fs_open_of(fs, fo);

@@ -165,7 +165,10 @@ NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     q->cls = iopb->Parameters.DirectoryControl.QueryDirectory.FileInformationClass;
     q->length = iopb->Parameters.DirectoryControl.QueryDirectory.Length;
-    q->buf = iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer;
+    q->buf =
+        fltsim__fs_transfer_buffer(iopb->Parameters.DirectoryControl.QueryDirectory.MdlAddress,
+                                   iopb->Parameters.DirectoryControl.QueryDirectory.DirectoryBuffer,
+                                   iopb->Parameters.DirectoryControl.QueryDirectory.Length);
     q->pattern = iopb->Parameters.DirectoryControl.QueryDirectory.FileName;
     q->restart = (iopb->OperationFlags & SL_RESTART_SCAN) != 0;
     q->single = (iopb->OperationFlags & SL_RETURN_SINGLE_ENTRY) != 0;
@@ -176,7 +179,9 @@ NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_
     if (q->length < fixed)
         return STATUS_INFO_LENGTH_MISMATCH;
     if (q->buf == NULL)
-        return STATUS_INVALID_USER_BUFFER;
+        return iopb->Parameters.DirectoryControl.QueryDirectory.MdlAddress != NULL
+                   ? STATUS_INSUFFICIENT_RESOURCES /* the MDL could not be mapped */
+                   : STATUS_INVALID_USER_BUFFER;
     return STATUS_SUCCESS;
 }
 

@@ -367,9 +367,16 @@ struct fltsim__fs_dir_query {
     bool restart, single;    /* SL_RESTART_SCAN, SL_RETURN_SINGLE_ENTRY */
 };
 
+/* The buffer a transfer of length bytes moves data through: the system
+ * address of mdl when the request carries one (as Windows file systems use
+ * the MDL, which a filter may have swapped in alone), else buffer. NULL when
+ * the MDL cannot be mapped (Mm reports why: its pages are not locked). */
+void *fltsim__fs_transfer_buffer(PMDL mdl, void *buffer, ULONG length);
+
 /* Decodes a directory query into q and checks it: STATUS_INVALID_INFO_CLASS
  * (not a directory-enumeration class), STATUS_INFO_LENGTH_MISMATCH (length
- * below its fixed part), STATUS_INVALID_USER_BUFFER (no buffer). */
+ * below its fixed part), STATUS_INVALID_USER_BUFFER (no buffer),
+ * STATUS_INSUFFICIENT_RESOURCES (an MDL that cannot be mapped). */
 NTSTATUS fltsim__fs_dir_query_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_dir_query *q);
 /* Starts the handle's scan over when q is its first query (!*active) or a
  * restart: the pattern is fixed by the first query of the handle and replaced

@@ -2,8 +2,8 @@
  * memfs: moving file data for reads and writes, whose checks (offsets,
  * alignment of non-cached I/O, paging I/O never moving the end of file, the
  * file position) are shared with hostfs in fs_rw.c. Data lives in one
- * contiguous buffer per file; MDLs do not exist in fltsim, so the caller's
- * ReadBuffer/WriteBuffer is always used.
+ * contiguous buffer per file; the transfer buffer is the request's MDL
+ * mapped, or its ReadBuffer/WriteBuffer when it has none (fs_core.c).
  */
 #include <string.h>
 

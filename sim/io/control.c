@@ -261,6 +261,7 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
     ULONG sys_length = method == METHOD_BUFFERED ? (in_length > out_length ? in_length : out_length)
                                                  : (method == METHOD_NEITHER ? 0 : in_length);
     void *system_buffer = NULL;
+    PMDL mdl = NULL;
     if (sys_length != 0 && (system_buffer = calloc(1, sys_length)) == NULL) {
         fltsim__file_unref(file);
         fltsim__set_iosb(iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
@@ -292,12 +293,25 @@ static NTSTATUS control(fltsim_system *sys, HANDLE handle, UCHAR major, ULONG co
         req.parameters.DeviceIoControl.Neither.InputBuffer = input;
         req.parameters.DeviceIoControl.Neither.OutputBuffer = out;
         break;
-    default: /* direct: no MDLs in fltsim, the output buffer as is */
+    default:
+        /* Direct: the output buffer locked into an MDL, for the driver to
+         * read (METHOD_IN_DIRECT) or to write (METHOD_OUT_DIRECT). */
+        status = fltsim__io_lock_buffer(
+            out, out_length, method == METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess,
+            (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode, &mdl);
+        if (!NT_SUCCESS(status)) {
+            free(system_buffer);
+            fltsim__file_unref(file);
+            fltsim__set_iosb(iosb, status, 0);
+            return status;
+        }
         req.parameters.DeviceIoControl.Direct.InputSystemBuffer = system_buffer;
         req.parameters.DeviceIoControl.Direct.OutputBuffer = out;
+        req.parameters.DeviceIoControl.Direct.OutputMdlAddress = mdl;
         break;
     }
     status = fltsim__io_dispatch(file, &req, flags, iosb);
+    fltsim__io_unlock_buffer(mdl);
     ULONG_PTR copied = req.io_status.Information;
     if (method == METHOD_BUFFERED && !NT_ERROR(status) && out_length != 0 && system_buffer != NULL)
         memcpy(out, system_buffer, copied < out_length ? copied : out_length);

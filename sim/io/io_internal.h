@@ -131,6 +131,18 @@ static inline NTSTATUS fltsim__io_begin(fltsim_system *sys, HANDLE handle, ACCES
     return fltsim__io_begin_granted(sys, handle, needed, flags, out, NULL);
 }
 
+/* ---- MDLs (read_write.c) ---- */
+
+/* An MDL describing [buffer, buffer + length), its pages locked for
+ * operation in mode (IoAllocateMdl, MmProbeAndLockPages), as the I/O manager
+ * and Mm give requests; *out NULL for a length of 0. The exception a buffer
+ * that cannot be locked raises comes back as the status (*out NULL). */
+NTSTATUS fltsim__io_lock_buffer(void *buffer, ULONG length, LOCK_OPERATION operation,
+                                KPROCESSOR_MODE mode, PMDL *out);
+/* Unlocks (and unmaps) an MDL fltsim__io_lock_buffer made and frees it, when
+ * its request has completed. NULL is ignored. */
+void fltsim__io_unlock_buffer(PMDL mdl);
+
 /* ---- the handle table (handle.c) ---- */
 
 /* A new handle of the calling process for file with granted access;

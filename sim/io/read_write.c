@@ -1,15 +1,50 @@
 /*
  * Read and write through the simulated I/O manager: the parameter, offset and
  * alignment checks of NtReadFile and NtWriteFile, the choice between fast I/O
- * and the IRP (SPEC 1.3), and overlapped requests, which complete later through
+ * and the IRP (SPEC 1.3), the MDL that describes the buffer of paging and
+ * non-cached requests, and overlapped requests, which complete later through
  * the caller's event and callback. This is the path the io_read benchmark
  * measures; the handle lookup and dispatch it uses are iomgr.c's and
  * io_internal.h's.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io_internal.h"
+
+/* ---- the MDL of a request ---- */
+
+NTSTATUS fltsim__io_lock_buffer(void *buffer, ULONG length, LOCK_OPERATION operation,
+                                KPROCESSOR_MODE mode, PMDL *out)
+{
+    *out = NULL;
+    if (length == 0)
+        return STATUS_SUCCESS; /* nothing to describe: no MDL, as on Windows */
+    PMDL mdl = IoAllocateMdl(buffer, length, FALSE, FALSE, NULL);
+    if (mdl == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    NTSTATUS status = STATUS_SUCCESS;
+    __try {
+        MmProbeAndLockPages(mdl, mode, operation);
+    } __except (EXCEPTION_EXECUTE_HANDLER) {
+        status = GetExceptionCode();
+    }
+    if (!NT_SUCCESS(status)) {
+        IoFreeMdl(mdl);
+        return status;
+    }
+    *out = mdl;
+    return STATUS_SUCCESS;
+}
+
+void fltsim__io_unlock_buffer(PMDL mdl)
+{
+    if (mdl == NULL)
+        return;
+    MmUnlockPages(mdl); /* and the system mapping a filter or the file system made */
+    IoFreeMdl(mdl);
+}
 
 /* ---- read and write ---- */
 
@@ -28,10 +63,18 @@ static void set_read_write(struct fltsim_request *req, bool write, ULONG length,
     }
 }
 
+_Static_assert(offsetof(FLT_PARAMETERS, Read.MdlAddress) ==
+                       offsetof(FLT_PARAMETERS, Write.MdlAddress) &&
+                   offsetof(FLT_PARAMETERS, Read.ReadBuffer) ==
+                       offsetof(FLT_PARAMETERS, Write.WriteBuffer) &&
+                   offsetof(FLT_PARAMETERS, Read.Length) == offsetof(FLT_PARAMETERS, Write.Length),
+               "Read and Write share their layout");
+
 /* An overlapped request in flight: the request outlives the call. */
 struct async_io {
     struct fltsim_request req;
     struct io_file *file; /* reference held */
+    PMDL mdl;             /* the buffer's, released at completion; or NULL */
     struct fltsim_io_async *user;
 };
 
@@ -43,6 +86,7 @@ static void async_finish(void *ctx)
     struct fltsim_io_async *user = a->user;
     PKEVENT event = user->event;
     user->iosb = a->req.io_status;
+    fltsim__io_unlock_buffer(a->mdl);
     fltsim__file_unref(a->file);
     free(a);
     if (user->callback != NULL)
@@ -68,13 +112,15 @@ static void async_completed(struct fltsim_request *req, void *ctx)
     }
 }
 
-/* Sends an overlapped IRP: STATUS_PENDING or its final status. */
-static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request *proto,
+/* Sends an overlapped IRP: STATUS_PENDING or its final status. Takes the
+ * file reference and the MDL. */
+static NTSTATUS dispatch_async(struct io_file *file, PMDL mdl, const struct fltsim_request *proto,
                                ULONG flags, struct fltsim_io_async *user)
 {
     struct async_io *a = calloc(1, sizeof(*a));
     if (a == NULL) {
         fltsim__set_iosb(&user->iosb, STATUS_INSUFFICIENT_RESOURCES, 0);
+        fltsim__io_unlock_buffer(mdl);
         fltsim__file_unref(file);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
@@ -84,6 +130,7 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
     a->req.complete_cb = async_completed;
     a->req.complete_ctx = a;
     a->file = file;
+    a->mdl = mdl;
     a->user = user;
     NTSTATUS status = fltsim_request_dispatch(file->volume, &a->req);
     if (status == STATUS_PENDING)
@@ -94,8 +141,38 @@ static NTSTATUS dispatch_async(struct io_file *file, const struct fltsim_request
         fltsim__set_iosb(&user->iosb, status, 0);
     else
         user->iosb = a->req.io_status;
+    fltsim__io_unlock_buffer(mdl);
     fltsim__file_unref(file);
     free(a);
+    return status;
+}
+
+/* Sends a paging or non-cached request (req), giving it the MDL of its
+ * buffer. Paging I/O comes with the MDL of the pages Mm locked. Non-cached
+ * I/O gets the one a Windows file system makes when it locks the user buffer
+ * for the transfer (NTFS and FAT take neither buffered nor direct I/O):
+ * fltsim's I/O manager makes it up front, so pres see it too. A buffer that
+ * cannot be locked fails before any IRP. Takes the file reference. */
+static NTSTATUS dispatch_with_mdl(struct io_file *file, struct fltsim_request *req, bool write,
+                                  ULONG flags, IO_STATUS_BLOCK *iosb, struct fltsim_io_async *async)
+{
+    bool paging = flags & FLTSIM_IO_PAGING;
+    KPROCESSOR_MODE mode = paging || (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
+    PMDL mdl;
+    NTSTATUS status =
+        fltsim__io_lock_buffer(req->parameters.Read.ReadBuffer, req->parameters.Read.Length,
+                               write ? IoReadAccess : IoWriteAccess, mode, &mdl);
+    if (!NT_SUCCESS(status)) {
+        fltsim__file_unref(file);
+        fltsim__set_iosb(iosb, status, 0);
+        return status;
+    }
+    req->parameters.Read.MdlAddress = mdl; /* the same member as Write's */
+    if (async != NULL && !(file->fo.Flags & FO_SYNCHRONOUS_IO))
+        return dispatch_async(file, mdl, req, flags, async); /* takes the reference and MDL */
+    status = fltsim__io_dispatch(file, req, flags, iosb);
+    fltsim__io_unlock_buffer(mdl);
+    fltsim__file_unref(file);
     return status;
 }
 
@@ -197,8 +274,10 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
     if (fo->Flags & FO_WRITE_THROUGH)
         req.operation_flags |= write ? SL_WRITE_THROUGH : 0;
     set_read_write(&req, write, length, where, buffer);
+    if (nocache) /* paging and non-cached requests carry an MDL */
+        return dispatch_with_mdl(file, &req, write, flags, iosb, async);
     if (async != NULL && !sync)
-        return dispatch_async(file, &req, flags, async); /* takes the file reference */
+        return dispatch_async(file, NULL, &req, flags, async); /* takes the file reference */
     status = fltsim__io_dispatch(file, &req, flags, iosb);
     fltsim__file_unref(file);
     return status;

@@ -232,8 +232,9 @@ void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
 struct fltsim_report {
     char rule[8];       /* "V1" ... "V30", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
                          * misuse), "SEH" (an exception no __try handled in a callback, or
-                         * a filter continuing a noncontinuable one) or "SIM" (something
-                         * fltsim does not model) */
+                         * a filter continuing a noncontinuable one), "MM" (misuse of an MDL
+                         * or of an operation's buffers) or "SIM" (something fltsim does
+                         * not model) */
     char spec[16];      /* SPEC section, e.g. "3.2" */
     char filter[128];   /* filter name, "" when unknown */
     char altitude[128]; /* instance altitude, "" when none */

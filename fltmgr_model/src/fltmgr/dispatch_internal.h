@@ -135,4 +135,19 @@ void fltsim__wake_waiters(struct fltsim_op *op);
  * the status the post was called with. */
 void fltsim__check_post_status(struct fltsim_op *op, struct fltsim_node *node, NTSTATUS before);
 
+/* ---- the operation's buffers and MDLs (buffers.c) ---- */
+
+/* Releases the MDLs recorded for op (op->has_mdls): FltLockUserBuffer's,
+ * when the operation completes or a draining post's copy goes. */
+void fltsim__op_release_mdls(struct fltsim_op *op);
+/* Node's pre passed on (op->iopb) a buffer or MDL other than it received:
+ * records the MDL it passed down, which FltMgr frees when the node's post is
+ * over, and returns true; false when the only change is an MDL
+ * FltLockUserBuffer made for the operation's own buffer (no swap). */
+bool fltsim__pre_swapped(struct fltsim_op *op, ULONG node);
+/* Node's post is over (returned, or its pended operation completed): frees
+ * the MDL its pre swapped in, unless the filter retained it (SPEC 6.3).
+ * Called for swapped nodes only (fltsim__node_done). */
+void fltsim__swap_post_end(struct fltsim_op *op, ULONG node);
+
 #endif /* FLTSIM_DISPATCH_INTERNAL_H */

@@ -194,6 +194,8 @@ static void drain_post(struct fltsim_op *op, struct fltsim_node *node, ULONG j)
     if (tracing)
         fltsim__trace_op(copy, FLTSIM_EV_POST_RETURN, j, node, (LONG)st,
                          FLTFL_POST_OPERATION_DRAINING);
+    if (copy->has_mdls)
+        fltsim__op_release_mdls(copy); /* FltLockUserBuffer's on the copy */
     if (st != FLT_POSTOP_FINISHED_PROCESSING)
         fltsim__report(sys, NULL, inst, op, "V10", "4.4",
                        "a draining post-operation callback returned %d; it must return "

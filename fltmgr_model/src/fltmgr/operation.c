@@ -162,13 +162,8 @@ void fltsim__op_unref(struct fltsim_op *op)
     fltsim__op_unref_n(op, 1);
 }
 
-void fltsim__node_done(struct fltsim_op *op, struct fltsim_node *node)
+static inline void mark_done(struct fltsim_op *op, struct fltsim_node *node)
 {
-    /* Only DONE follows DONE: a done node needs no store (complete_op in
-     * post.c passes every node here). Storing it twice (a drain and the
-     * completion) is harmless. */
-    if (__atomic_load_n(&node->state, __ATOMIC_ACQUIRE) == FLTSIM_NODE_DONE)
-        return;
     /* Teardown waits until no node of its instance in flight is left
      * (fltsim__instance_has_ops, SPEC 2.6 step 4), looking again at each
      * broadcast. It sets the state before it looks; both sides are
@@ -177,4 +172,28 @@ void fltsim__node_done(struct fltsim_op *op, struct fltsim_node *node)
     __atomic_store_n(&node->state, FLTSIM_NODE_DONE, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&node->instance->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED)
         fltsim__broadcast(op->sys);
+}
+
+/* A node whose pre swapped the buffer is done when its post is over: FltMgr
+ * frees the MDL it swapped in then (SPEC 6.3), before teardown, which waits
+ * for the node, can let its driver go. Out of line, so that the usual node
+ * costs one test. */
+__attribute__((noinline)) static void swapped_done(struct fltsim_op *op, struct fltsim_node *node)
+{
+    fltsim__swap_post_end(op, (ULONG)(node - op->nodes));
+    mark_done(op, node);
+}
+
+void fltsim__node_done(struct fltsim_op *op, struct fltsim_node *node)
+{
+    /* Only DONE follows DONE: a done node needs no store (complete_op in
+     * post.c passes every node here). Storing it twice (a drain and the
+     * completion) is harmless. */
+    if (__atomic_load_n(&node->state, __ATOMIC_ACQUIRE) == FLTSIM_NODE_DONE)
+        return;
+    if (__builtin_expect(node->swapped, 0)) {
+        swapped_done(op, node);
+        return;
+    }
+    mark_done(op, node);
 }

@@ -340,7 +340,12 @@ static void complete_op(struct fltsim_op *op)
         memcpy(&op->iopb, &op->nodes[0].view, sizeof(op->iopb));
     if (fltsim__tracing(sys))
         fltsim__trace_op(op, FLTSIM_EV_IO_COMPLETE, 0, NULL, op->data.IoStatus.Status, 0);
-    for (ULONG k = 0; k < op->node_count; k++)
+    if (op->has_mdls)
+        fltsim__op_release_mdls(op); /* FltLockUserBuffer's, freed with the request */
+    /* Every node below top_post ran its pre and is done by now (its post
+     * returned, or teardown drained it, or it wanted none); the nodes a pre
+     * that completed the operation kept from running are left to mark. */
+    for (ULONG k = op->top_post; k < op->node_count; k++)
         fltsim__node_done(op, &op->nodes[k]);
     /* Unlisted and off the node lists in one critical section; the volume
      * is not touched after it (a dismount waits for its lists to empty and

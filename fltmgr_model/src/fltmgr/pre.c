@@ -338,7 +338,10 @@ void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS 
             /* op->iopb is what the pre passed down: the parameter changes
              * were taken on both ways here (return and
              * FltCompletePendedPre). */
-            node->swapped = buffers_swapped(&op->iopb, &node->view);
+            bool swapped = buffers_swapped(&op->iopb, &node->view);
+            if (__builtin_expect(swapped, 0))
+                swapped = fltsim__pre_swapped(op, i); /* records a swapped-in MDL */
+            node->swapped = swapped;
             __atomic_store_n(&node->state, FLTSIM_NODE_WANTS_POST, __ATOMIC_RELEASE);
         }
         op->cursor = i + 1;

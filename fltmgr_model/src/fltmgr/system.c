@@ -337,6 +337,8 @@ bool fltsim_verifier_rule_valid(const char *rule)
     if (strcmp(rule, "ASSERT") == 0 || strcmp(rule, "KE") == 0 || strcmp(rule, "SIM") == 0 ||
         strcmp(rule, "SEH") == 0 || strcmp(rule, "RTL") == 0)
         return true;
+    if (strcmp(rule, "MM") == 0) /* misuse of MDLs and buffers (nt/mdl.c, buffers.c) */
+        return true;
     if (rule[0] != 'V' || rule[1] < '1' || rule[1] > '9')
         return false;
     if (rule[2] == '\0')

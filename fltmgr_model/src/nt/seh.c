@@ -306,6 +306,11 @@ __attribute__((noinline)) bool fltsim__seh_call(struct fltsim_seh_frame *f, void
 
 /* ---- the routines ---- */
 
+void fltsim__raise_status(NTSTATUS status, const char *raiser, PVOID address)
+{
+    raise_status(status, raiser, address);
+}
+
 VOID ExRaiseStatus(NTSTATUS Status)
 {
     fltsim__check_irql(fltsim__tls()->sys, APC_LEVEL, "ExRaiseStatus");

@@ -62,7 +62,13 @@ NTSTATUS fltsim_io_create(fltsim_system *sys, const struct fltsim_create_params 
 NTSTATUS fltsim_io_open(fltsim_system *sys, PCWSTR path, ACCESS_MASK access, HANDLE *handle);
 
 /* NtReadFile / NtWriteFile. offset NULL means the file pointer (synchronous
- * file objects only). A write offset of FILE_WRITE_TO_END_OF_FILE appends. */
+ * file objects only). A write offset of FILE_WRITE_TO_END_OF_FILE appends.
+ * Paging and non-cached requests carry an MDL of the buffer in
+ * Parameters.Read/Write.MdlAddress (its pages locked, not mapped: what Mm
+ * gives paging I/O, and what a Windows file system makes of a non-cached
+ * user buffer, here from the start), released when the request completes; a
+ * buffer that cannot be locked fails with STATUS_ACCESS_VIOLATION before any
+ * IRP. Cached requests and fast I/O carry the buffer alone. */
 NTSTATUS fltsim_io_read(fltsim_system *sys, HANDLE handle, void *buffer, ULONG length,
                         const LONGLONG *offset, ULONG flags, IO_STATUS_BLOCK *iosb);
 NTSTATUS fltsim_io_write(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
@@ -187,9 +193,12 @@ NTSTATUS fltsim_io_unlock(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLO
 /* NtFsControlFile (IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MN_USER_FS_REQUEST) and
  * NtDeviceIoControlFile (IRP_MJ_DEVICE_CONTROL). The buffers travel as the
  * code's method says: METHOD_BUFFERED in one system buffer of
- * max(in_length, out_length) (output copied back), the others with the
- * caller's buffers (there are no MDLs: OutputMdlAddress is NULL; direct
- * methods get a system copy of the input). The handle needs the access the
+ * max(in_length, out_length) (output copied back), METHOD_NEITHER with the
+ * caller's buffers, the direct methods with a system copy of the input and
+ * the output buffer in OutputMdlAddress (locked for reading with
+ * METHOD_IN_DIRECT, for writing with METHOD_OUT_DIRECT; a buffer that cannot
+ * be locked fails with STATUS_ACCESS_VIOLATION before any IRP), released when
+ * the request completes. The handle needs the access the
  * code names (FILE_READ_ACCESS: FILE_READ_DATA, FILE_WRITE_ACCESS:
  * FILE_WRITE_DATA), else STATUS_ACCESS_DENIED. Device control takes
  * FLTSIM_IO_FAST (FastIoDeviceControl first, the IRP when refused),

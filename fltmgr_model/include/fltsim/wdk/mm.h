@@ -119,14 +119,39 @@ typedef enum _MM_PAGE_PRIORITY {
         }                                                                                          \
     } while (0)
 
+/* The MDL routines keep the state in MdlFlags, as Windows does; a misuse
+ * Windows bugchecks on (locking twice, unlocking what is not locked, freeing
+ * a locked or mapped MDL, mapping pages that are not locked ...) is a
+ * verifier report (rule MM) with the outcome it names. fltsim's memory is one
+ * host address space: locking checks that the range could be accessed
+ * (below MM_USER_PROBE_ADDRESS for UserMode, not in the first 64 KB, mapped
+ * in the host) and raises STATUS_ACCESS_VIOLATION otherwise; a mapping, to
+ * system or user space, is the buffer's own address; the page frame numbers
+ * are the host's virtual page numbers. */
+
+/* IoAllocateMdl: from pool of tag 'Mdl ', owned by the calling driver, so an
+ * MDL it never frees is reported at its unload (V23). NULL beyond 4 GB -
+ * PAGE_SIZE. With an IRP, Irp->MdlAddress is set (SecondaryBuffer FALSE) or
+ * the MDL goes at the end of its chain (TRUE). */
 PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota,
                    PIRP Irp);
+/* The same, recording the call site for the leak report (see ex.h). */
+PMDL fltsim_IoAllocateMdl_at(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
+                             BOOLEAN ChargeQuota, PIRP Irp, const char *file, int line);
+#ifndef FLTSIM_NO_POOL_SITES
+#define IoAllocateMdl(v, l, s, q, i)                                                               \
+    fltsim_IoAllocateMdl_at((v), (l), (s), (q), (i), __FILE__, __LINE__)
+#endif
 VOID IoFreeMdl(PMDL Mdl);
 VOID IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULONG Length);
+/* Any mapped memory is accepted: fltsim cannot tell nonpaged pool from the
+ * rest. */
 VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
 VOID MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
                          LOCK_OPERATION Operation);
 VOID MmUnlockPages(PMDL MemoryDescriptorList);
+/* RequestedAddress, CacheType and Priority (MdlMappingNoWrite included)
+ * change nothing: the mapping is the buffer itself and never fails. */
 PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
                                    MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
                                    ULONG BugCheckOnFailure, ULONG Priority);
