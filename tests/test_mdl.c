@@ -207,6 +207,9 @@ static void lock_map_unlock(void *ctx)
     MmProbeAndLockPages(mdl, UserMode, IoWriteAccess); /* a raise would fail run() */
     assert_int_equal(mdl->MdlFlags,
                      MDL_ALLOCATED_FIXED_SIZE | MDL_PAGES_LOCKED | MDL_WRITE_OPERATION);
+    /* User pages: the locking process is recorded. */
+    assert_non_null(mdl->Process);
+    assert_ptr_equal(mdl->Process, IoGetCurrentProcess());
     /* The page frames are the host's virtual page numbers. */
     PPFN_NUMBER pfn = MmGetMdlPfnArray(mdl);
     assert_int_equal(pfn[0], (uintptr_t)buf >> PAGE_SHIFT);
@@ -226,6 +229,7 @@ static void lock_map_unlock(void *ctx)
      * MmUnmapLockedPages pair up. */
     MmProbeAndLockPages(mdl, KernelMode, IoReadAccess);
     assert_int_equal(mdl->MdlFlags, MDL_ALLOCATED_FIXED_SIZE | MDL_PAGES_LOCKED);
+    assert_null(mdl->Process);
     assert_ptr_equal(MmMapLockedPages(mdl, KernelMode), buf + 8);
     MmUnmapLockedPages(buf + 8, mdl);
     assert_false(mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);

@@ -6,7 +6,8 @@
  *
  *   pre-write:  allocate a buffer from nonpaged pool under the filter's tag,
  *               copy the caller's data into it transformed, point
- *               Iopb->Parameters.Write.WriteBuffer at it (MdlAddress NULL),
+ *               Iopb->Parameters.Write.WriteBuffer at it (and MdlAddress at an
+ *               MDL of it when the IRP has no system buffer),
  *               call FltSetCallbackDataDirty and return
  *               FLT_PREOP_SUCCESS_WITH_CALLBACK with the buffer as the
  *               completion context;
@@ -32,10 +33,11 @@
  * Not rewritten: fast I/O (FLT_PREOP_DISALLOW_FASTIO, so the I/O manager
  * sends the write again as an IRP, SPEC 3.2), paging I/O (the pages of a
  * mapped file are not the filter's to change, and pool for them may not be
- * available), and writes described by an MDL only. On Windows a swapped
- * buffer of a non-system-buffer IRP also needs its own MDL (IoAllocateMdl,
- * MmBuildMdlForNonPagedPool); fltsim does not model MDLs, so this filter sets
- * MdlAddress to NULL, as for a system buffer.
+ * available), and writes described by an MDL only. A swapped buffer of an IRP
+ * that has no system buffer also needs its own MDL (IoAllocateMdl,
+ * MmBuildMdlForNonPagedPool): a driver below may use the MDL rather than the
+ * address. FltMgr frees that MDL after this filter's post; the buffer is the
+ * filter's to free.
  */
 #include <fltKernel.h>
 
@@ -80,8 +82,17 @@ RewriterPreWrite(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS Flt
         return FLT_PREOP_COMPLETE;
     }
 
+    PMDL NewMdl = NULL;
+    if (!FlagOn(Data->Flags, FLTFL_CALLBACK_DATA_SYSTEM_BUFFER)) {
+        NewMdl = IoAllocateMdl(NewBuffer, Length, FALSE, FALSE, NULL);
+        if (NewMdl == NULL) {
+            ExFreePoolWithTag(NewBuffer, REWRITER_TAG);
+            return FLT_PREOP_SUCCESS_NO_CALLBACK; /* written unchanged rather than failed */
+        }
+        MmBuildMdlForNonPagedPool(NewMdl);
+    }
     Iopb->Parameters.Write.WriteBuffer = NewBuffer;
-    Iopb->Parameters.Write.MdlAddress = NULL;
+    Iopb->Parameters.Write.MdlAddress = NewMdl;
     FltSetCallbackDataDirty(Data); /* without this the file system sees the old buffer */
     *CompletionContext = NewBuffer;
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;

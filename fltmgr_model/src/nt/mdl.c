@@ -411,6 +411,9 @@ NTSTATUS fltsim__mdl_lock(PMDL mdl, KPROCESSOR_MODE mode, LOCK_OPERATION operati
     if (!range_valid((ULONG_PTR)MmGetMdlVirtualAddress(mdl), mdl->ByteCount, mode))
         return STATUS_ACCESS_VIOLATION;
     fill_pfns(mdl);
+    /* User pages belong to the process that locked them (MDL->Process); a
+     * kernel-mode lock is taken as of system memory. */
+    mdl->Process = mode == UserMode ? IoGetCurrentProcess() : NULL;
     mdl->MdlFlags |= MDL_PAGES_LOCKED;
     if (operation != IoReadAccess)
         mdl->MdlFlags |= MDL_WRITE_OPERATION;
