@@ -29,8 +29,9 @@ static const char run_options_help[] =
     "  --threads           text trace: show the thread and IRQL of each callback\n"
     "  --verifier MODE     strict (a verifier report fails the run) or report\n"
     "  --verifier-disable RULES\n"
-    "                      comma-separated rule ids (V7,V28, ASSERT, KE, RTL, SEH, SIM) whose reports\n"
-    "                      are accepted findings: neither recorded nor traced, only counted\n";
+    "                      comma-separated rule ids (V7,V28, ASSERT, KE, MM, RTL, SEH,\n"
+    "                      SIM) whose reports are accepted findings: neither recorded nor\n"
+    "                      traced, only counted\n";
 
 static int cmd_demo(const struct cli_options *options, int nfiles, char **files);
 static int cmd_run(const struct cli_options *options, int nfiles, char **files);
@@ -628,7 +629,7 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
             if (!fltsim_verifier_rule_valid(rule))
                 return usage_error(cmd,
                                    "--verifier-disable: '%s' is not a verifier rule (V1 ... V30, "
-                                   "ASSERT, KE, RTL, SEH or SIM)",
+                                   "ASSERT, KE, MM, RTL, SEH or SIM)",
                                    rule);
             if (options->verifier_disable_count == CLI_MAX_DISABLED_RULES)
                 return usage_error(cmd, "--verifier-disable: too many rules (from '%s')", rule);
