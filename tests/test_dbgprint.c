@@ -319,6 +319,26 @@ static void dbgprint_unicode_above_passive_is_reported(void **state)
     world_destroy(&w);
 }
 
+/* DbgBreakPoint with no debugger raises STATUS_BREAKPOINT, which a __try
+ * handles; so does DbgBreakPointWithStatus. */
+static void dbgbreakpoint_raises_breakpoint(void **state)
+{
+    (void)state;
+    volatile NTSTATUS code = 0;
+    __try {
+        DbgBreakPoint();
+        code = STATUS_SUCCESS; /* not reached */
+    } __except (code = GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    assert_status(code, STATUS_BREAKPOINT);
+    code = 0;
+    __try {
+        DbgBreakPointWithStatus(7);
+    } __except (code = GetExceptionCode(), EXCEPTION_EXECUTE_HANDLER) {
+    }
+    assert_status(code, STATUS_BREAKPOINT);
+}
+
 #define DBG_TEST(f) cmocka_unit_test_setup_teardown(f, capture_setup, capture_teardown)
 
 int main(void)
@@ -344,6 +364,7 @@ int main(void)
         DBG_TEST(dbgprintex_prints_every_level),
         DBG_TEST(vdbgprintex_formats_va_list),
         DBG_TEST(debug_sink_null_restores_default),
+        cmocka_unit_test(dbgbreakpoint_raises_breakpoint),
         DBG_TEST(dbgprint_unicode_above_passive_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@
     X(STATUS_OBJECT_NAME_EXISTS, 0x40000000)                                                       \
     /* warnings */                                                                                 \
     X(STATUS_DATATYPE_MISALIGNMENT, 0x80000002)                                                    \
+    X(STATUS_BREAKPOINT, 0x80000003)                                                               \
     X(STATUS_BUFFER_OVERFLOW, 0x80000005)                                                          \
     X(STATUS_NO_MORE_FILES, 0x80000006)                                                            \
     X(STATUS_DEVICE_BUSY, 0x80000011)                                                              \

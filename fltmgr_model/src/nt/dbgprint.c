@@ -1,7 +1,8 @@
 /*
  * Debug output: DbgPrint, DbgPrintEx and vDbgPrintEx, and the process-wide
  * sink their text goes to (fltsim_debug_set_sink; standard error by default);
- * and the failure report of wdm.h's always-checked ASSERT / NT_ASSERT.
+ * the failure report of wdm.h's always-checked ASSERT / NT_ASSERT; and
+ * DbgBreakPoint, which with no debugger raises STATUS_BREAKPOINT.
  * The format is interpreted the Windows way by fltsim's one printf walker
  * (format.h, shared with the CRT's wide printf family): 'l' means 32 bits
  * (LLP64), I64, I32 and I are Microsoft's size prefixes, and %wZ, %Z, %ws/%S
@@ -144,7 +145,19 @@ ULONG DbgPrint(PCSTR Format, ...)
     return r;
 }
 
-/* ---- assertions ---- */
+/* ---- assertions and breakpoints ---- */
+
+VOID DbgBreakPoint(VOID)
+{
+    fltsim__raise_status(STATUS_BREAKPOINT, "DbgBreakPoint", __builtin_return_address(0));
+}
+
+VOID DbgBreakPointWithStatus(ULONG Status)
+{
+    (void)Status;
+    fltsim__raise_status(STATUS_BREAKPOINT, "DbgBreakPointWithStatus",
+                         __builtin_return_address(0));
+}
 
 void fltsim_assert_failed(const char *expression, const char *file, int line)
 {

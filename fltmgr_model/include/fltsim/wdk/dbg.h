@@ -179,7 +179,20 @@ ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, va_list arglist)
 #define KdPrint(x) ((void)0)
 #define KdPrintEx(x) ((void)0)
 #endif
+/* DbgBreakPoint: breaks into the kernel debugger. fltsim has none, and a
+ * breakpoint with no kernel debugger raises STATUS_BREAKPOINT: fltsim raises
+ * it (structured exception handling), so a __try can handle it and, unhandled
+ * in a callback, it is the SEH report (on Windows: bugcheck 0x1E). The status
+ * of DbgBreakPointWithStatus is not used. */
+VOID DbgBreakPoint(VOID);
+VOID DbgBreakPointWithStatus(ULONG Status);
+#if defined(DBG) && DBG
+#define KdBreakPoint() DbgBreakPoint()
+#define KdBreakPointWithStatus(s) DbgBreakPointWithStatus(s)
+#else
 #define KdBreakPoint() ((void)0)
+#define KdBreakPointWithStatus(s) ((void)0)
+#endif
 
 #ifdef __cplusplus
 }
