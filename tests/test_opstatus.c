@@ -11,8 +11,11 @@
  * only, not IRP_MJ_CLOSE (STATUS_INVALID_PARAMETER), not while the instance
  * tears down (STATUS_FLT_DELETING_OBJECT), STATUS_INSUFFICIENT_RESOURCES
  * when its allocation fails; no routine for an IRP that never reached the
- * file system; a completion racing the routine waits for it.
+ * file system; a completion racing the routine waits for it. Each call is
+ * traced (FLTSIM_EV_STATUS_CALLBACK) just before the routine runs, once per
+ * routine, with the status it gets and the requesting instance.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +77,81 @@ static NTSTATUS oplock_irp_cb(void *fs, PFLT_CALLBACK_DATA data)
 
 static struct fltsim_fs_ops oplock_ops;
 
+/* ---- the trace of the status callbacks ---- */
+
+#define TRACED_MAX 4
+
+/* A status_callback event, its strings copied. */
+struct traced_event {
+    struct fltsim_event ev;
+    char filter[16], instance[32], altitude[16], volume[64];
+};
+
+/* What the trace showed (the callback is never concurrent for one system;
+ * the test reads it after the I/O returned). */
+static struct {
+    int count;
+    struct traced_event events[TRACED_MAX];
+    ULONG64 asked_op; /* op_id of the last operation of the code asked about */
+} traced;
+
+static UCHAR traced_major; /* the operation code asked about */
+
+static void copy_string(char *out, size_t size, const char *s)
+{
+    snprintf(out, size, "%s", s != NULL ? s : "(null)");
+}
+
+/* Records every status_callback event, and "trace:status:FILTER" where it
+ * comes among the callbacks. */
+static void status_trace_cb(void *ctx, const struct fltsim_event *ev)
+{
+    (void)ctx;
+    if (ev->type == FLTSIM_EV_IO_START && ev->major == traced_major)
+        traced.asked_op = ev->op_id;
+    if (ev->type != FLTSIM_EV_STATUS_CALLBACK)
+        return;
+    rec_add("trace:status:%s", ev->filter != NULL ? ev->filter : "?");
+    if (traced.count < TRACED_MAX) {
+        struct traced_event *t = &traced.events[traced.count];
+        t->ev = *ev;
+        copy_string(t->filter, sizeof(t->filter), ev->filter);
+        copy_string(t->instance, sizeof(t->instance), ev->instance);
+        copy_string(t->altitude, sizeof(t->altitude), ev->altitude);
+        copy_string(t->volume, sizeof(t->volume), ev->volume);
+        t->ev.filter = t->ev.instance = t->ev.altitude = t->ev.volume = NULL;
+        t->ev.detail = t->ev.rule = NULL;
+    }
+    traced.count++;
+}
+
+/* Event i of the trace is the status callback of the filter named `filter`
+ * (its instance "<filter> Instance" at altitude, node depth) in the last
+ * operation of the code asked about, with status, on thread at
+ * PASSIVE_LEVEL. */
+static void assert_traced(int i, const char *filter, const char *altitude, ULONG depth,
+                          NTSTATUS status, ULONG thread)
+{
+    assert_true(i < traced.count && i < TRACED_MAX);
+    const struct traced_event *t = &traced.events[i];
+    char instance[32];
+    snprintf(instance, sizeof(instance), "%s Instance", filter);
+    assert_int_equal(t->ev.op_id, traced.asked_op);
+    assert_int_equal(t->ev.kind, FLTSIM_OP_IRP);
+    assert_int_equal(t->ev.major, traced_major);
+    assert_int_equal(t->ev.minor, traced_major == IRP_MJ_FILE_SYSTEM_CONTROL
+                                      ? IRP_MN_USER_FS_REQUEST
+                                      : IRP_MN_NORMAL);
+    assert_int_equal(t->ev.depth, depth);
+    assert_string_equal(t->filter, filter);
+    assert_string_equal(t->instance, instance);
+    assert_string_equal(t->altitude, altitude);
+    assert_string_equal(t->volume, "\\Device\\HarddiskVolume1");
+    assert_status(t->ev.status, status);
+    assert_int_equal(t->ev.thread_id, thread);
+    assert_int_equal(t->ev.irql, PASSIVE_LEVEL);
+}
+
 /* A world whose C: is the oplock file system, completing as given. */
 static void oplock_world(struct test_world *w, ULONG completion)
 {
@@ -84,6 +162,8 @@ static void oplock_world(struct test_world *w, ULONG completion)
     struct fltsim_system_options opts = test_options(0);
     assert_status(fltsim_system_create(&opts, &w->sys), STATUS_SUCCESS);
     oplock_sys = w->sys;
+    memset(&traced, 0, sizeof(traced));
+    fltsim_system_set_trace(w->sys, status_trace_cb, NULL);
     assert_status(fltsim_memfs_create(NULL, &w->fs), STATUS_SUCCESS);
     assert_status(fltsim_memfs_add_file(w->fs, L"\\a.txt", "hello world", 11), STATUS_SUCCESS);
     oplock_ops = fltsim_memfs_ops;
@@ -132,11 +212,14 @@ static struct {
 
 static ULONG_PTR context_counter = 100;
 
+static struct tf_filter filter_a, filter_b;
+
 static VOID status_routine(PCFLT_RELATED_OBJECTS objects, PFLT_IO_PARAMETER_BLOCK snapshot,
                            NTSTATUS status, PVOID context)
 {
     struct status_seen *s = &fx.seen;
-    rec_add("A:status:begin");
+    const char *who = filter_b.filter != NULL && objects->Filter == filter_b.filter ? "B" : "A";
+    rec_add("%s:status:begin", who);
     s->calls++;
     s->status = status;
     s->context = context;
@@ -159,7 +242,7 @@ static VOID status_routine(PCFLT_RELATED_OBJECTS objects, PFLT_IO_PARAMETER_BLOC
         KIRQL old;
         KeRaiseIrql(APC_LEVEL, &old);
     }
-    rec_add("A:status:end");
+    rec_add("%s:status:end", who);
 }
 
 /* passThrough's PtDoRequestOperationStatus: oplock requests and directory
@@ -215,20 +298,20 @@ static FLT_POSTOP_CALLBACK_STATUS asking_post(struct tf_filter *tf, PFLT_CALLBAC
     return FLT_POSTOP_FINISHED_PROCESSING;
 }
 
-static struct tf_filter filter_a;
-
 /* What the loaded filter asks from now on (and nothing seen yet). */
 static void set_ask(enum ask ask, UCHAR major)
 {
     memset(&fx, 0, sizeof(fx));
     fx.ask = ask;
     fx.major = major;
+    traced_major = major;
     fx.request_status = STATUS_UNSUCCESSFUL;
 }
 
 static void load_asking_filter(struct test_world *w, enum ask ask, UCHAR major)
 {
     set_ask(ask, major);
+    memset(&filter_b, 0, sizeof(filter_b));
     tf_init(&filter_a, "A", "300000");
     filter_a.pre = asking_pre;
     filter_a.post = asking_post;
@@ -265,9 +348,11 @@ static void granted_oplock_reports_pending_before_completion(void **state)
     assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_1, &iosb), STATUS_SUCCESS);
     assert_int_equal(iosb.Information, BROKEN_TO_NONE);
     assert_status(fx.request_status, STATUS_SUCCESS);
-    assert_recorded("A:pre:FILE_SYSTEM_CONTROL A:status:begin A:status:end "
+    assert_recorded("A:pre:FILE_SYSTEM_CONTROL trace:status:A A:status:begin A:status:end "
                     "A:post:FILE_SYSTEM_CONTROL");
     const struct status_seen *s = &fx.seen;
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_PENDING, fltsim_thread_id());
     assert_int_equal(s->calls, 1);
     assert_status(s->status, STATUS_PENDING);
     assert_ptr_equal(s->context, (PVOID)context_counter);
@@ -296,14 +381,17 @@ static void refused_oplock_reports_the_failure(void **state)
     load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
     IO_STATUS_BLOCK iosb;
     assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_2, &iosb), STATUS_OPLOCK_NOT_GRANTED);
-    assert_recorded("A:pre:FILE_SYSTEM_CONTROL A:status:begin A:status:end "
+    assert_recorded("A:pre:FILE_SYSTEM_CONTROL trace:status:A A:status:begin A:status:end "
                     "A:post:FILE_SYSTEM_CONTROL");
     assert_int_equal(fx.seen.calls, 1);
     assert_status(fx.seen.status, STATUS_OPLOCK_NOT_GRANTED);
     assert_int_equal(fx.seen.fsctl, FSCTL_REQUEST_OPLOCK_LEVEL_2);
-    /* An FSCTL the filter does not ask about gets no routine. */
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
+    /* An FSCTL the filter does not ask about gets no routine, and no event. */
     assert_status(fsctl(&w, h, FSCTL_IS_VOLUME_MOUNTED, &iosb), STATUS_SUCCESS);
     assert_int_equal(fx.seen.calls, 1);
+    assert_int_equal(traced.count, 1);
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
     assert_no_request_left();
@@ -329,9 +417,11 @@ static void synchronous_answer_is_reported_with_the_snapshot(void **state)
     load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
     fx.changed_length = 3;
     assert_status(read5(&w, h), STATUS_SUCCESS);
-    assert_recorded("A:pre:READ A:status:begin A:status:end A:post:READ");
+    assert_recorded("A:pre:READ trace:status:A A:status:begin A:status:end A:post:READ");
     assert_status(fx.seen.status, STATUS_SUCCESS);
     assert_int_equal(fx.seen.read_length, 5);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, fltsim_thread_id());
     assert_int_equal(fx.seen.thread, fltsim_thread_id());
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
@@ -348,10 +438,12 @@ static void asynchronous_volume_reports_pending(void **state)
     HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
     load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
     assert_status(read5(&w, h), STATUS_SUCCESS);
-    assert_recorded("A:pre:READ A:status:begin A:status:end A:post:READ");
+    assert_recorded("A:pre:READ trace:status:A A:status:begin A:status:end A:post:READ");
     assert_status(fx.seen.status, STATUS_PENDING);
     assert_int_equal(fx.seen.thread, fltsim_thread_id());
     assert_int_equal(fx.seen.irql, PASSIVE_LEVEL);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_PENDING, fltsim_thread_id());
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
 }
@@ -370,6 +462,8 @@ static void fsctl_completed_in_dispatch_reports_pending(void **state)
     assert_int_equal(iosb.Information, BROKEN_TO_NONE);
     assert_status(fx.seen.status, STATUS_PENDING);
     assert_int_equal(fx.seen.fsctl, FSCTL_REQUEST_BATCH_OPLOCK);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_PENDING, fltsim_thread_id());
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
     assert_no_request_left();
@@ -404,6 +498,7 @@ static void pended_pre_reports_on_the_resuming_thread(void **state)
     assert_status(fltsim_io_read_async(w.sys, oh, buf, 5, 0, 0, &io), STATUS_PENDING);
     assert_non_null(fx.held);
     assert_int_equal(fx.seen.calls, 0); /* not sent yet */
+    assert_int_equal(traced.count, 0);
     struct resume r = {fx.held, 0};
     assert_status(fltsim_system_post_work(w.sys, resume_work, &r), STATUS_SUCCESS);
     assert_status(KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
@@ -413,6 +508,8 @@ static void pended_pre_reports_on_the_resuming_thread(void **state)
     assert_status(fx.seen.status, STATUS_SUCCESS);
     assert_int_equal(fx.seen.thread, r.thread);
     assert_int_not_equal(fx.seen.thread, fltsim_thread_id());
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, r.thread);
     assert_status(fltsim_io_close(w.sys, oh), STATUS_SUCCESS);
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
@@ -449,7 +546,40 @@ static void completion_waits_for_a_running_routine(void **state)
     assert_status(fx.seen.status, STATUS_PENDING);
     assert_int_equal(fx.seen.thread, r.thread);
     assert_int_equal(fx.seen.done_at_end, 0);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_PENDING, r.thread);
     assert_non_null(strstr(rec_text(), "A:post:READ"));
+    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(w.sys), 0);
+    world_destroy(&w);
+    assert_no_request_left();
+}
+
+/* Two filters ask for the status of one IRP: each routine is called, in
+ * the order asked (the upper pre asks first), each traced just before it
+ * runs with its own instance and depth and the one status IoCallDriver
+ * returned. */
+static void each_requesting_instance_gets_its_routine_and_event(void **state)
+{
+    (void)state;
+    struct test_world w;
+    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
+    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
+    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
+    tf_init(&filter_b, "B", "200000");
+    filter_b.pre = asking_pre;
+    filter_b.post = asking_post;
+    assert_status(tf_load(w.sys, &filter_b), STATUS_SUCCESS);
+    rec_reset();
+    IO_STATUS_BLOCK iosb;
+    assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_2, &iosb), STATUS_OPLOCK_NOT_GRANTED);
+    assert_recorded("A:pre:FILE_SYSTEM_CONTROL B:pre:FILE_SYSTEM_CONTROL trace:status:A "
+                    "A:status:begin A:status:end trace:status:B B:status:begin B:status:end "
+                    "B:post:FILE_SYSTEM_CONTROL A:post:FILE_SYSTEM_CONTROL");
+    assert_int_equal(fx.seen.calls, 2);
+    assert_int_equal(traced.count, 2);
+    assert_traced(0, "A", "300000", 0, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
+    assert_traced(1, "B", "200000", 1, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     assert_int_equal(fltsim_system_report_count(w.sys), 0);
     world_destroy(&w);
@@ -470,6 +600,7 @@ static void completed_in_pre_calls_no_routine(void **state)
     assert_status(read5(&w, h), STATUS_ACCESS_DENIED);
     assert_status(fx.request_status, STATUS_SUCCESS);
     assert_int_equal(fx.seen.calls, 0);
+    assert_int_equal(traced.count, 0);
     assert_no_request_left();
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
@@ -527,6 +658,7 @@ static void wrong_calls_are_refused(void **state)
     assert_status(c.status, STATUS_INVALID_PARAMETER);
     assert_int_equal(fltsim_system_report_count_rule(w.sys, "V16"), 1);
     assert_int_equal(fx.seen.calls, 0);
+    assert_int_equal(traced.count, 0);
     world_destroy(&w);
     assert_no_request_left();
 }
@@ -544,6 +676,7 @@ static void failed_allocation_is_insufficient_resources(void **state)
     assert_status(read5(&w, h), STATUS_SUCCESS);
     assert_status(fx.request_status, STATUS_INSUFFICIENT_RESOURCES);
     assert_int_equal(fx.seen.calls, 0);
+    assert_int_equal(traced.count, 0);
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
     world_destroy(&w);
 }
@@ -634,6 +767,7 @@ static void tearing_down_instance_is_refused(void **state)
     assert_status(job.status, STATUS_SUCCESS);
     assert_status(teardown_status, STATUS_FLT_DELETING_OBJECT);
     assert_int_equal(fx.seen.calls, 0);
+    assert_int_equal(traced.count, 0);
     assert_status(fltsim_io_close(w.sys, r.handle), STATUS_SUCCESS);
     world_destroy(&w);
     assert_no_request_left();
@@ -649,6 +783,7 @@ int main(void)
         cmocka_unit_test(completion_waits_for_a_running_routine),
         cmocka_unit_test(fsctl_completed_in_dispatch_reports_pending),
         cmocka_unit_test(pended_pre_reports_on_the_resuming_thread),
+        cmocka_unit_test(each_requesting_instance_gets_its_routine_and_event),
         cmocka_unit_test(completed_in_pre_calls_no_routine),
         cmocka_unit_test(wrong_calls_are_refused),
         cmocka_unit_test(failed_allocation_is_insufficient_resources),

@@ -510,6 +510,192 @@ static void mermaid_without_events_is_a_valid_empty_diagram(void **state)
     capture_close(&c);
 }
 
+/* ---- the operation status callback ---- */
+
+/* An oplock FSCTL through A (300000) and B (200000), both asking for the
+ * status (FltRequestOperationStatusCallback): the file system holds the IRP,
+ * so IoCallDriver returned STATUS_PENDING, and each routine is called on the
+ * requestor before the completion comes on the completion thread. */
+static void feed_status_callbacks(struct fltsim_trace_sink *sink)
+{
+    struct fltsim_event evs[] = {
+        op_event(FLTSIM_EV_IO_START, 5, 0, NULL, NULL, 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE, 5, 0, "A", "300000", 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE_RETURN, 5, 0, "A", "300000", FLT_PREOP_SUCCESS_WITH_CALLBACK, 1000,
+                 PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE, 5, 1, "B", "200000", 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_PRE_RETURN, 5, 1, "B", "200000", FLT_PREOP_SUCCESS_WITH_CALLBACK, 1000,
+                 PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_FS, 5, 2, NULL, NULL, 0, 1000, PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_STATUS_CALLBACK, 5, 0, "A", "300000", STATUS_PENDING, 1000,
+                 PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_STATUS_CALLBACK, 5, 1, "B", "200000", STATUS_PENDING, 1000,
+                 PASSIVE_LEVEL),
+        op_event(FLTSIM_EV_FS_RETURN, 5, 2, NULL, NULL, STATUS_SUCCESS, 100, DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_POST, 5, 1, "B", "200000", 0, 100, DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_POST_RETURN, 5, 1, "B", "200000", FLT_POSTOP_FINISHED_PROCESSING, 100,
+                 DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_POST, 5, 0, "A", "300000", 0, 100, DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_POST_RETURN, 5, 0, "A", "300000", FLT_POSTOP_FINISHED_PROCESSING, 100,
+                 DISPATCH_LEVEL),
+        op_event(FLTSIM_EV_IO_COMPLETE, 5, 0, NULL, NULL, STATUS_SUCCESS, 1000, PASSIVE_LEVEL),
+    };
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        evs[i].major = IRP_MJ_FILE_SYSTEM_CONTROL;
+        evs[i].minor = IRP_MN_USER_FS_REQUEST;
+        evs[i].detail = "\\f";
+        if (evs[i].type == FLTSIM_EV_FS_RETURN || evs[i].type == FLTSIM_EV_IO_COMPLETE)
+            evs[i].information = 2;
+    }
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        fltsim_trace_sink_event(sink, &evs[i]);
+}
+
+/* The n-th line (0-based) of text, copied into out. */
+static void nth_line(const char *text, int n, char *out, size_t size)
+{
+    for (int i = 0; i < n; i++) {
+        text = strchr(text, '\n');
+        assert_non_null(text);
+        text++;
+    }
+    const char *end = strchr(text, '\n');
+    assert_non_null(end);
+    size_t len = (size_t)(end - text);
+    assert_true(len < size);
+    memcpy(out, text, len);
+    out[len] = '\0';
+}
+
+/* Text: a call line at the requesting instance's depth, with the status. */
+static void text_status_callback_is_a_call_at_the_instance_depth(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_TEXT, 0);
+    feed_status_callbacks(c.sink);
+    /* Another operation between: the line names its own. */
+    struct fltsim_event other = op_event(FLTSIM_EV_IO_START, 6, 0, NULL, NULL, 0, 1001, 0);
+    fltsim_trace_sink_event(c.sink, &other);
+    struct fltsim_event late = op_event(FLTSIM_EV_STATUS_CALLBACK, 5, 1, "B", "200000",
+                                        STATUS_OPLOCK_NOT_GRANTED, 1000, 0);
+    fltsim_trace_sink_event(c.sink, &late);
+    assert_string_equal(
+        capture_text(&c),
+        "#5 IRP IRP_MJ_FILE_SYSTEM_CONTROL/IRP_MN_USER_FS_REQUEST \\f  [T1000 PASSIVE]\n"
+        "  -> A (300000) pre\n"
+        "  <- FLT_PREOP_SUCCESS_WITH_CALLBACK\n"
+        "    -> B (200000) pre\n"
+        "    <- FLT_PREOP_SUCCESS_WITH_CALLBACK\n"
+        "      -> file system\n"
+        "  -> A (300000) status callback: IoCallDriver returned STATUS_PENDING\n"
+        "    -> B (200000) status callback: IoCallDriver returned STATUS_PENDING\n"
+        "      <- file system: STATUS_SUCCESS, information 2  [T100 DISPATCH]\n"
+        "    -> B (200000) post\n"
+        "    <- FLT_POSTOP_FINISHED_PROCESSING\n"
+        "  -> A (300000) post\n"
+        "  <- FLT_POSTOP_FINISHED_PROCESSING\n"
+        "  = STATUS_SUCCESS, information 2  [T1000 PASSIVE]\n"
+        "#6 IRP IRP_MJ_DIRECTORY_CONTROL/IRP_MN_QUERY_DIRECTORY \\dir  [T1001 PASSIVE]\n"
+        "    #5 -> B (200000) status callback: IoCallDriver returned "
+        "STATUS_OPLOCK_NOT_GRANTED  [T1000 PASSIVE]\n");
+    capture_close(&c);
+}
+
+/* JSON Lines: its type name and value, the operation's names, the NTSTATUS
+ * by name. */
+static void jsonl_status_callback_names_type_operation_and_status(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_JSONL, 0);
+    feed_status_callbacks(c.sink);
+    char line[1024];
+    nth_line(capture_text(&c), 7, line, sizeof(line));
+    assert_string_equal(
+        line,
+        "{\"type\":\"status_callback\",\"type_value\":18,\"op_id\":5,\"kind\":\"irp\","
+        "\"kind_value\":0,\"major\":13,\"major_name\":\"IRP_MJ_FILE_SYSTEM_CONTROL\",\"minor\":0,"
+        "\"minor_name\":\"IRP_MN_USER_FS_REQUEST\",\"depth\":1,\"filter\":\"B\","
+        "\"instance\":\"Inst\",\"altitude\":\"200000\","
+        "\"volume\":\"\\\\Device\\\\HarddiskVolume1\",\"status\":259,"
+        "\"status_name\":\"STATUS_PENDING\",\"information\":0,\"flags\":0,\"process_id\":1000,"
+        "\"thread_id\":1000,\"irql\":0,\"irql_name\":\"PASSIVE_LEVEL\",\"detail\":\"\\\\f\","
+        "\"rule\":null}");
+    capture_close(&c);
+}
+
+/* Normalized: the operation, depth, instance and status, no information or
+ * flags; an unnamed status in hex. */
+static void normalized_status_callback_carries_operation_instance_and_status(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_NORMALIZED, 0);
+    feed_status_callbacks(c.sink);
+    struct fltsim_event odd =
+        op_event(FLTSIM_EV_STATUS_CALLBACK, 5, 0, "A", "300000", 0x12345678, 1000, APC_LEVEL);
+    odd.major = IRP_MJ_FILE_SYSTEM_CONTROL;
+    odd.minor = IRP_MN_USER_FS_REQUEST;
+    odd.detail = "\\f";
+    fltsim_trace_sink_event(c.sink, &odd);
+    const char *text = capture_text(&c);
+    char line[1024];
+    nth_line(text, 6, line, sizeof(line));
+    assert_string_equal(line, "status_callback op=1 kind=irp major=IRP_MJ_FILE_SYSTEM_CONTROL "
+                              "minor=IRP_MN_USER_FS_REQUEST depth=0 filter=\"A\" instance=\"Inst\" "
+                              "altitude=\"300000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
+                              "status=STATUS_PENDING process=1000 thread=T1 irql=PASSIVE_LEVEL "
+                              "detail=\"\\\\f\"");
+    nth_line(text, 7, line, sizeof(line));
+    assert_string_equal(line, "status_callback op=1 kind=irp major=IRP_MJ_FILE_SYSTEM_CONTROL "
+                              "minor=IRP_MN_USER_FS_REQUEST depth=1 filter=\"B\" instance=\"Inst\" "
+                              "altitude=\"200000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
+                              "status=STATUS_PENDING process=1000 thread=T1 irql=PASSIVE_LEVEL "
+                              "detail=\"\\\\f\"");
+    nth_line(text, 14, line, sizeof(line));
+    assert_string_equal(line, "status_callback op=1 kind=irp major=IRP_MJ_FILE_SYSTEM_CONTROL "
+                              "minor=IRP_MN_USER_FS_REQUEST depth=0 filter=\"A\" instance=\"Inst\" "
+                              "altitude=\"300000\" volume=\"\\\\Device\\\\HarddiskVolume1\" "
+                              "status=0x12345678 process=1000 thread=T1 irql=APC_LEVEL "
+                              "detail=\"\\\\f\"");
+    capture_close(&c);
+}
+
+/* Mermaid: a note on the requesting instance's lifeline; the operation stays
+ * at the file system, whose answer still goes to the instance that called
+ * it. */
+static void mermaid_status_callback_is_a_note_on_the_instance(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_MERMAID, 0);
+    feed_status_callbacks(c.sink);
+    assert_string_equal(capture_text(&c),
+                        "```mermaid\n"
+                        "%%{init: {\"sequence\": {\"wrap\": true}}}%%\n"
+                        "sequenceDiagram\n"
+                        "    participant IO as I/O manager\n"
+                        "    participant F1 as A/Inst<br/>300000\n"
+                        "    participant F2 as B/Inst<br/>200000\n"
+                        "    participant V1 as \\Device\\HarddiskVolume1<br/>file system\n"
+                        "    Note right of IO: #35;5 IRP IRP_MJ_FILE_SYSTEM_CONTROL/"
+                        "IRP_MN_USER_FS_REQUEST \\f\n"
+                        "    IO->>F1: pre → SUCCESS_WITH_CALLBACK\n"
+                        "    F1->>F2: pre → SUCCESS_WITH_CALLBACK\n"
+                        "    F2->>V1: IRP_MJ_FILE_SYSTEM_CONTROL/IRP_MN_USER_FS_REQUEST\n"
+                        "    Note over F1: #35;5 status callback, IoCallDriver returned "
+                        "STATUS_PENDING\n"
+                        "    Note over F2: #35;5 status callback, IoCallDriver returned "
+                        "STATUS_PENDING\n"
+                        "    V1-->>F2: STATUS_SUCCESS, information 2\n"
+                        "    Note over F2: post → FINISHED_PROCESSING\n"
+                        "    F2-->>F1: post → FINISHED_PROCESSING\n"
+                        "    F1-->>IO: #35;5 STATUS_SUCCESS, information 2\n"
+                        "```\n");
+    capture_close(&c);
+}
+
 /* ---- the sink object ---- */
 
 static void sink_create_rejects_bad_arguments(void **state)
@@ -644,6 +830,10 @@ int main(void)
         cmocka_unit_test(mermaid_declares_lifelines_by_altitude_and_escapes_labels),
         cmocka_unit_test(mermaid_names_the_operation_where_operations_interleave),
         cmocka_unit_test(mermaid_without_events_is_a_valid_empty_diagram),
+        cmocka_unit_test(text_status_callback_is_a_call_at_the_instance_depth),
+        cmocka_unit_test(jsonl_status_callback_names_type_operation_and_status),
+        cmocka_unit_test(normalized_status_callback_carries_operation_instance_and_status),
+        cmocka_unit_test(mermaid_status_callback_is_a_note_on_the_instance),
         cmocka_unit_test(sink_create_rejects_bad_arguments),
         cmocka_unit_test(format_names_parse_back),
         cmocka_unit_test(minor_names_cover_the_minors_fltsim_uses),

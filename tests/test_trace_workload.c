@@ -1,7 +1,7 @@
 /*
  * Trace sinks over a real workload (fltsim/trace.h, DESIGN decision 9):
- * memfs, two test filters, a post pended to a work item and a directory
- * query, traced through a tee to every format under both executors and
+ * memfs, two test filters, a post pended to a work item, operation status
+ * callbacks and a directory query, traced through a tee to every format under both executors and
  * checked for structure: every pre answered, jsonl lines that parse as
  * objects with every key (a tiny JSON checker), a Mermaid diagram declaring
  * its lifelines before any message. Deterministic only: one seed gives a
@@ -159,6 +159,31 @@ static FLT_POSTOP_CALLBACK_STATUS pend_read_post(struct tf_filter *tf, PFLT_CALL
     return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
 }
 
+/* Calls of the status routine (any thread). */
+static LONG status_calls;
+
+static VOID count_status(PCFLT_RELATED_OBJECTS objects, PFLT_IO_PARAMETER_BLOCK snapshot,
+                         NTSTATUS status, PVOID context)
+{
+    (void)objects;
+    (void)snapshot;
+    (void)status;
+    (void)context;
+    __atomic_fetch_add(&status_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Asks for the status IoCallDriver returns for each read IRP. */
+static FLT_PREOP_CALLBACK_STATUS ask_status_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                                PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)tf;
+    (void)objects;
+    (void)context;
+    if (data->Iopb->MajorFunction == IRP_MJ_READ && FLT_IS_IRP_OPERATION(data))
+        (void)FltRequestOperationStatusCallback(data, count_status, NULL);
+    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
 struct requestor {
     fltsim_system *sys;
     PCWSTR path;
@@ -215,7 +240,9 @@ static void run_workload(const struct fltsim_system_options *opts, char *out[4])
     struct tf_filter a, b;
     tf_init(&a, "A", "370000");
     tf_init(&b, "B", "80000");
+    a.pre = ask_status_pre;
     b.post = pend_read_post;
+    __atomic_store_n(&status_calls, 0, __ATOMIC_SEQ_CST);
     fltsim_trace_tee_note(&tee, "load A and B");
     assert_status(tf_load(sys, &a), STATUS_SUCCESS);
     assert_status(tf_load(sys, &b), STATUS_SUCCESS);
@@ -261,6 +288,29 @@ static size_t count_of(const char *text, const char *what)
     size_t n = 0;
     for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
         n++;
+    return n;
+}
+
+/* The number of lines of text holding marker; fails unless each of them
+ * also holds a, b and c. */
+static size_t lines_with(const char *text, const char *marker, const char *a, const char *b,
+                         const char *c)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, marker); p != NULL; p = strstr(p + 1, marker)) {
+        const char *start = p;
+        while (start > text && start[-1] != '\n')
+            start--;
+        const char *end = strchr(p + 1, '\n');
+        size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
+        char line[2048];
+        assert_true(len < sizeof(line));
+        memcpy(line, start, len);
+        line[len] = '\0';
+        if (strstr(line, a) == NULL || strstr(line, b) == NULL || strstr(line, c) == NULL)
+            fail_msg("a line with %s lacks %s / %s / %s: %s", marker, a, b, c, line);
+        n++;
+    }
     return n;
 }
 
@@ -339,6 +389,12 @@ static void check_jsonl(const char *text)
     assert_int_equal(count_of(text, "{\"type\":\"note\""), 4);
     assert_true(count_of(text, "{\"type\":\"pend\"") >= 4);
     assert_int_equal(count_of(text, "{\"type\":\"pend\""), count_of(text, "{\"type\":\"resume\""));
+    /* One per read (two readers, two reads each) by A, on an asynchronous
+     * volume: IoCallDriver returned STATUS_PENDING. */
+    assert_int_equal(lines_with(text, "{\"type\":\"status_callback\",\"type_value\":18,",
+                                "\"major_name\":\"IRP_MJ_READ\"", "\"depth\":0,\"filter\":\"A\"",
+                                "\"status_name\":\"STATUS_PENDING\""),
+                     4);
     assert_true(lines > 50);
 }
 
@@ -412,6 +468,9 @@ static void check_mermaid(const char *text)
     assert_non_null(strstr(text, "participant F2 as B/"));
     assert_non_null(strstr(text, "participant W as worker threads"));
     assert_non_null(strstr(text, "pended in post"));
+    assert_int_equal(lines_with(text, " status callback, IoCallDriver returned STATUS_PENDING\n",
+                                "    Note over F1: #35;", "", ""),
+                     4);
 }
 
 static void workload_traces_are_well_formed_in_every_format(void **state)
@@ -427,8 +486,15 @@ static void workload_traces_are_well_formed_in_every_format(void **state)
     assert_non_null(strstr(text, "pended in post by B"));
     assert_non_null(strstr(text, "\n== two readers\n"));
     assert_int_equal(count_of(text, ") pre"), count_of(text, "<- FLT_PREOP_"));
+    assert_int_equal(lines_with(text, "-> A (370000) status callback: IoCallDriver returned ",
+                                "STATUS_PENDING", "", ""),
+                     4);
     const char *norm = out[FLTSIM_TRACE_NORMALIZED];
     assert_int_equal(count_of(norm, "\npre op="), count_of(norm, "\npre_return op="));
+    assert_int_equal(lines_with(norm, "status_callback op=", "major=IRP_MJ_READ ",
+                                "depth=0 filter=\"A\"", "status=STATUS_PENDING "),
+                     4);
+    assert_int_equal(__atomic_load_n(&status_calls, __ATOMIC_SEQ_CST), 4);
     assert_int_equal(count_of(norm, "\n# "), 3);
     assert_true(strncmp(norm, "# load A and B\n", 15) == 0);
     /* Renumbered: the first operation is op=1, the first thread T1. */

@@ -84,8 +84,9 @@ const char *fltsim__trace_kind_name(enum fltsim_op_kind kind);
 const char *fltsim__trace_irql_name(KIRQL irql);
 
 /* True for events that describe an operation: kind, major and minor mean
- * something (the I/O events, pend, resume, and a report or work event with an
- * operation). False for instance, unload and operation-less events. */
+ * something (the I/O events, pend, resume, a status callback, and a report
+ * with an operation). False for work, instance, unload and operation-less
+ * events. */
 bool fltsim__trace_has_op(const struct fltsim_event *ev);
 /* True for event types whose depth is a position in the operation's stack. */
 bool fltsim__trace_has_depth(const struct fltsim_event *ev);

@@ -6,9 +6,10 @@
  * (the file system below it) and a worker lifeline when work items run.
  * Calls go down as solid arrows (pre callbacks, the file system), answers
  * come back up as dashed ones (the file system's status, the posts, the
- * completion); pend, resume, instance setup and teardown, unload and verifier
- * reports are notes. Every label is escaped so that no character of a file
- * name or message can end it or start Mermaid syntax.
+ * completion); pend, resume, operation status callbacks, instance setup and
+ * teardown, unload and verifier reports are notes. Every label is escaped so
+ * that no character of a file name or message can end it or start Mermaid
+ * syntax.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -558,6 +559,13 @@ static void draw_event(struct diagram *d, struct places *places,
         if (ev->flags)
             fputc(')', out);
         place->at = self;
+        break;
+    case FLTSIM_EV_STATUS_CALLBACK:
+        /* A note: the operation stays where it is (at the file system). */
+        note_over(out, self);
+        put_op(out, ev->op_id);
+        fputs(" status callback, IoCallDriver returned ", out);
+        put_status(out, ev);
         break;
     case FLTSIM_EV_WORK_QUEUED:
         arrow(out, self, "-)", find_kind(d, LIFE_WORKER));

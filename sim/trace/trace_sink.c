@@ -197,6 +197,8 @@ const char *fltsim__trace_type_name(enum fltsim_event_type type)
         return "work_queued";
     case FLTSIM_EV_WORK_RUN:
         return "work_run";
+    case FLTSIM_EV_STATUS_CALLBACK:
+        return "status_callback";
     }
     return NULL;
 }
@@ -242,6 +244,7 @@ bool fltsim__trace_has_op(const struct fltsim_event *ev)
     case FLTSIM_EV_FS_RETURN:
     case FLTSIM_EV_PEND:
     case FLTSIM_EV_RESUME:
+    case FLTSIM_EV_STATUS_CALLBACK:
         return true;
     case FLTSIM_EV_REPORT:
         return ev->op_id != 0;
@@ -262,6 +265,7 @@ bool fltsim__trace_has_depth(const struct fltsim_event *ev)
     case FLTSIM_EV_FS_RETURN:
     case FLTSIM_EV_PEND:
     case FLTSIM_EV_RESUME:
+    case FLTSIM_EV_STATUS_CALLBACK:
         return true;
     default:
         return false;
@@ -306,6 +310,7 @@ enum fltsim__status_kind fltsim__trace_status_kind(const struct fltsim_event *ev
     case FLTSIM_EV_QUERY_TEARDOWN:
     case FLTSIM_EV_FILTER_UNLOAD:
     case FLTSIM_EV_WORK_QUEUED:
+    case FLTSIM_EV_STATUS_CALLBACK:
         return FLTSIM__STATUS_NTSTATUS;
     default:
         return FLTSIM__STATUS_NONE;

@@ -1,7 +1,8 @@
 /*
  * The text trace format, for people (fltsim/trace.h). Operations print as a
  * tree: the pre callbacks going down, the file system at the bottom, the posts
- * coming back up, each with what it returned. Thread and IRQL appear where they
+ * coming back up, each with what it returned, and the operation status
+ * callbacks a pre asked for beside it. Thread and IRQL appear where they
  * change, and an operation's number where its lines interleave with another's.
  */
 #include "trace_internal.h"
@@ -145,6 +146,17 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
         fputs(ev->type == FLTSIM_EV_PRE ? ") pre" : ") post", out);
         if (ev->type == FLTSIM_EV_POST && (ev->flags & FLTFL_POST_OPERATION_DRAINING))
             fputs(" (draining)", out);
+        break;
+    case FLTSIM_EV_STATUS_CALLBACK:
+        /* At the requesting instance's depth, like its pre: the routine
+         * returns nothing, the status is what it is told. */
+        op_line(sink, ev);
+        fputs("-> ", out);
+        put_str(out, ev->filter);
+        fputs(" (", out);
+        put_str(out, ev->altitude);
+        fputs(") status callback: IoCallDriver returned ", out);
+        put_status(out, ev);
         break;
     case FLTSIM_EV_PRE_RETURN:
     case FLTSIM_EV_POST_RETURN:

@@ -191,7 +191,12 @@ enum fltsim_event_type {
     FLTSIM_EV_WORK_QUEUED,       /* a work item was queued (or refused: status);
                                     detail = "deferred I/O", "generic" or
                                     "completion when safe"; op_id = its operation */
-    FLTSIM_EV_WORK_RUN           /* ... and its routine starts on a worker thread */
+    FLTSIM_EV_WORK_RUN,          /* ... and its routine starts on a worker thread */
+    FLTSIM_EV_STATUS_CALLBACK    /* the operation status callback a pre of this instance
+                                    requested (FltRequestOperationStatusCallback) is
+                                    called; status = what IoCallDriver returned (the
+                                    file system's status, STATUS_PENDING for an IRP it
+                                    holds or completes later); depth = the instance's */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };

@@ -9,7 +9,8 @@
  * on (or, for an IRP completing elsewhere, before its completion reaches the
  * requestor: post.c's completion waits for them, as Windows' reference on the
  * file object keeps it alive). An operation that never reaches the file
- * system (completed in a pre) calls none of them.
+ * system (completed in a pre) calls none of them. Each call is traced
+ * (FLTSIM_EV_STATUS_CALLBACK) just before the routine runs.
  */
 #include "dispatch_internal.h"
 
@@ -20,6 +21,7 @@ struct fltsim_opstatus {
     PFLT_GET_OPERATION_STATUS_CALLBACK routine;
     PVOID context;
     struct _FLT_INSTANCE *instance; /* memory reference held */
+    ULONG depth;                    /* the instance's node in the operation */
     FLT_RELATED_OBJECTS objects;
     FLT_IO_PARAMETER_BLOCK snapshot;
 };
@@ -70,6 +72,7 @@ NTSTATUS FltRequestOperationStatusCallback(PFLT_CALLBACK_DATA Data,
     r->routine = CallbackRoutine;
     r->context = RequesterContext;
     r->instance = inst;
+    r->depth = op->cursor;
     fltsim__instance_ref(inst);
     memcpy((void *)&r->objects, &node->objects, sizeof(r->objects));
     /* The parameters as they are now: later changes of the pre do not show. */
@@ -99,6 +102,35 @@ struct fltsim_opstatus *fltsim__opstatus_take(struct fltsim_op *op)
     return list;
 }
 
+/* FLTSIM_EV_STATUS_CALLBACK for r, on the thread about to call its routine.
+ * Only what cannot change under a completion running on another thread
+ * meanwhile: the operation's id and kind, the request's snapshot (codes, file
+ * object, which the status hold keeps alive) and the requesting instance. */
+static void trace_status(struct fltsim_op *op, const struct fltsim_opstatus *r, NTSTATUS status)
+{
+    struct fltsim_event ev;
+    char file[512];
+    memset(&ev, 0, sizeof(ev));
+    ev.type = FLTSIM_EV_STATUS_CALLBACK;
+    ev.op_id = op->id;
+    ev.kind = op->kind;
+    ev.major = r->snapshot.MajorFunction;
+    ev.minor = r->snapshot.MinorFunction;
+    ev.depth = r->depth;
+    ev.filter = r->instance->filter->name8;
+    ev.instance = r->instance->name8;
+    ev.altitude = r->instance->altitude.text;
+    ev.volume = op->volume->name8;
+    ev.status = status;
+    PFILE_OBJECT fo = r->snapshot.TargetFileObject;
+    if (fo != NULL && fo->FileName.Buffer != NULL) {
+        fltsim__ustr_to_utf8(&fo->FileName, file, sizeof(file));
+        ev.detail = file;
+    }
+    fltsim__event_thread(&ev);
+    fltsim__trace(op->sys, &ev);
+}
+
 void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NTSTATUS status)
 {
     fltsim_system *sys = op->sys;
@@ -109,6 +141,8 @@ void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NT
         fltsim__enter(&save, sys, r->instance->filter, NULL);
         struct fltsim_tls *t = fltsim__tls();
         KIRQL irql = t->irql;
+        if (fltsim__tracing(sys))
+            trace_status(op, r, status);
         r->routine(&r->objects, &r->snapshot, status, r->context);
         if (t->irql != irql) {
             fltsim__report(sys, NULL, r->instance, NULL, "V28", "5.1",
