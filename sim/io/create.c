@@ -81,7 +81,8 @@ static NTSTATUS resolve_target(fltsim_system *sys, PCWSTR path, PFLT_VOLUME *vol
     NTSTATUS status = STATUS_OBJECT_PATH_NOT_FOUND;
     if (!win32_device) {
         status = resolve_path(sys, path, volume, remainder);
-        if (NT_SUCCESS(status) || status == STATUS_OBJECT_PATH_SYNTAX_BAD)
+        /* Not an NT name at all ("a.txt", "C:a.txt"): nothing to parse. */
+        if (NT_SUCCESS(status) || (status == STATUS_OBJECT_PATH_SYNTAX_BAD && path[0] != L'\\'))
             return status;
     }
     /* \\.\X is \??\X; a drive letter no volume has may be a driver's link. */

@@ -471,7 +471,7 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize,
 {
     struct fltsim_driver *drv = fltsim__driver_from_object(DriverObject);
     if (drv == NULL || DeviceObject == NULL) {
-        report_io(NULL, "IoCreateDevice called with %s",
+        report_io(drv != NULL ? drv->sys : NULL, "IoCreateDevice called with %s",
                   drv == NULL ? "a DriverObject that is not a loaded driver's"
                               : "DeviceObject NULL");
         return STATUS_INVALID_PARAMETER;
