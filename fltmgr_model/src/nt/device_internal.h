@@ -1,9 +1,10 @@
 /*
- * PRIVATE to fltmgr_model/src/nt: what device.c (device objects, the object
- * namespace, symbolic links) and irp.c (the IRPs the I/O manager sends to a
- * driver's own devices, their completion, fast I/O) share: the concrete
- * device object and IRP behind DEVICE_OBJECT and IRP, and the process-wide
- * registry that tells a pointer a driver hands back from anything else.
+ * PRIVATE to fltmgr_model/src/nt: what device.c (device objects), namespace.c
+ * (the object namespace, symbolic links) and irp.c (the IRPs the I/O manager
+ * sends to a driver's own devices, their completion, fast I/O) share: the
+ * concrete device object and IRP behind DEVICE_OBJECT and IRP, the parse of
+ * a name, and the process-wide registry that tells a pointer a driver hands
+ * back from anything else.
  *
  * Locks: a system's namespace, its devices' reference counts and states and
  * its drivers' device lists are guarded by sys->lock. The registry lock
@@ -77,7 +78,68 @@ struct fltsim_irp {
     IO_STACK_LOCATION stack[1];
 };
 
-/* The registry of live device objects and outstanding IRPs (device.c). */
+/* ---- the object namespace of a system (namespace.c; sys->lock) ---- */
+
+struct fltsim_namespace {
+    LIST_ENTRY devices; /* every device object of the system, named or not */
+    LIST_ENTRY links;   /* symbolic links drivers created */
+    ULONG next_generated;
+};
+
+/* sys->lock held: the namespace, made on first use; NULL when out of memory. */
+struct fltsim_namespace *fltsim__ns_get_locked(fltsim_system *sys);
+
+/* What a full name is. */
+enum fltsim_ns_entity {
+    FLTSIM_NS_NONE,
+    FLTSIM_NS_DIRECTORY,
+    FLTSIM_NS_DEVICE,
+    FLTSIM_NS_VOLUME,
+    FLTSIM_NS_LINK,
+    FLTSIM_NS_DRIVER
+};
+
+/* Where a name leads. */
+struct fltsim_ns_walk {
+    enum fltsim_ns_entity kind; /* DIRECTORY, DEVICE or VOLUME when it succeeds */
+    struct fltsim_device *device;
+    PFLT_VOLUME volume;
+    WCHAR *path; /* the name as finally parsed (links replaced); malloc */
+    size_t len;
+    size_t end; /* path[0..end) names the entity; path[end..len) is the rest */
+};
+
+/* sys->lock held. Parses name[0..len) as the object manager does, following
+ * symbolic links, up to the first device object or volume (whose parse
+ * routine gets the rest) or to the end. On success w->path is the caller's
+ * to free. STATUS_OBJECT_PATH_SYNTAX_BAD, _NAME_INVALID, _NAME_NOT_FOUND,
+ * _PATH_NOT_FOUND, _TYPE_MISMATCH (a driver object on the way). */
+NTSTATUS fltsim__ns_walk_locked(fltsim_system *sys, const WCHAR *name, size_t len,
+                                struct fltsim_ns_walk *w);
+/* sys->lock held: the canonical full name (malloc'd into *out) an object
+ * about to be created as name[0..len) gets; STATUS_OBJECT_NAME_COLLISION
+ * when anything has it already, the parse's statuses for its parent. */
+NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_t len,
+                                    UNICODE_STRING *out);
+/* A counted string a driver passed: its units, or STATUS_OBJECT_NAME_INVALID
+ * for a malformed or empty one. */
+NTSTATUS fltsim__ns_counted_name(PCUNICODE_STRING s, const WCHAR **buf, size_t *len);
+/* sys->lock held: the symbolic links drv created are nobody's now (they
+ * stay); their names are appended to names (size bytes), their number
+ * returned. */
+int fltsim__ns_links_disown_locked(fltsim_system *sys, struct fltsim_driver *drv, char *names,
+                                   size_t size);
+/* Frees the links and the namespace (its devices are gone). */
+void fltsim__ns_destroy(fltsim_system *sys);
+
+/* Reports (IO) a misuse of an IRP, a device object or a link, charged to
+ * the code running on this thread; without a system (sys NULL and none on
+ * the thread) it sets the last error instead. */
+void fltsim__io_report(fltsim_system *sys, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- the registry of live device objects and outstanding IRPs (device.c) ---- */
+
 void fltsim__io_registry_lock(void);
 void fltsim__io_registry_unlock(void);
 void fltsim__io_registry_add_irp(struct fltsim_irp *irp);

@@ -16,26 +16,7 @@
 
 #include "device_internal.h"
 
-/* ---- reports and traces ---- */
-
-static void report(fltsim_system *sys, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(fltsim_system *sys, const char *fmt, ...)
-{
-    char msg[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    struct fltsim_tls *t = fltsim__tls();
-    if (sys == NULL)
-        sys = t->sys;
-    if (sys == NULL) {
-        fltsim__fail(STATUS_INVALID_PARAMETER, "%s", msg);
-        return;
-    }
-    bool ours = t->sys == sys;
-    fltsim__report(sys, ours ? t->filter : NULL, NULL, ours ? t->op : NULL, "IO", "-", "%s", msg);
-}
+/* ---- traces ---- */
 
 static const char *major_name(UCHAR major)
 {
@@ -345,32 +326,35 @@ VOID IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         r->completing = true;
     fltsim__io_registry_unlock();
     if (r == NULL) {
-        report(NULL,
-               "IofCompleteRequest called with %s (Windows: MULTIPLE_IRP_COMPLETE_REQUESTS, "
-               "bugcheck 0x44, or a crash); fltsim ignores it",
-               Irp == NULL ? "NULL"
-                           : "an IRP the I/O manager does not have out: one completed and "
-                             "handed back already, or not an IRP");
+        fltsim__io_report(
+            NULL,
+            "IofCompleteRequest called with %s (Windows: MULTIPLE_IRP_COMPLETE_REQUESTS, "
+            "bugcheck 0x44, or a crash); fltsim ignores it",
+            Irp == NULL ? "NULL"
+                        : "an IRP the I/O manager does not have out: one completed and "
+                          "handed back already, or not an IRP");
         return;
     }
     fltsim_system *sys = r->sys;
     if (twice) {
-        report(sys,
-               "IofCompleteRequest called twice for the %s IRP of %s (Windows: "
-               "MULTIPLE_IRP_COMPLETE_REQUESTS, bugcheck 0x44); fltsim ignores the second",
-               major_name(r->stack[0].MajorFunction), r->dev->name8);
+        fltsim__io_report(
+            sys,
+            "IofCompleteRequest called twice for the %s IRP of %s (Windows: "
+            "MULTIPLE_IRP_COMPLETE_REQUESTS, bugcheck 0x44); fltsim ignores the second",
+            major_name(r->stack[0].MajorFunction), r->dev->name8);
         return;
     }
     fltsim__check_irql(sys, DISPATCH_LEVEL, "IofCompleteRequest");
     if (Irp->IoStatus.Status == STATUS_PENDING) {
-        report(sys,
-               "the %s IRP of %s was completed with IoStatus.Status STATUS_PENDING (a completed "
-               "IRP needs its final status); fltsim completes it with STATUS_UNSUCCESSFUL",
-               major_name(r->stack[0].MajorFunction), r->dev->name8);
+        fltsim__io_report(
+            sys,
+            "the %s IRP of %s was completed with IoStatus.Status STATUS_PENDING (a completed "
+            "IRP needs its final status); fltsim completes it with STATUS_UNSUCCESSFUL",
+            major_name(r->stack[0].MajorFunction), r->dev->name8);
         Irp->IoStatus.Status = STATUS_UNSUCCESSFUL;
     }
     if (Irp->CancelRoutine != NULL) {
-        report(
+        fltsim__io_report(
             sys,
             "the %s IRP of %s was completed with its cancel routine still set (IoSetCancelRoutine "
             "NULL first); fltsim clears it",
@@ -483,10 +467,11 @@ NTSTATUS fltsim_device_dispatch(PDEVICE_OBJECT device, struct fltsim_request *re
 
     PDRIVER_DISPATCH routine = dev->object.DriverObject->MajorFunction[req->major];
     if (routine == NULL) {
-        report(sys,
-               "MajorFunction[%s] of %s is NULL: the I/O manager calls it for %s (Windows: a "
-               "crash); fltsim fails the request as IopInvalidDeviceRequest does",
-               major_name(req->major), dev->driver->name8, dev->name8);
+        fltsim__io_report(
+            sys,
+            "MajorFunction[%s] of %s is NULL: the I/O manager calls it for %s (Windows: a "
+            "crash); fltsim fails the request as IopInvalidDeviceRequest does",
+            major_name(req->major), dev->driver->name8, dev->name8);
         routine = fltsim__invalid_device_request;
     }
     struct dispatch_call call = {routine, device, &r->irp, STATUS_SUCCESS};
@@ -518,17 +503,19 @@ NTSTATUS fltsim_device_dispatch(PDEVICE_OBJECT device, struct fltsim_request *re
      * file object of the requestor holds) are used below. */
     trace(dev, view, FLTSIM_EV_FS_RETURN, status, information);
     if (status == STATUS_PENDING && !marked)
-        report(sys,
-               "the dispatch routine of %s returned STATUS_PENDING for a %s IRP without calling "
-               "IoMarkIrpPending (MarkIrpPending2)",
-               dev->driver->name8, major_name(view->major));
+        fltsim__io_report(
+            sys,
+            "the dispatch routine of %s returned STATUS_PENDING for a %s IRP without calling "
+            "IoMarkIrpPending (MarkIrpPending2)",
+            dev->driver->name8, major_name(view->major));
     else if (status != STATUS_PENDING && marked) {
         char name[64];
-        report(sys,
-               "the dispatch routine of %s called IoMarkIrpPending for a %s IRP and returned %s, "
-               "not STATUS_PENDING (MarkIrpPending)",
-               dev->driver->name8, major_name(view->major),
-               fltsim_ntstatus_format(status, name, sizeof(name)));
+        fltsim__io_report(
+            sys,
+            "the dispatch routine of %s called IoMarkIrpPending for a %s IRP and returned %s, "
+            "not STATUS_PENDING (MarkIrpPending)",
+            dev->driver->name8, major_name(view->major),
+            fltsim_ntstatus_format(status, name, sizeof(name)));
     }
 
     if (completed) {
@@ -554,12 +541,13 @@ NTSTATUS fltsim_device_dispatch(PDEVICE_OBJECT device, struct fltsim_request *re
         return req->io_status.Status;
     }
     char name[64];
-    report(sys,
-           "the dispatch routine of %s returned %s for a %s IRP without completing it or "
-           "returning STATUS_PENDING: the request ends with that status and the IRP is lost "
-           "until it is completed",
-           dev->driver->name8, fltsim_ntstatus_format(status, name, sizeof(name)),
-           major_name(view->major));
+    fltsim__io_report(
+        sys,
+        "the dispatch routine of %s returned %s for a %s IRP without completing it or "
+        "returning STATUS_PENDING: the request ends with that status and the IRP is lost "
+        "until it is completed",
+        dev->driver->name8, fltsim_ntstatus_format(status, name, sizeof(name)),
+        major_name(view->major));
     req->io_status.Status = status;
     req->io_status.Information = 0;
     trace(dev, view, FLTSIM_EV_IO_COMPLETE, status, 0);
@@ -797,10 +785,11 @@ void fltsim__irps_system_destroyed(fltsim_system *sys)
             irp_release(r); /* reported when its dispatch routine returned */
             continue;
         }
-        report(sys,
-               "the %s IRP of %s was never completed (the system is shutting down); fltsim "
-               "completes it with STATUS_CANCELLED",
-               major_name(r->stack[0].MajorFunction), r->dev->name8);
+        fltsim__io_report(
+            sys,
+            "the %s IRP of %s was never completed (the system is shutting down); fltsim "
+            "completes it with STATUS_CANCELLED",
+            major_name(r->stack[0].MajorFunction), r->dev->name8);
         r->irp.IoStatus.Status = STATUS_CANCELLED;
         r->irp.IoStatus.Information = 0;
         IofCompleteRequest(&r->irp, IO_NO_INCREMENT);
