@@ -1,7 +1,7 @@
 /*
  * The object namespace of a system, as NtCreateFile and the Io routines that
- * name objects see it: the directories every system has (\\Device,
- * \\Driver, \\FileSystem, \\FileSystem\\Filters, \\GLOBAL?? ...), the names it
+ * name objects see it: the directories every system has (\Device,
+ * \Driver, \FileSystem, \FileSystem\Filters, \GLOBAL?? ...), the names it
  * already has (mounted volumes and their drive letters, driver objects), the
  * device objects drivers create (device.c) and the symbolic links they make
  * (IoCreateSymbolicLink, IoDeleteSymbolicLink); how a name is parsed through
