@@ -1,19 +1,21 @@
 /*
- * FltRequestOperationStatusCallback (SPEC 6.7, issue 15 item 4): called from
- * a pre for an IRP, its routine runs once the request has been sent to the
- * file system, on the thread that sent it, with the status IoCallDriver
- * returned then (STATUS_PENDING for an IRP the file system holds or
- * completes later), the RequesterContext, the requesting instance's objects
- * and the parameters as they were at the call. Tested the way the
- * passThrough sample uses it: oplock FSCTLs over a file system that grants
- * level 1 oplocks (holding the IRP until a break) and refuses level 2 ones,
- * and over an asynchronously completing volume. The rules: pre only, IRP
- * only, not IRP_MJ_CLOSE (STATUS_INVALID_PARAMETER), not while the instance
- * tears down (STATUS_FLT_DELETING_OBJECT), STATUS_INSUFFICIENT_RESOURCES
- * when its allocation fails; no routine for an IRP that never reached the
- * file system; a completion racing the routine waits for it. Each call is
- * traced (FLTSIM_EV_STATUS_CALLBACK) just before the routine runs, once per
- * routine, with the status it gets and the requesting instance.
+ * FltRequestOperationStatusCallback (SPEC 6.7, issue 15 item 4): the routine
+ * a pre asks for runs on the thread that sent the IRP, once IoCallDriver
+ * would have returned there, with the status it returned, the context, the
+ * requesting instance's objects and the parameters as they were at the call.
+ * STATUS_PENDING (an IRP the file system holds or completes later) returns
+ * at once: the routine runs before the posts. An IRP the file system
+ * completed in its dispatch routine completed inside IoCallDriver: the
+ * sending thread's posts (a create's, a synchronized one) come first, and the
+ * routine runs when they are over or left the thread (a post pended, or is
+ * due on another thread); the operation completes after it (io_complete
+ * follows status_callback). Tested with oplock FSCTLs, as passThrough asks,
+ * and reads and creates through each path of the post phase. The rules: pre
+ * only, IRP only, not IRP_MJ_CLOSE (STATUS_INVALID_PARAMETER), not while the
+ * instance tears down (STATUS_FLT_DELETING_OBJECT), a failed allocation is
+ * STATUS_INSUFFICIENT_RESOURCES; no routine for an IRP that never reached the
+ * file system; unregistration waits for a routine still due; an exception
+ * the routine does not handle is a report. Both executors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +47,17 @@ static void break_oplock(void *ctx)
 /* Reads complete from within the dispatch routine, which then returns
  * STATUS_PENDING, as FSCTL_REQUEST_BATCH_OPLOCK does. */
 static bool reads_complete_in_dispatch;
+/* Reads signal fs_entered, then wait for fs_release before they are done. */
+static bool reads_block_in_fs;
+static KEVENT fs_entered, fs_release;
 
 static NTSTATUS oplock_irp_cb(void *fs, PFLT_CALLBACK_DATA data)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    if (iopb->MajorFunction == IRP_MJ_READ && reads_block_in_fs) {
+        KeSetEvent(&fs_entered, IO_NO_INCREMENT, FALSE);
+        KeWaitForSingleObject(&fs_release, Executive, KernelMode, FALSE, NULL);
+    }
     if (iopb->MajorFunction == IRP_MJ_READ && reads_complete_in_dispatch) {
         data->IoStatus.Status = fltsim_memfs_ops.irp_cb(fs, data);
         fltsim_fs_complete(data);
@@ -103,12 +112,15 @@ static void copy_string(char *out, size_t size, const char *s)
 }
 
 /* Records every status_callback event, and "trace:status:FILTER" where it
- * comes among the callbacks. */
+ * comes among the callbacks, as "trace:complete" where the operation of the
+ * code asked about completes. */
 static void status_trace_cb(void *ctx, const struct fltsim_event *ev)
 {
     (void)ctx;
     if (ev->type == FLTSIM_EV_IO_START && ev->major == traced_major)
         traced.asked_op = ev->op_id;
+    if (ev->type == FLTSIM_EV_IO_COMPLETE && ev->major == traced_major)
+        rec_add("trace:complete");
     if (ev->type != FLTSIM_EV_STATUS_CALLBACK)
         return;
     rec_add("trace:status:%s", ev->filter != NULL ? ev->filter : "?");
@@ -159,6 +171,9 @@ static void oplock_world(struct test_world *w, ULONG completion)
     tf_reset_all();
     rec_reset();
     reads_complete_in_dispatch = false;
+    reads_block_in_fs = false;
+    KeInitializeEvent(&fs_entered, NotificationEvent, FALSE);
+    KeInitializeEvent(&fs_release, NotificationEvent, FALSE);
     struct fltsim_system_options opts = test_options(0);
     assert_status(fltsim_system_create(&opts, &w->sys), STATUS_SUCCESS);
     oplock_sys = w->sys;
@@ -194,6 +209,7 @@ struct status_seen {
     PFLT_FILTER filter;
     PFILE_OBJECT file_object;
     LONG done_at_end;
+    LONG unload_done_at_end;
 };
 
 static struct {
@@ -207,6 +223,14 @@ static struct {
     bool raise_in_routine;   /* the routine returns at APC_LEVEL */
     ULONG changed_length;    /* the pre changes Read.Length after asking (dirty) */
     PFLT_CALLBACK_DATA held; /* ASK_THEN_PEND */
+    struct tf_filter *asker; /* only this filter asks (NULL: each asking filter) */
+    bool a_synchronizes;     /* A's pre returns FLT_PREOP_SYNCHRONIZE (having asked or not) */
+    bool resume_in_work;     /* ASK_THEN_PEND: a deferred work item resumes the pre */
+    bool pend_post;          /* the asker's post pends; a deferred work item completes it */
+    bool raise_in_routine_seh;    /* the routine raises an exception it does not handle */
+    struct unload_job *unloading; /* the routine looks whether it returned, at its end */
+    ULONG post_thread[2];         /* where A's and B's posts of the code asked about ran */
+    ULONG work_thread;            /* where the deferred work item ran */
     struct status_seen seen;
 } fx;
 
@@ -238,9 +262,15 @@ static VOID status_routine(PCFLT_RELATED_OBJECTS objects, PFLT_IO_PARAMETER_BLOC
     }
     if (fx.request_done != NULL)
         s->done_at_end = KeReadStateEvent(fx.request_done);
+    if (fx.unloading != NULL)
+        s->unload_done_at_end = __atomic_load_n(&fx.unloading->done, __ATOMIC_SEQ_CST);
     if (fx.raise_in_routine) {
         KIRQL old;
         KeRaiseIrql(APC_LEVEL, &old);
+    }
+    if (fx.raise_in_routine_seh) {
+        rec_add("%s:status:raise", who);
+        ExRaiseStatus(STATUS_INVALID_DEVICE_STATE);
     }
     rec_add("%s:status:end", who);
 }
@@ -259,14 +289,42 @@ static bool wants_status(PFLT_CALLBACK_DATA data)
            code == FSCTL_REQUEST_OPLOCK_LEVEL_1 || code == FSCTL_REQUEST_OPLOCK_LEVEL_2;
 }
 
+static VOID resume_pre_work(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PVOID context)
+{
+    (void)context;
+    fx.work_thread = fltsim_thread_id();
+    FltCompletePendedPreOperation(data, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    FltFreeDeferredIoWorkItem(item);
+}
+
+static VOID complete_post_work(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data,
+                               PVOID context)
+{
+    (void)context;
+    fx.work_thread = fltsim_thread_id();
+    FltCompletePendedPostOperation(data);
+    FltFreeDeferredIoWorkItem(item);
+}
+
+/* Queues routine for data on a deferred I/O work item. */
+static void queue_work(PFLT_CALLBACK_DATA data, PFLT_DEFERRED_IO_WORKITEM_ROUTINE routine)
+{
+    PFLT_DEFERRED_IO_WORKITEM item = FltAllocateDeferredIoWorkItem();
+    assert_non_null(item);
+    assert_status(FltQueueDeferredIoWorkItem(item, data, routine, DelayedWorkQueue, NULL),
+                  STATUS_SUCCESS);
+}
+
 static FLT_PREOP_CALLBACK_STATUS asking_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
                                             PCFLT_RELATED_OBJECTS objects, PVOID *context)
 {
-    (void)tf;
     (void)objects;
     (void)context;
-    if (fx.ask == ASK_NONE || !wants_status(data))
-        return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    FLT_PREOP_CALLBACK_STATUS pass = fx.a_synchronizes && tf == &filter_a
+                                         ? FLT_PREOP_SYNCHRONIZE
+                                         : FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    if (fx.ask == ASK_NONE || !wants_status(data) || (fx.asker != NULL && tf != fx.asker))
+        return pass;
     fx.request_status = FltRequestOperationStatusCallback(
         data, fx.ask == ASK_NULL_ROUTINE ? NULL : status_routine, (PVOID)(++context_counter));
     if (fx.changed_length != 0) {
@@ -280,21 +338,34 @@ static FLT_PREOP_CALLBACK_STATUS asking_pre(struct tf_filter *tf, PFLT_CALLBACK_
     }
     if (fx.ask == ASK_THEN_PEND) {
         fx.held = data;
+        if (fx.resume_in_work)
+            queue_work(data, resume_pre_work);
         return FLT_PREOP_PENDING;
     }
-    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    return pass;
 }
 
 static FLT_POSTOP_CALLBACK_STATUS asking_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
                                               PCFLT_RELATED_OBJECTS objects, PVOID context,
                                               FLT_POST_OPERATION_FLAGS flags)
 {
-    (void)tf;
     (void)objects;
     (void)context;
-    (void)flags;
-    if (fx.ask_in_post && data->Iopb->MajorFunction == fx.major)
+    if (data->Iopb->MajorFunction != fx.major)
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    if (flags & FLTFL_POST_OPERATION_DRAINING) {
+        rec_add("%s:drained", tf->name);
+        if (reads_block_in_fs)
+            KeSetEvent(&fs_release, IO_NO_INCREMENT, FALSE);
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    }
+    fx.post_thread[tf == &filter_b] = fltsim_thread_id();
+    if (fx.ask_in_post)
         fx.post_request_status = FltRequestOperationStatusCallback(data, status_routine, NULL);
+    if (fx.pend_post && (fx.asker == NULL || tf == fx.asker)) {
+        queue_work(data, complete_post_work);
+        return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+    }
     return FLT_POSTOP_FINISHED_PROCESSING;
 }
 
@@ -319,6 +390,25 @@ static void load_asking_filter(struct test_world *w, enum ask ask, UCHAR major)
     rec_reset();
 }
 
+/* A world completing as given with C:\a.txt open (the handle returned) and
+ * the asking filter A loaded. */
+static HANDLE start(struct test_world *w, ULONG completion, enum ask ask, UCHAR major)
+{
+    oplock_world(w, completion);
+    HANDLE h = world_open(w, L"C:\\a.txt", GENERIC_READ);
+    load_asking_filter(w, ask, major);
+    return h;
+}
+
+/* Loads a second asking filter, B, below A. */
+static void load_b(struct test_world *w)
+{
+    tf_init(&filter_b, "B", "200000");
+    filter_b.pre = asking_pre;
+    filter_b.post = asking_post;
+    assert_status(tf_load(w->sys, &filter_b), STATUS_SUCCESS);
+}
+
 static NTSTATUS fsctl(struct test_world *w, HANDLE h, ULONG code, IO_STATUS_BLOCK *iosb)
 {
     return fltsim_io_fs_control(w->sys, h, code, NULL, 0, NULL, 0, iosb);
@@ -331,6 +421,41 @@ static void assert_no_request_left(void)
     assert_int_equal(stats.outstanding, 0);
 }
 
+/* Closes h (when not NULL), checks the number of verifier reports (when
+ * reports is not negative), ends the world, and checks every request was
+ * freed. */
+static void finish(struct test_world *w, HANDLE h, int reports)
+{
+    if (h != NULL)
+        assert_status(fltsim_io_close(w->sys, h), STATUS_SUCCESS);
+    if (reports >= 0)
+        assert_int_equal(fltsim_system_report_count(w->sys), reports);
+    world_destroy(w);
+    assert_no_request_left();
+}
+
+/* The recorded words (a NULL-terminated list) come in this order, others
+ * (of threads running meanwhile) in between. */
+static void assert_in_order(const char *first, ...)
+{
+    const char *text = rec_text();
+    const char *at = text;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *word = first; word != NULL; word = va_arg(ap, const char *)) {
+        size_t n = strlen(word);
+        const char *found = at;
+        while ((found = strstr(found, word)) != NULL &&
+               ((found != text && found[-1] != ' ') || (found[n] != ' ' && found[n] != '\0')))
+            found++;
+        if (found == NULL)
+            fail_msg("\"%s\" is not recorded after position %d in: %s", word, (int)(at - text),
+                     text);
+        at = found + n;
+    }
+    va_end(ap);
+}
+
 /* ---- the routine's call ---- */
 
 /* A granted oplock: the file system holds the IRP, so IoCallDriver returns
@@ -341,15 +466,13 @@ static void granted_oplock_reports_pending_before_completion(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
     IO_STATUS_BLOCK iosb;
     assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_1, &iosb), STATUS_SUCCESS);
     assert_int_equal(iosb.Information, BROKEN_TO_NONE);
     assert_status(fx.request_status, STATUS_SUCCESS);
     assert_recorded("A:pre:FILE_SYSTEM_CONTROL trace:status:A A:status:begin A:status:end "
-                    "A:post:FILE_SYSTEM_CONTROL");
+                    "A:post:FILE_SYSTEM_CONTROL trace:complete");
     const struct status_seen *s = &fx.seen;
     assert_int_equal(traced.count, 1);
     assert_traced(0, "A", "300000", 0, STATUS_PENDING, fltsim_thread_id());
@@ -364,25 +487,21 @@ static void granted_oplock_reports_pending_before_completion(void **state)
     assert_ptr_equal(s->filter, filter_a.filter);
     assert_ptr_equal(s->instance, filter_a.last_instance);
     assert_ptr_equal(s->file_object, fltsim_io_file_object(w.sys, h));
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    assert_int_equal(fltsim_system_report_count(w.sys), 0);
-    world_destroy(&w);
-    assert_no_request_left();
+    finish(&w, h, 0);
 }
 
-/* A refused oplock: the routine gets the failure the file system returned,
- * before the post sees it. */
+/* A refused oplock: the file system failed the IRP in its dispatch routine,
+ * so it completed inside IoCallDriver, post included; the routine then gets
+ * the failure IoCallDriver returned, before the operation completes. */
 static void refused_oplock_reports_the_failure(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
     IO_STATUS_BLOCK iosb;
     assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_2, &iosb), STATUS_OPLOCK_NOT_GRANTED);
-    assert_recorded("A:pre:FILE_SYSTEM_CONTROL trace:status:A A:status:begin A:status:end "
-                    "A:post:FILE_SYSTEM_CONTROL");
+    assert_recorded("A:pre:FILE_SYSTEM_CONTROL A:post:FILE_SYSTEM_CONTROL trace:status:A "
+                    "A:status:begin A:status:end trace:complete");
     assert_int_equal(fx.seen.calls, 1);
     assert_status(fx.seen.status, STATUS_OPLOCK_NOT_GRANTED);
     assert_int_equal(fx.seen.fsctl, FSCTL_REQUEST_OPLOCK_LEVEL_2);
@@ -392,9 +511,7 @@ static void refused_oplock_reports_the_failure(void **state)
     assert_status(fsctl(&w, h, FSCTL_IS_VOLUME_MOUNTED, &iosb), STATUS_SUCCESS);
     assert_int_equal(fx.seen.calls, 1);
     assert_int_equal(traced.count, 1);
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
-    assert_no_request_left();
+    finish(&w, h, -1);
 }
 
 static NTSTATUS read5(struct test_world *w, HANDLE h)
@@ -405,26 +522,28 @@ static NTSTATUS read5(struct test_world *w, HANDLE h)
     return fltsim_io_read(w->sys, h, buf, 5, &zero, 0, &iosb);
 }
 
-/* A file system that answers synchronously: the routine gets its status
- * (here STATUS_SUCCESS), and the parameters as they were when the pre asked
- * (the pre changed Read.Length afterwards). */
+/* A file system that answers synchronously: the post runs first (here a
+ * synchronized one, on its pre's thread, which sent the IRP), then the
+ * routine gets the status (STATUS_SUCCESS), and the parameters as they were
+ * when the pre asked (the pre changed Read.Length afterwards), before the
+ * operation completes. */
 static void synchronous_answer_is_reported_with_the_snapshot(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_READ);
     fx.changed_length = 3;
+    fx.a_synchronizes = true;
     assert_status(read5(&w, h), STATUS_SUCCESS);
-    assert_recorded("A:pre:READ trace:status:A A:status:begin A:status:end A:post:READ");
+    assert_recorded("A:pre:READ A:post:READ trace:status:A A:status:begin A:status:end "
+                    "trace:complete");
     assert_status(fx.seen.status, STATUS_SUCCESS);
     assert_int_equal(fx.seen.read_length, 5);
     assert_int_equal(traced.count, 1);
     assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, fltsim_thread_id());
     assert_int_equal(fx.seen.thread, fltsim_thread_id());
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
+    assert_int_equal(fx.post_thread[0], fltsim_thread_id());
+    finish(&w, h, 0);
 }
 
 /* An asynchronously completing volume: IoCallDriver returned STATUS_PENDING
@@ -434,18 +553,16 @@ static void asynchronous_volume_reports_pending(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_ASYNC);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_ASYNC, ASK_IN_PRE, IRP_MJ_READ);
     assert_status(read5(&w, h), STATUS_SUCCESS);
-    assert_recorded("A:pre:READ trace:status:A A:status:begin A:status:end A:post:READ");
+    assert_recorded("A:pre:READ trace:status:A A:status:begin A:status:end A:post:READ "
+                    "trace:complete");
     assert_status(fx.seen.status, STATUS_PENDING);
     assert_int_equal(fx.seen.thread, fltsim_thread_id());
     assert_int_equal(fx.seen.irql, PASSIVE_LEVEL);
     assert_int_equal(traced.count, 1);
     assert_traced(0, "A", "300000", 0, STATUS_PENDING, fltsim_thread_id());
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
+    finish(&w, h, -1);
 }
 
 /* The same from within the dispatch routine of an FSCTL: the synchronous
@@ -454,9 +571,7 @@ static void fsctl_completed_in_dispatch_reports_pending(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
     IO_STATUS_BLOCK iosb;
     assert_status(fsctl(&w, h, FSCTL_REQUEST_BATCH_OPLOCK, &iosb), STATUS_SUCCESS);
     assert_int_equal(iosb.Information, BROKEN_TO_NONE);
@@ -464,9 +579,7 @@ static void fsctl_completed_in_dispatch_reports_pending(void **state)
     assert_int_equal(fx.seen.fsctl, FSCTL_REQUEST_BATCH_OPLOCK);
     assert_int_equal(traced.count, 1);
     assert_traced(0, "A", "300000", 0, STATUS_PENDING, fltsim_thread_id());
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
-    assert_no_request_left();
+    finish(&w, h, -1);
 }
 
 struct resume {
@@ -487,9 +600,7 @@ static void pended_pre_reports_on_the_resuming_thread(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_THEN_PEND, IRP_MJ_READ);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_THEN_PEND, IRP_MJ_READ);
     char buf[8] = {0};
     KEVENT done;
     KeInitializeEvent(&done, NotificationEvent, FALSE);
@@ -511,8 +622,7 @@ static void pended_pre_reports_on_the_resuming_thread(void **state)
     assert_int_equal(traced.count, 1);
     assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, r.thread);
     assert_status(fltsim_io_close(w.sys, oh), STATUS_SUCCESS);
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
+    finish(&w, h, -1);
 }
 
 /* The file system completes the IRP while the routine still runs (it
@@ -549,41 +659,147 @@ static void completion_waits_for_a_running_routine(void **state)
     assert_int_equal(traced.count, 1);
     assert_traced(0, "A", "300000", 0, STATUS_PENDING, r.thread);
     assert_non_null(strstr(rec_text(), "A:post:READ"));
+    finish(&w, h, 0);
+}
+
+/* Two filters ask for the status of one IRP the file system answers in its
+ * dispatch routine: both posts run, then each routine, in the order asked
+ * (the upper pre asks first), each traced just before it runs with its own
+ * instance and depth and the one status IoCallDriver returned. */
+static void each_requesting_instance_gets_its_routine_and_event(void **state)
+{
+    (void)state;
+    struct test_world w;
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
+    load_b(&w);
+    rec_reset();
+    IO_STATUS_BLOCK iosb;
+    assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_2, &iosb), STATUS_OPLOCK_NOT_GRANTED);
+    assert_recorded("A:pre:FILE_SYSTEM_CONTROL B:pre:FILE_SYSTEM_CONTROL "
+                    "B:post:FILE_SYSTEM_CONTROL A:post:FILE_SYSTEM_CONTROL trace:status:A "
+                    "A:status:begin A:status:end trace:status:B B:status:begin B:status:end "
+                    "trace:complete");
+    assert_int_equal(fx.seen.calls, 2);
+    assert_int_equal(traced.count, 2);
+    assert_traced(0, "A", "300000", 0, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
+    assert_traced(1, "B", "200000", 1, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
+    finish(&w, h, 0);
+}
+
+/* ---- where the routine comes among the posts ---- */
+
+/* A create the file system answers in its dispatch routine: its post runs
+ * on the thread that issued it, which sent the IRP; the routine follows it
+ * there, with the status, and the create then completes. */
+static void create_post_comes_before_the_routine(void **state)
+{
+    (void)state;
+    struct test_world w;
+    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
+    HANDLE first = world_open(&w, L"C:\\a.txt", GENERIC_READ);
+    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_CREATE);
+    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
+    assert_recorded("A:pre:CREATE A:post:CREATE trace:status:A A:status:begin A:status:end "
+                    "trace:complete");
+    assert_int_equal(fx.seen.calls, 1);
+    assert_status(fx.seen.status, STATUS_SUCCESS);
+    assert_int_equal(fx.seen.thread, fltsim_thread_id());
+    assert_int_equal(fx.post_thread[0], fltsim_thread_id());
+    assert_int_equal(fx.seen.major, IRP_MJ_CREATE);
+    assert_ptr_equal(fx.seen.file_object, fltsim_io_file_object(w.sys, h));
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, fltsim_thread_id());
     assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(w.sys, first), STATUS_SUCCESS);
     assert_int_equal(fltsim_system_report_count(w.sys), 0);
     world_destroy(&w);
     assert_no_request_left();
 }
 
-/* Two filters ask for the status of one IRP: each routine is called, in
- * the order asked (the upper pre asks first), each traced just before it
- * runs with its own instance and depth and the one status IoCallDriver
- * returned. */
-static void each_requesting_instance_gets_its_routine_and_event(void **state)
+/* The lower filter pends its pre and a work item resumes it, so the work
+ * item's thread sends the IRP and runs the lower post; the upper filter
+ * synchronized, so its post is handed back to its pre's thread (the
+ * requestor's). The routine runs on the sending thread once the post phase
+ * left it, and the operation completes only after the routine returned. */
+static void post_handed_to_another_thread_leaves_the_routine_to_the_sender(void **state)
+{
+    (void)state;
+    struct test_world w;
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_THEN_PEND, IRP_MJ_READ);
+    load_b(&w);
+    fx.asker = &filter_b;
+    fx.a_synchronizes = true;
+    fx.resume_in_work = true;
+    fx.delay_in_routine = true;
+    rec_reset();
+    assert_status(read5(&w, h), STATUS_SUCCESS);
+    assert_int_equal(fx.seen.calls, 1);
+    assert_status(fx.seen.status, STATUS_SUCCESS);
+    assert_int_not_equal(fx.work_thread, 0);
+    assert_int_not_equal(fx.work_thread, fltsim_thread_id());
+    assert_int_equal(fx.seen.thread, fx.work_thread);
+    assert_int_equal(fx.seen.irql, PASSIVE_LEVEL);
+    assert_int_equal(fx.post_thread[1], fx.work_thread);
+    assert_int_equal(fx.post_thread[0], fltsim_thread_id());
+    assert_in_order("A:pre:READ", "B:pre:READ", "B:post:READ", "trace:status:B", "B:status:begin",
+                    "B:status:end", "trace:complete", NULL);
+    assert_in_order("B:post:READ", "A:post:READ", "trace:complete", NULL);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "B", "200000", 1, STATUS_SUCCESS, fx.work_thread);
+    finish(&w, h, 0);
+}
+
+/* A post that pends the operation (FLT_POSTOP_MORE_PROCESSING_REQUIRED, a
+ * work item completes it): the routine runs on the sending thread once the
+ * post returned, and the completion, which the work item may reach
+ * meanwhile, waits for it: the requestor learns of it after the routine. */
+static void pended_post_is_followed_by_the_routine(void **state)
 {
     (void)state;
     struct test_world w;
     oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_FILE_SYSTEM_CONTROL);
-    tf_init(&filter_b, "B", "200000");
-    filter_b.pre = asking_pre;
-    filter_b.post = asking_post;
-    assert_status(tf_load(w.sys, &filter_b), STATUS_SUCCESS);
-    rec_reset();
-    IO_STATUS_BLOCK iosb;
-    assert_status(fsctl(&w, h, FSCTL_REQUEST_OPLOCK_LEVEL_2, &iosb), STATUS_OPLOCK_NOT_GRANTED);
-    assert_recorded("A:pre:FILE_SYSTEM_CONTROL B:pre:FILE_SYSTEM_CONTROL trace:status:A "
-                    "A:status:begin A:status:end trace:status:B B:status:begin B:status:end "
-                    "B:post:FILE_SYSTEM_CONTROL A:post:FILE_SYSTEM_CONTROL");
-    assert_int_equal(fx.seen.calls, 2);
-    assert_int_equal(traced.count, 2);
-    assert_traced(0, "A", "300000", 0, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
-    assert_traced(1, "B", "200000", 1, STATUS_OPLOCK_NOT_GRANTED, fltsim_thread_id());
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    assert_int_equal(fltsim_system_report_count(w.sys), 0);
-    world_destroy(&w);
-    assert_no_request_left();
+    HANDLE h = open_overlapped(w.sys, L"C:\\a.txt", GENERIC_READ);
+    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
+    fx.pend_post = true;
+    fx.delay_in_routine = true;
+    KEVENT done;
+    KeInitializeEvent(&done, NotificationEvent, FALSE);
+    fx.request_done = &done;
+    char buf[8] = {0};
+    struct fltsim_io_async io = {.event = &done};
+    NTSTATUS issued = fltsim_io_read_async(w.sys, h, buf, 5, 0, 0, &io);
+    assert_true(issued == STATUS_PENDING || issued == STATUS_SUCCESS);
+    assert_status(KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    assert_status(fltsim_system_wait_idle(w.sys, 0), STATUS_SUCCESS);
+    assert_status(io.iosb.Status, STATUS_SUCCESS);
+    assert_memory_equal(buf, "hello", 5);
+    assert_recorded("A:pre:READ A:post:READ trace:status:A A:status:begin A:status:end "
+                    "trace:complete");
+    assert_int_equal(fx.seen.calls, 1);
+    assert_status(fx.seen.status, STATUS_SUCCESS);
+    assert_int_equal(fx.seen.thread, fltsim_thread_id());
+    assert_int_equal(fx.seen.done_at_end, 0);
+    assert_int_not_equal(fx.work_thread, 0);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, fltsim_thread_id());
+    finish(&w, h, 0);
+}
+
+/* An exception the routine does not handle ends the routine, not the
+ * simulator: a report (SEH), and the operation completes as it would. */
+static void routine_raising_is_reported(void **state)
+{
+    (void)state;
+    struct test_world w;
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_READ);
+    fx.raise_in_routine_seh = true;
+    assert_status(read5(&w, h), STATUS_SUCCESS);
+    assert_recorded("A:pre:READ A:post:READ trace:status:A A:status:begin A:status:raise "
+                    "trace:complete");
+    assert_int_equal(fltsim_system_report_count_rule(w.sys, "SEH"), 1);
+    assert_int_equal(fltsim_system_report_count(w.sys), 1);
+    assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    finish(&w, h, -1);
 }
 
 /* ---- the rules ---- */
@@ -594,16 +810,13 @@ static void completed_in_pre_calls_no_routine(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_THEN_COMPLETE, IRP_MJ_READ);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_THEN_COMPLETE, IRP_MJ_READ);
     assert_status(read5(&w, h), STATUS_ACCESS_DENIED);
     assert_status(fx.request_status, STATUS_SUCCESS);
     assert_int_equal(fx.seen.calls, 0);
     assert_int_equal(traced.count, 0);
     assert_no_request_left();
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
+    finish(&w, h, -1);
 }
 
 struct call {
@@ -668,17 +881,14 @@ static void failed_allocation_is_insufficient_resources(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_READ);
     struct fltsim_fault fault = {.kind = FLTSIM_FAULT_ALLOC, .tag = OPSTATUS_TAG};
     assert_status(fltsim_fault_add(w.sys, &fault), STATUS_SUCCESS);
     assert_status(read5(&w, h), STATUS_SUCCESS);
     assert_status(fx.request_status, STATUS_INSUFFICIENT_RESOURCES);
     assert_int_equal(fx.seen.calls, 0);
     assert_int_equal(traced.count, 0);
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
+    finish(&w, h, -1);
 }
 
 /* A routine must return at the IRQL it was called at (V28). */
@@ -686,15 +896,12 @@ static void routine_returning_at_another_irql_is_reported(void **state)
 {
     (void)state;
     struct test_world w;
-    oplock_world(&w, FLTSIM_COMPLETE_INLINE);
-    HANDLE h = world_open(&w, L"C:\\a.txt", GENERIC_READ);
-    load_asking_filter(&w, ASK_IN_PRE, IRP_MJ_READ);
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_READ);
     fx.raise_in_routine = true;
     assert_status(read5(&w, h), STATUS_SUCCESS);
     assert_int_equal(fltsim_system_report_count_rule(w.sys, "V28"), 1);
     assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    assert_status(fltsim_io_close(w.sys, h), STATUS_SUCCESS);
-    world_destroy(&w);
+    finish(&w, h, -1);
 }
 
 /* While the instance tears down: STATUS_FLT_DELETING_OBJECT. The pre waits
@@ -728,15 +935,38 @@ struct reader {
     HANDLE handle;
     fltsim_system *sys;
     NTSTATUS status;
+    ULONG thread;
 };
 
 static void read_job(void *arg)
 {
     struct reader *r = arg;
+    r->thread = fltsim_thread_id();
     char buf[8];
     IO_STATUS_BLOCK iosb;
     LONGLONG zero = 0;
     r->status = fltsim_io_read(r->sys, r->handle, buf, 5, &zero, 0, &iosb);
+}
+
+/* Reads r->handle on a requestor thread and, once `entered` is signaled,
+ * unloads A (mandatory) on another (job); both succeed. */
+static void read_while_unloading(struct test_world *w, struct reader *r, PKEVENT entered,
+                                 struct unload_job *job)
+{
+    r->sys = w->sys;
+    fltsim_thread *reader;
+    assert_status(
+        fltsim_thread_spawn(w->sys, fltsim_thread_process_id(), 4100, read_job, r, &reader),
+        STATUS_SUCCESS);
+    assert_status(KeWaitForSingleObject(entered, Executive, KernelMode, FALSE, NULL),
+                  STATUS_SUCCESS);
+    job->drv = filter_a.driver;
+    job->flags = FLTSIM_UNLOAD_MANDATORY;
+    fltsim_thread *unloader = unload_in_background(w->sys, job);
+    fltsim_thread_join(reader);
+    fltsim_thread_join(unloader);
+    assert_status(r->status, STATUS_SUCCESS);
+    assert_status(job->status, STATUS_SUCCESS);
 }
 
 static void tearing_down_instance_is_refused(void **state)
@@ -752,25 +982,39 @@ static void tearing_down_instance_is_refused(void **state)
     KeInitializeEvent(&in_pre, NotificationEvent, FALSE);
     KeInitializeEvent(&torn, NotificationEvent, FALSE);
     teardown_status = STATUS_UNSUCCESSFUL;
-    struct reader r = {.handle = world_open(&w, L"C:\\a.txt", GENERIC_READ), .sys = w.sys};
-    fltsim_thread *reader;
-    assert_status(
-        fltsim_thread_spawn(w.sys, fltsim_thread_process_id(), 4100, read_job, &r, &reader),
-        STATUS_SUCCESS);
-    assert_status(KeWaitForSingleObject(&in_pre, Executive, KernelMode, FALSE, NULL),
-                  STATUS_SUCCESS);
-    struct unload_job job = {.drv = filter_a.driver, .flags = FLTSIM_UNLOAD_MANDATORY};
-    fltsim_thread *unloader = unload_in_background(w.sys, &job);
-    fltsim_thread_join(reader);
-    fltsim_thread_join(unloader);
-    assert_status(r.status, STATUS_SUCCESS);
-    assert_status(job.status, STATUS_SUCCESS);
+    struct reader r = {.handle = world_open(&w, L"C:\\a.txt", GENERIC_READ)};
+    struct unload_job job = {0};
+    read_while_unloading(&w, &r, &in_pre, &job);
     assert_status(teardown_status, STATUS_FLT_DELETING_OBJECT);
     assert_int_equal(fx.seen.calls, 0);
     assert_int_equal(traced.count, 0);
-    assert_status(fltsim_io_close(w.sys, r.handle), STATUS_SUCCESS);
-    world_destroy(&w);
-    assert_no_request_left();
+    finish(&w, r.handle, -1);
+}
+
+/* The requesting instance is torn down while the file system holds its
+ * read: its post is drained meanwhile (on the unloading thread). The
+ * routine is still due: it runs on the sending thread once the file system
+ * answered, and the filter's unregistration waits for it. */
+static void drained_post_leaves_the_routine_due(void **state)
+{
+    (void)state;
+    struct test_world w;
+    HANDLE h = start(&w, FLTSIM_COMPLETE_INLINE, ASK_IN_PRE, IRP_MJ_READ);
+    reads_block_in_fs = true;
+    fx.delay_in_routine = true;
+    struct reader r = {.handle = h};
+    struct unload_job job = {0};
+    fx.unloading = &job;
+    read_while_unloading(&w, &r, &fs_entered, &job);
+    assert_int_equal(fx.seen.calls, 1);
+    assert_status(fx.seen.status, STATUS_SUCCESS);
+    assert_int_equal(fx.seen.thread, r.thread);
+    assert_int_equal(fx.seen.unload_done_at_end, 0);
+    assert_in_order("A:pre:READ", "A:post:READ", "A:drained", "trace:status:A", "A:status:begin",
+                    "A:status:end", "trace:complete", NULL);
+    assert_int_equal(traced.count, 1);
+    assert_traced(0, "A", "300000", 0, STATUS_SUCCESS, r.thread);
+    finish(&w, h, -1);
 }
 
 int main(void)
@@ -784,11 +1028,16 @@ int main(void)
         cmocka_unit_test(fsctl_completed_in_dispatch_reports_pending),
         cmocka_unit_test(pended_pre_reports_on_the_resuming_thread),
         cmocka_unit_test(each_requesting_instance_gets_its_routine_and_event),
+        cmocka_unit_test(create_post_comes_before_the_routine),
+        cmocka_unit_test(post_handed_to_another_thread_leaves_the_routine_to_the_sender),
+        cmocka_unit_test(pended_post_is_followed_by_the_routine),
+        cmocka_unit_test(routine_raising_is_reported),
         cmocka_unit_test(completed_in_pre_calls_no_routine),
         cmocka_unit_test(wrong_calls_are_refused),
         cmocka_unit_test(failed_allocation_is_insufficient_resources),
         cmocka_unit_test(routine_returning_at_another_irql_is_reported),
         cmocka_unit_test(tearing_down_instance_is_refused),
+        cmocka_unit_test(drained_post_leaves_the_routine_due),
     };
     return FLTSIM_RUN_SUITE("opstatus", tests);
 }
