@@ -1,15 +1,19 @@
 /*
  * Private to test_cxx: the layout checks of the structures a filter shares
  * with fltsim (FltMgr's registration, callback data and parameters, the
- * kernel objects, strings, lists, synchronization and pool records, MDLs,
- * registry and exception records, object callbacks). Included, with SIZE,
- * OFFSET and VALUE defined, by layout_c.c and layout_cxx.cpp, so one list is
- * compiled as C and as C++ and test_cxx compares what each compiler made of
- * it. Every member of each structure is listed, nested anonymous parts
- * included; a member that is a structure of its own type (LARGE_INTEGER,
- * LIST_ENTRY, UNICODE_STRING ...) is checked under that type. Written from
- * the headers' record layouts (clang -fdump-record-layouts); add the members
- * of a structure the headers gain. No include guard.
+ * kernel objects, strings, lists, dispatcher objects, synchronization and
+ * pool records, MDLs, version, bitmap, registry and exception records, object
+ * callbacks). Included, with SIZE, OFFSET and VALUE defined, by layout_c.c
+ * and layout_cxx.cpp, so one list is compiled as C and as C++ and test_cxx
+ * compares what each compiler made of it. Every member of each structure is
+ * listed, nested anonymous parts included, but for bit-fields (offsetof
+ * cannot take them: the member holding them is checked, as MutantFlags or
+ * HeaderX64); a member that is a structure of its own type (LARGE_INTEGER,
+ * LIST_ENTRY, DISPATCHER_HEADER ...) is checked under that type, here or,
+ * for the records only found inside others (KAPC, GENERAL_LOOKASIDE ...), in
+ * layout_values.h. Written from the headers' record layouts (clang
+ * -fdump-record-layouts); add the members of a structure the headers gain.
+ * No include guard.
  */
 SIZE(FLT_REGISTRATION)
 OFFSET(FLT_REGISTRATION, Size)
@@ -678,8 +682,35 @@ OFFSET(OBJECT_ATTRIBUTES, ObjectName)
 OFFSET(OBJECT_ATTRIBUTES, Attributes)
 OFFSET(OBJECT_ATTRIBUTES, SecurityDescriptor)
 OFFSET(OBJECT_ATTRIBUTES, SecurityQualityOfService)
+SIZE(DISPATCHER_HEADER)
+OFFSET(DISPATCHER_HEADER, Type)
+OFFSET(DISPATCHER_HEADER, Signalling)
+OFFSET(DISPATCHER_HEADER, Size)
+OFFSET(DISPATCHER_HEADER, Reserved1)
+OFFSET(DISPATCHER_HEADER, SignalState)
+OFFSET(DISPATCHER_HEADER, WaitListHead)
 SIZE(KEVENT)
 OFFSET(KEVENT, Header)
+SIZE(KMUTEX)
+OFFSET(KMUTEX, Header)
+OFFSET(KMUTEX, MutantListEntry)
+OFFSET(KMUTEX, OwnerThread)
+OFFSET(KMUTEX, MutantFlags)
+OFFSET(KMUTEX, ApcDisable)
+SIZE(KSEMAPHORE)
+OFFSET(KSEMAPHORE, Header)
+OFFSET(KSEMAPHORE, Limit)
+SIZE(KWAIT_BLOCK)
+OFFSET(KWAIT_BLOCK, WaitListEntry)
+OFFSET(KWAIT_BLOCK, WaitType)
+OFFSET(KWAIT_BLOCK, BlockState)
+OFFSET(KWAIT_BLOCK, WaitKey)
+OFFSET(KWAIT_BLOCK, SpareLong)
+OFFSET(KWAIT_BLOCK, Thread)
+OFFSET(KWAIT_BLOCK, NotificationQueue)
+OFFSET(KWAIT_BLOCK, Dpc)
+OFFSET(KWAIT_BLOCK, Object)
+OFFSET(KWAIT_BLOCK, SparePtr)
 SIZE(KDPC)
 OFFSET(KDPC, TargetInfoAsUlong)
 OFFSET(KDPC, Type)
@@ -713,6 +744,7 @@ OFFSET(FAST_MUTEX, Owner)
 OFFSET(FAST_MUTEX, Contention)
 OFFSET(FAST_MUTEX, Event)
 OFFSET(FAST_MUTEX, OldIrql)
+SIZE(EX_PUSH_LOCK)
 SIZE(EX_RUNDOWN_REF)
 OFFSET(EX_RUNDOWN_REF, Count)
 OFFSET(EX_RUNDOWN_REF, Ptr)
@@ -720,6 +752,12 @@ SIZE(WORK_QUEUE_ITEM)
 OFFSET(WORK_QUEUE_ITEM, List)
 OFFSET(WORK_QUEUE_ITEM, WorkerRoutine)
 OFFSET(WORK_QUEUE_ITEM, Parameter)
+SIZE(SLIST_ENTRY)
+OFFSET(SLIST_ENTRY, Next)
+SIZE(SLIST_HEADER)
+OFFSET(SLIST_HEADER, Alignment)
+OFFSET(SLIST_HEADER, Region)
+OFFSET(SLIST_HEADER, HeaderX64)
 SIZE(NPAGED_LOOKASIDE_LIST)
 OFFSET(NPAGED_LOOKASIDE_LIST, L)
 SIZE(PAGED_LOOKASIDE_LIST)
@@ -771,6 +809,28 @@ OFFSET(TIME_FIELDS, Minute)
 OFFSET(TIME_FIELDS, Second)
 OFFSET(TIME_FIELDS, Milliseconds)
 OFFSET(TIME_FIELDS, Weekday)
+SIZE(RTL_OSVERSIONINFOW)
+OFFSET(RTL_OSVERSIONINFOW, dwOSVersionInfoSize)
+OFFSET(RTL_OSVERSIONINFOW, dwMajorVersion)
+OFFSET(RTL_OSVERSIONINFOW, dwMinorVersion)
+OFFSET(RTL_OSVERSIONINFOW, dwBuildNumber)
+OFFSET(RTL_OSVERSIONINFOW, dwPlatformId)
+OFFSET(RTL_OSVERSIONINFOW, szCSDVersion)
+SIZE(RTL_OSVERSIONINFOEXW)
+OFFSET(RTL_OSVERSIONINFOEXW, dwOSVersionInfoSize)
+OFFSET(RTL_OSVERSIONINFOEXW, dwMajorVersion)
+OFFSET(RTL_OSVERSIONINFOEXW, dwMinorVersion)
+OFFSET(RTL_OSVERSIONINFOEXW, dwBuildNumber)
+OFFSET(RTL_OSVERSIONINFOEXW, dwPlatformId)
+OFFSET(RTL_OSVERSIONINFOEXW, szCSDVersion)
+OFFSET(RTL_OSVERSIONINFOEXW, wServicePackMajor)
+OFFSET(RTL_OSVERSIONINFOEXW, wServicePackMinor)
+OFFSET(RTL_OSVERSIONINFOEXW, wSuiteMask)
+OFFSET(RTL_OSVERSIONINFOEXW, wProductType)
+OFFSET(RTL_OSVERSIONINFOEXW, wReserved)
+SIZE(RTL_BITMAP)
+OFFSET(RTL_BITMAP, SizeOfBitMap)
+OFFSET(RTL_BITMAP, Buffer)
 SIZE(RTL_GENERIC_TABLE)
 OFFSET(RTL_GENERIC_TABLE, TableRoot)
 OFFSET(RTL_GENERIC_TABLE, InsertOrderList)
@@ -781,6 +841,12 @@ OFFSET(RTL_GENERIC_TABLE, CompareRoutine)
 OFFSET(RTL_GENERIC_TABLE, AllocateRoutine)
 OFFSET(RTL_GENERIC_TABLE, FreeRoutine)
 OFFSET(RTL_GENERIC_TABLE, TableContext)
+SIZE(RTL_BALANCED_LINKS)
+OFFSET(RTL_BALANCED_LINKS, Parent)
+OFFSET(RTL_BALANCED_LINKS, LeftChild)
+OFFSET(RTL_BALANCED_LINKS, RightChild)
+OFFSET(RTL_BALANCED_LINKS, Balance)
+OFFSET(RTL_BALANCED_LINKS, Reserved)
 SIZE(RTL_AVL_TABLE)
 OFFSET(RTL_AVL_TABLE, BalancedRoot)
 OFFSET(RTL_AVL_TABLE, OrderedPointer)

@@ -82,33 +82,44 @@ static void submit_dpc(struct fltsim_op *op)
 }
 
 /* run_fs for an IRP whose pres asked for status callbacks
- * (FltRequestOperationStatusCallback, opstatus.c): they run once the file
- * system returned, with what IoCallDriver returned, before the operation
- * goes on here; an IRP completing elsewhere meanwhile waits for them before
- * it reaches its requestor. Out of line: the usual IRP pays one test. */
+ * (FltRequestOperationStatusCallback, opstatus.c): they run on this thread
+ * once IoCallDriver would have returned to it, with what it returned. An IRP
+ * the file system holds (or completes on its completion context) returns
+ * STATUS_PENDING at once, and its completion, which may already run
+ * elsewhere, waits for them. One it completed in its dispatch routine
+ * completed inside IoCallDriver, running the posts FltMgr runs from its
+ * completion routine: this thread runs its part of the post phase first,
+ * here, and the routines when that is over (complete_op runs them when the
+ * operation completes on this thread; otherwise they run once the posts
+ * left it, a post having pended the operation or being due on another
+ * thread, whose completion waits for them). Out of line: the usual IRP pays
+ * one test. false: the baton is gone. */
 static __attribute__((noinline)) bool run_fs_reporting_status(struct fltsim_op *op)
 {
     PFLT_VOLUME v = op->volume;
-    struct fltsim_opstatus *requests = fltsim__opstatus_take(op);
+    fltsim__opstatus_hold(op);
     struct fltsim_callout save;
     fltsim__enter(&save, op->sys, NULL, op);
     NTSTATUS status = v->ops->irp_cb(v->fs, &op->data);
     if (status == STATUS_PENDING) {
         fltsim__leave(&save);
-        fltsim__opstatus_run(op, requests, STATUS_PENDING);
+        fltsim__opstatus_release(op);
         return false;
     }
     op->data.IoStatus.Status = status;
     fltsim__leave(&save);
-    /* A file system completing on its completion context returned
-     * STATUS_PENDING to IoCallDriver; that completion comes after. */
-    fltsim__opstatus_run(op, requests, op->async_fs ? STATUS_PENDING : status);
     if (op->async_fs) {
+        /* Completing on its completion context, the file system returned
+         * STATUS_PENDING to IoCallDriver; that completion comes after. */
+        fltsim__opstatus_release(op);
         submit_dpc(op);
         return false;
     }
+    fltsim__opstatus_answered(op, status);
     fs_done(op);
-    return true;
+    fltsim__advance(op); /* its own callout frame for the posts */
+    fltsim__opstatus_release(op);
+    return false;
 }
 
 /* Calls the file system below the last node. false: it completes later

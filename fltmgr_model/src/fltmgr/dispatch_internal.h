@@ -103,14 +103,21 @@ const char *fltsim__pre_name(FLT_PREOP_CALLBACK_STATUS s);
 
 /* ---- operation status callbacks (opstatus.c) ---- */
 
-/* Called by the file-system step before it sends op's IRP, when
- * op->status_requests is not NULL: takes the requests off op and holds op's
- * completion (and a reference) until fltsim__opstatus_run has run them. */
-struct fltsim_opstatus *fltsim__opstatus_take(struct fltsim_op *op);
-/* Runs the routines of list with the status the file system returned (from
- * a pre's FltRequestOperationStatusCallback), frees them and releases what
- * fltsim__opstatus_take held; op may be completing on another thread. */
-void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NTSTATUS status);
+/* The file-system step, before the calling thread (the sender) sends op's
+ * IRP, when op->status_requests is not NULL: the requests stay on op, owed
+ * by the sender, with STATUS_PENDING as their status, and op's completion
+ * (and a reference) is held until fltsim__opstatus_release. */
+void fltsim__opstatus_hold(struct fltsim_op *op);
+/* The sender: the file system answered status in its dispatch routine. */
+void fltsim__opstatus_answered(struct fltsim_op *op, NTSTATUS status);
+/* Runs the routines the calling thread owes for op, if it is their sender
+ * and has not run them yet, with the status they hold, and lets the
+ * completion go on; any thread may call it (the others do nothing). */
+void fltsim__opstatus_run_owed(struct fltsim_op *op);
+/* The sender, once its part of the operation is over: runs what it still
+ * owes (fltsim__opstatus_run_owed) and drops the hold's reference (op may be
+ * freed). */
+void fltsim__opstatus_release(struct fltsim_op *op);
 /* Frees the requests of an operation that never reached the file system. */
 void fltsim__opstatus_discard(struct fltsim_op *op);
 

@@ -4,23 +4,32 @@
  * (IoCallDriver's, which is STATUS_PENDING for an IRP the file system holds,
  * such as a granted oplock, or completes later). The request records the
  * filter's routine, context, related objects and a snapshot of the parameter
- * block; dispatch.c's file-system step runs the routines on the thread that
- * sent the IRP, once the file system returned and before the operation goes
- * on (or, for an IRP completing elsewhere, before its completion reaches the
- * requestor: post.c's completion waits for them, as Windows' reference on the
- * file object keeps it alive). An operation that never reaches the file
+ * block. The routines run on the thread that sent the IRP, once IoCallDriver
+ * would have returned there: at once for STATUS_PENDING; for an IRP the file
+ * system completed in its dispatch routine, after the completion (the posts)
+ * that thread runs within the call, just before the operation completes, or
+ * when the completion left the thread (a post pended it or must run on
+ * another thread), with the completion waiting for them as Windows' reference
+ * on the file object keeps it alive. An operation that never reaches the file
  * system (completed in a pre) calls none of them. Each call is traced
  * (FLTSIM_EV_STATUS_CALLBACK) just before the routine runs.
  */
+#include <stdio.h>
+
 #include "dispatch_internal.h"
 
 #define OPSTATUS_TAG 'soMF' /* "FMos": FltMgr operation status requests */
 
 struct fltsim_opstatus {
     struct fltsim_opstatus *next;
+    /* The first request of an operation's list, from the file-system step
+     * on: the thread that sent the IRP (which runs the routines) and the
+     * status they get. */
+    struct fltsim_sthread *sender;
+    NTSTATUS status;
     PFLT_GET_OPERATION_STATUS_CALLBACK routine;
     PVOID context;
-    struct _FLT_INSTANCE *instance; /* memory reference held */
+    struct _FLT_INSTANCE *instance; /* memory reference held; and one on its filter's rundown */
     ULONG depth;                    /* the instance's node in the operation */
     FLT_RELATED_OBJECTS objects;
     FLT_IO_PARAMETER_BLOCK snapshot;
@@ -68,7 +77,16 @@ NTSTATUS FltRequestOperationStatusCallback(PFLT_CALLBACK_DATA Data,
     if (r == NULL)
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
                             "FltRequestOperationStatusCallback: out of memory");
+    /* The filter's code runs until the routine returned: its unregistration
+     * waits for that (a rundown reference, as a queued work item holds). */
+    if (!NT_SUCCESS(fltsim__object_reference(inst->filter))) {
+        ExFreePoolWithTag(r, OPSTATUS_TAG);
+        return fltsim__fail(STATUS_FLT_DELETING_OBJECT,
+                            "FltRequestOperationStatusCallback: the filter is unregistering");
+    }
     r->next = NULL;
+    r->sender = NULL;
+    r->status = STATUS_PENDING;
     r->routine = CallbackRoutine;
     r->context = RequesterContext;
     r->instance = inst;
@@ -87,19 +105,26 @@ NTSTATUS FltRequestOperationStatusCallback(PFLT_CALLBACK_DATA Data,
 
 static void release(struct fltsim_opstatus *r)
 {
+    struct _FLT_FILTER *filter = r->instance->filter;
     fltsim__instance_unref(r->instance);
     ExFreePoolWithTag(r, OPSTATUS_TAG);
+    fltsim__object_dereference(filter);
 }
 
-struct fltsim_opstatus *fltsim__opstatus_take(struct fltsim_op *op)
+void fltsim__opstatus_hold(struct fltsim_op *op)
 {
     struct fltsim_opstatus *list = op->status_requests;
-    op->status_requests = NULL;
+    list->sender = fltsim__current_sthread();
+    list->status = STATUS_PENDING;
     /* The completion, on whatever thread, now waits until the routines ran;
-     * the reference keeps op's memory for the release below. */
+     * the reference keeps op's memory for fltsim__opstatus_release. */
     fltsim__op_ref(op);
     __atomic_store_n(&op->status_hold, 1, __ATOMIC_SEQ_CST);
-    return list;
+}
+
+void fltsim__opstatus_answered(struct fltsim_op *op, NTSTATUS status)
+{
+    op->status_requests->status = status;
 }
 
 /* FLTSIM_EV_STATUS_CALLBACK for r, on the thread about to call its routine.
@@ -131,7 +156,22 @@ static void trace_status(struct fltsim_op *op, const struct fltsim_opstatus *r, 
     fltsim__trace(op->sys, &ev);
 }
 
-void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NTSTATUS status)
+struct status_call {
+    struct fltsim_opstatus *r;
+    NTSTATUS status;
+};
+
+static void call_routine(void *ctx)
+{
+    struct status_call *c = ctx;
+    struct fltsim_opstatus *r = c->r;
+    r->routine(&r->objects, &r->snapshot, c->status, r->context);
+}
+
+/* Calls the routines of list (op's, which may be completing on another
+ * thread: only what trace_status names is read of it), frees them, and
+ * releases the completion. */
+static void run_list(struct fltsim_op *op, struct fltsim_opstatus *list, NTSTATUS status)
 {
     fltsim_system *sys = op->sys;
     while (list != NULL) {
@@ -143,8 +183,15 @@ void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NT
         KIRQL irql = t->irql;
         if (fltsim__tracing(sys))
             trace_status(op, r, status);
-        r->routine(&r->objects, &r->snapshot, status, r->context);
-        if (t->irql != irql) {
+        struct status_call call = {r, status};
+        struct fltsim_seh_frame seh;
+        if (!fltsim__seh_call(&seh, call_routine, &call)) {
+            char what[96];
+            snprintf(what, sizeof(what), "its operation status callback for %s",
+                     fltsim_major_name(r->snapshot.MajorFunction));
+            fltsim__seh_uncaught(&seh, sys, r->instance->filter, r->instance, NULL, what,
+                                 "fltsim ends the routine; the operation goes on");
+        } else if (t->irql != irql) {
             fltsim__report(sys, NULL, r->instance, NULL, "V28", "5.1",
                            "the operation status callback returned at IRQL %u; it was called "
                            "at %u and must return there",
@@ -159,6 +206,27 @@ void fltsim__opstatus_run(struct fltsim_op *op, struct fltsim_opstatus *list, NT
     __atomic_store_n(&op->status_hold, 0, __ATOMIC_SEQ_CST);
     uv_mutex_unlock(&op->lock);
     fltsim__wake_waiters(op);
+}
+
+void fltsim__opstatus_run_owed(struct fltsim_op *op)
+{
+    /* Only the sender takes the list, under the lock that a completion on
+     * another thread looks at it under. */
+    struct fltsim_sthread *me = fltsim__current_sthread();
+    uv_mutex_lock(&op->lock);
+    struct fltsim_opstatus *list = op->status_requests;
+    if (list != NULL && list->sender == me)
+        op->status_requests = NULL;
+    else
+        list = NULL;
+    uv_mutex_unlock(&op->lock);
+    if (list != NULL)
+        run_list(op, list, list->status);
+}
+
+void fltsim__opstatus_release(struct fltsim_op *op)
+{
+    fltsim__opstatus_run_owed(op);
     fltsim__op_unref(op);
 }
 

@@ -294,12 +294,12 @@ post_returned(struct fltsim_op *op, ULONG j, FLT_POSTOP_CALLBACK_STATUS st, ULON
 
 /* ---- completion ---- */
 
-/* Waits until no node of op is POSTING and no status callback of op runs.
- * At completion every post of the completion itself has returned, so a
- * POSTING node is one a teardown on another thread is draining right now;
- * its post, like a status callback on the thread that sent the IRP
- * (opstatus.c), still uses the operation's file object, which the I/O
- * manager may free once the request completes. */
+/* Waits until no node of op is POSTING and no status callback of op runs
+ * or is owed. At completion every post of the completion itself has
+ * returned, so a POSTING node is one a teardown on another thread is
+ * draining right now; its post, like a status callback of the thread that
+ * sent the IRP (opstatus.c), still uses the operation's file object, which
+ * the I/O manager may free once the request completes. */
 static bool any_draining(const struct fltsim_op *op)
 {
     if (__atomic_load_n(&op->status_hold, __ATOMIC_SEQ_CST) != 0)
@@ -314,6 +314,13 @@ static void wait_for_drains(struct fltsim_op *op)
 {
     if (!any_draining(op)) /* the usual case: no lock on the completion path */
         return;
+    /* Completing on the thread that sent the IRP, which the file system
+     * completed in its dispatch routine: the posts are over, and the
+     * status callbacks it owes run now, before the requestor learns of the
+     * completion (on another thread this does nothing; the sender runs
+     * them, and this waits). */
+    if (__atomic_load_n(&op->status_hold, __ATOMIC_SEQ_CST) != 0)
+        fltsim__opstatus_run_owed(op);
     struct fltsim_sthread *me = fltsim__current_sthread();
     uv_mutex_lock(&op->lock);
     for (;;) {
