@@ -272,6 +272,7 @@ struct fltsim_system {
     /* fault rules and points reached (fault.c), created on first use; atomic */
     struct fltsim_faults *faults;
     struct fltsim_windows_version windows; /* resolved (nt/rtl_version.c); read-only */
+    struct fltsim_namespace *objects;      /* device objects and links (nt/device.c); lock */
     bool destroying;
 };
 
@@ -699,6 +700,31 @@ void fltsim__volume_remove(struct _FLT_VOLUME *volume);
 void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
+
+/* Frees a driver record kept after its unload for its device objects
+ * (nt/device.c calls it when the last one goes). */
+void fltsim__driver_release(struct fltsim_driver *drv);
+
+/* ---- device objects and the object namespace (nt/device.c, nt/irp.c) ---- */
+
+/* After a successful DriverEntry: clears DO_DEVICE_INITIALIZING of the
+ * devices it created, as the I/O manager does. */
+void fltsim__devices_driver_loaded(struct fltsim_driver *drv);
+/* As a driver goes (its filter unregistered): reports (V23) the device
+ * objects it never deleted, deleting them, and the symbolic links it left.
+ * true when one of its devices is still open: drv is then kept (its magic
+ * no longer a driver's) and released when the last one goes. */
+bool fltsim__devices_driver_unloaded(struct fltsim_driver *drv);
+/* sys->lock held: whether a device object or symbolic link has name, or
+ * \GLOBAL??\<drive_letter>: (drive_letter 0: none). */
+bool fltsim__object_name_taken_locked(fltsim_system *sys, PCUNICODE_STRING name,
+                                      WCHAR drive_letter);
+/* At system destruction, the executor gone: the IRPs never completed
+ * (reported, cancelled), then what is left of devices and links. */
+void fltsim__objects_system_destroyed(fltsim_system *sys);
+/* IopInvalidDeviceRequest: what a driver object's MajorFunction[] holds
+ * until the driver sets its own (completes with STATUS_INVALID_DEVICE_REQUEST). */
+NTSTATUS fltsim__invalid_device_request(PDEVICE_OBJECT device, PIRP irp);
 
 /* ---- pool (pool.c) ---- */
 

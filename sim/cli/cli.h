@@ -18,7 +18,7 @@
 #define CLI_EXIT_INVALID 3 /* a scenario file is invalid or cannot be read */
 #define CLI_EXIT_ERROR 4   /* the run could not be carried out (e.g. out of memory) */
 
-/* How many rules --verifier-disable can name (V1-V30, ASSERT, KE, MM, RTL, SEH, SIM). */
+/* How many rules --verifier-disable can name (V1-V30, ASSERT, IO, KE, MM, RTL, SEH, SIM). */
 #define CLI_MAX_DISABLED_RULES 33
 /* How many --filter options `fltsim replay` takes. */
 #define CLI_MAX_FILTERS 16

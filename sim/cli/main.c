@@ -29,7 +29,7 @@ static const char run_options_help[] =
     "  --threads           text trace: show the thread and IRQL of each callback\n"
     "  --verifier MODE     strict (a verifier report fails the run) or report\n"
     "  --verifier-disable RULES\n"
-    "                      comma-separated rule ids (V7,V28, ASSERT, KE, MM, RTL, SEH,\n"
+    "                      comma-separated rule ids (V7,V28, ASSERT, IO, KE, MM, RTL, SEH,\n"
     "                      SIM) whose reports are accepted findings: neither recorded nor\n"
     "                      traced, only counted\n";
 
@@ -629,7 +629,7 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
             if (!fltsim_verifier_rule_valid(rule))
                 return usage_error(cmd,
                                    "--verifier-disable: '%s' is not a verifier rule (V1 ... V30, "
-                                   "ASSERT, KE, MM, RTL, SEH or SIM)",
+                                   "ASSERT, IO, KE, MM, RTL, SEH or SIM)",
                                    rule);
             if (options->verifier_disable_count == CLI_MAX_DISABLED_RULES)
                 return usage_error(cmd, "--verifier-disable: too many rules (from '%s')", rule);

@@ -3,8 +3,11 @@
  * volume, the checks NtCreateFile makes before an IRP exists (parameters,
  * generic-rights mapping), the file object and IRP_MJ_CREATE with its access
  * state, and what a failed, reparsed or cancelled open leaves (no handle, no
- * close). Also the handle-less IRP_MJ_NETWORK_QUERY_OPEN on a stack file
- * object. Handles are made by handle.c, file objects freed by iomgr.c.
+ * close). A name no volume has is parsed through the model's object
+ * namespace: a driver's device object (a control device object) is opened
+ * like a file, and its requests go to that driver. Also the handle-less
+ * IRP_MJ_NETWORK_QUERY_OPEN on a stack file object. Handles are made by
+ * handle.c, file objects freed by iomgr.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,57 @@ static NTSTATUS resolve_path(fltsim_system *sys, PCWSTR path, PFLT_VOLUME *volum
     if (*volume == NULL)
         return STATUS_OBJECT_PATH_NOT_FOUND;
     *remainder = p + cut;
+    return STATUS_SUCCESS;
+}
+
+/* Where a name leads: a volume, with the name below it (in the caller's
+ * path or in *owned), or a driver's device object (referenced for the file
+ * object about to be opened), with the rest of the name in *owned. Volumes
+ * by drive letter or device name first, as before; any other name is parsed
+ * through the object namespace (devices, symbolic links, \\.\ and
+ * \GLOBAL??\GLOBALROOT), whose status stands when nothing matches. *owned
+ * (malloc, or NULL) is the caller's to free. */
+static NTSTATUS resolve_target(fltsim_system *sys, PCWSTR path, PFLT_VOLUME *volume,
+                               PDEVICE_OBJECT *device, PCWSTR *remainder, WCHAR **owned)
+{
+    *device = NULL;
+    *owned = NULL;
+    size_t len = fltsim_wcslen(path);
+    bool win32_device =
+        len >= 4 && path[0] == L'\\' && path[1] == L'\\' && path[2] == L'.' && path[3] == L'\\';
+    NTSTATUS status = STATUS_OBJECT_PATH_NOT_FOUND;
+    if (!win32_device) {
+        status = resolve_path(sys, path, volume, remainder);
+        /* Not an NT name at all ("a.txt", "C:a.txt"): nothing to parse. */
+        if (NT_SUCCESS(status) || (status == STATUS_OBJECT_PATH_SYNTAX_BAD && path[0] != L'\\'))
+            return status;
+    }
+    /* \\.\X is \??\X; a drive letter no volume has may be a driver's link. */
+    bool dos =
+        len >= 4 && path[0] == L'\\' && path[1] == L'?' && path[2] == L'?' && path[3] == L'\\';
+    bool drive = (len >= 2 && path[1] == L':') || (dos && len >= 6 && path[5] == L':');
+    size_t skip = win32_device ? 4 : 0;
+    size_t prefix = win32_device || (drive && !dos) ? 4 : 0;
+    WCHAR *name = malloc((prefix + len - skip + 1) * sizeof(WCHAR));
+    WCHAR *rest = malloc((UNICODE_STRING_MAX_CHARS + 1) * sizeof(WCHAR));
+    if (name == NULL || rest == NULL) {
+        free(name);
+        free(rest);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    memcpy(name, L"\\??\\", prefix * sizeof(WCHAR));
+    memcpy(name + prefix, path + skip, (len - skip + 1) * sizeof(WCHAR));
+    NTSTATUS found =
+        fltsim_object_open(sys, name, volume, device, rest, UNICODE_STRING_MAX_CHARS + 1);
+    free(name);
+    if (!NT_SUCCESS(found)) {
+        free(rest);
+        /* A drive letter that names nothing keeps the volume lookup's status
+         * (the path of a drive that is not there is not found). */
+        return drive ? status : found;
+    }
+    *owned = rest;
+    *remainder = rest;
     return STATUS_SUCCESS;
 }
 
@@ -116,7 +170,9 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
         return status;
 
     PFLT_VOLUME volume = NULL;
+    PDEVICE_OBJECT device = NULL;
     PCWSTR name = NULL;
+    WCHAR *owned = NULL;
     struct io_file *related = NULL;
     if (p->root_directory != NULL) {
         related = fltsim__file_from_handle(io, p->root_directory, NULL);
@@ -127,28 +183,38 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
             return STATUS_OBJECT_PATH_SYNTAX_BAD;
         }
         volume = related->volume;
+        device = related->device;
         name = p->path;
+        /* Relative to a device's file object: the same device's checks. */
+        status = device != NULL ? fltsim_device_reference(device) : STATUS_SUCCESS;
+        if (!NT_SUCCESS(status)) {
+            fltsim__file_unref(related);
+            return status;
+        }
     } else {
-        status = resolve_path(sys, p->path, &volume, &name);
+        status = resolve_target(sys, p->path, &volume, &device, &name, &owned);
         if (!NT_SUCCESS(status))
             return status;
     }
 
     size_t nlen = fltsim_wcslen(name);
-    if (nlen > UNICODE_STRING_MAX_CHARS) {
-        if (related != NULL)
-            fltsim__file_unref(related);
-        return STATUS_OBJECT_NAME_INVALID;
-    }
-    struct io_file *file = calloc(1, sizeof(*file) + (nlen + 1) * sizeof(WCHAR));
+    struct io_file *file = nlen > UNICODE_STRING_MAX_CHARS
+                               ? NULL
+                               : calloc(1, sizeof(*file) + (nlen + 1) * sizeof(WCHAR));
     if (file == NULL) {
+        free(owned);
+        if (device != NULL)
+            fltsim_device_file_object_closed(device);
         if (related != NULL)
             fltsim__file_unref(related);
-        return STATUS_INSUFFICIENT_RESOURCES;
+        return nlen > UNICODE_STRING_MAX_CHARS ? STATUS_OBJECT_NAME_INVALID
+                                               : STATUS_INSUFFICIENT_RESOURCES;
     }
     file->refs = 1;
     file->volume = volume;
+    file->device = device; /* its reference is the file object's now */
     memcpy(file->name, name, nlen * sizeof(WCHAR));
+    free(owned);
     PFILE_OBJECT fo = &file->fo;
     fo->Type = 5; /* IO_TYPE_FILE */
     fo->Size = (CSHORT)sizeof(*fo);
@@ -169,9 +235,13 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
         fo->Flags |= FO_SEQUENTIAL_ONLY;
     if (o & FILE_RANDOM_ACCESS)
         fo->Flags |= FO_RANDOM_ACCESS;
-    if (related == NULL && nlen == 0)
-        fo->Flags |= FO_VOLUME_OPEN;
-    fltsim_volume_file_object_opened(volume, fo);
+    if (device != NULL) {
+        fo->DeviceObject = device; /* no VPB: not a volume */
+    } else {
+        if (related == NULL && nlen == 0)
+            fo->Flags |= FO_VOLUME_OPEN;
+        fltsim_volume_file_object_opened(volume, fo);
+    }
 
     file->access_state.OriginalDesiredAccess = p->desired_access;
     file->access_state.RemainingDesiredAccess = mapped;
@@ -265,7 +335,9 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
 {
     NTSTATUS status = STATUS_SUCCESS;
     PFLT_VOLUME volume = NULL;
+    PDEVICE_OBJECT device = NULL;
     PCWSTR name = NULL;
+    WCHAR *owned = NULL;
     ULONG need = info_class == FileBasicInformation ? (ULONG)sizeof(FILE_BASIC_INFORMATION)
                                                     : (ULONG)sizeof(FILE_NETWORK_OPEN_INFORMATION);
     if (sys == NULL || path == NULL ||
@@ -274,10 +346,13 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     else if (buffer == NULL || length < need)
         status = STATUS_INFO_LENGTH_MISMATCH;
     else
-        status = resolve_path(sys, path, &volume, &name);
+        status = resolve_target(sys, path, &volume, &device, &name, &owned);
     if (NT_SUCCESS(status) && fltsim_wcslen(name) > UNICODE_STRING_MAX_CHARS)
         status = STATUS_OBJECT_NAME_INVALID;
     if (!NT_SUCCESS(status)) {
+        free(owned);
+        if (device != NULL)
+            fltsim_device_file_object_closed(device);
         fltsim__set_iosb(iosb, status, 0);
         return status;
     }
@@ -289,7 +364,10 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     fo.Type = 5; /* IO_TYPE_FILE */
     fo.Size = (CSHORT)sizeof(fo);
     RtlInitUnicodeString(&fo.FileName, name);
-    fltsim_volume_file_object_opened(volume, &fo);
+    if (device != NULL)
+        fo.DeviceObject = device; /* the driver's FastIoQueryOpen answers, or nobody */
+    else
+        fltsim_volume_file_object_opened(volume, &fo);
 
     FILE_NETWORK_OPEN_INFORMATION info;
     memset(&info, 0, sizeof(info));
@@ -301,10 +379,15 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     req.requestor_mode = UserMode;
     req.parameters.NetworkQueryOpen.Irp = NULL;
     req.parameters.NetworkQueryOpen.NetworkInformation = &info;
-    status = fltsim_request_dispatch(volume, &req);
+    status = device != NULL ? fltsim_device_dispatch(device, &req)
+                            : fltsim_request_dispatch(volume, &req);
     if (req.op_id != 0)
         status = req.io_status.Status;
-    fltsim_volume_file_object_closed(volume, &fo);
+    if (device != NULL)
+        fltsim_device_file_object_closed(device);
+    else
+        fltsim_volume_file_object_closed(volume, &fo);
+    free(owned);
     if (!NT_SUCCESS(status)) {
         fltsim__set_iosb(iosb, status, 0);
         return status;

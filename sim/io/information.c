@@ -216,7 +216,7 @@ static NTSTATUS open_rename_target(fltsim_system *sys, struct io_file *file,
     free(path);
     if (dir == NULL)
         return status;
-    if (dir->volume != file->volume) {
+    if (dir->volume != file->volume || dir->device != file->device) {
         dir->handles = 1;
         fltsim__file_handle_closed(dir);
         return STATUS_NOT_SAME_DEVICE;

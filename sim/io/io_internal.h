@@ -23,7 +23,8 @@ struct io_file {
     FILE_OBJECT fo; /* first: the FS and filters see &fo */
     LONG refs;      /* handles' reference + in-flight requests */
     LONG handles;
-    PFLT_VOLUME volume;
+    PFLT_VOLUME volume;    /* the volume it was opened on, or NULL ... */
+    PDEVICE_OBJECT device; /* ... the driver's device object (referenced) */
     ACCESS_STATE access_state;
     IO_SECURITY_CONTEXT security;
     WCHAR name[]; /* FileName buffer */
@@ -103,13 +104,29 @@ static inline void fltsim__irp_request(struct fltsim_request *req, const struct 
         req->irp_flags |= IRP_SYNCHRONOUS_API;
 }
 
+/* Sends req to where file was opened: a volume's filter stack and file
+ * system, or the driver of a device object (no filter sees that). */
+static inline NTSTATUS fltsim__io_send(struct io_file *file, struct fltsim_request *req)
+{
+    if (__builtin_expect(file->device != NULL, 0))
+        return fltsim_device_dispatch(file->device, req);
+    return fltsim_request_dispatch(file->volume, req);
+}
+
+/* The system a file object belongs to. */
+static inline fltsim_system *fltsim__file_system(const struct io_file *file)
+{
+    return file->device != NULL ? fltsim_device_system(file->device)
+                                : fltsim_volume_system(file->volume);
+}
+
 /* Sends req for file and waits: its final status, also in *iosb. */
 static inline NTSTATUS fltsim__io_dispatch(struct io_file *file, struct fltsim_request *req,
                                            ULONG flags, IO_STATUS_BLOCK *iosb)
 {
     req->file_object = &file->fo;
     req->requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
-    NTSTATUS status = fltsim_request_dispatch(file->volume, req);
+    NTSTATUS status = fltsim__io_send(file, req);
     if (req->op_id == 0) { /* refused before it reached the stack */
         req->io_status.Status = status;
         req->io_status.Information = 0;

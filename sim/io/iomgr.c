@@ -6,7 +6,8 @@
  * cleanup and close their last handle and reference send). Dispatching a request
  * is inline in io_internal.h; the handle table is handle.c's, and the
  * operations live in create.c, read_write.c, information.c and control.c. It
- * reaches the filter stack only through fltsim_request_dispatch.
+ * reaches the filter stack only through fltsim_request_dispatch, and a
+ * driver's own device objects through fltsim_device_dispatch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,10 @@ NTSTATUS fltsim__io_begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK
 
 void fltsim__file_free(struct io_file *file)
 {
-    fltsim_volume_file_object_closed(file->volume, &file->fo);
+    if (file->device != NULL)
+        fltsim_device_file_object_closed(file->device);
+    else
+        fltsim_volume_file_object_closed(file->volume, &file->fo);
     free(file);
 }
 

@@ -104,7 +104,7 @@ static void async_completed(struct fltsim_request *req, void *ctx)
         async_finish(a);
         return;
     }
-    fltsim_system *sys = fltsim_volume_system(a->file->volume);
+    fltsim_system *sys = fltsim__file_system(a->file);
     if (!NT_SUCCESS(fltsim_system_post_work(sys, async_finish, a))) {
         fprintf(stderr, "fltsim: out of memory completing an overlapped request; completed at "
                         "DISPATCH_LEVEL instead\n");
@@ -132,7 +132,7 @@ static NTSTATUS dispatch_async(struct io_file *file, PMDL mdl, const struct flts
     a->file = file;
     a->mdl = mdl;
     a->user = user;
-    NTSTATUS status = fltsim_request_dispatch(file->volume, &a->req);
+    NTSTATUS status = fltsim__io_send(file, &a->req);
     if (status == STATUS_PENDING)
         return STATUS_PENDING; /* async_completed finishes it (a may be gone already) */
     /* Done already: the caller gets the status, and its event (set by the
@@ -245,8 +245,10 @@ static NTSTATUS read_write(fltsim_system *sys, HANDLE handle, bool write, void *
         fltsim__file_unref(file);
         return status;
     }
-    /* Fast I/O first for cached I/O on synchronous file objects (SPEC 1.3). */
-    if ((flags & FLTSIM_IO_FAST) && !nocache && sync) {
+    /* Fast I/O first for cached I/O on synchronous file objects (SPEC 1.3);
+     * a device's file object has no cache map, so the I/O manager sends it
+     * the IRP. */
+    if ((flags & FLTSIM_IO_FAST) && !nocache && sync && file->device == NULL) {
         memset(&req, 0, sizeof(req));
         req.kind = FLTSIM_OP_FAST_IO;
         req.major = write ? IRP_MJ_WRITE : IRP_MJ_READ;

@@ -569,7 +569,7 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
                 return fltsim__ld_fail(
                     ld, item,
                     "verifier_disable: '%s' is not a verifier rule (V1 ... V30, ASSERT, "
-                    "KE, MM, RTL, SEH or SIM)",
+                    "IO, KE, MM, RTL, SEH or SIM)",
                     sc->verifier_disable[i]);
         }
     }

@@ -238,8 +238,9 @@ struct fltsim_report {
     char rule[8];       /* "V1" ... "V30", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
                          * misuse), "SEH" (an exception no __try handled in a callback, or
                          * a filter continuing a noncontinuable one), "MM" (misuse of an MDL
-                         * or of an operation's buffers) or "SIM" (something fltsim does
-                         * not model) */
+                         * or of an operation's buffers), "IO" (misuse of an IRP or a
+                         * device object: completing twice, STATUS_PENDING unmarked ...)
+                         * or "SIM" (something fltsim does not model) */
     char spec[16];      /* SPEC section, e.g. "3.2" */
     char filter[128];   /* filter name, "" when unknown */
     char altitude[128]; /* instance altitude, "" when none */
@@ -284,7 +285,8 @@ bool fltsim_system_verifier_failed(fltsim_system *sys);
 
 /* Disables one rule for known, accepted findings: its reports are neither
  * recorded nor traced, only counted (fltsim_system_report_suppressed_count).
- * rule is "V1" ... "V30", "ASSERT", "KE", "SEH" or "SIM" (case-sensitive);
+ * rule is "V1" ... "V30", "ASSERT", "IO", "KE", "MM", "RTL", "SEH" or "SIM"
+ * (case-sensitive);
  * STATUS_INVALID_PARAMETER (fltsim_last_error names the problem) for anything
  * else. Disabling a disabled rule, or enabling an enabled one, succeeds. */
 NTSTATUS fltsim_system_verifier_disable(fltsim_system *sys, const char *rule);
@@ -516,6 +518,70 @@ struct fltsim_request {
  * STATUS_VOLUME_DISMOUNTED once the volume is dismounting. Runs on the calling
  * thread, which is the requestor. */
 NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req);
+
+/* ------------------------------------------------------------------------- */
+/* Device objects drivers create (IoCreateDevice): the I/O manager's side    */
+/* ------------------------------------------------------------------------- */
+
+/* Each system has an object namespace: the directories \Device, \Driver,
+ * \FileSystem, \FileSystem\Filters, \GLOBAL?? (and a few empty ones), the
+ * mounted volumes' device names and drive letters (\GLOBAL??\C:), the driver
+ * objects (\FileSystem\<service>), and the device objects and symbolic links
+ * drivers create. \?? is \GLOBAL??, \DosDevices is \??, and
+ * \GLOBAL??\GLOBALROOT leads back to the root (\\.\GLOBALROOT\... in Win32).
+ * Names are case-insensitive. */
+
+/* Parses an NtCreateFile name as the object manager does, following
+ * symbolic links, to the first device object or volume on the way: *volume
+ * or *device is set (the other NULL), and the rest of the name (from its
+ * backslash; "" for the object itself) is copied into remainder, terminated
+ * (remainder_size units at most). A device object comes back with the
+ * reference of the file object about to be opened on it, which
+ * fltsim_device_file_object_closed drops; a volume without one. Statuses:
+ * STATUS_OBJECT_NAME_NOT_FOUND (the last component names nothing),
+ * STATUS_OBJECT_PATH_NOT_FOUND (an earlier one), STATUS_OBJECT_PATH_SYNTAX_BAD
+ * (not starting with '\'), STATUS_OBJECT_NAME_INVALID (an empty component, or
+ * too long), STATUS_OBJECT_TYPE_MISMATCH (a directory or a driver object: not
+ * a file), STATUS_NO_SUCH_DEVICE (a device still DO_DEVICE_INITIALIZING,
+ * deleted, or whose driver is unloading), STATUS_ACCESS_DENIED (an exclusive
+ * device already open), STATUS_INVALID_PARAMETER. Any thread. */
+NTSTATUS fltsim_object_open(fltsim_system *sys, PCWSTR name, PFLT_VOLUME *volume,
+                            PDEVICE_OBJECT *device, WCHAR *remainder, size_t remainder_size);
+/* The same checks and reference for a relative open (RelatedFileObject on
+ * device; an exclusive device lets it through). */
+NTSTATUS fltsim_device_reference(PDEVICE_OBJECT device);
+/* Drops a file object's reference; the last one of a deleted device frees
+ * it (and the record of its driver, if that has unloaded). */
+void fltsim_device_file_object_closed(PDEVICE_OBJECT device);
+
+/* Sends a request to the driver that owns device, as the I/O manager does
+ * for a device that is not a volume (no filter sees it):
+ *   - an IRP: built from req (one stack location: Parameters as in req; the
+ *     buffers where the IRP keeps them for the major function; a read or
+ *     write per the device's DO_BUFFERED_IO / DO_DIRECT_IO / neither), sent
+ *     to DriverObject->MajorFunction[major] on the calling thread. A routine
+ *     that completes it (IoCompleteRequest) gives its IoStatus; one that
+ *     returns STATUS_PENDING is waited for until IoCompleteRequest from any
+ *     thread, or, with req->complete_cb, the call returns STATUS_PENDING and
+ *     complete_cb runs where it completes.
+ *   - fast I/O: the DriverObject->FastIoDispatch routine for the request
+ *     (read, write, query basic / standard / network-open information, the
+ *     lock routines, device control, query open), when the table is long
+ *     enough to hold it and it is set; STATUS_FLT_DISALLOW_FAST_IO when there
+ *     is none or it returns FALSE.
+ *   - an FS-filter callback: STATUS_INVALID_DEVICE_REQUEST (a device's file
+ *     object has no section or cache map to synchronize).
+ * Returns the final status (also in req->io_status). Traced as io_start,
+ * fs (the driver is called), fs_return, io_complete with the device name as
+ * the volume. STATUS_INVALID_PARAMETER for a bad device or request. */
+NTSTATUS fltsim_device_dispatch(PDEVICE_OBJECT device, struct fltsim_request *req);
+
+/* The system of a device object, or NULL for anything else. */
+fltsim_system *fltsim_device_system(PDEVICE_OBJECT device);
+/* Its full name as the namespace has it (empty when unnamed), or NULL. */
+PCUNICODE_STRING fltsim_device_name(PDEVICE_OBJECT device);
+/* Device objects in the system now (deleted ones still open included). */
+ULONG fltsim_device_count(fltsim_system *sys);
 
 /* ------------------------------------------------------------------------- */
 /* Requestor identity, IRQL and top-level IRP of the calling thread          */

@@ -60,11 +60,19 @@ static void driver_free(struct fltsim_driver *drv)
                        "instance needs its FltObjectDereference",
                        drv->name8, (int)refs);
     fltsim__pool_driver_unloaded(drv);
+    bool kept = fltsim__devices_driver_unloaded(drv); /* V23 for its devices */
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&drv->link);
     uv_mutex_unlock(&sys->lock);
     if (drv->filter_keep != NULL)
         fltsim__filter_unref(drv->filter_keep);
+    drv->filter_keep = NULL;
+    if (!kept)
+        driver_release(drv);
+}
+
+void fltsim__driver_release(struct fltsim_driver *drv)
+{
     driver_release(drv);
 }
 
@@ -219,6 +227,8 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
     d->DriverInit = entry;
     drv->extension.DriverObject = d;
     drv->extension.ServiceKeyName = drv->service_name;
+    for (int i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++)
+        d->MajorFunction[i] = fltsim__invalid_device_request;
 
     uv_mutex_lock(&sys->lock);
     for (PLIST_ENTRY e = sys->drivers.Flink; e != &sys->drivers; e = e->Flink) {
@@ -279,6 +289,7 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
         driver_free(drv);
         return status;
     }
+    fltsim__devices_driver_loaded(drv);
     *out = drv;
     return status;
 

@@ -112,6 +112,9 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor->ops->destroy(sys->executor);
     sys->executor = NULL;
 
+    /* IRPs drivers never completed, devices still held, links left. */
+    fltsim__objects_system_destroyed(sys);
+
     /* Work items and pool of filter code never freed (reported at unload). */
     fltsim__workitems_system_destroyed(sys);
     fltsim__pool_system_destroyed(sys);
@@ -338,6 +341,8 @@ bool fltsim_verifier_rule_valid(const char *rule)
         strcmp(rule, "SEH") == 0 || strcmp(rule, "RTL") == 0)
         return true;
     if (strcmp(rule, "MM") == 0) /* misuse of MDLs and buffers (nt/mdl.c, buffers.c) */
+        return true;
+    if (strcmp(rule, "IO") == 0) /* misuse of IRPs and device objects (nt/irp.c, device.c) */
         return true;
     if (rule[0] != 'V' || rule[1] < '1' || rule[1] > '9')
         return false;

@@ -73,9 +73,11 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
     v->vpb.RealDevice = &v->device;
 
     uv_mutex_lock(&sys->lock);
-    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes; e = e->Flink) {
-        PFLT_VOLUME o = CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
-        if (fltsim__ustr_equal_ci(&o->device_name, &v->device_name) ||
+    /* A driver's device object or symbolic link may hold the names too. */
+    bool taken = fltsim__object_name_taken_locked(sys, &v->device_name, v->drive_letter);
+    for (PLIST_ENTRY e = sys->volumes.Flink; e != &sys->volumes || taken; e = e->Flink) {
+        PFLT_VOLUME o = taken ? NULL : CONTAINING_RECORD(e, struct _FLT_VOLUME, link);
+        if (taken || fltsim__ustr_equal_ci(&o->device_name, &v->device_name) ||
             (v->drive_letter != 0 && o->drive_letter == v->drive_letter)) {
             uv_mutex_unlock(&sys->lock);
             char name[FLTSIM_NAME8_MAX];
