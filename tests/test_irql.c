@@ -58,6 +58,56 @@ static void irql_and_top_level_irp_are_per_thread(void **state)
     world_destroy(&w);
 }
 
+/* IoGetStackLimits gives the calling thread's own stack: its frames lie
+ * inside, pool and another thread's frames do not (avscan's "stack file
+ * objects are never scanned" test relies on it). */
+struct stack_probe {
+    ULONG_PTR low, high, frame, remaining;
+    PVOID pool;
+    ULONG_PTR other_frame; /* a frame of the thread that spawned the probe */
+    bool local_inside, pool_inside, other_inside;
+};
+
+static void stack_probe_thread(void *arg)
+{
+    struct stack_probe *p = arg;
+    FILE_OBJECT on_stack; /* what avscan looks for */
+    IoGetStackLimits(&p->low, &p->high);
+    p->frame = (ULONG_PTR)__builtin_frame_address(0);
+    p->remaining = IoGetRemainingStackSize();
+    p->local_inside = (ULONG_PTR)&on_stack >= p->low && (ULONG_PTR)&on_stack < p->high;
+    p->pool_inside = (ULONG_PTR)p->pool >= p->low && (ULONG_PTR)p->pool < p->high;
+    p->other_inside = p->other_frame >= p->low && p->other_frame < p->high;
+}
+
+static void stack_limits_are_the_threads_own(void **state)
+{
+    (void)state;
+    struct test_world w;
+    world_create(&w, 0);
+    struct stack_probe mine = {.pool = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, 'kctS')};
+    assert_non_null(mine.pool);
+    stack_probe_thread(&mine);
+    struct stack_probe theirs = {.pool = mine.pool, .other_frame = mine.frame};
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(w.sys, 1000, 4001, stack_probe_thread, &theirs, &t),
+                  STATUS_SUCCESS);
+    fltsim_thread_join(t);
+    for (int i = 0; i < 2; i++) {
+        const struct stack_probe *p = i == 0 ? &mine : &theirs;
+        assert_true(p->low < p->high);
+        assert_true(p->frame >= p->low && p->frame < p->high);
+        assert_true(p->remaining > 0 && p->remaining < p->high - p->low);
+        assert_true(p->local_inside);
+        assert_false(p->pool_inside);
+    }
+    assert_false(theirs.other_inside);
+    assert_true(theirs.low != mine.low);
+    ExFreePoolWithTag(mine.pool, 'kctS');
+    assert_int_equal(fltsim_system_report_count(w.sys), 0);
+    world_destroy(&w);
+}
+
 /* A world with one test filter A whose pre-create is pre; returns a handle
  * opened through it. */
 static HANDLE open_through_create_filter(struct test_world *w, struct tf_filter *a, tf_pre_fn pre)
@@ -587,6 +637,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         CASE(irql_and_top_level_irp_are_per_thread),
         CASE(irql_wrong_direction_is_reported),
+        CASE(stack_limits_are_the_threads_own),
         ASYNC_CASE(posts_run_at_dispatch_on_the_completion_thread),
         ASYNC_CASE(synchronized_post_returns_to_the_pre_thread),
         ASYNC_CASE(post_create_runs_on_the_issuer_at_passive),

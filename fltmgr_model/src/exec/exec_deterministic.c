@@ -174,6 +174,8 @@ static struct det_coroutine *new_coroutine(struct det_exec *ex)
     __asan_unpoison_memory_region(co->stack_bottom, STACK_SIZE);
 #endif
     co->stack_size = STACK_SIZE;
+    co->st.stack_low = (ULONG_PTR)co->stack_bottom;
+    co->st.stack_high = co->st.stack_low + STACK_SIZE;
     co->ex = ex;
     co->st.kind = FLTSIM_STHREAD_COROUTINE;
     co->st.executor = &ex->base;

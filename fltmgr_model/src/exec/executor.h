@@ -50,6 +50,9 @@ struct fltsim_sthread {
     LONG critical_region;
     LONG guarded_region;
     LONG mutexes_owned;
+    /* The stack's bounds (IoGetStackLimits): set when a coroutine is made,
+     * found on first use for a native thread; 0 until then. */
+    ULONG_PTR stack_low, stack_high;
 };
 
 /* The simulated thread running now (never NULL). */
@@ -95,6 +98,9 @@ static inline void fltsim__yield(void)
     if (t->kind == FLTSIM_STHREAD_COROUTINE)
         fltsim__det_yield(t);
 }
+/* The lowest and one-past-highest address of the calling simulated thread's
+ * stack: a coroutine's own, else the OS thread's. */
+void fltsim__stack_limits(ULONG_PTR *low, ULONG_PTR *high);
 /* Whether the calling thread is a coroutine of a deterministic executor. */
 bool fltsim__is_deterministic(void);
 

@@ -9,6 +9,8 @@
  * thread id). The WDK routines over this state are nt/'s (ke_irql.c, io.c,
  * ps.c).
  */
+#define _GNU_SOURCE /* pthread_getattr_np */
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,4 +374,35 @@ NTSTATUS fltsim_last_error_set(NTSTATUS status, const char *fmt, ...)
     status = set_last_error(status, fmt, ap);
     va_end(ap);
     return status;
+}
+
+void fltsim__stack_limits(ULONG_PTR *low, ULONG_PTR *high)
+{
+    struct fltsim_sthread *t = fltsim__current_sthread();
+    if (t->stack_high == 0) { /* a native thread (or a deterministic executor's own) */
+        char *base = NULL;
+        size_t size = 0;
+#ifdef __APPLE__
+        size = pthread_get_stacksize_np(pthread_self());
+        base = (char *)pthread_get_stackaddr_np(pthread_self()) - size; /* the address is the top */
+#else
+        pthread_attr_t attr;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            void *addr = NULL;
+            if (pthread_attr_getstack(&attr, &addr, &size) != 0)
+                size = 0;
+            base = addr;
+            pthread_attr_destroy(&attr);
+        }
+#endif
+        if (size == 0) { /* not found: the page around this frame, which is surely stack */
+            ULONG_PTR here = (ULONG_PTR)__builtin_frame_address(0);
+            base = (char *)(here & ~(ULONG_PTR)4095);
+            size = 4096;
+        }
+        t->stack_low = (ULONG_PTR)base;
+        t->stack_high = (ULONG_PTR)base + size;
+    }
+    *low = t->stack_low;
+    *high = t->stack_high;
 }

@@ -1,10 +1,11 @@
 /*
  * The Io routines filter code calls that are not about a request: the
- * thread's top-level IRP (IoGetTopLevelIrp, IoSetTopLevelIrp; SPEC 6.6). The
- * value is per-thread state, exec/thread.c's; requests themselves and file
- * objects are the sim's I/O manager's (sim/io).
+ * thread's top-level IRP (IoGetTopLevelIrp, IoSetTopLevelIrp; SPEC 6.6) and
+ * its stack (IoGetStackLimits, IoGetRemainingStackSize). The values are
+ * per-thread state, exec/thread.c's; requests themselves and file objects
+ * are the sim's I/O manager's (sim/io).
  */
-#include "model_internal.h"
+#include "exec/executor.h"
 
 PIRP IoGetTopLevelIrp(void)
 {
@@ -14,4 +15,16 @@ PIRP IoGetTopLevelIrp(void)
 void IoSetTopLevelIrp(PIRP Irp)
 {
     fltsim__tls()->top_level_irp = Irp;
+}
+
+VOID IoGetStackLimits(PULONG_PTR LowLimit, PULONG_PTR HighLimit)
+{
+    fltsim__stack_limits(LowLimit, HighLimit);
+}
+
+ULONG_PTR IoGetRemainingStackSize(VOID)
+{
+    ULONG_PTR low, high;
+    fltsim__stack_limits(&low, &high);
+    return (ULONG_PTR)__builtin_frame_address(0) - low;
 }
