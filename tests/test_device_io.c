@@ -33,6 +33,7 @@ static struct {
         ULONG thread_id;
         char volume[64], detail[96];
     } ev[EVENTS_MAX];
+    LONG fs_returned; /* an FLTSIM_EV_FS_RETURN was seen */
 } traced;
 
 static void trace_cb(void *ctx, const struct fltsim_event *ev)
@@ -43,6 +44,8 @@ static void trace_cb(void *ctx, const struct fltsim_event *ev)
     if (ev->type != FLTSIM_EV_IO_START && ev->type != FLTSIM_EV_IO_COMPLETE &&
         ev->type != FLTSIM_EV_FS && ev->type != FLTSIM_EV_FS_RETURN)
         return;
+    if (ev->type == FLTSIM_EV_FS_RETURN)
+        __atomic_store_n(&traced.fs_returned, 1, __ATOMIC_RELEASE);
     int i = traced.count++;
     traced.ev[i].type = ev->type;
     traced.ev[i].kind = ev->kind;
@@ -323,6 +326,10 @@ static void pended_read_waits_for_its_completion_on_another_thread(void **state)
     dd.complete_information = 3;
     load_and_open(x);
     fltsim_system_set_trace(x->w.sys, trace_cb, NULL);
+    /* Completed once the dispatch routine has returned STATUS_PENDING (a
+     * completion that comes before is the requestor's to finish: see
+     * completed_before_its_dispatch_returns_pending). */
+    dd.complete_gate = &traced.fs_returned;
     fltsim_thread *t = dd_completer_start();
     char buf[8];
     memset(buf, 'x', sizeof(buf));

@@ -357,19 +357,18 @@ struct fltsim_op {
     ULONG slot;
     ULONG64 id;
     LONG refs;
+    ULONG base_flags; /* FLTFL_CALLBACK_DATA_* the request started with */
     struct fltsim_request *req;
     struct fltsim_sthread *issuer;
-    ULONG base_flags; /* FLTFL_CALLBACK_DATA_* the request started with */
-    PETHREAD thread;  /* as issued (V16) */
-    KPROCESSOR_MODE mode;
+    PETHREAD thread;          /* as issued (V16) */
     PFILE_OBJECT file_object; /* as issued (FltCancelFileOpen finds creates by it) */
     NTSTATUS fs_status;       /* what the file system answered; STATUS_PENDING until it has */
     NTSTATUS post_before;     /* IoStatus.Status when the running post was called */
-    /* the thread context the caller of its running pre or post had, which
-     * the callback's return restores; an exception the callback does not
-     * handle comes back to fltsim__advance's frame, which restores it from
-     * here (dispatch.c) */
-    struct fltsim_callout callout;
+    /* where the thread context the caller of its running pre or post had is
+     * saved, which the callback's return restores: in the frame of the
+     * fltsim__advance running it (dispatch.c), where an exception the
+     * callback does not handle comes back and restores it from */
+    struct fltsim_callout *callout;
     /* state machine; changed only by the baton holder */
     enum fltsim_phase phase;
     ULONG cursor; /* PRE: next node; POST: posts left for [0, cursor) */
@@ -383,6 +382,7 @@ struct fltsim_op {
      * a pre's swapped-in ones): completion hands them back. In what was
      * padding: the dispatch path pays nothing for it. */
     bool has_mdls;
+    KPROCESSOR_MODE mode; /* as issued */
     /* handshakes */
     LONG pre_pend; /* enum fltsim_pend */
     ULONG pre_pend_node;

@@ -72,11 +72,18 @@ _Static_assert(offsetof(FLT_PARAMETERS, Read.MdlAddress) ==
 
 /* An overlapped request in flight: the request outlives the call. */
 struct async_io {
-    struct fltsim_request req;
-    struct io_file *file; /* reference held */
-    PMDL mdl;             /* the buffer's, released at completion; or NULL */
+    struct fltsim_request req; /* req.file_object: the io_file's, a reference held */
+    PMDL mdl;                  /* the buffer's, released at completion; or NULL */
     struct fltsim_io_async *user;
 };
+
+/* The file the request was issued on (its FILE_OBJECT is the io_file's first
+ * member); not a field of its own, which would take struct async_io past a
+ * malloc size class. */
+static struct io_file *async_file(const struct async_io *a)
+{
+    return (struct io_file *)a->req.file_object;
+}
 
 /* The I/O manager's completion for an overlapped request: the caller's
  * result, callback and event, at PASSIVE_LEVEL. */
@@ -87,7 +94,7 @@ static void async_finish(void *ctx)
     PKEVENT event = user->event;
     user->iosb = a->req.io_status;
     fltsim__io_unlock_buffer(a->mdl);
-    fltsim__file_unref(a->file);
+    fltsim__file_unref(async_file(a));
     free(a);
     if (user->callback != NULL)
         user->callback(user, user->ctx);
@@ -104,7 +111,7 @@ static void async_completed(struct fltsim_request *req, void *ctx)
         async_finish(a);
         return;
     }
-    fltsim_system *sys = fltsim__file_system(a->file);
+    fltsim_system *sys = fltsim__file_system(async_file(a));
     if (!NT_SUCCESS(fltsim_system_post_work(sys, async_finish, a))) {
         fprintf(stderr, "fltsim: out of memory completing an overlapped request; completed at "
                         "DISPATCH_LEVEL instead\n");
@@ -129,7 +136,6 @@ static NTSTATUS dispatch_async(struct io_file *file, PMDL mdl, const struct flts
     a->req.requestor_mode = (flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode;
     a->req.complete_cb = async_completed;
     a->req.complete_ctx = a;
-    a->file = file;
     a->mdl = mdl;
     a->user = user;
     NTSTATUS status = fltsim__io_send(file, &a->req);

@@ -90,6 +90,9 @@ static struct {
     LONG unload_calls;
     KEVENT completed;    /* DD_PEND_COMPLETED: the worker completed the IRP */
     KEVENT pended_event; /* set when DD_PEND or DD_PEND_UNMARKED keeps an IRP */
+    /* When set, the completer also waits for *complete_gate != 0 (a test
+     * that needs the dispatch routine to have returned first). */
+    const LONG *complete_gate;
 } dd;
 
 /* ---- the driver ---- */
@@ -340,6 +343,9 @@ static void dd_completer(void *ctx)
 {
     (void)ctx;
     KeWaitForSingleObject(&dd.pended_event, Executive, KernelMode, FALSE, NULL);
+    LARGE_INTEGER tick = {.QuadPart = -10000}; /* 1 ms */
+    while (dd.complete_gate != NULL && __atomic_load_n(dd.complete_gate, __ATOMIC_ACQUIRE) == 0)
+        KeDelayExecutionThread(KernelMode, FALSE, &tick);
     PIRP irp = dd.pended;
     dd.pended = NULL;
     irp->IoStatus.Status = dd.complete_status;

@@ -226,6 +226,12 @@ static inline void advance(struct fltsim_op *op)
 __attribute__((noinline)) static void advance_caught(struct fltsim_op *op)
 {
     struct fltsim_seh_frame seh;
+    /* The caller's context around each of them (op->callout): here rather
+     * than in the operation, which stays smaller; an operation is advanced
+     * by one thread at a time, and a pend hands it over only once the
+     * callback has returned and restored it. */
+    struct fltsim_callout callout;
+    op->callout = &callout;
     fltsim__seh_push(&seh);
     if (FLTSIM_SEH_SETJMP(&seh) != 0) {
         /* Only filter code raises, and only a pre or a post of op runs

@@ -191,10 +191,10 @@ static bool run_post(struct fltsim_op *op, ULONG j)
     __atomic_store_n(&op->post_pend_node, j, __ATOMIC_RELEASE);
     __atomic_store_n(&op->post_pend, FLTSIM_PEND_RUNNING, __ATOMIC_RELEASE);
     /* Saved in the operation, as for a pre (see call_pre in pre.c). */
-    fltsim__enter(&op->callout, sys, inst->filter, op);
+    fltsim__enter(op->callout, sys, inst->filter, op);
     fltsim__tls()->in_post = true;
     FLT_POSTOP_CALLBACK_STATUS st = post(&op->data, &node->objects, node->completion_context, 0);
-    fltsim__leave(&op->callout);
+    fltsim__leave(op->callout);
     if (tracing) /* as in call_pre: a pended operation is not ours to read */
         fltsim__trace_op_info(
             op, FLTSIM_EV_POST_RETURN, j, node, (LONG)st, 0,
@@ -227,7 +227,7 @@ void fltsim__post_raised(struct fltsim_op *op, const struct fltsim_seh_frame *se
         op->data.IoStatus.Status = status;
         op->data.IoStatus.Information = 0;
     }
-    fltsim__leave(&op->callout);
+    fltsim__leave(op->callout);
     if (fltsim__tracing(op->sys))
         fltsim__trace_op(op, FLTSIM_EV_POST_RETURN, j, node, FLT_POSTOP_FINISHED_PROCESSING, 0);
     post_returned(op, j, FLT_POSTOP_FINISHED_PROCESSING, op->data.IoStatus.Information);

@@ -308,9 +308,9 @@ static FLT_PREOP_CALLBACK_STATUS call_pre(struct fltsim_op *op, ULONG depth,
     bool tracing = fltsim__tracing(op->sys);
     if (tracing)
         fltsim__trace_op(op, FLTSIM_EV_PRE, depth, node, 0, 0);
-    fltsim__enter(&op->callout, op->sys, node->instance->filter, op);
+    fltsim__enter(op->callout, op->sys, node->instance->filter, op);
     FLT_PREOP_CALLBACK_STATUS st = pre(&op->data, &node->objects, ctx);
-    fltsim__leave(&op->callout);
+    fltsim__leave(op->callout);
     /* A pended operation's callback data belong to whoever completes it,
      * maybe already on another thread: the trace shows what was there. */
     if (tracing)
@@ -458,7 +458,7 @@ void fltsim__pre_raised(struct fltsim_op *op, const struct fltsim_seh_frame *seh
                       "operation go on without this filter (as for FLT_PREOP_SUCCESS_NO_CALLBACK)"
                     : "fltsim ends the callback and completes the operation with that status (as "
                       "for FLT_PREOP_COMPLETE)");
-    fltsim__leave(&op->callout);
+    fltsim__leave(op->callout);
     FLT_PREOP_CALLBACK_STATUS st = FLT_PREOP_SUCCESS_NO_CALLBACK;
     if (!cannot_fail) {
         op->data.IoStatus.Status = status;
