@@ -245,6 +245,22 @@ static bool device_delete_locked(struct fltsim_device *dev, struct fltsim_driver
     return true;
 }
 
+/* Called with sys->lock held after a file object or an IRP let go of dev:
+ * unlocks, and frees a deleted device nothing uses any more (releasing its
+ * unloaded driver when it was the last). */
+static void unlock_and_free_if_unused(struct fltsim_device *dev)
+{
+    struct fltsim_driver *gone = NULL;
+    bool free_now = device_unused_locked(dev);
+    if (free_now)
+        gone = device_unlink_locked(dev);
+    uv_mutex_unlock(&dev->sys->lock);
+    if (free_now)
+        device_free(dev);
+    if (gone != NULL)
+        fltsim__driver_release(gone);
+}
+
 VOID IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
 {
     struct fltsim_device *dev = fltsim__device_lookup(DeviceObject);
@@ -344,35 +360,17 @@ void fltsim_device_file_object_closed(PDEVICE_OBJECT device)
     struct fltsim_device *dev = fltsim__device_lookup(device);
     if (dev == NULL)
         return;
-    fltsim_system *sys = dev->sys;
-    struct fltsim_driver *gone = NULL;
-    uv_mutex_lock(&sys->lock);
+    uv_mutex_lock(&dev->sys->lock);
     if (dev->object.ReferenceCount > 0)
         dev->object.ReferenceCount--;
-    bool free_now = device_unused_locked(dev);
-    if (free_now)
-        gone = device_unlink_locked(dev);
-    uv_mutex_unlock(&sys->lock);
-    if (free_now)
-        device_free(dev);
-    if (gone != NULL)
-        fltsim__driver_release(gone);
+    unlock_and_free_if_unused(dev);
 }
 
 void fltsim__device_irp_done(struct fltsim_device *dev)
 {
-    fltsim_system *sys = dev->sys;
-    struct fltsim_driver *gone = NULL;
-    uv_mutex_lock(&sys->lock);
+    uv_mutex_lock(&dev->sys->lock);
     dev->irps--;
-    bool free_now = device_unused_locked(dev);
-    if (free_now)
-        gone = device_unlink_locked(dev);
-    uv_mutex_unlock(&sys->lock);
-    if (free_now)
-        device_free(dev);
-    if (gone != NULL)
-        fltsim__driver_release(gone);
+    unlock_and_free_if_unused(dev);
 }
 
 fltsim_system *fltsim_device_system(PDEVICE_OBJECT device)

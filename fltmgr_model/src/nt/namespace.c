@@ -42,12 +42,9 @@ static const struct {
 
 static bool equal_ci(const WCHAR *a, size_t alen, const WCHAR *b, size_t blen)
 {
-    if (alen != blen)
-        return false;
-    for (size_t i = 0; i < alen; i++)
-        if (RtlUpcaseUnicodeChar(a[i]) != RtlUpcaseUnicodeChar(b[i]))
-            return false;
-    return true;
+    UNICODE_STRING x = {(USHORT)(alen * sizeof(WCHAR)), (USHORT)(alen * sizeof(WCHAR)), (PWCH)a};
+    UNICODE_STRING y = {(USHORT)(blen * sizeof(WCHAR)), (USHORT)(blen * sizeof(WCHAR)), (PWCH)b};
+    return alen == blen && alen <= 32767 && RtlEqualUnicodeString(&x, &y, TRUE);
 }
 
 static bool equal_ustr(PCUNICODE_STRING s, const WCHAR *b, size_t blen)
