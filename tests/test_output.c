@@ -152,6 +152,28 @@ static void output_write_error_keeps_the_target_and_names_errno(void **state)
     assert_int_equal(entries(), 1);
 }
 
+static void output_remove_temps_after_a_crash_leaves_targets_as_they_were(void **state)
+{
+    (void)state;
+    char target[128], fresh[128];
+    path_of(target, sizeof(target), "trace.txt");
+    path_of(fresh, sizeof(fresh), "import.yaml");
+    write_file(target, "the old trace\n");
+    struct fltsim__output a, b;
+    assert_int_equal(fltsim__output_open(&a, target), 0);
+    assert_int_equal(fltsim__output_open(&b, fresh), 0);
+    fputs("half a trace", a.stream);
+    fflush(a.stream);
+    assert_int_equal(entries(), 3);
+    /* What a fatal signal's handler calls before the process ends. */
+    fltsim__output_remove_temps();
+    assert_int_equal(entries(), 1);
+    assert_file_holds(target, "the old trace\n");
+    fltsim__output_abort(&a);
+    fltsim__output_abort(&b);
+    assert_int_equal(entries(), 1);
+}
+
 static void output_device_is_written_in_place_and_reports_enospc(void **state)
 {
     (void)state;
@@ -245,6 +267,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(output_abort_leaves_the_target_as_it_was, setup, teardown),
         cmocka_unit_test_setup_teardown(output_write_error_keeps_the_target_and_names_errno, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            output_remove_temps_after_a_crash_leaves_targets_as_they_were, setup, teardown),
         cmocka_unit_test_setup_teardown(output_device_is_written_in_place_and_reports_enospc, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(output_directory_or_missing_directory_is_refused, setup,

@@ -22,6 +22,40 @@
 
 static atomic_uint temp_counter;
 
+/* The temporary files open now, for fltsim__output_remove_temps (a fatal
+ * signal's handler): slots taken at open, cleared before the name is freed. */
+#define OPEN_TEMPS 32
+static _Atomic(const char *) open_temps[OPEN_TEMPS];
+
+static void temp_register(const char *temp)
+{
+    for (int i = 0; i < OPEN_TEMPS; i++) {
+        const char *none = NULL;
+        if (atomic_compare_exchange_strong(&open_temps[i], &none, temp))
+            return;
+    }
+    /* More outputs open at once than slots: that one is only not removed
+     * after a crash. */
+}
+
+static void temp_unregister(const char *temp)
+{
+    for (int i = 0; temp != NULL && i < OPEN_TEMPS; i++) {
+        const char *expected = temp;
+        if (atomic_compare_exchange_strong(&open_temps[i], &expected, NULL))
+            return;
+    }
+}
+
+void fltsim__output_remove_temps(void)
+{
+    for (int i = 0; i < OPEN_TEMPS; i++) {
+        const char *temp = atomic_exchange(&open_temps[i], NULL);
+        if (temp != NULL)
+            unlink(temp);
+    }
+}
+
 /* The descriptor under an output's stream and the first error writing it:
  * stdio keeps only that a write failed, and a message should say why. */
 struct fltsim__output_sink {
@@ -200,6 +234,8 @@ static int attach(struct fltsim__output *out, const char *path, int fd, char *fi
     out->final = final;
     out->temp = temp;
     out->sink = k;
+    if (temp != NULL)
+        temp_register(temp);
     return 0;
 }
 
@@ -260,6 +296,7 @@ static void sync_directory(const char *final)
 
 static void clear(struct fltsim__output *out)
 {
+    temp_unregister(out->temp);
     free(out->sink);
     free(out->final);
     free(out->temp);

@@ -47,6 +47,11 @@ void fltsim__output_abort(struct fltsim__output *out);
  * neither exists yet, the same name in the same directory. Cannot fail. */
 bool fltsim__output_same_file(const char *a, const char *b);
 
+/* Removes the temporary files of the outputs open now, leaving every target
+ * as it was: for a fatal signal's handler before the process ends (only
+ * unlink is called, which is async-signal-safe). Cannot fail. */
+void fltsim__output_remove_temps(void);
+
 /* Makes standard output a stream that remembers the errno of its first
  * failed write (glibc; elsewhere it is left as it is). Call once, before
  * anything is written to it and before threads start. */
