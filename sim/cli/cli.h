@@ -11,12 +11,14 @@
 #include <fltsim/scenario.h>
 #include <fltsim/trace.h>
 
+#include "common/output.h"
+
 /* Exit statuses (README "The fltsim program"). */
 #define CLI_EXIT_OK 0      /* everything held */
 #define CLI_EXIT_FAILED 1  /* an expectation failed, a verifier report in strict mode */
 #define CLI_EXIT_USAGE 2   /* bad command line */
 #define CLI_EXIT_INVALID 3 /* a scenario file is invalid or cannot be read */
-#define CLI_EXIT_ERROR 4   /* the run could not be carried out (e.g. out of memory) */
+#define CLI_EXIT_ERROR 4   /* the run could not be carried out (out of memory, a write error) */
 
 /* How many rules --verifier-disable can name (V1-V30, ASSERT, IO, KE, MM, RTL, SEH, SIM). */
 #define CLI_MAX_DISABLED_RULES 33
@@ -59,14 +61,37 @@ struct cli_options {
     bool verbose;     /* explore -v: the runs that passed too */
 };
 
+/* The trace of a command: a sink writing to standard output or to an output
+ * file (--trace-out) that is renamed into place when the command ends. */
+struct cli_trace {
+    struct fltsim_trace_sink *sink; /* NULL: no trace (--trace none) */
+    FILE *stream;                   /* where the sink writes */
+    struct fltsim__output out;
+};
+
+/* What the program writes (cli_output.c). init: SIGPIPE and SIGXFSZ become
+ * write errors (EPIPE, EFBIG) instead of killing the program. */
+void cli_output_init(void);
+/* Refuses output when it is the same file as input (device and inode: a
+ * link to the input counts): prints "fltsim COMMAND: OUTPUT_WHAT 'output'
+ * is the same file as INPUT_WHAT 'input' ..." and returns false. NULL output
+ * or input: true. */
+bool cli_output_distinct(const char *command, const char *output, const char *output_what,
+                         const char *input, const char *input_what);
 /* Opens the trace destination the options name and creates a sink of the
  * options' format (or default_format when --trace was not given) writing to it.
- * *sink stays NULL for --trace none. Returns false after printing why. */
+ * trace->sink stays NULL for --trace none. Returns false after printing why. */
 bool cli_trace_open(const struct cli_options *options, enum fltsim_trace_format default_format,
-                    struct fltsim_trace_sink **sink, FILE **stream);
-/* Finishes and frees the sink and closes the stream if it is a file. Returns
- * false when writing the trace failed. */
-bool cli_trace_close(struct fltsim_trace_sink *sink, FILE *stream);
+                    struct cli_trace *trace);
+/* Finishes and frees the sink; with keep, renames the trace file into place
+ * (without, removes it: the target stays as it was). Returns false after
+ * printing why when writing the trace failed (the target then stays as it
+ * was too). A trace on standard output is checked by cli_output_finish. */
+bool cli_trace_close(struct cli_trace *trace, bool keep);
+/* At the end of the program: flushes standard output and checks it; on a
+ * write error prints it and returns CLI_EXIT_ERROR (or status if higher),
+ * else status. */
+int cli_output_finish(int status);
 
 /* fltsim replay / fltsim import (replay_cmd.c); return an exit status. */
 int cli_replay(const struct cli_options *options, const char *capture);

@@ -24,6 +24,7 @@ static void print_debug(void *ctx, const char *text)
 }
 
 static struct fltsim_trace_sink *demo_sink;
+static struct cli_trace demo_trace;
 
 /* A step of the demo: a paragraph in the text trace, a note elsewhere. */
 static void step(const char *what)
@@ -102,9 +103,10 @@ int cli_demo(const struct cli_options *options)
     fltsim_driver *passthrough = NULL, *blocker = NULL, *quota = NULL;
     int failed = 0;
 
-    FILE *trace_out = NULL;
-    if (!cli_trace_open(options, FLTSIM_TRACE_TEXT, &demo_sink, &trace_out))
+    if (!cli_trace_open(options, FLTSIM_TRACE_TEXT, &demo_trace))
         return CLI_EXIT_ERROR;
+    demo_sink = demo_trace.sink;
+    FILE *trace_out = demo_trace.stream;
     /* The filters' DbgPrint output goes between the text trace's lines; the
      * other formats are for programs, so it goes to standard error there. */
     bool text =
@@ -115,7 +117,7 @@ int cli_demo(const struct cli_options *options)
         .executor = options->executor_set ? options->executor : FLTSIM_EXECUTOR_DETERMINISTIC,
         .seed = options->seed_set ? options->seed : 1};
     if (check(fltsim_system_create(&sys_options, &sys), "fltsim_system_create")) {
-        cli_trace_close(demo_sink, trace_out);
+        cli_trace_close(&demo_trace, true);
         demo_sink = NULL;
         fltsim_debug_set_sink(NULL, NULL);
         return CLI_EXIT_ERROR;
@@ -210,8 +212,7 @@ int cli_demo(const struct cli_options *options)
 out:
     fltsim_system_destroy(sys);
     fltsim_debug_set_sink(NULL, NULL);
-    if (!cli_trace_close(demo_sink, trace_out))
-        failed = 1;
+    bool written = cli_trace_close(&demo_trace, true);
     demo_sink = NULL;
-    return failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    return !written ? CLI_EXIT_ERROR : failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

@@ -104,8 +104,10 @@ static const struct command commands[] = {
      "Result. Prints rows read, replayed and skipped by reason, counts per operation, and\n"
      "the divergences grouped by operation and status pair with their first rows.\n"
      "Exit status 0; 1 when a filter broke a verifier rule or the fidelity is below\n"
-     "--min-fidelity; 3 for a capture that cannot be read; 4 when a filter does not load.\n"
-     "  --min-fidelity PCT  fail (exit 1) when fewer than PCT%% of replayed rows match\n"
+     "--min-fidelity; 2 for a bad command line (a --filter altitude that is not a number\n"
+     "included); 3 for a capture that cannot be read; 4 when a filter does not load or an\n"
+     "output cannot be written.\n"
+     "  --min-fidelity PCT  fail (exit 1) when fewer than PCT% of replayed rows match\n"
      "  --trace FORMAT      text, jsonl, mermaid, normalized or none (default none)\n"
      "  --trace-out FILE    write the trace to FILE (the report then stays on stdout)\n"
      "  --threads           text trace: show the thread and IRQL of each callback\n",
@@ -165,9 +167,14 @@ static void usage(FILE *out)
           "  filters   list the built-in example filters\n"
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
-          "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error,\n"
-          "3 invalid scenario file, 4 the run could not be carried out (a filter object\n"
-          "that will not load, a volume that will not mount)\n",
+          "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error\n"
+          "(an output file that is one of the inputs included), 3 invalid scenario file,\n"
+          "4 the run could not be carried out (a filter object that will not load, a volume\n"
+          "that will not mount, an output or standard output that cannot be written)\n"
+          "\n"
+          "Output files (--trace-out, -o, golden traces) are written to a temporary file\n"
+          "beside them and renamed into place when complete: a failed write leaves them as\n"
+          "they were.\n",
           out);
 }
 
@@ -188,49 +195,6 @@ static int load_exit(NTSTATUS status)
                    status == STATUS_INVALID_IMAGE_FORMAT || status == STATUS_ACCESS_DENIED
                ? CLI_EXIT_ERROR
                : CLI_EXIT_INVALID;
-}
-
-bool cli_trace_open(const struct cli_options *options, enum fltsim_trace_format default_format,
-                    struct fltsim_trace_sink **sink, FILE **stream)
-{
-    *sink = NULL;
-    *stream = NULL;
-    if (options->trace_off)
-        return true;
-    enum fltsim_trace_format format = options->trace_set ? options->trace_format : default_format;
-    FILE *out = stdout;
-    if (options->trace_out != NULL) {
-        out = fopen(options->trace_out, "w");
-        if (out == NULL) {
-            fprintf(stderr, "fltsim: cannot write the trace to '%s': %s\n", options->trace_out,
-                    strerror(errno));
-            return false;
-        }
-    }
-    ULONG flags = options->show_threads ? FLTSIM_TRACE_SHOW_THREADS : 0;
-    if (!NT_SUCCESS(fltsim_trace_sink_create(format, out, flags, sink))) {
-        fprintf(stderr, "fltsim: cannot create the %s trace sink\n",
-                fltsim_trace_format_name(format));
-        if (out != stdout)
-            fclose(out);
-        return false;
-    }
-    *stream = out;
-    return true;
-}
-
-bool cli_trace_close(struct fltsim_trace_sink *sink, FILE *stream)
-{
-    bool ok = true;
-    if (sink != NULL) {
-        ok = NT_SUCCESS(fltsim_trace_sink_finish(sink));
-        fltsim_trace_sink_destroy(sink);
-    }
-    if (stream != NULL && stream != stdout && fclose(stream) != 0)
-        ok = false;
-    if (!ok)
-        fprintf(stderr, "fltsim: writing the trace failed\n");
-    return ok;
 }
 
 static int cmd_demo(const struct cli_options *options, int nfiles, char **files)
@@ -294,11 +258,18 @@ static void debug_drop(void *ctx, const char *text)
 
 static int cmd_run(const struct cli_options *options, int nfiles, char **files)
 {
-    struct fltsim_trace_sink *sink = NULL;
-    FILE *stream = NULL;
+    /* No output may overwrite an input: the scenarios here, their golden
+     * traces once each is loaded. */
+    for (int i = 0; i < nfiles; i++)
+        if (!cli_output_distinct("run", options->trace_out, "the trace output (--trace-out)",
+                                 files[i], "the scenario"))
+            return CLI_EXIT_USAGE;
+    struct cli_trace trace = {0};
     if (options->trace_set && !options->trace_off &&
-        !cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
+        !cli_trace_open(options, FLTSIM_TRACE_TEXT, &trace))
         return CLI_EXIT_ERROR;
+    struct fltsim_trace_sink *sink = trace.sink;
+    FILE *stream = trace.stream;
     struct fltsim_trace_tee tee = {{sink}};
     if (sink != NULL && options->trace_format == FLTSIM_TRACE_TEXT)
         fltsim_debug_set_sink(debug_to_stream, stream);
@@ -319,6 +290,14 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
             if (load_exit(st) > status)
                 status = load_exit(st);
             continue;
+        }
+        char golden_of[600];
+        snprintf(golden_of, sizeof(golden_of), "the golden trace of %s", files[i]);
+        if (!cli_output_distinct("run", options->trace_out, "the trace output (--trace-out)",
+                                 fltsim_scenario_golden(scenario), golden_of)) {
+            fltsim_scenario_free(scenario);
+            status = CLI_EXIT_USAGE;
+            break;
         }
         if (sink != NULL) {
             char note[512];
@@ -369,7 +348,7 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         fltsim_scenario_free(scenario);
     }
     fltsim_debug_set_sink(NULL, NULL);
-    if (!cli_trace_close(sink, stream) && status == CLI_EXIT_OK)
+    if (!cli_trace_close(&trace, status != CLI_EXIT_USAGE) && status < CLI_EXIT_ERROR)
         status = CLI_EXIT_ERROR;
     return status;
 }
@@ -643,13 +622,18 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run_program(int argc, char **argv)
 {
     int first = 1;
     const struct command *cmd = find_command("demo");
     if (argc > 1 && argv[1][0] != '-') {
         if (strcmp(argv[1], "help") == 0) {
             if (argc == 2) {
+                usage(stdout);
+                return CLI_EXIT_OK;
+            }
+            if (strcmp(argv[2], "help") == 0 && argc == 3) {
+                /* help on help: the general usage, which lists the commands */
                 usage(stdout);
                 return CLI_EXIT_OK;
             }
@@ -700,4 +684,10 @@ int main(int argc, char **argv)
     }
     free(files);
     return status;
+}
+
+int main(int argc, char **argv)
+{
+    cli_output_init();
+    return cli_output_finish(run_program(argc, argv));
 }

@@ -26,6 +26,18 @@ bool cli_parse_filter(struct cli_options *options, char *spec)
             fprintf(stderr, "fltsim: --filter %s@: the altitude after @ is empty\n", spec);
             return false;
         }
+        /* SPEC 2.1, as a scenario's altitude: a typo here is a bad command
+         * line (exit 2), found before anything is read or loaded. */
+        size_t digits = strspn(f->altitude, "0123456789."), dots = 0;
+        for (const char *p = f->altitude; *p != '\0'; p++)
+            dots += *p == '.';
+        if (f->altitude[digits] != '\0' || dots > 1 || digits == dots || digits > 127) {
+            fprintf(stderr,
+                    "fltsim: --filter %s@%s: the altitude is not a decimal number (SPEC 2.1); "
+                    "expected digits with at most one dot, at most 127 characters\n",
+                    spec, f->altitude);
+            return false;
+        }
     }
     if (spec[0] == '\0') {
         fprintf(stderr, "fltsim: --filter needs NAME or PATH.so[@ALTITUDE]\n");
@@ -97,13 +109,31 @@ static void fill(struct fltsim_replay_options *ro, const struct cli_options *opt
     ro->progress = !options->no_progress && isatty(STDERR_FILENO) ? stderr : NULL;
 }
 
+/* An output of replay or import must be none of its inputs: the capture and
+ * the filters' shared objects. */
+static bool distinct_from_inputs(const char *command, const struct cli_options *options,
+                                 const char *output, const char *what, const char *capture)
+{
+    if (!cli_output_distinct(command, output, what, capture, "the capture"))
+        return false;
+    for (size_t i = 0; i < options->filter_count; i++)
+        if (!cli_output_distinct(command, output, what, options->filters[i].object,
+                                 "the filter object"))
+            return false;
+    return true;
+}
+
 int cli_replay(const struct cli_options *options, const char *capture)
 {
-    struct fltsim_trace_sink *sink = NULL;
-    FILE *stream = NULL;
+    if (!distinct_from_inputs("replay", options, options->trace_out,
+                              "the trace output (--trace-out)", capture))
+        return CLI_EXIT_USAGE;
+    struct cli_trace trace = {0};
     /* No trace unless --trace asks for one. */
-    if (options->trace_set && !cli_trace_open(options, FLTSIM_TRACE_TEXT, &sink, &stream))
+    if (options->trace_set && !cli_trace_open(options, FLTSIM_TRACE_TEXT, &trace))
         return CLI_EXIT_ERROR;
+    struct fltsim_trace_sink *sink = trace.sink;
+    FILE *stream = trace.stream;
     struct fltsim_trace_tee tee = {{sink}};
     struct fltsim_replay_options ro = {0};
     fill(&ro, options);
@@ -111,7 +141,7 @@ int cli_replay(const struct cli_options *options, const char *capture)
     struct fltsim_replay_report report;
     char error[1024] = "";
     NTSTATUS status = fltsim_replay_run(capture, &ro, &report, error, sizeof(error));
-    bool trace_ok = cli_trace_close(sink, stream);
+    bool trace_ok = cli_trace_close(&trace, true);
     int rc = CLI_EXIT_OK;
     if (!NT_SUCCESS(status)) {
         fprintf(stderr, "fltsim replay: %s\n", error);
@@ -135,7 +165,7 @@ int cli_replay(const struct cli_options *options, const char *capture)
         }
     }
     fltsim_replay_report_free(&report);
-    if (rc == CLI_EXIT_OK && !trace_ok)
+    if (rc < CLI_EXIT_ERROR && !trace_ok)
         rc = CLI_EXIT_ERROR;
     return rc;
 }
@@ -146,27 +176,31 @@ int cli_import(const struct cli_options *options, const char *capture)
         fprintf(stderr, "fltsim import: needs -o SCENARIO.yaml\nTry 'fltsim import --help'.\n");
         return CLI_EXIT_USAGE;
     }
-    FILE *out = fopen(options->output, "w");
-    if (out == NULL) {
-        fprintf(stderr, "fltsim import: cannot write %s: %s\n", options->output, strerror(errno));
+    if (!distinct_from_inputs("import", options, options->output, "the output (-o)", capture))
+        return CLI_EXIT_USAGE;
+    struct fltsim__output out;
+    int err = fltsim__output_open(&out, options->output);
+    if (err != 0) {
+        fprintf(stderr, "fltsim import: cannot write %s: %s\n", options->output, strerror(err));
         return CLI_EXIT_ERROR;
     }
     struct fltsim_replay_options ro = {0};
     fill(&ro, options);
-    ro.import = out;
+    ro.import = out.stream;
     const char *slash = strrchr(capture, '/');
     ro.import_name = slash != NULL ? slash + 1 : capture;
     struct fltsim_replay_report report;
     char error[1024] = "";
     NTSTATUS status = fltsim_replay_run(capture, &ro, &report, error, sizeof(error));
-    bool written = fclose(out) == 0;
     int rc = CLI_EXIT_OK;
     if (!NT_SUCCESS(status)) {
-        fprintf(stderr, "fltsim import: %s\n", error);
-        remove(options->output);
+        /* Nothing is renamed into place: an existing file stays as it was. */
+        fltsim__output_abort(&out);
+        fprintf(stderr, "fltsim import: %s (%s is not written)\n", error, options->output);
         rc = exit_of(status);
-    } else if (!written) {
-        fprintf(stderr, "fltsim import: writing %s failed\n", options->output);
+    } else if ((err = fltsim__output_commit(&out)) != 0) {
+        fprintf(stderr, "fltsim import: cannot write %s: %s; it is left as it was\n",
+                options->output, strerror(err));
         rc = CLI_EXIT_ERROR;
     } else {
         printf("%s: %llu steps from %llu replayed rows of %s (%llu rows read, %llu skipped)\n",

@@ -635,6 +635,8 @@ out:
     }
     if (rp->import != NULL)
         fltsim__replay_import_end(rp);
+    if (NT_SUCCESS(status) && rp->error[0] != '\0')
+        status = STATUS_UNSUCCESSFUL; /* writing the import failed: not the capture's fault */
     fltsim_thread_set_identity(caller_process, caller_thread);
     if (rp->cap != NULL)
         fltsim_capture_close(rp->cap);

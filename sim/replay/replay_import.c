@@ -4,6 +4,7 @@
  * to a temporary file while the capture streams; the volumes, filters and
  * threads, known only at the end, are written first, then the steps copied.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,13 +353,15 @@ void fltsim__replay_import_call(struct replay *rp, const struct rcall *c)
     im->steps_written++;
 }
 
-static void copy_stream(FILE *from, FILE *to)
+/* false when from could not be read back */
+static bool copy_stream(FILE *from, FILE *to)
 {
     char buf[65536];
     size_t n;
     rewind(from);
     while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
         fwrite(buf, 1, n, to);
+    return !ferror(from);
 }
 
 static void write_volumes(struct replay *rp, FILE *out)
@@ -405,7 +408,14 @@ void fltsim__replay_import_end(struct replay *rp)
     FILE *out = rp->import;
     if (im == NULL)
         return;
-    if (im->files != NULL && im->filters != NULL && im->steps != NULL) {
+    /* The steps wait in temporary files: one that lost a write (a full
+     * temporary directory) would make a scenario without them. */
+    if (im->files != NULL && im->filters != NULL && im->steps != NULL &&
+        (fflush(im->files) != 0 || ferror(im->files) || fflush(im->filters) != 0 ||
+         ferror(im->filters) || fflush(im->steps) != 0 || ferror(im->steps))) {
+        fltsim__replay_fail(rp, "import: writing the temporary file of the steps failed: %s",
+                            strerror(errno != 0 ? errno : EIO));
+    } else if (im->files != NULL && im->filters != NULL && im->steps != NULL) {
         const char *name = rp->options->import_name != NULL ? rp->options->import_name
                                                             : rp->capture_path;
         fputs("# Written by fltsim import: each step is one row of the capture (or an implied\n"
@@ -420,7 +430,9 @@ void fltsim__replay_import_end(struct replay *rp)
         write_volumes(rp, out);
         if (ftell(im->filters) > 0) {
             fputs("filters:\n", out);
-            copy_stream(im->filters, out);
+            if (!copy_stream(im->filters, out))
+                fltsim__replay_fail(rp, "import: the temporary file of the filters cannot be "
+                                        "read back");
         }
         if (im->thread_count > 0) {
             fputs("threads:\n", out);
@@ -434,7 +446,8 @@ void fltsim__replay_import_end(struct replay *rp)
         fputs("steps:\n", out);
         if (im->steps_written == 0)
             fputs("  - note: the capture has no replayable rows\n", out);
-        copy_stream(im->steps, out);
+        if (!copy_stream(im->steps, out))
+            fltsim__replay_fail(rp, "import: the temporary file of the steps cannot be read back");
     }
     if (im->files != NULL)
         fclose(im->files);

@@ -187,7 +187,11 @@ NTSTATUS fltsim__replay_filters_load(struct replay *rp)
         if (!NT_SUCCESS(status)) {
             fltsim__replay_fail(rp, "filter '%s' did not load: %s (%s)", name,
                                 fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
-            return status;
+            /* Not a capture problem, whatever DriverEntry returned: those two
+             * statuses say the capture is at fault (fltsim replay's exit 3). */
+            return status == STATUS_INVALID_PARAMETER || status == STATUS_OBJECT_NAME_NOT_FOUND
+                       ? STATUS_UNSUCCESSFUL
+                       : status;
         }
         if (rp->import != NULL)
             fltsim__replay_import_filter(rp, f, name, altitude);

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "scenario_load_internal.h"
+#include "common/output.h"
 
 /* ------------------------------------------------------------------------- */
 /* Arena                                                                     */
@@ -52,6 +54,11 @@ void fltsim_scenario_free(struct fltsim_scenario *scenario)
 const char *fltsim_scenario_title(const struct fltsim_scenario *scenario)
 {
     return scenario != NULL ? scenario->title : NULL;
+}
+
+const char *fltsim_scenario_golden(const struct fltsim_scenario *scenario)
+{
+    return scenario != NULL ? scenario->golden : NULL;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -580,6 +587,13 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
             return false;
         if ((sc->golden = fltsim__ld_resolve(ld, fltsim__ld_text_of(n))) == NULL)
             return fltsim__ld_oom(ld, n);
+        /* Device and inode: a link to the scenario is the scenario too. */
+        if (fltsim__output_same_file(sc->golden, sc->path))
+            return fltsim__ld_fail(ld, n,
+                                   "golden '%s' is the scenario file itself; expected a file of "
+                                   "its own for the trace (--update-golden would overwrite the "
+                                   "scenario)",
+                                   fltsim__ld_text_of(n));
     }
     if ((n = fltsim__ld_get(ld, root, "registry")) != NULL && !fltsim__ld_load_registry(ld, n))
         return false;
@@ -614,6 +628,42 @@ static void set_error(char *error, size_t size, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(error, size, fmt, ap);
     va_end(ap);
+}
+
+/* The line and column of byte offset of file (columns count characters):
+ * libyaml places a reader error (a byte that is not UTF-8, a control
+ * character) by its offset only. */
+static void offset_place(FILE *file, size_t offset, size_t *line, size_t *column)
+{
+    *line = 1;
+    *column = 1;
+    rewind(file);
+    for (size_t i = 0; i < offset; i++) {
+        int c = getc(file);
+        if (c == EOF)
+            break;
+        if (c == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
+static void syntax_error(yaml_parser_t *parser, FILE *file, const char *path, char *error,
+                         size_t error_size)
+{
+    size_t line = parser->problem_mark.line + 1, column = parser->problem_mark.column + 1;
+    char byte[32] = "";
+    if (parser->error == YAML_READER_ERROR) {
+        offset_place(file, parser->problem_offset, &line, &column);
+        if (parser->problem_value >= 0 && parser->problem_value <= 0xff)
+            snprintf(byte, sizeof(byte), " (byte 0x%02x)", (unsigned)parser->problem_value);
+    }
+    set_error(error, error_size, "%s:%zu:%zu: YAML syntax error: %s%s%s%s", path, line, column,
+              parser->problem ? parser->problem : "unknown problem", byte,
+              parser->context ? " " : "", parser->context ? parser->context : "");
 }
 
 NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, char *error,
@@ -654,6 +704,12 @@ NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, ch
         status = STATUS_OBJECT_NAME_NOT_FOUND;
         goto out;
     }
+    struct stat file_stat;
+    if (fstat(fileno(file), &file_stat) == 0 && S_ISDIR(file_stat.st_mode)) {
+        set_error(error, error_size, "%s: is a directory; expected a scenario file (YAML)", path);
+        status = STATUS_FILE_IS_A_DIRECTORY;
+        goto out;
+    }
     /* The directory relative paths in the file start from, made absolute so
      * that messages and dlopen see one unambiguous path. */
     {
@@ -679,10 +735,7 @@ NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, ch
     parser_ready = true;
     yaml_parser_set_input_file(&parser, file);
     if (!yaml_parser_load(&parser, &doc)) {
-        set_error(error, error_size, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
-                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                  parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
-                  parser.context ? parser.context : "");
+        syntax_error(&parser, file, path, error, error_size);
         status = parser.error == YAML_MEMORY_ERROR ? STATUS_INSUFFICIENT_RESOURCES
                                                    : STATUS_INVALID_PARAMETER;
         goto out;
@@ -698,10 +751,7 @@ NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, ch
         goto out;
     }
     if (!yaml_parser_load(&parser, &extra)) {
-        set_error(error, error_size, "%s:%zu:%zu: YAML syntax error: %s%s%s", path,
-                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                  parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
-                  parser.context ? parser.context : "");
+        syntax_error(&parser, file, path, error, error_size);
         status = STATUS_INVALID_PARAMETER;
         goto out;
     }

@@ -17,6 +17,7 @@
 #include <fltsim/memfs.h>
 
 #include "scenario_run_internal.h"
+#include "common/output.h"
 
 /* ------------------------------------------------------------------------- */
 /* Expectations (on the runner)                                              */
@@ -424,14 +425,19 @@ void fltsim__run_check_golden(struct run *run, const struct fltsim_scenario_run_
 {
     const char *path = run->sc->golden;
     if (options->update_golden) {
-        FILE *f = fopen(path, "wb");
-        if (f == NULL || fwrite(run->golden_text, 1, run->golden_size, f) != run->golden_size) {
-            fltsim__run_log(run, "%s: golden trace %s cannot be written: %s", run->sc->path, path,
-                            strerror(errno));
+        /* Whole or not at all: a temporary file renamed onto the golden
+         * trace, so a failed write leaves the old one as it was. */
+        struct fltsim__output out;
+        int err = fltsim__output_open(&out, path);
+        if (err == 0) {
+            fwrite(run->golden_text, 1, run->golden_size, out.stream);
+            err = fltsim__output_commit(&out);
+        }
+        if (err != 0) {
+            fltsim__run_log(run, "%s: golden trace %s cannot be written: %s; it is left as it was",
+                            run->sc->path, path, strerror(err));
             run->result->error = true;
         }
-        if (f != NULL && fclose(f) != 0)
-            run->result->error = true;
         run->result->golden_checked = !run->result->error;
         return;
     }

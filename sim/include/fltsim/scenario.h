@@ -44,6 +44,9 @@ void fltsim_scenario_free(struct fltsim_scenario *scenario);
 
 /* The scenario's title (its `scenario:` key). */
 const char *fltsim_scenario_title(const struct fltsim_scenario *scenario);
+/* The path of the scenario's golden trace (its `golden:` key, resolved against
+ * the scenario's directory), or NULL when it names none. */
+const char *fltsim_scenario_golden(const struct fltsim_scenario *scenario);
 
 enum fltsim_verifier_mode {
     FLTSIM_VERIFIER_DEFAULT = 0, /* what the scenario says (strict unless set) */
