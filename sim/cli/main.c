@@ -33,6 +33,14 @@ static const char run_options_help[] =
     "                      SIM) whose reports are accepted findings: neither recorded nor\n"
     "                      traced, only counted\n";
 
+static const char guard_options_help[] =
+    "  --timeout SECONDS   fail (exit 1) a scenario file (run; default 60) or a replay\n"
+    "                      (default none) that has not finished by then, naming what is\n"
+    "                      stuck: callbacks running, operations pended; 0 = no limit\n"
+    "  --callback-timeout SECONDS\n"
+    "                      fail (exit 1) when one filter callback has not returned for\n"
+    "                      SECONDS (default 30; 0 = no limit), naming it\n";
+
 static int cmd_demo(const struct cli_options *options, int nfiles, char **files);
 static int cmd_run(const struct cli_options *options, int nfiles, char **files);
 static int cmd_check(const struct cli_options *options, int nfiles, char **files);
@@ -146,6 +154,8 @@ static void usage_command(FILE *out, const struct command *cmd)
         fputs(run_options_help, out);
     if (command_reads_captures(cmd))
         fputs(capture_options_help, out);
+    if (cmd->run == cmd_run || cmd->run == cmd_replay)
+        fputs(guard_options_help, out);
     fputs("  -h, --help          show this help\n", out);
 }
 
@@ -167,7 +177,7 @@ static void usage(FILE *out)
           "\n"
           "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error,\n"
           "3 invalid scenario file, 4 the run could not be carried out (a filter object\n"
-          "that will not load, a volume that will not mount)\n",
+          "that will not load, a volume that will not mount), 5 filter code crashed\n",
           out);
 }
 
@@ -309,6 +319,7 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
 
     /* The verdicts go to standard error when the trace has standard output. */
     FILE *verdicts = stream == stdout ? stderr : stdout;
+    cli_guard_install("run", options, fileno(verdicts));
     int status = CLI_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
         char error[8192]; /* a refused object lists every routine it lacks */
@@ -342,7 +353,9 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         };
         struct fltsim_scenario_result result;
         memset(&result, 0, sizeof(result));
+        cli_guard_begin(files[i]);
         st = fltsim_scenario_run(scenario, &run, &result);
+        cli_guard_end();
         const char *verdict = NT_SUCCESS(st) ? "PASS" : result.error ? "ERROR" : "FAIL";
         char suppressed[48] = "";
         if (result.reports_suppressed != 0)
@@ -369,6 +382,7 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         fltsim_scenario_free(scenario);
     }
     fltsim_debug_set_sink(NULL, NULL);
+    cli_guard_stop();
     if (!cli_trace_close(sink, stream) && status == CLI_EXIT_OK)
         status = CLI_EXIT_ERROR;
     return status;
@@ -548,6 +562,27 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
                                     "not '%s'",
                                value);
         options->timeout_ms = (ULONG)ms;
+    } else if ((cmd->run == cmd_run || cmd->run == cmd_replay) &&
+               (strcmp(arg, "--timeout") == 0 || strcmp(arg, "--callback-timeout") == 0)) {
+        NEED_VALUE();
+        char *end;
+        errno = 0;
+        double seconds = strtod(value, &end);
+        if (value[0] == '\0' || *end != '\0' || errno != 0 || !(seconds >= 0 && seconds <= 86400))
+            return usage_error(cmd,
+                               "--timeout and --callback-timeout need a number of seconds "
+                               "(0 to 86400, 0 = no limit), not '%s'",
+                               value);
+        ULONG64 ms = (ULONG64)(seconds * 1000 + 0.5);
+        if (seconds > 0 && ms == 0)
+            ms = 1;
+        if (strcmp(arg, "--timeout") == 0) {
+            options->timeout_ms_set = true;
+            options->run_timeout_ms = ms;
+        } else {
+            options->callback_timeout_set = true;
+            options->callback_timeout_ms = ms;
+        }
     } else if ((run_opts || cmd->run == cmd_explore) && strcmp(arg, "--seed") == 0) {
         NEED_VALUE();
         char *end;
