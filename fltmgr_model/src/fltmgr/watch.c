@@ -40,8 +40,13 @@ static void *deadlock_ctx;
 
 /* ---- naming a callout ---- */
 
+/* A watchdog names the callout of another thread while it runs (see the top
+ * of the file): ThreadSanitizer would call every read a race, which it is,
+ * on purpose. */
+#define RACY_READER __attribute__((no_sanitize("thread")))
+
 /* UTF-16 to UTF-8, by hand: async-signal-safe. Cut at size - 1 bytes. */
-static void utf8_of(const WCHAR *s, size_t count, char *out, size_t size)
+RACY_READER static void utf8_of(const WCHAR *s, size_t count, char *out, size_t size)
 {
     size_t n = 0;
     for (size_t i = 0; i < count && s != NULL; i++) {
@@ -77,7 +82,7 @@ static void utf8_of(const WCHAR *s, size_t count, char *out, size_t size)
     out[n] = '\0';
 }
 
-static void copy_name(char *out, size_t size, const char *name)
+RACY_READER static void copy_name(char *out, size_t size, const char *name)
 {
     size_t n = 0;
     while (name != NULL && name[n] != '\0' && n + 1 < size) {
@@ -87,7 +92,7 @@ static void copy_name(char *out, size_t size, const char *name)
     out[n] = '\0';
 }
 
-static void describe_op(const struct fltsim_op *op, struct fltsim_callout_info *info)
+RACY_READER static void describe_op(const struct fltsim_op *op, struct fltsim_callout_info *info)
 {
     info->op_id = op->id;
     info->major = op->iopb.MajorFunction;
@@ -97,7 +102,8 @@ static void describe_op(const struct fltsim_op *op, struct fltsim_callout_info *
                 sizeof(info->file));
 }
 
-void fltsim__callout_describe(const struct fltsim_tls *t, struct fltsim_callout_info *info)
+RACY_READER void fltsim__callout_describe(const struct fltsim_tls *t,
+                                          struct fltsim_callout_info *info)
 {
     memset(info, 0, sizeof(*info));
     info->thread_id = t->thread_id;
@@ -229,10 +235,7 @@ void fltsim__watch_barrier(void)
     uv_mutex_unlock(&registry_lock);
 }
 
-/* Reads what other threads write as they run: ThreadSanitizer would call
- * each read a race, which it is, on purpose (see the top of the file). */
-__attribute__((no_sanitize("thread"))) size_t fltsim_watch_sample(struct fltsim_watch_thread *out,
-                                                                  size_t cap)
+RACY_READER size_t fltsim_watch_sample(struct fltsim_watch_thread *out, size_t cap)
 {
     if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
         return 0;
