@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "fltsim/model.h"
+#include "fltsim/watch.h"
 
 /* One callback slot per operation code: 28 IRP majors + 22 FltMgr codes (SPEC 1.3). */
 #define FLTSIM_SLOT_COUNT 50
@@ -337,6 +338,7 @@ struct fltsim_callout {
     struct fltsim_op *op;
     bool in_post;
     struct _FLT_INSTANCE *setup_instance;
+    const char *what;
 };
 
 /* One operation in flight. data must stay first: the model finds the op from
@@ -428,6 +430,11 @@ struct fltsim_tls {
     struct fltsim_op *issuing;
     /* instance whose InstanceSetupCallback runs on this thread (V30), or NULL */
     struct _FLT_INSTANCE *setup_instance;
+    /* For crash and hang reports (fltsim/watch.h, fltmgr/watch.c): what the
+     * running callout is ("its deferred I/O work routine"), NULL when the
+     * fields above tell; and a count every entry and exit changes. */
+    const char *callout_what;
+    ULONG64 callout_seq;
     /* driver whose DriverEntry runs on this thread (owns key handles opened) */
     struct fltsim_driver *loading;
     /* innermost SEH frame of this thread: a __try block or a callout's (nt/seh.c) */
@@ -485,11 +492,14 @@ static inline void fltsim__enter(struct fltsim_callout *save, fltsim_system *sys
     save->op = t->op;
     save->in_post = t->in_post;
     save->setup_instance = t->setup_instance;
+    save->what = t->callout_what;
     t->sys = sys;
     t->filter = filter;
     t->op = op;
     t->in_post = false;
     t->setup_instance = NULL;
+    t->callout_what = NULL;
+    t->callout_seq++;
 }
 
 static inline void fltsim__leave(const struct fltsim_callout *save)
@@ -500,7 +510,28 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->op = save->op;
     t->in_post = save->in_post;
     t->setup_instance = save->setup_instance;
+    t->callout_what = save->what;
+    t->callout_seq++;
 }
+
+/* ---- crash and hang reports (fltmgr/watch.c, fltsim/watch.h) ---- */
+
+/* Names the callout tls is in (info->in_filter false when none). Reads only
+ * tls and what it points at: async-signal-safe. */
+void fltsim__callout_describe(const struct fltsim_tls *tls, struct fltsim_callout_info *info);
+/* thread.c: an OS thread's first use of the model; it registers the thread
+ * when watching is on. &current is the thread's fltsim__current. */
+void fltsim__watch_thread_start(struct fltsim_sthread *const *current);
+/* A simulated thread took over its OS thread (fltsim__set_current_sthread). */
+void fltsim__watch_switched(void);
+/* Before memory holding a simulated thread is freed: a watchdog reading it
+ * is done. */
+void fltsim__watch_barrier(void);
+/* system.c: a system made or going (the ones fltsim_watch_pended walks). */
+void fltsim__watch_system_created(fltsim_system *sys);
+void fltsim__watch_system_destroyed(fltsim_system *sys);
+/* exec: the deadlock hook, or NULL (fltsim_set_deadlock_hook). */
+fltsim_deadlock_hook fltsim__deadlock_hook(void **ctx);
 
 /* ---- structured exception handling (nt/seh.c) ---- */
 

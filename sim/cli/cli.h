@@ -19,6 +19,12 @@
 #define CLI_EXIT_USAGE 2   /* bad command line */
 #define CLI_EXIT_INVALID 3 /* a scenario file is invalid or cannot be read */
 #define CLI_EXIT_ERROR 4   /* the run could not be carried out (out of memory, a write error) */
+#define CLI_EXIT_CRASH 5   /* filter code crashed (run, replay: guard.c) */
+
+/* The watchdog's defaults (guard.c): a scenario file that runs longer, a
+ * callback that does not return for longer, is reported and fails. */
+#define CLI_DEFAULT_RUN_TIMEOUT_MS 60000
+#define CLI_DEFAULT_CALLBACK_TIMEOUT_MS 30000
 
 /* How many rules --verifier-disable can name (V1-V30, ASSERT, IO, KE, MM, RTL, SEH, SIM). */
 #define CLI_MAX_DISABLED_RULES 33
@@ -59,6 +65,11 @@ struct cli_options {
     size_t examples;                   /* --examples N */
     double min_fidelity;               /* replay --min-fidelity PCT, < 0: none */
     bool verbose;     /* explore -v: the runs that passed too */
+    /* run, replay: --timeout, --callback-timeout (0 = none) */
+    bool timeout_ms_set;
+    ULONG64 run_timeout_ms;
+    bool callback_timeout_set;
+    ULONG64 callback_timeout_ms;
 };
 
 /* The trace of a command: a sink writing to standard output or to an output
@@ -99,6 +110,16 @@ int cli_import(const struct cli_options *options, const char *capture);
 /* Parses --filter SPEC / --volume SPEC into options; false after printing why. */
 bool cli_parse_filter(struct cli_options *options, char *spec);
 bool cli_parse_volume(struct cli_options *options, char *spec);
+
+/* guard.c: crash and hang reports around `run` and `replay`. install (once)
+ * sets up the fatal-signal handler, the deadlock hook and the watchdog
+ * (command "run" or "replay"; FAIL lines go to verdict_fd); begin and end
+ * bracket one scenario file or capture (the --timeout clock); stop ends the
+ * watchdog. */
+void cli_guard_install(const char *command, const struct cli_options *options, int verdict_fd);
+void cli_guard_begin(const char *file);
+void cli_guard_end(void);
+void cli_guard_stop(void);
 
 /* Runs the built-in demo; returns an exit status. */
 int cli_demo(const struct cli_options *options);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <example_filters.h>
 #include <fltsim/explore.h>
@@ -32,6 +33,14 @@ static const char run_options_help[] =
     "                      comma-separated rule ids (V7,V28, ASSERT, IO, KE, MM, RTL, SEH,\n"
     "                      SIM) whose reports are accepted findings: neither recorded nor\n"
     "                      traced, only counted\n";
+
+static const char guard_options_help[] =
+    "  --timeout SECONDS   fail (exit 1) a scenario file (run; default 60) or a replay\n"
+    "                      (default none) that has not finished by then, naming what is\n"
+    "                      stuck: callbacks running, operations pended; 0 = no limit\n"
+    "  --callback-timeout SECONDS\n"
+    "                      fail (exit 1) when one filter callback has not returned for\n"
+    "                      SECONDS (default 30; 0 = no limit), naming it\n";
 
 static int cmd_demo(const struct cli_options *options, int nfiles, char **files);
 static int cmd_run(const struct cli_options *options, int nfiles, char **files);
@@ -148,6 +157,8 @@ static void usage_command(FILE *out, const struct command *cmd)
         fputs(run_options_help, out);
     if (command_reads_captures(cmd))
         fputs(capture_options_help, out);
+    if (cmd->run == cmd_run || cmd->run == cmd_replay)
+        fputs(guard_options_help, out);
     fputs("  -h, --help          show this help\n", out);
 }
 
@@ -167,10 +178,11 @@ static void usage(FILE *out)
           "  filters   list the built-in example filters\n"
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
-          "exit status: 0 success, 1 an expectation or the verifier failed, 2 usage error\n"
-          "(an output file that is one of the inputs included), 3 invalid scenario file,\n"
-          "4 the run could not be carried out (a filter object that will not load, a volume\n"
-          "that will not mount, an output or standard output that cannot be written)\n"
+          "exit status: 0 success, 1 an expectation or the verifier failed (or a watchdog\n"
+          "or deadlock report), 2 usage error (an output file that is one of the inputs\n"
+          "included), 3 invalid scenario file, 4 the run could not be carried out (a filter\n"
+          "object that will not load, a volume that will not mount, an output or standard\n"
+          "output that cannot be written), 5 filter code crashed\n"
           "\n"
           "Output files (--trace-out, -o, golden traces) are written to a temporary file\n"
           "beside them and renamed into place when complete: a failed write leaves them as\n"
@@ -280,6 +292,8 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
 
     /* The verdicts go to standard error when the trace has standard output. */
     FILE *verdicts = stream == stdout ? stderr : stdout;
+    /* Standard output is a wrapping stream (no fileno): the descriptor by name. */
+    cli_guard_install("run", options, verdicts == stdout ? STDOUT_FILENO : STDERR_FILENO);
     int status = CLI_EXIT_OK;
     for (int i = 0; i < nfiles; i++) {
         char error[8192]; /* a refused object lists every routine it lacks */
@@ -321,7 +335,9 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         };
         struct fltsim_scenario_result result;
         memset(&result, 0, sizeof(result));
+        cli_guard_begin(files[i]);
         st = fltsim_scenario_run(scenario, &run, &result);
+        cli_guard_end();
         const char *verdict = NT_SUCCESS(st) ? "PASS" : result.error ? "ERROR" : "FAIL";
         char suppressed[48] = "";
         if (result.reports_suppressed != 0)
@@ -348,6 +364,7 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
         fltsim_scenario_free(scenario);
     }
     fltsim_debug_set_sink(NULL, NULL);
+    cli_guard_stop();
     if (!cli_trace_close(&trace, status != CLI_EXIT_USAGE) && status < CLI_EXIT_ERROR)
         status = CLI_EXIT_ERROR;
     return status;
@@ -527,6 +544,27 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
                                     "not '%s'",
                                value);
         options->timeout_ms = (ULONG)ms;
+    } else if ((cmd->run == cmd_run || cmd->run == cmd_replay) &&
+               (strcmp(arg, "--timeout") == 0 || strcmp(arg, "--callback-timeout") == 0)) {
+        NEED_VALUE();
+        char *end;
+        errno = 0;
+        double seconds = strtod(value, &end);
+        if (value[0] == '\0' || *end != '\0' || errno != 0 || !(seconds >= 0 && seconds <= 86400))
+            return usage_error(cmd,
+                               "--timeout and --callback-timeout need a number of seconds "
+                               "(0 to 86400, 0 = no limit), not '%s'",
+                               value);
+        ULONG64 ms = (ULONG64)(seconds * 1000 + 0.5);
+        if (seconds > 0 && ms == 0)
+            ms = 1;
+        if (strcmp(arg, "--timeout") == 0) {
+            options->timeout_ms_set = true;
+            options->run_timeout_ms = ms;
+        } else {
+            options->callback_timeout_set = true;
+            options->callback_timeout_ms = ms;
+        }
     } else if ((run_opts || cmd->run == cmd_explore) && strcmp(arg, "--seed") == 0) {
         NEED_VALUE();
         char *end;

@@ -140,7 +140,11 @@ int cli_replay(const struct cli_options *options, const char *capture)
     ro.trace = sink != NULL ? &tee : NULL;
     struct fltsim_replay_report report;
     char error[1024] = "";
+    cli_guard_install("replay", options, STDERR_FILENO);
+    cli_guard_begin(capture);
     NTSTATUS status = fltsim_replay_run(capture, &ro, &report, error, sizeof(error));
+    cli_guard_end();
+    cli_guard_stop();
     bool trace_ok = cli_trace_close(&trace, true);
     int rc = CLI_EXIT_OK;
     if (!NT_SUCCESS(status)) {

@@ -44,6 +44,49 @@
 #define RUNNER_THREAD_ID 8
 
 /* ------------------------------------------------------------------------- */
+/* Where the run stands (fltsim_scenario_position)                           */
+/* ------------------------------------------------------------------------- */
+
+static struct run *volatile current_run; /* the last run started, while it runs */
+static volatile size_t runner_step;      /* 1-based; 0 outside the steps */
+static const char *volatile runner_phase;
+
+static void set_position(struct run *run, const char *phase, size_t step)
+{
+    runner_phase = phase;
+    runner_step = step;
+    __atomic_store_n(&current_run, run, __ATOMIC_SEQ_CST);
+}
+
+/* Read by a crash handler or a watchdog while the run goes on (see
+ * scenario.h): ThreadSanitizer would call the reads races, which they are. */
+__attribute__((no_sanitize("thread"))) bool
+fltsim_scenario_position(ULONG thread_id, struct fltsim_scenario_position *out)
+{
+    struct run *run = __atomic_load_n(&current_run, __ATOMIC_SEQ_CST);
+    memset(out, 0, sizeof(*out));
+    if (run == NULL)
+        return false;
+    const struct fltsim_scenario *sc = run->sc;
+    out->path = sc->path;
+    out->phase = runner_phase;
+    size_t step = runner_step;
+    for (size_t k = 0; thread_id != 0 && run->threads != NULL && k < sc->thread_count; k++) {
+        const struct rthread *t = &run->threads[k];
+        if (sc->threads[k].thread_id == thread_id && t->busy && t->current < sc->step_count)
+            step = t->current + 1;
+    }
+    if (step != 0 && step <= sc->step_count) {
+        const struct sc_step *s = &sc->steps[step - 1];
+        out->step = step;
+        out->line = s->line;
+        out->label = s->label;
+        out->id = s->id;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------- */
 /* Log and trace                                                             */
 /* ------------------------------------------------------------------------- */
 
@@ -475,6 +518,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     }
     fltsim_system_set_trace(run.sys, trace_cb, &run);
     fltsim_thread_set_identity(RUNNER_PROCESS_ID, RUNNER_THREAD_ID);
+    set_position(&run, "setting up", 0);
 
     status = set_verifier(&run, options);
     if (NT_SUCCESS(status))
@@ -512,6 +556,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
 
     for (size_t i = 0; i < scenario->step_count; i++) {
         const struct sc_step *s = &scenario->steps[i];
+        set_position(&run, "running", i + 1);
         if (s->kind == SC_STEP_WAIT) {
             run_wait(&run, i);
         } else if (s->kind == SC_STEP_NOTE) {
@@ -525,6 +570,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     fltsim__run_finish_all(&run, scenario->step_count);
 
 shutdown:
+    set_position(&run, "checking and shutting down", 0);
     for (size_t i = 0; i < spawned; i++) {
         run.threads[i].quit = true;
         KeSetEvent(&run.threads[i].go, IO_NO_INCREMENT, FALSE);
@@ -565,6 +611,7 @@ shutdown:
     }
 
 out:
+    set_position(NULL, NULL, 0);
     fltsim_thread_set_identity(caller_process, caller_thread);
     if (run.golden_sink != NULL)
         fltsim_trace_sink_destroy(run.golden_sink);

@@ -7,8 +7,10 @@
  * coroutines and the queued tasks by a PRNG seeded at creation, so a seed
  * replays the same interleaving. Time is virtual: when nothing is ready the
  * clock jumps to the earliest timed wait. When nothing is ready and no timed
- * wait remains, every simulated thread is blocked for good: the executor says
- * so on standard error and aborts rather than hang.
+ * wait remains, every simulated thread is blocked for good: the executor
+ * describes who waits (in which filter's callback) and hands that to the
+ * deadlock hook (fltsim/watch.h), which reports and exits; without one it
+ * says so on standard error and aborts rather than hang.
  *
  * Coroutines are ucontext stacks with a guard page. AddressSanitizer and
  * ThreadSanitizer are told about every switch.
@@ -140,6 +142,7 @@ static void make_ready(struct det_exec *ex, struct det_coroutine *co)
 
 static void free_coroutine(struct det_coroutine *co)
 {
+    fltsim__watch_barrier(); /* a watchdog reading its state is done */
 #ifdef FLTSIM_TSAN
     __tsan_destroy_fiber(co->fiber);
 #endif
@@ -231,21 +234,64 @@ static void switch_to(struct det_exec *ex, struct det_coroutine *from, struct de
     }
 }
 
+/* One line of the deadlock description: who co is and where it waits. */
+static void describe_blocked(char *text, size_t size, size_t *used, const char *who,
+                             const struct det_coroutine *co)
+{
+    if (*used >= size)
+        return;
+    struct fltsim_callout_info info;
+    fltsim__callout_describe(&co->st.tls, &info);
+    int n = snprintf(text + *used, size - *used, "  %s thread %u: blocked", who,
+                     (unsigned)co->st.tls.thread_id);
+    if (n > 0)
+        *used += (size_t)n;
+    if (info.in_filter && *used < size) {
+        n = snprintf(text + *used, size - *used, " in %s's %s", info.filter, info.callback);
+        if (n > 0)
+            *used += (size_t)n;
+        if (info.op_id != 0 && *used < size) {
+            const char *major = fltsim_major_name(info.major);
+            n = snprintf(text + *used, size - *used, " for operation #%llu %s %s",
+                         (unsigned long long)info.op_id, major != NULL ? major : "?", info.file);
+            if (n > 0)
+                *used += (size_t)n;
+        }
+    }
+    if (*used < size) {
+        n = snprintf(text + *used, size - *used, "\n");
+        if (n > 0)
+            *used += (size_t)n;
+    }
+    if (*used >= size)
+        *used = size - 1;
+}
+
+/* Every simulated thread is blocked for good: the sim's hook reports it (and
+ * exits); without one, or if it returns, the description and an abort. */
 static void deadlock(struct det_exec *ex)
 {
-    fprintf(stderr,
-            "fltsim: deterministic executor: deadlock - every simulated thread is blocked and "
-            "nothing is queued or timed:\n");
-    fprintf(stderr, "  main thread (%u): %s\n", (unsigned)ex->main.st.tls.thread_id,
-            ex->main.state == CO_PARKED ? "blocked" : "running");
+    static char text[16384];
+    size_t used = 0;
+    if (ex->main.state == CO_PARKED)
+        describe_blocked(text, sizeof(text), &used, "main", &ex->main);
     for (PLIST_ENTRY e = ex->all.Flink; e != &ex->all; e = e->Flink) {
         struct det_coroutine *co = CONTAINING_RECORD(e, struct det_coroutine, link);
         if (co->state == CO_PARKED)
-            fprintf(stderr, "  %s thread %u: blocked\n",
-                    co->task != NULL ? (co->task->kind == FLTSIM_TASK_DPC ? "completion" : "worker")
-                                     : "requestor",
-                    (unsigned)co->st.tls.thread_id);
+            describe_blocked(text, sizeof(text), &used,
+                             co->task != NULL
+                                 ? (co->task->kind == FLTSIM_TASK_DPC ? "completion" : "worker")
+                                 : "requestor",
+                             co);
     }
+    void *ctx;
+    fltsim_deadlock_hook hook = fltsim__deadlock_hook(&ctx);
+    if (hook != NULL)
+        hook(ctx, ex->base.sys, text);
+    fprintf(stderr,
+            "fltsim: deterministic executor: deadlock - every simulated thread is blocked and "
+            "nothing is queued or timed:\n%s",
+            text);
     abort();
 }
 
@@ -537,6 +583,7 @@ static void det_destroy(struct fltsim_executor *base)
     home->tls = ex->main.st.tls;
     home->permit = 0;
     fltsim__set_current_sthread(home);
+    fltsim__watch_barrier(); /* ex->main is gone with ex */
     free(ex->ready);
     free(ex->tasks);
     free(ex);

@@ -90,12 +90,14 @@ struct fltsim_sthread *fltsim__current_sthread_slow(void)
         t->sync_ready = true;
     }
     fltsim__current = t;
+    fltsim__watch_thread_start((struct fltsim_sthread *const *)&fltsim__current);
     return t;
 }
 
 void fltsim__set_current_sthread(struct fltsim_sthread *t)
 {
     fltsim__current = t;
+    fltsim__watch_switched();
 }
 
 struct fltsim_tls *fltsim__tls_slow(void)

@@ -347,6 +347,7 @@ static NTSTATUS driver_unload(struct fltsim_driver *drv, ULONG flags, bool force
             drv->unload_flags = flags;
             struct fltsim_callout save;
             fltsim__enter(&save, sys, filter, NULL);
+            fltsim__tls()->callout_what = "FilterUnloadCallback";
             struct unload_call call = {cb, mandatory ? FLTFL_FILTER_UNLOAD_MANDATORY : 0,
                                        STATUS_SUCCESS};
             struct fltsim_seh_frame seh;
@@ -418,6 +419,7 @@ NTSTATUS fltsim_driver_call(fltsim_driver *drv, void (*fn)(void *ctx), void *ctx
                             "fltsim_driver_call: a loaded driver and a function are required");
     struct fltsim_callout save;
     fltsim__enter(&save, drv->sys, drv->filter, NULL);
+    fltsim__tls()->callout_what = "code run by fltsim_driver_call";
     struct fltsim_seh_frame seh;
     NTSTATUS status = STATUS_SUCCESS;
     if (!fltsim__seh_call(&seh, fn, ctx))

@@ -180,6 +180,7 @@ static void run_list(struct fltsim_op *op, struct fltsim_opstatus *list, NTSTATU
         struct fltsim_callout save;
         fltsim__enter(&save, sys, r->instance->filter, NULL);
         struct fltsim_tls *t = fltsim__tls();
+        t->callout_what = "operation status callback";
         KIRQL irql = t->irql;
         if (fltsim__tracing(sys))
             trace_status(op, r, status);

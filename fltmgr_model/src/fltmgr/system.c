@@ -62,6 +62,7 @@ NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsi
         return fltsim__fail(status, "fltsim_system_create: the executor could not start%s%s",
                             fltsim_last_error()[0] ? ": " : "", fltsim_last_error());
     }
+    fltsim__watch_system_created(sys);
     *out = sys;
     return STATUS_SUCCESS;
 
@@ -107,6 +108,7 @@ void fltsim_system_destroy(fltsim_system *sys)
             break;
         fltsim__volume_remove(vol);
     }
+    fltsim__watch_system_destroyed(sys); /* nothing pended is left to list */
 
     /* Whatever work is still queued runs before the executor goes. */
     sys->executor->ops->destroy(sys->executor);

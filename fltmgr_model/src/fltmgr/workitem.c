@@ -329,6 +329,7 @@ static void deferred_run(struct fltsim_task *task)
     __atomic_store_n(&item->item.queued, 0, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, NULL);
+    fltsim__tls()->callout_what = "deferred I/O work routine";
     struct deferred_call call = {routine, item, &op->data, context};
     struct fltsim_seh_frame seh;
     if (!fltsim__seh_call(&seh, deferred_thunk, &call))
@@ -452,6 +453,7 @@ static void generic_run(struct fltsim_task *task)
     __atomic_store_n(&item->item.queued, 0, __ATOMIC_SEQ_CST);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, NULL);
+    fltsim__tls()->callout_what = "generic work routine";
     struct generic_call call = {routine, item, object, context};
     struct fltsim_seh_frame seh;
     if (!fltsim__seh_call(&seh, generic_thunk, &call))
@@ -558,6 +560,7 @@ static void safe_run(struct fltsim_task *task)
     struct fltsim_callout save;
     fltsim__enter(&save, sys, filter, op);
     fltsim__tls()->in_post = true; /* SafePostCallback is the post, continued */
+    fltsim__tls()->callout_what = "SafePostCallback (FltDoCompletionProcessingWhenSafe)";
     struct safe_call call = {w->callback, op,       node,
                              w->context,  w->flags, FLT_POSTOP_FINISHED_PROCESSING};
     struct fltsim_seh_frame seh;

@@ -81,6 +81,7 @@ bool fltsim__device_call(struct fltsim_device *dev, void (*fn)(void *ctx), void 
     struct fltsim_tls *t = fltsim__tls();
     struct fltsim_driver *outer = t->loading;
     t->loading = loaded ? drv : NULL;
+    t->callout_what = what;
     struct fltsim_seh_frame seh;
     bool returned = fltsim__seh_call(&seh, fn, ctx);
     if (!returned) {

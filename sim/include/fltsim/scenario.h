@@ -131,11 +131,30 @@ struct fltsim_scenario_result {
  * for update_golden without a golden file or under the concurrent executor).
  * *result (optional) tells the details. A filter that never completes what
  * it pended makes the run wait forever under the concurrent executor (the
- * deterministic one reports the deadlock and aborts), as a real requestor
- * would. */
+ * deterministic one reports the deadlock through the hook of
+ * fltsim_set_deadlock_hook, <fltsim/watch.h>, or aborts), as a real
+ * requestor would: a watchdog (the fltsim program's --timeout) bounds it. */
 NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
                              const struct fltsim_scenario_run_options *options,
                              struct fltsim_scenario_result *result);
+
+/* Where a scenario run stands, for a crash or hang report. */
+struct fltsim_scenario_position {
+    const char *path;  /* the scenario file, as loaded */
+    const char *phase; /* "setting up", "running", "checking and shutting down" */
+    size_t step;       /* 1-based; 0 outside the steps */
+    int line;          /* the step's line in the file */
+    const char *label; /* "read", "open", "wait" ... */
+    const char *id;    /* the step's id, or NULL */
+};
+
+/* The position of the scenario run in progress (the last one started in
+ * this process), into *out; false when none runs. With thread_id the
+ * simulated thread id of a scenario thread, the step that thread performs
+ * now, if any; otherwise the step the runner is at. Async-signal-safe (reads
+ * plain fields, no lock): for a crash handler or a watchdog, which may see a
+ * step that has just changed. */
+bool fltsim_scenario_position(ULONG thread_id, struct fltsim_scenario_position *out);
 
 #ifdef __cplusplus
 }
