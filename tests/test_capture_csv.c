@@ -859,7 +859,9 @@ static void real_capture(const char *name, uint64_t rows)
     char path[700];
     snprintf(path, sizeof(path), "%s/%s", FLTSIM_TEST_TRACES_DIR, name);
     if (access(path, R_OK) != 0) {
-        print_message("[  SKIP    ] %s: not present\n", path);
+        print_message("[  SKIP    ] %s: not present (the real captures are procmon-parser's "
+                      "test resources, ../shared/TRACES.md; cmake -DFLTSIM_TRACES_DIR=DIR)\n",
+                      path);
         skip();
     }
     struct fltsim_capture *cap = open_ok(path);
