@@ -412,6 +412,64 @@ static void csv_truncated_quote_at_eof_is_reported(void **state)
                  "row 2 (line 3): the file ends inside a quoted field");
 }
 
+/* A row whose "Command Line" field holds n bytes of 'a' (after a row that
+ * is fine): the text, for csv_error_of or a file. */
+static char *long_field_capture(size_t n, size_t *len)
+{
+    static const char head[] = "\"Time of Day\",\"Process Name\",\"PID\",\"Operation\","
+                               "\"Path\",\"Result\",\"Command Line\"\r\n"
+                               "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\","
+                               "\"SUCCESS\",\"a\"\r\n"
+                               "\"1:00:00.0 AM\",\"a.exe\",\"1\",\"CloseFile\",\"C:\\x\","
+                               "\"SUCCESS\",\"";
+    char *text = malloc(sizeof(head) + n + 8);
+    assert_non_null(text);
+    memcpy(text, head, sizeof(head) - 1);
+    memset(text + sizeof(head) - 1, 'a', n);
+    memcpy(text + sizeof(head) - 1 + n, "\"\r\n", 4);
+    *len = sizeof(head) - 1 + n + 3;
+    return text;
+}
+
+/* Issue 16: libcsv grew a field 128 bytes at a time (an 8 MiB field took
+ * minutes under ASan); now a field up to 1 MiB reads (the buffer doubles)
+ * and a longer one is an error naming its row, line and column. */
+static void csv_long_field_reads_and_longer_is_refused(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = long_field_capture((1u << 20) - 16, &len);
+    char path[] = "/tmp/fltsim_capture_XXXXXX";
+    test_write_temp_bytes(path, text, len);
+    free(text);
+    struct fltsim_capture *cap = open_ok(path);
+    const struct fltsim_capture_event *ev;
+    assert_int_equal(fltsim_capture_next(cap, &ev), 1);
+    assert_int_equal(fltsim_capture_next(cap, &ev), 1);
+    assert_string_equal(ev->operation, "CloseFile");
+    assert_end(cap);
+    fltsim_capture_close(cap);
+    unlink(path);
+
+    text = long_field_capture(8u << 20, &len);
+    int events;
+    const char *error = csv_error_of(text, len, &events);
+    free(text);
+    assert_string_equal(error, "row 2 (line 3): field 7 (\"Command Line\") is longer than 1 MiB "
+                               "(an unterminated quote?)");
+    assert_int_equal(events, 1);
+    /* an unterminated quote meets the same limit, in the header too */
+    static const char unterminated[] = "\"Operation\",\"Path";
+    char *big = malloc(sizeof(unterminated) + (2u << 20));
+    assert_non_null(big);
+    memcpy(big, unterminated, sizeof(unterminated) - 1);
+    memset(big + sizeof(unterminated) - 1, 'b', 2u << 20);
+    error = csv_error_of(big, sizeof(unterminated) - 1 + (2u << 20), &events);
+    assert_string_equal(error,
+                        "row 0 (line 1): field 2 is longer than 1 MiB (an unterminated quote?)");
+    free(big);
+}
+
 static void csv_empty_file_fails_at_open(void **state)
 {
     (void)state;
@@ -801,7 +859,9 @@ static void real_capture(const char *name, uint64_t rows)
     char path[700];
     snprintf(path, sizeof(path), "%s/%s", FLTSIM_TEST_TRACES_DIR, name);
     if (access(path, R_OK) != 0) {
-        print_message("[  SKIP    ] %s: not present\n", path);
+        print_message("[  SKIP    ] %s: not present (the real captures are procmon-parser's "
+                      "test resources, ../shared/TRACES.md; cmake -DFLTSIM_TRACES_DIR=DIR)\n",
+                      path);
         skip();
     }
     struct fltsim_capture *cap = open_ok(path);
@@ -873,6 +933,7 @@ int main(void)
         cmocka_unit_test(csv_undecodable_detail_names_row_and_key),
         cmocka_unit_test(csv_garbage_bytes_fail_cleanly),
         cmocka_unit_test(csv_truncated_quote_at_eof_is_reported),
+        cmocka_unit_test(csv_long_field_reads_and_longer_is_refused),
         cmocka_unit_test(csv_empty_file_fails_at_open),
         cmocka_unit_test(csv_header_only_has_no_events),
         cmocka_unit_test(csv_last_row_without_newline_is_read),

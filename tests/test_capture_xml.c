@@ -275,7 +275,9 @@ static void xml_real_capture_matches_its_csv(void **state)
     char csv[700];
     snprintf(csv, sizeof(csv), "%s/win7-x86_fs-uncommon.csv.gz", FLTSIM_TEST_TRACES_DIR);
     if (access(csv, R_OK) != 0) {
-        print_message("[  SKIP    ] %s: not present\n", csv);
+        print_message("[  SKIP    ] %s: not present (the real captures are procmon-parser's "
+                      "test resources, ../shared/TRACES.md; cmake -DFLTSIM_TRACES_DIR=DIR)\n",
+                      csv);
         skip();
     }
     char path[] = "/tmp/fltsim_capture_XXXXXX";

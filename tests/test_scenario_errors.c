@@ -228,14 +228,15 @@ static void scenario_setup_failures_are_errors(void **state)
     struct fltsim_scenario *sc;
     const char *path;
 
-    /* A file larger than the volume's capacity. */
-    path = write_scenario("full.yaml", "scenario: full\n"
+    /* A file declared twice (a file larger than the capacity is refused
+     * when the scenario loads: test_scenario_limits). */
+    path = write_scenario("full.yaml", "scenario: twice\n"
                                        "volumes:\n"
                                        "  - drive: C\n"
-                                       "    capacity: 2\n"
                                        "    files:\n"
                                        "      - path: \\a.txt\n"
                                        "        data: abcdef\n"
+                                       "      - path: \\A.TXT\n"
                                        "steps: [{note: never}]\n");
     assert_status(fltsim_scenario_load(path, &sc, error, sizeof(error)), STATUS_SUCCESS);
     char *logbuf = NULL;
@@ -243,7 +244,7 @@ static void scenario_setup_failures_are_errors(void **state)
     FILE *log = open_memstream(&logbuf, &logsize);
     struct fltsim_scenario_run_options options = {.log = log};
     struct fltsim_scenario_result result;
-    assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_DISK_FULL);
+    assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_OBJECT_NAME_COLLISION);
     assert_true(result.error);
     assert_int_equal(result.steps_run, 0);
     /* update_golden needs a golden file. */
@@ -251,7 +252,9 @@ static void scenario_setup_failures_are_errors(void **state)
     assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_INVALID_PARAMETER);
     assert_true(result.error);
     fclose(log);
-    assert_non_null(strstr(logbuf, "volume C: \\a.txt cannot be added: STATUS_DISK_FULL"));
+    /* the message names the file's line in the scenario */
+    assert_non_null(strstr(
+        logbuf, "full.yaml:7:9: volume C: \\A.TXT cannot be added: STATUS_OBJECT_NAME_COLLISION"));
     assert_non_null(strstr(logbuf, "names no golden trace"));
     free(logbuf);
     fltsim_scenario_free(sc);
@@ -267,7 +270,7 @@ static void scenario_setup_failures_are_errors(void **state)
                          "steps: [{note: never}]\n",
                          &o);
     assert_status(o.status, STATUS_OBJECT_NAME_COLLISION);
-    assert_log_has(&o, "volume D: cannot be mounted: STATUS_OBJECT_NAME_COLLISION");
+    assert_log_has(&o, "twice.yaml:5:5: volume D: cannot be mounted: STATUS_OBJECT_NAME_COLLISION");
 
     /* A shared object that is gone by the time the scenario runs. */
     char so[600], cmd[1400];

@@ -15,6 +15,13 @@
 #define CHUNK_SIZE (64 * 1024)
 /* A record larger than this is an unterminated quote, not a real row. */
 #define MAX_RECORD (64u * 1024 * 1024)
+/* Nor is a field larger than this: ProcMon's longest values (a command line
+ * or a path, 32,767 UTF-16 units) take under 128 KiB of UTF-8. */
+#define MAX_FIELD (1u << 20)
+/* libcsv grows its field buffer by its block size (128 bytes unless set),
+ * which makes a long field quadratic: the block is set to the buffer's size
+ * before each piece is parsed, so the buffer doubles instead. */
+#define MIN_BLOCK (64u * 1024)
 
 struct csv_state {
     struct csv_parser parser;
@@ -37,6 +44,8 @@ struct csv_state {
 
     int column[CAPTURE_COL_COUNT]; /* field index of each column, -1: absent */
     size_t header_fields;
+    char *header;         /* the header's names, NUL-separated, for messages */
+    size_t *header_start; /* where each name starts in header */
     uint64_t index; /* data rows returned */
     char *strings;
     size_t strings_size;
@@ -96,6 +105,21 @@ static const char *field_at(const struct csv_state *st, size_t i)
     return st->data + st->field_start[i];
 }
 
+/* Reports a field of row that grew past MAX_FIELD, named by its header
+ * column when there is one. */
+static int field_too_long(struct fltsim_capture *cap, struct csv_state *st, uint64_t row)
+{
+    size_t i = st->field_count;
+    char name[96] = "";
+    if (i < st->header_fields)
+        snprintf(name, sizeof(name), " (\"%.80s\")", st->header + st->header_start[i]);
+    return fltsim__capture_fail(cap,
+                                "row %llu (line %llu): field %zu%s is longer than %u MiB (an "
+                                "unterminated quote?)",
+                                (unsigned long long)row, (unsigned long long)st->record_line, i + 1,
+                                name, MAX_FIELD >> 20);
+}
+
 /* Reads the next record's fields. Returns 1, 0 at the end of the file, -1 on
  * a read or syntax error (reported with the row number `row`). */
 static int read_record(struct fltsim_capture *cap, struct csv_state *st, uint64_t row)
@@ -151,6 +175,8 @@ static int read_record(struct fltsim_capture *cap, struct csv_state *st, uint64_
             st->record_line = st->line;
             st->record_offset = st->chunk_offset + st->chunk_pos;
         }
+        size_t buffer = csv_get_buffer_size(&st->parser);
+        csv_set_blk_size(&st->parser, buffer < MIN_BLOCK ? MIN_BLOCK : buffer);
         if (csv_parse(&st->parser, p, len, field_cb, record_cb, st) != len) {
             int err = csv_error(&st->parser);
             if (err == CSV_EPARSE)
@@ -167,6 +193,8 @@ static int read_record(struct fltsim_capture *cap, struct csv_state *st, uint64_
         if (st->out_of_memory)
             return fltsim__capture_fail(cap, "row %llu (line %llu): out of memory", n,
                                         (unsigned long long)st->record_line);
+        if (st->parser.entry_pos > MAX_FIELD) /* the field being read, so far */
+            return field_too_long(cap, st, row);
         if (st->data_len + csv_get_buffer_size(&st->parser) > MAX_RECORD)
             return fltsim__capture_fail(cap,
                                         "row %llu (line %llu): record longer than %u MiB "
@@ -207,6 +235,8 @@ static void csv_close(struct fltsim_capture *cap)
     free(st->chunk);
     free(st->data);
     free(st->field_start);
+    free(st->header);
+    free(st->header_start);
     free(st->strings);
     free(st);
     cap->state = NULL;
@@ -252,6 +282,14 @@ bool fltsim__capture_csv_open(struct fltsim_capture *cap)
                                  fltsim__capture_column_names[required[i]]);
             goto fail;
         }
+    st->header = malloc(st->data_len);
+    st->header_start = malloc(st->field_count * sizeof(*st->header_start));
+    if (st->header == NULL || st->header_start == NULL) {
+        fltsim__capture_fail(cap, "out of memory");
+        goto fail;
+    }
+    memcpy(st->header, st->data, st->data_len);
+    memcpy(st->header_start, st->field_start, st->field_count * sizeof(*st->header_start));
     st->header_fields = st->field_count;
     return true;
 fail:

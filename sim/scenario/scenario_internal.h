@@ -30,10 +30,15 @@ struct sc_registry_value {
     PCWSTR text; /* REG_SZ */
 };
 
+/* The largest golden trace read (scenario_load.c refuses a larger one,
+ * scenario_run_check.c stops reading there): a real one takes a few KiB. */
+#define SC_GOLDEN_MAX_BYTES (64u << 20)
+
 struct sc_file {
     PCWSTR path; /* from the volume root, e.g. \docs\a.txt */
     bool directory;
     struct sc_bytes data;
+    size_t line, column; /* of the file entry, for run's messages */
 };
 
 enum sc_fs { SC_FS_MEMFS = 0, SC_FS_HOSTFS = 1 };
@@ -49,6 +54,7 @@ struct sc_volume {
     ULONG64 capacity;
     struct sc_file *files;
     size_t file_count;
+    size_t line, column; /* of the volume entry, for run's messages */
 };
 
 /* One entry of the top-level `faults:` list. */

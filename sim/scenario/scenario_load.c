@@ -524,6 +524,32 @@ static bool load_windows(struct ld *ld, yaml_node_t *map)
 /* The top-level mapping                                                     */
 /* ------------------------------------------------------------------------- */
 
+/* A golden trace that exists must be a regular file of at most
+ * SC_GOLDEN_MAX_BYTES (reading /dev/zero would never end); one that does not
+ * exist yet is --update-golden's to write, or the run's to report. */
+static bool check_golden(struct ld *ld, yaml_node_t *n)
+{
+    struct stat st;
+    const char *text = fltsim__ld_text_of(n);
+    if (stat(ld->sc->golden, &st) != 0)
+        return true;
+    if (!S_ISREG(st.st_mode))
+        return fltsim__ld_fail(ld, n,
+                               "golden trace '%s' is %s, not a regular file; expected a file that "
+                               "--update-golden writes",
+                               text,
+                               S_ISDIR(st.st_mode)                          ? "a directory"
+                               : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                               : S_ISFIFO(st.st_mode)                       ? "a pipe"
+                                                                            : "a special file");
+    if ((unsigned long long)st.st_size > SC_GOLDEN_MAX_BYTES)
+        return fltsim__ld_fail(ld, n,
+                               "golden trace '%s' is %llu bytes; expected at most %u MiB (a "
+                               "scenario's golden trace takes a few KiB)",
+                               text, (unsigned long long)st.st_size, SC_GOLDEN_MAX_BYTES >> 20);
+    return true;
+}
+
 static bool load_top(struct ld *ld, yaml_node_t *root)
 {
     static const char *const top_keys[] = {"scenario", "description",      "executor", "seed",
@@ -594,6 +620,8 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
                                    "its own for the trace (--update-golden would overwrite the "
                                    "scenario)",
                                    fltsim__ld_text_of(n));
+        if (!check_golden(ld, n))
+            return false;
     }
     if ((n = fltsim__ld_get(ld, root, "registry")) != NULL && !fltsim__ld_load_registry(ld, n))
         return false;
@@ -666,6 +694,48 @@ static void syntax_error(yaml_parser_t *parser, FILE *file, const char *path, ch
               parser->context ? " " : "", parser->context ? parser->context : "");
 }
 
+/* libyaml has no nesting limit, and its scanner is quadratic in the depth of
+ * flow collections (100,000 levels take a minute): a first pass over the
+ * parser's events refuses a file nested deeper than this before a document
+ * is built, at the collection that goes too deep. A scenario needs about 6. */
+#define SC_MAX_DEPTH 64
+
+/* False after reporting a collection nested deeper than SC_MAX_DEPTH. A
+ * syntax error ends the pass quietly: the load reports it. Leaves the file
+ * rewound. */
+static bool check_depth(FILE *file, const char *path, char *error, size_t error_size)
+{
+    yaml_parser_t parser;
+    bool ok = true;
+    if (yaml_parser_initialize(&parser)) {
+        yaml_parser_set_input_file(&parser, file);
+        for (int depth = 0, done = 0; ok && !done;) {
+            yaml_event_t ev;
+            if (!yaml_parser_parse(&parser, &ev))
+                break;
+            if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+                if (++depth > SC_MAX_DEPTH) {
+                    set_error(error, error_size,
+                              "%s:%zu:%zu: a %s nested %d levels deep; expected at most %d "
+                              "levels (a scenario needs a few)",
+                              path, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                              ev.type == YAML_SEQUENCE_START_EVENT ? "list" : "mapping", depth,
+                              SC_MAX_DEPTH);
+                    ok = false;
+                }
+            } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+                depth--;
+            } else if (ev.type == YAML_STREAM_END_EVENT) {
+                done = 1;
+            }
+            yaml_event_delete(&ev);
+        }
+        yaml_parser_delete(&parser);
+    }
+    rewind(file);
+    return ok;
+}
+
 NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, char *error,
                               size_t error_size)
 {
@@ -727,6 +797,10 @@ NTSTATUS fltsim_scenario_load(const char *path, struct fltsim_scenario **out, ch
         ld.dir = dirbuf;
     }
 
+    if (!check_depth(file, path, error, error_size)) {
+        status = STATUS_INVALID_PARAMETER;
+        goto out;
+    }
     if (!yaml_parser_initialize(&parser)) {
         set_error(error, error_size, "%s: out of memory", path);
         status = STATUS_INSUFFICIENT_RESOURCES;

@@ -6,15 +6,70 @@
  * the files hold at the end is scenario_load_expect.c's.
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "scenario_load_internal.h"
+
+/* The longest path Windows accepts (32,767 UTF-16 units, drive included) and
+ * the longest name NTFS stores (255 units). */
+#define SC_PATH_MAX 32767u
+#define SC_NAME_MAX 255u
+
+/* A file entry's path against what the volume can hold, before anything
+ * runs: the components memfs accepts (not empty, not . or .., at most 255
+ * units, no control character or < > : " / | ? *) and the length Windows
+ * allows. A directory may end in a backslash. */
+static bool check_path(struct ld *ld, yaml_node_t *node, PCWSTR path, bool directory)
+{
+    const char *text = fltsim__ld_text_of(node);
+    size_t n = fltsim_wcslen(path);
+    if (n + 2 > SC_PATH_MAX)
+        return fltsim__ld_fail(ld, node,
+                               "path is %zu characters long with its drive; expected at most "
+                               "%u (the longest path Windows accepts)",
+                               n + 2, SC_PATH_MAX);
+    if (directory && n > 1 && path[n - 1] == L'\\')
+        n--;
+    for (size_t start = 1; start < n || (start == 1 && n == 1 && !directory);) {
+        size_t end = start;
+        while (end < n && path[end] != L'\\')
+            end++;
+        size_t len = end - start;
+        const WCHAR *c = path + start;
+        if (len == 0)
+            return fltsim__ld_fail(ld, node,
+                                   "path '%s' has an empty name (two backslashes in a row or a "
+                                   "trailing one); expected names between single backslashes",
+                                   text);
+        if ((len == 1 && c[0] == L'.') || (len == 2 && c[0] == L'.' && c[1] == L'.'))
+            return fltsim__ld_fail(ld, node,
+                                   "path '%s' has a '%s' component; expected a path from the "
+                                   "volume root without . or ..",
+                                   text, len == 1 ? "." : "..");
+        if (len > SC_NAME_MAX)
+            return fltsim__ld_fail(ld, node,
+                                   "path '%s' has a name of %zu characters; expected at most %u "
+                                   "(the longest name NTFS stores)",
+                                   len > 60 ? "..." : text, len, SC_NAME_MAX);
+        for (size_t i = 0; i < len; i++)
+            if (c[i] < 0x20 || (c[i] < 0x80 && strchr("<>:\"/|?*", (char)c[i]) != NULL))
+                return fltsim__ld_fail(ld, node,
+                                       "path '%s' has a character a file name cannot hold "
+                                       "(U+%04X); expected none of < > : \" / | ? * or control "
+                                       "characters",
+                                       text, (unsigned)c[i]);
+        start = end + 1;
+    }
+    return true;
+}
 
 static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
 {
     static const char *const file_keys[] = {"path", "data", "hex", "zeros", "dir", NULL};
     if (!fltsim__ld_want_list(ld, list, "files"))
         return false;
+    ULONG64 used = 0; /* bytes of data in the files so far */
     vol->file_count = fltsim__ld_list_count(list);
     vol->files = fltsim__ld_alloc(ld, (vol->file_count + 1) * sizeof(*vol->files));
     if (vol->files == NULL)
@@ -38,8 +93,11 @@ static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
                                    "path '%s' does not start with a backslash; expected a path "
                                    "from the volume root such as \\docs\\a.txt",
                                    fltsim__ld_text_of(p));
-        if (!fltsim__ld_get_wstring(ld, p, "path", &file->path))
+        if (!fltsim__ld_get_wstring(ld, p, "path", &file->path) ||
+            !check_path(ld, p, file->path, dir != NULL))
             return false;
+        file->line = f->start_mark.line + 1;
+        file->column = f->start_mark.column + 1;
         file->directory = dir != NULL;
         if (!fltsim__ld_get_bytes(ld, f, "a file entry", &file->data))
             return false;
@@ -48,6 +106,16 @@ static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
                                    fltsim__ld_get(ld, f, "data") ? fltsim__ld_get(ld, f, "data")
                                                                  : fltsim__ld_get(ld, f, "hex"),
                                    "a directory has no data; expected data or hex only with path");
+        /* memfs counts the bytes of file data against the capacity */
+        if (vol->capacity != 0 && file->data.size > vol->capacity - used)
+            return fltsim__ld_fail(ld, p,
+                                   "%s holds %zu bytes, more than the %llu bytes left of the "
+                                   "volume's capacity (%llu); expected a larger capacity or "
+                                   "smaller files",
+                                   fltsim__ld_text_of(p), file->data.size,
+                                   (unsigned long long)(vol->capacity - used),
+                                   (unsigned long long)vol->capacity);
+        used += file->data.size;
     }
     return true;
 }
@@ -90,6 +158,8 @@ bool fltsim__ld_load_volumes(struct ld *ld, yaml_node_t *list)
     for (size_t i = 0; i < sc->volume_count; i++) {
         yaml_node_t *v = fltsim__ld_list_item(ld, list, i), *n;
         struct sc_volume *vol = &sc->volumes[i];
+        vol->line = v->start_mark.line + 1;
+        vol->column = v->start_mark.column + 1;
         if (!fltsim__ld_want_mapping(ld, v, "a volume") ||
             !fltsim__ld_check_keys(ld, v, "a volume", volume_keys) ||
             !fltsim__ld_require(ld, v, "drive", "a volume", &n) ||

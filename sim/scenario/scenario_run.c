@@ -234,8 +234,8 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         struct fltsim_hostfs_options ho = {v->read_only ? FLTSIM_HOSTFS_READ_ONLY : 0};
         status = fltsim_hostfs_create(v->root, &ho, &hfs);
         if (!NT_SUCCESS(status)) {
-            fltsim__run_log(run, "%s: volume %c: hostfs over %s cannot be created: %s (%s)",
-                            run->sc->path, (char)v->drive, v->root,
+            fltsim__run_log(run, "%s:%zu:%zu: volume %c: hostfs over %s cannot be created: %s (%s)",
+                            run->sc->path, v->line, v->column, (char)v->drive, v->root,
                             fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
             return status;
         }
@@ -246,8 +246,12 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
         struct fltsim_memfs_options mo = {.flags = v->fast_io ? 0 : FLTSIM_MEMFS_NO_FAST_IO,
                                           .capacity_bytes = v->capacity};
         status = fltsim_memfs_create(&mo, &mfs);
-        if (!NT_SUCCESS(status))
+        if (!NT_SUCCESS(status)) {
+            fltsim__run_log(run, "%s:%zu:%zu: volume %c: memfs cannot be created: %s",
+                            run->sc->path, v->line, v->column, (char)v->drive,
+                            fltsim_ntstatus_format(status, b, sizeof(b)));
             return status;
+        }
         for (size_t i = 0; i < v->file_count && NT_SUCCESS(status); i++) {
             const struct sc_file *f = &v->files[i];
             status = f->directory ? fltsim_memfs_add_directory(mfs, f->path)
@@ -255,8 +259,9 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
             if (!NT_SUCCESS(status)) {
                 char path[512];
                 fltsim_utf16_to_utf8(f->path, fltsim_wcslen(f->path), path, sizeof(path));
-                fltsim__run_log(run, "%s: volume %c: %s cannot be added: %s", run->sc->path,
-                                (char)v->drive, path, fltsim_ntstatus_format(status, b, sizeof(b)));
+                fltsim__run_log(run, "%s:%zu:%zu: volume %c: %s cannot be added: %s", run->sc->path,
+                                f->line, f->column, (char)v->drive, path,
+                                fltsim_ntstatus_format(status, b, sizeof(b)));
             }
         }
         if (!NT_SUCCESS(status)) {
@@ -268,9 +273,9 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
     }
     status = mount_wrapped(run, v, &params);
     if (!NT_SUCCESS(status))
-        fltsim__run_log(run, "%s: volume %c: cannot be mounted: %s (%s)", run->sc->path,
-                        (char)v->drive, fltsim_ntstatus_format(status, b, sizeof(b)),
-                        fltsim_last_error());
+        fltsim__run_log(run, "%s:%zu:%zu: volume %c: cannot be mounted: %s (%s)", run->sc->path,
+                        v->line, v->column, (char)v->drive,
+                        fltsim_ntstatus_format(status, b, sizeof(b)), fltsim_last_error());
     return status;
 }
 

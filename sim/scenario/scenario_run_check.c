@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <fltsim/faultfs.h>
 #include <fltsim/memfs.h>
@@ -420,6 +421,53 @@ void fltsim__run_check_reports(struct run *run)
     end_fail(run, 0, "verifier reports: expected [%s], actual [%s]", want, got);
 }
 
+/* The golden file's bytes (*size of them; the caller frees), read to its end
+ * but never past SC_GOLDEN_MAX_BYTES: the loader refused a file that was not
+ * regular or was larger, and it may have changed since. NULL after logging. */
+static char *read_golden(struct run *run, FILE *f, const char *path, size_t *size)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fltsim__run_log(run,
+                        "%s: golden trace %s is not a regular file; expected a file that "
+                        "--update-golden writes",
+                        run->sc->path, path);
+        return NULL;
+    }
+    size_t cap = st.st_size > 0 && (unsigned long long)st.st_size < SC_GOLDEN_MAX_BYTES
+                     ? (size_t)st.st_size + 1
+                     : 4096;
+    char *buf = malloc(cap);
+    size_t used = 0, got;
+    while (buf != NULL && (got = fread(buf + used, 1, cap - used, f)) > 0) {
+        used += got;
+        if (used > SC_GOLDEN_MAX_BYTES) {
+            fltsim__run_log(run,
+                            "%s: golden trace %s is larger than %u MiB; expected a file "
+                            "that --update-golden writes",
+                            run->sc->path, path, SC_GOLDEN_MAX_BYTES >> 20);
+            free(buf);
+            return NULL;
+        }
+        if (used == cap) {
+            size_t more = cap * 2 > SC_GOLDEN_MAX_BYTES + 1 ? SC_GOLDEN_MAX_BYTES + 1 : cap * 2;
+            char *grown = realloc(buf, more);
+            if (grown == NULL)
+                free(buf);
+            buf = grown;
+            cap = more;
+        }
+    }
+    if (buf == NULL || ferror(f)) {
+        fltsim__run_log(run, "%s: golden trace %s cannot be read: %s", run->sc->path, path,
+                        buf == NULL ? "out of memory" : strerror(errno));
+        free(buf);
+        return NULL;
+    }
+    *size = used;
+    return buf;
+}
+
 /* Compares the normalized trace with the golden file, or rewrites it. */
 void fltsim__run_check_golden(struct run *run, const struct fltsim_scenario_run_options *options)
 {
@@ -453,43 +501,43 @@ void fltsim__run_check_golden(struct run *run, const struct fltsim_scenario_run_
         run->result->expectations_failed++;
         return;
     }
+    size_t gsize;
+    char *golden = read_golden(run, f, path, &gsize);
+    fclose(f);
+    if (golden == NULL) {
+        run->result->error = true;
+        return;
+    }
     const char *actual = run->golden_text, *actual_end = actual + run->golden_size;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    const char *want = golden, *want_end = golden + gsize;
     size_t lineno = 0;
     bool differ = false;
-    while (!differ) {
-        n = getline(&line, &cap, f);
+    while (!differ && (actual < actual_end || want < want_end)) {
         lineno++;
-        const char *nl =
+        const char *anl =
             actual < actual_end ? memchr(actual, '\n', (size_t)(actual_end - actual)) : NULL;
-        size_t alen =
-            actual < actual_end ? (nl ? (size_t)(nl - actual) : (size_t)(actual_end - actual)) : 0;
-        if (n < 0 && actual >= actual_end)
-            break;
-        size_t glen = n > 0 ? (size_t)n : 0;
-        if (glen > 0 && line[glen - 1] == '\n')
-            glen--;
-        if (n < 0) {
+        const char *gnl = want < want_end ? memchr(want, '\n', (size_t)(want_end - want)) : NULL;
+        size_t alen = (size_t)((anl ? anl : actual_end) - actual);
+        size_t glen = (size_t)((gnl ? gnl : want_end) - want);
+        if (want >= want_end) {
             fltsim__run_log(run,
                             "%s:%zu: golden trace ends here; actual trace goes on with \"%.*s\"",
                             path, lineno, (int)alen, actual);
             differ = true;
         } else if (actual >= actual_end) {
             fltsim__run_log(run, "%s:%zu: golden trace has \"%.*s\"; actual trace ends before it",
-                            path, lineno, (int)glen, line);
+                            path, lineno, (int)glen, want);
             differ = true;
-        } else if (glen != alen || memcmp(line, actual, alen) != 0) {
+        } else if (glen != alen || memcmp(want, actual, alen) != 0) {
             fltsim__run_log(run,
                             "%s:%zu: golden trace differs:\n  expected: %.*s\n  actual:   %.*s",
-                            path, lineno, (int)glen, line, (int)alen, actual);
+                            path, lineno, (int)glen, want, (int)alen, actual);
             differ = true;
         }
-        actual = nl ? nl + 1 : actual_end;
+        actual = anl ? anl + 1 : actual_end;
+        want = gnl ? gnl + 1 : want_end;
     }
-    free(line);
-    fclose(f);
+    free(golden);
     if (differ) {
         run->result->golden_mismatch = true;
         run->result->expectations_failed++;

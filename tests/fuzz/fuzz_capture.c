@@ -4,7 +4,8 @@
  * so every reader the format guess can pick is exercised (CSV, XML, PML),
  * and then decoded as a Detail string for every operation of the table.
  * Built only with -DFLTSIM_FUZZ=ON (clang); corpus seeds:
- * tests/fixtures/capture/.
+ * tests/fixtures/capture/ (CSV, XML) and the sample PML captures the build
+ * writes into tests/captures/ (tests/support/pml_sample.c).
  */
 #include <stdint.h>
 #include <stdio.h>
