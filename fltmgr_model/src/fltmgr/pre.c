@@ -421,6 +421,20 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     struct _FLT_INSTANCE *inst = node->instance;
     const struct fltsim_callbacks *cbs = &inst->filter->ops[op->slot];
 
+    /* SPEC 2.6 step 1: the operation enters the instance (PRE), then looks
+     * whether its teardown has begun; teardown sets that first, then looks
+     * for nodes in the instance (fltsim__instance_has_ops). Both sides are
+     * sequentially consistent: either teardown sees the node and waits for
+     * it, or the node sees the teardown and skips the instance, as a
+     * detached one (teardown waits only for what reached the instance). */
+    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_SEQ_CST);
+    if (__builtin_expect(
+            __atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED, 0)) {
+        fltsim__node_done(op, node); /* wakes a teardown that saw it */
+        op->cursor = i + 1;
+        return true;
+    }
+
     /* The view is copied before TargetInstance is set in both: copying the
      * block right after storing one of its members would reload that member
      * in wider pieces than were stored (a store-forwarding stall per node). */
@@ -430,7 +444,6 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     fltsim__fill_objects(&node->objects, inst->filter, op->volume, inst, op->iopb.TargetFileObject);
     IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
     node->pre_thread = fltsim__current_sthread();
-    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_RELEASE);
 
     if (cbs->pre == NULL) {
         /* A post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
