@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fltsim_test.h"
 
@@ -21,6 +22,7 @@ struct watch {
     bool hold_in_post; /* post: MORE_PROCESSING_REQUIRED, keep it (held) */
     bool synchronize;  /* pre: FLT_PREOP_SYNCHRONIZE */
     bool complete_in_teardown_start;
+    bool block_teardown_start; /* TeardownStart waits for release_teardown */
     bool swap;        /* pre: swap the buffer (write or query information), dirty */
     bool move_offset; /* pre: change only Write.ByteOffset, dirty */
     char swap_buffer[64];
@@ -36,6 +38,7 @@ struct watch {
     NTSTATUS draining_queue_status;
     BOOLEAN draining_safe;
     KEVENT teardown_started;
+    KEVENT release_teardown;
 };
 
 struct fixture {
@@ -160,6 +163,8 @@ static void teardown_start(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
     if (w == NULL)
         return;
     KeSetEvent(&w->teardown_started, IO_NO_INCREMENT, FALSE);
+    if (w->block_teardown_start)
+        KeWaitForSingleObject(&w->release_teardown, Executive, KernelMode, FALSE, NULL);
     if (!w->complete_in_teardown_start || w->held == NULL)
         return;
     PFLT_CALLBACK_DATA held = w->held;
@@ -176,6 +181,7 @@ static void watch_init(struct watch *w)
     w->major = IRP_MJ_WRITE;
     w->draining_returns = FLT_POSTOP_FINISHED_PROCESSING;
     KeInitializeEvent(&w->teardown_started, NotificationEvent, FALSE);
+    KeInitializeEvent(&w->release_teardown, NotificationEvent, FALSE);
 }
 
 static int setup(void **state)
@@ -441,33 +447,74 @@ static void teardown_drains_synchronized_post_on_teardown_thread(void **state)
     assert_status(fltsim_io_close(f->w.sys, job.handle), STATUS_SUCCESS);
 }
 
+static void file_is(struct fixture *f, const char *expected);
+
 /* SPEC 2.6 step 1: operations that start after teardown began skip the
- * instance; the ones before it still reach its pre. */
+ * instance. B's InstanceTeardownStart waits while the test writes. */
 static void teardown_new_operations_skip_the_instance(void **state)
 {
     struct fixture *f = *state;
-    f->wa.hold_in_pre = true; /* A holds a write; B's pre has not run yet */
+    f->wb.block_teardown_start = true;
     load_both(f);
-    struct inflight in;
-    start_write(f, &in);
     struct detach_job job = {f, f->b.filter, STATUS_PENDING, 0};
     fltsim_thread *t = detach_b_in_background(&job);
-    /* A new write does not reach B. */
-    f->wa.hold_in_pre = false;
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
     IO_STATUS_BLOCK iosb;
     LONGLONG zero = 0;
-    LONG b_before = __atomic_load_n(&f->wb.posts, __ATOMIC_SEQ_CST);
     assert_status(fltsim_io_write(f->w.sys, h, "x", 1, &zero, 0, &iosb), STATUS_SUCCESS);
-    assert_int_equal(__atomic_load_n(&f->wb.posts, __ATOMIC_SEQ_CST), b_before);
+    assert_null(f->wb.pre_data); /* B's pre never ran */
+    assert_int_equal(f->wa.posts, 1);
     assert_int_equal(__atomic_load_n(&job.done, __ATOMIC_SEQ_CST), 0);
-    /* The held one goes on through B, which teardown was waiting for. */
-    FltCompletePendedPreOperation(f->wa.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    KeSetEvent(&f->wb.release_teardown, IO_NO_INCREMENT, FALSE);
     fltsim_thread_join(t);
     assert_status(job.status, STATUS_SUCCESS);
-    finish_write(f, &in);
-    assert_int_equal(f->wb.posts, 1);
+    assert_int_equal(f->wb.posts, 0);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* SPEC 2.6 steps 1 and 4 (issue 16): a teardown waits for what is in the
+ * instance, not for an operation held above it that has not reached it.
+ * A (above) holds a write pended in its pre; detaching B (below) finishes at
+ * once, without a report; when A lets the write go, it skips B, as it would
+ * skip an instance that was never attached, and completes. */
+static void teardown_does_not_wait_for_operations_held_above(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.hold_in_pre = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    assert_non_null(f->wa.held);
+    assert_status(FltDetachVolume(f->b.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_int_equal(teardown_completes, 1);
+    assert_int_equal(f->wb.posts, 0);
+    FltCompletePendedPreOperation(f->wa.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    finish_write(f, &in);
+    file_is(f, "HELLO world");
+    assert_null(f->wb.pre_data); /* the write skipped B */
+    assert_int_equal(f->wb.posts, 0);
+    assert_int_equal(f->wa.posts, 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* The same through an unload of B's driver (FILTER_UNLOAD). */
+static void teardown_unload_below_held_operations(void **state)
+{
+    struct fixture *f = *state;
+    f->wa.hold_in_pre = true;
+    load_both(f);
+    struct inflight in;
+    start_write(f, &in);
+    PFLT_CALLBACK_DATA first = f->wa.held;
+    assert_non_null(first);
+    assert_status(fltsim_driver_unload(f->b.driver, 0), STATUS_SUCCESS);
+    f->b.filter = NULL;
+    assert_int_equal(teardown_completes, 1);
+    FltCompletePendedPreOperation(first, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    finish_write(f, &in);
+    assert_null(f->wb.pre_data);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
 /* The three filters A, B and C, each watched. */
@@ -623,6 +670,80 @@ static void teardown_waits_for_swapped_query_information(void **state)
     assert_status(fltsim_io_close(f->w.sys, query.handle), STATUS_SUCCESS);
 }
 
+/* B's teardown waits for the write it holds (it does not complete it: V26)
+ * while A, above, holds another. Detaches B with stderr captured and returns
+ * what it printed; a thread completes B's write 30 s (virtual) later. */
+struct late_completer {
+    PFLT_CALLBACK_DATA held;
+};
+
+static void complete_late(void *ctx)
+{
+    struct late_completer *c = ctx;
+    LARGE_INTEGER half_minute = {.QuadPart = -300000000LL};
+    KeDelayExecutionThread(KernelMode, FALSE, &half_minute);
+    FltCompletePendedPreOperation(c->held, FLT_PREOP_SUCCESS_NO_CALLBACK, NULL);
+}
+
+static void detach_capturing_stderr(struct fixture *f, char *text, size_t size)
+{
+    char path[] = "/tmp/fltsim-teardown-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved_err = dup(2);
+    dup2(fd, 2);
+    NTSTATUS detached = FltDetachVolume(f->b.filter, f->w.volume, NULL);
+    fflush(stderr);
+    dup2(saved_err, 2);
+    close(saved_err);
+    ssize_t got = pread(fd, text, size - 1, 0);
+    close(fd);
+    unlink(path);
+    text[got > 0 ? got : 0] = '\0';
+    fprintf(stderr, "%s", text);
+    assert_status(detached, STATUS_SUCCESS);
+}
+
+/* SPEC 2.6 step 4 (issue 16): the warning of a teardown that has waited
+ * 10 s names what it waits for: the operation, its major and why (pended
+ * in this instance's pre by the filter), and not an operation held above
+ * that never reached the instance. Deterministic executor: virtual time. */
+static void teardown_warning_names_what_it_waits_for(void **state)
+{
+    struct fixture *f = *state;
+    f->wb.hold_in_pre = true;
+    load_both(f);
+    struct inflight mine, above;
+    start_write(f, &mine);
+    struct late_completer c = {f->wb.held};
+    assert_non_null(c.held);
+    f->wa.hold_in_pre = true;
+    start_write(f, &above);
+    assert_non_null(f->wa.held);
+    fltsim_thread *t;
+    assert_status(fltsim_thread_spawn(f->w.sys, 4, 77, complete_late, &c, &t), STATUS_SUCCESS);
+
+    char text[4096];
+    detach_capturing_stderr(f, text, sizeof(text));
+    fltsim_thread_join(t);
+    static const char head[] = "it waits for:\n  #";
+    const char *list = strstr(text, head);
+    assert_non_null(list);
+    list += sizeof(head) - 1;
+    assert_non_null(strstr(list, " IRP_MJ_WRITE: pended in this instance's pre-operation "
+                                 "callback by B; only the filter can complete it "
+                                 "(FltCompletePendedPreOperation, V26)"));
+    assert_null(strstr(list, "\n  #")); /* one line: A's write is not B's to wait for */
+    assert_null(strstr(text, "by A"));
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V26"), 1);
+
+    FltCompletePendedPreOperation(f->wa.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    finish_write(f, &mine);
+    finish_write(f, &above);
+    assert_int_equal(f->wb.posts, 0); /* neither write came back through B */
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -634,9 +755,18 @@ int main(void)
         CASE(teardown_waits_for_pended_operation_and_reports),
         CASE(teardown_drains_synchronized_post_on_teardown_thread),
         CASE(teardown_new_operations_skip_the_instance),
+        CASE(teardown_does_not_wait_for_operations_held_above),
+        CASE(teardown_unload_below_held_operations),
         CASE(teardown_waits_for_swapped_write_instead_of_draining),
         CASE(teardown_drains_dirty_operation_without_swapped_buffer),
         CASE(teardown_waits_for_swapped_query_information),
     };
-    return FLTSIM_RUN_SUITE("teardown", tests);
+    const struct CMUnitTest deterministic[] = {
+        CASE(teardown_warning_names_what_it_waits_for),
+    };
+    int failed = FLTSIM_RUN_SUITE("teardown", tests);
+    test_executor = FLTSIM_EXECUTOR_DETERMINISTIC;
+    failed +=
+        cmocka_run_group_tests_name("teardown (deterministic only)", deterministic, NULL, NULL);
+    return failed;
 }

@@ -24,6 +24,7 @@ enum pre_action {
     PRE_WAIT,              /* KeWaitForSingleObject with a 1 ms timeout */
     PRE_DISALLOW_FSFILTER, /* return FLT_PREOP_DISALLOW_FSFILTER_IO (V6 for a read) */
     PRE_RETARGET_INSTANCE, /* TargetInstance = `other`, dirty (V17 unless legal) */
+    PRE_RETARGET_COMPLETE, /* the same, then FLT_PREOP_COMPLETE (V18) */
     PRE_POST_FAILS         /* SUCCESS_WITH_CALLBACK; the post sets `post_status` */
 };
 
@@ -106,6 +107,13 @@ static FLT_PREOP_CALLBACK_STATUS pre(struct tf_filter *tf, PFLT_CALLBACK_DATA da
         data->Iopb->TargetInstance = f->other;
         FltSetCallbackDataDirty(data);
         break;
+    case PRE_RETARGET_COMPLETE:
+        data->Iopb->TargetInstance = f->other;
+        FltSetCallbackDataDirty(data);
+        data->IoStatus.Status = STATUS_SUCCESS;
+        data->IoStatus.Information = 0;
+        KeLowerIrql(old);
+        return FLT_PREOP_COMPLETE;
     case PRE_POST_FAILS:
         KeLowerIrql(old);
         return FLT_PREOP_SUCCESS_WITH_CALLBACK;
@@ -345,6 +353,46 @@ static void verifier_target_instance_of_another_filter_is_reported(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V17"), 1);
 }
 
+/* V18 (SPEC 3.2, issue 16): a pre that retargets the operation to another
+ * instance of its own filter (legal: same altitude, another volume) and then
+ * completes it is reported, once, and nothing else is (the change is
+ * undone, as the operation goes nowhere). Completing without the change is
+ * clean. */
+static void verifier_retarget_then_complete_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    load(f);
+    struct fltsim_memfs *fs;
+    assert_status(fltsim_memfs_create(NULL, &fs), STATUS_SUCCESS);
+    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume2",
+                                      .drive_letter = L'D',
+                                      .ops = &fltsim_memfs_ops,
+                                      .fs = fs,
+                                      .fs_type = FLT_FSTYPE_NTFS};
+    PFLT_VOLUME d;
+    assert_status(fltsim_volume_mount(f->w.sys, &vp, &d), STATUS_SUCCESS);
+    PFLT_INSTANCE on_d = NULL;
+    assert_status(FltAttachVolume(f->a.filter, d, NULL, &on_d), STATUS_SUCCESS);
+
+    f->other = on_d;
+    assert_status(read_with(f, PRE_RETARGET_COMPLETE, PASSIVE_LEVEL), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V18"), 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 1);
+    struct fltsim_report r;
+    assert_status(fltsim_system_report_get(f->w.sys, 0, &r), STATUS_SUCCESS);
+    assert_string_equal(r.filter, "A");
+    assert_int_equal(r.major, IRP_MJ_READ);
+    assert_non_null(strstr(r.message, "TargetInstance"));
+
+    /* The twin: completing with TargetInstance as it came (C:'s). */
+    assert_status(FltGetVolumeInstanceFromName(f->a.filter, f->w.volume, NULL, &f->other),
+                  STATUS_SUCCESS);
+    FltObjectDereference(f->other);
+    assert_status(read_with(f, PRE_RETARGET_COMPLETE, PASSIVE_LEVEL), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 1);
+    FltObjectDereference(on_d);
+}
+
 /* ---- IRQL ceilings (V28) ---- */
 
 static void expect_one_v28_naming(struct fixture *f, const char *api)
@@ -511,6 +559,7 @@ int main(void)
         CASE(verifier_disallow_fsfilter_for_a_read_is_reported),
         CASE(verifier_post_producing_disallow_fast_io_is_reported),
         CASE(verifier_target_instance_of_another_filter_is_reported),
+        CASE(verifier_retarget_then_complete_is_reported),
         CASE(verifier_object_routine_above_its_ceiling_is_reported),
         CASE(verifier_volume_from_name_above_passive_is_reported),
         CASE(verifier_object_reference_above_dispatch_is_reported),

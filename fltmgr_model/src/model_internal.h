@@ -837,6 +837,11 @@ LONG fltsim__ops_in_flight_locked(fltsim_system *sys);
  * is not done (SPEC 2.6 step 4 waits until none does). Each shard is looked
  * at under its lock; sys->lock may be held. */
 bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst);
+/* What a teardown of inst waits for, in words, into out (size bytes, always
+ * terminated): a line per operation ("\n  #12 IRP_MJ_READ: pended in this
+ * instance's pre-operation callback by PendReads ..."), the first few of
+ * them. Returns how many nodes of inst are waited for. */
+size_t fltsim__describe_instance_ops(struct _FLT_INSTANCE *inst, char *out, size_t size);
 /* The IRP_MJ_CREATE in flight on inst's volume that was issued for fo, with a
  * reference the caller drops (fltsim__op_unref), or NULL. *in_post tells
  * whether inst's post for it is running or holds it pended (SPEC 4.5). */

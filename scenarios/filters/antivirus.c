@@ -22,6 +22,16 @@
  * nothing for a create, and the verifier warns about it (V7, SPEC 3.2).
  * A draining post (SPEC 4.4) must not scan: the open goes through unscanned
  * and is counted.
+ *
+ * A create pended in post must be completed before teardown can finish
+ * (SPEC 2.6 step 2, V26), and its work item may not have run when the
+ * instance is detached or the filter unloaded. Each pended create is listed
+ * (under a spin lock) and completed by whoever claims it first: its worker,
+ * or InstanceTeardownStart, which lets its instance's unclaimed creates
+ * through unscanned (counted, as a draining post does) and then waits for
+ * the workers scanning the others. A worker that finds its create taken only
+ * frees its item. The entry has two references (the list's, which goes with
+ * the create, and the worker's).
  */
 #include <fltKernel.h>
 
@@ -40,10 +50,54 @@ LONG AntiVirusUnscanned(VOID);
 
 typedef enum _AV_VERDICT { AvClean, AvInfected, AvNotAFile, AvNotScanned } AV_VERDICT;
 
+/* A create pended in post, on gPendedList from the post until it is completed. */
+typedef enum _AV_STATE { AvPended, AvWorking, AvTaken } AV_STATE;
+typedef struct _AV_PENDED {
+    LIST_ENTRY Links;
+    PFLT_CALLBACK_DATA Data;
+    PFLT_INSTANCE Instance;
+    LONG References; /* the list's (whoever completes the create) and the worker's */
+    AV_STATE State;  /* gPendedLock */
+} AV_PENDED, *PAV_PENDED;
+
 static PFLT_FILTER gAvFilter;
 static CHAR gSignature[AV_MAX_SIGNATURE] = "X5O!P%@AP";
 static ULONG gSignatureLength = 9;
 static LONG gScanned, gScannedInline, gDetected, gUnscanned;
+static KSPIN_LOCK gPendedLock; /* guards gPendedList and each entry's State */
+static LIST_ENTRY gPendedList;
+static KEVENT gPendedChanged; /* set when a worker finished a create */
+
+static VOID AvPendedRelease(PAV_PENDED Entry)
+{
+    if (InterlockedDecrement(&Entry->References) == 0)
+        ExFreePoolWithTag(Entry, AV_TAG);
+}
+
+/* The worker (or a post whose queuing failed) claims the create: TRUE when
+ * it is still pended, and now the caller's to complete. */
+static BOOLEAN AvPendedClaim(PAV_PENDED Entry)
+{
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&gPendedLock, &OldIrql);
+    BOOLEAN Mine = Entry->State == AvPended;
+    if (Mine)
+        Entry->State = AvWorking;
+    KeReleaseSpinLock(&gPendedLock, OldIrql);
+    return Mine;
+}
+
+/* A claimed create was completed (or taken back): off the list, and a
+ * teardown that waits for it looks again. */
+static VOID AvPendedFinished(PAV_PENDED Entry)
+{
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&gPendedLock, &OldIrql);
+    RemoveEntryList(&Entry->Links);
+    KeSetEvent(&gPendedChanged, IO_NO_INCREMENT, FALSE);
+    KeReleaseSpinLock(&gPendedLock, OldIrql);
+    AvPendedRelease(Entry); /* the list's */
+}
 
 /* Whether Buffer[0..Length) holds the signature. */
 static BOOLEAN AvMatch(_In_reads_bytes_(Length) const UCHAR *Buffer, _In_ ULONG Length)
@@ -129,9 +183,14 @@ static VOID AvScanAndDecide(_Inout_ PFLT_CALLBACK_DATA Data, _In_ BOOLEAN Inline
 static VOID AvScanWorker(_In_ PFLT_DEFERRED_IO_WORKITEM WorkItem, _In_ PFLT_CALLBACK_DATA Data,
                          _In_opt_ PVOID Context)
 {
-    UNREFERENCED_PARAMETER(Context);
-    AvScanAndDecide(Data, FALSE);
-    FltCompletePendedPostOperation(Data);
+    PAV_PENDED Entry = Context;
+    /* Data is ours to touch only if teardown has not taken the create. */
+    if (AvPendedClaim(Entry)) {
+        AvScanAndDecide(Data, FALSE);
+        FltCompletePendedPostOperation(Data);
+        AvPendedFinished(Entry);
+    }
+    AvPendedRelease(Entry); /* ours */
     FltFreeDeferredIoWorkItem(WorkItem);
 }
 
@@ -159,7 +218,6 @@ static FLT_POSTOP_CALLBACK_STATUS AvPostCreate(_Inout_ PFLT_CALLBACK_DATA Data,
                                                _In_opt_ PVOID CompletionContext,
                                                _In_ FLT_POST_OPERATION_FLAGS Flags)
 {
-    UNREFERENCED_PARAMETER(FltObjects);
     if (FlagOn(Flags, FLTFL_POST_OPERATION_DRAINING)) {
         InterlockedIncrement(&gUnscanned); /* only clean up; nothing of ours to free */
         return FLT_POSTOP_FINISHED_PROCESSING;
@@ -167,13 +225,36 @@ static FLT_POSTOP_CALLBACK_STATUS AvPostCreate(_Inout_ PFLT_CALLBACK_DATA Data,
     if (!NT_SUCCESS(Data->IoStatus.Status) || Data->IoStatus.Status == STATUS_REPARSE)
         return FLT_POSTOP_FINISHED_PROCESSING; /* nothing was opened */
 
-    if (CompletionContext != AV_SCAN_INLINE) {
+    PAV_PENDED Entry = NULL;
+    if (CompletionContext != AV_SCAN_INLINE)
+        Entry = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(*Entry), AV_TAG);
+    if (Entry != NULL) {
         PFLT_DEFERRED_IO_WORKITEM WorkItem = FltAllocateDeferredIoWorkItem();
         if (WorkItem != NULL) {
+            /* Listed before it is queued: the worker may run at once. */
+            KIRQL OldIrql;
+            Entry->Data = Data;
+            Entry->Instance = FltObjects->Instance;
+            Entry->References = 2;
+            KeAcquireSpinLock(&gPendedLock, &OldIrql);
+            InsertTailList(&gPendedList, &Entry->Links);
+            Entry->State = AvPended;
+            KeReleaseSpinLock(&gPendedLock, OldIrql);
             NTSTATUS Status =
-                FltQueueDeferredIoWorkItem(WorkItem, Data, AvScanWorker, DelayedWorkQueue, NULL);
+                FltQueueDeferredIoWorkItem(WorkItem, Data, AvScanWorker, DelayedWorkQueue, Entry);
             if (NT_SUCCESS(Status))
                 return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+            /* Refused. Unless a teardown took the create meanwhile (it
+             * completed it, and FltMgr goes on once this returns
+             * MORE_PROCESSING_REQUIRED, SPEC 5.1), it is ours again. */
+            BOOLEAN Mine = AvPendedClaim(Entry);
+            AvPendedRelease(Entry); /* the worker's, which will not run */
+            if (!Mine) {
+                FltFreeDeferredIoWorkItem(WorkItem);
+                return FLT_POSTOP_MORE_PROCESSING_REQUIRED;
+            }
+            AvPendedFinished(Entry); /* and the list's: gone */
+            Entry = NULL;
 #ifdef ANTIVIRUS_TEACHING_BUG
             /* The classic mistake, kept for teaching (tests/ builds this
              * file with ANTIVIRUS_TEACHING_BUG as a fixture for fault
@@ -197,6 +278,8 @@ static FLT_POSTOP_CALLBACK_STATUS AvPostCreate(_Inout_ PFLT_CALLBACK_DATA Data,
 #endif
         }
     }
+    if (Entry != NULL)
+        ExFreePoolWithTag(Entry, AV_TAG); /* no work item */
     /* Post-create runs at PASSIVE_LEVEL on the creating thread. */
     if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
         InterlockedIncrement(&gUnscanned);
@@ -216,6 +299,54 @@ static NTSTATUS AvUnload(_In_ FLT_FILTER_UNLOAD_FLAGS Flags)
     return STATUS_SUCCESS;
 }
 
+/* Whether a worker is scanning a create of Instance; clears gPendedChanged
+ * first, under the lock, so a create finished after the look sets it again. */
+static BOOLEAN AvWorkersBusy(PFLT_INSTANCE Instance)
+{
+    KIRQL OldIrql;
+    BOOLEAN Busy = FALSE;
+    KeAcquireSpinLock(&gPendedLock, &OldIrql);
+    KeClearEvent(&gPendedChanged);
+    for (PLIST_ENTRY Link = gPendedList.Flink; Link != &gPendedList && !Busy; Link = Link->Flink)
+        Busy = CONTAINING_RECORD(Link, AV_PENDED, Links)->Instance == Instance;
+    KeReleaseSpinLock(&gPendedLock, OldIrql);
+    return Busy;
+}
+
+/* PASSIVE_LEVEL (SPEC 2.6 step 2): lets the creates this instance holds
+ * pended in post through unscanned (their workers, still queued, will find
+ * them taken), then waits for the workers scanning the others, so that
+ * none is left pended when this returns (V26). */
+static VOID AvTeardownStart(_In_ PCFLT_RELATED_OBJECTS FltObjects,
+                            _In_ FLT_INSTANCE_TEARDOWN_FLAGS Reason)
+{
+    UNREFERENCED_PARAMETER(Reason);
+    PAGED_CODE();
+    LIST_ENTRY Taken;
+    KIRQL OldIrql;
+    InitializeListHead(&Taken);
+    KeAcquireSpinLock(&gPendedLock, &OldIrql);
+    PLIST_ENTRY Link = gPendedList.Flink;
+    while (Link != &gPendedList) {
+        PAV_PENDED Entry = CONTAINING_RECORD(Link, AV_PENDED, Links);
+        Link = Link->Flink;
+        if (Entry->Instance != FltObjects->Instance || Entry->State != AvPended)
+            continue;
+        RemoveEntryList(&Entry->Links);
+        Entry->State = AvTaken;
+        InsertTailList(&Taken, &Entry->Links); /* the list's reference comes along */
+    }
+    KeReleaseSpinLock(&gPendedLock, OldIrql);
+    while (!IsListEmpty(&Taken)) {
+        PAV_PENDED Entry = CONTAINING_RECORD(RemoveHeadList(&Taken), AV_PENDED, Links);
+        InterlockedIncrement(&gUnscanned);
+        FltCompletePendedPostOperation(Entry->Data);
+        AvPendedRelease(Entry);
+    }
+    while (AvWorkersBusy(FltObjects->Instance))
+        KeWaitForSingleObject(&gPendedChanged, Executive, KernelMode, FALSE, NULL);
+}
+
 static NTSTATUS AvQueryTeardown(_In_ PCFLT_RELATED_OBJECTS FltObjects,
                                 _In_ FLT_INSTANCE_QUERY_TEARDOWN_FLAGS Flags)
 {
@@ -230,6 +361,7 @@ static const FLT_REGISTRATION AvRegistration = {
     .OperationRegistration = AvCallbacks,
     .FilterUnloadCallback = AvUnload,
     .InstanceQueryTeardownCallback = AvQueryTeardown,
+    .InstanceTeardownStartCallback = AvTeardownStart,
 };
 
 /* Sets the byte pattern to look for (NULL restores the default marker).
@@ -272,6 +404,9 @@ NTSTATUS DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING Regi
 {
     UNREFERENCED_PARAMETER(RegistryPath);
     gScanned = gScannedInline = gDetected = gUnscanned = 0;
+    KeInitializeSpinLock(&gPendedLock);
+    InitializeListHead(&gPendedList);
+    KeInitializeEvent(&gPendedChanged, NotificationEvent, FALSE);
     NTSTATUS Status = FltRegisterFilter(DriverObject, &AvRegistration, &gAvFilter);
     if (NT_SUCCESS(Status)) {
         Status = FltStartFiltering(gAvFilter);

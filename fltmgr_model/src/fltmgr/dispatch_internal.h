@@ -93,10 +93,12 @@ void fltsim__pre_raised(struct fltsim_op *op, const struct fltsim_seh_frame *seh
  * said to act on, SPEC 3.3). */
 void fltsim__apply_pre(struct fltsim_op *op, ULONG i, FLT_PREOP_CALLBACK_STATUS st, PVOID ctx);
 /* SPEC 6.3: takes or undoes (and reports) the parameter changes of node's
- * pre; thread and mode are the operation's as issued. */
+ * pre; thread and mode are the operation's as issued. completing: the pre
+ * completes the operation (FLT_PREOP_COMPLETE), and a changed TargetInstance
+ * or TargetFileObject is V18 (SPEC 3.2), seen before it is undone. */
 void fltsim__take_parameter_changes(struct fltsim_op *op, struct fltsim_node *node, PETHREAD thread,
-                                    KPROCESSOR_MODE mode);
-/* V8, V9, V18 for an operation a pre completes (SPEC 3.2, 3.3). */
+                                    KPROCESSOR_MODE mode, bool completing);
+/* V8, V9 for an operation a pre completes (SPEC 3.2, 3.3). */
 void fltsim__check_complete(struct fltsim_op *op, const struct fltsim_node *node);
 /* The name of a pre status for reports, also of one that is not valid. */
 const char *fltsim__pre_name(FLT_PREOP_CALLBACK_STATUS s);

@@ -290,6 +290,18 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
         return status;
     }
     fltsim__devices_driver_loaded(drv);
+    /* Windows loads a driver whose DriverEntry succeeds having done
+     * nothing, and so does fltsim; but a minifilter that forgot
+     * FltRegisterFilter (or whose registration is behind a branch never
+     * taken) would then filter nothing, silently. A note, not a report: it
+     * breaks no rule. A driver with a device object of its own does
+     * something. */
+    if (drv->filter == NULL && drv->driver_object.DeviceObject == NULL)
+        fprintf(stderr,
+                "fltsim: note: DriverEntry of %s returned success without registering a filter "
+                "(FltRegisterFilter) or creating a device object; the driver is loaded and "
+                "does nothing\n",
+                drv->name8);
     *out = drv;
     return status;
 

@@ -34,6 +34,17 @@ bool fltsim__inflight_empty(PFLT_VOLUME v)
     return empty;
 }
 
+/* Whether node is in its instance (SPEC 2.6 step 4): its pre is running or
+ * holds the operation pended, it is owed a post, or its post is running,
+ * holds the operation pended or drains. An IDLE node is not: the operation
+ * has not reached the instance (it may be held above it), and when it does
+ * after teardown began, it skips the instance (pre.c). */
+static bool node_in_instance(const struct fltsim_node *node)
+{
+    LONG state = fltsim__node_state(node);
+    return state != FLTSIM_NODE_IDLE && state != FLTSIM_NODE_DONE;
+}
+
 bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
 {
     struct _FLT_VOLUME *v = inst->volume;
@@ -45,12 +56,101 @@ bool fltsim__instance_has_ops(struct _FLT_INSTANCE *inst)
             const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
             /* node_count and the instances are set before the op is listed. */
             for (ULONG j = 0; j < op->node_count && !busy; j++)
-                busy = op->nodes[j].instance == inst &&
-                       fltsim__node_state(&op->nodes[j]) != FLTSIM_NODE_DONE;
+                busy = op->nodes[j].instance == inst && node_in_instance(&op->nodes[j]);
         }
         fltsim__spin_unlock(&shard->lock);
     }
     return busy;
+}
+
+/* ---- what a teardown waits for, in words ---- */
+
+/* The node index k of op where a pend handshake (pre_pend or post_pend)
+ * holds the operation pended, or -1. */
+static LONG pended_at(const LONG *pend, const ULONG *node)
+{
+    if (__atomic_load_n(pend, __ATOMIC_SEQ_CST) != FLTSIM_PEND_PENDED)
+        return -1;
+    return (LONG)__atomic_load_n(node, __ATOMIC_SEQ_CST);
+}
+
+/* Appends to out (at *at, at most size) what node j of op is waited for. */
+static void describe_node(const struct fltsim_op *op, ULONG j, char *out, size_t size, size_t *at)
+{
+    const struct fltsim_node *node = &op->nodes[j];
+    const char *filter = node->instance->filter->name8;
+    LONG in_pre = pended_at(&op->pre_pend, &op->pre_pend_node);
+    LONG in_post = pended_at(&op->post_pend, &op->post_pend_node);
+    LONG state = fltsim__node_state(node);
+    char what[768];
+    if (state == FLTSIM_NODE_PRE && in_pre == (LONG)j) {
+        snprintf(what, sizeof(what),
+                 "pended in this instance's pre-operation callback by %s; only the filter can "
+                 "complete it (FltCompletePendedPreOperation, V26)",
+                 filter);
+    } else if (state == FLTSIM_NODE_POSTING && in_post == (LONG)j) {
+        snprintf(what, sizeof(what),
+                 "pended in this instance's post-operation callback by %s; only the filter can "
+                 "complete it (FltCompletePendedPostOperation, V26)",
+                 filter);
+    } else if (state == FLTSIM_NODE_PRE) {
+        snprintf(what, sizeof(what), "%s's pre-operation callback is running", filter);
+    } else if (state == FLTSIM_NODE_POSTING) {
+        snprintf(what, sizeof(what), "%s's post-operation callback is running (or draining)",
+                 filter);
+    } else {
+        /* Owed a post that is not drained (SPEC 2.6 step 3: the pre swapped
+         * the buffer): the operation must complete first. Where it is: */
+        LONG k = in_pre >= 0 ? in_pre : in_post;
+        if (k >= 0 && (ULONG)k < op->node_count)
+            snprintf(what, sizeof(what),
+                     "owed a post by %s that cannot be drained (its pre swapped the buffer); the "
+                     "operation is held pended in the %s-operation callback of %s, %s this "
+                     "instance",
+                     filter, in_pre >= 0 ? "pre" : "post", op->nodes[k].instance->filter->name8,
+                     (ULONG)k > j ? "below" : "above");
+        else
+            snprintf(what, sizeof(what),
+                     "owed a post by %s that cannot be drained (its pre swapped the buffer); the "
+                     "operation is in the file system or on its way back up",
+                     filter);
+    }
+    if (*at >= size)
+        return;
+    int n = snprintf(out + *at, size - *at, "\n  #%llu %s: %s", (unsigned long long)op->id,
+                     fltsim_major_name(op->req->major), what);
+    if (n > 0)
+        *at += (size_t)n;
+}
+
+size_t fltsim__describe_instance_ops(struct _FLT_INSTANCE *inst, char *out, size_t size)
+{
+    enum { SHOWN = 8 };
+    struct _FLT_VOLUME *v = inst->volume;
+    size_t at = 0;
+    ULONG count = 0;
+    if (size != 0)
+        out[0] = '\0';
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        struct fltsim_inflight_shard *shard = &v->inflight[s];
+        fltsim__spin_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
+            const struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            for (ULONG j = 0; j < op->node_count; j++) {
+                if (op->nodes[j].instance != inst || !node_in_instance(&op->nodes[j]))
+                    continue;
+                if (count++ < SHOWN)
+                    describe_node(op, j, out, size, &at);
+            }
+        }
+        fltsim__spin_unlock(&shard->lock);
+    }
+    if (count > SHOWN && at < size) {
+        int n = snprintf(out + at, size - at, "\n  and %lu more", (unsigned long)(count - SHOWN));
+        if (n > 0)
+            at += (size_t)n;
+    }
+    return count;
 }
 
 LONG fltsim__ops_in_flight_locked(fltsim_system *sys)

@@ -427,23 +427,28 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
      * are reported (V26): teardown cannot finish until they complete. */
     fltsim__drain_instance(inst);
 
-    /* 4. Wait for the operations that started before step 1. On Windows an
-     * operation that never completes hangs the unload; a teardown that has
-     * waited long says why, once. */
+    /* 4. Wait for the operations in the instance: those whose pre it ran
+     * and that are not done with it (its pre or post running or pended, a
+     * post it is owed and that was not drained). Operations that have not
+     * reached it are not waited for: they skip it when they do (pre.c). On
+     * Windows an operation that never completes hangs the unload; a
+     * teardown that has waited long says what it waits for, once. */
     ULONG64 warn_at = fltsim__now_ns() + TEARDOWN_WARN_NS;
     bool warned = false;
     uv_mutex_lock(&sys->lock);
     while (fltsim__instance_has_ops(inst)) {
         if (!warned && fltsim__now_ns() >= warn_at) {
             warned = true;
+            char waits[2048];
+            fltsim__describe_instance_ops(inst, waits, sizeof(waits));
             uv_mutex_unlock(&sys->lock);
             fprintf(stderr,
                     "fltsim: teardown of instance \"%s\" (filter %s) on volume %s has waited "
-                    "%llu s for operations still in flight through it; one it pended and never "
-                    "completed (V26), or one the file system never completed, keeps it from "
-                    "finishing (SPEC 2.6 step 4: on Windows the unload hangs)\n",
+                    "%llu s for operations still in flight through it (SPEC 2.6 step 4: on "
+                    "Windows the unload hangs until they are done with the instance); it waits "
+                    "for:%s\n",
                     inst->name8, filter->name8, volume->name8,
-                    (unsigned long long)(TEARDOWN_WARN_NS / 1000000000ull));
+                    (unsigned long long)(TEARDOWN_WARN_NS / 1000000000ull), waits);
             uv_mutex_lock(&sys->lock);
             continue;
         }

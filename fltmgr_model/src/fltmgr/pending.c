@@ -117,7 +117,8 @@ VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
             fltsim__trace_op(op, FLTSIM_EV_RESUME, i, &op->nodes[i], (LONG)CallbackStatus, 0);
         /* The work routine may have changed the parameters: the same rule
          * as at a pre's return (SPEC 6.3). */
-        fltsim__take_parameter_changes(op, &op->nodes[i], op->thread, op->mode);
+        fltsim__take_parameter_changes(op, &op->nodes[i], op->thread, op->mode,
+                                       CallbackStatus == FLT_PREOP_COMPLETE);
         if (CallbackStatus == FLT_PREOP_COMPLETE)
             fltsim__check_complete(op, &op->nodes[i]);
         fltsim__apply_pre(op, i, CallbackStatus, Context);

@@ -28,8 +28,9 @@ static bool is_oplock_fsctl(const struct fltsim_op *op)
            code == FSCTL_REQUEST_OPLOCK_LEVEL_1 || code == FSCTL_REQUEST_OPLOCK_LEVEL_2;
 }
 
-/* V8, V9, V18 for an operation a pre completes, by returning FLT_PREOP_COMPLETE
- * or by FltCompletePendedPreOperation with it (SPEC 3.2, 3.3). */
+/* V8, V9 for an operation a pre completes, by returning FLT_PREOP_COMPLETE
+ * or by FltCompletePendedPreOperation with it (SPEC 3.2, 3.3); V18 is
+ * fltsim__take_parameter_changes', which sees the change before undoing it. */
 void fltsim__check_complete(struct fltsim_op *op, const struct fltsim_node *node)
 {
     fltsim_system *sys = op->sys;
@@ -55,11 +56,6 @@ void fltsim__check_complete(struct fltsim_op *op, const struct fltsim_node *node
                            "STATUS_SUCCESS",
                            fltsim_major_name(major));
     }
-    if (op->iopb.TargetFileObject != node->view.TargetFileObject ||
-        op->iopb.TargetInstance != node->view.TargetInstance)
-        fltsim__report(sys, NULL, inst, op, "V18", "3.2",
-                       "TargetFileObject or TargetInstance was changed and the operation "
-                       "then completed; upper filters never see the change");
 }
 
 /* Applies SPEC 3.1-3.2 to what a pre returned: reports each broken rule and
@@ -172,10 +168,17 @@ static bool iopb_differs(const FLT_IO_PARAMETER_BLOCK *a, const FLT_IO_PARAMETER
  * system only when the filter called FltSetCallbackDataDirty; otherwise they
  * are ignored (undone here) and reported. MajorFunction never changes. */
 void fltsim__take_parameter_changes(struct fltsim_op *op, struct fltsim_node *node, PETHREAD thread,
-                                    KPROCESSOR_MODE mode)
+                                    KPROCESSOR_MODE mode, bool completing)
 {
     fltsim_system *sys = op->sys;
     struct _FLT_INSTANCE *inst = node->instance;
+    /* V18 (SPEC 3.2, COMPLETE): looked at before anything is restored. */
+    bool retargeted = op->iopb.TargetFileObject != node->view.TargetFileObject ||
+                      op->iopb.TargetInstance != node->view.TargetInstance;
+    if (__builtin_expect(completing && retargeted, 0))
+        fltsim__report(sys, NULL, inst, op, "V18", "3.2",
+                       "TargetFileObject or TargetInstance was changed and the operation "
+                       "then completed (FLT_PREOP_COMPLETE); upper filters never see the change");
     if (op->data.Thread != thread || op->data.RequestorMode != mode) {
         fltsim__report(sys, NULL, inst, op, "V16", "6.1",
                        "the filter changed Data->Thread or Data->RequestorMode; filters must "
@@ -209,7 +212,7 @@ void fltsim__take_parameter_changes(struct fltsim_op *op, struct fltsim_node *no
             fltsim__report(sys, NULL, inst, op, "V17", "6.3",
                            "TargetInstance may only become an instance of the same filter at "
                            "the same altitude on another volume (restored)");
-        else
+        else if (!completing) /* a completed operation goes nowhere: V18 said so */
             fltsim__report(sys, NULL, inst, op, "SIM", "6.3",
                            "redirecting an operation to another volume is not modeled in this "
                            "build of fltsim (TargetInstance restored)");
@@ -387,7 +390,7 @@ static inline __attribute__((always_inline)) bool pre_returned(struct fltsim_op 
      * first). check_pre_status reads nothing of them for it. */
     bool pended = st == FLT_PREOP_PENDING && op->kind == FLTSIM_OP_IRP;
     if (!pended)
-        fltsim__take_parameter_changes(op, node, op->thread, op->mode);
+        fltsim__take_parameter_changes(op, node, op->thread, op->mode, st == FLT_PREOP_COMPLETE);
     st = check_pre_status(op, node, st, &ctx, iosb_before);
     if (st == FLT_PREOP_PENDING) {
         fltsim__trace_pend(op, i, node, 0, info);
@@ -396,9 +399,9 @@ static inline __attribute__((always_inline)) bool pre_returned(struct fltsim_op 
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
             return false; /* FltCompletePendedPreOperation continues it */
         /* Completed before the pre returned (SPEC 3.2): continue here. */
-        fltsim__take_parameter_changes(op, node, op->thread, op->mode);
         st = op->resume_status;
         ctx = op->resume_context;
+        fltsim__take_parameter_changes(op, node, op->thread, op->mode, st == FLT_PREOP_COMPLETE);
         if (fltsim__tracing(op->sys))
             fltsim__trace_op(op, FLTSIM_EV_RESUME, i, node, (LONG)st, 0);
         if (st == FLT_PREOP_COMPLETE)
@@ -421,6 +424,20 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     struct _FLT_INSTANCE *inst = node->instance;
     const struct fltsim_callbacks *cbs = &inst->filter->ops[op->slot];
 
+    /* SPEC 2.6 step 1: the operation enters the instance (PRE), then looks
+     * whether its teardown has begun; teardown sets that first, then looks
+     * for nodes in the instance (fltsim__instance_has_ops). Both sides are
+     * sequentially consistent: either teardown sees the node and waits for
+     * it, or the node sees the teardown and skips the instance, as a
+     * detached one (teardown waits only for what reached the instance). */
+    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_SEQ_CST);
+    if (__builtin_expect(
+            __atomic_load_n(&inst->state, __ATOMIC_SEQ_CST) != FLTSIM_INSTANCE_ATTACHED, 0)) {
+        fltsim__node_done(op, node); /* wakes a teardown that saw it */
+        op->cursor = i + 1;
+        return true;
+    }
+
     /* The view is copied before TargetInstance is set in both: copying the
      * block right after storing one of its members would reload that member
      * in wider pieces than were stored (a store-forwarding stall per node). */
@@ -430,7 +447,6 @@ static bool run_pre(struct fltsim_op *op, ULONG i)
     fltsim__fill_objects(&node->objects, inst->filter, op->volume, inst, op->iopb.TargetFileObject);
     IO_STATUS_BLOCK iosb_before = op->data.IoStatus;
     node->pre_thread = fltsim__current_sthread();
-    __atomic_store_n(&node->state, FLTSIM_NODE_PRE, __ATOMIC_RELEASE);
 
     if (cbs->pre == NULL) {
         /* A post without a pre counts as SUCCESS_WITH_CALLBACK (SPEC 2.3). */
