@@ -191,6 +191,8 @@ static void call_teardown(fltsim_system *sys, struct _FLT_INSTANCE *inst,
 {
     struct fltsim_callout save;
     fltsim__enter(&save, sys, inst->filter, NULL);
+    /* Named for a crash report or the watchdog ("its X": X). */
+    fltsim__tls()->callout_what = strncmp(what, "its ", 4) == 0 ? what + 4 : what;
     struct instance_call call = {.objects = objects, .teardown = cb, .flags = reason};
     struct fltsim_seh_frame seh;
     if (!fltsim__seh_call(&seh, teardown_thunk, &call))
@@ -638,6 +640,7 @@ NTSTATUS FltDetachVolume(PFLT_FILTER Filter, PFLT_VOLUME Volume, PCUNICODE_STRIN
     fltsim__fill_objects(&objects, Filter, Volume, inst, NULL);
     struct fltsim_callout save;
     fltsim__enter(&save, sys, Filter, NULL);
+    fltsim__tls()->callout_what = "InstanceQueryTeardownCallback";
     struct instance_call call = {.objects = &objects, .query = query, .flags = 0};
     struct fltsim_seh_frame seh;
     if (fltsim__seh_call(&seh, query_thunk, &call))
