@@ -123,7 +123,7 @@ static void golden_that_is_no_regular_file_or_too_large_is_refused(void **state)
     assert_status(fltsim_scenario_run(sc, &options, &result), STATUS_UNSUCCESSFUL);
     assert_true(result.error);
     fclose(log);
-    char want[800];
+    char want[1400];
     snprintf(want, sizeof(want), "%s: golden trace %s is larger than 64 MiB", path, big);
     if (strstr(logbuf, want) == NULL)
         fail_msg("log lacks \"%s\":\n%s", want, logbuf);
