@@ -477,6 +477,11 @@ WCHAR fltsim_volume_drive_letter(PFLT_VOLUME volume);
  * keeps the volume from being dismounted. */
 void fltsim_volume_file_object_opened(PFLT_VOLUME volume, PFILE_OBJECT file_object);
 void fltsim_volume_file_object_closed(PFLT_VOLUME volume, PFILE_OBJECT file_object);
+/* A file system frees a stream's control block (FileObject->FsContext), as
+ * Windows file systems call FsRtlTeardownPerStreamContexts: the stream and
+ * file contexts set on it are deleted (their cleanup runs at the last
+ * reference). Called once the last file object on the stream is closed. */
+void fltsim_stream_teardown(void *fs_context);
 /* The volume a file object was opened on, or NULL. */
 PFLT_VOLUME fltsim_volume_of_file_object(PFILE_OBJECT file_object);
 
