@@ -40,7 +40,14 @@ struct fixture {
     NTSTATUS pre_create_get, set_status, keep_status;
     PFLT_CONTEXT set_ctx, keep_old;
     bool leak, over_release;
+    int mode; /* MODE_* */
+    /* the race: each post-create's outcome */
+    LONG n;
+    NTSTATUS st[2];
+    PFLT_CONTEXT mine[2], old[2];
+    bool contexts_ok; /* FltGetContexts saw what was set */
 };
+enum { MODE_STREAM, MODE_RACE, MODE_HANDLE };
 static struct fixture *current;
 
 static FLT_PREOP_CALLBACK_STATUS pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
@@ -64,6 +71,32 @@ static FLT_POSTOP_CALLBACK_STATUS post(struct tf_filter *tf, PFLT_CALLBACK_DATA 
     if (data->Iopb->MajorFunction != IRP_MJ_CREATE || !NT_SUCCESS(data->IoStatus.Status))
         return FLT_POSTOP_FINISHED_PROCESSING;
     PFLT_CONTEXT c = NULL, c2 = NULL;
+    if (f->mode == MODE_RACE) {
+        LONG i = __atomic_fetch_add(&f->n, 1, __ATOMIC_SEQ_CST);
+        assert_true(i < 2);
+        assert_status(FltAllocateContext(tf->filter, FLT_STREAM_CONTEXT, 32, PagedPool, &c),
+                      STATUS_SUCCESS);
+        f->mine[i] = c;
+        f->st[i] = FltSetStreamContext(objects->Instance, objects->FileObject,
+                                       FLT_SET_CONTEXT_KEEP_IF_EXISTS, c, &f->old[i]);
+        FltReleaseContext(c);
+        if (f->old[i] != NULL)
+            FltReleaseContext(f->old[i]);
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    }
+    if (f->mode == MODE_HANDLE) {
+        assert_status(FltAllocateContext(tf->filter, FLT_STREAMHANDLE_CONTEXT, 16, PagedPool, &c),
+                      STATUS_SUCCESS);
+        assert_status(FltSetStreamHandleContext(objects->Instance, objects->FileObject,
+                                                FLT_SET_CONTEXT_REPLACE_IF_EXISTS, c, NULL),
+                      STATUS_SUCCESS);
+        FltReleaseContext(c);
+        FLT_RELATED_CONTEXTS rc;
+        FltGetContexts(objects, FLT_STREAMHANDLE_CONTEXT | FLT_STREAM_CONTEXT, &rc);
+        f->contexts_ok = rc.StreamHandleContext == c && rc.StreamContext == NULL;
+        FltReleaseContexts(&rc);
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    }
     assert_status(FltAllocateContext(tf->filter, FLT_STREAM_CONTEXT, 32, PagedPool, &c),
                   STATUS_SUCCESS);
     f->set_status = FltSetStreamContext(objects->Instance, objects->FileObject,
@@ -265,14 +298,112 @@ static void leak_names_the_allocation_site(void **state)
     assert_true(found);
 }
 
+static void open_thread(void *p)
+{
+    struct fixture *f = p;
+    HANDLE h = NULL;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\a.txt", GENERIC_READ, &h), STATUS_SUCCESS);
+    HANDLE *handles = f->a.user;
+    for (int i = 0; i < 2; i++) {
+        HANDLE none = NULL;
+        if (__atomic_compare_exchange_n(&handles[i], &none, h, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            break;
+    }
+}
+
+/* Two threads set the same stream's context at once: one wins, the other
+ * gets STATUS_FLT_CONTEXT_ALREADY_DEFINED and the winner's context. */
+static void race_one_stream_two_setters(void **state)
+{
+    struct fixture *f = *state;
+    f->mode = MODE_RACE;
+    HANDLE handles[2] = {NULL, NULL};
+    f->a.user = handles;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    fltsim_thread *t[2];
+    for (int i = 0; i < 2; i++)
+        assert_status(fltsim_thread_spawn(f->w.sys, 1000, 4001 + (ULONG)i, open_thread, f, &t[i]),
+                      STATUS_SUCCESS);
+    for (int i = 0; i < 2; i++)
+        fltsim_thread_join(t[i]);
+    assert_int_equal(f->n, 2);
+    int winner = f->st[0] == STATUS_SUCCESS ? 0 : 1;
+    assert_status(f->st[winner], STATUS_SUCCESS);
+    assert_status(f->st[1 - winner], STATUS_FLT_CONTEXT_ALREADY_DEFINED);
+    assert_null(f->old[winner]);
+    assert_ptr_equal(f->old[1 - winner], f->mine[winner]);
+    assert_int_equal(cleanups, 1); /* the loser's */
+    for (int i = 0; i < 2; i++)
+        assert_status(fltsim_io_close(f->w.sys, handles[i]), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 2);
+    assert_ptr_equal(cleaned_last, f->mine[winner]);
+}
+
+/* Stream-handle contexts live until their file object's close; FltGetContexts
+ * returns each referenced. */
+static void handle_context_per_file_object(void **state)
+{
+    struct fixture *f = *state;
+    f->mode = MODE_HANDLE;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    HANDLE h1 = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    assert_true(f->contexts_ok);
+    HANDLE h2 = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    assert_int_equal(cleanups, 0);
+    assert_status(fltsim_io_close(f->w.sys, h1), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 1);
+    assert_status(fltsim_io_close(f->w.sys, h2), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 2);
+}
+
+/* Volume contexts: one per filter and volume, deleted at unload; a paged
+ * one is reported (V20); a release at DISPATCH_LEVEL frees on a worker. */
+static void volume_context_and_dispatch_release(void **state)
+{
+    struct fixture *f = *state;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    PFLT_FILTER flt = f->a.filter;
+    PFLT_CONTEXT v = NULL, got = NULL, paged = NULL;
+    assert_status(FltAllocateContext(flt, FLT_VOLUME_CONTEXT, 16, NonPagedPool, &v),
+                  STATUS_SUCCESS);
+    assert_status(FltSetVolumeContext(f->w.volume, FLT_SET_CONTEXT_KEEP_IF_EXISTS, v, NULL),
+                  STATUS_SUCCESS);
+    FltReleaseContext(v);
+    assert_status(FltGetVolumeContext(flt, f->w.volume, &got), STATUS_SUCCESS);
+    assert_ptr_equal(got, v);
+    FltReleaseContext(got);
+    assert_status(FltAllocateContext(flt, FLT_VOLUME_CONTEXT, 16, PagedPool, &paged),
+                  STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V20"), 1);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    FltReleaseContext(paged); /* the last reference: a work item frees it */
+    assert_int_equal(cleanups, 0);
+    KeLowerIrql(old);
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 1);
+    assert_ptr_equal(cleaned_last, paged);
+    assert_status(fltsim_driver_unload(f->a.driver, 0), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 2);
+    assert_ptr_equal(cleaned_last, v);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 0);
+}
+
 #define CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        CASE(registration_rejects_bad_arrays),  CASE(allocate_sizes_and_pool),
-        CASE(instance_context_set_get_replace), CASE(stream_context_lives_until_close),
-        CASE(over_release_is_reported),         CASE(leak_names_the_allocation_site),
+        CASE(registration_rejects_bad_arrays),
+        CASE(allocate_sizes_and_pool),
+        CASE(instance_context_set_get_replace),
+        CASE(stream_context_lives_until_close),
+        CASE(over_release_is_reported),
+        CASE(leak_names_the_allocation_site),
+        CASE(race_one_stream_two_setters),
+        CASE(handle_context_per_file_object),
+        CASE(volume_context_and_dispatch_release),
     };
     return FLTSIM_RUN_SUITE("context", tests);
 }
