@@ -46,6 +46,7 @@ struct fixture {
     NTSTATUS st[2];
     PFLT_CONTEXT mine[2], old[2];
     bool contexts_ok; /* FltGetContexts saw what was set */
+    NTSTATUS post_close_get;
 };
 enum { MODE_STREAM, MODE_RACE, MODE_HANDLE };
 static struct fixture *current;
@@ -68,6 +69,12 @@ static FLT_POSTOP_CALLBACK_STATUS post(struct tf_filter *tf, PFLT_CALLBACK_DATA 
 {
     (void)context, (void)flags;
     struct fixture *f = current;
+    if (data->Iopb->MajorFunction == IRP_MJ_CLOSE) {
+        PFLT_CONTEXT c = NULL;
+        f->post_close_get = FltGetStreamHandleContext(objects->Instance, objects->FileObject, &c);
+        assert_null(c);
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    }
     if (data->Iopb->MajorFunction != IRP_MJ_CREATE || !NT_SUCCESS(data->IoStatus.Status))
         return FLT_POSTOP_FINISHED_PROCESSING;
     PFLT_CONTEXT c = NULL, c2 = NULL;
@@ -346,6 +353,8 @@ static void handle_context_per_file_object(void **state)
 {
     struct fixture *f = *state;
     f->mode = MODE_HANDLE;
+    f->a.ops[IRP_MJ_CLOSE].pre = true;
+    f->a.ops[IRP_MJ_CLOSE].post = true;
     assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
     HANDLE h1 = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
     assert_true(f->contexts_ok);
@@ -355,6 +364,10 @@ static void handle_context_per_file_object(void **state)
     assert_int_equal(cleanups, 1);
     assert_status(fltsim_io_close(f->w.sys, h2), STATUS_SUCCESS);
     assert_int_equal(cleanups, 2);
+    /* post-close: the handle's contexts are gone (V19 at each close, after
+     * the one of each pre-create) */
+    assert_status(f->post_close_get, STATUS_NOT_SUPPORTED);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V19"), 4);
 }
 
 /* Volume contexts: one per filter and volume, deleted at unload; a paged
@@ -379,8 +392,13 @@ static void volume_context_and_dispatch_release(void **state)
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     FltReleaseContext(paged); /* the last reference: a work item frees it */
-    assert_int_equal(cleanups, 0);
+    LONG at_dispatch = cleanups;
+    NTSTATUS get_at_dispatch = FltGetVolumeContext(flt, f->w.volume, &got); /* V19 */
+    FltReleaseContext(got);
     KeLowerIrql(old);
+    assert_int_equal(at_dispatch, 0);
+    assert_status(get_at_dispatch, STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V19"), 1);
     assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
     assert_int_equal(cleanups, 1);
     assert_ptr_equal(cleaned_last, paged);

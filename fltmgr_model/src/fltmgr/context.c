@@ -448,12 +448,12 @@ VOID FltReleaseContext(PFLT_CONTEXT Context)
 
 /* Whether the running callback is this file object's pre-create or
  * post-close; reported (V19) with the routine's name. */
-static bool wrong_time(const char *api, PFILE_OBJECT fo, bool file_bound)
+static bool wrong_time(fltsim_system *sys, const char *api, PFILE_OBJECT fo, bool file_bound)
 {
     struct fltsim_tls *t = fltsim__tls();
     if (t->irql >= DISPATCH_LEVEL) {
         report_to(
-            NULL, "V19",
+            sys, "V19",
             "%s at DISPATCH_LEVEL: contexts cannot be got, set or deleted there (a "
             "post-operation callback at DISPATCH_LEVEL uses FltDoCompletionProcessingWhenSafe "
             "or a work item)",
@@ -464,14 +464,14 @@ static bool wrong_time(const char *api, PFILE_OBJECT fo, bool file_bound)
         return false;
     UCHAR major = t->op->data.Iopb->MajorFunction;
     if (major == IRP_MJ_CREATE && !t->in_post) {
-        report_to(NULL, "V19",
+        report_to(sys, "V19",
                   "%s in pre-create: the file object has no stream yet (allocate the context "
                   "here, pass it as the completion context and set it in post-create)",
                   api);
         return true;
     }
     if (major == IRP_MJ_CLOSE && t->in_post) {
-        report_to(NULL, "V19", "%s in post-close: the stream and handle contexts are already gone",
+        report_to(sys, "V19", "%s in post-close: the stream and handle contexts are already gone",
                   api);
         return true;
     }
@@ -503,6 +503,7 @@ static NTSTATUS target_of(const char *api, FLT_CONTEXT_TYPE type, PFLT_FILTER fi
         out->owner = filter;
         out->filter = filter;
         out->volume = volume;
+        wrong_time(volume->sys, api, NULL, false);
         if (__atomic_load_n(&volume->dismounting, __ATOMIC_SEQ_CST))
             return fltsim__fail(STATUS_FLT_DELETING_OBJECT, "%s: %s is dismounting", api,
                                 volume->name8);
@@ -519,7 +520,7 @@ static NTSTATUS target_of(const char *api, FLT_CONTEXT_TYPE type, PFLT_FILTER fi
     } else {
         if (fo == NULL)
             return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: FileObject is NULL", api);
-        if (wrong_time(api, fo, true))
+        if (wrong_time(instance->filter->sys, api, fo, true))
             return fltsim__fail(STATUS_NOT_SUPPORTED, "%s: no stream at this point", api);
         if (type == FLT_STREAMHANDLE_CONTEXT) {
             out->object = fo;
@@ -532,7 +533,7 @@ static NTSTATUS target_of(const char *api, FLT_CONTEXT_TYPE type, PFLT_FILTER fi
         }
         return STATUS_SUCCESS;
     }
-    wrong_time(api, NULL, false);
+    wrong_time(instance->filter->sys, api, NULL, false);
     return STATUS_SUCCESS;
 }
 
@@ -562,7 +563,7 @@ static NTSTATUS set_context(const char *api, const struct target *tg, FLT_SET_CO
     struct ctx *c = live_find(new_ctx);
     if (c == NULL || c->type != tg->type || c->filter != tg->filter) {
         unlock();
-        report_to(NULL, "V21", "%s(%p): %s", api, new_ctx,
+        report_to(tg->filter->sys, "V21", "%s(%p): %s", api, new_ctx,
                   c == NULL             ? "NewContext is not a live context"
                   : c->type != tg->type ? "NewContext is a context of another type"
                                         : "NewContext belongs to another filter");
@@ -785,6 +786,42 @@ VOID FltReleaseContexts(PFLT_RELATED_CONTEXTS Contexts)
     PFLT_CONTEXT *all[] = {&Contexts->VolumeContext,       &Contexts->InstanceContext,
                            &Contexts->FileContext,         &Contexts->StreamContext,
                            &Contexts->StreamHandleContext, &Contexts->TransactionContext};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (*all[i] != NULL)
+            FltReleaseContext(*all[i]);
+        *all[i] = NULL;
+    }
+}
+
+/* The Ex forms add the section context: fltsim has no sections (nor
+ * transactions), so both stay NULL. */
+NTSTATUS FltGetContextsEx(PCFLT_RELATED_OBJECTS FltObjects, FLT_CONTEXT_TYPE DesiredContexts,
+                          SIZE_T ContextsSize, PFLT_RELATED_CONTEXTS_EX Contexts)
+{
+    if (Contexts == NULL || ContextsSize < sizeof(FLT_RELATED_CONTEXTS_EX))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "FltGetContextsEx: ContextsSize %zu is "
+                            "below sizeof(FLT_RELATED_CONTEXTS_EX)",
+                            (size_t)ContextsSize);
+    FLT_RELATED_CONTEXTS rc;
+    FltGetContexts(FltObjects, DesiredContexts, &rc);
+    memset(Contexts, 0, sizeof(*Contexts));
+    Contexts->VolumeContext = rc.VolumeContext;
+    Contexts->InstanceContext = rc.InstanceContext;
+    Contexts->FileContext = rc.FileContext;
+    Contexts->StreamContext = rc.StreamContext;
+    Contexts->StreamHandleContext = rc.StreamHandleContext;
+    return STATUS_SUCCESS;
+}
+
+VOID FltReleaseContextsEx(SIZE_T ContextsSize, PFLT_RELATED_CONTEXTS_EX Contexts)
+{
+    if (Contexts == NULL || ContextsSize < sizeof(FLT_RELATED_CONTEXTS_EX))
+        return;
+    PFLT_CONTEXT *all[] = {&Contexts->VolumeContext,       &Contexts->InstanceContext,
+                           &Contexts->FileContext,         &Contexts->StreamContext,
+                           &Contexts->StreamHandleContext, &Contexts->TransactionContext,
+                           &Contexts->SectionContext};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         if (*all[i] != NULL)
             FltReleaseContext(*all[i]);
