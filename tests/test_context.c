@@ -408,6 +408,39 @@ static void volume_context_and_dispatch_release(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 0);
 }
 
+static NTSTATUS set_in_teardown;
+
+static void set_during_teardown(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    PFLT_CONTEXT c = NULL;
+    assert_status(FltAllocateContext(tf->filter, FLT_INSTANCE_CONTEXT, 8, PagedPool, &c),
+                  STATUS_SUCCESS);
+    set_in_teardown =
+        FltSetInstanceContext(objects->Instance, FLT_SET_CONTEXT_KEEP_IF_EXISTS, c, NULL);
+    FltReleaseContext(c);
+}
+
+/* A volume context goes when the volume dismounts; setting a context on an
+ * instance being torn down fails with STATUS_FLT_DELETING_OBJECT. */
+static void dismount_and_teardown(void **state)
+{
+    struct fixture *f = *state;
+    f->a.teardown_start_hook = set_during_teardown;
+    set_in_teardown = STATUS_SUCCESS;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    PFLT_CONTEXT v = NULL;
+    assert_status(FltAllocateContext(f->a.filter, FLT_VOLUME_CONTEXT, 16, NonPagedPool, &v),
+                  STATUS_SUCCESS);
+    assert_status(FltSetVolumeContext(f->w.volume, FLT_SET_CONTEXT_KEEP_IF_EXISTS, v, NULL),
+                  STATUS_SUCCESS);
+    FltReleaseContext(v);
+    assert_status(fltsim_volume_dismount(f->w.volume), STATUS_SUCCESS);
+    assert_status(set_in_teardown, STATUS_FLT_DELETING_OBJECT);
+    assert_int_equal(cleanups, 2); /* the refused instance context, the volume's */
+    assert_ptr_equal(cleaned_last, v);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 0);
+}
+
 #define CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -422,6 +455,7 @@ int main(void)
         CASE(race_one_stream_two_setters),
         CASE(handle_context_per_file_object),
         CASE(volume_context_and_dispatch_release),
+        CASE(dismount_and_teardown),
     };
     return FLTSIM_RUN_SUITE("context", tests);
 }
