@@ -239,14 +239,29 @@ static void instance_context_set_get_replace(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 0);
 }
 
+static LONG traced_set, traced_cleanup;
+
+static void count_events(void *ctx, const struct fltsim_event *ev)
+{
+    (void)ctx;
+    if (ev->type == FLTSIM_EV_CONTEXT_SET && strcmp(ev->detail, "stream") == 0)
+        traced_set++;
+    if (ev->type == FLTSIM_EV_CONTEXT_CLEANUP && strcmp(ev->detail, "stream") == 0)
+        traced_cleanup++;
+}
+
 /* A stream context set in post-create lives until the last handle's close;
  * pre-create has no stream (V19); KEEP hands the first context back. */
 static void stream_context_lives_until_close(void **state)
 {
     struct fixture *f = *state;
+    traced_set = traced_cleanup = 0;
+    fltsim_system_set_trace(f->w.sys, count_events, NULL);
     assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
     HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
     assert_status(f->pre_create_get, STATUS_NOT_SUPPORTED);
+    assert_int_equal(traced_set, 2); /* the one set, the one refused */
+    assert_int_equal(traced_cleanup, 1);
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V19"), 1);
     assert_status(f->set_status, STATUS_SUCCESS);
     assert_status(f->keep_status, STATUS_FLT_CONTEXT_ALREADY_DEFINED);
@@ -254,6 +269,7 @@ static void stream_context_lives_until_close(void **state)
     assert_int_equal(cleanups, 1); /* the refused one */
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
     assert_int_equal(cleanups, 2);
+    assert_int_equal(traced_cleanup, 2); /* the trace shows when it died */
     assert_ptr_equal(cleaned_last, f->set_ctx);
     fltsim_system_reports_clear(f->w.sys);
     assert_status(fltsim_driver_unload(f->a.driver, 0), STATUS_SUCCESS);

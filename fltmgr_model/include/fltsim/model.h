@@ -192,11 +192,15 @@ enum fltsim_event_type {
                                     detail = "deferred I/O", "generic" or
                                     "completion when safe"; op_id = its operation */
     FLTSIM_EV_WORK_RUN,          /* ... and its routine starts on a worker thread */
-    FLTSIM_EV_STATUS_CALLBACK    /* the operation status callback a pre of this instance
+    FLTSIM_EV_STATUS_CALLBACK,   /* the operation status callback a pre of this instance
                                     requested (FltRequestOperationStatusCallback) is
                                     called; status = what IoCallDriver returned (the
                                     file system's status, STATUS_PENDING for an IRP it
                                     holds or completes later); depth = the instance's */
+    FLTSIM_EV_CONTEXT_SET,       /* FltSet*Context; detail = the type ("stream");
+                                    status = the result; instance for all but volume */
+    FLTSIM_EV_CONTEXT_CLEANUP    /* a context's last reference went: its cleanup
+                                    callback runs now; detail = the type */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };

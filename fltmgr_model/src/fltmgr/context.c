@@ -208,6 +208,26 @@ static void report_to(fltsim_system *sys, const char *rule, const char *fmt, ...
         fprintf(stderr, "fltsim: %s: %s\n", rule, text);
 }
 
+/* A context event for the trace (SPEC: a learner sees when a context dies). */
+static void trace_context(fltsim_system *sys, enum fltsim_event_type type, struct _FLT_FILTER *f,
+                          struct _FLT_INSTANCE *inst, FLT_CONTEXT_TYPE ctype, NTSTATUS status)
+{
+    if (!fltsim__tracing(sys))
+        return;
+    struct fltsim_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.filter = f != NULL ? f->name8 : NULL;
+    if (inst != NULL) {
+        ev.instance = inst->name8;
+        ev.altitude = inst->altitude.text;
+    }
+    ev.detail = type_name(ctype);
+    ev.status = status;
+    fltsim__event_thread(&ev);
+    fltsim__trace(sys, &ev);
+}
+
 /* ---- freeing ---- */
 
 struct cleanup_call {
@@ -234,6 +254,7 @@ static void ctx_free(struct ctx *c)
     KIRQL irql = t->irql;
     if (irql > APC_LEVEL)
         t->irql = PASSIVE_LEVEL; /* only reached from a worker: see release */
+    trace_context(c->sys, FLTSIM_EV_CONTEXT_CLEANUP, c->filter, NULL, c->type, STATUS_SUCCESS);
     struct cleanup_call call = {c->reg->ContextCleanupCallback, c->reg->ContextFreeCallback,
                                 c->user, c->type};
     if (call.cleanup != NULL || call.free_cb != NULL) {
@@ -599,6 +620,8 @@ static NTSTATUS set_context(const char *api, const struct target *tg, FLT_SET_CO
         }
     }
     unlock();
+    trace_context(tg->filter->sys, FLTSIM_EV_CONTEXT_SET, tg->filter, tg->instance, tg->type,
+                  status);
     if (drop != NULL)
         ctx_put(drop);
     if (!NT_SUCCESS(status))
