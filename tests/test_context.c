@@ -424,6 +424,51 @@ static void volume_context_and_dispatch_release(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 0);
 }
 
+static void misuse(void *p)
+{
+    struct fixture *f = p;
+    PFLT_INSTANCE inst = f->a.last_instance;
+    PFLT_CONTEXT s = NULL;
+    assert_status(FltAllocateContext(f->a.filter, FLT_STREAM_CONTEXT, 32, PagedPool, &s),
+                  STATUS_SUCCESS);
+    /* a stream context is not an instance context */
+    assert_status(FltSetInstanceContext(inst, FLT_SET_CONTEXT_KEEP_IF_EXISTS, s, NULL),
+                  STATUS_INVALID_PARAMETER);
+    FltReleaseContext(s);
+    FltReferenceContext(s); /* after free */
+    FltDeleteContext(s);    /* without a reference */
+}
+
+/* Deletion: FltDelete*Context with and without OldContext, FltDeleteContext
+ * with a reference held; misuse reported (V21) without touching memory. */
+static void delete_routines_and_misuse(void **state)
+{
+    struct fixture *f = *state;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    PFLT_FILTER flt = f->a.filter;
+    PFLT_INSTANCE inst = f->a.last_instance;
+    PFLT_CONTEXT a = NULL, old = NULL, got = NULL;
+    assert_status(FltDeleteInstanceContext(inst, &old), STATUS_NOT_FOUND);
+    assert_status(FltAllocateContext(flt, FLT_INSTANCE_CONTEXT, 8, PagedPool, &a), STATUS_SUCCESS);
+    assert_status(FltSetInstanceContext(inst, FLT_SET_CONTEXT_KEEP_IF_EXISTS, a, NULL),
+                  STATUS_SUCCESS);
+    assert_status(FltDeleteInstanceContext(inst, &old), STATUS_SUCCESS);
+    assert_ptr_equal(old, a);
+    assert_status(FltGetInstanceContext(inst, &got), STATUS_NOT_FOUND);
+    FltReleaseContext(old);
+    assert_int_equal(cleanups, 0); /* the allocation reference is left */
+    assert_status(FltSetInstanceContext(inst, FLT_SET_CONTEXT_KEEP_IF_EXISTS, a, NULL),
+                  STATUS_SUCCESS);
+    FltDeleteContext(a); /* the caller's reference stays valid */
+    assert_status(FltGetInstanceContext(inst, &got), STATUS_NOT_FOUND);
+    assert_int_equal(cleanups, 0);
+    FltReleaseContext(a);
+    assert_int_equal(cleanups, 1);
+    assert_status(fltsim_driver_call(f->a.driver, misuse, f), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 2);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 3);
+}
+
 static NTSTATUS set_in_teardown;
 
 static void set_during_teardown(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
@@ -472,6 +517,7 @@ int main(void)
         CASE(handle_context_per_file_object),
         CASE(volume_context_and_dispatch_release),
         CASE(dismount_and_teardown),
+        CASE(delete_routines_and_misuse),
     };
     return FLTSIM_RUN_SUITE("context", tests);
 }
