@@ -467,6 +467,14 @@ static void delete_routines_and_misuse(void **state)
     assert_status(fltsim_driver_call(f->a.driver, misuse, f), STATUS_SUCCESS);
     assert_int_equal(cleanups, 2);
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 3);
+    /* set, its allocation reference released: deleting it holds nothing */
+    assert_status(FltAllocateContext(flt, FLT_INSTANCE_CONTEXT, 8, PagedPool, &a), STATUS_SUCCESS);
+    assert_status(FltSetInstanceContext(inst, FLT_SET_CONTEXT_KEEP_IF_EXISTS, a, NULL),
+                  STATUS_SUCCESS);
+    FltReleaseContext(a);
+    FltDeleteContext(a);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 4);
+    assert_int_equal(cleanups, 3); /* deleted all the same, as Windows would */
 }
 
 static NTSTATUS set_in_teardown;

@@ -666,19 +666,23 @@ VOID FltDeleteContext(PFLT_CONTEXT Context)
 {
     lock();
     struct ctx *c = live_find(Context);
-    bool unlinked = c != NULL && c->linked && c->type != FLT_SECTION_CONTEXT;
+    bool section = c != NULL && c->type == FLT_SECTION_CONTEXT;
+    /* Only the set reference left: the caller holds none (V21). */
+    bool unheld = c != NULL && c->linked && c->refs <= 1;
+    fltsim_system *sys = c != NULL ? c->sys : NULL;
+    bool unlinked = c != NULL && c->linked && !section;
     if (unlinked) {
         table_remove(&set_table, c, true);
         c->linked = false;
     }
     unlock();
-    if (c == NULL)
-        report_to(NULL, "V21",
-                  "FltDeleteContext(%p): not a live context; the caller must hold a "
-                  "reference to what it deletes",
-                  Context);
-    else if (c->type == FLT_SECTION_CONTEXT)
-        report_to(c->sys, "V21",
+    if (c == NULL || unheld)
+        report_to(sys, "V21",
+                  "FltDeleteContext(%p): %s; the caller must hold a reference to what it "
+                  "deletes",
+                  Context, c == NULL ? "not a live context" : "no reference is held");
+    else if (section)
+        report_to(sys, "V21",
                   "FltDeleteContext(%p): a section context is deleted with "
                   "FltCloseSectionForDataScan, not FltDeleteContext",
                   Context);
