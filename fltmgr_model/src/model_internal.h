@@ -767,8 +767,26 @@ PVOID fltsim__pool_allocate_internal(ULONG pool_type, SIZE_T size, ULONG tag, bo
 void fltsim__pool_driver_unloaded(struct fltsim_driver *drv);
 /* The same for blocks of sys's filter code that no driver owned. */
 void fltsim__pool_system_destroyed(fltsim_system *sys);
+/* ExAllocatePoolWithTag with a call site (line 0: file names a routine):
+ * charged to the driver whose code runs on this thread. NULL on failure. */
+PVOID fltsim__pool_allocate_at(ULONG pool_type, SIZE_T size, ULONG tag, const char *file, int line);
+/* ExFreePool. */
+void fltsim__pool_free(PVOID block);
 /* Frees the work items filters of sys allocated and never freed (workitem.c). */
 void fltsim__workitems_system_destroyed(fltsim_system *sys);
+
+/* ---- contexts (fltmgr/context.c) ---- */
+
+/* The objects contexts hang off going away: each deletes the contexts set
+ * on it (their set reference dropped; cleanup runs at the last one). */
+void fltsim__contexts_file_object_closed(PFILE_OBJECT fo);
+void fltsim__contexts_instance_gone(struct _FLT_INSTANCE *inst);
+void fltsim__contexts_volume_gone(struct _FLT_VOLUME *volume);
+/* After its instances are gone: the filter's volume contexts, then a report
+ * (V21) of every context its code still holds, with where it was allocated. */
+void fltsim__contexts_filter_gone(struct _FLT_FILTER *filter);
+/* Frees the model's records of contexts sys's filters leaked. */
+void fltsim__contexts_system_destroyed(fltsim_system *sys);
 
 /* ---- registry (registry.c) ---- */
 

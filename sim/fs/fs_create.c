@@ -608,7 +608,9 @@ NTSTATUS fltsim__fs_close(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
     file->opens--;
     fltsim__fs_open_free(fs, o);
     fltsim__fs_detach(fo);
-    if (file->opens == 0)
+    if (file->opens == 0) {
+        fltsim_stream_teardown(file); /* FsRtlTeardownPerStreamContexts */
         fs->ops->create->unused_cb(fs, file);
+    }
     return STATUS_SUCCESS;
 }

@@ -560,6 +560,17 @@ static void draw_event(struct diagram *d, struct places *places,
             fputc(')', out);
         place->at = self;
         break;
+    case FLTSIM_EV_CONTEXT_SET:
+    case FLTSIM_EV_CONTEXT_CLEANUP:
+        note_over(out, self);
+        put_label(out, ev->detail);
+        if (ev->type == FLTSIM_EV_CONTEXT_SET) {
+            fputs(" context set → ", out);
+            put_status(out, ev);
+        } else {
+            fputs(" context cleanup", out);
+        }
+        break;
     case FLTSIM_EV_STATUS_CALLBACK:
         /* A note: the operation stays where it is (at the file system). */
         note_over(out, self);

@@ -199,6 +199,10 @@ const char *fltsim__trace_type_name(enum fltsim_event_type type)
         return "work_run";
     case FLTSIM_EV_STATUS_CALLBACK:
         return "status_callback";
+    case FLTSIM_EV_CONTEXT_SET:
+        return "context_set";
+    case FLTSIM_EV_CONTEXT_CLEANUP:
+        return "context_cleanup";
     }
     return NULL;
 }
@@ -311,6 +315,7 @@ enum fltsim__status_kind fltsim__trace_status_kind(const struct fltsim_event *ev
     case FLTSIM_EV_FILTER_UNLOAD:
     case FLTSIM_EV_WORK_QUEUED:
     case FLTSIM_EV_STATUS_CALLBACK:
+    case FLTSIM_EV_CONTEXT_SET:
         return FLTSIM__STATUS_NTSTATUS;
     default:
         return FLTSIM__STATUS_NONE;

@@ -238,6 +238,16 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
         if (ev->flags)
             fputc(')', out);
         break;
+    case FLTSIM_EV_CONTEXT_SET:
+    case FLTSIM_EV_CONTEXT_CLEANUP:
+        fputs("[context] ", out);
+        put_str(out, ev->filter);
+        fputs(ev->type == FLTSIM_EV_CONTEXT_SET ? " sets a " : "'s ", out);
+        put_str(out, ev->detail);
+        fputs(ev->type == FLTSIM_EV_CONTEXT_SET ? " context: " : " context is cleaned up", out);
+        if (ev->type == FLTSIM_EV_CONTEXT_SET)
+            put_status(out, ev);
+        break;
     case FLTSIM_EV_WORK_QUEUED:
     case FLTSIM_EV_WORK_RUN:
         fputs("[work] ", out);

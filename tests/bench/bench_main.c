@@ -65,6 +65,7 @@ static const struct {
     {"dispatch", bench_dispatch, "operations through 0/1/3/8 pass-through filters vs a bare chain"},
     {"pend", bench_pend, "pend round trip and 100,000 pended operations vs raw uv_queue_work"},
     {"replay", bench_replay, "Process Monitor replay vs the capture reader alone"},
+    {"context", bench_context, "FltGetStreamContext on a hit vs one dispatch through one filter"},
     {"scaling", bench_scaling, "1 vs 2 requestor threads; deterministic vs concurrent executor"},
 };
 #define SECTION_COUNT (sizeof(sections) / sizeof(sections[0]))

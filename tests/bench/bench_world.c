@@ -7,6 +7,12 @@
 
 #include "bench_world.h"
 
+/* Its one stream's control block: a file object's FsContext, as a file
+ * system's FCB, so stream contexts have something to hang off. */
+static char nullfs_fcb;
+
+const FLT_CONTEXT_REGISTRATION *bench_world_contexts;
+
 NTSTATUS bench_nullfs_irp(void *fs, PFLT_CALLBACK_DATA data)
 {
     (void)fs;
@@ -14,6 +20,10 @@ NTSTATUS bench_nullfs_irp(void *fs, PFLT_CALLBACK_DATA data)
     switch (data->Iopb->MajorFunction) {
     case IRP_MJ_CREATE:
         information = FILE_OPENED;
+        data->Iopb->TargetFileObject->FsContext = &nullfs_fcb;
+        break;
+    case IRP_MJ_CLOSE:
+        data->Iopb->TargetFileObject->FsContext = NULL;
         break;
     case IRP_MJ_READ:
         information = data->Iopb->Parameters.Read.Length;
@@ -89,6 +99,7 @@ static NTSTATUS bench_driver_entry(PDRIVER_OBJECT driver, PUNICODE_STRING regist
     registration->Size = sizeof(*registration);
     registration->Version = FLT_REGISTRATION_VERSION;
     registration->OperationRegistration = loading_ops;
+    registration->ContextRegistration = bench_world_contexts;
     registration->FilterUnloadCallback = unloads[slot];
     PFLT_FILTER filter;
     NTSTATUS status = FltRegisterFilter(driver, registration, &filter);

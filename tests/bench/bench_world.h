@@ -21,8 +21,13 @@ struct bench_world {
     int filter_count;
 };
 
+/* The context registration of the filters bench_world_create loads next
+ * (NULL: none). */
+extern const FLT_CONTEXT_REGISTRATION *bench_world_contexts;
+
 /* The file system's request handler: STATUS_SUCCESS for everything, creates
- * FILE_OPENED, reads and writes their whole length (the buffer untouched). */
+ * FILE_OPENED (FsContext: its one stream), reads and writes their whole length (the buffer
+ * untouched). */
 NTSTATUS bench_nullfs_irp(void *fs, PFLT_CALLBACK_DATA data);
 
 /* Creates the world with filter_count (0..8) drivers registering ops (an

@@ -333,6 +333,7 @@ NTSTATUS tf_load(fltsim_system *sys, struct tf_filter *tf)
     reg->Version = FLT_REGISTRATION_VERSION;
     reg->Flags = tf->registration_flags;
     reg->OperationRegistration = tf->operations;
+    reg->ContextRegistration = tf->contexts;
     reg->FilterUnloadCallback = tf->no_unload_callback ? NULL : tf_unloads[slot];
     reg->InstanceSetupCallback = tf->no_setup_callback ? NULL : tf_setup;
     reg->InstanceQueryTeardownCallback = tf->no_query_teardown_callback ? NULL : tf_query_teardown;

@@ -100,6 +100,7 @@ struct tf_filter {
     void (*teardown_start_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
     /* called by InstanceSetupCallback before it returns setup_status */
     void (*setup_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
+    const FLT_CONTEXT_REGISTRATION *contexts; /* FLT_REGISTRATION.ContextRegistration */
 
     /* filled while it runs */
     PFLT_FILTER filter;

@@ -192,11 +192,15 @@ enum fltsim_event_type {
                                     detail = "deferred I/O", "generic" or
                                     "completion when safe"; op_id = its operation */
     FLTSIM_EV_WORK_RUN,          /* ... and its routine starts on a worker thread */
-    FLTSIM_EV_STATUS_CALLBACK    /* the operation status callback a pre of this instance
+    FLTSIM_EV_STATUS_CALLBACK,   /* the operation status callback a pre of this instance
                                     requested (FltRequestOperationStatusCallback) is
                                     called; status = what IoCallDriver returned (the
                                     file system's status, STATUS_PENDING for an IRP it
                                     holds or completes later); depth = the instance's */
+    FLTSIM_EV_CONTEXT_SET,       /* FltSet*Context; detail = the type ("stream");
+                                    status = the result; instance for all but volume */
+    FLTSIM_EV_CONTEXT_CLEANUP    /* a context's last reference went: its cleanup
+                                    callback runs now; detail = the type */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
@@ -477,6 +481,11 @@ WCHAR fltsim_volume_drive_letter(PFLT_VOLUME volume);
  * keeps the volume from being dismounted. */
 void fltsim_volume_file_object_opened(PFLT_VOLUME volume, PFILE_OBJECT file_object);
 void fltsim_volume_file_object_closed(PFLT_VOLUME volume, PFILE_OBJECT file_object);
+/* A file system frees a stream's control block (FileObject->FsContext), as
+ * Windows file systems call FsRtlTeardownPerStreamContexts: the stream and
+ * file contexts set on it are deleted (their cleanup runs at the last
+ * reference). Called once the last file object on the stream is closed. */
+void fltsim_stream_teardown(void *fs_context);
 /* The volume a file object was opened on, or NULL. */
 PFLT_VOLUME fltsim_volume_of_file_object(PFILE_OBJECT file_object);
 

@@ -464,6 +464,8 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
     if (filter->reg.InstanceTeardownCompleteCallback != NULL)
         call_teardown(sys, inst, &objects, filter->reg.InstanceTeardownCompleteCallback, reason,
                       "its InstanceTeardownCompleteCallback");
+    /* Its contexts go after TeardownComplete (SPEC 7.2: at detach). */
+    fltsim__contexts_instance_gone(inst);
 
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&inst->volume_link);

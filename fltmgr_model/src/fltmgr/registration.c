@@ -380,6 +380,8 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
     __atomic_store_n(&filter->state, FLTSIM_FILTER_UNREGISTERED, __ATOMIC_SEQ_CST);
     uv_mutex_unlock(&sys->lock);
 
+    fltsim__contexts_filter_gone(filter);
+
     LONG items = __atomic_load_n(&filter->work_items, __ATOMIC_SEQ_CST);
     if (items > 0)
         fltsim__report(sys, filter, NULL, NULL, "V23", "5.1",

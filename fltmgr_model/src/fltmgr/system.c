@@ -118,6 +118,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     fltsim__objects_system_destroyed(sys);
 
     /* Work items and pool of filter code never freed (reported at unload). */
+    fltsim__contexts_system_destroyed(sys);
     fltsim__workitems_system_destroyed(sys);
     fltsim__pool_system_destroyed(sys);
 

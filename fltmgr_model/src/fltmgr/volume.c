@@ -175,6 +175,7 @@ static void volume_dismount(PFLT_VOLUME v)
     RemoveEntryList(&v->link);
     fltsim__volume_set_stack_locked(v, NULL);
     uv_mutex_unlock(&sys->lock);
+    fltsim__contexts_volume_gone(v); /* volume contexts live until dismount */
 
     if (v->ops->release_cb != NULL)
         v->ops->release_cb(v->fs);
@@ -248,7 +249,7 @@ void fltsim_volume_file_object_opened(PFLT_VOLUME volume, PFILE_OBJECT file_obje
 
 void fltsim_volume_file_object_closed(PFLT_VOLUME volume, PFILE_OBJECT file_object)
 {
-    (void)file_object;
+    fltsim__contexts_file_object_closed(file_object); /* its close is complete */
     __atomic_sub_fetch(&volume->open_files, 1, __ATOMIC_SEQ_CST);
     fltsim__volume_unref(volume);
 }

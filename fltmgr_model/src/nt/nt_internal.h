@@ -107,11 +107,6 @@ USHORT fltsim__slist_depth(PSLIST_HEADER head);
 
 /* ---- pool (pool.c), for lookaside.c ---- */
 
-/* ExAllocatePoolWithTag with a call site (line 0: file names a routine):
- * charged to the driver whose code runs on this thread. NULL on failure. */
-PVOID fltsim__pool_allocate_at(ULONG pool_type, SIZE_T size, ULONG tag, const char *file, int line);
-/* ExFreePool. */
-void fltsim__pool_free(PVOID block);
 /* Marks the live blocks of sys among blocks[0, count) as reported, so the
  * pool's own leak report skips them (lookaside.c reported them as its
  * entries). Sorts blocks. Takes the pool lock. */

@@ -46,6 +46,16 @@ BOOLEAN FltSupportsStreamHandleContexts(PFILE_OBJECT FileObject);
  * with one reference; its memory is not zeroed (as on Windows). */
 NTSTATUS FltAllocateContext(PFLT_FILTER Filter, FLT_CONTEXT_TYPE ContextType, SIZE_T ContextSize,
                             POOL_TYPE PoolType, PFLT_CONTEXT *ReturnedContext);
+/* The macro form records the call site, so a context still referenced at
+ * unload names the file and line that allocated it (V21); the function
+ * stays callable by address. FLTSIM_NO_POOL_SITES turns it off. */
+NTSTATUS fltsim_FltAllocateContext_at(PFLT_FILTER Filter, FLT_CONTEXT_TYPE ContextType,
+                                      SIZE_T ContextSize, POOL_TYPE PoolType,
+                                      PFLT_CONTEXT *ReturnedContext, const char *file, int line);
+#ifndef FLTSIM_NO_POOL_SITES
+#define FltAllocateContext(f, t, s, p, c)                                                          \
+    fltsim_FltAllocateContext_at((f), (t), (s), (p), (c), __FILE__, __LINE__)
+#endif
 VOID FltGetContexts(PCFLT_RELATED_OBJECTS FltObjects, FLT_CONTEXT_TYPE DesiredContexts,
                     PFLT_RELATED_CONTEXTS Contexts);
 VOID FltReleaseContexts(PFLT_RELATED_CONTEXTS Contexts);
