@@ -770,6 +770,14 @@ void fltsim__pool_system_destroyed(fltsim_system *sys);
 /* Frees the work items filters of sys allocated and never freed (workitem.c). */
 void fltsim__workitems_system_destroyed(fltsim_system *sys);
 
+/* ---- file names (filename.c) ---- */
+
+/* Reports (V22) the FLT_FILE_NAME_INFORMATION references drv's code still
+ * holds, one report per site, and drops them. */
+void fltsim__names_driver_unloaded(struct fltsim_driver *drv);
+/* Frees the name blocks of sys still referenced (by code of no driver). */
+void fltsim__names_system_destroyed(fltsim_system *sys);
+
 /* ---- registry (registry.c) ---- */
 
 /* Creates the driver's service key and writes its instance table there.
