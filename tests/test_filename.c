@@ -327,6 +327,42 @@ static void filename_pre_create(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V29"), 1);
 }
 
+/* SPEC 7.3: a normalized name in pre-create succeeds when only the last
+ * component is missing (the file system names the parent), fails when a
+ * directory on the way is missing, and with SL_OPEN_TARGET_DIRECTORY is the
+ * parent's. */
+static void filename_pre_create_normalized(void **state)
+{
+    struct fixture *f = *state;
+    plan(f, IRP_MJ_CREATE, false, NORMALIZED_DEFAULT);
+    assert_status(open_close(f, L"C:\\DIR\\missing.txt"), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_status(f->p.status, STATUS_SUCCESS);
+    assert_wide(f->p.name, L"\\Device\\HarddiskVolume1\\dir\\missing.txt");
+
+    plan(f, IRP_MJ_CREATE, false, NORMALIZED_DEFAULT);
+    assert_status(open_close(f, L"C:\\a.txt"), STATUS_SUCCESS);
+    assert_status(f->p.status, STATUS_SUCCESS);
+    assert_wide(f->p.name, L"\\Device\\HarddiskVolume1\\a.txt");
+
+    plan(f, IRP_MJ_CREATE, false, NORMALIZED_DEFAULT);
+    assert_status(open_close(f, L"C:\\nodir\\x.txt"), STATUS_OBJECT_PATH_NOT_FOUND);
+    assert_status(f->p.status, STATUS_OBJECT_PATH_NOT_FOUND);
+
+    plan(f, IRP_MJ_CREATE, false, NORMALIZED_DEFAULT);
+    struct fltsim_create_params cp = {.path = L"C:\\Dir\\new.txt",
+                                      .desired_access = GENERIC_WRITE,
+                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                      .disposition = FILE_OPEN,
+                                      .create_options = FILE_SYNCHRONOUS_IO_NONALERT,
+                                      .operation_flags = SL_OPEN_TARGET_DIRECTORY};
+    HANDLE h = NULL;
+    if (NT_SUCCESS(fltsim_io_create(f->w.sys, &cp, &h, NULL)))
+        fltsim_io_close(f->w.sys, h);
+    assert_status(f->p.status, STATUS_SUCCESS);
+    assert_wide(f->p.name, L"\\Device\\HarddiskVolume1\\dir");
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 /* SPEC 7.3: no file was opened by a failed create: nothing to name. */
 static void filename_after_failed_create(void **state)
 {
@@ -436,6 +472,100 @@ static void filename_unsafe_routine(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* A name of the file object of h, asked by N's instance from the test
+ * thread (FltGetFileNameInformationUnsafe). */
+static NTSTATUS name_of(struct fixture *f, HANDLE h, FLT_FILE_NAME_OPTIONS options,
+                        PFLT_FILE_NAME_INFORMATION *info)
+{
+    return FltGetFileNameInformationUnsafe(fltsim_io_file_object(f->w.sys, h), f->n.last_instance,
+                                           options, info);
+}
+
+/* SPEC 7.3: a name is cached per instance and file object and shared; CACHE_ONLY
+ * finds it, FILESYSTEM_ONLY and DO_NOT_CACHE go around the cache. */
+static void filename_cache_shares_and_bypasses(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    PFLT_FILE_NAME_INFORMATION a, b, c;
+    const FLT_FILE_NAME_OPTIONS cache_only =
+        FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_CACHE_ONLY;
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE, &a),
+                  STATUS_SUCCESS);
+    assert_status(name_of(f, h, cache_only, &b), STATUS_FLT_NAME_CACHE_MISS);
+    assert_status(name_of(f, h, FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY, &b),
+                  STATUS_SUCCESS);
+    assert_status(name_of(f, h, cache_only, &c), STATUS_FLT_NAME_CACHE_MISS);
+    assert_ptr_not_equal(a, b);
+    FltReleaseFileNameInformation(a);
+    FltReleaseFileNameInformation(b);
+
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &a), STATUS_SUCCESS);
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &b), STATUS_SUCCESS);
+    assert_status(name_of(f, h, cache_only, &c), STATUS_SUCCESS);
+    assert_ptr_equal(a, b);
+    assert_ptr_equal(a, c);
+    FltReleaseFileNameInformation(a);
+    FltReleaseFileNameInformation(b);
+    FltReleaseFileNameInformation(c);
+    /* the cache's own reference is not the filter's to release */
+    FltReleaseFileNameInformation(c);
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V22"), 1);
+    /* the opened format is a different entry */
+    assert_status(name_of(f, h, FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_CACHE_ONLY, &c),
+                  STATUS_FLT_NAME_CACHE_MISS);
+    /* FltPurgeFileNameInformationCache empties it */
+    assert_status(FltPurgeFileNameInformationCache(f->n.last_instance, NULL), STATUS_SUCCESS);
+    assert_status(name_of(f, h, cache_only, &c), STATUS_FLT_NAME_CACHE_MISS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+/* SPEC 7.3 / issue 17: a rename empties the cache: the next query gives
+ * the new name; a name held from before keeps the old one. */
+static void filename_rename_invalidates_cache(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ | DELETE);
+    PFLT_FILE_NAME_INFORMATION before, after;
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &before), STATUS_SUCCESS);
+    assert_status(fltsim_io_rename(f->w.sys, h, L"c.txt", FALSE, NULL), STATUS_SUCCESS);
+    assert_status(name_of(f, h, FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_CACHE_ONLY, &after),
+                  STATUS_FLT_NAME_CACHE_MISS);
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &after), STATUS_SUCCESS);
+    WCHAR got[256];
+    copy_ustr(got, 256, &after->Name);
+    assert_wide(got, L"\\Device\\HarddiskVolume1\\dir\\c.txt");
+    copy_ustr(got, 256, &before->Name);
+    assert_wide(got, L"\\Device\\HarddiskVolume1\\dir\\b.txt");
+    FltReleaseFileNameInformation(before);
+    FltReleaseFileNameInformation(after);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* SPEC 7.3: ALWAYS_ALLOW_CACHE_LOOKUP finds a cached name where the file
+ * system cannot be asked (pre-close); DEFAULT does not look there. */
+static void filename_cache_lookup_where_unsafe(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    PFLT_FILE_NAME_INFORMATION info;
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &info), STATUS_SUCCESS);
+    FltReleaseFileNameInformation(info);
+    plan(f, IRP_MJ_CLOSE, false,
+         FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_status(f->p.status, STATUS_SUCCESS);
+    assert_wide(f->p.name, L"\\Device\\HarddiskVolume1\\a.txt");
+
+    h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &info), STATUS_SUCCESS);
+    FltReleaseFileNameInformation(info);
+    plan(f, IRP_MJ_CLOSE, false, NORMALIZED_DEFAULT);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_status(f->p.status, STATUS_FLT_INVALID_NAME_REQUEST);
+}
+
 /* V22: references are counted; one release too many is reported and
  * changes nothing (ASan sees no use after free). */
 static void filename_reference_and_over_release(void **state)
@@ -490,11 +620,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test(filename_parse_learn_examples),
         cmocka_unit_test_setup_teardown(filename_pre_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_pre_create_normalized, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_after_failed_create, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_unsafe_places, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_cache_only_misses, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_short_format, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_unsafe_routine, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_cache_shares_and_bypasses, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_rename_invalidates_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_cache_lookup_where_unsafe, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_reference_and_over_release, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_leak_at_unload_names_the_site, setup, teardown),
     };

@@ -1,160 +1,21 @@
 /*
- * File names as FltMgr builds and hands them out (SPEC 7.3): the opened,
- * normalized and short formats of FltGetFileNameInformation(Unsafe), asked of
- * the file system below the caller's instance, or built from the file object
- * in pre-create; FltParseFileNameInformation; the reference-counted, shared
- * FLT_FILE_NAME_INFORMATION blocks (paged pool, tag 'FMfn'), with who holds
- * each reference, so that an over-release and a leak at unload are reported
- * (V22); and the refusals where a query is unsafe (V29).
+ * File names as FltMgr builds them (SPEC 7.3): the opened, normalized and
+ * short formats of FltGetFileNameInformation(Unsafe), asked of the file
+ * system below the caller's instance, or in pre-create built from the file
+ * object (the parent directory opened below the instance for a normalized
+ * name); the option checks and the refusals where a query is unsafe (V29);
+ * FltParseFileName(Information). The blocks and the cache are
+ * filename_cache.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "filename_internal.h"
 
-#define NAME_TAG 'nfMF'        /* shows as 'FMfn' */
-#define NAME_MAGIC 0x454d414eu /* "NAME" */
-#define MAX_NAME_BYTES 0xfff0u /* what a UNICODE_STRING can hold, even */
 #define KNOWN_FLAGS                                                                                \
     (FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER | FLT_FILE_NAME_DO_NOT_CACHE |                    \
      FLT_FILE_NAME_ALLOW_QUERY_ON_REPARSE)
-
-/* One reference a driver holds, and where it got it. */
-struct holder {
-    struct fltsim_driver *driver;
-    const char *file;
-    int line;
-};
-
-/* A name block: the structure filters see comes first. */
-struct name_block {
-    FLT_FILE_NAME_INFORMATION info;
-    ULONG magic;
-    fltsim_system *sys;
-    LIST_ENTRY link;        /* live list; names_lock */
-    struct holder *holders; /* names_lock */
-    ULONG count, capacity;  /* holders; count is the reference count */
-    WCHAR text[];
-};
-
-static uv_once_t names_once = UV_ONCE_INIT;
-static uv_mutex_t names_lock;
-static LIST_ENTRY live; /* every block not freed; names_lock */
-
-/* The blocks freed last, and their systems: an over-release from a thread
- * that runs no filter code is still reported to the right system. */
-#define FREED_RING 64
-static struct {
-    const void *block;
-    fltsim_system *sys;
-} freed[FREED_RING]; /* names_lock */
-static ULONG freed_next;
-
-static void names_init(void)
-{
-    if (uv_mutex_init(&names_lock) != 0)
-        abort();
-    InitializeListHead(&live);
-}
-
-static struct fltsim_driver *current_driver(void)
-{
-    struct fltsim_tls *t = fltsim__tls();
-    return t->filter != NULL ? t->filter->driver : t->loading;
-}
-
-/* names_lock held: unlists b and frees it. */
-static void free_block_locked(struct name_block *b)
-{
-    RemoveEntryList(&b->link);
-    freed[freed_next % FREED_RING].block = b;
-    freed[freed_next % FREED_RING].sys = b->sys;
-    freed_next++;
-    free(b->holders);
-    b->magic = 0;
-    ExFreePoolWithTag(b, NAME_TAG);
-}
-
-/* names_lock held: the system a block freed lately belonged to, or NULL. */
-static fltsim_system *freed_sys_locked(const void *p)
-{
-    for (ULONG i = 0; i < FREED_RING; i++)
-        if (freed[i].block == p)
-            return freed[i].sys;
-    return NULL;
-}
-
-/* names_lock held: the live block at p, or NULL. */
-static struct name_block *find_live_locked(const void *p)
-{
-    for (PLIST_ENTRY e = live.Flink; e != &live; e = e->Flink) {
-        struct name_block *b = CONTAINING_RECORD(e, struct name_block, link);
-        if ((const void *)b == p)
-            return b;
-    }
-    return NULL;
-}
-
-/* names_lock held: one more reference for the calling driver. */
-static bool hold_locked(struct name_block *b, const char *file, int line)
-{
-    if (b->count == b->capacity) {
-        ULONG cap = b->capacity == 0 ? 4 : b->capacity * 2;
-        struct holder *grown = realloc(b->holders, cap * sizeof(*grown));
-        if (grown == NULL)
-            return false;
-        b->holders = grown;
-        b->capacity = cap;
-    }
-    b->holders[b->count++] = (struct holder){current_driver(), file, line};
-    return true;
-}
-
-/* A block holding volume + path (either may be empty), referenced once for
- * the caller. */
-static NTSTATUS make_block(fltsim_system *sys, FLT_FILE_NAME_OPTIONS format,
-                           PCUNICODE_STRING volume, const WCHAR *path, size_t path_units,
-                           const char *file, int line, PFLT_FILE_NAME_INFORMATION *out)
-{
-    size_t vol_units = volume != NULL ? volume->Length / sizeof(WCHAR) : 0;
-    size_t units = vol_units + path_units;
-    if (units * sizeof(WCHAR) > MAX_NAME_BYTES)
-        return fltsim__fail(STATUS_OBJECT_NAME_INVALID, "FltGetFileNameInformation: the name is "
-                                                        "longer than a UNICODE_STRING holds");
-    struct name_block *b = fltsim__pool_allocate_internal(
-        PagedPool, sizeof(*b) + (units + 1) * sizeof(WCHAR), NAME_TAG, true);
-    if (b == NULL)
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
-                            "FltGetFileNameInformation: out of memory");
-    b->magic = NAME_MAGIC;
-    b->sys = sys;
-    if (vol_units > 0)
-        memcpy(b->text, volume->Buffer, vol_units * sizeof(WCHAR));
-    if (path_units > 0)
-        memcpy(b->text + vol_units, path, path_units * sizeof(WCHAR));
-    b->info.Size = (USHORT)sizeof(b->info);
-    b->info.Format = format;
-    b->info.Name.Buffer = b->text;
-    b->info.Name.Length = (USHORT)(units * sizeof(WCHAR));
-    b->info.Name.MaximumLength = (USHORT)((units + 1) * sizeof(WCHAR));
-    b->info.Volume.Buffer = b->text;
-    b->info.Volume.Length = (USHORT)(vol_units * sizeof(WCHAR));
-    b->info.Volume.MaximumLength = b->info.Volume.Length;
-    uv_once(&names_once, names_init);
-    uv_mutex_lock(&names_lock);
-    bool held = hold_locked(b, file, line);
-    if (held)
-        InsertTailList(&live, &b->link);
-    uv_mutex_unlock(&names_lock);
-    if (!held) {
-        ExFreePoolWithTag(b, NAME_TAG);
-        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES,
-                            "FltGetFileNameInformation: out of memory");
-    }
-    *out = &b->info;
-    return STATUS_SUCCESS;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Asking the file system                                                    */
@@ -205,6 +66,121 @@ static NTSTATUS query_name(PFLT_INSTANCE inst, PFILE_OBJECT fo, FILE_INFORMATION
         *name = (WCHAR *)info;
         return STATUS_SUCCESS;
     }
+}
+
+/* One IRP with no buffer for fo, sent below inst (cleanup, close). */
+static void send_simple(PFLT_INSTANCE inst, PFILE_OBJECT fo, UCHAR major, ULONG irp_flags)
+{
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = major;
+    req.irp_flags = irp_flags | IRP_SYNCHRONOUS_API;
+    req.callback_flags = FLTFL_CALLBACK_DATA_GENERATED_IO;
+    req.file_object = fo;
+    req.requestor_mode = KernelMode;
+    (void)fltsim__request_dispatch_below(inst->volume, &req, inst);
+}
+
+/* The name the file system gives the directory at dir (a path on the volume,
+ * "\" for the root), opened below inst for the time of the query, as FltMgr
+ * opens a parent to normalize a name in pre-create. */
+static NTSTATUS directory_name(PFLT_INSTANCE inst, const WCHAR *dir, size_t dir_units, WCHAR **name,
+                               size_t *units)
+{
+    *name = NULL;
+    *units = 0;
+    WCHAR *path = malloc((dir_units + 1) * sizeof(WCHAR));
+    if (path == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    memcpy(path, dir, dir_units * sizeof(WCHAR));
+    path[dir_units] = 0;
+    FILE_OBJECT fo;
+    memset(&fo, 0, sizeof(fo));
+    fo.Type = 5; /* IO_TYPE_FILE */
+    fo.Size = (CSHORT)sizeof(fo);
+    fo.FileName.Buffer = path;
+    fo.FileName.Length = (USHORT)(dir_units * sizeof(WCHAR));
+    fo.FileName.MaximumLength = (USHORT)((dir_units + 1) * sizeof(WCHAR));
+    fo.Flags = FO_SYNCHRONOUS_IO;
+    fltsim_volume_file_object_opened(inst->volume, &fo);
+
+    ACCESS_STATE access;
+    IO_SECURITY_CONTEXT security;
+    memset(&access, 0, sizeof(access));
+    memset(&security, 0, sizeof(security));
+    access.OriginalDesiredAccess = FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+    access.RemainingDesiredAccess = access.OriginalDesiredAccess;
+    security.AccessState = &access;
+    security.DesiredAccess = access.OriginalDesiredAccess;
+    security.FullCreateOptions = FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT;
+
+    struct fltsim_request req;
+    memset(&req, 0, sizeof(req));
+    req.kind = FLTSIM_OP_IRP;
+    req.major = IRP_MJ_CREATE;
+    req.irp_flags = IRP_CREATE_OPERATION | IRP_SYNCHRONOUS_API;
+    req.callback_flags = FLTFL_CALLBACK_DATA_GENERATED_IO;
+    req.file_object = &fo;
+    req.requestor_mode = KernelMode;
+    req.parameters.Create.SecurityContext = &security;
+    req.parameters.Create.Options =
+        ((ULONG)FILE_OPEN << 24) | FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT;
+    req.parameters.Create.ShareAccess = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+    NTSTATUS status = fltsim__request_dispatch_below(inst->volume, &req, inst);
+    if (req.op_id != 0)
+        status = req.io_status.Status;
+    if (NT_SUCCESS(status) && status != STATUS_REPARSE) {
+        fo.Flags |= FO_FILE_OPEN;
+        status = query_name(inst, &fo, FileNameInformation, name, units);
+        send_simple(inst, &fo, IRP_MJ_CLEANUP, 0);
+        send_simple(inst, &fo, IRP_MJ_CLOSE, IRP_CLOSE_OPERATION);
+    } else if (status == STATUS_OBJECT_NAME_NOT_FOUND) {
+        status = STATUS_OBJECT_PATH_NOT_FOUND; /* a directory on the way is missing */
+    }
+    fltsim_volume_file_object_closed(inst->volume, &fo);
+    free(path);
+    return status;
+}
+
+/* A normalized name in pre-create: the file system's name of the parent
+ * directory, then the last component as the create names it (it need not
+ * exist yet); with SL_OPEN_TARGET_DIRECTORY the parent's name alone. */
+static NTSTATUS pre_create_normalized(PFLT_INSTANCE inst, const WCHAR *path, size_t units,
+                                      bool target_dir, WCHAR **out, size_t *out_units)
+{
+    size_t n = units;
+    while (n > 1 && path[n - 1] == L'\\')
+        n--;
+    size_t last = n;
+    while (last > 0 && path[last - 1] != L'\\')
+        last--;
+    if (last == 0 || n <= 1) /* the root itself, or a name without a separator */
+        return directory_name(inst, path, n == 0 ? 1 : n, out, out_units);
+    size_t parent_units = last > 1 ? last - 1 : 1;
+    WCHAR *parent;
+    size_t got;
+    NTSTATUS status = directory_name(inst, path, parent_units, &parent, &got);
+    if (!NT_SUCCESS(status) || target_dir) {
+        *out = NT_SUCCESS(status) ? parent : NULL;
+        *out_units = NT_SUCCESS(status) ? got : 0;
+        return status;
+    }
+    bool root = got == 1 && parent[0] == L'\\';
+    WCHAR *full = malloc((got + 1 + (n - last)) * sizeof(WCHAR));
+    if (full == NULL) {
+        free(parent);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    memcpy(full, parent, got * sizeof(WCHAR));
+    size_t at = got;
+    if (!root)
+        full[at++] = L'\\';
+    memcpy(full + at, path + last, (n - last) * sizeof(WCHAR));
+    free(parent);
+    *out = full;
+    *out_units = at + (n - last);
+    return STATUS_SUCCESS;
 }
 
 /* The file system does not know the class (it answers as for a class it does
@@ -334,48 +310,62 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
                        q->api, (unsigned)fltsim__tls()->irql);
         return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST, "%s: above APC_LEVEL", q->api);
     }
-    /* No name is cached in this build: every name comes from the file
-     * system (or, in pre-create, from the file object). */
-    if (method == FLT_FILE_NAME_QUERY_CACHE_ONLY)
-        return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS, "%s: the name is not in the cache", q->api);
+    bool pre_create = q->op != NULL && q->op->data.Iopb->MajorFunction == IRP_MJ_CREATE;
+    if (pre_create && q->in_post)
+        pre_create = false;
     const char *why = unsafe_reason(q);
-    if (why != NULL) {
-        if (method == FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP)
-            return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS,
-                                "%s: not cached, and the file system cannot be asked (%s)", q->api,
-                                why);
+    if (why != NULL && method != FLT_FILE_NAME_QUERY_CACHE_ONLY &&
+        method != FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP) {
         fltsim__report(sys, NULL, q->inst, q->op, "V29", "7.3",
                        "%s %s: the file system cannot be asked for the name there; returned "
                        "STATUS_FLT_INVALID_NAME_REQUEST",
                        q->api, why);
         return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST, "%s: %s", q->api, why);
     }
-
-    bool pre_create = q->op != NULL && q->op->data.Iopb->MajorFunction == IRP_MJ_CREATE;
-    if (pre_create && q->in_post) {
+    /* A file object in pre-create is not open yet: nothing of it is cached. */
+    if (method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY && !pre_create) {
+        *out = fltsim__name_cache_lookup(q->inst, q->fo, format, file, line);
+        if (*out != NULL)
+            return STATUS_SUCCESS;
+    }
+    if (method == FLT_FILE_NAME_QUERY_CACHE_ONLY)
+        return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS, "%s: the name is not in the cache", q->api);
+    if (why != NULL)
+        return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS,
+                            "%s: not cached, and the file system cannot be asked (%s)", q->api,
+                            why);
+    if (q->op != NULL && q->op->data.Iopb->MajorFunction == IRP_MJ_CREATE && q->in_post) {
         NTSTATUS created = q->op->data.IoStatus.Status;
         if (!NT_SUCCESS(created) || created == STATUS_REPARSE)
             return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST,
                                 "%s: in the post-create of a create that failed (0x%08x): no "
                                 "file was opened",
                                 q->api, (unsigned)created);
-        pre_create = false;
     }
+    bool cache = !pre_create && method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY &&
+                 !(q->options & FLT_FILE_NAME_DO_NOT_CACHE);
 
     WCHAR *path = NULL;
     size_t units = 0;
     NTSTATUS status;
     if (pre_create) {
-        if (format == FLT_FILE_NAME_NORMALIZED)
-            return fltsim__fail(STATUS_NOT_IMPLEMENTED,
-                                "%s: a normalized name in pre-create is not modeled in this "
-                                "build of fltsim",
-                                q->api);
         path = pre_create_path(q->fo, &units);
         if (path == NULL)
             return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", q->api);
-        if (q->op->data.Iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY)
+        bool target_dir = (q->op->data.Iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY) != 0;
+        if (format == FLT_FILE_NAME_NORMALIZED) {
+            WCHAR *normalized;
+            status = pre_create_normalized(q->inst, path, units, target_dir, &normalized, &units);
+            free(path);
+            if (!NT_SUCCESS(status))
+                return fltsim__fail(status,
+                                    "%s: in pre-create, the file system could not open the "
+                                    "parent directory (0x%08x)",
+                                    q->api, (unsigned)status);
+            path = normalized;
+        } else if (target_dir) {
             to_parent(path, &units);
+        }
     } else if (format == FLT_FILE_NAME_SHORT) {
         status = query_name(q->inst, q->fo, FileAlternateNameInformation, &path, &units);
         if (class_unknown(status))
@@ -383,8 +373,10 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
         if (!NT_SUCCESS(status))
             return fltsim__fail(status, "%s: the file system has no short name (0x%08x)", q->api,
                                 (unsigned)status);
-        status = make_block(sys, format, NULL, path, units, file, line, out);
+        status = fltsim__name_make(sys, format, NULL, path, units, file, line, out);
         free(path);
+        if (NT_SUCCESS(status) && cache)
+            fltsim__name_cache_insert(q->inst, q->fo, *out);
         return status;
     } else {
         status = STATUS_INVALID_PARAMETER;
@@ -399,8 +391,10 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
             return fltsim__fail(status, "%s: the file system's name query failed (0x%08x)", q->api,
                                 (unsigned)status);
     }
-    status = make_block(sys, format, &volume->device_name, path, units, file, line, out);
+    status = fltsim__name_make(sys, format, &volume->device_name, path, units, file, line, out);
     free(path);
+    if (NT_SUCCESS(status) && cache)
+        fltsim__name_cache_insert(q->inst, q->fo, *out);
     return status;
 }
 
@@ -462,144 +456,6 @@ NTSTATUS(FltGetFileNameInformationUnsafe)
 {
     return fltsim_FltGetFileNameInformationUnsafe_at(FileObject, Instance, NameOptions, Out, NULL,
                                                      0);
-}
-
-/* ------------------------------------------------------------------------- */
-/* References                                                                */
-/* ------------------------------------------------------------------------- */
-
-/* Who calls, for reports. */
-static fltsim_system *caller_sys(void)
-{
-    return fltsim__tls()->sys;
-}
-
-static void misuse(fltsim_system *sys, const char *fmt, const char *api, const void *p)
-{
-    if (sys == NULL)
-        sys = caller_sys();
-    if (sys != NULL)
-        fltsim__report(sys, fltsim__tls()->filter, NULL, fltsim__tls()->op, "V22", "7.3", fmt, api,
-                       p);
-    else {
-        fprintf(stderr, "fltsim: V22: ");
-        fprintf(stderr, fmt, api, p);
-        fputc('\n', stderr);
-    }
-}
-
-void fltsim_FltReferenceFileNameInformation_at(PFLT_FILE_NAME_INFORMATION Info, const char *file,
-                                               int line)
-{
-    uv_once(&names_once, names_init);
-    uv_mutex_lock(&names_lock);
-    struct name_block *b = find_live_locked(Info);
-    bool held = b != NULL && hold_locked(b, file, line);
-    fltsim_system *was = b == NULL ? freed_sys_locked(Info) : NULL;
-    uv_mutex_unlock(&names_lock);
-    if (b == NULL)
-        misuse(was,
-               "%s(%p): not name information FltMgr handed out, or already released for good "
-               "(on Windows: a crash or bugcheck 0xF5); ignored",
-               "FltReferenceFileNameInformation", Info);
-    else if (!held)
-        fltsim__report(b->sys, fltsim__tls()->filter, NULL, NULL, "SIM", "7.3",
-                       "FltReferenceFileNameInformation: out of memory recording the "
-                       "reference; not taken");
-}
-
-VOID(FltReferenceFileNameInformation)(PFLT_FILE_NAME_INFORMATION Info)
-{
-    fltsim_FltReferenceFileNameInformation_at(Info, NULL, 0);
-}
-
-VOID FltReleaseFileNameInformation(PFLT_FILE_NAME_INFORMATION Info)
-{
-    static const char api[] = "FltReleaseFileNameInformation";
-    if (fltsim__tls()->irql > APC_LEVEL && caller_sys() != NULL)
-        fltsim__check_irql(caller_sys(), APC_LEVEL, api);
-    uv_once(&names_once, names_init);
-    uv_mutex_lock(&names_lock);
-    struct name_block *b = find_live_locked(Info);
-    if (b == NULL) {
-        fltsim_system *was = freed_sys_locked(Info);
-        uv_mutex_unlock(&names_lock);
-        misuse(was,
-               "%s(%p): released more often than referenced, or never handed out by FltMgr (on "
-               "Windows: bugcheck 0xF5, parameter 0x68); ignored",
-               api, Info);
-        return;
-    }
-    /* The calling driver's most recent reference goes; another's if it
-     * holds none (it was handed one). */
-    struct fltsim_driver *drv = current_driver();
-    ULONG at = b->count - 1;
-    for (ULONG i = b->count; i-- > 0;) {
-        if (b->holders[i].driver == drv) {
-            at = i;
-            break;
-        }
-    }
-    b->holders[at] = b->holders[--b->count];
-    if (b->count == 0)
-        free_block_locked(b);
-    uv_mutex_unlock(&names_lock);
-}
-
-/* Reports (V22) the references drv's code still holds, one report per site,
- * and drops them, so that the blocks can go. */
-void fltsim__names_driver_unloaded(struct fltsim_driver *drv)
-{
-    uv_once(&names_once, names_init);
-    for (;;) {
-        char site[160] = "";
-        ULONG n = 0;
-        uv_mutex_lock(&names_lock);
-        const struct holder *first = NULL;
-        for (PLIST_ENTRY e = live.Flink; e != &live && first == NULL; e = e->Flink) {
-            struct name_block *b = CONTAINING_RECORD(e, struct name_block, link);
-            for (ULONG i = 0; i < b->count; i++) {
-                if (b->holders[i].driver == drv) {
-                    first = &b->holders[i];
-                    break;
-                }
-            }
-        }
-        if (first == NULL) {
-            uv_mutex_unlock(&names_lock);
-            return;
-        }
-        const char *ffile = first->file;
-        int fline = first->line;
-        if (ffile == NULL)
-            snprintf(site, sizeof(site), "an unknown site (a call through a pointer)");
-        else {
-            const char *slash = strrchr(ffile, '/');
-            snprintf(site, sizeof(site), "%s:%d", slash != NULL ? slash + 1 : ffile, fline);
-        }
-        /* Drop every reference of drv from that site. */
-        PLIST_ENTRY e = live.Flink;
-        while (e != &live) {
-            struct name_block *b = CONTAINING_RECORD(e, struct name_block, link);
-            e = e->Flink;
-            for (ULONG i = 0; i < b->count;) {
-                const struct holder *h = &b->holders[i];
-                if (h->driver == drv && h->file == ffile && h->line == fline) {
-                    b->holders[i] = b->holders[--b->count];
-                    n++;
-                } else {
-                    i++;
-                }
-            }
-            if (b->count == 0)
-                free_block_locked(b);
-        }
-        uv_mutex_unlock(&names_lock);
-        fltsim__report(drv->sys, drv->filter_keep, NULL, NULL, "V22", "10",
-                       "%s unloads holding %u reference(s) to FLT_FILE_NAME_INFORMATION obtained "
-                       "at %s and never released (FltReleaseFileNameInformation)",
-                       drv->name8, (unsigned)n, site);
-    }
 }
 
 /* ------------------------------------------------------------------------- */
@@ -700,23 +556,4 @@ NTSTATUS FltParseFileNameInformation(PFLT_FILE_NAME_INFORMATION Info)
     i->NamesParsed |= FLTFL_FILE_NAME_PARSED_FINAL_COMPONENT | FLTFL_FILE_NAME_PARSED_EXTENSION |
                       FLTFL_FILE_NAME_PARSED_STREAM | FLTFL_FILE_NAME_PARSED_PARENT_DIR;
     return STATUS_SUCCESS;
-}
-
-void fltsim__names_system_destroyed(fltsim_system *sys)
-{
-    uv_once(&names_once, names_init);
-    uv_mutex_lock(&names_lock);
-    PLIST_ENTRY e = live.Flink;
-    while (e != &live) {
-        struct name_block *b = CONTAINING_RECORD(e, struct name_block, link);
-        e = e->Flink;
-        if (b->sys == sys)
-            free_block_locked(b);
-    }
-    for (ULONG i = 0; i < FREED_RING; i++)
-        if (freed[i].sys == sys) {
-            freed[i].block = NULL;
-            freed[i].sys = NULL;
-        }
-    uv_mutex_unlock(&names_lock);
 }
