@@ -566,6 +566,119 @@ static void filename_cache_lookup_where_unsafe(void **state)
     assert_status(f->p.status, STATUS_FLT_INVALID_NAME_REQUEST);
 }
 
+/* FltGetDestinationFileNameInformation: a bare name lands in the file's
+ * directory, a full path (\??\C:\..., \Device\HarddiskVolume1\...) is taken
+ * as it is, normalized through its parent directory; another volume is
+ * STATUS_NOT_SAME_DEVICE and the short format is refused. */
+static void filename_destination_names(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    PFILE_OBJECT fo = fltsim_io_file_object(f->w.sys, h);
+    PFLT_INSTANCE inst = f->n.last_instance;
+    PFLT_FILE_NAME_INFORMATION info;
+    WCHAR got[256];
+    static const struct {
+        const WCHAR *target;
+        FLT_FILE_NAME_OPTIONS options;
+        const WCHAR *want;
+    } cases[] = {
+        {L"new.txt", NORMALIZED_DEFAULT, L"\\Device\\HarddiskVolume1\\dir\\new.txt"},
+        {L"new.txt", OPENED_DEFAULT, L"\\Device\\HarddiskVolume1\\dir\\new.txt"},
+        {L"\\??\\C:\\DIR\\x.txt", NORMALIZED_DEFAULT, L"\\Device\\HarddiskVolume1\\dir\\x.txt"},
+        {L"\\??\\c:\\DIR\\x.txt", OPENED_DEFAULT, L"\\Device\\HarddiskVolume1\\DIR\\x.txt"},
+        {L"\\Device\\HarddiskVolume1\\y.txt", NORMALIZED_DEFAULT,
+         L"\\Device\\HarddiskVolume1\\y.txt"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        UNICODE_STRING t = ustr(cases[i].target);
+        assert_status(FltGetDestinationFileNameInformation(inst, fo, NULL, t.Buffer, t.Length,
+                                                           cases[i].options, &info),
+                      STATUS_SUCCESS);
+        copy_ustr(got, 256, &info->Name);
+        assert_wide(got, cases[i].want);
+        assert_int_equal(info->Volume.Length, sizeof(L"\\Device\\HarddiskVolume1") - 2);
+        FltReleaseFileNameInformation(info);
+    }
+    UNICODE_STRING t = ustr(L"\\??\\D:\\x.txt");
+    assert_status(FltGetDestinationFileNameInformation(inst, fo, NULL, t.Buffer, t.Length,
+                                                       NORMALIZED_DEFAULT, &info),
+                  STATUS_NOT_SAME_DEVICE);
+    t = ustr(L"\\??\\C:\\nodir\\x.txt");
+    assert_status(FltGetDestinationFileNameInformation(inst, fo, NULL, t.Buffer, t.Length,
+                                                       NORMALIZED_DEFAULT, &info),
+                  STATUS_OBJECT_PATH_NOT_FOUND);
+    t = ustr(L"x.txt");
+    assert_status(FltGetDestinationFileNameInformation(
+                      inst, fo, NULL, t.Buffer, t.Length,
+                      FLT_FILE_NAME_SHORT | FLT_FILE_NAME_QUERY_DEFAULT, &info),
+                  STATUS_INVALID_PARAMETER);
+    assert_null(info);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+/* FltIsDirectory asks the file system. */
+static void filename_is_directory(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE file = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    HANDLE dir = world_open(&f->w, L"C:\\dir", GENERIC_READ);
+    BOOLEAN is = TRUE;
+    assert_status(FltIsDirectory(fltsim_io_file_object(f->w.sys, file), f->n.last_instance, &is),
+                  STATUS_SUCCESS);
+    assert_false(is);
+    assert_status(FltIsDirectory(fltsim_io_file_object(f->w.sys, dir), f->n.last_instance, &is),
+                  STATUS_SUCCESS);
+    assert_true(is);
+    assert_status(FltIsDirectory(NULL, f->n.last_instance, &is), STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_io_close(f->w.sys, file), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, dir), STATUS_SUCCESS);
+}
+
+/* FltGetVolumeGuidName: \??\Volume{GUID}, the same every time; the size
+ * asked first, a small buffer refused. */
+static void filename_volume_guid_name(void **state)
+{
+    struct fixture *f = *state;
+    ULONG need = 0;
+    assert_status(FltGetVolumeGuidName(f->w.volume, NULL, &need), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(need, 48 * sizeof(WCHAR));
+    WCHAR small[10];
+    UNICODE_STRING s = {0, sizeof(small), small};
+    need = 0;
+    assert_status(FltGetVolumeGuidName(f->w.volume, &s, &need), STATUS_BUFFER_TOO_SMALL);
+    assert_int_equal(need, 96);
+    assert_status(FltGetVolumeGuidName(f->w.volume, NULL, NULL), STATUS_INVALID_PARAMETER);
+    WCHAR a[64], b[64];
+    UNICODE_STRING ua = {0, sizeof(a), a}, ub = {0, sizeof(b), b};
+    assert_status(FltGetVolumeGuidName(f->w.volume, &ua, NULL), STATUS_SUCCESS);
+    assert_status(FltGetVolumeGuidName(f->w.volume, &ub, NULL), STATUS_SUCCESS);
+    assert_int_equal(ua.Length, 96);
+    assert_memory_equal(a, b, 96);
+    WCHAR text[64];
+    copy_ustr(text, 64, &ua);
+    char narrowed[64];
+    narrow(text, narrowed, sizeof(narrowed));
+    assert_int_equal(strncmp(narrowed, "\\??\\Volume{", 11), 0);
+    assert_int_equal(narrowed[47], '}');
+    assert_int_equal(narrowed[19], '-');
+    assert_int_equal(narrowed[24], '-');
+}
+
+/* No tunnelling in fltsim: nothing was tunneled, the name stays. */
+static void filename_tunneled_name_is_null(void **state)
+{
+    struct fixture *f = *state;
+    plan(f, IRP_MJ_CREATE, true, NORMALIZED_DEFAULT);
+    f->p.keep = true;
+    assert_status(open_close(f, L"C:\\a.txt"), STATUS_SUCCESS);
+    assert_non_null(f->p.kept);
+    PFLT_FILE_NAME_INFORMATION tunneled = (PFLT_FILE_NAME_INFORMATION)1;
+    assert_status(FltGetTunneledName(NULL, f->p.kept, &tunneled), STATUS_INVALID_PARAMETER);
+    assert_null(tunneled);
+    FltReleaseFileNameInformation(f->p.kept);
+}
+
 /* V22: references are counted; one release too many is reported and
  * changes nothing (ASan sees no use after free). */
 static void filename_reference_and_over_release(void **state)
@@ -629,6 +742,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(filename_cache_shares_and_bypasses, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_rename_invalidates_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_cache_lookup_where_unsafe, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_destination_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_is_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_volume_guid_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_tunneled_name_is_null, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_reference_and_over_release, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_leak_at_unload_names_the_site, setup, teardown),
     };

@@ -23,8 +23,8 @@
 
 /* IRP_MJ_QUERY_INFORMATION of a FILE_NAME_INFORMATION-shaped class for fo,
  * sent below inst. *name (malloc'd by the caller's free) gets the name. */
-static NTSTATUS query_name(PFLT_INSTANCE inst, PFILE_OBJECT fo, FILE_INFORMATION_CLASS cls,
-                           WCHAR **name, size_t *units)
+NTSTATUS fltsim__name_query_fs(PFLT_INSTANCE inst, PFILE_OBJECT fo, FILE_INFORMATION_CLASS cls,
+                               WCHAR **name, size_t *units)
 {
     *name = NULL;
     *units = 0;
@@ -85,8 +85,8 @@ static void send_simple(PFLT_INSTANCE inst, PFILE_OBJECT fo, UCHAR major, ULONG 
 /* The name the file system gives the directory at dir (a path on the volume,
  * "\" for the root), opened below inst for the time of the query, as FltMgr
  * opens a parent to normalize a name in pre-create. */
-static NTSTATUS directory_name(PFLT_INSTANCE inst, const WCHAR *dir, size_t dir_units, WCHAR **name,
-                               size_t *units)
+NTSTATUS fltsim__name_directory(PFLT_INSTANCE inst, const WCHAR *dir, size_t dir_units,
+                                WCHAR **name, size_t *units)
 {
     *name = NULL;
     *units = 0;
@@ -132,7 +132,7 @@ static NTSTATUS directory_name(PFLT_INSTANCE inst, const WCHAR *dir, size_t dir_
         status = req.io_status.Status;
     if (NT_SUCCESS(status) && status != STATUS_REPARSE) {
         fo.Flags |= FO_FILE_OPEN;
-        status = query_name(inst, &fo, FileNameInformation, name, units);
+        status = fltsim__name_query_fs(inst, &fo, FileNameInformation, name, units);
         send_simple(inst, &fo, IRP_MJ_CLEANUP, 0);
         send_simple(inst, &fo, IRP_MJ_CLOSE, IRP_CLOSE_OPERATION);
     } else if (status == STATUS_OBJECT_NAME_NOT_FOUND) {
@@ -146,8 +146,8 @@ static NTSTATUS directory_name(PFLT_INSTANCE inst, const WCHAR *dir, size_t dir_
 /* A normalized name in pre-create: the file system's name of the parent
  * directory, then the last component as the create names it (it need not
  * exist yet); with SL_OPEN_TARGET_DIRECTORY the parent's name alone. */
-static NTSTATUS pre_create_normalized(PFLT_INSTANCE inst, const WCHAR *path, size_t units,
-                                      bool target_dir, WCHAR **out, size_t *out_units)
+NTSTATUS fltsim__name_normalize_path(PFLT_INSTANCE inst, const WCHAR *path, size_t units,
+                                     bool target_dir, WCHAR **out, size_t *out_units)
 {
     size_t n = units;
     while (n > 1 && path[n - 1] == L'\\')
@@ -156,11 +156,11 @@ static NTSTATUS pre_create_normalized(PFLT_INSTANCE inst, const WCHAR *path, siz
     while (last > 0 && path[last - 1] != L'\\')
         last--;
     if (last == 0 || n <= 1) /* the root itself, or a name without a separator */
-        return directory_name(inst, path, n == 0 ? 1 : n, out, out_units);
+        return fltsim__name_directory(inst, path, n == 0 ? 1 : n, out, out_units);
     size_t parent_units = last > 1 ? last - 1 : 1;
     WCHAR *parent;
     size_t got;
-    NTSTATUS status = directory_name(inst, path, parent_units, &parent, &got);
+    NTSTATUS status = fltsim__name_directory(inst, path, parent_units, &parent, &got);
     if (!NT_SUCCESS(status) || target_dir) {
         *out = NT_SUCCESS(status) ? parent : NULL;
         *out_units = NT_SUCCESS(status) ? got : 0;
@@ -355,7 +355,8 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
         bool target_dir = (q->op->data.Iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY) != 0;
         if (format == FLT_FILE_NAME_NORMALIZED) {
             WCHAR *normalized;
-            status = pre_create_normalized(q->inst, path, units, target_dir, &normalized, &units);
+            status =
+                fltsim__name_normalize_path(q->inst, path, units, target_dir, &normalized, &units);
             free(path);
             if (!NT_SUCCESS(status))
                 return fltsim__fail(status,
@@ -367,7 +368,7 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
             to_parent(path, &units);
         }
     } else if (format == FLT_FILE_NAME_SHORT) {
-        status = query_name(q->inst, q->fo, FileAlternateNameInformation, &path, &units);
+        status = fltsim__name_query_fs(q->inst, q->fo, FileAlternateNameInformation, &path, &units);
         if (class_unknown(status))
             status = STATUS_OBJECT_NAME_NOT_FOUND; /* no short name to give */
         if (!NT_SUCCESS(status))
@@ -381,12 +382,13 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
     } else {
         status = STATUS_INVALID_PARAMETER;
         if (format == FLT_FILE_NAME_NORMALIZED)
-            status = query_name(q->inst, q->fo, FileNormalizedNameInformation, &path, &units);
+            status =
+                fltsim__name_query_fs(q->inst, q->fo, FileNormalizedNameInformation, &path, &units);
         /* The file systems name files by their long names: their
          * FileNameInformation is the normalized name when they do not
          * answer FileNormalizedNameInformation. */
         if (class_unknown(status))
-            status = query_name(q->inst, q->fo, FileNameInformation, &path, &units);
+            status = fltsim__name_query_fs(q->inst, q->fo, FileNameInformation, &path, &units);
         if (!NT_SUCCESS(status))
             return fltsim__fail(status, "%s: the file system's name query failed (0x%08x)", q->api,
                                 (unsigned)status);

@@ -93,6 +93,10 @@ NTSTATUS fltsim_FltGetFileNameInformationUnsafe_at(PFILE_OBJECT FileObject, PFLT
                                                    const char *file, int line);
 void fltsim_FltReferenceFileNameInformation_at(PFLT_FILE_NAME_INFORMATION FileNameInformation,
                                                const char *file, int line);
+NTSTATUS fltsim_FltGetDestinationFileNameInformation_at(
+    PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, HANDLE RootDirectory, PWSTR FileName,
+    ULONG FileNameLength, FLT_FILE_NAME_OPTIONS NameOptions,
+    PFLT_FILE_NAME_INFORMATION *RetFileNameInformation, const char *file, int line);
 #ifndef FLTSIM_NO_NAME_SITES
 #define FltGetFileNameInformation(d, o, n)                                                         \
     fltsim_FltGetFileNameInformation_at((d), (o), (n), __FILE__, __LINE__)
@@ -100,6 +104,9 @@ void fltsim_FltReferenceFileNameInformation_at(PFLT_FILE_NAME_INFORMATION FileNa
     fltsim_FltGetFileNameInformationUnsafe_at((f), (i), (o), (n), __FILE__, __LINE__)
 #define FltReferenceFileNameInformation(n)                                                         \
     fltsim_FltReferenceFileNameInformation_at((n), __FILE__, __LINE__)
+#define FltGetDestinationFileNameInformation(i, f, r, n, l, o, ret)                                \
+    fltsim_FltGetDestinationFileNameInformation_at((i), (f), (r), (n), (l), (o), (ret), __FILE__,  \
+                                                   __LINE__)
 #endif
 
 /* ---- name providers ---- */
