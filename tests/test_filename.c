@@ -6,6 +6,7 @@
  * over-release and a leak at unload. Filter N (200000) asks for names in the
  * callback a test names; U (300000) issues paging reads below itself.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,6 +193,18 @@ static void narrow(const WCHAR *w, char *out, size_t size)
     out[i] = 0;
 }
 
+/* fmt with one %d into a wide buffer (ASCII only). */
+static void swprintf_like(WCHAR *out, const WCHAR *fmt, int value)
+{
+    char f8[64], t[64];
+    narrow(fmt, f8, sizeof(f8));
+    snprintf(t, sizeof(t), f8, value);
+    size_t i = 0;
+    for (; t[i] != 0; i++)
+        out[i] = (WCHAR)t[i];
+    out[i] = 0;
+}
+
 static void assert_wide(const WCHAR *got, const WCHAR *want)
 {
     char a[512], b[512];
@@ -213,7 +226,9 @@ static void filename_post_create_opened_and_normalized(void **state)
         NORMALIZED_DEFAULT, OPENED_DEFAULT,
         FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY,
         FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP,
-        NORMALIZED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE | FLT_FILE_NAME_ALLOW_QUERY_ON_REPARSE};
+        NORMALIZED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE | FLT_FILE_NAME_ALLOW_QUERY_ON_REPARSE,
+        /* no name provider above N: as a default query */
+        NORMALIZED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER};
     for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
         plan(f, IRP_MJ_CREATE, true, options[i]);
         assert_status(open_close(f, L"C:\\dir\\b.txt"), STATUS_SUCCESS);
@@ -679,6 +694,82 @@ static void filename_tunneled_name_is_null(void **state)
     FltReleaseFileNameInformation(f->p.kept);
 }
 
+/* Threads share the cached name of their own file objects while others
+ * rename and close theirs (both executors; ThreadSanitizer). */
+#define NAME_THREADS 4
+#define NAME_ROUNDS 40
+struct name_worker {
+    struct fixture *f;
+    int index;
+    LONG failures;
+};
+
+static void name_worker_main(void *ctx)
+{
+    struct name_worker *nw = ctx;
+    struct fixture *f = nw->f;
+    WCHAR path[32], renamed[32];
+    swprintf_like(path, L"C:\\dir\\w%d.txt", nw->index);
+    swprintf_like(renamed, L"C:\\dir\\r%d.txt", nw->index);
+    for (int round = 0; round < NAME_ROUNDS; round++) {
+        struct fltsim_create_params cp = {.path = round % 2 ? renamed : path,
+                                          .desired_access = GENERIC_READ | DELETE,
+                                          .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE |
+                                                          FILE_SHARE_DELETE,
+                                          .disposition = FILE_OPEN_IF,
+                                          .create_options = FILE_SYNCHRONOUS_IO_NONALERT};
+        HANDLE h = NULL;
+        if (!NT_SUCCESS(fltsim_io_create(f->w.sys, &cp, &h, NULL))) {
+            nw->failures++;
+            continue;
+        }
+        PFLT_FILE_NAME_INFORMATION a = NULL, b = NULL;
+        if (!NT_SUCCESS(name_of(f, h, NORMALIZED_DEFAULT, &a)) ||
+            !NT_SUCCESS(name_of(f, h, NORMALIZED_DEFAULT, &b)) || a != b)
+            nw->failures++;
+        if (a != NULL)
+            FltReleaseFileNameInformation(a);
+        if (b != NULL)
+            FltReleaseFileNameInformation(b);
+        if (!NT_SUCCESS(fltsim_io_rename(f->w.sys, h, round % 2 ? path : renamed, TRUE, NULL)))
+            nw->failures++;
+        PFLT_FILE_NAME_INFORMATION c = NULL;
+        if (NT_SUCCESS(name_of(f, h, NORMALIZED_DEFAULT, &c))) {
+            /* the new name, never the cached old one */
+            const WCHAR *want = (round % 2 ? path : renamed) + 2; /* past "C:" */
+            size_t vol = c->Volume.Length / sizeof(WCHAR);
+            size_t n = c->Name.Length / sizeof(WCHAR) - vol;
+            for (size_t i = 0; i < n; i++)
+                if (want[i] != c->Name.Buffer[vol + i])
+                    nw->failures++;
+            FltReleaseFileNameInformation(c);
+        } else {
+            nw->failures++;
+        }
+        fltsim_io_close(f->w.sys, h);
+    }
+}
+
+static void filename_threads_share_cache_and_see_renames(void **state)
+{
+    struct fixture *f = *state;
+    /* N's instance exists once something was opened */
+    assert_status(open_close(f, L"C:\\a.txt"), STATUS_SUCCESS);
+    struct name_worker workers[NAME_THREADS];
+    fltsim_thread *threads[NAME_THREADS];
+    for (int i = 0; i < NAME_THREADS; i++) {
+        workers[i] = (struct name_worker){f, i, 0};
+        assert_status(fltsim_thread_spawn(f->w.sys, 3000 + (ULONG)i, 6000 + (ULONG)i,
+                                          name_worker_main, &workers[i], &threads[i]),
+                      STATUS_SUCCESS);
+    }
+    for (int i = 0; i < NAME_THREADS; i++) {
+        fltsim_thread_join(threads[i]);
+        assert_int_equal(workers[i].failures, 0);
+    }
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 /* V22: references are counted; one release too many is reported and
  * changes nothing (ASan sees no use after free). */
 static void filename_reference_and_over_release(void **state)
@@ -746,6 +837,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(filename_is_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_volume_guid_name, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_tunneled_name_is_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_threads_share_cache_and_see_renames, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(filename_reference_and_over_release, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_leak_at_unload_names_the_site, setup, teardown),
     };
