@@ -56,8 +56,11 @@ NTSTATUS fltsim__name_query_fs(PFLT_INSTANCE inst, PFILE_OBJECT fo, FILE_INFORMA
             free(info);
             return status;
         }
-        ULONG bytes = info->FileNameLength;
-        if (bytes > size - offsetof(FILE_NAME_INFORMATION, FileName) || bytes % sizeof(WCHAR)) {
+        /* Only what the file system says it wrote is read. */
+        ULONG_PTR wrote = req.op_id != 0 ? req.io_status.Information : 0;
+        const ULONG fixed = (ULONG)offsetof(FILE_NAME_INFORMATION, FileName);
+        ULONG bytes = wrote >= fixed && wrote <= size ? info->FileNameLength : MAXULONG;
+        if (bytes > wrote - fixed || bytes % sizeof(WCHAR)) {
             free(info);
             return STATUS_FILE_INVALID;
         }
