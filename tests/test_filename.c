@@ -440,6 +440,44 @@ static void filename_unsafe_places(void **state)
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
+/* SPEC 7.3: in the FS-filter callbacks the file system holds its locks
+ * for, a name query is refused; pre-ACQUIRE_FOR_SECTION_SYNCHRONIZATION is
+ * still a safe place, its post is not. DO_NOT_CACHE: nothing is cached
+ * to find. */
+static void filename_fs_filter_callbacks(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        UCHAR major;
+        bool in_post;
+        NTSTATUS want;
+    } places[] = {
+        {IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION, false, STATUS_SUCCESS},
+        {IRP_MJ_ACQUIRE_FOR_SECTION_SYNCHRONIZATION, true, STATUS_FLT_INVALID_NAME_REQUEST},
+        {IRP_MJ_RELEASE_FOR_SECTION_SYNCHRONIZATION, false, STATUS_FLT_INVALID_NAME_REQUEST},
+        {IRP_MJ_ACQUIRE_FOR_MOD_WRITE, false, STATUS_FLT_INVALID_NAME_REQUEST},
+        {IRP_MJ_RELEASE_FOR_MOD_WRITE, true, STATUS_FLT_INVALID_NAME_REQUEST},
+        {IRP_MJ_ACQUIRE_FOR_CC_FLUSH, false, STATUS_FLT_INVALID_NAME_REQUEST},
+        {IRP_MJ_RELEASE_FOR_CC_FLUSH, true, STATUS_FLT_INVALID_NAME_REQUEST},
+    };
+    for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+        fltsim_system_reports_clear(f->w.sys);
+        plan(f, places[i].major, places[i].in_post,
+             NORMALIZED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE);
+        HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+        fltsim_io_map_section(f->w.sys, h, PAGE_READONLY);
+        fltsim_io_acquire_for_mod_write(f->w.sys, h, 0);
+        fltsim_io_release_for_mod_write(f->w.sys, h);
+        fltsim_io_acquire_for_cc_flush(f->w.sys, h);
+        fltsim_io_release_for_cc_flush(f->w.sys, h);
+        assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+        assert_int_equal(f->p.calls, 1);
+        assert_status(f->p.status, places[i].want);
+        assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V29"),
+                         NT_SUCCESS(places[i].want) ? 0 : 1);
+    }
+}
+
 /* SPEC 7.3: CACHE_ONLY never asks the file system. */
 static void filename_cache_only_misses(void **state)
 {
@@ -831,6 +869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(filename_pre_create_normalized, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_after_failed_create, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_unsafe_places, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_fs_filter_callbacks, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_cache_only_misses, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_short_format, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_unsafe_routine, setup, teardown),
