@@ -788,6 +788,20 @@ void fltsim__contexts_filter_gone(struct _FLT_FILTER *filter);
 /* Frees the model's records of contexts sys's filters leaked. */
 void fltsim__contexts_system_destroyed(fltsim_system *sys);
 
+/* ---- file names (filename.c) ---- */
+
+/* Reports (V22) the FLT_FILE_NAME_INFORMATION references drv's code still
+ * holds, one report per site, and drops them. */
+void fltsim__names_driver_unloaded(struct fltsim_driver *drv);
+/* The name cache forgets a file object (its close), an instance (its
+ * end), and, after a successful IRP_MJ_SET_INFORMATION that renames, links
+ * or deletes, the names of the volume. */
+void fltsim__names_forget_file(PFILE_OBJECT fo);
+void fltsim__names_forget_instance(struct _FLT_INSTANCE *inst);
+void fltsim__names_fs_changed(PFLT_CALLBACK_DATA data, struct _FLT_VOLUME *volume);
+/* Frees the name blocks of sys still referenced (by code of no driver). */
+void fltsim__names_system_destroyed(fltsim_system *sys);
+
 /* ---- registry (registry.c) ---- */
 
 /* Creates the driver's service key and writes its instance table there.

@@ -50,6 +50,7 @@ void bench_report(const struct bench_opts *opts, const char *name, const char *u
  * (on stderr, naming the section). A section that cannot find its input
  * (the captures) prints "bench name=... skipped=REASON" and returns 0. */
 int bench_dispatch(const struct bench_opts *opts);
+int bench_names(const struct bench_opts *opts);
 int bench_pend(const struct bench_opts *opts);
 int bench_replay(const struct bench_opts *opts);
 int bench_scaling(const struct bench_opts *opts);

@@ -63,6 +63,7 @@ static const struct {
     const char *what;
 } sections[] = {
     {"dispatch", bench_dispatch, "operations through 0/1/3/8 pass-through filters vs a bare chain"},
+    {"names", bench_names, "a cached normalized FltGetFileNameInformation vs 1 filter's dispatch"},
     {"pend", bench_pend, "pend round trip and 100,000 pended operations vs raw uv_queue_work"},
     {"replay", bench_replay, "Process Monitor replay vs the capture reader alone"},
     {"context", bench_context, "FltGetStreamContext on a hit vs one dispatch through one filter"},

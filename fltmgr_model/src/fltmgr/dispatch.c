@@ -72,6 +72,8 @@ static void fs_done(struct fltsim_op *op)
         fltsim__trace_op(op, FLTSIM_EV_FS_RETURN, op->node_count, NULL, op->data.IoStatus.Status,
                          0);
     op->fs_status = op->data.IoStatus.Status;
+    if (op->iopb.MajorFunction == IRP_MJ_SET_INFORMATION && NT_SUCCESS(op->fs_status))
+        fltsim__names_fs_changed(&op->data, op->volume); /* renames empty the name cache */
     op->phase = FLTSIM_PHASE_POST;
     op->cursor = op->top_post;
 }

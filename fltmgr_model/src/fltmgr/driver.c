@@ -59,6 +59,7 @@ static void driver_free(struct fltsim_driver *drv)
                        "FltObjectReference, FltGet*/FltEnumerate* object and FltAttachVolume "
                        "instance needs its FltObjectDereference",
                        drv->name8, (int)refs);
+    fltsim__names_driver_unloaded(drv);
     fltsim__pool_driver_unloaded(drv);
     bool kept = fltsim__devices_driver_unloaded(drv); /* V23 for its devices */
     uv_mutex_lock(&sys->lock);

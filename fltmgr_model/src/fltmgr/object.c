@@ -65,6 +65,7 @@ void fltsim__instance_unref(struct _FLT_INSTANCE *i)
 {
     if (__atomic_sub_fetch(&i->obj.refs, 1, __ATOMIC_SEQ_CST) != 0)
         return;
+    fltsim__names_forget_instance(i);
     i->obj.magic = FLTSIM_MAGIC_DEAD;
     struct _FLT_FILTER *filter = i->filter;
     struct _FLT_VOLUME *volume = i->volume;

@@ -120,6 +120,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     /* Work items and pool of filter code never freed (reported at unload). */
     fltsim__contexts_system_destroyed(sys);
     fltsim__workitems_system_destroyed(sys);
+    fltsim__names_system_destroyed(sys);
     fltsim__pool_system_destroyed(sys);
 
     /* Key handles the drivers left open (reported at their unload). */

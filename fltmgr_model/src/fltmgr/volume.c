@@ -250,6 +250,7 @@ void fltsim_volume_file_object_opened(PFLT_VOLUME volume, PFILE_OBJECT file_obje
 void fltsim_volume_file_object_closed(PFLT_VOLUME volume, PFILE_OBJECT file_object)
 {
     fltsim__contexts_file_object_closed(file_object); /* its close is complete */
+    fltsim__names_forget_file(file_object);
     __atomic_sub_fetch(&volume->open_files, 1, __ATOMIC_SEQ_CST);
     fltsim__volume_unref(volume);
 }

@@ -79,6 +79,36 @@ NTSTATUS FltPurgeFileNameInformationCache(PFLT_INSTANCE Instance, PFILE_OBJECT F
 NTSTATUS FltGetVolumeGuidName(PFLT_VOLUME Volume, PUNICODE_STRING VolumeGuidName,
                               PULONG BufferSizeNeeded);
 
+/* The routines that hand out a reference record where they were called, so
+ * that a reference still held at unload names the file and line (V22). The
+ * functions above stay callable by address; such calls have no site. Define
+ * FLTSIM_NO_NAME_SITES before including to get the plain functions only. */
+NTSTATUS fltsim_FltGetFileNameInformation_at(PFLT_CALLBACK_DATA CallbackData,
+                                             FLT_FILE_NAME_OPTIONS NameOptions,
+                                             PFLT_FILE_NAME_INFORMATION *FileNameInformation,
+                                             const char *file, int line);
+NTSTATUS fltsim_FltGetFileNameInformationUnsafe_at(PFILE_OBJECT FileObject, PFLT_INSTANCE Instance,
+                                                   FLT_FILE_NAME_OPTIONS NameOptions,
+                                                   PFLT_FILE_NAME_INFORMATION *FileNameInformation,
+                                                   const char *file, int line);
+void fltsim_FltReferenceFileNameInformation_at(PFLT_FILE_NAME_INFORMATION FileNameInformation,
+                                               const char *file, int line);
+NTSTATUS fltsim_FltGetDestinationFileNameInformation_at(
+    PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, HANDLE RootDirectory, PWSTR FileName,
+    ULONG FileNameLength, FLT_FILE_NAME_OPTIONS NameOptions,
+    PFLT_FILE_NAME_INFORMATION *RetFileNameInformation, const char *file, int line);
+#ifndef FLTSIM_NO_NAME_SITES
+#define FltGetFileNameInformation(d, o, n)                                                         \
+    fltsim_FltGetFileNameInformation_at((d), (o), (n), __FILE__, __LINE__)
+#define FltGetFileNameInformationUnsafe(f, i, o, n)                                                \
+    fltsim_FltGetFileNameInformationUnsafe_at((f), (i), (o), (n), __FILE__, __LINE__)
+#define FltReferenceFileNameInformation(n)                                                         \
+    fltsim_FltReferenceFileNameInformation_at((n), __FILE__, __LINE__)
+#define FltGetDestinationFileNameInformation(i, f, r, n, l, o, ret)                                \
+    fltsim_FltGetDestinationFileNameInformation_at((i), (f), (r), (n), (l), (o), (ret), __FILE__,  \
+                                                   __LINE__)
+#endif
+
 /* ---- name providers ---- */
 
 typedef struct _FLT_NAME_CONTROL {
