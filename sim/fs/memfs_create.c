@@ -36,13 +36,13 @@ static NTSTATUS walk(struct fltsim__fs *core, void *walk, const WCHAR *name, siz
         size_t end = start;
         while (name[end] != L'\\')
             end++;
-        struct memfs_node *child = fltsim__memfs_lookup(w->dir, name + start, end - start, NULL);
+        struct memfs_node *child = fltsim__memfs_find(w->dir, name + start, end - start);
         if (child == NULL || child->file.kind != FLTSIM__FS_DIRECTORY)
             return STATUS_OBJECT_PATH_NOT_FOUND;
         w->dir = child;
         start = end + 1;
     }
-    w->last = fltsim__memfs_lookup(w->dir, name + last_start, len - last_start, NULL);
+    w->last = fltsim__memfs_find(w->dir, name + last_start, len - last_start);
     *exists = w->last != NULL;
     return STATUS_SUCCESS;
 }

@@ -80,6 +80,8 @@ static bool scan_facts(void *ctx, struct fltsim__fs_facts *f)
 {
     struct memfs_ccb *ccb = ctx;
     fltsim__memfs_facts(ccb->open.fs, &ccb->cand_node->file, f);
+    if (ccb->cand_phase < 2)
+        f->short_len = 0; /* "." and ".." have no short name */
     return true;
 }
 

@@ -33,6 +33,8 @@ NTSTATUS fltsim__memfs_facts(struct fltsim__fs *core, struct fltsim__fs_file *fi
     f->file_id = n->file_id;
     f->directory = file->kind == FLTSIM__FS_DIRECTORY;
     f->delete_pending = file->delete_pending;
+    f->short_len = n->short_len;
+    memcpy(f->short_name, n->short_name, sizeof(f->short_name));
     return STATUS_SUCCESS;
 }
 
@@ -155,6 +157,13 @@ static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *fil
     }
 
     struct memfs_node *existing = fltsim__memfs_lookup(dir, last, last_len, NULL);
+    if (existing == NULL) {
+        /* A name another file holds as its short name is taken (NTFS); the
+         * file's own short name is free to become its long name. */
+        existing = fltsim__memfs_lookup_short(dir, last, last_len);
+        if (existing == n)
+            existing = NULL;
+    }
     if (existing == n) {
         /* Same directory and the same name up to case: only the spelling
          * changes, and the sort position with it stays. */

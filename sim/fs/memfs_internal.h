@@ -33,6 +33,10 @@ struct memfs_node {
     WCHAR *name;                 /* case preserved; NULL for root and volume */
     WCHAR *upname;               /* RtlUpcaseUnicodeChar of each unit: the sort key */
     USHORT name_len;             /* units */
+    /* the generated 8.3 name (uppercase) while linked; short_len 0 when the
+     * long name is already 8.3 */
+    USHORT short_len;
+    WCHAR short_name[FLTSIM__FS_SHORT_MAX];
     ULONG attributes;            /* stored without FILE_ATTRIBUTE_NORMAL */
     LONGLONG creation_time, last_access_time, last_write_time, change_time;
     ULONG64 file_id;
@@ -89,6 +93,14 @@ LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs);
 struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name, size_t len,
                                         ULONG *pos);
 
+/* Finds the child whose generated short name is name (any case), or NULL. */
+struct memfs_node *fltsim__memfs_lookup_short(const struct memfs_node *dir, const WCHAR *name,
+                                              size_t len);
+
+/* What a path component names in dir as NTFS resolves it: the child with that
+ * long name, else the one with that short name, else NULL. */
+struct memfs_node *fltsim__memfs_find(const struct memfs_node *dir, const WCHAR *name, size_t len);
+
 /* Allocates an unlinked node of kind with a copy of name (not NULL for files
  * and directories), a new file id, all four times = now, and puts it on
  * fs->nodes. NULL when out of memory (nothing changed but the clock). */
@@ -101,7 +113,9 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n);
 /* Makes room for one more child of dir. STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim__memfs_reserve_child(struct memfs_node *dir);
 
-/* Inserts child (parent NULL, room reserved) into dir's sorted children. */
+/* Inserts child (parent NULL, room reserved) into dir's sorted children and
+ * gives it a short name no other name in dir holds (none when its name is
+ * already 8.3). */
 void fltsim__memfs_link(struct memfs_node *dir, struct memfs_node *child);
 
 /* Removes child from its parent's array (parent stays set by the caller's
