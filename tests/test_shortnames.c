@@ -271,6 +271,40 @@ static void shortname_rename(void **state)
     assert_alternate(m, L"C:\\Long name three.txt", L"LONGNA~1.TXT");
 }
 
+/* Short names in every name form the I/O manager takes, and relative to a
+ * root directory handle opened by its short name. */
+static void shortname_name_forms(void **state)
+{
+    struct mf *m = *state;
+    assert_status(fltsim_memfs_add_file(m->fs, L"\\Program Files\\x.txt", "x", 1),
+                  STATUS_SUCCESS);
+    static const PCWSTR forms[] = {L"\\??\\C:\\PROGRA~1\\x.txt", L"\\DosDevices\\C:\\PROGRA~1\\x.txt",
+                                   L"\\Device\\HarddiskVolume1\\PROGRA~1\\x.txt",
+                                   L"\\\\.\\C:\\PROGRA~1\\x.txt"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        assert_status(cr(m, forms[i], GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
+                      STATUS_SUCCESS);
+    HANDLE dir, h;
+    assert_status(cr(m, L"C:\\progra~1", FILE_LIST_DIRECTORY, ALL_SHARE, FILE_OPEN,
+                     FILE_DIRECTORY_FILE, &dir, NULL),
+                  STATUS_SUCCESS);
+    struct fltsim_create_params p = {.path = L"x.txt",
+                                     .root_directory = dir,
+                                     .desired_access = GENERIC_READ | SYNCHRONIZE,
+                                     .share_access = ALL_SHARE,
+                                     .disposition = FILE_OPEN,
+                                     .create_options = FILE_SYNCHRONOUS_IO_NONALERT};
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_create(m->sys, &p, &h, &iosb), STATUS_SUCCESS);
+    struct name_buf nb;
+    assert_status(fltsim_io_query_information(m->sys, h, &nb, sizeof(nb),
+                                              FileNormalizedNameInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_memory_equal(nb.info.FileName, L"\\Program Files\\x.txt", 20 * sizeof(WCHAR));
+    assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(m->sys, dir), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -280,6 +314,7 @@ int main(void)
         T(shortname_collisions),
         T(shortname_listing),
         T(shortname_rename),
+        T(shortname_name_forms),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
