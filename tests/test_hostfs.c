@@ -802,6 +802,27 @@ static void hostfs_no_short_names(void **state)
         STATUS_OBJECT_PATH_NOT_FOUND);
 }
 
+/* hostfs has no named streams (FILE_NAMED_STREAMS is not claimed): a stream
+ * part is an invalid name and FileStreamInformation an unsupported class, as
+ * on a file system without streams. */
+static void hostfs_no_named_streams(void **state)
+{
+    struct hf *h = *state;
+    HANDLE f;
+    assert_status(cr(h->sys, L"C:\\s.txt", GENERIC_WRITE, ALL_SHARE, FILE_CREATE, 0, &f, NULL),
+                  STATUS_SUCCESS);
+    _Alignas(8) UCHAR buf[128];
+    IO_STATUS_BLOCK iosb;
+    assert_status(
+        fltsim_io_query_information(h->sys, f, buf, sizeof(buf), FileStreamInformation, 0, &iosb),
+        STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_io_close(h->sys, f), STATUS_SUCCESS);
+    static const PCWSTR forms[] = {L"C:\\s.txt:ads", L"C:\\s.txt:ads:$DATA", L"C:\\s.txt::$DATA"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        assert_status(cr(h->sys, forms[i], GENERIC_READ, ALL_SHARE, FILE_OPEN_IF, 0, NULL, NULL),
+                      STATUS_OBJECT_NAME_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -809,6 +830,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(hostfs_every_disposition_follows_ntfs, setup, teardown),
         cmocka_unit_test_setup_teardown(hostfs_no_short_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(hostfs_no_named_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(hostfs_open_matches_host_names_ignoring_case, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(hostfs_sharing_violation_among_its_opens, setup, teardown),

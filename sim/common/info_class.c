@@ -27,6 +27,8 @@ static const struct {
      NAME_FIXED(FILE_NAME_INFORMATION)},
     {FileNormalizedNameInformation, sizeof(FILE_NAME_INFORMATION),
      NAME_FIXED(FILE_NAME_INFORMATION)},
+    {FileStreamInformation, sizeof(FILE_STREAM_INFORMATION),
+     (ULONG)offsetof(FILE_STREAM_INFORMATION, StreamName)},
     {FileRenameInformation, sizeof(FILE_RENAME_INFORMATION), NAME_FIXED(FILE_RENAME_INFORMATION)},
     {FileLinkInformation, sizeof(FILE_RENAME_INFORMATION), NAME_FIXED(FILE_RENAME_INFORMATION)},
     {FileDispositionInformation, sizeof(FILE_DISPOSITION_INFORMATION),

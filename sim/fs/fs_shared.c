@@ -407,6 +407,17 @@ NTSTATUS fltsim__fs_query_info(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fl
     *information = 0;
     if (file->kind == FLTSIM__FS_VOLUME)
         return STATUS_INVALID_PARAMETER;
+    if (cls == FileStreamInformation) {
+        if (fs->ops->info->streams_cb == NULL)
+            return STATUS_INVALID_PARAMETER;
+        if (length < fltsim__file_info_fixed_size(cls))
+            return STATUS_INFO_LENGTH_MISMATCH;
+        if (buffer == NULL)
+            return STATUS_INVALID_USER_BUFFER;
+        if (file->unlinked)
+            return STATUS_FILE_DELETED;
+        return fs->ops->info->streams_cb(fs, file, buffer, length, information);
+    }
     NTSTATUS status = fltsim__fs_query_check(cls, buffer, length);
     if (!NT_SUCCESS(status))
         return status;

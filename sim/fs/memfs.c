@@ -68,6 +68,11 @@ struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHA
     return NULL;
 }
 
+bool fltsim__memfs_name_equal(const WCHAR *up, const WCHAR *name, size_t len)
+{
+    return compare_upcased(up, len, name, len) == 0;
+}
+
 struct memfs_node *fltsim__memfs_lookup_short(const struct memfs_node *dir, const WCHAR *name,
                                               size_t len)
 {
@@ -161,6 +166,7 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->upname);
     free(n->data);
     free(n->children);
+    free(n->streams);
     fltsim__fs_locks_free(&n->file.locks);
     n->file.magic = 0;
     free(n);
@@ -210,8 +216,22 @@ void fltsim__memfs_detach(struct memfs_node *child)
     abort();
 }
 
+void fltsim__memfs_drop_streams(struct fltsim_memfs *fs, struct memfs_node *n)
+{
+    for (ULONG i = 0; i < n->stream_count; i++) {
+        struct memfs_node *s = n->streams[i];
+        s->stream_base = NULL;
+        s->file.unlinked = TRUE;
+        fs->data_bytes -= s->eof;
+        if (s->file.opens == 0)
+            fltsim__memfs_node_free(fs, s);
+    }
+    n->stream_count = 0;
+}
+
 void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n)
 {
+    fltsim__memfs_drop_streams(fs, n);
     fltsim__memfs_detach(n);
     n->parent = NULL;
     n->file.unlinked = TRUE;

@@ -43,6 +43,13 @@ struct memfs_node {
     /* file data: eof bytes valid in data[0..eof); data_capacity bytes allocated */
     UCHAR *data;
     ULONG64 eof, allocation, data_capacity;
+    /* named data streams: a file's (or directory's) own, each a node of
+     * kind file with stream_base set and no parent; name is the stream's
+     * name. Times and attributes are the base's. A stream whose base is
+     * deleted is unlinked with it (stream_base NULL). */
+    struct memfs_node *stream_base;
+    struct memfs_node **streams;
+    ULONG stream_count, stream_capacity;
     /* directory entries, sorted by upname (ordinal on 16-bit units) */
     struct memfs_node **children;
     ULONG child_count, child_capacity;
@@ -78,6 +85,13 @@ static inline struct memfs_node *memfs_node_of(const struct fltsim__fs_file *f)
     return CONTAINING_RECORD(f, struct memfs_node, file);
 }
 
+/* The node whose times and attributes n reports: its base for a named
+ * stream still attached, else n. */
+static inline struct memfs_node *memfs_main(struct memfs_node *n)
+{
+    return n->stream_base != NULL ? n->stream_base : n;
+}
+
 static inline struct fltsim_memfs *memfs_of(struct fltsim__fs *core)
 {
     return CONTAINING_RECORD(core, struct fltsim_memfs, core);
@@ -92,6 +106,9 @@ LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs);
  * (when not NULL) gets its index or the index a new child would take. */
 struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name, size_t len,
                                         ULONG *pos);
+
+/* TRUE when name[0..len) upcased is up[0..len). */
+bool fltsim__memfs_name_equal(const WCHAR *up, const WCHAR *name, size_t len);
 
 /* Finds the child whose generated short name is name (any case), or NULL. */
 struct memfs_node *fltsim__memfs_lookup_short(const struct memfs_node *dir, const WCHAR *name,
@@ -125,6 +142,10 @@ void fltsim__memfs_detach(struct memfs_node *child);
 /* Deletes a linked node: detaches it, marks it unlinked, returns its data to
  * the capacity, and frees it when no open references it. */
 void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n);
+
+/* Takes every named stream off n (being deleted): each is unlinked, its data
+ * returned to the capacity, and freed when no open references it. */
+void fltsim__memfs_drop_streams(struct fltsim_memfs *fs, struct memfs_node *n);
 
 /* Replaces n's name with a copy of name[0..len). STATUS_INSUFFICIENT_RESOURCES
  * (name unchanged). Does not re-sort the parent. */
