@@ -77,6 +77,12 @@ static void stream_create_read_write(void **state)
         STATUS_SUCCESS);
     assert_int_equal(nb.info.FileNameLength, 10 * sizeof(WCHAR));
     assert_memory_equal(nb.info.FileName, L"\\a.txt:ads", 10 * sizeof(WCHAR));
+    /* The alternate name is the file's, without the stream. */
+    assert_status(fltsim_io_query_information(m->sys, h, &nb, sizeof(nb),
+                                              FileAlternateNameInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_int_equal(nb.info.FileNameLength, 5 * sizeof(WCHAR));
+    assert_memory_equal(nb.info.FileName, L"a.txt", 5 * sizeof(WCHAR));
     FILE_STANDARD_INFORMATION std;
     assert_status(fltsim_io_query_information(m->sys, h, &std, sizeof(std), FileStandardInformation,
                                               0, &iosb),

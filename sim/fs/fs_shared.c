@@ -117,9 +117,10 @@ static NTSTATUS put_name(const WCHAR *path, size_t units, UCHAR *buf, ULONG leng
     return copy < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }
 
-/* FileAlternateNameInformation: the 8.3 name of the file; a long name that
- * is already 8.3 is its own (NTFS keeps one name for both), and a file with
- * neither (the root too) has none: STATUS_OBJECT_NAME_NOT_FOUND. */
+/* FileAlternateNameInformation: the 8.3 name of the file (a stream handle's
+ * file); a long name that is already 8.3 is its own (NTFS keeps one name for
+ * both), and a file with neither (the root too) has none:
+ * STATUS_OBJECT_NAME_NOT_FOUND. */
 static NTSTATUS put_alternate(const struct fltsim__fs_facts *f, const WCHAR *path, size_t units,
                               UCHAR *buf, ULONG length, ULONG *end)
 {
@@ -128,6 +129,9 @@ static NTSTATUS put_alternate(const struct fltsim__fs_facts *f, const WCHAR *pat
     size_t last = units;
     while (last > 0 && path[last - 1] != L'\\')
         last--;
+    for (size_t i = last; i < units; i++)
+        if (path[i] == L':')
+            units = i; /* a stream's handle: its file's name */
     if (last == units || !fltsim__fs_short_legal(path + last, units - last))
         return STATUS_OBJECT_NAME_NOT_FOUND;
     return put_name(path + last, units - last, buf, length, 0, end);
