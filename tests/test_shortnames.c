@@ -246,6 +246,35 @@ static void shortname_listing(void **state)
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
 }
 
+/* A directory query's pattern matches short names too (NTFS): "*.HTM" finds
+ * "document.html" through DOCUME~1.HTM, "PROGRA~1" finds "Program Files". */
+static void shortname_pattern_matches_short_names(void **state)
+{
+    struct mf *m = *state;
+    assert_status(fltsim_memfs_add_file(m->fs, L"\\document.html", "", 0), STATUS_SUCCESS);
+    assert_status(fltsim_memfs_add_directory(m->fs, L"\\Program Files"), STATUS_SUCCESS);
+    HANDLE h;
+    assert_status(
+        cr(m, L"C:\\", FILE_LIST_DIRECTORY, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE, &h, NULL),
+        STATUS_SUCCESS);
+    static const struct {
+        PCWSTR pattern, found;
+    } cases[] = {{L"*.HTM", L"document.html"}, {L"progra~1", L"Program Files"}};
+    for (size_t i = 0; i < 2; i++) {
+        _Alignas(8) UCHAR buf[1024];
+        IO_STATUS_BLOCK iosb;
+        assert_status(fltsim_io_query_directory(m->sys, h, buf, sizeof(buf), FileNamesInformation,
+                                                cases[i].pattern, SL_RESTART_SCAN, &iosb),
+                      STATUS_SUCCESS);
+        const FILE_NAMES_INFORMATION *e = (const FILE_NAMES_INFORMATION *)buf;
+        size_t n = fltsim_wcslen(cases[i].found);
+        assert_int_equal(e->FileNameLength, n * sizeof(WCHAR));
+        assert_memory_equal(e->FileName, cases[i].found, n * sizeof(WCHAR));
+        assert_int_equal(e->NextEntryOffset, 0);
+    }
+    assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
+}
+
 /* A rename gives the new name its own short name; the old one is free. */
 static void shortname_rename(void **state)
 {
@@ -315,6 +344,7 @@ int main(void)
         T(shortname_listing),
         T(shortname_rename),
         T(shortname_name_forms),
+        T(shortname_pattern_matches_short_names),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

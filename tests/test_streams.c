@@ -231,6 +231,25 @@ static void stream_delete(void **state)
     assert_status(fltsim_io_close(m->sys, s), STATUS_SUCCESS);
 }
 
+/* A directory with an open stream of a file below cannot be renamed (its
+ * path would change under the handle), as with the file itself open. */
+static void stream_open_below_blocks_directory_rename(void **state)
+{
+    struct mf *m = *state;
+    HANDLE s, d;
+    assert_status(cr(m, L"C:\\dir\\b.txt:s", GENERIC_WRITE, ALL_SHARE, FILE_OPEN_IF, 0, &s, NULL),
+                  STATUS_SUCCESS);
+    assert_status(cr(m, L"C:\\dir", DELETE, ALL_SHARE, FILE_OPEN, FILE_DIRECTORY_FILE, &d, NULL),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_io_rename(m->sys, d, L"dir2", FALSE, NULL), STATUS_ACCESS_DENIED);
+    assert_status(fltsim_io_close(m->sys, s), STATUS_SUCCESS);
+    assert_status(fltsim_io_rename(m->sys, d, L"dir2", FALSE, NULL), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(m->sys, d), STATUS_SUCCESS);
+    char buf[8];
+    get(m, L"C:\\dir2\\b.txt", buf, sizeof(buf));
+    assert_string_equal(buf, "bravo");
+}
+
 /* memfs says it has named streams. */
 static void stream_volume_attribute(void **state)
 {
@@ -252,9 +271,14 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(stream_create_read_write), T(stream_creates_its_file),      T(stream_bad_names),
-        T(stream_list_overflow),     T(stream_sharing_is_per_stream), T(stream_delete),
+        T(stream_create_read_write),
+        T(stream_creates_its_file),
+        T(stream_bad_names),
+        T(stream_list_overflow),
+        T(stream_sharing_is_per_stream),
+        T(stream_delete),
         T(stream_volume_attribute),
+        T(stream_open_below_blocks_directory_rename),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

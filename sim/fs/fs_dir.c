@@ -126,7 +126,10 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
     struct fltsim__fs_facts f;
 
     while (ops->next_cb(ctx, &name, &name_len)) {
-        if (!fltsim__fs_pattern_match(pattern, name, name_len) || !ops->facts_cb(ctx, &f)) {
+        bool match = fltsim__fs_pattern_match(pattern, name, name_len);
+        if ((!match && !ops->short_names) || !ops->facts_cb(ctx, &f) ||
+            (!match &&
+             (f.short_len == 0 || !fltsim__fs_pattern_match(pattern, f.short_name, f.short_len)))) {
             ops->consume_cb(ctx);
             continue;
         }

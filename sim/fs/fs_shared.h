@@ -268,6 +268,10 @@ struct fltsim__fs_scan_ops {
     bool (*facts_cb)(void *ctx, struct fltsim__fs_facts *f);
     /* Moves the position past the current candidate. */
     void (*consume_cb)(void *ctx);
+    /* The file system has short names: a pattern matching a candidate's
+     * short name (not its long one) selects it too, as NTFS does ("*.HTM"
+     * finds "page.html" through "PAGE~1.HTM"). */
+    bool short_names;
 };
 
 /* Packs matching entries of class cls (fixed part known, buffer checked)

@@ -101,5 +101,5 @@ static void scan_consume(void *ctx)
 const struct fltsim__fs_dir_ops fltsim__memfs_dir_ops = {
     .dir_empty_cb = dir_empty,
     .scan_restart_cb = scan_restart,
-    .scan = {scan_next, scan_facts, scan_consume},
+    .scan = {scan_next, scan_facts, scan_consume, true},
 };

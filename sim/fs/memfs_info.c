@@ -181,11 +181,22 @@ static NTSTATUS set_allocation(struct fltsim__fs *core, PFILE_OBJECT fo,
     return STATUS_SUCCESS;
 }
 
+/* TRUE when a handle is open on n or on one of its named streams. */
+static bool has_open_handle(const struct memfs_node *n)
+{
+    if (n->file.handles > 0)
+        return true;
+    for (ULONG i = 0; i < n->stream_count; i++)
+        if (n->streams[i]->file.handles > 0)
+            return true;
+    return false;
+}
+
 static bool has_open_descendant(const struct memfs_node *dir)
 {
     for (ULONG i = 0; i < dir->child_count; i++) {
         const struct memfs_node *c = dir->children[i];
-        if (c->file.handles > 0 || (c->file.kind == FLTSIM__FS_DIRECTORY && has_open_descendant(c)))
+        if (has_open_handle(c) || (c->file.kind == FLTSIM__FS_DIRECTORY && has_open_descendant(c)))
             return true;
     }
     return false;
