@@ -347,5 +347,5 @@ int main(void)
         T(shortname_pattern_matches_short_names),
     };
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("shortnames", tests);
 }

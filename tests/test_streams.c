@@ -281,5 +281,5 @@ int main(void)
         T(stream_open_below_blocks_directory_rename),
     };
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return FLTSIM_RUN_SUITE("streams", tests);
 }
