@@ -250,6 +250,29 @@ static void stream_open_below_blocks_directory_rename(void **state)
     assert_string_equal(buf, "bravo");
 }
 
+/* A read-only file takes no new stream; its existing ones open for reading. */
+static void stream_read_only_file(void **state)
+{
+    struct mf *m = *state;
+    assert_status(cr(m, L"C:\\a.txt:old", GENERIC_WRITE, ALL_SHARE, FILE_CREATE, 0, NULL, NULL),
+                  STATUS_SUCCESS);
+    HANDLE h;
+    assert_status(cr(m, L"C:\\a.txt", FILE_WRITE_ATTRIBUTES, ALL_SHARE, FILE_OPEN, 0, &h, NULL),
+                  STATUS_SUCCESS);
+    FILE_BASIC_INFORMATION b;
+    memset(&b, 0, sizeof(b));
+    b.FileAttributes = FILE_ATTRIBUTE_READONLY;
+    assert_status(fltsim_io_set_information(m->sys, h, &b, sizeof(b), FileBasicInformation, NULL),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
+    assert_status(cr(m, L"C:\\a.txt:new", GENERIC_WRITE, ALL_SHARE, FILE_CREATE, 0, NULL, NULL),
+                  STATUS_ACCESS_DENIED);
+    assert_status(cr(m, L"C:\\a.txt:old", GENERIC_WRITE, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
+                  STATUS_ACCESS_DENIED);
+    assert_status(cr(m, L"C:\\a.txt:old", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
+                  STATUS_SUCCESS);
+}
+
 /* memfs says it has named streams. */
 static void stream_volume_attribute(void **state)
 {
@@ -279,6 +302,7 @@ int main(void)
         T(stream_delete),
         T(stream_volume_attribute),
         T(stream_open_below_blocks_directory_rename),
+        T(stream_read_only_file),
     };
 #undef T
     return FLTSIM_RUN_SUITE("streams", tests);

@@ -596,6 +596,13 @@ static NTSTATUS open_stream(struct fltsim__fs *fs, const struct fltsim__fs_creat
     status = STATUS_MEDIA_WRITE_PROTECTED;
     if (fs->read_only)
         goto out;
+    /* A read-only file takes no new stream, as it takes no new data. */
+    struct fltsim__fs_facts f;
+    status = fs->ops->info->facts_cb(fs, base, &f);
+    if (NT_SUCCESS(status) && (f.attributes & FILE_ATTRIBUTE_READONLY))
+        status = STATUS_ACCESS_DENIED;
+    if (!NT_SUCCESS(status))
+        goto out;
     struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
     status = STATUS_INSUFFICIENT_RESOURCES;
     if (o == NULL)
