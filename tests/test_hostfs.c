@@ -761,12 +761,76 @@ static void hostfs_filter_completing_a_write_keeps_the_host_file(void **state)
     assert_int_equal(fltsim_system_report_count(sys), 0);
 }
 
+/* hostfs makes no short names (NTFS with 8.3 generation disabled): a long
+ * name has no alternate name and no short path opens it, an 8.3 name is its
+ * own; the normalized name is the path from the root. */
+static void hostfs_no_short_names(void **state)
+{
+    struct hf *h = *state;
+    assert_status(cr(h->sys, L"C:\\Program Files", GENERIC_READ, ALL_SHARE, FILE_CREATE,
+                     FILE_DIRECTORY_FILE, NULL, NULL),
+                  STATUS_SUCCESS);
+    HANDLE f;
+    assert_status(
+        cr(h->sys, L"C:\\Program Files\\a.txt", GENERIC_READ, ALL_SHARE, FILE_CREATE, 0, &f, NULL),
+        STATUS_SUCCESS);
+    struct {
+        FILE_NAME_INFORMATION info;
+        WCHAR more[64];
+    } nb;
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_query_information(h->sys, f, &nb, sizeof(nb),
+                                              FileAlternateNameInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_int_equal(nb.info.FileNameLength, 5 * sizeof(WCHAR));
+    assert_memory_equal(nb.info.FileName, L"a.txt", 5 * sizeof(WCHAR));
+    assert_status(fltsim_io_query_information(h->sys, f, &nb, sizeof(nb),
+                                              FileNormalizedNameInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    assert_int_equal(nb.info.FileNameLength, 20 * sizeof(WCHAR));
+    assert_memory_equal(nb.info.FileName, L"\\Program Files\\a.txt", 20 * sizeof(WCHAR));
+    assert_status(fltsim_io_close(h->sys, f), STATUS_SUCCESS);
+    assert_status(
+        cr(h->sys, L"C:\\Program Files", FILE_READ_ATTRIBUTES, ALL_SHARE, FILE_OPEN, 0, &f, NULL),
+        STATUS_SUCCESS);
+    assert_status(fltsim_io_query_information(h->sys, f, &nb, sizeof(nb),
+                                              FileAlternateNameInformation, 0, &iosb),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_status(fltsim_io_close(h->sys, f), STATUS_SUCCESS);
+    assert_status(
+        cr(h->sys, L"C:\\PROGRA~1\\a.txt", GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, NULL, NULL),
+        STATUS_OBJECT_PATH_NOT_FOUND);
+}
+
+/* hostfs has no named streams (FILE_NAMED_STREAMS is not claimed): a stream
+ * part is an invalid name and FileStreamInformation an unsupported class, as
+ * on a file system without streams. */
+static void hostfs_no_named_streams(void **state)
+{
+    struct hf *h = *state;
+    HANDLE f;
+    assert_status(cr(h->sys, L"C:\\s.txt", GENERIC_WRITE, ALL_SHARE, FILE_CREATE, 0, &f, NULL),
+                  STATUS_SUCCESS);
+    _Alignas(8) UCHAR buf[128];
+    IO_STATUS_BLOCK iosb;
+    assert_status(
+        fltsim_io_query_information(h->sys, f, buf, sizeof(buf), FileStreamInformation, 0, &iosb),
+        STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_io_close(h->sys, f), STATUS_SUCCESS);
+    static const PCWSTR forms[] = {L"C:\\s.txt:ads", L"C:\\s.txt:ads:$DATA", L"C:\\s.txt::$DATA"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        assert_status(cr(h->sys, forms[i], GENERIC_READ, ALL_SHARE, FILE_OPEN_IF, 0, NULL, NULL),
+                      STATUS_OBJECT_NAME_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hostfs_create_bad_root_is_refused_with_a_reason, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(hostfs_every_disposition_follows_ntfs, setup, teardown),
+        cmocka_unit_test_setup_teardown(hostfs_no_short_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(hostfs_no_named_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(hostfs_open_matches_host_names_ignoring_case, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(hostfs_sharing_violation_among_its_opens, setup, teardown),

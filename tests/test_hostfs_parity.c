@@ -4,7 +4,11 @@
  * renames with and without replace, delete dispositions, a directory
  * listing) runs over hostfs on a temporary directory (hostfs_fx.h) and over
  * memfs, and every status and Information value must be the same. Each
- * behaviour on its own is test_hostfs.c.
+ * behaviour on its own is test_hostfs.c. They differ on purpose in two ways
+ * the sequence stays clear of: memfs makes 8.3 short names and has named
+ * streams (test_shortnames.c, test_streams.c), hostfs has neither, as NTFS
+ * with 8.3 generation off and a file system without streams
+ * (hostfs_no_short_names, hostfs_no_named_streams in test_hostfs.c).
  */
 #include <string.h>
 

@@ -472,6 +472,83 @@ static void scenario_hostfs_volume_reads_and_writes_host_files(void **state)
 
 /* The complete example of scenarios/README.md loads and runs (its golden
  * trace written first, then compared, under the deterministic executor). */
+/* The name forms users type, short names, streams and a root directory
+ * handle (issue 17, item 5) reach memfs from a scenario. */
+static void scenario_name_forms_root_and_streams(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("names.yaml",
+             "scenario: name forms, a root handle, short names and streams\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\Program Files\\app.txt\n"
+             "        data: \"app\"\n"
+             "steps:\n"
+             "  - op: create\n"
+             "    path: \\??\\C:\\PROGRA~1\\app.txt\n"
+             "    handle: h1\n"
+             "  - op: read\n"
+             "    handle: h1\n"
+             "    length: 8\n"
+             "    expect: {data: \"app\"}\n"
+             "  - op: close\n"
+             "    handle: h1\n"
+             "  - op: create\n"
+             "    path: \\Device\\HarddiskVolume1\\Program Files\n"
+             "    options: [FILE_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_NONALERT]\n"
+             "    handle: dir\n"
+             "  - op: create\n"
+             "    path: app.txt:tag\n"
+             "    root: dir\n"
+             "    access: [write]\n"
+             "    disposition: FILE_CREATE\n"
+             "    handle: s\n"
+             "    expect: {information: FILE_CREATED}\n"
+             "  - op: write\n"
+             "    handle: s\n"
+             "    offset: 0\n"
+             "    data: \"tagged\"\n"
+             "  - op: close\n"
+             "    handle: s\n"
+             "  - op: create\n"
+             "    path: app.txt\n"
+             "    root: dir\n"
+             "    handle: h2\n"
+             "  - op: read\n"
+             "    handle: h2\n"
+             "    length: 8\n"
+             "    expect: {data: \"app\"}\n"
+             "  - op: close\n"
+             "    handle: h2\n"
+             "  - op: close\n"
+             "    handle: dir\n"
+             "  - op: open\n"
+             "    path: C:\\PROGRA~1\\app.txt:tag:$DATA\n"
+             "    handle: h3\n"
+             "  - op: read\n"
+             "    handle: h3\n"
+             "    length: 8\n"
+             "    expect: {data: \"tagged\"}\n"
+             "  - op: query_information\n"
+             "    handle: h3\n"
+             "    class: FileStreamInformation\n"
+             "  - op: query_information\n"
+             "    handle: h3\n"
+             "    class: FileAlternateNameInformation\n"
+             "  - op: query_information\n"
+             "    handle: h3\n"
+             "    class: FileNormalizedNameInformation\n"
+             "  - op: close\n"
+             "    handle: h3\n"
+             "expect:\n"
+             "  handles: 0\n",
+             &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.steps_run, 17);
+}
+
 static void scenario_readme_example_runs(void **state)
 {
     (void)state;
@@ -585,6 +662,7 @@ int main(void)
         cmocka_unit_test(scenario_load_unload_attach_detach),
         cmocka_unit_test(scenario_registry_value_makes_pendreads_hold),
         cmocka_unit_test(scenario_hostfs_volume_reads_and_writes_host_files),
+        cmocka_unit_test(scenario_name_forms_root_and_streams),
         cmocka_unit_test(scenario_readme_example_runs),
         cmocka_unit_test(scenario_read_flags_reach_the_request),
     };

@@ -38,6 +38,7 @@ struct fltsim__fs_file {
     BOOLEAN root;           /* the root directory: never deleted or renamed */
     BOOLEAN delete_pending; /* FileObject->DeletePending mirrors it */
     BOOLEAN unlinked;       /* gone from the namespace while file objects still reference it */
+    BOOLEAN named_stream;   /* a named data stream of a file (file.txt:name), never renamed */
     ULONG handles;          /* opens whose cleanup has not come */
     ULONG opens;            /* opens not yet closed */
     struct fltsim__fs_share share;           /* IoCheckShareAccess's counters */
@@ -119,6 +120,17 @@ struct fltsim__fs_create_ops {
     NTSTATUS (*new_file_cb)
     (struct fltsim__fs *fs, void *walk, const struct fltsim__fs_create *a, const WCHAR *last,
      size_t last_len, struct fltsim__fs_file **file);
+    /* Optional (NULL: no named streams; a name with a stream part is then
+     * STATUS_OBJECT_NAME_INVALID, as on a file system without them): the
+     * named data stream name[0..len) (checked, no type) of base, a file or
+     * directory (not the volume). *stream NULL when it does not exist and
+     * not create; with create a missing one is made, empty (*stream, not
+     * yet opened). The stream's control block is its own (kind
+     * FLTSIM__FS_FILE, named_stream set): share access, locks and delete
+     * are per stream. */
+    NTSTATUS(*stream_cb)
+    (struct fltsim__fs *fs, struct fltsim__fs_file *base, const WCHAR *name, size_t len,
+     bool create, struct fltsim__fs_file **stream);
     /* Replaces an existing file's data for FILE_SUPERSEDE, FILE_OVERWRITE or
      * FILE_OVERWRITE_IF: empty, with a's attributes. */
     NTSTATUS (*overwrite_cb)
@@ -180,6 +192,14 @@ struct fltsim__fs_info_ops {
     NTSTATUS (*rename_cb)
     (struct fltsim__fs *fs, struct fltsim__fs_file *file, struct fltsim__fs_file *dir,
      const WCHAR *name, size_t len, BOOLEAN replace);
+    /* Optional (NULL: STATUS_INVALID_PARAMETER): FileStreamInformation of
+     * file or of the file whose named stream it is (length at least the
+     * record's fixed part, buffer not NULL): the default stream "::$DATA" of
+     * a file and each named stream ":name:$DATA", packed 8-byte aligned;
+     * STATUS_BUFFER_OVERFLOW when not all fit. *information bytes used. */
+    NTSTATUS(*streams_cb)
+    (struct fltsim__fs *fs, struct fltsim__fs_file *file, void *buffer, ULONG length,
+     ULONG_PTR *information);
     /* What a volume query reports. */
     NTSTATUS (*volume_facts_cb)(struct fltsim__fs *fs, struct fltsim__fs_volume_facts *v);
 };

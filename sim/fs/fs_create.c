@@ -483,6 +483,142 @@ out:
     return status;
 }
 
+/* The stream part of a create's last component (file.txt:name[:$DATA]). */
+struct stream_part {
+    const WCHAR *name; /* NULL: none, or the default stream "::$DATA" */
+    size_t len;
+};
+
+/* TRUE when type[0..n) is "$DATA" in any case, the only stream type a file
+ * opens by. */
+static bool is_data_type(const WCHAR *type, size_t n)
+{
+    static const WCHAR data_type[] = L"$DATA";
+    if (n != 5)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (RtlUpcaseUnicodeChar(type[i]) != data_type[i])
+            return false;
+    return true;
+}
+
+/* Splits the stream part off the last component of name[0..*len): *len
+ * becomes the file's part. "::$DATA" names the default stream (sp->name
+ * NULL). STATUS_OBJECT_NAME_INVALID for an empty file or stream name, a type
+ * other than $DATA, a stream name with a character names cannot hold, and
+ * any stream part on a file system without named streams (streams false). */
+static NTSTATUS split_stream(const WCHAR *name, size_t *len, bool streams, struct stream_part *sp)
+{
+    size_t n = *len, last = n, colon = n;
+    sp->name = NULL;
+    sp->len = 0;
+    while (last > 0 && name[last - 1] != L'\\')
+        last--;
+    for (size_t i = last; i < n; i++) {
+        if (name[i] == L':') {
+            colon = i;
+            break;
+        }
+    }
+    if (colon == n)
+        return STATUS_SUCCESS;
+    if (!streams || colon == last)
+        return STATUS_OBJECT_NAME_INVALID;
+    size_t start = colon + 1, end = start;
+    while (end < n && name[end] != L':')
+        end++;
+    if (end < n && !is_data_type(name + end + 1, n - end - 1))
+        return STATUS_OBJECT_NAME_INVALID;
+    if (end == start) {
+        if (end == n)
+            return STATUS_OBJECT_NAME_INVALID; /* "file:" */
+        *len = colon;                          /* "file::$DATA": the default stream */
+        return STATUS_SUCCESS;
+    }
+    if (!fltsim__fs_component_valid(name + start, end - start))
+        return STATUS_OBJECT_NAME_INVALID;
+    sp->name = name + start;
+    sp->len = end - start;
+    *len = colon;
+    return STATUS_SUCCESS;
+}
+
+/* A create of a named stream: the file (made first when missing and the
+ * disposition creates, as NTFS does), then the stream opened or created
+ * under the create rules of a file. */
+static NTSTATUS open_stream(struct fltsim__fs *fs, const struct fltsim__fs_create *a, void *walk,
+                            bool exists, const WCHAR *last, size_t last_len,
+                            const struct stream_part *sp, ULONG_PTR *info)
+{
+    bool creates = a->disposition != FILE_OPEN && a->disposition != FILE_OVERWRITE;
+    struct fltsim__fs_file *base, *stream;
+    bool fresh = false;
+    NTSTATUS status;
+
+    if (a->target_dir)
+        return STATUS_OBJECT_NAME_INVALID;
+    if (a->dir_file)
+        return STATUS_NOT_A_DIRECTORY; /* a stream is never a directory */
+    if (!exists) {
+        *info = FILE_DOES_NOT_EXIST;
+        if (!creates)
+            return STATUS_OBJECT_NAME_NOT_FOUND;
+        struct fltsim__fs_file *parent = fs->ops->create->walk_dir_live_cb(fs, walk);
+        if (parent != NULL && parent->delete_pending)
+            return STATUS_DELETE_PENDING;
+        if (fs->read_only)
+            return STATUS_MEDIA_WRITE_PROTECTED;
+        if (fs->ops->create->create_check_cb != NULL) {
+            status = fs->ops->create->create_check_cb(fs, walk, a);
+            if (!NT_SUCCESS(status))
+                return status;
+        }
+        status = fs->ops->create->new_file_cb(fs, walk, a, last, last_len, &base);
+    } else {
+        status = fs->ops->create->walk_file_cb(fs, walk, true, &base, &fresh);
+    }
+    if (!NT_SUCCESS(status))
+        return status;
+    status = STATUS_DELETE_PENDING;
+    if (base->delete_pending)
+        goto out;
+    status = fs->ops->create->stream_cb(fs, base, sp->name, sp->len, false, &stream);
+    if (NT_SUCCESS(status) && stream != NULL) {
+        status = open_existing(fs, a, stream, info);
+        goto out;
+    }
+    if (!NT_SUCCESS(status))
+        goto out;
+    *info = FILE_DOES_NOT_EXIST;
+    status = STATUS_OBJECT_NAME_NOT_FOUND;
+    if (!creates)
+        goto out;
+    status = STATUS_MEDIA_WRITE_PROTECTED;
+    if (fs->read_only)
+        goto out;
+    /* A read-only file takes no new stream, as it takes no new data. */
+    struct fltsim__fs_facts f;
+    status = fs->ops->info->facts_cb(fs, base, &f);
+    if (NT_SUCCESS(status) && (f.attributes & FILE_ATTRIBUTE_READONLY))
+        status = STATUS_ACCESS_DENIED;
+    if (!NT_SUCCESS(status))
+        goto out;
+    struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
+    status = STATUS_INSUFFICIENT_RESOURCES;
+    if (o == NULL)
+        goto out;
+    status = fs->ops->create->stream_cb(fs, base, sp->name, sp->len, true, &stream);
+    if (!NT_SUCCESS(status)) {
+        free(o);
+        goto out;
+    }
+    finish_open(fs, a, stream, o, fltsim__fs_resolve_access(a->access, false));
+    *info = FILE_CREATED;
+out:
+    drop_if_unused(fs, base, fresh);
+    return status;
+}
+
 NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void *walk,
                            ULONG_PTR *info)
 {
@@ -536,6 +672,10 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
 
     size_t last_start;
     bool exists;
+    struct stream_part sp;
+    status = split_stream(name, &len, fs->ops->create->stream_cb != NULL, &sp);
+    if (!NT_SUCCESS(status))
+        return status;
     status = fltsim__fs_create_path_check(&a, name, &len, &last_start);
     if (NT_SUCCESS(status))
         status = fs->ops->create->walk_cb(fs, walk, name, len, last_start, &exists);
@@ -544,6 +684,8 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
 
     const WCHAR *last = name + last_start;
     size_t last_len = len - last_start;
+    if (sp.name != NULL)
+        return open_stream(fs, &a, walk, exists, last, last_len, &sp, info);
     if (a.target_dir)
         return open_target(fs, &a, walk, last, last_len, exists, info);
     if (exists)

@@ -67,8 +67,8 @@ void fltsim__fs_pattern_free(struct fltsim__fs_pattern *p)
         (e).FileNameLength = (name_bytes);                                                         \
     } while (0)
 
-/* Writes one entry's fixed part (NextEntryOffset 0, FileIndex 0, EaSize 0,
- * no short name) describing f under a name of name_bytes bytes. */
+/* Writes one entry's fixed part (NextEntryOffset 0, FileIndex 0, EaSize 0)
+ * describing f, its short name included, under a name of name_bytes bytes. */
 static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct fltsim__fs_facts *f,
                         ULONG name_bytes)
 {
@@ -90,9 +90,13 @@ static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct flt
         break;
     case FileBothDirectoryInformation:
         FILL_COMMON(e.both, f, name_bytes);
+        e.both.ShortNameLength = (CCHAR)(f->short_len * sizeof(WCHAR));
+        memcpy(e.both.ShortName, f->short_name, f->short_len * sizeof(WCHAR));
         break;
     case FileIdBothDirectoryInformation:
         FILL_COMMON(e.id_both, f, name_bytes);
+        e.id_both.ShortNameLength = (CCHAR)(f->short_len * sizeof(WCHAR));
+        memcpy(e.id_both.ShortName, f->short_name, f->short_len * sizeof(WCHAR));
         e.id_both.FileId.QuadPart = (LONGLONG)f->file_id;
         break;
     case FileIdFullDirectoryInformation:
@@ -122,7 +126,10 @@ NTSTATUS fltsim__fs_scan_fill(FILE_INFORMATION_CLASS cls, UCHAR *buf, ULONG leng
     struct fltsim__fs_facts f;
 
     while (ops->next_cb(ctx, &name, &name_len)) {
-        if (!fltsim__fs_pattern_match(pattern, name, name_len) || !ops->facts_cb(ctx, &f)) {
+        bool match = fltsim__fs_pattern_match(pattern, name, name_len);
+        if ((!match && !ops->short_names) || !ops->facts_cb(ctx, &f) ||
+            (!match &&
+             (f.short_len == 0 || !fltsim__fs_pattern_match(pattern, f.short_name, f.short_len)))) {
             ops->consume_cb(ctx);
             continue;
         }

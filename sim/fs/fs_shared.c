@@ -32,6 +32,8 @@ static ULONG query_fixed_size(FILE_INFORMATION_CLASS cls)
     case FileEaInformation:
     case FileAccessInformation:
     case FileNameInformation:
+    case FileAlternateNameInformation:
+    case FileNormalizedNameInformation:
     case FilePositionInformation:
     case FileAllInformation:
     case FileNetworkOpenInformation:
@@ -56,7 +58,8 @@ NTSTATUS fltsim__fs_query_check(FILE_INFORMATION_CLASS cls, const void *buffer, 
 
 bool fltsim__fs_query_needs_name(FILE_INFORMATION_CLASS cls)
 {
-    return cls == FileNameInformation || cls == FileAllInformation;
+    return cls == FileNameInformation || cls == FileAllInformation ||
+           cls == FileAlternateNameInformation || cls == FileNormalizedNameInformation;
 }
 
 static void basic_of(const struct fltsim__fs_facts *f, FILE_BASIC_INFORMATION *b)
@@ -114,6 +117,26 @@ static NTSTATUS put_name(const WCHAR *path, size_t units, UCHAR *buf, ULONG leng
     return copy < full ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }
 
+/* FileAlternateNameInformation: the 8.3 name of the file (a stream handle's
+ * file); a long name that is already 8.3 is its own (NTFS keeps one name for
+ * both), and a file with neither (the root too) has none:
+ * STATUS_OBJECT_NAME_NOT_FOUND. */
+static NTSTATUS put_alternate(const struct fltsim__fs_facts *f, const WCHAR *path, size_t units,
+                              UCHAR *buf, ULONG length, ULONG *end)
+{
+    if (f->short_len > 0)
+        return put_name(f->short_name, f->short_len, buf, length, 0, end);
+    size_t last = units;
+    while (last > 0 && path[last - 1] != L'\\')
+        last--;
+    for (size_t i = last; i < units; i++)
+        if (path[i] == L':')
+            units = i; /* a stream's handle: its file's name */
+    if (last == units || !fltsim__fs_short_legal(path + last, units - last))
+        return STATUS_OBJECT_NAME_NOT_FOUND;
+    return put_name(path + last, units - last, buf, length, 0, end);
+}
+
 NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo,
                                ACCESS_MASK granted, FILE_INFORMATION_CLASS cls, void *buffer,
                                ULONG length, const WCHAR *path, size_t path_units,
@@ -159,7 +182,13 @@ NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo
         break;
     }
     case FileNameInformation:
+    case FileNormalizedNameInformation:
+        /* Paths are kept in their long form: the normalized name is the one
+         * FileNameInformation gives. */
         status = put_name(path, path_units, buf, length, 0, &end);
+        break;
+    case FileAlternateNameInformation:
+        status = put_alternate(f, path, path_units, buf, length, &end);
         break;
     case FilePositionInformation: {
         FILE_POSITION_INFORMATION p;
@@ -382,6 +411,17 @@ NTSTATUS fltsim__fs_query_info(struct fltsim__fs *fs, PFILE_OBJECT fo, struct fl
     *information = 0;
     if (file->kind == FLTSIM__FS_VOLUME)
         return STATUS_INVALID_PARAMETER;
+    if (cls == FileStreamInformation) {
+        if (fs->ops->info->streams_cb == NULL)
+            return STATUS_INVALID_PARAMETER;
+        if (length < fltsim__file_info_fixed_size(cls))
+            return STATUS_INFO_LENGTH_MISMATCH;
+        if (buffer == NULL)
+            return STATUS_INVALID_USER_BUFFER;
+        if (file->unlinked)
+            return STATUS_FILE_DELETED;
+        return fs->ops->info->streams_cb(fs, file, buffer, length, information);
+    }
     NTSTATUS status = fltsim__fs_query_check(cls, buffer, length);
     if (!NT_SUCCESS(status))
         return status;

@@ -29,6 +29,21 @@
  * < > : " / \ | ? *. Cannot fail. */
 bool fltsim__fs_component_valid(const WCHAR *s, size_t n);
 
+/* ---- 8.3 short names (fs_shortname.c) ---- */
+
+#define FLTSIM__FS_SHORT_MAX 12 /* units in an 8.3 name: 8, the period, 3 */
+
+/* TRUE when s[0..n) is already a legal 8.3 name in any case (1-8 characters,
+ * optionally a period and 1-3 more, none of them a space or a character 8.3
+ * names cannot hold): NTFS then gives it no separate short name. */
+bool fltsim__fs_short_legal(const WCHAR *s, size_t n);
+/* The attempt-th (from 1) short name NTFS would try for the long name
+ * s[0..n): ~1..~4 on the first six characters, then the checksum form. The
+ * caller takes the first candidate no other name in the directory (long or
+ * short) holds. Returns its units in out, 0 when attempts are exhausted. */
+size_t fltsim__fs_short_candidate(const WCHAR *s, size_t n, ULONG attempt,
+                                  WCHAR out[FLTSIM__FS_SHORT_MAX]);
+
 /* ---- access ---- */
 
 /* Generic rights mapped to the file rights, the generic bits cleared. */
@@ -162,6 +177,10 @@ struct fltsim__fs_facts {
     ULONG64 file_id;
     BOOLEAN directory;
     BOOLEAN delete_pending;
+    /* the generated 8.3 name; short_len 0 when there is none (the long name
+     * is already 8.3, or the file system makes none) */
+    USHORT short_len;
+    WCHAR short_name[FLTSIM__FS_SHORT_MAX];
 };
 
 /* The checks every query makes before looking at the file, in NTFS's order:
@@ -249,6 +268,10 @@ struct fltsim__fs_scan_ops {
     bool (*facts_cb)(void *ctx, struct fltsim__fs_facts *f);
     /* Moves the position past the current candidate. */
     void (*consume_cb)(void *ctx);
+    /* The file system has short names: a pattern matching a candidate's
+     * short name (not its long one) selects it too, as NTFS does ("*.HTM"
+     * finds "page.html" through "PAGE~1.HTM"). */
+    bool short_names;
 };
 
 /* Packs matching entries of class cls (fixed part known, buffer checked)

@@ -232,5 +232,5 @@ const struct fltsim__fs_dir_ops fltsim__hostfs_dir_ops = {
     .scan_begin_cb = scan_begin,
     .scan_restart_cb = scan_restart,
     .scan_end_cb = scan_end,
-    .scan = {scan_next, scan_facts, scan_consume},
+    .scan = {scan_next, scan_facts, scan_consume, false},
 };

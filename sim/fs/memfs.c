@@ -68,6 +68,53 @@ struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHA
     return NULL;
 }
 
+bool fltsim__memfs_name_equal(const WCHAR *up, const WCHAR *name, size_t len)
+{
+    return compare_upcased(up, len, name, len) == 0;
+}
+
+struct memfs_node *fltsim__memfs_lookup_short(const struct memfs_node *dir, const WCHAR *name,
+                                              size_t len)
+{
+    if (len == 0 || len > FLTSIM__FS_SHORT_MAX)
+        return NULL;
+    for (ULONG i = 0; i < dir->child_count; i++) {
+        struct memfs_node *c = dir->children[i];
+        if (c->short_len == len && compare_upcased(c->short_name, len, name, len) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+struct memfs_node *fltsim__memfs_find(const struct memfs_node *dir, const WCHAR *name, size_t len)
+{
+    struct memfs_node *n = fltsim__memfs_lookup(dir, name, len, NULL);
+    return n != NULL ? n : fltsim__memfs_lookup_short(dir, name, len);
+}
+
+/* Gives child, about to be linked in dir, the first short name candidate no
+ * name in dir holds, long or short. The candidates run out only after a
+ * hundred thousand collisions; the file then has no short name, as NTFS
+ * would refuse it. */
+static void give_short_name(const struct memfs_node *dir, struct memfs_node *child)
+{
+    child->short_len = 0;
+    if (fltsim__fs_short_legal(child->name, child->name_len))
+        return;
+    WCHAR cand[FLTSIM__FS_SHORT_MAX];
+    size_t len;
+    for (ULONG attempt = 1;
+         (len = fltsim__fs_short_candidate(child->name, child->name_len, attempt, cand)) > 0;
+         attempt++) {
+        if (fltsim__memfs_lookup(dir, cand, len, NULL) == NULL &&
+            fltsim__memfs_lookup_short(dir, cand, len) == NULL) {
+            memcpy(child->short_name, cand, len * sizeof(WCHAR));
+            child->short_len = (USHORT)len;
+            return;
+        }
+    }
+}
+
 /* ------------------------------------------------------------------------- */
 /* Nodes                                                                     */
 /* ------------------------------------------------------------------------- */
@@ -119,6 +166,7 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->upname);
     free(n->data);
     free(n->children);
+    free(n->streams);
     fltsim__fs_locks_free(&n->file.locks);
     n->file.magic = 0;
     free(n);
@@ -145,6 +193,7 @@ void fltsim__memfs_link(struct memfs_node *dir, struct memfs_node *child)
         fprintf(stderr, "fltsim: memfs: linking a duplicate name or without room\n");
         abort();
     }
+    give_short_name(dir, child);
     memmove(&dir->children[pos + 1], &dir->children[pos],
             (dir->child_count - pos) * sizeof(*dir->children));
     dir->children[pos] = child;
@@ -167,8 +216,22 @@ void fltsim__memfs_detach(struct memfs_node *child)
     abort();
 }
 
+void fltsim__memfs_drop_streams(struct fltsim_memfs *fs, struct memfs_node *n)
+{
+    for (ULONG i = 0; i < n->stream_count; i++) {
+        struct memfs_node *s = n->streams[i];
+        s->stream_base = NULL;
+        s->file.unlinked = TRUE;
+        fs->data_bytes -= s->eof;
+        if (s->file.opens == 0)
+            fltsim__memfs_node_free(fs, s);
+    }
+    n->stream_count = 0;
+}
+
 void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n)
 {
+    fltsim__memfs_drop_streams(fs, n);
     fltsim__memfs_detach(n);
     n->parent = NULL;
     n->file.unlinked = TRUE;
@@ -394,7 +457,7 @@ static NTSTATUS helper_walk(struct fltsim_memfs *fs, const WCHAR *p, size_t n,
             *missing = start;
             return STATUS_OBJECT_PATH_NOT_FOUND;
         }
-        struct memfs_node *child = fltsim__memfs_lookup(cur, p + start, end - start, NULL);
+        struct memfs_node *child = fltsim__memfs_find(cur, p + start, end - start);
         if (child == NULL) {
             *parent = cur;
             *missing = start;

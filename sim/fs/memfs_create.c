@@ -6,6 +6,9 @@
  * handle and freeing it at its last close. The I/O manager owns the file
  * object itself.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "memfs_internal.h"
 
 /* Where one create's walk stands. */
@@ -36,13 +39,13 @@ static NTSTATUS walk(struct fltsim__fs *core, void *walk, const WCHAR *name, siz
         size_t end = start;
         while (name[end] != L'\\')
             end++;
-        struct memfs_node *child = fltsim__memfs_lookup(w->dir, name + start, end - start, NULL);
+        struct memfs_node *child = fltsim__memfs_find(w->dir, name + start, end - start);
         if (child == NULL || child->file.kind != FLTSIM__FS_DIRECTORY)
             return STATUS_OBJECT_PATH_NOT_FOUND;
         w->dir = child;
         start = end + 1;
     }
-    w->last = fltsim__memfs_lookup(w->dir, name + last_start, len - last_start, NULL);
+    w->last = fltsim__memfs_find(w->dir, name + last_start, len - last_start);
     *exists = w->last != NULL;
     return STATUS_SUCCESS;
 }
@@ -96,6 +99,43 @@ static NTSTATUS new_file(struct fltsim__fs *core, void *walk, const struct fltsi
     return STATUS_SUCCESS;
 }
 
+/* The named stream name[0..len) of base (fs_core.h's stream_cb). */
+static NTSTATUS stream(struct fltsim__fs *core, struct fltsim__fs_file *base_file,
+                       const WCHAR *name, size_t len, bool create, struct fltsim__fs_file **out)
+{
+    struct fltsim_memfs *fs = memfs_of(core);
+    struct memfs_node *base = memfs_node_of(base_file);
+    *out = NULL;
+    for (ULONG i = 0; i < base->stream_count; i++) {
+        struct memfs_node *s = base->streams[i];
+        if (s->name_len == len && fltsim__memfs_name_equal(s->upname, name, len)) {
+            *out = &s->file;
+            return STATUS_SUCCESS;
+        }
+    }
+    if (!create)
+        return STATUS_SUCCESS;
+    if (base->stream_count == base->stream_capacity) {
+        ULONG cap = base->stream_capacity ? base->stream_capacity * 2 : 4;
+        struct memfs_node **grown = realloc(base->streams, cap * sizeof(*grown));
+        if (grown == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        base->streams = grown;
+        base->stream_capacity = cap;
+    }
+    struct memfs_node *s =
+        fltsim__memfs_node_new(fs, FLTSIM__FS_FILE, name, len, fltsim__memfs_now(fs));
+    if (s == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    s->file.named_stream = TRUE;
+    s->file_id = base->file_id; /* one file */
+    s->stream_base = base;
+    base->streams[base->stream_count++] = s;
+    base->change_time = s->creation_time;
+    *out = &s->file;
+    return STATUS_SUCCESS;
+}
+
 static NTSTATUS overwrite(struct fltsim__fs *core, struct fltsim__fs_file *file,
                           const struct fltsim__fs_create *a)
 {
@@ -105,6 +145,7 @@ static NTSTATUS overwrite(struct fltsim__fs *core, struct fltsim__fs_file *file,
     NTSTATUS shrink = fltsim__memfs_set_eof(fs, n, 0);
     (void)shrink; /* shrinking cannot fail */
     n->allocation = 0;
+    n = memfs_main(n); /* a stream's attributes are its file's */
     n->attributes = fltsim__fs_new_file_attributes(a->attributes);
     n->last_write_time = n->change_time = now;
     return STATUS_SUCCESS;
@@ -113,6 +154,22 @@ static NTSTATUS overwrite(struct fltsim__fs *core, struct fltsim__fs_file *file,
 static void remove_deleted(struct fltsim__fs *core, struct fltsim__fs_file *file)
 {
     struct memfs_node *n = memfs_node_of(file);
+    if (n->stream_base != NULL) {
+        /* A deleted stream goes alone; its file stays. */
+        struct memfs_node *base = n->stream_base;
+        for (ULONG i = 0; i < base->stream_count; i++) {
+            if (base->streams[i] == n) {
+                memmove(&base->streams[i], &base->streams[i + 1],
+                        (base->stream_count - i - 1) * sizeof(*base->streams));
+                base->stream_count--;
+                break;
+            }
+        }
+        n->stream_base = NULL;
+        n->file.unlinked = TRUE;
+        memfs_of(core)->data_bytes -= n->eof;
+        return; /* the open being cleaned up still references it */
+    }
     /* Nothing can be created in a delete-pending directory, so it is empty
      * here; the child check only guards that invariant. */
     if (n->parent != NULL && n->child_count == 0)
@@ -134,6 +191,7 @@ const struct fltsim__fs_create_ops fltsim__memfs_create_ops = {
     .walk_dir_live_cb = walk_dir_live,
     .create_check_cb = create_check,
     .new_file_cb = new_file,
+    .stream_cb = stream,
     .overwrite_cb = overwrite,
     .remove_cb = remove_deleted,
     .unused_cb = file_unused,

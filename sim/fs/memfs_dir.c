@@ -80,6 +80,8 @@ static bool scan_facts(void *ctx, struct fltsim__fs_facts *f)
 {
     struct memfs_ccb *ccb = ctx;
     fltsim__memfs_facts(ccb->open.fs, &ccb->cand_node->file, f);
+    if (ccb->cand_phase < 2)
+        f->short_len = 0; /* "." and ".." have no short name */
     return true;
 }
 
@@ -99,5 +101,5 @@ static void scan_consume(void *ctx)
 const struct fltsim__fs_dir_ops fltsim__memfs_dir_ops = {
     .dir_empty_cb = dir_empty,
     .scan_restart_cb = scan_restart,
-    .scan = {scan_next, scan_facts, scan_consume},
+    .scan = {scan_next, scan_facts, scan_consume, true},
 };

@@ -17,15 +17,16 @@
 NTSTATUS fltsim__memfs_facts(struct fltsim__fs *core, struct fltsim__fs_file *file,
                              struct fltsim__fs_facts *f)
 {
-    const struct memfs_node *n = memfs_node_of(file);
+    struct memfs_node *n = memfs_node_of(file);
+    const struct memfs_node *m = memfs_main(n); /* a stream reports its file's */
     (void)core;
     memset(f, 0, sizeof(*f));
-    f->creation_time = n->creation_time;
-    f->last_access_time = n->last_access_time;
-    f->last_write_time = n->last_write_time;
-    f->change_time = n->change_time;
+    f->creation_time = m->creation_time;
+    f->last_access_time = m->last_access_time;
+    f->last_write_time = m->last_write_time;
+    f->change_time = m->change_time;
     /* Attributes as reported to callers: FILE_ATTRIBUTE_NORMAL when none. */
-    f->attributes = n->attributes != 0 ? n->attributes : (ULONG)FILE_ATTRIBUTE_NORMAL;
+    f->attributes = m->attributes != 0 ? m->attributes : (ULONG)FILE_ATTRIBUTE_NORMAL;
     if (file->kind == FLTSIM__FS_FILE) {
         f->eof = n->eof;
         f->allocation = n->allocation;
@@ -33,18 +34,76 @@ NTSTATUS fltsim__memfs_facts(struct fltsim__fs *core, struct fltsim__fs_file *fi
     f->file_id = n->file_id;
     f->directory = file->kind == FLTSIM__FS_DIRECTORY;
     f->delete_pending = file->delete_pending;
+    f->short_len = m->short_len;
+    memcpy(f->short_name, m->short_name, sizeof(f->short_name));
     return STATUS_SUCCESS;
 }
 
+/* The path from the root; a named stream's is its file's with ":name" (as
+ * NTFS names a stream handle). */
 static WCHAR *full_path(struct fltsim__fs *core, struct fltsim__fs_file *file, size_t *units)
 {
     const struct memfs_node *n = memfs_node_of(file);
+    const struct memfs_node *m = n->stream_base != NULL ? n->stream_base : n;
     (void)core;
-    *units = fltsim__memfs_path_len(n);
+    size_t base = fltsim__memfs_path_len(m);
+    *units = base + (m != n ? 1 + (size_t)n->name_len : 0);
     WCHAR *path = malloc(*units * sizeof(WCHAR));
-    if (path != NULL)
-        fltsim__memfs_path_fill(n, path, *units);
+    if (path == NULL)
+        return NULL;
+    fltsim__memfs_path_fill(m, path, base);
+    if (m != n) {
+        path[base] = L':';
+        memcpy(path + base + 1, n->name, n->name_len * sizeof(WCHAR));
+    }
     return path;
+}
+
+/* FileStreamInformation (fs_core.h's streams_cb). */
+static NTSTATUS stream_info(struct fltsim__fs *core, struct fltsim__fs_file *file, void *buffer,
+                            ULONG length, ULONG_PTR *information)
+{
+    struct memfs_node *m = memfs_main(memfs_node_of(file));
+    const ULONG fixed = (ULONG)offsetof(FILE_STREAM_INFORMATION, StreamName);
+    static const WCHAR data_suffix[] = L":$DATA";
+    const ULONG suffix_bytes = (ULONG)sizeof(data_suffix) - sizeof(WCHAR);
+    UCHAR *buf = buffer;
+    ULONG end = 0, prev = 0;
+    bool any = false;
+    (void)core;
+
+    *information = 0;
+    /* A directory has no default data stream; a file's comes first. */
+    for (LONG i = m->file.kind == FLTSIM__FS_FILE ? -1 : 0; i < (LONG)m->stream_count; i++) {
+        const struct memfs_node *s = i < 0 ? m : m->streams[i];
+        ULONG name_units = i < 0 ? 0 : s->name_len;
+        ULONG name_bytes = (ULONG)sizeof(WCHAR) * (1 + name_units) + suffix_bytes;
+        ULONG at = any ? (ULONG)ALIGN_UP_BY(end, 8) : 0;
+        if (at + fixed + name_bytes > length) {
+            *information = end;
+            return STATUS_BUFFER_OVERFLOW;
+        }
+        FILE_STREAM_INFORMATION e;
+        memset(&e, 0, sizeof(e));
+        e.StreamNameLength = name_bytes;
+        e.StreamSize.QuadPart = (LONGLONG)s->eof;
+        e.StreamAllocationSize.QuadPart = (LONGLONG)s->allocation;
+        memcpy(buf + at, &e, fixed);
+        WCHAR *out = (WCHAR *)(void *)(buf + at + fixed);
+        out[0] = L':';
+        if (name_units > 0)
+            memcpy(out + 1, s->name, name_units * sizeof(WCHAR));
+        memcpy(out + 1 + name_units, data_suffix, suffix_bytes);
+        if (any) {
+            ULONG next = at - prev;
+            memcpy(buf + prev, &next, sizeof(next));
+        }
+        prev = at;
+        end = at + fixed + name_bytes;
+        any = true;
+    }
+    *information = end;
+    return STATUS_SUCCESS;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -54,7 +113,7 @@ static WCHAR *full_path(struct fltsim__fs *core, struct fltsim__fs_file *file, s
 static NTSTATUS set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
                           const FILE_BASIC_INFORMATION *b)
 {
-    struct memfs_node *n = memfs_node_of(file);
+    struct memfs_node *n = memfs_main(memfs_node_of(file)); /* a stream's are its file's */
     const LONGLONG t[4] = {b->CreationTime.QuadPart, b->LastAccessTime.QuadPart,
                            b->LastWriteTime.QuadPart, b->ChangeTime.QuadPart};
     (void)core;
@@ -71,7 +130,7 @@ static NTSTATUS set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
                       ? 0
                       : b->FileAttributes & FILE_ATTRIBUTE_VALID_SET_FLAGS &
                             ~(ULONG)FILE_ATTRIBUTE_NORMAL;
-        if (file->kind == FLTSIM__FS_DIRECTORY)
+        if (n->file.kind == FLTSIM__FS_DIRECTORY)
             a |= FILE_ATTRIBUTE_DIRECTORY;
         n->attributes = a;
     }
@@ -82,6 +141,7 @@ static NTSTATUS set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
  * write that changed the size would set them. */
 static void size_changed(struct fltsim_memfs *fs, PFILE_OBJECT fo, struct memfs_node *n)
 {
+    n = memfs_main(n);
     LONGLONG now = fltsim__memfs_now(fs);
     n->last_write_time = n->change_time = now;
     n->attributes |= FILE_ATTRIBUTE_ARCHIVE;
@@ -121,11 +181,22 @@ static NTSTATUS set_allocation(struct fltsim__fs *core, PFILE_OBJECT fo,
     return STATUS_SUCCESS;
 }
 
+/* TRUE when a handle is open on n or on one of its named streams. */
+static bool has_open_handle(const struct memfs_node *n)
+{
+    if (n->file.handles > 0)
+        return true;
+    for (ULONG i = 0; i < n->stream_count; i++)
+        if (n->streams[i]->file.handles > 0)
+            return true;
+    return false;
+}
+
 static bool has_open_descendant(const struct memfs_node *dir)
 {
     for (ULONG i = 0; i < dir->child_count; i++) {
         const struct memfs_node *c = dir->children[i];
-        if (c->file.handles > 0 || (c->file.kind == FLTSIM__FS_DIRECTORY && has_open_descendant(c)))
+        if (has_open_handle(c) || (c->file.kind == FLTSIM__FS_DIRECTORY && has_open_descendant(c)))
             return true;
     }
     return false;
@@ -137,8 +208,12 @@ static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *fil
 {
     struct fltsim_memfs *fs = memfs_of(core);
     struct memfs_node *n = memfs_node_of(file);
-    struct memfs_node *dir = target != NULL ? memfs_node_of(target) : n->parent;
     NTSTATUS status;
+
+    /* Renaming a stream (":new") is not modeled: refused. */
+    if (file->named_stream)
+        return STATUS_INVALID_PARAMETER;
+    struct memfs_node *dir = target != NULL ? memfs_node_of(target) : n->parent;
 
     if (!fltsim__fs_component_valid(last, last_len))
         return STATUS_OBJECT_NAME_INVALID;
@@ -155,6 +230,13 @@ static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *fil
     }
 
     struct memfs_node *existing = fltsim__memfs_lookup(dir, last, last_len, NULL);
+    if (existing == NULL) {
+        /* A name another file holds as its short name is taken (NTFS); the
+         * file's own short name is free to become its long name. */
+        existing = fltsim__memfs_lookup_short(dir, last, last_len);
+        if (existing == n)
+            existing = NULL;
+    }
     if (existing == n) {
         /* Same directory and the same name up to case: only the spelling
          * changes, and the sort position with it stays. */
@@ -192,10 +274,10 @@ static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *fil
 /* Volume information                                                        */
 /* ------------------------------------------------------------------------- */
 
-/* FileSystemAttributes bits (WDK values): FILE_CASE_PRESERVED_NAMES and
- * FILE_UNICODE_ON_DISK. memfs does not claim FILE_CASE_SENSITIVE_SEARCH: it
+/* FileSystemAttributes bits (WDK values): FILE_CASE_PRESERVED_NAMES,
+ * FILE_UNICODE_ON_DISK and FILE_NAMED_STREAMS. memfs does not claim FILE_CASE_SENSITIVE_SEARCH: it
  * ignores SL_CASE_SENSITIVE. */
-#define MEMFS_FS_ATTRIBUTES (0x00000002u | 0x00000004u)
+#define MEMFS_FS_ATTRIBUTES (0x00000002u | 0x00000004u | 0x00040000u)
 /* FILE_FS_DEVICE_INFORMATION.Characteristics: FILE_DEVICE_IS_MOUNTED. */
 #define MEMFS_DEVICE_CHARACTERISTICS 0x00000020u
 #define MEMFS_VOLUME_SERIAL 0x4d454d46u /* "FMEM" */
@@ -226,6 +308,7 @@ static NTSTATUS volume_facts(struct fltsim__fs *core, struct fltsim__fs_volume_f
 const struct fltsim__fs_info_ops fltsim__memfs_info_ops = {
     .facts_cb = fltsim__memfs_facts,
     .path_cb = full_path,
+    .streams_cb = stream_info,
     .set_basic_cb = set_basic,
     .set_eof_cb = set_end_of_file,
     .set_allocation_cb = set_allocation,

@@ -33,12 +33,23 @@ struct memfs_node {
     WCHAR *name;                 /* case preserved; NULL for root and volume */
     WCHAR *upname;               /* RtlUpcaseUnicodeChar of each unit: the sort key */
     USHORT name_len;             /* units */
+    /* the generated 8.3 name (uppercase) while linked; short_len 0 when the
+     * long name is already 8.3 */
+    USHORT short_len;
+    WCHAR short_name[FLTSIM__FS_SHORT_MAX];
     ULONG attributes;            /* stored without FILE_ATTRIBUTE_NORMAL */
     LONGLONG creation_time, last_access_time, last_write_time, change_time;
     ULONG64 file_id;
     /* file data: eof bytes valid in data[0..eof); data_capacity bytes allocated */
     UCHAR *data;
     ULONG64 eof, allocation, data_capacity;
+    /* named data streams: a file's (or directory's) own, each a node of
+     * kind file with stream_base set and no parent; name is the stream's
+     * name. Times and attributes are the base's. A stream whose base is
+     * deleted is unlinked with it (stream_base NULL). */
+    struct memfs_node *stream_base;
+    struct memfs_node **streams;
+    ULONG stream_count, stream_capacity;
     /* directory entries, sorted by upname (ordinal on 16-bit units) */
     struct memfs_node **children;
     ULONG child_count, child_capacity;
@@ -74,6 +85,13 @@ static inline struct memfs_node *memfs_node_of(const struct fltsim__fs_file *f)
     return CONTAINING_RECORD(f, struct memfs_node, file);
 }
 
+/* The node whose times and attributes n reports: its base for a named
+ * stream still attached, else n. */
+static inline struct memfs_node *memfs_main(struct memfs_node *n)
+{
+    return n->stream_base != NULL ? n->stream_base : n;
+}
+
 static inline struct fltsim_memfs *memfs_of(struct fltsim__fs *core)
 {
     return CONTAINING_RECORD(core, struct fltsim_memfs, core);
@@ -89,6 +107,17 @@ LONGLONG fltsim__memfs_now(struct fltsim_memfs *fs);
 struct memfs_node *fltsim__memfs_lookup(const struct memfs_node *dir, const WCHAR *name, size_t len,
                                         ULONG *pos);
 
+/* TRUE when name[0..len) upcased is up[0..len). */
+bool fltsim__memfs_name_equal(const WCHAR *up, const WCHAR *name, size_t len);
+
+/* Finds the child whose generated short name is name (any case), or NULL. */
+struct memfs_node *fltsim__memfs_lookup_short(const struct memfs_node *dir, const WCHAR *name,
+                                              size_t len);
+
+/* What a path component names in dir as NTFS resolves it: the child with that
+ * long name, else the one with that short name, else NULL. */
+struct memfs_node *fltsim__memfs_find(const struct memfs_node *dir, const WCHAR *name, size_t len);
+
 /* Allocates an unlinked node of kind with a copy of name (not NULL for files
  * and directories), a new file id, all four times = now, and puts it on
  * fs->nodes. NULL when out of memory (nothing changed but the clock). */
@@ -101,7 +130,9 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n);
 /* Makes room for one more child of dir. STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim__memfs_reserve_child(struct memfs_node *dir);
 
-/* Inserts child (parent NULL, room reserved) into dir's sorted children. */
+/* Inserts child (parent NULL, room reserved) into dir's sorted children and
+ * gives it a short name no other name in dir holds (none when its name is
+ * already 8.3). */
 void fltsim__memfs_link(struct memfs_node *dir, struct memfs_node *child);
 
 /* Removes child from its parent's array (parent stays set by the caller's
@@ -111,6 +142,10 @@ void fltsim__memfs_detach(struct memfs_node *child);
 /* Deletes a linked node: detaches it, marks it unlinked, returns its data to
  * the capacity, and frees it when no open references it. */
 void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n);
+
+/* Takes every named stream off n (being deleted): each is unlinked, its data
+ * returned to the capacity, and freed when no open references it. */
+void fltsim__memfs_drop_streams(struct fltsim_memfs *fs, struct memfs_node *n);
 
 /* Replaces n's name with a copy of name[0..len). STATUS_INSUFFICIENT_RESOURCES
  * (name unchanged). Does not re-sort the parent. */

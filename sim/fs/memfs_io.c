@@ -39,9 +39,10 @@ static NTSTATUS write_data(struct fltsim__fs *core, struct fltsim__fs_file *file
     }
     memcpy(n->data + off, buffer, (size_t)count);
     if (!paging) {
+        struct memfs_node *main_node = memfs_main(n);
         LONGLONG now = fltsim__memfs_now(fs);
-        n->last_write_time = n->change_time = now;
-        n->attributes |= FILE_ATTRIBUTE_ARCHIVE;
+        main_node->last_write_time = main_node->change_time = now;
+        main_node->attributes |= FILE_ATTRIBUTE_ARCHIVE;
     }
     *done = count;
     return STATUS_SUCCESS;

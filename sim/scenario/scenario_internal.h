@@ -161,7 +161,8 @@ struct sc_step {
     bool binds;                         /* create/open: binds handle on success */
     PCWSTR path;                        /* create, open */
     PCWSTR text;                        /* rename new_name, query_directory pattern */
-    struct fltsim_create_params create; /* path filled at run time */
+    struct fltsim_create_params create; /* path and root_directory filled at run time */
+    int root;                           /* create: RootDirectory's handle index, -1 = none */
     bool has_offset;
     LONGLONG offset;
     ULONG length;

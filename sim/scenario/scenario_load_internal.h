@@ -112,6 +112,9 @@ bool fltsim__ld_parse_drive(struct ld *ld, yaml_node_t *node, WCHAR *out);
 bool fltsim__ld_load_threads(struct ld *ld, yaml_node_t *list);
 bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list);
 bool fltsim__ld_use_handle(struct ld *ld, yaml_node_t *step, struct sc_step *s);
+/* The index of the handle n names (key: the step key, for the message), which
+ * an earlier create or open must have bound and no close ended. */
+bool fltsim__ld_handle_ref(struct ld *ld, yaml_node_t *n, const char *key, int *index);
 
 /* scenario_load_io.c: the keys of an I/O step (op: ...), the operation and
  * its parameters, opn being the op: node. */

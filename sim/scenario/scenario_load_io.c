@@ -172,6 +172,9 @@ static const struct name_value query_class_names[] = {
     {"FileAllInformation", FileAllInformation},
     {"FileNetworkOpenInformation", FileNetworkOpenInformation},
     {"FileAttributeTagInformation", FileAttributeTagInformation},
+    {"FileAlternateNameInformation", FileAlternateNameInformation},
+    {"FileNormalizedNameInformation", FileNormalizedNameInformation},
+    {"FileStreamInformation", FileStreamInformation},
     {NULL, 0}};
 
 /* The default length of a query's buffer: the record of a fixed-size class,
@@ -218,10 +221,20 @@ static const struct name_value protection_names[] = {{"PAGE_READONLY", PAGE_READ
 
 /* Operations: the keys each accepts besides the common step keys. */
 #define COMMON_KEYS "op", "id", "thread", "nowait", "expect"
-static const char *const create_keys[] = {
-    COMMON_KEYS,   "handle",        "path",       "access",          "share",
-    "disposition", "options",       "attributes", "allocation_size", "open_target_directory",
-    "kernel_mode", "top_level_irp", NULL};
+static const char *const create_keys[] = {COMMON_KEYS,
+                                          "handle",
+                                          "path",
+                                          "access",
+                                          "share",
+                                          "disposition",
+                                          "options",
+                                          "attributes",
+                                          "allocation_size",
+                                          "open_target_directory",
+                                          "kernel_mode",
+                                          "top_level_irp",
+                                          "root",
+                                          NULL};
 static const char *const open_keys[] = {COMMON_KEYS, "handle", "path", "access", NULL};
 static const char *const read_keys[] = {COMMON_KEYS, "handle", "offset", "length",
                                         "flags",     "async",  NULL};
@@ -439,6 +452,10 @@ bool fltsim__ld_load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, y
         c->create_options = FILE_SYNCHRONOUS_IO_NONALERT;
         if (!fltsim__ld_require(ld, m, "path", where, &n) ||
             !fltsim__ld_get_wstring(ld, n, "path", &s->path))
+            return false;
+        s->root = -1;
+        if ((n = fltsim__ld_get(ld, m, "root")) != NULL &&
+            !fltsim__ld_handle_ref(ld, n, "root", &s->root))
             return false;
         if ((n = fltsim__ld_get(ld, m, "access")) != NULL &&
             !fltsim__ld_get_flags(ld, n, "access", "access right", access_names,

@@ -120,18 +120,23 @@ bool fltsim__ld_use_handle(struct ld *ld, yaml_node_t *step, struct sc_step *s)
     yaml_node_t *n;
     char where[64];
     snprintf(where, sizeof(where), "%s %s step", fltsim__ld_article(s->label), s->label);
-    if (!fltsim__ld_require(ld, step, "handle", where, &n) ||
-        !fltsim__ld_want_scalar(ld, n, "handle"))
+    return fltsim__ld_require(ld, step, "handle", where, &n) &&
+           fltsim__ld_handle_ref(ld, n, "handle", &s->handle);
+}
+
+bool fltsim__ld_handle_ref(struct ld *ld, yaml_node_t *n, const char *key, int *index)
+{
+    if (!fltsim__ld_want_scalar(ld, n, key))
         return false;
     for (size_t i = 0; i < ld->sc->handle_count; i++)
         if (strcmp(ld->sc->handles[i], fltsim__ld_text_of(n)) == 0 && ld->handle_open[i]) {
-            s->handle = (int)i;
+            *index = (int)i;
             return true;
         }
     return fltsim__ld_fail(ld, n,
-                           "handle '%s' is not opened by an earlier step; expected a handle bound "
+                           "%s '%s' is not opened by an earlier step; expected a handle bound "
                            "by create or open",
-                           fltsim__ld_text_of(n));
+                           key, fltsim__ld_text_of(n));
 }
 
 static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)

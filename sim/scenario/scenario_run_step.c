@@ -170,6 +170,17 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
     case SC_OP_CREATE: {
         struct fltsim_create_params params = s->create;
         params.path = s->path;
+        if (s->root >= 0) {
+            /* A root whose create failed: STATUS_INVALID_HANDLE, as for
+             * any step on such a handle, without a create that would read
+             * the path as absolute. */
+            params.root_directory = handle_get(run, s->root);
+            if (params.root_directory == NULL) {
+                r->no_handle = true;
+                status = STATUS_INVALID_HANDLE;
+                break;
+            }
+        }
         HANDLE nh = NULL;
         /* As a file system's own thread would, inside another request. */
         if (s->flags & SC_FLAG_TOP_LEVEL_IRP)
