@@ -16,26 +16,6 @@ static const FLT_OPERATION_REGISTRATION ops[] = {
 static const FLT_CONTEXT_REGISTRATION contexts[] = {
     {FLT_STREAM_CONTEXT, 0, NULL, 16, 'hcnB', NULL, NULL, NULL}, {FLT_CONTEXT_END}};
 
-/* ns per read of 64 bytes dispatched to the volume; < 0 on failure. */
-static double read_ns(struct bench_world *w, PFILE_OBJECT fo, uint64_t n)
-{
-    char buffer[64];
-    struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_READ;
-    req.irp_flags = IRP_READ_OPERATION | IRP_SYNCHRONOUS_API;
-    req.file_object = fo;
-    req.requestor_mode = UserMode;
-    req.parameters.Read.Length = sizeof(buffer);
-    req.parameters.Read.ReadBuffer = buffer;
-    uint64_t start = bench_now_ns();
-    for (uint64_t k = 0; k < n; k++)
-        if (fltsim_request_dispatch(w->volume, &req) != STATUS_SUCCESS)
-            return -1;
-    return (double)(bench_now_ns() - start) / (double)n;
-}
-
 /* ns per FltGetStreamContext hit and its release; < 0 on failure. */
 static double get_ns(PFLT_INSTANCE inst, PFILE_OBJECT fo, PFLT_CONTEXT expected, uint64_t n)
 {
@@ -70,9 +50,9 @@ static bool measure(uint64_t n, double *get, double *read)
     }
     if (ok) {
         get_ns(inst, fo, ctx, n / 10 + 1); /* warm up */
-        read_ns(&w, fo, n / 10 + 1);
+        bench_read_ns(&w, fo, n / 10 + 1, "context");
         *get = get_ns(inst, fo, ctx, n);
-        *read = read_ns(&w, fo, n);
+        *read = bench_read_ns(&w, fo, n, "context");
         ok = *get >= 0 && *read >= 0;
     }
     if (inst != NULL)

@@ -79,16 +79,8 @@ static double dispatch_ns(struct bench_world *w, HANDLE handle, enum entry entry
     char buffer[64];
     LONGLONG offset = 0;
     IO_STATUS_BLOCK iosb;
-    /* The IRP fltsim_io_read builds for this handle. */
     struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_READ;
-    req.irp_flags = IRP_READ_OPERATION | IRP_SYNCHRONOUS_API;
-    req.file_object = fltsim_io_file_object(w->sys, handle);
-    req.requestor_mode = UserMode;
-    req.parameters.Read.Length = sizeof(buffer);
-    req.parameters.Read.ReadBuffer = buffer;
+    bench_read_request(&req, fltsim_io_file_object(w->sys, handle), buffer, sizeof(buffer));
     uint64_t start = bench_now_ns();
     for (uint64_t k = 0; k < ops; k++) {
         NTSTATUS status;

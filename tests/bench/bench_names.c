@@ -17,29 +17,6 @@
 static const FLT_OPERATION_REGISTRATION names_ops[] = {
     {IRP_MJ_READ, 0, bench_passthrough_pre, bench_passthrough_post}, {IRP_MJ_OPERATION_END}};
 
-/* ns per read through the one filter; < 0 on failure. */
-static double read_ns(struct bench_world *w, HANDLE handle, uint64_t ops)
-{
-    char buffer[64];
-    struct fltsim_request req;
-    memset(&req, 0, sizeof(req));
-    req.kind = FLTSIM_OP_IRP;
-    req.major = IRP_MJ_READ;
-    req.irp_flags = IRP_READ_OPERATION | IRP_SYNCHRONOUS_API;
-    req.file_object = fltsim_io_file_object(w->sys, handle);
-    req.requestor_mode = UserMode;
-    req.parameters.Read.Length = sizeof(buffer);
-    req.parameters.Read.ReadBuffer = buffer;
-    uint64_t start = bench_now_ns();
-    for (uint64_t k = 0; k < ops; k++) {
-        if (fltsim_request_dispatch(w->volume, &req) != STATUS_SUCCESS) {
-            fprintf(stderr, "bench names: read %llu failed\n", (unsigned long long)k);
-            return -1;
-        }
-    }
-    return (double)(bench_now_ns() - start) / (double)ops;
-}
-
 /* ns per cached normalized name query and release; < 0 on failure. */
 static double name_ns(PFILE_OBJECT fo, PFLT_INSTANCE inst, uint64_t ops)
 {
@@ -84,8 +61,9 @@ static bool measure(uint64_t ops, double *read, double *name)
     }
     if (ok) {
         PFILE_OBJECT fo = fltsim_io_file_object(w.sys, mem_handle);
-        *read = read_ns(&w, null_handle, ops / 10 + 1); /* warm up */
-        *read = read_ns(&w, null_handle, ops);
+        *read = bench_read_ns(&w, fltsim_io_file_object(w.sys, null_handle), ops / 10 + 1,
+                              "names"); /* warm up */
+        *read = bench_read_ns(&w, fltsim_io_file_object(w.sys, null_handle), ops, "names");
         *name = name_ns(fo, inst, ops / 10 + 1); /* fills the cache */
         *name = name_ns(fo, inst, ops);
         ok = *read > 0 && *name > 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench.h"
 #include "bench_world.h"
 
 /* Its one stream's control block: a file object's FsContext, as a file
@@ -183,6 +184,35 @@ HANDLE bench_world_open(struct bench_world *w, bool overlapped)
         return NULL;
     }
     return handle;
+}
+
+void bench_read_request(struct fltsim_request *req, PFILE_OBJECT fo, void *buffer, ULONG length)
+{
+    memset(req, 0, sizeof(*req));
+    req->kind = FLTSIM_OP_IRP;
+    req->major = IRP_MJ_READ;
+    req->irp_flags = IRP_READ_OPERATION | IRP_SYNCHRONOUS_API;
+    req->file_object = fo;
+    req->requestor_mode = UserMode;
+    req->parameters.Read.Length = length;
+    req->parameters.Read.ReadBuffer = buffer;
+}
+
+double bench_read_ns(struct bench_world *w, PFILE_OBJECT fo, uint64_t n, const char *what)
+{
+    char buffer[64];
+    struct fltsim_request req;
+    bench_read_request(&req, fo, buffer, sizeof(buffer));
+    uint64_t start = bench_now_ns();
+    for (uint64_t k = 0; k < n; k++) {
+        NTSTATUS status = fltsim_request_dispatch(w->volume, &req);
+        if (status != STATUS_SUCCESS) {
+            fprintf(stderr, "bench %s: read %llu: 0x%08x\n", what, (unsigned long long)k,
+                    (unsigned)status);
+            return -1;
+        }
+    }
+    return (double)(bench_now_ns() - start) / (double)n;
 }
 
 bool bench_world_destroy(struct bench_world *w, HANDLE handle)

@@ -40,6 +40,15 @@ bool bench_world_create(struct bench_world *w, enum fltsim_executor_kind executo
  * failure, after printing it. */
 HANDLE bench_world_open(struct bench_world *w, bool overlapped);
 
+/* The IRP fltsim_io_read builds for a synchronous read of length bytes into
+ * buffer on fo, as the I/O manager hands it to FltMgr. */
+void bench_read_request(struct fltsim_request *req, PFILE_OBJECT fo, void *buffer, ULONG length);
+
+/* Nanoseconds per synchronous 64-byte read of fo dispatched n times to w's
+ * volume (fltsim_request_dispatch, as dispatch_N); < 0 after printing why
+ * (what names the section) when one fails. */
+double bench_read_ns(struct bench_world *w, PFILE_OBJECT fo, uint64_t n, const char *what);
+
 /* Closes the handle (if any), checks the verifier saw nothing, destroys the
  * system. Returns false when the verifier reported something. */
 bool bench_world_destroy(struct bench_world *w, HANDLE handle);
