@@ -19,14 +19,16 @@
 
 #define LOGGER_TAG 'gLcA'
 #define REWRITER_TAG 'wRuB'
+#define WRITE_COUNTER_TAG 'tnCW'
 
 /* ---- the catalog ---- */
 
 static void catalog_lists_every_example(void **state)
 {
     (void)state;
-    static const char *const names[] = {"passthrough", "accessblocker", "readquota", "pendreads",
-                                        "rewriter",    "logger",        "antivirus"};
+    static const char *const names[] = {"passthrough", "accessblocker", "readquota",
+                                        "pendreads",   "rewriter",      "logger",
+                                        "antivirus",   "writecounter"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const struct fltsim_example_filter *ex = fltsim_example_filter_find(names[i]);
         assert_non_null(ex);
@@ -546,6 +548,38 @@ static void rewriter_detach_waits_for_swapped_write(void **state)
     finish(f, REWRITER_TAG);
 }
 
+/* ---- WriteCounter ---- */
+
+/* SPEC 7.1, 7.2: one stream context for the stream, shared by its handles;
+ * a write counts once, by IRP or by fast I/O the file system declined (it
+ * comes back as an IRP); FltMgr calls the cleanup callback at the stream's
+ * last close, not before, and it prints the normalized name and the count,
+ * then frees the name (nothing left under the tag). */
+static void writecounter_counts_per_stream_and_reports_at_last_close(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "WriteCounter");
+    static struct debug_capture dbg;
+    memset(&dbg, 0, sizeof(dbg));
+    fltsim_debug_set_sink(debug_cb, &dbg);
+    f->example = load_builtin(f->w.sys, "writecounter");
+    HANDLE a = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    HANDLE b = world_open(&f->w, L"C:\\a.txt", GENERIC_WRITE);
+    LONGLONG zero = 0;
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_write(f->w.sys, a, "x", 1, &zero, 0, &iosb), STATUS_SUCCESS);
+    assert_status(fltsim_io_write(f->w.sys, b, "y", 1, &zero, FLTSIM_IO_FAST, &iosb),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, a), STATUS_SUCCESS);
+    assert_null(strstr(dbg.text, "WriteCounter:"));          /* b keeps the stream */
+    assert_int_equal(tag_outstanding(WRITE_COUNTER_TAG), 2); /* context, name */
+    assert_status(fltsim_io_close(f->w.sys, b), STATUS_SUCCESS);
+    fltsim_debug_set_sink(NULL, NULL);
+    assert_string_equal(dbg.text, "WriteCounter: \\Device\\HarddiskVolume1\\a.txt: 2 writes\n");
+    assert_int_equal(tag_outstanding(WRITE_COUNTER_TAG), 0);
+    finish(f, WRITE_COUNTER_TAG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +594,7 @@ int main(void)
         cmocka_unit_test(rewriter_skips_paging_io),
         cmocka_unit_test(rewriter_frees_at_dispatch_level),
         cmocka_unit_test(rewriter_detach_waits_for_swapped_write),
+        cmocka_unit_test(writecounter_counts_per_stream_and_reports_at_last_close),
     };
     return FLTSIM_RUN_SUITE("examples", tests);
 }

@@ -29,6 +29,10 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "(C++) counts each process's opens; Parameters\\MaxOpens=N refuses those past N with "
      "STATUS_TOO_MANY_OPENED_FILES",
      NULL},
+    {"writecounter", L"WriteCounter", WriteCounterDriverEntry, L"385300",
+     "counts each stream's writes in a stream context holding its normalized name; the "
+     "context's cleanup callback prints both",
+     NULL},
 };
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);

@@ -51,6 +51,8 @@ ULONG OpenCounterOpens(ULONG ProcessId);
 ULONG OpenCounterRefused(ULONG ProcessId);
 LONG OpenCounterUncounted(VOID);
 
+DRIVER_INITIALIZE WriteCounterDriverEntry;
+
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;
 /* ActivityLogger's record layout and read-out routines. */
 #include "activity_logger.h"
