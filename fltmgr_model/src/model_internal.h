@@ -780,6 +780,11 @@ void fltsim__workitems_system_destroyed(fltsim_system *sys);
 /* The objects contexts hang off going away: each deletes the contexts set
  * on it (their set reference dropped; cleanup runs at the last one). */
 void fltsim__contexts_file_object_closed(PFILE_OBJECT fo);
+/* stream_file.c: the file a stream was declared to belong to
+ * (fltsim_stream_file), else the stream itself; forgetting ends the
+ * declaration (fltsim_stream_teardown). */
+void *fltsim__stream_file_key(void *fs_context);
+void fltsim__stream_file_forget(void *fs_context);
 void fltsim__contexts_instance_gone(struct _FLT_INSTANCE *inst);
 void fltsim__contexts_volume_gone(struct _FLT_VOLUME *volume);
 /* After its instances are gone: the filter's volume contexts, then a report

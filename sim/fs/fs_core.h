@@ -29,6 +29,13 @@ enum fltsim__fs_kind {
     FLTSIM__FS_VOLUME /* the target of volume opens (empty name, no related file object) */
 };
 
+/* What the streams of one file share (memfs): the key of the file's contexts
+ * (fltsim_stream_file), counting the streams with a file object open. */
+struct fltsim__fs_perfile {
+    ULONG refs;         /* control blocks pointing here */
+    ULONG open_streams; /* of them, those with opens */
+};
+
 /* What the shared rules keep of a file, a directory or the volume: the first
  * member of the file system's control block, so its address is
  * FileObject->FsContext. */
@@ -45,6 +52,9 @@ struct fltsim__fs_file {
     struct fltsim__fs_acquires acquires;     /* FS-filter acquires not yet released */
     struct fltsim__fs_locks locks;           /* byte-range locks (files) */
     SECTION_OBJECT_POINTERS section_objects; /* FileObject->SectionObjectPointer; all NULL */
+    /* the file this stream is of, shared with its other streams; NULL: the
+     * stream is the file (its own file-context key) */
+    struct fltsim__fs_perfile *perfile;
 };
 
 /* The state of one successful create: the first member of the file system's

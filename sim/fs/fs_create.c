@@ -322,7 +322,11 @@ static void finish_open(struct fltsim__fs *fs, const struct fltsim__fs_create *a
     InsertTailList(&fs->opens, &o->link);
     fs->open_count++;
     file->handles++;
-    file->opens++;
+    if (file->opens++ == 0 && file->perfile != NULL) {
+        /* the stream's control block comes to life: say which file it is of */
+        fltsim_stream_file(file, file->perfile);
+        file->perfile->open_streams++;
+    }
 }
 
 /* A control block the walk made for this create goes again when no open
@@ -752,6 +756,11 @@ NTSTATUS fltsim__fs_close(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data)
     fltsim__fs_detach(fo);
     if (file->opens == 0) {
         fltsim_stream_teardown(file); /* FsRtlTeardownPerStreamContexts */
+        /* FsRtlTeardownPerFileContexts when this was the file's last stream */
+        if (file->perfile == NULL)
+            fltsim_file_teardown(file);
+        else if (--file->perfile->open_streams == 0)
+            fltsim_file_teardown(file->perfile);
         fs->ops->create->unused_cb(fs, file);
     }
     return STATUS_SUCCESS;

@@ -148,6 +148,14 @@ struct memfs_node *fltsim__memfs_node_new(struct fltsim_memfs *fs, enum fltsim__
         free(n);
         return NULL;
     }
+    n->file.perfile = calloc(1, sizeof(*n->file.perfile));
+    if (n->file.perfile == NULL) {
+        free(n->name);
+        free(n->upname);
+        free(n);
+        return NULL;
+    }
+    n->file.perfile->refs = 1;
     n->file.magic = MEMFS_NODE_MAGIC;
     n->file.kind = kind;
     n->name_len = (USHORT)len;
@@ -156,6 +164,12 @@ struct memfs_node *fltsim__memfs_node_new(struct fltsim_memfs *fs, enum fltsim__
     n->file_id = kind == FLTSIM__FS_VOLUME ? 0 : fs->next_file_id++;
     InsertTailList(&fs->nodes, &n->all_link);
     return n;
+}
+
+void fltsim__memfs_perfile_put(struct fltsim__fs_perfile *pf)
+{
+    if (--pf->refs == 0)
+        free(pf);
 }
 
 void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
@@ -168,6 +182,7 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->children);
     free(n->streams);
     fltsim__fs_locks_free(&n->file.locks);
+    fltsim__memfs_perfile_put(n->file.perfile);
     n->file.magic = 0;
     free(n);
 }

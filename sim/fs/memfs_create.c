@@ -128,6 +128,11 @@ static NTSTATUS stream(struct fltsim__fs *core, struct fltsim__fs_file *base_fil
     if (s == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     s->file.named_stream = TRUE;
+    /* a stream of base's file: one set of file contexts (never opened yet,
+     * so its own record has no declaration to move) */
+    fltsim__memfs_perfile_put(s->file.perfile);
+    s->file.perfile = base->file.perfile;
+    s->file.perfile->refs++;
     s->file_id = base->file_id; /* one file */
     s->stream_base = base;
     base->streams[base->stream_count++] = s;

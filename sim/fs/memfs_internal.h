@@ -139,6 +139,10 @@ void fltsim__memfs_link(struct memfs_node *dir, struct memfs_node *child);
  * choice: this only edits the array). */
 void fltsim__memfs_detach(struct memfs_node *child);
 
+/* Drops a control block's reference to its file's shared record (freed with
+ * the last). */
+void fltsim__memfs_perfile_put(struct fltsim__fs_perfile *pf);
+
 /* Deletes a linked node: detaches it, marks it unlinked, returns its data to
  * the capacity, and frees it when no open references it. */
 void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n);

@@ -481,11 +481,24 @@ WCHAR fltsim_volume_drive_letter(PFLT_VOLUME volume);
  * keeps the volume from being dismounted. */
 void fltsim_volume_file_object_opened(PFLT_VOLUME volume, PFILE_OBJECT file_object);
 void fltsim_volume_file_object_closed(PFLT_VOLUME volume, PFILE_OBJECT file_object);
+/* A file system says which file a stream's control block
+ * (FileObject->FsContext) belongs to, as Windows file systems point each
+ * stream's FCB header at per-file storage (FileContextSupportPointer) shared
+ * by the streams of one file: file contexts set through any stream of the
+ * file are one, kept on file_key (any address unique to the file while it
+ * has a stream open). Called when the stream's first file object opens; the
+ * declaration ends at fltsim_stream_teardown. A stream never declared is a
+ * file of its own (its file_key is fs_context). */
+void fltsim_stream_file(void *fs_context, void *file_key);
 /* A file system frees a stream's control block (FileObject->FsContext), as
- * Windows file systems call FsRtlTeardownPerStreamContexts: the stream and
- * file contexts set on it are deleted (their cleanup runs at the last
- * reference). Called once the last file object on the stream is closed. */
+ * Windows file systems call FsRtlTeardownPerStreamContexts: the stream
+ * contexts set on it are deleted (their cleanup runs at the last reference).
+ * Called once the last file object on the stream is closed. */
 void fltsim_stream_teardown(void *fs_context);
+/* The last stream of a file is torn down, as Windows file systems call
+ * FsRtlTeardownPerFileContexts: the file contexts set on file_key are
+ * deleted. Called after the fltsim_stream_teardown of that stream. */
+void fltsim_file_teardown(void *file_key);
 /* The volume a file object was opened on, or NULL. */
 PFLT_VOLUME fltsim_volume_of_file_object(PFILE_OBJECT file_object);
 

@@ -11,9 +11,9 @@
  * live contexts keyed by the pointer the filter holds, so a release of
  * something that is not a context (or no longer one) is reported without
  * touching its memory. The contexts that are set are in a second table
- * keyed by the object they hang off (a stream's FsContext, a file object,
- * an instance, a volume). One process-wide lock guards both tables and
- * every count; no filter code runs with it held.
+ * keyed by the object they hang off (a stream's FsContext, its file's key
+ * (stream_file.c), a file object, an instance, a volume). One process-wide
+ * lock guards both tables and every count; no filter code runs with it held.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -551,6 +551,8 @@ static NTSTATUS target_of(const char *api, FLT_CONTEXT_TYPE type, PFLT_FILTER fi
             out->object = fo->FsContext;
             if (out->object == NULL)
                 return fltsim__fail(STATUS_NOT_SUPPORTED, "%s: the file object has no stream", api);
+            if (type == FLT_FILE_CONTEXT) /* shared by the streams of the file */
+                out->object = fltsim__stream_file_key(fo->FsContext);
         }
         return STATUS_SUCCESS;
     }
@@ -798,8 +800,12 @@ static void unlink_where(bool (*match)(const struct ctx *c, const void *arg), co
 
 static bool on_stream(const struct ctx *c, const void *fs_context)
 {
-    return c->object == fs_context &&
-           (c->type == FLT_STREAM_CONTEXT || c->type == FLT_FILE_CONTEXT);
+    return c->object == fs_context && c->type == FLT_STREAM_CONTEXT;
+}
+
+static bool on_file(const struct ctx *c, const void *file_key)
+{
+    return c->object == file_key && c->type == FLT_FILE_CONTEXT;
 }
 
 static bool on_handle(const struct ctx *c, const void *fo)
@@ -824,8 +830,16 @@ static bool volume_of_filter(const struct ctx *c, const void *filter)
 
 void fltsim_stream_teardown(void *fs_context)
 {
-    if (fs_context != NULL)
-        unlink_where(on_stream, fs_context, true);
+    if (fs_context == NULL)
+        return;
+    unlink_where(on_stream, fs_context, true);
+    fltsim__stream_file_forget(fs_context);
+}
+
+void fltsim_file_teardown(void *file_key)
+{
+    if (file_key != NULL)
+        unlink_where(on_file, file_key, true);
 }
 
 void fltsim__contexts_file_object_closed(PFILE_OBJECT fo)
