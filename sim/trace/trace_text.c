@@ -251,7 +251,7 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
     case FLTSIM_EV_NAME_QUERY:
         fputs("[name] ", out);
         put_str(out, ev->filter);
-        fputs(" queries a ", out);
+        fputs(" asks for the ", out);
         put_str(out, ev->detail);
         fputs(" name", out);
         if (ev->op_id != 0)
