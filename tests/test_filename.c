@@ -573,6 +573,67 @@ static void filename_cache_shares_and_bypasses(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* Issue 17 item 8: every name query is a name_query trace event naming the
+ * filter, the operation it was asked in, format and method, the status, and
+ * the name with where it came from. */
+struct name_events {
+    int count;
+    struct fltsim_event last;
+    char filter[32], detail[64], name[256];
+};
+
+static void on_name_event(void *ctx, const struct fltsim_event *ev)
+{
+    struct name_events *ne = ctx;
+    if (ev->type != FLTSIM_EV_NAME_QUERY)
+        return;
+    ne->count++;
+    ne->last = *ev;
+    snprintf(ne->filter, sizeof(ne->filter), "%s", ev->filter != NULL ? ev->filter : "");
+    snprintf(ne->detail, sizeof(ne->detail), "%s", ev->detail != NULL ? ev->detail : "");
+    snprintf(ne->name, sizeof(ne->name), "%s", ev->name != NULL ? ev->name : "(none)");
+}
+
+static void filename_queries_are_traced(void **state)
+{
+    struct fixture *f = *state;
+    struct name_events ne = {0};
+    fltsim_system_set_trace(f->w.sys, on_name_event, &ne);
+    plan(f, IRP_MJ_CREATE, true, NORMALIZED_DEFAULT);
+    assert_status(open_close(f, L"C:\\a.txt"), STATUS_SUCCESS);
+    assert_int_equal(ne.count, 1);
+    assert_int_equal(ne.last.type, FLTSIM_EV_NAME_QUERY);
+    assert_string_equal(ne.filter, "N");
+    assert_non_null(ne.last.instance);
+    assert_true(ne.last.op_id != 0);
+    assert_int_equal(ne.last.major, IRP_MJ_CREATE);
+    assert_status(ne.last.status, STATUS_SUCCESS);
+    assert_string_equal(ne.detail, "normalized default");
+    assert_string_equal(ne.name, "\\Device\\HarddiskVolume1\\a.txt");
+    assert_int_equal(ne.last.flags, 0); /* the file system answered */
+
+    plan(f, IRP_MJ_READ, true, NORMALIZED_DEFAULT); /* no queries in callbacks */
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    PFLT_FILE_NAME_INFORMATION a, b;
+    assert_status(name_of(f, h, FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_CACHE_ONLY, &a),
+                  STATUS_FLT_NAME_CACHE_MISS);
+    assert_int_equal(ne.count, 2);
+    assert_int_equal(ne.last.op_id, 0); /* not inside an operation */
+    assert_status(ne.last.status, STATUS_FLT_NAME_CACHE_MISS);
+    assert_string_equal(ne.detail, "opened cache_only");
+    assert_string_equal(ne.name, "(none)");
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &a), STATUS_SUCCESS);
+    assert_int_equal(ne.last.flags, 0);
+    assert_status(name_of(f, h, NORMALIZED_DEFAULT, &b), STATUS_SUCCESS);
+    assert_int_equal(ne.count, 4);
+    assert_int_equal(ne.last.flags, 1); /* from the cache */
+    assert_string_equal(ne.name, "\\Device\\HarddiskVolume1\\dir\\b.txt");
+    FltReleaseFileNameInformation(a);
+    FltReleaseFileNameInformation(b);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    fltsim_system_set_trace(f->w.sys, NULL, NULL);
+}
+
 /* SPEC 7.3 / issue 17: a rename empties the cache: the next query gives
  * the new name; a name held from before keeps the old one. */
 static void filename_rename_invalidates_cache(void **state)
@@ -874,6 +935,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(filename_short_format, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_unsafe_routine, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_cache_shares_and_bypasses, setup, teardown),
+        cmocka_unit_test_setup_teardown(filename_queries_are_traced, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_rename_invalidates_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_cache_lookup_where_unsafe, setup, teardown),
         cmocka_unit_test_setup_teardown(filename_destination_names, setup, teardown),

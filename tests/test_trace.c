@@ -696,6 +696,58 @@ static void mermaid_status_callback_is_a_note_on_the_instance(void **state)
     capture_close(&c);
 }
 
+/* Name queries (issue 17 item 8): one answered from the cache inside
+ * operation 3, one refused outside any operation, in every sink. */
+static void name_queries_appear_in_every_format(void **state)
+{
+    (void)state;
+    struct fltsim_event hit =
+        op_event(FLTSIM_EV_NAME_QUERY, 3, 0, "A", "300000", STATUS_SUCCESS, 1000, PASSIVE_LEVEL);
+    hit.major = IRP_MJ_CREATE;
+    hit.minor = 0;
+    hit.detail = "normalized default";
+    hit.name = VOL "\\x.txt";
+    hit.flags = 1;
+    struct fltsim_event miss = hit;
+    miss.op_id = 0;
+    miss.status = STATUS_FLT_NAME_CACHE_MISS;
+    miss.detail = "opened cache_only";
+    miss.name = NULL;
+    miss.flags = 0;
+    static const struct {
+        enum fltsim_trace_format format;
+        const char *want[2];
+    } cases[] = {
+        {FLTSIM_TRACE_TEXT,
+         {"[name] A asks for the normalized default name in #3: STATUS_SUCCESS "
+          "\\Device\\HarddiskVolume1\\x.txt (cache)",
+          "[name] A asks for the opened cache_only name: STATUS_FLT_NAME_CACHE_MISS\n"}},
+        {FLTSIM_TRACE_JSONL,
+         {"{\"type\":\"name_query\",\"type_value\":21,\"op_id\":3,",
+          "\"detail\":\"opened cache_only\",\"rule\":null,\"name\":null}"}},
+        {FLTSIM_TRACE_MERMAID,
+         {"Note over F1: #35;3 normalized default name → STATUS_SUCCESS "
+          "\\Device\\HarddiskVolume1\\x.txt (cache)",
+          "Note over F1: opened cache_only name → STATUS_FLT_NAME_CACHE_MISS\n"}},
+        {FLTSIM_TRACE_NORMALIZED,
+         {"name_query op=1 kind=irp major=IRP_MJ_CREATE minor=0x00 filter=\"A\"",
+          "flags=0x1 process=1000 thread=T1 irql=PASSIVE_LEVEL detail=\"normalized default\" "
+          "name=\"\\\\Device\\\\HarddiskVolume1\\\\x.txt\"\n"}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct capture c;
+        capture_open(&c, cases[i].format, 0);
+        fltsim_trace_sink_event(c.sink, &hit);
+        fltsim_trace_sink_event(c.sink, &miss);
+        const char *text = capture_text(&c);
+        for (int k = 0; k < 2; k++) {
+            if (strstr(text, cases[i].want[k]) == NULL)
+                fail_msg("format %zu lacks \"%s\" in:\n%s", i, cases[i].want[k], text);
+        }
+        capture_close(&c);
+    }
+}
+
 /* ---- the sink object ---- */
 
 static void sink_create_rejects_bad_arguments(void **state)
@@ -834,6 +886,7 @@ int main(void)
         cmocka_unit_test(jsonl_status_callback_names_type_operation_and_status),
         cmocka_unit_test(normalized_status_callback_carries_operation_instance_and_status),
         cmocka_unit_test(mermaid_status_callback_is_a_note_on_the_instance),
+        cmocka_unit_test(name_queries_appear_in_every_format),
         cmocka_unit_test(sink_create_rejects_bad_arguments),
         cmocka_unit_test(format_names_parse_back),
         cmocka_unit_test(minor_names_cover_the_minors_fltsim_uses),

@@ -41,6 +41,8 @@ void fltsim__trace_jsonl_event(struct fltsim_trace_sink *sink, const struct flts
     put_name(out, "irql_name", fltsim__trace_irql_name(ev->irql));
     put_name(out, "detail", ev->detail);
     put_name(out, "rule", ev->rule);
+    if (ev->type == FLTSIM_EV_NAME_QUERY)
+        put_name(out, "name", ev->name); /* only name_query events carry it */
     fputs("}\n", out);
 }
 

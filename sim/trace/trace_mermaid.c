@@ -36,6 +36,7 @@ static void free_item(struct fltsim__mermaid_item *item)
     free((char *)item->ev.volume);
     free((char *)item->ev.detail);
     free((char *)item->ev.rule);
+    free((char *)item->ev.name);
     free(item->note);
 }
 
@@ -70,6 +71,7 @@ void fltsim__trace_mermaid_event(struct fltsim_trace_sink *sink, const struct fl
     item->ev.volume = dup_or_null(ev->volume, &failed);
     item->ev.detail = dup_or_null(ev->detail, &failed);
     item->ev.rule = dup_or_null(ev->rule, &failed);
+    item->ev.name = dup_or_null(ev->name, &failed);
     if (failed) {
         free_item(item);
         m->lost = true;
@@ -569,6 +571,21 @@ static void draw_event(struct diagram *d, struct places *places,
             put_status(out, ev);
         } else {
             fputs(" context cleanup", out);
+        }
+        break;
+    case FLTSIM_EV_NAME_QUERY:
+        note_over(out, self);
+        if (ev->op_id != 0) {
+            put_op(out, ev->op_id);
+            fputc(' ', out);
+        }
+        put_label(out, ev->detail);
+        fputs(" name → ", out);
+        put_status(out, ev);
+        if (ev->name != NULL) {
+            fputc(' ', out);
+            put_label(out, ev->name);
+            fputs(ev->flags ? " (cache)" : " (file system)", out);
         }
         break;
     case FLTSIM_EV_STATUS_CALLBACK:

@@ -133,6 +133,7 @@ void fltsim__trace_normalized_event(struct fltsim_trace_sink *sink, const struct
         }
     }
     put_field(out, "rule", ev->rule);
+    put_field(out, "name", ev->name);
     fputc('\n', out);
 }
 

@@ -203,6 +203,8 @@ const char *fltsim__trace_type_name(enum fltsim_event_type type)
         return "context_set";
     case FLTSIM_EV_CONTEXT_CLEANUP:
         return "context_cleanup";
+    case FLTSIM_EV_NAME_QUERY:
+        return "name_query";
     }
     return NULL;
 }
@@ -251,6 +253,7 @@ bool fltsim__trace_has_op(const struct fltsim_event *ev)
     case FLTSIM_EV_STATUS_CALLBACK:
         return true;
     case FLTSIM_EV_REPORT:
+    case FLTSIM_EV_NAME_QUERY:
         return ev->op_id != 0;
     default:
         /* Work events name their operation (op_id) but not its codes. */
@@ -293,6 +296,8 @@ bool fltsim__trace_has_flags(const struct fltsim_event *ev)
     case FLTSIM_EV_PEND:
     case FLTSIM_EV_RESUME:
         return true;
+    case FLTSIM_EV_NAME_QUERY:
+        return ev->name != NULL; /* 1 = from the name cache */
     default:
         return false;
     }
@@ -316,6 +321,7 @@ enum fltsim__status_kind fltsim__trace_status_kind(const struct fltsim_event *ev
     case FLTSIM_EV_WORK_QUEUED:
     case FLTSIM_EV_STATUS_CALLBACK:
     case FLTSIM_EV_CONTEXT_SET:
+    case FLTSIM_EV_NAME_QUERY:
         return FLTSIM__STATUS_NTSTATUS;
     default:
         return FLTSIM__STATUS_NONE;

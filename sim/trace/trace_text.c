@@ -248,6 +248,22 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
         if (ev->type == FLTSIM_EV_CONTEXT_SET)
             put_status(out, ev);
         break;
+    case FLTSIM_EV_NAME_QUERY:
+        fputs("[name] ", out);
+        put_str(out, ev->filter);
+        fputs(" asks for the ", out);
+        put_str(out, ev->detail);
+        fputs(" name", out);
+        if (ev->op_id != 0)
+            fprintf(out, " in #%llu", (unsigned long long)ev->op_id);
+        fputs(": ", out);
+        put_status(out, ev);
+        if (ev->name != NULL) {
+            fputc(' ', out);
+            put_str(out, ev->name);
+            fputs(ev->flags ? " (cache)" : " (file system)", out);
+        }
+        break;
     case FLTSIM_EV_WORK_QUEUED:
     case FLTSIM_EV_WORK_RUN:
         fputs("[work] ", out);

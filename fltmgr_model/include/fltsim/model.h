@@ -199,8 +199,13 @@ enum fltsim_event_type {
                                     holds or completes later); depth = the instance's */
     FLTSIM_EV_CONTEXT_SET,       /* FltSet*Context; detail = the type ("stream");
                                     status = the result; instance for all but volume */
-    FLTSIM_EV_CONTEXT_CLEANUP    /* a context's last reference went: its cleanup
+    FLTSIM_EV_CONTEXT_CLEANUP,   /* a context's last reference went: its cleanup
                                     callback runs now; detail = the type */
+    FLTSIM_EV_NAME_QUERY         /* FltGetFileNameInformation(Unsafe) returned; detail =
+                                    format and method ("normalized default"); status =
+                                    the result; name = the Name returned; flags = 1 when
+                                    it came from the name cache, 0 from the file system;
+                                    op_id etc. = the operation it was asked in, if any */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
@@ -225,6 +230,7 @@ struct fltsim_event {
     KIRQL irql;
     const char *detail; /* file name or message, or NULL */
     const char *rule;   /* REPORT events: "V2 (SPEC 3.2)"; otherwise NULL */
+    const char *name;   /* NAME_QUERY events that succeeded: the name; otherwise NULL */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);

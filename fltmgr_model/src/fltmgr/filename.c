@@ -284,8 +284,8 @@ static void to_parent(const WCHAR *path, size_t *units)
     *units = n == 0 ? 1 : n;
 }
 
-static NTSTATUS get_name(const struct query *q, const char *file, int line,
-                         PFLT_FILE_NAME_INFORMATION *out)
+static NTSTATUS ask_name(const struct query *q, const char *file, int line,
+                         PFLT_FILE_NAME_INFORMATION *out, bool *from_cache)
 {
     if (out == NULL)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: FileNameInformation is NULL", q->api);
@@ -328,8 +328,10 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
     /* A file object in pre-create is not open yet: nothing of it is cached. */
     if (method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY && !pre_create) {
         *out = fltsim__name_cache_lookup(q->inst, q->fo, format, file, line);
-        if (*out != NULL)
+        if (*out != NULL) {
+            *from_cache = true;
             return STATUS_SUCCESS;
+        }
     }
     if (method == FLT_FILE_NAME_QUERY_CACHE_ONLY)
         return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS, "%s: the name is not in the cache", q->api);
@@ -400,6 +402,82 @@ static NTSTATUS get_name(const struct query *q, const char *file, int line,
     free(path);
     if (NT_SUCCESS(status) && cache)
         fltsim__name_cache_insert(q->inst, q->fo, *out);
+    return status;
+}
+
+static const char *format_name(FLT_FILE_NAME_OPTIONS format)
+{
+    switch (format) {
+    case FLT_FILE_NAME_NORMALIZED:
+        return "normalized";
+    case FLT_FILE_NAME_OPENED:
+        return "opened";
+    case FLT_FILE_NAME_SHORT:
+        return "short";
+    default:
+        return "unknown-format";
+    }
+}
+
+static const char *method_name(FLT_FILE_NAME_OPTIONS method)
+{
+    switch (method) {
+    case FLT_FILE_NAME_QUERY_DEFAULT:
+        return "default";
+    case FLT_FILE_NAME_QUERY_CACHE_ONLY:
+        return "cache_only";
+    case FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY:
+        return "filesystem_only";
+    case FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP:
+        return "always_allow_cache_lookup";
+    default:
+        return "unknown-method";
+    }
+}
+
+/* A name_query event for the trace (issue 17: a learner sees the names asked
+ * for, what came back and from where). */
+static void trace_query(const struct query *q, NTSTATUS status, PFLT_FILE_NAME_INFORMATION info,
+                        bool from_cache)
+{
+    fltsim_system *sys = q->inst->volume->sys;
+    if (!fltsim__tracing(sys))
+        return;
+    struct fltsim_event ev;
+    char detail[64];
+    char name[512];
+    memset(&ev, 0, sizeof(ev));
+    ev.type = FLTSIM_EV_NAME_QUERY;
+    if (q->op != NULL) {
+        ev.op_id = q->op->id;
+        ev.kind = q->op->kind;
+        ev.major = q->op->data.Iopb->MajorFunction;
+        ev.minor = q->op->data.Iopb->MinorFunction;
+    }
+    ev.filter = q->inst->filter->name8;
+    ev.instance = q->inst->name8;
+    ev.altitude = q->inst->altitude.text;
+    ev.volume = q->inst->volume->name8;
+    ev.status = status;
+    snprintf(detail, sizeof(detail), "%s %s", format_name(FltGetFileNameFormat(q->options)),
+             method_name(FltGetFileNameQueryMethod(q->options)));
+    ev.detail = detail;
+    if (NT_SUCCESS(status) && info != NULL) {
+        fltsim__ustr_to_utf8(&info->Name, name, sizeof(name));
+        ev.name = name;
+        ev.flags = from_cache ? 1 : 0;
+    }
+    fltsim__event_thread(&ev);
+    fltsim__trace(sys, &ev);
+}
+
+static NTSTATUS get_name(const struct query *q, const char *file, int line,
+                         PFLT_FILE_NAME_INFORMATION *out)
+{
+    bool from_cache = false;
+    NTSTATUS status = ask_name(q, file, line, out, &from_cache);
+    if (out != NULL)
+        trace_query(q, status, *out, from_cache);
     return status;
 }
 
