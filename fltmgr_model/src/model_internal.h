@@ -42,6 +42,7 @@ enum {
     FLTSIM_MAGIC_GENERIC_ITEM = 0x4e454746,  /* "FGEN" */
     FLTSIM_MAGIC_PROCESS = 0x434f5250,       /* "PROC" */
     FLTSIM_MAGIC_THREAD = 0x44524854,        /* "THRD" */
+    FLTSIM_MAGIC_OWN_CBD = 0x44424346,       /* "FCBD" */
     FLTSIM_MAGIC_DEAD = 0x44414544           /* "DEAD" */
 };
 
@@ -116,6 +117,7 @@ struct _FLT_FILTER {
     FLT_CONTEXT_REGISTRATION *contexts; /* copy, terminated */
     ULONG unload_reason;                /* teardown reason while unregistering */
     LONG work_items;                    /* work items it allocated and has not freed */
+    LONG callback_data;                 /* FltAllocateCallbackData's, not freed; atomic */
     char name8[FLTSIM_NAME8_MAX];
 };
 
@@ -841,6 +843,51 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter);
 
 struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
 
+/* ---- callback data a filter allocates (callback_data_own.c) ---- */
+
+enum fltsim_own_state {
+    FLTSIM_OWN_IDLE,      /* allocated or reused: the filter fills the Iopb */
+    FLTSIM_OWN_IN_FLIGHT, /* performed, not complete */
+    FLTSIM_OWN_DONE       /* complete: IoStatus holds the result */
+};
+
+/* What FltAllocateCallbackData hands out, and what an asynchronous
+ * FltReadFile/FltWriteFile uses inside. The callback data comes first (the
+ * filter's pointer) and the magic sits where an operation's does, so that
+ * neither is taken for the other (fltsim__op_from_data). */
+struct fltsim_own_cbd {
+    FLT_CALLBACK_DATA data;
+    ULONG magic; /* FLTSIM_MAGIC_OWN_CBD */
+    LONG state;  /* enum fltsim_own_state, atomic */
+    FLT_IO_PARAMETER_BLOCK iopb;
+    struct _FLT_INSTANCE *instance; /* the initiating instance; memory ref held */
+    PFILE_OBJECT file_object;       /* as allocated */
+    bool internal;    /* an asynchronous FltReadFile/FltWriteFile's: freed after its callback */
+    bool keep_offset; /* FLTFL_IO_OPERATION_DO_NOT_UPDATE_BYTE_OFFSET: put saved_offset back */
+    LARGE_INTEGER saved_offset;
+    PFLT_COMPLETED_ASYNC_IO_CALLBACK callback;
+    PVOID callback_context;
+    struct fltsim_request req; /* what is sent; its op_id names the operation in flight */
+};
+
+/* A callback data for I/O below inst on fo (may be NULL), state IDLE, its
+ * Iopb's TargetInstance and TargetFileObject set; internal ones are not
+ * counted against the filter. NULL when out of memory (last error set). */
+struct fltsim_own_cbd *fltsim__own_cbd_alloc(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
+                                             bool internal);
+/* Sends own->req (prepared by the caller) below own->instance. Synchronous:
+ * returns the final status, in IoStatus too. Asynchronous: own->callback runs
+ * once with the completed data, on this thread before the return when the
+ * operation completed at once (the final status is returned), else where it
+ * completes at IRQL <= DISPATCH_LEVEL (STATUS_PENDING is returned and own must
+ * not be touched after). */
+NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async);
+/* The operation in flight that a callback data the filter allocated was
+ * performed as, with a reference the caller drops (fltsim__op_unref), or NULL
+ * (not such data, not performed, complete, or not listed yet). For
+ * FltCancelIo: the lead wires it to fltsim__op_cancel. */
+struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data);
+
 /* ---- dispatch (dispatch.c; its parts share fltmgr/dispatch_internal.h) ---- */
 
 /* fltsim_request_dispatch for I/O a filter generates (SPEC 2.3): only the
@@ -884,6 +931,9 @@ size_t fltsim__describe_instance_ops(struct _FLT_INSTANCE *inst, char *out, size
  * whether inst's post for it is running or holds it pended (SPEC 4.5). */
 struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
                                            bool *in_post);
+/* The operation in flight on volume whose id is id (struct fltsim_request's
+ * op_id, the trace's), with a reference the caller drops, or NULL. */
+struct fltsim_op *fltsim__op_in_flight(PFLT_VOLUME volume, ULONG64 id);
 
 /* ---- MDLs (nt/mdl.c) ---- */
 
