@@ -21,10 +21,29 @@ struct l_state {
     ULONG last_flags;
 };
 
+/* What M does with reads and creates (FltReissueSynchronousIo cases). */
+enum m_action {
+    M_NONE,
+    M_REISSUE_READ_AT_6,      /* SYNCHRONIZE; post: ByteOffset 6, dirty, reissue */
+    M_REISSUE_UNSYNCHRONIZED, /* SUCCESS_WITH_CALLBACK; post: reissue */
+    M_REISSUE_IN_PRE,         /* pre: reissue */
+    M_REISSUE_OTHER_INSTANCE, /* SYNCHRONIZE; post: reissue naming L's instance */
+    M_REISSUE_CREATE_OPEN_IF, /* post-create: a failed open reissued with FILE_OPEN_IF */
+    M_CANCEL_THEN_REISSUE     /* post-create: FltCancelFileOpen, then reissue */
+};
+
+struct m_state {
+    enum m_action action;
+    PFLT_INSTANCE other;   /* L's instance */
+    NTSTATUS first_status; /* IoStatus.Status the post saw before reissuing */
+    LONG reissues;
+};
+
 struct fixture {
     struct test_world w;
     struct tf_filter u, m, l;
     struct l_state ls;
+    struct m_state ms;
 };
 
 /* What a completion routine saw. */
@@ -76,6 +95,67 @@ static FLT_PREOP_CALLBACK_STATUS l_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA 
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
 }
 
+static FLT_PREOP_CALLBACK_STATUS m_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                       PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)context;
+    struct m_state *s = tf->user;
+    if (data->Iopb->MajorFunction != IRP_MJ_READ)
+        return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    switch (s->action) {
+    case M_REISSUE_READ_AT_6:
+    case M_REISSUE_OTHER_INSTANCE:
+        return FLT_PREOP_SYNCHRONIZE;
+    case M_REISSUE_IN_PRE:
+        FltReissueSynchronousIo(objects->Instance, data);
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    default:
+        return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    }
+}
+
+static FLT_POSTOP_CALLBACK_STATUS m_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                         PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                         FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)context;
+    (void)flags;
+    struct m_state *s = tf->user;
+    UCHAR major = data->Iopb->MajorFunction;
+    s->first_status = data->IoStatus.Status;
+    if (major == IRP_MJ_READ) {
+        switch (s->action) {
+        case M_REISSUE_READ_AT_6:
+            data->Iopb->Parameters.Read.ByteOffset.QuadPart = 6;
+            FltSetCallbackDataDirty(data);
+            FltReissueSynchronousIo(objects->Instance, data);
+            s->reissues++;
+            break;
+        case M_REISSUE_UNSYNCHRONIZED:
+            FltReissueSynchronousIo(objects->Instance, data);
+            break;
+        case M_REISSUE_OTHER_INSTANCE:
+            FltReissueSynchronousIo(s->other, data);
+            break;
+        default:
+            break;
+        }
+    } else if (major == IRP_MJ_CREATE) {
+        if (s->action == M_REISSUE_CREATE_OPEN_IF &&
+            data->IoStatus.Status == STATUS_OBJECT_NAME_NOT_FOUND) {
+            ULONG options = data->Iopb->Parameters.Create.Options & 0x00FFFFFF;
+            data->Iopb->Parameters.Create.Options = options | ((ULONG)FILE_OPEN_IF << 24);
+            FltSetCallbackDataDirty(data);
+            FltReissueSynchronousIo(objects->Instance, data);
+            s->reissues++;
+        } else if (s->action == M_CANCEL_THEN_REISSUE && NT_SUCCESS(data->IoStatus.Status)) {
+            FltCancelFileOpen(objects->Instance, objects->FileObject);
+            FltReissueSynchronousIo(objects->Instance, data);
+        }
+    }
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
 static void io_ops(struct tf_filter *tf)
 {
     tf_only(tf, IRP_MJ_CREATE);
@@ -98,6 +178,9 @@ static int setup_mode(void **state, ULONG completion)
     io_ops(&f->l);
     f->l.pre = l_pre;
     f->l.user = &f->ls;
+    f->m.pre = m_pre;
+    f->m.post = m_post;
+    f->m.user = &f->ms;
     assert_status(tf_load(f->w.sys, &f->u), STATUS_SUCCESS);
     assert_status(tf_load(f->w.sys, &f->m), STATUS_SUCCESS);
     assert_status(tf_load(f->w.sys, &f->l), STATUS_SUCCESS);
@@ -407,6 +490,99 @@ static void own_data_misuse_and_leak_are_reported(void **state)
     FltFreeCallbackData(data); /* after the report: the memory was kept */
 }
 
+/* SPEC 6.7: M synchronized an application's read; its post moves the
+ * offset, marks the data dirty and reissues: L sees a second, reissued
+ * read, U none, and the application gets the reissued result. A failed open
+ * reissued with FILE_OPEN_IF creates the file. */
+static void reissue_from_post_sends_again_below(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h;
+    open_a(f, &h);
+    f->ms.action = M_REISSUE_READ_AT_6;
+    rec_reset();
+    char buf[8] = {0};
+    LONGLONG zero = 0;
+    IO_STATUS_BLOCK iosb = {0};
+    assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, 0, &iosb), STATUS_SUCCESS);
+    assert_int_equal(iosb.Information, 5);
+    assert_memory_equal(buf, "world", 5);
+    assert_recorded("U:pre:READ M:pre:READ L:pre:READ L:post:READ M:post:READ L:pre:READ "
+                    "L:post:READ U:post:READ");
+    assert_true(FLTFL_CALLBACK_DATA_REISSUED_IO & f->ls.last_flags);
+    assert_true(FLTFL_CALLBACK_DATA_GENERATED_IO & f->ls.last_flags);
+    assert_int_equal(f->ms.reissues, 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    f->ms.action = M_REISSUE_CREATE_OPEN_IF;
+    HANDLE n;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\new.txt", GENERIC_READ, &n), STATUS_SUCCESS);
+    assert_status(f->ms.first_status, STATUS_OBJECT_NAME_NOT_FOUND); /* before the reissue */
+    assert_int_equal(f->ms.reissues, 2);
+    assert_status(fltsim_io_close(f->w.sys, n), STATUS_SUCCESS);
+    size_t size = 99;
+    char none[1];
+    assert_status(fltsim_memfs_read_file(f->w.fs, L"\\new.txt", none, sizeof(none), &size),
+                  STATUS_SUCCESS);
+    assert_int_equal(size, 0);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* V25: a reissue from a pre, of an operation not synchronized, naming
+ * another instance, or of a cancelled create (STATUS_CANCELLED); nothing is
+ * sent. Callback data of one's own is reissued from anywhere once performed. */
+static void reissue_misuse_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h;
+    PFILE_OBJECT fo = open_a(f, &h);
+    f->ms.other = f->l.last_instance;
+    char buf[8];
+    LONGLONG zero = 0;
+    static const struct {
+        enum m_action action;
+        const char *text;
+    } cases[] = {{M_REISSUE_IN_PRE, "outside the post"},
+                 {M_REISSUE_UNSYNCHRONIZED, "did not synchronize"},
+                 {M_REISSUE_OTHER_INSTANCE, "not the instance"}};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        f->ms.action = cases[k].action;
+        LONG reads = f->ls.reads;
+        assert_status(fltsim_io_read(f->w.sys, h, buf, 5, &zero, 0, NULL), STATUS_SUCCESS);
+        assert_int_equal(f->ls.reads, reads + 1);
+        assert_one_report(f, "V25", cases[k].text);
+    }
+    f->ms.action = M_NONE;
+
+    f->ms.action = M_CANCEL_THEN_REISSUE;
+    HANDLE c;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\a.txt", GENERIC_READ, &c), STATUS_CANCELLED);
+    assert_one_report(f, "V25", "cancelled");
+    f->ms.action = M_NONE;
+
+    PFLT_CALLBACK_DATA data = NULL;
+    assert_status(FltAllocateCallbackData(f->m.last_instance, fo, &data), STATUS_SUCCESS);
+    data->Iopb->MajorFunction = IRP_MJ_READ;
+    data->Iopb->Parameters.Read.Length = 5;
+    data->Iopb->Parameters.Read.ReadBuffer = buf;
+    FltReissueSynchronousIo(f->m.last_instance, data);
+    assert_one_report(f, "V25", "never performed");
+    FltPerformSynchronousIo(data);
+    assert_status(data->IoStatus.Status, STATUS_SUCCESS);
+    LONG reads = f->ls.reads;
+    data->Iopb->Parameters.Read.ByteOffset.QuadPart = 6;
+    FltReissueSynchronousIo(f->m.last_instance, data);
+    assert_int_equal(f->ls.reads, reads + 1);
+    assert_status(data->IoStatus.Status, STATUS_SUCCESS);
+    assert_memory_equal(buf, "world", 5);
+    FltReissueSynchronousIo(f->l.last_instance, data);
+    assert_one_report(f, "V25", "not the instance");
+    FltFreeCallbackData(data);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define INLINE(name) cmocka_unit_test_setup_teardown(name, setup_inline, teardown)
@@ -419,6 +595,9 @@ int main(void)
         ASYNC(perform_synchronous_io_goes_below_and_reuses),
         INLINE(perform_asynchronous_io_and_misuse_in_flight),
         INLINE(own_data_misuse_and_leak_are_reported),
+        INLINE(reissue_from_post_sends_again_below),
+        ASYNC(reissue_from_post_sends_again_below),
+        INLINE(reissue_misuse_is_reported),
     };
     return FLTSIM_RUN_SUITE("own_callback_data", tests);
 }
