@@ -43,6 +43,8 @@ enum {
     FLTSIM_MAGIC_PROCESS = 0x434f5250,       /* "PROC" */
     FLTSIM_MAGIC_THREAD = 0x44524854,        /* "THRD" */
     FLTSIM_MAGIC_OWN_CBD = 0x44424346,       /* "FCBD" */
+    FLTSIM_MAGIC_ECP = 0x50434546,           /* "FECP" */
+    FLTSIM_MAGIC_ECP_LIST = 0x4c434546,      /* "FECL" */
     FLTSIM_MAGIC_DEAD = 0x44414544           /* "DEAD" */
 };
 
@@ -887,6 +889,34 @@ NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async);
  * (not such data, not performed, complete, or not listed yet). For
  * FltCancelIo: the lead wires it to fltsim__op_cancel. */
 struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data);
+
+/* ---- extra create parameters (ecp.c) ---- */
+
+/* What a PECP_LIST points at: the ECPs in insertion order. A create carries
+ * one in struct fltsim_request's ecp_list (FltCreateFileEx2 puts its
+ * IO_DRIVER_CREATE_CONTEXT's ExtraCreateParameter there). */
+struct _ECP_LIST {
+    ULONG magic; /* FLTSIM_MAGIC_ECP_LIST */
+    ULONG flags;
+    LIST_ENTRY ecps; /* struct fltsim_ecp_header.link */
+};
+
+/* The block behind an ECP context: this header, then the context. */
+struct fltsim_ecp_header {
+    ULONG magic;        /* FLTSIM_MAGIC_ECP */
+    ULONG flags;        /* ecp.c's ECP_* bits; ACKNOWLEDGED atomic */
+    fltsim_system *sys; /* of the filter that allocated it (reports), or NULL */
+    GUID type;
+    ULONG size; /* of the context */
+    LIST_ENTRY link;
+    struct _ECP_LIST *list; /* the list it is in, or NULL */
+    PFSRTL_EXTRA_CREATE_PARAMETER_CLEANUP_CALLBACK cleanup;
+    PVOID lookaside; /* the lookaside list it came from, or NULL */
+    _Alignas(16) unsigned char context[];
+};
+
+/* Frees a list and every ECP in it, each cleanup callback first. */
+void fltsim__ecp_list_free(PECP_LIST list);
 
 /* ---- dispatch (dispatch.c; its parts share fltmgr/dispatch_internal.h) ---- */
 

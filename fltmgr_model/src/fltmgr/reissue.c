@@ -73,6 +73,7 @@ static void reissue_op(struct _FLT_INSTANCE *inst, struct fltsim_op *op, ULONG n
     req.file_object = fo;
     req.parameters = data->Iopb->Parameters;
     req.requestor_mode = data->RequestorMode;
+    req.ecp_list = op->req != NULL ? op->req->ecp_list : NULL; /* a create's, reissued */
     NTSTATUS status = fltsim__request_dispatch_below(op->volume, &req, inst);
     if (req.op_id == 0) { /* refused before it reached the stack */
         data->IoStatus.Status = status;
