@@ -218,7 +218,10 @@ struct _FLT_VOLUME {
     FLT_FILESYSTEM_TYPE fs_type;
     DEVICE_TYPE device_type;
     DEVICE_OBJECT device; /* the file system's volume device */
+    DEVICE_OBJECT disk;   /* the storage device under it (VPB RealDevice), if has_disk */
     VPB vpb;
+    bool has_disk;              /* not a network file system */
+    bool snapshot;              /* FLTSIM_VOLUME_SNAPSHOT */
     struct fltsim_stack *stack; /* current node lists; swapped under sys->lock */
     /* stack->count, a sizing hint read without a reference; atomic */
     ULONG node_room[FLTSIM_SLOT_COUNT];
@@ -725,6 +728,10 @@ static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FL
 
 /* Runs the deferred instance setup of a newly mounted volume if it is due. */
 void fltsim__volume_mount_setup(struct _FLT_VOLUME *volume, UCHAR major);
+/* volume_query.c: the volume whose file-system or disk device object this
+ * is (FltGetDeviceObject's, FltGetDiskDeviceObject's), or NULL. Those live
+ * as long as the volume; ObDereferenceObject on them drops nothing. */
+struct _FLT_VOLUME *fltsim__volume_of_device(PDEVICE_OBJECT device);
 /* Dismounts a volume at system destruction even if file objects are open. */
 void fltsim__volume_remove(struct _FLT_VOLUME *volume);
 

@@ -448,7 +448,18 @@ struct fltsim_volume_params {
     FLT_FILESYSTEM_TYPE fs_type; /* reported to InstanceSetup, e.g. FLT_FSTYPE_NTFS */
     DEVICE_TYPE device_type;     /* 0 = FILE_DEVICE_DISK_FILE_SYSTEM */
     ULONG completion;            /* FLTSIM_COMPLETE_* */
+    /* The disk under the file system (FltGetDiskDeviceObject,
+     * FltGetVolumeProperties, FltIsVolumeWritable): its device object's
+     * Characteristics (FILE_READ_ONLY_DEVICE, FILE_REMOVABLE_MEDIA ...), its
+     * bytes per sector (0 = 512), FLTSIM_VOLUME_* flags. A network file
+     * system (device_type FILE_DEVICE_NETWORK_FILE_SYSTEM) has no disk. */
+    ULONG characteristics;
+    USHORT sector_size;
+    ULONG flags;
 };
+
+/* fltsim_volume_params.flags: the volume is a snapshot (FltIsVolumeSnapshot). */
+#define FLTSIM_VOLUME_SNAPSHOT 0x00000001
 
 /* How IRPs the file system answers complete (DESIGN decision 4). */
 #define FLTSIM_COMPLETE_INLINE 0 /* posts run on the thread that sent the IRP */
