@@ -439,8 +439,8 @@ static void scenario_bad_ecp_is_refused(void **state)
     static const char *const bad[] = {
         "    ecp: {guid: not-a-guid}\n",
         "    ecp: {guid: \"{8a1c2c55-4f3e-4d0b-9a63-2b7e6c1d0e11}\", colour: red}\n",
-        "    ecp: [{guid: 8a1c2c55-4f3e-4d0b-9a63-2b7e6c1d0e11}, "
-        "{guid: 8A1C2C55-4F3E-4D0B-9A63-2B7E6C1D0E11}]\n",
+        ("    ecp: [{guid: 8a1c2c55-4f3e-4d0b-9a63-2b7e6c1d0e11}, {guid: "
+         "8A1C2C55-4F3E-4D0B-9A63-2B7E6C1D0E11}]\n"),
         "    ecp: {data: x}\n",
     };
     static const char *const says[] = {"is not a GUID", "colour", "given twice", "guid"};
