@@ -69,6 +69,13 @@ static VOID FLTAPI on_complete(PFLT_CALLBACK_DATA data, PFLT_CONTEXT context)
     __atomic_add_fetch(&c->calls, 1, __ATOMIC_SEQ_CST);
 }
 
+/* A completion routine that raises an exception it does not handle. */
+static VOID FLTAPI raising_complete(PFLT_CALLBACK_DATA data, PFLT_CONTEXT context)
+{
+    on_complete(data, context);
+    ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
+}
+
 static FLT_PREOP_CALLBACK_STATUS l_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
                                        PCFLT_RELATED_OBJECTS objects, PVOID *context)
 {
@@ -583,6 +590,23 @@ static void reissue_misuse_is_reported(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* An exception the completion routine does not handle ends the routine
+ * with a report (SEH) instead of the process; the read's data is freed. */
+static void completion_routine_exception_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h;
+    PFILE_OBJECT fo = open_a(f, &h);
+    char buf[8];
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    struct completion c = {0};
+    assert_status(FltReadFile(f->m.last_instance, fo, &zero, 5, buf, 0, NULL, raising_complete, &c),
+                  STATUS_SUCCESS);
+    assert_int_equal(c.calls, 1);
+    assert_one_report(f, "SEH", "completion routine");
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define INLINE(name) cmocka_unit_test_setup_teardown(name, setup_inline, teardown)
@@ -598,6 +622,7 @@ int main(void)
         INLINE(reissue_from_post_sends_again_below),
         ASYNC(reissue_from_post_sends_again_below),
         INLINE(reissue_misuse_is_reported),
+        INLINE(completion_routine_exception_is_reported),
     };
     return FLTSIM_RUN_SUITE("own_callback_data", tests);
 }

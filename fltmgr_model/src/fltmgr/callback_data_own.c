@@ -57,18 +57,35 @@ static void own_finish(struct fltsim_own_cbd *own, const IO_STATUS_BLOCK *iosb)
     __atomic_store_n(&own->state, FLTSIM_OWN_DONE, __ATOMIC_SEQ_CST);
 }
 
-/* Calls the filter's completion routine with the completed data; frees an
- * internal one after it. */
+struct completion_call {
+    PFLT_COMPLETED_ASYNC_IO_CALLBACK routine;
+    PFLT_CALLBACK_DATA data;
+    PVOID context;
+};
+
+static void completion_thunk(void *arg)
+{
+    struct completion_call *c = arg;
+    c->routine(c->data, c->context);
+}
+
+/* Calls the filter's completion routine with the completed data (inside an
+ * exception frame: an exception it does not handle ends the routine, with
+ * a report); frees an internal one after it. */
 static void own_call_back(struct fltsim_own_cbd *own)
 {
-    fltsim_system *sys = own->instance->volume->sys;
-    PFLT_COMPLETED_ASYNC_IO_CALLBACK cb = own->callback;
-    PVOID ctx = own->callback_context;
+    struct _FLT_INSTANCE *inst = own->instance;
+    fltsim_system *sys = inst->volume->sys;
     bool internal = own->internal;
     struct fltsim_callout save;
-    fltsim__enter(&save, sys, own->instance->filter, NULL);
+    fltsim__enter(&save, sys, inst->filter, NULL);
     fltsim__tls()->callout_what = "its completion routine of asynchronous I/O";
-    cb(&own->data, ctx);
+    struct completion_call call = {own->callback, &own->data, own->callback_context};
+    struct fltsim_seh_frame seh;
+    if (!fltsim__seh_call(&seh, completion_thunk, &call))
+        fltsim__seh_uncaught(&seh, sys, inst->filter, inst, NULL,
+                             "its completion routine of asynchronous I/O",
+                             "fltsim ends the routine; the I/O is complete");
     fltsim__leave(&save);
     if (internal)
         own_free(own); /* the filter never holds FltReadFile's data after its callback */
