@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "filter_io_internal.h"
 
 struct fltsim_own_cbd *fltsim__own_cbd_alloc(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
                                              bool internal)

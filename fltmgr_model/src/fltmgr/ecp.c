@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "model_internal.h"
+#include "filter_io_internal.h"
 
 enum {
     ECP_ACKNOWLEDGED = 0x1,

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "model_internal.h"
+#include "filter_io_internal.h"
 
 #define KNOWN_IO_FLAGS                                                                             \
     (FLTFL_IO_OPERATION_NON_CACHED | FLTFL_IO_OPERATION_PAGING |                                   \

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "model_internal.h"
+#include "filter_io_internal.h"
 
 static const char api[] = "FltReissueSynchronousIo";
 
