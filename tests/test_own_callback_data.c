@@ -16,6 +16,7 @@
 struct l_state {
     bool pend_reads;         /* pend the next read in L's pre */
     bool misuse_app_data;    /* call the own-data routines on an application's read */
+    bool complete_reads;     /* complete reads in the pre (STATUS_SUCCESS, 3 bytes) */
     PFLT_CALLBACK_DATA held; /* the pended read */
     LONG reads, queries;
     ULONG last_flags;
@@ -93,6 +94,11 @@ static FLT_PREOP_CALLBACK_STATUS l_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA 
     if (s->misuse_app_data) {
         FltPerformSynchronousIo(data);
         FltFreeCallbackData(data);
+    }
+    if (s->complete_reads) {
+        data->IoStatus.Status = STATUS_SUCCESS;
+        data->IoStatus.Information = 3;
+        return FLT_PREOP_COMPLETE;
     }
     if (s->pend_reads) {
         s->pend_reads = false;
@@ -393,8 +399,9 @@ static void perform_synchronous_io_goes_below_and_reuses(void **state)
 
 /* FltPerformAsynchronousIo: STATUS_PENDING while L holds the read; meanwhile
  * a free, a reuse and another perform are reported and refused; the routine
- * runs once with the completed data when L lets it go. A create cannot be
- * asynchronous (the routine still runs). */
+ * runs once with the completed data when L lets it go. One L's pre completes
+ * returns STATUS_FLT_IO_COMPLETE. A create cannot be asynchronous (the
+ * routine still runs). */
 static void perform_asynchronous_io_and_misuse_in_flight(void **state)
 {
     struct fixture *f = *state;
@@ -437,6 +444,19 @@ static void perform_asynchronous_io_and_misuse_in_flight(void **state)
     assert_status(FltPerformAsynchronousIo(data, on_complete, &again), STATUS_SUCCESS);
     assert_int_equal(again.calls, 1);
     assert_one_report(f, "IO", "FltReuseCallbackData");
+
+    /* Completed by L's pre: STATUS_FLT_IO_COMPLETE, the routine has run. */
+    FltReuseCallbackData(data);
+    data->Iopb->MajorFunction = IRP_MJ_READ;
+    data->Iopb->Parameters.Read.Length = 5;
+    data->Iopb->Parameters.Read.ReadBuffer = buf;
+    f->ls.complete_reads = true;
+    struct completion done = {0};
+    assert_status(FltPerformAsynchronousIo(data, on_complete, &done), STATUS_FLT_IO_COMPLETE);
+    f->ls.complete_reads = false;
+    assert_int_equal(done.calls, 1);
+    assert_status(done.status, STATUS_SUCCESS);
+    assert_int_equal(done.information, 3);
 
     FltReuseCallbackData(data);
     data->Iopb->MajorFunction = IRP_MJ_CREATE;

@@ -549,6 +549,7 @@ struct fltsim_request {
     /* out */
     IO_STATUS_BLOCK io_status;
     ULONG64 op_id;
+    bool fs_answered; /* the file system completed it (no pre-operation callback did) */
 };
 
 /* One extra create parameter a requestor attaches to a create: the ECP's

@@ -99,7 +99,7 @@ static void own_complete_cb(struct fltsim_request *req, void *ctx)
     own_call_back(own);
 }
 
-NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async)
+static NTSTATUS own_send(struct fltsim_own_cbd *own, bool async, bool io_complete)
 {
     struct _FLT_INSTANCE *inst = own->instance;
     own->req.op_id = 0;
@@ -120,9 +120,22 @@ NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async)
         iosb.Information = 0;
     }
     own_finish(own, &iosb);
+    NTSTATUS returned = iosb.Status;
+    if (io_complete && own->req.op_id != 0 && !own->req.fs_answered)
+        returned = STATUS_FLT_IO_COMPLETE; /* a pre-operation callback below completed it */
     if (async)
         own_call_back(own); /* own may be gone now */
-    return iosb.Status;
+    return returned;
+}
+
+NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async)
+{
+    return own_send(own, async, false);
+}
+
+NTSTATUS fltsim__own_cbd_send_perform(struct fltsim_own_cbd *own)
+{
+    return own_send(own, true, true);
 }
 
 struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data)
@@ -341,5 +354,5 @@ NTSTATUS FltPerformAsynchronousIo(PFLT_CALLBACK_DATA CallbackData,
         own_call_back(own);
         return status;
     }
-    return fltsim__own_cbd_send(own, true);
+    return fltsim__own_cbd_send_perform(own);
 }

@@ -49,6 +49,9 @@ struct fltsim_own_cbd *fltsim__own_cbd_alloc(struct _FLT_INSTANCE *inst, PFILE_O
  * completes at IRQL <= DISPATCH_LEVEL (STATUS_PENDING is returned and own must
  * not be touched after). */
 NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async);
+/* FltPerformAsynchronousIo's: the same, but an operation a pre-operation
+ * callback below completed at once returns STATUS_FLT_IO_COMPLETE. */
+NTSTATUS fltsim__own_cbd_send_perform(struct fltsim_own_cbd *own);
 
 /* ---- extra create parameters (ecp.c) ---- */
 
