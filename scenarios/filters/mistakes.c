@@ -106,9 +106,9 @@ MistakesPreCreate(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS Fl
      * MISTAKE context-in-precreate: setting the stream context in pre-create.
      * The file object is not open yet: the file system has not chosen its
      * stream (FsContext is NULL), so there is nothing to attach a stream,
-     * file or stream-handle context to. On Windows FltSetStreamContext fails
-     * (STATUS_NOT_SUPPORTED) and a filter that ignores the status silently
-     * tracks nothing; fltsim reports V19 and fails the call the same way.
+     * file or stream-handle context to. On Windows the call fails and a
+     * filter that ignores the status silently tracks nothing; fltsim reports
+     * V19 and fails the call with STATUS_NOT_SUPPORTED.
      * FIX: allocate the context here if it must be ready early, hand it to
      * the post-create as the CompletionContext, and set it in post-create
      * once the create has succeeded (the SwapBuffers and ctx samples do so).
