@@ -1,0 +1,653 @@
+/*
+ * Name providers (issue 17 item 6, SPEC 7.3): P (100000) registers
+ * GenerateFileName and NormalizeNameComponent(Ex) and shows the directory
+ * \dir as \user; N (200000) above it and L (50000) below it ask for names.
+ * Cases: names through the provider, REQUEST_FROM_CURRENT_PROVIDER, the
+ * fallback to NormalizeNameComponent(Ex) per component, the cache the
+ * provider allows or refuses, FltCheckAndGrowNameControl, the providers
+ * whose answers cannot be used (V29), and the name_query trace.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fltsim_test.h"
+
+#define CONTROL_TAG 'cnMF' /* FltMgr's name-control buffers ('FMnc') */
+#define NORMALIZED_DEFAULT (FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_DEFAULT)
+#define OPENED_DEFAULT (FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_DEFAULT)
+#define VOL L"\\Device\\HarddiskVolume1"
+
+enum gen_mode {
+    GEN_MAP,             /* \dir shown as \user */
+    GEN_FAIL_NORMALIZED, /* STATUS_NOT_SUPPORTED for a normalized name */
+    GEN_BAD_VOLUME,      /* a name on another device */
+    GEN_EMPTY,           /* success with an empty name */
+    GEN_RECURSE,         /* asks itself with REQUEST_FROM_CURRENT_PROVIDER */
+    GEN_GROW_CHECK       /* exercises FltCheckAndGrowNameControl, then maps */
+};
+
+/* What P does and saw. The callbacks record; the cases assert. */
+struct provider_state {
+    fltsim_system *sys;
+    enum gen_mode mode;
+    BOOLEAN cache;
+    LONG generate_calls;
+    FLT_FILE_NAME_OPTIONS last_options;
+    bool last_had_data;
+    WCHAR lower[256]; /* the name P got from below */
+    NTSTATUS recurse_status;
+    /* NormalizeNameComponent(Ex) */
+    char calls[1024]; /* "parent|component|flags|volume bytes;" per call */
+    LONG normalize_calls, plain_calls, too_small, contexts_made, cleanup_calls;
+    bool context_shared; /* every call saw the first call's context */
+    PFILE_OBJECT normalize_fo;
+    /* FltCheckAndGrowNameControl inside GenerateFileName */
+    NTSTATUS grow_small, grow_big, grow_fail, grow_foreign;
+    bool grow_small_same, grow_big_kept, grow_fail_kept;
+};
+static struct provider_state ps;
+
+struct fixture {
+    struct test_world w;
+    struct tf_filter p, n, l;
+    /* a query N (and P) make in their post-create, through the callback data */
+    FLT_FILE_NAME_OPTIONS n_options, p_options;
+    NTSTATUS n_status, p_status;
+    WCHAR n_name[256], p_name[256];
+};
+
+static void copy_ustr(WCHAR *dst, size_t room, PCUNICODE_STRING s)
+{
+    size_t n = s->Length / sizeof(WCHAR);
+    if (n >= room)
+        n = room - 1;
+    if (n > 0)
+        memcpy(dst, s->Buffer, n * sizeof(WCHAR));
+    dst[n] = 0;
+}
+
+static void narrow_ustr(PCUNICODE_STRING s, char *out, size_t size)
+{
+    size_t n = s->Length / sizeof(WCHAR), i = 0;
+    for (; i < n && i + 1 < size; i++)
+        out[i] = s->Buffer[i] < 128 ? (char)s->Buffer[i] : '?';
+    out[i] = 0;
+}
+
+static void assert_wide(const WCHAR *got, const WCHAR *want)
+{
+    UNICODE_STRING g = ustr(got), w = ustr(want);
+    char a[512], b[512];
+    narrow_ustr(&g, a, sizeof(a));
+    narrow_ustr(&w, b, sizeof(b));
+    assert_string_equal(a, b);
+}
+
+/* ---- the provider ---- */
+
+/* name with "\dir" right after the volume shown as "\user". */
+static void map_dir(PCUNICODE_STRING name, USHORT volume_bytes, WCHAR *out, size_t room)
+{
+    static const WCHAR dir[] = L"\\dir", user[] = L"\\user";
+    size_t n = name->Length / sizeof(WCHAR), v = volume_bytes / sizeof(WCHAR), at = 0;
+    const WCHAR *w = name->Buffer;
+    bool mapped = n >= v + 4 && memcmp(w + v, dir, 4 * sizeof(WCHAR)) == 0 &&
+                  (n == v + 4 || w[v + 4] == L'\\');
+    for (size_t i = 0; i < n && at + 1 < room; i++) {
+        if (mapped && i == v) {
+            for (size_t k = 0; k < 5 && at + 1 < room; k++)
+                out[at++] = user[k];
+            i += 3;
+            continue;
+        }
+        out[at++] = w[i];
+    }
+    out[at] = 0;
+}
+
+static NTSTATUS put_name(PFLT_NAME_CONTROL ctrl, const WCHAR *text)
+{
+    UNICODE_STRING s = ustr(text);
+    NTSTATUS status = FltCheckAndGrowNameControl(ctrl, s.Length);
+    if (NT_SUCCESS(status))
+        RtlCopyUnicodeString(&ctrl->Name, &s);
+    return status;
+}
+
+static void grow_check(PFLT_NAME_CONTROL ctrl)
+{
+    ctrl->Name.Buffer[0] = L'a';
+    ctrl->Name.Buffer[1] = L'b';
+    ctrl->Name.Length = 2 * sizeof(WCHAR);
+    PWCH before = ctrl->Name.Buffer;
+    ps.grow_small = FltCheckAndGrowNameControl(ctrl, 8);
+    ps.grow_small_same = ctrl->Name.Buffer == before;
+    ps.grow_big = FltCheckAndGrowNameControl(ctrl, 1000);
+    ps.grow_big_kept = ctrl->Name.Length == 4 && ctrl->Name.MaximumLength >= 1000 &&
+                       ctrl->Name.Buffer[0] == L'a' && ctrl->Name.Buffer[1] == L'b';
+    struct fltsim_fault fault = {.kind = FLTSIM_FAULT_ALLOC, .nth = 1, .tag = CONTROL_TAG};
+    if (NT_SUCCESS(fltsim_fault_add(ps.sys, &fault))) {
+        before = ctrl->Name.Buffer;
+        ps.grow_fail = FltCheckAndGrowNameControl(ctrl, 3000);
+        ps.grow_fail_kept = ctrl->Name.Buffer == before && ctrl->Name.Length == 4 &&
+                            ctrl->Name.MaximumLength < 3000 && ctrl->Name.Buffer[0] == L'a';
+        fltsim_faults_clear(ps.sys);
+    }
+    FLT_NAME_CONTROL foreign;
+    WCHAR room[4];
+    foreign.Name.Buffer = room;
+    foreign.Name.Length = 0;
+    foreign.Name.MaximumLength = sizeof(room);
+    ps.grow_foreign = FltCheckAndGrowNameControl(&foreign, 100);
+}
+
+static NTSTATUS p_generate(PFLT_INSTANCE instance, PFILE_OBJECT fo, PFLT_CALLBACK_DATA data,
+                           FLT_FILE_NAME_OPTIONS options, PBOOLEAN cache, PFLT_NAME_CONTROL ctrl)
+{
+    ps.generate_calls++;
+    ps.last_options = options;
+    ps.last_had_data = data != NULL;
+    FLT_FILE_NAME_OPTIONS format = FltGetFileNameFormat(options);
+    switch (ps.mode) {
+    case GEN_FAIL_NORMALIZED:
+        if (format == FLT_FILE_NAME_NORMALIZED)
+            return STATUS_NOT_SUPPORTED;
+        break;
+    case GEN_BAD_VOLUME:
+        return put_name(ctrl, L"\\Device\\Bogus\\x.txt");
+    case GEN_EMPTY:
+        ctrl->Name.Length = 0;
+        return STATUS_SUCCESS;
+    case GEN_RECURSE: {
+        PFLT_FILE_NAME_INFORMATION again = NULL;
+        ps.recurse_status = FltGetFileNameInformationUnsafe(
+            fo, instance, options | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER, &again);
+        if (again != NULL)
+            FltReleaseFileNameInformation(again);
+        return NT_SUCCESS(ps.recurse_status) ? STATUS_UNSUCCESSFUL : ps.recurse_status;
+    }
+    case GEN_GROW_CHECK:
+        grow_check(ctrl);
+        break;
+    case GEN_MAP:
+        break;
+    }
+    /* What the provider below (here the file system) calls the file: asked
+     * without REQUEST_FROM_CURRENT_PROVIDER, as NameChanger does. */
+    FLT_FILE_NAME_OPTIONS below = options & ~FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER;
+    PFLT_FILE_NAME_INFORMATION lower = NULL;
+    NTSTATUS status = data != NULL ? FltGetFileNameInformation(data, below, &lower)
+                                   : FltGetFileNameInformationUnsafe(fo, instance, below, &lower);
+    if (!NT_SUCCESS(status))
+        return status;
+    copy_ustr(ps.lower, 256, &lower->Name);
+    WCHAR mapped[300];
+    map_dir(&lower->Name, lower->Volume.Length, mapped, 300);
+    FltReleaseFileNameInformation(lower);
+    status = put_name(ctrl, mapped);
+    if (NT_SUCCESS(status))
+        *cache = ps.cache;
+    return status;
+}
+
+static NTSTATUS normalize_common(PFILE_OBJECT fo, PCUNICODE_STRING parent, USHORT volume_bytes,
+                                 PCUNICODE_STRING component, PFILE_NAMES_INFORMATION expand,
+                                 ULONG expand_bytes, FLT_NORMALIZE_NAME_FLAGS flags, PVOID *context)
+{
+    if (expand_bytes < 200) { /* the provider wants more room */
+        ps.too_small++;
+        return STATUS_BUFFER_TOO_SMALL;
+    }
+    ps.normalize_calls++;
+    ps.normalize_fo = fo;
+    char p[256], c[128], line[420];
+    narrow_ustr(parent, p, sizeof(p));
+    narrow_ustr(component, c, sizeof(c));
+    snprintf(line, sizeof(line), "%s|%s|%u|%u;", p, c, (unsigned)flags, (unsigned)volume_bytes);
+    strncat(ps.calls, line, sizeof(ps.calls) - strlen(ps.calls) - 1);
+    if (*context == NULL) {
+        *context = ExAllocatePoolWithTag(PagedPool, sizeof(LONG), 'xcNP');
+        if (*context == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        ps.contexts_made++;
+        ps.context_shared = true;
+    } else if (ps.contexts_made != 1) {
+        ps.context_shared = false;
+    }
+    /* The long name of "user" is "User"; the others are as given. */
+    UNICODE_STRING user = ustr(L"user"), long_user = ustr(L"User");
+    PCUNICODE_STRING out = RtlEqualUnicodeString(component, &user, TRUE) ? &long_user : component;
+    memset(expand, 0, sizeof(*expand));
+    expand->FileNameLength = out->Length;
+    memcpy(expand->FileName, out->Buffer, out->Length);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS p_normalize_ex(PFLT_INSTANCE instance, PFILE_OBJECT fo, PCUNICODE_STRING parent,
+                               USHORT volume_bytes, PCUNICODE_STRING component,
+                               PFILE_NAMES_INFORMATION expand, ULONG expand_bytes,
+                               FLT_NORMALIZE_NAME_FLAGS flags, PVOID *context)
+{
+    (void)instance;
+    return normalize_common(fo, parent, volume_bytes, component, expand, expand_bytes, flags,
+                            context);
+}
+
+static NTSTATUS p_normalize(PFLT_INSTANCE instance, PCUNICODE_STRING parent, USHORT volume_bytes,
+                            PCUNICODE_STRING component, PFILE_NAMES_INFORMATION expand,
+                            ULONG expand_bytes, FLT_NORMALIZE_NAME_FLAGS flags, PVOID *context)
+{
+    (void)instance;
+    ps.plain_calls++;
+    return normalize_common(NULL, parent, volume_bytes, component, expand, expand_bytes, flags,
+                            context);
+}
+
+static void p_cleanup(PVOID *context)
+{
+    ps.cleanup_calls++;
+    ExFreePoolWithTag(*context, 'xcNP');
+    *context = NULL;
+}
+
+/* ---- the filters' post-create queries ---- */
+
+static void query_in_post(PFLT_CALLBACK_DATA data, FLT_FILE_NAME_OPTIONS options, NTSTATUS *status,
+                          WCHAR *name)
+{
+    if (options == 0 || !NT_SUCCESS(data->IoStatus.Status))
+        return;
+    PFLT_FILE_NAME_INFORMATION info = NULL;
+    *status = FltGetFileNameInformation(data, options, &info);
+    if (info != NULL) {
+        copy_ustr(name, 256, &info->Name);
+        FltReleaseFileNameInformation(info);
+    }
+}
+
+static FLT_POSTOP_CALLBACK_STATUS n_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                         PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                         FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)objects;
+    (void)context;
+    (void)flags;
+    struct fixture *f = tf->user;
+    query_in_post(data, f->n_options, &f->n_status, f->n_name);
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static FLT_POSTOP_CALLBACK_STATUS p_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                         PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                         FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)objects;
+    (void)context;
+    (void)flags;
+    struct fixture *f = tf->user;
+    query_in_post(data, f->p_options, &f->p_status, f->p_name);
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static int setup_with(void **state, bool plain_normalize)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    memset(&ps, 0, sizeof(ps));
+    tf_reset_all();
+    world_create(&f->w, 0);
+    ps.sys = f->w.sys;
+    tf_init(&f->p, "P", "100000");
+    tf_init(&f->n, "N", "200000");
+    tf_init(&f->l, "L", "50000");
+    tf_only(&f->p, IRP_MJ_CREATE);
+    tf_only(&f->n, IRP_MJ_CREATE);
+    tf_only(&f->l, IRP_MJ_CREATE);
+    f->p.generate_file_name = p_generate;
+    if (plain_normalize) {
+        f->p.normalize_name_component = p_normalize;
+    } else {
+        /* both: Vista and later call only the Ex one */
+        f->p.normalize_name_component = p_normalize;
+        f->p.normalize_name_component_ex = p_normalize_ex;
+    }
+    f->p.normalize_context_cleanup = p_cleanup;
+    f->p.post = p_post;
+    f->p.user = f;
+    f->n.post = n_post;
+    f->n.user = f;
+    assert_status(tf_load(f->w.sys, &f->l), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->p), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->n), STATUS_SUCCESS);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, false);
+}
+
+static int setup_plain(void **state)
+{
+    return setup_with(state, true);
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    world_destroy(&f->w);
+    free(f);
+    return 0;
+}
+
+/* FltGetFileNameInformationUnsafe from who's instance; the name into out. */
+static NTSTATUS query(struct fixture *f, struct tf_filter *who, HANDLE h,
+                      FLT_FILE_NAME_OPTIONS options, WCHAR *out)
+{
+    PFLT_FILE_NAME_INFORMATION info = NULL;
+    out[0] = 0;
+    NTSTATUS status = FltGetFileNameInformationUnsafe(fltsim_io_file_object(f->w.sys, h),
+                                                      who->last_instance, options, &info);
+    if (info != NULL) {
+        copy_ustr(out, 256, &info->Name);
+        FltReleaseFileNameInformation(info);
+    }
+    return status;
+}
+
+static NTSTATUS open_close(struct fixture *f, PCWSTR path, UCHAR operation_flags)
+{
+    struct fltsim_create_params cp = {.path = path,
+                                      .desired_access = GENERIC_READ,
+                                      .share_access = FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                      .disposition = FILE_OPEN,
+                                      .create_options = FILE_SYNCHRONOUS_IO_NONALERT,
+                                      .operation_flags = operation_flags};
+    HANDLE h = NULL;
+    IO_STATUS_BLOCK iosb;
+    NTSTATUS status = fltsim_io_create(f->w.sys, &cp, &h, &iosb);
+    if (NT_SUCCESS(status))
+        assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    return status;
+}
+
+/* The first report of rule whose message holds text, or fails. */
+static void assert_report(struct fixture *f, const char *rule, const char *filter, const char *text)
+{
+    ULONG n = fltsim_system_report_count(f->w.sys);
+    for (ULONG i = 0; i < n; i++) {
+        struct fltsim_report r;
+        assert_status(fltsim_system_report_get(f->w.sys, i, &r), STATUS_SUCCESS);
+        if (strcmp(r.rule, rule) == 0 && strcmp(r.filter, filter) == 0 &&
+            strstr(r.message, text) != NULL)
+            return;
+    }
+    print_error("no %s report from %s holding '%s' among %u\n", rule, filter, text, (unsigned)n);
+    fail();
+}
+
+/* ---- cases ---- */
+
+/* A filter above the provider gets the provider's names, through the
+ * callback data and the Unsafe routine; the provider itself saw the name
+ * from below; a filter below it gets the file system's. */
+static void provider_answers_the_filters_above(void **state)
+{
+    struct fixture *f = *state;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_wide(ps.lower, VOL L"\\dir\\b.txt");
+    assert_false(ps.last_had_data);
+    assert_int_equal(ps.last_options, OPENED_DEFAULT);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.normalize_calls, 0); /* GenerateFileName gave the normalized name */
+    assert_status(query(f, &f->n, h, FLT_FILE_NAME_SHORT | FLT_FILE_NAME_QUERY_DEFAULT, name),
+                  STATUS_SUCCESS);
+    assert_wide(name, L"b.txt");
+    LONG calls = ps.generate_calls;
+    assert_int_equal(calls, 3);
+    assert_status(query(f, &f->l, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\dir\\b.txt");
+    assert_int_equal(ps.generate_calls, calls); /* L is below P: the file system answered */
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    /* Through the callback data in N's post-create: P gets the data and
+     * asks below with it. */
+    f->n_options = NORMALIZED_DEFAULT;
+    ps.lower[0] = 0;
+    assert_status(open_close(f, L"C:\\dir\\b.txt", 0), STATUS_SUCCESS);
+    assert_status(f->n_status, STATUS_SUCCESS);
+    assert_wide(f->n_name, VOL L"\\user\\b.txt");
+    assert_true(ps.last_had_data);
+    assert_wide(ps.lower, VOL L"\\dir\\b.txt");
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* REQUEST_FROM_CURRENT_PROVIDER: the provider's own query goes to itself;
+ * without it, to what is below it. */
+static void request_from_current_provider(void **state)
+{
+    struct fixture *f = *state;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->p, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\dir\\b.txt");
+    assert_int_equal(ps.generate_calls, 0);
+    assert_status(
+        query(f, &f->p, h, OPENED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER, name),
+        STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.generate_calls, 1);
+    assert_true(ps.last_options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    f->p_options = NORMALIZED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER;
+    assert_status(open_close(f, L"C:\\dir\\b.txt", 0), STATUS_SUCCESS);
+    assert_status(f->p_status, STATUS_SUCCESS);
+    assert_wide(f->p_name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.generate_calls, 2);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* Windows 8+: a provider failing the normalized name is asked for the opened
+ * one, then NormalizeNameComponentEx (not the plain one) once per component,
+ * with the parent normalized so far, the volume's length, a buffer grown on
+ * STATUS_BUFFER_TOO_SMALL, one context for the whole name, cleaned up once. */
+static void fallback_to_normalize_component_ex(void **state)
+{
+    struct fixture *f = *state;
+    ps.mode = GEN_FAIL_NORMALIZED;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\User\\b.txt");
+    assert_int_equal(ps.generate_calls, 2); /* normalized (refused), then opened */
+    assert_int_equal(FltGetFileNameFormat(ps.last_options), FLT_FILE_NAME_OPENED);
+    assert_string_equal(ps.calls, "\\Device\\HarddiskVolume1\\|user|0|46;"
+                                  "\\Device\\HarddiskVolume1\\User|b.txt|0|46;");
+    assert_true(ps.too_small >= 1);
+    assert_int_equal(ps.plain_calls, 0);
+    assert_ptr_equal(ps.normalize_fo, fltsim_io_file_object(f->w.sys, h));
+    assert_int_equal(ps.contexts_made, 1);
+    assert_true(ps.context_shared);
+    assert_int_equal(ps.cleanup_calls, 1);
+    /* the opened name is not normalized */
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE, name),
+                  STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.normalize_calls, 2);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    /* A case-sensitive create: FLTFL_NORMALIZE_NAME_CASE_SENSITIVE. */
+    ps.calls[0] = 0;
+    f->n_options = NORMALIZED_DEFAULT;
+    assert_status(open_close(f, L"C:\\dir\\b.txt", SL_CASE_SENSITIVE), STATUS_SUCCESS);
+    assert_status(f->n_status, STATUS_SUCCESS);
+    assert_wide(f->n_name, VOL L"\\User\\b.txt");
+    assert_string_equal(ps.calls, "\\Device\\HarddiskVolume1\\|user|1|46;"
+                                  "\\Device\\HarddiskVolume1\\User|b.txt|1|46;");
+    assert_int_equal(ps.cleanup_calls, 2);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* A provider with only the plain NormalizeNameComponent gets that one. */
+static void fallback_to_plain_normalize_component(void **state)
+{
+    struct fixture *f = *state;
+    ps.mode = GEN_FAIL_NORMALIZED;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\User\\b.txt");
+    assert_int_equal(ps.normalize_calls, 2);
+    assert_int_equal(ps.plain_calls, ps.normalize_calls + ps.too_small); /* every call */
+    assert_null(ps.normalize_fo);
+    assert_int_equal(ps.cleanup_calls, 1);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+/* The caller's cache keeps a provider's name only when the provider said
+ * CacheFileNameInformation TRUE and the query allows caching. */
+static void cache_honoured_and_refused(void **state)
+{
+    struct fixture *f = *state;
+    const FLT_FILE_NAME_OPTIONS cache_only =
+        FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_CACHE_ONLY;
+    WCHAR name[256];
+    ps.cache = TRUE;
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_int_equal(ps.generate_calls, 1);
+    assert_status(query(f, &f->n, h, cache_only, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    ps.cache = FALSE; /* the provider refuses */
+    h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_int_equal(ps.generate_calls, 3);
+    assert_status(query(f, &f->n, h, cache_only, name), STATUS_FLT_NAME_CACHE_MISS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    ps.cache = TRUE; /* the query refuses */
+    h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE, name),
+                  STATUS_SUCCESS);
+    assert_status(
+        query(f, &f->n, h, FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY, name),
+        STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.generate_calls, 5);
+    assert_status(query(f, &f->n, h, cache_only, name), STATUS_FLT_NAME_CACHE_MISS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+/* FltCheckAndGrowNameControl: no change when big enough, grows keeping the
+ * contents, fails with STATUS_INSUFFICIENT_RESOURCES keeping the old buffer,
+ * refuses a control FltMgr did not hand out. */
+static void check_and_grow_name_control(void **state)
+{
+    struct fixture *f = *state;
+    ps.mode = GEN_GROW_CHECK;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_status(ps.grow_small, STATUS_SUCCESS);
+    assert_true(ps.grow_small_same);
+    assert_status(ps.grow_big, STATUS_SUCCESS);
+    assert_true(ps.grow_big_kept);
+    assert_status(ps.grow_fail, STATUS_INSUFFICIENT_RESOURCES);
+    assert_true(ps.grow_fail_kept);
+    assert_status(ps.grow_foreign, STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    FLT_NAME_CONTROL outside;
+    memset(&outside, 0, sizeof(outside));
+    assert_status(FltCheckAndGrowNameControl(&outside, 10), STATUS_INVALID_PARAMETER);
+    assert_status(FltCheckAndGrowNameControl(NULL, 10), STATUS_INVALID_PARAMETER);
+}
+
+/* A provider whose answer cannot be used: a report naming it and the
+ * problem, a failing status, nothing cached, no crash. */
+static void bad_providers_are_reported(void **state)
+{
+    struct fixture *f = *state;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    ps.cache = TRUE;
+    ps.mode = GEN_BAD_VOLUME;
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_OBJECT_NAME_INVALID);
+    assert_report(f, "V29", "P",
+                  "does not start with the volume's device name \\Device\\HarddiskVolume1");
+
+    ps.mode = GEN_EMPTY;
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_OBJECT_NAME_INVALID);
+    assert_report(f, "V29", "P", "returned success with an empty name");
+
+    ps.mode = GEN_RECURSE;
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_FLT_INVALID_NAME_REQUEST);
+    assert_status(ps.recurse_status, STATUS_FLT_INVALID_NAME_REQUEST);
+    assert_report(f, "V29", "P", "asks itself again");
+    assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V29"), 3);
+    assert_status(query(f, &f->n, h, FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_CACHE_ONLY, name),
+                  STATUS_FLT_NAME_CACHE_MISS);
+
+    ps.mode = GEN_MAP; /* and a good answer afterwards */
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+struct name_events {
+    char text[1024]; /* "filter|detail|name;" per name_query event */
+};
+
+static void on_name_event(void *ctx, const struct fltsim_event *ev)
+{
+    struct name_events *ne = ctx;
+    if (ev->type != FLTSIM_EV_NAME_QUERY)
+        return;
+    char line[400];
+    snprintf(line, sizeof(line), "%s|%s|%s;", ev->filter != NULL ? ev->filter : "",
+             ev->detail != NULL ? ev->detail : "", ev->name != NULL ? ev->name : "(none)");
+    strncat(ne->text, line, sizeof(ne->text) - strlen(ne->text) - 1);
+}
+
+/* The name_query event says which provider answered; the provider's own
+ * query below it is an event of its own. */
+static void provider_answers_are_traced(void **state)
+{
+    struct fixture *f = *state;
+    struct name_events ne;
+    memset(&ne, 0, sizeof(ne));
+    fltsim_system_set_trace(f->w.sys, on_name_event, &ne);
+    f->n_options = NORMALIZED_DEFAULT;
+    assert_status(open_close(f, L"C:\\dir\\b.txt", 0), STATUS_SUCCESS);
+    fltsim_system_set_trace(f->w.sys, NULL, NULL);
+    assert_string_equal(ne.text, "P|normalized default|\\Device\\HarddiskVolume1\\dir\\b.txt;"
+                                 "N|normalized default via P|"
+                                 "\\Device\\HarddiskVolume1\\user\\b.txt;");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(provider_answers_the_filters_above, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_from_current_provider, setup, teardown),
+        cmocka_unit_test_setup_teardown(fallback_to_normalize_component_ex, setup, teardown),
+        cmocka_unit_test_setup_teardown(fallback_to_plain_normalize_component, setup_plain,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(cache_honoured_and_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(check_and_grow_name_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_providers_are_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(provider_answers_are_traced, setup, teardown),
+    };
+    return fltsim_run_suite("name_provider", tests, sizeof(tests) / sizeof(tests[0]));
+}
