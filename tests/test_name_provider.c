@@ -27,11 +27,15 @@ enum gen_mode {
     GEN_GROW_CHECK       /* exercises FltCheckAndGrowNameControl, then maps */
 };
 
+#define NAME_THREADS 4
+#define NAME_ROUNDS 8
+
 /* What P does and saw. The callbacks record; the cases assert. */
 struct provider_state {
     fltsim_system *sys;
     enum gen_mode mode;
     BOOLEAN cache;
+    bool threaded; /* only count, atomically: several threads ask at once */
     LONG generate_calls;
     FLT_FILE_NAME_OPTIONS last_options;
     bool last_had_data;
@@ -40,7 +44,7 @@ struct provider_state {
     /* NormalizeNameComponent(Ex) */
     char calls[1024]; /* "parent|component|flags|volume bytes;" per call */
     LONG normalize_calls, plain_calls, too_small, contexts_made, cleanup_calls;
-    bool context_shared; /* every call saw the first call's context */
+    LONG last_nth; /* how many calls the context of the last call had seen */
     PFILE_OBJECT normalize_fo;
     /* FltCheckAndGrowNameControl inside GenerateFileName */
     NTSTATUS grow_small, grow_big, grow_fail, grow_foreign;
@@ -55,6 +59,10 @@ struct fixture {
     FLT_FILE_NAME_OPTIONS n_options, p_options;
     NTSTATUS n_status, p_status;
     WCHAR n_name[256], p_name[256];
+    /* and N in its pre-create */
+    FLT_FILE_NAME_OPTIONS n_pre_options;
+    NTSTATUS n_pre_status;
+    WCHAR n_pre_name[256];
 };
 
 static void copy_ustr(WCHAR *dst, size_t room, PCUNICODE_STRING s)
@@ -145,9 +153,11 @@ static void grow_check(PFLT_NAME_CONTROL ctrl)
 static NTSTATUS p_generate(PFLT_INSTANCE instance, PFILE_OBJECT fo, PFLT_CALLBACK_DATA data,
                            FLT_FILE_NAME_OPTIONS options, PBOOLEAN cache, PFLT_NAME_CONTROL ctrl)
 {
-    ps.generate_calls++;
-    ps.last_options = options;
-    ps.last_had_data = data != NULL;
+    __atomic_fetch_add(&ps.generate_calls, 1, __ATOMIC_SEQ_CST);
+    if (!ps.threaded) {
+        ps.last_options = options;
+        ps.last_had_data = data != NULL;
+    }
     FLT_FILE_NAME_OPTIONS format = FltGetFileNameFormat(options);
     switch (ps.mode) {
     case GEN_FAIL_NORMALIZED:
@@ -181,7 +191,8 @@ static NTSTATUS p_generate(PFLT_INSTANCE instance, PFILE_OBJECT fo, PFLT_CALLBAC
                                    : FltGetFileNameInformationUnsafe(fo, instance, below, &lower);
     if (!NT_SUCCESS(status))
         return status;
-    copy_ustr(ps.lower, 256, &lower->Name);
+    if (!ps.threaded)
+        copy_ustr(ps.lower, 256, &lower->Name);
     WCHAR mapped[300];
     map_dir(&lower->Name, lower->Volume.Length, mapped, 300);
     FltReleaseFileNameInformation(lower);
@@ -196,25 +207,29 @@ static NTSTATUS normalize_common(PFILE_OBJECT fo, PCUNICODE_STRING parent, USHOR
                                  ULONG expand_bytes, FLT_NORMALIZE_NAME_FLAGS flags, PVOID *context)
 {
     if (expand_bytes < 200) { /* the provider wants more room */
-        ps.too_small++;
+        __atomic_fetch_add(&ps.too_small, 1, __ATOMIC_SEQ_CST);
         return STATUS_BUFFER_TOO_SMALL;
     }
-    ps.normalize_calls++;
-    ps.normalize_fo = fo;
-    char p[256], c[128], line[420];
-    narrow_ustr(parent, p, sizeof(p));
-    narrow_ustr(component, c, sizeof(c));
-    snprintf(line, sizeof(line), "%s|%s|%u|%u;", p, c, (unsigned)flags, (unsigned)volume_bytes);
-    strncat(ps.calls, line, sizeof(ps.calls) - strlen(ps.calls) - 1);
+    __atomic_fetch_add(&ps.normalize_calls, 1, __ATOMIC_SEQ_CST);
+    if (!ps.threaded) {
+        ps.normalize_fo = fo;
+        char p[256], c[128], line[420];
+        narrow_ustr(parent, p, sizeof(p));
+        narrow_ustr(component, c, sizeof(c));
+        snprintf(line, sizeof(line), "%s|%s|%u|%u;", p, c, (unsigned)flags, (unsigned)volume_bytes);
+        strncat(ps.calls, line, sizeof(ps.calls) - strlen(ps.calls) - 1);
+    }
     if (*context == NULL) {
         *context = ExAllocatePoolWithTag(PagedPool, sizeof(LONG), 'xcNP');
         if (*context == NULL)
             return STATUS_INSUFFICIENT_RESOURCES;
-        ps.contexts_made++;
-        ps.context_shared = true;
-    } else if (ps.contexts_made != 1) {
-        ps.context_shared = false;
+        *(LONG *)*context = 0;
+        __atomic_fetch_add(&ps.contexts_made, 1, __ATOMIC_SEQ_CST);
     }
+    /* one context per name: this call is the name's n-th */
+    LONG nth = ++*(LONG *)*context;
+    if (!ps.threaded)
+        ps.last_nth = nth;
     /* The long name of "user" is "User"; the others are as given. */
     UNICODE_STRING user = ustr(L"user"), long_user = ustr(L"User");
     PCUNICODE_STRING out = RtlEqualUnicodeString(component, &user, TRUE) ? &long_user : component;
@@ -239,14 +254,14 @@ static NTSTATUS p_normalize(PFLT_INSTANCE instance, PCUNICODE_STRING parent, USH
                             ULONG expand_bytes, FLT_NORMALIZE_NAME_FLAGS flags, PVOID *context)
 {
     (void)instance;
-    ps.plain_calls++;
+    __atomic_fetch_add(&ps.plain_calls, 1, __ATOMIC_SEQ_CST);
     return normalize_common(NULL, parent, volume_bytes, component, expand, expand_bytes, flags,
                             context);
 }
 
 static void p_cleanup(PVOID *context)
 {
-    ps.cleanup_calls++;
+    __atomic_fetch_add(&ps.cleanup_calls, 1, __ATOMIC_SEQ_CST);
     ExFreePoolWithTag(*context, 'xcNP');
     *context = NULL;
 }
@@ -264,6 +279,23 @@ static void query_in_post(PFLT_CALLBACK_DATA data, FLT_FILE_NAME_OPTIONS options
         copy_ustr(name, 256, &info->Name);
         FltReleaseFileNameInformation(info);
     }
+}
+
+static FLT_PREOP_CALLBACK_STATUS n_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                       PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)objects;
+    (void)context;
+    struct fixture *f = tf->user;
+    if (f->n_pre_options != 0) {
+        PFLT_FILE_NAME_INFORMATION info = NULL;
+        f->n_pre_status = FltGetFileNameInformation(data, f->n_pre_options, &info);
+        if (info != NULL) {
+            copy_ustr(f->n_pre_name, 256, &info->Name);
+            FltReleaseFileNameInformation(info);
+        }
+    }
+    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
 }
 
 static FLT_POSTOP_CALLBACK_STATUS n_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
@@ -315,6 +347,7 @@ static int setup_with(void **state, bool plain_normalize)
     f->p.normalize_context_cleanup = p_cleanup;
     f->p.post = p_post;
     f->p.user = f;
+    f->n.pre = n_pre;
     f->n.post = n_post;
     f->n.user = f;
     assert_status(tf_load(f->w.sys, &f->l), STATUS_SUCCESS);
@@ -474,7 +507,7 @@ static void fallback_to_normalize_component_ex(void **state)
     assert_int_equal(ps.plain_calls, 0);
     assert_ptr_equal(ps.normalize_fo, fltsim_io_file_object(f->w.sys, h));
     assert_int_equal(ps.contexts_made, 1);
-    assert_true(ps.context_shared);
+    assert_int_equal(ps.last_nth, 2); /* the second component got the first's context */
     assert_int_equal(ps.cleanup_calls, 1);
     /* the opened name is not normalized */
     assert_status(query(f, &f->n, h, OPENED_DEFAULT | FLT_FILE_NAME_DO_NOT_CACHE, name),
@@ -509,6 +542,97 @@ static void fallback_to_plain_normalize_component(void **state)
     assert_null(ps.normalize_fo);
     assert_int_equal(ps.cleanup_calls, 1);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
+/* In pre-create the provider is asked too (with the create's callback data;
+ * its own query below builds the name from the file object), for a file that
+ * does not exist yet as well; nothing is cached. */
+static void provider_in_pre_create(void **state)
+{
+    struct fixture *f = *state;
+    ps.cache = TRUE;
+    f->n_pre_options = OPENED_DEFAULT;
+    assert_status(open_close(f, L"C:\\dir\\b.txt", 0), STATUS_SUCCESS);
+    assert_status(f->n_pre_status, STATUS_SUCCESS);
+    assert_wide(f->n_pre_name, VOL L"\\user\\b.txt");
+    assert_true(ps.last_had_data);
+    assert_int_equal(ps.generate_calls, 1);
+
+    f->n_pre_options = NORMALIZED_DEFAULT;
+    assert_status(open_close(f, L"C:\\dir\\new.txt", 0), STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_status(f->n_pre_status, STATUS_SUCCESS);
+    assert_wide(f->n_pre_name, VOL L"\\user\\new.txt");
+    assert_wide(ps.lower, VOL L"\\dir\\new.txt");
+    assert_int_equal(ps.generate_calls, 2);
+
+    /* not cached in pre-create: the post-create asks the provider again */
+    f->n_pre_options = OPENED_DEFAULT;
+    f->n_options = OPENED_DEFAULT;
+    assert_status(open_close(f, L"C:\\dir\\b.txt", 0), STATUS_SUCCESS);
+    assert_status(f->n_status, STATUS_SUCCESS);
+    assert_wide(f->n_name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.generate_calls, 4);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* Several threads asking at once: each query's GenerateFileName and
+ * NormalizeNameComponentEx calls are its own (one context per name, cleaned
+ * up once), and every thread gets the provider's name. */
+struct name_worker {
+    struct fixture *f;
+    int index;
+    int failures;
+};
+
+static void name_worker_main(void *arg)
+{
+    struct name_worker *nw = arg;
+    struct fixture *f = nw->f;
+    for (int round = 0; round < NAME_ROUNDS; round++) {
+        HANDLE h = NULL;
+        if (!NT_SUCCESS(fltsim_io_open(f->w.sys, L"C:\\dir\\b.txt", GENERIC_READ, &h))) {
+            nw->failures++;
+            continue;
+        }
+        PFLT_FILE_NAME_INFORMATION info = NULL;
+        UNICODE_STRING want = ustr(VOL L"\\User\\b.txt");
+        if (!NT_SUCCESS(FltGetFileNameInformationUnsafe(fltsim_io_file_object(f->w.sys, h),
+                                                        f->n.last_instance, NORMALIZED_DEFAULT,
+                                                        &info)) ||
+            !RtlEqualUnicodeString(&info->Name, &want, FALSE))
+            nw->failures++;
+        if (info != NULL)
+            FltReleaseFileNameInformation(info);
+        fltsim_io_close(f->w.sys, h);
+    }
+}
+
+static void provider_answers_threads_at_once(void **state)
+{
+    struct fixture *f = *state;
+    assert_status(open_close(f, L"C:\\a.txt", 0), STATUS_SUCCESS); /* N's instance exists */
+    ps.mode = GEN_FAIL_NORMALIZED;
+    ps.threaded = true;
+    struct name_worker workers[NAME_THREADS];
+    fltsim_thread *threads[NAME_THREADS];
+    for (int i = 0; i < NAME_THREADS; i++) {
+        workers[i] = (struct name_worker){f, i, 0};
+        assert_status(fltsim_thread_spawn(f->w.sys, 3000 + (ULONG)i, 6000 + (ULONG)i,
+                                          name_worker_main, &workers[i], &threads[i]),
+                      STATUS_SUCCESS);
+    }
+    int failures = 0;
+    for (int i = 0; i < NAME_THREADS; i++) {
+        fltsim_thread_join(threads[i]); /* all of them before any assertion */
+        failures += workers[i].failures;
+    }
+    assert_int_equal(failures, 0);
+    const LONG queries = NAME_THREADS * NAME_ROUNDS;
+    assert_int_equal(ps.generate_calls, 2 * queries);
+    assert_int_equal(ps.normalize_calls, 2 * queries);
+    assert_int_equal(ps.contexts_made, queries);
+    assert_int_equal(ps.cleanup_calls, queries);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
 /* The caller's cache keeps a provider's name only when the provider said
@@ -644,6 +768,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(fallback_to_normalize_component_ex, setup, teardown),
         cmocka_unit_test_setup_teardown(fallback_to_plain_normalize_component, setup_plain,
                                         teardown),
+        cmocka_unit_test_setup_teardown(provider_in_pre_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(provider_answers_threads_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(cache_honoured_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(check_and_grow_name_control, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_providers_are_reported, setup, teardown),
