@@ -5,7 +5,8 @@
  * Cases: names through the provider, REQUEST_FROM_CURRENT_PROVIDER, the
  * fallback to NormalizeNameComponent(Ex) per component, the cache the
  * provider allows or refuses, FltCheckAndGrowNameControl, the providers
- * whose answers cannot be used (V29), and the name_query trace.
+ * whose answers cannot be used (V29), destination names, pre-create, threads
+ * asking at once, and the name_query trace.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -729,6 +730,63 @@ static void bad_providers_are_reported(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* FltGetDestinationFileNameInformation: a bare target is in the directory
+ * the provider names; a full target's directory is normalized by
+ * NormalizeNameComponentEx with FLTFL_NORMALIZE_NAME_DESTINATION_FILE_NAME
+ * (its final component stays as given). Below the provider: the file
+ * system's names. */
+static NTSTATUS destination(struct tf_filter *who, PFILE_OBJECT fo, const WCHAR *target,
+                            FLT_FILE_NAME_OPTIONS options, WCHAR *out)
+{
+    UNICODE_STRING t = ustr(target);
+    PFLT_FILE_NAME_INFORMATION info = NULL;
+    out[0] = 0;
+    NTSTATUS status = FltGetDestinationFileNameInformation(who->last_instance, fo, NULL, t.Buffer,
+                                                           t.Length, options, &info);
+    if (info != NULL) {
+        copy_ustr(out, 256, &info->Name);
+        FltReleaseFileNameInformation(info);
+    }
+    return status;
+}
+
+static void destination_names_through_provider(void **state)
+{
+    struct fixture *f = *state;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    PFILE_OBJECT fo = fltsim_io_file_object(f->w.sys, h);
+    assert_status(destination(&f->n, fo, L"new.txt", NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\new.txt");
+    assert_status(destination(&f->n, fo, L"new.txt", OPENED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\new.txt");
+    assert_int_equal(ps.generate_calls, 2);
+    assert_status(destination(&f->n, fo, L"\\??\\C:\\user\\x.txt", OPENED_DEFAULT, name),
+                  STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\x.txt");
+    assert_int_equal(ps.normalize_calls, 0);
+    assert_status(destination(&f->n, fo, L"\\??\\C:\\user\\x.txt", NORMALIZED_DEFAULT, name),
+                  STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\User\\x.txt");
+    assert_string_equal(ps.calls, "\\Device\\HarddiskVolume1\\|user|2|46;");
+    assert_ptr_equal(ps.normalize_fo, fo);
+    assert_int_equal(ps.cleanup_calls, 1);
+    assert_status(
+        destination(&f->n, fo, L"\\Device\\HarddiskVolume1\\y.txt", NORMALIZED_DEFAULT, name),
+        STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\y.txt");
+    assert_status(destination(&f->n, fo, L"\\??\\D:\\x.txt", NORMALIZED_DEFAULT, name),
+                  STATUS_NOT_SAME_DEVICE);
+    assert_status(destination(&f->n, fo, L"a\\b.txt", NORMALIZED_DEFAULT, name),
+                  STATUS_OBJECT_NAME_INVALID);
+    LONG calls = ps.generate_calls;
+    assert_status(destination(&f->l, fo, L"new.txt", NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\dir\\new.txt");
+    assert_int_equal(ps.generate_calls, calls);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 struct name_events {
     char text[1024]; /* "filter|detail|name;" per name_query event */
 };
@@ -773,6 +831,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cache_honoured_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(check_and_grow_name_control, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_providers_are_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(destination_names_through_provider, setup, teardown),
         cmocka_unit_test_setup_teardown(provider_answers_are_traced, setup, teardown),
     };
     return fltsim_run_suite("name_provider", tests, sizeof(tests) / sizeof(tests[0]));

@@ -296,8 +296,8 @@ static NTSTATUS ask_provider(struct query *q, PFLT_INSTANCE provider, bool cache
     if (q->op != NULL && q->op->data.Iopb->MajorFunction == IRP_MJ_CREATE &&
         (q->op->data.Iopb->OperationFlags & SL_CASE_SENSITIVE))
         case_sensitive = true;
-    struct fltsim__name_request rq = {q->api, q->fo, q->op != NULL ? &q->op->data : NULL,
-                                      q->options, case_sensitive};
+    struct fltsim__name_request rq = {
+        q->api, q->fo, q->op != NULL ? &q->op->data : NULL, q->options, case_sensitive, false};
     q->via = provider->filter->name8;
     WCHAR *name = NULL;
     size_t units = 0;

@@ -43,6 +43,7 @@ struct fltsim__name_request {
     PFLT_CALLBACK_DATA data; /* NULL for the Unsafe routine */
     FLT_FILE_NAME_OPTIONS options;
     bool case_sensitive;
+    bool destination; /* FltGetDestinationFileNameInformation's components */
 };
 /* The provider whose GenerateFileName for fo runs on this thread (the
  * innermost), or NULL: its own name queries are its instance's. */
@@ -59,5 +60,12 @@ void fltsim__name_provider_done(PFLT_INSTANCE provider);
  * (V29). */
 NTSTATUS fltsim__name_provider_ask(PFLT_INSTANCE provider, const struct fltsim__name_request *rq,
                                    WCHAR **name, size_t *units, bool *cache);
+/* The name of a rename or link target through provider: target (units) is a
+ * bare name (in the directory of rq's file, as the provider names it) or a
+ * path on the volume; *name (malloc'd) is the full name with the volume. */
+NTSTATUS fltsim__name_provider_destination(PFLT_INSTANCE provider,
+                                           const struct fltsim__name_request *rq,
+                                           const WCHAR *target, size_t units, bool bare,
+                                           WCHAR **name, size_t *out_units);
 
 #endif /* FLTSIM_FLTMGR_FILENAME_INTERNAL_H */

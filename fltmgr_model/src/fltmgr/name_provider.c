@@ -160,6 +160,8 @@ static void normalize_thunk(void *p)
     const FLT_REGISTRATION *reg = &c->inst->filter->reg;
     FLT_NORMALIZE_NAME_FLAGS flags =
         c->rq->case_sensitive ? FLTFL_NORMALIZE_NAME_CASE_SENSITIVE : 0;
+    if (c->rq->destination)
+        flags |= FLTFL_NORMALIZE_NAME_DESTINATION_FILE_NAME;
     /* Vista and later call only the Ex routine when both are registered. */
     if (reg->NormalizeNameComponentExCallback != NULL)
         c->status = reg->NormalizeNameComponentExCallback(c->inst, c->rq->fo, c->parent,
@@ -426,4 +428,74 @@ NTSTATUS fltsim__name_provider_ask(PFLT_INSTANCE provider, const struct fltsim__
     if (!NT_SUCCESS(status))
         *cache = false;
     return status;
+}
+
+NTSTATUS fltsim__name_provider_destination(PFLT_INSTANCE provider,
+                                           const struct fltsim__name_request *rq,
+                                           const WCHAR *target, size_t units, bool bare,
+                                           WCHAR **name, size_t *out_units)
+{
+    *name = NULL;
+    *out_units = 0;
+    PCUNICODE_STRING device = &provider->volume->device_name;
+    size_t d = device->Length / sizeof(WCHAR);
+    WCHAR *dir = NULL; /* the target's directory, with the volume */
+    size_t dir_units = 0;
+    const WCHAR *final = target;
+    size_t final_units = units;
+    NTSTATUS status;
+    if (bare) {
+        /* In the directory the file is in: its name as the provider gives
+         * it, in the format asked for. A destination is never cached. */
+        struct fltsim__name_request source = *rq;
+        source.destination = false;
+        bool cache;
+        status = fltsim__name_provider_ask(provider, &source, &dir, &dir_units, &cache);
+        if (!NT_SUCCESS(status))
+            return status;
+        while (dir_units > d + 1 && dir[dir_units - 1] != L'\\')
+            dir_units--;
+    } else {
+        /* A path on the volume: its directory as given (opened), or each of
+         * its components through NormalizeNameComponent(Ex) with
+         * FLTFL_NORMALIZE_NAME_DESTINATION_FILE_NAME; the final component
+         * stays as given (it need not exist). */
+        size_t last = units;
+        while (last > 0 && target[last - 1] != L'\\')
+            last--;
+        final = target + last;
+        final_units = units - last;
+        size_t parent_units = last > 1 ? last - 1 : last;
+        size_t room = 0;
+        WCHAR *opened = NULL;
+        size_t opened_units = 0;
+        if (!append(&opened, &opened_units, &room, device->Buffer, d) ||
+            !append(&opened, &opened_units, &room, target, parent_units)) {
+            free(opened);
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
+        if (FltGetFileNameFormat(rq->options) == FLT_FILE_NAME_NORMALIZED) {
+            struct fltsim__name_request dest = *rq;
+            dest.destination = true;
+            status = normalize_components(provider, &dest, opened, opened_units, &dir, &dir_units);
+            free(opened);
+            if (!NT_SUCCESS(status))
+                return status;
+        } else {
+            dir = opened;
+            dir_units = opened_units;
+        }
+    }
+    size_t room = dir_units;
+    static const WCHAR sep = L'\\';
+    bool ok =
+        (dir_units > 0 && dir[dir_units - 1] == L'\\') || append(&dir, &dir_units, &room, &sep, 1);
+    ok = ok && append(&dir, &dir_units, &room, final, final_units);
+    if (!ok) {
+        free(dir);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    *name = dir;
+    *out_units = dir_units;
+    return STATUS_SUCCESS;
 }
