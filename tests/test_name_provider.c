@@ -25,7 +25,8 @@ enum gen_mode {
     GEN_BAD_VOLUME,      /* a name on another device */
     GEN_EMPTY,           /* success with an empty name */
     GEN_RECURSE,         /* asks itself with REQUEST_FROM_CURRENT_PROVIDER */
-    GEN_GROW_CHECK       /* exercises FltCheckAndGrowNameControl, then maps */
+    GEN_GROW_CHECK,      /* exercises FltCheckAndGrowNameControl, then maps */
+    GEN_RAISE            /* raises an exception it does not handle */
 };
 
 #define NAME_THREADS 4
@@ -181,6 +182,8 @@ static NTSTATUS p_generate(PFLT_INSTANCE instance, PFILE_OBJECT fo, PFLT_CALLBAC
     case GEN_GROW_CHECK:
         grow_check(ctrl);
         break;
+    case GEN_RAISE:
+        ExRaiseStatus(STATUS_ACCESS_VIOLATION);
     case GEN_MAP:
         break;
     }
@@ -723,6 +726,10 @@ static void bad_providers_are_reported(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V29"), 3);
     assert_status(query(f, &f->n, h, FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_CACHE_ONLY, name),
                   STATUS_FLT_NAME_CACHE_MISS);
+
+    ps.mode = GEN_RAISE; /* the exception ends the callback and fails the query */
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_ACCESS_VIOLATION);
+    assert_report(f, "SEH", "P", "GenerateFileNameCallback");
 
     ps.mode = GEN_MAP; /* and a good answer afterwards */
     assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_SUCCESS);

@@ -189,7 +189,7 @@ static void callout(struct provider_call *c, void (*thunk)(void *), const char *
     struct fltsim_callout save;
     fltsim__enter(&save, inst->volume->sys, inst->filter, t->op);
     t->in_post = save.in_post;
-    t->callout_what = what;
+    t->callout_what = what + 4; /* named for crash reports: "its X" is X */
     struct fltsim_seh_frame seh;
     if (!fltsim__seh_call(&seh, thunk, c))
         c->status = fltsim__seh_uncaught(&seh, inst->volume->sys, inst->filter, inst, NULL, what,
@@ -197,13 +197,14 @@ static void callout(struct provider_call *c, void (*thunk)(void *), const char *
     fltsim__leave(&save);
 }
 
-/* V29: the provider's answer cannot be used. Returns the status the query
- * fails with. */
+/* V29 (a name request FltMgr cannot serve; SPEC 10 has no rule of its own for
+ * name providers): the provider's answer cannot be used. Returns the status
+ * the query fails with. */
 static NTSTATUS bad_provider(const struct fltsim__name_request *rq, PFLT_INSTANCE inst,
                              NTSTATUS status, const char *what)
 {
     fltsim_system *sys = inst->volume->sys;
-    fltsim__report(sys, inst->filter, inst, NULL, "V29", "7.3",
+    fltsim__report(sys, inst->filter, inst, fltsim__tls()->op, "V29", "7.3",
                    "name provider %s: %s; %s returned 0x%08x", inst->filter->name8, what, rq->api,
                    (unsigned)status);
     return fltsim__fail(status, "%s: name provider %s: %s", rq->api, inst->filter->name8, what);
