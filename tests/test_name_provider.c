@@ -85,30 +85,34 @@ static void narrow_ustr(PCUNICODE_STRING s, char *out, size_t size)
     out[i] = 0;
 }
 
-static void assert_wide(const WCHAR *got, const WCHAR *want)
+#define assert_wide(g, w) assert_wide_at((g), (w), __LINE__)
+static void assert_wide_at(const WCHAR *got, const WCHAR *want, int line)
 {
     UNICODE_STRING g = ustr(got), w = ustr(want);
     char a[512], b[512];
     narrow_ustr(&g, a, sizeof(a));
     narrow_ustr(&w, b, sizeof(b));
+    if (strcmp(a, b) != 0)
+        print_error("line %d: ", line);
     assert_string_equal(a, b);
 }
 
 /* ---- the provider ---- */
 
-/* name with "\dir" right after the volume shown as "\user". */
-static void map_dir(PCUNICODE_STRING name, USHORT volume_bytes, WCHAR *out, size_t room)
+/* name with the directory from right after the volume shown as to. */
+static void map_dir(PCUNICODE_STRING name, USHORT volume_bytes, const WCHAR *from, const WCHAR *to,
+                    WCHAR *out, size_t room)
 {
-    static const WCHAR dir[] = L"\\dir", user[] = L"\\user";
     size_t n = name->Length / sizeof(WCHAR), v = volume_bytes / sizeof(WCHAR), at = 0;
+    size_t fl = wcslen(from), tl = wcslen(to);
     const WCHAR *w = name->Buffer;
-    bool mapped = n >= v + 4 && memcmp(w + v, dir, 4 * sizeof(WCHAR)) == 0 &&
-                  (n == v + 4 || w[v + 4] == L'\\');
+    bool mapped = n >= v + fl && memcmp(w + v, from, fl * sizeof(WCHAR)) == 0 &&
+                  (n == v + fl || w[v + fl] == L'\\');
     for (size_t i = 0; i < n && at + 1 < room; i++) {
         if (mapped && i == v) {
-            for (size_t k = 0; k < 5 && at + 1 < room; k++)
-                out[at++] = user[k];
-            i += 3;
+            for (size_t k = 0; k < tl && at + 1 < room; k++)
+                out[at++] = to[k];
+            i += fl - 1;
             continue;
         }
         out[at++] = w[i];
@@ -198,12 +202,50 @@ static NTSTATUS p_generate(PFLT_INSTANCE instance, PFILE_OBJECT fo, PFLT_CALLBAC
     if (!ps.threaded)
         copy_ustr(ps.lower, 256, &lower->Name);
     WCHAR mapped[300];
-    map_dir(&lower->Name, lower->Volume.Length, mapped, 300);
+    map_dir(&lower->Name, lower->Volume.Length, L"\\dir", L"\\user", mapped, 300);
     FltReleaseFileNameInformation(lower);
     status = put_name(ctrl, mapped);
     if (NT_SUCCESS(status))
         *cache = ps.cache;
     return status;
+}
+
+/* Q, a second provider above P (stacked providers): shows \user as \view,
+ * asking P (below it) for the name. */
+static LONG q_generate_calls;
+static WCHAR q_lower[256];
+
+static NTSTATUS q_generate(PFLT_INSTANCE instance, PFILE_OBJECT fo, PFLT_CALLBACK_DATA data,
+                           FLT_FILE_NAME_OPTIONS options, PBOOLEAN cache, PFLT_NAME_CONTROL ctrl)
+{
+    q_generate_calls++;
+    FLT_FILE_NAME_OPTIONS below = options & ~FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER;
+    PFLT_FILE_NAME_INFORMATION lower = NULL;
+    NTSTATUS status = data != NULL ? FltGetFileNameInformation(data, below, &lower)
+                                   : FltGetFileNameInformationUnsafe(fo, instance, below, &lower);
+    if (!NT_SUCCESS(status))
+        return status;
+    copy_ustr(q_lower, 256, &lower->Name);
+    WCHAR mapped[300];
+    map_dir(&lower->Name, lower->Volume.Length, L"\\user", L"\\view", mapped, 300);
+    FltReleaseFileNameInformation(lower);
+    status = put_name(ctrl, mapped);
+    *cache = FALSE;
+    return status;
+}
+
+static NTSTATUS q_normalize_ex(PFLT_INSTANCE instance, PFILE_OBJECT fo, PCUNICODE_STRING parent,
+                               USHORT volume_bytes, PCUNICODE_STRING component,
+                               PFILE_NAMES_INFORMATION expand, ULONG expand_bytes,
+                               FLT_NORMALIZE_NAME_FLAGS flags, PVOID *context)
+{
+    (void)instance, (void)fo, (void)parent, (void)volume_bytes, (void)flags, (void)context;
+    if (expand_bytes < offsetof(FILE_NAMES_INFORMATION, FileName) + component->Length)
+        return STATUS_BUFFER_TOO_SMALL;
+    memset(expand, 0, sizeof(*expand));
+    expand->FileNameLength = component->Length;
+    memcpy(expand->FileName, component->Buffer, component->Length);
+    return STATUS_SUCCESS;
 }
 
 static NTSTATUS normalize_common(PFILE_OBJECT fo, PCUNICODE_STRING parent, USHORT volume_bytes,
@@ -481,13 +523,22 @@ static void request_from_current_provider(void **state)
     assert_wide(name, VOL L"\\user\\b.txt");
     assert_int_equal(ps.generate_calls, 1);
     assert_true(ps.last_options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER);
+    /* P's cache holds the name from below (its first query): asking itself
+     * goes around it */
+    assert_status(
+        query(f, &f->p, h, NORMALIZED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER, name),
+        STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_int_equal(ps.generate_calls, 2);
+    assert_status(query(f, &f->p, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\dir\\b.txt");
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 
     f->p_options = NORMALIZED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER;
     assert_status(open_close(f, L"C:\\dir\\b.txt", 0), STATUS_SUCCESS);
     assert_status(f->p_status, STATUS_SUCCESS);
     assert_wide(f->p_name, VOL L"\\user\\b.txt");
-    assert_int_equal(ps.generate_calls, 2);
+    assert_int_equal(ps.generate_calls, 3);
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
@@ -794,6 +845,41 @@ static void destination_names_through_provider(void **state)
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
+/* Stacked providers: N above Q above P. N gets Q's name; Q's own query goes
+ * to P (below it), and P's to the file system; a query from between them
+ * (P with REQUEST_FROM_CURRENT_PROVIDER) stays at P. */
+static void stacked_providers(void **state)
+{
+    struct fixture *f = *state;
+    struct tf_filter q;
+    tf_init(&q, "Q", "150000");
+    tf_only(&q, IRP_MJ_CREATE);
+    q.generate_file_name = q_generate;
+    q.normalize_name_component_ex = q_normalize_ex;
+    assert_status(tf_load(f->w.sys, &q), STATUS_SUCCESS);
+    q_generate_calls = 0;
+    q_lower[0] = 0;
+    WCHAR name[256];
+    HANDLE h = world_open(&f->w, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(query(f, &f->n, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\view\\b.txt");
+    assert_wide(q_lower, VOL L"\\user\\b.txt");
+    assert_wide(ps.lower, VOL L"\\dir\\b.txt");
+    assert_int_equal(q_generate_calls, 1);
+    assert_int_equal(ps.generate_calls, 1);
+    assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\view\\b.txt");
+    assert_status(query(f, &q, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_status(
+        query(f, &f->p, h, OPENED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER, name),
+        STATUS_SUCCESS);
+    assert_wide(name, VOL L"\\user\\b.txt");
+    assert_int_equal(q_generate_calls, 2);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 struct name_events {
     char text[1024]; /* "filter|detail|name;" per name_query event */
 };
@@ -839,6 +925,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(check_and_grow_name_control, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_providers_are_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(destination_names_through_provider, setup, teardown),
+        cmocka_unit_test_setup_teardown(stacked_providers, setup, teardown),
         cmocka_unit_test_setup_teardown(provider_answers_are_traced, setup, teardown),
     };
     return fltsim_run_suite("name_provider", tests, sizeof(tests) / sizeof(tests[0]));

@@ -379,8 +379,12 @@ static NTSTATUS ask_name(struct query *q, const char *file, int line,
                        q->api, why);
         return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST, "%s: %s", q->api, why);
     }
+    /* A provider asking itself (REQUEST_FROM_CURRENT_PROVIDER) goes around
+     * its cache, which holds the names from below it. */
+    bool own_names = (q->options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER) &&
+                     q->inst->filter->reg.GenerateFileNameCallback != NULL;
     /* A file object in pre-create is not open yet: nothing of it is cached. */
-    if (method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY && !pre_create) {
+    if (method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY && !pre_create && !own_names) {
         *out = fltsim__name_cache_lookup(q->inst, q->fo, format, file, line);
         if (*out != NULL) {
             *from_cache = true;
@@ -402,7 +406,7 @@ static NTSTATUS ask_name(struct query *q, const char *file, int line,
                                 q->api, (unsigned)created);
     }
     bool cache = !pre_create && method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY &&
-                 !(q->options & FLT_FILE_NAME_DO_NOT_CACHE);
+                 !(q->options & FLT_FILE_NAME_DO_NOT_CACHE) && !own_names;
     PFLT_INSTANCE provider = fltsim__name_provider_below(
         q->inst, (q->options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER) != 0);
     if (provider != NULL)
