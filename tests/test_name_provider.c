@@ -472,7 +472,7 @@ static void assert_report(struct fixture *f, const char *rule, const char *filte
 /* A filter above the provider gets the provider's names, through the
  * callback data and the Unsafe routine; the provider itself saw the name
  * from below; a filter below it gets the file system's. */
-static void provider_answers_the_filters_above(void **state)
+static void nameprov_query_from_above_gets_provider_name(void **state)
 {
     struct fixture *f = *state;
     WCHAR name[256];
@@ -509,7 +509,7 @@ static void provider_answers_the_filters_above(void **state)
 
 /* REQUEST_FROM_CURRENT_PROVIDER: the provider's own query goes to itself;
  * without it, to what is below it. */
-static void request_from_current_provider(void **state)
+static void nameprov_request_from_current_provider_asks_itself(void **state)
 {
     struct fixture *f = *state;
     WCHAR name[256];
@@ -546,7 +546,7 @@ static void request_from_current_provider(void **state)
  * one, then NormalizeNameComponentEx (not the plain one) once per component,
  * with the parent normalized so far, the volume's length, a buffer grown on
  * STATUS_BUFFER_TOO_SMALL, one context for the whole name, cleaned up once. */
-static void fallback_to_normalize_component_ex(void **state)
+static void nameprov_refused_normalized_falls_back_to_components_ex(void **state)
 {
     struct fixture *f = *state;
     ps.mode = GEN_FAIL_NORMALIZED;
@@ -584,7 +584,7 @@ static void fallback_to_normalize_component_ex(void **state)
 }
 
 /* A provider with only the plain NormalizeNameComponent gets that one. */
-static void fallback_to_plain_normalize_component(void **state)
+static void nameprov_plain_normalize_only_is_called(void **state)
 {
     struct fixture *f = *state;
     ps.mode = GEN_FAIL_NORMALIZED;
@@ -602,7 +602,7 @@ static void fallback_to_plain_normalize_component(void **state)
 /* In pre-create the provider is asked too (with the create's callback data;
  * its own query below builds the name from the file object), for a file that
  * does not exist yet as well; nothing is cached. */
-static void provider_in_pre_create(void **state)
+static void nameprov_pre_create_asks_provider_uncached(void **state)
 {
     struct fixture *f = *state;
     ps.cache = TRUE;
@@ -662,7 +662,7 @@ static void name_worker_main(void *arg)
     }
 }
 
-static void provider_answers_threads_at_once(void **state)
+static void nameprov_threads_at_once_get_own_contexts(void **state)
 {
     struct fixture *f = *state;
     assert_status(open_close(f, L"C:\\a.txt", 0), STATUS_SUCCESS); /* N's instance exists */
@@ -692,7 +692,7 @@ static void provider_answers_threads_at_once(void **state)
 
 /* The caller's cache keeps a provider's name only when the provider said
  * CacheFileNameInformation TRUE and the query allows caching. */
-static void cache_honoured_and_refused(void **state)
+static void nameprov_cache_follows_provider_and_options(void **state)
 {
     struct fixture *f = *state;
     const FLT_FILE_NAME_OPTIONS cache_only =
@@ -731,7 +731,7 @@ static void cache_honoured_and_refused(void **state)
 /* FltCheckAndGrowNameControl: no change when big enough, grows keeping the
  * contents, fails with STATUS_INSUFFICIENT_RESOURCES keeping the old buffer,
  * refuses a control FltMgr did not hand out. */
-static void check_and_grow_name_control(void **state)
+static void nameprov_grow_name_control_keeps_contents(void **state)
 {
     struct fixture *f = *state;
     ps.mode = GEN_GROW_CHECK;
@@ -755,7 +755,7 @@ static void check_and_grow_name_control(void **state)
 
 /* A provider whose answer cannot be used: a report naming it and the
  * problem, a failing status, nothing cached, no crash. */
-static void bad_providers_are_reported(void **state)
+static void nameprov_unusable_answers_are_reported(void **state)
 {
     struct fixture *f = *state;
     WCHAR name[256];
@@ -808,7 +808,7 @@ static NTSTATUS destination(struct tf_filter *who, PFILE_OBJECT fo, const WCHAR 
     return status;
 }
 
-static void destination_names_through_provider(void **state)
+static void nameprov_destination_names_go_through_provider(void **state)
 {
     struct fixture *f = *state;
     WCHAR name[256];
@@ -848,7 +848,7 @@ static void destination_names_through_provider(void **state)
 /* Stacked providers: N above Q above P. N gets Q's name; Q's own query goes
  * to P (below it), and P's to the file system; a query from between them
  * (P with REQUEST_FROM_CURRENT_PROVIDER) stays at P. */
-static void stacked_providers(void **state)
+static void nameprov_stacked_providers_ask_downwards(void **state)
 {
     struct fixture *f = *state;
     struct tf_filter q;
@@ -897,7 +897,7 @@ static void on_name_event(void *ctx, const struct fltsim_event *ev)
 
 /* The name_query event says which provider answered; the provider's own
  * query below it is an event of its own. */
-static void provider_answers_are_traced(void **state)
+static void nameprov_query_trace_names_provider(void **state)
 {
     struct fixture *f = *state;
     struct name_events ne;
@@ -914,19 +914,25 @@ static void provider_answers_are_traced(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(provider_answers_the_filters_above, setup, teardown),
-        cmocka_unit_test_setup_teardown(request_from_current_provider, setup, teardown),
-        cmocka_unit_test_setup_teardown(fallback_to_normalize_component_ex, setup, teardown),
-        cmocka_unit_test_setup_teardown(fallback_to_plain_normalize_component, setup_plain,
+        cmocka_unit_test_setup_teardown(nameprov_query_from_above_gets_provider_name, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(provider_in_pre_create, setup, teardown),
-        cmocka_unit_test_setup_teardown(provider_answers_threads_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(cache_honoured_and_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(check_and_grow_name_control, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_providers_are_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(destination_names_through_provider, setup, teardown),
-        cmocka_unit_test_setup_teardown(stacked_providers, setup, teardown),
-        cmocka_unit_test_setup_teardown(provider_answers_are_traced, setup, teardown),
+        cmocka_unit_test_setup_teardown(nameprov_request_from_current_provider_asks_itself, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(nameprov_refused_normalized_falls_back_to_components_ex,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(nameprov_plain_normalize_only_is_called, setup_plain,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(nameprov_pre_create_asks_provider_uncached, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(nameprov_threads_at_once_get_own_contexts, setup, teardown),
+        cmocka_unit_test_setup_teardown(nameprov_cache_follows_provider_and_options, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(nameprov_grow_name_control_keeps_contents, setup, teardown),
+        cmocka_unit_test_setup_teardown(nameprov_unusable_answers_are_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(nameprov_destination_names_go_through_provider, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(nameprov_stacked_providers_ask_downwards, setup, teardown),
+        cmocka_unit_test_setup_teardown(nameprov_query_trace_names_provider, setup, teardown),
     };
     return fltsim_run_suite("name_provider", tests, sizeof(tests) / sizeof(tests[0]));
 }
