@@ -57,6 +57,7 @@ static struct provider_state ps;
 struct fixture {
     struct test_world w;
     struct tf_filter p, n, l;
+    struct tf_filter q; /* loaded by the stacked-providers case only */
     /* a query N (and P) make in their post-create, through the callback data */
     FLT_FILE_NAME_OPTIONS n_options, p_options;
     NTSTATUS n_status, p_status;
@@ -851,12 +852,12 @@ static void nameprov_destination_names_go_through_provider(void **state)
 static void nameprov_stacked_providers_ask_downwards(void **state)
 {
     struct fixture *f = *state;
-    struct tf_filter q;
-    tf_init(&q, "Q", "150000");
-    tf_only(&q, IRP_MJ_CREATE);
-    q.generate_file_name = q_generate;
-    q.normalize_name_component_ex = q_normalize_ex;
-    assert_status(tf_load(f->w.sys, &q), STATUS_SUCCESS);
+    struct tf_filter *q = &f->q; /* the fixture's: it outlives the case until teardown */
+    tf_init(q, "Q", "150000");
+    tf_only(q, IRP_MJ_CREATE);
+    q->generate_file_name = q_generate;
+    q->normalize_name_component_ex = q_normalize_ex;
+    assert_status(tf_load(f->w.sys, q), STATUS_SUCCESS);
     q_generate_calls = 0;
     q_lower[0] = 0;
     WCHAR name[256];
@@ -869,7 +870,7 @@ static void nameprov_stacked_providers_ask_downwards(void **state)
     assert_int_equal(ps.generate_calls, 1);
     assert_status(query(f, &f->n, h, OPENED_DEFAULT, name), STATUS_SUCCESS);
     assert_wide(name, VOL L"\\view\\b.txt");
-    assert_status(query(f, &q, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
+    assert_status(query(f, q, h, NORMALIZED_DEFAULT, name), STATUS_SUCCESS);
     assert_wide(name, VOL L"\\user\\b.txt");
     assert_status(
         query(f, &f->p, h, OPENED_DEFAULT | FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER, name),
