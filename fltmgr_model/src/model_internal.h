@@ -439,6 +439,9 @@ struct fltsim_tls {
     struct fltsim_driver *loading;
     /* innermost SEH frame of this thread: a __try block or a callout's (nt/seh.c) */
     struct fltsim_seh_frame *seh;
+    /* GenerateFileName calls running on this thread, innermost first
+     * (fltmgr/name_provider.c's struct name_frame) */
+    void *name_frames;
     char last_error[512];
 };
 
