@@ -42,6 +42,9 @@ enum {
     FLTSIM_MAGIC_GENERIC_ITEM = 0x4e454746,  /* "FGEN" */
     FLTSIM_MAGIC_PROCESS = 0x434f5250,       /* "PROC" */
     FLTSIM_MAGIC_THREAD = 0x44524854,        /* "THRD" */
+    FLTSIM_MAGIC_OWN_CBD = 0x44424346,       /* "FCBD" */
+    FLTSIM_MAGIC_ECP = 0x50434546,           /* "FECP" */
+    FLTSIM_MAGIC_ECP_LIST = 0x4c434546,      /* "FECL" */
     FLTSIM_MAGIC_DEAD = 0x44414544           /* "DEAD" */
 };
 
@@ -116,6 +119,7 @@ struct _FLT_FILTER {
     FLT_CONTEXT_REGISTRATION *contexts; /* copy, terminated */
     ULONG unload_reason;                /* teardown reason while unregistering */
     LONG work_items;                    /* work items it allocated and has not freed */
+    LONG callback_data;                 /* FltAllocateCallbackData's, not freed; atomic */
     char name8[FLTSIM_NAME8_MAX];
 };
 
@@ -214,7 +218,10 @@ struct _FLT_VOLUME {
     FLT_FILESYSTEM_TYPE fs_type;
     DEVICE_TYPE device_type;
     DEVICE_OBJECT device; /* the file system's volume device */
+    DEVICE_OBJECT disk;   /* the storage device under it (VPB RealDevice), if has_disk */
     VPB vpb;
+    bool has_disk;              /* not a network file system */
+    bool snapshot;              /* FLTSIM_VOLUME_SNAPSHOT */
     struct fltsim_stack *stack; /* current node lists; swapped under sys->lock */
     /* stack->count, a sizing hint read without a reference; atomic */
     ULONG node_room[FLTSIM_SLOT_COUNT];
@@ -724,6 +731,10 @@ static inline void fltsim__fill_objects(FLT_RELATED_OBJECTS *objects, struct _FL
 
 /* Runs the deferred instance setup of a newly mounted volume if it is due. */
 void fltsim__volume_mount_setup(struct _FLT_VOLUME *volume, UCHAR major);
+/* volume_query.c: the volume whose file-system or disk device object this
+ * is (FltGetDeviceObject's, FltGetDiskDeviceObject's), or NULL. Those live
+ * as long as the volume; ObDereferenceObject on them drops nothing. */
+struct _FLT_VOLUME *fltsim__volume_of_device(PDEVICE_OBJECT device);
 /* Dismounts a volume at system destruction even if file objects are open. */
 void fltsim__volume_remove(struct _FLT_VOLUME *volume);
 
@@ -848,6 +859,14 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter);
 
 struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
 
+/* ---- callback data a filter allocates (callback_data_own.c) ---- */
+
+/* The operation in flight that a callback data the filter allocated was
+ * performed as, with a reference the caller drops (fltsim__op_unref), or NULL
+ * (not such data, not performed, complete, or not listed yet). For
+ * FltCancelIo: the lead wires it to fltsim__op_cancel. */
+struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data);
+
 /* ---- dispatch (dispatch.c; its parts share fltmgr/dispatch_internal.h) ---- */
 
 /* fltsim_request_dispatch for I/O a filter generates (SPEC 2.3): only the
@@ -891,6 +910,9 @@ size_t fltsim__describe_instance_ops(struct _FLT_INSTANCE *inst, char *out, size
  * whether inst's post for it is running or holds it pended (SPEC 4.5). */
 struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJECT fo,
                                            bool *in_post);
+/* The operation in flight on volume whose id is id (struct fltsim_request's
+ * op_id, the trace's), with a reference the caller drops, or NULL. */
+struct fltsim_op *fltsim__op_in_flight(PFLT_VOLUME volume, ULONG64 id);
 
 /* ---- MDLs (nt/mdl.c) ---- */
 

@@ -260,7 +260,23 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
     req.parameters.Create.FileAttributes = (USHORT)p->file_attributes;
     req.parameters.Create.ShareAccess = (USHORT)p->share_access;
     req.parameters.Create.AllocationSize.QuadPart = p->allocation_size;
+    PECP_LIST ecps = NULL;
+    if (p->ecp_count != 0) {
+        status = fltsim_ecp_list_create(p->ecps, p->ecp_count,
+                                        (p->flags & FLTSIM_IO_KERNEL_MODE) ? KernelMode : UserMode,
+                                        &ecps);
+        if (!NT_SUCCESS(status)) {
+            if (related != NULL)
+                fltsim__file_unref(related);
+            fltsim__file_free(file);
+            return status;
+        }
+        req.ecp_list = ecps;
+    }
     status = fltsim__io_dispatch(file, &req, p->flags, iosb);
+    /* The list goes with the create: the I/O manager's, or one a filter
+     * attached (FltSetEcpListIntoCallbackData), as Windows frees the IRP's. */
+    fltsim_ecp_list_free(req.ecp_list);
     if ((fo->Flags & FO_FILE_OPEN_CANCELLED) && NT_SUCCESS(status)) {
         /* The model fails a cancelled open (SPEC 4.5); never make a handle
          * for one even so. */

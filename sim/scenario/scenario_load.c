@@ -389,7 +389,7 @@ bool fltsim__ld_get_status(struct ld *ld, yaml_node_t *node, const char *key, NT
         fltsim__ld_text_of(node));
 }
 
-static int hex_digit(char c)
+int fltsim__ld_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -441,7 +441,7 @@ bool fltsim__ld_get_bytes(struct ld *ld, yaml_node_t *map, const char *where, st
         for (; *s != '\0'; s++) {
             if (*s == ' ' || *s == '\t' || *s == '\n')
                 continue;
-            int d = hex_digit(*s);
+            int d = fltsim__ld_hex_digit(*s);
             if (d < 0)
                 return fltsim__ld_fail(ld, hex,
                                        "hex '%s' has the character '%c'; expected hex digits",

@@ -75,6 +75,8 @@ bool fltsim__ld_require(struct ld *ld, yaml_node_t *map, const char *key, const 
 /* Scalar values; key names the value in messages. Strings go to the arena. */
 bool fltsim__ld_get_string(struct ld *ld, yaml_node_t *node, const char *key, const char **out);
 bool fltsim__ld_get_wstring(struct ld *ld, yaml_node_t *node, const char *key, PCWSTR *out);
+/* The value of a hex digit, or -1. */
+int fltsim__ld_hex_digit(char c);
 /* Decimal or 0x hex digits; false (no message) when s is not that or overflows. */
 bool fltsim__ld_parse_uint(const char *s, ULONG64 *out);
 bool fltsim__ld_get_uint(struct ld *ld, yaml_node_t *node, const char *key, ULONG64 max,

@@ -219,6 +219,89 @@ static const struct name_value protection_names[] = {{"PAGE_READONLY", PAGE_READ
                                                      {"PAGE_EXECUTE_READ", PAGE_EXECUTE_READ},
                                                      {NULL, 0}};
 
+/* A GUID written as 8-4-4-4-12 hex digits, braces optional. */
+static bool parse_guid(const char *text, GUID *out)
+{
+    static const int groups[] = {8, 4, 4, 4, 12};
+    unsigned char b[16];
+    size_t nb = 0;
+    const char *p = text;
+    bool braces = *p == '{';
+    if (braces)
+        p++;
+    for (int g = 0; g < 5; g++) {
+        if (g > 0 && *p++ != '-')
+            return false;
+        for (int k = 0; k < groups[g]; k += 2) {
+            int hi = fltsim__ld_hex_digit(p[0]), lo = hi < 0 ? -1 : fltsim__ld_hex_digit(p[1]);
+            if (lo < 0)
+                return false;
+            b[nb++] = (unsigned char)(hi << 4 | lo);
+            p += 2;
+        }
+    }
+    if (braces && *p++ != '}')
+        return false;
+    if (*p != '\0')
+        return false;
+    out->Data1 = (ULONG)b[0] << 24 | (ULONG)b[1] << 16 | (ULONG)b[2] << 8 | b[3];
+    out->Data2 = (USHORT)(b[4] << 8 | b[5]);
+    out->Data3 = (USHORT)(b[6] << 8 | b[7]);
+    memcpy(out->Data4, b + 8, 8);
+    return true;
+}
+
+#define MAX_CREATE_ECPS 16
+
+/* A create step's ecp: one {guid, data | hex | zeros} mapping or a list of
+ * them, into c->ecps (arena). */
+static bool load_ecps(struct ld *ld, yaml_node_t *node, struct fltsim_create_params *c)
+{
+    static const char *const ecp_keys[] = {"guid", "data", "hex", "zeros", NULL};
+    size_t count = node->type == YAML_SEQUENCE_NODE ? fltsim__ld_list_count(node) : 1;
+    if (node->type != YAML_SEQUENCE_NODE && !fltsim__ld_want_mapping(ld, node, "ecp"))
+        return false;
+    if (count == 0 || count > MAX_CREATE_ECPS)
+        return fltsim__ld_fail(ld, node, "ecp has %zu entries; expected 1 to %d", count,
+                               MAX_CREATE_ECPS);
+    struct fltsim_ecp *ecps = fltsim__ld_alloc(ld, count * sizeof(*ecps));
+    if (ecps == NULL)
+        return fltsim__ld_oom(ld, node);
+    memset(ecps, 0, count * sizeof(*ecps));
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *m =
+            node->type == YAML_SEQUENCE_NODE ? fltsim__ld_list_item(ld, node, i) : node;
+        yaml_node_t *g;
+        if (!fltsim__ld_want_mapping(ld, m, "ecp") ||
+            !fltsim__ld_check_keys(ld, m, "an ecp", ecp_keys) ||
+            !fltsim__ld_require(ld, m, "guid", "an ecp", &g) ||
+            !fltsim__ld_want_scalar(ld, g, "guid"))
+            return false;
+        if (!parse_guid(fltsim__ld_text_of(g), &ecps[i].type))
+            return fltsim__ld_fail(ld, g,
+                                   "guid '%s' is not a GUID; expected "
+                                   "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}",
+                                   fltsim__ld_text_of(g));
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(&ecps[j].type, &ecps[i].type, sizeof(GUID)) == 0)
+                return fltsim__ld_fail(ld, g,
+                                       "guid '%s' is given twice; a create carries one ECP of "
+                                       "each type",
+                                       fltsim__ld_text_of(g));
+        struct sc_bytes bytes;
+        if (!fltsim__ld_get_bytes(ld, m, "an ecp", &bytes))
+            return false;
+        if (bytes.size > 65536)
+            return fltsim__ld_fail(ld, m, "an ecp's context is %zu bytes; expected at most 65536",
+                                   bytes.size);
+        ecps[i].data = bytes.data;
+        ecps[i].size = (ULONG)bytes.size;
+    }
+    c->ecps = ecps;
+    c->ecp_count = (ULONG)count;
+    return true;
+}
+
 /* Operations: the keys each accepts besides the common step keys. */
 #define COMMON_KEYS "op", "id", "thread", "nowait", "expect"
 static const char *const create_keys[] = {COMMON_KEYS,
@@ -234,6 +317,7 @@ static const char *const create_keys[] = {COMMON_KEYS,
                                           "kernel_mode",
                                           "top_level_irp",
                                           "root",
+                                          "ecp",
                                           NULL};
 static const char *const open_keys[] = {COMMON_KEYS, "handle", "path", "access", NULL};
 static const char *const read_keys[] = {COMMON_KEYS, "handle", "offset", "length",
@@ -456,6 +540,8 @@ bool fltsim__ld_load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, y
         s->root = -1;
         if ((n = fltsim__ld_get(ld, m, "root")) != NULL &&
             !fltsim__ld_handle_ref(ld, n, "root", &s->root))
+            return false;
+        if ((n = fltsim__ld_get(ld, m, "ecp")) != NULL && !load_ecps(ld, n, c))
             return false;
         if ((n = fltsim__ld_get(ld, m, "access")) != NULL &&
             !fltsim__ld_get_flags(ld, n, "access", "access right", access_names,

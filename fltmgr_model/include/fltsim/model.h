@@ -448,7 +448,18 @@ struct fltsim_volume_params {
     FLT_FILESYSTEM_TYPE fs_type; /* reported to InstanceSetup, e.g. FLT_FSTYPE_NTFS */
     DEVICE_TYPE device_type;     /* 0 = FILE_DEVICE_DISK_FILE_SYSTEM */
     ULONG completion;            /* FLTSIM_COMPLETE_* */
+    /* The disk under the file system (FltGetDiskDeviceObject,
+     * FltGetVolumeProperties, FltIsVolumeWritable): its device object's
+     * Characteristics (FILE_READ_ONLY_DEVICE, FILE_REMOVABLE_MEDIA ...), its
+     * bytes per sector (0 = 512), FLTSIM_VOLUME_* flags. A network file
+     * system (device_type FILE_DEVICE_NETWORK_FILE_SYSTEM) has no disk. */
+    ULONG characteristics;
+    USHORT sector_size;
+    ULONG flags;
 };
+
+/* fltsim_volume_params.flags: the volume is a snapshot (FltIsVolumeSnapshot). */
+#define FLTSIM_VOLUME_SNAPSHOT 0x00000001
 
 /* How IRPs the file system answers complete (DESIGN decision 4). */
 #define FLTSIM_COMPLETE_INLINE 0 /* posts run on the thread that sent the IRP */
@@ -524,6 +535,11 @@ struct fltsim_request {
     FLT_PARAMETERS parameters;
     KPROCESSOR_MODE requestor_mode;
     ULONG request_flags; /* FLTSIM_REQUEST_* */
+    /* IRP_MJ_CREATE: its extra create parameters (fltsim_ecp_list_create),
+     * or NULL; a filter may set one (FltSetEcpListIntoCallbackData). Once
+     * the request completed the caller frees whatever list is here then
+     * (fltsim_ecp_list_free), as the I/O manager frees the IRP's. */
+    PECP_LIST ecp_list;
     /* Asynchronous requests: when complete_cb is set and the operation pends,
      * fltsim_request_dispatch returns STATUS_PENDING at once and complete_cb
      * runs when it completes (on whichever thread completes it); req must
@@ -533,7 +549,26 @@ struct fltsim_request {
     /* out */
     IO_STATUS_BLOCK io_status;
     ULONG64 op_id;
+    bool fs_answered; /* the file system completed it (no pre-operation callback did) */
 };
+
+/* One extra create parameter a requestor attaches to a create: the ECP's
+ * type and the bytes of its context (copied). */
+struct fltsim_ecp {
+    GUID type;
+    const void *data;
+    ULONG size;
+};
+
+/* Builds the ECP list of a create (fltsim_request.ecp_list) from count ECPs;
+ * mode is the create's requestor mode (FltIsEcpFromUserMode answers TRUE for
+ * UserMode). STATUS_INVALID_PARAMETER (last error set) for a GUID given twice
+ * or data NULL with a size; STATUS_INSUFFICIENT_RESOURCES. Any thread. */
+NTSTATUS fltsim_ecp_list_create(const struct fltsim_ecp *ecps, ULONG count, KPROCESSOR_MODE mode,
+                                PECP_LIST *out);
+/* Frees a list fltsim_ecp_list_create made and the ECPs still in it (their
+ * cleanup callbacks run). NULL is ignored. */
+void fltsim_ecp_list_free(PECP_LIST list);
 
 /* The IRP completes asynchronously whatever the volume's completion mode. */
 #define FLTSIM_REQUEST_ASYNC_FS 0x00000001

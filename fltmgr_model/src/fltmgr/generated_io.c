@@ -1,7 +1,8 @@
 /*
- * I/O a minifilter initiates (SPEC 2.3, 4.5, 6.2): FltReadFile and
- * FltWriteFile send a read or write that starts below the initiating
- * instance, and FltCancelFileOpen closes, below the calling instance, a file
+ * I/O a minifilter initiates (SPEC 2.3, 4.5, 6.2): FltReadFile(Ex) and
+ * FltWriteFile(Ex) send a read or write that starts below the initiating
+ * instance (synchronously, or with a CallbackRoutine through
+ * callback_data_own.c), and FltCancelFileOpen closes, below the calling instance, a file
  * the file system opened for a create whose post is running. The requests go
  * through the dispatch engine (dispatch.c) like any other, marked
  * FLTFL_CALLBACK_DATA_GENERATED_IO; file objects and handles stay the I/O
@@ -10,7 +11,7 @@
  */
 #include <string.h>
 
-#include "model_internal.h"
+#include "filter_io_internal.h"
 
 #define KNOWN_IO_FLAGS                                                                             \
     (FLTFL_IO_OPERATION_NON_CACHED | FLTFL_IO_OPERATION_PAGING |                                   \
@@ -40,11 +41,14 @@ static NTSTATUS resolve_offset(const char *api, PFILE_OBJECT fo, const LARGE_INT
     return STATUS_SUCCESS;
 }
 
-/* FltReadFile and FltWriteFile. */
+/* FltReadFile(Ex) and FltWriteFile(Ex). With a CallbackRoutine the I/O is
+ * asynchronous (callback_data_own.c sends it): STATUS_PENDING, or the final
+ * status when it completed at once; the routine runs once either way. */
 static NTSTATUS read_write(const char *api, bool write, PFLT_INSTANCE inst, PFILE_OBJECT fo,
                            PLARGE_INTEGER offset, ULONG length, PVOID buffer,
                            FLT_IO_OPERATION_FLAGS flags, PULONG bytes,
-                           PFLT_COMPLETED_ASYNC_IO_CALLBACK callback)
+                           PFLT_COMPLETED_ASYNC_IO_CALLBACK callback, PVOID callback_context,
+                           PULONG key, PMDL mdl)
 {
     if (bytes != NULL)
         *bytes = 0;
@@ -52,22 +56,18 @@ static NTSTATUS read_write(const char *api, bool write, PFLT_INSTANCE inst, PFIL
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: InitiatingInstance is not an instance",
                             api);
     fltsim_system *sys = inst->volume->sys;
-    if (fltsim__tls()->irql > PASSIVE_LEVEL) {
-        /* Waiting for the I/O here could never end (SPEC 10, V28). */
-        fltsim__check_irql(sys, PASSIVE_LEVEL, api);
-        return fltsim__fail(STATUS_INVALID_DEVICE_STATE, "%s: called above PASSIVE_LEVEL", api);
-    }
-    if (callback != NULL) {
-        fltsim__report(sys, NULL, inst, NULL, "SIM", "2.3",
-                       "%s with a CallbackRoutine (asynchronous I/O) is not modeled in this "
-                       "build of fltsim; returned STATUS_NOT_IMPLEMENTED",
-                       api);
-        return fltsim__fail(STATUS_NOT_IMPLEMENTED, "%s: asynchronous I/O is not modeled", api);
+    /* Synchronous I/O is waited for: PASSIVE_LEVEL (SPEC 10, V28); the
+     * asynchronous form may be issued up to APC_LEVEL. */
+    KIRQL ceiling = callback != NULL ? APC_LEVEL : PASSIVE_LEVEL;
+    if (fltsim__tls()->irql > ceiling) {
+        fltsim__check_irql(sys, ceiling, api);
+        return fltsim__fail(STATUS_INVALID_DEVICE_STATE, "%s: called above %s", api,
+                            ceiling == PASSIVE_LEVEL ? "PASSIVE_LEVEL" : "APC_LEVEL");
     }
     if (fo == NULL || fltsim_volume_of_file_object(fo) != inst->volume)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "%s: FileObject must be a file object on the instance's volume", api);
-    if (buffer == NULL && length != 0)
+    if (buffer == NULL && mdl == NULL && length != 0)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Buffer is NULL", api);
     if ((flags & ~(ULONG)KNOWN_IO_FLAGS) != 0 ||
         ((flags & FLTFL_IO_OPERATION_SYNCHRONOUS_PAGING) && !(flags & FLTFL_IO_OPERATION_PAGING)))
@@ -90,7 +90,7 @@ static NTSTATUS read_write(const char *api, bool write, PFLT_INSTANCE inst, PFIL
         req.irp_flags |= IRP_PAGING_IO | IRP_NOCACHE;
         if (flags & FLTFL_IO_OPERATION_SYNCHRONOUS_PAGING)
             req.irp_flags |= IRP_SYNCHRONOUS_PAGING_IO;
-    } else {
+    } else if (callback == NULL) {
         req.irp_flags |= IRP_SYNCHRONOUS_API; /* the caller waits for it */
     }
     req.callback_flags = FLTFL_CALLBACK_DATA_GENERATED_IO;
@@ -100,15 +100,33 @@ static NTSTATUS read_write(const char *api, bool write, PFLT_INSTANCE inst, PFIL
         req.parameters.Write.Length = length;
         req.parameters.Write.ByteOffset = where;
         req.parameters.Write.WriteBuffer = buffer;
+        req.parameters.Write.Key = key != NULL ? *key : 0;
+        req.parameters.Write.MdlAddress = mdl;
     } else {
         req.parameters.Read.Length = length;
         req.parameters.Read.ByteOffset = where;
         req.parameters.Read.ReadBuffer = buffer;
+        req.parameters.Read.Key = key != NULL ? *key : 0;
+        req.parameters.Read.MdlAddress = mdl;
     }
 
     /* The file system moves the byte offset of a synchronous file object;
      * FltMgr puts it back when asked to. */
     bool keep_offset = (flags & FLTFL_IO_OPERATION_DO_NOT_UPDATE_BYTE_OFFSET) != 0;
+    if (callback != NULL) {
+        struct fltsim_own_cbd *own = fltsim__own_cbd_alloc(inst, fo, true);
+        if (own == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        own->req = req;
+        own->iopb.IrpFlags = req.irp_flags;
+        own->iopb.MajorFunction = req.major;
+        own->iopb.Parameters = req.parameters;
+        own->keep_offset = keep_offset;
+        own->callback = callback;
+        own->callback_context = callback_context;
+        status = fltsim__own_cbd_send(own, true); /* own may be gone */
+        return status;
+    }
     LARGE_INTEGER saved = fo->CurrentByteOffset;
     status = fltsim__request_dispatch_below(inst->volume, &req, inst);
     if (keep_offset)
@@ -125,9 +143,8 @@ NTSTATUS FltReadFile(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
                      FLT_IO_OPERATION_FLAGS Flags, PULONG BytesRead,
                      PFLT_COMPLETED_ASYNC_IO_CALLBACK CallbackRoutine, PVOID CallbackContext)
 {
-    (void)CallbackContext;
     return read_write("FltReadFile", false, InitiatingInstance, FileObject, ByteOffset, Length,
-                      Buffer, Flags, BytesRead, CallbackRoutine);
+                      Buffer, Flags, BytesRead, CallbackRoutine, CallbackContext, NULL, NULL);
 }
 
 NTSTATUS FltWriteFile(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
@@ -135,9 +152,26 @@ NTSTATUS FltWriteFile(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
                       FLT_IO_OPERATION_FLAGS Flags, PULONG BytesWritten,
                       PFLT_COMPLETED_ASYNC_IO_CALLBACK CallbackRoutine, PVOID CallbackContext)
 {
-    (void)CallbackContext;
     return read_write("FltWriteFile", true, InitiatingInstance, FileObject, ByteOffset, Length,
-                      Buffer, Flags, BytesWritten, CallbackRoutine);
+                      Buffer, Flags, BytesWritten, CallbackRoutine, CallbackContext, NULL, NULL);
+}
+
+NTSTATUS FltReadFileEx(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
+                       PLARGE_INTEGER ByteOffset, ULONG Length, PVOID Buffer, ULONG Flags,
+                       PULONG BytesRead, PFLT_COMPLETED_ASYNC_IO_CALLBACK CallbackRoutine,
+                       PVOID CallbackContext, PULONG Key, PMDL Mdl)
+{
+    return read_write("FltReadFileEx", false, InitiatingInstance, FileObject, ByteOffset, Length,
+                      Buffer, Flags, BytesRead, CallbackRoutine, CallbackContext, Key, Mdl);
+}
+
+NTSTATUS FltWriteFileEx(PFLT_INSTANCE InitiatingInstance, PFILE_OBJECT FileObject,
+                        PLARGE_INTEGER ByteOffset, ULONG Length, PVOID Buffer, ULONG Flags,
+                        PULONG BytesWritten, PFLT_COMPLETED_ASYNC_IO_CALLBACK CallbackRoutine,
+                        PVOID CallbackContext, PULONG Key, PMDL Mdl)
+{
+    return read_write("FltWriteFileEx", true, InitiatingInstance, FileObject, ByteOffset, Length,
+                      Buffer, Flags, BytesWritten, CallbackRoutine, CallbackContext, Key, Mdl);
 }
 
 /* ---- FltCancelFileOpen (SPEC 4.5, V24) ---- */

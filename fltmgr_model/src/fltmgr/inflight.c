@@ -385,3 +385,21 @@ struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJ
     free(ops);
     return found;
 }
+
+struct fltsim_op *fltsim__op_in_flight(PFLT_VOLUME volume, ULONG64 id)
+{
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        struct fltsim_inflight_shard *shard = &volume->inflight[s];
+        fltsim__spin_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
+            struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            if (op->id == id) {
+                fltsim__op_ref(op);
+                fltsim__spin_unlock(&shard->lock);
+                return op;
+            }
+        }
+        fltsim__spin_unlock(&shard->lock);
+    }
+    return NULL;
+}

@@ -380,6 +380,7 @@ static void complete_op(struct fltsim_op *op)
         fltsim__broadcast(sys);
 
     req->io_status = op->data.IoStatus;
+    req->fs_answered = op->fs_status != STATUS_PENDING;
     /* An asynchronous request whose issuer already returned STATUS_PENDING
      * learns of the completion through its callback (req may be gone after
      * it). The operation stays counted in flight until then, so waiting for

@@ -388,6 +388,12 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
                        "%d work item(s) allocated by the filter were never freed "
                        "(FltFreeDeferredIoWorkItem / FltFreeGenericWorkItem)",
                        (int)items);
+    LONG datas = __atomic_load_n(&filter->callback_data, __ATOMIC_SEQ_CST);
+    if (datas > 0)
+        fltsim__report(sys, filter, NULL, NULL, "V23", "6.7",
+                       "%d callback data allocated by the filter (FltAllocateCallbackData) "
+                       "were never freed (FltFreeCallbackData)",
+                       (int)datas);
 
     if (filter->driver->filter == filter)
         filter->driver->filter = NULL;

@@ -71,6 +71,22 @@ NTSTATUS fltsim_volume_mount(fltsim_system *sys, const struct fltsim_volume_para
     v->vpb.Size = (CSHORT)sizeof(v->vpb);
     v->vpb.DeviceObject = &v->device;
     v->vpb.RealDevice = &v->device;
+    v->device.Characteristics = params->characteristics;
+    v->snapshot = (params->flags & FLTSIM_VOLUME_SNAPSHOT) != 0;
+    v->has_disk = v->device_type != FILE_DEVICE_NETWORK_FILE_SYSTEM;
+    if (v->has_disk) {
+        /* The storage stack's device: a disk (or CD-ROM), its sectors. */
+        v->disk.Type = IO_TYPE_DEVICE;
+        v->disk.Size = (USHORT)sizeof(v->disk);
+        v->disk.DeviceType = v->device_type == FILE_DEVICE_CD_ROM_FILE_SYSTEM ? FILE_DEVICE_CD_ROM
+                                                                              : FILE_DEVICE_DISK;
+        v->disk.Characteristics = params->characteristics;
+        v->disk.SectorSize = params->sector_size != 0 ? params->sector_size : 512;
+        v->disk.StackSize = 1;
+        v->disk.Vpb = &v->vpb;
+        v->disk.Flags = DO_DIRECT_IO;
+        v->vpb.RealDevice = &v->disk;
+    }
 
     uv_mutex_lock(&sys->lock);
     /* A driver's device object or symbolic link may hold the names too. */

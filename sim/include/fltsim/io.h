@@ -47,6 +47,11 @@ struct fltsim_create_params {
     LONGLONG allocation_size;
     UCHAR operation_flags; /* SL_* for the create, e.g. SL_OPEN_TARGET_DIRECTORY */
     ULONG flags;           /* FLTSIM_IO_KERNEL_MODE */
+    /* Extra create parameters the create carries (GUID and context bytes,
+     * copied), which filters find with FltGetEcpListFromCallbackData;
+     * FltIsEcpFromUserMode is TRUE for them unless FLTSIM_IO_KERNEL_MODE. */
+    const struct fltsim_ecp *ecps;
+    ULONG ecp_count;
 };
 
 /* NtCreateFile. On success *handle is a new handle. Statuses include the file
