@@ -483,7 +483,7 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     InsertTailList(&shard->ops, &op->inflight_link);
     shard->listed++;
     fltsim__spin_unlock(&shard->lock);
-    req->op_id = op->id;
+    __atomic_store_n(&req->op_id, op->id, __ATOMIC_SEQ_CST); /* a canceller reads it */
 
     fltsim__yield(); /* the deterministic executor may interleave here */
     if (fltsim__tracing(sys))

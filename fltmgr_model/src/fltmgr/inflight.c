@@ -385,3 +385,27 @@ struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJ
     free(ops);
     return found;
 }
+
+/* ---- a cancel's question: the operation of an id ---- */
+
+struct fltsim_op *fltsim__op_in_flight(struct _FLT_VOLUME *v, ULONG64 op_id)
+{
+    for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
+        struct fltsim_inflight_shard *shard = &v->inflight[s];
+        struct fltsim_op *found = NULL;
+        fltsim__spin_lock(&shard->lock);
+        for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
+            struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
+            /* id is set before the op is listed. */
+            if (op->id == op_id) {
+                fltsim__op_ref(op);
+                found = op;
+                break;
+            }
+        }
+        fltsim__spin_unlock(&shard->lock);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
