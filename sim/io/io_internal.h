@@ -56,10 +56,6 @@ struct iomgr {
     ULONG count;                  /* lock to change; atomic */
     ULONG capacity;               /* lock */
     ULONG open;                   /* lock */
-    /* Overlapped requests in flight (read_write.c's struct async_io), which
-     * a cancel looks for; async_lock, taken for nothing else. */
-    uv_mutex_t async_lock;
-    LIST_ENTRY async_ios;
 };
 
 /* ---- the I/O manager, requests and file objects (iomgr.c) ---- */

@@ -28,16 +28,9 @@ struct iomgr *fltsim__iomgr_get(fltsim_system *sys)
         free(io);
         return NULL;
     }
-    if (uv_mutex_init(&io->async_lock) != 0) {
-        uv_mutex_destroy(&io->lock);
-        free(io);
-        return NULL;
-    }
-    InitializeListHead(&io->async_ios);
     io->sys = sys;
     if (!NT_SUCCESS(fltsim_system_set_io_manager(sys, io, iomgr_shutdown))) {
         /* Another thread attached one first. */
-        uv_mutex_destroy(&io->async_lock);
         uv_mutex_destroy(&io->lock);
         free(io);
         io = fltsim_system_io_manager(sys);
@@ -49,7 +42,6 @@ static void iomgr_shutdown(void *state)
 {
     struct iomgr *io = state;
     fltsim__handle_close_all(io);
-    uv_mutex_destroy(&io->async_lock);
     uv_mutex_destroy(&io->lock);
     free(io);
 }

@@ -108,7 +108,7 @@ NTSTATUS fltsim_io_cancel(fltsim_system *sys, HANDLE handle, const struct fltsim
 /* What Windows does when a thread ends (IoCancelThreadIo): cancels, as
  * fltsim_io_cancel does, every overlapped request thread issued that is
  * still in flight. STATUS_SUCCESS when there was one, STATUS_NOT_FOUND when
- * not, STATUS_INVALID_PARAMETER for a NULL thread. Any thread. */
+ * not, STATUS_INVALID_PARAMETER for a NULL system or thread. Any thread. */
 NTSTATUS fltsim_io_cancel_thread(fltsim_system *sys, PETHREAD thread);
 
 /* NtQueryInformationFile / NtSetInformationFile. FileAccessInformation,
