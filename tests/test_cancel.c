@@ -34,6 +34,8 @@ struct plan {
     NTSTATUS set_status, clear_status;
     NTSTATUS fast_set_status, fsfilter_set_status;
     LONG fast_seen, fsfilter_seen;
+    NTSTATUS paging_set_status;
+    LONG paging_seen;
     BOOLEAN fast_canceled;
 };
 
@@ -115,6 +117,11 @@ static FLT_PREOP_CALLBACK_STATUS hook_pre(struct tf_filter *tf, PFLT_CALLBACK_DA
     }
     if (major != IRP_MJ_READ || !FLT_IS_IRP_OPERATION(data))
         return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    if (data->Iopb->IrpFlags & IRP_PAGING_IO) {
+        p->paging_set_status = FltSetCancelCompletion(data, cancel_routine);
+        __atomic_add_fetch(&p->paging_seen, 1, __ATOMIC_SEQ_CST);
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    }
     switch (p->mode) {
     case MODE_PASS:
         return FLT_PREOP_SUCCESS_WITH_CALLBACK;
@@ -322,8 +329,9 @@ static void thread_end_cancels_its_io(void **state)
     assert_status(fltsim_io_cancel_thread(f->w.sys, NULL), STATUS_INVALID_PARAMETER);
 }
 
-/* Fast I/O and FS-filter callbacks are not IRPs: no cancel routine
- * (STATUS_INVALID_PARAMETER), never cancelled. */
+/* Fast I/O and FS-filter callbacks are not IRPs, and paging I/O is not for
+ * a cancel routine either: STATUS_INVALID_PARAMETER, never cancelled. A
+ * callback data that is no operation's is refused too. */
 static void fast_io_and_fs_filter_cannot_be_cancelled(void **state)
 {
     struct fixture *f = *state;
@@ -339,8 +347,17 @@ static void fast_io_and_fs_filter_cannot_be_cancelled(void **state)
     (void)fltsim_io_release_for_section_sync(f->w.sys, h);
     assert_true(f->p.fsfilter_seen >= 1);
     assert_status(f->p.fsfilter_set_status, STATUS_INVALID_PARAMETER);
+    (void)fltsim_io_read(f->w.sys, h, buf, 5, &zero, FLTSIM_IO_PAGING | FLTSIM_IO_KERNEL_MODE,
+                         &iosb);
+    assert_int_equal(f->p.paging_seen, 1);
+    assert_status(f->p.paging_set_status, STATUS_INVALID_PARAMETER);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
     assert_int_equal(f->p.routine_calls, 0);
+    FLT_CALLBACK_DATA bogus;
+    memset(&bogus, 0, sizeof(bogus));
+    assert_status(FltSetCancelCompletion(&bogus, cancel_routine), STATUS_INVALID_PARAMETER);
+    assert_status(FltClearCancelCompletion(&bogus), STATUS_INVALID_PARAMETER);
+    assert_false(FltIsIoCanceled(&bogus));
 }
 
 /* A cancel racing the filter's completion from a work item: for each read

@@ -8,6 +8,8 @@
  * FltClearCancelCompletion calls it once or not at all. Cancel-safe queues
  * are cbdq.c's; FltCancelIo (a filter cancelling I/O it issued) is not here.
  */
+#include <stdio.h>
+
 #include "dispatch_internal.h"
 
 /* The operation behind data, or NULL (reported, rule SIM). */
@@ -20,6 +22,11 @@ static struct fltsim_op *op_of(PFLT_CALLBACK_DATA data, const char *api)
             fltsim__report(t->sys, t->filter, NULL, op, "SIM", "7.4",
                            "%s(%p): not the callback data of an operation in flight", api,
                            (void *)data);
+        else
+            fprintf(stderr,
+                    "fltsim: SIM (SPEC 7.4): %s(%p): not the callback data of an operation in "
+                    "flight\n",
+                    api, (void *)data);
         return NULL;
     }
     return op;

@@ -8,6 +8,8 @@
  * the operation out, so a cancel racing a removal hands it over once. A
  * cancelled operation leaves through RemoveIo and CompleteCanceledIo.
  */
+#include <stdio.h>
+
 #include "dispatch_internal.h"
 
 /* The queue's private flags: a pattern that says FltCbdqInitialize ran,
@@ -21,8 +23,14 @@ static void report(PFLT_CALLBACK_DATA_QUEUE cbdq, struct fltsim_op *op, const ch
 {
     struct fltsim_tls *t = fltsim__tls();
     fltsim_system *sys = op != NULL ? op->sys : t->sys;
-    if (sys != NULL)
+    if (sys != NULL) {
         fltsim__report(sys, t->filter, NULL, op, "SIM", "7.4", fmt, api, (void *)cbdq);
+        return;
+    }
+    /* Outside any filter's code (a test, a system thread of no system). */
+    char message[256];
+    snprintf(message, sizeof(message), fmt, api, (void *)cbdq);
+    fprintf(stderr, "fltsim: SIM (SPEC 7.4): %s\n", message);
 }
 
 /* Whether FltCbdqInitialize set the queue up; reported when not. */
