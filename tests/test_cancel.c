@@ -353,11 +353,16 @@ static void fast_io_and_fs_filter_cannot_be_cancelled(void **state)
     assert_status(f->p.paging_set_status, STATUS_INVALID_PARAMETER);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
     assert_int_equal(f->p.routine_calls, 0);
-    FLT_CALLBACK_DATA bogus;
+    /* Zeroed memory the size of an operation's, not an operation: fltsim
+     * reads its header to tell. */
+    static union {
+        FLT_CALLBACK_DATA data;
+        char room[4096];
+    } bogus;
     memset(&bogus, 0, sizeof(bogus));
-    assert_status(FltSetCancelCompletion(&bogus, cancel_routine), STATUS_INVALID_PARAMETER);
-    assert_status(FltClearCancelCompletion(&bogus), STATUS_INVALID_PARAMETER);
-    assert_false(FltIsIoCanceled(&bogus));
+    assert_status(FltSetCancelCompletion(&bogus.data, cancel_routine), STATUS_INVALID_PARAMETER);
+    assert_status(FltClearCancelCompletion(&bogus.data), STATUS_INVALID_PARAMETER);
+    assert_false(FltIsIoCanceled(&bogus.data));
 }
 
 /* A cancel racing the filter's completion from a work item: for each read
