@@ -403,6 +403,96 @@ static void cancel_racing_completion_completes_once(void **state)
     assert_status(fltsim_system_wait_idle(f->w.sys, 30000), STATUS_SUCCESS);
 }
 
+/* ---- a teardown cancels what the instance swapped (SPEC 2.6 step 3) ---- */
+
+#define SWAP_TAG 0x70577343u /* "CsWp" */
+
+static struct {
+    LONG posts, draining_posts;
+    NTSTATUS post_saw;
+} swp;
+
+struct swap_buf {
+    PVOID buf;
+    PMDL mdl;
+};
+
+/* S (300000): hands the read a buffer (and MDL) of its own, frees it in
+ * its post. */
+static FLT_PREOP_CALLBACK_STATUS swap_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                          PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)tf, (void)objects;
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    if (iopb->MajorFunction != IRP_MJ_READ || !FLT_IS_IRP_OPERATION(data) ||
+        iopb->Parameters.Read.Length == 0)
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    struct swap_buf *c = ExAllocatePoolZero(NonPagedPoolNx, sizeof(*c), SWAP_TAG);
+    if (c == NULL)
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    c->buf = ExAllocatePoolZero(NonPagedPoolNx, iopb->Parameters.Read.Length, SWAP_TAG);
+    c->mdl = c->buf != NULL
+                 ? IoAllocateMdl(c->buf, iopb->Parameters.Read.Length, FALSE, FALSE, NULL)
+                 : NULL;
+    if (c->mdl == NULL) {
+        if (c->buf != NULL)
+            ExFreePoolWithTag(c->buf, SWAP_TAG);
+        ExFreePoolWithTag(c, SWAP_TAG);
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    }
+    MmBuildMdlForNonPagedPool(c->mdl);
+    iopb->Parameters.Read.ReadBuffer = c->buf;
+    iopb->Parameters.Read.MdlAddress = c->mdl;
+    FltSetCallbackDataDirty(data);
+    *context = c;
+    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
+static FLT_POSTOP_CALLBACK_STATUS swap_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                            PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                            FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)tf, (void)objects;
+    struct swap_buf *c = context;
+    if (c == NULL)
+        return FLT_POSTOP_FINISHED_PROCESSING;
+    __atomic_add_fetch(&swp.posts, 1, __ATOMIC_SEQ_CST);
+    if (flags & FLTFL_POST_OPERATION_DRAINING)
+        __atomic_add_fetch(&swp.draining_posts, 1, __ATOMIC_SEQ_CST);
+    swp.post_saw = data->IoStatus.Status;
+    ExFreePoolWithTag(c->buf, SWAP_TAG); /* FltMgr frees the MDL it was given */
+    ExFreePoolWithTag(c, SWAP_TAG);
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+/* S swapped the read's buffer, B below holds it with a cancel routine; S
+ * detaches: its post cannot be drained, so FltMgr cancels the read (B's
+ * routine completes it with STATUS_CANCELLED), S's post then runs once,
+ * normally, and the detach finishes. */
+static void teardown_cancels_a_swapped_operation(void **state)
+{
+    struct fixture *f = *state;
+    memset(&swp, 0, sizeof(swp));
+    struct tf_filter s;
+    tf_init(&s, "S", "300000");
+    s.pre = swap_pre;
+    s.post = swap_post;
+    assert_status(tf_load(f->w.sys, &s), STATUS_SUCCESS);
+    f->p.mode = MODE_HOLD;
+    struct pending_read r;
+    assert_status(read_async(f, 0, &r), STATUS_PENDING);
+    assert_int_equal(f->p.held_count, 1);
+    assert_status(FltDetachVolume(s.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    wait_read(&r);
+    assert_status(r.async.iosb.Status, STATUS_CANCELLED);
+    assert_int_equal(f->p.routine_calls, 1);
+    assert_int_equal(f->p.routine_saw_cancelled, 1);
+    assert_int_equal(swp.posts, 1);
+    assert_int_equal(swp.draining_posts, 0);
+    assert_status(swp.post_saw, STATUS_CANCELLED);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 #define FX(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
 
 int main(void)
@@ -416,6 +506,7 @@ int main(void)
         FX(thread_end_cancels_its_io),
         FX(fast_io_and_fs_filter_cannot_be_cancelled),
         FX(cancel_racing_completion_completes_once),
+        FX(teardown_cancels_a_swapped_operation),
     };
     return fltsim_run_suite("cancel", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -894,8 +894,9 @@ struct fltsim_op *fltsim__op_in_flight(struct _FLT_VOLUME *v, ULONG64 op_id);
 
 /* Reports the operations the instance still keeps pended (V26), then calls
  * the posts of its operations in flight with FLTFL_POST_OPERATION_DRAINING
- * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those posts
- * run when the operation completes, which teardown waits for. */
+ * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those
+ * operations are cancelled (fltsim__op_cancel) and their posts run when they
+ * complete, which teardown waits for. */
 void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 /* The volume's in-flight shards: init (nothing to release later), and
  * whether no operation is in flight (each shard checked under its lock). */

@@ -339,14 +339,17 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
             /* SPEC 2.6 step 3: an operation whose buffer this filter swapped
              * is not drained (its post would free the buffer while the
              * layers below may still use it); FltMgr cancels it and waits
-             * for it to complete. fltsim does not model I/O cancellation: the
-             * node is left to its normal post, which runs when the operation
-             * completes (callbacks still run for operations that started
-             * before teardown, SPEC 2.6 step 1), and teardown waits for that
-             * in step 4 (the node is not done until then). Its
-             * state was read first: swapped is written before WANTS_POST. */
-            if (node->swapped)
+             * for it to complete: the cancel routine a filter below holding
+             * it set is called here, on the tearing-down thread (cancel.c),
+             * and the node is left to its normal post, which runs when the
+             * operation completes (callbacks still run for operations that
+             * started before teardown, SPEC 2.6 step 1); teardown waits for
+             * that in step 4 (the node is not done until then). Its state
+             * was read first: swapped is written before WANTS_POST. */
+            if (node->swapped) {
+                fltsim__op_cancel(op);
                 continue;
+            }
             LONG expected = FLTSIM_NODE_WANTS_POST;
             if (!__atomic_compare_exchange_n(&node->state, &expected, FLTSIM_NODE_POSTING, false,
                                              __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
