@@ -42,6 +42,7 @@ struct plan {
 struct fixture {
     struct test_world w;
     struct tf_filter b;
+    struct tf_filter s; /* teardown_cancels_a_swapped_operation: loaded until the world goes */
     struct plan p;
     HANDLE h;
     char buf[4][8];
@@ -473,16 +474,16 @@ static void teardown_cancels_a_swapped_operation(void **state)
 {
     struct fixture *f = *state;
     memset(&swp, 0, sizeof(swp));
-    struct tf_filter s;
-    tf_init(&s, "S", "300000");
-    s.pre = swap_pre;
-    s.post = swap_post;
-    assert_status(tf_load(f->w.sys, &s), STATUS_SUCCESS);
+    struct tf_filter *s = &f->s;
+    tf_init(s, "S", "300000");
+    s->pre = swap_pre;
+    s->post = swap_post;
+    assert_status(tf_load(f->w.sys, s), STATUS_SUCCESS);
     f->p.mode = MODE_HOLD;
     struct pending_read r;
     assert_status(read_async(f, 0, &r), STATUS_PENDING);
     assert_int_equal(f->p.held_count, 1);
-    assert_status(FltDetachVolume(s.filter, f->w.volume, NULL), STATUS_SUCCESS);
+    assert_status(FltDetachVolume(s->filter, f->w.volume, NULL), STATUS_SUCCESS);
     wait_read(&r);
     assert_status(r.async.iosb.Status, STATUS_CANCELLED);
     assert_int_equal(f->p.routine_calls, 1);
