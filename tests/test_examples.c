@@ -28,7 +28,7 @@ static void catalog_lists_every_example(void **state)
     (void)state;
     static const char *const names[] = {"passthrough", "accessblocker", "readquota",
                                         "pendreads",   "rewriter",      "logger",
-                                        "antivirus",   "writecounter"};
+                                        "antivirus",   "writecounter",  "mistakes"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const struct fltsim_example_filter *ex = fltsim_example_filter_find(names[i]);
         assert_non_null(ex);

@@ -449,6 +449,9 @@ struct fltsim_tls {
     struct fltsim_driver *loading;
     /* innermost SEH frame of this thread: a __try block or a callout's (nt/seh.c) */
     struct fltsim_seh_frame *seh;
+    /* GenerateFileName calls running on this thread, innermost first
+     * (fltmgr/name_provider.c's struct name_frame) */
+    void *name_frames;
     char last_error[512];
 };
 
@@ -782,6 +785,10 @@ void fltsim__pool_system_destroyed(fltsim_system *sys);
 PVOID fltsim__pool_allocate_at(ULONG pool_type, SIZE_T size, ULONG tag, const char *file, int line);
 /* ExFreePool. */
 void fltsim__pool_free(PVOID block);
+/* Marks the live blocks of sys among blocks[0, count) as reported, so the
+ * pool's own leak report skips them (lookaside.c and context.c reported them
+ * as their entries and contexts). Sorts blocks. Takes the pool lock. */
+void fltsim__pool_mark_reported(fltsim_system *sys, PVOID *blocks, size_t count);
 /* Frees the work items filters of sys allocated and never freed (workitem.c). */
 void fltsim__workitems_system_destroyed(fltsim_system *sys);
 

@@ -33,6 +33,11 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "counts each stream's writes in a stream context holding its normalized name; the "
      "context's cleanup callback prints both",
      NULL},
+    {"mistakes", L"Mistakes", MistakesDriverEntry, L"385500",
+     "makes the context or name mistake Parameters\\Mistake names (context-in-precreate, "
+     "context-overrelease, context-leak, name-double-release, name-leak, name-in-paging-io, "
+     "name-at-dispatch): V19, V21, V22, V29",
+     NULL},
 };
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);

@@ -52,6 +52,9 @@ ULONG OpenCounterRefused(ULONG ProcessId);
 LONG OpenCounterUncounted(VOID);
 
 DRIVER_INITIALIZE WriteCounterDriverEntry;
+/* Mistakes: makes the classic context or name mistake that the REG_SZ
+ * Parameters\Mistake names (mistakes.c lists them). */
+DRIVER_INITIALIZE MistakesDriverEntry;
 
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;
 /* ActivityLogger's record layout and read-out routines. */

@@ -339,6 +339,10 @@ NTSTATUS tf_load(fltsim_system *sys, struct tf_filter *tf)
     reg->InstanceQueryTeardownCallback = tf->no_query_teardown_callback ? NULL : tf_query_teardown;
     reg->InstanceTeardownStartCallback = tf_teardown_start;
     reg->InstanceTeardownCompleteCallback = tf_teardown_complete;
+    reg->GenerateFileNameCallback = tf->generate_file_name;
+    reg->NormalizeNameComponentCallback = tf->normalize_name_component;
+    reg->NormalizeNameComponentExCallback = tf->normalize_name_component_ex;
+    reg->NormalizeContextCleanupCallback = tf->normalize_context_cleanup;
 
     struct fltsim_instance_def def_instance = {tf->instance_name, tf->altitude, tf->instance_flags};
     struct fltsim_filter_def def = {tf->wname, tf->instance_name, &def_instance, 1};

@@ -101,6 +101,11 @@ struct tf_filter {
     /* called by InstanceSetupCallback before it returns setup_status */
     void (*setup_hook)(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects);
     const FLT_CONTEXT_REGISTRATION *contexts; /* FLT_REGISTRATION.ContextRegistration */
+    /* the name-provider routines of FLT_REGISTRATION (NULL: none) */
+    PFLT_GENERATE_FILE_NAME generate_file_name;
+    PFLT_NORMALIZE_NAME_COMPONENT normalize_name_component;
+    PFLT_NORMALIZE_NAME_COMPONENT_EX normalize_name_component_ex;
+    PFLT_NORMALIZE_CONTEXT_CLEANUP normalize_context_cleanup;
 
     /* filled while it runs */
     PFLT_FILTER filter;

@@ -863,11 +863,24 @@ void fltsim__contexts_volume_gone(struct _FLT_VOLUME *volume)
 void fltsim__contexts_filter_gone(struct _FLT_FILTER *filter)
 {
     unlink_where(volume_of_filter, filter, false);
+    PVOID *blocks = NULL;
+    size_t count = 0, capacity = 0;
     lock();
     for (size_t i = 0; i < live_table.size; i++)
         for (struct ctx *c = live_table.buckets[i]; c != NULL; c = c->live_next) {
             if (c->filter != filter)
                 continue;
+            /* Its pool block is this report's, not a second one (V23). */
+            if (c->user != NULL && count == capacity) {
+                size_t grown = capacity != 0 ? capacity * 2 : 16;
+                PVOID *more = realloc(blocks, grown * sizeof(*more));
+                if (more != NULL) {
+                    blocks = more;
+                    capacity = grown;
+                }
+            }
+            if (c->user != NULL && count < capacity)
+                blocks[count++] = c->user;
             if (c->file != NULL)
                 fltsim__report(filter->sys, filter, NULL, NULL, "V21", "7.2",
                                "%s unloads with a %s context still referenced (%d reference(s)), "
@@ -883,6 +896,8 @@ void fltsim__contexts_filter_gone(struct _FLT_FILTER *filter)
                                filter->name8, type_name(c->type), (int)c->refs);
         }
     unlock();
+    fltsim__pool_mark_reported(filter->sys, blocks, count);
+    free(blocks);
 }
 
 /* System destruction: the headers of the contexts its filters leaked go

@@ -206,6 +206,7 @@ struct query {
     struct fltsim_op *op; /* NULL for the Unsafe routine */
     bool in_post;
     FLT_FILE_NAME_OPTIONS options;
+    const char *via; /* the name provider that answered, or NULL */
 };
 
 /* Why asking the file system now is unsafe (SPEC 7.3), or NULL. */
@@ -284,7 +285,40 @@ static void to_parent(const WCHAR *path, size_t *units)
     *units = n == 0 ? 1 : n;
 }
 
-static NTSTATUS ask_name(const struct query *q, const char *file, int line,
+/* The name from the name provider below the caller (name_provider.c), cached
+ * when cache allows and the provider lets it. */
+static NTSTATUS ask_provider(struct query *q, PFLT_INSTANCE provider, bool cache, const char *file,
+                             int line, PFLT_FILE_NAME_INFORMATION *out)
+{
+    FLT_FILE_NAME_OPTIONS format = FltGetFileNameFormat(q->options);
+    PFLT_VOLUME volume = q->inst->volume;
+    bool case_sensitive = (q->fo->Flags & FO_OPENED_CASE_SENSITIVE) != 0;
+    if (q->op != NULL && q->op->data.Iopb->MajorFunction == IRP_MJ_CREATE &&
+        (q->op->data.Iopb->OperationFlags & SL_CASE_SENSITIVE))
+        case_sensitive = true;
+    struct fltsim__name_request rq = {
+        q->api, q->fo, q->op != NULL ? &q->op->data : NULL, q->options, case_sensitive, false};
+    q->via = provider->filter->name8;
+    WCHAR *name = NULL;
+    size_t units = 0;
+    bool provider_cache = false;
+    NTSTATUS status = fltsim__name_provider_ask(provider, &rq, &name, &units, &provider_cache);
+    fltsim__name_provider_done(provider);
+    if (!NT_SUCCESS(status))
+        return fltsim__fail(status, "%s: the name provider %s failed the query (0x%08x)", q->api,
+                            q->via, (unsigned)status);
+    /* The provider wrote the volume's device name first (checked), except
+     * for a short name. */
+    size_t d = format == FLT_FILE_NAME_SHORT ? 0 : volume->device_name.Length / sizeof(WCHAR);
+    status = fltsim__name_make(volume->sys, format, d > 0 ? &volume->device_name : NULL, name + d,
+                               units - d, file, line, out);
+    free(name);
+    if (NT_SUCCESS(status) && cache && provider_cache)
+        fltsim__name_cache_insert(q->inst, q->fo, *out);
+    return status;
+}
+
+static NTSTATUS ask_name(struct query *q, const char *file, int line,
                          PFLT_FILE_NAME_INFORMATION *out, bool *from_cache)
 {
     if (out == NULL)
@@ -306,6 +340,26 @@ static NTSTATUS ask_name(const struct query *q, const char *file, int line,
                             q->api, (unsigned)q->options);
     PFLT_VOLUME volume = q->inst->volume;
     fltsim_system *sys = volume->sys;
+    /* A name provider's own queries from its GenerateFileName are its
+     * instance's: they go to what is below it. */
+    PFLT_INSTANCE generating = fltsim__name_provider_generating(q->fo);
+    if (generating != NULL && (q->options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER)) {
+        /* On Windows the provider is asked again, and again, until the
+         * kernel stack overflows (a bugcheck). fltsim stops at the first
+         * repetition and fails the query as FltMgr fails a name request it
+         * cannot serve. */
+        fltsim__report(sys, generating->filter, generating, q->op, "V29", "7.3",
+                       "name provider %s: %s with FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER "
+                       "from its own GenerateFileNameCallback for the same file object asks "
+                       "itself again (infinite recursion on Windows); returned "
+                       "STATUS_FLT_INVALID_NAME_REQUEST",
+                       generating->filter->name8, q->api);
+        return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST,
+                            "%s: a name provider asks itself for the name it is generating",
+                            q->api);
+    }
+    if (generating != NULL)
+        q->inst = generating;
     if (fltsim__tls()->irql > APC_LEVEL) {
         fltsim__report(sys, NULL, q->inst, q->op, "V29", "7.3",
                        "%s at IRQL %u (above APC_LEVEL): a name query is unsafe there; returned "
@@ -325,8 +379,12 @@ static NTSTATUS ask_name(const struct query *q, const char *file, int line,
                        q->api, why);
         return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST, "%s: %s", q->api, why);
     }
+    /* A provider asking itself (REQUEST_FROM_CURRENT_PROVIDER) goes around
+     * its cache, which holds the names from below it. */
+    bool own_names = (q->options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER) &&
+                     q->inst->filter->reg.GenerateFileNameCallback != NULL;
     /* A file object in pre-create is not open yet: nothing of it is cached. */
-    if (method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY && !pre_create) {
+    if (method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY && !pre_create && !own_names) {
         *out = fltsim__name_cache_lookup(q->inst, q->fo, format, file, line);
         if (*out != NULL) {
             *from_cache = true;
@@ -348,7 +406,11 @@ static NTSTATUS ask_name(const struct query *q, const char *file, int line,
                                 q->api, (unsigned)created);
     }
     bool cache = !pre_create && method != FLT_FILE_NAME_QUERY_FILESYSTEM_ONLY &&
-                 !(q->options & FLT_FILE_NAME_DO_NOT_CACHE);
+                 !(q->options & FLT_FILE_NAME_DO_NOT_CACHE) && !own_names;
+    PFLT_INSTANCE provider = fltsim__name_provider_below(
+        q->inst, (q->options & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER) != 0);
+    if (provider != NULL)
+        return ask_provider(q, provider, cache, file, line, out);
 
     WCHAR *path = NULL;
     size_t units = 0;
@@ -444,7 +506,7 @@ static void trace_query(const struct query *q, NTSTATUS status, PFLT_FILE_NAME_I
     if (!fltsim__tracing(sys))
         return;
     struct fltsim_event ev;
-    char detail[64];
+    char detail[160];
     char name[512];
     memset(&ev, 0, sizeof(ev));
     ev.type = FLTSIM_EV_NAME_QUERY;
@@ -459,8 +521,9 @@ static void trace_query(const struct query *q, NTSTATUS status, PFLT_FILE_NAME_I
     ev.altitude = q->inst->altitude.text;
     ev.volume = q->inst->volume->name8;
     ev.status = status;
-    snprintf(detail, sizeof(detail), "%s %s", format_name(FltGetFileNameFormat(q->options)),
-             method_name(FltGetFileNameQueryMethod(q->options)));
+    snprintf(detail, sizeof(detail), "%s %s%s%s", format_name(FltGetFileNameFormat(q->options)),
+             method_name(FltGetFileNameQueryMethod(q->options)), q->via != NULL ? " via " : "",
+             q->via != NULL ? q->via : "");
     ev.detail = detail;
     if (NT_SUCCESS(status) && info != NULL) {
         fltsim__ustr_to_utf8(&info->Name, name, sizeof(name));
@@ -471,7 +534,7 @@ static void trace_query(const struct query *q, NTSTATUS status, PFLT_FILE_NAME_I
     fltsim__trace(sys, &ev);
 }
 
-static NTSTATUS get_name(const struct query *q, const char *file, int line,
+static NTSTATUS get_name(struct query *q, const char *file, int line,
                          PFLT_FILE_NAME_INFORMATION *out)
 {
     bool from_cache = false;
@@ -497,7 +560,8 @@ NTSTATUS fltsim_FltGetFileNameInformation_at(PFLT_CALLBACK_DATA CallbackData,
     PFLT_IO_PARAMETER_BLOCK iopb = CallbackData->Iopb;
     struct fltsim_tls *t = fltsim__tls();
     struct query q = {api, iopb->TargetInstance,      iopb->TargetFileObject,
-                      op,  t->op == op && t->in_post, NameOptions};
+                      op,  t->op == op && t->in_post, NameOptions,
+                      NULL};
     if (!fltsim__is_instance(q.inst) || q.fo == NULL) {
         if (Out != NULL)
             *Out = NULL;
@@ -522,7 +586,7 @@ NTSTATUS fltsim_FltGetFileNameInformationUnsafe_at(PFILE_OBJECT FileObject, PFLT
                             "its volume",
                             api);
     }
-    struct query q = {api, Instance, FileObject, NULL, false, NameOptions};
+    struct query q = {api, Instance, FileObject, NULL, false, NameOptions, NULL};
     return get_name(&q, file, line, Out);
 }
 

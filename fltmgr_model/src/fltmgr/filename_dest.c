@@ -4,8 +4,8 @@
  * a bare name in the file's directory, or a full path on the volume),
  * FltIsDirectory, FltGetVolumeGuidName (a GUID per simulated volume, stable
  * because made from its device name) and FltGetTunneledName (fltsim's file
- * systems tunnel nothing). Names are built by filename.c, blocks are
- * filename_cache.c's.
+ * systems tunnel nothing). Names are built by filename.c (or a name
+ * provider, name_provider.c), blocks are filename_cache.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +58,50 @@ static NTSTATUS full_target(PFLT_VOLUME volume, const WCHAR *name, size_t n, siz
     return STATUS_OBJECT_PATH_SYNTAX_BAD;
 }
 
+/* The target's name through the name provider below the caller
+ * (name_provider.c): its NormalizeNameComponent(Ex) gets
+ * FLTFL_NORMALIZE_NAME_DESTINATION_FILE_NAME. */
+static NTSTATUS provider_destination(PFLT_INSTANCE provider, PFLT_INSTANCE inst, PFILE_OBJECT fo,
+                                     const WCHAR *name, size_t n, FLT_FILE_NAME_OPTIONS options,
+                                     const char *file, int line, PFLT_FILE_NAME_INFORMATION *out)
+{
+    static const char api[] = "FltGetDestinationFileNameInformation";
+    PFLT_VOLUME volume = inst->volume;
+    const WCHAR *target = name;
+    size_t units = n;
+    bool bare = name[0] != L'\\';
+    NTSTATUS status = STATUS_SUCCESS;
+    if (!bare) {
+        size_t skip = 0;
+        status = full_target(volume, name, n, &skip);
+        target += skip;
+        units -= skip;
+    }
+    for (size_t i = 0; bare && i < n; i++)
+        if (name[i] == L'\\')
+            status = STATUS_OBJECT_NAME_INVALID;
+    WCHAR *full = NULL;
+    size_t full_units = 0;
+    if (NT_SUCCESS(status)) {
+        struct fltsim__name_request rq = {api, fo, NULL, options, false, false};
+        status = fltsim__name_provider_destination(provider, &rq, target, units, bare, &full,
+                                                   &full_units);
+    }
+    char who[sizeof(provider->filter->name8)];
+    memcpy(who, provider->filter->name8, sizeof(who));
+    fltsim__name_provider_done(provider);
+    if (!NT_SUCCESS(status))
+        return fltsim__fail(status,
+                            "%s: the target's name through the name provider %s failed "
+                            "(0x%08x)",
+                            api, who, (unsigned)status);
+    size_t d = volume->device_name.Length / sizeof(WCHAR);
+    status = fltsim__name_make(volume->sys, FltGetFileNameFormat(options), &volume->device_name,
+                               full + d, full_units - d, file, line, out);
+    free(full);
+    return status;
+}
+
 NTSTATUS fltsim_FltGetDestinationFileNameInformation_at(
     PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, HANDLE RootDirectory, PWSTR FileName,
     ULONG FileNameLength, FLT_FILE_NAME_OPTIONS NameOptions, PFLT_FILE_NAME_INFORMATION *Out,
@@ -102,6 +146,11 @@ NTSTATUS fltsim_FltGetDestinationFileNameInformation_at(
         return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS, "%s: the name is not in the cache", api);
 
     size_t n = FileNameLength / sizeof(WCHAR);
+    PFLT_INSTANCE provider = fltsim__name_provider_below(
+        Instance, (NameOptions & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER) != 0);
+    if (provider != NULL)
+        return provider_destination(provider, Instance, FileObject, FileName, n, NameOptions, file,
+                                    line, Out);
     WCHAR *path = NULL;
     size_t units = 0;
     NTSTATUS status;

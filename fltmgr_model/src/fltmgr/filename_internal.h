@@ -34,4 +34,38 @@ NTSTATUS fltsim__name_directory(PFLT_INSTANCE inst, const WCHAR *dir, size_t dir
 NTSTATUS fltsim__name_normalize_path(PFLT_INSTANCE inst, const WCHAR *path, size_t units,
                                      bool parent_only, WCHAR **out, size_t *out_units);
 
+/* ---- name providers (name_provider.c) ---- */
+
+/* A name request as FltMgr hands it to a name provider. */
+struct fltsim__name_request {
+    const char *api;
+    PFILE_OBJECT fo;
+    PFLT_CALLBACK_DATA data; /* NULL for the Unsafe routine */
+    FLT_FILE_NAME_OPTIONS options;
+    bool case_sensitive;
+    bool destination; /* FltGetDestinationFileNameInformation's components */
+};
+/* The provider whose GenerateFileName for fo runs on this thread (the
+ * innermost), or NULL: its own name queries are its instance's. */
+PFLT_INSTANCE fltsim__name_provider_generating(PFILE_OBJECT fo);
+/* The highest name-provider instance below caller on its volume (caller
+ * itself too with include_self), with a rundown reference that
+ * fltsim__name_provider_done drops; NULL when none (the file system
+ * answers). */
+PFLT_INSTANCE fltsim__name_provider_below(PFLT_INSTANCE caller, bool include_self);
+void fltsim__name_provider_done(PFLT_INSTANCE provider);
+/* Asks provider for rq's name: *name (malloc'd, the full name with the volume,
+ * or the short name alone) of *units units; *cache is whether the provider
+ * lets it be cached. A provider whose answer cannot be used is reported
+ * (V29). */
+NTSTATUS fltsim__name_provider_ask(PFLT_INSTANCE provider, const struct fltsim__name_request *rq,
+                                   WCHAR **name, size_t *units, bool *cache);
+/* The name of a rename or link target through provider: target (units) is a
+ * bare name (in the directory of rq's file, as the provider names it) or a
+ * path on the volume; *name (malloc'd) is the full name with the volume. */
+NTSTATUS fltsim__name_provider_destination(PFLT_INSTANCE provider,
+                                           const struct fltsim__name_request *rq,
+                                           const WCHAR *target, size_t units, bool bare,
+                                           WCHAR **name, size_t *out_units);
+
 #endif /* FLTSIM_FLTMGR_FILENAME_INTERNAL_H */

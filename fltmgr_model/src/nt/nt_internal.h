@@ -107,10 +107,6 @@ USHORT fltsim__slist_depth(PSLIST_HEADER head);
 
 /* ---- pool (pool.c), for lookaside.c ---- */
 
-/* Marks the live blocks of sys among blocks[0, count) as reported, so the
- * pool's own leak report skips them (lookaside.c reported them as its
- * entries). Sorts blocks. Takes the pool lock. */
-void fltsim__pool_mark_reported(fltsim_system *sys, PVOID *blocks, size_t count);
 /* Whether the driver whose code runs on this thread called
  * ExInitializeDriverRuntime(DrvRtPoolNxOptIn). */
 bool fltsim__pool_nx_opted_in(void);
