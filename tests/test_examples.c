@@ -499,8 +499,8 @@ static void rewriter_frees_at_dispatch_level(void **state)
  * does not drain the post (which would free the buffer the filter below and
  * the file system still use) but waits for the write to complete; the file
  * system then writes the rewritten bytes and the post frees the buffer, once,
- * without FLTFL_POST_OPERATION_DRAINING. (FltMgr would cancel the write;
- * fltsim does not model cancellation, so the filter below completes it.) */
+ * without FLTFL_POST_OPERATION_DRAINING. (FltMgr cancels the write; the
+ * filter below set no cancel routine, so it completes it itself.) */
 static void rewriter_detach_waits_for_swapped_write(void **state)
 {
     (void)state;

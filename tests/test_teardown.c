@@ -537,10 +537,10 @@ static void file_is(struct fixture *f, const char *expected)
 
 /* SPEC 2.6 step 3: an operation whose write buffer A swapped is not drained
  * when A detaches (its post would free the buffer the layers below still
- * use). fltsim, which does not model cancellation, has A's teardown wait for
- * the operation; the file system writes from A's buffer and A's post then
- * runs once, normally. B, which did not swap, is drained from the same
- * operation as before, exactly once. */
+ * use). A's teardown cancels it (C, which holds it, set no cancel routine:
+ * only its Cancel bit changes) and waits for the operation; the file system writes from A's buffer
+ * and A's post then runs once, normally. B, which did not swap, is drained from the same operation
+ * as before, exactly once. */
 static void teardown_waits_for_swapped_write_instead_of_draining(void **state)
 {
     struct fixture *f = *state;

@@ -413,6 +413,16 @@ struct fltsim_op {
      * system took the IRP (its completion waits: post.c). */
     struct fltsim_opstatus *status_requests;
     LONG status_hold;
+    /* Cancellation (fltmgr/cancel.c, cbdq.c), atomic: the IRP's Cancel bit;
+     * the routine FltSetCancelCompletion (or FltCbdqInsertIo) set, taken by
+     * one exchange (the canceller's, FltClearCancelCompletion's or the
+     * completion's), with the filter whose code it is; the cancel-safe queue
+     * holding the operation and its FltCbdqInsertIo context, or NULL. */
+    LONG cancelled;
+    PFLT_COMPLETE_CANCELED_CALLBACK cancel_routine;
+    struct _FLT_FILTER *cancel_filter;
+    PFLT_CALLBACK_DATA_QUEUE cbdq;
+    PFLT_CALLBACK_DATA_QUEUE_IO_CONTEXT cbdq_context;
     struct fltsim_task dpc;   /* asynchronous completion */
     LIST_ENTRY inflight_link; /* volume->inflight[inflight_shard].ops */
     ULONG inflight_shard;
@@ -881,12 +891,35 @@ void fltsim__op_unref(struct fltsim_op *op);
  * gives the op and the node (FltDoCompletionProcessingWhenSafe's rule, V15). */
 bool fltsim__in_post(PFLT_CALLBACK_DATA data, struct fltsim_op **op, ULONG *node);
 
+/* ---- cancellation (cancel.c) and cancel-safe queues (cbdq.c) ---- */
+
+/* Cancels op, as IoCancelIrp does for its IRP: sets its Cancel bit (once:
+ * a second cancel does nothing) and calls the cancel routine a filter set
+ * (FltSetCancelCompletion, or a cancel-safe queue's), exactly once, on the
+ * calling thread at its IRQL. TRUE when a routine was called. Non-IRP
+ * operations are not cancelled (FALSE). The caller holds a reference on op.
+ * The entry point for FltCancelIo, which gives the operation a filter issued. */
+BOOLEAN fltsim__op_cancel(struct fltsim_op *op);
+/* A pended op is completed (FltCompletePendedPre/PostOperation): its cancel
+ * routine can no longer be called, and an op still in a cancel-safe queue
+ * is reported (SIM, SPEC 7.4) and taken out of it. */
+void fltsim__cancel_completing(struct fltsim_op *op, const char *api);
+/* cbdq.c: the queue's part of a cancel (op->cancel_routine was the queue's):
+ * under the queue's lock RemoveIo, then CompleteCanceledIo. */
+void fltsim__cbdq_cancel(struct fltsim_op *op);
+/* cbdq.c: op completed while still in its queue: takes it out (RemoveIo
+ * under the queue's lock); the caller reported it. */
+void fltsim__cbdq_evict(struct fltsim_op *op);
+/* The cancel routine a cancel-safe queue sets on the operations it holds. */
+VOID FLTAPI fltsim__cbdq_cancel_routine(PFLT_CALLBACK_DATA data);
+
 /* ---- operations in flight (inflight.c) ---- */
 
 /* Reports the operations the instance still keeps pended (V26), then calls
  * the posts of its operations in flight with FLTFL_POST_OPERATION_DRAINING
- * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those posts
- * run when the operation completes, which teardown waits for. */
+ * (SPEC 2.6 step 3, 4.4), except where its pre swapped a buffer: those
+ * operations are cancelled (fltsim__op_cancel) and their posts run when they
+ * complete, which teardown waits for. */
 void fltsim__drain_instance(struct _FLT_INSTANCE *inst);
 /* The volume's in-flight shards: init (nothing to release later), and
  * whether no operation is in flight (each shard checked under its lock). */

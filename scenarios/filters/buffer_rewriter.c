@@ -17,8 +17,8 @@
  * Teardown does not drain a write whose buffer the filter swapped: a draining
  * post would free the buffer while the filters below and the file system may
  * still use it. FltMgr cancels such an operation and waits for it to
- * complete (SPEC 2.6 step 3; fltsim, which does not model cancellation, only
- * waits), so the post frees the buffer after the write is over. The post
+ * complete (SPEC 2.6 step 3), so the post frees the buffer after the write is
+ * over. The post
  * still frees it when called with FLTFL_POST_OPERATION_DRAINING (SPEC 4.4),
  * which costs nothing.
  *

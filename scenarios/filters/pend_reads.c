@@ -26,6 +26,12 @@
  * way to the worker. Each held read keeps its instance referenced
  * (FltObjectReference), which also tells the pre whether teardown has begun:
  * the reference fails then, and the read is let through instead of held.
+ * A held read can be cancelled (CancelIoEx, its thread's end): each has a
+ * cancel routine (FltSetCancelCompletion, set under the lock once the read
+ * is on the list) that takes it off the list and completes it with
+ * STATUS_CANCELLED; whoever takes a read off the list first clears the
+ * routine (FltClearCancelCompletion), and a read whose routine is already
+ * running is left on the list for it.
  */
 #include <fltKernel.h>
 
@@ -104,6 +110,34 @@ static BOOLEAN QueueWorker(PFLT_CALLBACK_DATA Data, PPENDED_READ Entry)
     return TRUE;
 }
 
+/* PASSIVE_LEVEL: completes a taken read here instead of in the worker. */
+static VOID CompleteHere(PPENDED_READ Entry, FLT_PREOP_CALLBACK_STATUS Status);
+
+/* The cancel routine of a held read (the canceller's thread and IRQL, no
+ * lock held): takes it off the list and completes it as cancelled. */
+static VOID PendCancelRead(_In_ PFLT_CALLBACK_DATA Data)
+{
+    KIRQL OldIrql;
+    PPENDED_READ Found = NULL;
+    KeAcquireSpinLock(&gPendLock, &OldIrql);
+    for (PLIST_ENTRY Link = gHeldList.Flink; Link != &gHeldList; Link = Link->Flink) {
+        PPENDED_READ Entry = CONTAINING_RECORD(Link, PENDED_READ, Links);
+        if (Entry->Data == Data) {
+            RemoveEntryList(&Entry->Links);
+            gHeld--;
+            InFlightAddLocked(1);
+            Found = Entry;
+            break;
+        }
+    }
+    KeReleaseSpinLock(&gPendLock, OldIrql);
+    if (Found == NULL)
+        return; /* [not reachable: the routine is set only while the read is on the list] */
+    Data->IoStatus.Status = STATUS_CANCELLED;
+    Data->IoStatus.Information = 0;
+    CompleteHere(Found, FLT_PREOP_COMPLETE);
+}
+
 static FLT_PREOP_CALLBACK_STATUS
 PendPreRead(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
             _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
@@ -137,14 +171,29 @@ PendPreRead(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjec
      * already made the reference fail. */
     KeAcquireSpinLock(&gPendLock, &OldIrql);
     NTSTATUS Status = FltObjectReference(Entry->Instance);
+    BOOLEAN Cancelled = FALSE;
     if (NT_SUCCESS(Status)) {
         InsertTailList(&gHeldList, &Entry->Links);
         gHeld++;
+        /* On the list first, so the routine finds it; cancelled already: not
+         * held, completed as cancelled below. */
+        if (FltSetCancelCompletion(Data, PendCancelRead) == STATUS_CANCELLED) {
+            RemoveEntryList(&Entry->Links);
+            gHeld--;
+            Cancelled = TRUE;
+        }
     }
     KeReleaseSpinLock(&gPendLock, OldIrql);
-    if (NT_SUCCESS(Status))
+    if (NT_SUCCESS(Status) && !Cancelled)
         return FLT_PREOP_PENDING;
+    if (Cancelled)
+        FltObjectDereference(Entry->Instance);
     ExFreePoolWithTag(Entry, PEND_TAG);
+    if (Cancelled) {
+        Data->IoStatus.Status = STATUS_CANCELLED;
+        Data->IoStatus.Information = 0;
+        return FLT_PREOP_COMPLETE;
+    }
 
 let_through:
     InterlockedIncrement(&gLetThrough);
@@ -178,6 +227,8 @@ static VOID TakeHeld(PFLT_INSTANCE Instance, PLIST_ENTRY Out)
         Link = Link->Flink;
         if (Instance != NULL && Entry->Instance != Instance)
             continue;
+        if (FltClearCancelCompletion(Entry->Data) != STATUS_SUCCESS)
+            continue; /* being cancelled: PendCancelRead takes it off */
         RemoveEntryList(&Entry->Links);
         InsertTailList(Out, &Entry->Links);
         gHeld--;
@@ -186,7 +237,6 @@ static VOID TakeHeld(PFLT_INSTANCE Instance, PLIST_ENTRY Out)
     KeReleaseSpinLock(&gPendLock, OldIrql);
 }
 
-/* PASSIVE_LEVEL: completes a taken read here instead of in the worker. */
 static VOID CompleteHere(PPENDED_READ Entry, FLT_PREOP_CALLBACK_STATUS Status)
 {
     FltCompletePendedPreOperation(Entry->Data, Status, NULL);

@@ -3,7 +3,8 @@
  * alignment checks of NtReadFile and NtWriteFile, the choice between fast I/O
  * and the IRP (SPEC 1.3), the MDL that describes the buffer of paging and
  * non-cached requests, and overlapped requests, which complete later through
- * the caller's event and callback. This is the path the io_read benchmark
+ * the caller's event and callback and can be cancelled while in flight
+ * (fltsim_io_cancel, fltsim_io_cancel_thread). This is the path the io_read benchmark
  * measures; the handle lookup and dispatch it uses are iomgr.c's and
  * io_internal.h's.
  */
@@ -75,7 +76,39 @@ struct async_io {
     struct fltsim_request req; /* req.file_object: the io_file's, a reference held */
     PMDL mdl;                  /* the buffer's, released at completion; or NULL */
     struct fltsim_io_async *user;
+    fltsim_system *sys; /* compared, never followed */
+    LIST_ENTRY link;    /* async_ios, until it finishes (a cancel finds it there) */
+    PETHREAD thread;    /* the issuing thread (its end cancels it) */
 };
+
+/* The overlapped requests in flight, of every system: a cancel looks for
+ * them here. Process-wide rather than the I/O manager's, which a system's
+ * shutdown frees before the device IRPs it cancels last complete. */
+static uv_once_t async_once = UV_ONCE_INIT;
+static uv_mutex_t async_lock; /* async_ios; taken for nothing else */
+static LIST_ENTRY async_ios;
+
+static void async_init(void)
+{
+    if (uv_mutex_init(&async_lock) != 0)
+        abort();
+    InitializeListHead(&async_ios);
+}
+
+static void async_link(struct async_io *a)
+{
+    uv_once(&async_once, async_init);
+    uv_mutex_lock(&async_lock);
+    InsertTailList(&async_ios, &a->link);
+    uv_mutex_unlock(&async_lock);
+}
+
+static void async_unlink(struct async_io *a)
+{
+    uv_mutex_lock(&async_lock);
+    RemoveEntryList(&a->link);
+    uv_mutex_unlock(&async_lock);
+}
 
 /* The file the request was issued on (its FILE_OBJECT is the io_file's first
  * member); not a field of its own, which would take struct async_io past a
@@ -92,6 +125,7 @@ static void async_finish(void *ctx)
     struct async_io *a = ctx;
     struct fltsim_io_async *user = a->user;
     PKEVENT event = user->event;
+    async_unlink(a);
     user->iosb = a->req.io_status;
     fltsim__io_unlock_buffer(a->mdl);
     fltsim__file_unref(async_file(a));
@@ -138,9 +172,13 @@ static NTSTATUS dispatch_async(struct io_file *file, PMDL mdl, const struct flts
     a->req.complete_ctx = a;
     a->mdl = mdl;
     a->user = user;
+    a->sys = fltsim__file_system(file);
+    a->thread = fltsim_thread_current();
+    async_link(a);
     NTSTATUS status = fltsim__io_send(file, &a->req);
     if (status == STATUS_PENDING)
         return STATUS_PENDING; /* async_completed finishes it (a may be gone already) */
+    async_unlink(a);
     /* Done already: the caller gets the status, and its event (set by the
      * caller of this function); no completion callback. */
     if (a->req.op_id == 0)
@@ -333,4 +371,77 @@ NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *bu
     void *data;
     memcpy(&data, &buffer, sizeof(data));
     return read_write_async(sys, handle, true, data, length, offset, flags, async);
+}
+
+/* ---- cancelling overlapped requests ---- */
+
+/* Cancels the overlapped requests in flight that match (file NULL: any;
+ * user NULL: any; thread NULL: any). STATUS_SUCCESS when one was still in
+ * flight, else STATUS_NOT_FOUND. The ids are taken under the lock and
+ * cancelled after it (a cancel routine may complete the request, whose
+ * finish takes the lock); an id names one operation only, so a request
+ * finished meanwhile is simply not found. */
+static NTSTATUS cancel_matching(fltsim_system *sys, const struct io_file *file,
+                                const struct fltsim_io_async *user, PETHREAD thread)
+{
+    ULONG count = 0, capacity = 0;
+    struct pick {
+        PFLT_VOLUME volume;
+        ULONG64 op_id;
+    } *picks = NULL;
+    bool found = false;
+    uv_once(&async_once, async_init);
+    uv_mutex_lock(&async_lock);
+    for (PLIST_ENTRY e = async_ios.Flink; e != &async_ios; e = e->Flink) {
+        struct async_io *a = CONTAINING_RECORD(e, struct async_io, link);
+        if (a->sys != sys || (file != NULL && a->req.file_object != &file->fo) ||
+            (user != NULL && a->user != user) || (thread != NULL && a->thread != thread))
+            continue;
+        ULONG64 id = __atomic_load_n(&a->req.op_id, __ATOMIC_SEQ_CST);
+        const struct io_file *f = async_file(a);
+        if (id == 0 || f->volume == NULL) {
+            /* Still on its way into the stack on another thread, or sent to
+             * a driver's device object: found, not cancelled (fltsim cancels
+             * what a volume's filters hold). */
+            found = true;
+            continue;
+        }
+        if (count == capacity) {
+            ULONG grown = capacity != 0 ? capacity * 2 : 8;
+            struct pick *more = realloc(picks, grown * sizeof(*picks));
+            if (more == NULL)
+                break; /* out of memory: cancels those it has */
+            picks = more;
+            capacity = grown;
+        }
+        picks[count].volume = f->volume;
+        picks[count].op_id = id;
+        count++;
+    }
+    uv_mutex_unlock(&async_lock);
+    /* The volumes stay: a volume is dismounted only once no operation is in
+     * flight on it, and these were a moment ago (a dismount waits for them). */
+    for (ULONG k = 0; k < count; k++)
+        if (fltsim_request_cancel(picks[k].volume, picks[k].op_id) == STATUS_SUCCESS)
+            found = true;
+    free(picks);
+    return found ? STATUS_SUCCESS : STATUS_NOT_FOUND;
+}
+
+NTSTATUS fltsim_io_cancel(fltsim_system *sys, HANDLE handle, const struct fltsim_io_async *async)
+{
+    struct io_file *file;
+    NTSTATUS status = fltsim__io_begin(sys, handle, 0, 0, &file);
+    if (!NT_SUCCESS(status))
+        return status;
+    status = cancel_matching(sys, file, async, NULL);
+    fltsim__file_unref(file);
+    return status;
+}
+
+NTSTATUS fltsim_io_cancel_thread(fltsim_system *sys, PETHREAD thread)
+{
+    if (sys == NULL || thread == NULL)
+        return STATUS_INVALID_PARAMETER;
+    return cancel_matching(sys, NULL, NULL, thread);
 }

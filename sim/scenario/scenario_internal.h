@@ -126,7 +126,8 @@ enum sc_op {
     SC_OP_ACQUIRE_FOR_MOD_WRITE,
     SC_OP_RELEASE_FOR_MOD_WRITE,
     SC_OP_ACQUIRE_FOR_CC_FLUSH,
-    SC_OP_RELEASE_FOR_CC_FLUSH
+    SC_OP_RELEASE_FOR_CC_FLUSH,
+    SC_OP_CANCEL
 };
 
 /* Read/write flags beyond FLTSIM_IO_*: IoSetTopLevelIrp around the call. */
@@ -182,6 +183,7 @@ struct sc_step {
     ULONG code;                 /* fs_control, device_control */
     ULONG in_length;            /* fs_control, device_control (output: length) */
     ULONG security_information; /* query_security, set_security */
+    int request;                /* cancel: the async step it cancels (index), -1 = all */
 
     /* control steps */
     size_t filter; /* load, unload, attach, detach, complete_pended */

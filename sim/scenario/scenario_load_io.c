@@ -351,6 +351,7 @@ static const char *const query_security_keys[] = {COMMON_KEYS, "handle", "inform
                                                   NULL};
 static const char *const set_security_keys[] = {COMMON_KEYS, "handle", "information", NULL};
 static const char *const mod_write_keys[] = {COMMON_KEYS, "handle", "ending_offset", NULL};
+static const char *const cancel_keys[] = {COMMON_KEYS, "handle", "request", NULL};
 
 static const struct {
     const char *name;
@@ -382,7 +383,8 @@ static const struct {
            {"acquire_for_mod_write", SC_OP_ACQUIRE_FOR_MOD_WRITE, mod_write_keys},
            {"release_for_mod_write", SC_OP_RELEASE_FOR_MOD_WRITE, handle_keys},
            {"acquire_for_cc_flush", SC_OP_ACQUIRE_FOR_CC_FLUSH, handle_keys},
-           {"release_for_cc_flush", SC_OP_RELEASE_FOR_CC_FLUSH, handle_keys}};
+           {"release_for_cc_flush", SC_OP_RELEASE_FOR_CC_FLUSH, handle_keys},
+           {"cancel", SC_OP_CANCEL, cancel_keys}};
 
 /* The operations added for capture replay (io.h): query_open, volume
  * information, locks, controls, EAs, security, mod-write. */
@@ -494,6 +496,36 @@ static bool load_more_io(struct ld *ld, yaml_node_t *m, struct sc_step *s, const
         return (n = fltsim__ld_get(ld, m, "ending_offset")) == NULL ||
                fltsim__ld_get_longlong(ld, n, "ending_offset", &s->offset);
     }
+}
+
+/* cancel: `request` names an earlier async read or write step on the same
+ * handle (only that request is cancelled); without it, all of the handle's. */
+static bool load_cancel(struct ld *ld, yaml_node_t *m, struct sc_step *s)
+{
+    s->request = -1;
+    yaml_node_t *n = fltsim__ld_get(ld, m, "request");
+    if (n == NULL)
+        return true;
+    if (!fltsim__ld_want_scalar(ld, n, "request"))
+        return false;
+    const char *id = fltsim__ld_text_of(n);
+    size_t index = (size_t)(s - ld->sc->steps);
+    size_t j = 0;
+    while (j < index && (ld->sc->steps[j].id == NULL || strcmp(ld->sc->steps[j].id, id) != 0))
+        j++;
+    if (j == index)
+        return fltsim__ld_fail(ld, n,
+                               "request '%s' is not the id of an earlier step; expected the id "
+                               "of an async read or write step above this one",
+                               id);
+    const struct sc_step *t = &ld->sc->steps[j];
+    if (t->kind != SC_STEP_IO || !t->async || t->handle != s->handle)
+        return fltsim__ld_fail(ld, n,
+                               "request '%s' is not an async read or write on this step's "
+                               "handle; expected the id of one (async: true, same handle)",
+                               id);
+    s->request = (int)j;
+    return true;
 }
 
 bool fltsim__ld_load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, yaml_node_t *opn)
@@ -782,6 +814,10 @@ bool fltsim__ld_load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, y
         if (!fltsim__ld_use_handle(ld, m, s))
             return false;
         ld->handle_open[s->handle] = false;
+        break;
+    case SC_OP_CANCEL:
+        if (!fltsim__ld_use_handle(ld, m, s) || !load_cancel(ld, m, s))
+            return false;
         break;
     }
     if (s->async && s->op != SC_OP_READ && s->op != SC_OP_WRITE)

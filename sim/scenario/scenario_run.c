@@ -425,6 +425,17 @@ static void hand_over(struct run *run, size_t i)
     }
 }
 
+/* Tells the first count scenario threads to quit and waits for them. */
+static void end_threads(struct run *run, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        run->threads[i].quit = true;
+        KeSetEvent(&run->threads[i].go, IO_NO_INCREMENT, FALSE);
+    }
+    for (size_t i = 0; i < count; i++)
+        fltsim_thread_join(run->threads[i].thread);
+}
+
 static void run_wait(struct run *run, size_t i)
 {
     const struct sc_step *s = &run->sc->steps[i];
@@ -572,16 +583,16 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
             hand_over(&run, i);
         }
     }
+    /* The scenario threads end once their calls have returned, cancelling
+     * the overlapped I/O they still have in flight (fltsim__run_worker), as
+     * Windows does at a thread's end; then the steps finish. */
+    end_threads(&run, spawned);
+    spawned = 0;
     fltsim__run_finish_all(&run, scenario->step_count);
 
 shutdown:
     set_position(&run, "checking and shutting down", 0);
-    for (size_t i = 0; i < spawned; i++) {
-        run.threads[i].quit = true;
-        KeSetEvent(&run.threads[i].go, IO_NO_INCREMENT, FALSE);
-    }
-    for (size_t i = 0; i < spawned; i++)
-        fltsim_thread_join(run.threads[i].thread);
+    end_threads(&run, spawned);
     if (run.sys != NULL && NT_SUCCESS(status)) {
         if (fltsim_system_wait_idle(run.sys, IDLE_TIMEOUT_MS) != STATUS_SUCCESS) {
             fltsim__run_log(&run, "%s: end of run: the system did not become idle", scenario->path);

@@ -312,6 +312,10 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
     case SC_OP_MAP_SECTION:
         status = fltsim_io_map_section(sys, h, s->protection);
         break;
+    case SC_OP_CANCEL:
+        status = fltsim_io_cancel(sys, h, s->request >= 0 ? &run->steps[s->request].async : NULL);
+        iosb.Status = status;
+        break;
     case SC_OP_CLOSE:
         status = fltsim_io_close(sys, h);
         if (NT_SUCCESS(status))
@@ -425,8 +429,12 @@ void fltsim__run_worker(void *ctx)
     struct rthread *t = ctx;
     for (;;) {
         KeWaitForSingleObject(&t->go, Executive, KernelMode, FALSE, NULL);
-        if (t->quit)
+        if (t->quit) {
+            /* The thread ends: Windows cancels the I/O it still has in
+             * flight (IoCancelThreadIo). */
+            (void)fltsim_io_cancel_thread(t->run->sys, fltsim_thread_current());
             return;
+        }
         size_t i = t->current;
         perform(t->run, i);
         step_party(&t->run->steps[i]); /* the call returned */

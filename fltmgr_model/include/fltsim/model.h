@@ -582,6 +582,17 @@ void fltsim_ecp_list_free(PECP_LIST list);
  * thread, which is the requestor. */
 NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req);
 
+/* Cancels the IRP-based operation op_id (a request's op_id, read atomically
+ * by a thread other than its issuer) while it is in flight on volume, as
+ * IoCancelIrp does: its Cancel bit is set (FltIsIoCanceled) and the cancel
+ * routine a filter set on it (FltSetCancelCompletion, or its cancel-safe
+ * queue's) is called once, on the calling thread. STATUS_SUCCESS when the
+ * operation was in flight (whether or not it had a routine to call; a second
+ * cancel calls nothing), STATUS_NOT_FOUND when it is not (completed, never
+ * dispatched), STATUS_INVALID_PARAMETER for op_id 0 or a fast I/O or
+ * FS-filter operation (those cannot be cancelled). Any thread. */
+NTSTATUS fltsim_request_cancel(PFLT_VOLUME volume, ULONG64 op_id);
+
 /* ------------------------------------------------------------------------- */
 /* Device objects drivers create (IoCreateDevice): the I/O manager's side    */
 /* ------------------------------------------------------------------------- */

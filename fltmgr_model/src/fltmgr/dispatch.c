@@ -14,8 +14,8 @@
  * to that thread, which waits for it. Each node keeps the parameter block its
  * pre saw, so every filter's post sees its own view (SPEC 6.3). Teardown
  * drains the posts of an instance's operations in flight (SPEC 4.4), except
- * those of operations whose buffer the instance swapped, which it waits for
- * (SPEC 2.6 step 3; cancellation is not modeled).
+ * those of operations whose buffer the instance swapped, which it cancels
+ * and waits for (SPEC 2.6 step 3; cancel.c).
  *
  * This file owns the state machine, the file system step with its DPC, the
  * entry point that sets an operation up and lists it in flight, and the
@@ -483,7 +483,7 @@ NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_reques
     InsertTailList(&shard->ops, &op->inflight_link);
     shard->listed++;
     fltsim__spin_unlock(&shard->lock);
-    req->op_id = op->id;
+    __atomic_store_n(&req->op_id, op->id, __ATOMIC_SEQ_CST); /* a canceller reads it */
 
     fltsim__yield(); /* the deterministic executor may interleave here */
     if (fltsim__tracing(sys))

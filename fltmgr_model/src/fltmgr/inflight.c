@@ -339,14 +339,17 @@ void fltsim__drain_instance(struct _FLT_INSTANCE *inst)
             /* SPEC 2.6 step 3: an operation whose buffer this filter swapped
              * is not drained (its post would free the buffer while the
              * layers below may still use it); FltMgr cancels it and waits
-             * for it to complete. fltsim does not model I/O cancellation: the
-             * node is left to its normal post, which runs when the operation
-             * completes (callbacks still run for operations that started
-             * before teardown, SPEC 2.6 step 1), and teardown waits for that
-             * in step 4 (the node is not done until then). Its
-             * state was read first: swapped is written before WANTS_POST. */
-            if (node->swapped)
+             * for it to complete: the cancel routine a filter below holding
+             * it set is called here, on the tearing-down thread (cancel.c),
+             * and the node is left to its normal post, which runs when the
+             * operation completes (callbacks still run for operations that
+             * started before teardown, SPEC 2.6 step 1); teardown waits for
+             * that in step 4 (the node is not done until then). Its state
+             * was read first: swapped is written before WANTS_POST. */
+            if (node->swapped) {
+                fltsim__op_cancel(op);
                 continue;
+            }
             LONG expected = FLTSIM_NODE_WANTS_POST;
             if (!__atomic_compare_exchange_n(&node->state, &expected, FLTSIM_NODE_POSTING, false,
                                              __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
@@ -386,20 +389,26 @@ struct fltsim_op *fltsim__create_in_flight(struct _FLT_INSTANCE *inst, PFILE_OBJ
     return found;
 }
 
-struct fltsim_op *fltsim__op_in_flight(PFLT_VOLUME volume, ULONG64 id)
+/* ---- a cancel's question: the operation of an id ---- */
+
+struct fltsim_op *fltsim__op_in_flight(struct _FLT_VOLUME *v, ULONG64 op_id)
 {
     for (ULONG s = 0; s < FLTSIM_SHARDS; s++) {
-        struct fltsim_inflight_shard *shard = &volume->inflight[s];
+        struct fltsim_inflight_shard *shard = &v->inflight[s];
+        struct fltsim_op *found = NULL;
         fltsim__spin_lock(&shard->lock);
         for (PLIST_ENTRY e = shard->ops.Flink; e != &shard->ops; e = e->Flink) {
             struct fltsim_op *op = CONTAINING_RECORD(e, struct fltsim_op, inflight_link);
-            if (op->id == id) {
+            /* id is set before the op is listed. */
+            if (op->id == op_id) {
                 fltsim__op_ref(op);
-                fltsim__spin_unlock(&shard->lock);
-                return op;
+                found = op;
+                break;
             }
         }
         fltsim__spin_unlock(&shard->lock);
+        if (found != NULL)
+            return found;
     }
     return NULL;
 }

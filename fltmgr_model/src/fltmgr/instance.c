@@ -424,8 +424,8 @@ NTSTATUS fltsim__instance_teardown(struct _FLT_INSTANCE *inst, FLT_INSTANCE_TEAR
 
     /* 3. Posts the instance still owes are called now, with
      * FLTFL_POST_OPERATION_DRAINING, except for operations whose buffer it
-     * swapped: those are waited for in step 4 (FltMgr would cancel them;
-     * fltsim does not model cancellation). Operations it still keeps pended
+     * swapped: those are cancelled (a filter holding one below gets its
+     * cancel routine called) and waited for in step 4. Operations it still keeps pended
      * are reported (V26): teardown cannot finish until they complete. */
     fltsim__drain_instance(inst);
 

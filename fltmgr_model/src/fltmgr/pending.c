@@ -102,6 +102,8 @@ VOID FltCompletePendedPreOperation(PFLT_CALLBACK_DATA CallbackData,
         Context = NULL;
     }
 
+    /* Its cancel routine is not called from now on (SPEC 7.4). */
+    fltsim__cancel_completing(op, api);
     /* Read by run_pre (pre.c) when the completion beats the pre's return. */
     op->resume_status = CallbackStatus;
     op->resume_context = Context;
@@ -139,6 +141,7 @@ VOID FltCompletePendedPostOperation(PFLT_CALLBACK_DATA CallbackData)
         return;
     fltsim_system *sys = op->sys;
     fltsim__check_irql(sys, DISPATCH_LEVEL, api);
+    fltsim__cancel_completing(op, api);
 
     enum claim claim = claim_pend(&op->post_pend);
     if (claim == CLAIM_EARLY)

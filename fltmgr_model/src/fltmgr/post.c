@@ -342,6 +342,10 @@ static void complete_op(struct fltsim_op *op)
     struct fltsim_request *req = op->req;
     wait_for_drains(op);
     op->phase = FLTSIM_PHASE_DONE;
+    /* A cancel from now on calls no routine a filter left set. */
+    if (__atomic_load_n(&op->cancel_routine, __ATOMIC_RELAXED) != NULL)
+        __atomic_store_n(&op->cancel_routine, (PFLT_COMPLETE_CANCELED_CALLBACK)NULL,
+                         __ATOMIC_SEQ_CST);
     /* The trace shows the parameters as the I/O manager issued them. */
     if (op->node_count != 0)
         memcpy(&op->iopb, &op->nodes[0].view, sizeof(op->iopb));

@@ -99,6 +99,23 @@ NTSTATUS fltsim_io_read_async(fltsim_system *sys, HANDLE handle, void *buffer, U
 NTSTATUS fltsim_io_write_async(fltsim_system *sys, HANDLE handle, const void *buffer, ULONG length,
                                LONGLONG offset, ULONG flags, struct fltsim_io_async *async);
 
+/* CancelIoEx: cancels the overlapped requests of handle (of the calling
+ * process) still in flight, or only the one issued with async when it is not
+ * NULL. A request a filter holds pended gets its Cancel bit
+ * (FltIsIoCanceled) and the cancel routine the filter set
+ * (FltSetCancelCompletion, or its cancel-safe queue's), called on the calling
+ * thread before this returns; it completes when the filter completes it
+ * (normally with STATUS_CANCELLED), through the async's callback and event as
+ * usual. STATUS_SUCCESS when a request was found in flight,
+ * STATUS_NOT_FOUND when none was (never issued, or completed already),
+ * STATUS_INVALID_HANDLE. Any thread. */
+NTSTATUS fltsim_io_cancel(fltsim_system *sys, HANDLE handle, const struct fltsim_io_async *async);
+/* What Windows does when a thread ends (IoCancelThreadIo): cancels, as
+ * fltsim_io_cancel does, every overlapped request thread issued that is
+ * still in flight. STATUS_SUCCESS when there was one, STATUS_NOT_FOUND when
+ * not, STATUS_INVALID_PARAMETER for a NULL system or thread. Any thread. */
+NTSTATUS fltsim_io_cancel_thread(fltsim_system *sys, PETHREAD thread);
+
 /* NtQueryInformationFile / NtSetInformationFile. FileAccessInformation,
  * FileModeInformation, FileAlignmentInformation and FilePositionInformation of
  * synchronous file objects are answered by the I/O manager without an IRP, as

@@ -1,0 +1,158 @@
+/*
+ * Cancelling pended I/O: an operation's Cancel bit and the cancel routine a
+ * filter sets on it (FltSetCancelCompletion, FltClearCancelCompletion,
+ * FltIsIoCanceled), the cancel itself (fltsim__op_cancel, what IoCancelIrp
+ * does; fltsim_request_cancel, what the I/O manager's CancelIoEx calls), and
+ * what a completion does to a cancel that has not happened. The routine is
+ * taken by exactly one atomic exchange, so a cancel racing the completion or
+ * FltClearCancelCompletion calls it once or not at all. Cancel-safe queues
+ * are cbdq.c's; FltCancelIo (a filter cancelling I/O it issued) is not here.
+ */
+#include <stdio.h>
+
+#include "dispatch_internal.h"
+
+/* The operation behind data, or NULL (reported, rule SIM). */
+static struct fltsim_op *op_of(PFLT_CALLBACK_DATA data, const char *api)
+{
+    struct fltsim_op *op = fltsim__op_from_data(data);
+    if (op == NULL || op->drain_copy) {
+        struct fltsim_tls *t = fltsim__tls();
+        if (t->sys != NULL)
+            fltsim__report(t->sys, t->filter, NULL, op, "SIM", "7.4",
+                           "%s(%p): not the callback data of an operation in flight", api,
+                           (void *)data);
+        else
+            fprintf(stderr,
+                    "fltsim: SIM (SPEC 7.4): %s(%p): not the callback data of an operation in "
+                    "flight\n",
+                    api, (void *)data);
+        return NULL;
+    }
+    return op;
+}
+
+static PFLT_COMPLETE_CANCELED_CALLBACK take_routine(struct fltsim_op *op)
+{
+    return __atomic_exchange_n(&op->cancel_routine, (PFLT_COMPLETE_CANCELED_CALLBACK)NULL,
+                               __ATOMIC_SEQ_CST);
+}
+
+BOOLEAN fltsim__op_cancel(struct fltsim_op *op)
+{
+    if (op->kind != FLTSIM_OP_IRP)
+        return FALSE;
+    if (__atomic_exchange_n(&op->cancelled, 1, __ATOMIC_SEQ_CST) != 0)
+        return FALSE; /* cancelled before: its routine was taken then */
+    PFLT_COMPLETE_CANCELED_CALLBACK routine = take_routine(op);
+    if (routine == NULL)
+        return FALSE; /* not cancelable now: the bit stays for FltIsIoCanceled */
+    if (routine == fltsim__cbdq_cancel_routine) {
+        fltsim__cbdq_cancel(op);
+        return TRUE;
+    }
+    /* FltMgr calls it without the cancel spin lock or any other lock, at the
+     * canceller's IRQL; the filter synchronizes with its own completion. */
+    struct fltsim_callout save;
+    fltsim__enter(&save, op->sys, __atomic_load_n(&op->cancel_filter, __ATOMIC_SEQ_CST), op);
+    fltsim__tls()->callout_what = "its cancel routine (FltSetCancelCompletion)";
+    routine(&op->data);
+    fltsim__leave(&save);
+    return TRUE;
+}
+
+void fltsim__cancel_completing(struct fltsim_op *op, const char *api)
+{
+    if (__atomic_load_n(&op->cancel_routine, __ATOMIC_SEQ_CST) == NULL &&
+        __atomic_load_n(&op->cbdq, __ATOMIC_SEQ_CST) == NULL)
+        return;
+    PFLT_COMPLETE_CANCELED_CALLBACK routine = take_routine(op);
+    if (__atomic_load_n(&op->cbdq, __ATOMIC_SEQ_CST) == NULL)
+        return;
+    fltsim__report(op->sys, fltsim__tls()->filter, NULL, op, "SIM", "7.4",
+                   "%s for an operation still in a cancel-safe queue; remove it first "
+                   "(FltCbdqRemoveIo or FltCbdqRemoveNextIo)%s",
+                   api,
+                   routine == fltsim__cbdq_cancel_routine
+                       ? ": FltMgr takes it out of the queue (RemoveIo)"
+                       : " (it is being cancelled: CompleteCanceledIo will complete it again)");
+    if (routine == fltsim__cbdq_cancel_routine)
+        fltsim__cbdq_evict(op);
+}
+
+NTSTATUS fltsim_request_cancel(PFLT_VOLUME volume, ULONG64 op_id)
+{
+    if (volume == NULL || op_id == 0)
+        return STATUS_INVALID_PARAMETER;
+    struct fltsim_op *op = fltsim__op_in_flight(volume, op_id);
+    if (op == NULL)
+        return STATUS_NOT_FOUND;
+    NTSTATUS status = STATUS_SUCCESS;
+    if (op->kind != FLTSIM_OP_IRP)
+        status = STATUS_INVALID_PARAMETER;
+    else if (__atomic_load_n(&op->done, __ATOMIC_SEQ_CST) != 0)
+        status = STATUS_NOT_FOUND; /* completed, leaving the lists */
+    else
+        fltsim__op_cancel(op);
+    fltsim__op_unref(op);
+    return status;
+}
+
+/* ---- the Flt routines ---- */
+
+NTSTATUS FltSetCancelCompletion(PFLT_CALLBACK_DATA CallbackData,
+                                PFLT_COMPLETE_CANCELED_CALLBACK CanceledCallback)
+{
+    static const char api[] = "FltSetCancelCompletion";
+    struct fltsim_op *op = op_of(CallbackData, api);
+    if (op == NULL)
+        return STATUS_INVALID_PARAMETER;
+    fltsim__check_irql(op->sys, DISPATCH_LEVEL, api);
+    /* IRP-based, not paging I/O, a routine (Microsoft Learn); [SIM] the
+     * status for the rest is STATUS_INVALID_PARAMETER. */
+    if (op->kind != FLTSIM_OP_IRP || (op->iopb.IrpFlags & IRP_PAGING_IO) ||
+        CanceledCallback == NULL)
+        return STATUS_INVALID_PARAMETER;
+    if (__atomic_load_n(&op->cbdq, __ATOMIC_SEQ_CST) != NULL) {
+        fltsim__report(op->sys, fltsim__tls()->filter, NULL, op, "SIM", "7.4",
+                       "%s for an operation in a cancel-safe queue; the queue cancels it "
+                       "(CompleteCanceledIo): STATUS_INVALID_PARAMETER",
+                       api);
+        return STATUS_INVALID_PARAMETER;
+    }
+    __atomic_store_n(&op->cancel_filter, fltsim__tls()->filter, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&op->cancel_routine, CanceledCallback, __ATOMIC_SEQ_CST);
+    /* Cancelled before the routine was there (IoSetCancelRoutine's rule):
+     * whoever takes it back owns the cancel; when the canceller got it, it
+     * calls it. */
+    if (__atomic_load_n(&op->cancelled, __ATOMIC_SEQ_CST) != 0 && take_routine(op) != NULL)
+        return STATUS_CANCELLED;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS FltClearCancelCompletion(PFLT_CALLBACK_DATA CallbackData)
+{
+    static const char api[] = "FltClearCancelCompletion";
+    struct fltsim_op *op = op_of(CallbackData, api);
+    if (op == NULL)
+        return STATUS_INVALID_PARAMETER;
+    if (op->kind != FLTSIM_OP_IRP)
+        return STATUS_INVALID_PARAMETER;
+    if (__atomic_load_n(&op->cbdq, __ATOMIC_SEQ_CST) != NULL) {
+        fltsim__report(op->sys, fltsim__tls()->filter, NULL, op, "SIM", "7.4",
+                       "%s for an operation in a cancel-safe queue; take it out with "
+                       "FltCbdqRemoveIo: STATUS_INVALID_PARAMETER",
+                       api);
+        return STATUS_INVALID_PARAMETER;
+    }
+    /* None set, or a cancel took it (and calls it): STATUS_CANCELLED. */
+    return take_routine(op) != NULL ? STATUS_SUCCESS : STATUS_CANCELLED;
+}
+
+BOOLEAN FltIsIoCanceled(PFLT_CALLBACK_DATA CallbackData)
+{
+    struct fltsim_op *op = op_of(CallbackData, "FltIsIoCanceled");
+    if (op == NULL || op->kind != FLTSIM_OP_IRP)
+        return FALSE;
+    return __atomic_load_n(&op->cancelled, __ATOMIC_SEQ_CST) != 0;
+}
