@@ -17,6 +17,7 @@ struct l_state {
     bool pend_reads;         /* pend the next read in L's pre */
     bool misuse_app_data;    /* call the own-data routines on an application's read */
     bool complete_reads;     /* complete reads in the pre (STATUS_SUCCESS, 3 bytes) */
+    bool cancelable;         /* a pended read gets a cancel routine */
     PFLT_CALLBACK_DATA held; /* the pended read */
     LONG reads, queries;
     ULONG last_flags;
@@ -77,6 +78,14 @@ static VOID FLTAPI raising_complete(PFLT_CALLBACK_DATA data, PFLT_CONTEXT contex
     ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
 }
 
+/* L's cancel routine: the held read completes, cancelled. */
+static VOID FLTAPI l_cancel(PFLT_CALLBACK_DATA data)
+{
+    data->IoStatus.Status = STATUS_CANCELLED;
+    data->IoStatus.Information = 0;
+    FltCompletePendedPreOperation(data, FLT_PREOP_COMPLETE, NULL);
+}
+
 static FLT_PREOP_CALLBACK_STATUS l_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
                                        PCFLT_RELATED_OBJECTS objects, PVOID *context)
 {
@@ -103,6 +112,8 @@ static FLT_PREOP_CALLBACK_STATUS l_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA 
     if (s->pend_reads) {
         s->pend_reads = false;
         s->held = data;
+        if (s->cancelable)
+            assert_status(FltSetCancelCompletion(data, l_cancel), STATUS_SUCCESS);
         return FLT_PREOP_PENDING;
     }
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
@@ -627,6 +638,55 @@ static void completion_routine_exception_is_reported(void **state)
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 
+/* FltCancelIo of one's own asynchronous I/O: with no cancel routine below,
+ * the Cancel bit is set and FALSE returned; with one, it runs and the
+ * completion routine sees STATUS_CANCELLED. Afterwards (completed): FALSE
+ * with an IO report; NULL: FALSE. */
+static void cancel_io_of_own_asynchronous_io(void **state)
+{
+    struct fixture *f = *state;
+    HANDLE h;
+    PFILE_OBJECT fo = open_a(f, &h);
+    PFLT_CALLBACK_DATA data = NULL;
+    assert_status(FltAllocateCallbackData(f->m.last_instance, fo, &data), STATUS_SUCCESS);
+    char buf[16] = {0};
+    data->Iopb->MajorFunction = IRP_MJ_READ;
+    data->Iopb->Parameters.Read.Length = 5;
+    data->Iopb->Parameters.Read.ReadBuffer = buf;
+
+    struct completion c = {0};
+    f->ls.pend_reads = true;
+    assert_status(FltPerformAsynchronousIo(data, on_complete, &c), STATUS_PENDING);
+    assert_false(FltCancelIo(data)); /* not cancelable: the bit only */
+    assert_true(FltIsIoCanceled(f->ls.held));
+    assert_int_equal(c.calls, 0);
+    FltCompletePendedPreOperation(f->ls.held, FLT_PREOP_SUCCESS_WITH_CALLBACK, NULL);
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(__atomic_load_n(&c.calls, __ATOMIC_SEQ_CST), 1);
+    assert_status(c.status, STATUS_SUCCESS);
+
+    FltReuseCallbackData(data);
+    data->Iopb->MajorFunction = IRP_MJ_READ;
+    data->Iopb->Parameters.Read.Length = 5;
+    data->Iopb->Parameters.Read.ReadBuffer = buf;
+    struct completion cc = {0};
+    f->ls.pend_reads = true;
+    f->ls.cancelable = true;
+    assert_status(FltPerformAsynchronousIo(data, on_complete, &cc), STATUS_PENDING);
+    assert_true(FltCancelIo(data));
+    assert_status(fltsim_system_wait_idle(f->w.sys, 10000), STATUS_SUCCESS);
+    assert_int_equal(__atomic_load_n(&cc.calls, __ATOMIC_SEQ_CST), 1);
+    assert_status(cc.status, STATUS_CANCELLED);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+
+    assert_false(FltCancelIo(data)); /* completed */
+    assert_one_report(f, "IO", "not the callback data of an operation in flight");
+    assert_false(FltCancelIo(NULL)); /* no system to report to: stderr */
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    FltFreeCallbackData(data);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define INLINE(name) cmocka_unit_test_setup_teardown(name, setup_inline, teardown)
@@ -643,6 +703,8 @@ int main(void)
         ASYNC(reissue_from_post_sends_again_below),
         INLINE(reissue_misuse_is_reported),
         INLINE(completion_routine_exception_is_reported),
+        INLINE(cancel_io_of_own_asynchronous_io),
+        ASYNC(cancel_io_of_own_asynchronous_io),
     };
     return FLTSIM_RUN_SUITE("own_callback_data", tests);
 }

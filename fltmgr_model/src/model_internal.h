@@ -873,9 +873,10 @@ struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
 
 /* The operation in flight that a callback data the filter allocated was
  * performed as, with a reference the caller drops (fltsim__op_unref), or NULL
- * (not such data, not performed, complete, or not listed yet). For
- * FltCancelIo: the lead wires it to fltsim__op_cancel. */
-struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data);
+ * (not such data, not performed, complete, or not listed yet); *sys gets the
+ * system of any data FltAllocateCallbackData made, else NULL. For
+ * FltCancelIo (cancel.c). */
+struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data, fltsim_system **sys);
 
 /* ---- dispatch (dispatch.c; its parts share fltmgr/dispatch_internal.h) ---- */
 

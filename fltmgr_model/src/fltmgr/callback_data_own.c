@@ -138,11 +138,14 @@ NTSTATUS fltsim__own_cbd_send_perform(struct fltsim_own_cbd *own)
     return own_send(own, true, true);
 }
 
-struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data)
+struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data, fltsim_system **sys)
 {
     struct fltsim_own_cbd *own = (struct fltsim_own_cbd *)data;
-    if (own == NULL || own->magic != FLTSIM_MAGIC_OWN_CBD ||
-        __atomic_load_n(&own->state, __ATOMIC_SEQ_CST) != FLTSIM_OWN_IN_FLIGHT)
+    *sys = NULL;
+    if (own == NULL || own->magic != FLTSIM_MAGIC_OWN_CBD)
+        return NULL;
+    *sys = own->instance->volume->sys;
+    if (__atomic_load_n(&own->state, __ATOMIC_SEQ_CST) != FLTSIM_OWN_IN_FLIGHT)
         return NULL;
     ULONG64 id = __atomic_load_n(&own->req.op_id, __ATOMIC_SEQ_CST);
     return id != 0 ? fltsim__op_in_flight(own->instance->volume, id) : NULL;

@@ -156,3 +156,46 @@ BOOLEAN FltIsIoCanceled(PFLT_CALLBACK_DATA CallbackData)
         return FALSE;
     return __atomic_load_n(&op->cancelled, __ATOMIC_SEQ_CST) != 0;
 }
+
+/* A filter cancels I/O it issued (FltAllocateCallbackData +
+ * FltPerformAsynchronousIo): the Cancel bit is set and the cancel routine,
+ * if one is set, called; TRUE only when a routine was called (Microsoft
+ * Learn). Cancelling an operation someone else issued has unpredictable
+ * results on Windows: reported (IO), then done as Windows does it. */
+BOOLEAN FltCancelIo(PFLT_CALLBACK_DATA CallbackData)
+{
+    static const char api[] = "FltCancelIo";
+    fltsim_system *own_sys;
+    struct fltsim_op *op = fltsim__own_cbd_in_flight(CallbackData, &own_sys);
+    if (op == NULL) {
+        struct fltsim_op *other =
+            CallbackData != NULL && own_sys == NULL ? fltsim__op_from_data(CallbackData) : NULL;
+        struct fltsim_tls *t = fltsim__tls();
+        if (other == NULL || other->drain_copy) {
+            fltsim_system *sys = own_sys != NULL ? own_sys : t->sys;
+            if (sys != NULL)
+                fltsim__report(sys, t->filter, NULL, t->op, "IO", "6.7",
+                               "%s(%p): not the callback data of an operation in flight (the "
+                               "filter's own, performed asynchronously); FALSE",
+                               api, (void *)CallbackData);
+            else
+                fprintf(stderr,
+                        "fltsim: IO: %s(%p): not the callback data of an operation in flight\n",
+                        api, (void *)CallbackData);
+            return FALSE;
+        }
+        fltsim__report(other->sys, t->filter, NULL, other, "IO", "6.7",
+                       "%s of an operation the filter did not issue: on Windows the results "
+                       "are unpredictable (it may still complete with success); cancelled",
+                       api);
+        fltsim__check_irql(other->sys, DISPATCH_LEVEL, api);
+        return __atomic_load_n(&other->done, __ATOMIC_SEQ_CST) == 0 ? fltsim__op_cancel(other)
+                                                                    : FALSE;
+    }
+    fltsim__check_irql(op->sys, DISPATCH_LEVEL, api);
+    BOOLEAN cancelled = FALSE;
+    if (__atomic_load_n(&op->done, __ATOMIC_SEQ_CST) == 0)
+        cancelled = fltsim__op_cancel(op);
+    fltsim__op_unref(op);
+    return cancelled;
+}
