@@ -848,6 +848,10 @@ struct fltsim_op *fltsim__op_from_data(PFLT_CALLBACK_DATA data);
  * NULL starts at the top, as fltsim_request_dispatch does. */
 NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
                                         struct _FLT_INSTANCE *below);
+/* The same below an altitude (NULL: the whole stack): what the I/O manager
+ * uses for the file objects a filter opened below its instance. */
+NTSTATUS fltsim__request_dispatch_below_altitude(PFLT_VOLUME volume, struct fltsim_request *req,
+                                                 const struct fltsim_altitude *below);
 /* operation.c */
 void fltsim__op_ref(struct fltsim_op *op);
 void fltsim__op_unref(struct fltsim_op *op);

@@ -1,0 +1,518 @@
+/*
+ * Files a filter opens itself (SPEC 2.3, issue 18): FltCreateFile(Ex, Ex2)
+ * below the calling instance or at the top of the stack, the kernel handle
+ * and file object they give, FltClose, ObReferenceObjectByHandle and
+ * ObDereferenceObject on them, the IO_* create flags, the Flt* file routines
+ * on such a file object, and bad input. Three test filters: U (300000),
+ * M (200000, the one that opens) and L (100000); M acts from its pre-create
+ * of a create of C:\go.txt, so its calls run as filter code would.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fltsim_test.h"
+
+/* What a filter saw of the operations on \dir\b.txt. */
+struct seen {
+    LONG creates, cleanups, closes, reads, queries, sets;
+    ULONG create_flags;    /* Data->Flags of the last create */
+    UCHAR create_op_flags; /* Iopb->OperationFlags of the last create */
+    KPROCESSOR_MODE create_mode;
+};
+
+struct fixture;
+typedef void (*action_fn)(struct fixture *f, PCFLT_RELATED_OBJECTS objects);
+
+struct fixture {
+    struct test_world w;
+    struct tf_filter u, m, l;
+    struct seen su, sm, sl;
+    action_fn action;
+    /* what the action found */
+    NTSTATUS status, status2;
+    HANDLE handle;
+    PFILE_OBJECT fo;
+    IO_STATUS_BLOCK iosb;
+    char got[32];
+    ULONG bytes;
+};
+
+static bool names_b(PFILE_OBJECT fo)
+{
+    static const WCHAR want[] = L"b.txt";
+    size_t n = fo->FileName.Length / sizeof(WCHAR), w = 5;
+    return fo->FileName.Buffer != NULL && n >= w &&
+           memcmp(fo->FileName.Buffer + n - w, want, w * sizeof(WCHAR)) == 0;
+}
+
+static bool names_go(PFILE_OBJECT fo)
+{
+    static const WCHAR want[] = L"go.txt";
+    size_t n = fo->FileName.Length / sizeof(WCHAR), w = 6;
+    return fo->FileName.Buffer != NULL && n >= w &&
+           memcmp(fo->FileName.Buffer + n - w, want, w * sizeof(WCHAR)) == 0;
+}
+
+static void count(struct seen *s, PFLT_CALLBACK_DATA data)
+{
+    switch (data->Iopb->MajorFunction) {
+    case IRP_MJ_CREATE:
+        s->creates++;
+        s->create_flags = data->Flags;
+        s->create_op_flags = data->Iopb->OperationFlags;
+        s->create_mode = data->RequestorMode;
+        break;
+    case IRP_MJ_CLEANUP:
+        s->cleanups++;
+        break;
+    case IRP_MJ_CLOSE:
+        s->closes++;
+        break;
+    case IRP_MJ_READ:
+        s->reads++;
+        break;
+    case IRP_MJ_QUERY_INFORMATION:
+        s->queries++;
+        break;
+    case IRP_MJ_SET_INFORMATION:
+        s->sets++;
+        break;
+    default:
+        break;
+    }
+}
+
+static struct fixture *the_fixture;
+
+static FLT_PREOP_CALLBACK_STATUS pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                     PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)context;
+    struct fixture *f = the_fixture;
+    PFILE_OBJECT fo = data->Iopb->TargetFileObject;
+    if (fo != NULL && names_b(fo))
+        count(tf->user, data);
+    if (tf == &f->m && data->Iopb->MajorFunction == IRP_MJ_CREATE && fo != NULL && names_go(fo) &&
+        f->action != NULL) {
+        action_fn act = f->action;
+        f->action = NULL; /* once */
+        act(f, objects);
+    }
+    return FLT_PREOP_SUCCESS_WITH_CALLBACK;
+}
+
+static void all_ops(struct tf_filter *tf)
+{
+    tf_only(tf, IRP_MJ_CREATE);
+    static const UCHAR more[] = {IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_READ,
+                                 IRP_MJ_QUERY_INFORMATION, IRP_MJ_SET_INFORMATION};
+    for (size_t i = 0; i < sizeof(more); i++)
+        tf->ops[more[i]].pre = tf->ops[more[i]].post = true;
+    tf->pre = pre;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    the_fixture = f;
+    world_create(&f->w, 0);
+    tf_init(&f->u, "U", "300000");
+    tf_init(&f->m, "M", "200000");
+    tf_init(&f->l, "L", "100000");
+    all_ops(&f->u);
+    all_ops(&f->m);
+    all_ops(&f->l);
+    f->u.user = &f->su;
+    f->m.user = &f->sm;
+    f->l.user = &f->sl;
+    assert_status(tf_load(f->w.sys, &f->u), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->m), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->l), STATUS_SUCCESS);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    world_destroy(&f->w);
+    the_fixture = NULL;
+    free(f);
+    return 0;
+}
+
+/* Runs act as M's code: from its pre-create of C:\go.txt (not found). */
+static void run_as_m(struct fixture *f, action_fn act)
+{
+    f->action = act;
+    HANDLE h = NULL;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\go.txt", GENERIC_READ, &h),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_null(f->action); /* it ran */
+}
+
+static void assert_one_report(struct fixture *f, const char *rule, const char *text)
+{
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 1);
+    struct fltsim_report r;
+    assert_status(fltsim_system_report_get(f->w.sys, 0, &r), STATUS_SUCCESS);
+    assert_string_equal(r.rule, rule);
+    if (strstr(r.message, text) == NULL)
+        fail_msg("report '%s' does not mention '%s'", r.message, text);
+    fltsim_system_reports_clear(f->w.sys);
+}
+
+static UNICODE_STRING b_name;
+static OBJECT_ATTRIBUTES b_attributes;
+
+static POBJECT_ATTRIBUTES b_oa(void)
+{
+    RtlInitUnicodeString(&b_name, L"\\??\\C:\\dir\\b.txt");
+    InitializeObjectAttributes(&b_attributes, &b_name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE,
+                               NULL, NULL);
+    return &b_attributes;
+}
+
+/* FltCreateFileEx of \dir\b.txt below M's instance (or at the top), for
+ * synchronous reading. */
+static NTSTATUS open_b(struct fixture *f, PFLT_INSTANCE inst, ULONG share, ULONG flags,
+                       PFILE_OBJECT *fo)
+{
+    return FltCreateFileEx(f->m.filter, inst, &f->handle, fo, GENERIC_READ | SYNCHRONIZE, b_oa(),
+                           &f->iosb, NULL, FILE_ATTRIBUTE_NORMAL, share, FILE_OPEN,
+                           FILE_SYNCHRONOUS_IO_NONALERT | FILE_NON_DIRECTORY_FILE, NULL, 0, flags);
+}
+
+static void act_close(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    f->status = FltClose(f->handle);
+}
+
+static void act_close_twice(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    f->status = FltClose(f->handle);
+    f->status2 = FltClose(f->handle);
+}
+
+/* ---- below the instance ---- */
+
+static void act_open_read_close(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = open_b(f, objects->Instance, FILE_SHARE_READ, 0, &f->fo);
+    if (!NT_SUCCESS(f->status))
+        return;
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    f->status2 = FltReadFile(objects->Instance, f->fo, &zero, sizeof(f->got) - 1, f->got, 0,
+                             &f->bytes, NULL, NULL);
+}
+
+/* The create goes only to L (and the file system): M's own callbacks and U
+ * do not see it; it is generated I/O in kernel mode; the handle is a kernel
+ * handle; FltReadFile on the file object reads the file; FltClose and the
+ * last ObDereferenceObject send cleanup and close to L only. */
+static void create_below_self_reaches_only_lower_filters(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_open_read_close);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(f->iosb.Status, STATUS_SUCCESS);
+    assert_int_equal(f->iosb.Information, FILE_OPENED);
+    assert_true((ULONG64)(ULONG_PTR)f->handle >> 63); /* a kernel handle */
+    assert_non_null(f->fo);
+    assert_int_equal(f->sl.creates, 1);
+    assert_int_equal(f->sm.creates, 0);
+    assert_int_equal(f->su.creates, 0);
+    assert_true(f->sl.create_flags & FLTFL_CALLBACK_DATA_GENERATED_IO);
+    assert_int_equal(f->sl.create_mode, KernelMode);
+    assert_status(f->status2, STATUS_SUCCESS);
+    assert_int_equal(f->bytes, 5);
+    assert_string_equal(f->got, "bravo");
+    assert_int_equal(f->sl.reads, 1);
+    assert_int_equal(f->sm.reads + f->su.reads, 0);
+
+    /* The handle is usable from any process's thread, but not by an
+     * application (user mode). */
+    char buf[8];
+    LONGLONG zero = 0;
+    assert_status(fltsim_io_read(f->w.sys, f->handle, buf, 5, &zero, 0, NULL),
+                  STATUS_INVALID_HANDLE);
+    assert_status(fltsim_io_close(f->w.sys, f->handle), STATUS_INVALID_HANDLE);
+
+    ObDereferenceObject(f->fo); /* FltCreateFileEx's reference */
+    assert_int_equal(f->sl.closes, 0);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 1);
+    run_as_m(f, act_close);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_int_equal(f->sl.cleanups, 1);
+    assert_int_equal(f->sl.closes, 1);
+    assert_int_equal(f->sm.cleanups + f->sm.closes + f->su.cleanups + f->su.closes, 0);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* ---- the whole stack ---- */
+
+static void act_open_top(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    f->status = open_b(f, NULL, FILE_SHARE_READ, 0, NULL);
+}
+
+/* With no instance the create starts at the top: U, M itself and L see it
+ * (not as FltMgr's generated I/O: the I/O manager sends it), and so do the
+ * cleanup and close FltClose sends. */
+static void create_without_instance_reaches_whole_stack(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_open_top);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_int_equal(f->su.creates, 1);
+    assert_int_equal(f->sm.creates, 1);
+    assert_int_equal(f->sl.creates, 1);
+    assert_false(f->sl.create_flags & FLTFL_CALLBACK_DATA_GENERATED_IO);
+    assert_int_equal(f->sl.create_mode, KernelMode);
+    run_as_m(f, act_close);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_int_equal(f->su.cleanups, 1);
+    assert_int_equal(f->sm.closes, 1);
+    assert_int_equal(f->sl.closes, 1);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+/* ---- references ---- */
+
+static void act_open_reference_close(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = FltCreateFile(f->m.filter, objects->Instance, &f->handle,
+                              GENERIC_READ | SYNCHRONIZE, b_oa(), &f->iosb, NULL, 0,
+                              FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0);
+    if (!NT_SUCCESS(f->status))
+        return;
+    PVOID object = NULL;
+    f->status2 = ObReferenceObjectByHandle(f->handle, FILE_READ_DATA, *IoFileObjectType, KernelMode,
+                                           &object, NULL);
+    f->fo = object;
+    (void)FltClose(f->handle);
+}
+
+/* ObReferenceObjectByHandle keeps the file object past FltClose: cleanup
+ * goes below at once, close only with the last ObDereferenceObject. */
+static void reference_keeps_file_object_past_close(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_open_reference_close);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(f->status2, STATUS_SUCCESS);
+    assert_non_null(f->fo);
+    assert_true(names_b(f->fo));
+    assert_int_equal(f->sl.cleanups, 1);
+    assert_int_equal(f->sl.closes, 0);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    ObReferenceObject(f->fo);
+    ObDereferenceObject(f->fo);
+    assert_int_equal(f->sl.closes, 0);
+    ObDereferenceObject(f->fo);
+    assert_int_equal(f->sl.closes, 1);
+    assert_int_equal(f->sm.closes + f->su.closes, 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+/* ---- bad input ---- */
+
+static void act_bad_input(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = FltCreateFile(f->m.filter, objects->Instance, &f->handle, GENERIC_READ, NULL,
+                              &f->iosb, NULL, 0, 0, FILE_OPEN, 0, NULL, 0, 0);
+    f->status2 = FltCreateFile(f->m.filter, f->u.last_instance, &f->handle, GENERIC_READ, b_oa(),
+                               &f->iosb, NULL, 0, 0, FILE_OPEN, 0, NULL, 0, 0);
+}
+
+/* A NULL ObjectAttributes and another filter's instance are refused. */
+static void create_bad_input_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_bad_input);
+    assert_status(f->status, STATUS_INVALID_PARAMETER);
+    assert_status(f->status2, STATUS_INVALID_PARAMETER);
+    assert_int_equal(f->sl.creates, 0);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+}
+
+/* FltClose twice: STATUS_INVALID_HANDLE and a verifier report. */
+static void close_twice_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_open_top);
+    assert_status(f->status, STATUS_SUCCESS);
+    run_as_m(f, act_close_twice);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(f->status2, STATUS_INVALID_HANDLE);
+    assert_one_report(f, "V23", "FltClose");
+    assert_int_equal(f->sl.closes, 1);
+}
+
+static HANDLE app_handle;
+
+static void act_other_process(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    ULONG pid = fltsim_thread_process_id(), tid = fltsim_thread_id();
+    fltsim_thread_set_identity(pid + 1000, tid + 1000);
+    PVOID object = NULL;
+    f->status =
+        ObReferenceObjectByHandle(app_handle, 0, *IoFileObjectType, KernelMode, &object, NULL);
+    f->status2 = FltClose(app_handle);
+    fltsim_thread_set_identity(pid, tid);
+}
+
+/* A handle of another process is no handle here: neither referenced nor
+ * closed; the application's handle stays open. */
+static void handle_of_another_process_is_invalid(void **state)
+{
+    struct fixture *f = *state;
+    app_handle = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    run_as_m(f, act_other_process);
+    assert_status(f->status, STATUS_INVALID_HANDLE);
+    assert_status(f->status2, STATUS_INVALID_HANDLE);
+    assert_one_report(f, "V23", "FltClose");
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 1);
+    assert_status(fltsim_io_close(f->w.sys, app_handle), STATUS_SUCCESS);
+}
+
+/* ---- IO_* flags and the driver create context ---- */
+
+static void act_share(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = open_b(f, objects->Instance, 0, 0, NULL);
+    f->status2 = open_b(f, objects->Instance, 0, IO_IGNORE_SHARE_ACCESS_CHECK, NULL);
+}
+
+/* The application holds \dir\b.txt without sharing: a filter's open
+ * fails with a sharing violation, unless IO_IGNORE_SHARE_ACCESS_CHECK. */
+static void ignore_share_access_opens_a_file_held_exclusively(void **state)
+{
+    struct fixture *f = *state;
+    struct fltsim_create_params p;
+    memset(&p, 0, sizeof(p));
+    p.path = L"C:\\dir\\b.txt";
+    p.desired_access = GENERIC_READ | SYNCHRONIZE;
+    p.disposition = FILE_OPEN;
+    p.create_options = FILE_SYNCHRONOUS_IO_NONALERT;
+    HANDLE app;
+    assert_status(fltsim_io_create(f->w.sys, &p, &app, NULL), STATUS_SUCCESS);
+    run_as_m(f, act_share);
+    assert_status(f->status, STATUS_SHARING_VIOLATION);
+    assert_status(f->status2, STATUS_SUCCESS);
+    run_as_m(f, act_close);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, app), STATUS_SUCCESS);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+static void act_flags(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = open_b(f, objects->Instance, FILE_SHARE_READ, IO_FORCE_ACCESS_CHECK, NULL);
+    if (NT_SUCCESS(f->status))
+        (void)FltClose(f->handle);
+    /* Synchronous I/O without SYNCHRONIZE: the I/O manager's check, skipped
+     * with IO_NO_PARAMETER_CHECKING. */
+    f->status2 = FltCreateFile(f->m.filter, objects->Instance, &f->handle, FILE_READ_DATA, b_oa(),
+                               &f->iosb, NULL, 0, FILE_SHARE_READ, FILE_OPEN,
+                               FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0);
+    NTSTATUS unchecked =
+        FltCreateFile(f->m.filter, objects->Instance, &f->handle, FILE_READ_DATA, b_oa(), &f->iosb,
+                      NULL, 0, FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0,
+                      IO_NO_PARAMETER_CHECKING);
+    if (NT_SUCCESS(unchecked))
+        (void)FltClose(f->handle);
+    f->bytes = (ULONG)unchecked;
+}
+
+/* IO_FORCE_ACCESS_CHECK reaches the file system as SL_FORCE_ACCESS_CHECK
+ * (memfs keeps no ACLs: the open succeeds as without it);
+ * IO_NO_PARAMETER_CHECKING skips the I/O manager's parameter checks. */
+static void force_access_and_no_parameter_checking(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_flags);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(f->status2, STATUS_INVALID_PARAMETER);
+    assert_status((NTSTATUS)f->bytes, STATUS_SUCCESS);
+    assert_int_equal(f->sl.creates, 2);
+    assert_false(f->sl.create_op_flags & SL_FORCE_ACCESS_CHECK); /* the last one */
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+static UCHAR first_op_flags;
+
+static void act_force(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = open_b(f, objects->Instance, FILE_SHARE_READ, IO_FORCE_ACCESS_CHECK, NULL);
+    first_op_flags = f->sl.create_op_flags;
+    if (NT_SUCCESS(f->status))
+        (void)FltClose(f->handle);
+}
+
+static void force_access_check_sets_sl_flag(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_force);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_true(first_op_flags & SL_FORCE_ACCESS_CHECK);
+}
+
+static void act_context(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    IO_DRIVER_CREATE_CONTEXT c;
+    IoInitializeDriverCreateContext(&c);
+    f->status =
+        FltCreateFileEx2(f->m.filter, objects->Instance, &f->handle, &f->fo,
+                         GENERIC_READ | SYNCHRONIZE, b_oa(), &f->iosb, NULL, 0, FILE_SHARE_READ,
+                         FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0, &c);
+    if (NT_SUCCESS(f->status)) {
+        ObDereferenceObject(f->fo);
+        (void)FltClose(f->handle);
+    }
+    TXN_PARAMETER_BLOCK txn;
+    memset(&txn, 0, sizeof(txn));
+    c.TxnParameters = &txn;
+    f->status2 =
+        FltCreateFileEx2(f->m.filter, objects->Instance, &f->handle, &f->fo,
+                         GENERIC_READ | SYNCHRONIZE, b_oa(), &f->iosb, NULL, 0, FILE_SHARE_READ,
+                         FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0, &c);
+}
+
+/* FltCreateFileEx2 takes an initialized IO_DRIVER_CREATE_CONTEXT; one with
+ * a transaction is refused (not modeled) with a simulator report. */
+static void create_ex2_takes_a_driver_context(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_context);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(f->status2, STATUS_NOT_SUPPORTED);
+    assert_one_report(f, "SIM", "TxnParameters");
+    assert_int_equal(f->sl.creates, 1);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+int main(void)
+{
+#define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        CASE(create_below_self_reaches_only_lower_filters),
+        CASE(create_without_instance_reaches_whole_stack),
+        CASE(reference_keeps_file_object_past_close),
+        CASE(create_bad_input_is_refused),
+        CASE(close_twice_is_reported),
+        CASE(handle_of_another_process_is_invalid),
+        CASE(ignore_share_access_opens_a_file_held_exclusively),
+        CASE(force_access_and_no_parameter_checking),
+        CASE(force_access_check_sets_sl_flag),
+        CASE(create_ex2_takes_a_driver_context),
+    };
+    return FLTSIM_RUN_SUITE("filter_create", tests);
+}
