@@ -499,6 +499,138 @@ static void create_ex2_takes_a_driver_context(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+/* ---- the Flt file routines on such a file object ---- */
+
+struct info_results {
+    NTSTATUS query, set, query2, volume, flush, fsctl, ioctl, dir, dir_open;
+    LONGLONG size_before, size_after;
+    ULONG returned, volume_returned, dir_returned;
+    WCHAR dir_name[16];
+};
+static struct info_results ir;
+
+static void act_info(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    PFLT_INSTANCE inst = objects->Instance;
+    memset(&ir, 0, sizeof(ir));
+    f->status = FltCreateFileEx(
+        f->m.filter, inst, &f->handle, &f->fo, GENERIC_READ | GENERIC_WRITE | SYNCHRONIZE, b_oa(),
+        &f->iosb, NULL, 0, FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0);
+    if (!NT_SUCCESS(f->status))
+        return;
+    FILE_STANDARD_INFORMATION std;
+    ir.query = FltQueryInformationFile(inst, f->fo, &std, sizeof(std), FileStandardInformation,
+                                       &ir.returned);
+    ir.size_before = std.EndOfFile.QuadPart;
+    FILE_END_OF_FILE_INFORMATION eof = {.EndOfFile.QuadPart = 3};
+    ir.set = FltSetInformationFile(inst, f->fo, &eof, sizeof(eof), FileEndOfFileInformation);
+    ir.query2 =
+        FltQueryInformationFile(inst, f->fo, &std, sizeof(std), FileStandardInformation, NULL);
+    ir.size_after = std.EndOfFile.QuadPart;
+    FILE_FS_SIZE_INFORMATION size;
+    ir.volume = FltQueryVolumeInformationFile(inst, f->fo, &size, sizeof(size),
+                                              FileFsSizeInformation, &ir.volume_returned);
+    ir.flush = FltFlushBuffers(inst, f->fo);
+    ir.fsctl = FltFsControlFile(inst, f->fo, FSCTL_IS_VOLUME_MOUNTED, NULL, 0, NULL, 0, NULL);
+    char out[8];
+    ir.ioctl = FltDeviceIoControlFile(
+        inst, f->fo, CTL_CODE(FILE_DEVICE_DISK, 1, METHOD_BUFFERED, FILE_ANY_ACCESS), NULL, 0, out,
+        sizeof(out), NULL);
+    ObDereferenceObject(f->fo);
+    (void)FltClose(f->handle);
+
+    /* The directory \dir, listed below the instance. */
+    UNICODE_STRING dir = RTL_CONSTANT_STRING(L"\\??\\C:\\dir");
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &dir, OBJ_KERNEL_HANDLE, NULL, NULL);
+    PFILE_OBJECT dfo;
+    ir.dir_open =
+        FltCreateFileEx(f->m.filter, inst, &f->handle, &dfo, FILE_LIST_DIRECTORY | SYNCHRONIZE, &oa,
+                        &f->iosb, NULL, 0, FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN,
+                        FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0);
+    if (!NT_SUCCESS(ir.dir_open))
+        return;
+    ULONG buf[64];
+    UNICODE_STRING pattern = RTL_CONSTANT_STRING(L"b.txt");
+    ir.dir = FltQueryDirectoryFile(inst, dfo, buf, sizeof(buf), FileNamesInformation, TRUE,
+                                   &pattern, TRUE, &ir.dir_returned);
+    const FILE_NAMES_INFORMATION *names = (const FILE_NAMES_INFORMATION *)buf;
+    if (NT_SUCCESS(ir.dir) && names->FileNameLength < sizeof(ir.dir_name))
+        memcpy(ir.dir_name, names->FileName, names->FileNameLength);
+    ObDereferenceObject(dfo);
+    (void)FltClose(f->handle);
+}
+
+/* FltQueryInformationFile, FltSetInformationFile,
+ * FltQueryVolumeInformationFile, FltFlushBuffers, FltFsControlFile,
+ * FltDeviceIoControlFile and FltQueryDirectoryFile go below the instance
+ * (L sees them, M and U do not) and do what the file system does. */
+static void flt_file_routines_go_below(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_info);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(ir.query, STATUS_SUCCESS);
+    assert_int_equal(ir.returned, sizeof(FILE_STANDARD_INFORMATION));
+    assert_int_equal(ir.size_before, 5);
+    assert_status(ir.set, STATUS_SUCCESS);
+    assert_status(ir.query2, STATUS_SUCCESS);
+    assert_int_equal(ir.size_after, 3);
+    assert_status(ir.volume, STATUS_SUCCESS);
+    assert_int_equal(ir.volume_returned, sizeof(FILE_FS_SIZE_INFORMATION));
+    assert_status(ir.flush, STATUS_SUCCESS);
+    assert_status(ir.fsctl, STATUS_SUCCESS);
+    assert_status(ir.ioctl, STATUS_INVALID_DEVICE_REQUEST);
+    assert_int_equal(f->sl.queries, 2);
+    assert_int_equal(f->sl.sets, 1);
+    assert_int_equal(f->sm.queries + f->sm.sets + f->su.queries + f->su.sets, 0);
+    assert_status(ir.dir_open, STATUS_SUCCESS);
+    assert_status(ir.dir, STATUS_SUCCESS);
+    assert_true(ir.dir_returned > 0);
+    assert_memory_equal(ir.dir_name, L"b.txt", 5 * sizeof(WCHAR));
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+static HANDLE d_handle;
+
+static void act_wrong_volume(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    PFILE_OBJECT dfo = fltsim_io_file_object(f->w.sys, d_handle);
+    FILE_STANDARD_INFORMATION std;
+    f->status = FltQueryInformationFile(objects->Instance, dfo, &std, sizeof(std),
+                                        FileStandardInformation, NULL);
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"\\??\\D:\\d.txt");
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &name, OBJ_KERNEL_HANDLE, NULL, NULL);
+    f->status2 = FltCreateFile(f->m.filter, objects->Instance, &f->handle, GENERIC_READ, &oa,
+                               &f->iosb, NULL, 0, 0, FILE_OPEN, 0, NULL, 0, 0);
+}
+
+/* A file object of another volume: STATUS_INVALID_PARAMETER; a create of
+ * a name on another volume below an instance of C::
+ * STATUS_INVALID_DEVICE_OBJECT_PARAMETER. */
+static void another_volume_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct fltsim_memfs *fs;
+    assert_status(fltsim_memfs_create(NULL, &fs), STATUS_SUCCESS);
+    assert_status(fltsim_memfs_add_file(fs, L"\\d.txt", "delta", 5), STATUS_SUCCESS);
+    struct fltsim_volume_params vp = {.device_name = L"\\Device\\HarddiskVolume2",
+                                      .drive_letter = L'D',
+                                      .ops = &fltsim_memfs_ops,
+                                      .fs = fs,
+                                      .fs_type = FLT_FSTYPE_NTFS};
+    PFLT_VOLUME d;
+    assert_status(fltsim_volume_mount(f->w.sys, &vp, &d), STATUS_SUCCESS);
+    d_handle = world_open(&f->w, L"D:\\d.txt", GENERIC_READ);
+    run_as_m(f, act_wrong_volume);
+    assert_status(f->status, STATUS_INVALID_PARAMETER);
+    assert_status(f->status2, STATUS_INVALID_DEVICE_OBJECT_PARAMETER);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 1);
+    assert_status(fltsim_io_close(f->w.sys, d_handle), STATUS_SUCCESS);
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -513,6 +645,8 @@ int main(void)
         CASE(force_access_and_no_parameter_checking),
         CASE(force_access_check_sets_sl_flag),
         CASE(create_ex2_takes_a_driver_context),
+        CASE(flt_file_routines_go_below),
+        CASE(another_volume_is_refused),
     };
     return FLTSIM_RUN_SUITE("filter_create", tests);
 }
