@@ -732,6 +732,44 @@ static void zw_routines_go_through_the_top(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+/* ---- the routines are there ---- */
+
+/* A filter that looks the routines up (FltGetRoutineAddress,
+ * MmGetSystemRoutineAddress) finds them, at the addresses it would call. */
+static void routines_are_found_by_name(void **state)
+{
+    (void)state;
+    static const char *const flt[] = {"FltCreateFile",           "FltCreateFileEx",
+                                      "FltCreateFileEx2",        "FltClose",
+                                      "FltQueryInformationFile", "FltSetInformationFile",
+                                      "FltQueryDirectoryFile",   "FltQueryVolumeInformationFile",
+                                      "FltFsControlFile",        "FltDeviceIoControlFile",
+                                      "FltFlushBuffers"};
+    for (size_t i = 0; i < sizeof(flt) / sizeof(flt[0]); i++)
+        if (FltGetRoutineAddress(flt[i]) == NULL)
+            fail_msg("FltGetRoutineAddress(\"%s\") is NULL", flt[i]);
+    static const WCHAR *const nt[] = {L"ZwCreateFile",
+                                      L"ZwOpenFile",
+                                      L"ZwReadFile",
+                                      L"ZwWriteFile",
+                                      L"ZwQueryInformationFile",
+                                      L"ZwSetInformationFile",
+                                      L"ZwQueryDirectoryFile",
+                                      L"ZwFsControlFile",
+                                      L"ZwQueryVolumeInformationFile",
+                                      L"ZwFlushBuffersFile",
+                                      L"ObReferenceObjectByHandle",
+                                      L"ObfReferenceObject",
+                                      L"ObfDereferenceObject",
+                                      L"IoFileObjectType"};
+    for (size_t i = 0; i < sizeof(nt) / sizeof(nt[0]); i++) {
+        UNICODE_STRING name;
+        RtlInitUnicodeString(&name, nt[i]);
+        if (MmGetSystemRoutineAddress(&name) == NULL)
+            fail_msg("MmGetSystemRoutineAddress of entry %zu (Zw/Ob/Io) is NULL", i);
+    }
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -749,6 +787,7 @@ int main(void)
         CASE(flt_file_routines_go_below),
         CASE(another_volume_is_refused),
         CASE(zw_routines_go_through_the_top),
+        CASE(routines_are_found_by_name),
     };
     return FLTSIM_RUN_SUITE("filter_create", tests);
 }
