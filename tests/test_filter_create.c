@@ -732,6 +732,61 @@ static void zw_routines_go_through_the_top(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+/* ---- before any application, and leaks ---- */
+
+static NTSTATUS setup_open_status, setup_close_status;
+
+static void n_setup_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)tf;
+    HANDLE h = NULL;
+    IO_STATUS_BLOCK iosb;
+    setup_open_status = FltCreateFile(
+        objects->Filter, objects->Instance, &h, GENERIC_READ | SYNCHRONIZE, b_oa(), &iosb, NULL, 0,
+        FILE_SHARE_READ, FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0);
+    setup_close_status = NT_SUCCESS(setup_open_status) ? FltClose(h) : STATUS_UNSUCCESSFUL;
+}
+
+/* A filter opens its own file from InstanceSetupCallback (as MetadataManager
+ * does), before any application did any I/O: below it, M and L see the
+ * create, cleanup and close; U, above, does not. */
+static void open_from_instance_setup_before_any_io(void **state)
+{
+    struct fixture *f = *state;
+    struct tf_filter n;
+    tf_init(&n, "N", "250000");
+    tf_only(&n, IRP_MJ_CREATE);
+    n.setup_hook = n_setup_hook;
+    setup_open_status = setup_close_status = STATUS_PENDING;
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_status(tf_load(f->w.sys, &n), STATUS_SUCCESS);
+    assert_status(setup_open_status, STATUS_SUCCESS);
+    assert_status(setup_close_status, STATUS_SUCCESS);
+    assert_int_equal(f->sm.creates, 1);
+    assert_int_equal(f->sl.creates, 1);
+    assert_int_equal(f->sl.cleanups, 1);
+    assert_int_equal(f->sm.closes, 1);
+    assert_int_equal(f->su.creates + f->su.closes, 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
+static void act_open_and_forget(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = open_b(f, objects->Instance, FILE_SHARE_READ, 0, NULL);
+}
+
+/* A file opened with FltCreateFile and not closed when the filter unloads
+ * is reported (V23); the handle stays open (closed at shutdown). */
+static void handle_left_open_at_unload_is_reported(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_open_and_forget);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(fltsim_driver_unload(f->m.driver, 0), STATUS_SUCCESS);
+    assert_one_report(f, "V23", "FltCreateFile");
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 1);
+}
+
 /* ---- the routines are there ---- */
 
 /* A filter that looks the routines up (FltGetRoutineAddress,
@@ -774,6 +829,8 @@ int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
+        /* First: no I/O manager exists in the process yet. */
+        CASE(open_from_instance_setup_before_any_io),
         CASE(create_below_self_reaches_only_lower_filters),
         CASE(create_without_instance_reaches_whole_stack),
         CASE(reference_keeps_file_object_past_close),
@@ -788,6 +845,7 @@ int main(void)
         CASE(another_volume_is_refused),
         CASE(zw_routines_go_through_the_top),
         CASE(routines_are_found_by_name),
+        CASE(handle_left_open_at_unload_is_reported),
     };
     return FLTSIM_RUN_SUITE("filter_create", tests);
 }

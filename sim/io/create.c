@@ -240,6 +240,7 @@ NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_p
     }
     file->below = below;
     file->ignore_sharing = (io_flags & IO_IGNORE_SHARE_ACCESS_CHECK) != 0;
+    file->owner = k != NULL ? k->owner : NULL;
     file->refs = 1;
     file->volume = volume;
     file->device = device; /* its reference is the file object's now */

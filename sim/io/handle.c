@@ -174,6 +174,17 @@ NTSTATUS fltsim__handle_close(struct iomgr *io, HANDLE handle)
     return STATUS_SUCCESS;
 }
 
+ULONG fltsim__handle_count_owned(struct iomgr *io, const void *owner)
+{
+    ULONG n = 0;
+    uv_mutex_lock(&io->lock); /* entries change under it */
+    for (ULONG i = 0; i < io->count; i++)
+        if (io->handles[i].file != NULL && io->handles[i].file->owner == owner)
+            n++;
+    uv_mutex_unlock(&io->lock);
+    return n;
+}
+
 ULONG fltsim_io_handle_count(fltsim_system *sys)
 {
     struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;

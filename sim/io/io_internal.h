@@ -31,6 +31,7 @@ struct io_file {
      * request on the file object starts below (malloc), else NULL. */
     WCHAR *below;
     bool ignore_sharing; /* opened with IO_IGNORE_SHARE_ACCESS_CHECK */
+    const void *owner;   /* the filter that opened it (FltCreateFile), else NULL */
     WCHAR name[];        /* FileName buffer */
 };
 
@@ -191,6 +192,8 @@ static inline bool fltsim__is_kernel_handle(HANDLE h)
  * gets its access when not NULL. Callers in user mode refuse kernel handles
  * first. */
 struct io_file *fltsim__file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK *granted);
+/* Handles open now on files opened with owner (not NULL). */
+ULONG fltsim__handle_count_owned(struct iomgr *io, const void *owner);
 /* Closes such a handle: STATUS_INVALID_HANDLE when there is none. */
 NTSTATUS fltsim__handle_close(struct iomgr *io, HANDLE handle);
 /* At shutdown: closes every handle still open, so filters see cleanup and

@@ -111,6 +111,12 @@ static NTSTATUS file_request(PFILE_OBJECT fo, struct fltsim_request *req)
     return fltsim__io_dispatch(file_of(fo), req, FLTSIM_IO_KERNEL_MODE, NULL);
 }
 
+static ULONG open_handles_of(fltsim_system *sys, const void *owner)
+{
+    struct iomgr *io = fltsim_system_io_manager(sys);
+    return io != NULL && owner != NULL ? fltsim__handle_count_owned(io, owner) : 0;
+}
+
 static const struct fltsim_io_services services = {
     .create = kernel_create,
     .close = kernel_close,
@@ -120,6 +126,7 @@ static const struct fltsim_io_services services = {
     .dereference = dereference,
     .ignores_sharing = ignores_sharing,
     .file_request = file_request,
+    .open_handles_of = open_handles_of,
 };
 
 /* Registered at program start: this file is linked with every program that

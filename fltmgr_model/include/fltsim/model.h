@@ -187,6 +187,7 @@ struct fltsim_kernel_create {
     PFLT_VOLUME volume;
     PCWSTR below_altitude;
     ULONG callback_flags; /* FLTFL_CALLBACK_DATA_GENERATED_IO for FltCreateFile */
+    const void *owner;    /* the filter that opened it (FltCreateFile), else NULL */
 };
 
 struct fltsim_request;
@@ -219,6 +220,9 @@ struct fltsim_io_services {
      * volume's stack, below the altitude it was opened below, or its
      * device), kernel mode, and waits: the final status (req->io_status). */
     NTSTATUS (*file_request)(PFILE_OBJECT file_object, struct fltsim_request *req);
+    /* Handles still open that were opened with this owner (the leak check
+     * when a filter unregisters, V23). */
+    ULONG (*open_handles_of)(fltsim_system *sys, const void *owner);
 };
 void fltsim_set_io_services(const struct fltsim_io_services *services);
 const struct fltsim_io_services *fltsim_io_services(void);

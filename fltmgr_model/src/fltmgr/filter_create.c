@@ -147,6 +147,7 @@ static NTSTATUS create_common(const char *api, const struct create_args *a)
     p.create_options = a->options;
     p.allocation_size = a->allocation != NULL ? a->allocation->QuadPart : 0;
     p.io_flags = a->flags;
+    p.owner = a->filter;
     WCHAR altitude[FLTSIM_ALTITUDE_MAX];
     if (a->instance != NULL) {
         const char *text = a->instance->altitude.text;
