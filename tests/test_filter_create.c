@@ -26,6 +26,7 @@ typedef void (*action_fn)(struct fixture *f, PCFLT_RELATED_OBJECTS objects);
 struct fixture {
     struct test_world w;
     struct tf_filter u, m, l;
+    struct tf_filter n; /* loaded by a test; it lives until teardown */
     struct seen su, sm, sl;
     action_fn action;
     /* what the action found */
@@ -753,13 +754,12 @@ static void n_setup_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
 static void open_from_instance_setup_before_any_io(void **state)
 {
     struct fixture *f = *state;
-    struct tf_filter n;
-    tf_init(&n, "N", "250000");
-    tf_only(&n, IRP_MJ_CREATE);
-    n.setup_hook = n_setup_hook;
+    tf_init(&f->n, "N", "250000");
+    tf_only(&f->n, IRP_MJ_CREATE);
+    f->n.setup_hook = n_setup_hook;
     setup_open_status = setup_close_status = STATUS_PENDING;
     assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
-    assert_status(tf_load(f->w.sys, &n), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->n), STATUS_SUCCESS);
     assert_status(setup_open_status, STATUS_SUCCESS);
     assert_status(setup_close_status, STATUS_SUCCESS);
     assert_int_equal(f->sm.creates, 1);
