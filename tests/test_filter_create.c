@@ -200,6 +200,9 @@ static void act_close_twice(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
 
 /* ---- below the instance ---- */
 
+static NTSTATUS zw_read_status;
+static char zw_read_got[8];
+
 static void act_open_read_close(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
 {
     f->status = open_b(f, objects->Instance, FILE_SHARE_READ, 0, &f->fo);
@@ -208,6 +211,13 @@ static void act_open_read_close(struct fixture *f, PCFLT_RELATED_OBJECTS objects
     LARGE_INTEGER zero = {.QuadPart = 0};
     f->status2 = FltReadFile(objects->Instance, f->fo, &zero, sizeof(f->got) - 1, f->got, 0,
                              &f->bytes, NULL, NULL);
+    /* ZwReadFile on the handle: the file object stays tied to the instance
+     * it was opened below, so this read too goes only below it. */
+    IO_STATUS_BLOCK iosb;
+    char again[8] = {0};
+    LARGE_INTEGER one = {.QuadPart = 1};
+    zw_read_status = ZwReadFile(f->handle, NULL, NULL, NULL, &iosb, again, 4, &one, NULL);
+    memcpy(zw_read_got, again, sizeof(again));
 }
 
 /* The create goes only to L (and the file system): M's own callbacks and U
@@ -231,7 +241,9 @@ static void create_below_self_reaches_only_lower_filters(void **state)
     assert_status(f->status2, STATUS_SUCCESS);
     assert_int_equal(f->bytes, 5);
     assert_string_equal(f->got, "bravo");
-    assert_int_equal(f->sl.reads, 1);
+    assert_status(zw_read_status, STATUS_SUCCESS);
+    assert_string_equal(zw_read_got, "ravo");
+    assert_int_equal(f->sl.reads, 2);
     assert_int_equal(f->sm.reads + f->su.reads, 0);
 
     /* The handle is usable from any process's thread, but not by an
@@ -636,7 +648,8 @@ static void another_volume_is_refused(void **state)
 
 struct zw_results {
     NTSTATUS create, read, pos, setpos, read2, query, write, volume, flush, fsctl, close, close2;
-    NTSTATUS user_create;
+    NTSTATUS user_create, dir_open, dir;
+    ULONG dir_name_length;
     LONG own_creates; /* M's creates of b.txt when ZwCreateFile returned */
     ULONG_PTR read_bytes;
     LONGLONG position, size;
@@ -678,6 +691,24 @@ static void act_zw(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
         ZwFsControlFile(h, NULL, NULL, NULL, &iosb, FSCTL_IS_VOLUME_MOUNTED, NULL, 0, NULL, 0);
     zr.close = ZwClose(h);
     zr.close2 = ZwClose(h);
+
+    /* The directory, listed through the top. */
+    UNICODE_STRING dir = RTL_CONSTANT_STRING(L"\\??\\C:\\dir");
+    OBJECT_ATTRIBUTES doa;
+    InitializeObjectAttributes(&doa, &dir, OBJ_KERNEL_HANDLE, NULL, NULL);
+    HANDLE dh;
+    zr.dir_open = ZwOpenFile(&dh, FILE_LIST_DIRECTORY | SYNCHRONIZE, &doa, &iosb,
+                             FILE_SHARE_READ | FILE_SHARE_WRITE,
+                             FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT);
+    if (NT_SUCCESS(zr.dir_open)) {
+        ULONG buf[64];
+        UNICODE_STRING pattern = RTL_CONSTANT_STRING(L"b.txt");
+        zr.dir = ZwQueryDirectoryFile(dh, NULL, NULL, NULL, &iosb, buf, sizeof(buf),
+                                      FileNamesInformation, TRUE, &pattern, TRUE);
+        const FILE_NAMES_INFORMATION *names = (const FILE_NAMES_INFORMATION *)buf;
+        zr.dir_name_length = NT_SUCCESS(zr.dir) ? names->FileNameLength : 0;
+        (void)ZwClose(dh);
+    }
 
     /* Without OBJ_KERNEL_HANDLE: a handle of the current process. */
     OBJECT_ATTRIBUTES oa = *b_oa();
@@ -721,6 +752,9 @@ static void zw_routines_go_through_the_top(void **state)
     assert_int_equal(f->su.cleanups, 1);
     assert_int_equal(f->sm.closes, 1);
     assert_int_equal(f->sl.closes, 1);
+    assert_status(zr.dir_open, STATUS_SUCCESS);
+    assert_status(zr.dir, STATUS_SUCCESS);
+    assert_int_equal(zr.dir_name_length, 5 * sizeof(WCHAR));
 
     /* The process's own handle: an application of that process may use it. */
     assert_status(zr.user_create, STATUS_SUCCESS);
