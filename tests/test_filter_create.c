@@ -478,6 +478,36 @@ static void force_access_check_sets_sl_flag(void **state)
     assert_true(first_op_flags & SL_FORCE_ACCESS_CHECK);
 }
 
+static UCHAR target_op_flags;
+
+static void act_target_directory(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = FltCreateFileEx(f->m.filter, objects->Instance, &f->handle, &f->fo,
+                                FILE_LIST_DIRECTORY | SYNCHRONIZE, b_oa(), &f->iosb, NULL, 0,
+                                FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN,
+                                FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, IO_OPEN_TARGET_DIRECTORY);
+    target_op_flags = f->sl.create_op_flags;
+    if (!NT_SUCCESS(f->status))
+        return;
+    f->bytes = f->fo->FileName.Length / sizeof(WCHAR);
+    ObDereferenceObject(f->fo);
+    (void)FltClose(f->handle);
+}
+
+/* IO_OPEN_TARGET_DIRECTORY opens the directory that holds b.txt
+ * (SL_OPEN_TARGET_DIRECTORY): FILE_EXISTS, and the file object's name is
+ * the last component. */
+static void open_target_directory_opens_the_parent(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_target_directory);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_true(target_op_flags & SL_OPEN_TARGET_DIRECTORY);
+    assert_int_equal(f->iosb.Information, FILE_EXISTS);
+    assert_int_equal(f->bytes, 5); /* "b.txt" */
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
 static void act_context(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
 {
     IO_DRIVER_CREATE_CONTEXT c;
@@ -874,6 +904,7 @@ int main(void)
         CASE(ignore_share_access_opens_a_file_held_exclusively),
         CASE(force_access_and_no_parameter_checking),
         CASE(force_access_check_sets_sl_flag),
+        CASE(open_target_directory_opens_the_parent),
         CASE(create_ex2_takes_a_driver_context),
         CASE(flt_file_routines_go_below),
         CASE(another_volume_is_refused),
