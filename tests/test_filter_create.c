@@ -7,6 +7,8 @@
  * L and M's actions are filter_create_fx.h's; the Zw routines are
  * test_zw_file.c's.
  */
+#include <stddef.h>
+
 #include "filter_create_fx.h"
 
 /* ---- below the instance ---- */
@@ -446,6 +448,57 @@ static void flt_file_routines_go_below(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+static NTSTATUS rename_status, collide_status;
+
+static NTSTATUS rename_to(PFLT_INSTANCE inst, PFILE_OBJECT fo, PCWSTR name)
+{
+    union {
+        FILE_RENAME_INFORMATION info;
+        char bytes[sizeof(FILE_RENAME_INFORMATION) + 64 * sizeof(WCHAR)];
+    } u;
+    memset(&u, 0, sizeof(u));
+    size_t n = fltsim_wcslen(name);
+    u.info.FileNameLength = (ULONG)(n * sizeof(WCHAR));
+    memcpy(u.info.FileName, name, n * sizeof(WCHAR));
+    return FltSetInformationFile(
+        inst, fo, &u.info, (ULONG)(offsetof(FILE_RENAME_INFORMATION, FileName) + n * sizeof(WCHAR)),
+        FileRenameInformation);
+}
+
+static void act_rename(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = FltCreateFileEx(f->m.filter, objects->Instance, &f->handle, &f->fo,
+                                DELETE | SYNCHRONIZE, b_oa(), &f->iosb, NULL, 0, FILE_SHARE_READ,
+                                FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0, 0);
+    if (!NT_SUCCESS(f->status))
+        return;
+    rename_status = rename_to(objects->Instance, f->fo, L"\\??\\C:\\dir\\c.txt");
+    collide_status = rename_to(objects->Instance, f->fo, L"\\??\\C:\\a.txt");
+    ObDereferenceObject(f->fo);
+    (void)FltClose(f->handle);
+}
+
+/* FltSetInformationFile renames to a fully qualified name: FltMgr opens the
+ * target directory below the instance first (ParentOfTarget); an existing
+ * target without ReplaceIfExists is refused. */
+static void rename_opens_the_target_directory_below(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_rename);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(rename_status, STATUS_SUCCESS);
+    assert_status(collide_status, STATUS_OBJECT_NAME_COLLISION);
+    assert_int_equal(f->sl.sets, 1);
+    assert_int_equal(f->sm.sets + f->su.sets, 0);
+    HANDLE h;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\dir\\c.txt", GENERIC_READ, &h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\dir\\b.txt", GENERIC_READ, &h),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
 static HANDLE d_handle;
 
 static void act_wrong_volume(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
@@ -596,6 +649,7 @@ int main(void)
         CASE(create_ex2_takes_a_driver_context),
         CASE(flt_file_routines_go_below),
         CASE(another_volume_is_refused),
+        CASE(rename_opens_the_target_directory_below),
         CASE(routines_are_found_by_name),
         CASE(handle_left_open_at_unload_is_reported),
     };

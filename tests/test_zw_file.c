@@ -131,11 +131,53 @@ static void zw_routines_go_through_the_top(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+static NTSTATUS zw_open_status, zw_rename_status, zw_rename_close;
+
+static void act_zw_rename(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)f;
+    (void)objects;
+    IO_STATUS_BLOCK iosb;
+    HANDLE h;
+    zw_open_status = ZwCreateFile(&h, DELETE | SYNCHRONIZE, b_oa(), &iosb, NULL, 0, FILE_SHARE_READ,
+                                  FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+    if (!NT_SUCCESS(zw_open_status))
+        return;
+    static const WCHAR target[] = L"\\??\\C:\\z.txt";
+    union {
+        FILE_RENAME_INFORMATION info;
+        char bytes[sizeof(FILE_RENAME_INFORMATION) + sizeof(target)];
+    } u;
+    memset(&u, 0, sizeof(u));
+    u.info.FileNameLength = sizeof(target) - sizeof(WCHAR);
+    memcpy(u.info.FileName, target, u.info.FileNameLength);
+    zw_rename_status = ZwSetInformationFile(h, &iosb, &u.info, sizeof(u), FileRenameInformation);
+    zw_rename_close = ZwClose(h);
+}
+
+/* ZwSetInformationFile renames to another directory: the I/O manager opens
+ * the target directory first (from the top: all three filters see it). */
+static void zw_rename_moves_the_file(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_zw_rename);
+    assert_status(zw_open_status, STATUS_SUCCESS);
+    assert_status(zw_rename_status, STATUS_SUCCESS);
+    assert_status(zw_rename_close, STATUS_SUCCESS);
+    assert_int_equal(f->su.sets, 1);
+    assert_int_equal(f->sl.sets, 1);
+    HANDLE h;
+    assert_status(fltsim_io_open(f->w.sys, L"C:\\z.txt", GENERIC_READ, &h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         CASE(zw_routines_go_through_the_top),
+        CASE(zw_rename_moves_the_file),
     };
     return FLTSIM_RUN_SUITE("zw_file", tests);
 }

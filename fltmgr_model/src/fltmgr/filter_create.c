@@ -28,6 +28,23 @@ const struct fltsim_io_services *fltsim_io_services(void)
 
 /* ---- FltCreateFile* ---- */
 
+/* A create that starts below inst (when not NULL): its volume, altitude (in
+ * altitude, which must outlive p) and FltMgr's generated-I/O mark; with no
+ * instance the I/O manager sends it to the top like any kernel open. */
+static void below_instance(struct fltsim_kernel_create *p, PFLT_INSTANCE inst,
+                           WCHAR altitude[FLTSIM_ALTITUDE_MAX])
+{
+    if (inst == NULL)
+        return;
+    const char *text = inst->altitude.text;
+    size_t n = strlen(text);
+    for (size_t i = 0; i <= n; i++)
+        altitude[i] = (WCHAR)(unsigned char)text[i];
+    p->volume = inst->volume;
+    p->below_altitude = altitude;
+    p->callback_flags = FLTFL_CALLBACK_DATA_GENERATED_IO;
+}
+
 #define KNOWN_CREATE_FLAGS                                                                         \
     (IO_FORCE_ACCESS_CHECK | IO_NO_PARAMETER_CHECKING | IO_IGNORE_SHARE_ACCESS_CHECK |             \
      IO_OPEN_TARGET_DIRECTORY | IO_STOP_ON_SYMLINK)
@@ -149,17 +166,7 @@ static NTSTATUS create_common(const char *api, const struct create_args *a)
     p.io_flags = a->flags;
     p.owner = a->filter;
     WCHAR altitude[FLTSIM_ALTITUDE_MAX];
-    if (a->instance != NULL) {
-        const char *text = a->instance->altitude.text;
-        size_t n = strlen(text);
-        for (size_t i = 0; i <= n; i++)
-            altitude[i] = (WCHAR)(unsigned char)text[i];
-        p.volume = a->instance->volume;
-        p.below_altitude = altitude;
-        /* FltMgr's own request; with no instance the I/O manager sends it
-         * to the top like any kernel open. */
-        p.callback_flags = FLTFL_CALLBACK_DATA_GENERATED_IO;
-    }
+    below_instance(&p, a->instance, altitude);
     status = io->create(sys, &p, a->handle, a->file_object, a->iosb);
     if (!NT_SUCCESS(status)) {
         if (a->iosb->Status != status) {
@@ -243,4 +250,62 @@ NTSTATUS FltClose(HANDLE FileHandle)
                        "twice?)",
                        api, FileHandle);
     return fltsim__fail(STATUS_INVALID_HANDLE, "%s(%p): not an open handle", api, FileHandle);
+}
+
+/* ---- the target directory of a rename or link ---- */
+
+NTSTATUS fltsim__open_rename_target(fltsim_system *sys, PFLT_INSTANCE below, PFILE_OBJECT file,
+                                    const FILE_RENAME_INFORMATION *info, ULONG length,
+                                    HANDLE *handle, PFILE_OBJECT *dir)
+{
+    *handle = NULL;
+    *dir = NULL;
+    size_t fixed = offsetof(FILE_RENAME_INFORMATION, FileName);
+    if (length < fixed || info->FileNameLength > length - fixed || (info->FileNameLength & 1) ||
+        info->FileNameLength > 0xfffe)
+        return STATUS_INVALID_PARAMETER;
+    ULONG chars = info->FileNameLength / sizeof(WCHAR);
+    if (info->RootDirectory == NULL && (chars == 0 || info->FileName[0] != L'\\'))
+        return STATUS_SUCCESS; /* a name in the same directory: nothing to open */
+    const struct fltsim_io_services *io = fltsim_io_services();
+    if (io == NULL)
+        return STATUS_NOT_SUPPORTED;
+    UNICODE_STRING name;
+    name.Length = name.MaximumLength = (USHORT)info->FileNameLength;
+    name.Buffer = (PWCH)info->FileName;
+    struct fltsim_kernel_create p;
+    memset(&p, 0, sizeof(p));
+    p.name = &name;
+    p.root_directory = info->RootDirectory;
+    p.attributes = OBJ_KERNEL_HANDLE;
+    p.desired_access = FILE_WRITE_DATA | SYNCHRONIZE;
+    p.share_access = FILE_SHARE_READ | FILE_SHARE_WRITE;
+    p.disposition = FILE_OPEN;
+    p.create_options = FILE_SYNCHRONOUS_IO_NONALERT;
+    p.io_flags = IO_OPEN_TARGET_DIRECTORY;
+    WCHAR altitude[FLTSIM_ALTITUDE_MAX];
+    below_instance(&p, below, altitude);
+    IO_STATUS_BLOCK iosb;
+    memset(&iosb, 0, sizeof(iosb));
+    NTSTATUS status = io->create(sys, &p, handle, dir, &iosb);
+    if (status == STATUS_INVALID_DEVICE_OBJECT_PARAMETER)
+        return STATUS_NOT_SAME_DEVICE; /* another volume than the instance's */
+    if (!NT_SUCCESS(status))
+        return status;
+    if (fltsim_volume_of_file_object(*dir) != fltsim_volume_of_file_object(file))
+        status = STATUS_NOT_SAME_DEVICE;
+    else if (iosb.Information == FILE_EXISTS && !info->ReplaceIfExists)
+        status = STATUS_OBJECT_NAME_COLLISION; /* refused before the file system sees it */
+    if (!NT_SUCCESS(status))
+        fltsim__close_rename_target(sys, *handle, *dir);
+    return status;
+}
+
+void fltsim__close_rename_target(fltsim_system *sys, HANDLE handle, PFILE_OBJECT dir)
+{
+    const struct fltsim_io_services *io = fltsim_io_services();
+    if (io == NULL || dir == NULL)
+        return;
+    io->dereference(dir);
+    (void)io->close(sys, handle);
 }

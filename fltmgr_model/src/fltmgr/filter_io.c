@@ -92,15 +92,27 @@ NTSTATUS FltSetInformationFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject,
     req.parameters.SetFileInformation.Length = Length;
     req.parameters.SetFileInformation.FileInformationClass = FileInformationClass;
     req.parameters.SetFileInformation.InfoBuffer = FileInformation;
-    if ((FileInformationClass == FileRenameInformation ||
-         FileInformationClass == FileLinkInformation) &&
-        Length >= sizeof(FILE_RENAME_INFORMATION)) {
-        /* The target directory is not opened first (no ParentOfTarget): a
-         * name in the same directory, or what the file system resolves. */
+    HANDLE target = NULL;
+    PFILE_OBJECT dir = NULL;
+    if (FileInformationClass == FileRenameInformation ||
+        FileInformationClass == FileLinkInformation) {
+        /* The target directory is opened below the instance first, and
+         * passed as ParentOfTarget, as FltMgr does. */
+        if (!fltsim__is_instance(Instance) || FileObject == NULL)
+            return send_below(api, Instance, FileObject, &req, NULL); /* its refusal */
         const FILE_RENAME_INFORMATION *r = FileInformation;
+        NTSTATUS status = fltsim__open_rename_target(Instance->volume->sys, Instance, FileObject, r,
+                                                     Length, &target, &dir);
+        if (!NT_SUCCESS(status))
+            return fltsim__fail(status, "%s: opening the target directory: 0x%08x", api,
+                                (unsigned)status);
         req.parameters.SetFileInformation.ReplaceIfExists = r->ReplaceIfExists;
+        req.parameters.SetFileInformation.ParentOfTarget = dir;
     }
-    return send_below(api, Instance, FileObject, &req, NULL);
+    NTSTATUS status = send_below(api, Instance, FileObject, &req, NULL);
+    if (dir != NULL)
+        fltsim__close_rename_target(Instance->volume->sys, target, dir);
+    return status;
 }
 
 static NTSTATUS query_directory(const char *api, PFLT_INSTANCE Instance, PFILE_OBJECT FileObject,

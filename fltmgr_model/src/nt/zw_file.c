@@ -265,12 +265,27 @@ NTSTATUS ZwSetInformationFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock,
     req.parameters.SetFileInformation.Length = Length;
     req.parameters.SetFileInformation.FileInformationClass = FileInformationClass;
     req.parameters.SetFileInformation.InfoBuffer = FileInformation;
-    if ((FileInformationClass == FileRenameInformation ||
-         FileInformationClass == FileLinkInformation) &&
-        Length >= sizeof(FILE_RENAME_INFORMATION))
-        req.parameters.SetFileInformation.ReplaceIfExists =
-            ((const FILE_RENAME_INFORMATION *)FileInformation)->ReplaceIfExists;
-    return send_request(io, fo, &req, IoStatusBlock);
+    HANDLE target = NULL;
+    PFILE_OBJECT dir = NULL;
+    fltsim_system *sys = fltsim__tls()->sys;
+    if (FileInformationClass == FileRenameInformation ||
+        FileInformationClass == FileLinkInformation) {
+        /* The I/O manager opens the target directory first (from the top). */
+        const FILE_RENAME_INFORMATION *r = FileInformation;
+        status = fltsim__open_rename_target(sys, NULL, fo, r, Length, &target, &dir);
+        if (!NT_SUCCESS(status)) {
+            io->dereference(fo);
+            set_iosb(IoStatusBlock, status, 0);
+            return fltsim__fail(status, "%s: opening the target directory: 0x%08x", api,
+                                (unsigned)status);
+        }
+        req.parameters.SetFileInformation.ReplaceIfExists = r->ReplaceIfExists;
+        req.parameters.SetFileInformation.ParentOfTarget = dir;
+    }
+    status = send_request(io, fo, &req, IoStatusBlock);
+    if (dir != NULL)
+        fltsim__close_rename_target(sys, target, dir);
+    return status;
 }
 
 NTSTATUS ZwQueryDirectoryFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine,
