@@ -341,22 +341,23 @@ NTSTATUS fltsim__create_handle(fltsim_system *sys, const struct fltsim_create_pa
         return status;
     }
     ACCESS_MASK granted = map_generic(params->desired_access);
+    /* Counted before the handle exists, so nothing can close it first. */
+    file->handles = 1;
+    file->fo.Flags |= FO_HANDLE_CREATED;
+    if (referenced != NULL)
+        file->refs++; /* the caller's own reference */
     NTSTATUS hs =
         fltsim__handle_insert(fltsim__iomgr_get(sys), file, granted, kernel_handle, handle);
     if (!NT_SUCCESS(hs)) {
         /* The open succeeded but no handle can be made: clean up and close. */
-        file->handles = 1;
+        if (referenced != NULL)
+            file->refs--;
         fltsim__file_handle_closed(file);
         fltsim__set_iosb(iosb, hs, 0);
         return hs;
     }
-    file->handles = 1;
-    file->fo.Flags |= FO_HANDLE_CREATED;
-    if (referenced != NULL) {
-        /* Before anything can close the handle: the caller's own reference. */
-        __atomic_add_fetch(&file->refs, 1, __ATOMIC_SEQ_CST);
+    if (referenced != NULL)
         *referenced = file;
-    }
     return status;
 }
 
