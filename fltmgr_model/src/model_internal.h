@@ -885,6 +885,21 @@ struct fltsim_op *fltsim__own_cbd_in_flight(PFLT_CALLBACK_DATA data, fltsim_syst
  * NULL starts at the top, as fltsim_request_dispatch does. */
 NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
                                         struct _FLT_INSTANCE *below);
+/* filter_create.c: for a rename or link to a fully qualified name (or one
+ * relative to RootDirectory), opens its target directory as the I/O manager
+ * does (IO_OPEN_TARGET_DIRECTORY), below `below` when not NULL: a kernel
+ * handle and the referenced file object to pass as ParentOfTarget; *dir
+ * stays NULL for a name in the same directory. STATUS_NOT_SAME_DEVICE for
+ * another volume, STATUS_OBJECT_NAME_COLLISION when the target exists and
+ * ReplaceIfExists is FALSE. fltsim__close_rename_target releases it. */
+NTSTATUS fltsim__open_rename_target(fltsim_system *sys, struct _FLT_INSTANCE *below,
+                                    PFILE_OBJECT file, const FILE_RENAME_INFORMATION *info,
+                                    ULONG length, HANDLE *handle, PFILE_OBJECT *dir);
+void fltsim__close_rename_target(fltsim_system *sys, HANDLE handle, PFILE_OBJECT dir);
+/* The same below an altitude (NULL: the whole stack): what the I/O manager
+ * uses for the file objects a filter opened below its instance. */
+NTSTATUS fltsim__request_dispatch_below_altitude(PFLT_VOLUME volume, struct fltsim_request *req,
+                                                 const struct fltsim_altitude *below);
 /* operation.c */
 void fltsim__op_ref(struct fltsim_op *op);
 void fltsim__op_unref(struct fltsim_op *op);

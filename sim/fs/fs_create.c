@@ -163,6 +163,7 @@ NTSTATUS fltsim__fs_create_decode(PFLT_CALLBACK_DATA data, struct fltsim__fs_cre
     a->non_dir = (options & FILE_NON_DIRECTORY_FILE) != 0;
     a->delete_on_close = (options & FILE_DELETE_ON_CLOSE) != 0;
     a->target_dir = (iopb->OperationFlags & SL_OPEN_TARGET_DIRECTORY) != 0;
+    a->ignore_share = IoIsFileObjectIgnoringSharing(a->fo);
 
     if (a->dir_file && a->non_dir)
         return STATUS_INVALID_PARAMETER;
@@ -285,7 +286,16 @@ void fltsim__fs_attach(const struct fltsim__fs_create *a, struct fltsim__fs_shar
                        struct fltsim__fs_share_rec *rec, ACCESS_MASK granted, void *fcb, void *ccb,
                        PSECTION_OBJECT_POINTERS section)
 {
-    fltsim__fs_share_set(s, rec, a->fo, granted, a->share);
+    if (a->ignore_share) {
+        /* IO_IGNORE_SHARE_ACCESS_CHECK (IoCheckShareAccessEx and
+         * IoSetShareAccessEx skip such a file object): nothing is counted. */
+        memset(rec, 0, sizeof(*rec));
+        a->fo->ReadAccess = (granted & FLTSIM__FS_ACCESS_READ) != 0;
+        a->fo->WriteAccess = (granted & FLTSIM__FS_ACCESS_WRITE) != 0;
+        a->fo->DeleteAccess = (granted & DELETE) != 0;
+    } else {
+        fltsim__fs_share_set(s, rec, a->fo, granted, a->share);
+    }
     a->fo->FsContext = fcb;
     a->fo->FsContext2 = ccb;
     a->fo->SectionObjectPointer = section;
@@ -347,7 +357,7 @@ static NTSTATUS open_volume(struct fltsim__fs *fs, const struct fltsim__fs_creat
     if (!NT_SUCCESS(status))
         return status;
     ACCESS_MASK access = fltsim__fs_resolve_access(a->access, false);
-    if (fltsim__fs_share_conflict(&v->share, access, a->share))
+    if (!a->ignore_share && fltsim__fs_share_conflict(&v->share, access, a->share))
         return STATUS_SHARING_VIOLATION;
     struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
     if (o == NULL)
@@ -388,7 +398,8 @@ static NTSTATUS open_existing(struct fltsim__fs *fs, const struct fltsim__fs_cre
     }
     if (fs->read_only && (overwrite || a->delete_on_close))
         return STATUS_MEDIA_WRITE_PROTECTED;
-    if (fltsim__fs_share_conflict(&file->share, fltsim__fs_create_share_mask(a, access), a->share))
+    if (!a->ignore_share &&
+        fltsim__fs_share_conflict(&file->share, fltsim__fs_create_share_mask(a, access), a->share))
         return STATUS_SHARING_VIOLATION;
 
     struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
@@ -472,7 +483,7 @@ static NTSTATUS open_target(struct fltsim__fs *fs, const struct fltsim__fs_creat
         goto out;
     ACCESS_MASK access = fltsim__fs_resolve_access(a->access, false);
     status = STATUS_SHARING_VIOLATION;
-    if (fltsim__fs_share_conflict(&parent->share, access, a->share))
+    if (!a->ignore_share && fltsim__fs_share_conflict(&parent->share, access, a->share))
         goto out;
     struct fltsim__fs_open *o = fltsim__fs_open_new(fs);
     status = STATUS_INSUFFICIENT_RESOURCES;

@@ -90,6 +90,7 @@ struct fltsim__fs_create {
     USHORT attributes; /* FileAttributes as given */
     LONGLONG allocation;
     bool dir_file, non_dir, delete_on_close, target_dir;
+    bool ignore_share; /* IoIsFileObjectIgnoringSharing: share access neither checked nor counted */
     const WCHAR *name; /* FileObject->FileName */
     size_t len;        /* units */
 };

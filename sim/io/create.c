@@ -158,16 +158,28 @@ static NTSTATUS check_create(const struct fltsim_create_params *p, ACCESS_MASK m
 NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
                              struct io_file **out, IO_STATUS_BLOCK *iosb)
 {
+    return fltsim__create_file_ex(sys, p, NULL, out, iosb);
+}
+
+NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_params *p,
+                                const struct fltsim_kernel_create *k, struct io_file **out,
+                                IO_STATUS_BLOCK *iosb)
+{
     *out = NULL;
     struct iomgr *io = fltsim__iomgr_get(sys);
     if (io == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     if (p == NULL || p->path == NULL)
         return STATUS_INVALID_PARAMETER;
+    ULONG io_flags = k != NULL ? k->io_flags : 0;
     ACCESS_MASK mapped = map_generic(p->desired_access);
-    NTSTATUS status = check_create(p, mapped);
+    /* IO_NO_PARAMETER_CHECKING: the caller vouches for its parameters; the
+     * file system still checks what it checks. */
+    NTSTATUS status =
+        (io_flags & IO_NO_PARAMETER_CHECKING) ? STATUS_SUCCESS : check_create(p, mapped);
     if (!NT_SUCCESS(status))
         return status;
+    bool user = !(p->flags & FLTSIM_IO_KERNEL_MODE);
 
     PFLT_VOLUME volume = NULL;
     PDEVICE_OBJECT device = NULL;
@@ -175,7 +187,9 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
     WCHAR *owned = NULL;
     struct io_file *related = NULL;
     if (p->root_directory != NULL) {
-        related = fltsim__file_from_handle(io, p->root_directory, NULL);
+        related = user && fltsim__is_kernel_handle(p->root_directory)
+                      ? NULL
+                      : fltsim__file_from_handle(io, p->root_directory, NULL);
         if (related == NULL)
             return STATUS_INVALID_HANDLE;
         if (p->path[0] == L'\\') {
@@ -198,18 +212,35 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
     }
 
     size_t nlen = fltsim_wcslen(name);
-    struct io_file *file = nlen > UNICODE_STRING_MAX_CHARS
+    /* A filter's open below its instance must stay on the instance's volume
+     * (the instance is not in any other stack). */
+    bool elsewhere = k != NULL && k->volume != NULL && (device != NULL || volume != k->volume);
+    WCHAR *below = NULL;
+    if (k != NULL && k->below_altitude != NULL && !elsewhere) {
+        size_t blen = fltsim_wcslen(k->below_altitude);
+        below = malloc((blen + 1) * sizeof(WCHAR));
+        if (below != NULL)
+            memcpy(below, k->below_altitude, (blen + 1) * sizeof(WCHAR));
+    }
+    struct io_file *file = nlen > UNICODE_STRING_MAX_CHARS || elsewhere ||
+                                   (k != NULL && k->below_altitude != NULL && below == NULL)
                                ? NULL
                                : calloc(1, sizeof(*file) + (nlen + 1) * sizeof(WCHAR));
     if (file == NULL) {
         free(owned);
+        free(below);
         if (device != NULL)
             fltsim_device_file_object_closed(device);
         if (related != NULL)
             fltsim__file_unref(related);
+        if (elsewhere)
+            return STATUS_INVALID_DEVICE_OBJECT_PARAMETER;
         return nlen > UNICODE_STRING_MAX_CHARS ? STATUS_OBJECT_NAME_INVALID
                                                : STATUS_INSUFFICIENT_RESOURCES;
     }
+    file->below = below;
+    file->ignore_sharing = (io_flags & IO_IGNORE_SHARE_ACCESS_CHECK) != 0;
+    file->owner = k != NULL ? k->owner : NULL;
     file->refs = 1;
     file->volume = volume;
     file->device = device; /* its reference is the file object's now */
@@ -218,6 +249,7 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
     PFILE_OBJECT fo = &file->fo;
     fo->Type = 5; /* IO_TYPE_FILE */
     fo->Size = (CSHORT)sizeof(*fo);
+    fo->FileObjectExtension = (PVOID)&fltsim__io_file_marker;
     fo->FileName.Buffer = file->name;
     fo->FileName.Length = (USHORT)(nlen * sizeof(WCHAR));
     fo->FileName.MaximumLength = (USHORT)((nlen + 1) * sizeof(WCHAR));
@@ -254,6 +286,11 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
     req.kind = FLTSIM_OP_IRP;
     req.major = IRP_MJ_CREATE;
     req.operation_flags = p->operation_flags;
+    if (io_flags & IO_FORCE_ACCESS_CHECK)
+        req.operation_flags |= SL_FORCE_ACCESS_CHECK;
+    if (io_flags & IO_OPEN_TARGET_DIRECTORY)
+        req.operation_flags |= SL_OPEN_TARGET_DIRECTORY;
+    req.callback_flags = k != NULL ? k->callback_flags : 0;
     req.irp_flags = IRP_CREATE_OPERATION | IRP_SYNCHRONOUS_API | IRP_DEFER_IO_COMPLETION;
     req.parameters.Create.SecurityContext = &file->security;
     req.parameters.Create.Options = (p->disposition << 24) | (o & FILE_VALID_OPTION_FLAGS);
@@ -272,11 +309,15 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
             return status;
         }
         req.ecp_list = ecps;
+    } else if (k != NULL && k->ecp_list != NULL) {
+        req.ecp_list = k->ecp_list; /* FltCreateFileEx2's: its caller frees it */
     }
     status = fltsim__io_dispatch(file, &req, p->flags, iosb);
     /* The list goes with the create: the I/O manager's, or one a filter
-     * attached (FltSetEcpListIntoCallbackData), as Windows frees the IRP's. */
-    fltsim_ecp_list_free(req.ecp_list);
+     * attached (FltSetEcpListIntoCallbackData), as Windows frees the IRP's;
+     * never the list FltCreateFileEx2's caller owns. */
+    if (k == NULL || req.ecp_list != k->ecp_list)
+        fltsim_ecp_list_free(req.ecp_list);
     if ((fo->Flags & FO_FILE_OPEN_CANCELLED) && NT_SUCCESS(status)) {
         /* The model fails a cancelled open (SPEC 4.5); never make a handle
          * for one even so. */
@@ -305,31 +346,47 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
     return status;
 }
 
-NTSTATUS fltsim_io_create(fltsim_system *sys, const struct fltsim_create_params *params,
-                          HANDLE *handle, IO_STATUS_BLOCK *iosb)
+NTSTATUS fltsim__create_handle(fltsim_system *sys, const struct fltsim_create_params *params,
+                               const struct fltsim_kernel_create *k, bool kernel_handle,
+                               HANDLE *handle, struct io_file **referenced, IO_STATUS_BLOCK *iosb)
 {
-    if (sys == NULL || handle == NULL)
-        return STATUS_INVALID_PARAMETER;
     *handle = NULL;
+    if (referenced != NULL)
+        *referenced = NULL;
     struct io_file *file;
-    NTSTATUS status = fltsim__create_file(sys, params, &file, iosb);
+    NTSTATUS status = fltsim__create_file_ex(sys, params, k, &file, iosb);
     if (file == NULL) {
         if (iosb != NULL && iosb->Status != status)
             fltsim__set_iosb(iosb, status, 0);
         return status;
     }
     ACCESS_MASK granted = map_generic(params->desired_access);
-    NTSTATUS hs = fltsim__handle_insert(fltsim__iomgr_get(sys), file, granted, handle);
+    /* Counted before the handle exists, so nothing can close it first. */
+    file->handles = 1;
+    file->fo.Flags |= FO_HANDLE_CREATED;
+    if (referenced != NULL)
+        file->refs++; /* the caller's own reference */
+    NTSTATUS hs =
+        fltsim__handle_insert(fltsim__iomgr_get(sys), file, granted, kernel_handle, handle);
     if (!NT_SUCCESS(hs)) {
         /* The open succeeded but no handle can be made: clean up and close. */
-        file->handles = 1;
+        if (referenced != NULL)
+            file->refs--;
         fltsim__file_handle_closed(file);
         fltsim__set_iosb(iosb, hs, 0);
         return hs;
     }
-    file->handles = 1;
-    file->fo.Flags |= FO_HANDLE_CREATED;
+    if (referenced != NULL)
+        *referenced = file;
     return status;
+}
+
+NTSTATUS fltsim_io_create(fltsim_system *sys, const struct fltsim_create_params *params,
+                          HANDLE *handle, IO_STATUS_BLOCK *iosb)
+{
+    if (sys == NULL || handle == NULL)
+        return STATUS_INVALID_PARAMETER;
+    return fltsim__create_handle(sys, params, NULL, false, handle, NULL, iosb);
 }
 
 NTSTATUS fltsim_io_open(fltsim_system *sys, PCWSTR path, ACCESS_MASK access, HANDLE *handle)

@@ -31,9 +31,16 @@ static void stripe_unlock(struct iomgr *io, ULONG index)
 
 /* ---- handles ---- */
 
-static HANDLE handle_value(ULONG index, ULONG generation)
+/* Generations take 30 bits, so a handle value's bit 63 says kernel handle
+ * and bit 62 stays clear (the registry's kernel handles have all high bits
+ * set: the two never meet). */
+#define GENERATION_MASK 0x3fffffffu
+#define KERNEL_BIT (1ull << 63)
+
+static HANDLE handle_value(ULONG index, ULONG generation, bool kernel)
 {
-    return (HANDLE)(ULONG_PTR)(((ULONG64)generation << 32) | ((ULONG64)(index + 1) << 2));
+    return (HANDLE)(ULONG_PTR)((kernel ? KERNEL_BIT : 0) | ((ULONG64)generation << 32) |
+                               ((ULONG64)(index + 1) << 2));
 }
 
 /* The table index a handle value names (maybe out of range), or false for a
@@ -47,23 +54,28 @@ static bool handle_index(HANDLE h, ULONG *index)
     return true;
 }
 
-/* The stripe lock of index held. The entry of a handle owned by process_id
- * (the caller's, looked up before the lock), or NULL. */
+/* The stripe lock of index held. The entry of a kernel handle, or of a
+ * handle owned by process_id (the caller's, looked up before the lock), or
+ * NULL. */
 static struct handle_entry *handle_entry_locked(struct iomgr *io, HANDLE h, ULONG index,
                                                 ULONG process_id)
 {
     ULONG64 v = (ULONG64)(ULONG_PTR)h;
-    ULONG generation = (ULONG)(v >> 32);
+    ULONG generation = (ULONG)(v >> 32) & GENERATION_MASK;
+    bool kernel = (v & KERNEL_BIT) != 0;
+    if ((v >> 32) & ~(ULONG64)(GENERATION_MASK | (KERNEL_BIT >> 32)))
+        return NULL;
     if (index >= __atomic_load_n(&io->count, __ATOMIC_ACQUIRE))
         return NULL;
     struct handle_entry *e = &io->handles[index];
-    if (e->file == NULL || e->generation != generation || e->process_id != process_id)
+    if (e->file == NULL || e->generation != generation || e->kernel != kernel ||
+        (!kernel && e->process_id != process_id))
         return NULL;
     return e;
 }
 
 NTSTATUS fltsim__handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MASK granted,
-                               HANDLE *out)
+                               bool kernel, HANDLE *out)
 {
     uv_mutex_lock(&io->lock);
     ULONG index = io->count;
@@ -95,14 +107,15 @@ NTSTATUS fltsim__handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MA
         /* The entry is free (zero) until it is filled below. */
         __atomic_store_n(&io->count, io->count + 1, __ATOMIC_RELEASE);
     }
-    ULONG process_id = fltsim_thread_process_id();
+    ULONG process_id = kernel ? FLTSIM_IO_SYSTEM_PROCESS : fltsim_thread_process_id();
     stripe_lock(io, index);
     struct handle_entry *e = &io->handles[index];
     e->file = file;
     e->granted = granted;
     e->process_id = process_id;
-    e->generation++;
-    *out = handle_value(index, e->generation);
+    e->kernel = kernel;
+    e->generation = (e->generation + 1) & GENERATION_MASK;
+    *out = handle_value(index, e->generation, kernel);
     stripe_unlock(io, index);
     io->open++;
     uv_mutex_unlock(&io->lock);
@@ -133,8 +146,14 @@ struct io_file *fltsim__file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK
 NTSTATUS fltsim_io_close(fltsim_system *sys, HANDLE handle)
 {
     struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
-    if (io == NULL)
+    /* NtClose from user mode: kernel handles are not the caller's. */
+    if (io == NULL || fltsim__is_kernel_handle(handle))
         return STATUS_INVALID_HANDLE;
+    return fltsim__handle_close(io, handle);
+}
+
+NTSTATUS fltsim__handle_close(struct iomgr *io, HANDLE handle)
+{
     ULONG index;
     if (!handle_index(handle, &index))
         return STATUS_INVALID_HANDLE;
@@ -153,6 +172,17 @@ NTSTATUS fltsim_io_close(fltsim_system *sys, HANDLE handle)
         return STATUS_INVALID_HANDLE;
     fltsim__file_handle_closed(file);
     return STATUS_SUCCESS;
+}
+
+ULONG fltsim__handle_count_owned(struct iomgr *io, const void *owner)
+{
+    ULONG n = 0;
+    uv_mutex_lock(&io->lock); /* entries change under it */
+    for (ULONG i = 0; i < io->count; i++)
+        if (io->handles[i].file != NULL && io->handles[i].file->owner == owner)
+            n++;
+    uv_mutex_unlock(&io->lock);
+    return n;
 }
 
 ULONG fltsim_io_handle_count(fltsim_system *sys)

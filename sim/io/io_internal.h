@@ -27,15 +27,28 @@ struct io_file {
     PDEVICE_OBJECT device; /* ... the driver's device object (referenced) */
     ACCESS_STATE access_state;
     IO_SECURITY_CONTEXT security;
-    WCHAR name[]; /* FileName buffer */
+    /* A filter's open (FltCreateFile with an instance): the altitude every
+     * request on the file object starts below (malloc), else NULL. */
+    WCHAR *below;
+    bool ignore_sharing; /* opened with IO_IGNORE_SHARE_ACCESS_CHECK */
+    const void *owner;   /* the filter that opened it (FltCreateFile), else NULL */
+    WCHAR name[];        /* FileName buffer */
 };
+
+/* fo.FileObjectExtension of every file object the I/O manager opens: how a
+ * pointer is known to be one (kernel_io.c). */
+extern const char fltsim__io_file_marker;
 
 struct handle_entry {
     struct io_file *file; /* NULL when free */
     ACCESS_MASK granted;
-    ULONG process_id;
+    ULONG process_id; /* FLTSIM_IO_SYSTEM_PROCESS for a kernel handle */
     ULONG generation;
+    bool kernel; /* a kernel handle: any thread's kernel code may use it */
 };
+
+/* The System process, whose table holds kernel handles (PID 4 on Windows). */
+#define FLTSIM_IO_SYSTEM_PROCESS 4u
 
 /* Handle lookups, one per request, take only the spinlock of the entry's
  * stripe (index % HANDLE_STRIPES), so requestors on different handles share
@@ -110,6 +123,8 @@ static inline NTSTATUS fltsim__io_send(struct io_file *file, struct fltsim_reque
 {
     if (__builtin_expect(file->device != NULL, 0))
         return fltsim_device_dispatch(file->device, req);
+    if (__builtin_expect(file->below != NULL, 0))
+        return fltsim_request_dispatch_below(file->volume, req, file->below);
     return fltsim_request_dispatch(file->volume, req);
 }
 
@@ -162,16 +177,33 @@ void fltsim__io_unlock_buffer(PMDL mdl);
 
 /* ---- the handle table (handle.c) ---- */
 
-/* A new handle of the calling process for file with granted access;
+/* A new handle for file with granted access: of the calling process, or a
+ * kernel handle (its value has the high bit set, as on Windows);
  * STATUS_INSUFFICIENT_RESOURCES when the table cannot grow. */
 NTSTATUS fltsim__handle_insert(struct iomgr *io, struct io_file *file, ACCESS_MASK granted,
-                               HANDLE *out);
-/* Takes a reference on the file behind a handle of the calling process for
- * one request (NULL: no such handle); *granted gets its access when not NULL. */
+                               bool kernel, HANDLE *out);
+/* Whether a handle value is a kernel handle's. */
+static inline bool fltsim__is_kernel_handle(HANDLE h)
+{
+    return ((ULONG64)(ULONG_PTR)h >> 63) != 0;
+}
+/* Takes a reference on the file behind a handle for one request (NULL: no
+ * such handle): one of the calling process, or a kernel handle; *granted
+ * gets its access when not NULL. Callers in user mode refuse kernel handles
+ * first. */
 struct io_file *fltsim__file_from_handle(struct iomgr *io, HANDLE h, ACCESS_MASK *granted);
+/* Handles open now on files opened with owner (not NULL). */
+ULONG fltsim__handle_count_owned(struct iomgr *io, const void *owner);
+/* Closes such a handle: STATUS_INVALID_HANDLE when there is none. */
+NTSTATUS fltsim__handle_close(struct iomgr *io, HANDLE handle);
 /* At shutdown: closes every handle still open, so filters see cleanup and
  * close, and frees the table. */
 void fltsim__handle_close_all(struct iomgr *io);
+
+/* ---- the services to kernel code (kernel_io.c) ---- */
+
+/* The table the model reaches handles and file objects through. */
+const struct fltsim_io_services *fltsim__kernel_io_services(void);
 
 /* ---- opens (create.c) ---- */
 
@@ -179,5 +211,17 @@ void fltsim__handle_close_all(struct iomgr *io);
  * reference (for the caller) and no handle. On failure *out is NULL. */
 NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
                              struct io_file **out, IO_STATUS_BLOCK *iosb);
+/* The same with what a kernel caller adds (NULL: none): its IO_* flags, the
+ * volume and altitude a filter's open starts below, its callback flags. A
+ * name on another volume than k->volume: STATUS_INVALID_DEVICE_OBJECT_PARAMETER. */
+NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_params *p,
+                                const struct fltsim_kernel_create *k, struct io_file **out,
+                                IO_STATUS_BLOCK *iosb);
+/* Opens and makes a handle (kernel_handle: in the System process's table);
+ * *referenced (when not NULL) gets the file with one more reference for the
+ * caller. */
+NTSTATUS fltsim__create_handle(fltsim_system *sys, const struct fltsim_create_params *params,
+                               const struct fltsim_kernel_create *k, bool kernel_handle,
+                               HANDLE *handle, struct io_file **referenced, IO_STATUS_BLOCK *iosb);
 
 #endif

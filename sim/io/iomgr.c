@@ -29,6 +29,8 @@ struct iomgr *fltsim__iomgr_get(fltsim_system *sys)
         return NULL;
     }
     io->sys = sys;
+    /* Registered at program start already; naming it here also links it. */
+    fltsim_set_io_services(fltsim__kernel_io_services());
     if (!NT_SUCCESS(fltsim_system_set_io_manager(sys, io, iomgr_shutdown))) {
         /* Another thread attached one first. */
         uv_mutex_destroy(&io->lock);
@@ -55,6 +57,9 @@ NTSTATUS fltsim__io_begin_granted(fltsim_system *sys, HANDLE handle, ACCESS_MASK
     struct iomgr *io = sys != NULL ? fltsim_system_io_manager(sys) : NULL;
     if (io == NULL)
         return STATUS_INVALID_HANDLE;
+    /* A user-mode requestor cannot use a kernel handle. */
+    if (!(flags & FLTSIM_IO_KERNEL_MODE) && fltsim__is_kernel_handle(handle))
+        return STATUS_INVALID_HANDLE;
     ACCESS_MASK granted = 0;
     struct io_file *file = fltsim__file_from_handle(io, handle, &granted);
     if (file == NULL)
@@ -79,6 +84,7 @@ void fltsim__file_free(struct io_file *file)
         fltsim_device_file_object_closed(file->device);
     else
         fltsim_volume_file_object_closed(file->volume, &file->fo);
+    free(file->below);
     free(file);
 }
 

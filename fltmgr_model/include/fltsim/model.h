@@ -163,6 +163,72 @@ NTSTATUS fltsim_system_set_io_manager(fltsim_system *sys, void *state,
                                       void (*shutdown_cb)(void *state));
 void *fltsim_system_io_manager(fltsim_system *sys);
 
+/* What the I/O manager (sim) does for kernel code in the model: FltCreateFile
+ * and the Zw file routines open through it, FltClose and ZwClose close its
+ * handles, ObReferenceObjectByHandle and ObReference/DereferenceObject work on
+ * its file objects. One table for the process, registered by the I/O manager
+ * (fltsim_set_io_services) before any system exists; until then those
+ * routines fail with STATUS_NOT_SUPPORTED. */
+struct fltsim_kernel_create {
+    PCUNICODE_STRING name; /* ObjectAttributes->ObjectName */
+    HANDLE root_directory; /* ObjectAttributes->RootDirectory */
+    ULONG attributes;      /* OBJ_*: OBJ_KERNEL_HANDLE makes a kernel handle */
+    ACCESS_MASK desired_access;
+    ULONG file_attributes;
+    ULONG share_access;
+    ULONG disposition;
+    ULONG create_options;
+    LONGLONG allocation_size;
+    ULONG io_flags; /* IO_FORCE_ACCESS_CHECK, IO_NO_PARAMETER_CHECKING,
+                       IO_IGNORE_SHARE_ACCESS_CHECK, IO_OPEN_TARGET_DIRECTORY */
+    /* Generated I/O (FltCreateFile with an instance): the volume the name
+     * must be on, and the altitude only instances below see this create and
+     * every later request on its file object from; NULL: the whole stack. */
+    PFLT_VOLUME volume;
+    PCWSTR below_altitude;
+    ULONG callback_flags; /* FLTFL_CALLBACK_DATA_GENERATED_IO for FltCreateFile */
+    const void *owner;    /* the filter that opened it (FltCreateFile), else NULL */
+    PECP_LIST ecp_list;   /* FltCreateFileEx2's DriverContext->ExtraCreateParameter: the
+                             caller's, sent with the create, never freed by the I/O manager */
+};
+
+struct fltsim_request;
+struct fltsim_io_services {
+    /* Opens for a kernel-mode caller of sys. *handle: a kernel handle (high
+     * bit set, the System process's table) with OBJ_KERNEL_HANDLE, else one
+     * of the calling process; *file_object (when file_object is not NULL) the
+     * file object, referenced for the caller. */
+    NTSTATUS(*create)
+    (fltsim_system *sys, const struct fltsim_kernel_create *params, HANDLE *handle,
+     PFILE_OBJECT *file_object, IO_STATUS_BLOCK *iosb);
+    /* Closes a kernel handle, or one of the calling process (kernel mode):
+     * STATUS_INVALID_HANDLE for anything else. */
+    NTSTATUS (*close)(fltsim_system *sys, HANDLE handle);
+    /* The file object behind a handle as above, referenced; *granted its
+     * handle's access. STATUS_INVALID_HANDLE, or STATUS_ACCESS_DENIED when
+     * mode is UserMode and the handle lacks desired_access. */
+    NTSTATUS(*reference_handle)
+    (fltsim_system *sys, HANDLE handle, ACCESS_MASK desired_access, KPROCESSOR_MODE mode,
+     PFILE_OBJECT *file_object, ACCESS_MASK *granted);
+    /* Whether object is a file object of the I/O manager (opened by it). */
+    BOOLEAN (*is_file_object)(PVOID object);
+    /* One reference more or less on such a file object (the last one gone
+     * sends IRP_MJ_CLOSE); the count after it. */
+    LONG_PTR (*reference)(PFILE_OBJECT file_object);
+    LONG_PTR (*dereference)(PFILE_OBJECT file_object);
+    /* Whether the file object was opened with IO_IGNORE_SHARE_ACCESS_CHECK. */
+    BOOLEAN (*ignores_sharing)(PFILE_OBJECT file_object);
+    /* Sends req on a referenced file object where its requests go (its
+     * volume's stack, below the altitude it was opened below, or its
+     * device), kernel mode, and waits: the final status (req->io_status). */
+    NTSTATUS (*file_request)(PFILE_OBJECT file_object, struct fltsim_request *req);
+    /* Handles still open that were opened with this owner (the leak check
+     * when a filter unregisters, V23). */
+    ULONG (*open_handles_of)(fltsim_system *sys, const void *owner);
+};
+void fltsim_set_io_services(const struct fltsim_io_services *services);
+const struct fltsim_io_services *fltsim_io_services(void);
+
 /* ------------------------------------------------------------------------- */
 /* Traces                                                                    */
 /* ------------------------------------------------------------------------- */
@@ -581,6 +647,11 @@ void fltsim_ecp_list_free(PECP_LIST list);
  * STATUS_VOLUME_DISMOUNTED once the volume is dismounting. Runs on the calling
  * thread, which is the requestor. */
 NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req);
+/* The same for I/O a filter generated: only instances at altitudes below
+ * `altitude` (as an instance has it, e.g. L"370030") see it; NULL: all.
+ * STATUS_INVALID_PARAMETER for an altitude that does not parse. */
+NTSTATUS fltsim_request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                       PCWSTR altitude);
 
 /* Cancels the IRP-based operation op_id (a request's op_id, read atomically
  * by a thread other than its issuer) while it is in flight on volume, as

@@ -71,6 +71,7 @@
     X(STATUS_SHARING_VIOLATION, 0xC0000043)                                                        \
     X(STATUS_QUOTA_EXCEEDED, 0xC0000044)                                                           \
     X(STATUS_THREAD_IS_TERMINATING, 0xC000004B)                                                    \
+    X(STATUS_EAS_NOT_SUPPORTED, 0xC000004F)                                                        \
     X(STATUS_NO_EAS_ON_FILE, 0xC0000052)                                                           \
     X(STATUS_FILE_LOCK_CONFLICT, 0xC0000054)                                                       \
     X(STATUS_LOCK_NOT_GRANTED, 0xC0000055)                                                         \

@@ -315,14 +315,13 @@ static bool instance_enter(struct _FLT_INSTANCE *inst)
  * the instance that generated it (SPEC 2.3). Called with the in-flight shard
  * lock held that op is listed under in the same critical section. */
 static void take_nodes(struct fltsim_op *op, struct fltsim_stack *stack, ULONG candidates,
-                       const struct _FLT_INSTANCE *below)
+                       const struct fltsim_altitude *below)
 {
     ULONG slot = op->slot;
     ULONG k = 0;
     if (below != NULL) /* the nodes are highest altitude first */
-        while (k < candidates &&
-               fltsim__altitude_compare(&stack->nodes[stack->first[slot] + k]->altitude,
-                                        &below->altitude) >= 0)
+        while (k < candidates && fltsim__altitude_compare(
+                                     &stack->nodes[stack->first[slot] + k]->altitude, below) >= 0)
             k++;
     for (; k < candidates; k++) {
         struct _FLT_INSTANCE *inst = stack->nodes[stack->first[slot] + k];
@@ -429,6 +428,25 @@ NTSTATUS fltsim_request_dispatch(PFLT_VOLUME volume, struct fltsim_request *req)
 
 NTSTATUS fltsim__request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
                                         struct _FLT_INSTANCE *below)
+{
+    return fltsim__request_dispatch_below_altitude(volume, req,
+                                                   below != NULL ? &below->altitude : NULL);
+}
+
+NTSTATUS fltsim_request_dispatch_below(PFLT_VOLUME volume, struct fltsim_request *req,
+                                       PCWSTR altitude)
+{
+    if (altitude == NULL)
+        return fltsim__request_dispatch_below_altitude(volume, req, NULL);
+    struct fltsim_altitude parsed;
+    if (!fltsim__altitude_parse(altitude, fltsim_wcslen(altitude), &parsed))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_request_dispatch_below: the altitude does not parse");
+    return fltsim__request_dispatch_below_altitude(volume, req, &parsed);
+}
+
+NTSTATUS fltsim__request_dispatch_below_altitude(PFLT_VOLUME volume, struct fltsim_request *req,
+                                                 const struct fltsim_altitude *below)
 {
     int slot = -1;
     NTSTATUS status = check_request(volume, req, &slot);

@@ -394,6 +394,13 @@ NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
                        "%d callback data allocated by the filter (FltAllocateCallbackData) "
                        "were never freed (FltFreeCallbackData)",
                        (int)datas);
+    const struct fltsim_io_services *io = fltsim_io_services();
+    ULONG files = io != NULL ? io->open_handles_of(sys, filter) : 0;
+    if (files > 0)
+        fltsim__report(sys, filter, NULL, NULL, "V23", "10",
+                       "%lu handle(s) the filter opened with FltCreateFile were never closed "
+                       "(FltClose); they stay open",
+                       (unsigned long)files);
 
     if (filter->driver->filter == filter)
         filter->driver->filter = NULL;

@@ -81,6 +81,9 @@ LONGLONG fltsim__system_time_precise(void);
  * code runs on this thread, or to standard error when none does. */
 void fltsim__ke_report(const char *rule, const char *spec, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* ZwClose of a file handle (zw_file.c): true when Handle was one and is
+ * closed now. */
+bool fltsim__zw_file_close(HANDLE Handle);
 /* Something that cannot go on: say what and stop the process. */
 void fltsim__ke_fatal(const char *message);
 

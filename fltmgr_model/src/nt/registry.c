@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "nt_internal.h"
 
 #define KEY_HANDLE_TAG 'yKmC' /* "CmKy" */
 #define KEY_HANDLE_MAGIC 0x594b4d43u
@@ -701,6 +702,8 @@ NTSTATUS ZwClose(HANDLE Handle)
         ExFreePoolWithTag(h, KEY_HANDLE_TAG);
         return STATUS_SUCCESS;
     }
+    if (fltsim__zw_file_close(Handle))
+        return STATUS_SUCCESS;
     /* On Windows closing a bad kernel handle is bugcheck 0x93. */
     if (t->sys != NULL)
         fltsim__report(t->sys, t->filter, NULL, t->op, "V23", "10",

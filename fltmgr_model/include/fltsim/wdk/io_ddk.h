@@ -25,6 +25,9 @@ typedef struct _TXN_PARAMETER_BLOCK {
 
 /* The transaction a file object was opened in, or NULL. */
 PTXN_PARAMETER_BLOCK IoGetTransactionParameterBlock(PFILE_OBJECT FileObject);
+/* Whether the file object was opened with IO_IGNORE_SHARE_ACCESS_CHECK (its
+ * open neither checks nor counts share access). */
+BOOLEAN IoIsFileObjectIgnoringSharing(PFILE_OBJECT FileObject);
 
 typedef struct _IO_DRIVER_CREATE_CONTEXT {
     CSHORT Size;

@@ -1,5 +1,6 @@
 /*
- * Zw: the registry routines (ZwOpenKey, ZwQueryValueKey, ZwClose).
+ * Zw: the registry routines (ZwOpenKey, ZwQueryValueKey, ZwClose) and the
+ * file routines of wdm.h (ZwCreateFile ... ZwSetInformationFile).
  * Part of the WDK surface: include <wdm.h>, not this file.
  */
 #ifndef FLTSIM_WDK_ZW_H
@@ -107,10 +108,37 @@ NTSTATUS ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
 NTSTATUS ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
                          KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
                          PVOID KeyValueInformation, ULONG Length, PULONG ResultLength);
-/* ZwClose: closes a handle from ZwOpenKey (the only kernel handles fltsim
- * hands out). A handle that is not open returns STATUS_INVALID_HANDLE and is
- * reported (V23; on Windows a bugcheck). PASSIVE_LEVEL. */
+/* ZwClose: closes a handle from ZwOpenKey, or a file handle (ZwCreateFile,
+ * FltCreateFile). A handle that is not open returns STATUS_INVALID_HANDLE and
+ * is reported (V23; on Windows a bugcheck). PASSIVE_LEVEL. */
 NTSTATUS ZwClose(HANDLE Handle);
+
+/* ---- files (wdm.h): the I/O a driver sends to the top of the stack ---- */
+
+/* Opens through the whole filter stack, kernel mode: a kernel handle with
+ * OBJ_KERNEL_HANDLE, else a handle of the current process. A filter calling
+ * it from its own callbacks sees its own create again. PASSIVE_LEVEL. */
+NTSTATUS ZwCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess,
+                      POBJECT_ATTRIBUTES ObjectAttributes, PIO_STATUS_BLOCK IoStatusBlock,
+                      PLARGE_INTEGER AllocationSize, ULONG FileAttributes, ULONG ShareAccess,
+                      ULONG CreateDisposition, ULONG CreateOptions, PVOID EaBuffer, ULONG EaLength);
+NTSTATUS ZwOpenFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess,
+                    POBJECT_ATTRIBUTES ObjectAttributes, PIO_STATUS_BLOCK IoStatusBlock,
+                    ULONG ShareAccess, ULONG OpenOptions);
+/* Synchronous: the call returns when the request completed (Event, when
+ * given, is set then); an ApcRoutine is not modeled (STATUS_NOT_SUPPORTED). */
+NTSTATUS ZwReadFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+                    PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+                    PLARGE_INTEGER ByteOffset, PULONG Key);
+NTSTATUS ZwWriteFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine, PVOID ApcContext,
+                     PIO_STATUS_BLOCK IoStatusBlock, PVOID Buffer, ULONG Length,
+                     PLARGE_INTEGER ByteOffset, PULONG Key);
+NTSTATUS ZwQueryInformationFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock,
+                                PVOID FileInformation, ULONG Length,
+                                FILE_INFORMATION_CLASS FileInformationClass);
+NTSTATUS ZwSetInformationFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock,
+                              PVOID FileInformation, ULONG Length,
+                              FILE_INFORMATION_CLASS FileInformationClass);
 
 #ifdef __cplusplus
 }
