@@ -179,6 +179,7 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->name);
     free(n->upname);
     free(n->data);
+    free(n->reparse);
     free(n->children);
     free(n->streams);
     fltsim__fs_locks_free(&n->file.locks);
