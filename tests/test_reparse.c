@@ -97,6 +97,25 @@ static void delete_buf(struct rbuf *b, ULONG tag, const GUID *g)
     }
 }
 
+/* Windows' limit (Learn: "a maximum of 63 reparse points ... in a particular path"). */
+#define FLTSIM_TEST_MAX_REPARSES 63
+
+/* snprintf into a wide buffer (ASCII only). */
+static void swprintf_ascii(WCHAR *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void swprintf_ascii(WCHAR *out, size_t n, const char *fmt, ...)
+{
+    char tmp[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    size_t k = 0;
+    for (; tmp[k] != 0 && k + 1 < n; k++)
+        out[k] = (WCHAR)tmp[k];
+    out[k] = 0;
+}
+
 /* ---- requests ---- */
 
 /* Opens path itself (FILE_OPEN_REPARSE_POINT) with access. */
@@ -342,6 +361,322 @@ static void reparse_delete_checks_tag_and_guid(void **state)
     assert_int_equal(attributes_of(m, L"C:\\a.txt", NULL) & FILE_ATTRIBUTE_REPARSE_POINT, 0);
 }
 
+/* ---- creates that meet reparse points ---- */
+
+/* The data of path (opened without FILE_OPEN_REPARSE_POINT), or the status. */
+static NTSTATUS read_text(struct mf *m, PCWSTR path, char *out, size_t size)
+{
+    HANDLE h;
+    memset(out, 0, size);
+    NTSTATUS st = cr(m, path, GENERIC_READ, ALL_SHARE, FILE_OPEN, 0, &h, NULL);
+    if (!NT_SUCCESS(st))
+        return st;
+    IO_STATUS_BLOCK iosb;
+    LONGLONG zero = 0;
+    st = fltsim_io_read(m->sys, h, out, (ULONG)size - 1, &zero, 0, &iosb);
+    assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
+    return st == STATUS_END_OF_FILE ? STATUS_SUCCESS : st;
+}
+
+/* The path (from the volume root) of what path opens, options added. */
+static NTSTATUS opened_name(struct mf *m, PCWSTR path, ULONG options, char *out, size_t size)
+{
+    HANDLE h;
+    out[0] = 0;
+    NTSTATUS st = cr(m, path, FILE_READ_ATTRIBUTES, ALL_SHARE, FILE_OPEN, options, &h, NULL);
+    if (!NT_SUCCESS(st))
+        return st;
+    struct {
+        FILE_NAME_INFORMATION info;
+        WCHAR more[128];
+    } nb;
+    IO_STATUS_BLOCK iosb;
+    assert_status(
+        fltsim_io_query_information(m->sys, h, &nb, sizeof(nb), FileNameInformation, 0, &iosb),
+        STATUS_SUCCESS);
+    assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
+    size_t n = nb.info.FileNameLength / sizeof(WCHAR), k = 0;
+    for (; k < n && k + 1 < size; k++)
+        out[k] = (char)nb.info.FileName[k];
+    out[k] = 0;
+    return st;
+}
+
+static void reparse_create_follows_junction(void **state)
+{
+    struct mf *m = *state;
+    struct rbuf b;
+    char text[64];
+    mount_point(&b, L"\\??\\C:\\dir", L"C:\\dir");
+    assert_status(set_rp(m, L"C:\\empty", &b), STATUS_SUCCESS);
+    /* An intermediate component: the rest of the name goes on at the target. */
+    assert_status(read_text(m, L"C:\\empty\\b.txt", text, sizeof(text)), STATUS_SUCCESS);
+    assert_string_equal(text, "bravo");
+    assert_status(opened_name(m, L"C:\\empty\\sub", FILE_DIRECTORY_FILE, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\dir\\sub");
+    /* The last component: the target itself, unless the caller opens the
+     * junction (FILE_OPEN_REPARSE_POINT). */
+    assert_status(opened_name(m, L"C:\\empty", FILE_DIRECTORY_FILE, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\dir");
+    assert_status(opened_name(m, L"C:\\empty", FILE_OPEN_REPARSE_POINT, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\empty");
+    /* FILE_OPEN_REPARSE_POINT is about the last component only. */
+    assert_status(opened_name(m, L"C:\\empty\\b.txt", FILE_OPEN_REPARSE_POINT, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\dir\\b.txt");
+    /* What the target lacks is not found there. */
+    assert_status(read_text(m, L"C:\\empty\\none.txt", text, sizeof(text)),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    /* A relative open through a directory handle reparses too. */
+    HANDLE root = open_self(m, L"C:\\", FILE_LIST_DIRECTORY);
+    struct fltsim_create_params p = {.path = L"empty\\b.txt",
+                                     .root_directory = root,
+                                     .desired_access = GENERIC_READ | SYNCHRONIZE,
+                                     .share_access = ALL_SHARE,
+                                     .disposition = FILE_OPEN,
+                                     .create_options = FILE_SYNCHRONOUS_IO_NONALERT};
+    HANDLE h = NULL;
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_create(m->sys, &p, &h, &iosb), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(m->sys, root), STATUS_SUCCESS);
+}
+
+static void reparse_create_follows_symbolic_links(void **state)
+{
+    struct mf *m = *state;
+    struct rbuf b;
+    char text[64];
+    /* Absolute, to a file. */
+    assert_status(fltsim_memfs_add_file(m->fs, L"\\abs", "", 0), STATUS_SUCCESS);
+    symlink_buf(&b, L"\\??\\C:\\dir\\b.txt", false);
+    assert_status(set_rp(m, L"C:\\abs", &b), STATUS_SUCCESS);
+    assert_status(read_text(m, L"C:\\abs", text, sizeof(text)), STATUS_SUCCESS);
+    assert_string_equal(text, "bravo");
+    /* Relative, from the link's own directory, ".." resolved. */
+    assert_status(fltsim_memfs_add_file(m->fs, L"\\dir\\sub\\rel", "", 0), STATUS_SUCCESS);
+    symlink_buf(&b, L"..\\..\\a.txt", true);
+    assert_status(set_rp(m, L"C:\\dir\\sub\\rel", &b), STATUS_SUCCESS);
+    assert_status(read_text(m, L"C:\\dir\\sub\\rel", text, sizeof(text)), STATUS_SUCCESS);
+    assert_string_equal(text, "hello world");
+    /* Relative, to a directory, met on the way. */
+    assert_status(fltsim_memfs_add_directory(m->fs, L"\\dir\\sub\\up"), STATUS_SUCCESS);
+    symlink_buf(&b, L"..\\.", true);
+    assert_status(set_rp(m, L"C:\\dir\\sub\\up", &b), STATUS_SUCCESS);
+    assert_status(opened_name(m, L"C:\\dir\\sub\\up\\b.txt", 0, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\dir\\b.txt");
+    /* Above the root there is nothing. */
+    symlink_buf(&b, L"..\\..\\..\\..\\a.txt", true);
+    assert_status(set_rp(m, L"C:\\dir\\sub\\rel", &b), STATUS_SUCCESS);
+    assert_status(read_text(m, L"C:\\dir\\sub\\rel", text, sizeof(text)),
+                  STATUS_OBJECT_PATH_NOT_FOUND);
+}
+
+static void reparse_create_stops_after_63_reparses(void **state)
+{
+    struct mf *m = *state;
+    struct rbuf b;
+    char text[64];
+    /* l0 -> l1 -> ... -> l63 -> \a.txt: from l1, 63 reparses; from l0, 64. */
+    for (int i = 0; i <= FLTSIM_TEST_MAX_REPARSES; i++) {
+        WCHAR name[16], target[32];
+        swprintf_ascii(name, 16, "\\l%d", i);
+        if (i == FLTSIM_TEST_MAX_REPARSES)
+            swprintf_ascii(target, 32, "\\??\\C:\\a.txt");
+        else
+            swprintf_ascii(target, 32, "\\??\\C:\\l%d", i + 1);
+        assert_status(fltsim_memfs_add_file(m->fs, name, "", 0), STATUS_SUCCESS);
+        WCHAR cpath[20] = L"C:";
+        memcpy(cpath + 2, name, (fltsim_wcslen(name) + 1) * sizeof(WCHAR));
+        symlink_buf(&b, target, false);
+        assert_status(set_rp(m, cpath, &b), STATUS_SUCCESS);
+    }
+    assert_status(read_text(m, L"C:\\l1", text, sizeof(text)), STATUS_SUCCESS);
+    assert_string_equal(text, "hello world");
+    assert_status(read_text(m, L"C:\\l0", text, sizeof(text)), STATUS_REPARSE_POINT_NOT_RESOLVED);
+    /* A loop ends the same way. */
+    symlink_buf(&b, L"\\??\\C:\\l0", false);
+    assert_status(set_rp(m, L"C:\\l63", &b), STATUS_SUCCESS);
+    IO_STATUS_BLOCK iosb = {{STATUS_SUCCESS}, 7};
+    struct fltsim_create_params p = {.path = L"C:\\l5",
+                                     .desired_access = GENERIC_READ | SYNCHRONIZE,
+                                     .share_access = ALL_SHARE,
+                                     .disposition = FILE_OPEN,
+                                     .create_options = FILE_SYNCHRONOUS_IO_NONALERT};
+    HANDLE h = NULL;
+    assert_status(fltsim_io_create(m->sys, &p, &h, &iosb), STATUS_REPARSE_POINT_NOT_RESOLVED);
+    assert_status(iosb.Status, STATUS_REPARSE_POINT_NOT_RESOLVED);
+    assert_null(h);
+}
+
+static void reparse_create_unknown_tag_is_not_handled(void **state)
+{
+    struct mf *m = *state;
+    struct rbuf b;
+    char text[64];
+    guid_buf(&b, TAG_THIRD_PARTY, &guid_a, "hsm");
+    assert_status(set_rp(m, L"C:\\a.txt", &b), STATUS_SUCCESS);
+    assert_status(read_text(m, L"C:\\a.txt", text, sizeof(text)),
+                  STATUS_IO_REPARSE_TAG_NOT_HANDLED);
+    /* The reparse point itself still opens. */
+    assert_status(opened_name(m, L"C:\\a.txt", FILE_OPEN_REPARSE_POINT, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\a.txt");
+    /* A junction whose data names nothing valid. */
+    mount_point(&b, L"\\??\\C:\\dir", L"C:\\dir");
+    ((PREPARSE_DATA_BUFFER)b.bytes)->MountPointReparseBuffer.SubstituteNameLength = 500;
+    assert_status(set_rp(m, L"C:\\empty", &b), STATUS_SUCCESS);
+    assert_status(opened_name(m, L"C:\\empty", 0, text, sizeof(text)),
+                  STATUS_IO_REPARSE_DATA_INVALID);
+}
+
+/* ---- filters and STATUS_REPARSE ---- */
+
+/* Post-create: what the filter saw of a reparse (recorded, asserted on the
+ * test thread). */
+static FLT_POSTOP_CALLBACK_STATUS watch_post(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                             PCFLT_RELATED_OBJECTS objects, PVOID context,
+                                             FLT_POST_OPERATION_FLAGS flags)
+{
+    (void)tf;
+    (void)objects;
+    (void)context;
+    (void)flags;
+    if (data->IoStatus.Status == STATUS_REPARSE) {
+        PFLT_TAG_DATA_BUFFER t = data->TagData;
+        rec_add("post:REPARSE info=0x%lx tag=0x%lx unparsed=%u",
+                (unsigned long)data->IoStatus.Information,
+                t != NULL ? (unsigned long)t->FileTag : 0ul,
+                t != NULL ? (unsigned)t->UnparsedNameLength : 0u);
+    } else {
+        rec_add("post:0x%08lx", (unsigned long)(ULONG)data->IoStatus.Status);
+    }
+    return FLT_POSTOP_FINISHED_PROCESSING;
+}
+
+static void reparse_filter_sees_status_reparse_in_post_create(void **state)
+{
+    struct mf *m = *state;
+    struct rbuf b;
+    char text[64];
+    tf_reset_all();
+    rec_reset();
+    static struct tf_filter tf; /* the system keeps it until teardown */
+    tf_init(&tf, "W", "370000");
+    tf_only(&tf, IRP_MJ_CREATE);
+    tf.post = watch_post;
+    assert_status(tf_load(m->sys, &tf), STATUS_SUCCESS);
+    mount_point(&b, L"\\??\\C:\\dir", L"C:\\dir");
+    assert_status(set_rp(m, L"C:\\empty", &b), STATUS_SUCCESS);
+    rec_reset();
+    assert_status(read_text(m, L"C:\\empty\\b.txt", text, sizeof(text)), STATUS_SUCCESS);
+    assert_string_equal(text, "bravo");
+    /* The first create reparses (the rest, "\b.txt", is 12 bytes unparsed);
+     * the I/O manager's second opens the target. */
+    assert_recorded("W:pre:CREATE W:post:CREATE post:REPARSE info=0xa0000003 tag=0xa0000003 "
+                    "unparsed=12 W:pre:CREATE W:post:CREATE post:0x00000000");
+}
+
+/* Pre-create of the simrep kind: a name under \virtual is sent to \dir with
+ * IoReplaceFileObjectName and STATUS_REPARSE / IO_REPARSE. */
+static FLT_PREOP_CALLBACK_STATUS redirect_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                              PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)tf;
+    (void)context;
+    static const WCHAR prefix[] = L"\\virtual\\";
+    const size_t plen = sizeof(prefix) / sizeof(WCHAR) - 1;
+    PUNICODE_STRING name = &objects->FileObject->FileName;
+    size_t n = name->Length / sizeof(WCHAR);
+    if (n <= plen || memcmp(name->Buffer, prefix, plen * sizeof(WCHAR)) != 0) {
+        char narrow[128];
+        size_t k = 0;
+        for (; k < n && k + 1 < sizeof(narrow); k++)
+            narrow[k] = (char)name->Buffer[k];
+        narrow[k] = 0;
+        rec_add("pre:%s", narrow);
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    }
+    WCHAR target[128] = L"\\Device\\HarddiskVolume1\\dir\\";
+    size_t t = fltsim_wcslen(target);
+    memcpy(target + t, name->Buffer + plen, (n - plen) * sizeof(WCHAR));
+    t += n - plen;
+    NTSTATUS st = IoReplaceFileObjectName(objects->FileObject, target, (USHORT)(t * sizeof(WCHAR)));
+    rec_add("pre:redirect=0x%08lx", (unsigned long)(ULONG)st);
+    data->IoStatus.Status = STATUS_REPARSE;
+    data->IoStatus.Information = IO_REPARSE;
+    return FLT_PREOP_COMPLETE;
+}
+
+static void reparse_filter_replacing_the_name_reissues_the_create(void **state)
+{
+    struct mf *m = *state;
+    char text[64];
+    tf_reset_all();
+    rec_reset();
+    static struct tf_filter tf; /* the system keeps it until teardown */
+    tf_init(&tf, "R", "370000");
+    tf_only(&tf, IRP_MJ_CREATE);
+    tf.pre = redirect_pre;
+    assert_status(tf_load(m->sys, &tf), STATUS_SUCCESS);
+    rec_reset();
+    assert_status(read_text(m, L"C:\\virtual\\b.txt", text, sizeof(text)), STATUS_SUCCESS);
+    assert_string_equal(text, "bravo");
+    assert_recorded("R:pre:CREATE pre:redirect=0x00000000 R:pre:CREATE pre:\\dir\\b.txt");
+    assert_status(opened_name(m, L"C:\\virtual\\sub", FILE_DIRECTORY_FILE, text, sizeof(text)),
+                  STATUS_SUCCESS);
+    assert_string_equal(text, "\\dir\\sub");
+    /* Where the new name leads nowhere, the reissued create says so. */
+    assert_status(read_text(m, L"C:\\virtual\\none", text, sizeof(text)),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    /* The replaced names are the I/O manager's pool, not the filter's. */
+    struct fltsim_pool_stats ps;
+    fltsim_driver_pool_stats(tf.driver, 0, &ps);
+    assert_int_equal(ps.outstanding, 0);
+    assert_status(fltsim_driver_unload(tf.driver, 0), STATUS_SUCCESS);
+}
+
+static void reparse_io_replace_file_object_name_keeps_or_swaps_the_buffer(void **state)
+{
+    (void)state;
+    FILE_OBJECT fo;
+    memset(&fo, 0, sizeof(fo));
+    WCHAR x[] = L"x", xy[] = L"\\xy", longer[] = L"\\a\\much\\longer\\name.txt";
+    assert_status(IoReplaceFileObjectName(&fo, x, 2), STATUS_INVALID_PARAMETER);
+    PWSTR first = fltsim_pool_allocate_system(8 * sizeof(WCHAR), 0x74736554u);
+    assert_non_null(first);
+    memcpy(first, L"\\abcdef", 7 * sizeof(WCHAR));
+    fo.FileName.Buffer = first;
+    fo.FileName.Length = 7 * sizeof(WCHAR);
+    fo.FileName.MaximumLength = 8 * sizeof(WCHAR);
+    /* Shorter: in place. */
+    assert_status(IoReplaceFileObjectName(&fo, xy, 3 * sizeof(WCHAR)), STATUS_SUCCESS);
+    assert_ptr_equal(fo.FileName.Buffer, first);
+    assert_int_equal(fo.FileName.Length, 3 * sizeof(WCHAR));
+    assert_memory_equal(fo.FileName.Buffer, L"\\xy", 3 * sizeof(WCHAR));
+    /* Longer: a new buffer, the old one freed. */
+    USHORT bytes = (USHORT)(sizeof(longer) - sizeof(WCHAR));
+    assert_status(IoReplaceFileObjectName(&fo, longer, bytes), STATUS_SUCCESS);
+    assert_ptr_not_equal(fo.FileName.Buffer, first);
+    assert_int_equal(fo.FileName.Length, bytes);
+    assert_true(fo.FileName.MaximumLength >= bytes);
+    assert_memory_equal(fo.FileName.Buffer, longer, bytes);
+    ExFreePool(fo.FileName.Buffer);
+    /* simrep looks it up by name (MmGetSystemRoutineAddress) and uses its
+     * own fallback when it is missing; it is there now. */
+    UNICODE_STRING routine;
+    RtlInitUnicodeString(&routine, L"IoReplaceFileObjectName");
+    PVOID found = MmGetSystemRoutineAddress(&routine);
+    PVOID direct;
+    NTSTATUS (*fn)(PFILE_OBJECT, PWSTR, USHORT) = IoReplaceFileObjectName;
+    memcpy(&direct, &fn, sizeof(direct));
+    assert_ptr_equal(found, direct);
+}
+
 static ULONG fs_attributes(struct mf *m, PCWSTR root)
 {
     HANDLE h = open_self(m, root, FILE_READ_ATTRIBUTES);
@@ -401,6 +736,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(reparse_delete_checks_tag_and_guid, setup, teardown),
         cmocka_unit_test_setup_teardown(reparse_hostfs_keeps_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(reparse_create_follows_junction, setup, teardown),
+        cmocka_unit_test_setup_teardown(reparse_create_follows_symbolic_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(reparse_create_stops_after_63_reparses, setup, teardown),
+        cmocka_unit_test_setup_teardown(reparse_create_unknown_tag_is_not_handled, setup, teardown),
+        cmocka_unit_test_setup_teardown(reparse_filter_sees_status_reparse_in_post_create, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(reparse_filter_replacing_the_name_reissues_the_create,
+                                        setup, teardown),
+        cmocka_unit_test(reparse_io_replace_file_object_name_keeps_or_swaps_the_buffer),
     };
     return FLTSIM_RUN_SUITE("reparse", tests);
 }

@@ -108,10 +108,12 @@ struct fltsim__fs_create_ops {
     /* Walks name[0..last_start) (checked components, each ending in a
      * backslash) from there, STATUS_OBJECT_PATH_NOT_FOUND when one is not a
      * directory, and looks up the last component name[last_start..len):
-     * *exists. */
+     * *exists. STATUS_REPARSE when a component before the last is a reparse
+     * point: the walk's directory is then that one (walk_file_cb with last
+     * false gives it) and *stop the index of the backslash after it. */
     NTSTATUS (*walk_cb)
     (struct fltsim__fs *fs, void *walk, const WCHAR *name, size_t len, size_t last_start,
-     bool *exists);
+     bool *exists, size_t *stop);
     /* The control block of the walk's directory (last false) or of the
      * existing last component (last true). *fresh: made for this create, so
      * unused_cb frees it when no open takes it. */
@@ -335,7 +337,7 @@ NTSTATUS fltsim__fs_fs_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,
 /* A create met file, a reparse point (fltsim__fs_create: an intermediate
  * directory, or the last component without FILE_OPEN_REPARSE_POINT): the
  * reparse data as FltMgr hands it to the filters' post-create, a
- * FLT_TAG_DATA_BUFFER from ExAllocatePoolWithTag (the stored buffer with
+ * FLT_TAG_DATA_BUFFER in system pool (the stored buffer with
  * UnparsedNameLength = unparsed bytes of the name after the component), in
  * data->TagData; *information = the tag; STATUS_REPARSE.
  * STATUS_INSUFFICIENT_RESOURCES. */

@@ -44,7 +44,7 @@ NTSTATUS fltsim__fs_reparse_create(struct fltsim__fs *fs, struct fltsim__fs_file
     /* FLT_TAG_DATA_BUFFER is REPARSE_DATA_BUFFER (or, for a tag of another
      * vendor, REPARSE_GUID_DATA_BUFFER) with Reserved read as
      * UnparsedNameLength. */
-    PFLT_TAG_DATA_BUFFER tag = ExAllocatePoolWithTag(NonPagedPoolNx, len, REPARSE_POOL_TAG);
+    PFLT_TAG_DATA_BUFFER tag = fltsim_pool_allocate_system(len, REPARSE_POOL_TAG);
     if (tag == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     memcpy(tag, stored, len);

@@ -79,6 +79,8 @@ void fltsim__file_free(struct io_file *file)
         fltsim_device_file_object_closed(file->device);
     else
         fltsim_volume_file_object_closed(file->volume, &file->fo);
+    if (file->fo.FileName.Buffer != NULL)
+        ExFreePool(file->fo.FileName.Buffer);
     free(file);
 }
 
