@@ -347,6 +347,11 @@ NTSTATUS fltsim__fs_reparse_create(struct fltsim__fs *fs, struct fltsim__fs_file
 /* The tag of file's reparse point, 0 when it has none (or the file system
  * keeps none). Cannot fail. */
 ULONG fltsim__fs_reparse_tag(struct fltsim__fs *fs, struct fltsim__fs_file *file);
+/* FSCTL_SET_REPARSE_POINT's checks of the buffer in[0..n) against file and
+ * the store (not the handle's access or the volume's writability), then the
+ * store: the statuses of fltsim__fs_fs_control's SET. */
+NTSTATUS fltsim__fs_reparse_set(struct fltsim__fs *fs, struct fltsim__fs_file *file,
+                                const UCHAR *in, ULONG n);
 /* The three reparse FSCTLs of fltsim__fs_fs_control (o NULL: not an open of
  * fs, STATUS_INVALID_PARAMETER). */
 NTSTATUS fltsim__fs_reparse_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,

@@ -103,8 +103,8 @@ static NTSTATUS match_stored(const UCHAR *stored, USHORT stored_len, ULONG tag, 
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS set_reparse(struct fltsim__fs *fs, struct fltsim__fs_file *file, const UCHAR *in,
-                            ULONG n)
+NTSTATUS fltsim__fs_reparse_set(struct fltsim__fs *fs, struct fltsim__fs_file *file,
+                                const UCHAR *in, ULONG n)
 {
     ULONG tag;
     GUID guid;
@@ -200,7 +200,7 @@ NTSTATUS fltsim__fs_reparse_control(struct fltsim__fs *fs, struct fltsim__fs_ope
         return STATUS_MEDIA_WRITE_PROTECTED;
     ULONG n = iopb->Parameters.FileSystemControl.Buffered.InputBufferLength;
     if (code == FSCTL_SET_REPARSE_POINT)
-        return set_reparse(fs, o->file, buffer, n);
+        return fltsim__fs_reparse_set(fs, o->file, buffer, n);
     if (iopb->Parameters.FileSystemControl.Buffered.OutputBufferLength != 0)
         return STATUS_INVALID_PARAMETER; /* DELETE takes no output (MS-FSCC 2.3.6) */
     return delete_reparse(fs, o->file, buffer, n);

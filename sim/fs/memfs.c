@@ -728,6 +728,27 @@ NTSTATUS fltsim_memfs_stat(struct fltsim_memfs *fs, PCWSTR path, struct fltsim_m
     return status;
 }
 
+NTSTATUS fltsim_memfs_set_reparse_point(struct fltsim_memfs *fs, PCWSTR path, const void *buffer,
+                                        size_t length)
+{
+    const WCHAR *p;
+    size_t n;
+    struct memfs_node *node;
+    if (fs == NULL || path == NULL || (buffer == NULL && length != 0))
+        return STATUS_INVALID_PARAMETER;
+    NTSTATUS status = helper_path(path, true, &p, &n);
+    if (!NT_SUCCESS(status))
+        return status;
+    uv_mutex_lock(&fs->core.lock);
+    status = helper_find(fs, p, n, &node);
+    if (NT_SUCCESS(status))
+        status = length > MAXIMUM_REPARSE_DATA_BUFFER_SIZE
+                     ? STATUS_IO_REPARSE_DATA_INVALID
+                     : fltsim__fs_reparse_set(&fs->core, &node->file, buffer, (ULONG)length);
+    uv_mutex_unlock(&fs->core.lock);
+    return status;
+}
+
 ULONG fltsim_memfs_open_count(struct fltsim_memfs *fs)
 {
     return fs != NULL ? fltsim__fs_open_count(&fs->core) : 0;
