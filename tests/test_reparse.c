@@ -396,8 +396,9 @@ static NTSTATUS opened_name(struct mf *m, PCWSTR path, ULONG options, char *out,
         STATUS_SUCCESS);
     assert_status(fltsim_io_close(m->sys, h), STATUS_SUCCESS);
     size_t n = nb.info.FileNameLength / sizeof(WCHAR), k = 0;
+    const WCHAR *fn = nb.info.FileName; /* runs on into nb.more */
     for (; k < n && k + 1 < size; k++)
-        out[k] = (char)nb.info.FileName[k];
+        out[k] = (char)fn[k];
     out[k] = 0;
     return st;
 }
