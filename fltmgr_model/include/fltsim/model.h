@@ -537,7 +537,8 @@ struct fltsim_request {
      * operation completed (a create's STATUS_REPARSE: the reparse data the
      * file system returned, or what a post-create put there), now the
      * caller's to free with ExFreePool; NULL when none. Without the flag the
-     * model frees it with the operation. */
+     * model frees it with the operation. Volume requests only
+     * (fltsim_request_dispatch); a device's leaves it NULL. */
     PFLT_TAG_DATA_BUFFER tag_data;
 };
 
