@@ -65,10 +65,9 @@ static void implemented_routines_are_found_at_their_address(void **state)
 static void other_names_give_null(void **state)
 {
     (void)state;
-    assert_null(kernel_lookup(L"ZwQueryInformationTransaction"));
-    assert_null(FltGetRoutineAddress("FltEnlistInTransaction"));
-    assert_null(FltGetRoutineAddress("FltRollbackEnlistment"));
-    assert_null(kernel_lookup(L"IoReplaceFileObjectName")); /* simrep's fallback case */
+    assert_null(kernel_lookup(L"ZwCommitTransaction"));
+    assert_null(FltGetRoutineAddress("FltQueryQuotaInformationFile"));
+    assert_null(FltGetRoutineAddress("FltSetQuotaInformationFile"));
     assert_null(kernel_lookup(L"NtNotARoutineAnywhere"));
     assert_null(kernel_lookup(L"ioopendriverregistrykey"));
     assert_null(kernel_lookup(L""));

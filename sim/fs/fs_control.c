@@ -3,11 +3,12 @@
  * (fs_shared.h): the FS-filter callbacks (acquire/release pairing, section
  * synchronization), IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MJ_QUERY_EA and the fixed
  * security descriptor of IRP_MJ_QUERY_SECURITY / IRP_MJ_SET_SECURITY. Nothing
- * here is stored: neither file system keeps EAs, ACLs or reparse points.
+ * here is stored: neither file system keeps EAs or ACLs; reparse points are
+ * fs_reparse.c's.
  */
 #include <string.h>
 
-#include "fs_shared.h"
+#include "fs_core.h"
 
 /* ------------------------------------------------------------------------- */
 /* FS-filter callbacks                                                       */
@@ -63,15 +64,18 @@ NTSTATUS fltsim__fs_filter_callback(PFLT_CALLBACK_DATA data, struct fltsim__fs_a
 /* Controls, extended attributes, security                                   */
 /* ------------------------------------------------------------------------- */
 
-NTSTATUS fltsim__fs_fs_control(PFLT_CALLBACK_DATA data, ULONG_PTR *information)
+NTSTATUS fltsim__fs_fs_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,
+                               PFLT_CALLBACK_DATA data, ULONG_PTR *information)
 {
     PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
     *information = 0;
     if (iopb->MinorFunction != IRP_MN_USER_FS_REQUEST && iopb->MinorFunction != IRP_MN_KERNEL_CALL)
         return STATUS_INVALID_DEVICE_REQUEST;
     switch (iopb->Parameters.FileSystemControl.Common.FsControlCode) {
+    case FSCTL_SET_REPARSE_POINT:
     case FSCTL_GET_REPARSE_POINT:
-        return STATUS_NOT_A_REPARSE_POINT; /* neither file system has reparse points */
+    case FSCTL_DELETE_REPARSE_POINT:
+        return fltsim__fs_reparse_control(fs, o, data, information);
     case FSCTL_IS_VOLUME_MOUNTED:
         return STATUS_SUCCESS;
     default:

@@ -92,7 +92,7 @@ static NTSTATUS other_irp(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, ULONG_
             return STATUS_FILE_CLOSED;
         return fltsim__fs_lock_control(&o->file->locks, data);
     case IRP_MJ_FILE_SYSTEM_CONTROL:
-        return fltsim__fs_fs_control(data, information);
+        return fltsim__fs_fs_control(fs, o, data, information);
     case IRP_MJ_QUERY_EA:
         return fltsim__fs_query_ea(data, information);
     case IRP_MJ_QUERY_SECURITY:

@@ -108,10 +108,12 @@ struct fltsim__fs_create_ops {
     /* Walks name[0..last_start) (checked components, each ending in a
      * backslash) from there, STATUS_OBJECT_PATH_NOT_FOUND when one is not a
      * directory, and looks up the last component name[last_start..len):
-     * *exists. */
+     * *exists. STATUS_REPARSE when a component before the last is a reparse
+     * point: the walk's directory is then that one (walk_file_cb with last
+     * false gives it) and *stop the index of the backslash after it. */
     NTSTATUS (*walk_cb)
     (struct fltsim__fs *fs, void *walk, const WCHAR *name, size_t len, size_t last_start,
-     bool *exists);
+     bool *exists, size_t *stop);
     /* The control block of the walk's directory (last false) or of the
      * existing last component (last true). *fresh: made for this create, so
      * unused_cb frees it when no open takes it. */
@@ -212,6 +214,18 @@ struct fltsim__fs_info_ops {
      ULONG_PTR *information);
     /* What a volume query reports. */
     NTSTATUS (*volume_facts_cb)(struct fltsim__fs *fs, struct fltsim__fs_volume_facts *v);
+    /* Optional, both or neither (NULL: the file system keeps no reparse
+     * points). reparse_get_cb: file's reparse point as set (the
+     * REPARSE_DATA_BUFFER or REPARSE_GUID_DATA_BUFFER bytes), *data NULL and
+     * *len 0 when it has none; a named stream answers for its file. Cannot
+     * fail. reparse_set_cb: replaces it with a copy of data[0..len) (checked
+     * by fs_reparse.c), or deletes it when len is 0, setting or clearing
+     * FILE_ATTRIBUTE_REPARSE_POINT and the change time.
+     * STATUS_INSUFFICIENT_RESOURCES (nothing changed). */
+    void (*reparse_get_cb)(struct fltsim__fs *fs, struct fltsim__fs_file *file, const UCHAR **data,
+                           USHORT *len);
+    NTSTATUS(*reparse_set_cb)
+    (struct fltsim__fs *fs, struct fltsim__fs_file *file, const void *data, USHORT len);
 };
 
 /* Directories and their scans (fs_dir.c; o an open of a directory). */
@@ -306,5 +320,41 @@ NTSTATUS fltsim__fs_query_volume(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
 
 NTSTATUS fltsim__fs_directory_control(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data,
                                       ULONG_PTR *information);
+
+/* ---- fs_control.c, fs_reparse.c: controls and reparse points ---- */
+
+/* IRP_MJ_FILE_SYSTEM_CONTROL with IRP_MN_USER_FS_REQUEST or IRP_MN_KERNEL_CALL
+ * on an open of fs: FSCTL_SET_REPARSE_POINT, FSCTL_GET_REPARSE_POINT and
+ * FSCTL_DELETE_REPARSE_POINT as NTFS answers them (fs_reparse.c; on a file
+ * system that keeps no reparse points GET is STATUS_NOT_A_REPARSE_POINT and
+ * SET/DELETE STATUS_INVALID_DEVICE_REQUEST), FSCTL_IS_VOLUME_MOUNTED
+ * STATUS_SUCCESS; every other code (and every other minor) is
+ * STATUS_INVALID_DEVICE_REQUEST, as for a control a file system does not
+ * implement. *information = bytes returned (0 unless said). */
+NTSTATUS fltsim__fs_fs_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,
+                               PFLT_CALLBACK_DATA data, ULONG_PTR *information);
+
+/* A create met file, a reparse point (fltsim__fs_create: an intermediate
+ * directory, or the last component without FILE_OPEN_REPARSE_POINT): the
+ * reparse data as FltMgr hands it to the filters' post-create, a
+ * FLT_TAG_DATA_BUFFER in system pool (the stored buffer with
+ * UnparsedNameLength = unparsed bytes of the name after the component), in
+ * data->TagData; *information = the tag; STATUS_REPARSE.
+ * STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS fltsim__fs_reparse_create(struct fltsim__fs *fs, struct fltsim__fs_file *file,
+                                   PFLT_CALLBACK_DATA data, size_t unparsed_units,
+                                   ULONG_PTR *information);
+/* The tag of file's reparse point, 0 when it has none (or the file system
+ * keeps none). Cannot fail. */
+ULONG fltsim__fs_reparse_tag(struct fltsim__fs *fs, struct fltsim__fs_file *file);
+/* FSCTL_SET_REPARSE_POINT's checks of the buffer in[0..n) against file and
+ * the store (not the handle's access or the volume's writability), then the
+ * store: the statuses of fltsim__fs_fs_control's SET. */
+NTSTATUS fltsim__fs_reparse_set(struct fltsim__fs *fs, struct fltsim__fs_file *file,
+                                const UCHAR *in, ULONG n);
+/* The three reparse FSCTLs of fltsim__fs_fs_control (o NULL: not an open of
+ * fs, STATUS_INVALID_PARAMETER). */
+NTSTATUS fltsim__fs_reparse_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,
+                                    PFLT_CALLBACK_DATA data, ULONG_PTR *information);
 
 #endif /* FLTSIM_FS_CORE_H */

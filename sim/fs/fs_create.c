@@ -634,6 +634,21 @@ out:
     return status;
 }
 
+/* STATUS_REPARSE at the walk's directory (last false) or its last component,
+ * with unparsed units of the name after it. */
+static NTSTATUS reparse_at(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void *walk, bool last,
+                           size_t unparsed, ULONG_PTR *info)
+{
+    struct fltsim__fs_file *file;
+    bool fresh;
+    NTSTATUS status = fs->ops->create->walk_file_cb(fs, walk, last, &file, &fresh);
+    if (!NT_SUCCESS(status))
+        return status;
+    status = fltsim__fs_reparse_create(fs, file, data, unparsed, info);
+    drop_if_unused(fs, file, fresh);
+    return status;
+}
+
 NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void *walk,
                            ULONG_PTR *info)
 {
@@ -685,7 +700,7 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
         }
     }
 
-    size_t last_start;
+    size_t last_start, stop = 0;
     bool exists;
     struct stream_part sp;
     status = split_stream(name, &len, fs->ops->create->stream_cb != NULL, &sp);
@@ -693,12 +708,29 @@ NTSTATUS fltsim__fs_create(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, void 
         return status;
     status = fltsim__fs_create_path_check(&a, name, &len, &last_start);
     if (NT_SUCCESS(status))
-        status = fs->ops->create->walk_cb(fs, walk, name, len, last_start, &exists);
+        status = fs->ops->create->walk_cb(fs, walk, name, len, last_start, &exists, &stop);
+    const WCHAR *name_end = a.name + a.len; /* the name as sent, stream part included */
+    if (status == STATUS_REPARSE)           /* a reparse point on the way */
+        return reparse_at(fs, data, walk, false, (size_t)(name_end - (name + stop)), info);
     if (!NT_SUCCESS(status))
         return status;
 
     const WCHAR *last = name + last_start;
     size_t last_len = len - last_start;
+    /* The last component a reparse point: reparsed unless the caller opens
+     * the reparse point itself (or its directory, SL_OPEN_TARGET_DIRECTORY). */
+    if (exists && !a.target_dir &&
+        !(data->Iopb->Parameters.Create.Options & FILE_OPEN_REPARSE_POINT)) {
+        struct fltsim__fs_file *file;
+        bool fresh;
+        status = fs->ops->create->walk_file_cb(fs, walk, true, &file, &fresh);
+        if (!NT_SUCCESS(status))
+            return status;
+        bool reparse = fltsim__fs_reparse_tag(fs, file) != 0;
+        drop_if_unused(fs, file, fresh);
+        if (reparse)
+            return reparse_at(fs, data, walk, true, (size_t)(name_end - (name + len)), info);
+    }
     if (sp.name != NULL)
         return open_stream(fs, &a, walk, exists, last, last_len, &sp, info);
     if (a.target_dir)

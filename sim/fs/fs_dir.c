@@ -67,7 +67,8 @@ void fltsim__fs_pattern_free(struct fltsim__fs_pattern *p)
         (e).FileNameLength = (name_bytes);                                                         \
     } while (0)
 
-/* Writes one entry's fixed part (NextEntryOffset 0, FileIndex 0, EaSize 0)
+/* Writes one entry's fixed part (NextEntryOffset 0, FileIndex 0, EaSize the
+ * reparse tag)
  * describing f, its short name included, under a name of name_bytes bytes. */
 static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct fltsim__fs_facts *f,
                         ULONG name_bytes)
@@ -87,20 +88,24 @@ static void write_fixed(UCHAR *dst, FILE_INFORMATION_CLASS cls, const struct flt
         break;
     case FileFullDirectoryInformation:
         FILL_COMMON(e.full, f, name_bytes);
+        e.full.EaSize = f->reparse_tag; /* NTFS: a reparse point's tag (no EAs kept) */
         break;
     case FileBothDirectoryInformation:
         FILL_COMMON(e.both, f, name_bytes);
+        e.both.EaSize = f->reparse_tag; /* NTFS: a reparse point's tag (no EAs kept) */
         e.both.ShortNameLength = (CCHAR)(f->short_len * sizeof(WCHAR));
         memcpy(e.both.ShortName, f->short_name, f->short_len * sizeof(WCHAR));
         break;
     case FileIdBothDirectoryInformation:
         FILL_COMMON(e.id_both, f, name_bytes);
+        e.id_both.EaSize = f->reparse_tag; /* NTFS: a reparse point's tag (no EAs kept) */
         e.id_both.ShortNameLength = (CCHAR)(f->short_len * sizeof(WCHAR));
         memcpy(e.id_both.ShortName, f->short_name, f->short_len * sizeof(WCHAR));
         e.id_both.FileId.QuadPart = (LONGLONG)f->file_id;
         break;
     case FileIdFullDirectoryInformation:
         FILL_COMMON(e.id_full, f, name_bytes);
+        e.id_full.EaSize = f->reparse_tag; /* NTFS: a reparse point's tag (no EAs kept) */
         e.id_full.FileId.QuadPart = (LONGLONG)f->file_id;
         break;
     case FileNamesInformation:

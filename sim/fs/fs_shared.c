@@ -226,7 +226,7 @@ NTSTATUS fltsim__fs_query_fill(const struct fltsim__fs_facts *f, PFILE_OBJECT fo
         break;
     }
     case FileAttributeTagInformation: {
-        FILE_ATTRIBUTE_TAG_INFORMATION t = {f->attributes, 0};
+        FILE_ATTRIBUTE_TAG_INFORMATION t = {f->attributes, f->reparse_tag};
         memcpy(buf, &t, sizeof(t));
         end = sizeof(t);
         break;

@@ -178,6 +178,9 @@ struct fltsim__fs_facts {
     ULONG64 file_id;
     BOOLEAN directory;
     BOOLEAN delete_pending;
+    /* the reparse point's tag when attributes has FILE_ATTRIBUTE_REPARSE_POINT,
+     * else 0 (FileAttributeTagInformation, and EaSize of directory entries) */
+    ULONG reparse_tag;
     /* the generated 8.3 name; short_len 0 when there is none (the long name
      * is already 8.3, or the file system makes none) */
     USHORT short_len;
@@ -355,13 +358,6 @@ NTSTATUS fltsim__fs_lock_check_rw(const struct fltsim__fs_locks *locks, PFLT_CAL
 
 /* ---- controls, extended attributes, security ---- */
 
-/* IRP_MJ_FILE_SYSTEM_CONTROL with IRP_MN_USER_FS_REQUEST or IRP_MN_KERNEL_CALL
- * on a file, directory or volume that is not a reparse point:
- * FSCTL_GET_REPARSE_POINT is STATUS_NOT_A_REPARSE_POINT, FSCTL_IS_VOLUME_MOUNTED
- * STATUS_SUCCESS; every other code (and every other minor) is
- * STATUS_INVALID_DEVICE_REQUEST, as for a control a file system does not
- * implement. *information = 0. */
-NTSTATUS fltsim__fs_fs_control(PFLT_CALLBACK_DATA data, ULONG_PTR *information);
 /* IRP_MJ_QUERY_EA on a file system that stores no extended attributes:
  * STATUS_NO_EAS_ON_FILE. */
 NTSTATUS fltsim__fs_query_ea(PFLT_CALLBACK_DATA data, ULONG_PTR *information);

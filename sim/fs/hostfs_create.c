@@ -49,8 +49,9 @@ static NTSTATUS walk_start(struct fltsim__fs *core, void *walk, struct fltsim__f
 }
 
 static NTSTATUS walk(struct fltsim__fs *core, void *walk, const WCHAR *name, size_t len,
-                     size_t last_start, bool *exists)
+                     size_t last_start, bool *exists, size_t *stop)
 {
+    (void)stop; /* hostfs keeps no reparse points */
     struct fltsim_hostfs *fs = hostfs_of(core);
     struct hostfs_walk *w = walk;
     NTSTATUS status;

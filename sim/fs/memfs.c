@@ -179,6 +179,7 @@ void fltsim__memfs_node_free(struct fltsim_memfs *fs, struct memfs_node *n)
     free(n->name);
     free(n->upname);
     free(n->data);
+    free(n->reparse);
     free(n->children);
     free(n->streams);
     fltsim__fs_locks_free(&n->file.locks);
@@ -723,6 +724,27 @@ NTSTATUS fltsim_memfs_stat(struct fltsim_memfs *fs, PCWSTR path, struct fltsim_m
         st->handles = node->file.handles;
         st->opens = node->file.opens;
     }
+    uv_mutex_unlock(&fs->core.lock);
+    return status;
+}
+
+NTSTATUS fltsim_memfs_set_reparse_point(struct fltsim_memfs *fs, PCWSTR path, const void *buffer,
+                                        size_t length)
+{
+    const WCHAR *p;
+    size_t n;
+    struct memfs_node *node;
+    if (fs == NULL || path == NULL || (buffer == NULL && length != 0))
+        return STATUS_INVALID_PARAMETER;
+    NTSTATUS status = helper_path(path, true, &p, &n);
+    if (!NT_SUCCESS(status))
+        return status;
+    uv_mutex_lock(&fs->core.lock);
+    status = helper_find(fs, p, n, &node);
+    if (NT_SUCCESS(status))
+        status = length > MAXIMUM_REPARSE_DATA_BUFFER_SIZE
+                     ? STATUS_IO_REPARSE_DATA_INVALID
+                     : fltsim__fs_reparse_set(&fs->core, &node->file, buffer, (ULONG)length);
     uv_mutex_unlock(&fs->core.lock);
     return status;
 }

@@ -31,7 +31,7 @@ static NTSTATUS walk_start(struct fltsim__fs *core, void *walk, struct fltsim__f
 }
 
 static NTSTATUS walk(struct fltsim__fs *core, void *walk, const WCHAR *name, size_t len,
-                     size_t last_start, bool *exists)
+                     size_t last_start, bool *exists, size_t *stop)
 {
     struct memfs_walk *w = walk;
     (void)core;
@@ -40,6 +40,13 @@ static NTSTATUS walk(struct fltsim__fs *core, void *walk, const WCHAR *name, siz
         while (name[end] != L'\\')
             end++;
         struct memfs_node *child = fltsim__memfs_find(w->dir, name + start, end - start);
+        /* A reparse point on the way (a file's too: NTFS reparses before it
+         * looks at what the component is). */
+        if (child != NULL && child->reparse != NULL) {
+            w->dir = child;
+            *stop = end;
+            return STATUS_REPARSE;
+        }
         if (child == NULL || child->file.kind != FLTSIM__FS_DIRECTORY)
             return STATUS_OBJECT_PATH_NOT_FOUND;
         w->dir = child;

@@ -34,6 +34,8 @@ NTSTATUS fltsim__memfs_facts(struct fltsim__fs *core, struct fltsim__fs_file *fi
     f->file_id = n->file_id;
     f->directory = file->kind == FLTSIM__FS_DIRECTORY;
     f->delete_pending = file->delete_pending;
+    if (m->reparse != NULL)
+        memcpy(&f->reparse_tag, m->reparse, sizeof(f->reparse_tag));
     f->short_len = m->short_len;
     memcpy(f->short_name, m->short_name, sizeof(f->short_name));
     return STATUS_SUCCESS;
@@ -132,6 +134,8 @@ static NTSTATUS set_basic(struct fltsim__fs *core, struct fltsim__fs_file *file,
                             ~(ULONG)FILE_ATTRIBUTE_NORMAL;
         if (n->file.kind == FLTSIM__FS_DIRECTORY)
             a |= FILE_ATTRIBUTE_DIRECTORY;
+        /* only the reparse FSCTLs set or clear it */
+        a |= n->attributes & FILE_ATTRIBUTE_REPARSE_POINT;
         n->attributes = a;
     }
     return STATUS_SUCCESS;
@@ -275,9 +279,10 @@ static NTSTATUS rename_file(struct fltsim__fs *core, struct fltsim__fs_file *fil
 /* ------------------------------------------------------------------------- */
 
 /* FileSystemAttributes bits (WDK values): FILE_CASE_PRESERVED_NAMES,
- * FILE_UNICODE_ON_DISK and FILE_NAMED_STREAMS. memfs does not claim FILE_CASE_SENSITIVE_SEARCH: it
- * ignores SL_CASE_SENSITIVE. */
-#define MEMFS_FS_ATTRIBUTES (0x00000002u | 0x00000004u | 0x00040000u)
+ * FILE_UNICODE_ON_DISK, FILE_SUPPORTS_REPARSE_POINTS and FILE_NAMED_STREAMS.
+ * memfs does not claim FILE_CASE_SENSITIVE_SEARCH: it ignores
+ * SL_CASE_SENSITIVE. */
+#define MEMFS_FS_ATTRIBUTES (0x00000002u | 0x00000004u | 0x00000080u | 0x00040000u)
 /* FILE_FS_DEVICE_INFORMATION.Characteristics: FILE_DEVICE_IS_MOUNTED. */
 #define MEMFS_DEVICE_CHARACTERISTICS 0x00000020u
 #define MEMFS_VOLUME_SERIAL 0x4d454d46u /* "FMEM" */
@@ -305,7 +310,44 @@ static NTSTATUS volume_facts(struct fltsim__fs *core, struct fltsim__fs_volume_f
     return STATUS_SUCCESS;
 }
 
+/* ------------------------------------------------------------------------- */
+/* Reparse points (checked by fs_reparse.c)                                  */
+/* ------------------------------------------------------------------------- */
+
+static void reparse_get(struct fltsim__fs *core, struct fltsim__fs_file *file, const UCHAR **data,
+                        USHORT *len)
+{
+    const struct memfs_node *m = memfs_main(memfs_node_of(file));
+    (void)core;
+    *data = m->reparse;
+    *len = m->reparse_len;
+}
+
+static NTSTATUS reparse_set(struct fltsim__fs *core, struct fltsim__fs_file *file, const void *data,
+                            USHORT len)
+{
+    struct memfs_node *m = memfs_main(memfs_node_of(file));
+    UCHAR *copy = NULL;
+    if (len != 0) {
+        copy = malloc(len);
+        if (copy == NULL)
+            return STATUS_INSUFFICIENT_RESOURCES;
+        memcpy(copy, data, len);
+    }
+    free(m->reparse);
+    m->reparse = copy;
+    m->reparse_len = len;
+    if (copy != NULL)
+        m->attributes |= FILE_ATTRIBUTE_REPARSE_POINT;
+    else
+        m->attributes &= ~(ULONG)FILE_ATTRIBUTE_REPARSE_POINT;
+    m->change_time = fltsim__memfs_now(memfs_of(core));
+    return STATUS_SUCCESS;
+}
+
 const struct fltsim__fs_info_ops fltsim__memfs_info_ops = {
+    .reparse_get_cb = reparse_get,
+    .reparse_set_cb = reparse_set,
     .facts_cb = fltsim__memfs_facts,
     .path_cb = full_path,
     .streams_cb = stream_info,

@@ -38,6 +38,11 @@ struct memfs_node {
     USHORT short_len;
     WCHAR short_name[FLTSIM__FS_SHORT_MAX];
     ULONG attributes;            /* stored without FILE_ATTRIBUTE_NORMAL */
+    /* the reparse point as set (REPARSE_DATA_BUFFER or REPARSE_GUID_DATA_BUFFER
+     * bytes; attributes has FILE_ATTRIBUTE_REPARSE_POINT), NULL when none;
+     * a named stream's is its file's */
+    UCHAR *reparse;
+    USHORT reparse_len;
     LONGLONG creation_time, last_access_time, last_write_time, change_time;
     ULONG64 file_id;
     /* file data: eof bytes valid in data[0..eof); data_capacity bytes allocated */

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "io_internal.h"
+#define IO_NAME_POOL_TAG 0x6d4e6f49u /* "IoNm": file object names */
+
 
 /* ---- names ---- */
 
@@ -155,15 +157,40 @@ static NTSTATUS check_create(const struct fltsim_create_params *p, ACCESS_MASK m
     return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
-                             struct io_file **out, IO_STATUS_BLOCK *iosb)
+/* What a STATUS_REPARSE leaves for the next create (r): the reparse data,
+ * and the file object's name (from the volume root when it was opened
+ * relative to another, for a relative symbolic link; as it stands for
+ * IO_REPARSE, which names the whole path). */
+static NTSTATUS keep_reparse(struct io_file *file, struct io_file *related,
+                             const struct fltsim_request *req, struct fltsim__reparse *r)
 {
-    return fltsim__create_file_ex(sys, p, NULL, out, iosb);
+    const UNICODE_STRING *n = &file->fo.FileName;
+    const UNICODE_STRING *base =
+        related != NULL && req->io_status.Information != IO_REPARSE ? &related->fo.FileName : NULL;
+    size_t base_len = base != NULL ? base->Length / sizeof(WCHAR) : 0;
+    size_t len = n->Length / sizeof(WCHAR);
+    r->information = req->io_status.Information;
+    r->tag_data = req->tag_data;
+    r->volume = file->volume;
+    r->name = malloc((base_len + 1 + len + 1) * sizeof(WCHAR));
+    if (r->name == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    if (base_len != 0) {
+        memcpy(r->name, base->Buffer, base_len * sizeof(WCHAR));
+        if (r->name[base_len - 1] != L'\\')
+            r->name[base_len++] = L'\\';
+    }
+    if (len != 0)
+        memcpy(r->name + base_len, n->Buffer, len * sizeof(WCHAR));
+    r->name_len = base_len + len;
+    r->name[r->name_len] = 0;
+    return STATUS_SUCCESS;
 }
 
-NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_params *p,
-                                const struct fltsim_kernel_create *k, struct io_file **out,
-                                IO_STATUS_BLOCK *iosb)
+/* One IRP_MJ_CREATE; a STATUS_REPARSE fills r. */
+static NTSTATUS create_once(fltsim_system *sys, const struct fltsim_create_params *p,
+                            const struct fltsim_kernel_create *k, struct io_file **out,
+                            IO_STATUS_BLOCK *iosb, struct fltsim__reparse *r)
 {
     *out = NULL;
     struct iomgr *io = fltsim__iomgr_get(sys);
@@ -225,7 +252,14 @@ NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_p
     struct io_file *file = nlen > UNICODE_STRING_MAX_CHARS || elsewhere ||
                                    (k != NULL && k->below_altitude != NULL && below == NULL)
                                ? NULL
-                               : calloc(1, sizeof(*file) + (nlen + 1) * sizeof(WCHAR));
+                               : calloc(1, sizeof(*file));
+    WCHAR *buffer = file == NULL
+                        ? NULL
+                        : fltsim_pool_allocate_system((nlen + 1) * sizeof(WCHAR), IO_NAME_POOL_TAG);
+    if (buffer == NULL) {
+        free(file);
+        file = NULL;
+    }
     if (file == NULL) {
         free(owned);
         free(below);
@@ -244,13 +278,13 @@ NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_p
     file->refs = 1;
     file->volume = volume;
     file->device = device; /* its reference is the file object's now */
-    memcpy(file->name, name, nlen * sizeof(WCHAR));
+    memcpy(buffer, name, nlen * sizeof(WCHAR));
     free(owned);
     PFILE_OBJECT fo = &file->fo;
     fo->Type = 5; /* IO_TYPE_FILE */
     fo->Size = (CSHORT)sizeof(*fo);
     fo->FileObjectExtension = (PVOID)&fltsim__io_file_marker;
-    fo->FileName.Buffer = file->name;
+    fo->FileName.Buffer = buffer;
     fo->FileName.Length = (USHORT)(nlen * sizeof(WCHAR));
     fo->FileName.MaximumLength = (USHORT)((nlen + 1) * sizeof(WCHAR));
     fo->RelatedFileObject = related != NULL ? &related->fo : NULL;
@@ -312,7 +346,18 @@ NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_p
     } else if (k != NULL && k->ecp_list != NULL) {
         req.ecp_list = k->ecp_list; /* FltCreateFileEx2's: its caller frees it */
     }
+    req.request_flags = FLTSIM_REQUEST_TAG_DATA;
     status = fltsim__io_dispatch(file, &req, p->flags, iosb);
+    if (status == STATUS_REPARSE) {
+        NTSTATUS kept = keep_reparse(file, related, &req, r);
+        req.tag_data = NULL; /* r's now */
+        if (!NT_SUCCESS(kept)) {
+            status = kept;
+            fltsim__set_iosb(iosb, status, 0);
+        }
+    } else if (req.tag_data != NULL) {
+        ExFreePool(req.tag_data); /* a post left reparse data on another status */
+    }
     /* The list goes with the create: the I/O manager's, or one a filter
      * attached (FltSetEcpListIntoCallbackData), as Windows frees the IRP's;
      * never the list FltCreateFileEx2's caller owns. */
@@ -344,6 +389,48 @@ NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_p
     }
     *out = file;
     return status;
+}
+
+NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_params *p,
+                                const struct fltsim_kernel_create *k, struct io_file **out,
+                                IO_STATUS_BLOCK *iosb)
+{
+    struct fltsim_create_params cur;
+    WCHAR *path = NULL; /* the name a reparse led to */
+    NTSTATUS status;
+    if (p == NULL)
+        return create_once(sys, p, k, out, iosb, NULL);
+    cur = *p;
+    for (ULONG reparses = 0;; reparses++) {
+        struct fltsim__reparse r;
+        memset(&r, 0, sizeof(r));
+        status = create_once(sys, &cur, k, out, iosb, &r);
+        if (status != STATUS_REPARSE)
+            break;
+        /* Windows follows 63 reparse points in one path; the 64th is one
+         * too many (a loop, or a chain too long). */
+        WCHAR *next = NULL;
+        status = reparses == FLTSIM__MAX_REPARSES ? STATUS_REPARSE_POINT_NOT_RESOLVED
+                                                  : fltsim__reparse_next(&r, &next);
+        fltsim__reparse_free(&r);
+        free(path);
+        path = next;
+        if (!NT_SUCCESS(status)) {
+            fltsim__set_iosb(iosb, status, 0);
+            break;
+        }
+        /* Reissued from the root: the new name is complete. */
+        cur.path = path;
+        cur.root_directory = NULL;
+    }
+    free(path);
+    return status;
+}
+
+NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
+                             struct io_file **out, IO_STATUS_BLOCK *iosb)
+{
+    return fltsim__create_file_ex(sys, p, NULL, out, iosb);
 }
 
 NTSTATUS fltsim__create_handle(fltsim_system *sys, const struct fltsim_create_params *params,

@@ -32,7 +32,9 @@ struct io_file {
     WCHAR *below;
     bool ignore_sharing; /* opened with IO_IGNORE_SHARE_ACCESS_CHECK */
     const void *owner;   /* the filter that opened it (FltCreateFile), else NULL */
-    WCHAR name[];        /* FileName buffer */
+    /* fo.FileName.Buffer is pool the system owns (fltsim_pool_allocate_system),
+     * as a driver may replace it (IoReplaceFileObjectName); freed with the
+     * file object. */
 };
 
 /* fo.FileObjectExtension of every file object the I/O manager opens: how a
@@ -208,7 +210,9 @@ const struct fltsim_io_services *fltsim__kernel_io_services(void);
 /* ---- opens (create.c) ---- */
 
 /* Sends IRP_MJ_CREATE for a new file object; on success *out holds one
- * reference (for the caller) and no handle. On failure *out is NULL. */
+ * reference (for the caller) and no handle. On failure *out is NULL. A
+ * STATUS_REPARSE is followed (reparse.c): the create is issued again at the
+ * name it leads to, up to FLTSIM__MAX_REPARSES times. */
 NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_params *p,
                              struct io_file **out, IO_STATUS_BLOCK *iosb);
 /* The same with what a kernel caller adds (NULL: none): its IO_* flags, the
@@ -223,5 +227,34 @@ NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_p
 NTSTATUS fltsim__create_handle(fltsim_system *sys, const struct fltsim_create_params *params,
                                const struct fltsim_kernel_create *k, bool kernel_handle,
                                HANDLE *handle, struct io_file **referenced, IO_STATUS_BLOCK *iosb);
+
+/* ---- reparse (reparse.c) ---- */
+
+/* Reparse points followed in one open, as Windows allows ("a maximum of 63
+ * reparse points ... in a particular path"); one more is
+ * STATUS_REPARSE_POINT_NOT_RESOLVED. */
+#define FLTSIM__MAX_REPARSES 63
+
+/* What one create that returned STATUS_REPARSE leaves for the next. */
+struct fltsim__reparse {
+    ULONG_PTR information;         /* IO_REPARSE, or the reparse tag */
+    PFLT_TAG_DATA_BUFFER tag_data; /* the reparse data (ExFreePool), or NULL */
+    WCHAR *name;                   /* malloc: the file object's name at completion, */
+    size_t name_len;               /* from the volume root when it was opened relative */
+    PFLT_VOLUME volume;            /* the volume it was sent to (NULL: a device) */
+};
+
+/* The name the I/O manager opens next (malloc, terminated, in *next): with
+ * IO_REPARSE the file object's new name (IoReplaceFileObjectName); for
+ * IO_REPARSE_TAG_MOUNT_POINT and an absolute IO_REPARSE_TAG_SYMLINK the
+ * substitute name and the unparsed rest; for a relative symbolic link
+ * (SYMLINK_FLAG_RELATIVE) the substitute name in the link's directory, "."
+ * and ".." resolved. STATUS_IO_REPARSE_TAG_NOT_HANDLED for any other tag (or
+ * no data), STATUS_IO_REPARSE_DATA_INVALID for data whose names lie outside
+ * it, STATUS_OBJECT_PATH_NOT_FOUND for ".." above the root,
+ * STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS fltsim__reparse_next(const struct fltsim__reparse *r, WCHAR **next);
+/* Frees what r holds. */
+void fltsim__reparse_free(struct fltsim__reparse *r);
 
 #endif

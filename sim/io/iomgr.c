@@ -85,6 +85,8 @@ void fltsim__file_free(struct io_file *file)
     else
         fltsim_volume_file_object_closed(file->volume, &file->fo);
     free(file->below);
+    if (file->fo.FileName.Buffer != NULL)
+        ExFreePool(file->fo.FileName.Buffer);
     free(file);
 }
 

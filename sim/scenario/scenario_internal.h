@@ -38,6 +38,9 @@ struct sc_file {
     PCWSTR path; /* from the volume root, e.g. \docs\a.txt */
     bool directory;
     struct sc_bytes data;
+    /* a reparse point on it, or NULL: a junction's target (\??\C:\...), a
+     * symbolic link's (\??\C:\... absolute, or relative to its directory) */
+    PCWSTR junction, symlink;
     size_t line, column; /* of the file entry, for run's messages */
 };
 

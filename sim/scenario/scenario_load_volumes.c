@@ -64,9 +64,64 @@ static bool check_path(struct ld *ld, yaml_node_t *node, PCWSTR path, bool direc
     return true;
 }
 
+/* The target of a junction or symbolic link (key): an absolute name
+ * (C:\x or \??\C:\x), made \??\ form, or for a symbolic link a relative
+ * one (no backslash or drive at its start). */
+static bool load_target(struct ld *ld, yaml_node_t *f, const char *key, PCWSTR *out)
+{
+    yaml_node_t *n = fltsim__ld_get(ld, f, key);
+    *out = NULL;
+    if (n == NULL)
+        return true;
+    if (!fltsim__ld_want_scalar(ld, n, key))
+        return false;
+    const char *t = fltsim__ld_text_of(n);
+    bool dos = strncmp(t, "\\??\\", 4) == 0;
+    const char *d = dos ? t + 4 : t;
+    bool drive = ((d[0] >= 'A' && d[0] <= 'Z') || (d[0] >= 'a' && d[0] <= 'z')) && d[1] == ':' &&
+                 d[2] == '\\';
+    bool relative = !dos && t[0] != '\\' && t[0] != '\0' && strchr(t, ':') == NULL;
+    if (!drive && !(relative && strcmp(key, "symlink") == 0))
+        return fltsim__ld_fail(ld, n,
+                               "%s '%s' is not a target fltsim can follow; expected an absolute "
+                               "name such as C:\\docs%s",
+                               key, t,
+                               strcmp(key, "symlink") == 0
+                                   ? " or a name relative to the link's directory such as "
+                                     "..\\docs\\a.txt"
+                                   : "");
+    char full[1024];
+    snprintf(full, sizeof(full), "%s%s", drive && !dos ? "\\??\\" : "", t);
+    size_t units = strlen(full) + 1;
+    WCHAR *w = fltsim__ld_alloc(ld, units * sizeof(WCHAR));
+    if (w == NULL)
+        return fltsim__ld_oom(ld, n);
+    if (fltsim_utf8_to_utf16(full, w, units) == (size_t)-1)
+        return fltsim__ld_fail(ld, n, "'%s' is not valid UTF-8 text", key);
+    *out = w;
+    return true;
+}
+
+/* junction: (a directory entry only) or symlink: on a file entry. */
+static bool load_link(struct ld *ld, yaml_node_t *f, struct sc_file *file)
+{
+    yaml_node_t *j = fltsim__ld_get(ld, f, "junction"), *l = fltsim__ld_get(ld, f, "symlink");
+    if (j != NULL && l != NULL)
+        return fltsim__ld_fail(ld, l,
+                               "a file entry is a junction or a symbolic link, not both; "
+                               "expected junction or symlink");
+    if (j != NULL && !file->directory)
+        return fltsim__ld_fail(ld, j,
+                               "a junction is a directory; expected 'dir: \\name' with "
+                               "junction");
+    return load_target(ld, f, "junction", &file->junction) &&
+           load_target(ld, f, "symlink", &file->symlink);
+}
+
 static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
 {
-    static const char *const file_keys[] = {"path", "data", "hex", "zeros", "dir", NULL};
+    static const char *const file_keys[] = {"path", "data",     "hex",     "zeros",
+                                            "dir",  "junction", "symlink", NULL};
     if (!fltsim__ld_want_list(ld, list, "files"))
         return false;
     ULONG64 used = 0; /* bytes of data in the files so far */
@@ -106,6 +161,8 @@ static bool load_files(struct ld *ld, struct sc_volume *vol, yaml_node_t *list)
                                    fltsim__ld_get(ld, f, "data") ? fltsim__ld_get(ld, f, "data")
                                                                  : fltsim__ld_get(ld, f, "hex"),
                                    "a directory has no data; expected data or hex only with path");
+        if (!load_link(ld, f, file))
+            return false;
         /* memfs counts the bytes of file data against the capacity */
         if (vol->capacity != 0 && file->data.size > vol->capacity - used)
             return fltsim__ld_fail(ld, p,

@@ -221,6 +221,49 @@ static NTSTATUS mount_wrapped(struct run *run, const struct sc_volume *v,
     return status;
 }
 
+/* A file entry's junction or symbolic link, as FSCTL_SET_REPARSE_POINT sets
+ * it: the substitute name is the target (\\??\\ form, or relative), the print
+ * name the same without \\??\\. */
+static NTSTATUS set_link(struct fltsim_memfs *mfs, const struct sc_file *f)
+{
+    bool junction = f->junction != NULL;
+    PCWSTR target = junction ? f->junction : f->symlink;
+    size_t t = fltsim_wcslen(target);
+    bool relative = !junction && target[0] != L'\\';
+    size_t skip = relative ? 0 : 4; /* the print name drops \\??\\ */
+    size_t pn = t - skip;
+    size_t fixed = junction
+                       ? FIELD_OFFSET(REPARSE_DATA_BUFFER, MountPointReparseBuffer.PathBuffer)
+                       : FIELD_OFFSET(REPARSE_DATA_BUFFER, SymbolicLinkReparseBuffer.PathBuffer);
+    size_t names = (t + 1 + pn + 1) * sizeof(WCHAR);
+    if (fixed + names > MAXIMUM_REPARSE_DATA_BUFFER_SIZE)
+        return STATUS_IO_REPARSE_DATA_INVALID;
+    UCHAR *buf = calloc(1, fixed + names);
+    if (buf == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    PREPARSE_DATA_BUFFER r = (PREPARSE_DATA_BUFFER)buf;
+    WCHAR *path;
+    r->ReparseTag = junction ? IO_REPARSE_TAG_MOUNT_POINT : IO_REPARSE_TAG_SYMLINK;
+    r->ReparseDataLength = (USHORT)(fixed + names - REPARSE_DATA_BUFFER_HEADER_SIZE);
+    if (junction) {
+        r->MountPointReparseBuffer.SubstituteNameLength = (USHORT)(t * sizeof(WCHAR));
+        r->MountPointReparseBuffer.PrintNameOffset = (USHORT)((t + 1) * sizeof(WCHAR));
+        r->MountPointReparseBuffer.PrintNameLength = (USHORT)(pn * sizeof(WCHAR));
+        path = r->MountPointReparseBuffer.PathBuffer;
+    } else {
+        r->SymbolicLinkReparseBuffer.SubstituteNameLength = (USHORT)(t * sizeof(WCHAR));
+        r->SymbolicLinkReparseBuffer.PrintNameOffset = (USHORT)((t + 1) * sizeof(WCHAR));
+        r->SymbolicLinkReparseBuffer.PrintNameLength = (USHORT)(pn * sizeof(WCHAR));
+        r->SymbolicLinkReparseBuffer.Flags = relative ? SYMLINK_FLAG_RELATIVE : 0;
+        path = r->SymbolicLinkReparseBuffer.PathBuffer;
+    }
+    memcpy(path, target, t * sizeof(WCHAR));
+    memcpy(path + t + 1, target + skip, pn * sizeof(WCHAR));
+    NTSTATUS status = fltsim_memfs_set_reparse_point(mfs, f->path, buf, fixed + names);
+    free(buf);
+    return status;
+}
+
 static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
 {
     NTSTATUS status;
@@ -256,6 +299,8 @@ static NTSTATUS mount_volume(struct run *run, const struct sc_volume *v)
             const struct sc_file *f = &v->files[i];
             status = f->directory ? fltsim_memfs_add_directory(mfs, f->path)
                                   : fltsim_memfs_add_file(mfs, f->path, f->data.data, f->data.size);
+            if (NT_SUCCESS(status) && (f->junction != NULL || f->symlink != NULL))
+                status = set_link(mfs, f);
             if (!NT_SUCCESS(status)) {
                 char path[512];
                 fltsim_utf16_to_utf8(f->path, fltsim_wcslen(f->path), path, sizeof(path));

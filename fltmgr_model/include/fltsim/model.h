@@ -616,6 +616,13 @@ struct fltsim_request {
     IO_STATUS_BLOCK io_status;
     ULONG64 op_id;
     bool fs_answered; /* the file system completed it (no pre-operation callback did) */
+    /* With FLTSIM_REQUEST_TAG_DATA: the callback data's TagData when the
+     * operation completed (a create's STATUS_REPARSE: the reparse data the
+     * file system returned, or what a post-create put there), now the
+     * caller's to free with ExFreePool; NULL when none. Without the flag the
+     * model frees it with the operation. Volume requests only
+     * (fltsim_request_dispatch); a device's leaves it NULL. */
+    PFLT_TAG_DATA_BUFFER tag_data;
 };
 
 /* One extra create parameter a requestor attaches to a create: the ECP's
@@ -638,6 +645,8 @@ void fltsim_ecp_list_free(PECP_LIST list);
 
 /* The IRP completes asynchronously whatever the volume's completion mode. */
 #define FLTSIM_REQUEST_ASYNC_FS 0x00000001
+/* The caller takes the callback data's TagData (req->tag_data). */
+#define FLTSIM_REQUEST_TAG_DATA 0x00000002
 
 /* Runs one operation through the volume's filter stack and file system and
  * returns its final status (also in req->io_status), or STATUS_PENDING for
@@ -755,6 +764,11 @@ struct fltsim_pool_stats {
     ULONG64 total; /* allocations ever made */
 };
 
+/* Pool the simulated system itself owns (the I/O manager's file names, a
+ * file system's reparse data): counted per tag, charged to no driver, freed
+ * with ExFreePool (a filter may free it, as IoReplaceFileObjectName's callers
+ * free a file name). Zeroed. NULL when out of memory. Any thread. */
+PVOID fltsim_pool_allocate_system(SIZE_T size, ULONG tag);
 /* Process-wide counts for one tag (all systems). */
 void fltsim_pool_tag_stats(ULONG tag, struct fltsim_pool_stats *out);
 /* Allocations not yet freed, all tags. */

@@ -126,6 +126,12 @@
     X(STATUS_NO_MATCH, 0xC0000272)                                                                 \
     X(STATUS_NO_MORE_MATCHES, 0xC0000273)                                                          \
     X(STATUS_NOT_A_REPARSE_POINT, 0xC0000275)                                                      \
+    X(STATUS_IO_REPARSE_TAG_INVALID, 0xC0000276)                                                   \
+    X(STATUS_IO_REPARSE_TAG_MISMATCH, 0xC0000277)                                                  \
+    X(STATUS_IO_REPARSE_DATA_INVALID, 0xC0000278)                                                  \
+    X(STATUS_IO_REPARSE_TAG_NOT_HANDLED, 0xC0000279)                                               \
+    X(STATUS_REPARSE_POINT_NOT_RESOLVED, 0xC0000280)                                               \
+    X(STATUS_REPARSE_ATTRIBUTE_CONFLICT, 0xC00002B2)                                               \
     X(STATUS_OBJECTID_NOT_FOUND, 0xC00002F0)                                                       \
     X(STATUS_INVALID_DEVICE_OBJECT_PARAMETER, 0xC0000369)                                          \
     X(STATUS_VIRUS_INFECTED, 0xC0000906)                                                           \

@@ -374,7 +374,7 @@ static NTSTATUS check_request(PFLT_VOLUME volume, const struct fltsim_request *r
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_request_dispatch: callback_flags may hold only SYSTEM_BUFFER, "
                             "GENERATED_IO and REISSUED_IO");
-    if ((req->request_flags & ~(ULONG)FLTSIM_REQUEST_ASYNC_FS) != 0)
+    if ((req->request_flags & ~(ULONG)(FLTSIM_REQUEST_ASYNC_FS | FLTSIM_REQUEST_TAG_DATA)) != 0)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_request_dispatch: unknown request_flags 0x%x",
                             (unsigned)req->request_flags);

@@ -136,6 +136,11 @@ struct fltsim_op *fltsim__op_alloc(ULONG nodes)
 void fltsim__op_free(struct fltsim_op *op)
 {
     op->magic = FLTSIM_MAGIC_DEAD;
+    /* Reparse data nobody took (the issuer did not ask for it). */
+    if (op->data.TagData != NULL) {
+        ExFreePool(op->data.TagData);
+        op->data.TagData = NULL;
+    }
     struct op_cache *c = &op_cache;
     if (!c->registered) {
         uv_once(&op_cache_once, op_cache_key_create);

@@ -385,6 +385,10 @@ static void complete_op(struct fltsim_op *op)
 
     req->io_status = op->data.IoStatus;
     req->fs_answered = op->fs_status != STATUS_PENDING;
+    if (req->request_flags & FLTSIM_REQUEST_TAG_DATA) {
+        req->tag_data = op->data.TagData; /* the issuer's now */
+        op->data.TagData = NULL;
+    }
     /* An asynchronous request whose issuer already returned STATUS_PENDING
      * learns of the completion through its callback (req may be gone after
      * it). The operation stays counted in flight until then, so waiting for

@@ -276,6 +276,11 @@ PVOID fltsim__pool_allocate_internal(ULONG pool_type, SIZE_T size, ULONG tag, bo
     return pool_allocate(&rq);
 }
 
+PVOID fltsim_pool_allocate_system(SIZE_T size, ULONG tag)
+{
+    return fltsim__pool_allocate_internal(NonPagedPoolNx, size, tag, true);
+}
+
 PVOID fltsim__pool_allocate_at(ULONG pool_type, SIZE_T size, ULONG tag, const char *file, int line)
 {
     return plain_allocate(pool_type, size, tag, false, file, line, "ExAllocatePoolWithTag");

@@ -224,10 +224,12 @@ NTSTATUS fltsim_io_unlock(fltsim_system *sys, HANDLE handle, UCHAR minor, LONGLO
  * code names (FILE_READ_ACCESS: FILE_READ_DATA, FILE_WRITE_ACCESS:
  * FILE_WRITE_DATA), else STATUS_ACCESS_DENIED. Device control takes
  * FLTSIM_IO_FAST (FastIoDeviceControl first, the IRP when refused),
- * FLTSIM_IO_FAST_ONLY and FLTSIM_IO_KERNEL_MODE. memfs and hostfs:
- * FSCTL_GET_REPARSE_POINT is STATUS_NOT_A_REPARSE_POINT, FSCTL_IS_VOLUME_MOUNTED
- * STATUS_SUCCESS, every other FSCTL and every device control
- * STATUS_INVALID_DEVICE_REQUEST; fast device control is refused. */
+ * FLTSIM_IO_FAST_ONLY and FLTSIM_IO_KERNEL_MODE. memfs answers
+ * FSCTL_SET/GET/DELETE_REPARSE_POINT as NTFS (sim/fs/README.md), hostfs
+ * FSCTL_GET_REPARSE_POINT with STATUS_NOT_A_REPARSE_POINT; both
+ * FSCTL_IS_VOLUME_MOUNTED with STATUS_SUCCESS, every other FSCTL and every
+ * device control with STATUS_INVALID_DEVICE_REQUEST; fast device control is
+ * refused. */
 NTSTATUS fltsim_io_fs_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,
                               ULONG in_length, void *out, ULONG out_length, IO_STATUS_BLOCK *iosb);
 NTSTATUS fltsim_io_device_control(fltsim_system *sys, HANDLE handle, ULONG code, const void *in,

@@ -139,6 +139,16 @@ struct fltsim_memfs_stat {
     ULONG opens;   /* file objects opened on it not yet closed */
 };
 
+/* Makes the file or directory at path a reparse point, as
+ * FSCTL_SET_REPARSE_POINT with buffer[0..length) (a REPARSE_DATA_BUFFER, or
+ * a REPARSE_GUID_DATA_BUFFER for a tag not Microsoft's) would: the same
+ * checks and statuses (STATUS_IO_REPARSE_DATA_INVALID,
+ * STATUS_IO_REPARSE_TAG_INVALID, STATUS_NOT_A_DIRECTORY for a junction on a
+ * file, STATUS_DIRECTORY_NOT_EMPTY, STATUS_IO_REPARSE_TAG_MISMATCH...), and
+ * the path statuses of fltsim_memfs_stat. Nothing changes on failure. */
+NTSTATUS fltsim_memfs_set_reparse_point(struct fltsim_memfs *fs, PCWSTR path, const void *buffer,
+                                        size_t length);
+
 /* Describes the file or directory at path. *st is always filled: all zero
  * with exists FALSE when the path does not name anything.
  * STATUS_INVALID_PARAMETER (fs, path or st NULL), STATUS_OBJECT_NAME_INVALID,

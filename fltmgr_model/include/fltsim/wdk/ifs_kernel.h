@@ -25,6 +25,12 @@ VOID ExInitializePushLock(PEX_PUSH_LOCK PushLock);
 PEPROCESS IoThreadToProcess(PETHREAD Thread);
 PEPROCESS IoGetRequestorProcess(PIRP Irp);
 ULONG IoGetRequestorProcessId(PIRP Irp);
+/* Replaces FileObject->FileName with a copy of NewFileName[0..FileNameLength
+ * bytes): in the buffer when it fits its MaximumLength, else in a new pool
+ * buffer (the old one freed with ExFreePool). STATUS_INVALID_PARAMETER (the
+ * file object has no name), STATUS_INSUFFICIENT_RESOURCES (name unchanged).
+ * PASSIVE_LEVEL. */
+NTSTATUS IoReplaceFileObjectName(PFILE_OBJECT FileObject, PWSTR NewFileName, USHORT FileNameLength);
 BOOLEAN IoIsSystemThread(PETHREAD Thread);
 PDEVICE_OBJECT IoGetDeviceAttachmentBaseRef(PDEVICE_OBJECT DeviceObject);
 PDEVICE_OBJECT IoGetLowerDeviceObject(PDEVICE_OBJECT DeviceObject);
