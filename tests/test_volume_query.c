@@ -5,7 +5,9 @@
  * the fixed part), FltIsVolumeWritable (a read-only disk declines an
  * instance, as the delete sample does), FltIsVolumeSnapshot,
  * FltGetDeviceObject and FltGetDiskDeviceObject (none for a network file
- * system), from what each volume was mounted with. Test filter: V (200000).
+ * system), IoVolumeDeviceToDosName on the disk (its drive letter, in pool
+ * the caller frees), from what each volume was mounted with. Test filter: V
+ * (200000).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +243,42 @@ static void device_and_disk_device_objects(void **state)
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
+/* IoVolumeDeviceToDosName: the disk FltGetDiskDeviceObject gives names its
+ * drive letter ("D:", null-terminated, in pool the caller frees with
+ * ExFreePool, as swapBuffers does); the file system's own device, a
+ * network share's, a volume without a letter and NULLs are
+ * STATUS_INVALID_PARAMETER. */
+static void dos_name_of_a_volume_device(void **state)
+{
+    struct fixture *f = *state;
+    PDEVICE_OBJECT disk = NULL, dev = NULL;
+    assert_status(FltGetDiskDeviceObject(f->d, &disk), STATUS_SUCCESS);
+    UNICODE_STRING name = {0};
+    assert_status(IoVolumeDeviceToDosName(disk, &name), STATUS_SUCCESS);
+    assert_ustr(&name, "D:");
+    assert_int_equal(name.MaximumLength, 3 * sizeof(WCHAR));
+    assert_int_equal(name.Buffer[2], 0);
+    ExFreePool(name.Buffer);
+    assert_status(FltGetDiskDeviceObject(f->w.volume, &disk), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(disk, &name), STATUS_SUCCESS);
+    assert_ustr(&name, "C:");
+    ExFreePool(name.Buffer);
+
+    UNICODE_STRING none = {0};
+    assert_status(FltGetDeviceObject(f->d, &dev), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(dev, &none), STATUS_INVALID_PARAMETER);
+    assert_status(FltGetDeviceObject(f->n, &dev), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(dev, &none), STATUS_INVALID_PARAMETER);
+    assert_status(IoVolumeDeviceToDosName(NULL, &none), STATUS_INVALID_PARAMETER);
+    assert_status(IoVolumeDeviceToDosName(disk, NULL), STATUS_INVALID_PARAMETER);
+    PFLT_VOLUME e = mount(f, L"\\Device\\HarddiskVolume3", 0, FLT_FSTYPE_NTFS,
+                          FILE_DEVICE_DISK_FILE_SYSTEM, 0, 0, 0);
+    assert_status(FltGetDiskDeviceObject(e, &disk), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(disk, &none), STATUS_INVALID_PARAMETER);
+    assert_null(none.Buffer);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -248,6 +286,7 @@ int main(void)
         CASE(volume_properties_and_their_buffer_sizes),
         CASE(writable_and_snapshot_decide_attachment),
         CASE(device_and_disk_device_objects),
+        CASE(dos_name_of_a_volume_device),
     };
     return FLTSIM_RUN_SUITE("volume_query", tests);
 }
