@@ -19,6 +19,7 @@ struct seen {
     BOOLEAN writable[4];
     NTSTATUS props_status[4];
     USHORT sector[4];
+    WCHAR dos_letter[4]; /* IoVolumeDeviceToDosName's, or 0 */
 };
 
 struct fixture {
@@ -43,6 +44,17 @@ static void setup_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
         s->writable[k] = writable;
         s->props_status[k] = status;
         s->sector[k] = props.SectorSize;
+    }
+    /* swapBuffers' volume name: the disk's DOS name, then the reference the
+     * Get routine handed out is released (no report). */
+    PDEVICE_OBJECT disk = NULL;
+    if (NT_SUCCESS(FltGetDiskDeviceObject(objects->Volume, &disk))) {
+        UNICODE_STRING dos = {0};
+        if (NT_SUCCESS(IoVolumeDeviceToDosName(disk, &dos)) && k < 4) {
+            s->dos_letter[k] = dos.Buffer[0];
+            ExFreePool(dos.Buffer);
+        }
+        ObDereferenceObject(disk);
     }
     tf->setup_status = writable ? STATUS_SUCCESS : STATUS_FLT_DO_NOT_ATTACH;
     if (!writable)
@@ -170,14 +182,18 @@ static void volume_properties_and_their_buffer_sizes(void **state)
 
 /* InstanceSetup saw C: and N: writable, D: read-only (declined: V has no
  * instance there), each with its sector size; FltIsVolumeSnapshot on a
- * volume or an instance. */
+ * volume or an instance. Each setup named its disk's drive letter
+ * (IoVolumeDeviceToDosName) and released the disk with ObDereferenceObject,
+ * with no report. */
 static void writable_and_snapshot_decide_attachment(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->seen.setups, 3);
     assert_int_equal(f->seen.declined, 1);
-    int readonly = 0;
+    int readonly = 0, letters = 0;
     for (int k = 0; k < 3; k++) {
+        if (f->seen.dos_letter[k] == L'C' || f->seen.dos_letter[k] == L'D')
+            letters++;
         assert_status(f->seen.props_status[k], STATUS_BUFFER_OVERFLOW);
         if (!f->seen.writable[k]) {
             readonly++;
@@ -185,6 +201,7 @@ static void writable_and_snapshot_decide_attachment(void **state)
         }
     }
     assert_int_equal(readonly, 1);
+    assert_int_equal(letters, 2); /* N: is a network share: no disk */
     PFLT_INSTANCE inst = NULL;
     assert_status(FltGetVolumeInstanceFromName(f->v.filter, f->d, NULL, &inst),
                   STATUS_FLT_INSTANCE_NOT_FOUND);
@@ -239,6 +256,13 @@ static void device_and_disk_device_objects(void **state)
     assert_status(FltGetDeviceObject(f->n, &dev), STATUS_SUCCESS);
     assert_int_equal(dev->DeviceType, FILE_DEVICE_NETWORK_FILE_SYSTEM);
     assert_status(FltGetDiskDeviceObject(NULL, &disk), STATUS_INVALID_PARAMETER);
+    /* The references the Get routines hand out are released with
+     * ObDereferenceObject (swapBuffers, MetadataManager): no report. */
+    assert_status(FltGetDiskDeviceObject(f->d, &disk), STATUS_SUCCESS);
+    ObReferenceObject(disk);
+    ObDereferenceObject(disk);
+    ObDereferenceObject(disk);
+    ObDereferenceObject(dev);
     assert_status(FltGetDeviceObject(f->d, NULL), STATUS_INVALID_PARAMETER);
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }

@@ -4,9 +4,13 @@
  * ObReferenceObject and ObDereferenceObject macros call) and
  * IoIsFileObjectIgnoringSharing. File objects and handles are the I/O
  * manager's (sim/io), reached through its service table
- * (fltsim_io_services); other kinds of object have no references in fltsim.
+ * (fltsim_io_services). A volume's device objects (FltGetDeviceObject's,
+ * FltGetDiskDeviceObject's) live as long as the volume: a reference on them
+ * is accepted and not counted. Other kinds of object have no references in
+ * fltsim.
  */
 #include "model_internal.h"
+#include "device_internal.h"
 #include "nt_internal.h"
 
 struct _OBJECT_TYPE {
@@ -24,6 +28,13 @@ static const struct fltsim_io_services *file_services(PVOID object)
     if (io == NULL || object == NULL || !io->is_file_object(object))
         return NULL;
     return io;
+}
+
+/* A volume's file-system or disk device object (volume_query.c). */
+static bool is_volume_device(PVOID object)
+{
+    return object != NULL && ((PDEVICE_OBJECT)object)->Type == FLTSIM_IO_TYPE_DEVICE &&
+           fltsim__volume_of_device(object) != NULL;
 }
 
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
@@ -72,6 +83,8 @@ NTSTATUS ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK DesiredAcce
 LONG_PTR ObfReferenceObject(PVOID Object)
 {
     const struct fltsim_io_services *io = file_services(Object);
+    if (io == NULL && is_volume_device(Object))
+        return 1; /* it lives as long as its volume */
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfReferenceObject(%p): not a file object of the I/O manager "
@@ -85,6 +98,8 @@ LONG_PTR ObfReferenceObject(PVOID Object)
 LONG_PTR ObfDereferenceObject(PVOID Object)
 {
     const struct fltsim_io_services *io = file_services(Object);
+    if (io == NULL && is_volume_device(Object))
+        return 1; /* it lives as long as its volume */
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfDereferenceObject(%p): not a file object of the I/O manager "
