@@ -7,6 +7,8 @@
 #   # trace-lacks: ERE       no line matches
 #   # trace-every-op: NAME   every operation (io_start) reaches filter NAME's
 #                            pre, and its post unless that pre asked for none
+#   # dbgprint-has: ERE      some line the filters print (DbgPrint, which
+#                            `fltsim run --dbgprint` shows) matches
 # While expected/NAME.txt records that the sample does not build or is
 # refused, the scenario cannot run: the refusal must be the recorded one, and
 # the test is skipped (exit 77) saying why.
@@ -50,8 +52,10 @@ read it (every callback the sample's README promises should be there), and commi
 fi
 
 trace=$work/trace.txt
-if ! "$fltsim" run -q --executor "$executor" --trace normalized --trace-out "$trace" \
-  "$scenario"; then
+dbgprint=$work/dbgprint.txt
+if ! "$fltsim" run -q --dbgprint --executor "$executor" --trace normalized --trace-out "$trace" \
+  "$scenario" 2> "$dbgprint"; then
+  cat "$dbgprint" >&2
   fail "fltsim run failed (above)"
 fi
 
@@ -70,6 +74,13 @@ while IFS= read -r line; do
     if grep -Eq "$pattern" "$trace"; then
       echo "$scenario ($executor): the trace has, and should not:"
       grep -E "$pattern" "$trace" | head -5
+      failures=$((failures + 1))
+    fi
+    ;;
+  "# dbgprint-has: "*)
+    pattern=${line#\# dbgprint-has: }
+    if ! grep -Eq "$pattern" "$dbgprint"; then
+      echo "$scenario ($executor): no line the filters printed matches: $pattern"
       failures=$((failures + 1))
     fi
     ;;
@@ -104,7 +115,7 @@ while IFS= read -r line; do
   esac
 done < "$scenario"
 if [ "$failures" -ne 0 ]; then
-  echo "the trace: $trace"
+  echo "the trace: $trace; what the filters printed: $dbgprint"
   exit 1
 fi
 echo "PASS $name ($executor): expectations, trace checks$([ "$executor" = deterministic ] && echo ", golden trace")"
