@@ -27,6 +27,11 @@ struct seen {
     bool has_resource_out; /* AcquireForModifiedPageWriter.ResourceToRelease != NULL */
     char name[64];         /* TargetFileObject->FileName */
     NTSTATUS post_status;  /* IoStatus.Status in A's post */
+    /* IRP_MJ_NETWORK_QUERY_OPEN: its create IRP's stack location */
+    UCHAR query_open_major;
+    bool query_open_same_file;
+    ULONG query_open_options;
+    ACCESS_MASK query_open_access;
 };
 
 struct fixture {
@@ -56,6 +61,15 @@ static void remember(struct fixture *f, PFLT_CALLBACK_DATA data)
         s->ending = iopb->Parameters.AcquireForModifiedPageWriter.EndingOffset->QuadPart;
         s->has_resource_out =
             iopb->Parameters.AcquireForModifiedPageWriter.ResourceToRelease != NULL;
+    }
+    if (iopb->MajorFunction == IRP_MJ_NETWORK_QUERY_OPEN &&
+        iopb->Parameters.NetworkQueryOpen.Irp != NULL) {
+        /* What simrep reads (IoGetCurrentIrpStackLocation) during the call. */
+        PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(iopb->Parameters.NetworkQueryOpen.Irp);
+        s->query_open_major = sp->MajorFunction;
+        s->query_open_same_file = sp->FileObject == iopb->TargetFileObject;
+        s->query_open_options = sp->Parameters.Create.Options;
+        s->query_open_access = sp->Parameters.Create.SecurityContext->DesiredAccess;
     }
     s->name[0] = '\0';
     PFILE_OBJECT fo = iopb->TargetFileObject;
@@ -385,7 +399,13 @@ static void ioops_query_open_is_fast_io_the_file_system_refuses(void **state)
     assert_true(s->flags & FLTFL_CALLBACK_DATA_FAST_IO_OPERATION);
     assert_string_equal(s->name, "\\a.txt");
     assert_non_null(s->p.NetworkQueryOpen.NetworkInformation);
-    assert_null(s->p.NetworkQueryOpen.Irp);
+    /* The create IRP it stands for, its stack location on the same file
+     * object (simrep checks its flags and options). */
+    assert_non_null(s->p.NetworkQueryOpen.Irp);
+    assert_int_equal(s->query_open_major, IRP_MJ_CREATE);
+    assert_true(s->query_open_same_file);
+    assert_int_equal(s->query_open_options >> 24, FILE_OPEN);
+    assert_true(s->query_open_access & FILE_READ_ATTRIBUTES);
     /* No create, cleanup or close: the stack-based file object is not opened. */
     assert_int_equal(f->seen[IRP_MJ_CREATE].count, 0);
     assert_int_equal(f->seen[IRP_MJ_CLOSE].count, 0);
