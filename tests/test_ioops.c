@@ -32,6 +32,8 @@ struct seen {
     bool query_open_same_file;
     ULONG query_open_options;
     ACCESS_MASK query_open_access;
+    NTSTATUS query_open_name_status; /* FltGetFileNameInformation there */
+    char query_open_name[64];
 };
 
 struct fixture {
@@ -70,6 +72,16 @@ static void remember(struct fixture *f, PFLT_CALLBACK_DATA data)
         s->query_open_same_file = sp->FileObject == iopb->TargetFileObject;
         s->query_open_options = sp->Parameters.Create.Options;
         s->query_open_access = sp->Parameters.Create.SecurityContext->DesiredAccess;
+        /* Its name, as in pre-create (what simrep compares with its mapping). */
+        PFLT_FILE_NAME_INFORMATION info = NULL;
+        s->query_open_name_status = FltGetFileNameInformation(
+            data, FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_DEFAULT, &info);
+        s->query_open_name[0] = '\0';
+        if (NT_SUCCESS(s->query_open_name_status)) {
+            fltsim_utf16_to_utf8(info->Name.Buffer, info->Name.Length / sizeof(WCHAR),
+                                 s->query_open_name, sizeof(s->query_open_name));
+            FltReleaseFileNameInformation(info);
+        }
     }
     s->name[0] = '\0';
     PFILE_OBJECT fo = iopb->TargetFileObject;
@@ -406,6 +418,8 @@ static void ioops_query_open_is_fast_io_the_file_system_refuses(void **state)
     assert_true(s->query_open_same_file);
     assert_int_equal(s->query_open_options >> 24, FILE_OPEN);
     assert_true(s->query_open_access & FILE_READ_ATTRIBUTES);
+    assert_status(s->query_open_name_status, STATUS_SUCCESS);
+    assert_string_equal(s->query_open_name, "\\Device\\HarddiskVolume1\\a.txt");
     /* No create, cleanup or close: the stack-based file object is not opened. */
     assert_int_equal(f->seen[IRP_MJ_CREATE].count, 0);
     assert_int_equal(f->seen[IRP_MJ_CLOSE].count, 0);
