@@ -44,6 +44,8 @@ struct fixture {
     struct tf_filter a;
     struct seen seen[256];
     bool complete_query_open; /* A completes IRP_MJ_NETWORK_QUERY_OPEN in pre */
+    bool probe_object_id;     /* A asks FSCTL_GET_OBJECT_ID in post-cleanup */
+    NTSTATUS object_id_status; /* ... and gets this */
 };
 
 static void remember(struct fixture *f, PFLT_CALLBACK_DATA data)
@@ -117,10 +119,15 @@ static FLT_POSTOP_CALLBACK_STATUS post(struct tf_filter *tf, PFLT_CALLBACK_DATA 
                                        FLT_POST_OPERATION_FLAGS flags)
 {
     struct fixture *f = tf->user;
-    (void)objects;
     (void)context;
     (void)flags;
     f->seen[data->Iopb->MajorFunction].post_status = data->IoStatus.Status;
+    if (data->Iopb->MajorFunction == IRP_MJ_CLEANUP && f->probe_object_id) {
+        /* The delete sample's test: was the file deleted, or one stream? */
+        FILE_OBJECTID_BUFFER id;
+        f->object_id_status = FltFsControlFile(objects->Instance, data->Iopb->TargetFileObject,
+                                               FSCTL_GET_OBJECT_ID, NULL, 0, &id, sizeof(id), NULL);
+    }
     return FLT_POSTOP_FINISHED_PROCESSING;
 }
 
@@ -490,6 +497,48 @@ static void ioops_fs_controls_answer_as_a_file_system_without_reparse_points(voi
     assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
 }
 
+/* FSCTL_GET_OBJECT_ID: no file keeps an object ID (STATUS_OBJECTID_NOT_FOUND,
+ * NTFS's answer then); in the post-cleanup that deleted a file, its file
+ * object gets STATUS_FILE_DELETED; a deleted named stream of a file that
+ * remains gets the file's answer (memfs). */
+static void ioops_object_id_tells_a_deleted_file_from_a_deleted_stream(void **state)
+{
+    struct fixture *f = *state;
+    IO_STATUS_BLOCK iosb;
+    FILE_OBJECTID_BUFFER id;
+    struct fltsim_create_params p = {.path = L"C:\\a.txt",
+                                     .desired_access = GENERIC_READ | DELETE,
+                                     .share_access = FILE_SHARE_READ | FILE_SHARE_DELETE,
+                                     .disposition = FILE_OPEN,
+                                     .create_options =
+                                         FILE_DELETE_ON_CLOSE | FILE_SYNCHRONOUS_IO_NONALERT};
+    HANDLE h = NULL;
+    assert_status(fltsim_io_create(f->sys, &p, &h, NULL), STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_fs_control(f->sys, h, FSCTL_GET_OBJECT_ID, NULL, 0, &id, sizeof(id), &iosb),
+        STATUS_OBJECTID_NOT_FOUND);
+    f->probe_object_id = true;
+    f->object_id_status = STATUS_PENDING;
+    assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
+    assert_status(f->object_id_status, STATUS_FILE_DELETED);
+    if (f->hostfs)
+        return; /* hostfs keeps no named streams */
+
+    /* dir\b.txt:s, made, then deleted on close: b.txt stays. */
+    struct fltsim_create_params w = {.path = L"C:\\dir\\b.txt:s",
+                                     .desired_access = GENERIC_WRITE | DELETE,
+                                     .share_access = FILE_SHARE_READ,
+                                     .disposition = FILE_CREATE,
+                                     .create_options =
+                                         FILE_DELETE_ON_CLOSE | FILE_SYNCHRONOUS_IO_NONALERT};
+    assert_status(fltsim_io_create(f->sys, &w, &h, NULL), STATUS_SUCCESS);
+    f->object_id_status = STATUS_PENDING;
+    assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
+    assert_status(f->object_id_status, STATUS_OBJECTID_NOT_FOUND);
+    h = open_as(f, L"C:\\dir\\b.txt", GENERIC_READ);
+    assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
+}
+
 static void ioops_device_control_fast_path_is_refused_then_irp_fails(void **state)
 {
     struct fixture *f = *state;
@@ -710,6 +759,7 @@ int main(void)
         BOTH(ioops_mod_write_and_cc_flush_pair_up),
         BOTH(ioops_query_open_is_fast_io_the_file_system_refuses),
         BOTH(ioops_fs_controls_answer_as_a_file_system_without_reparse_points),
+        BOTH(ioops_object_id_tells_a_deleted_file_from_a_deleted_stream),
         BOTH(ioops_device_control_fast_path_is_refused_then_irp_fails),
         BOTH(ioops_query_ea_finds_none),
         BOTH(ioops_query_security_reports_the_size_needed),
