@@ -7,8 +7,11 @@
 #   # trace-lacks: ERE       no line matches
 #   # trace-every-op: NAME   every operation (io_start) reaches filter NAME's
 #                            pre, and its post unless that pre asked for none
-#   # dbgprint-has: ERE      some line the filters print (DbgPrint, which
-#                            `fltsim run --dbgprint` shows) matches
+#   # dbgprint-has: ERE      some line the filters print (DbgPrint's text,
+#                            as `fltsim run --dbgprint` shows it, each call
+#                            on a line of its own, without its "      | "
+#                            prefix) matches
+#   # dbgprint-lacks: ERE    no such line matches
 # While expected/NAME.txt records that the sample does not build or is
 # refused, the scenario cannot run: the refusal must be the recorded one, and
 # the test is skipped (exit 77) saying why.
@@ -79,8 +82,16 @@ while IFS= read -r line; do
     ;;
   "# dbgprint-has: "*)
     pattern=${line#\# dbgprint-has: }
-    if ! grep -Eq "$pattern" "$dbgprint"; then
+    if ! sed 's/^      | //' "$dbgprint" | grep -Eq "$pattern"; then
       echo "$scenario ($executor): no line the filters printed matches: $pattern"
+      failures=$((failures + 1))
+    fi
+    ;;
+  "# dbgprint-lacks: "*)
+    pattern=${line#\# dbgprint-lacks: }
+    if sed 's/^      | //' "$dbgprint" | grep -Eq "$pattern"; then
+      echo "$scenario ($executor): the filters printed, and should not:"
+      sed 's/^      | //' "$dbgprint" | grep -E "$pattern" | head -5
       failures=$((failures + 1))
     fi
     ;;
