@@ -375,7 +375,8 @@ static NTSTATUS ask_name(struct query *q, const char *file, int line,
     /* A network query open's stack-based file object is never opened: its
      * name is the one it is asked for, as in pre-create (simrep checks it
      * against its mapping), in its pre and its post alike. */
-    bool pre_create = (major == IRP_MJ_CREATE && !q->in_post) || major == IRP_MJ_NETWORK_QUERY_OPEN;
+    bool pre_create = q->op != NULL && ((major == IRP_MJ_CREATE && !q->in_post) ||
+                                        major == IRP_MJ_NETWORK_QUERY_OPEN);
     const char *why = unsafe_reason(q);
     if (why != NULL && method != FLT_FILE_NAME_QUERY_CACHE_ONLY &&
         method != FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP) {
