@@ -273,6 +273,46 @@ static void query_volume_information_by_instance(void **state)
     assert_all_closed(f);
 }
 
+static NTSTATUS setup_query_status;
+static ULONG setup_attributes;
+static ULONG_PTR setup_information;
+
+static void n_setup_query(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)tf;
+    union {
+        FILE_FS_ATTRIBUTE_INFORMATION info;
+        char bytes[sizeof(FILE_FS_ATTRIBUTE_INFORMATION) + 32 * sizeof(WCHAR)];
+    } attr;
+    IO_STATUS_BLOCK iosb;
+    setup_query_status = FltQueryVolumeInformation(objects->Instance, &iosb, &attr, sizeof(attr),
+                                                   FileFsAttributeInformation);
+    setup_attributes = attr.info.FileSystemAttributes;
+    setup_information = iosb.Information;
+}
+
+/* From InstanceSetupCallback, where filters decide whether to attach by the
+ * file system's attributes: the query works before any application I/O, and
+ * the filters below the new instance see it. */
+static void query_volume_information_from_instance_setup(void **state)
+{
+    struct fixture *f = *state;
+    tf_init(&f->n, "N", "250000");
+    tf_only(&f->n, IRP_MJ_CREATE);
+    f->n.setup_hook = n_setup_query;
+    setup_query_status = STATUS_PENDING;
+    recording = true;
+    assert_status(tf_load(f->w.sys, &f->n), STATUS_SUCCESS);
+    recording = false;
+    assert_status(setup_query_status, STATUS_SUCCESS);
+    assert_true(setup_attributes & 0x00000080u);
+    assert_true(setup_information > 0);
+    assert_int_equal(seen.m[IRP_MJ_QUERY_VOLUME_INFORMATION], 1);
+    assert_int_equal(seen.l[IRP_MJ_QUERY_VOLUME_INFORMATION], 1);
+    assert_int_equal(seen.u[IRP_MJ_QUERY_VOLUME_INFORMATION], 0);
+    assert_all_closed(f);
+}
+
 /* ---- FltTagFile / FltUntagFile ---- */
 
 #define VENDOR_TAG 0x00001234u
@@ -282,7 +322,7 @@ static const GUID other_guid = {0x8d5a3b22, 0x1c2d, 0x4e5f, {1, 2, 3, 4, 5, 6, 7
 
 static struct {
     NTSTATUS open, tag, get, retag_other_guid, untag_wrong_tag, untag_wrong_guid, untag, get_after,
-        no_guid, no_data;
+        no_guid, no_data, read_only;
     ULONG got_tag;
     USHORT got_length;
     GUID got_guid;
@@ -319,13 +359,19 @@ static void act_tag(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
     tg.no_guid = FltTagFile(inst, f->fo, VENDOR_TAG, NULL, hello, 5);
     tg.no_data = FltTagFile(inst, f->fo, VENDOR_TAG, &guid, NULL, 5);
     close_b(f);
+    /* Without FILE_WRITE_DATA the file system refuses. */
+    if (NT_SUCCESS(open_b(f, inst, FILE_SHARE_READ, 0, &f->fo))) {
+        tg.read_only = FltTagFile(inst, f->fo, VENDOR_TAG, &guid, hello, 5);
+        close_b(f);
+    }
 }
 
 /* FltTagFile sets a vendor reparse point (tag, GUID, data) through
  * FSCTL_SET_REPARSE_POINT below the instance, and FltUntagFile removes it;
  * the file system's checks answer a wrong tag (STATUS_IO_REPARSE_TAG_MISMATCH)
  * or GUID (STATUS_REPARSE_ATTRIBUTE_CONFLICT); a vendor tag without a GUID is
- * STATUS_INVALID_PARAMETER. */
+ * STATUS_INVALID_PARAMETER; a file object without FILE_WRITE_DATA is refused
+ * by the file system (STATUS_ACCESS_DENIED). */
 static void tag_and_untag_go_below(void **state)
 {
     struct fixture *f = *state;
@@ -345,6 +391,7 @@ static void tag_and_untag_go_below(void **state)
     assert_status(tg.get_after, STATUS_NOT_A_REPARSE_POINT);
     assert_status(tg.no_guid, STATUS_INVALID_PARAMETER);
     assert_status(tg.no_data, STATUS_INVALID_PARAMETER);
+    assert_status(tg.read_only, STATUS_ACCESS_DENIED);
     only_below(IRP_MJ_FILE_SYSTEM_CONTROL, 7);
     assert_all_closed(f);
     /* The file opens normally again: no reparse point is left. */
@@ -562,6 +609,7 @@ int main(void)
         CASE(query_directory_ex_goes_below),
         CASE(flush_buffers2_goes_below_with_its_minor),
         CASE(query_volume_information_by_instance),
+        CASE(query_volume_information_from_instance_setup),
         CASE(tag_and_untag_go_below),
         CASE(ea_routines_return_what_the_file_system_says),
         CASE(security_routines_go_through_the_file_system),
