@@ -5,7 +5,9 @@
  * ObReferenceObject and ObDereferenceObject macros call) and
  * IoIsFileObjectIgnoringSharing. File objects and handles are the I/O
  * manager's (sim/io), reached through its service table
- * (fltsim_io_services); other kinds of object have no references in fltsim.
+ * (fltsim_io_services); a volume's device objects live as long as the volume
+ * (references on them are not counted); other kinds of object have no
+ * references in fltsim.
  */
 #include "model_internal.h"
 #include "nt_internal.h"
@@ -136,8 +138,20 @@ NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes,
     return STATUS_SUCCESS;
 }
 
+/* Whether object is one of a volume's device objects (FltGetDeviceObject,
+ * FltGetDiskDeviceObject): they live as long as the volume, so a reference
+ * on them is not counted. The Type is read first: any object has one. */
+static bool is_volume_device(PVOID object)
+{
+    PDEVICE_OBJECT device = object;
+    return object != NULL && device->Type == 3 /* IO_TYPE_DEVICE */ &&
+           fltsim__volume_of_device(device) != NULL;
+}
+
 LONG_PTR ObfReferenceObject(PVOID Object)
 {
+    if (is_volume_device(Object))
+        return 1;
     const struct fltsim_io_services *io = file_services(Object);
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
@@ -151,6 +165,8 @@ LONG_PTR ObfReferenceObject(PVOID Object)
 
 LONG_PTR ObfDereferenceObject(PVOID Object)
 {
+    if (is_volume_device(Object))
+        return 1;
     const struct fltsim_io_services *io = file_services(Object);
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
