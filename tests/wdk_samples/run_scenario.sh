@@ -7,6 +7,9 @@
 #   # trace-lacks: ERE       no line matches
 #   # trace-every-op: NAME   every operation (io_start) reaches filter NAME's
 #                            pre, and its post unless that pre asked for none
+#   # dbgprint-has: ERE      some line the run wrote to standard error (with
+#                            --dbgprint: what the sample printed) matches
+#   # dbgprint-lacks: ERE    no such line matches
 # While expected/NAME.txt records that the sample does not build or is
 # refused, the scenario cannot run: the refusal must be the recorded one, and
 # the test is skipped (exit 77) saying why.
@@ -50,10 +53,12 @@ read it (every callback the sample's README promises should be there), and commi
 fi
 
 trace=$work/trace.txt
-if ! "$fltsim" run -q --executor "$executor" --trace normalized --trace-out "$trace" \
-  "$scenario"; then
-  fail "fltsim run failed (above)"
-fi
+dbgprint=$work/stderr.txt
+"$fltsim" run -q --dbgprint --executor "$executor" --trace normalized --trace-out "$trace" \
+  "$scenario" 2> "$dbgprint"
+status=$?
+cat "$dbgprint" >&2
+[ "$status" -eq 0 ] || fail "fltsim run failed (above)"
 
 failures=0
 while IFS= read -r line; do
@@ -70,6 +75,21 @@ while IFS= read -r line; do
     if grep -Eq "$pattern" "$trace"; then
       echo "$scenario ($executor): the trace has, and should not:"
       grep -E "$pattern" "$trace" | head -5
+      failures=$((failures + 1))
+    fi
+    ;;
+  "# dbgprint-has: "*)
+    pattern=${line#\# dbgprint-has: }
+    if ! grep -Eq "$pattern" "$dbgprint"; then
+      echo "$scenario ($executor): no line the sample printed (DbgPrint) matches: $pattern"
+      failures=$((failures + 1))
+    fi
+    ;;
+  "# dbgprint-lacks: "*)
+    pattern=${line#\# dbgprint-lacks: }
+    if grep -Eq "$pattern" "$dbgprint"; then
+      echo "$scenario ($executor): the sample printed (DbgPrint), and should not:"
+      grep -E "$pattern" "$dbgprint" | head -5
       failures=$((failures + 1))
     fi
     ;;
