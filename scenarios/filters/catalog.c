@@ -25,6 +25,10 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "scans each opened file from a deferred work item (FltReadFile); refuses infected ones "
      "with FltCancelFileOpen",
      NULL},
+    {"scanner", L"Scanner", ScannerDriverEntry, L"321000",
+     "post-create opens the file itself below its instance (FltCreateFileEx2), reads it "
+     "(FltReadFile) and refuses one holding Parameters\\Signature with FltCancelFileOpen",
+     NULL},
     {"opencounter", L"OpenCounter", OpenCounterDriverEntry, L"315100",
      "(C++) counts each process's opens; Parameters\\MaxOpens=N refuses those past N with "
      "STATUS_TOO_MANY_OPENED_FILES",
