@@ -40,7 +40,7 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
     {"mistakes", L"Mistakes", MistakesDriverEntry, L"385500",
      "makes the context or name mistake Parameters\\Mistake names (context-in-precreate, "
      "context-overrelease, context-leak, name-double-release, name-leak, name-in-paging-io, "
-     "name-at-dispatch): V19, V21, V22, V29",
+     "name-at-dispatch, zw-recursion): V19, V21, V22, V29, or its own create seen again",
      NULL},
 };
 const size_t fltsim_example_filter_count =

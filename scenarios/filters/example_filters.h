@@ -60,8 +60,8 @@ ULONG OpenCounterRefused(ULONG ProcessId);
 LONG OpenCounterUncounted(VOID);
 
 DRIVER_INITIALIZE WriteCounterDriverEntry;
-/* Mistakes: makes the classic context or name mistake that the REG_SZ
- * Parameters\Mistake names (mistakes.c lists them). */
+/* Mistakes: makes the classic context, name or recursion mistake that the
+ * REG_SZ Parameters\Mistake names (mistakes.c lists them). */
 DRIVER_INITIALIZE MistakesDriverEntry;
 
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;
