@@ -678,9 +678,9 @@ static void scanner_reads_below_itself_and_refuses_infected(void **state)
 static void scanner_refuses_a_bad_signature(void **state)
 {
     (void)state;
-    static const PCWSTR bad[] = {L"", L"caf\u00e9",
-                                 L"0123456789012345678901234567890123456789"
-                                 L"01234567890123456789012345"};
+    const PCWSTR too_long = L"0123456789012345678901234567890123456789"
+                            L"01234567890123456789012345"; /* 66 */
+    const PCWSTR bad[] = {L"", L"caf\u00e9", too_long};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "Scanner");
         assert_status(fltsim_registry_set_string(f->w.sys,
