@@ -21,6 +21,7 @@
 #define REWRITER_TAG 'wRuB'
 #define WRITE_COUNTER_TAG 'tnCW'
 #define SCANNER_TAG 'nacS'
+#define MISTAKES_TAG 'tsiM'
 
 /* ---- the catalog ---- */
 
@@ -697,6 +698,35 @@ static void scanner_refuses_a_bad_signature(void **state)
     }
 }
 
+/* ---- Mistakes: zw-recursion ---- */
+
+/* A ZwCreateFile from Mistakes' pre-create starts at the top of the stack:
+ * U above sees two creates for the user's one, and Mistakes' own pre-create
+ * runs again for its own create. Its guard lets it recurse exactly once (on
+ * Windows: until the stack overflows). Both opens are closed again. */
+static void mistakes_zw_recursion_sees_its_own_create(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "Mistakes");
+    assert_status(fltsim_registry_set_string(f->w.sys,
+                                             FLTSIM_REGISTRY_SERVICES L"\\Mistakes\\Parameters",
+                                             L"Mistake", L"zw-recursion"),
+                  STATUS_SUCCESS);
+    f->example = load_builtin(f->w.sys, "mistakes");
+    load_neighbours(f, IRP_MJ_CREATE);
+    rec_reset();
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    assert_int_equal(get(&f->tally.start[IRP_MJ_CREATE]), 2);
+    assert_int_equal(get(&f->tally.pre[IRP_MJ_CREATE]), 2);
+    assert_int_equal(get(&f->tally.fs[IRP_MJ_CREATE]), 2);
+    assert_int_equal(recorded_count("U:pre:CREATE"), 2);
+    assert_int_equal(recorded_count("L:pre:CREATE"), 2);
+    assert_int_equal(get(&f->tally.fs[IRP_MJ_CLOSE]), 1); /* the nested open's */
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    finish(f, MISTAKES_TAG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +744,7 @@ int main(void)
         cmocka_unit_test(writecounter_counts_per_stream_and_reports_at_last_close),
         cmocka_unit_test(scanner_reads_below_itself_and_refuses_infected),
         cmocka_unit_test(scanner_refuses_a_bad_signature),
+        cmocka_unit_test(mistakes_zw_recursion_sees_its_own_create),
     };
     return FLTSIM_RUN_SUITE("examples", tests);
 }
