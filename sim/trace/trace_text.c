@@ -3,7 +3,9 @@
  * tree: the pre callbacks going down, the file system at the bottom, the posts
  * coming back up, each with what it returned, and the operation status
  * callbacks a pre asked for beside it. Thread and IRQL appear where they
- * change, and an operation's number where its lines interleave with another's.
+ * change, and an operation's number where its lines interleave with another's;
+ * an operation started inside a callback still running on its thread (a
+ * filter's own I/O) names that callback on its first line.
  */
 #include <stdio.h>
 #include <string.h>
