@@ -510,6 +510,35 @@ static void dismount_and_teardown(void **state)
     assert_int_equal(fltsim_system_report_count_rule(f->w.sys, "V21"), 0);
 }
 
+/* InstanceSetup sets an instance context, then declines the volume (as
+ * MetadataManager does where it finds no metadata file): the instance never
+ * attaches, and FltMgr deletes the context with it (its cleanup runs once);
+ * nothing is left for the unload to report. */
+static NTSTATUS declined_set;
+
+static void set_then_decline(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
+{
+    PFLT_CONTEXT c = NULL;
+    assert_status(FltAllocateContext(tf->filter, FLT_INSTANCE_CONTEXT, 24, PagedPool, &c),
+                  STATUS_SUCCESS);
+    declined_set = FltSetInstanceContext(objects->Instance, FLT_SET_CONTEXT_KEEP_IF_EXISTS, c, NULL);
+    FltReleaseContext(c);
+    tf->setup_status = STATUS_FLT_DO_NOT_ATTACH;
+}
+
+static void declined_instance_deletes_its_context(void **state)
+{
+    struct fixture *f = *state;
+    f->a.setup_hook = set_then_decline;
+    assert_status(tf_load(f->w.sys, &f->a), STATUS_SUCCESS);
+    assert_status(declined_set, STATUS_SUCCESS);
+    assert_int_equal(cleanups, 1);
+    assert_int_equal(outstanding(TAG_I), 0);
+    assert_status(fltsim_driver_unload(f->a.driver, 0), STATUS_SUCCESS);
+    assert_int_equal(cleanups, 1);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 #define CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -526,6 +555,7 @@ int main(void)
         CASE(volume_context_and_dispatch_release),
         CASE(dismount_and_teardown),
         CASE(delete_routines_and_misuse),
+        CASE(declined_instance_deletes_its_context),
     };
     return FLTSIM_RUN_SUITE("context", tests);
 }

@@ -20,15 +20,17 @@
 #define LOGGER_TAG 'gLcA'
 #define REWRITER_TAG 'wRuB'
 #define WRITE_COUNTER_TAG 'tnCW'
+#define SCANNER_TAG 'nacS'
+#define MISTAKES_TAG 'tsiM'
 
 /* ---- the catalog ---- */
 
 static void catalog_lists_every_example(void **state)
 {
     (void)state;
-    static const char *const names[] = {"passthrough", "accessblocker", "readquota",
-                                        "pendreads",   "rewriter",      "logger",
-                                        "antivirus",   "writecounter",  "mistakes"};
+    static const char *const names[] = {"passthrough", "accessblocker", "readquota", "pendreads",
+                                        "rewriter",    "logger",        "antivirus", "writecounter",
+                                        "mistakes",    "scanner"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const struct fltsim_example_filter *ex = fltsim_example_filter_find(names[i]);
         assert_non_null(ex);
@@ -580,6 +582,151 @@ static void writecounter_counts_per_stream_and_reports_at_last_close(void **stat
     finish(f, WRITE_COUNTER_TAG);
 }
 
+/* ---- Scanner ---- */
+
+/* How many times word occurs in the recorder's text. */
+static int recorded_count(const char *word)
+{
+    int n = 0;
+    for (const char *p = rec_text(); (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    return n;
+}
+
+/* Opens path for access sharing nothing (CreateFile with share 0). */
+static NTSTATUS open_exclusive(fltsim_system *sys, PCWSTR path, ACCESS_MASK access, HANDLE *h)
+{
+    struct fltsim_create_params p = {.path = path,
+                                     .desired_access = access,
+                                     .share_access = 0,
+                                     .disposition = FILE_OPEN,
+                                     .create_options = FILE_SYNCHRONOUS_IO_NONALERT};
+    IO_STATUS_BLOCK iosb;
+    return fltsim_io_create(sys, &p, h, &iosb);
+}
+
+/* SPEC 2.3, 4.5: Scanner's own create, read, cleanup and close go to the
+ * instances below it only: L (below) sees each user open twice and one read,
+ * U (above) only the user's open. The signature comes from
+ * Parameters\Signature; one that straddles the scanner's 4 KiB chunks is
+ * found. The scan reads even when the user's open shares nothing or has no
+ * read access (its own handle, IO_IGNORE_SHARE_ACCESS_CHECK); an infected file
+ * is refused with STATUS_VIRUS_INFECTED and left closed. */
+static void scanner_reads_below_itself_and_refuses_infected(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "Scanner");
+    static char evil[8192];
+    memset(evil, 'x', sizeof(evil));
+    memcpy(evil + 4094, "EVIL", 4); /* across the first chunk's end */
+    assert_status(fltsim_memfs_add_file(f->w.fs, L"\\evil.bin", evil, sizeof(evil)),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_registry_set_string(f->w.sys,
+                                             FLTSIM_REGISTRY_SERVICES L"\\Scanner\\Parameters",
+                                             L"Signature", L"EVIL"),
+                  STATUS_SUCCESS);
+    f->example = load_builtin(f->w.sys, "scanner");
+    tf_init(&f->upper, "U", "390000");
+    tf_init(&f->lower, "L", "100000");
+    static const UCHAR ops[] = {IRP_MJ_CREATE, IRP_MJ_READ, IRP_MJ_CLEANUP, IRP_MJ_CLOSE};
+    memset(f->upper.ops, 0, sizeof(f->upper.ops));
+    memset(f->lower.ops, 0, sizeof(f->lower.ops));
+    for (size_t i = 0; i < sizeof(ops); i++) {
+        f->upper.ops[ops[i]] = (struct tf_op){true, true, 0};
+        f->lower.ops[ops[i]] = (struct tf_op){true, true, 0};
+    }
+    assert_status(tf_load(f->w.sys, &f->upper), STATUS_SUCCESS);
+    assert_status(tf_load(f->w.sys, &f->lower), STATUS_SUCCESS);
+    rec_reset();
+
+    HANDLE h = NULL;
+    assert_status(open_exclusive(f->w.sys, L"C:\\a.txt", GENERIC_READ, &h), STATUS_SUCCESS);
+    assert_int_equal(recorded_count("U:pre:CREATE"), 1);
+    assert_int_equal(recorded_count("L:pre:CREATE"), 2);
+    assert_int_equal(recorded_count("L:pre:READ"), 1);
+    assert_int_equal(recorded_count("L:pre:CLEANUP"), 1);
+    assert_int_equal(recorded_count("L:pre:CLOSE"), 1);
+    assert_int_equal(recorded_count("U:pre:READ") + recorded_count("U:pre:CLEANUP") +
+                         recorded_count("U:pre:CLOSE"),
+                     0);
+    assert_int_equal(ScannerScanned(), 1);
+    assert_int_equal(ScannerDetected(), 0);
+    char buf[16];
+    IO_STATUS_BLOCK iosb;
+    assert_status(read_at(f->w.sys, h, buf, 11, 0, 0, &iosb), STATUS_SUCCESS);
+    assert_memory_equal(buf, "hello world", 11);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+
+    rec_reset();
+    HANDLE bad = NULL;
+    assert_status(open_exclusive(f->w.sys, L"C:\\evil.bin", GENERIC_READ, &bad),
+                  STATUS_VIRUS_INFECTED);
+    assert_int_equal(recorded_count("U:pre:CREATE"), 1);
+    assert_int_equal(recorded_count("L:pre:CREATE"), 2);
+    assert_int_equal(recorded_count("L:pre:READ"), 2); /* the match spans both chunks */
+    assert_int_equal(recorded_count("U:pre:READ"), 0);
+    assert_status(open_exclusive(f->w.sys, L"C:\\evil.bin", FILE_WRITE_DATA | SYNCHRONIZE, &bad),
+                  STATUS_VIRUS_INFECTED);
+    assert_int_equal(ScannerScanned(), 3);
+    assert_int_equal(ScannerDetected(), 2);
+    assert_int_equal(ScannerUnscanned(), 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    finish(f, SCANNER_TAG);
+}
+
+/* Parameters\Signature must be 1 to 64 ASCII characters: anything else fails
+ * DriverEntry with STATUS_INVALID_PARAMETER, and the filter is not loaded. */
+static void scanner_refuses_a_bad_signature(void **state)
+{
+    (void)state;
+    const PCWSTR too_long = L"0123456789012345678901234567890123456789"
+                            L"01234567890123456789012345"; /* 66 */
+    const PCWSTR bad[] = {L"", L"caf\u00e9", too_long};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "Scanner");
+        assert_status(fltsim_registry_set_string(f->w.sys,
+                                                 FLTSIM_REGISTRY_SERVICES L"\\Scanner\\Parameters",
+                                                 L"Signature", bad[i]),
+                      STATUS_SUCCESS);
+        const struct fltsim_example_filter *ex = fltsim_example_filter_find("scanner");
+        struct fltsim_instance_def instance = {L"Example Instance", ex->altitude, 0};
+        struct fltsim_filter_def def = {ex->service_name, L"Example Instance", &instance, 1};
+        fltsim_driver *drv = NULL;
+        assert_status(fltsim_driver_load(f->w.sys, &def, ex->entry, &drv),
+                      STATUS_INVALID_PARAMETER);
+        finish(f, SCANNER_TAG);
+    }
+}
+
+/* ---- Mistakes: zw-recursion ---- */
+
+/* A ZwCreateFile from Mistakes' pre-create starts at the top of the stack:
+ * U above sees two creates for the user's one, and Mistakes' own pre-create
+ * runs again for its own create. Its guard lets it recurse exactly once (on
+ * Windows: until the stack overflows). Both opens are closed again. */
+static void mistakes_zw_recursion_sees_its_own_create(void **state)
+{
+    (void)state;
+    struct fixture *f = fixture_new(FLTSIM_COMPLETE_INLINE, "Mistakes");
+    assert_status(fltsim_registry_set_string(f->w.sys,
+                                             FLTSIM_REGISTRY_SERVICES L"\\Mistakes\\Parameters",
+                                             L"Mistake", L"zw-recursion"),
+                  STATUS_SUCCESS);
+    f->example = load_builtin(f->w.sys, "mistakes");
+    load_neighbours(f, IRP_MJ_CREATE);
+    rec_reset();
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", GENERIC_READ);
+    assert_int_equal(get(&f->tally.start[IRP_MJ_CREATE]), 2);
+    assert_int_equal(get(&f->tally.pre[IRP_MJ_CREATE]), 2);
+    assert_int_equal(get(&f->tally.fs[IRP_MJ_CREATE]), 2);
+    assert_int_equal(recorded_count("U:pre:CREATE"), 2);
+    assert_int_equal(recorded_count("L:pre:CREATE"), 2);
+    assert_int_equal(get(&f->tally.fs[IRP_MJ_CLOSE]), 1); /* the nested open's */
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    finish(f, MISTAKES_TAG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +742,9 @@ int main(void)
         cmocka_unit_test(rewriter_frees_at_dispatch_level),
         cmocka_unit_test(rewriter_detach_waits_for_swapped_write),
         cmocka_unit_test(writecounter_counts_per_stream_and_reports_at_last_close),
+        cmocka_unit_test(scanner_reads_below_itself_and_refuses_infected),
+        cmocka_unit_test(scanner_refuses_a_bad_signature),
+        cmocka_unit_test(mistakes_zw_recursion_sees_its_own_create),
     };
     return FLTSIM_RUN_SUITE("examples", tests);
 }

@@ -682,7 +682,8 @@ static void filename_cache_lookup_where_unsafe(void **state)
 
 /* FltGetDestinationFileNameInformation: a bare name lands in the file's
  * directory, a full path (\??\C:\..., \Device\HarddiskVolume1\...) is taken
- * as it is, normalized through its parent directory; another volume is
+ * as it is, normalized through its parent directory, a name relative to a
+ * RootDirectory handle in that directory; another volume is
  * STATUS_NOT_SAME_DEVICE and the short format is refused. */
 static void filename_destination_names(void **state)
 {
@@ -728,6 +729,22 @@ static void filename_destination_names(void **state)
                       FLT_FILE_NAME_SHORT | FLT_FILE_NAME_QUERY_DEFAULT, &info),
                   STATUS_INVALID_PARAMETER);
     assert_null(info);
+
+    /* Relative to a RootDirectory handle (FILE_RENAME_INFORMATION's): the
+     * directory's name, then the target's; a handle that is none: invalid. */
+    HANDLE root = world_open(&f->w, L"C:\\dir", GENERIC_READ);
+    t = ustr(L"z.txt");
+    assert_status(FltGetDestinationFileNameInformation(inst, fo, root, t.Buffer, t.Length,
+                                                       NORMALIZED_DEFAULT, &info),
+                  STATUS_SUCCESS);
+    copy_ustr(got, 256, &info->Name);
+    assert_wide(got, L"\\Device\\HarddiskVolume1\\dir\\z.txt");
+    FltReleaseFileNameInformation(info);
+    assert_status(FltGetDestinationFileNameInformation(inst, fo, (HANDLE)(ULONG_PTR)0x7ff0,
+                                                       t.Buffer, t.Length, NORMALIZED_DEFAULT,
+                                                       &info),
+                  STATUS_INVALID_HANDLE);
+    assert_status(fltsim_io_close(f->w.sys, root), STATUS_SUCCESS);
     assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
 }
 

@@ -677,6 +677,117 @@ static void handle_left_open_at_unload_is_reported(void **state)
     assert_int_equal(fltsim_io_handle_count(f->w.sys), 1);
 }
 
+/* ---- FltCreateSystemVolumeInformationFolder ---- */
+
+static void act_svi(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = FltCreateSystemVolumeInformationFolder(objects->Instance);
+    f->status2 = FltCreateSystemVolumeInformationFolder(objects->Instance); /* it exists */
+}
+
+/* The folder is created in the volume's root, a hidden system directory,
+ * once; the second call finds it; nothing is left open. */
+static void system_volume_information_folder_is_created(void **state)
+{
+    struct fixture *f = *state;
+    static const WCHAR svi[] = L"C:\\System Volume Information";
+    HANDLE h = NULL;
+    assert_status(fltsim_io_open(f->w.sys, svi, FILE_READ_ATTRIBUTES, &h),
+                  STATUS_OBJECT_NAME_NOT_FOUND);
+    run_as_m(f, act_svi);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(f->status2, STATUS_SUCCESS);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_status(fltsim_io_open(f->w.sys, svi, FILE_READ_ATTRIBUTES, &h), STATUS_SUCCESS);
+    FILE_BASIC_INFORMATION info;
+    IO_STATUS_BLOCK iosb;
+    assert_status(fltsim_io_query_information(f->w.sys, h, &info, sizeof(info),
+                                              FileBasicInformation, 0, &iosb),
+                  STATUS_SUCCESS);
+    ULONG want = FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM;
+    assert_int_equal(info.FileAttributes & want, want);
+    assert_status(fltsim_io_close(f->w.sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+    assert_status(FltCreateSystemVolumeInformationFolder(NULL), STATUS_INVALID_PARAMETER);
+}
+
+/* ---- ObOpenObjectByPointer ---- */
+
+static struct {
+    NTSTATUS open, read, tx_open, tx_ref, other, closed;
+    HANDLE second;
+    LONG cleanups_after_first_close;
+    char got[8];
+} by_pointer;
+
+static void act_open_by_pointer(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    f->status = open_b(f, objects->Instance, FILE_SHARE_READ, 0, &f->fo);
+    if (!NT_SUCCESS(f->status))
+        return;
+    by_pointer.open = ObOpenObjectByPointer(f->fo, OBJ_KERNEL_HANDLE, NULL, FILE_READ_DATA,
+                                            *IoFileObjectType, KernelMode, &by_pointer.second);
+    /* The new handle names the same file object: still only below M. */
+    IO_STATUS_BLOCK iosb;
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    by_pointer.read =
+        ZwReadFile(by_pointer.second, NULL, NULL, NULL, &iosb, by_pointer.got, 5, &zero, NULL);
+    /* A transaction is what no object is. */
+    HANDLE none = NULL;
+    by_pointer.tx_open = ObOpenObjectByPointer(f->fo, OBJ_KERNEL_HANDLE, NULL, GENERIC_READ,
+                                               *TmTransactionObjectType, KernelMode, &none);
+    PVOID object = NULL;
+    by_pointer.tx_ref = ObReferenceObjectByHandle(by_pointer.second, 0, *TmTransactionObjectType,
+                                                  KernelMode, &object, NULL);
+    FILE_OBJECT not_a_file;
+    memset(&not_a_file, 0, sizeof(not_a_file));
+    by_pointer.other = ObOpenObjectByPointer(&not_a_file, OBJ_KERNEL_HANDLE, NULL, 0, NULL,
+                                             KernelMode, &none);
+    (void)FltClose(f->handle);
+    by_pointer.cleanups_after_first_close = f->sl.cleanups;
+    (void)ZwClose(by_pointer.second);
+    /* Every handle is closed (cleanup sent); FltCreateFileEx's reference
+     * still holds the file object, but no new handle can be made. */
+    by_pointer.closed = ObOpenObjectByPointer(f->fo, OBJ_KERNEL_HANDLE, NULL, FILE_READ_DATA,
+                                              *IoFileObjectType, KernelMode, &none);
+    ObDereferenceObject(f->fo);
+}
+
+/* ObOpenObjectByPointer makes a second kernel handle to a filter's file
+ * object: it reads, it keeps the cleanup back until it is closed too; a
+ * transaction type mismatches; other objects are not modeled (SIM). */
+static void open_object_by_pointer_adds_a_handle(void **state)
+{
+    struct fixture *f = *state;
+    run_as_m(f, act_open_by_pointer);
+    assert_status(f->status, STATUS_SUCCESS);
+    assert_status(by_pointer.open, STATUS_SUCCESS);
+    assert_true((ULONG64)(ULONG_PTR)by_pointer.second >> 63);
+    assert_true(by_pointer.second != f->handle);
+    assert_status(by_pointer.read, STATUS_SUCCESS);
+    assert_memory_equal(by_pointer.got, "bravo", 5);
+    assert_int_equal(f->sl.reads, 1);
+    assert_int_equal(f->sm.reads + f->su.reads, 0);
+    assert_status(by_pointer.tx_open, STATUS_OBJECT_TYPE_MISMATCH);
+    assert_status(by_pointer.tx_ref, STATUS_OBJECT_TYPE_MISMATCH);
+    assert_status(by_pointer.other, STATUS_NOT_SUPPORTED);
+    assert_int_equal(by_pointer.cleanups_after_first_close, 0);
+    assert_status(by_pointer.closed, STATUS_FILE_CLOSED);
+    assert_int_equal(f->sl.cleanups, 1);
+    assert_int_equal(f->sl.closes, 1);
+    assert_int_equal(fltsim_io_handle_count(f->w.sys), 0);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    assert_one_report(f, "SIM", "not a file object");
+
+    HANDLE h = NULL;
+    assert_status(ObOpenObjectByPointer(NULL, 0, NULL, 0, NULL, KernelMode, &h),
+                  STATUS_INVALID_PARAMETER);
+    assert_status(ObOpenObjectByPointer(&h, 0, NULL, 0, NULL, UserMode, &h),
+                  STATUS_OBJECT_TYPE_MISMATCH);
+}
+
 /* ---- the routines are there ---- */
 
 /* A filter that looks the routines up (FltGetRoutineAddress,
@@ -689,7 +800,7 @@ static void routines_are_found_by_name(void **state)
                                       "FltQueryInformationFile", "FltSetInformationFile",
                                       "FltQueryDirectoryFile",   "FltQueryVolumeInformationFile",
                                       "FltFsControlFile",        "FltDeviceIoControlFile",
-                                      "FltFlushBuffers"};
+                                      "FltFlushBuffers",         "FltCreateSystemVolumeInformationFolder"};
     for (size_t i = 0; i < sizeof(flt) / sizeof(flt[0]); i++)
         if (FltGetRoutineAddress(flt[i]) == NULL)
             fail_msg("FltGetRoutineAddress(\"%s\") is NULL", flt[i]);
@@ -706,7 +817,9 @@ static void routines_are_found_by_name(void **state)
                                       L"ObReferenceObjectByHandle",
                                       L"ObfReferenceObject",
                                       L"ObfDereferenceObject",
-                                      L"IoFileObjectType"};
+                                      L"IoFileObjectType",
+                                      L"ObOpenObjectByPointer",
+                                      L"TmTransactionObjectType"};
     for (size_t i = 0; i < sizeof(nt) / sizeof(nt[0]); i++) {
         UNICODE_STRING name;
         RtlInitUnicodeString(&name, nt[i]);
@@ -738,6 +851,8 @@ int main(void)
         CASE(rename_opens_the_target_directory_below),
         CASE(routines_are_found_by_name),
         CASE(handle_left_open_at_unload_is_reported),
+        CASE(system_volume_information_folder_is_created),
+        CASE(open_object_by_pointer_adds_a_handle),
     };
     return FLTSIM_RUN_SUITE("filter_create", tests);
 }

@@ -141,6 +141,55 @@ static void text_interleaved_operations_are_numbered(void **state)
     capture_close(&c);
 }
 
+/* An operation that starts on the thread of a pre or post still running
+ * (a filter's own I/O, e.g. a ZwCreateFile from its pre-create) names the
+ * innermost one on its first line; once that callback returned, or on
+ * another thread, it does not. */
+static void text_operation_issued_inside_a_callback_names_it(void **state)
+{
+    (void)state;
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_TEXT, 0);
+    struct fltsim_event start = op_event(FLTSIM_EV_IO_START, 1, 0, NULL, NULL, 0, 1, PASSIVE_LEVEL);
+    start.major = IRP_MJ_CREATE;
+    start.minor = 0;
+    start.detail = "\\a";
+    struct fltsim_event pre = start;
+    pre.type = FLTSIM_EV_PRE;
+    pre.filter = "A";
+    pre.altitude = "300000";
+    struct fltsim_event ret = pre;
+    ret.type = FLTSIM_EV_PRE_RETURN;
+    ret.status = FLT_PREOP_SUCCESS_WITH_CALLBACK;
+    fltsim_trace_sink_event(c.sink, &start);
+    fltsim_trace_sink_event(c.sink, &pre); /* A's pre of #1 */
+    start.op_id = pre.op_id = ret.op_id = 2;
+    fltsim_trace_sink_event(c.sink, &start); /* A opens again: #2 */
+    fltsim_trace_sink_event(c.sink, &pre);   /* and sees it */
+    fltsim_trace_sink_event(c.sink, &ret);
+    start.op_id = 3;
+    start.thread_id = 2;
+    fltsim_trace_sink_event(c.sink, &start); /* another thread */
+    start.op_id = 4;
+    start.thread_id = 1;
+    fltsim_trace_sink_event(c.sink, &start); /* again inside #1's pre */
+    ret.op_id = 1;
+    fltsim_trace_sink_event(c.sink, &ret);
+    start.op_id = 5;
+    fltsim_trace_sink_event(c.sink, &start); /* after it returned */
+    assert_string_equal(capture_text(&c),
+                        "#1 IRP IRP_MJ_CREATE \\a  [T1 PASSIVE]\n"
+                        "  -> A (300000) pre\n"
+                        "#2 IRP IRP_MJ_CREATE \\a, issued by A in #1's pre  [T1 PASSIVE]\n"
+                        "  -> A (300000) pre\n"
+                        "  <- FLT_PREOP_SUCCESS_WITH_CALLBACK\n"
+                        "#3 IRP IRP_MJ_CREATE \\a  [T2 PASSIVE]\n"
+                        "#4 IRP IRP_MJ_CREATE \\a, issued by A in #1's pre  [T1 PASSIVE]\n"
+                        "  #1 <- FLT_PREOP_SUCCESS_WITH_CALLBACK\n"
+                        "#5 IRP IRP_MJ_CREATE \\a  [T1 PASSIVE]\n");
+    capture_close(&c);
+}
+
 /* The events that are not callbacks, once each (and odd values). */
 static void feed_others(struct fltsim_trace_sink *sink)
 {
@@ -876,6 +925,7 @@ int main(void)
         cmocka_unit_test(text_operation_shows_tree_minor_and_thread_changes),
         cmocka_unit_test(text_show_threads_marks_every_line),
         cmocka_unit_test(text_interleaved_operations_are_numbered),
+        cmocka_unit_test(text_operation_issued_inside_a_callback_names_it),
         cmocka_unit_test(text_instance_work_pend_report_lines),
         cmocka_unit_test(jsonl_writes_every_field_with_names),
         cmocka_unit_test(normalized_renumbers_ops_and_threads_and_masks_pointers),

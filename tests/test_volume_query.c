@@ -56,6 +56,15 @@ static void setup_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
         }
         ObDereferenceObject(disk);
     }
+    /* MetadataManager's way: the Get routines hand out a reference that the
+     * caller gives back with ObDereferenceObject; nothing is reported. */
+    PDEVICE_OBJECT device = NULL;
+    if (NT_SUCCESS(FltGetDiskDeviceObject(objects->Volume, &device)))
+        ObDereferenceObject(device);
+    assert_status(FltGetDeviceObject(objects->Volume, &device), STATUS_SUCCESS);
+    ObReferenceObject(device);
+    ObDereferenceObject(device);
+    ObDereferenceObject(device);
     tf->setup_status = writable ? STATUS_SUCCESS : STATUS_FLT_DO_NOT_ATTACH;
     if (!writable)
         s->declined++;

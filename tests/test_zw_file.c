@@ -3,7 +3,7 @@
  * so a filter calling ZwCreateFile from its own pre-create sees its own create
  * again, as on Windows; kernel handles with OBJ_KERNEL_HANDLE, handles of the
  * current process without; ZwReadFile, ZwWriteFile, the information, volume,
- * directory, flush and FSCTL routines on them; ZwClose twice. The filters
+ * directory, flush, FSCTL and IOCTL routines on them; ZwClose twice. The filters
  * U, M and L and M's actions are filter_create_fx.h's.
  */
 #include "filter_create_fx.h"
@@ -172,12 +172,123 @@ static void zw_rename_moves_the_file(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+/* ---- ZwDeviceIoControlFile ---- */
+
+#define IOCTL_PING CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_FILL CTL_CODE(FILE_DEVICE_UNKNOWN, 0x802, METHOD_OUT_DIRECT, FILE_ANY_ACCESS)
+#define IOCTL_OTHER CTL_CODE(FILE_DEVICE_UNKNOWN, 0x803, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+static struct {
+    NTSTATUS open, ping, fill, other, fs_direct, bad_handle, null_buffer;
+    ULONG_PTR ping_info, fill_info;
+    char ping_out[8], fill_out[8];
+    LONG n_ioctls;
+    char n_input[8];
+} zd;
+
+/* N, above U: completes IOCTL_PING (the input, reversed, into the system
+ * buffer) and IOCTL_FILL (into the output MDL); lets the others down. */
+static FLT_PREOP_CALLBACK_STATUS n_ioctl_pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
+                                             PCFLT_RELATED_OBJECTS objects, PVOID *context)
+{
+    (void)tf;
+    (void)objects;
+    (void)context;
+    PFLT_IO_PARAMETER_BLOCK iopb = data->Iopb;
+    if (iopb->MajorFunction != IRP_MJ_DEVICE_CONTROL)
+        return FLT_PREOP_SUCCESS_NO_CALLBACK;
+    zd.n_ioctls++;
+    ULONG code = iopb->Parameters.DeviceIoControl.Common.IoControlCode;
+    if (code == IOCTL_PING) {
+        char *buf = iopb->Parameters.DeviceIoControl.Buffered.SystemBuffer;
+        ULONG in = iopb->Parameters.DeviceIoControl.Buffered.InputBufferLength;
+        memcpy(zd.n_input, buf, in < sizeof(zd.n_input) ? in : sizeof(zd.n_input));
+        memcpy(buf, "pong", 4);
+        data->IoStatus.Status = STATUS_SUCCESS;
+        data->IoStatus.Information = 4;
+        return FLT_PREOP_COMPLETE;
+    }
+    if (code == IOCTL_FILL) {
+        PMDL mdl = iopb->Parameters.DeviceIoControl.Direct.OutputMdlAddress;
+        char *out = mdl != NULL ? MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority) : NULL;
+        if (out != NULL)
+            memcpy(out, "fill", 4);
+        data->IoStatus.Status = out != NULL ? STATUS_SUCCESS : STATUS_INVALID_USER_BUFFER;
+        data->IoStatus.Information = out != NULL ? 4 : 0;
+        return FLT_PREOP_COMPLETE;
+    }
+    return FLT_PREOP_SUCCESS_NO_CALLBACK;
+}
+
+static void act_zw_ioctl(struct fixture *f, PCFLT_RELATED_OBJECTS objects)
+{
+    (void)objects;
+    IO_STATUS_BLOCK iosb;
+    HANDLE h;
+    zd.open = ZwCreateFile(&h, GENERIC_READ | SYNCHRONIZE, b_oa(), &iosb, NULL, 0, FILE_SHARE_READ,
+                           FILE_OPEN, FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+    if (!NT_SUCCESS(zd.open))
+        return;
+    f->handle = h;
+    char ping[] = "ping";
+    zd.ping = ZwDeviceIoControlFile(h, NULL, NULL, NULL, &iosb, IOCTL_PING, ping, 4, zd.ping_out,
+                                    sizeof(zd.ping_out));
+    zd.ping_info = iosb.Information;
+    zd.fill = ZwDeviceIoControlFile(h, NULL, NULL, NULL, &iosb, IOCTL_FILL, NULL, 0, zd.fill_out,
+                                    sizeof(zd.fill_out));
+    zd.fill_info = iosb.Information;
+    zd.other = ZwDeviceIoControlFile(h, NULL, NULL, NULL, &iosb, IOCTL_OTHER, NULL, 0, NULL, 0);
+    char small[8];
+    zd.fs_direct = ZwFsControlFile(
+        h, NULL, NULL, NULL, &iosb,
+        CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 0x3ff, METHOD_OUT_DIRECT, FILE_ANY_ACCESS), NULL, 0,
+        small, sizeof(small));
+    zd.null_buffer =
+        ZwDeviceIoControlFile(h, NULL, NULL, NULL, &iosb, IOCTL_PING, NULL, 4, NULL, 0);
+    (void)ZwClose(h);
+    zd.bad_handle = ZwDeviceIoControlFile(h, NULL, NULL, NULL, &iosb, IOCTL_PING, NULL, 0, NULL, 0);
+}
+
+/* ZwDeviceIoControlFile starts at the top of the stack (N, above M, sees it
+ * and completes it): the buffered output comes back through the system
+ * buffer, the direct output through its MDL; an IOCTL nobody handles gets
+ * the file system's STATUS_INVALID_DEVICE_REQUEST; a direct-method FSCTL
+ * reaches the file system too; a closed handle is STATUS_INVALID_HANDLE. */
+static void zw_device_io_control_goes_through_the_top(void **state)
+{
+    struct fixture *f = *state;
+    memset(&zd, 0, sizeof(zd));
+    tf_init(&f->n, "N", "350000");
+    tf_only(&f->n, IRP_MJ_DEVICE_CONTROL);
+    f->n.ops[IRP_MJ_DEVICE_CONTROL].post = false;
+    f->n.pre = n_ioctl_pre;
+    assert_status(tf_load(f->w.sys, &f->n), STATUS_SUCCESS);
+    run_as_m(f, act_zw_ioctl);
+    assert_status(zd.open, STATUS_SUCCESS);
+    assert_status(zd.ping, STATUS_SUCCESS);
+    assert_int_equal(zd.ping_info, 4);
+    assert_memory_equal(zd.n_input, "ping", 4);
+    assert_memory_equal(zd.ping_out, "pong", 4);
+    assert_status(zd.fill, STATUS_SUCCESS);
+    assert_int_equal(zd.fill_info, 4);
+    assert_memory_equal(zd.fill_out, "fill", 4);
+    assert_status(zd.other, STATUS_INVALID_DEVICE_REQUEST);
+    assert_status(zd.fs_direct, STATUS_INVALID_DEVICE_REQUEST);
+    assert_status(zd.null_buffer, STATUS_INVALID_PARAMETER);
+    assert_status(zd.bad_handle, STATUS_INVALID_HANDLE);
+    assert_int_equal(zd.n_ioctls, 3);
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"ZwDeviceIoControlFile");
+    assert_non_null(MmGetSystemRoutineAddress(&name));
+}
+
 int main(void)
 {
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         CASE(zw_routines_go_through_the_top),
         CASE(zw_rename_moves_the_file),
+        CASE(zw_device_io_control_goes_through_the_top),
     };
     return FLTSIM_RUN_SUITE("zw_file", tests);
 }

@@ -25,6 +25,10 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "scans each opened file from a deferred work item (FltReadFile); refuses infected ones "
      "with FltCancelFileOpen",
      NULL},
+    {"scanner", L"Scanner", ScannerDriverEntry, L"321000",
+     "post-create opens the file itself below its instance (FltCreateFileEx2), reads it "
+     "(FltReadFile) and refuses one holding Parameters\\Signature with FltCancelFileOpen",
+     NULL},
     {"opencounter", L"OpenCounter", OpenCounterDriverEntry, L"315100",
      "(C++) counts each process's opens; Parameters\\MaxOpens=N refuses those past N with "
      "STATUS_TOO_MANY_OPENED_FILES",
@@ -36,7 +40,7 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
     {"mistakes", L"Mistakes", MistakesDriverEntry, L"385500",
      "makes the context or name mistake Parameters\\Mistake names (context-in-precreate, "
      "context-overrelease, context-leak, name-double-release, name-leak, name-in-paging-io, "
-     "name-at-dispatch): V19, V21, V22, V29",
+     "name-at-dispatch, zw-recursion): V19, V21, V22, V29, or its own create seen again",
      NULL},
 };
 const size_t fltsim_example_filter_count =

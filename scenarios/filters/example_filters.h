@@ -30,6 +30,14 @@ LONG AntiVirusScannedInline(VOID);
 LONG AntiVirusDetected(VOID);
 LONG AntiVirusUnscanned(VOID);
 
+DRIVER_INITIALIZE ScannerDriverEntry;
+/* Scanner: counters since its DriverEntry: files scanned through its own
+ * handle, infected opens refused, opens let through unscanned (no memory, its
+ * own open or read failed, draining). */
+LONG ScannerScanned(VOID);
+LONG ScannerDetected(VOID);
+LONG ScannerUnscanned(VOID);
+
 DRIVER_INITIALIZE PendReadsDriverEntry;
 /* Hold mode: hands every held read to PendReads' worker (the catalog's
  * complete_pended). Call at PASSIVE_LEVEL, not from a callback. */
@@ -52,8 +60,8 @@ ULONG OpenCounterRefused(ULONG ProcessId);
 LONG OpenCounterUncounted(VOID);
 
 DRIVER_INITIALIZE WriteCounterDriverEntry;
-/* Mistakes: makes the classic context or name mistake that the REG_SZ
- * Parameters\Mistake names (mistakes.c lists them). */
+/* Mistakes: makes the classic context, name or recursion mistake that the
+ * REG_SZ Parameters\Mistake names (mistakes.c lists them). */
 DRIVER_INITIALIZE MistakesDriverEntry;
 
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;

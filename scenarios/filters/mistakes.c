@@ -20,6 +20,8 @@
  *   name-leak             FltGetFileNameInformation never released    V22 at unload
  *   name-in-paging-io     a name query in a paging read               V29
  *   name-at-dispatch      a name query in a post-read at DISPATCH     V29
+ *   zw-recursion          ZwCreateFile of the same file in pre-create  (none: the
+ *                         trace shows its pre-create running again)
  *
  * An unknown value fails DriverEntry (STATUS_INVALID_PARAMETER) after
  * printing the accepted ones.
@@ -39,6 +41,7 @@ typedef enum _MISTAKE {
     MistakeNameLeak,
     MistakeNameInPagingIo,
     MistakeNameAtDispatch,
+    MistakeZwRecursion,
 } MISTAKE;
 
 static const struct {
@@ -53,6 +56,7 @@ static const struct {
     {L"name-leak", MistakeNameLeak},
     {L"name-in-paging-io", MistakeNameInPagingIo},
     {L"name-at-dispatch", MistakeNameAtDispatch},
+    {L"zw-recursion", MistakeZwRecursion},
 };
 
 typedef struct _MISTAKES_STREAM_CONTEXT {
@@ -61,6 +65,13 @@ typedef struct _MISTAKES_STREAM_CONTEXT {
 
 static PFLT_FILTER gMistakesFilter;
 static MISTAKE gMistake;
+
+/* zw-recursion's guard: the threads inside the filter's own ZwCreateFile
+ * (a driver has no thread-local storage; a small table keyed by thread, under
+ * a spin lock, is the usual substitute). */
+#define MISTAKES_MAX_NESTED 16
+static KSPIN_LOCK gNestedLock;
+static PETHREAD gNested[MISTAKES_MAX_NESTED];
 
 static VOID MistakesContextCleanup(_In_ PFLT_CONTEXT Context, _In_ FLT_CONTEXT_TYPE ContextType)
 {
@@ -94,12 +105,93 @@ static VOID MistakesSetContext(_In_ PCFLT_RELATED_OBJECTS FltObjects,
     FltReleaseContext(Stream);       /* set: the stream holds its own reference */
 }
 
+/* TRUE when this thread is not inside the filter's own ZwCreateFile yet, and
+ * now is (MistakesLeaveNested undoes it); FALSE when it already is, or the
+ * table is full. */
+static BOOLEAN MistakesEnterNested(VOID)
+{
+    PETHREAD Thread = PsGetCurrentThread();
+    ULONG Free = MISTAKES_MAX_NESTED;
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&gNestedLock, &OldIrql);
+    for (ULONG i = 0; i < MISTAKES_MAX_NESTED; i++) {
+        if (gNested[i] == Thread) {
+            KeReleaseSpinLock(&gNestedLock, OldIrql);
+            return FALSE;
+        }
+        if (gNested[i] == NULL && Free == MISTAKES_MAX_NESTED)
+            Free = i;
+    }
+    if (Free < MISTAKES_MAX_NESTED)
+        gNested[Free] = Thread;
+    KeReleaseSpinLock(&gNestedLock, OldIrql);
+    return Free < MISTAKES_MAX_NESTED;
+}
+
+static VOID MistakesLeaveNested(VOID)
+{
+    PETHREAD Thread = PsGetCurrentThread();
+    KIRQL OldIrql;
+    KeAcquireSpinLock(&gNestedLock, &OldIrql);
+    for (ULONG i = 0; i < MISTAKES_MAX_NESTED; i++)
+        if (gNested[i] == Thread)
+            gNested[i] = NULL;
+    KeReleaseSpinLock(&gNestedLock, OldIrql);
+}
+
+/*
+ * MISTAKE zw-recursion: opening the file being opened with ZwCreateFile from
+ * the pre-create (to look at it before the user gets it). Zw* routines start
+ * at the top of the stack: the open comes back into this filter's own
+ * pre-create, which opens again, and so on. On Windows each round nests
+ * another create on the same kernel stack (a few KB each) until it
+ * overflows: bugcheck 0x7F (UNEXPECTED_KERNEL_MODE_TRAP, double fault) or
+ * 0x2B (PANIC_STACK_SWITCH). Filters above see creates that are not the
+ * user's, and a filter below that holds a lock during its pre-create
+ * deadlocks against itself. So that the lesson does not crash fltsim, this
+ * one is guarded: a thread already inside its own ZwCreateFile makes no
+ * second one, so it recurses exactly once; the trace shows the nested create
+ * entering the whole stack from the top and Mistakes' pre-create running for
+ * it. (A guard like this is what some real filters ship with; it hides the
+ * mistake, it does not fix it: every filter above still sees the extra I/O.)
+ * FIX: FltCreateFileEx2 with this filter's Instance, which sends the open
+ * only to the instances below (Scanner, scanner.c), from the post-create,
+ * once the file system has opened the file.
+ */
+static VOID MistakesOpenAgain(_In_ PFLT_CALLBACK_DATA Data)
+{
+    if (!MistakesEnterNested())
+        return; /* the guard: this create is our own */
+    PFLT_FILE_NAME_INFORMATION NameInfo;
+    NTSTATUS Status = FltGetFileNameInformation(
+        Data, FLT_FILE_NAME_OPENED | FLT_FILE_NAME_QUERY_DEFAULT, &NameInfo);
+    if (NT_SUCCESS(Status)) {
+        OBJECT_ATTRIBUTES Attributes;
+        IO_STATUS_BLOCK IoStatus;
+        HANDLE Handle = NULL;
+        InitializeObjectAttributes(&Attributes, &NameInfo->Name,
+                                   OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, NULL, NULL);
+        Status = ZwCreateFile(&Handle, FILE_READ_ATTRIBUTES | SYNCHRONIZE, &Attributes, &IoStatus,
+                              NULL, FILE_ATTRIBUTE_NORMAL,
+                              FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
+                              FILE_SYNCHRONOUS_IO_NONALERT, NULL, 0);
+        DbgPrint("Mistakes: ZwCreateFile of %wZ from pre-create: 0x%08lx\n", &NameInfo->Name,
+                 (ULONG)Status);
+        if (NT_SUCCESS(Status))
+            ZwClose(Handle);
+        FltReleaseFileNameInformation(NameInfo);
+    }
+    MistakesLeaveNested();
+}
+
 static FLT_PREOP_CALLBACK_STATUS
 MistakesPreCreate(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
                   _Flt_CompletionContext_Outptr_ PVOID *CompletionContext)
 {
-    UNREFERENCED_PARAMETER(Data);
     *CompletionContext = NULL;
+    if (gMistake == MistakeZwRecursion && !FlagOn(FltObjects->FileObject->Flags, FO_VOLUME_OPEN) &&
+        !FlagOn(Data->Iopb->Parameters.Create.Options, FILE_DIRECTORY_FILE))
+        MistakesOpenAgain(Data);
     if (gMistake != MistakeContextInPreCreate)
         return FLT_PREOP_SUCCESS_WITH_CALLBACK;
     /*
@@ -376,6 +468,8 @@ static NTSTATUS ReadMistake(_In_ PUNICODE_STRING RegistryPath, _Out_ MISTAKE *Mi
 
 NTSTATUS DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
 {
+    KeInitializeSpinLock(&gNestedLock);
+    RtlZeroMemory(gNested, sizeof(gNested));
     NTSTATUS Status = ReadMistake(RegistryPath, &gMistake);
     if (!NT_SUCCESS(Status))
         return Status;

@@ -95,6 +95,10 @@ static NTSTATUS other_irp(struct fltsim__fs *fs, PFLT_CALLBACK_DATA data, ULONG_
         return fltsim__fs_fs_control(fs, o, data, information);
     case IRP_MJ_QUERY_EA:
         return fltsim__fs_query_ea(data, information);
+    case IRP_MJ_SET_EA:
+        /* No EAs are kept and FILE_SUPPORTS_EXTENDED_ATTRIBUTES is not
+         * claimed: what a file system without EA support answers. */
+        return STATUS_EAS_NOT_SUPPORTED;
     case IRP_MJ_QUERY_SECURITY:
         return fltsim__fs_query_security(data, information);
     default: /* IRP_MJ_SET_SECURITY */
@@ -191,6 +195,7 @@ NTSTATUS fltsim__fs_irp_cb(void *ctx, PFLT_CALLBACK_DATA data)
     case IRP_MJ_LOCK_CONTROL:
     case IRP_MJ_FILE_SYSTEM_CONTROL:
     case IRP_MJ_QUERY_EA:
+    case IRP_MJ_SET_EA:
     case IRP_MJ_QUERY_SECURITY:
     case IRP_MJ_SET_SECURITY:
         status = other_irp(fs, data, &information);

@@ -116,8 +116,9 @@ static NTSTATUS resolve_target(fltsim_system *sys, PCWSTR path, PFLT_VOLUME *vol
     return STATUS_SUCCESS;
 }
 
-/* The I/O manager maps generic rights before the file system sees them. */
-static ACCESS_MASK map_generic(ACCESS_MASK a)
+/* The I/O manager maps generic rights before the file system sees them
+ * (io_internal.h). */
+ACCESS_MASK fltsim__io_map_generic(ACCESS_MASK a)
 {
     ACCESS_MASK m = a & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
     if (a & GENERIC_READ)
@@ -199,7 +200,7 @@ static NTSTATUS create_once(fltsim_system *sys, const struct fltsim_create_param
     if (p == NULL || p->path == NULL)
         return STATUS_INVALID_PARAMETER;
     ULONG io_flags = k != NULL ? k->io_flags : 0;
-    ACCESS_MASK mapped = map_generic(p->desired_access);
+    ACCESS_MASK mapped = fltsim__io_map_generic(p->desired_access);
     /* IO_NO_PARAMETER_CHECKING: the caller vouches for its parameters; the
      * file system still checks what it checks. */
     NTSTATUS status =
@@ -447,7 +448,7 @@ NTSTATUS fltsim__create_handle(fltsim_system *sys, const struct fltsim_create_pa
             fltsim__set_iosb(iosb, status, 0);
         return status;
     }
-    ACCESS_MASK granted = map_generic(params->desired_access);
+    ACCESS_MASK granted = fltsim__io_map_generic(params->desired_access);
     /* Counted before the handle exists, so nothing can close it first. */
     file->handles = 1;
     file->fo.Flags |= FO_HANDLE_CREATED;

@@ -221,6 +221,9 @@ NTSTATUS fltsim__create_file(fltsim_system *sys, const struct fltsim_create_para
 NTSTATUS fltsim__create_file_ex(fltsim_system *sys, const struct fltsim_create_params *p,
                                 const struct fltsim_kernel_create *k, struct io_file **out,
                                 IO_STATUS_BLOCK *iosb);
+/* GENERIC_* rights mapped to the file rights they stand for; MAXIMUM_ALLOWED
+ * is FILE_ALL_ACCESS (memfs and hostfs keep no ACLs). */
+ACCESS_MASK fltsim__io_map_generic(ACCESS_MASK access);
 /* Opens and makes a handle (kernel_handle: in the System process's table);
  * *referenced (when not NULL) gets the file with one more reference for the
  * caller. */

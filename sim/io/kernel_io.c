@@ -3,7 +3,8 @@
  * fltsim_io_services, fltsim/model.h): opens for FltCreateFile and the Zw
  * routines (kernel handles in the System process's table, file objects a
  * filter opened below its instance), closing handles, handles to referenced
- * file objects for ObReferenceObjectByHandle, references on file objects, and
+ * file objects for ObReferenceObjectByHandle, new handles to file objects
+ * for ObOpenObjectByPointer, references on file objects, and
  * requests on a file object. The table is registered with the model when the
  * program starts, so a filter may open files before any application did.
  */
@@ -79,6 +80,31 @@ static NTSTATUS reference_handle(fltsim_system *sys, HANDLE handle, ACCESS_MASK 
     return STATUS_SUCCESS;
 }
 
+static NTSTATUS open_handle(fltsim_system *sys, PFILE_OBJECT fo, ACCESS_MASK access,
+                            BOOLEAN kernel_handle, HANDLE *handle)
+{
+    *handle = NULL;
+    struct iomgr *io = fltsim_system_io_manager(sys);
+    if (io == NULL)
+        return STATUS_INVALID_PARAMETER;
+    struct io_file *file = file_of(fo);
+    /* One handle more, unless the last one is gone already (its cleanup may
+     * be on its way to the file system): a new handle then would have no
+     * cleanup of its own. */
+    LONG n = __atomic_load_n(&file->handles, __ATOMIC_SEQ_CST);
+    do {
+        if (n <= 0)
+            return STATUS_FILE_CLOSED;
+    } while (!__atomic_compare_exchange_n(&file->handles, &n, n + 1, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_SEQ_CST));
+    __atomic_add_fetch(&file->refs, 1, __ATOMIC_SEQ_CST); /* the new handle's */
+    NTSTATUS status =
+        fltsim__handle_insert(io, file, fltsim__io_map_generic(access), kernel_handle, handle);
+    if (!NT_SUCCESS(status))
+        fltsim__file_handle_closed(file); /* not the last handle: only the reference goes */
+    return status;
+}
+
 static BOOLEAN is_file_object(PVOID object)
 {
     const FILE_OBJECT *fo = object;
@@ -121,6 +147,7 @@ static const struct fltsim_io_services services = {
     .create = kernel_create,
     .close = kernel_close,
     .reference_handle = reference_handle,
+    .open_handle = open_handle,
     .is_file_object = is_file_object,
     .reference = reference,
     .dereference = dereference,

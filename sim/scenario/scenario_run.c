@@ -474,7 +474,7 @@ static void hand_over(struct run *run, size_t i)
 static void end_threads(struct run *run, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
-        run->threads[i].quit = true;
+        __atomic_store_n(&run->threads[i].quit, true, __ATOMIC_RELEASE);
         KeSetEvent(&run->threads[i].go, IO_NO_INCREMENT, FALSE);
     }
     for (size_t i = 0; i < count; i++)

@@ -28,7 +28,7 @@ struct rthread {
     KEVENT ready;   /* thread -> runner: the call of `current` returned */
     size_t current; /* the step it runs; valid once go is set */
     bool busy;      /* runner side: ready has not been consumed yet */
-    bool quit;
+    bool quit; /* written by the runner while the thread may be in a step: atomic */
 };
 
 /* What became of a step (run->steps[i] for sc->steps[i]). */

@@ -434,7 +434,7 @@ void fltsim__run_worker(void *ctx)
     struct rthread *t = ctx;
     for (;;) {
         KeWaitForSingleObject(&t->go, Executive, KernelMode, FALSE, NULL);
-        if (t->quit) {
+        if (__atomic_load_n(&t->quit, __ATOMIC_ACQUIRE)) {
             /* The thread ends: Windows cancels the I/O it still has in
              * flight (IoCancelThreadIo). */
             (void)fltsim_io_cancel_thread(t->run->sys, fltsim_thread_current());

@@ -17,6 +17,16 @@ struct fltsim__text_state {
     ULONG last_thread;
     KIRQL last_irql;
     ULONG64 last_op;
+    /* The pre and post callbacks entered and not yet returned, innermost
+     * last: an operation that starts on the thread of one was issued from
+     * inside it (a filter's own I/O), and its first line says so. */
+    struct fltsim__text_callback {
+        ULONG thread;
+        ULONG64 op;
+        bool post;
+        char filter[48];
+    } open[16];
+    size_t open_count;
 };
 
 /* Labels of the normalized sink: a value is replaced by its 1-based position

@@ -3,8 +3,13 @@
  * tree: the pre callbacks going down, the file system at the bottom, the posts
  * coming back up, each with what it returned, and the operation status
  * callbacks a pre asked for beside it. Thread and IRQL appear where they
- * change, and an operation's number where its lines interleave with another's.
+ * change, and an operation's number where its lines interleave with another's;
+ * an operation started inside a callback still running on its thread (a
+ * filter's own I/O) names that callback on its first line.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "trace_internal.h"
 
 static const char *kind_text(enum fltsim_op_kind kind)
@@ -116,6 +121,52 @@ static void end_line(struct fltsim_trace_sink *sink, const struct fltsim_event *
     fputc('\n', sink->out);
 }
 
+/* Keeps the list of callbacks running: a pre or post entered, or returned
+ * (the innermost of that thread, operation and filter). Deeper than the list
+ * holds, the innermost are not named. */
+static void track_callback(struct fltsim__text_state *t, const struct fltsim_event *ev)
+{
+    const char *filter = ev->filter != NULL ? ev->filter : "?";
+    if (ev->type == FLTSIM_EV_PRE || ev->type == FLTSIM_EV_POST) {
+        if (t->open_count < sizeof(t->open) / sizeof(t->open[0])) {
+            struct fltsim__text_callback *c = &t->open[t->open_count++];
+            c->thread = ev->thread_id;
+            c->op = ev->op_id;
+            c->post = ev->type == FLTSIM_EV_POST;
+            snprintf(c->filter, sizeof(c->filter), "%s", filter);
+        }
+        return;
+    }
+    if (ev->type != FLTSIM_EV_PRE_RETURN && ev->type != FLTSIM_EV_POST_RETURN)
+        return;
+    for (size_t i = t->open_count; i-- > 0;) {
+        struct fltsim__text_callback *c = &t->open[i];
+        if (c->thread == ev->thread_id && c->op == ev->op_id &&
+            strncmp(c->filter, filter, sizeof(c->filter) - 1) == 0) {
+            memmove(c, c + 1, (t->open_count - i - 1) * sizeof(*c));
+            t->open_count--;
+            return;
+        }
+    }
+}
+
+/* ", issued by Mistakes in #1's pre" when the operation starts on the thread
+ * of a callback still running (the innermost). */
+static void put_issuer(FILE *out, const struct fltsim__text_state *t, const struct fltsim_event *ev)
+{
+    for (size_t i = t->open_count; i-- > 0;) {
+        const struct fltsim__text_callback *c = &t->open[i];
+        if (c->thread != ev->thread_id)
+            continue;
+        if (c->op != ev->op_id) {
+            fputs(", issued by ", out);
+            fltsim__trace_put_clean(out, c->filter);
+            fprintf(out, " in #%llu's %s", (unsigned long long)c->op, c->post ? "post" : "pre");
+        }
+        return;
+    }
+}
+
 void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
 {
     FILE *out = sink->out;
@@ -127,6 +178,7 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
             fputc(' ', out);
             put_str(out, ev->detail);
         }
+        put_issuer(out, &sink->u.text, ev);
         break;
     case FLTSIM_EV_IO_COMPLETE:
         fputs("  ", out);
@@ -298,6 +350,7 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
     t->have_last = true;
     t->last_thread = ev->thread_id;
     t->last_irql = ev->irql;
+    track_callback(t, ev);
     if (ev->op_id != 0)
         t->last_op = ev->op_id;
     /* People watch this one live, and a crash should not eat the last lines. */

@@ -55,5 +55,6 @@ int bench_pend(const struct bench_opts *opts);
 int bench_replay(const struct bench_opts *opts);
 int bench_scaling(const struct bench_opts *opts);
 int bench_context(const struct bench_opts *opts);
+int bench_fltio(const struct bench_opts *opts);
 
 #endif /* FLTSIM_BENCH_H */

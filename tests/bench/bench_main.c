@@ -67,6 +67,7 @@ static const struct {
     {"pend", bench_pend, "pend round trip and 100,000 pended operations vs raw uv_queue_work"},
     {"replay", bench_replay, "Process Monitor replay vs the capture reader alone"},
     {"context", bench_context, "FltGetStreamContext on a hit vs one dispatch through one filter"},
+    {"fltio", bench_fltio, "a filter's FltReadFile of 4 KiB below its instance vs an app's read"},
     {"scaling", bench_scaling, "1 vs 2 requestor threads; deterministic vs concurrent executor"},
 };
 #define SECTION_COUNT (sizeof(sections) / sizeof(sections[0]))

@@ -165,8 +165,8 @@ void *fltsim_system_io_manager(fltsim_system *sys);
 
 /* What the I/O manager (sim) does for kernel code in the model: FltCreateFile
  * and the Zw file routines open through it, FltClose and ZwClose close its
- * handles, ObReferenceObjectByHandle and ObReference/DereferenceObject work on
- * its file objects. One table for the process, registered by the I/O manager
+ * handles, ObReferenceObjectByHandle, ObOpenObjectByPointer and
+ * ObReference/DereferenceObject work on its file objects. One table for the process, registered by the I/O manager
  * (fltsim_set_io_services) before any system exists; until then those
  * routines fail with STATUS_NOT_SUPPORTED. */
 struct fltsim_kernel_create {
@@ -210,6 +210,14 @@ struct fltsim_io_services {
     NTSTATUS(*reference_handle)
     (fltsim_system *sys, HANDLE handle, ACCESS_MASK desired_access, KPROCESSOR_MODE mode,
      PFILE_OBJECT *file_object, ACCESS_MASK *granted);
+    /* A new handle to a file object that still has one (ObOpenObjectByPointer):
+     * with access (generic rights mapped), a kernel handle when
+     * kernel_handle, else one of the calling process; the handle holds a
+     * reference. STATUS_FILE_CLOSED when every handle to it is closed (its
+     * cleanup was sent). */
+    NTSTATUS(*open_handle)
+    (fltsim_system *sys, PFILE_OBJECT file_object, ACCESS_MASK access, BOOLEAN kernel_handle,
+     HANDLE *handle);
     /* Whether object is a file object of the I/O manager (opened by it). */
     BOOLEAN (*is_file_object)(PVOID object);
     /* One reference more or less on such a file object (the last one gone

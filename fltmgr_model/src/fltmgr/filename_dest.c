@@ -102,6 +102,12 @@ static NTSTATUS provider_destination(PFLT_INSTANCE provider, PFLT_INSTANCE inst,
     return status;
 }
 
+static NTSTATUS rooted_target(const char *api, PFLT_INSTANCE Instance, HANDLE RootDirectory,
+                              const WCHAR *name, size_t *n, WCHAR **out);
+static NTSTATUS destination(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, PWSTR FileName,
+                            size_t n, FLT_FILE_NAME_OPTIONS NameOptions, const char *file, int line,
+                            PFLT_FILE_NAME_INFORMATION *Out);
+
 NTSTATUS fltsim_FltGetDestinationFileNameInformation_at(
     PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, HANDLE RootDirectory, PWSTR FileName,
     ULONG FileNameLength, FLT_FILE_NAME_OPTIONS NameOptions, PFLT_FILE_NAME_INFORMATION *Out,
@@ -134,18 +140,78 @@ NTSTATUS fltsim_FltGetDestinationFileNameInformation_at(
                        api);
         return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST, "%s: above APC_LEVEL", api);
     }
-    if (RootDirectory != NULL)
-        /* Handles are the I/O manager's (sim/io): the model cannot resolve
-         * one. */
-        return fltsim__fail(STATUS_NOT_IMPLEMENTED,
-                            "%s: a RootDirectory handle is not modeled in this build of fltsim; "
-                            "pass a bare name or a full path",
-                            api);
     /* The destination has no file object: nothing of it is cached. */
     if (method == FLT_FILE_NAME_QUERY_CACHE_ONLY)
         return fltsim__fail(STATUS_FLT_NAME_CACHE_MISS, "%s: the name is not in the cache", api);
 
     size_t n = FileNameLength / sizeof(WCHAR);
+    WCHAR *rooted = NULL;
+    if (RootDirectory != NULL) {
+        NTSTATUS status = rooted_target(api, Instance, RootDirectory, FileName, &n, &rooted);
+        if (!NT_SUCCESS(status))
+            return status;
+        FileName = rooted;
+    }
+    NTSTATUS status = destination(Instance, FileObject, FileName, n, NameOptions, file, line, Out);
+    free(rooted);
+    return status;
+}
+
+/* Where a name relative to RootDirectory (the directory handle of a
+ * FILE_RENAME_INFORMATION or FILE_LINK_INFORMATION, the requestor's)
+ * leads: the directory's device and path, a separator, the name. */
+static NTSTATUS rooted_target(const char *api, PFLT_INSTANCE Instance, HANDLE RootDirectory,
+                              const WCHAR *name, size_t *n, WCHAR **out)
+{
+    *out = NULL;
+    const struct fltsim_io_services *io = fltsim_io_services();
+    if (io == NULL)
+        return fltsim__fail(STATUS_NOT_SUPPORTED,
+                            "%s: no I/O manager is linked to resolve RootDirectory", api);
+    PFILE_OBJECT dir = NULL;
+    ACCESS_MASK granted = 0;
+    NTSTATUS status =
+        io->reference_handle(Instance->volume->sys, RootDirectory, 0, KernelMode, &dir, &granted);
+    if (!NT_SUCCESS(status))
+        return fltsim__fail(status, "%s: RootDirectory is not a file handle of the caller", api);
+    WCHAR *path = NULL;
+    size_t units = 0;
+    if (fltsim_volume_of_file_object(dir) != Instance->volume)
+        status = STATUS_NOT_SAME_DEVICE;
+    else
+        status = fltsim__name_query_fs(Instance, dir, FileNameInformation, &path, &units);
+    io->dereference(dir);
+    if (!NT_SUCCESS(status))
+        return fltsim__fail(status, "%s: the RootDirectory's name (0x%08x)", api, (unsigned)status);
+    const UNICODE_STRING *dev = &Instance->volume->device_name;
+    size_t dn = dev->Length / sizeof(WCHAR);
+    bool sep = units == 0 || path[units - 1] != L'\\';
+    WCHAR *full = malloc((dn + units + 1 + *n) * sizeof(WCHAR));
+    if (full == NULL) {
+        free(path);
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
+    }
+    memcpy(full, dev->Buffer, dn * sizeof(WCHAR));
+    if (units != 0)
+        memcpy(full + dn, path, units * sizeof(WCHAR));
+    size_t at = dn + units;
+    if (sep)
+        full[at++] = L'\\';
+    memcpy(full + at, name, *n * sizeof(WCHAR));
+    *n = at + *n;
+    free(path);
+    *out = full;
+    return STATUS_SUCCESS;
+}
+
+/* The destination name of a bare or full target name. */
+static NTSTATUS destination(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, PWSTR FileName,
+                            size_t n, FLT_FILE_NAME_OPTIONS NameOptions, const char *file, int line,
+                            PFLT_FILE_NAME_INFORMATION *Out)
+{
+    static const char api[] = "FltGetDestinationFileNameInformation";
+    PFLT_VOLUME volume = Instance->volume;
+    FLT_FILE_NAME_OPTIONS format = FltGetFileNameFormat(NameOptions);
     PFLT_INSTANCE provider = fltsim__name_provider_below(
         Instance, (NameOptions & FLT_FILE_NAME_REQUEST_FROM_CURRENT_PROVIDER) != 0);
     if (provider != NULL)

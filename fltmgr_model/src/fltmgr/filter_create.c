@@ -1,6 +1,7 @@
 /*
  * Files a minifilter opens itself (SPEC 2.3): FltCreateFile, FltCreateFileEx,
- * FltCreateFileEx2 and FltClose, and the table of I/O manager services
+ * FltCreateFileEx2, FltClose and FltCreateSystemVolumeInformationFolder, and
+ * the table of I/O manager services
  * (fltsim_set_io_services) through which the model reaches handles and file
  * objects it does not own. The checks FltMgr makes before the open (the
  * filter and instance, the driver create context, the IRQL) are here; the
@@ -8,6 +9,7 @@
  * (sim/io), which sends the create, and every later request on the file
  * object, only to the instances below the caller's.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -243,6 +245,58 @@ NTSTATUS FltClose(HANDLE FileHandle)
                        "twice?)",
                        api, FileHandle);
     return fltsim__fail(STATUS_INVALID_HANDLE, "%s(%p): not an open handle", api, FileHandle);
+}
+
+/* ---- FltCreateSystemVolumeInformationFolder ---- */
+
+/* As FltMgr does it: an open-if of the folder in the volume's root, below
+ * the instance (its own filter and those above do not see it), created
+ * hidden and system when missing, then closed. memfs and hostfs keep no
+ * ACLs, so there is no SYSTEM ACE to add or fix. */
+NTSTATUS FltCreateSystemVolumeInformationFolder(PFLT_INSTANCE Instance)
+{
+    static const char api[] = "FltCreateSystemVolumeInformationFolder";
+    static const WCHAR folder[] = L"\\System Volume Information";
+    if (!fltsim__is_instance(Instance))
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Instance is not an instance", api);
+    PCUNICODE_STRING device = &Instance->volume->device_name;
+    size_t chars = device->Length / sizeof(WCHAR) + (sizeof(folder) / sizeof(WCHAR) - 1);
+    if (chars * sizeof(WCHAR) > 0xfffe)
+        return fltsim__fail(STATUS_NAME_TOO_LONG, "%s: the volume's name is too long", api);
+    WCHAR *buffer = malloc(chars * sizeof(WCHAR));
+    if (buffer == NULL)
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
+    memcpy(buffer, device->Buffer, device->Length);
+    memcpy(buffer + device->Length / sizeof(WCHAR), folder, sizeof(folder) - sizeof(WCHAR));
+    UNICODE_STRING name = {(USHORT)(chars * sizeof(WCHAR)), (USHORT)(chars * sizeof(WCHAR)),
+                           buffer};
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, NULL, NULL);
+    HANDLE handle;
+    IO_STATUS_BLOCK iosb;
+    struct create_args a = {Instance->filter,
+                            Instance,
+                            &handle,
+                            NULL,
+                            FILE_LIST_DIRECTORY | SYNCHRONIZE,
+                            &oa,
+                            &iosb,
+                            NULL,
+                            FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                            FILE_OPEN_IF,
+                            FILE_DIRECTORY_FILE | FILE_SYNCHRONOUS_IO_NONALERT,
+                            NULL,
+                            0,
+                            0,
+                            NULL};
+    NTSTATUS status = create_common(api, &a);
+    free(buffer);
+    if (!NT_SUCCESS(status))
+        return status;
+    const struct fltsim_io_services *io = fltsim_io_services();
+    (void)io->close(Instance->volume->sys, handle);
+    return STATUS_SUCCESS;
 }
 
 /* ---- the target directory of a rename or link ---- */

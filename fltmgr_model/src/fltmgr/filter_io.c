@@ -11,13 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "filter_io_internal.h"
 
-/* Checks the instance, the IRQL and the file object, fills in what every
- * request below shares, sends req and waits. The final status; *information
- * (when not NULL) gets IoStatus.Information. */
-static NTSTATUS send_below(const char *api, PFLT_INSTANCE inst, PFILE_OBJECT fo,
-                           struct fltsim_request *req, ULONG_PTR *information)
+NTSTATUS fltsim__flt_send_below(const char *api, PFLT_INSTANCE inst, PFILE_OBJECT fo,
+                                struct fltsim_request *req, ULONG_PTR *information)
 {
     if (information != NULL)
         *information = 0;
@@ -72,7 +69,7 @@ NTSTATUS FltQueryInformationFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject
     req.parameters.QueryFileInformation.FileInformationClass = FileInformationClass;
     req.parameters.QueryFileInformation.InfoBuffer = FileInformation;
     ULONG_PTR info;
-    NTSTATUS status = send_below(api, Instance, FileObject, &req, &info);
+    NTSTATUS status = fltsim__flt_send_below(api, Instance, FileObject, &req, &info);
     if (LengthReturned != NULL && !NT_ERROR(status))
         *LengthReturned = to_ulong(info);
     return status;
@@ -99,7 +96,7 @@ NTSTATUS FltSetInformationFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject,
         /* The target directory is opened below the instance first, and
          * passed as ParentOfTarget, as FltMgr does. */
         if (!fltsim__is_instance(Instance) || FileObject == NULL)
-            return send_below(api, Instance, FileObject, &req, NULL); /* its refusal */
+            return fltsim__flt_send_below(api, Instance, FileObject, &req, NULL); /* its refusal */
         const FILE_RENAME_INFORMATION *r = FileInformation;
         NTSTATUS status = fltsim__open_rename_target(Instance->volume->sys, Instance, FileObject, r,
                                                      Length, &target, &dir);
@@ -109,7 +106,7 @@ NTSTATUS FltSetInformationFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject,
         req.parameters.SetFileInformation.ReplaceIfExists = r->ReplaceIfExists;
         req.parameters.SetFileInformation.ParentOfTarget = dir;
     }
-    NTSTATUS status = send_below(api, Instance, FileObject, &req, NULL);
+    NTSTATUS status = fltsim__flt_send_below(api, Instance, FileObject, &req, NULL);
     if (dir != NULL)
         fltsim__close_rename_target(Instance->volume->sys, target, dir);
     return status;
@@ -132,7 +129,7 @@ static NTSTATUS query_directory(const char *api, PFLT_INSTANCE Instance, PFILE_O
     req.parameters.DirectoryControl.QueryDirectory.FileInformationClass = FileInformationClass;
     req.parameters.DirectoryControl.QueryDirectory.DirectoryBuffer = FileInformation;
     ULONG_PTR info;
-    NTSTATUS status = send_below(api, Instance, FileObject, &req, &info);
+    NTSTATUS status = fltsim__flt_send_below(api, Instance, FileObject, &req, &info);
     if (LengthReturned != NULL && !NT_ERROR(status))
         *LengthReturned = to_ulong(info);
     return status;
@@ -184,7 +181,7 @@ NTSTATUS FltQueryVolumeInformationFile(PFLT_INSTANCE Instance, PFILE_OBJECT File
     req.parameters.QueryVolumeInformation.FsInformationClass = FsInformationClass;
     req.parameters.QueryVolumeInformation.VolumeBuffer = FsInformation;
     ULONG_PTR info;
-    NTSTATUS status = send_below(api, Instance, FileObject, &req, &info);
+    NTSTATUS status = fltsim__flt_send_below(api, Instance, FileObject, &req, &info);
     if (LengthReturned != NULL && !NT_ERROR(status))
         *LengthReturned = to_ulong(info);
     return status;
@@ -194,14 +191,12 @@ NTSTATUS FltFlushBuffers(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject)
 {
     struct fltsim_request req;
     request(&req, IRP_MJ_FLUSH_BUFFERS, 0);
-    return send_below("FltFlushBuffers", Instance, FileObject, &req, NULL);
+    return fltsim__flt_send_below("FltFlushBuffers", Instance, FileObject, &req, NULL);
 }
 
-/* FltFsControlFile and FltDeviceIoControlFile: the buffers as the code's
- * method says (as sim/io's control requests carry them). */
-static NTSTATUS control(const char *api, UCHAR major, PFLT_INSTANCE Instance,
-                        PFILE_OBJECT FileObject, ULONG code, PVOID in, ULONG in_length, PVOID out,
-                        ULONG out_length, PULONG LengthReturned)
+NTSTATUS fltsim__flt_control(const char *api, UCHAR major, PFLT_INSTANCE Instance,
+                             PFILE_OBJECT FileObject, ULONG code, PVOID in, ULONG in_length,
+                             PVOID out, ULONG out_length, PULONG LengthReturned)
 {
     if (LengthReturned != NULL)
         *LengthReturned = 0;
@@ -249,7 +244,7 @@ static NTSTATUS control(const char *api, UCHAR major, PFLT_INSTANCE Instance,
         break;
     }
     ULONG_PTR info;
-    NTSTATUS status = send_below(api, Instance, FileObject, &req, &info);
+    NTSTATUS status = fltsim__flt_send_below(api, Instance, FileObject, &req, &info);
     if (mdl != NULL) {
         MmUnlockPages(mdl);
         IoFreeMdl(mdl);
@@ -266,16 +261,16 @@ NTSTATUS FltFsControlFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, ULONG
                           PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
                           ULONG OutputBufferLength, PULONG LengthReturned)
 {
-    return control("FltFsControlFile", IRP_MJ_FILE_SYSTEM_CONTROL, Instance, FileObject,
-                   FsControlCode, InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength,
-                   LengthReturned);
+    return fltsim__flt_control("FltFsControlFile", IRP_MJ_FILE_SYSTEM_CONTROL, Instance, FileObject,
+                               FsControlCode, InputBuffer, InputBufferLength, OutputBuffer,
+                               OutputBufferLength, LengthReturned);
 }
 
 NTSTATUS FltDeviceIoControlFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject,
                                 ULONG IoControlCode, PVOID InputBuffer, ULONG InputBufferLength,
                                 PVOID OutputBuffer, ULONG OutputBufferLength, PULONG LengthReturned)
 {
-    return control("FltDeviceIoControlFile", IRP_MJ_DEVICE_CONTROL, Instance, FileObject,
-                   IoControlCode, InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength,
-                   LengthReturned);
+    return fltsim__flt_control("FltDeviceIoControlFile", IRP_MJ_DEVICE_CONTROL, Instance,
+                               FileObject, IoControlCode, InputBuffer, InputBufferLength,
+                               OutputBuffer, OutputBufferLength, LengthReturned);
 }

@@ -53,6 +53,21 @@ NTSTATUS fltsim__own_cbd_send(struct fltsim_own_cbd *own, bool async);
  * callback below completed at once returns STATUS_FLT_IO_COMPLETE. */
 NTSTATUS fltsim__own_cbd_send_perform(struct fltsim_own_cbd *own);
 
+/* ---- the Flt file routines (filter_io.c, filter_io2.c) ---- */
+
+/* Checks the instance, the IRQL and that fo is on the instance's volume,
+ * fills in what every request below shares (kernel mode, synchronous,
+ * generated I/O), sends req to the instances below inst and waits. The final
+ * status; *information (when not NULL) gets IoStatus.Information. */
+NTSTATUS fltsim__flt_send_below(const char *api, PFLT_INSTANCE inst, PFILE_OBJECT fo,
+                                struct fltsim_request *req, ULONG_PTR *information);
+/* An FSCTL (major IRP_MJ_FILE_SYSTEM_CONTROL) or IOCTL sent below inst, the
+ * buffers as the code's method says; *LengthReturned (when not NULL) the
+ * bytes returned. */
+NTSTATUS fltsim__flt_control(const char *api, UCHAR major, PFLT_INSTANCE Instance,
+                             PFILE_OBJECT FileObject, ULONG code, PVOID in, ULONG in_length,
+                             PVOID out, ULONG out_length, PULONG LengthReturned);
+
 /* ---- extra create parameters (ecp.c) ---- */
 
 /* What a PECP_LIST points at: the ECPs in insertion order. A create carries

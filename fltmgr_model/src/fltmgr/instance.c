@@ -328,6 +328,8 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
     uv_mutex_unlock(&sys->lock);
 
     if (!attached) {
+        /* What its setup set on it (an instance context) goes with it. */
+        fltsim__contexts_instance_gone(inst);
         fltsim__instance_unref(inst);
         return status;
     }

@@ -1,16 +1,15 @@
 /*
  * Ob on file objects: IoFileObjectType, ObReferenceObjectByHandle(WithTag) on
- * file handles, ObfReferenceObject / ObfDereferenceObject (what the WDK's
+ * file handles, ObOpenObjectByPointer on file objects, TmTransactionObjectType
+ * (a type no object has), ObfReferenceObject / ObfDereferenceObject (what the WDK's
  * ObReferenceObject and ObDereferenceObject macros call) and
  * IoIsFileObjectIgnoringSharing. File objects and handles are the I/O
  * manager's (sim/io), reached through its service table
- * (fltsim_io_services). A volume's device objects (FltGetDeviceObject's,
- * FltGetDiskDeviceObject's) live as long as the volume: a reference on them
- * is accepted and not counted. Other kinds of object have no references in
- * fltsim.
+ * (fltsim_io_services); a volume's device objects live as long as the volume
+ * (references on them are not counted); other kinds of object have no
+ * references in fltsim.
  */
 #include "model_internal.h"
-#include "device_internal.h"
 #include "nt_internal.h"
 
 struct _OBJECT_TYPE {
@@ -21,6 +20,14 @@ static struct _OBJECT_TYPE file_type = {"File"};
 static POBJECT_TYPE file_type_pointer = &file_type;
 POBJECT_TYPE *IoFileObjectType = &file_type_pointer;
 
+/* Transactions are not modeled (fltmgr/transaction.c): a type no object has,
+ * so a call that names it as the type expected gets
+ * STATUS_OBJECT_TYPE_MISMATCH, as Windows answers for an object of another
+ * type. */
+static struct _OBJECT_TYPE transaction_type = {"TmTx"};
+static POBJECT_TYPE transaction_type_pointer = &transaction_type;
+POBJECT_TYPE *TmTransactionObjectType = &transaction_type_pointer;
+
 /* The services when object is a file object of the I/O manager, else NULL. */
 static const struct fltsim_io_services *file_services(PVOID object)
 {
@@ -28,13 +35,6 @@ static const struct fltsim_io_services *file_services(PVOID object)
     if (io == NULL || object == NULL || !io->is_file_object(object))
         return NULL;
     return io;
-}
-
-/* A volume's file-system or disk device object (volume_query.c). */
-static bool is_volume_device(PVOID object)
-{
-    return object != NULL && ((PDEVICE_OBJECT)object)->Type == FLTSIM_IO_TYPE_DEVICE &&
-           fltsim__volume_of_device(object) != NULL;
 }
 
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
@@ -80,11 +80,79 @@ NTSTATUS ObReferenceObjectByHandleWithTag(HANDLE Handle, ACCESS_MASK DesiredAcce
                                      HandleInformation);
 }
 
+NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes,
+                               PACCESS_STATE PassedAccessState, ACCESS_MASK DesiredAccess,
+                               POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode, PHANDLE Handle)
+{
+    static const char api[] = "ObOpenObjectByPointer";
+    struct fltsim_tls *t = fltsim__tls();
+    fltsim__check_irql(t->sys, PASSIVE_LEVEL, api);
+    if (Handle == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Handle is NULL", api);
+    *Handle = NULL;
+    if (Object == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Object is NULL", api);
+    if (AccessMode != KernelMode && AccessMode != UserMode)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: AccessMode %d", api, (int)AccessMode);
+    bool checked = AccessMode == UserMode || (HandleAttributes & OBJ_FORCE_ACCESS_CHECK);
+    if (ObjectType == NULL && checked)
+        return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH,
+                            "%s: ObjectType is required unless AccessMode is KernelMode", api);
+    const struct fltsim_io_services *io = file_services(Object);
+    if (io == NULL) {
+        if (ObjectType == *TmTransactionObjectType)
+            return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH,
+                                "%s(%p): no object is a transaction (transactions are not "
+                                "modeled)",
+                                api, Object);
+        if (t->sys != NULL)
+            fltsim__report(t->sys, t->filter, NULL, t->op, "SIM", "-",
+                           "%s(%p): not a file object of the I/O manager; handles to other "
+                           "objects are not modeled; returned STATUS_NOT_SUPPORTED",
+                           api, Object);
+        return fltsim__fail(STATUS_NOT_SUPPORTED, "%s(%p): only file objects are modeled", api,
+                            Object);
+    }
+    if (ObjectType != NULL && ObjectType != *IoFileObjectType)
+        return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH, "%s(%p): a file object, not a %s", api,
+                            Object, ObjectType->name);
+    if (HandleAttributes & OBJ_EXCLUSIVE)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "%s: OBJ_EXCLUSIVE is invalid for file objects", api);
+    if (t->sys == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "%s(%p): no I/O manager serves the code on this thread", api, Object);
+    /* With an access state the access is what it holds, granted and still
+     * wanted (DesiredAccess is not used). The access check itself always
+     * grants: memfs and hostfs keep no security descriptors. */
+    ACCESS_MASK access = DesiredAccess;
+    if (PassedAccessState != NULL)
+        access = PassedAccessState->PreviouslyGrantedAccess |
+                 PassedAccessState->RemainingDesiredAccess;
+    /* A handle of the calling process unless OBJ_KERNEL_HANDLE; from user
+     * mode the handle is never a kernel handle. */
+    BOOLEAN kernel = (HandleAttributes & OBJ_KERNEL_HANDLE) && AccessMode == KernelMode;
+    NTSTATUS status = io->open_handle(t->sys, Object, access, kernel, Handle);
+    if (!NT_SUCCESS(status))
+        return fltsim__fail(status, "%s(%p): 0x%08x", api, Object, (unsigned)status);
+    return STATUS_SUCCESS;
+}
+
+/* Whether object is one of a volume's device objects (FltGetDeviceObject,
+ * FltGetDiskDeviceObject): they live as long as the volume, so a reference
+ * on them is not counted. The Type is read first: any object has one. */
+static bool is_volume_device(PVOID object)
+{
+    PDEVICE_OBJECT device = object;
+    return object != NULL && device->Type == 3 /* IO_TYPE_DEVICE */ &&
+           fltsim__volume_of_device(device) != NULL;
+}
+
 LONG_PTR ObfReferenceObject(PVOID Object)
 {
+    if (is_volume_device(Object))
+        return 1;
     const struct fltsim_io_services *io = file_services(Object);
-    if (io == NULL && is_volume_device(Object))
-        return 1; /* it lives as long as its volume */
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfReferenceObject(%p): not a file object of the I/O manager "
@@ -97,9 +165,9 @@ LONG_PTR ObfReferenceObject(PVOID Object)
 
 LONG_PTR ObfDereferenceObject(PVOID Object)
 {
+    if (is_volume_device(Object))
+        return 1;
     const struct fltsim_io_services *io = file_services(Object);
-    if (io == NULL && is_volume_device(Object))
-        return 1; /* it lives as long as its volume */
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfDereferenceObject(%p): not a file object of the I/O manager "

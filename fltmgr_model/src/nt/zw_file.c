@@ -2,8 +2,8 @@
  * The Zw file routines kernel code calls (issue 18 item 3): ZwCreateFile,
  * ZwOpenFile, ZwReadFile, ZwWriteFile, ZwQueryInformationFile,
  * ZwSetInformationFile, ZwQueryDirectoryFile, ZwFsControlFile,
- * ZwQueryVolumeInformationFile and ZwFlushBuffersFile, and file handles in
- * ZwClose (zw_file_close, for registry.c). Unlike the Flt forms they start at
+ * ZwDeviceIoControlFile, ZwQueryVolumeInformationFile and ZwFlushBuffersFile,
+ * and file handles in ZwClose (zw_file_close, for registry.c). Unlike the Flt forms they start at
  * the top of the stack (a filter calling them from its own callback sees its
  * own I/O again), as kernel-mode requests; a file object a filter opened
  * below its instance keeps sending below it. Handles and file objects are the
@@ -355,63 +355,106 @@ NTSTATUS ZwFlushBuffersFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock)
     return send_request(io, fo, &req, IoStatusBlock);
 }
 
-NTSTATUS ZwFsControlFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine,
-                         PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock, ULONG FsControlCode,
-                         PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
-                         ULONG OutputBufferLength)
+/* ZwFsControlFile and ZwDeviceIoControlFile: the buffers as the code's
+ * method says, as the I/O manager builds them for a kernel-mode caller. */
+static NTSTATUS control(const char *api, UCHAR major, HANDLE FileHandle, HANDLE Event,
+                        PIO_APC_ROUTINE ApcRoutine, PIO_STATUS_BLOCK IoStatusBlock, ULONG code,
+                        PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+                        ULONG OutputBufferLength)
 {
-    static const char api[] = "ZwFsControlFile";
-    (void)ApcContext;
     if (Event != NULL || ApcRoutine != NULL)
         return fltsim__fail(STATUS_NOT_SUPPORTED, "%s: asynchronous I/O is not modeled", api);
     if ((InputBuffer == NULL && InputBufferLength != 0) ||
         (OutputBuffer == NULL && OutputBufferLength != 0))
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: a buffer is NULL with a length", api);
-    /* METHOD_BUFFERED and METHOD_NEITHER; the direct methods' MDL is the
-     * Flt form's business (FltFsControlFile). */
-    ULONG method = METHOD_FROM_CTL_CODE(FsControlCode);
-    if (method != METHOD_BUFFERED && method != METHOD_NEITHER)
-        return fltsim__fail(STATUS_NOT_SUPPORTED,
-                            "%s: direct-method FSCTLs are not modeled for Zw callers", api);
     PFILE_OBJECT fo;
     const struct fltsim_io_services *io;
     NTSTATUS status = begin(api, FileHandle, IoStatusBlock, &fo, &io);
     if (!NT_SUCCESS(status))
         return status;
+    ULONG method = METHOD_FROM_CTL_CODE(code);
     ULONG sys_length =
         method == METHOD_BUFFERED
             ? (InputBufferLength > OutputBufferLength ? InputBufferLength : OutputBufferLength)
-            : 0;
+            : (method == METHOD_NEITHER ? 0 : InputBufferLength);
     void *system_buffer = NULL;
-    if (sys_length != 0 && (system_buffer = calloc(1, sys_length)) == NULL) {
+    PMDL mdl = NULL;
+    if (sys_length != 0 && (system_buffer = calloc(1, sys_length)) == NULL)
+        status = STATUS_INSUFFICIENT_RESOURCES;
+    if (NT_SUCCESS(status) && method != METHOD_BUFFERED && method != METHOD_NEITHER &&
+        OutputBufferLength != 0) {
+        mdl = IoAllocateMdl(OutputBuffer, OutputBufferLength, FALSE, FALSE, NULL);
+        if (mdl == NULL)
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        else
+            MmProbeAndLockPages(mdl, KernelMode,
+                                method == METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess);
+    }
+    if (!NT_SUCCESS(status)) {
+        free(system_buffer);
         io->dereference(fo);
-        set_iosb(IoStatusBlock, STATUS_INSUFFICIENT_RESOURCES, 0);
-        return STATUS_INSUFFICIENT_RESOURCES;
+        set_iosb(IoStatusBlock, status, 0);
+        return fltsim__fail(status, "%s: out of memory", api);
     }
     if (system_buffer != NULL && InputBufferLength != 0)
         memcpy(system_buffer, InputBuffer, InputBufferLength);
     struct fltsim_request req;
     memset(&req, 0, sizeof(req));
-    req.major = IRP_MJ_FILE_SYSTEM_CONTROL;
-    req.minor = IRP_MN_USER_FS_REQUEST;
-    req.parameters.FileSystemControl.Neither.OutputBufferLength = OutputBufferLength;
-    req.parameters.FileSystemControl.Neither.InputBufferLength = InputBufferLength;
-    req.parameters.FileSystemControl.Neither.FsControlCode = FsControlCode;
-    if (method == METHOD_BUFFERED) {
+    req.major = major;
+    req.minor = major == IRP_MJ_FILE_SYSTEM_CONTROL ? IRP_MN_USER_FS_REQUEST : 0;
+    req.parameters.DeviceIoControl.Neither.OutputBufferLength = OutputBufferLength;
+    req.parameters.DeviceIoControl.Neither.InputBufferLength = InputBufferLength;
+    req.parameters.DeviceIoControl.Neither.IoControlCode = code;
+    switch (method) {
+    case METHOD_BUFFERED:
         req.irp_flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
         if (OutputBufferLength != 0)
             req.irp_flags |= IRP_INPUT_OPERATION;
         req.callback_flags = FLTFL_CALLBACK_DATA_SYSTEM_BUFFER;
-        req.parameters.FileSystemControl.Buffered.SystemBuffer = system_buffer;
-    } else {
-        req.parameters.FileSystemControl.Neither.InputBuffer = InputBuffer;
-        req.parameters.FileSystemControl.Neither.OutputBuffer = OutputBuffer;
+        req.parameters.DeviceIoControl.Buffered.SystemBuffer = system_buffer;
+        break;
+    case METHOD_NEITHER:
+        req.parameters.DeviceIoControl.Neither.InputBuffer = InputBuffer;
+        req.parameters.DeviceIoControl.Neither.OutputBuffer = OutputBuffer;
+        break;
+    default:
+        req.parameters.DeviceIoControl.Direct.InputSystemBuffer = system_buffer;
+        req.parameters.DeviceIoControl.Direct.OutputBuffer = OutputBuffer;
+        req.parameters.DeviceIoControl.Direct.OutputMdlAddress = mdl;
+        break;
     }
     status = send_request(io, fo, &req, IoStatusBlock);
+    if (mdl != NULL) {
+        MmUnlockPages(mdl);
+        IoFreeMdl(mdl);
+    }
     ULONG_PTR copied = IoStatusBlock->Information;
-    if (system_buffer != NULL && !NT_ERROR(status) && OutputBufferLength != 0)
+    if (method == METHOD_BUFFERED && system_buffer != NULL && !NT_ERROR(status) &&
+        OutputBufferLength != 0)
         memcpy(OutputBuffer, system_buffer,
                copied < OutputBufferLength ? copied : OutputBufferLength);
     free(system_buffer);
     return status;
+}
+
+NTSTATUS ZwFsControlFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine,
+                         PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock, ULONG FsControlCode,
+                         PVOID InputBuffer, ULONG InputBufferLength, PVOID OutputBuffer,
+                         ULONG OutputBufferLength)
+{
+    (void)ApcContext;
+    return control("ZwFsControlFile", IRP_MJ_FILE_SYSTEM_CONTROL, FileHandle, Event, ApcRoutine,
+                   IoStatusBlock, FsControlCode, InputBuffer, InputBufferLength, OutputBuffer,
+                   OutputBufferLength);
+}
+
+NTSTATUS ZwDeviceIoControlFile(HANDLE FileHandle, HANDLE Event, PIO_APC_ROUTINE ApcRoutine,
+                               PVOID ApcContext, PIO_STATUS_BLOCK IoStatusBlock,
+                               ULONG IoControlCode, PVOID InputBuffer, ULONG InputBufferLength,
+                               PVOID OutputBuffer, ULONG OutputBufferLength)
+{
+    (void)ApcContext;
+    return control("ZwDeviceIoControlFile", IRP_MJ_DEVICE_CONTROL, FileHandle, Event, ApcRoutine,
+                   IoStatusBlock, IoControlCode, InputBuffer, InputBufferLength, OutputBuffer,
+                   OutputBufferLength);
 }

@@ -137,6 +137,11 @@ NTSTATUS FltSetSecurityObject(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject,
                               SECURITY_INFORMATION SecurityInformation,
                               PSECURITY_DESCRIPTOR SecurityDescriptor);
 NTSTATUS FltFlushBuffers(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject);
+/* FltFlushBuffers2's FlushType */
+#define FLT_FLUSH_TYPE_FLUSH_AND_PURGE 0x0001
+#define FLT_FLUSH_TYPE_FILE_DATA_ONLY 0x0002
+#define FLT_FLUSH_TYPE_NO_SYNC 0x0004
+#define FLT_FLUSH_TYPE_DATA_SYNC_ONLY 0x0008
 NTSTATUS FltFlushBuffers2(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, ULONG FlushType,
                           PFLT_CALLBACK_DATA CallbackData);
 NTSTATUS FltFsControlFile(PFLT_INSTANCE Instance, PFILE_OBJECT FileObject, ULONG FsControlCode,
