@@ -27,6 +27,13 @@ struct seen {
     bool has_resource_out; /* AcquireForModifiedPageWriter.ResourceToRelease != NULL */
     char name[64];         /* TargetFileObject->FileName */
     NTSTATUS post_status;  /* IoStatus.Status in A's post */
+    /* IRP_MJ_NETWORK_QUERY_OPEN: its create IRP's stack location */
+    UCHAR query_open_major;
+    bool query_open_same_file;
+    ULONG query_open_options;
+    ACCESS_MASK query_open_access;
+    NTSTATUS query_open_name_status; /* FltGetFileNameInformation there */
+    char query_open_name[64];
 };
 
 struct fixture {
@@ -37,6 +44,8 @@ struct fixture {
     struct tf_filter a;
     struct seen seen[256];
     bool complete_query_open; /* A completes IRP_MJ_NETWORK_QUERY_OPEN in pre */
+    bool probe_object_id;     /* A asks FSCTL_GET_OBJECT_ID in post-cleanup */
+    NTSTATUS object_id_status; /* ... and gets this */
 };
 
 static void remember(struct fixture *f, PFLT_CALLBACK_DATA data)
@@ -56,6 +65,25 @@ static void remember(struct fixture *f, PFLT_CALLBACK_DATA data)
         s->ending = iopb->Parameters.AcquireForModifiedPageWriter.EndingOffset->QuadPart;
         s->has_resource_out =
             iopb->Parameters.AcquireForModifiedPageWriter.ResourceToRelease != NULL;
+    }
+    if (iopb->MajorFunction == IRP_MJ_NETWORK_QUERY_OPEN &&
+        iopb->Parameters.NetworkQueryOpen.Irp != NULL) {
+        /* What simrep reads (IoGetCurrentIrpStackLocation) during the call. */
+        PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(iopb->Parameters.NetworkQueryOpen.Irp);
+        s->query_open_major = sp->MajorFunction;
+        s->query_open_same_file = sp->FileObject == iopb->TargetFileObject;
+        s->query_open_options = sp->Parameters.Create.Options;
+        s->query_open_access = sp->Parameters.Create.SecurityContext->DesiredAccess;
+        /* Its name, as in pre-create (what simrep compares with its mapping). */
+        PFLT_FILE_NAME_INFORMATION info = NULL;
+        s->query_open_name_status = FltGetFileNameInformation(
+            data, FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_DEFAULT, &info);
+        s->query_open_name[0] = '\0';
+        if (NT_SUCCESS(s->query_open_name_status)) {
+            fltsim_utf16_to_utf8(info->Name.Buffer, info->Name.Length / sizeof(WCHAR),
+                                 s->query_open_name, sizeof(s->query_open_name));
+            FltReleaseFileNameInformation(info);
+        }
     }
     s->name[0] = '\0';
     PFILE_OBJECT fo = iopb->TargetFileObject;
@@ -91,10 +119,15 @@ static FLT_POSTOP_CALLBACK_STATUS post(struct tf_filter *tf, PFLT_CALLBACK_DATA 
                                        FLT_POST_OPERATION_FLAGS flags)
 {
     struct fixture *f = tf->user;
-    (void)objects;
     (void)context;
     (void)flags;
     f->seen[data->Iopb->MajorFunction].post_status = data->IoStatus.Status;
+    if (data->Iopb->MajorFunction == IRP_MJ_CLEANUP && f->probe_object_id) {
+        /* The delete sample's test: was the file deleted, or one stream? */
+        FILE_OBJECTID_BUFFER id;
+        f->object_id_status = FltFsControlFile(objects->Instance, data->Iopb->TargetFileObject,
+                                               FSCTL_GET_OBJECT_ID, NULL, 0, &id, sizeof(id), NULL);
+    }
     return FLT_POSTOP_FINISHED_PROCESSING;
 }
 
@@ -385,7 +418,15 @@ static void ioops_query_open_is_fast_io_the_file_system_refuses(void **state)
     assert_true(s->flags & FLTFL_CALLBACK_DATA_FAST_IO_OPERATION);
     assert_string_equal(s->name, "\\a.txt");
     assert_non_null(s->p.NetworkQueryOpen.NetworkInformation);
-    assert_null(s->p.NetworkQueryOpen.Irp);
+    /* The create IRP it stands for, its stack location on the same file
+     * object (simrep checks its flags and options). */
+    assert_non_null(s->p.NetworkQueryOpen.Irp);
+    assert_int_equal(s->query_open_major, IRP_MJ_CREATE);
+    assert_true(s->query_open_same_file);
+    assert_int_equal(s->query_open_options >> 24, FILE_OPEN);
+    assert_true(s->query_open_access & FILE_READ_ATTRIBUTES);
+    assert_status(s->query_open_name_status, STATUS_SUCCESS);
+    assert_string_equal(s->query_open_name, "\\Device\\HarddiskVolume1\\a.txt");
     /* No create, cleanup or close: the stack-based file object is not opened. */
     assert_int_equal(f->seen[IRP_MJ_CREATE].count, 0);
     assert_int_equal(f->seen[IRP_MJ_CLOSE].count, 0);
@@ -453,6 +494,48 @@ static void ioops_fs_controls_answer_as_a_file_system_without_reparse_points(voi
     assert_status(fltsim_io_fs_control(f->sys, w, FSCTL_IS_VOLUME_MOUNTED, NULL, 4, NULL, 0, &iosb),
                   STATUS_INVALID_PARAMETER);
     assert_status(fltsim_io_close(f->sys, w), STATUS_SUCCESS);
+    assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
+}
+
+/* FSCTL_GET_OBJECT_ID: no file keeps an object ID (STATUS_OBJECTID_NOT_FOUND,
+ * NTFS's answer then); in the post-cleanup that deleted a file, its file
+ * object gets STATUS_FILE_DELETED; a deleted named stream of a file that
+ * remains gets the file's answer (memfs). */
+static void ioops_object_id_tells_a_deleted_file_from_a_deleted_stream(void **state)
+{
+    struct fixture *f = *state;
+    IO_STATUS_BLOCK iosb;
+    FILE_OBJECTID_BUFFER id;
+    struct fltsim_create_params p = {.path = L"C:\\a.txt",
+                                     .desired_access = GENERIC_READ | DELETE,
+                                     .share_access = FILE_SHARE_READ | FILE_SHARE_DELETE,
+                                     .disposition = FILE_OPEN,
+                                     .create_options =
+                                         FILE_DELETE_ON_CLOSE | FILE_SYNCHRONOUS_IO_NONALERT};
+    HANDLE h = NULL;
+    assert_status(fltsim_io_create(f->sys, &p, &h, NULL), STATUS_SUCCESS);
+    assert_status(
+        fltsim_io_fs_control(f->sys, h, FSCTL_GET_OBJECT_ID, NULL, 0, &id, sizeof(id), &iosb),
+        STATUS_OBJECTID_NOT_FOUND);
+    f->probe_object_id = true;
+    f->object_id_status = STATUS_PENDING;
+    assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
+    assert_status(f->object_id_status, STATUS_FILE_DELETED);
+    if (f->hostfs)
+        return; /* hostfs keeps no named streams */
+
+    /* dir\b.txt:s, made, then deleted on close: b.txt stays. */
+    struct fltsim_create_params w = {.path = L"C:\\dir\\b.txt:s",
+                                     .desired_access = GENERIC_WRITE | DELETE,
+                                     .share_access = FILE_SHARE_READ,
+                                     .disposition = FILE_CREATE,
+                                     .create_options =
+                                         FILE_DELETE_ON_CLOSE | FILE_SYNCHRONOUS_IO_NONALERT};
+    assert_status(fltsim_io_create(f->sys, &w, &h, NULL), STATUS_SUCCESS);
+    f->object_id_status = STATUS_PENDING;
+    assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
+    assert_status(f->object_id_status, STATUS_OBJECTID_NOT_FOUND);
+    h = open_as(f, L"C:\\dir\\b.txt", GENERIC_READ);
     assert_status(fltsim_io_close(f->sys, h), STATUS_SUCCESS);
 }
 
@@ -676,6 +759,7 @@ int main(void)
         BOTH(ioops_mod_write_and_cc_flush_pair_up),
         BOTH(ioops_query_open_is_fast_io_the_file_system_refuses),
         BOTH(ioops_fs_controls_answer_as_a_file_system_without_reparse_points),
+        BOTH(ioops_object_id_tells_a_deleted_file_from_a_deleted_stream),
         BOTH(ioops_device_control_fast_path_is_refused_then_irp_fails),
         BOTH(ioops_query_ea_finds_none),
         BOTH(ioops_query_security_reports_the_size_needed),

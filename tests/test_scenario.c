@@ -2,10 +2,10 @@
  * Scenario suite (DESIGN decision 8): small scenario files loaded and run
  * under both executors, each doing what it says: memfs files, each
  * operation kind, nowait and wait, overlapped I/O, load/unload/attach/detach,
- * a shared-object filter, registry values, a hostfs volume, read flags and
- * the README's example. How scenarios fail (malformed files, expectations
- * that do not hold, verifier reports, golden traces that differ, runs that
- * cannot be carried out) is test_scenario_errors.c.
+ * a shared-object filter, registry values, a hostfs volume, read flags,
+ * FileDispositionInformationEx and the README's example. How scenarios fail (malformed files,
+ * expectations that do not hold, verifier reports, golden traces that differ, runs that cannot be
+ * carried out) is test_scenario_errors.c.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -651,6 +651,69 @@ static void scenario_read_flags_reach_the_request(void **state)
     free(text);
 }
 
+/* set_information FileDispositionInformationEx with its flags: DELETE marks
+ * the file delete-pending (gone once its last handle goes; absent for the
+ * end-of-run check while another is open), DO_NOT_DELETE ([]) clears it;
+ * POSIX semantics are refused (memfs does not model them). */
+static void scenario_disposition_ex_sets_its_flags(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("disposition_ex.yaml",
+             "scenario: FileDispositionInformationEx\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "    files:\n"
+             "      - path: \\posix.txt\n"
+             "        data: \"p\"\n"
+             "      - path: \\kept.txt\n"
+             "        data: \"k\"\n"
+             "steps:\n"
+             "  - op: create\n"
+             "    path: C:\\posix.txt\n"
+             "    access: [read, delete]\n"
+             "    share: [read, write, delete]\n"
+             "    handle: p\n"
+             "  - op: open\n"
+             "    path: C:\\posix.txt\n"
+             "    handle: other\n"
+             "  - op: set_information\n"
+             "    handle: p\n"
+             "    class: FileDispositionInformationEx\n"
+             "    flags: [FILE_DISPOSITION_DELETE, FILE_DISPOSITION_POSIX_SEMANTICS]\n"
+             "    expect: {status: STATUS_INVALID_PARAMETER}\n"
+             "  - op: set_information\n"
+             "    handle: p\n"
+             "    class: FileDispositionInformationEx\n"
+             "    flags: [FILE_DISPOSITION_DELETE]\n"
+             "  - op: close\n"
+             "    handle: p\n"
+             "  - op: create\n"
+             "    path: C:\\kept.txt\n"
+             "    access: [read, delete]\n"
+             "    handle: k\n"
+             "  - op: set_information\n"
+             "    handle: k\n"
+             "    class: FileDispositionInformationEx\n"
+             "    flags: [FILE_DISPOSITION_DELETE]\n"
+             "  - op: set_information\n"
+             "    handle: k\n"
+             "    class: FileDispositionInformationEx\n"
+             "    flags: []\n"
+             "  - op: close\n"
+             "    handle: k\n"
+             "expect:\n"
+             "  files:\n"
+             "    - path: C:\\posix.txt\n"
+             "      exists: false\n"
+             "    - path: C:\\kept.txt\n"
+             "      data: \"k\"\n"
+             "  handles: 1\n",
+             &o);
+    assert_run_ok(&o);
+    assert_int_equal(o.result.steps_run, 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest behaviour[] = {
@@ -665,6 +728,7 @@ int main(void)
         cmocka_unit_test(scenario_name_forms_root_and_streams),
         cmocka_unit_test(scenario_readme_example_runs),
         cmocka_unit_test(scenario_read_flags_reach_the_request),
+        cmocka_unit_test(scenario_disposition_ex_sets_its_flags),
     };
     int failed = FLTSIM_RUN_SUITE("scenario", behaviour);
     failed += remove_tmpdir();

@@ -5,7 +5,9 @@
  * the fixed part), FltIsVolumeWritable (a read-only disk declines an
  * instance, as the delete sample does), FltIsVolumeSnapshot,
  * FltGetDeviceObject and FltGetDiskDeviceObject (none for a network file
- * system), from what each volume was mounted with. Test filter: V (200000).
+ * system), IoVolumeDeviceToDosName on the disk (its drive letter, in pool
+ * the caller frees), from what each volume was mounted with. Test filter: V
+ * (200000).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@ struct seen {
     BOOLEAN writable[4];
     NTSTATUS props_status[4];
     USHORT sector[4];
+    WCHAR dos_letter[4]; /* IoVolumeDeviceToDosName's, or 0 */
 };
 
 struct fixture {
@@ -41,6 +44,17 @@ static void setup_hook(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
         s->writable[k] = writable;
         s->props_status[k] = status;
         s->sector[k] = props.SectorSize;
+    }
+    /* swapBuffers' volume name: the disk's DOS name, then the reference the
+     * Get routine handed out is released (no report). */
+    PDEVICE_OBJECT disk = NULL;
+    if (NT_SUCCESS(FltGetDiskDeviceObject(objects->Volume, &disk))) {
+        UNICODE_STRING dos = {0};
+        if (NT_SUCCESS(IoVolumeDeviceToDosName(disk, &dos)) && k < 4) {
+            s->dos_letter[k] = dos.Buffer[0];
+            ExFreePool(dos.Buffer);
+        }
+        ObDereferenceObject(disk);
     }
     /* MetadataManager's way: the Get routines hand out a reference that the
      * caller gives back with ObDereferenceObject; nothing is reported. */
@@ -177,14 +191,18 @@ static void volume_properties_and_their_buffer_sizes(void **state)
 
 /* InstanceSetup saw C: and N: writable, D: read-only (declined: V has no
  * instance there), each with its sector size; FltIsVolumeSnapshot on a
- * volume or an instance. */
+ * volume or an instance. Each setup named its disk's drive letter
+ * (IoVolumeDeviceToDosName) and released the disk with ObDereferenceObject,
+ * with no report. */
 static void writable_and_snapshot_decide_attachment(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->seen.setups, 3);
     assert_int_equal(f->seen.declined, 1);
-    int readonly = 0;
+    int readonly = 0, letters = 0;
     for (int k = 0; k < 3; k++) {
+        if (f->seen.dos_letter[k] == L'C' || f->seen.dos_letter[k] == L'D')
+            letters++;
         assert_status(f->seen.props_status[k], STATUS_BUFFER_OVERFLOW);
         if (!f->seen.writable[k]) {
             readonly++;
@@ -192,6 +210,7 @@ static void writable_and_snapshot_decide_attachment(void **state)
         }
     }
     assert_int_equal(readonly, 1);
+    assert_int_equal(letters, 2); /* N: is a network share: no disk */
     PFLT_INSTANCE inst = NULL;
     assert_status(FltGetVolumeInstanceFromName(f->v.filter, f->d, NULL, &inst),
                   STATUS_FLT_INSTANCE_NOT_FOUND);
@@ -246,7 +265,50 @@ static void device_and_disk_device_objects(void **state)
     assert_status(FltGetDeviceObject(f->n, &dev), STATUS_SUCCESS);
     assert_int_equal(dev->DeviceType, FILE_DEVICE_NETWORK_FILE_SYSTEM);
     assert_status(FltGetDiskDeviceObject(NULL, &disk), STATUS_INVALID_PARAMETER);
+    /* The references the Get routines hand out are released with
+     * ObDereferenceObject (swapBuffers, MetadataManager): no report. */
+    assert_status(FltGetDiskDeviceObject(f->d, &disk), STATUS_SUCCESS);
+    ObReferenceObject(disk);
+    ObDereferenceObject(disk);
+    ObDereferenceObject(disk);
+    ObDereferenceObject(dev);
     assert_status(FltGetDeviceObject(f->d, NULL), STATUS_INVALID_PARAMETER);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
+/* IoVolumeDeviceToDosName: the disk FltGetDiskDeviceObject gives names its
+ * drive letter ("D:", null-terminated, in pool the caller frees with
+ * ExFreePool, as swapBuffers does); the file system's own device, a
+ * network share's, a volume without a letter and NULLs are
+ * STATUS_INVALID_PARAMETER. */
+static void dos_name_of_a_volume_device(void **state)
+{
+    struct fixture *f = *state;
+    PDEVICE_OBJECT disk = NULL, dev = NULL;
+    assert_status(FltGetDiskDeviceObject(f->d, &disk), STATUS_SUCCESS);
+    UNICODE_STRING name = {0};
+    assert_status(IoVolumeDeviceToDosName(disk, &name), STATUS_SUCCESS);
+    assert_ustr(&name, "D:");
+    assert_int_equal(name.MaximumLength, 3 * sizeof(WCHAR));
+    assert_int_equal(name.Buffer[2], 0);
+    ExFreePool(name.Buffer);
+    assert_status(FltGetDiskDeviceObject(f->w.volume, &disk), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(disk, &name), STATUS_SUCCESS);
+    assert_ustr(&name, "C:");
+    ExFreePool(name.Buffer);
+
+    UNICODE_STRING none = {0};
+    assert_status(FltGetDeviceObject(f->d, &dev), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(dev, &none), STATUS_INVALID_PARAMETER);
+    assert_status(FltGetDeviceObject(f->n, &dev), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(dev, &none), STATUS_INVALID_PARAMETER);
+    assert_status(IoVolumeDeviceToDosName(NULL, &none), STATUS_INVALID_PARAMETER);
+    assert_status(IoVolumeDeviceToDosName(disk, NULL), STATUS_INVALID_PARAMETER);
+    PFLT_VOLUME e = mount(f, L"\\Device\\HarddiskVolume3", 0, FLT_FSTYPE_NTFS,
+                          FILE_DEVICE_DISK_FILE_SYSTEM, 0, 0, 0);
+    assert_status(FltGetDiskDeviceObject(e, &disk), STATUS_SUCCESS);
+    assert_status(IoVolumeDeviceToDosName(disk, &none), STATUS_INVALID_PARAMETER);
+    assert_null(none.Buffer);
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
@@ -257,6 +319,7 @@ int main(void)
         CASE(volume_properties_and_their_buffer_sizes),
         CASE(writable_and_snapshot_decide_attachment),
         CASE(device_and_disk_device_objects),
+        CASE(dos_name_of_a_volume_device),
     };
     return FLTSIM_RUN_SUITE("volume_query", tests);
 }

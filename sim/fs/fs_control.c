@@ -3,8 +3,9 @@
  * (fs_shared.h): the FS-filter callbacks (acquire/release pairing, section
  * synchronization), IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MJ_QUERY_EA and the fixed
  * security descriptor of IRP_MJ_QUERY_SECURITY / IRP_MJ_SET_SECURITY. Nothing
- * here is stored: neither file system keeps EAs or ACLs; reparse points are
- * fs_reparse.c's.
+ * here is stored: neither file system keeps EAs, ACLs or object IDs (so
+ * FSCTL_GET_OBJECT_ID answers as NTFS does for a file without one); reparse
+ * points are fs_reparse.c's.
  */
 #include <string.h>
 
@@ -64,6 +65,20 @@ NTSTATUS fltsim__fs_filter_callback(PFLT_CALLBACK_DATA data, struct fltsim__fs_a
 /* Controls, extended attributes, security                                   */
 /* ------------------------------------------------------------------------- */
 
+/* FSCTL_GET_OBJECT_ID: no file has an object ID (STATUS_OBJECTID_NOT_FOUND,
+ * NTFS's answer then); a file deleted for good has none to give
+ * (STATUS_FILE_DELETED), while an open of a deleted named stream whose file
+ * remains gets the file's answer (the delete sample tells a stream's
+ * deletion from its file's so). */
+static NTSTATUS get_object_id(const struct fltsim__fs_file *file)
+{
+    if (file->kind == FLTSIM__FS_VOLUME)
+        return STATUS_INVALID_PARAMETER;
+    bool file_gone =
+        file->unlinked && (!file->named_stream || file->perfile == NULL || file->perfile->deleted);
+    return file_gone ? STATUS_FILE_DELETED : STATUS_OBJECTID_NOT_FOUND;
+}
+
 NTSTATUS fltsim__fs_fs_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,
                                PFLT_CALLBACK_DATA data, ULONG_PTR *information)
 {
@@ -78,6 +93,8 @@ NTSTATUS fltsim__fs_fs_control(struct fltsim__fs *fs, struct fltsim__fs_open *o,
         return fltsim__fs_reparse_control(fs, o, data, information);
     case FSCTL_IS_VOLUME_MOUNTED:
         return STATUS_SUCCESS;
+    case FSCTL_GET_OBJECT_ID:
+        return get_object_id(o->file);
     default:
         return STATUS_INVALID_DEVICE_REQUEST;
     }

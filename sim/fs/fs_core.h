@@ -34,6 +34,7 @@ enum fltsim__fs_kind {
 struct fltsim__fs_perfile {
     ULONG refs;         /* control blocks pointing here */
     ULONG open_streams; /* of them, those with opens */
+    BOOLEAN deleted;    /* the file itself is gone, not only one of its streams */
 };
 
 /* What the shared rules keep of a file, a directory or the volume: the first

@@ -251,6 +251,8 @@ void fltsim__memfs_unlink(struct fltsim_memfs *fs, struct memfs_node *n)
     fltsim__memfs_detach(n);
     n->parent = NULL;
     n->file.unlinked = TRUE;
+    if (n->file.perfile != NULL)
+        n->file.perfile->deleted = TRUE; /* its streams' opens see it too */
     if (n->file.kind == FLTSIM__FS_FILE)
         fs->data_bytes -= n->eof;
     if (n->file.opens == 0)

@@ -530,6 +530,34 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     else
         fltsim_volume_file_object_opened(volume, &fo);
 
+    /* The create IRP of the open the query stands for, as the I/O manager
+     * hands it to the filters (simrep reads its stack location's flags and
+     * create options): never sent to a file system or completed. */
+    struct {
+        IRP irp;
+        IO_STACK_LOCATION stack[1];
+    } create;
+    memset(&create, 0, sizeof(create));
+    IO_SECURITY_CONTEXT security;
+    memset(&security, 0, sizeof(security));
+    security.DesiredAccess = FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+    create.irp.Type = 6; /* IO_TYPE_IRP */
+    create.irp.Size = IoSizeOfIrp(1);
+    create.irp.StackCount = 1;
+    create.irp.CurrentLocation = 1;
+    create.irp.Tail.Overlay.CurrentStackLocation = &create.stack[0];
+    create.irp.Tail.Overlay.Thread = fltsim_thread_current();
+    create.irp.Tail.Overlay.OriginalFileObject = &fo;
+    create.irp.RequestorMode = UserMode;
+    create.irp.Flags = IRP_CREATE_OPERATION | IRP_SYNCHRONOUS_API;
+    create.stack[0].MajorFunction = IRP_MJ_CREATE;
+    create.stack[0].FileObject = &fo;
+    create.stack[0].DeviceObject = fo.DeviceObject;
+    create.stack[0].Parameters.Create.SecurityContext = &security;
+    create.stack[0].Parameters.Create.Options = (ULONG)FILE_OPEN << 24;
+    create.stack[0].Parameters.Create.ShareAccess =
+        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
     FILE_NETWORK_OPEN_INFORMATION info;
     memset(&info, 0, sizeof(info));
     struct fltsim_request req;
@@ -538,7 +566,7 @@ NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_
     req.major = IRP_MJ_NETWORK_QUERY_OPEN;
     req.file_object = &fo;
     req.requestor_mode = UserMode;
-    req.parameters.NetworkQueryOpen.Irp = NULL;
+    req.parameters.NetworkQueryOpen.Irp = &create.irp;
     req.parameters.NetworkQueryOpen.NetworkInformation = &info;
     status = device != NULL ? fltsim_device_dispatch(device, &req)
                             : fltsim_request_dispatch(volume, &req);

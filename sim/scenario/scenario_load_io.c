@@ -188,17 +188,27 @@ static ULONG query_class_size(FILE_INFORMATION_CLASS c)
 static const struct {
     const char *key;
     FILE_INFORMATION_CLASS info_class;
-} set_fields[] = {{"end_of_file", FileEndOfFileInformation},
-                  {"allocation_size", FileAllocationInformation},
-                  {"position", FilePositionInformation},
-                  {"delete", FileDispositionInformation},
-                  {"attributes", FileBasicInformation}};
+} set_fields[] = {
+    {"end_of_file", FileEndOfFileInformation}, {"allocation_size", FileAllocationInformation},
+    {"position", FilePositionInformation},     {"delete", FileDispositionInformation},
+    {"flags", FileDispositionInformationEx},   {"attributes", FileBasicInformation}};
+
+/* FileDispositionInformationEx's flags. */
+static const struct name_value disposition_flag_names[] = {
+    {"FILE_DISPOSITION_DO_NOT_DELETE", FILE_DISPOSITION_DO_NOT_DELETE},
+    {"FILE_DISPOSITION_DELETE", FILE_DISPOSITION_DELETE},
+    {"FILE_DISPOSITION_POSIX_SEMANTICS", FILE_DISPOSITION_POSIX_SEMANTICS},
+    {"FILE_DISPOSITION_FORCE_IMAGE_SECTION_CHECK", FILE_DISPOSITION_FORCE_IMAGE_SECTION_CHECK},
+    {"FILE_DISPOSITION_ON_CLOSE", FILE_DISPOSITION_ON_CLOSE},
+    {"FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE", FILE_DISPOSITION_IGNORE_READONLY_ATTRIBUTE},
+    {NULL, 0}};
 
 static const struct name_value set_class_names[] = {
     {"FileEndOfFileInformation", FileEndOfFileInformation},
     {"FileAllocationInformation", FileAllocationInformation},
     {"FilePositionInformation", FilePositionInformation},
     {"FileDispositionInformation", FileDispositionInformation},
+    {"FileDispositionInformationEx", FileDispositionInformationEx},
     {"FileBasicInformation", FileBasicInformation},
     {NULL, 0}};
 
@@ -326,9 +336,9 @@ static const char *const write_keys[] = {COMMON_KEYS, "handle", "offset", "data"
                                          "zeros",     "flags",  "async",  NULL};
 static const char *const query_info_keys[] = {COMMON_KEYS, "handle", "class",
                                               "length",    "flags",  NULL};
-static const char *const set_info_keys[] = {COMMON_KEYS,   "handle",          "class",
-                                            "end_of_file", "allocation_size", "position",
-                                            "delete",      "attributes",      NULL};
+static const char *const set_info_keys[] = {COMMON_KEYS,       "handle",   "class",  "end_of_file",
+                                            "allocation_size", "position", "delete", "flags",
+                                            "attributes",      NULL};
 static const char *const rename_keys[] = {COMMON_KEYS, "handle", "new_name", "replace", NULL};
 static const char *const delete_keys[] = {COMMON_KEYS, "handle", "delete", NULL};
 static const char *const query_dir_keys[] = {COMMON_KEYS, "handle", "class",  "pattern",
@@ -712,6 +722,12 @@ bool fltsim__ld_load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, y
                 break;
             case FileBasicInformation:
                 if (!fltsim__ld_get_flags(ld, f, "attributes", "attribute", attribute_names, &a))
+                    return false;
+                s->value = a;
+                break;
+            case FileDispositionInformationEx:
+                if (!fltsim__ld_get_flags(ld, f, "flags", "disposition flag",
+                                          disposition_flag_names, &a))
                     return false;
                 s->value = a;
                 break;

@@ -256,6 +256,7 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
             FILE_ALLOCATION_INFORMATION allocation;
             FILE_POSITION_INFORMATION position;
             FILE_DISPOSITION_INFORMATION disposition;
+            FILE_DISPOSITION_INFORMATION_EX disposition_ex;
             FILE_BASIC_INFORMATION basic;
         } info;
         ULONG size;
@@ -276,6 +277,10 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         case FileDispositionInformation:
             info.disposition.DeleteFile = (BOOLEAN)s->value;
             size = sizeof(info.disposition);
+            break;
+        case FileDispositionInformationEx:
+            info.disposition_ex.Flags = (ULONG)s->value;
+            size = sizeof(info.disposition_ex);
             break;
         default: /* FileBasicInformation: times 0 = unchanged */
             info.basic.FileAttributes = (ULONG)s->value;

@@ -240,6 +240,10 @@ static const char *unsafe_reason(const struct query *q)
         if (!q->in_post && FltGetFileNameFormat(q->options) == FLT_FILE_NAME_SHORT)
             return "a short name in pre-create";
         return NULL;
+    case IRP_MJ_NETWORK_QUERY_OPEN:
+        if (FltGetFileNameFormat(q->options) == FLT_FILE_NAME_SHORT)
+            return "a short name in a network query open (its file object is not open)";
+        return NULL;
     default:
         return NULL;
     }
@@ -367,9 +371,12 @@ static NTSTATUS ask_name(struct query *q, const char *file, int line,
                        q->api, (unsigned)fltsim__tls()->irql);
         return fltsim__fail(STATUS_FLT_INVALID_NAME_REQUEST, "%s: above APC_LEVEL", q->api);
     }
-    bool pre_create = q->op != NULL && q->op->data.Iopb->MajorFunction == IRP_MJ_CREATE;
-    if (pre_create && q->in_post)
-        pre_create = false;
+    UCHAR major = q->op != NULL ? q->op->data.Iopb->MajorFunction : 0;
+    /* A network query open's stack-based file object is never opened: its
+     * name is the one it is asked for, as in pre-create (simrep checks it
+     * against its mapping), in its pre and its post alike. */
+    bool pre_create = q->op != NULL && ((major == IRP_MJ_CREATE && !q->in_post) ||
+                                        major == IRP_MJ_NETWORK_QUERY_OPEN);
     const char *why = unsafe_reason(q);
     if (why != NULL && method != FLT_FILE_NAME_QUERY_CACHE_ONLY &&
         method != FLT_FILE_NAME_QUERY_ALWAYS_ALLOW_CACHE_LOOKUP) {

@@ -176,8 +176,10 @@ NTSTATUS fltsim_io_release_for_cc_flush(fltsim_system *sys, HANDLE handle);
  * STATUS_FLT_DISALLOW_FAST_IO when refused (memfs and hostfs refuse it, as NTFS
  * does in the captures, where every QueryOpen row is FAST IO DISALLOWED); no IRP
  * fallback (the caller opens the file itself, as the capture's next rows do).
- * The filters see Parameters.NetworkQueryOpen.NetworkInformation (Irp is NULL:
- * fltsim has no IRPs); a FileBasicInformation answer is converted from it.
+ * The filters see Parameters.NetworkQueryOpen.NetworkInformation and its Irp,
+ * the create IRP of the open it stands for (one stack location: IRP_MJ_CREATE
+ * on the file object, FILE_OPEN, FILE_READ_ATTRIBUTES, sharing everything),
+ * valid during the call; a FileBasicInformation answer is converted from it.
  * STATUS_INVALID_PARAMETER for another class, STATUS_INFO_LENGTH_MISMATCH for a
  * short buffer, and the path statuses of fltsim_io_create. */
 NTSTATUS fltsim_io_query_open(fltsim_system *sys, PCWSTR path, FILE_INFORMATION_CLASS info_class,
