@@ -408,6 +408,7 @@ struct counter_job {
     KIRQL irql_inside;
     int rounds;
     bool use_mutex;
+    bool use_cancel_lock; /* IoAcquireCancelSpinLock instead of lock */
 };
 
 static void count_thread(void *arg)
@@ -426,6 +427,12 @@ static void count_thread(void *arg)
             }
             job->value = v + 1;
             ExReleaseFastMutex(&job->mutex);
+        } else if (job->use_cancel_lock) {
+            KIRQL old;
+            IoAcquireCancelSpinLock(&old);
+            job->irql_inside = KeGetCurrentIrql();
+            job->value++;
+            IoReleaseCancelSpinLock(old);
         } else {
             KIRQL old;
             KeAcquireSpinLock(&job->lock, &old);
@@ -436,20 +443,22 @@ static void count_thread(void *arg)
     }
 }
 
-/* Spin locks raise to DISPATCH_LEVEL and exclude each other across threads;
- * fast mutexes raise to APC_LEVEL and block a second owner. */
+/* Spin locks (the I/O manager's cancel spin lock too) raise to
+ * DISPATCH_LEVEL and exclude each other across threads; fast mutexes raise
+ * to APC_LEVEL and block a second owner. */
 static void ke_spin_lock_and_fast_mutex_exclude(void **state)
 {
     (void)state;
     struct test_world w;
     world_create(&w, 0);
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < 3; mode++) {
         struct counter_job job;
         memset(&job, 0, sizeof(job));
         KeInitializeSpinLock(&job.lock);
         ExInitializeFastMutex(&job.mutex);
         job.rounds = 2000;
         job.use_mutex = mode == 1;
+        job.use_cancel_lock = mode == 2;
         fltsim_thread *t[3];
         for (int i = 0; i < 3; i++)
             assert_status(

@@ -1,7 +1,9 @@
 /*
  * The Io routines filter code calls that are not about a request: the
  * thread's top-level IRP (IoGetTopLevelIrp, IoSetTopLevelIrp; SPEC 6.6) and
- * its stack (IoGetStackLimits, IoGetRemainingStackSize). The values are
+ * its stack (IoGetStackLimits, IoGetRemainingStackSize), and the I/O
+ * manager's cancel spin lock (one for the process, as Windows has one for
+ * the machine; FltMgr's own cancel paths do not hold it). The values are
  * per-thread state, exec/thread.c's; requests themselves and file objects
  * are the sim's I/O manager's (sim/io).
  */
@@ -27,4 +29,18 @@ ULONG_PTR IoGetRemainingStackSize(VOID)
     ULONG_PTR low, high;
     fltsim__stack_limits(&low, &high);
     return (ULONG_PTR)__builtin_frame_address(0) - low;
+}
+
+/* The cancel spin lock: legacy drivers guard their cancel routines with it;
+ * NameChanger takes it around its own cancel bookkeeping. */
+static KSPIN_LOCK cancel_lock;
+
+VOID IoAcquireCancelSpinLock(PKIRQL Irql)
+{
+    *Irql = KeAcquireSpinLockRaiseToDpc(&cancel_lock);
+}
+
+VOID IoReleaseCancelSpinLock(KIRQL Irql)
+{
+    KeReleaseSpinLock(&cancel_lock, Irql);
 }
