@@ -165,8 +165,9 @@ static void fltmc_line(void *ctx, const char *line)
 /* An fltmc view to the run's output, announced by where (a step, or the end). */
 static void print_fltmc(struct run *run, const char *where, enum fltsim_fltmc_view view)
 {
-    FILE *out =
-        run->options != NULL && run->options->output != NULL ? run->options->output : stdout;
+    FILE *out = run->options->output;
+    if (out == NULL)
+        return;
     fprintf(out, "%s: fltmc %s\n", where, fltmc_view_name(view));
     NTSTATUS status = fltsim_fltmc(run->sys, view, fltmc_line, out);
     if (!NT_SUCCESS(status))
@@ -683,7 +684,7 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     end_threads(&run, spawned);
     spawned = 0;
     fltsim__run_finish_all(&run, scenario->step_count);
-    if (run.options != NULL && run.options->fltmc_at_end != 0) {
+    if (run.options->fltmc_at_end != 0) {
         char where[600];
         snprintf(where, sizeof(where), "%s: end of run", scenario->path);
         for (int v = FLTSIM_FLTMC_FILTERS; v <= FLTSIM_FLTMC_VOLUMES; v++)
