@@ -2,8 +2,9 @@
  * The fltmc view (issue 19 item 4): the tables `fltmc filters`, `fltmc
  * instances` and `fltmc volumes` print on Windows, built from the system's
  * own lists. The rows are copied under sys->lock and formatted after it is
- * released, so the line callback may call back into the model. Column
- * positions are those of the Windows tool's output.
+ * released, so the line callback may call back into the model. The columns
+ * of filters and instances are placed where the Windows tool's output puts
+ * them (a Windows 11 capture); those of volumes follow its header.
  */
 #include <stdlib.h>
 #include <string.h>
