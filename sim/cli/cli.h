@@ -50,6 +50,7 @@ struct cli_options {
     bool update_golden;
     bool quiet;
     bool dbgprint; /* --dbgprint: the filters' DbgPrint output to standard error */
+    unsigned fltmc; /* run --fltmc VIEWS: 1u << enum fltsim_fltmc_view each */
     /* run --inject-fault KIND:NTH: extra fault rules for every file */
     struct fltsim_fault inject[CLI_MAX_INJECTED_FAULTS];
     size_t inject_count;

@@ -70,7 +70,9 @@ static const struct command commands[] = {
      "calls it; one read is pended in a post and finished by a deferred I/O work item.\n"
      "The trace defaults to text.\n",
      false, cmd_demo},
-    {"run", "fltsim run [OPTIONS] [--update-golden] [--dbgprint] [--inject-fault KIND:NTH] [-q] FILE...",
+    {"run",
+     "fltsim run [OPTIONS] [--update-golden] [--dbgprint] [--inject-fault KIND:NTH] "
+     "[--fltmc VIEWS] [-q] FILE...",
      "Runs each scenario file and checks its expectations and, under the deterministic\n"
      "executor, its golden trace. Prints one PASS or FAIL line per file (-q: failures\n"
      "only). Exit status 0 only when every expectation of every file holds.\n"
@@ -78,6 +80,10 @@ static const struct command commands[] = {
      "  --dbgprint          the filters' DbgPrint output to standard error (a text trace\n"
      "                      shows it between its lines; otherwise it is dropped)\n"
      "  -q, --quiet         print only failures\n"
+     "  --fltmc VIEWS       after the steps of each file, print what `fltmc filters`,\n"
+     "                      `fltmc instances` and `fltmc volumes` would show: VIEWS is\n"
+     "                      comma-separated filters, instances, volumes, or all (a\n"
+     "                      scenario's `fltmc:` steps print at their point in any case)\n"
      "  --inject-fault KIND:NTH\n"
      "                      fail the NTH (1-based) fault point of KIND (alloc, deferred_queue,\n"
      "                      generic_queue, fs) with the kind's default status, on top of the\n"
@@ -329,6 +335,8 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
             .verifier_disable_count = options->verifier_disable_count,
             .trace = sink != NULL ? &tee : NULL,
             .log = stderr,
+            .output = verdicts,
+            .fltmc_at_end = options->fltmc,
             .update_golden = options->update_golden,
             .extra_faults = options->inject,
             .extra_fault_count = options->inject_count,
@@ -368,6 +376,32 @@ static int cmd_run(const struct cli_options *options, int nfiles, char **files)
     if (!cli_trace_close(&trace, status != CLI_EXIT_USAGE) && status < CLI_EXIT_ERROR)
         status = CLI_EXIT_ERROR;
     return status;
+}
+
+/* filters,instances,volumes (any of them, in any order) or all into a mask
+ * of 1u << enum fltsim_fltmc_view. */
+static bool parse_fltmc_views(const char *text, unsigned *mask)
+{
+    *mask = 0;
+    if (strcmp(text, "all") == 0) {
+        *mask = 7u;
+        return true;
+    }
+    char view[16];
+    for (const char *p = text;; p++) {
+        size_t n = strcspn(p, ",");
+        enum fltsim_fltmc_view v;
+        if (n == 0 || n >= sizeof(view))
+            return false;
+        memcpy(view, p, n);
+        view[n] = '\0';
+        if (!fltsim_fltmc_view_parse(view, &v))
+            return false;
+        *mask |= 1u << v;
+        p += n;
+        if (*p == '\0')
+            return true;
+    }
 }
 
 /* KIND:NTH into a fault rule with the kind's default status. */
@@ -506,6 +540,13 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
         options->quiet = true;
     } else if (cmd->run == cmd_check && (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)) {
         options->quiet = true;
+    } else if (cmd->run == cmd_run && strcmp(arg, "--fltmc") == 0) {
+        NEED_VALUE();
+        if (!parse_fltmc_views(value, &options->fltmc))
+            return usage_error(cmd,
+                               "--fltmc takes filters, instances or volumes (comma-separated) "
+                               "or all, not '%s'",
+                               value);
     } else if (cmd->run == cmd_run && strcmp(arg, "--update-golden") == 0) {
         options->update_golden = true;
     } else if (run_opts && strcmp(arg, "--concurrent") == 0) {

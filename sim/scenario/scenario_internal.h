@@ -99,7 +99,8 @@ enum sc_step_kind {
     SC_STEP_ATTACH,
     SC_STEP_DETACH,
     SC_STEP_COMPLETE_PENDED,
-    SC_STEP_NOTE
+    SC_STEP_NOTE,
+    SC_STEP_FLTMC /* the runner prints an fltmc view */
 };
 
 enum sc_op {
@@ -195,6 +196,7 @@ struct sc_step {
     PCWSTR altitude;
     bool mandatory;
     const char *note;
+    enum fltsim_fltmc_view fltmc; /* fltmc */
     bool wait_all;
     size_t *wait_steps;
     size_t wait_count;

@@ -2,7 +2,7 @@
  * Scenario loading, the steps (scenario_load_internal.h): `threads:` (main is
  * predefined) and `steps:` in order, each an operation (op:, whose keys
  * scenario_load_io.c reads) or a control step (wait, load, unload, attach,
- * detach, complete_pended, note). References are checked against what is
+ * detach, complete_pended, note, fltmc). References are checked against what is
  * declared before them: filters, volumes, threads, step ids, and handles
  * that an earlier create or open binds and no close has released. A step's
  * expect: is scenario_load_expect.c's.
@@ -165,14 +165,15 @@ static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
 }
 
 /* The names of the control keys, in the order they are looked for. */
-static const char *const control_keys[] = {"wait",   "load", "unload",          "attach",
-                                           "detach", "note", "complete_pended", NULL};
+static const char *const control_keys[] = {
+    "wait", "load", "unload", "attach", "detach", "note", "complete_pended", "fltmc", NULL};
 
 static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, size_t index,
                               const char *key)
 {
     static const char *const wait_keys[] = {"wait", "id", NULL};
     static const char *const note_keys[] = {"note", "id", NULL};
+    static const char *const fltmc_keys[] = {"fltmc", "id", NULL};
     static const char *const unload_keys[] = {"unload", "mandatory", "id", "thread",
                                               "nowait", "expect",    NULL};
     static const char *const attach_keys[] = {"filter", "volume", "instance", "altitude", NULL};
@@ -223,6 +224,19 @@ static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, 
         s->kind = SC_STEP_NOTE;
         return fltsim__ld_check_keys(ld, m, where, note_keys) &&
                fltsim__ld_get_string(ld, v, "note", &s->note);
+    }
+
+    if (strcmp(key, "fltmc") == 0) {
+        s->kind = SC_STEP_FLTMC;
+        if (!fltsim__ld_check_keys(ld, m, where, fltmc_keys) ||
+            !fltsim__ld_want_scalar(ld, v, "fltmc"))
+            return false;
+        if (!fltsim_fltmc_view_parse(fltsim__ld_text_of(v), &s->fltmc))
+            return fltsim__ld_fail(ld, v,
+                                   "fltmc view '%s' is unknown; expected filters, instances or "
+                                   "volumes",
+                                   fltsim__ld_text_of(v));
+        return true;
     }
 
     const char *const *keys = unload_keys;
@@ -321,7 +335,7 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
                 return fltsim__ld_fail(
                     ld, fltsim__ld_get(ld, m, control_keys[k]),
                     "a step has both '%s' and '%s'; expected one of op, wait, load, "
-                    "unload, attach, detach, complete_pended, note",
+                    "unload, attach, detach, complete_pended, note, fltmc",
                     opn ? "op" : control, control_keys[k]);
             control = control_keys[k];
         }
@@ -329,7 +343,7 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
             return fltsim__ld_fail(
                 ld, m,
                 "a step has no operation; expected one of op, wait, load, unload, "
-                "attach, detach, complete_pended, note");
+                "attach, detach, complete_pended, note, fltmc");
 
         if ((n = fltsim__ld_get(ld, m, "id")) != NULL) {
             if (!fltsim__ld_get_string(ld, n, "id", &s->id))

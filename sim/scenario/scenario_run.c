@@ -148,6 +148,33 @@ static void trace_note(struct run *run, const char *text)
     uv_mutex_unlock(&run->lock);
 }
 
+static const char *fltmc_view_name(enum fltsim_fltmc_view view)
+{
+    return view == FLTSIM_FLTMC_FILTERS     ? "filters"
+           : view == FLTSIM_FLTMC_INSTANCES ? "instances"
+                                            : "volumes";
+}
+
+static void fltmc_line(void *ctx, const char *line)
+{
+    FILE *out = ctx;
+    fputs(line, out);
+    fputc('\n', out);
+}
+
+/* An fltmc view to the run's output, announced by where (a step, or the end). */
+static void print_fltmc(struct run *run, const char *where, enum fltsim_fltmc_view view)
+{
+    FILE *out = run->options->output;
+    if (out == NULL)
+        return;
+    fprintf(out, "%s: fltmc %s\n", where, fltmc_view_name(view));
+    NTSTATUS status = fltsim_fltmc(run->sys, view, fltmc_line, out);
+    if (!NT_SUCCESS(status))
+        fltsim__run_log(run, "%s: fltmc %s: %s", where, fltmc_view_name(view), fltsim_last_error());
+    fflush(out);
+}
+
 static void step_note(struct run *run, size_t i)
 {
     const struct fltsim_scenario *sc = run->sc;
@@ -159,6 +186,8 @@ static void step_note(struct run *run, size_t i)
         snprintf(what, sizeof(what), "%s", sc->handles[s->handle]);
     } else if (s->kind == SC_STEP_NOTE) {
         snprintf(what, sizeof(what), "%s", s->note);
+    } else if (s->kind == SC_STEP_FLTMC) {
+        snprintf(what, sizeof(what), "%s", fltmc_view_name(s->fltmc));
     } else if (s->kind != SC_STEP_WAIT) {
         snprintf(what, sizeof(what), "%s", sc->filters[s->filter].name);
     }
@@ -168,6 +197,15 @@ static void step_note(struct run *run, size_t i)
     snprintf(text + n, sizeof(text) - (size_t)n, ": %s%s%s%s%s", s->label, what[0] ? " " : "", what,
              s->thread != 0 ? " on " : "", s->thread != 0 ? sc->threads[s->thread].name : "");
     trace_note(run, text);
+}
+
+static void step_fltmc(struct run *run, size_t i)
+{
+    const struct sc_step *s = &run->sc->steps[i];
+    char where[600];
+    snprintf(where, sizeof(where), "%s:%d: step %zu", run->sc->path, s->line, i + 1);
+    step_note(run, i);
+    print_fltmc(run, where, s->fltmc);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -549,6 +587,14 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
         result->error = true;
         return STATUS_INVALID_PARAMETER;
     }
+    if ((options->fltmc_at_end & ~7u) != 0) {
+        fltsim__run_log(&run,
+                        "%s: fltmc_at_end is 0x%x; expected bits 1u << FLTSIM_FLTMC_FILTERS, "
+                        "_INSTANCES or _VOLUMES",
+                        scenario->path, options->fltmc_at_end);
+        result->error = true;
+        return STATUS_INVALID_PARAMETER;
+    }
 
     if (uv_mutex_init(&run.lock) != 0) {
         result->error = true;
@@ -624,6 +670,10 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
             step_note(&run, i);
             run.steps[i].checked = true;
             result->steps_run++;
+        } else if (s->kind == SC_STEP_FLTMC) {
+            step_fltmc(&run, i);
+            run.steps[i].checked = true;
+            result->steps_run++;
         } else {
             hand_over(&run, i);
         }
@@ -634,6 +684,13 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
     end_threads(&run, spawned);
     spawned = 0;
     fltsim__run_finish_all(&run, scenario->step_count);
+    if (run.options->fltmc_at_end != 0) {
+        char where[600];
+        snprintf(where, sizeof(where), "%s: end of run", scenario->path);
+        for (int v = FLTSIM_FLTMC_FILTERS; v <= FLTSIM_FLTMC_VOLUMES; v++)
+            if (run.options->fltmc_at_end & (1u << v))
+                print_fltmc(&run, where, (enum fltsim_fltmc_view)v);
+    }
 
 shutdown:
     set_position(&run, "checking and shutting down", 0);

@@ -72,6 +72,15 @@ struct fltsim_scenario_run_options {
     /* Failed expectations and errors, one line each naming the step (and the
      * scenario file line); NULL = stderr. */
     FILE *log;
+    /* Where the fltmc views go: each `fltmc:` step's, and those of
+     * fltmc_at_end; NULL = nowhere (fltsim explore's runs; the step's note
+     * is still in the trace). Each view is announced by a line "FILE:LINE:
+     * step N: fltmc VIEW" (or "FILE: end of run: fltmc VIEW"). */
+    FILE *output;
+    /* Views (1u << enum fltsim_fltmc_view, <fltsim/model.h>) printed once
+     * the steps are done, before the end-of-run checks and the shutdown;
+     * 0 = none; another bit makes the run an error. */
+    unsigned fltmc_at_end;
     /* Rewrite the golden trace instead of comparing it. */
     bool update_golden;
     /* Skip the golden-trace comparison (e.g. under the concurrent executor,
