@@ -14,18 +14,51 @@ struct fixture {
     struct tf_filter a;
     UCHAR create_flags;      /* OperationFlags of the last create */
     ULONG post_create_flags; /* file-object flags the last post-create saw */
+    bool see_renames;        /* A looks at renames (its name queries reach FS) */
+    char rename_to[64];      /* FILE_RENAME_INFORMATION.FileName of the last rename */
+    NTSTATUS dest_status;    /* FltGetDestinationFileNameInformation on it */
+    char dest_name[64];      /* and the name it gave */
 };
 
 static struct fixture *current;
+
+/* An ASCII name, for assert_string_equal. */
+static void narrow(char *dst, size_t room, const WCHAR *src, size_t units)
+{
+    if (units >= room)
+        units = room - 1;
+    for (size_t i = 0; i < units; i++)
+        dst[i] = (char)src[i];
+    dst[units] = 0;
+}
+
+/* What a filter sees of a rename: the target as given, and where
+ * FltGetDestinationFileNameInformation says it is. */
+static void see_rename(PFLT_CALLBACK_DATA data, PCFLT_RELATED_OBJECTS objects)
+{
+    const FILE_RENAME_INFORMATION *ri = data->Iopb->Parameters.SetFileInformation.InfoBuffer;
+    narrow(current->rename_to, 64, ri->FileName, ri->FileNameLength / sizeof(WCHAR));
+    PFLT_FILE_NAME_INFORMATION info = NULL;
+    current->dest_status = FltGetDestinationFileNameInformation(
+        objects->Instance, objects->FileObject, ri->RootDirectory, (PWSTR)ri->FileName,
+        ri->FileNameLength, FLT_FILE_NAME_NORMALIZED | FLT_FILE_NAME_QUERY_DEFAULT, &info);
+    current->dest_name[0] = 0;
+    if (info != NULL) {
+        narrow(current->dest_name, 64, info->Name.Buffer, info->Name.Length / sizeof(WCHAR));
+        FltReleaseFileNameInformation(info);
+    }
+}
 
 static FLT_PREOP_CALLBACK_STATUS pre(struct tf_filter *tf, PFLT_CALLBACK_DATA data,
                                      PCFLT_RELATED_OBJECTS objects, PVOID *context)
 {
     (void)tf;
-    (void)objects;
     (void)context;
     if (data->Iopb->MajorFunction == IRP_MJ_CREATE)
         current->create_flags = data->Iopb->OperationFlags;
+    if (current->see_renames && data->Iopb->MajorFunction == IRP_MJ_SET_INFORMATION &&
+        data->Iopb->Parameters.SetFileInformation.FileInformationClass == FileRenameInformation)
+        see_rename(data, objects);
     return FLT_PREOP_SUCCESS_WITH_CALLBACK;
 }
 
@@ -268,6 +301,36 @@ static void io_rename_opens_target_directory(void **state)
     assert_status(fltsim_io_close(sys, h), STATUS_SUCCESS);
 }
 
+/* A drive-letter target reaches the filters as the NT path \??\C:\..., as
+ * MoveFileEx sends it, which FltGetDestinationFileNameInformation resolves
+ * (issue 17: NameChanger's pre-rename asks it); an NT path goes as it is. */
+static void io_rename_target_is_an_nt_path(void **state)
+{
+    struct fixture *f = *state;
+    fltsim_system *sys = f->w.sys;
+    f->see_renames = true;
+    HANDLE h = world_open(&f->w, L"C:\\a.txt", DELETE);
+    assert_status(fltsim_io_rename(sys, h, L"C:\\dir\\moved.txt", FALSE, NULL), STATUS_SUCCESS);
+    assert_string_equal(f->rename_to, "\\??\\C:\\dir\\moved.txt");
+    assert_status(f->dest_status, STATUS_SUCCESS);
+    assert_string_equal(f->dest_name, "\\Device\\HarddiskVolume1\\dir\\moved.txt");
+    struct fltsim_memfs_stat st;
+    assert_status(fltsim_memfs_stat(f->w.fs, L"\\dir\\moved.txt", &st), STATUS_SUCCESS);
+    assert_true(st.exists);
+    assert_status(fltsim_io_rename(sys, h, L"\\??\\C:\\a.txt", FALSE, NULL), STATUS_SUCCESS);
+    assert_string_equal(f->rename_to, "\\??\\C:\\a.txt");
+    assert_status(f->dest_status, STATUS_SUCCESS);
+    assert_string_equal(f->dest_name, "\\Device\\HarddiskVolume1\\a.txt");
+    assert_status(fltsim_memfs_stat(f->w.fs, L"\\a.txt", &st), STATUS_SUCCESS);
+    assert_true(st.exists);
+    /* A bare name stays bare. */
+    assert_status(fltsim_io_rename(sys, h, L"b.txt", FALSE, NULL), STATUS_SUCCESS);
+    assert_string_equal(f->rename_to, "b.txt");
+    assert_string_equal(f->dest_name, "\\Device\\HarddiskVolume1\\b.txt");
+    assert_status(fltsim_io_close(sys, h), STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count(sys), 0);
+}
+
 /* The I/O manager refuses a rename onto an existing name without
  * ReplaceIfExists before the file system sees it. */
 static void io_rename_collision_is_refused_by_io_manager(void **state)
@@ -342,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(io_file_pointer_and_io_manager_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(io_information_class_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(io_rename_opens_target_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(io_rename_target_is_an_nt_path, setup, teardown),
         cmocka_unit_test_setup_teardown(io_rename_collision_is_refused_by_io_manager, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(io_rename_simple_name, setup, teardown),

@@ -311,7 +311,14 @@ NTSTATUS fltsim_io_rename(fltsim_system *sys, HANDLE handle, PCWSTR new_name,
         fltsim__set_iosb(iosb, STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     }
-    size_t chars = fltsim_wcslen(new_name);
+    /* A drive-letter path (C:\dir\x) reaches the stack as the NT path
+     * \??\C:\dir\x, as MoveFileEx converts it: filters find the target
+     * with FltGetDestinationFileNameInformation, which takes NT paths. */
+    static const WCHAR dos_devices[] = L"\\??\\";
+    size_t prefix = 0;
+    if (new_name[0] != 0 && new_name[1] == L':' && new_name[2] == L'\\')
+        prefix = sizeof(dos_devices) / sizeof(WCHAR) - 1;
+    size_t chars = prefix + fltsim_wcslen(new_name);
     ULONG length = (ULONG)(offsetof(FILE_RENAME_INFORMATION, FileName) + chars * sizeof(WCHAR));
     if (length < sizeof(FILE_RENAME_INFORMATION))
         length = sizeof(FILE_RENAME_INFORMATION);
@@ -320,7 +327,8 @@ NTSTATUS fltsim_io_rename(fltsim_system *sys, HANDLE handle, PCWSTR new_name,
         return STATUS_INSUFFICIENT_RESOURCES;
     info->ReplaceIfExists = replace_if_exists;
     info->FileNameLength = (ULONG)(chars * sizeof(WCHAR));
-    memcpy(info->FileName, new_name, chars * sizeof(WCHAR));
+    memcpy(info->FileName, dos_devices, prefix * sizeof(WCHAR));
+    memcpy(info->FileName + prefix, new_name, (chars - prefix) * sizeof(WCHAR));
     NTSTATUS status =
         fltsim_io_set_information(sys, handle, info, length, FileRenameInformation, iosb);
     free(info);

@@ -129,7 +129,8 @@ NTSTATUS fltsim_io_set_information(fltsim_system *sys, HANDLE handle, const void
                                    IO_STATUS_BLOCK *iosb);
 
 /* Renames the file: new_name is a bare name (same directory) or a fully
- * qualified path on the same volume. */
+ * qualified path on the same volume (an NT path, or C:\dir\x, which the
+ * filters see as \??\C:\dir\x, as MoveFileEx sends it). */
 NTSTATUS fltsim_io_rename(fltsim_system *sys, HANDLE handle, PCWSTR new_name,
                           BOOLEAN replace_if_exists, IO_STATUS_BLOCK *iosb);
 /* Marks the file for deletion (FileDispositionInformation). */
