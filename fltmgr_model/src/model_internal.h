@@ -281,6 +281,7 @@ struct fltsim_system {
     struct fltsim_faults *faults;
     struct fltsim_windows_version windows; /* resolved (nt/rtl_version.c); read-only */
     struct fltsim_namespace *objects;      /* device objects and links (nt/device.c); lock */
+    struct fltsim_port_table *ports;       /* communication ports (fltmgr/port.c); lock */
     bool destroying;
 };
 
@@ -459,6 +460,9 @@ struct fltsim_tls {
     /* GenerateFileName calls running on this thread, innermost first
      * (fltmgr/name_provider.c's struct name_frame) */
     void *name_frames;
+    /* the system a spawned requestor thread belongs to: where the user-mode
+     * routines of fltUser.h it calls act (fltmgr/port_user.c) */
+    fltsim_system *user_sys;
     char last_error[512];
 };
 
@@ -774,6 +778,16 @@ bool fltsim__devices_driver_unloaded(struct fltsim_driver *drv);
  * \GLOBAL??\<drive_letter>: (drive_letter 0: none). */
 bool fltsim__object_name_taken_locked(fltsim_system *sys, PCUNICODE_STRING name,
                                       WCHAR drive_letter);
+/* sys->lock held: the canonical name of an object about to be created
+ * (nt/namespace.c); STATUS_OBJECT_NAME_COLLISION when a device or link has it.
+ * *out is malloc'd. */
+NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_t len,
+                                    UNICODE_STRING *out);
+/* fltmgr/port.c: a filter unregistering: DisconnectNotify for its connections,
+ * then its ports left open reported (V23) and closed; at system destruction,
+ * what is left of ports freed. */
+void fltsim__ports_filter_gone(struct _FLT_FILTER *filter);
+void fltsim__ports_system_destroyed(fltsim_system *sys);
 /* At system destruction, the executor gone: the IRPs never completed
  * (reported, cancelled), then what is left of devices and links. */
 void fltsim__objects_system_destroyed(fltsim_system *sys);
