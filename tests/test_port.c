@@ -115,7 +115,7 @@ struct user {
     bool keep_open;
 };
 
-enum { U_CONNECT, U_SEND, U_GET_REPLY, U_GET_CLOSE, U_GET_NOREPLY };
+enum { U_CONNECT, U_SEND, U_GET_REPLY, U_GET_CLOSE, U_GET_NOREPLY, U_GET_SMALL, U_LATE_REPLY };
 
 static void user_main(void *ctx)
 {
@@ -156,6 +156,22 @@ static void user_main(void *ctx)
             }
         }
         break;
+    case U_GET_SMALL:
+        /* room for 2 bytes of data: the 8-byte message does not fit */
+        u->first = FilterGetMessage(u->port, &msg.h, sizeof(msg.h) + 2, NULL);
+        break;
+    case U_LATE_REPLY: {
+        u->first = FilterGetMessage(u->port, &msg.h, sizeof(msg), NULL);
+        LARGE_INTEGER d = {.QuadPart = -10 * 1000 * 1000}; /* 1 s: the sender gave up */
+        KeDelayExecutionThread(UserMode, FALSE, &d);
+        memset(&reply, 0, sizeof(reply));
+        reply.h.MessageId = msg.h.MessageId;
+        u->second = FilterReplyMessage(u->port, &reply.h, sizeof(FILTER_REPLY_HEADER) + 4);
+        /* an overlapped call is not supported in this round */
+        u->got_reply_length =
+            (ULONG)FilterGetMessage(u->port, &msg.h, sizeof(msg), (LPOVERLAPPED)&reply);
+        break;
+    }
     case U_GET_CLOSE:
         u->first = FilterGetMessage(u->port, &msg.h, sizeof(msg), NULL);
         break;
@@ -322,6 +338,64 @@ static void test_client_closes_during_send(void **state)
     assert_int_equal(fltsim_system_report_count(fx->w.sys), 0);
 }
 
+static void test_bad_sizes_and_late_reply(void **state)
+{
+    (void)state;
+    assert_status(create_port(4), STATUS_SUCCESS);
+    struct user u = {.name = L"\\TestPort", .mode = U_GET_SMALL};
+    fltsim_thread *t = start_user(&u);
+    while (__atomic_load_n(&fx->client, __ATOMIC_SEQ_CST) == NULL)
+        wait_a_little();
+    LARGE_INTEGER rel = {.QuadPart = -10 * 1000 * 5000}; /* 5 s; it ends long before */
+    /* never delivered: the program gave up on it and closed its handle */
+    assert_status(
+        FltSendMessage(fx->a.filter, &fx->client, (char[]){"8 bytes"}, 8, NULL, NULL, &rel),
+        STATUS_PORT_DISCONNECTED);
+    fltsim_thread_join(t);
+    assert_int_equal(u.first, HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER));
+    assert_null(fx->client); /* its DisconnectNotify closed it */
+
+    struct user v = {.name = L"\\TestPort", .mode = U_LATE_REPLY};
+    t = start_user(&v);
+    while (__atomic_load_n(&fx->client, __ATOMIC_SEQ_CST) == NULL)
+        wait_a_little();
+    char reply[8];
+    ULONG len = sizeof(reply);
+    LARGE_INTEGER rel2 = {.QuadPart = -10 * 1000 * 300}; /* 300 ms */
+    assert_status(FltSendMessage(fx->a.filter, &fx->client, (char[]){"q"}, 2, reply, &len, &rel2),
+                  STATUS_TIMEOUT);
+    fltsim_thread_join(t);
+    assert_int_equal(v.first, S_OK);
+    assert_int_equal(v.second, (HRESULT)0x801F0020); /* ERROR_FLT_NO_WAITER_FOR_REPLY */
+    assert_int_equal((HRESULT)v.got_reply_length, HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED));
+    FltCloseCommunicationPort(fx->server);
+    assert_int_equal(fltsim_system_report_count(fx->w.sys), 0);
+}
+
+/* A zero timeout delivers to a FilterGetMessage already waiting. */
+static void test_zero_timeout_delivers(void **state)
+{
+    (void)state;
+    assert_status(create_port(4), STATUS_SUCCESS);
+    struct user u = {.name = L"\\TestPort", .mode = U_GET_NOREPLY};
+    fltsim_thread *t = start_user(&u);
+    while (__atomic_load_n(&fx->client, __ATOMIC_SEQ_CST) == NULL)
+        wait_a_little();
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    NTSTATUS status = STATUS_TIMEOUT;
+    for (int i = 0; i < 10000 && status == STATUS_TIMEOUT; i++) {
+        status = FltSendMessage(fx->a.filter, &fx->client, (char[]){"now"}, 4, NULL, NULL, &zero);
+        if (status == STATUS_TIMEOUT)
+            wait_a_little();
+    }
+    fltsim_thread_join(t);
+    assert_status(status, STATUS_SUCCESS);
+    assert_int_equal(u.first, S_OK);
+    assert_string_equal(u.got, "now");
+    assert_int_equal(u.got_reply_length, 0);
+    FltCloseCommunicationPort(fx->server);
+}
+
 static void sends_in_setup(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
 {
     (void)objects;
@@ -353,6 +427,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filter_sends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_closes_during_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_sizes_and_late_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zero_timeout_delivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v30_and_v23, setup, teardown),
     };
     return FLTSIM_RUN_SUITE("port", tests);

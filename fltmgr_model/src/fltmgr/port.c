@@ -36,6 +36,12 @@ void fltsim__port_unref_locked(struct _FLT_PORT *port)
     if (--port->refs > 0)
         return;
     if (port->magic == FLTSIM_MAGIC_CLIENT_PORT) {
+        while (!IsListEmpty(&port->queue)) { /* only zero-timeout copies are left */
+            struct port_msg *m =
+                CONTAINING_RECORD(RemoveHeadList(&port->queue), struct port_msg, link);
+            if (m->owned)
+                free(m);
+        }
         RemoveEntryList(&port->link);
         fltsim__port_unref_locked(port->server);
     }
@@ -54,6 +60,8 @@ void fltsim__port_disconnect_locked(struct _FLT_PORT *client)
         struct port_msg *m =
             CONTAINING_RECORD(RemoveHeadList(&client->queue), struct port_msg, link);
         m->state = MSG_GONE;
+        if (m->owned)
+            free(m);
     }
     while (!IsListEmpty(&client->delivered)) {
         struct port_msg *m =
@@ -302,11 +310,38 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
         uv_mutex_unlock(&sys->lock);
         return STATUS_PORT_DISCONNECTED;
     }
+    if (poll) {
+        /* A zero timeout delivers only to a FilterGetMessage already
+         * waiting, and leaves no time for a reply (STATUS_TIMEOUT then). */
+        NTSTATUS status = STATUS_TIMEOUT;
+        struct port_msg *copy =
+            client->getters > 0 ? malloc(sizeof(*copy) + SenderBufferLength) : NULL;
+        if (copy != NULL) {
+            memset(copy, 0, sizeof(*copy));
+            copy->id = ++client->next_id;
+            copy->data = copy + 1;
+            if (SenderBufferLength != 0)
+                memcpy(copy + 1, SenderBuffer, SenderBufferLength);
+            copy->length = SenderBufferLength;
+            copy->reply_room = ReplyBuffer != NULL ? *ReplyLength : 0;
+            copy->state = MSG_QUEUED;
+            copy->owned = true;
+            copy->wants_reply = ReplyBuffer != NULL;
+            InsertTailList(&client->queue, &copy->link);
+            fltsim__broadcast_locked(sys);
+            status = ReplyBuffer != NULL ? STATUS_TIMEOUT : STATUS_SUCCESS;
+        } else if (client->getters > 0) {
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        }
+        uv_mutex_unlock(&sys->lock);
+        return status;
+    }
     struct port_msg m = {.id = ++client->next_id,
                          .data = SenderBuffer,
                          .length = SenderBufferLength,
                          .reply = ReplyBuffer,
                          .reply_room = ReplyBuffer != NULL ? *ReplyLength : 0,
+                         .wants_reply = ReplyBuffer != NULL,
                          .state = MSG_QUEUED};
     InsertTailList(&client->queue, &m.link);
     client->refs++;
@@ -319,7 +354,7 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
         }
         if (m.state == MSG_REPLIED || (m.state == MSG_DELIVERED && ReplyBuffer == NULL))
             break;
-        bool expired = poll || (deadline != 0 && fltsim__now_ns() >= deadline);
+        bool expired = deadline != 0 && fltsim__now_ns() >= deadline;
         if (expired) {
             /* Nothing delivered, or no reply, in time: a success code. A
              * reply arriving later finds no waiter. */

@@ -27,6 +27,8 @@ struct port_msg {
     ULONG reply_room; /* its size */
     ULONG reply_len;  /* what the reply held (may exceed reply_room) */
     enum port_msg_state state;
+    bool wants_reply; /* the sender gave a reply buffer */
+    bool owned;       /* a copy in malloc'd memory (data after it) the getter frees */
 };
 
 struct _FLT_PORT {
@@ -56,6 +58,7 @@ struct _FLT_PORT {
     LIST_ENTRY queue;         /* struct port_msg, QUEUED */
     LIST_ENTRY delivered;     /* struct port_msg, DELIVERED, awaiting a reply */
     ULONG64 next_id;
+    LONG getters;     /* threads blocked in FilterGetMessage */
     ULONG handle;     /* the user handle's value */
     ULONG process_id; /* the connecting process */
 };

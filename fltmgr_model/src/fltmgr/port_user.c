@@ -284,17 +284,21 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
             }
             RemoveEntryList(&m->link);
             lpMessageBuffer->ReplyLength =
-                m->reply != NULL ? m->reply_room + (ULONG)sizeof(FILTER_REPLY_HEADER) : 0;
+                m->wants_reply ? m->reply_room + (ULONG)sizeof(FILTER_REPLY_HEADER) : 0;
             lpMessageBuffer->MessageId = m->id;
             if (m->length != 0)
                 memcpy(lpMessageBuffer + 1, m->data, m->length);
             m->state = MSG_DELIVERED;
-            if (m->reply != NULL)
+            if (m->owned)
+                free(m); /* its sender returned already (a zero timeout) */
+            else if (m->reply != NULL)
                 InsertTailList(&client->delivered, &m->link);
             fltsim__broadcast_locked(sys);
             break;
         }
+        client->getters++;
         fltsim__sys_wait_locked(sys, 0);
+        client->getters--;
     }
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
