@@ -460,9 +460,7 @@ struct fltsim_tls {
     /* GenerateFileName calls running on this thread, innermost first
      * (fltmgr/name_provider.c's struct name_frame) */
     void *name_frames;
-    /* the system a spawned requestor thread belongs to: where the user-mode
-     * routines of fltUser.h it calls act (fltmgr/port_user.c) */
-    fltsim_system *user_sys;
+    fltsim_system *user_sys; /* a spawned thread's: where fltUser.h calls act */
     char last_error[512];
 };
 
@@ -778,14 +776,12 @@ bool fltsim__devices_driver_unloaded(struct fltsim_driver *drv);
  * \GLOBAL??\<drive_letter>: (drive_letter 0: none). */
 bool fltsim__object_name_taken_locked(fltsim_system *sys, PCUNICODE_STRING name,
                                       WCHAR drive_letter);
-/* sys->lock held: the canonical name of an object about to be created
- * (nt/namespace.c); STATUS_OBJECT_NAME_COLLISION when a device or link has it.
- * *out is malloc'd. */
+/* sys->lock held: nt/namespace.c's canonical name (malloc'd) of an object
+ * about to be created; STATUS_OBJECT_NAME_COLLISION when a device or link has it. */
 NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_t len,
                                     UNICODE_STRING *out);
-/* fltmgr/port.c: a filter unregistering: DisconnectNotify for its connections,
- * then its ports left open reported (V23) and closed; at system destruction,
- * what is left of ports freed. */
+/* fltmgr/port.c: a filter unregistering (DisconnectNotify, then V23 for ports
+ * left open); the system going. */
 void fltsim__ports_filter_gone(struct _FLT_FILTER *filter);
 void fltsim__ports_system_destroyed(fltsim_system *sys);
 /* At system destruction, the executor gone: the IRPs never completed
