@@ -248,6 +248,13 @@ static void test_connect_refused(void **state)
     assert_int_equal(u.connect, HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED));
     assert_int_equal(fx->disconnects, 0);
     FltCloseCommunicationPort(fx->server);
+    /* misuse: a pointer that is no port, a server port closed twice */
+    PFLT_PORT bogus = (PFLT_PORT)(void *)fx->context;
+    FltCloseClientPort(fx->a.filter, &bogus);
+    assert_null(bogus);
+    FltCloseCommunicationPort(fx->server);
+    assert_int_equal(fltsim_system_report_count_rule(fx->w.sys, "SIM"), 2);
+    fltsim_system_reports_clear(fx->w.sys);
 }
 
 static void test_user_sends(void **state)

@@ -33,7 +33,9 @@ struct fltsim_port_table *fltsim__ports_locked(fltsim_system *sys)
 
 void fltsim__port_unref_locked(struct _FLT_PORT *port)
 {
-    if (--port->refs > 0)
+    /* A server port's memory stays (closed) until the system goes, so that
+     * a second FltCloseCommunicationPort is reported, not a use after free. */
+    if (--port->refs > 0 || port->magic == FLTSIM_MAGIC_SERVER_PORT)
         return;
     if (port->magic == FLTSIM_MAGIC_CLIENT_PORT) {
         while (!IsListEmpty(&port->queue)) { /* only zero-timeout copies are left */
@@ -154,7 +156,7 @@ NTSTATUS FltCreateCommunicationPort(PFLT_FILTER Filter, PFLT_PORT *ServerPort,
     if (ServerPort == NULL || ObjectAttributes == NULL || ObjectAttributes->ObjectName == NULL ||
         ConnectNotifyCallback == NULL || DisconnectNotifyCallback == NULL || MaxConnections <= 0 ||
         (ObjectAttributes->Attributes & OBJ_KERNEL_HANDLE) == 0) {
-        report(sys, Filter, "V27", "%s: %s", api,
+        report(sys, Filter, "SIM", "%s: %s", api,
                "ServerPort, ObjectAttributes with a name and OBJ_KERNEL_HANDLE, both connect "
                "callbacks and MaxConnections > 0 are required; STATUS_INVALID_PARAMETER");
         return STATUS_INVALID_PARAMETER;
@@ -182,9 +184,11 @@ NTSTATUS FltCreateCommunicationPort(PFLT_FILTER Filter, PFLT_PORT *ServerPort,
     else
         status = fltsim__ns_new_name_locked(sys, buf, len, &port->name);
     for (PLIST_ENTRY e = t != NULL ? t->servers.Flink : NULL;
-         NT_SUCCESS(status) && e != &t->servers; e = e->Flink)
-        if (fltsim__ustr_equal_ci(&CONTAINING_RECORD(e, struct _FLT_PORT, link)->name, &port->name))
+         NT_SUCCESS(status) && e != &t->servers; e = e->Flink) {
+        struct _FLT_PORT *other = CONTAINING_RECORD(e, struct _FLT_PORT, link);
+        if (!other->closed && fltsim__ustr_equal_ci(&other->name, &port->name))
             status = STATUS_OBJECT_NAME_COLLISION;
+    }
     if (!NT_SUCCESS(status)) {
         uv_mutex_unlock(&sys->lock);
         fltsim__ustr_free(&port->name);
@@ -218,15 +222,14 @@ VOID FltCloseCommunicationPort(PFLT_PORT ServerPort)
         return;
     fltsim__check_irql(sys, PASSIVE_LEVEL, "FltCloseCommunicationPort");
     uv_mutex_lock(&sys->lock);
-    if (!is_port_locked(sys, ServerPort, FLTSIM_MAGIC_SERVER_PORT)) {
+    if (!is_port_locked(sys, ServerPort, FLTSIM_MAGIC_SERVER_PORT) || ServerPort->closed) {
+        bool twice = ServerPort != NULL && ServerPort->magic == FLTSIM_MAGIC_SERVER_PORT;
         uv_mutex_unlock(&sys->lock);
-        report(sys, tls->filter, "V27", "%s(%s): not an open server port; ignored",
-               "FltCloseCommunicationPort", ServerPort == NULL ? "NULL" : "a pointer");
+        report(sys, tls->filter, "SIM", "%s(%s): not an open server port; ignored",
+               "FltCloseCommunicationPort", twice ? "a port closed already" : "a pointer");
         return;
     }
     /* New connections are refused; existing ones stay until closed. */
-    RemoveEntryList(&ServerPort->link);
-    InitializeListHead(&ServerPort->link);
     ServerPort->closed = true;
     fltsim__port_unref_locked(ServerPort);
     uv_mutex_unlock(&sys->lock);
@@ -238,7 +241,7 @@ VOID FltCloseClientPort(PFLT_FILTER Filter, PFLT_PORT *ClientPort)
     if (!fltsim__is_filter(Filter) || ClientPort == NULL) {
         struct fltsim_tls *tls = fltsim__tls();
         if (tls->sys != NULL)
-            report(tls->sys, tls->filter, "V27", "%s: %s", api,
+            report(tls->sys, tls->filter, "SIM", "%s: %s", api,
                    "Filter and ClientPort are required; ignored");
         return;
     }
@@ -253,7 +256,7 @@ VOID FltCloseClientPort(PFLT_FILTER Filter, PFLT_PORT *ClientPort)
     }
     if (!is_port_locked(sys, client, FLTSIM_MAGIC_CLIENT_PORT) || !client->filter_open) {
         uv_mutex_unlock(&sys->lock);
-        report(sys, Filter, "V27", "%s(%s): not an open client port; ignored", api, "*ClientPort");
+        report(sys, Filter, "SIM", "%s(%s): not an open client port; ignored", api, "*ClientPort");
         return;
     }
     client->filter_open = false;
@@ -295,7 +298,7 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
     fltsim__check_blocking(api, "sends a message to user mode");
     if (ClientPort == NULL || (ReplyBuffer != NULL && ReplyLength == NULL) ||
         (SenderBuffer == NULL && SenderBufferLength != 0)) {
-        report(sys, Filter, "V27", "%s: %s", api,
+        report(sys, Filter, "SIM", "%s: %s", api,
                "ClientPort, and ReplyLength with a ReplyBuffer, are required; "
                "STATUS_INVALID_PARAMETER");
         return STATUS_INVALID_PARAMETER;
@@ -411,12 +414,12 @@ void fltsim__ports_filter_gone(struct _FLT_FILTER *filter)
             e = e->Flink;
             if (s->filter != filter)
                 continue;
-            if (servers++ == 0)
-                snprintf(first, sizeof(first), "%s", s->name8);
-            RemoveEntryList(&s->link);
-            InitializeListHead(&s->link);
-            s->closed = true;
-            fltsim__port_unref_locked(s);
+            if (!s->closed) {
+                if (servers++ == 0)
+                    snprintf(first, sizeof(first), "%s", s->name8);
+                s->closed = true;
+                fltsim__port_unref_locked(s);
+            }
         }
         for (PLIST_ENTRY e = t->clients.Flink; e != &t->clients;) {
             struct _FLT_PORT *c = CONTAINING_RECORD(e, struct _FLT_PORT, link);
@@ -459,10 +462,11 @@ void fltsim__ports_system_destroyed(fltsim_system *sys)
         fltsim__port_unref_locked(c);
     }
     while (!IsListEmpty(&t->servers)) {
-        struct _FLT_PORT *s = CONTAINING_RECORD(t->servers.Flink, struct _FLT_PORT, link);
-        RemoveEntryList(&s->link);
-        s->refs = 1;
-        fltsim__port_unref_locked(s);
+        struct _FLT_PORT *s =
+            CONTAINING_RECORD(RemoveHeadList(&t->servers), struct _FLT_PORT, link);
+        fltsim__ustr_free(&s->name);
+        s->magic = FLTSIM_MAGIC_DEAD;
+        free(s);
     }
     free(t);
     sys->ports = NULL;

@@ -132,7 +132,7 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
     for (PLIST_ENTRY e = NT_SUCCESS(status) ? t->servers.Flink : NULL;
          e != NULL && e != &t->servers; e = e->Flink) {
         struct _FLT_PORT *s = CONTAINING_RECORD(e, struct _FLT_PORT, link);
-        if (fltsim__ustr_equal_ci(&s->name, &name))
+        if (!s->closed && fltsim__ustr_equal_ci(&s->name, &name))
             server = s;
     }
     fltsim__ustr_free(&name);
@@ -234,7 +234,7 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
 
     uv_mutex_lock(&sys->lock);
     if (call.returned > dwOutBufferSize) {
-        fltsim__report(sys, client->server->filter, NULL, NULL, "V27", "8",
+        fltsim__report(sys, client->server->filter, NULL, NULL, "SIM", "8",
                        "MessageNotify of %s returned ReturnOutputBufferLength %lu for an output "
                        "buffer of %lu bytes",
                        client->server->name8, (unsigned long)call.returned,
