@@ -403,6 +403,25 @@ static void test_zero_timeout_delivers(void **state)
     FltCloseCommunicationPort(fx->server);
 }
 
+/* Unloading with a program waiting in FilterGetMessage: DisconnectNotify
+ * runs, the wait ends, and what the filter left open is reported. */
+static void test_unload_with_client(void **state)
+{
+    (void)state;
+    assert_status(create_port(4), STATUS_SUCCESS);
+    struct user u = {.name = L"\\TestPort", .mode = U_GET_CLOSE};
+    fltsim_thread *t = start_user(&u);
+    while (__atomic_load_n(&fx->client, __ATOMIC_SEQ_CST) == NULL)
+        wait_a_little();
+    FltCloseCommunicationPort(fx->server);
+    assert_status(fltsim_driver_unload(fx->a.driver, 0), STATUS_SUCCESS);
+    fltsim_thread_join(t);
+    assert_int_equal(fx->disconnects, 1);
+    assert_null(fx->client);
+    assert_int_equal(u.first, HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+    assert_int_equal(fltsim_system_report_count(fx->w.sys), 0);
+}
+
 static void sends_in_setup(struct tf_filter *tf, PCFLT_RELATED_OBJECTS objects)
 {
     (void)objects;
@@ -436,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_closes_during_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_sizes_and_late_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_timeout_delivers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unload_with_client, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v30_and_v23, setup, teardown),
     };
     return FLTSIM_RUN_SUITE("port", tests);

@@ -397,12 +397,17 @@ void fltsim__ports_filter_gone(struct _FLT_FILTER *filter)
                 break;
             }
         }
-        if (due != NULL)
+        if (due != NULL) {
             fltsim__port_disconnect_locked(due);
+            due->refs++; /* its program may close its handle meanwhile */
+        }
         uv_mutex_unlock(&sys->lock);
         if (due == NULL)
             break;
         fltsim__port_notify_disconnect(due);
+        uv_mutex_lock(&sys->lock);
+        fltsim__port_unref_locked(due);
+        uv_mutex_unlock(&sys->lock);
     }
     ULONG servers = 0, clients = 0;
     char first[FLTSIM_NAME8_MAX] = "";
