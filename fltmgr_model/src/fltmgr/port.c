@@ -205,7 +205,6 @@ NTSTATUS FltCreateCommunicationPort(PFLT_FILTER Filter, PFLT_PORT *ServerPort,
     port->disconnect = DisconnectNotifyCallback;
     port->message = MessageNotifyCallback;
     port->max_connections = MaxConnections;
-    InitializeListHead(&port->clients);
     InsertTailList(&t->servers, &port->link);
     uv_mutex_unlock(&sys->lock);
     *ServerPort = port;

@@ -36,7 +36,7 @@ struct _FLT_PORT {
     LONG refs; /* the filter's, the user handle's, and waiters'; freed at zero */
     fltsim_system *sys;
     struct _FLT_FILTER *filter; /* memory ref held */
-    LIST_ENTRY link;            /* server: table->servers; client: server->clients */
+    LIST_ENTRY link;            /* table->servers or table->clients */
     /* server */
     UNICODE_STRING name; /* canonical */
     char name8[FLTSIM_NAME8_MAX];
@@ -47,7 +47,6 @@ struct _FLT_PORT {
     LONG max_connections;
     LONG connections; /* clients not yet disconnected */
     bool closed;      /* FltCloseCommunicationPort */
-    LIST_ENTRY clients;
     /* client */
     struct _FLT_PORT *server; /* memory ref held */
     PVOID conn_cookie;        /* ConnectNotify's ConnectionPortCookie */
@@ -60,12 +59,12 @@ struct _FLT_PORT {
     ULONG64 next_id;
     LONG getters;     /* threads blocked in FilterGetMessage */
     ULONG handle;     /* the user handle's value */
-    ULONG process_id; /* the connecting process */
+    ULONG process_id; /* the connecting process (for reports and traces to come) */
 };
 
 struct fltsim_port_table {
     LIST_ENTRY servers;
-    LIST_ENTRY clients; /* connections with a user handle, by handle */
+    LIST_ENTRY clients; /* every connection not yet freed (struct _FLT_PORT.link) */
     ULONG next_handle;
 };
 
