@@ -281,6 +281,7 @@ struct fltsim_system {
     struct fltsim_faults *faults;
     struct fltsim_windows_version windows; /* resolved (nt/rtl_version.c); read-only */
     struct fltsim_namespace *objects;      /* device objects and links (nt/device.c); lock */
+    struct fltsim_port_table *ports;       /* communication ports (fltmgr/port.c); lock */
     bool destroying;
 };
 
@@ -459,6 +460,7 @@ struct fltsim_tls {
     /* GenerateFileName calls running on this thread, innermost first
      * (fltmgr/name_provider.c's struct name_frame) */
     void *name_frames;
+    fltsim_system *user_sys; /* a spawned thread's: where fltUser.h calls act */
     char last_error[512];
 };
 
@@ -774,6 +776,14 @@ bool fltsim__devices_driver_unloaded(struct fltsim_driver *drv);
  * \GLOBAL??\<drive_letter>: (drive_letter 0: none). */
 bool fltsim__object_name_taken_locked(fltsim_system *sys, PCUNICODE_STRING name,
                                       WCHAR drive_letter);
+/* sys->lock held: nt/namespace.c's canonical name (malloc'd) of an object
+ * about to be created; STATUS_OBJECT_NAME_COLLISION when a device or link has it. */
+NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_t len,
+                                    UNICODE_STRING *out);
+/* fltmgr/port.c: a filter unregistering (DisconnectNotify, then V23 for ports
+ * left open); the system going. */
+void fltsim__ports_filter_gone(struct _FLT_FILTER *filter);
+void fltsim__ports_system_destroyed(fltsim_system *sys);
 /* At system destruction, the executor gone: the IRPs never completed
  * (reported, cancelled), then what is left of devices and links. */
 void fltsim__objects_system_destroyed(fltsim_system *sys);

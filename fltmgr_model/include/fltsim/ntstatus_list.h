@@ -121,6 +121,7 @@
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \
     X(STATUS_REQUEST_ABORTED, 0xC0000240)                                                          \
+    X(STATUS_CONNECTION_COUNT_LIMIT, 0xC0000246)                                                   \
     X(STATUS_DRIVER_ENTRYPOINT_NOT_FOUND, 0xC0000263)                                              \
     X(STATUS_VOLUME_DISMOUNTED, 0xC000026E)                                                        \
     X(STATUS_NO_MATCH, 0xC0000272)                                                                 \

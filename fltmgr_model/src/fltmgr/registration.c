@@ -362,6 +362,9 @@ NTSTATUS FltStartFiltering(PFLT_FILTER Filter)
 NTSTATUS fltsim__filter_unregister(struct _FLT_FILTER *filter)
 {
     fltsim_system *sys = filter->sys;
+    /* Its connections end first: a send pending in a callback must not
+     * hold up the teardown below (SPEC 8). */
+    fltsim__ports_filter_gone(filter);
     uv_mutex_lock(&sys->lock);
     if (filter->state == FLTSIM_FILTER_UNREGISTERING ||
         filter->state == FLTSIM_FILTER_UNREGISTERED) {

@@ -114,6 +114,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor->ops->destroy(sys->executor);
     sys->executor = NULL;
 
+    fltsim__ports_system_destroyed(sys);
     /* IRPs drivers never completed, devices still held, links left. */
     fltsim__objects_system_destroyed(sys);
 
@@ -250,7 +251,20 @@ NTSTATUS fltsim_system_post_work(fltsim_system *sys, void (*fn)(void *ctx), void
 struct fltsim_thread {
     struct fltsim_executor *executor;
     void *handle;
+    fltsim_system *sys;
+    void (*fn)(void *ctx);
+    void *ctx;
 };
+
+/* A spawned thread belongs to its system: the user-mode routines it calls
+ * (fltUser.h) act there. */
+static void spawned_run(void *arg)
+{
+    struct fltsim_thread *t = arg;
+    fltsim__tls()->user_sys = t->sys;
+    t->fn(t->ctx);
+    fltsim__tls()->user_sys = NULL;
+}
 
 NTSTATUS fltsim_thread_spawn(fltsim_system *sys, ULONG process_id, ULONG thread_id,
                              void (*fn)(void *ctx), void *ctx, fltsim_thread **out)
@@ -263,8 +277,11 @@ NTSTATUS fltsim_thread_spawn(fltsim_system *sys, ULONG process_id, ULONG thread_
     if (t == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     t->executor = sys->executor;
+    t->sys = sys;
+    t->fn = fn;
+    t->ctx = ctx;
     NTSTATUS status =
-        sys->executor->ops->spawn(sys->executor, process_id, thread_id, fn, ctx, &t->handle);
+        sys->executor->ops->spawn(sys->executor, process_id, thread_id, spawned_run, t, &t->handle);
     if (!NT_SUCCESS(status)) {
         free(t);
         return fltsim__fail(status, "fltsim_thread_spawn: no thread");

@@ -7,10 +7,11 @@ cmake_minimum_required(VERSION 3.25)
 # object-like alias of such a symbol ("#define PsGetCurrentProcess
 # IoGetCurrentProcess", "#define wcslen fltsim_crt_wcslen"), under the name a
 # driver spells. Left out are the routines no export table of Windows lists:
-# those the WDK implements in its headers (ntstrsafe.h, ntintsafe.h) and
-# BCrypt (ksecdd.sys, not the kernel). The generated file includes the WDK
-# headers and takes each address through them, so a symbol the headers do not
-# declare fails the build, naming it.
+# those the WDK implements in its headers (ntstrsafe.h, ntintsafe.h),
+# BCrypt (ksecdd.sys, not the kernel) and the user-mode routines of
+# fltUser.h. The generated file includes the WDK headers and takes each
+# address through them, so a symbol the headers do not declare fails the
+# build, naming it.
 #
 # usage: cmake -DNM=nm -DOBJECTS=a.o;b.o -DINCLUDE_DIR=dir -DOUT=file.c
 #              [-DSTAMP=file] [-DSTRIP_UNDERSCORE=ON] -P gen_routines.cmake
@@ -33,7 +34,10 @@ set(not_exported
   "^RtlUnicodeString(Init|Validate|Copy|Cat|Cch|Cb|Printf|VPrintf)"
   "^Rtl${int_type}(Add|Sub|Mult)$"
   "^Rtl${int_type}To${int_type}$"
-  "^BCrypt")
+  "^BCrypt"
+  # fltlib and kernel32 (fltUser.h): user-mode routines, in no kernel export table
+  "^Filter(ConnectCommunicationPort|SendMessage|GetMessage|ReplyMessage)$"
+  "^CloseHandle$")
 function(is_exported name out)
   set(result TRUE)
   foreach(pattern ${not_exported})
