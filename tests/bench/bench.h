@@ -56,5 +56,12 @@ int bench_replay(const struct bench_opts *opts);
 int bench_scaling(const struct bench_opts *opts);
 int bench_context(const struct bench_opts *opts);
 int bench_fltio(const struct bench_opts *opts);
+int bench_port(const struct bench_opts *opts);
+
+/* The pend section's round trip, shared with the port section as its
+ * baseline: microseconds per synchronous read whose post callback pends it
+ * and a deferred I/O work item completes it (concurrent executor), after a
+ * tenth as many to warm up; < 0 after printing why on failure. */
+double bench_pend_round_trip_us(uint64_t ops);
 
 #endif /* FLTSIM_BENCH_H */

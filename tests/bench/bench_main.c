@@ -68,6 +68,7 @@ static const struct {
     {"replay", bench_replay, "Process Monitor replay vs the capture reader alone"},
     {"context", bench_context, "FltGetStreamContext on a hit vs one dispatch through one filter"},
     {"fltio", bench_fltio, "a filter's FltReadFile of 4 KiB below its instance vs an app's read"},
+    {"port", bench_port, "FltSendMessage -> FilterGetMessage -> FilterReplyMessage vs pend trip"},
     {"scaling", bench_scaling, "1 vs 2 requestor threads; deterministic vs concurrent executor"},
 };
 #define SECTION_COUNT (sizeof(sections) / sizeof(sections[0]))

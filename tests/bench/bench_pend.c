@@ -52,8 +52,7 @@ static FLT_POSTOP_CALLBACK_STATUS pend_post(PFLT_CALLBACK_DATA data, PCFLT_RELAT
 static const FLT_OPERATION_REGISTRATION round_trip_ops[] = {
     {IRP_MJ_READ, 0, bench_passthrough_pre, pend_post}, {IRP_MJ_OPERATION_END}};
 
-/* Microseconds per synchronous read pended in its post; < 0 on failure. */
-static double fltsim_round_trip_us(uint64_t ops)
+double bench_pend_round_trip_us(uint64_t ops)
 {
     struct bench_world w;
     if (!bench_world_create(&w, FLTSIM_EXECUTOR_CONCURRENT, round_trip_ops, 1))
@@ -241,7 +240,7 @@ int bench_pend(const struct bench_opts *opts)
     double sim_us[1000], raw_us[1000], sim_rate[1000], raw_rate[1000], bytes[1000];
     for (int r = 0; r < opts->runs; r++) {
         struct bulk_result sim;
-        sim_us[r] = fltsim_round_trip_us(trips);
+        sim_us[r] = bench_pend_round_trip_us(trips);
         raw_us[r] = raw_round_trip_us(trips);
         if (sim_us[r] < 0 || raw_us[r] < 0 || !fltsim_bulk(ops, &sim) ||
             !raw_bulk(ops, &raw_rate[r])) {
