@@ -202,6 +202,16 @@ static void mermaid_port_events(void **state)
 {
     (void)state;
     check_format(FLTSIM_TRACE_MERMAID, ports_mermaid);
+    /* a step's note spans the program too */
+    struct capture c;
+    capture_open(&c, FLTSIM_TRACE_MERMAID, 0);
+    fltsim_trace_sink_note(c.sink, "connect");
+    struct fltsim_event ev = port_event(FLTSIM_EV_PORT_CONNECT, 1234, STATUS_SUCCESS);
+    fltsim_trace_sink_event(c.sink, &ev);
+    assert_non_null(strstr(capture_text(&c), "    Note over P1234,F1: connect\n"
+                                             "    P1234->>F1: connect \\ScannerPort → "
+                                             "STATUS_SUCCESS\n"));
+    capture_close(&c);
 }
 
 static void normalized_port_events(void **state)

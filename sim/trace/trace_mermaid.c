@@ -771,13 +771,14 @@ void fltsim__trace_mermaid_write(struct fltsim_trace_sink *sink)
      * instead of stretching the diagram. */
     fputs("```mermaid\n%%{init: {\"sequence\": {\"wrap\": true}}}%%\nsequenceDiagram\n", sink->out);
     declare(&d);
-    const struct lifeline *last = &d.lines[d.count - 1];
+    /* Notes span every lifeline, programs (left of IO) included. */
+    const struct lifeline *first = &d.lines[0], *last = &d.lines[d.count - 1];
     for (size_t i = 0; i < m->count; i++) {
         if (m->items[i].note != NULL) {
-            if (last->kind == LIFE_IO)
-                fputs("    Note over IO: ", sink->out);
+            if (first == last)
+                fprintf(sink->out, "    Note over %s: ", first->id);
             else
-                fprintf(sink->out, "    Note over IO,%s: ", last->id);
+                fprintf(sink->out, "    Note over %s,%s: ", first->id, last->id);
             put_text(sink->out, m->items[i].note, true);
             fputc('\n', sink->out);
         } else {
