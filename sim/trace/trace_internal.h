@@ -104,6 +104,10 @@ bool fltsim__trace_has_depth(const struct fltsim_event *ev);
 bool fltsim__trace_has_information(const struct fltsim_event *ev);
 /* True for event types whose flags field is meaningful. */
 bool fltsim__trace_has_flags(const struct fltsim_event *ev);
+/* Whether an event is one of a communication port (PORT_*: port, in_size,
+ * out_size), and whether it carries a MessageId. */
+bool fltsim__trace_is_port(const struct fltsim_event *ev);
+bool fltsim__trace_has_message_id(const struct fltsim_event *ev);
 
 /* How an event's status field reads. */
 enum fltsim__status_kind {

@@ -43,6 +43,13 @@ void fltsim__trace_jsonl_event(struct fltsim_trace_sink *sink, const struct flts
     put_name(out, "rule", ev->rule);
     if (ev->type == FLTSIM_EV_NAME_QUERY)
         put_name(out, "name", ev->name); /* only name_query events carry it */
+    if (fltsim__trace_is_port(ev)) {     /* only port events carry these */
+        put_name(out, "port", ev->port);
+        if (fltsim__trace_has_message_id(ev))
+            fprintf(out, ",\"message_id\":%llu", (unsigned long long)ev->message_id);
+        fprintf(out, ",\"in_size\":%u", (unsigned)ev->in_size);
+        fprintf(out, ",\"out_size\":%u", (unsigned)ev->out_size);
+    }
     fputs("}\n", out);
 }
 

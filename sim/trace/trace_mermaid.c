@@ -7,7 +7,9 @@
  * Calls go down as solid arrows (pre callbacks, the file system), answers
  * come back up as dashed ones (the file system's status, the posts, the
  * completion); pend, resume, operation status callbacks, instance setup and
- * teardown, unload and verifier reports are notes. Every label is escaped so
+ * teardown, unload and verifier reports are notes. A program using a
+ * communication port gets a lifeline of its own (P1234, left of the I/O
+ * manager) and its messages are arrows to and from the filter. Every label is escaped so
  * that no character of a file name or message can end it or start Mermaid
  * syntax.
  */
@@ -37,6 +39,7 @@ static void free_item(struct fltsim__mermaid_item *item)
     free((char *)item->ev.detail);
     free((char *)item->ev.rule);
     free((char *)item->ev.name);
+    free((char *)item->ev.port);
     free(item->note);
 }
 
@@ -72,6 +75,7 @@ void fltsim__trace_mermaid_event(struct fltsim_trace_sink *sink, const struct fl
     item->ev.detail = dup_or_null(ev->detail, &failed);
     item->ev.rule = dup_or_null(ev->rule, &failed);
     item->ev.name = dup_or_null(ev->name, &failed);
+    item->ev.port = dup_or_null(ev->port, &failed);
     if (failed) {
         free_item(item);
         m->lost = true;
@@ -164,10 +168,11 @@ static void put_status(FILE *out, const struct fltsim_event *ev)
 
 /* ---- lifelines ---- */
 
-enum lifeline_kind { LIFE_IO, LIFE_INSTANCE, LIFE_FILTER, LIFE_VOLUME, LIFE_WORKER };
+enum lifeline_kind { LIFE_PROCESS, LIFE_IO, LIFE_INSTANCE, LIFE_FILTER, LIFE_VOLUME, LIFE_WORKER };
 
 struct lifeline {
     enum lifeline_kind kind;
+    ULONG process_id;                                  /* LIFE_PROCESS */
     const char *filter, *instance, *altitude, *volume; /* borrowed from the items */
     size_t first_seen;
     char id[16];
@@ -237,6 +242,15 @@ static struct lifeline *find_volume(struct diagram *d, const char *volume)
     return NULL;
 }
 
+static struct lifeline *find_process(struct diagram *d, ULONG process_id)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->lines[i].kind == LIFE_PROCESS && d->lines[i].process_id == process_id)
+            return &d->lines[i];
+    }
+    return NULL;
+}
+
 static struct lifeline *find_kind(struct diagram *d, enum lifeline_kind kind)
 {
     for (size_t i = 0; i < d->count; i++) {
@@ -260,7 +274,7 @@ static int altitude_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/* IO first; instances from the top of the stack down (first seen first at
+/* Programs (by process id), IO; instances from the top of the stack down (first seen first at
  * one altitude); filters known only by name; volumes; the worker. */
 static int lifeline_order(const void *pa, const void *pb)
 {
@@ -272,6 +286,8 @@ static int lifeline_order(const void *pa, const void *pb)
         if (c != 0)
             return -c;
     }
+    if (a->kind == LIFE_PROCESS && a->process_id != b->process_id)
+        return a->process_id < b->process_id ? -1 : 1;
     return a->first_seen < b->first_seen ? -1 : a->first_seen > b->first_seen;
 }
 
@@ -296,6 +312,11 @@ static void collect_lifelines(struct diagram *d, const struct fltsim__mermaid_st
         if ((ev->type == FLTSIM_EV_WORK_QUEUED || ev->type == FLTSIM_EV_WORK_RUN) &&
             find_kind(d, LIFE_WORKER) == NULL)
             add_lifeline(d, LIFE_WORKER, i);
+        if (fltsim__trace_is_port(ev) && find_process(d, ev->process_id) == NULL) {
+            struct lifeline *l = add_lifeline(d, LIFE_PROCESS, i);
+            if (l != NULL)
+                l->process_id = ev->process_id;
+        }
     }
     /* Filters named without an instance (work items, unload, reports) and
      * without any instance of theirs in the trace get a lifeline of their own. */
@@ -314,6 +335,9 @@ static void collect_lifelines(struct diagram *d, const struct fltsim__mermaid_st
     for (size_t i = 0; i < d->count; i++) {
         struct lifeline *l = &d->lines[i];
         switch (l->kind) {
+        case LIFE_PROCESS:
+            snprintf(l->id, sizeof(l->id), "P%u", (unsigned)l->process_id);
+            break;
         case LIFE_IO:
             snprintf(l->id, sizeof(l->id), "IO");
             break;
@@ -338,6 +362,9 @@ static void declare(struct diagram *d)
         const struct lifeline *l = &d->lines[i];
         fprintf(out, "    participant %s as ", l->id);
         switch (l->kind) {
+        case LIFE_PROCESS:
+            fprintf(out, "process %u", (unsigned)l->process_id);
+            break;
         case LIFE_IO:
             fputs("I/O manager", out);
             break;
@@ -459,6 +486,71 @@ static void op_prefix(struct diagram *d, const struct fltsim_event *ev)
         put_op(d->out, ev->op_id);
         fputc(' ', d->out);
     }
+}
+
+/* A communication port event: an arrow between the program and the filter
+ * (a note over the program for a message it gets). */
+static void draw_port(struct diagram *d, const struct fltsim_event *ev,
+                      const struct lifeline *filter)
+{
+    FILE *out = d->out;
+    const struct lifeline *program = find_process(d, ev->process_id);
+    if (program == NULL)
+        return;
+    switch (ev->type) {
+    case FLTSIM_EV_PORT_CONNECT:
+        arrow(out, program, "->>", filter);
+        fputs("connect ", out);
+        put_label(out, ev->port);
+        fputs(" → ", out);
+        put_status(out, ev);
+        break;
+    case FLTSIM_EV_PORT_DISCONNECT:
+        if (ev->flags == 0)
+            arrow(out, program, "-x", filter);
+        else
+            arrow(out, filter, "-x", program);
+        fputs(ev->flags == 0   ? "CloseHandle "
+              : ev->flags == 1 ? "FltCloseClientPort "
+                               : "unload disconnects ",
+              out);
+        put_label(out, ev->port);
+        break;
+    case FLTSIM_EV_PORT_MESSAGE:
+        arrow(out, program, "->>", filter);
+        fputs("FilterSendMessage ", out);
+        put_label(out, ev->port);
+        fprintf(out, " %u bytes, out %u → ", (unsigned)ev->in_size, (unsigned)ev->out_size);
+        put_status(out, ev);
+        fprintf(out, ", %llu returned", (unsigned long long)ev->information);
+        break;
+    case FLTSIM_EV_PORT_SEND:
+        arrow(out, filter, "-)", program);
+        fprintf(out, "FltSendMessage message %llu ", (unsigned long long)ev->message_id);
+        put_label(out, ev->port);
+        fprintf(out, " %u bytes", (unsigned)ev->in_size);
+        if (ev->flags & 1)
+            fprintf(out, ", reply room %u", (unsigned)ev->out_size);
+        fputs((ev->flags & 2) ? ", timeout → " : " → ", out);
+        put_status(out, ev);
+        if (ev->flags & 1)
+            fprintf(out, ", reply %llu bytes", (unsigned long long)ev->information);
+        break;
+    case FLTSIM_EV_PORT_GET:
+        note_over(out, program);
+        fprintf(out, "FilterGetMessage → message %llu, %u bytes",
+                (unsigned long long)ev->message_id, (unsigned)ev->in_size);
+        break;
+    case FLTSIM_EV_PORT_REPLY:
+        arrow(out, program, "-->>", filter);
+        fprintf(out, "FilterReplyMessage message %llu, %u bytes → ",
+                (unsigned long long)ev->message_id, (unsigned)ev->in_size);
+        put_status(out, ev);
+        break;
+    default:
+        return;
+    }
+    fputc('\n', out);
 }
 
 static void draw_event(struct diagram *d, struct places *places,
@@ -642,6 +734,14 @@ static void draw_event(struct diagram *d, struct places *places,
               out);
         put_status(out, ev);
         break;
+    case FLTSIM_EV_PORT_CONNECT:
+    case FLTSIM_EV_PORT_DISCONNECT:
+    case FLTSIM_EV_PORT_MESSAGE:
+    case FLTSIM_EV_PORT_SEND:
+    case FLTSIM_EV_PORT_GET:
+    case FLTSIM_EV_PORT_REPLY:
+        draw_port(d, ev, self);
+        return;
     case FLTSIM_EV_REPORT:
         note_over(out, self);
         fputs("verifier ", out);
@@ -671,13 +771,14 @@ void fltsim__trace_mermaid_write(struct fltsim_trace_sink *sink)
      * instead of stretching the diagram. */
     fputs("```mermaid\n%%{init: {\"sequence\": {\"wrap\": true}}}%%\nsequenceDiagram\n", sink->out);
     declare(&d);
-    const struct lifeline *last = &d.lines[d.count - 1];
+    /* Notes span every lifeline, programs (left of IO) included. */
+    const struct lifeline *first = &d.lines[0], *last = &d.lines[d.count - 1];
     for (size_t i = 0; i < m->count; i++) {
         if (m->items[i].note != NULL) {
-            if (last->kind == LIFE_IO)
-                fputs("    Note over IO: ", sink->out);
+            if (first == last)
+                fprintf(sink->out, "    Note over %s: ", first->id);
             else
-                fprintf(sink->out, "    Note over IO,%s: ", last->id);
+                fprintf(sink->out, "    Note over %s,%s: ", first->id, last->id);
             put_text(sink->out, m->items[i].note, true);
             fputc('\n', sink->out);
         } else {

@@ -134,6 +134,12 @@ void fltsim__trace_normalized_event(struct fltsim_trace_sink *sink, const struct
     }
     put_field(out, "rule", ev->rule);
     put_field(out, "name", ev->name);
+    if (fltsim__trace_is_port(ev)) {
+        put_field(out, "port", ev->port);
+        if (fltsim__trace_has_message_id(ev))
+            fprintf(out, " message=%llu", (unsigned long long)ev->message_id);
+        fprintf(out, " in=%u out=%u", (unsigned)ev->in_size, (unsigned)ev->out_size);
+    }
     fputc('\n', out);
 }
 

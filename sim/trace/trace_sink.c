@@ -205,6 +205,18 @@ const char *fltsim__trace_type_name(enum fltsim_event_type type)
         return "context_cleanup";
     case FLTSIM_EV_NAME_QUERY:
         return "name_query";
+    case FLTSIM_EV_PORT_CONNECT:
+        return "port_connect";
+    case FLTSIM_EV_PORT_DISCONNECT:
+        return "port_disconnect";
+    case FLTSIM_EV_PORT_MESSAGE:
+        return "port_message";
+    case FLTSIM_EV_PORT_SEND:
+        return "port_send";
+    case FLTSIM_EV_PORT_GET:
+        return "port_get";
+    case FLTSIM_EV_PORT_REPLY:
+        return "port_reply";
     }
     return NULL;
 }
@@ -281,7 +293,29 @@ bool fltsim__trace_has_depth(const struct fltsim_event *ev)
 
 bool fltsim__trace_has_information(const struct fltsim_event *ev)
 {
-    return ev->type == FLTSIM_EV_IO_COMPLETE || ev->type == FLTSIM_EV_FS_RETURN;
+    return ev->type == FLTSIM_EV_IO_COMPLETE || ev->type == FLTSIM_EV_FS_RETURN ||
+           ev->type == FLTSIM_EV_PORT_MESSAGE || ev->type == FLTSIM_EV_PORT_SEND;
+}
+
+bool fltsim__trace_is_port(const struct fltsim_event *ev)
+{
+    switch (ev->type) {
+    case FLTSIM_EV_PORT_CONNECT:
+    case FLTSIM_EV_PORT_DISCONNECT:
+    case FLTSIM_EV_PORT_MESSAGE:
+    case FLTSIM_EV_PORT_SEND:
+    case FLTSIM_EV_PORT_GET:
+    case FLTSIM_EV_PORT_REPLY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool fltsim__trace_has_message_id(const struct fltsim_event *ev)
+{
+    return ev->type == FLTSIM_EV_PORT_SEND || ev->type == FLTSIM_EV_PORT_GET ||
+           ev->type == FLTSIM_EV_PORT_REPLY;
 }
 
 bool fltsim__trace_has_flags(const struct fltsim_event *ev)
@@ -295,6 +329,8 @@ bool fltsim__trace_has_flags(const struct fltsim_event *ev)
     case FLTSIM_EV_FILTER_UNLOAD:
     case FLTSIM_EV_PEND:
     case FLTSIM_EV_RESUME:
+    case FLTSIM_EV_PORT_DISCONNECT: /* who ended it */
+    case FLTSIM_EV_PORT_SEND:       /* reply wanted, timeout given */
         return true;
     case FLTSIM_EV_NAME_QUERY:
         return ev->name != NULL; /* 1 = from the name cache */
@@ -322,6 +358,10 @@ enum fltsim__status_kind fltsim__trace_status_kind(const struct fltsim_event *ev
     case FLTSIM_EV_STATUS_CALLBACK:
     case FLTSIM_EV_CONTEXT_SET:
     case FLTSIM_EV_NAME_QUERY:
+    case FLTSIM_EV_PORT_CONNECT:
+    case FLTSIM_EV_PORT_MESSAGE:
+    case FLTSIM_EV_PORT_SEND:
+    case FLTSIM_EV_PORT_REPLY:
         return FLTSIM__STATUS_NTSTATUS;
     default:
         return FLTSIM__STATUS_NONE;

@@ -167,6 +167,80 @@ static void put_issuer(FILE *out, const struct fltsim__text_state *t, const stru
     }
 }
 
+/* A communication port event: what the program (by process) or the filter
+ * did on which port, the sizes, and how it ended. */
+static void put_port(FILE *out, const struct fltsim_event *ev)
+{
+    static const char *const ended_by[] = {
+        "the program closed its handle", "the filter closed the client port", "the filter unloads"};
+    fputs("[port] ", out);
+    if (ev->type == FLTSIM_EV_PORT_SEND) {
+        put_str(out, ev->filter);
+        fprintf(out, " sends message %llu to process %u on ", (unsigned long long)ev->message_id,
+                (unsigned)ev->process_id);
+    } else {
+        fprintf(out, "process %u ", (unsigned)ev->process_id);
+    }
+    switch (ev->type) {
+    case FLTSIM_EV_PORT_CONNECT:
+        fputs("connects to ", out);
+        break;
+    case FLTSIM_EV_PORT_DISCONNECT:
+        fputs("disconnects from ", out);
+        break;
+    case FLTSIM_EV_PORT_MESSAGE:
+        fputs("sends a message to ", out);
+        break;
+    case FLTSIM_EV_PORT_GET:
+        fprintf(out, "gets message %llu on ", (unsigned long long)ev->message_id);
+        break;
+    case FLTSIM_EV_PORT_REPLY:
+        fprintf(out, "replies to message %llu on ", (unsigned long long)ev->message_id);
+        break;
+    default:
+        break;
+    }
+    put_str(out, ev->port);
+    if (ev->type != FLTSIM_EV_PORT_SEND && ev->filter != NULL) {
+        fputs(" of ", out);
+        put_str(out, ev->filter);
+    }
+    switch (ev->type) {
+    case FLTSIM_EV_PORT_CONNECT:
+        fprintf(out, " (context %u bytes): ", (unsigned)ev->in_size);
+        put_status(out, ev);
+        break;
+    case FLTSIM_EV_PORT_DISCONNECT:
+        fprintf(out, " (%s)", ev->flags < 3 ? ended_by[ev->flags] : "?");
+        break;
+    case FLTSIM_EV_PORT_MESSAGE:
+        fprintf(out, " (%u bytes in, %u out): ", (unsigned)ev->in_size, (unsigned)ev->out_size);
+        put_status(out, ev);
+        fprintf(out, ", %llu returned", (unsigned long long)ev->information);
+        break;
+    case FLTSIM_EV_PORT_SEND:
+        fprintf(out, " (%u bytes, ", (unsigned)ev->in_size);
+        if (ev->flags & 1)
+            fprintf(out, "reply room %u, ", (unsigned)ev->out_size);
+        else
+            fputs("no reply, ", out);
+        fputs((ev->flags & 2) ? "timeout): " : "no timeout): ", out);
+        put_status(out, ev);
+        if (ev->flags & 1)
+            fprintf(out, ", reply %llu bytes", (unsigned long long)ev->information);
+        break;
+    case FLTSIM_EV_PORT_GET:
+        fprintf(out, " (%u bytes, reply room %u)", (unsigned)ev->in_size, (unsigned)ev->out_size);
+        break;
+    case FLTSIM_EV_PORT_REPLY:
+        fprintf(out, " (%u bytes): ", (unsigned)ev->in_size);
+        put_status(out, ev);
+        break;
+    default:
+        break;
+    }
+}
+
 void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
 {
     FILE *out = sink->out;
@@ -329,6 +403,14 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
             fputs(": ", out);
             put_status(out, ev);
         }
+        break;
+    case FLTSIM_EV_PORT_CONNECT:
+    case FLTSIM_EV_PORT_DISCONNECT:
+    case FLTSIM_EV_PORT_MESSAGE:
+    case FLTSIM_EV_PORT_SEND:
+    case FLTSIM_EV_PORT_GET:
+    case FLTSIM_EV_PORT_REPLY:
+        put_port(out, ev);
         break;
     case FLTSIM_EV_REPORT:
         fputs("!! verifier ", out);

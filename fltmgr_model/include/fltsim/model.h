@@ -276,11 +276,33 @@ enum fltsim_event_type {
                                     status = the result; instance for all but volume */
     FLTSIM_EV_CONTEXT_CLEANUP,   /* a context's last reference went: its cleanup
                                     callback runs now; detail = the type */
-    FLTSIM_EV_NAME_QUERY         /* FltGetFileNameInformation(Unsafe) returned; detail =
+    FLTSIM_EV_NAME_QUERY,        /* FltGetFileNameInformation(Unsafe) returned; detail =
                                     format and method ("normalized default"); status =
                                     the result; name = the Name returned; flags = 1 when
                                     it came from the name cache, 0 from the file system;
                                     op_id etc. = the operation it was asked in, if any */
+    /* Communication ports (SPEC 8). Each names the server port (port), the
+     * filter owning it (NULL once it unloaded) and the program's process
+     * (process_id; thread_id is the calling thread's). */
+    FLTSIM_EV_PORT_CONNECT,    /* FilterConnectCommunicationPort; status = accepted
+                                  (STATUS_SUCCESS) or why refused; in_size = the
+                                  connection context's size */
+    FLTSIM_EV_PORT_DISCONNECT, /* a connection ended; flags = who ended it: 0 the
+                                  program (CloseHandle), 1 the filter
+                                  (FltCloseClientPort), 2 the filter's unload */
+    FLTSIM_EV_PORT_MESSAGE,    /* FilterSendMessage to the filter's MessageNotify
+                                  returned; in_size, out_size = the program's buffers;
+                                  information = ReturnOutputBufferLength; status */
+    FLTSIM_EV_PORT_SEND,       /* FltSendMessage returned; message_id (0: never
+                                  queued); in_size = SenderBufferLength; out_size =
+                                  the reply room; information = the reply's bytes
+                                  copied; flags = 1 a reply was wanted | 2 a timeout
+                                  was given; status (STATUS_TIMEOUT: none in time) */
+    FLTSIM_EV_PORT_GET,        /* FilterGetMessage got a message: message_id, in_size
+                                  = its bytes, out_size = the reply room it offers */
+    FLTSIM_EV_PORT_REPLY       /* FilterReplyMessage: message_id; in_size = the reply's
+                                  bytes; status (STATUS_FLT_NO_WAITER_FOR_REPLY: no
+                                  sender waits for it) */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
@@ -306,6 +328,10 @@ struct fltsim_event {
     const char *detail; /* file name or message, or NULL */
     const char *rule;   /* REPORT events: "V2 (SPEC 3.2)"; otherwise NULL */
     const char *name;   /* NAME_QUERY events that succeeded: the name; otherwise NULL */
+    const char *port;   /* PORT_* events: the server port's name; otherwise NULL */
+    ULONG64 message_id; /* PORT_SEND, PORT_GET, PORT_REPLY: the MessageId */
+    ULONG in_size;      /* PORT_* events: see the type */
+    ULONG out_size;     /* PORT_* events: see the type */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);

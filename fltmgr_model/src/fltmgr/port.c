@@ -121,6 +121,21 @@ void fltsim__port_notify_disconnect(struct _FLT_PORT *client)
     uv_mutex_unlock(&sys->lock);
 }
 
+bool fltsim__port_event_locked(struct fltsim_event *ev, enum fltsim_event_type type,
+                               const struct _FLT_PORT *client)
+{
+    memset(ev, 0, sizeof(*ev));
+    if (!fltsim__tracing(client->sys))
+        return false;
+    ev->type = type;
+    fltsim__event_thread(ev);
+    ev->process_id = client->process_id; /* the program's, also on the filter's threads */
+    /* The filter and the port keep their memory while a connection refers to them. */
+    ev->filter = client->server->filter != NULL ? client->server->filter->name8 : NULL;
+    ev->port = client->server->name8;
+    return true;
+}
+
 /* sys->lock held: whether p is a live port of the given kind in sys. */
 static bool is_port_locked(fltsim_system *sys, const void *p, ULONG magic)
 {
@@ -260,9 +275,15 @@ VOID FltCloseClientPort(PFLT_FILTER Filter, PFLT_PORT *ClientPort)
     }
     client->filter_open = false;
     client->notified = true; /* the filter ended it: no DisconnectNotify */
+    struct fltsim_event ev;
+    bool trace =
+        !client->disconnected && fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_DISCONNECT, client);
+    ev.flags = 1;
     fltsim__port_disconnect_locked(client);
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
+    if (trace)
+        fltsim__trace(sys, &ev);
 }
 
 /* ---- FltSendMessage ---- */
@@ -283,6 +304,17 @@ static ULONG64 send_deadline(const LARGE_INTEGER *timeout, bool *poll)
         return 0;
     }
     return fltsim__now_ns() + (ULONG64)(t - now.QuadPart) * 100;
+}
+
+/* FltSendMessage's result, traced (sys->lock not held). */
+static NTSTATUS send_traced(fltsim_system *sys, bool trace, struct fltsim_event *ev,
+                            NTSTATUS status)
+{
+    if (trace) {
+        ev->status = status;
+        fltsim__trace(sys, ev);
+    }
+    return status;
 }
 
 NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderBuffer,
@@ -307,10 +339,18 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
 
     uv_mutex_lock(&sys->lock);
     struct _FLT_PORT *client = *ClientPort;
-    if (client == NULL || !is_port_locked(sys, client, FLTSIM_MAGIC_CLIENT_PORT) ||
-        client->disconnected) {
+    if (client == NULL || !is_port_locked(sys, client, FLTSIM_MAGIC_CLIENT_PORT)) {
         uv_mutex_unlock(&sys->lock);
         return STATUS_PORT_DISCONNECTED;
+    }
+    struct fltsim_event ev;
+    bool trace = fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_SEND, client);
+    ev.in_size = SenderBufferLength;
+    ev.out_size = ReplyBuffer != NULL ? *ReplyLength : 0;
+    ev.flags = (ReplyBuffer != NULL ? 1u : 0u) | (Timeout != NULL ? 2u : 0u);
+    if (client->disconnected) {
+        uv_mutex_unlock(&sys->lock);
+        return send_traced(sys, trace, &ev, STATUS_PORT_DISCONNECTED);
     }
     if (poll) {
         /* A zero timeout delivers only to a FilterGetMessage already
@@ -321,6 +361,7 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
         if (copy != NULL) {
             memset(copy, 0, sizeof(*copy));
             copy->id = ++client->next_id;
+            ev.message_id = copy->id;
             copy->data = copy + 1;
             if (SenderBufferLength != 0)
                 memcpy(copy + 1, SenderBuffer, SenderBufferLength);
@@ -336,7 +377,7 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
             status = STATUS_INSUFFICIENT_RESOURCES;
         }
         uv_mutex_unlock(&sys->lock);
-        return status;
+        return send_traced(sys, trace, &ev, status);
     }
     struct port_msg m = {.id = ++client->next_id,
                          .data = SenderBuffer,
@@ -369,12 +410,14 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
     if (m.state == MSG_REPLIED) {
         ULONG copied = m.reply_len < m.reply_room ? m.reply_len : m.reply_room;
         *ReplyLength = copied;
+        ev.information = copied;
         if (m.reply_len > m.reply_room)
             status = STATUS_BUFFER_OVERFLOW;
     }
+    ev.message_id = m.id;
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
-    return status;
+    return send_traced(sys, trace, &ev, status);
 }
 
 /* ---- unload and system destruction ---- */
@@ -396,13 +439,19 @@ void fltsim__ports_filter_gone(struct _FLT_FILTER *filter)
                 break;
             }
         }
+        struct fltsim_event ev;
+        bool trace = false;
         if (due != NULL) {
+            trace = fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_DISCONNECT, due);
+            ev.flags = 2;
             fltsim__port_disconnect_locked(due);
             due->refs++; /* its program may close its handle meanwhile */
         }
         uv_mutex_unlock(&sys->lock);
         if (due == NULL)
             break;
+        if (trace)
+            fltsim__trace(sys, &ev);
         fltsim__port_notify_disconnect(due);
         uv_mutex_lock(&sys->lock);
         fltsim__port_unref_locked(due);

@@ -59,7 +59,7 @@ struct _FLT_PORT {
     ULONG64 next_id;
     LONG getters;     /* threads blocked in FilterGetMessage */
     ULONG handle;     /* the user handle's value */
-    ULONG process_id; /* the connecting process (for reports and traces to come) */
+    ULONG process_id; /* the connecting process (for reports and traces) */
 };
 
 struct fltsim_port_table {
@@ -78,5 +78,11 @@ void fltsim__port_disconnect_locked(struct _FLT_PORT *client);
 void fltsim__port_notify_disconnect(struct _FLT_PORT *client);
 /* Runs a filter callback of a port in a callout of its filter at PASSIVE_LEVEL. */
 void fltsim__port_callout(struct _FLT_PORT *port, const char *what, void (*fn)(void *), void *ctx);
+
+/* sys->lock held: *ev becomes an event of the connection client for the trace
+ * (its port, filter and program; the calling thread), to send with
+ * fltsim__trace once the lock is released. False when nobody traces. */
+bool fltsim__port_event_locked(struct fltsim_event *ev, enum fltsim_event_type type,
+                               const struct _FLT_PORT *client);
 
 #endif /* FLTSIM_PORT_INTERNAL_H */

@@ -93,6 +93,22 @@ static void connect_thunk(void *ctx)
     c->status = server->connect(c->client, server->cookie, c->context, c->size, &c->cookie);
 }
 
+/* sys->lock held: a connect event for a port name that names no open port. */
+static bool not_found_event(struct fltsim_event *ev, fltsim_system *sys, LPCWSTR name, size_t len,
+                            char asked[FLTSIM_NAME8_MAX])
+{
+    memset(ev, 0, sizeof(*ev));
+    if (!fltsim__tracing(sys))
+        return false;
+    ev->type = FLTSIM_EV_PORT_CONNECT;
+    fltsim__event_thread(ev);
+    size_t bytes = len * sizeof(WCHAR) > 0xfffe ? 0xfffe : len * sizeof(WCHAR);
+    UNICODE_STRING u = {(USHORT)bytes, (USHORT)bytes, (PWSTR)name};
+    fltsim__ustr_to_utf8(&u, asked, FLTSIM_NAME8_MAX);
+    ev->port = asked;
+    return true;
+}
+
 HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCVOID lpContext,
                                        WORD wSizeOfContext,
                                        LPSECURITY_ATTRIBUTES lpSecurityAttributes, HANDLE *hPort)
@@ -140,20 +156,30 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
         status = STATUS_OBJECT_NAME_NOT_FOUND;
     if (NT_SUCCESS(status) && server->connections >= server->max_connections)
         status = STATUS_CONNECTION_COUNT_LIMIT;
+    client->sys = sys;
+    client->server = server;
+    client->process_id = fltsim_thread_process_id();
     if (!NT_SUCCESS(status)) {
+        /* A port that is not there is traced too, under the name asked for. */
+        struct fltsim_event ev;
+        char asked[FLTSIM_NAME8_MAX];
+        bool trace = server != NULL ? fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_CONNECT, client)
+                                    : not_found_event(&ev, sys, lpPortName, len, asked);
         uv_mutex_unlock(&sys->lock);
         free(client);
         free(context);
+        if (trace) {
+            ev.status = status;
+            ev.in_size = wSizeOfContext;
+            fltsim__trace(sys, &ev);
+        }
         return hresult_of(status);
     }
     client->magic = FLTSIM_MAGIC_CLIENT_PORT;
     client->refs = 2; /* this call's, and the filter's (FltCloseClientPort) */
-    client->sys = sys;
-    client->server = server;
     server->refs++;
     server->connections++;
     client->filter_open = true;
-    client->process_id = fltsim_thread_process_id();
     InitializeListHead(&client->queue);
     InitializeListHead(&client->delivered);
     InsertTailList(&t->clients, &client->link);
@@ -164,6 +190,9 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
     free(context);
 
     uv_mutex_lock(&sys->lock);
+    struct fltsim_event ev;
+    bool trace = fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_CONNECT, client);
+    ev.in_size = wSizeOfContext;
     if (!NT_SUCCESS(call.status) || client->disconnected) {
         /* Refused: the connection never was (no DisconnectNotify). */
         status = NT_SUCCESS(call.status) ? STATUS_PORT_DISCONNECTED : call.status;
@@ -175,6 +204,10 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
         }
         fltsim__port_unref_locked(client);
         uv_mutex_unlock(&sys->lock);
+        if (trace) {
+            ev.status = status;
+            fltsim__trace(sys, &ev);
+        }
         return hresult_of(status);
     }
     client->conn_cookie = call.cookie;
@@ -183,6 +216,10 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
     t->next_handle += 4;
     *hPort = (HANDLE)(ULONG_PTR)client->handle;
     uv_mutex_unlock(&sys->lock); /* this call's reference is now the handle's */
+    if (trace) {
+        ev.status = STATUS_SUCCESS;
+        fltsim__trace(sys, &ev);
+    }
     return S_OK;
 }
 
@@ -221,8 +258,16 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
         status = STATUS_PORT_DISCONNECTED;
     else if (client->server->message == NULL)
         status = STATUS_INVALID_PARAMETER; /* the filter takes no messages */
+    struct fltsim_event ev;
+    bool trace = client != NULL && fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_MESSAGE, client);
+    ev.in_size = dwInBufferSize;
+    ev.out_size = dwOutBufferSize;
     if (!NT_SUCCESS(status)) {
         uv_mutex_unlock(&sys->lock);
+        if (trace) {
+            ev.status = status;
+            fltsim__trace(sys, &ev);
+        }
         return hresult_of(status);
     }
     client->refs++;
@@ -243,6 +288,11 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
     }
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
+    if (trace) {
+        ev.status = call.status;
+        ev.information = call.returned;
+        fltsim__trace(sys, &ev);
+    }
     *lpBytesReturned = call.returned;
     return NT_SUCCESS(call.status) ? S_OK : hresult_of(call.status);
 }
@@ -267,6 +317,8 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
     }
     client->refs++;
     HRESULT hr = S_OK;
+    struct fltsim_event ev;
+    bool trace = false;
     for (;;) {
         if (!client->user_open) {
             hr = HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED); /* closed under the call */
@@ -283,6 +335,10 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
                 break;
             }
             RemoveEntryList(&m->link);
+            trace = fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_GET, client);
+            ev.message_id = m->id;
+            ev.in_size = m->length;
+            ev.out_size = m->wants_reply ? m->reply_room : 0;
             lpMessageBuffer->ReplyLength =
                 m->wants_reply ? m->reply_room + (ULONG)sizeof(FILTER_REPLY_HEADER) : 0;
             lpMessageBuffer->MessageId = m->id;
@@ -302,6 +358,8 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
     }
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
+    if (trace)
+        fltsim__trace(sys, &ev);
     return hr;
 }
 
@@ -319,6 +377,10 @@ HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
         uv_mutex_unlock(&sys->lock);
         return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
     }
+    struct fltsim_event ev;
+    bool trace = fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_REPLY, client);
+    ev.message_id = lpReplyBuffer->MessageId;
+    ev.in_size = dwReplyBufferSize - (ULONG)sizeof(FILTER_REPLY_HEADER);
     struct port_msg *m = NULL;
     for (PLIST_ENTRY e = client->delivered.Flink; e != &client->delivered; e = e->Flink) {
         struct port_msg *x = CONTAINING_RECORD(e, struct port_msg, link);
@@ -328,6 +390,10 @@ HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
     if (m == NULL) {
         /* Timed out, never sent, or replied already. */
         uv_mutex_unlock(&sys->lock);
+        if (trace) {
+            ev.status = STATUS_FLT_NO_WAITER_FOR_REPLY;
+            fltsim__trace(sys, &ev);
+        }
         return ERROR_FLT_NO_WAITER_FOR_REPLY;
     }
     ULONG data = dwReplyBufferSize - (ULONG)sizeof(FILTER_REPLY_HEADER);
@@ -336,8 +402,13 @@ HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
     m->reply_len = data; /* more than reply_room: the sender gets STATUS_BUFFER_OVERFLOW */
     m->state = MSG_REPLIED;
     RemoveEntryList(&m->link);
+    ev.out_size = m->reply_room;
     fltsim__broadcast_locked(sys);
     uv_mutex_unlock(&sys->lock);
+    if (trace) {
+        ev.status = STATUS_SUCCESS;
+        fltsim__trace(sys, &ev);
+    }
     return S_OK;
 }
 
@@ -356,11 +427,16 @@ BOOL CloseHandle(HANDLE hObject)
     }
     client->user_open = false;
     bool notify = !client->notified;
+    struct fltsim_event ev;
+    bool trace =
+        !client->disconnected && fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_DISCONNECT, client);
     fltsim__port_disconnect_locked(client); /* pending sends: STATUS_PORT_DISCONNECTED */
     fltsim__broadcast_locked(sys);          /* getters: aborted */
     client->refs++;
     fltsim__port_unref_locked(client); /* the handle's */
     uv_mutex_unlock(&sys->lock);
+    if (trace)
+        fltsim__trace(sys, &ev); /* flags 0: the program ended it */
     if (notify)
         fltsim__port_notify_disconnect(client);
     uv_mutex_lock(&sys->lock);
