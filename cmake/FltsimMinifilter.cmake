@@ -109,6 +109,12 @@ function(fltsim_add_minifilter name)
     set_target_properties(${name} PROPERTIES PREFIX "")
     if(APPLE) # Mach-O refuses undefined symbols at link time unless told
       target_link_options(${name} PRIVATE "LINKER:-undefined,dynamic_lookup")
+    else()
+      # A driver's own functions bind to themselves, as in a .sys: a filter
+      # that names one FilterUnload (swapBuffers does) must not get fltlib's
+      # from the program (ELF would let the program's interpose; Mach-O binds
+      # an object's own first already).
+      target_link_options(${name} PRIVATE "LINKER:-Bsymbolic")
     endif()
   elseif(TARGET fltsim_model)
     target_link_libraries(${name} PUBLIC fltsim_model)
