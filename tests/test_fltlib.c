@@ -3,7 +3,8 @@
  * spawned with fltsim_thread_spawn acts as the program and enumerates
  * filters, volumes and a volume's instances, asks for DOS names; the answers
  * are checked in the test's own thread after the program returns. Under both
- * executors. Test filters: Alpha (385250.5) and Beta (40500) on C: and D:.
+ * executors. Test filters: Alpha (385250.5) and Beta (40500) on C: and D:;
+ * Gamma (300000, no automatic attachment) for FilterAttach and FilterDetach.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 
 struct fixture {
     struct test_world w; /* C: = \Device\HarddiskVolume1, NTFS */
-    struct tf_filter alpha, beta;
+    struct tf_filter alpha, beta, gamma;
 };
 
 static int setup(void **state)
@@ -300,6 +301,81 @@ static void fltlib_volume_instances_in_altitude_order(void **state)
     assert_int_equal(s.bad_class, HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER));
 }
 
+/* ---- FilterAttach, FilterDetach, FilterLoad, FilterUnload ---- */
+
+struct manage {
+    HRESULT attach, attach_again, no_filter, no_volume, small_name, detach, detach_again;
+    HRESULT load_loaded, load_unknown, unload_unknown, unload;
+    WCHAR created[64], tiny[4];
+    int on_c_after_attach, on_c_after_detach;
+};
+
+static int count_instances(LPCWSTR volume)
+{
+    _Alignas(8) BYTE buf[1024];
+    HANDLE h = INVALID_HANDLE_VALUE;
+    DWORD r = 0;
+    int n = 0;
+    HRESULT hr =
+        FilterVolumeInstanceFindFirst(volume, InstanceFullInformation, buf, sizeof(buf), &r, &h);
+    while (SUCCEEDED(hr)) {
+        n++;
+        hr = FilterVolumeInstanceFindNext(h, InstanceFullInformation, buf, sizeof(buf), &r);
+    }
+    if (h != INVALID_HANDLE_VALUE)
+        FilterVolumeInstanceFindClose(h);
+    return n;
+}
+
+static void manage_program(void *ctx)
+{
+    struct manage *m = ctx;
+    m->attach = FilterAttach(L"gamma", L"C:", NULL, sizeof(m->created), m->created);
+    m->on_c_after_attach = count_instances(L"C:");
+    m->attach_again = FilterAttach(L"Gamma", L"C:", NULL, 0, NULL);
+    m->no_filter = FilterAttach(L"Nobody", L"C:", NULL, 0, NULL);
+    m->no_volume = FilterAttach(L"Gamma", L"\\Device\\Nowhere", NULL, 0, NULL);
+    m->small_name = FilterAttach(L"Gamma", L"D:", NULL, sizeof(m->tiny), m->tiny);
+    m->detach = FilterDetach(L"Gamma", L"\\Device\\HarddiskVolume1", L"Gamma Instance");
+    m->on_c_after_detach = count_instances(L"C:");
+    m->detach_again = FilterDetach(L"Gamma", L"C:", L"Gamma Instance");
+    m->load_loaded = FilterLoad(L"Alpha");
+    m->load_unknown = FilterLoad(L"Nobody");
+    m->unload_unknown = FilterUnload(L"Nobody");
+    m->unload = FilterUnload(L"beta");
+}
+
+static void fltlib_attach_detach_load_unload(void **state)
+{
+    struct fixture *f = *state;
+    tf_init(&f->gamma, "Gamma", "300000");
+    f->gamma.instance_flags = FLTSIM_INSTANCE_SUPPRESS_AUTOMATIC;
+    assert_status(tf_load(f->w.sys, &f->gamma), STATUS_SUCCESS);
+    struct manage m = {.attach = 0};
+    as_program(f, manage_program, &m);
+    assert_int_equal(m.attach, S_OK);
+    char name[64];
+    size_t n = 0;
+    while (m.created[n] != 0 && n < 63)
+        n++;
+    narrow(m.created, (USHORT)(n * sizeof(WCHAR)), name, sizeof(name));
+    assert_string_equal(name, "Gamma Instance");
+    assert_int_equal(m.on_c_after_attach, 3);
+    assert_int_equal(m.attach_again, (HRESULT)0x801F0012L); /* instance name collision */
+    assert_int_equal(m.no_filter, (HRESULT)0x801F0013L);
+    assert_int_equal(m.no_volume, (HRESULT)0x801F0014L);
+    assert_int_equal(m.small_name, HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER));
+    assert_int_equal(m.detach, S_OK);
+    assert_int_equal(m.on_c_after_detach, 2);
+    assert_int_equal(m.detach_again, (HRESULT)0x801F0015L); /* instance not found */
+    assert_int_equal(m.load_loaded, HRESULT_FROM_WIN32(ERROR_SERVICE_ALREADY_RUNNING));
+    assert_int_equal(m.load_unknown, HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND));
+    assert_int_equal(m.unload_unknown, (HRESULT)0x801F0013L);
+    assert_int_equal(m.unload, S_OK);
+    assert_null(fltsim_driver_find(f->w.sys, L"Beta"));
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +387,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(fltlib_volumes_and_dos_names, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_volume_instances_in_altitude_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(fltlib_attach_detach_load_unload, setup, teardown),
     };
     return FLTSIM_RUN_SUITE("fltlib", tests);
 }

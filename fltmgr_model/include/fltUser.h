@@ -51,6 +51,9 @@ typedef LONG HRESULT;
 #ifndef ERROR_NO_MORE_ITEMS
 #define ERROR_NO_MORE_ITEMS 259L
 #endif
+#ifndef ERROR_SERVICE_ALREADY_RUNNING
+#define ERROR_SERVICE_ALREADY_RUNNING 1056L
+#endif
 #ifndef ERROR_FLT_NO_WAITER_FOR_REPLY
 #define ERROR_FLT_NO_WAITER_FOR_REPLY ((HRESULT)0x801F0020L)
 #endif
@@ -161,6 +164,22 @@ HRESULT FilterVolumeInstanceFindNext(HANDLE hVolumeInstanceFind,
 HRESULT FilterVolumeInstanceFindClose(HANDLE hVolumeInstanceFind);
 /* The DOS name ("C:") of a volume given by its device name. */
 HRESULT FilterGetDosName(LPCWSTR lpVolumeName, LPWSTR lpDosName, DWORD dwDosNameBufferSize);
+/* Attaches the filter's instance lpInstanceName (NULL: its default instance)
+ * to the volume, given by device name or "X:", as FltAttachVolume; the name of
+ * the instance created is copied to lpCreatedInstanceName when given
+ * (dwCreatedInstanceNameLength in bytes). An unknown filter:
+ * ERROR_FLT_FILTER_NOT_FOUND (0x801F0013); an unknown volume:
+ * ERROR_FLT_VOLUME_NOT_FOUND (0x801F0014). */
+HRESULT FilterAttach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInstanceName,
+                     DWORD dwCreatedInstanceNameLength, LPWSTR lpCreatedInstanceName);
+/* Detaches an instance (NULL: the filter's highest one there), as FltDetachVolume. */
+HRESULT FilterDetach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInstanceName);
+/* The model has no catalog of driver images: FilterLoad of a service not loaded
+ * gives HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), of one loaded
+ * ERROR_SERVICE_ALREADY_RUNNING. FilterUnload unloads a loaded driver as
+ * `fltmc unload` does (its unload callback may refuse). */
+HRESULT FilterLoad(LPCWSTR lpFilterName);
+HRESULT FilterUnload(LPCWSTR lpFilterName);
 
 /* Closes a port handle (the Win32 routine, for the handles above). */
 BOOL CloseHandle(HANDLE hObject);

@@ -1,11 +1,12 @@
 /*
  * The management routines of fltlib (fltUser.h): FilterFindFirst/Next/Close,
  * FilterVolumeFindFirst/Next/Close, FilterVolumeInstanceFindFirst/Next/Close
- * and FilterGetDosName, answered from the system of the calling simulated
- * thread. A find handle owns a copy of the rows taken under sys->lock at
- * FindFirst (as fltmc.c does); Next formats one row in the class asked for.
- * Open find handles are kept in one process-wide table so a stale or foreign
- * handle is refused, never dereferenced.
+ * FilterGetDosName, FilterAttach/FilterDetach (FltAttachVolume and
+ * FltDetachVolume run as the filter's code) and FilterLoad/FilterUnload,
+ * answered from the system of the calling simulated thread. A find handle owns a copy of the rows
+ * taken under sys->lock at FindFirst (as fltmc.c does); Next formats one row in the class asked
+ * for. Open find handles are kept in one process-wide table so a stale or foreign handle is
+ * refused, never dereferenced.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 #include <fltUser.h>
 
-#include "model_internal.h"
+#include "port_internal.h"
 
 #define NAME_MAX_CHARS 256
 
@@ -432,4 +433,153 @@ HRESULT FilterGetDosName(LPCWSTR lpVolumeName, LPWSTR lpDosName, DWORD dwDosName
     lpDosName[1] = L':';
     lpDosName[2] = 0;
     return S_OK;
+}
+
+/* ---- FilterAttach / FilterDetach ---- */
+
+struct attach_call {
+    PFLT_FILTER filter;
+    PFLT_VOLUME volume;
+    PCUNICODE_STRING instance_name; /* NULL: the default instance (attach), the highest (detach) */
+    bool detach;
+    NTSTATUS status;
+    WCHAR created[NAME_MAX_CHARS];
+    USHORT created_len;
+};
+
+/* Runs as the filter's code (fltsim_driver_call): the references handed out
+ * are charged to it and dropped here. */
+static void attach_in_filter(void *ctx)
+{
+    struct attach_call *c = ctx;
+    if (c->detach) {
+        c->status = FltDetachVolume(c->filter, c->volume, c->instance_name);
+        return;
+    }
+    PFLT_INSTANCE inst = NULL;
+    c->status = FltAttachVolume(c->filter, c->volume, c->instance_name, &inst);
+    if (NT_SUCCESS(c->status) && inst != NULL) {
+        c->created_len = copy_us(c->created, NAME_MAX_CHARS, &inst->name);
+        FltObjectDereference(inst);
+    }
+}
+
+/* sys->lock held: the registered filter whose service name is name, or NULL. */
+static struct _FLT_FILTER *filter_by_name_locked(fltsim_system *sys, LPCWSTR name)
+{
+    UNICODE_STRING want;
+    RtlInitUnicodeString(&want, name);
+    for (PLIST_ENTRY e = sys->filters.Flink; e != &sys->filters; e = e->Flink) {
+        struct _FLT_FILTER *f = CONTAINING_RECORD(e, struct _FLT_FILTER, link);
+        LONG state = __atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+        if ((state == FLTSIM_FILTER_REGISTERED || state == FLTSIM_FILTER_STARTED) &&
+            f->driver != NULL && fltsim__ustr_equal_ci(&f->driver->service_name, &want))
+            return f;
+    }
+    return NULL;
+}
+
+#define HRESULT_FLT_FILTER_NOT_FOUND ((HRESULT)0x801F0013L) /* ERROR_FLT_FILTER_NOT_FOUND */
+#define HRESULT_FLT_VOLUME_NOT_FOUND ((HRESULT)0x801F0014L) /* ERROR_FLT_VOLUME_NOT_FOUND */
+
+static HRESULT attach_or_detach(const char *api, struct attach_call *c, LPCWSTR filter_name,
+                                LPCWSTR volume_name)
+{
+    if (filter_name == NULL || volume_name == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
+    fltsim_system *sys = user_system(api);
+    if (sys == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
+    uv_mutex_lock(&sys->lock);
+    struct _FLT_FILTER *f = filter_by_name_locked(sys, filter_name);
+    struct _FLT_VOLUME *v = volume_by_name_locked(sys, volume_name);
+    if (f != NULL)
+        fltsim__filter_ref(f);
+    if (v != NULL)
+        fltsim__volume_ref(v);
+    uv_mutex_unlock(&sys->lock);
+    HRESULT hr = f == NULL   ? HRESULT_FLT_FILTER_NOT_FOUND
+                 : v == NULL ? HRESULT_FLT_VOLUME_NOT_FOUND
+                             : S_OK;
+    bool f_run = false, v_run = false;
+    if (SUCCEEDED(hr)) {
+        f_run = NT_SUCCESS(fltsim__object_reference(f));
+        v_run = f_run && NT_SUCCESS(fltsim__object_reference(v));
+        hr = !f_run ? HRESULT_FLT_FILTER_NOT_FOUND : !v_run ? HRESULT_FLT_VOLUME_NOT_FOUND : S_OK;
+    }
+    if (SUCCEEDED(hr)) {
+        c->filter = f;
+        c->volume = v;
+        NTSTATUS status = fltsim_driver_call(f->driver, attach_in_filter, c);
+        if (!NT_SUCCESS(status))
+            c->status = status;
+        hr = NT_SUCCESS(c->status) ? S_OK : fltsim__hresult_of(c->status);
+    }
+    if (v_run)
+        fltsim__object_dereference(v);
+    if (f_run)
+        fltsim__object_dereference(f);
+    if (v != NULL)
+        fltsim__volume_unref(v);
+    if (f != NULL)
+        fltsim__filter_unref(f);
+    return hr;
+}
+
+HRESULT FilterAttach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInstanceName,
+                     DWORD dwCreatedInstanceNameLength, LPWSTR lpCreatedInstanceName)
+{
+    UNICODE_STRING name;
+    if (lpInstanceName != NULL)
+        RtlInitUnicodeString(&name, lpInstanceName);
+    struct attach_call c = {.instance_name = lpInstanceName != NULL ? &name : NULL};
+    HRESULT hr = attach_or_detach("FilterAttach", &c, lpFilterName, lpVolumeName);
+    if (FAILED(hr) || lpCreatedInstanceName == NULL)
+        return hr;
+    /* The instance is attached; its name is given when it fits (bytes, NUL included). */
+    if (dwCreatedInstanceNameLength < (c.created_len + 1u) * sizeof(WCHAR))
+        return HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER);
+    memcpy(lpCreatedInstanceName, c.created, c.created_len * sizeof(WCHAR));
+    lpCreatedInstanceName[c.created_len] = 0;
+    return S_OK;
+}
+
+HRESULT FilterDetach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInstanceName)
+{
+    UNICODE_STRING name;
+    if (lpInstanceName != NULL)
+        RtlInitUnicodeString(&name, lpInstanceName);
+    struct attach_call c = {.instance_name = lpInstanceName != NULL ? &name : NULL, .detach = true};
+    return attach_or_detach("FilterDetach", &c, lpFilterName, lpVolumeName);
+}
+
+/* ---- FilterLoad / FilterUnload ---- */
+
+/* The model keeps no catalog of driver images: a service it has not loaded
+ * cannot be started by name. */
+HRESULT FilterLoad(LPCWSTR lpFilterName)
+{
+    if (lpFilterName == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
+    fltsim_system *sys = user_system("FilterLoad");
+    if (sys == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
+    if (fltsim_driver_find(sys, lpFilterName) != NULL)
+        return HRESULT_FROM_WIN32(ERROR_SERVICE_ALREADY_RUNNING);
+    return HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND);
+}
+
+/* As `fltmc unload`: not mandatory, so the filter's unload callback may refuse. */
+HRESULT FilterUnload(LPCWSTR lpFilterName)
+{
+    if (lpFilterName == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
+    fltsim_system *sys = user_system("FilterUnload");
+    if (sys == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
+    fltsim_driver *drv = fltsim_driver_find(sys, lpFilterName);
+    if (drv == NULL)
+        return HRESULT_FLT_FILTER_NOT_FOUND;
+    NTSTATUS status = fltsim_driver_unload(drv, 0);
+    return NT_SUCCESS(status) ? S_OK : fltsim__hresult_of(status);
 }
