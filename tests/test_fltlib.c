@@ -190,6 +190,52 @@ static void fltlib_find_enumerates_the_snapshot_of_find_first(void **state)
     assert_int_equal(a.close, S_OK);
 }
 
+struct aggregate {
+    HRESULT first, next, end;
+    ULONG flags, instances;
+    char name[2][64], altitude[2][64];
+};
+
+static void aggregate_program(void *ctx)
+{
+    struct aggregate *a = ctx;
+    _Alignas(8) BYTE buf[512];
+    FILTER_AGGREGATE_BASIC_INFORMATION *ai = (FILTER_AGGREGATE_BASIC_INFORMATION *)buf;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    DWORD r = 0;
+    a->first = FilterFindFirst(FilterAggregateBasicInformation, buf, sizeof(buf), &r, &h);
+    for (int k = 0; k < 2; k++) {
+        if (k == 1)
+            a->next = FilterFindNext(h, FilterAggregateBasicInformation, buf, sizeof(buf), &r);
+        narrow((WCHAR *)(buf + ai->Type.MiniFilter.FilterNameBufferOffset),
+               ai->Type.MiniFilter.FilterNameLength, a->name[k], sizeof(a->name[k]));
+        narrow((WCHAR *)(buf + ai->Type.MiniFilter.FilterAltitudeBufferOffset),
+               ai->Type.MiniFilter.FilterAltitudeLength, a->altitude[k], sizeof(a->altitude[k]));
+        if (k == 0) {
+            a->flags = ai->Flags;
+            a->instances = ai->Type.MiniFilter.NumberOfInstances;
+        }
+    }
+    a->end = FilterFindNext(h, FilterAggregateBasicInformation, buf, sizeof(buf), &r);
+    FilterFindClose(h);
+}
+
+static void fltlib_filters_in_aggregate_basic_information(void **state)
+{
+    struct fixture *f = *state;
+    struct aggregate a = {.first = 0};
+    as_program(f, aggregate_program, &a);
+    assert_int_equal(a.first, S_OK);
+    assert_int_equal(a.next, S_OK);
+    assert_int_equal(a.end, HRESULT_FROM_WIN32(ERROR_NO_MORE_ITEMS));
+    assert_int_equal(a.flags, FLTFL_AGGREGATE_INFO_IS_MINIFILTER);
+    assert_int_equal(a.instances, 2);
+    assert_string_equal(a.name[0], "Alpha");
+    assert_string_equal(a.altitude[0], "385250.5");
+    assert_string_equal(a.name[1], "Beta");
+    assert_string_equal(a.altitude[1], "40500");
+}
+
 /* ---- volumes and DOS names ---- */
 
 struct volumes {
@@ -388,6 +434,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(fltlib_volumes_and_dos_names, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_volume_instances_in_altitude_order, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_attach_detach_load_unload, setup, teardown),
+        cmocka_unit_test_setup_teardown(fltlib_filters_in_aggregate_basic_information, setup,
+                                        teardown),
     };
     return FLTSIM_RUN_SUITE("fltlib", tests);
 }

@@ -107,6 +107,29 @@ typedef struct _FILTER_FULL_INFORMATION {
     WCHAR FilterNameBuffer[1];
 } FILTER_FULL_INFORMATION, *PFILTER_FULL_INFORMATION;
 
+#define FLTFL_AGGREGATE_INFO_IS_MINIFILTER 0x00000001
+#define FLTFL_AGGREGATE_INFO_IS_LEGACYFILTER 0x00000002
+
+/* The names follow the structure; offsets are from its start, lengths in bytes. */
+typedef struct _FILTER_AGGREGATE_BASIC_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Flags; /* FLTFL_AGGREGATE_INFO_IS_*; always a minifilter here */
+    union {
+        struct {
+            ULONG FrameID;
+            ULONG NumberOfInstances;
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+            USHORT FilterAltitudeLength;
+            USHORT FilterAltitudeBufferOffset;
+        } MiniFilter;
+        struct {
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+        } LegacyFilter;
+    } Type;
+} FILTER_AGGREGATE_BASIC_INFORMATION, *PFILTER_AGGREGATE_BASIC_INFORMATION;
+
 typedef enum _FILTER_VOLUME_INFORMATION_CLASS {
     FilterVolumeBasicInformation,
     FilterVolumeStandardInformation

@@ -111,6 +111,13 @@ static bool collect_filters_locked(fltsim_system *sys, struct find_handle *h)
         if (row == NULL)
             return false;
         filter_name(row, f);
+        /* The altitude fltmc shows: the default instance's, else the first one's. */
+        const struct fltsim_driver *drv = f->driver;
+        if (drv != NULL && drv->instance_count > 0) {
+            LONG k = drv->default_instance >= 0 ? drv->default_instance : 0;
+            row->altitude_len =
+                copy_ascii(row->altitude, FLTSIM_ALTITUDE_MAX, drv->instances[k].altitude.text);
+        }
         for (PLIST_ENTRY ie = f->instances.Flink; ie != &f->instances; ie = ie->Flink) {
             const struct _FLT_INSTANCE *i =
                 CONTAINING_RECORD(ie, struct _FLT_INSTANCE, filter_link);
@@ -181,6 +188,9 @@ static ULONG row_size(enum find_kind kind, int cls, const struct find_row *r)
         if (cls == FilterFullInformation)
             return (ULONG)(offsetof(FILTER_FULL_INFORMATION, FilterNameBuffer) +
                            r->filter_len * sizeof(WCHAR));
+        if (cls == FilterAggregateBasicInformation)
+            return (ULONG)(sizeof(FILTER_AGGREGATE_BASIC_INFORMATION) +
+                           (r->filter_len + r->altitude_len) * sizeof(WCHAR));
         return 0;
     case FIND_VOLUMES:
         if (cls == FilterVolumeBasicInformation)
@@ -207,11 +217,24 @@ static void put_name(BYTE *buf, ULONG *at, const WCHAR *s, USHORT chars, USHORT 
     *at += *length;
 }
 
-static void row_write(enum find_kind kind, const struct find_row *r, BYTE *buf, ULONG size)
+static void row_write(enum find_kind kind, int cls, const struct find_row *r, BYTE *buf, ULONG size)
 {
     memset(buf, 0, size);
     switch (kind) {
     case FIND_FILTERS: {
+        if (cls == FilterAggregateBasicInformation) {
+            FILTER_AGGREGATE_BASIC_INFORMATION *ai = (FILTER_AGGREGATE_BASIC_INFORMATION *)buf;
+            ULONG at = sizeof(*ai);
+            ai->Flags = FLTFL_AGGREGATE_INFO_IS_MINIFILTER;
+            ai->Type.MiniFilter.NumberOfInstances = r->instances;
+            put_name(buf, &at, r->filter, r->filter_len,
+                     &ai->Type.MiniFilter.FilterNameBufferOffset,
+                     &ai->Type.MiniFilter.FilterNameLength);
+            put_name(buf, &at, r->altitude, r->altitude_len,
+                     &ai->Type.MiniFilter.FilterAltitudeBufferOffset,
+                     &ai->Type.MiniFilter.FilterAltitudeLength);
+            break;
+        }
         FILTER_FULL_INFORMATION *fi = (FILTER_FULL_INFORMATION *)buf;
         fi->NumberOfInstances = r->instances;
         fi->FilterNameLength = (USHORT)(r->filter_len * sizeof(WCHAR));
@@ -259,7 +282,7 @@ static HRESULT find_next(struct find_handle *h, int cls, LPVOID buffer, DWORD si
     *returned = need;
     if (buffer == NULL || size < need)
         return HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER);
-    row_write(h->kind, r, buffer, need);
+    row_write(h->kind, cls, r, buffer, need);
     h->next++;
     return S_OK;
 }
