@@ -347,6 +347,56 @@ static void fltlib_volume_instances_in_altitude_order(void **state)
     assert_int_equal(s.bad_class, HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER));
 }
 
+/* ---- a filter's instances ---- */
+
+struct filter_instances {
+    HRESULT first, next[4], unknown, bad_handle;
+    char volume[4][128], instance[4][64];
+    int rows;
+};
+
+static void filter_instances_program(void *ctx)
+{
+    struct filter_instances *s = ctx;
+    _Alignas(8) BYTE buf[1024];
+    INSTANCE_FULL_INFORMATION *ii = (INSTANCE_FULL_INFORMATION *)buf;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    DWORD r = 0;
+    HRESULT hr = s->first =
+        FilterInstanceFindFirst(L"BETA", InstanceFullInformation, buf, sizeof(buf), &r, &h);
+    for (int k = 0; SUCCEEDED(hr) && k < 3; k++) {
+        narrow((WCHAR *)(buf + ii->VolumeNameBufferOffset), ii->VolumeNameLength, s->volume[k],
+               sizeof(s->volume[k]));
+        narrow((WCHAR *)(buf + ii->InstanceNameBufferOffset), ii->InstanceNameLength,
+               s->instance[k], sizeof(s->instance[k]));
+        s->rows++;
+        hr = s->next[k] = FilterInstanceFindNext(h, InstanceFullInformation, buf, sizeof(buf), &r);
+    }
+    /* A filter-instance handle is not a volume-instance handle. */
+    s->bad_handle = FilterVolumeInstanceFindNext(h, InstanceFullInformation, buf, sizeof(buf), &r);
+    FilterInstanceFindClose(h);
+    s->unknown =
+        FilterInstanceFindFirst(L"Nobody", InstanceFullInformation, buf, sizeof(buf), &r, &h);
+}
+
+static void fltlib_filter_instances_on_all_volumes(void **state)
+{
+    struct fixture *f = *state;
+    struct filter_instances s = {.rows = 0};
+    as_program(f, filter_instances_program, &s);
+    assert_int_equal(s.first, S_OK);
+    assert_int_equal(s.rows, 2);
+    assert_string_equal(s.instance[0], "Beta Instance");
+    assert_string_equal(s.instance[1], "Beta Instance");
+    assert_true((strcmp(s.volume[0], "\\Device\\HarddiskVolume1") == 0 &&
+                 strcmp(s.volume[1], "\\Device\\HarddiskVolume2") == 0) ||
+                (strcmp(s.volume[1], "\\Device\\HarddiskVolume1") == 0 &&
+                 strcmp(s.volume[0], "\\Device\\HarddiskVolume2") == 0));
+    assert_int_equal(s.next[1], HRESULT_FROM_WIN32(ERROR_NO_MORE_ITEMS));
+    assert_int_equal(s.bad_handle, HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+    assert_int_equal(s.unknown, (HRESULT)0x801F0013L);
+}
+
 /* ---- FilterAttach, FilterDetach, FilterLoad, FilterUnload ---- */
 
 struct manage {
@@ -434,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fltlib_volumes_and_dos_names, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_volume_instances_in_altitude_order, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_attach_detach_load_unload, setup, teardown),
+        cmocka_unit_test_setup_teardown(fltlib_filter_instances_on_all_volumes, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_filters_in_aggregate_basic_information, setup,
                                         teardown),
     };

@@ -185,6 +185,14 @@ HRESULT FilterVolumeInstanceFindNext(HANDLE hVolumeInstanceFind,
                                      INSTANCE_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
                                      DWORD dwBufferSize, LPDWORD lpBytesReturned);
 HRESULT FilterVolumeInstanceFindClose(HANDLE hVolumeInstanceFind);
+/* A filter's instances on all volumes; an unknown filter: ERROR_FLT_FILTER_NOT_FOUND. */
+HRESULT FilterInstanceFindFirst(LPCWSTR lpFilterName, INSTANCE_INFORMATION_CLASS dwInformationClass,
+                                LPVOID lpBuffer, DWORD dwBufferSize, LPDWORD lpBytesReturned,
+                                LPHANDLE lpFilterInstanceFind);
+HRESULT FilterInstanceFindNext(HANDLE hFilterInstanceFind,
+                               INSTANCE_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
+                               DWORD dwBufferSize, LPDWORD lpBytesReturned);
+HRESULT FilterInstanceFindClose(HANDLE hFilterInstanceFind);
 /* The DOS name ("C:") of a volume given by its device name. */
 HRESULT FilterGetDosName(LPCWSTR lpVolumeName, LPWSTR lpDosName, DWORD dwDosNameBufferSize);
 /* Attaches the filter's instance lpInstanceName (NULL: its default instance)

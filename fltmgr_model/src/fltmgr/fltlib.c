@@ -1,12 +1,12 @@
 /*
- * The management routines of fltlib (fltUser.h): FilterFindFirst/Next/Close,
- * FilterVolumeFindFirst/Next/Close, FilterVolumeInstanceFindFirst/Next/Close
- * FilterGetDosName, FilterAttach/FilterDetach (FltAttachVolume and
- * FltDetachVolume run as the filter's code) and FilterLoad/FilterUnload,
- * answered from the system of the calling simulated thread. A find handle owns a copy of the rows
- * taken under sys->lock at FindFirst (as fltmc.c does); Next formats one row in the class asked
- * for. Open find handles are kept in one process-wide table so a stale or foreign handle is
- * refused, never dereferenced.
+ * The management routines of fltlib (fltUser.h): the find routines of
+ * filters, volumes, a volume's and a filter's instances, FilterGetDosName,
+ * FilterAttach/FilterDetach (FltAttachVolume and FltDetachVolume run as the
+ * filter's code) and FilterLoad/FilterUnload, answered from the system of the
+ * calling simulated thread. A find handle owns a copy of the rows taken under
+ * sys->lock at FindFirst (as fltmc.c does); Next formats one row in the class
+ * asked for. Open find handles are kept in one process-wide table so a stale
+ * or foreign handle is refused, never dereferenced.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 #define NAME_MAX_CHARS 256
 
-enum find_kind { FIND_FILTERS, FIND_VOLUMES, FIND_INSTANCES };
+enum find_kind { FIND_FILTERS, FIND_VOLUMES, FIND_INSTANCES, FIND_FILTER_INSTANCES };
 
 /* One row of a snapshot; names are counted, not terminated. */
 struct find_row {
@@ -142,20 +142,35 @@ static bool collect_volumes_locked(fltsim_system *sys, struct find_handle *h)
     return true;
 }
 
+static bool add_instance(struct _FLT_INSTANCE *i, struct find_handle *h)
+{
+    if (__atomic_load_n(&i->state, __ATOMIC_ACQUIRE) != FLTSIM_INSTANCE_ATTACHED)
+        return true;
+    struct find_row *row = rows_add(h);
+    if (row == NULL)
+        return false;
+    filter_name(row, i->filter);
+    row->instance_len = copy_us(row->instance, NAME_MAX_CHARS, &i->name);
+    row->altitude_len = copy_ascii(row->altitude, FLTSIM_ALTITUDE_MAX, i->altitude.text);
+    row->volume_len = copy_us(row->volume, NAME_MAX_CHARS, &i->volume->device_name);
+    return true;
+}
+
+/* A volume's instances, highest altitude first. */
 static bool collect_instances_locked(struct _FLT_VOLUME *v, struct find_handle *h)
 {
-    for (PLIST_ENTRY e = v->instances.Flink; e != &v->instances; e = e->Flink) {
-        struct _FLT_INSTANCE *i = CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link);
-        if (__atomic_load_n(&i->state, __ATOMIC_ACQUIRE) != FLTSIM_INSTANCE_ATTACHED)
-            continue;
-        struct find_row *row = rows_add(h);
-        if (row == NULL)
+    for (PLIST_ENTRY e = v->instances.Flink; e != &v->instances; e = e->Flink)
+        if (!add_instance(CONTAINING_RECORD(e, struct _FLT_INSTANCE, volume_link), h))
             return false;
-        filter_name(row, i->filter);
-        row->instance_len = copy_us(row->instance, NAME_MAX_CHARS, &i->name);
-        row->altitude_len = copy_ascii(row->altitude, FLTSIM_ALTITUDE_MAX, i->altitude.text);
-        row->volume_len = copy_us(row->volume, NAME_MAX_CHARS, &v->device_name);
-    }
+    return true;
+}
+
+/* A filter's instances, in the order they were attached. */
+static bool collect_filter_instances_locked(struct _FLT_FILTER *f, struct find_handle *h)
+{
+    for (PLIST_ENTRY e = f->instances.Flink; e != &f->instances; e = e->Flink)
+        if (!add_instance(CONTAINING_RECORD(e, struct _FLT_INSTANCE, filter_link), h))
+            return false;
     return true;
 }
 
@@ -198,6 +213,7 @@ static ULONG row_size(enum find_kind kind, int cls, const struct find_row *r)
                            r->volume_len * sizeof(WCHAR));
         return 0;
     case FIND_INSTANCES:
+    case FIND_FILTER_INSTANCES:
         if (cls == InstanceFullInformation)
             return (ULONG)(sizeof(INSTANCE_FULL_INFORMATION) +
                            (r->instance_len + r->altitude_len + r->volume_len + r->filter_len) *
@@ -249,7 +265,8 @@ static void row_write(enum find_kind kind, int cls, const struct find_row *r, BY
                vi->FilterVolumeNameLength);
         break;
     }
-    case FIND_INSTANCES: {
+    case FIND_INSTANCES:
+    case FIND_FILTER_INSTANCES: {
         INSTANCE_FULL_INFORMATION *ii = (INSTANCE_FULL_INFORMATION *)buf;
         ULONG at = sizeof(*ii);
         put_name(buf, &at, r->instance, r->instance_len, &ii->InstanceNameBufferOffset,
@@ -295,10 +312,14 @@ static void handle_free(struct find_handle *h)
 
 /* Takes the snapshot, answers its first row and, when that succeeds or the
  * buffer is too small, gives the caller the handle. */
-static HRESULT find_first(const char *api, enum find_kind kind, LPCWSTR volume_name, int cls,
+static struct _FLT_FILTER *filter_by_name_locked(fltsim_system *sys, LPCWSTR name);
+
+/* name: the volume (FIND_INSTANCES) or the filter (FIND_FILTER_INSTANCES). */
+static HRESULT find_first(const char *api, enum find_kind kind, LPCWSTR name, int cls,
                           LPVOID buffer, DWORD size, LPDWORD returned, LPHANDLE out)
 {
-    if (out == NULL || returned == NULL || (kind == FIND_INSTANCES && volume_name == NULL))
+    if (out == NULL || returned == NULL ||
+        ((kind == FIND_INSTANCES || kind == FIND_FILTER_INSTANCES) && name == NULL))
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     *out = INVALID_HANDLE_VALUE;
     *returned = 0;
@@ -315,16 +336,22 @@ static HRESULT find_first(const char *api, enum find_kind kind, LPCWSTR volume_n
         ok = collect_filters_locked(sys, h);
     } else if (kind == FIND_VOLUMES) {
         ok = collect_volumes_locked(sys, h);
-    } else {
-        struct _FLT_VOLUME *v = volume_by_name_locked(sys, volume_name);
+    } else if (kind == FIND_INSTANCES) {
+        struct _FLT_VOLUME *v = volume_by_name_locked(sys, name);
         found = v != NULL;
         ok = v == NULL || collect_instances_locked(v, h);
+    } else {
+        struct _FLT_FILTER *f = filter_by_name_locked(sys, name);
+        found = f != NULL;
+        ok = f == NULL || collect_filter_instances_locked(f, h);
     }
     uv_mutex_unlock(&sys->lock);
     if (!ok || !found) {
         handle_free(h);
-        return ok ? HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)
-                  : HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES);
+        if (!ok)
+            return HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES);
+        return kind == FIND_INSTANCES ? HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)
+                                      : (HRESULT)0x801F0013L; /* ERROR_FLT_FILTER_NOT_FOUND */
     }
     HRESULT hr = find_next(h, cls, buffer, size, returned);
     if (FAILED(hr) && hr != HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER)) {
@@ -435,6 +462,28 @@ HRESULT FilterVolumeInstanceFindNext(HANDLE hVolumeInstanceFind,
 HRESULT FilterVolumeInstanceFindClose(HANDLE hVolumeInstanceFind)
 {
     return find_close(hVolumeInstanceFind, FIND_INSTANCES);
+}
+
+HRESULT FilterInstanceFindFirst(LPCWSTR lpFilterName, INSTANCE_INFORMATION_CLASS dwInformationClass,
+                                LPVOID lpBuffer, DWORD dwBufferSize, LPDWORD lpBytesReturned,
+                                LPHANDLE lpFilterInstanceFind)
+{
+    return find_first("FilterInstanceFindFirst", FIND_FILTER_INSTANCES, lpFilterName,
+                      (int)dwInformationClass, lpBuffer, dwBufferSize, lpBytesReturned,
+                      lpFilterInstanceFind);
+}
+
+HRESULT FilterInstanceFindNext(HANDLE hFilterInstanceFind,
+                               INSTANCE_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
+                               DWORD dwBufferSize, LPDWORD lpBytesReturned)
+{
+    return find_next_by_handle(hFilterInstanceFind, FIND_FILTER_INSTANCES, (int)dwInformationClass,
+                               lpBuffer, dwBufferSize, lpBytesReturned);
+}
+
+HRESULT FilterInstanceFindClose(HANDLE hFilterInstanceFind)
+{
+    return find_close(hFilterInstanceFind, FIND_FILTER_INSTANCES);
 }
 
 HRESULT FilterGetDosName(LPCWSTR lpVolumeName, LPWSTR lpDosName, DWORD dwDosNameBufferSize)
