@@ -48,6 +48,12 @@ typedef LONG HRESULT;
 #define ERROR_CONNECTION_COUNT_LIMIT 1238L
 #define ERROR_NO_SYSTEM_RESOURCES 1450L
 #endif
+#ifndef ERROR_NO_MORE_ITEMS
+#define ERROR_NO_MORE_ITEMS 259L
+#endif
+#ifndef ERROR_SERVICE_ALREADY_RUNNING
+#define ERROR_SERVICE_ALREADY_RUNNING 1056L
+#endif
 #ifndef ERROR_FLT_NO_WAITER_FOR_REPLY
 #define ERROR_FLT_NO_WAITER_FOR_REPLY ((HRESULT)0x801F0020L)
 #endif
@@ -82,6 +88,130 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
                          DWORD dwMessageBufferSize, LPOVERLAPPED lpOverlapped);
 HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
                            DWORD dwReplyBufferSize);
+/* ---- the management routines (fltlib.c; fltUserStructures.h's layouts) ---- */
+
+typedef HANDLE *LPHANDLE;
+
+typedef enum _FILTER_INFORMATION_CLASS {
+    FilterFullInformation,
+    FilterAggregateBasicInformation,
+    FilterAggregateStandardInformation
+} FILTER_INFORMATION_CLASS,
+    *PFILTER_INFORMATION_CLASS;
+
+typedef struct _FILTER_FULL_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG FrameID;
+    ULONG NumberOfInstances;
+    USHORT FilterNameLength; /* bytes */
+    WCHAR FilterNameBuffer[1];
+} FILTER_FULL_INFORMATION, *PFILTER_FULL_INFORMATION;
+
+#define FLTFL_AGGREGATE_INFO_IS_MINIFILTER 0x00000001
+#define FLTFL_AGGREGATE_INFO_IS_LEGACYFILTER 0x00000002
+
+/* The names follow the structure; offsets are from its start, lengths in bytes. */
+typedef struct _FILTER_AGGREGATE_BASIC_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Flags; /* FLTFL_AGGREGATE_INFO_IS_*; always a minifilter here */
+    union {
+        struct {
+            ULONG FrameID;
+            ULONG NumberOfInstances;
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+            USHORT FilterAltitudeLength;
+            USHORT FilterAltitudeBufferOffset;
+        } MiniFilter;
+        struct {
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+        } LegacyFilter;
+    } Type;
+} FILTER_AGGREGATE_BASIC_INFORMATION, *PFILTER_AGGREGATE_BASIC_INFORMATION;
+
+typedef enum _FILTER_VOLUME_INFORMATION_CLASS {
+    FilterVolumeBasicInformation,
+    FilterVolumeStandardInformation
+} FILTER_VOLUME_INFORMATION_CLASS,
+    *PFILTER_VOLUME_INFORMATION_CLASS;
+
+typedef struct _FILTER_VOLUME_BASIC_INFORMATION {
+    USHORT FilterVolumeNameLength; /* bytes */
+    WCHAR FilterVolumeName[1];
+} FILTER_VOLUME_BASIC_INFORMATION, *PFILTER_VOLUME_BASIC_INFORMATION;
+
+typedef enum _INSTANCE_INFORMATION_CLASS {
+    InstanceBasicInformation,
+    InstancePartialInformation,
+    InstanceFullInformation,
+    InstanceAggregateStandardInformation
+} INSTANCE_INFORMATION_CLASS,
+    *PINSTANCE_INFORMATION_CLASS;
+
+/* The names follow the structure; offsets are from its start, lengths in bytes. */
+typedef struct _INSTANCE_FULL_INFORMATION {
+    ULONG NextEntryOffset;
+    USHORT InstanceNameLength;
+    USHORT InstanceNameBufferOffset;
+    USHORT AltitudeLength;
+    USHORT AltitudeBufferOffset;
+    USHORT VolumeNameLength;
+    USHORT VolumeNameBufferOffset;
+    USHORT FilterNameLength;
+    USHORT FilterNameBufferOffset;
+} INSTANCE_FULL_INFORMATION, *PINSTANCE_FULL_INFORMATION;
+
+/* The find routines enumerate a copy of the lists taken at FindFirst. At the
+ * end: HRESULT_FROM_WIN32(ERROR_NO_MORE_ITEMS); a buffer too small:
+ * HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER) with *lpBytesReturned the size
+ * needed (the entry is not consumed); another class:
+ * HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER). */
+HRESULT FilterFindFirst(FILTER_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
+                        DWORD dwBufferSize, LPDWORD lpBytesReturned, LPHANDLE lpFilterFind);
+HRESULT FilterFindNext(HANDLE hFilterFind, FILTER_INFORMATION_CLASS dwInformationClass,
+                       LPVOID lpBuffer, DWORD dwBufferSize, LPDWORD lpBytesReturned);
+HRESULT FilterFindClose(HANDLE hFilterFind);
+HRESULT FilterVolumeFindFirst(FILTER_VOLUME_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
+                              DWORD dwBufferSize, LPDWORD lpBytesReturned, PHANDLE lpVolumeFind);
+HRESULT FilterVolumeFindNext(HANDLE hVolumeFind, FILTER_VOLUME_INFORMATION_CLASS dwInformationClass,
+                             LPVOID lpBuffer, DWORD dwBufferSize, LPDWORD lpBytesReturned);
+HRESULT FilterVolumeFindClose(HANDLE hVolumeFind);
+HRESULT FilterVolumeInstanceFindFirst(LPCWSTR lpVolumeName,
+                                      INSTANCE_INFORMATION_CLASS dwInformationClass,
+                                      LPVOID lpBuffer, DWORD dwBufferSize, LPDWORD lpBytesReturned,
+                                      LPHANDLE lpVolumeInstanceFind);
+HRESULT FilterVolumeInstanceFindNext(HANDLE hVolumeInstanceFind,
+                                     INSTANCE_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
+                                     DWORD dwBufferSize, LPDWORD lpBytesReturned);
+HRESULT FilterVolumeInstanceFindClose(HANDLE hVolumeInstanceFind);
+/* A filter's instances on all volumes; an unknown filter: ERROR_FLT_FILTER_NOT_FOUND. */
+HRESULT FilterInstanceFindFirst(LPCWSTR lpFilterName, INSTANCE_INFORMATION_CLASS dwInformationClass,
+                                LPVOID lpBuffer, DWORD dwBufferSize, LPDWORD lpBytesReturned,
+                                LPHANDLE lpFilterInstanceFind);
+HRESULT FilterInstanceFindNext(HANDLE hFilterInstanceFind,
+                               INSTANCE_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
+                               DWORD dwBufferSize, LPDWORD lpBytesReturned);
+HRESULT FilterInstanceFindClose(HANDLE hFilterInstanceFind);
+/* The DOS name ("C:") of a volume given by its device name. */
+HRESULT FilterGetDosName(LPCWSTR lpVolumeName, LPWSTR lpDosName, DWORD dwDosNameBufferSize);
+/* Attaches the filter's instance lpInstanceName (NULL: its default instance)
+ * to the volume, given by device name or "X:", as FltAttachVolume; the name of
+ * the instance created is copied to lpCreatedInstanceName when given
+ * (dwCreatedInstanceNameLength in bytes). An unknown filter:
+ * ERROR_FLT_FILTER_NOT_FOUND (0x801F0013); an unknown volume:
+ * ERROR_FLT_VOLUME_NOT_FOUND (0x801F0014). */
+HRESULT FilterAttach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInstanceName,
+                     DWORD dwCreatedInstanceNameLength, LPWSTR lpCreatedInstanceName);
+/* Detaches an instance (NULL: the filter's highest one there), as FltDetachVolume. */
+HRESULT FilterDetach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInstanceName);
+/* The model has no catalog of driver images: FilterLoad of a service not loaded
+ * gives HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND), of one loaded
+ * ERROR_SERVICE_ALREADY_RUNNING. FilterUnload unloads a loaded driver as
+ * `fltmc unload` does (its unload callback may refuse). */
+HRESULT FilterLoad(LPCWSTR lpFilterName);
+HRESULT FilterUnload(LPCWSTR lpFilterName);
+
 /* Closes a port handle (the Win32 routine, for the handles above). */
 BOOL CloseHandle(HANDLE hObject);
 

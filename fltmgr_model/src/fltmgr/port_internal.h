@@ -85,4 +85,8 @@ void fltsim__port_callout(struct _FLT_PORT *port, const char *what, void (*fn)(v
 bool fltsim__port_event_locked(struct fltsim_event *ev, enum fltsim_event_type type,
                                const struct _FLT_PORT *client);
 
+/* The HRESULT fltlib returns for a failure status (port_user.c; HRESULT is a
+ * LONG): the Win32 error's, or FltMgr's own code under facility 0x1F. */
+LONG fltsim__hresult_of(NTSTATUS status);
+
 #endif /* FLTSIM_PORT_INTERNAL_H */

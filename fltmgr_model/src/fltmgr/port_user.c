@@ -29,7 +29,7 @@ static fltsim_system *user_system(const char *api)
 
 /* The HRESULT fltlib returns for a failure status (HRESULT_FROM_WIN32 of its
  * Win32 error; FltMgr's own statuses keep their code under facility 0x1F). */
-static HRESULT hresult_of(NTSTATUS status)
+HRESULT fltsim__hresult_of(NTSTATUS status)
 {
     switch ((ULONG)status) {
     case (ULONG)STATUS_OBJECT_NAME_NOT_FOUND:
@@ -173,7 +173,7 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
             ev.in_size = wSizeOfContext;
             fltsim__trace(sys, &ev);
         }
-        return hresult_of(status);
+        return fltsim__hresult_of(status);
     }
     client->magic = FLTSIM_MAGIC_CLIENT_PORT;
     client->refs = 2; /* this call's, and the filter's (FltCloseClientPort) */
@@ -208,7 +208,7 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
             ev.status = status;
             fltsim__trace(sys, &ev);
         }
-        return hresult_of(status);
+        return fltsim__hresult_of(status);
     }
     client->conn_cookie = call.cookie;
     client->user_open = true;
@@ -268,7 +268,7 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
             ev.status = status;
             fltsim__trace(sys, &ev);
         }
-        return hresult_of(status);
+        return fltsim__hresult_of(status);
     }
     client->refs++;
     uv_mutex_unlock(&sys->lock);
@@ -294,7 +294,7 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
         fltsim__trace(sys, &ev);
     }
     *lpBytesReturned = call.returned;
-    return NT_SUCCESS(call.status) ? S_OK : hresult_of(call.status);
+    return NT_SUCCESS(call.status) ? S_OK : fltsim__hresult_of(call.status);
 }
 
 /* ---- FilterGetMessage, FilterReplyMessage ---- */
