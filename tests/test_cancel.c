@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fltsim_test.h"
+#include "pending_read_fx.h"
 
 enum mode {
     MODE_PASS,       /* SUCCESS_WITH_CALLBACK */
@@ -180,32 +181,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A delay of a few microseconds that depends on i. */
-static void spin(int i)
-{
-    volatile unsigned sink = 0;
-    for (unsigned k = 0; k < (unsigned)(i * 37) % 5000u; k++)
-        sink += k;
-    (void)sink;
-}
-
-struct pending_read {
-    KEVENT done;
-    struct fltsim_io_async async;
-};
-
 /* Issues an overlapped 5-byte read at offset 0 into f->buf[k]; its status. */
 static NTSTATUS read_async(struct fixture *f, int k, struct pending_read *r)
 {
-    KeInitializeEvent(&r->done, NotificationEvent, FALSE);
-    memset(&r->async, 0, sizeof(r->async));
-    r->async.event = &r->done;
-    return fltsim_io_read_async(f->w.sys, f->h, f->buf[k], 5, 0, 0, &r->async);
-}
-
-static void wait_read(struct pending_read *r)
-{
-    KeWaitForSingleObject(&r->done, Executive, KernelMode, FALSE, NULL);
+    return pending_read_start(f->w.sys, f->h, f->buf[k], r);
 }
 
 /* CancelIoEx on a read B holds with a cancel routine: the routine runs once,
