@@ -1,71 +1,21 @@
 /*
- * fltUser.h for fltsim: the communication-port half of the Filter Manager's
- * user-mode library (fltlib), as a user program sees it (SPEC 8): connect,
- * send, get, reply, and CloseHandle on the port. Calls act on the system of
- * the calling simulated thread (a thread fltsim_thread_spawn started). Only
- * blocking calls: an OVERLAPPED gives HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED).
+ * fltUser.h for fltsim: the Filter Manager's user-mode library (fltlib) as a
+ * user program sees it: the communication ports (SPEC 8: connect, send, get,
+ * reply; CloseHandle on the port is winbase.h's) and the management routines.
+ * Calls act on the system of the calling simulated thread (a thread of a
+ * simulated process, fltsim/program.h, or one fltsim_thread_spawn started).
+ * FilterGetMessage with an OVERLAPPED always returns
+ * HRESULT_FROM_WIN32(ERROR_IO_PENDING) and completes through the OVERLAPPED's
+ * event and the I/O completion port the handle is associated with.
  */
 #ifndef FLTSIM_FLTUSER_H
 #define FLTSIM_FLTUSER_H
 
-#include "ntdef.h"
+#include "fltsim/wdk/winbase.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#ifndef FLTSIM_HRESULT_DEFINED
-#define FLTSIM_HRESULT_DEFINED
-typedef LONG HRESULT;
-#endif
-#ifndef S_OK
-#define S_OK ((HRESULT)0)
-#endif
-#ifndef E_INVALIDARG
-#define E_INVALIDARG ((HRESULT)0x80070057L)
-#endif
-#ifndef E_UNEXPECTED
-#define E_UNEXPECTED ((HRESULT)0x8000FFFFL)
-#endif
-#ifndef HRESULT_FROM_WIN32
-#define HRESULT_FROM_WIN32(x)                                                                      \
-    ((HRESULT)(x) <= 0 ? ((HRESULT)(x)) : ((HRESULT)(((x)&0x0000FFFF) | (7 << 16) | 0x80000000)))
-#endif
-#ifndef SUCCEEDED
-#define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
-#define FAILED(hr) (((HRESULT)(hr)) < 0)
-#endif
-#ifndef ERROR_FILE_NOT_FOUND
-#define ERROR_FILE_NOT_FOUND 2L
-#define ERROR_PATH_NOT_FOUND 3L
-#define ERROR_ACCESS_DENIED 5L
-#define ERROR_INVALID_HANDLE 6L
-#define ERROR_NOT_SUPPORTED 50L
-#define ERROR_INVALID_PARAMETER 87L
-#define ERROR_INSUFFICIENT_BUFFER 122L
-#define ERROR_MORE_DATA 234L
-#define ERROR_OPERATION_ABORTED 995L
-#define ERROR_CONNECTION_COUNT_LIMIT 1238L
-#define ERROR_NO_SYSTEM_RESOURCES 1450L
-#endif
-#ifndef ERROR_NO_MORE_ITEMS
-#define ERROR_NO_MORE_ITEMS 259L
-#endif
-#ifndef ERROR_SERVICE_ALREADY_RUNNING
-#define ERROR_SERVICE_ALREADY_RUNNING 1056L
-#endif
-#ifndef ERROR_FLT_NO_WAITER_FOR_REPLY
-#define ERROR_FLT_NO_WAITER_FOR_REPLY ((HRESULT)0x801F0020L)
-#endif
-#ifndef INVALID_HANDLE_VALUE
-#define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
-#endif
-
-typedef struct _OVERLAPPED OVERLAPPED, *LPOVERLAPPED;
-typedef struct _SECURITY_ATTRIBUTES SECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
-typedef DWORD *LPDWORD;
-typedef void *LPVOID;
-typedef const void *LPCVOID;
 
 #define FLT_PORT_FLAG_SYNC_HANDLE 0x00000001
 
@@ -89,8 +39,6 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
 HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
                            DWORD dwReplyBufferSize);
 /* ---- the management routines (fltlib.c; fltUserStructures.h's layouts) ---- */
-
-typedef HANDLE *LPHANDLE;
 
 typedef enum _FILTER_INFORMATION_CLASS {
     FilterFullInformation,
@@ -211,9 +159,6 @@ HRESULT FilterDetach(LPCWSTR lpFilterName, LPCWSTR lpVolumeName, LPCWSTR lpInsta
  * `fltmc unload` does (its unload callback may refuse). */
 HRESULT FilterLoad(LPCWSTR lpFilterName);
 HRESULT FilterUnload(LPCWSTR lpFilterName);
-
-/* Closes a port handle (the Win32 routine, for the handles above). */
-BOOL CloseHandle(HANDLE hObject);
 
 #ifdef __cplusplus
 }

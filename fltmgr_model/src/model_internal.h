@@ -52,12 +52,10 @@ enum {
 struct fltsim_object {
     ULONG magic;
     LONG refs;    /* memory references; freed at zero */
-    LONG rundown; /* references handed to filters (FltObjectReference and the
-                     Get/Enumerate routines); each also holds a memory ref */
+    LONG rundown; /* refs handed to filters (FltObjectReference...), each with a memory ref */
 };
 
-/* A parsed altitude (SPEC 2.1): digits without leading zeros of the integer
- * part and without trailing zeros of the fraction. */
+/* A parsed altitude (SPEC 2.1): no leading zeros in the integer, no trailing in the fraction. */
 struct fltsim_altitude {
     char text[FLTSIM_ALTITUDE_MAX];     /* as given */
     char integer[FLTSIM_ALTITUDE_MAX];  /* normalized, "" for zero */
@@ -282,6 +280,7 @@ struct fltsim_system {
     struct fltsim_windows_version windows; /* resolved (nt/rtl_version.c); read-only */
     struct fltsim_namespace *objects;      /* device objects and links (nt/device.c); lock */
     struct fltsim_port_table *ports;       /* communication ports (fltmgr/port.c); lock */
+    struct fltsim_w32 *win32;              /* user-mode processes (win32/); lock */
     bool destroying;
 };
 
@@ -461,6 +460,7 @@ struct fltsim_tls {
      * (fltmgr/name_provider.c's struct name_frame) */
     void *name_frames;
     fltsim_system *user_sys; /* a spawned thread's: where fltUser.h calls act */
+    struct w32_thread *w32;  /* the program thread this is (win32/), or NULL */
     char last_error[512];
 };
 
@@ -620,7 +620,7 @@ static inline bool fltsim__is_veto(NTSTATUS status)
 }
 
 /* Sets fltsim_last_error() for this thread; returns status for tail calls. */
-NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+NTSTATUS fltsim__fail(NTSTATUS status, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
 
 /* ---- slots and names ---- */
 
@@ -676,7 +676,7 @@ void fltsim__broadcast(fltsim_system *sys);
 void fltsim__broadcast_locked(fltsim_system *sys);
 void fltsim__report(fltsim_system *sys, struct _FLT_FILTER *filter, struct _FLT_INSTANCE *instance,
                     const struct fltsim_op *op, const char *rule, const char *spec, const char *fmt,
-                    ...) __attribute__((format(printf, 7, 8)));
+                    ...) __attribute__((format(__printf__, 7, 8)));
 void fltsim__trace(fltsim_system *sys, struct fltsim_event *ev);
 static inline bool fltsim__tracing(const fltsim_system *sys)
 {
@@ -780,10 +780,10 @@ bool fltsim__object_name_taken_locked(fltsim_system *sys, PCUNICODE_STRING name,
  * about to be created; STATUS_OBJECT_NAME_COLLISION when a device or link has it. */
 NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_t len,
                                     UNICODE_STRING *out);
-/* fltmgr/port.c: a filter unregistering (DisconnectNotify, then V23 for ports
- * left open); the system going. */
+/* fltmgr/port.c: a filter unregistering (DisconnectNotify, V23 for open ports); system end. */
 void fltsim__ports_filter_gone(struct _FLT_FILTER *filter);
 void fltsim__ports_system_destroyed(fltsim_system *sys);
+void fltsim__w32_shutdown(fltsim_system *sys); /* win32/: ends and frees processes left */
 /* At system destruction, the executor gone: the IRPs never completed
  * (reported, cancelled), then what is left of devices and links. */
 void fltsim__objects_system_destroyed(fltsim_system *sys);

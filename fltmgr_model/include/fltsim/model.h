@@ -38,7 +38,7 @@ const char *fltsim_last_error(void);
  * `return fltsim_last_error_set(STATUS_INVALID_PARAMETER, "...", ...)`.
  * An argument may be fltsim_last_error() itself. Cannot fail. */
 NTSTATUS fltsim_last_error_set(NTSTATUS status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 
 /* ------------------------------------------------------------------------- */
 /* Names                                                                     */

@@ -109,11 +109,13 @@
     X(STATUS_DIRECTORY_NOT_EMPTY, 0xC0000101)                                                      \
     X(STATUS_NOT_A_DIRECTORY, 0xC0000103)                                                          \
     X(STATUS_NAME_TOO_LONG, 0xC0000106)                                                            \
+    X(STATUS_PROCESS_IS_TERMINATING, 0xC000010A)                                                   \
     X(STATUS_TOO_MANY_OPENED_FILES, 0xC000011F)                                                    \
     X(STATUS_CANCELLED, 0xC0000120)                                                                \
     X(STATUS_CANNOT_DELETE, 0xC0000121)                                                            \
     X(STATUS_FILE_DELETED, 0xC0000123)                                                             \
     X(STATUS_FILE_CLOSED, 0xC0000128)                                                              \
+    X(STATUS_CONTROL_C_EXIT, 0xC000013A)                                                           \
     X(STATUS_UNHANDLED_EXCEPTION, 0xC0000144)                                                      \
     X(STATUS_KEY_DELETED, 0xC000017C)                                                              \
     X(STATUS_INVALID_DEVICE_STATE, 0xC0000184)                                                     \

@@ -25,7 +25,6 @@ struct fltsim_port_table *fltsim__ports_locked(fltsim_system *sys)
             return NULL;
         InitializeListHead(&t->servers);
         InitializeListHead(&t->clients);
-        t->next_handle = 0x1000;
         sys->ports = t;
     }
     return sys->ports;
@@ -44,6 +43,7 @@ void fltsim__port_unref_locked(struct _FLT_PORT *port)
             if (m->owned)
                 free(m);
         }
+        fltsim__port_drop_iocp_locked(port);
         RemoveEntryList(&port->link);
         fltsim__port_unref_locked(port->server);
     }
@@ -70,6 +70,7 @@ void fltsim__port_disconnect_locked(struct _FLT_PORT *client)
             CONTAINING_RECORD(RemoveHeadList(&client->delivered), struct port_msg, link);
         m->state = MSG_GONE;
     }
+    fltsim__port_fail_gets_locked(client, STATUS_PORT_DISCONNECTED);
     fltsim__broadcast_locked(client->sys);
 }
 
@@ -356,8 +357,8 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
         /* A zero timeout delivers only to a FilterGetMessage already
          * waiting, and leaves no time for a reply (STATUS_TIMEOUT then). */
         NTSTATUS status = STATUS_TIMEOUT;
-        struct port_msg *copy =
-            client->getters > 0 ? malloc(sizeof(*copy) + SenderBufferLength) : NULL;
+        bool waiting = client->getters > 0 || !IsListEmpty(&client->gets);
+        struct port_msg *copy = waiting ? malloc(sizeof(*copy) + SenderBufferLength) : NULL;
         if (copy != NULL) {
             memset(copy, 0, sizeof(*copy));
             copy->id = ++client->next_id;
@@ -371,9 +372,12 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
             copy->owned = true;
             copy->wants_reply = ReplyBuffer != NULL;
             InsertTailList(&client->queue, &copy->link);
+            client->refs++; /* the pump may release the lock to trace */
+            fltsim__port_pump_locked(client);
+            fltsim__port_unref_locked(client);
             fltsim__broadcast_locked(sys);
             status = ReplyBuffer != NULL ? STATUS_TIMEOUT : STATUS_SUCCESS;
-        } else if (client->getters > 0) {
+        } else if (waiting) {
             status = STATUS_INSUFFICIENT_RESOURCES;
         }
         uv_mutex_unlock(&sys->lock);
@@ -388,6 +392,7 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
                          .state = MSG_QUEUED};
     InsertTailList(&client->queue, &m.link);
     client->refs++;
+    fltsim__port_pump_locked(client);
     fltsim__broadcast_locked(sys);
     NTSTATUS status = STATUS_SUCCESS;
     for (;;) {

@@ -58,14 +58,30 @@ struct _FLT_PORT {
     LIST_ENTRY delivered;     /* struct port_msg, DELIVERED, awaiting a reply */
     ULONG64 next_id;
     LONG getters;     /* threads blocked in FilterGetMessage */
+    LIST_ENTRY gets;  /* struct port_get: overlapped FilterGetMessage calls pending */
+    struct w32_iocp *iocp;       /* the completion port associated (a reference), or NULL */
+    ULONG_PTR iocp_key;          /* its completion key */
+    struct fltsim_process *owner; /* the simulated process holding the handle, or NULL */
     ULONG handle;     /* the user handle's value */
     ULONG process_id; /* the connecting process (for reports and traces) */
+};
+
+struct w32_iocp;
+struct w32_event;
+
+/* An overlapped FilterGetMessage waiting for a message (port_user.c). */
+struct port_get {
+    LIST_ENTRY link; /* client->gets */
+    PVOID buffer;    /* the caller's FILTER_MESSAGE_HEADER and what follows */
+    ULONG size;
+    PVOID overlapped;        /* the caller's OVERLAPPED */
+    struct w32_event *event; /* its hEvent's object (a reference), or NULL */
+    bool no_packet;          /* hEvent's low bit: no completion packet */
 };
 
 struct fltsim_port_table {
     LIST_ENTRY servers;
     LIST_ENTRY clients; /* every connection not yet freed (struct _FLT_PORT.link) */
-    ULONG next_handle;
 };
 
 /* sys->lock held: the table, made on first use; NULL when out of memory. */
@@ -74,6 +90,13 @@ struct fltsim_port_table *fltsim__ports_locked(fltsim_system *sys);
 void fltsim__port_unref_locked(struct _FLT_PORT *port);
 /* sys->lock held: the connection ends: its pending messages fail, waiters wake. */
 void fltsim__port_disconnect_locked(struct _FLT_PORT *client);
+/* sys->lock held: hands queued messages to pending overlapped gets
+ * (port_user.c), after a message is queued or a get is made. */
+void fltsim__port_pump_locked(struct _FLT_PORT *client);
+/* sys->lock held: completes every pending overlapped get with status. */
+void fltsim__port_fail_gets_locked(struct _FLT_PORT *client, NTSTATUS status);
+/* sys->lock held: drops the completion port association (at the free). */
+void fltsim__port_drop_iocp_locked(struct _FLT_PORT *client);
 /* Calls the server's DisconnectNotify for client once (sys->lock not held). */
 void fltsim__port_notify_disconnect(struct _FLT_PORT *client);
 /* Runs a filter callback of a port in a callout of its filter at PASSIVE_LEVEL. */

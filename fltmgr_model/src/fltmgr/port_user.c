@@ -13,12 +13,12 @@
 #include <fltUser.h>
 
 #include "port_internal.h"
+#include "win32/win32_internal.h"
 
 /* The system a user-mode call acts on, or NULL (with the last error set). */
 static fltsim_system *user_system(const char *api)
 {
-    struct fltsim_tls *t = fltsim__tls();
-    fltsim_system *sys = t->user_sys != NULL ? t->user_sys : t->sys;
+    fltsim_system *sys = fltsim__w32_system();
     if (sys == NULL)
         fltsim__fail(STATUS_INVALID_PARAMETER,
                      "%s: called outside any system's thread (start the caller with "
@@ -62,18 +62,35 @@ HRESULT fltsim__hresult_of(NTSTATUS status)
     return (HRESULT)((ULONG)status | 0x10000000u); /* HRESULT_FROM_NT */
 }
 
-/* sys->lock held: the connection whose user handle is h, or NULL. */
+/* The simulated process of the calling thread, or NULL. */
+static struct fltsim_process *caller_process(void)
+{
+    struct w32_thread *self = fltsim__w32_self();
+    return self != NULL ? self->proc : NULL;
+}
+
+/* sys->lock held: the connection whose user handle is h in the calling
+ * thread's process (a handle of another process is none), or NULL. */
 static struct _FLT_PORT *client_of_locked(fltsim_system *sys, HANDLE h)
 {
     struct fltsim_port_table *t = sys->ports;
     if (t == NULL)
         return NULL;
+    struct fltsim_process *proc = caller_process();
     for (PLIST_ENTRY e = t->clients.Flink; e != &t->clients; e = e->Flink) {
         struct _FLT_PORT *c = CONTAINING_RECORD(e, struct _FLT_PORT, link);
-        if (c->user_open && (ULONG_PTR)c->handle == (ULONG_PTR)h)
+        if (c->user_open && (ULONG_PTR)c->handle == (ULONG_PTR)h && c->owner == proc)
             return c;
     }
     return NULL;
+}
+
+/* The result of a routine of this file, once its process may have ended
+ * under it (the thread leaves then). */
+static HRESULT user_result(HRESULT hr)
+{
+    fltsim__w32_checkpoint();
+    return hr;
 }
 
 /* ---- connect ---- */
@@ -182,6 +199,8 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
     client->filter_open = true;
     InitializeListHead(&client->queue);
     InitializeListHead(&client->delivered);
+    InitializeListHead(&client->gets);
+    client->owner = caller_process();
     InsertTailList(&t->clients, &client->link);
     uv_mutex_unlock(&sys->lock);
 
@@ -208,19 +227,18 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
             ev.status = status;
             fltsim__trace(sys, &ev);
         }
-        return fltsim__hresult_of(status);
+        return user_result(fltsim__hresult_of(status));
     }
     client->conn_cookie = call.cookie;
     client->user_open = true;
-    client->handle = t->next_handle;
-    t->next_handle += 4;
+    client->handle = fltsim__w32_handle_value_locked(sys);
     *hPort = (HANDLE)(ULONG_PTR)client->handle;
     uv_mutex_unlock(&sys->lock); /* this call's reference is now the handle's */
     if (trace) {
         ev.status = STATUS_SUCCESS;
         fltsim__trace(sys, &ev);
     }
-    return S_OK;
+    return user_result(S_OK);
 }
 
 /* ---- FilterSendMessage ---- */
@@ -294,10 +312,139 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
         fltsim__trace(sys, &ev);
     }
     *lpBytesReturned = call.returned;
-    return NT_SUCCESS(call.status) ? S_OK : fltsim__hresult_of(call.status);
+    return user_result(NT_SUCCESS(call.status) ? S_OK : fltsim__hresult_of(call.status));
 }
 
 /* ---- FilterGetMessage, FilterReplyMessage ---- */
+
+/* sys->lock held: message m, first in client's queue, goes into buf (room
+ * checked); the trace event is filled. Returns the bytes written. */
+static ULONG deliver_locked(struct _FLT_PORT *client, struct port_msg *m,
+                            PFILTER_MESSAGE_HEADER buf, struct fltsim_event *ev, bool *trace)
+{
+    RemoveEntryList(&m->link);
+    *trace = fltsim__port_event_locked(ev, FLTSIM_EV_PORT_GET, client);
+    ev->message_id = m->id;
+    ev->in_size = m->length;
+    ev->out_size = m->wants_reply ? m->reply_room : 0;
+    buf->ReplyLength = m->wants_reply ? m->reply_room + (ULONG)sizeof(FILTER_REPLY_HEADER) : 0;
+    buf->MessageId = m->id;
+    if (m->length != 0)
+        memcpy(buf + 1, m->data, m->length);
+    ULONG bytes = (ULONG)sizeof(FILTER_MESSAGE_HEADER) + m->length;
+    m->state = MSG_DELIVERED;
+    if (m->owned)
+        free(m); /* its sender returned already (a zero timeout) */
+    else if (m->reply != NULL)
+        InsertTailList(&client->delivered, &m->link);
+    fltsim__broadcast_locked(client->sys);
+    return bytes;
+}
+
+/* sys->lock held: an overlapped get is over. */
+static void get_complete_locked(struct _FLT_PORT *client, struct port_get *g, NTSTATUS status,
+                                ULONG bytes)
+{
+    RemoveEntryList(&g->link);
+    fltsim__w32_complete_locked(client->sys, g->no_packet ? NULL : client->iocp, client->iocp_key,
+                                g->overlapped, g->event, status, bytes);
+    if (g->event != NULL)
+        fltsim__w32_unref_locked(client->sys, (struct w32_object *)g->event);
+    free(g);
+}
+
+/* The trace events of deliveries made under the lock, sent after it. */
+#define PUMP_EVENTS 8
+
+void fltsim__port_pump_locked(struct _FLT_PORT *client)
+{
+    while (!IsListEmpty(&client->gets) && !IsListEmpty(&client->queue)) {
+        struct port_get *g = CONTAINING_RECORD(client->gets.Flink, struct port_get, link);
+        struct port_msg *m = CONTAINING_RECORD(client->queue.Flink, struct port_msg, link);
+        if (g->size - sizeof(FILTER_MESSAGE_HEADER) < m->length) {
+            /* Too small for it: this get fails, the message stays queued. */
+            get_complete_locked(client, g, STATUS_BUFFER_TOO_SMALL, 0);
+            continue;
+        }
+        struct fltsim_event ev;
+        bool trace;
+        ULONG bytes = deliver_locked(client, m, g->buffer, &ev, &trace);
+        get_complete_locked(client, g, STATUS_SUCCESS, bytes);
+        if (trace) {
+            /* The trace callback runs without the lock: hand it over. */
+            uv_mutex_unlock(&client->sys->lock);
+            fltsim__trace(client->sys, &ev);
+            uv_mutex_lock(&client->sys->lock);
+        }
+    }
+}
+
+void fltsim__port_fail_gets_locked(struct _FLT_PORT *client, NTSTATUS status)
+{
+    while (!IsListEmpty(&client->gets))
+        get_complete_locked(client, CONTAINING_RECORD(client->gets.Flink, struct port_get, link),
+                            status, 0);
+}
+
+void fltsim__port_drop_iocp_locked(struct _FLT_PORT *client)
+{
+    if (client->iocp != NULL)
+        fltsim__w32_unref_locked(client->sys, (struct w32_object *)client->iocp);
+    client->iocp = NULL;
+}
+
+/* FilterGetMessage with an OVERLAPPED: always ERROR_IO_PENDING; the get
+ * completes when a message comes (at once when one is queued), or fails
+ * when the connection ends or the handle closes. */
+static HRESULT get_overlapped(fltsim_system *sys, HANDLE hPort, PFILTER_MESSAGE_HEADER buf,
+                              DWORD size, LPOVERLAPPED ov)
+{
+    struct port_get *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        return HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES);
+    uv_mutex_lock(&sys->lock);
+    struct _FLT_PORT *client = client_of_locked(sys, hPort);
+    HANDLE event = (HANDLE)((ULONG_PTR)ov->hEvent & ~(ULONG_PTR)1);
+    struct w32_event *evobj =
+        event != NULL ? (struct w32_event *)fltsim__w32_object_locked(event, W32_EVENT) : NULL;
+    HRESULT hr = HRESULT_FROM_WIN32(ERROR_IO_PENDING);
+    if (client == NULL)
+        hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+    else if (event != NULL && evobj == NULL)
+        hr = HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER); /* an hEvent that is no event */
+    else if (client->disconnected)
+        hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+    if (hr != HRESULT_FROM_WIN32(ERROR_IO_PENDING)) {
+        uv_mutex_unlock(&sys->lock);
+        free(g);
+        return hr;
+    }
+    g->buffer = buf;
+    g->size = size;
+    g->overlapped = ov;
+    g->no_packet = ((ULONG_PTR)ov->hEvent & 1) != 0;
+    if (evobj != NULL) {
+        fltsim__w32_ref_locked(&evobj->h);
+        evobj->signaled = false; /* nonsignaled before the call returns */
+        g->event = evobj;
+    }
+    ov->Internal = (ULONG_PTR)(ULONG)STATUS_PENDING;
+    ov->InternalHigh = 0;
+    InsertTailList(&client->gets, &g->link);
+    fltsim__port_pump_locked(client);
+    uv_mutex_unlock(&sys->lock);
+    return hr;
+}
+
+struct get_wait {
+    struct _FLT_PORT *client;
+};
+
+static bool get_ready(void *ctx)
+{
+    struct _FLT_PORT *c = ((struct get_wait *)ctx)->client;
+    return !c->user_open || c->disconnected || !IsListEmpty(&c->queue);
+}
 
 HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
                          DWORD dwMessageBufferSize, LPOVERLAPPED lpOverlapped)
@@ -305,62 +452,43 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
     fltsim_system *sys = user_system("FilterGetMessage");
     if (sys == NULL)
         return E_UNEXPECTED;
-    if (lpOverlapped != NULL)
-        return HRESULT_FROM_WIN32(ERROR_NOT_SUPPORTED); /* blocking calls only, for now */
     if (lpMessageBuffer == NULL || dwMessageBufferSize < sizeof(FILTER_MESSAGE_HEADER))
         return HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER);
+    if (lpOverlapped != NULL)
+        return user_result(
+            get_overlapped(sys, hPort, lpMessageBuffer, dwMessageBufferSize, lpOverlapped));
     uv_mutex_lock(&sys->lock);
     struct _FLT_PORT *client = client_of_locked(sys, hPort);
     if (client == NULL) {
         uv_mutex_unlock(&sys->lock);
-        return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+        return user_result(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
     }
     client->refs++;
     HRESULT hr = S_OK;
     struct fltsim_event ev;
     bool trace = false;
-    for (;;) {
-        if (!client->user_open) {
-            hr = HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED); /* closed under the call */
-            break;
-        }
-        if (client->disconnected) {
-            hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
-            break;
-        }
-        if (!IsListEmpty(&client->queue)) {
-            struct port_msg *m = CONTAINING_RECORD(client->queue.Flink, struct port_msg, link);
-            if (dwMessageBufferSize - sizeof(FILTER_MESSAGE_HEADER) < m->length) {
-                hr = HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER); /* it stays queued */
-                break;
-            }
-            RemoveEntryList(&m->link);
-            trace = fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_GET, client);
-            ev.message_id = m->id;
-            ev.in_size = m->length;
-            ev.out_size = m->wants_reply ? m->reply_room : 0;
-            lpMessageBuffer->ReplyLength =
-                m->wants_reply ? m->reply_room + (ULONG)sizeof(FILTER_REPLY_HEADER) : 0;
-            lpMessageBuffer->MessageId = m->id;
-            if (m->length != 0)
-                memcpy(lpMessageBuffer + 1, m->data, m->length);
-            m->state = MSG_DELIVERED;
-            if (m->owned)
-                free(m); /* its sender returned already (a zero timeout) */
-            else if (m->reply != NULL)
-                InsertTailList(&client->delivered, &m->link);
-            fltsim__broadcast_locked(sys);
-            break;
-        }
-        client->getters++;
-        fltsim__sys_wait_locked(sys, 0);
-        client->getters--;
+    struct get_wait w = {client};
+    client->getters++;
+    enum w32_wait_result r = fltsim__w32_wait_locked(sys, "FilterGetMessage", get_ready, &w, 0);
+    client->getters--;
+    if (r == W32_ENDING) {
+        hr = HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED);
+    } else if (!client->user_open) {
+        hr = HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED); /* closed under the call */
+    } else if (client->disconnected) {
+        hr = HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+    } else {
+        struct port_msg *m = CONTAINING_RECORD(client->queue.Flink, struct port_msg, link);
+        if (dwMessageBufferSize - sizeof(FILTER_MESSAGE_HEADER) < m->length)
+            hr = HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER); /* it stays queued */
+        else
+            deliver_locked(client, m, lpMessageBuffer, &ev, &trace);
     }
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
     if (trace)
         fltsim__trace(sys, &ev);
-    return hr;
+    return user_result(hr);
 }
 
 HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
@@ -409,29 +537,25 @@ HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
         ev.status = STATUS_SUCCESS;
         fltsim__trace(sys, &ev);
     }
-    return S_OK;
+    return user_result(S_OK);
 }
 
-/* ---- CloseHandle ---- */
+/* ---- closing, associating, cancelling ---- */
 
-BOOL CloseHandle(HANDLE hObject)
+/* Closes the user handle of client (found under the lock by the caller,
+ * which released it): pending gets are cancelled, pending sends fail. */
+static void close_client(fltsim_system *sys, struct _FLT_PORT *client)
 {
-    fltsim_system *sys = user_system("CloseHandle");
-    if (sys == NULL)
-        return FALSE;
-    uv_mutex_lock(&sys->lock);
-    struct _FLT_PORT *client = client_of_locked(sys, hObject);
-    if (client == NULL) {
-        uv_mutex_unlock(&sys->lock);
-        return FALSE;
-    }
+    /* sys->lock held on entry; released on return. */
     client->user_open = false;
     bool notify = !client->notified;
     struct fltsim_event ev;
     bool trace =
         !client->disconnected && fltsim__port_event_locked(&ev, FLTSIM_EV_PORT_DISCONNECT, client);
+    fltsim__port_fail_gets_locked(client, STATUS_CANCELLED);
     fltsim__port_disconnect_locked(client); /* pending sends: STATUS_PORT_DISCONNECTED */
-    fltsim__broadcast_locked(sys);          /* getters: aborted */
+    fltsim__port_drop_iocp_locked(client);
+    fltsim__broadcast_locked(sys); /* getters: aborted */
     client->refs++;
     fltsim__port_unref_locked(client); /* the handle's */
     uv_mutex_unlock(&sys->lock);
@@ -442,5 +566,67 @@ BOOL CloseHandle(HANDLE hObject)
     uv_mutex_lock(&sys->lock);
     fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
-    return TRUE;
+}
+
+bool fltsim__port_close_handle(fltsim_system *sys, HANDLE h)
+{
+    uv_mutex_lock(&sys->lock);
+    struct _FLT_PORT *client = client_of_locked(sys, h);
+    if (client == NULL) {
+        uv_mutex_unlock(&sys->lock);
+        return false;
+    }
+    close_client(sys, client);
+    return true;
+}
+
+void fltsim__port_close_process(fltsim_system *sys, struct fltsim_process *proc)
+{
+    for (;;) {
+        uv_mutex_lock(&sys->lock);
+        struct fltsim_port_table *t = sys->ports;
+        struct _FLT_PORT *client = NULL;
+        for (PLIST_ENTRY e = t != NULL ? t->clients.Flink : NULL; e != NULL && e != &t->clients;
+             e = e->Flink) {
+            struct _FLT_PORT *c = CONTAINING_RECORD(e, struct _FLT_PORT, link);
+            if (c->user_open && c->owner == proc) {
+                client = c;
+                break;
+            }
+        }
+        if (client == NULL) {
+            uv_mutex_unlock(&sys->lock);
+            return;
+        }
+        close_client(sys, client);
+    }
+}
+
+bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp *iocp,
+                                   ULONG_PTR key)
+{
+    struct _FLT_PORT *client = client_of_locked(sys, h);
+    if (client == NULL || client->iocp != NULL)
+        return false; /* a handle is associated once */
+    fltsim__w32_ref_locked((struct w32_object *)iocp);
+    client->iocp = iocp;
+    client->iocp_key = key;
+    return true;
+}
+
+int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov)
+{
+    struct _FLT_PORT *client = client_of_locked(sys, h);
+    if (client == NULL)
+        return -1;
+    int n = 0;
+    for (PLIST_ENTRY e = client->gets.Flink; e != &client->gets;) {
+        struct port_get *g = CONTAINING_RECORD(e, struct port_get, link);
+        e = e->Flink;
+        if (ov == NULL || g->overlapped == ov) {
+            get_complete_locked(client, g, STATUS_CANCELLED, 0);
+            n++;
+        }
+    }
+    return n;
 }

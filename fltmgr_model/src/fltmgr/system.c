@@ -77,6 +77,8 @@ void fltsim_system_destroy(fltsim_system *sys)
 {
     if (sys == NULL)
         return;
+    /* Programs still running end first, as at a shutdown. */
+    fltsim__w32_shutdown(sys);
     sys->destroying = true;
 
     /* Handles first, while the filters can still see their cleanup and close. */

@@ -1,0 +1,99 @@
+/*
+ * User-mode programs as simulated processes: a filter's service (scanUser,
+ * a logger) runs inside the simulation with a process id of its own, on
+ * simulated threads, so that the ports it connects, the I/O it issues and
+ * the processes a filter sees (FltGetRequestorProcessId, PsGetCurrentProcessId
+ * in ConnectNotify) are its own. Its Win32 calls (windows.h, fltUser.h) act
+ * on it; its console output is kept and can be read and waited for.
+ *
+ * A process ends when its main returns (ExitProcess of main's result), when
+ * it calls ExitProcess, when its last thread exits, when it is terminated
+ * (fltsim_process_terminate, TerminateProcess) or after a Ctrl+C nobody
+ * handles. Ending, its threads leave at their next Win32 or fltlib call (a
+ * thread in a wait leaves at once; one running its own code never called is
+ * waited for), then its handles are closed in the order they were made (a
+ * port handle's close is the filter's DisconnectNotify) and the memory its
+ * heap still holds is freed.
+ */
+#ifndef FLTSIM_PROGRAM_H
+#define FLTSIM_PROGRAM_H
+
+#include "model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fltsim_process fltsim_process;
+
+typedef int (*fltsim_main_fn)(int argc, char **argv);
+typedef int (*fltsim_wmain_fn)(int argc, WCHAR **argv);
+
+struct fltsim_process_params {
+    const char *name;   /* the image name, for reports and argv[0] ("scanuser.exe") */
+    ULONG process_id;   /* 0: the next free one from 2000 (multiples of 4) */
+    fltsim_main_fn main; /* exactly one of main and wmain */
+    fltsim_wmain_fn wmain;
+    int argc;                /* the arguments after argv[0], UTF-8 */
+    const char *const *argv; /* copied */
+    /* Each piece of console output as it is printed (besides the copy kept
+     * for fltsim_process_output); may be NULL. Called with no lock held, on
+     * the printing thread. */
+    void (*output)(void *ctx, const fltsim_process *process, const char *text, size_t length);
+    void *output_ctx;
+};
+
+/* Starts a process whose main thread runs main/wmain. STATUS_INVALID_PARAMETER
+ * (no name, neither or both of main and wmain), STATUS_OBJECT_NAME_COLLISION
+ * (the process id is taken), STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_params *params,
+                              fltsim_process **out);
+
+enum fltsim_process_until {
+    FLTSIM_PROCESS_EXIT,   /* it ended */
+    FLTSIM_PROCESS_IDLE,   /* every thread of it waits, with no timeout, for
+                              what it has not got (a message, an event, a
+                              completion packet, a thread) */
+    FLTSIM_PROCESS_OUTPUT, /* its console output holds text */
+};
+
+/* Waits, from a simulated thread (a scenario's or one fltsim_thread_spawn
+ * started) or from the thread that made the system, until what until names
+ * or timeout_ms (0: none). STATUS_SUCCESS; STATUS_TIMEOUT;
+ * STATUS_PROCESS_IS_TERMINATING when it ended before IDLE or OUTPUT. */
+NTSTATUS fltsim_process_wait(fltsim_process *process, enum fltsim_process_until until,
+                             const char *text, ULONG timeout_ms);
+
+/* TerminateProcess: the process ends with exit_code; returns once it has
+ * (STATUS_SUCCESS), or STATUS_PROCESS_IS_TERMINATING when it already had. */
+NTSTATUS fltsim_process_terminate(fltsim_process *process, ULONG exit_code);
+
+/* A Ctrl+C at its console: its SetConsoleCtrlHandler handlers run, last
+ * added first, on a new thread of it until one returns TRUE; when none does
+ * (or none is set) it ends with STATUS_CONTROL_C_EXIT (0xC000013A). Returns
+ * without waiting; STATUS_PROCESS_IS_TERMINATING when it is ending. */
+NTSTATUS fltsim_process_ctrl_c(fltsim_process *process);
+
+/* Whether it ended, and its exit code then. */
+bool fltsim_process_exited(fltsim_process *process, ULONG *exit_code);
+ULONG fltsim_process_id(const fltsim_process *process);
+const char *fltsim_process_name(const fltsim_process *process);
+
+/* Copies its console output so far (UTF-8) into buf, cut to size - 1 bytes
+ * and terminated; returns the whole length. */
+size_t fltsim_process_output(fltsim_process *process, char *buf, size_t size);
+
+/* Writes what each of its threads is doing ("thread 5004: in
+ * GetQueuedCompletionStatus", "thread 5008: running") into buf, for a
+ * timeout's message; returns the length it needed. */
+size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size);
+
+/* Frees it: terminates it first (exit code 1) when it still runs. Every
+ * process must be freed before its system is destroyed. */
+void fltsim_process_free(fltsim_process *process);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLTSIM_PROGRAM_H */

@@ -1,0 +1,213 @@
+/*
+ * PRIVATE to fltmgr_model/src/win32 (and fltmgr/port_user.c, whose port
+ * handles live among a process's handles): the objects behind the Win32
+ * handles of simulated processes (fltsim/program.h). Everything here is
+ * guarded by sys->lock, except a process's console text (out_lock) and heap
+ * (heap_lock), which are taken without it; waits go through
+ * fltsim__w32_wait_locked so that a process's idleness can be told and a
+ * process that ends takes its threads out of their waits.
+ */
+#ifndef FLTSIM_WIN32_INTERNAL_H
+#define FLTSIM_WIN32_INTERNAL_H
+
+#include <setjmp.h>
+
+#include <windows.h>
+
+#include "fltsim/program.h"
+#include "model_internal.h"
+
+#undef malloc
+#undef calloc
+#undef realloc
+#undef free
+#undef strdup
+#undef printf
+#undef vprintf
+#undef wprintf
+#undef fprintf
+#undef vfprintf
+#undef fwprintf
+#undef puts
+#undef fputs
+#undef putchar
+
+/* The first process id given, and the first thread id (multiples of 4). */
+#define FLTSIM_W32_FIRST_PID 2000
+#define FLTSIM_W32_FIRST_TID 6000
+
+struct fltsim_w32 {
+    LIST_ENTRY processes; /* struct fltsim_process.link */
+    ULONG next_pid, next_tid;
+    ULONG next_handle; /* user handle values, ports' too: multiples of 4 */
+    LONG idle_waiters; /* threads in fltsim_process_wait for IDLE */
+};
+
+enum w32_kind { W32_EVENT = 1, W32_SEMAPHORE, W32_THREAD, W32_PROCESS, W32_IOCP };
+
+struct w32_object {
+    enum w32_kind kind;
+    LONG refs; /* handles and internal references; freed at zero (threads and
+                  processes: by fltsim_process_free) */
+};
+
+struct w32_event {
+    struct w32_object h;
+    bool manual, signaled;
+};
+
+struct w32_semaphore {
+    struct w32_object h;
+    LONG count, max;
+};
+
+struct w32_packet {
+    LIST_ENTRY link;
+    NTSTATUS status;
+    ULONG_PTR bytes, key;
+    LPOVERLAPPED ov;
+};
+
+struct w32_iocp {
+    struct w32_object h;
+    LIST_ENTRY packets; /* struct w32_packet */
+    bool closed;        /* its handle is closed: waiters leave */
+};
+
+struct w32_thread {
+    struct w32_object h; /* signaled once exited */
+    struct fltsim_process *proc;
+    LIST_ENTRY link; /* proc->threads */
+    ULONG tid;
+    fltsim_thread *os; /* joined by fltsim_process_free */
+    LPTHREAD_START_ROUTINE start;
+    void *arg;
+    bool is_main, suspended, exited;
+    bool exit_set; /* exit_code is the thread's own (returned, ExitThread) */
+    DWORD exit_code;
+    DWORD last_error;
+    jmp_buf unwind; /* where an ending thread leaves for */
+    /* While in a wait (fltsim__w32_wait_locked): the routine, the condition
+     * and the deadline (0: none). */
+    const char *waiting_in;
+    bool (*ready)(void *ctx);
+    void *ready_ctx;
+    ULONG64 deadline;
+};
+
+struct w32_handle {
+    ULONG value;
+    struct w32_object *obj;
+};
+
+#define W32_MAX_CTRL_HANDLERS 16
+
+struct fltsim_process {
+    struct w32_object h; /* signaled once exited */
+    fltsim_system *sys;
+    LIST_ENTRY link; /* w32->processes */
+    char name[64];
+    ULONG pid;
+    fltsim_main_fn main;
+    fltsim_wmain_fn wmain;
+    int argc;
+    char **argv;
+    WCHAR **wargv;
+    LIST_ENTRY threads; /* struct w32_thread.link, in creation order */
+    LONG live;          /* threads started and not finished */
+    bool ending;        /* ExitProcess, TerminateProcess, main returned: threads leave */
+    bool exited;        /* every thread finished, handles closed, heap freed */
+    DWORD exit_code;
+    struct w32_handle *handles; /* in creation order */
+    size_t handle_count, handle_cap;
+    PHANDLER_ROUTINE ctrl_handlers[W32_MAX_CTRL_HANDLERS];
+    int ctrl_handler_count;
+    /* console (out_lock) */
+    uv_mutex_t out_lock;
+    char *out;
+    size_t out_len, out_cap;
+    void (*output)(void *ctx, const fltsim_process *process, const char *text, size_t length);
+    void *output_ctx;
+    /* heap: the blocks it holds, an open-addressing set (heap_lock) */
+    uv_mutex_t heap_lock;
+    void **blocks;
+    size_t block_count, block_tombs, block_cap;
+};
+
+/* sys->lock held: the state, made on first use (NULL when out of memory). */
+struct fltsim_w32 *fltsim__w32_locked(fltsim_system *sys);
+/* sys->lock held: a fresh user handle value (ports use it too). */
+ULONG fltsim__w32_handle_value_locked(fltsim_system *sys);
+
+/* The program thread running now, or NULL (another simulated thread). */
+static inline struct w32_thread *fltsim__w32_self(void)
+{
+    return fltsim__tls()->w32;
+}
+/* The system a user-mode call acts on, or NULL. */
+fltsim_system *fltsim__w32_system(void);
+
+/* Leaves the calling program thread's code when its process is ending
+ * (longjmp to its start; never returns then). Called with no lock held, at
+ * the end of the Win32 and fltlib routines. */
+void fltsim__w32_checkpoint(void);
+
+enum w32_wait_result { W32_READY, W32_TIMEOUT, W32_ENDING };
+/* sys->lock held: waits until ready(ctx) (checked first, and after every
+ * wakeup, under the lock) or deadline_ns (fltsim__now_ns; 0: none). On a
+ * program thread, W32_ENDING when its process ends meanwhile (the caller
+ * unlocks, returns a failure and calls fltsim__w32_checkpoint). api names
+ * the wait in fltsim_process_describe. */
+enum w32_wait_result fltsim__w32_wait_locked(fltsim_system *sys, const char *api,
+                                             bool (*ready)(void *ctx), void *ctx,
+                                             ULONG64 deadline_ns);
+/* The deadline of a Win32 timeout in milliseconds (INFINITE: 0). */
+ULONG64 fltsim__w32_deadline(DWORD ms);
+
+/* sys->lock held: the object behind handle h of the calling program
+ * thread's process, of kind kind (0: any), or NULL. */
+struct w32_object *fltsim__w32_object_locked(HANDLE h, enum w32_kind kind);
+/* sys->lock held: adds obj (one reference taken over) to proc's handles;
+ * NULL when out of memory (the reference is dropped then). */
+HANDLE fltsim__w32_handle_new_locked(struct fltsim_process *proc, struct w32_object *obj);
+/* sys->lock held: drops a reference; frees events, semaphores, ports at zero. */
+void fltsim__w32_unref_locked(fltsim_system *sys, struct w32_object *obj);
+void fltsim__w32_ref_locked(struct w32_object *obj);
+
+/* sys->lock held: an overlapped request completes: ov gets status and bytes,
+ * event (may be NULL) is set, and iocp (may be NULL) gets a packet with key.
+ * Wakes waiters. */
+void fltsim__w32_complete_locked(fltsim_system *sys, struct w32_iocp *iocp, ULONG_PTR key,
+                                 LPOVERLAPPED ov, struct w32_event *event, NTSTATUS status,
+                                 ULONG_PTR bytes);
+/* sys->lock held: the object is signaled (no waiter consumed it). */
+void fltsim__w32_event_set_locked(fltsim_system *sys, struct w32_event *ev, bool signaled);
+
+/* The Win32 error of a status (RtlNtStatusToDosError's, for the ones used). */
+DWORD fltsim__w32_error_of(NTSTATUS status);
+/* Sets the calling thread's last error; returns value. */
+DWORD fltsim__w32_set_error(DWORD error);
+
+/* ---- the port side (fltmgr/port_user.c) ---- */
+
+/* sys->lock held: whether h is a port handle of the calling thread's
+ * process, and if so associates it with iocp and key (a reference taken). */
+bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp *iocp,
+                                   ULONG_PTR key);
+/* Closes a port handle of the calling thread (or, when proc is not NULL, every
+ * port handle proc holds); false when h is no port handle. */
+bool fltsim__port_close_handle(fltsim_system *sys, HANDLE h);
+void fltsim__port_close_process(fltsim_system *sys, struct fltsim_process *proc);
+/* sys->lock held: cancels the pending overlapped gets on port handle h (all,
+ * or the one of ov): ERROR_OPERATION_ABORTED. -1: h is no port handle; else
+ * how many were cancelled. */
+int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov);
+
+/* ---- the console and the heap (console.c) ---- */
+
+/* Appends text to proc's console (or, from another thread, stdout). */
+void fltsim__w32_console_write(struct fltsim_process *proc, const char *text, size_t length);
+/* Frees every block proc's heap still holds. */
+void fltsim__w32_heap_release(struct fltsim_process *proc);
+
+#endif /* FLTSIM_WIN32_INTERNAL_H */
