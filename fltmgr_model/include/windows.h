@@ -7,7 +7,9 @@
  *   - console output (printf, wprintf, puts, putchar, fprintf/fwprintf/
  *     fputs to stdout or stderr, vprintf) goes to the simulated process's
  *     console, which the scenario or the C API reads, and is formatted the
- *     Microsoft way (%ws, %S, %Id, %I64x, 'l' is 32 bits);
+ *     Microsoft way (%ws, %S, %Id, %I64x, 'l' is 32 bits); console input
+ *     (getchar, fgets on stdin) is what the scenario types
+ *     (fltsim_process_input);
  *   - malloc, calloc, realloc, free, _strdup, _wcsdup are the process's heap
  *     (as is HeapAlloc): what the program has not freed when it ends, or is
  *     killed, is freed then, as Windows frees a process's memory.
@@ -83,6 +85,8 @@ int fltsim_user_fwprintf(FILE *stream, const WCHAR *format, ...);
 int fltsim_user_puts(const char *s);
 int fltsim_user_fputs(const char *s, FILE *stream);
 int fltsim_user_putchar(int c);
+int fltsim_user_getchar(void);
+char *fltsim_user_fgets(char *s, int size, FILE *stream);
 #define printf fltsim_user_printf
 #define vprintf fltsim_user_vprintf
 #define wprintf fltsim_user_wprintf
@@ -93,6 +97,9 @@ int fltsim_user_putchar(int c);
 #define fputs fltsim_user_fputs
 #undef putchar
 #define putchar fltsim_user_putchar
+#undef getchar
+#define getchar fltsim_user_getchar
+#define fgets fltsim_user_fgets
 
 #ifdef __cplusplus
 }

@@ -74,6 +74,13 @@ NTSTATUS fltsim_process_terminate(fltsim_process *process, ULONG exit_code);
  * without waiting; STATUS_PROCESS_IS_TERMINATING when it is ending. */
 NTSTATUS fltsim_process_ctrl_c(fltsim_process *process);
 
+/* Its console input: text (UTF-8, length bytes) is typed at its console
+ * (getchar and fgets on stdin read it; with nothing left they wait, as at
+ * a keyboard); after fltsim_process_input_end they read end of file.
+ * STATUS_PROCESS_IS_TERMINATING once it ends; STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS fltsim_process_input(fltsim_process *process, const char *text, size_t length);
+void fltsim_process_input_end(fltsim_process *process);
+
 /* Whether it ended, and its exit code then. */
 bool fltsim_process_exited(fltsim_process *process, ULONG *exit_code);
 ULONG fltsim_process_id(const fltsim_process *process);

@@ -216,6 +216,94 @@ int fltsim_user_putchar(int c)
     return (unsigned char)c;
 }
 
+/* ---- console input ---- */
+
+NTSTATUS fltsim_process_input(fltsim_process *process, const char *text, size_t length)
+{
+    fltsim_system *sys = process->sys;
+    uv_mutex_lock(&sys->lock);
+    NTSTATUS status = STATUS_SUCCESS;
+    if (process->ending || process->in_ended) {
+        status = STATUS_PROCESS_IS_TERMINATING;
+    } else if (process->in_len + length > process->in_cap) {
+        size_t cap = process->in_cap == 0 ? 256 : process->in_cap;
+        while (cap < process->in_len + length)
+            cap *= 2;
+        char *grown = realloc(process->in, cap);
+        if (grown == NULL)
+            status = STATUS_INSUFFICIENT_RESOURCES;
+        else {
+            process->in = grown;
+            process->in_cap = cap;
+        }
+    }
+    if (NT_SUCCESS(status) && length > 0) {
+        memcpy(process->in + process->in_len, text, length);
+        process->in_len += length;
+        fltsim__broadcast_locked(sys);
+    }
+    uv_mutex_unlock(&sys->lock);
+    return status;
+}
+
+void fltsim_process_input_end(fltsim_process *process)
+{
+    uv_mutex_lock(&process->sys->lock);
+    process->in_ended = true;
+    fltsim__broadcast_locked(process->sys);
+    uv_mutex_unlock(&process->sys->lock);
+}
+
+static bool input_ready(void *ctx)
+{
+    struct fltsim_process *p = ctx;
+    return p->in_pos < p->in_len || p->in_ended;
+}
+
+/* The next byte typed at the process's console, or EOF (waits for one). */
+static int input_byte(struct fltsim_process *proc)
+{
+    fltsim_system *sys = proc->sys;
+    uv_mutex_lock(&sys->lock);
+    enum w32_wait_result r =
+        fltsim__w32_wait_locked(sys, "getchar (console input)", input_ready, proc, 0);
+    int c = EOF;
+    if (r == W32_READY && proc->in_pos < proc->in_len)
+        c = (unsigned char)proc->in[proc->in_pos++];
+    uv_mutex_unlock(&sys->lock);
+    if (r == W32_ENDING)
+        fltsim__w32_checkpoint();
+    return c;
+}
+
+int fltsim_user_getchar(void)
+{
+    struct fltsim_process *proc = current_process();
+    return proc != NULL ? input_byte(proc) : getchar();
+}
+
+char *fltsim_user_fgets(char *s, int size, FILE *stream)
+{
+    struct fltsim_process *proc = current_process();
+    if (proc == NULL || stream != stdin)
+        return fgets(s, size, stream);
+    if (size <= 0)
+        return NULL;
+    int n = 0;
+    while (n < size - 1) {
+        int c = input_byte(proc);
+        if (c == EOF)
+            break;
+        s[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    s[n] = '\0';
+    return s;
+}
+
 /* ---- the heap ---- */
 
 /* An open-addressing set of the blocks (heap_lock); NULL slots are free,

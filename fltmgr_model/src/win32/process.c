@@ -558,6 +558,7 @@ static void process_free_memory(struct fltsim_process *p)
     free(p->wargv);
     free(p->handles);
     free(p->out);
+    free(p->in);
     free(p->blocks);
     uv_mutex_destroy(&p->out_lock);
     uv_mutex_destroy(&p->heap_lock);

@@ -31,6 +31,8 @@
 #undef puts
 #undef fputs
 #undef putchar
+#undef getchar
+#undef fgets
 
 /* The first process id given, and the first thread id (multiples of 4). */
 #define FLTSIM_W32_FIRST_PID 2000
@@ -122,7 +124,11 @@ struct fltsim_process {
     size_t handle_count, handle_cap;
     PHANDLER_ROUTINE ctrl_handlers[W32_MAX_CTRL_HANDLERS];
     int ctrl_handler_count;
-    /* console (out_lock) */
+    /* console input (sys->lock) */
+    char *in;
+    size_t in_len, in_pos, in_cap;
+    bool in_ended;
+    /* console output (out_lock) */
     uv_mutex_t out_lock;
     char *out;
     size_t out_len, out_cap;
