@@ -95,8 +95,9 @@ size_t fltsim_process_output(fltsim_process *process, char *buf, size_t size);
  * timeout's message; returns the length it needed. */
 size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size);
 
-/* Frees it: terminates it first (exit code 1) when it still runs. Every
- * process must be freed before its system is destroyed. */
+/* Frees it: terminates it first (exit code 1) when it still runs, and
+ * waits for it to end. fltsim_system_destroy does this, first, for every
+ * process not freed yet (a shutdown): none may be used after it. */
 void fltsim_process_free(fltsim_process *process);
 
 #ifdef __cplusplus
