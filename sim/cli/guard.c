@@ -228,7 +228,9 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
     bool fault = sig == SIGSEGV || sig == SIGBUS;
     bool overflow =
         fault && c.stack_low != 0 && addr < c.stack_low && addr + 1024u * 1024u >= c.stack_low;
-    put(&m, in_filter ? "fltsim: filter code crashed: " : "fltsim: fltsim itself crashed: ");
+    put(&m, in_filter                ? "fltsim: filter code crashed: "
+            : c.program[0] != '\0' ? "fltsim: a user program crashed: "
+                                    : "fltsim: fltsim itself crashed: ");
     put(&m, signal_name(sig));
     if (fault) {
         put(&m, " at address ");
@@ -241,6 +243,19 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
         put_callout(&m, &c);
         put_position(&m, c.thread_id);
         put_verdict(&m, overflow ? "filter code overflowed its stack" : "filter code crashed");
+        die(CLI_EXIT_CRASH);
+    }
+    if (c.program[0] != '\0') {
+        /* A user program's own code (a scenario's `programs:`). */
+        put(&m, "  program:   ");
+        put(&m, c.program);
+        put(&m, " (process ");
+        put_u(&m, c.process_id);
+        put(&m, ", simulated thread ");
+        put_u(&m, c.thread_id);
+        put(&m, ")\n");
+        put_position(&m, c.thread_id);
+        put_verdict(&m, "a user program crashed (it runs inside fltsim's process)");
         die(CLI_EXIT_CRASH);
     }
     put(&m, "  This is a bug in fltsim, not in a filter (no filter code was running on the "

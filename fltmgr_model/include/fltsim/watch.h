@@ -27,6 +27,10 @@ struct fltsim_callout_info {
     UCHAR major;     /* its IRP_MJ_ code, when op_id != 0 */
     char file[200];  /* its file name, UTF-8, cut; "" when none */
     ULONG thread_id; /* the simulated thread */
+    /* When no filter code runs but the thread is a user program's
+     * (fltsim/program.h): its image name ("" otherwise) and process id. */
+    char program[64];
+    ULONG process_id;
     /* The simulated thread's stack, when known (0 otherwise): a fault just
      * below stack_low is a stack overflow. */
     ULONG_PTR stack_low, stack_high;

@@ -14,6 +14,7 @@
 
 #include "../exec/executor.h"
 #include "../model_internal.h"
+#include "../win32/win32_internal.h"
 
 #define WATCH_SLOTS 1024
 #define WATCH_SYSTEMS 64
@@ -112,8 +113,14 @@ RACY_READER void fltsim__callout_describe(const struct fltsim_tls *t,
     info->thread_id = t->thread_id;
     const struct _FLT_FILTER *filter = t->filter;
     const struct fltsim_driver *drv = t->loading;
-    if (filter == NULL && drv == NULL)
+    if (filter == NULL && drv == NULL) {
+        const struct w32_thread *w = t->w32;
+        if (w != NULL) {
+            copy_name(info->program, sizeof(info->program), w->proc->name);
+            info->process_id = w->proc->pid;
+        }
         return;
+    }
     info->in_filter = true;
     copy_name(info->filter, sizeof(info->filter), filter != NULL ? filter->name8 : drv->name8);
     const struct fltsim_op *op = t->op;
