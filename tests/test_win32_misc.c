@@ -27,7 +27,7 @@ static void assert_wide(const WCHAR *actual, const char *expected)
 
 /* ---- strsafe ---- */
 
-static void test_strsafe(void **state)
+static void strsafe_results_are_hresults_over_ntstrsafe(void **state)
 {
     (void)state;
     WCHAR w[16] = L"C:\\Win";
@@ -82,7 +82,7 @@ static ULONGLONG value_of(FILETIME ft)
     return ((ULONGLONG)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 }
 
-static void test_file_times(void **state)
+static void file_times_convert_and_refuse_out_of_range(void **state)
 {
     (void)state;
     FILETIME ft = filetime(UNIX_EPOCH + 12345678ULL * 10000 + 9 * 10000);
@@ -115,7 +115,7 @@ static void test_file_times(void **state)
 
 /* ---- FormatMessage, GetSystemDirectory, modules ---- */
 
-static void test_format_message(void **state)
+static void format_message_has_the_system_texts_and_fails_as_windows(void **state)
 {
     (void)state;
     WCHAR w[260];
@@ -156,7 +156,7 @@ static void test_format_message(void **state)
     assert_int_equal(GetLastError(), ERROR_NOT_SUPPORTED);
 }
 
-static void test_system_directory_and_modules(void **state)
+static void system_directory_is_named_and_no_module_loads(void **state)
 {
     (void)state;
     WCHAR w[MAX_PATH];
@@ -181,7 +181,7 @@ static void test_system_directory_and_modules(void **state)
 
 /* ---- MultiByteToWideChar ---- */
 
-static void test_multi_byte_to_wide_char(void **state)
+static void multi_byte_to_wide_char_converts_utf8_with_windows_rules(void **state)
 {
     (void)state;
     WCHAR w[16];
@@ -213,7 +213,7 @@ static void test_multi_byte_to_wide_char(void **state)
 
 /* ---- the C runtime ---- */
 
-static void test_crt(void **state)
+static void crt_sprintf_s_strnicmp_fopen_s_follow_microsofts_crt(void **state)
 {
     (void)state;
     char buf[32];
@@ -276,6 +276,11 @@ static int zone_main(int argc, char **argv)
     int n = sprintf_s(text, sizeof(text), "%02d:%02d:%02d:%03d", st.wHour, st.wMinute, st.wSecond,
                       st.wMilliseconds);
     printf("%d-%02d-%02d %s (%d)\n", st.wYear, st.wMonth, st.wDay, text, n);
+    /* East of UTC the last instants have no local time. */
+    FILETIME last = filetime(0x7FFFFFFFFFFFFFFFULL);
+    if (FileTimeToLocalFileTime(&last, &local))
+        return 3;
+    printf("last: error %lu\n", GetLastError());
     /* The last error is the thread's own. */
     if (LoadLibraryExW(L"fltlib.dll", NULL, LOAD_LIBRARY_AS_DATAFILE) != NULL)
         return 2;
@@ -286,7 +291,7 @@ static int zone_main(int argc, char **argv)
     return 0;
 }
 
-static void test_in_a_process(void **state)
+static void process_local_time_last_error_and_invalid_parameter_exit(void **state)
 {
     (void)state;
     /* UTC+5:30: local = UTC - bias. */
@@ -303,7 +308,7 @@ static void test_in_a_process(void **state)
     assert_int_equal(code, 0xC0000409u);
     char out[256];
     fltsim_process_output(proc, out, sizeof(out));
-    assert_string_equal(out, "1970-01-01 05:30:00:000 (12)\nerror 126\n");
+    assert_string_equal(out, "1970-01-01 05:30:00:000 (12)\nlast: error 87\nerror 126\n");
     fltsim_process_free(proc);
     fltsim_system_destroy(sys);
 }
@@ -311,13 +316,13 @@ static void test_in_a_process(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strsafe),
-        cmocka_unit_test(test_file_times),
-        cmocka_unit_test(test_format_message),
-        cmocka_unit_test(test_system_directory_and_modules),
-        cmocka_unit_test(test_multi_byte_to_wide_char),
-        cmocka_unit_test(test_crt),
-        cmocka_unit_test(test_in_a_process),
+        cmocka_unit_test(strsafe_results_are_hresults_over_ntstrsafe),
+        cmocka_unit_test(file_times_convert_and_refuse_out_of_range),
+        cmocka_unit_test(format_message_has_the_system_texts_and_fails_as_windows),
+        cmocka_unit_test(system_directory_is_named_and_no_module_loads),
+        cmocka_unit_test(multi_byte_to_wide_char_converts_utf8_with_windows_rules),
+        cmocka_unit_test(crt_sprintf_s_strnicmp_fopen_s_follow_microsofts_crt),
+        cmocka_unit_test(process_local_time_last_error_and_invalid_parameter_exit),
     };
     return FLTSIM_RUN_SUITE("win32_misc", tests);
 }
