@@ -131,6 +131,24 @@ static void format_message_has_the_system_texts_and_fails_as_windows(void **stat
     assert_int_equal(n, strlen("The system cannot find the file specified.\r\n"));
     assert_string_equal(a, "The system cannot find the file specified.\r\n");
 
+    /* Every Win32 error fltsim's routines return has its text. */
+    static const DWORD returned[] = {
+        ERROR_SUCCESS,          ERROR_INVALID_FUNCTION,    ERROR_FILE_NOT_FOUND,
+        ERROR_PATH_NOT_FOUND,   ERROR_ACCESS_DENIED,       ERROR_INVALID_HANDLE,
+        ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY,        ERROR_NOT_SUPPORTED,
+        ERROR_INVALID_PARAMETER, ERROR_INSUFFICIENT_BUFFER, ERROR_MOD_NOT_FOUND,
+        ERROR_ALREADY_EXISTS,   ERROR_MORE_DATA,           WAIT_TIMEOUT,
+        ERROR_NO_MORE_ITEMS,    ERROR_TOO_MANY_POSTS,      ERROR_OPERATION_ABORTED,
+        ERROR_IO_INCOMPLETE,    ERROR_IO_PENDING,          ERROR_INVALID_FLAGS,
+        ERROR_SERVICE_ALREADY_RUNNING, ERROR_NO_UNICODE_TRANSLATION, ERROR_NOT_FOUND,
+        ERROR_CONNECTION_COUNT_LIMIT, ERROR_NO_SYSTEM_RESOURCES, ERROR_TIMEOUT,
+        ERROR_RESOURCE_TYPE_NOT_FOUND, ERROR_RESOURCE_LANG_NOT_FOUND,
+    };
+    for (size_t i = 0; i < sizeof(returned) / sizeof(returned[0]); i++) {
+        n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, returned[i], 0, a, sizeof(a), NULL);
+        assert_true(n > 2);
+        assert_string_equal(a + n - 2, "\r\n");
+    }
     SetLastError(0);
     assert_int_equal(FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM, NULL, 0x12345, 0, w, 260, NULL), 0);
     assert_int_equal(GetLastError(), ERROR_MR_MID_NOT_FOUND);

@@ -96,9 +96,16 @@ static const struct {
     {ERROR_NO_UNICODE_TRANSLATION,
      "No mapping for the Unicode character exists in the target multi-byte code page."},
     {ERROR_NOT_FOUND, "Element not found."},
+    {ERROR_CONNECTION_COUNT_LIMIT,
+     "A connection to the server could not be made because the limit on the number of "
+     "concurrent connections for this account has been reached."},
     {ERROR_NO_SYSTEM_RESOURCES,
      "Insufficient system resources exist to complete the requested service."},
     {ERROR_TIMEOUT, "This operation returned because the timeout period expired."},
+    {ERROR_RESOURCE_TYPE_NOT_FOUND,
+     "The specified resource type cannot be found in the image file."},
+    {ERROR_RESOURCE_LANG_NOT_FOUND,
+     "The specified resource language ID cannot be found in the image file."},
 };
 
 /* The text of code (a Win32 error, or its HRESULT_FROM_WIN32), or NULL. */
