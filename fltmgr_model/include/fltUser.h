@@ -18,6 +18,7 @@ extern "C" {
 #endif
 
 #define FLT_PORT_FLAG_SYNC_HANDLE 0x00000001
+#define INSTANCE_NAME_MAX_CHARS 255 /* fltUserStructures.h's, as fltKernel.h's */
 
 typedef struct _FILTER_MESSAGE_HEADER {
     ULONG ReplyLength; /* the reply the filter expects, FILTER_REPLY_HEADER included; 0: none */

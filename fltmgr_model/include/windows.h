@@ -26,6 +26,7 @@
 
 #include "ntdef.h"
 #include "fltsim/wdk/winbase.h"
+#include "fltsim/wdk/winbase_extra.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,6 +6,11 @@
 # fltsim does not provide, and writes the outcome in the form of
 # expected/NAME.txt. `check` compares it with that file (every line but the
 # `#` comments, exactly); `update` rewrites the file, keeping its comments.
+# A sample with a user/ folder gets its user-mode program built too (target
+# NAME_user of the same project) and checked: it exports main or wmain, and
+# every routine it imports resolves in the fltsim program (its exports and
+# the libraries it and the program name), a wide-character routine of the C
+# library never, as fltsim's loader checks a filter object.
 #
 # usage: run_sample.sh check|update NAME SAMPLES EXPECTED_DIR WORK FLTSIM FLTSIM_SOURCE
 #                      UPDATE_HINT -- CMAKE_CONFIGURE_ARGUMENTS...
@@ -39,17 +44,18 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     fail "the sample's project does not configure (log above)"
   fi
 fi
-LC_ALL=C cmake --build "$build" > "$work/build.log" 2>&1
+LC_ALL=C cmake --build "$build" --target "$name" > "$work/build.log" 2>&1
 built=$?
+user_built=none
+if [ -n "$(find "$samples/$name/user" -maxdepth 1 -name '*.c' -o -name '*.cpp' 2>/dev/null)" ]; then
+  LC_ALL=C cmake --build "$build" --target "${name}_user" > "$work/user_build.log" 2>&1
+  user_built=$?
+fi
 
-# The outcome. A failed build is its errors, one line each, with the
-# compiler's wording reduced to what gcc and clang share (the code and the
-# name), paths relative to the samples folder, without columns.
-{
-  if [ "$built" -eq 0 ]; then
-    echo "build: ok"
-  else
-    echo "build: fails"
+# A failed build's errors (build log $1), one line each, with the compiler's
+# wording reduced to what gcc and clang share (the code and the name), paths
+# relative to the samples folder, without columns.
+build_errors() {
     awk -v samples="$samples/" -v source="$source/" '
       function rel(path) {
         if (index(path, samples) == 1) return substr(path, length(samples) + 1)
@@ -83,7 +89,50 @@ built=$?
         next
       }
       END { if (!found) print "  (no error the suite recognizes: see the build log)" }
-    ' "$work/build.log" | sort -t: -k1,1 -k2,2n -k3 | uniq
+    ' "$1" | sort -t: -k1,1 -k2,2n -k3 | uniq
+}
+
+# The user program's check (object $1): "user check: ok", or what it lacks.
+user_check() {
+  symbols() { nm -D "$@" 2>/dev/null | awk '{ sub(/@.*/, "", $NF); print $NF }' | sort -u; }
+  if ! symbols --defined-only "$1" | grep -qx -e main -e wmain; then
+    echo "user check: refused, it exports neither main nor wmain"
+    return
+  fi
+  symbols --defined-only "$fltsim" > "$work/user_fltsim.syms"
+  libc=$(ldd "$fltsim" | awk '$1 ~ /^libc\.so/ { print $3 }')
+  symbols --defined-only $libc > "$work/user_libc.syms"
+  ldd "$1" "$fltsim" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u > "$work/user_libs.txt"
+  symbols --defined-only $(cat "$work/user_libs.txt") > "$work/user_libs.syms"
+  nm -D --undefined-only "$1" | awk '$1 == "U" { sub(/@.*/, "", $2); print $2 }' | sort -u |
+    while read -r sym; do
+      # libc's wchar_t routines (4 bytes) are refused whoever provides them
+      # (filter_object.c's wide_char_name).
+      if printf '%s\n' "$sym" | sed 's/^_*//' |
+        grep -Eq '^(wc|wmem|tow|isw|fgetw|fputw|getwc|putwc|ungetwc|fwide|btowc|mbrtowc|open_wmemstream)|wprintf|wscanf|wcs|towc' &&
+        grep -qx "$sym" "$work/user_libc.syms"; then
+        echo "  $sym: the C library's wide-character routine, for a 4-byte wchar_t"
+      elif ! grep -qx "$sym" "$work/user_fltsim.syms" "$work/user_libs.syms"; then
+        echo "  $sym"
+      fi
+    done > "$work/user_lacks.txt"
+  count=$(wc -l < "$work/user_lacks.txt")
+  if [ "$count" -eq 0 ]; then
+    echo "user check: ok"
+  else
+    [ "$count" -eq 1 ] && what=routine || what=routines
+    echo "user check: refused, it needs $count $what that fltsim does not provide:"
+    cat "$work/user_lacks.txt"
+  fi
+}
+
+# The outcome.
+{
+  if [ "$built" -eq 0 ]; then
+    echo "build: ok"
+  else
+    echo "build: fails"
+    build_errors "$work/build.log"
   fi
   if [ "$built" -eq 0 ]; then
     object=$build/$name.so
@@ -104,6 +153,18 @@ built=$?
       ;;
     esac
   fi
+  case $user_built in
+  none) ;;
+  0)
+    echo "user build: ok"
+    [ -f "$build/${name}_user.so" ] || fail "the user build succeeded but made no $build/${name}_user.so"
+    user_check "$build/${name}_user.so"
+    ;;
+  *)
+    echo "user build: fails"
+    build_errors "$work/user_build.log"
+    ;;
+  esac
 } > "$work/outcome.txt"
 
 if [ "$mode" = "update" ]; then
@@ -136,6 +197,10 @@ if ! diff -u "$work/expected.txt" "$work/outcome.txt" > "$work/diff.txt"; then
   if [ "$built" -ne 0 ]; then
     echo "the build log ($work/build.log):"
     cat "$work/build.log"
+  fi
+  if [ "$user_built" != none ] && [ "$user_built" -ne 0 ]; then
+    echo "the user program's build log ($work/user_build.log):"
+    cat "$work/user_build.log"
   fi
   echo "If fltsim got better (a routine it now provides, a sample that now builds), record"
   echo "the new outcome and commit the file:"

@@ -37,7 +37,10 @@ set(not_exported
   "^BCrypt"
   # fltlib and kernel32 (fltUser.h): user-mode routines, in no kernel export table
   "^Filter(ConnectCommunicationPort|SendMessage|GetMessage|ReplyMessage)$"
-  "^CloseHandle$")
+  "^CloseHandle$"
+  # strsafe.h and winbase_extra.h: user-mode routines too (kernel32, the CRT)
+  "^(StringC(ch|b)[A-Z].*|FileTimeTo(LocalFile|System)Time|FormatMessage[AW]|GetSystemDirectory[AW])$"
+  "^(LoadLibraryEx[AW]|FreeLibrary|MultiByteToWideChar|sprintf_s|_strn?icmp|fopen_s)$")
 function(is_exported name out)
   set(result TRUE)
   foreach(pattern ${not_exported})
