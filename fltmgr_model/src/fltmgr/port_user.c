@@ -24,6 +24,7 @@ static fltsim_system *user_system(const char *api)
                      "%s: called outside any system's thread (start the caller with "
                      "fltsim_thread_spawn)",
                      api);
+    fltsim__w32_checkpoint(); /* a thread of an ending process leaves before acting */
     return sys;
 }
 

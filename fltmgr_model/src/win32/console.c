@@ -120,6 +120,7 @@ static int emit(FILE *stream, enum fltsim_fmt_dialect dialect, const void *forma
 {
     if (format == NULL)
         return -1;
+    fltsim__w32_checkpoint(); /* an ending process's thread leaves before printing */
     struct text_out o;
     text_init(&o);
     const char *invalid = fltsim__format(&o.base, dialect, format, ap);
@@ -187,6 +188,7 @@ int fltsim_user_fwprintf(FILE *stream, const WCHAR *format, ...)
 int fltsim_user_fputs(const char *s, FILE *stream)
 {
     struct fltsim_process *proc = current_process();
+    fltsim__w32_checkpoint();
     if (proc != NULL && (stream == stdout || stream == stderr)) {
         fltsim__w32_console_write(proc, s, strlen(s));
         fltsim__w32_checkpoint();
@@ -200,6 +202,7 @@ int fltsim_user_puts(const char *s)
     struct fltsim_process *proc = current_process();
     if (proc == NULL)
         return puts(s);
+    fltsim__w32_checkpoint();
     fltsim__w32_console_write(proc, s, strlen(s));
     fltsim__w32_console_write(proc, "\n", 1);
     fltsim__w32_checkpoint();
@@ -211,6 +214,7 @@ int fltsim_user_putchar(int c)
     struct fltsim_process *proc = current_process();
     if (proc == NULL)
         return putchar(c);
+    fltsim__w32_checkpoint();
     char ch = (char)c;
     fltsim__w32_console_write(proc, &ch, 1);
     return (unsigned char)c;

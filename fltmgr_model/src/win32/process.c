@@ -534,14 +534,16 @@ static char *copy_str(const char *s)
     return c;
 }
 
-/* argv's UTF-16 copy for wmain (malloc'd); NULL for invalid UTF-8 too. */
-static WCHAR *wide_of(const char *s)
+/* argv's UTF-16 copy for wmain (malloc'd; UTF-8 never has fewer bytes than
+ * UTF-16 units), or NULL with *invalid set for invalid UTF-8. */
+static WCHAR *wide_of(const char *s, bool *invalid)
 {
     size_t n = strlen(s) + 1;
     WCHAR *w = malloc(n * sizeof(WCHAR));
     if (w != NULL && fltsim_utf8_to_utf16(s, w, n) == (size_t)-1) {
         free(w);
         w = NULL;
+        *invalid = true;
     }
     return w;
 }
@@ -605,18 +607,27 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     p->argv = calloc((size_t)p->argc + 1, sizeof(char *));
     p->wargv = p->wmain != NULL ? calloc((size_t)p->argc + 1, sizeof(WCHAR *)) : NULL;
     ok = p->argv != NULL && (p->wmain == NULL || p->wargv != NULL);
+    int invalid_arg = -1; /* the argument that is no UTF-8 */
     for (int i = 0; ok && i < p->argc; i++) {
         const char *a = i == 0 ? params->name : params->argv[i - 1];
         p->argv[i] = copy_str(a != NULL ? a : "");
         ok = p->argv[i] != NULL;
         if (ok && p->wargv != NULL) {
-            p->wargv[i] = wide_of(p->argv[i]);
+            bool invalid = false;
+            p->wargv[i] = wide_of(p->argv[i], &invalid);
             ok = p->wargv[i] != NULL;
+            if (invalid)
+                invalid_arg = i;
         }
     }
     if (!ok) {
         process_free_memory(p);
-        return STATUS_INSUFFICIENT_RESOURCES;
+        if (invalid_arg >= 0)
+            return fltsim__fail(STATUS_INVALID_PARAMETER,
+                                "%s: %s: argv[%d] is not UTF-8 (wmain's arguments are "
+                                "converted to UTF-16)",
+                                api, params->name, invalid_arg);
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
     }
 
     uv_mutex_lock(&sys->lock);
@@ -787,8 +798,6 @@ size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size)
 {
     size_t used = 0;
     char line[160];
-    if (size > 0)
-        buf[0] = '\0';
     uv_mutex_lock(&process->sys->lock);
     for (PLIST_ENTRY e = process->threads.Flink; e != &process->threads; e = e->Flink) {
         struct w32_thread *t = CONTAINING_RECORD(e, struct w32_thread, link);
@@ -797,11 +806,18 @@ size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size)
         int n = snprintf(line, sizeof(line), "%sthread %lu: %s%s", used > 0 ? "; " : "",
                          (unsigned long)t->tid, t->waiting_in != NULL ? "in " : "",
                          t->waiting_in != NULL ? t->waiting_in : "running its own code");
-        if (n > 0 && used + (size_t)n < size)
-            memcpy(buf + used, line, (size_t)n + 1);
-        used += n > 0 ? (size_t)n : 0;
+        if (n <= 0)
+            continue;
+        /* What fits of it: the text stays one prefix of the whole. */
+        if (used + 1 < size) {
+            size_t room = size - 1 - used;
+            memcpy(buf + used, line, (size_t)n < room ? (size_t)n : room);
+        }
+        used += (size_t)n;
     }
     uv_mutex_unlock(&process->sys->lock);
+    if (size > 0)
+        buf[used < size - 1 ? used : size - 1] = '\0';
     return used;
 }
 
