@@ -201,6 +201,7 @@ static void process_finish(struct fltsim_process *proc)
     }
     uv_mutex_unlock(&sys->lock);
     fltsim__port_close_process(sys, proc);
+    fltsim__fltlib_close_process(sys, proc);
     fltsim__w32_heap_release(proc);
     uv_mutex_lock(&sys->lock);
     proc->exited = true;

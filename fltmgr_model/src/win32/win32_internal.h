@@ -1,6 +1,6 @@
 /*
- * PRIVATE to fltmgr_model/src/win32 (and fltmgr/port_user.c, whose port
- * handles live among a process's handles): the objects behind the Win32
+ * PRIVATE to fltmgr_model/src/win32 (and fltmgr/port_user.c and fltlib.c,
+ * whose port and find handles a process holds): the objects behind the Win32
  * handles of simulated processes (fltsim/program.h). Everything here is
  * guarded by sys->lock, except a process's console text (out_lock) and heap
  * (heap_lock), which are taken without it; waits go through
@@ -204,6 +204,8 @@ bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp
  * port handle proc holds); false when h is no port handle. */
 bool fltsim__port_close_handle(fltsim_system *sys, HANDLE h);
 void fltsim__port_close_process(fltsim_system *sys, struct fltsim_process *proc);
+/* Frees the fltlib find handles proc opened (fltmgr/fltlib.c). */
+void fltsim__fltlib_close_process(fltsim_system *sys, struct fltsim_process *proc);
 /* sys->lock held: cancels the pending overlapped gets on port handle h (all,
  * or the one of ov): ERROR_OPERATION_ABORTED. -1: h is no port handle; else
  * how many were cancelled. */
