@@ -436,6 +436,72 @@ static void test_kill_with_stack_overlapped(void **state)
     }
 }
 
+/* ---- CancelIo cancels the calling thread's gets only, CancelIoEx every thread's ---- */
+
+static OVERLAPPED worker_ov;
+static struct request worker_req;
+static HANDLE worker_ready, worker_done;
+
+static DWORD WINAPI issues_get(LPVOID arg)
+{
+    (void)arg;
+    memset(&worker_ov, 0, sizeof(worker_ov));
+    FilterGetMessage(prog_port, &worker_req.header, FIELD_OFFSET(struct request, ov), &worker_ov);
+    SetEvent(worker_ready);
+    WaitForSingleObject(worker_done, INFINITE);
+    return 0;
+}
+
+static int cancel_io_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    CHECK(SUCCEEDED(FilterConnectCommunicationPort(L"\\ProgPort", 0, NULL, 0, NULL, &prog_port)));
+    worker_ready = CreateEventW(NULL, FALSE, FALSE, NULL);
+    worker_done = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE t = CreateThread(NULL, 0, issues_get, NULL, 0, NULL);
+    CHECK(WaitForSingleObject(worker_ready, INFINITE) == WAIT_OBJECT_0);
+    DWORD bytes = 0;
+    /* Nothing of this thread's: TRUE, the worker's get stays. */
+    CHECK(CancelIo(prog_port));
+    CHECK(!GetOverlappedResult(prog_port, &worker_ov, &bytes, FALSE));
+    CHECK(GetLastError() == ERROR_IO_INCOMPLETE);
+    struct request mine;
+    memset(&mine, 0, sizeof(mine));
+    CHECK(FilterGetMessage(prog_port, &mine.header, FIELD_OFFSET(struct request, ov), &mine.ov) ==
+          HRESULT_FROM_WIN32(ERROR_IO_PENDING));
+    CHECK(CancelIo(prog_port));
+    CHECK(!GetOverlappedResult(prog_port, &mine.ov, &bytes, FALSE));
+    CHECK(GetLastError() == ERROR_OPERATION_ABORTED);
+    CHECK(!GetOverlappedResult(prog_port, &worker_ov, &bytes, FALSE));
+    CHECK(GetLastError() == ERROR_IO_INCOMPLETE);
+    /* CancelIoEx: whichever thread issued it. */
+    CHECK(CancelIoEx(prog_port, NULL));
+    CHECK(!GetOverlappedResult(prog_port, &worker_ov, &bytes, FALSE));
+    CHECK(GetLastError() == ERROR_OPERATION_ABORTED);
+    SetEvent(worker_done);
+    CHECK(WaitForSingleObject(t, INFINITE) == WAIT_OBJECT_0);
+    CloseHandle(t);
+    CloseHandle(prog_port);
+    return 0;
+}
+
+static void test_cancel_io_is_the_callers(void **state)
+{
+    (void)state;
+    fltsim_process *p = start(cancel_io_main);
+    assert_status(fltsim_process_wait(p, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    ULONG code = 1;
+    assert_true(fltsim_process_exited(p, &code));
+    if (code != 0) {
+        char out[512];
+        fltsim_process_output(p, out, sizeof(out));
+        print_message("%s", out);
+    }
+    assert_int_equal(code, 0);
+    fltsim_process_free(p);
+}
+
 /* ---- a port handle and an event used by another process ---- */
 
 static HANDLE other_event;
@@ -518,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iocp_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_mid_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlapped_gets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_io_is_the_callers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handles_of_another_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_with_stack_overlapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_system_destroyed_under_program, setup, teardown),

@@ -424,6 +424,7 @@ static HRESULT get_overlapped(fltsim_system *sys, HANDLE hPort, PFILTER_MESSAGE_
     g->size = size;
     g->overlapped = ov;
     g->no_packet = ((ULONG_PTR)ov->hEvent & 1) != 0;
+    g->issuer = GetCurrentThreadId();
     if (evobj != NULL) {
         fltsim__w32_ref_locked(&evobj->h);
         evobj->signaled = false; /* nonsignaled before the call returns */
@@ -615,7 +616,7 @@ bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp
     return true;
 }
 
-int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov)
+int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, ULONG issuer)
 {
     struct _FLT_PORT *client = client_of_locked(sys, h);
     if (client == NULL)
@@ -624,7 +625,7 @@ int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov)
     for (PLIST_ENTRY e = client->gets.Flink; e != &client->gets;) {
         struct port_get *g = CONTAINING_RECORD(e, struct port_get, link);
         e = e->Flink;
-        if (ov == NULL || g->overlapped == ov) {
+        if ((ov == NULL || g->overlapped == ov) && (issuer == 0 || g->issuer == issuer)) {
             get_complete_locked(client, g, STATUS_CANCELLED, 0);
             n++;
         }

@@ -207,9 +207,10 @@ void fltsim__port_close_process(fltsim_system *sys, struct fltsim_process *proc)
 /* Frees the fltlib find handles proc opened (fltmgr/fltlib.c). */
 void fltsim__fltlib_close_process(fltsim_system *sys, struct fltsim_process *proc);
 /* sys->lock held: cancels the pending overlapped gets on port handle h (all,
- * or the one of ov): ERROR_OPERATION_ABORTED. -1: h is no port handle; else
- * how many were cancelled. */
-int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov);
+ * or the one of ov; issuer not 0: only those thread issuer made):
+ * ERROR_OPERATION_ABORTED. -1: h is no port handle; else how many were
+ * cancelled. */
+int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, ULONG issuer);
 
 /* ---- the console and the heap (console.c) ---- */
 
