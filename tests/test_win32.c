@@ -789,6 +789,37 @@ static void test_system_destroyed_with_processes(void **state)
     world.sys = NULL;
 }
 
+/* ---- bad input to the C API ---- */
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    assert_status(fltsim_process_input(NULL, "x", 1), STATUS_INVALID_PARAMETER);
+    assert_non_null(strstr(fltsim_last_error(), "fltsim_process_input"));
+    fltsim_process_input_end(NULL);
+    assert_false(fltsim_process_exited(NULL, NULL));
+    char buf[8] = "xx";
+    assert_int_equal(fltsim_process_output(NULL, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(fltsim_process_describe(NULL, buf, sizeof(buf)), 0);
+    assert_status(fltsim_process_wait(NULL, FLTSIM_PROCESS_EXIT, NULL, 0),
+                  STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_process_terminate(NULL, 1), STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_process_ctrl_c(NULL), STATUS_INVALID_PARAMETER);
+    fltsim_process_free(NULL);
+    fltsim_process *p = start_ex("input.exe", sleeps_main, 0);
+    assert_status(fltsim_process_input(p, NULL, 3), STATUS_INVALID_PARAMETER);
+    assert_status(fltsim_process_input(p, NULL, 0), STATUS_SUCCESS);
+    assert_int_equal(fltsim_process_output(p, NULL, 0), 0);
+    assert_status(fltsim_process_wait(p, FLTSIM_PROCESS_OUTPUT, NULL, 0), STATUS_INVALID_PARAMETER);
+    struct fltsim_process_params none = {.main = sleeps_main};
+    fltsim_process *q = p;
+    assert_status(fltsim_process_start(world.sys, &none, &q), STATUS_INVALID_PARAMETER);
+    assert_null(q);
+    assert_status(fltsim_process_start(world.sys, NULL, &q), STATUS_INVALID_PARAMETER);
+    fltsim_process_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -806,6 +837,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_console_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_while_spinning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_system_destroyed_with_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return FLTSIM_RUN_SUITE("win32", tests);
 }

@@ -224,6 +224,9 @@ int fltsim_user_putchar(int c)
 
 NTSTATUS fltsim_process_input(fltsim_process *process, const char *text, size_t length)
 {
+    if (process == NULL || (text == NULL && length > 0))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_process_input: a process, and text for a length, are required");
     fltsim_system *sys = process->sys;
     uv_mutex_lock(&sys->lock);
     NTSTATUS status = STATUS_SUCCESS;
@@ -252,6 +255,8 @@ NTSTATUS fltsim_process_input(fltsim_process *process, const char *text, size_t 
 
 void fltsim_process_input_end(fltsim_process *process)
 {
+    if (process == NULL)
+        return;
     uv_mutex_lock(&process->sys->lock);
     process->in_ended = true;
     fltsim__broadcast_locked(process->sys);

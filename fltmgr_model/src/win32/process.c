@@ -763,6 +763,8 @@ NTSTATUS fltsim_process_ctrl_c(fltsim_process *process)
 
 bool fltsim_process_exited(fltsim_process *process, ULONG *exit_code)
 {
+    if (process == NULL)
+        return false;
     uv_mutex_lock(&process->sys->lock);
     bool exited = process->exited;
     if (exited && exit_code != NULL)
@@ -783,6 +785,11 @@ const char *fltsim_process_name(const fltsim_process *process)
 
 size_t fltsim_process_output(fltsim_process *process, char *buf, size_t size)
 {
+    if (process == NULL || (buf == NULL && size > 0)) {
+        if (buf != NULL && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
     uv_mutex_lock(&process->out_lock);
     size_t len = process->out_len;
     if (size > 0) {
@@ -799,6 +806,11 @@ size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size)
 {
     size_t used = 0;
     char line[160];
+    if (process == NULL || (buf == NULL && size > 0)) {
+        if (buf != NULL && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
     uv_mutex_lock(&process->sys->lock);
     for (PLIST_ENTRY e = process->threads.Flink; e != &process->threads; e = e->Flink) {
         struct w32_thread *t = CONTAINING_RECORD(e, struct w32_thread, link);
