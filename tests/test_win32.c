@@ -75,6 +75,14 @@ static void run(fltsim_main_fn fn)
     fltsim_process_free(p);
 }
 
+static int sleeps_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    Sleep(INFINITE);
+    return 0;
+}
+
 /* ---- events and waits ---- */
 
 static HANDLE shared_event;
@@ -431,6 +439,13 @@ static void test_ctrl_c(void **state)
     assert_int_equal(finish(p), (ULONG)STATUS_CONTROL_C_EXIT);
     assert_status(fltsim_process_ctrl_c(p), STATUS_PROCESS_IS_TERMINATING);
     fltsim_process_free(p);
+
+    /* No handler at all: the default one ends it the same way. */
+    p = start_ex("ctrl.exe", sleeps_main, 0);
+    assert_status(fltsim_process_wait(p, FLTSIM_PROCESS_IDLE, NULL, 10000), STATUS_SUCCESS);
+    assert_status(fltsim_process_ctrl_c(p), STATUS_SUCCESS);
+    assert_int_equal(finish(p), (ULONG)STATUS_CONTROL_C_EXIT);
+    fltsim_process_free(p);
 }
 
 /* ---- I/O completion ports of the program's own ---- */
@@ -492,14 +507,6 @@ static void test_completion_ports(void **state)
 }
 
 /* ---- process ids ---- */
-
-static int sleeps_main(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    Sleep(INFINITE);
-    return 0;
-}
 
 static void test_process_ids(void **state)
 {
