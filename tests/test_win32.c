@@ -726,12 +726,13 @@ static void test_console_input(void **state)
 
 /* ---- a kill while a thread runs its own code ---- */
 
-static volatile LONG spin_release;
+static volatile LONG spin_release, spin_started;
 
 static DWORD WINAPI spinner(LPVOID arg)
 {
     (void)arg;
     printf("spinning\n");
+    __atomic_store_n(&spin_started, 1, __ATOMIC_SEQ_CST); /* no call after this one */
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do { /* no Win32 call: nothing can take it out */
@@ -756,8 +757,11 @@ static void test_kill_while_spinning(void **state)
     if (test_executor == FLTSIM_EXECUTOR_DETERMINISTIC)
         skip(); /* coroutines: a thread that never calls is never left, by design */
     spin_release = 0;
+    spin_started = 0;
     fltsim_process *p = start_ex("spin.exe", spin_main, 0);
     assert_status(fltsim_process_wait(p, FLTSIM_PROCESS_OUTPUT, "spinning", 10000), STATUS_SUCCESS);
+    while (!__atomic_load_n(&spin_started, __ATOMIC_SEQ_CST))
+        ; /* its printf has returned: it runs only its own code now */
     assert_status(fltsim_process_terminate(p, 7), STATUS_SUCCESS);
     /* Not ended while its thread still runs its own code. */
     ULONG code = 0;
