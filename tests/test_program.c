@@ -411,11 +411,10 @@ static int stack_get_main(int argc, char **argv)
     if (argv[1] != NULL) /* "iocp": the handle is associated with a completion port */
         prog_completion = CreateIoCompletionPort(prog_port, NULL, 0, 0);
     HANDLE never = CreateEventW(NULL, TRUE, FALSE, NULL);
-    /* One waits to be killed; without a completion port, one more returns
-     * at once (WaitForSingleObject(NULL) fails): a thread's gets end with it. */
+    /* Two wait to be killed: their gets end before their frames go. */
     HANDLE t[2] = {CreateThread(NULL, 0, stack_getter, never, 0, NULL),
-                   argv[1] == NULL ? CreateThread(NULL, 0, stack_getter, NULL, 0, NULL) : NULL};
-    WaitForMultipleObjects(argv[1] == NULL ? 2 : 1, t, TRUE, INFINITE);
+                   CreateThread(NULL, 0, stack_getter, never, 0, NULL)};
+    WaitForMultipleObjects(2, t, TRUE, INFINITE);
     return 0;
 }
 

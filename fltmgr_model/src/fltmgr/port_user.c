@@ -616,6 +616,25 @@ bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp
     return true;
 }
 
+void fltsim__port_thread_gets_end(fltsim_system *sys, struct w32_thread *t, bool all)
+{
+    uv_mutex_lock(&sys->lock);
+    struct fltsim_port_table *table = sys->ports;
+    for (PLIST_ENTRY e = table != NULL ? table->clients.Flink : NULL;
+         e != NULL && e != &table->clients; e = e->Flink) {
+        struct _FLT_PORT *c = CONTAINING_RECORD(e, struct _FLT_PORT, link);
+        if (c->owner != t->proc || (!all && c->iocp != NULL))
+            continue;
+        for (PLIST_ENTRY ge = c->gets.Flink; ge != &c->gets;) {
+            struct port_get *g = CONTAINING_RECORD(ge, struct port_get, link);
+            ge = ge->Flink;
+            if (g->issuer == t->tid)
+                get_complete_locked(c, g, STATUS_CANCELLED, 0);
+        }
+    }
+    uv_mutex_unlock(&sys->lock);
+}
+
 int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, ULONG issuer)
 {
     struct _FLT_PORT *client = client_of_locked(sys, h);

@@ -173,8 +173,10 @@ void fltsim__w32_checkpoint(void)
     uv_mutex_lock(&sys->lock);
     bool ending = self->proc->ending;
     uv_mutex_unlock(&sys->lock);
-    if (ending)
+    if (ending) {
+        fltsim__port_thread_gets_end(sys, self, true); /* its OVERLAPPEDs still exist here */
         longjmp(self->unwind, 1);
+    }
 }
 
 /* sys->lock held: the process ends with code (the first end's code stays). */
@@ -421,6 +423,7 @@ void ExitThread(DWORD dwExitCode)
     self->exit_code = dwExitCode;
     self->exit_set = true;
     uv_mutex_unlock(&sys->lock);
+    fltsim__port_thread_gets_end(sys, self, false); /* a thread's I/O ends with it */
     longjmp(self->unwind, 1);
 }
 
@@ -435,6 +438,7 @@ void ExitProcess(UINT uExitCode)
     uv_mutex_lock(&sys->lock);
     end_locked(self->proc, uExitCode);
     uv_mutex_unlock(&sys->lock);
+    fltsim__port_thread_gets_end(sys, self, true);
     longjmp(self->unwind, 1);
 }
 

@@ -159,9 +159,10 @@ fltsim_system *fltsim__w32_system(void);
 void fltsim__w32_checkpoint(void);
 
 enum w32_wait_result { W32_READY, W32_TIMEOUT, W32_ENDING };
-/* sys->lock held: waits until ready(ctx) (checked first, and after every
+/* sys->lock held: waits until ready(ctx) (checked at once, and after every
  * wakeup, under the lock) or deadline_ns (fltsim__now_ns; 0: none). On a
- * program thread, W32_ENDING when its process ends meanwhile (the caller
+ * program thread, W32_ENDING when its process is ending (checked before
+ * ready: the thread leaves even when what it waits for has come; the caller
  * unlocks, returns a failure and calls fltsim__w32_checkpoint). api names
  * the wait in fltsim_process_describe. */
 enum w32_wait_result fltsim__w32_wait_locked(fltsim_system *sys, const char *api,
@@ -204,6 +205,11 @@ bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp
  * port handle proc holds); false when h is no port handle. */
 bool fltsim__port_close_handle(fltsim_system *sys, HANDLE h);
 void fltsim__port_close_process(fltsim_system *sys, struct fltsim_process *proc);
+/* Cancels the overlapped gets thread t issued (all: on every handle; else
+ * only on handles with no completion port, whose I/O is the thread's), while
+ * its frames, where an OVERLAPPED may live, still exist: at ExitThread and
+ * before an ending process's thread leaves. */
+void fltsim__port_thread_gets_end(fltsim_system *sys, struct w32_thread *t, bool all);
 /* Frees the fltlib find handles proc opened (fltmgr/fltlib.c). */
 void fltsim__fltlib_close_process(fltsim_system *sys, struct fltsim_process *proc);
 /* sys->lock held: cancels the pending overlapped gets on port handle h (all,
