@@ -451,6 +451,14 @@ static DWORD WINAPI issues_get(LPVOID arg)
     return 0;
 }
 
+static DWORD WINAPI get_then_exit(LPVOID arg)
+{
+    memset(&worker_ov, 0, sizeof(worker_ov));
+    worker_ov.hEvent = arg;
+    FilterGetMessage(prog_port, &worker_req.header, FIELD_OFFSET(struct request, ov), &worker_ov);
+    ExitThread(5);
+}
+
 static int cancel_io_main(int argc, char **argv)
 {
     (void)argc;
@@ -481,6 +489,15 @@ static int cancel_io_main(int argc, char **argv)
     SetEvent(worker_done);
     CHECK(WaitForSingleObject(t, INFINITE) == WAIT_OBJECT_0);
     CloseHandle(t);
+    /* A thread's gets (no completion port) end with it: aborted. */
+    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    t = CreateThread(NULL, 0, get_then_exit, ev, 0, NULL);
+    CHECK(WaitForSingleObject(ev, 5000) == WAIT_OBJECT_0);
+    CHECK(!GetOverlappedResult(prog_port, &worker_ov, &bytes, FALSE));
+    CHECK(GetLastError() == ERROR_OPERATION_ABORTED);
+    CHECK(WaitForSingleObject(t, INFINITE) == WAIT_OBJECT_0);
+    CloseHandle(t);
+    CloseHandle(ev);
     CloseHandle(prog_port);
     return 0;
 }
