@@ -600,8 +600,12 @@ static int heap_main(int argc, char **argv)
     BYTE *h = HeapAlloc(heap, HEAP_ZERO_MEMORY, 8);
     CHECK(h != NULL && h[7] == 0);
     memset(h, 0xee, 8);
-    h = HeapReAlloc(heap, 0, h, 64);
-    CHECK(h != NULL && h[7] == 0xee);
+    h = HeapReAlloc(heap, HEAP_ZERO_MEMORY, h, 64); /* the growth reads zero */
+    CHECK(h != NULL && h[7] == 0xee && h[8] == 0 && h[63] == 0);
+    memset(h, 0xdd, 64);
+    h = HeapReAlloc(heap, HEAP_ZERO_MEMORY, h, 16); /* shrunk, then grown again */
+    h = HeapReAlloc(heap, HEAP_ZERO_MEMORY, h, 32);
+    CHECK(h != NULL && h[15] == 0xdd && h[16] == 0 && h[31] == 0);
     void *freed = calloc(3, 5);
     free(freed);
     CHECK(HeapFree(heap, 0, HeapAlloc(heap, 0, 3)));

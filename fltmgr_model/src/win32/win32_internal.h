@@ -104,6 +104,11 @@ struct w32_handle {
 
 #define W32_MAX_CTRL_HANDLERS 16
 
+struct w32_block {
+    void *p; /* NULL: a free slot; W32_TOMBSTONE: one that was used */
+    size_t size;
+};
+
 struct fltsim_process {
     struct w32_object h; /* signaled once exited */
     fltsim_system *sys;
@@ -134,9 +139,10 @@ struct fltsim_process {
     size_t out_len, out_cap;
     void (*output)(void *ctx, const fltsim_process *process, const char *text, size_t length);
     void *output_ctx;
-    /* heap: the blocks it holds, an open-addressing set (heap_lock) */
+    /* heap: the blocks it holds and their sizes, an open-addressing set
+     * (heap_lock) */
     uv_mutex_t heap_lock;
-    void **blocks;
+    struct w32_block *blocks;
     size_t block_count, block_tombs, block_cap;
 };
 
