@@ -804,6 +804,35 @@ static void test_system_destroyed_with_processes(void **state)
     world.sys = NULL;
 }
 
+/* A block the program holds, freed by a thread of no process (the test's):
+ * the process's end must not free it again (AddressSanitizer: double free). */
+static char *handed_out;
+
+static int hands_out_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    handed_out = malloc(32);
+    char *moved = malloc(16);
+    handed_out[0] = 'x';
+    printf("handed out\n");
+    Sleep(INFINITE);
+    return moved != NULL ? 0 : 1;
+}
+
+static void test_block_freed_elsewhere(void **state)
+{
+    (void)state;
+    fltsim_process *p = start_ex("hands.exe", hands_out_main, 0);
+    assert_status(fltsim_process_wait(p, FLTSIM_PROCESS_OUTPUT, "handed out", 10000),
+                  STATUS_SUCCESS);
+    assert_int_equal(handed_out[0], 'x');
+    free(handed_out); /* windows.h's free, on a thread of no process */
+    assert_status(fltsim_process_terminate(p, 1), STATUS_SUCCESS);
+    assert_int_equal(finish(p), 1);
+    fltsim_process_free(p);
+}
+
 /* ---- bad input to the C API ---- */
 
 static void test_bad_input(void **state)
@@ -848,6 +877,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_process_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heap_freed_by_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_freed_elsewhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wmain_and_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_console_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_while_spinning, setup, teardown),

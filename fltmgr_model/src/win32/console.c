@@ -405,17 +405,66 @@ static void *track(void *p, size_t size)
     return p;
 }
 
-/* Forgets a block; its size when the calling process held it. */
-static bool untrack(void *p, size_t *size)
+static bool set_take(struct fltsim_process *proc, void *p, size_t *size)
 {
-    struct fltsim_process *proc = current_process();
-    if (p == NULL || proc == NULL)
-        return false;
     uv_mutex_lock(&proc->heap_lock);
-    /* not there: the C library's or a block of before */
     bool held = set_remove(proc, p, size);
     uv_mutex_unlock(&proc->heap_lock);
     return held;
+}
+
+/* Every process with a heap, of every system (heaps_lock, taken before a
+ * heap_lock): a block is freed by whoever holds the pointer, a thread of
+ * another process or of none (a test, a scenario) included. */
+static uv_once_t heaps_once = UV_ONCE_INIT;
+static uv_mutex_t heaps_lock;
+static LIST_ENTRY heaps;
+
+static void heaps_init(void)
+{
+    if (uv_mutex_init(&heaps_lock) != 0)
+        abort();
+    InitializeListHead(&heaps);
+}
+
+void fltsim__w32_heap_register(struct fltsim_process *proc)
+{
+    uv_once(&heaps_once, heaps_init);
+    uv_mutex_lock(&heaps_lock);
+    InsertTailList(&heaps, &proc->heap_link);
+    uv_mutex_unlock(&heaps_lock);
+}
+
+void fltsim__w32_heap_unregister(struct fltsim_process *proc)
+{
+    uv_once(&heaps_once, heaps_init);
+    uv_mutex_lock(&heaps_lock);
+    RemoveEntryList(&proc->heap_link);
+    InitializeListHead(&proc->heap_link);
+    uv_mutex_unlock(&heaps_lock);
+}
+
+/* Forgets a block; its size when the calling process held it. A block
+ * another process holds is forgotten there, so that its end does not free
+ * it again. Not there at all: the C library's, or a block of before. */
+static bool untrack(void *p, size_t *size)
+{
+    struct fltsim_process *proc = current_process();
+    if (p == NULL)
+        return false;
+    if (proc != NULL && set_take(proc, p, size))
+        return true;
+    size_t other;
+    bool found = false;
+    uv_once(&heaps_once, heaps_init);
+    uv_mutex_lock(&heaps_lock);
+    for (PLIST_ENTRY e = heaps.Flink; e != &heaps && !found; e = e->Flink) {
+        struct fltsim_process *q = CONTAINING_RECORD(e, struct fltsim_process, heap_link);
+        if (q != proc)
+            found = set_take(q, p, &other);
+    }
+    uv_mutex_unlock(&heaps_lock);
+    return false; /* not the caller's: no size for it */
 }
 
 void *fltsim_user_malloc(size_t size)

@@ -566,6 +566,7 @@ static void process_free_memory(struct fltsim_process *p)
     free(p->handles);
     free(p->out);
     free(p->in);
+    fltsim__w32_heap_unregister(p);
     free(p->blocks);
     uv_mutex_destroy(&p->out_lock);
     uv_mutex_destroy(&p->heap_lock);
@@ -607,6 +608,7 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     p->output_ctx = params->output_ctx;
     InitializeListHead(&p->threads);
     InitializeListHead(&p->link);
+    InitializeListHead(&p->heap_link);
     p->argc = params->argc + 1;
     bool ok = true;
     p->argv = calloc((size_t)p->argc + 1, sizeof(char *));
@@ -668,6 +670,7 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     t->is_main = true;
     InsertTailList(&w->processes, &p->link);
     uv_mutex_unlock(&sys->lock);
+    fltsim__w32_heap_register(p);
     thread_start(t); /* a failure ends the process at once, with its status */
     *out = p;
     return STATUS_SUCCESS;

@@ -142,6 +142,7 @@ struct fltsim_process {
     /* heap: the blocks it holds and their sizes, an open-addressing set
      * (heap_lock) */
     uv_mutex_t heap_lock;
+    LIST_ENTRY heap_link; /* every process's heap (console.c) */
     struct w32_block *blocks;
     size_t block_count, block_tombs, block_cap;
 };
@@ -230,5 +231,8 @@ int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, UL
 void fltsim__w32_console_write(struct fltsim_process *proc, const char *text, size_t length);
 /* Frees every block proc's heap still holds. */
 void fltsim__w32_heap_release(struct fltsim_process *proc);
+/* proc's heap is known to every thread's free (start), or no more (free). */
+void fltsim__w32_heap_register(struct fltsim_process *proc);
+void fltsim__w32_heap_unregister(struct fltsim_process *proc);
 
 #endif /* FLTSIM_WIN32_INTERNAL_H */
