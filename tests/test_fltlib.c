@@ -12,6 +12,8 @@
 
 #include <fltUser.h>
 
+#include <fltsim/program.h>
+
 #include "fltsim_test.h"
 
 struct fixture {
@@ -131,15 +133,15 @@ static void small_buffer_program(void *ctx)
     struct small *s = ctx;
     _Alignas(8) BYTE buf[256];
     s->first = FilterFindFirst(FilterFullInformation, buf, 4, &s->needed, &s->handle);
-    s->bad_class = FilterFindNext(s->handle, FilterAggregateStandardInformation, buf, sizeof(buf),
-                                  &s->returned);
+    s->bad_class =
+        FilterFindNext(s->handle, (FILTER_INFORMATION_CLASS)9, buf, sizeof(buf), &s->returned);
     s->next = FilterFindNext(s->handle, FilterFullInformation, buf, sizeof(buf), &s->returned);
     FILTER_FULL_INFORMATION *fi = (FILTER_FULL_INFORMATION *)buf;
     narrow(fi->FilterNameBuffer, fi->FilterNameLength, s->name, sizeof(s->name));
     FilterFindClose(s->handle);
     DWORD r = 0;
     s->bad_class_first =
-        FilterFindFirst(FilterAggregateStandardInformation, buf, sizeof(buf), &r, &s->bad_handle);
+        FilterFindFirst((FILTER_INFORMATION_CLASS)9, buf, sizeof(buf), &r, &s->bad_handle);
 }
 
 static void fltlib_small_buffer_gives_the_size_and_keeps_the_entry(void **state)
@@ -323,7 +325,7 @@ static void instances_program(void *ctx)
         FilterVolumeInstanceFindClose(h);
     s->unknown =
         FilterVolumeInstanceFindFirst(L"Q:", InstanceFullInformation, buf, sizeof(buf), &r, &h);
-    s->bad_class = FilterVolumeInstanceFindFirst(L"C:", InstanceAggregateStandardInformation, buf,
+    s->bad_class = FilterVolumeInstanceFindFirst(L"C:", (INSTANCE_INFORMATION_CLASS)9, buf,
                                                  sizeof(buf), &r, &h);
 }
 
@@ -472,6 +474,226 @@ static void fltlib_attach_detach_load_unload(void **state)
     assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
 }
 
+/* ---- the standard classes (fltUserStructures.h's layouts) ---- */
+
+struct standard {
+    HRESULT filter_first, volume_first, volume_next, basic_small, basic, partial, aggregate;
+    DWORD filter_size, volume_size, basic_needed, basic_size, partial_size, aggregate_size;
+    ULONG filter_flags, filter_mini_flags, filter_frame, filter_instances, volume_flags;
+    ULONG instance_flags, instance_mini_flags, supported;
+    FLT_FILESYSTEM_TYPE volume_fs[2], instance_fs;
+    char filter[64], altitude[64], volume[2][64];
+    char basic_name[64], partial_name[64], partial_altitude[64];
+    char agg_text[4][64]; /* instance, altitude, volume, filter */
+    ULONG next_offsets;   /* NextEntryOffset of every entry, or'ed */
+};
+
+static void standard_program(void *ctx)
+{
+    struct standard *s = ctx;
+    _Alignas(8) BYTE buf[1024];
+    HANDLE h = INVALID_HANDLE_VALUE;
+    DWORD r = 0;
+    FILTER_AGGREGATE_STANDARD_INFORMATION *fi = (FILTER_AGGREGATE_STANDARD_INFORMATION *)buf;
+    memset(buf, 0xcc, sizeof(buf));
+    s->filter_first =
+        FilterFindFirst(FilterAggregateStandardInformation, buf, sizeof(buf), &s->filter_size, &h);
+    s->filter_flags = fi->Flags;
+    s->filter_mini_flags = fi->Type.MiniFilter.Flags;
+    s->filter_frame = fi->Type.MiniFilter.FrameID;
+    s->filter_instances = fi->Type.MiniFilter.NumberOfInstances;
+    s->next_offsets |= fi->NextEntryOffset;
+    narrow((WCHAR *)(buf + fi->Type.MiniFilter.FilterNameBufferOffset),
+           fi->Type.MiniFilter.FilterNameLength, s->filter, sizeof(s->filter));
+    narrow((WCHAR *)(buf + fi->Type.MiniFilter.FilterAltitudeBufferOffset),
+           fi->Type.MiniFilter.FilterAltitudeLength, s->altitude, sizeof(s->altitude));
+    FilterFindClose(h);
+
+    FILTER_VOLUME_STANDARD_INFORMATION *vi = (FILTER_VOLUME_STANDARD_INFORMATION *)buf;
+    memset(buf, 0xcc, sizeof(buf));
+    s->volume_first = FilterVolumeFindFirst(FilterVolumeStandardInformation, buf, sizeof(buf),
+                                            &s->volume_size, &h);
+    s->volume_flags = vi->Flags | vi->FrameID;
+    s->volume_fs[0] = vi->FileSystemType;
+    s->next_offsets |= vi->NextEntryOffset;
+    narrow(vi->FilterVolumeName, vi->FilterVolumeNameLength, s->volume[0], sizeof(s->volume[0]));
+    s->volume_next = FilterVolumeFindNext(h, FilterVolumeStandardInformation, buf, sizeof(buf), &r);
+    s->volume_fs[1] = vi->FileSystemType;
+    narrow(vi->FilterVolumeName, vi->FilterVolumeNameLength, s->volume[1], sizeof(s->volume[1]));
+    FilterVolumeFindClose(h);
+
+    /* Basic: too small first (the size needed), then the entry. */
+    INSTANCE_BASIC_INFORMATION *bi = (INSTANCE_BASIC_INFORMATION *)buf;
+    s->basic_small = FilterVolumeInstanceFindFirst(L"C:", InstanceBasicInformation, buf,
+                                                   sizeof(*bi), &s->basic_needed, &h);
+    memset(buf, 0xcc, sizeof(buf));
+    s->basic =
+        FilterVolumeInstanceFindNext(h, InstanceBasicInformation, buf, sizeof(buf), &s->basic_size);
+    s->next_offsets |= bi->NextEntryOffset;
+    narrow((WCHAR *)(buf + bi->InstanceNameBufferOffset), bi->InstanceNameLength, s->basic_name,
+           sizeof(s->basic_name));
+    /* Partial: the second instance of C: (Beta). */
+    INSTANCE_PARTIAL_INFORMATION *pi = (INSTANCE_PARTIAL_INFORMATION *)buf;
+    memset(buf, 0xcc, sizeof(buf));
+    s->partial = FilterVolumeInstanceFindNext(h, InstancePartialInformation, buf, sizeof(buf),
+                                              &s->partial_size);
+    s->next_offsets |= pi->NextEntryOffset;
+    narrow((WCHAR *)(buf + pi->InstanceNameBufferOffset), pi->InstanceNameLength, s->partial_name,
+           sizeof(s->partial_name));
+    narrow((WCHAR *)(buf + pi->AltitudeBufferOffset), pi->AltitudeLength, s->partial_altitude,
+           sizeof(s->partial_altitude));
+    FilterVolumeInstanceFindClose(h);
+
+    /* Aggregate standard: Alpha's instance on D: (FAT). */
+    INSTANCE_AGGREGATE_STANDARD_INFORMATION *ai = (INSTANCE_AGGREGATE_STANDARD_INFORMATION *)buf;
+    memset(buf, 0xcc, sizeof(buf));
+    s->aggregate = FilterVolumeInstanceFindFirst(L"D:", InstanceAggregateStandardInformation, buf,
+                                                 sizeof(buf), &s->aggregate_size, &h);
+    s->instance_flags = ai->Flags;
+    s->instance_mini_flags = ai->Type.MiniFilter.Flags | ai->Type.MiniFilter.FrameID;
+    s->instance_fs = ai->Type.MiniFilter.VolumeFileSystemType;
+    s->supported = ai->Type.MiniFilter.SupportedFeatures;
+    s->next_offsets |= ai->NextEntryOffset;
+    narrow((WCHAR *)(buf + ai->Type.MiniFilter.InstanceNameBufferOffset),
+           ai->Type.MiniFilter.InstanceNameLength, s->agg_text[0], 64);
+    narrow((WCHAR *)(buf + ai->Type.MiniFilter.AltitudeBufferOffset),
+           ai->Type.MiniFilter.AltitudeLength, s->agg_text[1], 64);
+    narrow((WCHAR *)(buf + ai->Type.MiniFilter.VolumeNameBufferOffset),
+           ai->Type.MiniFilter.VolumeNameLength, s->agg_text[2], 64);
+    narrow((WCHAR *)(buf + ai->Type.MiniFilter.FilterNameBufferOffset),
+           ai->Type.MiniFilter.FilterNameLength, s->agg_text[3], 64);
+    FilterVolumeInstanceFindClose(h);
+}
+
+static void fltlib_standard_information_classes(void **state)
+{
+    struct fixture *f = *state;
+    struct standard s;
+    memset(&s, 0, sizeof(s));
+    as_program(f, standard_program, &s);
+    /* Filters: FLTFL_ASI_IS_MINIFILTER, frame 0, names after the structure. */
+    assert_int_equal(s.filter_first, S_OK);
+    assert_int_equal(sizeof(FILTER_AGGREGATE_STANDARD_INFORMATION), 28);
+    assert_int_equal(s.filter_size, 28 + (5 + 8) * 2);
+    assert_int_equal(s.filter_flags, FLTFL_ASI_IS_MINIFILTER);
+    assert_int_equal(s.filter_mini_flags, 0);
+    assert_int_equal(s.filter_frame, 0);
+    assert_int_equal(s.filter_instances, 2);
+    assert_string_equal(s.filter, "Alpha");
+    assert_string_equal(s.altitude, "385250.5");
+    /* Volumes: the file system's type. */
+    assert_int_equal(s.volume_first, S_OK);
+    assert_int_equal(s.volume_next, S_OK);
+    assert_int_equal(s.volume_size,
+                     offsetof(FILTER_VOLUME_STANDARD_INFORMATION, FilterVolumeName) + 23 * 2);
+    assert_int_equal(s.volume_flags, 0);
+    assert_string_equal(s.volume[0], "\\Device\\HarddiskVolume1");
+    assert_int_equal(s.volume_fs[0], FLT_FSTYPE_NTFS);
+    assert_string_equal(s.volume[1], "\\Device\\HarddiskVolume2");
+    assert_int_equal(s.volume_fs[1], FLT_FSTYPE_FAT);
+    /* Instances: basic (the name), partial (and the altitude). */
+    assert_int_equal(s.basic_small, HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER));
+    assert_int_equal(s.basic_needed, sizeof(INSTANCE_BASIC_INFORMATION) + 14 * 2);
+    assert_int_equal(s.basic, S_OK);
+    assert_int_equal(s.basic_size, s.basic_needed);
+    assert_string_equal(s.basic_name, "Alpha Instance");
+    assert_int_equal(s.partial, S_OK);
+    assert_int_equal(s.partial_size, sizeof(INSTANCE_PARTIAL_INFORMATION) + (13 + 5) * 2);
+    assert_string_equal(s.partial_name, "Beta Instance");
+    assert_string_equal(s.partial_altitude, "40500");
+    /* Aggregate standard: a minifilter's instance, the volume's type. */
+    assert_int_equal(s.aggregate, S_OK);
+    assert_int_equal(s.aggregate_size,
+                     sizeof(INSTANCE_AGGREGATE_STANDARD_INFORMATION) + (14 + 8 + 23 + 5) * 2);
+    assert_int_equal(s.instance_flags, FLTFL_IASI_IS_MINIFILTER);
+    assert_int_equal(s.instance_mini_flags, 0);
+    assert_int_equal(s.instance_fs, FLT_FSTYPE_FAT);
+    assert_int_equal(s.supported, 0);
+    assert_string_equal(s.agg_text[0], "Alpha Instance");
+    assert_string_equal(s.agg_text[1], "385250.5");
+    assert_string_equal(s.agg_text[2], "\\Device\\HarddiskVolume2");
+    assert_string_equal(s.agg_text[3], "Alpha");
+    assert_int_equal(s.next_offsets, 0);
+}
+
+/* ---- whose find handles are ---- */
+
+static HANDLE shared_find;
+static HRESULT foreign_next, foreign_close;
+
+static int opener_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    _Alignas(8) BYTE buf[512];
+    DWORD r = 0;
+    if (FAILED(FilterFindFirst(FilterFullInformation, buf, sizeof(buf), &r, &shared_find)))
+        return 1;
+    Sleep(INFINITE); /* ended holding it */
+    return 0;
+}
+
+static int foreign_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    _Alignas(8) BYTE buf[512];
+    DWORD r = 0;
+    foreign_next = FilterFindNext(shared_find, FilterFullInformation, buf, sizeof(buf), &r);
+    foreign_close = FilterFindClose(shared_find);
+    return 0;
+}
+
+static void other_thread_next(void *ctx)
+{
+    _Alignas(8) BYTE buf[512];
+    DWORD r = 0;
+    *(HRESULT *)ctx = FilterFindNext(shared_find, FilterFullInformation, buf, sizeof(buf), &r);
+}
+
+static void volume_left_open(void *ctx)
+{
+    _Alignas(8) BYTE buf[512];
+    DWORD r = 0;
+    HANDLE h;
+    *(HRESULT *)ctx = FilterVolumeFindFirst(FilterVolumeBasicInformation, buf, sizeof(buf), &r, &h);
+}
+
+static void fltlib_find_handles_are_their_process_and_system(void **state)
+{
+    struct fixture *f = *state;
+    /* A process's handle: no other process's, nor a thread of none. */
+    struct fltsim_process_params params = {.name = "opener.exe", .main = opener_main};
+    fltsim_process *opener, *foreign;
+    assert_status(fltsim_process_start(f->w.sys, &params, &opener), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(opener, FLTSIM_PROCESS_IDLE, NULL, 10000), STATUS_SUCCESS);
+    params = (struct fltsim_process_params){.name = "foreign.exe", .main = foreign_main};
+    assert_status(fltsim_process_start(f->w.sys, &params, &foreign), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(foreign, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    fltsim_process_free(foreign);
+    assert_int_equal(foreign_next, HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+    assert_int_equal(foreign_close, HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+    HRESULT hr = S_OK;
+    as_program(f, other_thread_next, &hr);
+    assert_int_equal(hr, HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+    /* Its end closes it (AddressSanitizer's leak check: nothing else frees it). */
+    fltsim_process_free(opener);
+
+    /* A handle of a thread of no process is its system's: destroying the
+     * system frees it, and the next system does not know it. */
+    struct answers a = {.rows = 0};
+    as_program(f, first_only_program, &a);
+    assert_int_equal(a.first, S_OK);
+    shared_find = a.handle;
+    world_destroy(&f->w);
+    world_create(&f->w, 0);
+    hr = S_OK;
+    as_program(f, other_thread_next, &hr);
+    assert_int_equal(hr, HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+    as_program(f, volume_left_open, &hr);
+    assert_int_equal(hr, S_OK); /* left open: the fixture's fltsim_system_destroy frees it */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +707,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(fltlib_volume_instances_in_altitude_order, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_attach_detach_load_unload, setup, teardown),
         cmocka_unit_test_setup_teardown(fltlib_filter_instances_on_all_volumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(fltlib_standard_information_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(fltlib_find_handles_are_their_process_and_system, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(fltlib_filters_in_aggregate_basic_information, setup,
                                         teardown),
     };

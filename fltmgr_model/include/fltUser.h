@@ -11,6 +11,7 @@
 #ifndef FLTSIM_FLTUSER_H
 #define FLTSIM_FLTUSER_H
 
+#include "fltsim/wdk/flt_fstype.h"
 #include "fltsim/wdk/winbase.h"
 
 #ifdef __cplusplus
@@ -79,6 +80,33 @@ typedef struct _FILTER_AGGREGATE_BASIC_INFORMATION {
     } Type;
 } FILTER_AGGREGATE_BASIC_INFORMATION, *PFILTER_AGGREGATE_BASIC_INFORMATION;
 
+#define FLTFL_ASI_IS_MINIFILTER 0x00000001
+#define FLTFL_ASI_IS_LEGACYFILTER 0x00000002
+
+/* The names follow the structure; offsets are from its start, lengths in bytes. */
+typedef struct _FILTER_AGGREGATE_STANDARD_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Flags; /* FLTFL_ASI_IS_*; always a minifilter here */
+    union {
+        struct {
+            ULONG Flags; /* none defined */
+            ULONG FrameID;
+            ULONG NumberOfInstances;
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+            USHORT FilterAltitudeLength;
+            USHORT FilterAltitudeBufferOffset;
+        } MiniFilter;
+        struct {
+            ULONG Flags;
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+            USHORT FilterAltitudeLength;
+            USHORT FilterAltitudeBufferOffset;
+        } LegacyFilter;
+    } Type;
+} FILTER_AGGREGATE_STANDARD_INFORMATION, *PFILTER_AGGREGATE_STANDARD_INFORMATION;
+
 typedef enum _FILTER_VOLUME_INFORMATION_CLASS {
     FilterVolumeBasicInformation,
     FilterVolumeStandardInformation
@@ -90,6 +118,17 @@ typedef struct _FILTER_VOLUME_BASIC_INFORMATION {
     WCHAR FilterVolumeName[1];
 } FILTER_VOLUME_BASIC_INFORMATION, *PFILTER_VOLUME_BASIC_INFORMATION;
 
+#define FLTFL_VSI_DETACHED_VOLUME 0x00000001
+
+typedef struct _FILTER_VOLUME_STANDARD_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Flags; /* FLTFL_VSI_DETACHED_VOLUME: never here */
+    ULONG FrameID;
+    FLT_FILESYSTEM_TYPE FileSystemType;
+    USHORT FilterVolumeNameLength; /* bytes */
+    WCHAR FilterVolumeName[1];
+} FILTER_VOLUME_STANDARD_INFORMATION, *PFILTER_VOLUME_STANDARD_INFORMATION;
+
 typedef enum _INSTANCE_INFORMATION_CLASS {
     InstanceBasicInformation,
     InstancePartialInformation,
@@ -99,6 +138,20 @@ typedef enum _INSTANCE_INFORMATION_CLASS {
     *PINSTANCE_INFORMATION_CLASS;
 
 /* The names follow the structure; offsets are from its start, lengths in bytes. */
+typedef struct _INSTANCE_BASIC_INFORMATION {
+    ULONG NextEntryOffset;
+    USHORT InstanceNameLength;
+    USHORT InstanceNameBufferOffset;
+} INSTANCE_BASIC_INFORMATION, *PINSTANCE_BASIC_INFORMATION;
+
+typedef struct _INSTANCE_PARTIAL_INFORMATION {
+    ULONG NextEntryOffset;
+    USHORT InstanceNameLength;
+    USHORT InstanceNameBufferOffset;
+    USHORT AltitudeLength;
+    USHORT AltitudeBufferOffset;
+} INSTANCE_PARTIAL_INFORMATION, *PINSTANCE_PARTIAL_INFORMATION;
+
 typedef struct _INSTANCE_FULL_INFORMATION {
     ULONG NextEntryOffset;
     USHORT InstanceNameLength;
@@ -111,11 +164,51 @@ typedef struct _INSTANCE_FULL_INFORMATION {
     USHORT FilterNameBufferOffset;
 } INSTANCE_FULL_INFORMATION, *PINSTANCE_FULL_INFORMATION;
 
-/* The find routines enumerate a copy of the lists taken at FindFirst. At the
- * end: HRESULT_FROM_WIN32(ERROR_NO_MORE_ITEMS); a buffer too small:
+#define FLTFL_IASI_IS_MINIFILTER 0x00000001
+#define FLTFL_IASI_IS_LEGACYFILTER 0x00000002
+#define FLTFL_IASIM_DETACHED_VOLUME 0x00000001
+#define FLTFL_IASIL_DETACHED_VOLUME 0x00000001
+
+/* The names follow the structure; offsets are from its start, lengths in bytes. */
+typedef struct _INSTANCE_AGGREGATE_STANDARD_INFORMATION {
+    ULONG NextEntryOffset;
+    ULONG Flags; /* FLTFL_IASI_IS_*; always a minifilter here */
+    union {
+        struct {
+            ULONG Flags; /* FLTFL_IASIM_DETACHED_VOLUME: never here */
+            ULONG FrameID;
+            FLT_FILESYSTEM_TYPE VolumeFileSystemType;
+            USHORT InstanceNameLength;
+            USHORT InstanceNameBufferOffset;
+            USHORT AltitudeLength;
+            USHORT AltitudeBufferOffset;
+            USHORT VolumeNameLength;
+            USHORT VolumeNameBufferOffset;
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+            ULONG SupportedFeatures;
+        } MiniFilter;
+        struct {
+            ULONG Flags;
+            USHORT AltitudeLength;
+            USHORT AltitudeBufferOffset;
+            USHORT VolumeNameLength;
+            USHORT VolumeNameBufferOffset;
+            USHORT FilterNameLength;
+            USHORT FilterNameBufferOffset;
+            ULONG SupportedFeatures;
+        } LegacyFilter;
+    } Type;
+} INSTANCE_AGGREGATE_STANDARD_INFORMATION, *PINSTANCE_AGGREGATE_STANDARD_INFORMATION;
+
+/* The find routines enumerate a copy of the lists taken at FindFirst, one
+ * entry a call (NextEntryOffset 0, FrameID 0), in any class of the SDK. At
+ * the end: HRESULT_FROM_WIN32(ERROR_NO_MORE_ITEMS); a buffer too small:
  * HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER) with *lpBytesReturned the size
  * needed (the entry is not consumed); another class:
- * HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER). */
+ * HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER). A find handle is the opening
+ * process's (another's, or one closed, is ERROR_INVALID_HANDLE); it is closed
+ * when that process ends, and freed with its system. */
 HRESULT FilterFindFirst(FILTER_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,
                         DWORD dwBufferSize, LPDWORD lpBytesReturned, LPHANDLE lpFilterFind);
 HRESULT FilterFindNext(HANDLE hFilterFind, FILTER_INFORMATION_CLASS dwInformationClass,

@@ -281,6 +281,7 @@ struct fltsim_system {
     struct fltsim_namespace *objects;      /* device objects and links (nt/device.c); lock */
     struct fltsim_port_table *ports;       /* communication ports (fltmgr/port.c); lock */
     struct fltsim_w32 *win32;              /* user-mode processes (win32/); lock */
+    struct fltsim_fltlib *fltlib;          /* fltlib's open find handles (fltmgr/fltlib.c); lock */
     bool destroying;
 };
 
@@ -783,6 +784,7 @@ NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_
 /* fltmgr/port.c: a filter unregistering (DisconnectNotify, V23 for open ports); system end. */
 void fltsim__ports_filter_gone(struct _FLT_FILTER *filter);
 void fltsim__ports_system_destroyed(fltsim_system *sys);
+void fltsim__fltlib_system_destroyed(fltsim_system *sys); /* fltlib.c: find handles left */
 void fltsim__w32_shutdown(fltsim_system *sys); /* win32/: ends and frees processes left */
 /* At system destruction, the executor gone: the IRPs never completed
  * (reported, cancelled), then what is left of devices and links. */

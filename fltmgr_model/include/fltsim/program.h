@@ -44,8 +44,9 @@ struct fltsim_process_params {
 };
 
 /* Starts a process whose main thread runs main/wmain. STATUS_INVALID_PARAMETER
- * (no name, neither or both of main and wmain), STATUS_OBJECT_NAME_COLLISION
- * (the process id is taken), STATUS_INSUFFICIENT_RESOURCES. */
+ * (no name, neither or both of main and wmain, an argument for wmain that is
+ * not UTF-8), STATUS_OBJECT_NAME_COLLISION (the process id is taken, by a
+ * process not yet freed or the System process), STATUS_INSUFFICIENT_RESOURCES. */
 NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_params *params,
                               fltsim_process **out);
 
@@ -64,8 +65,10 @@ enum fltsim_process_until {
 NTSTATUS fltsim_process_wait(fltsim_process *process, enum fltsim_process_until until,
                              const char *text, ULONG timeout_ms);
 
-/* TerminateProcess: the process ends with exit_code; returns once it has
- * (STATUS_SUCCESS), or STATUS_PROCESS_IS_TERMINATING when it already had. */
+/* TerminateProcess: the process ends with exit_code (STATUS_SUCCESS), or
+ * STATUS_PROCESS_IS_TERMINATING when it was ending already. Returns at once:
+ * a thread running its own code leaves at its next call, so wait for
+ * FLTSIM_PROCESS_EXIT to know it has ended. */
 NTSTATUS fltsim_process_terminate(fltsim_process *process, ULONG exit_code);
 
 /* A Ctrl+C at its console: its SetConsoleCtrlHandler handlers run, last
@@ -90,9 +93,11 @@ const char *fltsim_process_name(const fltsim_process *process);
  * and terminated; returns the whole length. */
 size_t fltsim_process_output(fltsim_process *process, char *buf, size_t size);
 
-/* Writes what each of its threads is doing ("thread 5004: in
- * GetQueuedCompletionStatus", "thread 5008: running") into buf, for a
- * timeout's message; returns the length it needed. */
+/* Writes what each live thread of it is doing, in creation order and
+ * joined by "; " ("thread 6000: in GetQueuedCompletionStatus; thread 6004:
+ * running its own code") into buf, for a timeout's message, cut to size - 1
+ * bytes and terminated (buf may be NULL when size is 0); returns the whole
+ * length. An ended process has none (""). */
 size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size);
 
 /* Frees it: terminates it first (exit code 1) when it still runs, and

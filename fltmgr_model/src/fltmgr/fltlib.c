@@ -5,8 +5,10 @@
  * filter's code) and FilterLoad/FilterUnload, answered from the system of the
  * calling simulated thread. A find handle owns a copy of the rows taken under
  * sys->lock at FindFirst (as fltmc.c does); Next formats one row in the class
- * asked for. Open find handles are kept in one process-wide table so a stale
- * or foreign handle is refused, never dereferenced.
+ * asked for. Open find handles belong to their system (freed at its
+ * destruction) and to the simulated process that opened them (closed when
+ * it ends); a handle is a number looked up there, so a stale or foreign one
+ * is refused, never dereferenced.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <fltUser.h>
 
 #include "port_internal.h"
+#include "win32/win32_internal.h"
 
 #define NAME_MAX_CHARS 256
 
@@ -26,37 +29,41 @@ struct find_row {
     WCHAR altitude[FLTSIM_ALTITUDE_MAX], volume[NAME_MAX_CHARS];
     USHORT filter_len, instance_len, altitude_len, volume_len; /* characters */
     ULONG instances;
+    FLT_FILESYSTEM_TYPE fs_type; /* the volume's */
 };
 
 struct find_handle {
-    LIST_ENTRY link; /* handles */
+    LIST_ENTRY link;              /* sys->fltlib->handles */
+    ULONG value;                  /* the HANDLE the caller holds (a user handle value) */
+    struct fltsim_process *owner; /* the simulated process that opened it, or NULL */
     enum find_kind kind;
     struct find_row *rows;
     size_t count, capacity, next;
 };
 
-static uv_once_t handles_once = UV_ONCE_INIT;
-static uv_mutex_t handles_lock;
-static LIST_ENTRY handles;
-
-static void handles_init(void)
-{
-    if (uv_mutex_init(&handles_lock) != 0)
-        abort();
-    InitializeListHead(&handles);
-}
+/* A system's open find handles (sys->lock). */
+struct fltsim_fltlib {
+    LIST_ENTRY handles;
+};
 
 /* The system a user-mode call acts on, or NULL (with the last error set). */
 static fltsim_system *user_system(const char *api)
 {
-    struct fltsim_tls *t = fltsim__tls();
-    fltsim_system *sys = t->user_sys != NULL ? t->user_sys : t->sys;
+    fltsim_system *sys = fltsim__w32_system();
+    fltsim__w32_checkpoint(); /* a thread of an ending process leaves before acting */
     if (sys == NULL)
         fltsim__fail(STATUS_INVALID_PARAMETER,
                      "%s: called outside any system's thread (start the caller with "
                      "fltsim_thread_spawn)",
                      api);
     return sys;
+}
+
+/* The result of a call, once its process may have ended under it. */
+static HRESULT user_result(HRESULT hr)
+{
+    fltsim__w32_checkpoint();
+    return hr;
 }
 
 static USHORT copy_us(WCHAR *dst, size_t cap, const UNICODE_STRING *us)
@@ -138,6 +145,7 @@ static bool collect_volumes_locked(fltsim_system *sys, struct find_handle *h)
         if (row == NULL)
             return false;
         row->volume_len = copy_us(row->volume, NAME_MAX_CHARS, &v->device_name);
+        row->fs_type = v->fs_type;
     }
     return true;
 }
@@ -153,6 +161,7 @@ static bool add_instance(struct _FLT_INSTANCE *i, struct find_handle *h)
     row->instance_len = copy_us(row->instance, NAME_MAX_CHARS, &i->name);
     row->altitude_len = copy_ascii(row->altitude, FLTSIM_ALTITUDE_MAX, i->altitude.text);
     row->volume_len = copy_us(row->volume, NAME_MAX_CHARS, &i->volume->device_name);
+    row->fs_type = i->volume->fs_type;
     return true;
 }
 
@@ -206,19 +215,32 @@ static ULONG row_size(enum find_kind kind, int cls, const struct find_row *r)
         if (cls == FilterAggregateBasicInformation)
             return (ULONG)(sizeof(FILTER_AGGREGATE_BASIC_INFORMATION) +
                            (r->filter_len + r->altitude_len) * sizeof(WCHAR));
+        if (cls == FilterAggregateStandardInformation)
+            return (ULONG)(sizeof(FILTER_AGGREGATE_STANDARD_INFORMATION) +
+                           (r->filter_len + r->altitude_len) * sizeof(WCHAR));
         return 0;
     case FIND_VOLUMES:
         if (cls == FilterVolumeBasicInformation)
             return (ULONG)(offsetof(FILTER_VOLUME_BASIC_INFORMATION, FilterVolumeName) +
                            r->volume_len * sizeof(WCHAR));
+        if (cls == FilterVolumeStandardInformation)
+            return (ULONG)(offsetof(FILTER_VOLUME_STANDARD_INFORMATION, FilterVolumeName) +
+                           r->volume_len * sizeof(WCHAR));
         return 0;
     case FIND_INSTANCES:
-    case FIND_FILTER_INSTANCES:
+    case FIND_FILTER_INSTANCES: {
+        size_t names = (size_t)r->instance_len + r->altitude_len + r->volume_len + r->filter_len;
+        if (cls == InstanceBasicInformation)
+            return (ULONG)(sizeof(INSTANCE_BASIC_INFORMATION) + r->instance_len * sizeof(WCHAR));
+        if (cls == InstancePartialInformation)
+            return (ULONG)(sizeof(INSTANCE_PARTIAL_INFORMATION) +
+                           ((size_t)r->instance_len + r->altitude_len) * sizeof(WCHAR));
         if (cls == InstanceFullInformation)
-            return (ULONG)(sizeof(INSTANCE_FULL_INFORMATION) +
-                           (r->instance_len + r->altitude_len + r->volume_len + r->filter_len) *
-                               sizeof(WCHAR));
+            return (ULONG)(sizeof(INSTANCE_FULL_INFORMATION) + names * sizeof(WCHAR));
+        if (cls == InstanceAggregateStandardInformation)
+            return (ULONG)(sizeof(INSTANCE_AGGREGATE_STANDARD_INFORMATION) + names * sizeof(WCHAR));
         return 0;
+    }
     }
     return 0;
 }
@@ -251,6 +273,21 @@ static void row_write(enum find_kind kind, int cls, const struct find_row *r, BY
                      &ai->Type.MiniFilter.FilterAltitudeLength);
             break;
         }
+        if (cls == FilterAggregateStandardInformation) {
+            /* Frame 0, no MiniFilter flags defined. */
+            FILTER_AGGREGATE_STANDARD_INFORMATION *si =
+                (FILTER_AGGREGATE_STANDARD_INFORMATION *)buf;
+            ULONG at = sizeof(*si);
+            si->Flags = FLTFL_ASI_IS_MINIFILTER;
+            si->Type.MiniFilter.NumberOfInstances = r->instances;
+            put_name(buf, &at, r->filter, r->filter_len,
+                     &si->Type.MiniFilter.FilterNameBufferOffset,
+                     &si->Type.MiniFilter.FilterNameLength);
+            put_name(buf, &at, r->altitude, r->altitude_len,
+                     &si->Type.MiniFilter.FilterAltitudeBufferOffset,
+                     &si->Type.MiniFilter.FilterAltitudeLength);
+            break;
+        }
         FILTER_FULL_INFORMATION *fi = (FILTER_FULL_INFORMATION *)buf;
         fi->NumberOfInstances = r->instances;
         fi->FilterNameLength = (USHORT)(r->filter_len * sizeof(WCHAR));
@@ -259,6 +296,15 @@ static void row_write(enum find_kind kind, int cls, const struct find_row *r, BY
         break;
     }
     case FIND_VOLUMES: {
+        if (cls == FilterVolumeStandardInformation) {
+            /* Frame 0; every volume is attached (no FLTFL_VSI_DETACHED_VOLUME). */
+            FILTER_VOLUME_STANDARD_INFORMATION *si = (FILTER_VOLUME_STANDARD_INFORMATION *)buf;
+            si->FileSystemType = r->fs_type;
+            si->FilterVolumeNameLength = (USHORT)(r->volume_len * sizeof(WCHAR));
+            memcpy(buf + offsetof(FILTER_VOLUME_STANDARD_INFORMATION, FilterVolumeName), r->volume,
+                   si->FilterVolumeNameLength);
+            break;
+        }
         FILTER_VOLUME_BASIC_INFORMATION *vi = (FILTER_VOLUME_BASIC_INFORMATION *)buf;
         vi->FilterVolumeNameLength = (USHORT)(r->volume_len * sizeof(WCHAR));
         memcpy(buf + offsetof(FILTER_VOLUME_BASIC_INFORMATION, FilterVolumeName), r->volume,
@@ -267,6 +313,39 @@ static void row_write(enum find_kind kind, int cls, const struct find_row *r, BY
     }
     case FIND_INSTANCES:
     case FIND_FILTER_INSTANCES: {
+        if (cls == InstanceBasicInformation || cls == InstancePartialInformation) {
+            /* PARTIAL is BASIC with the altitude after it. */
+            INSTANCE_PARTIAL_INFORMATION *pi = (INSTANCE_PARTIAL_INFORMATION *)buf;
+            ULONG at = cls == InstanceBasicInformation ? sizeof(INSTANCE_BASIC_INFORMATION)
+                                                       : sizeof(INSTANCE_PARTIAL_INFORMATION);
+            put_name(buf, &at, r->instance, r->instance_len, &pi->InstanceNameBufferOffset,
+                     &pi->InstanceNameLength);
+            if (cls == InstancePartialInformation)
+                put_name(buf, &at, r->altitude, r->altitude_len, &pi->AltitudeBufferOffset,
+                         &pi->AltitudeLength);
+            break;
+        }
+        if (cls == InstanceAggregateStandardInformation) {
+            /* Frame 0, attached volumes, no SupportedFeatures set in fltsim. */
+            INSTANCE_AGGREGATE_STANDARD_INFORMATION *ai =
+                (INSTANCE_AGGREGATE_STANDARD_INFORMATION *)buf;
+            ULONG at = sizeof(*ai);
+            ai->Flags = FLTFL_IASI_IS_MINIFILTER;
+            ai->Type.MiniFilter.VolumeFileSystemType = r->fs_type;
+            put_name(buf, &at, r->instance, r->instance_len,
+                     &ai->Type.MiniFilter.InstanceNameBufferOffset,
+                     &ai->Type.MiniFilter.InstanceNameLength);
+            put_name(buf, &at, r->altitude, r->altitude_len,
+                     &ai->Type.MiniFilter.AltitudeBufferOffset,
+                     &ai->Type.MiniFilter.AltitudeLength);
+            put_name(buf, &at, r->volume, r->volume_len,
+                     &ai->Type.MiniFilter.VolumeNameBufferOffset,
+                     &ai->Type.MiniFilter.VolumeNameLength);
+            put_name(buf, &at, r->filter, r->filter_len,
+                     &ai->Type.MiniFilter.FilterNameBufferOffset,
+                     &ai->Type.MiniFilter.FilterNameLength);
+            break;
+        }
         INSTANCE_FULL_INFORMATION *ii = (INSTANCE_FULL_INFORMATION *)buf;
         ULONG at = sizeof(*ii);
         put_name(buf, &at, r->instance, r->instance_len, &ii->InstanceNameBufferOffset,
@@ -358,20 +437,39 @@ static HRESULT find_first(const char *api, enum find_kind kind, LPCWSTR name, in
         handle_free(h);
         return hr;
     }
-    uv_once(&handles_once, handles_init);
-    uv_mutex_lock(&handles_lock);
-    InsertTailList(&handles, &h->link);
-    uv_mutex_unlock(&handles_lock);
-    *out = (HANDLE)h;
-    return hr;
+    struct w32_thread *self = fltsim__w32_self();
+    h->owner = self != NULL ? self->proc : NULL;
+    uv_mutex_lock(&sys->lock);
+    if (sys->fltlib == NULL) {
+        sys->fltlib = calloc(1, sizeof(*sys->fltlib));
+        if (sys->fltlib != NULL)
+            InitializeListHead(&sys->fltlib->handles);
+    }
+    if (sys->fltlib != NULL) {
+        h->value = fltsim__w32_handle_value_locked(sys);
+        InsertTailList(&sys->fltlib->handles, &h->link);
+    }
+    uv_mutex_unlock(&sys->lock);
+    if (h->value == 0) {
+        handle_free(h);
+        *returned = 0;
+        return HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES);
+    }
+    *out = (HANDLE)(ULONG_PTR)h->value;
+    return user_result(hr);
 }
 
-/* handles_lock held: the open handle h of kind, or NULL. */
-static struct find_handle *handle_lookup_locked(HANDLE handle, enum find_kind kind)
+/* sys->lock held: the open handle of kind of the caller's process, or NULL. */
+static struct find_handle *handle_lookup_locked(fltsim_system *sys, HANDLE handle,
+                                                enum find_kind kind)
 {
-    for (PLIST_ENTRY e = handles.Flink; e != &handles; e = e->Flink) {
+    if (sys->fltlib == NULL)
+        return NULL;
+    struct w32_thread *self = fltsim__w32_self();
+    struct fltsim_process *proc = self != NULL ? self->proc : NULL;
+    for (PLIST_ENTRY e = sys->fltlib->handles.Flink; e != &sys->fltlib->handles; e = e->Flink) {
         struct find_handle *h = CONTAINING_RECORD(e, struct find_handle, link);
-        if ((HANDLE)h == handle && h->kind == kind)
+        if ((ULONG_PTR)h->value == (ULONG_PTR)handle && h->kind == kind && h->owner == proc)
             return h;
     }
     return NULL;
@@ -380,27 +478,65 @@ static struct find_handle *handle_lookup_locked(HANDLE handle, enum find_kind ki
 static HRESULT find_next_by_handle(HANDLE handle, enum find_kind kind, int cls, LPVOID buffer,
                                    DWORD size, LPDWORD returned)
 {
-    uv_once(&handles_once, handles_init);
-    uv_mutex_lock(&handles_lock);
-    struct find_handle *h = handle_lookup_locked(handle, kind);
+    fltsim_system *sys = user_system("FilterFindNext");
+    if (sys == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+    uv_mutex_lock(&sys->lock);
+    struct find_handle *h = handle_lookup_locked(sys, handle, kind);
     HRESULT hr = h == NULL ? HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE)
                            : find_next(h, cls, buffer, size, returned);
-    uv_mutex_unlock(&handles_lock);
-    return hr;
+    uv_mutex_unlock(&sys->lock);
+    return user_result(hr);
 }
 
 static HRESULT find_close(HANDLE handle, enum find_kind kind)
 {
-    uv_once(&handles_once, handles_init);
-    uv_mutex_lock(&handles_lock);
-    struct find_handle *h = handle_lookup_locked(handle, kind);
+    fltsim_system *sys = user_system("FilterFindClose");
+    if (sys == NULL)
+        return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+    uv_mutex_lock(&sys->lock);
+    struct find_handle *h = handle_lookup_locked(sys, handle, kind);
     if (h != NULL)
         RemoveEntryList(&h->link);
-    uv_mutex_unlock(&handles_lock);
+    uv_mutex_unlock(&sys->lock);
     if (h == NULL)
-        return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
+        return user_result(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
     handle_free(h);
-    return S_OK;
+    return user_result(S_OK);
+}
+
+/* Frees the handles of proc (NULL: every handle) of sys. */
+static void close_handles(fltsim_system *sys, struct fltsim_process *proc)
+{
+    LIST_ENTRY doomed;
+    InitializeListHead(&doomed);
+    uv_mutex_lock(&sys->lock);
+    for (PLIST_ENTRY e = sys->fltlib != NULL ? sys->fltlib->handles.Flink : NULL;
+         e != NULL && e != &sys->fltlib->handles;) {
+        struct find_handle *h = CONTAINING_RECORD(e, struct find_handle, link);
+        e = e->Flink;
+        if (proc == NULL || h->owner == proc) {
+            RemoveEntryList(&h->link);
+            InsertTailList(&doomed, &h->link);
+        }
+    }
+    struct fltsim_fltlib *table = proc == NULL ? sys->fltlib : NULL;
+    if (proc == NULL)
+        sys->fltlib = NULL;
+    uv_mutex_unlock(&sys->lock);
+    while (!IsListEmpty(&doomed))
+        handle_free(CONTAINING_RECORD(RemoveHeadList(&doomed), struct find_handle, link));
+    free(table);
+}
+
+void fltsim__fltlib_close_process(fltsim_system *sys, struct fltsim_process *proc)
+{
+    close_handles(sys, proc);
+}
+
+void fltsim__fltlib_system_destroyed(fltsim_system *sys)
+{
+    close_handles(sys, NULL);
 }
 
 HRESULT FilterFindFirst(FILTER_INFORMATION_CLASS dwInformationClass, LPVOID lpBuffer,

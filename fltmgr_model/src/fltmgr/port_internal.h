@@ -77,6 +77,7 @@ struct port_get {
     PVOID overlapped;        /* the caller's OVERLAPPED */
     struct w32_event *event; /* its hEvent's object (a reference), or NULL */
     bool no_packet;          /* hEvent's low bit: no completion packet */
+    ULONG issuer;            /* the thread id of the caller (CancelIo cancels its own) */
 };
 
 struct fltsim_port_table {

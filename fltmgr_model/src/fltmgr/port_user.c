@@ -24,6 +24,7 @@ static fltsim_system *user_system(const char *api)
                      "%s: called outside any system's thread (start the caller with "
                      "fltsim_thread_spawn)",
                      api);
+    fltsim__w32_checkpoint(); /* a thread of an ending process leaves before acting */
     return sys;
 }
 
@@ -423,6 +424,7 @@ static HRESULT get_overlapped(fltsim_system *sys, HANDLE hPort, PFILTER_MESSAGE_
     g->size = size;
     g->overlapped = ov;
     g->no_packet = ((ULONG_PTR)ov->hEvent & 1) != 0;
+    g->issuer = GetCurrentThreadId();
     if (evobj != NULL) {
         fltsim__w32_ref_locked(&evobj->h);
         evobj->signaled = false; /* nonsignaled before the call returns */
@@ -614,7 +616,26 @@ bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp
     return true;
 }
 
-int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov)
+void fltsim__port_thread_gets_end(fltsim_system *sys, struct w32_thread *t, bool all)
+{
+    uv_mutex_lock(&sys->lock);
+    struct fltsim_port_table *table = sys->ports;
+    for (PLIST_ENTRY e = table != NULL ? table->clients.Flink : NULL;
+         e != NULL && e != &table->clients; e = e->Flink) {
+        struct _FLT_PORT *c = CONTAINING_RECORD(e, struct _FLT_PORT, link);
+        if (c->owner != t->proc || (!all && c->iocp != NULL))
+            continue;
+        for (PLIST_ENTRY ge = c->gets.Flink; ge != &c->gets;) {
+            struct port_get *g = CONTAINING_RECORD(ge, struct port_get, link);
+            ge = ge->Flink;
+            if (g->issuer == t->tid)
+                get_complete_locked(c, g, STATUS_CANCELLED, 0);
+        }
+    }
+    uv_mutex_unlock(&sys->lock);
+}
+
+int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, ULONG issuer)
 {
     struct _FLT_PORT *client = client_of_locked(sys, h);
     if (client == NULL)
@@ -623,7 +644,7 @@ int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov)
     for (PLIST_ENTRY e = client->gets.Flink; e != &client->gets;) {
         struct port_get *g = CONTAINING_RECORD(e, struct port_get, link);
         e = e->Flink;
-        if (ov == NULL || g->overlapped == ov) {
+        if ((ov == NULL || g->overlapped == ov) && (issuer == 0 || g->issuer == issuer)) {
             get_complete_locked(client, g, STATUS_CANCELLED, 0);
             n++;
         }

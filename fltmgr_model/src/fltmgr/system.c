@@ -117,6 +117,7 @@ void fltsim_system_destroy(fltsim_system *sys)
     sys->executor = NULL;
 
     fltsim__ports_system_destroyed(sys);
+    fltsim__fltlib_system_destroyed(sys);
     /* IRPs drivers never completed, devices still held, links left. */
     fltsim__objects_system_destroyed(sys);
 

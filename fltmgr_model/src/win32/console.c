@@ -120,6 +120,7 @@ static int emit(FILE *stream, enum fltsim_fmt_dialect dialect, const void *forma
 {
     if (format == NULL)
         return -1;
+    fltsim__w32_checkpoint(); /* an ending process's thread leaves before printing */
     struct text_out o;
     text_init(&o);
     const char *invalid = fltsim__format(&o.base, dialect, format, ap);
@@ -187,6 +188,7 @@ int fltsim_user_fwprintf(FILE *stream, const WCHAR *format, ...)
 int fltsim_user_fputs(const char *s, FILE *stream)
 {
     struct fltsim_process *proc = current_process();
+    fltsim__w32_checkpoint();
     if (proc != NULL && (stream == stdout || stream == stderr)) {
         fltsim__w32_console_write(proc, s, strlen(s));
         fltsim__w32_checkpoint();
@@ -200,6 +202,7 @@ int fltsim_user_puts(const char *s)
     struct fltsim_process *proc = current_process();
     if (proc == NULL)
         return puts(s);
+    fltsim__w32_checkpoint();
     fltsim__w32_console_write(proc, s, strlen(s));
     fltsim__w32_console_write(proc, "\n", 1);
     fltsim__w32_checkpoint();
@@ -211,6 +214,7 @@ int fltsim_user_putchar(int c)
     struct fltsim_process *proc = current_process();
     if (proc == NULL)
         return putchar(c);
+    fltsim__w32_checkpoint();
     char ch = (char)c;
     fltsim__w32_console_write(proc, &ch, 1);
     return (unsigned char)c;
@@ -220,6 +224,9 @@ int fltsim_user_putchar(int c)
 
 NTSTATUS fltsim_process_input(fltsim_process *process, const char *text, size_t length)
 {
+    if (process == NULL || (text == NULL && length > 0))
+        return fltsim__fail(STATUS_INVALID_PARAMETER,
+                            "fltsim_process_input: a process, and text for a length, are required");
     fltsim_system *sys = process->sys;
     uv_mutex_lock(&sys->lock);
     NTSTATUS status = STATUS_SUCCESS;
@@ -248,6 +255,8 @@ NTSTATUS fltsim_process_input(fltsim_process *process, const char *text, size_t 
 
 void fltsim_process_input_end(fltsim_process *process)
 {
+    if (process == NULL)
+        return;
     uv_mutex_lock(&process->sys->lock);
     process->in_ended = true;
     fltsim__broadcast_locked(process->sys);
@@ -306,8 +315,8 @@ char *fltsim_user_fgets(char *s, int size, FILE *stream)
 
 /* ---- the heap ---- */
 
-/* An open-addressing set of the blocks (heap_lock); NULL slots are free,
- * TOMBSTONE ones were. */
+/* An open-addressing set of the blocks and their sizes (heap_lock); NULL
+ * slots are free, TOMBSTONE ones were. */
 static char tombstone_mark;
 #define TOMBSTONE ((void *)&tombstone_mark)
 
@@ -320,21 +329,21 @@ static size_t slot_of(const void *p, size_t cap)
     return (size_t)(h & (cap - 1));
 }
 
-static bool set_insert(struct fltsim_process *proc, void *p)
+static bool set_insert(struct fltsim_process *proc, void *p, size_t size)
 {
     if ((proc->block_count + proc->block_tombs + 1) * 2 > proc->block_cap) {
         size_t cap = 64;
         while (cap < (proc->block_count + 1) * 4)
             cap *= 2;
-        void **fresh = calloc(cap, sizeof(void *));
+        struct w32_block *fresh = calloc(cap, sizeof(*fresh));
         if (fresh == NULL)
             return false;
         for (size_t i = 0; i < proc->block_cap; i++) {
-            void *b = proc->blocks[i];
-            if (b == NULL || b == TOMBSTONE)
+            struct w32_block b = proc->blocks[i];
+            if (b.p == NULL || b.p == TOMBSTONE)
                 continue;
-            size_t k = slot_of(b, cap);
-            while (fresh[k] != NULL)
+            size_t k = slot_of(b.p, cap);
+            while (fresh[k].p != NULL)
                 k = (k + 1) & (cap - 1);
             fresh[k] = b;
         }
@@ -344,41 +353,50 @@ static bool set_insert(struct fltsim_process *proc, void *p)
         proc->block_tombs = 0;
     }
     size_t k = slot_of(p, proc->block_cap);
-    while (proc->blocks[k] != NULL && proc->blocks[k] != TOMBSTONE)
+    while (proc->blocks[k].p != NULL && proc->blocks[k].p != TOMBSTONE)
         k = (k + 1) & (proc->block_cap - 1);
-    if (proc->blocks[k] == TOMBSTONE)
+    if (proc->blocks[k].p == TOMBSTONE)
         proc->block_tombs--;
-    proc->blocks[k] = p;
+    proc->blocks[k] = (struct w32_block){p, size};
     proc->block_count++;
     return true;
 }
 
-static bool set_remove(struct fltsim_process *proc, void *p)
+/* The slot of p, or NULL. */
+static struct w32_block *set_find(struct fltsim_process *proc, const void *p)
 {
     if (proc->block_cap == 0)
-        return false;
+        return NULL;
     size_t k = slot_of(p, proc->block_cap);
-    for (size_t n = 0; n < proc->block_cap && proc->blocks[k] != NULL; n++) {
-        if (proc->blocks[k] == p) {
-            proc->blocks[k] = TOMBSTONE;
-            proc->block_count--;
-            proc->block_tombs++;
-            return true;
-        }
+    for (size_t n = 0; n < proc->block_cap && proc->blocks[k].p != NULL; n++) {
+        if (proc->blocks[k].p == p)
+            return &proc->blocks[k];
         k = (k + 1) & (proc->block_cap - 1);
     }
-    return false;
+    return NULL;
+}
+
+static bool set_remove(struct fltsim_process *proc, void *p, size_t *size)
+{
+    struct w32_block *b = set_find(proc, p);
+    if (b == NULL)
+        return false;
+    *size = b->size;
+    b->p = TOMBSTONE;
+    proc->block_count--;
+    proc->block_tombs++;
+    return true;
 }
 
 /* Remembers a block the calling process got (freed at once when it cannot
  * be remembered: the allocation then fails). */
-static void *track(void *p)
+static void *track(void *p, size_t size)
 {
     struct fltsim_process *proc = current_process();
     if (p == NULL || proc == NULL)
         return p;
     uv_mutex_lock(&proc->heap_lock);
-    bool ok = set_insert(proc, p);
+    bool ok = set_insert(proc, p, size);
     uv_mutex_unlock(&proc->heap_lock);
     if (!ok) {
         free(p);
@@ -387,42 +405,107 @@ static void *track(void *p)
     return p;
 }
 
-static void untrack(void *p)
+static bool set_take(struct fltsim_process *proc, void *p, size_t *size)
+{
+    uv_mutex_lock(&proc->heap_lock);
+    bool held = set_remove(proc, p, size);
+    uv_mutex_unlock(&proc->heap_lock);
+    return held;
+}
+
+/* Every process with a heap, of every system (heaps_lock, taken before a
+ * heap_lock): a block is freed by whoever holds the pointer, a thread of
+ * another process or of none (a test, a scenario) included. */
+static uv_once_t heaps_once = UV_ONCE_INIT;
+static uv_mutex_t heaps_lock;
+static LIST_ENTRY heaps;
+
+static void heaps_init(void)
+{
+    if (uv_mutex_init(&heaps_lock) != 0)
+        abort();
+    InitializeListHead(&heaps);
+}
+
+void fltsim__w32_heap_register(struct fltsim_process *proc)
+{
+    uv_once(&heaps_once, heaps_init);
+    uv_mutex_lock(&heaps_lock);
+    InsertTailList(&heaps, &proc->heap_link);
+    uv_mutex_unlock(&heaps_lock);
+}
+
+void fltsim__w32_heap_unregister(struct fltsim_process *proc)
+{
+    uv_once(&heaps_once, heaps_init);
+    uv_mutex_lock(&heaps_lock);
+    RemoveEntryList(&proc->heap_link);
+    InitializeListHead(&proc->heap_link);
+    uv_mutex_unlock(&heaps_lock);
+}
+
+/* Forgets a block; its size when the calling process held it. A block
+ * another process holds is forgotten there, so that its end does not free
+ * it again. Not there at all: the C library's, or a block of before. */
+static bool untrack(void *p, size_t *size)
 {
     struct fltsim_process *proc = current_process();
-    if (p == NULL || proc == NULL)
-        return;
-    uv_mutex_lock(&proc->heap_lock);
-    set_remove(proc, p); /* not there: the C library's (strdup's) or a block of before */
-    uv_mutex_unlock(&proc->heap_lock);
+    if (p == NULL)
+        return false;
+    if (proc != NULL && set_take(proc, p, size))
+        return true;
+    size_t other;
+    bool found = false;
+    uv_once(&heaps_once, heaps_init);
+    uv_mutex_lock(&heaps_lock);
+    for (PLIST_ENTRY e = heaps.Flink; e != &heaps && !found; e = e->Flink) {
+        struct fltsim_process *q = CONTAINING_RECORD(e, struct fltsim_process, heap_link);
+        if (q != proc)
+            found = set_take(q, p, &other);
+    }
+    uv_mutex_unlock(&heaps_lock);
+    return false; /* not the caller's: no size for it */
 }
 
 void *fltsim_user_malloc(size_t size)
 {
-    return track(malloc(size));
+    return track(malloc(size), size);
 }
 
 void *fltsim_user_calloc(size_t count, size_t size)
 {
-    return track(calloc(count, size));
+    void *p = calloc(count, size);
+    return track(p, p != NULL ? count * size : 0); /* calloc checked the product */
+}
+
+/* realloc; *old gets the size the block had when the process held it
+ * (held then true). */
+static void *heap_realloc(void *block, size_t size, size_t *old, bool *held)
+{
+    *held = false;
+    if (block == NULL)
+        return fltsim_user_malloc(size);
+    *held = untrack(block, old);
+    void *p = realloc(block, size);
+    if (p == NULL) {
+        if (*held)
+            track(block, *old); /* still the caller's */
+        return NULL;
+    }
+    return track(p, size);
 }
 
 void *fltsim_user_realloc(void *block, size_t size)
 {
-    if (block == NULL)
-        return fltsim_user_malloc(size);
-    untrack(block);
-    void *p = realloc(block, size);
-    if (p == NULL) {
-        track(block); /* still the caller's */
-        return NULL;
-    }
-    return track(p);
+    size_t old;
+    bool held;
+    return heap_realloc(block, size, &old, &held);
 }
 
 void fltsim_user_free(void *block)
 {
-    untrack(block);
+    size_t size;
+    untrack(block, &size);
     free(block);
 }
 
@@ -460,8 +543,14 @@ LPVOID HeapAlloc(HANDLE hHeap, DWORD dwFlags, SIZE_T dwBytes)
 LPVOID HeapReAlloc(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem, SIZE_T dwBytes)
 {
     (void)hHeap;
-    (void)dwFlags; /* HEAP_ZERO_MEMORY's growth is not zeroed here */
-    return fltsim_user_realloc(lpMem, dwBytes);
+    size_t old = 0;
+    bool held;
+    BYTE *p = heap_realloc(lpMem, dwBytes, &old, &held);
+    /* HEAP_ZERO_MEMORY: what it grew by reads zero (a block of the process's;
+     * one it did not get from this heap has no size known). */
+    if (p != NULL && (dwFlags & HEAP_ZERO_MEMORY) != 0 && held && dwBytes > old)
+        memset(p + old, 0, dwBytes - old);
+    return p;
 }
 
 BOOL HeapFree(HANDLE hHeap, DWORD dwFlags, LPVOID lpMem)
@@ -476,10 +565,10 @@ void fltsim__w32_heap_release(struct fltsim_process *proc)
 {
     uv_mutex_lock(&proc->heap_lock);
     for (size_t i = 0; i < proc->block_cap; i++) {
-        void *b = proc->blocks[i];
+        void *b = proc->blocks[i].p;
         if (b != NULL && b != TOMBSTONE)
             free(b);
-        proc->blocks[i] = NULL;
+        proc->blocks[i] = (struct w32_block){NULL, 0};
     }
     proc->block_count = 0;
     proc->block_tombs = 0;

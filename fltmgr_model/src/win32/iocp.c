@@ -204,7 +204,8 @@ BOOL GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped,
     return TRUE;
 }
 
-BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)
+/* Cancels the gets on hFile (of ov, of thread issuer, when not NULL/0). */
+static BOOL cancel(HANDLE hFile, LPOVERLAPPED lpOverlapped, ULONG issuer)
 {
     fltsim_system *sys = fltsim__w32_system();
     if (sys == NULL) {
@@ -212,7 +213,7 @@ BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)
         return FALSE;
     }
     uv_mutex_lock(&sys->lock);
-    int n = fltsim__port_cancel_locked(sys, hFile, lpOverlapped);
+    int n = fltsim__port_cancel_locked(sys, hFile, lpOverlapped, issuer);
     uv_mutex_unlock(&sys->lock);
     if (n <= 0) {
         fltsim__w32_set_error(n < 0 ? ERROR_INVALID_HANDLE : ERROR_NOT_FOUND);
@@ -221,9 +222,15 @@ BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)
     return TRUE;
 }
 
+BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)
+{
+    return cancel(hFile, lpOverlapped, 0); /* whichever thread of the process issued them */
+}
+
 BOOL CancelIo(HANDLE hFile)
 {
-    if (CancelIoEx(hFile, NULL))
+    /* Only what the calling thread issued; nothing pending is no failure. */
+    if (cancel(hFile, NULL, GetCurrentThreadId()))
         return TRUE;
-    return GetLastError() == ERROR_NOT_FOUND; /* nothing pending is no failure here */
+    return GetLastError() == ERROR_NOT_FOUND;
 }

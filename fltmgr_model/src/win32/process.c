@@ -173,8 +173,10 @@ void fltsim__w32_checkpoint(void)
     uv_mutex_lock(&sys->lock);
     bool ending = self->proc->ending;
     uv_mutex_unlock(&sys->lock);
-    if (ending)
+    if (ending) {
+        fltsim__port_thread_gets_end(sys, self, true); /* its OVERLAPPEDs still exist here */
         longjmp(self->unwind, 1);
+    }
 }
 
 /* sys->lock held: the process ends with code (the first end's code stays). */
@@ -201,6 +203,7 @@ static void process_finish(struct fltsim_process *proc)
     }
     uv_mutex_unlock(&sys->lock);
     fltsim__port_close_process(sys, proc);
+    fltsim__fltlib_close_process(sys, proc);
     fltsim__w32_heap_release(proc);
     uv_mutex_lock(&sys->lock);
     proc->exited = true;
@@ -420,6 +423,7 @@ void ExitThread(DWORD dwExitCode)
     self->exit_code = dwExitCode;
     self->exit_set = true;
     uv_mutex_unlock(&sys->lock);
+    fltsim__port_thread_gets_end(sys, self, false); /* a thread's I/O ends with it */
     longjmp(self->unwind, 1);
 }
 
@@ -434,6 +438,7 @@ void ExitProcess(UINT uExitCode)
     uv_mutex_lock(&sys->lock);
     end_locked(self->proc, uExitCode);
     uv_mutex_unlock(&sys->lock);
+    fltsim__port_thread_gets_end(sys, self, true);
     longjmp(self->unwind, 1);
 }
 
@@ -534,14 +539,16 @@ static char *copy_str(const char *s)
     return c;
 }
 
-/* argv's UTF-16 copy for wmain (malloc'd); NULL for invalid UTF-8 too. */
-static WCHAR *wide_of(const char *s)
+/* argv's UTF-16 copy for wmain (malloc'd; UTF-8 never has fewer bytes than
+ * UTF-16 units), or NULL with *invalid set for invalid UTF-8. */
+static WCHAR *wide_of(const char *s, bool *invalid)
 {
     size_t n = strlen(s) + 1;
     WCHAR *w = malloc(n * sizeof(WCHAR));
     if (w != NULL && fltsim_utf8_to_utf16(s, w, n) == (size_t)-1) {
         free(w);
         w = NULL;
+        *invalid = true;
     }
     return w;
 }
@@ -559,6 +566,7 @@ static void process_free_memory(struct fltsim_process *p)
     free(p->handles);
     free(p->out);
     free(p->in);
+    fltsim__w32_heap_unregister(p);
     free(p->blocks);
     uv_mutex_destroy(&p->out_lock);
     uv_mutex_destroy(&p->heap_lock);
@@ -600,23 +608,33 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     p->output_ctx = params->output_ctx;
     InitializeListHead(&p->threads);
     InitializeListHead(&p->link);
+    InitializeListHead(&p->heap_link);
     p->argc = params->argc + 1;
     bool ok = true;
     p->argv = calloc((size_t)p->argc + 1, sizeof(char *));
     p->wargv = p->wmain != NULL ? calloc((size_t)p->argc + 1, sizeof(WCHAR *)) : NULL;
     ok = p->argv != NULL && (p->wmain == NULL || p->wargv != NULL);
+    int invalid_arg = -1; /* the argument that is no UTF-8 */
     for (int i = 0; ok && i < p->argc; i++) {
         const char *a = i == 0 ? params->name : params->argv[i - 1];
         p->argv[i] = copy_str(a != NULL ? a : "");
         ok = p->argv[i] != NULL;
         if (ok && p->wargv != NULL) {
-            p->wargv[i] = wide_of(p->argv[i]);
+            bool invalid = false;
+            p->wargv[i] = wide_of(p->argv[i], &invalid);
             ok = p->wargv[i] != NULL;
+            if (invalid)
+                invalid_arg = i;
         }
     }
     if (!ok) {
         process_free_memory(p);
-        return STATUS_INSUFFICIENT_RESOURCES;
+        if (invalid_arg >= 0)
+            return fltsim__fail(STATUS_INVALID_PARAMETER,
+                                "%s: %s: argv[%d] is not UTF-8 (wmain's arguments are "
+                                "converted to UTF-16)",
+                                api, params->name, invalid_arg);
+        return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "%s: out of memory", api);
     }
 
     uv_mutex_lock(&sys->lock);
@@ -652,6 +670,7 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     t->is_main = true;
     InsertTailList(&w->processes, &p->link);
     uv_mutex_unlock(&sys->lock);
+    fltsim__w32_heap_register(p);
     thread_start(t); /* a failure ends the process at once, with its status */
     *out = p;
     return STATUS_SUCCESS;
@@ -751,6 +770,8 @@ NTSTATUS fltsim_process_ctrl_c(fltsim_process *process)
 
 bool fltsim_process_exited(fltsim_process *process, ULONG *exit_code)
 {
+    if (process == NULL)
+        return false;
     uv_mutex_lock(&process->sys->lock);
     bool exited = process->exited;
     if (exited && exit_code != NULL)
@@ -771,6 +792,11 @@ const char *fltsim_process_name(const fltsim_process *process)
 
 size_t fltsim_process_output(fltsim_process *process, char *buf, size_t size)
 {
+    if (process == NULL || (buf == NULL && size > 0)) {
+        if (buf != NULL && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
     uv_mutex_lock(&process->out_lock);
     size_t len = process->out_len;
     if (size > 0) {
@@ -787,8 +813,11 @@ size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size)
 {
     size_t used = 0;
     char line[160];
-    if (size > 0)
-        buf[0] = '\0';
+    if (process == NULL || (buf == NULL && size > 0)) {
+        if (buf != NULL && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
     uv_mutex_lock(&process->sys->lock);
     for (PLIST_ENTRY e = process->threads.Flink; e != &process->threads; e = e->Flink) {
         struct w32_thread *t = CONTAINING_RECORD(e, struct w32_thread, link);
@@ -797,11 +826,18 @@ size_t fltsim_process_describe(fltsim_process *process, char *buf, size_t size)
         int n = snprintf(line, sizeof(line), "%sthread %lu: %s%s", used > 0 ? "; " : "",
                          (unsigned long)t->tid, t->waiting_in != NULL ? "in " : "",
                          t->waiting_in != NULL ? t->waiting_in : "running its own code");
-        if (n > 0 && used + (size_t)n < size)
-            memcpy(buf + used, line, (size_t)n + 1);
-        used += n > 0 ? (size_t)n : 0;
+        if (n <= 0)
+            continue;
+        /* What fits of it: the text stays one prefix of the whole. */
+        if (used + 1 < size) {
+            size_t room = size - 1 - used;
+            memcpy(buf + used, line, (size_t)n < room ? (size_t)n : room);
+        }
+        used += (size_t)n;
     }
     uv_mutex_unlock(&process->sys->lock);
+    if (size > 0)
+        buf[used < size - 1 ? used : size - 1] = '\0';
     return used;
 }
 

@@ -83,12 +83,15 @@ enum w32_wait_result fltsim__w32_wait_locked(fltsim_system *sys, const char *api
     enum w32_wait_result result;
     bool first = true;
     for (;;) {
-        if (ready(ctx)) {
-            result = W32_READY;
-            break;
-        }
+        /* Ending first: a thread of an ending process leaves at its next
+         * call, even when what it waits for has come (it would run on in its
+         * own code, and its frames, where an OVERLAPPED may be, would go). */
         if (self != NULL && self->proc->ending) {
             result = W32_ENDING;
+            break;
+        }
+        if (ready(ctx)) {
+            result = W32_READY;
             break;
         }
         if (deadline_ns != 0 && fltsim__now_ns() >= deadline_ns) {

@@ -1,6 +1,6 @@
 /*
- * PRIVATE to fltmgr_model/src/win32 (and fltmgr/port_user.c, whose port
- * handles live among a process's handles): the objects behind the Win32
+ * PRIVATE to fltmgr_model/src/win32 (and fltmgr/port_user.c and fltlib.c,
+ * whose port and find handles a process holds): the objects behind the Win32
  * handles of simulated processes (fltsim/program.h). Everything here is
  * guarded by sys->lock, except a process's console text (out_lock) and heap
  * (heap_lock), which are taken without it; waits go through
@@ -104,6 +104,11 @@ struct w32_handle {
 
 #define W32_MAX_CTRL_HANDLERS 16
 
+struct w32_block {
+    void *p; /* NULL: a free slot; W32_TOMBSTONE: one that was used */
+    size_t size;
+};
+
 struct fltsim_process {
     struct w32_object h; /* signaled once exited */
     fltsim_system *sys;
@@ -134,9 +139,11 @@ struct fltsim_process {
     size_t out_len, out_cap;
     void (*output)(void *ctx, const fltsim_process *process, const char *text, size_t length);
     void *output_ctx;
-    /* heap: the blocks it holds, an open-addressing set (heap_lock) */
+    /* heap: the blocks it holds and their sizes, an open-addressing set
+     * (heap_lock) */
     uv_mutex_t heap_lock;
-    void **blocks;
+    LIST_ENTRY heap_link; /* every process's heap (console.c) */
+    struct w32_block *blocks;
     size_t block_count, block_tombs, block_cap;
 };
 
@@ -159,9 +166,10 @@ fltsim_system *fltsim__w32_system(void);
 void fltsim__w32_checkpoint(void);
 
 enum w32_wait_result { W32_READY, W32_TIMEOUT, W32_ENDING };
-/* sys->lock held: waits until ready(ctx) (checked first, and after every
+/* sys->lock held: waits until ready(ctx) (checked at once, and after every
  * wakeup, under the lock) or deadline_ns (fltsim__now_ns; 0: none). On a
- * program thread, W32_ENDING when its process ends meanwhile (the caller
+ * program thread, W32_ENDING when its process is ending (checked before
+ * ready: the thread leaves even when what it waits for has come; the caller
  * unlocks, returns a failure and calls fltsim__w32_checkpoint). api names
  * the wait in fltsim_process_describe. */
 enum w32_wait_result fltsim__w32_wait_locked(fltsim_system *sys, const char *api,
@@ -204,10 +212,18 @@ bool fltsim__port_associate_locked(fltsim_system *sys, HANDLE h, struct w32_iocp
  * port handle proc holds); false when h is no port handle. */
 bool fltsim__port_close_handle(fltsim_system *sys, HANDLE h);
 void fltsim__port_close_process(fltsim_system *sys, struct fltsim_process *proc);
+/* Cancels the overlapped gets thread t issued (all: on every handle; else
+ * only on handles with no completion port, whose I/O is the thread's), while
+ * its frames, where an OVERLAPPED may live, still exist: at ExitThread and
+ * before an ending process's thread leaves. */
+void fltsim__port_thread_gets_end(fltsim_system *sys, struct w32_thread *t, bool all);
+/* Frees the fltlib find handles proc opened (fltmgr/fltlib.c). */
+void fltsim__fltlib_close_process(fltsim_system *sys, struct fltsim_process *proc);
 /* sys->lock held: cancels the pending overlapped gets on port handle h (all,
- * or the one of ov): ERROR_OPERATION_ABORTED. -1: h is no port handle; else
- * how many were cancelled. */
-int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov);
+ * or the one of ov; issuer not 0: only those thread issuer made):
+ * ERROR_OPERATION_ABORTED. -1: h is no port handle; else how many were
+ * cancelled. */
+int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, ULONG issuer);
 
 /* ---- the console and the heap (console.c) ---- */
 
@@ -215,5 +231,8 @@ int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov);
 void fltsim__w32_console_write(struct fltsim_process *proc, const char *text, size_t length);
 /* Frees every block proc's heap still holds. */
 void fltsim__w32_heap_release(struct fltsim_process *proc);
+/* proc's heap is known to every thread's free (start), or no more (free). */
+void fltsim__w32_heap_register(struct fltsim_process *proc);
+void fltsim__w32_heap_unregister(struct fltsim_process *proc);
 
 #endif /* FLTSIM_WIN32_INTERNAL_H */

@@ -1,0 +1,47 @@
+/*
+ * FLT_FILESYSTEM_TYPE, which both halves see: a filter through fltKernel.h
+ * (FltGetFileSystemType) and a user program through fltUser.h
+ * (FILTER_VOLUME_STANDARD_INFORMATION, INSTANCE_AGGREGATE_STANDARD_INFORMATION),
+ * as the SDK's fltUserStructures.h serves both. Part of the WDK surface:
+ * include <fltKernel.h> or <fltUser.h>, not this file.
+ */
+#ifndef FLTSIM_WDK_FLT_FSTYPE_H
+#define FLTSIM_WDK_FLT_FSTYPE_H
+
+/* File-system types, in enum order (SPEC 2.4). */
+typedef enum _FLT_FILESYSTEM_TYPE {
+    FLT_FSTYPE_UNKNOWN,
+    FLT_FSTYPE_RAW,
+    FLT_FSTYPE_NTFS,
+    FLT_FSTYPE_FAT,
+    FLT_FSTYPE_CDFS,
+    FLT_FSTYPE_UDFS,
+    FLT_FSTYPE_LANMAN,
+    FLT_FSTYPE_WEBDAV,
+    FLT_FSTYPE_RDPDR,
+    FLT_FSTYPE_NFS,
+    FLT_FSTYPE_MS_NETWARE,
+    FLT_FSTYPE_NETWARE,
+    FLT_FSTYPE_BSUDF,
+    FLT_FSTYPE_MUP,
+    FLT_FSTYPE_RSFX,
+    FLT_FSTYPE_ROXIO_UDF1,
+    FLT_FSTYPE_ROXIO_UDF2,
+    FLT_FSTYPE_ROXIO_UDF3,
+    FLT_FSTYPE_TACIT,
+    FLT_FSTYPE_FS_REC,
+    FLT_FSTYPE_INCD,
+    FLT_FSTYPE_INCD_FAT,
+    FLT_FSTYPE_EXFAT,
+    FLT_FSTYPE_PSFS,
+    FLT_FSTYPE_GPFS,
+    FLT_FSTYPE_NPFS,
+    FLT_FSTYPE_MSFS,
+    FLT_FSTYPE_CSVFS,
+    FLT_FSTYPE_REFS,
+    FLT_FSTYPE_OPENAFS,
+    FLT_FSTYPE_CIMFS
+} FLT_FILESYSTEM_TYPE,
+    *PFLT_FILESYSTEM_TYPE;
+
+#endif /* FLTSIM_WDK_FLT_FSTYPE_H */
