@@ -781,11 +781,6 @@ bool fltsim__object_name_taken_locked(fltsim_system *sys, PCUNICODE_STRING name,
  * about to be created; STATUS_OBJECT_NAME_COLLISION when a device or link has it. */
 NTSTATUS fltsim__ns_new_name_locked(fltsim_system *sys, const WCHAR *name, size_t len,
                                     UNICODE_STRING *out);
-/* fltmgr/port.c: a filter unregistering (DisconnectNotify, V23 for open ports); system end. */
-void fltsim__ports_filter_gone(struct _FLT_FILTER *filter);
-void fltsim__ports_system_destroyed(fltsim_system *sys);
-void fltsim__fltlib_system_destroyed(fltsim_system *sys); /* fltlib.c: find handles left */
-void fltsim__w32_shutdown(fltsim_system *sys); /* win32/: ends and frees processes left */
 /* At system destruction, the executor gone: the IRPs never completed
  * (reported, cancelled), then what is left of devices and links. */
 void fltsim__objects_system_destroyed(fltsim_system *sys);

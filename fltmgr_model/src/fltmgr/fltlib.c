@@ -17,6 +17,7 @@
 #include <fltUser.h>
 
 #include "port_internal.h"
+#include "user_side.h"
 #include "win32/win32_internal.h"
 
 #define NAME_MAX_CHARS 256

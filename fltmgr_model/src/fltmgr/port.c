@@ -14,6 +14,7 @@
 
 #include "exec/executor.h"
 #include "port_internal.h"
+#include "user_side.h"
 
 /* ---- the table and the objects ---- */
 

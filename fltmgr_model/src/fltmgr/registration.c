@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "user_side.h"
 
 struct reg_check {
     fltsim_system *sys;

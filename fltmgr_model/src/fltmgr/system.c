@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exec/executor.h"
+#include "user_side.h"
 
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out)
 {

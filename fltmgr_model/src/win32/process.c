@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "exec/executor.h"
+#include "fltmgr/user_side.h"
 #include "win32_internal.h"
 
 /* ---- the state ---- */
