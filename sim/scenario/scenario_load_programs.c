@@ -286,8 +286,7 @@ bool fltsim__ld_load_program_step(struct ld *ld, yaml_node_t *m, struct sc_step 
     case SC_STEP_WAIT_PROGRAM: {
         ULONG64 until;
         if (!fltsim__ld_require(ld, m, "until", where, &n) ||
-            !fltsim__ld_get_enum(ld, n, "until", "program state (exit, idle or output)",
-                                 until_names, &until))
+            !fltsim__ld_get_enum(ld, n, "until", "program state", until_names, &until))
             return false;
         s->until = (ULONG)until;
         yaml_node_t *t = fltsim__ld_get(ld, m, "text");

@@ -17,6 +17,8 @@
 /* The longest console output a check reads (a wait_program's expect:, the
  * end expect): more than any scenario's program prints. */
 #define OUTPUT_CHECK_MAX (256u * 1024u)
+/* How long a terminated program may take to end. */
+#define KILL_TIMEOUT_MS 10000u
 
 /* One log line naming step i, counted as a failed expectation. */
 static void step_fail(struct run *run, size_t i, const char *fmt, ...)
@@ -101,6 +103,7 @@ static void check_expect(struct run *run, fltsim_process *process,
 {
     char detail[1024];
     if (e->has_exit_code) {
+        run->result->expectations_checked++;
         ULONG code = 0;
         if (!fltsim_process_exited(process, &code)) {
             fail(run, at, "exit code: it still runs");
@@ -117,6 +120,7 @@ static void check_expect(struct run *run, fltsim_process *process,
         run->out_of_memory = true;
         return;
     }
+    run->result->expectations_checked += (ULONG)e->output_count;
     for (size_t k = 0; k < e->output_count; k++)
         if (strstr(text, e->outputs[k]) == NULL) {
             snprintf(detail, sizeof(detail), "output has no \"%s\"", e->outputs[k]);
@@ -135,6 +139,14 @@ static void end_expect_fail(struct run *run, size_t index, const char *detail)
     fltsim__run_log(run, "%s:%d: end of run: program '%s': %s", run->sc->path,
                     run->sc->expect.program_lines[index], run->sc->programs[index].name, detail);
     run->result->expectations_failed++;
+}
+
+/* fltsim_process_describe's lines joined into one ("; "). */
+static void one_line(char *text)
+{
+    for (char *c = text; *c != '\0'; c++)
+        if (*c == '\n')
+            *c = c[1] != '\0' ? ';' : '\0';
 }
 
 static void start(struct run *run, size_t i)
@@ -179,15 +191,13 @@ static void wait_program(struct run *run, size_t i, fltsim_process *process)
 {
     const struct sc_step *s = &run->sc->steps[i];
     char b[48];
+    run->result->expectations_checked++; /* that it gets there in time */
     NTSTATUS status = fltsim_process_wait(process, (enum fltsim_process_until)s->until,
                                           s->program_text, s->timeout_ms);
     if (status == STATUS_TIMEOUT) {
         char threads[1536];
         fltsim_process_describe(process, threads, sizeof(threads));
-        /* One line: the threads' descriptions joined. */
-        for (char *c = threads; *c != '\0'; c++)
-            if (*c == '\n')
-                *c = c[1] != '\0' ? ';' : '\0';
+        one_line(threads);
         step_fail(run, i, "timed out after %lu ms waiting for %s%s%s%s; %s",
                   (unsigned long)s->timeout_ms, until_name(s->until),
                   s->until == FLTSIM_PROCESS_OUTPUT ? " \"" : "",
@@ -203,6 +213,28 @@ static void wait_program(struct run *run, size_t i, fltsim_process *process)
         return;
     }
     check_expect(run, process, &s->program_expect, step_expect_fail, i);
+}
+
+/* fltsim_process_terminate asks the process to end; its threads leave at
+ * their next Win32 call, so the exit is waited for (one running its own
+ * code forever is a timeout, named). */
+static NTSTATUS wait_exit(struct run *run, size_t i, fltsim_process *process)
+{
+    NTSTATUS status = fltsim_process_wait(process, FLTSIM_PROCESS_EXIT, NULL, KILL_TIMEOUT_MS);
+    if (status == STATUS_TIMEOUT) {
+        char threads[1536];
+        fltsim_process_describe(process, threads, sizeof(threads));
+        one_line(threads);
+        if (i != (size_t)-1)
+            step_fail(run, i, "it did not end within %u ms of TerminateProcess; %s",
+                      KILL_TIMEOUT_MS, threads);
+        else
+            fltsim__run_log(run,
+                            "%s: end of run: program '%s' did not end within %u ms of "
+                            "TerminateProcess; %s",
+                            run->sc->path, fltsim_process_name(process), KILL_TIMEOUT_MS, threads);
+    }
+    return status;
 }
 
 void fltsim__run_program_step(struct run *run, size_t i)
@@ -238,6 +270,8 @@ void fltsim__run_program_step(struct run *run, size_t i)
         status = fltsim_process_terminate(rp->process, s->exit_code);
         if (!NT_SUCCESS(status))
             step_fail(run, i, "TerminateProcess: %s", fltsim_ntstatus_format(status, b, sizeof(b)));
+        else
+            wait_exit(run, i, rp->process);
         break;
     default:
         break;
@@ -260,7 +294,9 @@ void fltsim__run_end_programs(struct run *run)
             fflush(run->options->output);
             uv_mutex_unlock(&run->lock);
         }
-        fltsim_process_terminate(rp->process, 1);
+        if (NT_SUCCESS(fltsim_process_terminate(rp->process, 1)) &&
+            wait_exit(run, (size_t)-1, rp->process) == STATUS_TIMEOUT)
+            run->result->expectations_failed++;
     }
     if (sc->expect.programs == NULL)
         return;
