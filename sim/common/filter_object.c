@@ -149,8 +149,8 @@ NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
                                     size_t error_size)
 {
     static const char *const entries[] = {"DriverEntry"};
-    static const struct fltsim__object_kind kind = {entries, 1,
-                                                    "a minifilter built as a shared object"};
+    static const struct fltsim__object_kind kind = {
+        entries, 1, "a minifilter built as a shared object", "a filter"};
     struct fltsim__object o;
     NTSTATUS status = fltsim__object_open(path, display, &kind, &o, error, error_size);
     out->handle = o.handle;
@@ -572,6 +572,7 @@ struct needed {
 };
 
 struct check {
+    const struct fltsim__object_kind *kind;
     struct elf_view *view;
     char *dir; /* the object's directory, for $ORIGIN */
     struct needed *needed;
@@ -803,9 +804,9 @@ static NTSTATUS refuse_problems(struct check *c, const char *display, struct msg
         case LACK_WIDE_CHAR:
             snprintf(line, sizeof(line),
                      "\n  %s%s: the C library's wide-character routine, for a 4-byte wchar_t; "
-                     "a filter's WCHAR is 2 bytes: compile it with fltsim's headers, which "
+                     "%s's WCHAR is 2 bytes: compile it with fltsim's headers, which "
                      "give it fltsim's own",
-                     p->name, from);
+                     p->name, from, c->kind->who);
             break;
         }
         /* What does not fit is counted, so a short buffer still says how
@@ -856,7 +857,7 @@ NTSTATUS fltsim__object_open(const char *path, const char *display,
 {
     struct msg m = {error_size ? error : NULL, error_size, 0};
     struct elf_view v = {0};
-    struct check c = {.view = &v};
+    struct check c = {.view = &v, .kind = kind};
     memset(out, 0, sizeof(*out));
     if (m.buf != NULL)
         m.buf[0] = '\0';

@@ -53,6 +53,7 @@ struct fltsim__object_kind {
     const char *const *entries; /* "DriverEntry"; "main", "wmain" */
     size_t entry_count;         /* 1 or 2 */
     const char *expected;       /* for messages: "a minifilter built as a shared object" */
+    const char *who;            /* for messages: "a filter", "a program" */
 };
 struct fltsim__object {
     void *handle;       /* dlopen's handle: fltsim__object_close */

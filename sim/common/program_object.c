@@ -42,7 +42,8 @@ NTSTATUS fltsim__program_object_open(const char *path, const char *display,
 {
     static const char *const entries[] = {"main", "wmain"};
     static const struct fltsim__object_kind kind = {
-        entries, 2, "a user program built as a shared object (fltsim_add_user_program)"};
+        entries, 2, "a user program built as a shared object (fltsim_add_user_program)",
+        "a program"};
     struct fltsim__object o;
     memset(out, 0, sizeof(*out));
     NTSTATUS status = fltsim__object_open(path, display, &kind, &o, error, error_size);
