@@ -208,8 +208,13 @@ static void wait_program(struct run *run, size_t i, fltsim_process *process)
     if (!NT_SUCCESS(status)) {
         ULONG code = 0;
         fltsim_process_exited(process, &code);
-        step_fail(run, i, "it exited (code %lu) before %s: %s", (unsigned long)code,
-                  until_name(s->until), fltsim_ntstatus_format(status, b, sizeof(b)));
+        if (s->until == FLTSIM_PROCESS_OUTPUT)
+            step_fail(run, i, "it exited (code %lu) without printing \"%s\": %s",
+                      (unsigned long)code, s->program_text,
+                      fltsim_ntstatus_format(status, b, sizeof(b)));
+        else
+            step_fail(run, i, "it exited (code %lu) before it was idle: %s", (unsigned long)code,
+                      fltsim_ntstatus_format(status, b, sizeof(b)));
         return;
     }
     check_expect(run, process, &s->program_expect, step_expect_fail, i);

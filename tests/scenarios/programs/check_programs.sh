@@ -3,7 +3,9 @@
 # through `fltsim run`: echo.yaml passes under both executors and copies each
 # program's console output to the run's output after "[NAME] ", and says so
 # when it terminates one still running at the end; timeout.yaml and
-# expect_fails.yaml fail (exit status 1) with exactly the lines given below.
+# expect_fails.yaml fail (exit status 1) with the lines given below (steps on
+# programs that ended or never started, a process id taken, exit codes and
+# output that differ).
 # usage: check_programs.sh FLTSIM DIR WORKDIR
 set -u
 fltsim=$1 dir=$2 work=$3
@@ -39,11 +41,19 @@ for executor in deterministic concurrent; do
   "$fltsim" run -q --executor "$executor" "$dir/expect_fails.yaml" > "$work/out" 2>&1
   status=$?
   [ "$status" -eq 1 ] || fail "expect_fails.yaml under $executor: exit $status, wanted 1"
+  [ "$(grep -c "^$dir/expect_fails.yaml:" "$work/out")" -eq 10 ] ||
+    fail "expect_fails.yaml under $executor: not exactly 10 failure lines"
   for line in \
-    "$dir/expect_fails.yaml:10: step 2 (wait_program reader): exit code 10 (0x0000000a); expected 3" \
-    "$dir/expect_fails.yaml:10: step 2 (wait_program reader): output has no \"not printed\"" \
-    "$dir/expect_fails.yaml:15: end of run: program 'reader': exit code 10 (0x0000000a); expected 4" \
-    "$dir/expect_fails.yaml:15: end of run: program 'reader': output has no \"nor this\""; do
+    "$dir/expect_fails.yaml:15: step 2 (wait_program reader): exit code 10 (0x0000000a); expected 3" \
+    "$dir/expect_fails.yaml:15: step 2 (wait_program reader): output has no \"not printed\"" \
+    "$dir/expect_fails.yaml:18: step 3 (input reader): cannot type at its console: STATUS_PROCESS_IS_TERMINATING" \
+    "$dir/expect_fails.yaml:20: step 4 (wait_program reader): it exited (code 10) before it was idle: STATUS_PROCESS_IS_TERMINATING" \
+    "$dir/expect_fails.yaml:22: step 5 (kill reader): TerminateProcess: STATUS_PROCESS_IS_TERMINATING" \
+    "$dir/expect_fails.yaml:24: step 7 (start clash): cannot be started: STATUS_OBJECT_NAME_COLLISION (fltsim_process_start: process id 2004 is taken (a live process or the System process))" \
+    "$dir/expect_fails.yaml:25: step 8 (wait_program clash): the program did not start" \
+    "$dir/expect_fails.yaml:30: end of run: program 'reader': exit code 10 (0x0000000a); expected 4" \
+    "$dir/expect_fails.yaml:30: end of run: program 'reader': output has no \"nor this\"" \
+    "$dir/expect_fails.yaml:31: end of run: program 'clash': it did not start"; do
     grep -qxF "$line" "$work/out" || fail "expect_fails.yaml under $executor: no line: $line"
   done
 done
