@@ -47,6 +47,20 @@
 # name libstdc++, and -Bsymbolic: its own definitions (operator new ...)
 # bind before any of the program's, as in a driver image of its own. The
 # project must enable the CXX language first.
+#
+#   fltsim_add_user_program(NAME SOURCES src.c ... [INCLUDE_DIRS dir ...])
+#
+# builds the user-mode half of a filter's product (a service, a scanner's
+# user program) as NAME.so, for a scenario's `programs: - object:`: sources
+# that include <windows.h> and <fltUser.h> and define main or wmain (exactly
+# one), compiled with the WDK flags above (16-bit WCHAR: L"..." and %ws as on
+# Windows) and linked like a MODULE minifilter: not against the model (the
+# loading program exports it: windows.h's Win32 slice, fltlib's Filter*,
+# the process's console and heap), --as-needed and -Bsymbolic (its own main
+# and helpers bind to themselves, never to the loader's). The loader refuses
+# it, naming every routine, when it calls one fltsim does not provide or one
+# of libc's wide-character routines. INCLUDE_DIRS adds include directories
+# (a header shared with the filter, as scanner's scanuk.h).
 include_guard(GLOBAL)
 
 # fltsim's WDK-named headers, beside this file's folder.
@@ -133,5 +147,29 @@ function(fltsim_add_minifilter name)
   endif()
   # fltsim's own warning set (fltsim_warnings) keeps the WDK idioms quiet
   # in targets marked so.
+  set_target_properties(${name} PROPERTIES FLTSIM_MINIFILTER ON)
+endfunction()
+
+function(fltsim_add_user_program name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;INCLUDE_DIRS")
+  set(where "fltsim_add_user_program(${name})")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "${where}: unexpected arguments '${arg_UNPARSED_ARGUMENTS}'; expected "
+                        "SOURCES or INCLUDE_DIRS")
+  endif()
+  if(NOT arg_SOURCES)
+    message(FATAL_ERROR "${where}: no SOURCES; expected the program's source files")
+  endif()
+  add_library(${name} MODULE ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE fltsim_wdk)
+  if(arg_INCLUDE_DIRS)
+    target_include_directories(${name} PRIVATE ${arg_INCLUDE_DIRS})
+  endif()
+  set_target_properties(${name} PROPERTIES PREFIX "")
+  if(APPLE)
+    target_link_options(${name} PRIVATE "LINKER:-undefined,dynamic_lookup")
+  else()
+    target_link_options(${name} PRIVATE "LINKER:--as-needed" "LINKER:-Bsymbolic")
+  endif()
   set_target_properties(${name} PROPERTIES FLTSIM_MINIFILTER ON)
 endfunction()

@@ -1,5 +1,5 @@
 /*
- * The catalog of built-in example filters (example_filters.h). Glue for the
+ * The catalog of built-in example filters and user programs (example_filters.h). Glue for the
  * fltsim CLI and scenario files: the filters themselves know nothing of it.
  */
 #include <strings.h>
@@ -42,6 +42,11 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "context-overrelease, context-leak, name-double-release, name-leak, name-in-paging-io, "
      "name-at-dispatch, zw-recursion): V19, V21, V22, V29, or its own create seen again",
      NULL},
+    {"exeguard", L"ExeGuard", ExeGuardDriverEntry, L"321500",
+     "pre-create asks its service (port \\ExeGuardPort) whether each open of a .exe is "
+     "allowed and refuses it with STATUS_ACCESS_DENIED when told; Parameters\\TimeoutMs "
+     "(3000), Parameters\\FailClosed (0: allow with no answer)",
+     NULL},
 };
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);
@@ -53,5 +58,23 @@ const struct fltsim_example_filter *fltsim_example_filter_find(const char *name)
     for (size_t i = 0; i < fltsim_example_filter_count; i++)
         if (strcasecmp(fltsim_example_filters[i].name, name) == 0)
             return &fltsim_example_filters[i];
+    return NULL;
+}
+
+const struct fltsim_example_program fltsim_example_programs[] = {
+    {"exeguard_service", "exeguard_service.exe", ExeGuardServiceMain,
+     "ExeGuard's service: answers each .exe open from its arguments (the allowed file "
+     "names); --hang-on NAME never answers for NAME"},
+};
+const size_t fltsim_example_program_count =
+    sizeof(fltsim_example_programs) / sizeof(fltsim_example_programs[0]);
+
+const struct fltsim_example_program *fltsim_example_program_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < fltsim_example_program_count; i++)
+        if (strcasecmp(fltsim_example_programs[i].name, name) == 0)
+            return &fltsim_example_programs[i];
     return NULL;
 }

@@ -64,6 +64,10 @@ DRIVER_INITIALIZE WriteCounterDriverEntry;
  * REG_SZ Parameters\Mistake names (mistakes.c lists them). */
 DRIVER_INITIALIZE MistakesDriverEntry;
 
+/* ExeGuard: asks its service, through \ExeGuardPort, whether to allow each
+ * open of a .exe (exeguard.c); Parameters\TimeoutMs and FailClosed. */
+DRIVER_INITIALIZE ExeGuardDriverEntry;
+
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;
 /* ActivityLogger's record layout and read-out routines. */
 #include "activity_logger.h"
@@ -79,6 +83,24 @@ struct fltsim_example_filter {
      * event (a scenario's complete_pended step); NULL when it holds none. */
     void (*complete_pended)(void);
 };
+
+/* One built-in user program (a filter's service), run as a simulated
+ * process (fltsim/program.h) by a scenario's `programs: - builtin:`. */
+struct fltsim_example_program {
+    const char *name;  /* catalog name, e.g. "exeguard_service" */
+    const char *image; /* its process's name and argv[0], e.g. "exeguard_service.exe" */
+    int (*main)(int argc, char **argv);
+    const char *summary; /* one line */
+};
+
+/* ExeGuard's service (scenarios/programs/exeguard_service.c, its main). */
+int ExeGuardServiceMain(int argc, char **argv);
+
+extern const struct fltsim_example_program fltsim_example_programs[];
+extern const size_t fltsim_example_program_count;
+
+/* The program named name (case-insensitive), or NULL. */
+const struct fltsim_example_program *fltsim_example_program_find(const char *name);
 
 extern const struct fltsim_example_filter fltsim_example_filters[];
 extern const size_t fltsim_example_filter_count;

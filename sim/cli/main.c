@@ -181,7 +181,7 @@ static void usage(FILE *out)
           "  explore   inject each fault a scenario can reach, one run per fault\n"
           "  replay    replay a Process Monitor capture through filters\n"
           "  import    turn a Process Monitor capture into a scenario file\n"
-          "  filters   list the built-in example filters\n"
+          "  filters   list the built-in example filters and user programs\n"
           "  help CMD  show the help of a command (also: fltsim CMD --help)\n"
           "\n"
           "exit status: 0 success, 1 an expectation or the verifier failed (or a watchdog\n"
@@ -235,6 +235,12 @@ static int cmd_filters(const struct cli_options *options, int nfiles, char **fil
                              sizeof(service));
         fltsim_utf16_to_utf8(f->altitude, fltsim_wcslen(f->altitude), altitude, sizeof(altitude));
         printf("%-14s %-16s %-9s %s\n", f->name, service, altitude, f->summary);
+    }
+    /* Their user-mode halves, for a scenario's `programs: - builtin:`. */
+    printf("\n%-17s %-21s %s\n", "PROGRAM", "IMAGE", "WHAT IT DOES");
+    for (size_t i = 0; i < fltsim_example_program_count; i++) {
+        const struct fltsim_example_program *p = &fltsim_example_programs[i];
+        printf("%-17s %-21s %s\n", p->name, p->image, p->summary);
     }
     return CLI_EXIT_OK;
 }

@@ -88,9 +88,25 @@ static char *dlopen_path(const char *path)
     return p;
 }
 
-/* The last step, checked or not: dlopen and DriverEntry. */
+/* "does not export DriverEntry" / "main or wmain"; or "both". */
+static NTSTATUS refuse_entries(struct msg *m, const char *display,
+                               const struct fltsim__object_kind *kind, size_t found)
+{
+    if (found > 1)
+        return refuse(m, display, STATUS_INVALID_IMAGE_FORMAT,
+                      "exports both %s and %s; expected exactly one (%s)", kind->entries[0],
+                      kind->entries[1], kind->expected);
+    if (kind->entry_count == 1)
+        return refuse(m, display, STATUS_PROCEDURE_NOT_FOUND, "does not export %s; expected %s",
+                      kind->entries[0], kind->expected);
+    return refuse(m, display, STATUS_PROCEDURE_NOT_FOUND, "does not export %s or %s; expected %s",
+                  kind->entries[0], kind->entries[1], kind->expected);
+}
+
+/* The last step, checked or not: dlopen and the entry point. */
 static NTSTATUS open_checked(const char *path, const char *display,
-                             struct fltsim__filter_object *out, struct msg *m)
+                             const struct fltsim__object_kind *kind, struct fltsim__object *out,
+                             struct msg *m)
 {
     char *p = dlopen_path(path);
     if (p == NULL)
@@ -102,16 +118,44 @@ static NTSTATUS open_checked(const char *path, const char *display,
         return refuse(m, display, STATUS_INVALID_IMAGE_FORMAT, "cannot be loaded: %s",
                       why != NULL ? why : "dlopen failed");
     }
-    void *sym = dlsym(h, "DriverEntry");
-    if (sym == NULL) {
+    size_t found = 0;
+    void *sym = NULL;
+    for (size_t i = 0; i < kind->entry_count; i++) {
+        void *s = dlsym(h, kind->entries[i]);
+        if (s != NULL) {
+            found++;
+            sym = s;
+            out->entry_index = i;
+        }
+    }
+    if (found != 1) {
         dlclose(h);
-        return refuse(m, display, STATUS_PROCEDURE_NOT_FOUND,
-                      "does not export DriverEntry; expected a minifilter built as a shared "
-                      "object");
+        return refuse_entries(m, display, kind, found);
     }
     out->handle = h;
-    memcpy(&out->entry, &sym, sizeof(out->entry)); /* object to function pointer, POSIX style */
+    out->entry = sym;
     return STATUS_SUCCESS;
+}
+
+void fltsim__object_close(struct fltsim__object *object)
+{
+    if (object->handle != NULL)
+        dlclose(object->handle);
+    memset(object, 0, sizeof(*object));
+}
+
+NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
+                                    struct fltsim__filter_object *out, char *error,
+                                    size_t error_size)
+{
+    static const char *const entries[] = {"DriverEntry"};
+    static const struct fltsim__object_kind kind = {
+        entries, 1, "a minifilter built as a shared object", "a filter"};
+    struct fltsim__object o;
+    NTSTATUS status = fltsim__object_open(path, display, &kind, &o, error, error_size);
+    out->handle = o.handle;
+    memcpy(&out->entry, &o.entry, sizeof(out->entry)); /* object to function pointer, POSIX style */
+    return status;
 }
 
 void fltsim__filter_object_close(struct fltsim__filter_object *object)
@@ -125,15 +169,15 @@ void fltsim__filter_object_close(struct fltsim__filter_object *object)
 
 /* Mach-O and the rest: dlopen(RTLD_NOW) refuses an object with an unresolved
  * routine, naming the first one. */
-NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
-                                    struct fltsim__filter_object *out, char *error,
-                                    size_t error_size)
+NTSTATUS fltsim__object_open(const char *path, const char *display,
+                             const struct fltsim__object_kind *kind, struct fltsim__object *out,
+                             char *error, size_t error_size)
 {
     struct msg m = {error_size ? error : NULL, error_size, 0};
     memset(out, 0, sizeof(*out));
     if (m.buf != NULL)
         m.buf[0] = '\0';
-    return open_checked(path, display, out, &m);
+    return open_checked(path, display, kind, out, &m);
 }
 
 bool fltsim__filter_object_exports(const char *path, const char *name)
@@ -528,6 +572,7 @@ struct needed {
 };
 
 struct check {
+    const struct fltsim__object_kind *kind;
     struct elf_view *view;
     char *dir; /* the object's directory, for $ORIGIN */
     struct needed *needed;
@@ -759,9 +804,9 @@ static NTSTATUS refuse_problems(struct check *c, const char *display, struct msg
         case LACK_WIDE_CHAR:
             snprintf(line, sizeof(line),
                      "\n  %s%s: the C library's wide-character routine, for a 4-byte wchar_t; "
-                     "a filter's WCHAR is 2 bytes: compile it with fltsim's headers, which "
+                     "%s's WCHAR is 2 bytes: compile it with fltsim's headers, which "
                      "give it fltsim's own",
-                     p->name, from);
+                     p->name, from, c->kind->who);
             break;
         }
         /* What does not fit is counted, so a short buffer still says how
@@ -806,13 +851,13 @@ static char *directory_of(const char *path)
     return d;
 }
 
-NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
-                                    struct fltsim__filter_object *out, char *error,
-                                    size_t error_size)
+NTSTATUS fltsim__object_open(const char *path, const char *display,
+                             const struct fltsim__object_kind *kind, struct fltsim__object *out,
+                             char *error, size_t error_size)
 {
     struct msg m = {error_size ? error : NULL, error_size, 0};
     struct elf_view v = {0};
-    struct check c = {.view = &v};
+    struct check c = {.view = &v, .kind = kind};
     memset(out, 0, sizeof(*out));
     if (m.buf != NULL)
         m.buf[0] = '\0';
@@ -822,15 +867,16 @@ NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
         status = parse_object(&v, display, &m);
     if (status == STATUS_NOT_FOUND) {
         /* No section headers (sstrip): dlopen's check, first routine only. */
-        status = open_checked(path, display, out, &m);
+        status = open_checked(path, display, kind, out, &m);
         goto out;
     }
     if (!NT_SUCCESS(status))
         goto out;
-    if (!exports(&v, "DriverEntry")) {
-        status = refuse(&m, display, STATUS_PROCEDURE_NOT_FOUND,
-                        "does not export DriverEntry; expected a minifilter built as a shared "
-                        "object");
+    size_t found = 0;
+    for (size_t i = 0; i < kind->entry_count; i++)
+        found += exports(&v, kind->entries[i]);
+    if (found != 1) {
+        status = refuse_entries(&m, display, kind, found);
         goto out;
     }
 
@@ -848,7 +894,7 @@ NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
     if (c.problem_count != 0)
         status = refuse_problems(&c, display, &m);
     else
-        status = open_checked(path, display, out, &m);
+        status = open_checked(path, display, kind, out, &m);
 
 out:
     /* The object holds its own references to its libraries now. */

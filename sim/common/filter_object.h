@@ -47,6 +47,28 @@ NTSTATUS fltsim__filter_object_open(const char *path, const char *display,
  * ignored) and zeroes it. */
 void fltsim__filter_object_close(struct fltsim__filter_object *object);
 
+/* Any shared object the simulation loads (a minifilter, a user program),
+ * open: what a loader looks for in it is exactly one of kind's entries. */
+struct fltsim__object_kind {
+    const char *const *entries; /* "DriverEntry"; "main", "wmain" */
+    size_t entry_count;         /* 1 or 2 */
+    const char *expected;       /* for messages: "a minifilter built as a shared object" */
+    const char *who;            /* for messages: "a filter", "a program" */
+};
+struct fltsim__object {
+    void *handle;       /* dlopen's handle: fltsim__object_close */
+    void *entry;        /* the entry point found */
+    size_t entry_index; /* which of kind's entries it is */
+};
+
+/* fltsim__filter_object_open for any kind: the same checks, then exactly one
+ * of kind's entries exported (STATUS_PROCEDURE_NOT_FOUND for none,
+ * STATUS_INVALID_IMAGE_FORMAT for more than one). */
+NTSTATUS fltsim__object_open(const char *path, const char *display,
+                             const struct fltsim__object_kind *kind, struct fltsim__object *out,
+                             char *error, size_t error_size);
+void fltsim__object_close(struct fltsim__object *object);
+
 /* TRUE when the object at path exports a defined symbol named name. Reads
  * the symbol table without running anything of the object; FALSE when the
  * file cannot be read as a shared object. */

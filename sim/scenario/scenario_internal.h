@@ -85,6 +85,19 @@ struct sc_filter {
     bool load; /* before the first step */
 };
 
+/* One entry of the top-level `programs:` list: a user program the steps
+ * start as a simulated process (fltsim/program.h). */
+struct sc_program {
+    const char *name;                             /* as steps name it */
+    const struct fltsim_example_program *builtin; /* or */
+    const char *object;                           /* resolved path of the shared object */
+    const char *image;                            /* argv[0]: "exeguard_service.exe" */
+    ULONG process_id;                             /* 0: the next free one */
+    const char **args;                            /* UTF-8 */
+    size_t arg_count;
+    int line, column;
+};
+
 struct sc_thread {
     const char *name;
     ULONG process_id;
@@ -100,7 +113,24 @@ enum sc_step_kind {
     SC_STEP_DETACH,
     SC_STEP_COMPLETE_PENDED,
     SC_STEP_NOTE,
-    SC_STEP_FLTMC /* the runner prints an fltmc view */
+    SC_STEP_FLTMC, /* the runner prints an fltmc view */
+    /* A user program's steps, all on the runner (scenario_run_program.c). */
+    SC_STEP_START,
+    SC_STEP_INPUT,
+    SC_STEP_WAIT_PROGRAM,
+    SC_STEP_STOP,
+    SC_STEP_KILL
+};
+
+#define SC_STEP_IS_PROGRAM(kind) ((kind) >= SC_STEP_START)
+
+/* What a program printed and how it ended (a wait_program step's expect:,
+ * the end expect's programs:). */
+struct sc_program_expect {
+    bool has_exit_code;
+    ULONG exit_code;
+    const char **outputs; /* substrings of its console output */
+    size_t output_count;
 };
 
 enum sc_op {
@@ -200,6 +230,16 @@ struct sc_step {
     bool wait_all;
     size_t *wait_steps;
     size_t wait_count;
+
+    /* program steps */
+    size_t program;    /* index into scenario programs */
+    const char **args; /* start: args: (NULL: the program's) */
+    size_t arg_count;
+    const char *program_text; /* start's input:, input's text:, wait_program's text: */
+    ULONG until;              /* wait_program: enum fltsim_process_until */
+    ULONG timeout_ms;         /* wait_program */
+    ULONG exit_code;          /* kill */
+    struct sc_program_expect program_expect; /* wait_program */
 };
 
 struct sc_end_file {
@@ -219,6 +259,8 @@ struct sc_end_expect {
     size_t report_count;
     bool has_handles;
     ULONG handles;
+    struct sc_program_expect *programs; /* [program_count], for expect: programs: */
+    int *program_lines;                 /* the line of each one's entry, 0: none */
 };
 
 struct sc_arena_block;
@@ -241,6 +283,8 @@ struct fltsim_scenario {
     size_t volume_count;
     struct sc_filter *filters;
     size_t filter_count;
+    struct sc_program *programs;
+    size_t program_count;
     struct sc_thread *threads; /* [0] is main */
     size_t thread_count;
     const char **handles; /* handle names */

@@ -552,10 +552,10 @@ static bool check_golden(struct ld *ld, yaml_node_t *n)
 
 static bool load_top(struct ld *ld, yaml_node_t *root)
 {
-    static const char *const top_keys[] = {"scenario", "description",      "executor", "seed",
-                                           "verifier", "verifier_disable", "golden",   "registry",
-                                           "volumes",  "filters",          "threads",  "steps",
-                                           "expect",   "faults",           "windows",  NULL};
+    static const char *const top_keys[] = {
+        "scenario", "description", "executor", "seed",     "verifier", "verifier_disable",
+        "golden",   "registry",    "volumes",  "filters",  "threads",  "steps",
+        "expect",   "faults",      "windows",  "programs", NULL};
     static const struct name_value executor_names[] = {
         {"deterministic", FLTSIM_EXECUTOR_DETERMINISTIC},
         {"concurrent", FLTSIM_EXECUTOR_CONCURRENT},
@@ -631,6 +631,8 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
     if ((n = fltsim__ld_get(ld, root, "filters")) != NULL && !fltsim__ld_load_filters(ld, n))
         return false;
     if ((n = fltsim__ld_get(ld, root, "faults")) != NULL && !fltsim__ld_load_faults(ld, n))
+        return false;
+    if ((n = fltsim__ld_get(ld, root, "programs")) != NULL && !fltsim__ld_load_programs(ld, n))
         return false;
     if (!fltsim__ld_load_threads(ld, fltsim__ld_get(ld, root, "threads")))
         return false;

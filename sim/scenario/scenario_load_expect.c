@@ -82,7 +82,7 @@ bool fltsim__ld_load_step_expect(struct ld *ld, yaml_node_t *node, struct sc_ste
 
 bool fltsim__ld_load_end_expect(struct ld *ld, yaml_node_t *node)
 {
-    static const char *const keys[] = {"files", "reports", "handles", NULL};
+    static const char *const keys[] = {"files", "reports", "handles", "programs", NULL};
     static const char *const file_keys[] = {"path", "data", "hex", "exists", NULL};
     struct sc_end_expect *e = &ld->sc->expect;
     yaml_node_t *n;
@@ -165,5 +165,7 @@ bool fltsim__ld_load_end_expect(struct ld *ld, yaml_node_t *node)
             return false;
         e->has_handles = true;
     }
+    if ((n = fltsim__ld_get(ld, node, "programs")) != NULL && !fltsim__ld_load_end_programs(ld, n))
+        return false;
     return true;
 }

@@ -26,6 +26,7 @@ struct ld {
     size_t error_size;
     NTSTATUS status;
     bool *handle_open; /* while checking steps */
+    bool *program_started; /* per program, while checking steps */
 };
 
 /* A name a scenario may write and the value it stands for; tables end with
@@ -125,6 +126,13 @@ bool fltsim__ld_load_io_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, y
 /* scenario_load_expect.c: a step's `expect:` and the top-level `expect:`. */
 bool fltsim__ld_load_step_expect(struct ld *ld, yaml_node_t *node, struct sc_step *s);
 bool fltsim__ld_load_end_expect(struct ld *ld, yaml_node_t *node);
+
+/* scenario_load_programs.c: `programs:`, the steps on a program (key: start,
+ * input, wait_program, stop or kill) and the end expect's `programs:`. */
+bool fltsim__ld_load_programs(struct ld *ld, yaml_node_t *list);
+bool fltsim__ld_load_program_step(struct ld *ld, yaml_node_t *m, struct sc_step *s,
+                                  const char *key);
+bool fltsim__ld_load_end_programs(struct ld *ld, yaml_node_t *node);
 
 /* scenario_load_faults.c: `faults:`. */
 bool fltsim__ld_load_faults(struct ld *ld, yaml_node_t *list);

@@ -2,7 +2,8 @@
  * Scenario loading, the steps (scenario_load_internal.h): `threads:` (main is
  * predefined) and `steps:` in order, each an operation (op:, whose keys
  * scenario_load_io.c reads) or a control step (wait, load, unload, attach,
- * detach, complete_pended, note, fltmc). References are checked against what is
+ * detach, complete_pended, note, fltmc; the program steps are
+ * scenario_load_programs.c's). References are checked against what is
  * declared before them: filters, volumes, threads, step ids, and handles
  * that an earlier create or open binds and no close has released. A step's
  * expect: is scenario_load_expect.c's.
@@ -166,7 +167,11 @@ static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
 
 /* The names of the control keys, in the order they are looked for. */
 static const char *const control_keys[] = {
-    "wait", "load", "unload", "attach", "detach", "note", "complete_pended", "fltmc", NULL};
+    "wait",  "load",  "unload",       "attach", "detach", "note",  "complete_pended",
+    "fltmc", "start", "wait_program", "stop",   "kill",   "input", NULL};
+#define STEP_KEYS                                                                                  \
+    "op, wait, load, unload, attach, detach, complete_pended, note, fltmc, start, input, "         \
+    "wait_program, stop, kill"
 
 static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, size_t index,
                               const char *key)
@@ -331,19 +336,18 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
         for (size_t k = 0; control_keys[k] != NULL; k++) {
             if (fltsim__ld_get(ld, m, control_keys[k]) == NULL)
                 continue;
+            /* A start step's input: is the text it types, not a step. */
+            if (control != NULL && strcmp(control, "start") == 0 &&
+                strcmp(control_keys[k], "input") == 0)
+                continue;
             if (control != NULL || opn != NULL)
-                return fltsim__ld_fail(
-                    ld, fltsim__ld_get(ld, m, control_keys[k]),
-                    "a step has both '%s' and '%s'; expected one of op, wait, load, "
-                    "unload, attach, detach, complete_pended, note, fltmc",
-                    opn ? "op" : control, control_keys[k]);
+                return fltsim__ld_fail(ld, fltsim__ld_get(ld, m, control_keys[k]),
+                                       "a step has both '%s' and '%s'; expected one of " STEP_KEYS,
+                                       opn ? "op" : control, control_keys[k]);
             control = control_keys[k];
         }
         if (opn == NULL && control == NULL)
-            return fltsim__ld_fail(
-                ld, m,
-                "a step has no operation; expected one of op, wait, load, unload, "
-                "attach, detach, complete_pended, note, fltmc");
+            return fltsim__ld_fail(ld, m, "a step has no operation; expected one of " STEP_KEYS);
 
         if ((n = fltsim__ld_get(ld, m, "id")) != NULL) {
             if (!fltsim__ld_get_string(ld, n, "id", &s->id))
@@ -364,6 +368,13 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
         if (opn != NULL) {
             if (!fltsim__ld_load_io_step(ld, m, s, opn))
                 return false;
+        } else if (strcmp(control, "start") == 0 || strcmp(control, "input") == 0 ||
+                   strcmp(control, "wait_program") == 0 || strcmp(control, "stop") == 0 ||
+                   strcmp(control, "kill") == 0) {
+            /* On the runner, with an expect: of their own. */
+            if (!fltsim__ld_load_program_step(ld, m, s, control))
+                return false;
+            continue;
         } else if (!load_control_step(ld, m, s, i, control)) {
             return false;
         }

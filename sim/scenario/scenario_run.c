@@ -188,6 +188,8 @@ static void step_note(struct run *run, size_t i)
         snprintf(what, sizeof(what), "%s", s->note);
     } else if (s->kind == SC_STEP_FLTMC) {
         snprintf(what, sizeof(what), "%s", fltmc_view_name(s->fltmc));
+    } else if (SC_STEP_IS_PROGRAM(s->kind)) {
+        snprintf(what, sizeof(what), "%s", sc->programs[s->program].name);
     } else if (s->kind != SC_STEP_WAIT) {
         snprintf(what, sizeof(what), "%s", sc->filters[s->filter].name);
     }
@@ -440,7 +442,9 @@ static bool alloc_run(struct run *run)
     run->objects = calloc(sc->filter_count + 1, sizeof(*run->objects));
     run->threads = calloc(sc->thread_count, sizeof(*run->threads));
     run->steps = calloc(sc->step_count, sizeof(*run->steps));
-    if (!run->handles || !run->drivers || !run->objects || !run->threads || !run->steps)
+    run->programs = calloc(sc->program_count + 1, sizeof(*run->programs));
+    if (!run->handles || !run->drivers || !run->objects || !run->threads || !run->steps ||
+        !run->programs)
         return false;
     for (size_t i = 0; i < sc->step_count; i++) {
         const struct sc_step *s = &sc->steps[i];
@@ -470,6 +474,8 @@ static void free_run(struct run *run)
         for (size_t i = 0; i < run->sc->filter_count; i++)
             if (run->objects[i] != NULL)
                 dlclose(run->objects[i]);
+    fltsim__run_close_programs(run);
+    free(run->programs);
     free(run->handles);
     free(run->drivers);
     free(run->objects);
@@ -636,6 +642,8 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
         status = mount_volume(&run, &scenario->volumes[i]);
     if (NT_SUCCESS(status))
         status = open_objects(&run);
+    if (NT_SUCCESS(status))
+        status = fltsim__run_open_programs(&run);
     for (size_t i = 0; i < scenario->filter_count && NT_SUCCESS(status); i++) {
         if (!scenario->filters[i].load)
             continue;
@@ -674,6 +682,11 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
             step_fltmc(&run, i);
             run.steps[i].checked = true;
             result->steps_run++;
+        } else if (SC_STEP_IS_PROGRAM(s->kind)) {
+            step_note(&run, i);
+            fltsim__run_program_step(&run, i);
+            run.steps[i].checked = true;
+            result->steps_run++;
         } else {
             hand_over(&run, i);
         }
@@ -695,6 +708,11 @@ NTSTATUS fltsim_scenario_run(const struct fltsim_scenario *scenario,
 shutdown:
     set_position(&run, "checking and shutting down", 0);
     end_threads(&run, spawned);
+    /* The programs end before the system is checked for idleness: a
+     * service's pending FilterGetMessage is work the system waits on. */
+    if (run.sys != NULL && NT_SUCCESS(status))
+        fltsim__run_end_programs(&run);
+    fltsim__run_free_programs(&run);
     if (run.sys != NULL && NT_SUCCESS(status)) {
         if (fltsim_system_wait_idle(run.sys, IDLE_TIMEOUT_MS) != STATUS_SUCCESS) {
             fltsim__run_log(&run, "%s: end of run: the system did not become idle", scenario->path);

@@ -17,8 +17,18 @@
 #include <fltsim/trace.h>
 
 #include "scenario_internal.h"
+#include "common/program_object.h"
 
 struct run;
+
+/* A user program of the scenario (run->programs[i] for sc->programs[i]). */
+struct rprogram {
+    struct run *run;
+    size_t index;
+    struct fltsim__program_object object; /* an object: program; zeroed for a builtin */
+    fltsim_process *process;              /* once started; freed before the system */
+    bool line_start;                      /* its output is at a line's start (under run->lock) */
+};
 
 /* A scenario thread: a simulated requestor thread running fltsim__run_worker. */
 struct rthread {
@@ -63,6 +73,7 @@ struct run {
     void **objects; /* dlopen handles, per filter */
     struct rthread *threads;
     struct rstep *steps;
+    struct rprogram *programs;
     struct fltsim_trace_tee *user;
     struct fltsim_trace_sink *golden_sink;
     FILE *golden_stream;
@@ -84,6 +95,17 @@ void fltsim__run_worker(void *ctx);
 NTSTATUS fltsim__run_load_filter(struct run *run, size_t index);
 /* The mounted volume of scenario volume index, or NULL. */
 PFLT_VOLUME fltsim__run_find_volume(struct run *run, size_t index);
+
+/* scenario_run_program.c, on the runner: opens the programs' objects (every
+ * one before any filter loads; a refusal is logged); performs program step i;
+ * at the end terminates the programs still running (a line to the run's
+ * output says so) and checks the end expect's programs:; frees the processes
+ * (before the system is destroyed) and closes the objects (after). */
+NTSTATUS fltsim__run_open_programs(struct run *run);
+void fltsim__run_program_step(struct run *run, size_t i);
+void fltsim__run_end_programs(struct run *run);
+void fltsim__run_free_programs(struct run *run);
+void fltsim__run_close_programs(struct run *run);
 
 /* scenario_run_check.c, on the runner. fltsim__run_finish_step waits for a
  * handed step to finish and checks its expectations (once);
