@@ -11,8 +11,8 @@
  * (fltsim_process_terminate, TerminateProcess) or after a Ctrl+C nobody
  * handles. Ending, its threads leave at their next Win32 or fltlib call (a
  * thread in a wait leaves at once; one running its own code never called is
- * waited for), then its handles are closed in the order they were made (a
- * port handle's close is the filter's DisconnectNotify) and the memory its
+ * waited for), then its handles are closed (its port handles last; their
+ * close is the filter's DisconnectNotify) and the memory its
  * heap still holds is freed.
  */
 #ifndef FLTSIM_PROGRAM_H
