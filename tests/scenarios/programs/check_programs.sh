@@ -5,7 +5,7 @@
 # when it terminates one still running at the end; timeout.yaml and
 # expect_fails.yaml fail (exit status 1) with the lines given below (steps on
 # programs that ended or never started, a process id taken, exit codes and
-# output that differ).
+# output that differ); crash.yaml crashes (exit status 5) naming the program.
 # usage: check_programs.sh FLTSIM DIR WORKDIR
 set -u
 fltsim=$1 dir=$2 work=$3
@@ -56,6 +56,19 @@ for executor in deterministic concurrent; do
     "$dir/expect_fails.yaml:31: end of run: program 'clash': it did not start"; do
     grep -qxF "$line" "$work/out" || fail "expect_fails.yaml under $executor: no line: $line"
   done
+done
+# A crash in a program's own code: exit status 5 (as for a filter's crash),
+# the report names the program, its process and thread, not a filter.
+for executor in deterministic concurrent; do
+  "$fltsim" run -q --executor "$executor" "$dir/crash.yaml" > "$work/out" 2>&1
+  status=$?
+  [ "$status" -eq 5 ] || fail "crash.yaml under $executor: exit $status, wanted 5"
+  grep -q '^fltsim: a user program crashed: SIGSEGV' "$work/out" ||
+    fail "crash.yaml under $executor: no line saying a user program crashed"
+  grep -q '^  program:   program_crash.exe (process 2400, simulated thread [0-9]*)$' "$work/out" ||
+    fail "crash.yaml under $executor: the report does not name the program"
+  grep -q "^FAIL  $dir/crash.yaml: a user program crashed" "$work/out" ||
+    fail "crash.yaml under $executor: no FAIL line"
 done
 [ "$failures" -eq 0 ] && echo "programs: every check passed"
 exit "$failures"
