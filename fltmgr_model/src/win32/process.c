@@ -245,21 +245,29 @@ static DWORD thread_body(struct w32_thread *t)
     return code;
 }
 
-static void thread_main(void *arg)
+/* Runs t's body until it returns or leaves (longjmp to here). Its own
+ * function, with t volatile, so that nothing in a register lives across
+ * the setjmp. */
+static void thread_run(struct w32_thread *volatile t)
 {
-    struct w32_thread *t = arg;
-    struct fltsim_process *proc = t->proc;
-    fltsim_system *sys = proc->sys;
-    struct fltsim_tls *tls = fltsim__tls();
-    tls->w32 = t;
-    tls->user_sys = sys;
     if (setjmp(t->unwind) == 0) {
         DWORD code = thread_body(t);
+        fltsim_system *sys = t->proc->sys;
         uv_mutex_lock(&sys->lock);
         t->exit_code = code;
         t->exit_set = true;
         uv_mutex_unlock(&sys->lock);
     }
+}
+
+static void thread_main(void *arg)
+{
+    struct w32_thread *t = arg;
+    struct fltsim_process *proc = t->proc;
+    fltsim_system *sys = proc->sys;
+    fltsim__tls()->w32 = t;
+    fltsim__tls()->user_sys = sys;
+    thread_run(t);
     /* Returned, or left (ExitThread set the code; an ending process's is
      * the process's). */
     uv_mutex_lock(&sys->lock);
@@ -273,7 +281,7 @@ static void thread_main(void *arg)
     uv_mutex_unlock(&sys->lock);
     if (last)
         process_finish(proc);
-    tls->w32 = NULL;
+    fltsim__tls()->w32 = NULL;
 }
 
 /* sys->lock held: a new thread of proc (not started). */
