@@ -152,6 +152,9 @@ LONG_PTR ObfReferenceObject(PVOID Object)
 {
     if (is_volume_device(Object))
         return 1;
+    LONG_PTR section = fltsim__section_object_ref(Object, 1);
+    if (section >= 0)
+        return section;
     const struct fltsim_io_services *io = file_services(Object);
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
@@ -167,6 +170,9 @@ LONG_PTR ObfDereferenceObject(PVOID Object)
 {
     if (is_volume_device(Object))
         return 1;
+    LONG_PTR section = fltsim__section_object_ref(Object, -1);
+    if (section >= 0)
+        return section;
     const struct fltsim_io_services *io = file_services(Object);
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",

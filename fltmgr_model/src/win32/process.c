@@ -11,6 +11,7 @@
 
 #include "exec/executor.h"
 #include "fltmgr/user_side.h"
+#include "fltmgr/section_internal.h"
 #include "win32_internal.h"
 
 /* ---- the state ---- */
@@ -75,6 +76,9 @@ void fltsim__w32_unref_locked(fltsim_system *sys, struct w32_object *obj)
         break;
     case W32_IOCP:
         iocp_free_locked((struct w32_iocp *)obj);
+        break;
+    case W32_SECTION:
+        fltsim__w32_section_free_locked(obj);
         break;
     case W32_THREAD:
     case W32_PROCESS:
@@ -205,6 +209,7 @@ static void process_finish(struct fltsim_process *proc)
     uv_mutex_unlock(&sys->lock);
     fltsim__port_close_process(sys, proc);
     fltsim__fltlib_close_process(sys, proc);
+    fltsim__sections_process_end(sys, proc->pid);
     fltsim__w32_heap_release(proc);
     uv_mutex_lock(&sys->lock);
     proc->exited = true;
