@@ -32,6 +32,7 @@ struct fixture {
     PFLT_INSTANCE instance;
     PFLT_PORT server, client;
     PFLT_CONTEXT user_ctx; /* the section context of the program's scan */
+    HANDLE aborted;        /* the handle "abort" made and closed */
 };
 
 static struct fixture *fx;
@@ -90,6 +91,7 @@ static NTSTATUS FLTAPI on_message(PVOID cookie, PVOID in, ULONG in_len, PVOID ou
     }
     if (out_len < sizeof(HANDLE))
         return STATUS_BUFFER_TOO_SMALL;
+    bool abort = strcmp(in, "abort") == 0;
     NTSTATUS status =
         FltAllocateContext(fx->a.filter, FLT_SECTION_CONTEXT, 16, PagedPool, &fx->user_ctx);
     if (!NT_SUCCESS(status))
@@ -99,6 +101,18 @@ static NTSTATUS FLTAPI on_message(PVOID cookie, PVOID in, ULONG in_len, PVOID ou
                                          NULL, PAGE_READONLY, SEC_COMMIT, 0, &h, NULL, NULL);
     if (!NT_SUCCESS(status))
         return status;
+    if (abort) {
+        /* avscan's abort: the kernel closes the program's handle (in the
+         * program's process, where this runs), then the section. */
+        NTSTATUS closed = ZwClose(h);
+        status = FltCloseSectionForDataScan(fx->user_ctx);
+        FltReleaseContext(fx->user_ctx);
+        fx->user_ctx = NULL;
+        memcpy(out, &closed, sizeof(closed));
+        *returned = sizeof(closed);
+        fx->aborted = h;
+        return status;
+    }
     memcpy(out, &h, sizeof(h));
     *returned = sizeof(h);
     return STATUS_SUCCESS;
@@ -376,6 +390,12 @@ static int scan_main(int argc, char **argv)
     char reply[4];
     if (FAILED(FilterSendMessage(port, (char[]){"close"}, 6, reply, sizeof(reply), &n)))
         return 15;
+    NTSTATUS closed = STATUS_PENDING;
+    if (FAILED(FilterSendMessage(port, (char[]){"abort"}, 6, &closed, sizeof(HANDLE), &n)) ||
+        closed != STATUS_SUCCESS)
+        return 16;
+    if (CloseHandle(fx->aborted) || GetLastError() != ERROR_INVALID_HANDLE)
+        return 17; /* ZwClose closed it */
     CloseHandle(port);
     return 0;
 }

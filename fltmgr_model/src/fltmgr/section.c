@@ -381,7 +381,8 @@ bool fltsim__section_close_handle(HANDLE h)
     }
     unlock();
     section_free(gone);
-    return found != NULL;
+    /* Else a handle of the process the caller runs in (the program's). */
+    return found != NULL || fltsim__w32_close_kind(h, W32_SECTION);
 }
 
 LONG_PTR fltsim__section_object_ref(PVOID object, int delta)

@@ -181,6 +181,10 @@ ULONG64 fltsim__w32_deadline(DWORD ms);
 /* sys->lock held: the object behind handle h of the calling program
  * thread's process, of kind kind (0: any), or NULL. */
 struct w32_object *fltsim__w32_object_locked(HANDLE h, enum w32_kind kind);
+/* Closes handle h of the calling program thread's process if it is one of
+ * an object of kind (kernel code closing a handle of the process it runs
+ * in: ZwClose); false when it is none. No lock held. */
+bool fltsim__w32_close_kind(HANDLE h, enum w32_kind kind);
 /* sys->lock held: adds obj (one reference taken over) to proc's handles;
  * NULL when out of memory (the reference is dropped then). */
 HANDLE fltsim__w32_handle_new_locked(struct fltsim_process *proc, struct w32_object *obj);
