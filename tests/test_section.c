@@ -26,6 +26,7 @@ static const FLT_CONTEXT_REGISTRATION contexts[] = {
 struct fixture {
     struct test_world w;
     struct tf_filter a;
+    struct tf_filter b; /* test_unregistered_instance's: loaded until the world goes */
     NTSTATUS registered;
     void (*action)(PCFLT_RELATED_OBJECTS objects); /* run by the next post-create */
     PFILE_OBJECT fo;                               /* the file the program's scans are of */
@@ -325,11 +326,11 @@ static void act_unregistered(PCFLT_RELATED_OBJECTS objects)
 static void test_unregistered_instance(void **state)
 {
     (void)state;
-    struct tf_filter b;
-    tf_init(&b, "B", "200000");
-    b.contexts = contexts;
-    b.post = post;
-    assert_status(tf_load(fx->w.sys, &b), STATUS_SUCCESS);
+    struct tf_filter *b = &fx->b;
+    tf_init(b, "B", "200000");
+    b->contexts = contexts;
+    b->post = post;
+    assert_status(tf_load(fx->w.sys, b), STATUS_SUCCESS);
     unregistered = STATUS_PENDING;
     /* A's post runs first and takes no action; B's (the second) does. */
     fx->action = NULL;
