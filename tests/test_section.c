@@ -8,7 +8,10 @@
  * UnmapViewOfFileEx, CloseHandle. The bad inputs each fail with Windows'
  * status; under both executors.
  */
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fltsim_test.h"
 
@@ -170,6 +173,36 @@ static void open_with(PCWSTR path, void (*act)(PCFLT_RELATED_OBJECTS objects))
     assert_status(fltsim_io_close(fx->w.sys, h), STATUS_SUCCESS);
 }
 
+/* The permissions ("r--p") of the host mapping holding p, from
+ * /proc/self/maps; false when none holds it. */
+static bool host_perms(const void *p, char perms[5])
+{
+    static char maps[1 << 20];
+    int fd = open("/proc/self/maps", O_RDONLY);
+    if (fd < 0)
+        return false;
+    size_t n = 0;
+    ssize_t got;
+    while (n < sizeof(maps) - 1 && (got = read(fd, maps + n, sizeof(maps) - 1 - n)) > 0)
+        n += (size_t)got;
+    close(fd);
+    maps[n] = 0;
+    for (char *line = maps; line != NULL && *line != 0;) {
+        char *end = NULL;
+        unsigned long lo = strtoul(line, &end, 16);
+        unsigned long hi = strtoul(end + 1, &end, 16);
+        if ((unsigned long)p >= lo && (unsigned long)p < hi) {
+            memcpy(perms, end + 1, 4);
+            perms[4] = 0;
+            return true;
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return false;
+}
+
 /* ---- the kernel scan (AvScanInKernel's pattern) ---- */
 
 static struct kernel_scan {
@@ -177,6 +210,7 @@ static struct kernel_scan {
     LARGE_INTEGER file_size;
     SIZE_T view_size;
     char data[16];
+    char perms[5]; /* the view's pages, as the host maps them */
 } ks;
 
 static void act_kernel_scan(PCFLT_RELATED_OBJECTS objects)
@@ -200,6 +234,8 @@ static void act_kernel_scan(PCFLT_RELATED_OBJECTS objects)
                                 0, PAGE_READONLY);
     if (NT_SUCCESS(ks.map)) {
         memcpy(ks.data, base, 11);
+        if (!host_perms(base, ks.perms))
+            strcpy(ks.perms, "none");
         ks.unmap = ZwUnmapViewOfSection(ZwCurrentProcess(), base);
         ks.unmap_again = ZwUnmapViewOfSection(ZwCurrentProcess(), base);
     }
@@ -219,6 +255,7 @@ static void test_kernel_scan(void **state)
     assert_status(ks.map, STATUS_SUCCESS);
     assert_int_equal(ks.view_size, 4096); /* whole pages */
     assert_memory_equal(ks.data, "hello world", 11);
+    assert_string_equal(ks.perms, "r--p"); /* PAGE_READONLY: a write faults */
     assert_status(ks.unmap, STATUS_SUCCESS);
     assert_status(ks.unmap_again, STATUS_NOT_MAPPED_VIEW);
     assert_status(ks.close, STATUS_SUCCESS);
@@ -346,6 +383,8 @@ static void test_unregistered_instance(void **state)
 
 /* ---- the user program's scan (userscan.c's pattern) ---- */
 
+static PVOID leftover; /* a view the program leaves mapped when it ends */
+
 static int scan_main(int argc, char **argv)
 {
     (void)argc;
@@ -381,7 +420,8 @@ static int scan_main(int argc, char **argv)
     if (VirtualQuery(view, &mbi, sizeof(mbi)) != 0)
         return 11;
     /* A view left mapped goes with the process. */
-    if (MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0) == NULL)
+    leftover = MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0);
+    if (leftover == NULL)
         return 12;
     if (!CloseHandle(section))
         return 13;
@@ -422,6 +462,9 @@ static void test_user_scan(void **state)
     }
     assert_int_equal(code, 0);
     fltsim_process_free(proc);
+    /* Its end unmapped the view it left (no read-only mapping is there). */
+    char perms[5];
+    assert_true(!host_perms(leftover, perms) || strcmp(perms, "r--p") != 0);
     assert_status(fltsim_io_close(fx->w.sys, file), STATUS_SUCCESS);
     assert_int_equal(fltsim_system_report_count(fx->w.sys), 0);
 }
