@@ -158,8 +158,10 @@ static int teardown(void **state)
     (void)state;
     if (fx->fo != NULL)
         ObDereferenceObject(fx->fo);
-    FltCloseCommunicationPort(fx->server);
-    world_destroy(&fx->w);
+    if (fx->server != NULL)
+        FltCloseCommunicationPort(fx->server);
+    if (fx->w.sys != NULL)
+        world_destroy(&fx->w);
     return 0;
 }
 
@@ -261,6 +263,51 @@ static void test_kernel_scan(void **state)
     assert_status(ks.close, STATUS_SUCCESS);
     assert_status(ks.close_again, STATUS_NOT_FOUND);
     assert_int_equal(fltsim_system_report_count(fx->w.sys), 0);
+}
+
+/* A section never closed: the system's end frees it (reported, V23). */
+static void act_leave_open(PCFLT_RELATED_OBJECTS objects)
+{
+    PFLT_CONTEXT ctx = NULL;
+    assert_status(FltAllocateContext(objects->Filter, FLT_SECTION_CONTEXT, 16, PagedPool, &ctx),
+                  STATUS_SUCCESS);
+    HANDLE h = NULL;
+    PVOID base = NULL;
+    SIZE_T size = 0;
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    ks.create =
+        FltCreateSectionForDataScan(objects->Instance, objects->FileObject, ctx, SECTION_MAP_READ,
+                                    &oa, NULL, PAGE_READONLY, SEC_COMMIT, 0, &h, NULL, NULL);
+    ks.map = ZwMapViewOfSection(h, ZwCurrentProcess(), &base, 0, 0, NULL, &size, ViewUnmap, 0,
+                                PAGE_READONLY);
+    FltReleaseContext(ctx);
+}
+
+static LONG v23_seen;
+
+static void count_v23(void *ctx, const struct fltsim_event *ev)
+{
+    (void)ctx;
+    if (ev->type == FLTSIM_EV_REPORT && ev->rule != NULL && strncmp(ev->rule, "V23", 3) == 0 &&
+        strstr(ev->detail, "data-scan section") != NULL)
+        __atomic_add_fetch(&v23_seen, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_left_open_at_the_end(void **state)
+{
+    (void)state;
+    memset(&ks, 0, sizeof(ks));
+    open_with(L"C:\\a.txt", act_leave_open);
+    assert_status(ks.create, STATUS_SUCCESS);
+    assert_status(ks.map, STATUS_SUCCESS);
+    v23_seen = 0;
+    fltsim_system_set_trace(fx->w.sys, count_v23, NULL);
+    FltCloseCommunicationPort(fx->server);
+    fx->server = NULL;
+    world_destroy(&fx->w);
+    fx->w.sys = NULL;
+    assert_int_equal(v23_seen, 1);
 }
 
 /* ---- bad input ---- */
@@ -473,6 +520,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kernel_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_left_open_at_the_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unregistered_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_scan, setup, teardown),
