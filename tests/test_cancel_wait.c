@@ -20,6 +20,8 @@ struct fixture {
     char buf[8];
     KEVENT gate;    /* what B waits for */
     KEVENT waiting; /* set by B just before it waits */
+    KEVENT go;      /* with hold_first: B waits for it before its cancellable wait */
+    bool hold_first;
     LARGE_INTEGER timeout;
     bool use_timeout, no_data;
     NTSTATUS wait_status;
@@ -32,6 +34,8 @@ static VOID work(PFLT_DEFERRED_IO_WORKITEM item, PFLT_CALLBACK_DATA data, PVOID 
     (void)context;
     FltFreeDeferredIoWorkItem(item);
     KeSetEvent(&fx->waiting, IO_NO_INCREMENT, FALSE);
+    if (fx->hold_first)
+        KeWaitForSingleObject(&fx->go, Executive, KernelMode, FALSE, NULL);
     fx->wait_status = FltCancellableWaitForSingleObject(
         &fx->gate, fx->use_timeout ? &fx->timeout : NULL, fx->no_data ? NULL : data);
     if (fx->wait_status == STATUS_CANCELLED) {
@@ -75,6 +79,7 @@ static int setup(void **state)
     f.h = open_overlapped(f.w.sys, L"C:\\a.txt", GENERIC_READ);
     KeInitializeEvent(&f.gate, NotificationEvent, FALSE);
     KeInitializeEvent(&f.waiting, NotificationEvent, FALSE);
+    KeInitializeEvent(&f.go, NotificationEvent, FALSE);
     f.wait_status = STATUS_PENDING;
     *state = &f;
     return 0;
@@ -100,6 +105,22 @@ static void test_cancel_ends_the_wait(void **state)
     assert_status(fx->wait_status, STATUS_CANCELLED);
     assert_status(r.async.iosb.Status, STATUS_CANCELLED);
     assert_int_equal(fltsim_system_report_count(fx->w.sys), 0);
+}
+
+/* The read was cancelled before B began to wait (it had no cancel routine
+ * then: only the Cancel bit): the wait ends at once with STATUS_CANCELLED. */
+static void test_cancel_before_the_wait(void **state)
+{
+    (void)state;
+    fx->hold_first = true;
+    struct pending_read r;
+    assert_status(pending_read_start(fx->w.sys, fx->h, fx->buf, &r), STATUS_PENDING);
+    KeWaitForSingleObject(&fx->waiting, Executive, KernelMode, FALSE, NULL);
+    assert_status(fltsim_io_cancel(fx->w.sys, fx->h, &r.async), STATUS_SUCCESS);
+    KeSetEvent(&fx->go, IO_NO_INCREMENT, FALSE);
+    wait_read(&r);
+    assert_status(fx->wait_status, STATUS_CANCELLED);
+    assert_status(r.async.iosb.Status, STATUS_CANCELLED);
 }
 
 /* The event is set: STATUS_SUCCESS, and the read goes on. */
@@ -140,6 +161,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cancel_ends_the_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_before_the_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_ends_the_wait, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_timeout, setup, teardown),
     };
