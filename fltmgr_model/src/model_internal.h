@@ -994,4 +994,7 @@ bool fltsim__fault_alloc(ULONG tag);
 /* Frees the system's fault state (fltsim_system_destroy). */
 void fltsim__faults_destroy(fltsim_system *sys);
 
+/* section.c: ZwClose of section handles; delta +1/-1 on a section: count, -1: none. */
+bool fltsim__section_close_handle(HANDLE h);
+LONG_PTR fltsim__section_object_ref(PVOID object, int delta);
 #endif /* FLTSIM_MODEL_INTERNAL_H */

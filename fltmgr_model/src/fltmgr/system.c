@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exec/executor.h"
+#include "section_internal.h"
 #include "user_side.h"
 
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out)
@@ -119,6 +120,7 @@ void fltsim_system_destroy(fltsim_system *sys)
 
     fltsim__ports_system_destroyed(sys);
     fltsim__fltlib_system_destroyed(sys);
+    fltsim__sections_system_destroyed(sys);
     /* IRPs drivers never completed, devices still held, links left. */
     fltsim__objects_system_destroyed(sys);
 

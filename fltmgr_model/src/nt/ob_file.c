@@ -9,6 +9,7 @@
  * (references on them are not counted); other kinds of object have no
  * references in fltsim.
  */
+#include "device_internal.h"
 #include "model_internal.h"
 #include "nt_internal.h"
 
@@ -152,6 +153,12 @@ LONG_PTR ObfReferenceObject(PVOID Object)
 {
     if (is_volume_device(Object))
         return 1;
+    LONG_PTR section = fltsim__section_object_ref(Object, 1);
+    if (section >= 0)
+        return section;
+    LONG_PTR device = fltsim__device_ob_ref(Object, 1);
+    if (device >= 0)
+        return device;
     const struct fltsim_io_services *io = file_services(Object);
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
@@ -167,6 +174,12 @@ LONG_PTR ObfDereferenceObject(PVOID Object)
 {
     if (is_volume_device(Object))
         return 1;
+    LONG_PTR section = fltsim__section_object_ref(Object, -1);
+    if (section >= 0)
+        return section;
+    LONG_PTR device = fltsim__device_ob_ref(Object, -1);
+    if (device >= 0)
+        return device;
     const struct fltsim_io_services *io = file_services(Object);
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",

@@ -702,7 +702,7 @@ NTSTATUS ZwClose(HANDLE Handle)
         ExFreePoolWithTag(h, KEY_HANDLE_TAG);
         return STATUS_SUCCESS;
     }
-    if (fltsim__zw_file_close(Handle))
+    if (fltsim__zw_file_close(Handle) || fltsim__section_close_handle(Handle))
         return STATUS_SUCCESS;
     /* On Windows closing a bad kernel handle is bugcheck 0x93. */
     if (t->sys != NULL)

@@ -11,6 +11,7 @@
 
 #include "exec/executor.h"
 #include "fltmgr/user_side.h"
+#include "fltmgr/section_internal.h"
 #include "win32_internal.h"
 
 /* ---- the state ---- */
@@ -76,6 +77,9 @@ void fltsim__w32_unref_locked(fltsim_system *sys, struct w32_object *obj)
     case W32_IOCP:
         iocp_free_locked((struct w32_iocp *)obj);
         break;
+    case W32_SECTION:
+        fltsim__w32_section_free_locked(obj);
+        break;
     case W32_THREAD:
     case W32_PROCESS:
         break; /* fltsim_process_free's */
@@ -125,11 +129,13 @@ static void close_object_locked(fltsim_system *sys, struct w32_object *obj)
     fltsim__w32_unref_locked(sys, obj);
 }
 
-/* Closes a handle of proc's table; false when there is none. */
-static bool close_handle_locked(struct fltsim_process *proc, HANDLE h)
+/* Closes a handle of proc's table (of kind, 0: any); false when there is
+ * none. */
+static bool close_handle_locked(struct fltsim_process *proc, HANDLE h, enum w32_kind kind)
 {
     for (size_t i = 0; i < proc->handle_count; i++) {
-        if ((ULONG_PTR)proc->handles[i].value != (ULONG_PTR)h)
+        if ((ULONG_PTR)proc->handles[i].value != (ULONG_PTR)h ||
+            (kind != 0 && proc->handles[i].obj->kind != kind))
             continue;
         struct w32_object *obj = proc->handles[i].obj;
         memmove(&proc->handles[i], &proc->handles[i + 1],
@@ -139,6 +145,18 @@ static bool close_handle_locked(struct fltsim_process *proc, HANDLE h)
         return true;
     }
     return false;
+}
+
+bool fltsim__w32_close_kind(HANDLE h, enum w32_kind kind)
+{
+    struct w32_thread *self = fltsim__w32_self();
+    if (self == NULL)
+        return false;
+    fltsim_system *sys = self->proc->sys;
+    uv_mutex_lock(&sys->lock);
+    bool done = close_handle_locked(self->proc, h, kind);
+    uv_mutex_unlock(&sys->lock);
+    return done;
 }
 
 BOOL CloseHandle(HANDLE hObject)
@@ -152,7 +170,7 @@ BOOL CloseHandle(HANDLE hObject)
     bool done = false;
     if (self != NULL) {
         uv_mutex_lock(&sys->lock);
-        done = close_handle_locked(self->proc, hObject);
+        done = close_handle_locked(self->proc, hObject, 0);
         uv_mutex_unlock(&sys->lock);
     }
     if (!done)
@@ -205,6 +223,7 @@ static void process_finish(struct fltsim_process *proc)
     uv_mutex_unlock(&sys->lock);
     fltsim__port_close_process(sys, proc);
     fltsim__fltlib_close_process(sys, proc);
+    fltsim__sections_process_end(sys, proc->pid);
     fltsim__w32_heap_release(proc);
     uv_mutex_lock(&sys->lock);
     proc->exited = true;
