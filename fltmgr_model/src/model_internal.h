@@ -537,25 +537,6 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->callout_seq++;
 }
 
-/* ---- crash and hang reports (fltmgr/watch.c, fltsim/watch.h) ---- */
-
-/* Names the callout tls is in (info->in_filter false when none). Reads only
- * tls and what it points at: async-signal-safe. */
-void fltsim__callout_describe(const struct fltsim_tls *tls, struct fltsim_callout_info *info);
-/* thread.c: an OS thread's first use of the model; it registers the thread
- * when watching is on. &current is the thread's fltsim__current. */
-void fltsim__watch_thread_start(struct fltsim_sthread *const *current);
-/* A simulated thread took over its OS thread (fltsim__set_current_sthread). */
-void fltsim__watch_switched(void);
-/* Before memory holding a simulated thread is freed: a watchdog reading it
- * is done. */
-void fltsim__watch_barrier(void);
-/* system.c: a system made or going (the ones fltsim_watch_pended walks). */
-void fltsim__watch_system_created(fltsim_system *sys);
-void fltsim__watch_system_destroyed(fltsim_system *sys);
-/* exec: the deadlock hook, or NULL (fltsim_set_deadlock_hook). */
-fltsim_deadlock_hook fltsim__deadlock_hook(void **ctx);
-
 /* ---- structured exception handling (nt/seh.c) ---- */
 
 /* The frame fltsim puts around a call into filter code, so that an exception

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "executor.h"
+#include "watch_hooks.h"
 
 /* Every OS thread is a native simulated thread; a deterministic executor
  * points fltsim__current at one of its coroutines while that coroutine

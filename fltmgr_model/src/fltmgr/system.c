@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "exec/executor.h"
+#include "exec/watch_hooks.h"
 #include "section_internal.h"
 #include "user_side.h"
 
