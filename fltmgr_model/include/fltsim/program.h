@@ -50,6 +50,32 @@ struct fltsim_process_params {
 NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_params *params,
                               fltsim_process **out);
 
+/* A bare process: an object of the system with its image and parent and one
+ * thread, and no code (what a filter sees of a process: notifications,
+ * PsLookupProcessByProcessId, its image name). Creating one calls the
+ * image-load, process-create and thread-create notify routines of sys's
+ * drivers; a routine that sets CreationStatus to a failure denies it: the
+ * process exits at once with that status (its exit is notified) and
+ * fltsim_ps_create returns the status. */
+struct fltsim_ps_params {
+    /* UTF-8: an NT path ("\\Device\\HarddiskVolume1\\Windows\\notepad.exe"), or a
+     * file name, taken as in the folder \Device\HarddiskVolume1\Windows */
+    const char *image;
+    ULONG process_id;         /* 0: the next free one from 8000 (multiples of 4) */
+    ULONG parent_id;          /* 0: the calling thread's process */
+    const char *command_line; /* UTF-8; NULL: the image path */
+};
+/* STATUS_INVALID_PARAMETER (no image, no live parent, an id not a multiple
+ * of 4), STATUS_OBJECT_NAME_COLLISION (the id names a process not yet
+ * deleted), or the denial's status. *process_id: the new process's id. */
+NTSTATUS fltsim_ps_create(fltsim_system *sys, const struct fltsim_ps_params *params,
+                          ULONG *process_id);
+/* Ends a process fltsim_ps_create made: its exit status becomes exit_status
+ * (not STATUS_PENDING), the thread-exit and process-exit routines run, and
+ * the process object goes with its last reference. STATUS_INVALID_PARAMETER
+ * for no such process, STATUS_PROCESS_IS_TERMINATING when it has exited. */
+NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_status);
+
 enum fltsim_process_until {
     FLTSIM_PROCESS_EXIT,   /* it ended */
     FLTSIM_PROCESS_IDLE,   /* every thread of it waits, with no timeout, for

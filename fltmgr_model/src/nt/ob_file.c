@@ -6,11 +6,12 @@
  * IoIsFileObjectIgnoringSharing. File objects and handles are the I/O
  * manager's (sim/io), reached through its service table
  * (fltsim_io_services); a volume's device objects live as long as the volume
- * (references on them are not counted); other kinds of object have no
- * references in fltsim.
+ * (references on them are not counted); process and thread objects count
+ * theirs in ps_objects.c; other kinds of object have no references in fltsim.
  */
 #include "model_internal.h"
 #include "nt_internal.h"
+#include "ps_internal.h"
 
 struct _OBJECT_TYPE {
     const char *name;
@@ -153,6 +154,9 @@ LONG_PTR ObfReferenceObject(PVOID Object)
     if (is_volume_device(Object))
         return 1;
     const struct fltsim_io_services *io = file_services(Object);
+    LONG_PTR count;
+    if (io == NULL && Object != NULL && fltsim__ps_reference(Object, 1, &count))
+        return count;
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfReferenceObject(%p): not a file object of the I/O manager "
@@ -168,6 +172,9 @@ LONG_PTR ObfDereferenceObject(PVOID Object)
     if (is_volume_device(Object))
         return 1;
     const struct fltsim_io_services *io = file_services(Object);
+    LONG_PTR count;
+    if (io == NULL && Object != NULL && fltsim__ps_reference(Object, -1, &count))
+        return count;
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfDereferenceObject(%p): not a file object of the I/O manager "
