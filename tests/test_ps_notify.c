@@ -247,6 +247,49 @@ static void unload_with_routines_registered_is_v31(void **state)
     world_destroy(&w);
 }
 
+static int ran_main;
+
+static int small_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    ran_main++;
+    return 7;
+}
+
+/* A user program's start is a process creation and its end an exit; a
+ * denial makes the start fail with the status, and main never runs. */
+static void programs_are_processes(void **state)
+{
+    (void)state;
+    struct test_world w;
+    struct tf_filter a;
+    load_filter(&w, &a);
+    struct regs r = {0};
+    assert_status(fltsim_driver_call(a.driver, register_all, &r), STATUS_SUCCESS);
+    ran_main = 0;
+    struct fltsim_process_params params = {.name = "tool.exe", .main = small_main};
+    fltsim_process *proc = NULL;
+    assert_status(fltsim_process_start(w.sys, &params, &proc), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(proc, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    assert_int_equal(ran_main, 1);
+    assert_string_equal(seen, "image ex+ proc+ thread+ thread- ex- proc- ");
+    assert_string_equal(seen_image_short, "tool.exe");
+    assert_int_equal(seen_image_len,
+                     sizeof(L"\\Device\\HarddiskVolume1\\Windows\\tool.exe") - sizeof(WCHAR));
+    fltsim_process_free(proc);
+    seen[0] = '\0';
+    deny_with = STATUS_ACCESS_DENIED;
+    proc = NULL;
+    assert_status(fltsim_process_start(w.sys, &params, &proc), STATUS_ACCESS_DENIED);
+    assert_null(proc);
+    assert_int_equal(ran_main, 1);
+    assert_string_equal(seen, "image ex+ thread- ex- proc- ");
+    r.remove = true;
+    assert_status(fltsim_driver_call(a.driver, register_all, &r), STATUS_SUCCESS);
+    world_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +297,7 @@ int main(void)
         cmocka_unit_test(ex_routine_denies_a_creation),
         cmocka_unit_test(registration_statuses_are_windows_ones),
         cmocka_unit_test(unload_with_routines_registered_is_v31),
+        cmocka_unit_test(programs_are_processes),
     };
     return FLTSIM_RUN_SUITE("ps_notify", tests);
 }

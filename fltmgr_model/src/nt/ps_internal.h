@@ -1,5 +1,6 @@
 /*
- * PRIVATE to fltmgr_model/src/nt: what the Ps files share about processes as
+ * PRIVATE to fltmgr_model/src/nt (and the one hook of win32/process.c where
+ * a program's process is created and ends): what the Ps files share about processes as
  * objects of a system (nt/ps_objects.c) and the notifications drivers
  * register for their creation and exit (nt/ps_notify.c). The object a
  * PEPROCESS points at is exec/thread.c's (struct _KPROCESS); its `ps` block
@@ -41,6 +42,14 @@ struct fltsim_ps_process *fltsim__ps_of_locked(PEPROCESS process);
  * (a thread's are its process's), stores the count in *count and returns
  * true; the last reference of an exited process frees its id. */
 bool fltsim__ps_reference(PVOID object, LONG delta, LONG_PTR *count);
+
+/* win32/process.c: a program's process pid with main thread tid and image
+ * name (a file name or an NT path) is created: the notifications run; a
+ * failure status is a denial (the process has exited then). And its end,
+ * with its exit code (nothing when a denial ended it). */
+NTSTATUS fltsim__ps_program_created(fltsim_system *sys, ULONG process_id, ULONG thread_id,
+                                    const char *name);
+void fltsim__ps_program_exited(fltsim_system *sys, ULONG process_id, ULONG exit_code);
 
 /* ---- notifications (ps_notify.c) ---- */
 

@@ -384,6 +384,96 @@ static ULONG caller_process_id(void)
     return fltsim_thread_process_id();
 }
 
+/* What a new process is made of (fltsim_ps_create, a program's start). */
+struct new_process {
+    fltsim_system *sys;
+    const WCHAR *image;
+    size_t image_count;
+    const WCHAR *command; /* NULL: the image path */
+    size_t command_count;
+    ULONG parent, pid, tid; /* pid, tid 0: the next free ones */
+    bool program;           /* a program's: its id is its, whatever had it before */
+    const char *name;       /* for messages */
+};
+
+/* Makes the process and notifies its creation; a denial ends it at once
+ * (its exit notified). STATUS_OBJECT_NAME_COLLISION for a taken id (not a
+ * program's). *pid: the id. */
+static NTSTATUS create_process(const struct new_process *np, ULONG *out_pid)
+{
+    static const char api[] = "fltsim_ps_create";
+    fltsim_system *sys = np->sys;
+    ULONG pid = np->pid;
+    struct fltsim_ps_process *ps = calloc(1, sizeof(*ps));
+    if (ps == NULL)
+        return STATUS_INSUFFICIENT_RESOURCES;
+    fltsim__ps_lock();
+    PEPROCESS old = pid != 0 ? fltsim__process_object_find(pid) : NULL;
+    if (pid == 0) {
+        do {
+            pid = next_ps_id;
+            next_ps_id += 4;
+        } while (fltsim__process_object_find(pid) != NULL);
+    } else if (old != NULL && np->program) {
+        fltsim__process_object_retire(old);
+    } else if (old != NULL) {
+        fltsim__ps_unlock();
+        free(ps);
+        return fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
+                            "%s: process id %lu is taken (a process not yet deleted)", api,
+                            (unsigned long)pid);
+    }
+    ULONG tid = np->tid;
+    while (tid == 0 || (np->tid == 0 && fltsim__thread_object_find(tid, 0) != NULL)) {
+        tid = next_ps_id;
+        next_ps_id += 4;
+    }
+    PEPROCESS process = fltsim__process_object(pid);
+    PETHREAD thread = process != NULL ? fltsim__thread_object_find(tid, pid) : NULL;
+    if (thread == NULL) {
+        fltsim__ps_unlock();
+        free(ps);
+        if (process != NULL)
+            fltsim__process_object_retire(process);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    ps->sys = sys;
+    ps->parent_id = np->parent;
+    ps->main_thread_id = tid;
+    ps->create_time = fltsim__system_time_precise();
+    ps->exit_status = STATUS_PENDING;
+    ps->refs = 1; /* its own, until it exits */
+    set_image(ps, np->image, np->image_count);
+    process->ps = ps;
+    fltsim__ps_unlock();
+
+    UNICODE_STRING command_line = {
+        .Buffer = np->command != NULL ? (PWCH)np->command : ps->image.Buffer,
+        .Length =
+            np->command != NULL ? (USHORT)(np->command_count * sizeof(WCHAR)) : ps->image.Length,
+    };
+    command_line.MaximumLength = command_line.Length;
+    PS_CREATE_NOTIFY_INFO info = {
+        .Size = sizeof(info),
+        .ParentProcessId = (HANDLE)(ULONG_PTR)np->parent,
+        .CreatingThreadId = {PsGetCurrentProcessId(), PsGetCurrentThreadId()},
+        .ImageFileName = &ps->image,
+        .CommandLine = &command_line,
+        .CreationStatus = STATUS_SUCCESS,
+    };
+    info.FileOpenNameAvailable = 1;
+    NTSTATUS status = fltsim__ps_notify_create(sys, process, tid, &info);
+    if (!NT_SUCCESS(status)) {
+        /* Denied: the process ends at once with that status, and its exit
+         * is notified as any other. */
+        fltsim_ps_exit(sys, pid, status);
+        return fltsim__fail(status, "%s: %s: a process-notify routine denied the creation (0x%08x)",
+                            api, np->name, (unsigned)status);
+    }
+    *out_pid = pid;
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS fltsim_ps_create(fltsim_system *sys, const struct fltsim_ps_params *params,
                           ULONG *process_id)
 {
@@ -427,72 +517,21 @@ NTSTATUS fltsim_ps_create(fltsim_system *sys, const struct fltsim_ps_params *par
                             "%s: process id %lu: ids are multiples of 4, and 4 is the System "
                             "process",
                             api, (unsigned long)pid);
-    struct fltsim_ps_process *ps = calloc(1, sizeof(*ps));
-    if (ps == NULL)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    fltsim__ps_lock();
-    if (pid == 0) {
-        do {
-            pid = next_ps_id;
-            next_ps_id += 4;
-        } while (fltsim__process_object_find(pid) != NULL);
-    } else if (fltsim__process_object_find(pid) != NULL) {
-        fltsim__ps_unlock();
-        free(ps);
-        return fltsim__fail(STATUS_OBJECT_NAME_COLLISION,
-                            "%s: process id %lu is taken (a process not yet deleted)", api,
-                            (unsigned long)pid);
-    }
-    ULONG tid;
-    do {
-        tid = next_ps_id;
-        next_ps_id += 4;
-    } while (fltsim__thread_object_find(tid, 0) != NULL);
-    PEPROCESS process = fltsim__process_object(pid);
-    PETHREAD thread = process != NULL ? fltsim__thread_object_find(tid, pid) : NULL;
-    if (thread == NULL) {
-        fltsim__ps_unlock();
-        free(ps);
-        if (process != NULL)
-            fltsim__process_object_retire(process);
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    ps->sys = sys;
-    ps->parent_id = parent;
-    ps->main_thread_id = tid;
-    ps->create_time = fltsim__system_time_precise();
-    ps->exit_status = STATUS_PENDING;
-    ps->refs = 1; /* its own, until it exits */
-    set_image(ps, image, image_count);
-    process->ps = ps;
-    fltsim__ps_unlock();
-
-    UNICODE_STRING command_line = {
-        .Buffer = params->command_line != NULL ? command : ps->image.Buffer,
-        .Length = params->command_line != NULL ? (USHORT)(command_count * sizeof(WCHAR))
-                                               : ps->image.Length,
+    struct new_process np = {
+        .sys = sys,
+        .image = image,
+        .image_count = image_count,
+        .command = params->command_line != NULL ? command : NULL,
+        .command_count = command_count,
+        .parent = parent,
+        .pid = pid,
+        .name = params->image,
     };
-    command_line.MaximumLength = command_line.Length;
-    PS_CREATE_NOTIFY_INFO info = {
-        .Size = sizeof(info),
-        .ParentProcessId = (HANDLE)(ULONG_PTR)parent,
-        .CreatingThreadId = {PsGetCurrentProcessId(), PsGetCurrentThreadId()},
-        .ImageFileName = &ps->image,
-        .CommandLine = &command_line,
-        .CreationStatus = STATUS_SUCCESS,
-    };
-    info.FileOpenNameAvailable = 1;
-    NTSTATUS status = fltsim__ps_notify_create(sys, process, tid, &info);
-    if (!NT_SUCCESS(status)) {
-        /* Denied: the process ends at once with that status, and its exit
-         * is notified as any other. */
-        fltsim_ps_exit(sys, pid, status);
-        return fltsim__fail(status, "%s: %s: a process-notify routine denied the creation (0x%08x)",
-                            api, params->image, (unsigned)status);
-    }
-    if (process_id != NULL)
-        *process_id = pid;
-    return STATUS_SUCCESS;
+    ULONG made = 0;
+    NTSTATUS status = create_process(&np, &made);
+    if (NT_SUCCESS(status) && process_id != NULL)
+        *process_id = made;
+    return status;
 }
 
 NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_status)
@@ -523,4 +562,38 @@ NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_stat
     LONG_PTR left;
     fltsim__ps_reference(process, -1, &left); /* its own */
     return STATUS_SUCCESS;
+}
+
+NTSTATUS fltsim__ps_program_created(fltsim_system *sys, ULONG process_id, ULONG thread_id,
+                                    const char *name)
+{
+    WCHAR image[FLTSIM_PS_IMAGE_MAX];
+    size_t image_count = 0;
+    if (!image_path(name, image, &image_count))
+        image_path("program.exe", image, &image_count); /* the name was checked: too long */
+    struct new_process np = {
+        .sys = sys,
+        .image = image,
+        .image_count = image_count,
+        .parent = caller_process_id(),
+        .pid = process_id,
+        .tid = thread_id,
+        .program = true,
+        .name = name,
+    };
+    ULONG made;
+    return create_process(&np, &made);
+}
+
+void fltsim__ps_program_exited(fltsim_system *sys, ULONG process_id, ULONG exit_code)
+{
+    /* A denied start has exited already: nothing more to notify. */
+    PEPROCESS process = fltsim__process_object_find(process_id);
+    fltsim__ps_lock();
+    bool running = process != NULL && process->ps != NULL && !process->ps->implicit &&
+                   process->ps->sys == sys && process->ps->exit_status == STATUS_PENDING;
+    fltsim__ps_unlock();
+    if (running)
+        fltsim_ps_exit(sys, process_id,
+                       exit_code == (ULONG)STATUS_PENDING ? 0 : (NTSTATUS)exit_code);
 }
