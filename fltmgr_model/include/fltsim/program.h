@@ -76,6 +76,15 @@ NTSTATUS fltsim_ps_create(fltsim_system *sys, const struct fltsim_ps_params *par
  * for no such process, STATUS_PROCESS_IS_TERMINATING when it has exited. */
 NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_status);
 
+/* Opens process process_id (thread_id 0) or its thread thread_id with the
+ * access desired, as the calling thread's process (user mode: a handle of
+ * its table) or, kernel, as a kernel handle; the object callbacks may strip
+ * access: *granted is what the handle grants. STATUS_INVALID_CID for no such
+ * process or thread. Close with fltsim_ps_close (or a driver's ZwClose). */
+NTSTATUS fltsim_ps_open(fltsim_system *sys, ULONG process_id, ULONG thread_id, ACCESS_MASK desired,
+                        bool kernel, HANDLE *handle, ACCESS_MASK *granted);
+NTSTATUS fltsim_ps_close(fltsim_system *sys, HANDLE handle);
+
 enum fltsim_process_until {
     FLTSIM_PROCESS_EXIT,   /* it ended */
     FLTSIM_PROCESS_IDLE,   /* every thread of it waits, with no timeout, for

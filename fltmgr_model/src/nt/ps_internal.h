@@ -51,6 +51,25 @@ NTSTATUS fltsim__ps_program_created(fltsim_system *sys, ULONG process_id, ULONG 
                                     const char *name);
 void fltsim__ps_program_exited(fltsim_system *sys, ULONG process_id, ULONG exit_code);
 
+/* ---- handles (ps_handles.c) ---- */
+
+/* ZwClose: closes a process or thread handle of the caller's process or the
+ * kernel's; false when handle is none. */
+bool fltsim__ps_handle_close(HANDLE handle);
+/* The object behind a process or thread handle (NtCurrentProcess() and
+ * NtCurrentThread() too) the caller sees in mode, referenced, and the access
+ * it grants; STATUS_INVALID_HANDLE when none. */
+NTSTATUS fltsim__ps_handle_object(HANDLE handle, KPROCESSOR_MODE mode, PVOID *object,
+                                  ACCESS_MASK *granted);
+/* Whether object is a process or thread object; ObOpenObjectByPointer on
+ * one (object callbacks asked). */
+bool fltsim__ps_is_object(PVOID object);
+NTSTATUS fltsim__ps_open_by_pointer(PVOID Object, ULONG HandleAttributes, ACCESS_MASK DesiredAccess,
+                                    POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
+                                    PHANDLE Handle);
+/* A process exited: the handles in its table are closed. */
+void fltsim__ps_handles_process_exited(PEPROCESS process);
+
 /* ---- notifications (ps_notify.c) ---- */
 
 /* Calls, on this thread with no lock held, the image-load, process-create and

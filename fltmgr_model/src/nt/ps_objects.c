@@ -287,9 +287,12 @@ NTSTATUS SeLocateProcessImageName(PEPROCESS Process, PUNICODE_STRING *pImageFile
  * process (NtCurrentProcess()), or NULL. */
 static PEPROCESS process_of_handle(HANDLE handle)
 {
-    if (handle == NtCurrentProcess())
-        return IoGetCurrentProcess();
-    return NULL;
+    PVOID object;
+    ACCESS_MASK granted;
+    if (!NT_SUCCESS(fltsim__ps_handle_object(handle, KernelMode, &object, &granted)))
+        return NULL;
+    ObfDereferenceObject(object); /* the handle holds one */
+    return *(const ULONG *)object == FLTSIM_MAGIC_PROCESS ? object : NULL;
 }
 
 NTSTATUS ZwQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS ProcessInformationClass,
@@ -300,8 +303,7 @@ NTSTATUS ZwQueryInformationProcess(HANDLE ProcessHandle, PROCESSINFOCLASS Proces
     fltsim__check_irql(fltsim__tls()->sys, PASSIVE_LEVEL, api);
     PEPROCESS process = process_of_handle(ProcessHandle);
     if (process == NULL)
-        return fltsim__fail(STATUS_INVALID_HANDLE,
-                            "%s(%p): not a process handle (fltsim knows NtCurrentProcess())", api,
+        return fltsim__fail(STATUS_INVALID_HANDLE, "%s(%p): not a process handle", api,
                             ProcessHandle);
     struct fltsim_ps_process copy;
     fltsim__ps_lock();
@@ -559,6 +561,7 @@ NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_stat
         return fltsim__fail(STATUS_PROCESS_IS_TERMINATING, "%s: process %lu has exited", api,
                             (unsigned long)process_id);
     fltsim__ps_notify_exit(sys, process, tid);
+    fltsim__ps_handles_process_exited(process);
     LONG_PTR left;
     fltsim__ps_reference(process, -1, &left); /* its own */
     return STATUS_SUCCESS;
