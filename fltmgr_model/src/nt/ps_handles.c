@@ -124,8 +124,23 @@ static NTSTATUS make_handle(fltsim_system *sys, PEPROCESS owner, PVOID object, A
         LONG_PTR count;
         fltsim__ps_reference(object, 1, &count);
     }
-    if (sys != NULL)
+    if (sys != NULL) {
         fltsim__ob_post(sys, &op, status);
+        struct fltsim_event ev = {
+            .type = operation == OB_OPERATION_HANDLE_CREATE ? FLTSIM_EV_HANDLE_OPEN
+                                                            : FLTSIM_EV_HANDLE_DUPLICATE,
+            .status = status,
+            .table_process_id = owner->process_id,
+            .desired_access = desired,
+            .granted_access = NT_SUCCESS(status) ? op.desired : 0,
+        };
+        fltsim__event_thread(&ev);
+        bool thread = is_thread(object);
+        ev.object_process_id =
+            thread ? ((PETHREAD)object)->process->process_id : ((PEPROCESS)object)->process_id;
+        ev.object_thread_id = thread ? ((PETHREAD)object)->thread_id : 0;
+        fltsim__trace(sys, &ev);
+    }
     return status;
 }
 

@@ -17,6 +17,7 @@
 struct fltsim_ps_process {
     fltsim_system *sys;   /* whose notifications its creation and exit fired; NULL: implicit */
     bool implicit;        /* made by the first use of its id: runs until the OS process ends */
+    bool program;         /* a user program's (win32/): not traced (see ps_objects.c) */
     ULONG parent_id;      /* 0 when none (System, an implicit process) */
     ULONG main_thread_id; /* 0 for an implicit process */
     LONGLONG create_time; /* 100 ns since 1601, as KeQuerySystemTime */

@@ -386,6 +386,25 @@ static ULONG caller_process_id(void)
     return fltsim_thread_process_id();
 }
 
+/* A PROCESS_* trace event about process (its image as detail). */
+static void trace_process(fltsim_system *sys, enum fltsim_event_type type, PEPROCESS process,
+                          const struct fltsim_ps_process *ps, NTSTATUS status)
+{
+    /* A program's start and end stay out of the traces for now: its port
+     * events name it, and the golden traces of the scenarios that run
+     * programs predate process events. */
+    if (ps->program)
+        return;
+    char image[FLTSIM_PS_IMAGE_MAX * 3];
+    fltsim__ustr_to_utf8(&ps->image, image, sizeof(image));
+    struct fltsim_event ev = {.type = type, .status = status, .detail = image};
+    fltsim__event_thread(&ev);
+    ev.object_process_id = process->process_id;
+    ev.object_thread_id = ps->main_thread_id;
+    ev.parent_process_id = ps->parent_id;
+    fltsim__trace(sys, &ev);
+}
+
 /* What a new process is made of (fltsim_ps_create, a program's start). */
 struct new_process {
     fltsim_system *sys;
@@ -440,6 +459,7 @@ static NTSTATUS create_process(const struct new_process *np, ULONG *out_pid)
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     ps->sys = sys;
+    ps->program = np->program;
     ps->parent_id = np->parent;
     ps->main_thread_id = tid;
     ps->create_time = fltsim__system_time_precise();
@@ -465,6 +485,7 @@ static NTSTATUS create_process(const struct new_process *np, ULONG *out_pid)
     };
     info.FileOpenNameAvailable = 1;
     NTSTATUS status = fltsim__ps_notify_create(sys, process, tid, &info);
+    trace_process(sys, FLTSIM_EV_PROCESS_CREATE, process, ps, status);
     if (!NT_SUCCESS(status)) {
         /* Denied: the process ends at once with that status, and its exit
          * is notified as any other. */
@@ -561,6 +582,7 @@ NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_stat
         return fltsim__fail(STATUS_PROCESS_IS_TERMINATING, "%s: process %lu has exited", api,
                             (unsigned long)process_id);
     fltsim__ps_notify_exit(sys, process, tid);
+    trace_process(sys, FLTSIM_EV_PROCESS_EXIT, process, ps, exit_status);
     fltsim__ps_handles_process_exited(process);
     LONG_PTR left;
     fltsim__ps_reference(process, -1, &left); /* its own */
