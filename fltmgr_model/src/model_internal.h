@@ -470,14 +470,14 @@ struct fltsim_tls {
 /* The System process: the executor's threads (work items, completions) are
  * its threads, and only its threads are system threads. */
 #define FLTSIM_SYSTEM_PROCESS_ID 4
-
-/* What a PEPROCESS points at: one object per simulated process id, made on
- * its first use and kept for the life of the OS process (pointers stay
- * valid, as a referenced EPROCESS does). Read-only once made. */
+/* What a PEPROCESS points at: one live object per process id, made on first use;
+ * its memory stays for the life of the OS process. ps: nt/ps_internal.h's. */
 struct _KPROCESS {
     ULONG magic; /* FLTSIM_MAGIC_PROCESS */
     ULONG process_id;
     ULONG session_id; /* 0 for the System process, 1 (the first interactive session) else */
+    bool retired;     /* deleted: its id names a new object (threads_lock) */
+    struct fltsim_ps_process *ps; /* image, exit status, references */
 };
 
 /* What a PETHREAD points at: one per (process, thread id), kept the same way. */
@@ -487,10 +487,13 @@ struct _KTHREAD {
     struct _KPROCESS *process;
 };
 
-/* The process object of a simulated process id, made on first use. NULL only
- * when out of memory. Any thread. */
+/* The live process object of an id, made on first use (NULL: out of memory); retire
+ * frees its id; finds make nothing (NULL: none) but a thread of a given process. */
 PEPROCESS fltsim__process_object(ULONG process_id);
-
+void fltsim__process_object_retire(PEPROCESS process);
+PEPROCESS fltsim__process_object_find(ULONG process_id);
+PETHREAD fltsim__thread_object_find(ULONG thread_id, ULONG process_id_or_0);
+void fltsim__ps_driver_unloaded(struct fltsim_driver *drv); /* nt/ps_notify.c (V31) */
 /* The simulated thread running on this OS thread (thread.c); NULL before
  * its first use. Its struct fltsim_tls comes first (executor.h). */
 extern _Thread_local struct fltsim_sthread *fltsim__current;

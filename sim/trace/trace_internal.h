@@ -108,6 +108,10 @@ bool fltsim__trace_has_flags(const struct fltsim_event *ev);
  * out_size), and whether it carries a MessageId. */
 bool fltsim__trace_is_port(const struct fltsim_event *ev);
 bool fltsim__trace_has_message_id(const struct fltsim_event *ev);
+/* Whether an event is about a process (PROCESS_*) or a handle to one or to
+ * a thread (HANDLE_*): object ids, parent, table, accesses. */
+bool fltsim__trace_is_process(const struct fltsim_event *ev);
+bool fltsim__trace_is_handle(const struct fltsim_event *ev);
 
 /* How an event's status field reads. */
 enum fltsim__status_kind {

@@ -140,6 +140,14 @@ void fltsim__trace_normalized_event(struct fltsim_trace_sink *sink, const struct
             fprintf(out, " message=%llu", (unsigned long long)ev->message_id);
         fprintf(out, " in=%u out=%u", (unsigned)ev->in_size, (unsigned)ev->out_size);
     }
+    if (fltsim__trace_is_process(ev) || fltsim__trace_is_handle(ev))
+        fprintf(out, " object=%u/%u", (unsigned)ev->object_process_id,
+                (unsigned)ev->object_thread_id);
+    if (ev->type == FLTSIM_EV_PROCESS_CREATE)
+        fprintf(out, " parent=%u", (unsigned)ev->parent_process_id);
+    if (fltsim__trace_is_handle(ev))
+        fprintf(out, " table=%u desired=0x%X granted=0x%X", (unsigned)ev->table_process_id,
+                (unsigned)ev->desired_access, (unsigned)ev->granted_access);
     fputc('\n', out);
 }
 

@@ -300,9 +300,24 @@ enum fltsim_event_type {
                                   was given; status (STATUS_TIMEOUT: none in time) */
     FLTSIM_EV_PORT_GET,        /* FilterGetMessage got a message: message_id, in_size
                                   = its bytes, out_size = the reply room it offers */
-    FLTSIM_EV_PORT_REPLY       /* FilterReplyMessage: message_id; in_size = the reply's
+    FLTSIM_EV_PORT_REPLY,      /* FilterReplyMessage: message_id; in_size = the reply's
                                   bytes; status (STATUS_FLT_NO_WAITER_FOR_REPLY: no
                                   sender waits for it) */
+    /* Processes and handles to processes and threads (issue 20); process_id
+     * and thread_id are the calling thread's, object_process_id (and
+     * object_thread_id) the process (thread) the event is about. */
+    FLTSIM_EV_PROCESS_CREATE,  /* a process was created (after its notify routines);
+                                  object_thread_id = its first thread; parent_process_id;
+                                  detail = its image path; status = STATUS_SUCCESS or
+                                  the status a routine denied it with */
+    FLTSIM_EV_PROCESS_EXIT,    /* a process exited (after its notify routines);
+                                  detail = its image path; status = its exit status */
+    FLTSIM_EV_HANDLE_OPEN,     /* a handle to a process (object_thread_id 0) or a
+                                  thread was made (after the object callbacks) in
+                                  table_process_id's table (4: a kernel handle);
+                                  desired_access, granted_access; status */
+    FLTSIM_EV_HANDLE_DUPLICATE /* the same for a duplicate (ZwDuplicateObject) into
+                                  table_process_id's table */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
@@ -332,6 +347,11 @@ struct fltsim_event {
     ULONG64 message_id; /* PORT_SEND, PORT_GET, PORT_REPLY: the MessageId */
     ULONG in_size;      /* PORT_* events: see the type */
     ULONG out_size;     /* PORT_* events: see the type */
+    /* PROCESS_* and HANDLE_* events (see the types); 0 otherwise */
+    ULONG object_process_id, object_thread_id;
+    ULONG parent_process_id;              /* PROCESS_CREATE */
+    ULONG table_process_id;               /* HANDLE_* */
+    ULONG desired_access, granted_access; /* HANDLE_* */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);

@@ -46,6 +46,7 @@
     X(STATUS_INFO_LENGTH_MISMATCH, 0xC0000004)                                                     \
     X(STATUS_ACCESS_VIOLATION, 0xC0000005)                                                         \
     X(STATUS_INVALID_HANDLE, 0xC0000008)                                                           \
+    X(STATUS_INVALID_CID, 0xC000000B)                                                              \
     X(STATUS_INVALID_PARAMETER, 0xC000000D)                                                        \
     X(STATUS_NO_SUCH_DEVICE, 0xC000000E)                                                           \
     X(STATUS_NO_SUCH_FILE, 0xC000000F)                                                             \

@@ -12,6 +12,7 @@
 #include "exec/executor.h"
 #include "fltmgr/user_side.h"
 #include "fltmgr/section_internal.h"
+#include "nt/ps_internal.h"
 #include "win32_internal.h"
 
 /* ---- the state ---- */
@@ -212,6 +213,7 @@ static void end_locked(struct fltsim_process *proc, DWORD code)
 static void process_finish(struct fltsim_process *proc)
 {
     fltsim_system *sys = proc->sys;
+    fltsim__ps_program_exited(sys, proc->pid, proc->exit_code); /* its exit is notified */
     uv_mutex_lock(&sys->lock);
     while (proc->handle_count > 0) {
         struct w32_object *obj = proc->handles[0].obj;
@@ -699,7 +701,19 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     InsertTailList(&w->processes, &p->link);
     uv_mutex_unlock(&sys->lock);
     fltsim__w32_heap_register(p);
+    /* Its creation is notified (nt/ps_objects.c); a driver's denial ends it
+     * before main runs, and the start fails with that status. */
+    NTSTATUS denied = fltsim__ps_program_created(sys, p->pid, t->tid, params->name);
+    if (!NT_SUCCESS(denied)) {
+        uv_mutex_lock(&sys->lock);
+        end_locked(p, (DWORD)denied);
+        uv_mutex_unlock(&sys->lock);
+    }
     thread_start(t); /* a failure ends the process at once, with its status */
+    if (!NT_SUCCESS(denied)) {
+        fltsim_process_free(p);
+        return denied;
+    }
     *out = p;
     return STATUS_SUCCESS;
 }
