@@ -444,6 +444,17 @@ typedef struct fltsim_driver fltsim_driver;
 NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *def,
                             PDRIVER_INITIALIZE entry, fltsim_driver **out);
 
+/* fltsim_driver_load's flags (fltsim_driver_load_ex). */
+/* The image was linked without /INTEGRITYCHECK: its ObRegisterCallbacks fails
+ * with STATUS_ACCESS_DENIED, as on Windows. Without the flag the image counts
+ * as linked with it, as every driver that registers object callbacks is. */
+#define FLTSIM_LOAD_NO_INTEGRITY_CHECK 0x00000001
+
+/* fltsim_driver_load with load flags (FLTSIM_LOAD_*); STATUS_INVALID_PARAMETER
+ * for an unknown flag. */
+NTSTATUS fltsim_driver_load_ex(fltsim_system *sys, const struct fltsim_filter_def *def,
+                               PDRIVER_INITIALIZE entry, ULONG flags, fltsim_driver **out);
+
 #define FLTSIM_UNLOAD_MANDATORY 0x00000001 /* service stop, not fltmc unload */
 
 /* Unloads a driver (SPEC 1.4, 2.7): FilterUnloadCallback with

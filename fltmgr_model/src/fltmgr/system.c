@@ -375,7 +375,8 @@ bool fltsim_verifier_rule_valid(const char *rule)
         return true;
     if (rule[2] < '0' || rule[2] > '9' || rule[3] != '\0')
         return false;
-    return (rule[1] - '0') * 10 + (rule[2] - '0') <= 30;
+    int n = (rule[1] - '0') * 10 + (rule[2] - '0');
+    return n <= 30 || (n >= 32 && n <= 36); /* V32-V36: object callbacks (nt/ob_callbacks.c) */
 }
 
 /* sys->lock held. */
@@ -558,9 +559,10 @@ static NTSTATUS check_rule(const char *api, const char *rule)
 {
     if (fltsim_verifier_rule_valid(rule))
         return STATUS_SUCCESS;
-    return fltsim__fail(STATUS_INVALID_PARAMETER,
-                        "%s: '%s' is not a verifier rule (V1 ... V30, ASSERT, KE or SIM)", api,
-                        rule != NULL ? rule : "(null)");
+    return fltsim__fail(
+        STATUS_INVALID_PARAMETER,
+        "%s: '%s' is not a verifier rule (V1 ... V30, V32 ... V36, ASSERT, KE or SIM)", api,
+        rule != NULL ? rule : "(null)");
 }
 
 NTSTATUS fltsim_system_verifier_disable(fltsim_system *sys, const char *rule)
