@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <fltsim/trace.h>
+
 #include "fltsim_test.h"
 #include "ob_internal.h"
+#include "trace_capture.h"
 
 /* ---- a driver that registers what a case asks ---- */
 
@@ -656,6 +659,77 @@ static void blocking_or_raising_callback_is_v36(void **state)
     world_destroy(&w);
 }
 
+/* ---- traces ---- */
+
+/* One open stripped by Ob at 1000 and one kernel duplicate left alone,
+ * traced in format; what the sink wrote. */
+static const char *traced(struct capture *c, enum fltsim_trace_format format)
+{
+    struct test_world w;
+    world_create(&w, 0);
+    capture_open(c, format, 0);
+    fltsim_system_set_trace(w.sys, fltsim_trace_sink_event, c->sink);
+    plan_reset(L"1000", NULL);
+    fltsim_driver *drv = load(w.sys, L"Ob", 0);
+    cb_reset();
+    cb.strip = PROCESS_TERMINATE | PROCESS_VM_WRITE;
+    struct fltsim_ob_handle_op op = process_open(PROCESS_ALL_ACCESS, false);
+    open_process(w.sys, &op, STATUS_SUCCESS);
+    cb.strip = 0;
+    struct fltsim_ob_handle_op dup = process_open(PROCESS_TERMINATE, true);
+    dup.operation = OB_OPERATION_HANDLE_DUPLICATE;
+    open_process(w.sys, &dup, STATUS_ACCESS_DENIED);
+    unload(drv);
+    fltsim_system_set_trace(w.sys, NULL, NULL);
+    world_destroy(&w);
+    return capture_text(c);
+}
+
+static void expect_in(const char *text, const char *what)
+{
+    if (strstr(text, what) == NULL)
+        fail_msg("expected \"%s\" in:\n%s", what, text);
+}
+
+static void events_in_every_trace_format(void **state)
+{
+    (void)state;
+    struct capture c;
+    const char *text = traced(&c, FLTSIM_TRACE_TEXT);
+    expect_in(text, "[ob] Ob (1000) pre: process ");
+    expect_in(text, " opens a handle to Process 1234, desired 0x1FFFFF -> 0x1FFFDE");
+    expect_in(text, "[ob] Ob (1000) post: process ");
+    expect_in(text, " opens a handle to Process 1234: STATUS_SUCCESS, granted 0x1FFFDE of "
+                    "0x1FFFFF");
+    expect_in(text, " duplicates a kernel handle to Process 1234, desired 0x1 -> 0x1");
+    expect_in(text, "STATUS_ACCESS_DENIED, granted 0x0 of 0x1");
+    capture_close(&c);
+
+    text = traced(&c, FLTSIM_TRACE_JSONL);
+    expect_in(text, "\"type\":\"ob_pre\"");
+    expect_in(text, "\"type\":\"ob_post\"");
+    expect_in(text, "\"altitude\":\"1000\"");
+    expect_in(text, "\"ob_operation\":1,\"ob_operation_name\":\"create\",\"object_type\":"
+                    "\"Process\",\"object_pid\":1234,\"desired\":2097151,\"granted\":2097118");
+    expect_in(text, "\"ob_operation\":2,\"ob_operation_name\":\"duplicate\"");
+    capture_close(&c);
+
+    text = traced(&c, FLTSIM_TRACE_NORMALIZED);
+    expect_in(text, "ob_pre");
+    expect_in(text, "operation=create object=\"Process\" object_pid=1234 desired=0x1FFFFF "
+                    "granted=0x1FFFDE");
+    expect_in(text, "status=STATUS_ACCESS_DENIED");
+    expect_in(text, "flags=0x1");
+    capture_close(&c);
+
+    text = traced(&c, FLTSIM_TRACE_MERMAID);
+    expect_in(text, "object pre");
+    expect_in(text, "create handle to Process 1234, desired 0x1FFFFF → 0x1FFFDE");
+    expect_in(text, "duplicate kernel handle to Process 1234");
+    expect_in(text, "object post");
+    capture_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +745,7 @@ int main(void)
         cmocka_unit_test(unregister_twice_or_bogus_is_v34),
         cmocka_unit_test(unload_with_callbacks_registered_is_v35),
         cmocka_unit_test(blocking_or_raising_callback_is_v36),
+        cmocka_unit_test(events_in_every_trace_format),
     };
     return FLTSIM_RUN_SUITE("ob_callbacks", tests);
 }

@@ -50,6 +50,14 @@ void fltsim__trace_jsonl_event(struct fltsim_trace_sink *sink, const struct flts
         fprintf(out, ",\"in_size\":%u", (unsigned)ev->in_size);
         fprintf(out, ",\"out_size\":%u", (unsigned)ev->out_size);
     }
+    if (fltsim__trace_is_ob(ev)) { /* only object callback events carry these */
+        fprintf(out, ",\"ob_operation\":%u", (unsigned)ev->ob_operation);
+        put_name(out, "ob_operation_name", fltsim__trace_ob_operation_name(ev->ob_operation));
+        put_name(out, "object_type", ev->object_type);
+        fprintf(out, ",\"object_pid\":%u", (unsigned)ev->object_pid);
+        fprintf(out, ",\"desired\":%u", (unsigned)ev->desired);
+        fprintf(out, ",\"granted\":%u", (unsigned)ev->granted);
+    }
     fputs("}\n", out);
 }
 

@@ -300,9 +300,19 @@ enum fltsim_event_type {
                                   was given; status (STATUS_TIMEOUT: none in time) */
     FLTSIM_EV_PORT_GET,        /* FilterGetMessage got a message: message_id, in_size
                                   = its bytes, out_size = the reply room it offers */
-    FLTSIM_EV_PORT_REPLY       /* FilterReplyMessage: message_id; in_size = the reply's
+    FLTSIM_EV_PORT_REPLY,      /* FilterReplyMessage: message_id; in_size = the reply's
                                   bytes; status (STATUS_FLT_NO_WAITER_FOR_REPLY: no
                                   sender waits for it) */
+    /* Object callbacks (SPEC 9), one event per callback called, on the
+     * opening thread (process_id, thread_id). filter = the registering
+     * driver; altitude = the registration's; ob_operation =
+     * OB_OPERATION_HANDLE_CREATE or _DUPLICATE; object_type ("Process",
+     * "Thread"); object_pid = the process the object is or belongs to;
+     * flags = 1 for a kernel handle. */
+    FLTSIM_EV_OB_PRE, /* a pre returned: desired = the access it was given,
+                         granted = what it left (bits it added are not) */
+    FLTSIM_EV_OB_POST /* a post is called: status = ReturnStatus, desired =
+                         OriginalDesiredAccess, granted = GrantedAccess */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
@@ -332,6 +342,10 @@ struct fltsim_event {
     ULONG64 message_id; /* PORT_SEND, PORT_GET, PORT_REPLY: the MessageId */
     ULONG in_size;      /* PORT_* events: see the type */
     ULONG out_size;     /* PORT_* events: see the type */
+    ULONG ob_operation; /* OB_* events: OB_OPERATION_HANDLE_CREATE or _DUPLICATE */
+    const char *object_type; /* OB_* events: "Process", "Thread"; otherwise NULL */
+    ULONG object_pid;        /* OB_* events: the object's process id */
+    ULONG desired, granted;  /* OB_* events: access masks, see the type */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);

@@ -412,6 +412,42 @@ static void callout_leave(struct callout *c, fltsim_system *sys, struct ob_reg *
     fltsim__leave(&c->save);
 }
 
+/* The process a process or thread object is or belongs to; 0 for another. */
+static ULONG object_pid(PVOID object)
+{
+    const struct _KPROCESS *p = object;
+    const struct _KTHREAD *t = object;
+    if (object == NULL)
+        return 0;
+    if (p->magic == FLTSIM_MAGIC_PROCESS)
+        return p->process_id;
+    if (t->magic == FLTSIM_MAGIC_THREAD && t->process != NULL)
+        return t->process->process_id;
+    return 0;
+}
+
+static void trace_call(fltsim_system *sys, enum fltsim_event_type type, const struct ob_reg *reg,
+                       const struct fltsim_ob_handle_op *op, ACCESS_MASK desired,
+                       ACCESS_MASK granted, NTSTATUS status)
+{
+    if (!fltsim__tracing(sys))
+        return;
+    struct fltsim_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.filter = reg->driver8;
+    ev.altitude = reg->altitude.text;
+    ev.ob_operation = op->operation;
+    ev.object_type = op->type->name;
+    ev.object_pid = object_pid(op->object);
+    ev.flags = op->kernel_handle ? 1 : 0;
+    ev.desired = desired;
+    ev.granted = granted;
+    ev.status = status;
+    fltsim__event_thread(&ev);
+    fltsim__trace(sys, &ev);
+}
+
 void fltsim__ob_pre(fltsim_system *sys, struct fltsim_ob_handle_op *op)
 {
     struct ob_state *st = collect(sys, op);
@@ -461,6 +497,8 @@ void fltsim__ob_pre(fltsim_system *sys, struct fltsim_ob_handle_op *op)
                            call->reg->pre_what, (unsigned)(left & ~op->desired),
                            (unsigned)op->desired);
         callout_leave(&c, sys, call->reg);
+        trace_call(sys, FLTSIM_EV_OB_PRE, call->reg, op, op->desired, op->desired & left,
+                   STATUS_SUCCESS);
         op->desired &= left;
         call->call_context = info.CallContext;
     }
@@ -493,6 +531,7 @@ void fltsim__ob_post(fltsim_system *sys, struct fltsim_ob_handle_op *op, NTSTATU
         info.CallContext = call->call_context;
         info.ReturnStatus = status;
         info.Parameters = &params;
+        trace_call(sys, FLTSIM_EV_OB_POST, call->reg, op, st->original, granted, status);
         struct callout c;
         callout_enter(&c, sys, call->reg, call->reg->post_what);
         call->entry->post(call->reg->context, &info);
