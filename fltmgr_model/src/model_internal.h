@@ -234,7 +234,7 @@ struct _FLT_VOLUME {
     char name8[FLTSIM_NAME8_MAX];
 };
 
-/* How many rules one system can disable at once (V1-V30 and the others). */
+/* How many rules one system can disable at once (V1-V36 and the others). */
 #define FLTSIM_MAX_DISABLED_RULES 40
 
 struct fltsim_report_list {

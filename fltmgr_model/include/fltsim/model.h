@@ -360,12 +360,12 @@ void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
 /* ------------------------------------------------------------------------- */
 
 struct fltsim_report {
-    char rule[8];       /* "V1" ... "V30", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
-                         * misuse), "SEH" (an exception no __try handled in a callback, or
-                         * a filter continuing a noncontinuable one), "MM" (misuse of an MDL
-                         * or of an operation's buffers), "IO" (misuse of an IRP or a
-                         * device object: completing twice, STATUS_PENDING unmarked ...)
-                         * or "SIM" (something fltsim does not model) */
+    char rule[8]; /* "V1" ... "V30", "V32" ... "V36", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
+                   * misuse), "SEH" (an exception no __try handled in a callback, or
+                   * a filter continuing a noncontinuable one), "MM" (misuse of an MDL
+                   * or of an operation's buffers), "IO" (misuse of an IRP or a
+                   * device object: completing twice, STATUS_PENDING unmarked ...)
+                   * or "SIM" (something fltsim does not model) */
     char spec[16];      /* SPEC section, e.g. "3.2" */
     char filter[128];   /* filter name, "" when unknown */
     char altitude[128]; /* instance altitude, "" when none */
@@ -410,7 +410,7 @@ bool fltsim_system_verifier_failed(fltsim_system *sys);
 
 /* Disables one rule for known, accepted findings: its reports are neither
  * recorded nor traced, only counted (fltsim_system_report_suppressed_count).
- * rule is "V1" ... "V30", "ASSERT", "IO", "KE", "MM", "RTL", "SEH" or "SIM"
+ * rule is "V1" ... "V30", "V32" ... "V36", "ASSERT", "IO", "KE", "MM", "RTL", "SEH" or "SIM"
  * (case-sensitive);
  * STATUS_INVALID_PARAMETER (fltsim_last_error names the problem) for anything
  * else. Disabling a disabled rule, or enabling an enabled one, succeeds. */
@@ -419,7 +419,7 @@ NTSTATUS fltsim_system_verifier_enable(fltsim_system *sys, const char *rule);
 bool fltsim_system_verifier_is_disabled(fltsim_system *sys, const char *rule);
 /* Reports of disabled rules since creation or fltsim_system_reports_clear. */
 ULONG fltsim_system_report_suppressed_count(fltsim_system *sys);
-/* Whether rule names a verifier rule fltsim knows ("V1" ... "V30", "ASSERT",
+/* Whether rule names a verifier rule fltsim knows ("V1" ... "V30", "V32" ... "V36", "ASSERT",
  * "KE", "SEH", "SIM"). */
 bool fltsim_verifier_rule_valid(const char *rule);
 
