@@ -659,6 +659,70 @@ static void blocking_or_raising_callback_is_v36(void **state)
     world_destroy(&w);
 }
 
+/* ---- concurrency ---- */
+
+struct opener {
+    fltsim_system *sys;
+    LONG wrong; /* opens where the strip of the stable registration was missing */
+};
+
+static OB_PREOP_CALLBACK_STATUS strip_terminate(PVOID context, POB_PRE_OPERATION_INFORMATION info)
+{
+    (void)context;
+    info->Parameters->CreateHandleInformation.DesiredAccess &= ~(ACCESS_MASK)PROCESS_TERMINATE;
+    return OB_PREOP_SUCCESS;
+}
+
+static OB_PREOP_CALLBACK_STATUS strip_nothing(PVOID context, POB_PRE_OPERATION_INFORMATION info)
+{
+    (void)context, (void)info;
+    return OB_PREOP_SUCCESS;
+}
+
+static void opener_work(void *ctx)
+{
+    struct opener *o = ctx;
+    for (int i = 0; i < 200; i++) {
+        struct fltsim_ob_handle_op op = process_open(PROCESS_TERMINATE | SYNCHRONIZE, false);
+        fltsim__ob_pre(o->sys, &op);
+        fltsim__ob_post(o->sys, &op, STATUS_SUCCESS);
+        if (op.desired != SYNCHRONIZE)
+            __atomic_add_fetch(&o->wrong, 1, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Handle operations on worker threads while another registration comes
+ * and goes: each sees the stable one, none crashes or races. */
+static void opens_race_registrations(void **state)
+{
+    (void)state;
+    struct test_world w;
+    world_create(&w, 0);
+    plan_reset(L"1000", NULL);
+    plan.ops[0].PreOperation = strip_terminate;
+    plan.ops[0].PostOperation = NULL;
+    fltsim_driver *stable = load(w.sys, L"Stable", 0);
+    assert_status(plan.status, STATUS_SUCCESS);
+    PVOID stable_handle = plan.handle;
+    struct opener o = {w.sys, 0};
+    for (int i = 0; i < 4; i++)
+        assert_status(fltsim_system_post_work(w.sys, opener_work, &o), STATUS_SUCCESS);
+    for (int i = 0; i < 20; i++) {
+        plan_reset(L"2000", NULL);
+        plan.ops[0].PreOperation = strip_nothing;
+        plan.ops[0].PostOperation = NULL;
+        fltsim_driver *d = load(w.sys, L"Churn", 0);
+        assert_status(plan.status, STATUS_SUCCESS);
+        unload(d);
+    }
+    assert_status(fltsim_system_wait_idle(w.sys, 30000), STATUS_SUCCESS);
+    assert_int_equal(o.wrong, 0);
+    plan.handle = stable_handle;
+    unload(stable);
+    assert_int_equal(fltsim_system_report_count(w.sys), 0);
+    world_destroy(&w);
+}
+
 /* ---- traces ---- */
 
 /* One open stripped by Ob at 1000 and one kernel duplicate left alone,
@@ -745,6 +809,7 @@ int main(void)
         cmocka_unit_test(unregister_twice_or_bogus_is_v34),
         cmocka_unit_test(unload_with_callbacks_registered_is_v35),
         cmocka_unit_test(blocking_or_raising_callback_is_v36),
+        cmocka_unit_test(opens_race_registrations),
         cmocka_unit_test(events_in_every_trace_format),
     };
     return FLTSIM_RUN_SUITE("ob_callbacks", tests);

@@ -51,7 +51,7 @@ struct ob_entry {
 struct ob_reg {
     LIST_ENTRY link; /* registrations; table lock */
     fltsim_system *sys;
-    struct fltsim_driver *driver; /* NULL: registered by code of no driver */
+    struct fltsim_driver *driver; /* NULL: of no driver, or unloaded; table lock */
     ULONG64 serial;
     LONG refs; /* the list's, and each handle operation's calling it; atomic */
     struct fltsim_altitude altitude;
@@ -106,13 +106,6 @@ static struct fltsim_driver *current_driver(void)
 static struct _FLT_FILTER *driver_filter(struct fltsim_driver *drv)
 {
     return drv != NULL ? drv->filter_keep : NULL;
-}
-
-/* A registration's driver, NULL once it unloaded (atomic: a handle
- * operation may be calling the registration then). */
-static struct fltsim_driver *reg_driver(struct ob_reg *reg)
-{
-    return __atomic_load_n(&reg->driver, __ATOMIC_SEQ_CST);
 }
 
 USHORT ObGetFilterVersion(VOID)
@@ -272,9 +265,10 @@ void fltsim__ob_driver_unloaded(struct fltsim_driver *drv)
         table_lock();
         for (PLIST_ENTRY l = table.regs.Flink; l != &table.regs; l = l->Flink) {
             struct ob_reg *reg = CONTAINING_RECORD(l, struct ob_reg, link);
-            if (reg_driver(reg) == drv) {
+            if (reg->driver == drv) {
                 found = reg;
                 RemoveEntryList(&reg->link);
+                reg->driver = NULL;
                 break;
             }
         }
@@ -285,7 +279,6 @@ void fltsim__ob_driver_unloaded(struct fltsim_driver *drv)
                        "%s unloads with its object callbacks at altitude %s still registered: "
                        "ObUnRegisterCallbacks must run before unload; fltsim unregisters them",
                        drv->name8, found->altitude.text);
-        __atomic_store_n(&found->driver, NULL, __ATOMIC_SEQ_CST);
         reg_unref(found);
     }
 }
@@ -305,7 +298,8 @@ void fltsim__ob_check_blocking(const char *api, const char *what)
 /* ---- calling the callbacks ---- */
 
 struct ob_call {
-    struct ob_reg *reg; /* referenced */
+    struct ob_reg *reg;         /* referenced */
+    struct _FLT_FILTER *filter; /* its driver's filter, referenced, or NULL */
     const struct ob_entry *entry;
     PVOID call_context;
 };
@@ -345,8 +339,13 @@ static struct ob_state *collect(fltsim_system *sys, const struct fltsim_ob_handl
                 const struct ob_entry *e = &reg->entries[i];
                 if (e->type != op->type || !(e->operations & op->operation))
                     continue;
+                /* The driver cannot go while its registration is listed
+                 * (fltsim__ob_driver_unloaded takes this lock first). */
+                struct _FLT_FILTER *filter = driver_filter(reg->driver);
+                if (filter != NULL)
+                    fltsim__filter_ref(filter);
                 __atomic_add_fetch(&reg->refs, 1, __ATOMIC_SEQ_CST);
-                st->calls[st->count++] = (struct ob_call){reg, e, NULL};
+                st->calls[st->count++] = (struct ob_call){reg, filter, e, NULL};
             }
         }
     uv_mutex_unlock(&table.lock);
@@ -381,10 +380,10 @@ struct callout {
     KIRQL irql_before;
 };
 
-static void callout_enter(struct callout *c, fltsim_system *sys, struct ob_reg *reg,
+static void callout_enter(struct callout *c, fltsim_system *sys, const struct ob_call *call,
                           const char *what)
 {
-    fltsim__enter(&c->save, sys, driver_filter(reg_driver(reg)), NULL);
+    fltsim__enter(&c->save, sys, call->filter, NULL);
     struct fltsim_tls *t = fltsim__tls();
     c->what_before = t->callout_what;
     c->irql_before = t->irql;
@@ -394,7 +393,7 @@ static void callout_enter(struct callout *c, fltsim_system *sys, struct ob_reg *
     fltsim__critical_region_enter();
 }
 
-static void callout_leave(struct callout *c, fltsim_system *sys, struct ob_reg *reg)
+static void callout_leave(struct callout *c, fltsim_system *sys)
 {
     struct fltsim_tls *t = fltsim__tls();
     if (t->irql != PASSIVE_LEVEL) {
@@ -404,7 +403,6 @@ static void callout_leave(struct callout *c, fltsim_system *sys, struct ob_reg *
                        t->callout_what, (unsigned)t->irql);
         t->irql = PASSIVE_LEVEL;
     }
-    (void)reg;
     fltsim__critical_region_leave("an object callback");
     t->callout_what = c->what_before;
     t->callout_seq++;
@@ -481,7 +479,7 @@ void fltsim__ob_pre(fltsim_system *sys, struct fltsim_ob_handle_op *op)
         info.Parameters = &params;
 
         struct callout c;
-        callout_enter(&c, sys, call->reg, call->reg->pre_what);
+        callout_enter(&c, sys, call, call->reg->pre_what);
         OB_PREOP_CALLBACK_STATUS result = call->entry->pre(call->reg->context, &info);
         if (result != OB_PREOP_SUCCESS)
             fltsim__report(sys, fltsim__tls()->filter, NULL, NULL, "V33", "9",
@@ -496,7 +494,7 @@ void fltsim__ob_pre(fltsim_system *sys, struct fltsim_ob_handle_op *op)
                            "only clear bits, and the added ones are not granted",
                            call->reg->pre_what, (unsigned)(left & ~op->desired),
                            (unsigned)op->desired);
-        callout_leave(&c, sys, call->reg);
+        callout_leave(&c, sys);
         trace_call(sys, FLTSIM_EV_OB_PRE, call->reg, op, op->desired, op->desired & left,
                    STATUS_SUCCESS);
         op->desired &= left;
@@ -533,11 +531,14 @@ void fltsim__ob_post(fltsim_system *sys, struct fltsim_ob_handle_op *op, NTSTATU
         info.Parameters = &params;
         trace_call(sys, FLTSIM_EV_OB_POST, call->reg, op, st->original, granted, status);
         struct callout c;
-        callout_enter(&c, sys, call->reg, call->reg->post_what);
+        callout_enter(&c, sys, call, call->reg->post_what);
         call->entry->post(call->reg->context, &info);
-        callout_leave(&c, sys, call->reg);
+        callout_leave(&c, sys);
     }
-    for (ULONG k = 0; k < st->count; k++)
+    for (ULONG k = 0; k < st->count; k++) {
+        if (st->calls[k].filter != NULL)
+            fltsim__filter_unref(st->calls[k].filter);
         reg_unref(st->calls[k].reg);
+    }
     free(st);
 }
