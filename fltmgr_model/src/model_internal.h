@@ -759,9 +759,8 @@ void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
 
-/* nt/ob_callbacks.c: unload unregisters what drv left (V35); waits in a callback (V36). */
-void fltsim__ob_driver_unloaded(struct fltsim_driver *drv);
-void fltsim__ob_check_blocking(const char *api, const char *what);
+void fltsim__ob_driver_unloaded(struct fltsim_driver *drv);        /* nt/ob_callbacks.c: V35 */
+void fltsim__ob_check_blocking(const char *api, const char *what); /* V36 in a callback */
 /* Frees a driver record kept after its unload for its device objects
  * (nt/device.c calls it when the last one goes). */
 void fltsim__driver_release(struct fltsim_driver *drv);

@@ -115,7 +115,7 @@ USHORT ObGetFilterVersion(VOID)
 
 static bool known_type(POBJECT_TYPE type)
 {
-    return type == &process_type || type == &thread_type || type == &desktop_type;
+    return type == *PsProcessType || type == *PsThreadType || type == *ExDesktopObjectType;
 }
 
 /* STATUS_SUCCESS, or STATUS_INVALID_PARAMETER with the problem in
