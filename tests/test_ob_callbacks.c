@@ -723,6 +723,78 @@ static void opens_race_registrations(void **state)
     world_destroy(&w);
 }
 
+struct in_flight {
+    fltsim_system *sys;
+    KEVENT pre_done;
+    LONG post_done;
+};
+
+/* A handle operation whose pre has run and whose post comes 50 ms later. */
+static void slow_open(void *ctx)
+{
+    struct in_flight *f = ctx;
+    struct fltsim_ob_handle_op op = process_open(PROCESS_TERMINATE, false);
+    fltsim__ob_pre(f->sys, &op);
+    KeSetEvent(&f->pre_done, 0, FALSE);
+    LARGE_INTEGER delay = {.QuadPart = -500000}; /* 50 ms, outside any callback */
+    KeDelayExecutionThread(KernelMode, FALSE, &delay);
+    __atomic_store_n(&f->post_done, 1, __ATOMIC_SEQ_CST);
+    fltsim__ob_post(f->sys, &op, STATUS_SUCCESS);
+}
+
+/* ObUnRegisterCallbacks (here in the unload) returns only once the handle
+ * operations calling the registration are done with it. */
+static void unregister_waits_for_callbacks_in_flight(void **state)
+{
+    (void)state;
+    struct test_world w;
+    world_create(&w, 0);
+    plan_reset(L"1000", NULL);
+    fltsim_driver *drv = load(w.sys, L"Ob", 0);
+    cb_reset();
+    struct in_flight f = {.sys = w.sys};
+    KeInitializeEvent(&f.pre_done, NotificationEvent, FALSE);
+    assert_status(fltsim_system_post_work(w.sys, slow_open, &f), STATUS_SUCCESS);
+    assert_status(KeWaitForSingleObject(&f.pre_done, Executive, KernelMode, FALSE, NULL),
+                  STATUS_SUCCESS);
+    unload(drv);
+    assert_int_equal(__atomic_load_n(&f.post_done, __ATOMIC_SEQ_CST), 1);
+    assert_status(fltsim_system_wait_idle(w.sys, 30000), STATUS_SUCCESS);
+    assert_int_equal(cb.posts, 1);
+    assert_int_equal(fltsim_system_report_count(w.sys), 0);
+    world_destroy(&w);
+}
+
+static PVOID self_handle;
+
+static OB_PREOP_CALLBACK_STATUS unregister_self(PVOID context, POB_PRE_OPERATION_INFORMATION info)
+{
+    (void)context, (void)info;
+    ObUnRegisterCallbacks(self_handle);
+    return OB_PREOP_SUCCESS;
+}
+
+/* A callback unregistering its own registration would wait for itself. */
+static void unregister_from_own_callback_is_v34(void **state)
+{
+    (void)state;
+    struct test_world w;
+    world_create(&w, 0);
+    plan_reset(L"1000", NULL);
+    plan.ops[0].PreOperation = unregister_self;
+    plan.unregister_in_unload = false;
+    fltsim_driver *drv = load(w.sys, L"Ob", 0);
+    self_handle = plan.handle;
+    cb_reset();
+    struct fltsim_ob_handle_op op = process_open(PROCESS_TERMINATE, false);
+    open_process(w.sys, &op, STATUS_SUCCESS);
+    assert_int_equal(fltsim_system_report_count_rule(w.sys, "V34"), 1);
+    assert_int_equal(cb.posts, 1); /* its post still runs for this operation */
+    unload(drv);
+    assert_int_equal(fltsim_system_report_count(w.sys), 1); /* no V35: it is gone */
+    world_destroy(&w);
+}
+
 /* ---- traces ---- */
 
 /* One open stripped by Ob at 1000 and one kernel duplicate left alone,
@@ -810,6 +882,8 @@ int main(void)
         cmocka_unit_test(unload_with_callbacks_registered_is_v35),
         cmocka_unit_test(blocking_or_raising_callback_is_v36),
         cmocka_unit_test(opens_race_registrations),
+        cmocka_unit_test(unregister_waits_for_callbacks_in_flight),
+        cmocka_unit_test(unregister_from_own_callback_is_v34),
         cmocka_unit_test(events_in_every_trace_format),
     };
     return FLTSIM_RUN_SUITE("ob_callbacks", tests);

@@ -85,10 +85,38 @@ static void table_lock(void)
     uv_mutex_lock(&table.lock);
 }
 
+/* A handle operation's reference dropped: the last frees; the one before
+ * the last wakes an ObUnRegisterCallbacks waiting for callbacks in flight. */
 static void reg_unref(struct ob_reg *reg)
 {
-    if (__atomic_sub_fetch(&reg->refs, 1, __ATOMIC_SEQ_CST) == 0)
+    fltsim_system *sys = reg->sys;
+    LONG left = __atomic_sub_fetch(&reg->refs, 1, __ATOMIC_SEQ_CST);
+    if (left == 0)
         free(reg);
+    else if (left == 1)
+        fltsim__broadcast(sys);
+}
+
+/* Unlisted reg: waits until no handle operation is calling it (Windows'
+ * ObUnRegisterCallbacks returns once callbacks in progress have), then drops
+ * the list's reference. A callback of reg unregistering it would wait for
+ * itself: reported (V34) instead, and the registration freed later. */
+static void reg_retire(struct ob_reg *reg)
+{
+    fltsim_system *sys = reg->sys;
+    const char *running = fltsim__tls()->callout_what;
+    if (running == reg->pre_what || running == reg->post_what) {
+        fltsim__report(sys, fltsim__tls()->filter, NULL, NULL, "V34", "9",
+                       "ObUnRegisterCallbacks from %s itself: it waits for that callback to "
+                       "return, which never happens (a hang on Windows)",
+                       running);
+    } else {
+        uv_mutex_lock(&sys->lock);
+        while (__atomic_load_n(&reg->refs, __ATOMIC_SEQ_CST) > 1)
+            fltsim__sys_wait_locked(sys, 0);
+        uv_mutex_unlock(&sys->lock);
+    }
+    reg_unref(reg);
 }
 
 /* The driver whose code runs on this thread: its DriverEntry, or its filter's
@@ -244,7 +272,7 @@ VOID ObUnRegisterCallbacks(PVOID RegistrationHandle)
     }
     uv_mutex_unlock(&table.lock);
     if (found != NULL) {
-        reg_unref(found);
+        reg_retire(found);
         return;
     }
     bool ours = (value & HANDLE_TAG_MASK) == HANDLE_TAG && (value & ~HANDLE_TAG_MASK) != 0 &&
@@ -279,7 +307,7 @@ void fltsim__ob_driver_unloaded(struct fltsim_driver *drv)
                        "%s unloads with its object callbacks at altitude %s still registered: "
                        "ObUnRegisterCallbacks must run before unload; fltsim unregisters them",
                        drv->name8, found->altitude.text);
-        reg_unref(found);
+        reg_retire(found);
     }
 }
 
