@@ -846,7 +846,8 @@ static void events_in_every_trace_format(void **state)
     expect_in(text, "\"type\":\"ob_post\"");
     expect_in(text, "\"altitude\":\"1000\"");
     expect_in(text, "\"ob_operation\":1,\"ob_operation_name\":\"create\",\"object_type\":"
-                    "\"Process\",\"object_pid\":1234,\"desired\":2097151,\"granted\":2097118");
+                    "\"Process\",\"object_process_id\":1234,\"desired_access\":2097151,\"granted_"
+                    "access\":2097118");
     expect_in(text, "\"ob_operation\":2,\"ob_operation_name\":\"duplicate\"");
     capture_close(&c);
 

@@ -470,14 +470,14 @@ struct fltsim_tls {
 /* The System process: the executor's threads (work items, completions) are
  * its threads, and only its threads are system threads. */
 #define FLTSIM_SYSTEM_PROCESS_ID 4
-
-/* What a PEPROCESS points at: one object per simulated process id, made on
- * its first use and kept for the life of the OS process (pointers stay
- * valid, as a referenced EPROCESS does). Read-only once made. */
+/* What a PEPROCESS points at: one live object per process id, made on first use;
+ * its memory stays for the life of the OS process. ps: nt/ps_internal.h's. */
 struct _KPROCESS {
     ULONG magic; /* FLTSIM_MAGIC_PROCESS */
     ULONG process_id;
     ULONG session_id; /* 0 for the System process, 1 (the first interactive session) else */
+    bool retired;     /* deleted: its id names a new object (threads_lock) */
+    struct fltsim_ps_process *ps; /* image, exit status, references */
 };
 
 /* What a PETHREAD points at: one per (process, thread id), kept the same way. */
@@ -487,10 +487,13 @@ struct _KTHREAD {
     struct _KPROCESS *process;
 };
 
-/* The process object of a simulated process id, made on first use. NULL only
- * when out of memory. Any thread. */
+/* The live process object of an id, made on first use (NULL: out of memory); retire
+ * frees its id; finds make nothing (NULL: none) but a thread of a given process. */
 PEPROCESS fltsim__process_object(ULONG process_id);
-
+void fltsim__process_object_retire(PEPROCESS process);
+PEPROCESS fltsim__process_object_find(ULONG process_id);
+PETHREAD fltsim__thread_object_find(ULONG thread_id, ULONG process_id_or_0);
+void fltsim__ps_driver_unloaded(struct fltsim_driver *drv); /* nt/ps_notify.c (V31) */
 /* The simulated thread running on this OS thread (thread.c); NULL before
  * its first use. Its struct fltsim_tls comes first (executor.h). */
 extern _Thread_local struct fltsim_sthread *fltsim__current;
@@ -536,25 +539,6 @@ static inline void fltsim__leave(const struct fltsim_callout *save)
     t->callout_what = save->what;
     t->callout_seq++;
 }
-
-/* ---- crash and hang reports (fltmgr/watch.c, fltsim/watch.h) ---- */
-
-/* Names the callout tls is in (info->in_filter false when none). Reads only
- * tls and what it points at: async-signal-safe. */
-void fltsim__callout_describe(const struct fltsim_tls *tls, struct fltsim_callout_info *info);
-/* thread.c: an OS thread's first use of the model; it registers the thread
- * when watching is on. &current is the thread's fltsim__current. */
-void fltsim__watch_thread_start(struct fltsim_sthread *const *current);
-/* A simulated thread took over its OS thread (fltsim__set_current_sthread). */
-void fltsim__watch_switched(void);
-/* Before memory holding a simulated thread is freed: a watchdog reading it
- * is done. */
-void fltsim__watch_barrier(void);
-/* system.c: a system made or going (the ones fltsim_watch_pended walks). */
-void fltsim__watch_system_created(fltsim_system *sys);
-void fltsim__watch_system_destroyed(fltsim_system *sys);
-/* exec: the deadlock hook, or NULL (fltsim_set_deadlock_hook). */
-fltsim_deadlock_hook fltsim__deadlock_hook(void **ctx);
 
 /* ---- structured exception handling (nt/seh.c) ---- */
 
@@ -996,4 +980,7 @@ bool fltsim__fault_alloc(ULONG tag);
 /* Frees the system's fault state (fltsim_system_destroy). */
 void fltsim__faults_destroy(fltsim_system *sys);
 
+/* section.c: ZwClose of section handles; delta +1/-1 on a section: count, -1: none. */
+bool fltsim__section_close_handle(HANDLE h);
+LONG_PTR fltsim__section_object_ref(PVOID object, int delta);
 #endif /* FLTSIM_MODEL_INTERNAL_H */

@@ -600,9 +600,8 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
                 return false;
             if (!fltsim_verifier_rule_valid(sc->verifier_disable[i]))
                 return fltsim__ld_fail(ld, item,
-                                       "verifier_disable: '%s' is not a verifier rule (V1 ... V30, "
-                                       "V32 ... V36, ASSERT, "
-                                       "IO, KE, MM, RTL, SEH or SIM)",
+                                       "verifier_disable: '%s' is not a verifier rule (V1 ... V36, "
+                                       "ASSERT, IO, KE, MM, RTL, SEH or SIM)",
                                        sc->verifier_disable[i]);
         }
     }

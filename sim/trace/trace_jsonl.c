@@ -54,9 +54,20 @@ void fltsim__trace_jsonl_event(struct fltsim_trace_sink *sink, const struct flts
         fprintf(out, ",\"ob_operation\":%u", (unsigned)ev->ob_operation);
         put_name(out, "ob_operation_name", fltsim__trace_ob_operation_name(ev->ob_operation));
         put_name(out, "object_type", ev->object_type);
-        fprintf(out, ",\"object_pid\":%u", (unsigned)ev->object_pid);
-        fprintf(out, ",\"desired\":%u", (unsigned)ev->desired);
-        fprintf(out, ",\"granted\":%u", (unsigned)ev->granted);
+        fprintf(out, ",\"object_process_id\":%u", (unsigned)ev->object_process_id);
+        fprintf(out, ",\"desired_access\":%u", (unsigned)ev->desired_access);
+        fprintf(out, ",\"granted_access\":%u", (unsigned)ev->granted_access);
+    }
+    if (fltsim__trace_is_process(ev) || fltsim__trace_is_handle(ev)) {
+        fprintf(out, ",\"object_process_id\":%u", (unsigned)ev->object_process_id);
+        fprintf(out, ",\"object_thread_id\":%u", (unsigned)ev->object_thread_id);
+    }
+    if (ev->type == FLTSIM_EV_PROCESS_CREATE)
+        fprintf(out, ",\"parent_process_id\":%u", (unsigned)ev->parent_process_id);
+    if (fltsim__trace_is_handle(ev)) {
+        fprintf(out, ",\"table_process_id\":%u", (unsigned)ev->table_process_id);
+        fprintf(out, ",\"desired_access\":%u", (unsigned)ev->desired_access);
+        fprintf(out, ",\"granted_access\":%u", (unsigned)ev->granted_access);
     }
     fputs("}\n", out);
 }

@@ -555,6 +555,42 @@ static void draw_port(struct diagram *d, const struct fltsim_event *ev,
     fputc('\n', out);
 }
 
+/* A process created or exited, or a handle made: a note by the I/O
+ * lifeline (processes other than programs have none of their own). */
+static void draw_process(FILE *out, const struct lifeline *io, const struct fltsim_event *ev)
+{
+    char text[160];
+    switch (ev->type) {
+    case FLTSIM_EV_PROCESS_CREATE:
+        snprintf(text, sizeof(text), "process %u creates process %u (parent %u)",
+                 (unsigned)ev->process_id, (unsigned)ev->object_process_id,
+                 (unsigned)ev->parent_process_id);
+        break;
+    case FLTSIM_EV_PROCESS_EXIT:
+        snprintf(text, sizeof(text), "process %u exits", (unsigned)ev->object_process_id);
+        break;
+    default:
+        snprintf(
+            text, sizeof(text), "process %u %s %s %u%s%s, granted 0x%x of 0x%x",
+            (unsigned)ev->process_id,
+            ev->type == FLTSIM_EV_HANDLE_OPEN ? "opens" : "duplicates a handle to",
+            ev->object_thread_id != 0 ? "thread" : "process",
+            (unsigned)(ev->object_thread_id != 0 ? ev->object_thread_id : ev->object_process_id),
+            ev->table_process_id == 4 ? " (kernel handle)" : "",
+            ev->type == FLTSIM_EV_HANDLE_DUPLICATE ? " for another process" : "",
+            (unsigned)ev->granted_access, (unsigned)ev->desired_access);
+        break;
+    }
+    fprintf(out, "    Note right of %s: ", io->id);
+    put_label(out, text);
+    if (ev->detail != NULL) {
+        fputc(' ', out);
+        put_label(out, ev->detail);
+    }
+    fputs(" → ", out);
+    put_status(out, ev);
+}
+
 static void draw_event(struct diagram *d, struct places *places,
                        const struct fltsim__mermaid_state *m, size_t i)
 {
@@ -752,14 +788,21 @@ static void draw_event(struct diagram *d, struct places *places,
         put_label(out, fltsim__trace_ob_operation_name(ev->ob_operation));
         fputs(ev->flags & 1 ? " kernel handle to " : " handle to ", out);
         put_label(out, ev->object_type);
-        fprintf(out, " %u", (unsigned)ev->object_pid);
+        fprintf(out, " %u", (unsigned)ev->object_process_id);
         if (ev->type == FLTSIM_EV_OB_PRE) {
-            fprintf(out, ", desired 0x%X → 0x%X", (unsigned)ev->desired, (unsigned)ev->granted);
+            fprintf(out, ", desired 0x%X → 0x%X", (unsigned)ev->desired_access,
+                    (unsigned)ev->granted_access);
         } else {
             fputs(" → ", out);
             put_status(out, ev);
-            fprintf(out, ", granted 0x%X", (unsigned)ev->granted);
+            fprintf(out, ", granted 0x%X", (unsigned)ev->granted_access);
         }
+        break;
+    case FLTSIM_EV_PROCESS_CREATE:
+    case FLTSIM_EV_PROCESS_EXIT:
+    case FLTSIM_EV_HANDLE_OPEN:
+    case FLTSIM_EV_HANDLE_DUPLICATE:
+        draw_process(out, io, ev);
         break;
     case FLTSIM_EV_REPORT:
         note_over(out, self);

@@ -147,9 +147,17 @@ void fltsim__trace_normalized_event(struct fltsim_trace_sink *sink, const struct
         else
             fprintf(out, " operation=0x%X", (unsigned)ev->ob_operation);
         put_field(out, "object", ev->object_type);
-        fprintf(out, " object_pid=%u desired=0x%X granted=0x%X", (unsigned)ev->object_pid,
-                (unsigned)ev->desired, (unsigned)ev->granted);
+        fprintf(out, " object_pid=%u desired=0x%X granted=0x%X", (unsigned)ev->object_process_id,
+                (unsigned)ev->desired_access, (unsigned)ev->granted_access);
     }
+    if (fltsim__trace_is_process(ev) || fltsim__trace_is_handle(ev))
+        fprintf(out, " object=%u/%u", (unsigned)ev->object_process_id,
+                (unsigned)ev->object_thread_id);
+    if (ev->type == FLTSIM_EV_PROCESS_CREATE)
+        fprintf(out, " parent=%u", (unsigned)ev->parent_process_id);
+    if (fltsim__trace_is_handle(ev))
+        fprintf(out, " table=%u desired=0x%X granted=0x%X", (unsigned)ev->table_process_id,
+                (unsigned)ev->desired_access, (unsigned)ev->granted_access);
     fputc('\n', out);
 }
 

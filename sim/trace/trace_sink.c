@@ -221,6 +221,14 @@ const char *fltsim__trace_type_name(enum fltsim_event_type type)
         return "ob_pre";
     case FLTSIM_EV_OB_POST:
         return "ob_post";
+    case FLTSIM_EV_PROCESS_CREATE:
+        return "process_create";
+    case FLTSIM_EV_PROCESS_EXIT:
+        return "process_exit";
+    case FLTSIM_EV_HANDLE_OPEN:
+        return "handle_open";
+    case FLTSIM_EV_HANDLE_DUPLICATE:
+        return "handle_duplicate";
     }
     return NULL;
 }
@@ -316,6 +324,16 @@ bool fltsim__trace_is_port(const struct fltsim_event *ev)
     }
 }
 
+bool fltsim__trace_is_process(const struct fltsim_event *ev)
+{
+    return ev->type == FLTSIM_EV_PROCESS_CREATE || ev->type == FLTSIM_EV_PROCESS_EXIT;
+}
+
+bool fltsim__trace_is_handle(const struct fltsim_event *ev)
+{
+    return ev->type == FLTSIM_EV_HANDLE_OPEN || ev->type == FLTSIM_EV_HANDLE_DUPLICATE;
+}
+
 bool fltsim__trace_has_message_id(const struct fltsim_event *ev)
 {
     return ev->type == FLTSIM_EV_PORT_SEND || ev->type == FLTSIM_EV_PORT_GET ||
@@ -386,6 +404,10 @@ enum fltsim__status_kind fltsim__trace_status_kind(const struct fltsim_event *ev
     case FLTSIM_EV_PORT_SEND:
     case FLTSIM_EV_PORT_REPLY:
     case FLTSIM_EV_OB_POST: /* ReturnStatus */
+    case FLTSIM_EV_PROCESS_CREATE:
+    case FLTSIM_EV_PROCESS_EXIT:
+    case FLTSIM_EV_HANDLE_OPEN:
+    case FLTSIM_EV_HANDLE_DUPLICATE:
         return FLTSIM__STATUS_NTSTATUS;
     default:
         return FLTSIM__STATUS_NONE;

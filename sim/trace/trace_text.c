@@ -241,6 +241,39 @@ static void put_port(FILE *out, const struct fltsim_event *ev)
     }
 }
 
+/* A process created or exited, or a handle made to a process or thread. */
+static void put_process(FILE *out, const struct fltsim_event *ev)
+{
+    switch (ev->type) {
+    case FLTSIM_EV_PROCESS_CREATE:
+        fprintf(out, "[process] process %u creates process %u (parent %u, thread %u) ",
+                (unsigned)ev->process_id, (unsigned)ev->object_process_id,
+                (unsigned)ev->parent_process_id, (unsigned)ev->object_thread_id);
+        put_str(out, ev->detail);
+        fputs(": ", out);
+        break;
+    case FLTSIM_EV_PROCESS_EXIT:
+        fprintf(out, "[process] process %u ", (unsigned)ev->object_process_id);
+        put_str(out, ev->detail);
+        fputs(" exits: ", out);
+        break;
+    default:
+        fprintf(out, "[handle] process %u %s ", (unsigned)ev->process_id,
+                ev->type == FLTSIM_EV_HANDLE_OPEN ? "opens" : "duplicates a handle to");
+        if (ev->object_thread_id != 0)
+            fprintf(out, "thread %u of ", (unsigned)ev->object_thread_id);
+        fprintf(out, "process %u ", (unsigned)ev->object_process_id);
+        if (ev->table_process_id == 4)
+            fputs("as a kernel handle", out);
+        else
+            fprintf(out, "into process %u", (unsigned)ev->table_process_id);
+        fprintf(out, " (desired 0x%x, granted 0x%x): ", (unsigned)ev->desired_access,
+                (unsigned)ev->granted_access);
+        break;
+    }
+    put_status(out, ev);
+}
+
 /* An object callback event: whose callback, which handle to what, and the
  * access it went in with and left (pre) or the access granted (post). */
 static void put_ob(FILE *out, const struct fltsim_event *ev)
@@ -255,13 +288,15 @@ static void put_ob(FILE *out, const struct fltsim_event *ev)
             operation != NULL && operation[0] == 'd' ? "duplicates" : "opens",
             ev->flags & 1 ? "kernel " : "");
     put_str(out, ev->object_type);
-    fprintf(out, " %u", (unsigned)ev->object_pid);
+    fprintf(out, " %u", (unsigned)ev->object_process_id);
     if (ev->type == FLTSIM_EV_OB_PRE) {
-        fprintf(out, ", desired 0x%X -> 0x%X", (unsigned)ev->desired, (unsigned)ev->granted);
+        fprintf(out, ", desired 0x%X -> 0x%X", (unsigned)ev->desired_access,
+                (unsigned)ev->granted_access);
     } else {
         fputs(": ", out);
         put_status(out, ev);
-        fprintf(out, ", granted 0x%X of 0x%X", (unsigned)ev->granted, (unsigned)ev->desired);
+        fprintf(out, ", granted 0x%X of 0x%X", (unsigned)ev->granted_access,
+                (unsigned)ev->desired_access);
     }
 }
 
@@ -435,6 +470,12 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
     case FLTSIM_EV_PORT_GET:
     case FLTSIM_EV_PORT_REPLY:
         put_port(out, ev);
+        break;
+    case FLTSIM_EV_PROCESS_CREATE:
+    case FLTSIM_EV_PROCESS_EXIT:
+    case FLTSIM_EV_HANDLE_OPEN:
+    case FLTSIM_EV_HANDLE_DUPLICATE:
+        put_process(out, ev);
         break;
     case FLTSIM_EV_OB_PRE:
     case FLTSIM_EV_OB_POST:

@@ -46,6 +46,7 @@
     X(STATUS_INFO_LENGTH_MISMATCH, 0xC0000004)                                                     \
     X(STATUS_ACCESS_VIOLATION, 0xC0000005)                                                         \
     X(STATUS_INVALID_HANDLE, 0xC0000008)                                                           \
+    X(STATUS_INVALID_CID, 0xC000000B)                                                              \
     X(STATUS_INVALID_PARAMETER, 0xC000000D)                                                        \
     X(STATUS_NO_SUCH_DEVICE, 0xC000000E)                                                           \
     X(STATUS_NO_SUCH_FILE, 0xC000000F)                                                             \
@@ -54,7 +55,11 @@
     X(STATUS_NO_MEDIA_IN_DEVICE, 0xC0000013)                                                       \
     X(STATUS_MORE_PROCESSING_REQUIRED, 0xC0000016)                                                 \
     X(STATUS_NO_MEMORY, 0xC0000017)                                                                \
+    X(STATUS_CONFLICTING_ADDRESSES, 0xC0000018)                                                    \
+    X(STATUS_NOT_MAPPED_VIEW, 0xC0000019)                                                          \
     X(STATUS_ILLEGAL_INSTRUCTION, 0xC000001D)                                                      \
+    X(STATUS_INVALID_VIEW_SIZE, 0xC000001F)                                                        \
+    X(STATUS_INVALID_FILE_FOR_SECTION, 0xC0000020)                                                 \
     X(STATUS_ACCESS_DENIED, 0xC0000022)                                                            \
     X(STATUS_BUFFER_TOO_SMALL, 0xC0000023)                                                         \
     X(STATUS_OBJECT_TYPE_MISMATCH, 0xC0000024)                                                     \
@@ -70,7 +75,9 @@
     X(STATUS_OBJECT_PATH_SYNTAX_BAD, 0xC000003B)                                                   \
     X(STATUS_SHARING_VIOLATION, 0xC0000043)                                                        \
     X(STATUS_QUOTA_EXCEEDED, 0xC0000044)                                                           \
+    X(STATUS_INVALID_PAGE_PROTECTION, 0xC0000045)                                                  \
     X(STATUS_THREAD_IS_TERMINATING, 0xC000004B)                                                    \
+    X(STATUS_SECTION_PROTECTION, 0xC000004E)                                                       \
     X(STATUS_EAS_NOT_SUPPORTED, 0xC000004F)                                                        \
     X(STATUS_NO_EAS_ON_FILE, 0xC0000052)                                                           \
     X(STATUS_FILE_LOCK_CONFLICT, 0xC0000054)                                                       \
@@ -110,6 +117,7 @@
     X(STATUS_NOT_A_DIRECTORY, 0xC0000103)                                                          \
     X(STATUS_NAME_TOO_LONG, 0xC0000106)                                                            \
     X(STATUS_PROCESS_IS_TERMINATING, 0xC000010A)                                                   \
+    X(STATUS_MAPPED_FILE_SIZE_ZERO, 0xC000011E)                                                    \
     X(STATUS_TOO_MANY_OPENED_FILES, 0xC000011F)                                                    \
     X(STATUS_CANCELLED, 0xC0000120)                                                                \
     X(STATUS_CANNOT_DELETE, 0xC0000121)                                                            \
@@ -121,6 +129,7 @@
     X(STATUS_INVALID_DEVICE_STATE, 0xC0000184)                                                     \
     X(STATUS_IO_DEVICE_ERROR, 0xC0000185)                                                          \
     X(STATUS_INVALID_BUFFER_SIZE, 0xC0000206)                                                      \
+    X(STATUS_MAPPED_ALIGNMENT, 0xC0000220)                                                         \
     X(STATUS_NOT_FOUND, 0xC0000225)                                                                \
     X(STATUS_REQUEST_ABORTED, 0xC0000240)                                                          \
     X(STATUS_CONNECTION_COUNT_LIMIT, 0xC0000246)                                                   \

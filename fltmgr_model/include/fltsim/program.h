@@ -50,6 +50,41 @@ struct fltsim_process_params {
 NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_params *params,
                               fltsim_process **out);
 
+/* A bare process: an object of the system with its image and parent and one
+ * thread, and no code (what a filter sees of a process: notifications,
+ * PsLookupProcessByProcessId, its image name). Creating one calls the
+ * image-load, process-create and thread-create notify routines of sys's
+ * drivers; a routine that sets CreationStatus to a failure denies it: the
+ * process exits at once with that status (its exit is notified) and
+ * fltsim_ps_create returns the status. */
+struct fltsim_ps_params {
+    /* UTF-8: an NT path ("\\Device\\HarddiskVolume1\\Windows\\notepad.exe"), or a
+     * file name, taken as in the folder \Device\HarddiskVolume1\Windows */
+    const char *image;
+    ULONG process_id;         /* 0: the next free one from 8000 (multiples of 4) */
+    ULONG parent_id;          /* 0: the calling thread's process */
+    const char *command_line; /* UTF-8; NULL: the image path */
+};
+/* STATUS_INVALID_PARAMETER (no image, no live parent, an id not a multiple
+ * of 4), STATUS_OBJECT_NAME_COLLISION (the id names a process not yet
+ * deleted), or the denial's status. *process_id: the new process's id. */
+NTSTATUS fltsim_ps_create(fltsim_system *sys, const struct fltsim_ps_params *params,
+                          ULONG *process_id);
+/* Ends a process fltsim_ps_create made: its exit status becomes exit_status
+ * (not STATUS_PENDING), the thread-exit and process-exit routines run, and
+ * the process object goes with its last reference. STATUS_INVALID_PARAMETER
+ * for no such process, STATUS_PROCESS_IS_TERMINATING when it has exited. */
+NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_status);
+
+/* Opens process process_id (thread_id 0) or its thread thread_id with the
+ * access desired, as the calling thread's process (user mode: a handle of
+ * its table) or, kernel, as a kernel handle; the object callbacks may strip
+ * access: *granted is what the handle grants. STATUS_INVALID_CID for no such
+ * process or thread. Close with fltsim_ps_close (or a driver's ZwClose). */
+NTSTATUS fltsim_ps_open(fltsim_system *sys, ULONG process_id, ULONG thread_id, ACCESS_MASK desired,
+                        bool kernel, HANDLE *handle, ACCESS_MASK *granted);
+NTSTATUS fltsim_ps_close(fltsim_system *sys, HANDLE handle);
+
 enum fltsim_process_until {
     FLTSIM_PROCESS_EXIT,   /* it ended */
     FLTSIM_PROCESS_IDLE,   /* every thread of it waits, with no timeout, for

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "watch_hooks.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FLTSIM_ASAN 1

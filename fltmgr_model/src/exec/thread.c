@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "executor.h"
+#include "watch_hooks.h"
 
 /* Every OS thread is a native simulated thread; a deterministic executor
  * points fltsim__current at one of its coroutines while that coroutine
@@ -50,8 +51,10 @@ static void free_object_tables(void)
     free(threads);
     threads = NULL;
     thread_count = thread_capacity = 0;
-    for (size_t i = 0; i < process_count; i++)
+    for (size_t i = 0; i < process_count; i++) {
+        free(processes[i]->ps); /* nt/ps_objects.c's: one block */
         free(processes[i]);
+    }
     free(processes);
     processes = NULL;
     process_count = process_capacity = 0;
@@ -266,11 +269,13 @@ ULONG fltsim_thread_id(void)
     return t->thread_id;
 }
 
+static struct _KTHREAD *thread_locked(ULONG process_id, ULONG thread_id);
+
 /* threads_lock held. */
 static struct _KPROCESS *process_locked(ULONG process_id)
 {
     for (size_t i = 0; i < process_count; i++)
-        if (processes[i]->process_id == process_id)
+        if (processes[i]->process_id == process_id && !processes[i]->retired)
             return processes[i];
     struct _KPROCESS **room =
         table_room(processes, sizeof(*processes), process_count, &process_capacity);
@@ -283,8 +288,47 @@ static struct _KPROCESS *process_locked(ULONG process_id)
     p->magic = FLTSIM_MAGIC_PROCESS;
     p->process_id = process_id;
     p->session_id = process_id == FLTSIM_SYSTEM_PROCESS_ID ? 0 : FLTSIM_USER_SESSION_ID;
+    p->retired = false;
+    p->ps = NULL;
     processes[process_count++] = p;
     return p;
+}
+
+PEPROCESS fltsim__process_object_find(ULONG process_id)
+{
+    uv_once(&threads_once, threads_init);
+    uv_mutex_lock(&threads_lock);
+    struct _KPROCESS *found = NULL;
+    for (size_t i = 0; i < process_count && found == NULL; i++)
+        if (processes[i]->process_id == process_id && !processes[i]->retired)
+            found = processes[i];
+    uv_mutex_unlock(&threads_lock);
+    return found;
+}
+
+void fltsim__process_object_retire(PEPROCESS process)
+{
+    uv_once(&threads_once, threads_init);
+    uv_mutex_lock(&threads_lock);
+    process->retired = true;
+    uv_mutex_unlock(&threads_lock);
+}
+
+PETHREAD fltsim__thread_object_find(ULONG thread_id, ULONG process_id_or_0)
+{
+    uv_once(&threads_once, threads_init);
+    uv_mutex_lock(&threads_lock);
+    struct _KTHREAD *found = NULL;
+    for (size_t i = 0; i < thread_count && found == NULL; i++) {
+        struct _KTHREAD *t = threads[i];
+        if (t->thread_id == thread_id && !t->process->retired &&
+            (process_id_or_0 == 0 || t->process->process_id == process_id_or_0))
+            found = t;
+    }
+    if (found == NULL && process_id_or_0 != 0)
+        found = thread_locked(process_id_or_0, thread_id);
+    uv_mutex_unlock(&threads_lock);
+    return found;
 }
 
 PEPROCESS fltsim__process_object(ULONG process_id)
@@ -299,12 +343,12 @@ PEPROCESS fltsim__process_object(ULONG process_id)
 /* threads_lock held. */
 static struct _KTHREAD *thread_locked(ULONG process_id, ULONG thread_id)
 {
-    for (size_t i = 0; i < thread_count; i++)
-        if (threads[i]->process->process_id == process_id && threads[i]->thread_id == thread_id)
-            return threads[i];
     struct _KPROCESS *p = process_locked(process_id);
     if (p == NULL)
         return NULL;
+    for (size_t i = 0; i < thread_count; i++)
+        if (threads[i]->process == p && threads[i]->thread_id == thread_id)
+            return threads[i];
     struct _KTHREAD **room = table_room(threads, sizeof(*threads), thread_count, &thread_capacity);
     if (room == NULL)
         return NULL;

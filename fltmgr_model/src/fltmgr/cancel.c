@@ -7,8 +7,11 @@
  * taken by exactly one atomic exchange, so a cancel racing the completion or
  * FltClearCancelCompletion calls it once or not at all. Cancel-safe queues
  * are cbdq.c's; FltCancelIo (a filter cancelling I/O it issued) is not here.
+ * FltCancellableWaitForSingleObject waits with a cancel routine of its own
+ * set on the operation, which ends the wait with STATUS_CANCELLED.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "dispatch_internal.h"
 
@@ -198,4 +201,77 @@ BOOLEAN FltCancelIo(PFLT_CALLBACK_DATA CallbackData)
         cancelled = fltsim__op_cancel(op);
     fltsim__op_unref(op);
     return cancelled;
+}
+
+/* ---- FltCancellableWaitForSingleObject ---- */
+
+/* A wait in progress on an operation's behalf: the cancel routine it sets
+ * finds it by the callback data and signals its event. */
+struct cancellable_wait {
+    LIST_ENTRY link; /* waits */
+    PFLT_CALLBACK_DATA data;
+    KEVENT cancelled;
+};
+
+static uv_once_t waits_once = UV_ONCE_INIT;
+static uv_mutex_t waits_lock; /* a leaf */
+static LIST_ENTRY waits;
+
+static void waits_init(void)
+{
+    if (uv_mutex_init(&waits_lock) != 0)
+        abort();
+    InitializeListHead(&waits);
+}
+
+/* The cancel routine the wait sets: the operation is cancelled, the wait
+ * ends (the filter, not FltMgr, completes the operation afterwards). */
+static VOID FLTAPI wake_cancelled(PFLT_CALLBACK_DATA data)
+{
+    uv_mutex_lock(&waits_lock);
+    for (PLIST_ENTRY e = waits.Flink; e != &waits; e = e->Flink) {
+        struct cancellable_wait *w = CONTAINING_RECORD(e, struct cancellable_wait, link);
+        if (w->data == data)
+            KeSetEvent(&w->cancelled, IO_NO_INCREMENT, FALSE);
+    }
+    uv_mutex_unlock(&waits_lock);
+}
+
+NTSTATUS FltCancellableWaitForSingleObject(PVOID Object, PLARGE_INTEGER Timeout,
+                                           PFLT_CALLBACK_DATA CallbackData)
+{
+    static const char api[] = "FltCancellableWaitForSingleObject";
+    fltsim__check_irql(fltsim__tls()->sys, APC_LEVEL, api);
+    /* Only an IRP-based operation's cancel ends the wait (Microsoft Learn);
+     * without one it is a plain wait. */
+    if (CallbackData == NULL || !FLT_IS_IRP_OPERATION(CallbackData))
+        return KeWaitForSingleObject(Object, Executive, KernelMode, FALSE, Timeout);
+    if (op_of(CallbackData, api) == NULL)
+        return STATUS_INVALID_PARAMETER;
+    uv_once(&waits_once, waits_init);
+    struct cancellable_wait w = {.data = CallbackData};
+    KeInitializeEvent(&w.cancelled, NotificationEvent, FALSE);
+    uv_mutex_lock(&waits_lock);
+    InsertTailList(&waits, &w.link);
+    uv_mutex_unlock(&waits_lock);
+    /* The I/O must have no cancel routine of the filter's own (Learn):
+     * FltSetCancelCompletion refuses an operation in a cancel-safe queue. */
+    NTSTATUS status = FltSetCancelCompletion(CallbackData, wake_cancelled);
+    if (status == STATUS_SUCCESS) {
+        PVOID objects[2] = {Object, &w.cancelled};
+        status = KeWaitForMultipleObjects(2, objects, WaitAny, Executive, KernelMode, FALSE,
+                                          Timeout, NULL);
+        if (status == STATUS_WAIT_0 + 1) /* the cancel event */
+            status = STATUS_CANCELLED;
+        /* A cancel that took the routine calls it (or has): the entry goes
+         * under the lock, so its event is never touched after. */
+        (void)FltClearCancelCompletion(CallbackData);
+    } else if (status != STATUS_CANCELLED) {
+        status = fltsim__fail(status, "%s: the operation cannot be made cancellable (0x%08x)", api,
+                              (unsigned)status);
+    }
+    uv_mutex_lock(&waits_lock);
+    RemoveEntryList(&w.link);
+    uv_mutex_unlock(&waits_lock);
+    return status;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dispatch_internal.h"
+#include "section_internal.h"
 
 #define CTX_MAGIC 0x58544346u /* "FCTX" */
 #define CTX_TABLE_MIN 64
@@ -662,6 +663,15 @@ static NTSTATUS delete_context(const char *api, const struct target *tg, PFLT_CO
     else
         ctx_put(c);
     return STATUS_SUCCESS;
+}
+
+bool fltsim__context_is_section(PFLT_CONTEXT ctx, const struct _FLT_FILTER *filter)
+{
+    lock();
+    struct ctx *c = live_find(ctx);
+    bool is = c != NULL && c->type == FLT_SECTION_CONTEXT && c->filter == filter;
+    unlock();
+    return is;
 }
 
 VOID FltDeleteContext(PFLT_CONTEXT Context)

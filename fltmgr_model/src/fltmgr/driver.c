@@ -61,6 +61,7 @@ static void driver_free(struct fltsim_driver *drv)
                        drv->name8, (int)refs);
     fltsim__ob_driver_unloaded(drv); /* V35 for object callbacks left registered */
     fltsim__names_driver_unloaded(drv);
+    fltsim__ps_driver_unloaded(drv); /* V31 for its notify routines */
     fltsim__pool_driver_unloaded(drv);
     bool kept = fltsim__devices_driver_unloaded(drv); /* V23 for its devices */
     uv_mutex_lock(&sys->lock);

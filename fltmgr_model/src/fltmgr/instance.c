@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "exec/executor.h"
+#include "section_internal.h"
 
 /* ---- node lists ---- */
 
@@ -222,6 +223,7 @@ NTSTATUS fltsim__instance_attach(struct _FLT_FILTER *filter, struct _FLT_VOLUME 
     fltsim__ustr_to_utf8(&inst->name, inst->name8, sizeof(inst->name8));
     inst->altitude = *altitude;
     inst->obj.magic = FLTSIM_MAGIC_INSTANCE;
+    fltsim__data_scan_forget(inst);
     inst->obj.refs = 1; /* attached lifetime; dropped by teardown */
 
     NTSTATUS status = STATUS_SUCCESS;

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "exec/executor.h"
+#include "exec/watch_hooks.h"
+#include "section_internal.h"
 #include "user_side.h"
 
 NTSTATUS fltsim_system_create(const struct fltsim_system_options *options, fltsim_system **out)
@@ -119,6 +121,7 @@ void fltsim_system_destroy(fltsim_system *sys)
 
     fltsim__ports_system_destroyed(sys);
     fltsim__fltlib_system_destroyed(sys);
+    fltsim__sections_system_destroyed(sys);
     /* IRPs drivers never completed, devices still held, links left. */
     fltsim__objects_system_destroyed(sys);
 
@@ -376,7 +379,7 @@ bool fltsim_verifier_rule_valid(const char *rule)
     if (rule[2] < '0' || rule[2] > '9' || rule[3] != '\0')
         return false;
     int n = (rule[1] - '0') * 10 + (rule[2] - '0');
-    return n <= 30 || (n >= 32 && n <= 36); /* V32-V36: object callbacks (nt/ob_callbacks.c) */
+    return n <= 36; /* V31 process notifications (nt/ps_notify.c), V32-V36 object callbacks */
 }
 
 /* sys->lock held. */
@@ -559,10 +562,9 @@ static NTSTATUS check_rule(const char *api, const char *rule)
 {
     if (fltsim_verifier_rule_valid(rule))
         return STATUS_SUCCESS;
-    return fltsim__fail(
-        STATUS_INVALID_PARAMETER,
-        "%s: '%s' is not a verifier rule (V1 ... V30, V32 ... V36, ASSERT, KE or SIM)", api,
-        rule != NULL ? rule : "(null)");
+    return fltsim__fail(STATUS_INVALID_PARAMETER,
+                        "%s: '%s' is not a verifier rule (V1 ... V36, ASSERT, KE or SIM)", api,
+                        rule != NULL ? rule : "(null)");
 }
 
 NTSTATUS fltsim_system_verifier_disable(fltsim_system *sys, const char *rule)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "../exec/executor.h"
+#include "../exec/watch_hooks.h"
 #include "../model_internal.h"
 #include "../win32/win32_internal.h"
 

@@ -169,6 +169,10 @@ bool fltsim__device_driver_loaded(struct fltsim_device *dev);
 bool fltsim__device_call(struct fltsim_device *dev, void (*fn)(void *ctx), void *ctx,
                          const char *what, NTSTATUS *code);
 
+/* ObReference/DereferenceObject on a driver's device object (delta +1/-1):
+ * its ReferenceCount after, or -1 when object is none (irp_build.c). */
+LONG_PTR fltsim__device_ob_ref(PVOID object, int delta);
+
 /* Cancels the IRPs of sys still outstanding at its destruction (reported),
  * completing them with STATUS_CANCELLED so the I/O manager lets go of their
  * file objects, and frees the abandoned ones (irp.c). */

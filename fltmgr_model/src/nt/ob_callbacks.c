@@ -22,14 +22,9 @@ struct _OBJECT_TYPE {
     const char *name;
 };
 
-static struct _OBJECT_TYPE process_type = {"Process"};
-static struct _OBJECT_TYPE thread_type = {"Thread"};
+/* PsProcessType and PsThreadType are nt/ps_handles.c's. */
 static struct _OBJECT_TYPE desktop_type = {"Desktop"};
-static POBJECT_TYPE process_type_pointer = &process_type;
-static POBJECT_TYPE thread_type_pointer = &thread_type;
 static POBJECT_TYPE desktop_type_pointer = &desktop_type;
-POBJECT_TYPE *PsProcessType = &process_type_pointer;
-POBJECT_TYPE *PsThreadType = &thread_type_pointer;
 POBJECT_TYPE *ExDesktopObjectType = &desktop_type_pointer;
 
 /* Handles are not pointers: a tag and a serial never reused, so a second
@@ -465,10 +460,10 @@ static void trace_call(fltsim_system *sys, enum fltsim_event_type type, const st
     ev.altitude = reg->altitude.text;
     ev.ob_operation = op->operation;
     ev.object_type = op->type->name;
-    ev.object_pid = object_pid(op->object);
+    ev.object_process_id = object_pid(op->object);
     ev.flags = op->kernel_handle ? 1 : 0;
-    ev.desired = desired;
-    ev.granted = granted;
+    ev.desired_access = desired;
+    ev.granted_access = granted;
     ev.status = status;
     fltsim__event_thread(&ev);
     fltsim__trace(sys, &ev);

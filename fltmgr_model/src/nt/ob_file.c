@@ -6,11 +6,13 @@
  * IoIsFileObjectIgnoringSharing. File objects and handles are the I/O
  * manager's (sim/io), reached through its service table
  * (fltsim_io_services); a volume's device objects live as long as the volume
- * (references on them are not counted); other kinds of object have no
- * references in fltsim.
+ * (references on them are not counted); process and thread objects count
+ * theirs in ps_objects.c; other kinds of object have no references in fltsim.
  */
+#include "device_internal.h"
 #include "model_internal.h"
 #include "nt_internal.h"
+#include "ps_internal.h"
 
 struct _OBJECT_TYPE {
     const char *name;
@@ -37,6 +39,39 @@ static const struct fltsim_io_services *file_services(PVOID object)
     return io;
 }
 
+/* ObReferenceObjectByHandle on a process or thread handle (ps_handles.c):
+ * the type checked, and for UserMode the access the handle grants. */
+static NTSTATUS ps_reference_by_handle(HANDLE Handle, ACCESS_MASK DesiredAccess,
+                                       POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
+                                       PVOID *Object, POBJECT_HANDLE_INFORMATION HandleInformation)
+{
+    static const char api[] = "ObReferenceObjectByHandle";
+    PVOID object;
+    ACCESS_MASK granted;
+    NTSTATUS status = fltsim__ps_handle_object(Handle, AccessMode, &object, &granted);
+    if (!NT_SUCCESS(status))
+        return ObjectType != NULL
+                   ? fltsim__fail(status, "%s(%p): no process or thread handle", api, Handle)
+                   : status;
+    bool thread = *(const ULONG *)object == FLTSIM_MAGIC_THREAD;
+    if (ObjectType != NULL && ObjectType != (thread ? *PsThreadType : *PsProcessType)) {
+        ObfDereferenceObject(object);
+        return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH, "%s(%p): a %s handle", api, Handle,
+                            thread ? "thread" : "process");
+    }
+    if (AccessMode == UserMode && (granted & DesiredAccess) != DesiredAccess) {
+        ObfDereferenceObject(object);
+        return fltsim__fail(STATUS_ACCESS_DENIED, "%s(%p): the handle grants 0x%x, not all of 0x%x",
+                            api, Handle, (unsigned)granted, (unsigned)DesiredAccess);
+    }
+    *Object = object;
+    if (HandleInformation != NULL) {
+        HandleInformation->HandleAttributes = 0;
+        HandleInformation->GrantedAccess = granted;
+    }
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
                                    POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
                                    PVOID *Object, POBJECT_HANDLE_INFORMATION HandleInformation)
@@ -47,11 +82,17 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
     if (Object == NULL)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Object is NULL", api);
     *Object = NULL;
-    if (ObjectType != NULL && ObjectType != *IoFileObjectType)
-        return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH,
-                            "%s: only file handles (IoFileObjectType) are modeled", api);
     if (AccessMode != KernelMode && AccessMode != UserMode)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: AccessMode %d", api, (int)AccessMode);
+    if (ObjectType == NULL || ObjectType == *PsProcessType || ObjectType == *PsThreadType) {
+        NTSTATUS status = ps_reference_by_handle(Handle, DesiredAccess, ObjectType, AccessMode,
+                                                 Object, HandleInformation);
+        if (status != STATUS_INVALID_HANDLE || ObjectType != NULL)
+            return status; /* a process or thread handle, or none and one was asked */
+    }
+    if (ObjectType != NULL && ObjectType != *IoFileObjectType)
+        return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH,
+                            "%s: only file, process and thread handles are modeled", api);
     const struct fltsim_io_services *io = fltsim_io_services();
     if (io == NULL || t->sys == NULL)
         return fltsim__fail(STATUS_INVALID_HANDLE,
@@ -94,6 +135,9 @@ NTSTATUS ObOpenObjectByPointer(PVOID Object, ULONG HandleAttributes,
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: Object is NULL", api);
     if (AccessMode != KernelMode && AccessMode != UserMode)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: AccessMode %d", api, (int)AccessMode);
+    if (file_services(Object) == NULL && fltsim__ps_is_object(Object))
+        return fltsim__ps_open_by_pointer(Object, HandleAttributes, DesiredAccess, ObjectType,
+                                          AccessMode, Handle);
     bool checked = AccessMode == UserMode || (HandleAttributes & OBJ_FORCE_ACCESS_CHECK);
     if (ObjectType == NULL && checked)
         return fltsim__fail(STATUS_OBJECT_TYPE_MISMATCH,
@@ -152,7 +196,16 @@ LONG_PTR ObfReferenceObject(PVOID Object)
 {
     if (is_volume_device(Object))
         return 1;
+    LONG_PTR section = fltsim__section_object_ref(Object, 1);
+    if (section >= 0)
+        return section;
+    LONG_PTR device = fltsim__device_ob_ref(Object, 1);
+    if (device >= 0)
+        return device;
     const struct fltsim_io_services *io = file_services(Object);
+    LONG_PTR count;
+    if (io == NULL && Object != NULL && fltsim__ps_reference(Object, 1, &count))
+        return count;
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfReferenceObject(%p): not a file object of the I/O manager "
@@ -167,7 +220,16 @@ LONG_PTR ObfDereferenceObject(PVOID Object)
 {
     if (is_volume_device(Object))
         return 1;
+    LONG_PTR section = fltsim__section_object_ref(Object, -1);
+    if (section >= 0)
+        return section;
+    LONG_PTR device = fltsim__device_ob_ref(Object, -1);
+    if (device >= 0)
+        return device;
     const struct fltsim_io_services *io = file_services(Object);
+    LONG_PTR count;
+    if (io == NULL && Object != NULL && fltsim__ps_reference(Object, -1, &count))
+        return count;
     if (io == NULL) {
         fltsim__ke_report("SIM", "-",
                           "ObfDereferenceObject(%p): not a file object of the I/O manager "

@@ -6,8 +6,8 @@
  * per-thread identity, are exec/thread.c's (struct _KPROCESS, struct _KTHREAD
  * in model_internal.h): a thread of the System process (pid 4; the
  * executor's work-item and completion threads) is a system thread, any other
- * (a requestor) is not. fltsim keeps no reference counts on these objects:
- * they live as long as the OS process.
+ * (a requestor) is not. Their references, images and exit status, and the
+ * lookups by id, are ps_objects.c's.
  */
 #include "model_internal.h"
 #include "nt_internal.h"

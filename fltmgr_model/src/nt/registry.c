@@ -17,6 +17,7 @@
 
 #include "model_internal.h"
 #include "nt_internal.h"
+#include "ps_internal.h"
 
 #define KEY_HANDLE_TAG 'yKmC' /* "CmKy" */
 #define KEY_HANDLE_MAGIC 0x594b4d43u
@@ -702,7 +703,8 @@ NTSTATUS ZwClose(HANDLE Handle)
         ExFreePoolWithTag(h, KEY_HANDLE_TAG);
         return STATUS_SUCCESS;
     }
-    if (fltsim__zw_file_close(Handle))
+    if (fltsim__ps_handle_close(Handle) || fltsim__zw_file_close(Handle) ||
+        fltsim__section_close_handle(Handle))
         return STATUS_SUCCESS;
     /* On Windows closing a bad kernel handle is bugcheck 0x93. */
     if (t->sys != NULL)

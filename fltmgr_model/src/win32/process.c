@@ -11,6 +11,8 @@
 
 #include "exec/executor.h"
 #include "fltmgr/user_side.h"
+#include "fltmgr/section_internal.h"
+#include "nt/ps_internal.h"
 #include "win32_internal.h"
 
 /* ---- the state ---- */
@@ -76,6 +78,9 @@ void fltsim__w32_unref_locked(fltsim_system *sys, struct w32_object *obj)
     case W32_IOCP:
         iocp_free_locked((struct w32_iocp *)obj);
         break;
+    case W32_SECTION:
+        fltsim__w32_section_free_locked(obj);
+        break;
     case W32_THREAD:
     case W32_PROCESS:
         break; /* fltsim_process_free's */
@@ -125,11 +130,13 @@ static void close_object_locked(fltsim_system *sys, struct w32_object *obj)
     fltsim__w32_unref_locked(sys, obj);
 }
 
-/* Closes a handle of proc's table; false when there is none. */
-static bool close_handle_locked(struct fltsim_process *proc, HANDLE h)
+/* Closes a handle of proc's table (of kind, 0: any); false when there is
+ * none. */
+static bool close_handle_locked(struct fltsim_process *proc, HANDLE h, enum w32_kind kind)
 {
     for (size_t i = 0; i < proc->handle_count; i++) {
-        if ((ULONG_PTR)proc->handles[i].value != (ULONG_PTR)h)
+        if ((ULONG_PTR)proc->handles[i].value != (ULONG_PTR)h ||
+            (kind != 0 && proc->handles[i].obj->kind != kind))
             continue;
         struct w32_object *obj = proc->handles[i].obj;
         memmove(&proc->handles[i], &proc->handles[i + 1],
@@ -139,6 +146,18 @@ static bool close_handle_locked(struct fltsim_process *proc, HANDLE h)
         return true;
     }
     return false;
+}
+
+bool fltsim__w32_close_kind(HANDLE h, enum w32_kind kind)
+{
+    struct w32_thread *self = fltsim__w32_self();
+    if (self == NULL)
+        return false;
+    fltsim_system *sys = self->proc->sys;
+    uv_mutex_lock(&sys->lock);
+    bool done = close_handle_locked(self->proc, h, kind);
+    uv_mutex_unlock(&sys->lock);
+    return done;
 }
 
 BOOL CloseHandle(HANDLE hObject)
@@ -152,7 +171,7 @@ BOOL CloseHandle(HANDLE hObject)
     bool done = false;
     if (self != NULL) {
         uv_mutex_lock(&sys->lock);
-        done = close_handle_locked(self->proc, hObject);
+        done = close_handle_locked(self->proc, hObject, 0);
         uv_mutex_unlock(&sys->lock);
     }
     if (!done)
@@ -194,6 +213,7 @@ static void end_locked(struct fltsim_process *proc, DWORD code)
 static void process_finish(struct fltsim_process *proc)
 {
     fltsim_system *sys = proc->sys;
+    fltsim__ps_program_exited(sys, proc->pid, proc->exit_code); /* its exit is notified */
     uv_mutex_lock(&sys->lock);
     while (proc->handle_count > 0) {
         struct w32_object *obj = proc->handles[0].obj;
@@ -205,6 +225,7 @@ static void process_finish(struct fltsim_process *proc)
     uv_mutex_unlock(&sys->lock);
     fltsim__port_close_process(sys, proc);
     fltsim__fltlib_close_process(sys, proc);
+    fltsim__sections_process_end(sys, proc->pid);
     fltsim__w32_heap_release(proc);
     uv_mutex_lock(&sys->lock);
     proc->exited = true;
@@ -245,21 +266,29 @@ static DWORD thread_body(struct w32_thread *t)
     return code;
 }
 
-static void thread_main(void *arg)
+/* Runs t's body until it returns or leaves (longjmp to here). Its own
+ * function, with t volatile, so that nothing in a register lives across
+ * the setjmp. */
+static void thread_run(struct w32_thread *volatile t)
 {
-    struct w32_thread *t = arg;
-    struct fltsim_process *proc = t->proc;
-    fltsim_system *sys = proc->sys;
-    struct fltsim_tls *tls = fltsim__tls();
-    tls->w32 = t;
-    tls->user_sys = sys;
     if (setjmp(t->unwind) == 0) {
         DWORD code = thread_body(t);
+        fltsim_system *sys = t->proc->sys;
         uv_mutex_lock(&sys->lock);
         t->exit_code = code;
         t->exit_set = true;
         uv_mutex_unlock(&sys->lock);
     }
+}
+
+static void thread_main(void *arg)
+{
+    struct w32_thread *t = arg;
+    struct fltsim_process *proc = t->proc;
+    fltsim_system *sys = proc->sys;
+    fltsim__tls()->w32 = t;
+    fltsim__tls()->user_sys = sys;
+    thread_run(t);
     /* Returned, or left (ExitThread set the code; an ending process's is
      * the process's). */
     uv_mutex_lock(&sys->lock);
@@ -273,7 +302,7 @@ static void thread_main(void *arg)
     uv_mutex_unlock(&sys->lock);
     if (last)
         process_finish(proc);
-    tls->w32 = NULL;
+    fltsim__tls()->w32 = NULL;
 }
 
 /* sys->lock held: a new thread of proc (not started). */
@@ -672,7 +701,19 @@ NTSTATUS fltsim_process_start(fltsim_system *sys, const struct fltsim_process_pa
     InsertTailList(&w->processes, &p->link);
     uv_mutex_unlock(&sys->lock);
     fltsim__w32_heap_register(p);
+    /* Its creation is notified (nt/ps_objects.c); a driver's denial ends it
+     * before main runs, and the start fails with that status. */
+    NTSTATUS denied = fltsim__ps_program_created(sys, p->pid, t->tid, params->name);
+    if (!NT_SUCCESS(denied)) {
+        uv_mutex_lock(&sys->lock);
+        end_locked(p, (DWORD)denied);
+        uv_mutex_unlock(&sys->lock);
+    }
     thread_start(t); /* a failure ends the process at once, with its status */
+    if (!NT_SUCCESS(denied)) {
+        fltsim_process_free(p);
+        return denied;
+    }
     *out = p;
     return STATUS_SUCCESS;
 }

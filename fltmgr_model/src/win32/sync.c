@@ -131,6 +131,7 @@ static bool signaled_locked(struct w32_object *obj)
     case W32_PROCESS:
         return ((struct fltsim_process *)obj)->exited;
     case W32_IOCP:
+    case W32_SECTION:
         break;
     }
     return false;
@@ -166,7 +167,7 @@ static bool multi_ready(void *ctx)
 
 static bool waitable(const struct w32_object *obj)
 {
-    return obj->kind != W32_IOCP;
+    return obj->kind != W32_IOCP && obj->kind != W32_SECTION;
 }
 
 DWORD WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,

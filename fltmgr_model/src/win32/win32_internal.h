@@ -45,7 +45,7 @@ struct fltsim_w32 {
     LONG idle_waiters; /* threads in fltsim_process_wait for IDLE */
 };
 
-enum w32_kind { W32_EVENT = 1, W32_SEMAPHORE, W32_THREAD, W32_PROCESS, W32_IOCP };
+enum w32_kind { W32_EVENT = 1, W32_SEMAPHORE, W32_THREAD, W32_PROCESS, W32_IOCP, W32_SECTION };
 
 struct w32_object {
     enum w32_kind kind;
@@ -181,6 +181,10 @@ ULONG64 fltsim__w32_deadline(DWORD ms);
 /* sys->lock held: the object behind handle h of the calling program
  * thread's process, of kind kind (0: any), or NULL. */
 struct w32_object *fltsim__w32_object_locked(HANDLE h, enum w32_kind kind);
+/* Closes handle h of the calling program thread's process if it is one of
+ * an object of kind (kernel code closing a handle of the process it runs
+ * in: ZwClose); false when it is none. No lock held. */
+bool fltsim__w32_close_kind(HANDLE h, enum w32_kind kind);
 /* sys->lock held: adds obj (one reference taken over) to proc's handles;
  * NULL when out of memory (the reference is dropped then). */
 HANDLE fltsim__w32_handle_new_locked(struct fltsim_process *proc, struct w32_object *obj);
@@ -224,6 +228,19 @@ void fltsim__fltlib_close_process(fltsim_system *sys, struct fltsim_process *pro
  * ERROR_OPERATION_ABORTED. -1: h is no port handle; else how many were
  * cancelled. */
 int fltsim__port_cancel_locked(fltsim_system *sys, HANDLE h, LPOVERLAPPED ov, ULONG issuer);
+
+/* ---- sections a process holds handles to (mapping.c) ---- */
+
+struct fltsim_section;
+/* A handle of the calling program thread's process to section s (the
+ * handle's reference on s taken over; dropped when this fails: NULL);
+ * readable: the handle may map views (SECTION_MAP_READ). No lock held. */
+HANDLE fltsim__w32_section_handle(struct fltsim_section *s, bool readable);
+/* The section behind a section handle of the calling program thread's
+ * process, referenced, and whether it may map views; NULL when none. */
+struct fltsim_section *fltsim__w32_section_of(HANDLE h, bool *readable);
+/* sys->lock held: frees a section handle's object (its last reference). */
+void fltsim__w32_section_free_locked(struct w32_object *obj);
 
 /* ---- the console and the heap (console.c) ---- */
 

@@ -6,9 +6,9 @@
  * GetSystemDirectory, LoadLibraryEx/FreeLibrary (no module exists in the
  * simulation: every load fails with ERROR_MOD_NOT_FOUND), MultiByteToWideChar,
  * sprintf_s, _strnicmp and fopen_s (a file of the host). Defined in
- * fltmgr_model/src/win32/misc.c and crt_user.c. Declared only (a program that
- * calls them is refused by the loader, naming them): file mapping and
- * VirtualQuery, as the simulation has no sections a program could map.
+ * fltmgr_model/src/win32/misc.c and crt_user.c; file mapping (views of the
+ * sections a filter hands the program) and VirtualQuery (of those views
+ * only) in mapping.c.
  */
 #ifndef FLTSIM_WDK_WINBASE_EXTRA_H
 #define FLTSIM_WDK_WINBASE_EXTRA_H
@@ -149,7 +149,7 @@ BOOL FreeLibrary(HMODULE hLibModule);
 int MultiByteToWideChar(UINT CodePage, DWORD dwFlags, LPCSTR lpMultiByteStr, int cbMultiByte,
                         LPWSTR lpWideCharStr, int cchWideChar);
 
-/* ---- file mapping: declared only ---- */
+/* ---- views of the sections a filter hands the program (mapping.c) ---- */
 
 typedef struct _MEMORY_BASIC_INFORMATION {
     PVOID BaseAddress;
