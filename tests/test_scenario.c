@@ -348,6 +348,30 @@ static void scenario_load_unload_attach_detach(void **state)
     assert_run_ok(&o);
 }
 
+/* integrity_check: false loads the filter as an image linked without
+ * /INTEGRITYCHECK (its object callbacks would be refused); PassThrough
+ * registers none, so it loads and runs either way. */
+static void scenario_integrity_check_key(void **state)
+{
+    (void)state;
+    struct outcome o;
+    run_text("integrity.yaml",
+             "scenario: a filter without the integrity flag\n"
+             "volumes:\n"
+             "  - drive: C\n"
+             "filters:\n"
+             "  - name: PassThrough\n"
+             "    builtin: passthrough\n"
+             "    integrity_check: false\n"
+             "  - name: AccessBlocker\n"
+             "    builtin: accessblocker\n"
+             "    integrity_check: true\n"
+             "steps:\n"
+             "  - unload: PassThrough\n",
+             &o);
+    assert_run_ok(&o);
+}
+
 /* PendReads holds reads when the registry says Parameters\HoldReads = 1: the
  * read completes only after the complete_pended step, which the user's trace
  * (with the runner's step notes) shows in that order. */
@@ -723,6 +747,7 @@ int main(void)
         cmocka_unit_test(scenario_shared_object_nowait_complete_pended_wait),
         cmocka_unit_test(scenario_async_read_returns_pending_then_completes),
         cmocka_unit_test(scenario_load_unload_attach_detach),
+        cmocka_unit_test(scenario_integrity_check_key),
         cmocka_unit_test(scenario_registry_value_makes_pendreads_hold),
         cmocka_unit_test(scenario_hostfs_volume_reads_and_writes_host_files),
         cmocka_unit_test(scenario_name_forms_root_and_streams),

@@ -91,8 +91,8 @@ struct fltsim_driver {
     struct _FLT_FILTER *filter;      /* registered filter, NULL before/after */
     struct _FLT_FILTER *filter_keep; /* memory ref on the filter until the driver goes,
                                         so a second FltUnregisterFilter stays safe */
-    bool in_driver_entry;
-    bool unloading;
+    bool in_driver_entry, unloading;
+    bool ob_unsigned; /* loaded without /INTEGRITYCHECK: ObRegisterCallbacks denied */
     ULONG unload_flags;
     LONG object_refs; /* rundown references its code took and has not dropped (V23) */
 };
@@ -234,7 +234,7 @@ struct _FLT_VOLUME {
     char name8[FLTSIM_NAME8_MAX];
 };
 
-/* How many rules one system can disable at once (V1-V30 and the others). */
+/* How many rules one system can disable at once (V1-V36 and the others). */
 #define FLTSIM_MAX_DISABLED_RULES 40
 
 struct fltsim_report_list {
@@ -743,6 +743,8 @@ void fltsim__driver_remove(struct fltsim_driver *drv);
 /* The loaded driver a DRIVER_OBJECT belongs to, or NULL. */
 struct fltsim_driver *fltsim__driver_from_object(PDRIVER_OBJECT driver_object);
 
+void fltsim__ob_driver_unloaded(struct fltsim_driver *drv);        /* nt/ob_callbacks.c: V35 */
+void fltsim__ob_check_blocking(const char *api, const char *what); /* V36 in a callback */
 /* Frees a driver record kept after its unload for its device objects
  * (nt/device.c calls it when the last one goes). */
 void fltsim__driver_release(struct fltsim_driver *drv);

@@ -42,6 +42,11 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
      "context-overrelease, context-leak, name-double-release, name-leak, name-in-paging-io, "
      "name-at-dispatch, zw-recursion): V19, V21, V22, V29, or its own create seen again",
      NULL},
+    {"protector", L"Protector", ProtectorDriverEntry, L"328000",
+     "object callbacks at altitude 1000 strip PROCESS_TERMINATE and VM writes from handles to "
+     "the process running Parameters\\ProtectedImage (notepad.exe); its pre-create refuses "
+     "others a write open of that image",
+     NULL},
     {"exeguard", L"ExeGuard", ExeGuardDriverEntry, L"321500",
      "pre-create asks its service (port \\ExeGuardPort) whether each open of a .exe is "
      "allowed and refuses it with STATUS_ACCESS_DENIED when told; Parameters\\TimeoutMs "

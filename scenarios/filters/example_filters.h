@@ -68,6 +68,10 @@ DRIVER_INITIALIZE MistakesDriverEntry;
  * open of a .exe (exeguard.c); Parameters\TimeoutMs and FailClosed. */
 DRIVER_INITIALIZE ExeGuardDriverEntry;
 
+/* Protector: object callbacks that protect the process running
+ * Parameters\ProtectedImage, and a pre-create guarding its image (protector.c). */
+DRIVER_INITIALIZE ProtectorDriverEntry;
+
 DRIVER_INITIALIZE ActivityLoggerDriverEntry;
 /* ActivityLogger's record layout and read-out routines. */
 #include "activity_logger.h"

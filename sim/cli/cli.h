@@ -26,7 +26,8 @@
 #define CLI_DEFAULT_RUN_TIMEOUT_MS 60000
 #define CLI_DEFAULT_CALLBACK_TIMEOUT_MS 30000
 
-/* How many rules --verifier-disable can name (V1-V30, ASSERT, IO, KE, MM, RTL, SEH, SIM). */
+/* How many rules --verifier-disable can name (V1-V36, ASSERT, IO, KE, MM, RTL, SEH, SIM).
+ */
 #define CLI_MAX_DISABLED_RULES 33
 /* How many --filter options `fltsim replay` takes. */
 #define CLI_MAX_FILTERS 16

@@ -692,7 +692,7 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
                 *comma = '\0';
             if (!fltsim_verifier_rule_valid(rule))
                 return usage_error(cmd,
-                                   "--verifier-disable: '%s' is not a verifier rule (V1 ... V30, "
+                                   "--verifier-disable: '%s' is not a verifier rule (V1 ... V36, "
                                    "ASSERT, IO, KE, MM, RTL, SEH or SIM)",
                                    rule);
             if (options->verifier_disable_count == CLI_MAX_DISABLED_RULES)

@@ -82,7 +82,8 @@ struct sc_filter {
     struct sc_instance *instances;
     size_t instance_count;
     PCWSTR default_instance;
-    bool load; /* before the first step */
+    bool load;            /* before the first step */
+    bool integrity_check; /* linked with /INTEGRITYCHECK (FLTSIM_LOAD_NO_INTEGRITY_CHECK) */
 };
 
 /* One entry of the top-level `programs:` list: a user program the steps

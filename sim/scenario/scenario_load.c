@@ -599,11 +599,10 @@ static bool load_top(struct ld *ld, yaml_node_t *root)
             if (!fltsim__ld_get_string(ld, item, "verifier_disable", &sc->verifier_disable[i]))
                 return false;
             if (!fltsim_verifier_rule_valid(sc->verifier_disable[i]))
-                return fltsim__ld_fail(
-                    ld, item,
-                    "verifier_disable: '%s' is not a verifier rule (V1 ... V30, ASSERT, "
-                    "IO, KE, MM, RTL, SEH or SIM)",
-                    sc->verifier_disable[i]);
+                return fltsim__ld_fail(ld, item,
+                                       "verifier_disable: '%s' is not a verifier rule (V1 ... V36, "
+                                       "ASSERT, IO, KE, MM, RTL, SEH or SIM)",
+                                       sc->verifier_disable[i]);
         }
     }
     if ((n = fltsim__ld_get(ld, root, "windows")) != NULL && !load_windows(ld, n))

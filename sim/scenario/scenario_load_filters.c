@@ -165,8 +165,9 @@ static bool load_instances(struct ld *ld, struct sc_filter *f, yaml_node_t *list
 
 bool fltsim__ld_load_filters(struct ld *ld, yaml_node_t *list)
 {
-    static const char *const filter_keys[] = {"name",      "builtin",          "object", "altitude",
-                                              "instances", "default_instance", "load",   NULL};
+    static const char *const filter_keys[] = {"name",     "builtin",         "object",
+                                              "altitude", "instances",       "default_instance",
+                                              "load",     "integrity_check", NULL};
     struct fltsim_scenario *sc = ld->sc;
     if (!fltsim__ld_want_list(ld, list, "filters"))
         return false;
@@ -302,6 +303,10 @@ bool fltsim__ld_load_filters(struct ld *ld, yaml_node_t *list)
         f->load = true;
         if ((n = fltsim__ld_get(ld, fn, "load")) != NULL &&
             !fltsim__ld_get_bool(ld, n, "load", &f->load))
+            return false;
+        f->integrity_check = true;
+        if ((n = fltsim__ld_get(ld, fn, "integrity_check")) != NULL &&
+            !fltsim__ld_get_bool(ld, n, "integrity_check", &f->integrity_check))
             return false;
     }
     return true;

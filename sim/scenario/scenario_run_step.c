@@ -67,7 +67,8 @@ NTSTATUS fltsim__run_load_filter(struct run *run, size_t index)
         memcpy(&entry, &sym, sizeof(entry)); /* object to function pointer, POSIX style */
     }
     fltsim_driver *drv = NULL;
-    NTSTATUS status = fltsim_driver_load(run->sys, &def, entry, &drv);
+    NTSTATUS status = fltsim_driver_load_ex(
+        run->sys, &def, entry, f->integrity_check ? 0 : FLTSIM_LOAD_NO_INTEGRITY_CHECK, &drv);
     if (NT_SUCCESS(status))
         driver_set(run, index, drv);
     return status;

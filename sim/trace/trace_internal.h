@@ -108,6 +108,11 @@ bool fltsim__trace_has_flags(const struct fltsim_event *ev);
  * out_size), and whether it carries a MessageId. */
 bool fltsim__trace_is_port(const struct fltsim_event *ev);
 bool fltsim__trace_has_message_id(const struct fltsim_event *ev);
+/* Whether an event is one of an object callback (OB_*: ob_operation,
+ * object_type, object_process_id, desired_access, granted_access), and the operation's name
+ * ("create", "duplicate"; NULL for another value). */
+bool fltsim__trace_is_ob(const struct fltsim_event *ev);
+const char *fltsim__trace_ob_operation_name(ULONG operation);
 /* Whether an event is about a process (PROCESS_*) or a handle to one or to
  * a thread (HANDLE_*): object ids, parent, table, accesses. */
 bool fltsim__trace_is_process(const struct fltsim_event *ev);

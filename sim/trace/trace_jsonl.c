@@ -50,6 +50,14 @@ void fltsim__trace_jsonl_event(struct fltsim_trace_sink *sink, const struct flts
         fprintf(out, ",\"in_size\":%u", (unsigned)ev->in_size);
         fprintf(out, ",\"out_size\":%u", (unsigned)ev->out_size);
     }
+    if (fltsim__trace_is_ob(ev)) { /* only object callback events carry these */
+        fprintf(out, ",\"ob_operation\":%u", (unsigned)ev->ob_operation);
+        put_name(out, "ob_operation_name", fltsim__trace_ob_operation_name(ev->ob_operation));
+        put_name(out, "object_type", ev->object_type);
+        fprintf(out, ",\"object_process_id\":%u", (unsigned)ev->object_process_id);
+        fprintf(out, ",\"desired_access\":%u", (unsigned)ev->desired_access);
+        fprintf(out, ",\"granted_access\":%u", (unsigned)ev->granted_access);
+    }
     if (fltsim__trace_is_process(ev) || fltsim__trace_is_handle(ev)) {
         fprintf(out, ",\"object_process_id\":%u", (unsigned)ev->object_process_id);
         fprintf(out, ",\"object_thread_id\":%u", (unsigned)ev->object_thread_id);

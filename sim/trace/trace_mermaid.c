@@ -40,6 +40,7 @@ static void free_item(struct fltsim__mermaid_item *item)
     free((char *)item->ev.rule);
     free((char *)item->ev.name);
     free((char *)item->ev.port);
+    free((char *)item->ev.object_type);
     free(item->note);
 }
 
@@ -76,6 +77,7 @@ void fltsim__trace_mermaid_event(struct fltsim_trace_sink *sink, const struct fl
     item->ev.rule = dup_or_null(ev->rule, &failed);
     item->ev.name = dup_or_null(ev->name, &failed);
     item->ev.port = dup_or_null(ev->port, &failed);
+    item->ev.object_type = dup_or_null(ev->object_type, &failed);
     if (failed) {
         free_item(item);
         m->lost = true;
@@ -778,6 +780,24 @@ static void draw_event(struct diagram *d, struct places *places,
     case FLTSIM_EV_PORT_REPLY:
         draw_port(d, ev, self);
         return;
+    case FLTSIM_EV_OB_PRE:
+    case FLTSIM_EV_OB_POST:
+        note_over(out, self);
+        fputs(ev->type == FLTSIM_EV_OB_PRE ? "object pre: " : "object post: ", out);
+        fprintf(out, "process %u ", (unsigned)ev->process_id);
+        put_label(out, fltsim__trace_ob_operation_name(ev->ob_operation));
+        fputs(ev->flags & 1 ? " kernel handle to " : " handle to ", out);
+        put_label(out, ev->object_type);
+        fprintf(out, " %u", (unsigned)ev->object_process_id);
+        if (ev->type == FLTSIM_EV_OB_PRE) {
+            fprintf(out, ", desired 0x%X → 0x%X", (unsigned)ev->desired_access,
+                    (unsigned)ev->granted_access);
+        } else {
+            fputs(" → ", out);
+            put_status(out, ev);
+            fprintf(out, ", granted 0x%X", (unsigned)ev->granted_access);
+        }
+        break;
     case FLTSIM_EV_PROCESS_CREATE:
     case FLTSIM_EV_PROCESS_EXIT:
     case FLTSIM_EV_HANDLE_OPEN:

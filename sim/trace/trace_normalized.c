@@ -140,6 +140,16 @@ void fltsim__trace_normalized_event(struct fltsim_trace_sink *sink, const struct
             fprintf(out, " message=%llu", (unsigned long long)ev->message_id);
         fprintf(out, " in=%u out=%u", (unsigned)ev->in_size, (unsigned)ev->out_size);
     }
+    if (fltsim__trace_is_ob(ev)) {
+        const char *operation = fltsim__trace_ob_operation_name(ev->ob_operation);
+        if (operation != NULL)
+            fprintf(out, " operation=%s", operation);
+        else
+            fprintf(out, " operation=0x%X", (unsigned)ev->ob_operation);
+        put_field(out, "object", ev->object_type);
+        fprintf(out, " object_pid=%u desired=0x%X granted=0x%X", (unsigned)ev->object_process_id,
+                (unsigned)ev->desired_access, (unsigned)ev->granted_access);
+    }
     if (fltsim__trace_is_process(ev) || fltsim__trace_is_handle(ev))
         fprintf(out, " object=%u/%u", (unsigned)ev->object_process_id,
                 (unsigned)ev->object_thread_id);

@@ -217,6 +217,10 @@ const char *fltsim__trace_type_name(enum fltsim_event_type type)
         return "port_get";
     case FLTSIM_EV_PORT_REPLY:
         return "port_reply";
+    case FLTSIM_EV_OB_PRE:
+        return "ob_pre";
+    case FLTSIM_EV_OB_POST:
+        return "ob_post";
     case FLTSIM_EV_PROCESS_CREATE:
         return "process_create";
     case FLTSIM_EV_PROCESS_EXIT:
@@ -336,6 +340,23 @@ bool fltsim__trace_has_message_id(const struct fltsim_event *ev)
            ev->type == FLTSIM_EV_PORT_REPLY;
 }
 
+bool fltsim__trace_is_ob(const struct fltsim_event *ev)
+{
+    return ev->type == FLTSIM_EV_OB_PRE || ev->type == FLTSIM_EV_OB_POST;
+}
+
+const char *fltsim__trace_ob_operation_name(ULONG operation)
+{
+    switch (operation) {
+    case OB_OPERATION_HANDLE_CREATE:
+        return "create";
+    case OB_OPERATION_HANDLE_DUPLICATE:
+        return "duplicate";
+    default:
+        return NULL;
+    }
+}
+
 bool fltsim__trace_has_flags(const struct fltsim_event *ev)
 {
     switch (ev->type) {
@@ -349,6 +370,8 @@ bool fltsim__trace_has_flags(const struct fltsim_event *ev)
     case FLTSIM_EV_RESUME:
     case FLTSIM_EV_PORT_DISCONNECT: /* who ended it */
     case FLTSIM_EV_PORT_SEND:       /* reply wanted, timeout given */
+    case FLTSIM_EV_OB_PRE:          /* 1: a kernel handle */
+    case FLTSIM_EV_OB_POST:
         return true;
     case FLTSIM_EV_NAME_QUERY:
         return ev->name != NULL; /* 1 = from the name cache */
@@ -380,6 +403,7 @@ enum fltsim__status_kind fltsim__trace_status_kind(const struct fltsim_event *ev
     case FLTSIM_EV_PORT_MESSAGE:
     case FLTSIM_EV_PORT_SEND:
     case FLTSIM_EV_PORT_REPLY:
+    case FLTSIM_EV_OB_POST: /* ReturnStatus */
     case FLTSIM_EV_PROCESS_CREATE:
     case FLTSIM_EV_PROCESS_EXIT:
     case FLTSIM_EV_HANDLE_OPEN:

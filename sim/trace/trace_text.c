@@ -274,6 +274,32 @@ static void put_process(FILE *out, const struct fltsim_event *ev)
     put_status(out, ev);
 }
 
+/* An object callback event: whose callback, which handle to what, and the
+ * access it went in with and left (pre) or the access granted (post). */
+static void put_ob(FILE *out, const struct fltsim_event *ev)
+{
+    const char *operation = fltsim__trace_ob_operation_name(ev->ob_operation);
+    fputs("[ob] ", out);
+    put_str(out, ev->filter);
+    fputs(" (", out);
+    put_str(out, ev->altitude);
+    fputs(ev->type == FLTSIM_EV_OB_PRE ? ") pre: " : ") post: ", out);
+    fprintf(out, "process %u %s a %shandle to ", (unsigned)ev->process_id,
+            operation != NULL && operation[0] == 'd' ? "duplicates" : "opens",
+            ev->flags & 1 ? "kernel " : "");
+    put_str(out, ev->object_type);
+    fprintf(out, " %u", (unsigned)ev->object_process_id);
+    if (ev->type == FLTSIM_EV_OB_PRE) {
+        fprintf(out, ", desired 0x%X -> 0x%X", (unsigned)ev->desired_access,
+                (unsigned)ev->granted_access);
+    } else {
+        fputs(": ", out);
+        put_status(out, ev);
+        fprintf(out, ", granted 0x%X of 0x%X", (unsigned)ev->granted_access,
+                (unsigned)ev->desired_access);
+    }
+}
+
 void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsim_event *ev)
 {
     FILE *out = sink->out;
@@ -450,6 +476,10 @@ void fltsim__trace_text_event(struct fltsim_trace_sink *sink, const struct fltsi
     case FLTSIM_EV_HANDLE_OPEN:
     case FLTSIM_EV_HANDLE_DUPLICATE:
         put_process(out, ev);
+        break;
+    case FLTSIM_EV_OB_PRE:
+    case FLTSIM_EV_OB_POST:
+        put_ob(out, ev);
         break;
     case FLTSIM_EV_REPORT:
         fputs("!! verifier ", out);

@@ -306,18 +306,30 @@ enum fltsim_event_type {
     /* Processes and handles to processes and threads (issue 20); process_id
      * and thread_id are the calling thread's, object_process_id (and
      * object_thread_id) the process (thread) the event is about. */
-    FLTSIM_EV_PROCESS_CREATE,  /* a process was created (after its notify routines);
-                                  object_thread_id = its first thread; parent_process_id;
-                                  detail = its image path; status = STATUS_SUCCESS or
-                                  the status a routine denied it with */
-    FLTSIM_EV_PROCESS_EXIT,    /* a process exited (after its notify routines);
-                                  detail = its image path; status = its exit status */
-    FLTSIM_EV_HANDLE_OPEN,     /* a handle to a process (object_thread_id 0) or a
-                                  thread was made (after the object callbacks) in
-                                  table_process_id's table (4: a kernel handle);
-                                  desired_access, granted_access; status */
-    FLTSIM_EV_HANDLE_DUPLICATE /* the same for a duplicate (ZwDuplicateObject) into
-                                  table_process_id's table */
+    FLTSIM_EV_PROCESS_CREATE,   /* a process was created (after its notify routines);
+                                   object_thread_id = its first thread; parent_process_id;
+                                   detail = its image path; status = STATUS_SUCCESS or
+                                   the status a routine denied it with */
+    FLTSIM_EV_PROCESS_EXIT,     /* a process exited (after its notify routines);
+                                   detail = its image path; status = its exit status */
+    FLTSIM_EV_HANDLE_OPEN,      /* a handle to a process (object_thread_id 0) or a
+                                   thread was made (after the object callbacks) in
+                                   table_process_id's table (4: a kernel handle);
+                                   desired_access, granted_access; status */
+    FLTSIM_EV_HANDLE_DUPLICATE, /* the same for a duplicate (ZwDuplicateObject) into
+                                   table_process_id's table */
+    /* Object callbacks (SPEC 9), one event per callback called, on the
+     * opening thread (process_id, thread_id). filter = the registering
+     * driver; altitude = the registration's; ob_operation =
+     * OB_OPERATION_HANDLE_CREATE or _DUPLICATE; object_type ("Process",
+     * "Thread"); object_process_id = the process the object is or belongs
+     * to; flags = 1 for a kernel handle. */
+    FLTSIM_EV_OB_PRE, /* a pre returned: desired_access = the access it was
+                         given, granted_access = what it left (bits it added
+                         are not) */
+    FLTSIM_EV_OB_POST /* a post is called: status = ReturnStatus,
+                         desired_access = OriginalDesiredAccess,
+                         granted_access = GrantedAccess */
 };
 
 enum fltsim_op_kind { FLTSIM_OP_IRP = 0, FLTSIM_OP_FAST_IO = 1, FLTSIM_OP_FS_FILTER = 2 };
@@ -347,11 +359,13 @@ struct fltsim_event {
     ULONG64 message_id; /* PORT_SEND, PORT_GET, PORT_REPLY: the MessageId */
     ULONG in_size;      /* PORT_* events: see the type */
     ULONG out_size;     /* PORT_* events: see the type */
-    /* PROCESS_* and HANDLE_* events (see the types); 0 otherwise */
+    /* PROCESS_*, HANDLE_* and OB_* events (see the types); 0 otherwise */
     ULONG object_process_id, object_thread_id;
     ULONG parent_process_id;              /* PROCESS_CREATE */
     ULONG table_process_id;               /* HANDLE_* */
-    ULONG desired_access, granted_access; /* HANDLE_* */
+    ULONG desired_access, granted_access; /* HANDLE_*, OB_* */
+    ULONG ob_operation;      /* OB_* events: OB_OPERATION_HANDLE_CREATE or _DUPLICATE */
+    const char *object_type; /* OB_* events: "Process", "Thread"; otherwise NULL */
 };
 
 typedef void (*fltsim_trace_cb)(void *ctx, const struct fltsim_event *event);
@@ -366,7 +380,7 @@ void fltsim_system_set_trace(fltsim_system *sys, fltsim_trace_cb cb, void *ctx);
 /* ------------------------------------------------------------------------- */
 
 struct fltsim_report {
-    char rule[8];       /* "V1" ... "V30", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
+    char rule[8];       /* "V1" ... "V36", "ASSERT" (failed NT_ASSERT), "KE" (Ke object
                          * misuse), "SEH" (an exception no __try handled in a callback, or
                          * a filter continuing a noncontinuable one), "MM" (misuse of an MDL
                          * or of an operation's buffers), "IO" (misuse of an IRP or a
@@ -416,7 +430,7 @@ bool fltsim_system_verifier_failed(fltsim_system *sys);
 
 /* Disables one rule for known, accepted findings: its reports are neither
  * recorded nor traced, only counted (fltsim_system_report_suppressed_count).
- * rule is "V1" ... "V30", "ASSERT", "IO", "KE", "MM", "RTL", "SEH" or "SIM"
+ * rule is "V1" ... "V36", "ASSERT", "IO", "KE", "MM", "RTL", "SEH" or "SIM"
  * (case-sensitive);
  * STATUS_INVALID_PARAMETER (fltsim_last_error names the problem) for anything
  * else. Disabling a disabled rule, or enabling an enabled one, succeeds. */
@@ -425,7 +439,7 @@ NTSTATUS fltsim_system_verifier_enable(fltsim_system *sys, const char *rule);
 bool fltsim_system_verifier_is_disabled(fltsim_system *sys, const char *rule);
 /* Reports of disabled rules since creation or fltsim_system_reports_clear. */
 ULONG fltsim_system_report_suppressed_count(fltsim_system *sys);
-/* Whether rule names a verifier rule fltsim knows ("V1" ... "V30", "ASSERT",
+/* Whether rule names a verifier rule fltsim knows ("V1" ... "V36", "ASSERT",
  * "KE", "SEH", "SIM"). */
 bool fltsim_verifier_rule_valid(const char *rule);
 
@@ -463,6 +477,17 @@ typedef struct fltsim_driver fltsim_driver;
  * loaded. */
 NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *def,
                             PDRIVER_INITIALIZE entry, fltsim_driver **out);
+
+/* fltsim_driver_load's flags (fltsim_driver_load_ex). */
+/* The image was linked without /INTEGRITYCHECK: its ObRegisterCallbacks fails
+ * with STATUS_ACCESS_DENIED, as on Windows. Without the flag the image counts
+ * as linked with it, as every driver that registers object callbacks is. */
+#define FLTSIM_LOAD_NO_INTEGRITY_CHECK 0x00000001
+
+/* fltsim_driver_load with load flags (FLTSIM_LOAD_*); STATUS_INVALID_PARAMETER
+ * for an unknown flag. */
+NTSTATUS fltsim_driver_load_ex(fltsim_system *sys, const struct fltsim_filter_def *def,
+                               PDRIVER_INITIALIZE entry, ULONG flags, fltsim_driver **out);
 
 #define FLTSIM_UNLOAD_MANDATORY 0x00000001 /* service stop, not fltmc unload */
 

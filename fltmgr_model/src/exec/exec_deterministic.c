@@ -111,6 +111,13 @@ static ULONG64 next_random(struct det_exec *ex)
     return z ^ (z >> 31);
 }
 
+ULONG64 fltsim__executor_random(struct fltsim_executor *base)
+{
+    if (base == NULL || base->kind != FLTSIM_EXECUTOR_DETERMINISTIC)
+        return 0;
+    return next_random((struct det_exec *)base);
+}
+
 static void check_home(struct det_exec *ex)
 {
     uv_thread_t self = uv_thread_self();

@@ -142,6 +142,10 @@ static inline void fltsim__submit(struct fltsim_executor *ex, struct fltsim_task
     ex->ops->submit(ex, task);
 }
 
+/* The deterministic executor's next number from its seeded PRNG (what a
+ * seed varies besides the schedule); 0 under the concurrent executor. */
+ULONG64 fltsim__executor_random(struct fltsim_executor *ex);
+
 /* Called by executors when a task has run (last thing they touch of it). */
 void fltsim__task_finished(struct fltsim_executor *ex);
 

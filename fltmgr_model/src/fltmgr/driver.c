@@ -59,6 +59,7 @@ static void driver_free(struct fltsim_driver *drv)
                        "FltObjectReference, FltGet*/FltEnumerate* object and FltAttachVolume "
                        "instance needs its FltObjectDereference",
                        drv->name8, (int)refs);
+    fltsim__ob_driver_unloaded(drv); /* V35 for object callbacks left registered */
     fltsim__names_driver_unloaded(drv);
     fltsim__ps_driver_unloaded(drv); /* V31 for its notify routines */
     fltsim__pool_driver_unloaded(drv);
@@ -196,11 +197,20 @@ static void unload_thunk(void *ctx)
 NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *def,
                             PDRIVER_INITIALIZE entry, fltsim_driver **out)
 {
+    return fltsim_driver_load_ex(sys, def, entry, 0, out);
+}
+
+NTSTATUS fltsim_driver_load_ex(fltsim_system *sys, const struct fltsim_filter_def *def,
+                               PDRIVER_INITIALIZE entry, ULONG flags, fltsim_driver **out)
+{
     if (out != NULL)
         *out = NULL;
     if (sys == NULL || def == NULL || entry == NULL || out == NULL)
         return fltsim__fail(STATUS_INVALID_PARAMETER,
                             "fltsim_driver_load: sys, def, entry and out are required");
+    if ((flags & ~(ULONG)FLTSIM_LOAD_NO_INTEGRITY_CHECK) != 0)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "fltsim_driver_load: unknown flags 0x%x",
+                            (unsigned)flags);
     if (sys->destroying)
         return fltsim__fail(STATUS_FLT_DELETING_OBJECT,
                             "fltsim_driver_load: the system is being destroyed");
@@ -210,6 +220,7 @@ NTSTATUS fltsim_driver_load(fltsim_system *sys, const struct fltsim_filter_def *
         return fltsim__fail(STATUS_INSUFFICIENT_RESOURCES, "fltsim_driver_load: out of memory");
     drv->magic = FLTSIM_MAGIC_DRIVER;
     drv->sys = sys;
+    drv->ob_unsigned = (flags & FLTSIM_LOAD_NO_INTEGRITY_CHECK) != 0;
     InitializeListHead(&drv->link);
 
     NTSTATUS status = copy_definition(drv, def);

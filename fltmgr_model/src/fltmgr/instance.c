@@ -387,6 +387,7 @@ void fltsim__offer_volume(struct _FLT_FILTER *filter, struct _FLT_VOLUME *volume
  * set above) must not block; the Ke and Ex routines that block ask here. */
 void fltsim__check_blocking(const char *api, const char *what)
 {
+    fltsim__ob_check_blocking(api, what); /* V36: inside an object callback */
     struct fltsim_tls *t = fltsim__tls();
     if (t->setup_instance == NULL || t->sys == NULL)
         return;

@@ -378,7 +378,8 @@ bool fltsim_verifier_rule_valid(const char *rule)
         return true;
     if (rule[2] < '0' || rule[2] > '9' || rule[3] != '\0')
         return false;
-    return (rule[1] - '0') * 10 + (rule[2] - '0') <= 30;
+    int n = (rule[1] - '0') * 10 + (rule[2] - '0');
+    return n <= 36; /* V31 process notifications (nt/ps_notify.c), V32-V36 object callbacks */
 }
 
 /* sys->lock held. */
@@ -562,7 +563,7 @@ static NTSTATUS check_rule(const char *api, const char *rule)
     if (fltsim_verifier_rule_valid(rule))
         return STATUS_SUCCESS;
     return fltsim__fail(STATUS_INVALID_PARAMETER,
-                        "%s: '%s' is not a verifier rule (V1 ... V30, ASSERT, KE or SIM)", api,
+                        "%s: '%s' is not a verifier rule (V1 ... V36, ASSERT, KE or SIM)", api,
                         rule != NULL ? rule : "(null)");
 }
 

@@ -28,9 +28,10 @@ struct fltsim_ob_handle_op {
  * left. Cannot fail (a pre cannot refuse an open, only strip access). */
 void fltsim__ob_pre(fltsim_system *sys, struct fltsim_ob_handle_op *op);
 /* After the handle was made (status STATUS_SUCCESS, op->desired granted) or
- * not (a failure status: no post runs then): the post-operation callbacks
- * of the registrations whose pre ran; releases op->state. Called exactly
- * once after each fltsim__ob_pre. */
+ * not (a failure status: the posts see it as ReturnStatus, GrantedAccess 0,
+ * SPEC 9): the post-operation callbacks of the registrations fltsim__ob_pre
+ * chose, in the reverse order; releases op->state. Called exactly once after
+ * each fltsim__ob_pre. */
 void fltsim__ob_post(fltsim_system *sys, struct fltsim_ob_handle_op *op, NTSTATUS status);
 
 #endif /* FLTSIM_NT_OB_INTERNAL_H */

@@ -27,6 +27,7 @@ extern POBJECT_TYPE *TmTransactionObjectType;
 extern POBJECT_TYPE *PsProcessType;
 extern POBJECT_TYPE *PsThreadType;
 extern POBJECT_TYPE *PsJobType;
+extern POBJECT_TYPE *ExDesktopObjectType; /* Windows 10 and later */
 extern POBJECT_TYPE *SeTokenObjectType;
 
 /* ---- references and handles ---- */
