@@ -244,10 +244,15 @@ bool fltsim__ld_load_ps_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, c
         s->ps_op = SC_PS_TERMINATE;
         if (!fltsim__ld_check_keys(ld, m, where, term_keys) || !process_ref(ld, v, key, &s->target))
             return false;
-        if (s->target.created < 0 && s->target.program < 0)
+        if (s->target.program >= 0)
+            return fltsim__ld_fail(ld, v,
+                                   "terminate_process %s names a program; expected a kill step "
+                                   "for a program (fltsim_ps_exit ends what create_process made)",
+                                   fltsim__ld_text_of(v));
+        if (s->target.created < 0)
             return fltsim__ld_fail(ld, v,
                                    "terminate_process %s names no process the scenario made; "
-                                   "expected a create_process name or a program",
+                                   "expected a create_process name",
                                    fltsim__ld_text_of(v));
         if ((n = fltsim__ld_get(ld, m, "exit_code")) != NULL) {
             NTSTATUS code;
