@@ -3,7 +3,7 @@
  * predefined) and `steps:` in order, each an operation (op:, whose keys
  * scenario_load_io.c reads) or a control step (wait, load, unload, attach,
  * detach, complete_pended, note, fltmc; the program steps are
- * scenario_load_programs.c's). References are checked against what is
+ * scenario_load_programs.c's, the process steps scenario_load_ps.c's). References are checked against what is
  * declared before them: filters, volumes, threads, step ids, and handles
  * that an earlier create or open binds and no close has released. A step's
  * expect: is scenario_load_expect.c's.
