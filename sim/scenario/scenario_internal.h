@@ -115,6 +115,7 @@ enum sc_step_kind {
     SC_STEP_COMPLETE_PENDED,
     SC_STEP_NOTE,
     SC_STEP_FLTMC, /* the runner prints an fltmc view */
+    SC_STEP_PS,    /* a process step (ps_op), on its scenario thread */
     /* A user program's steps, all on the runner (scenario_run_program.c). */
     SC_STEP_START,
     SC_STEP_INPUT,
@@ -132,6 +133,17 @@ struct sc_program_expect {
     ULONG exit_code;
     const char **outputs; /* substrings of its console output */
     size_t output_count;
+};
+
+/* The process steps (scenario_load_ps.c, scenario_run_ps.c). */
+enum sc_ps_op { SC_PS_CREATE, SC_PS_OPEN, SC_PS_DUPLICATE, SC_PS_TERMINATE };
+
+/* A process a step names: one a create_process step made (its id known
+ * once it ran), a program's (once started), or a number. */
+struct sc_ps_ref {
+    int created; /* index into scenario processes, -1 = none */
+    int program; /* index into scenario programs, -1 = none */
+    ULONG id;    /* when both are -1 */
 };
 
 enum sc_op {
@@ -180,6 +192,8 @@ struct sc_step_expect {
     const char **names;
     size_t name_count;
     bool has_names;
+    bool has_granted; /* process steps: the access the handle grants */
+    ULONG granted;
 };
 
 struct sc_step {
@@ -241,6 +255,19 @@ struct sc_step {
     ULONG timeout_ms;         /* wait_program */
     ULONG exit_code;          /* kill */
     struct sc_program_expect program_expect; /* wait_program */
+
+    /* process steps */
+    enum sc_ps_op ps_op;
+    int ps_process;          /* create: the scenario process it makes */
+    struct sc_ps_ref target; /* open, terminate: the process; duplicate: into */
+    struct sc_ps_ref parent; /* create; created and program -1, id 0: the default */
+    const char *image;       /* create */
+    ULONG ps_id;             /* create: process_id (0: the next free); open: thread id; duplicate: a
+                                thread's handle when not 0 */
+    ULONG access;            /* open, duplicate */
+    bool kernel;             /* open: OBJ_KERNEL_HANDLE */
+    bool same_access;        /* duplicate: DUPLICATE_SAME_ACCESS */
+    bool ps_handle;          /* close: the handle is a process or thread handle */
 };
 
 struct sc_end_file {
@@ -288,6 +315,8 @@ struct fltsim_scenario {
     size_t program_count;
     struct sc_thread *threads; /* [0] is main */
     size_t thread_count;
+    const char **processes; /* names create_process steps give */
+    size_t process_count;
     const char **handles; /* handle names */
     size_t handle_count;
     struct sc_step *steps;

@@ -26,6 +26,7 @@ struct ld {
     size_t error_size;
     NTSTATUS status;
     bool *handle_open; /* while checking steps */
+    bool *handle_ps;   /* the handle was bound by a process step */
     bool *program_started; /* per program, while checking steps */
 };
 
@@ -118,6 +119,8 @@ bool fltsim__ld_use_handle(struct ld *ld, yaml_node_t *step, struct sc_step *s);
 /* The index of the handle n names (key: the step key, for the message), which
  * an earlier create or open must have bound and no close ended. */
 bool fltsim__ld_handle_ref(struct ld *ld, yaml_node_t *n, const char *key, int *index);
+/* Binds the handle name node gives to step s (an open one is an error). */
+bool fltsim__ld_bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s);
 
 /* scenario_load_io.c: the keys of an I/O step (op: ...), the operation and
  * its parameters, opn being the op: node. */
@@ -133,6 +136,10 @@ bool fltsim__ld_load_programs(struct ld *ld, yaml_node_t *list);
 bool fltsim__ld_load_program_step(struct ld *ld, yaml_node_t *m, struct sc_step *s,
                                   const char *key);
 bool fltsim__ld_load_end_programs(struct ld *ld, yaml_node_t *node);
+
+/* scenario_load_ps.c: create_process, open_process, open_thread,
+ * duplicate, terminate_process (keys and expect: included; binds the handle). */
+bool fltsim__ld_load_ps_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, const char *key);
 
 /* scenario_load_faults.c: `faults:`. */
 bool fltsim__ld_load_faults(struct ld *ld, yaml_node_t *list);

@@ -3,7 +3,7 @@
  * predefined) and `steps:` in order, each an operation (op:, whose keys
  * scenario_load_io.c reads) or a control step (wait, load, unload, attach,
  * detach, complete_pended, note, fltmc; the program steps are
- * scenario_load_programs.c's). References are checked against what is
+ * scenario_load_programs.c's, the process steps scenario_load_ps.c's). References are checked against what is
  * declared before them: filters, volumes, threads, step ids, and handles
  * that an earlier create or open binds and no close has released. A step's
  * expect: is scenario_load_expect.c's.
@@ -140,7 +140,7 @@ bool fltsim__ld_handle_ref(struct ld *ld, yaml_node_t *n, const char *key, int *
                            key, fltsim__ld_text_of(n));
 }
 
-static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
+bool fltsim__ld_bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
 {
     struct fltsim_scenario *sc = ld->sc;
     if (!fltsim__ld_want_scalar(ld, node, "handle"))
@@ -156,6 +156,7 @@ static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
                                        fltsim__ld_text_of(node));
             s->handle = (int)i;
             ld->handle_open[i] = true;
+            ld->handle_ps[i] = false;
             return true;
         }
     s->handle = (int)sc->handle_count;
@@ -166,12 +167,29 @@ static bool bind_handle(struct ld *ld, yaml_node_t *node, struct sc_step *s)
 }
 
 /* The names of the control keys, in the order they are looked for. */
-static const char *const control_keys[] = {
-    "wait",  "load",  "unload",       "attach", "detach", "note",  "complete_pended",
-    "fltmc", "start", "wait_program", "stop",   "kill",   "input", NULL};
+static const char *const control_keys[] = {"wait",
+                                           "load",
+                                           "unload",
+                                           "attach",
+                                           "detach",
+                                           "note",
+                                           "complete_pended",
+                                           "fltmc",
+                                           "start",
+                                           "wait_program",
+                                           "stop",
+                                           "kill",
+                                           "input",
+                                           "create_process",
+                                           "open_process",
+                                           "open_thread",
+                                           "duplicate",
+                                           "terminate_process",
+                                           NULL};
 #define STEP_KEYS                                                                                  \
     "op, wait, load, unload, attach, detach, complete_pended, note, fltmc, start, input, "         \
-    "wait_program, stop, kill"
+    "wait_program, stop, kill, create_process, open_process, open_thread, duplicate, "             \
+    "terminate_process"
 
 static bool load_control_step(struct ld *ld, yaml_node_t *m, struct sc_step *s, size_t index,
                               const char *key)
@@ -321,7 +339,10 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
     /* At most one handle name per step. */
     sc->handles = fltsim__ld_alloc(ld, (sc->step_count + 1) * sizeof(*sc->handles));
     ld->handle_open = fltsim__ld_alloc(ld, (sc->step_count + 1) * sizeof(*ld->handle_open));
-    if (sc->steps == NULL || sc->handles == NULL || ld->handle_open == NULL)
+    ld->handle_ps = fltsim__ld_alloc(ld, (sc->step_count + 1) * sizeof(*ld->handle_ps));
+    sc->processes = fltsim__ld_alloc(ld, (sc->step_count + 1) * sizeof(*sc->processes));
+    if (sc->steps == NULL || sc->handles == NULL || ld->handle_open == NULL ||
+        ld->handle_ps == NULL || sc->processes == NULL)
         return fltsim__ld_oom(ld, list);
 
     for (size_t i = 0; i < sc->step_count; i++) {
@@ -368,6 +389,20 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
         if (opn != NULL) {
             if (!fltsim__ld_load_io_step(ld, m, s, opn))
                 return false;
+            if (s->handle >= 0 && ld->handle_ps[s->handle]) {
+                if (s->op != SC_OP_CLOSE)
+                    return fltsim__ld_fail(ld, opn,
+                                           "handle '%s' is a process or thread handle; expected "
+                                           "close as the only op on it",
+                                           sc->handles[s->handle]);
+                s->ps_handle = true;
+            }
+        } else if (strcmp(control, "create_process") == 0 || strcmp(control, "open_process") == 0 ||
+                   strcmp(control, "open_thread") == 0 || strcmp(control, "duplicate") == 0 ||
+                   strcmp(control, "terminate_process") == 0) {
+            if (!fltsim__ld_load_ps_step(ld, m, s, control))
+                return false;
+            continue;
         } else if (strcmp(control, "start") == 0 || strcmp(control, "input") == 0 ||
                    strcmp(control, "wait_program") == 0 || strcmp(control, "stop") == 0 ||
                    strcmp(control, "kill") == 0) {
@@ -385,7 +420,7 @@ bool fltsim__ld_load_steps(struct ld *ld, yaml_node_t *list)
          * handle it binds. A create expected to fail needs no handle. */
         if (s->kind == SC_STEP_IO && (s->op == SC_OP_CREATE || s->op == SC_OP_OPEN)) {
             if ((n = fltsim__ld_get(ld, m, "handle")) != NULL) {
-                if (!bind_handle(ld, n, s))
+                if (!fltsim__ld_bind_handle(ld, n, s))
                     return false;
                 s->binds = true;
             } else if (!s->expect.has_status || NT_SUCCESS(s->expect.status)) {

@@ -190,6 +190,8 @@ static void step_note(struct run *run, size_t i)
         snprintf(what, sizeof(what), "%s", fltmc_view_name(s->fltmc));
     } else if (SC_STEP_IS_PROGRAM(s->kind)) {
         snprintf(what, sizeof(what), "%s", sc->programs[s->program].name);
+    } else if (s->kind == SC_STEP_PS) {
+        fltsim__run_ps_what(run, s, what, sizeof(what));
     } else if (s->kind != SC_STEP_WAIT) {
         snprintf(what, sizeof(what), "%s", sc->filters[s->filter].name);
     }
@@ -443,8 +445,9 @@ static bool alloc_run(struct run *run)
     run->threads = calloc(sc->thread_count, sizeof(*run->threads));
     run->steps = calloc(sc->step_count, sizeof(*run->steps));
     run->programs = calloc(sc->program_count + 1, sizeof(*run->programs));
+    run->process_ids = calloc(sc->process_count + 1, sizeof(*run->process_ids));
     if (!run->handles || !run->drivers || !run->objects || !run->threads || !run->steps ||
-        !run->programs)
+        !run->programs || !run->process_ids)
         return false;
     for (size_t i = 0; i < sc->step_count; i++) {
         const struct sc_step *s = &sc->steps[i];
@@ -476,6 +479,7 @@ static void free_run(struct run *run)
                 dlclose(run->objects[i]);
     fltsim__run_close_programs(run);
     free(run->programs);
+    free(run->process_ids);
     free(run->handles);
     free(run->drivers);
     free(run->objects);

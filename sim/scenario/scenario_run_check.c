@@ -229,6 +229,12 @@ static void check_step(struct run *run, size_t i)
             expect_fail(run, i, "information", "expected %llu, actual %llu",
                         (unsigned long long)e->information, (unsigned long long)r->information);
     }
+    if (e->has_granted) {
+        run->result->expectations_checked++;
+        if ((ULONG64)r->information != e->granted)
+            expect_fail(run, i, "granted", "expected 0x%lx, actual 0x%lx",
+                        (unsigned long)e->granted, (unsigned long)r->information);
+    }
     if (e->data.set) {
         size_t got = r->information <= s->length ? r->information : s->length;
         check_bytes(run, i, "data", &e->data, r->buffer, NT_SUCCESS(r->status) ? got : 0);

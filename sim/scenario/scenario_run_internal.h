@@ -74,6 +74,7 @@ struct run {
     struct rthread *threads;
     struct rstep *steps;
     struct rprogram *programs;
+    ULONG *process_ids; /* per scenario process, once created (under lock) */
     struct fltsim_trace_tee *user;
     struct fltsim_trace_sink *golden_sink;
     FILE *golden_stream;
@@ -106,6 +107,12 @@ void fltsim__run_program_step(struct run *run, size_t i);
 void fltsim__run_end_programs(struct run *run);
 void fltsim__run_free_programs(struct run *run);
 void fltsim__run_close_programs(struct run *run);
+
+/* scenario_run_ps.c: performs process step s on its scenario thread (the
+ * status in r, the granted access in r->information); what a note of the
+ * step names. */
+void fltsim__run_ps_step(struct run *run, const struct sc_step *s, struct rstep *r);
+void fltsim__run_ps_what(const struct run *run, const struct sc_step *s, char *what, size_t size);
 
 /* scenario_run_check.c, on the runner. fltsim__run_finish_step waits for a
  * handed step to finish and checks its expectations (once);

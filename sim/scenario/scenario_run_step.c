@@ -323,7 +323,7 @@ static void perform_io(struct run *run, const struct sc_step *s, struct rstep *r
         iosb.Status = status;
         break;
     case SC_OP_CLOSE:
-        status = fltsim_io_close(sys, h);
+        status = s->ps_handle ? fltsim_ps_close(sys, h) : fltsim_io_close(sys, h);
         if (NT_SUCCESS(status))
             handle_set(run, s->handle, NULL);
         break;
@@ -424,6 +424,9 @@ static void perform(struct run *run, size_t i)
     r->performed = true;
     if (s->kind == SC_STEP_IO) {
         perform_io(run, s, r);
+    } else if (s->kind == SC_STEP_PS) {
+        fltsim__run_ps_step(run, s, r);
+        step_party(r);
     } else {
         r->status = perform_control(run, s);
         step_party(r);

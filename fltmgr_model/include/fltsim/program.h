@@ -84,6 +84,14 @@ NTSTATUS fltsim_ps_exit(fltsim_system *sys, ULONG process_id, NTSTATUS exit_stat
 NTSTATUS fltsim_ps_open(fltsim_system *sys, ULONG process_id, ULONG thread_id, ACCESS_MASK desired,
                         bool kernel, HANDLE *handle, ACCESS_MASK *granted);
 NTSTATUS fltsim_ps_close(fltsim_system *sys, HANDLE handle);
+/* Duplicates handle (a process or thread handle of the calling thread's
+ * process) into process target_process_id's table (the System process's:
+ * a kernel handle) with desired access, or the source's when same_access;
+ * the object callbacks see a duplicate. STATUS_INVALID_HANDLE when handle
+ * is none of those, STATUS_INVALID_CID for no such target. */
+NTSTATUS fltsim_ps_duplicate(fltsim_system *sys, HANDLE handle, ULONG target_process_id,
+                             ACCESS_MASK desired, bool same_access, HANDLE *out,
+                             ACCESS_MASK *granted);
 
 enum fltsim_process_until {
     FLTSIM_PROCESS_EXIT,   /* it ended */

@@ -459,3 +459,42 @@ NTSTATUS fltsim_ps_close(fltsim_system *sys, HANDLE handle)
                             handle);
     return STATUS_SUCCESS;
 }
+
+NTSTATUS fltsim_ps_duplicate(fltsim_system *sys, HANDLE handle, ULONG target_process_id,
+                             ACCESS_MASK desired, bool same_access, HANDLE *out,
+                             ACCESS_MASK *granted)
+{
+    static const char api[] = "fltsim_ps_duplicate";
+    if (out != NULL)
+        *out = NULL;
+    if (granted != NULL)
+        *granted = 0;
+    if (sys == NULL || out == NULL || granted == NULL)
+        return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: sys, out and granted are required", api);
+    PEPROCESS source = IoGetCurrentProcess();
+    fltsim__ps_lock();
+    ptrdiff_t i = find_locked(handle, source, true);
+    PVOID object = i >= 0 ? handles[i].object : NULL;
+    ACCESS_MASK source_access = i >= 0 ? handles[i].granted : 0;
+    fltsim__ps_unlock();
+    if (object == NULL)
+        return fltsim__fail(STATUS_INVALID_HANDLE,
+                            "%s(%p): not an open process or thread handle of this process", api,
+                            handle);
+    LONG_PTR count;
+    fltsim__ps_reference(object, 1, &count); /* as ZwDuplicateObject does */
+    CLIENT_ID cid = {(HANDLE)(ULONG_PTR)target_process_id, NULL};
+    PVOID target;
+    NTSTATUS status = lookup_cid(&cid, false, &target);
+    if (!NT_SUCCESS(status)) {
+        fltsim__fail(status, "%s: no such process %lu", api, (unsigned long)target_process_id);
+    } else {
+        bool kernel = target_process_id == FLTSIM_SYSTEM_PROCESS_ID;
+        status = make_handle(sys, kernel ? table_of(true) : target, object,
+                             same_access ? source_access : desired, OB_OPERATION_HANDLE_DUPLICATE,
+                             source, target, out, granted);
+        ObDereferenceObject(target);
+    }
+    fltsim__ps_reference(object, -1, &count);
+    return status;
+}

@@ -20,9 +20,16 @@
 
 static uv_once_t ps_once = UV_ONCE_INIT;
 static uv_mutex_t ps_lock;
-/* Ids fltsim_ps_create gives: from 8000, multiples of 4, the thread's the
- * process's + 4 (ps_lock). */
-static ULONG next_ps_id = 8000;
+/* Ids fltsim_ps_create gives: the lowest multiple of 4 from 8000 that no
+ * process or thread has (ps_lock), so that a run's ids do not depend on the
+ * runs before it in the same program. */
+static ULONG free_ps_id_locked(void)
+{
+    ULONG id = 8000;
+    while (fltsim__process_object_find(id) != NULL || fltsim__thread_object_find(id, 0) != NULL)
+        id += 4;
+    return id;
+}
 
 static void ps_init(void)
 {
@@ -431,10 +438,7 @@ static NTSTATUS create_process(const struct new_process *np, ULONG *out_pid)
     fltsim__ps_lock();
     PEPROCESS old = pid != 0 ? fltsim__process_object_find(pid) : NULL;
     if (pid == 0) {
-        do {
-            pid = next_ps_id;
-            next_ps_id += 4;
-        } while (fltsim__process_object_find(pid) != NULL);
+        pid = free_ps_id_locked();
     } else if (old != NULL && np->program) {
         fltsim__process_object_retire(old);
     } else if (old != NULL) {
@@ -445,9 +449,11 @@ static NTSTATUS create_process(const struct new_process *np, ULONG *out_pid)
                             (unsigned long)pid);
     }
     ULONG tid = np->tid;
-    while (tid == 0 || (np->tid == 0 && fltsim__thread_object_find(tid, 0) != NULL)) {
-        tid = next_ps_id;
-        next_ps_id += 4;
+    if (tid == 0) {
+        tid = pid + 4;
+        while (fltsim__process_object_find(tid) != NULL ||
+               fltsim__thread_object_find(tid, 0) != NULL)
+            tid += 4;
     }
     PEPROCESS process = fltsim__process_object(pid);
     PETHREAD thread = process != NULL ? fltsim__thread_object_find(tid, pid) : NULL;
