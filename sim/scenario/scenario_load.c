@@ -474,6 +474,26 @@ char *fltsim__ld_resolve(struct ld *ld, const char *rel)
     return p;
 }
 
+/* An `object:` value: the shared object's path, resolved, when it names a
+ * regular file; NULL with the error at the node otherwise. */
+char *fltsim__ld_object_path(struct ld *ld, yaml_node_t *object)
+{
+    if (!fltsim__ld_want_scalar(ld, object, "object"))
+        return NULL;
+    char *path = fltsim__ld_resolve(ld, fltsim__ld_text_of(object));
+    if (path == NULL) {
+        fltsim__ld_oom(ld, object);
+        return NULL;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fltsim__ld_fail(ld, object, "shared object '%s' not found (resolved to %s)",
+                        fltsim__ld_text_of(object), path);
+        return NULL;
+    }
+    return path;
+}
+
 /* ------------------------------------------------------------------------- */
 /* The simulated Windows version                                             */
 /* ------------------------------------------------------------------------- */

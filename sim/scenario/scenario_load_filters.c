@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "scenario_load_internal.h"
 #include "common/filter_object.h"
@@ -210,15 +209,9 @@ bool fltsim__ld_load_filters(struct ld *ld, yaml_node_t *list)
                                        fltsim__ld_text_of(builtin), names);
             }
         } else {
-            if (!fltsim__ld_want_scalar(ld, object, "object"))
-                return false;
-            char *path = fltsim__ld_resolve(ld, fltsim__ld_text_of(object));
+            char *path = fltsim__ld_object_path(ld, object);
             if (path == NULL)
-                return fltsim__ld_oom(ld, object);
-            struct stat st;
-            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-                return fltsim__ld_fail(ld, object, "shared object '%s' not found (resolved to %s)",
-                                       fltsim__ld_text_of(object), path);
+                return false;
             /* Load it once to check it: a scenario should fail here, not
              * halfway through a run. An object that exists but will not
              * load is not the scenario's fault: the status says so (the

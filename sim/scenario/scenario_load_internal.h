@@ -51,6 +51,9 @@ void *fltsim__ld_alloc(struct ld *ld, size_t size);
 /* path relative to the scenario file's directory, or absolute; in the arena,
  * NULL when out of memory. */
 char *fltsim__ld_resolve(struct ld *ld, const char *rel);
+/* An `object:` value resolved to a regular file's path; NULL with the error
+ * at the node (not a scalar, out of memory, no such file). */
+char *fltsim__ld_object_path(struct ld *ld, yaml_node_t *object);
 
 yaml_node_t *fltsim__ld_node_at(struct ld *ld, int index);
 const char *fltsim__ld_text_of(yaml_node_t *node);

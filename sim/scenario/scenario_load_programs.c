@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include <fltsim/program.h>
 
@@ -83,15 +82,9 @@ static bool load_program_source(struct ld *ld, yaml_node_t *pn, struct sc_progra
         p->image = p->builtin->image;
         return true;
     }
-    if (!fltsim__ld_want_scalar(ld, object, "object"))
-        return false;
-    char *path = fltsim__ld_resolve(ld, fltsim__ld_text_of(object));
+    char *path = fltsim__ld_object_path(ld, object);
     if (path == NULL)
-        return fltsim__ld_oom(ld, object);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return fltsim__ld_fail(ld, object, "shared object '%s' not found (resolved to %s)",
-                               fltsim__ld_text_of(object), path);
+        return false;
     /* Opened once to check it, as a filter's object is: refused here, not
      * halfway through a run, with the status of the refusal (the CLI's exit
      * status 4). */
