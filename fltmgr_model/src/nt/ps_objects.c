@@ -397,11 +397,6 @@ static ULONG caller_process_id(void)
 static void trace_process(fltsim_system *sys, enum fltsim_event_type type, PEPROCESS process,
                           const struct fltsim_ps_process *ps, NTSTATUS status)
 {
-    /* A program's start and end stay out of the traces for now: its port
-     * events name it, and the golden traces of the scenarios that run
-     * programs predate process events. */
-    if (ps->program)
-        return;
     char image[FLTSIM_PS_IMAGE_MAX * 3];
     fltsim__ustr_to_utf8(&ps->image, image, sizeof(image));
     struct fltsim_event ev = {.type = type, .status = status, .detail = image};
