@@ -6,12 +6,14 @@
  */
 #include <windows.h>
 
-static volatile int *volatile nowhere;
-
 int main(int argc, char **argv)
 {
     (void)argc;
     printf("%s: about to crash\n", argv[0]);
+    /* Not NULL itself, so that UBSan lets the store fault; through a
+     * volatile so that the optimizer cannot see the address. */
+    static volatile ULONG_PTR nowhere_address = 16;
+    volatile int *nowhere = (volatile int *)nowhere_address;
     *nowhere = 1;
     return 0;
 }
