@@ -433,7 +433,9 @@ static HRESULT get_overlapped(fltsim_system *sys, HANDLE hPort, PFILTER_MESSAGE_
     ov->Internal = (ULONG_PTR)(ULONG)STATUS_PENDING;
     ov->InternalHigh = 0;
     InsertTailList(&client->gets, &g->link);
+    client->refs++; /* the pump may release the lock to trace */
     fltsim__port_pump_locked(client);
+    fltsim__port_unref_locked(client);
     uv_mutex_unlock(&sys->lock);
     return hr;
 }
