@@ -18,11 +18,13 @@ enum action {
     ACT_CANCEL_KEEP,       /* FltCancelFileOpen, IoStatus left as it is */
     ACT_CANCEL_TWICE,      /* two FltCancelFileOpen, then ACCESS_DENIED */
     ACT_CANCEL_HANDLE,     /* as if a handle existed (FO_HANDLE_CREATED) */
-    ACT_CANCEL_AT_DISPATCH /* FltCancelFileOpen at DISPATCH_LEVEL */
+    ACT_CANCEL_AT_DISPATCH, /* FltCancelFileOpen at DISPATCH_LEVEL */
+    ACT_CANCEL_REFERENCED   /* ObReferenceObject on the file object, then as ACT_CANCEL */
 };
 
 struct m_plan {
     enum action post_create;
+    PFILE_OBJECT kept; /* ACT_CANCEL_REFERENCED: the referenced file object */
     bool cancel_in_pre_create;
     bool cancel_in_post_read;
     /* results, written on the issuing thread */
@@ -124,6 +126,10 @@ static FLT_POSTOP_CALLBACK_STATUS m_post(struct tf_filter *tf, PFLT_CALLBACK_DAT
                                      &p->bytes, NULL, NULL);
         break;
     }
+    case ACT_CANCEL_REFERENCED:
+        ObReferenceObject(fo);
+        p->kept = fo;
+        /* fall through */
     case ACT_CANCEL:
     case ACT_CANCEL_TWICE:
         FltCancelFileOpen(objects->Instance, fo);
@@ -428,6 +434,26 @@ static void fltio_cancel_file_open_closes_below_and_fails_above(void **state)
     assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
 }
 
+/* A filter that referenced the file object of an open it cancelled (as
+ * avscan's scan context does) may use it and drop its reference after the
+ * create has failed: the object goes with its last reference, not with the
+ * create (AddressSanitizer sees a use after free otherwise). */
+static void fltio_cancelled_open_keeps_a_referenced_file_object(void **state)
+{
+    struct fixture *f = *state;
+    f->plan.post_create = ACT_CANCEL_REFERENCED;
+    HANDLE h;
+    assert_status(open_file(f, L"C:\\a.txt", &h), STATUS_ACCESS_DENIED);
+    assert_non_null(f->plan.kept);
+    assert_int_equal(f->plan.kept->Type, 5); /* still a file object */
+    assert_false(f->plan.kept->Flags & FO_FILE_OPEN);
+    ObDereferenceObject(f->plan.kept);
+    f->plan.kept = NULL;
+    assert_int_equal(f->ls.closes, 1); /* one close below, at the cancel */
+    assert_int_equal(fltsim_memfs_open_count(f->w.fs), 0);
+    assert_int_equal(fltsim_system_report_count(f->w.sys), 0);
+}
+
 /* A cancelled open left with a success status is reported and fails. */
 static void fltio_cancel_left_successful_is_reported_and_fails(void **state)
 {
@@ -520,6 +546,7 @@ int main(void)
         CASE(fltio_write_goes_below_and_writes),
         CASE(fltio_read_misuse_statuses),
         CASE(fltio_cancel_file_open_closes_below_and_fails_above),
+        CASE(fltio_cancelled_open_keeps_a_referenced_file_object),
         CASE(fltio_cancel_left_successful_is_reported_and_fails),
         CASE(fltio_cancel_misuse_is_reported),
     };

@@ -376,10 +376,12 @@ static NTSTATUS create_once(fltsim_system *sys, const struct fltsim_create_param
          * cancelled the open (FltCancelFileOpen already sent the close below
          * it), or, when a filter failed a successful create without
          * FltCancelFileOpen, the open leaks in the file system as on Windows
-         * (the verifier reports it). */
+         * (the verifier reports it). The file object goes with its last
+         * reference: a filter may still hold one (ObReferenceObject, as
+         * avscan's scan context does), as on Windows. */
         if (related != NULL)
             fltsim__file_unref(related);
-        fltsim__file_free(file);
+        fltsim__file_unref(file);
         return status;
     }
     fo->Flags |= FO_FILE_OPEN;
