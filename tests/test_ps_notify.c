@@ -11,6 +11,8 @@
 #include "fltsim/program.h"
 #include "fltsim_test.h"
 
+#include "fltsim/wdk/winbase.h" /* a program's CreateThread */
+
 /* What the routines saw, in order. */
 static char seen[1024];
 static ULONG seen_parent, seen_image_len, seen_creator;
@@ -290,6 +292,48 @@ static void programs_are_processes(void **state)
     world_destroy(&w);
 }
 
+static DWORD WINAPI worker_thread(LPVOID arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static int threads_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    HANDLE t = CreateThread(NULL, 0, worker_thread, NULL, 0, NULL);
+    if (t == NULL)
+        return 1;
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    return 0;
+}
+
+/* A program's CreateThread is a thread creation, and that thread's end an
+ * exit, each notified once (the first thread's with its process's). */
+static void program_threads_are_notified(void **state)
+{
+    (void)state;
+    struct test_world w;
+    struct tf_filter a;
+    load_filter(&w, &a);
+    struct regs r = {0};
+    assert_status(fltsim_driver_call(a.driver, register_all, &r), STATUS_SUCCESS);
+    struct fltsim_process_params params = {.name = "threads.exe", .main = threads_main};
+    fltsim_process *proc = NULL;
+    assert_status(fltsim_process_start(w.sys, &params, &proc), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(proc, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    ULONG code = 1;
+    assert_true(fltsim_process_exited(proc, &code));
+    assert_int_equal(code, 0);
+    assert_string_equal(seen, "image ex+ proc+ thread+ thread+ thread- thread- ex- proc- ");
+    fltsim_process_free(proc);
+    r.remove = true;
+    assert_status(fltsim_driver_call(a.driver, register_all, &r), STATUS_SUCCESS);
+    world_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +342,7 @@ int main(void)
         cmocka_unit_test(registration_statuses_are_windows_ones),
         cmocka_unit_test(unload_with_routines_registered_is_v31),
         cmocka_unit_test(programs_are_processes),
+        cmocka_unit_test(program_threads_are_notified),
     };
     return FLTSIM_RUN_SUITE("ps_notify", tests);
 }

@@ -82,5 +82,8 @@ NTSTATUS fltsim__ps_notify_create(fltsim_system *sys, PEPROCESS process, ULONG t
                                   PPS_CREATE_NOTIFY_INFO info);
 /* The same for its exit: thread-exit, then process-exit routines. */
 void fltsim__ps_notify_exit(fltsim_system *sys, PEPROCESS process, ULONG thread_id);
+/* The thread-create (create) or thread-exit routines for one more thread of
+ * a live process (a program's CreateThread), on this thread, no lock held. */
+void fltsim__ps_notify_thread(fltsim_system *sys, ULONG process_id, ULONG thread_id, bool create);
 
 #endif /* FLTSIM_NT_PS_INTERNAL_H */

@@ -308,6 +308,17 @@ void fltsim__ps_notify_exit(fltsim_system *sys, PEPROCESS process, ULONG thread_
     call_all(sys, &c);
 }
 
+void fltsim__ps_notify_thread(fltsim_system *sys, ULONG process_id, ULONG thread_id, bool create)
+{
+    PEPROCESS process;
+    if (!NT_SUCCESS(PsLookupProcessByProcessId((HANDLE)(ULONG_PTR)process_id, &process)))
+        return;
+    struct notify_call c = {
+        .kind = NOTIFY_THREAD, .process = process, .thread_id = thread_id, .create = create};
+    call_all(sys, &c);
+    ObDereferenceObject(process);
+}
+
 /* ---- unload (V31) ---- */
 
 void fltsim__ps_driver_unloaded(struct fltsim_driver *drv)

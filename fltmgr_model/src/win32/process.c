@@ -289,6 +289,10 @@ static void thread_main(void *arg)
     fltsim__tls()->w32 = t;
     fltsim__tls()->user_sys = sys;
     thread_run(t);
+    /* Its thread-exit routines run on it (the first thread's with its
+     * process's exit). */
+    if (!t->is_main)
+        fltsim__ps_notify_thread(sys, proc->pid, t->tid, false);
     /* Returned, or left (ExitThread set the code; an ending process's is
      * the process's). */
     uv_mutex_lock(&sys->lock);
@@ -332,6 +336,10 @@ static struct w32_thread *thread_new_locked(struct fltsim_process *proc,
 static bool thread_start(struct w32_thread *t)
 {
     fltsim_system *sys = t->proc->sys;
+    /* A thread after the first: the drivers' thread-create routines run on
+     * the creating thread (the first is notified with its process). */
+    if (!t->is_main)
+        fltsim__ps_notify_thread(sys, t->proc->pid, t->tid, true);
     NTSTATUS status = fltsim_thread_spawn(sys, t->proc->pid, t->tid, thread_main, t, &t->os);
     if (NT_SUCCESS(status))
         return true;
