@@ -47,26 +47,6 @@ struct fltsim_fltlib {
     LIST_ENTRY handles;
 };
 
-/* The system a user-mode call acts on, or NULL (with the last error set). */
-static fltsim_system *user_system(const char *api)
-{
-    fltsim_system *sys = fltsim__w32_system();
-    fltsim__w32_checkpoint(); /* a thread of an ending process leaves before acting */
-    if (sys == NULL)
-        fltsim__fail(STATUS_INVALID_PARAMETER,
-                     "%s: called outside any system's thread (start the caller with "
-                     "fltsim_thread_spawn)",
-                     api);
-    return sys;
-}
-
-/* The result of a call, once its process may have ended under it. */
-static HRESULT user_result(HRESULT hr)
-{
-    fltsim__w32_checkpoint();
-    return hr;
-}
-
 static USHORT copy_us(WCHAR *dst, size_t cap, const UNICODE_STRING *us)
 {
     size_t n = us->Buffer == NULL ? 0 : us->Length / sizeof(WCHAR);
@@ -403,7 +383,7 @@ static HRESULT find_first(const char *api, enum find_kind kind, LPCWSTR name, in
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     *out = INVALID_HANDLE_VALUE;
     *returned = 0;
-    fltsim_system *sys = user_system(api);
+    fltsim_system *sys = fltsim__w32_fltlib_system(api);
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     struct find_handle *h = calloc(1, sizeof(*h));
@@ -457,7 +437,7 @@ static HRESULT find_first(const char *api, enum find_kind kind, LPCWSTR name, in
         return HRESULT_FROM_WIN32(ERROR_NO_SYSTEM_RESOURCES);
     }
     *out = (HANDLE)(ULONG_PTR)h->value;
-    return user_result(hr);
+    return fltsim__w32_result(hr);
 }
 
 /* sys->lock held: the open handle of kind of the caller's process, or NULL. */
@@ -479,7 +459,7 @@ static struct find_handle *handle_lookup_locked(fltsim_system *sys, HANDLE handl
 static HRESULT find_next_by_handle(HANDLE handle, enum find_kind kind, int cls, LPVOID buffer,
                                    DWORD size, LPDWORD returned)
 {
-    fltsim_system *sys = user_system("FilterFindNext");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterFindNext");
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
     uv_mutex_lock(&sys->lock);
@@ -487,12 +467,12 @@ static HRESULT find_next_by_handle(HANDLE handle, enum find_kind kind, int cls, 
     HRESULT hr = h == NULL ? HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE)
                            : find_next(h, cls, buffer, size, returned);
     uv_mutex_unlock(&sys->lock);
-    return user_result(hr);
+    return fltsim__w32_result(hr);
 }
 
 static HRESULT find_close(HANDLE handle, enum find_kind kind)
 {
-    fltsim_system *sys = user_system("FilterFindClose");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterFindClose");
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE);
     uv_mutex_lock(&sys->lock);
@@ -501,9 +481,9 @@ static HRESULT find_close(HANDLE handle, enum find_kind kind)
         RemoveEntryList(&h->link);
     uv_mutex_unlock(&sys->lock);
     if (h == NULL)
-        return user_result(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+        return fltsim__w32_result(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
     handle_free(h);
-    return user_result(S_OK);
+    return fltsim__w32_result(S_OK);
 }
 
 /* Frees the handles of proc (NULL: every handle) of sys. */
@@ -627,7 +607,7 @@ HRESULT FilterGetDosName(LPCWSTR lpVolumeName, LPWSTR lpDosName, DWORD dwDosName
 {
     if (lpVolumeName == NULL || lpDosName == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
-    fltsim_system *sys = user_system("FilterGetDosName");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterGetDosName");
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     uv_mutex_lock(&sys->lock);
@@ -696,7 +676,7 @@ static HRESULT attach_or_detach(const char *api, struct attach_call *c, LPCWSTR 
 {
     if (filter_name == NULL || volume_name == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
-    fltsim_system *sys = user_system(api);
+    fltsim_system *sys = fltsim__w32_fltlib_system(api);
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     uv_mutex_lock(&sys->lock);
@@ -770,7 +750,7 @@ HRESULT FilterLoad(LPCWSTR lpFilterName)
 {
     if (lpFilterName == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
-    fltsim_system *sys = user_system("FilterLoad");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterLoad");
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     if (fltsim_driver_find(sys, lpFilterName) != NULL)
@@ -783,7 +763,7 @@ HRESULT FilterUnload(LPCWSTR lpFilterName)
 {
     if (lpFilterName == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
-    fltsim_system *sys = user_system("FilterUnload");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterUnload");
     if (sys == NULL)
         return HRESULT_FROM_WIN32(ERROR_INVALID_PARAMETER);
     fltsim_driver *drv = fltsim_driver_find(sys, lpFilterName);

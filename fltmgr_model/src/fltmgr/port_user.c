@@ -15,19 +15,6 @@
 #include "port_internal.h"
 #include "win32/win32_internal.h"
 
-/* The system a user-mode call acts on, or NULL (with the last error set). */
-static fltsim_system *user_system(const char *api)
-{
-    fltsim_system *sys = fltsim__w32_system();
-    if (sys == NULL)
-        fltsim__fail(STATUS_INVALID_PARAMETER,
-                     "%s: called outside any system's thread (start the caller with "
-                     "fltsim_thread_spawn)",
-                     api);
-    fltsim__w32_checkpoint(); /* a thread of an ending process leaves before acting */
-    return sys;
-}
-
 /* The HRESULT fltlib returns for a failure status (HRESULT_FROM_WIN32 of its
  * Win32 error; FltMgr's own statuses keep their code under facility 0x1F). */
 HRESULT fltsim__hresult_of(NTSTATUS status)
@@ -86,14 +73,6 @@ static struct _FLT_PORT *client_of_locked(fltsim_system *sys, HANDLE h)
     return NULL;
 }
 
-/* The result of a routine of this file, once its process may have ended
- * under it (the thread leaves then). */
-static HRESULT user_result(HRESULT hr)
-{
-    fltsim__w32_checkpoint();
-    return hr;
-}
-
 /* ---- connect ---- */
 
 struct connect_call {
@@ -139,7 +118,7 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
     if (lpPortName == NULL || (dwOptions & ~(DWORD)FLT_PORT_FLAG_SYNC_HANDLE) != 0 ||
         (lpContext == NULL && wSizeOfContext != 0))
         return E_INVALIDARG;
-    fltsim_system *sys = user_system(api);
+    fltsim_system *sys = fltsim__w32_fltlib_system(api);
     if (sys == NULL)
         return E_UNEXPECTED;
     size_t len = 0;
@@ -228,7 +207,7 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
             ev.status = status;
             fltsim__trace(sys, &ev);
         }
-        return user_result(fltsim__hresult_of(status));
+        return fltsim__w32_result(fltsim__hresult_of(status));
     }
     client->conn_cookie = call.cookie;
     client->user_open = true;
@@ -239,7 +218,7 @@ HRESULT FilterConnectCommunicationPort(LPCWSTR lpPortName, DWORD dwOptions, LPCV
         ev.status = STATUS_SUCCESS;
         fltsim__trace(sys, &ev);
     }
-    return user_result(S_OK);
+    return fltsim__w32_result(S_OK);
 }
 
 /* ---- FilterSendMessage ---- */
@@ -262,7 +241,7 @@ static void message_thunk(void *ctx)
 HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize, LPVOID lpOutBuffer,
                           DWORD dwOutBufferSize, LPDWORD lpBytesReturned)
 {
-    fltsim_system *sys = user_system("FilterSendMessage");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterSendMessage");
     if (sys == NULL)
         return E_UNEXPECTED;
     if (lpBytesReturned == NULL)
@@ -313,7 +292,7 @@ HRESULT FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBufferSize,
         fltsim__trace(sys, &ev);
     }
     *lpBytesReturned = call.returned;
-    return user_result(NT_SUCCESS(call.status) ? S_OK : fltsim__hresult_of(call.status));
+    return fltsim__w32_result(NT_SUCCESS(call.status) ? S_OK : fltsim__hresult_of(call.status));
 }
 
 /* ---- FilterGetMessage, FilterReplyMessage ---- */
@@ -453,19 +432,19 @@ static bool get_ready(void *ctx)
 HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
                          DWORD dwMessageBufferSize, LPOVERLAPPED lpOverlapped)
 {
-    fltsim_system *sys = user_system("FilterGetMessage");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterGetMessage");
     if (sys == NULL)
         return E_UNEXPECTED;
     if (lpMessageBuffer == NULL || dwMessageBufferSize < sizeof(FILTER_MESSAGE_HEADER))
         return HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER);
     if (lpOverlapped != NULL)
-        return user_result(
+        return fltsim__w32_result(
             get_overlapped(sys, hPort, lpMessageBuffer, dwMessageBufferSize, lpOverlapped));
     uv_mutex_lock(&sys->lock);
     struct _FLT_PORT *client = client_of_locked(sys, hPort);
     if (client == NULL) {
         uv_mutex_unlock(&sys->lock);
-        return user_result(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
+        return fltsim__w32_result(HRESULT_FROM_WIN32(ERROR_INVALID_HANDLE));
     }
     client->refs++;
     HRESULT hr = S_OK;
@@ -492,13 +471,13 @@ HRESULT FilterGetMessage(HANDLE hPort, PFILTER_MESSAGE_HEADER lpMessageBuffer,
     uv_mutex_unlock(&sys->lock);
     if (trace)
         fltsim__trace(sys, &ev);
-    return user_result(hr);
+    return fltsim__w32_result(hr);
 }
 
 HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
                            DWORD dwReplyBufferSize)
 {
-    fltsim_system *sys = user_system("FilterReplyMessage");
+    fltsim_system *sys = fltsim__w32_fltlib_system("FilterReplyMessage");
     if (sys == NULL)
         return E_UNEXPECTED;
     if (lpReplyBuffer == NULL || dwReplyBufferSize < sizeof(FILTER_REPLY_HEADER))
@@ -541,7 +520,7 @@ HRESULT FilterReplyMessage(HANDLE hPort, PFILTER_REPLY_HEADER lpReplyBuffer,
         ev.status = STATUS_SUCCESS;
         fltsim__trace(sys, &ev);
     }
-    return user_result(S_OK);
+    return fltsim__w32_result(S_OK);
 }
 
 /* ---- closing, associating, cancelling ---- */

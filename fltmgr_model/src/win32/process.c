@@ -51,6 +51,18 @@ fltsim_system *fltsim__w32_system(void)
     return t->user_sys != NULL ? t->user_sys : t->sys;
 }
 
+fltsim_system *fltsim__w32_fltlib_system(const char *api)
+{
+    fltsim_system *sys = fltsim__w32_system();
+    fltsim__w32_checkpoint(); /* a thread of an ending process leaves before acting */
+    if (sys == NULL)
+        fltsim__fail(STATUS_INVALID_PARAMETER,
+                     "%s: called outside any system's thread (start the caller with "
+                     "fltsim_thread_spawn)",
+                     api);
+    return sys;
+}
+
 /* ---- handles ---- */
 
 void fltsim__w32_ref_locked(struct w32_object *obj)

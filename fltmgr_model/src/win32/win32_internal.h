@@ -160,10 +160,22 @@ static inline struct w32_thread *fltsim__w32_self(void)
 /* The system a user-mode call acts on, or NULL. */
 fltsim_system *fltsim__w32_system(void);
 
+/* The system a fltlib routine (api) acts on: the calling thread's, or NULL
+ * with a failure naming api; a thread of an ending process leaves first. */
+fltsim_system *fltsim__w32_fltlib_system(const char *api);
+
 /* Leaves the calling program thread's code when its process is ending
  * (longjmp to its start; never returns then). Called with no lock held, at
  * the end of the Win32 and fltlib routines. */
 void fltsim__w32_checkpoint(void);
+
+/* A fltlib routine's result, once its process may have ended under it
+ * (the thread leaves then instead). */
+static inline LONG fltsim__w32_result(LONG hr)
+{
+    fltsim__w32_checkpoint();
+    return hr;
+}
 
 enum w32_wait_result { W32_READY, W32_TIMEOUT, W32_ENDING };
 /* sys->lock held: waits until ready(ctx) (checked at once, and after every
