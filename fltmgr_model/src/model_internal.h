@@ -655,6 +655,11 @@ bool fltsim__is_instance(const void *p);
  * sys->lock held; returns with it held, after a broadcast, a spurious wakeup,
  * or the deadline (ns, fltsim__now_ns; 0 = none). Callers re-check. */
 void fltsim__sys_wait_locked(fltsim_system *sys, ULONG64 deadline_ns);
+/* The same for a waiter that says what it waits for: a broadcast wakes it
+ * only when ready(ctx) holds (called under sys->lock, on the broadcaster's
+ * thread: it reads shared state only). Callers still re-check. */
+void fltsim__sys_wait_until_locked(fltsim_system *sys, ULONG64 deadline_ns,
+                                   bool (*ready)(void *ctx), void *ctx);
 /* Wakes every waiter of sys (takes sys->lock). */
 void fltsim__broadcast(fltsim_system *sys);
 /* The same with sys->lock already held. */

@@ -92,12 +92,31 @@ fltsim_scenario_position(ULONG thread_id, struct fltsim_scenario_position *out)
 
 void fltsim__run_log(struct run *run, const char *fmt, ...)
 {
+    /* One write of the whole line: a program's output, echoed by another
+     * thread to another stream of the same terminal or pipe, must not land
+     * inside it. */
+    char small[2048], *line = small;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(run->log, fmt, ap);
+    int n = vsnprintf(small, sizeof(small) - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', run->log);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(small) - 1) {
+        line = malloc((size_t)n + 2);
+        if (line == NULL)
+            line = small, n = (int)sizeof(small) - 2; /* the line cut short */
+        else {
+            va_start(ap, fmt);
+            vsnprintf(line, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+        }
+    }
+    line[n] = '\n';
+    fwrite(line, 1, (size_t)n + 1, run->log);
     fflush(run->log);
+    if (line != small)
+        free(line);
 }
 
 static void trace_cb(void *ctx, const struct fltsim_event *event)

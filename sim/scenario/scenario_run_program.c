@@ -7,6 +7,7 @@
  * so) and the end expect's programs: checked, before the system goes. The
  * processes themselves are the model's (fltsim/program.h).
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,11 +72,15 @@ static void output_cb(void *ctx, const fltsim_process *process, const char *text
     const char *name = run->sc->programs[rp->index].name;
     uv_mutex_lock(&run->lock);
     while (length > 0) {
-        if (rp->line_start)
-            fprintf(out, "[%s] ", name);
         const char *nl = memchr(text, '\n', length);
         size_t n = nl != NULL ? (size_t)(nl - text) + 1 : length;
-        fwrite(text, 1, n, out);
+        if (rp->line_start && n <= INT_MAX) { /* one call: one write on an unbuffered stream */
+            fprintf(out, "[%s] %.*s", name, (int)n, text);
+        } else {
+            if (rp->line_start)
+                fprintf(out, "[%s] ", name);
+            fwrite(text, 1, n, out);
+        }
         rp->line_start = nl != NULL;
         text += n;
         length -= n;

@@ -115,18 +115,19 @@ bool fltsim__park(ULONG64 deadline_ns)
         return fltsim__det_park(t, deadline_ns);
     bool unparked = true;
     uv_mutex_lock(&t->lock);
-    while (!t->permit) {
+    while (!__atomic_load_n(&t->permit, __ATOMIC_RELAXED)) {
         if (deadline_ns == 0) {
             uv_cond_wait(&t->cond, &t->lock);
             continue;
         }
         ULONG64 now = uv_hrtime();
         if (now >= deadline_ns || uv_cond_timedwait(&t->cond, &t->lock, deadline_ns - now) != 0) {
-            unparked = t->permit != 0;
+            unparked = __atomic_load_n(&t->permit, __ATOMIC_RELAXED) != 0;
             break;
         }
     }
-    t->permit = 0;
+    /* Atomic: fltsim__spin_until reads it without the lock. */
+    __atomic_store_n(&t->permit, 0, __ATOMIC_RELAXED);
     uv_mutex_unlock(&t->lock);
     return unparked;
 }
@@ -138,7 +139,7 @@ void fltsim__unpark(struct fltsim_sthread *t)
         return;
     }
     uv_mutex_lock(&t->lock);
-    t->permit = 1;
+    __atomic_store_n(&t->permit, 1, __ATOMIC_RELEASE);
     uv_cond_signal(&t->cond);
     uv_mutex_unlock(&t->lock);
 }

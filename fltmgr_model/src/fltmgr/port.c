@@ -319,6 +319,15 @@ static NTSTATUS send_traced(fltsim_system *sys, bool trace, struct fltsim_event 
     return status;
 }
 
+/* What ends a FltSendMessage's wait (the loop there): the message is
+ * gone, or answered, or delivered when no reply is wanted. */
+static bool send_settled(void *ctx)
+{
+    const struct port_msg *m = ctx;
+    return m->state == MSG_GONE || m->state == MSG_REPLIED ||
+           (m->state == MSG_DELIVERED && !m->wants_reply);
+}
+
 NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderBuffer,
                         ULONG SenderBufferLength, PVOID ReplyBuffer, PULONG ReplyLength,
                         PLARGE_INTEGER Timeout)
@@ -411,7 +420,7 @@ NTSTATUS FltSendMessage(PFLT_FILTER Filter, PFLT_PORT *ClientPort, PVOID SenderB
             status = STATUS_TIMEOUT;
             break;
         }
-        fltsim__sys_wait_locked(sys, deadline);
+        fltsim__sys_wait_until_locked(sys, deadline, send_settled, &m);
     }
     if (m.state == MSG_REPLIED) {
         ULONG copied = m.reply_len < m.reply_room ? m.reply_len : m.reply_room;

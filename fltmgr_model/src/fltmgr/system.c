@@ -305,25 +305,48 @@ void fltsim_thread_join(fltsim_thread *thread)
     free(thread);
 }
 
+/* How long a real thread spins before it parks in fltsim__sys_wait_locked:
+ * about a sleep and wakeup's cost (as post.c's WAIT_SPIN_NS). */
+#define SYS_WAIT_SPIN_NS 20000ull
+
 struct sys_waiter {
     LIST_ENTRY link;
     struct fltsim_sthread *thread;
+    bool (*ready)(void *ctx); /* NULL: every broadcast wakes it */
+    void *ctx;
 };
 
-void fltsim__sys_wait_locked(fltsim_system *sys, ULONG64 deadline_ns)
+void fltsim__sys_wait_until_locked(fltsim_system *sys, ULONG64 deadline_ns,
+                                   bool (*ready)(void *ctx), void *ctx)
 {
-    struct sys_waiter w = {.thread = fltsim__current_sthread()};
+    struct sys_waiter w = {.thread = fltsim__current_sthread(), .ready = ready, .ctx = ctx};
     InsertTailList(&sys->waiters, &w.link);
     uv_mutex_unlock(&sys->lock);
+    /* What a real thread waits for here (a reply, a message, a completion
+     * packet) is often another thread's next few microseconds: spin on its
+     * own permit a little before sleeping; the park then takes the permit
+     * at once. (A coroutine does not spin.) */
+    fltsim__spin_until(&w.thread->permit, NULL, SYS_WAIT_SPIN_NS);
     fltsim__park(deadline_ns);
     uv_mutex_lock(&sys->lock);
     RemoveEntryList(&w.link);
 }
 
+void fltsim__sys_wait_locked(fltsim_system *sys, ULONG64 deadline_ns)
+{
+    fltsim__sys_wait_until_locked(sys, deadline_ns, NULL, NULL);
+}
+
 void fltsim__broadcast_locked(fltsim_system *sys)
 {
-    for (PLIST_ENTRY e = sys->waiters.Flink; e != &sys->waiters; e = e->Flink)
-        fltsim__unpark(CONTAINING_RECORD(e, struct sys_waiter, link)->thread);
+    /* A waiter that said what it waits for is woken only when that holds:
+     * a thread in Sleep or waiting for its worker is not woken (nor made to
+     * spin) by every message and completion of the system. */
+    for (PLIST_ENTRY e = sys->waiters.Flink; e != &sys->waiters; e = e->Flink) {
+        struct sys_waiter *w = CONTAINING_RECORD(e, struct sys_waiter, link);
+        if (w->ready == NULL || w->ready(w->ctx))
+            fltsim__unpark(w->thread);
+    }
 }
 
 void fltsim__broadcast(fltsim_system *sys)

@@ -75,11 +75,25 @@ ULONG64 fltsim__w32_deadline(DWORD ms)
     return fltsim__now_ns() + (ULONG64)ms * 1000000u + 1; /* never 0, which is none */
 }
 
+/* What wakes a thread in fltsim__w32_wait_locked (see the loop there). */
+struct w32_waker {
+    struct w32_thread *self;
+    bool (*ready)(void *ctx);
+    void *ctx;
+};
+
+static bool w32_wakes(void *ctx)
+{
+    struct w32_waker *w = ctx;
+    return (w->self != NULL && w->self->proc->ending) || w->ready(w->ctx);
+}
+
 enum w32_wait_result fltsim__w32_wait_locked(fltsim_system *sys, const char *api,
                                              bool (*ready)(void *ctx), void *ctx,
                                              ULONG64 deadline_ns)
 {
     struct w32_thread *self = fltsim__w32_self();
+    struct w32_waker waker = {self, ready, ctx};
     enum w32_wait_result result;
     bool first = true;
     for (;;) {
@@ -110,7 +124,7 @@ enum w32_wait_result fltsim__w32_wait_locked(fltsim_system *sys, const char *api
                 fltsim__broadcast_locked(sys);
         }
         first = false;
-        fltsim__sys_wait_locked(sys, deadline_ns);
+        fltsim__sys_wait_until_locked(sys, deadline_ns, w32_wakes, &waker);
     }
     if (self != NULL)
         self->waiting_in = NULL;
