@@ -1,19 +1,12 @@
 /*
  * The example test from the README, kept here so it always compiles and
  * passes: a small minifilter (LogGuard, denying writes to *.log files) and a
- * CMocka test that loads it over memfs and acts as an application. It uses
- * only the public headers, as a user's own test would.
+ * CMocka test that loads it over memfs and acts as an application, twice: in
+ * the long form, which spells out the raw API (system, memfs, volume, the
+ * registry stand-in), and in the short form with <fltsim/cmocka.h>'s fixture
+ * and assertions. It uses only the public headers, as a user's own test would.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include <fltKernel.h>
-#include <fltsim/io.h>
-#include <fltsim/memfs.h>
+#include <fltsim/cmocka.h>
 
 /* ---- the filter under test, written as for Windows ---- */
 
@@ -62,7 +55,26 @@ static NTSTATUS LogGuardEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_ST
     return status;
 }
 
-/* ---- the test ---- */
+/* ---- the test, short: <fltsim/cmocka.h> ---- */
+
+static void logguard_denies_log_writes(void **state)
+{
+    struct fltsim_test_world *w = *state; /* C: on memfs, from fltsim_cmocka_setup_memfs */
+    fltsim_world_add_file(w, L"\\app.log", "");
+    fltsim_world_add_file(w, L"\\notes.txt", "");
+    fltsim_driver *logguard = fltsim_world_load(w, L"LogGuard", L"370100", LogGuardEntry);
+
+    HANDLE log, notes;
+    assert_nt_success(fltsim_io_open(w->sys, L"C:\\app.log", GENERIC_WRITE, &log));
+    assert_ntstatus_equal(fltsim_io_write(w->sys, log, "x", 1, NULL, 0, NULL),
+                          STATUS_ACCESS_DENIED);
+    assert_nt_success(fltsim_io_open(w->sys, L"C:\\notes.txt", GENERIC_WRITE, &notes));
+    assert_nt_success(fltsim_io_write(w->sys, notes, "x", 1, NULL, 0, NULL));
+    assert_nt_success(fltsim_driver_unload(logguard, 0));
+    assert_no_reports(w->sys); /* no rule broken, nothing leaked at unload */
+}
+
+/* ---- the test, long: the raw API ---- */
 
 static void logguard_write_to_log_is_denied(void **state)
 {
@@ -106,6 +118,10 @@ static void logguard_write_to_log_is_denied(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(logguard_write_to_log_is_denied)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(logguard_denies_log_writes, fltsim_cmocka_setup_memfs,
+                                        fltsim_cmocka_teardown),
+        cmocka_unit_test(logguard_write_to_log_is_denied),
+    };
     return cmocka_run_group_tests_name("example", tests, NULL, NULL);
 }

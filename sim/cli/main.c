@@ -90,10 +90,11 @@ static const struct command commands[] = {
      "                      scenario's faults; repeatable (what `fltsim explore` prints)\n"
      "The trace (none unless --trace is given) covers every file, one after another.\n",
      true, cmd_run},
-    {"check", "fltsim check FILE...",
+    {"check", "fltsim check [-q] FILE...",
      "Validates each scenario file without running it: YAML syntax, keys, names, handles,\n"
      "altitudes, filters (shared objects are opened to find DriverEntry). Prints\n"
-     "FILE:LINE:COLUMN: problem for the first error of each invalid file.\n",
+     "FILE:LINE:COLUMN: problem for the first error of each invalid file.\n"
+     "  -q, --quiet         print only the invalid files (no OK lines)\n",
      true, cmd_check},
     {"explore", "fltsim explore [--seed N] [--timeout-ms N] [--verifier-disable RULES] FILE",
      "Systematic fault exploration: runs the scenario once under the deterministic executor\n"
