@@ -20,8 +20,7 @@ if(TARGET fltsim)
 endif()
 install(TARGETS ${FLTSIM_INSTALL_TARGETS} EXPORT fltsimTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # Headers: the WDK-named ones (fltmgr_model/include/*.h) in a directory of
 # their own; fltsim's (the model's, the sim's, the generated version.h)
