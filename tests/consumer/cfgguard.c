@@ -46,9 +46,9 @@ static FLT_PREOP_CALLBACK_STATUS CfgGuardPreWrite(_Inout_ PFLT_CALLBACK_DATA Dat
     return CfgGuardIsCfg(Data) ? CfgGuardDeny(Data) : FLT_PREOP_SUCCESS_NO_CALLBACK;
 }
 
-static FLT_PREOP_CALLBACK_STATUS CfgGuardPreSetInformation(
-    _Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
-    _Flt_CompletionContext_Outptr_ PVOID *Context)
+static FLT_PREOP_CALLBACK_STATUS
+CfgGuardPreSetInformation(_Inout_ PFLT_CALLBACK_DATA Data, _In_ PCFLT_RELATED_OBJECTS FltObjects,
+                          _Flt_CompletionContext_Outptr_ PVOID *Context)
 {
     UNREFERENCED_PARAMETER(FltObjects);
     UNREFERENCED_PARAMETER(Context);
@@ -74,12 +74,7 @@ static NTSTATUS CfgGuardUnload(_In_ FLT_FILTER_UNLOAD_FLAGS Flags)
 }
 
 static const FLT_REGISTRATION Registration = {
-    sizeof(FLT_REGISTRATION),
-    FLT_REGISTRATION_VERSION,
-    0,
-    NULL,
-    Callbacks,
-    CfgGuardUnload,
+    sizeof(FLT_REGISTRATION), FLT_REGISTRATION_VERSION, 0, NULL, Callbacks, CfgGuardUnload,
 };
 
 DRIVER_INITIALIZE DriverEntry;

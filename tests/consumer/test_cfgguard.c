@@ -118,10 +118,10 @@ static void deletes_of_cfg_are_denied(void **state)
                      STATUS_OBJECT_NAME_NOT_FOUND);
 }
 
-#define BOTH(test)                                                                           \
-    {#test " (deterministic)", test, setup, teardown, &deterministic},               \
-    {                                                                                        \
-        #test " (concurrent)", test, setup, teardown, &concurrent                    \
+#define BOTH(test)                                                                                 \
+    {#test " (deterministic)", test, setup, teardown, &deterministic},                             \
+    {                                                                                              \
+#test " (concurrent)", test, setup, teardown, &concurrent                                  \
     }
 
 int main(void)
