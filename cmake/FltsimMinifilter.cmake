@@ -1,8 +1,12 @@
 # fltsim_add_minifilter: builds a minifilter's own sources the way the WDK
 # builds a driver, against fltsim's WDK-named headers. fltsim's top-level
 # CMakeLists.txt includes this file, so a project that adds fltsim with
-# add_subdirectory (or FetchContent) can call the function; nothing here
-# depends on where that project's source or build tree is.
+# add_subdirectory (or FetchContent) can call the function, and so does
+# fltsimConfig.cmake for a project that finds an installed fltsim
+# (find_package(fltsim)); nothing here depends on where that project's
+# source or build tree is. The functions name only fltsim:: targets, which
+# both ways define (ALIAS targets in fltsim's build, imported ones when
+# installed).
 #
 #   fltsim_add_minifilter(NAME SOURCES src.c ... [MODULE | STATIC | OBJECT]
 #                         [CXX] [ENTRY symbol])
@@ -61,18 +65,33 @@
 # it, naming every routine, when it calls one fltsim does not provide or one
 # of libc's wide-character routines. INCLUDE_DIRS adds include directories
 # (a header shared with the filter, as scanner's scanuk.h).
+#
+#   fltsim_export_model(TARGET)
+#
+# makes the program TARGET (a test, a tool) able to load MODULE filters and
+# user programs: every object of the model is linked in (whole archive) and
+# the executable's symbols are exported to the objects it loads.
 include_guard(GLOBAL)
 
-# fltsim's WDK-named headers, beside this file's folder.
-cmake_path(SET _fltsim_wdk_include NORMALIZE "${CMAKE_CURRENT_LIST_DIR}/../fltmgr_model/include")
-
-add_library(fltsim_wdk INTERFACE)
-target_include_directories(fltsim_wdk INTERFACE "${_fltsim_wdk_include}")
-target_compile_options(fltsim_wdk INTERFACE
-  -fshort-wchar
-  $<$<COMPILE_LANGUAGE:C>:-Werror=implicit-function-declaration -fcommon>
-  -Wno-unknown-pragmas -Wno-multichar -Wno-missing-field-initializers)
-target_compile_definitions(fltsim_wdk INTERFACE $<IF:$<CONFIG:Debug>,DBG=1,DBG=0>)
+# fltsim's build defines fltsim::wdk here; an installed fltsim's comes from
+# fltsimTargets.cmake, which fltsimConfig.cmake includes first.
+if(NOT TARGET fltsim::wdk)
+  # fltsim's WDK-named headers and its own (<fltsim/...>), beside this file's
+  # folder; installed, include/fltsim/wdk and include.
+  cmake_path(SET _fltsim_wdk_include NORMALIZE "${CMAKE_CURRENT_LIST_DIR}/../fltmgr_model/include")
+  add_library(fltsim_wdk INTERFACE)
+  add_library(fltsim::wdk ALIAS fltsim_wdk)
+  set_target_properties(fltsim_wdk PROPERTIES EXPORT_NAME wdk)
+  target_include_directories(fltsim_wdk INTERFACE
+    "$<BUILD_INTERFACE:${_fltsim_wdk_include}>"
+    "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/fltsim/wdk>"
+    "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
+  target_compile_options(fltsim_wdk INTERFACE
+    -fshort-wchar
+    $<$<COMPILE_LANGUAGE:C>:-Werror=implicit-function-declaration -fcommon>
+    -Wno-unknown-pragmas -Wno-multichar -Wno-missing-field-initializers)
+  target_compile_definitions(fltsim_wdk INTERFACE $<IF:$<CONFIG:Debug>,DBG=1,DBG=0>)
+endif()
 
 function(fltsim_add_minifilter name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "MODULE;STATIC;OBJECT;CXX" "ENTRY" "SOURCES")
@@ -117,7 +136,7 @@ function(fltsim_add_minifilter name)
   endif()
 
   add_library(${name} ${kind} ${arg_SOURCES})
-  target_link_libraries(${name} PRIVATE fltsim_wdk)
+  target_link_libraries(${name} PRIVATE fltsim::wdk)
   if(kind STREQUAL "MODULE")
     # name.so, as a scenario names it; the model comes from the loader.
     set_target_properties(${name} PROPERTIES PREFIX "")
@@ -130,8 +149,8 @@ function(fltsim_add_minifilter name)
       # an object's own first already).
       target_link_options(${name} PRIVATE "LINKER:-Bsymbolic")
     endif()
-  elseif(TARGET fltsim_model)
-    target_link_libraries(${name} PUBLIC fltsim_model)
+  else()
+    target_link_libraries(${name} PUBLIC fltsim::model)
   endif()
   if(DEFINED arg_ENTRY)
     target_compile_definitions(${name} PRIVATE DriverEntry=${arg_ENTRY})
@@ -161,7 +180,7 @@ function(fltsim_add_user_program name)
     message(FATAL_ERROR "${where}: no SOURCES; expected the program's source files")
   endif()
   add_library(${name} MODULE ${arg_SOURCES})
-  target_link_libraries(${name} PRIVATE fltsim_wdk)
+  target_link_libraries(${name} PRIVATE fltsim::wdk)
   if(arg_INCLUDE_DIRS)
     target_include_directories(${name} PRIVATE ${arg_INCLUDE_DIRS})
   endif()
@@ -172,4 +191,22 @@ function(fltsim_add_user_program name)
     target_link_options(${name} PRIVATE "LINKER:--as-needed" "LINKER:-Bsymbolic")
   endif()
   set_target_properties(${name} PROPERTIES FLTSIM_MINIFILTER ON)
+endfunction()
+
+function(fltsim_export_model target)
+  if(NOT TARGET ${target})
+    message(FATAL_ERROR "fltsim_export_model(${target}): no such target")
+  endif()
+  set_target_properties(${target} PROPERTIES ENABLE_EXPORTS ON)
+  if(TARGET fltsim_model) # fltsim's own build (installed, the library is there already)
+    add_dependencies(${target} fltsim_model)
+  endif()
+  # Ahead of the program's own objects, so that the ordinary link of the
+  # archive later adds nothing twice.
+  if(APPLE)
+    target_link_options(${target} PRIVATE "LINKER:-force_load,$<TARGET_FILE:fltsim::model>")
+  else()
+    target_link_options(${target} PRIVATE
+      "LINKER:--whole-archive" "$<TARGET_FILE:fltsim::model>" "LINKER:--no-whole-archive")
+  endif()
 endfunction()

@@ -32,7 +32,7 @@ static void catalog_lists_every_example(void **state)
                                         "rewriter",    "logger",        "antivirus", "writecounter",
                                         "mistakes",    "scanner"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const struct fltsim_example_filter *ex = fltsim_example_filter_find(names[i]);
+        const struct fltsim_builtin_filter *ex = fltsim_example_filter_find(names[i]);
         assert_non_null(ex);
         assert_non_null(ex->entry);
         assert_non_null(ex->summary);
@@ -688,7 +688,7 @@ static void scanner_refuses_a_bad_signature(void **state)
                                                  FLTSIM_REGISTRY_SERVICES L"\\Scanner\\Parameters",
                                                  L"Signature", bad[i]),
                       STATUS_SUCCESS);
-        const struct fltsim_example_filter *ex = fltsim_example_filter_find("scanner");
+        const struct fltsim_builtin_filter *ex = fltsim_example_filter_find("scanner");
         struct fltsim_instance_def instance = {L"Example Instance", ex->altitude, 0};
         struct fltsim_filter_def def = {ex->service_name, L"Example Instance", &instance, 1};
         fltsim_driver *drv = NULL;

@@ -75,7 +75,7 @@ static FLT_POSTOP_CALLBACK_STATUS upper_post(struct tf_filter *tf, PFLT_CALLBACK
 static void opencounter_is_in_the_catalog(void **state)
 {
     (void)state;
-    const struct fltsim_example_filter *ex = fltsim_example_filter_find("OpenCounter");
+    const struct fltsim_builtin_filter *ex = fltsim_example_filter_find("OpenCounter");
     assert_non_null(ex);
     assert_ptr_equal(ex->entry, OpenCounterDriverEntry);
     assert_int_equal(wcscmp(ex->service_name, L"OpenCounter"), 0);

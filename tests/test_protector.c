@@ -158,7 +158,7 @@ static void refused_without_integrity_check(void **state)
     (void)state;
     struct test_world w;
     world_create(&w, 0);
-    const struct fltsim_example_filter *ex = fltsim_example_filter_find("protector");
+    const struct fltsim_builtin_filter *ex = fltsim_example_filter_find("protector");
     assert_non_null(ex);
     struct fltsim_instance_def instance = {L"Example Instance", ex->altitude, 0};
     struct fltsim_filter_def def = {ex->service_name, L"Example Instance", &instance, 1};

@@ -11,7 +11,7 @@
 #include "fltsim/program.h"
 #include "fltsim_test.h"
 
-#include "fltsim/wdk/winbase.h" /* a program's CreateThread */
+#include "fltsim/decl/winbase.h" /* a program's CreateThread */
 
 /* What the routines saw, in order. */
 static char seen[1024];

@@ -54,7 +54,7 @@ static NTSTATUS load_example(struct stress *s, int which)
     /* Instance names are unique on a volume. */
     static const PCWSTR instance_names[EXAMPLES] = {L"PendReads Instance", L"AntiVirus Instance",
                                                     L"ReadQuota Instance"};
-    const struct fltsim_example_filter *ex = fltsim_example_filter_find(example_names[which]);
+    const struct fltsim_builtin_filter *ex = fltsim_example_filter_find(example_names[which]);
     struct fltsim_instance_def instance = {instance_names[which], ex->altitude, 0};
     struct fltsim_filter_def def = {ex->service_name, instance_names[which], &instance, 1};
     return fltsim_driver_load(s->w.sys, &def, ex->entry, &s->drivers[which]);

@@ -1,6 +1,6 @@
 /*
  * The Win32 and C runtime routines the WDK samples' user programs use
- * besides winbase.h's (fltsim/wdk/winbase_extra.h, strsafe.h; issue 19
+ * besides winbase.h's (fltsim/decl/winbase_extra.h, strsafe.h; issue 19
  * items 2 and 6): strsafe's HRESULTs, file times, FormatMessage,
  * GetSystemDirectory, LoadLibraryEx/FreeLibrary, MultiByteToWideChar,
  * sprintf_s, _strnicmp/_stricmp and fopen_s; called from a test thread and

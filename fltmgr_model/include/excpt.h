@@ -2,7 +2,7 @@
  * excpt.h: structured exception handling for code compiled against fltsim's
  * WDK headers. __try/__except/__finally/__leave are statements built on a
  * frame per __try block, chained per simulated thread (nt/seh.c runs them);
- * ExRaiseStatus and its family (fltsim/wdk/seh.h) raise software exceptions
+ * ExRaiseStatus and its family (fltsim/decl/seh.h) raise software exceptions
  * that the nearest enclosing __try on the thread handles, with the WDK's
  * values, records and filter semantics. What differs from the compiler's
  * SEH, and why, is listed where each macro is defined; hardware faults (a bad

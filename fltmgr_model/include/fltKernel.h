@@ -39,18 +39,18 @@
     ((((ULONG_PTR)(_length)) + ((_alignment)-1)) & ~(ULONG_PTR)((_alignment)-1))
 #define IS_ALIGNED(_pointer, _alignment) ((((ULONG_PTR)(_pointer)) & ((_alignment)-1)) == 0)
 
-/* The FltMgr types, one piece per part of the interface (fltsim/wdk/). */
-#include "fltsim/wdk/flt_registration.h"
-#include "fltsim/wdk/flt_parameters.h"
-#include "fltsim/wdk/flt_callback.h"
-#include "fltsim/wdk/flt_context.h"
-#include "fltsim/wdk/flt_name.h"
-#include "fltsim/wdk/flt_io.h"
-#include "fltsim/wdk/flt_cbdq.h"
-#include "fltsim/wdk/flt_port.h"
-#include "fltsim/wdk/flt_section.h"
-#include "fltsim/wdk/flt_ecp.h"
-#include "fltsim/wdk/flt_support.h"
+/* The FltMgr types, one piece per part of the interface (fltsim/decl/). */
+#include "fltsim/decl/flt_registration.h"
+#include "fltsim/decl/flt_parameters.h"
+#include "fltsim/decl/flt_callback.h"
+#include "fltsim/decl/flt_context.h"
+#include "fltsim/decl/flt_name.h"
+#include "fltsim/decl/flt_io.h"
+#include "fltsim/decl/flt_cbdq.h"
+#include "fltsim/decl/flt_port.h"
+#include "fltsim/decl/flt_section.h"
+#include "fltsim/decl/flt_ecp.h"
+#include "fltsim/decl/flt_support.h"
 
 #ifdef __cplusplus
 extern "C" {

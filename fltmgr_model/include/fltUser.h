@@ -11,8 +11,8 @@
 #ifndef FLTSIM_FLTUSER_H
 #define FLTSIM_FLTUSER_H
 
-#include "fltsim/wdk/flt_fstype.h"
-#include "fltsim/wdk/winbase.h"
+#include "fltsim/decl/flt_fstype.h"
+#include "fltsim/decl/winbase.h"
 
 #ifdef __cplusplus
 extern "C" {

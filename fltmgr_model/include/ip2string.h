@@ -8,7 +8,7 @@
 #define FLTSIM_IP2STRING_H
 
 #include "ntdef.h"
-#include "fltsim/wdk/ws2def.h"
+#include "fltsim/decl/ws2def.h"
 
 #ifdef __cplusplus
 extern "C" {

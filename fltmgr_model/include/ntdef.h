@@ -17,7 +17,7 @@
 #endif
 
 #include "fltsim/sal.h"
-#include "fltsim/wdk/crt.h"
+#include "fltsim/decl/crt.h"
 #include "sdkddkver.h"
 
 /* DBG is 1 in a checked (debug) build, which defines it; the WDK's headers

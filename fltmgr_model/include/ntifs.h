@@ -9,12 +9,12 @@
 
 #include "ntddk.h"
 
-/* The WDK surface of ntifs.h beyond ntddk.h, one piece per family (fltsim/wdk/). */
-#include "fltsim/wdk/fs_info.h"
-#include "fltsim/wdk/fsctl.h"
-#include "fltsim/wdk/se.h"
-#include "fltsim/wdk/fsrtl.h"
-#include "fltsim/wdk/ifs_kernel.h"
+/* The WDK surface of ntifs.h beyond ntddk.h, one piece per family (fltsim/decl/). */
+#include "fltsim/decl/fs_info.h"
+#include "fltsim/decl/fsctl.h"
+#include "fltsim/decl/se.h"
+#include "fltsim/decl/fsrtl.h"
+#include "fltsim/decl/ifs_kernel.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -14,7 +14,7 @@
 #include <stdarg.h>
 
 #include "ntstrsafe.h" /* the STRSAFE_* flags, shared */
-#include "fltsim/wdk/winerror.h"
+#include "fltsim/decl/winerror.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -14,19 +14,19 @@
 #include "ntdef.h"
 #include "fltsim/irp_mj_list.h"
 
-/* The WDK surface of wdm.h, one piece per routine family (fltsim/wdk/). */
-#include "fltsim/wdk/ps.h"
-#include "fltsim/wdk/ke.h"
-#include "fltsim/wdk/ex.h"
-#include "fltsim/wdk/rtl.h"
-#include "fltsim/wdk/dbg.h"
-#include "fltsim/wdk/io.h"
-#include "fltsim/wdk/file_info.h"
-#include "fltsim/wdk/irp.h"
-#include "fltsim/wdk/mm.h"
-#include "fltsim/wdk/ob.h"
-#include "fltsim/wdk/tm.h"
-#include "fltsim/wdk/zw.h"
-#include "fltsim/wdk/seh.h"
+/* The WDK surface of wdm.h, one piece per routine family (fltsim/decl/). */
+#include "fltsim/decl/ps.h"
+#include "fltsim/decl/ke.h"
+#include "fltsim/decl/ex.h"
+#include "fltsim/decl/rtl.h"
+#include "fltsim/decl/dbg.h"
+#include "fltsim/decl/io.h"
+#include "fltsim/decl/file_info.h"
+#include "fltsim/decl/irp.h"
+#include "fltsim/decl/mm.h"
+#include "fltsim/decl/ob.h"
+#include "fltsim/decl/tm.h"
+#include "fltsim/decl/zw.h"
+#include "fltsim/decl/seh.h"
 
 #endif /* FLTSIM_WDM_H */

@@ -2,7 +2,7 @@
  * windows.h for fltsim: what a minifilter's user-mode program (a service, a
  * scanner, a logger) includes, compiled for a simulated process
  * (fltsim/program.h) with 16-bit WCHAR: the base types (ntdef.h), the Win32
- * slice (fltsim/wdk/winbase.h), and, for the program's own C runtime calls,
+ * slice (fltsim/decl/winbase.h), and, for the program's own C runtime calls,
  * two redirections:
  *   - console output (printf, wprintf, puts, putchar, fprintf/fwprintf/
  *     fputs to stdout or stderr, vprintf) goes to the simulated process's
@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "ntdef.h"
-#include "fltsim/wdk/winbase.h"
-#include "fltsim/wdk/winbase_extra.h"
+#include "fltsim/decl/winbase.h"
+#include "fltsim/decl/winbase_extra.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,7 +6,7 @@
 
 #include "example_filters.h"
 
-const struct fltsim_example_filter fltsim_example_filters[] = {
+const struct fltsim_builtin_filter fltsim_example_filters[] = {
     {"passthrough", L"PassThrough", PassThroughDriverEntry, L"370030",
      "registers every major; pre and post pass everything through", NULL},
     {"accessblocker", L"AccessBlocker", AccessBlockerDriverEntry, L"85000",
@@ -56,7 +56,7 @@ const struct fltsim_example_filter fltsim_example_filters[] = {
 const size_t fltsim_example_filter_count =
     sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]);
 
-const struct fltsim_example_filter *fltsim_example_filter_find(const char *name)
+const struct fltsim_builtin_filter *fltsim_example_filter_find(const char *name)
 {
     if (name == NULL)
         return NULL;
@@ -66,7 +66,7 @@ const struct fltsim_example_filter *fltsim_example_filter_find(const char *name)
     return NULL;
 }
 
-const struct fltsim_example_program fltsim_example_programs[] = {
+const struct fltsim_builtin_program fltsim_example_programs[] = {
     {"exeguard_service", "exeguard_service.exe", ExeGuardServiceMain,
      "ExeGuard's service: answers each .exe open from its arguments (the allowed file "
      "names); --hang-on NAME never answers for NAME"},
@@ -74,7 +74,7 @@ const struct fltsim_example_program fltsim_example_programs[] = {
 const size_t fltsim_example_program_count =
     sizeof(fltsim_example_programs) / sizeof(fltsim_example_programs[0]);
 
-const struct fltsim_example_program *fltsim_example_program_find(const char *name)
+const struct fltsim_builtin_program *fltsim_example_program_find(const char *name)
 {
     if (name == NULL)
         return NULL;
@@ -82,4 +82,13 @@ const struct fltsim_example_program *fltsim_example_program_find(const char *nam
         if (strcasecmp(fltsim_example_programs[i].name, name) == 0)
             return &fltsim_example_programs[i];
     return NULL;
+}
+
+const struct fltsim_catalog fltsim_example_catalog = {
+    fltsim_example_filters, sizeof(fltsim_example_filters) / sizeof(fltsim_example_filters[0]),
+    fltsim_example_programs, sizeof(fltsim_example_programs) / sizeof(fltsim_example_programs[0])};
+
+void fltsim_examples_register(void)
+{
+    fltsim_catalog_set(&fltsim_example_catalog);
 }

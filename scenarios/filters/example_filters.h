@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <fltKernel.h>
+#include <fltsim/catalog.h>
 
 DRIVER_INITIALIZE PassThroughDriverEntry;
 DRIVER_INITIALIZE AccessBlockerDriverEntry;
@@ -76,40 +77,24 @@ DRIVER_INITIALIZE ActivityLoggerDriverEntry;
 /* ActivityLogger's record layout and read-out routines. */
 #include "activity_logger.h"
 
-/* One built-in example. */
-struct fltsim_example_filter {
-    const char *name;         /* catalog name, e.g. "passthrough" */
-    PCWSTR service_name;      /* default service (filter) name, e.g. L"PassThrough" */
-    PDRIVER_INITIALIZE entry; /* its DriverEntry */
-    PCWSTR altitude;          /* suggested altitude, e.g. L"370030" */
-    const char *summary;      /* one line for `fltsim filters` */
-    /* Completes the operations the filter holds pended waiting for an outside
-     * event (a scenario's complete_pended step); NULL when it holds none. */
-    void (*complete_pended)(void);
-};
-
-/* One built-in user program (a filter's service), run as a simulated
- * process (fltsim/program.h) by a scenario's `programs: - builtin:`. */
-struct fltsim_example_program {
-    const char *name;  /* catalog name, e.g. "exeguard_service" */
-    const char *image; /* its process's name and argv[0], e.g. "exeguard_service.exe" */
-    int (*main)(int argc, char **argv);
-    const char *summary; /* one line */
-};
-
 /* ExeGuard's service (scenarios/programs/exeguard_service.c, its main). */
 int ExeGuardServiceMain(int argc, char **argv);
 
-extern const struct fltsim_example_program fltsim_example_programs[];
+extern const struct fltsim_builtin_program fltsim_example_programs[];
 extern const size_t fltsim_example_program_count;
 
 /* The program named name (case-insensitive), or NULL. */
-const struct fltsim_example_program *fltsim_example_program_find(const char *name);
+const struct fltsim_builtin_program *fltsim_example_program_find(const char *name);
 
-extern const struct fltsim_example_filter fltsim_example_filters[];
+extern const struct fltsim_builtin_filter fltsim_example_filters[];
 extern const size_t fltsim_example_filter_count;
 
 /* The example named name (case-insensitive), or NULL. */
-const struct fltsim_example_filter *fltsim_example_filter_find(const char *name);
+const struct fltsim_builtin_filter *fltsim_example_filter_find(const char *name);
+
+/* The catalog of them all, and its registration (fltsim_catalog_set), which
+ * the fltsim program and fltsim's test suites make at start. */
+extern const struct fltsim_catalog fltsim_example_catalog;
+void fltsim_examples_register(void);
 
 #endif /* FLTSIM_EXAMPLE_FILTERS_H */

@@ -10,6 +10,7 @@
 
 #include <example_filters.h>
 #include <fltsim/explore.h>
+#include <fltsim/version.h>
 
 #include "cli.h"
 
@@ -171,8 +172,10 @@ static void usage_command(FILE *out, const struct command *cmd)
 static void usage(FILE *out)
 {
     fputs("usage: fltsim [COMMAND] [OPTIONS] [FILE...]\n"
+          "       fltsim --version\n"
           "\n"
-          "A user-mode simulator of the Windows Filter Manager callback model.\n"
+          "fltsim " FLTSIM_VERSION_STRING
+          ": a user-mode simulator of the Windows Filter Manager callback model.\n"
           "\n"
           "commands:\n"
           "  demo      run the built-in demo (the default)\n"
@@ -229,7 +232,7 @@ static int cmd_filters(const struct cli_options *options, int nfiles, char **fil
     (void)files;
     printf("%-14s %-16s %-9s %s\n", "NAME", "SERVICE", "ALTITUDE", "WHAT IT SHOWS");
     for (size_t i = 0; i < fltsim_example_filter_count; i++) {
-        const struct fltsim_example_filter *f = &fltsim_example_filters[i];
+        const struct fltsim_builtin_filter *f = &fltsim_example_filters[i];
         char service[64], altitude[32];
         fltsim_utf16_to_utf8(f->service_name, fltsim_wcslen(f->service_name), service,
                              sizeof(service));
@@ -239,7 +242,7 @@ static int cmd_filters(const struct cli_options *options, int nfiles, char **fil
     /* Their user-mode halves, for a scenario's `programs: - builtin:`. */
     printf("\n%-17s %-21s %s\n", "PROGRAM", "IMAGE", "WHAT IT DOES");
     for (size_t i = 0; i < fltsim_example_program_count; i++) {
-        const struct fltsim_example_program *p = &fltsim_example_programs[i];
+        const struct fltsim_builtin_program *p = &fltsim_example_programs[i];
         printf("%-17s %-21s %s\n", p->name, p->image, p->summary);
     }
     return CLI_EXIT_OK;
@@ -732,6 +735,9 @@ static int run_program(int argc, char **argv)
         if (cmd == NULL)
             return usage_error(NULL, "unknown command '%s'", argv[1]);
         first = 2;
+    } else if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("fltsim %s\n", FLTSIM_VERSION_STRING);
+        return CLI_EXIT_OK;
     } else if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         usage(stdout);
         fputs("\nfltsim with no command runs the demo; its options:\n", stdout);
@@ -773,6 +779,7 @@ static int run_program(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    fltsim_examples_register(); /* the builtin: filters and programs */
     cli_output_init();
     return cli_output_finish(run_program(argc, argv));
 }

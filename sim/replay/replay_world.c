@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fltsim/catalog.h>
 #include <fltsim/hostfs.h>
 #include <fltsim/memfs.h>
 
-#include "example_filters.h"
 #include "replay_internal.h"
 #include "common/sim_internal.h"
 
@@ -146,7 +146,7 @@ NTSTATUS fltsim__replay_filters_load(struct replay *rp)
         PDRIVER_INITIALIZE entry = NULL;
         char base[256];
         if (f->builtin != NULL) {
-            const struct fltsim_example_filter *ex = fltsim_example_filter_find(f->builtin);
+            const struct fltsim_builtin_filter *ex = fltsim_catalog_filter_find(f->builtin);
             if (ex == NULL) {
                 fltsim__replay_fail(rp, "filter '%s' is not in the catalog (fltsim filters lists it)",
                                     f->builtin);

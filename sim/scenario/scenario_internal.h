@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include <example_filters.h>
+#include <fltsim/catalog.h>
 #include <fltsim/faultfs.h>
 #include <fltsim/io.h>
 #include <fltsim/scenario.h>
@@ -77,7 +77,7 @@ struct sc_instance {
 struct sc_filter {
     const char *name; /* UTF-8, for messages */
     PCWSTR wname;
-    const struct fltsim_example_filter *builtin; /* or */
+    const struct fltsim_builtin_filter *builtin; /* or */
     const char *object;                          /* resolved path of the shared object */
     struct sc_instance *instances;
     size_t instance_count;
@@ -90,7 +90,7 @@ struct sc_filter {
  * start as a simulated process (fltsim/program.h). */
 struct sc_program {
     const char *name;                             /* as steps name it */
-    const struct fltsim_example_program *builtin; /* or */
+    const struct fltsim_builtin_program *builtin; /* or */
     const char *object;                           /* resolved path of the shared object */
     const char *image;                            /* argv[0]: "exeguard_service.exe" */
     ULONG process_id;                             /* 0: the next free one */

@@ -197,13 +197,19 @@ bool fltsim__ld_load_filters(struct ld *ld, yaml_node_t *list)
         if (builtin != NULL) {
             if (!fltsim__ld_want_scalar(ld, builtin, "builtin"))
                 return false;
-            f->builtin = fltsim_example_filter_find(fltsim__ld_text_of(builtin));
+            f->builtin = fltsim_catalog_filter_find(fltsim__ld_text_of(builtin));
             if (f->builtin == NULL) {
+                const struct fltsim_catalog *catalog = fltsim_catalog_get();
+                if (catalog->filter_count == 0)
+                    return fltsim__ld_fail(ld, builtin,
+                                           "unknown builtin filter '%s'; this program has no "
+                                           "built-in filters (fltsim_catalog_set)",
+                                           fltsim__ld_text_of(builtin));
                 char names[512] = "";
                 size_t used = 0;
-                for (size_t k = 0; k < fltsim_example_filter_count && used < sizeof(names); k++)
+                for (size_t k = 0; k < catalog->filter_count && used < sizeof(names); k++)
                     used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
-                                             k ? ", " : "", fltsim_example_filters[k].name);
+                                             k ? ", " : "", catalog->filters[k].name);
                 return fltsim__ld_fail(ld, builtin,
                                        "unknown builtin filter '%s'; expected one of %s",
                                        fltsim__ld_text_of(builtin), names);

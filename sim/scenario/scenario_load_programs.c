@@ -69,13 +69,19 @@ static bool load_program_source(struct ld *ld, yaml_node_t *pn, struct sc_progra
     if (builtin != NULL) {
         if (!fltsim__ld_want_scalar(ld, builtin, "builtin"))
             return false;
-        p->builtin = fltsim_example_program_find(fltsim__ld_text_of(builtin));
+        p->builtin = fltsim_catalog_program_find(fltsim__ld_text_of(builtin));
         if (p->builtin == NULL) {
+            const struct fltsim_catalog *catalog = fltsim_catalog_get();
+            if (catalog->program_count == 0)
+                return fltsim__ld_fail(ld, builtin,
+                                       "unknown builtin program '%s'; this program has no "
+                                       "built-in programs (fltsim_catalog_set)",
+                                       fltsim__ld_text_of(builtin));
             char names[512] = "";
             size_t used = 0;
-            for (size_t k = 0; k < fltsim_example_program_count && used < sizeof(names); k++)
+            for (size_t k = 0; k < catalog->program_count && used < sizeof(names); k++)
                 used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", k ? ", " : "",
-                                         fltsim_example_programs[k].name);
+                                         catalog->programs[k].name);
             return fltsim__ld_fail(ld, builtin, "unknown builtin program '%s'; expected one of %s",
                                    fltsim__ld_text_of(builtin), names);
         }

@@ -37,7 +37,7 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the headers do not compile as C:\n${out}")
 endif()
 
-# Lines look like: /* DIR/fltsim/wdk/ex.h:52:NC */ extern PVOID ExAllocatePoolWithTag (...);
+# Lines look like: /* DIR/fltsim/decl/ex.h:52:NC */ extern PVOID ExAllocatePoolWithTag (...);
 file(STRINGS ${WORK_DIR}/declared.txt lines)
 set(names "")
 foreach(line IN LISTS lines)

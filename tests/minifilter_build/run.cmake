@@ -39,6 +39,30 @@ endmacro()
 
 # Debug
 configure(debug -DCMAKE_BUILD_TYPE=Debug -DFLTSIM_EXPECT_DBG=1)
+
+# fltsim as a subproject keeps to itself: none of its tests, benchmarks or
+# example filters in this project, fltsim::sim without the examples, no
+# directory setting or flag of fltsim's on this project's own target.
+file(READ ${WORK_DIR}/debug/leaks.txt leaks)
+if(leaks)
+  string(REPLACE ";" "\n  " leaks "${leaks}")
+  message(FATAL_ERROR "fltsim as a subproject leaks into the project:\n  ${leaks}")
+endif()
+run(ok "ctest -N" ${CMAKE_CTEST_COMMAND} -N --test-dir ${WORK_DIR}/debug)
+if(NOT out MATCHES "Total Tests: 0")
+  message(FATAL_ERROR "fltsim's tests are in the project's ctest:\n${out}")
+endif()
+file(READ ${WORK_DIR}/debug/compile_commands.json commands)
+string(REGEX MATCH "\"command\": \"[^\"]*plain\\.c[^\"]*\"" plain "${commands}")
+if(NOT plain)
+  message(FATAL_ERROR "no compile command for plain.c in compile_commands.json")
+endif()
+foreach(flag _POSIX_C_SOURCE _DEFAULT_SOURCE -fshort-wchar -fsanitize -std= -Werror -Wall)
+  string(FIND "${plain}" "${flag}" at)
+  if(NOT at EQUAL -1)
+    message(FATAL_ERROR "fltsim's ${flag} reaches the project's own target:\n${plain}")
+  endif()
+endforeach()
 run(ok "build good (Debug, DBG=1)"
     ${CMAKE_COMMAND} --build ${WORK_DIR}/debug --target good)
 run(ok "build cxx_flags" ${CMAKE_COMMAND} --build ${WORK_DIR}/debug --target cxx_flags)

@@ -96,7 +96,7 @@ struct fixture {
 
 static inline fltsim_driver *load_builtin(fltsim_system *sys, const char *name)
 {
-    const struct fltsim_example_filter *ex = fltsim_example_filter_find(name);
+    const struct fltsim_builtin_filter *ex = fltsim_example_filter_find(name);
     assert_non_null(ex);
     struct fltsim_instance_def instance = {L"Example Instance", ex->altitude, 0};
     struct fltsim_filter_def def = {ex->service_name, L"Example Instance", &instance, 1};

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../fltKernel.h"
+#include <fltKernel.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -12,7 +12,7 @@
 
 #include "model_internal.h"
 
-/* ---- the user address range (fltsim/wdk/seh.h) ---- */
+/* ---- the user address range (fltsim/decl/seh.h) ---- */
 
 #if defined(__x86_64__) || defined(_M_AMD64)
 #define USER_PROBE_ADDRESS ((ULONG_PTR)0x7FFFFFFF0000ull) /* Windows x64 */

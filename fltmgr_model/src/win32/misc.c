@@ -64,7 +64,7 @@ BOOL FileTimeToSystemTime(const FILETIME *lpFileTime, LPSYSTEMTIME lpSystemTime)
 /* ---- FormatMessage ---- */
 
 /* The system message table's English text of the Win32 errors fltsim's
- * routines return (fltsim/wdk/winerror.h), as Windows 10 has them. */
+ * routines return (fltsim/decl/winerror.h), as Windows 10 has them. */
 static const struct {
     DWORD code;
     const char *text;

@@ -6,7 +6,7 @@
 #ifndef FLTSIM_WDK_WINERROR_H
 #define FLTSIM_WDK_WINERROR_H
 
-#include "../../ntdef.h"
+#include <ntdef.h>
 
 #ifndef FLTSIM_HRESULT_DEFINED
 #define FLTSIM_HRESULT_DEFINED

@@ -98,7 +98,7 @@ typedef ULONG FLT_FILE_NAME_OPTIONS;
 typedef ULONG FLT_NORMALIZE_NAME_FLAGS;
 typedef struct _FLT_NAME_CONTROL *PFLT_NAME_CONTROL;
 
-#include "fltsim/wdk/flt_fstype.h" /* FLT_FILESYSTEM_TYPE, shared with fltUser.h */
+#include "fltsim/decl/flt_fstype.h" /* FLT_FILESYSTEM_TYPE, shared with fltUser.h */
 
 #ifdef __cplusplus
 }

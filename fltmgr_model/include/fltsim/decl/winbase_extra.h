@@ -41,7 +41,7 @@ extern "C" {
 #define ERROR_RESOURCE_LANG_NOT_FOUND 1815L
 #define ERROR_NO_UNICODE_TRANSLATION 1113L
 
-/* ---- winnt.h: reparse tags (as fltsim/wdk/fsctl.h has them) ---- */
+/* ---- winnt.h: reparse tags (as fltsim/decl/fsctl.h has them) ---- */
 
 #define IO_REPARSE_TAG_MOUNT_POINT (0xA0000003L)
 #define IO_REPARSE_TAG_HSM (0xC0000004L)
