@@ -67,6 +67,10 @@ make_way() {
 
 # pc_prefix_is DIR: the fltsim.pc pkg-config finds is DIR's.
 pc_prefix_is() {
+  if ! pkg-config --print-errors --exists fltsim; then
+    echo "consumer: pkg-config finds no fltsim (PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})" >&2
+    return 1
+  fi
   pc=$(pkg-config --variable=prefix fltsim)
   if [ "$(cd "$pc" 2>/dev/null && pwd -P)" != "$(cd "$1" && pwd -P)" ]; then
     echo "consumer: pkg-config found fltsim with prefix '$pc', not $1" >&2
