@@ -79,13 +79,17 @@ if(NOT TARGET fltsim::wdk)
   # fltsim's WDK-named headers and its own (<fltsim/...>), beside this file's
   # folder; installed, include/fltsim/wdk and include.
   cmake_path(SET _fltsim_wdk_include NORMALIZE "${CMAKE_CURRENT_LIST_DIR}/../fltmgr_model/include")
+  set(_fltsim_includedir "${CMAKE_INSTALL_INCLUDEDIR}") # GNUInstallDirs' in fltsim's build
+  if(NOT _fltsim_includedir)
+    set(_fltsim_includedir include)
+  endif()
   add_library(fltsim_wdk INTERFACE)
   add_library(fltsim::wdk ALIAS fltsim_wdk)
   set_target_properties(fltsim_wdk PROPERTIES EXPORT_NAME wdk)
   target_include_directories(fltsim_wdk INTERFACE
     "$<BUILD_INTERFACE:${_fltsim_wdk_include}>"
-    "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/fltsim/wdk>"
-    "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
+    "$<INSTALL_INTERFACE:${_fltsim_includedir}/fltsim/wdk>"
+    "$<INSTALL_INTERFACE:${_fltsim_includedir}>")
   target_compile_options(fltsim_wdk INTERFACE
     -fshort-wchar
     $<$<COMPILE_LANGUAGE:C>:-Werror=implicit-function-declaration -fcommon>

@@ -11,8 +11,13 @@
 #     a program that runs a scenario, and as a MODULE that the program and
 #     the installed fltsim program load);
 #   - pkg-config --cflags --libs fltsim compiles and links the same program.
+# With -DDEB=ON (ctest install_deb) the tree is the Debian package instead:
+# `cpack -G DEB` makes fltsim_VERSION_ARCH.deb, its control fields are
+# checked (package, version, section, maintainer, the -dev and runtime
+# Depends), and the same checks run over it extracted with dpkg-deb -x.
 # usage: cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=...
-#        -DC_COMPILER=... -DLIBDIR=... -DVERSION=... [-DSANITIZE=...] -P run.cmake
+#        -DC_COMPILER=... -DLIBDIR=... -DVERSION=... [-DSANITIZE=...] [-DDEB=ON]
+#        -P run.cmake
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR C_COMPILER LIBDIR VERSION)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run.cmake: -D${var}=... is required")
@@ -31,10 +36,45 @@ macro(run name)
   message(STATUS "${name}: ok")
 endmacro()
 
-# Install into DESTDIR; nothing may land anywhere else.
-run("cmake --install" ${CMAKE_COMMAND} -E env DESTDIR=${root}
-    ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-if(EXISTS ${prefix})
+if(DEB)
+  # The package, extracted into root: its prefix is /usr.
+  set(prefix /usr)
+  set(P ${root}${prefix})
+  find_program(DPKG_DEB dpkg-deb REQUIRED)
+  find_program(DPKG dpkg REQUIRED)
+  run("dpkg --print-architecture" ${DPKG} --print-architecture)
+  string(STRIP "${out}" arch)
+  # gzip rather than the release's xz: the same package, made in seconds.
+  run("cpack -G DEB" ${CMAKE_CPACK_COMMAND} -G DEB --config ${BUILD_DIR}/CPackConfig.cmake
+      -B ${WORK_DIR}/package -D CPACK_DEBIAN_COMPRESSION_TYPE=gzip)
+  set(deb ${WORK_DIR}/package/fltsim_${VERSION}_${arch}.deb)
+  if(NOT EXISTS ${deb})
+    message(FATAL_ERROR "cpack made no ${deb}")
+  endif()
+  foreach(field Package Version Section Maintainer Depends)
+    run("dpkg-deb -f ${field}" ${DPKG_DEB} -f ${deb} ${field})
+    string(STRIP "${out}" ${field})
+  endforeach()
+  if(NOT Package STREQUAL "fltsim" OR NOT Version STREQUAL VERSION OR NOT Section STREQUAL "devel"
+     OR NOT Maintainer MATCHES "<.+@.+>")
+    message(FATAL_ERROR "control: Package '${Package}', Version '${Version}', Section "
+                        "'${Section}', Maintainer '${Maintainer}'")
+  endif()
+  # The -dev packages the static libraries need to link, the runtime
+  # libraries of the program (dpkg-shlibdeps).
+  foreach(dep libuv1-dev libyaml-dev libxml2-dev zlib1g-dev libcsv-dev libuv1 libyaml-0-2
+              libxml2 zlib1g libcsv3 libc6)
+    if(NOT ", ${Depends}," MATCHES ", ${dep}[ ,]")
+      message(FATAL_ERROR "Depends lacks ${dep}: ${Depends}")
+    endif()
+  endforeach()
+  run("dpkg-deb -x" ${DPKG_DEB} -x ${deb} ${root})
+else()
+  # Install into DESTDIR; nothing may land anywhere else.
+  run("cmake --install" ${CMAKE_COMMAND} -E env DESTDIR=${root}
+      ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+endif()
+if(NOT DEB AND EXISTS ${prefix})
   message(FATAL_ERROR "cmake --install wrote ${prefix} itself, not under DESTDIR")
 endif()
 file(GLOB_RECURSE installed LIST_DIRECTORIES false RELATIVE ${root} ${root}/*)
