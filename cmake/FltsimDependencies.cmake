@@ -5,14 +5,23 @@
 # in both. libcsv has no pkg-config file: found by name.
 include_guard(DIRECTORY)
 include(CMakeFindDependencyMacro)
-find_dependency(Threads)
-find_dependency(PkgConfig)
+# In fltsim's own build a missing library is an error at once; through
+# find_package(fltsim) it makes fltsim not found, saying which.
+macro(_fltsim_find_dependency name)
+  if(CMAKE_FIND_PACKAGE_NAME STREQUAL "fltsim")
+    find_dependency(${name})
+  else()
+    find_package(${name} REQUIRED)
+  endif()
+endmacro()
+_fltsim_find_dependency(Threads)
+_fltsim_find_dependency(PkgConfig)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv>=1.44)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 # Process Monitor captures (issue 6): libxml2's streaming reader for XML
 # exports, zlib for .gz captures, libcsv for CSV exports.
 pkg_check_modules(XML2 REQUIRED IMPORTED_TARGET libxml-2.0)
-find_dependency(ZLIB)
+_fltsim_find_dependency(ZLIB)
 if(NOT TARGET fltsim::libcsv)
   find_path(FLTSIM_CSV_INCLUDE_DIR csv.h)
   find_library(FLTSIM_CSV_LIBRARY csv)

@@ -174,6 +174,8 @@ run("find_package: run_scenario builtin.yaml" ${project}/run_scenario ${WORK_DIR
 if(NOT out MATCHES "version ${VERSION}: passed [1-9][0-9]* expectations")
   message(FATAL_ERROR "run_scenario builtin.yaml printed:\n${out}")
 endif()
+run("find_package: run_scenario_direct builtin.yaml" ${project}/run_scenario_direct
+    ${WORK_DIR}/builtin.yaml)
 object_scenario(${project}/deny.so)
 run("find_package: run_scenario object.yaml" ${project}/run_scenario ${WORK_DIR}/object.yaml)
 file(READ ${project}/fltsim_program.txt fltsim)
@@ -213,6 +215,8 @@ run("pkg-config: compile deny.c" ${C_COMPILER} ${flags} ${cflags} ${wdk} -DDrive
     -c ${src}/deny.c -o ${pcdir}/deny.o)
 run("pkg-config: compile run_scenario.c" ${C_COMPILER} ${flags} ${cflags}
     -c ${src}/run_scenario.c -o ${pcdir}/run_scenario.o)
+run("pkg-config: compile deny_direct.c (--cflags alone, -Wall -Wextra -Werror)" ${C_COMPILER}
+    ${flags} ${cflags} -Wall -Wextra -Werror -c ${src}/deny_direct.c -o ${pcdir}/deny_direct.o)
 run("pkg-config: link" ${C_COMPILER} ${flags} ${pcdir}/run_scenario.o ${pcdir}/deny.o ${export}
     ${libs} -o ${pcdir}/run_scenario)
 run("pkg-config: compile deny.so" ${C_COMPILER} ${flags} ${cflags} ${wdk} -fPIC -shared
