@@ -3,8 +3,8 @@
 #   - nothing is written outside DESTDIR + prefix;
 #   - every file of the layout is there (program, static libraries, fltsim's
 #     headers under include/fltsim, the WDK-named ones in include/fltsim/wdk
-#     and nowhere else, the CMake package, fltsim.pc, the docs; the man page,
-#     the bash completion and <fltsim/cmocka.h> when the tree has them), and
+#     and nowhere else, <fltsim/cmocka.h>, the CMake package, fltsim.pc, the
+#     docs; the man page and the bash completion when the tree has them), and
 #     nothing installed names fltsim's source or build tree;
 #   - find_package(fltsim) works from there (project/: a filter built by
 #     fltsim_add_minifilter as a static library linked with fltsim::sim into
@@ -88,6 +88,7 @@ endforeach()
 set(want bin/fltsim ${LIBDIR}/libfltsim_model.a ${LIBDIR}/libfltsim_sim.a
   include/fltsim/model.h include/fltsim/io.h include/fltsim/memfs.h include/fltsim/scenario.h
   include/fltsim/catalog.h include/fltsim/version.h include/fltsim/decl/io.h
+  include/fltsim/cmocka.h
   include/fltsim/wdk/fltKernel.h include/fltsim/wdk/ntifs.h include/fltsim/wdk/windows.h
   include/fltsim/wdk/fltUser.h
   ${LIBDIR}/cmake/fltsim/fltsimConfig.cmake ${LIBDIR}/cmake/fltsim/fltsimConfigVersion.cmake
