@@ -87,7 +87,9 @@ static inline void fltsim_cmocka_nt_success(NTSTATUS actual, const char *expr, c
 
 /* Fails the test when sys has recorded verifier reports, after printing
  * "EXPR: N verifier report(s):" and each one as fltsim_report_format writes
- * it, one per line. */
+ * it, one per line. Call it at the end of the test itself (after unloading
+ * the filter, for the reports made at unload), not in a teardown: a failing
+ * assertion leaves a teardown at once, and the world would not be destroyed. */
 static inline void fltsim_cmocka_no_reports(fltsim_system *sys, const char *expr, const char *file,
                                             int line)
 {
