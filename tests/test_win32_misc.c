@@ -5,7 +5,9 @@
  * GetSystemDirectory, LoadLibraryEx/FreeLibrary, MultiByteToWideChar,
  * sprintf_s, _strnicmp/_stricmp and fopen_s; called from a test thread and
  * from a simulated process (its last error, its time zone, the end of a
- * process whose sprintf_s overflows), under both executors.
+ * process whose sprintf_s overflows), under both executors. Named events and
+ * semaphores (minispy's user program names its shutdown semaphore), shared by
+ * the processes of a system.
  */
 #include <errno.h>
 #include <string.h>
@@ -331,6 +333,138 @@ static void process_local_time_last_error_and_invalid_parameter_exit(void **stat
     fltsim_system_destroy(sys);
 }
 
+/* ---- named events and semaphores ---- */
+
+#define NAMED_CHECK(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("failed at line %d: %s (error %lu)\n", __LINE__, #cond, GetLastError());      \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* The waiting side: makes "Go" (manual, not signaled) and a named
+ * semaphore, and waits for the other process to set the one. */
+static int named_waiter_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    HANDLE go = CreateEventW(NULL, TRUE, FALSE, L"Go");
+    NAMED_CHECK(go != NULL && GetLastError() == ERROR_SUCCESS);
+    HANDLE sem = CreateSemaphoreA(NULL, 0, 5, "Slots");
+    NAMED_CHECK(sem != NULL && GetLastError() == ERROR_SUCCESS);
+    printf("made\n");
+    NAMED_CHECK(WaitForSingleObject(go, 10000) == WAIT_OBJECT_0);
+    /* The other released the semaphore twice through its own handle. */
+    NAMED_CHECK(WaitForSingleObject(sem, 0) == WAIT_OBJECT_0);
+    NAMED_CHECK(WaitForSingleObject(sem, 0) == WAIT_OBJECT_0);
+    NAMED_CHECK(WaitForSingleObject(sem, 0) == WAIT_TIMEOUT);
+    CloseHandle(sem);
+    CloseHandle(go);
+    printf("went\n");
+    return 0;
+}
+
+static int named_setter_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    /* Open and create of an existing name: the same object. */
+    HANDLE go = OpenEventW(EVENT_MODIFY_STATE, FALSE, L"Go");
+    NAMED_CHECK(go != NULL);
+    HANDLE again = CreateEventW(NULL, FALSE, TRUE, L"Local\\Go"); /* Local\ is the same */
+    NAMED_CHECK(again != NULL && again != go && GetLastError() == ERROR_ALREADY_EXISTS);
+    /* Its own arguments are ignored: manual and not signaled, as made. */
+    NAMED_CHECK(WaitForSingleObject(again, 0) == WAIT_TIMEOUT);
+    /* Names are case-sensitive, Global\ is a namespace of its own, and a
+     * name is of one kind. */
+    NAMED_CHECK(OpenEventW(SYNCHRONIZE, FALSE, L"go") == NULL &&
+                GetLastError() == ERROR_FILE_NOT_FOUND);
+    NAMED_CHECK(OpenEventA(SYNCHRONIZE, FALSE, "Global\\Go") == NULL &&
+                GetLastError() == ERROR_FILE_NOT_FOUND);
+    NAMED_CHECK(OpenSemaphoreW(SYNCHRONIZE, FALSE, L"Go") == NULL &&
+                GetLastError() == ERROR_INVALID_HANDLE);
+    NAMED_CHECK(CreateSemaphoreW(NULL, 1, 1, L"Go") == NULL &&
+                GetLastError() == ERROR_INVALID_HANDLE);
+    /* Names no object can have. */
+    NAMED_CHECK(CreateEventW(NULL, TRUE, FALSE, L"a\\b") == NULL &&
+                GetLastError() == ERROR_PATH_NOT_FOUND);
+    char longname[MAX_PATH + 2];
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = 0;
+    NAMED_CHECK(CreateEventA(NULL, TRUE, FALSE, longname) == NULL &&
+                GetLastError() == ERROR_FILENAME_EXCED_RANGE);
+    NAMED_CHECK(OpenEventW(SYNCHRONIZE, FALSE, NULL) == NULL &&
+                GetLastError() == ERROR_INVALID_PARAMETER);
+    /* An empty name is no name: two objects. */
+    HANDLE e1 = CreateEventW(NULL, TRUE, TRUE, L""), e2 = CreateEventW(NULL, TRUE, FALSE, L"");
+    NAMED_CHECK(e1 != NULL && e2 != NULL && GetLastError() == ERROR_SUCCESS);
+    NAMED_CHECK(WaitForSingleObject(e2, 0) == WAIT_TIMEOUT);
+    CloseHandle(e1);
+    CloseHandle(e2);
+
+    HANDLE sem = OpenSemaphoreA(SEMAPHORE_MODIFY_STATE, FALSE, "Slots");
+    NAMED_CHECK(sem != NULL);
+    NAMED_CHECK(ReleaseSemaphore(sem, 2, NULL));
+    CloseHandle(sem);
+    NAMED_CHECK(SetEvent(go));
+    CloseHandle(again);
+    CloseHandle(go);
+    return 0;
+}
+
+/* A name lives as long as a handle to its object: after the waiter closed
+ * its handles and exited, the names are free. */
+static int named_after_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    NAMED_CHECK(OpenEventW(SYNCHRONIZE, FALSE, L"Go") == NULL &&
+                GetLastError() == ERROR_FILE_NOT_FOUND);
+    HANDLE sem = CreateSemaphoreW(NULL, 0, 1, L"Slots");
+    NAMED_CHECK(sem != NULL && GetLastError() == ERROR_SUCCESS);
+    CloseHandle(sem);
+    return 0;
+}
+
+static void named_events_and_semaphores_are_shared_by_processes(void **state)
+{
+    (void)state;
+    fltsim_system *sys;
+    struct fltsim_system_options opts = test_options(0);
+    assert_status(fltsim_system_create(&opts, &sys), STATUS_SUCCESS);
+    struct fltsim_process_params pw = {.name = "waiter.exe", .main = named_waiter_main};
+    struct fltsim_process_params ps = {.name = "setter.exe", .main = named_setter_main};
+    struct fltsim_process_params pa = {.name = "after.exe", .main = named_after_main};
+    fltsim_process *waiter, *setter, *after;
+    assert_status(fltsim_process_start(sys, &pw, &waiter), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(waiter, FLTSIM_PROCESS_OUTPUT, "made", 10000),
+                  STATUS_SUCCESS);
+    assert_status(fltsim_process_start(sys, &ps, &setter), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(setter, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(waiter, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    char out[512];
+    fltsim_process_output(setter, out, sizeof(out));
+    assert_string_equal(out, "");
+    fltsim_process_output(waiter, out, sizeof(out));
+    assert_string_equal(out, "made\nwent\n");
+    ULONG code = 1;
+    assert_true(fltsim_process_exited(setter, &code));
+    assert_int_equal(code, 0);
+    assert_true(fltsim_process_exited(waiter, &code));
+    assert_int_equal(code, 0);
+    fltsim_process_free(setter);
+    fltsim_process_free(waiter);
+    assert_status(fltsim_process_start(sys, &pa, &after), STATUS_SUCCESS);
+    assert_status(fltsim_process_wait(after, FLTSIM_PROCESS_EXIT, NULL, 10000), STATUS_SUCCESS);
+    fltsim_process_output(after, out, sizeof(out));
+    assert_string_equal(out, "");
+    assert_true(fltsim_process_exited(after, &code));
+    assert_int_equal(code, 0);
+    fltsim_process_free(after);
+    fltsim_system_destroy(sys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +475,7 @@ int main(void)
         cmocka_unit_test(multi_byte_to_wide_char_converts_utf8_with_windows_rules),
         cmocka_unit_test(crt_sprintf_s_strnicmp_fopen_s_follow_microsofts_crt),
         cmocka_unit_test(process_local_time_last_error_and_invalid_parameter_exit),
+        cmocka_unit_test(named_events_and_semaphores_are_shared_by_processes),
     };
     return FLTSIM_RUN_SUITE("win32_misc", tests);
 }

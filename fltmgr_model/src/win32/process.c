@@ -24,6 +24,7 @@ struct fltsim_w32 *fltsim__w32_locked(fltsim_system *sys)
         if (w == NULL)
             return NULL;
         InitializeListHead(&w->processes);
+        InitializeListHead(&w->names);
         w->next_pid = FLTSIM_W32_FIRST_PID;
         w->next_tid = FLTSIM_W32_FIRST_TID;
         w->next_handle = 0x100;
@@ -82,6 +83,8 @@ void fltsim__w32_unref_locked(fltsim_system *sys, struct w32_object *obj)
     (void)sys;
     if (--obj->refs > 0)
         return;
+    if (obj->name != NULL)
+        fltsim__w32_name_drop_locked(obj);
     switch (obj->kind) {
     case W32_EVENT:
     case W32_SEMAPHORE:

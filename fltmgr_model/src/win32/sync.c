@@ -322,10 +322,6 @@ HANDLE CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, 
                     LPCWSTR lpName)
 {
     (void)lpEventAttributes;
-    if (lpName != NULL) {
-        fltsim__w32_set_error(ERROR_NOT_SUPPORTED); /* named objects: not modeled */
-        return NULL;
-    }
     struct w32_event *ev = calloc(1, sizeof(*ev));
     if (ev != NULL) {
         ev->h.kind = W32_EVENT;
@@ -333,17 +329,38 @@ HANDLE CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, 
         ev->manual = bManualReset != 0;
         ev->signaled = bInitialState != 0;
     }
+    if (lpName != NULL && lpName[0] != 0) /* an empty name is no name */
+        return fltsim__w32_create_named(ev != NULL ? &ev->h : NULL, lpName);
     return new_object(ev != NULL ? &ev->h : NULL);
 }
 
 HANDLE CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
                     LPCSTR lpName)
 {
-    if (lpName != NULL) {
-        fltsim__w32_set_error(ERROR_NOT_SUPPORTED);
-        return NULL;
-    }
-    return CreateEventW(lpEventAttributes, bManualReset, bInitialState, NULL);
+    if (lpName == NULL)
+        return CreateEventW(lpEventAttributes, bManualReset, bInitialState, NULL);
+    LPWSTR wide = fltsim__w32_wide_name(lpName);
+    HANDLE h = wide != NULL ? CreateEventW(lpEventAttributes, bManualReset, bInitialState, wide)
+                            : NULL;
+    free(wide);
+    return h;
+}
+
+HANDLE OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName)
+{
+    (void)dwDesiredAccess; /* no security descriptors: every access is granted */
+    (void)bInheritHandle;  /* no child processes */
+    return fltsim__w32_open_named(W32_EVENT, lpName);
+}
+
+HANDLE OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName)
+{
+    if (lpName == NULL)
+        return OpenEventW(dwDesiredAccess, bInheritHandle, NULL);
+    LPWSTR wide = fltsim__w32_wide_name(lpName);
+    HANDLE h = wide != NULL ? OpenEventW(dwDesiredAccess, bInheritHandle, wide) : NULL;
+    free(wide);
+    return h;
 }
 
 void fltsim__w32_event_set_locked(fltsim_system *sys, struct w32_event *ev, bool signaled)
@@ -384,10 +401,6 @@ HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lIniti
                         LONG lMaximumCount, LPCWSTR lpName)
 {
     (void)lpSemaphoreAttributes;
-    if (lpName != NULL) {
-        fltsim__w32_set_error(ERROR_NOT_SUPPORTED);
-        return NULL;
-    }
     if (lMaximumCount <= 0 || lInitialCount < 0 || lInitialCount > lMaximumCount) {
         fltsim__w32_set_error(ERROR_INVALID_PARAMETER);
         return NULL;
@@ -399,17 +412,39 @@ HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lIniti
         s->count = lInitialCount;
         s->max = lMaximumCount;
     }
+    if (lpName != NULL && lpName[0] != 0) /* an empty name is no name */
+        return fltsim__w32_create_named(s != NULL ? &s->h : NULL, lpName);
     return new_object(s != NULL ? &s->h : NULL);
 }
 
 HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                         LONG lMaximumCount, LPCSTR lpName)
 {
-    if (lpName != NULL) {
-        fltsim__w32_set_error(ERROR_NOT_SUPPORTED);
-        return NULL;
-    }
-    return CreateSemaphoreW(lpSemaphoreAttributes, lInitialCount, lMaximumCount, NULL);
+    if (lpName == NULL)
+        return CreateSemaphoreW(lpSemaphoreAttributes, lInitialCount, lMaximumCount, NULL);
+    LPWSTR wide = fltsim__w32_wide_name(lpName);
+    HANDLE h = wide != NULL
+                   ? CreateSemaphoreW(lpSemaphoreAttributes, lInitialCount, lMaximumCount, wide)
+                   : NULL;
+    free(wide);
+    return h;
+}
+
+HANDLE OpenSemaphoreW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName)
+{
+    (void)dwDesiredAccess; /* no security descriptors: every access is granted */
+    (void)bInheritHandle;  /* no child processes */
+    return fltsim__w32_open_named(W32_SEMAPHORE, lpName);
+}
+
+HANDLE OpenSemaphoreA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName)
+{
+    if (lpName == NULL)
+        return OpenSemaphoreW(dwDesiredAccess, bInheritHandle, NULL);
+    LPWSTR wide = fltsim__w32_wide_name(lpName);
+    HANDLE h = wide != NULL ? OpenSemaphoreW(dwDesiredAccess, bInheritHandle, wide) : NULL;
+    free(wide);
+    return h;
 }
 
 BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount)

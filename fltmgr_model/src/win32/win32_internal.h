@@ -43,14 +43,17 @@ struct fltsim_w32 {
     ULONG next_pid, next_tid;
     ULONG next_handle; /* user handle values, ports' too: multiples of 4 */
     LONG idle_waiters; /* threads in fltsim_process_wait for IDLE */
+    LIST_ENTRY names;  /* struct w32_name: the named events and semaphores (named.c) */
 };
 
 enum w32_kind { W32_EVENT = 1, W32_SEMAPHORE, W32_THREAD, W32_PROCESS, W32_IOCP, W32_SECTION };
 
+struct w32_name;
 struct w32_object {
     enum w32_kind kind;
     LONG refs; /* handles and internal references; freed at zero (threads and
                   processes: by fltsim_process_free) */
+    struct w32_name *name; /* its name in the namespace (named.c), or NULL */
 };
 
 struct w32_event {
@@ -212,6 +215,22 @@ void fltsim__w32_complete_locked(fltsim_system *sys, struct w32_iocp *iocp, ULON
                                  ULONG_PTR bytes);
 /* sys->lock held: the object is signaled (no waiter consumed it). */
 void fltsim__w32_event_set_locked(fltsim_system *sys, struct w32_event *ev, bool signaled);
+
+/* ---- named events and semaphores (named.c) ---- */
+
+/* CreateEvent/CreateSemaphore with a name: obj (made by the caller, one
+ * reference; NULL when out of memory) gets the name when none has it, and a
+ * handle (last error ERROR_SUCCESS); when an object of its kind has it
+ * already, obj is dropped and the handle is to that one (ERROR_ALREADY_EXISTS);
+ * an object of another kind: NULL, ERROR_INVALID_HANDLE. No lock held. */
+HANDLE fltsim__w32_create_named(struct w32_object *obj, LPCWSTR name);
+/* OpenEvent/OpenSemaphore: a new handle to the object of kind named name. */
+HANDLE fltsim__w32_open_named(enum w32_kind kind, LPCWSTR name);
+/* The wide copy of an ANSI name (UTF-8), malloc'd; NULL with the last error
+ * set when it cannot be converted. */
+LPWSTR fltsim__w32_wide_name(LPCSTR name);
+/* sys->lock held: obj goes; its name leaves the namespace. */
+void fltsim__w32_name_drop_locked(struct w32_object *obj);
 
 /* The Win32 error of a status (RtlNtStatusToDosError's, for the ones used). */
 DWORD fltsim__w32_error_of(NTSTATUS status);
