@@ -11,6 +11,7 @@
  */
 #include "model_internal.h"
 #include "nt_internal.h"
+#include "ps_internal.h"
 
 /* A thread object fltsim made, or NULL after a KE report naming api. */
 static PETHREAD valid_thread(PETHREAD thread, const char *api)
@@ -27,7 +28,7 @@ static PETHREAD valid_thread(PETHREAD thread, const char *api)
     return thread;
 }
 
-static PEPROCESS valid_process(PEPROCESS process, const char *api)
+PEPROCESS fltsim__ps_valid_process(PEPROCESS process, const char *api)
 {
     if (process == NULL) {
         fltsim__ke_report(
@@ -80,7 +81,7 @@ ULONG PsGetCurrentProcessSessionId(void)
 
 HANDLE PsGetProcessId(PEPROCESS Process)
 {
-    if (valid_process(Process, "PsGetProcessId") == NULL)
+    if (fltsim__ps_valid_process(Process, "PsGetProcessId") == NULL)
         return NULL;
     return (HANDLE)(ULONG_PTR)Process->process_id;
 }

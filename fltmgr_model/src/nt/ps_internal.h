@@ -32,6 +32,10 @@ struct fltsim_ps_process {
 #define FLTSIM_PS_DEFAULT_IMAGE                                                                    \
     L"\\Device\\HarddiskVolume1\\Windows\\System32\\fltsim_requestor.exe"
 
+/* A process object the Ps routines may read, or NULL after a KE report
+ * naming api (ps.c). */
+PEPROCESS fltsim__ps_valid_process(PEPROCESS process, const char *api);
+
 /* process's state, made on first use (an implicit process: the default image;
  * the System process "System"), or NULL when out of memory. ps_objects.c's
  * lock held while the caller reads or writes it. */

@@ -93,21 +93,6 @@ struct fltsim_ps_process *fltsim__ps_of_locked(PEPROCESS process)
     return ps;
 }
 
-/* A process object the Ps routines may read, or NULL after a KE report. */
-static PEPROCESS valid_process(PEPROCESS process, const char *api)
-{
-    if (process == NULL) {
-        fltsim__ke_report(
-            "KE", "-", "%s(NULL): Process must be a process object (Windows faults on NULL)", api);
-        return NULL;
-    }
-    if (process->magic != FLTSIM_MAGIC_PROCESS) {
-        fltsim__ke_report("KE", "-", "%s(%p): not a process object", api, (void *)process);
-        return NULL;
-    }
-    return process;
-}
-
 /* ---- references (ObfReferenceObject, ObfDereferenceObject: ob_file.c) ---- */
 
 /* When object is a process or thread object: adds delta to its count (a
@@ -210,7 +195,7 @@ NTSTATUS PsLookupThreadByThreadId(HANDLE ThreadId, PETHREAD *Thread)
 
 PCHAR PsGetProcessImageFileName(PEPROCESS Process)
 {
-    if (valid_process(Process, "PsGetProcessImageFileName") == NULL)
+    if (fltsim__ps_valid_process(Process, "PsGetProcessImageFileName") == NULL)
         return NULL;
     fltsim__ps_lock();
     struct fltsim_ps_process *ps = fltsim__ps_of_locked(Process);
@@ -220,7 +205,7 @@ PCHAR PsGetProcessImageFileName(PEPROCESS Process)
 
 NTSTATUS PsGetProcessExitStatus(PEPROCESS Process)
 {
-    if (valid_process(Process, "PsGetProcessExitStatus") == NULL)
+    if (fltsim__ps_valid_process(Process, "PsGetProcessExitStatus") == NULL)
         return STATUS_INVALID_PARAMETER;
     fltsim__ps_lock();
     struct fltsim_ps_process *ps = fltsim__ps_of_locked(Process);
@@ -231,7 +216,7 @@ NTSTATUS PsGetProcessExitStatus(PEPROCESS Process)
 
 LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS Process)
 {
-    if (valid_process(Process, "PsGetProcessCreateTimeQuadPart") == NULL)
+    if (fltsim__ps_valid_process(Process, "PsGetProcessCreateTimeQuadPart") == NULL)
         return 0;
     fltsim__ps_lock();
     struct fltsim_ps_process *ps = fltsim__ps_of_locked(Process);
@@ -242,7 +227,7 @@ LONGLONG PsGetProcessCreateTimeQuadPart(PEPROCESS Process)
 
 HANDLE PsGetProcessInheritedFromUniqueProcessId(PEPROCESS Process)
 {
-    if (valid_process(Process, "PsGetProcessInheritedFromUniqueProcessId") == NULL)
+    if (fltsim__ps_valid_process(Process, "PsGetProcessInheritedFromUniqueProcessId") == NULL)
         return NULL;
     fltsim__ps_lock();
     struct fltsim_ps_process *ps = fltsim__ps_of_locked(Process);
@@ -269,7 +254,7 @@ NTSTATUS SeLocateProcessImageName(PEPROCESS Process, PUNICODE_STRING *pImageFile
     if (pImageFileName == NULL)
         return fltsim__fail(STATUS_INVALID_PARAMETER, "%s: pImageFileName is NULL", api);
     *pImageFileName = NULL;
-    if (valid_process(Process, api) == NULL)
+    if (fltsim__ps_valid_process(Process, api) == NULL)
         return STATUS_INVALID_PARAMETER;
     struct fltsim_ps_process copy;
     fltsim__ps_lock();
