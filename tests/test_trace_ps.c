@@ -15,31 +15,6 @@
 #include "fltsim_test.h"
 #include "trace_capture.h"
 
-/* Whether some line of text holds every fragment (NULL-terminated). */
-static bool has_line(const char *text, const char *const *frags)
-{
-    for (const char *line = text; *line != '\0';) {
-        const char *end = strchr(line, '\n');
-        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
-        bool all = true;
-        for (const char *const *f = frags; *f != NULL && all; f++) {
-            const char *hit = strstr(line, *f);
-            all = hit != NULL && hit + strlen(*f) <= line + len;
-        }
-        if (all)
-            return true;
-        line += len + (end != NULL);
-    }
-    return false;
-}
-
-#define EXPECT_LINE(text, ...)                                                                     \
-    do {                                                                                           \
-        static const char *const frags_[] = {__VA_ARGS__, NULL};                                   \
-        if (!has_line((text), frags_))                                                             \
-            fail_msg("no line with %s ... in:\n%s", frags_[0], (text));                            \
-    } while (0)
-
 static NTSTATUS deny;
 
 static void deny_routine(PEPROCESS Process, HANDLE ProcessId, PPS_CREATE_NOTIFY_INFO CreateInfo)

@@ -30,3 +30,20 @@ void capture_close(struct capture *c)
     fclose(c->out);
     free(c->text);
 }
+
+bool capture_has_line(const char *text, const char *const *frags)
+{
+    for (const char *line = text; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+        bool all = true;
+        for (const char *const *f = frags; *f != NULL && all; f++) {
+            const char *hit = strstr(line, *f);
+            all = hit != NULL && hit + strlen(*f) <= line + len;
+        }
+        if (all)
+            return true;
+        line += len + (end != NULL);
+    }
+    return false;
+}
